@@ -1,0 +1,204 @@
+"""The command line: a thin layer over the library. Results go to stdout, diagnostics to stderr,
+and ``main`` is the one place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cleaner.document import Document
+from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, RuleError
+from cleaner.pipeline import Pipeline, Settings
+from cleaner.readers import Fields, InputFile, discover, read
+from cleaner.rules.book import RuleBook
+from cleaner.rules.cases import CaseResult, run_all
+from cleaner.rules.load import load_rule_files
+from cleaner.run import Target, run
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
+rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
+app.add_typer(rules_app, name="rules")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+RulesOption = Annotated[list[Path], typer.Option("--rules", "-r", help="Rule file or directory (repeatable).")]
+DEFAULT_RULES = [Path("rules")]
+
+
+def _book(paths: list[Path]) -> RuleBook:
+    return RuleBook.load(paths)
+
+
+@app.command()
+def clean(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst).")],
+    rules: RulesOption = DEFAULT_RULES,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="The clean JSONL.")] = Path("out/clean.jsonl"),
+    report: Annotated[Optional[Path], typer.Option(help="Report directory [default: reports/ beside --out].")] = None,  # noqa: UP007
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
+    url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
+    unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
+    dedup: Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")] = True,
+    keep_line_breaks: Annotated[
+        bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+) -> None:
+    """Clean INPUT... into a JSONL file and a report directory."""
+    settings = Settings(repair=repair, unescape_html=unescape_html, dedup=dedup, layout="lines" if keep_line_breaks else "paragraphs")
+    pipeline = Pipeline(_book(rules), settings)
+    target = Target(out_path, report or out_path.parent / "reports", overwrite)
+    fields = Fields(text=text_field, id=id_field, url=url_field)
+    total = sum(item.size for item in discover(inputs))
+    with Progress(
+        TextColumn("cleaning"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[docs]} docs"),
+        TimeRemainingColumn(), console=err, disable=quiet or not err.is_terminal, transient=True,
+    ) as bar:
+        task = bar.add_task("clean", total=total or None, docs=0)
+        done = 0
+
+        def progress(docs: int, size: int) -> None:
+            nonlocal done
+            done += docs
+            bar.update(task, advance=size, docs=done)
+
+        result = run(inputs, pipeline, target, fields, progress)
+    for failure in result.failures:
+        err.print(f"[red]error[/red]: {failure}", markup=True, highlight=False)
+    if not quiet:
+        _print_totals(result)
+    if result.failures:
+        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+
+
+def _print_totals(result) -> None:  # noqa: ANN001 - a RunResult
+    t = result.totals
+    table = Table(title=f"cleaner: {result.out}, report in {result.report}/", title_justify="left")
+    for column in ("documents in", "out", "emptied", "failed", "characters in", "removed"):
+        table.add_column(column, justify="right")
+    removed = t.chars_in - t.chars_out
+    share = f" ({removed / t.chars_in:.1%})" if t.chars_in else ""
+    table.add_row(str(t.docs_in), str(t.docs_out), str(t.docs_empty), str(t.docs_failed), str(t.chars_in), f"{removed}{share}")
+    out.print(table)
+    if t.removed:
+        rules = Table(title="top rules", title_justify="left")
+        rules.add_column("rule")
+        rules.add_column("lines", justify="right")
+        rules.add_column("characters", justify="right")
+        for rule in sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))[:10]:
+            rules.add_row(rule, str(t.removed[rule]), str(t.removed_chars[rule]))
+        out.print(rules)
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = DEFAULT_RULES) -> None:
+    """Every rule: its id, site, kind and description."""
+    book = _book(rules)
+    table = Table(box=None)
+    for column in ("rule", "site", "kind", "description"):
+        table.add_column(column, overflow="fold")
+    for rule_set, rule in book.rules():
+        site = "(generic)" if rule_set.matcher is None else rule_set.name
+        table.add_row(rule.id, site, rule.kind, rule.description)  # type: ignore[attr-defined]
+    out.print(table)
+
+
+@rules_app.command("validate")
+def rules_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:  # noqa: UP007
+    """Check rule files: schema, regexes, unique ids. Errors as file:line: message."""
+    loaded = load_rule_files(paths or DEFAULT_RULES)
+    count = sum(len(model.rules) for _, model in loaded)
+    out.print(f"{len(loaded)} rule files, {count} rules: valid")
+
+
+@rules_app.command("test")
+def rules_test(
+    paths: Annotated[Optional[list[Path]], typer.Argument()] = None,  # noqa: UP007
+    keyword: Annotated[Optional[str], typer.Option("-k", help="Only rules whose id contains this.")] = None,  # noqa: UP007
+) -> None:
+    """Run the test cases inside the rule files."""
+    book = _book(paths or DEFAULT_RULES)
+    passed = failed = 0
+    for result in run_all(Pipeline(book)):
+        if isinstance(result, CaseResult):
+            if keyword and keyword not in result.ref.rule.id:
+                continue
+            if result.passed:
+                passed += 1
+                continue
+            failed += 1
+            out.print(f"FAIL {result.ref.name} ({result.ref.rule_set.path})", markup=False)
+            for failure in result.failures:
+                out.print("  " + failure.replace("\n", "\n  "), markup=False)
+        else:
+            rule, message = result
+            if keyword and keyword not in rule.id:
+                continue
+            failed += 1
+            out.print(f"FAIL {rule.id}: {message}", markup=False)
+    out.print(f"{passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="A .txt file, or a JSONL file (each record explained).")],
+    rules: RulesOption = DEFAULT_RULES,
+    url: Annotated[Optional[str], typer.Option(help="Treat the document as coming from this URL.")] = None,  # noqa: UP007
+) -> None:
+    """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
+    pipeline = Pipeline(_book(rules))
+    items: list[InputFile] = discover([file])
+    for item in items:
+        for doc in read(item, Fields()):
+            if not isinstance(doc, Document):
+                err.print(f"error: {doc}", markup=False)
+                continue
+            if url:
+                doc.url = url
+            _explain(pipeline, doc)
+
+
+def _explain(pipeline: Pipeline, doc: Document) -> None:
+    cleaned = pipeline.clean(doc)
+    out.print(f"# {doc.id}  site: {cleaned.site or '(none)'}  url: {cleaned.url or '(none)'}", markup=False)
+    if cleaned.meta:
+        out.print("# meta: " + ", ".join(f"{k}={v!r}" for k, v in cleaned.meta.items()), markup=False)
+    width = len(str(len(cleaned.lines)))
+    for line in cleaned.lines:
+        if line.dropped_by is not None:
+            mark, note = "-", line.dropped_by
+        elif line.changed_by:
+            mark, note = "~", "+".join(line.changed_by)
+        else:
+            mark, note = " ", ""
+        text = line.orig if len(line.orig) <= 100 else line.orig[:97] + "..."
+        suffix = f"    <- {note}" if note else ""
+        out.print(f"{line.no:>{width}} {mark} {text}{suffix}", markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except RuleError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
+        sys.exit(EXIT_USAGE)
+    except CleanerError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written under the final output names", markup=False)
+        sys.exit(130)
+    sys.exit(EXIT_OK)

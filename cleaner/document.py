@@ -1,0 +1,119 @@
+"""The data that flows through the pipeline: a document and the fate of each of its lines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Line:
+    """One input line. Steps never delete a Line: they mark it, so the report can say why."""
+
+    no: int  # 1-based line number in the input text
+    orig: str  # the line as read
+    text: str  # the line as it stands now
+    dropped_by: str | None = None
+    changed_by: list[str] = field(default_factory=list)
+
+    @property
+    def alive(self) -> bool:
+        return self.dropped_by is None
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+    def drop(self, rule_id: str) -> None:
+        if self.dropped_by is None:
+            self.dropped_by = rule_id
+
+    def change(self, new_text: str, label: str) -> None:
+        if new_text != self.text:
+            self.text = new_text
+            self.changed_by.append(label)
+
+
+@dataclass(slots=True)
+class Document:
+    """A document as read: ``id``, ``text`` and where it came from."""
+
+    id: str
+    text: str
+    source: str  # input path, with ":<line>" for JSONL records
+    url: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Cleaned:
+    """What the pipeline made of a document: the clean text and every edit on the way."""
+
+    doc: Document
+    lines: list[Line]
+    text: str
+    url: str | None
+    site: str | None
+    meta: dict[str, Any]
+    trailing_newline: bool  # whether the input text ended with a newline (for the diff)
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.doc.text
+
+    def removed(self) -> dict[str, int]:
+        """Non-blank lines removed, per rule id, in order of first appearance."""
+        counts: Counter[str] = Counter()
+        for line in self.lines:
+            if line.dropped_by is not None and line.orig.strip():
+                counts[line.dropped_by] += 1
+        return dict(counts)
+
+    def removed_chars(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for line in self.lines:
+            if line.dropped_by is not None:
+                counts[line.dropped_by] += len(line.orig)
+        return dict(counts)
+
+    def repaired(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for line in self.lines:
+            counts.update(line.changed_by)
+        return dict(counts)
+
+    def emptied_by(self) -> str | None:
+        """The rule that removed most characters of a document that ended up empty."""
+        if not self.empty:
+            return None
+        chars = self.removed_chars()
+        if not chars:
+            return "empty-input"
+        return max(sorted(chars), key=lambda rule: chars[rule])
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "chars_in": len(self.doc.text),
+            "chars_out": len(self.text),
+            "lines_in": len(self.lines),
+            "lines_out": self.text.count("\n"),
+            "removed": self.removed(),
+            "repaired": self.repaired(),
+        }
+
+    def record(self) -> dict[str, Any]:
+        """The JSONL record, keys in their documented order."""
+        return {
+            "id": self.doc.id,
+            "source": self.doc.source,
+            "url": self.url,
+            "site": self.site,
+            "text": self.text,
+            "meta": self.meta,
+            "stats": self.stats(),
+        }

@@ -1,0 +1,50 @@
+"""Typed errors. Library code raises these; only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_DOCUMENTS_FAILED = 1
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem: ``file:line: message``."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class CleanerError(Exception):
+    """Base of every error cleaner reports to the user."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(CleanerError):
+    """Bad arguments, missing inputs, an output that may not be written."""
+
+
+class RuleError(CleanerError):
+    """One or more rule files are invalid; nothing may be written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class DocumentError(CleanerError):
+    """A document (or a whole input file) could not be read or cleaned."""
+
+    exit_code = EXIT_DOCUMENTS_FAILED
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))

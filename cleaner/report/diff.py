@@ -1,0 +1,99 @@
+"""Unified diffs of original to clean text, built from the edits the pipeline recorded.
+
+Every removed or changed line (blank lines aside) carries, after a tab, the id of what removed or changed it:
+``-Source: RT + agencies\t⟨credits.source⟩``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cleaner.document import Cleaned
+from cleaner.steps.whitespace import layout
+
+CONTEXT = 3
+LAYOUT = "layout"
+NO_NEWLINE = "\\ No newline at end of file"
+
+
+@dataclass(slots=True)
+class Op:
+    kind: str  # " ", "-", "+"
+    text: str
+    tag: str | None
+    old: int  # line number in the original (for " " and "-")
+    new: int  # line number in the clean text (for " " and "+")
+    eof_no_newline: bool = False
+
+
+def tag(text: str, label: str | None) -> str:
+    return text if label is None else f"{text}\t⟨{label}⟩"
+
+
+def ops_for(cleaned: Cleaned, mode: str = "paragraphs") -> list[Op]:
+    """Align original and clean lines using what each step recorded; no text is re-diffed."""
+    out = layout(cleaned.lines, mode)  # type: ignore[arg-type]
+    position = {id(src): k for k, (src, _) in enumerate(out) if src is not None}
+    ops: list[Op] = []
+    j = 0
+    last_no = len(cleaned.lines)
+    for line in cleaned.lines:
+        missing_newline = line.no == last_no and not cleaned.trailing_newline
+        k = position.get(id(line))
+        if k is None:
+            label = line.dropped_by  # None for a blank line the layout let go
+            ops.append(Op("-", line.orig, label, line.no, j, missing_newline))
+            continue
+        while j < k:  # blank lines the layout inserted before this one
+            ops.append(Op("+", out[j][1], None, line.no - 1, j + 1))
+            j += 1
+        new = out[k][1]
+        if new == line.orig and not missing_newline:
+            ops.append(Op(" ", new, None, line.no, k + 1))
+        else:
+            label = "+".join(line.changed_by) or ("newline" if new == line.orig else LAYOUT)
+            ops.append(Op("-", line.orig, label, line.no, k, missing_newline))
+            ops.append(Op("+", new, label, line.no, k + 1))
+        j = k + 1
+    for k in range(j, len(out)):
+        ops.append(Op("+", out[k][1], None, last_no, k + 1))
+    return ops
+
+
+def _hunks(ops: list[Op]) -> list[tuple[int, int]]:
+    """Index ranges of ops to print: every change with up to CONTEXT lines around it."""
+    changed = [i for i, op in enumerate(ops) if op.kind != " "]
+    ranges: list[tuple[int, int]] = []
+    for i in changed:
+        start, stop = max(i - CONTEXT, 0), min(i + CONTEXT + 1, len(ops))
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], stop)
+        else:
+            ranges.append((start, stop))
+    return ranges
+
+
+def _span(first: int, count: int) -> str:
+    return str(first) if count == 1 else f"{first},{count}"
+
+
+def render(cleaned: Cleaned, mode: str = "paragraphs") -> str:
+    """The diff of one document; "" when nothing changed."""
+    if not cleaned.changed:
+        return ""
+    ops = ops_for(cleaned, mode)
+    doc = cleaned.doc
+    parts = [f"--- {doc.source}\n", f"+++ {doc.source} (clean) id={doc.id}\n"]
+    for start, stop in _hunks(ops):
+        chunk = ops[start:stop]
+        olds = [op for op in chunk if op.kind != "+"]
+        news = [op for op in chunk if op.kind != "-"]
+        # An empty side names the line before the hunk, as unified diffs do.
+        old_first = olds[0].old if olds else chunk[0].old
+        new_first = news[0].new if news else chunk[0].new
+        parts.append(f"@@ -{_span(old_first, len(olds))} +{_span(new_first, len(news))} @@\n")
+        for op in chunk:
+            parts.append(f"{op.kind}{tag(op.text, op.tag)}\n")
+            if op.eof_no_newline:
+                parts.append(NO_NEWLINE + "\n")
+    return "".join(parts)

@@ -1,0 +1,122 @@
+"""index.html: one self-contained page (no network) to review what was removed, by rule."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import BinaryIO
+
+from cleaner.atomic import atomic_open
+from cleaner.document import Cleaned
+
+MAX_DOCS = 2000  # past this many changed documents the page only counts the rest
+
+_HEAD = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>cleaner report</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:.6em 1em;z-index:1}
+header h1{font-size:1.1em;margin:0 0 .3em}
+#rules label{display:inline-block;margin:.1em .6em .1em 0;white-space:nowrap;cursor:pointer}
+main{padding:0 1em 2em}
+section{background:#fff;border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:.5em 1em}
+section h2{font-size:1em;margin:.2em 0 .5em;font-family:ui-monospace,monospace}
+section h2 small{color:#666;font-weight:normal}
+.l{white-space:pre-wrap;margin:0;padding:1px 4px;border-left:3px solid transparent;font-family:ui-monospace,monospace;font-size:12.5px}
+.l.drop{text-decoration:line-through;color:#a33;background:#fff1f1;border-left-color:#d33}
+.l.fix{background:#f1f7ff;border-left-color:#39f}
+.tag{display:inline-block;margin-left:.6em;padding:0 .4em;border-radius:3px;background:#eee;color:#333;font-size:11px;text-decoration:none}
+.drop .tag{background:#fdd}
+.hidden{display:none}
+footer{color:#666;padding:1em}
+</style></head><body>
+<header><h1>cleaner report</h1>
+<div>Show documents where this rule acted: <span id="rules"></span>
+<button type="button" id="all">all</button> <button type="button" id="none">none</button></div>
+</header><main>
+"""
+
+_TAIL = """</main>
+<footer>%s</footer>
+<script>
+(function(){
+  var sections=[].slice.call(document.querySelectorAll("section[data-rules]"));
+  var counts={};
+  sections.forEach(function(s){s.dataset.rules.split(" ").forEach(function(r){if(r)counts[r]=(counts[r]||0)+1;});});
+  var box=document.getElementById("rules");
+  Object.keys(counts).sort().forEach(function(r){
+    var l=document.createElement("label"),c=document.createElement("input");
+    c.type="checkbox";c.checked=true;c.value=r;c.addEventListener("change",apply);
+    l.appendChild(c);l.appendChild(document.createTextNode(" "+r+" ("+counts[r]+")"));box.appendChild(l);
+  });
+  function apply(){
+    var on={};[].forEach.call(box.querySelectorAll("input"),function(c){if(c.checked)on[c.value]=1;});
+    sections.forEach(function(s){
+      var show=s.dataset.rules.split(" ").some(function(r){return on[r];});
+      s.classList.toggle("hidden",!show);
+    });
+  }
+  function setAll(v){[].forEach.call(box.querySelectorAll("input"),function(c){c.checked=v;});apply();}
+  document.getElementById("all").onclick=function(){setAll(true);};
+  document.getElementById("none").onclick=function(){setAll(false);};
+})();
+</script></body></html>
+"""
+
+
+def _tag(label: str) -> str:
+    return f'<span class="tag">{escape(label)}</span>'
+
+
+def section(cleaned: Cleaned) -> str:
+    """One document: every input line, removed ones struck through with their rule id."""
+    acted = sorted({*cleaned.removed(), *cleaned.repaired()})
+    doc = cleaned.doc
+    title = f"{escape(doc.id)} <small>{escape(doc.source)}"
+    if cleaned.site:
+        title += f" · site {escape(cleaned.site)}"
+    title += f" · {len(doc.text)} → {len(cleaned.text)} chars</small>"
+    rows = [f'<section data-rules="{escape(" ".join(acted))}"><h2>{title}</h2>']
+    for line in cleaned.lines:
+        if line.dropped_by is not None:
+            if line.orig.strip():
+                rows.append(f'<p class="l drop">{escape(line.orig)}{_tag(line.dropped_by)}</p>')
+        elif line.changed_by and line.text.strip():
+            tags = "".join(_tag(label) for label in line.changed_by)
+            rows.append(f'<p class="l fix" title="{escape(line.orig)}">{escape(line.text)}{tags}</p>')
+        elif line.text.strip():
+            rows.append(f'<p class="l">{escape(line.text)}</p>')
+    rows.append("</section>\n")
+    return "".join(rows)
+
+
+class HtmlReport:
+    """Written as the run goes; the rule filter is built by the page itself from the sections."""
+
+    def __init__(self, path: Path):
+        self._context = atomic_open(path)
+        self._out: BinaryIO = self._context.__enter__()
+        self._out.write(_HEAD.encode("utf-8"))
+        self.shown = 0
+        self.omitted = 0
+
+    def add(self, fragment: str | None) -> None:
+        if fragment is None:
+            return
+        if self.shown >= MAX_DOCS:
+            self.omitted += 1
+            return
+        self._out.write(fragment.encode("utf-8"))
+        self.shown += 1
+
+    def close(self) -> None:
+        note = f"{self.shown} changed documents shown."
+        if self.omitted:
+            note += f" {self.omitted} more are in the .diff files and summary.json."
+        self._out.write((_TAIL % escape(note)).encode("utf-8"))
+        self._context.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        self._context.__exit__(type(exc), exc, exc.__traceback__)

@@ -1,0 +1,168 @@
+"""The rule-file schema. One YAML file per site (or per generic concern), validated by pydantic."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
+SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"regex does not compile: {exc}") from None
+    return pattern
+
+
+Regex = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Where(Strict):
+    """Limit a rule to the first or last N non-blank lines of the document."""
+
+    first: int | None = Field(default=None, ge=1)
+    last: int | None = Field(default=None, ge=1)
+
+
+class Case(Strict):
+    """A test case: ``input`` must clean to ``output`` (compared after paragraph layout)."""
+
+    name: str | None = None
+    input: str
+    output: str
+    input_url: str | None = None  # the document's URL, if it has one
+    url: str | None = None  # the URL expected after cleaning
+    meta: dict[str, str] | None = None  # metadata fields expected after cleaning
+
+
+class RuleBase(Strict):
+    id: str = Field(pattern=RULE_ID)
+    description: str = Field(min_length=1)
+    where: Where = Where()
+    tests: list[Case] = Field(min_length=1)
+
+
+class LineRule(RuleBase):
+    """Drop every line that matches ``pattern``."""
+
+    kind: Literal["line"]
+    pattern: Regex
+
+    @field_validator("pattern")
+    @classmethod
+    def check_regex(cls, v: str) -> str:
+        return _compiles(v)
+
+
+class BlockRule(RuleBase):
+    """Drop a block: ``start`` then ``lines`` more lines, or through ``end``, or while ``while``."""
+
+    kind: Literal["block"]
+    start: Regex
+    end: Regex | None = None
+    lines: int | None = Field(default=None, ge=1)
+    while_: Regex | None = Field(default=None, alias="while")
+    max_lines: int = Field(default=30, ge=1)
+    min_lines: int = Field(default=1, ge=1)
+
+    @field_validator("start", "end", "while_")
+    @classmethod
+    def check_regex(cls, v: str | None) -> str | None:
+        return v if v is None else _compiles(v)
+
+    @model_validator(mode="after")
+    def _one_extent(self) -> BlockRule:
+        given = [x for x in (self.end, self.lines, self.while_) if x is not None]
+        if len(given) != 1:
+            raise ValueError("a block needs exactly one of 'end', 'lines' or 'while'")
+        return self
+
+
+class TailRule(RuleBase):
+    """Drop the ``marker`` line and everything after it, if it falls in the last part of the text."""
+
+    kind: Literal["tail"]
+    marker: Regex
+    within_last: float = Field(default=0.3, gt=0, le=0.5)
+
+    @field_validator("marker")
+    @classmethod
+    def check_regex(cls, v: str) -> str:
+        return _compiles(v)
+
+
+class ExtractRule(RuleBase):
+    """Move a line into a field (``url`` or ``meta.<field>``) and drop it."""
+
+    kind: Literal["extract"]
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    pattern: Regex  # the named group ``value`` (else the whole match) is the value
+    next_line: bool = False  # the value is on the next non-blank line (a "Published:" label)
+    date_formats: list[str] = []  # strptime formats; the first that parses gives an ISO date
+    keep: bool = False
+
+    @field_validator("pattern")
+    @classmethod
+    def check_regex(cls, v: str) -> str:
+        return _compiles(v)
+
+
+class ReplaceRule(RuleBase):
+    """Replace ``pattern`` with ``with`` inside lines; a line left blank is dropped."""
+
+    kind: Literal["replace"]
+    pattern: Regex
+    with_: str = Field(default="", alias="with")
+
+    @field_validator("pattern")
+    @classmethod
+    def check_regex(cls, v: str) -> str:
+        return _compiles(v)
+
+
+Rule = Annotated[
+    LineRule | BlockRule | TailRule | ExtractRule | ReplaceRule,
+    Field(discriminator="kind"),
+]
+
+
+class Match(Strict):
+    """Which documents a site file applies to."""
+
+    domains: list[str] = []
+    urls: list[str] = []  # fnmatch globs over the whole URL
+    signature: Regex | None = None  # regex over the first ``signature_lines`` non-blank lines
+    signature_lines: int = Field(default=5, ge=1, le=50)
+
+    @field_validator("signature")
+    @classmethod
+    def check_regex(cls, v: str | None) -> str | None:
+        return v if v is None else _compiles(v)
+
+    @model_validator(mode="after")
+    def _something(self) -> Match:
+        if not (self.domains or self.urls or self.signature):
+            raise ValueError("match needs at least one of 'domains', 'urls' or 'signature'")
+        return self
+
+
+class RuleFile(Strict):
+    """A rule file: a site (with ``match``) or a generic set (without)."""
+
+    name: str = Field(pattern=SITE_ID)
+    description: str = Field(min_length=1)
+    match: Match | None = None
+    rules: list[Rule] = Field(min_length=1)
+
+    @property
+    def generic(self) -> bool:
+        return self.match is None

@@ -1,0 +1,57 @@
+"""Encoding repair with ftfy: encoding fixes only, and only on lines that can need one."""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+
+from cleaner.document import Line
+
+# What "encoding fixes only" means: everything that changes how text looks but was not
+# broken (curly quotes, ligatures, full-width forms, Unicode normalization) stays off.
+_CONFIG = ftfy.TextFixerConfig(
+    unescape_html="auto",
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    normalization=None,
+    explain=True,
+)
+_NO_ENTITIES = _CONFIG._replace(unescape_html=False)
+
+_ENTITY = re.compile(r"&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ENCODING_STEPS = frozenset({"encode", "decode", "transcode"})
+
+
+def _label(action: str, parameter: str) -> str:
+    if action in _ENCODING_STEPS:
+        return "ftfy:encoding"
+    return "ftfy:" + parameter.removeprefix("fix_").removeprefix("unescape_")
+
+
+def _needs_repair(text: str, entities: bool) -> bool:
+    # The gate that keeps clean text cheap: ftfy only ever changes non-ASCII text,
+    # control characters, and (when asked) HTML entities.
+    if not text.isascii():
+        return True
+    if entities and "&" in text and _ENTITY.search(text):
+        return True
+    return any(ord(c) < 32 and c != "\t" for c in text)
+
+
+def repair(lines: list[Line], unescape_html: bool = True) -> None:
+    config = _CONFIG if unescape_html else _NO_ENTITIES
+    for line in lines:
+        if not _needs_repair(line.text, unescape_html):
+            continue
+        fixed, steps = ftfy.fix_and_explain(line.text, config)
+        if fixed == line.text:
+            continue
+        labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
+        line.change(fixed, "+".join(labels) or "ftfy")
+
+
+def needs_any_repair(text: str, unescape_html: bool = True) -> bool:
+    return _needs_repair(text, unescape_html)

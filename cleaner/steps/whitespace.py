@@ -1,0 +1,60 @@
+"""Whitespace: odd spaces to plain ones, no trailing whitespace, and the paragraph layout."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from cleaner.document import Line
+
+Layout = Literal["paragraphs", "lines"]
+
+# NBSP and the other fixed-width spaces become plain spaces; zero-width marks and the BOM go.
+_ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f]")
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+LABEL = "whitespace"
+
+
+def normalize(text: str) -> str:
+    if not text.isascii():
+        text = _INVISIBLE.sub("", _ODD_SPACE.sub(" ", text))
+    return text.rstrip()
+
+
+def tidy(lines: list[Line]) -> None:
+    for line in lines:
+        line.change(normalize(line.text), LABEL)
+
+
+def layout(lines: list[Line], mode: Layout = "paragraphs") -> list[tuple[Line | None, str]]:
+    """The output lines, each with the input line it comes from (None: an inserted blank).
+
+    ``paragraphs``: every kept line is a paragraph, separated by exactly one blank line.
+    ``lines``: kept lines stay together; a run of blank or removed lines becomes one blank.
+    """
+    out: list[tuple[Line | None, str]] = []
+    gap: Line | None = None  # the blank input line that best stands for the gap
+    gap_seen = False
+    for line in lines:
+        if line.alive and not line.blank:
+            if out and (mode == "paragraphs" or gap_seen):
+                out.append((gap, ""))
+            out.append((line, line.text))
+            gap, gap_seen = None, False
+        else:
+            gap_seen = gap_seen or line.blank
+            if line.alive and line.blank:
+                gap = line
+    return out
+
+
+def render(out: list[tuple[Line | None, str]]) -> str:
+    if not out:
+        return ""
+    return "\n".join(text for _, text in out) + "\n"
+
+
+def layout_text(text: str, mode: Layout = "paragraphs") -> str:
+    """The layout of a plain text, as the pipeline would give it (used to compare test output)."""
+    lines = [Line(i, t, normalize(t)) for i, t in enumerate(text.split("\n"), 1)]
+    return render(layout(lines, mode))
