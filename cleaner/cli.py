@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -26,7 +26,7 @@ rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule
 app.add_typer(rules_app, name="rules")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 RulesOption = Annotated[list[Path], typer.Option("--rules", "-r", help="Rule file or directory (repeatable).")]
 DEFAULT_RULES = [Path("rules")]
@@ -41,7 +41,7 @@ def clean(
     inputs: Annotated[list[Path], typer.Argument(help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst).")],
     rules: RulesOption = DEFAULT_RULES,
     out_path: Annotated[Path, typer.Option("--out", "-o", help="The clean JSONL.")] = Path("out/clean.jsonl"),
-    report: Annotated[Optional[Path], typer.Option(help="Report directory [default: reports/ beside --out].")] = None,  # noqa: UP007
+    report: Annotated[Path | None, typer.Option(help="Report directory [default: reports/ beside --out].")] = None,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
     url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
@@ -55,14 +55,22 @@ def clean(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
-    settings = Settings(repair=repair, unescape_html=unescape_html, dedup=dedup, layout="lines" if keep_line_breaks else "paragraphs")
+    settings = Settings(
+        repair=repair, unescape_html=unescape_html, dedup=dedup, layout="lines" if keep_line_breaks else "paragraphs"
+    )
     pipeline = Pipeline(_book(rules), settings)
     target = Target(out_path, report or out_path.parent / "reports", overwrite)
     fields = Fields(text=text_field, id=id_field, url=url_field)
     total = sum(item.size for item in discover(inputs))
     with Progress(
-        TextColumn("cleaning"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[docs]} docs"),
-        TimeRemainingColumn(), console=err, disable=quiet or not err.is_terminal, transient=True,
+        TextColumn("cleaning"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[docs]} docs"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
     ) as bar:
         task = bar.add_task("clean", total=total or None, docs=0)
         done = 0
@@ -81,14 +89,16 @@ def clean(
         raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
 
-def _print_totals(result) -> None:  # noqa: ANN001 - a RunResult
+def _print_totals(result) -> None:
     t = result.totals
     table = Table(title=f"cleaner: {result.out}, report in {result.report}/", title_justify="left")
     for column in ("documents in", "out", "emptied", "failed", "characters in", "removed"):
         table.add_column(column, justify="right")
     removed = t.chars_in - t.chars_out
     share = f" ({removed / t.chars_in:.1%})" if t.chars_in else ""
-    table.add_row(str(t.docs_in), str(t.docs_out), str(t.docs_empty), str(t.docs_failed), str(t.chars_in), f"{removed}{share}")
+    table.add_row(
+        str(t.docs_in), str(t.docs_out), str(t.docs_empty), str(t.docs_failed), str(t.chars_in), f"{removed}{share}"
+    )
     out.print(table)
     if t.removed:
         rules = Table(title="top rules", title_justify="left")
@@ -114,7 +124,7 @@ def rules_list(rules: RulesOption = DEFAULT_RULES) -> None:
 
 
 @rules_app.command("validate")
-def rules_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:  # noqa: UP007
+def rules_validate(paths: Annotated[list[Path] | None, typer.Argument()] = None) -> None:
     """Check rule files: schema, regexes, unique ids. Errors as file:line: message."""
     loaded = load_rule_files(paths or DEFAULT_RULES)
     count = sum(len(model.rules) for _, model in loaded)
@@ -123,8 +133,8 @@ def rules_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = No
 
 @rules_app.command("test")
 def rules_test(
-    paths: Annotated[Optional[list[Path]], typer.Argument()] = None,  # noqa: UP007
-    keyword: Annotated[Optional[str], typer.Option("-k", help="Only rules whose id contains this.")] = None,  # noqa: UP007
+    paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    keyword: Annotated[str | None, typer.Option("-k", help="Only rules whose id contains this.")] = None,
 ) -> None:
     """Run the test cases inside the rule files."""
     book = _book(paths or DEFAULT_RULES)
@@ -155,7 +165,7 @@ def rules_test(
 def explain(
     file: Annotated[Path, typer.Argument(help="A .txt file, or a JSONL file (each record explained).")],
     rules: RulesOption = DEFAULT_RULES,
-    url: Annotated[Optional[str], typer.Option(help="Treat the document as coming from this URL.")] = None,  # noqa: UP007
+    url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
 ) -> None:
     """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
     pipeline = Pipeline(_book(rules))

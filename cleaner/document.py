@@ -64,7 +64,8 @@ class Cleaned:
 
     @property
     def changed(self) -> bool:
-        return self.text != self.doc.text
+        # The clean text always ends with a newline; adding only that is not worth a review.
+        return self.text not in (self.doc.text, self.doc.text + "\n")
 
     def removed(self) -> dict[str, int]:
         """Non-blank lines removed, per rule id, in order of first appearance."""

@@ -11,6 +11,8 @@ from cleaner.steps.dedup import dedup
 from cleaner.steps.repair import repair
 from cleaner.steps.whitespace import Layout, layout, render, tidy
 
+MAX_ROUNDS = 8
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -40,7 +42,7 @@ class Pipeline:
     def site_for(self, doc: Document, lines: list[Line]) -> RuleSet | None:
         head: list[str] = []
         for line in lines:
-            if not line.blank:
+            if line.alive and not line.blank:
                 head.append(line.text)
                 if len(head) >= 50:
                     break
@@ -56,20 +58,30 @@ class Pipeline:
         tidy(lines)
         meta = dict(doc.meta)
         url = doc.url
-        site = force_site if force_site is not None else (self.site_for(doc, lines) if sites else None)
-        if site is not None:
-            url = site.apply(lines, url, meta)
-        for generic in self.book.generic:
-            url = generic.apply(lines, url, meta)
-        if settings.dedup:
-            dedup(lines, settings.dedup_min_chars)
+        first_site: RuleSet | None = None
+        # Removing lines moves the others into or out of a rule's window (the first or last N
+        # lines, a site's signature), so rules run again until nothing more goes: that is what
+        # makes cleaning the clean output change nothing. Each round only removes, so it ends.
+        for round_no in range(MAX_ROUNDS):
+            alive = sum(line.alive for line in lines)
+            site = force_site or (self.site_for(doc, lines) if sites else None)
+            if round_no == 0:
+                first_site = site
+            if site is not None:
+                url = site.apply(lines, url, meta)
+            for generic in self.book.generic:
+                url = generic.apply(lines, url, meta)
+            if settings.dedup:
+                dedup(lines, settings.dedup_min_chars)
+            if sum(line.alive for line in lines) == alive:
+                break
         text = render(layout(lines, settings.layout))
         return Cleaned(
             doc=doc,
             lines=lines,
             text=text,
             url=url,
-            site=site.name if site is not None else None,
+            site=first_site.name if first_site is not None else None,
             meta=meta,
             trailing_newline=trailing,
         )

@@ -60,7 +60,7 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline) -> Outcome:
 def clean_one(pipeline: Pipeline, doc: Document) -> Outcome | Problem:
     try:
         return outcome(pipeline.clean(doc), pipeline)
-    except Exception as exc:  # noqa: BLE001 - one broken document must not stop the run
+    except Exception as exc:
         return Problem(doc.source, None, f"cleaning failed: {type(exc).__name__}: {exc}")
 
 

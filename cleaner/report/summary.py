@@ -105,9 +105,16 @@ class Summary:
             t.docs_out += 1
             lost = outcome.chars_in - outcome.chars_out
             if outcome.chars_in and lost > FLAG_SHARE * outcome.chars_in:
-                top = max(sorted(outcome.removed_chars), key=outcome.removed_chars.get) if outcome.removed_chars else None
+                top = (
+                    max(sorted(outcome.removed_chars), key=outcome.removed_chars.get) if outcome.removed_chars else None
+                )
                 self.flagged.append(
-                    {"id": outcome.id, "source": outcome.source, "lost": round(lost / outcome.chars_in, 3), "top_rule": top}
+                    {
+                        "id": outcome.id,
+                        "source": outcome.source,
+                        "lost": round(lost / outcome.chars_in, 3),
+                        "top_rule": top,
+                    }
                 )
 
     def failure(self, problem: Problem) -> None:
@@ -136,7 +143,12 @@ class Summary:
                 for rule in sorted(self.totals.removed_chars)
             }
             out.write(b',"rules":' + orjson.dumps(rules))
-            for key, spool in (("files", self.files), ("flagged", self.flagged), ("emptied", self.emptied), ("failures", self.failures)):
+            for key, spool in (
+                ("files", self.files),
+                ("flagged", self.flagged),
+                ("emptied", self.emptied),
+                ("failures", self.failures),
+            ):
                 out.write(b',"' + key.encode() + b'":[')
                 for n, item in enumerate(spool):
                     out.write((b"," if n else b"") + orjson.dumps(item))

@@ -58,9 +58,7 @@ def run_case(pipeline: Pipeline, ref: CaseRef) -> CaseResult:
     for key, value in (case.meta or {}).items():
         if cleaned.meta.get(key) != value:
             failures.append(f"meta.{key}: expected {value!r}, got {cleaned.meta.get(key)!r}")
-    acted = any(
-        line.dropped_by == ref.rule.id or ref.rule.id in line.changed_by for line in cleaned.lines
-    )
+    acted = any(line.dropped_by == ref.rule.id or ref.rule.id in line.changed_by for line in cleaned.lines)
     return CaseResult(ref, tuple(failures), acted)
 
 

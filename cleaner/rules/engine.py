@@ -169,20 +169,21 @@ class CompiledExtract(Compiled):
         self.extract = rule
         self.rx = _compile(rule.pattern)
 
-    def _taken(self, ctx: Context) -> bool:
+    def _set(self, ctx: Context, value: str) -> None:
+        """The first value found wins; one the document already had is kept."""
+        value = _iso_date(value, self.extract.date_formats)
         if self.extract.field == "url":
-            return ctx.url is not None
-        return self.extract.field in ctx.meta
+            ctx.url = ctx.url or value
+        else:
+            ctx.meta.setdefault(self.extract.field, value)
 
     def act(self, ctx: Context) -> None:
-        if self._taken(ctx):
-            return
+        # Every matching line goes, not only the first: a second copy of a metadata line is
+        # still metadata, and leaving it would let a second cleaning extract it.
         rule = self.extract
         for i in ctx.window(rule):
             line = ctx.rows[i]
-            if not line.alive:
-                continue
-            found = self.rx.search(line.text)
+            found = self.rx.search(line.text) if line.alive else None
             if found is None:
                 continue
             taken = [line]
@@ -193,15 +194,10 @@ class CompiledExtract(Compiled):
                 value = ctx.rows[i + 1].text.strip()
             else:
                 value = (found.groupdict().get("value") or found.group(0)).strip()
-            value = _iso_date(value, rule.date_formats)
-            if rule.field == "url":
-                ctx.url = value
-            else:
-                ctx.meta[rule.field] = value
+            self._set(ctx, value)
             if not rule.keep:
                 for row in taken:
                     row.drop(self.id)
-            return
 
 
 _COMPILERS: dict[type, type[Compiled]] = {

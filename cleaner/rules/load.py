@@ -133,20 +133,28 @@ def _cross_file_problems(loaded: list[tuple[Path, RuleFile]]) -> list[Problem]:
     for path, model in loaded:
         line_of = _line_finder(path)
         if model.name in site_owner:
-            problems.append(Problem(str(path), line_of("name:"), f"name '{model.name}' is also used by {site_owner[model.name]}"))
+            problems.append(
+                Problem(str(path), line_of("name:"), f"name '{model.name}' is also used by {site_owner[model.name]}")
+            )
         site_owner[model.name] = path
         for rule in model.rules:
             if rule.id in rule_owner:
-                problems.append(Problem(str(path), line_of(rule.id), f"rule id '{rule.id}' is also defined in {rule_owner[rule.id]}"))
+                problems.append(
+                    Problem(
+                        str(path), line_of(rule.id), f"rule id '{rule.id}' is also defined in {rule_owner[rule.id]}"
+                    )
+                )
             rule_owner[rule.id] = path
         for domain in model.match.domains if model.match else []:
             if domain in domain_owner:
-                problems.append(Problem(str(path), line_of(domain), f"domain '{domain}' is also claimed by {domain_owner[domain]}"))
+                problems.append(
+                    Problem(str(path), line_of(domain), f"domain '{domain}' is also claimed by {domain_owner[domain]}")
+                )
             domain_owner[domain] = path
     return problems
 
 
-def _line_finder(path: Path):  # noqa: ANN202 - a small closure
+def _line_finder(path: Path):
     lines = path.read_text(encoding="utf-8").splitlines()
 
     def line_of(needle: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from cleaner.document import Line
 
@@ -32,10 +33,8 @@ def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) ->
             line.drop(REPEAT)
         seen.add(key)
 
-    keyed = sorted(
-        (_words_key(line.text), len(line.text), line.no, line) for line in rows if line.alive
-    )
+    keyed = sorted((_words_key(line.text), len(line.text), line.no, line) for line in rows if line.alive)
     # Sorted, every string that starts with A follows A directly: one neighbour to check.
-    for (key, size, _, line), (next_key, next_size, _, _) in zip(keyed, keyed[1:]):
+    for (key, size, _, line), (next_key, next_size, _, _) in pairwise(keyed):
         if len(key) >= prefix_min_chars and next_size > size and next_key.startswith(key):
             line.drop(PREFIX)

@@ -1,0 +1,124 @@
+"""The command line as a user runs it: real processes, real exit codes, stdout vs stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8"
+    )
+
+
+def test_clean_jsonl_reports_bad_records_and_writes_the_rest(tmp_path: Path) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text(
+        '{"id": "a", "text": "Hello world, this is a document.\\n\\nSource: AFP", "url": "https://example.com/a"}\n'
+        "not json\n"
+        '{"id": "c", "body": "no text field"}\n'
+        '{"text": "A record without an id."}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "clean.jsonl"
+    result = cli("clean", str(data), "--out", str(out), "-q")
+    assert result.returncode == 1
+    assert f"{data}:2: not valid JSON" in result.stderr
+    assert f"{data}:3: field 'text' is missing" in result.stderr
+    records = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert [r["id"] for r in records] == ["a", "in:4"]
+    assert list(records[0]) == ["id", "source", "url", "site", "text", "meta", "stats"]
+    assert records[0]["text"] == "Hello world, this is a document.\n"
+    assert records[0]["source"] == f"{data}:1"
+    assert records[0]["url"] == "https://example.com/a"
+    assert records[0]["stats"]["removed"] == {"credits.source": 1}
+    summary = orjson.loads((tmp_path / "out" / "reports" / "summary.json").read_bytes())
+    assert [(f["line"], f["message"][:12]) for f in summary["failures"]] == [(2, "not valid JS"), (3, "field 'text'")]
+    assert (tmp_path / "out" / "reports" / "in.jsonl.diff").read_text(encoding="utf-8") == (
+        f"--- {data}:1\n"
+        f"+++ {data}:1 (clean) id=a\n"
+        "@@ -1,3 +1 @@\n"
+        " Hello world, this is a document.\n"
+        "-\n"
+        "-Source: AFP\t⟨credits.source⟩\n"
+        "\\ No newline at end of file\n"
+    )
+
+
+def test_rule_error_exits_2_with_file_and_line_and_writes_nothing(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.yaml").write_text(
+        "name: bad\ndescription: broken\nrules:\n  - id: bad.one\n    kind: line\n"
+        "    description: x\n    pattern: '(unclosed'\n    tests: [{input: a, output: a}]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "clean.jsonl"
+    result = cli("clean", "seeds", "--rules", str(rules), "--out", str(out))
+    assert result.returncode == 2
+    assert f"{rules / 'bad.yaml'}:7: rules.0.pattern: regex does not compile" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_existing_output_is_refused_without_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "clean.jsonl"
+    out.write_text("keep me\n", encoding="utf-8")
+    result = cli("clean", "seeds", "--out", str(out))
+    assert result.returncode == 2
+    assert "exists; pass --overwrite" in result.stderr
+    assert out.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_clean_seeds_prints_totals_on_stdout(tmp_path: Path) -> None:
+    result = cli("clean", "seeds", "--out", str(tmp_path / "clean.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert "documents in" in result.stdout
+    assert "dedup.repeat" in result.stdout
+    html = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    assert html.count("<section ") == 5
+    assert '<p class="l drop">Source: RT + agencies<span class="tag">credits.source</span></p>' in html
+    for fetch in ("src=", "href=", "<link", "@import", "url("):  # self-contained: nothing fetched
+        assert fetch not in html
+
+
+def test_explain_shows_site_and_rule_per_line() -> None:
+    result = cli("explain", "seeds/002_a231766d777f1e06.txt")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("# 002_a231766d777f1e06  site: heraldglobe  url: https://www.heraldglobe.com/")
+    assert lines[1] == "# meta: date='2022-01-07'"
+    assert lines[3] == " 2 - 20220107    <- heraldglobe.date"
+    assert (
+        lines[6]
+        == " 5 - SEE ALSO: U.S., Allies Set For Talks With Russia As Threat Of New Ukraine Invasion Looms    <- links.see-also"
+    )
+
+
+def test_rules_list_validate_and_test() -> None:
+    listed = cli("rules", "list")
+    assert listed.returncode == 0
+    assert "links.see-also" in listed.stdout and "heraldglobe.url" in listed.stdout
+    validated = cli("rules", "validate")
+    assert validated.returncode == 0 and validated.stdout.endswith(": valid\n")
+    tested = cli("rules", "test")
+    assert tested.returncode == 0
+    assert tested.stdout.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_rules_test_shows_expected_and_got(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(
+        "name: demo\ndescription: d\nrules:\n  - id: demo.ad\n    kind: line\n    description: ads\n"
+        '    pattern: \'^AD$\'\n    tests:\n      - input: "AD\\nText here.\\n"\n        output: "Text.\\n"\n',
+        encoding="utf-8",
+    )
+    result = cli("rules", "test", str(tmp_path / "r.yaml"))
+    assert result.returncode == 1
+    assert "FAIL demo.ad[0]" in result.stdout
+    assert "--- expected\n  Text.\n  --- got\n  Text here.\n" in result.stdout
+    assert result.stdout.splitlines()[-1] == "0 passed, 1 failed"
