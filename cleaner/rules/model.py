@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
@@ -19,7 +19,8 @@ def _compiles(pattern: str) -> str:
     return pattern
 
 
-Regex = Annotated[str, Field(min_length=1)]
+# Every regex in a rule file is compiled when the file is validated, so errors carry its line.
+Regex = Annotated[str, Field(min_length=1), AfterValidator(_compiles)]
 
 
 class Strict(BaseModel):
@@ -57,11 +58,6 @@ class LineRule(RuleBase):
     kind: Literal["line"]
     pattern: Regex
 
-    @field_validator("pattern")
-    @classmethod
-    def check_regex(cls, v: str) -> str:
-        return _compiles(v)
-
 
 class BlockRule(RuleBase):
     """Drop a block: ``start`` then ``lines`` more lines, or through ``end``, or while ``while``."""
@@ -73,11 +69,6 @@ class BlockRule(RuleBase):
     while_: Regex | None = Field(default=None, alias="while")
     max_lines: int = Field(default=30, ge=1)
     min_lines: int = Field(default=1, ge=1)
-
-    @field_validator("start", "end", "while_")
-    @classmethod
-    def check_regex(cls, v: str | None) -> str | None:
-        return v if v is None else _compiles(v)
 
     @model_validator(mode="after")
     def _one_extent(self) -> BlockRule:
@@ -94,11 +85,6 @@ class TailRule(RuleBase):
     marker: Regex
     within_last: float = Field(default=0.3, gt=0, le=0.5)
 
-    @field_validator("marker")
-    @classmethod
-    def check_regex(cls, v: str) -> str:
-        return _compiles(v)
-
 
 class ExtractRule(RuleBase):
     """Move a line into a field (``url`` or ``meta.<field>``) and drop it."""
@@ -110,11 +96,6 @@ class ExtractRule(RuleBase):
     date_formats: list[str] = []  # strptime formats; the first that parses gives an ISO date
     keep: bool = False
 
-    @field_validator("pattern")
-    @classmethod
-    def check_regex(cls, v: str) -> str:
-        return _compiles(v)
-
 
 class ReplaceRule(RuleBase):
     """Replace ``pattern`` with ``with`` inside lines; a line left blank is dropped."""
@@ -122,11 +103,6 @@ class ReplaceRule(RuleBase):
     kind: Literal["replace"]
     pattern: Regex
     with_: str = Field(default="", alias="with")
-
-    @field_validator("pattern")
-    @classmethod
-    def check_regex(cls, v: str) -> str:
-        return _compiles(v)
 
 
 Rule = Annotated[
@@ -142,11 +118,6 @@ class Match(Strict):
     urls: list[str] = []  # fnmatch globs over the whole URL
     signature: Regex | None = None  # regex over the first ``signature_lines`` non-blank lines
     signature_lines: int = Field(default=5, ge=1, le=50)
-
-    @field_validator("signature")
-    @classmethod
-    def check_regex(cls, v: str | None) -> str | None:
-        return v if v is None else _compiles(v)
 
     @model_validator(mode="after")
     def _something(self) -> Match:
