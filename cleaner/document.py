@@ -32,7 +32,8 @@ class Line:
     def change(self, new_text: str, label: str) -> None:
         if new_text != self.text:
             self.text = new_text
-            self.changed_by.append(label)
+            if label not in self.changed_by:
+                self.changed_by.append(label)
 
 
 @dataclass(slots=True)

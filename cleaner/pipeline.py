@@ -9,7 +9,7 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.dedup import dedup
 from cleaner.steps.repair import repair
-from cleaner.steps.whitespace import Layout, layout, render, tidy
+from cleaner.steps.whitespace import Layout, layout, render
 
 MAX_ROUNDS = 8
 
@@ -53,9 +53,7 @@ class Pipeline:
         ``sites=False`` runs generic rules only."""
         settings = self.settings
         lines, trailing = split_lines(doc.text.replace("\r\n", "\n"))
-        if settings.repair:
-            repair(lines, settings.unescape_html)
-        tidy(lines)
+        repair(lines, settings.unescape_html, enabled=settings.repair)
         meta = dict(doc.meta)
         url = doc.url
         first_site: RuleSet | None = None

@@ -9,7 +9,7 @@ from cleaner.pipeline import Pipeline, Settings
 from cleaner.rules.book import RuleBook
 from cleaner.steps.dedup import PREFIX, REPEAT, dedup
 from cleaner.steps.repair import repair
-from cleaner.steps.whitespace import layout_text, tidy
+from cleaner.steps.whitespace import layout_text
 
 
 def lines(*texts: str) -> list[Line]:
@@ -35,9 +35,9 @@ def test_repair_can_leave_entities() -> None:
     assert ls[0].text == "Tom &amp; Jerry"
 
 
-def test_tidy_turns_nbsp_into_spaces_and_strips_trailing_space() -> None:
+def test_whitespace_turns_nbsp_into_spaces_and_strips_trailing_space() -> None:
     ls = lines("Watch:\u00a0this\u00a0 ", "ok", "\ufeffBOM")
-    tidy(ls)
+    repair(ls, enabled=False)
     assert [line.text for line in ls] == ["Watch: this", "ok", "BOM"]
     assert [line.changed_by for line in ls] == [["whitespace"], [], ["whitespace"]]
 

@@ -7,6 +7,8 @@ import re
 import ftfy
 
 from cleaner.document import Line
+from cleaner.steps.whitespace import LABEL as WHITESPACE
+from cleaner.steps.whitespace import normalize
 
 # What "encoding fixes only" means: everything that changes how text looks but was not
 # broken (curly quotes, ligatures, full-width forms, Unicode normalization) stays off.
@@ -23,6 +25,7 @@ _NO_ENTITIES = _CONFIG._replace(unescape_html=False)
 
 _ENTITY = re.compile(r"&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _ENCODING_STEPS = frozenset({"encode", "decode", "transcode"})
+MAX_ROUNDS = 4
 
 
 def _label(action: str, parameter: str) -> str:
@@ -41,17 +44,25 @@ def _needs_repair(text: str, entities: bool) -> bool:
     return any(ord(c) < 32 and c != "\t" for c in text)
 
 
-def repair(lines: list[Line], unescape_html: bool = True) -> None:
-    config = _CONFIG if unescape_html else _NO_ENTITIES
-    for line in lines:
-        if not _needs_repair(line.text, unescape_html):
-            continue
-        fixed, steps = ftfy.fix_and_explain(line.text, config)
-        if fixed == line.text:
-            continue
+def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> None:
+    if not _needs_repair(line.text, entities):
+        return
+    fixed, steps = ftfy.fix_and_explain(line.text, config)
+    if fixed != line.text:
         labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
         line.change(fixed, "+".join(labels) or "ftfy")
 
 
-def needs_any_repair(text: str, unescape_html: bool = True) -> bool:
-    return _needs_repair(text, unescape_html)
+def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True) -> None:
+    """Repair encoding, then whitespace, on each line until neither changes it: an NBSP that
+    the whitespace step turns into a space can be half of what ftfy reads as mojibake, so one
+    pass of each would not give text that a second cleaning leaves alone."""
+    config = _CONFIG if unescape_html else _NO_ENTITIES
+    for line in lines:
+        for _ in range(MAX_ROUNDS):
+            before = line.text
+            if enabled:
+                repair_line(line, config, unescape_html)
+            line.change(normalize(line.text), WHITESPACE)
+            if line.text == before:
+                break

@@ -21,11 +21,6 @@ def normalize(text: str) -> str:
     return text.rstrip()
 
 
-def tidy(lines: list[Line]) -> None:
-    for line in lines:
-        line.change(normalize(line.text), LABEL)
-
-
 def layout(lines: list[Line], mode: Layout = "paragraphs") -> list[tuple[Line | None, str]]:
     """The output lines, each with the input line it comes from (None: an inserted blank).
 
