@@ -44,16 +44,15 @@ def ops_for(cleaned: Cleaned, mode: str = "paragraphs") -> list[Op]:
             label = line.dropped_by  # None for a blank line the layout let go
             ops.append(Op("-", line.orig, label, line.no, j, missing_newline))
             continue
-        while j < k:  # blank lines the layout inserted before this one
-            ops.append(Op("+", out[j][1], None, line.no - 1, j + 1))
-            j += 1
         new = out[k][1]
-        if new == line.orig and not missing_newline:
-            ops.append(Op(" ", new, None, line.no, k + 1))
-        else:
-            label = "+".join(line.changed_by) or ("newline" if new == line.orig else LAYOUT)
-            ops.append(Op("-", line.orig, label, line.no, k, missing_newline))
-            ops.append(Op("+", new, label, line.no, k + 1))
+        same = new == line.orig and not missing_newline
+        label = "+".join(line.changed_by) or ("newline" if new == line.orig else LAYOUT)
+        if not same:  # removed lines first, as diff tools print a change
+            ops.append(Op("-", line.orig, label, line.no, j, missing_newline))
+        while j < k:  # blank lines the layout inserted before this one
+            ops.append(Op("+", out[j][1], None, line.no - (1 if same else 0), j + 1))
+            j += 1
+        ops.append(Op(" ", new, None, line.no, k + 1) if same else Op("+", new, label, line.no, k + 1))
         j = k + 1
     for k in range(j, len(out)):
         ops.append(Op("+", out[k][1], None, last_no, k + 1))

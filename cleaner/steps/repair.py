@@ -28,8 +28,14 @@ _ENCODING_STEPS = frozenset({"encode", "decode", "transcode"})
 MAX_ROUNDS = 4
 
 
+# ftfy's own steps that undo a wrong decoding; reported together as one kind of repair.
+_ENCODING_FIXES = frozenset(
+    {"decode_inconsistent_utf8", "fix_c1_controls", "restore_byte_a0", "replace_lossy_sequences"}
+)
+
+
 def _label(action: str, parameter: str) -> str:
-    if action in _ENCODING_STEPS:
+    if action in _ENCODING_STEPS or parameter in _ENCODING_FIXES:
         return "ftfy:encoding"
     return "ftfy:" + parameter.removeprefix("fix_").removeprefix("unescape_")
 
