@@ -13,7 +13,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from cleaner.document import Document
-from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, RuleError
+from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, Problem, RuleError
+from cleaner.parallel import default_workers
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.readers import Fields, InputFile, discover, read
 from cleaner.rules.book import RuleBook
@@ -52,6 +53,9 @@ def clean(
     keep_line_breaks: Annotated[
         bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
     ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
@@ -80,12 +84,13 @@ def clean(
             done += docs
             bar.update(task, advance=size, docs=done)
 
-        result = run(inputs, pipeline, target, fields, progress)
-    for failure in result.failures:
-        err.print(f"[red]error[/red]: {failure}", markup=True, highlight=False)
+        def failure(problem: Problem) -> None:
+            bar.console.print(f"error: {problem}", markup=False, highlight=False)
+
+        result = run(inputs, pipeline, target, fields, progress, workers or default_workers(), failure)
     if not quiet:
         _print_totals(result)
-    if result.failures:
+    if result.failed:
         raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
 
@@ -117,9 +122,9 @@ def rules_list(rules: RulesOption = DEFAULT_RULES) -> None:
     table = Table(box=None)
     for column in ("rule", "site", "kind", "description"):
         table.add_column(column, overflow="fold")
-    for rule_set, rule in book.rules():
-        site = "(generic)" if rule_set.matcher is None else rule_set.name
-        table.add_row(rule.id, site, rule.kind, rule.description)  # type: ignore[attr-defined]
+    for placed in book.rules():
+        site = "(generic)" if placed.site is None else placed.site.name
+        table.add_row(placed.rule.id, site, placed.rule.kind, placed.rule.description)  # type: ignore[attr-defined]
     out.print(table)
 
 
@@ -147,7 +152,7 @@ def rules_test(
                 passed += 1
                 continue
             failed += 1
-            out.print(f"FAIL {result.ref.name} ({result.ref.rule_set.path})", markup=False)
+            out.print(f"FAIL {result.ref.name} ({result.ref.placed.path})", markup=False)
             for failure in result.failures:
                 out.print("  " + failure.replace("\n", "\n  "), markup=False)
         else:

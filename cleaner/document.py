@@ -7,23 +7,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(slots=True)
 class Line:
-    """One input line. Steps never delete a Line: they mark it, so the report can say why."""
+    """One input line. Steps never delete a Line: they mark it, so the report can say why.
 
-    no: int  # 1-based line number in the input text
-    orig: str  # the line as read
-    text: str  # the line as it stands now
-    dropped_by: str | None = None
-    changed_by: list[str] = field(default_factory=list)
+    A plain slotted class: a corpus makes millions of these, and a dataclass ``__init__`` with
+    a default factory costs twice as much.
+    """
+
+    __slots__ = ("blank", "changed_by", "dropped_by", "no", "orig", "text")
+
+    def __init__(self, no: int, orig: str, text: str | None = None):
+        self.no = no  # 1-based line number in the input text
+        self.orig = orig  # the line as read
+        self.text = orig if text is None else text  # the line as it stands now
+        self.dropped_by: str | None = None
+        self.changed_by: list[str] = []  # labels of what changed the text, in order
+        self.blank = not self.text.strip()  # kept up to date by change(): asked on every pass
+
+    def __repr__(self) -> str:
+        return f"Line({self.no}, {self.text!r}, dropped_by={self.dropped_by!r}, changed_by={self.changed_by!r})"
 
     @property
     def alive(self) -> bool:
         return self.dropped_by is None
-
-    @property
-    def blank(self) -> bool:
-        return not self.text.strip()
 
     def drop(self, rule_id: str) -> None:
         if self.dropped_by is None:
@@ -32,6 +38,7 @@ class Line:
     def change(self, new_text: str, label: str) -> None:
         if new_text != self.text:
             self.text = new_text
+            self.blank = not new_text.strip()
             if label not in self.changed_by:
                 self.changed_by.append(label)
 
@@ -58,6 +65,7 @@ class Cleaned:
     site: str | None
     meta: dict[str, Any]
     trailing_newline: bool  # whether the input text ended with a newline (for the diff)
+    _counts: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None  # filled on first use
 
     @property
     def empty(self) -> bool:
@@ -68,26 +76,34 @@ class Cleaned:
         # The clean text always ends with a newline; adding only that is not worth a review.
         return self.text not in (self.doc.text, self.doc.text + "\n")
 
-    def removed(self) -> dict[str, int]:
-        """Non-blank lines removed, per rule id, in order of first appearance."""
-        counts: Counter[str] = Counter()
-        for line in self.lines:
-            if line.dropped_by is not None and line.orig.strip():
-                counts[line.dropped_by] += 1
-        return dict(counts)
-
-    def removed_chars(self) -> dict[str, int]:
-        counts: Counter[str] = Counter()
+    def _count(self) -> None:
+        removed: Counter[str] = Counter()
+        chars: Counter[str] = Counter()
+        repaired: Counter[str] = Counter()
         for line in self.lines:
             if line.dropped_by is not None:
-                counts[line.dropped_by] += len(line.orig)
-        return dict(counts)
+                chars[line.dropped_by] += len(line.orig)
+                if line.orig.strip():
+                    removed[line.dropped_by] += 1
+            if line.changed_by:
+                repaired.update(line.changed_by)
+        self._counts = (dict(removed), dict(chars), dict(repaired))
+
+    def removed(self) -> dict[str, int]:
+        """Non-blank lines removed, per rule id, in order of first appearance."""
+        if self._counts is None:
+            self._count()
+        return self._counts[0]  # type: ignore[index]
+
+    def removed_chars(self) -> dict[str, int]:
+        if self._counts is None:
+            self._count()
+        return self._counts[1]  # type: ignore[index]
 
     def repaired(self) -> dict[str, int]:
-        counts: Counter[str] = Counter()
-        for line in self.lines:
-            counts.update(line.changed_by)
-        return dict(counts)
+        if self._counts is None:
+            self._count()
+        return self._counts[2]  # type: ignore[index]
 
     def emptied_by(self) -> str | None:
         """The rule that removed most characters of a document that ended up empty."""

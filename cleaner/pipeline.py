@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from cleaner.document import Cleaned, Document, Line
 from cleaner.rules.book import RuleBook
@@ -31,7 +32,7 @@ def split_lines(text: str) -> tuple[list[Line], bool]:
     parts = text.split("\n")
     if trailing:
         parts.pop()
-    return [Line(no, part, part) for no, part in enumerate(parts, 1)], trailing
+    return [Line(no, part) for no, part in enumerate(parts, 1)], trailing
 
 
 class Pipeline:
@@ -40,20 +41,15 @@ class Pipeline:
         self.settings = settings or Settings()
 
     def site_for(self, doc: Document, lines: list[Line]) -> RuleSet | None:
-        head: list[str] = []
-        for line in lines:
-            if line.alive and not line.blank:
-                head.append(line.text)
-                if len(head) >= 50:
-                    break
-        return self.book.site_for(doc.url, head)
+        rows = (line.text for line in lines if line.dropped_by is None and not line.blank)
+        return self.book.site_for(doc.url, list(islice(rows, self.book.head_lines)))
 
     def clean(self, doc: Document, force_site: RuleSet | None = None, sites: bool = True) -> Cleaned:
         """Clean one document. ``force_site`` skips site matching (rule tests use it);
         ``sites=False`` runs generic rules only."""
         settings = self.settings
         lines, trailing = split_lines(doc.text.replace("\r\n", "\n"))
-        repair(lines, settings.unescape_html, enabled=settings.repair)
+        repair(lines, settings.unescape_html, enabled=settings.repair, text=doc.text)
         meta = dict(doc.meta)
         url = doc.url
         first_site: RuleSet | None = None
@@ -67,8 +63,8 @@ class Pipeline:
                 first_site = site
             if site is not None:
                 url = site.apply(lines, url, meta)
-            for generic in self.book.generic:
-                url = generic.apply(lines, url, meta)
+            if self.book.generic is not None:
+                url = self.book.generic.apply(lines, url, meta)
             if settings.dedup:
                 dedup(lines, settings.dedup_min_chars)
             if sum(line.alive for line in lines) == alive:

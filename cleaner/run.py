@@ -4,70 +4,26 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import orjson
-
 from cleaner.atomic import atomic_open
-from cleaner.document import Cleaned, Document
 from cleaner.errors import Problem, UsageError
+from cleaner.outcome import Outcome
+from cleaner.parallel import End, Event, Start, Task, clean_events
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, discover, read
-from cleaner.report import diff, html
+from cleaner.report import html
 from cleaner.report.summary import Summary, Totals
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What the run keeps of one cleaned document: small, picklable, rendered already."""
-
-    id: str
-    source: str
-    record: bytes | None  # the JSONL line, None when the document ended up empty
-    diff: str
-    html: str | None
-    chars_in: int
-    chars_out: int
-    changed: bool
-    removed: dict[str, int] = field(default_factory=dict)
-    removed_chars: dict[str, int] = field(default_factory=dict)
-    repaired: dict[str, int] = field(default_factory=dict)
-    emptied_by: str | None = None
-
-
-def outcome(cleaned: Cleaned, pipeline: Pipeline) -> Outcome:
-    empty = cleaned.empty
-    return Outcome(
-        id=cleaned.doc.id,
-        source=cleaned.doc.source,
-        record=None if empty else orjson.dumps(cleaned.record()) + b"\n",
-        diff=diff.render(cleaned, pipeline.settings.layout),
-        html=html.section(cleaned) if cleaned.changed else None,
-        chars_in=len(cleaned.doc.text),
-        chars_out=len(cleaned.text),
-        changed=cleaned.changed,
-        removed=cleaned.removed(),
-        removed_chars=cleaned.removed_chars(),
-        repaired=cleaned.repaired(),
-        emptied_by=cleaned.emptied_by(),
-    )
-
-
-def clean_one(pipeline: Pipeline, doc: Document) -> Outcome | Problem:
-    try:
-        return outcome(pipeline.clean(doc), pipeline)
-    except Exception as exc:
-        return Problem(doc.source, None, f"cleaning failed: {type(exc).__name__}: {exc}")
 
 
 @dataclass(slots=True)
 class RunResult:
     totals: Totals
-    failures: list[str]
+    failed: int
     out: Path
     report: Path
 
@@ -120,7 +76,7 @@ class _Reports:
             self.summary.failure(result)
             return
         self.summary.document(result)
-        self.html.add(result.html)
+        self.html.add(result.html, result.changed)
         if result.diff:
             if self._diff is None:
                 self._diff_ctx = atomic_open(self._diff_name)
@@ -155,6 +111,8 @@ def run(
     target: Target,
     fields: Fields | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
+    on_failure: Callable[[Problem], None] | None = None,
 ) -> RunResult:
     """Clean every input into ``target``. Usage errors raise before anything is written."""
     fields = fields or Fields()
@@ -163,26 +121,44 @@ def run(
         raise UsageError("no input files (.txt, .jsonl, .jsonl.gz, .jsonl.zst) found in " + ", ".join(map(str, inputs)))
     target.check()
     reports = _Reports(target.report)
-    failures: list[str] = []
+    failed = 0
     try:
         with atomic_open(target.out) as out:
-            for item in items:
-                reports.start_file(item)
-                for doc in read(item, fields):
-                    result = doc if isinstance(doc, Problem) else clean_one(pipeline, doc)
+            for result in clean_events(events(items, fields), pipeline, workers):
+                if isinstance(result, Start):
+                    reports.start_file(result.item)
+                elif isinstance(result, End):
+                    reports.end_file(result.item)
+                    if progress is not None:
+                        progress(0, result.item.size)
+                else:
                     if isinstance(result, Problem):
-                        failures.append(str(result))
+                        failed += 1
+                        if on_failure is not None:
+                            on_failure(result)
                     elif result.record is not None:
                         out.write(result.record)
                     reports.add(result)
                     if progress is not None:
                         progress(1, 0)
-                reports.end_file(item)
-                if progress is not None:
-                    progress(0, item.size)
     except BaseException as exc:
         reports.abort(exc)
         raise
     totals = reports.summary.totals
     reports.finish()
-    return RunResult(totals, failures, target.out, target.report)
+    return RunResult(totals, failed, target.out, target.report)
+
+
+def events(items: list[InputFile], fields: Fields) -> Iterator[Event]:
+    """The input, in order, as the events the cleaning side works through."""
+    seen = 0
+    for item in items:
+        yield Start(item)
+        for doc in read(item, fields):
+            if isinstance(doc, Problem):
+                yield doc
+                continue
+            # The page shows the changed documents among the first MAX_DOCS only, so it opens.
+            yield Task(doc, seen < html.MAX_DOCS)
+            seen += 1
+        yield End(item)

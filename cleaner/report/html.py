@@ -9,7 +9,7 @@ from typing import BinaryIO
 from cleaner.atomic import atomic_open
 from cleaner.document import Cleaned
 
-MAX_DOCS = 2000  # past this many changed documents the page only counts the rest
+MAX_DOCS = 2000  # the page shows the changed documents among the first MAX_DOCS of the run
 
 _HEAD = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -102,19 +102,19 @@ class HtmlReport:
         self.shown = 0
         self.omitted = 0
 
-    def add(self, fragment: str | None) -> None:
-        if fragment is None:
-            return
-        if self.shown >= MAX_DOCS:
+    def add(self, fragment: str | None, changed: bool) -> None:
+        if fragment is not None:
+            self._out.write(fragment.encode("utf-8"))
+            self.shown += 1
+        elif changed:
             self.omitted += 1
-            return
-        self._out.write(fragment.encode("utf-8"))
-        self.shown += 1
 
     def close(self) -> None:
         note = f"{self.shown} changed documents shown."
         if self.omitted:
-            note += f" {self.omitted} more are in the .diff files and summary.json."
+            note += (
+                f" {self.omitted} more changed documents, past the first {MAX_DOCS} of the run, are in the .diff files."
+            )
         self._out.write((_TAIL % escape(note)).encode("utf-8"))
         self._context.__exit__(None, None, None)
 

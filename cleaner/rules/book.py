@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.rules.engine import RuleSet
 from cleaner.rules.load import load_rule_files
-from cleaner.rules.model import RuleBase
+from cleaner.rules.model import RuleBase, RuleFile
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A rule with the file it comes from and, for a site rule, the site's rule set."""
+
+    path: str
+    file: RuleFile
+    rule: RuleBase
+    site: RuleSet | None
 
 
 class RuleBook:
-    def __init__(self, sets: list[RuleSet]):
-        self.sites = [s for s in sets if s.matcher is not None]
-        self.generic = [s for s in sets if s.matcher is None]
-        self.by_name = {s.name: s for s in self.sites}
+    def __init__(self, files: list[tuple[str, RuleFile]]):
+        self.files = files
+        self.sites = [RuleSet.site(model, path) for path, model in files if not model.generic]
+        generic = [model for _, model in files if model.generic]
+        # Generic files act as one set: one pass over the lines serves all of them.
+        self.generic = RuleSet("generic", "generic", generic) if generic else None
+        # How many of a document's first non-blank lines any signature looks at.
+        self.head_lines = max((s.matcher.signature_lines for s in self.sites if s.matcher), default=0)
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
-        return cls([RuleSet(model, str(path)) for path, model in load_rule_files(roots)])
+        return cls([(str(path), model) for path, model in load_rule_files(roots)])
 
     @classmethod
     def empty(cls) -> RuleBook:
@@ -29,16 +44,24 @@ class RuleBook:
         Sites are tried in file order, so the outcome never depends on anything else."""
         if url:
             for site in self.sites:
-                assert site.matcher is not None
-                if site.matcher.by_url(url):
+                if site.matcher is not None and site.matcher.by_url(url):
                     return site
+        joined: dict[int, str] = {}
         for site in self.sites:
-            assert site.matcher is not None
-            if site.matcher.by_text(head):
+            matcher = site.matcher
+            if matcher is None or matcher.signature is None:
+                continue
+            n = matcher.signature_lines
+            if n not in joined:
+                joined[n] = "\n".join(head[:n])
+            if matcher.signature.search(joined[n]):
                 return site
         return None
 
-    def rules(self) -> Iterator[tuple[RuleSet, RuleBase]]:
-        for rule_set in [*self.sites, *self.generic]:
-            for rule in rule_set.model.rules:
-                yield rule_set, rule
+    def rules(self) -> Iterator[Placed]:
+        """Every rule, site files first, in load order."""
+        by_path = {site.path: site for site in self.sites}
+        ordered = sorted(self.files, key=lambda item: item[1].generic)
+        for path, model in ordered:
+            for rule in model.rules:
+                yield Placed(path, model, rule, by_path.get(path))

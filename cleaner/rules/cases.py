@@ -7,17 +7,20 @@ from dataclasses import dataclass
 
 from cleaner.document import Document
 from cleaner.pipeline import Pipeline
-from cleaner.rules.engine import RuleSet
+from cleaner.rules.book import Placed
 from cleaner.rules.model import Case, RuleBase
 from cleaner.steps.whitespace import layout_text
 
 
 @dataclass(frozen=True, slots=True)
 class CaseRef:
-    rule_set: RuleSet
-    rule: RuleBase
+    placed: Placed
     index: int
     case: Case
+
+    @property
+    def rule(self) -> RuleBase:
+        return self.placed.rule
 
     @property
     def name(self) -> str:
@@ -37,18 +40,17 @@ class CaseResult:
 
 
 def cases(pipeline: Pipeline) -> Iterator[CaseRef]:
-    for rule_set, rule in pipeline.book.rules():
-        for index, case in enumerate(rule.tests):
-            yield CaseRef(rule_set, rule, index, case)
+    for placed in pipeline.book.rules():
+        for index, case in enumerate(placed.rule.tests):
+            yield CaseRef(placed, index, case)
 
 
 def run_case(pipeline: Pipeline, ref: CaseRef) -> CaseResult:
     """Clean the case's input as a document of the rule's site (generic rules: of no site),
     with every rule and step on, and compare with the expected output, url and meta."""
     case = ref.case
-    doc = Document(id=ref.name, text=case.input, source=ref.rule_set.path, url=case.input_url)
-    is_site = ref.rule_set.matcher is not None
-    cleaned = pipeline.clean(doc, force_site=ref.rule_set if is_site else None, sites=False)
+    doc = Document(id=ref.name, text=case.input, source=ref.placed.path, url=case.input_url)
+    cleaned = pipeline.clean(doc, force_site=ref.placed.site, sites=False)
     failures: list[str] = []
     expected = layout_text(case.output, pipeline.settings.layout)
     if cleaned.text != expected:
@@ -70,6 +72,6 @@ def run_all(pipeline: Pipeline) -> Iterator[CaseResult | tuple[RuleBase, str]]:
         result = run_case(pipeline, ref)
         acted[ref.rule.id] = acted.get(ref.rule.id, False) or result.acted
         yield result
-    for _, rule in pipeline.book.rules():
-        if not acted.get(rule.id, True):
-            yield rule, "the rule acts in none of its test cases"
+    for placed in pipeline.book.rules():
+        if not acted.get(placed.rule.id, True):
+            yield placed.rule, "the rule acts in none of its test cases"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import insort
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -29,12 +30,19 @@ class Context:
     lines: list[Line]
     url: str | None
     meta: dict[str, Any]
+    hits: list[int] = field(default_factory=list)  # rows the set's combined line-start pattern matched
     rows: list[Line] = field(init=False)  # the non-blank lines, in order
-    joined: str = field(init=False)  # their text, one per line, for whole-text prefilters
+    _joined: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.rows = [line for line in self.lines if line.alive and not line.blank]
-        self.joined = "\n".join(line.text for line in self.rows)
+
+    @property
+    def joined(self) -> str:
+        """The rows' text, one per line, for the whole-text prefilter of unanchored rules."""
+        if self._joined is None:
+            self._joined = "\n".join(line.text for line in self.rows)
+        return self._joined
 
     def window(self, rule: RuleBase) -> range:
         n = len(self.rows)
@@ -42,52 +50,79 @@ class Context:
         stop = min(rule.where.first, n) if rule.where.first else n
         return range(max(start, 0), stop)
 
+    def touched(self, i: int) -> None:
+        """A rule rewrote row ``i``: every later rule must look at it again."""
+        if i not in self.hits:
+            insort(self.hits, i)
+
 
 def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.MULTILINE)
 
 
-class Compiled:
-    """A rule ready to run. ``prefilter`` is searched once over the whole text: a rule whose
-    pattern matches nowhere in the document costs one C-level scan, not one per line."""
+def anchored(pattern: str) -> bool:
+    """Whether the pattern can only match at the start of a line (``^...``, no top-level ``|``)."""
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except re.error:
+        return False
+    first = parsed[0] if len(parsed) else None
+    return first is not None and first[0] is re._constants.AT and first[1] is re._constants.AT_BEGINNING  # type: ignore[attr-defined]
 
-    def __init__(self, rule: RuleBase, prefilter: str):
+
+class Compiled:
+    """A rule ready to run.
+
+    Most rules are anchored at the line start; a rule set joins those into one pattern that is
+    matched once per line (``Context.hits``), so a rule only looks at the few rows that can
+    match. Other rules first search the whole text once, and skip the document when it fails.
+    """
+
+    def __init__(self, rule: RuleBase, trigger: str):
         self.rule = rule
         self.id = rule.id
-        self.prefilter = _compile(prefilter)
+        self.trigger = trigger
+        self.trigger_rx = _compile(trigger)
+        self.anchored = anchored(trigger)
+
+    def candidates(self, ctx: Context) -> list[int]:
+        """Rows in the rule's window where its trigger may match."""
+        window = ctx.window(self.rule)
+        if self.anchored:
+            return [i for i in ctx.hits if i in window]
+        if self.trigger_rx.search(ctx.joined) is None:
+            return []
+        return list(window)
 
     def apply(self, ctx: Context) -> None:
-        if self.prefilter.search(ctx.joined) is None:
-            return
-        self.act(ctx)
-
-    def act(self, ctx: Context) -> None:
         raise NotImplementedError
 
 
 class CompiledLine(Compiled):
     def __init__(self, rule: LineRule):
         super().__init__(rule, rule.pattern)
-        self.rx = _compile(rule.pattern)
 
-    def act(self, ctx: Context) -> None:
-        for i in ctx.window(self.rule):
+    def apply(self, ctx: Context) -> None:
+        for i in self.candidates(ctx):
             line = ctx.rows[i]
-            if line.alive and self.rx.search(line.text):
+            if line.alive and self.trigger_rx.search(line.text):
                 line.drop(self.id)
 
 
 class CompiledReplace(Compiled):
     def __init__(self, rule: ReplaceRule):
         super().__init__(rule, rule.pattern)
-        self.rx = _compile(rule.pattern)
         self.with_ = rule.with_
 
-    def act(self, ctx: Context) -> None:
-        for i in ctx.window(self.rule):
+    def apply(self, ctx: Context) -> None:
+        for i in self.candidates(ctx):
             line = ctx.rows[i]
-            if line.alive:
-                line.change(self.rx.sub(self.with_, line.text), self.id)
+            if not line.alive:
+                continue
+            new = self.trigger_rx.sub(self.with_, line.text)
+            if new != line.text:
+                line.change(new, self.id)
+                ctx.touched(i)
                 if line.blank:
                     line.drop(self.id)
 
@@ -96,7 +131,6 @@ class CompiledBlock(Compiled):
     def __init__(self, rule: BlockRule):
         super().__init__(rule, rule.start)
         self.block = rule
-        self.start = _compile(rule.start)
         self.end = _compile(rule.end) if rule.end else None
         self.while_ = _compile(rule.while_) if rule.while_ else None
 
@@ -117,35 +151,32 @@ class CompiledBlock(Compiled):
             j += 1
         return j - i
 
-    def act(self, ctx: Context) -> None:
-        window = ctx.window(self.rule)
-        i = window.start
-        while i < window.stop:
+    def apply(self, ctx: Context) -> None:
+        covered = -1  # blocks do not overlap: a start inside the last block is part of it
+        for i in self.candidates(ctx):
             line = ctx.rows[i]
-            if line.alive and self.start.search(line.text):
-                size = self._extent(ctx.rows, i)
-                if size >= self.block.min_lines:
-                    for row in ctx.rows[i : i + size]:
-                        row.drop(self.id)
-                    i += size
-                    continue
-            i += 1
+            if i <= covered or not line.alive or not self.trigger_rx.search(line.text):
+                continue
+            size = self._extent(ctx.rows, i)
+            if size >= self.block.min_lines:
+                for row in ctx.rows[i : i + size]:
+                    row.drop(self.id)
+                covered = i + size - 1
 
 
 class CompiledTail(Compiled):
     def __init__(self, rule: TailRule):
         super().__init__(rule, rule.marker)
         self.tail = rule
-        self.marker = _compile(rule.marker)
 
-    def act(self, ctx: Context) -> None:
+    def apply(self, ctx: Context) -> None:
         n = len(ctx.rows)
         # The guard: a marker in the body would eat the article, so only the last part counts.
         first = max(int(n * (1 - self.tail.within_last)), 1)
-        for i in ctx.window(self.rule):
+        for i in self.candidates(ctx):
             if i < first:
                 continue
-            if ctx.rows[i].alive and self.marker.search(ctx.rows[i].text):
+            if ctx.rows[i].alive and self.trigger_rx.search(ctx.rows[i].text):
                 for row in ctx.rows[i:]:
                     row.drop(self.id)
                 return
@@ -167,7 +198,6 @@ class CompiledExtract(Compiled):
     def __init__(self, rule: ExtractRule):
         super().__init__(rule, rule.pattern)
         self.extract = rule
-        self.rx = _compile(rule.pattern)
 
     def _set(self, ctx: Context, value: str) -> None:
         """The first value found wins; one the document already had is kept."""
@@ -177,13 +207,13 @@ class CompiledExtract(Compiled):
         else:
             ctx.meta.setdefault(self.extract.field, value)
 
-    def act(self, ctx: Context) -> None:
+    def apply(self, ctx: Context) -> None:
         # Every matching line goes, not only the first: a second copy of a metadata line is
         # still metadata, and leaving it would let a second cleaning extract it.
         rule = self.extract
-        for i in ctx.window(rule):
+        for i in self.candidates(ctx):
             line = ctx.rows[i]
-            found = self.rx.search(line.text) if line.alive else None
+            found = self.trigger_rx.search(line.text) if line.alive else None
             if found is None:
                 continue
             taken = [line]
@@ -213,19 +243,46 @@ def compile_rule(rule: RuleBase) -> Compiled:
     return _COMPILERS[type(rule)](rule)  # type: ignore[arg-type]
 
 
-class RuleSet:
-    """The compiled rules of one file, applied in file order."""
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
-    def __init__(self, model: RuleFile, path: str):
-        self.name = model.name
+
+def _combine(rules: list[Compiled]) -> re.Pattern[str] | None:
+    """One pattern that matches a line wherever any of the rules' triggers would.
+    Rules whose pattern cannot be joined (back-references, global flags) become unanchored."""
+    parts: list[str] = []
+    for rule in rules:
+        # Group names would clash between rules; the combined pattern only needs to match.
+        part = "(?:" + _NAMED_GROUP.sub("(?:", rule.trigger) + ")"
+        try:
+            re.compile(part)
+        except re.error:
+            rule.anchored = False
+            continue
+        parts.append(part)
+    return re.compile("|".join(parts)) if parts else None
+
+
+class RuleSet:
+    """Compiled rules applied in order: one site's file, or every generic file together."""
+
+    def __init__(self, name: str, path: str, models: list[RuleFile], match: Match | None = None):
+        self.name = name
         self.path = path
-        self.model = model
-        self.rules = [compile_rule(rule) for rule in model.rules]
-        self.matcher = SiteMatcher(model.match) if model.match else None
+        self.models = models
+        self.rules = [compile_rule(rule) for model in models for rule in model.rules]
+        self.matcher = SiteMatcher(match) if match else None
+        self.line_start = _combine([rule for rule in self.rules if rule.anchored])
+
+    @classmethod
+    def site(cls, model: RuleFile, path: str) -> RuleSet:
+        return cls(model.name, path, [model], model.match)
 
     def apply(self, lines: list[Line], url: str | None, meta: dict[str, Any]) -> str | None:
         """Run every rule on ``lines``; returns the URL, which an extract rule may have found."""
         ctx = Context(lines, url, meta)
+        if self.line_start is not None:
+            match = self.line_start.match
+            ctx.hits = [i for i, row in enumerate(ctx.rows) if match(row.text)]
         for rule in self.rules:
             rule.apply(ctx)
         return ctx.url
@@ -250,8 +307,3 @@ class SiteMatcher:
         if any(host == d or host.endswith("." + d) for d in self.domains):
             return True
         return any(fnmatchcase(url, glob) for glob in self.urls)
-
-    def by_text(self, head: list[str]) -> bool:
-        if self.signature is None:
-            return False
-        return self.signature.search("\n".join(head[: self.signature_lines])) is not None

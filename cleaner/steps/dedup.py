@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import re
+import string
+from functools import lru_cache
 from itertools import pairwise
 
 from cleaner.document import Line
 
 REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
-_WORDS = re.compile(r"\w+")
+# Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
+_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…«»·•¡¿", " "))
 
 
-def _exact_key(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def _words_key(text: str) -> str:
-    return " ".join(_WORDS.findall(text.casefold()))
+@lru_cache(maxsize=65536)  # boilerplate lines recur across documents, and rounds ask again
+def _keys(text: str) -> tuple[str, str]:
+    """The key for exact repeats (case and spacing folded) and the one for prefixes (words only)."""
+    folded = text.casefold()
+    return " ".join(folded.split()), " ".join(folded.translate(_PUNCTUATION).split())
 
 
 def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) -> None:
@@ -28,12 +29,12 @@ def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) ->
     for line in rows:
         if len(line.text) < min_chars:
             continue
-        key = _exact_key(line.text)
+        key = _keys(line.text)[0]
         if key in seen:
             line.drop(REPEAT)
         seen.add(key)
 
-    keyed = sorted((_words_key(line.text), len(line.text), line.no, line) for line in rows if line.alive)
+    keyed = sorted((_keys(line.text)[1], len(line.text), line.no, line) for line in rows if line.alive)
     # Sorted, every string that starts with A follows A directly: one neighbour to check.
     for (key, size, _, line), (next_key, next_size, _, _) in pairwise(keyed):
         if len(key) >= prefix_min_chars and next_size > size and next_key.startswith(key):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import ftfy
+from ftfy import chardata
 
 from cleaner.document import Line
 from cleaner.steps.whitespace import LABEL as WHITESPACE
-from cleaner.steps.whitespace import normalize
+from cleaner.steps.whitespace import needs_whitespace, normalize
 
 # What "encoding fixes only" means: everything that changes how text looks but was not
 # broken (curly quotes, ligatures, full-width forms, Unicode normalization) stays off.
@@ -23,7 +24,37 @@ _CONFIG = ftfy.TextFixerConfig(
 )
 _NO_ENTITIES = _CONFIG._replace(unescape_html=False)
 
-_ENTITY = re.compile(r"&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+def _decoded(first: int, last: int) -> set[str]:
+    """The characters the single-byte codecs ftfy knows turn bytes first..last into."""
+    chars: set[str] = set()
+    for encoding in chardata.CHARMAP_ENCODINGS:
+        chars.update(bytes(range(first, last + 1)).decode(encoding, errors="ignore"))
+    return chars
+
+
+def _char_class(chars: set[str]) -> str:
+    return "[" + "".join(f"\\U{ord(c):08x}" for c in sorted(chars)) + "]"
+
+
+# The gate that keeps clean text cheap (ftfy's own mojibake test costs ~0.5 ms on a page).
+# A UTF-8 character read through a single-byte codec becomes a lead byte (0xC2-0xF4) followed
+# by continuation bytes (0x80-0xBF), or a lead byte before a space that was an NBSP; ftfy's
+# other fixes need C1 or control characters, lone surrogates, terminal escapes or HTML
+# entities. A line with none of these is left exactly as ftfy would leave it.
+# MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
+# scripts (Armenian, Hebrew), while as themselves they are in every other English sentence.
+_TYPOGRAPHY = set("“”‘’–—…•‚„«»")
+_LEAD = _char_class(_decoded(0xC2, 0xF4) - _TYPOGRAPHY)
+_CONT = _char_class(_decoded(0x80, 0xBF))
+_CONTROL = _char_class(
+    {chr(c) for c in chardata.CONTROL_CHARS}
+    | {"\x1b"}
+    | {chr(c) for c in range(0x80, 0xA0)}
+    | {chr(c) for c in range(0xD800, 0xE000)}
+)
+_SUSPECT = re.compile(f"{_LEAD}(?:{_CONT}| )|{_CONTROL}")
+_ENTITY = chardata.HTML_ENTITY_RE
 _ENCODING_STEPS = frozenset({"encode", "decode", "transcode"})
 MAX_ROUNDS = 4
 
@@ -41,13 +72,9 @@ def _label(action: str, parameter: str) -> str:
 
 
 def _needs_repair(text: str, entities: bool) -> bool:
-    # The gate that keeps clean text cheap: ftfy only ever changes non-ASCII text,
-    # control characters, and (when asked) HTML entities.
-    if not text.isascii():
+    if entities and "&" in text and "<" not in text and _ENTITY.search(text):
         return True
-    if entities and "&" in text and _ENTITY.search(text):
-        return True
-    return any(ord(c) < 32 and c != "\t" for c in text)
+    return _SUSPECT.search(text) is not None
 
 
 def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> None:
@@ -59,12 +86,19 @@ def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> Non
         line.change(fixed, "+".join(labels) or "ftfy")
 
 
-def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True) -> None:
+def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, text: str = "") -> None:
     """Repair encoding, then whitespace, on each line until neither changes it: an NBSP that
     the whitespace step turns into a space can be half of what ftfy reads as mojibake, so one
-    pass of each would not give text that a second cleaning leaves alone."""
+    pass of each would not give text that a second cleaning leaves alone. ``text``, the whole
+    document, lets a clean document skip the per-line gate with one scan."""
     config = _CONFIG if unescape_html else _NO_ENTITIES
+    enabled = enabled and (not text or _needs_repair(text, unescape_html))
+    if text and not enabled and not needs_whitespace(text):
+        return
     for line in lines:
+        text = line.text
+        if not enabled and text.isascii() and not text[-1:].isspace():
+            continue  # nothing for either step to do
         for _ in range(MAX_ROUNDS):
             before = line.text
             if enabled:

@@ -13,6 +13,12 @@ Layout = Literal["paragraphs", "lines"]
 _ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 LABEL = "whitespace"
+_DIRTY = re.compile("\\s$|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]", re.MULTILINE)
+
+
+def needs_whitespace(text: str) -> bool:
+    """Whether ``normalize`` would change any line of ``text`` (one scan instead of one per line)."""
+    return _DIRTY.search(text) is not None
 
 
 def normalize(text: str) -> str:

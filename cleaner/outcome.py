@@ -1,0 +1,55 @@
+"""What the run keeps of one cleaned document: computed where the document was cleaned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+from cleaner.document import Cleaned, Document
+from cleaner.errors import Problem
+from cleaner.pipeline import Pipeline
+from cleaner.report import diff, html
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the run keeps of one cleaned document: small, picklable, rendered already."""
+
+    id: str
+    source: str
+    record: bytes | None  # the JSONL line, None when the document ended up empty
+    diff: str
+    html: str | None
+    chars_in: int
+    chars_out: int
+    changed: bool
+    removed: dict[str, int] = field(default_factory=dict)
+    removed_chars: dict[str, int] = field(default_factory=dict)
+    repaired: dict[str, int] = field(default_factory=dict)
+    emptied_by: str | None = None
+
+
+def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
+    empty = cleaned.empty
+    return Outcome(
+        id=cleaned.doc.id,
+        source=cleaned.doc.source,
+        record=None if empty else orjson.dumps(cleaned.record()) + b"\n",
+        diff=diff.render(cleaned, pipeline.settings.layout),
+        html=html.section(cleaned) if with_html and cleaned.changed else None,
+        chars_in=len(cleaned.doc.text),
+        chars_out=len(cleaned.text),
+        changed=cleaned.changed,
+        removed=cleaned.removed(),
+        removed_chars=cleaned.removed_chars(),
+        repaired=cleaned.repaired(),
+        emptied_by=cleaned.emptied_by(),
+    )
+
+
+def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
+    try:
+        return outcome(pipeline.clean(doc), pipeline, with_html)
+    except Exception as exc:
+        return Problem(doc.source, None, f"cleaning failed: {type(exc).__name__}: {exc}")
