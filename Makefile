@@ -6,7 +6,7 @@ CORPUS ?= seeds
 OUT    ?= out
 RULES  ?= rules
 
-.PHONY: clean-corpus test lint golden venv clean
+.PHONY: clean-corpus test lint golden venv clean bench bench-quick
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/cleaner: pyproject.toml
@@ -21,8 +21,8 @@ clean-corpus: $(BIN)/cleaner
 	$(BIN)/cleaner clean $(CORPUS) --rules $(RULES) --out $(OUT)/clean.jsonl --report $(OUT)/reports --overwrite
 
 lint: $(BIN)/cleaner
-	$(BIN)/ruff check cleaner tests
-	$(BIN)/ruff format --check cleaner tests
+	$(BIN)/ruff check cleaner tests bench
+	$(BIN)/ruff format --check cleaner tests bench
 
 test: $(BIN)/cleaner lint
 	$(BIN)/cleaner rules validate $(RULES)
@@ -33,5 +33,17 @@ test: $(BIN)/cleaner lint
 golden: $(BIN)/cleaner
 	$(BIN)/python -m tests.golden
 
+# datatrove is only a yardstick: it lives in its own venv, never in cleaner's dependencies.
+DT_VENV := bench/.venv-datatrove
+$(DT_VENV)/bin/python:
+	$(PYTHON) -m venv $(DT_VENV)
+	$(DT_VENV)/bin/python -m pip install --quiet 'datatrove>=0.4'
+
+bench: $(BIN)/cleaner $(DT_VENV)/bin/python
+	$(BIN)/python -m bench.run --docs 50000 --datatrove $(DT_VENV)/bin/python
+
+bench-quick: $(BIN)/cleaner
+	$(BIN)/python -m bench.run --docs 5000
+
 clean:
-	rm -rf $(OUT) $(VENV) *.egg-info
+	rm -rf $(OUT) $(VENV) $(DT_VENV) *.egg-info

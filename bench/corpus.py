@@ -29,7 +29,12 @@ BOILERPLATE = [
     "Watch:\u00a0{title}",
 ]
 FORUM = ["- Joined", "- Jun 23, 2013", "- Messages", "- 10,291", "- Reaction score", "- 27"]
-URLS = ["https://www.heraldglobe.com/news/{n}/story", "https://www.wionews.com/world/{n}", "https://example.org/a/{n}", None]
+URLS = [
+    "https://www.heraldglobe.com/news/{n}/story",
+    "https://www.wionews.com/world/{n}",
+    "https://example.org/a/{n}",
+    None,
+]
 
 
 def seed_lines() -> tuple[list[str], list[str]]:

@@ -16,7 +16,7 @@ from cleaner.document import Document
 from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, Problem, RuleError
 from cleaner.parallel import default_workers
 from cleaner.pipeline import Pipeline, Settings
-from cleaner.readers import Fields, InputFile, discover, read
+from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import load_rule_files
@@ -56,6 +56,9 @@ def clean(
     workers: Annotated[
         int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")
     ] = None,
+    max_doc_bytes: Annotated[
+        int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
+    ] = Limits().max_doc_bytes,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
@@ -87,7 +90,9 @@ def clean(
         def failure(problem: Problem) -> None:
             bar.console.print(f"error: {problem}", markup=False, highlight=False)
 
-        result = run(inputs, pipeline, target, fields, progress, workers or default_workers(), failure)
+        result = run(
+            inputs, pipeline, target, fields, progress, workers or default_workers(), failure, Limits(max_doc_bytes)
+        )
     if not quiet:
         _print_totals(result)
     if result.failed:

@@ -65,7 +65,9 @@ class Pipeline:
                 url = site.apply(lines, url, meta)
             if self.book.generic is not None:
                 url = self.book.generic.apply(lines, url, meta)
-            if settings.dedup:
+            # Removing lines never makes two paragraphs equal, so later rounds need dedup
+            # again only when a replace rule may have rewritten one.
+            if settings.dedup and (round_no == 0 or self.book.rewrites):
                 dedup(lines, settings.dedup_min_chars)
             if sum(line.alive for line in lines) == alive:
                 break

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,13 @@ class Fields:
     text: str = "text"
     id: str = "id"
     url: str = "url"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a document may cost; a larger one is refused with its reason, not read."""
+
+    max_doc_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,29 +90,89 @@ def strip_suffix(name: str) -> str:
     return name
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Bytes to text: UTF-8 when it is, else the charset charset-normalizer finds."""
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Read a byte that is not part of valid UTF-8 as Windows-1252 (Latin-1 where it has none)."""
+    assert isinstance(error, UnicodeDecodeError)
+    byte = error.object[error.start : error.start + 1]
     try:
-        return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"), "utf-8"
+        return byte.decode("windows-1252"), error.start + 1
+    except UnicodeDecodeError:
+        return byte.decode("latin-1"), error.start + 1
+
+
+codecs.register_error("cleaner-cp1252", _cp1252_fallback)
+
+
+def decode(data: bytes) -> tuple[str, dict[str, object]]:
+    """Bytes to text, and what ``meta`` should say about it (nothing for clean UTF-8).
+
+    A BOM decides; then UTF-8; a UTF-8 text with a few stray bytes (a Latin-1 name pasted in)
+    keeps its UTF-8 and reads those bytes as Windows-1252, counted in ``invalid_utf8_sequences``;
+    text with no valid UTF-8 beyond ASCII goes to charset-normalizer. Never U+FFFD.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding), ({} if encoding == "utf-8-sig" else {"encoding": encoding})
+    try:
+        return data.decode("utf-8"), {}
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    if _UTF8_SEQUENCE.search(data) is not None:
+        # Each maximal invalid run becomes one U+FFFD under "replace": that counts the runs.
+        strays = data.decode("utf-8", errors="replace").count("\ufffd") - data.count("\ufffd".encode())
+        return data.decode("utf-8", errors="cleaner-cp1252"), {"encoding": "utf-8", "invalid_utf8_sequences": strays}
+    western = _as_western(data)
+    if western is not None:
+        return western, {"encoding": "windows-1252"}
+    # Without NUL bytes the text is not UTF-16/32, whatever a short sample suggests.
+    wide = [] if b"\x00" in data else ["utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le"]
+    best = from_bytes(data, cp_exclusion=wide).best()
     if best is None:
         raise ValueError("not text: no character encoding fits")
-    return str(best), best.encoding
+    return str(best), {"encoding": best.encoding}
 
 
-def _read_text(item: InputFile) -> Iterator[Document | Problem]:
+def _as_western(data: bytes) -> str | None:
+    """The text as Windows-1252 when that reads as Western European text: most letters ASCII,
+    some accented. Detectors guess Baltic or Central European code pages for short French or
+    German text; Cyrillic or Greek read as Windows-1252 is nearly all accented letters."""
+    try:
+        text = data.decode("windows-1252")
+    except UnicodeDecodeError:
+        return None
+    letters = [c for c in text if c.isalpha()]
+    accented = sum(not c.isascii() for c in letters)
+    return text if letters and accented <= 0.3 * len(letters) else None
+
+
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _read_text(item: InputFile, limits: Limits) -> Iterator[Document | Problem]:
+    size = item.size
+    if size > limits.max_doc_bytes:
+        yield Problem(
+            str(item.path), None, f"document is {size} bytes, over --max-doc-bytes {limits.max_doc_bytes}; skipped"
+        )
+        return
     data = item.path.read_bytes()
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         yield Problem(str(item.path), None, "binary file (NUL bytes), skipped")
         return
     try:
-        text, encoding = decode(data)
-    except ValueError as exc:
-        yield Problem(str(item.path), None, str(exc))
+        text, meta = decode(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        yield Problem(str(item.path), None, f"cannot decode: {exc}")
         return
-    meta = {} if encoding == "utf-8" else {"encoding": encoding}
     yield Document(id=strip_suffix(item.rel), text=text, source=str(item.path), meta=meta)
 
 
@@ -137,24 +206,45 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
     )
 
 
-def _read_jsonl(item: InputFile, fields: Fields) -> Iterator[Document | Problem]:
+def _lines(handle: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines; None for a line over ``limit`` bytes, which is skipped, not held."""
+    number = 0
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = handle.readline(1 << 20)
+            yield number, None
+            continue
+        yield number, raw
+
+
+def _read_jsonl(item: InputFile, fields: Fields, limits: Limits) -> Iterator[Document | Problem]:
     number = 0
     try:
         with open_jsonl(item.path) as handle:
-            for number, raw in enumerate(handle, 1):
-                if raw.strip():
+            for number, raw in _lines(handle, limits.max_doc_bytes):
+                if raw is None:
+                    yield Problem(
+                        str(item.path), number, f"record over --max-doc-bytes {limits.max_doc_bytes}; skipped"
+                    )
+                elif raw.strip():
                     yield _record(item, number, raw, fields)
     except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
         yield Problem(str(item.path), number + 1, f"cannot read further: {exc}")
 
 
-def read(item: InputFile, fields: Fields) -> Iterator[Document | Problem]:
+def read(item: InputFile, fields: Fields, limits: Limits | None = None) -> Iterator[Document | Problem]:
     """The documents of one input file, in order; a Problem for each one that cannot be read."""
+    limits = limits or Limits()
     try:
         if item.kind == "jsonl":
-            yield from _read_jsonl(item, fields)
+            yield from _read_jsonl(item, fields, limits)
         else:
-            yield from _read_text(item)
+            yield from _read_text(item, limits)
     except OSError as exc:
         yield Problem(str(item.path), None, f"cannot read: {exc.strerror or exc}")

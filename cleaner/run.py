@@ -15,7 +15,7 @@ from cleaner.errors import Problem, UsageError
 from cleaner.outcome import Outcome
 from cleaner.parallel import End, Event, Start, Task, clean_events
 from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, discover, read
+from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.report import html
 from cleaner.report.summary import Summary, Totals
 
@@ -113,6 +113,7 @@ def run(
     progress: Progress | None = None,
     workers: int = 1,
     on_failure: Callable[[Problem], None] | None = None,
+    limits: Limits | None = None,
 ) -> RunResult:
     """Clean every input into ``target``. Usage errors raise before anything is written."""
     fields = fields or Fields()
@@ -124,7 +125,7 @@ def run(
     failed = 0
     try:
         with atomic_open(target.out) as out:
-            for result in clean_events(events(items, fields), pipeline, workers):
+            for result in clean_events(events(items, fields, limits or Limits()), pipeline, workers):
                 if isinstance(result, Start):
                     reports.start_file(result.item)
                 elif isinstance(result, End):
@@ -149,12 +150,12 @@ def run(
     return RunResult(totals, failed, target.out, target.report)
 
 
-def events(items: list[InputFile], fields: Fields) -> Iterator[Event]:
+def events(items: list[InputFile], fields: Fields, limits: Limits) -> Iterator[Event]:
     """The input, in order, as the events the cleaning side works through."""
     seen = 0
     for item in items:
         yield Start(item)
-        for doc in read(item, fields):
+        for doc in read(item, fields, limits):
             if isinstance(doc, Problem):
                 yield doc
                 continue

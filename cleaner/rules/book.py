@@ -28,6 +28,7 @@ class RuleBook:
         generic = [model for _, model in files if model.generic]
         # Generic files act as one set: one pass over the lines serves all of them.
         self.generic = RuleSet("generic", "generic", generic) if generic else None
+        self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self.sites if s.matcher), default=0)
 

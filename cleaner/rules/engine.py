@@ -21,6 +21,7 @@ from cleaner.rules.model import (
     RuleFile,
     TailRule,
 )
+from cleaner.rules.safety import MAX_RULE_LINE
 
 
 @dataclass(slots=True)
@@ -41,7 +42,7 @@ class Context:
     def joined(self) -> str:
         """The rows' text, one per line, for the whole-text prefilter of unanchored rules."""
         if self._joined is None:
-            self._joined = "\n".join(line.text for line in self.rows)
+            self._joined = "\n".join(_scannable(line.text) for line in self.rows)
         return self._joined
 
     def window(self, rule: RuleBase) -> range:
@@ -54,6 +55,11 @@ class Context:
         """A rule rewrote row ``i``: every later rule must look at it again."""
         if i not in self.hits:
             insort(self.hits, i)
+
+
+def _scannable(text: str) -> str:
+    """What rules see of a line: nothing of one too long to be boilerplate (see safety.py)."""
+    return text if len(text) <= MAX_RULE_LINE else ""
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -92,7 +98,7 @@ class Compiled:
             return [i for i in ctx.hits if i in window]
         if self.trigger_rx.search(ctx.joined) is None:
             return []
-        return list(window)
+        return [i for i in window if len(ctx.rows[i].text) <= MAX_RULE_LINE]
 
     def apply(self, ctx: Context) -> None:
         raise NotImplementedError
@@ -142,12 +148,12 @@ class CompiledBlock(Compiled):
             return min(rule.lines + 1, len(rows) - i)
         if self.end is not None:
             for j in range(i + 1, limit):
-                if self.end.search(rows[j].text):
+                if self.end.search(_scannable(rows[j].text)):
                     return j - i + 1
             return 0
         assert self.while_ is not None
         j = i + 1
-        while j < limit and rows[j].alive and self.while_.search(rows[j].text):
+        while j < limit and rows[j].alive and self.while_.search(_scannable(rows[j].text)):
             j += 1
         return j - i
 
@@ -282,7 +288,7 @@ class RuleSet:
         ctx = Context(lines, url, meta)
         if self.line_start is not None:
             match = self.line_start.match
-            ctx.hits = [i for i, row in enumerate(ctx.rows) if match(row.text)]
+            ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
         for rule in self.rules:
             rule.apply(ctx)
         return ctx.url

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from cleaner.rules.safety import risk
+
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -16,6 +18,9 @@ def _compiles(pattern: str) -> str:
         re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"regex does not compile: {exc}") from None
+    danger = risk(pattern)
+    if danger:
+        raise ValueError(f"regex refused: {danger}")
     return pattern
 
 

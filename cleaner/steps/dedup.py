@@ -14,7 +14,7 @@ PREFIX = "dedup.prefix"
 _PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…«»·•¡¿", " "))
 
 
-@lru_cache(maxsize=65536)  # boilerplate lines recur across documents, and rounds ask again
+@lru_cache(maxsize=4096)  # boilerplate lines recur across documents; small, so memory stays flat
 def _keys(text: str) -> tuple[str, str]:
     """The key for exact repeats (case and spacing folded) and the one for prefixes (words only)."""
     folded = text.casefold()

@@ -1,0 +1,199 @@
+"""`make bench`: throughput, peak memory, time per step and worker scaling on a synthetic corpus.
+
+    python -m bench.run [--docs 50000] [--workers 1 2] [--datatrove PYTHON]
+
+Every figure comes from this run; nothing is asserted. Each cleaning run is a fresh process
+(`cleaner clean`, all shipped rules, every step and every report on), timed from outside; its
+peak RSS is read from the kernel (the main process and, separately, the largest worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import orjson
+
+from bench.corpus import write
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+
+_MEASURE = """
+import resource, sys, time
+from pathlib import Path
+from cleaner.pipeline import Pipeline
+from cleaner.rules.book import RuleBook
+from cleaner.run import Target, run
+corpus, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+pipeline = Pipeline(RuleBook.load([Path("rules")]))
+start = time.perf_counter()
+result = run([corpus], pipeline, Target(out / "clean.jsonl", out / "reports", overwrite=True), workers=workers)
+elapsed = time.perf_counter() - start
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(elapsed, own, children, result.totals.docs_in)
+"""
+
+
+def corpus(docs: int) -> Path:
+    path = DATA / f"corpus-{docs}.jsonl"
+    if not path.exists():
+        size = write(path, docs)
+        print(f"generated {path.relative_to(ROOT)}: {docs} documents, {size / 1e6:.1f} MB", file=sys.stderr)
+    return path
+
+
+def measure(path: Path, out: Path, workers: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path), str(out), str(workers)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    elapsed, own, children, docs = done.stdout.split()
+    size = path.stat().st_size
+    return {
+        "workers": workers,
+        "seconds": float(elapsed),
+        "mb_s": size / 1e6 / float(elapsed),
+        "docs_s": int(docs) / float(elapsed),
+        "rss_main_mb": int(own) / 1024,
+        "rss_worker_mb": int(children) / 1024,
+    }
+
+
+def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
+    """Time per step, in-process, on the first ``sample`` documents (one worker)."""
+    import cleaner.pipeline as pipeline_module
+    from cleaner.document import Document
+    from cleaner.outcome import outcome
+    from cleaner.pipeline import Pipeline
+    from cleaner.rules.book import RuleBook
+    from cleaner.rules.engine import RuleSet
+
+    spent: Counter[str] = Counter()
+
+    def timed(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+
+    timed(pipeline_module, "split_lines", "split lines")
+    timed(pipeline_module, "repair", "repair (ftfy + whitespace)")
+    timed(pipeline_module.Pipeline, "site_for", "site matching")
+    timed(RuleSet, "apply", "site + generic rules")
+    timed(pipeline_module, "dedup", "dedup")
+    timed(pipeline_module, "layout", "layout")
+    pipe = Pipeline(RuleBook.load([ROOT / "rules"]))
+    docs = []
+    with path.open("rb") as handle:
+        for n, raw in enumerate(handle):
+            if n == sample:
+                break
+            record = orjson.loads(raw)
+            docs.append(Document(record["id"], record["text"], "bench", record.get("url")))
+    start = time.perf_counter()
+    for doc in docs:
+        cleaned = pipe.clean(doc)
+        begin = time.perf_counter()
+        outcome(cleaned, pipe)
+        spent["record, diff, html"] += time.perf_counter() - begin
+    total = time.perf_counter() - start
+    spent["other"] = total - sum(spent.values())
+    return {label: seconds / total for label, seconds in spent.most_common()}
+
+
+_DATATROVE = """
+import sys, time, resource
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.filters import C4QualityFilter
+from datatrove.pipeline.writers import JsonlWriter
+from datatrove.executor import LocalPipelineExecutor
+src, out = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+LocalPipelineExecutor(
+    pipeline=[JsonlReader(src, glob_pattern=sys.argv[3], compression=None), C4QualityFilter(), JsonlWriter(out, compression=None)],
+    tasks=1, workers=1, logging_dir=out + "/logs",
+).run()
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def datatrove(python: str, path: Path, out: Path) -> dict[str, float] | None:
+    done = subprocess.run(
+        [python, "-c", _DATATROVE, str(path.parent), str(out), path.name],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        print(f"datatrove run failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    elapsed, rss = done.stdout.split()[-2:]
+    return {
+        "seconds": float(elapsed),
+        "mb_s": path.stat().st_size / 1e6 / float(elapsed),
+        "rss_main_mb": int(rss) / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cleaner benchmark")
+    parser.add_argument("--docs", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--datatrove", help="a Python that has datatrove installed (bench/.venv-datatrove)")
+    args = parser.parse_args()
+
+    path = corpus(args.docs)
+    size = path.stat().st_size / 1e6
+    print(f"corpus: {path.relative_to(ROOT)}, {args.docs} documents, {size:.1f} MB\n")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = []
+        for workers in args.workers:
+            out = Path(tmp) / f"w{workers}"
+            rows.append(measure(path, out, workers))
+            outs.append(out)
+        same = all(filecmp.cmp(outs[0] / "clean.jsonl", other / "clean.jsonl", shallow=False) for other in outs[1:])
+        dt = datatrove(args.datatrove, path, Path(tmp) / "datatrove") if args.datatrove else None
+
+    print("| engine | workers | seconds | MB/s | docs/s | peak RSS main | peak RSS worker |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        worker_rss = f"{row['rss_worker_mb']:.0f} MB" if row["workers"] > 1 else "-"
+        print(
+            f"| cleaner | {row['workers']} | {row['seconds']:.1f} | {row['mb_s']:.1f} | {row['docs_s']:.0f} "
+            f"| {row['rss_main_mb']:.0f} MB | {worker_rss} |"
+        )
+    if dt is not None:
+        print(
+            f"| datatrove JsonlReader + C4QualityFilter + JsonlWriter | 1 | {dt['seconds']:.1f} | {dt['mb_s']:.1f} "
+            f"| {args.docs / dt['seconds']:.0f} | {dt['rss_main_mb']:.0f} MB | - |"
+        )
+    base = rows[0]
+    for row in rows[1:]:
+        print(f"\nscaling: {row['workers']} workers = {base['seconds'] / row['seconds']:.2f}x one worker")
+    print(f"output byte-identical across worker counts: {'yes' if same else 'NO'}")
+    if dt is not None:
+        print(f"cleaner (1 worker) / datatrove throughput: {base['mb_s'] / dt['mb_s']:.2f}")
+    print("\ntime per step (one worker, in-process, first 3000 documents):")
+    for label, share in step_shares(path).items():
+        print(f"  {label:28s} {share:6.1%}")
+
+
+if __name__ == "__main__":
+    main()
