@@ -180,8 +180,39 @@ def open_jsonl(path: Path) -> IO[bytes]:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rb")
     if path.name.endswith(".zst"):
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(path.open("rb")))
+        return io.BufferedReader(_ZstdReader(path))
     return path.open("rb")
+
+
+class _ZstdReader(io.RawIOBase):
+    """A zstd stream that says so when it is cut short (the library's reader just stops)."""
+
+    def __init__(self, path: Path):
+        self._raw = path.open("rb")
+        self._decompressor = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._raw.read(1 << 16)
+            if not chunk:
+                if not self._decompressor.eof:
+                    raise EOFError("zstd stream ended before the end of its frame")
+                return 0
+            if self._decompressor.eof:  # another frame follows
+                self._decompressor = zstandard.ZstdDecompressor().decompressobj()
+            self._pending = self._decompressor.decompress(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Document | Problem:

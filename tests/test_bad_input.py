@@ -1,0 +1,161 @@
+"""Bad input: every case reported with its reason, every good document still written."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+
+from cleaner.pipeline import Pipeline
+from cleaner.readers import decode
+from cleaner.run import Target, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict], dict]:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", *args, "--out", str(out / "clean.jsonl"), "-q", "--workers", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    records = (
+        [orjson.loads(line) for line in (out / "clean.jsonl").read_bytes().splitlines()]
+        if (out / "clean.jsonl").exists()
+        else []
+    )
+    summary = orjson.loads((out / "reports" / "summary.json").read_bytes()) if (out / "reports").exists() else {}
+    return done, records, summary
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "meta"),
+    [
+        ("Le café est très bon.".encode("cp1252"), "Le café est très bon.", {"encoding": "windows-1252"}),
+        ("Grüße “aus” München".encode("cp1252"), "Grüße “aus” München", {"encoding": "windows-1252"}),
+        ("Déjà vu à Paris, naïve".encode("latin-1"), "Déjà vu à Paris, naïve", {"encoding": "windows-1252"}),
+        ("hé ünïcode".encode("utf-16"), "hé ünïcode", {"encoding": "utf-16"}),
+        ("\ufeffhé".encode(), "hé", {}),
+        (
+            "Привет, как дела? Это тестовый текст.".encode("cp1251"),
+            "Привет, как дела? Это тестовый текст.",
+            {"encoding": "cp1251"},
+        ),
+        (
+            "naïve “quoted” ".encode() + b"caf\xe9",
+            "naïve “quoted” café",
+            {"encoding": "utf-8", "invalid_utf8_sequences": 1},
+        ),
+    ],
+)
+def test_decoding_never_makes_replacement_characters(data: bytes, text: str, meta: dict) -> None:
+    assert decode(data) == (text, meta)
+
+
+def test_mixed_folder_of_text_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.txt").write_bytes("Le café est très bon, disait-il.".encode("cp1252"))
+    (corpus / "b.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (corpus / "c.txt").write_bytes(b"")
+    (corpus / "d.txt").write_bytes(b"  \n\t\n")
+    done, records, summary = clean(tmp_path, str(corpus))
+    assert done.returncode == 1
+    assert f"{corpus / 'b.txt'}: binary file (NUL bytes), skipped" in done.stderr
+    assert [(r["id"], r["text"], r["meta"]) for r in records] == [
+        ("a", "Le café est très bon, disait-il.\n", {"encoding": "windows-1252"})
+    ]
+    assert summary["emptied"] == [
+        {"id": "c", "source": str(corpus / "c.txt"), "rule": "empty-input"},
+        {"id": "d", "source": str(corpus / "d.txt"), "rule": "empty-input"},
+    ]
+    assert [f["file"] for f in summary["failures"]] == [str(corpus / "b.txt")]
+
+
+GOOD = b'{"id": "good", "text": "A good record that stays."}\n'
+# Varied records, so a compressed stream cut near its end still holds the first ones whole.
+MANY = b"".join(
+    orjson.dumps({"id": f"r{n}", "text": f"Record {n * 7919 % 10007} of many."}) + b"\n" for n in range(3000)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "problem"),
+    [
+        ("bad.jsonl", GOOD + b"{not json}\n" + GOOD.replace(b"good", b"good2"), ":2: not valid JSON"),
+        (
+            "bad.jsonl",
+            GOOD + b'{"id": "x", "body": "no text"}\n' + GOOD.replace(b"good", b"good2"),
+            ":2: field 'text' is missing",
+        ),
+        (
+            "bad.jsonl",
+            GOOD + b'{"id": "x", "text": 42}\n' + GOOD.replace(b"good", b"good2"),
+            ":2: field 'text' is a int, not a string",
+        ),
+        ("bad.jsonl", GOOD + GOOD.replace(b"good", b"good2") + b'{"id": "cut", "text": "trunc', ":3: not valid JSON"),
+        (
+            "bad.jsonl.gz",
+            gzip.compress(GOOD + GOOD.replace(b"good", b"good2") + MANY)[:-50],
+            r":\d+: cannot read further: Compressed file ended",
+        ),
+        (
+            "bad.jsonl.zst",
+            zstandard.ZstdCompressor().compress(GOOD + GOOD.replace(b"good", b"good2") + MANY)[:-50],
+            r":\d+: cannot read further: zstd stream ended before the end of its frame",
+        ),
+    ],
+)
+def test_broken_jsonl_keeps_every_good_record(tmp_path: Path, name: str, payload: bytes, problem: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(payload)
+    done, records, summary = clean(tmp_path, str(path))
+    assert done.returncode == 1
+    assert re.search(re.escape(f"error: {path}") + problem, done.stderr), done.stderr
+    assert [r["id"] for r in records][:2] == ["good", "good2"]
+    assert len(summary["failures"]) == 1
+
+
+def test_document_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 300_000, encoding="utf-8")
+    done, records, _ = clean(tmp_path, str(big), "--max-doc-bytes", "1000000")
+    assert done.returncode == 1
+    assert f"{big}: document is 1500000 bytes, over --max-doc-bytes 1000000; skipped" in done.stderr
+    assert records == []
+    data = tmp_path / "big.jsonl"
+    data.write_bytes(orjson.dumps({"text": "x" * 2_000_000}) + b"\n" + GOOD)
+    done, records, _ = clean(tmp_path, str(data), "--max-doc-bytes", "1000000", "--overwrite")
+    assert f"{data}:1: record over --max-doc-bytes 1000000; skipped" in done.stderr
+    assert [r["id"] for r in records] == ["good"]
+
+
+def test_huge_documents_are_cleaned(tmp_path: Path, pipeline: Pipeline) -> None:
+    one_line = tmp_path / "one-line.txt"
+    one_line.write_text("Advertisement\n" + "aaaa " * 10_000_000 + "\n", encoding="utf-8")  # 50 MB on one line
+    many = tmp_path / "many-lines.txt"
+    many.write_text("".join(f"line {n}\n" for n in range(1_000_000)), encoding="utf-8")
+    result = run([one_line, many], pipeline, Target(tmp_path / "o" / "clean.jsonl", tmp_path / "o" / "r"))
+    assert result.failed == 0 and result.totals.docs_out == 2
+    assert result.totals.removed["chrome.widget"] == 1
+
+
+def test_output_directory_that_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", "seeds", "--out", str(blocker / "sub" / "clean.jsonl")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert f"error: {blocker / 'sub'}: cannot create: Not a directory" in done.stderr

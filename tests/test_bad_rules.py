@@ -1,0 +1,114 @@
+"""Bad rule files: exit 2 before anything is written, each problem as file:line: what is wrong."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cleaner.errors import RuleError
+from cleaner.rules.load import load_rule_files
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEAD = "name: demo\ndescription: A demo site.\nrules:\n"
+RULE = "  - id: demo.{name}\n    kind: line\n    description: d\n    pattern: '{pattern}'\n    tests: [{{input: a, output: a}}]\n"
+
+
+def problems(tmp_path: Path, **files: str) -> list[str]:
+    for name, text in files.items():
+        (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        load_rule_files([tmp_path])
+    return [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems]
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    assert problems(tmp_path, a=HEAD + "  - id: demo.x\n    kind: [line\n") == [
+        "a.yaml:6: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+    ]
+
+
+def test_unknown_key_and_wrong_type(tmp_path: Path) -> None:
+    text = HEAD + RULE.format(name="x", pattern="^x$") + "    colour: red\n    where: {first: many}\n"
+    assert problems(tmp_path, a=text) == [
+        "a.yaml:10: rules.0.where.first: Input should be a valid integer, unable to parse string as an integer",
+        "a.yaml:9: rules.0.colour: Extra inputs are not permitted",
+    ]
+
+
+def test_missing_tests_and_bad_id(tmp_path: Path) -> None:
+    text = HEAD + "  - id: NoDots\n    kind: line\n    description: d\n    pattern: x\n    tests: []\n"
+    assert problems(tmp_path, a=text) == [
+        "a.yaml:4: rules.0.id: String should match pattern '^[a-z0-9][a-z0-9_-]*(\\.[a-z0-9][a-z0-9_-]*)+$'",
+        "a.yaml:8: rules.0.tests: List should have at least 1 item after validation, not 0",
+    ]
+
+
+def test_duplicate_rule_ids_across_files(tmp_path: Path) -> None:
+    one = HEAD + RULE.format(name="x", pattern="^x$")
+    two = HEAD.replace("demo", "other") + RULE.format(name="x", pattern="^y$")
+    assert problems(tmp_path, a=one, b=two) == ["b.yaml:4: rule id 'demo.x' is also defined in a.yaml"]
+
+
+def test_regex_that_does_not_compile(tmp_path: Path) -> None:
+    assert problems(tmp_path, a=HEAD + RULE.format(name="x", pattern="(unclosed")) == [
+        "a.yaml:7: rules.0.pattern: regex does not compile: missing ), unterminated subpattern at position 0"
+    ]
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(x|x)*y", "^(\\w+\\s?)+$"])
+def test_catastrophic_regexes_are_refused(tmp_path: Path, pattern: str) -> None:
+    found = problems(tmp_path, a=HEAD + RULE.format(name="x", pattern=pattern))
+    assert len(found) == 1
+    assert found[0].startswith("a.yaml:7: rules.0.pattern: regex refused: a repeated ")
+    assert "backtrack exponentially" in found[0]
+
+
+def test_rule_error_writes_nothing_and_exits_2(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text(HEAD + RULE.format(name="x", pattern="(a+)+$"), encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", "seeds", "--rules", str(rules), "--out", str(out / "c.jsonl")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert f"{rules / 'a.yaml'}:7: rules.0.pattern: regex refused" in done.stderr
+    assert not out.exists()
+
+
+def test_a_slow_but_accepted_pattern_cannot_hang_on_a_long_line(tmp_path: Path) -> None:
+    # Polynomial backtracking is not refused, so rules never look at lines past MAX_RULE_LINE.
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text(HEAD + RULE.format(name="x", pattern="^\\s*\\S*\\s*\\S*\\s*!$"), encoding="utf-8")
+    doc = tmp_path / "doc.txt"
+    doc.write_text("a " * 500_000 + "\nshort line!\n", encoding="utf-8")
+    out = tmp_path / "out"
+    # The timeout only turns a hang into a failure; it measures nothing.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cleaner",
+            "clean",
+            str(doc),
+            "--rules",
+            str(rules),
+            "--out",
+            str(out / "c.jsonl"),
+            "-q",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b'"removed":{"demo.x":1}' in (out / "c.jsonl").read_bytes()
