@@ -3,6 +3,7 @@ and ``main`` is the one place that turns errors into messages and exit codes."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from cleaner.document import Document
-from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, Problem, RuleError
+from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, Interrupted, Problem, RuleError
 from cleaner.parallel import default_workers
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.readers import Fields, InputFile, Limits, discover, read
@@ -59,6 +60,7 @@ def clean(
     max_doc_bytes: Annotated[
         int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
     ] = Limits().max_doc_bytes,
+    resume: Annotated[bool, typer.Option(help="Finish an interrupted run: keep the input files it completed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
@@ -90,9 +92,23 @@ def clean(
         def failure(problem: Problem) -> None:
             bar.console.print(f"error: {problem}", markup=False, highlight=False)
 
-        result = run(
-            inputs, pipeline, target, fields, progress, workers or default_workers(), failure, Limits(max_doc_bytes)
-        )
+        try:
+            result = run(
+                inputs,
+                pipeline,
+                target,
+                fields,
+                progress,
+                workers or default_workers(),
+                failure,
+                Limits(max_doc_bytes),
+                resume,
+            )
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted: nothing was written under the final output names; "
+                "run the same command with --resume to finish"
+            ) from None
     if not quiet:
         _print_totals(result)
     if result.failed:
@@ -208,7 +224,12 @@ def _explain(pipeline: Pipeline, doc: Document) -> None:
         out.print(f"{line.no:>{width}} {mark} {text}{suffix}", markup=False)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a scheduler's SIGTERM stops the run as Ctrl-C does: resumable
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except RuleError as exc:
@@ -219,6 +240,6 @@ def main() -> None:
         err.print(f"error: {exc}", markup=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted: nothing was written under the final output names", markup=False)
-        sys.exit(130)
+        err.print("interrupted", markup=False)
+        sys.exit(Interrupted.exit_code)
     sys.exit(EXIT_OK)

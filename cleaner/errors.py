@@ -40,6 +40,12 @@ class RuleError(CleanerError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class Interrupted(CleanerError):
+    """Ctrl-C (or SIGTERM): finished input files are kept for --resume."""
+
+    exit_code = 130
+
+
 class DocumentError(CleanerError):
     """A document (or a whole input file) could not be read or cleaned."""
 

@@ -18,6 +18,7 @@ from cleaner.readers import InputFile
 @dataclass(frozen=True, slots=True)
 class Start:
     item: InputFile
+    index: int  # the file's place among all inputs
 
 
 @dataclass(frozen=True, slots=True)

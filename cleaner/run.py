@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from cleaner.atomic import atomic_open
 from cleaner.errors import Problem, UsageError
 from cleaner.outcome import Outcome
 from cleaner.parallel import End, Event, Start, Task, clean_events
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.report import html
-from cleaner.report.summary import Summary, Totals
+from cleaner.report.summary import Totals
+from cleaner.workdir import Shard, WorkDir, fingerprint
 
 
 @dataclass(slots=True)
@@ -55,56 +51,6 @@ class Target:
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
 
 
-class _Reports:
-    """The report directory, built under a temporary name and swapped in at the end."""
-
-    def __init__(self, final: Path):
-        self.final = final
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
-        self.html = html.HtmlReport(self.tmp / "index.html")
-        self.summary = Summary()
-        self._diff_name = self.tmp
-        self._diff: BinaryIO | None = None
-        self._diff_ctx: AbstractContextManager[BinaryIO] | None = None
-
-    def start_file(self, item: InputFile) -> None:
-        # A .txt input is one document, so this is one diff per document for text, one per JSONL file.
-        self._diff_name = self.tmp / f"{item.report_name}.diff"
-
-    def add(self, result: Outcome | Problem) -> None:
-        if isinstance(result, Problem):
-            self.summary.failure(result)
-            return
-        self.summary.document(result)
-        self.html.add(result.html, result.changed)
-        if result.diff:
-            if self._diff is None:
-                self._diff_ctx = atomic_open(self._diff_name)
-                self._diff = self._diff_ctx.__enter__()
-            self._diff.write(result.diff.encode("utf-8"))
-
-    def end_file(self, item: InputFile) -> None:
-        if self._diff_ctx is not None:
-            self._diff_ctx.__exit__(None, None, None)
-        self._diff, self._diff_ctx = None, None
-        self.summary.end_file(str(item.path))
-
-    def finish(self) -> None:
-        self.html.close()
-        self.summary.write(self.tmp)
-        self.summary.close()
-        if self.final.exists():
-            shutil.rmtree(self.final)
-        self.tmp.rename(self.final)
-
-    def abort(self, exc: BaseException) -> None:
-        if self._diff_ctx is not None:
-            self._diff_ctx.__exit__(type(exc), exc, exc.__traceback__)
-        self.html.abort(exc)
-        self.summary.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
 def run(
     inputs: list[Path],
     pipeline: Pipeline,
@@ -114,52 +60,85 @@ def run(
     workers: int = 1,
     on_failure: Callable[[Problem], None] | None = None,
     limits: Limits | None = None,
+    resume: bool = False,
 ) -> RunResult:
-    """Clean every input into ``target``. Usage errors raise before anything is written."""
+    """Clean every input into ``target``. Usage errors raise before anything is written.
+
+    Each input file becomes a shard in a work directory beside the output (see workdir.py);
+    the outputs are assembled from the shards at the end. ``resume`` keeps the shards an
+    interrupted run finished and cleans only the rest.
+    """
     fields = fields or Fields()
+    limits = limits or Limits()
     items = discover(inputs)
     if not items:
         raise UsageError("no input files (.txt, .jsonl, .jsonl.gz, .jsonl.zst) found in " + ", ".join(map(str, inputs)))
     target.check()
-    reports = _Reports(target.report)
+    work = WorkDir(
+        target.out, items, fingerprint(items, (pipeline.settings, pipeline.book.digest, fields, limits)), resume
+    )
+    todo = []
+    finished = 0  # documents in finished shards before each file still to clean
+    for index, item in enumerate(items):
+        meta = work.meta(index)
+        if meta is None:
+            todo.append((index, item, finished))
+        else:
+            finished += meta["totals"]["docs_in"]
+            if progress is not None:
+                progress(meta["totals"]["docs_in"], item.size)
     failed = 0
+    shard: Shard | None = None
     try:
-        with atomic_open(target.out) as out:
-            for result in clean_events(events(items, fields, limits or Limits()), pipeline, workers):
-                if isinstance(result, Start):
-                    reports.start_file(result.item)
-                elif isinstance(result, End):
-                    reports.end_file(result.item)
-                    if progress is not None:
-                        progress(0, result.item.size)
+        for result in clean_events(events(todo, fields, limits), pipeline, workers):
+            if isinstance(result, Start):
+                shard = work.shard(result.index, result.item)
+            elif isinstance(result, End):
+                assert shard is not None
+                shard.commit()
+                shard = None
+                if progress is not None:
+                    progress(0, result.item.size)
+            else:
+                assert shard is not None
+                if isinstance(result, Problem):
+                    failed += 1
+                    shard.summary.failure(result)
+                    if on_failure is not None:
+                        on_failure(result)
                 else:
-                    if isinstance(result, Problem):
-                        failed += 1
-                        if on_failure is not None:
-                            on_failure(result)
-                    elif result.record is not None:
-                        out.write(result.record)
-                    reports.add(result)
-                    if progress is not None:
-                        progress(1, 0)
-    except BaseException as exc:
-        reports.abort(exc)
-        raise
-    totals = reports.summary.totals
-    reports.finish()
-    return RunResult(totals, failed, target.out, target.report)
+                    _add(shard, result)
+                if progress is not None:
+                    progress(1, 0)
+    finally:
+        if shard is not None:
+            shard.abandon()
+    totals = work.assemble(target.out, target.report)
+    return RunResult(totals, totals.docs_failed, target.out, target.report)
 
 
-def events(items: list[InputFile], fields: Fields, limits: Limits) -> Iterator[Event]:
-    """The input, in order, as the events the cleaning side works through."""
-    seen = 0
-    for item in items:
-        yield Start(item)
+def _add(shard: Shard, result: Outcome) -> None:
+    if result.record is not None:
+        shard.write("jsonl", result.record)
+    if result.diff:
+        shard.write("diff", result.diff.encode("utf-8"))
+    if result.html is not None:
+        shard.write("html", result.html.encode("utf-8"))
+        shard.sections += 1
+    shard.summary.document(result)
+
+
+def events(todo: list[tuple[int, InputFile, int]], fields: Fields, limits: Limits) -> Iterator[Event]:
+    """The input files still to clean, in order, as the events the cleaning side works through.
+    A document's place in the whole input (finished shards included) decides whether the page
+    shows it, so a resumed run shows the same documents."""
+    fresh = 0
+    for index, item, finished in todo:
+        yield Start(item, index)
         for doc in read(item, fields, limits):
             if isinstance(doc, Problem):
                 yield doc
                 continue
-            # The page shows the changed documents among the first MAX_DOCS only, so it opens.
-            yield Task(doc, seen < html.MAX_DOCS)
-            seen += 1
+            yield Task(doc, finished + fresh < html.MAX_DOCS)
+            fresh += 1
         yield End(item)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from html import escape
 from pathlib import Path
-from typing import BinaryIO
 
 from cleaner.atomic import atomic_open
 from cleaner.document import Cleaned
@@ -92,31 +92,16 @@ def section(cleaned: Cleaned) -> str:
     return "".join(rows)
 
 
-class HtmlReport:
-    """Written as the run goes; the rule filter is built by the page itself from the sections."""
-
-    def __init__(self, path: Path):
-        self._context = atomic_open(path)
-        self._out: BinaryIO = self._context.__enter__()
-        self._out.write(_HEAD.encode("utf-8"))
-        self.shown = 0
-        self.omitted = 0
-
-    def add(self, fragment: str | None, changed: bool) -> None:
-        if fragment is not None:
-            self._out.write(fragment.encode("utf-8"))
-            self.shown += 1
-        elif changed:
-            self.omitted += 1
-
-    def close(self) -> None:
-        note = f"{self.shown} changed documents shown."
-        if self.omitted:
-            note += (
-                f" {self.omitted} more changed documents, past the first {MAX_DOCS} of the run, are in the .diff files."
-            )
-        self._out.write((_TAIL % escape(note)).encode("utf-8"))
-        self._context.__exit__(None, None, None)
-
-    def abort(self, exc: BaseException) -> None:
-        self._context.__exit__(type(exc), exc, exc.__traceback__)
+def write_page(path: Path, fragments: list[Path], shown: int, changed: int) -> None:
+    """The page: the head, every document's section in input order, the filter script."""
+    note = f"{shown} changed documents shown."
+    if changed > shown:
+        note += (
+            f" {changed - shown} more changed documents, past the first {MAX_DOCS} of the run, are in the .diff files."
+        )
+    with atomic_open(path) as out:
+        out.write(_HEAD.encode("utf-8"))
+        for fragment in fragments:
+            with fragment.open("rb") as part:
+                shutil.copyfileobj(part, out, 1 << 20)
+        out.write((_TAIL % escape(note)).encode("utf-8"))

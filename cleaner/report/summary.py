@@ -1,14 +1,14 @@
 """Run totals, per-file and per-rule counts, documents flagged for review: summary.json and .md.
 
-Per-file entries, flags and failures are spooled to disk as they come, so memory stays flat
-however many files and documents the run sees.
+Each input file's counts and notes (flagged, emptied, failed documents) are written beside its
+shard as the run goes (see workdir.py); the summary is assembled from them at the end, reading
+them as streams, so memory stays flat however many files and documents the run sees.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,9 +17,11 @@ import orjson
 
 from cleaner.atomic import atomic_open
 from cleaner.errors import Problem
+from cleaner.outcome import Outcome
 
 FLAG_SHARE = 0.5  # a document that lost more than this share of its characters is flagged
 MD_ROWS = 50
+_COUNTS = ("docs_in", "docs_out", "docs_empty", "docs_failed", "docs_changed", "chars_in", "chars_out")
 
 
 @dataclass(slots=True)
@@ -36,7 +38,7 @@ class Totals:
     repaired: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Totals) -> None:
-        for name in ("docs_in", "docs_out", "docs_empty", "docs_failed", "docs_changed", "chars_in", "chars_out"):
+        for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.removed.update(other.removed)
         self.removed_chars.update(other.removed_chars)
@@ -44,53 +46,35 @@ class Totals:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "docs_in": self.docs_in,
-            "docs_out": self.docs_out,
-            "docs_empty": self.docs_empty,
-            "docs_failed": self.docs_failed,
-            "docs_changed": self.docs_changed,
-            "chars_in": self.chars_in,
-            "chars_out": self.chars_out,
+            **{name: getattr(self, name) for name in _COUNTS},
             "chars_removed": self.chars_in - self.chars_out,
             "removed": dict(sorted(self.removed.items())),
+            "removed_chars": dict(sorted(self.removed_chars.items())),
             "repaired": dict(sorted(self.repaired.items())),
         }
 
-
-class _Spool:
-    """An append-only list of JSON objects kept on disk."""
-
-    def __init__(self) -> None:
-        self.handle: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self.count = 0
-
-    def append(self, item: dict[str, Any]) -> None:
-        self.handle.write(orjson.dumps(item) + b"\n")
-        self.count += 1
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        self.handle.flush()
-        self.handle.seek(0)
-        for raw in self.handle:
-            yield orjson.loads(raw)
-        self.handle.seek(0, 2)
-
-    def close(self) -> None:
-        self.handle.close()
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Totals:
+        return cls(
+            **{name: data[name] for name in _COUNTS},
+            removed=Counter(data["removed"]),
+            removed_chars=Counter(data["removed_chars"]),
+            repaired=Counter(data["repaired"]),
+        )
 
 
-class Summary:
-    def __init__(self) -> None:
+class FileSummary:
+    """The counts of one input file, and its notes written to ``notes`` as JSON lines."""
+
+    def __init__(self, notes: BinaryIO):
         self.totals = Totals()
-        self.file = Totals()
-        self.files = _Spool()
-        self.flagged = _Spool()
-        self.emptied = _Spool()
-        self.failures = _Spool()
+        self._notes = notes
 
-    def document(self, outcome: Any) -> None:
-        """Count one cleaned document (an ``Outcome``)."""
-        t = self.file
+    def _note(self, kind: str, **fields: Any) -> None:
+        self._notes.write(orjson.dumps({"kind": kind, **fields}) + b"\n")
+
+    def document(self, outcome: Outcome) -> None:
+        t = self.totals
         t.docs_in += 1
         t.chars_in += outcome.chars_in
         t.chars_out += outcome.chars_out
@@ -100,106 +84,121 @@ class Summary:
         t.repaired.update(outcome.repaired)
         if outcome.emptied_by is not None:
             t.docs_empty += 1
-            self.emptied.append({"id": outcome.id, "source": outcome.source, "rule": outcome.emptied_by})
-        else:
-            t.docs_out += 1
-            lost = outcome.chars_in - outcome.chars_out
-            if outcome.chars_in and lost > FLAG_SHARE * outcome.chars_in:
-                top = (
-                    max(sorted(outcome.removed_chars), key=outcome.removed_chars.get) if outcome.removed_chars else None
-                )
-                self.flagged.append(
-                    {
-                        "id": outcome.id,
-                        "source": outcome.source,
-                        "lost": round(lost / outcome.chars_in, 3),
-                        "top_rule": top,
-                    }
-                )
+            self._note("emptied", id=outcome.id, source=outcome.source, rule=outcome.emptied_by)
+            return
+        t.docs_out += 1
+        lost = outcome.chars_in - outcome.chars_out
+        if outcome.chars_in and lost > FLAG_SHARE * outcome.chars_in:
+            chars = outcome.removed_chars
+            top = max(sorted(chars), key=chars.__getitem__) if chars else None
+            self._note(
+                "flagged", id=outcome.id, source=outcome.source, lost=round(lost / outcome.chars_in, 3), top_rule=top
+            )
 
     def failure(self, problem: Problem) -> None:
-        self.file.docs_failed += 1
-        self.failures.append({"file": problem.file, "line": problem.line, "message": problem.message})
+        self.totals.docs_failed += 1
+        self._note("failure", file=problem.file, line=problem.line, message=problem.message)
 
-    def end_file(self, name: str) -> None:
-        self.files.append({"file": name, **self.file.as_dict()})
-        self.totals.add(self.file)
-        self.file = Totals()
 
-    def write(self, directory: Path) -> None:
-        self._write_json(directory / "summary.json")
-        self._write_md(directory / "summary.md")
+Files = Callable[[], Iterator[tuple[str, Totals]]]  # each input file's name and counts, in order
+Notes = Callable[[], Iterator[dict[str, Any]]]  # every note, in order
 
-    def close(self) -> None:
-        for spool in (self.files, self.flagged, self.emptied, self.failures):
-            spool.close()
 
-    def _write_json(self, path: Path) -> None:
-        with atomic_open(path) as out:
-            totals = self.totals.as_dict()
-            out.write(b'{"totals":' + orjson.dumps(totals))
-            rules = {
-                rule: {"lines": self.totals.removed[rule], "chars": self.totals.removed_chars[rule]}
-                for rule in sorted(self.totals.removed_chars)
-            }
-            out.write(b',"rules":' + orjson.dumps(rules))
-            for key, spool in (
-                ("files", self.files),
-                ("flagged", self.flagged),
-                ("emptied", self.emptied),
-                ("failures", self.failures),
-            ):
-                out.write(b',"' + key.encode() + b'":[')
-                for n, item in enumerate(spool):
-                    out.write((b"," if n else b"") + orjson.dumps(item))
-                out.write(b"]")
-            out.write(b"}\n")
+def write_summary(directory: Path, files: Files, notes: Notes) -> Totals:
+    """summary.json and summary.md from per-file counts and notes (each read as a stream)."""
+    totals = Totals()
+    for _, counts in files():
+        totals.add(counts)
+    _write_json(directory / "summary.json", totals, files, notes)
+    _write_md(directory / "summary.md", totals, files, notes)
+    return totals
 
-    def _write_md(self, path: Path) -> None:
-        t = self.totals
-        removed = t.chars_in - t.chars_out
-        share = f"{removed / t.chars_in:.1%}" if t.chars_in else "0%"
-        lines = [
-            "# cleaner summary",
-            "",
-            "| documents in | out | emptied | failed | changed | characters in | out | removed |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {t.docs_in} | {t.docs_out} | {t.docs_empty} | {t.docs_failed} | {t.docs_changed} "
-            f"| {t.chars_in} | {t.chars_out} | {removed} ({share}) |",
-            "",
-            "## Rules",
-            "",
-            "| rule | lines | characters |",
-            "|---|---:|---:|",
-        ]
-        ranked = sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))
-        lines += [f"| `{r}` | {t.removed[r]} | {t.removed_chars[r]} |" for r in ranked] or ["| (none) | 0 | 0 |"]
-        if t.repaired:
-            lines += ["", "## Repairs", "", "| repair | lines |", "|---|---:|"]
-            lines += [f"| `{r}` | {n} |" for r, n in sorted(t.repaired.items())]
-        lines += _md_list(
-            f"## Flagged for review: lost more than {FLAG_SHARE:.0%} of their characters ({self.flagged.count})",
-            (f"- `{f['id']}` ({f['source']}): lost {f['lost']:.0%}, mostly `{f['top_rule']}`" for f in self.flagged),
-            self.flagged.count,
-        )
-        lines += _md_list(
-            f"## Emptied ({self.emptied.count})",
-            (f"- `{e['id']}` ({e['source']}): `{e['rule']}`" for e in self.emptied),
-            self.emptied.count,
-        )
-        lines += _md_list(
-            f"## Failures ({self.failures.count})",
-            (f"- {Problem(f['file'], f['line'], f['message'])}" for f in self.failures),
-            self.failures.count,
-        )
-        lines += ["", "## Files", "", "| file | docs in | out | chars in | out |", "|---|---:|---:|---:|---:|"]
-        for n, f in enumerate(self.files):
-            if n == MD_ROWS:
-                lines.append(f"| ... {self.files.count - MD_ROWS} more in summary.json | | | | |")
-                break
-            lines.append(f"| {f['file']} | {f['docs_in']} | {f['docs_out']} | {f['chars_in']} | {f['chars_out']} |")
-        with atomic_open(path) as out:
-            out.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+def _kind(notes: Notes, kind: str) -> Iterator[dict[str, Any]]:
+    for note in notes():
+        if note["kind"] == kind:
+            yield {k: v for k, v in note.items() if k != "kind"}
+
+
+def _write_json(path: Path, totals: Totals, files: Files, notes: Notes) -> None:
+    with atomic_open(path) as out:
+        head = totals.as_dict()
+        del head["removed_chars"]
+        out.write(b'{"totals":' + orjson.dumps(head))
+        rules = {
+            rule: {"lines": totals.removed[rule], "chars": totals.removed_chars[rule]}
+            for rule in sorted(totals.removed_chars)
+        }
+        out.write(b',"rules":' + orjson.dumps(rules))
+        entries: dict[str, Iterable[dict[str, Any]]] = {
+            "files": ({"file": name, **_without_chars(counts.as_dict())} for name, counts in files()),
+            "flagged": _kind(notes, "flagged"),
+            "emptied": _kind(notes, "emptied"),
+            "failures": _kind(notes, "failure"),
+        }
+        for key, items in entries.items():
+            out.write(b',"' + key.encode() + b'":[')
+            for n, item in enumerate(items):
+                out.write((b"," if n else b"") + orjson.dumps(item))
+            out.write(b"]")
+        out.write(b"}\n")
+
+
+def _without_chars(counts: dict[str, Any]) -> dict[str, Any]:
+    counts.pop("removed_chars")
+    return counts
+
+
+def _write_md(path: Path, t: Totals, files: Files, notes: Notes) -> None:
+    removed = t.chars_in - t.chars_out
+    share = f"{removed / t.chars_in:.1%}" if t.chars_in else "0%"
+    lines = [
+        "# cleaner summary",
+        "",
+        "| documents in | out | emptied | failed | changed | characters in | out | removed |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {t.docs_in} | {t.docs_out} | {t.docs_empty} | {t.docs_failed} | {t.docs_changed} "
+        f"| {t.chars_in} | {t.chars_out} | {removed} ({share}) |",
+        "",
+        "## Rules",
+        "",
+        "| rule | lines | characters |",
+        "|---|---:|---:|",
+    ]
+    ranked = sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))
+    lines += [f"| `{r}` | {t.removed[r]} | {t.removed_chars[r]} |" for r in ranked] or ["| (none) | 0 | 0 |"]
+    if t.repaired:
+        lines += ["", "## Repairs", "", "| repair | lines |", "|---|---:|"]
+        lines += [f"| `{r}` | {n} |" for r, n in sorted(t.repaired.items())]
+    flagged = sum(1 for _ in _kind(notes, "flagged"))
+    lines += _md_list(
+        f"## Flagged for review: lost more than {FLAG_SHARE:.0%} of their characters ({flagged})",
+        (
+            f"- `{f['id']}` ({f['source']}): lost {f['lost']:.0%}, mostly `{f['top_rule']}`"
+            for f in _kind(notes, "flagged")
+        ),
+        flagged,
+    )
+    lines += _md_list(
+        f"## Emptied ({t.docs_empty})",
+        (f"- `{e['id']}` ({e['source']}): `{e['rule']}`" for e in _kind(notes, "emptied")),
+        t.docs_empty,
+    )
+    lines += _md_list(
+        f"## Failures ({t.docs_failed})",
+        (f"- {Problem(f['file'], f['line'], f['message'])}" for f in _kind(notes, "failure")),
+        t.docs_failed,
+    )
+    lines += ["", "## Files", "", "| file | docs in | out | chars in | out |", "|---|---:|---:|---:|---:|"]
+    count = 0
+    for name, counts in files():
+        count += 1
+        if count <= MD_ROWS:
+            lines.append(f"| {name} | {counts.docs_in} | {counts.docs_out} | {counts.chars_in} | {counts.chars_out} |")
+    if count > MD_ROWS:
+        lines.append(f"| ... {count - MD_ROWS} more in summary.json | | | | |")
+    with atomic_open(path) as out:
+        out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _md_list(title: str, items: Iterator[str], count: int) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ class RuleBook:
         generic = [model for _, model in files if model.generic]
         # Generic files act as one set: one pass over the lines serves all of them.
         self.generic = RuleSet("generic", "generic", generic) if generic else None
+        # What a resumed run checks it shares with the interrupted one.
+        self.digest = hashlib.sha256(b"".join(m.model_dump_json().encode() for _, m in files)).hexdigest()
         self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self.sites if s.matcher), default=0)
