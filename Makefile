@@ -6,7 +6,7 @@ CORPUS ?= seeds
 OUT    ?= out
 RULES  ?= rules
 
-.PHONY: clean-corpus test lint golden venv clean bench bench-quick
+.PHONY: clean-corpus test lint golden venv clean bench bench-quick bench-html
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/cleaner: pyproject.toml
@@ -41,6 +41,10 @@ $(DT_VENV)/bin/python:
 
 bench: $(BIN)/cleaner $(DT_VENV)/bin/python
 	$(BIN)/python -m bench.run --docs 50000 --datatrove $(DT_VENV)/bin/python
+
+# cleaner vs trafilatura on ../shared/bench/scrapinghub-aeb (skipped when that is not there).
+bench-html: $(BIN)/cleaner
+	$(BIN)/python -m bench.html
 
 bench-quick: $(BIN)/cleaner
 	$(BIN)/python -m bench.run --docs 5000

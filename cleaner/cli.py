@@ -22,6 +22,7 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import load_rule_files
 from cleaner.run import Target, run
+from cleaner.steps.extract import ExtractOptions, Favor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
@@ -47,6 +48,14 @@ def clean(
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
     url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
+    html_field: Annotated[
+        str | None, typer.Option(help="JSONL field holding HTML: its main text is extracted and cleaned.")
+    ] = None,
+    favor: Annotated[Favor, typer.Option(help="trafilatura: balanced, or favor precision or recall.")] = "balanced",
+    tables: Annotated[bool, typer.Option(help="trafilatura: keep tables.")] = True,
+    comments: Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")] = False,
+    fallback: Annotated[bool, typer.Option(help="trafilatura: try its fallback extractors too (slower).")] = False,
+    extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
     repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
     unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
@@ -65,11 +74,16 @@ def clean(
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
     settings = Settings(
-        repair=repair, unescape_html=unescape_html, dedup=dedup, layout="lines" if keep_line_breaks else "paragraphs"
+        repair=repair,
+        unescape_html=unescape_html,
+        dedup=dedup,
+        layout="lines" if keep_line_breaks else "paragraphs",
+        extraction=ExtractOptions(favor, tables, comments, fallback),
+        extract_timeout=extract_timeout or None,
     )
     pipeline = Pipeline(_book(rules), settings)
     target = Target(out_path, report or out_path.parent / "reports", overwrite)
-    fields = Fields(text=text_field, id=id_field, url=url_field)
+    fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
     total = sum(item.size for item in discover(inputs))
     with Progress(
         TextColumn("cleaning"),

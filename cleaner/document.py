@@ -52,6 +52,7 @@ class Document:
     source: str  # input path, with ":<line>" for JSONL records
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    html: str | None = None  # for HTML input: the page, from which ``text`` is extracted
 
 
 @dataclass(slots=True)

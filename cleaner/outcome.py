@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from cleaner.document import Cleaned, Document
-from cleaner.errors import Problem
+from cleaner.errors import CleanerError, Problem
 from cleaner.pipeline import Pipeline
 from cleaner.report import diff, html
 
@@ -51,5 +51,7 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
 def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
     try:
         return outcome(pipeline.clean(doc), pipeline, with_html)
-    except Exception as exc:
+    except CleanerError as exc:  # an expected failure (a page with no text): its own words
+        return Problem(doc.source, None, str(exc))
+    except Exception as exc:  # a bug: say what broke, and clean the next document
         return Problem(doc.source, None, f"cleaning failed: {type(exc).__name__}: {exc}")

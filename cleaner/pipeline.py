@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from cleaner.document import Cleaned, Document, Line
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.dedup import dedup
+from cleaner.steps.extract import TITLE, ExtractOptions, extract
 from cleaner.steps.repair import repair
 from cleaner.steps.whitespace import Layout, layout, render
 
@@ -24,6 +25,8 @@ class Settings:
     dedup: bool = True
     dedup_min_chars: int = 20
     layout: Layout = "paragraphs"
+    extraction: ExtractOptions = field(default_factory=ExtractOptions)  # HTML input; a site may override
+    extract_timeout: float | None = 30.0  # seconds per HTML page
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:
@@ -44,11 +47,35 @@ class Pipeline:
         rows = (line.text for line in lines if line.dropped_by is None and not line.blank)
         return self.book.site_for(doc.url, list(islice(rows, self.book.head_lines)))
 
+    def _extract(self, doc: Document, force_site: RuleSet | None) -> tuple[Document, list[tuple[str, str]]]:
+        """The page's text, led by what site selectors removed (lines already dropped)."""
+        site = force_site or self.book.site_for(doc.url, [])
+        selectors = [*(site.selectors if site else []), *(self.book.generic.selectors if self.book.generic else [])]
+        options = self.settings.extraction
+        if site is not None and site.extraction is not None:
+            chosen = site.extraction.model_dump(exclude_none=True)
+            options = replace(options, **chosen)
+        assert doc.html is not None
+        found = extract(doc.html, doc.url, selectors, options, self.settings.extract_timeout)
+        lines = found.text.split("\n")
+        # The headline goes to meta.title; leaving it in the text too would say it twice.
+        title = found.meta.get("title")
+        head = [(TITLE, lines.pop(0))] if title and lines and lines[0].strip() == title.strip() else []
+        removed = found.removed + head
+        text = "\n".join([line for _, line in removed] + lines)
+        meta = {**found.meta, **doc.meta}
+        return replace(doc, text=text, html=None, meta=meta), removed
+
     def clean(self, doc: Document, force_site: RuleSet | None = None, sites: bool = True) -> Cleaned:
         """Clean one document. ``force_site`` skips site matching (rule tests use it);
         ``sites=False`` runs generic rules only."""
         settings = self.settings
+        removed: list[tuple[str, str]] = []
+        if doc.html is not None:
+            doc, removed = self._extract(doc, force_site)
         lines, trailing = split_lines(doc.text.replace("\r\n", "\n"))
+        for line, (rule_id, _) in zip(lines, removed, strict=False):
+            line.drop(rule_id)
         repair(lines, settings.unescape_html, enabled=settings.repair, text=doc.text)
         meta = dict(doc.meta)
         url = doc.url

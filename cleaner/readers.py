@@ -17,6 +17,7 @@ from charset_normalizer import from_bytes
 
 from cleaner.document import Document
 from cleaner.errors import Problem, UsageError
+from cleaner.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
@@ -29,6 +30,7 @@ class Fields:
     text: str = "text"
     id: str = "id"
     url: str = "url"
+    html: str | None = None  # a field holding HTML: its text is extracted, ``text`` is not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,18 @@ class InputFile:
 
     @property
     def kind(self) -> str:
-        return "jsonl" if self.path.name.endswith(JSONL_SUFFIXES) else "text"
+        name = self.path.name
+        if name.endswith(JSONL_SUFFIXES):
+            return "jsonl"
+        if name.endswith(HTML_SUFFIXES):
+            return "html"
+        if name.endswith(WARC_SUFFIXES):
+            return "warc"
+        return "text"
 
 
 def _supported(path: Path) -> bool:
-    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES)
+    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES)
 
 
 def discover(inputs: list[Path]) -> list[InputFile]:
@@ -84,7 +93,7 @@ def discover(inputs: list[Path]) -> list[InputFile]:
 
 
 def strip_suffix(name: str) -> str:
-    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES:
+    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -223,17 +232,19 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
         return Problem(where, number, f"not valid JSON: {exc}")
     if not isinstance(obj, dict):
         return Problem(where, number, "a JSONL record must be an object")
-    text = obj.get(fields.text)
+    name = fields.html or fields.text
+    text = obj.get(name)
     if not isinstance(text, str):
         what = "missing" if text is None else f"a {type(text).__name__}, not a string"
-        return Problem(where, number, f"field '{fields.text}' is {what}")
+        return Problem(where, number, f"field '{name}' is {what}")
     doc_id = obj.get(fields.id)
     url = obj.get(fields.url)
     return Document(
         id=str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}",
-        text=text,
+        text="" if fields.html else text,
         source=f"{where}:{number}",
         url=url if isinstance(url, str) and url else None,
+        html=text if fields.html else None,
     )
 
 
@@ -275,6 +286,10 @@ def read(item: InputFile, fields: Fields, limits: Limits | None = None) -> Itera
     try:
         if item.kind == "jsonl":
             yield from _read_jsonl(item, fields, limits)
+        elif item.kind == "html":
+            yield from read_html(item.path, item.rel, limits.max_doc_bytes)
+        elif item.kind == "warc":
+            yield from read_warc(item.path, limits.max_doc_bytes)
         else:
             yield from _read_text(item, limits)
     except OSError as exc:

@@ -72,7 +72,9 @@ def run(
     limits = limits or Limits()
     items = discover(inputs)
     if not items:
-        raise UsageError("no input files (.txt, .jsonl, .jsonl.gz, .jsonl.zst) found in " + ", ".join(map(str, inputs)))
+        raise UsageError(
+            "no input files (.txt, .jsonl[.gz|.zst], .html[.gz], .warc[.gz]) in " + ", ".join(map(str, inputs))
+        )
     target.check()
     work = WorkDir(
         target.out, items, fingerprint(items, (pipeline.settings, pipeline.book.digest, fields, limits)), resume

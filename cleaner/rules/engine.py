@@ -19,6 +19,7 @@ from cleaner.rules.model import (
     ReplaceRule,
     RuleBase,
     RuleFile,
+    SelectorRule,
     TailRule,
 )
 from cleaner.rules.safety import MAX_RULE_LINE
@@ -236,7 +237,20 @@ class CompiledExtract(Compiled):
                     row.drop(self.id)
 
 
+class CompiledSelector(Compiled):
+    """Acts on HTML before extraction (steps/extract.py); nothing to do on text."""
+
+    def __init__(self, rule: SelectorRule):
+        super().__init__(rule, "(?!)")
+        self.anchored = False
+        self.selector = rule.selector
+
+    def apply(self, ctx: Context) -> None:
+        return
+
+
 _COMPILERS: dict[type, type[Compiled]] = {
+    SelectorRule: CompiledSelector,
     LineRule: CompiledLine,
     ReplaceRule: CompiledReplace,
     BlockRule: CompiledBlock,
@@ -277,7 +291,11 @@ class RuleSet:
         self.models = models
         self.rules = [compile_rule(rule) for model in models for rule in model.rules]
         self.matcher = SiteMatcher(match) if match else None
+        self.selectors = [(r.id, r.selector) for r in self.rules if isinstance(r, CompiledSelector)]
+        self.rules = [r for r in self.rules if not isinstance(r, CompiledSelector)]
         self.line_start = _combine([rule for rule in self.rules if rule.anchored])
+        extraction = [m.extraction for m in models if m.extraction is not None]
+        self.extraction = extraction[0] if extraction else None
 
     @classmethod
     def site(cls, model: RuleFile, path: str) -> RuleSet:

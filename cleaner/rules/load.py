@@ -50,7 +50,7 @@ class _Positions:
         return self.lines.get((), 1)
 
 
-KINDS = frozenset({"line", "block", "tail", "extract", "replace"})
+KINDS = frozenset({"line", "block", "tail", "extract", "replace", "selector"})
 
 
 def _real_loc(loc: Loc) -> Loc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+import soupsieve
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from cleaner.rules.safety import risk
@@ -110,10 +111,35 @@ class ReplaceRule(RuleBase):
     with_: str = Field(default="", alias="with")
 
 
+def _css(selector: str) -> str:
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise ValueError(f"CSS selector does not parse: {exc}") from None
+    return selector
+
+
+class SelectorRule(RuleBase):
+    """For HTML input: remove the elements matching a CSS selector before extraction.
+    Its test cases give HTML as ``input``."""
+
+    kind: Literal["selector"]
+    selector: Annotated[str, Field(min_length=1), AfterValidator(_css)]
+
+
 Rule = Annotated[
-    LineRule | BlockRule | TailRule | ExtractRule | ReplaceRule,
+    LineRule | BlockRule | TailRule | ExtractRule | ReplaceRule | SelectorRule,
     Field(discriminator="kind"),
 ]
+
+
+class Extraction(Strict):
+    """trafilatura's options for a site's pages (unset: the command line's)."""
+
+    favor: Literal["balanced", "precision", "recall"] | None = None
+    tables: bool | None = None
+    comments: bool | None = None
+    fallback: bool | None = None
 
 
 class Match(Strict):
@@ -137,6 +163,7 @@ class RuleFile(Strict):
     name: str = Field(pattern=SITE_ID)
     description: str = Field(min_length=1)
     match: Match | None = None
+    extraction: Extraction | None = None
     rules: list[Rule] = Field(min_length=1)
 
     @property
