@@ -37,7 +37,7 @@ golden: $(BIN)/cleaner
 DT_VENV := bench/.venv-datatrove
 $(DT_VENV)/bin/python:
 	$(PYTHON) -m venv $(DT_VENV)
-	$(DT_VENV)/bin/python -m pip install --quiet 'datatrove>=0.4'
+	$(DT_VENV)/bin/python -m pip install --quiet 'datatrove>=0.4' 'orjson>=3.10' 'regex>=2024.4'
 
 bench: $(BIN)/cleaner $(DT_VENV)/bin/python
 	$(BIN)/python -m bench.run --docs 50000 --datatrove $(DT_VENV)/bin/python

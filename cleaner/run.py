@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.errors import Problem, UsageError
 from cleaner.outcome import Outcome
-from cleaner.parallel import End, Event, Start, Task, clean_events
+from cleaner.parallel import End, Event, Result, Start, Task, clean_events
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.report import html
@@ -49,6 +49,8 @@ class Target:
 
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
+# Another way to clean the files still to do into the work directory (cleaner.ray_engine).
+Engine = Callable[[list[tuple[int, InputFile]], WorkDir, Fields, Limits, Callable[[Problem], None] | None], None]
 
 
 def run(
@@ -61,6 +63,7 @@ def run(
     on_failure: Callable[[Problem], None] | None = None,
     limits: Limits | None = None,
     resume: bool = False,
+    engine: Engine | None = None,
 ) -> RunResult:
     """Clean every input into ``target``. Usage errors raise before anything is written.
 
@@ -80,19 +83,30 @@ def run(
         target.out, items, fingerprint(items, (pipeline.settings, pipeline.book.digest, fields, limits)), resume
     )
     todo = []
-    finished = 0  # documents in finished shards before each file still to clean
     for index, item in enumerate(items):
         meta = work.meta(index)
         if meta is None:
-            todo.append((index, item, finished))
-        else:
-            finished += meta["totals"]["docs_in"]
-            if progress is not None:
-                progress(meta["totals"]["docs_in"], item.size)
-    failed = 0
+            todo.append((index, item))
+        elif progress is not None:
+            progress(meta["totals"]["docs_in"], item.size)
+    if engine is not None:
+        engine(todo, work, fields, limits, on_failure)
+    else:
+        consume(clean_events(events(todo, fields, limits), pipeline, workers), work, on_failure, progress)
+    totals = work.assemble(target.out, target.report)
+    return RunResult(totals, totals.docs_failed, target.out, target.report)
+
+
+def consume(
+    results: Iterable[Result],
+    work: WorkDir,
+    on_failure: Callable[[Problem], None] | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Write results into their shards; a shard is committed when its file's End arrives."""
     shard: Shard | None = None
     try:
-        for result in clean_events(events(todo, fields, limits), pipeline, workers):
+        for result in results:
             if isinstance(result, Start):
                 shard = work.shard(result.index, result.item)
             elif isinstance(result, End):
@@ -104,7 +118,6 @@ def run(
             else:
                 assert shard is not None
                 if isinstance(result, Problem):
-                    failed += 1
                     shard.summary.failure(result)
                     if on_failure is not None:
                         on_failure(result)
@@ -115,8 +128,6 @@ def run(
     finally:
         if shard is not None:
             shard.abandon()
-    totals = work.assemble(target.out, target.report)
-    return RunResult(totals, totals.docs_failed, target.out, target.report)
 
 
 def _add(shard: Shard, result: Outcome) -> None:
@@ -126,21 +137,22 @@ def _add(shard: Shard, result: Outcome) -> None:
         shard.write("diff", result.diff.encode("utf-8"))
     if result.html is not None:
         shard.write("html", result.html.encode("utf-8"))
-        shard.sections += 1
     shard.summary.document(result)
 
 
-def events(todo: list[tuple[int, InputFile, int]], fields: Fields, limits: Limits) -> Iterator[Event]:
+def events(todo: list[tuple[int, InputFile]], fields: Fields, limits: Limits) -> Iterator[Event]:
     """The input files still to clean, in order, as the events the cleaning side works through.
-    A document's place in the whole input (finished shards included) decides whether the page
-    shows it, so a resumed run shows the same documents."""
-    fresh = 0
-    for index, item, finished in todo:
+
+    The HTML page shows at most MAX_DOCS documents; whether one gets a section is decided from
+    its file's place and its place in the file only, so every engine, worker count and resumed
+    run renders the same sections (the page then takes the first MAX_DOCS of them)."""
+    for index, item in todo:
         yield Start(item, index)
+        seq = 0
         for doc in read(item, fields, limits):
             if isinstance(doc, Problem):
                 yield doc
                 continue
-            yield Task(doc, finished + fresh < html.MAX_DOCS)
-            fresh += 1
+            yield Task(doc, index < html.MAX_DOCS and seq < html.MAX_DOCS)
+            seq += 1
         yield End(item)

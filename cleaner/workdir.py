@@ -38,7 +38,6 @@ class Shard:
             name: path.with_name(path.name + ".part").open("wb") for name, path in self.parts.items()
         }
         self.summary = FileSummary(self._handles["notes"])
-        self.sections = 0  # documents shown in the HTML page
 
     def write(self, part: str, data: bytes) -> None:
         self._handles[part].write(data)
@@ -51,7 +50,6 @@ class Shard:
         meta = {
             "file": str(self.item.path),
             "report_name": self.item.report_name,
-            "sections": self.sections,
             "totals": self.summary.totals.as_dict(),
         }
         write_atomic(self.directory / f"{self.index:06d}.meta.json", orjson.dumps(meta))
@@ -111,8 +109,7 @@ class WorkDir:
                 diff.replace(target)
         totals = write_summary(staging, lambda: self._files(metas), self._notes)
         fragments = [self.root / f"{i:06d}.html" for i in range(len(self.items))]
-        shown = sum(meta["sections"] for meta in metas)  # type: ignore[index]
-        html.write_page(staging / "index.html", fragments, shown, totals.docs_changed)
+        html.write_page(staging / "index.html", fragments, totals.docs_changed)
         if report.exists():
             shutil.rmtree(report)
         staging.replace(report)
