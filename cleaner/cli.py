@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from cleaner.document import Document
 from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, Interrupted, Problem, RuleError
 from cleaner.parallel import default_workers
 from cleaner.pipeline import Pipeline, Settings
+from cleaner.ray_engine import RayEngine
 from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
@@ -31,6 +32,7 @@ app.add_typer(rules_app, name="rules")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+Engine = Literal["local", "ray"]
 RulesOption = Annotated[list[Path], typer.Option("--rules", "-r", help="Rule file or directory (repeatable).")]
 DEFAULT_RULES = [Path("rules")]
 
@@ -69,6 +71,10 @@ def clean(
     max_doc_bytes: Annotated[
         int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
     ] = Limits().max_doc_bytes,
+    engine: Annotated[Engine, typer.Option(help="local: processes on this machine; ray: a Ray cluster.")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="With --engine ray: the cluster (default: start one here).")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run: keep the input files it completed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
@@ -117,6 +123,7 @@ def clean(
                 failure,
                 Limits(max_doc_bytes),
                 resume,
+                RayEngine(pipeline, address) if engine == "ray" else None,
             )
         except KeyboardInterrupt:
             raise Interrupted(

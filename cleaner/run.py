@@ -92,14 +92,14 @@ def run(
     if engine is not None:
         engine(todo, work, fields, limits, on_failure)
     else:
-        consume(clean_events(events(todo, fields, limits), pipeline, workers), work, on_failure, progress)
+        consume(clean_events(events(todo, fields, limits), pipeline, workers), work.shard, on_failure, progress)
     totals = work.assemble(target.out, target.report)
     return RunResult(totals, totals.docs_failed, target.out, target.report)
 
 
 def consume(
     results: Iterable[Result],
-    work: WorkDir,
+    open_shard: Callable[[int, InputFile], Shard],
     on_failure: Callable[[Problem], None] | None = None,
     progress: Progress | None = None,
 ) -> None:
@@ -108,7 +108,7 @@ def consume(
     try:
         for result in results:
             if isinstance(result, Start):
-                shard = work.shard(result.index, result.item)
+                shard = open_shard(result.index, result.item)
             elif isinstance(result, End):
                 assert shard is not None
                 shard.commit()

@@ -1,0 +1,50 @@
+"""The Ray engine writes the same records and reports as the local one (on a local 2-CPU Ray)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import write
+from cleaner.pipeline import Pipeline
+from cleaner.ray_engine import RayEngine
+from cleaner.run import Target, run
+
+ray = pytest.importorskip("ray")  # `make test` installs it (the `ray` extra)
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_ray_engine_output_equals_local(local_ray: None, tmp_path: Path, pipeline: Pipeline) -> None:
+    corpus = tmp_path / "in"
+    write(corpus / "a.jsonl", 150)
+    write(corpus / "b.jsonl", 60)
+    (corpus / "broken.jsonl").write_bytes(b'{"id": "ok", "text": "Fine."}\nnot json\n')
+    inputs = [corpus, Path("seeds")]
+    local = tmp_path / "local"
+    on_ray = tmp_path / "ray"
+    failures: list[str] = []
+    run(inputs, pipeline, Target(local / "clean.jsonl", local / "reports"), workers=2)
+    result = run(
+        inputs,
+        pipeline,
+        Target(on_ray / "clean.jsonl", on_ray / "reports"),
+        on_failure=lambda p: failures.append(str(p)),
+        engine=RayEngine(pipeline),
+    )
+    assert result.failed == 1 and failures == [
+        f"{corpus / 'broken.jsonl'}:2: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)"
+    ]
+    assert _files(on_ray) == _files(local)
+    assert len((on_ray / "clean.jsonl").read_bytes().splitlines()) == 150 + 60 + 1 + 5
