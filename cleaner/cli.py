@@ -14,11 +14,23 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from cleaner.document import Document
-from cleaner.errors import EXIT_DOCUMENTS_FAILED, EXIT_OK, EXIT_USAGE, CleanerError, Interrupted, Problem, RuleError
+from cleaner.errors import (
+    EXIT_DOCUMENTS_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CleanerError,
+    Interrupted,
+    Problem,
+    RuleError,
+    UsageError,
+)
 from cleaner.parallel import default_workers
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.ray_engine import RayEngine
 from cleaner.readers import Fields, InputFile, Limits, discover, read
+from cleaner.repeated.boilerplate import Thresholds
+from cleaner.repeated.mine import mine
+from cleaner.repeated.suggest import suggest as suggest_rules
 from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import load_rule_files
@@ -34,7 +46,15 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Engine = Literal["local", "ray"]
 RulesOption = Annotated[list[Path], typer.Option("--rules", "-r", help="Rule file or directory (repeatable).")]
+MinDocs = Annotated[
+    int, typer.Option(min=2, help="Repeated lines: a line must occur in at least this many of a site's documents.")
+]
+MinShare = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Repeated lines: ... and in at least this share of them.")
+]
+Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")]
 DEFAULT_RULES = [Path("rules")]
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 def _book(paths: list[Path]) -> RuleBook:
@@ -65,9 +85,12 @@ def clean(
     keep_line_breaks: Annotated[
         bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
     ] = False,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")
-    ] = None,
+    drop_repeated: Annotated[
+        bool, typer.Option(help="First mine lines repeated across a site's documents, then drop them too.")
+    ] = False,
+    min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
+    min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    workers: Workers = None,
     max_doc_bytes: Annotated[
         int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
     ] = Limits().max_doc_bytes,
@@ -123,7 +146,8 @@ def clean(
                 failure,
                 Limits(max_doc_bytes),
                 resume,
-                RayEngine(pipeline, address) if engine == "ray" else None,
+                RayEngine(address) if engine == "ray" else None,
+                Thresholds(min_docs, min_share) if drop_repeated else None,
             )
         except KeyboardInterrupt:
             raise Interrupted(
@@ -155,6 +179,44 @@ def _print_totals(result) -> None:
         for rule in sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))[:10]:
             rules.add_row(rule, str(t.removed[rule]), str(t.removed_chars[rule]))
         out.print(rules)
+
+
+@app.command()
+def suggest(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or directories, as for `clean`.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where the rule files go.")] = Path("rules/suggested"),
+    rules: RulesOption = DEFAULT_RULES,
+    min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
+    min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
+    html_field: Annotated[str | None, typer.Option(help="JSONL field holding HTML.")] = None,
+    workers: Workers = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing rule files.")] = False,
+) -> None:
+    """Write rule files for the lines repeated across each site's documents, with test cases
+    from real documents, for review; print a table of what was found."""
+    items = discover(inputs)
+    if not items:
+        raise UsageError("no input files in " + ", ".join(map(str, inputs)))
+    pipeline = Pipeline(_book(rules))
+    fields = Fields(text=text_field, url=url_field, html=html_field)
+    n = workers or default_workers()
+    found = mine(items, pipeline, Thresholds(min_docs, min_share), fields, Limits(), n)
+    report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite)
+    table = Table(box=None)
+    for column, justify in (
+        ("site", "left"),
+        ("documents", "right"),
+        ("candidate lines", "right"),
+        ("share", "right"),
+        ("rules", "right"),
+        ("file", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for s in report:
+        table.add_row(s.key, str(s.docs), str(s.candidates), f"{s.share:.1%}", str(s.rules), str(s.path or "-"))
+    out.print(table)
 
 
 @rules_app.command("list")

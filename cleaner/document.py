@@ -66,6 +66,7 @@ class Cleaned:
     site: str | None
     meta: dict[str, Any]
     trailing_newline: bool  # whether the input text ended with a newline (for the diff)
+    key: str | None = None  # the site key lines are mined under (cleaner.repeated), when asked
     _counts: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None  # filled on first use
 
     @property

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from cleaner.document import Document
 from cleaner.errors import Problem
 from cleaner.outcome import Outcome, clean_one
 from cleaner.pipeline import Pipeline
-from cleaner.readers import InputFile
+from cleaner.readers import Fields, InputFile, Limits, read
+from cleaner.report import html
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +36,48 @@ class Task:
 
 Event = Start | End | Task | Problem  # what the reader side produces, in input order
 Result = Start | End | Outcome | Problem  # what comes back, in the same order
+# What a worker does with one document: clean it (the default) or, for cleaner.repeated, mine it.
+Work = Callable[[Pipeline, Task], Any]
 
 BATCH_DOCS = 64
 BATCH_CHARS = 1 << 20
 
-_pipeline: Pipeline | None = None  # one per worker process, set by _init
+
+def clean_task(pipeline: Pipeline, task: Task) -> Outcome | Problem:
+    return clean_one(pipeline, task.doc, task.with_html)
 
 
-def _init(pipeline: Pipeline) -> None:
-    global _pipeline
-    _pipeline = pipeline
+_worker: tuple[Pipeline, Work] | None = None  # one per worker process, set by _init
 
 
-def clean_batch(batch: list[Event], pipeline: Pipeline | None = None) -> list[Result]:
-    pipeline = pipeline or _pipeline
-    assert pipeline is not None
-    return [clean_one(pipeline, e.doc, e.with_html) if isinstance(e, Task) else e for e in batch]
+def _init(pipeline: Pipeline, work: Work) -> None:
+    global _worker
+    _worker = (pipeline, work)
+
+
+def clean_batch(batch: list[Event], pipeline: Pipeline | None = None, work: Work = clean_task) -> list[Any]:
+    if pipeline is None:
+        assert _worker is not None
+        pipeline, work = _worker
+    return [work(pipeline, e) if isinstance(e, Task) else e for e in batch]
+
+
+def events(todo: list[tuple[int, InputFile]], fields: Fields, limits: Limits) -> Iterator[Event]:
+    """The input files still to clean, in order, as the events the cleaning side works through.
+
+    The HTML page shows at most MAX_DOCS documents; whether one gets a section is decided from
+    its file's place and its place in the file only, so every engine, worker count and resumed
+    run renders the same sections (the page then takes the first MAX_DOCS of them)."""
+    for index, item in todo:
+        yield Start(item, index)
+        seq = 0
+        for doc in read(item, fields, limits):
+            if isinstance(doc, Problem):
+                yield doc
+                continue
+            yield Task(doc, index < html.MAX_DOCS and seq < html.MAX_DOCS)
+            seq += 1
+        yield End(item)
 
 
 def batches(events: Iterable[Event]) -> Iterator[list[Event]]:
@@ -71,16 +99,17 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def clean_events(events: Iterable[Event], pipeline: Pipeline, workers: int) -> Iterator[Result]:
-    """Every event's result, in order. With several workers, at most ``2 * workers`` batches
-    are in flight, so the reader never runs ahead of the writers by more than that."""
+def clean_events(events: Iterable[Event], pipeline: Pipeline, workers: int, work: Work = clean_task) -> Iterator[Any]:
+    """Every event's result, in order: ``work``'s for a Task, the event itself otherwise. With
+    several workers, at most ``2 * workers`` batches are in flight, so the reader never runs
+    ahead of the writers by more than that."""
     if workers <= 1:
         for batch in batches(events):
-            yield from clean_batch(batch, pipeline)
+            yield from clean_batch(batch, pipeline, work)
         return
     window = 2 * workers
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(pipeline,)) as pool:
-        pending: deque[Future[list[Result]]] = deque()
+    with ProcessPoolExecutor(workers, initializer=_init, initargs=(pipeline, work)) as pool:
+        pending: deque[Future[list[Any]]] = deque()
         for batch in batches(events):
             pending.append(pool.submit(clean_batch, batch))
             if len(pending) >= window:

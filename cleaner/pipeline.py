@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from cleaner.document import Cleaned, Document, Line
+from cleaner.repeated.boilerplate import Boilerplate
+from cleaner.repeated.keys import site_key
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.dedup import dedup
@@ -39,9 +41,20 @@ def split_lines(text: str) -> tuple[list[Line], bool]:
 
 
 class Pipeline:
-    def __init__(self, book: RuleBook, settings: Settings | None = None):
+    def __init__(
+        self,
+        book: RuleBook,
+        settings: Settings | None = None,
+        repeated: Boilerplate | None = None,
+        keys: bool = False,
+    ):
         self.book = book
         self.settings = settings or Settings()
+        self.repeated = repeated  # lines mined as boilerplate (--drop-repeated)
+        self.keys = keys or repeated is not None  # whether documents get a site key (cleaner.repeated)
+
+    def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
+        return Pipeline(self.book, self.settings, repeated, keys)
 
     def site_for(self, doc: Document, lines: list[Line]) -> RuleSet | None:
         rows = (line.text for line in lines if line.dropped_by is None and not line.blank)
@@ -80,6 +93,7 @@ class Pipeline:
         meta = dict(doc.meta)
         url = doc.url
         first_site: RuleSet | None = None
+        key: str | None = None
         # Removing lines moves the others into or out of a rule's window (the first or last N
         # lines, a site's signature), so rules run again until nothing more goes: that is what
         # makes cleaning the clean output change nothing. Each round only removes, so it ends.
@@ -92,6 +106,10 @@ class Pipeline:
                 url = site.apply(lines, url, meta)
             if self.book.generic is not None:
                 url = self.book.generic.apply(lines, url, meta)
+            if round_no == 0 and self.keys:
+                key = site_key(site.name if site else None, url, lines)
+            if self.repeated is not None and key is not None:
+                self.repeated.drop(lines, key)
             # Removing lines never makes two paragraphs equal, so later rounds need dedup
             # again only when a replace rule may have rewritten one.
             if settings.dedup and (round_no == 0 or self.book.rewrites):
@@ -107,4 +125,5 @@ class Pipeline:
             site=first_site.name if first_site is not None else None,
             meta=meta,
             trailing_newline=trailing,
+            key=key,
         )

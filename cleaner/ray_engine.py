@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.errors import Problem, UsageError
-from cleaner.parallel import clean_events
+from cleaner.parallel import clean_events, events
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits
 from cleaner.workdir import Shard, WorkDir
 
 
 class RayEngine:
-    def __init__(self, pipeline: Pipeline, address: str | None = None):
-        self.pipeline = pipeline
+    def __init__(self, address: str | None = None):
         self.address = address
 
     def __call__(
         self,
+        pipeline: Pipeline,
         todo: list[tuple[int, InputFile]],
         work: WorkDir,
         fields: Fields,
@@ -46,7 +46,7 @@ class RayEngine:
         if not todo:
             return
         rows = [{"index": i, "path": str(item.path), "rel": item.rel, "group": item.group} for i, item in todo]
-        clean_file = _file_cleaner(self.pipeline, work.root, fields, limits)
+        clean_file = _file_cleaner(pipeline, work.root, fields, limits)
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map(clean_file, num_cpus=1)
         for row in dataset.iter_rows():
             for failure in row["failures"]:
@@ -60,7 +60,7 @@ def _file_cleaner(
     """The function each Ray task runs on one input file (shipped to the nodes with its closure)."""
 
     def clean_file(row: dict[str, Any]) -> dict[str, Any]:
-        from cleaner.run import consume, events
+        from cleaner.run import consume
 
         item = InputFile(Path(row["path"]), row["rel"], row["group"])
         failures: list[dict[str, Any]] = []

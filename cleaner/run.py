@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.errors import Problem, UsageError
 from cleaner.outcome import Outcome
-from cleaner.parallel import End, Event, Result, Start, Task, clean_events
+from cleaner.parallel import End, Result, Start, clean_events, events
 from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits, discover, read
-from cleaner.report import html
+from cleaner.readers import Fields, InputFile, Limits, discover
+from cleaner.repeated.boilerplate import Thresholds
+from cleaner.repeated.mine import mine
 from cleaner.report.summary import Totals
 from cleaner.workdir import Shard, WorkDir, fingerprint
 
@@ -50,7 +51,9 @@ class Target:
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
 # Another way to clean the files still to do into the work directory (cleaner.ray_engine).
-Engine = Callable[[list[tuple[int, InputFile]], WorkDir, Fields, Limits, Callable[[Problem], None] | None], None]
+Engine = Callable[
+    [Pipeline, list[tuple[int, InputFile]], WorkDir, Fields, Limits, Callable[[Problem], None] | None], None
+]
 
 
 def run(
@@ -64,12 +67,14 @@ def run(
     limits: Limits | None = None,
     resume: bool = False,
     engine: Engine | None = None,
+    repeated: Thresholds | None = None,
 ) -> RunResult:
     """Clean every input into ``target``. Usage errors raise before anything is written.
 
     Each input file becomes a shard in a work directory beside the output (see workdir.py);
     the outputs are assembled from the shards at the end. ``resume`` keeps the shards an
-    interrupted run finished and cleans only the rest.
+    interrupted run finished and cleans only the rest. ``repeated``: first mine every input
+    for lines repeated across a site's documents (cleaner.repeated), then drop them too.
     """
     fields = fields or Fields()
     limits = limits or Limits()
@@ -79,8 +84,12 @@ def run(
             "no input files (.txt, .jsonl[.gz|.zst], .html[.gz], .warc[.gz]) in " + ", ".join(map(str, inputs))
         )
     target.check()
+    if repeated is not None:
+        found = mine(items, pipeline, repeated, fields, limits, workers, spill_dir=target.out.parent)
+        pipeline = pipeline.with_repeated(found)
+    digest = pipeline.repeated.digest if pipeline.repeated is not None else None
     work = WorkDir(
-        target.out, items, fingerprint(items, (pipeline.settings, pipeline.book.digest, fields, limits)), resume
+        target.out, items, fingerprint(items, (pipeline.settings, pipeline.book.digest, digest, fields, limits)), resume
     )
     todo = []
     for index, item in enumerate(items):
@@ -90,7 +99,7 @@ def run(
         elif progress is not None:
             progress(meta["totals"]["docs_in"], item.size)
     if engine is not None:
-        engine(todo, work, fields, limits, on_failure)
+        engine(pipeline, todo, work, fields, limits, on_failure)
     else:
         consume(clean_events(events(todo, fields, limits), pipeline, workers), work.shard, on_failure, progress)
     totals = work.assemble(target.out, target.report)
@@ -138,21 +147,3 @@ def _add(shard: Shard, result: Outcome) -> None:
     if result.html is not None:
         shard.write("html", result.html.encode("utf-8"))
     shard.summary.document(result)
-
-
-def events(todo: list[tuple[int, InputFile]], fields: Fields, limits: Limits) -> Iterator[Event]:
-    """The input files still to clean, in order, as the events the cleaning side works through.
-
-    The HTML page shows at most MAX_DOCS documents; whether one gets a section is decided from
-    its file's place and its place in the file only, so every engine, worker count and resumed
-    run renders the same sections (the page then takes the first MAX_DOCS of them)."""
-    for index, item in todo:
-        yield Start(item, index)
-        seq = 0
-        for doc in read(item, fields, limits):
-            if isinstance(doc, Problem):
-                yield doc
-                continue
-            yield Task(doc, index < html.MAX_DOCS and seq < html.MAX_DOCS)
-            seq += 1
-        yield End(item)

@@ -41,7 +41,7 @@ def test_ray_engine_output_equals_local(local_ray: None, tmp_path: Path, pipelin
         pipeline,
         Target(on_ray / "clean.jsonl", on_ray / "reports"),
         on_failure=lambda p: failures.append(str(p)),
-        engine=RayEngine(pipeline),
+        engine=RayEngine(),
     )
     assert result.failed == 1 and failures == [
         f"{corpus / 'broken.jsonl'}:2: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)"

@@ -1,0 +1,76 @@
+"""The lines mined as a site's boilerplate, and the step that drops them (``--drop-repeated``)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from cleaner.document import Line
+from cleaner.repeated.counts import LineCounts
+from cleaner.repeated.keys import line_hash, site_prefix
+
+RULE_PREFIX = "repeated:"
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a line repeated across a site's documents counts as boilerplate.
+
+    A short line (a banner, a menu, "Share this") needs ``min_docs`` documents and
+    ``min_share`` of its site's documents. A prose line (``prose_words`` words or more, ending
+    like a sentence) is far more often content quoted twice than boilerplate, so it needs
+    ``prose_min_docs`` and ``prose_share``. A line counts once per document, so a line quoted
+    again and again inside one forum thread is no evidence at all.
+    """
+
+    min_docs: int = 3
+    min_share: float = 0.05
+    prose_words: int = 8
+    prose_min_docs: int = 10
+    prose_share: float = 0.5
+
+    def is_prose(self, text: str) -> bool:
+        return len(text.split()) >= self.prose_words and _SENTENCE_END.search(text.rstrip()) is not None
+
+    def passes(self, text: str, docs: int, site_docs: int) -> bool:
+        if self.is_prose(text):
+            return docs >= max(self.prose_min_docs, self.min_docs) and docs >= self.prose_share * site_docs
+        return docs >= self.min_docs and docs >= self.min_share * site_docs
+
+
+class Boilerplate:
+    """Per site key: its number of documents and the hashes of its lines repeated enough."""
+
+    def __init__(self, thresholds: Thresholds, site_docs: dict[str, int], lines: dict[int, int]):
+        self.thresholds = thresholds
+        self.site_docs = site_docs
+        self.lines = lines  # line hash -> documents it occurs in
+        payload = repr((thresholds, sorted(site_docs.items()), sorted(lines.items()))).encode()
+        self.digest = hashlib.sha256(payload).hexdigest()  # part of a resumed run's fingerprint
+
+    @classmethod
+    def from_counts(cls, counts: LineCounts, thresholds: Thresholds) -> Boilerplate:
+        """Keep the lines frequent enough for a short line; ``passes`` decides on the text."""
+        names = list(counts.sites)
+        site_docs = dict(zip(names, counts.site_docs, strict=True))
+        lines: dict[int, int] = {}
+        share = min(thresholds.min_share, thresholds.prose_share)
+        for h, site, docs in counts.frequent(thresholds.min_docs):
+            if docs >= share * counts.site_docs[site]:
+                lines[h] = docs
+        return cls(thresholds, {k: v for k, v in site_docs.items() if v >= thresholds.min_docs}, lines)
+
+    def drop(self, lines: list[Line], key: str) -> None:
+        site_docs = self.site_docs.get(key)
+        if site_docs is None:
+            return
+        prefix = site_prefix(key)
+        rule_id = RULE_PREFIX + key
+        for line in lines:
+            if not line.alive or line.blank:
+                continue
+            docs = self.lines.get(line_hash(prefix, line.text))
+            if docs is not None and self.thresholds.passes(line.text.strip(), docs, site_docs):
+                line.drop(rule_id)

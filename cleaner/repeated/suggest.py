@@ -1,0 +1,330 @@
+"""`cleaner suggest`: mined boilerplate written as rule files a reviewer can edit and adopt.
+
+Mining says which lines repeat; a second pass meets them again to learn their text (a few
+variants each), which of them form runs (a forum user block becomes one block rule) and
+real documents to take test cases from. Each file is checked before it is written: its cases
+are computed by running it, and a case that does not pass both alone and beside the existing
+rules is left out, so ``cleaner rules validate`` and ``cleaner rules test`` pass as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cleaner.atomic import write_atomic
+from cleaner.document import Document
+from cleaner.errors import Problem, UsageError
+from cleaner.parallel import Task, clean_events, events
+from cleaner.pipeline import Pipeline, Settings
+from cleaner.readers import Fields, InputFile, Limits
+from cleaner.repeated.boilerplate import RULE_PREFIX, Boilerplate
+from cleaner.repeated.keys import SIGNATURE_PREFIX, line_hash, site_prefix
+from cleaner.repeated.patterns import line_pattern, slug
+from cleaner.rules.book import RuleBook
+from cleaner.rules.cases import run_all
+from cleaner.rules.model import RuleFile
+
+MAX_VARIANTS = 8  # texts kept per repeated line, to write one pattern for all
+CONTEXT = 2  # non-blank lines kept around a rule's lines in its test case
+Row = tuple[str, int | None]  # a line the existing rules keep, and its hash if it is boilerplate
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    key: str | None
+    site: str | None
+    first: str  # the first non-blank line, for a signature
+    rows: list[Row]
+
+
+def collect_one(pipeline: Pipeline, task: Task) -> Collected | Problem:
+    try:
+        cleaned = pipeline.clean(task.doc)
+    except Exception as exc:
+        return Problem(task.doc.source, None, str(exc))
+    key = cleaned.key
+    if key is None:
+        return Collected(None, None, "", [])
+    rule_id, prefix = RULE_PREFIX + key, site_prefix(key)
+    rows: list[Row] = []
+    for line in cleaned.lines:
+        if line.dropped_by == rule_id:
+            rows.append((line.text.strip(), line_hash(prefix, line.text)))
+        elif line.alive:
+            rows.append((line.text.strip(), None))
+    first = next((line.text.strip() for line in cleaned.lines if not line.blank), "")
+    return Collected(key, cleaned.site, first, rows)
+
+
+STRONG = 0.8  # two lines are one block when this share of each one's documents has them adjacent
+
+
+@dataclass(slots=True)
+class SiteFindings:
+    """What the second pass learnt of one site key."""
+
+    key: str
+    site: str | None = None
+    first_lines: list[str] = field(default_factory=list)
+    variants: dict[int, list[str]] = field(default_factory=dict)  # hash -> texts, first seen first
+    docs: Counter[int] = field(default_factory=Counter)  # hash -> documents
+    follows: Counter[tuple[int, int]] = field(default_factory=Counter)  # (a, b) adjacent -> documents
+    examples: list[list[Row]] = field(default_factory=list)
+    lines: int = 0  # non-blank lines the existing rules keep
+    dropped: int = 0  # of which repeated
+
+    def add(self, found: Collected) -> None:
+        if found.first and len(self.first_lines) < MAX_VARIANTS and found.first not in self.first_lines:
+            self.first_lines.append(found.first)
+        self.site = self.site or found.site
+        new = False
+        seen: set[int] = set()
+        pairs: set[tuple[int, int]] = set()
+        previous: int | None = None
+        for text, h in found.rows:
+            if not text:  # blank lines do not separate the lines of a block
+                continue
+            self.lines += 1
+            if h is not None:
+                self.dropped += 1
+                texts = self.variants.setdefault(h, [])
+                new = new or not texts
+                if len(texts) < MAX_VARIANTS and text not in texts:
+                    texts.append(text)
+                seen.add(h)
+                if previous is not None:
+                    pairs.add((previous, h))
+            previous = h
+        self.docs.update(seen)
+        self.follows.update(pairs)
+        if new:  # bounded: a document is kept only when it shows a line first
+            self.examples.append(found.rows)
+
+    def chains(self) -> list[list[int]]:
+        """Runs of lines that nearly always come together, in order: the blocks."""
+        succ: dict[int, list[int]] = {}
+        has_pred: set[int] = set()
+        for (a, b), n in sorted(self.follows.items()):
+            if a != b and n >= STRONG * self.docs[a] and n >= STRONG * self.docs[b]:
+                succ.setdefault(a, []).append(b)
+                has_pred.add(b)
+        chains: list[list[int]] = []
+        used: set[int] = set()
+        for h in self.variants:
+            if h in has_pred or h in used or h not in succ:
+                continue
+            chain = [h]
+            used.add(h)
+            while len(succ.get(chain[-1], [])) == 1:
+                chain.append(succ[chain[-1]][0])
+                if chain[-1] in used:  # a line seen again closes the block ("- 27" after "- Reaction score")
+                    break
+                used.add(chain[-1])
+            chains.append(chain)
+        return chains
+
+
+def collect(
+    items: list[InputFile],
+    pipeline: Pipeline,
+    fields: Fields,
+    limits: Limits,
+    workers: int,
+) -> dict[str, SiteFindings]:
+    todo = list(enumerate(items))
+    sites: dict[str, SiteFindings] = {}
+    for result in clean_events(events(todo, fields, limits), pipeline, workers, collect_one):
+        if isinstance(result, Collected) and result.key is not None and result.rows:
+            sites.setdefault(result.key, SiteFindings(result.key)).add(result)
+    return sites
+
+
+def site_name(findings: SiteFindings) -> str:
+    if findings.site is not None:
+        return f"{findings.site}-suggested"
+    if findings.key.startswith(SIGNATURE_PREFIX):
+        return findings.key
+    return re.sub(r"[^a-z0-9_-]+", "-", findings.key.casefold()).strip("-") or "site"
+
+
+def _match(findings: SiteFindings, book: RuleBook) -> dict[str, Any]:
+    if findings.site is not None:
+        site = next(s for s in book.sites if s.name == findings.site)
+        assert site.models[0].match is not None
+        return site.models[0].match.model_dump(exclude_defaults=True)
+    if findings.key.startswith(SIGNATURE_PREFIX):
+        return {"signature": line_pattern(findings.first_lines), "signature_lines": 1}
+    return {"domains": [findings.key]}
+
+
+@dataclass(slots=True)
+class Draft:
+    rule: dict[str, Any]
+    first: int  # the hash of the line it starts at
+    span: int  # how many lines it covers
+
+
+def _body(pattern: str) -> str:
+    """An anchored line pattern (from line_pattern) as a branch of an alternation."""
+    flags, _, rest = pattern.partition("^")
+    return f"(?i:{rest[:-1]})" if flags else rest[:-1]
+
+
+def _drafts(findings: SiteFindings, name: str) -> list[Draft]:
+    taken: set[str] = set()
+    drafts: list[Draft] = []
+    covered: set[int] = set()
+    for chain in findings.chains():
+        covered.update(chain)
+        first = findings.variants[chain[0]]
+        others = list(dict.fromkeys(_body(line_pattern(findings.variants[h])) for h in chain[1:]))
+        rule = {
+            "id": f"{name}.{slug(first[0], taken)}",
+            "kind": "block",
+            "description": f"Repeated block of {len(chain)} lines starting {first[0]!r}.",
+            "start": line_pattern(first),
+            "while": "^(?:" + "|".join(others) + ")$",
+            "max_lines": len(chain),
+        }
+        drafts.append(Draft(rule, chain[0], len(chain)))
+    for h, texts in findings.variants.items():
+        if h in covered:
+            continue
+        rule = {
+            "id": f"{name}.{slug(texts[0], taken)}",
+            "kind": "line",
+            "description": f"Repeated line {texts[0]!r}.",
+            "pattern": line_pattern(texts),
+        }
+        drafts.append(Draft(rule, h, 1))
+    return drafts
+
+
+def _excerpt(rows: list[Row], first: int, span: int) -> str | None:
+    """The lines around the first place where ``first`` starts ``span`` repeated lines."""
+    solid = [i for i, (text, _) in enumerate(rows) if text]
+    for n, i in enumerate(solid):
+        if rows[i][1] != first or not all(rows[j][1] is not None for j in solid[n : n + span]):
+            continue
+        lo, hi = solid[max(n - CONTEXT, 0)], solid[min(n + span - 1 + CONTEXT, len(solid) - 1)]
+        return "\n".join(text for text, _ in rows[lo : hi + 1]) + "\n"
+    return None
+
+
+def _passing(model: RuleFile, books: list[RuleBook]) -> set[tuple[str, int]]:
+    """(rule id, case index) of the cases that pass in every one of ``books``."""
+    failing: set[tuple[str, int]] = set()
+    for book in books:
+        for result in run_all(Pipeline(book, Settings())):
+            if isinstance(result, tuple):
+                continue
+            if not result.passed or not result.acted:
+                failing.add((result.ref.rule.id, result.ref.index))
+    return {(rule.id, n) for rule in model.rules for n in range(len(rule.tests))} - failing
+
+
+def rule_file(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
+    """The rule file for one site, with only rules whose cases pass; None if none is left."""
+    name = site_name(findings)
+    drafts = []
+    for draft in _drafts(findings, name):
+        inputs = [e for e in (_excerpt(rows, draft.first, draft.span) for rows in findings.examples) if e][:1]
+        if inputs:
+            draft.rule["tests"] = [{"input": text, "output": ""} for text in inputs]
+            drafts.append(draft)
+    if not drafts:
+        return None
+    data = {
+        "name": name,
+        "description": f"Suggested by `cleaner suggest` from lines repeated across {findings.key} documents; review before use.",
+        "match": _match(findings, book),
+        "rules": [d.rule for d in drafts],
+    }
+    model = RuleFile.model_validate(data)
+    alone = RuleBook([(f"{name}.yaml", model)])
+    # The expected outputs are what the file does: the reviewer reads them as its behaviour.
+    pipeline = Pipeline(alone, Settings())
+    for rule, placed in zip(data["rules"], alone.rules(), strict=True):
+        for case in rule["tests"]:
+            doc = Document(id=rule["id"], text=case["input"], source=name)
+            case["output"] = pipeline.clean(doc, force_site=placed.site, sites=False).text
+    model = RuleFile.model_validate(data)
+    keep = _passing(model, [RuleBook([(f"{name}.yaml", model)]), RuleBook([*book.files, (f"{name}.yaml", model)])])
+    rules = []
+    for rule in data["rules"]:
+        rule["tests"] = [case for n, case in enumerate(rule["tests"]) if (rule["id"], n) in keep]
+        if rule["tests"]:
+            rules.append(rule)
+    if not rules:
+        return None
+    data["rules"] = rules
+    RuleFile.model_validate(data)
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    key: str
+    docs: int
+    candidates: int
+    share: float  # of the site's kept lines, the share that is repeated
+    path: Path | None  # the file written, None when no rule survived its checks
+    rules: int
+
+
+def suggest(
+    items: list[InputFile],
+    pipeline: Pipeline,
+    boilerplate: Boilerplate,
+    out: Path,
+    fields: Fields,
+    limits: Limits,
+    workers: int = 1,
+    overwrite: bool = False,
+) -> list[Suggestion]:
+    findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers)
+    files: list[tuple[SiteFindings, dict[str, Any] | None]] = []
+    for key in sorted(findings):
+        files.append((findings[key], rule_file(findings[key], pipeline.book)))
+    paths = {f.key: out / f"{data['name']}.yaml" for f, data in files if data is not None}
+    existing = [str(p) for p in paths.values() if p.exists()]
+    if existing and not overwrite:
+        raise UsageError(f"{', '.join(existing)} exist; pass --overwrite to replace them")
+    report = []
+    for f, data in files:
+        path = paths.get(f.key)
+        if data is not None and path is not None:
+            write_atomic(path, dump(data))
+        report.append(
+            Suggestion(
+                f.key,
+                boilerplate.site_docs.get(f.key, 0),
+                len(f.variants),
+                f.dropped / f.lines if f.lines else 0.0,
+                path,
+                len(data["rules"]) if data else 0,
+            )
+        )
+    return report
