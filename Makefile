@@ -6,7 +6,7 @@ CORPUS ?= seeds
 OUT    ?= out
 RULES  ?= rules
 
-.PHONY: clean-corpus test lint golden venv clean bench bench-quick bench-html
+.PHONY: clean-corpus test lint golden venv clean bench bench-quick bench-html bench-repeated
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/cleaner: pyproject.toml
@@ -45,6 +45,10 @@ bench: $(BIN)/cleaner $(DT_VENV)/bin/python
 # cleaner vs trafilatura on ../shared/bench/scrapinghub-aeb (skipped when that is not there).
 bench-html: $(BIN)/cleaner
 	$(BIN)/python -m bench.html
+
+# --drop-repeated on a labelled multi-site corpus, and the memory of mining up to 1M documents.
+bench-repeated: $(BIN)/cleaner
+	$(BIN)/python -m bench.repeated
 
 bench-quick: $(BIN)/cleaner
 	$(BIN)/python -m bench.run --docs 5000

@@ -41,11 +41,18 @@ def scores(predicted: str, truth: str) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(name: str, extract: Callable[[bytes, str], str], pages: list[tuple[bytes, str, str]]) -> dict[str, float]:
-    totals = [0.0, 0.0, 0.0]
+ROUNDS = 3  # each extractor's best of three, taken in turns: one pass is ~3 s, noisy on a shared machine
+Extract = Callable[[bytes, str], str]
+
+
+def timed(extract: Extract, pages: list[tuple[bytes, str, str]]) -> tuple[list[str], float]:
     start = time.perf_counter()
     outputs = [extract(html, url) for html, url, _ in pages]
-    elapsed = time.perf_counter() - start
+    return outputs, time.perf_counter() - start
+
+
+def evaluate(name: str, outputs: list[str], elapsed: float, pages: list[tuple[bytes, str, str]]) -> dict[str, float]:
+    totals = [0.0, 0.0, 0.0]
     for text, (_, _, truth) in zip(outputs, pages, strict=True):
         for i, value in enumerate(scores(text, truth)):
             totals[i] += value
@@ -79,7 +86,14 @@ def main() -> None:
         except CleanerError:
             return ""
 
-    rows = [evaluate("trafilatura.extract", plain, pages), evaluate("cleaner", cleaner, pages)]
+    extractors: dict[str, Extract] = {"trafilatura.extract": plain, "cleaner": cleaner}
+    best: dict[str, tuple[list[str], float]] = {}
+    for _ in range(ROUNDS):
+        for name, extract in extractors.items():
+            outputs, elapsed = timed(extract, pages)
+            if name not in best or elapsed < best[name][1]:
+                best[name] = (outputs, elapsed)
+    rows = [evaluate(name, *best[name], pages) for name in extractors]
     print(f"{len(pages)} pages from {args.bench}\n")
     print("| extractor | precision | recall | F1 | pages/s |")
     print("|---|---:|---:|---:|---:|")

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -42,10 +43,11 @@ print(elapsed, own, children, result.totals.docs_in)
 """
 
 
-def corpus(docs: int) -> Path:
-    path = DATA / f"corpus-{docs}.jsonl"
+def corpus(docs: int, name: str = "corpus", make: Callable[[Path, int], int] = write) -> Path:
+    """bench/data/<name>-<docs>.jsonl, generated on first use (the generators are deterministic)."""
+    path = DATA / f"{name}-{docs}.jsonl"
     if not path.exists():
-        size = write(path, docs)
+        size = make(path, docs)
         print(f"generated {path.relative_to(ROOT)}: {docs} documents, {size / 1e6:.1f} MB", file=sys.stderr)
     return path
 
