@@ -19,6 +19,7 @@ from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import fold, site_key
 from cleaner.repeated.mine import mine
 from cleaner.rules.book import RuleBook
+from cleaner.run import Target, run
 from tests.test_cli import cli
 
 DOCS = 500
@@ -203,3 +204,39 @@ def test_txt_input_is_keyed_by_its_banner(tmp_path: Path) -> None:
     assert cli("suggest", str(corpus), "--out", str(suggested)).returncode == 0
     (path,) = suggested.iterdir()
     assert cli("rules", "test", str(path)).returncode == 0
+
+
+def test_cleaning_the_clean_output_again_changes_nothing(corpus: Path, tmp_path: Path, pipeline: Pipeline) -> None:
+    first = tmp_path / "first" / "clean.jsonl"
+    second = tmp_path / "second" / "clean.jsonl"
+    run([corpus], pipeline, Target(first, first.parent / "reports"), repeated=Thresholds())
+    run([first], pipeline, Target(second, second.parent / "reports"), repeated=Thresholds())
+    texts = [[orjson.loads(line)["text"] for line in path.read_bytes().splitlines()] for path in (first, second)]
+    assert len(texts[0]) == DOCS and texts[0] == texts[1]
+
+
+def test_a_xenforo_user_block_becomes_one_block_rule(tmp_path: Path) -> None:
+    """Six lines that always come together, one of them twice ("- 27" after "- Messages" and
+    "- Reaction score"), with no shipped rule to take them first."""
+    rng = random.Random(11)
+    words = ["missile", "treaty", "border", "navy", "summit", "drone", "talks", "army"]
+    threads = []
+    for n in range(12):
+        posts = []
+        for _ in range(rng.randint(1, 3)):
+            block = f"- Joined\n- {rng.choice(['Jun', 'Mar'])} {rng.randint(1, 28)}, {rng.randint(2008, 2020)}\n"
+            block += f"- Messages\n- {rng.randint(1, 20000):,}\n- Reaction score\n- {rng.randint(0, 900)}\n"
+            posts.append(block + " ".join(rng.choices(words, k=15)).capitalize() + ".\n")
+        threads.append({"id": str(n), "url": f"https://defence.example.net/t/{n}", "text": "\n".join(posts)})
+    data = tmp_path / "forum.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(t) + b"\n" for t in threads))
+    out = tmp_path / "suggested"
+    assert cli("suggest", str(data), "--out", str(out), "--rules", str(tmp_path / "no-rules")).returncode == 2
+    (tmp_path / "no-rules").mkdir()
+    result = cli("suggest", str(data), "--out", str(out), "--rules", str(tmp_path / "no-rules"))
+    assert result.returncode == 0, result.stderr
+    (rule,) = yaml.safe_load((out / "example-net.yaml").read_text(encoding="utf-8"))["rules"]
+    assert (rule["kind"], rule["start"], rule["max_lines"]) == ("block", "^- Joined$", 6)
+    assert rule["while"] == r"^(?:-\s+[^\W\d_]+\s+\d[\d.,:]*,\s+\d[\d.,:]*|- Messages|-\s+\d[\d.,:]*|- Reaction score)$"
+    assert rule["tests"][0]["output"].count("- ") == 0
+    assert cli("rules", "test", str(out)).returncode == 0
