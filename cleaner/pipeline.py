@@ -94,6 +94,8 @@ class Pipeline:
         url = doc.url
         first_site: RuleSet | None = None
         key: str | None = None
+        ran: set[int] = set()  # rule sets run in full; in later rounds only their positional rules can act
+        rewrites = self.book.rewrites  # a replace rule can make any rule match anew
         # Removing lines moves the others into or out of a rule's window (the first or last N
         # lines, a site's signature), so rules run again until nothing more goes: that is what
         # makes cleaning the clean output change nothing. Each round only removes, so it ends.
@@ -103,16 +105,17 @@ class Pipeline:
             if round_no == 0:
                 first_site = site
             if site is not None:
-                url = site.apply(lines, url, meta)
+                url = site.apply(lines, url, meta, positional_only=id(site) in ran and not rewrites)
+                ran.add(id(site))
             if self.book.generic is not None:
-                url = self.book.generic.apply(lines, url, meta)
+                url = self.book.generic.apply(lines, url, meta, positional_only=round_no > 0 and not rewrites)
             if round_no == 0 and self.keys:
                 key = site_key(site.name if site else None, url, lines)
             if self.repeated is not None and key is not None:
                 self.repeated.drop(lines, key)
             # Removing lines never makes two paragraphs equal, so later rounds need dedup
             # again only when a replace rule may have rewritten one.
-            if settings.dedup and (round_no == 0 or self.book.rewrites):
+            if settings.dedup and (round_no == 0 or rewrites):
                 dedup(lines, settings.dedup_min_chars)
             if sum(line.alive for line in lines) == alive:
                 break

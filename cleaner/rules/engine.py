@@ -259,6 +259,14 @@ _COMPILERS: dict[type, type[Compiled]] = {
 }
 
 
+def positional(rule: RuleBase) -> bool:
+    """Whether removing other lines can change what the rule does: a window (first or last N
+    lines), a block's extent, a tail's share of the text, a value on the next line."""
+    if rule.where.first or rule.where.last:
+        return True
+    return isinstance(rule, BlockRule | TailRule) or (isinstance(rule, ExtractRule) and rule.next_line)
+
+
 def compile_rule(rule: RuleBase) -> Compiled:
     return _COMPILERS[type(rule)](rule)  # type: ignore[arg-type]
 
@@ -294,6 +302,8 @@ class RuleSet:
         self.selectors = [(r.id, r.selector) for r in self.rules if isinstance(r, CompiledSelector)]
         self.rules = [r for r in self.rules if not isinstance(r, CompiledSelector)]
         self.line_start = _combine([rule for rule in self.rules if rule.anchored])
+        self.positional = [rule for rule in self.rules if positional(rule.rule)]
+        self.positional_start = _combine([rule for rule in self.positional if rule.anchored])
         extraction = [m.extraction for m in models if m.extraction is not None]
         self.extraction = extraction[0] if extraction else None
 
@@ -301,13 +311,22 @@ class RuleSet:
     def site(cls, model: RuleFile, path: str) -> RuleSet:
         return cls(model.name, path, [model], model.match)
 
-    def apply(self, lines: list[Line], url: str | None, meta: dict[str, Any]) -> str | None:
-        """Run every rule on ``lines``; returns the URL, which an extract rule may have found."""
+    def apply(
+        self, lines: list[Line], url: str | None, meta: dict[str, Any], positional_only: bool = False
+    ) -> str | None:
+        """Run every rule on ``lines``; returns the URL, which an extract rule may have found.
+        ``positional_only``: the set already ran on these lines, which have only lost some
+        since; only rules whose outcome depends on where a line stands can act again."""
+        rules, line_start = (
+            (self.positional, self.positional_start) if positional_only else (self.rules, self.line_start)
+        )
+        if not rules:
+            return url
         ctx = Context(lines, url, meta)
-        if self.line_start is not None:
-            match = self.line_start.match
+        if line_start is not None:
+            match = line_start.match
             ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
-        for rule in self.rules:
+        for rule in rules:
             rule.apply(ctx)
         return ctx.url
 

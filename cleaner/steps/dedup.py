@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-from functools import lru_cache
 from itertools import pairwise
 
 from cleaner.document import Line
@@ -12,13 +11,15 @@ REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
 # Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
 _PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…«»·•¡¿", " "))
+_HEAD_SLICE = 4  # a line's head key is computed from this many times prefix_min_chars characters
 
 
-@lru_cache(maxsize=4096)  # boilerplate lines recur across documents; small, so memory stays flat
-def _keys(text: str) -> tuple[str, str]:
-    """The key for exact repeats (case and spacing folded) and the one for prefixes (words only)."""
-    folded = text.casefold()
-    return " ".join(folded.split()), " ".join(folded.translate(_PUNCTUATION).split())
+def _exact_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _words_key(text: str) -> str:
+    return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
 def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) -> None:
@@ -29,13 +30,30 @@ def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) ->
     for line in rows:
         if len(line.text) < min_chars:
             continue
-        key = _keys(line.text)[0]
+        key = _exact_key(line.text)
         if key in seen:
             line.drop(REPEAT)
         seen.add(key)
 
-    keyed = sorted((_keys(line.text)[1], len(line.text), line.no, line) for line in rows if line.alive)
-    # Sorted, every string that starts with A follows A directly: one neighbour to check.
-    for (key, size, _, line), (next_key, next_size, _, _) in pairwise(keyed):
-        if len(key) >= prefix_min_chars and next_size > size and next_key.startswith(key):
-            line.drop(PREFIX)
+    # A line can only be the prefix of one that shares its first prefix_min_chars key
+    # characters, and lines sharing them are neighbours once sorted: so only such groups are
+    # sorted, and most lines pay for the key of their first few words only. The key of a
+    # slice is a prefix of the key of the whole line (folding works character by character).
+    groups: dict[str, list[Line]] = {}
+    cut = _HEAD_SLICE * prefix_min_chars
+    for line in rows:
+        if not line.alive:
+            continue
+        head = _words_key(line.text[:cut])
+        if len(head) < prefix_min_chars and len(line.text) > cut:
+            head = _words_key(line.text)
+        if len(head) >= prefix_min_chars:
+            groups.setdefault(head[:prefix_min_chars], []).append(line)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        keyed = sorted((_words_key(line.text), len(line.text), line.no, line) for line in group)
+        # Sorted, every string that starts with A follows A directly: one neighbour to check.
+        for (key, size, _, line), (next_key, next_size, _, _) in pairwise(keyed):
+            if next_size > size and next_key.startswith(key):
+                line.drop(PREFIX)
