@@ -111,8 +111,8 @@ class Pipeline:
                 url = self.book.generic.apply(lines, url, meta, positional_only=round_no > 0 and not rewrites)
             if round_no == 0 and self.keys:
                 key = site_key(site.name if site else None, url, lines)
-            if self.repeated is not None and key is not None:
-                self.repeated.drop(lines, key)
+            if self.repeated is not None and key is not None and (round_no == 0 or rewrites):
+                self.repeated.drop(lines, key)  # a line's fate depends on its text alone
             # Removing lines never makes two paragraphs equal, so later rounds need dedup
             # again only when a replace rule may have rewritten one.
             if settings.dedup and (round_no == 0 or rewrites):
