@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -113,24 +115,8 @@ def clean(
     pipeline = Pipeline(_book(rules), settings)
     target = Target(out_path, report or out_path.parent / "reports", overwrite)
     fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
-    total = sum(item.size for item in discover(inputs))
-    with Progress(
-        TextColumn("cleaning"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[docs]} docs"),
-        TimeRemainingColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("clean", total=total or None, docs=0)
-        done = 0
-
-        def progress(docs: int, size: int) -> None:
-            nonlocal done
-            done += docs
-            bar.update(task, advance=size, docs=done)
+    total = sum(item.size for item in discover(inputs)) * (2 if drop_repeated else 1)  # mining reads it all too
+    with _progress("cleaning", total, quiet) as (bar, progress):
 
         def failure(problem: Problem) -> None:
             bar.console.print(f"error: {problem}", markup=False, highlight=False)
@@ -158,6 +144,30 @@ def clean(
         _print_totals(result)
     if result.failed:
         raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+
+
+@contextmanager
+def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, Callable[[int, int], None]]]:
+    """A progress bar on stderr over input bytes, with a document count; off when not a terminal."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[docs]} docs"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total or None, docs=0)
+        done = 0
+
+        def progress(docs: int, size: int) -> None:
+            nonlocal done
+            done += docs
+            bar.update(task, advance=size, docs=done)
+
+        yield bar, progress
 
 
 def _print_totals(result) -> None:
@@ -193,6 +203,7 @@ def suggest(
     html_field: Annotated[str | None, typer.Option(help="JSONL field holding HTML.")] = None,
     workers: Workers = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing rule files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Write rule files for the lines repeated across each site's documents, with test cases
     from real documents, for review; print a table of what was found."""
@@ -202,8 +213,9 @@ def suggest(
     pipeline = Pipeline(_book(rules))
     fields = Fields(text=text_field, url=url_field, html=html_field)
     n = workers or default_workers()
-    found = mine(items, pipeline, Thresholds(min_docs, min_share), fields, Limits(), n)
-    report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite)
+    with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
+        found = mine(items, pipeline, Thresholds(min_docs, min_share), fields, Limits(), n, progress=progress)
+        report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress)
     table = Table(box=None)
     for column, justify in (
         ("site", "left"),

@@ -95,6 +95,16 @@ def batches(events: Iterable[Event]) -> Iterator[list[Event]]:
         yield batch
 
 
+def tick(result: Any, progress: Callable[[int, int], None] | None) -> None:
+    """Report one result to a (documents, input bytes) progress callback."""
+    if progress is None or isinstance(result, Start):
+        return
+    if isinstance(result, End):
+        progress(0, result.item.size)
+    else:
+        progress(1, 0)
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 

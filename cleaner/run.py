@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cleaner.errors import Problem, UsageError
 from cleaner.outcome import Outcome
-from cleaner.parallel import End, Result, Start, clean_events, events
+from cleaner.parallel import End, Result, Start, clean_events, events, tick
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits, discover
 from cleaner.repeated.boilerplate import Thresholds
@@ -74,7 +74,8 @@ def run(
     Each input file becomes a shard in a work directory beside the output (see workdir.py);
     the outputs are assembled from the shards at the end. ``resume`` keeps the shards an
     interrupted run finished and cleans only the rest. ``repeated``: first mine every input
-    for lines repeated across a site's documents (cleaner.repeated), then drop them too.
+    for lines repeated across a site's documents (cleaner.repeated), then drop them too; the
+    mining pass reports to ``progress`` as well, so the inputs are gone through twice.
     """
     fields = fields or Fields()
     limits = limits or Limits()
@@ -85,7 +86,7 @@ def run(
         )
     target.check()
     if repeated is not None:
-        found = mine(items, pipeline, repeated, fields, limits, workers, spill_dir=target.out.parent)
+        found = mine(items, pipeline, repeated, fields, limits, workers, target.out.parent, progress)
         pipeline = pipeline.with_repeated(found)
     digest = pipeline.repeated.digest if pipeline.repeated is not None else None
     work = WorkDir(
@@ -122,8 +123,6 @@ def consume(
                 assert shard is not None
                 shard.commit()
                 shard = None
-                if progress is not None:
-                    progress(0, result.item.size)
             else:
                 assert shard is not None
                 if isinstance(result, Problem):
@@ -132,8 +131,7 @@ def consume(
                         on_failure(result)
                 else:
                     _add(shard, result)
-                if progress is not None:
-                    progress(1, 0)
+            tick(result, progress)
     finally:
         if shard is not None:
             shard.abandon()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.errors import Problem
-from cleaner.parallel import Task, clean_events, events
+from cleaner.parallel import Task, clean_events, events, tick
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits
 from cleaner.repeated.boilerplate import Boilerplate, Thresholds
@@ -43,6 +44,7 @@ def mine(
     limits: Limits | None = None,
     workers: int = 1,
     spill_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Boilerplate:
     """Count every kept line of every document per site key; the lines frequent enough are
     the site's boilerplate. Counting order does not matter, so any worker count finds the same."""
@@ -53,4 +55,5 @@ def mine(
         for result in clean_events(events(todo, fields or Fields(), limits or Limits()), miner, workers, mine_one):
             if isinstance(result, Mined) and result.key is not None:
                 counts.add(result.key, result.hashes)
+            tick(result, progress)
         return Boilerplate.from_counts(counts, thresholds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import yaml
 from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import Problem, UsageError
-from cleaner.parallel import Task, clean_events, events
+from cleaner.parallel import Task, clean_events, events, tick
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.readers import Fields, InputFile, Limits
 from cleaner.repeated.boilerplate import RULE_PREFIX, Boilerplate
@@ -136,12 +137,14 @@ def collect(
     fields: Fields,
     limits: Limits,
     workers: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, SiteFindings]:
     todo = list(enumerate(items))
     sites: dict[str, SiteFindings] = {}
     for result in clean_events(events(todo, fields, limits), pipeline, workers, collect_one):
         if isinstance(result, Collected) and result.key is not None and result.rows:
             sites.setdefault(result.key, SiteFindings(result.key)).add(result)
+        tick(result, progress)
     return sites
 
 
@@ -303,8 +306,9 @@ def suggest(
     limits: Limits,
     workers: int = 1,
     overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Suggestion]:
-    findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers)
+    findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers, progress)
     files: list[tuple[SiteFindings, dict[str, Any] | None]] = []
     for key in sorted(findings):
         files.append((findings[key], rule_file(findings[key], pipeline.book)))
