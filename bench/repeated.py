@@ -5,7 +5,8 @@
 On a labelled corpus from bench/sites.py: the share of planted boilerplate lines removed (by
 the repeated-lines step, and by anything), and the content lines lost. Then the mining pass
 alone on larger corpora of the same kind, each in a fresh process: seconds, documents/s and
-peak RSS of the process that counts (and of the largest worker), to show memory stays flat.
+peak RSS of the process that counts (and of the largest worker), to show memory stays flat;
+then the same corpora with every document on a domain of its own (as many sites as documents).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from bench.run import corpus
-from bench.sites import write
+from bench.sites import write, write_scattered
 from cleaner.document import Document
 from cleaner.pipeline import Pipeline
 from cleaner.readers import discover
@@ -43,7 +44,7 @@ found = mine(discover([path]), Pipeline(RuleBook.load([Path("rules")])), Thresho
 elapsed = time.perf_counter() - start
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(elapsed, own, children, sum(found.site_docs.values()), len(found.lines))
+print(elapsed, own, children, len(found.site_docs), len(found.lines))
 """
 
 
@@ -65,7 +66,9 @@ def quality(path: Path, workers: int) -> None:
     by_step = fates["boilerplate", "repeated"]
     removed = planted - fates["boilerplate", "kept"]
     lost = {fate: n for (label, fate), n in fates.items() if label == "content" and fate != "kept"}
-    print(f"corpus: {path.relative_to(ROOT)}, sites: {len(found.site_docs)}, repeated lines found: {len(found.lines)}")
+    print(
+        f"corpus: {path.relative_to(ROOT)}, sites with repeated lines: {len(found.site_docs)}, lines: {len(found.lines)}"
+    )
     print(f"planted boilerplate lines: {planted}")
     print(f"  removed by the repeated-lines step: {by_step} ({by_step / planted:.1%})")
     print(f"  removed by anything (shipped rules first): {removed} ({removed / planted:.1%})")
@@ -74,14 +77,14 @@ def quality(path: Path, workers: int) -> None:
     print(f"  removed by anything: {sum(lost.values())} {lost}")
 
 
-def scale(docs: int, workers: int) -> None:
-    path = corpus(docs, "sites", write)
+def scale(docs: int, workers: int, scattered: bool = False) -> None:
+    path = corpus(docs, "scattered", write_scattered) if scattered else corpus(docs, "sites", write)
     done = subprocess.run(
         [sys.executable, "-c", _MINE, str(path), str(workers)], cwd=ROOT, check=True, capture_output=True, text=True
     )
     elapsed, own, children, _, lines = done.stdout.split()
     print(
-        f"| {docs} | {path.stat().st_size / 1e6:.0f} | {float(elapsed):.1f} | {docs / float(elapsed):.0f} "
+        f"| {docs}{' (a domain each)' if scattered else ''} | {path.stat().st_size / 1e6:.0f} | {float(elapsed):.1f} | {docs / float(elapsed):.0f} "
         f"| {int(own) / 1024:.0f} MB | {int(children) / 1024:.0f} MB | {lines} |"
     )
 
@@ -97,8 +100,9 @@ def main() -> None:
         print(f"\nmining pass alone, {args.workers} workers:")
         print("| documents | MB | seconds | docs/s | peak RSS (counting) | peak RSS (worker) | repeated lines |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
-        for docs in args.scale:
-            scale(docs, args.workers)
+        for scattered in (False, True):
+            for docs in args.scale:
+                scale(docs, args.workers, scattered)
 
 
 if __name__ == "__main__":

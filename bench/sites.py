@@ -143,6 +143,16 @@ def write(path: Path, docs: int, seed: int = 7) -> int:
     return path.stat().st_size
 
 
+def write_scattered(path: Path, docs: int, seed: int = 7) -> int:
+    """The same documents, each on a domain of its own: as many sites as documents."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        for n, record in enumerate(records(docs, seed)):
+            record["url"] = f"https://site{n}.com/a"
+            handle.write(orjson.dumps(record) + b"\n")
+    return path.stat().st_size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

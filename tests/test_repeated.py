@@ -16,7 +16,7 @@ from cleaner.pipeline import Pipeline
 from cleaner.readers import discover
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.repeated.counts import LineCounts
-from cleaner.repeated.keys import fold, site_key
+from cleaner.repeated.keys import fold, line_hash, site_hash, site_key, site_prefix
 from cleaner.repeated.mine import mine
 from cleaner.rules.book import RuleBook
 from cleaner.run import Target, run
@@ -54,18 +54,19 @@ def test_counts_spilled_to_disk_are_exact(tmp_path: Path) -> None:
     counts = LineCounts(tmp_path, buffer=50)  # many spills
     expected: Counter[tuple[int, int]] = Counter()
     for _ in range(400):
-        site = rng.choice(["a", "b", "c"])
-        # As with real hashes (the site key is hashed in), a hash belongs to one site.
-        common = 1000 * "abc".index(site)
-        hashes = sorted(
-            {rng.randrange(1 << 64) if rng.random() < 0.5 else common + rng.randrange(20) for _ in range(8)}
-        )
+        site = site_hash(rng.choice(["a", "b", "c"]))
+        # As with real hashes (the site key is hashed in), a line hash belongs to one site.
+        common = [line_hash(site_prefix(str(site)), str(n)) for n in range(20)]
+        hashes = sorted({rng.randrange(1 << 63) * 2 if rng.random() < 0.5 else rng.choice(common) for _ in range(8)})
         counts.add(site, hashes)
-        expected.update((h, counts.sites[site]) for h in hashes)
+        expected.update((h, site) for h in [site, *hashes])
     assert len(list(tmp_path.iterdir())) > 1
-    found = {(h, site): docs for h, site, docs in counts.frequent(3)}
-    assert found == {pair: n for pair, n in expected.items() if n >= 3}
-    assert counts.pairs == sum(expected.values())
+    lines = {(h, site): docs for h, site, docs in counts.frequent(3)}
+    sites = {(h, site): docs for h, site, docs in counts.frequent(3, sites=True)}
+    assert lines == {pair: n for pair, n in expected.items() if n >= 3 and pair[0] != pair[1]}
+    assert sites == {pair: n for pair, n in expected.items() if n >= 3 and pair[0] == pair[1]}
+    assert sum(sites.values()) == counts.docs == 400
+    assert counts.pairs == sum(expected.values()) - 400
 
 
 def _labelled(corpus: Path, pipeline: Pipeline) -> Counter[tuple[str, str]]:
@@ -85,13 +86,8 @@ def _labelled(corpus: Path, pipeline: Pipeline) -> Counter[tuple[str, str]]:
 
 def test_drop_repeated_removes_planted_boilerplate_and_no_content(corpus: Path, pipeline: Pipeline) -> None:
     found = mine(discover([corpus]), pipeline, Thresholds())
-    assert sorted(found.site_docs) == [
-        "dailygazette.co.uk",
-        "metrotimes.com",
-        "riverside-herald.net",
-        "sig-c826b6f8",
-        "talkgarden.org",
-    ]
+    keys = ["dailygazette.co.uk", "metrotimes.com", "riverside-herald.net", "sig-c826b6f8", "talkgarden.org"]
+    assert found.site_docs == {site_hash(key): DOCS // 5 for key in keys}
     fates = _labelled(corpus, pipeline.with_repeated(found))
     assert fates["boilerplate", "kept"] == 0
     assert fates["boilerplate", "repeated"] == 3448  # the rest went to the shipped copyright rule

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cleaner.document import Line
 from cleaner.repeated.counts import LineCounts
-from cleaner.repeated.keys import line_hash, site_prefix
+from cleaner.repeated.keys import line_hash, site_hash, site_prefix
 
 RULE_PREFIX = "repeated:"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -41,29 +41,36 @@ class Thresholds:
 
 
 class Boilerplate:
-    """Per site key: its number of documents and the hashes of its lines repeated enough."""
+    """Per site (by hash): its number of documents, and the hashes of its lines repeated enough."""
 
-    def __init__(self, thresholds: Thresholds, site_docs: dict[str, int], lines: dict[int, int]):
+    def __init__(self, thresholds: Thresholds, site_docs: dict[int, int], lines: dict[int, int]):
         self.thresholds = thresholds
-        self.site_docs = site_docs
+        self.site_docs = site_docs  # site hash -> documents, for the sites that have such lines
         self.lines = lines  # line hash -> documents it occurs in
         payload = repr((thresholds, sorted(site_docs.items()), sorted(lines.items()))).encode()
         self.digest = hashlib.sha256(payload).hexdigest()  # part of a resumed run's fingerprint
 
     @classmethod
     def from_counts(cls, counts: LineCounts, thresholds: Thresholds) -> Boilerplate:
-        """Keep the lines frequent enough for a short line; ``passes`` decides on the text."""
-        names = list(counts.sites)
-        site_docs = dict(zip(names, counts.site_docs, strict=True))
-        lines: dict[int, int] = {}
+        """Keep the lines frequent enough for a short line; ``passes`` decides on the text.
+        Two reads of the counts, so that only the sites of such lines are held in memory."""
+        found = list(counts.frequent(thresholds.min_docs))
+        wanted = {site for _, site, _ in found}
+        site_docs = {site: docs for site, _, docs in counts.frequent(thresholds.min_docs, sites=True) if site in wanted}
         share = min(thresholds.min_share, thresholds.prose_share)
-        for h, site, docs in counts.frequent(thresholds.min_docs):
-            if docs >= share * counts.site_docs[site]:
+        lines: dict[int, int] = {}
+        sites: dict[int, int] = {}
+        for h, site, docs in found:
+            if docs >= share * site_docs[site]:
                 lines[h] = docs
-        return cls(thresholds, {k: v for k, v in site_docs.items() if v >= thresholds.min_docs}, lines)
+                sites[site] = site_docs[site]
+        return cls(thresholds, sites, lines)
+
+    def docs_of(self, key: str) -> int:
+        return self.site_docs.get(site_hash(key), 0)
 
     def drop(self, lines: list[Line], key: str) -> None:
-        site_docs = self.site_docs.get(key)
+        site_docs = self.site_docs.get(site_hash(key))
         if site_docs is None:
             return
         prefix = site_prefix(key)

@@ -34,9 +34,16 @@ def fold(text: str) -> str:
 
 
 def line_hash(prefix: bytes, text: str) -> int:
-    """The counted identity of a line within a site: ``prefix`` is ``site_prefix(key)``."""
+    """The counted identity of a line within a site (``prefix`` is ``site_prefix(key)``);
+    always even, so that it never equals a site hash."""
     digest = hashlib.blake2b(prefix + fold(text).encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+    return int.from_bytes(digest, "little") & ~1
+
+
+def site_hash(key: str) -> int:
+    """A site key as counted: always odd (see counts.py)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") | 1
 
 
 def site_prefix(key: str) -> bytes:

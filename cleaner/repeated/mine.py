@@ -13,7 +13,7 @@ from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits
 from cleaner.repeated.boilerplate import Boilerplate, Thresholds
 from cleaner.repeated.counts import LineCounts
-from cleaner.repeated.keys import line_hash, site_prefix
+from cleaner.repeated.keys import line_hash, site_hash, site_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,6 @@ def mine(
         counts = LineCounts(Path(tmp))
         for result in clean_events(events(todo, fields or Fields(), limits or Limits()), miner, workers, mine_one):
             if isinstance(result, Mined) and result.key is not None:
-                counts.add(result.key, result.hashes)
+                counts.add(site_hash(result.key), result.hashes)
             tick(result, progress)
         return Boilerplate.from_counts(counts, thresholds)

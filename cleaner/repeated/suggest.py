@@ -324,7 +324,7 @@ def suggest(
         report.append(
             Suggestion(
                 f.key,
-                boilerplate.site_docs.get(f.key, 0),
+                boilerplate.docs_of(f.key),
                 len(f.variants),
                 f.dropped / f.lines if f.lines else 0.0,
                 path,
