@@ -53,6 +53,7 @@ class Document:
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     html: str | None = None  # for HTML input: the page, from which ``text`` is extracted
+    line: int | None = None  # for a JSONL record: its line in the file
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from cleaner.document import Document
 from cleaner.errors import Problem
 from cleaner.outcome import Outcome, clean_one
 from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits, read
+from cleaner.readers import Fields, InputFile, Limits, Span, read
 from cleaner.report import html
 
 
@@ -62,20 +62,25 @@ def clean_batch(batch: list[Event], pipeline: Pipeline | None = None, work: Work
     return [work(pipeline, e) if isinstance(e, Task) else e for e in batch]
 
 
-def events(todo: list[tuple[int, InputFile]], fields: Fields, limits: Limits) -> Iterator[Event]:
-    """The input files still to clean, in order, as the events the cleaning side works through.
+def events(
+    todo: list[tuple[int, InputFile]], fields: Fields, limits: Limits, span: Span | None = None
+) -> Iterator[Event]:
+    """The input files still to clean (or ``span`` of the one file), in order, as the events
+    the cleaning side works through.
 
     The HTML page shows at most MAX_DOCS documents; whether one gets a section is decided from
-    its file's place and its place in the file only, so every engine, worker count and resumed
-    run renders the same sections (the page then takes the first MAX_DOCS of them)."""
+    its file's place and its place in the file only (its line, for a JSONL record), so every
+    engine, worker count, block split and resumed run renders the same sections (the page then
+    takes the first MAX_DOCS of them)."""
     for index, item in todo:
         yield Start(item, index)
         seq = 0
-        for doc in read(item, fields, limits):
+        for doc in read(item, fields, limits, span):
             if isinstance(doc, Problem):
                 yield doc
                 continue
-            yield Task(doc, index < html.MAX_DOCS and seq < html.MAX_DOCS)
+            place = doc.line - 1 if doc.line is not None else seq
+            yield Task(doc, index < html.MAX_DOCS and place < html.MAX_DOCS)
             seq += 1
         yield End(item)
 

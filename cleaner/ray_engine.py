@@ -1,10 +1,12 @@
 """`cleaner clean --engine ray`: the same cleaning, on a Ray cluster, with Ray Data.
 
-The input files still to clean become a Ray Dataset, one row per file; each row is cleaned by
-a Ray task running exactly the local engine's code (read, clean, write the file's shard into
-the run's work directory). The driver then assembles the outputs from the shards as a local
-run does, so the records and reports are the same bytes. The work directory must be on a
-filesystem every node reaches (a local disk for one machine, a shared mount for a cluster).
+The input files still to clean become a Ray Dataset, one row per file, or per block of about
+BLOCK_BYTES for a large plain JSONL file; each row is cleaned by a Ray task running exactly
+the local engine's code (read, clean, write the shard into the run's work directory). The
+driver joins a split file's block shards into its shard, then assembles the outputs from the
+shards as a local run does, so the records and reports are the same bytes. The work directory
+must be on a filesystem every node reaches (a local disk for one machine, a shared mount for a
+cluster).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any
 from cleaner.errors import Problem, UsageError
 from cleaner.parallel import clean_events, events
 from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits
+from cleaner.readers import Fields, InputFile, Limits, Span, spans
 from cleaner.workdir import Shard, WorkDir
+
+BLOCK_BYTES = 64 << 20  # a plain JSONL file larger than this is cleaned in blocks of about this size
 
 
 class RayEngine:
@@ -45,31 +49,48 @@ class RayEngine:
         ray.data.DataContext.get_current().enable_progress_bars = False
         if not todo:
             return
-        rows = [{"index": i, "path": str(item.path), "rel": item.rel, "group": item.group} for i, item in todo]
-        clean_file = _file_cleaner(pipeline, work.root, fields, limits)
-        dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map(clean_file, num_cpus=1)
-        for row in dataset.iter_rows():
+        rows = []
+        blocks: dict[int, int] = {}  # file index -> number of blocks, for the files split up
+        for index, item in todo:
+            cut = spans(item, BLOCK_BYTES)
+            base = {"index": index, "path": str(item.path), "rel": item.rel, "group": item.group}
+            if cut is None:
+                rows.append({**base, "block": -1, "start": 0, "end": 0, "first_line": 0})
+                continue
+            blocks[index] = len(cut)
+            for n, span in enumerate(cut):
+                rows.append({**base, "block": n, "start": span.start, "end": span.end, "first_line": span.first_line})
+        clean_block = _block_cleaner(pipeline, work.root, fields, limits)
+        dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map(clean_block, num_cpus=1)
+        # Rows come back in any order: failures are reported in input order, as a local run does.
+        done = sorted(dataset.iter_rows(), key=lambda row: (row["index"], row["block"]))
+        for index, count in blocks.items():
+            work.merge(index, next(item for i, item in todo if i == index), count)
+        for row in done:
             for failure in row["failures"]:
                 if on_failure is not None:
                     on_failure(Problem(failure["file"], failure["line"], failure["message"]))
 
 
-def _file_cleaner(
+def _block_cleaner(
     pipeline: Pipeline, root: Path, fields: Fields, limits: Limits
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The function each Ray task runs on one input file (shipped to the nodes with its closure)."""
+    """The function each Ray task runs on one input file or one block of it (shipped to the
+    nodes with its closure)."""
 
-    def clean_file(row: dict[str, Any]) -> dict[str, Any]:
+    def clean_block(row: dict[str, Any]) -> dict[str, Any]:
         from cleaner.run import consume
 
         item = InputFile(Path(row["path"]), row["rel"], row["group"])
+        block = row["block"] if row["block"] >= 0 else None
+        span = Span(row["start"], row["end"], row["first_line"]) if block is not None else None
         failures: list[dict[str, Any]] = []
 
         def failed(problem: Problem) -> None:
             failures.append({"file": problem.file, "line": problem.line, "message": problem.message})
 
-        results = clean_events(events([(row["index"], item)], fields, limits), pipeline, workers=1)
-        consume(results, lambda index, item: Shard(root, index, item), failed)
-        return {"index": row["index"], "failures": failures}
+        results = clean_events(events([(row["index"], item)], fields, limits, span), pipeline, workers=1)
+        consume(results, lambda index, item: Shard(root, index, item, block), failed)
+        return {"index": row["index"], "block": row["block"], "failures": failures}
 
-    return clean_file
+    return clean_block

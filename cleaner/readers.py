@@ -34,6 +34,16 @@ class Fields:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A run of whole lines of a plain JSONL file: bytes ``start`` to ``end``, the first of
+    them line ``first_line``. Lets one large file be cleaned in parallel blocks."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """What a document may cost; a larger one is refused with its reason, not read."""
 
@@ -245,30 +255,38 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
         source=f"{where}:{number}",
         url=url if isinstance(url, str) and url else None,
         html=text if fields.html else None,
+        line=number,
     )
 
 
-def _lines(handle: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
-    """Numbered lines; None for a line over ``limit`` bytes, which is skipped, not held."""
-    number = 0
-    while True:
+def _lines(handle: IO[bytes], limit: int, span: Span | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines (of ``span`` only, if given); None for a line over ``limit`` bytes,
+    which is skipped, not held."""
+    number, left = 0, None
+    if span is not None:
+        handle.seek(span.start)
+        number, left = span.first_line - 1, span.end - span.start
+    while left is None or left > 0:
         raw = handle.readline(limit + 1)
         if not raw:
             return
         number += 1
-        if len(raw) > limit and not raw.endswith(b"\n"):
+        size = len(raw)
+        if size > limit and not raw.endswith(b"\n"):
             while raw and not raw.endswith(b"\n"):
                 raw = handle.readline(1 << 20)
-            yield number, None
-            continue
+                size += len(raw)
+            raw = None
+        if left is not None:
+            left -= size
         yield number, raw
 
 
-def _read_jsonl(item: InputFile, fields: Fields, limits: Limits) -> Iterator[Document | Problem]:
+def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | None) -> Iterator[Document | Problem]:
     number = 0
     try:
         with open_jsonl(item.path) as handle:
-            for number, raw in _lines(handle, limits.max_doc_bytes):
+            for number, raw in _lines(handle, limits.max_doc_bytes, span):
                 if raw is None:
                     yield Problem(
                         str(item.path), number, f"record over --max-doc-bytes {limits.max_doc_bytes}; skipped"
@@ -280,12 +298,15 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits) -> Iterator[Doc
         yield Problem(str(item.path), number + 1, f"cannot read further: {exc}")
 
 
-def read(item: InputFile, fields: Fields, limits: Limits | None = None) -> Iterator[Document | Problem]:
-    """The documents of one input file, in order; a Problem for each one that cannot be read."""
+def read(
+    item: InputFile, fields: Fields, limits: Limits | None = None, span: Span | None = None
+) -> Iterator[Document | Problem]:
+    """The documents of one input file (of ``span`` of it, if given), in order; a Problem for
+    each one that cannot be read."""
     limits = limits or Limits()
     try:
         if item.kind == "jsonl":
-            yield from _read_jsonl(item, fields, limits)
+            yield from _read_jsonl(item, fields, limits, span)
         elif item.kind == "html":
             yield from read_html(item.path, item.rel, limits.max_doc_bytes)
         elif item.kind == "warc":
@@ -294,3 +315,27 @@ def read(item: InputFile, fields: Fields, limits: Limits | None = None) -> Itera
             yield from _read_text(item, limits)
     except OSError as exc:
         yield Problem(str(item.path), None, f"cannot read: {exc.strerror or exc}")
+
+
+def spans(item: InputFile, size: int) -> list[Span] | None:
+    """A plain JSONL file over ``size`` bytes cut into spans of about ``size`` bytes at line
+    ends; None for any other file (compressed files cannot be entered in the middle)."""
+    if item.kind != "jsonl" or item.path.name.endswith((".gz", ".zst")) or item.size <= size:
+        return None
+    cuts: list[Span] = []
+    start, first, line, pos = 0, 1, 1, 0
+    with item.path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            at = 0
+            while pos + len(chunk) - start > size:  # the next cut falls in this chunk or later
+                nl = chunk.find(b"\n", max(at, start + size - pos))
+                if nl < 0:
+                    break
+                line += chunk.count(b"\n", at, nl + 1)
+                cuts.append(Span(start, pos + nl + 1, first))
+                start, first, at = pos + nl + 1, line, nl + 1
+            line += chunk.count(b"\n", at)
+            pos += len(chunk)
+    if start < pos:
+        cuts.append(Span(start, pos, first))
+    return cuts

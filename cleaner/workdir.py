@@ -26,14 +26,18 @@ from cleaner.report.summary import FileSummary, Totals, write_summary
 MANIFEST = "run.json"
 
 
-class Shard:
-    """The outputs of one input file while it is being cleaned."""
+PARTS = ("jsonl", "diff", "html", "notes")
 
-    def __init__(self, directory: Path, index: int, item: InputFile):
+
+class Shard:
+    """The outputs of one input file (or of one block of it) while it is being cleaned."""
+
+    def __init__(self, directory: Path, index: int, item: InputFile, block: int | None = None):
         self.directory = directory
         self.index = index
         self.item = item
-        self.parts = {name: directory / f"{index:06d}.{name}" for name in ("jsonl", "diff", "html", "notes")}
+        self.base = f"{index:06d}" if block is None else f"{index:06d}.b{block:05d}"
+        self.parts = {name: directory / f"{self.base}.{name}" for name in PARTS}
         self._handles: dict[str, BinaryIO] = {
             name: path.with_name(path.name + ".part").open("wb") for name, path in self.parts.items()
         }
@@ -52,7 +56,7 @@ class Shard:
             "report_name": self.item.report_name,
             "totals": self.summary.totals.as_dict(),
         }
-        write_atomic(self.directory / f"{self.index:06d}.meta.json", orjson.dumps(meta))
+        write_atomic(self.directory / f"{self.base}.meta.json", orjson.dumps(meta))
 
     def abandon(self) -> None:
         for handle in self._handles.values():
@@ -89,6 +93,23 @@ class WorkDir:
 
     def shard(self, index: int, item: InputFile) -> Shard:
         return Shard(self.root, index, item)
+
+    def merge(self, index: int, item: InputFile, blocks: int) -> None:
+        """One file's shard from the shards of its blocks, as if it had been cleaned in one go."""
+        shard = self.shard(index, item)
+        for block in range(blocks):
+            base = self.root / f"{index:06d}.b{block:05d}"
+            meta = base.with_name(base.name + ".meta.json")
+            shard.summary.totals.add(Totals.from_dict(orjson.loads(meta.read_bytes())["totals"]))
+            for part in PARTS:
+                path = base.with_name(f"{base.name}.{part}")
+                with path.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        shard.write(part, chunk)
+        shard.commit()
+        for block in range(blocks):
+            for path in self.root.glob(f"{index:06d}.b{block:05d}.*"):
+                path.unlink()
 
     def assemble(self, out: Path, report: Path) -> Totals:
         """The final JSONL and report directory from the shards, then the work dir goes."""

@@ -1,11 +1,13 @@
-"""Worker processes change nothing in the output: same bytes, same order."""
+"""Worker processes and block splits change nothing in the output: same bytes, same order."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from bench.corpus import write
 from cleaner.pipeline import Pipeline
+from cleaner.readers import Fields, Limits, Span, discover, read, spans
 from cleaner.run import Target, run
 
 
@@ -30,3 +32,32 @@ def test_bench_corpus_is_deterministic(tmp_path: Path) -> None:
     write(tmp_path / "a.jsonl", 50)
     write(tmp_path / "b.jsonl", 50)
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_a_jsonl_file_read_in_spans_gives_what_one_read_gives(tmp_path: Path) -> None:
+    rng = random.Random(1)
+    lines = []
+    for i in range(600):
+        r = rng.random()
+        if r < 0.05:
+            lines.append(b"")
+        elif r < 0.08:
+            lines.append(b"not json")
+        elif r < 0.1:
+            lines.append(b'{"id": "%d", "text": "%s"}' % (i, b"y" * 5000))  # over the limit below
+        else:
+            lines.append(b'{"id": "%d", "text": "%s"}' % (i, b"x" * rng.randint(0, 3000)))
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no final newline
+    (item,) = discover([path])
+    limits = Limits(max_doc_bytes=4000)
+
+    def seen(span: Span | None) -> list[str]:
+        return [repr(d) for d in read(item, Fields(), limits, span)]
+
+    whole = seen(None)
+    assert spans(item, path.stat().st_size) is None
+    for size in (1, 1000, 7777, 100_000):
+        cut = spans(item, size)
+        assert cut is not None and cut[0].start == 0 and cut[-1].end == path.stat().st_size
+        assert [line for span in cut for line in seen(span)] == whole

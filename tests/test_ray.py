@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write
+from cleaner import ray_engine
 from cleaner.pipeline import Pipeline
 from cleaner.ray_engine import RayEngine
 from cleaner.run import Target, run
@@ -26,9 +27,14 @@ def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_ray_engine_output_equals_local(local_ray: None, tmp_path: Path, pipeline: Pipeline) -> None:
+def test_ray_engine_output_equals_local(
+    local_ray: None, tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ray_engine, "BLOCK_BYTES", 40_000)  # a.jsonl goes in about a dozen blocks
     corpus = tmp_path / "in"
     write(corpus / "a.jsonl", 150)
+    with (corpus / "a.jsonl").open("ab") as handle:  # a bad record in the last block
+        handle.write(b'{"id": "no text"}\n{"id": "last", "text": "The last record."}\n')
     write(corpus / "b.jsonl", 60)
     (corpus / "broken.jsonl").write_bytes(b'{"id": "ok", "text": "Fine."}\nnot json\n')
     inputs = [corpus, Path("seeds")]
@@ -43,8 +49,9 @@ def test_ray_engine_output_equals_local(local_ray: None, tmp_path: Path, pipelin
         on_failure=lambda p: failures.append(str(p)),
         engine=RayEngine(),
     )
-    assert result.failed == 1 and failures == [
-        f"{corpus / 'broken.jsonl'}:2: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)"
+    assert result.failed == 2 and failures == [
+        f"{corpus / 'a.jsonl'}:151: field 'text' is missing",
+        f"{corpus / 'broken.jsonl'}:2: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)",
     ]
     assert _files(on_ray) == _files(local)
-    assert len((on_ray / "clean.jsonl").read_bytes().splitlines()) == 150 + 60 + 1 + 5
+    assert len((on_ray / "clean.jsonl").read_bytes().splitlines()) == 151 + 60 + 1 + 5
