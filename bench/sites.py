@@ -135,22 +135,21 @@ def records(docs: int, seed: int = 7) -> Iterator[dict[str, Any]]:
         yield {**doc, "text": "\n".join(t for t, _ in lines) + "\n", "labels": [label for _, label in lines]}
 
 
-def write(path: Path, docs: int, seed: int = 7) -> int:
+def _write(path: Path, rows: Iterator[dict[str, Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        for record in records(docs, seed):
+        for record in rows:
             handle.write(orjson.dumps(record) + b"\n")
     return path.stat().st_size
+
+
+def write(path: Path, docs: int, seed: int = 7) -> int:
+    return _write(path, records(docs, seed))
 
 
 def write_scattered(path: Path, docs: int, seed: int = 7) -> int:
     """The same documents, each on a domain of its own: as many sites as documents."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        for n, record in enumerate(records(docs, seed)):
-            record["url"] = f"https://site{n}.com/a"
-            handle.write(orjson.dumps(record) + b"\n")
-    return path.stat().st_size
+    return _write(path, ({**record, "url": f"https://site{n}.com/a"} for n, record in enumerate(records(docs, seed))))
 
 
 def main() -> None:

@@ -48,10 +48,16 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
     )
 
 
-def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
+def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:
+    """Clean one document; a failure becomes the document's Problem, and the run goes on."""
     try:
-        return outcome(pipeline.clean(doc), pipeline, with_html)
+        return pipeline.clean(doc)
     except CleanerError as exc:  # an expected failure (a page with no text): its own words
         return Problem(doc.source, None, str(exc))
     except Exception as exc:  # a bug: say what broke, and clean the next document
         return Problem(doc.source, None, f"cleaning failed: {type(exc).__name__}: {exc}")
+
+
+def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
+    cleaned = cleaned_or_problem(pipeline, doc)
+    return cleaned if isinstance(cleaned, Problem) else outcome(cleaned, pipeline, with_html)

@@ -49,6 +49,7 @@ class RayEngine:
         ray.data.DataContext.get_current().enable_progress_bars = False
         if not todo:
             return
+        items = dict(todo)
         rows = []
         blocks: dict[int, int] = {}  # file index -> number of blocks, for the files split up
         for index, item in todo:
@@ -65,7 +66,7 @@ class RayEngine:
         # Rows come back in any order: failures are reported in input order, as a local run does.
         done = sorted(dataset.iter_rows(), key=lambda row: (row["index"], row["block"]))
         for index, count in blocks.items():
-            work.merge(index, next(item for i, item in todo if i == index), count)
+            work.merge(index, items[index], count)
         for row in done:
             for failure in row["failures"]:
                 if on_failure is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.errors import Problem
+from cleaner.outcome import cleaned_or_problem
 from cleaner.parallel import Task, clean_events, events, tick
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits
@@ -24,10 +25,9 @@ class Mined:
 
 def mine_one(pipeline: Pipeline, task: Task) -> Mined | Problem:
     """What the rules and steps leave of the document is what may repeat (run in workers)."""
-    try:
-        cleaned = pipeline.clean(task.doc)
-    except Exception as exc:  # reported by the cleaning pass, which meets the same document
-        return Problem(task.doc.source, None, str(exc))
+    cleaned = cleaned_or_problem(pipeline, task.doc)  # a Problem is reported by the cleaning pass
+    if isinstance(cleaned, Problem):
+        return cleaned
     if cleaned.key is None:
         return Mined(None, [])
     prefix = site_prefix(cleaned.key)

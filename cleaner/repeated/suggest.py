@@ -21,6 +21,7 @@ import yaml
 from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import Problem, UsageError
+from cleaner.outcome import cleaned_or_problem
 from cleaner.parallel import Task, clean_events, events, tick
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.readers import Fields, InputFile, Limits
@@ -45,10 +46,9 @@ class Collected:
 
 
 def collect_one(pipeline: Pipeline, task: Task) -> Collected | Problem:
-    try:
-        cleaned = pipeline.clean(task.doc)
-    except Exception as exc:
-        return Problem(task.doc.source, None, str(exc))
+    cleaned = cleaned_or_problem(pipeline, task.doc)
+    if isinstance(cleaned, Problem):
+        return cleaned
     key = cleaned.key
     if key is None:
         return Collected(None, None, "", [])
