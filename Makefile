@@ -6,7 +6,8 @@ CORPUS ?= seeds
 OUT    ?= out
 RULES  ?= rules
 
-.PHONY: clean-corpus test lint golden venv clean bench bench-quick bench-html bench-repeated
+
+.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/cleaner: pyproject.toml
@@ -28,6 +29,10 @@ test: $(BIN)/cleaner lint
 	$(BIN)/cleaner rules validate $(RULES)
 	$(BIN)/cleaner rules test $(RULES)
 	$(BIN)/python -m pytest -q
+
+# docs/rules.md: every shipped rule (tests/test_docs.py checks it is current).
+docs: $(BIN)/cleaner
+	$(BIN)/cleaner rules list --rules $(RULES) --markdown > docs/rules.md
 
 # Regenerates the golden files under tests/golden/ from seeds/. Review the diff before committing.
 golden: $(BIN)/cleaner

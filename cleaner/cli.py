@@ -3,6 +3,7 @@ and ``main`` is the one place that turns errors into messages and exit codes."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -35,7 +36,8 @@ from cleaner.repeated.mine import mine
 from cleaner.repeated.suggest import suggest as suggest_rules
 from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
-from cleaner.rules.load import load_rule_files
+from cleaner.rules.load import case_lines, load_rule_files
+from cleaner.rules.regex import engine_of
 from cleaner.run import Target, run
 from cleaner.steps.extract import ExtractOptions, Favor
 
@@ -43,7 +45,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boiler
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
 app.add_typer(rules_app, name="rules")
 
-out = Console(highlight=False, soft_wrap=True)
+# Not a terminal (a pipe, a file, CI's log): tables keep whole cells instead of folding at 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 10_000)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Engine = Literal["local", "ray"]
@@ -231,35 +234,100 @@ def suggest(
     out.print(table)
 
 
+OutputFormat = Literal["text", "github", "json"]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--output-format", help="Problems as text, GitHub annotations (::error file=..,line=..::) or JSON."),
+]
+
+
+def _annotation(value: str, prop: bool = False) -> str:
+    """GitHub's workflow-command escaping; properties also escape ':' and ','."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+def _emit_problems(problems: list[Problem], fmt: OutputFormat, title: str) -> None:
+    """Problems on stdout in the asked format (they are the command's result), else stderr."""
+    if fmt == "json":
+        rows = [{"file": p.file, "line": p.line, "message": p.message} for p in problems]
+        out.print(json.dumps(rows, ensure_ascii=False, indent=1), markup=False)
+    elif fmt == "github":
+        for p in problems:
+            where = f"file={_annotation(p.file, True)}" + (f",line={p.line}" if p.line else "")
+            out.print(f"::error {where},title={_annotation(title, True)}::{_annotation(p.message)}", markup=False)
+    else:
+        for p in problems:
+            err.print(str(p), markup=False)
+
+
 @rules_app.command("list")
-def rules_list(rules: RulesOption = DEFAULT_RULES) -> None:
-    """Every rule: its id, site, kind and description."""
+def rules_list(
+    rules: RulesOption = DEFAULT_RULES,
+    markdown: Annotated[bool, typer.Option(help="A Markdown table (docs/rules.md is made with it).")] = False,
+) -> None:
+    """Every rule: its id, site, kind, regex engine, file and description."""
     book = _book(rules)
+    rows = [
+        (
+            placed.rule.id,
+            "(generic)" if placed.site is None else placed.site.name,
+            placed.rule.kind,  # type: ignore[attr-defined]
+            engine_of(placed.rule),
+            placed.path,
+            " ".join(placed.rule.description.split()),
+        )
+        for placed in book.rules()
+    ]
+    header = ("rule", "site", "kind", "engine", "file", "description")
+    if markdown:
+        out.print("# Rules\n\nMade by `cleaner rules list --markdown` (`make docs`); do not edit.\n", markup=False)
+        out.print("| " + " | ".join(header) + " |\n|" + "---|" * len(header), markup=False)
+        for row in rows:
+            out.print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |", markup=False)
+        return
     table = Table(box=None)
-    for column in ("rule", "site", "kind", "description"):
+    for column in header:
         table.add_column(column, overflow="fold")
-    for placed in book.rules():
-        site = "(generic)" if placed.site is None else placed.site.name
-        table.add_row(placed.rule.id, site, placed.rule.kind, placed.rule.description)  # type: ignore[attr-defined]
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 
 @rules_app.command("validate")
-def rules_validate(paths: Annotated[list[Path] | None, typer.Argument()] = None) -> None:
+def rules_validate(
+    paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    output_format: FormatOption = "text",
+) -> None:
     """Check rule files: schema, regexes, unique ids. Errors as file:line: message."""
-    loaded = load_rule_files(paths or DEFAULT_RULES)
+    try:
+        loaded = load_rule_files(paths or DEFAULT_RULES)
+    except RuleError as exc:
+        _emit_problems(exc.problems, output_format, "invalid rule file")
+        raise typer.Exit(EXIT_USAGE) from None
     count = sum(len(model.rules) for _, model in loaded)
-    out.print(f"{len(loaded)} rule files, {count} rules: valid")
+    if output_format == "text":
+        out.print(f"{len(loaded)} rule files, {count} rules: valid")
+    elif output_format == "json":
+        out.print("[]")
 
 
 @rules_app.command("test")
 def rules_test(
     paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", "-r", help="Same as the paths.")] = None,
     keyword: Annotated[str | None, typer.Option("-k", help="Only rules whose id contains this.")] = None,
+    output_format: FormatOption = "text",
 ) -> None:
     """Run the test cases inside the rule files."""
-    book = _book(paths or DEFAULT_RULES)
-    passed = failed = 0
+    try:
+        book = _book([*(paths or []), *(rules or [])] or DEFAULT_RULES)
+    except RuleError as exc:
+        _emit_problems(exc.problems, output_format, "invalid rule file")
+        raise typer.Exit(EXIT_USAGE) from None
+    passed = 0
+    problems: list[tuple[Problem, tuple[str, ...]]] = []  # each failure with its details
+    lines: dict[str, dict[tuple[str, int], int]] = {}
     for result in run_all(Pipeline(book)):
         if isinstance(result, CaseResult):
             if keyword and keyword not in result.ref.rule.id:
@@ -267,19 +335,31 @@ def rules_test(
             if result.passed:
                 passed += 1
                 continue
-            failed += 1
-            out.print(f"FAIL {result.ref.name} ({result.ref.placed.path})", markup=False)
-            for failure in result.failures:
-                out.print("  " + failure.replace("\n", "\n  "), markup=False)
+            path = result.ref.placed.path
+            if path not in lines:
+                lines[path] = case_lines(Path(path))
+            line = lines[path].get((result.ref.rule.id, result.ref.index))
+            problems.append((Problem(path, line, f"FAIL {result.ref.name}"), result.failures))
         else:
             rule, message = result
             if keyword and keyword not in rule.id:
                 continue
-            failed += 1
-            out.print(f"FAIL {rule.id}: {message}", markup=False)
-    out.print(f"{passed} passed, {failed} failed")
-    if failed:
+            problems.append((Problem(_path_of(book, rule.id), None, f"FAIL {rule.id}: {message}"), ()))
+    if output_format == "text":
+        for problem, details in problems:
+            out.print(str(problem), markup=False)
+            for detail in details:
+                out.print("  " + detail.replace("\n", "\n  "), markup=False)
+        out.print(f"{passed} passed, {len(problems)} failed")
+    else:
+        joined = [Problem(p.file, p.line, ": ".join([p.message, *details])) for p, details in problems]
+        _emit_problems(joined, output_format, "rule test failed")
+    if problems:
         raise typer.Exit(1)
+
+
+def _path_of(book: RuleBook, rule_id: str) -> str:
+    return next((placed.path for placed in book.rules() if placed.rule.id == rule_id), "?")
 
 
 @app.command()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
-from itertools import islice
 
 from cleaner.document import Cleaned, Document, Line
 from cleaner.repeated.boilerplate import Boilerplate
-from cleaner.repeated.keys import site_key
 from cleaner.rules.book import RuleBook
-from cleaner.rules.engine import RuleSet
-from cleaner.steps.dedup import dedup
+from cleaner.rules.engine import RULE_BUDGET, RuleSet
+from cleaner.steps.base import State, Step
+from cleaner.steps.dedup import Dedup
 from cleaner.steps.extract import TITLE, ExtractOptions, extract
-from cleaner.steps.repair import repair
+from cleaner.steps.repair import Repair
+from cleaner.steps.repeated import DropRepeated, SiteKey
+from cleaner.steps.rules import FixedSite, GenericRules, MatchSite, SiteRules
 from cleaner.steps.whitespace import Layout, layout, render
 
 MAX_ROUNDS = 8
@@ -41,28 +43,55 @@ def split_lines(text: str) -> tuple[list[Line], bool]:
 
 
 class Pipeline:
+    """The per-document pipeline: HTML extraction when the input is a page, the ``before``
+    steps once, the ``rounds`` steps until a round removes nothing, then the layout.
+
+    Adding a step is one class in ``cleaner/steps/`` (see ``steps/base.py``) and one line in
+    ``rounds()`` (or ``before()``)."""
+
     def __init__(
         self,
         book: RuleBook,
         settings: Settings | None = None,
         repeated: Boilerplate | None = None,
         keys: bool = False,
+        site: Step | None = None,
     ):
         self.book = book
         self.settings = settings or Settings()
         self.repeated = repeated  # lines mined as boilerplate (--drop-repeated)
         self.keys = keys or repeated is not None  # whether documents get a site key (cleaner.repeated)
+        self.before = self.before_steps()
+        self.rounds = self.round_steps(site or MatchSite(book))
+
+    def before_steps(self) -> list[Step]:
+        return [Repair(self.settings.repair, self.settings.unescape_html)]
+
+    def round_steps(self, site: Step) -> list[Step]:
+        """The steps of each round, in order; ``site`` decides the document's site."""
+        steps: list[Step] = [site, SiteRules()]
+        if self.book.generic is not None:
+            steps.append(GenericRules(self.book.generic))
+        if self.keys:
+            steps.append(SiteKey())
+        if self.repeated is not None:
+            steps.append(DropRepeated(self.repeated))
+        if self.settings.dedup:
+            steps.append(Dedup(self.settings.dedup_min_chars))
+        return steps
 
     def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
         return Pipeline(self.book, self.settings, repeated, keys)
 
-    def site_for(self, doc: Document, lines: list[Line]) -> RuleSet | None:
-        rows = (line.text for line in lines if line.dropped_by is None and not line.blank)
-        return self.book.site_for(doc.url, list(islice(rows, self.book.head_lines)))
+    def for_site(self, site: RuleSet | None) -> Pipeline:
+        """This pipeline with the site fixed (rule test cases run as a document of their site;
+        generic rules' cases as a document of none)."""
+        return Pipeline(self.book, self.settings, self.repeated, self.keys, FixedSite(site))
 
-    def _extract(self, doc: Document, force_site: RuleSet | None) -> tuple[Document, list[tuple[str, str]]]:
+    def _extract(self, doc: Document) -> tuple[Document, list[tuple[str, str]]]:
         """The page's text, led by what site selectors removed (lines already dropped)."""
-        site = force_site or self.book.site_for(doc.url, [])
+        fixed = next((step.site for step in self.rounds if isinstance(step, FixedSite)), None)
+        site = fixed or self.book.site_for(doc.url, [])
         selectors = [*(site.selectors if site else []), *(self.book.generic.selectors if self.book.generic else [])]
         options = self.settings.extraction
         if site is not None and site.extraction is not None:
@@ -79,54 +108,47 @@ class Pipeline:
         meta = {**found.meta, **doc.meta}
         return replace(doc, text=text, html=None, meta=meta), removed
 
-    def clean(self, doc: Document, force_site: RuleSet | None = None, sites: bool = True) -> Cleaned:
-        """Clean one document. ``force_site`` skips site matching (rule tests use it);
-        ``sites=False`` runs generic rules only."""
-        settings = self.settings
+    def start(self, doc: Document) -> State:
+        """The document as lines, ready for the steps (for a page: its extracted text)."""
         removed: list[tuple[str, str]] = []
         if doc.html is not None:
-            doc, removed = self._extract(doc, force_site)
+            doc, removed = self._extract(doc)
         lines, trailing = split_lines(doc.text.replace("\r\n", "\n"))
         for line, (rule_id, _) in zip(lines, removed, strict=False):
             line.drop(rule_id)
-        repair(lines, settings.unescape_html, enabled=settings.repair, text=doc.text)
-        meta = dict(doc.meta)
-        url = doc.url
-        first_site: RuleSet | None = None
-        key: str | None = None
-        ran: set[int] = set()  # rule sets run in full; in later rounds only their positional rules can act
-        rewrites = self.book.rewrites  # a replace rule can make any rule match anew
-        # Removing lines moves the others into or out of a rule's window (the first or last N
-        # lines, a site's signature), so rules run again until nothing more goes: that is what
-        # makes cleaning the clean output change nothing. Each round only removes, so it ends.
-        for round_no in range(MAX_ROUNDS):
-            alive = sum(line.alive for line in lines)
-            site = force_site or (self.site_for(doc, lines) if sites else None)
-            if round_no == 0:
-                first_site = site
-            if site is not None:
-                url = site.apply(lines, url, meta, positional_only=id(site) in ran and not rewrites)
-                ran.add(id(site))
-            if self.book.generic is not None:
-                url = self.book.generic.apply(lines, url, meta, positional_only=round_no > 0 and not rewrites)
-            if round_no == 0 and self.keys:
-                key = site_key(site.name if site else None, url, lines)
-            if self.repeated is not None and key is not None and (round_no == 0 or rewrites):
-                self.repeated.drop(lines, key)  # a line's fate depends on its text alone
-            # Removing lines never makes two paragraphs equal, so later rounds need dedup
-            # again only when a replace rule may have rewritten one.
-            if settings.dedup and (round_no == 0 or rewrites):
-                dedup(lines, settings.dedup_min_chars)
-            if sum(line.alive for line in lines) == alive:
-                break
-        text = render(layout(lines, settings.layout))
-        return Cleaned(
+        return State(
             doc=doc,
             lines=lines,
-            text=text,
-            url=url,
-            site=first_site.name if first_site is not None else None,
-            meta=meta,
+            url=doc.url,
+            meta=dict(doc.meta),
             trailing_newline=trailing,
-            key=key,
+            deadline=time.monotonic() + RULE_BUDGET,
+            rewrites=self.book.rewrites,
+        )
+
+    def clean(self, doc: Document) -> Cleaned:
+        """Clean one document."""
+        state = self.start(doc)
+        for step in self.before:
+            step(state)
+        # Removing lines moves the others into or out of a rule's window (the first or last N
+        # lines, a site's signature), so the steps run again until nothing more goes: that is
+        # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
+        for state.round in range(MAX_ROUNDS):
+            alive = state.alive()
+            for step in self.rounds:
+                if state.round == 0 or step.again(state):
+                    step(state)
+            if state.alive() == alive:
+                break
+        first = state.first_site
+        return Cleaned(
+            doc=state.doc,
+            lines=state.lines,
+            text=render(layout(state.lines, self.settings.layout)),
+            url=state.url,
+            site=first.name if first is not None else None,
+            meta=state.meta,
+            trailing_newline=state.trailing_newline,
+            key=state.key,
         )

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from tld import get_fld
 
 from cleaner.document import Line
-from cleaner.rules.engine import host_of
+from cleaner.urls import host_of
 
 # A first line longer than this is a headline or prose, not a banner: no signature from it.
 SIGNATURE_MAX_CHARS = 80

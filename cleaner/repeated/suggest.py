@@ -256,7 +256,7 @@ def rule_file(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
     for rule, placed in zip(data["rules"], alone.rules(), strict=True):
         for case in rule["tests"]:
             doc = Document(id=rule["id"], text=case["input"], source=name)
-            case["output"] = pipeline.clean(doc, force_site=placed.site, sites=False).text
+            case["output"] = pipeline.for_site(placed.site).clean(doc).text
     model = RuleFile.model_validate(data)
     keep = _passing(model, [RuleBook([(f"{name}.yaml", model)]), RuleBook([*book.files, (f"{name}.yaml", model)])])
     rules = []

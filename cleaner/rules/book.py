@@ -58,7 +58,7 @@ class RuleBook:
             n = matcher.signature_lines
             if n not in joined:
                 joined[n] = "\n".join(head[:n])
-            if matcher.signature.search(joined[n]):
+            if matcher.signature.test(joined[n]):
                 return site
         return None
 

@@ -41,7 +41,7 @@ class CaseResult:
 
 def cases(pipeline: Pipeline) -> Iterator[CaseRef]:
     for placed in pipeline.book.rules():
-        for index, case in enumerate(placed.rule.tests):
+        for index, case in enumerate(placed.rule.cases()):
             yield CaseRef(placed, index, case)
 
 
@@ -53,7 +53,7 @@ def run_case(pipeline: Pipeline, ref: CaseRef) -> CaseResult:
         doc = Document(id=ref.name, text="", source=ref.placed.path, url=case.input_url, html=case.input)
     else:
         doc = Document(id=ref.name, text=case.input, source=ref.placed.path, url=case.input_url)
-    cleaned = pipeline.clean(doc, force_site=ref.placed.site, sites=False)
+    cleaned = pipeline.for_site(ref.placed.site).clean(doc)
     failures: list[str] = []
     expected = layout_text(case.output, pipeline.settings.layout)
     if cleaned.text != expected:

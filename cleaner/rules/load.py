@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,44 @@ import yaml
 from pydantic import ValidationError
 
 from cleaner.errors import Problem, RuleError
-from cleaner.rules.model import RuleFile
+from cleaner.rules.base import Case, Where
+from cleaner.rules.kinds import MODELS
+from cleaner.rules.model import KINDS, Extraction, Match, RuleFile
 
 Loc = tuple[str | int, ...]
+
+
+MAX_DEPTH = 32  # a rule file is a few levels deep; 20,000 nested '[' would blow the stack
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, minus what lets a small hostile file cost a lot.
+
+    Rule files come from pull requests and CI validates them. An alias makes one node count
+    many times (9 levels of 9 aliases is 387 million nodes to walk: "billion laughs"), so aliases
+    are refused; so is nesting deeper than MAX_DEPTH, which would otherwise end in a
+    RecursionError traceback."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in rule files", event.start_mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
+                )
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._depth -= 1
 
 
 class _Positions:
@@ -50,9 +86,6 @@ class _Positions:
         return self.lines.get((), 1)
 
 
-KINDS = frozenset({"line", "block", "tail", "extract", "replace", "selector"})
-
-
 def _real_loc(loc: Loc) -> Loc:
     """Drop the union tags pydantic inserts after a list index (``rules.0.line.pattern``)."""
     out: list[str | int] = []
@@ -63,15 +96,34 @@ def _real_loc(loc: Loc) -> Loc:
     return tuple(out)
 
 
+def _key_names() -> list[str]:
+    """Every key a rule file may hold, for "did you mean" hints."""
+    models = [RuleFile, Match, Extraction, Where, Case, *MODELS]
+    return sorted({field.alias or name for model in models for name, field in model.model_fields.items()})
+
+
+def _hint(loc: Loc, message: str) -> str:
+    if message == "Extra inputs are not permitted" and loc and isinstance(loc[-1], str):
+        close = difflib.get_close_matches(loc[-1], _key_names(), n=1)
+        if close:
+            return f"{message}; did you mean '{close[0]}'?"
+    return message
+
+
 def parse_rule_file(path: Path, display: str | None = None) -> tuple[RuleFile | None, list[Problem]]:
     """Parse and validate one file; returns the model or the problems, each with its line."""
+    model, problems, _ = _parse(path, display)
+    return model, problems
+
+
+def _parse(path: Path, display: str | None = None) -> tuple[RuleFile | None, list[Problem], _Positions | None]:
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, None, f"cannot read: {exc}")]
+        return None, [Problem(name, None, f"cannot read: {exc}")], None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             data: Any = loader.construct_document(node) if node is not None else None
@@ -81,9 +133,11 @@ def parse_rule_file(path: Path, display: str | None = None) -> tuple[RuleFile | 
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(name, line, f"YAML syntax error: {reason}")]
+        return None, [Problem(name, line, f"YAML syntax error: {reason}")], None
+    except RecursionError:
+        return None, [Problem(name, None, f"YAML nested too deep (more than {MAX_DEPTH} levels)")], None
     if node is None or not isinstance(data, dict):
-        return None, [Problem(name, 1, "a rule file must be a mapping with 'name', 'description' and 'rules'")]
+        return None, [Problem(name, 1, "a rule file must be a mapping with 'name', 'description' and 'rules'")], None
     positions = _Positions(node)
     problems = [Problem(name, line, f"duplicate key '{key}'") for key, line in positions.duplicates]
     try:
@@ -91,13 +145,13 @@ def parse_rule_file(path: Path, display: str | None = None) -> tuple[RuleFile | 
     except ValidationError as exc:
         for err in exc.errors():
             loc = _real_loc(tuple(err["loc"]))
-            message = err["msg"].removeprefix("Value error, ")
+            message = _hint(loc, err["msg"].removeprefix("Value error, "))
             field = ".".join(str(p) for p in loc)
             problems.append(Problem(name, positions.line_of(loc), f"{field}: {message}" if field else message))
-        return None, problems
+        return None, problems, positions
     if problems:
-        return None, problems
-    return model, []
+        return None, problems, positions
+    return model, [], positions
 
 
 def rule_paths(root: Path) -> list[Path]:
@@ -112,55 +166,61 @@ def rule_paths(root: Path) -> list[Path]:
 def load_rule_files(roots: Iterable[Path]) -> list[tuple[Path, RuleFile]]:
     """Load and validate every rule file; raise one RuleError listing every problem found."""
     loaded: list[tuple[Path, RuleFile]] = []
+    positions: dict[Path, _Positions] = {}
     problems: list[Problem] = []
     for root in roots:
         for path in rule_paths(root):
-            model, found = parse_rule_file(path)
+            model, found, where = _parse(path)
             problems.extend(found)
-            if model is not None:
+            if model is not None and where is not None:
                 loaded.append((path, model))
-    problems.extend(_cross_file_problems(loaded))
+                positions[path] = where
+    problems.extend(_cross_file_problems(loaded, positions))
     if problems:
         raise RuleError(problems)
     return loaded
 
 
-def _cross_file_problems(loaded: list[tuple[Path, RuleFile]]) -> list[Problem]:
+def _cross_file_problems(loaded: list[tuple[Path, RuleFile]], positions: dict[Path, _Positions]) -> list[Problem]:
+    """Names, rule ids and domains used twice; each reported at the line of its second use."""
     problems: list[Problem] = []
     rule_owner: dict[str, Path] = {}
     site_owner: dict[str, Path] = {}
     domain_owner: dict[str, Path] = {}
     for path, model in loaded:
-        line_of = _line_finder(path)
+        line_of = positions[path].line_of
         if model.name in site_owner:
             problems.append(
-                Problem(str(path), line_of("name:"), f"name '{model.name}' is also used by {site_owner[model.name]}")
+                Problem(str(path), line_of(("name",)), f"name '{model.name}' is also used by {site_owner[model.name]}")
             )
         site_owner[model.name] = path
-        for rule in model.rules:
+        for index, rule in enumerate(model.rules):
             if rule.id in rule_owner:
+                where = line_of(("rules", index, "id"))
                 problems.append(
-                    Problem(
-                        str(path), line_of(rule.id), f"rule id '{rule.id}' is also defined in {rule_owner[rule.id]}"
-                    )
+                    Problem(str(path), where, f"rule id '{rule.id}' is also defined in {rule_owner[rule.id]}")
                 )
             rule_owner[rule.id] = path
-        for domain in model.match.domains if model.match else []:
+        for index, domain in enumerate(model.match.domains if model.match else []):
             if domain in domain_owner:
+                where = line_of(("match", "domains", index))
                 problems.append(
-                    Problem(str(path), line_of(domain), f"domain '{domain}' is also claimed by {domain_owner[domain]}")
+                    Problem(str(path), where, f"domain '{domain}' is also claimed by {domain_owner[domain]}")
                 )
             domain_owner[domain] = path
     return problems
 
 
-def _line_finder(path: Path):
-    lines = path.read_text(encoding="utf-8").splitlines()
-
-    def line_of(needle: str) -> int | None:
-        for number, text in enumerate(lines, 1):
-            if needle in text:
-                return number
-        return None
-
-    return line_of
+def case_lines(path: Path) -> dict[tuple[str, int], int]:
+    """The line of every test case in a valid rule file, by (rule id, case index), ``keeps``
+    after ``tests`` as in ``RuleBase.cases()``; for messages that point at a failing case."""
+    model, _, positions = _parse(path)
+    if model is None or positions is None:
+        return {}
+    found: dict[tuple[str, int], int] = {}
+    for r, rule in enumerate(model.rules):
+        for c in range(len(rule.tests)):
+            found[(rule.id, c)] = positions.line_of(("rules", r, "tests", c))
+        for k in range(len(rule.keeps)):
+            found[(rule.id, len(rule.tests) + k)] = positions.line_of(("rules", r, "keeps", k))
+    return found

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import string
 from itertools import pairwise
+from typing import ClassVar
 
 from cleaner.document import Line
+from cleaner.steps.base import State
 
 REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
@@ -57,3 +59,19 @@ def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) ->
         for (key, size, _, line), (next_key, next_size, _, _) in pairwise(keyed):
             if next_size > size and next_key.startswith(key):
                 line.drop(PREFIX)
+
+
+class Dedup:
+    """The within-document duplicates step."""
+
+    name: ClassVar[str] = "dedup"
+
+    def __init__(self, min_chars: int = 20):
+        self.min_chars = min_chars
+
+    def __call__(self, state: State) -> None:
+        dedup(state.lines, self.min_chars)
+
+    def again(self, state: State) -> bool:
+        # Removing lines never makes two paragraphs equal; a rewrite can.
+        return state.rewrites

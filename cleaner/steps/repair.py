@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import ftfy
 from ftfy import chardata
 
 from cleaner.document import Line
+from cleaner.steps.base import State
 from cleaner.steps.whitespace import LABEL as WHITESPACE
 from cleaner.steps.whitespace import needs_whitespace, normalize
 
@@ -106,3 +108,19 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
             line.change(normalize(line.text), WHITESPACE)
             if line.text == before:
                 break
+
+
+class Repair:
+    """Encoding repair (unless turned off) and whitespace, once, before any rule looks."""
+
+    name: ClassVar[str] = "repair"
+
+    def __init__(self, encoding: bool = True, unescape_html: bool = True):
+        self.encoding = encoding
+        self.unescape_html = unescape_html
+
+    def __call__(self, state: State) -> None:
+        repair(state.lines, self.unescape_html, enabled=self.encoding, text=state.doc.text)
+
+    def again(self, state: State) -> bool:
+        return False

@@ -1,0 +1,88 @@
+"""What every rule has: id, description, why, window, test cases; and the pattern type.
+
+Each rule kind (``cleaner/rules/kinds/``) adds its own keys to ``RuleBase``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from cleaner.rules.regex import PatternError, Regex
+from cleaner.rules.safety import risk
+
+RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
+
+
+def _alternatives(value: object) -> object:
+    """A YAML list of patterns is one pattern matching any of them, so a long alternation reads
+    one branch per line. When every branch starts with ``^`` the result does too, so it stays
+    in the fast line-start scan (see engine.py)."""
+    if not isinstance(value, list):
+        return value
+    if not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("a pattern list needs at least one non-empty pattern string")
+    if all(v.startswith("^") for v in value):
+        return "^(?:" + "|".join(v[1:] for v in value) + ")"
+    return "(?:" + "|".join(f"(?:{v})" for v in value) + ")"
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        engine = Regex(pattern).engine
+    except PatternError as exc:
+        raise ValueError(str(exc)) from None
+    # Backtracking patterns also run under a time limit; the structural check refuses the
+    # obvious exponential ones before they ever cost a run anything.
+    danger = risk(pattern) if engine == "backtracking" else None
+    if danger:
+        raise ValueError(f"regex refused: {danger}")
+    return pattern
+
+
+# Every regex in a rule file is compiled when the file is validated, so errors carry its line.
+Pattern = Annotated[str, BeforeValidator(_alternatives), Field(min_length=1), AfterValidator(_compiles)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Where(Strict):
+    """Limit a rule to the first or last N non-blank lines of the document."""
+
+    first: int | None = Field(default=None, ge=1)
+    last: int | None = Field(default=None, ge=1)
+
+
+class Case(Strict):
+    """A test case: ``input`` must clean to ``output`` (compared after paragraph layout)."""
+
+    name: str | None = None
+    input: str
+    output: str
+    input_url: str | None = None  # the document's URL, if it has one
+    url: str | None = None  # the URL expected after cleaning
+    meta: dict[str, str] | None = None  # metadata fields expected after cleaning
+
+
+class RuleBase(Strict):
+    id: str = Field(pattern=RULE_ID)
+    description: str = Field(min_length=1)
+    why: str | None = None  # why this is boilerplate, for reviewers and `cleaner explain`
+    where: Where = Where()
+    tests: list[Case] = []
+    # Text that must come out unchanged: the pass cases, beside the fail cases in ``tests``.
+    keeps: list[Annotated[str, Field(min_length=1)]] = []
+
+    def cases(self) -> list[Case]:
+        """Every test case, ``keeps`` as cases whose output is their input."""
+        kept = [Case(name=f"keeps[{i}]", input=text, output=text) for i, text in enumerate(self.keeps)]
+        return [*self.tests, *kept]
+
+    @model_validator(mode="after")
+    def _tested(self) -> RuleBase:
+        if not self.tests and not self.keeps:
+            raise ValueError("a rule needs test cases: 'tests' (what it removes) and 'keeps' (what it leaves)")
+        return self

@@ -1,0 +1,101 @@
+"""What a compiled rule acts on (``Context``) and what every compiled rule has (``Compiled``)."""
+
+from __future__ import annotations
+
+import re
+from bisect import insort
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from cleaner.document import Line
+from cleaner.rules.base import RuleBase
+from cleaner.rules.regex import Regex
+from cleaner.rules.safety import MAX_RULE_LINE
+
+
+@dataclass(slots=True)
+class Context:
+    """The lines a rule set acts on, with positions fixed before any rule ran."""
+
+    lines: list[Line]
+    url: str | None
+    meta: dict[str, Any]
+    hits: list[int] = field(default_factory=list)  # rows the set's combined line-start pattern matched
+    rows: list[Line] = field(init=False)  # the non-blank lines, in order
+    _joined: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.rows = [line for line in self.lines if line.alive and not line.blank]
+
+    @property
+    def joined(self) -> str:
+        """The rows' text, one per line, for the whole-text prefilter of unanchored rules."""
+        if self._joined is None:
+            self._joined = "\n".join(scannable(line.text) for line in self.rows)
+        return self._joined
+
+    def window(self, rule: RuleBase) -> range:
+        n = len(self.rows)
+        start = n - rule.where.last if rule.where.last else 0
+        stop = min(rule.where.first, n) if rule.where.first else n
+        return range(max(start, 0), stop)
+
+    def touched(self, i: int) -> None:
+        """A rule rewrote row ``i``: every later rule must look at it again."""
+        if i not in self.hits:
+            insort(self.hits, i)
+
+
+def scannable(text: str) -> str:
+    """What rules see of a line: nothing of one too long to be boilerplate (see safety.py)."""
+    return text if len(text) <= MAX_RULE_LINE else ""
+
+
+_UNICODE_CLASS = re.compile(r"\\[pP](?:\{\^?\w+\}|\w)")
+
+
+def anchored(pattern: str) -> bool:
+    """Whether the pattern can only match at the start of a line (``^...``, no top-level ``|``)."""
+    try:
+        # \\p{L} is RE2 (and regex) syntax that Python's parser lacks; any class stands in for it.
+        parsed = re._parser.parse(_UNICODE_CLASS.sub("x", pattern))  # type: ignore[attr-defined]
+    except re.error:
+        return False  # treated as unanchored, which is always safe
+    first = parsed[0] if len(parsed) else None
+    return first is not None and first[0] is re._constants.AT and first[1] is re._constants.AT_BEGINNING  # type: ignore[attr-defined]
+
+
+class Compiled:
+    """A rule ready to run: one subclass per kind, beside its schema in ``kinds/``.
+
+    Most rules are anchored at the line start; a rule set joins those into one pattern that is
+    matched once per line (``Context.hits``), so a rule only looks at the few rows that can
+    match. Other rules first search the whole text once, and skip the document when it fails.
+    """
+
+    model: ClassVar[type[RuleBase]]  # the schema this compiles
+
+    def __init__(self, rule: RuleBase, trigger: str):
+        self.rule = rule
+        self.id = rule.id
+        self.trigger = trigger
+        self.trigger_rx = Regex(trigger, rule.id)
+        self.anchored = anchored(trigger)
+
+    @property
+    def positional(self) -> bool:
+        """Whether removing other lines can change what the rule does: by default only a
+        window (the first or last N lines); kinds with an extent say so themselves."""
+        return bool(self.rule.where.first or self.rule.where.last)
+
+    def candidates(self, ctx: Context) -> list[int]:
+        """Rows in the rule's window where its trigger may match."""
+        window = ctx.window(self.rule)
+        if self.anchored:
+            return [i for i in ctx.hits if i in window]
+        if not self.trigger_rx.test(ctx.joined):
+            return []
+        return [i for i in window if len(ctx.rows[i].text) <= MAX_RULE_LINE]
+
+    def apply(self, ctx: Context) -> None:
+        raise NotImplementedError

@@ -1,0 +1,27 @@
+"""``selector``: for HTML input, remove the elements a CSS selector matches before extraction.
+
+It acts in the HTML stage (steps/extract.py), never on text, so it has no compiled form here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import soupsieve
+from pydantic import AfterValidator, Field
+
+from cleaner.rules.base import RuleBase
+
+
+def _css(selector: str) -> str:
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise ValueError(f"CSS selector does not parse: {exc}") from None
+    return selector
+
+
+class SelectorRule(RuleBase):
+    """Remove the elements matching a CSS selector before extraction. Test cases give HTML as ``input``."""
+
+    kind: Literal["selector"]
+    selector: Annotated[str, Field(min_length=1), AfterValidator(_css)]

@@ -1,0 +1,214 @@
+"""The regex engine of rule patterns: RE2, which runs in time linear in the text, by construction.
+
+Python's ``re`` backtracks: ``(a|aa)+$`` takes for ever on a 46-character line, and no
+validator over its parse tree can spot every such pattern. Rule files come from pull requests,
+so rule patterns run on RE2 (google-re2), where no pattern can be slow.
+
+Two things RE2 does differently, handled here so rule authors write Python-style patterns:
+
+- ``\\d``, ``\\w``, ``\\s`` (and ``\\D``, ``\\W``, ``\\S``) are ASCII-only in RE2 but Unicode in
+  Python; they are rewritten to their Unicode meaning, so ``\\w+`` matches "Straße" and ``\\s``
+  an NBSP. (``\\b`` stays ASCII: RE2 has no Unicode word boundary.)
+- RE2 has no lookaround and no backreferences. A pattern that needs them runs on the
+  backtracking ``regex`` package under a time limit (``BACKTRACK_TIMEOUT`` per call); a call
+  that runs out raises ``RuleTimeout`` naming the rule, and the document is reported as failed.
+  ``cleaner rules list`` shows which engine each rule uses.
+"""
+
+from __future__ import annotations
+
+import re as _re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import re2
+import regex
+
+from cleaner.errors import CleanerError
+
+BACKTRACK_TIMEOUT = 0.5  # seconds one backtracking call may take; linear RE2 needs no limit
+
+_UNICODE_SPACE = (
+    r"\t\n\x{0b}\f\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+)
+_CLASSES = {"d": r"\p{Nd}", "w": r"\p{L}\p{N}_", "s": _UNICODE_SPACE}
+# Python idioms for "a letter" that RE2 cannot build from \W (it has no class subtraction).
+_IDIOMS = {r"[^\W\d_]": r"\p{L}", r"[^\W\d]": r"[\p{L}_]", r"[^\W_]": r"[\p{L}\p{N}]"}
+_IDIOM = _re.compile("|".join(map(_re.escape, _IDIOMS)))
+
+Engine = Literal["re2", "backtracking"]
+
+
+class RuleTimeout(CleanerError):
+    """A backtracking rule pattern ran past its time limit on a document."""
+
+
+class PatternError(ValueError):
+    """A pattern neither engine accepts; the message says why."""
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # RE2 logs refusals to stderr; they are reported as rule errors
+    # Room for patterns with nested counted repeats ((?:\w{1,20}\s?){1,30}); RE2's 8 MB
+    # default refuses them. Memory, not time: matching stays linear.
+    options.max_mem = 64 << 20
+    return options
+
+
+_OPTIONS = _options()
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
+_AT_START = re2._re2.RE2.Anchor.ANCHOR_START
+
+
+def to_re2(pattern: str) -> str:
+    """The pattern with Python's Unicode shorthand classes spelled out for RE2."""
+    if "[^\\W" in pattern:
+        pattern = _IDIOM.sub(lambda m: _IDIOMS[m.group(0)], pattern)
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            low = nxt.lower()
+            if low in _CLASSES:
+                body = _CLASSES[low]
+                if in_class:
+                    if nxt != low:
+                        raise PatternError(f"\\{nxt} inside a character class: write [^...] or move it outside")
+                    out.append(body)
+                else:
+                    out.append(f"[{'^' if nxt != low else ''}{body}]")
+            elif nxt == "Z":
+                out.append(r"\z")  # Python's \Z is RE2's \z: the very end of the text
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if ch == "]" and out and not out[-1].endswith(("[", "[^")):
+                in_class = False
+        elif ch == "[":
+            in_class = True
+            out.append(ch)
+            i += 1
+            if i < n and pattern[i] == "^":
+                out.append("^")
+                i += 1
+            if i < n and pattern[i] == "]":  # a ']' first in a class is a literal
+                out.append(r"\]")
+                i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A match: its span, and its named groups."""
+
+    start: int
+    end: int
+    groups: dict[str, str | None]
+
+    def value(self, text: str) -> str:
+        """The ``value`` group if the pattern has one, else the whole match."""
+        return self.groups.get("value") or text[self.start : self.end]
+
+
+class Regex:
+    """One compiled rule pattern, applied to one line (or to lines joined by newlines, where
+    ``^`` and ``$`` are line bounds, as with ``re.MULTILINE``)."""
+
+    __slots__ = ("_back", "_re2", "engine", "pattern", "rule_id")
+
+    def __init__(self, pattern: str, rule_id: str = ""):
+        self.pattern = pattern
+        self.rule_id = rule_id
+        self._re2: Any = None
+        self._back: Any = None
+        try:
+            self._re2 = re2.compile("(?m)" + to_re2(pattern), _OPTIONS)
+            self.engine: Engine = "re2"
+        except re2.error:
+            try:
+                self._back = regex.compile(pattern, regex.MULTILINE | regex.VERSION0)
+            except regex.error as exc:
+                raise PatternError(f"regex does not compile: {exc}") from None
+            self.engine = "backtracking"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Regex, (self.pattern, self.rule_id))
+
+    def _timeout(self) -> RuleTimeout:
+        label = f"rule {self.rule_id}" if self.rule_id else "a rule"
+        return RuleTimeout(f"{label}: pattern ran over {BACKTRACK_TIMEOUT}s (backtracking engine)")
+
+    def search(self, text: str) -> Found | None:
+        if self._re2 is not None:
+            m = self._re2.search(text)
+        else:
+            try:
+                m = self._back.search(text, timeout=BACKTRACK_TIMEOUT)
+            except TimeoutError:
+                raise self._timeout() from None
+        if m is None:
+            return None
+        return Found(m.start(), m.end(), m.groupdict())
+
+    def test(self, text: str) -> bool:
+        """Whether the pattern matches anywhere in ``text`` (the hot path: no match object)."""
+        if self._re2 is not None:
+            data = text.encode("utf-8", "surrogatepass")
+            return self._re2._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1
+        return self.search(text) is not None
+
+    def test_start(self, text: str) -> bool:
+        """Whether the pattern matches at the start of ``text``."""
+        if self._re2 is not None:
+            data = text.encode("utf-8", "surrogatepass")
+            return self._re2._regexp.Match(_AT_START, data, 0, len(data))[0][0] != -1
+        try:
+            return self._back.match(text, timeout=BACKTRACK_TIMEOUT) is not None
+        except TimeoutError:
+            raise self._timeout() from None
+
+    def group_names(self) -> set[str]:
+        return set((self._re2 if self._re2 is not None else self._back).groupindex)
+
+    def sub(self, repl: str, text: str) -> str:
+        if self._re2 is not None:
+            return self._re2.sub(_expand_template(repl), text)
+        try:
+            return self._back.sub(repl, text, timeout=BACKTRACK_TIMEOUT)
+        except TimeoutError:
+            raise self._timeout() from None
+
+
+_GROUP_REF = _re.compile(r"\\g<(\w+)>|\\(\d+)")
+
+
+def _expand_template(repl: str) -> Any:
+    """``re``-style replacement templates (``\\1``, ``\\g<name>``) as a function for re2.sub."""
+    if "\\" not in repl:
+        return lambda _m: repl
+
+    def expand(m: Any) -> str:
+        def group(ref: _re.Match[str]) -> str:
+            key: str | int = ref.group(1) if ref.group(1) is not None else int(ref.group(2))
+            if isinstance(key, str) and key.isdigit():
+                key = int(key)
+            return m.group(key) or ""
+
+        return _GROUP_REF.sub(group, repl.replace("\\\\", "\0")).replace("\0", "\\")
+
+    return expand
+
+
+def engine_of(rule: Any) -> str:
+    """The engine a rule's patterns run on: 'backtracking' if any of them needs it."""
+    patterns = [getattr(rule, key, None) for key in ("pattern", "start", "end", "while_", "marker")]
+    engines = {Regex(p).engine for p in patterns if isinstance(p, str)}
+    return "backtracking" if "backtracking" in engines else ("re2" if engines else "-")

@@ -1,0 +1,44 @@
+"""The step contract: one small per-document state, and steps that each act on it with one call.
+
+In the spirit of datatrove's ``PipelineStep``: a step has a ``name`` and a ``__call__``, and says
+itself whether it can act again in a later round (``again``). The pipeline (cleaner/pipeline.py)
+runs its ``before`` steps once, then its ``rounds`` steps until a round removes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from cleaner.document import Document, Line
+from cleaner.rules.engine import RuleSet
+
+
+@dataclass(slots=True)
+class State:
+    """One document while it is being cleaned: what the steps read and write."""
+
+    doc: Document
+    lines: list[Line]
+    url: str | None
+    meta: dict[str, Any]
+    trailing_newline: bool
+    deadline: float  # time.monotonic() past which the rules give up on this document
+    rewrites: bool = False  # a rule set holds replace rules: any step may find new work in a later round
+    round: int = 0
+    site: RuleSet | None = None  # the site this round (its signature can stop matching as lines go)
+    first_site: RuleSet | None = None  # the site of the first round: the one the record names
+    key: str | None = None  # the site key lines are mined under (cleaner.repeated)
+    ran: set[int] = field(default_factory=set)  # rule sets run in full on these lines
+
+    def alive(self) -> int:
+        return sum(line.dropped_by is None for line in self.lines)
+
+
+class Step(Protocol):
+    name: ClassVar[str]
+
+    def __call__(self, state: State) -> None: ...
+
+    def again(self, state: State) -> bool:
+        """Whether the step can act in a later round, after other steps removed lines."""
+        ...

@@ -1,0 +1,201 @@
+"""Each rule kind acting on its own, the rule-file shorthands, and what a hostile rule file cannot do.
+
+The YAML cases inside rules/ test the shipped rules; these test the kinds themselves, so a
+mutation that disables a kind (or the reruns a rewrite needs) fails here even if no shipped
+rule uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.document import Document
+from cleaner.errors import RuleError
+from cleaner.pipeline import Pipeline
+from cleaner.rules.book import RuleBook
+from cleaner.rules.load import case_lines, load_rule_files
+
+HEAD = "name: demo\ndescription: A demo set.\nrules:\n"
+
+
+def clean(tmp_path: Path, rules: str, text: str) -> tuple[str, dict[str, int]]:
+    (tmp_path / "r.yaml").write_text(HEAD + rules, encoding="utf-8")
+    cleaned = Pipeline(RuleBook.load([tmp_path / "r.yaml"])).clean(Document(id="d", text=text, source="t"))
+    return cleaned.text, cleaned.removed()
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        load_rule_files([tmp_path / "r.yaml"])
+    return [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems]
+
+
+BODY = [f"Paragraph {n} of the article says something of substance." for n in range(1, 9)]
+
+TAIL = """  - id: demo.comments
+    kind: tail
+    description: The comment section and all after it.
+    marker: '^Comments \\(\\d+\\)$'
+    keeps: [x]
+"""
+
+
+def test_tail_drops_the_marker_and_the_rest_near_the_end(tmp_path: Path) -> None:
+    text = "\n".join([*BODY, "Comments (2)", "Great piece!", "I disagree."]) + "\n"
+    got, removed = clean(tmp_path, TAIL, text)
+    assert got == "\n\n".join(BODY) + "\n"
+    assert removed == {"demo.comments": 3}
+
+
+def test_tail_never_acts_in_the_body(tmp_path: Path) -> None:
+    # The marker in the first 70% of the text would eat the article: it stays.
+    text = "\n".join([BODY[0], "Comments (2)", *BODY[1:]]) + "\n"
+    got, removed = clean(tmp_path, TAIL, text)
+    assert got == "\n\n".join([BODY[0], "Comments (2)", *BODY[1:]]) + "\n"
+    assert removed == {}
+
+
+REPLACE = """  - id: demo.share
+    kind: line
+    description: A share bar, once the ad label before it is gone.
+    pattern: '^Share this$'
+    keeps: [x]
+  - id: demo.ad-label
+    kind: replace
+    description: An ad label glued to the start of a line.
+    pattern: '^ADVERTISEMENT\\s*'
+    with: ''
+    keeps: [x]
+"""
+
+
+def test_replace_rewrites_and_an_earlier_rule_sees_the_new_text(tmp_path: Path) -> None:
+    # demo.share runs before demo.ad-label: only a second round lets it see "Share this".
+    text = "ADVERTISEMENT Share this\nADVERTISEMENT The minister resigned.\nADVERTISEMENT\n"
+    got, removed = clean(tmp_path, REPLACE, text)
+    assert got == "The minister resigned.\n"
+    assert removed == {"demo.share": 1, "demo.ad-label": 1}
+
+
+def test_replace_with_a_group_reference(tmp_path: Path) -> None:
+    rule = """  - id: demo.price
+    kind: replace
+    description: Keep the amount of a price label.
+    pattern: '^Price: (?P<amount>\\d+) EUR$'
+    with: '\\g<amount> euros'
+    keeps: [x]
+"""
+    got, _ = clean(tmp_path, rule, "Price: 12 EUR\n")
+    assert got == "12 euros\n"
+
+
+def test_a_rewrite_that_makes_two_paragraphs_equal_is_deduplicated(tmp_path: Path) -> None:
+    text = f"{BODY[0]}\nADVERTISEMENT {BODY[0]}\n{BODY[1]}\n"
+    got, removed = clean(tmp_path, REPLACE, text)
+    assert got == f"{BODY[0]}\n\n{BODY[1]}\n"
+    assert removed == {"dedup.repeat": 1}
+
+
+def test_pattern_list_is_one_pattern_and_keeps_are_cases(tmp_path: Path) -> None:
+    rule = """  - id: demo.nav
+    kind: line
+    description: Navigation labels.
+    why: Every page of the site has them.
+    pattern:
+      - '^Home$'
+      - '^Contact us$'
+    keeps: ['Home is where the heart is, she said.']
+    tests:
+      - input: "Home\\nContact us\\nThe minister resigned.\\n"
+        output: "The minister resigned.\\n"
+"""
+    got, removed = clean(tmp_path, rule, "Home\nThe minister resigned.\nContact us\n")
+    assert got == "The minister resigned.\n"
+    assert removed == {"demo.nav": 2}
+    (model,) = [m for _, m in load_rule_files([tmp_path / "r.yaml"])]
+    nav = model.rules[0]
+    assert nav.pattern == "^(?:Home$|Contact us$)"
+    assert nav.why == "Every page of the site has them."
+    assert [(c.name, c.input, c.output) for c in nav.cases()][1:] == [
+        ("keeps[0]", "Home is where the heart is, she said.", "Home is where the heart is, she said.")
+    ]
+    assert case_lines(tmp_path / "r.yaml") == {("demo.nav", 0): 13, ("demo.nav", 1): 11}
+
+
+def test_extract_needs_a_value_group_and_formats_that_parse(tmp_path: Path) -> None:
+    rule = "  - id: demo.date\n    kind: extract\n    description: d\n    field: date\n    pattern: '{p}'\n{extra}    keeps: [x]\n"
+    assert problems(tmp_path, HEAD + rule.format(p="^Posted .*$", extra="")) == [
+        "r.yaml:4: rules.0: pattern: an extract rule needs a named group (?P<value>...) (or next_line: true)"
+    ]
+    assert problems(tmp_path, HEAD + rule.format(p="^(?P<value>.*)$", extra="    date_formats: ['%d %Q']\n")) == [
+        "r.yaml:4: rules.0: date_formats: '%d %Q' cannot parse a date it formats"
+    ]
+
+
+def test_unknown_key_gets_a_hint(tmp_path: Path) -> None:
+    text = HEAD + "  - id: demo.x\n    kind: line\n    description: d\n    patern: '^x$'\n    keeps: [x]\n"
+    assert "r.yaml:7: rules.0.patern: Extra inputs are not permitted; did you mean 'pattern'?" in problems(
+        tmp_path, text
+    )
+
+
+def test_duplicate_id_is_reported_at_its_own_line_not_the_first_mention(tmp_path: Path) -> None:
+    # The id also appears, earlier, inside another rule's description: a text search finds that.
+    one = HEAD + "  - id: demo.x\n    kind: line\n    description: d\n    pattern: '^x$'\n    keeps: [y]\n"
+    two = (
+        "name: other\ndescription: mentions demo.x here\nrules:\n"
+        "  - id: other.y\n    kind: line\n    description: not demo.x\n    pattern: '^y$'\n    keeps: [x]\n"
+        "  - id: demo.x\n    kind: line\n    description: d\n    pattern: '^z$'\n    keeps: [x]\n"
+    )
+    (tmp_path / "a.yaml").write_text(one, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(two, encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        load_rule_files([tmp_path])
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in caught.value.problems] == [
+        "b.yaml:9: rule id 'demo.x' is also defined in a.yaml"
+    ]
+
+
+def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(1, 10):
+        prev, name = chr(ord("a") + n - 1), chr(ord("a") + n)
+        laughs.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    text = HEAD.replace("rules:\n", "") + "\n".join(laughs) + "\nrules: *j\n"
+    assert problems(tmp_path, text) == ["r.yaml:4: YAML syntax error: aliases (*name) are not allowed in rule files"]
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    assert problems(tmp_path, HEAD + "  - " + "[" * 20000 + "]" * 20000 + "\n") == [
+        "r.yaml:4: YAML syntax error: nested deeper than 32 levels"
+    ]
+
+
+def test_validate_and_test_speak_github_annotations(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cleaner.cli import app
+
+    bad = HEAD + "  - id: demo.x\n    kind: line\n    description: d\n    pattern: '(unclosed'\n    keeps: [x]\n"
+    (tmp_path / "bad.yaml").write_text(bad, encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules", "validate", str(tmp_path / "bad.yaml"), "--output-format", "github"])
+    assert result.exit_code == 2
+    path = str(tmp_path / "bad.yaml").replace(":", "%3A").replace(",", "%2C")
+    assert result.stdout == (
+        f"::error file={path},line=7,title=invalid rule file::"
+        "rules.0.pattern: regex does not compile: missing ) at position 9\n"
+    )
+    failing = HEAD + (
+        "  - id: demo.x\n    kind: line\n    description: d\n    pattern: '^x$'\n"
+        '    tests:\n      - input: "x\\ny\\n"\n        output: "x\\ny\\n"\n'
+    )
+    (tmp_path / "bad.yaml").write_text(failing, encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules", "test", str(tmp_path / "bad.yaml"), "--output-format", "json"])
+    assert result.exit_code == 1
+    import json
+
+    (problem,) = json.loads(result.stdout)
+    assert (problem["file"], problem["line"]) == (str(tmp_path / "bad.yaml"), 9)
+    assert problem["message"].startswith("FAIL demo.x[0]: output differs")
