@@ -57,6 +57,61 @@ class Document:
 
 
 @dataclass(slots=True)
+class DocStats:
+    """What cleaning one document did, counted once: carried by the run's Outcome, summed by
+    the run's Totals, and written as the record's ``stats``. A new statistic goes here only."""
+
+    chars_in: int
+    chars_out: int
+    lines_in: int
+    lines_out: int  # non-blank lines of the clean text (the blank separators are layout)
+    changed: bool
+    removed: dict[str, int]  # non-blank lines removed, per rule id, in order of first appearance
+    removed_chars: dict[str, int]  # characters removed, per rule id
+    repaired: dict[str, int]  # lines changed, per repair
+    emptied_by: str | None  # for a document that ended up empty: the rule that removed most
+
+    @classmethod
+    def of(cls, cleaned: Cleaned) -> DocStats:
+        removed: Counter[str] = Counter()
+        chars: Counter[str] = Counter()
+        repaired: Counter[str] = Counter()
+        for line in cleaned.lines:
+            if line.dropped_by is not None:
+                chars[line.dropped_by] += len(line.orig)
+                if line.orig.strip():
+                    removed[line.dropped_by] += 1
+            if line.changed_by:
+                repaired.update(line.changed_by)
+        emptied_by = None
+        if cleaned.empty:
+            emptied_by = max(sorted(chars), key=lambda rule: chars[rule]) if chars else "empty-input"
+        text = cleaned.text
+        return cls(
+            chars_in=len(cleaned.doc.text),
+            chars_out=len(text),
+            lines_in=len(cleaned.lines),
+            lines_out=text.count("\n") - text.count("\n\n"),
+            changed=cleaned.changed,
+            removed=dict(removed),
+            removed_chars=dict(chars),
+            repaired=dict(repaired),
+            emptied_by=emptied_by,
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The record's ``stats``."""
+        return {
+            "chars_in": self.chars_in,
+            "chars_out": self.chars_out,
+            "lines_in": self.lines_in,
+            "lines_out": self.lines_out,
+            "removed": self.removed,
+            "repaired": self.repaired,
+        }
+
+
+@dataclass(slots=True)
 class Cleaned:
     """What the pipeline made of a document: the clean text and every edit on the way."""
 
@@ -68,7 +123,7 @@ class Cleaned:
     meta: dict[str, Any]
     trailing_newline: bool  # whether the input text ended with a newline (for the diff)
     key: str | None = None  # the site key lines are mined under (cleaner.repeated), when asked
-    _counts: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None  # filled on first use
+    _stats: DocStats | None = None  # counted on first use
 
     @property
     def empty(self) -> bool:
@@ -79,53 +134,21 @@ class Cleaned:
         # The clean text always ends with a newline; adding only that is not worth a review.
         return self.text not in (self.doc.text, self.doc.text + "\n")
 
-    def _count(self) -> None:
-        removed: Counter[str] = Counter()
-        chars: Counter[str] = Counter()
-        repaired: Counter[str] = Counter()
-        for line in self.lines:
-            if line.dropped_by is not None:
-                chars[line.dropped_by] += len(line.orig)
-                if line.orig.strip():
-                    removed[line.dropped_by] += 1
-            if line.changed_by:
-                repaired.update(line.changed_by)
-        self._counts = (dict(removed), dict(chars), dict(repaired))
+    def stats(self) -> DocStats:
+        if self._stats is None:
+            self._stats = DocStats.of(self)
+        return self._stats
 
     def removed(self) -> dict[str, int]:
         """Non-blank lines removed, per rule id, in order of first appearance."""
-        if self._counts is None:
-            self._count()
-        return self._counts[0]  # type: ignore[index]
-
-    def removed_chars(self) -> dict[str, int]:
-        if self._counts is None:
-            self._count()
-        return self._counts[1]  # type: ignore[index]
+        return self.stats().removed
 
     def repaired(self) -> dict[str, int]:
-        if self._counts is None:
-            self._count()
-        return self._counts[2]  # type: ignore[index]
+        return self.stats().repaired
 
     def emptied_by(self) -> str | None:
         """The rule that removed most characters of a document that ended up empty."""
-        if not self.empty:
-            return None
-        chars = self.removed_chars()
-        if not chars:
-            return "empty-input"
-        return max(sorted(chars), key=lambda rule: chars[rule])
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "chars_in": len(self.doc.text),
-            "chars_out": len(self.text),
-            "lines_in": len(self.lines),
-            "lines_out": self.text.count("\n"),
-            "removed": self.removed(),
-            "repaired": self.repaired(),
-        }
+        return self.stats().emptied_by
 
     def record(self) -> dict[str, Any]:
         """The JSONL record, keys in their documented order."""
@@ -136,5 +159,5 @@ class Cleaned:
             "site": self.site,
             "text": self.text,
             "meta": self.meta,
-            "stats": self.stats(),
+            "stats": self.stats().record(),
         }

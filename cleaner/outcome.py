@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import orjson
 
-from cleaner.document import Cleaned, Document
+from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, Problem
 from cleaner.pipeline import Pipeline
 from cleaner.report import diff, html
@@ -21,30 +21,17 @@ class Outcome:
     record: bytes | None  # the JSONL line, None when the document ended up empty
     diff: str
     html: str | None
-    chars_in: int
-    chars_out: int
-    changed: bool
-    removed: dict[str, int] = field(default_factory=dict)
-    removed_chars: dict[str, int] = field(default_factory=dict)
-    repaired: dict[str, int] = field(default_factory=dict)
-    emptied_by: str | None = None
+    stats: DocStats
 
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
-    empty = cleaned.empty
     return Outcome(
         id=cleaned.doc.id,
         source=cleaned.doc.source,
-        record=None if empty else orjson.dumps(cleaned.record()) + b"\n",
+        record=None if cleaned.empty else orjson.dumps(cleaned.record()) + b"\n",
         diff=diff.render(cleaned, pipeline.settings.layout),
         html=html.section(cleaned) if with_html and cleaned.changed else None,
-        chars_in=len(cleaned.doc.text),
-        chars_out=len(cleaned.text),
-        changed=cleaned.changed,
-        removed=cleaned.removed(),
-        removed_chars=cleaned.removed_chars(),
-        repaired=cleaned.repaired(),
-        emptied_by=cleaned.emptied_by(),
+        stats=cleaned.stats(),
     )
 
 

@@ -74,3 +74,11 @@ def test_steps_can_be_turned_off() -> None:
     pipeline = Pipeline(RuleBook.empty(), Settings(repair=False, dedup=False))
     text = "donâ€™t\n\ndonâ€™t stop me now, I am having such a good time\n\ndonâ€™t stop me now, I am having such a good time\n"
     assert pipeline.clean(Document("x", text, "x")).text == text
+
+
+def test_stats_count_text_lines_not_blank_separators() -> None:
+    pipeline = Pipeline(RuleBook.empty())
+    cleaned = pipeline.clean(Document("d", "One line here.\n\n\nTwo lines here.\nThree.\n", "d.txt"))
+    assert cleaned.text == "One line here.\n\nTwo lines here.\n\nThree.\n"
+    stats = cleaned.record()["stats"]
+    assert (stats["lines_in"], stats["lines_out"], stats["chars_in"], stats["chars_out"]) == (5, 3, 40, 40)

@@ -74,25 +74,25 @@ class FileSummary:
         self._notes.write(orjson.dumps({"kind": kind, **fields}) + b"\n")
 
     def document(self, outcome: Outcome) -> None:
-        t = self.totals
+        t, stats = self.totals, outcome.stats
         t.docs_in += 1
-        t.chars_in += outcome.chars_in
-        t.chars_out += outcome.chars_out
-        t.docs_changed += outcome.changed
-        t.removed.update(outcome.removed)
-        t.removed_chars.update(outcome.removed_chars)
-        t.repaired.update(outcome.repaired)
-        if outcome.emptied_by is not None:
+        t.chars_in += stats.chars_in
+        t.chars_out += stats.chars_out
+        t.docs_changed += stats.changed
+        t.removed.update(stats.removed)
+        t.removed_chars.update(stats.removed_chars)
+        t.repaired.update(stats.repaired)
+        if stats.emptied_by is not None:
             t.docs_empty += 1
-            self._note("emptied", id=outcome.id, source=outcome.source, rule=outcome.emptied_by)
+            self._note("emptied", id=outcome.id, source=outcome.source, rule=stats.emptied_by)
             return
         t.docs_out += 1
-        lost = outcome.chars_in - outcome.chars_out
-        if outcome.chars_in and lost > FLAG_SHARE * outcome.chars_in:
-            chars = outcome.removed_chars
+        lost = stats.chars_in - stats.chars_out
+        if stats.chars_in and lost > FLAG_SHARE * stats.chars_in:
+            chars = stats.removed_chars
             top = max(sorted(chars), key=chars.__getitem__) if chars else None
             self._note(
-                "flagged", id=outcome.id, source=outcome.source, lost=round(lost / outcome.chars_in, 3), top_rule=top
+                "flagged", id=outcome.id, source=outcome.source, lost=round(lost / stats.chars_in, 3), top_rule=top
             )
 
     def failure(self, problem: Problem) -> None:
