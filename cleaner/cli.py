@@ -36,7 +36,7 @@ from cleaner.repeated.mine import mine
 from cleaner.repeated.suggest import suggest as suggest_rules
 from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
-from cleaner.rules.load import case_lines, load_rule_files
+from cleaner.rules.load import case_lines, load_rule_files, rule_roots
 from cleaner.rules.regex import engine_of
 from cleaner.run import Target, run
 from cleaner.steps.extract import ExtractOptions, Favor
@@ -50,7 +50,13 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Engine = Literal["local", "ray"]
-RulesOption = Annotated[list[Path], typer.Option("--rules", "-r", help="Rule file or directory (repeatable).")]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", "-r", help="Rule file or directory, on top of the shipped rules (repeatable)."),
+]
+NoDefaultRules = Annotated[
+    bool, typer.Option("--no-default-rules", help="Leave out the rules shipped with cleaner; only --rules apply.")
+]
 MinDocs = Annotated[
     int, typer.Option(min=2, help="Repeated lines: a line must occur in at least this many of a site's documents.")
 ]
@@ -58,18 +64,18 @@ MinShare = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Repeated lines: ... and in at least this share of them.")
 ]
 Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")]
-DEFAULT_RULES = [Path("rules")]
 DEFAULT_THRESHOLDS = Thresholds()
 
 
-def _book(paths: list[Path]) -> RuleBook:
-    return RuleBook.load(paths)
+def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
+    return RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
 
 
 @app.command()
 def clean(
     inputs: Annotated[list[Path], typer.Argument(help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst).")],
-    rules: RulesOption = DEFAULT_RULES,
+    rules: RulesOption = None,
+    no_default_rules: NoDefaultRules = False,
     out_path: Annotated[Path, typer.Option("--out", "-o", help="The clean JSONL.")] = Path("out/clean.jsonl"),
     report: Annotated[Path | None, typer.Option(help="Report directory [default: reports/ beside --out].")] = None,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
@@ -115,7 +121,7 @@ def clean(
         extraction=ExtractOptions(favor, tables, comments, fallback),
         extract_timeout=extract_timeout or None,
     )
-    pipeline = Pipeline(_book(rules), settings)
+    pipeline = Pipeline(_book(rules, no_default_rules), settings)
     target = Target(out_path, report or out_path.parent / "reports", overwrite)
     fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
     total = sum(item.size for item in discover(inputs)) * (2 if drop_repeated else 1)  # mining reads it all too
@@ -198,7 +204,8 @@ def _print_totals(result) -> None:
 def suggest(
     inputs: Annotated[list[Path], typer.Argument(help="Files or directories, as for `clean`.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where the rule files go.")] = Path("rules/suggested"),
-    rules: RulesOption = DEFAULT_RULES,
+    rules: RulesOption = None,
+    no_default_rules: NoDefaultRules = False,
     min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
     min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
@@ -213,7 +220,7 @@ def suggest(
     items = discover(inputs)
     if not items:
         raise UsageError("no input files in " + ", ".join(map(str, inputs)))
-    pipeline = Pipeline(_book(rules))
+    pipeline = Pipeline(_book(rules, no_default_rules))
     fields = Fields(text=text_field, url=url_field, html=html_field)
     n = workers or default_workers()
     with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
@@ -263,11 +270,12 @@ def _emit_problems(problems: list[Problem], fmt: OutputFormat, title: str) -> No
 
 @rules_app.command("list")
 def rules_list(
-    rules: RulesOption = DEFAULT_RULES,
+    rules: RulesOption = None,
+    no_default_rules: NoDefaultRules = False,
     markdown: Annotated[bool, typer.Option(help="A Markdown table (docs/rules.md is made with it).")] = False,
 ) -> None:
     """Every rule: its id, site, kind, regex engine, file and description."""
-    book = _book(rules)
+    book = _book(rules, no_default_rules)
     rows = [
         (
             placed.rule.id,
@@ -301,7 +309,7 @@ def rules_validate(
 ) -> None:
     """Check rule files: schema, regexes, unique ids. Errors as file:line: message."""
     try:
-        loaded = load_rule_files(paths or DEFAULT_RULES)
+        loaded = load_rule_files(paths or rule_roots([]))
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
@@ -321,7 +329,8 @@ def rules_test(
 ) -> None:
     """Run the test cases inside the rule files."""
     try:
-        book = _book([*(paths or []), *(rules or [])] or DEFAULT_RULES)
+        given = [*(paths or []), *(rules or [])]
+        book = RuleBook.load(given or rule_roots([]))
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
@@ -365,11 +374,12 @@ def _path_of(book: RuleBook, rule_id: str) -> str:
 @app.command()
 def explain(
     file: Annotated[Path, typer.Argument(help="A .txt file, or a JSONL file (each record explained).")],
-    rules: RulesOption = DEFAULT_RULES,
+    rules: RulesOption = None,
+    no_default_rules: NoDefaultRules = False,
     url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
 ) -> None:
     """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
-    pipeline = Pipeline(_book(rules))
+    pipeline = Pipeline(_book(rules, no_default_rules))
     items: list[InputFile] = discover([file])
     for item in items:
         for doc in read(item, Fields()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,30 @@ def test_rules_test_shows_expected_and_got(tmp_path: Path) -> None:
     assert "FAIL demo.ad[0]" in result.stdout
     assert "--- expected\n  Text.\n  --- got\n  Text here.\n" in result.stdout
     assert result.stdout.splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_shipped_rules_apply_from_any_directory_and_rules_add_on_top(tmp_path: Path) -> None:
+    extra = tmp_path / "mine.yaml"
+    extra.write_text(
+        "name: mine\ndescription: d\nrules:\n  - id: mine.banner\n    kind: line\n    description: x\n"
+        "    pattern: '^MY BANNER$'\n    tests: [{input: \"MY BANNER\\nText.\\n\", output: \"Text.\\n\"}]\n",
+        encoding="utf-8",
+    )
+    doc = tmp_path / "d.txt"
+    doc.write_text("MY BANNER\nSource: Example Agency\nThe minister resigned on Monday.\n", encoding="utf-8")
+
+    def removed(*args: str) -> dict[str, int]:
+        out = tmp_path / "o" / "c.jsonl"
+        done = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(doc), "--out", str(out), "--overwrite", "-q", *args],
+            cwd=tmp_path,  # not the checkout: the shipped rules must still be found
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(out.read_text(encoding="utf-8"))["stats"]["removed"]
+
+    assert removed() == {"credits.source": 1}
+    assert removed("--rules", str(extra)) == {"mine.banner": 1, "credits.source": 1}
+    assert removed("--rules", str(extra), "--no-default-rules") == {"mine.banner": 1}
+    assert removed("--rules", str(ROOT / "rules")) == {"credits.source": 1}  # not loaded twice

@@ -227,9 +227,10 @@ def test_a_xenforo_user_block_becomes_one_block_rule(tmp_path: Path) -> None:
     data = tmp_path / "forum.jsonl"
     data.write_bytes(b"".join(orjson.dumps(t) + b"\n" for t in threads))
     out = tmp_path / "suggested"
-    assert cli("suggest", str(data), "--out", str(out), "--rules", str(tmp_path / "no-rules")).returncode == 2
+    no_rules = ["--no-default-rules", "--rules", str(tmp_path / "no-rules")]
+    assert cli("suggest", str(data), "--out", str(out), *no_rules).returncode == 2
     (tmp_path / "no-rules").mkdir()
-    result = cli("suggest", str(data), "--out", str(out), "--rules", str(tmp_path / "no-rules"))
+    result = cli("suggest", str(data), "--out", str(out), *no_rules)
     assert result.returncode == 0, result.stderr
     (rule,) = yaml.safe_load((out / "example-net.yaml").read_text(encoding="utf-8"))["rules"]
     assert (rule["kind"], rule["start"], rule["max_lines"]) == ("block", "^- Joined$", 6)

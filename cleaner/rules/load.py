@@ -154,6 +154,34 @@ def _parse(path: Path, display: str | None = None) -> tuple[RuleFile | None, lis
     return model, [], positions
 
 
+# The rules shipped with cleaner: rules/ at the top of the repository, which the package
+# reaches through the cleaner/shipped_rules symlink (and a wheel carries as package data).
+SHIPPED = Path(__file__).resolve().parent.parent / "shipped_rules"
+
+
+def rule_roots(extra: Iterable[Path], shipped: bool = True) -> list[Path]:
+    """The shipped rules (unless ``shipped`` is False), then ``extra`` on top; a path inside
+    the shipped folder is not loaded twice."""
+    home = SHIPPED.resolve()
+    roots = [_display(SHIPPED)] if shipped else []
+    for path in extra:
+        resolved = path.resolve()
+        if shipped and (resolved == home or home in resolved.parents):
+            continue
+        roots.append(path)
+    return roots
+
+
+def _display(path: Path) -> Path:
+    """The shipped folder as the user can open it: relative to the working directory when it
+    is below it (a checkout), else absolute."""
+    real = path.resolve()
+    try:
+        return real.relative_to(Path.cwd())
+    except ValueError:
+        return real
+
+
 def rule_paths(root: Path) -> list[Path]:
     """Every rule file under ``root`` (or ``root`` itself), in a stable order."""
     if root.is_file():
