@@ -129,7 +129,7 @@ def test_shipped_rules_apply_from_any_directory_and_rules_add_on_top(tmp_path: P
     extra = tmp_path / "mine.yaml"
     extra.write_text(
         "name: mine\ndescription: d\nrules:\n  - id: mine.banner\n    kind: line\n    description: x\n"
-        "    pattern: '^MY BANNER$'\n    tests: [{input: \"MY BANNER\\nText.\\n\", output: \"Text.\\n\"}]\n",
+        '    pattern: \'^MY BANNER$\'\n    tests: [{input: "MY BANNER\\nText.\\n", output: "Text.\\n"}]\n',
         encoding="utf-8",
     )
     doc = tmp_path / "d.txt"
