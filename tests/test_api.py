@@ -1,0 +1,40 @@
+"""The Python API, as a pipeline author uses it."""
+
+from __future__ import annotations
+
+import pickle
+
+from cleaner import Cleaner, Removal, Settings
+
+
+def test_clean_a_text_with_the_shipped_rules() -> None:
+    result = Cleaner().clean("Source: Example Agency\nThe minister resigned on Monday.\n", url="https://example.com/a")
+    assert result.text == "The minister resigned on Monday.\n"
+    assert result.removed == {"credits.source": 1}
+    assert result.removals == (Removal(1, "Source: Example Agency", "credits.source"),)
+    assert (result.url, result.site, result.stats.lines_in, result.stats.lines_out) == (
+        "https://example.com/a",
+        None,
+        2,
+        1,
+    )
+
+
+def test_own_rules_settings_and_records(tmp_path) -> None:
+    rules = tmp_path / "mine.yaml"
+    rules.write_text(
+        "name: mine\ndescription: d\nrules:\n  - id: mine.banner\n    kind: line\n    description: x\n"
+        "    pattern: '^MY BANNER$'\n    keeps: [Text.]\n",
+        encoding="utf-8",
+    )
+    cleaner = Cleaner([rules], default_rules=False, settings=Settings(dedup=False))
+    records = [
+        {"lang": "en", "text": "MY BANNER\nSame line, twice over.\nSame line, twice over.\n", "meta": {"score": 0.9}},
+        {"lang": "en", "text": "MY BANNER\n"},
+    ]
+    (out,) = list(cleaner.clean_records(iter(records)))
+    assert list(out) == ["lang", "text", "meta", "cleaner"]
+    assert out["text"] == "Same line, twice over.\n\nSame line, twice over.\n"  # dedup off
+    assert out["meta"] == {"score": 0.9}
+    assert out["cleaner"]["stats"]["removed"] == {"mine.banner": 1}
+    assert pickle.loads(pickle.dumps(cleaner)).clean("MY BANNER\nText.\n").text == "Text.\n"
