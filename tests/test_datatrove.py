@@ -34,7 +34,8 @@ def test_local_executor_cleans_a_shard(tmp_path: Path) -> None:
     )
     executor.run()
     (written,) = sorted((tmp_path / "out").glob("*.jsonl.gz"))
-    rows = [json.loads(line) for line in gzip.open(written, "rt", encoding="utf-8")]
+    with gzip.open(written, "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
     assert [(r["id"], r["text"]) for r in rows] == [
         ("a", "The minister resigned on Monday.\n"),
         ("c", "A plain paragraph that stays as it is.\n"),
