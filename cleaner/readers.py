@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ class Span:
 # so for a document of short lines the line count, not the size, bounds memory. With both
 # limits at their defaults a worker peaks under 1.6 GB (README, Failure behaviour).
 MAX_DOC_LINES = 500_000
+_STR_HEADER = 80  # at most, of a str object: sys.getsizeof minus this is its characters' bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,20 @@ class Limits:
     def over_bytes(self, size: int, what: str = "document") -> str:
         return f"{what} is {size} bytes, over --max-doc-bytes {self.max_doc_bytes}; skipped"
 
-    def over_lines(self, lines: int) -> str:
-        return f"document has {lines} lines, over --max-doc-lines {self.max_doc_lines}; skipped"
+    def over_memory(self, text: str) -> str | None:
+        """Why cleaning ``text`` would pass the budget, or None. Python holds a text in 1, 2
+        or 4 bytes a character (one character beyond U+FFFF makes it 4): a text may take
+        twice --max-doc-bytes in memory (any text of the Basic Multilingual Plane), no more."""
+        lines = count_lines(text)
+        if lines > self.max_doc_lines:
+            return f"document has {lines} lines, over --max-doc-lines {self.max_doc_lines}; skipped"
+        memory = sys.getsizeof(text) - _STR_HEADER
+        if memory > 2 * self.max_doc_bytes:
+            return (
+                f"document takes {memory} bytes in memory (a character beyond U+FFFF makes each take 4),"
+                f" over twice --max-doc-bytes {self.max_doc_bytes}; skipped"
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,13 +399,14 @@ def count_lines(text: str) -> int:
     return breaks + (not text.endswith(("\n", "\r")) and bool(text))
 
 
-def _within_lines(found: Iterator[Document | Problem], limits: Limits) -> Iterator[Document | Problem]:
+def _within_limits(found: Iterator[Document | Problem], limits: Limits) -> Iterator[Document | Problem]:
+    """The documents, with those whose cleaning would pass the memory budget refused."""
     for doc in found:
         if isinstance(doc, Document) and doc.text:
-            lines = count_lines(doc.text)
-            if lines > limits.max_doc_lines:
+            reason = limits.over_memory(doc.text)
+            if reason is not None:
                 file = doc.source.rpartition(":")[0] if doc.line is not None else doc.source
-                doc = Problem(file, doc.line, limits.over_lines(lines))
+                doc = Problem(file, doc.line, reason)
         yield doc
 
 
@@ -403,13 +418,13 @@ def read(
     limits = limits or Limits()
     try:
         if item.kind == "jsonl":
-            yield from _within_lines(_read_jsonl(item, fields, limits, span), limits)
+            yield from _within_limits(_read_jsonl(item, fields, limits, span), limits)
         elif item.kind == "html":
             yield from read_html(item.path, item.rel, limits.max_doc_bytes)
         elif item.kind == "warc":
             yield from read_warc(item.path, limits.max_doc_bytes)
         else:
-            yield from _within_lines(_read_text(item, limits), limits)
+            yield from _within_limits(_read_text(item, limits), limits)
     except OSError as exc:
         yield Problem(str(item.path), None, f"cannot read: {exc.strerror or exc}")
 

@@ -129,6 +129,14 @@ def test_document_over_the_line_limit_is_refused(tmp_path: Path) -> None:
         f"{lone_cr}: document has 3 lines, over --max-doc-lines 2; skipped"
     ]
     assert _read(lone_cr, Limits(max_doc_lines=3)) == ["cr"]
+    wide = tmp_path / "wide.txt"  # 604 bytes on disk, 4 a character in memory
+    wide.write_text("a" * 600 + "😀", encoding="utf-8")
+    assert _read(wide, Limits(max_doc_bytes=1000)) == [
+        f"{wide}: document takes 2400 bytes in memory (a character beyond U+FFFF makes each take 4),"
+        " over twice --max-doc-bytes 1000; skipped"
+    ]
+    assert _read(wide, Limits(max_doc_bytes=1200)) == ["wide"]
+    assert _read(wide, Limits(max_doc_bytes=1199)) != ["wide"]
     records = tmp_path / "r.jsonl"
     records.write_bytes(
         orjson.dumps({"id": "ok", "text": "one\ntwo"})
