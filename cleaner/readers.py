@@ -67,7 +67,7 @@ class Limits:
         """Why cleaning ``text`` would pass the budget, or None. Python holds a text in 1, 2
         or 4 bytes a character (one character beyond U+FFFF makes it 4): a text may take
         twice --max-doc-bytes in memory (any text of the Basic Multilingual Plane), no more."""
-        lines = count_lines(text)
+        lines = count_lines(text) if len(text) > self.max_doc_lines else 0  # never more lines than characters
         if lines > self.max_doc_lines:
             return f"document has {lines} lines, over --max-doc-lines {self.max_doc_lines}; skipped"
         memory = sys.getsizeof(text) - _STR_HEADER
@@ -241,14 +241,16 @@ class _ZstdReader(io.RawIOBase):
         self._path = path
         self._raw = path.open("rb")
         self._stream = zstandard.ZstdDecompressor().stream_reader(self._raw, read_across_frames=True, closefd=False)
+        self._checked = False  # whether the frames were found whole, once the stream ended
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         size = self._stream.readinto(buffer)
-        if size == 0:
+        if size == 0 and not self._checked:
             _check_frames(self._path)
+            self._checked = True
         return size
 
     def close(self) -> None:
@@ -303,15 +305,15 @@ def _check_frames(path: Path) -> None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _loads(raw: bytes) -> Any:
+def _loads(raw: bytes) -> tuple[Any, bool]:
     """A JSON line as orjson reads it; a line orjson refuses but Python's json accepts (NaN,
     Infinity, a number too large for a float, a lone surrogate escape), as Python's json reads it:
-    such a value in a field cleaner does not use must not cost the record."""
+    such a value in a field cleaner does not use must not cost the record. Says which read it."""
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw), False
     except orjson.JSONDecodeError as strict:
         try:
-            return json.loads(raw)
+            return json.loads(raw), True
         except (ValueError, RecursionError):
             raise strict from None
 
@@ -328,7 +330,7 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
     if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first record
         raw = raw[len(codecs.BOM_UTF8) :]
     try:
-        obj = _loads(raw)
+        obj, lenient = _loads(raw)
     except orjson.JSONDecodeError as exc:
         return Problem(where, number, f"not valid JSON: {exc}")
     if not isinstance(obj, dict):
@@ -338,18 +340,24 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
     if not isinstance(text, str):
         what = "missing" if text is None else f"a {type(text).__name__}, not a string"
         return Problem(where, number, f"field '{name}' is {what}")
-    replaced = [0]
-    text = _utf8(text, replaced)
     doc_id = obj.get(fields.id)
+    doc_id = str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
     url = obj.get(fields.url)
+    url = url if isinstance(url, str) and url else None
+    meta = {}
+    if lenient:  # only Python's json can have read a lone surrogate
+        replaced = [0]
+        text, doc_id = _utf8(text, replaced), _utf8(doc_id, replaced)
+        url = _utf8(url, replaced) if url is not None else None
+        meta = {"lone_surrogates": replaced[0]} if replaced[0] else {}
     return Document(
-        id=_utf8(str(doc_id), replaced) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}",
+        id=doc_id,
         text="" if fields.html else text,
         source=f"{where}:{number}",
-        url=_utf8(url, replaced) if isinstance(url, str) and url else None,
+        url=url,
         html=text if fields.html else None,
         line=number,
-        meta={"lone_surrogates": replaced[0]} if replaced[0] else {},
+        meta=meta,
     )
 
 
