@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -29,6 +28,7 @@ from cleaner.errors import (
 )
 from cleaner.parallel import default_workers
 from cleaner.pipeline import Pipeline, Settings
+from cleaner.printable import SafeConsole
 from cleaner.ray_engine import RayEngine
 from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.repeated.boilerplate import Thresholds
@@ -45,9 +45,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boiler
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
 app.add_typer(rules_app, name="rules")
 
-# Not a terminal (a pipe, a file, CI's log): tables keep whole cells instead of folding at 80 columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 10_000)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Input-borne text is shown without its control characters. Not a terminal (a pipe, a file,
+# CI's log): tables keep whole cells instead of folding at 80 columns.
+out = SafeConsole(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 10_000)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 Engine = Literal["local", "ray"]
 RulesOption = Annotated[
@@ -105,6 +106,9 @@ def clean(
     max_doc_bytes: Annotated[
         int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
     ] = Limits().max_doc_bytes,
+    max_doc_lines: Annotated[
+        int, typer.Option(min=1, help="Refuse (and report) a document of more lines than this (bounds memory).")
+    ] = Limits().max_doc_lines,
     engine: Annotated[Engine, typer.Option(help="local: processes on this machine; ray: a Ray cluster.")] = "local",
     address: Annotated[
         str | None, typer.Option(help="With --engine ray: the cluster (default: start one here).")
@@ -139,7 +143,7 @@ def clean(
                 progress,
                 workers or default_workers(),
                 failure,
-                Limits(max_doc_bytes),
+                Limits(max_doc_bytes, max_doc_lines),
                 resume,
                 RayEngine(address) if engine == "ray" else None,
                 Thresholds(min_docs, min_share) if drop_repeated else None,

@@ -34,7 +34,11 @@ class Settings:
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:
-    """The input's lines; a final newline ends the last line rather than starting a new one."""
+    """The input's lines, cut at \\n, \\r\\n or a lone \\r (old Mac files, and records that
+    kept only the \\r of their line ends); a final break ends the last line rather than
+    starting a new one. The clean text always uses \\n."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     trailing = text.endswith("\n")
     parts = text.split("\n")
     if trailing:
@@ -113,7 +117,7 @@ class Pipeline:
         removed: list[tuple[str, str]] = []
         if doc.html is not None:
             doc, removed = self._extract(doc)
-        lines, trailing = split_lines(doc.text.replace("\r\n", "\n"))
+        lines, trailing = split_lines(doc.text)
         for line, (rule_id, _) in zip(lines, removed, strict=False):
             line.drop(rule_id)
         return State(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import json
+import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 import zstandard
@@ -43,11 +46,37 @@ class Span:
     first_line: int
 
 
+# Cleaning holds each line as objects of its own (about 800 bytes a line at peak, measured),
+# so for a document of short lines the line count, not the size, bounds memory. With both
+# limits at their defaults a worker peaks under 1.6 GB (README, Failure behaviour).
+MAX_DOC_LINES = 500_000
+_STR_HEADER = 80  # at most, of a str object: sys.getsizeof minus this is its characters' bytes
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What a document may cost; a larger one is refused with its reason, not read."""
 
     max_doc_bytes: int = 64 << 20
+    max_doc_lines: int = MAX_DOC_LINES
+
+    def over_bytes(self, size: int, what: str = "document") -> str:
+        return f"{what} is {size} bytes, over --max-doc-bytes {self.max_doc_bytes}; skipped"
+
+    def over_memory(self, text: str) -> str | None:
+        """Why cleaning ``text`` would pass the budget, or None. Python holds a text in 1, 2
+        or 4 bytes a character (one character beyond U+FFFF makes it 4): a text may take
+        twice --max-doc-bytes in memory (any text of the Basic Multilingual Plane), no more."""
+        lines = count_lines(text) if len(text) > self.max_doc_lines else 0  # never more lines than characters
+        if lines > self.max_doc_lines:
+            return f"document has {lines} lines, over --max-doc-lines {self.max_doc_lines}; skipped"
+        memory = sys.getsizeof(text) - _STR_HEADER
+        if memory > 2 * self.max_doc_bytes:
+            return (
+                f"document takes {memory} bytes in memory (a character beyond U+FFFF makes each take 4),"
+                f" over twice --max-doc-bytes {self.max_doc_bytes}; skipped"
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +208,7 @@ _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|
 def _read_text(item: InputFile, limits: Limits) -> Iterator[Document | Problem]:
     size = item.size
     if size > limits.max_doc_bytes:
-        yield Problem(
-            str(item.path), None, f"document is {size} bytes, over --max-doc-bytes {limits.max_doc_bytes}; skipped"
-        )
+        yield Problem(str(item.path), None, limits.over_bytes(size))
         return
     data = item.path.read_bytes()
     if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -196,48 +223,114 @@ def _read_text(item: InputFile, limits: Limits) -> Iterator[Document | Problem]:
 
 
 def open_jsonl(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed as a stream: a read never decompresses more than it returns
+    (plus one buffer), so a small file that expands to gigabytes costs no more memory than a
+    line's cap (``_lines``). gzip's reader works so already; zstd's is the library's own."""
     if path.name.endswith(".gz"):
         return gzip.open(path, "rb")
     if path.name.endswith(".zst"):
-        return io.BufferedReader(_ZstdReader(path))
+        return io.BufferedReader(_ZstdReader(path), buffer_size=1 << 16)  # type: ignore[arg-type]
     return path.open("rb")
 
 
 class _ZstdReader(io.RawIOBase):
-    """A zstd stream that says so when it is cut short (the library's reader just stops)."""
+    """zstandard's stream reader, which says so when the file is cut short: the library's reader
+    just stops, so at its end the frames are walked (headers only) to check the last one is whole."""
 
     def __init__(self, path: Path):
+        self._path = path
         self._raw = path.open("rb")
-        self._decompressor = zstandard.ZstdDecompressor().decompressobj()
-        self._pending = b""
+        self._stream = zstandard.ZstdDecompressor().stream_reader(self._raw, read_across_frames=True, closefd=False)
+        self._checked = False  # whether the frames were found whole, once the stream ended
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
-            chunk = self._raw.read(1 << 16)
-            if not chunk:
-                if not self._decompressor.eof:
-                    raise EOFError("zstd stream ended before the end of its frame")
-                return 0
-            if self._decompressor.eof:  # another frame follows
-                self._decompressor = zstandard.ZstdDecompressor().decompressobj()
-            self._pending = self._decompressor.decompress(chunk)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
+        size = self._stream.readinto(buffer)
+        if size == 0 and not self._checked:
+            _check_frames(self._path)
+            self._checked = True
         return size
 
     def close(self) -> None:
+        self._stream.close()
         self._raw.close()
         super().close()
 
 
+_ZSTD_MAGIC, _ZSTD_SKIPPABLE = 0xFD2FB528, 0x184D2A50
+_ZSTD_BLOCK_RLE, _ZSTD_BLOCK_RESERVED = 1, 3
+
+
+def _check_frames(path: Path) -> None:
+    """Raise EOFError unless the file is whole zstd (or skippable) frames. Follows frame and
+    block headers and seeks over their contents: a few small reads per 128 KB of output."""
+    with path.open("rb") as handle:
+        end = os.fstat(handle.fileno()).st_size
+
+        def take(size: int) -> int:
+            """The next ``size`` bytes as a little-endian number."""
+            data = handle.read(size)
+            if len(data) < size:
+                raise EOFError("zstd stream ended before the end of its frame")
+            return int.from_bytes(data, "little")
+
+        def skip(size: int) -> None:
+            if handle.seek(size, io.SEEK_CUR) > end:
+                raise EOFError("zstd stream ended before the end of its frame")
+
+        while handle.tell() < end:
+            magic = take(4)
+            if magic & 0xFFFFFFF0 == _ZSTD_SKIPPABLE:
+                skip(take(4))
+                continue
+            if magic != _ZSTD_MAGIC:
+                raise zstandard.ZstdError("not a zstd frame")
+            descriptor = take(1)
+            single_segment = descriptor >> 5 & 1
+            skip(
+                (0 if single_segment else 1) + (0, 1, 2, 4)[descriptor & 3] + (single_segment, 2, 4, 8)[descriptor >> 6]
+            )
+            last = 0
+            while not last:
+                header = take(3)
+                last, kind, size = header & 1, header >> 1 & 3, header >> 3
+                if kind == _ZSTD_BLOCK_RESERVED:
+                    raise zstandard.ZstdError("corrupt zstd block")
+                skip(1 if kind == _ZSTD_BLOCK_RLE else size)
+            skip(4 * (descriptor >> 2 & 1))  # the checksum
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _loads(raw: bytes) -> tuple[Any, bool]:
+    """A JSON line as orjson reads it; a line orjson refuses but Python's json accepts (NaN,
+    Infinity, a number too large for a float, a lone surrogate escape), as Python's json reads it:
+    such a value in a field cleaner does not use must not cost the record. Says which read it."""
+    try:
+        return orjson.loads(raw), False
+    except orjson.JSONDecodeError as strict:
+        try:
+            return json.loads(raw), True
+        except (ValueError, RecursionError):
+            raise strict from None
+
+
+def _utf8(value: str, replaced: list[int]) -> str:
+    """The value with lone surrogates (which UTF-8 cannot hold) as U+FFFD; counts them."""
+    value, count = _SURROGATE.subn("\ufffd", value)
+    replaced[0] += count
+    return value
+
+
 def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Document | Problem:
     where = str(item.path)
+    if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first record
+        raw = raw[len(codecs.BOM_UTF8) :]
     try:
-        obj = orjson.loads(raw)
+        obj, lenient = _loads(raw)
     except orjson.JSONDecodeError as exc:
         return Problem(where, number, f"not valid JSON: {exc}")
     if not isinstance(obj, dict):
@@ -248,26 +341,35 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
         what = "missing" if text is None else f"a {type(text).__name__}, not a string"
         return Problem(where, number, f"field '{name}' is {what}")
     doc_id = obj.get(fields.id)
+    doc_id = str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
     url = obj.get(fields.url)
+    url = url if isinstance(url, str) and url else None
+    meta = {}
+    if lenient:  # only Python's json can have read a lone surrogate
+        replaced = [0]
+        text, doc_id = _utf8(text, replaced), _utf8(doc_id, replaced)
+        url = _utf8(url, replaced) if url is not None else None
+        meta = {"lone_surrogates": replaced[0]} if replaced[0] else {}
     return Document(
-        id=str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}",
+        id=doc_id,
         text="" if fields.html else text,
         source=f"{where}:{number}",
-        url=url if isinstance(url, str) and url else None,
+        url=url,
         html=text if fields.html else None,
         line=number,
+        meta=meta,
     )
 
 
-def _lines(handle: IO[bytes], limit: int, span: Span | None = None) -> Iterator[tuple[int, bytes | None]]:
-    """Numbered lines (of ``span`` only, if given); None for a line over ``limit`` bytes,
-    which is skipped, not held."""
+def _lines(handle: IO[bytes], limit: int, span: Span | None = None) -> Iterator[tuple[int, bytes | None, int]]:
+    """Numbered lines (of ``span`` only, if given) and their sizes; None for a line over
+    ``limit`` bytes, which is skipped a megabyte at a time, never held."""
     number, left = 0, None
     if span is not None:
         handle.seek(span.start)
         number, left = span.first_line - 1, span.end - span.start
     while left is None or left > 0:
-        raw = handle.readline(limit + 1)
+        raw: bytes | None = handle.readline(limit + 1)
         if not raw:
             return
         number += 1
@@ -276,21 +378,22 @@ def _lines(handle: IO[bytes], limit: int, span: Span | None = None) -> Iterator[
             while raw and not raw.endswith(b"\n"):
                 raw = handle.readline(1 << 20)
                 size += len(raw)
-            raw = None
+            if left is not None:
+                left -= size
+            yield number, None, size - bool(raw)  # its size without the newline
+            continue
         if left is not None:
             left -= size
-        yield number, raw
+        yield number, raw, size
 
 
 def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | None) -> Iterator[Document | Problem]:
     number = 0
     try:
         with open_jsonl(item.path) as handle:
-            for number, raw in _lines(handle, limits.max_doc_bytes, span):
+            for number, raw, size in _lines(handle, limits.max_doc_bytes, span):
                 if raw is None:
-                    yield Problem(
-                        str(item.path), number, f"record over --max-doc-bytes {limits.max_doc_bytes}; skipped"
-                    )
+                    yield Problem(str(item.path), number, limits.over_bytes(size, "record"))
                 elif raw.strip():
                     yield _record(item, number, raw, fields)
     except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
@@ -298,21 +401,38 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
         yield Problem(str(item.path), number + 1, f"cannot read further: {exc}")
 
 
+def count_lines(text: str) -> int:
+    """Lines as pipeline.split_lines cuts them: at \\n, \\r\\n or a lone \\r."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (not text.endswith(("\n", "\r")) and bool(text))
+
+
+def _within_limits(found: Iterator[Document | Problem], limits: Limits) -> Iterator[Document | Problem]:
+    """The documents, with those whose cleaning would pass the memory budget refused."""
+    for doc in found:
+        if isinstance(doc, Document) and doc.text:
+            reason = limits.over_memory(doc.text)
+            if reason is not None:
+                file = doc.source.rpartition(":")[0] if doc.line is not None else doc.source
+                doc = Problem(file, doc.line, reason)
+        yield doc
+
+
 def read(
     item: InputFile, fields: Fields, limits: Limits | None = None, span: Span | None = None
 ) -> Iterator[Document | Problem]:
     """The documents of one input file (of ``span`` of it, if given), in order; a Problem for
-    each one that cannot be read."""
+    each one that cannot be read or is over the limits."""
     limits = limits or Limits()
     try:
         if item.kind == "jsonl":
-            yield from _read_jsonl(item, fields, limits, span)
+            yield from _within_limits(_read_jsonl(item, fields, limits, span), limits)
         elif item.kind == "html":
             yield from read_html(item.path, item.rel, limits.max_doc_bytes)
         elif item.kind == "warc":
             yield from read_warc(item.path, limits.max_doc_bytes)
         else:
-            yield from _read_text(item, limits)
+            yield from _within_limits(_read_text(item, limits), limits)
     except OSError as exc:
         yield Problem(str(item.path), None, f"cannot read: {exc.strerror or exc}")
 

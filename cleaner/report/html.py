@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
@@ -65,46 +66,78 @@ _TAIL = """</main>
 """
 
 
+# What one document may add to the page, and the page itself: a document of a million lines
+# must not make a page no browser opens (or a worker that runs out of memory building it).
+MAX_ROWS = 1000  # lines shown per document
+MAX_LINE_CHARS = 2000  # characters shown per line (rules never look past 2,000 either)
+MAX_PAGE_BYTES = 64 << 20  # sections stop once the page would pass this
+
+
+def _esc(value: str) -> str:
+    """Text or attribute value, safe in the page; no raw line break either, since the page is
+    assembled from fragment files that hold one section per line."""
+    return escape(value).replace("\n", "&#10;").replace("\r", "&#13;")
+
+
+def _shown(text: str) -> str:
+    if len(text) <= MAX_LINE_CHARS:
+        return _esc(text)
+    return f"{_esc(text[:MAX_LINE_CHARS])} <i>… {len(text) - MAX_LINE_CHARS} more characters</i>"
+
+
 def _tag(label: str) -> str:
-    return f'<span class="tag">{escape(label)}</span>'
+    return f'<span class="tag">{_esc(label)}</span>'
 
 
 def section(cleaned: Cleaned) -> str:
-    """One document: every input line, removed ones struck through with their rule id."""
+    """One document on one line of text: every input line (up to MAX_ROWS), removed ones
+    struck through with their rule id."""
     acted = sorted({*cleaned.removed(), *cleaned.repaired()})
     doc = cleaned.doc
-    title = f"{escape(doc.id)} <small>{escape(doc.source)}"
+    title = f"{_esc(doc.id)} <small>{_esc(doc.source)}"
     if cleaned.site:
-        title += f" · site {escape(cleaned.site)}"
+        title += f" · site {_esc(cleaned.site)}"
     title += f" · {len(doc.text)} → {len(cleaned.text)} chars</small>"
-    rows = [f'<section data-rules="{escape(" ".join(acted))}"><h2>{title}</h2>']
-    for line in cleaned.lines:
+    rows = [f'<section data-rules="{_esc(" ".join(acted))}"><h2>{title}</h2>']
+    shown = 0
+    for n, line in enumerate(cleaned.lines):
+        if shown == MAX_ROWS:
+            rows.append(f'<p class="l"><i>… {len(cleaned.lines) - n} more lines: see the .diff file</i></p>')
+            break
         if line.dropped_by is not None:
             if line.orig.strip():
-                rows.append(f'<p class="l drop">{escape(line.orig)}{_tag(line.dropped_by)}</p>')
+                rows.append(f'<p class="l drop">{_shown(line.orig)}{_tag(line.dropped_by)}</p>')
         elif line.changed_by and line.text.strip():
             tags = "".join(_tag(label) for label in line.changed_by)
-            rows.append(f'<p class="l fix" title="{escape(line.orig)}">{escape(line.text)}{tags}</p>')
+            rows.append(f'<p class="l fix" title="{_esc(line.orig[:MAX_LINE_CHARS])}">{_shown(line.text)}{tags}</p>')
         elif line.text.strip():
-            rows.append(f'<p class="l">{escape(line.text)}</p>')
+            rows.append(f'<p class="l">{_shown(line.text)}</p>')
+        else:
+            continue
+        shown += 1
     rows.append("</section>\n")
     return "".join(rows)
 
 
 def write_page(path: Path, fragments: list[Path], changed: int) -> None:
     """The page: the head, the first MAX_DOCS sections (one per line in the fragment files, in
-    input order), the filter script."""
-    shown = 0
+    input order) while the page stays under MAX_PAGE_BYTES, the filter script."""
+    shown = size = 0
     with atomic_open(path) as out:
         out.write(_HEAD.encode("utf-8"))
-        for fragment in fragments:
-            with fragment.open("rb") as part:
-                for section in part:
-                    if shown == MAX_DOCS:
-                        break
-                    out.write(section)
-                    shown += 1
+        for section in _sections(fragments):
+            if shown == MAX_DOCS or size + len(section) > MAX_PAGE_BYTES:
+                break
+            out.write(section)
+            shown += 1
+            size += len(section)
         note = f"{shown} changed documents shown."
         if changed > shown:
             note += f" {changed - shown} more are in the .diff files."
         out.write((_TAIL % escape(note)).encode("utf-8"))
+
+
+def _sections(fragments: list[Path]) -> Iterator[bytes]:
+    for fragment in fragments:
+        with fragment.open("rb") as part:
+            yield from part

@@ -7,6 +7,7 @@ them as streams, so memory stays flat however many files and documents the run s
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import orjson
 from cleaner.atomic import atomic_open
 from cleaner.errors import Problem
 from cleaner.outcome import Outcome
+from cleaner.printable import printable
 
 FLAG_SHARE = 0.5  # a document that lost more than this share of its characters is flagged
 MD_ROWS = 50
@@ -166,27 +168,29 @@ def _write_md(path: Path, t: Totals, files: Files, notes: Notes) -> None:
         "|---|---:|---:|",
     ]
     ranked = sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))
-    lines += [f"| `{r}` | {t.removed[r]} | {t.removed_chars[r]} |" for r in ranked] or ["| (none) | 0 | 0 |"]
+    lines += [f"| {md_code(r, True)} | {t.removed[r]} | {t.removed_chars[r]} |" for r in ranked] or [
+        "| (none) | 0 | 0 |"
+    ]
     if t.repaired:
         lines += ["", "## Repairs", "", "| repair | lines |", "|---|---:|"]
-        lines += [f"| `{r}` | {n} |" for r, n in sorted(t.repaired.items())]
+        lines += [f"| {md_code(r, True)} | {n} |" for r, n in sorted(t.repaired.items())]
     flagged = sum(1 for _ in _kind(notes, "flagged"))
     lines += _md_list(
         f"## Flagged for review: lost more than {FLAG_SHARE:.0%} of their characters ({flagged})",
         (
-            f"- `{f['id']}` ({f['source']}): lost {f['lost']:.0%}, mostly `{f['top_rule']}`"
+            f"- {md_code(f['id'])} ({md_text(f['source'])}): lost {f['lost']:.0%}, mostly {md_code(str(f['top_rule']))}"
             for f in _kind(notes, "flagged")
         ),
         flagged,
     )
     lines += _md_list(
         f"## Emptied ({t.docs_empty})",
-        (f"- `{e['id']}` ({e['source']}): `{e['rule']}`" for e in _kind(notes, "emptied")),
+        (f"- {md_code(e['id'])} ({md_text(e['source'])}): {md_code(e['rule'])}" for e in _kind(notes, "emptied")),
         t.docs_empty,
     )
     lines += _md_list(
         f"## Failures ({t.docs_failed})",
-        (f"- {Problem(f['file'], f['line'], f['message'])}" for f in _kind(notes, "failure")),
+        (f"- {md_text(str(Problem(f['file'], f['line'], f['message'])))}" for f in _kind(notes, "failure")),
         t.docs_failed,
     )
     lines += ["", "## Files", "", "| file | docs in | out | chars in | out |", "|---|---:|---:|---:|---:|"]
@@ -194,11 +198,42 @@ def _write_md(path: Path, t: Totals, files: Files, notes: Notes) -> None:
     for name, counts in files():
         count += 1
         if count <= MD_ROWS:
-            lines.append(f"| {name} | {counts.docs_in} | {counts.docs_out} | {counts.chars_in} | {counts.chars_out} |")
+            lines.append(
+                f"| {md_text(name)} | {counts.docs_in} | {counts.docs_out} | {counts.chars_in} | {counts.chars_out} |"
+            )
     if count > MD_ROWS:
         lines.append(f"| ... {count - MD_ROWS} more in summary.json | | | | |")
     with atomic_open(path) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+# Values in summary.md come from the crawl (ids, file names, site keys, messages). Markdown
+# is posted on pull requests, so no value may start a line, a heading, a link, an image or
+# HTML, or break a table: every one is shown as inline code or as backslash-escaped text, its
+# control characters (line breaks included) as visible escapes.
+_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]<>()#+!|&~^\"'$%=;?@]")
+_INTRAWORD = re.compile(r"(?<=[^\W_])_(?=[^\W_])")  # a_b: no emphasis, left as it is
+_BACKTICKS = re.compile(r"`+")
+
+
+def md_text(value: str) -> str:
+    """``value`` as literal Markdown text: every character that could mean markup escaped
+    (a table's ``|`` included), except ``_`` inside a word, as in file names."""
+    value = printable(value)
+    parts = _INTRAWORD.split(value)
+    return "_".join(_MD_SPECIAL.sub(lambda m: "\\" + m.group(), part) for part in parts)
+
+
+def md_code(value: str, cell: bool = False) -> str:
+    """``value`` as an inline code span that nothing inside can close; in a table cell
+    ``|`` is escaped, which GitHub's tables read as ``|`` even inside code."""
+    value = printable(value)
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(value)), default=0) + 1)
+    if value.startswith("`") or value.endswith("`") or not value.strip(" "):
+        value = f" {value} "
+    if cell:
+        value = value.replace("|", "\\|")
+    return f"{fence}{value}{fence}"
 
 
 def _md_list(title: str, items: Iterator[str], count: int) -> list[str]:
