@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import soupsieve
 from pydantic import AfterValidator, Field
 
 from cleaner.rules.base import RuleBase
 
 
 def _css(selector: str) -> str:
+    import soupsieve  # only rule files with selectors pay for importing it (start-up time)
+
     try:
         soupsieve.compile(selector)
     except soupsieve.SelectorSyntaxError as exc:
