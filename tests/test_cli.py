@@ -82,7 +82,7 @@ def test_clean_seeds_prints_totals_on_stdout(tmp_path: Path) -> None:
     assert "dedup.repeat" in result.stdout
     html = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     assert '"documents":5,' in html
-    assert '"rule":"credits.source","kind":"removed","lines":4,' in html
+    assert '"rule":"credits.source","kind":"removed","lines":1,"chars":21,"docs":1,' in html  # as summary.md
     docs = (tmp_path / "reports" / "review" / "d0.js").read_text(encoding="utf-8")
     assert '[27,"-","credits.source","Source: RT + agencies"]' in docs
     for fetch in ("src=", "href=", "<link", "@import", "url(", "http"):  # nothing fetched but review/*.js

@@ -42,7 +42,7 @@ def _sample_md(sample: Sample) -> list[str]:
         mark = " "
         if line.no == sample.no:
             mark = "-" if sample.after is not None and sample.after[0] == "-" else "+"
-        text = " ".join(line.text.split())[:200]
+        text = line.text.replace("\t", " ").replace("\r", " ")[:200]  # spacing kept: a rule may hang on it
         note = "" if line.before == line.after else f"   [{_fate(line.before)} → {_fate(line.after)}]"
         if line.no != sample.no and line.after is not None:
             note = f"   [{_fate(line.after)}]"
