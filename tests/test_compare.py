@@ -146,3 +146,23 @@ def test_github_annotations_for_a_broken_rule_file(tmp_path: Path) -> None:
         f"::error file={broken / 'bad.yaml'},line=7,title=invalid rule file::"
         "rules.0.patern: Extra inputs are not permitted; did you mean 'pattern'?\n"
     ) in result.stdout
+
+
+def test_ci_examples_and_hooks_run_the_commands_tested_here() -> None:
+    import yaml
+
+    github = yaml.safe_load((ROOT / "examples" / "ci" / "github-actions.yml").read_text(encoding="utf-8"))
+    assert github[True]["pull_request"]["paths"] == ["rules/**"]  # YAML 1.1 reads the key `on` as True
+    script = "\n".join(step.get("run", "") for step in github["jobs"]["review"]["steps"])
+    gitlab = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text(encoding="utf-8"))
+    script_gl = "\n".join(gitlab["cleaner-rule-review"]["script"])
+    for text in (script, script_gl):
+        assert "cleaner rules validate rules" in text and "cleaner rules test rules" in text
+        assert text.count("cleaner clean ") == 2 and "cleaner compare " in text and "--out review" in text
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [(h["id"], h["entry"]) for h in hooks] == [
+        ("cleaner-rules-validate", "cleaner rules validate"),
+        ("cleaner-rules-test", "cleaner rules test"),
+    ]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index("make test") < ci.index("make review-check")
