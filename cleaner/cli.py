@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
@@ -40,6 +41,7 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import case_lines, load_rule_files
 from cleaner.rules.regex import engine_of
+from cleaner.rules.schema import schema_text
 from cleaner.run import Target, run
 from cleaner.steps.extract import ExtractOptions, Favor
 
@@ -387,6 +389,18 @@ def rules_test(
         _emit_problems(joined, output_format, "rule test failed")
     if problems:
         raise typer.Exit(1)
+
+
+@rules_app.command("schema")
+def rules_schema(
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write it here (rules/schema.json).")] = None,
+) -> None:
+    """The JSON Schema of a rule file, for editors (rule files point at rules/schema.json)."""
+    text = schema_text()
+    if out_file is None:
+        out.print(text, markup=False, end="")
+    else:
+        write_atomic(out_file, text.encode("utf-8"))
 
 
 def _path_of(book: RuleBook, rule_id: str) -> str:
