@@ -282,7 +282,7 @@ function load(name,done){
 function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined&&text!==null)e.textContent=String(text);return e;}
 function tag(label){return el("span","tag",label);}
 var byIndex={};D.rules.forEach(function(r){byIndex[r.i]=r;});
-document.getElementById("totals").textContent=D.documents+" changed documents, "+D.layout_only+" of them changed only by layout or whitespace; "+D.rules.length+" rules and repairs acted.";
+document.getElementById("totals").textContent=D.documents+" changed documents, "+D.layout_only+" of them changed only by layout; "+D.rules.length+" rules and repairs acted.";
 var tbody=document.querySelector("#rules tbody"),filter=document.getElementById("filter");
 var current=null,docFilter=null;
 D.rules.forEach(function(r){
@@ -357,7 +357,7 @@ function moreDocs(){
         h.appendChild(a);
         var note=" "+d[2]+(d[3]?" \\u00b7 site "+d[3]:"")+" \\u00b7 "+d[4]+" \\u2192 "+d[5]+" chars"+(d[7]?" \\u00b7 emptied by "+d[7]:"");
         h.appendChild(document.createTextNode(note));box.appendChild(h);
-        if(d[6].length===0)box.appendChild(el("p","note","changed only by layout or whitespace"));
+        if(d[6].length===0)box.appendChild(el("p","note","changed only by layout (blank lines, line breaks)"));
         d[6].forEach(function(i){box.appendChild(tag(byIndex[i].rule));});
         box.dataset.doc=d[0];docsBox.appendChild(box);shown+=1;
       });
