@@ -7,7 +7,7 @@ OUT    ?= out
 RULES  ?= rules
 
 
-.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated
+.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated review-check
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/cleaner: pyproject.toml
@@ -29,6 +29,13 @@ test: $(BIN)/cleaner lint
 	$(BIN)/cleaner rules validate $(RULES)
 	$(BIN)/cleaner rules test $(RULES)
 	$(BIN)/python -m pytest -q
+
+# The seed corpus must not move: a fresh run of seeds/ compared with the committed goldens, as
+# examples/ci/ compares a pull request's rules with the base branch's (`.ci/run` calls it).
+REVIEW_OUT ?= $(OUT)/review-check
+review-check: $(BIN)/cleaner
+	$(BIN)/cleaner clean seeds --rules $(RULES) --out $(REVIEW_OUT)/clean.jsonl --overwrite -q
+	$(BIN)/cleaner compare tests/golden $(REVIEW_OUT) --fail-on-change --out $(REVIEW_OUT)/compare
 
 # docs/rules.md: every shipped rule (tests/test_docs.py checks it is current).
 docs: $(BIN)/cleaner

@@ -15,6 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
@@ -34,10 +35,13 @@ from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.repeated.mine import mine
 from cleaner.repeated.suggest import suggest as suggest_rules
+from cleaner.report import compare_render, review
+from cleaner.report.compare import compare as compare_runs
 from cleaner.rules.book import RuleBook
 from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import case_lines, load_rule_files, rule_roots
 from cleaner.rules.regex import engine_of
+from cleaner.rules.schema import schema_text
 from cleaner.run import Target, run
 from cleaner.steps.extract import ExtractOptions, Favor
 
@@ -115,8 +119,14 @@ def clean(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run: keep the input files it completed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="A previous run's output: compare with it (compare.md/.json/.html in the report)."),
+    ] = None,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
+    if baseline is not None:
+        review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
     settings = Settings(
         repair=repair,
         unescape_html=unescape_html,
@@ -155,6 +165,8 @@ def clean(
             ) from None
     if not quiet:
         _print_totals(result)
+    if baseline is not None:
+        compare_render.write_all(compare_runs(baseline, result.report), result.report)
     if result.failed:
         raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
@@ -202,6 +214,27 @@ def _print_totals(result) -> None:
         for rule in sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))[:10]:
             rules.add_row(rule, str(t.removed[rule]), str(t.removed_chars[rule]))
         out.print(rules)
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="The base run: its report directory, output directory or clean JSONL.")],
+    new: Annotated[Path, typer.Argument(help="The new run, likewise.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.md, .json and .html here.")] = None,
+    output_format: Annotated[Literal["markdown", "json"], typer.Option("--output-format")] = "markdown",
+    fail_on_change: Annotated[bool, typer.Option(help="Exit 1 when anything changed.")] = False,
+    flag_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="A document losing more than this share is flagged.")
+    ] = 0.5,
+) -> None:
+    """What changed between two runs, per rule: lines newly removed or kept, documents emptied or flagged."""
+    result = compare_runs(base, new, flag_share)
+    if out_dir is not None:
+        compare_render.write_all(result, out_dir)
+    text = compare_render.json_bytes(result).decode() if output_format == "json" else compare_render.markdown(result)
+    out.print(text, markup=False, end="")
+    if fail_on_change and result.changed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -369,6 +402,18 @@ def rules_test(
         _emit_problems(joined, output_format, "rule test failed")
     if problems:
         raise typer.Exit(1)
+
+
+@rules_app.command("schema")
+def rules_schema(
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write it here (rules/schema.json).")] = None,
+) -> None:
+    """The JSON Schema of a rule file, for editors (rule files point at rules/schema.json)."""
+    text = schema_text()
+    if out_file is None:
+        out.print(text, markup=False, end="")
+    else:
+        write_atomic(out_file, text.encode("utf-8"))
 
 
 def _path_of(book: RuleBook, rule_id: str) -> str:

@@ -15,8 +15,9 @@ from cleaner.run import Target, run
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
-# What is compared byte for byte: the JSONL, every diff, and the summary CI would post.
-FILES = ("clean.jsonl", "reports/summary.md", "reports/summary.json")
+# What is compared byte for byte: the JSONL, every diff, the summary CI would post, and the removals
+# `cleaner compare` reads (`make review-check` compares a fresh run of seeds/ with them).
+FILES = ("clean.jsonl", "reports/summary.md", "reports/summary.json", "reports/removals.jsonl")
 
 
 def produce(out: Path) -> list[Path]:

@@ -82,10 +82,12 @@ def test_clean_seeds_prints_totals_on_stdout(tmp_path: Path) -> None:
     assert "documents in" in result.stdout
     assert "dedup.repeat" in result.stdout
     html = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
-    assert html.count("<section ") == 5
-    assert '<p class="l drop">Source: RT + agencies<span class="tag">credits.source</span></p>' in html
-    for fetch in ("src=", "href=", "<link", "@import", "url("):  # self-contained: nothing fetched
-        assert fetch not in html
+    assert '"documents":5,' in html
+    assert '"rule":"credits.source","kind":"removed","lines":1,"chars":21,"docs":1,' in html  # as summary.md
+    docs = (tmp_path / "reports" / "review" / "d0.js").read_text(encoding="utf-8")
+    assert '[27,"-","credits.source","Source: RT + agencies"]' in docs
+    for fetch in ("src=", "href=", "<link", "@import", "url(", "http"):  # nothing fetched but review/*.js
+        assert fetch not in html.replace('s.src=D.dir+"/"+name+".js"', "")
 
 
 def test_explain_shows_site_and_rule_per_line() -> None:

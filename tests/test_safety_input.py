@@ -18,7 +18,7 @@ from cleaner.errors import Problem
 from cleaner.pipeline import Pipeline, split_lines
 from cleaner.printable import printable
 from cleaner.readers import MAX_DOC_LINES, Fields, InputFile, Limits, read
-from cleaner.report import html
+from cleaner.report import html, review
 from cleaner.report.diff import render
 from cleaner.run import Target, run
 from tests.test_diff import apply
@@ -157,25 +157,16 @@ def _cleaned(pipeline: Pipeline, text: str, doc_id: str = "d", source: str = "d.
     return pipeline.clean(Document(doc_id, text, source))
 
 
-def test_one_document_adds_a_bounded_section_to_the_page(pipeline: Pipeline) -> None:
+def test_one_document_adds_a_bounded_record_to_the_review_files(pipeline: Pipeline) -> None:
     text = "Advertisement\n" + "x" * 5000 + "\n" + "".join(f"Line {n} of a long document.\n" for n in range(3000))
-    section = html.section(_cleaned(pipeline, text))
-    assert section.count('<p class="l') == html.MAX_ROWS + 1
-    assert section.count("\n") == 1 and section.endswith("</section>\n")
-    assert f"<i>… {5000 - html.MAX_LINE_CHARS} more characters</i>" in section
-    assert f"<i>… {3002 - html.MAX_ROWS} more lines: see the .diff file</i>" in section
-    assert len(section) < html.MAX_ROWS * 100 + html.MAX_LINE_CHARS + 1000
-
-
-def test_page_stops_before_its_byte_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fragment = tmp_path / "000000.html"
-    fragment.write_bytes(b"".join(b"<section>" + bytes([65 + n]) * 100 + b"</section>\n" for n in range(5)))
-    monkeypatch.setattr(html, "MAX_PAGE_BYTES", 3 * 120 + 119)  # sections of 120 bytes
-    page = tmp_path / "index.html"
-    html.write_page(page, [fragment], 5)
-    text = page.read_text(encoding="utf-8")
-    assert text.count("<section>") == 3 and "C" * 100 in text and "D" * 100 not in text
-    assert "3 changed documents shown. 2 more are in the .diff files." in text
+    text += "Advertisement\nLast line.\n"
+    rec = orjson.loads(review.record(_cleaned(pipeline, text)))
+    rows = rec["lines"]
+    # The first MAX_ROWS rows, then only the far removal with its context (two lines before, one after).
+    assert len(rows) == review.MAX_ROWS + 4
+    assert rows[0][:3] == [1, "-", "chrome.widget"]
+    assert rows[1][3] == "x" * review.MAX_LINE_CHARS + f" … {5000 - review.MAX_LINE_CHARS} more characters"
+    assert [r[:2] for r in rows[-4:]] == [[3001, " "], [3002, " "], [3003, "-"], [3004, " "]]
 
 
 # --- review outputs a crawled document can forge ------------------------------------------
@@ -238,15 +229,13 @@ def test_md_text_and_code_escape_exactly() -> None:
     assert md_code("a|b") == "`a|b`" and md_code("a|b", cell=True) == "`a\\|b`"
 
 
-def test_index_html_shows_every_section_whatever_the_ids(tmp_path: Path, pipeline: Pipeline) -> None:
+def test_review_files_keep_every_document_whatever_the_ids(tmp_path: Path, pipeline: Pipeline) -> None:
     reports = _forged_run(tmp_path, pipeline)
-    page = (reports / "index.html").read_text(encoding="utf-8")
-    body = page[page.index("<main>") : page.index("</main>")]
-    sections = [line for line in body.splitlines() if line.startswith("<section")]
-    assert len(sections) == 3 and all(s.endswith("</section>") for s in sections)
-    assert "x`&#10;&#10;## Failures (0)&#10;&#10;" in sections[0]
-    assert "two&#10;lines" in sections[1] and "three&#13;&#10;lines" in sections[2]
-    assert "3 changed documents shown." in page
+    records = [orjson.loads(line) for line in (reports / "removals.jsonl").read_bytes().splitlines()]
+    assert [r["id"] for r in records] == [FORGED_ID, "two\nlines", "three\r\nlines"]
+    listing = (reports / "review" / "l0.js").read_text(encoding="utf-8")
+    assert listing.count("\n") == 1  # one line of JSON: no id can break out of it
+    assert "<" not in listing and "## Failures" in listing  # present only as escaped JSON text
 
 
 def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:

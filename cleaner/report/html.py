@@ -1,143 +1,384 @@
-"""index.html: one self-contained page (no network) to review what was removed, by rule."""
+"""index.html: the review page of a run, rule by rule, that opens fast on any corpus size.
+
+The page itself holds only the per-rule figures over the whole corpus (the same as
+summary.md). Everything else sits in ``review/`` beside it as small JavaScript files loaded
+with ``<script src>`` when asked for, so the page works from ``file://`` with no network and
+no server:
+
+- ``s<rule>.js``: a sample of the rule's removals, each with the lines around it. The sample is
+  deterministic (the ``SAMPLE`` removals with the smallest hash of document id and line), so
+  the same corpus always shows the same lines whatever the worker count.
+- ``r<rule>-<part>.js``: every removal of the rule, ``PART`` per file.
+- ``l<chunk>.js``: the list of changed documents, ``LIST`` per file, with the rules that acted.
+- ``d<chunk>.js``: whole documents, ``DOCS`` per file, each line with its fate.
+
+Nothing from the corpus is ever put into the page as HTML: the data is JSON (with ``<``
+escaped) and the script sets it with ``textContent``, so ids with newlines, ``<`` or quotes
+show as written.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import heapq
+import shutil
+from collections import Counter
 from collections.abc import Iterator
-from html import escape
 from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
 
 from cleaner.atomic import atomic_open
 from cleaner.document import Cleaned
+from cleaner.report import review
 
-MAX_DOCS = 2000  # sections on the page, so that it opens; the .diff files hold every change
-
-_HEAD = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>cleaner report</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
-header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:.6em 1em;z-index:1}
-header h1{font-size:1.1em;margin:0 0 .3em}
-#rules label{display:inline-block;margin:.1em .6em .1em 0;white-space:nowrap;cursor:pointer}
-main{padding:0 1em 2em}
-section{background:#fff;border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:.5em 1em}
-section h2{font-size:1em;margin:.2em 0 .5em;font-family:ui-monospace,monospace}
-section h2 small{color:#666;font-weight:normal}
-.l{white-space:pre-wrap;margin:0;padding:1px 4px;border-left:3px solid transparent;font-family:ui-monospace,monospace;font-size:12.5px}
-.l.drop{text-decoration:line-through;color:#a33;background:#fff1f1;border-left-color:#d33}
-.l.fix{background:#f1f7ff;border-left-color:#39f}
-.tag{display:inline-block;margin-left:.6em;padding:0 .4em;border-radius:3px;background:#eee;color:#333;font-size:11px;text-decoration:none}
-.drop .tag{background:#fdd}
-.hidden{display:none}
-footer{color:#666;padding:1em}
-</style></head><body>
-<header><h1>cleaner report</h1>
-<div>Show documents where this rule acted: <span id="rules"></span>
-<button type="button" id="all">all</button> <button type="button" id="none">none</button></div>
-</header><main>
-"""
-
-_TAIL = """</main>
-<footer>%s</footer>
-<script>
-(function(){
-  var sections=[].slice.call(document.querySelectorAll("section[data-rules]"));
-  var counts={};
-  sections.forEach(function(s){s.dataset.rules.split(" ").forEach(function(r){if(r)counts[r]=(counts[r]||0)+1;});});
-  var box=document.getElementById("rules");
-  Object.keys(counts).sort().forEach(function(r){
-    var l=document.createElement("label"),c=document.createElement("input");
-    c.type="checkbox";c.checked=true;c.value=r;c.addEventListener("change",apply);
-    l.appendChild(c);l.appendChild(document.createTextNode(" "+r+" ("+counts[r]+")"));box.appendChild(l);
-  });
-  function apply(){
-    var on={};[].forEach.call(box.querySelectorAll("input"),function(c){if(c.checked)on[c.value]=1;});
-    sections.forEach(function(s){
-      var show=s.dataset.rules.split(" ").some(function(r){return on[r];});
-      s.classList.toggle("hidden",!show);
-    });
-  }
-  function setAll(v){[].forEach.call(box.querySelectorAll("input"),function(c){c.checked=v;});apply();}
-  document.getElementById("all").onclick=function(){setAll(true);};
-  document.getElementById("none").onclick=function(){setAll(false);};
-})();
-</script></body></html>
-"""
-
-
-# What one document may add to the page, and the page itself: a document of a million lines
-# must not make a page no browser opens (or a worker that runs out of memory building it).
-MAX_ROWS = 1000  # lines shown per document
-MAX_LINE_CHARS = 2000  # characters shown per line (rules never look past 2,000 either)
-MAX_PAGE_BYTES = 64 << 20  # sections stop once the page would pass this
-
-
-def _esc(value: str) -> str:
-    """Text or attribute value, safe in the page; no raw line break either, since the page is
-    assembled from fragment files that hold one section per line."""
-    return escape(value).replace("\n", "&#10;").replace("\r", "&#13;")
-
-
-def _shown(text: str) -> str:
-    if len(text) <= MAX_LINE_CHARS:
-        return _esc(text)
-    return f"{_esc(text[:MAX_LINE_CHARS])} <i>… {len(text) - MAX_LINE_CHARS} more characters</i>"
-
-
-def _tag(label: str) -> str:
-    return f'<span class="tag">{_esc(label)}</span>'
+SAMPLE = 50  # removals shown per rule before "all"
+PART = 1000  # removals per r<rule>-<part>.js
+LIST = 1000  # documents per l<chunk>.js
+DOCS = 100  # whole documents per d<chunk>.js
+BUFFERED = 20_000  # removals held in memory before they are appended to their rules' files
+DATA_DIR = "review"
+# Every changed document now gets a review record (removals.jsonl and the page need them all);
+# parallel.events still asks whether a document is within MAX_DOCS, so it is unbounded.
+MAX_DOCS = 1 << 62
 
 
 def section(cleaned: Cleaned) -> str:
-    """One document on one line of text: every input line (up to MAX_ROWS), removed ones
-    struck through with their rule id."""
-    acted = sorted({*cleaned.removed(), *cleaned.repaired()})
-    doc = cleaned.doc
-    title = f"{_esc(doc.id)} <small>{_esc(doc.source)}"
-    if cleaned.site:
-        title += f" · site {_esc(cleaned.site)}"
-    title += f" · {len(doc.text)} → {len(cleaned.text)} chars</small>"
-    rows = [f'<section data-rules="{_esc(" ".join(acted))}"><h2>{title}</h2>']
-    shown = 0
-    for n, line in enumerate(cleaned.lines):
-        if shown == MAX_ROWS:
-            rows.append(f'<p class="l"><i>… {len(cleaned.lines) - n} more lines: see the .diff file</i></p>')
-            break
-        if line.dropped_by is not None:
-            if line.orig.strip():
-                rows.append(f'<p class="l drop">{_shown(line.orig)}{_tag(line.dropped_by)}</p>')
-        elif line.changed_by and line.text.strip():
-            tags = "".join(_tag(label) for label in line.changed_by)
-            rows.append(f'<p class="l fix" title="{_esc(line.orig[:MAX_LINE_CHARS])}">{_shown(line.text)}{tags}</p>')
-        elif line.text.strip():
-            rows.append(f'<p class="l">{_shown(line.text)}</p>')
-        else:
+    """A changed document's review record (one line of the run's html fragment files)."""
+    return review.record(cleaned)
+
+
+def _js(data: Any) -> bytes:
+    """JSON safe inside <script> and in a .js file: no "</script>", no "<!--"."""
+    return orjson.dumps(data).replace(b"<", b"\\u003c")
+
+
+def _sort_key(doc_id: str, no: int) -> bytes:
+    return hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest()
+
+
+class _Rules:
+    """Per rule (removal rule or repair label): figures, the sample, and the files of all removals."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.index: dict[str, int] = {}
+        self.lines: Counter[str] = Counter()
+        self.chars: Counter[str] = Counter()
+        self.docs: Counter[str] = Counter()
+        self.repaired: Counter[str] = Counter()
+        self.written: Counter[int] = Counter()  # removals written per rule index
+        self.samples: dict[int, list[tuple[bytes, list[Any]]]] = {}  # max-heaps by negated key
+        self.buffer: dict[int, list[list[Any]]] = {}
+        self.buffered = 0
+
+    def number(self, rule: str) -> int:
+        if rule not in self.index:
+            self.index[rule] = len(self.index)
+        return self.index[rule]
+
+    def add(self, rule: str, entry: list[Any], key: bytes) -> None:
+        i = self.number(rule)
+        heap = self.samples.setdefault(i, [])
+        inverted = bytes(255 - b for b in key)  # heapq is a min-heap: keep the SAMPLE smallest keys
+        if len(heap) < SAMPLE:
+            heapq.heappush(heap, (inverted, entry))
+        elif inverted > heap[0][0]:
+            heapq.heapreplace(heap, (inverted, entry))
+        self.buffer.setdefault(i, []).append(entry)
+        self.buffered += 1
+        if self.buffered >= BUFFERED:
+            self.flush()
+
+    def flush(self) -> None:
+        for i, entries in sorted(self.buffer.items()):
+            while entries:
+                part, filled = divmod(self.written[i], PART)
+                take = entries[: PART - filled]
+                del entries[: len(take)]
+                with (self.directory / f"r{i}-{part}.js").open("ab") as out:
+                    out.write(b"cleanerLoaded('r'," + _js([i, part, take]) + b");\n")
+                self.written[i] += len(take)
+        self.buffer.clear()
+        self.buffered = 0
+
+    def write_samples(self) -> None:
+        for i, heap in self.samples.items():
+            entries = [entry for _, entry in sorted(heap, reverse=True)]
+            entries.sort(key=lambda e: (e[0], e[1]))  # document order, then line
+            with atomic_open(self.directory / f"s{i}.js") as out:
+                out.write(b"cleanerLoaded('s'," + _js([i, entries]) + b");\n")
+
+    def table(self) -> list[dict[str, Any]]:
+        rows = []
+        for rule, i in self.index.items():
+            rows.append(
+                {
+                    "i": i,
+                    "rule": rule,
+                    "kind": "removed" if rule in self.chars else "changed",
+                    "lines": self.lines[rule] if rule in self.chars else self.repaired[rule],
+                    "chars": self.chars[rule],
+                    "docs": self.docs[rule],
+                    "entries": self.written[i],
+                    "parts": -(-self.written[i] // PART),
+                }
+            )
+        rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
+        return rows
+
+
+class _Chunks:
+    """Numbered files of ``size`` items each: cleanerLoaded(kind, [chunk, items])."""
+
+    def __init__(self, directory: Path, kind: str, size: int):
+        self.directory, self.kind, self.size = directory, kind, size
+        self.items: list[Any] = []
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        self.items.append(item)
+        if len(self.items) == self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.items:
+            chunk = self.count // self.size
+            with atomic_open(self.directory / f"{self.kind}{chunk}.js") as out:
+                out.write(f"cleanerLoaded('{self.kind}',".encode() + _js([chunk, self.items]) + b");\n")
+            self.count += len(self.items)
+            self.items = []
+
+
+def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], bytes]]:
+    """Each line something acted on: (label, [doc number, line, text, before, after, fate], sample key)."""
+    rows = rec["lines"]
+    for i, row in enumerate(rows):
+        if row[1] == review.KEPT:
             continue
-        shown += 1
-    rows.append("</section>\n")
-    return "".join(rows)
+        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
+        text = row[3] if row[1] == review.DROPPED else row[4]
+        entry = [n, row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
+        labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
+        for label in labels:
+            yield label, entry, _sort_key(rec["id"], row[0])
 
 
 def write_page(path: Path, fragments: list[Path], changed: int) -> None:
-    """The page: the head, the first MAX_DOCS sections (one per line in the fragment files, in
-    input order) while the page stays under MAX_PAGE_BYTES, the filter script."""
-    shown = size = 0
+    """index.html, its review/ files and removals.jsonl, from the run's review records."""
+    directory = path.parent / DATA_DIR
+    shutil.rmtree(directory, ignore_errors=True)  # the run's own files: rule files are appended to
+    directory.mkdir(parents=True)
+    rules = _Rules(directory)
+    listing = _Chunks(directory, "l", LIST)
+    docs = _Chunks(directory, "d", DOCS)
+    layout_only = total = 0
+    with atomic_open(path.parent / review.REMOVALS) as removals:
+        for n, rec in enumerate(review.read_records(fragments)):
+            total += 1
+            removals.write(review.removals_line(rec))
+            for rule, lines in rec["removed"].items():
+                rules.lines[rule] += lines
+                rules.docs[rule] += 1
+            for rule, chars in rec["removed_chars"].items():
+                rules.chars[rule] += chars
+                rules.number(rule)
+            for label, lines in rec["repaired"].items():
+                rules.repaired[label] += lines
+                rules.docs[label] += 1
+            acted = sorted({*rec["removed_chars"], *rec["repaired"]})
+            for label in acted:
+                rules.number(label)
+            for label, entry, key in _entries(n, rec):
+                rules.add(label, entry, key)
+            layout_only += not acted
+            listing.add([n, rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"],
+                         sorted(rules.index[a] for a in acted), rec["emptied"]])  # fmt: skip
+            docs.add({key: rec[key] for key in ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")})
+    rules.flush()
+    rules.write_samples()
+    listing.flush()
+    docs.flush()
+    data = {
+        "documents": total,
+        "layout_only": layout_only,
+        "rules": rules.table(),
+        "sizes": {"sample": SAMPLE, "part": PART, "list": LIST, "docs": DOCS},
+        "dir": DATA_DIR,
+    }
     with atomic_open(path) as out:
-        out.write(_HEAD.encode("utf-8"))
-        for section in _sections(fragments):
-            if shown == MAX_DOCS or size + len(section) > MAX_PAGE_BYTES:
-                break
-            out.write(section)
-            shown += 1
-            size += len(section)
-        note = f"{shown} changed documents shown."
-        if changed > shown:
-            note += f" {changed - shown} more are in the .diff files."
-        out.write((_TAIL % escape(note)).encode("utf-8"))
+        _write_html(out, data)
 
 
-def _sections(fragments: list[Path]) -> Iterator[bytes]:
-    for fragment in fragments:
-        with fragment.open("rb") as part:
-            yield from part
+def _write_html(out: BinaryIO, data: dict[str, Any]) -> None:
+    out.write(_PAGE_HEAD.encode("utf-8"))
+    out.write(b'<script type="application/json" id="data">' + _js(data) + b"</script>\n")
+    out.write(_PAGE_SCRIPT.encode("utf-8"))
+
+
+_PAGE_HEAD = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>cleaner review</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+header{background:#fff;border-bottom:1px solid #ddd;padding:.6em 1em}
+h1{font-size:1.15em;margin:0}
+h2{font-size:1.05em;margin:1.2em 0 .4em}
+main{padding:0 1em 2em;max-width:110em}
+table{border-collapse:collapse;background:#fff}
+td,th{border:1px solid #ddd;padding:2px 8px;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+button.rule{font-family:ui-monospace,monospace;font-size:12.5px;cursor:pointer;border:1px solid #bbb;background:#f4f4f4;border-radius:3px}
+button.rule.on{background:#246;color:#fff}
+.item{background:#fff;border:1px solid #ddd;border-radius:6px;margin:.6em 0;padding:.3em .8em}
+.item h3{font-size:.95em;margin:.2em 0;font-family:ui-monospace,monospace;font-weight:normal;white-space:pre-wrap}
+.l{white-space:pre-wrap;margin:0;padding:1px 4px;border-left:3px solid transparent;font-family:ui-monospace,monospace;font-size:12.5px}
+.l.ctx{color:#555}
+.l.drop{text-decoration:line-through;color:#a33;background:#fff1f1;border-left-color:#d33}
+.l.fix{background:#f1f7ff;border-left-color:#39f}
+.l.this{font-weight:600}
+.tag{display:inline-block;margin-left:.6em;padding:0 .4em;border-radius:3px;background:#eee;color:#333;font-size:11px;text-decoration:none}
+.note{color:#666}
+a.doc{cursor:pointer;color:#246;text-decoration:underline}
+</style></head><body>
+<header><h1>cleaner review</h1><div id="totals" class="note"></div></header>
+<main>
+<h2>Rules</h2>
+<p class="note">Counts over the whole corpus (as in summary.md). Pick a rule to see a sample of what it did, in context.</p>
+<table id="rules"><thead><tr><th>rule</th><th>kind</th><th class="n">lines</th><th class="n">characters</th><th class="n">documents</th></tr></thead><tbody></tbody></table>
+<section id="rule" hidden><h2 id="rule-title"></h2><p id="rule-note" class="note"></p><div id="rule-items"></div>
+<button type="button" id="rule-more" hidden>show more</button></section>
+<h2>Documents</h2>
+<p class="note">Changed documents, in input order. Filter: <span id="filter"></span>
+<button type="button" id="all">all</button></p>
+<div id="docs"></div><button type="button" id="docs-more" hidden>more documents</button>
+<section id="doc" hidden><h2 id="doc-title"></h2><div id="doc-lines"></div></section>
+</main>
+"""
+
+_PAGE_SCRIPT = """<script>
+(function(){
+"use strict";
+var D=JSON.parse(document.getElementById("data").textContent);
+var store={s:{},r:{},l:{},d:{}},waiting={};
+window.cleanerLoaded=function(kind,args){
+  if(kind==="s"){store.s[args[0]]=args[1];}
+  else if(kind==="r"){var k=args[0]+"-"+args[1];store.r[k]=(store.r[k]||[]).concat(args[2]);}
+  else{store[kind][args[0]]=args[1];}
+};
+function load(name,done){
+  var key=name;
+  if(waiting[key]){waiting[key].push(done);return;}
+  waiting[key]=[done];
+  var s=document.createElement("script");
+  s.src=D.dir+"/"+name+".js";
+  s.onload=function(){var w=waiting[key];waiting[key]=null;w.forEach(function(f){f(true);});};
+  s.onerror=function(){var w=waiting[key];waiting[key]=null;w.forEach(function(f){f(false);});};
+  document.head.appendChild(s);
+}
+function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined&&text!==null)e.textContent=String(text);return e;}
+function tag(label){return el("span","tag",label);}
+var byIndex={};D.rules.forEach(function(r){byIndex[r.i]=r;});
+document.getElementById("totals").textContent=D.documents+" changed documents, "+D.layout_only+" of them changed only by layout; "+D.rules.length+" rules and repairs acted.";
+var tbody=document.querySelector("#rules tbody"),filter=document.getElementById("filter");
+var current=null,docFilter=null;
+D.rules.forEach(function(r){
+  var tr=el("tr"),td=el("td"),b=el("button","rule",r.rule);
+  b.type="button";b.dataset.i=r.i;b.addEventListener("click",function(){showRule(r.i);});
+  td.appendChild(b);tr.appendChild(td);tr.appendChild(el("td","",r.kind));
+  tr.appendChild(el("td","n",r.lines));tr.appendChild(el("td","n",r.chars));tr.appendChild(el("td","n",r.docs));
+  tbody.appendChild(tr);
+  var f=el("button","rule",r.rule);f.type="button";f.dataset.i=r.i;
+  f.addEventListener("click",function(){setFilter(r.i);});filter.appendChild(f);filter.appendChild(document.createTextNode(" "));
+});
+function line(row,cls){
+  var fate=row[1],p;
+  if(fate==="-"){p=el("p","l drop "+(cls||""),row[3]);p.appendChild(tag(row[2]));}
+  else if(fate==="~"){p=el("p","l fix "+(cls||""),row[3]);p.appendChild(tag(row[2]));}
+  else{p=el("p","l "+(cls||"ctx"),row[3]);}
+  return p;
+}
+function item(r,e){
+  var box=el("div","item"),h=el("h3"),a=el("a","doc","document #"+e[0]);
+  a.addEventListener("click",function(){showDoc(e[0]);});
+  h.appendChild(a);h.appendChild(document.createTextNode(" line "+e[1]));box.appendChild(h);
+  e[3].forEach(function(row){box.appendChild(line(row));});
+  var me=e[5]===null?[e[1],"-",r.rule,e[2]]:[e[1],"~",r.rule,e[5]];
+  box.appendChild(line(me,"this"));
+  if(e[5]!==null)box.appendChild(el("p","l ctx","was: "+e[2]));
+  e[4].forEach(function(row){box.appendChild(line(row));});
+  return box;
+}
+var ruleItems=document.getElementById("rule-items"),more=document.getElementById("rule-more"),part=0;
+function showRule(i){
+  var r=byIndex[i];current=i;part=0;
+  [].forEach.call(tbody.querySelectorAll("button.rule"),function(b){b.classList.toggle("on",+b.dataset.i===i);});
+  document.getElementById("rule").hidden=false;
+  document.getElementById("rule-title").textContent=r.rule;
+  ruleItems.textContent="";more.hidden=true;
+  document.getElementById("rule-note").textContent="loading...";
+  load("s"+i,function(ok){
+    if(current!==i)return;
+    var got=store.s[i]||[];
+    document.getElementById("rule-note").textContent=ok?(r.entries+" lines acted on in "+r.docs+" documents; a sample of "+got.length+", the same on every run:"):"could not load "+D.dir+"/s"+i+".js";
+    got.forEach(function(e){ruleItems.appendChild(item(r,e));});
+    more.hidden=!(r.parts>0&&r.entries>got.length);more.textContent="show all "+r.entries;
+  });
+}
+more.addEventListener("click",function(){
+  var i=current,r=byIndex[i];
+  if(part===0)ruleItems.textContent="";
+  load("r"+i+"-"+part,function(){
+    (store.r[i+"-"+part]||[]).forEach(function(e){ruleItems.appendChild(item(r,e));});
+    part+=1;more.hidden=part>=r.parts;more.textContent="show more ("+Math.min(part*D.sizes.part,r.entries)+" of "+r.entries+" shown)";
+    document.getElementById("rule-note").textContent=r.entries+" lines acted on in "+r.docs+" documents:";
+  });
+});
+var docsBox=document.getElementById("docs"),docsMore=document.getElementById("docs-more"),chunk=0,shown=0;
+function setFilter(i){
+  docFilter=i;
+  [].forEach.call(filter.querySelectorAll("button.rule"),function(b){b.classList.toggle("on",i!==null&&+b.dataset.i===i);});
+  docsBox.textContent="";chunk=0;shown=0;moreDocs();
+}
+document.getElementById("all").addEventListener("click",function(){setFilter(null);});
+function moreDocs(){
+  var chunks=Math.ceil(D.documents/D.sizes.list),target=shown+200;
+  function step(){
+    if(chunk>=chunks||shown>=target){docsMore.hidden=chunk>=chunks;return;}
+    var c=chunk;
+    load("l"+c,function(){
+      (store.l[c]||[]).forEach(function(d){
+        if(docFilter!==null&&d[6].indexOf(docFilter)<0)return;
+        var box=el("div","item"),h=el("h3"),a=el("a","doc",d[1]);
+        a.addEventListener("click",function(){showDoc(d[0]);});
+        h.appendChild(a);
+        var note=" "+d[2]+(d[3]?" \\u00b7 site "+d[3]:"")+" \\u00b7 "+d[4]+" \\u2192 "+d[5]+" chars"+(d[7]?" \\u00b7 emptied by "+d[7]:"");
+        h.appendChild(document.createTextNode(note));box.appendChild(h);
+        if(d[6].length===0)box.appendChild(el("p","note","changed only by layout (blank lines, line breaks)"));
+        d[6].forEach(function(i){box.appendChild(tag(byIndex[i].rule));});
+        box.dataset.doc=d[0];docsBox.appendChild(box);shown+=1;
+      });
+      chunk+=1;step();
+    });
+  }
+  step();
+}
+docsMore.addEventListener("click",moreDocs);
+function showDoc(n){
+  var c=Math.floor(n/D.sizes.docs);
+  load("d"+c,function(ok){
+    var d=(store.d[c]||[])[n-c*D.sizes.docs],box=document.getElementById("doc-lines");
+    document.getElementById("doc").hidden=false;box.textContent="";
+    if(!d){document.getElementById("doc-title").textContent="could not load document #"+n;return;}
+    document.getElementById("doc-title").textContent=d.id+" ("+d.source+")";
+    d.lines.forEach(function(row){box.appendChild(line(row,row[1]===" "?"kept":""));});
+    document.getElementById("doc").scrollIntoView();
+  });
+}
+setFilter(null);
+})();
+</script></body></html>
+"""

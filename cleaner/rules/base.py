@@ -42,7 +42,13 @@ def _compiles(pattern: str) -> str:
 
 
 # Every regex in a rule file is compiled when the file is validated, so errors carry its line.
-Pattern = Annotated[str, BeforeValidator(_alternatives), Field(min_length=1), AfterValidator(_compiles)]
+# The JSON Schema (`cleaner rules schema`) shows what a file may hold: a string or a list of them.
+Pattern = Annotated[
+    str,
+    BeforeValidator(_alternatives, json_schema_input_type=str | list[str]),
+    Field(min_length=1),
+    AfterValidator(_compiles),
+]
 
 
 class Strict(BaseModel):

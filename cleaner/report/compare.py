@@ -1,0 +1,256 @@
+"""What a rule change does to a corpus: two runs' ``removals.jsonl`` joined by document id.
+
+Reads run outputs only; never cleans. Each line's *fate* in a run is what acted on it: removed
+by a rule (``-``), rewritten by a replace rule or a repair (``~``), or nothing. A line whose fate
+differs between the runs is a change, counted for the rule that acts on it after (newly removed)
+and for the rule that acted before (no longer removed). Documents are compared by characters
+kept: newly emptied, newly flagged (lost more than ``flag_share`` of their characters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cleaner.repeated.boilerplate import Thresholds
+from cleaner.report import review
+
+SAMPLES = 50  # sample lines kept per rule (the Markdown shows fewer)
+FLAG_SHARE = 0.5
+_PROSE = Thresholds()
+
+Fate = tuple[str, str] | None  # (kind, tag) or None when nothing acted on the line
+
+
+@dataclass(slots=True)
+class ContextLine:
+    no: int
+    text: str
+    before: str | None  # "-rule" / "~label" / None
+    after: str | None
+
+
+@dataclass(slots=True)
+class Sample:
+    id: str
+    source: str
+    no: int
+    text: str
+    before: str | None
+    after: str | None
+    prose: bool
+    context: list[ContextLine]
+
+
+@dataclass(slots=True)
+class RuleChange:
+    rule: str
+    newly_removed: int = 0  # lines this rule removes now and did not before (kept, or removed by another)
+    no_longer_removed: int = 0  # lines it removed before and does not now
+    chars_newly_removed: int = 0
+    chars_no_longer_removed: int = 0
+    prose_newly_removed: int = 0  # newly removed lines that look like sentences
+    newly_rewritten: int = 0  # lines kept in both runs that this rule (a replace rule, a repair) now rewrites
+    no_longer_rewritten: int = 0
+    docs_newly_emptied: int = 0
+    docs_newly_flagged: int = 0
+    docs: int = 0  # documents where this rule's work changed
+    samples: list[Sample] = field(default_factory=list)
+
+    def risk(self) -> tuple[int, ...]:
+        return (
+            -self.prose_newly_removed,
+            -(self.docs_newly_emptied + self.docs_newly_flagged),
+            -self.chars_newly_removed,
+            -self.newly_removed,
+            -self.no_longer_removed,
+            -(self.newly_rewritten + self.no_longer_rewritten),
+        )
+
+
+@dataclass(slots=True)
+class DocChange:
+    id: str
+    source: str
+    before: str  # "kept" / "flagged" / "emptied"
+    after: str
+    lost_before: float
+    lost_after: float
+    rule: str | None  # what the change is put down to
+
+
+@dataclass(slots=True)
+class Comparison:
+    base: str
+    new: str
+    flag_share: float
+    docs_compared: int = 0  # documents changed in either run
+    docs_differing: int = 0  # ... whose lines or clean length differ between the runs
+    lines_newly_removed: int = 0
+    lines_no_longer_removed: int = 0
+    lines_moved: int = 0  # removed in both runs, by another rule
+    rules: list[RuleChange] = field(default_factory=list)
+    documents: list[DocChange] = field(default_factory=list)
+    more_documents: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.docs_differing > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["changed"] = self.changed
+        return data
+
+
+def _fates(rec: dict[str, Any] | None) -> dict[int, tuple[str, str]]:
+    if rec is None:
+        return {}
+    return {row[0]: (row[1], row[2]) for row in rec["lines"] if row[1] != review.KEPT}
+
+
+def _label(fate: Fate) -> str | None:
+    return None if fate is None else fate[0] + fate[1]
+
+
+def _state(rec: dict[str, Any] | None, flag_share: float) -> tuple[str, float]:
+    if rec is None or not rec["chars_in"]:
+        return "kept", 0.0
+    lost = (rec["chars_in"] - rec["chars_out"]) / rec["chars_in"]
+    if rec["emptied"] is not None:
+        return "emptied", round(lost, 3)
+    return ("flagged" if lost > flag_share else "kept"), round(lost, 3)
+
+
+def _original(row: list[Any]) -> str:
+    return row[4] if row[1] == review.CHANGED else row[3]
+
+
+def _sample_key(doc_id: str, no: int) -> bytes:
+    return hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest()
+
+
+class _Collector:
+    def __init__(self, flag_share: float):
+        self.flag_share = flag_share
+        self.rules: dict[str, RuleChange] = {}
+        self.samples: dict[str, list[tuple[bytes, Sample]]] = {}
+
+    def rule(self, rule: str) -> RuleChange:
+        if rule not in self.rules:
+            self.rules[rule] = RuleChange(rule)
+        return self.rules[rule]
+
+    def sample(self, rule: str, key: bytes, make: Any) -> None:
+        kept = self.samples.setdefault(rule, [])
+        if len(kept) < SAMPLES or key < kept[-1][0]:
+            kept.append((key, make()))
+            kept.sort(key=lambda pair: pair[0])
+            del kept[SAMPLES:]
+
+
+def compare(base_path: Path, new_path: Path, flag_share: float = FLAG_SHARE, max_documents: int = 200) -> Comparison:
+    """Compare two run outputs (report dir, output dir or clean JSONL of each)."""
+    base_file, new_file = review.removals_path(base_path), review.removals_path(new_path)
+    result = Comparison(str(base_path), str(new_path), flag_share)
+    base = {rec["key"]: rec for rec in review.load_removals(base_file)}
+    collector = _Collector(flag_share)
+    for new in review.load_removals(new_file):
+        _document(result, collector, base.pop(new["key"], None), new)
+    for old in base.values():  # changed only in the base run
+        _document(result, collector, old, None)
+    for rule, kept in collector.samples.items():
+        samples = [sample for _, sample in kept]
+        samples.sort(key=lambda s: (s.id, s.no))
+        collector.rules[rule].samples = samples
+    result.rules = sorted(collector.rules.values(), key=lambda r: (r.risk(), r.rule))
+    result.documents.sort(key=lambda d: (d.after != "emptied", -(d.lost_after - d.lost_before), d.id))
+    result.more_documents = max(len(result.documents) - max_documents, 0)
+    del result.documents[max_documents:]
+    return result
+
+
+def _document(
+    result: Comparison, collector: _Collector, old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> None:
+    result.docs_compared += 1
+    either = new if new is not None else old
+    assert either is not None
+    before, after = _fates(old), _fates(new)
+    rows = {row[0]: row for rec in (old, new) if rec is not None for row in rec["lines"]}
+    numbers = [row[0] for row in sorted(rows.values(), key=lambda r: r[0])]
+    touched: set[str] = set()
+    newly: dict[str, int] = {}
+    for position, no in enumerate(numbers):
+        was, now = before.get(no), after.get(no)
+        if was == now:
+            continue
+        text = _original(rows[no])
+        removed_now = now is not None and now[0] == review.DROPPED
+        removed_was = was is not None and was[0] == review.DROPPED
+        if removed_now and not removed_was:
+            result.lines_newly_removed += 1
+        elif removed_was and not removed_now:
+            result.lines_no_longer_removed += 1
+        elif removed_now and removed_was:
+            result.lines_moved += 1
+        prose = _PROSE.is_prose(text)
+
+        def make(
+            no: int = no, position: int = position, was: Fate = was, now: Fate = now, prose: bool = prose
+        ) -> Sample:
+            around = numbers[max(position - review.CONTEXT, 0) : position + review.CONTEXT + 1]
+            context = [ContextLine(n, _original(rows[n]), _label(before.get(n)), _label(after.get(n))) for n in around]
+            return Sample(
+                either["id"], either["source"], no, _original(rows[no]), _label(was), _label(now), prose, context
+            )
+
+        key = _sample_key(either["id"], no)
+        if removed_now or removed_was:  # a removal changed: put it down to the removal rules only
+            gained = [now[1]] if removed_now and now != was else []  # type: ignore[index]
+            lost = [was[1]] if removed_was and now != was else []  # type: ignore[index]
+        else:  # both rewrite (or keep) the line: the labels that differ
+            labels_was = set(was[1].split("+")) if was is not None else set()
+            labels_now = set(now[1].split("+")) if now is not None else set()
+            gained, lost = sorted(labels_now - labels_was), sorted(labels_was - labels_now)
+        for label in gained:
+            change = collector.rule(label)
+            if removed_now:
+                change.newly_removed += 1
+                change.chars_newly_removed += len(text)
+                change.prose_newly_removed += prose and not removed_was
+                newly[label] = newly.get(label, 0) + len(text)
+            else:
+                change.newly_rewritten += 1
+        for label in lost:
+            change = collector.rule(label)
+            if removed_was:
+                change.no_longer_removed += 1
+                change.chars_no_longer_removed += len(text)
+            else:
+                change.no_longer_rewritten += 1
+        for label in (*gained, *lost):
+            touched.add(label)
+            collector.sample(label, key, make)
+    state_before, lost_before = _state(old, collector.flag_share)
+    state_after, lost_after = _state(new, collector.flag_share)
+    chars_differ = (old or {}).get("chars_out", either["chars_in"]) != (new or {}).get("chars_out", either["chars_in"])
+    if touched or chars_differ or state_before != state_after:
+        result.docs_differing += 1
+    for label in touched:
+        collector.rule(label).docs += 1
+    if state_before != state_after:
+        culprit = max(sorted(newly), key=newly.__getitem__) if newly else None
+        if culprit is None and new is not None and new["emptied"] not in (None, "empty-input"):
+            culprit = new["emptied"]
+        if culprit is not None and state_after in ("emptied", "flagged"):
+            change = collector.rule(culprit)
+            if state_after == "emptied":
+                change.docs_newly_emptied += 1
+            else:
+                change.docs_newly_flagged += 1
+        result.documents.append(
+            DocChange(either["id"], either["source"], state_before, state_after, lost_before, lost_after, culprit)
+        )

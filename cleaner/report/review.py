@@ -1,0 +1,131 @@
+"""What a run keeps of each changed document for review, and ``reports/removals.jsonl``.
+
+While a run cleans, each changed document becomes one JSON line (its *review record*): every
+non-blank input line with its fate (kept, removed by a rule, changed by a repair or a replace
+rule), plus the document's counts. The page (html.py) is built from these records at the end of
+the run, and so is ``removals.jsonl``: per changed document, only the lines something acted on
+and ``CONTEXT`` non-blank lines around each. ``cleaner compare`` joins two runs'
+``removals.jsonl`` by document id; it never re-runs cleaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cleaner.document import Cleaned
+from cleaner.errors import UsageError
+
+REMOVALS = "removals.jsonl"
+CONTEXT = 2  # non-blank lines shown on each side of a line something acted on
+KEPT, DROPPED, CHANGED = " ", "-", "~"
+
+# What one document may add to the review files: a document of half a million lines must not
+# make a page no browser opens, or a worker run out of memory building its record. Every line
+# something acted on is kept (compare needs them all), with CONTEXT lines around it; other kept
+# lines only among the first MAX_ROWS. Texts are cut at MAX_LINE_CHARS (rules never look past
+# that either); the .diff files hold everything.
+MAX_ROWS = 1000
+MAX_LINE_CHARS = 2000
+
+# A line of a record: [line number, fate, tag (rule id or "+"-joined labels; None when kept), text, original text
+# (only for a changed line)]. Text is the line as read for kept and removed lines, as written for changed ones.
+Row = list[Any]
+
+
+def record(cleaned: Cleaned) -> str:
+    """The review record of one document: one JSON line (ids with newlines or quotes stay one line)."""
+    rows: list[Row] = []
+    for line in cleaned.lines:
+        if line.dropped_by is not None:
+            if line.orig.strip():
+                rows.append([line.no, DROPPED, line.dropped_by, _shown(line.orig)])
+        elif line.changed_by and line.text.strip():
+            rows.append([line.no, CHANGED, "+".join(line.changed_by), _shown(line.text), _shown(line.orig)])
+        elif line.text.strip():
+            rows.append([line.no, KEPT, None, _shown(line.text)])
+    if len(rows) > MAX_ROWS:
+        near = with_context(rows)
+        rows = rows[:MAX_ROWS] + [row for row in near if row[0] > rows[MAX_ROWS - 1][0]]
+    doc = cleaned.doc
+    data = {
+        "id": doc.id,
+        "source": doc.source,
+        "site": cleaned.site,
+        "chars_in": len(doc.text),
+        "chars_out": len(cleaned.text),
+        "emptied": cleaned.emptied_by(),
+        "removed": cleaned.removed(),
+        "removed_chars": cleaned.stats().removed_chars,
+        "repaired": cleaned.repaired(),
+        "lines": rows,
+    }
+    return orjson.dumps(data).decode("utf-8") + "\n"
+
+
+def _shown(text: str) -> str:
+    if len(text) <= MAX_LINE_CHARS:
+        return text
+    return f"{text[:MAX_LINE_CHARS]} … {len(text) - MAX_LINE_CHARS} more characters"
+
+
+def read_records(fragments: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    """Every review record of a run, in input order."""
+    for fragment in fragments:
+        with fragment.open("rb") as part:
+            for line in part:
+                if line.strip():
+                    yield orjson.loads(line)
+
+
+def with_context(rows: list[Row], context: int = CONTEXT) -> list[Row]:
+    """The rows something acted on and ``context`` rows on each side (rows are non-blank lines)."""
+    keep = [False] * len(rows)
+    for i, row in enumerate(rows):
+        if row[1] != KEPT:
+            for j in range(max(i - context, 0), min(i + context + 1, len(rows))):
+                keep[j] = True
+    return [row for row, wanted in zip(rows, keep, strict=True) if wanted]
+
+
+def removals_line(rec: dict[str, Any]) -> bytes:
+    """A record as written to removals.jsonl: its lines cut down to what acted and its context."""
+    return orjson.dumps({**rec, "lines": with_context(rec["lines"])}) + b"\n"
+
+
+def removals_path(path: Path) -> Path:
+    """removals.jsonl of a run output given as its report directory, its output directory
+    (holding reports/) or its clean JSONL file (reports/ beside it)."""
+    candidates = (
+        [path / REMOVALS, path / "reports" / REMOVALS] if path.is_dir() else [path.parent / "reports" / REMOVALS]
+    )
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or directory")
+    raise UsageError(
+        f"{path}: not a cleaner run output (no {REMOVALS} in it, in reports/ under it or beside it); "
+        "give the report directory, the output directory or the clean JSONL of a `cleaner clean` run"
+    )
+
+
+def load_removals(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a removals.jsonl, each with ``key``: its id, made unique by occurrence."""
+    seen: dict[str, int] = {}
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = orjson.loads(line)
+                doc_id = rec["id"]
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                raise UsageError(f"{path}:{number}: not a removals record: {exc}") from None
+            count = seen.get(doc_id, 0)
+            seen[doc_id] = count + 1
+            rec["key"] = doc_id if count == 0 else f"{doc_id}\x00{count}"
+            yield rec

@@ -1,0 +1,176 @@
+"""A pull request's rule change reviewed end to end: a rule edit on a copy of rules/, `clean` with
+both rule sets, `compare` (Markdown, JSON, page), --fail-on-change, and annotations for a broken file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cleaner.report import compare_render
+from cleaner.report.compare import compare
+from tests.golden import GOLDEN, produce
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = {
+    "a.txt": (
+        "Council approves new budget\n\n"
+        "The city council approved the budget on Monday after a long debate about the harbour.\n\n"
+        "See also the report from the audit office, which found that the agency had not acted on earlier warnings.\n\n"
+        "Read more  Council approves the harbour plan\n\n"
+        "The mayor said the vote was a turning point for the town and its port.\n"
+    ),
+    "b.txt": "Short note on the fire.\n\nSee also the gallery of photographs from the scene taken by our readers\n",
+    "c.txt": "Plain text with nothing to remove.  \n\n\n\nA second paragraph after blank lines.\n",
+}
+STRICT = r"(?::\s*|\s{2,}|"  # links.see-also: the label must be set off by a colon, two spaces, a dash
+LOOSE = r"(?::\s*|\s+|"  # ... the pull request lets one space do
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8"
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus cleaned with the base branch's rules and with the pull request's."""
+    tmp = tmp_path_factory.mktemp("pr")
+    for name, text in DOCS.items():
+        (tmp / "corpus").mkdir(exist_ok=True)
+        (tmp / "corpus" / name).write_text(text, encoding="utf-8")
+    shutil.copytree(ROOT / "rules", tmp / "pr-rules")
+    links = tmp / "pr-rules" / "generic" / "links.yaml"
+    text = links.read_text(encoding="utf-8")
+    assert text.count(STRICT) == 1
+    links.write_text(text.replace(STRICT, LOOSE), encoding="utf-8")
+    base = cli("clean", str(tmp / "corpus"), "--out", str(tmp / "base" / "clean.jsonl"), "-q")
+    assert base.returncode == 0, base.stderr
+    new = cli(
+        "clean",
+        *(
+            str(tmp / "corpus"),
+            "--no-default-rules",
+            "--rules",
+            str(tmp / "pr-rules"),
+            "--out",
+            str(tmp / "new" / "clean.jsonl"),
+            "-q",
+        ),
+        *("--baseline", str(tmp / "base")),
+    )
+    assert new.returncode == 0, new.stderr
+    return tmp
+
+
+def test_compare_counts_per_rule_riskiest_first(runs: Path) -> None:
+    c = compare(runs / "base" / "reports", runs / "new" / "clean.jsonl")  # either form of a run output
+    assert c.changed
+    assert (c.docs_compared, c.docs_differing) == (3, 2)  # c.txt changed by layout only, in both runs
+    assert (c.lines_newly_removed, c.lines_no_longer_removed, c.lines_moved) == (2, 0, 0)
+    [rule] = c.rules
+    assert rule.rule == "links.see-also"
+    assert (rule.newly_removed, rule.no_longer_removed, rule.prose_newly_removed) == (2, 0, 1)
+    assert (rule.docs_newly_emptied, rule.docs_newly_flagged, rule.docs) == (0, 1, 2)
+    assert rule.chars_newly_removed == len(DOCS["a.txt"].splitlines()[4]) + len(DOCS["b.txt"].splitlines()[2])
+    [doc] = c.documents
+    assert (doc.id, doc.before, doc.after, doc.rule) == ("b", "kept", "flagged", "links.see-also")
+    first = rule.samples[0]
+    assert (first.id, first.no, first.before, first.after, first.prose) == ("a", 5, None, "-links.see-also", True)
+    # two lines around it, each with the rule that acted on it before and after
+    assert [(line.no, line.before, line.after) for line in first.context] == [
+        (1, None, None),
+        (3, None, None),
+        (5, None, "-links.see-also"),
+        (7, "-links.see-also", "-links.see-also"),
+        (9, None, None),
+    ]
+
+
+def test_flag_share_is_an_option(runs: Path) -> None:
+    c = compare(runs / "base", runs / "new", flag_share=0.8)  # b.txt lost 75%: not flagged at 80%
+    assert c.documents == []
+    assert c.rules[0].docs_newly_flagged == 0
+
+
+def test_markdown_json_and_page(runs: Path) -> None:
+    md = (runs / "new" / "reports" / "compare.md").read_text(encoding="utf-8")  # written by clean --baseline
+    assert md.startswith("## cleaner compare: 1 rule changed what it does\n")
+    assert "| `links.see-also` | 2 | 0 | 1 | 0 | 1 | +176 −0 | 0 | 2 |" in md
+    assert "- `b` (" in md and "kept (0% lost) → flagged (75% lost), mostly `links.see-also`" in md
+    assert (
+        "-    5  See also the report from the audit office, which found that the agency had not acted on earlier "
+        "warnings.   [kept → removed by links.see-also]"
+    ) in md
+    assert "     7  Read more  Council approves the harbour plan   [removed by links.see-also]" in md
+    data = orjson.loads((runs / "new" / "reports" / "compare.json").read_bytes())
+    assert data["changed"] is True
+    assert data["rules"][0]["rule"] == "links.see-also" and data["rules"][0]["prose_newly_removed"] == 1
+    page = (runs / "new" / "reports" / "compare.html").read_text(encoding="utf-8")
+    assert '<h3 id="r-links.see-also">links.see-also</h3>' in page
+    assert "kept → removed by links.see-also" in page
+
+
+def test_fail_on_change_exit_codes(runs: Path, tmp_path: Path) -> None:
+    changed = cli("compare", str(runs / "base"), str(runs / "new"), "--fail-on-change", "--out", str(tmp_path))
+    assert changed.returncode == 1, changed.stderr
+    assert changed.stdout == (tmp_path / "compare.md").read_text(encoding="utf-8")
+    assert cli("compare", str(runs / "base"), str(runs / "new")).returncode == 0  # a report, not a check
+    same = cli("compare", str(runs / "new"), str(runs / "new"), "--fail-on-change", "--output-format", "json")
+    assert same.returncode == 0, same.stderr
+    assert orjson.loads(same.stdout)["changed"] is False
+    missing = cli("compare", str(runs / "base"), str(runs / "corpus"), "--fail-on-change")
+    assert missing.returncode == 2
+    assert "not a cleaner run output" in missing.stderr
+    bad_baseline = cli("clean", str(runs / "corpus"), "--out", str(tmp_path / "x" / "c.jsonl"), "--baseline", "nope")
+    assert bad_baseline.returncode == 2 and "nope: no such file or directory" in bad_baseline.stderr
+    assert not (tmp_path / "x" / "c.jsonl").exists()  # refused before anything was written
+
+
+def test_seed_run_against_the_goldens_does_not_move(tmp_path: Path) -> None:
+    """What `make review-check` does in .ci/run: the committed goldens are the base."""
+    produce(tmp_path)
+    c = compare(GOLDEN, tmp_path)
+    assert not c.changed and c.docs_compared == 5
+    assert compare_render.markdown(c).startswith("## cleaner compare: no change\n")
+
+
+def test_github_annotations_for_a_broken_rule_file(tmp_path: Path) -> None:
+    broken = tmp_path / "rules"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text(
+        "name: bad\ndescription: A broken file.\nrules:\n  - id: bad.one\n    kind: line\n"
+        "    description: x\n    patern: '^x$'\n",
+        encoding="utf-8",
+    )
+    result = cli("rules", "validate", str(broken), "--output-format", "github")
+    assert result.returncode == 2
+    assert (
+        f"::error file={broken / 'bad.yaml'},line=7,title=invalid rule file::"
+        "rules.0.patern: Extra inputs are not permitted; did you mean 'pattern'?\n"
+    ) in result.stdout
+
+
+def test_ci_examples_and_hooks_run_the_commands_tested_here() -> None:
+    import yaml
+
+    github = yaml.safe_load((ROOT / "examples" / "ci" / "github-actions.yml").read_text(encoding="utf-8"))
+    assert github[True]["pull_request"]["paths"] == ["rules/**"]  # YAML 1.1 reads the key `on` as True
+    script = "\n".join(step.get("run", "") for step in github["jobs"]["review"]["steps"])
+    gitlab = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text(encoding="utf-8"))
+    script_gl = "\n".join(gitlab["cleaner-rule-review"]["script"])
+    for text in (script, script_gl):
+        assert "cleaner rules validate rules" in text and "cleaner rules test rules" in text
+        assert text.count("cleaner clean ") == 2 and "cleaner compare " in text and "--out review" in text
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [(h["id"], h["entry"]) for h in hooks] == [
+        ("cleaner-rules-validate", "cleaner rules validate"),
+        ("cleaner-rules-test", "cleaner rules test"),
+    ]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index("make test") < ci.index("make review-check")
