@@ -28,7 +28,7 @@ lint: $(BIN)/cleaner
 test: $(BIN)/cleaner lint
 	$(BIN)/cleaner rules validate $(RULES)
 	$(BIN)/cleaner rules test $(RULES)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The seed corpus must not move: a fresh run of seeds/ compared with the committed goldens, as
 # examples/ci/ compares a pull request's rules with the base branch's (`.ci/run` calls it).
