@@ -23,9 +23,9 @@ import trafilatura
 
 from cleaner.document import Document
 from cleaner.errors import CleanerError
+from cleaner.io.web import decode_html
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
-from cleaner.web import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT.parent / "shared" / "bench" / "scrapinghub-aeb"

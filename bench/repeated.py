@@ -22,10 +22,10 @@ import orjson
 from bench.run import corpus
 from bench.sites import write, write_scattered
 from cleaner.document import Document
+from cleaner.io.readers import discover
 from cleaner.pipeline import Pipeline
-from cleaner.readers import discover
+from cleaner.pipeline.mine import mine
 from cleaner.repeated.boilerplate import RULE_PREFIX, Thresholds
-from cleaner.repeated.mine import mine
 from cleaner.rules.book import RuleBook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +34,9 @@ _MINE = """
 import resource, sys, time
 from pathlib import Path
 from cleaner.pipeline import Pipeline
-from cleaner.readers import discover
+from cleaner.io.readers import discover
 from cleaner.repeated.boilerplate import Thresholds
-from cleaner.repeated.mine import mine
+from cleaner.pipeline.mine import mine
 from cleaner.rules.book import RuleBook
 path, workers = Path(sys.argv[1]), int(sys.argv[2])
 start = time.perf_counter()

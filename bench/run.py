@@ -31,7 +31,7 @@ import resource, sys, time
 from pathlib import Path
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
-from cleaner.run import Target, run
+from cleaner.pipeline.run import Target, run
 corpus, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 pipeline = Pipeline(RuleBook.load([Path("rules")]))
 start = time.perf_counter()
@@ -76,8 +76,8 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
     """Time per step, in-process, on the first ``sample`` documents (one worker)."""
     import cleaner.pipeline as pipeline_module
     from cleaner.document import Document
-    from cleaner.outcome import outcome
     from cleaner.pipeline import Pipeline
+    from cleaner.pipeline.outcome import outcome
     from cleaner.rules.book import RuleBook
     from cleaner.rules.engine import RuleSet
 

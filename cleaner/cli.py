@@ -15,7 +15,6 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
@@ -27,23 +26,24 @@ from cleaner.errors import (
     RuleError,
     UsageError,
 )
-from cleaner.parallel import default_workers
+from cleaner.io.atomic import write_atomic
+from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.pipeline import Pipeline, Settings
+from cleaner.pipeline.cases import CaseResult, run_all
+from cleaner.pipeline.mine import mine
+from cleaner.pipeline.parallel import default_workers
+from cleaner.pipeline.ray_engine import RayEngine
+from cleaner.pipeline.run import Target, run
 from cleaner.printable import SafeConsole
-from cleaner.ray_engine import RayEngine
-from cleaner.readers import Fields, InputFile, Limits, discover, read
 from cleaner.repeated.boilerplate import Thresholds
-from cleaner.repeated.mine import mine
-from cleaner.repeated.suggest import suggest as suggest_rules
 from cleaner.report import compare_render, review
 from cleaner.report.compare import compare as compare_runs
 from cleaner.rules.book import RuleBook
-from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import case_lines, load_rule_files, rule_roots
 from cleaner.rules.regex import engine_of
 from cleaner.rules.schema import schema_text
-from cleaner.run import Target, run
 from cleaner.steps.extract import ExtractOptions, Favor
+from cleaner.suggest.rules import suggest as suggest_rules
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from cleaner.pipeline import Pipeline
+from cleaner.pipeline.run import Target, run
 from cleaner.rules.book import RuleBook
-from cleaner.run import Target, run
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"

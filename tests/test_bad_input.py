@@ -12,9 +12,9 @@ import orjson
 import pytest
 import zstandard
 
+from cleaner.io.readers import decode
 from cleaner.pipeline import Pipeline
-from cleaner.readers import decode
-from cleaner.run import Target, run
+from cleaner.pipeline.run import Target, run
 
 ROOT = Path(__file__).resolve().parent.parent
 

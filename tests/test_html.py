@@ -15,9 +15,9 @@ from warcio.warcwriter import WARCWriter
 
 from bench.html import scores
 from cleaner.document import Document
+from cleaner.io.web import decode_html
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
-from cleaner.web import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "html"
@@ -68,7 +68,7 @@ def test_page_text_metadata_and_selector_removals(site_pipeline: Pipeline) -> No
 
 
 def test_selector_rule_cases_run(site_pipeline: Pipeline) -> None:
-    from cleaner.rules.cases import cases, run_case
+    from cleaner.pipeline.cases import cases, run_case
 
     refs = [ref for ref in cases(site_pipeline) if ref.rule.id == "example.share"]
     assert [run_case(site_pipeline, ref).passed for ref in refs] == [True]

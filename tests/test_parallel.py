@@ -6,9 +6,9 @@ import random
 from pathlib import Path
 
 from bench.corpus import write
+from cleaner.io.readers import Fields, Limits, Span, discover, read, spans
 from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, Limits, Span, discover, read, spans
-from cleaner.run import Target, run
+from cleaner.pipeline.run import Target, run
 
 
 def _files(root: Path) -> dict[str, bytes]:

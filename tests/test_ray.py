@@ -10,8 +10,8 @@ import pytest
 from bench.corpus import write
 from cleaner import ray_engine
 from cleaner.pipeline import Pipeline
-from cleaner.ray_engine import RayEngine
-from cleaner.run import Target, run
+from cleaner.pipeline.ray_engine import RayEngine
+from cleaner.pipeline.run import Target, run
 
 ray = pytest.importorskip("ray")  # `make test` installs it (the `ray` extra)
 

@@ -12,14 +12,14 @@ import yaml
 
 from bench.sites import write
 from cleaner.document import Document, Line
+from cleaner.io.readers import discover
 from cleaner.pipeline import Pipeline
-from cleaner.readers import discover
+from cleaner.pipeline.mine import mine
+from cleaner.pipeline.run import Target, run
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import fold, line_hash, site_hash, site_key, site_prefix
-from cleaner.repeated.mine import mine
 from cleaner.rules.book import RuleBook
-from cleaner.run import Target, run
 from tests.test_cli import cli
 
 DOCS = 500

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cleaner.pipeline import Pipeline
+from cleaner.pipeline.cases import CaseRef, cases, run_all, run_case
 from cleaner.rules.book import RuleBook
-from cleaner.rules.cases import CaseRef, cases, run_all, run_case
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = Pipeline(RuleBook.load([ROOT / "rules"]))

@@ -15,12 +15,12 @@ import zstandard
 
 from cleaner.document import Document
 from cleaner.errors import Problem
+from cleaner.io.readers import MAX_DOC_LINES, Fields, InputFile, Limits, read
 from cleaner.pipeline import Pipeline, split_lines
+from cleaner.pipeline.run import Target, run
 from cleaner.printable import printable
-from cleaner.readers import MAX_DOC_LINES, Fields, InputFile, Limits, read
 from cleaner.report import html, review
 from cleaner.report.diff import render
-from cleaner.run import Target, run
 from tests.test_diff import apply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ BOMB_READER = """
 import resource, sys
 from pathlib import Path
 from cleaner.errors import Problem
-from cleaner.readers import Fields, InputFile, Limits, read
+from cleaner.io.readers import Fields, InputFile, Limits, read
 vm = int(next(l for l in open('/proc/self/status') if l.startswith('VmSize')).split()[1]) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (vm + (512 << 20), resource.RLIM_INFINITY))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

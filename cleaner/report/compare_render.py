@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from cleaner.atomic import write_atomic
+from cleaner.io.atomic import write_atomic
 from cleaner.report.compare import Comparison, RuleChange, Sample
 
 MD_RULES = 30  # rules with a section of their own in the Markdown

@@ -29,8 +29,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from cleaner.atomic import atomic_open
 from cleaner.document import Cleaned
+from cleaner.io.atomic import atomic_open
 from cleaner.report import review
 
 SAMPLE = 50  # removals shown per rule before "all"

@@ -16,10 +16,10 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from cleaner.atomic import atomic_open
 from cleaner.errors import Problem
-from cleaner.outcome import Outcome
+from cleaner.io.atomic import atomic_open
 from cleaner.printable import printable
+from cleaner.report.outcome import Outcome
 
 FLAG_SHARE = 0.5  # a document that lost more than this share of its characters is flagged
 MD_ROWS = 50

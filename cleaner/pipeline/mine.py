@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.errors import Problem
-from cleaner.outcome import cleaned_or_problem
-from cleaner.parallel import Task, clean_events, events, tick
-from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits
+from cleaner.io.readers import Fields, InputFile, Limits
+from cleaner.pipeline.clean import Pipeline
+from cleaner.pipeline.outcome import cleaned_or_problem
+from cleaner.pipeline.parallel import Task, clean_events, events, tick
 from cleaner.repeated.boilerplate import Boilerplate, Thresholds
 from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import line_hash, site_hash, site_prefix

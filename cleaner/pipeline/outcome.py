@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import orjson
 
-from cleaner.document import Cleaned, DocStats, Document
+from cleaner.document import Cleaned, Document
 from cleaner.errors import CleanerError, Problem
-from cleaner.pipeline import Pipeline
+from cleaner.pipeline.clean import Pipeline
 from cleaner.report import diff, html
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What the run keeps of one cleaned document: small, picklable, rendered already."""
-
-    id: str
-    source: str
-    record: bytes | None  # the JSONL line, None when the document ended up empty
-    diff: str
-    html: str | None
-    stats: DocStats
+from cleaner.report.outcome import Outcome
 
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:

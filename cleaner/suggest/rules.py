@@ -18,19 +18,19 @@ from typing import Any
 
 import yaml
 
-from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import Problem, UsageError
-from cleaner.outcome import cleaned_or_problem
-from cleaner.parallel import Task, clean_events, events, tick
+from cleaner.io.atomic import write_atomic
+from cleaner.io.readers import Fields, InputFile, Limits
 from cleaner.pipeline import Pipeline, Settings
-from cleaner.readers import Fields, InputFile, Limits
+from cleaner.pipeline.cases import run_all
+from cleaner.pipeline.outcome import cleaned_or_problem
+from cleaner.pipeline.parallel import Task, clean_events, events, tick
 from cleaner.repeated.boilerplate import RULE_PREFIX, Boilerplate
 from cleaner.repeated.keys import SIGNATURE_PREFIX, line_hash, site_prefix
-from cleaner.repeated.patterns import line_pattern, slug
 from cleaner.rules.book import RuleBook
-from cleaner.rules.cases import run_all
 from cleaner.rules.model import RuleFile
+from cleaner.suggest.patterns import line_pattern, slug
 
 MAX_VARIANTS = 8  # texts kept per repeated line, to write one pattern for all
 CONTEXT = 2  # non-blank lines kept around a rule's lines in its test case

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cleaner.document import Document
-from cleaner.pipeline import Pipeline
+from cleaner.pipeline.clean import Pipeline
 from cleaner.rules.book import Placed
 from cleaner.rules.model import Case, RuleBase
 from cleaner.steps.whitespace import layout_text

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner.errors import Problem, UsageError
-from cleaner.outcome import Outcome
-from cleaner.parallel import End, Result, Start, clean_events, events, tick
-from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits, discover
+from cleaner.io.readers import Fields, InputFile, Limits, discover
+from cleaner.pipeline.clean import Pipeline
+from cleaner.pipeline.mine import mine
+from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick
+from cleaner.pipeline.workdir import Shard, WorkDir, fingerprint
 from cleaner.repeated.boilerplate import Thresholds
-from cleaner.repeated.mine import mine
+from cleaner.report.outcome import Outcome
 from cleaner.report.summary import Totals
-from cleaner.workdir import Shard, WorkDir, fingerprint
 
 
 @dataclass(slots=True)
@@ -50,7 +50,7 @@ class Target:
 
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
-# Another way to clean the files still to do into the work directory (cleaner.ray_engine).
+# Another way to clean the files still to do into the work directory (cleaner.pipeline.ray_engine).
 Engine = Callable[
     [Pipeline, list[tuple[int, InputFile]], WorkDir, Fields, Limits, Callable[[Problem], None] | None], None
 ]

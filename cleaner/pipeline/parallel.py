@@ -11,10 +11,11 @@ from typing import Any
 
 from cleaner.document import Document
 from cleaner.errors import Problem
-from cleaner.outcome import Outcome, clean_one
-from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits, Span, read
+from cleaner.io.readers import Fields, InputFile, Limits, Span, read
+from cleaner.pipeline.clean import Pipeline
+from cleaner.pipeline.outcome import clean_one
 from cleaner.report import html
+from cleaner.report.outcome import Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.errors import Problem, UsageError
-from cleaner.parallel import clean_events, events
-from cleaner.pipeline import Pipeline
-from cleaner.readers import Fields, InputFile, Limits, Span, spans
-from cleaner.workdir import Shard, WorkDir
+from cleaner.io.readers import Fields, InputFile, Limits, Span, spans
+from cleaner.pipeline.clean import Pipeline
+from cleaner.pipeline.parallel import clean_events, events
+from cleaner.pipeline.workdir import Shard, WorkDir
 
 BLOCK_BYTES = 64 << 20  # a plain JSONL file larger than this is cleaned in blocks of about this size
 
@@ -80,7 +80,7 @@ def _block_cleaner(
     nodes with its closure)."""
 
     def clean_block(row: dict[str, Any]) -> dict[str, Any]:
-        from cleaner.run import consume
+        from cleaner.pipeline.run import consume
 
         item = InputFile(Path(row["path"]), row["rel"], row["group"])
         block = row["block"] if row["block"] >= 0 else None

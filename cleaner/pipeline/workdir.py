@@ -17,9 +17,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from cleaner.atomic import atomic_open, write_atomic
 from cleaner.errors import UsageError
-from cleaner.readers import InputFile
+from cleaner.io.atomic import atomic_open, write_atomic
+from cleaner.io.readers import InputFile
 from cleaner.report import html
 from cleaner.report.summary import FileSummary, Totals, write_summary
 

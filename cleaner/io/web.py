@@ -14,6 +14,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from cleaner.document import Document
 from cleaner.errors import Problem
+from cleaner.io.decode import decode  # the same detection as for text files
 
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
@@ -23,7 +24,6 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str, object]]:
     """The page's text: by the charset its HTTP header or <meta> declares, else detected."""
-    from cleaner.readers import decode  # the same detection as for text files
 
     if declared is None:
         found = _META_CHARSET.search(data[:4096])
