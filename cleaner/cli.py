@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cleaner.classify.config import Profile
 from cleaner.document import Document
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
@@ -54,6 +55,10 @@ MinDocs = Annotated[
 MinShare = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Repeated lines: ... and in at least this share of them.")
 ]
+ClassifyOption = Annotated[bool, typer.Option(help="Run the generic line classifier (text input; see classify.yaml).")]
+ProfileOption = Annotated[
+    Profile, typer.Option(help="The classifier's operating point: precision, balanced or recall.")
+]
 Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")]
 DEFAULT_RULES = [Path("rules")]
 DEFAULT_THRESHOLDS = Thresholds()
@@ -84,6 +89,8 @@ def clean(
     repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
     unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
     dedup: Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")] = True,
+    classify: ClassifyOption = True,
+    profile: ProfileOption = "balanced",
     keep_line_breaks: Annotated[
         bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
     ] = False,
@@ -111,6 +118,8 @@ def clean(
         layout="lines" if keep_line_breaks else "paragraphs",
         extraction=ExtractOptions(favor, tables, comments, fallback),
         extract_timeout=extract_timeout or None,
+        classify=classify,
+        profile=profile,
     )
     pipeline = Pipeline(_book(rules), settings)
     target = Target(out_path, report or out_path.parent / "reports", overwrite)

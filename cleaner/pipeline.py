@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
+from cleaner.classify.config import ClassifyConfig, Profile
 from cleaner.document import Cleaned, Document, Line
 from cleaner.repeated.boilerplate import Boilerplate
 from cleaner.repeated.keys import site_key
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet
+from cleaner.steps.classify import Classify
 from cleaner.steps.dedup import dedup
 from cleaner.steps.extract import TITLE, ExtractOptions, extract
 from cleaner.steps.repair import repair
@@ -29,6 +31,8 @@ class Settings:
     layout: Layout = "paragraphs"
     extraction: ExtractOptions = field(default_factory=ExtractOptions)  # HTML input; a site may override
     extract_timeout: float | None = 30.0  # seconds per HTML page
+    classify: bool = True  # the generic line classifier (cleaner.steps.classify)
+    profile: Profile = "balanced"  # its operating point: precision, balanced or recall
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:
@@ -52,6 +56,24 @@ class Pipeline:
         self.settings = settings or Settings()
         self.repeated = repeated  # lines mined as boilerplate (--drop-repeated)
         self.keys = keys or repeated is not None  # whether documents get a site key (cleaner.repeated)
+        self._classifiers: dict[tuple[int, bool], Classify | None] = {}
+
+    # --- the line classifier: which one (if any) a document gets -------------------------------
+    def classifier(self, site: RuleSet | None, html: bool) -> Classify | None:
+        """The generic files' classify settings, under the site file's; None when it is off."""
+        cache_key = (id(site), html)
+        if cache_key not in self._classifiers:
+            config = ClassifyConfig()
+            for _, model in self.book.files:
+                if model.generic and model.classify is not None:
+                    config = model.classify.over(config)
+            if site is not None:
+                for model in site.models:
+                    if model.classify is not None:
+                        config = model.classify.over(config)
+            on = self.settings.classify and config.enabled is not False and (not html or config.html is True)
+            self._classifiers[cache_key] = Classify(config, self.settings.profile) if on else None
+        return self._classifiers[cache_key]
 
     def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
         return Pipeline(self.book, self.settings, repeated, keys)
@@ -84,6 +106,7 @@ class Pipeline:
         ``sites=False`` runs generic rules only."""
         settings = self.settings
         removed: list[tuple[str, str]] = []
+        from_html = doc.html is not None
         if doc.html is not None:
             doc, removed = self._extract(doc, force_site)
         lines, trailing = split_lines(doc.text.replace("\r\n", "\n"))
@@ -96,6 +119,7 @@ class Pipeline:
         key: str | None = None
         ran: set[int] = set()  # rule sets run in full; in later rounds only their positional rules can act
         rewrites = self.book.rewrites  # a replace rule can make any rule match anew
+        classify: Classify | None = None
         # Removing lines moves the others into or out of a rule's window (the first or last N
         # lines, a site's signature), so rules run again until nothing more goes: that is what
         # makes cleaning the clean output change nothing. Each round only removes, so it ends.
@@ -104,6 +128,7 @@ class Pipeline:
             site = force_site or (self.site_for(doc, lines) if sites else None)
             if round_no == 0:
                 first_site = site
+                classify = self.classifier(site, html=from_html)
             if site is not None:
                 url = site.apply(lines, url, meta, positional_only=id(site) in ran and not rewrites)
                 ran.add(id(site))
@@ -117,6 +142,8 @@ class Pipeline:
             # again only when a replace rule may have rewritten one.
             if settings.dedup and (round_no == 0 or rewrites):
                 dedup(lines, settings.dedup_min_chars)
+            if classify is not None:
+                classify(lines)  # every round: its verdicts depend on the neighbours left
             if sum(line.alive for line in lines) == alive:
                 break
         text = render(layout(lines, settings.layout))

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import soupsieve
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from cleaner.classify.config import ClassifyConfig
 from cleaner.rules.safety import risk
 
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
@@ -164,7 +165,14 @@ class RuleFile(Strict):
     description: str = Field(min_length=1)
     match: Match | None = None
     extraction: Extraction | None = None
-    rules: list[Rule] = Field(min_length=1)
+    classify: ClassifyConfig | None = None  # the line classifier's settings (cleaner.classify)
+    rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> RuleFile:
+        if not self.rules and self.classify is None:
+            raise ValueError("rules: a rule file needs at least one rule (or a 'classify' section)")
+        return self
 
     @property
     def generic(self) -> bool:
