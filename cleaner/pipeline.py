@@ -63,7 +63,7 @@ class Pipeline:
         """The generic files' classify settings, under the site file's; None when it is off."""
         cache_key = (id(site), html)
         if cache_key not in self._classifiers:
-            config = ClassifyConfig()
+            config = ClassifyConfig()  # no thresholds: off unless a rule file gives some
             for _, model in self.book.files:
                 if model.generic and model.classify is not None:
                     config = model.classify.over(config)
@@ -71,7 +71,13 @@ class Pipeline:
                 for model in site.models:
                     if model.classify is not None:
                         config = model.classify.over(config)
-            on = self.settings.classify and config.enabled is not False and (not html or config.html is True)
+            profile = config.profile or self.settings.profile
+            on = (
+                self.settings.classify
+                and config.enabled is not False
+                and profile in config.thresholds
+                and (not html or config.html is True)
+            )
             self._classifiers[cache_key] = Classify(config, self.settings.profile) if on else None
         return self._classifiers[cache_key]
 
@@ -140,7 +146,8 @@ class Pipeline:
                 self.repeated.drop(lines, key)  # a line's fate depends on its text alone
             # Removing lines never makes two paragraphs equal, so later rounds need dedup
             # again only when a replace rule may have rewritten one.
-            if settings.dedup and (round_no == 0 or rewrites):
+            # Prefix dedup looks at neighbours, which removals change: every round that follows one.
+            if settings.dedup:
                 dedup(lines, settings.dedup_min_chars)
             if classify is not None:
                 classify(lines)  # every round: its verdicts depend on the neighbours left
