@@ -296,9 +296,14 @@ def explain(
     file: Annotated[Path, typer.Argument(help="A .txt file, or a JSONL file (each record explained).")],
     rules: RulesOption = DEFAULT_RULES,
     url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
+    profile: ProfileOption = "balanced",
+    features: Annotated[
+        bool, typer.Option(help="Show the classifier's P(content) and the features of each line.")
+    ] = False,
 ) -> None:
     """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
-    pipeline = Pipeline(_book(rules))
+    pipeline = Pipeline(_book(rules), Settings(profile=profile))
+    pipeline.trace_classifier = features
     items: list[InputFile] = discover([file])
     for item in items:
         for doc in read(item, Fields()):
@@ -312,6 +317,11 @@ def explain(
 
 def _explain(pipeline: Pipeline, doc: Document) -> None:
     cleaned = pipeline.clean(doc)
+    classifier = pipeline.last_classifier
+    trace = classifier.trace if classifier is not None and classifier.trace is not None else {}
+    if pipeline.trace_classifier:
+        state = f"profile {classifier.profile}, threshold {classifier.threshold}" if classifier else "off"
+        out.print(f"# classifier: {state}", markup=False)
     out.print(f"# {doc.id}  site: {cleaned.site or '(none)'}  url: {cleaned.url or '(none)'}", markup=False)
     if cleaned.meta:
         out.print("# meta: " + ", ".join(f"{k}={v!r}" for k, v in cleaned.meta.items()), markup=False)
@@ -326,6 +336,12 @@ def _explain(pipeline: Pipeline, doc: Document) -> None:
         text = line.orig if len(line.orig) <= 100 else line.orig[:97] + "..."
         suffix = f"    <- {note}" if note else ""
         out.print(f"{line.no:>{width}} {mark} {text}{suffix}", markup=False)
+        verdict = trace.get(line.no)
+        if verdict is not None:
+            shown = " ".join(f"{name}={value:.3g}" for name, value in verdict.features.items())
+            out.print(f"{'':>{width}}   p(content)={verdict.score:.4f}  {shown}", markup=False)
+    if trace:
+        trace.clear()
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -57,6 +57,8 @@ class Pipeline:
         self.repeated = repeated  # lines mined as boilerplate (--drop-repeated)
         self.keys = keys or repeated is not None  # whether documents get a site key (cleaner.repeated)
         self._classifiers: dict[tuple[int, bool], Classify | None] = {}
+        self.trace_classifier = False  # ``cleaner explain``: keep each line's verdict
+        self.last_classifier: Classify | None = None  # the classifier of the last document cleaned
 
     # --- the line classifier: which one (if any) a document gets -------------------------------
     def classifier(self, site: RuleSet | None, html: bool) -> Classify | None:
@@ -79,7 +81,10 @@ class Pipeline:
                 and (not html or config.html is True)
             )
             self._classifiers[cache_key] = Classify(config, self.settings.profile) if on else None
-        return self._classifiers[cache_key]
+        found = self._classifiers[cache_key]
+        if found is not None and self.trace_classifier:
+            found.trace = {}
+        return found
 
     def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
         return Pipeline(self.book, self.settings, repeated, keys)
@@ -135,6 +140,7 @@ class Pipeline:
             if round_no == 0:
                 first_site = site
                 classify = self.classifier(site, html=from_html)
+                self.last_classifier = classify
             if site is not None:
                 url = site.apply(lines, url, meta, positional_only=id(site) in ran and not rewrites)
                 ran.add(id(site))

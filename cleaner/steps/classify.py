@@ -42,48 +42,50 @@ class Classify:
         self.short_words = config.short_words or DEFAULT_SHORT_WORDS
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.model = model or default_model()
+        # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
+        self.trace: dict[int, Verdict] | None = None
 
     def _rule_id(self, words: float, run: float) -> str:
         if words >= self.short_words:
             return BOILERPLATE
         return NAV_RUN if run >= self.nav_run else SHORT
 
-    def judge(self, lines: list[Line]) -> list[Verdict]:
-        rows = [line for line in lines if line.alive and not line.blank]
-        if not rows:
-            return []
+    def _decide(self, rows: list[Line]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """Features, P(content) and the rule id (None: kept) of each row."""
         found = extract([line.text for line in rows])
         scores = self.model.score(found)
-        m = found.matrix
-        words, run = m[:, INDEX["words"]], m[:, INDEX["short_run"]]
-        # The run of short lines for the rule id counts this step's own notion of "short".
+        words = found.matrix[:, INDEX["words"]]
+        # The rule id's run of short lines uses this step's own notion of "short".
         short = words < self.short_words
         bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
         run = np.zeros(len(rows))
         for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
             run[start:stop] = stop - start
-        out = []
-        for i, line in enumerate(rows):
-            score = float(scores[i])
-            rule = self._rule_id(words[i], run[i]) if score < self.threshold else None
-            out.append(Verdict(line, dict(zip(NAMES, m[i].tolist(), strict=True)), score, rule))
-        return out
+        rules = [
+            self._rule_id(words[i], run[i]) if scores[i] < self.threshold else None for i in range(len(rows))
+        ]
+        return found.matrix, scores, rules
+
+    def judge(self, lines: list[Line]) -> list[Verdict]:
+        """Each live line's features, score and fate, for ``cleaner explain``."""
+        rows = [line for line in lines if line.alive and not line.blank]
+        if not rows:
+            return []
+        matrix, scores, rules = self._decide(rows)
+        return [
+            Verdict(line, dict(zip(NAMES, matrix[i].tolist(), strict=True)), float(scores[i]), rules[i])
+            for i, line in enumerate(rows)
+        ]
 
     def __call__(self, lines: list[Line]) -> None:
         """Mark every line the model finds too unlikely to be content as dropped."""
         rows = [line for line in lines if line.alive and not line.blank]
         if not rows:
             return
-        found = extract([line.text for line in rows])
-        scores = self.model.score(found)
-        below = np.flatnonzero(scores < self.threshold)
-        if len(below) == 0:
-            return
-        words = found.matrix[:, INDEX["words"]]
-        short = words < self.short_words
-        bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
-        run = np.zeros(len(rows))
-        for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
-            run[start:stop] = stop - start
-        for i in below.tolist():
-            rows[i].drop(self._rule_id(words[i], run[i]))
+        if self.trace is not None:
+            for verdict in self.judge(lines):
+                self.trace[verdict.line.no] = verdict
+        _, _, rules = self._decide(rows)
+        for line, rule in zip(rows, rules, strict=True):
+            if rule is not None:
+                line.drop(rule)
