@@ -32,7 +32,7 @@ SYSTEMS: list[tuple[str, list[str] | None]] = [
     ("C4-style line filter (yardstick)", None),
 ]
 TARGETS = "traf content kept >= 0.985, boilerplate left <= 0.50; aeb keep preserved >= 0.975, drop precision >= 0.97, drop recall >= 0.60"
-_TERMINAL = ('.', '!', '?', '"', "'", "”", "’", "…")
+_TERMINAL = (".", "!", "?", '"', "'", "”", "’", "…")
 _C4_BAD = re.compile(r"(?i)cookie|javascript|lorem ipsum|\{")
 
 

@@ -14,6 +14,7 @@ import re
 import zlib
 from collections import Counter
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -181,7 +182,7 @@ def tokens_of(text: str) -> list[str]:
 def hashed_ngrams(words: list[str]) -> list[int]:
     """Bucket numbers of the line's words and word pairs (numbers folded to one token)."""
     folded = ["0" if _NUMBER.match(w) else w for w in words]
-    grams = folded + [a + " " + b for a, b in zip(folded, folded[1:], strict=False)]
+    grams = folded + [a + " " + b for a, b in pairwise(folded)]
     return [zlib.crc32(g.encode("utf-8", "surrogatepass")) % _NGRAM_BUCKETS for g in grams] or [0]
 
 

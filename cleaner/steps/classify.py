@@ -61,9 +61,7 @@ class Classify:
         run = np.zeros(len(rows))
         for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
             run[start:stop] = stop - start
-        rules = [
-            self._rule_id(words[i], run[i]) if scores[i] < self.threshold else None for i in range(len(rows))
-        ]
+        rules = [self._rule_id(words[i], run[i]) if scores[i] < self.threshold else None for i in range(len(rows))]
         return found.matrix, scores, rules
 
     def judge(self, lines: list[Line]) -> list[Verdict]:

@@ -28,7 +28,9 @@ _PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
 # Code: braces, semicolons at the end, assignments, comments, calls. Tables: tabs, cell bars,
 # or a line mostly of numbers.
-_CODE = re.compile(r"[{};]\s*$|^\s*(?://|#|/\*|<\w)|\w\s*=\s*\S|\w\(.*\)\s*;?$|^\s*(?:def|return|import|var|let|const)\b")
+_CODE = re.compile(
+    r"[{};]\s*$|^\s*(?://|#|/\*|<\w)|\w\s*=\s*\S|\w\(.*\)\s*;?$|^\s*(?:def|return|import|var|let|const)\b"
+)
 _TABLE = re.compile(r"\t|\s\|\s|^\|")
 _DIGITS = re.compile(r"\d")
 PREFIX_REACH = 2  # a prefix echo is looked for this many rows either side, no further
@@ -88,7 +90,7 @@ def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
 
     # Runs: maximal stretches i.. and j.. (i < j) where every line of one equals the other's.
     decided: set[int] = set()
-    for key, where in repeated.items():
+    for where in repeated.values():
         for a_pos, a in enumerate(where):
             for b in where[a_pos + 1 :]:
                 if a in decided or b in decided:
