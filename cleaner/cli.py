@@ -59,6 +59,9 @@ ClassifyOption = Annotated[bool, typer.Option(help="Run the generic line classif
 ProfileOption = Annotated[
     Profile, typer.Option(help="The classifier's operating point: precision, balanced or recall.")
 ]
+MinSites = Annotated[
+    int, typer.Option(min=2, help="Repeated lines: a line on this many distinct sites is template chrome.")
+]
 Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")]
 DEFAULT_RULES = [Path("rules")]
 DEFAULT_THRESHOLDS = Thresholds()
@@ -99,6 +102,7 @@ def clean(
     ] = False,
     min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
     min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    min_sites: MinSites = DEFAULT_THRESHOLDS.min_sites,
     workers: Workers = None,
     max_doc_bytes: Annotated[
         int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
@@ -142,7 +146,7 @@ def clean(
                 Limits(max_doc_bytes),
                 resume,
                 RayEngine(address) if engine == "ray" else None,
-                Thresholds(min_docs, min_share) if drop_repeated else None,
+                Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
             )
         except KeyboardInterrupt:
             raise Interrupted(
@@ -207,6 +211,10 @@ def suggest(
     rules: RulesOption = DEFAULT_RULES,
     min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
     min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    min_sites: MinSites = DEFAULT_THRESHOLDS.min_sites,
+    generic: Annotated[
+        bool, typer.Option(help="Also write generic-suggested.yaml: lines found on many unrelated sites.")
+    ] = False,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
     html_field: Annotated[str | None, typer.Option(help="JSONL field holding HTML.")] = None,
@@ -223,8 +231,9 @@ def suggest(
     fields = Fields(text=text_field, url=url_field, html=html_field)
     n = workers or default_workers()
     with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
-        found = mine(items, pipeline, Thresholds(min_docs, min_share), fields, Limits(), n, progress=progress)
-        report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress)
+        thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
+        found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress)
+        report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic)
     table = Table(box=None)
     for column, justify in (
         ("site", "left"),
