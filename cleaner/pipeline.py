@@ -150,9 +150,8 @@ class Pipeline:
                 key = site_key(site.name if site else None, url, lines)
             if self.repeated is not None and key is not None and (round_no == 0 or rewrites):
                 self.repeated.drop(lines, key)  # a line's fate depends on its text alone
-            # Removing lines never makes two paragraphs equal, so later rounds need dedup
-            # again only when a replace rule may have rewritten one.
-            # Prefix dedup looks at neighbours, which removals change: every round that follows one.
+            # Prefix dedup and the choice of the copy in the prose look at neighbours, which
+            # removals change: dedup runs in every round that follows one.
             if settings.dedup:
                 dedup(lines, settings.dedup_min_chars)
             if classify is not None:
