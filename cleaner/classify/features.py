@@ -125,6 +125,17 @@ def _stopsets() -> tuple[frozenset[str], ...]:
     return tuple(frozenset(w for w, m in masks.items() if m >> bit & 1) for bit in range(len(LANGUAGES)))
 
 
+@lru_cache(maxsize=1)
+def _stopword_bits() -> dict[str, tuple[int, ...]]:
+    """Each stopword with the languages (indexes into LANGUAGES) whose stoplist holds it."""
+    return {w: tuple(b for b in range(len(LANGUAGES)) if m >> b & 1) for w, m in _stopword_languages().items()}
+
+
+@lru_cache(maxsize=1)
+def _all_stopwords() -> frozenset[str]:
+    return frozenset(_stopword_languages())
+
+
 def detect_language(tokens: list[list[str]]) -> tuple[int, float]:
     """The language whose stoplist covers most of the document's words (at most the first
     3,000), and the share of words it covers."""
@@ -134,45 +145,14 @@ def detect_language(tokens: list[list[str]]) -> tuple[int, float]:
         if counts.total() >= 3000:
             break
     total = counts.total()
-    present = set(counts)
-    hits = [sum(counts[w] for w in present & stop) for stop in _stopsets()]
+    bits = _stopword_bits()
+    hits = [0] * len(LANGUAGES)
+    for word in _all_stopwords().intersection(counts):  # in C, over the document's words: only stopwords loop
+        n = counts[word]
+        for b in bits[word]:
+            hits[b] += n
     best = max(range(len(LANGUAGES)), key=lambda b: (hits[b], -b))
     return best, hits[best] / total if total else 0.0
-
-
-@lru_cache(maxsize=65536)
-def _char_class(c: str) -> int:
-    """Bits: 1 letter, 2 upper case, 4 digit, 8 punctuation or symbol (not a space)."""
-    return (c.isalpha()) | (c.isupper() << 1) | (c.isdigit() << 2) | ((not c.isalnum() and not c.isspace()) << 3)
-
-
-_ASCII_CLASS = np.array([_char_class(chr(i)) for i in range(128)], dtype=np.uint8)
-
-
-def _char_counts(texts: list[str]) -> np.ndarray:
-    """Per text: letters, upper-case letters, digits, punctuation (numpy over code points)."""
-    n = len(texts)
-    out = np.zeros((n, 4))
-    joined = "".join(texts)
-    if not joined:
-        return out
-    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    classes = np.zeros(len(cps), dtype=np.uint8)
-    ascii_ = cps < 128
-    classes[ascii_] = _ASCII_CLASS[cps[ascii_]]
-    if not ascii_.all():
-        wide = np.flatnonzero(~ascii_)
-        uniq, inverse = np.unique(cps[wide], return_inverse=True)
-        table = np.array([_char_class(chr(c)) for c in uniq.tolist()], dtype=np.uint8)
-        classes[wide] = table[inverse]
-    sizes = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    nonempty = sizes > 0
-    for col, bit in enumerate((1, 2, 4, 8)):
-        flags = ((classes & bit) > 0).astype(np.int64)
-        sums = np.add.reduceat(flags, starts[nonempty]) if nonempty.any() else np.zeros(0)
-        out[nonempty, col] = sums
-    return out
 
 
 def tokens_of(text: str) -> list[str]:
@@ -187,7 +167,7 @@ def hashed_ngrams(words: list[str]) -> list[int]:
 
 
 @lru_cache(maxsize=16384)
-def _line_info(text: str) -> tuple[list[str], list[int], tuple[float, ...]]:
+def _line_info(text: str) -> tuple[list[str], list[int], tuple[float, ...], tuple[int, int, int, int]]:
     """What a line's text alone gives (cached: the pipeline asks again in each round):
     its words, their hashed n-grams, and the features that need nothing else."""
     words = tokens_of(text)
@@ -204,19 +184,24 @@ def _line_info(text: str) -> tuple[list[str], list[int], tuple[float, ...]]:
         "©" in text or "(c)" in text.casefold(),
         text[:1] in "-•*·>»›|#",
     )
-    return words, hashed_ngrams(words), static
+    letters = sum(map(str.isalpha, text))
+    upper = sum(map(str.isupper, text))
+    digits = sum(map(str.isdigit, text))
+    punct = len(text) - sum(map(str.isalnum, text)) - sum(map(str.isspace, text))
+    return words, hashed_ngrams(words), static, (letters, upper, digits, punct)
 
 
 def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
-    """The mean of ``values`` over each line's neighbours within ``radius`` (itself excluded)."""
+    """The mean of each column of ``values`` (lines x k) over each line's neighbours within
+    ``radius`` (itself excluded)."""
     n = len(values)
-    padded = np.concatenate([[0.0], np.cumsum(values)])
+    padded = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
     idx = np.arange(n)
     lo = np.maximum(idx - radius, 0)
     hi = np.minimum(idx + radius + 1, n)
     total = padded[hi] - padded[lo] - values
-    count = hi - lo - 1
-    return np.divide(total, count, out=np.zeros(n), where=count > 0)
+    count = (hi - lo - 1)[:, None]
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
 def _distance_to(flags: np.ndarray, cap: int = 30) -> np.ndarray:
@@ -265,7 +250,7 @@ def extract(texts: list[str]) -> Extracted:
     tokens = [info[0] for info in infos]
     bit, coverage = detect_language(tokens)
     stop_set = _stopsets()[bit]
-    chars = _char_counts(stripped)
+    chars = np.array([info[3] for info in infos], dtype=float).reshape(n, 4)
     m = np.zeros((n, len(NAMES)))
     sizes = np.array([len(t) for t in stripped], dtype=float)
     nwords = np.array([len(w) for w in tokens], dtype=float)
@@ -288,12 +273,9 @@ def extract(texts: list[str]) -> Extracted:
     m[:, 17] = idx / max(n - 1, 1)
     m[:, 18] = np.log1p(idx)
     m[:, 19] = np.log1p(n - 1 - idx)
-    m[:, 20] = _window_mean(words, 2)
-    m[:, 21] = _window_mean(words, 5)
-    m[:, 22] = _window_mean(m[:, 3], 2)
-    m[:, 23] = _window_mean(m[:, 3], 5)
-    m[:, 24] = _window_mean(long.astype(float), 2)
-    m[:, 25] = _window_mean(long.astype(float), 5)
+    columns = np.stack([words, m[:, 3], long.astype(float)], axis=1)
+    m[:, [20, 22, 24]] = _window_mean(columns, 2)
+    m[:, [21, 23, 25]] = _window_mean(columns, 5)
     m[:, 26] = _distance_to(long)
     where = np.flatnonzero(long)
     if len(where):

@@ -33,6 +33,7 @@ class Model:
         self.right = arrays["right"].astype(np.intp)
         self.value = arrays["value"].astype(np.float64)
         self.roots = arrays["roots"].astype(np.intp)
+        self.children = np.stack([self.left, self.right], axis=1)  # [node, went right]
         self.depth = int(arrays["depth"])
         self.baseline = float(arrays["baseline"])
 
@@ -53,10 +54,11 @@ class Model:
         if n == 0:
             return np.zeros(0)
         node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
-        rows = np.arange(n)[:, None]
+        flat = np.ascontiguousarray(matrix).ravel()
+        base = (np.arange(n) * matrix.shape[1])[:, None]
         for _ in range(self.depth):
-            go_left = matrix[rows, self.feature[node]] <= self.threshold[node]
-            node = np.where(go_left, self.left[node], self.right[node])
+            right = flat[base + self.feature[node]] > self.threshold[node]
+            node = self.children[node, right.view(np.int8)]
         return self.baseline + self.value[node].sum(axis=1)
 
     def score(self, found: Extracted) -> np.ndarray:
