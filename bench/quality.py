@@ -174,7 +174,7 @@ depend on the neighbours left, and that is what keeps cleaning idempotent), usua
 document. On `make bench-quick` (5,000 short synthetic documents, one worker, on a shared and
 loaded machine) throughput went from 311 to 94 documents/s; in a profile the classifier is
 about 60% of a document's time (features 60% of that, the trees 25%). Peak RSS of a worker
-rises by about 100 MB (model, stoplists). HTML input does not run it (`html: false`).
+rises from 55 to 181 MB (model, stoplists, the per-line cache). HTML input does not run it (`html: false`).
 
 ## What is left (as of this model)
 
