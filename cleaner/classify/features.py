@@ -119,16 +119,10 @@ def _stopword_languages() -> dict[str, int]:
     return masks
 
 
-@lru_cache(maxsize=1)
-def _stopsets() -> tuple[frozenset[str], ...]:
-    masks = _stopword_languages()
-    return tuple(frozenset(w for w, m in masks.items() if m >> bit & 1) for bit in range(len(LANGUAGES)))
-
-
-@lru_cache(maxsize=1)
-def _stopword_bits() -> dict[str, tuple[int, ...]]:
-    """Each stopword with the languages (indexes into LANGUAGES) whose stoplist holds it."""
-    return {w: tuple(b for b in range(len(LANGUAGES)) if m >> b & 1) for w, m in _stopword_languages().items()}
+@lru_cache(maxsize=len(LANGUAGES))
+def _stopset(bit: int) -> frozenset[str]:
+    """The stoplist of one language (built when a document in it first comes)."""
+    return frozenset(w for w, m in _stopword_languages().items() if m >> bit & 1)
 
 
 @lru_cache(maxsize=1)
@@ -145,12 +139,13 @@ def detect_language(tokens: list[list[str]]) -> tuple[int, float]:
         if counts.total() >= 3000:
             break
     total = counts.total()
-    bits = _stopword_bits()
+    masks = _stopword_languages()
     hits = [0] * len(LANGUAGES)
     for word in _all_stopwords().intersection(counts):  # in C, over the document's words: only stopwords loop
-        n = counts[word]
-        for b in bits[word]:
-            hits[b] += n
+        n, mask = counts[word], masks[word]
+        for b in range(len(LANGUAGES)):
+            if mask >> b & 1:
+                hits[b] += n
     best = max(range(len(LANGUAGES)), key=lambda b: (hits[b], -b))
     return best, hits[best] / total if total else 0.0
 
@@ -249,7 +244,7 @@ def extract(texts: list[str]) -> Extracted:
     infos = [_line_info(t) for t in stripped]
     tokens = [info[0] for info in infos]
     bit, coverage = detect_language(tokens)
-    stop_set = _stopsets()[bit]
+    stop_set = _stopset(bit)
     chars = np.array([info[3] for info in infos], dtype=float).reshape(n, 4)
     m = np.zeros((n, len(NAMES)))
     sizes = np.array([len(t) for t in stripped], dtype=float)
