@@ -140,3 +140,25 @@ def test_model_refuses_other_features() -> None:
     arrays["names"] = np.array([*NAMES[:-1], "other"])
     with pytest.raises(ValueError, match="make train"):
         Model(arrays)
+
+
+def test_long_documents_are_left_alone_and_trees_run_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleaner.classify import model as model_module
+    from cleaner.steps import classify as step
+
+    monkeypatch.setattr(step, "MAX_ROWS", 6)
+    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]))
+    text = "\n".join([*MENU, *PROSE]) + "\n"  # eight rows, over the limit of six
+    assert pipeline.clean(Document("d", text, "d")).removed() == {}
+    model = Model.load()
+    found = extract([*MENU, *PROSE])
+    whole = model.score(found)
+    monkeypatch.setattr(model_module, "CHUNK", 3)
+    assert np.array_equal(model.score(found), whole)
+
+
+def test_a_very_long_line_is_read_by_its_head() -> None:
+    long_line = "word " * 5000
+    found = extract(["Home", long_line])
+    assert found.matrix[1, INDEX["log_chars"]] == pytest.approx(np.log1p(len(long_line.strip())))
+    assert found.matrix[1, INDEX["words"]] == 400  # the first 2,000 characters

@@ -48,6 +48,8 @@ _LINK = re.compile(r"https?://|www\.|@\w|\.(?:com|org|net|de)\b")
 _NGRAM_BUCKETS = 1 << 18
 _NUMBER = re.compile(r"^\d[\d.,:]*$")
 
+MAX_LINE_CHARS = 2000  # features look at a line's first 2,000 characters (its length is the real one)
+
 NAMES = (
     "log_chars",
     "words",
@@ -241,7 +243,8 @@ def extract(texts: list[str]) -> Extracted:
     last column, the lexical score, is left at 0 for the model to fill in."""
     n = len(texts)
     stripped = [t.strip() for t in texts]
-    infos = [_line_info(t) for t in stripped]
+    # A longer line is prose or a blob, never a menu: its head tells what the features need.
+    infos = [_line_info(t if len(t) <= MAX_LINE_CHARS else t[:MAX_LINE_CHARS]) for t in stripped]
     tokens = [info[0] for info in infos]
     bit, coverage = detect_language(tokens)
     stop_set = _stopset(bit)

@@ -18,6 +18,7 @@ from cleaner.classify.features import INDEX, NAMES, Extracted
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAM = INDEX["ngram_score"]
+CHUNK = 4096
 
 
 class Model:
@@ -50,6 +51,13 @@ class Model:
         return np.add.reduceat(self.ngram_weights[flat], starts) / np.sqrt(sizes) + self.ngram_bias
 
     def log_odds(self, matrix: np.ndarray) -> np.ndarray:
+        """Baseline plus every tree's leaf value, in blocks of CHUNK lines (memory: a block
+        times the trees, whatever the document's length)."""
+        if len(matrix) <= CHUNK:
+            return self._log_odds(matrix)
+        return np.concatenate([self._log_odds(matrix[i : i + CHUNK]) for i in range(0, len(matrix), CHUNK)])
+
+    def _log_odds(self, matrix: np.ndarray) -> np.ndarray:
         n = len(matrix)
         if n == 0:
             return np.zeros(0)

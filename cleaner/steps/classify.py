@@ -22,6 +22,9 @@ SHORT = "classify.short"  # a short line on its own: a label, a button, a date
 BOILERPLATE = "classify.boilerplate"  # a longer line that reads like chrome (a pitch, a notice)
 DEFAULT_SHORT_WORDS = 4
 DEFAULT_NAV_RUN = 3
+# A document of more lines than this is no web page (a log, a word list, a dump): left alone,
+# which bounds the step's time and memory per document.
+MAX_ROWS = 20_000
 DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
 
 
@@ -67,7 +70,7 @@ class Classify:
     def judge(self, lines: list[Line]) -> list[Verdict]:
         """Each live line's features, score and fate, for ``cleaner explain``."""
         rows = [line for line in lines if line.alive and not line.blank]
-        if not rows:
+        if not rows or len(rows) > MAX_ROWS:
             return []
         matrix, scores, rules = self._decide(rows)
         return [
@@ -78,7 +81,7 @@ class Classify:
     def __call__(self, lines: list[Line]) -> None:
         """Mark every line the model finds too unlikely to be content as dropped."""
         rows = [line for line in lines if line.alive and not line.blank]
-        if not rows:
+        if not rows or len(rows) > MAX_ROWS:
             return
         if self.trace is not None:
             for verdict in self.judge(lines):
