@@ -47,14 +47,14 @@ def test_rule_ids_say_what_kind_of_line_went() -> None:
     scores["subscribe to our weekly letter for more news today"] = 0.001
     ls = lines(*texts[:3], "The long paragraph of content stays here today.", *texts[3:])
     scores["the long paragraph of content stays here today"] = 0.9
-    config = ClassifyConfig(thresholds={"balanced": 0.01})
+    config = ClassifyConfig(thresholds={"balanced": 0.01}, min_lines=1)
     Classify(config, "balanced", Fixed(scores))(ls)  # type: ignore[arg-type]
     assert [line.dropped_by for line in ls] == [NAV_RUN, NAV_RUN, NAV_RUN, None, SHORT, BOILERPLATE, None]
 
 
 def test_threshold_is_strict_and_profile_picks_it() -> None:
     scores = {"one": 0.02, "two": 0.05}
-    config = ClassifyConfig(thresholds={"precision": 0.02, "balanced": 0.03, "recall": 0.06})
+    config = ClassifyConfig(thresholds={"precision": 0.02, "balanced": 0.03, "recall": 0.06}, min_lines=2)
     for profile, expected in (("precision", [None, None]), ("balanced", [SHORT, None]), ("recall", [SHORT, SHORT])):
         ls = lines("One", "Two")
         Classify(config, profile, Fixed(scores))(ls)  # type: ignore[arg-type]
@@ -62,7 +62,7 @@ def test_threshold_is_strict_and_profile_picks_it() -> None:
 
 
 def test_a_site_profile_wins_over_the_command_line() -> None:
-    config = ClassifyConfig(profile="precision", thresholds={"precision": 0.001, "balanced": 0.5})
+    config = ClassifyConfig(profile="precision", thresholds={"precision": 0.001, "balanced": 0.5}, min_lines=1)
     ls = lines("One")
     Classify(config, "balanced", Fixed({"one": 0.01}))(ls)  # type: ignore[arg-type]
     assert ls[0].dropped_by is None
@@ -162,3 +162,13 @@ def test_a_very_long_line_is_read_by_its_head() -> None:
     found = extract(["Home", long_line])
     assert found.matrix[1, INDEX["log_chars"]] == pytest.approx(np.log1p(len(long_line.strip())))
     assert found.matrix[1, INDEX["words"]] == 400  # the first 2,000 characters
+
+
+def test_a_short_document_is_left_alone() -> None:
+    scores = {"one": 0.001, "two": 0.001, "three": 0.001}
+    config = ClassifyConfig(thresholds={"balanced": 0.01})  # at least five lines by default
+    ls = lines("One", "Two", "Three")
+    Classify(config, "balanced", Fixed(scores))(ls)  # type: ignore[arg-type]
+    assert [line.dropped_by for line in ls] == [None, None, None]
+    Classify(ClassifyConfig(thresholds={"balanced": 0.01}, min_lines=3), "balanced", Fixed(scores))(ls)  # type: ignore[arg-type]
+    assert [line.dropped_by for line in ls] == [NAV_RUN, NAV_RUN, NAV_RUN]

@@ -22,6 +22,9 @@ class ClassifyConfig(BaseModel):
     # least ``nav_run`` such lines is part of a menu.
     short_words: int | None = Field(default=None, ge=1)
     nav_run: int | None = Field(default=None, ge=2)
+    # A document of fewer live lines gives the model no context (windows, the distance to the
+    # nearest sentence) and is unlike every page it learnt from: it is left alone.
+    min_lines: int | None = Field(default=None, ge=1)
     # What kind of documents it runs on: text input only by default (HTML is already extracted).
     html: bool | None = None
 

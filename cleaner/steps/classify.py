@@ -25,6 +25,7 @@ DEFAULT_NAV_RUN = 3
 # A document of more lines than this is no web page (a log, a word list, a dump): left alone,
 # which bounds the step's time and memory per document.
 MAX_ROWS = 20_000
+DEFAULT_MIN_LINES = 5  # fewer live lines: no context to judge by (rows only shrink: idempotent)
 DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
 
 
@@ -44,6 +45,7 @@ class Classify:
         self.threshold = config.thresholds.get(self.profile, DEFAULT_THRESHOLDS[self.profile])
         self.short_words = config.short_words or DEFAULT_SHORT_WORDS
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
+        self.min_lines = config.min_lines or DEFAULT_MIN_LINES
         self.model = model or default_model()
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
         self.trace: dict[int, Verdict] | None = None
@@ -70,7 +72,7 @@ class Classify:
     def judge(self, lines: list[Line]) -> list[Verdict]:
         """Each live line's features, score and fate, for ``cleaner explain``."""
         rows = [line for line in lines if line.alive and not line.blank]
-        if not rows or len(rows) > MAX_ROWS:
+        if not self.min_lines <= len(rows) <= MAX_ROWS:
             return []
         matrix, scores, rules = self._decide(rows)
         return [
@@ -81,7 +83,7 @@ class Classify:
     def __call__(self, lines: list[Line]) -> None:
         """Mark every line the model finds too unlikely to be content as dropped."""
         rows = [line for line in lines if line.alive and not line.blank]
-        if not rows or len(rows) > MAX_ROWS:
+        if not self.min_lines <= len(rows) <= MAX_ROWS:
             return
         if self.trace is not None:
             for verdict in self.judge(lines):
