@@ -7,7 +7,7 @@ OUT    ?= out
 RULES  ?= rules
 
 
-.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated review-check
+.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated bench-quality train review-check
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/cleaner: pyproject.toml
@@ -61,6 +61,15 @@ bench-html: $(BIN)/cleaner
 # --drop-repeated on a labelled multi-site corpus, and the memory of mining up to 1M documents.
 bench-repeated: $(BIN)/cleaner
 	$(BIN)/python -m bench.repeated
+
+# Profiles of the line classifier and a C4-style filter on ../shared/bench/realtext; writes docs/quality.md.
+bench-quality: $(BIN)/cleaner
+	$(BIN)/python -m bench.quality
+
+# Retrains cleaner/classify/model.npz on the realtext dev labels (deterministic: fixed seeds, one thread).
+train: $(BIN)/cleaner
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.train
 
 bench-quick: $(BIN)/cleaner
 	$(BIN)/python -m bench.run --docs 5000

@@ -15,6 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cleaner.classify.config import Profile
 from cleaner.document import Document
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
@@ -68,6 +69,13 @@ MinDocs = Annotated[
 MinShare = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Repeated lines: ... and in at least this share of them.")
 ]
+ClassifyOption = Annotated[bool, typer.Option(help="Run the generic line classifier (text input; see classify.yaml).")]
+ProfileOption = Annotated[
+    Profile, typer.Option(help="The classifier's operating point: precision, balanced or recall.")
+]
+MinSites = Annotated[
+    int, typer.Option(min=2, help="Repeated lines: a line on this many distinct sites is template chrome.")
+]
 Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")]
 DEFAULT_THRESHOLDS = Thresholds()
 
@@ -98,6 +106,8 @@ def clean(
     repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
     unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
     dedup: Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")] = True,
+    classify: ClassifyOption = True,
+    profile: ProfileOption = "balanced",
     keep_line_breaks: Annotated[
         bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
     ] = False,
@@ -106,6 +116,7 @@ def clean(
     ] = False,
     min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
     min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    min_sites: MinSites = DEFAULT_THRESHOLDS.min_sites,
     workers: Workers = None,
     max_doc_bytes: Annotated[
         int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
@@ -134,6 +145,8 @@ def clean(
         layout="lines" if keep_line_breaks else "paragraphs",
         extraction=ExtractOptions(favor, tables, comments, fallback),
         extract_timeout=extract_timeout or None,
+        classify=classify,
+        profile=profile,
     )
     pipeline = Pipeline(_book(rules, no_default_rules), settings)
     target = Target(out_path, report or out_path.parent / "reports", overwrite)
@@ -156,7 +169,7 @@ def clean(
                 Limits(max_doc_bytes, max_doc_lines),
                 resume,
                 RayEngine(address) if engine == "ray" else None,
-                Thresholds(min_docs, min_share) if drop_repeated else None,
+                Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
             )
         except KeyboardInterrupt:
             raise Interrupted(
@@ -245,6 +258,10 @@ def suggest(
     no_default_rules: NoDefaultRules = False,
     min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
     min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    min_sites: MinSites = DEFAULT_THRESHOLDS.min_sites,
+    generic: Annotated[
+        bool, typer.Option(help="Also write generic-suggested.yaml: lines found on many unrelated sites.")
+    ] = False,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
     html_field: Annotated[str | None, typer.Option(help="JSONL field holding HTML.")] = None,
@@ -261,8 +278,9 @@ def suggest(
     fields = Fields(text=text_field, url=url_field, html=html_field)
     n = workers or default_workers()
     with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
-        found = mine(items, pipeline, Thresholds(min_docs, min_share), fields, Limits(), n, progress=progress)
-        report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress)
+        thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
+        found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress)
+        report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic)
     table = Table(box=None)
     for column, justify in (
         ("site", "left"),
@@ -426,9 +444,14 @@ def explain(
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
     url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
+    profile: ProfileOption = "balanced",
+    features: Annotated[
+        bool, typer.Option(help="Show the classifier's P(content) and the features of each line.")
+    ] = False,
 ) -> None:
     """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
-    pipeline = Pipeline(_book(rules, no_default_rules))
+    pipeline = Pipeline(_book(rules, no_default_rules), Settings(profile=profile))
+    pipeline.trace_classifier = features
     items: list[InputFile] = discover([file])
     for item in items:
         for doc in read(item, Fields()):
@@ -442,6 +465,11 @@ def explain(
 
 def _explain(pipeline: Pipeline, doc: Document) -> None:
     cleaned = pipeline.clean(doc)
+    classifier = pipeline.last_classifier
+    trace = classifier.trace if classifier is not None and classifier.trace is not None else {}
+    if pipeline.trace_classifier:
+        state = f"profile {classifier.profile}, threshold {classifier.threshold}" if classifier else "off"
+        out.print(f"# classifier: {state}", markup=False)
     out.print(f"# {doc.id}  site: {cleaned.site or '(none)'}  url: {cleaned.url or '(none)'}", markup=False)
     if cleaned.meta:
         out.print("# meta: " + ", ".join(f"{k}={v!r}" for k, v in cleaned.meta.items()), markup=False)
@@ -456,6 +484,12 @@ def _explain(pipeline: Pipeline, doc: Document) -> None:
         text = line.orig if len(line.orig) <= 100 else line.orig[:97] + "..."
         suffix = f"    <- {note}" if note else ""
         out.print(f"{line.no:>{width}} {mark} {text}{suffix}", markup=False)
+        verdict = trace.get(line.no)
+        if verdict is not None:
+            shown = " ".join(f"{name}={value:.3g}" for name, value in verdict.features.items())
+            out.print(f"{'':>{width}}   p(content)={verdict.score:.4f}  {shown}", markup=False)
+    if trace:
+        trace.clear()
 
 
 def _terminate(signum: int, frame: object) -> None:

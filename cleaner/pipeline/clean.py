@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
 from cleaner.repeated.boilerplate import Boilerplate
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RULE_BUDGET, RuleSet
 from cleaner.steps.base import State, Step
+from cleaner.steps.classify import Classify, LineClassifier
 from cleaner.steps.dedup import Dedup
 from cleaner.steps.extract import TITLE, ExtractOptions, extract
 from cleaner.steps.repair import Repair
@@ -31,6 +33,8 @@ class Settings:
     layout: Layout = "paragraphs"
     extraction: ExtractOptions = field(default_factory=ExtractOptions)  # HTML input; a site may override
     extract_timeout: float | None = 30.0  # seconds per HTML page
+    classify: bool = True  # the generic line classifier (cleaner.steps.classify)
+    profile: Profile = "balanced"  # its operating point: precision, balanced or recall
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:
@@ -82,7 +86,26 @@ class Pipeline:
             steps.append(DropRepeated(self.repeated))
         if self.settings.dedup:
             steps.append(Dedup(self.settings.dedup_min_chars))
+        steps.append(LineClassifier(self.book.files, self.settings.classify, self.settings.profile))
         return steps
+
+    @property
+    def classifier(self) -> LineClassifier:
+        return next(step for step in self.rounds if isinstance(step, LineClassifier))
+
+    @property
+    def trace_classifier(self) -> bool:
+        """``cleaner explain --features``: keep each line's verdict."""
+        return self.classifier.trace
+
+    @trace_classifier.setter
+    def trace_classifier(self, on: bool) -> None:
+        self.classifier.trace = on
+
+    @property
+    def last_classifier(self) -> Classify | None:
+        """The classifier the last document cleaned got (None: off for it)."""
+        return self.classifier.last
 
     def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
         return Pipeline(self.book, self.settings, repeated, keys)
@@ -115,7 +138,8 @@ class Pipeline:
     def start(self, doc: Document) -> State:
         """The document as lines, ready for the steps (for a page: its extracted text)."""
         removed: list[tuple[str, str]] = []
-        if doc.html is not None:
+        from_html = doc.html is not None
+        if from_html:
             doc, removed = self._extract(doc)
         lines, trailing = split_lines(doc.text)
         for line, (rule_id, _) in zip(lines, removed, strict=False):
@@ -128,6 +152,7 @@ class Pipeline:
             trailing_newline=trailing,
             deadline=time.monotonic() + RULE_BUDGET,
             rewrites=self.book.rewrites,
+            from_html=from_html,
         )
 
     def clean(self, doc: Document) -> Cleaned:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaner.errors import Problem
@@ -15,12 +16,14 @@ from cleaner.pipeline.parallel import Task, clean_events, events, tick
 from cleaner.repeated.boilerplate import Boilerplate, Thresholds
 from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import line_hash, site_hash, site_prefix
+from cleaner.repeated.spread import GENERIC_PREFIX, SeenDocuments, SiteSpread
 
 
 @dataclass(frozen=True, slots=True)
 class Mined:
     key: str | None
     hashes: list[int]  # distinct, sorted: a line counts once per document
+    generic: list[int] = field(default_factory=list)  # the same lines hashed for counting across sites
 
 
 def mine_one(pipeline: Pipeline, task: Task) -> Mined | Problem:
@@ -31,8 +34,11 @@ def mine_one(pipeline: Pipeline, task: Task) -> Mined | Problem:
     if cleaned.key is None:
         return Mined(None, [])
     prefix = site_prefix(cleaned.key)
+    kept = [line.text for line in cleaned.lines if line.alive and not line.blank]
     return Mined(
-        cleaned.key, sorted({line_hash(prefix, line.text) for line in cleaned.lines if line.alive and not line.blank})
+        cleaned.key,
+        sorted({line_hash(prefix, text) for text in kept}),
+        sorted({line_hash(GENERIC_PREFIX, text) for text in kept}),
     )
 
 
@@ -46,14 +52,24 @@ def mine(
     spill_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Boilerplate:
-    """Count every kept line of every document per site key; the lines frequent enough are
-    the site's boilerplate. Counting order does not matter, so any worker count finds the same."""
+    """Count every kept line of every document per site key, and on how many sites it occurs;
+    the lines frequent enough are the site's boilerplate, or every site's. A document seen
+    before (same site key, same kept lines: a crawl's duplicate page) is counted once.
+    Counting order does not matter, so any worker count finds the same."""
     miner = pipeline.with_repeated(None, keys=True)
     todo = list(enumerate(items))
     with tempfile.TemporaryDirectory(prefix=".cleaner-mine-", dir=spill_dir) as tmp:
         counts = LineCounts(Path(tmp))
+        spread = SiteSpread(Path(tmp))
+        seen = SeenDocuments()
         for result in clean_events(events(todo, fields or Fields(), limits or Limits()), miner, workers, mine_one):
             if isinstance(result, Mined) and result.key is not None:
-                counts.add(site_hash(result.key), result.hashes)
+                fingerprint = (
+                    result.key.encode("utf-8", "surrogatepass") + b"\x00" + array("Q", result.hashes).tobytes()
+                )
+                if not seen.seen(fingerprint):
+                    site = site_hash(result.key)
+                    counts.add(site, result.hashes)
+                    spread.add(site, result.generic)
             tick(result, progress)
-        return Boilerplate.from_counts(counts, thresholds)
+        return Boilerplate.from_counts(counts, thresholds, dict(spread.frequent(thresholds.min_sites)))

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from cleaner.document import Line
 from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import line_hash, site_hash, site_prefix
+from cleaner.repeated.spread import GENERIC_PREFIX
 
 RULE_PREFIX = "repeated:"
+GENERIC_RULE = RULE_PREFIX + "generic"  # a line found on many unrelated sites
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -30,6 +32,14 @@ class Thresholds:
     prose_words: int = 8
     prose_min_docs: int = 10
     prose_share: float = 0.5
+    # Across sites: a line of at least ``min_site_words`` words on ``min_sites`` distinct sites
+    # is template chrome. Prose is never dropped for that (syndicated articles repeat verbatim
+    # across sites), nor a one-word line ("Introduction" heads articles everywhere).
+    min_sites: int = 5
+    min_site_words: int = 2
+
+    def passes_across(self, text: str, sites: int) -> bool:
+        return sites >= self.min_sites and len(text.split()) >= self.min_site_words and not self.is_prose(text)
 
     def is_prose(self, text: str) -> bool:
         return len(text.split()) >= self.prose_words and _SENTENCE_END.search(text.rstrip()) is not None
@@ -43,15 +53,25 @@ class Thresholds:
 class Boilerplate:
     """Per site (by hash): its number of documents, and the hashes of its lines repeated enough."""
 
-    def __init__(self, thresholds: Thresholds, site_docs: dict[int, int], lines: dict[int, int]):
+    def __init__(
+        self,
+        thresholds: Thresholds,
+        site_docs: dict[int, int],
+        lines: dict[int, int],
+        across: dict[int, int] | None = None,
+    ):
         self.thresholds = thresholds
         self.site_docs = site_docs  # site hash -> documents, for the sites that have such lines
         self.lines = lines  # line hash -> documents it occurs in
-        payload = repr((thresholds, sorted(site_docs.items()), sorted(lines.items()))).encode()
+        self.across = across or {}  # generic line hash -> distinct sites it occurs on
+        payload = repr((thresholds, sorted(site_docs.items()), sorted(lines.items()), sorted(self.across.items())))
+        payload = payload.encode()
         self.digest = hashlib.sha256(payload).hexdigest()  # part of a resumed run's fingerprint
 
     @classmethod
-    def from_counts(cls, counts: LineCounts, thresholds: Thresholds) -> Boilerplate:
+    def from_counts(
+        cls, counts: LineCounts, thresholds: Thresholds, across: dict[int, int] | None = None
+    ) -> Boilerplate:
         """Keep the lines frequent enough for a short line; ``passes`` decides on the text.
         Two reads of the counts, so that only the sites of such lines are held in memory."""
         found = list(counts.frequent(thresholds.min_docs))
@@ -64,20 +84,26 @@ class Boilerplate:
             if docs >= share * site_docs[site]:
                 lines[h] = docs
                 sites[site] = site_docs[site]
-        return cls(thresholds, sites, lines)
+        return cls(thresholds, sites, lines, across)
 
     def docs_of(self, key: str) -> int:
         return self.site_docs.get(site_hash(key), 0)
 
     def drop(self, lines: list[Line], key: str) -> None:
         site_docs = self.site_docs.get(site_hash(key))
-        if site_docs is None:
-            return
-        prefix = site_prefix(key)
-        rule_id = RULE_PREFIX + key
-        for line in lines:
-            if not line.alive or line.blank:
-                continue
-            docs = self.lines.get(line_hash(prefix, line.text))
-            if docs is not None and self.thresholds.passes(line.text.strip(), docs, site_docs):
-                line.drop(rule_id)
+        if site_docs is not None:
+            prefix = site_prefix(key)
+            rule_id = RULE_PREFIX + key
+            for line in lines:
+                if not line.alive or line.blank:
+                    continue
+                docs = self.lines.get(line_hash(prefix, line.text))
+                if docs is not None and self.thresholds.passes(line.text.strip(), docs, site_docs):
+                    line.drop(rule_id)
+        if self.across:
+            for line in lines:
+                if not line.alive or line.blank:
+                    continue
+                sites = self.across.get(line_hash(GENERIC_PREFIX, line.text))
+                if sites is not None and self.thresholds.passes_across(line.text.strip(), sites):
+                    line.drop(GENERIC_RULE)

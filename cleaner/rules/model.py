@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from cleaner.classify.config import ClassifyConfig
 from cleaner.rules.base import Case, Pattern, RuleBase, Strict, Where
 from cleaner.rules.kinds import (
     KINDS,
@@ -54,7 +55,14 @@ class RuleFile(Strict):
     description: str = Field(min_length=1)
     match: Match | None = None
     extraction: Extraction | None = None
-    rules: list[Rule] = Field(min_length=1)
+    classify: ClassifyConfig | None = None  # the line classifier's settings (cleaner.classify)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> RuleFile:
+        if not self.rules and self.classify is None:
+            raise ValueError("rules: a rule file needs at least one rule (or a 'classify' section)")
+        return self
 
     @property
     def generic(self) -> bool:

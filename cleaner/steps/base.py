@@ -24,6 +24,7 @@ class State:
     trailing_newline: bool
     deadline: float  # time.monotonic() past which the rules give up on this document
     rewrites: bool = False  # a rule set holds replace rules: any step may find new work in a later round
+    from_html: bool = False  # the text was extracted from a page (some steps are tuned for crawl text)
     round: int = 0
     site: RuleSet | None = None  # the site this round (its signature can stop matching as lines go)
     first_site: RuleSet | None = None  # the site of the first round: the one the record names

@@ -1,9 +1,23 @@
-"""Paragraphs repeated within one document: a body pasted twice, a lede that repeats a paragraph."""
+"""Text repeated within one document: a body pasted twice, a headline in a menu and in the body,
+a title echoing the lead paragraph. Only real repeats go, never content that merely recurs.
+
+A line goes as ``dedup.repeat`` when it is a copy of another line and either it is long (a
+sentence of ``min_words`` words or more: two such lines are the same text said twice) or it is
+part of a run of two or more consecutive lines repeated in the same order (a body pasted
+twice). A short line repeated on its own stays: the second person's role on a team page, a
+row label. Text found three times or more stays unless it is a long sentence (a refrain, the
+same steps under each day of a plan). Lines that look like table rows or code never go.
+
+Of the copies, the one inside the main prose block stays (most sentence-like lines around it),
+the first on a tie: a headline that is both in a menu and above the article keeps its article
+copy. A line whose words are the start of a longer line at most two rows away (a title echoing the
+lead, a "Story highlights" item) goes as ``dedup.prefix``.
+"""
 
 from __future__ import annotations
 
+import re
 import string
-from itertools import pairwise
 from typing import ClassVar
 
 from cleaner.document import Line
@@ -13,7 +27,19 @@ REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
 # Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
 _PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…«»·•¡¿", " "))
-_HEAD_SLICE = 4  # a line's head key is computed from this many times prefix_min_chars characters
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+# Code: braces, semicolons at the end, assignments, comments, calls. Tables: tabs, cell bars,
+# or a line mostly of numbers.
+_CODE = re.compile(
+    r"[{};]\s*$|^\s*(?://|#|/\*|<\w)|\w\s*=\s*\S|\w\(.*\)\s*;?$|^\s*(?:def|return|import|var|let|const)\b"
+)
+_TABLE = re.compile(r"\t|\s\|\s|^\|")
+_DIGITS = re.compile(r"\d")
+PREFIX_REACH = 2  # a prefix echo is looked for this many rows either side, no further
+PROSE_WINDOW = 3
+# Text said three times or more is a refrain or a document's own structure (each day of a plan,
+# each item of a list), not a paste: only a long sentence that often is dropped.
+REFRAIN_WORDS = 15  # lines either side counted when choosing the copy that sits in the prose
 
 
 def _exact_key(text: str) -> str:
@@ -24,41 +50,105 @@ def _words_key(text: str) -> str:
     return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
-def dedup(lines: list[Line], min_chars: int = 20, prefix_min_chars: int = 40) -> None:
-    """Keep the first copy of a repeated paragraph; drop a paragraph whose words are the
-    start of a longer one (a "Story highlights" or a title echoing the first paragraph)."""
-    rows = [line for line in lines if line.alive and not line.blank]
-    seen: set[str] = set()
-    for line in rows:
-        if len(line.text) < min_chars:
-            continue
-        key = _exact_key(line.text)
-        if key in seen:
-            line.drop(REPEAT)
-        seen.add(key)
+def _structured(text: str) -> bool:
+    """A table row or a line of code: repeating is what such lines do."""
+    if _TABLE.search(text) or _CODE.search(text):
+        return True
+    return len(_DIGITS.findall(text)) * 3 > len(text.replace(" ", ""))
 
-    # A line can only be the prefix of one that shares its first prefix_min_chars key
-    # characters, and lines sharing them are neighbours once sorted: so only such groups are
-    # sorted, and most lines pay for the key of their first few words only. The key of a
-    # slice is a prefix of the key of the whole line (folding works character by character).
-    groups: dict[str, list[Line]] = {}
-    cut = _HEAD_SLICE * prefix_min_chars
-    for line in rows:
-        if not line.alive:
+
+def _prose(text: str, words: int = 10) -> bool:
+    return len(text.split()) >= words and _SENTENCE_END.search(text) is not None
+
+
+def dedup(lines: list[Line], min_chars: int = 20, min_words: int = 8, prefix_min_chars: int = 40) -> None:
+    rows = [line for line in lines if line.alive and not line.blank]
+    _repeats(rows, min_chars, min_words)
+    _prefixes([line for line in rows if line.alive], prefix_min_chars)
+
+
+def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
+    keys = [_exact_key(line.text) for line in rows]
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        if len(key) >= min_chars:
+            groups.setdefault(key, []).append(i)
+    repeated = {
+        key: where
+        for key, where in groups.items()
+        if len(where) > 1
+        and not _structured(rows[where[0]].text)
+        and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
+    }
+    if not repeated:
+        return
+    prose = [_prose(line.text) for line in rows]
+
+    def prose_around(start: int, stop: int) -> int:
+        """Sentence-like lines within PROSE_WINDOW rows of [start, stop), outside it."""
+        before = prose[max(start - PROSE_WINDOW, 0) : start]
+        after = prose[stop : stop + PROSE_WINDOW]
+        return sum(before) + sum(after)
+
+    # Runs: maximal stretches i.. and j.. (i < j) where every line of one equals the other's.
+    decided: set[int] = set()
+    for where in repeated.values():
+        for a_pos, a in enumerate(where):
+            for b in where[a_pos + 1 :]:
+                if a in decided or b in decided:
+                    continue
+                if a > 0 and b > 0 and keys[a - 1] == keys[b - 1] and keys[a - 1] in repeated:
+                    continue  # not the start of the run: handled from its first line
+                length = 1
+                while (
+                    a + length < b
+                    and b + length < len(rows)
+                    and keys[a + length] == keys[b + length]
+                    and keys[a + length] in repeated
+                ):
+                    length += 1
+                if length < 2:
+                    continue
+                keep_b = prose_around(b, b + length) > prose_around(a, a + length)
+                gone = range(a, a + length) if keep_b else range(b, b + length)
+                for i in gone:
+                    rows[i].drop(REPEAT)
+                decided.update(range(a, a + length))
+                decided.update(range(b, b + length))
+    # Single long lines: the copy with most prose around it stays.
+    for key, where in repeated.items():
+        left = [i for i in where if rows[i].alive]
+        if len(left) < 2 or len(key.split()) < min_words:
             continue
-        head = _words_key(line.text[:cut])
-        if len(head) < prefix_min_chars and len(line.text) > cut:
-            head = _words_key(line.text)
-        if len(head) >= prefix_min_chars:
-            groups.setdefault(head[:prefix_min_chars], []).append(line)
-    for group in groups.values():
-        if len(group) < 2:
+        best = max(left, key=lambda i: (prose_around(i, i + 1), -i))
+        for i in left:
+            if i != best:
+                rows[i].drop(REPEAT)
+
+
+def _prefixes(rows: list[Line], min_chars: int) -> None:
+    """A line whose words start a longer line at most PREFIX_REACH rows away (a headline, then
+    a dateline, then the lead that repeats the headline). Most lines pay
+    only for the key of their first few words: full keys are folded only for neighbours whose
+    heads agree (folding works character by character, so a head's key starts the full key)."""
+    cut = 4 * min_chars
+    heads = [_words_key(line.text[:cut])[:min_chars] for line in rows]
+    full: dict[int, str] = {}
+
+    def key(i: int) -> str:
+        if i not in full:
+            full[i] = _words_key(rows[i].text)
+        return full[i]
+
+    for i, head in enumerate(heads):
+        if len(head) < min_chars and len(rows[i].text) <= cut:
             continue
-        keyed = sorted((_words_key(line.text), len(line.text), line.no, line) for line in group)
-        # Sorted, every string that starts with A follows A directly: one neighbour to check.
-        for (key, size, _, line), (next_key, next_size, _, _) in pairwise(keyed):
-            if next_size > size and next_key.startswith(key):
-                line.drop(PREFIX)
+        for j in (i + 1, i - 1, i + 2, i - 2)[: 2 * PREFIX_REACH]:
+            if 0 <= j < len(rows) and heads[j] == head:
+                mine, theirs = key(i), key(j)
+                if len(mine) >= min_chars and len(theirs) > len(mine) and theirs.startswith(mine):
+                    rows[i].drop(PREFIX)
+                    break
 
 
 class Dedup:
@@ -73,5 +163,6 @@ class Dedup:
         dedup(state.lines, self.min_chars)
 
     def again(self, state: State) -> bool:
-        # Removing lines never makes two paragraphs equal; a rewrite can.
-        return state.rewrites
+        # Prefix dedup and the choice of the copy inside the prose look at neighbours, which
+        # removals change: dedup runs in every round that follows one.
+        return True

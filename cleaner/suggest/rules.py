@@ -26,8 +26,9 @@ from cleaner.pipeline import Pipeline, Settings
 from cleaner.pipeline.cases import run_all
 from cleaner.pipeline.outcome import cleaned_or_problem
 from cleaner.pipeline.parallel import Task, clean_events, events, tick
-from cleaner.repeated.boilerplate import RULE_PREFIX, Boilerplate
+from cleaner.repeated.boilerplate import GENERIC_RULE, RULE_PREFIX, Boilerplate
 from cleaner.repeated.keys import SIGNATURE_PREFIX, line_hash, site_prefix
+from cleaner.repeated.spread import GENERIC_PREFIX
 from cleaner.rules.book import RuleBook
 from cleaner.rules.model import RuleFile
 from cleaner.suggest.patterns import line_pattern, slug
@@ -35,6 +36,7 @@ from cleaner.suggest.patterns import line_pattern, slug
 MAX_VARIANTS = 8  # texts kept per repeated line, to write one pattern for all
 CONTEXT = 2  # non-blank lines kept around a rule's lines in its test case
 Row = tuple[str, int | None]  # a line the existing rules keep, and its hash if it is boilerplate
+GENERIC_KEY = "(generic)"  # the findings of lines repeated across sites (no site key looks like this)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class Collected:
     site: str | None
     first: str  # the first non-blank line, for a signature
     rows: list[Row]
+    generic: list[Row] = field(default_factory=list)  # rows again, hashed for lines found across sites
 
 
 def collect_one(pipeline: Pipeline, task: Task) -> Collected | Problem:
@@ -54,13 +57,21 @@ def collect_one(pipeline: Pipeline, task: Task) -> Collected | Problem:
         return Collected(None, None, "", [])
     rule_id, prefix = RULE_PREFIX + key, site_prefix(key)
     rows: list[Row] = []
+    generic: list[Row] = []
     for line in cleaned.lines:
         if line.dropped_by == rule_id:
             rows.append((line.text.strip(), line_hash(prefix, line.text)))
+            generic.append((line.text.strip(), None))
+        elif line.dropped_by == GENERIC_RULE:
+            generic.append((line.text.strip(), line_hash(GENERIC_PREFIX, line.text)))
+            rows.append((line.text.strip(), None))
         elif line.alive:
             rows.append((line.text.strip(), None))
+            generic.append((line.text.strip(), None))
     first = next((line.text.strip() for line in cleaned.lines if not line.blank), "")
-    return Collected(key, cleaned.site, first, rows)
+    if not any(h is not None for _, h in generic):
+        generic = []
+    return Collected(key, cleaned.site, first, rows, generic)
 
 
 STRONG = 0.8  # two lines are one block when this share of each one's documents has them adjacent
@@ -144,11 +155,16 @@ def collect(
     for result in clean_events(events(todo, fields, limits), pipeline, workers, collect_one):
         if isinstance(result, Collected) and result.key is not None and result.rows:
             sites.setdefault(result.key, SiteFindings(result.key)).add(result)
+            if result.generic:
+                across = Collected(GENERIC_KEY, None, "", result.generic)
+                sites.setdefault(GENERIC_KEY, SiteFindings(GENERIC_KEY)).add(across)
         tick(result, progress)
     return sites
 
 
 def site_name(findings: SiteFindings) -> str:
+    if findings.key == GENERIC_KEY:
+        return "generic-suggested"
     if findings.site is not None:
         return f"{findings.site}-suggested"
     if findings.key.startswith(SIGNATURE_PREFIX):
@@ -156,7 +172,9 @@ def site_name(findings: SiteFindings) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", findings.key.casefold()).strip("-") or "site"
 
 
-def _match(findings: SiteFindings, book: RuleBook) -> dict[str, Any]:
+def _match(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
+    if findings.key == GENERIC_KEY:
+        return None  # a generic file: it applies to every document
     if findings.site is not None:
         site = next(s for s in book.sites if s.name == findings.site)
         assert site.models[0].match is not None
@@ -243,12 +261,15 @@ def rule_file(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
             drafts.append(draft)
     if not drafts:
         return None
+    across = "many sites'" if findings.key == GENERIC_KEY else findings.key
     data = {
         "name": name,
-        "description": f"Suggested by `cleaner suggest` from lines repeated across {findings.key} documents; review before use.",
+        "description": f"Suggested by `cleaner suggest` from lines repeated across {across} documents; review before use.",
         "match": _match(findings, book),
         "rules": [d.rule for d in drafts],
     }
+    if data["match"] is None:
+        del data["match"]
     model = RuleFile.model_validate(data)
     alone = RuleBook([(f"{name}.yaml", model)])
     # The expected outputs are what the file does: the reviewer reads them as its behaviour.
@@ -307,8 +328,13 @@ def suggest(
     workers: int = 1,
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    generic: bool = False,
 ) -> list[Suggestion]:
+    """One rule file per site key with repeated lines; with ``generic``, also one generic file
+    of the lines found on many unrelated sites."""
     findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers, progress)
+    if not generic:
+        findings.pop(GENERIC_KEY, None)
     files: list[tuple[SiteFindings, dict[str, Any] | None]] = []
     for key in sorted(findings):
         files.append((findings[key], rule_file(findings[key], pipeline.book)))
@@ -324,7 +350,7 @@ def suggest(
         report.append(
             Suggestion(
                 f.key,
-                boilerplate.docs_of(f.key),
+                len(f.examples) if f.key == GENERIC_KEY else boilerplate.docs_of(f.key),
                 len(f.variants),
                 f.dropped / f.lines if f.lines else 0.0,
                 path,

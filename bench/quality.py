@@ -1,0 +1,213 @@
+"""Quality on real crawl text: cleaner's profiles and a C4-style line filter on the realtext dev
+files (``make bench-quality``), scored with realtext's own score.py; writes docs/quality.md.
+
+    python -m bench.quality [--realtext ../shared/bench/realtext] [--workers 2] [--no-doc]
+
+Skipped (exit 0, a note on stderr) when ../shared/bench/realtext is not there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REALTEXT = ROOT.parent / "shared" / "bench" / "realtext"
+DATASETS = ("traf-dev.jsonl", "aeb-dev.jsonl")
+# (row label, extra command-line options); None: the C4-style yardstick instead of cleaner.
+SYSTEMS: list[tuple[str, list[str] | None]] = [
+    ("cleaner --no-classify (rules and dedup only)", ["--no-classify"]),
+    ("cleaner --profile precision", ["--profile", "precision"]),
+    ("cleaner (default: --profile balanced)", []),
+    ("cleaner --profile recall", ["--profile", "recall"]),
+    ("cleaner --profile precision --drop-repeated", ["--profile", "precision", "--drop-repeated"]),
+    ("cleaner --drop-repeated", ["--drop-repeated"]),
+    ("cleaner --profile recall --drop-repeated", ["--profile", "recall", "--drop-repeated"]),
+    ("C4-style line filter (yardstick)", None),
+]
+TARGETS = "traf content kept >= 0.985, boilerplate left <= 0.50; aeb keep preserved >= 0.975, drop precision >= 0.97, drop recall >= 0.60"
+_TERMINAL = (".", "!", "?", '"', "'", "”", "’", "…")
+_C4_BAD = re.compile(r"(?i)cookie|javascript|lorem ipsum|\{")
+
+
+def c4_filter(text: str) -> str:
+    """C4's line rules (Raffel et al. 2020): keep a line that ends in terminal punctuation, has
+    at least 3 words and mentions neither cookies nor JavaScript (nor a curly brace)."""
+    kept = [
+        line
+        for line in text.split("\n")
+        if line.rstrip().endswith(_TERMINAL) and len(line.split()) >= 3 and not _C4_BAD.search(line)
+    ]
+    return "\n".join(kept)
+
+
+def _score(realtext: Path, output: Path, gold: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, str(realtext / "score.py"), str(output), str(gold)], capture_output=True, text=True, check=True
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    return {key: float(value) for key, value in re.findall(r"(\w+)=([0-9.]+)", last)}
+
+
+def _run_cleaner(gold: Path, options: list[str], out: Path, workers: int) -> float:
+    command = [
+        sys.executable,
+        "-m",
+        "cleaner",
+        "clean",
+        str(gold),
+        "--text-field",
+        "text",
+        "--url-field",
+        "url",
+        "--id-field",
+        "id",
+        "--out",
+        str(out),
+        "--report",
+        str(out.parent / "reports"),
+        "--overwrite",
+        "-q",
+        "--workers",
+        str(workers),
+        *options,
+    ]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"cleaner failed ({done.returncode}): {done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def _run_c4(gold: Path, out: Path) -> float:
+    start = time.perf_counter()
+    with gold.open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+        for row in src:
+            record = json.loads(row)
+            dst.write(json.dumps({"id": record["id"], "text": c4_filter(record["text"])}) + "\n")
+    return time.perf_counter() - start
+
+
+def measure(realtext: Path, workers: int) -> list[tuple[str, dict[str, float], float]]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
+        for n, (label, options) in enumerate(SYSTEMS):
+            figures: dict[str, float] = {}
+            seconds = 0.0
+            for name in DATASETS:
+                out = Path(tmp) / f"{n}-{name}" / "clean.jsonl"
+                out.parent.mkdir(parents=True)
+                gold = realtext / name
+                seconds += _run_c4(gold, out) if options is None else _run_cleaner(gold, options, out, workers)
+                figures.update({f"{name.split('-')[0]}.{k}": v for k, v in _score(realtext, out, gold).items()})
+            rows.append((label, figures, seconds))
+            print(_row(label, figures, seconds), file=sys.stderr)
+    return rows
+
+
+HEADER = (
+    "| system (dev splits) | traf content kept | traf boilerplate left | aeb drop precision "
+    "| aeb drop recall | aeb keep preserved | seconds |\n|---|---|---|---|---|---|---|"
+)
+COLUMNS = ("traf.content_kept", "traf.boilerplate_left", "aeb.drop_precision", "aeb.drop_recall", "aeb.keep_preserved")
+
+
+def _row(label: str, figures: dict[str, float], seconds: float) -> str:
+    cells = " | ".join(f"{figures[c]:.3f}" if c in figures else "" for c in COLUMNS)
+    return f"| {label} | {cells} | {seconds:.1f} |"
+
+
+def table(rows: list[tuple[str, dict[str, float], float]]) -> str:
+    return "\n".join([HEADER, *(_row(*row) for row in rows)])
+
+
+def write_doc(path: Path, text: str) -> None:
+    doc = f"""# Quality on real crawl text
+
+`make bench-quality` cleans the dev splits of `../shared/bench/realtext` (real pages dumped as
+crawl text, menus and footers included; read its README) with every classifier profile, with and
+without `--drop-repeated`, and a C4-style line filter as a yardstick, and scores each output with
+realtext's `score.py`. No rule file covers these sites: what acts is the generic rules, the
+within-document dedup and the line classifier (`cleaner/classify`, thresholds in
+`rules/generic/classify.yaml`).
+
+```sh
+make bench-quality                      # this table, and this file
+python -m bench.quality --no-doc        # the table only
+make train                              # retrain cleaner/classify/model.npz (needs scikit-learn: pip install -e '.[train]')
+```
+
+Targets (default settings): {TARGETS}.
+Seconds are wall time for both files on 2 workers, process start included.
+
+{text}
+
+Before this work (issue 12; no classifier, the old dedup): traf 1.000 kept / 0.975 left, aeb
+precision 0.898 / recall 0.051 / keep 0.961; with `--drop-repeated`, traf left 0.965.
+
+**These figures are in-sample for the model**: it is trained on these same dev files (`make
+train`). The thresholds are not tuned on them: `make train` picks each profile's threshold on
+out-of-fold scores (5 folds grouped by site, so every line is scored by a model that never saw
+its site) and prints what they give per labelled line, the estimate for unseen sites:
+
+| profile | threshold | traf content kept | traf boilerplate removed | aeb content kept | aeb boilerplate removed | aeb drop precision |
+|---|---|---|---|---|---|---|
+| precision | 0.013 | 0.991 | 0.380 | 0.983 | 0.750 | 0.996 |
+| balanced | 0.022 | 0.987 | 0.451 | 0.970 | 0.800 | 0.994 |
+| recall | 0.031 | 0.981 | 0.498 | 0.957 | 0.827 | 0.992 |
+
+(Per labelled line and for the classifier alone, so not on the same scale as the table above,
+which scores snippets and pooled lines after every step. On sites the model has not seen,
+expect lower figures than the in-sample table: on aeb, the out-of-fold content kept at the
+default threshold is 0.970 for the classifier alone, under the 0.975 target.)
+
+## Cost
+
+The classifier runs in every round of the pipeline until nothing more goes (its verdicts
+depend on the neighbours left, and that is what keeps cleaning idempotent), usually twice per
+document. On `make bench-quick` (5,000 short synthetic documents, one worker, on a shared and
+loaded machine) throughput went from 311 to 94 documents/s; in a profile the classifier is
+about 60% of a document's time (features 60% of that, the trees 25%). Peak RSS of a worker
+rises from 55 to 181 MB (model, stoplists, the per-line cache). HTML input does not run it (`html: false`).
+
+## What is left (as of this model)
+
+Content lost (default profile): list-like content read as chrome (tour dates, qualifier
+lists, ingredient and nutrition lines: `classify.boilerplate`, `classify.nav-run`); recipe lines
+said twice in a meal plan (`dedup.repeat`); credit lines that the gold counts as body
+(`credits.copyright`, `credits.agencies`); sentence fragments that the page's inline markup split
+over several lines (`classify.boilerplate`); a magazine name or a one-line answer on its own
+(`classify.short`, `classify.nav-run`).
+
+Boilerplate left (no rule acts; the classifier scores the line above its threshold): headlines
+and teasers of related articles between or right after the body paragraphs (the largest
+group); prose-like chrome such as newsletter pitches, comment-form prompts, disclaimers and
+author bios; bylines, datelines and reading-time lines; "read also" / related headers and tag
+labels (the multilingual generic rules cover many); image credits and captions.
+"""
+    path.write_text(doc, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--realtext", type=Path, default=REALTEXT)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-doc", action="store_true", help="Do not rewrite docs/quality.md.")
+    args = parser.parse_args(argv)
+    if not all((args.realtext / name).exists() for name in (*DATASETS, "score.py")):
+        print(f"bench-quality: skipped, no realtext dev files in {args.realtext}", file=sys.stderr)
+        return
+    text = table(measure(args.realtext, args.workers))
+    print(text)
+    if not args.no_doc:
+        write_doc(ROOT / "docs" / "quality.md", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The generic line classifier: features of a line and its neighbours, a small model, thresholds."""

@@ -1,0 +1,146 @@
+"""The generic line classifier as a pipeline step: every live line of a document gets P(content)
+from what its text and its neighbours show (cleaner.classify); a line under the profile's
+threshold goes, with a rule id saying what kind of line it was.
+
+It acts on the live non-blank lines only, so the pipeline can run it in every round until
+nothing more goes: the output is then a fixed point, and cleaning it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from cleaner.classify.config import ClassifyConfig, Profile
+from cleaner.classify.features import INDEX, NAMES, extract
+from cleaner.classify.model import Model, default_model
+from cleaner.document import Line
+from cleaner.rules.engine import RuleSet
+from cleaner.rules.model import RuleFile
+from cleaner.steps.base import State
+
+NAV_RUN = "classify.nav-run"  # one of a run of short lines: a menu, a tag list, a footer column
+SHORT = "classify.short"  # a short line on its own: a label, a button, a date
+BOILERPLATE = "classify.boilerplate"  # a longer line that reads like chrome (a pitch, a notice)
+DEFAULT_SHORT_WORDS = 4
+DEFAULT_NAV_RUN = 3
+# A document of more lines than this is no web page (a log, a word list, a dump): left alone,
+# which bounds the step's time and memory per document.
+MAX_ROWS = 20_000
+DEFAULT_MIN_LINES = 5  # fewer live lines: no context to judge by (rows only shrink: idempotent)
+DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the classifier made of one line: its features, P(content) and the rule id, if it goes."""
+
+    line: Line
+    features: dict[str, float]
+    score: float
+    rule_id: str | None
+
+
+class Classify:
+    def __init__(self, config: ClassifyConfig, profile: Profile = "balanced", model: Model | None = None):
+        self.profile = config.profile or profile
+        self.threshold = config.thresholds.get(self.profile, DEFAULT_THRESHOLDS[self.profile])
+        self.short_words = config.short_words or DEFAULT_SHORT_WORDS
+        self.nav_run = config.nav_run or DEFAULT_NAV_RUN
+        self.min_lines = config.min_lines or DEFAULT_MIN_LINES
+        self.model = model or default_model()
+        # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
+        self.trace: dict[int, Verdict] | None = None
+
+    def _rule_id(self, words: float, run: float) -> str:
+        if words >= self.short_words:
+            return BOILERPLATE
+        return NAV_RUN if run >= self.nav_run else SHORT
+
+    def _decide(self, rows: list[Line]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """Features, P(content) and the rule id (None: kept) of each row."""
+        found = extract([line.text for line in rows])
+        scores = self.model.score(found)
+        words = found.matrix[:, INDEX["words"]]
+        # The rule id's run of short lines uses this step's own notion of "short".
+        short = words < self.short_words
+        bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
+        run = np.zeros(len(rows))
+        for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
+            run[start:stop] = stop - start
+        rules = [self._rule_id(words[i], run[i]) if scores[i] < self.threshold else None for i in range(len(rows))]
+        return found.matrix, scores, rules
+
+    def judge(self, lines: list[Line]) -> list[Verdict]:
+        """Each live line's features, score and fate, for ``cleaner explain``."""
+        rows = [line for line in lines if line.alive and not line.blank]
+        if not self.min_lines <= len(rows) <= MAX_ROWS:
+            return []
+        matrix, scores, rules = self._decide(rows)
+        return [
+            Verdict(line, dict(zip(NAMES, matrix[i].tolist(), strict=True)), float(scores[i]), rules[i])
+            for i, line in enumerate(rows)
+        ]
+
+    def __call__(self, lines: list[Line]) -> None:
+        """Mark every line the model finds too unlikely to be content as dropped."""
+        rows = [line for line in lines if line.alive and not line.blank]
+        if not self.min_lines <= len(rows) <= MAX_ROWS:
+            return
+        if self.trace is not None:
+            for verdict in self.judge(lines):
+                self.trace[verdict.line.no] = verdict
+        _, _, rules = self._decide(rows)
+        for line, rule in zip(rows, rules, strict=True):
+            if rule is not None:
+                line.drop(rule)
+
+
+class LineClassifier:
+    """The classifier as a pipeline step: which classifier (if any) a document gets is decided
+    in the first round, from the generic files' ``classify`` settings under its site file's;
+    it then judges the lines left in every round, since its verdicts depend on the neighbours."""
+
+    name: ClassVar[str] = "classify"
+
+    def __init__(self, files: list[tuple[str, RuleFile]], enabled: bool, profile: Profile):
+        self.files = files
+        self.enabled = enabled
+        self.profile = profile
+        self.trace = False  # `cleaner explain --features`: keep each line's verdict
+        self.last: Classify | None = None  # the classifier of the last document cleaned
+        self._chosen: dict[tuple[int, bool], Classify | None] = {}
+
+    def choose(self, site: RuleSet | None, html: bool) -> Classify | None:
+        """The generic files' classify settings, under the site file's; None when it is off."""
+        cache_key = (id(site), html)
+        if cache_key not in self._chosen:
+            config = ClassifyConfig()  # no thresholds: off unless a rule file gives some
+            for _, model in self.files:
+                if model.generic and model.classify is not None:
+                    config = model.classify.over(config)
+            for model in site.models if site is not None else []:
+                if model.classify is not None:
+                    config = model.classify.over(config)
+            profile = config.profile or self.profile
+            on = (
+                self.enabled
+                and config.enabled is not False
+                and profile in config.thresholds
+                and (not html or config.html is True)
+            )
+            self._chosen[cache_key] = Classify(config, self.profile) if on else None
+        return self._chosen[cache_key]
+
+    def __call__(self, state: State) -> None:
+        if state.round == 0:
+            self.last = self.choose(state.first_site, state.from_html)
+            if self.last is not None and self.trace:
+                self.last.trace = {}
+        if self.last is not None:
+            self.last(state.lines)
+
+    def again(self, state: State) -> bool:
+        return True

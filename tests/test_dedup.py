@@ -1,0 +1,64 @@
+"""Within-document dedup: real repeats go, content that merely recurs stays (invented text)."""
+
+from __future__ import annotations
+
+from cleaner.document import Line
+from cleaner.steps.dedup import PREFIX, REPEAT, dedup
+
+P1 = "The committee met on Tuesday to discuss the new harbour plans for the town."
+P2 = "Residents said they had waited many years for a decision on the old pier."
+P3 = "A final vote on the budget is expected before the end of the summer season."
+P4 = "The mayor thanked the volunteers who had cleaned the beach every weekend in spring."
+
+
+def lines(*texts: str) -> list[Line]:
+    return [Line(no, text) for no, text in enumerate(texts, 1)]
+
+
+def fates(*texts: str) -> list[str | None]:
+    ls = lines(*texts)
+    dedup(ls)
+    return [line.dropped_by for line in ls]
+
+
+def test_a_body_pasted_twice_loses_its_second_copy() -> None:
+    assert fates("Harbour news", P1, P2, "Short heading here", P1, P2) == [None, None, None, None, REPEAT, REPEAT]
+
+
+def test_a_run_of_short_lines_pasted_twice_goes_too() -> None:
+    a, b = "Opening hours: ten to six daily", "Closed on public holidays and Sundays"
+    assert fates(P1, a, b, P2, a, b) == [None, None, None, None, REPEAT, REPEAT]
+
+
+def test_team_page_roles_stay() -> None:
+    role = "Senior software engineer, platform team"
+    assert fates("Anna Berg", role, "Jon Lund", role, "Eva Holm", "Product manager") == [None] * 6
+
+
+def test_table_rows_and_code_stay() -> None:
+    row = "Total\t1,250\t3,400\t4,650"
+    code = "    result = compute_totals(rows, strict=True);"
+    assert fates(row, P1, row, code, P2, code) == [None] * 6
+    assert fates("2019 2020 2021 12.5 13.8 14.2", P1, "2019 2020 2021 12.5 13.8 14.2") == [None] * 3
+
+
+def test_a_refrain_said_three_times_stays() -> None:
+    refrain = "And we sail on home across the silver water tonight"
+    assert fates("Verse one begins", refrain, "Verse two begins", refrain, "Verse three", refrain) == [None] * 6
+
+
+def test_a_long_line_twice_keeps_the_copy_inside_the_prose() -> None:
+    headline = "Council approves the long awaited harbour renovation plan at last"
+    got = fates(headline, "Home", "Sport", P1, P2, headline, P3, P4, P1.replace("Tuesday", "Monday"))
+    assert got == [REPEAT, None, None, None, None, None, None, None, None]
+
+
+def test_a_long_line_twice_with_no_prose_around_keeps_the_first() -> None:
+    headline = "Council approves the long awaited harbour renovation plan at last"
+    assert fates(headline, "Home", headline, "Sport") == [None, None, REPEAT, None]
+
+
+def test_prefix_echo_only_between_near_lines() -> None:
+    title = "The committee met on Tuesday to discuss the new harbour plans"
+    assert fates(title, P1, P2) == [PREFIX, None, None]
+    assert fates(title, "Home", "Sport", P2, P1) == [None, None, None, None, None]
