@@ -59,6 +59,17 @@ DEFAULT_RULES = [Path("rules")]
 DEFAULT_THRESHOLDS = Thresholds()
 
 
+def _workers(requested: int | None) -> int:
+    """All cores by default; more processes than cores only run slower, so cap with a warning."""
+    cores = default_workers()
+    if requested is not None and requested > cores:
+        err.print(
+            f"warning: --workers {requested} is more than the {cores} cores available; using {cores}", markup=False
+        )
+        return cores
+    return requested or cores
+
+
 def _book(paths: list[Path]) -> RuleBook:
     return RuleBook.load(paths)
 
@@ -80,7 +91,9 @@ def clean(
     comments: Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")] = False,
     fallback: Annotated[bool, typer.Option(help="trafilatura: try its fallback extractors too (slower).")] = False,
     extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an existing output file and a previous cleaner report directory.")
+    ] = False,
     repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
     unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
     dedup: Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")] = True,
@@ -128,7 +141,7 @@ def clean(
                 target,
                 fields,
                 progress,
-                workers or default_workers(),
+                _workers(workers),
                 failure,
                 Limits(max_doc_bytes),
                 resume,
@@ -212,7 +225,7 @@ def suggest(
         raise UsageError("no input files in " + ", ".join(map(str, inputs)))
     pipeline = Pipeline(_book(rules))
     fields = Fields(text=text_field, url=url_field, html=html_field)
-    n = workers or default_workers()
+    n = _workers(workers)
     with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
         found = mine(items, pipeline, Thresholds(min_docs, min_share), fields, Limits(), n, progress=progress)
         report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress)
