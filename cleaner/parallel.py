@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,6 +55,9 @@ _worker: tuple[Pipeline, Work] | None = None  # one per worker process, set by _
 
 def _init(pipeline: Pipeline, work: Work) -> None:
     global _worker
+    # A forked worker inherits the CLI's SIGTERM handler (raise KeyboardInterrupt); the pool
+    # terminates its workers with SIGTERM when one of them dies, and they must then just go.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker = (pipeline, work)
 
 

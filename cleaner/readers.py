@@ -138,6 +138,14 @@ def _report_outputs(report: Path) -> set[Path]:
         return set()
 
 
+def _id_stem(rel: str) -> str:
+    """What the ids of a file's documents are built from (see the readers)."""
+    kind = InputFile(Path(rel), rel).kind
+    if kind == "jsonl":
+        return strip_suffix(rel) + ":"  # <file>:<line>
+    return strip_suffix(rel) if kind == "text" else rel
+
+
 def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
     """Name each file by its path under the input it was found in: the id is built from
     ``rel`` and the diff goes to ``group/rel`` (a directory input's name, then ``rel``). With
@@ -168,7 +176,7 @@ def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
         id_names: dict[str, set[int]] = {}
         for i in range(len(given_files)):
             for rel in rels(i):
-                id_names.setdefault(strip_suffix("/".join(filter(None, (label(i, ids[i]), rel)))), set()).add(i)
+                id_names.setdefault(_id_stem("/".join(filter(None, (label(i, ids[i]), rel)))), set()).add(i)
         if found := clashes(id_names):
             deepen(found, ids, "documents")
             reports = [max(r, d) for r, d in zip(reports, ids, strict=True)]  # a report path holds the id's
