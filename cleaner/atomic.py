@@ -25,7 +25,7 @@ def replaceable(path: Path) -> bool:
     symlink such as /dev/stdout, a device, a FIFO or a directory)."""
     try:
         return stat.S_ISREG(path.lstat().st_mode)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there (the directory may not exist yet)
         return True
 
 
