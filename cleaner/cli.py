@@ -80,8 +80,20 @@ Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Wor
 DEFAULT_THRESHOLDS = Thresholds()
 
 
+def _workers(requested: int | None) -> int:
+    """All cores by default; more processes than cores only run slower, so cap with a warning."""
+    cores = default_workers()
+    if requested is not None and requested > cores:
+        err.print(
+            f"warning: --workers {requested} is more than the {cores} cores available; using {cores}", markup=False
+        )
+        return cores
+    return requested or cores
+
+
 def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
     return RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
+
 
 
 @app.command()
@@ -102,7 +114,9 @@ def clean(
     comments: Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")] = False,
     fallback: Annotated[bool, typer.Option(help="trafilatura: try its fallback extractors too (slower).")] = False,
     extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an existing output file and a previous cleaner report directory.")
+    ] = False,
     repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
     unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
     dedup: Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")] = True,
@@ -164,7 +178,7 @@ def clean(
                 target,
                 fields,
                 progress,
-                workers or default_workers(),
+                _workers(workers),
                 failure,
                 Limits(max_doc_bytes, max_doc_lines),
                 resume,
@@ -276,7 +290,7 @@ def suggest(
         raise UsageError("no input files in " + ", ".join(map(str, inputs)))
     pipeline = Pipeline(_book(rules, no_default_rules))
     fields = Fields(text=text_field, url=url_field, html=html_field)
-    n = workers or default_workers()
+    n = _workers(workers)
     with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
         thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
         found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress)

@@ -32,6 +32,11 @@ class UsageError(CleanerError):
     """Bad arguments, missing inputs, an output that may not be written."""
 
 
+class OutputError(CleanerError):
+    """The outputs could not be written (disk full, a quota, a vanished directory): the
+    finished input files are kept for --resume."""
+
+
 class RuleError(CleanerError):
     """One or more rule files are invalid; nothing may be written."""
 

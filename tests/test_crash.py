@@ -3,13 +3,17 @@ same bytes as a run that was never stopped, and no partial file ever sits under 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
+
+from cleaner import faults
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 400
@@ -88,3 +92,144 @@ def test_resume_refuses_other_inputs(corpus: Path, tmp_path: Path) -> None:
     other = subprocess.run(command(ROOT / "seeds", out, "--resume"), cwd=ROOT, capture_output=True, text=True)
     assert other.returncode == 2
     assert "the interrupted run had other inputs, rules or settings" in other.stderr
+
+
+# --- a kill at every named point of a run (cleaner/faults.py), then --resume ---------------------
+
+SMALL = 6  # input files of the small corpus below
+
+
+@pytest.fixture(scope="module")
+def small(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("small") / "corpus"
+    root.mkdir()
+    for path in sorted(corpus.iterdir())[:SMALL]:
+        (root / path.name).write_bytes(path.read_bytes())
+    return root
+
+
+@pytest.fixture(scope="module")
+def whole(small: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("whole")
+    subprocess.run(command(small, out), cwd=ROOT, check=True)
+    return files(out)
+
+
+def killed_at(point: str, small: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, faults.ENV: point}
+    return subprocess.run(command(small, out, *extra), cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+# (fault point, what sits under the final names after the kill)
+POINTS = [
+    ("shard:3", []),  # cleaning: three input files done
+    ("shard-parts:2", []),  # a shard's parts renamed, its meta not yet written
+    ("assemble", []),  # every shard done, staging begun
+    ("staged-report", []),  # report staged, JSONL not yet
+    ("staged-out", []),  # everything staged, nothing published
+    ("report-published", ["reports"]),  # the report renamed into place, the JSONL not yet
+    ("out-published", ["clean.jsonl", "reports"]),  # both published, the work directory not yet removed
+]
+
+
+@pytest.mark.parametrize(("point", "published"), POINTS, ids=[p for p, _ in POINTS])
+def test_a_kill_at_every_point_resumes_to_the_same_bytes(
+    small: Path, whole: dict[str, bytes], tmp_path: Path, point: str, published: list[str]
+) -> None:
+    """Before: a kill during assembly left clean.jsonl without reports; --resume was refused."""
+    out = tmp_path / "out"
+    stopped = killed_at(point, small, out)
+    assert stopped.returncode == -signal.SIGKILL, stopped.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted([".clean.jsonl.work", *published])
+    resumed = subprocess.run(command(small, out, "--resume"), cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert files(out) == whole
+    assert not (out / ".clean.jsonl.work").exists()
+
+
+def test_assembly_reads_the_shards_and_never_consumes_them(small: Path, tmp_path: Path) -> None:
+    """Before: assembly moved the diffs out of the shards, so a kill then lost them."""
+    out = tmp_path / "out"
+    assert killed_at("staged-out", small, out).returncode == -signal.SIGKILL
+    work = out / ".clean.jsonl.work"
+    for n in range(SMALL):
+        for part in ("jsonl", "diff", "html", "notes", "meta.json"):
+            assert (work / f"{n:06d}.{part}").is_file()
+    assert (work / f"{0:06d}.diff").stat().st_size > 0
+
+
+@pytest.mark.parametrize("point", ["staged-report", "report-aside", "report-published", "out-published"])
+def test_resume_overwrite_after_a_kill_during_assembly(
+    small: Path, whole: dict[str, bytes], tmp_path: Path, point: str
+) -> None:
+    """Before: `--resume --overwrite` after a kill during assembly crashed (the diffs were gone).
+    Here the run replaces a previous run's outputs, so it needs --overwrite throughout."""
+    out = tmp_path / "out"
+    subprocess.run(command(small, out), cwd=ROOT, check=True)
+    (out / "clean.jsonl").write_bytes(b"an older result\n")
+    (out / "reports" / "summary.md").write_bytes(b"an older summary\n")
+    stopped = killed_at(point, small, out, "--overwrite")
+    assert stopped.returncode == -signal.SIGKILL, stopped.stderr
+    resumed = subprocess.run(command(small, out, "--resume", "--overwrite"), cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert files(out) == whole
+
+
+# --- a worker killed (the OOM killer) costs one document, not the run ------------------------------
+
+MARK = "MARKED-TO-KILL-ITS-WORKER"
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JSONL file of 300 records; record 150 (line 150) is the one whose worker dies."""
+    path = tmp_path_factory.mktemp("records") / "records.jsonl"
+    seeds = sorted((ROOT / "seeds").glob("*.txt"))
+    with path.open("wb") as handle:
+        for n in range(1, 301):
+            text = seeds[n % len(seeds)].read_text(encoding="utf-8") + f"\nRecord {n}.\n"
+            if n == 150:
+                text += MARK + "\n"
+            handle.write(orjson.dumps({"id": f"r{n}", "text": text}) + b"\n")
+    return path
+
+
+def run_records(
+    records: Path, out: Path, fault: str | None, flag: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if fault is not None:
+        env[faults.ENV] = fault
+    if flag is not None:
+        env[faults.FLAG] = str(flag)
+    args = [sys.executable, "-m", "cleaner", "clean", str(records), "--out", str(out / "clean.jsonl"), "-q", "-j", "2"]
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+def test_a_document_that_kills_its_worker_is_isolated_and_reported(records: Path, tmp_path: Path) -> None:
+    """Before: BrokenProcessPool, a traceback, exit 1 and no output at all."""
+    normal = run_records(records, tmp_path / "normal", None)
+    assert normal.returncode == 0, normal.stderr
+    out = tmp_path / "out"
+    result = run_records(records, out, f"worker:{MARK}")
+    assert result.returncode == 1
+    message = "the worker process cleaning this document died (killed, e.g. by the out-of-memory killer); left out"
+    assert result.stderr == f"error: {records}:150: {message}\n"
+    expected = [
+        line for line in (tmp_path / "normal" / "clean.jsonl").read_bytes().splitlines() if b'"r150"' not in line
+    ]
+    assert (out / "clean.jsonl").read_bytes().splitlines() == expected
+    summary = orjson.loads((out / "reports" / "summary.json").read_bytes())
+    assert summary["failures"] == [{"file": f"{records}:150", "line": None, "message": message}]
+    assert summary["totals"]["docs_failed"] == 1 and summary["totals"]["docs_in"] == 299
+    assert not (out / ".clean.jsonl.work").exists()
+
+
+def test_a_worker_killed_once_is_retried(records: Path, tmp_path: Path) -> None:
+    normal = run_records(records, tmp_path / "normal", None)
+    flag = tmp_path / "killed-once"
+    result = run_records(records, tmp_path / "out", f"worker-once:{MARK}", flag)
+    assert flag.exists(), "the fault was never triggered"
+    assert result.returncode == 0, result.stderr
+    assert files(tmp_path / "out") == files(tmp_path / "normal")
+    assert normal.returncode == 0

@@ -141,9 +141,10 @@ def test_warc_and_jsonl_html_input(tmp_path: Path) -> None:
 def test_a_page_without_text_is_a_reported_failure(tmp_path: Path) -> None:
     (tmp_path / "empty.html").write_text("<html><head><title>x</title></head><body></body></html>", encoding="utf-8")
     (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
-    out = tmp_path / "out"
+    out = tmp_path / "out"  # not inside an input: the pages are given by name
+    pages = [str(tmp_path / "empty.html"), str(tmp_path / "page.html")]
     done = subprocess.run(
-        [sys.executable, "-m", "cleaner", "clean", str(tmp_path), "--out", str(out / "c.jsonl"), "-q"],
+        [sys.executable, "-m", "cleaner", "clean", *pages, "--out", str(out / "c.jsonl"), "-q"],
         cwd=ROOT,
         capture_output=True,
         text=True,

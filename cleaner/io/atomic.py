@@ -3,24 +3,51 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from cleaner.errors import UsageError
+
+
+def umask() -> int:
+    """The process umask (reading it means setting it; set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def replaceable(path: Path) -> bool:
+    """Whether a rename may land on ``path``: nothing there, or a regular file (never a
+    symlink such as /dev/stdout, a device, a FIFO or a directory)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except (FileNotFoundError, NotADirectoryError):  # nothing there (the directory may not exist yet)
+        return True
+
+
+def check_replaceable(path: Path) -> None:
+    if not replaceable(path):
+        raise UsageError(f"{path} exists and is not a regular file; cleaner only replaces regular files")
+
 
 @contextmanager
 def atomic_open(path: Path) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename,
-    on any error (or KeyboardInterrupt) it is removed and ``path`` is untouched."""
+    on any error (or KeyboardInterrupt) it is removed and ``path`` is untouched. The file gets
+    the permissions any other tool would give it (mkstemp's are 0600, whatever the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        check_replaceable(path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -82,8 +82,8 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class InputFile:
     path: Path
-    rel: str  # path relative to the input it was found under: names its documents
-    group: str = ""  # the name of the input directory it was found in, if any
+    rel: str  # path relative to the input it was found under (see discover): names its documents
+    group: str = ""  # the input directory's name (and parents) that its report path adds, if any
 
     @property
     def report_name(self) -> str:
@@ -111,24 +111,124 @@ def _supported(path: Path) -> bool:
 
 
 def discover(inputs: list[Path]) -> list[InputFile]:
-    """The input files, directories recursed in sorted order, each file once."""
-    found: list[InputFile] = []
+    """The input files, directories recursed in sorted order, each file once, each named
+    uniquely among all inputs (see ``_names``). Recursion skips what cleaner itself wrote:
+    report directories (they hold REPORT_MARKER), the output JSONL a report names, work
+    directories (``.<out>.work``) and mining spill directories."""
+    given_files: list[tuple[Path, bool, list[Path]]] = []  # (root, is a directory, files under it)
     seen: set[Path] = set()
     for given in inputs:
         if given.is_dir():
-            root = given
-            candidates = sorted(p for p in given.rglob("*") if p.is_file() and _supported(p))
-            prefix = given.resolve().name
+            root, candidates, is_dir = given, _walk(given), True
         elif given.is_file():
-            root, candidates, prefix = given.parent, [given], ""
+            root, candidates, is_dir = given.parent, [given], False
         else:
             raise UsageError(f"{given}: no such file or directory")
+        kept = []
         for path in candidates:
             if path.resolve() in seen:
                 continue
             seen.add(path.resolve())
-            found.append(InputFile(path, path.relative_to(root).as_posix(), prefix))
-    return found
+            kept.append(path)
+        given_files.append((root, is_dir, kept))
+    return _names(given_files)
+
+
+REPORT_MARKER = ".cleaner-report"  # written into every report directory cleaner publishes
+# What a report directory holds besides the diffs: no diff may land on one of these names.
+REPORT_FILES = frozenset({"index.html", "summary.md", "summary.json", REPORT_MARKER})
+
+
+def _cleaner_dir(name: str) -> bool:
+    return (name.startswith(".") and name.endswith(".work")) or name.startswith(".cleaner-mine-")
+
+
+def _walk(top: Path) -> list[Path]:
+    files: list[Path] = []
+    outputs: set[Path] = set()
+    for directory, dirs, names in os.walk(top):
+        here = Path(directory)
+        if REPORT_MARKER in names:
+            outputs |= _report_outputs(here)
+            dirs[:] = []
+            continue
+        dirs[:] = [d for d in dirs if not _cleaner_dir(d)]
+        files.extend(here / name for name in names if _supported(here / name) and (here / name).is_file())
+    return sorted(path for path in files if path.resolve() not in outputs)
+
+
+def _report_outputs(report: Path) -> set[Path]:
+    """The output JSONL a cleaner report directory belongs to (its marker names it)."""
+    try:
+        out = orjson.loads((report / REPORT_MARKER).read_bytes())["out"]
+        return {(report / out).resolve()}
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+        return set()
+
+
+def _id_stem(rel: str) -> str:
+    """What the ids of a file's documents are built from (see the readers)."""
+    kind = InputFile(Path(rel), rel).kind
+    if kind == "jsonl":
+        return strip_suffix(rel) + ":"  # <file>:<line>
+    return strip_suffix(rel) if kind == "text" else rel
+
+
+def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
+    """Name each file by its path under the input it was found in: the id is built from
+    ``rel`` and the diff goes to ``group/rel`` (a directory input's name, then ``rel``). With
+    one input that is all. When two inputs would give two documents one id or two diffs one
+    path (``a/corpus`` and ``b/corpus``), or a diff would land on a report file (an input
+    directory named ``index.html``), the inputs involved are named by one more of their parent
+    directories, until every name is unique: ``a/corpus/doc`` and ``b/corpus/doc``."""
+    parts = [root.resolve().parts[1:] for root, _, _ in given_files]
+    ids = [0] * len(given_files)  # how many parent names each input's ids carry
+    reports = [1 if is_dir else 0 for _, is_dir, _ in given_files]  # ... and its report paths
+
+    def label(i: int, depth: int) -> str:
+        return "/".join(parts[i][len(parts[i]) - depth :]) if depth else ""
+
+    def rels(i: int) -> list[str]:
+        return [path.relative_to(given_files[i][0]).as_posix() for path in given_files[i][2]]
+
+    def clashes(names: dict[str, set[int]]) -> set[int]:
+        return {i for owners in names.values() if len(owners) > 1 for i in owners}
+
+    def deepen(found: set[int], depths: list[int], what: str) -> None:
+        for i in sorted(found):
+            if depths[i] >= len(parts[i]):
+                raise UsageError(f"{given_files[i][0]}: cannot give its {what} names that no other input has")
+            depths[i] += 1
+
+    while True:
+        id_names: dict[str, set[int]] = {}
+        for i in range(len(given_files)):
+            for rel in rels(i):
+                id_names.setdefault(_id_stem("/".join(filter(None, (label(i, ids[i]), rel)))), set()).add(i)
+        if found := clashes(id_names):
+            deepen(found, ids, "documents")
+            reports = [max(r, d) for r, d in zip(reports, ids, strict=True)]  # a report path holds the id's
+            continue
+        report_names: dict[str, set[int]] = {}
+        reserved: set[int] = set()
+        for i in range(len(given_files)):
+            for rel in rels(i):
+                name = "/".join(filter(None, (label(i, reports[i]), rel))) + ".diff"
+                report_names.setdefault(name, set()).add(i)
+                if name.split("/", 1)[0] in REPORT_FILES:
+                    reserved.add(i)
+        if found := clashes(report_names) | reserved:
+            deepen(found, reports, "diffs")
+            continue
+        break
+    found_files: list[InputFile] = []
+    for i, (root, _, files) in enumerate(given_files):
+        prefix = label(i, ids[i])
+        group = "/".join(parts[i][len(parts[i]) - reports[i] : len(parts[i]) - ids[i]])  # reports >= ids
+        for path in files:
+            rel = path.relative_to(root).as_posix()
+            found_files.append(InputFile(path, f"{prefix}/{rel}" if prefix else rel, group))
+    return found_files
 
 
 def strip_suffix(name: str) -> str:

@@ -9,7 +9,7 @@ from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
 from cleaner.repeated.boilerplate import Boilerplate
 from cleaner.rules.book import RuleBook
-from cleaner.rules.engine import RULE_BUDGET, RuleSet
+from cleaner.rules.engine import RuleSet, rule_budget
 from cleaner.steps.base import State, Step
 from cleaner.steps.classify import Classify, LineClassifier
 from cleaner.steps.dedup import Dedup
@@ -150,7 +150,7 @@ class Pipeline:
             url=doc.url,
             meta=dict(doc.meta),
             trailing_newline=trailing,
-            deadline=time.monotonic() + RULE_BUDGET,
+            deadline=time.monotonic() + rule_budget(len(lines)),
             rewrites=self.book.rewrites,
             from_html=from_html,
         )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+from cleaner import faults
 from cleaner.document import Document
 from cleaner.errors import Problem
 from cleaner.io.readers import Fields, InputFile, Limits, Span, read
@@ -53,6 +56,9 @@ _worker: tuple[Pipeline, Work] | None = None  # one per worker process, set by _
 
 def _init(pipeline: Pipeline, work: Work) -> None:
     global _worker
+    # A forked worker inherits the CLI's SIGTERM handler (raise KeyboardInterrupt); the pool
+    # terminates its workers with SIGTERM when one of them dies, and they must then just go.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker = (pipeline, work)
 
 
@@ -60,7 +66,14 @@ def clean_batch(batch: list[Event], pipeline: Pipeline | None = None, work: Work
     if pipeline is None:
         assert _worker is not None
         pipeline, work = _worker
-    return [work(pipeline, e) if isinstance(e, Task) else e for e in batch]
+    results = []
+    for event in batch:
+        if isinstance(event, Task):
+            faults.document(event.doc.text)
+            results.append(work(pipeline, event))
+        else:
+            results.append(event)
+    return results
 
 
 def events(
@@ -118,17 +131,77 @@ def default_workers() -> int:
 def clean_events(events: Iterable[Event], pipeline: Pipeline, workers: int, work: Work = clean_task) -> Iterator[Any]:
     """Every event's result, in order: ``work``'s for a Task, the event itself otherwise. With
     several workers, at most ``2 * workers`` batches are in flight, so the reader never runs
-    ahead of the writers by more than that."""
+    ahead of the writers by more than that.
+
+    A worker that dies (the OOM killer, a crash in native code) breaks the pool: the batches in
+    flight are then retried one at a time in a fresh worker each, and a batch whose worker dies
+    again is cleaned document by document, each in a fresh worker, so the one document that
+    kills its worker becomes a Problem and every other document is cleaned."""
     if workers <= 1:
         for batch in batches(events):
             yield from clean_batch(batch, pipeline, work)
         return
     window = 2 * workers
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(pipeline, work)) as pool:
-        pending: deque[Future[list[Any]]] = deque()
+    pool = _pool(workers, pipeline, work)
+    pending: deque[tuple[list[Event], Future[list[Any]]]] = deque()
+    try:
         for batch in batches(events):
-            pending.append(pool.submit(clean_batch, batch))
+            pending.append((batch, pool.submit(clean_batch, batch)))
             if len(pending) >= window:
-                yield from pending.popleft().result()
+                pool = yield from _next(pending, pool, workers, pipeline, work)
         while pending:
-            yield from pending.popleft().result()
+            pool = yield from _next(pending, pool, workers, pipeline, work)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _pool(workers: int, pipeline: Pipeline, work: Work) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, initializer=_init, initargs=(pipeline, work))
+
+
+def _next(
+    pending: deque[tuple[list[Event], Future[list[Any]]]],
+    pool: ProcessPoolExecutor,
+    workers: int,
+    pipeline: Pipeline,
+    work: Work,
+) -> Generator[Any, None, ProcessPoolExecutor]:
+    """Yield the oldest batch's results; returns the pool to go on with (a new one if it broke)."""
+    try:
+        results = pending[0][1].result()
+    except BrokenProcessPool:
+        suspects = [batch for batch, _ in pending]
+        pending.clear()
+        pool.shutdown(cancel_futures=True)
+        for batch in suspects:
+            yield from _isolate(batch, pipeline, work)
+        return _pool(workers, pipeline, work)
+    pending.popleft()
+    yield from results
+    return pool
+
+
+def _alone(batch: list[Event], pipeline: Pipeline, work: Work) -> list[Any]:
+    """``batch`` in a worker of its own, so that if it dies nothing else is lost."""
+    with _pool(1, pipeline, work) as pool:
+        return pool.submit(clean_batch, batch).result()
+
+
+def _isolate(batch: list[Event], pipeline: Pipeline, work: Work) -> list[Any]:
+    try:
+        return _alone(batch, pipeline, work)  # the retry: a worker may die of its neighbours' load
+    except BrokenProcessPool:
+        pass
+    results: list[Any] = []
+    for event in batch:
+        if not isinstance(event, Task):
+            results.append(event)
+            continue
+        try:
+            results.extend(_alone([event], pipeline, work))
+        except BrokenProcessPool:
+            results.append(Problem(event.doc.source, None, WORKER_DIED))
+    return results
+
+
+WORKER_DIED = "the worker process cleaning this document died (killed, e.g. by the out-of-memory killer); left out"

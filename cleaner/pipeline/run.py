@@ -6,12 +6,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleaner.errors import Problem, UsageError
-from cleaner.io.readers import Fields, InputFile, Limits, discover
+from cleaner import faults
+from cleaner.errors import OutputError, Problem, UsageError
+from cleaner.io.atomic import replaceable
+from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.mine import mine
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick
-from cleaner.pipeline.workdir import Shard, WorkDir, fingerprint
+from cleaner.pipeline.workdir import Shard, WorkDir, check_work_root, fingerprint, published_here, work_root
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report.outcome import Outcome
 from cleaner.report.summary import Totals
@@ -31,11 +33,13 @@ class Target:
     report: Path  # the report directory
     overwrite: bool = False
 
-    def check(self) -> None:
-        if self.out.exists() and not self.overwrite:
-            raise UsageError(f"{self.out} exists; pass --overwrite to replace it")
-        if self.out.is_dir():
-            raise UsageError(f"{self.out} is a directory, not a file")
+    def check(self, inputs: list[Path]) -> None:
+        """Refuse, before anything is written, every output that could destroy what cleaner
+        did not make: cleaner deletes and replaces only its own outputs."""
+        self._check_places(inputs)
+        self._check_out()
+        self._check_report()
+        check_work_root(self.out)
         for directory in (self.out.parent, self.report.parent):
             try:
                 directory.mkdir(parents=True, exist_ok=True)
@@ -47,6 +51,47 @@ class Target:
                 probe.unlink()
             except OSError as exc:
                 raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
+
+    def _check_places(self, inputs: list[Path]) -> None:
+        """No output may be, hold or lie inside an input, the other output or the work directory."""
+        out, report, work = (p.resolve() for p in (self.out, self.report, work_root(self.out)))
+        places = [(f"--out {self.out}", out), (f"--report {self.report}", report)]
+        others = [(f"the input {given}", given.resolve()) for given in inputs]
+        others += [*places, (f"the work directory {work_root(self.out)}", work)]
+        for name, path in places:
+            for other_name, other in others:
+                if other_name == name:
+                    continue
+                if path == other:
+                    raise UsageError(f"{name} is {other_name}; choose another path")
+                if path in other.parents:
+                    raise UsageError(f"{name} contains {other_name}; choose another path")
+                if other in path.parents:
+                    raise UsageError(f"{name} lies inside {other_name}; choose another path")
+
+    def _check_out(self) -> None:
+        if self.out.is_dir() and not self.out.is_symlink():
+            raise UsageError(f"{self.out} is a directory, not a file")
+        if not replaceable(self.out):
+            raise UsageError(f"{self.out} exists and is not a regular file; cleaner only replaces regular files")
+        if self.out.exists() and not self.overwrite and not published_here(self.out, self.out):
+            raise UsageError(f"{self.out} exists; pass --overwrite to replace it")
+
+    def _check_report(self) -> None:
+        """The report directory must be absent, empty, or a report cleaner wrote (it holds
+        REPORT_MARKER), and replacing a report needs --overwrite."""
+        report = self.report
+        if report.is_symlink() or (report.exists() and not report.is_dir()):
+            raise UsageError(f"--report {report} is not a directory")
+        if not report.exists() or not any(report.iterdir()):
+            return
+        if not (report / REPORT_MARKER).is_file():
+            raise UsageError(
+                f"--report {report} is a directory with files that cleaner did not write; "
+                "cleaner only replaces its own reports: choose another path"
+            )
+        if not self.overwrite and not published_here(self.out, report):
+            raise UsageError(f"{report} holds a previous report; pass --overwrite to replace it")
 
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
@@ -84,26 +129,34 @@ def run(
         raise UsageError(
             "no input files (.txt, .jsonl[.gz|.zst], .html[.gz], .warc[.gz]) in " + ", ".join(map(str, inputs))
         )
-    target.check()
-    if repeated is not None:
-        found = mine(items, pipeline, repeated, fields, limits, workers, target.out.parent, progress)
-        pipeline = pipeline.with_repeated(found)
-    digest = pipeline.repeated.digest if pipeline.repeated is not None else None
-    work = WorkDir(
-        target.out, items, fingerprint(items, (pipeline.settings, pipeline.book.digest, digest, fields, limits)), resume
-    )
-    todo = []
-    for index, item in enumerate(items):
-        meta = work.meta(index)
-        if meta is None:
-            todo.append((index, item))
-        elif progress is not None:
-            progress(meta["totals"]["docs_in"], item.size)
-    if engine is not None:
-        engine(pipeline, todo, work, fields, limits, on_failure)
-    else:
-        consume(clean_events(events(todo, fields, limits), pipeline, workers), work.shard, on_failure, progress)
-    totals = work.assemble(target.out, target.report)
+    target.check(inputs)
+    work = WorkDir(target.out)  # locked: a second run on the same --out is refused here
+    try:
+        if repeated is not None:
+            found = mine(items, pipeline, repeated, fields, limits, workers, work.root, progress)
+            pipeline = pipeline.with_repeated(found)
+        digest = pipeline.repeated.digest if pipeline.repeated is not None else None
+        work.start(items, fingerprint(items, (pipeline.settings, pipeline.book.digest, digest, fields, limits)), resume)
+        todo = []
+        for index, item in enumerate(items):
+            meta = work.meta(index)
+            if meta is None:
+                todo.append((index, item))
+            elif progress is not None:
+                progress(meta["totals"]["docs_in"], item.size)
+        if engine is not None:
+            engine(pipeline, todo, work, fields, limits, on_failure)
+        else:
+            consume(clean_events(events(todo, fields, limits), pipeline, workers), work.shard, on_failure, progress)
+        totals = work.assemble(target.out, target.report)
+    except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise OutputError(
+            f"{where}{exc.strerror or exc}; the finished input files are kept in {work.root}: "
+            "fix this and run the same command with --resume"
+        ) from None
+    finally:
+        work.close()
     return RunResult(totals, totals.docs_failed, target.out, target.report)
 
 
@@ -123,6 +176,7 @@ def consume(
                 assert shard is not None
                 shard.commit()
                 shard = None
+                faults.point("shard")
             else:
                 assert shard is not None
                 if isinstance(result, Problem):

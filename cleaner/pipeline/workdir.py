@@ -3,13 +3,23 @@
 Each input file's records, diff, HTML fragment, counts and notes are written under temporary
 names and renamed into place when the file is done, its ``meta.json`` last: a shard with a
 meta is complete, one without is not there. A run killed at any point leaves only complete
-shards, and ``--resume`` skips them. The final outputs are always assembled from the shards, in
-input order, so a resumed run writes the same bytes as an uninterrupted one.
+shards, and ``--resume`` skips them.
+
+The outputs are built from the shards, in input order, in ``publish/`` inside the work
+directory (shards are read, never moved or changed, so a kill during assembly loses nothing),
+then published by renames: the report directory first, ``clean.jsonl`` last. The manifest
+records which inode each staged output has, so a resumed run recognises an output the killed
+run had already published as its own (and may replace it without ``--overwrite``). Only then is
+the work directory removed, meta files first, so a kill while removing it still resumes.
+
+One run at a time: the work directory holds a lock file, taken with ``flock`` for the whole run.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +27,16 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from cleaner import faults
 from cleaner.errors import UsageError
-from cleaner.io.atomic import atomic_open, write_atomic
-from cleaner.io.readers import InputFile
+from cleaner.io.atomic import check_replaceable, write_atomic
+from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import html
 from cleaner.report.summary import FileSummary, Totals, write_summary
 
 MANIFEST = "run.json"
+LOCK = "lock"
+PUBLISH = "publish"
 
 
 PARTS = ("jsonl", "diff", "html", "notes")
@@ -51,6 +64,7 @@ class Shard:
             handle.close()
             handle_path = self.parts[name].with_name(self.parts[name].name + ".part")
             handle_path.replace(self.parts[name])
+        faults.point("shard-parts")
         meta = {
             "file": str(self.item.path),
             "report_name": self.item.report_name,
@@ -72,20 +86,61 @@ def fingerprint(items: list[InputFile], settings: Any) -> str:
     return digest.hexdigest()
 
 
+def work_root(out: Path) -> Path:
+    return out.parent / f".{out.name}.work"
+
+
+def _manifest(root: Path) -> dict[str, Any] | None:
+    try:
+        return orjson.loads((root / MANIFEST).read_bytes())
+    except (FileNotFoundError, NotADirectoryError, orjson.JSONDecodeError):
+        return None
+
+
+def _inode(path: Path) -> list[int]:
+    stat = path.lstat()
+    return [stat.st_dev, stat.st_ino]
+
+
+def published_here(out: Path, path: Path) -> bool:
+    """Whether ``path`` is an output that the (interrupted) run of ``out`` published itself."""
+    manifest = _manifest(work_root(out))
+    if manifest is None:
+        return False
+    try:
+        return _inode(path) in manifest.get("published", {}).values()
+    except OSError:
+        return False
+
+
+def check_work_root(out: Path) -> None:
+    """The work directory must be absent or cleaner's own: cleaner deletes only what it made."""
+    root = work_root(out)
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        raise UsageError(f"{root} exists and is not a cleaner work directory; move it away")
+    if root.is_dir() and _manifest(root) is None and {p.name for p in root.iterdir()} - {LOCK}:
+        raise UsageError(f"{root} exists and is not a cleaner work directory; move it away")
+
+
 class WorkDir:
-    def __init__(self, out: Path, items: list[InputFile], key: str, resume: bool):
-        self.root = out.parent / f".{out.name}.work"
+    """The locked work directory of the run writing ``out``; ``start`` before the shards."""
+
+    def __init__(self, out: Path):
+        self.root = work_root(out)
+        self.items: list[InputFile] = []
+        self._lock = _lock(self.root, out)
+
+    def start(self, items: list[InputFile], key: str, resume: bool) -> None:
         self.items = items
-        manifest = self.root / MANIFEST
-        if resume and manifest.exists():
-            if orjson.loads(manifest.read_bytes()).get("key") != key:
+        manifest = _manifest(self.root)
+        if resume and manifest is not None:
+            if manifest.get("key") != key:
                 raise UsageError(
                     f"{self.root}: the interrupted run had other inputs, rules or settings; run again without --resume"
                 )
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root.mkdir(parents=True)
-            write_atomic(manifest, orjson.dumps({"key": key}))
+            return
+        self._clear(keep_lock=True)
+        write_atomic(self.root / MANIFEST, orjson.dumps({"key": key}))
 
     def meta(self, index: int) -> dict[str, Any] | None:
         path = self.root / f"{index:06d}.meta.json"
@@ -112,30 +167,81 @@ class WorkDir:
                 path.unlink()
 
     def assemble(self, out: Path, report: Path) -> Totals:
-        """The final JSONL and report directory from the shards, then the work dir goes."""
+        """Build the outputs in staging from the shards, publish them by renames (the report
+        directory, then the JSONL), then remove the work directory."""
         metas = [self.meta(i) for i in range(len(self.items))]
         assert all(metas), "every input file has a finished shard"
-        with atomic_open(out) as handle:
-            for i in range(len(self.items)):
-                with (self.root / f"{i:06d}.jsonl").open("rb") as shard:
-                    shutil.copyfileobj(shard, handle, 1 << 20)
-        staging = self.root / "reports"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
+        publish = self.root / PUBLISH
+        shutil.rmtree(publish, ignore_errors=True)  # a killed assembly's staging: rebuilt the same
+        staging = publish / "reports"
+        staging.mkdir(parents=True)
+        faults.point("assemble")
         for i, meta in enumerate(metas):
             diff = self.root / f"{i:06d}.diff"
             if diff.stat().st_size:
                 target = staging / f"{meta['report_name']}.diff"  # type: ignore[index]
                 target.parent.mkdir(parents=True, exist_ok=True)
-                diff.replace(target)
+                _link_or_copy(diff, target)
         totals = write_summary(staging, lambda: self._files(metas), self._notes)
         fragments = [self.root / f"{i:06d}.html" for i in range(len(self.items))]
         html.write_page(staging / "index.html", fragments, totals.docs_changed)
-        if report.exists():
-            shutil.rmtree(report)
-        staging.replace(report)
-        shutil.rmtree(self.root)
+        marker = {"out": os.path.relpath(out.absolute(), report.absolute())}
+        (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
+        faults.point("staged-report")
+        staged_out = publish / out.name
+        with staged_out.open("wb") as handle:
+            for i in range(len(self.items)):
+                with (self.root / f"{i:06d}.jsonl").open("rb") as shard:
+                    shutil.copyfileobj(shard, handle, 1 << 20)
+            handle.flush()
+            os.fsync(handle.fileno())
+        faults.point("staged-out")
+        manifest = _manifest(self.root) or {}
+        manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
+        write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
+        self._publish_report(staging, report, publish / "replaced-report")
+        faults.point("report-published")
+        check_replaceable(out)
+        staged_out.replace(out)
+        faults.point("out-published")
+        self.close(remove=True)
         return totals
+
+    def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
+        """Rename the staged report into place. A previous report (checked to be cleaner's and
+        allowed by --overwrite before the run began) is first moved aside into the work
+        directory, then deleted; an empty directory is replaced by the rename itself."""
+        if report.is_symlink() or (report.exists() and not report.is_dir()):
+            raise UsageError(f"{report} is not a directory; cleaner will not replace it")
+        if report.is_dir() and any(report.iterdir()):
+            if not (report / REPORT_MARKER).is_file():
+                raise UsageError(f"{report} is not a cleaner report directory; cleaner will not replace it")
+            report.replace(aside)
+            faults.point("report-aside")
+        staging.replace(report)
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def close(self, remove: bool = False) -> None:
+        """Release the lock; with ``remove``, delete the work directory first (meta files
+        before anything else, so a kill midway leaves shards that simply are not there)."""
+        if self._lock is None:
+            return
+        if remove:
+            self._clear(keep_lock=True)
+            (self.root / LOCK).unlink(missing_ok=True)
+            self.root.rmdir()
+        os.close(self._lock)
+        self._lock = None
+
+    def _clear(self, keep_lock: bool) -> None:
+        entries = sorted(self.root.iterdir(), key=lambda p: (not p.name.endswith(".meta.json"), p.name == MANIFEST))
+        for path in entries:
+            if keep_lock and path.name == LOCK:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
     def _files(self, metas: list[dict[str, Any] | None]) -> Iterator[tuple[str, Totals]]:
         for meta in metas:
@@ -147,3 +253,38 @@ class WorkDir:
             with (self.root / f"{i:06d}.notes").open("rb") as notes:
                 for line in notes:
                     yield orjson.loads(line)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A shard's diff into the staged report without consuming the shard."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _lock(root: Path, out: Path) -> int:
+    """Create the work directory if needed and hold its lock file; refuse if another run does.
+    The lock file is removed with the work directory, so after locking check that the file
+    locked is still the one in place (else another run just finished: lock the new one)."""
+    for _ in range(100):
+        try:
+            root.mkdir(exist_ok=True)
+            fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise UsageError(f"{root}: cannot create the work directory: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(
+                f"another cleaner run is writing {out} (its work directory {root} is locked); "
+                "wait for it to finish or use another --out"
+            ) from None
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(root / LOCK)):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise UsageError(f"{root}: cannot lock the work directory")

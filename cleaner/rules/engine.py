@@ -15,9 +15,16 @@ from cleaner.rules.regex import Regex
 from cleaner.rules.safety import MAX_RULE_LINE
 from cleaner.rules.sites import SiteMatcher
 
-# How long the rules may take on one document, all rounds together. Rule patterns run in
-# linear time (regex.py), so only a huge document or a backtracking pattern gets near it.
+# How long the rules may take on one document, all rounds together: a base, and more for a
+# longer document (a 500,000-line document takes seconds, more on a loaded machine). Rule
+# patterns run in linear time (regex.py), so only a backtracking pattern gets near it.
 RULE_BUDGET = 30.0
+RULE_BUDGET_PER_LINE = 0.0002
+
+
+def rule_budget(lines: int) -> float:
+    """Seconds the rules may take on a document of ``lines`` lines."""
+    return RULE_BUDGET + RULE_BUDGET_PER_LINE * lines
 
 
 class RuleBudgetExceeded(CleanerError):

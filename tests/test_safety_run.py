@@ -1,0 +1,355 @@
+"""Data safety of a run (issue 10): cleaner deletes and replaces only what it created, names every
+document and diff uniquely, and turns environment errors into one-line messages."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cleaner import cli
+from cleaner.io.readers import REPORT_MARKER, discover
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = "A council met on Tuesday to discuss the new bridge.\n\nSource: AFP\n"
+
+
+def clean(*args: str, umask: int | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", *args, "-q", "--workers", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+    )
+
+
+def tree(root: Path) -> dict[str, bytes | str]:
+    """Every entry under ``root``: file bytes, or what a symlink points to."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[name] = "-> " + os.readlink(path)
+        elif path.is_file():
+            found[name] = path.read_bytes()
+        else:
+            found[name] = "dir"
+    return found
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for n in range(3):
+        (root / f"doc{n}.txt").write_text(f"Paragraph {n} of the story.\n" + DOC, encoding="utf-8")
+    return root
+
+
+# --- data loss and clobbering ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("out", "report", "message"),
+    [
+        ("out/clean.jsonl", "corpus", "--report {tmp}/corpus is the input {tmp}/corpus"),
+        ("out/clean.jsonl", "corpus/sub", "--report {tmp}/corpus/sub lies inside the input {tmp}/corpus"),
+        ("out/clean.jsonl", ".", "--out {tmp}/out/clean.jsonl lies inside --report {tmp}"),
+        ("out/clean.jsonl", "out", "--out {tmp}/out/clean.jsonl lies inside --report {tmp}/out"),
+        ("corpus/clean.jsonl", "reports", "--out {tmp}/corpus/clean.jsonl lies inside the input {tmp}/corpus"),
+        (
+            "out/clean.jsonl",
+            "out/.clean.jsonl.work",
+            "--report {tmp}/out/.clean.jsonl.work is the work directory {tmp}/out/.clean.jsonl.work",
+        ),
+        ("out/clean.jsonl", "out/clean.jsonl", "--out {tmp}/out/clean.jsonl is --report {tmp}/out/clean.jsonl"),
+    ],
+)
+def test_an_output_overlapping_an_input_an_output_or_the_work_directory_is_refused(
+    tmp_path: Path, corpus: Path, out: str, report: str, message: str
+) -> None:
+    """Before: `--report corpus` deleted the input corpus, `--report out` deleted clean.jsonl."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "clean.jsonl").write_text("an earlier result\n", encoding="utf-8")
+    before = tree(tmp_path)
+    result = clean(str(corpus), "--out", str(tmp_path / out), "--report", f"{tmp_path}/{report}", "--overwrite")
+    assert result.returncode == 2
+    assert result.stderr == f"error: {message.format(tmp=tmp_path)}; choose another path\n"
+    assert tree(tmp_path) == before
+
+
+def test_an_output_equal_to_an_input_file_is_refused(tmp_path: Path) -> None:
+    """Before: `cleaner clean data.jsonl --out data.jsonl --overwrite` replaced the input."""
+    data = tmp_path / "data.jsonl"
+    data.write_bytes(orjson.dumps({"id": "a", "text": DOC}) + b"\n")
+    before = tree(tmp_path)
+    result = clean(str(data), "--out", str(data), "--overwrite")
+    assert result.returncode == 2
+    assert f"--out {data} is the input {data}" in result.stderr
+    assert tree(tmp_path) == before
+
+
+def test_a_report_directory_not_written_by_cleaner_is_never_replaced(tmp_path: Path, corpus: Path) -> None:
+    """Before: any existing --report directory was deleted, even without --overwrite."""
+    mine = tmp_path / "notes"
+    (mine / "deep").mkdir(parents=True)
+    (mine / "deep" / "thesis.txt").write_text("years of work\n", encoding="utf-8")
+    before = tree(tmp_path)
+    for extra in ((), ("--overwrite",)):
+        result = clean(str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl"), "--report", str(mine), *extra)
+        assert result.returncode == 2
+        assert result.stderr == (
+            f"error: --report {mine} is a directory with files that cleaner did not write; "
+            "cleaner only replaces its own reports: choose another path\n"
+        )
+        assert tree(tmp_path) == before
+
+
+def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpus: Path) -> None:
+    """Before: a previous report was replaced without --overwrite when --out was new."""
+    report = tmp_path / "reports"
+    first = clean(str(corpus), "--out", str(tmp_path / "a.jsonl"), "--report", str(report))
+    assert first.returncode == 0, first.stderr
+    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../a.jsonl"}
+    (report / "stale.txt").write_text("from an older run\n", encoding="utf-8")
+    before = tree(tmp_path)
+    refused = clean(str(corpus), "--out", str(tmp_path / "b.jsonl"), "--report", str(report))
+    assert refused.returncode == 2
+    assert refused.stderr == f"error: {report} holds a previous report; pass --overwrite to replace it\n"
+    assert tree(tmp_path) == before
+    replaced = clean(str(corpus), "--out", str(tmp_path / "b.jsonl"), "--report", str(report), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert not (report / "stale.txt").exists()
+    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../b.jsonl"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl", "corpus", "reports"]
+
+
+def test_an_empty_report_directory_is_used(tmp_path: Path, corpus: Path) -> None:
+    report = tmp_path / "reports"
+    report.mkdir()
+    result = clean(str(corpus), "--out", str(tmp_path / "clean.jsonl"), "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert (report / "summary.md").is_file()
+
+
+def test_a_report_path_that_is_a_file_is_a_one_line_error(tmp_path: Path, corpus: Path) -> None:
+    """Before: the whole run went through, then rmtree on the file raised a traceback."""
+    report = tmp_path / "report.txt"
+    report.write_text("mine\n", encoding="utf-8")
+    result = clean(str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl"), "--report", str(report))
+    assert result.returncode == 2
+    assert result.stderr == f"error: --report {report} is not a directory\n"
+    assert report.read_text(encoding="utf-8") == "mine\n"
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "dangling symlink"])
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path: Path, corpus: Path, kind: str) -> None:
+    """Before: `--out /dev/stdout --overwrite` replaced the /dev/stdout symlink with a file.
+    (A symlink made here stands for /dev/stdout: the real one is not put at risk in a test.)"""
+    target = tmp_path / "target.jsonl"
+    out = tmp_path / "out.jsonl"
+    if kind == "fifo":
+        os.mkfifo(out)
+    else:
+        if kind == "symlink":
+            target.write_text("keep\n", encoding="utf-8")
+        out.symlink_to(target)
+    before = tree(tmp_path)
+    result = clean(str(corpus), "--out", str(out), "--overwrite")
+    assert result.returncode == 2
+    assert result.stderr == f"error: {out} exists and is not a regular file; cleaner only replaces regular files\n"
+    assert tree(tmp_path) == before
+    assert stat.S_ISFIFO(out.lstat().st_mode) if kind == "fifo" else out.is_symlink()
+
+
+def test_discovery_skips_reports_outputs_and_work_directories(tmp_path: Path, corpus: Path) -> None:
+    """Before: a run's clean.jsonl and index.html inside an input directory were read back as
+    documents by the next run (and so were a killed run's shards)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    corpus.rename(project / "corpus")
+    first = clean(str(project / "corpus"), "--out", str(project / "out" / "clean.jsonl"))
+    assert first.returncode == 0, first.stderr
+    work = project / "out" / ".old.jsonl.work"  # a killed run's shards
+    work.mkdir()
+    (work / "000000.jsonl").write_bytes((project / "out" / "clean.jsonl").read_bytes())
+    mine = project / ".cleaner-mine-x1y2"
+    mine.mkdir()
+    (mine / "spill.txt").write_text("not a document\n", encoding="utf-8")
+    assert [item.rel for item in discover([project])] == ["corpus/doc0.txt", "corpus/doc1.txt", "corpus/doc2.txt"]
+    # A report directory given as the input is skipped as well.
+    assert discover([project / "out" / "reports"]) == []
+    second = clean(str(project), "--out", str(tmp_path / "again" / "clean.jsonl"))
+    assert second.returncode == 0, second.stderr
+    ids = [orjson.loads(line)["id"] for line in (tmp_path / "again" / "clean.jsonl").read_bytes().splitlines()]
+    assert ids == ["corpus/doc0", "corpus/doc1", "corpus/doc2"]
+
+
+def test_a_clean_jsonl_given_by_name_is_still_an_input(tmp_path: Path, corpus: Path) -> None:
+    """Skipping is for recursion only: cleaning clean output on purpose still works."""
+    first = clean(str(corpus), "--out", str(tmp_path / "out" / "clean.jsonl"))
+    assert first.returncode == 0, first.stderr
+    assert [item.rel for item in discover([tmp_path / "out" / "clean.jsonl"])] == ["clean.jsonl"]
+
+
+def test_two_inputs_with_the_same_name_get_distinct_ids_and_diffs(tmp_path: Path) -> None:
+    """Before: `a/corpus b/corpus` wrote one diff over the other and gave both documents one id."""
+    for side in ("a", "b"):
+        (tmp_path / side / "corpus").mkdir(parents=True)
+        (tmp_path / side / "corpus" / "doc.txt").write_text(f"Side {side} text.\n" + DOC, encoding="utf-8")
+    out = tmp_path / "out"
+    result = clean(str(tmp_path / "a" / "corpus"), str(tmp_path / "b" / "corpus"), "--out", str(out / "clean.jsonl"))
+    assert result.returncode == 0, result.stderr
+    records = [orjson.loads(line) for line in (out / "clean.jsonl").read_bytes().splitlines()]
+    assert [r["id"] for r in records] == ["a/corpus/doc", "b/corpus/doc"]
+    diffs = sorted(p.relative_to(out / "reports").as_posix() for p in (out / "reports").rglob("*.diff"))
+    assert diffs == ["a/corpus/doc.txt.diff", "b/corpus/doc.txt.diff"]
+    assert "Side a text." in (out / "reports" / "a" / "corpus" / "doc.txt.diff").read_text(encoding="utf-8")
+    assert "Side b text." in (out / "reports" / "b" / "corpus" / "doc.txt.diff").read_text(encoding="utf-8")
+
+
+def test_names_stay_as_they_were_when_they_do_not_clash(tmp_path: Path) -> None:
+    for name in ("x", "y"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "x" / "one.txt").write_text("1", encoding="utf-8")
+    (tmp_path / "y" / "two.txt").write_text("2", encoding="utf-8")
+    (tmp_path / "y" / "one.jsonl").write_text("", encoding="utf-8")
+    found = discover([tmp_path / "x", tmp_path / "y"])
+    assert [(f.rel, f.report_name) for f in found] == [
+        ("one.txt", "x/one.txt"),
+        ("one.jsonl", "y/one.jsonl"),
+        ("two.txt", "y/two.txt"),
+    ]
+    # Same-named files given one by one: named by their directories.
+    (tmp_path / "y" / "one.txt").write_text("3", encoding="utf-8")
+    found = discover([tmp_path / "x" / "one.txt", tmp_path / "y" / "one.txt"])
+    assert [(f.rel, f.report_name) for f in found] == [("x/one.txt", "x/one.txt"), ("y/one.txt", "y/one.txt")]
+
+
+@pytest.mark.parametrize("name", ["index.html", "summary.md", "summary.json"])
+def test_an_input_directory_named_like_a_report_file(tmp_path: Path, name: str) -> None:
+    """Before: its diffs went into a directory called index.html (or summary.md) inside the
+    report, and writing the page or the summary there failed with a traceback."""
+    folder = tmp_path / "crawl" / name
+    folder.mkdir(parents=True)
+    (folder / "doc.txt").write_text(DOC, encoding="utf-8")
+    out = tmp_path / "out"
+    result = clean(str(folder), "--out", str(out / "clean.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert (out / "reports" / "crawl" / name / "doc.txt.diff").is_file()
+    assert (out / "reports" / name).is_file()
+    ids = [orjson.loads(line)["id"] for line in (out / "clean.jsonl").read_bytes().splitlines()]
+    assert ids == ["doc"]
+
+
+def test_output_files_honour_the_umask(tmp_path: Path, corpus: Path) -> None:
+    """Before: clean.jsonl, the summaries and index.html were 0600 (mkstemp), diffs 0640."""
+    out = tmp_path / "out"
+    result = clean(str(corpus), "--out", str(out / "clean.jsonl"), umask=0o027)
+    assert result.returncode == 0, result.stderr
+    modes = {p.relative_to(out).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in out.rglob("*") if p.is_file()}
+    assert "clean.jsonl" in modes and "reports/corpus/doc0.txt.diff" in modes
+    assert set(modes.values()) == {0o640}, modes
+
+
+# --- locking ----------------------------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_out_is_refused(tmp_path: Path, corpus: Path) -> None:
+    """Before: two runs on one --out deleted each other's shards and crashed in various ways."""
+    out = tmp_path / "out" / "clean.jsonl"
+    work = tmp_path / "out" / ".clean.jsonl.work"
+    work.mkdir(parents=True)
+    with (work / "lock").open("w") as held:  # what the first run holds for its whole length
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = clean(str(corpus), "--out", str(out))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: another cleaner run is writing {out} (its work directory {work} is locked); "
+        "wait for it to finish or use another --out\n"
+    )
+    assert sorted(p.name for p in work.iterdir()) == ["lock"]
+    assert not out.exists()
+    again = clean(str(corpus), "--out", str(out))  # lock released: runs, and cleans up after itself
+    assert again.returncode == 0, again.stderr
+    assert not work.exists()
+
+
+def test_a_work_directory_cleaner_did_not_make_is_left_alone(tmp_path: Path, corpus: Path) -> None:
+    work = tmp_path / "out" / ".clean.jsonl.work"
+    work.mkdir(parents=True)
+    (work / "mine.txt").write_text("not cleaner's\n", encoding="utf-8")
+    result = clean(str(corpus), "--out", str(tmp_path / "out" / "clean.jsonl"))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {work} exists and is not a cleaner work directory; move it away\n"
+    assert (work / "mine.txt").read_text(encoding="utf-8") == "not cleaner's\n"
+
+
+# --- environment errors, in process -------------------------------------------------------------
+
+
+def main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["cleaner", *args])
+    monkeypatch.setattr(cli.signal, "signal", lambda *_: None)  # leave pytest's SIGTERM alone
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    return int(exited.value.code or 0)
+
+
+def _full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("where", ["shard", "assembly"])
+def test_disk_full_is_one_line_and_the_run_resumes(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """Before: an OSError traceback. Now one line, exit 2, and --resume finishes the run."""
+    whole = tmp_path / "whole"
+    assert main(monkeypatch, "clean", str(corpus), "--out", str(whole / "clean.jsonl"), "-q", "-j", "1") == 0
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        if where == "shard":
+            patch.setattr("cleaner.pipeline.workdir.Shard.write", _full)
+        else:
+            patch.setattr("cleaner.pipeline.workdir.shutil.copyfileobj", _full)
+        capsys.readouterr()
+        code = main(patch, "clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", "-j", "1")
+    assert code == 2
+    work = out / ".clean.jsonl.work"
+    assert capsys.readouterr().err == (
+        f"error: No space left on device; the finished input files are kept in {work}: "
+        "fix this and run the same command with --resume\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [".clean.jsonl.work"]
+    args = ("clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", "-j", "1", "--resume")
+    assert main(monkeypatch, *args) == 0
+    assert tree(out) == tree(whole)
+
+
+def test_too_many_workers_are_capped_at_the_core_count(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: --workers 1000 started 1000 processes and ran six times slower."""
+    used: list[int] = []
+    real = cli.run
+
+    def spy(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        used.append(args[5])  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "run", spy)
+    monkeypatch.setattr(cli, "default_workers", lambda: 2)
+    assert main(monkeypatch, "clean", str(corpus), "--out", str(tmp_path / "clean.jsonl"), "-q", "-j", "1000") == 0
+    assert used == [2]
+    assert capsys.readouterr().err == "warning: --workers 1000 is more than the 2 cores available; using 2\n"
