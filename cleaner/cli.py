@@ -75,10 +75,17 @@ def clean(
     html_field: Annotated[
         str | None, typer.Option(help="JSONL field holding HTML: its main text is extracted and cleaned.")
     ] = None,
-    favor: Annotated[Favor, typer.Option(help="trafilatura: balanced, or favor precision or recall.")] = "balanced",
+    favor: Annotated[
+        Favor, typer.Option(help="HTML: balanced, or favor precision or recall (trafilatura and the vote).")
+    ] = "balanced",
     tables: Annotated[bool, typer.Option(help="trafilatura: keep tables.")] = True,
     comments: Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")] = False,
-    fallback: Annotated[bool, typer.Option(help="trafilatura: try its fallback extractors too (slower).")] = False,
+    fallback: Annotated[
+        bool | None, typer.Option(help="trafilatura: try its fallback extractors [default: on, off with --fast].")
+    ] = None,
+    fast: Annotated[
+        bool, typer.Option(help="HTML: trafilatura alone, without the extraction ensemble's vote (faster).")
+    ] = False,
     extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
     repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
@@ -109,7 +116,7 @@ def clean(
         unescape_html=unescape_html,
         dedup=dedup,
         layout="lines" if keep_line_breaks else "paragraphs",
-        extraction=ExtractOptions(favor, tables, comments, fallback),
+        extraction=ExtractOptions(favor, tables, comments, fallback, fast),
         extract_timeout=extract_timeout or None,
     )
     pipeline = Pipeline(_book(rules), settings)

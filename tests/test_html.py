@@ -61,7 +61,12 @@ def test_page_text_metadata_and_selector_removals(site_pipeline: Pipeline) -> No
         "They agreed that dialogue remained the best way forward, and that sanctions would follow any aggression.\n\n"
         "The next meeting is planned for the spring, when the ministers will review the progress made so far.\n"
     )
-    assert cleaned.meta == {"title": "Ministers meet in Brussels", "author": "Jane Doe", "sitename": "Example News"}
+    assert cleaned.meta == {
+        "title": "Ministers meet in Brussels",
+        "author": "Jane Doe",
+        "sitename": "Example News",
+        "extractors": {"trafilatura+readability+resiliparse": 5},  # every elected block, by who kept it
+    }
     assert cleaned.removed() == {"example.share": 1, "html.title": 1, "chrome.widget": 1}
     # The diff shows the extracted text, the selector's removal included, against the clean text.
     assert cleaned.doc.text.startswith("Share on Facebook Share on Twitter\nMinisters meet in Brussels\n")
@@ -149,7 +154,7 @@ def test_a_page_without_text_is_a_reported_failure(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 1
-    assert f"{tmp_path / 'empty.html'}: trafilatura found no main text" in done.stderr
+    assert f"{tmp_path / 'empty.html'}: found no main text" in done.stderr
     assert len((out / "c.jsonl").read_bytes().splitlines()) == 1
 
 
