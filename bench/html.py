@@ -1,35 +1,51 @@
-"""`make bench-html`: cleaner against plain trafilatura on the scrapinghub article-extraction
-benchmark (../shared/bench/scrapinghub-aeb, not part of a user's clone).
+"""`make bench-html`: cleaner against each extractor alone, on two dev sets in ../shared/bench
+(not part of a user's clone; skipped when absent).
 
-    python -m bench.html [--bench DIR]
+    python -m bench.html [--shared DIR] [--rounds N]
 
-For each page: bag-of-words precision, recall and F1 against the hand-marked article body
-(lowercased word tokens, multiset overlap), averaged over pages; and pages per second. Both run
-on the same pages in the same process, one after the other.
+- scrapinghub-aeb (129 news and blog articles): bag-of-words precision, recall and F1 per page
+  against the hand-marked article body (lowercased word tokens, multiset overlap), averaged.
+- traf-html (679 pages of many kinds, mostly German): the share of content snippets kept and of
+  boilerplate snippets left, scored by realtext/score.py against traf-dev.jsonl.
+
+Pages per second over each set (each extractor's best of ``--rounds`` passes, taken in turns),
+and the time against ``trafilatura.extract`` with its defaults.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
+import json
 import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
+import justext
 import trafilatura
+from readability import Document as Readability
+from readability.readability import Unparseable
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.html import HTMLTree
 
 from cleaner.document import Document
 from cleaner.errors import CleanerError
 from cleaner.io.web import decode_html
-from cleaner.pipeline import Pipeline
+from cleaner.pipeline import Pipeline, Settings
 from cleaner.rules.book import RuleBook
+from cleaner.steps.extract import ExtractOptions
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ROOT.parent / "shared" / "bench" / "scrapinghub-aeb"
+SHARED = ROOT.parent / "shared" / "bench"
 WORD = re.compile(r"\w+")
+Extract = Callable[[str, str], str]
+Page = tuple[str, str, str]  # id, html, url
+BASELINE = "trafilatura.extract"
 
 
 def scores(predicted: str, truth: str) -> tuple[float, float, float]:
@@ -41,65 +57,123 @@ def scores(predicted: str, truth: str) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-ROUNDS = 3  # each extractor's best of three, taken in turns: one pass is ~3 s, noisy on a shared machine
-Extract = Callable[[bytes, str], str]
+def _plain(html: str, main_content: bool) -> str:
+    return extract_plain_text(
+        HTMLTree.parse(html), preserve_formatting=True, main_content=main_content, list_bullets=False, alt_texts=False
+    )
 
 
-def timed(extract: Extract, pages: list[tuple[bytes, str, str]]) -> tuple[list[str], float]:
-    start = time.perf_counter()
-    outputs = [extract(html, url) for html, url, _ in pages]
-    return outputs, time.perf_counter() - start
+def _readability(html: str, url: str) -> str:
+    try:
+        return _plain(Readability(html).summary(html_partial=True), main_content=False)
+    except Unparseable:  # it gives up on some pages
+        return ""
 
 
-def evaluate(name: str, outputs: list[str], elapsed: float, pages: list[tuple[bytes, str, str]]) -> dict[str, float]:
-    totals = [0.0, 0.0, 0.0]
-    for text, (_, _, truth) in zip(outputs, pages, strict=True):
-        for i, value in enumerate(scores(text, truth)):
-            totals[i] += value
-    n = len(pages)
-    return {"name": name, "p": totals[0] / n, "r": totals[1] / n, "f1": totals[2] / n, "pages_s": n / elapsed}  # type: ignore[dict-item]
+_STOPWORDS = frozenset().union(*(justext.get_stoplist(language) for language in justext.get_stoplists()))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="cleaner vs trafilatura on scrapinghub-aeb")
-    parser.add_argument("--bench", type=Path, default=DEFAULT)
-    args = parser.parse_args()
-    if not (args.bench / "html").is_dir():
-        print(f"bench-html: {args.bench} is not there (it lives in shared/, beside the project); skipped")
-        return
-    urls = dict(line.split("\t", 1) for line in (args.bench / "meta.tsv").read_text().splitlines() if "\t" in line)
-    pages = []
-    for path in sorted((args.bench / "html").glob("*.html.gz")):
-        page_id = path.name.removesuffix(".html.gz")
-        truth = (args.bench / "truth" / f"{page_id}.txt").read_text(encoding="utf-8")
-        pages.append((gzip.decompress(path.read_bytes()), urls.get(page_id, "").strip(), truth))
+def _justext(html: str, url: str) -> str:
+    paragraphs = justext.justext(html.encode("utf-8"), _STOPWORDS, encoding="utf-8")
+    return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
 
-    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]))
 
-    def plain(html: bytes, url: str) -> str:
-        return trafilatura.extract(html, url=url or None) or ""
+def _cleaner(options: ExtractOptions) -> Extract:
+    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]), Settings(extraction=options))
 
-    def cleaner(html: bytes, url: str) -> str:
-        page, meta = decode_html(html)
+    def run(html: str, url: str) -> str:
         try:
-            return pipeline.clean(Document("page", "", "bench", url or None, meta, html=page)).text
+            return pipeline.clean(Document("page", "", "bench", url or None, html=html)).text
         except CleanerError:
             return ""
 
-    extractors: dict[str, Extract] = {"trafilatura.extract": plain, "cleaner": cleaner}
-    best: dict[str, tuple[list[str], float]] = {}
-    for _ in range(ROUNDS):
-        for name, extract in extractors.items():
-            outputs, elapsed = timed(extract, pages)
+    return run
+
+
+def extractors() -> dict[str, Extract]:
+    return {
+        BASELINE: lambda html, url: trafilatura.extract(html, url=url or None) or "",
+        "readability-lxml": _readability,
+        "resiliparse": lambda html, url: _plain(html, main_content=True),
+        "jusText (all stoplists)": _justext,
+        "cleaner --fast": _cleaner(ExtractOptions(fast=True)),
+        "cleaner": _cleaner(ExtractOptions()),
+    }
+
+
+def aeb_pages(folder: Path) -> tuple[list[Page], dict[str, str]]:
+    urls = dict(line.split("\t", 1) for line in (folder / "meta.tsv").read_text().splitlines() if "\t" in line)
+    pages, truth = [], {}
+    for path in sorted((folder / "html").glob("*.html.gz")):
+        page_id = path.name.removesuffix(".html.gz")
+        html, _ = decode_html(gzip.decompress(path.read_bytes()))
+        pages.append((page_id, html, urls.get(page_id, "").strip()))
+        truth[page_id] = (folder / "truth" / f"{page_id}.txt").read_text(encoding="utf-8")
+    return pages, truth
+
+
+def traf_pages(folder: Path) -> list[Page]:
+    with gzip.open(folder / "traf-html-dev.jsonl.gz", "rt", encoding="utf-8") as handle:
+        return [(str(r["id"]), r["html"], r.get("url") or "") for r in map(json.loads, handle)]
+
+
+def load_score(folder: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("realtext_score", folder / "score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(pages: list[Page], named: dict[str, Extract], rounds: int) -> dict[str, tuple[dict[str, str], float]]:
+    best: dict[str, tuple[dict[str, str], float]] = {}
+    for _ in range(rounds):
+        for name, extract in named.items():
+            start = time.perf_counter()
+            outputs = {page_id: extract(html, url) for page_id, html, url in pages}
+            elapsed = time.perf_counter() - start
             if name not in best or elapsed < best[name][1]:
                 best[name] = (outputs, elapsed)
-    rows = [evaluate(name, *best[name], pages) for name in extractors]
-    print(f"{len(pages)} pages from {args.bench}\n")
-    print("| extractor | precision | recall | F1 | pages/s |")
-    print("|---|---:|---:|---:|---:|")
-    for row in rows:
-        print(f"| {row['name']} | {row['p']:.3f} | {row['r']:.3f} | {row['f1']:.3f} | {row['pages_s']:.1f} |")
-    print(f"\nspeed ratio cleaner / trafilatura: {rows[1]['pages_s'] / rows[0]['pages_s']:.2f}")
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="cleaner against single extractors on two HTML dev sets")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--rounds", type=int, default=1, help="timed passes per extractor (best kept)")
+    args = parser.parse_args()
+    aeb, realtext = args.shared / "scrapinghub-aeb", args.shared / "realtext"
+    named = extractors()
+    if (aeb / "html").is_dir():
+        pages, truth = aeb_pages(aeb)
+        best = run(pages, named, args.rounds)
+        print(f"scrapinghub-aeb: {len(pages)} pages\n")
+        print("| extractor | precision | recall | F1 | pages/s | time / trafilatura.extract |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, (outputs, elapsed) in best.items():
+            p, r, f = (sum(s) / len(pages) for s in zip(*(scores(outputs[i], truth[i]) for i in truth), strict=True))
+            ratio = elapsed / best[BASELINE][1]
+            print(f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {len(pages) / elapsed:.1f} | {ratio:.2f} |")
+        print()
+    else:
+        print(f"bench-html: {aeb} is not there (it lives in shared/, beside the project); skipped\n")
+    if (realtext / "traf-html-dev.jsonl.gz").is_file():
+        score = load_score(realtext)
+        gold = {str(g["id"]): g for g in score.read_jsonl(str(realtext / "traf-dev.jsonl"))}
+        pages = traf_pages(realtext)
+        best = run(pages, named, args.rounds)
+        print(f"traf-html: {len(pages)} pages\n")
+        print("| extractor | content kept | boilerplate left | pages/s | time / trafilatura.extract |")
+        print("|---|---:|---:|---:|---:|")
+        for name, (outputs, elapsed) in best.items():
+            total: Counter[str] = Counter()
+            for page_id, record in gold.items():
+                total.update(score.score_snippets(record, outputs.get(page_id, "")))
+            kept, left = total["with_found"] / total["with"], total["without_found"] / total["without"]
+            ratio = elapsed / best[BASELINE][1]
+            print(f"| {name} | {kept:.3f} | {left:.3f} | {len(pages) / elapsed:.1f} | {ratio:.2f} |")
+    else:
+        print(f"bench-html: {realtext} is not there; skipped")
     sys.stdout.flush()
 
 

@@ -95,7 +95,6 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
     return RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
 
 
-
 @app.command()
 def clean(
     inputs: Annotated[list[Path], typer.Argument(help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst).")],
@@ -109,10 +108,17 @@ def clean(
     html_field: Annotated[
         str | None, typer.Option(help="JSONL field holding HTML: its main text is extracted and cleaned.")
     ] = None,
-    favor: Annotated[Favor, typer.Option(help="trafilatura: balanced, or favor precision or recall.")] = "balanced",
+    favor: Annotated[
+        Favor, typer.Option(help="HTML: balanced, or favor precision or recall (trafilatura and the vote).")
+    ] = "balanced",
     tables: Annotated[bool, typer.Option(help="trafilatura: keep tables.")] = True,
     comments: Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")] = False,
-    fallback: Annotated[bool, typer.Option(help="trafilatura: try its fallback extractors too (slower).")] = False,
+    fallback: Annotated[
+        bool | None, typer.Option(help="trafilatura: try its fallback extractors [default: on, off with --fast].")
+    ] = None,
+    fast: Annotated[
+        bool, typer.Option(help="HTML: trafilatura alone, without the extraction ensemble's vote (faster).")
+    ] = False,
     extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
     overwrite: Annotated[
         bool, typer.Option(help="Replace an existing output file and a previous cleaner report directory.")
@@ -157,7 +163,7 @@ def clean(
         unescape_html=unescape_html,
         dedup=dedup,
         layout="lines" if keep_line_breaks else "paragraphs",
-        extraction=ExtractOptions(favor, tables, comments, fallback),
+        extraction=ExtractOptions(favor, tables, comments, fallback, fast),
         extract_timeout=extract_timeout or None,
         classify=classify,
         profile=profile,

@@ -1,0 +1,135 @@
+"""The extraction ensemble: several main-content extractors vote on each block of the page.
+
+The page's full text (resiliparse, every block on its own line, menus and footers included) is
+the ballot. Each extractor's output is aligned to it in order, on word 5-grams (Bevendorff et
+al., SIGIR 2023, vote on token 5-grams of the full text): an extractor keeps a block when at
+least half of its words fall in 5-grams aligned with that extractor's output. Aligning in order,
+rather than asking whether a 5-gram occurs anywhere in the output, keeps a teaser or a second
+copy of a paragraph from borrowing the votes of the article's own copy.
+
+A block is kept by a majority of the voters; a block that trafilatura, the strongest single
+extractor on both dev sets, leaves out needs that majority and ``LONG`` words (a lead paragraph
+or a passage trafilatura cut, not a teaser or a menu). Blocks no voter kept are not shown;
+blocks some voter kept that lost the vote are dropped as ``html.vote:<who kept them>``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Sequence
+from typing import Literal
+
+Favor = Literal["balanced", "precision", "recall"]
+N = 5  # words per gram
+SHARE = 0.5  # share of a block's words an extractor must cover to keep it
+LONG = 15  # words a block needs to be kept against trafilatura
+PRIMARY = "trafilatura"
+VOTE = "html.vote"
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest chain of pairs increasing in both members (pairs sorted by the first)."""
+    tails: list[int] = []
+    tail_at: list[int] = []
+    back = [-1] * len(pairs)
+    for i, (_, b) in enumerate(pairs):
+        k = bisect_left(tails, b)
+        if k == len(tails):
+            tails.append(b)
+            tail_at.append(i)
+        else:
+            tails[k] = b
+            tail_at[k] = i
+        back[i] = tail_at[k - 1] if k else -1
+    chain: list[tuple[int, int]] = []
+    i = tail_at[-1] if tail_at else -1
+    while i >= 0:
+        chain.append(pairs[i])
+        i = back[i]
+    return chain[::-1]
+
+
+def covered(page: Sequence[str], output: Sequence[str], n: int = N) -> list[bool]:
+    """Which words of ``page`` an in-order alignment with ``output`` covers (patience-style:
+    n-grams unique in the output anchor the alignment, the gaps between anchors are aligned
+    the same way)."""
+    hit = [False] * len(page)
+    page_grams = [tuple(page[i : i + n]) for i in range(len(page) - n + 1)]
+    out_grams = [tuple(output[i : i + n]) for i in range(len(output) - n + 1)]
+    todo = [(0, len(page), 0, len(output))]
+    while todo:
+        p_lo, p_hi, o_lo, o_hi = todo.pop()
+        if p_hi - p_lo < n or o_hi - o_lo < n:
+            continue
+        grams = out_grams[o_lo : o_hi - n + 1]
+        count = Counter(grams)
+        at = {gram: j for j, gram in enumerate(grams, o_lo) if count[gram] == 1}
+        pairs = [(i, at[gram]) for i in range(p_lo, p_hi - n + 1) if (gram := page_grams[i]) in at]
+        pairs.sort(key=lambda pair: (pair[0], -pair[1]))  # one page position may not take two
+        p_at, o_at = p_lo, o_lo
+        for i, j in _lis(pairs):
+            todo.append((p_at, i, o_at, j))
+            hit[i : i + n] = [True] * n
+            p_at, o_at = i + n, j + n
+        if p_at > p_lo:
+            todo.append((p_at, p_hi, o_at, o_hi))
+    return hit
+
+
+def ballots(blocks: Sequence[str], outputs: dict[str, str]) -> list[frozenset[str]]:
+    """For each block, the extractors that kept it."""
+    page: list[str] = []
+    owner: list[int] = []
+    for no, block in enumerate(blocks):
+        found = words(block)
+        page += found
+        owner += [no] * len(found)
+    sizes = Counter(owner)
+    keepers: list[set[str]] = [set() for _ in blocks]
+    for name, text in outputs.items():
+        hits: Counter[int] = Counter(no for no, hit in zip(owner, covered(page, words(text)), strict=True) if hit)
+        for no, got in hits.items():
+            if got >= SHARE * sizes[no]:
+                keepers[no].add(name)
+    return [frozenset(k) for k in keepers]
+
+
+def elected(voters: frozenset[str], total: int, size: int, favor: Favor) -> bool:
+    """Whether a block kept by ``voters`` (of ``total`` extractors) with ``size`` words stays."""
+    if favor == "precision":
+        return len(voters) == total
+    if favor == "recall":
+        return PRIMARY in voters or len(voters) * 2 > total
+    return len(voters) * 2 > total and (PRIMARY in voters or size >= LONG)
+
+
+def label(voters: frozenset[str], order: Sequence[str]) -> str:
+    """``trafilatura+readability``: the extractors that kept a block, in the ensemble's order."""
+    return "+".join(name for name in order if name in voters)
+
+
+def vote(
+    blocks: Sequence[str], outputs: dict[str, str], favor: Favor
+) -> tuple[list[tuple[str | None, str]], dict[str, int]]:
+    """The blocks some extractor kept, each with None (elected) or the rule id that dropped it,
+    and how many elected blocks each set of extractors kept."""
+    order = list(outputs)
+    result: list[tuple[str | None, str]] = []
+    kept: Counter[str] = Counter()
+    for block, voters in zip(blocks, ballots(blocks, outputs), strict=True):
+        if not voters:
+            continue
+        who = label(voters, order)
+        if elected(voters, len(order), len(words(block)), favor):
+            result.append((None, block))
+            kept[who] += 1
+        else:
+            result.append((f"{VOTE}:{who}", block))
+    return result, dict(sorted(kept.items()))
