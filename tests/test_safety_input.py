@@ -165,7 +165,7 @@ def test_one_document_adds_a_bounded_record_to_the_review_files(pipeline: Pipeli
     rows = rec["lines"]
     # The first MAX_ROWS rows, then only the far removal with its context (two lines before, one after).
     assert len(rows) == review.MAX_ROWS + 4
-    assert rows[0][:3] == [1, "-", "ads.label"]
+    assert rows[0][:3] == [1, "-", "chrome.widget"]
     assert rows[1][3] == "x" * review.MAX_LINE_CHARS + f" … {5000 - review.MAX_LINE_CHARS} more characters"
     assert [r[:2] for r in rows[-4:]] == [[3001, " "], [3002, " "], [3003, "-"], [3004, " "]]
 
