@@ -13,7 +13,6 @@ from cleaner.parallel import Task, clean_events, events, tick
 from cleaner.pipeline import Pipeline
 from cleaner.readers import Fields, InputFile, Limits
 from cleaner.repeated.boilerplate import Boilerplate, Thresholds
-from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import line_hash, site_hash, site_prefix
 
 
@@ -48,6 +47,8 @@ def mine(
 ) -> Boilerplate:
     """Count every kept line of every document per site key; the lines frequent enough are
     the site's boilerplate. Counting order does not matter, so any worker count finds the same."""
+    from cleaner.repeated.counts import LineCounts  # numpy: only runs that mine pay for importing it
+
     miner = pipeline.with_repeated(None, keys=True)
     todo = list(enumerate(items))
     with tempfile.TemporaryDirectory(prefix=".cleaner-mine-", dir=spill_dir) as tmp:

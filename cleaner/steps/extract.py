@@ -13,9 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-import trafilatura
-from bs4 import BeautifulSoup
-
 from cleaner.errors import CleanerError
 
 Favor = Literal["balanced", "precision", "recall"]
@@ -66,6 +63,8 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 def strip_selectors(html: str, selectors: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
     """Remove every element matching a (rule id, CSS selector); return the HTML and what went."""
+    from bs4 import BeautifulSoup  # imported here: only HTML input pays for it (start-up time)
+
     soup = BeautifulSoup(html, "lxml")
     removed: list[tuple[str, str]] = []
     for rule_id, selector in selectors:
@@ -86,6 +85,8 @@ def extract(
     options: ExtractOptions,
     timeout: float | None,
 ) -> Extracted:
+    import trafilatura  # imported here: only HTML input pays for it (start-up time)
+
     removed: list[tuple[str, str]] = []
     with deadline(timeout):
         if selectors:  # only pages whose site has selectors pay for a second parse
