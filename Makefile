@@ -7,7 +7,7 @@ OUT    ?= out
 RULES  ?= rules
 
 
-.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated review-check
+.PHONY: clean-corpus test test-slow lint golden docs venv clean bench bench-quick bench-html bench-repeated review-check
 
 # One .venv, two stamps, each redone when pyproject.toml changes. Cleaning installs only what
 # cleaning needs (`pip install -e .`); the test tools, Ray and datatrove (several hundred MB) come
@@ -38,7 +38,11 @@ lint: $(DEV)
 test: $(DEV) lint
 	$(BIN)/cleaner rules validate $(RULES)
 	$(BIN)/cleaner rules test $(RULES)
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m 'not slow'
+
+# The scale tests and the Ray engine (marked slow); CI runs them after `make test`.
+test-slow: $(DEV)
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m slow
 
 # The seed corpus must not move: a fresh run of seeds/ compared with the committed goldens, as
 # examples/ci/ compares a pull request's rules with the base branch's (`.ci/run` calls it).

@@ -13,6 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 400
+# One pytest-xdist worker runs this module (`make test` uses --dist loadgroup): the corpus and
+# the uninterrupted run are made once.
+pytestmark = pytest.mark.xdist_group("crash")
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +28,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
             text + f"\nParagraph number {n} makes every file its own.\n", encoding="utf-8"
         )
     return root
+
+
+@pytest.fixture(scope="module")
+def whole(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The files of a run that was never stopped (one run shared by the tests that compare with it)."""
+    out = tmp_path_factory.mktemp("whole")
+    subprocess.run(command(corpus, out), cwd=ROOT, check=True)
+    return files(out)
 
 
 def command(corpus: Path, out: Path, *extra: str) -> list[str]:
@@ -63,10 +74,9 @@ def interrupt(corpus: Path, out: Path, sig: int) -> subprocess.CompletedProcess[
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
-def test_resume_after_interruption_gives_the_same_bytes(corpus: Path, tmp_path: Path, sig: int) -> None:
-    whole = tmp_path / "whole"
-    subprocess.run(command(corpus, whole), cwd=ROOT, check=True)
-
+def test_resume_after_interruption_gives_the_same_bytes(
+    corpus: Path, whole: dict[str, bytes], tmp_path: Path, sig: int
+) -> None:
     out = tmp_path / "stopped"
     stopped = interrupt(corpus, out, sig)
     if sig == signal.SIGINT:
@@ -79,7 +89,7 @@ def test_resume_after_interruption_gives_the_same_bytes(corpus: Path, tmp_path: 
 
     resumed = subprocess.run(command(corpus, out, "--resume"), cwd=ROOT, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert files(out) == files(whole)
+    assert files(out) == whole
 
 
 def test_resume_refuses_other_inputs(corpus: Path, tmp_path: Path) -> None:
