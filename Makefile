@@ -7,42 +7,56 @@ OUT    ?= out
 RULES  ?= rules
 
 
-.PHONY: clean-corpus test lint golden docs venv clean bench bench-quick bench-html bench-repeated bench-quality train review-check
+.PHONY: clean-corpus test test-slow lint golden docs venv clean bench bench-quick bench-html bench-repeated bench-quality train review-check
 
-# The venv is rebuilt when pyproject.toml changes.
-$(BIN)/cleaner: pyproject.toml
+# One .venv, two stamps, each redone when pyproject.toml changes. Cleaning installs only what
+# cleaning needs (`pip install -e .`); the test tools, Ray and datatrove (several hundred MB) come
+# with the first dev target (`.[test,ray,datatrove]`), which also satisfies the runtime stamp.
+RUNTIME := $(VENV)/.runtime
+DEV     := $(VENV)/.dev
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove]'
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-venv: $(BIN)/cleaner
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove]'
+	touch $@ $(RUNTIME)
 
-clean-corpus: $(BIN)/cleaner
+venv: $(DEV)
+
+clean-corpus: $(RUNTIME)
 	$(BIN)/cleaner clean $(CORPUS) --rules $(RULES) --out $(OUT)/clean.jsonl --report $(OUT)/reports --overwrite
 
-lint: $(BIN)/cleaner
+lint: $(DEV)
 	$(BIN)/ruff check cleaner tests bench
 	$(BIN)/ruff format --check cleaner tests bench
 
-test: $(BIN)/cleaner lint
+test: $(DEV) lint
 	$(BIN)/cleaner rules validate $(RULES)
 	$(BIN)/cleaner rules test $(RULES)
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m 'not slow'
+
+# The scale tests and the Ray engine (marked slow); CI runs them after `make test`.
+test-slow: $(DEV)
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m slow
 
 # The seed corpus must not move: a fresh run of seeds/ compared with the committed goldens, as
 # examples/ci/ compares a pull request's rules with the base branch's (`.ci/run` calls it).
 REVIEW_OUT ?= $(OUT)/review-check
-review-check: $(BIN)/cleaner
+review-check: $(RUNTIME)
 	$(BIN)/cleaner clean seeds --rules $(RULES) --out $(REVIEW_OUT)/clean.jsonl --overwrite -q
 	$(BIN)/cleaner compare tests/golden $(REVIEW_OUT) --fail-on-change --out $(REVIEW_OUT)/compare
 
 # docs/rules.md: every shipped rule (tests/test_docs.py checks it is current).
-docs: $(BIN)/cleaner
+docs: $(DEV)
 	$(BIN)/cleaner rules list --rules $(RULES) --markdown > docs/rules.md
 
 # Regenerates the golden files under tests/golden/ from seeds/. Review the diff before committing.
-golden: $(BIN)/cleaner
+golden: $(DEV)
 	$(BIN)/python -m tests.golden
 
 # datatrove is only a yardstick: it lives in its own venv, never in cleaner's dependencies.
@@ -51,27 +65,27 @@ $(DT_VENV)/bin/python:
 	$(PYTHON) -m venv $(DT_VENV)
 	$(DT_VENV)/bin/python -m pip install --quiet 'datatrove>=0.4' 'orjson>=3.10' 'regex>=2024.4'
 
-bench: $(BIN)/cleaner $(DT_VENV)/bin/python
+bench: $(DEV) $(DT_VENV)/bin/python
 	$(BIN)/python -m bench.run --docs 50000 --datatrove $(DT_VENV)/bin/python
 
 # cleaner vs trafilatura on ../shared/bench/scrapinghub-aeb (skipped when that is not there).
-bench-html: $(BIN)/cleaner
+bench-html: $(DEV)
 	$(BIN)/python -m bench.html
 
 # --drop-repeated on a labelled multi-site corpus, and the memory of mining up to 1M documents.
-bench-repeated: $(BIN)/cleaner
+bench-repeated: $(DEV)
 	$(BIN)/python -m bench.repeated
 
 # Profiles of the line classifier and a C4-style filter on ../shared/bench/realtext; writes docs/quality.md.
-bench-quality: $(BIN)/cleaner
+bench-quality: $(DEV)
 	$(BIN)/python -m bench.quality
 
 # Retrains cleaner/classify/model.npz on the realtext dev labels (deterministic: fixed seeds, one thread).
-train: $(BIN)/cleaner
+train: $(DEV)
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	OMP_NUM_THREADS=1 $(BIN)/python -m bench.train
 
-bench-quick: $(BIN)/cleaner
+bench-quick: $(DEV)
 	$(BIN)/python -m bench.run --docs 5000
 
 clean:

@@ -9,10 +9,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cleaner.classify.config import Profile
@@ -27,24 +26,22 @@ from cleaner.errors import (
     RuleError,
     UsageError,
 )
-from cleaner.io.atomic import write_atomic
 from cleaner.io.readers import Fields, InputFile, Limits, discover, read
-from cleaner.pipeline import Pipeline, Settings
-from cleaner.pipeline.cases import CaseResult, run_all
-from cleaner.pipeline.mine import mine
-from cleaner.pipeline.parallel import default_workers
-from cleaner.pipeline.ray_engine import RayEngine
-from cleaner.pipeline.run import Target, run
 from cleaner.printable import SafeConsole
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report import compare_render, review
 from cleaner.report.compare import compare as compare_runs
-from cleaner.rules.book import RuleBook
-from cleaner.rules.load import case_lines, load_rule_files, rule_roots
-from cleaner.rules.regex import engine_of
-from cleaner.rules.schema import schema_text
 from cleaner.steps.extract import ExtractOptions, Favor
-from cleaner.suggest.rules import suggest as suggest_rules
+
+# Start-up time: `cleaner --help` and a small text run should not pay for what they do not use.
+# The pipeline and rule models (pydantic), the engines and the rule tools are imported by the
+# commands that need them; trafilatura, bs4 and warcio only when a page is read, Ray only for
+# --engine ray, numpy only when mining (tests/test_cli.py checks `import cleaner.cli` stays lean).
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from cleaner.pipeline import Pipeline
+    from cleaner.rules.book import RuleBook
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
@@ -76,12 +73,36 @@ ProfileOption = Annotated[
 MinSites = Annotated[
     int, typer.Option(min=2, help="Repeated lines: a line on this many distinct sites is template chrome.")
 ]
-Workers = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="Worker processes [default: all cores].")]
+# A default that is not a value is shown with show_default: a "[default: ...]" written into the
+# help text is taken for rich markup and vanishes ("Worker processes .").
+Workers = Annotated[
+    int | None, typer.Option("--workers", "-j", min=1, help="Worker processes.", show_default="all cores")
+]
+INPUT_TYPES = ".txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet, .html, .html.gz, .warc, .warc.gz"
 DEFAULT_THRESHOLDS = Thresholds()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from cleaner import __version__
+
+        out.print(f"cleaner {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Strip boilerplate from crawled text, reviewably."""
 
 
 def _workers(requested: int | None) -> int:
     """All cores by default; more processes than cores only run slower, so cap with a warning."""
+    from cleaner.pipeline.parallel import default_workers
+
     cores = default_workers()
     if requested is not None and requested > cores:
         err.print(
@@ -92,16 +113,19 @@ def _workers(requested: int | None) -> int:
 
 
 def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
+    from cleaner.rules.book import RuleBook
+    from cleaner.rules.load import rule_roots
+
     return RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
 
 
 @app.command()
 def clean(
-    inputs: Annotated[list[Path], typer.Argument(help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst).")],
+    inputs: Annotated[list[Path], typer.Argument(help=f"Files or directories ({INPUT_TYPES}).")],
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
     out_path: Annotated[Path, typer.Option("--out", "-o", help="The clean JSONL.")] = Path("out/clean.jsonl"),
-    report: Annotated[Path | None, typer.Option(help="Report directory [default: reports/ beside --out].")] = None,
+    report: Annotated[Path | None, typer.Option(help="Report directory.", show_default="reports/ beside --out")] = None,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
     url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
@@ -156,6 +180,10 @@ def clean(
     ] = None,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
+    from cleaner.pipeline import Pipeline, Settings
+    from cleaner.pipeline.ray_engine import RayEngine
+    from cleaner.pipeline.run import Target, run
+
     if baseline is not None:
         review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
     settings = Settings(
@@ -207,6 +235,8 @@ def clean(
 @contextmanager
 def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, Callable[[int, int], None]]]:
     """A progress bar on stderr over input bytes, with a document count; off when not a terminal."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn(label),
         BarColumn(),
@@ -291,6 +321,10 @@ def suggest(
 ) -> None:
     """Write rule files for the lines repeated across each site's documents, with test cases
     from real documents, for review; print a table of what was found."""
+    from cleaner.pipeline import Pipeline
+    from cleaner.pipeline.mine import mine
+    from cleaner.suggest.rules import suggest as suggest_rules
+
     items = discover(inputs)
     if not items:
         raise UsageError("no input files in " + ", ".join(map(str, inputs)))
@@ -350,6 +384,8 @@ def rules_list(
     markdown: Annotated[bool, typer.Option(help="A Markdown table (docs/rules.md is made with it).")] = False,
 ) -> None:
     """Every rule: its id, site, kind, regex engine, file and description."""
+    from cleaner.rules.regex import engine_of
+
     book = _book(rules, no_default_rules)
     rows = [
         (
@@ -383,6 +419,8 @@ def rules_validate(
     output_format: FormatOption = "text",
 ) -> None:
     """Check rule files: schema, regexes, unique ids. Errors as file:line: message."""
+    from cleaner.rules.load import load_rule_files, rule_roots
+
     try:
         loaded = load_rule_files(paths or rule_roots([]))
     except RuleError as exc:
@@ -403,6 +441,11 @@ def rules_test(
     output_format: FormatOption = "text",
 ) -> None:
     """Run the test cases inside the rule files."""
+    from cleaner.pipeline import Pipeline
+    from cleaner.pipeline.cases import CaseResult, run_all
+    from cleaner.rules.book import RuleBook
+    from cleaner.rules.load import case_lines, rule_roots
+
     try:
         given = [*(paths or []), *(rules or [])]
         book = RuleBook.load(given or rule_roots([]))
@@ -447,6 +490,9 @@ def rules_schema(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write it here (rules/schema.json).")] = None,
 ) -> None:
     """The JSON Schema of a rule file, for editors (rule files point at rules/schema.json)."""
+    from cleaner.io.atomic import write_atomic
+    from cleaner.rules.schema import schema_text
+
     text = schema_text()
     if out_file is None:
         out.print(text, markup=False, end="")
@@ -470,6 +516,8 @@ def explain(
     ] = False,
 ) -> None:
     """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
+    from cleaner.pipeline import Pipeline, Settings
+
     pipeline = Pipeline(_book(rules, no_default_rules), Settings(profile=profile))
     pipeline.trace_classifier = features
     items: list[InputFile] = discover([file])

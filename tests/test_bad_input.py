@@ -138,6 +138,7 @@ def test_document_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     assert [r["id"] for r in records] == ["good"]
 
 
+@pytest.mark.slow  # a scale test: `make test-slow` (CI) runs it
 def test_huge_documents_are_cleaned(tmp_path: Path, pipeline: Pipeline) -> None:
     one_line = tmp_path / "one-line.txt"
     one_line.write_text("Advertisement\n" + "aaaa " * 10_000_000 + "\n", encoding="utf-8")  # 50 MB on one line

@@ -85,6 +85,7 @@ def test_page_data_matches_the_corpus(page: Path) -> None:
     assert [r["id"] for r in removals][-3:] == ["layout-only", EVIL_ID, "spaced"]
 
 
+@pytest.mark.slow  # a scale test: `make test-slow` (CI) runs it
 def test_page_of_50000_documents_is_small(tmp_path: Path) -> None:
     """The page holds the per-rule figures only: its size does not grow with the corpus."""
     fragment = tmp_path / "000000.html"

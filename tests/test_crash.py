@@ -17,6 +17,9 @@ from cleaner import faults
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 400
+# One pytest-xdist worker runs this module (`make test` uses --dist loadgroup): the corpus and
+# the uninterrupted run are made once.
+pytestmark = pytest.mark.xdist_group("crash")
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
             text + f"\nParagraph number {n} makes every file its own.\n", encoding="utf-8"
         )
     return root
+
+
+@pytest.fixture(scope="module")
+def whole(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The files of a run that was never stopped (one run shared by the tests that compare with it)."""
+    out = tmp_path_factory.mktemp("whole")
+    subprocess.run(command(corpus, out), cwd=ROOT, check=True)
+    return files(out)
 
 
 def command(corpus: Path, out: Path, *extra: str) -> list[str]:
@@ -67,10 +78,9 @@ def interrupt(corpus: Path, out: Path, sig: int) -> subprocess.CompletedProcess[
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
-def test_resume_after_interruption_gives_the_same_bytes(corpus: Path, tmp_path: Path, sig: int) -> None:
-    whole = tmp_path / "whole"
-    subprocess.run(command(corpus, whole), cwd=ROOT, check=True)
-
+def test_resume_after_interruption_gives_the_same_bytes(
+    corpus: Path, whole: dict[str, bytes], tmp_path: Path, sig: int
+) -> None:
     out = tmp_path / "stopped"
     stopped = interrupt(corpus, out, sig)
     if sig == signal.SIGINT:
@@ -83,7 +93,7 @@ def test_resume_after_interruption_gives_the_same_bytes(corpus: Path, tmp_path: 
 
     resumed = subprocess.run(command(corpus, out, "--resume"), cwd=ROOT, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert files(out) == files(whole)
+    assert files(out) == whole
 
 
 def test_resume_refuses_other_inputs(corpus: Path, tmp_path: Path) -> None:
@@ -109,7 +119,7 @@ def small(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def whole(small: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def whole_small(small: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("whole")
     subprocess.run(command(small, out), cwd=ROOT, check=True)
     return files(out)
@@ -134,7 +144,7 @@ POINTS = [
 
 @pytest.mark.parametrize(("point", "published"), POINTS, ids=[p for p, _ in POINTS])
 def test_a_kill_at_every_point_resumes_to_the_same_bytes(
-    small: Path, whole: dict[str, bytes], tmp_path: Path, point: str, published: list[str]
+    small: Path, whole_small: dict[str, bytes], tmp_path: Path, point: str, published: list[str]
 ) -> None:
     """Before: a kill during assembly left clean.jsonl without reports; --resume was refused."""
     out = tmp_path / "out"
@@ -143,7 +153,7 @@ def test_a_kill_at_every_point_resumes_to_the_same_bytes(
     assert sorted(p.name for p in out.iterdir()) == sorted([".clean.jsonl.work", *published])
     resumed = subprocess.run(command(small, out, "--resume"), cwd=ROOT, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert files(out) == whole
+    assert files(out) == whole_small
     assert not (out / ".clean.jsonl.work").exists()
 
 
@@ -160,7 +170,7 @@ def test_assembly_reads_the_shards_and_never_consumes_them(small: Path, tmp_path
 
 @pytest.mark.parametrize("point", ["staged-report", "report-aside", "report-published", "out-published"])
 def test_resume_overwrite_after_a_kill_during_assembly(
-    small: Path, whole: dict[str, bytes], tmp_path: Path, point: str
+    small: Path, whole_small: dict[str, bytes], tmp_path: Path, point: str
 ) -> None:
     """Before: `--resume --overwrite` after a kill during assembly crashed (the diffs were gone).
     Here the run replaces a previous run's outputs, so it needs --overwrite throughout."""
@@ -172,7 +182,7 @@ def test_resume_overwrite_after_a_kill_during_assembly(
     assert stopped.returncode == -signal.SIGKILL, stopped.stderr
     resumed = subprocess.run(command(small, out, "--resume", "--overwrite"), cwd=ROOT, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert files(out) == whole
+    assert files(out) == whole_small
 
 
 # --- a worker killed (the OOM killer) costs one document, not the run ------------------------------

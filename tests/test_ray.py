@@ -13,11 +13,13 @@ from cleaner.pipeline import Pipeline
 from cleaner.pipeline.ray_engine import RayEngine
 from cleaner.pipeline.run import Target, run
 
-ray = pytest.importorskip("ray")  # `make test` installs it (the `ray` extra)
+pytestmark = pytest.mark.slow  # starting Ray takes most of a minute: `make test-slow` (CI) runs it
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
+    # Imported here, not at collection: every test run (and each xdist worker) would pay for it.
+    ray = pytest.importorskip("ray")  # `make test-slow` installs it (the `ray` extra)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield
     ray.shutdown()

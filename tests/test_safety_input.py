@@ -74,6 +74,7 @@ def _bomb(path: Path, line_mb: int, long_lines: int) -> None:
         out.close()
 
 
+@pytest.mark.slow  # a scale test: `make test-slow` (CI) runs it
 @pytest.mark.parametrize(("suffix", "line_mb"), [(".zst", 300), (".gz", 100)])
 def test_compressed_bomb_is_refused_line_by_line_in_bounded_memory(tmp_path: Path, suffix: str, line_mb: int) -> None:
     path = tmp_path / f"bomb.jsonl{suffix}"

@@ -9,9 +9,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from cleaner.document import Document
 from cleaner.errors import Problem
 from cleaner.io.decode import decode  # the same detection as for text files
@@ -60,6 +57,9 @@ def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Probl
 
 def read_warc(path: Path, max_bytes: int) -> Iterator[Document | Problem]:
     """Every HTML response record; the target URI becomes ``url``, the record id ``id``."""
+    from warcio.archiveiterator import ArchiveIterator  # only WARC input pays for importing warcio
+    from warcio.exceptions import ArchiveLoadFailed
+
     n = 0  # records read so far
     try:
         with path.open("rb") as handle:

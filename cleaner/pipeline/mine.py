@@ -14,7 +14,6 @@ from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.outcome import cleaned_or_problem
 from cleaner.pipeline.parallel import Task, clean_events, events, tick
 from cleaner.repeated.boilerplate import Boilerplate, Thresholds
-from cleaner.repeated.counts import LineCounts
 from cleaner.repeated.keys import line_hash, site_hash, site_prefix
 from cleaner.repeated.spread import GENERIC_PREFIX, SeenDocuments, SiteSpread
 
@@ -56,6 +55,8 @@ def mine(
     the lines frequent enough are the site's boilerplate, or every site's. A document seen
     before (same site key, same kept lines: a crawl's duplicate page) is counted once.
     Counting order does not matter, so any worker count finds the same."""
+    from cleaner.repeated.counts import LineCounts  # numpy: only runs that mine pay for importing it
+
     miner = pipeline.with_repeated(None, keys=True)
     todo = list(enumerate(items))
     with tempfile.TemporaryDirectory(prefix=".cleaner-mine-", dir=spill_dir) as tmp:

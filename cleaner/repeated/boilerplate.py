@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cleaner.document import Line
-from cleaner.repeated.counts import LineCounts
-from cleaner.repeated.keys import line_hash, site_hash, site_prefix
-from cleaner.repeated.spread import GENERIC_PREFIX
+from cleaner.repeated.keys import GENERIC_PREFIX, line_hash, site_hash, site_prefix
+
+if TYPE_CHECKING:
+    from cleaner.repeated.counts import LineCounts  # numpy: imported only when mining
 
 RULE_PREFIX = "repeated:"
 GENERIC_RULE = RULE_PREFIX + "generic"  # a line found on many unrelated sites

@@ -9,8 +9,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from tld import get_fld
-
 from cleaner.document import Line
 from cleaner.urls import host_of
 
@@ -57,6 +55,8 @@ def domain_of(url: str | None) -> str | None:
     host = host_of(url)
     if not host:
         return None
+    from tld import get_fld  # imported here: only runs that mine or drop repeated lines pay for it
+
     found = get_fld(url, fail_silently=True, fix_protocol=True)
     return found or host
 
@@ -78,3 +78,6 @@ def site_key(site: str | None, url: str | None, lines: Iterable[Line]) -> str | 
         return domain
     first = next((line.text.strip() for line in lines if not line.blank), None)
     return signature(first) if first else None
+
+
+GENERIC_PREFIX = b"\x00generic\x00"  # the line_hash prefix of lines counted across sites

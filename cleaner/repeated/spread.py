@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from cleaner.repeated.keys import GENERIC_PREFIX  # noqa: F401  (re-exported)
+
 PARTITIONS = 64
 _SHIFT = np.uint64(64 - 6)  # log2(PARTITIONS)
 BUFFER = 1 << 20  # pairs held before a spill: 16 MB
-GENERIC_PREFIX = b"\x00generic\x00"  # the line_hash prefix of lines counted across sites
 
 
 class SiteSpread:

@@ -14,14 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
-
-import trafilatura
-from bs4 import BeautifulSoup
-from readability import Document as Readability
-from readability.readability import Unparseable
-from resiliparse.extract.html2text import extract_plain_text
-from resiliparse.parse.html import HTMLTree
+from typing import Any, Literal
 
 from cleaner.errors import CleanerError
 from cleaner.steps.extract_vote import PRIMARY, vote
@@ -76,6 +69,8 @@ def deadline(seconds: float | None) -> Iterator[None]:
 
 def strip_selectors(html: str, selectors: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
     """Remove every element matching a (rule id, CSS selector); return the HTML and what went."""
+    from bs4 import BeautifulSoup  # imported here: only HTML input pays for it (start-up time)
+
     soup = BeautifulSoup(html, "lxml")
     removed: list[tuple[str, str]] = []
     for rule_id, selector in selectors:
@@ -89,7 +84,9 @@ def strip_selectors(html: str, selectors: list[tuple[str, str]]) -> tuple[str, l
     return str(soup), removed
 
 
-def _text(tree: HTMLTree, main_content: bool) -> str:
+def _text(tree: Any, main_content: bool) -> str:
+    from resiliparse.extract.html2text import extract_plain_text  # HTML input only (start-up time)
+
     return extract_plain_text(
         tree,
         preserve_formatting=True,
@@ -104,6 +101,10 @@ def _text(tree: HTMLTree, main_content: bool) -> str:
 
 def _readability(html: str) -> str:
     """readability-lxml's article, as text (resiliparse renders its HTML)."""
+    from readability import Document as Readability
+    from readability.readability import Unparseable
+    from resiliparse.parse.html import HTMLTree
+
     try:
         summary = Readability(html).summary(html_partial=True)
     except Unparseable:  # readability wraps every failure in it; it then abstains
@@ -112,6 +113,8 @@ def _readability(html: str) -> str:
 
 
 def _trafilatura(html: str, url: str | None, options: ExtractOptions, fallback: bool) -> tuple[str, dict[str, object]]:
+    import trafilatura  # imported here: only HTML input pays for it (start-up time)
+
     result = trafilatura.bare_extraction(
         html,
         url=url,
@@ -146,6 +149,8 @@ def extract(
         if options.fast:
             text, meta = _trafilatura(html, url, options, bool(options.fallback))
         else:
+            from resiliparse.parse.html import HTMLTree
+
             main, meta = _trafilatura(html, url, options, options.fallback is not False)
             tree = HTMLTree.parse(html)
             blocks = [block.strip() for block in _text(tree, main_content=False).split("\n") if block.strip()]

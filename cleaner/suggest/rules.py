@@ -27,8 +27,7 @@ from cleaner.pipeline.cases import run_all
 from cleaner.pipeline.outcome import cleaned_or_problem
 from cleaner.pipeline.parallel import Task, clean_events, events, tick
 from cleaner.repeated.boilerplate import GENERIC_RULE, RULE_PREFIX, Boilerplate
-from cleaner.repeated.keys import SIGNATURE_PREFIX, line_hash, site_prefix
-from cleaner.repeated.spread import GENERIC_PREFIX
+from cleaner.repeated.keys import GENERIC_PREFIX, SIGNATURE_PREFIX, line_hash, site_prefix
 from cleaner.rules.book import RuleBook
 from cleaner.rules.model import RuleFile
 from cleaner.suggest.patterns import line_pattern, slug
