@@ -18,7 +18,7 @@ import orjson
 import zstandard
 from charset_normalizer import from_bytes
 
-from cleaner.document import Document
+from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, UsageError
 from cleaner.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
 
@@ -358,6 +358,7 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
         html=text if fields.html else None,
         line=number,
         meta=meta,
+        record=InputRecord(obj, fields.text, fields.id, fields.url, lenient),
     )
 
 
