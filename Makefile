@@ -13,7 +13,7 @@ RULES  ?= rules
 $(BIN)/cleaner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove]'
+	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove,parquet]'
 	touch $@
 
 venv: $(BIN)/cleaner

@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cleaner import stdio
 from cleaner.atomic import write_atomic
 from cleaner.document import Document
 from cleaner.errors import (
@@ -42,8 +43,9 @@ from cleaner.rules.cases import CaseResult, run_all
 from cleaner.rules.load import case_lines, load_rule_files, rule_roots
 from cleaner.rules.regex import engine_of
 from cleaner.rules.schema import schema_text
-from cleaner.run import Target, run
+from cleaner.run import RunResult, Target, run
 from cleaner.steps.extract import ExtractOptions, Favor
+from cleaner.writers import output_format
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
@@ -78,10 +80,25 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
 
 @app.command()
 def clean(
-    inputs: Annotated[list[Path], typer.Argument(help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst).")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or directories (.txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet, .html, .warc); - reads stdin."
+        ),
+    ],
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="The clean JSONL.")] = Path("out/clean.jsonl"),
+    out_path: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The clean records: .jsonl, .jsonl.gz, .jsonl.zst or .parquet; - writes JSONL to stdout.",
+        ),
+    ] = Path("out/clean.jsonl"),
+    stdin_format: Annotated[
+        stdio.StdinFormat, typer.Option(help="What - (stdin) holds: JSONL records, or one text document.")
+    ] = "jsonl",
     report: Annotated[Path | None, typer.Option(help="Report directory [default: reports/ beside --out].")] = None,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
@@ -136,8 +153,58 @@ def clean(
         extract_timeout=extract_timeout or None,
     )
     pipeline = Pipeline(_book(rules, no_default_rules), settings)
-    target = Target(out_path, report or out_path.parent / "reports", overwrite)
+    output_format(out_path)  # a name of no known format: exit 2 before stdin is read
     fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
+    with ExitStack() as scratch:
+        # stdin and stdout (cleaner/stdio.py): through a scratch directory cleaner removes.
+        to_stdout, report_given = str(out_path) == stdio.STDIN, report is not None
+        if sum(str(given) == stdio.STDIN for given in inputs) > 1:
+            raise UsageError("'-' (stdin) can be given once")
+        root = scratch.enter_context(stdio.scratch()) if to_stdout or Path(stdio.STDIN) in inputs else None
+        given: list[Path | InputFile] = [
+            stdio.spool_stdin(root, stdin_format) if root is not None and str(p) == stdio.STDIN else p for p in inputs
+        ]
+        if root is not None and to_stdout:
+            out_path, report = root / "clean.jsonl", report or root / "reports"
+        target = Target(out_path, report or out_path.parent / "reports", overwrite)
+        result = _clean_run(
+            given,
+            pipeline,
+            target,
+            fields,
+            quiet,
+            workers,
+            Limits(max_doc_bytes, max_doc_lines),
+            resume,
+            RayEngine(address) if engine == "ray" else None,
+            Thresholds(min_docs, min_share) if drop_repeated else None,
+            drop_repeated,
+        )
+        if to_stdout:
+            stdio.emit(out_path)
+    if not quiet:
+        kept = not to_stdout or report_given  # the scratch directory's report is gone by now
+        _print_totals(result, "-" if to_stdout else str(result.out), kept, err if to_stdout else out)
+    if baseline is not None:
+        compare_render.write_all(compare_runs(baseline, result.report), result.report)
+    if result.failed:
+        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+
+
+def _clean_run(
+    inputs: list[Path | InputFile],
+    pipeline: Pipeline,
+    target: Target,
+    fields: Fields,
+    quiet: bool,
+    workers: int | None,
+    limits: Limits,
+    resume: bool,
+    ray: RayEngine | None,
+    repeated: Thresholds | None,
+    drop_repeated: bool,
+) -> RunResult:
+    """The run behind `cleaner clean`, with its progress bar and failures on stderr."""
     total = sum(item.size for item in discover(inputs)) * (2 if drop_repeated else 1)  # mining reads it all too
     with _progress("cleaning", total, quiet) as (bar, progress):
 
@@ -145,7 +212,7 @@ def clean(
             bar.console.print(f"error: {problem}", markup=False, highlight=False)
 
         try:
-            result = run(
+            return run(
                 inputs,
                 pipeline,
                 target,
@@ -153,22 +220,16 @@ def clean(
                 progress,
                 workers or default_workers(),
                 failure,
-                Limits(max_doc_bytes, max_doc_lines),
+                limits,
                 resume,
-                RayEngine(address) if engine == "ray" else None,
-                Thresholds(min_docs, min_share) if drop_repeated else None,
+                ray,
+                repeated,
             )
         except KeyboardInterrupt:
             raise Interrupted(
                 "interrupted: nothing was written under the final output names; "
                 "run the same command with --resume to finish"
             ) from None
-    if not quiet:
-        _print_totals(result)
-    if baseline is not None:
-        compare_render.write_all(compare_runs(baseline, result.report), result.report)
-    if result.failed:
-        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
 
 @contextmanager
@@ -195,9 +256,11 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, C
         yield bar, progress
 
 
-def _print_totals(result) -> None:
+def _print_totals(result: RunResult, name: str, report: bool, console: SafeConsole) -> None:
+    """The totals table and the top rules (on stderr when the records go to stdout)."""
     t = result.totals
-    table = Table(title=f"cleaner: {result.out}, report in {result.report}/", title_justify="left")
+    title = f"cleaner: {name}" + (f", report in {result.report}/" if report else "")
+    table = Table(title=title, title_justify="left")
     for column in ("documents in", "out", "emptied", "failed", "characters in", "removed"):
         table.add_column(column, justify="right")
     removed = t.chars_in - t.chars_out
@@ -205,7 +268,7 @@ def _print_totals(result) -> None:
     table.add_row(
         str(t.docs_in), str(t.docs_out), str(t.docs_empty), str(t.docs_failed), str(t.chars_in), f"{removed}{share}"
     )
-    out.print(table)
+    console.print(table)
     if t.removed:
         rules = Table(title="top rules", title_justify="left")
         rules.add_column("rule")
@@ -213,7 +276,7 @@ def _print_totals(result) -> None:
         rules.add_column("characters", justify="right")
         for rule in sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))[:10]:
             rules.add_row(rule, str(t.removed[rule]), str(t.removed_chars[rule]))
-        out.print(rules)
+        console.print(rules)
 
 
 @app.command()

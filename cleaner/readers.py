@@ -20,6 +20,8 @@ from charset_normalizer import from_bytes
 
 from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, UsageError
+from cleaner.parquet import SUFFIXES as PARQUET_SUFFIXES
+from cleaner.parquet import read_parquet
 from cleaner.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
 
 TEXT_SUFFIXES = (".txt",)
@@ -84,6 +86,12 @@ class InputFile:
     path: Path
     rel: str  # path relative to the input it was found under: names its documents
     group: str = ""  # the name of the input directory it was found in, if any
+    shown: str = ""  # what sources and messages call it, when not its path ("-": stdin, spooled)
+
+    @property
+    def where(self) -> str:
+        """The file as records' ``source`` and failure messages name it."""
+        return self.shown or str(self.path)
 
     @property
     def report_name(self) -> str:
@@ -103,18 +111,24 @@ class InputFile:
             return "html"
         if name.endswith(WARC_SUFFIXES):
             return "warc"
+        if name.endswith(PARQUET_SUFFIXES):
+            return "parquet"
         return "text"
 
 
 def _supported(path: Path) -> bool:
-    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES)
+    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES)
 
 
-def discover(inputs: list[Path]) -> list[InputFile]:
-    """The input files, directories recursed in sorted order, each file once."""
+def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
+    """The input files, directories recursed in sorted order, each file once (an InputFile
+    given, such as stdin spooled to a file, as it is)."""
     found: list[InputFile] = []
     seen: set[Path] = set()
     for given in inputs:
+        if isinstance(given, InputFile):
+            found.append(given)
+            continue
         if given.is_dir():
             root = given
             candidates = sorted(p for p in given.rglob("*") if p.is_file() and _supported(p))
@@ -132,7 +146,7 @@ def discover(inputs: list[Path]) -> list[InputFile]:
 
 
 def strip_suffix(name: str) -> str:
-    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES:
+    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -208,18 +222,18 @@ _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|
 def _read_text(item: InputFile, limits: Limits) -> Iterator[Document | Problem]:
     size = item.size
     if size > limits.max_doc_bytes:
-        yield Problem(str(item.path), None, limits.over_bytes(size))
+        yield Problem(item.where, None, limits.over_bytes(size))
         return
     data = item.path.read_bytes()
     if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        yield Problem(str(item.path), None, "binary file (NUL bytes), skipped")
+        yield Problem(item.where, None, "binary file (NUL bytes), skipped")
         return
     try:
         text, meta = decode(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        yield Problem(str(item.path), None, f"cannot decode: {exc}")
+        yield Problem(item.where, None, f"cannot decode: {exc}")
         return
-    yield Document(id=strip_suffix(item.rel), text=text, source=str(item.path), meta=meta)
+    yield Document(id=strip_suffix(item.rel), text=text, source=item.where, meta=meta)
 
 
 def open_jsonl(path: Path) -> IO[bytes]:
@@ -326,7 +340,7 @@ def _utf8(value: str, replaced: list[int]) -> str:
 
 
 def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Document | Problem:
-    where = str(item.path)
+    where = item.where
     if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first record
         raw = raw[len(codecs.BOM_UTF8) :]
     try:
@@ -394,12 +408,12 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
         with open_jsonl(item.path) as handle:
             for number, raw, size in _lines(handle, limits.max_doc_bytes, span):
                 if raw is None:
-                    yield Problem(str(item.path), number, limits.over_bytes(size, "record"))
+                    yield Problem(item.where, number, limits.over_bytes(size, "record"))
                 elif raw.strip():
                     yield _record(item, number, raw, fields)
     except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
-        yield Problem(str(item.path), number + 1, f"cannot read further: {exc}")
+        yield Problem(item.where, number + 1, f"cannot read further: {exc}")
 
 
 def count_lines(text: str) -> int:
@@ -432,10 +446,14 @@ def read(
             yield from read_html(item.path, item.rel, limits.max_doc_bytes)
         elif item.kind == "warc":
             yield from read_warc(item.path, limits.max_doc_bytes)
+        elif item.kind == "parquet":
+            yield from _within_limits(
+                read_parquet(item.path, item.where, item.rel, fields, limits.max_doc_bytes), limits
+            )
         else:
             yield from _within_limits(_read_text(item, limits), limits)
     except OSError as exc:
-        yield Problem(str(item.path), None, f"cannot read: {exc.strerror or exc}")
+        yield Problem(item.where, None, f"cannot read: {exc.strerror or exc}")
 
 
 def spans(item: InputFile, size: int) -> list[Span] | None:

@@ -20,6 +20,7 @@ So cleaning cleaner's own output again changes nothing: every key is already the
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -131,11 +132,19 @@ def build(
     return record
 
 
+def json_default(value: Any) -> Any:
+    """Values a Parquet column holds and JSON does not: bytes as base64 text, decimals and
+    durations as text (dates and times orjson writes itself, as ISO 8601)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
+
+
 def dumps(record: dict[str, Any], lenient: bool = False) -> bytes:
     """One JSONL line. A record read by Python's json (``lenient``: it holds NaN, Infinity or a
     number too large for a float) is written by it too, so those values stay as read rather than
     becoming null; a lone surrogate anywhere (UTF-8 cannot hold it) becomes U+FFFD."""
     if lenient:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_default)
         return _SURROGATE.sub("\ufffd", text).encode("utf-8") + b"\n"
-    return orjson.dumps(record) + b"\n"
+    return orjson.dumps(record, default=json_default) + b"\n"

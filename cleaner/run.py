@@ -15,6 +15,7 @@ from cleaner.repeated.boilerplate import Thresholds
 from cleaner.repeated.mine import mine
 from cleaner.report.summary import Totals
 from cleaner.workdir import Shard, WorkDir, fingerprint
+from cleaner.writers import output_format
 
 
 @dataclass(slots=True)
@@ -57,7 +58,7 @@ Engine = Callable[
 
 
 def run(
-    inputs: list[Path],
+    inputs: list[Path | InputFile],
     pipeline: Pipeline,
     target: Target,
     fields: Fields | None = None,
@@ -77,6 +78,7 @@ def run(
     for lines repeated across a site's documents (cleaner.repeated), then drop them too; the
     mining pass reports to ``progress`` as well, so the inputs are gone through twice.
     """
+    output_format(target.out)  # an output name of no known format is a usage error, before anything
     fields = fields or Fields()
     limits = limits or Limits()
     items = discover(inputs)

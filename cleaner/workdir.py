@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from cleaner import writers
 from cleaner.atomic import atomic_open, write_atomic
 from cleaner.errors import UsageError
 from cleaner.readers import InputFile
@@ -52,7 +53,7 @@ class Shard:
             handle_path = self.parts[name].with_name(self.parts[name].name + ".part")
             handle_path.replace(self.parts[name])
         meta = {
-            "file": str(self.item.path),
+            "file": self.item.where,
             "report_name": self.item.report_name,
             "totals": self.summary.totals.as_dict(),
         }
@@ -115,10 +116,8 @@ class WorkDir:
         """The final JSONL and report directory from the shards, then the work dir goes."""
         metas = [self.meta(i) for i in range(len(self.items))]
         assert all(metas), "every input file has a finished shard"
-        with atomic_open(out) as handle:
-            for i in range(len(self.items)):
-                with (self.root / f"{i:06d}.jsonl").open("rb") as shard:
-                    shutil.copyfileobj(shard, handle, 1 << 20)
+        with atomic_open(out) as handle:  # in the format the name asks for (cleaner/writers.py)
+            writers.write(out, [self.root / f"{i:06d}.jsonl" for i in range(len(self.items))], handle)
         staging = self.root / "reports"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
