@@ -137,7 +137,9 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
                 as_json.add(name)
     fields = [
-        pa.field(name, pa.string(), metadata=MARK) if name in as_json else pa.field(name, kind)
+        pa.field(name, pa.string(), metadata=MARK)
+        if name in as_json
+        else pa.field(name, pa.string() if kind == pa.null() else kind)  # all null: a string column, as url often is
         for name, kind in types.items()
     ]
     return pa.schema(fields), as_json
