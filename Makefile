@@ -23,7 +23,7 @@ $(RUNTIME): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove]'
+	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove,parquet]'
 	touch $@ $(RUNTIME)
 
 venv: $(DEV)

@@ -19,6 +19,7 @@ from typing import Any
 
 from cleaner.document import Cleaned, DocStats, Document
 from cleaner.pipeline import Pipeline, Settings
+from cleaner.records import build
 from cleaner.rules.book import RuleBook
 from cleaner.rules.load import rule_roots
 
@@ -76,25 +77,30 @@ class Cleaner:
         id_field: str = "id",
         keep_empty: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Each record with its text cleaned in place and what cleaner found under ``"cleaner"``
-        (site, url, meta, stats); every other field is left as it is. A record whose text ends
-        up empty is skipped unless ``keep_empty``."""
+        """Each record with its text cleaned in place under ``text_field`` and cleaner's keys
+        added or merged as the command line does (cleaner.records; README, "What a run writes"):
+        ``url``, ``site``, ``meta`` and ``stats``; every other field is left as it is, in its
+        place. ``id`` and ``source`` are not added (records handed over have no file and line).
+        A record whose text ends up empty is skipped unless ``keep_empty``."""
         for record in records:
             url = record.get(url_field)
-            result = self.clean(
-                record[text_field], url if isinstance(url, str) else None, id=str(record.get(id_field, ""))
-            )
-            if not result.text and not keep_empty:
+            doc_id = record.get(id_field)
+            doc_id = "" if doc_id is None else str(doc_id)
+            doc = Document(id=doc_id, text=record[text_field], source=doc_id, url=url if isinstance(url, str) else None)
+            cleaned = self.pipeline.clean(doc)
+            if cleaned.empty and not keep_empty:
                 continue
-            out = dict(record)
-            out[text_field] = result.text
-            out["cleaner"] = {
-                "site": result.site,
-                "url": result.url,
-                "meta": result.meta,
-                "stats": result.stats.record(),
-            }
-            yield out
+            yield build(
+                record,
+                text=cleaned.text,
+                url=cleaned.url,
+                site=cleaned.site,
+                meta=cleaned.meta,
+                stats=cleaned.stats(),
+                text_field=text_field,
+                id_field=id_field,
+                url_field=url_field,
+            )
 
 
 def _result(cleaned: Cleaned) -> Result:

@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -26,7 +26,9 @@ from cleaner.errors import (
     RuleError,
     UsageError,
 )
+from cleaner.io import stdio
 from cleaner.io.readers import Fields, InputFile, Limits, discover, read
+from cleaner.io.writers import output_format
 from cleaner.printable import SafeConsole
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report import compare_render, review
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from cleaner.pipeline import Pipeline
+    from cleaner.pipeline.ray_engine import RayEngine
+    from cleaner.pipeline.run import RunResult, Target
     from cleaner.rules.book import RuleBook
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
@@ -121,10 +125,20 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
 
 @app.command()
 def clean(
-    inputs: Annotated[list[Path], typer.Argument(help=f"Files or directories ({INPUT_TYPES}).")],
+    inputs: Annotated[list[Path], typer.Argument(help=f"Files or directories ({INPUT_TYPES}); - reads stdin.")],
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="The clean JSONL.")] = Path("out/clean.jsonl"),
+    out_path: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The clean records: .jsonl, .jsonl.gz, .jsonl.zst or .parquet; - writes JSONL to stdout.",
+        ),
+    ] = Path("out/clean.jsonl"),
+    stdin_format: Annotated[
+        stdio.StdinFormat, typer.Option(help="What - (stdin) holds: JSONL records, or one text document.")
+    ] = "jsonl",
     report: Annotated[Path | None, typer.Option(help="Report directory.", show_default="reports/ beside --out")] = None,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
@@ -182,7 +196,7 @@ def clean(
     """Clean INPUT... into a JSONL file and a report directory."""
     from cleaner.pipeline import Pipeline, Settings
     from cleaner.pipeline.ray_engine import RayEngine
-    from cleaner.pipeline.run import Target, run
+    from cleaner.pipeline.run import Target
 
     if baseline is not None:
         review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
@@ -197,8 +211,60 @@ def clean(
         profile=profile,
     )
     pipeline = Pipeline(_book(rules, no_default_rules), settings)
-    target = Target(out_path, report or out_path.parent / "reports", overwrite)
+    output_format(out_path)  # a name of no known format: exit 2 before stdin is read
     fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
+    with ExitStack() as scratch:
+        # stdin and stdout (cleaner/io/stdio.py): through a scratch directory cleaner removes.
+        to_stdout, report_given = str(out_path) == stdio.STDIN, report is not None
+        if sum(str(given) == stdio.STDIN for given in inputs) > 1:
+            raise UsageError("'-' (stdin) can be given once")
+        root = scratch.enter_context(stdio.scratch()) if to_stdout or Path(stdio.STDIN) in inputs else None
+        given: list[Path | InputFile] = [
+            stdio.spool_stdin(root, stdin_format) if root is not None and str(p) == stdio.STDIN else p for p in inputs
+        ]
+        if root is not None and to_stdout:
+            out_path, report = root / "clean.jsonl", report or root / "reports"
+        target = Target(out_path, report or out_path.parent / "reports", overwrite)
+        result = _clean_run(
+            given,
+            pipeline,
+            target,
+            fields,
+            quiet,
+            workers,
+            Limits(max_doc_bytes, max_doc_lines),
+            resume,
+            RayEngine(address) if engine == "ray" else None,
+            Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
+            drop_repeated,
+        )
+        if to_stdout:
+            stdio.emit(out_path)
+    if not quiet:
+        kept = not to_stdout or report_given  # the scratch directory's report is gone by now
+        _print_totals(result, "-" if to_stdout else str(result.out), kept, err if to_stdout else out)
+    if baseline is not None:
+        compare_render.write_all(compare_runs(baseline, result.report), result.report)
+    if result.failed:
+        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+
+
+def _clean_run(
+    inputs: list[Path | InputFile],
+    pipeline: Pipeline,
+    target: Target,
+    fields: Fields,
+    quiet: bool,
+    workers: int | None,
+    limits: Limits,
+    resume: bool,
+    ray: RayEngine | None,
+    repeated: Thresholds | None,
+    drop_repeated: bool,
+) -> RunResult:
+    """The run behind `cleaner clean`, with its progress bar and failures on stderr."""
+    from cleaner.pipeline.run import run
+
     total = sum(item.size for item in discover(inputs)) * (2 if drop_repeated else 1)  # mining reads it all too
     with _progress("cleaning", total, quiet) as (bar, progress):
 
@@ -206,7 +272,7 @@ def clean(
             bar.console.print(f"error: {problem}", markup=False, highlight=False)
 
         try:
-            result = run(
+            return run(
                 inputs,
                 pipeline,
                 target,
@@ -214,22 +280,16 @@ def clean(
                 progress,
                 _workers(workers),
                 failure,
-                Limits(max_doc_bytes, max_doc_lines),
+                limits,
                 resume,
-                RayEngine(address) if engine == "ray" else None,
-                Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
+                ray,
+                repeated,
             )
         except KeyboardInterrupt:
             raise Interrupted(
                 "interrupted: nothing was written under the final output names; "
                 "run the same command with --resume to finish"
             ) from None
-    if not quiet:
-        _print_totals(result)
-    if baseline is not None:
-        compare_render.write_all(compare_runs(baseline, result.report), result.report)
-    if result.failed:
-        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
 
 @contextmanager
@@ -258,9 +318,11 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, C
         yield bar, progress
 
 
-def _print_totals(result) -> None:
+def _print_totals(result: RunResult, name: str, report: bool, console: SafeConsole) -> None:
+    """The totals table and the top rules (on stderr when the records go to stdout)."""
     t = result.totals
-    table = Table(title=f"cleaner: {result.out}, report in {result.report}/", title_justify="left")
+    title = f"cleaner: {name}" + (f", report in {result.report}/" if report else "")
+    table = Table(title=title, title_justify="left")
     for column in ("documents in", "out", "emptied", "failed", "characters in", "removed"):
         table.add_column(column, justify="right")
     removed = t.chars_in - t.chars_out
@@ -268,7 +330,7 @@ def _print_totals(result) -> None:
     table.add_row(
         str(t.docs_in), str(t.docs_out), str(t.docs_empty), str(t.docs_failed), str(t.chars_in), f"{removed}{share}"
     )
-    out.print(table)
+    console.print(table)
     if t.removed:
         rules = Table(title="top rules", title_justify="left")
         rules.add_column("rule")
@@ -276,7 +338,7 @@ def _print_totals(result) -> None:
         rules.add_column("characters", justify="right")
         for rule in sorted(t.removed_chars, key=lambda r: (-t.removed_chars[r], r))[:10]:
             rules.add_row(rule, str(t.removed[rule]), str(t.removed_chars[rule]))
-        out.print(rules)
+        console.print(rules)
 
 
 @app.command()

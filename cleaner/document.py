@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from cleaner.records import build, dumps
+
 
 class Line:
     """One input line. Steps never delete a Line: they mark it, so the report can say why.
@@ -43,6 +45,18 @@ class Line:
                 self.changed_by.append(label)
 
 
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """A record as read (JSONL, Parquet): every field, kept for the output record, and the names
+    of the fields cleaner reads (cleaner.records writes the clean text back under ``text``)."""
+
+    fields: dict[str, Any]
+    text: str = "text"
+    id: str = "id"
+    url: str = "url"
+    lenient: bool = False  # read by Python's json (NaN, Infinity): written back by it too
+
+
 @dataclass(slots=True)
 class Document:
     """A document as read: ``id``, ``text`` and where it came from."""
@@ -53,7 +67,8 @@ class Document:
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     html: str | None = None  # for HTML input: the page, from which ``text`` is extracted
-    line: int | None = None  # for a JSONL record: its line in the file
+    line: int | None = None  # for a JSONL record: its line in the file (a Parquet record: its row)
+    record: InputRecord | None = None  # for a record input: the record, every field of it
 
 
 @dataclass(slots=True)
@@ -151,13 +166,22 @@ class Cleaned:
         return self.stats().emptied_by
 
     def record(self) -> dict[str, Any]:
-        """The JSONL record, keys in their documented order."""
-        return {
-            "id": self.doc.id,
-            "source": self.doc.source,
-            "url": self.url,
-            "site": self.site,
-            "text": self.text,
-            "meta": self.meta,
-            "stats": self.stats().record(),
-        }
+        """The output record: the input record's fields with cleaner's keys (cleaner.records);
+        for a text file, a page or a WARC record: id, source, url, site, text, meta, stats."""
+        given = self.doc.record
+        names = {} if given is None else {"text_field": given.text, "id_field": given.id, "url_field": given.url}
+        return build(
+            None if given is None else given.fields,
+            text=self.text,
+            url=self.url,
+            site=self.site,
+            meta=self.meta,
+            stats=self.stats(),
+            id=self.doc.id,
+            source=self.doc.source,
+            **names,
+        )
+
+    def record_line(self) -> bytes:
+        """The record as one JSONL line."""
+        return dumps(self.record(), self.doc.record is not None and self.doc.record.lenient)

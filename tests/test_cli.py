@@ -34,7 +34,8 @@ def test_clean_jsonl_reports_bad_records_and_writes_the_rest(tmp_path: Path) -> 
     assert f"{data}:3: field 'text' is missing" in result.stderr
     records = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert [r["id"] for r in records] == ["a", "in:4"]
-    assert list(records[0]) == ["id", "source", "url", "site", "text", "meta", "stats"]
+    # The input's fields in their place, then cleaner's keys (README, "What a run writes").
+    assert list(records[0]) == ["id", "text", "url", "source", "site", "meta", "stats"]
     assert records[0]["text"] == "Hello world, this is a document.\n"
     assert records[0]["source"] == f"{data}:1"
     assert records[0]["url"] == "https://example.com/a"

@@ -338,18 +338,11 @@ def test_disk_full_is_one_line_and_the_run_resumes(
 
 
 def test_too_many_workers_are_capped_at_the_core_count(
-    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Before: --workers 1000 started 1000 processes and ran six times slower."""
-    used: list[int] = []
-    real = cli.run
+    from cleaner.pipeline import parallel
 
-    def spy(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        used.append(args[5])  # type: ignore[arg-type]
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(cli, "run", spy)
-    monkeypatch.setattr(cli, "default_workers", lambda: 2)
-    assert main(monkeypatch, "clean", str(corpus), "--out", str(tmp_path / "clean.jsonl"), "-q", "-j", "1000") == 0
-    assert used == [2]
+    monkeypatch.setattr(parallel, "default_workers", lambda: 2)
+    assert (cli._workers(1000), cli._workers(None), cli._workers(1)) == (2, 2, 1)
     assert capsys.readouterr().err == "warning: --workers 1000 is more than the 2 cores available; using 2\n"

@@ -17,9 +17,11 @@ from typing import IO, Any
 import orjson
 import zstandard
 
-from cleaner.document import Document
+from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, UsageError
 from cleaner.io.decode import decode
+from cleaner.io.parquet import SUFFIXES as PARQUET_SUFFIXES
+from cleaner.io.parquet import read_parquet
 from cleaner.io.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
 
 TEXT_SUFFIXES = (".txt",)
@@ -84,6 +86,12 @@ class InputFile:
     path: Path
     rel: str  # path relative to the input it was found under (see discover): names its documents
     group: str = ""  # the input directory's name (and parents) that its report path adds, if any
+    shown: str = ""  # what sources and messages call it, when not its path ("-": stdin, spooled)
+
+    @property
+    def where(self) -> str:
+        """The file as records' ``source`` and failure messages name it."""
+        return self.shown or str(self.path)
 
     @property
     def report_name(self) -> str:
@@ -103,21 +111,28 @@ class InputFile:
             return "html"
         if name.endswith(WARC_SUFFIXES):
             return "warc"
+        if name.endswith(PARQUET_SUFFIXES):
+            return "parquet"
         return "text"
 
 
 def _supported(path: Path) -> bool:
-    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES)
+    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES)
 
 
-def discover(inputs: list[Path]) -> list[InputFile]:
+def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
     """The input files, directories recursed in sorted order, each file once, each named
     uniquely among all inputs (see ``_names``). Recursion skips what cleaner itself wrote:
     report directories (they hold REPORT_MARKER), the output JSONL a report names, work
-    directories (``.<out>.work``) and mining spill directories."""
+    directories (``.<out>.work``) and mining spill directories. An InputFile given (stdin
+    spooled to a file) is taken as it is, after the others."""
+    direct: list[InputFile] = []
     given_files: list[tuple[Path, bool, list[Path]]] = []  # (root, is a directory, files under it)
     seen: set[Path] = set()
     for given in inputs:
+        if isinstance(given, InputFile):
+            direct.append(given)
+            continue
         if given.is_dir():
             root, candidates, is_dir = given, _walk(given), True
         elif given.is_file():
@@ -131,7 +146,7 @@ def discover(inputs: list[Path]) -> list[InputFile]:
             seen.add(path.resolve())
             kept.append(path)
         given_files.append((root, is_dir, kept))
-    return _names(given_files)
+    return _names(given_files) + direct
 
 
 REPORT_MARKER = ".cleaner-report"  # written into every report directory cleaner publishes
@@ -232,7 +247,7 @@ def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
 
 
 def strip_suffix(name: str) -> str:
-    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES:
+    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -241,18 +256,18 @@ def strip_suffix(name: str) -> str:
 def _read_text(item: InputFile, limits: Limits) -> Iterator[Document | Problem]:
     size = item.size
     if size > limits.max_doc_bytes:
-        yield Problem(str(item.path), None, limits.over_bytes(size))
+        yield Problem(item.where, None, limits.over_bytes(size))
         return
     data = item.path.read_bytes()
     if b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        yield Problem(str(item.path), None, "binary file (NUL bytes), skipped")
+        yield Problem(item.where, None, "binary file (NUL bytes), skipped")
         return
     try:
         text, meta = decode(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        yield Problem(str(item.path), None, f"cannot decode: {exc}")
+        yield Problem(item.where, None, f"cannot decode: {exc}")
         return
-    yield Document(id=strip_suffix(item.rel), text=text, source=str(item.path), meta=meta)
+    yield Document(id=strip_suffix(item.rel), text=text, source=item.where, meta=meta)
 
 
 def open_jsonl(path: Path) -> IO[bytes]:
@@ -359,7 +374,7 @@ def _utf8(value: str, replaced: list[int]) -> str:
 
 
 def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Document | Problem:
-    where = str(item.path)
+    where = item.where
     if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first record
         raw = raw[len(codecs.BOM_UTF8) :]
     try:
@@ -391,6 +406,7 @@ def _record(item: InputFile, number: int, raw: bytes, fields: Fields) -> Documen
         html=text if fields.html else None,
         line=number,
         meta=meta,
+        record=InputRecord(obj, fields.text, fields.id, fields.url, lenient),
     )
 
 
@@ -426,12 +442,12 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
         with open_jsonl(item.path) as handle:
             for number, raw, size in _lines(handle, limits.max_doc_bytes, span):
                 if raw is None:
-                    yield Problem(str(item.path), number, limits.over_bytes(size, "record"))
+                    yield Problem(item.where, number, limits.over_bytes(size, "record"))
                 elif raw.strip():
                     yield _record(item, number, raw, fields)
     except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
-        yield Problem(str(item.path), number + 1, f"cannot read further: {exc}")
+        yield Problem(item.where, number + 1, f"cannot read further: {exc}")
 
 
 def count_lines(text: str) -> int:
@@ -464,10 +480,14 @@ def read(
             yield from read_html(item.path, item.rel, limits.max_doc_bytes)
         elif item.kind == "warc":
             yield from read_warc(item.path, limits.max_doc_bytes)
+        elif item.kind == "parquet":
+            yield from _within_limits(
+                read_parquet(item.path, item.where, item.rel, fields, limits.max_doc_bytes), limits
+            )
         else:
             yield from _within_limits(_read_text(item, limits), limits)
     except OSError as exc:
-        yield Problem(str(item.path), None, f"cannot read: {exc.strerror or exc}")
+        yield Problem(item.where, None, f"cannot read: {exc.strerror or exc}")
 
 
 def spans(item: InputFile, size: int) -> list[Span] | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
-
 from cleaner.document import Cleaned, Document
 from cleaner.errors import CleanerError, Problem
 from cleaner.pipeline.clean import Pipeline
@@ -15,7 +13,7 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
     return Outcome(
         id=cleaned.doc.id,
         source=cleaned.doc.source,
-        record=None if cleaned.empty else orjson.dumps(cleaned.record()) + b"\n",
+        record=None if cleaned.empty else cleaned.record_line(),
         diff=diff.render(cleaned, pipeline.settings.layout),
         html=html.section(cleaned) if with_html and cleaned.changed else None,
         stats=cleaned.stats(),

@@ -10,6 +10,7 @@ from cleaner import faults
 from cleaner.errors import OutputError, Problem, UsageError
 from cleaner.io.atomic import replaceable
 from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover
+from cleaner.io.writers import output_format
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.mine import mine
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick
@@ -33,7 +34,7 @@ class Target:
     report: Path  # the report directory
     overwrite: bool = False
 
-    def check(self, inputs: list[Path]) -> None:
+    def check(self, inputs: list[Path | InputFile]) -> None:
         """Refuse, before anything is written, every output that could destroy what cleaner
         did not make: cleaner deletes and replaces only its own outputs."""
         self._check_places(inputs)
@@ -52,11 +53,12 @@ class Target:
             except OSError as exc:
                 raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
 
-    def _check_places(self, inputs: list[Path]) -> None:
+    def _check_places(self, inputs: list[Path | InputFile]) -> None:
         """No output may be, hold or lie inside an input, the other output or the work directory."""
         out, report, work = (p.resolve() for p in (self.out, self.report, work_root(self.out)))
         places = [(f"--out {self.out}", out), (f"--report {self.report}", report)]
-        others = [(f"the input {given}", given.resolve()) for given in inputs]
+        paths = [given.path if isinstance(given, InputFile) else given for given in inputs]  # stdin: its spool
+        others = [(f"the input {given}", given.resolve()) for given in paths]
         others += [*places, (f"the work directory {work_root(self.out)}", work)]
         for name, path in places:
             for other_name, other in others:
@@ -102,7 +104,7 @@ Engine = Callable[
 
 
 def run(
-    inputs: list[Path],
+    inputs: list[Path | InputFile],
     pipeline: Pipeline,
     target: Target,
     fields: Fields | None = None,
@@ -124,6 +126,7 @@ def run(
     """
     fields = fields or Fields()
     limits = limits or Limits()
+    output_format(target.out)  # an output name of no known format is a usage error, before anything
     items = discover(inputs)
     if not items:
         raise UsageError(

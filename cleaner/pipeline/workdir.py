@@ -29,6 +29,7 @@ import orjson
 
 from cleaner import faults
 from cleaner.errors import UsageError
+from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import html
@@ -66,7 +67,7 @@ class Shard:
             handle_path.replace(self.parts[name])
         faults.point("shard-parts")
         meta = {
-            "file": str(self.item.path),
+            "file": self.item.where,
             "report_name": self.item.report_name,
             "totals": self.summary.totals.as_dict(),
         }
@@ -189,10 +190,8 @@ class WorkDir:
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
         staged_out = publish / out.name
-        with staged_out.open("wb") as handle:
-            for i in range(len(self.items)):
-                with (self.root / f"{i:06d}.jsonl").open("rb") as shard:
-                    shutil.copyfileobj(shard, handle, 1 << 20)
+        with staged_out.open("wb") as handle:  # in the format the name asks for (cleaner/io/writers.py)
+            writers.write(out, [self.root / f"{i:06d}.jsonl" for i in range(len(self.items))], handle)
             handle.flush()
             os.fsync(handle.fileno())
         faults.point("staged-out")

@@ -1,0 +1,178 @@
+"""Parquet in and out, with pyarrow (``pip install 'cleaner[parquet]'``), a row group at a time.
+
+Reading: every row is a record, as a JSONL line is (every column kept, the text column cleaned
+in place); its id is the id column, else ``<file>:<row>`` (rows counted from 1, as lines are).
+
+Writing: records are laid out by columns in row groups of at most ROW_GROUP_ROWS rows or
+ROW_GROUP_BYTES of JSON, so memory stays flat whatever the corpus. cleaner's ``meta`` and
+``stats`` (and ``cleaner_*``) columns are JSON text, marked ``{"cleaner": "json"}`` in the
+column's field metadata: their keys differ from record to record (a rule id per removal, the
+fields a site's rules extract), and a struct column would give every row every key seen (null
+where absent), so reading the file back would not give the record that was written. cleaner
+reads a marked column back as objects, so cleaning a Parquet output again changes nothing.
+The same holds for any column whose values have no one Arrow type (a number here, text there).
+Other columns get the Arrow type of their values (a struct for objects with the same keys).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import orjson
+
+from cleaner.document import Document, InputRecord
+from cleaner.errors import Problem, UsageError
+from cleaner.records import json_default
+
+
+class Fields(Protocol):
+    """Which columns hold the text, the id, the URL and HTML (cleaner.io.readers.Fields)."""
+
+    text: str
+    id: str
+    url: str
+    html: str | None
+
+
+SUFFIXES = (".parquet",)
+MARK = {b"cleaner": b"json"}
+ROW_GROUP_ROWS = 8192
+ROW_GROUP_BYTES = 32 << 20
+READ_ROWS = 256  # rows decoded at a time when reading: one text each, so a few MB
+
+
+def pyarrow() -> Any:
+    """pyarrow, or a usage error that says how to get it."""
+    try:
+        import pyarrow.parquet
+    except ImportError:
+        raise UsageError("Parquet needs pyarrow: pip install 'cleaner[parquet]'") from None
+    return pyarrow
+
+
+def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: int) -> Iterator[Document | Problem]:
+    """The rows of one Parquet file as documents, a batch of rows at a time (as JSONL records:
+    ``fields`` names the text, id, URL and HTML columns)."""
+    pa = pyarrow()
+    row = 0
+    try:
+        handle = pa.parquet.ParquetFile(path)
+        marked = [f.name for f in handle.schema_arrow if (f.metadata or {}).get(b"cleaner") == b"json"]
+        for batch in handle.iter_batches(batch_size=READ_ROWS):
+            for obj in batch.to_pylist(maps_as_pydicts="lossy"):
+                row += 1
+                for name in marked:  # JSON text; null: the record had no such key
+                    if obj[name] is None:
+                        del obj[name]
+                    else:
+                        obj[name] = json.loads(obj[name])
+                text = fields.html or fields.text
+                value = obj.get(text)
+                if not isinstance(value, str):
+                    what = "missing" if value is None else f"a {type(value).__name__}, not a string"
+                    yield Problem(where, row, f"field '{text}' is {what}")
+                    continue
+                if len(value) > max_bytes and len(value.encode("utf-8")) > max_bytes:
+                    yield Problem(where, row, f"record text is over --max-doc-bytes {max_bytes}; skipped")
+                    continue
+                doc_id = obj.get(fields.id)
+                link = obj.get(fields.url)
+                yield Document(
+                    id=str(doc_id) if doc_id is not None else f"{rel.removesuffix('.parquet')}:{row}",
+                    text="" if fields.html else value,
+                    source=f"{where}:{row}",
+                    url=link if isinstance(link, str) and link else None,
+                    html=value if fields.html else None,
+                    line=row,
+                    record=InputRecord(obj, fields.text, fields.id, fields.url),
+                )
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        yield Problem(where, row + 1, f"cannot read further: {exc}")
+
+
+def _loads(line: bytes) -> dict[str, Any]:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:  # a record written by Python's json (NaN, Infinity)
+        return json.loads(line)
+
+
+def _groups(lines: Iterable[bytes]) -> Iterator[list[dict[str, Any]]]:
+    group: list[dict[str, Any]] = []
+    size = 0
+    for line in lines:
+        group.append(_loads(line))
+        size += len(line)
+        if len(group) >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _json_column(name: str) -> bool:
+    return name in ("meta", "stats") or name.startswith("cleaner_")
+
+
+def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
+    """The schema every row group is written with: columns in order of first appearance, each
+    of the one type its values have in every group; JSON text for cleaner's columns and for a
+    column whose values have none."""
+    types: dict[str, Any] = {}
+    as_json: set[str] = set()
+    for group in _groups(lines):
+        names = dict.fromkeys(key for record in group for key in record)
+        for name in names:
+            types.setdefault(name, pa.null())
+            if name in as_json or _json_column(name):
+                as_json.add(name)
+                continue
+            try:
+                found = pa.array([record.get(name) for record in group]).type
+                types[name] = (
+                    pa.unify_schemas(
+                        [pa.schema([(name, types[name])]), pa.schema([(name, found)])], promote_options="permissive"
+                    )
+                    .field(name)
+                    .type
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+                as_json.add(name)
+    fields = [
+        pa.field(name, pa.string(), metadata=MARK)
+        if name in as_json
+        else pa.field(name, pa.string() if kind == pa.null() else kind)  # all null: a string column, as url often is
+        for name, kind in types.items()
+    ]
+    return pa.schema(fields), as_json
+
+
+def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
+    """The records of the shards (JSONL), in order, as one Parquet file: one pass for the schema,
+    one to write, a row group at a time."""
+    pa = pyarrow()
+
+    def lines() -> Iterator[bytes]:
+        for shard in shards:
+            with shard.open("rb") as records:
+                yield from records
+
+    schema, as_json = _schema(pa, lines())
+    with pa.parquet.ParquetWriter(handle, schema, compression="zstd") as writer:
+        for group in _groups(lines()):
+            columns = []
+            for field in schema:
+                if field.name in as_json:  # JSON text, null where the record has no such key
+                    values = [
+                        orjson.dumps(record[field.name], default=json_default).decode()
+                        if field.name in record
+                        else None
+                        for record in group
+                    ]
+                else:
+                    values = [record.get(field.name) for record in group]
+                columns.append(pa.array(values, type=field.type))
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=ROW_GROUP_ROWS)

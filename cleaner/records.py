@@ -1,0 +1,147 @@
+"""The output record: the input record with its text cleaned in place and cleaner's keys added.
+
+One function, ``build``, makes the record for the command line (every input format) and for the
+Python API (``Cleaner.clean_records``), so both write the same thing (README, "What a run writes"):
+
+- every field of the input record comes out unchanged and in its place, except the text field,
+  which holds the clean text under its own name;
+- cleaner's keys are ``id`` (first, only when the record has none), then ``source``, ``url``,
+  ``site``, the text field (when the record had none, as for HTML in another field), ``meta``
+  and ``stats``, appended in that order when the record lacks them;
+- a key the record already has is kept: ``source`` as it is (the first provenance), ``url`` and
+  ``site`` filled only when null, a ``meta`` object merged (its keys kept, new ones added after
+  them), cleaner's own ``stats`` (an object with ``chars_in``) folded with this run's;
+- a key of the same name that is not of cleaner's kind (``meta`` not an object, ``stats``
+  without ``chars_in``, a ``url`` or ``site`` that is not a string) is never overwritten:
+  cleaner's value goes under ``cleaner_<key>`` (merged the same way if that exists too).
+
+So cleaning cleaner's own output again changes nothing: every key is already there and agrees.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+PREFIX = "cleaner_"
+CLASH = object()  # what a merge returns when the record's value is not of cleaner's kind
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fill(old: Any, new: Any) -> Any:
+    """``url`` and ``site``: a string is kept, null is filled; anything else is a clash."""
+    if old is None:
+        return new
+    return old if isinstance(old, str) else CLASH
+
+
+def _merge_meta(old: Any, new: dict[str, Any]) -> Any:
+    if not isinstance(old, dict):
+        return CLASH
+    merged = dict(old)
+    for key, value in new.items():
+        merged.setdefault(key, value)
+    return merged
+
+
+def _own_stats(value: Any) -> bool:
+    """Whether ``value`` is stats cleaner wrote: an object with ``chars_in`` and, if present,
+    ``removed`` and ``repaired`` objects of counts."""
+    if not isinstance(value, dict) or not isinstance(value.get("chars_in"), int):
+        return False
+    return all(isinstance(value.get(key, {}), dict) for key in ("removed", "repaired"))
+
+
+def _add_counts(old: dict[str, Any], new: dict[str, int]) -> dict[str, Any]:
+    summed = dict(old)
+    for key, count in new.items():
+        before = summed.get(key, 0)
+        summed[key] = before + count if isinstance(before, int) else before
+    return summed
+
+
+def _fold_stats(old: Any, new: dict[str, Any]) -> Any:
+    """A previous run's stats and this run's: what came in is the first run's, what goes out is
+    this run's, and removals and repairs add up. Keys cleaner does not write are kept."""
+    if not _own_stats(old):
+        return CLASH
+    folded = dict(old)
+    folded.setdefault("lines_in", new["lines_in"])
+    folded["chars_out"] = new["chars_out"]
+    folded["lines_out"] = new["lines_out"]
+    folded["removed"] = _add_counts(old.get("removed", {}), new["removed"])
+    folded["repaired"] = _add_counts(old.get("repaired", {}), new["repaired"])
+    return folded
+
+
+def _keep(old: Any, new: Any) -> Any:
+    return old
+
+
+Merge = Callable[[Any, Any], Any]
+
+
+def build(
+    fields: dict[str, Any] | None,
+    *,
+    text: str,
+    url: str | None,
+    site: str | None,
+    meta: dict[str, Any],
+    stats: Any,  # cleaner.document.DocStats (records sits below document)
+    id: str | None = None,
+    source: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    url_field: str = "url",
+) -> dict[str, Any]:
+    """The output record for one input record (``fields``; None or {} for a text file, a page,
+    a WARC record: then it is exactly id, source, url, site, text, meta, stats). ``id`` and
+    ``source`` are added only when given (the API does not know where records came from)."""
+    fields = fields or {}
+    record: dict[str, Any] = {}
+    if id is not None and id_field not in fields:
+        record[id_field] = id
+    record.update(fields)
+    ours: list[tuple[str, Any, Merge]] = []
+    if source is not None:
+        ours.append(("source", source, _keep))
+    ours += [(url_field, url, _fill), ("site", site, _fill), (text_field, text, None)]  # type: ignore[list-item]
+    ours += [("meta", meta, _merge_meta), ("stats", stats.record(), _fold_stats)]
+    for key, value, merge in ours:
+        if merge is None:  # the text: cleaned in place, or added where today's record has it
+            record[key] = value
+            continue
+        name = key
+        while name in record:
+            merged = merge(record[name], value)
+            if merged is not CLASH:
+                record[name] = merged
+                break
+            name = PREFIX + name  # a clash: the record's value stays, ours goes beside it
+        else:
+            record[name] = value
+    return record
+
+
+def json_default(value: Any) -> Any:
+    """Values a Parquet column holds and JSON does not: bytes as base64 text, decimals and
+    durations as text (dates and times orjson writes itself, as ISO 8601)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
+
+
+def dumps(record: dict[str, Any], lenient: bool = False) -> bytes:
+    """One JSONL line. A record read by Python's json (``lenient``: it holds NaN, Infinity or a
+    number too large for a float) is written by it too, so those values stay as read rather than
+    becoming null; a lone surrogate anywhere (UTF-8 cannot hold it) becomes U+FFFD."""
+    if lenient:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_default)
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8") + b"\n"
+    return orjson.dumps(record, default=json_default) + b"\n"

@@ -1,0 +1,421 @@
+"""cleaner in a data pipeline: every input field survives, output formats by name, Parquet in
+and out, stdin and stdout (README, "What a run writes" and "Using cleaner in a pipeline")."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+
+from cleaner.document import DocStats
+from cleaner.io.readers import Fields
+from cleaner.pipeline import Pipeline
+from cleaner.pipeline.run import Target, run
+from cleaner.records import build
+from cleaner.rules.book import RuleBook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Invented rules: a banner line, and a byline whose name goes to meta.author.
+RULES = """\
+name: demo
+description: A site that puts a banner over every page and a byline under the headline.
+match:
+  domains: [news.example]
+rules:
+  - id: demo.banner
+    kind: line
+    description: The banner.
+    pattern: '^DEMO NEWS NETWORK$'
+    tests:
+      - input: "DEMO NEWS NETWORK\\nThe council met.\\n"
+        output: "The council met.\\n"
+  - id: demo.byline
+    kind: extract
+    description: The byline, into meta.author.
+    field: author
+    pattern: '^By (?P<value>[A-Z][a-z]+ [A-Z][a-z]+)$'
+    tests:
+      - input: "By Ann Lee\\nThe council met.\\n"
+        output: "The council met.\\n"
+        meta: {author: Ann Lee}
+"""
+
+TEXT = "DEMO NEWS NETWORK\nBy Ann Lee\nThe council met on Monday.\n"
+CLEAN = "The council met on Monday.\n"
+STATS = {
+    "chars_in": 56,
+    "chars_out": 27,
+    "lines_in": 3,
+    "lines_out": 1,
+    "removed": {"demo.banner": 1, "demo.byline": 1},
+    "repaired": {},
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    rules = tmp_path_factory.mktemp("rules") / "demo.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    return Pipeline(RuleBook.load([rules]))
+
+
+def lines(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+def clean(pipeline: Pipeline, inputs: list[Path], out: Path, fields: Fields | None = None) -> Path:
+    run(inputs, pipeline, Target(out, out.parent / "reports", overwrite=True), fields)
+    return out
+
+
+# -- every field survives ---------------------------------------------------------------------
+
+
+def test_every_input_field_survives_in_place(demo: Pipeline, tmp_path: Path) -> None:
+    data = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {
+                "lang": "en",
+                "content": TEXT,
+                "dump": "CC-2024-10",
+                "url": "https://news.example/a",
+                "meta": {"score": 0.9},
+            },
+            {"id": 7, "content": "A second page.", "lang": "de"},
+        ],
+    )
+    out = clean(demo, [data], tmp_path / "out" / "clean.jsonl", Fields(text="content"))
+    assert lines(out) == [
+        {
+            "id": "in:1",  # added first: the record had none
+            "lang": "en",
+            "content": CLEAN,  # cleaned in place, under its own name
+            "dump": "CC-2024-10",
+            "url": "https://news.example/a",
+            "meta": {"score": 0.9, "author": "Ann Lee"},  # merged: the input's keys first
+            "source": f"{data}:1",
+            "site": "demo",
+            "stats": STATS,
+        },
+        {
+            "id": 7,  # the record's own id, as it was (a number stays a number)
+            "content": "A second page.\n",
+            "lang": "de",
+            "source": f"{data}:2",
+            "url": None,
+            "site": None,
+            "meta": {},
+            "stats": {"chars_in": 14, "chars_out": 15, "lines_in": 1, "lines_out": 1, "removed": {}, "repaired": {}},
+        },
+    ]
+    assert list(lines(out)[0]) == ["id", "lang", "content", "dump", "url", "meta", "source", "site", "stats"]
+
+
+def test_text_input_keeps_todays_record(demo: Pipeline, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "page.txt").write_text("https://news.example/a\n" + TEXT, encoding="utf-8")
+    out = clean(demo, [tmp_path / "in"], tmp_path / "out" / "clean.jsonl")
+    assert lines(out) == [
+        {
+            "id": "page",
+            "source": str(tmp_path / "in" / "page.txt"),
+            "url": None,
+            "site": None,
+            "text": "https://news.example/a\n\n" + TEXT.replace("\n", "\n\n")[:-1],
+            "meta": {},
+            "stats": {"chars_in": 79, "chars_out": 82, "lines_in": 4, "lines_out": 4, "removed": {}, "repaired": {}},
+        }
+    ]
+    assert list(lines(out)[0]) == ["id", "source", "url", "site", "text", "meta", "stats"]
+
+
+def test_cleaning_the_output_again_changes_nothing(demo: Pipeline, tmp_path: Path) -> None:
+    data = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"text": TEXT, "lang": "en", "dump": "CC-2024-10", "url": "https://news.example/a", "meta": {"score": 0.9}},
+            {"text": "Plain text, nothing to remove.", "lang": "fr"},
+        ],
+    )
+    once = clean(demo, [data], tmp_path / "once" / "clean.jsonl")
+    twice = clean(demo, [once], tmp_path / "twice" / "clean.jsonl")
+    assert twice.read_bytes() == once.read_bytes()
+    assert lines(twice)[0]["meta"] == {"score": 0.9, "author": "Ann Lee"}
+    assert lines(twice)[0]["source"] == f"{data}:1"  # the first provenance
+
+
+def test_cleaning_the_seeds_output_again_changes_nothing(pipeline: Pipeline, tmp_path: Path) -> None:
+    once = clean(pipeline, [Path("seeds")], tmp_path / "once" / "clean.jsonl")
+    assert once.read_bytes() == (ROOT / "tests" / "golden" / "clean.jsonl").read_bytes()
+    twice = clean(pipeline, [once], tmp_path / "twice" / "clean.jsonl")
+    assert twice.read_bytes() == once.read_bytes()
+    records = lines(twice)
+    assert sum(r["site"] is not None for r in records) >= 5
+    assert sum("author" in r["meta"] for r in records) >= 1
+    assert sum("date" in r["meta"] for r in records) >= 1
+
+
+def _stats(removed: dict[str, int], chars_out: int = 10, lines_out: int = 1) -> DocStats:
+    return DocStats(40, chars_out, 4, lines_out, True, removed, {}, {}, None)
+
+
+def test_keys_that_are_not_cleaners_are_never_overwritten() -> None:
+    record = build(
+        {"text": "x", "meta": "a string", "stats": {"tokens": 12}, "url": 5, "site": ["a"], "source": "crawl-7"},
+        text="clean\n",
+        url="https://news.example/a",
+        site="demo",
+        meta={"author": "Ann Lee"},
+        stats=_stats({"r": 1}),
+        id="in:1",
+        source="in.jsonl:1",
+    )
+    assert record == {
+        "id": "in:1",
+        "text": "clean\n",
+        "meta": "a string",
+        "stats": {"tokens": 12},
+        "url": 5,
+        "site": ["a"],
+        "source": "crawl-7",
+        "cleaner_url": "https://news.example/a",
+        "cleaner_site": "demo",
+        "cleaner_meta": {"author": "Ann Lee"},
+        "cleaner_stats": {
+            "chars_in": 40,
+            "chars_out": 10,
+            "lines_in": 4,
+            "lines_out": 1,
+            "removed": {"r": 1},
+            "repaired": {},
+        },
+    }
+    # Cleaned again, cleaner's keys beside the clashing ones are merged, not added twice.
+    again = build(
+        record,
+        text="clean\n",
+        url=None,
+        site=None,
+        meta={"date": "2024-01-02"},
+        stats=_stats({"r": 2, "s": 1}, chars_out=6),
+        id="x",
+        source="y",
+    )
+    assert again["cleaner_meta"] == {"author": "Ann Lee", "date": "2024-01-02"}
+    assert again["cleaner_stats"] == {
+        "chars_in": 40,
+        "chars_out": 6,
+        "lines_in": 4,
+        "lines_out": 1,
+        "removed": {"r": 3, "s": 1},
+        "repaired": {},
+    }
+    assert [k for k in again if k.startswith("cleaner_cleaner")] == []
+
+
+def test_null_url_and_site_are_filled_in_place() -> None:
+    record = build(
+        {"url": None, "text": "x", "site": None, "meta": None},
+        text="y\n",
+        url="https://a.example/",
+        site="demo",
+        meta={},
+        stats=_stats({}),
+    )
+    assert list(record.items())[:3] == [("url", "https://a.example/"), ("text", "y\n"), ("site", "demo")]
+    assert record["meta"] is None and record["cleaner_meta"] == {}  # null is not an object: kept
+
+
+def test_lenient_values_are_written_as_read(tmp_path: Path, demo: Pipeline) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b'{"text": "A page.", "score": NaN, "title": "\\ud800"}\n')
+    out = clean(demo, [data], tmp_path / "out" / "clean.jsonl")
+    assert out.read_bytes().startswith(b'{"id":"in:1","text":"A page.\\n","score":NaN,"title":"\xef\xbf\xbd",')
+
+
+# -- formats, Parquet, stdin and stdout: as the README shows them --------------------------------
+
+STATS_PAGE = {
+    "chars_in": 38,
+    "chars_out": 27,
+    "lines_in": 2,
+    "lines_out": 1,
+    "removed": {"credits.source": 1},
+    "repaired": {},
+}
+
+
+def page(id: str, source: str) -> dict:
+    """The README's record as cleaned, keys in the order written."""
+    return {
+        "id": id,
+        "lang": "en",
+        "dump": "CC-2024-10",
+        "content": "The council met on Monday.\n",
+        "meta": {"score": 0.9},
+        "source": source,
+        "url": None,
+        "site": None,
+        "stats": STATS_PAGE,
+    }
+
+
+def readme_block(title: str) -> list[str]:
+    """The commands of the first sh block under a README heading."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index(f"## {title}\n") :]
+    block = section[section.index("```sh\n") + 6 : section.index("```\n", section.index("```sh\n") + 6)]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A README command as a user runs it, with `cleaner` being this checkout's."""
+    bin_dir = cwd / ".bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        shim = bin_dir / "cleaner"
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m cleaner "$@"\n', encoding="utf-8")
+        shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        ["bash", "-c", "set -eo pipefail; " + command], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def test_readme_pipeline_commands(tmp_path: Path) -> None:
+    for command in readme_block("Using cleaner in a pipeline"):
+        done = shell(command, tmp_path)
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stderr == ""  # -q: nothing on stderr, and no record on it either
+    first = page("pages:1", "pages.jsonl:1")
+    # every field in its place, content cleaned in place, cleaner's keys after them
+    assert lines(tmp_path / "out" / "clean.jsonl") == [first]
+    assert list(lines(tmp_path / "out" / "clean.jsonl")[0]) == list(first)
+    # Parquet out, then in (a directory of shards): the same record again; source stays the first
+    assert lines(tmp_path / "again" / "clean.jsonl") == [first]
+    assert (tmp_path / "again" / "clean.jsonl").read_bytes() == (tmp_path / "out" / "clean.jsonl").read_bytes()
+    # stdin to stdout
+    assert lines(tmp_path / "piped.jsonl") == [page("stdin:1", "-:1")]
+    assert lines(tmp_path / "one.jsonl") == [
+        {
+            "id": "stdin",
+            "source": "-",
+            "url": None,
+            "site": None,
+            "text": "The council met on Monday.\n",
+            "meta": {},
+            "stats": {**STATS_PAGE, "chars_in": 39},
+        }
+    ]
+    # nothing left behind: no work or scratch directory, no report for the stdout runs
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".bin",
+        "again",
+        "one.jsonl",
+        "out",
+        "pages.jsonl",
+        "parquet",
+        "piped.jsonl",
+        "shards",
+    ]
+    assert sorted(p.name for p in (tmp_path / "parquet").iterdir()) == ["clean.parquet", "reports"]
+
+
+def test_output_format_follows_the_name(demo: Pipeline, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": TEXT, "url": "https://news.example/a"}, {"text": "Two."}])
+    plain = clean(demo, [data], tmp_path / "a" / "clean.jsonl").read_bytes()
+    gz = clean(demo, [data], tmp_path / "b" / "clean.jsonl.gz").read_bytes()
+    zst = clean(demo, [data], tmp_path / "c" / "clean.jsonl.zst").read_bytes()
+    assert gzip.decompress(gz) == plain and gz[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # no name, no time
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(zst) == plain
+    assert clean(demo, [data], tmp_path / "d" / "clean.jsonl.gz").read_bytes() == gz  # deterministic
+    # and each is read back as input: the same records (source aside)
+    again = clean(demo, [tmp_path / "c" / "clean.jsonl.zst"], tmp_path / "e" / "clean.jsonl").read_bytes()
+    assert again == plain
+
+
+def test_unknown_output_name_is_a_usage_error(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": "One."}])
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", str(data), "--out", str(tmp_path / "o" / "clean.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert (
+        done.stderr
+        == f"error: --out {tmp_path / 'o' / 'clean.csv'}: the name must end in one of .jsonl, .jsonl.gz, .jsonl.zst, .parquet\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_parquet_out_and_in(demo: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cleaner.io import parquet
+
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 2)
+    records = [
+        {"text": TEXT, "url": "https://news.example/a", "n": 1, "tags": ["a"]},
+        {"text": "Two.", "n": 2, "meta": {"score": 0.5}},
+        {"text": "Three.", "n": None, "odd": 1},
+        {"text": "Four.", "odd": "x"},
+        {"text": 5},
+    ]
+    data = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, tmp_path / "p" / "r"))
+    handle = pq.ParquetFile(out)
+    assert handle.num_row_groups == 2  # written by row groups
+    schema = handle.schema_arrow
+    assert [(f.name, str(f.type), f.metadata) for f in schema] == [
+        ("id", "string", None),
+        ("text", "string", None),
+        ("url", "string", None),
+        ("n", "int64", None),
+        ("tags", "list<element: string>", None),
+        ("source", "string", None),
+        ("site", "string", None),
+        ("meta", "string", {b"cleaner": b"json"}),
+        ("stats", "string", {b"cleaner": b"json"}),
+        ("odd", "string", {b"cleaner": b"json"}),  # a number here, a string there
+    ]
+    # Read back: the JSONL run's records, with the columns every row has.
+    jsonl = lines(clean(demo, [data], tmp_path / "j" / "clean.jsonl"))
+    back = lines(clean(demo, [out], tmp_path / "b" / "clean.jsonl"))
+    assert [r["id"] for r in back] == ["in:1", "in:2", "in:3", "in:4"]
+    for want, got in zip(jsonl, back, strict=True):
+        assert {k: v for k, v in got.items() if v is not None or k in want} == want
+    # Parquet in, Parquet out: byte-identical, ids <file>:<row> for a file without ids.
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, tmp_path / "q" / "r"))
+    assert again.read_bytes() == out.read_bytes()
+    bare = tmp_path / "bare.parquet"
+    pq.write_table(pa.table({"text": ["One.", None, "Three."], "x": [1, 2, 3]}), bare)
+    failures: list[str] = []
+    run(
+        [bare],
+        demo,
+        Target(tmp_path / "r" / "clean.jsonl", tmp_path / "r" / "r"),
+        on_failure=lambda p: failures.append(str(p)),
+    )
+    assert [(r["id"], r["x"], r["source"]) for r in lines(tmp_path / "r" / "clean.jsonl")] == [
+        ("bare:1", 1, f"{bare}:1"),
+        ("bare:3", 3, f"{bare}:3"),
+    ]
+    assert failures == [f"{bare}:2: field 'text' is missing"]
