@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write
-from cleaner import ray_engine
-from cleaner.pipeline import Pipeline
+from cleaner.pipeline import Pipeline, ray_engine
 from cleaner.pipeline.ray_engine import RayEngine
 from cleaner.pipeline.run import Target, run
 
