@@ -15,8 +15,11 @@ RULES  ?= rules
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
+# pip is upgraded first: the pip that Python 3.11 ships fails to resolve lxml's html-clean extra
+# asked for twice (trafilatura and readability-lxml both do).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(RUNTIME): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
