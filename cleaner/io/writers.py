@@ -1,5 +1,5 @@
 """The clean records in the format the output's name asks for: ``.jsonl``, ``.jsonl.gz``,
-``.jsonl.zst`` or ``.parquet``. Workers always write JSONL shards (cleaner/workdir.py); the one
+``.jsonl.zst`` or ``.parquet``. Workers always write JSONL shards (cleaner/pipeline/workdir.py); the one
 output file is made from them at the end, in input order, here."""
 
 from __future__ import annotations

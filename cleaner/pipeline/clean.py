@@ -55,7 +55,7 @@ class Pipeline:
     steps once, the ``rounds`` steps until a round removes nothing, then the layout.
 
     Adding a step is one class in ``cleaner/steps/`` (see ``steps/base.py``) and one line in
-    ``rounds()`` (or ``before()``)."""
+    ``round_steps()`` (or ``before_steps()``)."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """The step contract: one small per-document state, and steps that each act on it with one call.
 
 In the spirit of datatrove's ``PipelineStep``: a step has a ``name`` and a ``__call__``, and says
-itself whether it can act again in a later round (``again``). The pipeline (cleaner/pipeline.py)
+itself whether it can act again in a later round (``again``). The pipeline (cleaner/pipeline/clean.py)
 runs its ``before`` steps once, then its ``rounds`` steps until a round removes nothing."""
 
 from __future__ import annotations
