@@ -188,6 +188,10 @@ def clean(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Finish an interrupted run: keep the input files it completed.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+    flag_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Flag for review a document that lost more than this share of its text."),
+    ] = 0.5,
     baseline: Annotated[
         Path | None,
         typer.Option(help="A previous run's output: compare with it (compare.md/.json/.html in the report)."),
@@ -209,6 +213,7 @@ def clean(
         extract_timeout=extract_timeout or None,
         classify=classify,
         profile=profile,
+        flag_share=flag_share,
     )
     pipeline = Pipeline(_book(rules, no_default_rules), settings)
     output_format(out_path)  # a name of no known format: exit 2 before stdin is read

@@ -153,3 +153,26 @@ def test_shipped_rules_apply_from_any_directory_and_rules_add_on_top(tmp_path: P
     assert removed("--rules", str(extra)) == {"mine.banner": 1, "credits.source": 1}
     assert removed("--rules", str(extra), "--no-default-rules") == {"mine.banner": 1}
     assert removed("--rules", str(ROOT / "rules")) == {"credits.source": 1}  # not loaded twice
+
+
+def test_flag_share_is_an_option_of_clean(tmp_path: Path) -> None:
+    """A document losing 40% of its characters is flagged at --flag-share 0.3, not at the 0.5 default."""
+    doc = tmp_path / "in" / "d.txt"
+    doc.parent.mkdir()
+    body = "The minister resigned on Monday after a long and bitter dispute with the party leadership."
+    doc.write_text("Source: " + "Example Agency " * 4 + "\n" + body + "\n", encoding="utf-8")
+
+    def flagged(*extra: str) -> tuple[list[str], str]:
+        out = tmp_path / "o" / "clean.jsonl"
+        done = cli("clean", str(doc.parent), "--out", str(out), "--overwrite", "-q", "--no-classify", *extra)
+        assert done.returncode == 0, done.stderr
+        summary = json.loads((out.parent / "reports" / "summary.json").read_text(encoding="utf-8"))
+        md = (out.parent / "reports" / "summary.md").read_text(encoding="utf-8").splitlines()
+        heading = next((line for line in md if line.startswith("## Flagged")), "")
+        return [f["id"] for f in summary["flagged"]], heading
+
+    assert flagged() == ([], "")  # 43% lost: not over the 0.5 default, and no section
+    assert flagged("--flag-share", "0.3") == (
+        ["d"],
+        "## Flagged for review: lost more than 30% of their characters (1)",
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
 from cleaner.repeated.boilerplate import Boilerplate
+from cleaner.report.summary import FLAG_SHARE
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet, rule_budget
 from cleaner.steps.base import State, Step
@@ -35,6 +36,7 @@ class Settings:
     extract_timeout: float | None = 30.0  # seconds per HTML page
     classify: bool = True  # the generic line classifier (cleaner.steps.classify)
     profile: Profile = "balanced"  # its operating point: precision, balanced or recall
+    flag_share: float = FLAG_SHARE  # a document losing more than this share of its characters is flagged
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:

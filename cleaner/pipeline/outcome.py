@@ -17,7 +17,14 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
         diff=diff.render(cleaned, pipeline.settings.layout),
         html=html.section(cleaned) if with_html and cleaned.changed else None,
         stats=cleaned.stats(),
+        flagged=_flagged(cleaned, pipeline.settings.flag_share),
     )
+
+
+def _flagged(cleaned: Cleaned, share: float) -> bool:
+    """Whether the document lost more than ``share`` of its characters (and is not empty)."""
+    stats = cleaned.stats()
+    return bool(not cleaned.empty and stats.chars_in and stats.chars_in - stats.chars_out > share * stats.chars_in)
 
 
 def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:

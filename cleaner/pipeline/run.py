@@ -151,7 +151,7 @@ def run(
             engine(pipeline, todo, work, fields, limits, on_failure)
         else:
             consume(clean_events(events(todo, fields, limits), pipeline, workers), work.shard, on_failure, progress)
-        totals = work.assemble(target.out, target.report)
+        totals = work.assemble(target.out, target.report, pipeline.settings.flag_share)
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
         where = f"{exc.filename}: " if exc.filename else ""
         raise OutputError(

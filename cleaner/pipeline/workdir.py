@@ -33,7 +33,7 @@ from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import html
-from cleaner.report.summary import FileSummary, Totals, write_summary
+from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
 MANIFEST = "run.json"
 LOCK = "lock"
@@ -167,7 +167,7 @@ class WorkDir:
             for path in self.root.glob(f"{index:06d}.b{block:05d}.*"):
                 path.unlink()
 
-    def assemble(self, out: Path, report: Path) -> Totals:
+    def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
         directory, then the JSONL), then remove the work directory."""
         metas = [self.meta(i) for i in range(len(self.items))]
@@ -183,7 +183,7 @@ class WorkDir:
                 target = staging / f"{meta['report_name']}.diff"  # type: ignore[index]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link_or_copy(diff, target)
-        totals = write_summary(staging, lambda: self._files(metas), self._notes)
+        totals = write_summary(staging, lambda: self._files(metas), self._notes, flag_share)
         fragments = [self.root / f"{i:06d}.html" for i in range(len(self.items))]
         html.write_page(staging / "index.html", fragments, totals.docs_changed)
         marker = {"out": os.path.relpath(out.absolute(), report.absolute())}

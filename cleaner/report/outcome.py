@@ -19,3 +19,4 @@ class Outcome:
     diff: str
     html: str | None  # the review record (report/review.py), for changed documents
     stats: DocStats
+    flagged: bool = False  # lost more than the run's --flag-share of its characters

@@ -90,7 +90,7 @@ class FileSummary:
             return
         t.docs_out += 1
         lost = stats.chars_in - stats.chars_out
-        if stats.chars_in and lost > FLAG_SHARE * stats.chars_in:
+        if outcome.flagged:
             chars = stats.removed_chars
             top = max(sorted(chars), key=chars.__getitem__) if chars else None
             self._note(
@@ -106,13 +106,13 @@ Files = Callable[[], Iterator[tuple[str, Totals]]]  # each input file's name and
 Notes = Callable[[], Iterator[dict[str, Any]]]  # every note, in order
 
 
-def write_summary(directory: Path, files: Files, notes: Notes) -> Totals:
+def write_summary(directory: Path, files: Files, notes: Notes, flag_share: float = FLAG_SHARE) -> Totals:
     """summary.json and summary.md from per-file counts and notes (each read as a stream)."""
     totals = Totals()
     for _, counts in files():
         totals.add(counts)
     _write_json(directory / "summary.json", totals, files, notes)
-    _write_md(directory / "summary.md", totals, files, notes)
+    _write_md(directory / "summary.md", totals, files, notes, flag_share)
     return totals
 
 
@@ -151,7 +151,7 @@ def _without_chars(counts: dict[str, Any]) -> dict[str, Any]:
     return counts
 
 
-def _write_md(path: Path, t: Totals, files: Files, notes: Notes) -> None:
+def _write_md(path: Path, t: Totals, files: Files, notes: Notes, flag_share: float) -> None:
     removed = t.chars_in - t.chars_out
     share = f"{removed / t.chars_in:.1%}" if t.chars_in else "0%"
     lines = [
@@ -176,7 +176,7 @@ def _write_md(path: Path, t: Totals, files: Files, notes: Notes) -> None:
         lines += [f"| {md_code(r, True)} | {n} |" for r, n in sorted(t.repaired.items())]
     flagged = sum(1 for _ in _kind(notes, "flagged"))
     lines += _md_list(
-        f"## Flagged for review: lost more than {FLAG_SHARE:.0%} of their characters ({flagged})",
+        f"## Flagged for review: lost more than {flag_share:.0%} of their characters ({flagged})",
         (
             f"- {md_code(f['id'])} ({md_text(f['source'])}): lost {f['lost']:.0%}, mostly {md_code(str(f['top_rule']))}"
             for f in _kind(notes, "flagged")
