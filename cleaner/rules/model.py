@@ -27,7 +27,7 @@ SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 class Extraction(Strict):
     """trafilatura's options for a site's pages (unset: the command line's)."""
 
-    favor: Literal["balanced", "precision", "recall"] | None = None
+    favor: Literal["precision", "balanced", "recall"] | None = None
     tables: bool | None = None
     comments: bool | None = None
     fallback: bool | None = None

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from cleaner.errors import CleanerError
 from cleaner.steps.extract_vote import PRIMARY, vote
 
-Favor = Literal["balanced", "precision", "recall"]
+Favor = Literal["precision", "balanced", "recall"]
 TITLE = "html.title"
 META_FIELDS = ("title", "author", "date", "sitename")
 

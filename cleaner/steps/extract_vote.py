@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Literal
 
-Favor = Literal["balanced", "precision", "recall"]
+Favor = Literal["precision", "balanced", "recall"]
 N = 5  # words per gram
 SHARE = 0.5  # share of a block's words an extractor must cover to keep it
 LONG = 15  # words a block needs to be kept against trafilatura
