@@ -34,12 +34,16 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def whole(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def uninterrupted(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The files of a run that was never stopped (one run shared by the tests that compare with it)."""
     out = tmp_path_factory.mktemp("whole")
     subprocess.run(command(corpus, out), cwd=ROOT, check=True)
     return files(out)
+
+
+@pytest.fixture(scope="module")
+def whole(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return uninterrupted(corpus, tmp_path_factory)
 
 
 def command(corpus: Path, out: Path, *extra: str) -> list[str]:
@@ -120,9 +124,7 @@ def small(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def whole_small(small: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    out = tmp_path_factory.mktemp("whole")
-    subprocess.run(command(small, out), cwd=ROOT, check=True)
-    return files(out)
+    return uninterrupted(small, tmp_path_factory)
 
 
 def killed_at(point: str, small: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

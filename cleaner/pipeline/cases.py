@@ -51,13 +51,11 @@ def run_case(pipeline: Pipeline, ref: CaseRef) -> CaseResult:
     statistical step would make every case depend on the model), and compare with the
     expected output, url and meta."""
     case = ref.case
-    if pipeline.settings.classify:
-        pipeline = Pipeline(pipeline.book, replace(pipeline.settings, classify=False))
     if ref.rule.kind == "selector":  # type: ignore[attr-defined]
         doc = Document(id=ref.name, text="", source=ref.placed.path, url=case.input_url, html=case.input)
     else:
         doc = Document(id=ref.name, text=case.input, source=ref.placed.path, url=case.input_url)
-    cleaned = pipeline.for_site(ref.placed.site).clean(doc)
+    cleaned = pipeline.for_site(ref.placed.site, replace(pipeline.settings, classify=False)).clean(doc)
     failures: list[str] = []
     expected = layout_text(case.output, pipeline.settings.layout)
     if cleaned.text != expected:

@@ -112,10 +112,10 @@ class Pipeline:
     def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
         return Pipeline(self.book, self.settings, repeated, keys)
 
-    def for_site(self, site: RuleSet | None) -> Pipeline:
+    def for_site(self, site: RuleSet | None, settings: Settings | None = None) -> Pipeline:
         """This pipeline with the site fixed (rule test cases run as a document of their site;
-        generic rules' cases as a document of none)."""
-        return Pipeline(self.book, self.settings, self.repeated, self.keys, FixedSite(site))
+        generic rules' cases as a document of none), and other ``settings`` if given."""
+        return Pipeline(self.book, settings or self.settings, self.repeated, self.keys, FixedSite(site))
 
     def _extract(self, doc: Document) -> tuple[Document, list[tuple[str, str]]]:
         """The page's text, led by what site selectors removed (lines already dropped)."""
