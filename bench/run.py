@@ -123,24 +123,56 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
 
 
 _DATATROVE = """
-import sys, time, resource
+import re, sys, time, resource
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.filters import C4QualityFilter
+from datatrove.pipeline.formatters import FTFYFormatter
+from datatrove.pipeline.formatters.base import BaseFormatter
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.executor import LocalPipelineExecutor
-src, out = sys.argv[1], sys.argv[2]
+
+class Tidy(BaseFormatter):
+    # The peer's share of what cleaner does besides rules: trailing whitespace, runs of blank
+    # lines, and a paragraph said twice in one document (the second copy goes).
+    name = "tidy"
+    _space = re.compile(r"[ \\t\\u00a0]+$", re.M)
+    _blank = re.compile(r"\\n{3,}")
+
+    def format(self, text):
+        seen, out = set(), []
+        for line in self._space.sub("", text).split("\\n"):
+            key = " ".join(line.split()).casefold()
+            if len(key) >= 20:
+                if key in seen:
+                    continue
+                seen.add(key)
+            out.append(line)
+        return self._blank.sub("\\n\\n", "\\n".join(out)).strip("\\n")
+
+src, out, pattern, peer = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "peer"
+steps = [JsonlReader(src, glob_pattern=pattern, compression=None)]
+if peer:
+    steps.append(FTFYFormatter())
+steps.append(C4QualityFilter(min_num_sentences=-1))
+if peer:
+    steps.append(Tidy())
+steps.append(JsonlWriter(out, compression=None))
 start = time.perf_counter()
-LocalPipelineExecutor(
-    pipeline=[JsonlReader(src, glob_pattern=sys.argv[3], compression=None), C4QualityFilter(min_num_sentences=-1), JsonlWriter(out, compression=None)],
-    tasks=1, workers=1, logging_dir=out + "/logs",
-).run()
+LocalPipelineExecutor(pipeline=steps, tasks=1, workers=1, logging_dir=out + "/logs").run()
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
+# The two datatrove rows: a pipeline doing comparable work (encoding repair, a line filter,
+# whitespace and paragraph dedup), and the line filter alone (the field's cheapest pass).
+DATATROVE_ROWS = {
+    "peer": "datatrove JsonlReader + FTFYFormatter + C4QualityFilter(min_num_sentences=-1) + whitespace/paragraph dedup + JsonlWriter",
+    "filter": "datatrove JsonlReader + C4QualityFilter(min_num_sentences=-1) + JsonlWriter",
+}
 
-def datatrove(python: str, path: Path, out: Path) -> dict[str, float] | None:
+
+def datatrove(python: str, path: Path, out: Path, row: str) -> dict[str, float] | None:
     done = subprocess.run(
-        [python, "-c", _DATATROVE, str(path.parent), str(out), path.name],
+        [python, "-c", _DATATROVE, str(path.parent), str(out), path.name, row],
         capture_output=True,
         text=True,
     )
@@ -159,7 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="cleaner benchmark")
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--datatrove", help="a Python that has datatrove installed (bench/.venv-datatrove)")
+    parser.add_argument(
+        "--datatrove", help="a Python that has datatrove installed (the dev venv has it: the datatrove extra)"
+    )
     args = parser.parse_args()
 
     path = corpus(args.docs)
@@ -173,7 +207,10 @@ def main() -> None:
             rows.append(measure(path, out, workers))
             outs.append(out)
         same = all(filecmp.cmp(outs[0] / "clean.jsonl", other / "clean.jsonl", shallow=False) for other in outs[1:])
-        dt = datatrove(args.datatrove, path, Path(tmp) / "datatrove") if args.datatrove else None
+        peers = {
+            row: datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}", row)
+            for row in (DATATROVE_ROWS if args.datatrove else [])
+        }
 
     print("| engine | workers | seconds | MB/s | docs/s | peak RSS main | peak RSS worker |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -183,17 +220,21 @@ def main() -> None:
             f"| cleaner | {row['workers']} | {row['seconds']:.1f} | {row['mb_s']:.1f} | {row['docs_s']:.0f} "
             f"| {row['rss_main_mb']:.0f} MB | {worker_rss} |"
         )
-    if dt is not None:
-        print(
-            f"| datatrove JsonlReader + C4QualityFilter (no sentence count: it needs spaCy) + JsonlWriter | 1 | {dt['seconds']:.1f} | {dt['mb_s']:.1f} "
-            f"| {args.docs / dt['seconds']:.0f} | {dt['rss_main_mb']:.0f} MB | - |"
-        )
+    for row, dt in peers.items():
+        if dt is not None:
+            print(
+                f"| {DATATROVE_ROWS[row]} | 1 | {dt['seconds']:.1f} | {dt['mb_s']:.1f} "
+                f"| {args.docs / dt['seconds']:.0f} | {dt['rss_main_mb']:.0f} MB | - |"
+            )
     base = rows[0]
     for row in rows[1:]:
         print(f"\nscaling: {row['workers']} workers = {base['seconds'] / row['seconds']:.2f}x one worker")
     print(f"output byte-identical across worker counts: {'yes' if same else 'NO'}")
-    if dt is not None:
-        print(f"cleaner (1 worker) / datatrove throughput: {base['mb_s'] / dt['mb_s']:.2f}")
+    for row, dt in peers.items():
+        if dt is not None:
+            print(
+                f"cleaner (1 worker) / {DATATROVE_ROWS[row].split(' + ', 1)[0]} {row} row: {base['mb_s'] / dt['mb_s']:.2f}"
+            )
     print("\ntime per step (one worker, in-process, first 3000 documents):")
     for label, share in step_shares(path).items():
         print(f"  {label:30s} {share:6.1%}")
