@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cleaner.document import Document, Line
 from cleaner.pipeline import Pipeline, Settings
+from cleaner.pipeline.clean import split_lines
 from cleaner.rules.book import RuleBook
 from cleaner.steps.dedup import PREFIX, REPEAT, dedup
 from cleaner.steps.repair import repair
@@ -40,6 +41,16 @@ def test_whitespace_turns_nbsp_into_spaces_and_strips_trailing_space() -> None:
     repair(ls, enabled=False)
     assert [line.text for line in ls] == ["Watch: this", "ok", "BOM"]
     assert [line.changed_by for line in ls] == [["whitespace"], [], ["whitespace"]]
+
+
+def test_whitespace_is_found_before_a_lone_carriage_return() -> None:
+    # The document-level gate once looked for trailing whitespace only before \n: a line ended
+    # by a lone \r kept its trailing space, and cleaning the output again changed it.
+    text = "first\rsecond \rthird"
+    ls, _ = split_lines(text)
+    repair(ls, text=text)
+    assert [line.text for line in ls] == ["first", "second", "third"]
+    assert [line.changed_by for line in ls] == [[], ["whitespace"], []]
 
 
 def test_layout_makes_every_line_a_paragraph() -> None:

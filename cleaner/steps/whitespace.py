@@ -13,7 +13,8 @@ Layout = Literal["paragraphs", "lines"]
 _ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 LABEL = "whitespace"
-_DIRTY = re.compile("\\s$|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]", re.MULTILINE)
+# A line ends at \\n, \\r\\n or a lone \\r (pipeline.split_lines): whitespace before any of them.
+_DIRTY = re.compile("\\s(?:$|(?=\\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]", re.MULTILINE)
 
 
 def needs_whitespace(text: str) -> bool:
