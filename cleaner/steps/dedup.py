@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 from typing import ClassVar
 
 from cleaner.document import Line
@@ -26,7 +27,8 @@ from cleaner.steps.base import State
 REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
 # Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
-_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…«»·•¡¿", " "))
+# (A regex substitution: str.translate looks each character up in a dict, half as fast.)
+_PUNCTUATION = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…«»·•¡¿") + "]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
 # Code: braces, semicolons at the end, assignments, comments, calls. Tables: tabs, cell bars,
 # or a line mostly of numbers.
@@ -42,12 +44,20 @@ PROSE_WINDOW = 3
 REFRAIN_WORDS = 15  # lines either side counted when choosing the copy that sits in the prose
 
 
+# Keys are cached: the step runs in every round of the pipeline on the same line texts.
+@lru_cache(maxsize=1 << 14)
 def _exact_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
 def _words_key(text: str) -> str:
-    return " ".join(text.casefold().translate(_PUNCTUATION).split())
+    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
+
+
+@lru_cache(maxsize=1 << 14)
+def _head_key(text: str, cut: int, chars: int) -> str:
+    """The words key of the line's first ``cut`` characters, cut to ``chars``."""
+    return _words_key(text[:cut])[:chars]
 
 
 def _structured(text: str) -> bool:
@@ -132,7 +142,7 @@ def _prefixes(rows: list[Line], min_chars: int) -> None:
     only for the key of their first few words: full keys are folded only for neighbours whose
     heads agree (folding works character by character, so a head's key starts the full key)."""
     cut = 4 * min_chars
-    heads = [_words_key(line.text[:cut])[:min_chars] for line in rows]
+    heads = [_head_key(line.text, cut, min_chars) for line in rows]
     full: dict[int, str] = {}
 
     def key(i: int) -> str:
