@@ -138,6 +138,9 @@ class Cleaned:
     meta: dict[str, Any]
     trailing_newline: bool  # whether the input text ended with a newline (for the diff)
     key: str | None = None  # the site key lines are mined under (cleaner.repeated), when asked
+    # The output lines, each with the input line it comes from (None: an inserted blank): what
+    # ``text`` was rendered from, kept so the diff does not lay the document out again.
+    layout: list[tuple[Line | None, str]] | None = None
     _stats: DocStats | None = None  # counted on first use
 
     @property

@@ -173,10 +173,12 @@ class Pipeline:
             if state.alive() == alive:
                 break
         first = state.first_site
+        out = layout(state.lines, self.settings.layout)
         return Cleaned(
             doc=state.doc,
             lines=state.lines,
-            text=render(layout(state.lines, self.settings.layout)),
+            text=render(out),
+            layout=out,
             url=state.url,
             site=first.name if first is not None else None,
             meta=state.meta,

@@ -32,7 +32,7 @@ def tag(text: str, label: str | None) -> str:
 
 def ops_for(cleaned: Cleaned, mode: str = "paragraphs") -> list[Op]:
     """Align original and clean lines using what each step recorded; no text is re-diffed."""
-    out = layout(cleaned.lines, mode)  # type: ignore[arg-type]
+    out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
     position = {id(src): k for k, (src, _) in enumerate(out) if src is not None}
     ops: list[Op] = []
     j = 0
