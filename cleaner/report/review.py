@@ -83,12 +83,12 @@ def read_records(fragments: Iterable[Path]) -> Iterator[dict[str, Any]]:
 
 def with_context(rows: list[Row], context: int = CONTEXT) -> list[Row]:
     """The rows something acted on and ``context`` rows on each side (rows are non-blank lines)."""
-    keep = [False] * len(rows)
+    n = len(rows)
+    wanted: set[int] = set()
     for i, row in enumerate(rows):
         if row[1] != KEPT:
-            for j in range(max(i - context, 0), min(i + context + 1, len(rows))):
-                keep[j] = True
-    return [row for row, wanted in zip(rows, keep, strict=True) if wanted]
+            wanted.update(range(max(i - context, 0), min(i + context + 1, n)))
+    return [rows[i] for i in sorted(wanted)]
 
 
 def removals_line(rec: dict[str, Any]) -> bytes:
