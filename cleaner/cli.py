@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.table import Table
 
 from cleaner.classify.profiles import Profile
 from cleaner.document import Document
@@ -329,6 +328,8 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, C
 
 def _print_totals(result: RunResult, name: str, report: bool, console: SafeConsole) -> None:
     """The totals table and the top rules (on stderr when the records go to stdout)."""
+    from rich.table import Table
+
     t = result.totals
     title = f"cleaner: {name}" + (f", report in {result.report}/" if report else "")
     table = Table(title=title, title_justify="left")
@@ -409,6 +410,8 @@ def suggest(
         thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
         found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress)
         report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic)
+    from rich.table import Table
+
     table = Table(box=None)
     for column, justify in (
         ("site", "left"),
@@ -479,6 +482,8 @@ def rules_list(
         for row in rows:
             out.print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |", markup=False)
         return
+    from rich.table import Table
+
     table = Table(box=None)
     for column in header:
         table.add_column(column, overflow="fold")
