@@ -3,6 +3,7 @@ and site rule sets compiled when a document first belongs to the site. Same resu
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,13 @@ def test_a_pattern_that_does_not_compile_stops_the_run_before_any_document(tmp_p
         RuleBook.load([tmp_path])
     assert [p.line for p in caught.value.problems] == [8]
     assert "does not compile" in caught.value.problems[0].message
+
+
+def test_a_book_crosses_to_a_worker_process_before_and_after_compiling(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(SITE.format(name="alpha", match="{domains: [alpha.example]}", banner="ALPHA"))
+    book = RuleBook.load([tmp_path])
+    fresh = pickle.loads(pickle.dumps(book))
+    assert fresh._sites[0]._compiled is None
+    site = fresh.site_for("https://alpha.example/a", [])
+    assert site is not None and site.name == "alpha"
+    assert pickle.loads(pickle.dumps(fresh)).site_for("https://alpha.example/a", []).name == "alpha"  # type: ignore[union-attr]
