@@ -35,8 +35,8 @@ from cleaner.steps.extract import ExtractOptions, Favor
 # Start-up time: `cleaner --help` and a small text run should not pay for what they do not use.
 # The pipeline and rule models (pydantic), the engines and the rule tools are imported by the
 # commands that need them; trafilatura, bs4 and warcio only when a page is read, Ray only for
-# --engine ray, numpy only when mining (tests/test_startup.py checks `import cleaner.cli` stays lean);
-# pydantic and the report modules only by the commands that use them, so --help needs neither.
+# --engine ray, numpy only when mining or classifying a document of five lines or more, the report
+# modules only for compare and --baseline (tests/test_startup.py checks `import cleaner.cli` stays lean).
 if TYPE_CHECKING:
     from rich.progress import Progress
 
