@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.table import Table
 
-from cleaner.classify.config import Profile
+from cleaner.classify.profiles import Profile
 from cleaner.document import Document
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
@@ -31,14 +30,13 @@ from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
 from cleaner.printable import SafeConsole
 from cleaner.repeated.boilerplate import Thresholds
-from cleaner.report import compare_render, review
-from cleaner.report.compare import compare as compare_runs
 from cleaner.steps.extract import ExtractOptions, Favor
 
 # Start-up time: `cleaner --help` and a small text run should not pay for what they do not use.
 # The pipeline and rule models (pydantic), the engines and the rule tools are imported by the
 # commands that need them; trafilatura, bs4 and warcio only when a page is read, Ray only for
-# --engine ray, numpy only when mining (tests/test_cli.py checks `import cleaner.cli` stays lean).
+# --engine ray, numpy only when mining or classifying a document of five lines or more, the report
+# modules only for compare and --baseline (tests/test_startup.py checks `import cleaner.cli` stays lean).
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -203,6 +201,8 @@ def clean(
     from cleaner.pipeline.run import Target
 
     if baseline is not None:
+        from cleaner.report import review
+
         review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
     settings = Settings(
         repair=repair,
@@ -249,6 +249,9 @@ def clean(
         kept = not to_stdout or report_given  # the scratch directory's report is gone by now
         _print_totals(result, "-" if to_stdout else str(result.out), kept, err if to_stdout else out)
     if baseline is not None:
+        from cleaner.report import compare_render
+        from cleaner.report.compare import compare as compare_runs
+
         compare_render.write_all(compare_runs(baseline, result.report), result.report)
     if result.failed:
         raise typer.Exit(EXIT_DOCUMENTS_FAILED)
@@ -325,6 +328,8 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, C
 
 def _print_totals(result: RunResult, name: str, report: bool, console: SafeConsole) -> None:
     """The totals table and the top rules (on stderr when the records go to stdout)."""
+    from rich.table import Table
+
     t = result.totals
     title = f"cleaner: {name}" + (f", report in {result.report}/" if report else "")
     table = Table(title=title, title_justify="left")
@@ -358,6 +363,9 @@ def compare(
     ] = 0.5,
 ) -> None:
     """What changed between two runs, per rule: lines newly removed or kept, documents emptied or flagged."""
+    from cleaner.report import compare_render
+    from cleaner.report.compare import compare as compare_runs
+
     result = compare_runs(base, new, flag_share)
     if out_dir is not None:
         compare_render.write_all(result, out_dir)
@@ -402,6 +410,8 @@ def suggest(
         thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
         found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress)
         report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic)
+    from rich.table import Table
+
     table = Table(box=None)
     for column, justify in (
         ("site", "left"),
@@ -472,6 +482,8 @@ def rules_list(
         for row in rows:
             out.print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |", markup=False)
         return
+    from rich.table import Table
+
     table = Table(box=None)
     for column in header:
         table.add_column(column, overflow="fold")

@@ -47,9 +47,12 @@ def test_a_text_run_loads_no_heavy_module(tmp_path: Path) -> None:
         f"try:\n    app([{str(tmp_path / 'a.txt')!r}, '--out', {str(out)!r}, '-q', '-j', '1'], prog_name='cleaner')\n"
         "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
     )
-    # numpy is the line classifier's (on by default for text); nothing else heavy is loaded.
-    assert _loaded(code.replace("app([", "app(['clean', ")) == ["numpy"]
+    # numpy is the line classifier's, which leaves a document of fewer than five lines alone.
+    assert _loaded(code.replace("app([", "app(['clean', ")) == []
     assert json.loads(out.read_text(encoding="utf-8"))["text"] == "A short document.\n"
+    # Five lines: the classifier judges them, and gets numpy (justext's stoplists without lxml).
+    (tmp_path / "a.txt").write_text("".join(f"Line {n} of a document about rivers.\n" for n in range(5)))
+    assert _loaded(code.replace("app([", "app(['clean', ").replace("'-q'", "'-q', '--overwrite'")) == ["numpy"]
 
 
 @pytest.mark.parametrize(
@@ -99,3 +102,13 @@ def test_clean_help_shows_defaults_and_every_input_type() -> None:
     assert "[default: (reports/ beside --out)]" in report
     for suffix in (".txt", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet", ".html", ".html.gz", ".warc", ".warc.gz"):
         assert f"{suffix}," in text or f"{suffix})" in text, suffix
+
+
+def test_stoplists_are_justexts_own() -> None:
+    """The classifier reads justext's stoplists without importing it (which imports lxml)."""
+    import justext
+
+    from cleaner.classify.features import LANGUAGES, _stoplist
+
+    for language in LANGUAGES:
+        assert _stoplist(language) == justext.get_stoplist(language)

@@ -3,12 +3,9 @@ of each profile; in a site file it turns the classifier off or on for that site,
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-Profile = Literal["precision", "balanced", "recall"]
-PROFILES: tuple[Profile, ...] = ("precision", "balanced", "recall")
+from cleaner.classify.profiles import Profile
 
 
 class ClassifyConfig(BaseModel):

@@ -10,11 +10,13 @@ everything that looks at neighbours is numpy over the whole document.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import zlib
 from collections import Counter
 from functools import lru_cache
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
@@ -108,14 +110,22 @@ _STATIC = [
 ]
 
 
+def _stoplist(language: str) -> frozenset[str]:
+    """``justext.get_stoplist(language)``, read without importing justext: its package imports
+    lxml, a fifth of a second of every run's start-up for two dozen word lists."""
+    spec = importlib.util.find_spec("justext")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("justext (its stoplists) is not installed")
+    data = (Path(spec.submodule_search_locations[0]) / "stoplists" / f"{language}.txt").read_bytes()
+    return frozenset(w.decode("utf8").lower() for w in data.splitlines())
+
+
 @lru_cache(maxsize=1)
 def _stopword_languages() -> dict[str, int]:
     """Each stopword with the bit mask of the languages whose stoplist holds it."""
-    import justext  # only here: importing it costs a few milliseconds every process
-
     masks: dict[str, int] = {}
     for bit, language in enumerate(LANGUAGES):
-        for word in justext.get_stoplist(language):
+        for word in _stoplist(language):
             key = word.casefold()
             masks[key] = masks.get(key, 0) | (1 << bit)
     return masks

@@ -5,8 +5,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -52,6 +50,8 @@ def decode(data: bytes) -> tuple[str, dict[str, object]]:
         return western, {"encoding": "windows-1252"}
     # Without NUL bytes the text is not UTF-16/32, whatever a short sample suggests.
     wide = [] if b"\x00" in data else ["utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le"]
+    from charset_normalizer import from_bytes  # a tenth of a second to import; rarely reached
+
     best = from_bytes(data, cp_exclusion=wide).best()
     if best is None:
         raise ValueError("not text: no character encoding fits")

@@ -12,7 +12,6 @@ from cleaner.io.atomic import replaceable
 from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover
 from cleaner.io.writers import output_format
 from cleaner.pipeline.clean import Pipeline
-from cleaner.pipeline.mine import mine
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick
 from cleaner.pipeline.workdir import Shard, WorkDir, check_work_root, fingerprint, published_here, work_root
 from cleaner.repeated.boilerplate import Thresholds
@@ -136,6 +135,8 @@ def run(
     work = WorkDir(target.out)  # locked: a second run on the same --out is refused here
     try:
         if repeated is not None:
+            from cleaner.pipeline.mine import mine  # numpy: only --drop-repeated needs it
+
             found = mine(items, pipeline, repeated, fields, limits, workers, work.root, progress)
             pipeline = pipeline.with_repeated(found)
         digest = pipeline.repeated.digest if pipeline.repeated is not None else None

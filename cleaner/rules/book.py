@@ -10,6 +10,7 @@ from pathlib import Path
 from cleaner.rules.engine import RuleSet
 from cleaner.rules.load import load_rule_files
 from cleaner.rules.model import RuleBase, RuleFile
+from cleaner.rules.sites import SiteMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +23,35 @@ class Placed:
     site: RuleSet | None
 
 
+class _Site:
+    """A site file, its rules compiled the first time a document belongs to it.
+
+    Compiling a site's patterns on RE2 costs up to a few tenths of a second (counted repeats
+    of Unicode classes), and most runs meet few of the sites, so a run pays only for those
+    it meets. Every pattern already compiled once when the file was validated (rules/base.py),
+    so a pattern that does not compile still stops the run before it starts."""
+
+    __slots__ = ("_compiled", "matcher", "model", "path")
+
+    def __init__(self, path: str, model: RuleFile):
+        assert model.match is not None
+        self.path = path
+        self.model = model
+        self.matcher = SiteMatcher(model.match)
+        self._compiled: RuleSet | None = None
+
+    @property
+    def rules(self) -> RuleSet:
+        """The site's RuleSet: one object for the whole run (steps tell sets apart by identity)."""
+        if self._compiled is None:
+            self._compiled = RuleSet.site(self.model, self.path)
+        return self._compiled
+
+
 class RuleBook:
     def __init__(self, files: list[tuple[str, RuleFile]]):
         self.files = files
-        self.sites = [RuleSet.site(model, path) for path, model in files if not model.generic]
+        self._sites = [_Site(path, model) for path, model in files if not model.generic]
         generic = [model for _, model in files if model.generic]
         # Generic files act as one set: one pass over the lines serves all of them.
         self.generic = RuleSet("generic", "generic", generic) if generic else None
@@ -33,7 +59,7 @@ class RuleBook:
         self.digest = hashlib.sha256(b"".join(m.model_dump_json().encode() for _, m in files)).hexdigest()
         self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
-        self.head_lines = max((s.matcher.signature_lines for s in self.sites if s.matcher), default=0)
+        self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
@@ -43,23 +69,28 @@ class RuleBook:
     def empty(cls) -> RuleBook:
         return cls([])
 
+    @property
+    def sites(self) -> list[RuleSet]:
+        """Every site's rule set, all compiled (rule listings and tests; a run uses ``site_for``)."""
+        return [site.rules for site in self._sites]
+
     def site_for(self, url: str | None, head: list[str]) -> RuleSet | None:
         """The site a document belongs to: by URL when known, else by a text signature.
         Sites are tried in file order, so the outcome never depends on anything else."""
         if url:
-            for site in self.sites:
-                if site.matcher is not None and site.matcher.by_url(url):
-                    return site
+            for site in self._sites:
+                if site.matcher.by_url(url):
+                    return site.rules
         joined: dict[int, str] = {}
-        for site in self.sites:
+        for site in self._sites:
             matcher = site.matcher
-            if matcher is None or matcher.signature is None:
+            if matcher.signature is None:
                 continue
             n = matcher.signature_lines
             if n not in joined:
                 joined[n] = "\n".join(head[:n])
             if matcher.signature.test(joined[n]):
-                return site
+                return site.rules
         return None
 
     def rules(self) -> Iterator[Placed]:

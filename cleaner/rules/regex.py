@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import re2
-import regex
 
 from cleaner.errors import CleanerError
 
@@ -133,6 +132,8 @@ class Regex:
             self._re2 = re2.compile("(?m)" + to_re2(pattern), _OPTIONS)
             self.engine: Engine = "re2"
         except re2.error:
+            import regex  # a tenth of a second to import; only the rare pattern RE2 refuses needs it
+
             try:
                 self._back = regex.compile(pattern, regex.MULTILINE | regex.VERSION0)
             except regex.error as exc:

@@ -9,17 +9,20 @@ nothing more goes: the output is then a fixed point, and cleaning it again chang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, ClassVar
 
 from cleaner.classify.config import ClassifyConfig, Profile
-from cleaner.classify.features import INDEX, NAMES, extract
-from cleaner.classify.model import Model, default_model
 from cleaner.document import Line
 from cleaner.rules.engine import RuleSet
 from cleaner.rules.model import RuleFile
 from cleaner.steps.base import State
+
+# numpy and the model (a third of a second to import) only once a document is long enough to be
+# judged: a run of short documents, or `cleaner --help`, never needs them.
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cleaner.classify.model import Model
 
 NAV_RUN = "classify.nav-run"  # one of a run of short lines: a menu, a tag list, a footer column
 SHORT = "classify.short"  # a short line on its own: a label, a button, a date
@@ -50,9 +53,17 @@ class Classify:
         self.short_words = config.short_words or DEFAULT_SHORT_WORDS
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.min_lines = config.min_lines or DEFAULT_MIN_LINES
-        self.model = model or default_model()
+        self._model = model
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
         self.trace: dict[int, Verdict] | None = None
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            from cleaner.classify.model import default_model
+
+            self._model = default_model()
+        return self._model
 
     def _rule_id(self, words: float, run: float) -> str:
         if words >= self.short_words:
@@ -61,6 +72,10 @@ class Classify:
 
     def _decide(self, rows: list[Line]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Features, P(content) and the rule id (None: kept) of each row."""
+        import numpy as np
+
+        from cleaner.classify.features import INDEX, extract
+
         found = extract([line.text for line in rows])
         scores = self.model.score(found)
         words = found.matrix[:, INDEX["words"]]
@@ -78,6 +93,8 @@ class Classify:
         rows = [line for line in lines if line.alive and not line.blank]
         if not self.min_lines <= len(rows) <= MAX_ROWS:
             return []
+        from cleaner.classify.features import NAMES
+
         matrix, scores, rules = self._decide(rows)
         return [
             Verdict(line, dict(zip(NAMES, matrix[i].tolist(), strict=True)), float(scores[i]), rules[i])
