@@ -8,7 +8,8 @@ from typing import Any
 
 from cleaner.document import Line
 from cleaner.errors import CleanerError
-from cleaner.rules.compiled import Compiled, Context
+from cleaner.rules import prefilter
+from cleaner.rules.compiled import Compiled, Context, scannable
 from cleaner.rules.kinds import SelectorRule, compile_rule
 from cleaner.rules.model import Match, RuleFile
 from cleaner.rules.regex import Regex
@@ -35,16 +36,36 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 def _combine(rules: list[Compiled]) -> Regex | None:
-    """One pattern that matches a line wherever any of the rules' triggers would.
-    Rules whose pattern cannot be joined into an RE2 pattern become unanchored."""
-    parts: list[str] = []
-    for rule in rules:
-        if rule.trigger_rx.engine != "re2":
-            rule.anchored = False  # lookaround or backreferences: searched on its own
-            continue
-        # Group names would clash between rules; the combined pattern only needs to match.
-        parts.append("(?:" + _NAMED_GROUP.sub("(?:", rule.trigger) + ")")
+    """One pattern that matches a line wherever any of the rules' triggers would."""
+    # Group names would clash between rules; the combined pattern only needs to match.
+    parts = ["(?:" + _NAMED_GROUP.sub("(?:", rule.trigger) + ")" for rule in rules]
     return Regex("|".join(parts)) if parts else None
+
+
+# Documents a rule set cleans the plain way before it builds its prefilter (about a second):
+# a run of a few documents starts as fast as it did.
+WARMUP = 8
+
+
+class _Fast:
+    """A rule list's prefilter, and the combined line-start pattern of the anchored rules it has
+    no factors for (``Context.hits``)."""
+
+    def __init__(self, rules: list[Compiled]):
+        self.rules = rules
+        linear = [i for i, rule in enumerate(rules) if rule.trigger_rx.engine == "re2"]
+        self.prefilter = prefilter.Prefilter([rules[i].trigger for i in linear])
+        always = set(self.prefilter.always)
+        self.filtered = [(rules[linear[k]], k) for k in range(len(linear)) if k not in always]
+        filtered = {id(rule) for rule, _ in self.filtered}
+        self.line_start = _combine([r for r in rules if r.anchored and id(r) not in filtered])
+
+    def fill(self, ctx: Context) -> None:
+        found = self.prefilter.scan([scannable(row.text) for row in ctx.rows])
+        ctx.may = {id(rule): sorted(found[k]) for rule, k in self.filtered}
+        if self.line_start is not None:
+            match = self.line_start.test_start
+            ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
 
 
 class RuleSet:
@@ -58,15 +79,37 @@ class RuleSet:
         self.selectors = [(r.id, r.selector) for r in rules if isinstance(r, SelectorRule)]
         self.rules = [c for c in map(compile_rule, rules) if c is not None]
         self.matcher = SiteMatcher(match) if match else None
-        self.line_start = _combine([rule for rule in self.rules if rule.anchored])
+        for rule in self.rules:
+            if rule.trigger_rx.engine != "re2":
+                rule.anchored = False  # lookaround or backreferences: cannot join the line-start pattern
         self.positional = [rule for rule in self.rules if rule.positional]
-        self.positional_start = _combine([rule for rule in self.positional if rule.anchored])
+        self._starts: dict[bool, Regex | None] = {}  # built on first use (start-up time)
+        self._fast: dict[bool, _Fast] = {}
+        self._cleaned = 0
         extraction = [m.extraction for m in models if m.extraction is not None]
         self.extraction = extraction[0] if extraction else None
 
     @classmethod
     def site(cls, model: RuleFile, path: str) -> RuleSet:
         return cls(model.name, path, [model], model.match)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # hyperscan databases do not pickle: a worker process builds its own.
+        return {**self.__dict__, "_starts": {}, "_fast": {}, "_cleaned": 0}
+
+    def line_start(self, positional_only: bool = False) -> Regex | None:
+        """The combined line-start pattern of the (positional) anchored rules."""
+        if positional_only not in self._starts:
+            rules = self.positional if positional_only else self.rules
+            self._starts[positional_only] = _combine([rule for rule in rules if rule.anchored])
+        return self._starts[positional_only]
+
+    def _prefilter(self, positional_only: bool) -> _Fast | None:
+        if not prefilter.available() or self._cleaned < WARMUP:
+            return None
+        if positional_only not in self._fast:
+            self._fast[positional_only] = _Fast(self.positional if positional_only else self.rules)
+        return self._fast[positional_only]
 
     def apply(
         self,
@@ -80,16 +123,28 @@ class RuleSet:
         ``positional_only``: the set already ran on these lines, which have only lost some
         since; only rules whose outcome depends on where a line stands can act again.
         ``deadline`` (``time.monotonic()``): past it, RuleBudgetExceeded names the rule."""
-        rules, line_start = (
-            (self.positional, self.positional_start) if positional_only else (self.rules, self.line_start)
-        )
+        rules = self.positional if positional_only else self.rules
         if not rules:
             return url
+        self._cleaned += 1
         ctx = Context(lines, url, meta)
-        if line_start is not None:
-            match = line_start.test_start
-            ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+        fast = self._prefilter(positional_only)
+        if fast is not None:
+            fast.fill(ctx)
+        else:
+            line_start = self.line_start(positional_only)
+            if line_start is not None:
+                match = line_start.test_start
+                ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+        may = ctx.may
         for rule in rules:
+            rows = may.get(id(rule))
+            if rows is not None and not rows and not ctx.rewritten:
+                # Nothing to look at: apply() would find no candidate. An unanchored rule would
+                # have fixed the whole text its test sees (Compiled.candidates); so does this.
+                if not rule.anchored:
+                    ctx.joined  # noqa: B018
+                continue
             rule.apply(ctx)
             if deadline is not None and time.monotonic() > deadline:
                 raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
