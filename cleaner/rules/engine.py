@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from cleaner.document import Line
@@ -33,6 +35,7 @@ class RuleBudgetExceeded(CleanerError):
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_TEXT_ANCHOR = re.compile(r"\\[AZz]")  # (a false alarm, \\A, only costs the per-row search)
 
 
 def _combine(rules: list[Compiled]) -> Regex | None:
@@ -58,14 +61,31 @@ class _Fast:
         always = set(self.prefilter.always)
         self.filtered = [(rules[linear[k]], k) for k in range(len(linear)) if k not in always]
         filtered = {id(rule) for rule, _ in self.filtered}
-        self.line_start = _combine([r for r in rules if r.anchored and id(r) not in filtered])
+        unfiltered = [r for r in rules if r.anchored and id(r) not in filtered]
+        self.line_start = _combine(unfiltered)
+        # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
+        self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
 
     def fill(self, ctx: Context) -> None:
-        found = self.prefilter.scan([scannable(row.text) for row in ctx.rows])
+        texts = [scannable(row.text) for row in ctx.rows]
+        found = self.prefilter.scan(texts)
         ctx.may = {id(rule): sorted(found[k]) for rule, k in self.filtered}
-        if self.line_start is not None:
+        if self.line_start is None:
+            return
+        if not self.joined:
             match = self.line_start.test_start
             ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+            return
+        # One search of the rows joined instead of one per row. Every match starts at a row's
+        # start (each rule is anchored there); a row it does not start on is a hit if a match
+        # runs over it (a pattern may match a newline), so every row a rule could match at its
+        # start is a hit: the one where the search found a match, or one it ran over.
+        starts = list(accumulate((len(text) + 1 for text in texts), initial=0))
+        hits: set[int] = set()
+        for start, end in self.line_start.spans("\n".join(texts)):
+            first = bisect_right(starts, start) - 1
+            hits.update(range(first, bisect_right(starts, max(end - 1, start))))
+        ctx.hits = sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
 
 
 class RuleSet:
@@ -83,6 +103,8 @@ class RuleSet:
             if rule.trigger_rx.engine != "re2":
                 rule.anchored = False  # lookaround or backreferences: cannot join the line-start pattern
         self.positional = [rule for rule in self.rules if rule.positional]
+        # A positional replace rule can rewrite lines on a run of the positional rules alone.
+        self.positional_rewrites = any(rule.rule.kind == "replace" for rule in self.positional)  # type: ignore[attr-defined]
         self._starts: dict[bool, Regex | None] = {}  # built on first use (start-up time)
         self._fast: dict[bool, _Fast] = {}
         self._cleaned = 0

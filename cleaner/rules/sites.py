@@ -16,8 +16,9 @@ class SiteMatcher:
         self.signature = Regex(match.signature) if match.signature else None
         self.signature_lines = match.signature_lines
 
-    def by_url(self, url: str) -> bool:
-        host = host_of(url)
+    def by_url(self, url: str, host: str | None = None) -> bool:
+        """Whether the URL is the site's; ``host``: the URL's, if the caller has it already."""
+        host = host_of(url) if host is None else host
         if any(host == d or host.endswith("." + d) for d in self.domains):
             return True
         return any(fnmatchcase(url, glob) for glob in self.urls)
