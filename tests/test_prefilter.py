@@ -54,7 +54,8 @@ def _cased() -> str:
     return "".join(
         ch
         for ch in map(chr, range(0x20000))
-        if not 0xD800 <= ord(ch) < 0xE000 and (ch.lower() != ch or ch.upper() != ch or ch in prefilter._SPECIAL)
+        if not 0xD800 <= ord(ch) < 0xE000
+        and (ch.lower() != ch or ch.upper() != ch or ch in prefilter._SPECIAL or ch in prefilter._PAIRS)
     )
 
 

@@ -45,8 +45,8 @@ def _combine(rules: list[Compiled]) -> Regex | None:
     return Regex("|".join(parts)) if parts else None
 
 
-# Documents a rule set cleans the plain way before it builds its prefilter (about a second):
-# a run of a few documents starts as fast as it did.
+# Documents a rule set cleans the plain way before it builds its prefilter (a second or more)
+# when no earlier run left it in the cache: a run of a few documents starts as fast as it did.
 WARMUP = 8
 
 
@@ -57,7 +57,7 @@ class _Fast:
     def __init__(self, rules: list[Compiled]):
         self.rules = rules
         linear = [i for i, rule in enumerate(rules) if rule.trigger_rx.engine == "re2"]
-        self.prefilter = prefilter.Prefilter([rules[i].trigger for i in linear])
+        self.prefilter = prefilter.Prefilter(self.patterns(rules))
         always = set(self.prefilter.always)
         self.filtered = [(rules[linear[k]], k) for k in range(len(linear)) if k not in always]
         filtered = {id(rule) for rule, _ in self.filtered}
@@ -65,6 +65,11 @@ class _Fast:
         self.line_start = _combine(unfiltered)
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
         self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
+
+    @staticmethod
+    def patterns(rules: list[Compiled]) -> list[str]:
+        """The triggers the prefilter takes: RE2's (a backtracking one is tested on every row)."""
+        return [rule.trigger for rule in rules if rule.trigger_rx.engine == "re2"]
 
     def fill(self, ctx: Context) -> None:
         texts = [scannable(row.text) for row in ctx.rows]
@@ -107,6 +112,7 @@ class RuleSet:
         self.positional_rewrites = any(rule.rule.kind == "replace" for rule in self.positional)  # type: ignore[attr-defined]
         self._starts: dict[bool, Regex | None] = {}  # built on first use (start-up time)
         self._fast: dict[bool, _Fast] = {}
+        self._cached: dict[bool, bool] = {}
         self._cleaned = 0
         extraction = [m.extraction for m in models if m.extraction is not None]
         self.extraction = extraction[0] if extraction else None
@@ -117,7 +123,7 @@ class RuleSet:
 
     def __getstate__(self) -> dict[str, Any]:
         # hyperscan databases do not pickle: a worker process builds its own.
-        return {**self.__dict__, "_starts": {}, "_fast": {}, "_cleaned": 0}
+        return {**self.__dict__, "_starts": {}, "_fast": {}, "_cached": {}, "_cleaned": 0}
 
     def line_start(self, positional_only: bool = False) -> Regex | None:
         """The combined line-start pattern of the (positional) anchored rules."""
@@ -127,10 +133,17 @@ class RuleSet:
         return self._starts[positional_only]
 
     def _prefilter(self, positional_only: bool) -> _Fast | None:
-        if not prefilter.available() or self._cleaned < WARMUP:
+        """The prefilter: from the first document when a run before this one built it (it is
+        kept in a cache), else from the WARMUP-th (building it takes a second or more)."""
+        if not prefilter.available():
             return None
         if positional_only not in self._fast:
-            self._fast[positional_only] = _Fast(self.positional if positional_only else self.rules)
+            rules = self.positional if positional_only else self.rules
+            if positional_only not in self._cached:
+                self._cached[positional_only] = prefilter.cached(_Fast.patterns(rules))
+            if self._cleaned < WARMUP and not self._cached[positional_only]:
+                return None
+            self._fast[positional_only] = _Fast(rules)
         return self._fast[positional_only]
 
     def apply(

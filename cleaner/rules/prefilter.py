@@ -23,8 +23,8 @@ All the factors of a rule set go into one hyperscan database of literals (quick 
 a document's rows are scanned as one buffer, one per line. A factor holds no newline, so each
 match lies inside a row, and its end offset names the row.
 
-hyperscan has wheels for x86_64 (Linux, macOS); elsewhere ``available()`` is False and the
-engine tests every row as it always did.
+hyperscan has wheels for Linux x86_64, macOS and Windows (pyproject.toml installs it there);
+elsewhere ``available()`` is False and the engine tests rows as it did before the prefilter.
 """
 
 from __future__ import annotations
@@ -43,15 +43,22 @@ from itertools import accumulate, product
 from pathlib import Path
 from typing import Any
 
-try:
-    import hyperscan
-except ImportError:  # no wheel for this platform: the engine runs without the prefilter
-    hyperscan = None
+hyperscan: Any = None  # the module, once available() found it (imported late: start-up time)
+_looked = False
 
 _c = re._constants  # type: ignore[attr-defined]
 
 
 def available() -> bool:
+    """Whether hyperscan is installed (no wheel for this platform: the rules run without it)."""
+    global hyperscan, _looked
+    if not _looked:
+        _looked = True
+        try:
+            import hyperscan as module
+        except ImportError:
+            module = None
+        hyperscan = module
     return hyperscan is not None
 
 
@@ -66,7 +73,10 @@ _ANY_PROPERTY = "\U0010fffe"  # stands for \p{...} / \P{...} while Python's pars
 # (LONG S -> s, FINAL SIGMA -> sigma, MICRO SIGN -> mu, KELVIN SIGN is lowered to k already).
 # tests/test_prefilter.py checks this list against Python's Unicode tables and RE2's folding.
 _SPECIAL = "\xb5\u017f\u0345\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe"
-_SPECIAL_TABLE = {ord(ch): ch.upper().lower() for ch in _SPECIAL}
+# Pairs RE2's case folding has (newer Unicode) and Python's lower() does not: the first is
+# folded to the second (GREEK ... DIALYTIKA AND TONOS, LATIN SMALL LIGATURE LONG S T).
+_PAIRS = {"\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\ufb05": "\ufb06"}
+_SPECIAL_TABLE = {ord(ch): ch.upper().lower() for ch in _SPECIAL} | {ord(a): b for a, b in _PAIRS.items()}
 # What \s matches on a row (regex.to_re2 spells it out for RE2 the same), the newline aside.
 _SPACES = (
     "\t\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
@@ -91,7 +101,7 @@ def _folds_to() -> dict[str, str]:
     lowered = chars.replace("\u0130", "").lower()  # DOTTED CAPITAL I lowers to two characters
     out: dict[str, str] = {}
     for ch, low in zip(chars.replace("\u0130", ""), lowered, strict=True):
-        if ch != low or ch in _SPECIAL:
+        if ch != low or ch in _SPECIAL or ch in _PAIRS:
             key = fold(ch)
             out[key] = out.get(key, "") + ch
     return out
@@ -565,7 +575,11 @@ def _compile(literals: list[bytes]) -> Any:
 # Building a database takes a second or more (parsing the patterns, then hyperscan); it is kept
 # in a cache directory, named by everything it depends on, so each run after the first loads it.
 # CLEANER_CACHE=off turns that off; CLEANER_CACHE=DIR puts it in DIR.
-_CACHE_FORMAT = 1
+
+
+@cache
+def _source() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def _cache_path(patterns: Sequence[str]) -> Path | None:
@@ -574,10 +588,17 @@ def _cache_path(patterns: Sequence[str]) -> Path | None:
         return None
     root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleaner"
     assert hyperscan is not None
+    # This module's source is in the key: a database built by other code is never loaded.
     key = json.dumps(
-        [_CACHE_FORMAT, hyperscan.__version__, unicodedata.unidata_version, sys.version_info[:2], list(patterns)]
+        [_source(), hyperscan.__version__, unicodedata.unidata_version, sys.version_info[:2], list(patterns)]
     )
     return root / f"prefilter-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def cached(patterns: Sequence[str]) -> bool:
+    """Whether an earlier run left the database for these patterns in the cache."""
+    path = _cache_path(patterns) if hyperscan is not None else None
+    return path is not None and path.with_suffix(".json").exists()
 
 
 def _load(path: Path) -> tuple[dict[str, Any], Any] | None:

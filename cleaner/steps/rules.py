@@ -42,7 +42,21 @@ class MatchSite:
         head = list(islice(rows, self.book.head_lines))
         if head != self._head:  # the same first lines match the same signature
             self._head = head
-            self._set(state, self.book.site_for(None, head))
+            self._set(state, self._by_signature(head))
+
+    def _by_signature(self, head: list[str]) -> RuleSet | None:
+        """RuleBook.site_for without a URL, each signature tested only where it may match."""
+        joined: dict[int, str] = {}
+        for site in self.book.sites:
+            matcher = site.matcher
+            if matcher is None or matcher.signature is None:
+                continue
+            n = matcher.signature_lines
+            if n not in joined:
+                joined[n] = "\n".join(head[:n])
+            if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):
+                return site
+        return None
 
     @staticmethod
     def _set(state: State, site: RuleSet | None) -> None:
