@@ -23,7 +23,8 @@ class Context:
     hits: list[int] = field(default_factory=list)  # rows the set's combined line-start pattern matched
     # Per rule (by id), the rows its trigger may match on, from the prefilter (prefilter.py); a
     # rule without an entry finds its rows as before the prefilter: ``hits``, or every row.
-    may: dict[int, list[int]] = field(default_factory=dict)
+    may: dict[int, list[int]] = field(default_factory=dict)  # (only the rules with rows)
+    filtered: frozenset[int] = frozenset()  # the rules the prefilter has: absent from ``may``, no row
     rewritten: set[int] = field(default_factory=set)  # rows a replace rule rewrote
     rows: list[Line] = field(init=False)  # the non-blank lines, in order
     _joined: str | None = field(init=False, default=None)
@@ -103,6 +104,8 @@ class Compiled:
         before, on the text as it was when the first unanchored rule asked for it)."""
         window = ctx.window(self.rule)
         rows = ctx.may.get(id(self))
+        if rows is None and id(self) in ctx.filtered:
+            rows = []
         if rows is None:
             if self.anchored:
                 return [i for i in ctx.hits if i in window]

@@ -65,6 +65,11 @@ class _Fast:
         self.line_start = _combine(unfiltered)
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
         self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
+        # The last scan, by line: the lines list it was of, each row's text then, and for each
+        # filtered rule (and for ``hits``) the lines found. A later round of the same document
+        # whose rows kept their text (they only lost some) needs no new scan.
+        self.memo: tuple[list[Line], dict[int, str], dict[int, list[Line]], list[Line]] | None = None
+        self.ids = frozenset(id(rule) for rule, _ in self.filtered)
 
     @staticmethod
     def patterns(rules: list[Compiled]) -> list[str]:
@@ -72,15 +77,35 @@ class _Fast:
         return [rule.trigger for rule in rules if rule.trigger_rx.engine == "re2"]
 
     def fill(self, ctx: Context) -> None:
+        memo = self.memo
+        if memo is not None and memo[0] is ctx.lines and all(memo[1].get(id(row)) == row.text for row in ctx.rows):
+            index = {id(row): i for i, row in enumerate(ctx.rows)}
+            for rule_id, lines in memo[2].items():
+                rows = [index[id(line)] for line in lines if id(line) in index]
+                if rows:
+                    ctx.may[rule_id] = rows
+            ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
+            ctx.filtered = self.ids
+            return
         texts = [scannable(row.text) for row in ctx.rows]
         found = self.prefilter.scan(texts)
-        ctx.may = {id(rule): sorted(found[k]) for rule, k in self.filtered}
-        if self.line_start is None:
-            return
+        ctx.may = {id(rule): sorted(found[k]) for rule, k in self.filtered if found[k]}
+        ctx.filtered = self.ids
+        if self.line_start is not None:
+            ctx.hits = self._hits(ctx, texts)
+        rows = ctx.rows
+        self.memo = (
+            ctx.lines,
+            {id(row): row.text for row in rows},
+            {rule_id: [rows[i] for i in found] for rule_id, found in ctx.may.items()},
+            [rows[i] for i in ctx.hits],
+        )
+
+    def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
+        assert self.line_start is not None
         if not self.joined:
             match = self.line_start.test_start
-            ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
-            return
+            return [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
         # One search of the rows joined instead of one per row. Every match starts at a row's
         # start (each rule is anchored there); a row it does not start on is a hit if a match
         # runs over it (a pattern may match a newline), so every row a rule could match at its
@@ -90,7 +115,7 @@ class _Fast:
         for start, end in self.line_start.spans("\n".join(texts)):
             first = bisect_right(starts, start) - 1
             hits.update(range(first, bisect_right(starts, max(end - 1, start))))
-        ctx.hits = sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
+        return sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
 
 
 class RuleSet:
@@ -111,8 +136,8 @@ class RuleSet:
         # A positional replace rule can rewrite lines on a run of the positional rules alone.
         self.positional_rewrites = any(rule.rule.kind == "replace" for rule in self.positional)  # type: ignore[attr-defined]
         self._starts: dict[bool, Regex | None] = {}  # built on first use (start-up time)
-        self._fast: dict[bool, _Fast] = {}
-        self._cached: dict[bool, bool] = {}
+        self._fast: _Fast | None = None
+        self._cached: bool | None = None
         self._cleaned = 0
         extraction = [m.extraction for m in models if m.extraction is not None]
         self.extraction = extraction[0] if extraction else None
@@ -123,7 +148,7 @@ class RuleSet:
 
     def __getstate__(self) -> dict[str, Any]:
         # hyperscan databases do not pickle: a worker process builds its own.
-        return {**self.__dict__, "_starts": {}, "_fast": {}, "_cached": {}, "_cleaned": 0}
+        return {**self.__dict__, "_starts": {}, "_fast": None, "_cached": None, "_cleaned": 0}
 
     def line_start(self, positional_only: bool = False) -> Regex | None:
         """The combined line-start pattern of the (positional) anchored rules."""
@@ -132,19 +157,19 @@ class RuleSet:
             self._starts[positional_only] = _combine([rule for rule in rules if rule.anchored])
         return self._starts[positional_only]
 
-    def _prefilter(self, positional_only: bool) -> _Fast | None:
-        """The prefilter: from the first document when a run before this one built it (it is
-        kept in a cache), else from the WARMUP-th (building it takes a second or more)."""
-        if not prefilter.available():
-            return None
-        if positional_only not in self._fast:
-            rules = self.positional if positional_only else self.rules
-            if positional_only not in self._cached:
-                self._cached[positional_only] = prefilter.cached(_Fast.patterns(rules))
-            if self._cleaned < WARMUP and not self._cached[positional_only]:
+    def _prefilter(self) -> _Fast | None:
+        """The prefilter of all the rules (a run of the positional ones uses it too): from the
+        first document when a run before this one built it (it is kept in a cache), else from
+        the WARMUP-th (building it takes a second or more)."""
+        if self._fast is None:
+            if not prefilter.available():
                 return None
-            self._fast[positional_only] = _Fast(rules)
-        return self._fast[positional_only]
+            if self._cached is None:
+                self._cached = prefilter.cached(_Fast.patterns(self.rules))
+            if self._cleaned < WARMUP and not self._cached:
+                return None
+            self._fast = _Fast(self.rules)
+        return self._fast
 
     def apply(
         self,
@@ -163,7 +188,7 @@ class RuleSet:
             return url
         self._cleaned += 1
         ctx = Context(lines, url, meta)
-        fast = self._prefilter(positional_only)
+        fast = self._prefilter()
         if fast is not None:
             fast.fill(ctx)
         else:
@@ -171,10 +196,9 @@ class RuleSet:
             if line_start is not None:
                 match = line_start.test_start
                 ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
-        may = ctx.may
+        may, filtered = ctx.may, ctx.filtered
         for rule in rules:
-            rows = may.get(id(rule))
-            if rows is not None and not rows and not ctx.rewritten:
+            if id(rule) in filtered and id(rule) not in may and not ctx.rewritten:
                 # Nothing to look at: apply() would find no candidate. An unanchored rule would
                 # have fixed the whole text its test sees (Compiled.candidates); so does this.
                 if not rule.anchored:

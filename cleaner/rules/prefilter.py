@@ -77,6 +77,7 @@ _SPECIAL = "\xb5\u017f\u0345\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u1c
 # folded to the second (GREEK ... DIALYTIKA AND TONOS, LATIN SMALL LIGATURE LONG S T).
 _PAIRS = {"\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\ufb05": "\ufb06"}
 _SPECIAL_TABLE = {ord(ch): ch.upper().lower() for ch in _SPECIAL} | {ord(a): b for a, b in _PAIRS.items()}
+_TO_FIX = re.compile("[" + "".join(map(chr, _SPECIAL_TABLE)) + "]")
 # What \s matches on a row (regex.to_re2 spells it out for RE2 the same), the newline aside.
 _SPACES = (
     "\t\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
@@ -90,7 +91,8 @@ MAX_PER_SET = 300  # literals one set of factors may become  # spellings of one 
 
 def fold(text: str) -> str:
     """Lowered, with ``_SPECIAL`` characters made their case class's lowercase."""
-    return text.lower().translate(_SPECIAL_TABLE)
+    text = text.lower()
+    return text.translate(_SPECIAL_TABLE) if not text.isascii() and _TO_FIX.search(text) else text
 
 
 @cache
