@@ -608,7 +608,10 @@ def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
     try:
         state = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         data = path.with_suffix(".hsdb").read_bytes()
-        return state, (hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK) if data else None)
+        db = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK) if data else None
+        if db is not None:  # one built for another CPU (a shared home) fails here, not mid-run
+            db.scan(b"", match_event_handler=lambda *_: None, scratch=hyperscan.Scratch(db))
+        return state, db
     except (OSError, ValueError, hyperscan.error):
         return None  # none yet, unreadable, or built for another CPU: build it
 
