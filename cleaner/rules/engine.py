@@ -45,8 +45,9 @@ def _combine(rules: list[Compiled]) -> Regex | None:
     return Regex("|".join(parts)) if parts else None
 
 
-# Documents a rule set cleans the plain way before it builds its prefilter (a second or more)
-# when no earlier run left it in the cache: a run of a few documents starts as fast as it did.
+# Documents a rule set cleans the plain way before it builds its prefilter (a second or more the
+# first time, tens of milliseconds from the cache after): a run of a few documents starts as
+# fast as it did.
 WARMUP = 8
 
 
@@ -137,7 +138,6 @@ class RuleSet:
         self.positional_rewrites = any(rule.rule.kind == "replace" for rule in self.positional)  # type: ignore[attr-defined]
         self._starts: dict[bool, Regex | None] = {}  # built on first use (start-up time)
         self._fast: _Fast | None = None
-        self._cached: bool | None = None
         self._cleaned = 0
         extraction = [m.extraction for m in models if m.extraction is not None]
         self.extraction = extraction[0] if extraction else None
@@ -148,7 +148,7 @@ class RuleSet:
 
     def __getstate__(self) -> dict[str, Any]:
         # hyperscan databases do not pickle: a worker process builds its own.
-        return {**self.__dict__, "_starts": {}, "_fast": None, "_cached": None, "_cleaned": 0}
+        return {**self.__dict__, "_starts": {}, "_fast": None, "_cleaned": 0}
 
     def line_start(self, positional_only: bool = False) -> Regex | None:
         """The combined line-start pattern of the (positional) anchored rules."""
@@ -158,15 +158,10 @@ class RuleSet:
         return self._starts[positional_only]
 
     def _prefilter(self) -> _Fast | None:
-        """The prefilter of all the rules (a run of the positional ones uses it too): from the
-        first document when a run before this one built it (it is kept in a cache), else from
-        the WARMUP-th (building it takes a second or more)."""
+        """The prefilter of all the rules (a run of the positional ones uses it too), from the
+        WARMUP-th document on: a run of a few documents does not wait for it (see WARMUP)."""
         if self._fast is None:
-            if not prefilter.available():
-                return None
-            if self._cached is None:
-                self._cached = prefilter.cached(_Fast.patterns(self.rules))
-            if self._cleaned < WARMUP and not self._cached:
+            if self._cleaned < WARMUP or not prefilter.available():
                 return None
             self._fast = _Fast(self.rules)
         return self._fast

@@ -597,12 +597,6 @@ def _cache_path(patterns: Sequence[str]) -> Path | None:
     return root / f"prefilter-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
-def cached(patterns: Sequence[str]) -> bool:
-    """Whether an earlier run left the database for these patterns in the cache."""
-    path = _cache_path(patterns) if hyperscan is not None else None
-    return path is not None and path.with_suffix(".json").exists()
-
-
 def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
     assert hyperscan is not None
     try:
