@@ -21,6 +21,11 @@ class Context:
     url: str | None
     meta: dict[str, Any]
     hits: list[int] = field(default_factory=list)  # rows the set's combined line-start pattern matched
+    # Per rule (by id), the rows its trigger may match on, from the prefilter (prefilter.py); a
+    # rule without an entry finds its rows as before the prefilter: ``hits``, or every row.
+    may: dict[int, list[int]] = field(default_factory=dict)  # (only the rules with rows)
+    filtered: frozenset[int] = frozenset()  # the rules the prefilter has: absent from ``may``, no row
+    rewritten: set[int] = field(default_factory=set)  # rows a replace rule rewrote
     rows: list[Line] = field(init=False)  # the non-blank lines, in order
     _joined: str | None = field(init=False, default=None)
 
@@ -44,6 +49,7 @@ class Context:
         """A rule rewrote row ``i``: every later rule must look at it again."""
         if i not in self.hits:
             insort(self.hits, i)
+        self.rewritten.add(i)
 
 
 def scannable(text: str) -> str:
@@ -89,13 +95,30 @@ class Compiled:
         return bool(self.rule.where.first or self.rule.where.last)
 
     def candidates(self, ctx: Context) -> list[int]:
-        """Rows in the rule's window where its trigger may match."""
+        """Rows in the rule's window where its trigger may match.
+
+        With the prefilter, the rows it names plus the rows rewritten since it scanned. The rule
+        then acts on exactly the rows it would act on without it: where its trigger matches, in
+        ``hits`` (anchored: a row the trigger matches at its start is a hit, and so is a rewritten
+        one) or in the window if the whole-text test passes (unanchored: that test is made as
+        before, on the text as it was when the first unanchored rule asked for it)."""
         window = ctx.window(self.rule)
+        rows = ctx.may.get(id(self))
+        if rows is None and id(self) in ctx.filtered:
+            rows = []
+        if rows is None:
+            if self.anchored:
+                return [i for i in ctx.hits if i in window]
+            if not self.trigger_rx.test(ctx.joined):
+                return []
+            return [i for i in window if len(ctx.rows[i].text) <= MAX_RULE_LINE]
+        if ctx.rewritten:
+            rows = sorted(ctx.rewritten.union(rows))
         if self.anchored:
-            return [i for i in ctx.hits if i in window]
-        if not self.trigger_rx.test(ctx.joined):
-            return []
-        return [i for i in window if len(ctx.rows[i].text) <= MAX_RULE_LINE]
+            return [i for i in rows if i in window]
+        joined = ctx.joined
+        rows = [i for i in rows if i in window and len(ctx.rows[i].text) <= MAX_RULE_LINE]
+        return rows if rows and self.trigger_rx.test(joined) else []
 
     def apply(self, ctx: Context) -> None:
         raise NotImplementedError

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from cleaner.document import Line
 from cleaner.errors import CleanerError
-from cleaner.rules.compiled import Compiled, Context
+from cleaner.rules import prefilter
+from cleaner.rules.compiled import Compiled, Context, scannable
 from cleaner.rules.kinds import SelectorRule, compile_rule
 from cleaner.rules.model import Match, RuleFile
 from cleaner.rules.regex import Regex
@@ -32,19 +35,88 @@ class RuleBudgetExceeded(CleanerError):
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_TEXT_ANCHOR = re.compile(r"\\[AZz]")  # (a false alarm, \\A, only costs the per-row search)
 
 
 def _combine(rules: list[Compiled]) -> Regex | None:
-    """One pattern that matches a line wherever any of the rules' triggers would.
-    Rules whose pattern cannot be joined into an RE2 pattern become unanchored."""
-    parts: list[str] = []
-    for rule in rules:
-        if rule.trigger_rx.engine != "re2":
-            rule.anchored = False  # lookaround or backreferences: searched on its own
-            continue
-        # Group names would clash between rules; the combined pattern only needs to match.
-        parts.append("(?:" + _NAMED_GROUP.sub("(?:", rule.trigger) + ")")
+    """One pattern that matches a line wherever any of the rules' triggers would."""
+    # Group names would clash between rules; the combined pattern only needs to match.
+    parts = ["(?:" + _NAMED_GROUP.sub("(?:", rule.trigger) + ")" for rule in rules]
     return Regex("|".join(parts)) if parts else None
+
+
+# Documents a rule set cleans the plain way before it builds its prefilter (a second or more the
+# first time, tens of milliseconds from the cache after): a run of a few documents starts as
+# fast as it did.
+WARMUP = 8
+
+
+class _Fast:
+    """A rule list's prefilter, and the combined line-start pattern of the anchored rules it has
+    no factors for (``Context.hits``)."""
+
+    def __init__(self, rules: list[Compiled]):
+        self.rules = rules
+        linear = [i for i, rule in enumerate(rules) if rule.trigger_rx.engine == "re2"]
+        self.prefilter = prefilter.Prefilter(self.patterns(rules))
+        always = set(self.prefilter.always)
+        self.filtered = [(rules[linear[k]], k) for k in range(len(linear)) if k not in always]
+        filtered = {id(rule) for rule, _ in self.filtered}
+        unfiltered = [r for r in rules if r.anchored and id(r) not in filtered]
+        self.line_start = _combine(unfiltered)
+        # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
+        self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
+        # The last scan, by line: the lines list it was of, each row's text then, and for each
+        # filtered rule (and for ``hits``) the lines found. A later round of the same document
+        # whose rows kept their text (they only lost some) needs no new scan.
+        self.memo: tuple[list[Line], dict[int, str], dict[int, list[Line]], list[Line]] | None = None
+        self.ids = frozenset(id(rule) for rule, _ in self.filtered)
+
+    @staticmethod
+    def patterns(rules: list[Compiled]) -> list[str]:
+        """The triggers the prefilter takes: RE2's (a backtracking one is tested on every row)."""
+        return [rule.trigger for rule in rules if rule.trigger_rx.engine == "re2"]
+
+    def fill(self, ctx: Context) -> None:
+        memo = self.memo
+        if memo is not None and memo[0] is ctx.lines and all(memo[1].get(id(row)) == row.text for row in ctx.rows):
+            index = {id(row): i for i, row in enumerate(ctx.rows)}
+            for rule_id, lines in memo[2].items():
+                rows = [index[id(line)] for line in lines if id(line) in index]
+                if rows:
+                    ctx.may[rule_id] = rows
+            ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
+            ctx.filtered = self.ids
+            return
+        texts = [scannable(row.text) for row in ctx.rows]
+        found = self.prefilter.scan(texts)
+        ctx.may = {id(rule): sorted(found[k]) for rule, k in self.filtered if found[k]}
+        ctx.filtered = self.ids
+        if self.line_start is not None:
+            ctx.hits = self._hits(ctx, texts)
+        rows = ctx.rows
+        self.memo = (
+            ctx.lines,
+            {id(row): row.text for row in rows},
+            {rule_id: [rows[i] for i in found] for rule_id, found in ctx.may.items()},
+            [rows[i] for i in ctx.hits],
+        )
+
+    def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
+        assert self.line_start is not None
+        if not self.joined:
+            match = self.line_start.test_start
+            return [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+        # One search of the rows joined instead of one per row. Every match starts at a row's
+        # start (each rule is anchored there); a row it does not start on is a hit if a match
+        # runs over it (a pattern may match a newline), so every row a rule could match at its
+        # start is a hit: the one where the search found a match, or one it ran over.
+        starts = list(accumulate((len(text) + 1 for text in texts), initial=0))
+        hits: set[int] = set()
+        for start, end in self.line_start.spans("\n".join(texts)):
+            first = bisect_right(starts, start) - 1
+            hits.update(range(first, bisect_right(starts, max(end - 1, start))))
+        return sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
 
 
 class RuleSet:
@@ -58,15 +130,41 @@ class RuleSet:
         self.selectors = [(r.id, r.selector) for r in rules if isinstance(r, SelectorRule)]
         self.rules = [c for c in map(compile_rule, rules) if c is not None]
         self.matcher = SiteMatcher(match) if match else None
-        self.line_start = _combine([rule for rule in self.rules if rule.anchored])
+        for rule in self.rules:
+            if rule.trigger_rx.engine != "re2":
+                rule.anchored = False  # lookaround or backreferences: cannot join the line-start pattern
         self.positional = [rule for rule in self.rules if rule.positional]
-        self.positional_start = _combine([rule for rule in self.positional if rule.anchored])
+        # A positional replace rule can rewrite lines on a run of the positional rules alone.
+        self.positional_rewrites = any(rule.rule.kind == "replace" for rule in self.positional)  # type: ignore[attr-defined]
+        self._starts: dict[bool, Regex | None] = {}  # built on first use (start-up time)
+        self._fast: _Fast | None = None
+        self._cleaned = 0
         extraction = [m.extraction for m in models if m.extraction is not None]
         self.extraction = extraction[0] if extraction else None
 
     @classmethod
     def site(cls, model: RuleFile, path: str) -> RuleSet:
         return cls(model.name, path, [model], model.match)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # hyperscan databases do not pickle: a worker process builds its own.
+        return {**self.__dict__, "_starts": {}, "_fast": None, "_cleaned": 0}
+
+    def line_start(self, positional_only: bool = False) -> Regex | None:
+        """The combined line-start pattern of the (positional) anchored rules."""
+        if positional_only not in self._starts:
+            rules = self.positional if positional_only else self.rules
+            self._starts[positional_only] = _combine([rule for rule in rules if rule.anchored])
+        return self._starts[positional_only]
+
+    def _prefilter(self) -> _Fast | None:
+        """The prefilter of all the rules (a run of the positional ones uses it too), from the
+        WARMUP-th document on: a run of a few documents does not wait for it (see WARMUP)."""
+        if self._fast is None:
+            if self._cleaned < WARMUP or not prefilter.available():
+                return None
+            self._fast = _Fast(self.rules)
+        return self._fast
 
     def apply(
         self,
@@ -80,16 +178,27 @@ class RuleSet:
         ``positional_only``: the set already ran on these lines, which have only lost some
         since; only rules whose outcome depends on where a line stands can act again.
         ``deadline`` (``time.monotonic()``): past it, RuleBudgetExceeded names the rule."""
-        rules, line_start = (
-            (self.positional, self.positional_start) if positional_only else (self.rules, self.line_start)
-        )
+        rules = self.positional if positional_only else self.rules
         if not rules:
             return url
+        self._cleaned += 1
         ctx = Context(lines, url, meta)
-        if line_start is not None:
-            match = line_start.test_start
-            ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+        fast = self._prefilter()
+        if fast is not None:
+            fast.fill(ctx)
+        else:
+            line_start = self.line_start(positional_only)
+            if line_start is not None:
+                match = line_start.test_start
+                ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+        may, filtered = ctx.may, ctx.filtered
         for rule in rules:
+            if id(rule) in filtered and id(rule) not in may and not ctx.rewritten:
+                # Nothing to look at: apply() would find no candidate. An unanchored rule would
+                # have fixed the whole text its test sees (Compiled.candidates); so does this.
+                if not rule.anchored:
+                    ctx.joined  # noqa: B018
+                continue
             rule.apply(ctx)
             if deadline is not None and time.monotonic() > deadline:
                 raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")

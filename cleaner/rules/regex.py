@@ -18,6 +18,7 @@ Two things RE2 does differently, handled here so rule authors write Python-style
 from __future__ import annotations
 
 import re as _re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -175,6 +176,11 @@ class Regex:
             return self._back.match(text, timeout=BACKTRACK_TIMEOUT) is not None
         except TimeoutError:
             raise self._timeout() from None
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Where the (RE2) pattern matches in ``text``, left to right, as ``finditer`` finds it."""
+        for m in self._re2.finditer(text):
+            yield m.start(), m.end()
 
     def group_names(self) -> set[str]:
         return set((self._re2 if self._re2 is not None else self._back).groupindex)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from cleaner.rules import prefilter
 from cleaner.rules.model import Match
 from cleaner.rules.regex import Regex
 from cleaner.urls import host_of
@@ -15,9 +16,24 @@ class SiteMatcher:
         self.urls = tuple(match.urls)
         self.signature = Regex(match.signature) if match.signature else None
         self.signature_lines = match.signature_lines
+        self._needs: list[str] | bool | None = False  # what a text the signature matches holds (see may_match)
 
-    def by_url(self, url: str) -> bool:
-        host = host_of(url)
+    def by_url(self, url: str, host: str | None = None) -> bool:
+        """Whether the URL is the site's; ``host``: the URL's, if the caller has it already."""
+        host = host_of(url) if host is None else host
         if any(host == d or host.endswith("." + d) for d in self.domains):
             return True
         return any(fnmatchcase(url, glob) for glob in self.urls)
+
+    def may_match(self, text: str) -> bool:
+        """False when the signature cannot match ``text`` (lines joined): it lacks every string
+        one of which each match holds (prefilter.factors, looked for in the folded text)."""
+        if self._needs is False:
+            found = prefilter.factors(self.signature.pattern) if self.signature is not None else None
+            self._needs = (
+                None if found is None else [("\n" if start else "") + s for strings, start in found for s in strings]
+            )
+        if self._needs is None:
+            return True
+        folded = prefilter.fold("\n" + text)
+        return any(need in folded for need in self._needs)

@@ -5,28 +5,67 @@ from __future__ import annotations
 from itertools import islice
 from typing import ClassVar
 
+from cleaner.document import Line
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.base import State
+from cleaner.urls import host_of
 
 
 class MatchSite:
     """The site by URL or, failing that, by a signature over the first lines. Every round:
-    removing a banner can bring a signature line into the window, or take it out."""
+    removing a banner can bring a signature line into the window, or take it out. A site found
+    by URL stays (the document's URL does not change), and so does one found by the same lines."""
 
     name: ClassVar[str] = "site"
 
     def __init__(self, book: RuleBook):
         self.book = book
+        self._state: State | None = None  # the document of the last call, and what decided its site
+        self._by_url = False
+        self._head: list[str] | None = None
 
     def __call__(self, state: State) -> None:
+        if state.round == 0 or self._state is not state:
+            self._state, self._by_url, self._head = state, False, None
+            url = state.doc.url
+            if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
+                host = host_of(url)
+                for site in self.book.sites:
+                    if site.matcher is not None and site.matcher.by_url(url, host):
+                        self._by_url = True
+                        self._set(state, site)
+                        return
+        if self._by_url:
+            return
         rows = (line.text for line in state.lines if line.dropped_by is None and not line.blank)
-        state.site = self.book.site_for(state.doc.url, list(islice(rows, self.book.head_lines)))
+        head = list(islice(rows, self.book.head_lines))
+        if head != self._head:  # the same first lines match the same signature
+            self._head = head
+            self._set(state, self._by_signature(head))
+
+    def _by_signature(self, head: list[str]) -> RuleSet | None:
+        """RuleBook.site_for without a URL, each signature tested only where it may match."""
+        joined: dict[int, str] = {}
+        for site in self.book.sites:
+            matcher = site.matcher
+            if matcher is None or matcher.signature is None:
+                continue
+            n = matcher.signature_lines
+            if n not in joined:
+                joined[n] = "\n".join(head[:n])
+            if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):
+                return site
+        return None
+
+    @staticmethod
+    def _set(state: State, site: RuleSet | None) -> None:
+        state.site = site
         if state.round == 0:
-            state.first_site = state.site
+            state.first_site = site
 
     def again(self, state: State) -> bool:
-        return True
+        return not (self._by_url and self._state is state)
 
 
 class FixedSite:
@@ -46,17 +85,47 @@ class FixedSite:
         return False
 
 
+class _Texts:
+    """The rows' text when each rule set last ran in full on the current document.
+
+    A set that ran in full has nothing more to do on lines whose text has not changed since
+    then but for its positional rules (whose window moves as lines go): a line rule dropped
+    every line it matches, a replace rule changed nothing, or the text would have changed. So
+    when no text changed, a later round runs only the positional rules, with the same outcome
+    as running them all. (Unless a positional rule rewrites lines: then the run is in full.)"""
+
+    def __init__(self) -> None:
+        self.state: State | None = None
+        self.texts: dict[int, list[tuple[Line, str]]] = {}
+
+    def unchanged(self, state: State, rules: RuleSet) -> bool:
+        seen = self.texts.get(id(rules)) if self.state is state else None
+        if seen is None or rules.positional_rewrites:
+            return False
+        return all(line.text == text for line, text in seen if line.dropped_by is None)
+
+    def full_run(self, state: State, rules: RuleSet) -> None:
+        if self.state is not state:
+            self.state, self.texts = state, {}
+        self.texts[id(rules)] = [(line, line.text) for line in state.lines if line.dropped_by is None]
+
+
 class SiteRules:
     """The matched site's rules. A set that already ran in full only runs its positional rules
-    again (unless a replace rule may have rewritten a line)."""
+    again (unless a replace rule may have rewritten a line since)."""
 
     name: ClassVar[str] = "site-rules"
+
+    def __init__(self) -> None:
+        self._texts = _Texts()
 
     def __call__(self, state: State) -> None:
         site = state.site
         if site is None:
             return
-        positional_only = id(site) in state.ran and not state.rewrites
+        positional_only = id(site) in state.ran and (not state.rewrites or self._texts.unchanged(state, site))
+        if not positional_only:
+            self._texts.full_run(state, site)
         state.url = site.apply(state.lines, state.url, state.meta, positional_only, state.deadline)
         state.ran.add(id(site))
 
@@ -71,9 +140,12 @@ class GenericRules:
 
     def __init__(self, generic: RuleSet):
         self.generic = generic
+        self._texts = _Texts()
 
     def __call__(self, state: State) -> None:
-        positional_only = state.round > 0 and not state.rewrites
+        positional_only = state.round > 0 and (not state.rewrites or self._texts.unchanged(state, self.generic))
+        if not positional_only:
+            self._texts.full_run(state, self.generic)
         state.url = self.generic.apply(state.lines, state.url, state.meta, positional_only, state.deadline)
 
     def again(self, state: State) -> bool:

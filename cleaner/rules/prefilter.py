@@ -1,0 +1,623 @@
+"""One hyperscan scan per document that says which rules may match on which rows.
+
+The rule engine tests a rule's trigger exactly (RE2) only on the rows this prefilter names. It
+may name rows where the trigger does not match, never leave out one where it does, so the output
+is what testing every row gives. How:
+
+- For each pattern, ``factors`` finds strings of which every match must contain one (a rule
+  for "Share on ..." needs "share on"), from its parse tree: a run of literal characters, small
+  classes and small alternations gives the strings it can spell; an alternation needs one of
+  its branches' factors; a repeat of at least one, its item's. A pattern with no such strings
+  of ``MIN_BYTES`` or more (one that starts ``\\S+`` and has no literal) may match on every row.
+- Case: a factor holds its characters folded (``fold``: lowered, and the few characters whose
+  lowercase is not their case class's, LONG S, FINAL SIGMA, MICRO SIGN..., made that one),
+  whether the pattern is case-sensitive or not. The scan looks for every spelling of it: ASCII
+  letters in either case (hyperscan's caseless scan of bytes), and any character beyond ASCII
+  that folds to the factor's (``_spellings``: "über" is also looked for as "Über"). That only
+  widens (a case-sensitive "Foo" is looked for as "foo" too); that it never narrows, i.e. that
+  every character in RE2's case orbit of ``c`` folds to what ``c`` folds to, the tests check
+  against RE2 itself. The text is scanned as it is.
+- A pattern the parser reads otherwise than RE2 (see ``factors``) or cannot read has no factors.
+
+All the factors of a rule set go into one hyperscan database of literals (quick to build), and
+a document's rows are scanned as one buffer, one per line. A factor holds no newline, so each
+match lies inside a row, and its end offset names the row.
+
+hyperscan has wheels for Linux x86_64, macOS and Windows (pyproject.toml installs it there);
+elsewhere ``available()`` is False and the engine tests rows as it did before the prefilter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Sequence
+from functools import cache, lru_cache
+from itertools import accumulate, product
+from pathlib import Path
+from typing import Any
+
+hyperscan: Any = None  # the module, once available() found it (imported late: start-up time)
+_looked = False
+
+_c = re._constants  # type: ignore[attr-defined]
+
+
+def available() -> bool:
+    """Whether hyperscan is installed (no wheel for this platform: the rules run without it)."""
+    global hyperscan, _looked
+    if not _looked:
+        _looked = True
+        try:
+            import hyperscan as module
+        except ImportError:
+            module = None
+        hyperscan = module
+    return hyperscan is not None
+
+
+MAX_WIDTH = 1000  # a row length past which a length bound leaves out too few rows to bother
+MIN_BYTES = 2  # a factor shorter than this is on nearly every row
+GOOD_BYTES = 6  # a factor this long is rare enough; fewer of them beats longer ones
+LONG = 8  # characters past which a factor is cut: shorter ones are as rare, and fewer
+MAX_STRINGS = 256  # strings one run of a pattern may spell before it is cut
+MAX_CLASS = 8  # members a class may have to be spelt out
+_ANY_PROPERTY = "\U0010fffe"  # stands for \p{...} / \P{...} while Python's parser reads a pattern
+# The characters whose lowercase is not their case class's: each becomes its uppercase's lowercase
+# (LONG S -> s, FINAL SIGMA -> sigma, MICRO SIGN -> mu, KELVIN SIGN is lowered to k already).
+# tests/test_prefilter.py checks this list against Python's Unicode tables and RE2's folding.
+_SPECIAL = "\xb5\u017f\u0345\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe"
+# Pairs RE2's case folding has (newer Unicode) and Python's lower() does not: the first is
+# folded to the second (GREEK ... DIALYTIKA AND TONOS, LATIN SMALL LIGATURE LONG S T).
+_PAIRS = {"\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\ufb05": "\ufb06"}
+_SPECIAL_TABLE = {ord(ch): ch.upper().lower() for ch in _SPECIAL} | {ord(a): b for a, b in _PAIRS.items()}
+_TO_FIX = re.compile("[" + "".join(map(chr, _SPECIAL_TABLE)) + "]")
+# What \s matches on a row (regex.to_re2 spells it out for RE2 the same), the newline aside.
+_SPACES = (
+    "\t\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+MAX_SPLITS = 200  # alternatives tried per pattern
+MAX_SPELLINGS = 16
+MAX_PER_SET = 300  # literals one set of factors may become  # spellings of one factor (two cases of four letters) before it is cut short
+
+
+def fold(text: str) -> str:
+    """Lowered, with ``_SPECIAL`` characters made their case class's lowercase."""
+    text = text.lower()
+    return text.translate(_SPECIAL_TABLE) if not text.isascii() and _TO_FIX.search(text) else text
+
+
+@cache
+def _folds_to() -> dict[str, str]:
+    """For each folded character, the characters beyond ASCII that fold to it (one scan of the
+    planes that hold cased letters; the tests check that no character past them has a case)."""
+    chars = "".join(chr(cp) for cp in range(0x80, 0x20000) if not 0xD800 <= cp < 0xE000)
+    lowered = chars.replace("\u0130", "").lower()  # DOTTED CAPITAL I lowers to two characters
+    out: dict[str, str] = {}
+    for ch, low in zip(chars.replace("\u0130", ""), lowered, strict=True):
+        if ch != low or ch in _SPECIAL or ch in _PAIRS:
+            key = fold(ch)
+            out[key] = out.get(key, "") + ch
+    return out
+
+
+def _shorter(strings: set[str], at_start: bool) -> set[str]:
+    """The strings cut shorter (a part of a factor is one) until their spellings are few enough."""
+    size = LONG
+    while size > 1 and sum(map(_count, strings)) > MAX_PER_SET:
+        size -= 1
+        cut = {x[:size] for x in strings}
+        strings = _fewest(cut, str.startswith) if at_start else _fewest(cut, str.__contains__)
+    return strings
+
+
+def _count(factor: str) -> int:
+    """len(_spellings(factor)), without spelling them."""
+    table = _folds_to()
+    count = 1
+    for ch in factor:
+        options = 1 + len(table.get(ch, ""))
+        if count * options > MAX_SPELLINGS:
+            break
+        count *= options
+    return count
+
+
+def _spellings(factor: str) -> list[str]:
+    """The factor as the text may spell it (beyond ASCII: the scan ignores ASCII case), cut
+    short where the spellings would pass MAX_SPELLINGS (a start of a factor is a factor)."""
+    table = _folds_to()
+    out = [""]
+    for ch in factor:
+        options = [ch, *table.get(ch, "")]
+        if len(out) * len(options) > MAX_SPELLINGS:
+            break
+        out = [a + b for a in out for b in options]
+    return out
+
+
+class _Open(Exception):
+    """No finite set of strings: the item is something like ``\\w`` or ``x*``."""
+
+
+@cache
+def _char(cp: int) -> str:
+    """The character as the scan sees it, if a pattern's match must hold it there."""
+    ch = chr(cp)
+    folded = fold(ch)
+    if ch == "\n" or ch == _ANY_PROPERTY or len(folded) != 1:
+        raise _Open  # (DOTTED CAPITAL I folds to two characters: no factor holds it)
+    return folded
+
+
+def _shortest(strings: set[str]) -> int:
+    return min(len(x.encode()) for x in strings)
+
+
+def _best(sets: list[set[str]], least: int) -> set[str] | None:
+    """The most selective of several factor sets: the longest shortest string, then the fewest."""
+    good = [s for s in sets if s and _shortest(s) >= least]
+    if not good:
+        return None
+    # Past GOOD_BYTES a string is rare enough: then fewer strings are better than longer ones.
+    return max(good, key=lambda s: (min(_shortest(s), GOOD_BYTES), -len(s)))
+
+
+def _fewest(strings: set[str], covers: Any) -> set[str]:
+    """The strings less those holding another one (a row holding "abc" holds "ab"): ``covers``
+    is ``str.startswith`` for strings a row starts with, ``str.__contains__`` for the others."""
+    kept: set[str] = set()
+    prefixes = covers is str.startswith
+    for string in sorted(strings, key=lambda x: (len(x), x)):
+        n = len(string)
+        parts = (
+            (string[:j] for j in range(1, n))
+            if prefixes
+            else (string[i:j] for i in range(n) for j in range(i + 1, n + 1))
+        )
+        if not any(part in kept for part in parts):
+            kept.add(string)
+    return kept
+
+
+class _Factors:
+    def __init__(self) -> None:
+        self.spelt: dict[tuple[int, bool, bool], set[str] | None] = {}  # by id of the parse node
+        self.spaces = False  # spell \s out (at a row's start only: inside a run it multiplies it)
+        self.splits = 0  # _alternatives calls, bounded: each optional part doubles the work
+
+    def spell(self, op: Any, av: Any, caseless: bool) -> set[str]:
+        """Every string the item matches (it raises _Open if they are too many or unbounded)."""
+        key = (id(av), caseless, self.spaces)
+        if key in self.spelt:
+            done = self.spelt[key]
+            if done is None:
+                raise _Open
+            return done
+        try:
+            result = self._spell(op, av, caseless)
+        except _Open:
+            self.spelt[key] = None
+            raise
+        self.spelt[key] = result
+        return result
+
+    def _spell(self, op: Any, av: Any, caseless: bool) -> set[str]:
+        if op is _c.LITERAL:
+            return {_char(av)}
+        if op is _c.IN:
+            if av and av[0][0] is _c.NEGATE:
+                raise _Open
+            out: set[str] = set()
+            for member, value in av:
+                if member is _c.LITERAL:
+                    out.add(_char(value))
+                elif member is _c.RANGE and value[1] - value[0] < MAX_CLASS:
+                    out.update(_char(cp) for cp in range(value[0], value[1] + 1))
+                elif member is _c.CATEGORY and value is _c.CATEGORY_SPACE and len(av) == 1 and self.spaces:
+                    return set(_SPACES)  # \s alone: few characters, all known
+                else:
+                    raise _Open
+            if len(out) > MAX_CLASS:
+                raise _Open
+            return out
+        if op is _c.SUBPATTERN:
+            return self.spell_seq(av[3], self.scope(av, caseless))
+        if op is _c.BRANCH:
+            out = set()
+            for branch in av[1]:
+                out |= self.spell_seq(branch, caseless)
+                if len(out) > MAX_STRINGS:
+                    raise _Open
+            return out
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+            return {"", *self.spell_seq(av[2], caseless)}
+        raise _Open
+
+    def spell_seq(self, items: Any, caseless: bool) -> set[str]:
+        out = {""}
+        for op, av in items:
+            if op is _c.AT:
+                raise _Open  # an anchor between two strings: keep it simple
+            out = {a + b for a, b in product(out, self.spell(op, av, caseless))}
+            if len(out) > MAX_STRINGS:
+                raise _Open
+        return out
+
+    @staticmethod
+    def scope(av: Any, caseless: bool) -> bool:
+        _group, add, remove, _items = av
+        if (add | remove) & ~(_c.SRE_FLAG_IGNORECASE | _c.SRE_FLAG_MULTILINE | _c.SRE_FLAG_DOTALL):
+            raise ValueError("a flag RE2 reads otherwise")
+        return (caseless or bool(add & _c.SRE_FLAG_IGNORECASE)) and not remove & _c.SRE_FLAG_IGNORECASE
+
+    def need(self, op: Any, av: Any, caseless: bool) -> set[str] | None:
+        """Strings of which every match of the item contains one; None if there are none."""
+        if op is _c.SUBPATTERN:
+            return self.need_seq(av[3], self.scope(av, caseless))
+        if op is _c.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                found = self.need_seq(branch, caseless)
+                if found is None:
+                    return None
+                out |= found
+            return out
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
+            return self.need_seq(av[2], caseless)
+        if op in (_c.GROUPREF, _c.GROUPREF_EXISTS, _c.ASSERT, _c.ASSERT_NOT):
+            raise ValueError("RE2 has no lookaround or backreferences")
+        return None
+
+    def need_seq(self, items: Any, caseless: bool, least: int = 0) -> set[str] | None:
+        """The best of: each item's own factors, and the strings each run of spelt items makes."""
+        choices: list[set[str]] = []
+        run: set[str] = {""}
+        for op, av in items:
+            try:
+                spelt = self.spell(op, av, caseless)
+            except _Open:
+                spelt = None
+            if spelt is not None:
+                joined = {a + b for a, b in product(run, spelt)}
+                if min(map(len, joined)) >= LONG:  # long enough: any part of a factor is one too
+                    choices.append({x[:LONG] for x in joined})
+                    run = {""}
+                    continue
+                if len(joined) <= MAX_STRINGS:
+                    run = joined
+                    continue
+                choices.append(run)  # too many: the run so far is a choice, a new one starts
+                run = spelt
+                continue
+            choices.append(run)
+            run = {""}
+            own = self.need(op, av, caseless)
+            if own is not None:
+                choices.append(own)
+        choices.append(run)
+        return _best(choices, least or MIN_BYTES)
+
+    def starts(self, items: Any, caseless: bool) -> set[str]:
+        """Strings of which every match of the items starts with one (an empty one: no help)."""
+        before, self.spaces = self.spaces, True
+        try:
+            return self._starts(items, caseless)
+        finally:
+            self.spaces = before
+
+    def _starts(self, items: Any, caseless: bool) -> set[str]:
+        out = {""}
+        for op, av in items:
+            if op is _c.AT:
+                continue  # takes no character
+            try:
+                spelt = self.spell(op, av, caseless)
+            except _Open:
+                return {a + b for a, b in product(out, self.starts_of(op, av, caseless))}
+            joined = {a + b for a, b in product(out, spelt)}
+            if len(joined) > MAX_STRINGS:
+                return out
+            out = joined
+            if min(map(len, out)) >= LONG:  # long enough: any start of a start is one too
+                return {x[:LONG] for x in out}
+        return out
+
+    def starts_of(self, op: Any, av: Any, caseless: bool) -> set[str]:
+        """``starts`` of one item that has no finite spelling."""
+        if op is _c.SUBPATTERN:
+            return self.starts(av[3], self.scope(av, caseless))
+        if op is _c.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                out |= self.starts(branch, caseless)
+            return out if len(out) <= MAX_STRINGS else {""}
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
+            return self.starts(av[2], caseless)
+        if op in (_c.GROUPREF, _c.GROUPREF_EXISTS, _c.ASSERT, _c.ASSERT_NOT):
+            raise ValueError("RE2 has no lookaround or backreferences")
+        return {""}
+
+
+_NEWLINE = re.compile(b"\n")
+_RE2_ONLY = re.compile(r"\\\\|\\[pP](?:\{\^?\w+\}|\w)|\\x\{([0-9a-fA-F]+)\}|\\z")
+
+
+def _for_python(pattern: str) -> str:
+    """The pattern in the syntax Python's parser reads, for the RE2-only escapes rule authors
+    may use: ``\\p{L}`` (a placeholder: no factor holds it), ``\\x{e9}`` and ``\\z``."""
+
+    def swap(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if text == "\\\\":
+            return text
+        if text == "\\z":
+            return "\\Z"
+        if m.group(1) is not None:
+            return f"\\U{int(m.group(1), 16):08x}"
+        return _ANY_PROPERTY
+
+    return _RE2_ONLY.sub(swap, pattern)
+
+
+# Python's parser reads these otherwise than RE2: '{,3}' is a literal to RE2; '[[:alpha:]]' a class.
+_MISREAD = re.compile(r"\{,\d*\}|\[:\^?[A-Za-z]+:\]")
+
+
+Factors = list[tuple[set[str], bool]]  # sets of strings, each with whether it is at the row's start
+
+
+@lru_cache(maxsize=256)
+def _parse(pattern: str) -> Any:
+    """Python's parse of the pattern (None if it may read it otherwise than RE2, or not at all)."""
+    if _MISREAD.search(pattern):
+        return None
+    try:
+        parsed = re._parser.parse(_for_python(pattern))  # type: ignore[attr-defined]
+    except (re.error, OverflowError, RecursionError):
+        return None
+    if parsed.state.flags & ~(
+        _c.SRE_FLAG_IGNORECASE | _c.SRE_FLAG_MULTILINE | _c.SRE_FLAG_DOTALL | _c.SRE_FLAG_UNICODE
+    ):
+        return None  # (?x), (?a)...: RE2 reads them otherwise, or not at all
+    return parsed
+
+
+def widths(pattern: str) -> tuple[int, int] | None:
+    """For a pattern anchored at both ends of a row (``^...$``): the lengths a row it matches
+    can have, in characters; None for any other pattern."""
+    parsed = _parse(pattern)
+    if parsed is None or len(parsed) < 2:
+        return None
+    if parsed[0] != (_c.AT, _c.AT_BEGINNING) or parsed[-1] not in ((_c.AT, _c.AT_END), (_c.AT, _c.AT_END_STRING)):
+        return None
+    try:
+        return parsed.getwidth()
+    except (re.error, OverflowError, RecursionError):
+        return None
+
+
+def factors(pattern: str) -> Factors | None:
+    """What a row ``pattern`` matches on must hold: one of the strings of one of the sets
+    (folded), at the row's start if the set says so (the pattern is anchored there). None when
+    there is no such thing worth scanning for."""
+    parsed = _parse(pattern)
+    if parsed is None:
+        return None
+    try:
+        items = list(parsed)
+        at_start = bool(items) and items[0] == (_c.AT, _c.AT_BEGINNING)
+        caseless = bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE)
+        return _conditions(_Factors(), items[1:] if at_start else items, caseless, at_start)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _weak(found: Factors) -> bool:
+    """Whether the factors hold a string so short that it is on many rows, anywhere in them."""
+    return any(not at_start and _shortest(strings) < GOOD_BYTES // 2 for strings, at_start in found)
+
+
+def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) -> Factors | None:
+    """The items' factors: the best set for them all; or, if that is none or weak and they start
+    with alternatives (a group of them, an optional part), one set per alternative, each for it
+    and what follows (a match takes one alternative); or, last, a one-character string."""
+    direct: Factors | None = None
+    inside = factor.need_seq(items, caseless)
+    if at_start:
+        start = _best([factor.starts(items, caseless)], 1)
+        # A prefix at the line start is rarer than a longer string anywhere in the line.
+        if start is not None and (inside is None or _shortest(start) + 3 >= _shortest(inside)):
+            return [(_fewest(start, str.startswith), True)]
+    if inside is not None:
+        direct = [(_fewest(inside, str.__contains__), False)]
+        if not _weak(direct):
+            return direct
+    split = _alternatives(factor, items, caseless, at_start)
+    if split is not None and (direct is None or not _weak(split)):
+        return split
+    if direct is not None:
+        return direct
+    # A last resort: one character ('#', '»') still leaves out most rows.
+    inside = factor.need_seq(items, caseless, 1)
+    return [(_fewest(inside, str.__contains__), False)] if inside is not None else None
+
+
+def _alternatives(factor: _Factors, items: Any, caseless: bool, at_start: bool) -> Factors | None:
+    factor.splits += 1
+    if not items or factor.splits > MAX_SPLITS:
+        return None
+    op, av = items[0]
+    if op is _c.SUBPATTERN:
+        return _conditions(factor, list(av[3]), factor.scope(av, caseless), at_start)
+    alternatives: list[list[Any]] = []
+    if op is _c.BRANCH:  # (what follows is left out: less selective, but no product of choices)
+        alternatives = [list(branch) for branch in av[1]]
+    elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+        alternatives = [list(av[2]) + items[1:], items[1:]]  # with the optional part, and without it
+    if not alternatives:
+        return None
+    out: Factors = []
+    for alternative in alternatives:
+        found = _conditions(factor, alternative, caseless, at_start)
+        if found is None:
+            return None
+        out += found
+    return out
+
+
+class Prefilter:
+    """The factors of a list of rule patterns in one hyperscan database; ``scan`` gives the rows
+    each pattern may match on. ``always`` holds the patterns without factors: they may match on
+    every row."""
+
+    def __init__(self, patterns: Sequence[str]):
+        assert hyperscan is not None
+        self.size = len(patterns)
+        self.db: Any = None
+        cached = _cache_path(patterns)
+        state = _load(cached) if cached is not None else None
+        if state is None:
+            state, literals = _plan(patterns), []
+            if state["owners"]:
+                literals = state.pop("literals")
+                self.db = _compile(literals)
+                if cached is not None:
+                    _store(cached, state, hyperscan.dumpb(self.db))
+        else:
+            state, self.db = state
+        self.always: list[int] = state["always"]
+        self.counted: list[int] = state["counted"]  # the patterns with row lengths and no factors
+        # Patterns anchored at both ends of a row with a bounded match: the lengths of a row they
+        # can match (the rows of other lengths are left out, with factors or without).
+        self.lengths: list[tuple[int, int, int]] = [tuple(x) for x in state["lengths"]]  # type: ignore[misc]
+        self.owners: list[list[int]] = state["owners"]  # by literal: the patterns it is a factor of
+        self.scratch: Any = hyperscan.Scratch(self.db) if self.db is not None else None
+
+    def scan(self, texts: list[str]) -> list[set[int]]:
+        """For each pattern, the rows of ``texts`` it may match on."""
+        found: list[set[int]] = [set() for _ in range(self.size)]
+        if self.db is None:
+            return self._by_length(found, texts)
+        joined = "\n" + "\n".join(texts) + "\n"
+        data = joined.encode("utf-8", "surrogatepass")
+        if len(data) == len(joined):  # ASCII: a character is a byte
+            starts = list(accumulate((len(text) + 1 for text in texts), initial=1))
+        else:
+            starts = [m.end() for m in _NEWLINE.finditer(data)]
+        owners = self.owners
+
+        def on_match(literal: int, _start: int, end: int, _flags: int, _context: Any) -> None:
+            row = bisect_right(starts, end - 1) - 1
+            for index in owners[literal]:
+                found[index].add(row)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        return self._by_length(found, texts)
+
+    def _by_length(self, found: list[set[int]], texts: list[str]) -> list[set[int]]:
+        if self.lengths:
+            sizes = [len(text) for text in texts]
+            for index in self.counted:
+                found[index] = {row for row, text in enumerate(texts) if text}  # "": a row too long to scan
+            for index, low, high in self.lengths:
+                found[index] = {row for row in found[index] if low <= sizes[row] <= high}
+        return found
+
+
+def _plan(patterns: Sequence[str]) -> dict[str, Any]:
+    """What the database holds: its literals and whose they are; which patterns have none."""
+    always: list[int] = []
+    lengths: list[tuple[int, int, int]] = []
+    counted: list[int] = []
+    owners: dict[tuple[str, bool], list[int]] = {}
+    for index, pattern in enumerate(patterns):
+        width = widths(pattern)
+        bounded = width is not None and width[1] <= MAX_WIDTH
+        if bounded:
+            lengths.append((index, *width))  # type: ignore[misc]
+        found = factors(pattern)
+        if found is None:
+            (counted if bounded else always).append(index)
+            continue
+        for strings, at_start in found:
+            for string in _shorter(strings, at_start):
+                owners.setdefault((string, at_start), []).append(index)
+    literals: list[bytes] = []
+    by_literal: list[list[int]] = []
+    for string, at_start in sorted(owners):
+        for spelling in _spellings(string):
+            # A factor the match starts with follows the newline that ends the row before.
+            literals.append((("\n" if at_start else "") + spelling).encode("utf-8", "surrogatepass"))
+            by_literal.append(owners[string, at_start])
+    return {"always": always, "lengths": lengths, "counted": counted, "owners": by_literal, "literals": literals}
+
+
+def _compile(literals: list[bytes]) -> Any:
+    assert hyperscan is not None
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=literals,
+        ids=list(range(len(literals))),
+        elements=len(literals),
+        flags=hyperscan.HS_FLAG_CASELESS,  # ASCII letters, in either case
+        literal=True,
+    )
+    return db
+
+
+# Building a database takes a second or more (parsing the patterns, then hyperscan); it is kept
+# in a cache directory, named by everything it depends on, so each run after the first loads it.
+# CLEANER_CACHE=off turns that off; CLEANER_CACHE=DIR puts it in DIR.
+
+
+@cache
+def _source() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _cache_path(patterns: Sequence[str]) -> Path | None:
+    setting = os.environ.get("CLEANER_CACHE", "")
+    if setting == "off":
+        return None
+    root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleaner"
+    assert hyperscan is not None
+    # This module's source is in the key: a database built by other code is never loaded.
+    key = json.dumps(
+        [_source(), hyperscan.__version__, unicodedata.unidata_version, sys.version_info[:2], list(patterns)]
+    )
+    return root / f"prefilter-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
+    assert hyperscan is not None
+    try:
+        state = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        data = path.with_suffix(".hsdb").read_bytes()
+        db = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK) if data else None
+        if db is not None:  # one built for another CPU (a shared home) fails here, not mid-run
+            db.scan(b"", match_event_handler=lambda *_: None, scratch=hyperscan.Scratch(db))
+        return state, db
+    except (OSError, ValueError, hyperscan.error):
+        return None  # none yet, unreadable, or built for another CPU: build it
+
+
+def _store(path: Path, state: dict[str, Any], data: bytes) -> None:
+    """Write the files whole or not at all (another process may be writing them too)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix, content in ((".hsdb", data), (".json", json.dumps(state).encode())):
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".prefilter-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            os.replace(tmp, path.with_suffix(suffix))
+    except OSError:
+        pass  # a read-only home: the next run builds it again

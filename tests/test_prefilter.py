@@ -1,0 +1,182 @@
+"""The rules' prefilter (cleaner/rules/prefilter.py): it never leaves out a row a rule matches,
+and cleaning with it gives exactly what cleaning without it gives."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+import re2
+
+import cleaner.rules.engine as engine
+from cleaner.document import Document
+from cleaner.pipeline import Pipeline
+from cleaner.rules import prefilter
+from cleaner.rules.book import RuleBook
+from cleaner.rules.prefilter import Prefilter, factors, fold, widths
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_hyperscan = pytest.mark.skipif(not prefilter.available(), reason="no hyperscan wheel for this platform")
+
+
+def test_factors_of_a_plain_pattern() -> None:
+    assert factors(r"^(?i:share on|tweet)\b") == [({"share on", "tweet"}, True)]
+    assert factors(r"^Posted in (?:News|Sport)$") == [({"posted i"}, True)]  # cut at 8 characters
+    assert factors(r"\s?\[(?i:edit|modifier)\]") == [({"[edit]", "[modifier]"}, False)]
+    assert factors(r"^\d+$") is None
+    assert factors(r"^(?=x)") is None  # lookaround: RE2 has none, nor a factor here
+    assert factors(r"^foo{,3}") is None  # '{,3}': a literal to RE2, a repeat to Python's parser
+
+
+def test_factors_of_alternatives_that_share_no_string() -> None:
+    # A short optional part is spelt out; a longer one is tried once with it, once without.
+    assert factors(r"^(?:\* )?(?i:ad|advert)s?$") == [({"* ad", "ad"}, True)]
+    assert factors(r"^(?:\w+ )?(?i:ad|advert)s?$") == [({" ad"}, False), ({"ad"}, True)]
+    assert factors(r"^(?:\d{1,2}\. (?:Jan|Feb)|Page \d+)$") == [({". jan", ". feb", "page "}, False)]
+
+
+def test_widths_only_for_a_pattern_anchored_at_both_ends() -> None:
+    assert widths(r"^\(?\d{1,3}\)?$") == (1, 5)
+    assert widths(r"^[\p{L}]{2,4}$") == (2, 4)
+    assert widths(r"^abc") is None
+    assert widths(r"^a$|^bc") is None
+
+
+def test_fold_gives_a_case_class_one_spelling() -> None:
+    assert fold("ÜBER Straße") == "über straße"
+    assert fold("ΣΟΦΟΣ ſ µ") == "σοφοσ s μ"  # FINAL SIGMA, LONG S, MICRO SIGN: their class's
+    assert fold("\u212a") == "k"  # KELVIN SIGN
+
+
+def _cased() -> str:
+    """Every character with a case in Python's tables (planes 0 and 1; none past them)."""
+    return "".join(
+        ch
+        for ch in map(chr, range(0x20000))
+        if not 0xD800 <= ord(ch) < 0xE000
+        and (ch.lower() != ch or ch.upper() != ch or ch in prefilter._SPECIAL or ch in prefilter._PAIRS)
+    )
+
+
+def test_no_character_past_plane_1_has_a_case() -> None:
+    assert not [cp for cp in range(0x20000, 0x110000) if chr(cp).lower() != chr(cp) or chr(cp).upper() != chr(cp)]
+
+
+@pytest.mark.slow
+def test_every_character_in_an_re2_case_orbit_folds_alike() -> None:
+    """The guarantee behind scanning for a folded factor: RE2's (?i)c matches only characters
+    that fold to what c folds to (else the scan would miss a row RE2 matches)."""
+    cased = _cased()
+    everything = "".join(chr(cp) for cp in range(1, 0x110000) if not 0xD800 <= cp < 0xE000 and cp != 0x0A)
+    # 1. Every character that RE2 folds with a cased one is cased for Python too.
+    together = re2.compile("(?i)[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in cased) + "]")
+    assert set(together.findall(everything)) <= set(cased)
+    # 2. Within the cased, each orbit folds to one spelling.
+    wrong = []
+    for ch in cased:
+        orbit = re2.compile(f"(?i)\\x{{{ord(ch):x}}}").findall(cased)
+        if len(fold(ch)) == 1 and {fold(x) for x in orbit} != {fold(ch)}:
+            wrong.append((ch, orbit))
+    assert not wrong, f"Unicode {unicodedata.unidata_version}: {wrong[:5]}"
+
+
+@pytest.mark.slow
+def test_the_spellings_table_holds_every_folding_character() -> None:
+    table = prefilter._folds_to()
+    for ch in _cased():
+        folded = fold(ch)
+        if len(folded) == 1 and folded != ch and not ch.isascii():
+            assert ch in table[folded], ch
+
+
+def _rows() -> list[str]:
+    """Rows to scan: every line of the seeds and of the rule files' test cases, and the same
+    in other cases and spellings (upper, title, KELVIN SIGN, LONG S, no-break spaces)."""
+    book = RuleBook.load([ROOT / "rules"])
+    lines: set[str] = set()
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        lines.update(path.read_text(encoding="utf-8").split("\n"))
+    for placed in book.rules():
+        for case in placed.rule.cases():
+            lines.update(case.input.split("\n"))
+    variants: set[str] = set()
+    for line in lines:
+        if line.strip() and len(line) <= 500:
+            variants.update(
+                {
+                    line,
+                    line.upper(),
+                    line.lower(),
+                    line.title(),
+                    line.swapcase(),
+                    line.replace("k", "\u212a").replace("s", "\u017f"),
+                    line.replace(" ", "\xa0"),
+                    "  " + line,
+                }
+            )
+    return sorted(variants)
+
+
+@needs_hyperscan
+def test_the_scan_names_every_row_a_rule_matches(book: RuleBook) -> None:
+    rows = _rows()
+    sets = [book.generic, *book.sites]
+    for rule_set in sets:
+        assert rule_set is not None
+        rules = [rule for rule in rule_set.rules if rule.trigger_rx.engine == "re2"]
+        found = Prefilter([rule.trigger for rule in rules]).scan(rows)
+        for k, rule in enumerate(rules):
+            matched = {i for i, row in enumerate(rows) if rule.trigger_rx.test(row)}
+            missed = matched - found[k]
+            assert not missed, f"{rule.id}: {[rows[i] for i in sorted(missed)][:3]}"
+
+
+@needs_hyperscan
+def test_the_scan_leaves_most_rows_out(book: RuleBook) -> None:
+    """It is a filter: on the content of the seeds (the lines they keep), few candidates."""
+    assert book.generic is not None
+    rules = book.generic.rules
+    rows = [line for path in sorted((ROOT / "seeds").glob("*.txt")) for line in path.read_text().split("\n") if line]
+    found = Prefilter([rule.trigger for rule in rules]).scan(rows)
+    assert sum(map(len, found)) < len(rows) * len(rules) / 10
+
+
+INVENTED = [
+    "Home › News › World\nThe council met on Tuesday to discuss the budget.\nShare on Facebook\nTweet\n"
+    "Tags: budget, council\n\nRelated articles\nMore from the council\n© 2024 Example Media. All rights reserved.",
+    "Zum Inhalt springen\nDer Stadtrat tagte am Dienstag über den Haushalt.\nTEILEN\nKommentare (3)\n"
+    "Schlagwörter: Haushalt\nImpressum | Datenschutz",
+    "Cookies: we use cookies to improve your experience. Accept\nThe river rose by two metres overnight.\n"
+    "Advertisement\n12\nBack to top\nSubscribe to our newsletter\n\u212aelvin \u017fign rows",
+    "== Section ==\nA paragraph of an encyclopedia article [edit]\nRetrieved from \u201chttps://example.org\u201d\n",
+]
+
+
+def _outcome(pipeline: Pipeline, doc: Document) -> tuple[object, ...]:
+    cleaned = pipeline.clean(doc)
+    lines = [(line.text, line.dropped_by, tuple(line.changed_by)) for line in cleaned.lines]
+    return cleaned.text, cleaned.url, cleaned.site, tuple(sorted(cleaned.meta.items())), tuple(lines)
+
+
+@needs_hyperscan
+def test_cleaning_with_the_prefilter_is_cleaning_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lasting form of the differential check: the same documents, through the plain engine
+    (as on a platform without hyperscan) and through the prefilter, give the same everything."""
+    book_path = [ROOT / "rules"]
+    docs = [Document(f"invented-{i}", text, "test") for i, text in enumerate(INVENTED)]
+    docs += [
+        Document(path.stem, path.read_text(encoding="utf-8"), "seed") for path in sorted((ROOT / "seeds").glob("*.txt"))
+    ]
+    book = RuleBook.load(book_path)
+    for placed in book.rules():
+        for i, case in enumerate(placed.rule.cases()):
+            docs.append(Document(f"{placed.rule.id}-{i}", case.input, "case", case.input_url))
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    plain = Pipeline(RuleBook.load(book_path))
+    expected = [_outcome(plain, doc) for doc in docs]
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    fast = Pipeline(RuleBook.load(book_path))
+    assert [_outcome(fast, doc) for doc in docs] == expected
+    assert fast.book.generic is not None and fast.book.generic._fast is not None  # the prefilter ran
