@@ -77,10 +77,19 @@ class RuleBook:
     def site_for(self, url: str | None, head: list[str]) -> RuleSet | None:
         """The site a document belongs to: by URL when known, else by a text signature.
         Sites are tried in file order, so the outcome never depends on anything else."""
-        if url:
-            for site in self._sites:
-                if site.matcher.by_url(url):
-                    return site.rules
+        found = self.site_by_url(url) if url else None
+        return found if found is not None else self.site_by_signature(head)
+
+    def site_by_url(self, url: str, host: str | None = None) -> RuleSet | None:
+        """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known."""
+        for site in self._sites:
+            if site.matcher.by_url(url, host):
+                return site.rules
+        return None
+
+    def site_by_signature(self, head: list[str]) -> RuleSet | None:
+        """The first site (in file order) whose signature matches the document's first lines;
+        each signature is tested only where the strings it needs occur (SiteMatcher.may_match)."""
         joined: dict[int, str] = {}
         for site in self._sites:
             matcher = site.matcher
@@ -89,7 +98,7 @@ class RuleBook:
             n = matcher.signature_lines
             if n not in joined:
                 joined[n] = "\n".join(head[:n])
-            if matcher.signature.test(joined[n]):
+            if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):
                 return site.rules
         return None
 

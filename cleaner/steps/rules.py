@@ -30,33 +30,18 @@ class MatchSite:
             self._state, self._by_url, self._head = state, False, None
             url = state.doc.url
             if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
-                host = host_of(url)
-                for site in self.book.sites:
-                    if site.matcher is not None and site.matcher.by_url(url, host):
-                        self._by_url = True
-                        self._set(state, site)
-                        return
+                site = self.book.site_by_url(url, host_of(url))
+                if site is not None:
+                    self._by_url = True
+                    self._set(state, site)
+                    return
         if self._by_url:
             return
         rows = (line.text for line in state.lines if line.dropped_by is None and not line.blank)
         head = list(islice(rows, self.book.head_lines))
         if head != self._head:  # the same first lines match the same signature
             self._head = head
-            self._set(state, self._by_signature(head))
-
-    def _by_signature(self, head: list[str]) -> RuleSet | None:
-        """RuleBook.site_for without a URL, each signature tested only where it may match."""
-        joined: dict[int, str] = {}
-        for site in self.book.sites:
-            matcher = site.matcher
-            if matcher is None or matcher.signature is None:
-                continue
-            n = matcher.signature_lines
-            if n not in joined:
-                joined[n] = "\n".join(head[:n])
-            if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):
-                return site
-        return None
+            self._set(state, self.book.site_by_signature(head))
 
     @staticmethod
     def _set(state: State, site: RuleSet | None) -> None:
