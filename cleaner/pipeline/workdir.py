@@ -151,21 +151,7 @@ class WorkDir:
         return Shard(self.root, index, item)
 
     def merge(self, index: int, item: InputFile, blocks: int) -> None:
-        """One file's shard from the shards of its blocks, as if it had been cleaned in one go."""
-        shard = self.shard(index, item)
-        for block in range(blocks):
-            base = self.root / f"{index:06d}.b{block:05d}"
-            meta = base.with_name(base.name + ".meta.json")
-            shard.summary.totals.add(Totals.from_dict(orjson.loads(meta.read_bytes())["totals"]))
-            for part in PARTS:
-                path = base.with_name(f"{base.name}.{part}")
-                with path.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        shard.write(part, chunk)
-        shard.commit()
-        for block in range(blocks):
-            for path in self.root.glob(f"{index:06d}.b{block:05d}.*"):
-                path.unlink()
+        merge_blocks(self.root, index, item, blocks)
 
     def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
@@ -252,6 +238,26 @@ class WorkDir:
             with (self.root / f"{i:06d}.notes").open("rb") as notes:
                 for line in notes:
                     yield orjson.loads(line)
+
+
+def merge_blocks(root: Path, index: int, item: InputFile, blocks: int) -> None:
+    """One file's shard from the shards of its blocks, as if it had been cleaned in one go. Its
+    meta is written before the blocks are removed: a kill midway leaves the blocks or the shard."""
+    shard = Shard(root, index, item)
+    for block in range(blocks):
+        base = root / f"{index:06d}.b{block:05d}"
+        meta = base.with_name(base.name + ".meta.json")
+        shard.summary.totals.add(Totals.from_dict(orjson.loads(meta.read_bytes())["totals"]))
+        for part in PARTS:
+            path = base.with_name(f"{base.name}.{part}")
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    shard.write(part, chunk)
+    shard.commit()
+    for block in range(blocks):
+        base = f"{index:06d}.b{block:05d}"
+        for name in (*PARTS, "meta.json"):
+            (root / f"{base}.{name}").unlink(missing_ok=True)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
