@@ -41,8 +41,8 @@ def test_plan_cuts_plain_jsonl_into_blocks_and_keeps_other_files_whole(tmp_path:
     a, b, c = discover([tmp_path])
     todo = list(enumerate([a, b, c]))
     assert list(plan(todo, 50)) == [
-        Unit(0, a, 56, Span(0, 56, 1), 0),
-        Unit(0, a, 96, Span(56, 152, 3), 1),
+        Unit(0, a, 56, Span(0, 56, 1), 0, 2),
+        Unit(0, a, 96, Span(56, 152, 3), 1, 2),
         Unit(1, b, 13),
         Unit(2, c, 0),
     ]
@@ -111,27 +111,53 @@ def test_many_blocks_and_groups_give_one_process_bytes_failures_and_progress(
     assert one[3] == two[3]
 
 
-def test_a_run_killed_with_workers_resumes_to_the_same_bytes(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JSONL file cut into several blocks, then two small files."""
+    root = tmp_path_factory.mktemp("killed") / "in"
+    root.mkdir()
+    write(root / "a.jsonl", 400)
+    write(root / "b.jsonl", 5)
+    (root / "c.txt").write_text("Share this article\nA small file.\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def whole(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("whole")
+    assert _clean(corpus, out, "-j", "2").returncode == 0
+    return _files(out)
+
+
+def _clean(corpus: Path, out: Path, *extra: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **({faults.ENV: fault} if fault else {})}
+    args = [sys.executable, "-m", "cleaner", "clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", *extra]
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize(
+    ("killed_after", "workers"), [("a block", "2"), ("the split file", "2"), ("the split file", "1")]
+)
+def test_a_run_killed_with_workers_resumes_to_the_same_bytes(
+    corpus: Path, whole: dict[str, bytes], tmp_path: Path, killed_after: str, workers: str
+) -> None:
     """Its workers go with it (else they would hold the work directory's lock, and --resume
-    would be refused as another run), and the blocks done are replaced by the resumed run."""
-    corpus = tmp_path / "corpus.jsonl"
-    write(corpus, 400)  # over 4 blocks of the smallest size
-
-    def clean(out: Path, *extra: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **({faults.ENV: fault} if fault else {})}
-        args = [sys.executable, "-m", "cleaner", "clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q"]
-        return subprocess.run([*args, "-j", "2", *extra], cwd=ROOT, capture_output=True, text=True, env=env)
-
-    assert clean(tmp_path / "whole").returncode == 0
+    would be refused as another run); the resumed run (with any worker count) cleans again
+    what was not finished and reads what was, a split file's blocks among them."""
+    items = discover([corpus])
+    blocks = sum(1 for unit in plan(enumerate(items), block_size(sum(i.size for i in items), 2)) if unit.index == 0)
+    assert blocks > 2
+    # faults.point("unit") is reached as a unit is reported, before a last block joins its file.
+    at = 2 if killed_after == "a block" else blocks + 1
     out = tmp_path / "out"
-    stopped = clean(out, fault="unit:2")
+    stopped = _clean(corpus, out, "-j", "2", fault=f"unit:{at}")
     assert stopped.returncode == -signal.SIGKILL, stopped.stderr
     work = out / ".clean.jsonl.work"
     assert sorted(p.name for p in out.iterdir()) == [work.name]
-    blocks = sorted(p.name for p in work.glob("000000.b*.meta.json"))
-    assert len(blocks) >= 2 and not (work / "000000.meta.json").exists()
-    resumed = clean(out, "--resume")
+    assert len(list(work.glob("000000.b*.meta.json"))) >= 2
+    assert (work / "000000.meta.json").exists() == (killed_after == "the split file")
+    resumed = _clean(corpus, out, "-j", workers, "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert _files(out) == _files(tmp_path / "whole")
+    assert _files(out) == whole
     summary = orjson.loads((out / "reports" / "summary.json").read_bytes())
-    assert summary["totals"]["docs_in"] == 400
+    assert summary["totals"]["docs_in"] == 406

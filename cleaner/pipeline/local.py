@@ -4,7 +4,9 @@ each worker reading its own part of the input and writing its own shard.
 With several workers the main process only plans and keeps order: it cuts the inputs into
 units (a whole file, or a block of whole lines of a plain JSONL file, as the Ray engine does),
 hands out groups of units, reports each unit's failures and progress in input order when it
-comes back, and has a split file's block shards joined into the file's shard. No document and
+comes back, and joins a split file's block shards into the file's shard (a meta naming them,
+no copy). Meanwhile a thread of it builds the review page from the shards already back (the
+one output built document by document), so that it overlaps the cleaning. No document and
 no cleaned record crosses between processes: what does is a unit's name (a path and a byte
 range) out and its count and failures back, a few hundred bytes per unit of hundreds of
 documents. So the main process spends next to nothing per document, and two workers scale
@@ -22,6 +24,8 @@ one document that kills its worker), so that document becomes a Problem and the 
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,7 +38,8 @@ from cleaner.errors import Problem
 from cleaner.io.readers import Fields, InputFile, Limits, Span, spans
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
-from cleaner.pipeline.workdir import Shard, WorkDir, merge_blocks
+from cleaner.pipeline.workdir import Shard, WorkDir, shard_base
+from cleaner.report import html
 from cleaner.report.outcome import Outcome
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
@@ -57,6 +62,7 @@ class Unit:
     size: int  # its input bytes, for progress
     span: Span | None = None
     block: int | None = None
+    blocks: int = 0  # of a split file: how many blocks it was cut into
 
 
 @dataclass(slots=True)
@@ -80,7 +86,7 @@ def plan(todo: Iterable[tuple[int, InputFile]], block: int) -> Iterator[Unit]:
             yield Unit(index, item, item.size)
             continue
         for n, span in enumerate(cut):
-            yield Unit(index, item, span.end - span.start, span, n)
+            yield Unit(index, item, span.end - span.start, span, n, len(cut))
 
 
 def groups(units: Iterable[Unit], block: int) -> Iterator[list[Unit]]:
@@ -182,16 +188,17 @@ class Local:
     ):
         self.pipeline, self.work, self.fields, self.limits = pipeline, work, fields, limits
         self.workers, self.on_failure, self.progress = workers, on_failure, progress
-        self._blocks: dict[int, list[Unit]] = {}  # a split file's blocks back so far
-        self._merges: list[tuple[Unit, int, Future[None]]] = []
+        self.page = _Page(work)
 
-    def __call__(self, todo: list[tuple[int, InputFile]]) -> None:
+    def __call__(self, todo: list[tuple[int, InputFile]]) -> bool:
+        """Clean ``todo`` into shards; True when the review page was built too (in staging)."""
         if self.workers <= 1:  # in this process, document by document (progress per document)
             results = clean_events(events(todo, self.fields, self.limits), self.pipeline, 1)
             consume(results, self.work.shard, self.on_failure, self.progress)
-            return
+            return False
         block = block_size(sum(item.size for _, item in todo), self.workers)
         window = 2 * self.workers  # groups in flight: each is a name, so this only keeps workers fed
+        self.page.start({index for index, _ in todo})
         pool = self._pool(self.workers)
         pending: deque[tuple[list[Unit], Future[list[Done]]]] = deque()
         try:
@@ -201,9 +208,13 @@ class Local:
                     pool = self._next(pending, pool)
             while pending:
                 pool = self._next(pending, pool)
-            self._finish_merges()
+        except BaseException:
+            self.page.abandon()
+            raise
         finally:
             pool.shutdown(cancel_futures=True)
+        self.page.finish()
+        return True
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -224,14 +235,14 @@ class Local:
             pool = self._pool(self.workers)
             for group, future in suspects:
                 for unit, done in zip(group, self._isolate(group, future), strict=True):
-                    self._done(unit, done, pool)
+                    self._done(unit, done)
             return pool
         pending.popleft()
         for unit, done in zip(group, results, strict=True):
-            self._done(unit, done, pool)
+            self._done(unit, done)
         return pool
 
-    def _done(self, unit: Unit, done: Done, pool: ProcessPoolExecutor) -> None:
+    def _done(self, unit: Unit, done: Done) -> None:
         """Report a unit that came back, in input order; join a split file's blocks once its
         last one is back."""
         if self.on_failure is not None:
@@ -241,23 +252,11 @@ class Local:
             self.progress(done.docs, unit.size)
         faults.point("unit")
         if unit.span is None:
+            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.html")
             return
-        blocks = self._blocks.setdefault(unit.index, [])
-        blocks.append(unit)
-        if unit.span.end == unit.item.size:  # the file's last block: every earlier one is back too
-            del self._blocks[unit.index]
-            merge = pool.submit(merge_blocks, self.work.root, unit.index, unit.item, len(blocks))
-            self._merges.append((unit, len(blocks), merge))
-
-    def _finish_merges(self) -> None:
-        """Wait for the joins; one lost with a broken pool is done here."""
-        for unit, count, merge in self._merges:
-            try:
-                merge.result()
-            except BrokenProcessPool:
-                if self.work.meta(unit.index) is None:  # its meta is written before its blocks go
-                    merge_blocks(self.work.root, unit.index, unit.item, count)
-        self._merges.clear()
+        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.html")
+        if unit.block == unit.blocks - 1:  # the file's last block: every earlier one is back too
+            self.work.join(unit.index, unit.item, unit.blocks)
 
     def _isolate(self, group: list[Unit], future: Future[list[Done]]) -> list[Done]:
         """A group in flight when the pool broke: its results if it had finished, else the group
@@ -276,3 +275,75 @@ class Local:
         return [
             clean_unit(self.pipeline, self.work.root, unit, self.fields, self.limits, self.workers) for unit in group
         ]
+
+
+class _Page:
+    """The review page, built on a thread of the main process from the shards' review records
+    as the units come back in order, while the workers go on cleaning: it is the one part of
+    the outputs built document by document (html.write_page), so it overlaps the cleaning
+    instead of following it. The files finished by an interrupted run are read in their place."""
+
+    def __init__(self, work: WorkDir):
+        self.work = work
+        self._queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._done_before: list[int] = []  # files of an interrupted run, by index, not yet added
+        self._next = 0  # the index of the file whose fragments come next
+
+    def start(self, todo: set[int]) -> None:
+        self._done_before = [i for i in range(len(self.work.items)) if i not in todo]
+        staging = self.work.staging()
+        self._thread = threading.Thread(target=self._build, args=(staging / "index.html",), daemon=True)
+        self._thread.start()
+
+    def add(self, index: int, fragment: Path) -> None:
+        """The next fragment, of file ``index`` (after those of earlier files done before)."""
+        self._before(index)
+        self._queue.put(fragment)
+
+    def _before(self, index: int) -> None:
+        """Hand over the fragments of the files an interrupted run finished, up to ``index``."""
+        while self._done_before and self._done_before[0] < index:
+            done = self._done_before.pop(0)
+            meta = self.work.meta(done)
+            assert meta is not None
+            for fragment in self.work.parts(done, meta, "html"):
+                self._queue.put(fragment)
+
+    def _build(self, path: Path) -> None:
+        try:
+            html.write_page(path, self._fragments(), 0)
+        except BaseException as exc:  # handed to the main thread by finish()
+            self._error = exc
+
+    def _fragments(self) -> Iterator[Path]:
+        while True:
+            fragment = self._queue.get()
+            if self._abandoned:
+                raise _Abandoned
+            if fragment is None:
+                return
+            yield fragment
+
+    def abandon(self) -> None:
+        """The run failed: stop building (the staging is rebuilt by the next run)."""
+        if self._thread is None:
+            return
+        self._abandoned = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def finish(self) -> None:
+        """Every unit is back: hand over the rest, wait for the page; its error, if any, is the run's."""
+        assert self._thread is not None
+        self._before(len(self.work.items))
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+class _Abandoned(Exception):
+    pass

@@ -146,11 +146,12 @@ def run(
                 todo.append((index, item))
             elif progress is not None:
                 progress(meta["totals"]["docs_in"], item.size)
+        page_built = False
         if engine is not None:
             engine(pipeline, todo, work, fields, limits, on_failure)
         else:
-            Local(pipeline, work, fields, limits, workers, on_failure, progress)(todo)
-        totals = work.assemble(target.out, target.report, pipeline.settings.flag_share)
+            page_built = Local(pipeline, work, fields, limits, workers, on_failure, progress)(todo)
+        totals = work.assemble(target.out, target.report, pipeline.settings.flag_share, page_built)
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
         where = f"{exc.filename}: " if exc.filename else ""
         raise OutputError(
