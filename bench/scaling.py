@@ -5,7 +5,8 @@
 With fast workers the main process is what limits scaling, and the wall-time ratio of today's
 slow pipeline hides it; so each run (a fresh process, `run()` as `cleaner clean` calls it, every
 report on) reports CPU time, read with getrusage: the main process's during the cleaning phase
-and during assembly, and its reaped children's (the workers). A second, instrumented run counts
+(planning, order, progress), building the review page (on whichever thread and in whichever
+phase it is built) and the rest of assembly, and its reaped children's (the workers). A second, instrumented run counts
 the bytes the main process pickles to its workers and unpickles from them. Medians over
 ``--repeat`` runs; every figure is per input document.
 """
@@ -45,15 +46,27 @@ if count:  # what crosses between the processes, seen from the main process
         return loads(data, *args, **kwargs)
     reduction.ForkingPickler.dumps = counted_dumps
     reduction.ForkingPickler.loads = staticmethod(counted_loads)
-assembly = [0.0]
+assembly, assembling = [0.0], [False]
 assemble = workdir.WorkDir.assemble
 def timed(self, *args, **kwargs):
     start = time.process_time()
+    assembling[0] = True
     try:
         return assemble(self, *args, **kwargs)
     finally:
         assembly[0] += time.process_time() - start
+        assembling[0] = False
 workdir.WorkDir.assemble = timed
+from cleaner.report import html
+page = [0.0, 0.0]  # CPU of the thread building it: during the cleaning phase, in assembly
+write_page = html.write_page
+def timed_page(*args, **kwargs):
+    start, when = time.thread_time(), int(assembling[0])
+    try:
+        return write_page(*args, **kwargs)
+    finally:
+        page[when] += time.thread_time() - start
+html.write_page = timed_page
 pipeline = Pipeline(RuleBook.load([Path("rules")]))
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu, wall = time.process_time(), time.perf_counter()
@@ -61,7 +74,9 @@ result = run([corpus], pipeline, Target(out / "clean.jsonl", out / "reports", ov
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 after = resource.getrusage(resource.RUSAGE_CHILDREN)
 worker_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
-print(orjson.dumps({"wall": wall, "main": cpu - assembly[0], "assembly": assembly[0], "workers": worker_cpu,
+print(orjson.dumps({"wall": wall, "main": cpu - assembly[0] - page[0], "assembly": assembly[0] - page[1],
+                    "page": page[0] + page[1],
+                    "workers": worker_cpu,
                     "docs": result.totals.docs_in, "sent": pickled[0], "received": pickled[1]}).decode())
 """
 
@@ -86,9 +101,9 @@ def main() -> None:
     args = parser.parse_args()
     path = corpus(args.docs)
     print(f"corpus: {path.relative_to(ROOT)}, {args.docs} documents, {path.stat().st_size / 1e6:.1f} MB\n")
-    print("| workers | wall s | main CPU us/doc (cleaning) | main CPU us/doc (assembly) | worker CPU us/doc "
-          "| main / worker CPU | pickled out B/doc | pickled in B/doc |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| workers | wall s | main CPU us/doc: cleaning phase (page excluded) | review page | rest of assembly "
+          "| worker CPU us/doc | main cleaning / worker CPU | pickled out B/doc | pickled in B/doc |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
         runs = [measure(path, workers) for _ in range(args.repeat)]
         counted = measure(path, workers, count=True) if workers > 1 else {"sent": 0, "received": 0}
@@ -97,13 +112,14 @@ def main() -> None:
         def median(key: str, runs: list[dict[str, float]] = runs) -> float:
             return statistics.median(run[key] for run in runs)
 
-        main_us, assembly_us = median("main") / docs * 1e6, median("assembly") / docs * 1e6
+        main_us, page_us = median("main") / docs * 1e6, median("page") / docs * 1e6
+        rest_us = median("assembly") / docs * 1e6
         # One worker cleans in the main process: its cleaning CPU is the worker's.
         worker_us = median("workers") / docs * 1e6 if workers > 1 else main_us
-        share = f"{main_us / worker_us:.1%}" if workers > 1 else "-"
+        share = f"{main_us / worker_us:.2%}" if workers > 1 else "-"
         print(
-            f"| {workers} | {median('wall'):.1f} | {main_us:.0f} | {assembly_us:.0f} | {worker_us:.0f} | {share} "
-            f"| {counted['sent'] / docs:.0f} | {counted['received'] / docs:.0f} |"
+            f"| {workers} | {median('wall'):.1f} | {main_us:.1f} | {page_us:.0f} | {rest_us:.0f} | {worker_us:.0f} "
+            f"| {share} | {counted['sent'] / docs:.1f} | {counted['received'] / docs:.1f} |"
         )
 
 
