@@ -198,14 +198,16 @@ class Local:
             return False
         block = block_size(sum(item.size for _, item in todo), self.workers)
         window = 2 * self.workers  # groups in flight: each is a name, so this only keeps workers fed
-        self.page.start({index for index, _ in todo})
+        cleaning = {index for index, _ in todo}
         pool = self._pool(self.workers)
         pending: deque[tuple[list[Unit], Future[list[Done]]]] = deque()
         try:
             for group in groups(plan(todo, block), block):
-                pending.append((group, pool.submit(_clean_group, group)))
+                pending.append((group, pool.submit(_clean_group, group)))  # forks a worker while some are missing
                 if len(pending) >= window:
+                    self.page.start(cleaning)  # after the forks: no thread is forked
                     pool = self._next(pending, pool)
+            self.page.start(cleaning)
             while pending:
                 pool = self._next(pending, pool)
         except BaseException:
@@ -293,6 +295,9 @@ class _Page:
         self._next = 0  # the index of the file whose fragments come next
 
     def start(self, todo: set[int]) -> None:
+        """Start building (once; later calls do nothing)."""
+        if self._thread is not None:
+            return
         self._done_before = [i for i in range(len(self.work.items)) if i not in todo]
         staging = self.work.staging()
         self._thread = threading.Thread(target=self._build, args=(staging / "index.html",), daemon=True)

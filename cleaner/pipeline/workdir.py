@@ -3,7 +3,9 @@
 Each input file's records, diff, HTML fragment, counts and notes are written under temporary
 names and renamed into place when the file is done, its ``meta.json`` last: a shard with a
 meta is complete, one without is not there. A run killed at any point leaves only complete
-shards, and ``--resume`` skips them.
+shards, and ``--resume`` skips them. A file cut into blocks (cleaned by several workers or Ray
+tasks) has a shard per block, and its own meta, naming how many, once they are all finished:
+its parts are then its blocks' parts in order.
 
 The outputs are built from the shards, in input order, in ``publish/`` inside the work
 directory (shards are read, never moved or changed, so a kill during assembly loses nothing),
