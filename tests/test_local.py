@@ -136,7 +136,8 @@ def _clean(corpus: Path, out: Path, *extra: str, fault: str | None = None) -> su
 
 
 @pytest.mark.parametrize(
-    ("killed_after", "workers"), [("a block", "2"), ("the split file", "2"), ("the split file", "1")]
+    ("killed_after", "workers"),
+    [("a block", "2"), ("the split file", "2"), ("the split file", "1"), ("every file", "2")],
 )
 def test_a_run_killed_with_workers_resumes_to_the_same_bytes(
     corpus: Path, whole: dict[str, bytes], tmp_path: Path, killed_after: str, workers: str
@@ -147,15 +148,17 @@ def test_a_run_killed_with_workers_resumes_to_the_same_bytes(
     items = discover([corpus])
     blocks = sum(1 for unit in plan(enumerate(items), block_size(sum(i.size for i in items), 2)) if unit.index == 0)
     assert blocks > 2
-    # faults.point("unit") is reached as a unit is reported, before a last block joins its file.
-    at = 2 if killed_after == "a block" else blocks + 1
+    # faults.point("unit") is reached as a unit is reported, before a last block joins its file;
+    # "assemble" once every file is done (the resumed run then only builds the page and the rest).
+    fault = {"a block": "unit:2", "the split file": f"unit:{blocks + 1}", "every file": "assemble"}[killed_after]
     out = tmp_path / "out"
-    stopped = _clean(corpus, out, "-j", "2", fault=f"unit:{at}")
+    stopped = _clean(corpus, out, "-j", "2", fault=fault)
     assert stopped.returncode == -signal.SIGKILL, stopped.stderr
     work = out / ".clean.jsonl.work"
     assert sorted(p.name for p in out.iterdir()) == [work.name]
     assert len(list(work.glob("000000.b*.meta.json"))) >= 2
-    assert (work / "000000.meta.json").exists() == (killed_after == "the split file")
+    assert (work / "000000.meta.json").exists() == (killed_after != "a block")
+    assert (work / "000002.meta.json").exists() == (killed_after == "every file")
     resumed = _clean(corpus, out, "-j", workers, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert _files(out) == whole
