@@ -158,7 +158,8 @@ def test_a_run_killed_with_workers_resumes_to_the_same_bytes(
     assert sorted(p.name for p in out.iterdir()) == [work.name]
     assert len(list(work.glob("000000.b*.meta.json"))) >= 2
     assert (work / "000000.meta.json").exists() == (killed_after != "a block")
-    assert (work / "000002.meta.json").exists() == (killed_after == "every file")
+    if killed_after == "every file":  # (a worker writes a whole file's shard as it finishes it)
+        assert (work / "000002.meta.json").exists()
     resumed = _clean(corpus, out, "-j", workers, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert _files(out) == whole
