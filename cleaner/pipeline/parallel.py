@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 from collections import deque
@@ -54,11 +55,31 @@ def clean_task(pipeline: Pipeline, task: Task) -> Outcome | Problem:
 _worker: tuple[Pipeline, Work] | None = None  # one per worker process, set by _init
 
 
+def worker_started() -> None:
+    """What every worker process does first. A forked worker inherits the CLI's SIGTERM handler
+    (raise KeyboardInterrupt); the pool terminates its workers with SIGTERM when one of them
+    dies, and they must then just go. And it goes when the run's process dies (a SIGKILL, the
+    OOM killer): else it would wait for work forever, holding the work directory's lock (its
+    file descriptor is inherited), so that --resume would be refused as "another run"."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    import ctypes  # here: only worker processes pay for importing it
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's among them
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; elsewhere there is no prctl
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before prctl: no signal comes
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _init(pipeline: Pipeline, work: Work) -> None:
     global _worker
-    # A forked worker inherits the CLI's SIGTERM handler (raise KeyboardInterrupt); the pool
-    # terminates its workers with SIGTERM when one of them dies, and they must then just go.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    worker_started()
     _worker = (pipeline, work)
 
 

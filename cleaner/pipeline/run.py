@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleaner import faults
 from cleaner.errors import OutputError, Problem, UsageError
 from cleaner.io.atomic import replaceable
 from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover
 from cleaner.io.writers import output_format
 from cleaner.pipeline.clean import Pipeline
-from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick
-from cleaner.pipeline.workdir import Shard, WorkDir, check_work_root, fingerprint, published_here, work_root
+from cleaner.pipeline.local import Local, Progress, consume
+from cleaner.pipeline.workdir import WorkDir, check_work_root, fingerprint, published_here, work_root
 from cleaner.repeated.boilerplate import Thresholds
-from cleaner.report.outcome import Outcome
 from cleaner.report.summary import Totals
+
+__all__ = ["Engine", "Progress", "RunResult", "Target", "consume", "run"]  # consume: the Ray engine's
 
 
 @dataclass(slots=True)
@@ -95,7 +95,6 @@ class Target:
             raise UsageError(f"{report} holds a previous report; pass --overwrite to replace it")
 
 
-Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
 # Another way to clean the files still to do into the work directory (cleaner.pipeline.ray_engine).
 Engine = Callable[
     [Pipeline, list[tuple[int, InputFile]], WorkDir, Fields, Limits, Callable[[Problem], None] | None], None
@@ -148,11 +147,12 @@ def run(
                 todo.append((index, item))
             elif progress is not None:
                 progress(meta["totals"]["docs_in"], item.size)
+        page_built = False
         if engine is not None:
             engine(pipeline, todo, work, fields, limits, on_failure)
         else:
-            consume(clean_events(events(todo, fields, limits), pipeline, workers), work.shard, on_failure, progress)
-        totals = work.assemble(target.out, target.report, pipeline.settings.flag_share)
+            page_built = Local(pipeline, work, fields, limits, workers, on_failure, progress)(todo)
+        totals = work.assemble(target.out, target.report, pipeline.settings.flag_share, page_built)
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
         where = f"{exc.filename}: " if exc.filename else ""
         raise OutputError(
@@ -162,44 +162,3 @@ def run(
     finally:
         work.close()
     return RunResult(totals, totals.docs_failed, target.out, target.report)
-
-
-def consume(
-    results: Iterable[Result],
-    open_shard: Callable[[int, InputFile], Shard],
-    on_failure: Callable[[Problem], None] | None = None,
-    progress: Progress | None = None,
-) -> None:
-    """Write results into their shards; a shard is committed when its file's End arrives."""
-    shard: Shard | None = None
-    try:
-        for result in results:
-            if isinstance(result, Start):
-                shard = open_shard(result.index, result.item)
-            elif isinstance(result, End):
-                assert shard is not None
-                shard.commit()
-                shard = None
-                faults.point("shard")
-            else:
-                assert shard is not None
-                if isinstance(result, Problem):
-                    shard.summary.failure(result)
-                    if on_failure is not None:
-                        on_failure(result)
-                else:
-                    _add(shard, result)
-            tick(result, progress)
-    finally:
-        if shard is not None:
-            shard.abandon()
-
-
-def _add(shard: Shard, result: Outcome) -> None:
-    if result.record is not None:
-        shard.write("jsonl", result.record)
-    if result.diff:
-        shard.write("diff", result.diff.encode("utf-8"))
-    if result.html is not None:
-        shard.write("html", result.html.encode("utf-8"))
-    shard.summary.document(result)

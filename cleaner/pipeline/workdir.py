@@ -3,7 +3,9 @@
 Each input file's records, diff, HTML fragment, counts and notes are written under temporary
 names and renamed into place when the file is done, its ``meta.json`` last: a shard with a
 meta is complete, one without is not there. A run killed at any point leaves only complete
-shards, and ``--resume`` skips them.
+shards, and ``--resume`` skips them. A file cut into blocks (cleaned by several workers or Ray
+tasks) has a shard per block, and its own meta, naming how many, once they are all finished:
+its parts are then its blocks' parts in order.
 
 The outputs are built from the shards, in input order, in ``publish/`` inside the work
 directory (shards are read, never moved or changed, so a kill during assembly loses nothing),
@@ -43,6 +45,12 @@ PUBLISH = "publish"
 PARTS = ("jsonl", "diff", "html", "notes")
 
 
+def shard_base(index: int, block: int | None = None) -> str:
+    """The name its shard's files start with: ``000007`` for input file 7, ``000007.b00002``
+    for block 2 of it."""
+    return f"{index:06d}" if block is None else f"{index:06d}.b{block:05d}"
+
+
 class Shard:
     """The outputs of one input file (or of one block of it) while it is being cleaned."""
 
@@ -50,7 +58,7 @@ class Shard:
         self.directory = directory
         self.index = index
         self.item = item
-        self.base = f"{index:06d}" if block is None else f"{index:06d}.b{block:05d}"
+        self.base = shard_base(index, block)
         self.parts = {name: directory / f"{self.base}.{name}" for name in PARTS}
         self._handles: dict[str, BinaryIO] = {
             name: path.with_name(path.name + ".part").open("wb") for name, path in self.parts.items()
@@ -150,48 +158,61 @@ class WorkDir:
     def shard(self, index: int, item: InputFile) -> Shard:
         return Shard(self.root, index, item)
 
-    def merge(self, index: int, item: InputFile, blocks: int) -> None:
-        """One file's shard from the shards of its blocks, as if it had been cleaned in one go."""
-        shard = self.shard(index, item)
+    def join(self, index: int, item: InputFile, blocks: int) -> None:
+        """A split file's shard: the shards of its blocks, read in their order where its own
+        files would be (nothing is copied). Its meta, written once every block's is, counts
+        them all and says how many blocks there are."""
+        totals = Totals()
         for block in range(blocks):
-            base = self.root / f"{index:06d}.b{block:05d}"
-            meta = base.with_name(base.name + ".meta.json")
-            shard.summary.totals.add(Totals.from_dict(orjson.loads(meta.read_bytes())["totals"]))
-            for part in PARTS:
-                path = base.with_name(f"{base.name}.{part}")
-                with path.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        shard.write(part, chunk)
-        shard.commit()
-        for block in range(blocks):
-            for path in self.root.glob(f"{index:06d}.b{block:05d}.*"):
-                path.unlink()
+            meta = orjson.loads((self.root / f"{shard_base(index, block)}.meta.json").read_bytes())
+            totals.add(Totals.from_dict(meta["totals"]))
+        meta = {"file": item.where, "report_name": item.report_name, "totals": totals.as_dict(), "blocks": blocks}
+        write_atomic(self.root / f"{shard_base(index)}.meta.json", orjson.dumps(meta))
 
-    def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE) -> Totals:
+    merge = join  # the Ray engine's name for it
+
+    def parts(self, index: int, meta: dict[str, Any], part: str) -> list[Path]:
+        """The files holding ``part`` of a finished file's shard, in order."""
+        blocks = meta.get("blocks")
+        if blocks is None:
+            return [self.root / f"{shard_base(index)}.{part}"]
+        return [self.root / f"{shard_base(index, block)}.{part}" for block in range(blocks)]
+
+    def staging(self, fresh: bool = True) -> Path:
+        """The report directory being built, in the work directory; ``fresh``: emptied first
+        (a killed run's staging is rebuilt the same)."""
+        staging = self.root / PUBLISH / "reports"
+        if fresh:
+            shutil.rmtree(self.root / PUBLISH, ignore_errors=True)
+            staging.mkdir(parents=True)
+        return staging
+
+    def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE, page_built: bool = False) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
-        directory, then the JSONL), then remove the work directory."""
-        metas = [self.meta(i) for i in range(len(self.items))]
-        assert all(metas), "every input file has a finished shard"
+        directory, then the JSONL), then remove the work directory. ``page_built``: the review
+        page is in staging already (built from the shards as they were finished, see local.py)."""
+        found = [self.meta(i) for i in range(len(self.items))]
+        assert all(found), "every input file has a finished shard"
+        metas: list[dict[str, Any]] = found  # type: ignore[assignment]
         publish = self.root / PUBLISH
-        shutil.rmtree(publish, ignore_errors=True)  # a killed assembly's staging: rebuilt the same
-        staging = publish / "reports"
-        staging.mkdir(parents=True)
+        staging = self.staging(fresh=not page_built)
         faults.point("assemble")
         for i, meta in enumerate(metas):
-            diff = self.root / f"{i:06d}.diff"
-            if diff.stat().st_size:
-                target = staging / f"{meta['report_name']}.diff"  # type: ignore[index]
+            diffs = [path for path in self.parts(i, meta, "diff") if path.stat().st_size]
+            if diffs:
+                target = staging / f"{meta['report_name']}.diff"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(diff, target)
-        totals = write_summary(staging, lambda: self._files(metas), self._notes, flag_share)
-        fragments = [self.root / f"{i:06d}.html" for i in range(len(self.items))]
-        html.write_page(staging / "index.html", fragments, totals.docs_changed)
+                _link_or_copy(diffs, target)
+        totals = write_summary(staging, lambda: self._files(metas), lambda: self._notes(metas), flag_share)
+        if not page_built:
+            fragments = [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "html")]
+            html.write_page(staging / "index.html", fragments, totals.docs_changed)
         marker = {"out": os.path.relpath(out.absolute(), report.absolute())}
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
         staged_out = publish / out.name
         with staged_out.open("wb") as handle:  # in the format the name asks for (cleaner/io/writers.py)
-            writers.write(out, [self.root / f"{i:06d}.jsonl" for i in range(len(self.items))], handle)
+            writers.write(out, [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "jsonl")], handle)
             handle.flush()
             os.fsync(handle.fileno())
         faults.point("staged-out")
@@ -242,24 +263,31 @@ class WorkDir:
             else:
                 path.unlink()
 
-    def _files(self, metas: list[dict[str, Any] | None]) -> Iterator[tuple[str, Totals]]:
+    def _files(self, metas: list[dict[str, Any]]) -> Iterator[tuple[str, Totals]]:
         for meta in metas:
-            assert meta is not None
             yield meta["file"], Totals.from_dict(meta["totals"])
 
-    def _notes(self) -> Iterator[dict[str, Any]]:
-        for i in range(len(self.items)):
-            with (self.root / f"{i:06d}.notes").open("rb") as notes:
-                for line in notes:
-                    yield orjson.loads(line)
+    def _notes(self, metas: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for i, meta in enumerate(metas):
+            for path in self.parts(i, meta, "notes"):
+                with path.open("rb") as notes:
+                    for line in notes:
+                        yield orjson.loads(line)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """A shard's diff into the staged report without consuming the shard."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+def _link_or_copy(sources: list[Path], target: Path) -> None:
+    """A shard's diff into the staged report without consuming the shard: a link to its one
+    file, else its blocks' diffs one after the other."""
+    if len(sources) == 1:
+        try:
+            os.link(sources[0], target)
+            return
+        except OSError:
+            pass
+    with target.open("wb") as out:
+        for source in sources:
+            with source.open("rb") as data:
+                shutil.copyfileobj(data, out, 1 << 20)
 
 
 def _lock(root: Path, out: Path) -> int:

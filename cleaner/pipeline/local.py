@@ -1,0 +1,277 @@
+"""The local engine: input files (and blocks of large JSONL files) cleaned on worker processes,
+each worker reading its own part of the input and writing its own shard.
+
+With several workers the main process only plans and keeps order: it cuts the inputs into
+units (a whole file, or a block of whole lines of a plain JSONL file, as the Ray engine does),
+hands out groups of units, reports each unit's failures and progress in input order when it
+comes back, and joins a split file's block shards into the file's shard (a meta naming them,
+no copy). Meanwhile a thread of it builds the review page from the shards already back (the
+one output built document by document), so that it overlaps the cleaning. No document and
+no cleaned record crosses between processes: what does is a unit's name (a path and a byte
+range) out and its count and failures back, a few hundred bytes per unit of hundreds of
+documents. So the main process spends next to nothing per document, and two workers scale
+with the cores instead of waiting on the main process's reading, (un)pickling and writing.
+
+The shards are the ones a single process writes (workdir.py), a block's shards joined in line
+order, so the outputs are the same bytes whatever the worker count; a killed run leaves
+complete shards only, and --resume cleans the rest.
+
+A worker that dies (the OOM killer, a crash in native code) breaks the pool: the groups in
+flight are retried one at a time in a fresh worker each, and a unit whose worker dies again is
+cleaned the per-document way (parallel.py: documents read here, batches isolated down to the
+one document that kills its worker), so that document becomes a Problem and the rest is kept.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cleaner import faults
+from cleaner.errors import Problem
+from cleaner.io.readers import Fields, InputFile, Limits, Span, spans
+from cleaner.pipeline.clean import Pipeline
+from cleaner.pipeline.page import Page
+from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
+from cleaner.pipeline.workdir import Shard, WorkDir, shard_base
+from cleaner.report.outcome import Outcome
+
+Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
+
+# A plain JSONL file is cut into blocks so that each worker gets about BLOCKS_PER_WORKER of the
+# run's input bytes at a time: enough pieces that the last one leaves the other workers idle
+# only briefly, few enough that opening and joining shards costs nothing per document.
+BLOCKS_PER_WORKER = 16
+MIN_BLOCK = 256 << 10
+MAX_BLOCK = 64 << 20
+GROUP_UNITS = 64  # small files handed out together, so a directory of tiny files costs few round trips
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """What one worker cleans into one shard: a whole input file, or block ``block`` of it."""
+
+    index: int  # the file's place among all inputs
+    item: InputFile
+    size: int  # its input bytes, for progress
+    span: Span | None = None
+    block: int | None = None
+    blocks: int = 0  # of a split file: how many blocks it was cut into
+
+
+@dataclass(slots=True)
+class Done:
+    """What comes back of a unit: its document count and failures (for the progress bar and
+    stderr; the shard holds them too)."""
+
+    docs: int = 0
+    failures: list[Problem] = field(default_factory=list)
+
+
+def block_size(total: int, workers: int) -> int:
+    return min(MAX_BLOCK, max(MIN_BLOCK, total // (workers * BLOCKS_PER_WORKER)))
+
+
+def plan(todo: Iterable[tuple[int, InputFile]], block: int) -> Iterator[Unit]:
+    """The units of the files to clean, in input order."""
+    for index, item in todo:
+        cut = spans(item, block)
+        if cut is None:
+            yield Unit(index, item, item.size)
+            continue
+        for n, span in enumerate(cut):
+            yield Unit(index, item, span.end - span.start, span, n, len(cut))
+
+
+def groups(units: Iterable[Unit], block: int) -> Iterator[list[Unit]]:
+    """Consecutive units handed out together: up to about ``block`` bytes or GROUP_UNITS units."""
+    group: list[Unit] = []
+    size = 0
+    for unit in units:
+        if group and (size + unit.size > block or len(group) >= GROUP_UNITS):
+            yield group
+            group, size = [], 0
+        group.append(unit)
+        size += unit.size
+    if group:
+        yield group
+
+
+def consume(
+    results: Iterable[Result],
+    open_shard: Callable[[int, InputFile], Shard],
+    on_failure: Callable[[Problem], None] | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Write results into their shards; a shard is committed when its file's End arrives."""
+    shard: Shard | None = None
+    try:
+        for result in results:
+            if isinstance(result, Start):
+                shard = open_shard(result.index, result.item)
+            elif isinstance(result, End):
+                assert shard is not None
+                shard.commit()
+                shard = None
+                faults.point("shard")
+            else:
+                assert shard is not None
+                if isinstance(result, Problem):
+                    shard.summary.failure(result)
+                    if on_failure is not None:
+                        on_failure(result)
+                else:
+                    _add(shard, result)
+            tick(result, progress)
+    finally:
+        if shard is not None:
+            shard.abandon()
+
+
+def _add(shard: Shard, result: Outcome) -> None:
+    if result.record is not None:
+        shard.write("jsonl", result.record)
+    if result.diff:
+        shard.write("diff", result.diff.encode("utf-8"))
+    if result.html is not None:
+        shard.write("html", result.html.encode("utf-8"))
+    shard.summary.document(result)
+
+
+def clean_unit(pipeline: Pipeline, root: Path, unit: Unit, fields: Fields, limits: Limits, workers: int = 1) -> Done:
+    """Read and write one unit's shard in this process, cleaning in it too (or, with ``workers``,
+    on processes of parallel.py's own, document batches sent out: the way a unit whose worker
+    died is cleaned, so the one document that kills its worker is found)."""
+    done = Done()
+
+    def count(docs: int, _: int) -> None:
+        done.docs += docs
+
+    results = clean_events(events([(unit.index, unit.item)], fields, limits, unit.span), pipeline, workers)
+    consume(results, lambda index, item: Shard(root, index, item, unit.block), done.failures.append, count)
+    return done
+
+
+_context: tuple[Pipeline, Path, Fields, Limits] | None = None  # one per worker process, set by _init
+
+
+def _init(pipeline: Pipeline, root: Path, fields: Fields, limits: Limits) -> None:
+    global _context
+    worker_started()
+    _context = (pipeline, root, fields, limits)
+
+
+def _clean_group(group: list[Unit]) -> list[Done]:
+    assert _context is not None
+    pipeline, root, fields, limits = _context
+    return [clean_unit(pipeline, root, unit, fields, limits) for unit in group]
+
+
+class Local:
+    """One run of the local engine over the files still to clean, into ``work``'s shards."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        work: WorkDir,
+        fields: Fields,
+        limits: Limits,
+        workers: int,
+        on_failure: Callable[[Problem], None] | None = None,
+        progress: Progress | None = None,
+    ):
+        self.pipeline, self.work, self.fields, self.limits = pipeline, work, fields, limits
+        self.workers, self.on_failure, self.progress = workers, on_failure, progress
+        self.page = Page(work)
+
+    def __call__(self, todo: list[tuple[int, InputFile]]) -> bool:
+        """Clean ``todo`` into shards; True when the review page was built too (in staging)."""
+        if self.workers <= 1:  # in this process, document by document (progress per document)
+            results = clean_events(events(todo, self.fields, self.limits), self.pipeline, 1)
+            consume(results, self.work.shard, self.on_failure, self.progress)
+            return False
+        block = block_size(sum(item.size for _, item in todo), self.workers)
+        window = 2 * self.workers  # groups in flight: each is a name, so this only keeps workers fed
+        cleaning = {index for index, _ in todo}
+        pool = self._pool(self.workers)
+        pending: deque[tuple[list[Unit], Future[list[Done]]]] = deque()
+        try:
+            for group in groups(plan(todo, block), block):
+                pending.append((group, pool.submit(_clean_group, group)))  # forks a worker while some are missing
+                if len(pending) >= window:
+                    self.page.start(cleaning)  # after the forks: no thread is forked
+                    pool = self._next(pending, pool)
+            self.page.start(cleaning)
+            while pending:
+                pool = self._next(pending, pool)
+        except BaseException:
+            self.page.abandon()
+            raise
+        finally:
+            pool.shutdown(cancel_futures=True)
+        self.page.finish()
+        return True
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            workers, initializer=_init, initargs=(self.pipeline, self.work.root, self.fields, self.limits)
+        )
+
+    def _next(
+        self, pending: deque[tuple[list[Unit], Future[list[Done]]]], pool: ProcessPoolExecutor
+    ) -> ProcessPoolExecutor:
+        """Take the oldest group's results; returns the pool to go on with (a new one if it broke)."""
+        group, future = pending[0]
+        try:
+            results = future.result()
+        except BrokenProcessPool:
+            suspects = list(pending)
+            pending.clear()
+            pool.shutdown(cancel_futures=True)
+            pool = self._pool(self.workers)
+            for group, future in suspects:
+                for unit, done in zip(group, self._isolate(group, future), strict=True):
+                    self._done(unit, done)
+            return pool
+        pending.popleft()
+        for unit, done in zip(group, results, strict=True):
+            self._done(unit, done)
+        return pool
+
+    def _done(self, unit: Unit, done: Done) -> None:
+        """Report a unit that came back, in input order; join a split file's blocks once its
+        last one is back."""
+        if self.on_failure is not None:
+            for problem in done.failures:
+                self.on_failure(problem)
+        if self.progress is not None:
+            self.progress(done.docs, unit.size)
+        faults.point("unit")
+        if unit.span is None:
+            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.html")
+            return
+        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.html")
+        if unit.block == unit.blocks - 1:  # the file's last block: every earlier one is back too
+            self.work.join(unit.index, unit.item, unit.blocks)
+
+    def _isolate(self, group: list[Unit], future: Future[list[Done]]) -> list[Done]:
+        """A group in flight when the pool broke: its results if it had finished, else the group
+        again in a worker of its own (a worker may die of its neighbours' load), else unit by
+        unit the per-document way."""
+        try:
+            return list(future.result())
+        except BrokenProcessPool:
+            pass
+        try:
+            with self._pool(1) as alone:
+                return list(alone.submit(_clean_group, group).result())
+        except BrokenProcessPool:
+            pass
+        # Unit by unit, documents read here and sent out in batches (parallel.py isolates them).
+        return [
+            clean_unit(self.pipeline, self.work.root, unit, self.fields, self.limits, self.workers) for unit in group
+        ]

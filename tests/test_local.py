@@ -1,0 +1,167 @@
+"""The local engine with several workers: each worker reads its own block of the input and
+writes its own shard, and the outputs, failures and progress are those of one process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bench.corpus import write
+from cleaner import faults
+from cleaner.errors import Problem
+from cleaner.io.readers import Span, discover
+from cleaner.pipeline import Pipeline, local
+from cleaner.pipeline.local import Unit, block_size, groups, plan
+from cleaner.pipeline.run import Target, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_block_size_gives_each_worker_many_blocks_within_bounds() -> None:
+    assert block_size(15_000_000, 2) == 15_000_000 // 32
+    assert block_size(1000, 2) == local.MIN_BLOCK
+    assert block_size(1 << 40, 2) == local.MAX_BLOCK
+
+
+def test_plan_cuts_plain_jsonl_into_blocks_and_keeps_other_files_whole(tmp_path: Path) -> None:
+    lines = b"".join(b'{"text": "%s"}\n' % (b"x" * n) for n in (10, 20, 30, 40))  # lines of 23, 33, 43, 53 bytes
+    (tmp_path / "a.jsonl").write_bytes(lines)
+    (tmp_path / "b.txt").write_text("one document\n")
+    (tmp_path / "c.jsonl.gz").write_bytes(b"")  # compressed: never entered in the middle
+    a, b, c = discover([tmp_path])
+    todo = list(enumerate([a, b, c]))
+    assert list(plan(todo, 50)) == [
+        Unit(0, a, 56, Span(0, 56, 1), 0, 2),
+        Unit(0, a, 96, Span(56, 152, 3), 1, 2),
+        Unit(1, b, 13),
+        Unit(2, c, 0),
+    ]
+    assert list(plan(todo, 1000)) == [Unit(0, a, 152), Unit(1, b, 13), Unit(2, c, 0)]
+
+
+def test_groups_hold_up_to_a_block_of_bytes_or_group_units_units(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "GROUP_UNITS", 3)
+    item = discover([Path("seeds")])[0]
+    units = [Unit(n, item, size) for n, size in enumerate([10, 10, 10, 10, 90, 5, 200, 1])]
+    assert [[u.index for u in group] for group in groups(units, 100)] == [[0, 1, 2], [3, 4], [5], [6], [7]]
+
+
+def _inputs(root: Path) -> list[Path]:
+    """A JSONL corpus with records that fail (bad JSON, a number for text) and blank lines, and
+    a directory of small text files."""
+    corpus = root / "in" / "corpus.jsonl"
+    write(corpus, 40)
+    lines = corpus.read_bytes().splitlines(keepends=True)
+    lines[5:5] = [b"not json\n", b"\n"]
+    lines[20:20] = [b'{"id": "n", "text": 7}\n']
+    corpus.write_bytes(b"".join(lines))
+    texts = root / "texts"
+    texts.mkdir()
+    for n in range(7):
+        (texts / f"t{n}.txt").write_text(f"Share this article\nParagraph {n} of a small file.\n")
+    (texts / "t7.txt").write_bytes(b"\x00binary")
+    return [corpus.parent, texts, Path("seeds")]
+
+
+def test_many_blocks_and_groups_give_one_process_bytes_failures_and_progress(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    monkeypatch.setattr(local, "GROUP_UNITS", 3)
+    inputs = _inputs(tmp_path)
+    items = discover(list(inputs))
+    total = sum(item.size for item in items)
+    cut = list(plan(enumerate(items), block_size(total, 2)))
+    assert len([u for u in cut if u.block is not None]) > 10  # the corpus is really split
+    seen = {}
+    for workers in (1, 2):
+        failures: list[Problem] = []
+        progress = [0, 0]
+
+        def tick(docs: int, size: int, progress: list[int] = progress) -> None:
+            progress[0] += docs
+            progress[1] += size
+
+        out = tmp_path / f"w{workers}"
+        result = run(
+            inputs, pipeline, Target(out / "clean.jsonl", out / "reports"), None, tick, workers, failures.append
+        )
+        assert not (out / ".clean.jsonl.work").exists()
+        seen[workers] = (_files(out), failures, progress, result.totals.as_dict())
+    one, two = seen[1], seen[2]
+    assert sorted(one[0]) == sorted(two[0])
+    for name in one[0]:
+        assert one[0][name] == two[0][name], name
+    corpus = str(inputs[0] / "corpus.jsonl")
+    assert [(p.file, p.line) for p in two[1]] == [(corpus, 6), (corpus, 21), (str(inputs[1] / "t7.txt"), None)]
+    assert one[1] == two[1]
+    assert one[2] == two[2] == [one[3]["docs_in"] + 3, total]
+    assert one[3] == two[3]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JSONL file cut into several blocks, then two small files."""
+    root = tmp_path_factory.mktemp("killed") / "in"
+    root.mkdir()
+    write(root / "a.jsonl", 400)
+    write(root / "b.jsonl", 5)
+    (root / "c.txt").write_text("Share this article\nA small file.\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def whole(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("whole")
+    assert _clean(corpus, out, "-j", "2").returncode == 0
+    return _files(out)
+
+
+def _clean(corpus: Path, out: Path, *extra: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **({faults.ENV: fault} if fault else {})}
+    args = [sys.executable, "-m", "cleaner", "clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", *extra]
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize(
+    ("killed_after", "workers"),
+    [("a block", "2"), ("the split file", "2"), ("the split file", "1"), ("every file", "2")],
+)
+def test_a_run_killed_with_workers_resumes_to_the_same_bytes(
+    corpus: Path, whole: dict[str, bytes], tmp_path: Path, killed_after: str, workers: str
+) -> None:
+    """Its workers go with it (else they would hold the work directory's lock, and --resume
+    would be refused as another run); the resumed run (with any worker count) cleans again
+    what was not finished and reads what was, a split file's blocks among them."""
+    items = discover([corpus])
+    blocks = sum(1 for unit in plan(enumerate(items), block_size(sum(i.size for i in items), 2)) if unit.index == 0)
+    assert blocks > 2
+    # faults.point("unit") is reached as a unit is reported, before a last block joins its file;
+    # "assemble" once every file is done (the resumed run then only builds the page and the rest).
+    fault = {"a block": "unit:2", "the split file": f"unit:{blocks + 1}", "every file": "assemble"}[killed_after]
+    out = tmp_path / "out"
+    stopped = _clean(corpus, out, "-j", "2", fault=fault)
+    assert stopped.returncode == -signal.SIGKILL, stopped.stderr
+    work = out / ".clean.jsonl.work"
+    assert sorted(p.name for p in out.iterdir()) == [work.name]
+    assert len(list(work.glob("000000.b*.meta.json"))) >= 2
+    assert (work / "000000.meta.json").exists() == (killed_after != "a block")
+    if killed_after == "every file":  # (a worker writes a whole file's shard as it finishes it)
+        assert (work / "000002.meta.json").exists()
+    resumed = _clean(corpus, out, "-j", workers, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert _files(out) == whole
+    summary = orjson.loads((out / "reports" / "summary.json").read_bytes())
+    assert summary["totals"]["docs_in"] == 406
