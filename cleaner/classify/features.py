@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, groupby, repeat
 
 import numpy as np
 
@@ -272,28 +272,30 @@ def detect_language(rows: np.ndarray) -> tuple[int, float]:
     return best, int(hits[best]) / total if total else 0.0
 
 
-def _distance_to(flags: np.ndarray, cap: int = 30) -> np.ndarray:
-    """Rows to the nearest flagged row (0 on one), capped."""
+def _distance_to(flags: list[bool], cap: int = 30) -> list[int]:
+    """Rows to the nearest flagged row (0 on one), capped (a pass each way: documents are short)."""
     n = len(flags)
-    where = np.flatnonzero(flags)
-    if len(where) == 0:
-        return np.full(n, float(cap))
-    idx = np.arange(n)
-    pos = np.searchsorted(where, idx)
-    before = np.where(pos > 0, idx - where[np.maximum(pos - 1, 0)], cap)
-    after = np.where(pos < len(where), where[np.minimum(pos, len(where) - 1)] - idx, cap)
-    return np.minimum(np.minimum(before, after), cap).astype(float)
+    out = [cap] * n
+    last = -cap
+    for i, flag in enumerate(flags):
+        if flag:
+            last = i
+        out[i] = min(i - last, cap)
+    last = n + cap
+    for i in range(n - 1, -1, -1):
+        if flags[i]:
+            last = i
+        if last - i < out[i]:
+            out[i] = last - i
+    return out
 
 
-def _run_lengths(flags: np.ndarray) -> np.ndarray:
+def _run_lengths(flags: list[bool]) -> list[int]:
     """For each flagged row, the length of the run of flagged rows it is in (0 elsewhere)."""
-    n = len(flags)
-    out = np.zeros(n)
-    if n == 0:
-        return out
-    change = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    for start, stop in zip(change[::2], change[1::2], strict=True):
-        out[start:stop] = stop - start
+    out: list[int] = []
+    for flag, run in groupby(flags):
+        size = len(list(run))
+        out.extend([size] * size if flag else [0] * size)
     return out
 
 
@@ -319,17 +321,19 @@ class Extracted:
 
 
 @lru_cache(maxsize=256)
-def _positions(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _positions(
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.floating]:
     """What depends on the number of lines alone: rel_pos, log_from_start and log_from_end; the
     neighbour windows (radius 2, then 5) of each line as bounds into a cumulative sum, how many
-    neighbours each has and whether any; the line numbers as floats."""
+    neighbours each has and whether any; the line numbers as floats; log_doc_lines."""
     idx = np.arange(n, dtype=float)
     columns = np.stack([idx / max(n - 1, 1), np.log1p(idx), np.log1p(n - 1 - idx)], axis=1)
     rows = np.arange(n)
     lo = np.concatenate([np.maximum(rows - radius, 0) for radius in (2, 5)])
     hi = np.concatenate([np.minimum(rows + radius + 1, n) for radius in (2, 5)])
     count = (hi - lo - 1)[:, None]
-    return columns, lo, hi, count, count > 0, idx
+    return columns, lo, hi, count, count > 0, idx, np.log1p(n)
 
 
 def extract(texts: list[str]) -> Extracted:
@@ -353,7 +357,7 @@ def extract(texts: list[str]) -> Extracted:
     m[:, 7:9] = rows[:, _R_DIGITS:_R_HITS] / np.maximum(sizes, 1)[:, None]  # digit_share, punct_share
     long = (words >= LONG_WORDS) & (m[:, 4] > 0)
     short = words < SHORT_WORDS
-    positions, lo, hi, count, some, idx = _positions(n)
+    positions, lo, hi, count, some, idx, log_lines = _positions(n)
     m[:, 17:20] = positions
     # Means over the neighbours within 2 and 5 lines of words, stop_density and long lines:
     # win2_words, win5_words, win2_stop, win5_stop, win2_long, win5_long.
@@ -363,7 +367,8 @@ def extract(texts: list[str]) -> Extracted:
     total = padded[hi] - padded[lo] - np.concatenate([columns, columns])
     means = np.divide(total, count, out=np.zeros_like(total), where=some)
     m[:, 20:26] = means.reshape(2, n, 3).transpose(1, 2, 0).reshape(n, 6)
-    m[:, 26] = _distance_to(long)
+    flags = long.tolist()
+    m[:, 26] = _distance_to(flags)
     where = np.flatnonzero(long)
     if len(where):
         m[:, 27] = np.clip((where[0] - idx) / max(n, 1), 0, None)
@@ -371,9 +376,9 @@ def extract(texts: list[str]) -> Extracted:
     else:
         m[:, 27] = 1.0
         m[:, 28] = 1.0
-    m[:, 29] = _run_lengths(short)
-    m[:, 30] = long.mean() if n else 0.0
-    m[:, 31] = np.log1p(n)
+    m[:, 29] = _run_lengths(short.tolist())
+    m[:, 30] = sum(flags) / n if n else 0.0  # as long.mean(): a count over n
+    m[:, 31] = log_lines
     if n:
         m[1:, 32] = words[:-1]
         m[:-1, 33] = words[1:]

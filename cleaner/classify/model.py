@@ -101,13 +101,19 @@ class Model:
             return self._log_odds(matrix)
         return np.concatenate([self._log_odds(matrix[i : i + CHUNK]) for i in range(0, len(matrix), CHUNK)])
 
+    @lru_cache(maxsize=64)  # noqa: B019 (one model a process: the cache lives as long as it)
+    def _cursors(self, n: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each (line, tree) cursor's line start in the flat matrix and its root slot, line-major
+        (read only: the walk makes new arrays)."""
+        base = np.repeat(np.arange(0, n * width, width, dtype=np.intp), len(self.roots))
+        return base, np.tile(self._offsets, n)
+
     def _log_odds(self, matrix: np.ndarray) -> np.ndarray:
         n, width = matrix.shape
         if n == 0:
             return np.zeros(0)
         flat = np.ascontiguousarray(matrix).ravel()
-        base = np.repeat(np.arange(0, n * width, width, dtype=np.intp), len(self.roots))
-        slot = np.tile(self._offsets, n)  # each (line, tree) cursor, line-major
+        base, slot = self._cursors(n, width)
         for _ in range(self.depth):
             right = flat.take(self._feature.take(slot) + base) > self._threshold.take(slot)
             slot = self._left.take(slot)
