@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import zlib
 from collections import Counter
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, groupby, repeat
 from pathlib import Path
 
 import numpy as np
+
+from cleaner.classify.ngrams import BUCKETS as _NGRAM_BUCKETS  # noqa: F401 (bench.train reads it here)
+from cleaner.classify.ngrams import hashed
 
 # Stoplists (jusText's, from Wikipedia word frequencies) of the languages a crawl mostly holds.
 # The document's language is the one whose stoplist covers most of its words.
@@ -45,10 +47,13 @@ LONG_WORDS = 10  # a line of this many words with a sentence end is "sentence-li
 SHORT_WORDS = 4  # a line of fewer words is "short" (a menu item, a label)
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 _SEPARATORS = re.compile(r"\s[|›»/·•>]\s|->|\s-\s|\|")
+_SEPARATOR_HINT = re.compile(r"[|›»/·•>-]")  # every match of _SEPARATORS holds one of these
+# _SENTENCE_END as string operations: a line that, less trailing spaces (str.isspace, as \s) and
+# then closing quotes and brackets, ends in one of _ENDS.
+_ENDS = frozenset(".!?…:;")
+_CLOSERS = "\"'”’»)]"
 _DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b")
 _LINK = re.compile(r"https?://|www\.|@\w|\.(?:com|org|net|de)\b")
-_NGRAM_BUCKETS = 1 << 18
-_NUMBER = re.compile(r"^\d[\d.,:]*$")
 
 MAX_LINE_CHARS = 2000  # features look at a line's first 2,000 characters (its length is the real one)
 
@@ -131,121 +136,214 @@ def _stopword_languages() -> dict[str, int]:
     return masks
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def _stopset(bit: int) -> frozenset[str]:
-    """The stoplist of one language (built when a document in it first comes)."""
-    return frozenset(w for w, m in _stopword_languages().items() if m >> bit & 1)
-
-
-@lru_cache(maxsize=1)
-def _all_stopwords() -> frozenset[str]:
-    return frozenset(_stopword_languages())
-
-
-def detect_language(tokens: list[list[str]]) -> tuple[int, float]:
-    """The language whose stoplist covers most of the document's words (at most the first
-    3,000), and the share of words it covers."""
-    counts: Counter[str] = Counter()
-    for words in tokens:
-        counts.update(words)
-        if counts.total() >= 3000:
-            break
-    total = counts.total()
-    masks = _stopword_languages()
-    hits = [0] * len(LANGUAGES)
-    for word in _all_stopwords().intersection(counts):  # in C, over the document's words: only stopwords loop
-        n, mask = counts[word], masks[word]
-        for b in range(len(LANGUAGES)):
-            if mask >> b & 1:
-                hits[b] += n
-    best = max(range(len(LANGUAGES)), key=lambda b: (hits[b], -b))
-    return best, hits[best] / total if total else 0.0
-
-
 def tokens_of(text: str) -> list[str]:
     return WORD.findall(text.casefold())
 
 
-def hashed_ngrams(words: list[str]) -> list[int]:
-    """Bucket numbers of the line's words and word pairs (numbers folded to one token)."""
-    folded = ["0" if _NUMBER.match(w) else w for w in words]
-    grams = folded + [a + " " + b for a, b in pairwise(folded)]
-    return [zlib.crc32(g.encode("utf-8", "surrogatepass")) % _NGRAM_BUCKETS for g in grams] or [0]
+# Character classes (str.isalpha, isupper, isdigit, isalnum, isspace) by code point, filled in as
+# code points are first seen: the per-line counts are then numpy over a whole batch of lines.
+_ALPHA, _UPPER, _DIGIT, _ALNUM, _SPACE = 1, 2, 4, 8, 16
+_CLASS = np.zeros(0x110000, dtype=np.uint8)
+_KNOWN = np.zeros(0x110000, dtype=bool)
+# A character's code: its class bits, then 32 if it starts a word, 64 if an upper-case one; which
+# of the counts of _per_line (alpha, upper, digit, alnum, space, words, capitalised) each code adds to.
+_CODE_BITS = ((np.arange(128)[:, None] >> np.array([0, 1, 2, 3, 4, 5, 6])) & 1).astype(np.int64)
 
 
-@lru_cache(maxsize=16384)
-def _line_info(text: str) -> tuple[list[str], list[int], tuple[float, ...], tuple[int, int, int, int]]:
-    """What a line's text alone gives (cached: the pipeline asks again in each round):
-    its words, their hashed n-grams, and the features that need nothing else."""
-    words = tokens_of(text)
-    split = text.split()
-    static = (
-        _SENTENCE_END.search(text) is not None,
-        text.endswith(":"),
-        len(_SEPARATORS.findall(text)),
-        sum(w[:1].isupper() for w in split) / (len(split) or 1),
-        sum(map(len, words)) / len(words) if words else 0.0,
-        text.count(","),
-        _DATE.search(text) is not None,
-        _LINK.search(text) is not None,
-        "©" in text or "(c)" in text.casefold(),
-        text[:1] in "-•*·>»›|#",
-    )
-    letters = sum(map(str.isalpha, text))
-    upper = sum(map(str.isupper, text))
-    digits = sum(map(str.isdigit, text))
-    punct = len(text) - sum(map(str.isalnum, text)) - sum(map(str.isspace, text))
-    return words, hashed_ngrams(words), static, (letters, upper, digits, punct)
+def _classes(points: np.ndarray) -> np.ndarray:
+    """The class bits of each code point."""
+    if not _KNOWN[points].all():
+        for cp in np.unique(points[~_KNOWN[points]]).tolist():
+            ch = chr(cp)
+            _CLASS[cp] = (
+                ch.isalpha() * _ALPHA
+                | ch.isupper() * _UPPER
+                | ch.isdigit() * _DIGIT
+                | ch.isalnum() * _ALNUM
+                | ch.isspace() * _SPACE
+            )
+            _KNOWN[cp] = True
+    return _CLASS[points]
 
 
-def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
-    """The mean of each column of ``values`` (lines x k) over each line's neighbours within
-    ``radius`` (itself excluded)."""
-    n = len(values)
-    padded = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
-    idx = np.arange(n)
-    lo = np.maximum(idx - radius, 0)
-    hi = np.minimum(idx + radius + 1, n)
-    total = padded[hi] - padded[lo] - values
-    count = (hi - lo - 1)[:, None]
-    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+# A line's cached row: the columns of the feature matrix its text alone gives (words, the _STATIC
+# ones, upper_share; the others 0 here), then its digits and punctuation, then how many of its
+# words each language's stoplist holds.
+_R_WORDS = INDEX["words"]
+_R_UPPER_SHARE = INDEX["upper_share"]
+_R_DIGITS = INDEX["starts_bullet"] + 1
+_R_PUNCT = _R_DIGITS + 1
+_R_HITS = _R_PUNCT + 1
+_ROW = _R_HITS + len(LANGUAGES)
+_BITS = np.arange(len(LANGUAGES), dtype=np.int64)
+
+# text -> (words, hashed n-grams, the row as float64 bytes, the words joined by spaces)
+_Info = tuple[list[str], list[int], bytes, str]
+_LINES: dict[str, _Info] = {}
+_LINES_SIZE = 16384  # the oldest entry goes when full: the pipeline asks again in each round
 
 
-def _distance_to(flags: np.ndarray, cap: int = 30) -> np.ndarray:
-    """Rows to the nearest flagged row (0 on one), capped."""
+def _char_counts(texts: list[str]) -> list[list[int]]:
+    """Per text: its alphabetic, upper-case, digit, alphanumeric and space characters (str.isalpha,
+    ...), its words of str.split() and those starting with an upper-case letter; numpy over the
+    texts joined, each character's class bits plus whether it starts a word (a non-space after a
+    space or at the text's start) and an upper-case one, counted per text."""
+    k = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=k)
+    points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _classes(points)
+    space = classes & _SPACE
+    after_space = np.empty(len(points), dtype=np.uint8)
+    after_space[:1] = _SPACE
+    after_space[1:] = space[:-1]
+    starts = np.cumsum(lengths) - lengths
+    after_space[starts[lengths > 0]] = _SPACE
+    first = (space ^ _SPACE) & after_space  # _SPACE where a word starts
+    code = classes | (first << 1) | ((first >> 4) & (classes >> 1) & 1) << 6
+    line = np.repeat(np.arange(0, k * 128, 128), lengths)
+    return (np.bincount(line + code, minlength=k * 128).reshape(k, 128) @ _CODE_BITS).tolist()
+
+
+def _per_line(texts: list[str]) -> list[_Info]:
+    """What each text alone gives (see _ROW), for texts not seen before; the character counts
+    and stopword hits of all of them in a few numpy passes."""
+    k = len(texts)
+    casefolded = [t.casefold() for t in texts]
+    tokens = [WORD.findall(t) for t in casefolded]
+    counts = list(map(len, tokens))
+    flat = list(chain.from_iterable(tokens))
+    nwords = np.array(counts, dtype=np.int64)
+    rows = np.zeros((k, _ROW))
+    rows[:, _R_WORDS] = nwords
+    per_line = _char_counts(texts)
+    # Stopword hits: each word's language mask, its bits summed per line.
+    masks = _stopword_languages()
+    language = np.fromiter(map(masks.get, flat, repeat(0)), dtype=np.int64, count=len(flat))
+    if len(flat):
+        has = nwords > 0
+        starts = (np.cumsum(nwords) - nwords)[has]
+        rows[has, _R_HITS:] = np.add.reduceat((language[:, None] >> _BITS) & 1, starts, axis=0)
+    static = []
+    for text, folded, words, (alpha, upper, digit, alnum, spaces, split, capitalised) in zip(
+        texts, casefolded, tokens, per_line, strict=True
+    ):
+        static.append(
+            (
+                text.rstrip().rstrip(_CLOSERS)[-1:] in _ENDS,  # _SENTENCE_END, without scanning the line
+                text.endswith(":"),
+                len(_SEPARATORS.findall(text)) if _SEPARATOR_HINT.search(text) else 0,
+                capitalised / (split or 1),
+                sum(map(len, words)) / len(words) if words else 0.0,
+                text.count(","),
+                digit > 0 and _DATE.search(text) is not None,  # \d is a str.isdigit character
+                _LINK.search(text) is not None,
+                "©" in text or "(c)" in folded,
+                text[:1] in "-•*·>»›|#",
+                alpha,
+                upper,
+                digit,
+                len(text) - alnum - spaces,
+            )
+        )
+    if k:
+        values = np.array(static, dtype=float)
+        rows[:, _STATIC] = values[:, :10]
+        rows[:, _R_UPPER_SHARE] = values[:, 11] / np.maximum(values[:, 10], 1)
+        rows[:, _R_DIGITS:_R_HITS] = values[:, 12:]
+    return [
+        (words, grams, row.tobytes(), " ".join(words))
+        for words, grams, row in zip(tokens, hashed(flat, counts), rows, strict=True)
+    ]
+
+
+def _line_infos(texts: list[str]) -> list[_Info]:
+    """Each text's _Info, from the cache or computed (all new ones of a document at once)."""
+    cache = _LINES
+    found = {t: cache.get(t) for t in texts}
+    missing = [t for t, info in found.items() if info is None]
+    if missing:
+        while len(cache) + len(missing) > _LINES_SIZE and cache:
+            del cache[next(iter(cache))]
+        for text, info in zip(missing, _per_line(missing), strict=True):
+            cache[text] = found[text] = info
+    return [found[t] for t in texts]  # type: ignore[misc]
+
+
+def detect_language(rows: np.ndarray) -> tuple[int, float]:
+    """The language whose stoplist covers most of the document's words (at most the first
+    3,000: the lines up to the one that reaches 3,000), and the share of words it covers."""
+    if len(rows) == 0:
+        return 0, 0.0
+    words = np.cumsum(rows[:, _R_WORDS])
+    upto = min(int(np.searchsorted(words, 3000)) + 1, len(rows))
+    total = int(words[upto - 1])
+    hits = rows[:upto, _R_HITS:].sum(axis=0)  # whole numbers: exact in any order
+    best = int(np.argmax(hits))  # the first of the best: the languages' order breaks ties
+    return best, int(hits[best]) / total if total else 0.0
+
+
+def _distance_to(flags: list[bool], cap: int = 30) -> list[int]:
+    """Rows to the nearest flagged row (0 on one), capped (a pass each way: documents are short)."""
     n = len(flags)
-    where = np.flatnonzero(flags)
-    if len(where) == 0:
-        return np.full(n, float(cap))
-    idx = np.arange(n)
-    pos = np.searchsorted(where, idx)
-    before = np.where(pos > 0, idx - where[np.maximum(pos - 1, 0)], cap)
-    after = np.where(pos < len(where), where[np.minimum(pos, len(where) - 1)] - idx, cap)
-    return np.minimum(np.minimum(before, after), cap).astype(float)
+    out = [cap] * n
+    last = -cap
+    for i, flag in enumerate(flags):
+        if flag:
+            last = i
+        out[i] = min(i - last, cap)
+    last = n + cap
+    for i in range(n - 1, -1, -1):
+        if flags[i]:
+            last = i
+        if last - i < out[i]:
+            out[i] = last - i
+    return out
 
 
-def _run_lengths(flags: np.ndarray) -> np.ndarray:
+def _run_lengths(flags: list[bool]) -> list[int]:
     """For each flagged row, the length of the run of flagged rows it is in (0 elsewhere)."""
-    n = len(flags)
-    out = np.zeros(n)
-    if n == 0:
-        return out
-    change = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    for start, stop in zip(change[::2], change[1::2], strict=True):
-        out[start:stop] = stop - start
+    out: list[int] = []
+    for flag, run in groupby(flags):
+        size = len(list(run))
+        out.extend([size] * size if flag else [0] * size)
     return out
 
 
 class Extracted:
-    """A document's feature matrix and the hashed n-grams of each line (for the lexical score)."""
+    """A document's feature matrix and the hashed n-grams of each line (for the lexical score);
+    ``keys`` are the texts the features were read from (the model caches lexical scores by them)."""
 
-    __slots__ = ("grams", "language", "matrix", "tokens")
+    __slots__ = ("grams", "keys", "language", "matrix", "tokens")
 
-    def __init__(self, matrix: np.ndarray, grams: list[list[int]], language: str, tokens: list[list[str]]):
+    def __init__(
+        self,
+        matrix: np.ndarray,
+        grams: list[list[int]],
+        language: str,
+        tokens: list[list[str]],
+        keys: list[str] | None = None,
+    ):
         self.matrix = matrix
         self.grams = grams
         self.language = language
         self.tokens = tokens
+        self.keys = keys
+
+
+@lru_cache(maxsize=256)
+def _positions(
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.floating]:
+    """What depends on the number of lines alone: rel_pos, log_from_start and log_from_end; the
+    neighbour windows (radius 2, then 5) of each line as bounds into a cumulative sum, how many
+    neighbours each has and whether any; the line numbers as floats; log_doc_lines."""
+    idx = np.arange(n, dtype=float)
+    columns = np.stack([idx / max(n - 1, 1), np.log1p(idx), np.log1p(n - 1 - idx)], axis=1)
+    rows = np.arange(n)
+    lo = np.concatenate([np.maximum(rows - radius, 0) for radius in (2, 5)])
+    hi = np.concatenate([np.minimum(rows + radius + 1, n) for radius in (2, 5)])
+    count = (hi - lo - 1)[:, None]
+    return columns, lo, hi, count, count > 0, idx, np.log1p(n)
 
 
 def extract(texts: list[str]) -> Extracted:
@@ -254,37 +352,33 @@ def extract(texts: list[str]) -> Extracted:
     n = len(texts)
     stripped = [t.strip() for t in texts]
     # A longer line is prose or a blob, never a menu: its head tells what the features need.
-    infos = [_line_info(t if len(t) <= MAX_LINE_CHARS else t[:MAX_LINE_CHARS]) for t in stripped]
-    tokens = [info[0] for info in infos]
-    bit, coverage = detect_language(tokens)
-    stop_set = _stopset(bit)
-    chars = np.array([info[3] for info in infos], dtype=float).reshape(n, 4)
+    keys = [t if len(t) <= MAX_LINE_CHARS else t[:MAX_LINE_CHARS] for t in stripped]
+    infos = _line_infos(keys)
+    rows = np.frombuffer(b"".join([info[2] for info in infos]), dtype=np.float64).reshape(n, _ROW)
+    bit, coverage = detect_language(rows)
     m = np.zeros((n, len(NAMES)))
-    sizes = np.array([len(t) for t in stripped], dtype=float)
-    nwords = np.array([len(w) for w in tokens], dtype=float)
-    stops = np.array([sum(map(stop_set.__contains__, w)) for w in tokens], dtype=float)
-    if n:
-        m[:, _STATIC] = np.array([info[2] for info in infos], dtype=float)
-    keys = [" ".join(w) for w in tokens]
-    seen = Counter(keys)
+    m[:, :_R_DIGITS] = rows[:, :_R_DIGITS]  # words, the _STATIC columns, upper_share
+    sizes = np.fromiter(map(len, stripped), dtype=float, count=n)
+    words = rows[:, _R_WORDS]
+    stops = rows[:, _R_HITS + bit]
     m[:, 0] = np.log1p(sizes)
-    m[:, 1] = nwords
     m[:, 2] = stops
-    m[:, 3] = np.divide(stops, nwords, out=np.zeros(n), where=nwords > 0)
-    m[:, 6] = chars[:, 1] / np.maximum(chars[:, 0], 1)
-    m[:, 7] = chars[:, 2] / np.maximum(sizes, 1)
-    m[:, 8] = chars[:, 3] / np.maximum(sizes, 1)
-    words = m[:, 1]
+    m[:, 3] = np.divide(stops, words, out=np.zeros(n), where=words > 0)
+    m[:, 7:9] = rows[:, _R_DIGITS:_R_HITS] / np.maximum(sizes, 1)[:, None]  # digit_share, punct_share
     long = (words >= LONG_WORDS) & (m[:, 4] > 0)
     short = words < SHORT_WORDS
-    idx = np.arange(n, dtype=float)
-    m[:, 17] = idx / max(n - 1, 1)
-    m[:, 18] = np.log1p(idx)
-    m[:, 19] = np.log1p(n - 1 - idx)
+    positions, lo, hi, count, some, idx, log_lines = _positions(n)
+    m[:, 17:20] = positions
+    # Means over the neighbours within 2 and 5 lines of words, stop_density and long lines:
+    # win2_words, win5_words, win2_stop, win5_stop, win2_long, win5_long.
     columns = np.stack([words, m[:, 3], long.astype(float)], axis=1)
-    m[:, [20, 22, 24]] = _window_mean(columns, 2)
-    m[:, [21, 23, 25]] = _window_mean(columns, 5)
-    m[:, 26] = _distance_to(long)
+    padded = np.zeros((n + 1, 3))
+    np.cumsum(columns, axis=0, out=padded[1:])
+    total = padded[hi] - padded[lo] - np.concatenate([columns, columns])
+    means = np.divide(total, count, out=np.zeros_like(total), where=some)
+    m[:, 20:26] = means.reshape(2, n, 3).transpose(1, 2, 0).reshape(n, 6)
+    flags = long.tolist()
+    m[:, 26] = _distance_to(flags)
     where = np.flatnonzero(long)
     if len(where):
         m[:, 27] = np.clip((where[0] - idx) / max(n, 1), 0, None)
@@ -292,13 +386,14 @@ def extract(texts: list[str]) -> Extracted:
     else:
         m[:, 27] = 1.0
         m[:, 28] = 1.0
-    m[:, 29] = _run_lengths(short)
-    m[:, 30] = long.mean() if n else 0.0
-    m[:, 31] = np.log1p(n)
+    m[:, 29] = _run_lengths(short.tolist())
+    m[:, 30] = sum(flags) / n if n else 0.0  # as long.mean(): a count over n
+    m[:, 31] = log_lines
     if n:
         m[1:, 32] = words[:-1]
         m[:-1, 33] = words[1:]
-    m[:, 34] = [seen[k] - 1 for k in keys]
+    joined = [info[3] for info in infos]
+    seen = Counter(joined)
+    m[:, 34] = [seen[k] - 1 for k in joined]
     m[:, 35] = coverage
-    grams = [info[1] for info in infos]
-    return Extracted(m, grams, LANGUAGES[bit], tokens)
+    return Extracted(m, [info[1] for info in infos], LANGUAGES[bit], [info[0] for info in infos], keys)

@@ -4,6 +4,10 @@ arrays in one ``.npz`` file (written by ``bench.train``); inference is numpy onl
 
 The trees are evaluated for all lines and all trees at once: each step moves every (line, tree)
 cursor one level down, so a document costs ``depth`` vectorised steps, not a Python loop per node.
+For that, the trees are laid out as complete binary trees of the model's depth (a node's children
+at ``2i+1`` and ``2i+2``, a leaf above the last level repeated down it with a test that never
+holds), so a step is a few ``np.take`` calls on flat arrays: the same leaves as walking the
+trees as stored (cleaner/classify/reference.py), summed in the same order.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from cleaner.classify.features import INDEX, NAMES, Extracted
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAM = INDEX["ngram_score"]
 CHUNK = 4096
+_NGRAM_CACHE_SIZE = 1 << 16  # lexical scores kept, by line text (cleared when full)
 
 
 class Model:
@@ -34,9 +39,35 @@ class Model:
         self.right = arrays["right"].astype(np.intp)
         self.value = arrays["value"].astype(np.float64)
         self.roots = arrays["roots"].astype(np.intp)
-        self.children = np.stack([self.left, self.right], axis=1)  # [node, went right]
         self.depth = int(arrays["depth"])
         self.baseline = float(arrays["baseline"])
+        self._complete()
+        self._ngram_cache: dict[str, float] = {}
+
+    def _complete(self) -> None:
+        """The trees as complete binary trees, level by level: ``_feature``/``_threshold`` of each
+        inner slot (tree-major, ``_size`` slots a tree), ``_value`` of each slot of the last level."""
+        trees = len(self.roots)
+        self._size = size = 2 ** (self.depth + 1) - 1
+        feature = np.zeros((trees, size), dtype=np.intp)
+        threshold = np.full((trees, size), np.inf)  # a leaf's slot: x > inf never holds (nor NaN)
+        nodes = self.roots[:, None]  # the stored node in each slot of the current level
+        for level in range(self.depth):
+            slots = slice(2**level - 1, 2 ** (level + 1) - 1)
+            inner = self.left[nodes] != nodes
+            feature[:, slots] = np.where(inner, self.feature[nodes], 0)
+            threshold[:, slots] = np.where(inner, self.threshold[nodes], np.inf)
+            nodes = np.stack([self.left[nodes], self.right[nodes]], axis=2).reshape(trees, -1)
+        self._feature = feature.ravel()
+        self._threshold = threshold.ravel()
+        last = np.zeros((trees, size))
+        last[:, 2**self.depth - 1 :] = self.value[nodes]
+        self._value = last.ravel()
+        self._offsets = np.arange(trees, dtype=np.intp) * size
+        inner = np.arange(size // 2)
+        left = np.zeros((trees, size), dtype=np.intp)
+        left[:, : size // 2] = self._offsets[:, None] + 2 * inner + 1  # its right child is one on
+        self._left = left.ravel()
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
@@ -50,6 +81,19 @@ class Model:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         return np.add.reduceat(self.ngram_weights[flat], starts) / np.sqrt(sizes) + self.ngram_bias
 
+    def _cached_ngram_scores(self, keys: list[str], grams: list[list[int]]) -> np.ndarray:
+        """ngram_scores, remembered by line text (a line's score depends on its text alone, and
+        each line's sum is its own segment of the reduction, so it is the same alone or not)."""
+        cache = self._ngram_cache
+        missing = {key: i for i, key in enumerate(keys) if key not in cache}
+        if missing:
+            if len(cache) + len(missing) > _NGRAM_CACHE_SIZE:
+                cache.clear()
+                missing = {key: i for i, key in enumerate(keys)}
+            scores = self.ngram_scores([grams[i] for i in missing.values()]).tolist()
+            cache.update(zip(missing, scores, strict=True))
+        return np.fromiter(map(cache.__getitem__, keys), dtype=np.float64, count=len(keys))
+
     def log_odds(self, matrix: np.ndarray) -> np.ndarray:
         """Baseline plus every tree's leaf value, in blocks of CHUNK lines (memory: a block
         times the trees, whatever the document's length)."""
@@ -57,23 +101,33 @@ class Model:
             return self._log_odds(matrix)
         return np.concatenate([self._log_odds(matrix[i : i + CHUNK]) for i in range(0, len(matrix), CHUNK)])
 
+    @lru_cache(maxsize=64)  # noqa: B019 (one model a process: the cache lives as long as it)
+    def _cursors(self, n: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each (line, tree) cursor's line start in the flat matrix and its root slot, line-major
+        (read only: the walk makes new arrays)."""
+        base = np.repeat(np.arange(0, n * width, width, dtype=np.intp), len(self.roots))
+        return base, np.tile(self._offsets, n)
+
     def _log_odds(self, matrix: np.ndarray) -> np.ndarray:
-        n = len(matrix)
+        n, width = matrix.shape
         if n == 0:
             return np.zeros(0)
-        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
         flat = np.ascontiguousarray(matrix).ravel()
-        base = (np.arange(n) * matrix.shape[1])[:, None]
+        base, slot = self._cursors(n, width)
         for _ in range(self.depth):
-            right = flat[base + self.feature[node]] > self.threshold[node]
-            node = self.children[node, right.view(np.int8)]
-        return self.baseline + self.value[node].sum(axis=1)
+            right = flat.take(self._feature.take(slot) + base) > self._threshold.take(slot)
+            slot = self._left.take(slot)
+            slot += right
+        return self.baseline + self._value.take(slot).reshape(n, -1).sum(axis=1)
 
     def score(self, found: Extracted) -> np.ndarray:
         """P(content) of each line; fills the lexical score into the feature matrix."""
         if len(found.matrix) == 0:
             return np.zeros(0)
-        found.matrix[:, NGRAM] = self.ngram_scores(found.grams)
+        if found.keys is not None:
+            found.matrix[:, NGRAM] = self._cached_ngram_scores(found.keys, found.grams)
+        else:
+            found.matrix[:, NGRAM] = self.ngram_scores(found.grams)
         return 1.0 / (1.0 + np.exp(-self.log_odds(found.matrix)))
 
 

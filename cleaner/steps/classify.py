@@ -56,6 +56,8 @@ class Classify:
         self._model = model
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
         self.trace: dict[int, Verdict] | None = None
+        # The rows (and their texts) of the last call, when it dropped none of them.
+        self._kept: tuple[list[Line], list[str]] | None = None
 
     @property
     def model(self) -> Model:
@@ -70,13 +72,15 @@ class Classify:
             return BOILERPLATE
         return NAV_RUN if run >= self.nav_run else SHORT
 
-    def _decide(self, rows: list[Line]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    def _decide(
+        self, rows: list[Line], texts: list[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Features, P(content) and the rule id (None: kept) of each row."""
         import numpy as np
 
         from cleaner.classify.features import INDEX, extract
 
-        found = extract([line.text for line in rows])
+        found = extract(texts if texts is not None else [line.text for line in rows])
         scores = self.model.score(found)
         words = found.matrix[:, INDEX["words"]]
         # The rule id's run of short lines uses this step's own notion of "short".
@@ -93,9 +97,12 @@ class Classify:
         rows = [line for line in lines if line.alive and not line.blank]
         if not self.min_lines <= len(rows) <= MAX_ROWS:
             return []
+        return self._verdicts(rows, *self._decide(rows))
+
+    @staticmethod
+    def _verdicts(rows: list[Line], matrix: np.ndarray, scores: np.ndarray, rules: list[str | None]) -> list[Verdict]:
         from cleaner.classify.features import NAMES
 
-        matrix, scores, rules = self._decide(rows)
         return [
             Verdict(line, dict(zip(NAMES, matrix[i].tolist(), strict=True)), float(scores[i]), rules[i])
             for i, line in enumerate(rows)
@@ -106,13 +113,23 @@ class Classify:
         rows = [line for line in lines if line.alive and not line.blank]
         if not self.min_lines <= len(rows) <= MAX_ROWS:
             return
+        # The verdicts depend on the rows' texts alone: the same rows with the same texts as the
+        # last call, which dropped none of them, would again drop none (a later round of the
+        # pipeline after other steps found nothing more, or after they dropped only blank lines).
+        texts = [line.text for line in rows]
+        last = self._kept
+        if last is not None and last[1] == texts and all(a is b for a, b in zip(last[0], rows, strict=True)):
+            return
+        matrix, scores, rules = self._decide(rows, texts)
         if self.trace is not None:
-            for verdict in self.judge(lines):
+            for verdict in self._verdicts(rows, matrix, scores, rules):
                 self.trace[verdict.line.no] = verdict
-        _, _, rules = self._decide(rows)
+        dropped = False
         for line, rule in zip(rows, rules, strict=True):
             if rule is not None:
                 line.drop(rule)
+                dropped = True
+        self._kept = None if dropped else (rows, texts)
 
 
 class LineClassifier:
