@@ -35,6 +35,12 @@ def test_fields_of_an_invented_page() -> None:
         "date": "2022-03-04",
         "sitename": "example.com",
     }
+    # Without the byline search (--fast), only the markup's author counts, and a handle is none.
+    assert metadata(tree, "https://www.example.com/world/a", byline=False) == {
+        "title": "Ministers meet in Brussels",
+        "date": "2022-03-04",
+        "sitename": "example.com",
+    }
 
 
 @pytest.mark.parametrize("page_id", sorted(URLS))
