@@ -153,7 +153,11 @@ def clean(
         bool | None, typer.Option(help="trafilatura: try its fallback extractors [default: on, off with --fast].")
     ] = None,
     fast: Annotated[
-        bool, typer.Option(help="HTML: trafilatura alone, without the extraction ensemble's vote (faster).")
+        bool,
+        typer.Option(
+            help="HTML: trafilatura alone, without the extraction ensemble's vote, and the author only from the "
+            "page's markup (faster)."
+        ),
     ] = False,
     extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
     overwrite: Annotated[

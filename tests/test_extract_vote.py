@@ -130,3 +130,36 @@ def test_ensemble_and_fast_profile_on_a_page(book: RuleBook) -> None:
     fast = Pipeline(book, Settings(extraction=ExtractOptions(fast=True))).clean(doc)
     assert fast.text == article
     assert "extractors" not in fast.meta
+
+
+BESIDE_P = (
+    "A second paragraph of the story that only the full-page extractor kept, because it sits in another "
+    "container of the page, and it runs well past twenty-five words in all."
+)
+BESIDE_SHORT = "Read more about the flood in our weekly newsletter"
+
+
+def test_a_long_block_beside_an_elected_one_stays_in_balanced_mode() -> None:
+    blocks = [NAV, P1, BESIDE_P, BESIDE_SHORT, NAV.replace("Home", "Start")]
+    outputs = {
+        "trafilatura": P1,
+        "readability": f"{NAV}\n{P1}",
+        "resiliparse": f"{P1}\n{BESIDE_P}\n{BESIDE_SHORT}",
+    }
+    ballot, kept = vote(blocks, outputs, "balanced")
+    assert ballot == [
+        ("html.vote:readability", NAV),
+        (None, P1),
+        (None, BESIDE_P),  # 30 words, one voter, next to P1: part of the article
+        ("html.vote:resiliparse", BESIDE_SHORT),  # beside BESIDE_P, which was not elected itself, and short
+    ]
+    assert kept == {"resiliparse": 1, "trafilatura+readability+resiliparse": 1}
+    # Only the blocks some extractor kept are neighbours: a long block two blocks away still stays.
+    ballot, _ = vote([P1, "Share this", BESIDE_P], {**outputs, "resiliparse": f"{P1}\n{BESIDE_P}"}, "balanced")
+    assert ballot[-1] == (None, BESIDE_P)
+    # Alone on the page (no elected neighbour), and in precision or recall mode, it loses.
+    assert vote([BESIDE_P], {"resiliparse": BESIDE_P, "trafilatura": "", "readability": ""}, "balanced")[0] == [
+        ("html.vote:resiliparse", BESIDE_P)
+    ]
+    for favor in ("precision", "recall"):
+        assert (None, BESIDE_P) not in vote(blocks, outputs, favor)[0]  # type: ignore[arg-type]

@@ -9,8 +9,11 @@ copy of a paragraph from borrowing the votes of the article's own copy.
 
 A block is kept by a majority of the voters; a block that trafilatura, the strongest single
 extractor on both dev sets, leaves out needs that majority and ``LONG`` words (a lead paragraph
-or a passage trafilatura cut, not a teaser or a menu). Blocks no voter kept are not shown;
-blocks some voter kept that lost the vote are dropped as ``html.vote:<who kept them>``.
+or a passage trafilatura cut, not a teaser or a menu). In balanced mode, a block of ``BESIDE``
+words that some extractor kept also stays when the block before or after it (among those some
+extractor kept) was elected: a long paragraph next to the article is the article's (a stand-first,
+a paragraph in another container), where a menu or a teaser is short. Blocks no voter kept are not
+shown; blocks some voter kept that lost the vote are dropped as ``html.vote:<who kept them>``.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Literal
 
 Favor = Literal["precision", "balanced", "recall"]
 N = 5  # words per gram
 SHARE = 0.5  # share of a block's words an extractor must cover to keep it
 LONG = 15  # words a block needs to be kept against trafilatura
+BESIDE = 25  # words a block some extractor kept needs to stay beside an elected block
 PRIMARY = "trafilatura"
 VOTE = "html.vote"
 _WORD = re.compile(r"\w+")
@@ -36,6 +41,8 @@ def words(text: str) -> list[str]:
 
 def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest chain of pairs increasing in both members (pairs sorted by the first)."""
+    if all(a[1] < b[1] for a, b in pairwise(pairs)):
+        return pairs  # an extractor's output in the page's order: the usual case, in one pass
     tails: list[int] = []
     tail_at: list[int] = []
     back = [-1] * len(pairs)
@@ -56,29 +63,34 @@ def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return chain[::-1]
 
 
-def covered(page: Sequence[str], output: Sequence[str], n: int = N) -> list[bool]:
+def grams(tokens: Sequence[str], n: int = N) -> list[tuple[str, ...]]:
+    """The n-grams of ``tokens``, one starting at each position that has n words."""
+    return list(zip(*(tokens[k:] for k in range(n)), strict=False))
+
+
+def covered(page: Sequence[str], output: Sequence[str], n: int = N, page_grams: list | None = None) -> list[bool]:
     """Which words of ``page`` an in-order alignment with ``output`` covers (patience-style:
     n-grams unique in the output anchor the alignment, the gaps between anchors are aligned
-    the same way)."""
+    the same way). ``page_grams``: ``grams(page, n)``, when several outputs share the page."""
     hit = [False] * len(page)
-    page_grams = [tuple(page[i : i + n]) for i in range(len(page) - n + 1)]
-    out_grams = [tuple(output[i : i + n]) for i in range(len(output) - n + 1)]
+    span = [True] * n
+    page_grams = grams(page, n) if page_grams is None else page_grams
+    out_grams = grams(output, n)
     todo = [(0, len(page), 0, len(output))]
     while todo:
         p_lo, p_hi, o_lo, o_hi = todo.pop()
-        if p_hi - p_lo < n or o_hi - o_lo < n:
-            continue
-        grams = out_grams[o_lo : o_hi - n + 1]
-        count = Counter(grams)
-        at = {gram: j for j, gram in enumerate(grams, o_lo) if count[gram] == 1}
-        pairs = [(i, at[gram]) for i in range(p_lo, p_hi - n + 1) if (gram := page_grams[i]) in at]
-        pairs.sort(key=lambda pair: (pair[0], -pair[1]))  # one page position may not take two
+        found = out_grams[o_lo : o_hi - n + 1]
+        count = Counter(found)
+        at = {gram: j for j, gram in enumerate(found, o_lo) if count[gram] == 1}
+        # One pair per page position (an output gram is unique), so they come sorted.
+        pairs = [(i, j) for i in range(p_lo, p_hi - n + 1) if (j := at.get(page_grams[i])) is not None]
         p_at, o_at = p_lo, o_lo
         for i, j in _lis(pairs):
-            todo.append((p_at, i, o_at, j))
-            hit[i : i + n] = [True] * n
+            if i - p_at >= n and j - o_at >= n:  # a gap wide enough to hold a gram on both sides
+                todo.append((p_at, i, o_at, j))
+            hit[i : i + n] = span
             p_at, o_at = i + n, j + n
-        if p_at > p_lo:
+        if p_at > p_lo and p_hi - p_at >= n and o_hi - o_at >= n:
             todo.append((p_at, p_hi, o_at, o_hi))
     return hit
 
@@ -92,9 +104,11 @@ def ballots(blocks: Sequence[str], outputs: dict[str, str]) -> list[frozenset[st
         page += found
         owner += [no] * len(found)
     sizes = Counter(owner)
+    page_grams = grams(page)
     keepers: list[set[str]] = [set() for _ in blocks]
     for name, text in outputs.items():
-        hits: Counter[int] = Counter(no for no, hit in zip(owner, covered(page, words(text)), strict=True) if hit)
+        hit = covered(page, words(text), page_grams=page_grams)
+        hits: Counter[int] = Counter(no for no, on in zip(owner, hit, strict=True) if on)
         for no, got in hits.items():
             if got >= SHARE * sizes[no]:
                 keepers[no].add(name)
@@ -121,13 +135,19 @@ def vote(
     """The blocks some extractor kept, each with None (elected) or the rule id that dropped it,
     and how many elected blocks each set of extractors kept."""
     order = list(outputs)
+    voted = [(block, voters) for block, voters in zip(blocks, ballots(blocks, outputs), strict=True) if voters]
+    sizes = [len(words(block)) for block, _ in voted]
+    won = [elected(voters, len(order), size, favor) for (_, voters), size in zip(voted, sizes, strict=True)]
+    if favor == "balanced":
+        won = [
+            won[i] or (sizes[i] >= BESIDE and ((i > 0 and won[i - 1]) or (i + 1 < len(won) and won[i + 1])))
+            for i in range(len(won))
+        ]
     result: list[tuple[str | None, str]] = []
     kept: Counter[str] = Counter()
-    for block, voters in zip(blocks, ballots(blocks, outputs), strict=True):
-        if not voters:
-            continue
+    for (block, voters), stays in zip(voted, won, strict=True):
         who = label(voters, order)
-        if elected(voters, len(order), len(words(block)), favor):
+        if stays:
             result.append((None, block))
             kept[who] += 1
         else:
