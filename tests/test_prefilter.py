@@ -180,3 +180,10 @@ def test_cleaning_with_the_prefilter_is_cleaning_without_it(monkeypatch: pytest.
     fast = Pipeline(RuleBook.load(book_path))
     assert [_outcome(fast, doc) for doc in docs] == expected
     assert fast.book.generic is not None and fast.book.generic._fast is not None  # the prefilter ran
+    # The first documents of a run, before the prefilter is built: each rule's own pattern
+    # stands in for the combined line-start one, which is never compiled.
+    monkeypatch.setattr(engine, "WARMUP", 10**9)
+    warming = Pipeline(RuleBook.load(book_path))
+    assert [_outcome(warming, doc) for doc in docs] == expected
+    assert warming.book.generic is not None and warming.book.generic._fast is None
+    assert warming.book.generic._starts == {}

@@ -14,6 +14,7 @@ from cleaner.document import Document
 from cleaner.errors import RuleError
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
+from cleaner.rules.compiled import anchored
 from cleaner.rules.load import case_lines, load_rule_files
 
 HEAD = "name: demo\ndescription: A demo set.\nrules:\n"
@@ -199,3 +200,26 @@ def test_validate_and_test_speak_github_annotations(tmp_path: Path) -> None:
     (problem,) = json.loads(result.stdout)
     assert (problem["file"], problem["line"]) == (str(tmp_path / "bad.yaml"), 9)
     assert problem["message"].startswith("FAIL demo.x[0]: output differs")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("^Share on", True),
+        ("(?i)^share on", True),
+        ("^(?:Tweet|Share)$", True),
+        ("^a|b", False),  # the alternative "b" may match anywhere
+        ("^(?:a)|b", False),
+        ("^[|]x", True),  # a bar in a class, escaped, or in a group is no alternation
+        ("^\\|x", True),
+        ("^[]|]x", True),
+        ("^(a|b)", True),
+        ("^[[:alpha:]|]x", True),  # a POSIX class, as RE2 reads it
+        ("x^", False),
+        ("^?a", False),  # an optional anchor anchors nothing
+        ("\\bShare", False),
+        ("", False),
+    ],
+)
+def test_a_pattern_is_anchored_only_when_every_match_starts_a_line(pattern: str, expected: bool) -> None:
+    assert anchored(pattern) is expected

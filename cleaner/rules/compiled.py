@@ -57,18 +57,50 @@ def scannable(text: str) -> str:
     return text if len(text) <= MAX_RULE_LINE else ""
 
 
-_UNICODE_CLASS = re.compile(r"\\[pP](?:\{\^?\w+\}|\w)")
+_LEADING_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
 
 
 def anchored(pattern: str) -> bool:
-    """Whether the pattern can only match at the start of a line (``^...``, no top-level ``|``)."""
-    try:
-        # \\p{L} is RE2 (and regex) syntax that Python's parser lacks; any class stands in for it.
-        parsed = re._parser.parse(_UNICODE_CLASS.sub("x", pattern))  # type: ignore[attr-defined]
-    except re.error:
-        return False  # treated as unanchored, which is always safe
-    first = parsed[0] if len(parsed) else None
-    return first is not None and first[0] is re._constants.AT and first[1] is re._constants.AT_BEGINNING  # type: ignore[attr-defined]
+    """Whether the pattern can only match at the start of a line: ``^`` first (after global
+    flags), not repeated, and no ``|`` outside a group. Read off the text in one pass: Python's
+    regex parser took a third of a second over the shipped rules, at every start."""
+    rest = pattern
+    while flags := _LEADING_FLAGS.match(rest):
+        rest = rest[flags.end() :]
+    if not rest.startswith("^") or rest[1:2] in ("?", "*", "+", "{"):
+        return False  # "not anchored" is always safe: the rule is then searched on every row
+    return not _top_level_bar(rest)
+
+
+def _top_level_bar(pattern: str) -> bool:
+    """Whether the pattern has an alternation outside every group (escapes and classes skipped)."""
+    depth, i, n = 0, 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i += 1
+            if pattern.startswith("^", i):
+                i += 1
+            if pattern.startswith("]", i):  # a "]" first in a class is a literal
+                i += 1
+            while i < n and pattern[i] != "]":
+                if pattern[i] == "\\":
+                    i += 1
+                elif pattern.startswith("[:", i):  # a POSIX class, as RE2 reads it
+                    end = pattern.find(":]", i + 2)
+                    i = end + 1 if end != -1 else i
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 class Compiled:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re as _re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import re2
@@ -118,6 +119,14 @@ class Found:
         return self.groups.get("value") or text[self.start : self.end]
 
 
+@lru_cache(maxsize=4096)
+def _compile_re2(pattern: str) -> Any:
+    """RE2's compiled form of a (translated) pattern. Validating a rule file compiles every
+    pattern, and the rule set compiles them again: the second time is free (RE2 objects are
+    immutable and thread-safe)."""
+    return re2.compile("(?m)" + pattern, _OPTIONS)
+
+
 class Regex:
     """One compiled rule pattern, applied to one line (or to lines joined by newlines, where
     ``^`` and ``$`` are line bounds, as with ``re.MULTILINE``)."""
@@ -130,7 +139,7 @@ class Regex:
         self._re2: Any = None
         self._back: Any = None
         try:
-            self._re2 = re2.compile("(?m)" + to_re2(pattern), _OPTIONS)
+            self._re2 = _compile_re2(to_re2(pattern))
             self.engine: Engine = "re2"
         except re2.error:
             import regex  # a tenth of a second to import; only the rare pattern RE2 refuses needs it
