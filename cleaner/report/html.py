@@ -54,8 +54,9 @@ def _js(data: Any) -> bytes:
     return orjson.dumps(data).replace(b"<", b"\\u003c")
 
 
-def _sort_key(doc_id: str, no: int) -> bytes:
-    return hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest()
+def _sort_key(doc_id: str, no: int) -> int:
+    """Where a removal falls in the sample order: a hash, so the sample is spread over the run."""
+    return int.from_bytes(hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest(), "big")
 
 
 class _Rules:
@@ -69,7 +70,7 @@ class _Rules:
         self.docs: Counter[str] = Counter()
         self.repaired: Counter[str] = Counter()
         self.written: Counter[int] = Counter()  # removals written per rule index
-        self.samples: dict[int, list[tuple[bytes, list[Any]]]] = {}  # max-heaps by negated key
+        self.samples: dict[int, list[tuple[int, list[Any]]]] = {}  # max-heaps by negated key
         self.buffer: dict[int, list[list[Any]]] = {}
         self.buffered = 0
 
@@ -78,10 +79,10 @@ class _Rules:
             self.index[rule] = len(self.index)
         return self.index[rule]
 
-    def add(self, rule: str, entry: list[Any], key: bytes) -> None:
+    def add(self, rule: str, entry: list[Any], key: int) -> None:
         i = self.number(rule)
         heap = self.samples.setdefault(i, [])
-        inverted = bytes(255 - b for b in key)  # heapq is a min-heap: keep the SAMPLE smallest keys
+        inverted = -key  # heapq is a min-heap: keep the SAMPLE smallest keys
         if len(heap) < SAMPLE:
             heapq.heappush(heap, (inverted, entry))
         elif inverted > heap[0][0]:
@@ -151,7 +152,7 @@ class _Chunks:
             self.items = []
 
 
-def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], bytes]]:
+def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]]:
     """Each line something acted on: (label, [doc number, line, text, before, after, fate], sample key)."""
     rows = rec["lines"]
     for i, row in enumerate(rows):
