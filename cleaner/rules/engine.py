@@ -157,6 +157,18 @@ class RuleSet:
             self._starts[positional_only] = _combine([rule for rule in rules if rule.anchored])
         return self._starts[positional_only]
 
+    def _start_patterns(self, positional_only: bool) -> list[Regex]:
+        """What finds the rows an anchored rule may match (``Context.hits``) without the
+        prefilter: the combined line-start pattern; or, for the first documents of a run that
+        will build the prefilter, each anchored rule's own pattern, which find the same rows (the
+        combined one is their alternation) without compiling it (a third of a second: a
+        one-document run's largest cost)."""
+        if prefilter.available():
+            rules = self.positional if positional_only else self.rules
+            return [rule.trigger_rx for rule in rules if rule.anchored]
+        combined = self.line_start(positional_only)
+        return [combined] if combined is not None else []
+
     def _prefilter(self) -> _Fast | None:
         """The prefilter of all the rules (a run of the positional ones uses it too), from the
         WARMUP-th document on: a run of a few documents does not wait for it (see WARMUP)."""
@@ -186,21 +198,13 @@ class RuleSet:
         fast = self._prefilter()
         if fast is not None:
             fast.fill(ctx)
-        elif prefilter.available():
-            # The first documents, before the prefilter is built: each anchored rule's own
-            # pattern, which gives the rows the combined pattern would (it is their alternation)
-            # without compiling it (a third of a second: a one-document run's largest cost).
-            hits: set[int] = set()
-            for rule in rules:
-                if rule.anchored:
-                    match = rule.trigger_rx.test_start
-                    hits.update(i for i, row in enumerate(ctx.rows) if match(row.text))
-            ctx.hits = sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
         else:
-            line_start = self.line_start(positional_only)
-            if line_start is not None:
-                match = line_start.test_start
-                ctx.hits = [i for i, row in enumerate(ctx.rows) if len(row.text) <= MAX_RULE_LINE and match(row.text)]
+            starts = self._start_patterns(positional_only)
+            ctx.hits = [
+                i
+                for i, row in enumerate(ctx.rows)
+                if len(row.text) <= MAX_RULE_LINE and any(start.test_start(row.text) for start in starts)
+            ]
         may, filtered = ctx.may, ctx.filtered
         for rule in rules:
             if id(rule) in filtered and id(rule) not in may and not ctx.rewritten:

@@ -51,15 +51,19 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def _compose(text: str) -> tuple[yaml.Node | None, Any]:
-    """The document's node tree (for line numbers) and its data, by PyYAML's Python loader:
-    the reference, and the one whose error messages rule authors see."""
-    loader = _Loader(text)
+def _read(loader: Any) -> tuple[yaml.Node | None, Any]:
+    """The one document's node tree and its data, by ``loader`` (then disposed of)."""
     try:
         node = loader.get_single_node()
         return node, loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its data, by PyYAML's Python loader:
+    the reference, and the one whose error messages rule authors see."""
+    return _read(_Loader(text))
 
 
 def _compose_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
@@ -85,12 +89,7 @@ def _compose_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
                     return None
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-        loader = c_loader(text)
-        try:
-            node = loader.get_single_node()
-            return node, loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        return _read(c_loader(text))
     except yaml.YAMLError:
         return None
 
