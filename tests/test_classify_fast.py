@@ -200,3 +200,25 @@ def test_explain_keeps_the_verdicts_of_the_last_call() -> None:
     assert [v.features for v in first.values()] == [v.features for v in classify.judge(lines)]
     classify(lines)
     assert classify.trace == first
+
+
+def test_the_date_pattern_finds_a_date_where_the_plain_one_does() -> None:
+    # Strings of digits, date separators, word and non-word characters (a non-ASCII digit and
+    # letter among them), short enough that every kind of boundary occurs many times.
+    rng = np.random.default_rng(7)
+    alphabet = list("0123456789./- x_é\u0663")
+    texts = ["".join(rng.choice(alphabet, rng.integers(0, 14))) for _ in range(50_000)]
+    texts += ["2024", "x2024", "2024x", "1899", "1999", "2099", "3000", "12.03.2021", "12.03.2021a", "1-2-3", "1-2"]
+    found = [features._DATE.search(t) is not None for t in texts]
+    assert found == [reference.DATE.search(t) is not None for t in texts]
+    assert found[-11:] == [True, False, False, False, True, True, False, True, False, True, False]
+
+
+def test_pair_tables_are_zlibs_register_over_zero_bytes() -> None:
+    import zlib
+
+    tables = ngrams._shift_tables()
+    for length in (0, 1, 2, 17, ngrams._MAX_TAIL):
+        zeros = bytes(length)
+        expected = [zlib.crc32(zeros, b << (8 * k)) ^ zlib.crc32(zeros) for k in range(4) for b in range(256)]
+        assert tables[length * 1024 : (length + 1) * 1024].tolist() == expected

@@ -108,7 +108,7 @@ def test_stoplists_are_justexts_own() -> None:
     """The classifier reads justext's stoplists without importing it (which imports lxml)."""
     import justext
 
-    from cleaner.classify.features import LANGUAGES, _stoplist
+    from cleaner.classify.stoplists import LANGUAGES, stoplist
 
     for language in LANGUAGES:
-        assert _stoplist(language) == justext.get_stoplist(language)
+        assert stoplist(language) == justext.get_stoplist(language)

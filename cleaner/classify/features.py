@@ -10,38 +10,17 @@ everything that looks at neighbours is numpy over the whole document.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import chain, groupby, repeat
-from pathlib import Path
+from itertools import chain, groupby
 
 import numpy as np
 
 from cleaner.classify.ngrams import BUCKETS as _NGRAM_BUCKETS  # noqa: F401 (bench.train reads it here)
-from cleaner.classify.ngrams import hashed
+from cleaner.classify.ngrams import hashed_ids, languages_of, word_ids
+from cleaner.classify.stoplists import LANGUAGES
 
-# Stoplists (jusText's, from Wikipedia word frequencies) of the languages a crawl mostly holds.
-# The document's language is the one whose stoplist covers most of its words.
-LANGUAGES = (
-    "English",
-    "German",
-    "French",
-    "Spanish",
-    "Italian",
-    "Portuguese",
-    "Dutch",
-    "Polish",
-    "Russian",
-    "Czech",
-    "Swedish",
-    "Danish",
-    "Turkish",
-    "Ukrainian",
-    "Hungarian",
-    "Romanian",
-)
 WORD = re.compile(r"\w+")
 LONG_WORDS = 10  # a line of this many words with a sentence end is "sentence-like"
 SHORT_WORDS = 4  # a line of fewer words is "short" (a menu item, a label)
@@ -52,7 +31,10 @@ _SEPARATOR_HINT = re.compile(r"[|›»/·•>-]")  # every match of _SEPARATORS 
 # then closing quotes and brackets, ends in one of _ENDS.
 _ENDS = frozenset(".!?…:;")
 _CLOSERS = "\"'”’»)]"
-_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b")
+# A date (1.2.2024, 2024-01-02) or a year 19xx/20xx, as whole words: reference.DATE, written to
+# start with a digit (a pattern that starts with a character class is scanned for it in C, not
+# tried at every position) whose lookbehind stands for the \b before it; used only as "any match".
+_DATE = re.compile(r"\d(?<!\w\d)(?:\d{0,3}[./-]\d{1,2}[./-]\d{1,4}\b|(?<=1)9\d\d\b|(?<=2)0\d\d\b)")
 _LINK = re.compile(r"https?://|www\.|@\w|\.(?:com|org|net|de)\b")
 
 MAX_LINE_CHARS = 2000  # features look at a line's first 2,000 characters (its length is the real one)
@@ -115,27 +97,6 @@ _STATIC = [
 ]
 
 
-def _stoplist(language: str) -> frozenset[str]:
-    """``justext.get_stoplist(language)``, read without importing justext: its package imports
-    lxml, a fifth of a second of every run's start-up for two dozen word lists."""
-    spec = importlib.util.find_spec("justext")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("justext (its stoplists) is not installed")
-    data = (Path(spec.submodule_search_locations[0]) / "stoplists" / f"{language}.txt").read_bytes()
-    return frozenset(w.decode("utf8").lower() for w in data.splitlines())
-
-
-@lru_cache(maxsize=1)
-def _stopword_languages() -> dict[str, int]:
-    """Each stopword with the bit mask of the languages whose stoplist holds it."""
-    masks: dict[str, int] = {}
-    for bit, language in enumerate(LANGUAGES):
-        for word in _stoplist(language):
-            key = word.casefold()
-            masks[key] = masks.get(key, 0) | (1 << bit)
-    return masks
-
-
 def tokens_of(text: str) -> list[str]:
     return WORD.findall(text.casefold())
 
@@ -143,8 +104,8 @@ def tokens_of(text: str) -> list[str]:
 # Character classes (str.isalpha, isupper, isdigit, isalnum, isspace) by code point, filled in as
 # code points are first seen: the per-line counts are then numpy over a whole batch of lines.
 _ALPHA, _UPPER, _DIGIT, _ALNUM, _SPACE = 1, 2, 4, 8, 16
-_CLASS = np.zeros(0x110000, dtype=np.uint8)
-_KNOWN = np.zeros(0x110000, dtype=bool)
+_UNKNOWN = 128  # a code point not seen yet
+_CLASS = np.full(0x110000, _UNKNOWN, dtype=np.uint8)
 # A character's code: its class bits, then 32 if it starts a word, 64 if an upper-case one; which
 # of the counts of _per_line (alpha, upper, digit, alnum, space, words, capitalised) each code adds to.
 _CODE_BITS = ((np.arange(128)[:, None] >> np.array([0, 1, 2, 3, 4, 5, 6])) & 1).astype(np.int64)
@@ -152,8 +113,9 @@ _CODE_BITS = ((np.arange(128)[:, None] >> np.array([0, 1, 2, 3, 4, 5, 6])) & 1).
 
 def _classes(points: np.ndarray) -> np.ndarray:
     """The class bits of each code point."""
-    if not _KNOWN[points].all():
-        for cp in np.unique(points[~_KNOWN[points]]).tolist():
+    classes = _CLASS[points]
+    if classes.max(initial=0) == _UNKNOWN:  # every known code point's bits are under 32
+        for cp in np.unique(points[classes == _UNKNOWN]).tolist():
             ch = chr(cp)
             _CLASS[cp] = (
                 ch.isalpha() * _ALPHA
@@ -162,8 +124,8 @@ def _classes(points: np.ndarray) -> np.ndarray:
                 | ch.isalnum() * _ALNUM
                 | ch.isspace() * _SPACE
             )
-            _KNOWN[cp] = True
-    return _CLASS[points]
+        classes = _CLASS[points]
+    return classes
 
 
 # A line's cached row: the columns of the feature matrix its text alone gives (words, the _STATIC
@@ -175,7 +137,6 @@ _R_DIGITS = INDEX["starts_bullet"] + 1
 _R_PUNCT = _R_DIGITS + 1
 _R_HITS = _R_PUNCT + 1
 _ROW = _R_HITS + len(LANGUAGES)
-_BITS = np.arange(len(LANGUAGES), dtype=np.int64)
 
 # text -> (words, hashed n-grams, the row as float64 bytes, the words joined by spaces)
 _Info = tuple[list[str], list[int], bytes, str]
@@ -216,13 +177,13 @@ def _per_line(texts: list[str]) -> list[_Info]:
     rows = np.zeros((k, _ROW))
     rows[:, _R_WORDS] = nwords
     per_line = _char_counts(texts)
+    ids = word_ids(flat)
     # Stopword hits: each word's language mask, its bits summed per line.
-    masks = _stopword_languages()
-    language = np.fromiter(map(masks.get, flat, repeat(0)), dtype=np.int64, count=len(flat))
     if len(flat):
         has = nwords > 0
         starts = (np.cumsum(nwords) - nwords)[has]
-        rows[has, _R_HITS:] = np.add.reduceat((language[:, None] >> _BITS) & 1, starts, axis=0)
+        bits = np.unpackbits(languages_of(ids).astype("<u2").view(np.uint8).reshape(-1, 2), axis=1, bitorder="little")
+        rows[has, _R_HITS:] = np.add.reduceat(bits, starts, axis=0, dtype=np.int64)
     static = []
     for text, folded, words, (alpha, upper, digit, alnum, spaces, split, capitalised) in zip(
         texts, casefolded, tokens, per_line, strict=True
@@ -252,7 +213,7 @@ def _per_line(texts: list[str]) -> list[_Info]:
         rows[:, _R_DIGITS:_R_HITS] = values[:, 12:]
     return [
         (words, grams, row.tobytes(), " ".join(words))
-        for words, grams, row in zip(tokens, hashed(flat, counts), rows, strict=True)
+        for words, grams, row in zip(tokens, hashed_ids(ids, counts), rows, strict=True)
     ]
 
 

@@ -7,6 +7,7 @@ text and on the seeds, so a change to either that moves a feature or a score fai
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from itertools import pairwise
@@ -17,6 +18,9 @@ from cleaner.classify import features as f
 from cleaner.classify.features import Extracted
 from cleaner.classify.model import Model
 from cleaner.classify.ngrams import BUCKETS, NUMBER
+from cleaner.classify.stoplists import stopword_languages
+
+DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b")
 
 
 def hashed_ngrams(words: list[str]) -> list[int]:
@@ -38,7 +42,7 @@ def line_info(text: str) -> tuple[list[str], list[int], tuple[float, ...], tuple
         sum(w[:1].isupper() for w in split) / (len(split) or 1),
         sum(map(len, words)) / len(words) if words else 0.0,
         text.count(","),
-        f._DATE.search(text) is not None,
+        DATE.search(text) is not None,
         f._LINK.search(text) is not None,
         "©" in text or "(c)" in text.casefold(),
         text[:1] in "-•*·>»›|#",
@@ -59,7 +63,7 @@ def detect_language(tokens: list[list[str]]) -> tuple[int, float]:
         if counts.total() >= 3000:
             break
     total = counts.total()
-    masks = f._stopword_languages()
+    masks = stopword_languages()
     hits = [0] * len(f.LANGUAGES)
     for word in frozenset(masks).intersection(counts):
         n, mask = counts[word], masks[word]
@@ -88,7 +92,7 @@ def extract(texts: list[str]) -> Extracted:
     infos = [line_info(t if len(t) <= f.MAX_LINE_CHARS else t[: f.MAX_LINE_CHARS]) for t in stripped]
     tokens = [info[0] for info in infos]
     bit, coverage = detect_language(tokens)
-    stop_set = frozenset(w for w, mask in f._stopword_languages().items() if mask >> bit & 1)
+    stop_set = frozenset(w for w, mask in stopword_languages().items() if mask >> bit & 1)
     chars = np.array([info[3] for info in infos], dtype=float).reshape(n, 4)
     m = np.zeros((n, len(f.NAMES)))
     sizes = np.array([len(t) for t in stripped], dtype=float)
