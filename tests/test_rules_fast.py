@@ -15,6 +15,8 @@ from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
 from cleaner.rules.kinds import LineRule
 from cleaner.rules.kinds.line import CompiledLine
+from cleaner.rules.model import Match
+from cleaner.rules.sites import SiteMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_hyperscan = pytest.mark.skipif(not prefilter.available(), reason="no hyperscan wheel for this platform")
@@ -150,3 +152,13 @@ def test_one_pass_of_the_rules_with_the_prefilter_is_one_without(
     monkeypatch.setattr(engine, "WARMUP", 0)
     assert one_pass() == expected
     assert expected[0][0] == ("Tags: budget, council", "demo.tags")
+
+
+def test_a_signature_is_looked_for_in_the_text_folded_once_for_every_site() -> None:
+    matcher = SiteMatcher(Match(signature=r"^(?i:posted by) \w+$", signature_lines=2))
+    first = "Posted by Ann\nThe council met."
+    assert matcher.may_match(first)
+    # Another text (another object, or the same characters in a new one) is folded anew.
+    assert not matcher.may_match("The council met.\nNothing here.")
+    assert matcher.may_match("".join(["POSTED BY", " Bob"]))
+    assert not matcher.may_match("By Ann")
