@@ -11,7 +11,7 @@ from typing import Any
 from cleaner.document import Line
 from cleaner.errors import CleanerError
 from cleaner.rules import prefilter
-from cleaner.rules.compiled import Compiled, Context, scannable
+from cleaner.rules.compiled import Compiled, Context
 from cleaner.rules.kinds import SelectorRule, compile_rule
 from cleaner.rules.model import Match, RuleFile
 from cleaner.rules.regex import Regex
@@ -62,6 +62,8 @@ class _Fast:
         always = set(self.prefilter.always)
         self.filtered = [(rules[linear[k]], k) for k in range(len(linear)) if k not in always]
         filtered = {id(rule) for rule, _ in self.filtered}
+        # By the prefilter's pattern index: the rule (by id) it is the trigger of.
+        self.by_pattern = {k: id(rule) for rule, k in self.filtered}
         unfiltered = [r for r in rules if r.anchored and id(r) not in filtered]
         self.line_start = _combine(unfiltered)
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
@@ -71,33 +73,42 @@ class _Fast:
         # whose rows kept their text (they only lost some) needs no new scan.
         self.memo: tuple[list[Line], dict[int, str], dict[int, list[Line]], list[Line]] | None = None
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
+        self._plans: dict[bool, _Plan] = {}
 
     @staticmethod
     def patterns(rules: list[Compiled]) -> list[str]:
         """The triggers the prefilter takes: RE2's (a backtracking one is tested on every row)."""
         return [rule.trigger for rule in rules if rule.trigger_rx.engine == "re2"]
 
+    def plan(self, rules: list[Compiled], positional_only: bool) -> _Plan:
+        """How ``apply`` walks ``rules`` (all of the set's, or its positional ones) with this prefilter."""
+        plan = self._plans.get(positional_only)
+        if plan is None:
+            plan = self._plans[positional_only] = _Plan(rules, self.ids)
+        return plan
+
     def fill(self, ctx: Context) -> None:
         memo = self.memo
-        if memo is not None and memo[0] is ctx.lines and all(memo[1].get(id(row)) == row.text for row in ctx.rows):
-            index = {id(row): i for i, row in enumerate(ctx.rows)}
-            for rule_id, lines in memo[2].items():
-                rows = [index[id(line)] for line in lines if id(line) in index]
-                if rows:
-                    ctx.may[rule_id] = rows
-            ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
-            ctx.filtered = self.ids
-            return
-        texts = [scannable(row.text) for row in ctx.rows]
-        found = self.prefilter.scan(texts)
-        ctx.may = {id(rule): sorted(found[k]) for rule, k in self.filtered if found[k]}
+        rows = ctx.rows
+        now = [row.text for row in rows]
         ctx.filtered = self.ids
+        if memo is not None and memo[0] is ctx.lines and list(map(memo[1].get, map(id, rows))) == now:
+            index = {id(row): i for i, row in enumerate(rows)}
+            may = ctx.may
+            for rule_id, lines in memo[2].items():
+                found = [index[id(line)] for line in lines if id(line) in index]
+                if found:
+                    may[rule_id] = found
+            ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
+            return
+        texts = [text if len(text) <= MAX_RULE_LINE else "" for text in now]  # scannable()
+        by_pattern = self.by_pattern
+        ctx.may = {by_pattern[k]: sorted(found) for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
-        rows = ctx.rows
         self.memo = (
             ctx.lines,
-            {id(row): row.text for row in rows},
+            dict(zip(map(id, rows), now, strict=True)),
             {rule_id: [rows[i] for i in found] for rule_id, found in ctx.may.items()},
             [rows[i] for i in ctx.hits],
         )
@@ -117,6 +128,26 @@ class _Fast:
             first = bisect_right(starts, start) - 1
             hits.update(range(first, bisect_right(starts, max(end - 1, start))))
         return sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
+
+
+class _Plan:
+    """A rule list as ``apply`` walks it with the prefilter: a rule the prefilter has and found
+    no row for is skipped without a call (until a replace rule rewrites a row: from then on
+    every rule runs, to look at the rewritten rows)."""
+
+    def __init__(self, rules: list[Compiled], filtered: frozenset[int]):
+        self.rules = rules
+        self.position = {id(rule): i for i, rule in enumerate(rules)}
+        self.always = [i for i, rule in enumerate(rules) if id(rule) not in filtered]  # run on every document
+        # The first unanchored rule fixes the text of ``Context.joined`` when it looks at it, run
+        # or skipped (Compiled.candidates): no rule after it may run before that text is fixed.
+        self.unanchored = next((i for i, rule in enumerate(rules) if not rule.anchored), len(rules))
+
+    def order(self, may: dict[int, list[int]]) -> list[int]:
+        """The positions of the rules to run, in order, while no row is rewritten."""
+        position = self.position
+        found = [position[rule_id] for rule_id in may if rule_id in position]
+        return sorted(found + self.always) if self.always else sorted(found)
 
 
 class RuleSet:
@@ -196,24 +227,31 @@ class RuleSet:
         self._cleaned += 1
         ctx = Context(lines, url, meta)
         fast = self._prefilter()
-        if fast is not None:
-            fast.fill(ctx)
-        else:
+        if fast is None:
             starts = self._start_patterns(positional_only)
             ctx.hits = [
                 i
                 for i, row in enumerate(ctx.rows)
                 if len(row.text) <= MAX_RULE_LINE and any(start.test_start(row.text) for start in starts)
             ]
-        may, filtered = ctx.may, ctx.filtered
-        for rule in rules:
-            if id(rule) in filtered and id(rule) not in may and not ctx.rewritten:
-                # Nothing to look at: apply() would find no candidate. An unanchored rule would
-                # have fixed the whole text its test sees (Compiled.candidates); so does this.
-                if not rule.anchored:
-                    ctx.joined  # noqa: B018
-                continue
+            for rule in rules:
+                rule.apply(ctx)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
+            return ctx.url
+        fast.fill(ctx)
+        plan = fast.plan(rules, positional_only)
+        # The rules the prefilter found rows for (and those it has none of), in order: the others
+        # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.
+        order = iter(plan.order(ctx.may))
+        n, unanchored = len(rules), plan.unanchored
+        i = next(order, n)
+        while i < n:
+            if i > unanchored and ctx._joined is None:
+                ctx.joined  # noqa: B018  (as the first unanchored rule would have, had it run)
+            rule = rules[i]
             rule.apply(ctx)
             if deadline is not None and time.monotonic() > deadline:
                 raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
+            i = i + 1 if ctx.rewritten else next(order, n)
         return ctx.url

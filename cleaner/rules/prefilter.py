@@ -505,32 +505,53 @@ class Prefilter:
     def scan(self, texts: list[str]) -> list[set[int]]:
         """For each pattern, the rows of ``texts`` it may match on."""
         found: list[set[int]] = [set() for _ in range(self.size)]
-        if self.db is None:
-            return self._by_length(found, texts)
-        joined = "\n" + "\n".join(texts) + "\n"
-        data = joined.encode("utf-8", "surrogatepass")
-        if len(data) == len(joined):  # ASCII: a character is a byte
-            starts = list(accumulate((len(text) + 1 for text in texts), initial=1))
-        else:
-            starts = [m.end() for m in _NEWLINE.finditer(data)]
-        owners = self.owners
-
-        def on_match(literal: int, _start: int, end: int, _flags: int, _context: Any) -> None:
-            row = bisect_right(starts, end - 1) - 1
-            for index in owners[literal]:
-                found[index].add(row)
-
-        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
-        return self._by_length(found, texts)
-
-    def _by_length(self, found: list[set[int]], texts: list[str]) -> list[set[int]]:
-        if self.lengths:
-            sizes = [len(text) for text in texts]
-            for index in self.counted:
-                found[index] = {row for row, text in enumerate(texts) if text}  # "": a row too long to scan
-            for index, low, high in self.lengths:
-                found[index] = {row for row in found[index] if low <= sizes[row] <= high}
+        for index, rows in self.rows(texts).items():
+            found[index] = rows
         return found
+
+    def rows(self, texts: list[str]) -> dict[int, set[int]]:
+        """The rows of ``texts`` each pattern may match on, for the patterns that may match on
+        any (a pattern left out may match on none): the engine looks only at these."""
+        found: dict[int, set[int]] = {}
+        if self.db is not None:
+            joined = "\n" + "\n".join(texts) + "\n"
+            data = joined.encode("utf-8", "surrogatepass")
+            if len(data) == len(joined):  # ASCII: a character is a byte
+                starts = list(accumulate((len(text) + 1 for text in texts), initial=1))
+            else:
+                starts = [m.end() for m in _NEWLINE.finditer(data)]
+            owners = self.owners
+            get = found.get
+
+            # Called once per match (the hot part): as little as can be done in Python.
+            def on_match(literal: int, _start: int, end: int, _flags: int, _context: Any) -> None:
+                row = bisect_right(starts, end - 1) - 1
+                for index in owners[literal]:
+                    rows = get(index)
+                    if rows is None:
+                        found[index] = {row}
+                    else:
+                        rows.add(row)
+
+            self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        if self.lengths:
+            self._by_length(found, texts)
+        return found
+
+    def _by_length(self, found: dict[int, set[int]], texts: list[str]) -> None:
+        """Leave out the rows of a length the pattern cannot match (and a pattern left with none)."""
+        sizes = [len(text) for text in texts]
+        for index in self.counted:
+            found[index] = set(range(len(texts)))  # its bounds below leave out the rows too long to scan ("")
+        for index, low, high in self.lengths:
+            rows = found.get(index)
+            if rows is None:
+                continue
+            kept = {row for row in rows if low <= sizes[row] <= high and sizes[row]}
+            if kept:
+                found[index] = kept
+            else:
+                del found[index]
 
 
 def _plan(patterns: Sequence[str]) -> dict[str, Any]:

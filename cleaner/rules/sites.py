@@ -35,5 +35,20 @@ class SiteMatcher:
             )
         if self._needs is None:
             return True
-        folded = prefilter.fold("\n" + text)
+        folded = _folded(text)
         return any(need in folded for need in self._needs)
+
+
+# The last text folded, and its fold: every site's signature looks at the same first lines of a
+# document (RuleBook.site_by_signature passes each site the one string), folded once for all.
+_last: tuple[str, str] = ("", "\n")
+
+
+def _folded(text: str) -> str:
+    """``text`` folded, with a newline before it (so a need that starts a line is found at its start)."""
+    global _last
+    seen, folded = _last
+    if seen is not text:
+        folded = prefilter.fold("\n" + text)
+        _last = (text, folded)
+    return folded

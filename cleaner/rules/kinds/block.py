@@ -65,7 +65,7 @@ class CompiledBlock(Compiled):
         covered = -1  # blocks do not overlap: a start inside the last block is part of it
         for i in self.candidates(ctx):
             line = ctx.rows[i]
-            if i <= covered or not line.alive or not self.trigger_rx.test(line.text):
+            if i <= covered or not line.alive or not self.matches(line.text):
                 continue
             size = self._extent(ctx.rows, i)
             if size >= self.block.min_lines:

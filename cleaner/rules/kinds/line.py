@@ -24,5 +24,5 @@ class CompiledLine(Compiled):
     def apply(self, ctx: Context) -> None:
         for i in self.candidates(ctx):
             line = ctx.rows[i]
-            if line.alive and self.trigger_rx.test(line.text):
+            if line.alive and self.matches(line.text):
                 line.drop(self.id)

@@ -36,7 +36,7 @@ class CompiledTail(Compiled):
         for i in self.candidates(ctx):
             if i < first:
                 continue
-            if ctx.rows[i].alive and self.trigger_rx.test(ctx.rows[i].text):
+            if ctx.rows[i].alive and self.matches(ctx.rows[i].text):
                 for row in ctx.rows[i:]:
                     row.drop(self.id)
                 return

@@ -1,0 +1,164 @@
+"""The rule engine's fast paths give what the plain ones give: a rule skipped because the
+prefilter found no row for it, an anchored trigger tried only at a row's start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import cleaner.rules.engine as engine
+from cleaner.document import Document
+from cleaner.pipeline import Pipeline
+from cleaner.pipeline.clean import split_lines
+from cleaner.rules import prefilter
+from cleaner.rules.book import RuleBook
+from cleaner.rules.kinds import LineRule
+from cleaner.rules.kinds.line import CompiledLine
+from cleaner.rules.model import Match
+from cleaner.rules.sites import SiteMatcher
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_hyperscan = pytest.mark.skipif(not prefilter.available(), reason="no hyperscan wheel for this platform")
+
+ROWS = [
+    "Share this",
+    "share this article with a friend",
+    "The minister said: Share this",
+    "Advertisement",
+    "ADVERTISEMENT Share this",
+    "  Advertisement",
+    "Read more: the council's budget in full",
+    "We read more books than last year.",
+    "Photo: A. Person / Example Agency",
+    "© 2024 Example Media. All rights reserved.",
+    "Tags: budget, council",
+    "1",
+    "",
+]
+
+
+def _line(pattern: str) -> CompiledLine:
+    return CompiledLine(LineRule(id="demo.x", kind="line", description="x", pattern=pattern, keeps=["x"]))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"^Share this$", r"^(?i:advertisement)\s*$", r"(?i)^read more\b", r"^\S+$", r"Share this$", r"^a|Share"],
+)
+def test_matches_is_a_search_of_the_row(pattern: str) -> None:
+    rule = _line(pattern)
+    for row in ROWS:
+        assert rule.matches(row) == rule.trigger_rx.test(row), row
+        # A replace rule may write a newline into a row: the anchor then holds after it too.
+        glued = "x\n" + row
+        assert rule.matches(glued) == rule.trigger_rx.test(glued), glued
+
+
+def test_matches_of_every_shipped_rule_on_invented_rows() -> None:
+    book = RuleBook.load([ROOT / "rules"])
+    rows = [*ROWS, *(row.upper() for row in ROWS), *("x\n" + row for row in ROWS)]
+    for rule_set in [book.generic, *book.sites]:
+        assert rule_set is not None
+        for rule in rule_set.rules:
+            for row in rows:
+                assert rule.matches(row) == rule.trigger_rx.test(row), (rule.id, row)
+
+
+RULES = """name: demo
+description: A demo set.
+rules:
+  - id: demo.share
+    kind: line
+    description: A share bar.
+    pattern: '^Share this$'
+    keeps: [x]
+  - id: demo.ad-label
+    kind: replace
+    description: An ad label glued to the start of a line.
+    pattern: '^ADVERTISEMENT\\s*'
+    with: ''
+    keeps: [x]
+  - id: demo.tags
+    kind: line
+    description: A tag list, once the ad label before it is gone.
+    pattern: '^Tags: \\w+(?:, \\w+)*$'
+    keeps: [x]
+  - id: demo.edit
+    kind: replace
+    description: An edit link anywhere in a line (unanchored).
+    pattern: ' ?\\[edit\\]'
+    with: ''
+    keeps: [x]
+  - id: demo.photo
+    kind: line
+    description: A photo credit.
+    pattern: '^Photo: .{1,60}$'
+    where: {last: 3}
+    keeps: [x]
+"""
+
+TEXTS = [
+    "ADVERTISEMENT Tags: budget, council\nThe council met on Tuesday.\nShare this\n",
+    "The council met on Tuesday [edit]\nADVERTISEMENT Share this\nPhoto: A. Person\n",
+    "Nothing here for any rule.\nNor here.\n",
+    "Tags: budget\nThe council met [edit] on Tuesday.\nADVERTISEMENT\nPhoto: A. Person\nThe end.\n",
+]
+
+
+@needs_hyperscan
+def test_rules_skipped_by_the_prefilter_act_as_when_every_rule_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
+
+    def outcomes() -> list[tuple[object, ...]]:
+        pipeline = Pipeline(RuleBook.load([tmp_path / "r.yaml"]))
+        out = []
+        for i, text in enumerate(TEXTS * 3):
+            cleaned = pipeline.clean(Document(f"d{i}", text, "t"))
+            out.append((cleaned.text, tuple((line.dropped_by, tuple(line.changed_by)) for line in cleaned.lines)))
+        return out
+
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    expected = outcomes()
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    assert outcomes() == expected
+    assert expected[0][0] == "The council met on Tuesday.\n"
+    assert expected[1][0] == "The council met on Tuesday\n"
+
+
+@needs_hyperscan
+def test_one_pass_of_the_rules_with_the_prefilter_is_one_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ``apply`` (no later round to catch up): a rule after a rewrite looks at the new text."""
+    (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
+
+    def one_pass() -> list[list[tuple[str, str | None]]]:
+        rules = RuleBook.load([tmp_path / "r.yaml"]).generic
+        assert rules is not None
+        out = []
+        for text in TEXTS * 3:
+            lines, _ = split_lines(text)
+            rules.apply(lines, None, {})
+            out.append([(line.text, line.dropped_by) for line in lines])
+        return out
+
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    expected = one_pass()
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    assert one_pass() == expected
+    assert expected[0][0] == ("Tags: budget, council", "demo.tags")
+
+
+def test_a_signature_is_looked_for_in_the_text_folded_once_for_every_site() -> None:
+    matcher = SiteMatcher(Match(signature=r"^(?i:posted by) \w+$", signature_lines=2))
+    first = "Posted by Ann\nThe council met."
+    assert matcher.may_match(first)
+    # Another text (another object, or the same characters in a new one) is folded anew.
+    assert not matcher.may_match("The council met.\nNothing here.")
+    assert matcher.may_match("".join(["POSTED BY", " Bob"]))
+    assert not matcher.may_match("By Ann")
