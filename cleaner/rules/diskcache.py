@@ -1,0 +1,104 @@
+"""The user cache directory: what the rules derive from their patterns, kept between runs.
+
+Two things live there, each named by everything it depends on, so an entry made by other code,
+another RE2 or other rules is never read: the prefilter's hyperscan databases (prefilter.py) and
+the list of patterns RE2 compiled (regex.py). ``~/.cache/cleaner`` (``$XDG_CACHE_HOME``);
+``CLEANER_CACHE=DIR`` puts it in DIR, ``CLEANER_CACHE=off`` keeps none (everything is derived
+again at each run). Nothing here is needed: a missing, unreadable or read-only directory only
+costs time.
+
+The directory is pruned when an entry is added: of each kind, the entries used last are kept
+(``KEEP``), and only files whose names cleaner gives its entries are ever deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+KEEP = 8  # entries of each kind kept (a prefilter database is about 1 MB)
+STALE_TEMP = 3600.0  # seconds after which a temporary file no process renamed is left over
+
+# The names cleaner gives its entries: (kind, entry) for each; a temporary file while it is written.
+ENTRY = re.compile(r"^(prefilter|re2)-([0-9a-f]{32})\.(?:json|hsdb|txt)$")
+TEMP = re.compile(r"^\.(?:prefilter|re2)-[A-Za-z0-9_]+$")
+
+
+def root() -> Path | None:
+    """The cache directory (not necessarily there yet), or None when CLEANER_CACHE=off."""
+    setting = os.environ.get("CLEANER_CACHE", "")
+    if setting == "off":
+        return None
+    if setting:
+        return Path(setting)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleaner"
+
+
+def write(path: Path, content: bytes) -> bool:
+    """Write the file whole or not at all (another process may be writing it too); False if
+    the directory cannot be written (a read-only home: the next run derives it again)."""
+    kind = path.name.split("-", 1)[0]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def used(path: Path) -> None:
+    """Mark an entry as just used (its modification time), so pruning keeps it."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def prune(directory: Path, keep: int = KEEP, now: float | None = None) -> list[Path]:
+    """Delete all but the ``keep`` entries of each kind used last, and temporary files older than
+    STALE_TEMP; returns what was deleted. Only names ``ENTRY`` or ``TEMP`` match are touched: the
+    directory may be one the user named (CLEANER_CACHE=DIR) and hold anything else."""
+    now = time.time() if now is None else now
+    entries: dict[tuple[str, str], float] = {}
+    files: dict[tuple[str, str], list[Path]] = {}
+    deleted: list[Path] = []
+    try:
+        listing = list(os.scandir(directory))
+    except OSError:
+        return deleted
+    for item in listing:
+        try:
+            if not item.is_file(follow_symlinks=False):
+                continue
+            mtime = item.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        path = Path(item.path)
+        found = ENTRY.match(item.name)
+        if found is not None:
+            key = (found.group(1), found.group(2))
+            entries[key] = max(entries.get(key, 0.0), mtime)
+            files.setdefault(key, []).append(path)
+        elif TEMP.match(item.name) and now - mtime > STALE_TEMP:
+            deleted.append(path)
+    for kind in {kind for kind, _ in entries}:
+        ranked = sorted((key for key in entries if key[0] == kind), key=lambda k: (entries[k], k[1]), reverse=True)
+        for key in ranked[keep:]:
+            deleted.extend(files[key])
+    gone: list[Path] = []
+    for path in deleted:
+        try:
+            path.unlink()
+            gone.append(path)
+        except OSError:
+            pass
+    return sorted(gone)
