@@ -35,7 +35,13 @@ def root() -> Path | None:
         return None
     if setting:
         return Path(setting)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleaner"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "cleaner"
+    try:
+        return Path.home() / ".cache" / "cleaner"
+    except (RuntimeError, KeyError):
+        return None  # no home directory to find
 
 
 def write(path: Path, content: bytes) -> bool:

@@ -155,17 +155,14 @@ class _Verdicts:
         root = diskcache.root()
         if root is None:
             return
-        engine = Path(re2._re2.__file__)
-        stat = engine.stat()
-        key = json.dumps(
-            [
-                hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-                str(engine),
-                stat.st_size,
-                stat.st_mtime_ns,
-                [getattr(_OPTIONS, name) for name in ("max_mem", "log_errors")],
-            ]
-        )
+        try:
+            engine = Path(re2._re2.__file__)
+            stat = engine.stat()
+            source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        except (OSError, AttributeError, TypeError):
+            return  # RE2 or this module not in files: no verdicts kept
+        options = [getattr(_OPTIONS, name) for name in ("max_mem", "log_errors")]
+        key = json.dumps([source, str(engine), stat.st_size, stat.st_mtime_ns, options])
         self.path = root / f"re2-{hashlib.sha256(key.encode()).hexdigest()[:32]}.txt"
         self.known = self._read_file(self.path)
 
