@@ -3,6 +3,7 @@ and ``main`` is the one place that turns errors into messages and exit codes."""
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import sys
@@ -10,6 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+# Start-up makes hundreds of thousands of objects (modules, typer's and pydantic's validators,
+# the rule models) and next to no garbage, and the cyclic collector's passes over them were a
+# tenth of a one-document run. So it is off while this module's imports run (and back as it
+# was after them), and ``main`` keeps it off until the rules are loaded: then what start-up
+# made is frozen (``gc.freeze``: never scanned again, nor written to by a forked worker's
+# collections) and it collects from there on (``_started``).
+_COLLECTING = gc.isenabled()
+gc.disable()
 
 import typer
 
@@ -30,6 +40,10 @@ from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.steps.extract import ExtractOptions, Favor
+
+if _COLLECTING:
+    gc.enable()
+_starting = False  # main() turned the collector off for start-up
 
 # Start-up time: `cleaner --help` and a small text run should not pay for what they do not use.
 # The pipeline and rule models (pydantic), the engines and the rule tools are imported by the
@@ -137,7 +151,18 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
     from cleaner.rules.book import RuleBook
     from cleaner.rules.load import rule_roots
 
-    return RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
+    book = RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
+    _started()
+    return book
+
+
+def _started() -> None:
+    """The end of start-up (the rules loaded): the collector back on, if main() turned it off."""
+    global _starting
+    if _starting:
+        _starting = False
+        gc.freeze()
+        gc.enable()
 
 
 @app.command()
@@ -672,7 +697,10 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    global _starting
     signal.signal(signal.SIGTERM, _terminate)
+    _starting = gc.isenabled()
+    gc.disable()
     try:
         app()
     except RuleError as exc:
@@ -685,4 +713,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(Interrupted.exit_code)
+    finally:
+        if _starting:  # a command that loads no rules
+            gc.enable()
     sys.exit(EXIT_OK)
