@@ -1,4 +1,4 @@
-"""The cache directory (cleaner/rules/diskcache.py) and what the rules keep there besides the
+"""The cache directory (cleaner/diskcache.py) and what the rules keep there besides the
 prefilter: the patterns RE2 compiled (regex.py), so that validation need not compile them again."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cleaner import diskcache
 from cleaner.errors import RuleError
-from cleaner.rules import diskcache, regex
+from cleaner.rules import regex
 from cleaner.rules.load import load_rule_files
 from cleaner.rules.regex import PatternError, Regex
 

@@ -41,7 +41,7 @@ from itertools import accumulate, product
 from pathlib import Path
 from typing import Any
 
-from cleaner.rules import diskcache
+from cleaner import diskcache
 
 hyperscan: Any = None  # the module, once available() found it (imported late: start-up time)
 _looked = False

@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 import re2
 
+from cleaner import diskcache
 from cleaner.errors import CleanerError
-from cleaner.rules import diskcache
 
 BACKTRACK_TIMEOUT = 0.5  # seconds one backtracking call may take; linear RE2 needs no limit
 

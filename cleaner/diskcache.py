@@ -1,11 +1,11 @@
-"""The user cache directory: what the rules derive from their patterns, kept between runs.
+"""The user cache directory: what cleaner derives from its rules and dependencies, kept between runs.
 
-Two things live there, each named by everything it depends on, so an entry made by other code,
-another RE2 or other rules is never read: the prefilter's hyperscan databases (prefilter.py) and
-the list of patterns RE2 compiled (regex.py). ``~/.cache/cleaner`` (``$XDG_CACHE_HOME``);
-``CLEANER_CACHE=DIR`` puts it in DIR, ``CLEANER_CACHE=off`` keeps none (everything is derived
-again at each run). Nothing here is needed: a missing, unreadable or read-only directory only
-costs time.
+Each entry is named by everything it depends on, so one made by other code, another RE2 or
+other rules is never read: the prefilter's hyperscan databases (rules/prefilter.py), the list
+of patterns RE2 compiled (rules/regex.py) and the repair gate's classes (steps/repair_gate.py).
+``~/.cache/cleaner`` (``$XDG_CACHE_HOME``); ``CLEANER_CACHE=DIR`` puts it in DIR,
+``CLEANER_CACHE=off`` keeps none (everything is derived again at each run). Nothing here is
+needed: a missing, unreadable or read-only directory only costs time.
 
 The directory is pruned when an entry is added: of each kind, the entries used last are kept
 (``KEEP``), and only files whose names cleaner gives its entries are ever deleted.
@@ -24,8 +24,8 @@ KEEP = 8  # entries of each kind kept (a prefilter database is about 1 MB)
 STALE_TEMP = 3600.0  # seconds after which a temporary file no process renamed is left over
 
 # The names cleaner gives its entries: (kind, entry) for each; a temporary file while it is written.
-ENTRY = re.compile(r"^(prefilter|re2)-([0-9a-f]{32})\.(?:json|hsdb|txt)$")
-TEMP = re.compile(r"^\.(?:prefilter|re2)-[A-Za-z0-9_]+$")
+ENTRY = re.compile(r"^(prefilter|re2|repair)-([0-9a-f]{32})\.(?:json|hsdb|txt)$")
+TEMP = re.compile(r"^\.(?:prefilter|re2|repair)-[A-Za-z0-9_]+$")
 
 
 def root() -> Path | None:
