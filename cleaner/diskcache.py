@@ -7,8 +7,10 @@ of patterns RE2 compiled (rules/regex.py) and the repair gate's classes (steps/r
 ``CLEANER_CACHE=off`` keeps none (everything is derived again at each run). Nothing here is
 needed: a missing, unreadable or read-only directory only costs time.
 
-The directory is pruned when an entry is added: of each kind, the entries used last are kept
-(``KEEP``), and only files whose names cleaner gives its entries are ever deleted.
+The directory is pruned when an entry is added: of each kind, the ``KEEP`` entries used last
+stay; the others go once unused for ``MAX_AGE``, or when there are more than ``MAX_ENTRIES``
+(a test suite makes many small rule sets: they must not push out the one a user runs every
+day). Only files whose names cleaner gives its entries are ever deleted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-KEEP = 8  # entries of each kind kept (a prefilter database is about 1 MB)
+KEEP = 8  # entries of each kind always kept (a prefilter database of the shipped rules is about 1 MB)
+MAX_AGE = 7 * 86400.0  # seconds unused after which an entry past the KEEP newest goes
+MAX_ENTRIES = 64  # entries of each kind past which the ones used least recently go
 STALE_TEMP = 3600.0  # seconds after which a temporary file no process renamed is left over
 
 # The names cleaner gives its entries: (kind, entry) for each; a temporary file while it is written.
@@ -69,9 +73,12 @@ def used(path: Path) -> None:
         os.utime(path)
 
 
-def prune(directory: Path, keep: int = KEEP, now: float | None = None) -> list[Path]:
-    """Delete all but the ``keep`` entries of each kind used last, and temporary files older than
-    STALE_TEMP; returns what was deleted. Only names ``ENTRY`` or ``TEMP`` match are touched: the
+def prune(
+    directory: Path, keep: int = KEEP, most: int = MAX_ENTRIES, age: float = MAX_AGE, now: float | None = None
+) -> list[Path]:
+    """Delete the entries of each kind past the ``keep`` used last that are unused for ``age``
+    seconds or past the ``most`` used last, and temporary files older than STALE_TEMP; returns
+    what was deleted. Only names ``ENTRY`` or ``TEMP`` match are touched: the
     directory may be one the user named (CLEANER_CACHE=DIR) and hold anything else."""
     now = time.time() if now is None else now
     entries: dict[tuple[str, str], float] = {}
@@ -98,8 +105,9 @@ def prune(directory: Path, keep: int = KEEP, now: float | None = None) -> list[P
             deleted.append(path)
     for kind in {kind for kind, _ in entries}:
         ranked = sorted((key for key in entries if key[0] == kind), key=lambda k: (entries[k], k[1]), reverse=True)
-        for key in ranked[keep:]:
-            deleted.extend(files[key])
+        for rank, key in enumerate(ranked):
+            if rank >= most or (rank >= keep and now - entries[key] > age):
+                deleted.extend(files[key])
     gone: list[Path] = []
     for path in deleted:
         try:

@@ -125,7 +125,8 @@ def test_the_cache_root_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_pruning_keeps_the_entries_used_last_and_deletes_only_cleaners_files(tmp_path: Path) -> None:
-    now = 1_000_000.0
+    now = 1_000_000_000.0
+    day = 86400.0
 
     def entry(name: str, age: float) -> Path:
         path = tmp_path / name
@@ -133,23 +134,28 @@ def test_pruning_keeps_the_entries_used_last_and_deletes_only_cleaners_files(tmp
         os.utime(path, (now - age, now - age))
         return path
 
+    # Used 0, 1, 3, 8 and 9 days ago (the state file is the one marked when used).
     prefilters = [
-        (entry(f"prefilter-{n:032x}.json", n * 10), entry(f"prefilter-{n:032x}.hsdb", n * 10 + 5)) for n in range(5)
+        (entry(f"prefilter-{n:032x}.json", days * day), entry(f"prefilter-{n:032x}.hsdb", days * day + day / 2))
+        for n, days in enumerate([0, 1, 3, 8, 9])
     ]
-    verdict_files = [entry(f"re2-{n + 100:032x}.txt", n * 10) for n in range(3)]
+    verdicts = [entry(f"re2-{n + 100:032x}.txt", n * 10) for n in range(3)]  # all used lately
+    gates = [entry(f"repair-{n + 200:032x}.json", 30 * day) for n in range(2)]  # old, but the newest
     others = [
-        entry("notes.txt", 10**6),
-        entry("prefilter-short.json", 10**6),
-        entry(f"prefilter-{0:032x}.json.bak", 10**6),
+        entry("notes.txt", 365 * day),
+        entry("prefilter-short.json", 365 * day),
+        entry(f"prefilter-{0:032x}.json.bak", 365 * day),
         entry(".prefilter-fresh1", 10),  # being written by another process
     ]
     stale = entry(".re2-left_over", 2 * diskcache.STALE_TEMP)
     (tmp_path / f"prefilter-{99:032x}.json").mkdir()  # not a file: left alone
-    deleted = diskcache.prune(tmp_path, keep=2, now=now)
-    expected = [*prefilters[2][0:2], *prefilters[3], *prefilters[4], verdict_files[2], stale]
-    assert deleted == sorted(expected)
-    assert sorted(p for p in tmp_path.iterdir()) == sorted(
-        [*prefilters[0], *prefilters[1], *verdict_files[:2], *others, tmp_path / f"prefilter-{99:032x}.json"]
+    deleted = diskcache.prune(tmp_path, keep=2, most=4, now=now)
+    # Past the 2 used last: gone when unused for a week (8 and 9 days), or past the 4 used last.
+    assert deleted == sorted([*prefilters[3], *prefilters[4], stale])
+    # At most 2 of each kind: the third used last goes, however recently.
+    assert diskcache.prune(tmp_path, keep=2, most=2, now=now) == sorted([*prefilters[2], verdicts[2]])
+    assert sorted(tmp_path.iterdir()) == sorted(
+        [*prefilters[0], *prefilters[1], *verdicts[:2], *gates, *others, tmp_path / f"prefilter-{99:032x}.json"]
     )
     assert diskcache.prune(tmp_path / "missing") == []
 
