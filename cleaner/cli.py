@@ -3,13 +3,23 @@ and ``main`` is the one place that turns errors into messages and exit codes."""
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+# Start-up makes hundreds of thousands of objects (modules, typer's and pydantic's validators,
+# the rule models) and next to no garbage, and the cyclic collector's passes over them were a
+# tenth of a one-document run. So it is off while this module's imports run (and back as it
+# was after them), and ``main`` keeps it off until the rules are loaded: then what start-up
+# made is frozen (``gc.freeze``: never scanned again, nor written to by a forked worker's
+# collections) and it collects from there on (``_started``).
+_COLLECTING = gc.isenabled()
+gc.disable()
 
 import typer
 
@@ -28,9 +38,12 @@ from cleaner.errors import (
 from cleaner.io import stdio
 from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
-from cleaner.printable import SafeConsole
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.steps.extract import ExtractOptions, Favor
+
+if _COLLECTING:
+    gc.enable()
+_starting = False  # main() turned the collector off for start-up
 
 # Start-up time: `cleaner --help` and a small text run should not pay for what they do not use.
 # The pipeline and rule models (pydantic), the engines and the rule tools are imported by the
@@ -38,7 +51,7 @@ from cleaner.steps.extract import ExtractOptions, Favor
 # --engine ray, numpy only when mining or classifying a document of five lines or more, the report
 # modules only for compare and --baseline (tests/test_startup.py checks `import cleaner.cli` stays lean).
 if TYPE_CHECKING:
-    from rich.progress import Progress
+    from rich.console import Console
 
     from cleaner.pipeline import Pipeline
     from cleaner.pipeline.ray_engine import RayEngine
@@ -49,10 +62,30 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boiler
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
 app.add_typer(rules_app, name="rules")
 
+
+class _Console:
+    """A SafeConsole, made when first used: rich's console is a tenth of a second to import,
+    and a quiet run that meets no failure prints nothing. ``console()`` is the console itself."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._made: Console | None = None
+
+    def __call__(self) -> Console:
+        if self._made is None:
+            from cleaner.printable import safe_console
+
+            self._made = safe_console(**self._options)
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self(), name)
+
+
 # Input-borne text is shown without its control characters. Not a terminal (a pipe, a file,
 # CI's log): tables keep whole cells instead of folding at 80 columns.
-out = SafeConsole(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 10_000)
-err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
+out = _Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 10_000)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 Engine = Literal["local", "ray"]
 RulesOption = Annotated[
@@ -118,7 +151,18 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
     from cleaner.rules.book import RuleBook
     from cleaner.rules.load import rule_roots
 
-    return RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
+    book = RuleBook.load(rule_roots(paths or [], shipped=not no_default_rules))
+    _started()
+    return book
+
+
+def _started() -> None:
+    """The end of start-up (the rules loaded): the collector back on, if main() turned it off."""
+    global _starting
+    if _starting:
+        _starting = False
+        gc.freeze()
+        gc.enable()
 
 
 @app.command()
@@ -278,10 +322,10 @@ def _clean_run(
     from cleaner.pipeline.run import run
 
     total = sum(item.size for item in discover(inputs)) * (2 if drop_repeated else 1)  # mining reads it all too
-    with _progress("cleaning", total, quiet) as (bar, progress):
+    with _progress("cleaning", total, quiet) as (say, progress):
 
         def failure(problem: Problem) -> None:
-            bar.console.print(f"error: {problem}", markup=False, highlight=False)
+            say(f"error: {problem}")
 
         try:
             return run(
@@ -305,8 +349,14 @@ def _clean_run(
 
 
 @contextmanager
-def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, Callable[[int, int], None]]]:
-    """A progress bar on stderr over input bytes, with a document count; off when not a terminal."""
+def _progress(
+    label: str, total: int, quiet: bool
+) -> Iterator[tuple[Callable[[str], None], Callable[[int, int], None] | None]]:
+    """A progress bar on stderr over input bytes, with a document count; off when not a terminal.
+    Yields how to print a line to stderr (above the bar) and what reports progress (None: no bar)."""
+    if quiet or not err.is_terminal:
+        yield lambda line: err.print(line, markup=False, highlight=False), None
+        return
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     with Progress(
@@ -315,8 +365,7 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, C
         TaskProgressColumn(),
         TextColumn("{task.fields[docs]} docs"),
         TimeRemainingColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
+        console=err(),
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total or None, docs=0)
@@ -327,10 +376,10 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[tuple[Progress, C
             done += docs
             bar.update(task, advance=size, docs=done)
 
-        yield bar, progress
+        yield lambda line: bar.console.print(line, markup=False, highlight=False), progress
 
 
-def _print_totals(result: RunResult, name: str, report: bool, console: SafeConsole) -> None:
+def _print_totals(result: RunResult, name: str, report: bool, console: _Console) -> None:
     """The totals table and the top rules (on stderr when the records go to stdout)."""
     from rich.table import Table
 
@@ -648,7 +697,10 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    global _starting
     signal.signal(signal.SIGTERM, _terminate)
+    _starting = gc.isenabled()
+    gc.disable()
     try:
         app()
     except RuleError as exc:
@@ -661,4 +713,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(Interrupted.exit_code)
+    finally:
+        if _starting:  # a command that loads no rules
+            gc.enable()
     sys.exit(EXIT_OK)

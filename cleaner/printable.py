@@ -5,10 +5,11 @@ rewrite the terminal's title or forge a line of output."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # C0 and C1 controls, DEL, and the bidirectional controls that reorder what a reader sees.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -26,9 +27,20 @@ def printable(text: str, keep: str = "") -> str:
     return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
 
 
-class SafeConsole(Console):
+def safe_console(**options: Any) -> Console:
     """A rich Console that shows every string it renders (printed text, table cells, titles)
-    through ``printable``, keeping line breaks and tabs; rich's own styling is untouched."""
+    through ``printable``, keeping line breaks and tabs; rich's own styling is untouched.
+    (rich is imported here, not with this module: the report's summary needs ``printable`` only.)"""
+    return _safe_console()(**options)
 
-    def render_str(self, text: str, *args: Any, **kwargs: Any) -> Text:
-        return super().render_str(printable(text, "\n\t"), *args, **kwargs)
+
+@cache
+def _safe_console() -> type[Console]:
+    from rich.console import Console
+    from rich.text import Text
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, *args: Any, **kwargs: Any) -> Text:
+            return super().render_str(printable(text, "\n\t"), *args, **kwargs)
+
+    return SafeConsole

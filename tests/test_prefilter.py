@@ -160,7 +160,7 @@ def _outcome(pipeline: Pipeline, doc: Document) -> tuple[object, ...]:
 
 
 @needs_hyperscan
-def test_cleaning_with_the_prefilter_is_cleaning_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cleaning_with_the_prefilter_is_cleaning_without_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The lasting form of the differential check: the same documents, through the plain engine
     (as on a platform without hyperscan) and through the prefilter, give the same everything."""
     book_path = [ROOT / "rules"]
@@ -176,14 +176,24 @@ def test_cleaning_with_the_prefilter_is_cleaning_without_it(monkeypatch: pytest.
     plain = Pipeline(RuleBook.load(book_path))
     expected = [_outcome(plain, doc) for doc in docs]
     monkeypatch.undo()
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(engine, "WARMUP", 0)
     fast = Pipeline(RuleBook.load(book_path))
     assert [_outcome(fast, doc) for doc in docs] == expected
     assert fast.book.generic is not None and fast.book.generic._fast is not None  # the prefilter ran
-    # The first documents of a run, before the prefilter is built: each rule's own pattern
-    # stands in for the combined line-start one, which is never compiled.
+    assert prefilter.cached(engine._Fast.patterns(fast.book.generic.rules))  # and is in the cache now
+    # The first documents of a run, before the prefilter is built (none in the cache): each
+    # rule's own pattern stands in for the combined line-start one, which is never compiled.
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path / "empty"))
     monkeypatch.setattr(engine, "WARMUP", 10**9)
     warming = Pipeline(RuleBook.load(book_path))
     assert [_outcome(warming, doc) for doc in docs] == expected
     assert warming.book.generic is not None and warming.book.generic._fast is None
     assert warming.book.generic._starts == {}
+    # With the database in the cache, the prefilter is loaded for the first document.
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path / "cache"))
+    loaded = Pipeline(RuleBook.load(book_path))
+    assert loaded.book.generic is not None
+    assert [_outcome(loaded, doc) for doc in docs[:1]] == expected[:1]
+    assert loaded.book.generic._fast is not None
+    assert [_outcome(loaded, doc) for doc in docs[1:]] == expected[1:]

@@ -204,7 +204,9 @@ class RuleSet:
         """The prefilter of all the rules (a run of the positional ones uses it too), from the
         WARMUP-th document on: a run of a few documents does not wait for it (see WARMUP)."""
         if self._fast is None:
-            if self._cleaned < WARMUP or not prefilter.available():
+            # From the first document when building it is loading it from the cache.
+            warm = self._cleaned >= WARMUP or prefilter.cached(_Fast.patterns(self.rules))
+            if not warm or not prefilter.available():
                 return None
             self._fast = _Fast(self.rules)
         return self._fast

@@ -14,6 +14,7 @@ from cleaner.errors import Problem, RuleError
 from cleaner.rules.base import Case, Where
 from cleaner.rules.kinds import MODELS
 from cleaner.rules.model import KINDS, Extraction, Match, RuleFile
+from cleaner.rules.regex import save_verdicts
 
 Loc = tuple[str | int, ...]
 
@@ -242,6 +243,7 @@ def load_rule_files(roots: Iterable[Path]) -> list[tuple[Path, RuleFile]]:
                 loaded.append((path, model))
                 positions[path] = where
     problems.extend(_cross_file_problems(loaded, positions))
+    save_verdicts()  # the patterns validation compiled: the next run need not (regex.py)
     if problems:
         raise RuleError(problems)
     return loaded

@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -42,6 +40,8 @@ from functools import cache, lru_cache
 from itertools import accumulate, product
 from pathlib import Path
 from typing import Any
+
+from cleaner import diskcache
 
 hyperscan: Any = None  # the module, once available() found it (imported late: start-up time)
 _looked = False
@@ -596,8 +596,8 @@ def _compile(literals: list[bytes]) -> Any:
 
 
 # Building a database takes a second or more (parsing the patterns, then hyperscan); it is kept
-# in a cache directory, named by everything it depends on, so each run after the first loads it.
-# CLEANER_CACHE=off turns that off; CLEANER_CACHE=DIR puts it in DIR.
+# in the cache directory (diskcache.py), named by everything it depends on, so each run after the
+# first loads it.
 
 
 @cache
@@ -606,16 +606,30 @@ def _source() -> str:
 
 
 def _cache_path(patterns: Sequence[str]) -> Path | None:
-    setting = os.environ.get("CLEANER_CACHE", "")
-    if setting == "off":
+    root = diskcache.root()
+    if root is None:
         return None
-    root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cleaner"
     assert hyperscan is not None
     # This module's source is in the key: a database built by other code is never loaded.
     key = json.dumps(
         [_source(), hyperscan.__version__, unicodedata.unidata_version, sys.version_info[:2], list(patterns)]
     )
     return root / f"prefilter-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+_cached: dict[tuple[Path | None, tuple[str, ...]], bool] = {}
+
+
+def cached(patterns: Sequence[str]) -> bool:
+    """Whether the database of these patterns is in the cache: then building the prefilter is
+    loading it (milliseconds), worth it from a run's first document on."""
+    if not available():
+        return False
+    key = (diskcache.root(), tuple(patterns))
+    if key not in _cached:
+        path = _cache_path(patterns)
+        _cached[key] = path is not None and all(path.with_suffix(s).is_file() for s in (".json", ".hsdb"))
+    return _cached[key]
 
 
 def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
@@ -626,19 +640,16 @@ def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
         db = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK) if data else None
         if db is not None:  # one built for another CPU (a shared home) fails here, not mid-run
             db.scan(b"", match_event_handler=lambda *_: None, scratch=hyperscan.Scratch(db))
-        return state, db
     except (OSError, ValueError, hyperscan.error):
         return None  # none yet, unreadable, or built for another CPU: build it
+    diskcache.used(path.with_suffix(".json"))  # (pruning keeps the entries used last)
+    return state, db
 
 
 def _store(path: Path, state: dict[str, Any], data: bytes) -> None:
-    """Write the files whole or not at all (another process may be writing them too)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix, content in ((".hsdb", data), (".json", json.dumps(state).encode())):
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".prefilter-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.replace(tmp, path.with_suffix(suffix))
-    except OSError:
-        pass  # a read-only home: the next run builds it again
+    """Write the files, each whole or not at all, the state last (it is what says the entry is
+    there); then prune the directory of the entries used least recently."""
+    if diskcache.write(path.with_suffix(".hsdb"), data) and diskcache.write(
+        path.with_suffix(".json"), json.dumps(state).encode()
+    ):
+        diskcache.prune(path.parent)

@@ -17,14 +17,18 @@ Two things RE2 does differently, handled here so rule authors write Python-style
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re as _re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import re2
 
+from cleaner import diskcache
 from cleaner.errors import CleanerError
 
 BACKTRACK_TIMEOUT = 0.5  # seconds one backtracking call may take; linear RE2 needs no limit
@@ -121,34 +125,142 @@ class Found:
 
 @lru_cache(maxsize=4096)
 def _compile_re2(pattern: str) -> Any:
-    """RE2's compiled form of a (translated) pattern. Validating a rule file compiles every
-    pattern, and the rule set compiles them again: the second time is free (RE2 objects are
+    """RE2's compiled form of a (translated) pattern. Validating a rule file may compile a
+    pattern, and the rule set needs it again: the second time is free (RE2 objects are
     immutable and thread-safe)."""
     return re2.compile("(?m)" + pattern, _OPTIONS)
 
 
-class Regex:
-    """One compiled rule pattern, applied to one line (or to lines joined by newlines, where
-    ``^`` and ``$`` are line bounds, as with ``re.MULTILINE``)."""
+class _Verdicts:
+    """The patterns RE2 is known to compile, kept in the cache directory (diskcache.py).
 
-    __slots__ = ("_back", "_re2", "engine", "pattern", "rule_id")
+    Compiling every rule pattern on RE2 took a third of a second at every start (Unicode
+    classes in counted repeats are large), though a run compiles only the patterns it uses
+    (``Regex`` compiles on first use). What validation needs to know, which engine a pattern
+    runs on and that it compiles at all, is the same at every run: a pattern that compiled once
+    is remembered by its hash. The file is named by this module's source (which translates the
+    pattern), RE2's extension and its options, so a verdict of other code is never read. Only
+    successes are kept: a pattern RE2 refuses is tried again, and the refusal's message is
+    RE2's own each time. A line holds the hash, then the pattern's group names (validating an
+    extract rule asks for them)."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.known: dict[str, tuple[str, ...]] = {}  # by hash: the group names
+        self.new: dict[str, tuple[str, ...]] = {}
+        self._read = False
+
+    def _load(self) -> None:
+        self._read = True
+        root = diskcache.root()
+        if root is None:
+            return
+        try:
+            engine = Path(re2._re2.__file__)
+            stat = engine.stat()
+            source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        except (OSError, AttributeError, TypeError):
+            return  # RE2 or this module not in files: no verdicts kept
+        options = [getattr(_OPTIONS, name) for name in ("max_mem", "log_errors")]
+        key = json.dumps([source, str(engine), stat.st_size, stat.st_mtime_ns, options])
+        self.path = root / f"re2-{hashlib.sha256(key.encode()).hexdigest()[:32]}.txt"
+        self.known = self._read_file(self.path)
+
+    @staticmethod
+    def _read_file(path: Path) -> dict[str, tuple[str, ...]]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        for line in text.splitlines():
+            if not line.endswith("."):
+                continue  # (a line every writer ends with "."; one without it is cut short)
+            key, *names = line[:-1].split()
+            if len(key) == 32:
+                out[key] = tuple(names)
+        return out
+
+    @staticmethod
+    def key(pattern: str) -> str:
+        return hashlib.sha256(pattern.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+    def compiles(self, pattern: str) -> tuple[str, ...] | None:
+        """The group names of ``pattern`` (untranslated) if RE2 compiled it at an earlier run."""
+        if not self._read:
+            self._load()
+        return self.known.get(self.key(pattern)) if self.path is not None else None
+
+    def add(self, pattern: str, compiled: Any) -> None:
+        if not self._read:
+            self._load()
+        if self.path is not None:
+            key = self.key(pattern)
+            if key not in self.known:
+                names = tuple(sorted(compiled.groupindex))
+                self.new[key] = names
+                self.known[key] = names
+
+    def save(self) -> None:
+        """Add the patterns compiled since the last save to the file (one per line, merged with
+        what other processes wrote meanwhile; a lost race only costs a compile later)."""
+        if not self.new or self.path is None:
+            return
+        there = self._read_file(self.path)
+        fresh = not there
+        lines = sorted(" ".join((key, *names)) + "." for key, names in {**there, **self.new}.items())
+        self.new = {}
+        if diskcache.write(self.path, ("\n".join(lines) + "\n").encode("utf-8")) and fresh:
+            diskcache.prune(self.path.parent)  # a new file: RE2 or this code changed
+
+
+_verdicts = _Verdicts()
+
+
+def save_verdicts() -> None:
+    """Keep the verdicts of the patterns compiled so far (rule files once validated)."""
+    _verdicts.save()
+
+
+class Regex:
+    """One rule pattern, applied to one line (or to lines joined by newlines, where ``^`` and
+    ``$`` are line bounds, as with ``re.MULTILINE``). RE2 compiles it on first use: the engine
+    (and that it compiles) is known at once, from the pattern's verdict (``_Verdicts``) or by
+    compiling it there and then."""
+
+    __slots__ = ("_back", "_names", "_re2", "engine", "pattern", "rule_id")
 
     def __init__(self, pattern: str, rule_id: str = ""):
         self.pattern = pattern
         self.rule_id = rule_id
-        self._re2: Any = None
         self._back: Any = None
+        self.engine: Engine = "re2"
+        self._names = _verdicts.compiles(pattern)
+        if self._names is not None:
+            return  # ``_re2`` is left unset: __getattr__ compiles it when first asked for
         try:
             self._re2 = _compile_re2(to_re2(pattern))
-            self.engine: Engine = "re2"
+            _verdicts.add(pattern, self._re2)
         except re2.error:
             import regex  # a tenth of a second to import; only the rare pattern RE2 refuses needs it
 
+            self._re2 = None
             try:
                 self._back = regex.compile(pattern, regex.MULTILINE | regex.VERSION0)
             except regex.error as exc:
                 raise PatternError(f"regex does not compile: {exc}") from None
             self.engine = "backtracking"
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for an unset slot: ``_re2`` of a pattern not compiled yet.
+        if name != "_re2":
+            raise AttributeError(name)
+        try:
+            compiled = _compile_re2(to_re2(self.pattern))
+        except re2.error as exc:  # the cache said it compiled: it was altered
+            raise PatternError(f"regex does not compile on RE2 ({exc}); delete cleaner's cache directory") from None
+        self._re2 = compiled
+        return compiled
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Regex, (self.pattern, self.rule_id))
@@ -192,6 +304,8 @@ class Regex:
             yield m.start(), m.end()
 
     def group_names(self) -> set[str]:
+        if self._names is not None:
+            return set(self._names)
         return set((self._re2 if self._re2 is not None else self._back).groupindex)
 
     def sub(self, repl: str, text: str) -> str:

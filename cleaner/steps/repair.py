@@ -3,51 +3,35 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
-
-import ftfy
-from ftfy import chardata
+from functools import cache
+from typing import TYPE_CHECKING, ClassVar
 
 from cleaner.document import Line
 from cleaner.steps.base import State
+from cleaner.steps.repair_gate import gate
 from cleaner.steps.whitespace import LABEL as WHITESPACE
 from cleaner.steps.whitespace import needs_whitespace, normalize
 
-# What "encoding fixes only" means: everything that changes how text looks but was not
-# broken (curly quotes, ligatures, full-width forms, Unicode normalization) stays off.
-_CONFIG = ftfy.TextFixerConfig(
-    unescape_html="auto",
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    normalization=None,
-    explain=True,
-)
-_NO_ENTITIES = _CONFIG._replace(unescape_html=False)
+if TYPE_CHECKING:
+    import ftfy
 
 
-def _decoded(first: int, last: int) -> set[str]:
-    """The characters the single-byte codecs ftfy knows turn bytes first..last into."""
-    chars: set[str] = set()
-    for encoding in chardata.CHARMAP_ENCODINGS:
-        chars.update(bytes(range(first, last + 1)).decode(encoding, errors="ignore"))
-    return chars
+@cache
+def _config(unescape_html: bool) -> ftfy.TextFixerConfig:
+    """What "encoding fixes only" means: everything that changes how text looks but was not
+    broken (curly quotes, ligatures, full-width forms, Unicode normalization) stays off.
+    (ftfy is imported when a line needs it: repair_gate.py.)"""
+    import ftfy
 
-
-def _char_class(chars: set[str]) -> str:
-    """A class of exactly ``chars``, written as ranges: listing 2,600 characters one by one
-    made compiling it a noticeable part of start-up."""
-    points = sorted(map(ord, chars))
-    parts: list[str] = []
-    start = prev = points[0]
-    for point in [*points[1:], -1]:
-        if point == prev + 1:
-            prev = point
-            continue
-        parts.append(f"\\U{start:08x}" + (f"-\\U{prev:08x}" if prev > start else ""))
-        start = prev = point
-    return "[" + "".join(parts) + "]"
+    return ftfy.TextFixerConfig(
+        unescape_html="auto" if unescape_html else False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        normalization=None,
+        explain=True,
+    )
 
 
 # The gate that keeps clean text cheap (ftfy's own mojibake test costs ~0.5 ms on a page).
@@ -55,19 +39,9 @@ def _char_class(chars: set[str]) -> str:
 # by continuation bytes (0x80-0xBF), or a lead byte before a space that was an NBSP; ftfy's
 # other fixes need C1 or control characters, lone surrogates, terminal escapes or HTML
 # entities. A line with none of these is left exactly as ftfy would leave it.
-# MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
-# scripts (Armenian, Hebrew), while as themselves they are in every other English sentence.
-_TYPOGRAPHY = set("“”‘’–—…•‚„«»")
-_LEAD = _char_class(_decoded(0xC2, 0xF4) - _TYPOGRAPHY)
-_CONT = _char_class(_decoded(0x80, 0xBF))
-_CONTROL = _char_class(
-    {chr(c) for c in chardata.CONTROL_CHARS}
-    | {"\x1b"}
-    | {chr(c) for c in range(0x80, 0xA0)}
-    | {chr(c) for c in range(0xD800, 0xE000)}
-)
+_LEAD, _CONT, _CONTROL = gate()["lead"], gate()["cont"], gate()["control"]
 _SUSPECT = re.compile(f"{_LEAD}(?:{_CONT}| )|{_CONTROL}")
-_ENTITY = chardata.HTML_ENTITY_RE
+_ENTITY = re.compile(gate()["entity"])
 _ENCODING_STEPS = frozenset({"encode", "decode", "transcode"})
 MAX_ROUNDS = 4
 
@@ -93,6 +67,8 @@ def _needs_repair(text: str, entities: bool) -> bool:
 def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> None:
     if not _needs_repair(line.text, entities):
         return
+    import ftfy
+
     fixed, steps = ftfy.fix_and_explain(line.text, config)
     if fixed != line.text:
         labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
@@ -104,8 +80,8 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
     the whitespace step turns into a space can be half of what ftfy reads as mojibake, so one
     pass of each would not give text that a second cleaning leaves alone. ``text``, the whole
     document, lets a clean document skip the per-line gate with one scan."""
-    config = _CONFIG if unescape_html else _NO_ENTITIES
     enabled = enabled and (not text or _needs_repair(text, unescape_html))
+    config = _config(unescape_html) if enabled else None
     if text and not enabled and not needs_whitespace(text):
         return
     for line in lines:
