@@ -137,8 +137,8 @@ def _add(shard: Shard, result: Outcome) -> None:
         shard.write("jsonl", result.record)
     if result.diff:
         shard.write("diff", result.diff.encode("utf-8"))
-    if result.html is not None:
-        shard.write("html", result.html.encode("utf-8"))
+    if result.review is not None:
+        shard.page.add(result.review)
     shard.summary.document(result)
 
 
@@ -252,9 +252,9 @@ class Local:
             self.progress(done.docs, unit.size)
         faults.point("unit")
         if unit.span is None:
-            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.html")
+            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.page")
             return
-        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.html")
+        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.page")
         if unit.block == unit.blocks - 1:  # the file's last block: every earlier one is back too
             self.work.join(unit.index, unit.item, unit.blocks)
 

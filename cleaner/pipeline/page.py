@@ -46,12 +46,12 @@ class Page:
             done = self._done_before.pop(0)
             meta = self.work.meta(done)
             assert meta is not None
-            for fragment in self.work.parts(done, meta, "html"):
+            for fragment in self.work.parts(done, meta, "page"):
                 self._queue.put(fragment)
 
     def _build(self, path: Path) -> None:
         try:
-            html.write_page(path, self._fragments(), 0)
+            html.write_page(path, self._fragments())
         except BaseException as exc:  # handed to the main thread by finish()
             self._error = exc
 
