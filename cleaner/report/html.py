@@ -20,7 +20,6 @@ show as written.
 from __future__ import annotations
 
 import shutil
-
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
