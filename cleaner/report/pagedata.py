@@ -150,34 +150,38 @@ class ShardPage:
         self.out.write(b"T" + orjson.dumps(trailer) + b"\n")
 
 
+# Text held by Joiner is a view of a page file's line (its bytes are copied once, when written out).
+Text = bytes | memoryview
+
+
 class _Removals:
     """r<rule>-<part>.js: every removal of each rule, PART per file, appended BUFFERED at a time."""
 
     def __init__(self, directory: Path):
         self.directory = directory
         self.written: Counter[int] = Counter()  # removals written per rule number
-        self.buffer: dict[int, list[bytes]] = {}
+        self.buffer: dict[int, list[Text]] = {}  # per rule: (b",", "[<document>,", the rest) per removal
         self.buffered = 0
 
-    def add(self, i: int, entry: bytes) -> None:
-        entries = self.buffer.get(i)
-        if entries is None:
-            entries = self.buffer[i] = []
-        entries.append(entry)
+    def add(self, i: int, prefix: bytes, rest: Text) -> None:
+        pieces = self.buffer.get(i)
+        if pieces is None:
+            pieces = self.buffer[i] = []
+        pieces += (b",", prefix, rest)
         self.buffered += 1
         if self.buffered >= BUFFERED:
             self.flush()
 
     def flush(self) -> None:
-        for i, entries in sorted(self.buffer.items()):
+        for i, pieces in sorted(self.buffer.items()):
             start = 0
-            while start < len(entries):
+            while start < len(pieces):
                 part, filled = divmod(self.written[i], PART)
-                take = entries[start : start + PART - filled]
+                take = pieces[start : start + 3 * (PART - filled)]
                 with (self.directory / f"r{i}-{part}.js").open("ab") as out:
-                    out.write(b"cleanerLoaded('r',[%d,%d,[%s]]);\n" % (i, part, b",".join(take)))
+                    out.write(b"".join([b"cleanerLoaded('r',[%d,%d,[" % (i, part), *take[1:], b"]]);\n"]))
                 start += len(take)
-                self.written[i] += len(take)
+                self.written[i] += len(take) // 3
         self.buffer.clear()
         self.buffered = 0
 
@@ -187,21 +191,23 @@ class _Chunks:
 
     def __init__(self, directory: Path, kind: str, size: int):
         self.directory, self.kind, self.size = directory, kind, size
-        self.items: list[bytes] = []
+        self.pieces: list[Text] = []  # (b",", item) per item
         self.count = 0
 
-    def add(self, item: bytes) -> None:
-        self.items.append(item)
-        if len(self.items) == self.size:
+    def add(self, item: Text) -> None:
+        self.pieces += (b",", item)
+        if len(self.pieces) == 2 * self.size:
             self.flush()
 
     def flush(self) -> None:
-        if self.items:
+        if self.pieces:
             chunk = self.count // self.size
             with atomic_open(self.directory / f"{self.kind}{chunk}.js") as out:
-                out.write(b"cleanerLoaded('%s',[%d,[%s]]);\n" % (self.kind.encode(), chunk, b",".join(self.items)))
-            self.count += len(self.items)
-            self.items = []
+                out.write(
+                    b"".join([b"cleanerLoaded('%s',[%d,[" % (self.kind.encode(), chunk), *self.pieces[1:], b"]]);\n"])
+                )
+            self.count += len(self.pieces) // 2
+            self.pieces = []
 
 
 class Joiner:
@@ -239,9 +245,9 @@ class Joiner:
                 tag = line[0]
                 if tag == 69:  # E
                     tab = line.index(b"\t")
-                    entries.add(numbers[int(line[1:tab])], prefix + line[tab + 1 : -1])
+                    entries.add(numbers[int(line[1:tab])], prefix, memoryview(line)[tab + 1 : -1])
                 elif tag == 88:  # X
-                    removals.write(line[1:])
+                    removals.write(memoryview(line)[1:])
                 elif tag == 76:  # L
                     n += 1
                     prefix = b"[%d," % n
@@ -249,7 +255,7 @@ class Joiner:
                     rules = _renumber(mine, numbers) if mine else b""
                     listing.add(b"[%d,%s,[%s],%s]" % (n, row, rules, emptied))
                 elif tag == 68:  # D
-                    whole.add(line[1:-1])
+                    whole.add(memoryview(line)[1:-1])
                 elif tag == 82:  # R
                     numbers.append(self._number(orjson.loads(line[1:])))
                 elif tag == 84:  # T
