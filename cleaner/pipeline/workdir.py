@@ -44,6 +44,9 @@ PUBLISH = "publish"
 
 
 PARTS = ("jsonl", "diff", "page", "notes")
+# What a shard holds changes with cleaner's versions: a resumed run never reads the shards of
+# another format (before SHARD_FORMAT 2, review records stood where the page files are now).
+SHARD_FORMAT = 2
 
 
 def shard_base(index: int, block: int | None = None) -> str:
@@ -90,8 +93,9 @@ class Shard:
 
 
 def fingerprint(items: list[InputFile], settings: Any) -> str:
-    """What a resumed run must share with the interrupted one: inputs, rules, settings."""
-    digest = hashlib.sha256(repr(settings).encode())
+    """What a resumed run must share with the interrupted one: inputs, rules, settings, and
+    the format of the shards."""
+    digest = hashlib.sha256(repr((SHARD_FORMAT, settings)).encode())
     for item in items:
         stat = item.path.stat()
         digest.update(f"{item.path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
