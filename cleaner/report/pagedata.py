@@ -120,15 +120,15 @@ class ShardPage:
             self.docs[label] += 1
         acted = sorted({*rec["removed_chars"], *rec["repaired"]})
         mine = sorted(self._number(label, new) for label in acted)
-        entries: list[bytes] = []
+        entries: list[bytes | memoryview] = []
         doc_id = rec["id"]
         for labels, entry in acted_rows(rec):
-            rest = b"\t" + js(entry)[1:] + b"\n"
+            rest = memoryview(js(entry))[1:]  # "[n," is the join's to write
             key = -sort_key(doc_id, entry[0])
             for label in labels:
                 i = self._number(label, new)
                 _offer(self.samples[i], (key, -n, -entry[0], [n, *entry]))
-                entries.append(b"E%d%s" % (i, rest))
+                entries += (b"E%d\t" % i, rest, b"\n")
         self.layout_only += not acted
         row = js([rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         listed = b"L" + b",".join(b"%d" % i for i in mine) + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
