@@ -6,10 +6,10 @@ units (a whole file, or a block of whole lines of a plain JSONL file, as the Ray
 hands out groups of units, reports each unit's failures and progress in input order when it
 comes back, and joins a split file's block shards into the file's shard (a meta naming them,
 no copy). Meanwhile a thread of it joins the review page from the shards already back (their
-page files, rendered by the workers: report/pagedata.py), so that it overlaps the cleaning. No document and
-no cleaned record crosses between processes: what does is a unit's name (a path and a byte
-range) out and its count and failures back, a few hundred bytes per unit of hundreds of
-documents. So the main process spends next to nothing per document, and two workers scale
+page files, which the workers render: report/pagedata.py), so that it overlaps the cleaning.
+No document and no cleaned record crosses between processes: what does is a unit's name (a
+path and a byte range) out and its count and failures back, a few hundred bytes per unit of
+hundreds of documents. So the main process spends next to nothing per document, and two workers scale
 with the cores instead of waiting on the main process's reading, (un)pickling and writing.
 
 The shards are the ones a single process writes (workdir.py), a block's shards joined in line

@@ -1,9 +1,9 @@
 """The work directory of a run: one finished shard per input file, then one assembly.
 
-Each input file's records, diff, review page data (report/pagedata.py), counts and notes are written under temporary
-names and renamed into place when the file is done, its ``meta.json`` last: a shard with a
-meta is complete, one without is not there. A run killed at any point leaves only complete
-shards, and ``--resume`` skips them. A file cut into blocks (cleaned by several workers or Ray
+Each input file's records, diff, review page data (report/pagedata.py), counts and notes are
+written under temporary names and renamed into place when the file is done, its ``meta.json``
+last: a shard with a meta is complete, one without is not there. A run killed at any point
+leaves only complete shards, and ``--resume`` skips them. A file cut into blocks (cleaned by several workers or Ray
 tasks) has a shard per block, and its own meta, naming how many, once they are all finished:
 its parts are then its blocks' parts in order.
 
