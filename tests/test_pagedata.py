@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
+from cleaner.errors import OutputError
 from cleaner.report import html, pagedata, review
 
 SIZES = {"SAMPLE": 3, "PART": 4, "LIST": 5, "DOCS": 3, "BUFFERED": 7}
@@ -241,6 +242,6 @@ def test_a_page_file_line_of_another_kind_is_refused(tmp_path: Path) -> None:
     part = tmp_path / "000000.page"
     part.write_bytes(b'Q{"what": 1}\n')
     (tmp_path / "reports").mkdir()
-    with pytest.raises(ValueError, match="not a page file line"):
+    with pytest.raises(OutputError, match="not a page file of this cleaner"):
         html.write_page(tmp_path / "reports" / "index.html", [part])
     shutil.rmtree(tmp_path / "reports")

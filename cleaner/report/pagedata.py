@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from cleaner.errors import OutputError
 from cleaner.io.atomic import atomic_open
 from cleaner.report import review
 
@@ -260,8 +261,10 @@ class Joiner:
                     numbers.append(self._number(orjson.loads(line[1:])))
                 elif tag == 84:  # T
                     self._trailer(orjson.loads(line[1:]), numbers, base)
-                else:
-                    raise ValueError(f"{path}: not a page file line: {line[:20]!r}")
+                else:  # a work directory damaged by something else: its shards cannot be trusted
+                    raise OutputError(
+                        f"{path}: not a page file of this cleaner ({line[:20]!r}); run again without --resume"
+                    )
         self.total = n + 1
 
     def _trailer(self, trailer: dict[str, Any], numbers: list[int], base: int) -> None:
