@@ -6,8 +6,9 @@ with ``<script src>`` when asked for, so the page works from ``file://`` with no
 no server:
 
 - ``s<rule>.js``: a sample of the rule's removals, each with the lines around it. The sample is
-  deterministic (the ``SAMPLE`` removals with the smallest hash of document id and line), so
-  the same corpus always shows the same lines whatever the worker count.
+  deterministic (the ``SAMPLE`` removals with the smallest hash of document id and line; of
+  documents with the same id, the first), so the same corpus always shows the same lines
+  whatever the worker count.
 - ``r<rule>-<part>.js``: every removal of the rule, ``PART`` per file.
 - ``l<chunk>.js``: the list of changed documents, ``LIST`` per file, with the rules that acted.
 - ``d<chunk>.js``: whole documents, ``DOCS`` per file, each line with its fate.
