@@ -57,8 +57,7 @@ def page(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("page")
     fragment = tmp / "000000.page"
     records = [html.section(c) for c in map(pipeline.clean, _corpus(pipeline)) if c.changed]
-    with fragment.open("wb") as out:
-        pagedata.page_files([*records, _spaced_record()], out)
+    pagedata.page_files([*records, _spaced_record()], fragment)
     report = tmp / "reports"
     report.mkdir()
     html.write_page(report / "index.html", [fragment])
@@ -82,8 +81,8 @@ def test_page_data_matches_the_corpus(page: Path) -> None:
 def test_page_of_50000_documents_is_small(tmp_path: Path) -> None:
     """The page holds the per-rule figures only: its size does not grow with the corpus."""
     fragment = tmp_path / "000000.page"
-    with fragment.open("wb") as out:
-        page = pagedata.ShardPage(out)
+    with fragment.open("wb") as out, pagedata.removals_file(fragment).open("wb") as removals:
+        page = pagedata.ShardPage(out, removals)
         for n in range(50_000):
             rule = f"site{n % 40}.banner"
             rec = {

@@ -177,7 +177,7 @@ def test_assembly_reads_the_shards_and_never_consumes_them(small: Path, tmp_path
     assert killed_at("staged-out", small, out).returncode == -signal.SIGKILL
     work = out / ".clean.jsonl.work"
     for n in range(SMALL):
-        for part in ("jsonl", "diff", "page", "notes", "meta.json"):
+        for part in ("jsonl", "diff", "page", "removals", "notes", "meta.json"):
             assert (work / f"{n:06d}.{part}").is_file()
     assert (work / f"{0:06d}.diff").stat().st_size > 0
 

@@ -187,8 +187,7 @@ def _joined(tmp: Path, records: list[dict[str, Any]], cuts: list[int]) -> Path:
     parts = []
     for k, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(records)], strict=True)):
         part = tmp / f"{k:06d}.page"
-        with part.open("wb") as out:
-            pagedata.page_files(records[start:end], out)
+        pagedata.page_files(records[start:end], part)
         parts.append(part)
     (tmp / "reports").mkdir()
     html.write_page(tmp / "reports" / "index.html", parts)
@@ -241,6 +240,7 @@ def test_the_sample_of_duplicate_ids_is_the_same_whatever_the_shards(tmp_path: P
 def test_a_page_file_line_of_another_kind_is_refused(tmp_path: Path) -> None:
     part = tmp_path / "000000.page"
     part.write_bytes(b'Q{"what": 1}\n')
+    pagedata.removals_file(part).write_bytes(b"")
     (tmp_path / "reports").mkdir()
     with pytest.raises(OutputError, match="not a page file of this cleaner"):
         html.write_page(tmp_path / "reports" / "index.html", [part])

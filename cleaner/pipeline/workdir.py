@@ -43,7 +43,7 @@ LOCK = "lock"
 PUBLISH = "publish"
 
 
-PARTS = ("jsonl", "diff", "page", "notes")
+PARTS = ("jsonl", "diff", "page", "removals", "notes")
 # What a shard holds changes with cleaner's versions: a resumed run never reads the shards of
 # another format (before SHARD_FORMAT 2, review records stood where the page files are now).
 SHARD_FORMAT = 2
@@ -68,7 +68,7 @@ class Shard:
             name: path.with_name(path.name + ".part").open("wb") for name, path in self.parts.items()
         }
         self.summary = FileSummary(self._handles["notes"])
-        self.page = ShardPage(self._handles["page"])
+        self.page = ShardPage(self._handles["page"], self._handles["removals"])
 
     def write(self, part: str, data: bytes) -> None:
         self._handles[part].write(data)

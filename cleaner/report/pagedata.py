@@ -3,17 +3,17 @@
 Everything the page needs of one changed document (its removals.jsonl line, its whole text for
 ``d<chunk>.js``, its row for ``l<chunk>.js``, each removal for ``r<rule>-<part>.js``, its share
 of the per-rule figures and of each rule's sample) is rendered by the process that cleaned it,
-into its shard's ``page`` file (``ShardPage``). What only the whole run knows (a document's
+into its shard's ``page`` file (``ShardPage``), and its removals.jsonl line into the shard's
+``removals`` file beside it. What only the whole run knows (a document's
 number among the changed ones, a rule's number, which removals fall in which file) is settled by
 ``Joiner`` in the main process, which reads the shards' page files in input order and copies
-their bytes, adding numbers: no JSON is parsed or written per document, so the main process
+their bytes, adding numbers (the removals files whole): no JSON is parsed or written per document, so the main process
 spends a few microseconds per document and two workers are not held back by it. The bytes are
 those of one process rendering every record in order, however the input was cut into shards.
 
 A page file is lines, each tagged by its first byte, in input order:
 
 - ``R"rule"``: the shard's next rule number goes to ``rule`` (numbered as first met);
-- ``X{...}``: the document's removals.jsonl line;
 - ``L<rules>\\t<row>\\t<emptied>``: a changed document begins (the next number); its rules by the
   shard's numbers, its row of ``l<chunk>.js`` without number and rules (JSON text, no tab in it);
 - ``D{...}``: its item of ``d<chunk>.js``;
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -86,8 +87,9 @@ def acted_rows(rec: dict[str, Any]) -> Iterator[tuple[list[str], list[Any]]]:
 class ShardPage:
     """The page file of one shard, written document by document where the shard is cleaned."""
 
-    def __init__(self, out: BinaryIO):
+    def __init__(self, out: BinaryIO, removals: BinaryIO):
         self.out = out
+        self.removals = removals
         self.index: dict[str, int] = {}
         self.lines: Counter[str] = Counter()
         self.chars: Counter[str] = Counter()
@@ -134,7 +136,8 @@ class ShardPage:
         row = js([rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         listed = b"L" + b",".join(b"%d" % i for i in mine) + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
         doc = b"D" + js({key: rec[key] for key in _DOC_KEYS}) + b"\n"
-        self.out.write(b"".join([b"X", review.removals_line(rec), *new, listed, doc, *entries]))
+        self.removals.write(review.removals_line(rec))
+        self.out.write(b"".join([*new, listed, doc, *entries]))
 
     def finish(self) -> None:
         """The shard is complete: its figures and samples, the file's last line."""
@@ -235,20 +238,20 @@ class Joiner:
         return self.index[rule]
 
     def add(self, path: Path) -> None:
-        """One shard's page file."""
+        """One shard's page file (and its removals file beside it, copied whole)."""
+        with removals_file(path).open("rb") as removals:
+            shutil.copyfileobj(removals, self.removals, 1 << 20)
         numbers: list[int] = []  # the shard's rule number -> the run's
         base = self.total
         n = base - 1
         prefix = b""
-        entries, listing, whole, removals = self.entries, self.listing, self.whole, self.removals
+        entries, listing, whole = self.entries, self.listing, self.whole
         with path.open("rb") as lines:
             for line in lines:
                 tag = line[0]
                 if tag == 69:  # E
                     tab = line.index(b"\t")
                     entries.add(numbers[int(line[1:tab])], prefix, memoryview(line)[tab + 1 : -1])
-                elif tag == 88:  # X
-                    removals.write(memoryview(line)[1:])
                 elif tag == 76:  # L
                     n += 1
                     prefix = b"[%d," % n
@@ -324,9 +327,16 @@ def _renumber(mine: bytes, numbers: list[int]) -> bytes:
     return b",".join(b"%d" % i for i in sorted(numbers[int(i)] for i in mine.split(b",")))
 
 
-def page_files(records: Iterable[dict[str, Any]], out: BinaryIO) -> None:
-    """Write one page file of ``records`` (review.record_data) to ``out``: for tests and tools."""
-    page = ShardPage(out)
-    for rec in records:
-        page.add(rec)
-    page.finish()
+def removals_file(page: Path) -> Path:
+    """The removals file beside a page file."""
+    return page.with_suffix(".removals")
+
+
+def page_files(records: Iterable[dict[str, Any]], path: Path) -> None:
+    """Write a page file of ``records`` (review.record_data) to ``path``, and its removals file:
+    for tests and tools."""
+    with path.open("wb") as out, removals_file(path).open("wb") as removals:
+        page = ShardPage(out, removals)
+        for rec in records:
+            page.add(rec)
+        page.finish()
