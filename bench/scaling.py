@@ -5,8 +5,10 @@
 With fast workers the main process is what limits scaling, and the wall-time ratio of today's
 slow pipeline hides it; so each run (a fresh process, `run()` as `cleaner clean` calls it, every
 report on) reports CPU time, read with getrusage: the main process's during the cleaning phase
-(planning, order, progress), building the review page (on whichever thread and in whichever
-phase it is built) and the rest of assembly, and its reaped children's (the workers). A second, instrumented run counts
+(planning, order, progress), joining the review page from the shards' page files (on whichever
+thread and in whichever phase it is joined; the page data is rendered where the documents are
+cleaned, so with workers that is in their CPU) and the rest of assembly, and its reaped
+children's (the workers). A second, instrumented run counts
 the bytes the main process pickles to its workers and unpickles from them. Medians over
 ``--repeat`` runs; every figure is per input document.
 """

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from cleaner.document import Document
 from cleaner.pipeline import Pipeline
-from cleaner.report import html, review
+from cleaner.report import html, pagedata, review
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -35,40 +36,31 @@ def _corpus(pipeline: Pipeline) -> list[Document]:
     return docs
 
 
-def _spaced_record() -> str:
+def _spaced_record() -> dict[str, Any]:
     """A record whose rule id holds a space (as a site key may), made by hand: rule ids in files cannot."""
-    return (
-        orjson.dumps(
-            {
-                "id": "spaced",
-                "source": "corpus.jsonl:123",
-                "site": None,
-                "chars_in": 40,
-                "chars_out": 20,
-                "emptied": None,
-                "removed": {SPACED: 1},
-                "removed_chars": {SPACED: 20},
-                "repaired": {},
-                "lines": [[1, "-", SPACED, "Menu Home News Sport"], [3, " ", None, "The body of the page."]],
-            }
-        ).decode()
-        + "\n"
-    )
+    return {
+        "id": "spaced",
+        "source": "corpus.jsonl:123",
+        "site": None,
+        "chars_in": 40,
+        "chars_out": 20,
+        "emptied": None,
+        "removed": {SPACED: 1},
+        "removed_chars": {SPACED: 20},
+        "repaired": {},
+        "lines": [[1, "-", SPACED, "Menu Home News Sport"], [3, " ", None, "The body of the page."]],
+    }
 
 
 @pytest.fixture(scope="module")
 def page(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("page")
-    fragment = tmp / "000000.html"
-    with fragment.open("w", encoding="utf-8") as out:
-        for doc in _corpus(pipeline):
-            cleaned = pipeline.clean(doc)
-            if cleaned.changed:
-                out.write(html.section(cleaned))
-        out.write(_spaced_record())
+    fragment = tmp / "000000.page"
+    records = [html.section(c) for c in map(pipeline.clean, _corpus(pipeline)) if c.changed]
+    pagedata.page_files([*records, _spaced_record()], fragment)
     report = tmp / "reports"
     report.mkdir()
-    html.write_page(report / "index.html", [fragment], 0)
+    html.write_page(report / "index.html", [fragment])
     return report / "index.html"
 
 
@@ -88,8 +80,9 @@ def test_page_data_matches_the_corpus(page: Path) -> None:
 @pytest.mark.slow  # a scale test: `make test-slow` (CI) runs it
 def test_page_of_50000_documents_is_small(tmp_path: Path) -> None:
     """The page holds the per-rule figures only: its size does not grow with the corpus."""
-    fragment = tmp_path / "000000.html"
-    with fragment.open("wb") as out:
+    fragment = tmp_path / "000000.page"
+    with fragment.open("wb") as out, pagedata.removals_file(fragment).open("wb") as removals:
+        page = pagedata.ShardPage(out, removals)
         for n in range(50_000):
             rule = f"site{n % 40}.banner"
             rec = {
@@ -109,9 +102,10 @@ def test_page_of_50000_documents_is_small(tmp_path: Path) -> None:
                     [7, " ", None, "Paragraph two, which the rule must leave alone."],
                 ],
             }
-            out.write(orjson.dumps(rec) + b"\n")
+            page.add(rec)
+        page.finish()
     (tmp_path / "reports").mkdir()
-    html.write_page(tmp_path / "reports" / "index.html", [fragment], 50_000)
+    html.write_page(tmp_path / "reports" / "index.html", [fragment])
     assert (tmp_path / "reports" / "index.html").stat().st_size < 2_000_000
     sample = (tmp_path / "reports" / "review" / "s0.js").read_text(encoding="utf-8")
     assert sample.startswith("cleanerLoaded('s',[0,[[")

@@ -14,6 +14,8 @@ import orjson
 import pytest
 
 from cleaner import faults
+from cleaner.io.readers import discover
+from cleaner.pipeline import workdir
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = 400
@@ -108,6 +110,16 @@ def test_resume_refuses_other_inputs(corpus: Path, tmp_path: Path) -> None:
     assert "the interrupted run had other inputs, rules or settings" in other.stderr
 
 
+def test_resume_refuses_shards_of_another_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shards written by a cleaner whose shards hold other files are never read by --resume."""
+    (tmp_path / "a.txt").write_text("Source: AFP\nThe council met.\n", encoding="utf-8")
+    items = discover([tmp_path / "a.txt"])
+    now = workdir.fingerprint(items, "settings")
+    assert workdir.fingerprint(items, "settings") == now
+    monkeypatch.setattr(workdir, "SHARD_FORMAT", workdir.SHARD_FORMAT - 1)
+    assert workdir.fingerprint(items, "settings") != now
+
+
 # --- a kill at every named point of a run (cleaner/faults.py), then --resume ---------------------
 
 SMALL = 6  # input files of the small corpus below
@@ -165,7 +177,7 @@ def test_assembly_reads_the_shards_and_never_consumes_them(small: Path, tmp_path
     assert killed_at("staged-out", small, out).returncode == -signal.SIGKILL
     work = out / ".clean.jsonl.work"
     for n in range(SMALL):
-        for part in ("jsonl", "diff", "html", "notes", "meta.json"):
+        for part in ("jsonl", "diff", "page", "removals", "notes", "meta.json"):
             assert (work / f"{n:06d}.{part}").is_file()
     assert (work / f"{0:06d}.diff").stat().st_size > 0
 

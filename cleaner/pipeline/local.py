@@ -5,11 +5,11 @@ With several workers the main process only plans and keeps order: it cuts the in
 units (a whole file, or a block of whole lines of a plain JSONL file, as the Ray engine does),
 hands out groups of units, reports each unit's failures and progress in input order when it
 comes back, and joins a split file's block shards into the file's shard (a meta naming them,
-no copy). Meanwhile a thread of it builds the review page from the shards already back (the
-one output built document by document), so that it overlaps the cleaning. No document and
-no cleaned record crosses between processes: what does is a unit's name (a path and a byte
-range) out and its count and failures back, a few hundred bytes per unit of hundreds of
-documents. So the main process spends next to nothing per document, and two workers scale
+no copy). Meanwhile a thread of it joins the review page from the shards already back (their
+page files, which the workers render: report/pagedata.py), so that it overlaps the cleaning.
+No document and no cleaned record crosses between processes: what does is a unit's name (a
+path and a byte range) out and its count and failures back, a few hundred bytes per unit of
+hundreds of documents. So the main process spends next to nothing per document, and two workers scale
 with the cores instead of waiting on the main process's reading, (un)pickling and writing.
 
 The shards are the ones a single process writes (workdir.py), a block's shards joined in line
@@ -137,8 +137,8 @@ def _add(shard: Shard, result: Outcome) -> None:
         shard.write("jsonl", result.record)
     if result.diff:
         shard.write("diff", result.diff.encode("utf-8"))
-    if result.html is not None:
-        shard.write("html", result.html.encode("utf-8"))
+    if result.review is not None:
+        shard.page.add(result.review)
     shard.summary.document(result)
 
 
@@ -252,9 +252,9 @@ class Local:
             self.progress(done.docs, unit.size)
         faults.point("unit")
         if unit.span is None:
-            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.html")
+            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.page")
             return
-        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.html")
+        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.page")
         if unit.block == unit.blocks - 1:  # the file's last block: every earlier one is back too
             self.work.join(unit.index, unit.item, unit.blocks)
 

@@ -15,7 +15,7 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
         source=cleaned.doc.source,
         record=None if cleaned.empty else cleaned.record_line(),
         diff=diff.render(cleaned, pipeline.settings.layout),
-        html=html.section(cleaned) if with_html and cleaned.changed else None,
+        review=html.section(cleaned) if with_html and cleaned.changed else None,
         stats=cleaned.stats(),
         flagged=_flagged(cleaned, pipeline.settings.flag_share),
     )

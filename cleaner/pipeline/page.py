@@ -1,4 +1,4 @@
-"""The review page of a run with several workers, built while they clean (see local.py)."""
+"""The review page of a run with several workers, joined while they clean (see local.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from cleaner.report import html
 
 
 class Page:
-    """The review page, built on a thread of the main process from the shards' review records
-    as the units come back in order, while the workers go on cleaning: it is the one part of
-    the outputs built document by document (html.write_page), so it overlaps the cleaning
-    instead of following it. The files finished by an interrupted run are read in their place."""
+    """The review page, joined on a thread of the main process from the shards' page files
+    (report/pagedata.py: rendered by the workers) as the units come back in order, while the
+    workers go on cleaning: joining reads every changed document's line of them (a few
+    microseconds each), so it overlaps the cleaning instead of following it. The files finished
+    by an interrupted run are read in their place."""
 
     def __init__(self, work: WorkDir):
         self.work = work
@@ -46,12 +47,12 @@ class Page:
             done = self._done_before.pop(0)
             meta = self.work.meta(done)
             assert meta is not None
-            for fragment in self.work.parts(done, meta, "html"):
+            for fragment in self.work.parts(done, meta, "page"):
                 self._queue.put(fragment)
 
     def _build(self, path: Path) -> None:
         try:
-            html.write_page(path, self._fragments(), 0)
+            html.write_page(path, self._fragments())
         except BaseException as exc:  # handed to the main thread by finish()
             self._error = exc
 

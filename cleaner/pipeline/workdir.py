@@ -1,9 +1,9 @@
 """The work directory of a run: one finished shard per input file, then one assembly.
 
-Each input file's records, diff, HTML fragment, counts and notes are written under temporary
-names and renamed into place when the file is done, its ``meta.json`` last: a shard with a
-meta is complete, one without is not there. A run killed at any point leaves only complete
-shards, and ``--resume`` skips them. A file cut into blocks (cleaned by several workers or Ray
+Each input file's records, diff, review page data (report/pagedata.py), counts and notes are
+written under temporary names and renamed into place when the file is done, its ``meta.json``
+last: a shard with a meta is complete, one without is not there. A run killed at any point
+leaves only complete shards, and ``--resume`` skips them. A file cut into blocks (cleaned by several workers or Ray
 tasks) has a shard per block, and its own meta, naming how many, once they are all finished:
 its parts are then its blocks' parts in order.
 
@@ -35,6 +35,7 @@ from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import html
+from cleaner.report.pagedata import ShardPage
 from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
 MANIFEST = "run.json"
@@ -42,7 +43,10 @@ LOCK = "lock"
 PUBLISH = "publish"
 
 
-PARTS = ("jsonl", "diff", "html", "notes")
+PARTS = ("jsonl", "diff", "page", "removals", "notes")
+# What a shard holds changes with cleaner's versions: a resumed run never reads the shards of
+# another format (before SHARD_FORMAT 2, review records stood where the page files are now).
+SHARD_FORMAT = 2
 
 
 def shard_base(index: int, block: int | None = None) -> str:
@@ -64,11 +68,13 @@ class Shard:
             name: path.with_name(path.name + ".part").open("wb") for name, path in self.parts.items()
         }
         self.summary = FileSummary(self._handles["notes"])
+        self.page = ShardPage(self._handles["page"], self._handles["removals"])
 
     def write(self, part: str, data: bytes) -> None:
         self._handles[part].write(data)
 
     def commit(self) -> None:
+        self.page.finish()
         for name, handle in self._handles.items():
             handle.close()
             handle_path = self.parts[name].with_name(self.parts[name].name + ".part")
@@ -87,8 +93,9 @@ class Shard:
 
 
 def fingerprint(items: list[InputFile], settings: Any) -> str:
-    """What a resumed run must share with the interrupted one: inputs, rules, settings."""
-    digest = hashlib.sha256(repr(settings).encode())
+    """What a resumed run must share with the interrupted one: inputs, rules, settings, and
+    the format of the shards."""
+    digest = hashlib.sha256(repr((SHARD_FORMAT, settings)).encode())
     for item in items:
         stat = item.path.stat()
         digest.update(f"{item.path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
@@ -205,8 +212,9 @@ class WorkDir:
                 _link_or_copy(diffs, target)
         totals = write_summary(staging, lambda: self._files(metas), lambda: self._notes(metas), flag_share)
         if not page_built:
-            fragments = [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "html")]
-            html.write_page(staging / "index.html", fragments, totals.docs_changed)
+            html.write_page(
+                staging / "index.html", (path for i, meta in enumerate(metas) for path in self.parts(i, meta, "page"))
+            )
         marker = {"out": os.path.relpath(out.absolute(), report.absolute())}
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")

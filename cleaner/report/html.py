@@ -6,8 +6,9 @@ with ``<script src>`` when asked for, so the page works from ``file://`` with no
 no server:
 
 - ``s<rule>.js``: a sample of the rule's removals, each with the lines around it. The sample is
-  deterministic (the ``SAMPLE`` removals with the smallest hash of document id and line), so
-  the same corpus always shows the same lines whatever the worker count.
+  deterministic (the ``SAMPLE`` removals with the smallest hash of document id and line; of
+  documents with the same id, the first), so the same corpus always shows the same lines
+  whatever the worker count.
 - ``r<rule>-<part>.js``: every removal of the rule, ``PART`` per file.
 - ``l<chunk>.js``: the list of changed documents, ``LIST`` per file, with the rules that acted.
 - ``d<chunk>.js``: whole documents, ``DOCS`` per file, each line with its fate.
@@ -19,203 +20,46 @@ show as written.
 
 from __future__ import annotations
 
-import hashlib
-import heapq
 import shutil
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
-
-import orjson
 
 from cleaner.document import Cleaned
 from cleaner.io.atomic import atomic_open
 from cleaner.report import review
+from cleaner.report.pagedata import DATA_DIR, DOCS, LIST, PART, SAMPLE, Joiner, js
 
-SAMPLE = 50  # removals shown per rule before "all"
-PART = 1000  # removals per r<rule>-<part>.js
-LIST = 1000  # documents per l<chunk>.js
-DOCS = 100  # whole documents per d<chunk>.js
-BUFFERED = 20_000  # removals held in memory before they are appended to their rules' files
-DATA_DIR = "review"
+__all__ = ["DATA_DIR", "DOCS", "LIST", "MAX_DOCS", "PART", "SAMPLE", "section", "write_page"]
+
 # Every changed document now gets a review record (removals.jsonl and the page need them all);
 # parallel.events still asks whether a document is within MAX_DOCS, so it is unbounded.
 MAX_DOCS = 1 << 62
 
 
-def section(cleaned: Cleaned) -> str:
-    """A changed document's review record (one line of the run's html fragment files)."""
-    return review.record(cleaned)
+def section(cleaned: Cleaned) -> dict[str, Any]:
+    """A changed document's review record, for its shard's page file (pagedata.ShardPage)."""
+    return review.record_data(cleaned)
 
 
-def _js(data: Any) -> bytes:
-    """JSON safe inside <script> and in a .js file: no "</script>", no "<!--"."""
-    return orjson.dumps(data).replace(b"<", b"\\u003c")
-
-
-def _sort_key(doc_id: str, no: int) -> int:
-    """Where a removal falls in the sample order: a hash, so the sample is spread over the run."""
-    return int.from_bytes(hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest(), "big")
-
-
-class _Rules:
-    """Per rule (removal rule or repair label): figures, the sample, and the files of all removals."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.index: dict[str, int] = {}
-        self.lines: Counter[str] = Counter()
-        self.chars: Counter[str] = Counter()
-        self.docs: Counter[str] = Counter()
-        self.repaired: Counter[str] = Counter()
-        self.written: Counter[int] = Counter()  # removals written per rule index
-        self.samples: dict[int, list[tuple[int, list[Any]]]] = {}  # max-heaps by negated key
-        self.buffer: dict[int, list[list[Any]]] = {}
-        self.buffered = 0
-
-    def number(self, rule: str) -> int:
-        if rule not in self.index:
-            self.index[rule] = len(self.index)
-        return self.index[rule]
-
-    def add(self, rule: str, entry: list[Any], key: int) -> None:
-        i = self.number(rule)
-        heap = self.samples.setdefault(i, [])
-        inverted = -key  # heapq is a min-heap: keep the SAMPLE smallest keys
-        if len(heap) < SAMPLE:
-            heapq.heappush(heap, (inverted, entry))
-        elif inverted > heap[0][0]:
-            heapq.heapreplace(heap, (inverted, entry))
-        self.buffer.setdefault(i, []).append(entry)
-        self.buffered += 1
-        if self.buffered >= BUFFERED:
-            self.flush()
-
-    def flush(self) -> None:
-        for i, entries in sorted(self.buffer.items()):
-            while entries:
-                part, filled = divmod(self.written[i], PART)
-                take = entries[: PART - filled]
-                del entries[: len(take)]
-                with (self.directory / f"r{i}-{part}.js").open("ab") as out:
-                    out.write(b"cleanerLoaded('r'," + _js([i, part, take]) + b");\n")
-                self.written[i] += len(take)
-        self.buffer.clear()
-        self.buffered = 0
-
-    def write_samples(self) -> None:
-        for i, heap in self.samples.items():
-            entries = [entry for _, entry in sorted(heap, reverse=True)]
-            entries.sort(key=lambda e: (e[0], e[1]))  # document order, then line
-            with atomic_open(self.directory / f"s{i}.js") as out:
-                out.write(b"cleanerLoaded('s'," + _js([i, entries]) + b");\n")
-
-    def table(self) -> list[dict[str, Any]]:
-        rows = []
-        for rule, i in self.index.items():
-            rows.append(
-                {
-                    "i": i,
-                    "rule": rule,
-                    "kind": "removed" if rule in self.chars else "changed",
-                    "lines": self.lines[rule] if rule in self.chars else self.repaired[rule],
-                    "chars": self.chars[rule],
-                    "docs": self.docs[rule],
-                    "entries": self.written[i],
-                    "parts": -(-self.written[i] // PART),
-                }
-            )
-        rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
-        return rows
-
-
-class _Chunks:
-    """Numbered files of ``size`` items each: cleanerLoaded(kind, [chunk, items])."""
-
-    def __init__(self, directory: Path, kind: str, size: int):
-        self.directory, self.kind, self.size = directory, kind, size
-        self.items: list[Any] = []
-        self.count = 0
-
-    def add(self, item: Any) -> None:
-        self.items.append(item)
-        if len(self.items) == self.size:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.items:
-            chunk = self.count // self.size
-            with atomic_open(self.directory / f"{self.kind}{chunk}.js") as out:
-                out.write(f"cleanerLoaded('{self.kind}',".encode() + _js([chunk, self.items]) + b");\n")
-            self.count += len(self.items)
-            self.items = []
-
-
-def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]]:
-    """Each line something acted on: (label, [doc number, line, text, before, after, fate], sample key)."""
-    rows = rec["lines"]
-    for i, row in enumerate(rows):
-        if row[1] == review.KEPT:
-            continue
-        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
-        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
-        text = row[3] if row[1] == review.DROPPED else row[4]
-        entry = [n, row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
-        labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
-        for label in labels:
-            yield label, entry, _sort_key(rec["id"], row[0])
-
-
-def write_page(path: Path, fragments: list[Path], changed: int) -> None:
-    """index.html, its review/ files and removals.jsonl, from the run's review records."""
+def write_page(path: Path, parts: Iterable[Path]) -> None:
+    """index.html, its review/ files and removals.jsonl, from the shards' page files in input
+    order (pagedata.py: rendered where the documents were cleaned; only joined here)."""
     directory = path.parent / DATA_DIR
     shutil.rmtree(directory, ignore_errors=True)  # the run's own files: rule files are appended to
     directory.mkdir(parents=True)
-    rules = _Rules(directory)
-    listing = _Chunks(directory, "l", LIST)
-    docs = _Chunks(directory, "d", DOCS)
-    layout_only = total = 0
     with atomic_open(path.parent / review.REMOVALS) as removals:
-        for n, rec in enumerate(review.read_records(fragments)):
-            total += 1
-            removals.write(review.removals_line(rec))
-            for rule, lines in rec["removed"].items():
-                rules.lines[rule] += lines
-                rules.docs[rule] += 1
-            for rule, chars in rec["removed_chars"].items():
-                rules.chars[rule] += chars
-                rules.number(rule)
-            for label, lines in rec["repaired"].items():
-                rules.repaired[label] += lines
-                rules.docs[label] += 1
-            acted = sorted({*rec["removed_chars"], *rec["repaired"]})
-            for label in acted:
-                rules.number(label)
-            for label, entry, key in _entries(n, rec):
-                rules.add(label, entry, key)
-            layout_only += not acted
-            listing.add([n, rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"],
-                         sorted(rules.index[a] for a in acted), rec["emptied"]])  # fmt: skip
-            docs.add({key: rec[key] for key in ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")})
-    rules.flush()
-    rules.write_samples()
-    listing.flush()
-    docs.flush()
-    data = {
-        "documents": total,
-        "layout_only": layout_only,
-        "rules": rules.table(),
-        "sizes": {"sample": SAMPLE, "part": PART, "list": LIST, "docs": DOCS},
-        "dir": DATA_DIR,
-    }
+        joiner = Joiner(directory, removals)
+        for part in parts:
+            joiner.add(part)
+    data = joiner.finish()
     with atomic_open(path) as out:
         _write_html(out, data)
 
 
 def _write_html(out: BinaryIO, data: dict[str, Any]) -> None:
     out.write(_PAGE_HEAD.encode("utf-8"))
-    out.write(b'<script type="application/json" id="data">' + _js(data) + b"</script>\n")
+    out.write(b'<script type="application/json" id="data">' + js(data) + b"</script>\n")
     out.write(_PAGE_SCRIPT.encode("utf-8"))
 
 

@@ -5,6 +5,7 @@ the work directory read it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cleaner.document import DocStats
 
@@ -17,6 +18,6 @@ class Outcome:
     source: str
     record: bytes | None  # the JSONL line, None when the document ended up empty
     diff: str
-    html: str | None  # the review record (report/review.py), for changed documents
+    review: dict[str, Any] | None  # the review record (report/review.py), for changed documents
     stats: DocStats
     flagged: bool = False  # lost more than the run's --flag-share of its characters

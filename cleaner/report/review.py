@@ -1,9 +1,9 @@
 """What a run keeps of each changed document for review, and ``reports/removals.jsonl``.
 
-While a run cleans, each changed document becomes one JSON line (its *review record*): every
-non-blank input line with its fate (kept, removed by a rule, changed by a repair or a replace
-rule), plus the document's counts. The page (html.py) is built from these records at the end of
-the run, and so is ``removals.jsonl``: per changed document, only the lines something acted on
+While a run cleans, each changed document becomes its *review record*: every non-blank input
+line with its fate (kept, removed by a rule, changed by a repair or a replace rule), plus the
+document's counts. The page's data (pagedata.py) is rendered from these records where the
+documents are cleaned, and so is ``removals.jsonl``: per changed document, only the lines something acted on
 and ``CONTEXT`` non-blank lines around each. ``cleaner compare`` joins two runs'
 ``removals.jsonl`` by document id; it never re-runs cleaning.
 """
@@ -38,6 +38,11 @@ Row = list[Any]
 
 def record(cleaned: Cleaned) -> str:
     """The review record of one document: one JSON line (ids with newlines or quotes stay one line)."""
+    return orjson.dumps(record_data(cleaned)).decode("utf-8") + "\n"
+
+
+def record_data(cleaned: Cleaned) -> dict[str, Any]:
+    """The review record of one document: its counts and every non-blank line with its fate."""
     rows: list[Row] = []
     for line in cleaned.lines:
         if line.dropped_by is not None:
@@ -51,7 +56,7 @@ def record(cleaned: Cleaned) -> str:
         near = with_context(rows)
         rows = rows[:MAX_ROWS] + [row for row in near if row[0] > rows[MAX_ROWS - 1][0]]
     doc = cleaned.doc
-    data = {
+    return {
         "id": doc.id,
         "source": doc.source,
         "site": cleaned.site,
@@ -63,7 +68,6 @@ def record(cleaned: Cleaned) -> str:
         "repaired": cleaned.repaired(),
         "lines": rows,
     }
-    return orjson.dumps(data).decode("utf-8") + "\n"
 
 
 def _shown(text: str) -> str:

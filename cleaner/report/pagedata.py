@@ -1,0 +1,344 @@
+"""The review page's data (html.py), rendered where the documents are cleaned and joined at the end.
+
+Everything the page needs of one changed document (its whole text for ``d<chunk>.js``, its row
+for ``l<chunk>.js``, each removal for ``r<rule>-<part>.js``, its share of the per-rule figures
+and of each rule's sample) is rendered by the process that cleaned it, into its shard's ``page``
+file (``ShardPage``), and its removals.jsonl line into the shard's ``removals`` file beside it.
+What only the whole run knows (a document's number among the changed ones, a rule's number,
+which removals fall in which file) is settled by ``Joiner`` in the main process, which reads the
+shards' page files in input order and copies their bytes, adding numbers (and copies the
+removals files whole). No JSON is parsed or written per document there: its cost per document
+is that of moving the document's review bytes (about 100 us on the bench corpus, against 300
+to 400 when the records were parsed and rendered there), so two workers are not held back by
+it. The bytes are those of one process rendering every record in order, however the input was
+cut into shards (tests/test_pagedata.py).
+
+A page file is lines, each tagged by its first byte, in input order:
+
+- ``R"rule"``: the shard's next rule number goes to ``rule`` (numbered as first met);
+- ``L<rules>\\t<row>\\t<emptied>``: a changed document begins (the next number); its rules by the
+  shard's numbers, its row of ``l<chunk>.js`` without number and rules (JSON text, no tab in it);
+- ``D{...}``: its item of ``d<chunk>.js``;
+- ``E<rule>\\t<rest>``: one of its removals for ``r<rule>-<part>.js``, without the document number
+  it begins with;
+- ``T{...}``: last, the shard's per-rule figures and samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from cleaner.errors import OutputError
+from cleaner.io.atomic import atomic_open
+from cleaner.report import review
+
+SAMPLE = 50  # removals shown per rule before "all"
+PART = 1000  # removals per r<rule>-<part>.js
+LIST = 1000  # documents per l<chunk>.js
+DOCS = 100  # whole documents per d<chunk>.js
+BUFFERED = 20_000  # removals held in memory before they are appended to their rules' files
+DATA_DIR = "review"
+
+_DOC_KEYS = ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")
+
+# A sample candidate: (-key, -document number, -line, entry): a heap of them keeps the SAMPLE
+# smallest (key, document, line), a total order (within a rule a document's line is acted on
+# once), so the sample is the same whichever shards the candidates were first chosen in.
+Candidate = tuple[int, int, int, list[Any]]
+
+
+def js(data: Any) -> bytes:
+    """JSON safe inside <script> and in a .js file: no "</script>", no "<!--"."""
+    return orjson.dumps(data).replace(b"<", b"\\u003c")
+
+
+def sort_key(doc_id: str, no: int) -> int:
+    """Where a removal falls in the sample order: a hash, so the sample is spread over the run."""
+    return int.from_bytes(hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest(), "big")
+
+
+def _offer(heap: list[Candidate], candidate: Candidate) -> None:
+    if len(heap) < SAMPLE:
+        heapq.heappush(heap, candidate)
+    elif candidate[:3] > heap[0][:3]:
+        heapq.heapreplace(heap, candidate)
+
+
+def acted_rows(rec: dict[str, Any]) -> Iterator[tuple[list[str], list[Any]]]:
+    """Each line something acted on: (its labels, [line, text, before, after, fate]), the entry
+    of ``r``/``s`` files without the document number it begins with."""
+    rows = rec["lines"]
+    for i, row in enumerate(rows):
+        if row[1] == review.KEPT:
+            continue
+        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
+        text = row[3] if row[1] == review.DROPPED else row[4]
+        labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
+        yield labels, [row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
+
+
+class ShardPage:
+    """The page file of one shard, written document by document where the shard is cleaned."""
+
+    def __init__(self, out: BinaryIO, removals: BinaryIO):
+        self.out = out
+        self.removals = removals
+        self.index: dict[str, int] = {}
+        self.lines: Counter[str] = Counter()
+        self.chars: Counter[str] = Counter()
+        self.docs: Counter[str] = Counter()
+        self.repaired: Counter[str] = Counter()
+        self.samples: list[list[Candidate]] = []
+        self.count = 0
+        self.layout_only = 0
+
+    def _number(self, rule: str, new: list[bytes]) -> int:
+        i = self.index.get(rule)
+        if i is None:
+            i = self.index[rule] = len(self.index)
+            self.samples.append([])
+            new.append(b"R" + orjson.dumps(rule) + b"\n")
+        return i
+
+    def add(self, rec: dict[str, Any]) -> None:
+        """One changed document's review record (review.record_data)."""
+        n = self.count
+        self.count += 1
+        new: list[bytes] = []
+        for rule, lines in rec["removed"].items():
+            self.lines[rule] += lines
+            self.docs[rule] += 1
+        for rule, chars in rec["removed_chars"].items():
+            self.chars[rule] += chars
+            self._number(rule, new)
+        for label, lines in rec["repaired"].items():
+            self.repaired[label] += lines
+            self.docs[label] += 1
+        acted = sorted({*rec["removed_chars"], *rec["repaired"]})
+        mine = sorted(self._number(label, new) for label in acted)
+        entries: list[bytes | memoryview] = []
+        doc_id = rec["id"]
+        for labels, entry in acted_rows(rec):
+            rest = memoryview(js(entry))[1:]  # "[n," is the join's to write
+            key = -sort_key(doc_id, entry[0])
+            for label in labels:
+                i = self._number(label, new)
+                _offer(self.samples[i], (key, -n, -entry[0], [n, *entry]))
+                entries += (b"E%d\t" % i, rest, b"\n")
+        self.layout_only += not acted
+        row = js([rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
+        listed = b"L" + b",".join(b"%d" % i for i in mine) + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
+        doc = b"D" + js({key: rec[key] for key in _DOC_KEYS}) + b"\n"
+        self.removals.write(review.removals_line(rec))
+        self.out.write(b"".join([*new, listed, doc, *entries]))
+
+    def finish(self) -> None:
+        """The shard is complete: its figures and samples, the file's last line."""
+        samples = [[[-c[0], c[3]] for c in sorted(heap, reverse=True)] for heap in self.samples]
+        trailer = {
+            "docs": self.count,
+            "layout_only": self.layout_only,
+            "lines": self.lines,
+            "chars": self.chars,
+            "rule_docs": self.docs,
+            "repaired": self.repaired,
+            "samples": samples,  # per rule number: [key, entry (its document numbered in the shard)]
+        }
+        self.out.write(b"T" + orjson.dumps(trailer) + b"\n")
+
+
+# Text held by Joiner is a view of a page file's line (its bytes are copied once, when written out).
+Text = bytes | memoryview
+
+
+class _Removals:
+    """r<rule>-<part>.js: every removal of each rule, PART per file, appended BUFFERED at a time."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.written: Counter[int] = Counter()  # removals written per rule number
+        self.buffer: dict[int, list[Text]] = {}  # per rule: (b",", "[<document>,", the rest) per removal
+        self.buffered = 0
+
+    def add(self, i: int, prefix: bytes, rest: Text) -> None:
+        pieces = self.buffer.get(i)
+        if pieces is None:
+            pieces = self.buffer[i] = []
+        pieces += (b",", prefix, rest)
+        self.buffered += 1
+        if self.buffered >= BUFFERED:
+            self.flush()
+
+    def flush(self) -> None:
+        for i, pieces in sorted(self.buffer.items()):
+            start = 0
+            while start < len(pieces):
+                part, filled = divmod(self.written[i], PART)
+                take = pieces[start : start + 3 * (PART - filled)]
+                with (self.directory / f"r{i}-{part}.js").open("ab") as out:
+                    out.write(b"".join([b"cleanerLoaded('r',[%d,%d,[" % (i, part), *take[1:], b"]]);\n"]))
+                start += len(take)
+                self.written[i] += len(take) // 3
+        self.buffer.clear()
+        self.buffered = 0
+
+
+class _Chunks:
+    """Numbered files of ``size`` items each (JSON text): cleanerLoaded(kind, [chunk, items])."""
+
+    def __init__(self, directory: Path, kind: str, size: int):
+        self.directory, self.kind, self.size = directory, kind, size
+        self.pieces: list[Text] = []  # (b",", item) per item
+        self.count = 0
+
+    def add(self, item: Text) -> None:
+        self.pieces += (b",", item)
+        if len(self.pieces) == 2 * self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pieces:
+            chunk = self.count // self.size
+            with atomic_open(self.directory / f"{self.kind}{chunk}.js") as out:
+                out.write(
+                    b"".join([b"cleanerLoaded('%s',[%d,[" % (self.kind.encode(), chunk), *self.pieces[1:], b"]]);\n"])
+                )
+            self.count += len(self.pieces) // 2
+            self.pieces = []
+
+
+class Joiner:
+    """The run's page data from its shards' page files, in input order: review/ and removals.jsonl."""
+
+    def __init__(self, directory: Path, removals: BinaryIO):
+        self.removals = removals
+        self.index: dict[str, int] = {}
+        self.lines: Counter[str] = Counter()
+        self.chars: Counter[str] = Counter()
+        self.docs: Counter[str] = Counter()
+        self.repaired: Counter[str] = Counter()
+        self.samples: dict[int, list[Candidate]] = {}
+        self.entries = _Removals(directory)
+        self.listing = _Chunks(directory, "l", LIST)
+        self.whole = _Chunks(directory, "d", DOCS)
+        self.directory = directory
+        self.total = 0
+        self.layout_only = 0
+
+    def _number(self, rule: str) -> int:
+        if rule not in self.index:
+            self.index[rule] = len(self.index)
+        return self.index[rule]
+
+    def add(self, path: Path) -> None:
+        """One shard's page file (and its removals file beside it, copied whole)."""
+        with removals_file(path).open("rb") as removals:
+            shutil.copyfileobj(removals, self.removals, 1 << 20)
+        numbers: list[int] = []  # the shard's rule number -> the run's
+        base = self.total
+        n = base - 1
+        prefix = b""
+        entries, listing, whole = self.entries, self.listing, self.whole
+        with path.open("rb") as lines:
+            for line in lines:
+                tag = line[0]
+                if tag == 69:  # E
+                    tab = line.index(b"\t")
+                    entries.add(numbers[int(line[1:tab])], prefix, memoryview(line)[tab + 1 : -1])
+                elif tag == 76:  # L
+                    n += 1
+                    prefix = b"[%d," % n
+                    mine, row, emptied = line[1:-1].split(b"\t")
+                    rules = _renumber(mine, numbers) if mine else b""
+                    listing.add(b"[%d,%s,[%s],%s]" % (n, row, rules, emptied))
+                elif tag == 68:  # D
+                    whole.add(memoryview(line)[1:-1])
+                elif tag == 82:  # R
+                    numbers.append(self._number(orjson.loads(line[1:])))
+                elif tag == 84:  # T
+                    self._trailer(orjson.loads(line[1:]), numbers, base)
+                else:  # a work directory damaged by something else: its shards cannot be trusted
+                    raise OutputError(
+                        f"{path}: not a page file of this cleaner ({line[:20]!r}); run again without --resume"
+                    )
+        self.total = n + 1
+
+    def _trailer(self, trailer: dict[str, Any], numbers: list[int], base: int) -> None:
+        self.lines.update(trailer["lines"])
+        self.chars.update(trailer["chars"])
+        self.docs.update(trailer["rule_docs"])
+        self.repaired.update(trailer["repaired"])
+        self.layout_only += trailer["layout_only"]
+        for mine, candidates in enumerate(trailer["samples"]):
+            if not candidates:
+                continue
+            heap = self.samples.setdefault(numbers[mine], [])
+            for key, entry in candidates:
+                entry[0] += base
+                _offer(heap, (-key, -entry[0], -entry[1], entry))
+
+    def finish(self) -> dict[str, Any]:
+        """Write the rest of review/; the page's own data."""
+        self.entries.flush()
+        for i, heap in self.samples.items():
+            chosen = sorted((c[3] for c in heap), key=lambda e: (e[0], e[1]))  # document order, then line
+            with atomic_open(self.directory / f"s{i}.js") as out:
+                out.write(b"cleanerLoaded('s'," + js([i, chosen]) + b");\n")
+        self.listing.flush()
+        self.whole.flush()
+        return {
+            "documents": self.total,
+            "layout_only": self.layout_only,
+            "rules": self._table(),
+            "sizes": {"sample": SAMPLE, "part": PART, "list": LIST, "docs": DOCS},
+            "dir": DATA_DIR,
+        }
+
+    def _table(self) -> list[dict[str, Any]]:
+        rows = []
+        written = self.entries.written
+        for rule, i in self.index.items():
+            removed = rule in self.chars
+            rows.append(
+                {
+                    "i": i,
+                    "rule": rule,
+                    "kind": "removed" if removed else "changed",
+                    "lines": self.lines[rule] if removed else self.repaired[rule],
+                    "chars": self.chars[rule],
+                    "docs": self.docs[rule],
+                    "entries": written[i],
+                    "parts": -(-written[i] // PART),
+                }
+            )
+        rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
+        return rows
+
+
+def _renumber(mine: bytes, numbers: list[int]) -> bytes:
+    """A document's rules, given by its shard's numbers, by the run's (sorted, as JSON text)."""
+    return b",".join(b"%d" % i for i in sorted(numbers[int(i)] for i in mine.split(b",")))
+
+
+def removals_file(page: Path) -> Path:
+    """The removals file beside a page file."""
+    return page.with_suffix(".removals")
+
+
+def page_files(records: Iterable[dict[str, Any]], path: Path) -> None:
+    """Write a page file of ``records`` (review.record_data) to ``path``, and its removals file:
+    for tests and tools."""
+    with path.open("wb") as out, removals_file(path).open("wb") as removals:
+        page = ShardPage(out, removals)
+        for rec in records:
+            page.add(rec)
+        page.finish()

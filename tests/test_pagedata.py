@@ -1,0 +1,247 @@
+"""The review page's data rendered per shard and joined (report/pagedata.py) is the page that one
+process writes from every review record in order (the way html.write_page built it before,
+kept here as the reference), whatever the shards' boundaries; the files are compared byte for
+byte, with the sizes made small so that every file kind is cut and flushed several times."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from cleaner.errors import OutputError
+from cleaner.report import html, pagedata, review
+
+SIZES = {"SAMPLE": 3, "PART": 4, "LIST": 5, "DOCS": 3, "BUFFERED": 7}
+RULES = ["links.see-also", "credits.source", "site.banner", "byline <b>", "repeated:a site"]
+REPAIRS = ["ftfy:encoding", "whitespace", "nbsp"]
+
+
+def _record(rng: random.Random, n: int, doc_id: str | None = None) -> dict[str, Any]:
+    """An invented review record: kept, removed and changed lines in some order, or layout only."""
+    rows: list[list[Any]] = []
+    removed: Counter[str] = Counter()
+    chars: Counter[str] = Counter()
+    repaired: Counter[str] = Counter()
+    for no in range(1, rng.randint(1, 12) + 1):
+        fate = rng.random()
+        text = f'Line {no} of document {n}: the council met <again> "today"\nand voted {rng.randint(0, 99)}.'
+        if fate < 0.25:
+            rule = rng.choice(RULES)
+            rows.append([no, review.DROPPED, rule, text])
+            removed[rule] += 1
+            chars[rule] += len(text)
+        elif fate < 0.35:
+            labels = sorted(rng.sample(REPAIRS, rng.randint(1, 2)))
+            rows.append([no, review.CHANGED, "+".join(labels), text.upper(), text])
+            repaired.update(labels)
+        else:
+            rows.append([no, review.KEPT, None, text])
+    if rng.random() < 0.05:  # a rule that removed blank lines only: counted, nothing to show
+        removed["blank.only"] += 1
+        chars["blank.only"] += 0
+    return {
+        "id": doc_id or f"doc-{n}",
+        "source": f"corpus.jsonl:{n + 1}",
+        "site": rng.choice([None, "a-site"]),
+        "chars_in": 500 + n,
+        "chars_out": 300 + n,
+        "emptied": rng.choice([None, None, None, "credits.source"]),
+        "removed": dict(removed),
+        "removed_chars": dict(chars),
+        "repaired": dict(repaired),
+        "lines": rows,
+    }
+
+
+def _reference(path: Path, records: list[dict[str, Any]]) -> None:
+    """The page as html.write_page built it from every record in order, in one process."""
+    directory = path.parent / pagedata.DATA_DIR
+    directory.mkdir(parents=True)
+    sample, part, size_list, size_docs, buffered_max = (
+        SIZES[k] for k in ("SAMPLE", "PART", "LIST", "DOCS", "BUFFERED")
+    )
+    index: dict[str, int] = {}
+    lines: Counter[str] = Counter()
+    chars: Counter[str] = Counter()
+    docs: Counter[str] = Counter()
+    repaired: Counter[str] = Counter()
+    written: Counter[int] = Counter()
+    samples: dict[int, list[tuple[int, list[Any]]]] = {}
+    buffer: dict[int, list[list[Any]]] = {}
+    buffered = [0]
+    chunks: dict[str, list[Any]] = {"l": [], "d": []}
+    counts = {"l": 0, "d": 0}
+
+    def number(rule: str) -> int:
+        return index.setdefault(rule, len(index))
+
+    def flush() -> None:
+        for i, entries in sorted(buffer.items()):
+            while entries:
+                p, filled = divmod(written[i], part)
+                take = entries[: part - filled]
+                del entries[: len(take)]
+                with (directory / f"r{i}-{p}.js").open("ab") as out:
+                    out.write(b"cleanerLoaded('r'," + pagedata.js([i, p, take]) + b");\n")
+                written[i] += len(take)
+        buffer.clear()
+        buffered[0] = 0
+
+    def add_chunk(kind: str, item: Any, size: int, force: bool = False) -> None:
+        if item is not None:
+            chunks[kind].append(item)
+        if chunks[kind] and (force or len(chunks[kind]) == size):
+            chunk = counts[kind] // size
+            data = b"cleanerLoaded('" + kind.encode() + b"'," + pagedata.js([chunk, chunks[kind]]) + b");\n"
+            (directory / f"{kind}{chunk}.js").write_bytes(data)
+            counts[kind] += len(chunks[kind])
+            chunks[kind] = []
+
+    layout_only = 0
+    with (path.parent / review.REMOVALS).open("wb") as removals:
+        for n, rec in enumerate(records):
+            removals.write(review.removals_line(rec))
+            for rule, count in rec["removed"].items():
+                lines[rule] += count
+                docs[rule] += 1
+            for rule, count in rec["removed_chars"].items():
+                chars[rule] += count
+                number(rule)
+            for label, count in rec["repaired"].items():
+                repaired[label] += count
+                docs[label] += 1
+            acted = sorted({*rec["removed_chars"], *rec["repaired"]})
+            for label in acted:
+                number(label)
+            for label, entry, key in _entries(n, rec):
+                i = number(label)
+                heap = samples.setdefault(i, [])
+                if len(heap) < sample:
+                    heapq.heappush(heap, (-key, entry))
+                elif -key > heap[0][0]:
+                    heapq.heapreplace(heap, (-key, entry))
+                buffer.setdefault(i, []).append(entry)
+                buffered[0] += 1
+                if buffered[0] >= buffered_max:
+                    flush()
+            layout_only += not acted
+            row = [n, rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]]
+            add_chunk("l", [*row, sorted(index[a] for a in acted), rec["emptied"]], size_list)
+            keys = ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")
+            add_chunk("d", {key: rec[key] for key in keys}, size_docs)
+    flush()
+    for i, heap in samples.items():
+        chosen = sorted((entry for _, entry in heap), key=lambda e: (e[0], e[1]))
+        (directory / f"s{i}.js").write_bytes(b"cleanerLoaded('s'," + pagedata.js([i, chosen]) + b");\n")
+    add_chunk("l", None, size_list, force=True)
+    add_chunk("d", None, size_docs, force=True)
+    table = []
+    for rule, i in index.items():
+        kind = "removed" if rule in chars else "changed"
+        table.append(
+            {
+                "i": i,
+                "rule": rule,
+                "kind": kind,
+                "lines": lines[rule] if rule in chars else repaired[rule],
+                "chars": chars[rule],
+                "docs": docs[rule],
+                "entries": written[i],
+                "parts": -(-written[i] // part),
+            }
+        )
+    table.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
+    sizes = {"sample": sample, "part": part, "list": size_list, "docs": size_docs}
+    data = {"documents": len(records), "layout_only": layout_only, "rules": table, "sizes": sizes, "dir": "review"}
+    with path.open("wb") as out:
+        html._write_html(out, data)
+
+
+def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]]:
+    rows = rec["lines"]
+    for i, row in enumerate(rows):
+        if row[1] == review.KEPT:
+            continue
+        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
+        text = row[3] if row[1] == review.DROPPED else row[4]
+        entry = [n, row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
+        labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
+        key = int.from_bytes(hashlib.blake2b(f"{rec['id']}\0{row[0]}".encode(), digest_size=8).digest(), "big")
+        for label in labels:
+            yield label, entry, key
+
+
+def _joined(tmp: Path, records: list[dict[str, Any]], cuts: list[int]) -> Path:
+    """The page from the records cut into shards at ``cuts``."""
+    tmp.mkdir()
+    parts = []
+    for k, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(records)], strict=True)):
+        part = tmp / f"{k:06d}.page"
+        pagedata.page_files(records[start:end], part)
+        parts.append(part)
+    (tmp / "reports").mkdir()
+    html.write_page(tmp / "reports" / "index.html", parts)
+    return tmp / "reports"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def small(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SIZES.items():
+        monkeypatch.setattr(pagedata, name, value)
+
+
+@pytest.mark.usefixtures("small")
+@pytest.mark.parametrize("seed", range(4))
+def test_joined_shards_give_the_page_of_one_process_rendering_every_record(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    records = [_record(rng, n) for n in range(60)]
+    _reference(tmp_path / "one" / "index.html", records)
+    expected = _files(tmp_path / "one")
+    assert sum(name.startswith("review/r") for name in expected) > 10
+    assert any(data.count(b"cleanerLoaded") > 1 for data in expected.values())  # flushes inside a part
+    for k, cuts in enumerate([[], [1, 2, 30], sorted(rng.sample(range(1, 60), 12)), [59]]):
+        got = _files(_joined(tmp_path / f"cut{k}", records, cuts))
+        assert sorted(got) == sorted(expected)
+        for name in expected:
+            assert got[name] == expected[name], (cuts, name)
+
+
+@pytest.mark.usefixtures("small")
+def test_the_sample_of_duplicate_ids_is_the_same_whatever_the_shards(tmp_path: Path) -> None:
+    """A removal's sample key is a hash of its document id and line: documents of one id tie, and
+    the sample takes the first documents among them (the smallest key, document, line), in any shard."""
+    rng = random.Random(7)
+    records = [_record(rng, n, doc_id="same") for n in range(40)]
+    one = _files(_joined(tmp_path / "one", records, []))
+    for k, cuts in enumerate([[5, 6, 20], [39], list(range(1, 40))]):
+        assert _files(_joined(tmp_path / f"cut{k}", records, cuts)) == one
+    samples = [orjson.loads(data[len("cleanerLoaded('s',") : -3]) for name, data in one.items() if "/s" in name]
+    assert samples
+    for _, entries in samples:
+        keys = sorted((e[1], e[0]) for e in entries)  # one id: the key follows the line; then the document
+        assert len(entries) <= SIZES["SAMPLE"]
+        assert [(e[1], e[0]) for e in sorted(entries, key=lambda e: (e[1], e[0]))] == keys
+
+
+def test_a_page_file_line_of_another_kind_is_refused(tmp_path: Path) -> None:
+    part = tmp_path / "000000.page"
+    part.write_bytes(b'Q{"what": 1}\n')
+    pagedata.removals_file(part).write_bytes(b"")
+    (tmp_path / "reports").mkdir()
+    with pytest.raises(OutputError, match="not a page file of this cleaner"):
+        html.write_page(tmp_path / "reports" / "index.html", [part])
+    shutil.rmtree(tmp_path / "reports")
