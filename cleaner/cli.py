@@ -419,6 +419,7 @@ def compare(
     from cleaner.report import compare_render
     from cleaner.report.compare import compare as compare_runs
 
+    _started()  # loads no rules: start-up ends here
     result = compare_runs(base, new, flag_share)
     if out_dir is not None:
         compare_render.write_all(result, out_dir)
@@ -555,6 +556,7 @@ def rules_validate(
 
     try:
         loaded = load_rule_files(paths or rule_roots([]))
+        _started()
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
@@ -581,6 +583,7 @@ def rules_test(
     try:
         given = [*(paths or []), *(rules or [])]
         book = RuleBook.load(given or rule_roots([]))
+        _started()
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None

@@ -28,8 +28,11 @@ MAX_ENTRIES = 64  # entries of each kind past which the ones used least recently
 STALE_TEMP = 3600.0  # seconds after which a temporary file no process renamed is left over
 
 # The names cleaner gives its entries: (kind, entry) for each; a temporary file while it is written.
-ENTRY = re.compile(r"^(prefilter|re2|repair)-([0-9a-f]{32})\.(?:json|hsdb|txt)$")
-TEMP = re.compile(r"^\.(?:prefilter|re2|repair)-[A-Za-z0-9_]+$")
+# An entry is "<kind>-<32 hex>" with one of its kind's suffixes; a temporary name is
+# tempfile.mkstemp's: ".<kind>-", then 8 characters of its alphabet (lower-case letters, digits, "_").
+SUFFIXES = {"prefilter": (".json", ".hsdb"), "re2": (".txt",), "repair": (".json",)}
+ENTRY = re.compile(r"^(prefilter|re2|repair)-([0-9a-f]{32})(\.[a-z]+)$")
+TEMP = re.compile(r"^\.(?:prefilter|re2|repair)-[a-z0-9_]{8}$")
 
 
 def root() -> Path | None:
@@ -97,7 +100,7 @@ def prune(
             continue
         path = Path(item.path)
         found = ENTRY.match(item.name)
-        if found is not None:
+        if found is not None and found.group(3) in SUFFIXES[found.group(1)]:
             key = (found.group(1), found.group(2))
             entries[key] = max(entries.get(key, 0.0), mtime)
             files.setdefault(key, []).append(path)

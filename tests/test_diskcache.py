@@ -101,6 +101,18 @@ def test_an_entry_cut_short_is_not_read(verdicts: Path, monkeypatch: pytest.Monk
     assert _compiled(rx) and rx.group_names() == {"value"}
 
 
+def test_lines_that_are_not_verdicts_are_skipped(verdicts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Regex(r"^Posted (?P<value>\d+)$")
+    regex.save_verdicts()
+    (entry,) = verdicts.glob("re2-*.txt")
+    good = entry.read_text(encoding="utf-8")
+    junk = [".", " .", "zz.", "ABCDEF" * 6 + ".", f"{'0' * 31} value ."]  # no key of 32 hex digits
+    entry.write_text("\n".join(junk) + "\n" + good, encoding="utf-8")
+    _new_process(monkeypatch)
+    rx = Regex(r"^Posted (?P<value>\d+)$")
+    assert not _compiled(rx) and rx.group_names() == {"value"}  # the good line read, the others skipped
+
+
 def test_with_the_cache_off_nothing_is_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CLEANER_CACHE", "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -146,8 +158,13 @@ def test_pruning_keeps_the_entries_used_last_and_deletes_only_cleaners_files(tmp
         entry("prefilter-short.json", 365 * day),
         entry(f"prefilter-{0:032x}.json.bak", 365 * day),
         entry(".prefilter-fresh1", 10),  # being written by another process
+        # A user's files with names like cleaner's: another kind's suffix, not mkstemp's 8 characters.
+        entry(f"re2-{1:032x}.json", 365 * day),
+        entry(f"repair-{1:032x}.txt", 365 * day),
+        entry(".repair-notes", 365 * day),
+        entry(".re2-my_notes_file", 365 * day),
     ]
-    stale = entry(".re2-left_over", 2 * diskcache.STALE_TEMP)
+    stale = entry(".re2-left_ov1", 2 * diskcache.STALE_TEMP)
     (tmp_path / f"prefilter-{99:032x}.json").mkdir()  # not a file: left alone
     deleted = diskcache.prune(tmp_path, keep=2, most=4, now=now)
     # Past the 2 used last: gone when unused for a week (8 and 9 days), or past the 4 used last.

@@ -218,6 +218,7 @@ def test_validate_and_test_speak_github_annotations(tmp_path: Path) -> None:
         ("x^", False),
         ("^?a", False),  # an optional anchor anchors nothing
         ("\\bShare", False),
+        ("^\\Q(\\E|x", False),  # RE2's quoted text: "(" is a literal there, so "|x" is an alternative
         ("", False),
     ],
 )

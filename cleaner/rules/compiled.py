@@ -67,8 +67,9 @@ def anchored(pattern: str) -> bool:
     rest = pattern
     while flags := _LEADING_FLAGS.match(rest):
         rest = rest[flags.end() :]
-    if not rest.startswith("^") or rest[1:2] in ("?", "*", "+", "{"):
+    if not rest.startswith("^") or rest[1:2] in ("?", "*", "+", "{") or "\\Q" in rest:
         return False  # "not anchored" is always safe: the rule is then searched on every row
+    # (\Q...\E quotes RE2's text: the scan below would read brackets inside it; left unanchored.)
     return not _top_level_bar(rest)
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -628,7 +629,8 @@ def cached(patterns: Sequence[str]) -> bool:
     key = (diskcache.root(), tuple(patterns))
     if key not in _cached:
         path = _cache_path(patterns)
-        _cached[key] = path is not None and all(path.with_suffix(s).is_file() for s in (".json", ".hsdb"))
+        # os.path.isfile: False for a directory that cannot be entered (Path.is_file raises there).
+        _cached[key] = path is not None and all(os.path.isfile(path.with_suffix(s)) for s in (".json", ".hsdb"))
     return _cached[key]
 
 
@@ -640,6 +642,8 @@ def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
         db = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK) if data else None
         if db is not None:  # one built for another CPU (a shared home) fails here, not mid-run
             db.scan(b"", match_event_handler=lambda *_: None, scratch=hyperscan.Scratch(db))
+        if not isinstance(state, dict) or not {"always", "counted", "lengths", "owners"} <= state.keys():
+            return None
     except (OSError, ValueError, hyperscan.error):
         return None  # none yet, unreadable, or built for another CPU: build it
     diskcache.used(path.with_suffix(".json"))  # (pruning keeps the entries used last)

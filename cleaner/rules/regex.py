@@ -31,6 +31,8 @@ import re2
 from cleaner import diskcache
 from cleaner.errors import CleanerError
 
+_KEY = _re.compile(r"[0-9a-f]{32}")  # a verdict's key: the pattern's hash, as key() writes it
+
 BACKTRACK_TIMEOUT = 0.5  # seconds one backtracking call may take; linear RE2 needs no limit
 
 _UNICODE_SPACE = (
@@ -176,9 +178,9 @@ class _Verdicts:
         for line in text.splitlines():
             if not line.endswith("."):
                 continue  # (a line every writer ends with "."; one without it is cut short)
-            key, *names = line[:-1].split()
-            if len(key) == 32:
-                out[key] = tuple(names)
+            parts = line[:-1].split()
+            if parts and _KEY.fullmatch(parts[0]):
+                out[parts[0]] = tuple(parts[1:])
         return out
 
     @staticmethod
