@@ -31,6 +31,7 @@ import heapq
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -86,6 +87,37 @@ def acted_rows(rec: dict[str, Any]) -> Iterator[tuple[list[str], list[Any]]]:
         yield labels, [row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
 
 
+@dataclass(slots=True)
+class Tallies:
+    """Per rule or repair label: lines and characters removed, documents acted on, lines
+    repaired. A shard counts its documents (``add``) into its trailer; the join adds those up."""
+
+    lines: Counter[str] = field(default_factory=Counter)
+    chars: Counter[str] = field(default_factory=Counter)
+    docs: Counter[str] = field(default_factory=Counter)
+    repaired: Counter[str] = field(default_factory=Counter)
+
+    def add(self, rec: dict[str, Any]) -> None:
+        """One changed document's review record."""
+        for rule, lines in rec["removed"].items():
+            self.lines[rule] += lines
+            self.docs[rule] += 1
+        self.chars.update(rec["removed_chars"])
+        for label, lines in rec["repaired"].items():
+            self.repaired[label] += lines
+            self.docs[label] += 1
+
+    def trailer(self) -> dict[str, Counter[str]]:
+        return {"lines": self.lines, "chars": self.chars, "rule_docs": self.docs, "repaired": self.repaired}
+
+    def update(self, trailer: dict[str, Any]) -> None:
+        """A shard's tallies, from its trailer."""
+        self.lines.update(trailer["lines"])
+        self.chars.update(trailer["chars"])
+        self.docs.update(trailer["rule_docs"])
+        self.repaired.update(trailer["repaired"])
+
+
 class ShardPage:
     """The page file of one shard, written document by document where the shard is cleaned."""
 
@@ -93,10 +125,7 @@ class ShardPage:
         self.out = out
         self.removals = removals
         self.index: dict[str, int] = {}
-        self.lines: Counter[str] = Counter()
-        self.chars: Counter[str] = Counter()
-        self.docs: Counter[str] = Counter()
-        self.repaired: Counter[str] = Counter()
+        self.tallies = Tallies()
         self.samples: list[list[Candidate]] = []
         self.count = 0
         self.layout_only = 0
@@ -114,15 +143,9 @@ class ShardPage:
         n = self.count
         self.count += 1
         new: list[bytes] = []
-        for rule, lines in rec["removed"].items():
-            self.lines[rule] += lines
-            self.docs[rule] += 1
-        for rule, chars in rec["removed_chars"].items():
-            self.chars[rule] += chars
+        self.tallies.add(rec)
+        for rule in rec["removed_chars"]:
             self._number(rule, new)
-        for label, lines in rec["repaired"].items():
-            self.repaired[label] += lines
-            self.docs[label] += 1
         acted = sorted({*rec["removed_chars"], *rec["repaired"]})
         mine = sorted(self._number(label, new) for label in acted)
         entries: list[bytes | memoryview] = []
@@ -147,10 +170,7 @@ class ShardPage:
         trailer = {
             "docs": self.count,
             "layout_only": self.layout_only,
-            "lines": self.lines,
-            "chars": self.chars,
-            "rule_docs": self.docs,
-            "repaired": self.repaired,
+            **self.tallies.trailer(),
             "samples": samples,  # per rule number: [key, entry (its document numbered in the shard)]
         }
         self.out.write(b"T" + orjson.dumps(trailer) + b"\n")
@@ -222,10 +242,7 @@ class Joiner:
     def __init__(self, directory: Path, removals: BinaryIO):
         self.removals = removals
         self.index: dict[str, int] = {}
-        self.lines: Counter[str] = Counter()
-        self.chars: Counter[str] = Counter()
-        self.docs: Counter[str] = Counter()
-        self.repaired: Counter[str] = Counter()
+        self.tallies = Tallies()
         self.samples: dict[int, list[Candidate]] = {}
         self.entries = _Removals(directory)
         self.listing = _Chunks(directory, "l", LIST)
@@ -273,10 +290,7 @@ class Joiner:
         self.total = n + 1
 
     def _trailer(self, trailer: dict[str, Any], numbers: list[int], base: int) -> None:
-        self.lines.update(trailer["lines"])
-        self.chars.update(trailer["chars"])
-        self.docs.update(trailer["rule_docs"])
-        self.repaired.update(trailer["repaired"])
+        self.tallies.update(trailer)
         self.layout_only += trailer["layout_only"]
         for mine, candidates in enumerate(trailer["samples"]):
             if not candidates:
@@ -306,16 +320,17 @@ class Joiner:
     def _table(self) -> list[dict[str, Any]]:
         rows = []
         written = self.entries.written
+        tallies = self.tallies
         for rule, i in self.index.items():
-            removed = rule in self.chars
+            removed = rule in tallies.chars
             rows.append(
                 {
                     "i": i,
                     "rule": rule,
                     "kind": "removed" if removed else "changed",
-                    "lines": self.lines[rule] if removed else self.repaired[rule],
-                    "chars": self.chars[rule],
-                    "docs": self.docs[rule],
+                    "lines": tallies.lines[rule] if removed else tallies.repaired[rule],
+                    "chars": tallies.chars[rule],
+                    "docs": tallies.docs[rule],
                     "entries": written[i],
                     "parts": -(-written[i] // PART),
                 }
