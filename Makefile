@@ -9,11 +9,12 @@ RULES  ?= rules
 
 .PHONY: clean-corpus test test-slow lint golden docs venv clean bench bench-quick bench-html bench-repeated bench-quality train review-check
 
-# One .venv, two stamps, each redone when pyproject.toml changes. Cleaning installs only what
-# cleaning needs (`pip install -e .`); the test tools, Ray and datatrove (several hundred MB) come
-# with the first dev target (`.[test,ray,datatrove]`), which also satisfies the runtime stamp.
+# One .venv, two stamps, each redone when pyproject.toml or a C source changes (pip builds the C
+# extensions in place). Cleaning installs only what cleaning needs (`pip install -e .`); the test
+# tools, Ray and datatrove (several hundred MB) come with the first dev target (`.[test,ray,datatrove]`), which also satisfies the runtime stamp.
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
+NATIVE  := $(wildcard cleaner/*/*.c)
 
 # pip is upgraded first: the pip that Python 3.11 ships fails to resolve lxml's html-clean extra
 # asked for twice (trafilatura and readability-lxml both do).
@@ -21,11 +22,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(RUNTIME): pyproject.toml | $(BIN)/python
+$(RUNTIME): pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(DEV): pyproject.toml | $(BIN)/python
+$(DEV): pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,ray,datatrove,parquet]'
 	touch $@ $(RUNTIME)
 
