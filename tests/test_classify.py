@@ -36,7 +36,7 @@ class Fixed:
         self.scores = scores
 
     def score(self, found) -> np.ndarray:
-        return np.array([self.scores[" ".join(words)] for words in found.tokens])
+        return np.array([self.scores[words] for words in found.words])
 
 
 def lines(*texts: str) -> list[Line]:

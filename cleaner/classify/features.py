@@ -4,8 +4,9 @@ Everything is computed from the document's live, non-blank lines in order, and n
 (not line numbers, not blank lines, not removed lines): cleaning the clean output then sees the
 same features for the lines it keeps, which is what makes the classifier a fixed point.
 
-Per line, Python does only what needs the text (words, stopwords, a few character counts);
-everything that looks at neighbours is numpy over the whole document.
+Per line, only what needs the text (words, stopwords, a few character counts): in C where the
+extension is built (cleaner/classify/_lines.c), else numpy and regular expressions here, to the
+same bits; everything that looks at neighbours is numpy over the whole document.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from itertools import chain, groupby
 
 import numpy as np
 
-from cleaner.classify.ngrams import BUCKETS as _NGRAM_BUCKETS  # noqa: F401 (bench.train reads it here)
-from cleaner.classify.ngrams import hashed_ids, languages_of, word_ids
-from cleaner.classify.stoplists import LANGUAGES
+from cleaner.classify.native import load
+from cleaner.classify.ngrams import BUCKETS, hashed_ids, languages_of, word_ids
+from cleaner.classify.stoplists import LANGUAGES, stopword_languages
 
+_NGRAM_BUCKETS = BUCKETS  # bench.train reads it here
 WORD = re.compile(r"\w+")
 LONG_WORDS = 10  # a line of this many words with a sentence end is "sentence-like"
 SHORT_WORDS = 4  # a line of fewer words is "short" (a menu item, a label)
@@ -138,8 +140,8 @@ _R_PUNCT = _R_DIGITS + 1
 _R_HITS = _R_PUNCT + 1
 _ROW = _R_HITS + len(LANGUAGES)
 
-# text -> (words, hashed n-grams, the row as float64 bytes, the words joined by spaces)
-_Info = tuple[list[str], list[int], bytes, str]
+# text -> (hashed n-grams, the row as float64 bytes, the words joined by spaces)
+_Info = tuple[list[int], bytes, str]
 _LINES: dict[str, _Info] = {}
 _LINES_SIZE = 16384  # the oldest entry goes when full: the pipeline asks again in each round
 
@@ -212,9 +214,18 @@ def _per_line(texts: list[str]) -> list[_Info]:
         rows[:, _R_UPPER_SHARE] = values[:, 11] / np.maximum(values[:, 10], 1)
         rows[:, _R_DIGITS:_R_HITS] = values[:, 12:]
     return [
-        (words, grams, row.tobytes(), " ".join(words))
+        (grams, row.tobytes(), " ".join(words))
         for words, grams, row in zip(tokens, hashed_ids(ids, counts), rows, strict=True)
     ]
+
+
+# _per_line in C (cleaner/classify/_lines.c), when built: the same values, to the bit.
+_NATIVE = load("_lines")
+_LAYOUT = (_ROW, _R_WORDS, _R_UPPER_SHARE, _R_DIGITS, _R_PUNCT, _R_HITS, len(LANGUAGES), BUCKETS, tuple(_STATIC))
+
+
+def _native_per_line(texts: list[str]) -> list[_Info]:
+    return _NATIVE.infos(texts, stopword_languages(), _LAYOUT)  # type: ignore[union-attr]
 
 
 def _line_infos(texts: list[str]) -> list[_Info]:
@@ -225,7 +236,8 @@ def _line_infos(texts: list[str]) -> list[_Info]:
     if missing:
         while len(cache) + len(missing) > _LINES_SIZE and cache:
             del cache[next(iter(cache))]
-        for text, info in zip(missing, _per_line(missing), strict=True):
+        compute = _per_line if _NATIVE is None else _native_per_line
+        for text, info in zip(missing, compute(missing), strict=True):
             cache[text] = found[text] = info
     return [found[t] for t in texts]  # type: ignore[misc]
 
@@ -274,20 +286,20 @@ class Extracted:
     """A document's feature matrix and the hashed n-grams of each line (for the lexical score);
     ``keys`` are the texts the features were read from (the model caches lexical scores by them)."""
 
-    __slots__ = ("grams", "keys", "language", "matrix", "tokens")
+    __slots__ = ("grams", "keys", "language", "matrix", "words")
 
     def __init__(
         self,
         matrix: np.ndarray,
         grams: list[list[int]],
         language: str,
-        tokens: list[list[str]],
+        words: list[str],
         keys: list[str] | None = None,
     ):
         self.matrix = matrix
         self.grams = grams
         self.language = language
-        self.tokens = tokens
+        self.words = words
         self.keys = keys
 
 
@@ -315,7 +327,7 @@ def extract(texts: list[str]) -> Extracted:
     # A longer line is prose or a blob, never a menu: its head tells what the features need.
     keys = [t if len(t) <= MAX_LINE_CHARS else t[:MAX_LINE_CHARS] for t in stripped]
     infos = _line_infos(keys)
-    rows = np.frombuffer(b"".join([info[2] for info in infos]), dtype=np.float64).reshape(n, _ROW)
+    rows = np.frombuffer(b"".join([info[1] for info in infos]), dtype=np.float64).reshape(n, _ROW)
     bit, coverage = detect_language(rows)
     m = np.zeros((n, len(NAMES)))
     m[:, :_R_DIGITS] = rows[:, :_R_DIGITS]  # words, the _STATIC columns, upper_share
@@ -353,8 +365,8 @@ def extract(texts: list[str]) -> Extracted:
     if n:
         m[1:, 32] = words[:-1]
         m[:-1, 33] = words[1:]
-    joined = [info[3] for info in infos]
+    joined = [info[2] for info in infos]
     seen = Counter(joined)
     m[:, 34] = [seen[k] - 1 for k in joined]
     m[:, 35] = coverage
-    return Extracted(m, [info[1] for info in infos], LANGUAGES[bit], [info[0] for info in infos], keys)
+    return Extracted(m, [info[0] for info in infos], LANGUAGES[bit], joined, keys)

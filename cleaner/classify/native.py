@@ -16,9 +16,13 @@ from types import ModuleType
 ENV = "CLEANER_NATIVE"
 
 
+def disabled() -> bool:
+    return os.environ.get(ENV, "") == "off"
+
+
 def load(name: str) -> ModuleType | None:
     """The extension ``cleaner.classify.<name>``, or None: not built, or turned off."""
-    if os.environ.get(ENV, "") == "off":
+    if disabled():
         return None
     try:
         return importlib.import_module(f"cleaner.classify.{name}")

@@ -136,7 +136,7 @@ def extract(texts: list[str]) -> Extracted:
     m[:, 34] = [seen[k] - 1 for k in keys]
     m[:, 35] = coverage
     grams = [info[1] for info in infos]
-    return Extracted(m, grams, f.LANGUAGES[bit], tokens)
+    return Extracted(m, grams, f.LANGUAGES[bit], keys)
 
 
 def ngram_scores(model: Model, grams: list[list[int]]) -> np.ndarray:

@@ -1,0 +1,129 @@
+"""The classifier's C half (cleaner/classify/_lines.c) against the numpy code it stands in for:
+the same n-grams, feature row and joined words, bit for bit, on invented text, the seeds and
+random strings over an alphabet chosen to hit every branch; and that it is built at all (CI has
+a C compiler: a build that silently failed would leave every run on the slow path)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cleaner.classify import features, native
+from cleaner.pipeline.clean import split_lines
+from tests.test_classify_fast import TEXTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+needs_native = pytest.mark.skipif(features._NATIVE is None, reason="CLEANER_NATIVE=off")
+
+# Pieces that make the patterns of features.py match, nearly match, or match twice: separators
+# with and without spaces around, dates and years at and past their digit limits, links and
+# near-links, copyright marks, closers after sentence ends, and characters whose classes differ
+# between the str methods and the regular expressions (superscripts, Arabic-Indic digits,
+# titlecase, ligatures that fold to two letters, a lone surrogate, astral characters).
+PIECES = [
+    *"aZ09_ .,:;!?-/|>»›·•*#@()c©\"'”’])\t\u00a0\u2003\u3000\x1c\x85",
+    "http://",
+    "https:/",
+    "www.",
+    "ww.",
+    "1999",
+    "2024",
+    "19999",
+    "12.03.2021",
+    "1.2.12345",
+    "12345.1.1",
+    ".com",
+    ".de",
+    ".org",
+    ".net",
+    ".co",
+    "\u0663",
+    "\u00b2",
+    "\u00bd",
+    "\u0130",
+    "\u01c5",
+    "\ufb01",
+    "\u00df",
+    "\u1e9e",
+    "\udc80",
+    "\U0001f600",
+    "\U0001d400",
+    "\u2026",
+    "->",
+    " - ",
+    " | ",
+    " \u00bb ",
+    "19",
+    "20",
+    "(C)",
+    "(c)",
+    "the",
+    "und",
+    "der",
+    "and",
+]
+
+
+def _random_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 30))) for _ in range(count)]
+
+
+def _seed_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        found, _ = split_lines(path.read_text(encoding="utf-8"))
+        lines.extend(line.text.strip() for line in found if not line.blank)
+    return lines
+
+
+def test_the_extension_is_built() -> None:
+    if native.load("_lines") is None and not native.disabled():
+        pytest.fail("cleaner/classify/_lines.c was not built: is there a C compiler? (`pip install -e .` builds it)")
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "texts",
+    [TEXTS, [t.upper() for t in TEXTS], ["", " ", "\u00a0"], _seed_lines(), _random_texts(20_000, 1)],
+    ids=["invented", "upper", "empty", "seeds", "random"],
+)
+def test_c_lines_are_the_numpy_lines(texts: list[str]) -> None:
+    assert features._native_per_line(texts) == features._per_line(texts)
+
+
+@needs_native
+def test_each_feature_of_a_line() -> None:
+    """One line's row read back by name, so a column moved in the layout fails here by name."""
+    grams, row, joined = features._native_per_line(
+        ["Home | News \u00bb 12.03.2021 www.example.org, (c) The \u00c9t\u00e9."]
+    )[0]
+    values = dict(zip(features.NAMES, np.frombuffer(row)[: len(features.NAMES)].tolist(), strict=False))
+    assert joined == "home news 12 03 2021 www example org c the \u00e9t\u00e9"
+    assert len(grams) == 2 * 11 - 1
+    assert {k: values[k] for k in ("words", "sentence_end", "separators", "commas", "has_date", "has_link")} == {
+        "words": 11.0,
+        "sentence_end": 1.0,
+        "separators": 2.0,
+        "commas": 1.0,
+        "has_date": 1.0,
+        "has_link": 1.0,
+    }
+    assert values["has_copyright"] == 1.0
+    assert values["starts_bullet"] == 0.0
+    assert values["capitalised_share"] == 4 / 9
+
+
+@needs_native
+def test_bad_arguments_are_refused() -> None:
+    lines = features._NATIVE
+    with pytest.raises(TypeError):
+        lines.infos([b"bytes"], {}, features._LAYOUT)
+    with pytest.raises(ValueError):
+        lines.infos(["x"], {}, (4, 9, 0, 0, 0, 0, 1, 1 << 18, tuple(range(10))))  # a column past the row
+    with pytest.raises(ValueError):
+        lines.infos(["x"], {}, (*features._LAYOUT[:7], 3, features._LAYOUT[8]))  # buckets not a power of 2
