@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cleaner.classify import features, native
+from cleaner import native
+from cleaner.classify import features
 from cleaner.pipeline.clean import split_lines
 from tests.test_classify_fast import TEXTS
 
@@ -82,7 +83,7 @@ def _seed_lines() -> list[str]:
 
 
 def test_the_extension_is_built() -> None:
-    if native.load("_lines") is None and not native.disabled():
+    if native.load("cleaner.classify._lines") is None and not native.disabled():
         pytest.fail("cleaner/classify/_lines.c was not built: is there a C compiler? (`pip install -e .` builds it)")
 
 

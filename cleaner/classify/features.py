@@ -18,9 +18,9 @@ from itertools import chain, groupby
 
 import numpy as np
 
-from cleaner.classify.native import load
 from cleaner.classify.ngrams import BUCKETS, hashed_ids, languages_of, word_ids
 from cleaner.classify.stoplists import LANGUAGES, stopword_languages
+from cleaner.native import load
 
 _NGRAM_BUCKETS = BUCKETS  # bench.train reads it here
 WORD = re.compile(r"\w+")
@@ -220,7 +220,7 @@ def _per_line(texts: list[str]) -> list[_Info]:
 
 
 # _per_line in C (cleaner/classify/_lines.c), when built: the same values, to the bit.
-_NATIVE = load("_lines")
+_NATIVE = load("cleaner.classify._lines")
 _LAYOUT = (_ROW, _R_WORDS, _R_UPPER_SHARE, _R_DIGITS, _R_PUNCT, _R_HITS, len(LANGUAGES), BUCKETS, tuple(_STATIC))
 
 
