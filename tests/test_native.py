@@ -14,7 +14,7 @@ import pytest
 from cleaner import native
 from cleaner.classify import features
 from cleaner.pipeline.clean import split_lines
-from tests.test_classify_fast import TEXTS
+from tests.test_classify_fast import TEXTS, _documents
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,44 @@ def test_c_lines_are_the_numpy_lines(texts: list[str]) -> None:
     assert features._native_per_line(texts) == features._per_line(texts)
 
 
+def _random_documents() -> list[list[str]]:
+    """Documents of up to 60 lines drawn from a few prose, menu and repeated lines, so that the
+    neighbour windows, long-line runs, repeats and the language cut at 3,000 words all vary."""
+    rng = random.Random(2)
+    pool = [*TEXTS, *_random_texts(40, 3), "Die Sitzung fand am Dienstag statt, und viele waren da. " * 30]
+    return [[rng.choice(pool) for _ in range(rng.randint(0, 60))] for _ in range(300)]
+
+
+@needs_native
+@pytest.mark.parametrize("docs", [_documents(), _random_documents()], ids=["invented-and-seeds", "random"])
+def test_c_documents_are_the_numpy_documents(docs: list[list[str]]) -> None:
+    for doc in docs:
+        stripped = [t.strip() for t in doc]
+        keys = [t[: features.MAX_LINE_CHARS] for t in stripped]
+        infos = features._line_infos(keys)
+        fast = features._native_extract(infos, stripped, keys)
+        plain = features._numpy_extract(infos, stripped, keys)
+        assert fast.matrix.tobytes() == plain.matrix.tobytes()
+        assert (fast.grams, fast.language, fast.words, fast.keys) == (
+            plain.grams,
+            plain.language,
+            plain.words,
+            plain.keys,
+        )
+
+
+@needs_native
+def test_the_language_is_read_from_the_lines_that_reach_3000_words() -> None:
+    """The line that reaches 3,000 words is the last one read: the German after it is not."""
+    doc = ["the " + "qx " * 9] * 300 + ["und " * 400]
+    stripped = [t.strip() for t in doc]
+    infos = features._line_infos(stripped)
+    for extract in (features._native_extract, features._numpy_extract):
+        found = extract(infos, stripped, stripped)
+        assert found.language == "English"
+        assert found.matrix[0, features.INDEX["lang_coverage"]] == 300 / 3000
+
+
 @needs_native
 def test_each_feature_of_a_line() -> None:
     """One line's row read back by name, so a column moved in the layout fails here by name."""
@@ -128,3 +166,12 @@ def test_bad_arguments_are_refused() -> None:
         lines.infos(["x"], {}, (4, 9, 0, 0, 0, 0, 1, 1 << 18, tuple(range(10))))  # a column past the row
     with pytest.raises(ValueError):
         lines.infos(["x"], {}, (*features._LAYOUT[:7], 3, features._LAYOUT[8]))  # buckets not a power of 2
+    infos = features._line_infos(["a", "b"])
+    sizes = np.ones(2)
+    positions = np.zeros((2, 3))
+    with pytest.raises(ValueError):  # a matrix of the wrong size
+        lines.document(infos, sizes, sizes, positions, 0.0, np.zeros((2, 5)), features._DOC_SPEC)
+    with pytest.raises(ValueError):  # not float64
+        lines.document(infos, sizes, sizes, positions.astype(np.float32), 0.0, np.zeros((2, 37)), features._DOC_SPEC)
+    with pytest.raises(ValueError):  # a column past the matrix
+        lines.document(infos, sizes, sizes, positions, 0.0, np.zeros((2, 37)), (*features._DOC_SPEC[:8], (99,) * 18))

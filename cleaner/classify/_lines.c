@@ -512,9 +512,212 @@ fail:
     return NULL;
 }
 
+/* ---- a document: features.extract's numpy part ---- */
+
+/* The columns of the feature matrix that document() fills, by name (features.py's NAMES). */
+enum {
+    C_LOG_CHARS, C_STOPWORDS, C_STOP_DENSITY, C_SENTENCE_END, C_DIGIT_SHARE, C_PUNCT_SHARE, C_REL_POS,
+    C_WIN2_WORDS, C_DIST_LONG, C_BEFORE_FIRST_LONG, C_AFTER_LAST_LONG, C_SHORT_RUN, C_DOC_LONG_SHARE,
+    C_LOG_DOC_LINES, C_PREV_WORDS, C_NEXT_WORDS, C_REPEATS, C_LANG_COVERAGE, N_COLUMNS
+};
+
+static int get_doubles(PyObject *obj, Py_buffer *view, Py_ssize_t size, int writable) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (view->itemsize != sizeof(double) || view->format == NULL || strcmp(view->format, "d") != 0 ||
+        view->len != size * (Py_ssize_t)sizeof(double)) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "expected a C-contiguous float64 array of the right size");
+        return -1;
+    }
+    return 0;
+}
+
+/* document(infos, sizes, log1p_sizes, positions, log_lines, matrix, spec) -> (language bit, coverage):
+ * the feature matrix of a document from its lines' infos (features._line_infos), exactly as
+ * features.extract computes it with numpy (the same operations in the same order; the log1p
+ * values come from numpy, whose log1p need not be the C library's). */
+static PyObject *document(PyObject *self, PyObject *args) {
+    PyObject *infos, *sizes_obj, *logs_obj, *positions_obj, *matrix_obj, *spec, *columns_obj;
+    double log_lines;
+    Py_ssize_t row_size, r_words, r_digits, r_hits, languages, width, long_words, short_words;
+    if (!PyArg_ParseTuple(args, "O!OOOdOO!", &PyList_Type, &infos, &sizes_obj, &logs_obj, &positions_obj, &log_lines,
+                          &matrix_obj, &PyTuple_Type, &spec))
+        return NULL;
+    if (!PyArg_ParseTuple(spec, "nnnnnnnnO!", &row_size, &r_words, &r_digits, &r_hits, &languages, &width,
+                          &long_words, &short_words, &PyTuple_Type, &columns_obj))
+        return NULL;
+    Py_ssize_t col[N_COLUMNS];
+    if (PyTuple_GET_SIZE(columns_obj) != N_COLUMNS || languages < 1 || languages > MAX_LANGUAGES ||
+        r_hits + languages > row_size || r_digits + 2 > row_size || r_digits > width || r_words >= row_size)
+        goto bad_spec;
+    for (int c = 0; c < N_COLUMNS; c++) {
+        col[c] = PyLong_AsSsize_t(PyTuple_GET_ITEM(columns_obj, c));
+        if (col[c] == -1 && PyErr_Occurred()) return NULL;
+        /* rel_pos and win2_words start runs of 3 and 6 columns */
+        Py_ssize_t span = c == C_REL_POS ? 3 : c == C_WIN2_WORDS ? 6 : 1;
+        if (col[c] < 0 || col[c] + span > width) goto bad_spec;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(infos);
+    const double **rows = PyMem_Malloc((n ? n : 1) * sizeof(double *));
+    double *scratch = PyMem_Malloc((n ? n : 1) * 4 * sizeof(double) + 4 * sizeof(double));
+    Py_buffer sizes = {0}, logs = {0}, positions = {0}, matrix = {0};
+    PyObject *seen = NULL, *result = NULL;
+    if (rows == NULL || scratch == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (get_doubles(sizes_obj, &sizes, n, 0) < 0) goto done;
+    if (get_doubles(logs_obj, &logs, n, 0) < 0) goto done;
+    if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
+    if (get_doubles(matrix_obj, &matrix, width * n, 1) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *info = PyList_GET_ITEM(infos, i);
+        PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
+        if (row == NULL || !PyBytes_Check(row) || PyBytes_GET_SIZE(row) != row_size * (Py_ssize_t)sizeof(double)) {
+            PyErr_SetString(PyExc_ValueError, "a line's info is not (grams, row, words)");
+            goto done;
+        }
+        rows[i] = (const double *)PyBytes_AS_STRING(row);
+    }
+    const double *size = sizes.buf, *log_size = logs.buf, *position = positions.buf;
+    double *m = matrix.buf;
+
+    /* detect_language: the stoplist with most hits in the lines up to the one that reaches
+     * 3,000 words (whole numbers: exact in any order), the first of the best. */
+    int bit = 0;
+    double coverage = 0.0;
+    if (n) {
+        double words = 0, hits[MAX_LANGUAGES] = {0};
+        Py_ssize_t upto = 0;
+        while (upto < n) {
+            words += rows[upto][r_words];
+            for (Py_ssize_t b = 0; b < languages; b++) hits[b] += rows[upto][r_hits + b];
+            upto++;
+            if (words >= 3000) break;
+        }
+        for (Py_ssize_t b = 1; b < languages; b++)
+            if (hits[b] > hits[bit]) bit = (int)b;
+        coverage = words ? hits[bit] / words : 0.0;
+    }
+
+    /* The columns of each line alone, and the three whose neighbours' means are taken. */
+    double *column_words = scratch, *column_density = scratch + n, *column_long = scratch + 2 * n;
+    Py_ssize_t long_count = 0, first_long = -1, last_long = -1;
+    memset(m, 0, n * width * sizeof(double));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double *r = rows[i];
+        double *out = m + i * width;
+        memcpy(out, r, r_digits * sizeof(double)); /* words, the static columns, upper_share */
+        double words = r[r_words], stops = r[r_hits + bit], at_least_one = size[i] > 1 ? size[i] : 1.0;
+        out[col[C_LOG_CHARS]] = log_size[i];
+        out[col[C_STOPWORDS]] = stops;
+        out[col[C_STOP_DENSITY]] = words > 0 ? stops / words : 0.0;
+        out[col[C_DIGIT_SHARE]] = r[r_digits] / at_least_one;
+        out[col[C_PUNCT_SHARE]] = r[r_digits + 1] / at_least_one;
+        for (int k = 0; k < 3; k++) out[col[C_REL_POS] + k] = position[3 * i + k];
+        int is_long = words >= (double)long_words && out[col[C_SENTENCE_END]] > 0;
+        column_words[i] = words;
+        column_density[i] = out[col[C_STOP_DENSITY]];
+        column_long[i] = is_long;
+        if (is_long) {
+            long_count++;
+            if (first_long < 0) first_long = i;
+            last_long = i;
+        }
+    }
+
+    /* Means over the neighbours within 2 and 5 lines: a running sum (numpy's cumsum, in order),
+     * the window's difference less the line itself, over the number of neighbours. */
+    const double *column_of[3] = {column_words, column_density, column_long};
+    double *padded = scratch + 3 * n; /* n + 1 */
+    for (int c = 0; c < 3; c++) {
+        padded[0] = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) padded[i + 1] = padded[i] + column_of[c][i];
+        for (int w = 0; w < 2; w++) {
+            Py_ssize_t radius = w ? 5 : 2;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                Py_ssize_t lo = i - radius > 0 ? i - radius : 0, hi = i + radius + 1 < n ? i + radius + 1 : n;
+                Py_ssize_t count = hi - lo - 1;
+                double total = padded[hi] - padded[lo] - column_of[c][i];
+                m[i * width + col[C_WIN2_WORDS] + 2 * c + w] = count > 0 ? total / (double)count : 0.0;
+            }
+        }
+    }
+
+    /* dist_long (features._distance_to, capped at 30), short_run (_run_lengths). */
+    Py_ssize_t last = -30;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (column_long[i]) last = i;
+        m[i * width + col[C_DIST_LONG]] = (double)(i - last < 30 ? i - last : 30);
+    }
+    last = n + 30;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        if (column_long[i]) last = i;
+        if ((double)(last - i) < m[i * width + col[C_DIST_LONG]]) m[i * width + col[C_DIST_LONG]] = (double)(last - i);
+    }
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_ssize_t j = i;
+        int is_short = column_words[i] < (double)short_words;
+        while (j < n && (column_words[j] < (double)short_words) == is_short) j++;
+        for (Py_ssize_t k = i; k < j; k++) m[k * width + col[C_SHORT_RUN]] = is_short ? (double)(j - i) : 0.0;
+        i = j;
+    }
+
+    /* The document's: where the long lines start and end, their share, its length, coverage;
+     * each line's neighbours' words; how many other lines have the same words. */
+    seen = PyDict_New();
+    if (seen == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(infos, i), 2);
+        PyObject *count = PyDict_GetItemWithError(seen, key);
+        if (count == NULL && PyErr_Occurred()) goto done;
+        PyObject *more = PyLong_FromSsize_t(count ? PyLong_AsSsize_t(count) + 1 : 1);
+        if (more == NULL || PyDict_SetItem(seen, key, more) < 0) {
+            Py_XDECREF(more);
+            goto done;
+        }
+        Py_DECREF(more);
+    }
+    double per_line = (double)(n > 1 ? n : 1), long_share = n ? (double)long_count / (double)n : 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double *out = m + i * width;
+        if (first_long >= 0) {
+            double before = ((double)first_long - (double)i) / per_line, after = ((double)i - (double)last_long) / per_line;
+            out[col[C_BEFORE_FIRST_LONG]] = before < 0 ? 0.0 : before;
+            out[col[C_AFTER_LAST_LONG]] = after < 0 ? 0.0 : after;
+        } else {
+            out[col[C_BEFORE_FIRST_LONG]] = out[col[C_AFTER_LAST_LONG]] = 1.0;
+        }
+        out[col[C_DOC_LONG_SHARE]] = long_share;
+        out[col[C_LOG_DOC_LINES]] = log_lines;
+        out[col[C_PREV_WORDS]] = i > 0 ? column_words[i - 1] : 0.0;
+        out[col[C_NEXT_WORDS]] = i + 1 < n ? column_words[i + 1] : 0.0;
+        PyObject *count = PyDict_GetItem(seen, PyTuple_GET_ITEM(PyList_GET_ITEM(infos, i), 2));
+        out[col[C_REPEATS]] = (double)(PyLong_AsSsize_t(count) - 1);
+        out[col[C_LANG_COVERAGE]] = coverage;
+    }
+    result = Py_BuildValue("id", bit, coverage);
+
+done:
+    Py_XDECREF(seen);
+    if (sizes.obj) PyBuffer_Release(&sizes);
+    if (logs.obj) PyBuffer_Release(&logs);
+    if (positions.obj) PyBuffer_Release(&positions);
+    if (matrix.obj) PyBuffer_Release(&matrix);
+    PyMem_Free(rows);
+    PyMem_Free(scratch);
+    return result;
+bad_spec:
+    PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"infos", infos, METH_VARARGS,
      "infos(texts, stopword_masks, layout) -> [(grams, row bytes, words joined)]: features._per_line."},
+    {"document", document, METH_VARARGS,
+     "document(infos, sizes, log1p_sizes, positions, log_lines, matrix, spec) -> (bit, coverage): features.extract."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -322,11 +322,15 @@ def _positions(
 def extract(texts: list[str]) -> Extracted:
     """The features of each of ``texts`` (a document's live non-blank lines, in order); the
     last column, the lexical score, is left at 0 for the model to fill in."""
-    n = len(texts)
     stripped = [t.strip() for t in texts]
     # A longer line is prose or a blob, never a menu: its head tells what the features need.
     keys = [t if len(t) <= MAX_LINE_CHARS else t[:MAX_LINE_CHARS] for t in stripped]
     infos = _line_infos(keys)
+    return (_numpy_extract if _NATIVE is None else _native_extract)(infos, stripped, keys)
+
+
+def _numpy_extract(infos: list[_Info], stripped: list[str], keys: list[str]) -> Extracted:
+    n = len(infos)
     rows = np.frombuffer(b"".join([info[1] for info in infos]), dtype=np.float64).reshape(n, _ROW)
     bit, coverage = detect_language(rows)
     m = np.zeros((n, len(NAMES)))
@@ -370,3 +374,50 @@ def extract(texts: list[str]) -> Extracted:
     m[:, 34] = [seen[k] - 1 for k in joined]
     m[:, 35] = coverage
     return Extracted(m, [info[0] for info in infos], LANGUAGES[bit], joined, keys)
+
+
+# What _lines.document needs to know of the layouts: the row's, the matrix's width, the long
+# and short line limits, and the columns it fills (in the order of _lines.c's enum).
+_DOC_SPEC = (
+    _ROW,
+    _R_WORDS,
+    _R_DIGITS,
+    _R_HITS,
+    len(LANGUAGES),
+    len(NAMES),
+    LONG_WORDS,
+    SHORT_WORDS,
+    tuple(
+        INDEX[name]
+        for name in (
+            "log_chars",
+            "stopwords",
+            "stop_density",
+            "sentence_end",
+            "digit_share",
+            "punct_share",
+            "rel_pos",
+            "win2_words",
+            "dist_long",
+            "before_first_long",
+            "after_last_long",
+            "short_run",
+            "doc_long_share",
+            "log_doc_lines",
+            "prev_words",
+            "next_words",
+            "repeats_in_doc",
+            "lang_coverage",
+        )
+    ),
+)
+
+
+def _native_extract(infos: list[_Info], stripped: list[str], keys: list[str]) -> Extracted:
+    """extract's numpy part in C (the log1p values still numpy's)."""
+    n = len(infos)
+    sizes = np.fromiter(map(len, stripped), dtype=float, count=n)
+    m = np.empty((n, len(NAMES)))
+    positions, *_, log_lines = _positions(n)
+    bit, _ = _NATIVE.document(infos, sizes, np.log1p(sizes), positions, float(log_lines), m, _DOC_SPEC)  # type: ignore[union-attr]
+    return Extracted(m, [info[0] for info in infos], LANGUAGES[bit], [info[2] for info in infos], keys)
