@@ -82,14 +82,19 @@ class Classify:
 
         found = extract(texts if texts is not None else [line.text for line in rows])
         scores = self.model.score(found)
-        words = found.matrix[:, INDEX["words"]]
-        # The rule id's run of short lines uses this step's own notion of "short".
-        short = words < self.short_words
-        bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
-        run = np.zeros(len(rows))
-        for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
-            run[start:stop] = stop - start
-        rules = [self._rule_id(words[i], run[i]) if scores[i] < self.threshold else None for i in range(len(rows))]
+        rules: list[str | None] = [None] * len(rows)
+        below = np.flatnonzero(scores < self.threshold).tolist()
+        if below:
+            words = found.matrix[:, INDEX["words"]]
+            # The rule id's run of short lines uses this step's own notion of "short".
+            short = words < self.short_words
+            bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
+            run = np.zeros(len(rows))
+            for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
+                run[start:stop] = stop - start
+            counts, runs = words.tolist(), run.tolist()
+            for i in below:
+                rules[i] = self._rule_id(counts[i], runs[i])
         return found.matrix, scores, rules
 
     def judge(self, lines: list[Line]) -> list[Verdict]:

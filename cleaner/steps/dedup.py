@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import ClassVar
 
 from cleaner.document import Line
+from cleaner.native import load
 from cleaner.steps.base import State
 
 REPEAT = "dedup.repeat"
@@ -42,6 +43,11 @@ PROSE_WINDOW = 3
 # Text said three times or more is a refrain or a document's own structure (each day of a plan,
 # each item of a list), not a paste: only a long sentence that often is dropped.
 REFRAIN_WORDS = 15  # lines either side counted when choosing the copy that sits in the prose
+
+
+# Both keys of every row in one call, in C where the extension is built (steps/_dedup.c): the
+# same strings as _exact_key and _head_key.
+_NATIVE = load("cleaner.steps._dedup")
 
 
 # Keys are cached: the step runs in every round of the pipeline on the same line texts.
@@ -73,12 +79,23 @@ def _prose(text: str, words: int = 10) -> bool:
 
 def dedup(lines: list[Line], min_chars: int = 20, min_words: int = 8, prefix_min_chars: int = 40) -> None:
     rows = [line for line in lines if line.alive and not line.blank]
-    _repeats(rows, min_chars, min_words)
-    _prefixes([line for line in rows if line.alive], prefix_min_chars)
+    cut = 4 * prefix_min_chars
+    if _NATIVE is None:
+        keys = [_exact_key(line.text) for line in rows]
+        heads = None
+    else:
+        keys, heads = _NATIVE.keys([line.text for line in rows], cut, prefix_min_chars)
+    _repeats(rows, keys, min_chars, min_words)
+    alive = [i for i, line in enumerate(rows) if line.alive]
+    if heads is None:
+        heads = [_head_key(rows[i].text, cut, prefix_min_chars) for i in alive]
+    else:
+        heads = [heads[i] for i in alive]
+    _prefixes([rows[i] for i in alive], heads, prefix_min_chars)
 
 
-def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
-    keys = [_exact_key(line.text) for line in rows]
+def _repeats(rows: list[Line], keys: list[str], min_chars: int, min_words: int) -> None:
+    """``keys``: each row's _exact_key."""
     groups: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         if len(key) >= min_chars:
@@ -136,13 +153,13 @@ def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
                 rows[i].drop(REPEAT)
 
 
-def _prefixes(rows: list[Line], min_chars: int) -> None:
+def _prefixes(rows: list[Line], heads: list[str], min_chars: int) -> None:
     """A line whose words start a longer line at most PREFIX_REACH rows away (a headline, then
     a dateline, then the lead that repeats the headline). Most lines pay
     only for the key of their first few words: full keys are folded only for neighbours whose
-    heads agree (folding works character by character, so a head's key starts the full key)."""
+    heads agree (folding works character by character, so a head's key starts the full key).
+    ``heads``: each row's _head_key (of its first 4 * min_chars characters)."""
     cut = 4 * min_chars
-    heads = [_head_key(line.text, cut, min_chars) for line in rows]
     full: dict[int, str] = {}
 
     def key(i: int) -> str:
