@@ -165,3 +165,38 @@ def test_ngram_indices_as_numpy_takes_them() -> None:
         m.ngram_scores([[1], [-size - 1]])
     with pytest.raises(TypeError):
         m.ngram_scores([[1], ["a"]])
+
+
+def test_cached_lexical_scores_read_and_fill_the_cache() -> None:
+    m = default_model()
+    trees = _trees()
+    grams = [[1, 2, 3], [4], [1, 2, 3], [5, 6]]
+    keys = ["a b c", "d", "a b c", "e f"]
+    expected = m._ngram_scores_numpy(grams)
+    cache = {"d": 42.0}
+    out = np.empty(4)
+    assert trees.cached_lexical(m.ngram_weights, keys, grams, m.ngram_bias, cache, 10, out) is True
+    assert out.tolist() == [expected[0], 42.0, expected[0], expected[3]]
+    assert cache == {"a b c": expected[0], "d": 42.0, "e f": expected[3]}
+    # Room for fewer than the lines: emptied first, then holds this call's lines only.
+    assert trees.cached_lexical(m.ngram_weights, ["x", "d"], [[7], [4]], m.ngram_bias, cache, 4, out[:2]) is True
+    assert out[:2].tobytes() == m._ngram_scores_numpy([[7], [4]]).tobytes()
+    assert sorted(cache) == ["d", "x"]
+    assert trees.cached_lexical(m.ngram_weights, ["y", "z"], [[7], []], m.ngram_bias, cache, 99, out[:2]) is False
+    with pytest.raises(ValueError, match="one of each a line"):
+        trees.cached_lexical(m.ngram_weights, ["y"], [[7], [8]], m.ngram_bias, cache, 99, out[:2])
+
+
+def test_cached_scores_match_numpy_across_calls_and_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleaner.classify import model
+
+    m = Model.load()
+    rng = np.random.default_rng(9)
+    pool = [rng.integers(0, len(m.ngram_weights), rng.integers(1, 30)).tolist() for _ in range(40)]
+    monkeypatch.setattr(model, "_NGRAM_CACHE_SIZE", 25)
+    for _ in range(30):
+        picks = rng.integers(0, len(pool), rng.integers(1, 20)).tolist()
+        grams = [pool[i] for i in picks]
+        scores = m._cached_ngram_scores([f"line {i}" for i in picks], grams)
+        assert scores.tobytes() == m._ngram_scores_numpy(grams).tobytes()
+        assert len(m._ngram_cache) <= 25

@@ -274,8 +274,64 @@ pairwise_sum(const double *a, Py_ssize_t n)
     return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
 }
 
-/* lexical(weights, grams, bias, out) -> bool: out[i] = the mean-like score of line i's n-grams (sum of
- * their weights / sqrt(count) + bias). False, out unfinished, when a line has no n-gram (numpy's reduceat
+/* Scratch space for one line's weights, grown as needed. */
+typedef struct {
+    double *values;
+    Py_ssize_t capacity;
+} Scratch;
+
+/* The lexical score of one line (a sequence of n-gram numbers) into *score: 1, or 0 when the line has no
+ * n-gram, or -1 with an exception set. */
+static int
+line_score(const double *weights, Py_ssize_t buckets, double bias, PyObject *grams, Py_ssize_t index,
+           Scratch *scratch, double *score)
+{
+    PyObject *line = PySequence_Fast(grams, "grams: expected a list of lists of ints");
+    if (line == NULL)
+        return -1;
+    int status = -1;
+    const Py_ssize_t size = PySequence_Fast_GET_SIZE(line);
+    if (size == 0) {
+        status = 0;
+        goto done;
+    }
+    if (size > scratch->capacity) {
+        Py_ssize_t capacity = size > 2 * scratch->capacity ? size : 2 * scratch->capacity;
+        PyMem_Free(scratch->values);
+        scratch->capacity = 0;
+        scratch->values = PyMem_New(double, capacity);
+        if (scratch->values == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        scratch->capacity = capacity;
+    }
+    double *values = scratch->values;
+    PyObject **items = PySequence_Fast_ITEMS(line);
+    for (Py_ssize_t k = 0; k < size; k++) {
+        Py_ssize_t gram = PyLong_AsSsize_t(items[k]);
+        if (gram == -1 && PyErr_Occurred())
+            goto done;
+        if (gram < 0)
+            gram += buckets; /* numpy's indexing from the end */
+        if (gram < 0 || gram >= buckets) {
+            PyErr_Format(PyExc_IndexError, "line %zd: n-gram %zd out of range", index, gram);
+            goto done;
+        }
+        values[k] = weights[gram];
+    }
+    double sum = values[0];
+    if (size > 1)
+        sum += pairwise_sum(values + 1, size - 1);
+    *score = sum / sqrt((double)size) + bias;
+    status = 1;
+done:
+    Py_DECREF(line);
+    return status;
+}
+
+/* lexical(weights, grams, bias, out) -> bool: out[i] = the lexical score of line i (the sum of its n-grams'
+ * weights / sqrt(their count) + bias). False, out unfinished, when a line has no n-gram (numpy's reduceat
  * gives such a segment another line's weight: the caller leaves that case to numpy). */
 static PyObject *
 lexical(PyObject *module, PyObject *args)
@@ -284,71 +340,93 @@ lexical(PyObject *module, PyObject *args)
     double bias;
     if (!PyArg_ParseTuple(args, "OO!dO:lexical", &weights_obj, &PyList_Type, &grams, &bias, &out_obj))
         return NULL;
-    Py_buffer weights_view, out_view;
-    if (get_buffer(weights_obj, &weights_view, 'd', 1, 0, "weights") < 0)
+    Py_buffer weights, out;
+    if (get_buffer(weights_obj, &weights, 'd', 1, 0, "weights") < 0)
         return NULL;
-    if (get_buffer(out_obj, &out_view, 'd', 1, 1, "out") < 0) {
-        PyBuffer_Release(&weights_view);
+    if (get_buffer(out_obj, &out, 'd', 1, 1, "out") < 0) {
+        PyBuffer_Release(&weights);
         return NULL;
     }
     PyObject *result = NULL;
-    double *values = NULL;
-    Py_ssize_t capacity = 0;
-    const double *weights = weights_view.buf;
-    const Py_ssize_t buckets = weights_view.shape[0];
-    double *out = out_view.buf;
+    Scratch scratch = {NULL, 0};
     const Py_ssize_t lines = PyList_GET_SIZE(grams);
-    if (out_view.shape[0] != lines) {
+    if (out.shape[0] != lines) {
         PyErr_SetString(PyExc_ValueError, "out: expected one value a line");
         goto done;
     }
-    for (Py_ssize_t i = 0; i < lines; i++) {
-        PyObject *line = PySequence_Fast(PyList_GET_ITEM(grams, i), "grams: expected a list of lists of ints");
-        if (line == NULL)
-            goto done;
-        const Py_ssize_t size = PySequence_Fast_GET_SIZE(line);
-        if (size == 0) {
-            Py_DECREF(line);
-            result = Py_False;
-            goto done;
-        }
-        if (size > capacity) {
-            PyMem_Free(values);
-            capacity = size > 2 * capacity ? size : 2 * capacity;
-            values = PyMem_New(double, capacity);
-            if (values == NULL) {
-                Py_DECREF(line);
-                PyErr_NoMemory();
-                goto done;
-            }
-        }
-        PyObject **items = PySequence_Fast_ITEMS(line);
-        for (Py_ssize_t k = 0; k < size; k++) {
-            Py_ssize_t gram = PyLong_AsSsize_t(items[k]);
-            if (gram == -1 && PyErr_Occurred()) {
-                Py_DECREF(line);
-                goto done;
-            }
-            if (gram < 0)
-                gram += buckets; /* numpy's indexing from the end */
-            if (gram < 0 || gram >= buckets) {
-                Py_DECREF(line);
-                PyErr_Format(PyExc_IndexError, "line %zd: n-gram %zd out of range", i, gram);
-                goto done;
-            }
-            values[k] = weights[gram];
-        }
-        Py_DECREF(line);
-        double sum = values[0];
-        if (size > 1)
-            sum += pairwise_sum(values + 1, size - 1);
-        out[i] = sum / sqrt((double)size) + bias;
-    }
     result = Py_True;
+    for (Py_ssize_t i = 0; i < lines && result == Py_True; i++) {
+        int got = line_score(weights.buf, weights.shape[0], bias, PyList_GET_ITEM(grams, i), i, &scratch,
+                             (double *)out.buf + i);
+        result = got > 0 ? Py_True : got == 0 ? Py_False : NULL;
+    }
 done:
-    PyMem_Free(values);
-    PyBuffer_Release(&weights_view);
-    PyBuffer_Release(&out_view);
+    PyMem_Free(scratch.values);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&out);
+    Py_XINCREF(result);
+    return result;
+}
+
+/* cached_lexical(weights, keys, grams, bias, cache, limit, out) -> bool: lexical, remembered by line text:
+ * out[i] = cache[keys[i]], computed and stored when missing. The cache is emptied first when it could
+ * outgrow `limit` (what it holds changes no score: a line's score depends on its n-grams alone). False, out
+ * unfinished, at a line without n-gram, as lexical. */
+static PyObject *
+cached_lexical(PyObject *module, PyObject *args)
+{
+    PyObject *weights_obj, *keys, *grams, *cache, *out_obj;
+    double bias;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "OO!O!dO!nO:cached_lexical", &weights_obj, &PyList_Type, &keys, &PyList_Type,
+                          &grams, &bias, &PyDict_Type, &cache, &limit, &out_obj))
+        return NULL;
+    Py_buffer weights, out;
+    if (get_buffer(weights_obj, &weights, 'd', 1, 0, "weights") < 0)
+        return NULL;
+    if (get_buffer(out_obj, &out, 'd', 1, 1, "out") < 0) {
+        PyBuffer_Release(&weights);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Scratch scratch = {NULL, 0};
+    const Py_ssize_t lines = PyList_GET_SIZE(keys);
+    double *scores = out.buf;
+    if (PyList_GET_SIZE(grams) != lines || out.shape[0] != lines) {
+        PyErr_SetString(PyExc_ValueError, "keys, grams and out: expected one of each a line");
+        goto done;
+    }
+    if (PyDict_GET_SIZE(cache) + lines > limit)
+        PyDict_Clear(cache);
+    result = Py_True;
+    for (Py_ssize_t i = 0; i < lines && result == Py_True; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        PyObject *known = PyDict_GetItemWithError(cache, key); /* borrowed */
+        if (known != NULL) {
+            scores[i] = PyFloat_AsDouble(known);
+            if (scores[i] == -1.0 && PyErr_Occurred())
+                result = NULL;
+            continue;
+        }
+        if (PyErr_Occurred()) {
+            result = NULL;
+            break;
+        }
+        int got = line_score(weights.buf, weights.shape[0], bias, PyList_GET_ITEM(grams, i), i, &scratch,
+                             &scores[i]);
+        if (got <= 0) {
+            result = got == 0 ? Py_False : NULL;
+            break;
+        }
+        PyObject *value = PyFloat_FromDouble(scores[i]);
+        if (value == NULL || PyDict_SetItem(cache, key, value) < 0)
+            result = NULL;
+        Py_XDECREF(value);
+    }
+done:
+    PyMem_Free(scratch.values);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&out);
     Py_XINCREF(result);
     return result;
 }
@@ -357,6 +435,8 @@ static PyMethodDef module_methods[] = {
     {"lexical", lexical, METH_VARARGS,
      "lexical(weights, grams, bias, out) -> bool: each line's lexical score into out; False if a line has no "
      "n-gram."},
+    {"cached_lexical", cached_lexical, METH_VARARGS,
+     "cached_lexical(weights, keys, grams, bias, cache, limit, out) -> bool: lexical, remembered in cache by key."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -103,6 +103,11 @@ class Model:
     def _cached_ngram_scores(self, keys: list[str], grams: list[list[int]]) -> np.ndarray:
         """ngram_scores, remembered by line text (a line's score depends on its text alone, and
         each line's sum is its own segment of the reduction, so it is the same alone or not)."""
+        if _TREES is not None and keys and type(keys) is list and type(grams) is list:
+            scores = np.empty(len(keys))
+            args = (self.ngram_weights, keys, grams, self.ngram_bias, self._ngram_cache, _NGRAM_CACHE_SIZE)
+            if _TREES.cached_lexical(*args, scores):
+                return scores
         cache = self._ngram_cache
         missing = {key: i for i, key in enumerate(keys) if key not in cache}
         if missing:
