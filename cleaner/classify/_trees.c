@@ -100,7 +100,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "feature, threshold, left and value differ in length");
         goto done;
     }
-    if (depth < 0 || depth > 64) {
+    if (depth < 0 || depth > 30) { /* a complete tree deeper than 30 levels outgrows the 32-bit slot numbers */
         PyErr_SetString(PyExc_ValueError, "depth out of range");
         goto done;
     }
@@ -148,6 +148,22 @@ done:
     return (PyObject *)self;
 }
 
+/* Asks for a tree's slots ahead of its walks (they are far apart in memory, and fetching them is what the
+ * walk waits on when the forest has left the caches): the inner slots, then the last level's values. */
+static inline void
+prefetch_tree(const Forest *self, Py_ssize_t root)
+{
+#if defined(__GNUC__)
+    const Py_ssize_t inner = ((Py_ssize_t)1 << self->depth) - 1;
+    if (root + 2 * inner + 1 > self->slots)
+        return;
+    for (Py_ssize_t k = 0; k < inner; k += 4)
+        __builtin_prefetch(&self->nodes[root + k]);
+    for (Py_ssize_t k = 0; k <= inner; k += 8)
+        __builtin_prefetch(&self->values[root + inner + k]);
+#endif
+}
+
 /* leaves(matrix, out): out[i, t] = the value of the leaf line i reaches in tree t; matrix is (n, width)
  * float64, out (n, trees) float64, both C-contiguous. */
 static PyObject *
@@ -182,6 +198,8 @@ forest_leaves(Forest *self, PyObject *args)
      * the processor busy. The last few walks go one by one. */
     Py_ssize_t t = 0, i = 0;
     const Py_ssize_t walks = n * trees;
+    for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
+        prefetch_tree(self, self->roots[ahead]);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
         Py_ssize_t slot[LANES], at[LANES];
         const double *row[LANES];
@@ -192,6 +210,8 @@ forest_leaves(Forest *self, PyObject *args)
             if (++i == n) {
                 i = 0;
                 t++;
+                if (t + 2 < trees)
+                    prefetch_tree(self, self->roots[t + 2]);
             }
         }
         for (Py_ssize_t d = 0; d < depth; d++) {
