@@ -8,6 +8,10 @@ For that, the trees are laid out as complete binary trees of the model's depth (
 at ``2i+1`` and ``2i+2``, a leaf above the last level repeated down it with a test that never
 holds), so a step is a few ``np.take`` calls on flat arrays: the same leaves as walking the
 trees as stored (cleaner/classify/reference.py), summed in the same order.
+
+Where the compiled half is built (cleaner/classify/_trees.c, see native.py), it walks the same
+layout and computes the lexical score, to the bit; the numpy code here is the fallback and the
+definition tests/test_native_trees.py holds it to.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from cleaner.classify.features import INDEX, NAMES, Extracted
+from cleaner.native import load
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAM = INDEX["ngram_score"]
 CHUNK = 4096
 _NGRAM_CACHE_SIZE = 1 << 16  # lexical scores kept, by line text (cleared when full)
+_TREES = load("cleaner.classify._trees")
 
 
 class Model:
@@ -42,6 +48,11 @@ class Model:
         self.depth = int(arrays["depth"])
         self.baseline = float(arrays["baseline"])
         self._complete()
+        self._forest = None
+        if _TREES is not None:
+            self._forest = _TREES.Forest(
+                self._feature, self._threshold, self._left, self._value, self._offsets, self.depth
+            )
         self._ngram_cache: dict[str, float] = {}
 
     def _complete(self) -> None:
@@ -76,6 +87,14 @@ class Model:
 
     def ngram_scores(self, grams: list[list[int]]) -> np.ndarray:
         """The lexical model's log-odds of each line being content (mean weight of its n-grams)."""
+        if _TREES is not None and grams and type(grams) is list:
+            scores = np.empty(len(grams))
+            if _TREES.lexical(self.ngram_weights, grams, self.ngram_bias, scores):
+                return scores
+        return self._ngram_scores_numpy(grams)
+
+    def _ngram_scores_numpy(self, grams: list[list[int]]) -> np.ndarray:
+        """ngram_scores in numpy (the compiled one sums each line's weights in reduceat's order)."""
         sizes = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
         flat = np.fromiter(chain.from_iterable(grams), dtype=np.int64, count=int(sizes.sum()))
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -84,6 +103,11 @@ class Model:
     def _cached_ngram_scores(self, keys: list[str], grams: list[list[int]]) -> np.ndarray:
         """ngram_scores, remembered by line text (a line's score depends on its text alone, and
         each line's sum is its own segment of the reduction, so it is the same alone or not)."""
+        if _TREES is not None and keys and type(keys) is list and type(grams) is list:
+            scores = np.empty(len(keys))
+            args = (self.ngram_weights, keys, grams, self.ngram_bias, self._ngram_cache, _NGRAM_CACHE_SIZE)
+            if _TREES.cached_lexical(*args, scores):
+                return scores
         cache = self._ngram_cache
         missing = {key: i for i, key in enumerate(keys) if key not in cache}
         if missing:
@@ -109,16 +133,27 @@ class Model:
         return base, np.tile(self._offsets, n)
 
     def _log_odds(self, matrix: np.ndarray) -> np.ndarray:
-        n, width = matrix.shape
-        if n == 0:
+        if len(matrix) == 0:
             return np.zeros(0)
+        return self.baseline + self._leaves(matrix).sum(axis=1)  # numpy's (pairwise) order, either way
+
+    def _leaves(self, matrix: np.ndarray) -> np.ndarray:
+        """Each (line, tree) leaf value, line-major (n, trees): compiled where it is built."""
+        if self._forest is None or matrix.dtype != np.float64:
+            return self._leaves_numpy(matrix)
+        leaves = np.empty((len(matrix), len(self.roots)))
+        self._forest.leaves(np.ascontiguousarray(matrix), leaves)
+        return leaves
+
+    def _leaves_numpy(self, matrix: np.ndarray) -> np.ndarray:
+        n, width = matrix.shape
         flat = np.ascontiguousarray(matrix).ravel()
         base, slot = self._cursors(n, width)
         for _ in range(self.depth):
             right = flat.take(self._feature.take(slot) + base) > self._threshold.take(slot)
             slot = self._left.take(slot)
             slot += right
-        return self.baseline + self._value.take(slot).reshape(n, -1).sum(axis=1)
+        return self._value.take(slot).reshape(n, -1)
 
     def score(self, found: Extracted) -> np.ndarray:
         """P(content) of each line; fills the lexical score into the feature matrix."""

@@ -1,0 +1,480 @@
+/* The line classifier's tree walk and lexical score (model.py: Model._log_odds, Model.ngram_scores), in C.
+ *
+ * Both must give what the numpy code gives, to the bit (tests/test_native_trees.py compares them):
+ * - Forest.leaves walks the complete trees model.py lays out (_complete) with the same test,
+ *   `x > threshold` (NaN never goes right, an infinite threshold never holds), and writes each
+ *   (line, tree) leaf value; the sum over the trees stays in numpy, whose order it is.
+ * - lexical sums each line's n-gram weights in np.add.reduceat's order: the segment's first value
+ *   plus numpy's pairwise sum of the rest (a block of up to 128 values in 8 accumulators, a longer
+ *   one halved at a multiple of 8, fewer than 8 added one by one onto -0.0), then divides by the
+ *   square root of the count and adds the bias, as numpy does in float64.
+ * Plain C and the buffer protocol: no numpy headers (not a build dependency); built without any
+ * flag that reorders or fuses floating-point operations.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A buffer of 8-byte items of one kind: 'd' (float64) or 'n' (intp), C-contiguous, of ndim dimensions. */
+static int
+get_buffer(PyObject *obj, Py_buffer *view, char kind, int ndim, int writable, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0)
+        return -1;
+    const char *format = view->format ? view->format : "B";
+    if (format[0] == '@' || format[0] == '=' || (PY_LITTLE_ENDIAN && format[0] == '<'))
+        format++;
+    int ok;
+    if (kind == 'd')
+        ok = strcmp(format, "d") == 0 && view->itemsize == sizeof(double);
+    else
+        ok = (strcmp(format, "n") == 0 || strcmp(format, "l") == 0 || strcmp(format, "q") == 0) &&
+             view->itemsize == sizeof(Py_ssize_t);
+    if (!ok || view->ndim != ndim) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous %d-d array of %s", name, ndim,
+                     kind == 'd' ? "float64" : "intp");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+#define LANES 8 /* lines walked abreast */
+
+/* One slot of a complete tree: the test, and the slot of its left child (the right one is next). 16 bytes,
+ * four to a cache line: the walk is bound by fetching the slots (the whole forest outgrows the caches). */
+typedef struct {
+    double threshold;
+    int32_t feature;
+    int32_t left;
+} Node;
+
+typedef struct {
+    PyObject_HEAD
+    Node *nodes;
+    double *values;       /* a leaf value per slot (only the last level's are read) */
+    Py_ssize_t *roots;    /* each tree's first slot */
+    Py_ssize_t slots, trees, depth;
+    Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
+} Forest;
+
+static void
+forest_dealloc(Forest *self)
+{
+    PyMem_Free(self->nodes);
+    PyMem_Free(self->values);
+    PyMem_Free(self->roots);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Forest(feature, threshold, left, value, offsets, depth): copies the arrays, after checking that no walk
+ * of `depth` steps from a root can leave them (so leaves() needs no bounds checks but the matrix width). */
+static PyObject *
+forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"feature", "threshold", "left", "value", "offsets", "depth", NULL};
+    PyObject *objs[5];
+    Py_ssize_t depth;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOn:Forest", keywords, &objs[0], &objs[1], &objs[2],
+                                     &objs[3], &objs[4], &depth))
+        return NULL;
+    static const char kinds[] = "ndndn";
+    static const char *names[] = {"feature", "threshold", "left", "value", "offsets"};
+    Py_buffer views[5];
+    int got = 0;
+    Forest *self = NULL;
+    for (; got < 5; got++)
+        if (get_buffer(objs[got], &views[got], kinds[got], 1, 0, names[got]) < 0)
+            goto done;
+    const Py_ssize_t *feature = views[0].buf, *left = views[2].buf, *offsets = views[4].buf;
+    const double *threshold = views[1].buf, *value = views[3].buf;
+    Py_ssize_t slots = views[0].shape[0], trees = views[4].shape[0];
+    if (slots > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "too many slots");
+        goto done;
+    }
+    if (views[1].shape[0] != slots || views[2].shape[0] != slots || views[3].shape[0] != slots) {
+        PyErr_SetString(PyExc_ValueError, "feature, threshold, left and value differ in length");
+        goto done;
+    }
+    if (depth < 0 || depth > 30) { /* a complete tree deeper than 30 levels outgrows the 32-bit slot numbers */
+        PyErr_SetString(PyExc_ValueError, "depth out of range");
+        goto done;
+    }
+    Py_ssize_t width = 0;
+    for (Py_ssize_t i = 0; i < slots; i++) {
+        if (feature[i] < 0 || feature[i] > INT32_MAX || (depth > 0 && (left[i] < 0 || left[i] > slots - 2))) {
+            PyErr_Format(PyExc_ValueError, "slot %zd: a feature or child out of range", i);
+            goto done;
+        }
+        if (feature[i] >= width)
+            width = feature[i] + 1;
+    }
+    for (Py_ssize_t t = 0; t < trees; t++)
+        if (offsets[t] < 0 || offsets[t] >= slots) {
+            PyErr_Format(PyExc_ValueError, "tree %zd: its first slot is out of range", t);
+            goto done;
+        }
+    self = (Forest *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        goto done;
+    self->nodes = PyMem_New(Node, slots ? slots : 1);
+    self->values = PyMem_New(double, slots ? slots : 1);
+    self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
+    if (!self->nodes || !self->values || !self->roots) {
+        Py_CLEAR(self);
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < slots; i++) {
+        self->nodes[i].threshold = threshold[i];
+        self->nodes[i].feature = (int32_t)feature[i];
+        self->nodes[i].left = (int32_t)left[i];
+    }
+    if (slots)
+        memcpy(self->values, value, slots * sizeof(double));
+    if (trees)
+        memcpy(self->roots, offsets, trees * sizeof(Py_ssize_t));
+    self->slots = slots;
+    self->trees = trees;
+    self->depth = depth;
+    self->width = width;
+done:
+    while (got-- > 0)
+        PyBuffer_Release(&views[got]);
+    return (PyObject *)self;
+}
+
+/* Asks for a tree's slots ahead of its walks (they are far apart in memory, and fetching them is what the
+ * walk waits on when the forest has left the caches): the inner slots, then the last level's values. */
+static inline void
+prefetch_tree(const Forest *self, Py_ssize_t root)
+{
+#if defined(__GNUC__)
+    const Py_ssize_t inner = ((Py_ssize_t)1 << self->depth) - 1;
+    if (root + 2 * inner + 1 > self->slots)
+        return;
+    for (Py_ssize_t k = 0; k < inner; k += 4)
+        __builtin_prefetch(&self->nodes[root + k]);
+    for (Py_ssize_t k = 0; k <= inner; k += 8)
+        __builtin_prefetch(&self->values[root + inner + k]);
+#endif
+}
+
+/* leaves(matrix, out): out[i, t] = the value of the leaf line i reaches in tree t; matrix is (n, width)
+ * float64, out (n, trees) float64, both C-contiguous. */
+static PyObject *
+forest_leaves(Forest *self, PyObject *args)
+{
+    PyObject *matrix_obj, *out_obj;
+    if (!PyArg_ParseTuple(args, "OO:leaves", &matrix_obj, &out_obj))
+        return NULL;
+    Py_buffer matrix, out;
+    if (get_buffer(matrix_obj, &matrix, 'd', 2, 0, "matrix") < 0)
+        return NULL;
+    if (get_buffer(out_obj, &out, 'd', 2, 1, "out") < 0) {
+        PyBuffer_Release(&matrix);
+        return NULL;
+    }
+    Py_ssize_t n = matrix.shape[0], width = matrix.shape[1], trees = self->trees;
+    if (out.shape[0] != n || out.shape[1] != trees) {
+        PyErr_SetString(PyExc_ValueError, "out: expected one row a line and one column a tree");
+        goto fail;
+    }
+    if (n > 0 && trees > 0 && width < self->width) {
+        PyErr_Format(PyExc_ValueError, "matrix: %zd columns, the trees test column %zd", width, self->width - 1);
+        goto fail;
+    }
+    const double *rows = matrix.buf;
+    double *leaves = out.buf;
+    const Node *nodes = self->nodes;
+    const double *values = self->values;
+    const Py_ssize_t depth = self->depth;
+    /* The (tree, line) walks in tree-major order (one tree's slots stay in the first-level cache while the
+     * lines walk it), LANES at a time: a step waits on two loads, so independent walks side by side keep
+     * the processor busy. The last few walks go one by one. */
+    Py_ssize_t t = 0, i = 0;
+    const Py_ssize_t walks = n * trees;
+    for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
+        prefetch_tree(self, self->roots[ahead]);
+    for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
+        Py_ssize_t slot[LANES], at[LANES];
+        const double *row[LANES];
+        for (int k = 0; k < LANES; k++) {
+            slot[k] = self->roots[t];
+            row[k] = rows + i * width;
+            at[k] = i * trees + t;
+            if (++i == n) {
+                i = 0;
+                t++;
+                if (t + 2 < trees)
+                    prefetch_tree(self, self->roots[t + 2]);
+            }
+        }
+        for (Py_ssize_t d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+            for (int k = 0; k < LANES; k++) {
+                const Node *node = &nodes[slot[k]];
+                slot[k] = node->left + (row[k][node->feature] > node->threshold);
+            }
+        }
+        for (int k = 0; k < LANES; k++)
+            leaves[at[k]] = values[slot[k]];
+    }
+    for (; t < trees; t++, i = 0) {
+        for (; i < n; i++) {
+            const double *row = rows + i * width;
+            Py_ssize_t slot = self->roots[t];
+            for (Py_ssize_t d = 0; d < depth; d++) {
+                const Node *node = &nodes[slot];
+                slot = node->left + (row[node->feature] > node->threshold);
+            }
+            leaves[i * trees + t] = values[slot];
+        }
+    }
+    PyBuffer_Release(&matrix);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+fail:
+    PyBuffer_Release(&matrix);
+    PyBuffer_Release(&out);
+    return NULL;
+}
+
+static PyMethodDef forest_methods[] = {
+    {"leaves", (PyCFunction)forest_leaves, METH_VARARGS,
+     "leaves(matrix, out): each (line, tree) leaf value into out (n, trees)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ForestType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cleaner.classify._trees.Forest",
+    .tp_basicsize = sizeof(Forest),
+    .tp_dealloc = (destructor)forest_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Forest(feature, threshold, left, value, offsets, depth): complete trees laid out as in model.py.",
+    .tp_methods = forest_methods,
+    .tp_new = forest_new,
+};
+
+/* numpy's pairwise sum of n float64 values (what np.add's reduction loop adds onto its first value). */
+static double
+pairwise_sum(const double *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        double sum = -0.0; /* as numpy: -0.0 keeps a sum of -0.0 values negative */
+        for (Py_ssize_t i = 0; i < n; i++)
+            sum += a[i];
+        return sum;
+    }
+    if (n <= 128) {
+        double r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7];
+        Py_ssize_t i = 8;
+        for (; i < n - n % 8; i += 8) {
+            r0 += a[i];
+            r1 += a[i + 1];
+            r2 += a[i + 2];
+            r3 += a[i + 3];
+            r4 += a[i + 4];
+            r5 += a[i + 5];
+            r6 += a[i + 6];
+            r7 += a[i + 7];
+        }
+        double sum = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
+        for (; i < n; i++)
+            sum += a[i];
+        return sum;
+    }
+    Py_ssize_t half = n / 2;
+    half -= half % 8;
+    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
+}
+
+/* Scratch space for one line's weights, grown as needed. */
+typedef struct {
+    double *values;
+    Py_ssize_t capacity;
+} Scratch;
+
+/* The lexical score of one line (a sequence of n-gram numbers) into *score: 1, or 0 when the line has no
+ * n-gram, or -1 with an exception set. */
+static int
+line_score(const double *weights, Py_ssize_t buckets, double bias, PyObject *grams, Py_ssize_t index,
+           Scratch *scratch, double *score)
+{
+    PyObject *line = PySequence_Fast(grams, "grams: expected a list of lists of ints");
+    if (line == NULL)
+        return -1;
+    int status = -1;
+    const Py_ssize_t size = PySequence_Fast_GET_SIZE(line);
+    if (size == 0) {
+        status = 0;
+        goto done;
+    }
+    if (size > scratch->capacity) {
+        Py_ssize_t capacity = size > 2 * scratch->capacity ? size : 2 * scratch->capacity;
+        PyMem_Free(scratch->values);
+        scratch->capacity = 0;
+        scratch->values = PyMem_New(double, capacity);
+        if (scratch->values == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        scratch->capacity = capacity;
+    }
+    double *values = scratch->values;
+    PyObject **items = PySequence_Fast_ITEMS(line);
+    for (Py_ssize_t k = 0; k < size; k++) {
+        Py_ssize_t gram = PyLong_AsSsize_t(items[k]);
+        if (gram == -1 && PyErr_Occurred())
+            goto done;
+        if (gram < 0)
+            gram += buckets; /* numpy's indexing from the end */
+        if (gram < 0 || gram >= buckets) {
+            PyErr_Format(PyExc_IndexError, "line %zd: n-gram %zd out of range", index, gram);
+            goto done;
+        }
+        values[k] = weights[gram];
+    }
+    double sum = values[0];
+    if (size > 1)
+        sum += pairwise_sum(values + 1, size - 1);
+    *score = sum / sqrt((double)size) + bias;
+    status = 1;
+done:
+    Py_DECREF(line);
+    return status;
+}
+
+/* lexical(weights, grams, bias, out) -> bool: out[i] = the lexical score of line i (the sum of its n-grams'
+ * weights / sqrt(their count) + bias). False, out unfinished, when a line has no n-gram (numpy's reduceat
+ * gives such a segment another line's weight: the caller leaves that case to numpy). */
+static PyObject *
+lexical(PyObject *module, PyObject *args)
+{
+    PyObject *weights_obj, *grams, *out_obj;
+    double bias;
+    if (!PyArg_ParseTuple(args, "OO!dO:lexical", &weights_obj, &PyList_Type, &grams, &bias, &out_obj))
+        return NULL;
+    Py_buffer weights, out;
+    if (get_buffer(weights_obj, &weights, 'd', 1, 0, "weights") < 0)
+        return NULL;
+    if (get_buffer(out_obj, &out, 'd', 1, 1, "out") < 0) {
+        PyBuffer_Release(&weights);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Scratch scratch = {NULL, 0};
+    const Py_ssize_t lines = PyList_GET_SIZE(grams);
+    if (out.shape[0] != lines) {
+        PyErr_SetString(PyExc_ValueError, "out: expected one value a line");
+        goto done;
+    }
+    result = Py_True;
+    for (Py_ssize_t i = 0; i < lines && result == Py_True; i++) {
+        int got = line_score(weights.buf, weights.shape[0], bias, PyList_GET_ITEM(grams, i), i, &scratch,
+                             (double *)out.buf + i);
+        result = got > 0 ? Py_True : got == 0 ? Py_False : NULL;
+    }
+done:
+    PyMem_Free(scratch.values);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&out);
+    Py_XINCREF(result);
+    return result;
+}
+
+/* cached_lexical(weights, keys, grams, bias, cache, limit, out) -> bool: lexical, remembered by line text:
+ * out[i] = cache[keys[i]], computed and stored when missing. The cache is emptied first when it could
+ * outgrow `limit` (what it holds changes no score: a line's score depends on its n-grams alone). False, out
+ * unfinished, at a line without n-gram, as lexical. */
+static PyObject *
+cached_lexical(PyObject *module, PyObject *args)
+{
+    PyObject *weights_obj, *keys, *grams, *cache, *out_obj;
+    double bias;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "OO!O!dO!nO:cached_lexical", &weights_obj, &PyList_Type, &keys, &PyList_Type,
+                          &grams, &bias, &PyDict_Type, &cache, &limit, &out_obj))
+        return NULL;
+    Py_buffer weights, out;
+    if (get_buffer(weights_obj, &weights, 'd', 1, 0, "weights") < 0)
+        return NULL;
+    if (get_buffer(out_obj, &out, 'd', 1, 1, "out") < 0) {
+        PyBuffer_Release(&weights);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Scratch scratch = {NULL, 0};
+    const Py_ssize_t lines = PyList_GET_SIZE(keys);
+    double *scores = out.buf;
+    if (PyList_GET_SIZE(grams) != lines || out.shape[0] != lines) {
+        PyErr_SetString(PyExc_ValueError, "keys, grams and out: expected one of each a line");
+        goto done;
+    }
+    if (PyDict_GET_SIZE(cache) + lines > limit)
+        PyDict_Clear(cache);
+    result = Py_True;
+    for (Py_ssize_t i = 0; i < lines && result == Py_True; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        PyObject *known = PyDict_GetItemWithError(cache, key); /* borrowed */
+        if (known != NULL) {
+            scores[i] = PyFloat_AsDouble(known);
+            if (scores[i] == -1.0 && PyErr_Occurred())
+                result = NULL;
+            continue;
+        }
+        if (PyErr_Occurred()) {
+            result = NULL;
+            break;
+        }
+        int got = line_score(weights.buf, weights.shape[0], bias, PyList_GET_ITEM(grams, i), i, &scratch,
+                             &scores[i]);
+        if (got <= 0) {
+            result = got == 0 ? Py_False : NULL;
+            break;
+        }
+        PyObject *value = PyFloat_FromDouble(scores[i]);
+        if (value == NULL || PyDict_SetItem(cache, key, value) < 0)
+            result = NULL;
+        Py_XDECREF(value);
+    }
+done:
+    PyMem_Free(scratch.values);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&out);
+    Py_XINCREF(result);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"lexical", lexical, METH_VARARGS,
+     "lexical(weights, grams, bias, out) -> bool: each line's lexical score into out; False if a line has no "
+     "n-gram."},
+    {"cached_lexical", cached_lexical, METH_VARARGS,
+     "cached_lexical(weights, keys, grams, bias, cache, limit, out) -> bool: lexical, remembered in cache by key."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_trees", NULL, -1, module_methods};
+
+PyMODINIT_FUNC
+PyInit__trees(void)
+{
+    if (PyType_Ready(&ForestType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&ForestType);
+    if (PyModule_AddObject(m, "Forest", (PyObject *)&ForestType) < 0) {
+        Py_DECREF(&ForestType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,209 @@
+"""The compiled tree walk and lexical score (cleaner/classify/_trees.c) against the numpy code they
+stand in for (cleaner/classify/model.py): the same leaves, log-odds and lexical scores bit for bit,
+on invented matrices (values on thresholds, NaN, infinities, signed zeros) and invented n-grams
+(every branch of numpy's pairwise sum); and the checks that keep a bad call out of the C code."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from cleaner import native
+from cleaner.classify import features
+from cleaner.classify.model import Model, default_model
+
+WIDTH = len(features.NAMES)
+# CLEANER_NATIVE=off runs the numpy code alone (the rest of the suite then tests it); CI builds the extension.
+pytestmark = pytest.mark.skipif(os.environ.get(native.ENV) == "off", reason="compiled code turned off")
+
+
+def _trees():
+    module = native.load("cleaner.classify._trees")
+    assert module is not None, "cleaner/classify/_trees.c is not built (a C compiler is needed)"
+    return module
+
+
+def test_the_extension_is_built_and_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(native.ENV, raising=False)
+    assert native.load("cleaner.classify._trees") is not None
+    assert default_model()._forest is not None
+    monkeypatch.setenv(native.ENV, "off")
+    assert native.load("cleaner.classify._trees") is None
+
+
+def _matrix(m: Model, n: int, seed: int, width: int = WIDTH) -> np.ndarray:
+    """Values the trees test: their thresholds exactly, NaN, +-inf, signed zeros, noise."""
+    rng = np.random.default_rng(seed)
+    thresholds = m.threshold[m.left != np.arange(len(m.left))]
+    matrix = rng.choice(thresholds, size=(n, width))
+    matrix[::7, ::3] = np.nan
+    matrix[1::11, ::5] = np.inf
+    matrix[2::13, 1::4] = -np.inf
+    matrix[4::9, 2::3] = -0.0
+    matrix[5::9, 2::3] = 0.0
+    matrix[3::5] = rng.normal(0, 5, size=matrix[3::5].shape)
+    matrix[6::17] = np.nextafter(matrix[6::17], np.inf)  # just above a threshold: goes right
+    return matrix
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 9, 13, 20, 301])
+def test_leaves_and_log_odds_match_numpy(n: int) -> None:
+    m = default_model()
+    matrix = _matrix(m, n, seed=n)
+    leaves = m._leaves(matrix)
+    assert leaves.tobytes() == m._leaves_numpy(matrix).tobytes()
+    expected = m.baseline + m._leaves_numpy(matrix).sum(axis=1)
+    assert m.log_odds(matrix).tobytes() == expected.tobytes()
+
+
+def test_leaves_of_wider_and_strided_matrices_match_numpy() -> None:
+    m = default_model()
+    wide = _matrix(m, 50, seed=3, width=WIDTH + 5)
+    assert m._leaves(wide).tobytes() == m._leaves_numpy(wide).tobytes()
+    fortran = np.asfortranarray(_matrix(m, 40, seed=4))
+    assert m._leaves(fortran).tobytes() == m._leaves_numpy(fortran).tobytes()
+    every_other = _matrix(m, 80, seed=5)[::2]
+    assert m._leaves(every_other).tobytes() == m._leaves_numpy(every_other).tobytes()
+
+
+def test_the_walk_takes_each_branch_as_numpy_does() -> None:
+    """One tree of depth 1 testing column 0 against 0.5: only a value above it goes right (not NaN,
+    not 0.5 itself); an infinite threshold never holds."""
+    forest = _trees().Forest(
+        np.array([0, 0, 0, 0, 0, 0], dtype=np.intp),
+        np.array([0.5, 0.0, 0.0, np.inf, 0.0, 0.0]),
+        np.array([1, 0, 0, 4, 0, 0], dtype=np.intp),
+        np.array([0.0, -1.0, 1.0, 0.0, -2.0, 2.0]),
+        np.array([0, 3], dtype=np.intp),
+        1,
+    )
+    matrix = np.array([[0.4], [0.5], [0.6], [np.nan], [np.inf], [-np.inf]])
+    out = np.zeros((6, 2))
+    assert forest.leaves(matrix, out) is None
+    assert out.tolist() == [[-1.0, -2.0], [-1.0, -2.0], [1.0, -2.0], [-1.0, -2.0], [1.0, -2.0], [-1.0, -2.0]]
+
+
+def test_a_bad_forest_or_matrix_is_refused() -> None:
+    trees = _trees()
+    feature = np.array([2, 0, 0], dtype=np.intp)
+    threshold = np.zeros(3)
+    left = np.array([1, 0, 0], dtype=np.intp)
+    offsets = np.array([0], dtype=np.intp)
+    forest = trees.Forest(feature, threshold, left, threshold, offsets, 1)
+    with pytest.raises(ValueError, match="2 columns, the trees test column 2"):
+        forest.leaves(np.zeros((4, 2)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="one row a line"):
+        forest.leaves(np.zeros((4, 3)), np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="matrix: expected a C-contiguous 2-d array of float64"):
+        forest.leaves(np.zeros((4, 3), dtype=np.float32), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="not C-contiguous"):
+        forest.leaves(np.zeros((4, 6))[:, ::2], np.zeros((4, 1)))
+    readonly = np.zeros((4, 1))
+    readonly.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        forest.leaves(np.zeros((4, 3)), readonly)
+    with pytest.raises(ValueError, match="slot 0: a feature or child out of range"):
+        trees.Forest(feature, threshold, np.array([2, 0, 0], dtype=np.intp), threshold, offsets, 1)
+    with pytest.raises(ValueError, match="slot 0"):
+        trees.Forest(np.array([-1, 0, 0], dtype=np.intp), threshold, left, threshold, offsets, 1)
+    with pytest.raises(ValueError, match="tree 0: its first slot is out of range"):
+        trees.Forest(feature, threshold, left, threshold, np.array([3], dtype=np.intp), 1)
+    with pytest.raises(ValueError, match="depth out of range"):
+        trees.Forest(feature, threshold, left, threshold, offsets, 31)
+    with pytest.raises(ValueError, match="differ in length"):
+        trees.Forest(feature, threshold[:2], left, threshold, offsets, 1)
+    with pytest.raises(TypeError, match="feature: expected a C-contiguous 1-d array of intp"):
+        trees.Forest(feature.astype(np.int32), threshold, left, threshold, offsets, 1)
+
+
+def _lexical_model(weights: np.ndarray, bias: float) -> Model:
+    m = Model.load()
+    m.ngram_weights, m.ngram_bias = weights, bias
+    return m
+
+
+def test_lexical_scores_match_numpy() -> None:
+    """Lines of 1 to 600 n-grams: numpy's sequential (< 8), 8-accumulator (<= 128) and halving sums."""
+    rng = np.random.default_rng(7)
+    weights = rng.normal(0, 1, 4096) * 10.0 ** rng.integers(-12, 12, 4096)
+    weights[:16] = -0.0
+    m = _lexical_model(weights, 0.37)
+    sizes = [*range(1, 140), 255, 256, 257, 263, 300, 511, 600, *rng.integers(1, 40, 200).tolist()]
+    grams = [rng.integers(0, len(weights), size).tolist() for size in sizes]
+    grams += [[0], [0, 1], list(range(16)), [3] * 9]  # -0.0 alone and summed stays -0.0 before the bias
+    scores = m.ngram_scores(grams)
+    assert scores.tobytes() == m._ngram_scores_numpy(grams).tobytes()
+    out = np.empty(len(grams))
+    assert _trees().lexical(weights, grams, -0.0, out) is True
+    plain = _lexical_model(weights, -0.0)._ngram_scores_numpy(grams)
+    assert out.tobytes() == plain.tobytes()
+    assert np.signbit(out[-4:]).tolist() == [True, True, True, True]
+
+
+def test_lexical_scores_of_the_model_match_numpy_cached_or_not() -> None:
+    m = default_model()
+    rng = np.random.default_rng(8)
+    grams = [rng.integers(0, len(m.ngram_weights), rng.integers(1, 60)).tolist() for _ in range(500)]
+    expected = m._ngram_scores_numpy(grams).tobytes()
+    assert m.ngram_scores(grams).tobytes() == expected
+    keys = [f"line {i}" for i in range(len(grams))]
+    assert Model.load()._cached_ngram_scores(keys, grams).tobytes() == expected
+
+
+def test_a_line_without_ngrams_is_left_to_numpy() -> None:
+    m = default_model()
+    grams = [[5, 6], [], [7]]
+    out = np.zeros(3)
+    assert _trees().lexical(m.ngram_weights, grams, m.ngram_bias, out) is False
+    with np.errstate(divide="ignore", invalid="ignore"):  # numpy's own answer for such a line: NaN or inf
+        assert m.ngram_scores(grams).tobytes() == m._ngram_scores_numpy(grams).tobytes()
+
+
+def test_ngram_indices_as_numpy_takes_them() -> None:
+    """From the end when negative, as numpy indexes; out of range refused, not read."""
+    m = default_model()
+    size = len(m.ngram_weights)
+    assert m.ngram_scores([[-1, 2], [-size]]).tobytes() == m._ngram_scores_numpy([[-1, 2], [-size]]).tobytes()
+    with pytest.raises(IndexError, match="line 1: n-gram"):
+        m.ngram_scores([[1], [size]])
+    with pytest.raises(IndexError):
+        m.ngram_scores([[1], [-size - 1]])
+    with pytest.raises(TypeError):
+        m.ngram_scores([[1], ["a"]])
+
+
+def test_cached_lexical_scores_read_and_fill_the_cache() -> None:
+    m = default_model()
+    trees = _trees()
+    grams = [[1, 2, 3], [4], [1, 2, 3], [5, 6]]
+    keys = ["a b c", "d", "a b c", "e f"]
+    expected = m._ngram_scores_numpy(grams)
+    cache = {"d": 42.0}
+    out = np.empty(4)
+    assert trees.cached_lexical(m.ngram_weights, keys, grams, m.ngram_bias, cache, 10, out) is True
+    assert out.tolist() == [expected[0], 42.0, expected[0], expected[3]]
+    assert cache == {"a b c": expected[0], "d": 42.0, "e f": expected[3]}
+    # Room for fewer than the lines: emptied first, then holds this call's lines only.
+    assert trees.cached_lexical(m.ngram_weights, ["x", "d"], [[7], [4]], m.ngram_bias, cache, 4, out[:2]) is True
+    assert out[:2].tobytes() == m._ngram_scores_numpy([[7], [4]]).tobytes()
+    assert sorted(cache) == ["d", "x"]
+    assert trees.cached_lexical(m.ngram_weights, ["y", "z"], [[7], []], m.ngram_bias, cache, 99, out[:2]) is False
+    with pytest.raises(ValueError, match="one of each a line"):
+        trees.cached_lexical(m.ngram_weights, ["y"], [[7], [8]], m.ngram_bias, cache, 99, out[:2])
+
+
+def test_cached_scores_match_numpy_across_calls_and_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cleaner.classify import model
+
+    m = Model.load()
+    rng = np.random.default_rng(9)
+    pool = [rng.integers(0, len(m.ngram_weights), rng.integers(1, 30)).tolist() for _ in range(40)]
+    monkeypatch.setattr(model, "_NGRAM_CACHE_SIZE", 25)
+    for _ in range(30):
+        picks = rng.integers(0, len(pool), rng.integers(1, 20)).tolist()
+        grams = [pool[i] for i in picks]
+        scores = m._cached_ngram_scores([f"line {i}" for i in picks], grams)
+        assert scores.tobytes() == m._ngram_scores_numpy(grams).tobytes()
+        assert len(m._ngram_cache) <= 25
