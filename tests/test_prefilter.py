@@ -17,7 +17,9 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.prefilter import Prefilter, factors, fold, widths
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_hyperscan = pytest.mark.skipif(not prefilter.available(), reason="no matcher: neither the C one built nor a hyperscan wheel")
+needs_hyperscan = pytest.mark.skipif(
+    not prefilter.available(), reason="no matcher: neither the C one built nor a hyperscan wheel"
+)
 
 
 def test_factors_of_a_plain_pattern() -> None:

@@ -19,7 +19,9 @@ from cleaner.rules.model import Match
 from cleaner.rules.sites import SiteMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_hyperscan = pytest.mark.skipif(not prefilter.available(), reason="no matcher: neither the C one built nor a hyperscan wheel")
+needs_hyperscan = pytest.mark.skipif(
+    not prefilter.available(), reason="no matcher: neither the C one built nor a hyperscan wheel"
+)
 
 ROWS = [
     "Share this",

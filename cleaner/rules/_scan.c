@@ -10,7 +10,13 @@
  *   ASCII), or, for an ASCII text, 1 + the sum of the lengths (+ 1) of the texts before (a row a
  *   replace rule wrote a newline into counts as one row there, as the Python code counts it);
  * - the result: for each pattern some literal of which matched, its rows, sorted, each once
- *   (the Python code gathers sets; the engine sorts them).
+ *   (the Python code gathers sets and sorts them), then Prefilter._by_length's row lengths;
+ * - the text: the texts' characters go through the automaton as the UTF-8 bytes of the joined
+ *   text ("surrogatepass": a lone surrogate is its three bytes), without joining or encoding.
+ *
+ * The scan's cost is mostly memory: a document visits a few hundred states, whose table rows
+ * other work has pushed out of the cache in between (a table on the ASCII classes alone is half
+ * the size, but then a text in another script pays for the failure links on every byte).
  *
  * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
  * bytes no literal holds are one class, on which every state goes back to the root), its
