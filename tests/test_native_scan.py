@@ -233,3 +233,19 @@ def test_each_matcher_has_its_own_cache_entry(tmp_path: Path, monkeypatch: pytes
     rows = [row for text in INVENTED for row in text.split("\n")]
     found = built[1].rows(rows)
     assert found and all(prefilter_.rows(rows) == found for prefilter_ in [*built, *loaded])
+
+
+@needs_native
+def test_the_c_matcher_needs_no_hyperscan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where hyperscan has no wheel, the C matcher is the prefilter: built, stored, loaded."""
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    monkeypatch.setattr(prefilter, "_hyperscan", lambda: None)
+    assert prefilter.available()
+    patterns = [r"^Share this$", r"(?i)read more", r"^\S{1,3}$", r"^\S+$"]  # (the last: on every row)
+    rows = ["Share this", "READ MORE here", "x", "Share this article"]
+    expected = {0: [0], 1: [1], 2: [2]}
+    built = Prefilter(patterns)
+    assert built.rows(rows) == expected and built.always == [3]
+    assert prefilter.cached(patterns)
+    assert Prefilter(patterns).rows(rows) == expected
