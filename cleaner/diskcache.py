@@ -1,7 +1,7 @@
 """The user cache directory: what cleaner derives from its rules and dependencies, kept between runs.
 
 Each entry is named by everything it depends on, so one made by other code, another RE2 or
-other rules is never read: the prefilter's hyperscan databases (rules/prefilter.py), the list
+other rules is never read: the prefilter's literals and hyperscan databases (rules/prefilter.py), the list
 of patterns RE2 compiled (rules/regex.py) and the repair gate's classes (steps/repair_gate.py).
 ``~/.cache/cleaner`` (``$XDG_CACHE_HOME``); ``CLEANER_CACHE=DIR`` puts it in DIR,
 ``CLEANER_CACHE=off`` keeps none (everything is derived again at each run). Nothing here is

@@ -103,7 +103,7 @@ class _Fast:
             return
         texts = [text if len(text) <= MAX_RULE_LINE else "" for text in now]  # scannable()
         by_pattern = self.by_pattern
-        ctx.may = {by_pattern[k]: sorted(found) for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
+        ctx.may = {by_pattern[k]: found for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
         self.memo = (
@@ -178,7 +178,7 @@ class RuleSet:
         return cls(model.name, path, [model], model.match)
 
     def __getstate__(self) -> dict[str, Any]:
-        # hyperscan databases do not pickle: a worker process builds its own.
+        # Prefilters (hyperscan databases, C matchers) do not pickle: a worker process builds its own.
         return {**self.__dict__, "_starts": {}, "_fast": None, "_cleaned": 0}
 
     def line_start(self, positional_only: bool = False) -> Regex | None:

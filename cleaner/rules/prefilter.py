@@ -19,12 +19,14 @@ is what testing every row gives. How:
   against RE2 itself. The text is scanned as it is.
 - A pattern the parser reads otherwise than RE2 (see ``factors``) or cannot read has no factors.
 
-All the factors of a rule set go into one hyperscan database of literals (quick to build), and
-a document's rows are scanned as one buffer, one per line. A factor holds no newline, so each
-match lies inside a row, and its end offset names the row.
-
-hyperscan has wheels for Linux x86_64, macOS and Windows (pyproject.toml installs it there);
-elsewhere ``available()`` is False and the engine tests rows as it did before the prefilter.
+All the factors of a rule set go into one matcher of literals (quick to build), and a
+document's rows are scanned as one buffer, one per line. A factor holds no newline, so each
+match lies inside a row, and its end offset names the row. The matcher is the C one
+(``_scan.c``, an Aho-Corasick automaton that gives each pattern's rows directly) where it is
+built, else a hyperscan database with a Python callback per match: the same rows (the tests
+compare the two). hyperscan has wheels for Linux x86_64, macOS and Windows (pyproject.toml
+installs it there); with neither, ``available()`` is False and the engine tests rows as it did
+before the prefilter.
 """
 
 from __future__ import annotations
@@ -42,25 +44,37 @@ from itertools import accumulate, product
 from pathlib import Path
 from typing import Any
 
-from cleaner import diskcache
+from cleaner import diskcache, native
 
-hyperscan: Any = None  # the module, once available() found it (imported late: start-up time)
+hyperscan: Any = None  # the module, once _hyperscan() found it (imported late: start-up time)
+_scan: Any = None  # the C matcher (cleaner/rules/_scan.c), once available() found it
 _looked = False
 
 _c = re._constants  # type: ignore[attr-defined]
 
 
 def available() -> bool:
-    """Whether hyperscan is installed (no wheel for this platform: the rules run without it)."""
-    global hyperscan, _looked
+    """Whether there is a matcher: the C one (built from _scan.c, not CLEANER_NATIVE=off), else
+    hyperscan (no wheel for this platform and no C compiler: the rules run without it)."""
+    global _scan, _looked
     if not _looked:
         _looked = True
+        _scan = native.load("cleaner.rules._scan")
+        if _scan is None:
+            _hyperscan()
+    return _scan is not None or hyperscan is not None
+
+
+def _hyperscan() -> Any:
+    """The hyperscan module, imported on first use (None if it is not installed)."""
+    global hyperscan
+    if hyperscan is None:
         try:
             import hyperscan as module
         except ImportError:
-            module = None
+            return None
         hyperscan = module
-    return hyperscan is not None
+    return hyperscan
 
 
 MAX_WIDTH = 1000  # a row length past which a length bound leaves out too few rows to bother
@@ -476,79 +490,104 @@ def _alternatives(factor: _Factors, items: Any, caseless: bool, at_start: bool) 
 
 
 class Prefilter:
-    """The factors of a list of rule patterns in one hyperscan database; ``scan`` gives the rows
+    """The factors of a list of rule patterns in one matcher of literals; ``rows`` gives the rows
     each pattern may match on. ``always`` holds the patterns without factors: they may match on
     every row."""
 
-    def __init__(self, patterns: Sequence[str]):
-        assert hyperscan is not None
+    def __init__(self, patterns: Sequence[str], use_native: bool | None = None):
+        """``use_native``: scan with the C matcher (the default where it is built) or with
+        hyperscan (the fallback, and the tests' oracle)."""
+        available()
+        self.native = _scan is not None if use_native is None else use_native
+        assert (_scan if self.native else _hyperscan()) is not None
         self.size = len(patterns)
-        self.db: Any = None
-        cached = _cache_path(patterns)
-        state = _load(cached) if cached is not None else None
-        if state is None:
-            state, literals = _plan(patterns), []
+        self.db: Any = None  # hyperscan's database
+        self.matcher: Any = None  # the C one
+        cached = _cache_path(patterns, self.native)
+        loaded = _load(cached, self.native) if cached is not None else None
+        if loaded is None:
+            state = _plan(patterns)
+            literals: list[bytes] = state["literals"]
             if state["owners"]:
-                literals = state.pop("literals")
-                self.db = _compile(literals)
+                if not self.native:
+                    self.db = _compile(literals)
                 if cached is not None:
-                    _store(cached, state, hyperscan.dumpb(self.db))
+                    # The literals are stored too (the C matcher is built from them: quick),
+                    # bytes as the characters of their latin-1 decoding.
+                    stored = {**state, "literals": [literal.decode("latin-1") for literal in literals]}
+                    _store(cached, stored, hyperscan.dumpb(self.db) if self.db is not None else b"")
         else:
-            state, self.db = state
+            state, self.db = loaded
+            literals = [literal.encode("latin-1") for literal in state["literals"]]
         self.always: list[int] = state["always"]
         self.counted: list[int] = state["counted"]  # the patterns with row lengths and no factors
         # Patterns anchored at both ends of a row with a bounded match: the lengths of a row they
         # can match (the rows of other lengths are left out, with factors or without).
         self.lengths: list[tuple[int, int, int]] = [tuple(x) for x in state["lengths"]]  # type: ignore[misc]
         self.owners: list[list[int]] = state["owners"]  # by literal: the patterns it is a factor of
-        self.scratch: Any = hyperscan.Scratch(self.db) if self.db is not None else None
+        self.scratch: Any = None
+        if self.native:
+            self.matcher = _scan.build(literals, self.owners, self.size, self.counted, self.lengths)
+            self._native_rows = _scan.rows
+        elif self.db is not None:
+            self.scratch = hyperscan.Scratch(self.db)
 
     def scan(self, texts: list[str]) -> list[set[int]]:
         """For each pattern, the rows of ``texts`` it may match on."""
         found: list[set[int]] = [set() for _ in range(self.size)]
         for index, rows in self.rows(texts).items():
-            found[index] = rows
+            found[index] = set(rows)
         return found
 
-    def rows(self, texts: list[str]) -> dict[int, set[int]]:
-        """The rows of ``texts`` each pattern may match on, for the patterns that may match on
-        any (a pattern left out may match on none): the engine looks only at these."""
-        found: dict[int, set[int]] = {}
+    def rows(self, texts: list[str]) -> dict[int, list[int]]:
+        """The rows of ``texts`` (sorted) each pattern may match on, for the patterns that may
+        match on any (a pattern left out may match on none): the engine looks only at these."""
+        if self.matcher is not None:
+            return self._native_rows(self.matcher, texts)  # (the length bounds applied too)
+        found: dict[int, list[int]] = {}
         if self.db is not None:
             joined = "\n" + "\n".join(texts) + "\n"
             data = joined.encode("utf-8", "surrogatepass")
-            if len(data) == len(joined):  # ASCII: a character is a byte
-                starts = list(accumulate((len(text) + 1 for text in texts), initial=1))
-            else:
-                starts = [m.end() for m in _NEWLINE.finditer(data)]
-            owners = self.owners
-            get = found.get
-
-            # Called once per match (the hot part): as little as can be done in Python.
-            def on_match(literal: int, _start: int, end: int, _flags: int, _context: Any) -> None:
-                row = bisect_right(starts, end - 1) - 1
-                for index in owners[literal]:
-                    rows = get(index)
-                    if rows is None:
-                        found[index] = {row}
-                    else:
-                        rows.add(row)
-
-            self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+            found = self._hyperscan_rows(texts, data, len(data) == len(joined))
         if self.lengths:
             self._by_length(found, texts)
         return found
 
-    def _by_length(self, found: dict[int, set[int]], texts: list[str]) -> None:
+    def _hyperscan_rows(self, texts: list[str], data: bytes, ascii: bool) -> dict[int, list[int]]:
+        """``rows``'s scan with hyperscan, a Python callback per match (what _scan.c does in C):
+        a match's row is the one its last byte is on; rows start where the texts' lengths say
+        (``ascii``: a character is a byte), or after each newline."""
+        if ascii:
+            starts = list(accumulate((len(text) + 1 for text in texts), initial=1))
+        else:
+            starts = [m.end() for m in _NEWLINE.finditer(data)]
+        found: dict[int, set[int]] = {}
+        owners = self.owners
+        get = found.get
+
+        # Called once per match (the hot part): as little as can be done in Python.
+        def on_match(literal: int, _start: int, end: int, _flags: int, _context: Any) -> None:
+            row = bisect_right(starts, end - 1) - 1
+            for index in owners[literal]:
+                rows = get(index)
+                if rows is None:
+                    found[index] = {row}
+                else:
+                    rows.add(row)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        return {index: sorted(rows) for index, rows in found.items()}
+
+    def _by_length(self, found: dict[int, list[int]], texts: list[str]) -> None:
         """Leave out the rows of a length the pattern cannot match (and a pattern left with none)."""
         sizes = [len(text) for text in texts]
         for index in self.counted:
-            found[index] = set(range(len(texts)))  # its bounds below leave out the rows too long to scan ("")
+            found[index] = list(range(len(texts)))  # its bounds below leave out the rows too long to scan ("")
         for index, low, high in self.lengths:
             rows = found.get(index)
             if rows is None:
                 continue
-            kept = {row for row in rows if low <= sizes[row] <= high and sizes[row]}
+            kept = [row for row in rows if low <= sizes[row] <= high and sizes[row]]
             if kept:
                 found[index] = kept
             else:
@@ -596,9 +635,10 @@ def _compile(literals: list[bytes]) -> Any:
     return db
 
 
-# Building a database takes a second or more (parsing the patterns, then hyperscan); it is kept
-# in the cache directory (diskcache.py), named by everything it depends on, so each run after the
-# first loads it.
+# Building a matcher takes a second or more (parsing the patterns, then hyperscan's compiling);
+# what it is built from (and hyperscan's database) is kept in the cache directory (diskcache.py),
+# named by everything it depends on, so each run after the first loads it. The C matcher is
+# built from the stored literals (milliseconds): its entry's database file is empty.
 
 
 @cache
@@ -606,45 +646,49 @@ def _source() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def _cache_path(patterns: Sequence[str]) -> Path | None:
+def _cache_path(patterns: Sequence[str], use_native: bool) -> Path | None:
     root = diskcache.root()
     if root is None:
         return None
-    assert hyperscan is not None
-    # This module's source is in the key: a database built by other code is never loaded.
-    key = json.dumps(
-        [_source(), hyperscan.__version__, unicodedata.unidata_version, sys.version_info[:2], list(patterns)]
-    )
+    # This module's source is in the key: a database built by other code is never loaded; and
+    # the matcher's kind: an entry for the C one holds no database.
+    engine = "native" if use_native else _hyperscan().__version__
+    key = json.dumps([_source(), engine, unicodedata.unidata_version, sys.version_info[:2], list(patterns)])
     return root / f"prefilter-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
-_cached: dict[tuple[Path | None, tuple[str, ...]], bool] = {}
+_cached: dict[tuple[Path | None, bool, tuple[str, ...]], bool] = {}
 
 
 def cached(patterns: Sequence[str]) -> bool:
-    """Whether the database of these patterns is in the cache: then building the prefilter is
-    loading it (milliseconds), worth it from a run's first document on."""
+    """Whether the prefilter of these patterns is in the cache: then building it is loading it
+    (milliseconds), worth it from a run's first document on."""
     if not available():
         return False
-    key = (diskcache.root(), tuple(patterns))
+    use_native = _scan is not None
+    key = (diskcache.root(), use_native, tuple(patterns))
     if key not in _cached:
-        path = _cache_path(patterns)
+        path = _cache_path(patterns, use_native)
         # os.path.isfile: False for a directory that cannot be entered (Path.is_file raises there).
         _cached[key] = path is not None and all(os.path.isfile(path.with_suffix(s)) for s in (".json", ".hsdb"))
     return _cached[key]
 
 
-def _load(path: Path) -> tuple[dict[str, Any], Any] | None:
-    assert hyperscan is not None
+def _load(path: Path, use_native: bool) -> tuple[dict[str, Any], Any] | None:
+    errors: tuple[type[Exception], ...] = (OSError, ValueError)
+    if not use_native:
+        errors += (hyperscan.error,)
     try:
         state = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         data = path.with_suffix(".hsdb").read_bytes()
-        db = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK) if data else None
-        if db is not None:  # one built for another CPU (a shared home) fails here, not mid-run
-            db.scan(b"", match_event_handler=lambda *_: None, scratch=hyperscan.Scratch(db))
-        if not isinstance(state, dict) or not {"always", "counted", "lengths", "owners"} <= state.keys():
+        if not isinstance(state, dict) or not {"always", "counted", "lengths", "owners", "literals"} <= state.keys():
             return None
-    except (OSError, ValueError, hyperscan.error):
+        db = None
+        if data and not use_native:
+            db = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK)
+            # One built for another CPU (a shared home) fails here, not mid-run.
+            db.scan(b"", match_event_handler=lambda *_: None, scratch=hyperscan.Scratch(db))
+    except errors:
         return None  # none yet, unreadable, or built for another CPU: build it
     diskcache.used(path.with_suffix(".json"))  # (pruning keeps the entries used last)
     return state, db

@@ -1,0 +1,601 @@
+/* The rules prefilter's literal scan in C: prefilter.py's hyperscan database of literals and its
+ * per-match callback (Prefilter.rows), as one Aho-Corasick automaton over bytes.
+ *
+ * What it reproduces, to the row (tests/test_native_scan.py compares the two):
+ * - the database: every literal (bytes) found wherever it ends in the text, overlapping ones
+ *   included, ASCII letters in either case and every other byte as it is (hyperscan's
+ *   HS_FLAG_CASELESS on a block of bytes, no UTF-8 mode);
+ * - on_match: a match whose last byte is at offset i lies on the row bisect_right(starts, i) - 1,
+ *   where ``starts`` is where each row starts: after each newline of the text (the text is not
+ *   ASCII), or, for an ASCII text, 1 + the sum of the lengths (+ 1) of the texts before (a row a
+ *   replace rule wrote a newline into counts as one row there, as the Python code counts it);
+ * - the result: for each pattern some literal of which matched, its rows, sorted, each once
+ *   (the Python code gathers sets and sorts them), then Prefilter._by_length's row lengths;
+ * - the text: the texts' characters go through the automaton as the UTF-8 bytes of the joined
+ *   text ("surrogatepass": a lone surrogate is its three bytes), without joining or encoding.
+ *
+ * The scan's cost is mostly memory: a document visits a few hundred states, whose table rows
+ * other work has pushed out of the cache in between (a table on the ASCII classes alone is half
+ * the size, but then a text in another script pays for the failure links on every byte).
+ *
+ * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
+ * bytes no literal holds are one class, on which every state goes back to the root), its
+ * states numbered breadth first (a state's children are consecutive), failure links, and each
+ * state's patterns (of the literals ending there or at a state its failure chain reaches). The
+ * shallow states, where a scan spends nearly all its time, have a full transition table; a
+ * deeper one looks among its children and follows its failure link.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DENSE 2048 /* states with a full transition table (the first, shallowest ones) */
+#define CAPSULE "cleaner.rules._scan.Matcher"
+
+typedef struct {
+    int32_t states, classes, dense, patterns;
+    uint8_t cls[256];   /* by byte: its class (0: in no literal) */
+    uint32_t *table;    /* dense * classes: where a shallow state goes on each class (coded) */
+    int32_t *fail;      /* by state: the longest proper suffix of its string that is a state */
+    int32_t *first;     /* by state: its first child (the children are numbered consecutively) */
+    int32_t *children;  /* by state: how many */
+    uint8_t *label;     /* by state: the class of the edge into it */
+    int32_t *out_start; /* states + 1: where each state's patterns start in ``outs`` */
+    int32_t *outs;
+    int32_t ncounted, *counted; /* the patterns with row lengths and no factors (every row) */
+    int32_t *bound;             /* by pattern: its row lengths' index in low and high, or -1 */
+    Py_ssize_t *low, *high;
+} Matcher;
+
+static void matcher_free(Matcher *m) {
+    if (m == NULL) return;
+    PyMem_Free(m->table);
+    PyMem_Free(m->fail);
+    PyMem_Free(m->first);
+    PyMem_Free(m->children);
+    PyMem_Free(m->label);
+    PyMem_Free(m->out_start);
+    PyMem_Free(m->outs);
+    PyMem_Free(m->counted);
+    PyMem_Free(m->bound);
+    PyMem_Free(m->low);
+    PyMem_Free(m->high);
+    PyMem_Free(m);
+}
+
+static void capsule_free(PyObject *capsule) { matcher_free((Matcher *)PyCapsule_GetPointer(capsule, CAPSULE)); }
+
+static uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b; }
+
+/* The child of ``s`` on class ``c``, or -1 (the children are few past the root's). */
+static int32_t child(const Matcher *m, int32_t s, uint8_t c) {
+    int32_t end = m->first[s] + m->children[s];
+    for (int32_t t = m->first[s]; t < end; t++)
+        if (m->label[t] == c) return t;
+    return -1;
+}
+
+/* Pattern indices: ``list`` as an array of ints below ``patterns`` (NULL with an error set). */
+static int32_t *indices(PyObject *list, int32_t patterns, Py_ssize_t *size) {
+    PyObject *seq = PySequence_Fast(list, "a list of pattern indices");
+    if (seq == NULL) return NULL;
+    *size = PySequence_Fast_GET_SIZE(seq);
+    int32_t *out = PyMem_Malloc((*size + 1) * sizeof(int32_t));
+    if (out == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < *size; j++) {
+        long p = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+        if (p == -1 && PyErr_Occurred()) goto bad;
+        if (p < 0 || p >= patterns) {
+            PyErr_SetString(PyExc_ValueError, "a pattern index out of range");
+            goto bad;
+        }
+        out[j] = (int32_t)p;
+    }
+    Py_DECREF(seq);
+    return out;
+bad:
+    Py_DECREF(seq);
+    PyMem_Free(out);
+    return NULL;
+}
+
+/* The row lengths of Prefilter: ``counted`` and ``lengths`` ([pattern, low, high], one per
+ * pattern at most) into the matcher. 0, or -1 with an error set. */
+static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
+    Py_ssize_t size;
+    m->counted = indices(counted, m->patterns, &size);
+    if (m->counted == NULL) return -1;
+    m->ncounted = (int32_t)size;
+    PyObject *seq = PySequence_Fast(lengths, "a list of row lengths");
+    if (seq == NULL) return -1;
+    size = PySequence_Fast_GET_SIZE(seq);
+    m->bound = PyMem_Malloc((m->patterns + 1) * sizeof(int32_t));
+    m->low = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
+    m->high = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
+    if (!m->bound || !m->low || !m->high) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int32_t p = 0; p < m->patterns; p++) m->bound[p] = -1;
+    for (Py_ssize_t j = 0; j < size; j++) {
+        long p;
+        Py_ssize_t low, high;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "lnn", &p, &low, &high)) goto bad;
+        if (p < 0 || p >= m->patterns || m->bound[p] >= 0) {
+            PyErr_SetString(PyExc_ValueError, "row lengths of a pattern index out of range, or twice");
+            goto bad;
+        }
+        m->bound[p] = (int32_t)j;
+        m->low[j] = low;
+        m->high[j] = high;
+    }
+    Py_DECREF(seq);
+    return 0;
+bad:
+    Py_DECREF(seq);
+    return -1;
+}
+
+/* A state as the scan carries it: its row's offset in ``table`` (its number times ``classes``),
+ * doubled, plus 1 if it has patterns (one shift and one add a byte, no multiplication). */
+static inline uint32_t code(const Matcher *m, int32_t s) {
+    return ((uint32_t)s * (uint32_t)m->classes) << 1 | (m->out_start[s] != m->out_start[s + 1]);
+}
+
+/* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
+ * prefilter._plan gives them, owners[k] the patterns (indices below ``patterns``) literal k is
+ * a factor of; Prefilter's counted and lengths. */
+static PyObject *build(PyObject *self, PyObject *args) {
+    PyObject *literals, *owners, *counted, *lengths;
+    int patterns;
+    if (!PyArg_ParseTuple(args, "O!O!iOO", &PyList_Type, &literals, &PyList_Type, &owners, &patterns, &counted,
+                          &lengths))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(literals);
+    if (PyList_GET_SIZE(owners) != n || patterns < 0) {
+        PyErr_SetString(PyExc_ValueError, "one list of owners per literal");
+        return NULL;
+    }
+    Matcher *m = PyMem_Calloc(1, sizeof(Matcher));
+    /* The trie as first built: each node's children a linked list; the literals ending at it too. */
+    int32_t *t_first = NULL, *t_next = NULL, *t_lit = NULL, *lit_next = NULL, *order = NULL, *renum = NULL;
+    uint8_t *t_label = NULL;
+    int32_t *stamp = NULL;
+    PyObject *result = NULL;
+    if (m == NULL) return PyErr_NoMemory();
+    m->patterns = patterns;
+    if (row_lengths(m, counted, lengths) < 0) goto done;
+
+    Py_ssize_t total = 1;
+    int seen[256] = {0};
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *lit = PyList_GET_ITEM(literals, k);
+        if (!PyBytes_Check(lit) || PyBytes_GET_SIZE(lit) == 0) {
+            PyErr_SetString(PyExc_ValueError, "a literal is a non-empty bytes");
+            goto done;
+        }
+        const uint8_t *b = (const uint8_t *)PyBytes_AS_STRING(lit);
+        for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(lit); i++) seen[lower(b[i])] = 1;
+        total += PyBytes_GET_SIZE(lit);
+    }
+    if (total >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many literals");
+        goto done;
+    }
+    int classes = 1;
+    for (int b = 0; b < 256; b++)
+        if (seen[b]) m->cls[b] = (uint8_t)classes++;
+    if (classes > 256) { /* (every byte: 255 classes and the unused 0 fit a byte only up to 255) */
+        PyErr_SetString(PyExc_ValueError, "too many byte classes");
+        goto done;
+    }
+    for (int b = 'A'; b <= 'Z'; b++) m->cls[b] = m->cls[b + 32];
+    m->classes = classes;
+    if ((double)total * classes * 2 >= (double)UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "too many literals");
+        goto done;
+    }
+
+    t_first = PyMem_Malloc(total * sizeof(int32_t));
+    t_next = PyMem_Malloc(total * sizeof(int32_t));
+    t_lit = PyMem_Malloc(total * sizeof(int32_t));
+    t_label = PyMem_Malloc(total);
+    lit_next = PyMem_Malloc((n + 1) * sizeof(int32_t));
+    if (!t_first || !t_next || !t_lit || !t_label || !lit_next) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int32_t nodes = 1;
+    t_first[0] = t_next[0] = t_lit[0] = -1;
+    t_label[0] = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *lit = PyList_GET_ITEM(literals, k);
+        const uint8_t *b = (const uint8_t *)PyBytes_AS_STRING(lit);
+        int32_t s = 0;
+        for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(lit); i++) {
+            uint8_t c = m->cls[b[i]];
+            int32_t t = t_first[s];
+            while (t >= 0 && t_label[t] != c) t = t_next[t];
+            if (t < 0) {
+                t = nodes++;
+                t_first[t] = t_lit[t] = -1;
+                t_label[t] = c;
+                t_next[t] = t_first[s];
+                t_first[s] = t;
+            }
+            s = t;
+        }
+        lit_next[k] = t_lit[s];
+        t_lit[s] = (int32_t)k;
+    }
+
+    /* Breadth first: order[new] = old node; renum[old] = new. */
+    m->states = nodes;
+    order = PyMem_Malloc(nodes * sizeof(int32_t));
+    renum = PyMem_Malloc(nodes * sizeof(int32_t));
+    m->fail = PyMem_Calloc(nodes, sizeof(int32_t));
+    m->first = PyMem_Calloc(nodes, sizeof(int32_t));
+    m->children = PyMem_Calloc(nodes, sizeof(int32_t));
+    m->label = PyMem_Calloc(nodes, 1);
+    m->out_start = PyMem_Calloc(nodes + 1, sizeof(int32_t));
+    stamp = PyMem_Malloc((patterns + 1) * sizeof(int32_t));
+    if (!order || !renum || !m->fail || !m->first || !m->children || !m->label || !m->out_start || !stamp) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int32_t head = 0, tail = 1;
+    order[0] = 0;
+    renum[0] = 0;
+    while (head < tail) {
+        int32_t s = order[head++];
+        m->first[renum[s]] = tail;
+        for (int32_t t = t_first[s]; t >= 0; t = t_next[t]) {
+            renum[t] = tail;
+            m->label[tail] = t_label[t];
+            order[tail++] = t;
+        }
+        m->children[renum[s]] = tail - m->first[renum[s]];
+    }
+
+    /* Failure links, breadth first (a state's link is shallower, so done before it). */
+    for (int32_t u = 0; u < nodes; u++) {
+        for (int32_t v = m->first[u]; v < m->first[u] + m->children[u]; v++) {
+            int32_t f = 0;
+            if (u != 0) {
+                f = m->fail[u];
+                int32_t to;
+                while ((to = child(m, f, m->label[v])) < 0 && f != 0) f = m->fail[f];
+                f = to < 0 ? 0 : to;
+            }
+            m->fail[v] = f;
+        }
+    }
+
+    /* Each state's patterns: its own literals' owners, then its failure link's, each once. */
+    Py_ssize_t cap = 1024, used = 0;
+    m->outs = PyMem_Malloc(cap * sizeof(int32_t));
+    if (!m->outs) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int32_t p = 0; p <= patterns; p++) stamp[p] = -1;
+    for (int32_t v = 0; v < nodes; v++) {
+        m->out_start[v] = (int32_t)used;
+        for (int32_t k = t_lit[order[v]]; k >= 0; k = lit_next[k]) {
+            PyObject *own = PyList_GET_ITEM(owners, k);
+            PyObject *seq = PySequence_Fast(own, "owners are lists of pattern indices");
+            if (seq == NULL) goto done;
+            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
+                long p = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+                if (p == -1 && PyErr_Occurred()) {
+                    Py_DECREF(seq);
+                    goto done;
+                }
+                if (p < 0 || p >= patterns) {
+                    Py_DECREF(seq);
+                    PyErr_SetString(PyExc_ValueError, "a pattern index out of range");
+                    goto done;
+                }
+                if (stamp[p] == v) continue;
+                stamp[p] = v;
+                if (used == cap) {
+                    cap *= 2;
+                    int32_t *grown = PyMem_Realloc(m->outs, cap * sizeof(int32_t));
+                    if (!grown) {
+                        Py_DECREF(seq);
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    m->outs = grown;
+                }
+                m->outs[used++] = (int32_t)p;
+            }
+            Py_DECREF(seq);
+        }
+        if (v != 0) {
+            int32_t f = m->fail[v];
+            for (int32_t j = m->out_start[f]; j < m->out_start[f + 1]; j++) {
+                int32_t p = m->outs[j];
+                if (stamp[p] == v) continue;
+                stamp[p] = v;
+                if (used == cap) {
+                    cap *= 2;
+                    int32_t *grown = PyMem_Realloc(m->outs, cap * sizeof(int32_t));
+                    if (!grown) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    m->outs = grown;
+                }
+                m->outs[used++] = p;
+            }
+        }
+        m->out_start[v + 1] = (int32_t)used;
+    }
+
+    /* The shallow states' full table: a child, else where the failure link goes on it. */
+    m->dense = nodes < DENSE ? nodes : DENSE;
+    m->table = PyMem_Malloc((size_t)m->dense * classes * sizeof(uint32_t));
+    if (!m->table) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int32_t s = 0; s < m->dense; s++) {
+        uint32_t *row = m->table + (size_t)s * classes;
+        for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->fail[s] * classes + c];
+        for (int32_t t = m->first[s]; t < m->first[s] + m->children[s]; t++) row[m->label[t]] = code(m, t);
+    }
+
+    result = PyCapsule_New(m, CAPSULE, capsule_free);
+done:
+    PyMem_Free(t_first);
+    PyMem_Free(t_next);
+    PyMem_Free(t_lit);
+    PyMem_Free(t_label);
+    PyMem_Free(lit_next);
+    PyMem_Free(order);
+    PyMem_Free(renum);
+    PyMem_Free(stamp);
+    if (result == NULL) matcher_free(m);
+    return result;
+}
+
+/* A step from a deep state ``s`` (past the table) on class ``c``: to a child, or by its failure
+ * link (to a shallower state, in the end to one in the table). Coded as ``code`` says. */
+static uint32_t deep(const Matcher *m, int32_t s, uint8_t c) {
+    for (;;) {
+        if (s < m->dense) return m->table[(size_t)s * m->classes + c];
+        int32_t t = child(m, s, c);
+        if (t >= 0) return code(m, t);
+        s = m->fail[s];
+    }
+}
+
+/* The rows found so far: for each pattern, a list of its rows (increasing, each once) chained
+ * through one arena; ``order`` the patterns in the order of their first row. */
+typedef struct {
+    Py_ssize_t row;
+    int32_t next;
+} Hit;
+
+typedef struct {
+    const Matcher *m;
+    int32_t s;
+    Py_ssize_t row;  /* the row of the byte the scan is at */
+    Py_ssize_t *last; /* by pattern: its last row, or PY_SSIZE_T_MIN */
+    int32_t *head, *tail, *order, found;
+    Hit *hits;
+    Py_ssize_t used, cap;
+} Scan;
+
+/* on_match: the state's patterns have a match on ``row``. 0, or -1 (out of memory). */
+static int record(Scan *sc) {
+    const Matcher *m = sc->m;
+    for (int32_t j = m->out_start[sc->s]; j < m->out_start[sc->s + 1]; j++) {
+        int32_t p = m->outs[j];
+        if (sc->last[p] == sc->row) continue;
+        sc->last[p] = sc->row;
+        if (sc->used == sc->cap) {
+            Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
+            Hit *grown = PyMem_Realloc(sc->hits, cap * sizeof(Hit));
+            if (grown == NULL) return -1;
+            sc->hits = grown;
+            sc->cap = cap;
+        }
+        int32_t at = (int32_t)sc->used++;
+        sc->hits[at].row = sc->row;
+        sc->hits[at].next = -1;
+        if (sc->head[p] < 0) {
+            sc->head[p] = at;
+            sc->order[sc->found++] = p;
+        } else {
+            sc->hits[sc->tail[p]].next = at;
+        }
+        sc->tail[p] = at;
+    }
+    return 0;
+}
+
+/* One byte through the automaton (``v``: the state, coded); a state with patterns records them. */
+#define FEED(byte)                                                                    \
+    do {                                                                              \
+        uint8_t c_ = cls[(byte)];                                                     \
+        if (c_ == 0) {                                                                \
+            v = 0; /* a byte in no literal: back to the root */                      \
+        } else {                                                                      \
+            uint32_t base_ = v >> 1;                                                  \
+            v = base_ < limit ? table[base_ + c_] : deep(m, (int32_t)(base_ / classes), c_); \
+            if (v & 1) {                                                              \
+                sc.s = (int32_t)((v >> 1) / classes);                                 \
+                if (record(&sc) < 0) goto nomem;                                      \
+            }                                                                         \
+        }                                                                             \
+    } while (0)
+
+/* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end);
+ * -1 with IndexError set past the list. */
+static Py_ssize_t size_of(PyObject *texts, Py_ssize_t row) {
+    Py_ssize_t n = PyList_GET_SIZE(texts), r = row < 0 ? row + n : row;
+    if (r < 0 || r >= n) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return -1;
+    }
+    return PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, r));
+}
+
+/* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1. */
+static int fits(const Matcher *m, PyObject *texts, int32_t bound, Py_ssize_t row) {
+    if (bound < 0) return 1;
+    Py_ssize_t size = size_of(texts, row);
+    if (size < 0) return -1;
+    return m->low[bound] <= size && size <= m->high[bound] && size;
+}
+
+/* rows(matcher, texts) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
+ * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
+ * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are. */
+static PyObject *rows(PyObject *self, PyObject *args) {
+    PyObject *capsule, *texts;
+    if (!PyArg_ParseTuple(args, "OO!", &capsule, &PyList_Type, &texts)) return NULL;
+    const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
+    if (m == NULL) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    int ascii = 1; /* the text is ASCII: rows by the texts' lengths, else after each newline */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *text = PyList_GET_ITEM(texts, k);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "texts are str");
+            return NULL;
+        }
+        if (!PyUnicode_IS_ASCII(text)) ascii = 0;
+    }
+    const uint8_t *cls = m->cls;
+    const uint32_t *table = m->table, classes = (uint32_t)m->classes, limit = (uint32_t)m->dense * classes;
+    uint32_t v = 0;
+    PyObject *result = NULL;
+    int32_t np = m->patterns;
+    Scan sc = {m, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
+    sc.last = PyMem_Malloc((np + 1) * sizeof(Py_ssize_t));
+    sc.head = PyMem_Malloc((np + 1) * sizeof(int32_t));
+    sc.tail = PyMem_Malloc((np + 1) * sizeof(int32_t));
+    sc.order = PyMem_Malloc((np + 1) * sizeof(int32_t));
+    if (!sc.last || !sc.head || !sc.tail || !sc.order) goto nomem;
+    for (int32_t p = 0; p < np; p++) {
+        sc.last[p] = PY_SSIZE_T_MIN;
+        sc.head[p] = -1;
+    }
+
+    if (m->states > 1) {
+        FEED('\n');
+        sc.row++;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *text = PyList_GET_ITEM(texts, k);
+            Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+            int kind = PyUnicode_KIND(text);
+            const void *data = PyUnicode_DATA(text);
+            if (PyUnicode_IS_ASCII(text)) {
+                const uint8_t *b = data;
+                for (Py_ssize_t i = 0; i < size; i++) {
+                    FEED(b[i]);
+                    if (b[i] == '\n' && !ascii) sc.row++;
+                }
+            } else {
+                for (Py_ssize_t i = 0; i < size; i++) {
+                    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+                    if (ch < 0x80) {
+                        FEED((uint8_t)ch);
+                        if (ch == '\n') sc.row++; /* (not ASCII: a row starts after each newline) */
+                    } else if (ch < 0x800) {
+                        FEED((uint8_t)(0xC0 | (ch >> 6)));
+                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
+                    } else if (ch < 0x10000) { /* surrogates too: "surrogatepass" */
+                        FEED((uint8_t)(0xE0 | (ch >> 12)));
+                        FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));
+                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
+                    } else {
+                        FEED((uint8_t)(0xF0 | (ch >> 18)));
+                        FEED((uint8_t)(0x80 | ((ch >> 12) & 0x3F)));
+                        FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));
+                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
+                    }
+                }
+            }
+            FEED('\n');
+            sc.row++;
+        }
+    }
+
+    /* _by_length: the patterns without factors that have row lengths get every row; a pattern
+     * with row lengths keeps the rows of a length it can match, and is left out with none. */
+    for (int32_t j = 0; j < m->ncounted; j++) {
+        int32_t p = m->counted[j];
+        if (sc.head[p] < 0 && sc.last[p] != PY_SSIZE_T_MAX) sc.order[sc.found++] = p;
+        sc.last[p] = PY_SSIZE_T_MAX; /* (marks it: every row) */
+    }
+    result = PyDict_New();
+    if (result == NULL) goto done;
+    for (int32_t j = 0; j < sc.found; j++) {
+        int32_t p = sc.order[j], bound = m->bound[p];
+        PyObject *list = PyList_New(0);
+        if (list == NULL) goto fail;
+        int bad = 0;
+        if (sc.last[p] == PY_SSIZE_T_MAX) {
+            for (Py_ssize_t row = 0; row < n && !bad; row++) {
+                int keep = fits(m, texts, bound, row);
+                if (keep < 0) bad = 1;
+                else if (keep) {
+                    PyObject *number = PyLong_FromSsize_t(row);
+                    bad = number == NULL || PyList_Append(list, number) < 0;
+                    Py_XDECREF(number);
+                }
+            }
+        } else {
+            for (int32_t at = sc.head[p]; at >= 0 && !bad; at = sc.hits[at].next) {
+                int keep = fits(m, texts, bound, sc.hits[at].row);
+                if (keep < 0) bad = 1;
+                else if (keep) {
+                    PyObject *number = PyLong_FromSsize_t(sc.hits[at].row);
+                    bad = number == NULL || PyList_Append(list, number) < 0;
+                    Py_XDECREF(number);
+                }
+            }
+        }
+        if (!bad && (bound < 0 || PyList_GET_SIZE(list) > 0)) {
+            PyObject *key = PyLong_FromLong(p);
+            bad = key == NULL || PyDict_SetItem(result, key, list) < 0;
+            Py_XDECREF(key);
+        }
+        Py_DECREF(list);
+        if (bad) goto fail;
+    }
+    goto done;
+nomem:
+    PyErr_NoMemory();
+fail:
+    Py_CLEAR(result);
+done:
+    PyMem_Free(sc.last);
+    PyMem_Free(sc.head);
+    PyMem_Free(sc.tail);
+    PyMem_Free(sc.order);
+    PyMem_Free(sc.hits);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"build", build, METH_VARARGS,
+     "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
+    {"rows", rows, METH_VARARGS, "rows(matcher, texts) -> {pattern: sorted rows}: Prefilter.rows."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scan", "The rules prefilter's literal scan in C.", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }

@@ -1,0 +1,251 @@
+"""The rules prefilter's C scan (cleaner/rules/_scan.c) against the hyperscan scan and Python
+callback it stands in for (Prefilter.rows): the same rows for every pattern, exactly, for the
+shipped rules on invented text, the seeds, the rules' own cases and random texts built from
+pieces of the literals; hand-made literals with the rows worked out; and that it is built at all."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cleaner import native
+from cleaner.rules import prefilter
+from cleaner.rules.book import RuleBook
+from cleaner.rules.engine import _Fast
+from cleaner.rules.prefilter import Prefilter
+from tests.test_prefilter import INVENTED
+
+ROOT = Path(__file__).resolve().parent.parent
+
+prefilter.available()
+needs_native = pytest.mark.skipif(prefilter._scan is None, reason="CLEANER_NATIVE=off")
+needs_both = pytest.mark.skipif(
+    prefilter._scan is None or prefilter._hyperscan() is None, reason="CLEANER_NATIVE=off, or no hyperscan wheel"
+)
+
+
+def test_the_extension_is_built() -> None:
+    if native.load("cleaner.rules._scan") is None and not native.disabled():
+        pytest.fail("cleaner/rules/_scan.c was not built: is there a C compiler? (`pip install -e .` builds it)")
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Prefilter, Prefilter]]:
+    """For each shipped rule set, its prefilter with the C matcher and with hyperscan."""
+    book = RuleBook.load([ROOT / "rules"])
+    out = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLEANER_CACHE", str(tmp_path_factory.mktemp("cache")))
+        for rule_set in [book.generic, *book.sites]:
+            assert rule_set is not None
+            patterns = _Fast.patterns(rule_set.rules)
+            out.append((rule_set.name, Prefilter(patterns, use_native=True), Prefilter(patterns, use_native=False)))
+    return out
+
+
+def _literals(pairs: list[tuple[str, Prefilter, Prefilter]]) -> list[str]:
+    """The shipped rules' literals as text (a "\\n" in front: a factor a row starts with)."""
+    book = RuleBook.load([ROOT / "rules"])
+    out: set[str] = set()
+    for rule_set in [book.generic, *book.sites]:
+        assert rule_set is not None
+        state = prefilter._plan(_Fast.patterns(rule_set.rules))
+        out.update(literal.decode("utf-8", "surrogatepass") for literal in state["literals"])
+    return sorted(out)
+
+
+# Pieces a random text is built from besides the literals: separators, characters beyond ASCII
+# (two, three and four bytes in UTF-8, a lone surrogate), a newline inside a row (a replace rule
+# may write one), and bytes that are in no literal.
+NOISE = [
+    " ",
+    "  ",
+    "x",
+    "1",
+    "\n",
+    "\t",
+    "é",
+    "É",
+    "ü",
+    "Ü",
+    "ß",
+    "\u212a",
+    "\u017f",
+    "€",
+    "\U0001f600",
+    "\udc80",
+    "»",
+    "~",
+]
+
+
+def _mangle(rng: random.Random, text: str) -> str:
+    """The literal in another case, cut short, cut by a newline, or as it is."""
+    roll = rng.random()
+    if roll < 0.25:
+        return "".join(ch.upper() if rng.random() < 0.5 else ch for ch in text)
+    if roll < 0.35:
+        return text.upper()
+    if roll < 0.45 and len(text) > 2:
+        return text[: rng.randrange(1, len(text))]
+    if roll < 0.55 and len(text) > 2:
+        cut = rng.randrange(1, len(text))
+        return text[:cut] + "\n" + text[cut:]  # (joined: a literal across two rows)
+    return text
+
+
+def _random_texts(literals: list[str], count: int, seed: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    docs = []
+    for _ in range(count):
+        rows = []
+        for _ in range(rng.randrange(0, 12)):
+            parts = []
+            for _ in range(rng.randrange(0, 6)):
+                if rng.random() < 0.5:
+                    parts.append(_mangle(rng, rng.choice(literals)))
+                else:
+                    parts.append(rng.choice(NOISE))
+            row = "".join(parts)
+            # A row that is only a literal (without its "\n", which the join puts before it).
+            rows.append(row if rng.random() < 0.8 else rng.choice(literals).lstrip("\n"))
+        if rng.random() < 0.5:
+            # Split at the newlines inside rows (most documents), or not (rows a rule rewrote).
+            rows = "\n".join(rows).split("\n")
+        docs.append(rows)
+    return docs
+
+
+def _seed_rows() -> list[list[str]]:
+    return [path.read_text(encoding="utf-8").split("\n") for path in sorted((ROOT / "seeds").glob("*.txt"))]
+
+
+def _case_rows() -> list[list[str]]:
+    book = RuleBook.load([ROOT / "rules"])
+    return [case.input.split("\n") for placed in book.rules() for case in placed.rule.cases()]
+
+
+def _outcome(found: Prefilter, rows: list[str]) -> object:
+    """The rows found, or the error: a text that is not ASCII and has a row with a newline in it
+    counts more rows than there are, and a pattern with row lengths then looks past the list."""
+    try:
+        got = found.rows(rows)
+    except IndexError as error:
+        return str(error)
+    assert all(rows == sorted(set(rows)) for rows in got.values())
+    return got
+
+
+def _same(pairs: list[tuple[str, Prefilter, Prefilter]], docs: list[list[str]]) -> None:
+    for name, c, hs in pairs:
+        for rows in docs:
+            assert _outcome(c, rows) == _outcome(hs, rows), (name, rows)
+
+
+@needs_both
+def test_c_rows_are_hyperscan_rows_on_invented_seed_and_case_texts(
+    pairs: list[tuple[str, Prefilter, Prefilter]],
+) -> None:
+    invented = [text.split("\n") for text in INVENTED]
+    docs = [*invented, *([row.upper() for row in rows] for rows in invented), *_seed_rows(), *_case_rows()]
+    docs += [[], [""], ["", ""], ["\n"], ["a\nb", "Share on"]]
+    _same(pairs, docs)
+    # The scan finds something on these (a comparison of two empty results proves nothing).
+    assert sum(len(c.rows(rows)) for _, c, _ in pairs for rows in invented) > 10
+
+
+@needs_both
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_c_rows_are_hyperscan_rows_on_random_texts(pairs: list[tuple[str, Prefilter, Prefilter]], seed: int) -> None:
+    docs = _random_texts(_literals(pairs), 400, seed)
+    _same(pairs, docs)
+    generic = pairs[0][1]
+    assert sum(len(found) for found in map(partial(_outcome, generic), docs) if isinstance(found, dict)) > 400
+
+
+def _matcher(
+    literals: list[bytes],
+    owners: list[list[int]],
+    size: int,
+    counted: Sequence[int] = (),
+    lengths: Sequence[tuple[int, int, int]] = (),
+) -> Any:
+    return prefilter._scan.build(literals, owners, size, list(counted), list(lengths))
+
+
+@needs_native
+def test_rows_of_hand_made_literals() -> None:
+    scan = prefilter._scan.rows
+    # Overlapping literals, one inside another, ASCII in either case, a row-start one.
+    m = _matcher([b"he", b"she", b"hers", b"\nab", b"\xc3\xbc"], [[0], [1], [2, 0], [3], [4]], 5)
+    assert scan(m, ["she", "HERS", "xab", "ab", "Ab\u00fc", "\u00dc"]) == {0: [0, 1], 1: [0], 2: [1], 3: [3, 4], 4: [4]}
+    # Not ASCII: a row starts after each newline, one inside a row too (as the Python code counts).
+    assert scan(m, ["\u00fc", "x\nhe"]) == {4: [0], 0: [2]}
+    # ASCII: rows as the texts' lengths say.
+    assert scan(m, ["u", "x\nhe"]) == {0: [1]}
+    # A literal across the join's newline matches, on the row its end is on.
+    m = _matcher([b"a\nb"], [[1]], 2)
+    assert scan(m, ["xa", "bx", "a"]) == {1: [1]}
+    # Row lengths: pattern 0 keeps rows of 2 or 3 characters; pattern 1 has no literal: every row.
+    m = _matcher([b"ab"], [[0]], 2, counted=[1], lengths=[(0, 2, 3), (1, 0, 1)])
+    assert scan(m, ["ab", "abcd", "", "x", "abc"]) == {0: [0, 4], 1: [3]}
+    assert scan(m, ["abcd"]) == {}
+    assert scan(_matcher([], [], 3, counted=[2]), ["a", "b"]) == {2: [0, 1]}
+
+
+@needs_native
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError):
+        _matcher([b""], [[0]], 1)
+    with pytest.raises(ValueError):
+        _matcher([b"ab"], [[1]], 1)
+    with pytest.raises(ValueError):
+        _matcher([b"ab"], [[0], [0]], 1)
+    with pytest.raises(ValueError):
+        _matcher([b"ab"], [[0]], 1, lengths=[(0, 1, 2), (0, 1, 3)])
+    with pytest.raises(TypeError):
+        prefilter._scan.rows(_matcher([b"ab"], [[0]], 1), [b"ab"])
+
+
+@needs_both
+def test_each_matcher_has_its_own_cache_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C matcher's entry holds the literals and no database; both load and scan alike."""
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
+    book = RuleBook.load([ROOT / "rules"])
+    assert book.generic is not None
+    patterns = _Fast.patterns(book.generic.rules)
+    built = [Prefilter(patterns, use_native=flag) for flag in (True, False)]
+    entries = sorted(tmp_path.glob("prefilter-*.json"))
+    assert len(entries) == 2
+    databases = sorted(len(path.with_suffix(".hsdb").read_bytes()) for path in entries)
+    assert databases[0] == 0 and databases[1] > 0
+    for path in entries:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        assert len(state["literals"]) == len(state["owners"]) > 100
+    assert prefilter.cached(patterns)
+    loaded = [Prefilter(patterns, use_native=flag) for flag in (True, False)]
+    rows = [row for text in INVENTED for row in text.split("\n")]
+    found = built[1].rows(rows)
+    assert found and all(prefilter_.rows(rows) == found for prefilter_ in [*built, *loaded])
+
+
+@needs_native
+def test_the_c_matcher_needs_no_hyperscan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where hyperscan has no wheel, the C matcher is the prefilter: built, stored, loaded."""
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    monkeypatch.setattr(prefilter, "_hyperscan", lambda: None)
+    assert prefilter.available()
+    patterns = [r"^Share this$", r"(?i)read more", r"^\S{1,3}$", r"^\S+$"]  # (the last: on every row)
+    rows = ["Share this", "READ MORE here", "x", "Share this article"]
+    expected = {0: [0], 1: [1], 2: [2]}
+    built = Prefilter(patterns)
+    assert built.rows(rows) == expected and built.always == [3]
+    assert prefilter.cached(patterns)
+    assert Prefilter(patterns).rows(rows) == expected
