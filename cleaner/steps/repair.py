@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 from cleaner.document import Line
+from cleaner.native import load
 from cleaner.steps.base import State
 from cleaner.steps.repair_gate import gate
 from cleaner.steps.whitespace import LABEL as WHITESPACE
@@ -75,11 +77,64 @@ def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> Non
         line.change(fixed, "+".join(labels) or "ftfy")
 
 
+def _ranges(char_class: str) -> tuple[tuple[int, int], ...] | None:
+    """The code point ranges of a class as repair_gate._char_class writes it, or None when it
+    is not written that way (the C gate is then not used)."""
+    if _CLASS.fullmatch(char_class) is None:
+        return None
+    return tuple((int(first, 16), int(last or first, 16)) for first, last in _RANGE.findall(char_class))
+
+
+_CLASS = re.compile(r"\[(?:\\U[0-9a-f]{8}(?:-\\U[0-9a-f]{8})?)+\]")
+_RANGE = re.compile(r"\\U([0-9a-f]{8})(?:-\\U([0-9a-f]{8}))?")
+
+
+def _native() -> ModuleType | None:
+    """The C half (cleaner/steps/_repair.c), told the gate's classes; None when it is not built,
+    turned off, or the gate is not what it matches by hand (another ftfy's entity pattern)."""
+    module = load("cleaner.steps._repair")
+    parts = gate()
+    classes = [_ranges(parts[key]) for key in ("lead", "cont", "control")]
+    if module is None or parts["entity"] != _C_ENTITY or None in classes:
+        return None
+    module.configure(*classes)
+    return module
+
+
+_C_ENTITY = "&#?[0-9A-Za-z]{1,24};"  # the entity pattern _repair.c matches by hand
+_NATIVE = _native()
+
+
+def _rounds(line: Line, config: ftfy.TextFixerConfig | None, enabled: bool, unescape_html: bool) -> None:
+    """Encoding, then whitespace, on one line until neither changes it."""
+    for _ in range(MAX_ROUNDS):
+        before = line.text
+        if enabled:
+            repair_line(line, config, unescape_html)  # type: ignore[arg-type]
+        line.change(normalize(line.text), WHITESPACE)
+        if line.text == before:
+            break
+
+
 def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, text: str = "") -> None:
     """Repair encoding, then whitespace, on each line until neither changes it: an NBSP that
     the whitespace step turns into a space can be half of what ftfy reads as mojibake, so one
     pass of each would not give text that a second cleaning leaves alone. ``text``, the whole
     document, lets a clean document skip the per-line gate with one scan."""
+    native = _NATIVE
+    if native is not None:
+        enabled = enabled and (not text or native.needs_repair(text, unescape_html))
+        if text and not enabled and not native.needs_whitespace(text):
+            return
+        config = _config(unescape_html) if enabled else None
+        # The lines either step changes, decided in C: (i, None) goes through the rounds here
+        # (ftfy sees it), (i, text) is a line only the whitespace step changes, in one round.
+        for i, normal in native.lines([line.text for line in lines], enabled, unescape_html):
+            if normal is None:
+                _rounds(lines[i], config, enabled, unescape_html)
+            else:
+                lines[i].change(normal, WHITESPACE)
+        return
     enabled = enabled and (not text or _needs_repair(text, unescape_html))
     config = _config(unescape_html) if enabled else None
     if text and not enabled and not needs_whitespace(text):
@@ -88,13 +143,7 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
         text = line.text
         if not enabled and text.isascii() and not text[-1:].isspace():
             continue  # nothing for either step to do
-        for _ in range(MAX_ROUNDS):
-            before = line.text
-            if enabled:
-                repair_line(line, config, unescape_html)
-            line.change(normalize(line.text), WHITESPACE)
-            if line.text == before:
-                break
+        _rounds(line, config, enabled, unescape_html)
 
 
 class Repair:
