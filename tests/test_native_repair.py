@@ -176,7 +176,8 @@ def test_c_lines_are_the_python_decisions(name: str) -> None:
 def _run(
     texts: list[str], monkeypatch: pytest.MonkeyPatch, use_c: bool, **options: object
 ) -> tuple[list[tuple[str, list[str], bool]], list[str]]:
-    """Each line's (text, labels, blank) after repair(), and the texts ftfy was given, in order."""
+    """Each line's (text, labels, blank) after repair(), and the texts ftfy was given, in order
+    (the distinct ones: its answers are kept, repair._fixed)."""
     given: list[str] = []
     real = ftfy.fix_and_explain
 
@@ -184,6 +185,7 @@ def _run(
         given.append(text)
         return real(text, *args, **kwargs)
 
+    repair_module._fixed.cache_clear()  # each run gives ftfy each distinct line once
     with monkeypatch.context() as patch:
         patch.setattr(ftfy, "fix_and_explain", recording)
         patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
@@ -221,6 +223,24 @@ def test_documents_with_c_are_documents_in_python(monkeypatch) -> None:
         text = rng.choice(["\n", "\r\n", "\r"]).join(rng.sample(lines, rng.randint(1, 6)))
         found = [line.text for line in split_lines(text)[0]]
         assert _run(found, monkeypatch, True, text=text) == _run(found, monkeypatch, False, text=text)
+
+
+def test_kept_ftfy_answers_are_ftfy_answers(monkeypatch) -> None:
+    """A line repaired with ftfy's answer kept from an earlier line is the line repaired afresh."""
+    texts = INVENTED * 3 + TEXTS["random"][:500] * 2
+
+    def each(fresh: bool) -> list[tuple[str, list[str]]]:
+        repair_module._fixed.cache_clear()
+        with monkeypatch.context() as patch:
+            if fresh:
+                patch.setattr(repair_module, "_fixed", repair_module._fixed.__wrapped__)
+            lines = [Line(no, text) for no, text in enumerate(texts, 1)]
+            repair(lines)
+        return [(line.text, line.changed_by) for line in lines]
+
+    fresh = each(True)
+    assert each(False) == fresh
+    assert repair_module._fixed.cache_info().hits > 0
 
 
 @needs_native

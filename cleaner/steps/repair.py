@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
@@ -66,15 +66,24 @@ def _needs_repair(text: str, entities: bool) -> bool:
     return _SUSPECT.search(text) is not None
 
 
+@lru_cache(maxsize=1 << 12)
+def _fixed(text: str, config: ftfy.TextFixerConfig) -> tuple[str, str]:
+    """ftfy's text and the change's label. Kept for the same line in the next document: the
+    lines that pass the gate are mostly a site's own (a menu entry with an NBSP, a footer's
+    mojibake), and ftfy takes 50-300 µs a line; its answer depends on the text and the config only."""
+    import ftfy
+
+    fixed, steps = ftfy.fix_and_explain(text, config)
+    labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
+    return fixed, "+".join(labels) or "ftfy"
+
+
 def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> None:
     if not _needs_repair(line.text, entities):
         return
-    import ftfy
-
-    fixed, steps = ftfy.fix_and_explain(line.text, config)
+    fixed, label = _fixed(line.text, config)
     if fixed != line.text:
-        labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
-        line.change(fixed, "+".join(labels) or "ftfy")
+        line.change(fixed, label)
 
 
 def _ranges(char_class: str) -> tuple[tuple[int, int], ...] | None:
