@@ -22,13 +22,15 @@ from functools import lru_cache
 from typing import ClassVar
 
 from cleaner.document import Line
+from cleaner.native import load
 from cleaner.steps.base import State
 
 REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
 # Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
 # (A regex substitution: str.translate looks each character up in a dict, half as fast.)
-_PUNCTUATION = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…«»·•¡¿") + "]")
+_PUNCT = string.punctuation + "“”‘’–—…«»·•¡¿"
+_PUNCTUATION = re.compile("[" + re.escape(_PUNCT) + "]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
 # Code: braces, semicolons at the end, assignments, comments, calls. Tables: tabs, cell bars,
 # or a line mostly of numbers.
@@ -71,24 +73,37 @@ def _prose(text: str, words: int = 10) -> bool:
     return len(text.split()) >= words and _SENTENCE_END.search(text) is not None
 
 
+# The keys in C (cleaner/steps/_dedup.c), when built: the same keys and decisions, to the bit.
+_NATIVE = load("cleaner.steps._dedup")
+if _NATIVE is not None:
+    _NATIVE.configure(_PUNCT)
+
+
 def dedup(lines: list[Line], min_chars: int = 20, min_words: int = 8, prefix_min_chars: int = 40) -> None:
-    rows = [line for line in lines if line.alive and not line.blank]
+    rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
     _repeats(rows, min_chars, min_words)
-    _prefixes([line for line in rows if line.alive], prefix_min_chars)
+    _prefixes([line for line in rows if line.dropped_by is None], prefix_min_chars)
 
 
-def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
+def _shared(rows: list[Line], min_chars: int) -> tuple[list[str], dict[str, list[int]]]:
+    """Each row's exact key, and the keys of ``min_chars`` or more that two rows or more share,
+    with their rows, in the order of each key's first row."""
+    if _NATIVE is not None:
+        return _NATIVE.repeats([line.text for line in rows], min_chars)
     keys = [_exact_key(line.text) for line in rows]
     groups: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         if len(key) >= min_chars:
             groups.setdefault(key, []).append(i)
+    return keys, {key: where for key, where in groups.items() if len(where) > 1}
+
+
+def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
+    keys, shared = _shared(rows, min_chars)
     repeated = {
         key: where
-        for key, where in groups.items()
-        if len(where) > 1
-        and not _structured(rows[where[0]].text)
-        and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
+        for key, where in shared.items()
+        if not _structured(rows[where[0]].text) and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
     }
     if not repeated:
         return
@@ -141,6 +156,10 @@ def _prefixes(rows: list[Line], min_chars: int) -> None:
     a dateline, then the lead that repeats the headline). Most lines pay
     only for the key of their first few words: full keys are folded only for neighbours whose
     heads agree (folding works character by character, so a head's key starts the full key)."""
+    if _NATIVE is not None and min_chars > 0:
+        for i in _NATIVE.prefixes([line.text for line in rows], min_chars):
+            rows[i].drop(PREFIX)
+        return
     cut = 4 * min_chars
     heads = [_head_key(line.text, cut, min_chars) for line in rows]
     full: dict[int, str] = {}
