@@ -177,7 +177,7 @@ def _run(
     texts: list[str], monkeypatch: pytest.MonkeyPatch, use_c: bool, **options: object
 ) -> tuple[list[tuple[str, list[str], bool]], list[str]]:
     """Each line's (text, labels, blank) after repair(), and the texts ftfy was given, in order
-    (the distinct ones: its answers are kept, repair._fixed)."""
+    (the distinct ones: its answers are kept, repair._kept)."""
     given: list[str] = []
     real = ftfy.fix_and_explain
 
@@ -185,7 +185,7 @@ def _run(
         given.append(text)
         return real(text, *args, **kwargs)
 
-    repair_module._fixed.cache_clear()  # each run gives ftfy each distinct line once
+    repair_module._kept.cache_clear()  # each run gives ftfy each distinct line once
     with monkeypatch.context() as patch:
         patch.setattr(ftfy, "fix_and_explain", recording)
         patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
@@ -227,20 +227,36 @@ def test_documents_with_c_are_documents_in_python(monkeypatch) -> None:
 
 def test_kept_ftfy_answers_are_ftfy_answers(monkeypatch) -> None:
     """A line repaired with ftfy's answer kept from an earlier line is the line repaired afresh."""
-    texts = INVENTED * 3 + TEXTS["random"][:500] * 2
+    texts = INVENTED * 3 + TEXTS["random"][:500] * 2 + ["caf\u00c3\u00a9 " * 200] * 2  # the last too long to keep
 
     def each(fresh: bool) -> list[tuple[str, list[str]]]:
-        repair_module._fixed.cache_clear()
+        repair_module._kept.cache_clear()
         with monkeypatch.context() as patch:
             if fresh:
-                patch.setattr(repair_module, "_fixed", repair_module._fixed.__wrapped__)
+                patch.setattr(repair_module, "_kept", repair_module._fixed)
             lines = [Line(no, text) for no, text in enumerate(texts, 1)]
             repair(lines)
         return [(line.text, line.changed_by) for line in lines]
 
     fresh = each(True)
     assert each(False) == fresh
-    assert repair_module._fixed.cache_info().hits > 0
+    assert repair_module._kept.cache_info().hits > 0
+    assert fresh[-1] == ("café " * 199 + "café", ["ftfy:encoding", "whitespace"])
+
+
+def test_only_short_lines_answers_are_kept(monkeypatch) -> None:
+    short, long = "caf\u00c3\u00a9", "caf\u00c3\u00a9 " * 100 + "caf\u00c3\u00a9"
+    assert len(long) > repair_module._KEPT_CHARS >= len(short)
+    given: list[str] = []
+    real = ftfy.fix_and_explain
+    repair_module._kept.cache_clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(ftfy, "fix_and_explain", lambda text, config: given.append(text) or real(text, config))
+        lines = [Line(no, text) for no, text in enumerate([long, short, long, short], 1)]
+        repair(lines)
+    assert [line.text for line in lines] == ["café " * 100 + "café", "café"] * 2
+    # the repaired line passes the gate again (é before a space reads as a lead byte before an NBSP)
+    assert given == [long, "café " * 100 + "café", short, long, "café " * 100 + "café"]
 
 
 @needs_native

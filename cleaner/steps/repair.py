@@ -73,11 +73,8 @@ def _needs_repair(text: str, entities: bool) -> bool:
     return suspect.search(text) is not None
 
 
-@lru_cache(maxsize=1 << 12)
 def _fixed(text: str, config: ftfy.TextFixerConfig) -> tuple[str, str]:
-    """ftfy's text and the change's label. Kept for the same line in the next document: the
-    lines that pass the gate are mostly a site's own (a menu entry with an NBSP, a footer's
-    mojibake), and ftfy takes 50-300 µs a line; its answer depends on the text and the config only."""
+    """ftfy's text and the change's label."""
     import ftfy
 
     fixed, steps = ftfy.fix_and_explain(text, config)
@@ -85,10 +82,18 @@ def _fixed(text: str, config: ftfy.TextFixerConfig) -> tuple[str, str]:
     return fixed, "+".join(labels) or "ftfy"
 
 
+# ftfy's answers kept for the same line in the next document: the lines that pass the gate are
+# mostly a site's own (a menu entry with an NBSP, a footer's mojibake), and ftfy takes 50-300 µs
+# a line; its answer depends on the text and the config only. Only short lines' answers are
+# kept (the repeated ones are short): at most 4,096 x 2 x 500 characters, whatever the corpus.
+_kept = lru_cache(maxsize=1 << 12)(_fixed)
+_KEPT_CHARS = 500
+
+
 def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> None:
     if not _needs_repair(line.text, entities):
         return
-    fixed, label = _fixed(line.text, config)
+    fixed, label = (_kept if len(line.text) <= _KEPT_CHARS else _fixed)(line.text, config)
     if fixed != line.text:
         line.change(fixed, label)
 
