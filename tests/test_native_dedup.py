@@ -1,36 +1,87 @@
-"""The dedup step's C keys (cleaner/steps/_dedup.c) against dedup.py's own: the same exact and
-head keys, character for character, on invented lines, the seeds and random strings over an
-alphabet of spaces, punctuation and characters whose folding changes their length."""
+"""The dedup step's C half (cleaner/steps/_dedup.c) against the Python it stands in for: the
+same exact keys and groups, the same prefix echoes, and the same fate for every line after
+dedup(), on invented lines, the seeds and random documents over an alphabet chosen to hit every
+branch (case folding that changes the length, punctuation and whitespace of every kind, heads
+at and around their cut); and that it is built at all."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 from cleaner import native
-from cleaner.steps import dedup
-from tests.test_native import PIECES, _seed_lines
+from cleaner.document import Line
+from cleaner.pipeline.clean import split_lines
+from cleaner.steps import dedup as dedup_module
+from cleaner.steps.dedup import dedup
 
-needs_native = pytest.mark.skipif(dedup._NATIVE is None, reason="CLEANER_NATIVE=off")
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = dedup_module._NATIVE
 
-LINES = [
+needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
+
+# Characters whose case folding grows (ß, ẞ, ﬁ, İ, ŉ), is not lower() (ς, Cherokee, Deseret past
+# U+FFFF), each punctuation mark dedup folds and some it does not (¶, ‽), whitespace str.split
+# knows (\x1c, \x85, NBSP, ideographic space) and marks it does not (U+200B), a lone surrogate.
+PIECES = [
+    *"aAzZ09 .,;:!?-'\"()[]{}<>/\\|@#$%^&*_+=~`“”‘’–—…«»·•¡¿¶‽",
+    *"\t\x0b\x0c\x1c\x1f\x85\u00a0\u2003\u3000\u200b\u2028",
+    *"ßẞﬁİŉΣσςᏸꭰ\U00010400\U00010428\udc80é\u0301ÉØ",
+    "word",
+    "Word",
+    "WORD",
+    "the",
+    "harbour",
+]
+
+INVENTED = [
+    "Harbour news",
+    "The committee met on Tuesday to discuss the new harbour plans for the town.",
+    "THE COMMITTEE MET ON TUESDAY to discuss the new harbour plans",
+    "The committee met on Tuesday — to discuss the new harbour plans for the town, and more.",
+    "Straße und STRASSE: Die Kommission tagte am Dienstag in der alten Halle",
+    "strasse und strasse die kommission tagte am dienstag in der alten halle und mehr",
+    "ﬁnal ﬁgures for the ﬁscal year were published on the ﬁrst of the month",
+    "final figures for the fiscal year were published on the first of the month, late",
     "",
     "   ",
-    "The Harbour  Committee met\ton Tuesday.",
-    "  «Quoted» — text… with “curly” ‘marks’ & [brackets] {braces} a_b ¡Hola! ¿Qué?",
-    "Straße \u0130stanbul \ufb01sh \u1e9e \u01c5 \u0390",  # folds to more characters
-    "x" * 150 + " ß" * 30,  # the cut falls inside what folding lengthens
-    "\u00a0nbsp\u2003em\u3000ideographic\x1cfile\x85next",
-    "¿Qué?¡Sí!«a»–b—c…d·e•f“g”h‘i’j",
+    "...",
+    "Σίσυφος ΟΔΥΣΣΕΥΣ ὀδυσσεύς",
+    "σίσυφος οδυσσευς",
 ]
-# dedup's own punctuation beside the classifier's pieces
-ALPHABET = [*PIECES, *"“”‘’–—…«»·•¡¿$%&+=^`{}~"]
 
 
-def _random_lines(count: int) -> list[str]:
-    rng = random.Random(5)
-    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 80))) for _ in range(count)]
+def _random_document(rng: random.Random) -> list[str]:
+    """Lines from a few bases: copies, copies with case, punctuation or spacing changed, and a
+    base with words added (a prefix echo), of lengths around the 40-character head and its cut."""
+    bases = ["".join(rng.choice(PIECES) for _ in range(rng.randint(1, 70))) for _ in range(rng.randint(1, 4))]
+    rows: list[str] = []
+    for _ in range(rng.randint(1, 14)):
+        text = rng.choice(bases)
+        change = rng.randint(0, 5)
+        if change == 1:
+            text = text.upper()
+        elif change == 2:
+            text = text + rng.choice([" ", ".", " more words here", "".join(rng.choices(PIECES, k=10))])
+        elif change == 3:
+            text = text.replace(" ", rng.choice(["  ", "\t", ", ", "\u00a0"]))
+        elif change == 4:
+            text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 200)))
+        rows.append(text)
+    return rows
+
+
+DOCUMENTS = [_random_document(random.Random(seed)) for seed in range(6_000)]
+
+
+def _seed_documents() -> list[list[str]]:
+    documents = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        found, _ = split_lines(path.read_text(encoding="utf-8"))
+        documents.append([line.text for line in found if not line.blank])
+    return documents
 
 
 def test_the_extension_is_built() -> None:
@@ -38,18 +89,76 @@ def test_the_extension_is_built() -> None:
         pytest.fail("cleaner/steps/_dedup.c was not built: is there a C compiler? (`pip install -e .` builds it)")
 
 
+def _rows(texts: list[str]) -> list[Line]:
+    return [Line(no, text) for no, text in enumerate(texts, 1)]
+
+
 @needs_native
-@pytest.mark.parametrize("texts", [LINES, _seed_lines(), _random_lines(20_000)], ids=["invented", "seeds", "random"])
-@pytest.mark.parametrize(("cut", "chars"), [(160, 40), (3, 2), (0, 5)])
-def test_c_keys_are_the_python_keys(texts: list[str], cut: int, chars: int) -> None:
-    exact, heads = dedup._NATIVE.keys(texts, cut, chars)
-    assert exact == [dedup._exact_key(t) for t in texts]
-    assert heads == [dedup._words_key(t[:cut])[:chars] for t in texts]
+@pytest.mark.parametrize("min_chars", [20, 0, 1, 5, 1000])
+def test_c_keys_and_groups_are_the_python_ones(min_chars: int, monkeypatch) -> None:
+    documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS]
+    native_keys = [dedup_module._shared(_rows(texts), min_chars) for texts in documents]
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        python_keys = [dedup_module._shared(_rows(texts), min_chars) for texts in documents]
+    assert native_keys == python_keys
+    # dicts compare without order: the order of the groups is asserted too
+    assert [list(groups) for _, groups in native_keys] == [list(groups) for _, groups in python_keys]
+    assert any(groups for _, groups in native_keys) == (min_chars < 1000)
+
+
+def _prefix_drops(documents: list[list[str]], min_chars: int) -> list[list[int]]:
+    out = []
+    for texts in documents:
+        rows = _rows(texts)
+        dedup_module._prefixes(rows, min_chars)
+        out.append([i for i, row in enumerate(rows) if row.dropped_by])
+    return out
+
+
+@needs_native
+@pytest.mark.parametrize("min_chars", [40, 1, 3, 10, 20])
+def test_c_prefix_echoes_are_the_python_ones(min_chars: int, monkeypatch) -> None:
+    documents = [INVENTED, INVENTED[::-1], *_seed_documents(), *DOCUMENTS]
+    found = _prefix_drops(documents, min_chars)
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        assert found == _prefix_drops(documents, min_chars)
+    assert sum(map(len, found)) > 0
+
+
+@needs_native
+@pytest.mark.parametrize("options", [{}, {"min_chars": 5, "min_words": 2, "prefix_min_chars": 10}])
+def test_dedup_with_c_is_dedup_in_python(options: dict[str, int], monkeypatch) -> None:
+    documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS]
+
+    def fates() -> list[list[str | None]]:
+        out = []
+        for texts in documents:
+            rows = _rows(texts)
+            dedup(rows, **options)
+            out.append([row.dropped_by for row in rows])
+        return out
+
+    found = fates()
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        assert found == fates()
+    assert len({fate for document in found for fate in document}) == 3  # kept, repeats and prefixes
+
+
+@needs_native
+def test_keys_fold_as_casefold_does() -> None:
+    keys, groups = NATIVE.repeats(["  Straße\u00a0ﬁne İ  ", "STRASSE FINE i\u0307", "x"], 1)
+    assert keys == ["strasse fine i\u0307", "strasse fine i\u0307", "x"]
+    assert groups == {"strasse fine i\u0307": [0, 1]}
 
 
 @needs_native
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(TypeError):
-        dedup._NATIVE.keys([b"x"], 1, 1)
+        NATIVE.repeats([b"bytes"], 20)
+    with pytest.raises(TypeError):
+        NATIVE.prefixes(["x", 1], 40)
     with pytest.raises(ValueError):
-        dedup._NATIVE.keys(["x"], -1, 1)
+        NATIVE.prefixes(["x"], 0)

@@ -29,7 +29,8 @@ REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
 # Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
 # (A regex substitution: str.translate looks each character up in a dict, half as fast.)
-_PUNCTUATION = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…«»·•¡¿") + "]")
+_PUNCT = string.punctuation + "“”‘’–—…«»·•¡¿"
+_PUNCTUATION = re.compile("[" + re.escape(_PUNCT) + "]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
 # Code: braces, semicolons at the end, assignments, comments, calls. Tables: tabs, cell bars,
 # or a line mostly of numbers.
@@ -43,11 +44,6 @@ PROSE_WINDOW = 3
 # Text said three times or more is a refrain or a document's own structure (each day of a plan,
 # each item of a list), not a paste: only a long sentence that often is dropped.
 REFRAIN_WORDS = 15  # lines either side counted when choosing the copy that sits in the prose
-
-
-# Both keys of every row in one call, in C where the extension is built (steps/_dedup.c): the
-# same strings as _exact_key and _head_key.
-_NATIVE = load("cleaner.steps._dedup")
 
 
 # Keys are cached: the step runs in every round of the pipeline on the same line texts.
@@ -77,35 +73,37 @@ def _prose(text: str, words: int = 10) -> bool:
     return len(text.split()) >= words and _SENTENCE_END.search(text) is not None
 
 
+# The keys in C (cleaner/steps/_dedup.c), when built: the same keys and decisions, to the bit.
+_NATIVE = load("cleaner.steps._dedup")
+if _NATIVE is not None:
+    _NATIVE.configure(_PUNCT)
+
+
 def dedup(lines: list[Line], min_chars: int = 20, min_words: int = 8, prefix_min_chars: int = 40) -> None:
-    rows = [line for line in lines if line.alive and not line.blank]
-    cut = 4 * prefix_min_chars
-    if _NATIVE is None:
-        keys = [_exact_key(line.text) for line in rows]
-        heads = None
-    else:
-        keys, heads = _NATIVE.keys([line.text for line in rows], cut, prefix_min_chars)
-    _repeats(rows, keys, min_chars, min_words)
-    alive = [i for i, line in enumerate(rows) if line.alive]
-    if heads is None:
-        heads = [_head_key(rows[i].text, cut, prefix_min_chars) for i in alive]
-    else:
-        heads = [heads[i] for i in alive]
-    _prefixes([rows[i] for i in alive], heads, prefix_min_chars)
+    rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
+    _repeats(rows, min_chars, min_words)
+    _prefixes([line for line in rows if line.dropped_by is None], prefix_min_chars)
 
 
-def _repeats(rows: list[Line], keys: list[str], min_chars: int, min_words: int) -> None:
-    """``keys``: each row's _exact_key."""
+def _shared(rows: list[Line], min_chars: int) -> tuple[list[str], dict[str, list[int]]]:
+    """Each row's exact key, and the keys of ``min_chars`` or more that two rows or more share,
+    with their rows, in the order of each key's first row."""
+    if _NATIVE is not None:
+        return _NATIVE.repeats([line.text for line in rows], min_chars)
+    keys = [_exact_key(line.text) for line in rows]
     groups: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         if len(key) >= min_chars:
             groups.setdefault(key, []).append(i)
+    return keys, {key: where for key, where in groups.items() if len(where) > 1}
+
+
+def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
+    keys, shared = _shared(rows, min_chars)
     repeated = {
         key: where
-        for key, where in groups.items()
-        if len(where) > 1
-        and not _structured(rows[where[0]].text)
-        and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
+        for key, where in shared.items()
+        if not _structured(rows[where[0]].text) and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
     }
     if not repeated:
         return
@@ -153,13 +151,17 @@ def _repeats(rows: list[Line], keys: list[str], min_chars: int, min_words: int) 
                 rows[i].drop(REPEAT)
 
 
-def _prefixes(rows: list[Line], heads: list[str], min_chars: int) -> None:
+def _prefixes(rows: list[Line], min_chars: int) -> None:
     """A line whose words start a longer line at most PREFIX_REACH rows away (a headline, then
     a dateline, then the lead that repeats the headline). Most lines pay
     only for the key of their first few words: full keys are folded only for neighbours whose
-    heads agree (folding works character by character, so a head's key starts the full key).
-    ``heads``: each row's _head_key (of its first 4 * min_chars characters)."""
+    heads agree (folding works character by character, so a head's key starts the full key)."""
+    if _NATIVE is not None and min_chars > 0:
+        for i in _NATIVE.prefixes([line.text for line in rows], min_chars):
+            rows[i].drop(PREFIX)
+        return
     cut = 4 * min_chars
+    heads = [_head_key(line.text, cut, min_chars) for line in rows]
     full: dict[int, str] = {}
 
     def key(i: int) -> str:

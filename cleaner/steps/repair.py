@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
+from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 from cleaner.document import Line
+from cleaner.native import load
 from cleaner.steps.base import State
 from cleaner.steps.repair_gate import gate
 from cleaner.steps.whitespace import LABEL as WHITESPACE
@@ -39,9 +41,15 @@ def _config(unescape_html: bool) -> ftfy.TextFixerConfig:
 # by continuation bytes (0x80-0xBF), or a lead byte before a space that was an NBSP; ftfy's
 # other fixes need C1 or control characters, lone surrogates, terminal escapes or HTML
 # entities. A line with none of these is left exactly as ftfy would leave it.
-_LEAD, _CONT, _CONTROL = gate()["lead"], gate()["cont"], gate()["control"]
-_SUSPECT = re.compile(f"{_LEAD}(?:{_CONT}| )|{_CONTROL}")
-_ENTITY = re.compile(gate()["entity"])
+# (Compiled when first used, 2 ms: with the C gate, only for a line ftfy sees.)
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The gate's patterns: suspect (a lead before a continuation or a space, or a control
+    character) and an HTML entity."""
+    parts = gate()
+    return re.compile(f"{parts['lead']}(?:{parts['cont']}| )|{parts['control']}"), re.compile(parts["entity"])
+
+
 _ENCODING_STEPS = frozenset({"encode", "decode", "transcode"})
 MAX_ROUNDS = 4
 
@@ -59,20 +67,74 @@ def _label(action: str, parameter: str) -> str:
 
 
 def _needs_repair(text: str, entities: bool) -> bool:
-    if entities and "&" in text and "<" not in text and _ENTITY.search(text):
+    suspect, entity = _patterns()
+    if entities and "&" in text and "<" not in text and entity.search(text):
         return True
-    return _SUSPECT.search(text) is not None
+    return suspect.search(text) is not None
+
+
+def _fixed(text: str, config: ftfy.TextFixerConfig) -> tuple[str, str]:
+    """ftfy's text and the change's label."""
+    import ftfy
+
+    fixed, steps = ftfy.fix_and_explain(text, config)
+    labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
+    return fixed, "+".join(labels) or "ftfy"
+
+
+# ftfy's answers kept for the same line in the next document: the lines that pass the gate are
+# mostly a site's own (a menu entry with an NBSP, a footer's mojibake), and ftfy takes 50-300 µs
+# a line; its answer depends on the text and the config only. Only short lines' answers are
+# kept (the repeated ones are short): at most 4,096 x 2 x 500 characters, whatever the corpus.
+_kept = lru_cache(maxsize=1 << 12)(_fixed)
+_KEPT_CHARS = 500
 
 
 def repair_line(line: Line, config: ftfy.TextFixerConfig, entities: bool) -> None:
     if not _needs_repair(line.text, entities):
         return
-    import ftfy
-
-    fixed, steps = ftfy.fix_and_explain(line.text, config)
+    fixed, label = (_kept if len(line.text) <= _KEPT_CHARS else _fixed)(line.text, config)
     if fixed != line.text:
-        labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
-        line.change(fixed, "+".join(labels) or "ftfy")
+        line.change(fixed, label)
+
+
+def _ranges(char_class: str) -> tuple[tuple[int, int], ...] | None:
+    """The code point ranges of a class as repair_gate._char_class writes it, or None when it
+    is not written that way (the C gate is then not used)."""
+    if _CLASS.fullmatch(char_class) is None:
+        return None
+    return tuple((int(first, 16), int(last or first, 16)) for first, last in _RANGE.findall(char_class))
+
+
+_CLASS = re.compile(r"\[(?:\\U[0-9a-f]{8}(?:-\\U[0-9a-f]{8})?)+\]")
+_RANGE = re.compile(r"\\U([0-9a-f]{8})(?:-\\U([0-9a-f]{8}))?")
+
+
+def _native() -> ModuleType | None:
+    """The C half (cleaner/steps/_repair.c), told the gate's classes; None when it is not built,
+    turned off, or the gate is not what it matches by hand (another ftfy's entity pattern)."""
+    module = load("cleaner.steps._repair")
+    parts = gate()
+    classes = [_ranges(parts[key]) for key in ("lead", "cont", "control")]
+    if module is None or parts["entity"] != _C_ENTITY or None in classes:
+        return None
+    module.configure(*classes)
+    return module
+
+
+_C_ENTITY = "&#?[0-9A-Za-z]{1,24};"  # the entity pattern _repair.c matches by hand
+_NATIVE = _native()
+
+
+def _rounds(line: Line, config: ftfy.TextFixerConfig | None, enabled: bool, unescape_html: bool) -> None:
+    """Encoding, then whitespace, on one line until neither changes it."""
+    for _ in range(MAX_ROUNDS):
+        before = line.text
+        if enabled:
+            repair_line(line, config, unescape_html)  # type: ignore[arg-type]
+        line.change(normalize(line.text), WHITESPACE)
+        if line.text == before:
+            break
 
 
 def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, text: str = "") -> None:
@@ -80,6 +142,20 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
     the whitespace step turns into a space can be half of what ftfy reads as mojibake, so one
     pass of each would not give text that a second cleaning leaves alone. ``text``, the whole
     document, lets a clean document skip the per-line gate with one scan."""
+    native = _NATIVE
+    if native is not None:
+        enabled = enabled and (not text or native.needs_repair(text, unescape_html))
+        if text and not enabled and not native.needs_whitespace(text):
+            return
+        config = _config(unescape_html) if enabled else None
+        # The lines either step changes, decided in C: (i, None) goes through the rounds here
+        # (ftfy sees it), (i, text) is a line only the whitespace step changes, in one round.
+        for i, normal in native.lines([line.text for line in lines], enabled, unescape_html):
+            if normal is None:
+                _rounds(lines[i], config, enabled, unescape_html)
+            else:
+                lines[i].change(normal, WHITESPACE)
+        return
     enabled = enabled and (not text or _needs_repair(text, unescape_html))
     config = _config(unescape_html) if enabled else None
     if text and not enabled and not needs_whitespace(text):
@@ -88,13 +164,7 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
         text = line.text
         if not enabled and text.isascii() and not text[-1:].isspace():
             continue  # nothing for either step to do
-        for _ in range(MAX_ROUNDS):
-            before = line.text
-            if enabled:
-                repair_line(line, config, unescape_html)
-            line.change(normalize(line.text), WHITESPACE)
-            if line.text == before:
-                break
+        _rounds(line, config, enabled, unescape_html)
 
 
 class Repair:

@@ -1,0 +1,278 @@
+/* The repair step's per-line decisions (steps/repair.py, steps/whitespace.py) in C: which lines
+ * ftfy must see and what the whitespace step makes of the others, one call per document, so
+ * that Python touches only the lines that change.
+ *
+ * Every definition is the Python one, to the bit (tests/test_native_repair.py compares the two):
+ * - the gate's character classes are the ones repair_gate.gate() gives (ftfy's tables), passed
+ *   in once by configure() as code point ranges, and matched as `re` matches a class: by code point;
+ * - sre's \s for str patterns is Py_UNICODE_ISSPACE, as is str.rstrip's whitespace;
+ * - each pattern is matched by hand, as `re` would (noted at each function).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+/* ---- the gate's classes: one byte per code point, bits set from configure()'s ranges ---- */
+
+enum { LEAD = 1, CONT = 2, CONTROL = 4 };
+static unsigned char classes[0x110000];
+static int configured = 0, touched = 0; /* the classes are set; the table may hold bits */
+
+/* The ranges, as (start, end) pairs, inclusive, of one class; their bit set in classes. */
+static int set_ranges(PyObject *ranges, unsigned char bit) {
+    if (!PyTuple_Check(ranges)) {
+        PyErr_SetString(PyExc_TypeError, "ranges must be a tuple of (start, end) pairs");
+        return -1;
+    }
+    for (Py_ssize_t r = 0; r < PyTuple_GET_SIZE(ranges); r++) {
+        long start, end;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "ll", &start, &end)) return -1;
+        if (start < 0 || end < start || end >= 0x110000) {
+            PyErr_SetString(PyExc_ValueError, "a range outside the code points");
+            return -1;
+        }
+        for (long ch = start; ch <= end; ch++) classes[ch] |= bit;
+    }
+    return 0;
+}
+
+static PyObject *configure(PyObject *self, PyObject *args) {
+    PyObject *lead, *cont, *control;
+    if (!PyArg_ParseTuple(args, "OOO", &lead, &cont, &control)) return NULL;
+    /* The table starts zeroed (and untouched: only the pages of the classes' ranges and of the
+     * characters read are ever mapped); a second configure() clears it first. */
+    if (touched) memset(classes, 0, sizeof(classes));
+    configured = 0;
+    touched = 1;
+    if (set_ranges(lead, LEAD) < 0 || set_ranges(cont, CONT) < 0 || set_ranges(control, CONTROL) < 0) {
+        memset(classes, 0, sizeof(classes));
+        touched = 0;
+        return NULL;
+    }
+    configured = 1;
+    Py_RETURN_NONE;
+}
+
+/* ---- the gate: repair.py's _needs_repair ---- */
+
+/* _ENTITY.search (ftfy's HTML_ENTITY_RE, &#?[0-9A-Za-z]{1,24};): an '&', an optional '#', 1 to
+ * 24 ASCII letters or digits, then ';'. Backtracking finds nothing more: with the '#' taken, a
+ * shorter run would need ';' where a letter is; without it, the run would start at the '#'. */
+static int is_alnum_ascii(Py_UCS4 ch) {
+    return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+static int has_entity(int kind, const void *data, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyUnicode_READ(kind, data, i) != '&') continue;
+        Py_ssize_t j = i + 1;
+        if (j < n && PyUnicode_READ(kind, data, j) == '#') j++;
+        Py_ssize_t k = j;
+        while (k < n && k - j <= 24 && is_alnum_ascii(PyUnicode_READ(kind, data, k))) k++;
+        if (k - j >= 1 && k - j <= 24 && k < n && PyUnicode_READ(kind, data, k) == ';') return 1;
+    }
+    return 0;
+}
+
+/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): a control character anywhere, or a lead
+ * followed by a continuation or a space. */
+#define SUSPECT_LOOP(T)                                                                     \
+    do {                                                                                    \
+        const T *t = (const T *)data;                                                       \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                \
+            unsigned char c = classes[t[i]];                                                \
+            if (c & CONTROL) return 1;                                                      \
+            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
+                return 1;                                                                   \
+        }                                                                                   \
+        return 0;                                                                           \
+    } while (0)
+
+static int suspect(int kind, const void *data, Py_ssize_t n) {
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1);
+    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2);
+    default: SUSPECT_LOOP(Py_UCS4);
+    }
+}
+
+/* _needs_repair(text, entities): with entities, a text holding '&' and no '<' in which
+ * _ENTITY finds an entity; else _SUSPECT. */
+static int needs_repair_of(PyObject *text, int entities) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (entities && PyUnicode_FindChar(text, '&', 0, n, 1) >= 0 && PyUnicode_FindChar(text, '<', 0, n, 1) < 0 &&
+        has_entity(kind, data, n))
+        return 1;
+    return suspect(kind, data, n);
+}
+
+/* ---- whitespace.py ---- */
+
+/* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
+ * ([\u200b\u2060\ufeff]), removed. */
+static int is_odd_space(Py_UCS4 ch) {
+    return ch == 0xA0 || ch == 0x1680 || (ch >= 0x2000 && ch <= 0x200A) || ch == 0x202F || ch == 0x205F;
+}
+
+static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
+
+#define ODD_LOOP(T)                                                                     \
+    do {                                                                                \
+        const T *t = (const T *)data;                                                   \
+        for (Py_ssize_t i = 0; i < n; i++)                                              \
+            if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) {          \
+                odd = 1;                                                                \
+                break;                                                                  \
+            }                                                                           \
+    } while (0)
+
+/* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
+ * with an error set on failure. For an ASCII text normalize is text.rstrip(); else the odd spaces
+ * become ' ' and the invisible marks go, then rstrip(). Any odd space or invisible mark changes
+ * the text (one becomes ' ', the other shortens it), as does any trailing whitespace. */
+static PyObject *normalized(PyObject *text) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int odd = 0;
+    if (PyUnicode_IS_ASCII(text))
+        odd = 0;
+    else if (kind == PyUnicode_1BYTE_KIND) /* of the odd characters, only U+00A0 is below U+0100 */
+        odd = memchr(data, 0xA0, n) != NULL;
+    else if (kind == PyUnicode_2BYTE_KIND)
+        ODD_LOOP(Py_UCS2);
+    else
+        ODD_LOOP(Py_UCS4);
+    if (!odd) {
+        Py_ssize_t end = n;
+        while (end > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
+        return end == n ? NULL : PyUnicode_Substring(text, 0, end);
+    }
+    Py_UCS4 *out = PyMem_Malloc((n ? n : 1) * sizeof(Py_UCS4));
+    if (out == NULL) return PyErr_NoMemory();
+    Py_ssize_t used = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (is_odd_space(ch))
+            out[used++] = ' ';
+        else if (!is_invisible(ch))
+            out[used++] = ch;
+    }
+    while (used > 0 && Py_UNICODE_ISSPACE(out[used - 1])) used--;
+    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, used);
+    PyMem_Free(out);
+    return result;
+}
+
+/* needs_whitespace: _DIRTY.search, with re.MULTILINE
+ * (\s(?:$|(?=\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]): a \s at the end of the
+ * text or before '\n' ($ under MULTILINE) or '\r', or one of the odd characters anywhere. */
+static int dirty(PyObject *text) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int ascii = PyUnicode_IS_ASCII(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (!ascii && ch >= 0xA0 && (is_odd_space(ch) || is_invisible(ch))) return 1;
+        if (Py_UNICODE_ISSPACE(ch)) {
+            if (i + 1 == n) return 1;
+            Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
+            if (next == '\n' || next == '\r') return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- entry points ---- */
+
+static int ready(void) {
+    if (!configured) PyErr_SetString(PyExc_RuntimeError, "configure() the gate's classes first");
+    return configured;
+}
+
+static PyObject *needs_repair(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int entities;
+    if (!PyArg_ParseTuple(args, "Up", &text, &entities) || !ready()) return NULL;
+    return PyBool_FromLong(needs_repair_of(text, entities));
+}
+
+static PyObject *needs_whitespace(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    return PyBool_FromLong(dirty(arg));
+}
+
+static PyObject *normalize(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    PyObject *result = normalized(arg);
+    if (result == NULL && !PyErr_Occurred()) return Py_NewRef(arg);
+    return result;
+}
+
+/* What repair()'s loop does to each text, for the texts it changes, in order: (i, None) for a
+ * line the gate lets through in its first or second round (ftfy must see it: repair.py runs
+ * its rounds), (i, normalize(text)) for a line only the whitespace step changes. For such a
+ * line the second round finds the gate shut again and normalize() changes nothing (it is
+ * idempotent: no odd space, mark or trailing whitespace is left), so that is its last round.
+ * Without ``enabled`` no line is gated; the rest is the same. */
+static PyObject *lines(PyObject *self, PyObject *args) {
+    PyObject *texts;
+    int enabled, entities;
+    if (!PyArg_ParseTuple(args, "O!pp", &PyList_Type, &texts, &enabled, &entities)) return NULL;
+    if (enabled && !ready()) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(texts); i++) {
+        PyObject *text = PyList_GET_ITEM(texts, i);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "texts must be str");
+            goto fail;
+        }
+        PyObject *value = Py_None;
+        if (!(enabled && needs_repair_of(text, entities))) {
+            value = normalized(text);
+            if (value == NULL) {
+                if (PyErr_Occurred()) goto fail;
+                continue;
+            }
+            if (enabled && needs_repair_of(value, entities)) {
+                Py_DECREF(value);
+                value = Py_None;
+            }
+        }
+        PyObject *item = Py_BuildValue("(nN)", i, value == Py_None ? Py_NewRef(Py_None) : value);
+        if (item == NULL) goto fail;
+        int appended = PyList_Append(out, item);
+        Py_DECREF(item);
+        if (appended < 0) goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS,
+     "configure(lead, cont, control): the gate's classes, each a tuple of (first, last) code points."},
+    {"needs_repair", needs_repair, METH_VARARGS, "needs_repair(text, entities) -> bool: repair._needs_repair."},
+    {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
+    {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},
+    {"lines", lines, METH_VARARGS,
+     "lines(texts, enabled, entities) -> [(i, normalized text or None)]: the lines repair() changes."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_repair", "The repair step's per-line decisions in C.",
+                                    -1, methods};
+
+PyMODINIT_FUNC PyInit__repair(void) { return PyModule_Create(&module); }
