@@ -53,3 +53,23 @@ def test_bad_arguments_are_refused() -> None:
         dedup._NATIVE.keys([b"x"], 1, 1)
     with pytest.raises(ValueError):
         dedup._NATIVE.keys(["x"], -1, 1)
+
+
+class _Text(str):
+    pass
+
+
+@needs_native
+def test_huge_lines_and_subclasses_are_the_python_keys() -> None:
+    texts = [
+        "\u00df" * 300_000,
+        "\u0390" * 100_000,
+        "\U0001f600" * 300_000,
+        " " * 300_000,
+        _Text("  A\u00df  b. "),
+        _Text(""),
+    ]
+    exact, heads = dedup._NATIVE.keys(texts, 160, 40)
+    assert exact == [dedup._exact_key(t) for t in texts]
+    assert heads == [dedup._words_key(t[:160])[:40] for t in texts]
+    assert dedup._NATIVE.keys([], 1, 1) == ([], [])

@@ -33,6 +33,7 @@ static Py_ssize_t casefold(PyObject *text, const Py_UCS4 *t, Py_ssize_t n, Py_UC
     if (folded == NULL) return -1;
     Py_ssize_t size = PyUnicode_GET_LENGTH(folded);
     Py_UCS4 *done = size <= 3 * n ? PyUnicode_AsUCS4(folded, out, 3 * n, 0) : NULL;
+    if (done == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "casefold: more than 3 a character");
     Py_DECREF(folded);
     return done == NULL ? -1 : size;
 #endif
@@ -76,17 +77,24 @@ static PyObject *keys(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "cut and chars must not be negative");
         return NULL;
     }
-    Py_ssize_t k = PyList_GET_SIZE(texts), room = 0;
+    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
+    PyObject *held = PyList_AsTuple(texts);
+    if (held == NULL) return NULL;
+    Py_ssize_t k = PyTuple_GET_SIZE(held), room = 0;
     PyObject *exact = PyList_New(k), *heads = PyList_New(k);
     Py_UCS4 *buffer = NULL;
     if (exact == NULL || heads == NULL) goto fail;
     for (Py_ssize_t i = 0; i < k; i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
+        PyObject *text = PyTuple_GET_ITEM(held, i);
         if (!PyUnicode_Check(text)) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto fail;
         }
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4) - 1) / 7) {
+            PyErr_NoMemory();
+            goto fail;
+        }
         if (7 * n + 1 > room) { /* the text, its folding (3n), a key (3n) */
             PyMem_Free(buffer);
             room = 7 * n + 1 > 4096 ? 7 * n + 1 : 4096;
@@ -116,12 +124,14 @@ static PyObject *keys(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(heads, i, item);
     }
     PyMem_Free(buffer);
+    Py_DECREF(held);
     PyObject *result = PyTuple_Pack(2, exact, heads);
     Py_DECREF(exact);
     Py_DECREF(heads);
     return result;
 fail:
     PyMem_Free(buffer);
+    Py_DECREF(held);
     Py_XDECREF(exact);
     Py_XDECREF(heads);
     return NULL;
