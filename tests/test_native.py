@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -175,3 +176,59 @@ def test_bad_arguments_are_refused() -> None:
         lines.document(infos, sizes, sizes, positions.astype(np.float32), 0.0, np.zeros((2, 37)), features._DOC_SPEC)
     with pytest.raises(ValueError):  # a column past the matrix
         lines.document(infos, sizes, sizes, positions, 0.0, np.zeros((2, 37)), (*features._DOC_SPEC[:8], (99,) * 18))
+
+
+@needs_native
+def test_bad_row_positions_are_refused() -> None:
+    """A negative row position in the spec is refused, not read before the row (nor a negative-size copy)."""
+    infos = features._line_infos(["a b", "c"])
+    sizes = np.ones(2)
+    positions = np.zeros((2, 3))
+    for at in (1, 2, 3):  # words, digits, hits
+        spec = list(features._DOC_SPEC)
+        spec[at] = -5
+        with pytest.raises(ValueError, match="a bad matrix layout"):
+            features._NATIVE.document(infos, sizes, sizes, positions, 0.0, np.zeros((2, 37)), tuple(spec))
+
+
+class _Shrinks(str):
+    """Words whose every comparison empties a list (one hash for all: counting them compares)."""
+
+    victim: ClassVar[list] = []
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        _Shrinks.victim.clear()
+        return False
+
+
+@needs_native
+def test_words_that_empty_the_list_mid_call_change_nothing() -> None:
+    """document() counts the lines' words in a dict, which runs a str subclass's __eq__: one that
+    empties the caller's list of infos leaves the matrix as numpy computes it (the C code holds the
+    infos for the call; it used to read the emptied list)."""
+    texts = ["The committee met on Tuesday and agreed on the plan.", "Home", "News | Sport"]
+    stripped = texts * 3
+    infos = [(grams, row, _Shrinks(words)) for grams, row, words in features._line_infos(texts)] * 3
+    _Shrinks.victim = [*infos]
+    plain = features._numpy_extract(_Shrinks.victim, stripped, stripped)
+    _Shrinks.victim = infos
+    fast = features._native_extract(infos, stripped, stripped)
+    assert infos == []
+    assert fast.matrix.tobytes() == plain.matrix.tobytes()
+    assert fast.matrix[:, features.INDEX["repeats_in_doc"]].tolist() == [2.0] * 9
+
+
+class _Text(str):
+    pass
+
+
+@needs_native
+def test_huge_lines_subclasses_and_blank_lines_are_the_numpy_lines() -> None:
+    """Lines whose folding doubles (ß) or triples (ΐ) their length, astral characters, spaces alone, str subclasses."""
+    texts = ["\u00df" * 300_000, "\u0390" * 100_000, "\U0001f600" * 300_000, " " * 300_000, "a" + " " * 1000 + "b"]
+    texts += [_Text("Home | Stra\u00dfe 1999"), _Text(""), ""]
+    assert features._native_per_line(texts) == features._per_line(texts)
+    assert features._native_per_line([]) == features._per_line([]) == []

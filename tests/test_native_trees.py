@@ -6,6 +6,7 @@ on invented matrices (values on thresholds, NaN, infinities, signed zeros) and i
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -170,8 +171,60 @@ def test_ngram_indices_as_numpy_takes_them() -> None:
         m.ngram_scores([[1], [size]])
     with pytest.raises(IndexError):
         m.ngram_scores([[1], [-size - 1]])
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="invalid literal"):  # numpy's int("a")
         m.ngram_scores([[1], ["a"]])
+
+
+def test_ngrams_that_are_not_ints_are_left_to_numpy() -> None:
+    """numpy takes any integer-like n-gram (a numpy integer, a float, a numeral): such a line is
+    numpy's to score, cached or not, to the same bits."""
+    m = default_model()
+    grams = [[np.int64(5), 6], [np.uint16(7)], [2.5, 1], ["3"]]
+    expected = m._ngram_scores_numpy(grams).tobytes()
+    assert m.ngram_scores(grams).tobytes() == expected
+    assert Model.load()._cached_ngram_scores(["a", "b", "c", "d"], grams).tobytes() == expected
+    out = np.zeros(2)
+    assert _trees().lexical(m.ngram_weights, [[1], [np.int64(5)]], m.ngram_bias, out) is False
+
+
+class _Shrinks(str):
+    """A key whose every comparison empties a list (one hash for all: a look-up compares)."""
+
+    victim: ClassVar[list] = []
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        _Shrinks.victim.clear()
+        return False
+
+
+def test_keys_that_empty_the_list_mid_call_are_refused_not_read() -> None:
+    """A key's __eq__ that empties the keys list: the C code holds each key and looks at the list's
+    size again at each line (it used to read past the emptied list)."""
+    m = default_model()
+    keys = [_Shrinks(f"k{i}") for i in range(8)]
+    _Shrinks.victim = keys
+    with pytest.raises(RuntimeError, match="changed size"):
+        _trees().cached_lexical(m.ngram_weights, keys, [[1, 2]] * 8, m.ngram_bias, {}, 100, np.empty(8))
+
+
+def test_a_line_that_empties_the_list_mid_call_is_refused_not_read() -> None:
+    """A line that is not a list is iterated (its __iter__ runs): it may empty the grams list."""
+    m = default_model()
+
+    class Line:
+        def __iter__(self):
+            grams.clear()
+            return iter([1, 2])
+
+    grams = [Line(), *[[1, 2]] * 7]
+    with pytest.raises(RuntimeError, match="changed size"):
+        _trees().lexical(m.ngram_weights, grams, m.ngram_bias, np.empty(8))
+    grams = [Line(), *[[1, 2]] * 7]
+    with pytest.raises(RuntimeError, match="changed size"):
+        _trees().cached_lexical(m.ngram_weights, [f"k{i}" for i in range(8)], grams, m.ngram_bias, {}, 99, np.empty(8))
 
 
 def test_cached_lexical_scores_read_and_fill_the_cache() -> None:

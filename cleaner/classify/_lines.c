@@ -306,7 +306,8 @@ static int starts_bullet(const Py_UCS4 *t, Py_ssize_t n) {
 
 /* str.casefold of the text (``text``, read into t), into out (3 code points a character at
  * most); its length, or -1 on an error. CPython folds each character on its own; before 3.13 its
- * function for one character is in the headers, after, the method is called. */
+ * function for one character is in the headers, after, str's method is called on an exact str
+ * (a subclass's own casefold would run the caller's code mid-call, and may return anything). */
 static Py_ssize_t casefold(PyObject *text, const Py_UCS4 *t, Py_ssize_t n, Py_UCS4 *out) {
 #if PY_VERSION_HEX < 0x030D0000
     (void)text;
@@ -320,10 +321,13 @@ static Py_ssize_t casefold(PyObject *text, const Py_UCS4 *t, Py_ssize_t n, Py_UC
     }
     return size;
 #else
-    PyObject *folded = PyObject_CallMethod(text, "casefold", NULL);
+    PyObject *exact = PyUnicode_Substring(text, 0, n); /* text itself when exact, else an exact copy */
+    PyObject *folded = exact ? PyObject_CallMethod(exact, "casefold", NULL) : NULL;
+    Py_XDECREF(exact);
     if (folded == NULL) return -1;
     Py_ssize_t size = PyUnicode_GET_LENGTH(folded);
     Py_UCS4 *done = size <= 3 * n ? PyUnicode_AsUCS4(folded, out, 3 * n, 0) : NULL;
+    if (done == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "casefold: more than 3 a character");
     Py_DECREF(folded);
     return done == NULL ? -1 : size;
 #endif
@@ -478,18 +482,28 @@ static PyObject *infos(PyObject *self, PyObject *args) {
     if (parse_layout(spec, &layout) < 0) return NULL;
     if ((masks != stops.source || PyDict_GET_SIZE(masks) != stops.source_size) && stops_build(masks) < 0)
         return NULL;
-    Py_ssize_t k = PyList_GET_SIZE(texts);
+    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
+    PyObject *held = PyList_AsTuple(texts);
+    if (held == NULL) return NULL;
+    Py_ssize_t k = PyTuple_GET_SIZE(held);
     PyObject *out = PyList_New(k);
     Py_UCS4 *buffer = NULL;
     Py_ssize_t room = 0;
-    if (out == NULL) return NULL;
+    if (out == NULL) {
+        Py_DECREF(held);
+        return NULL;
+    }
     for (Py_ssize_t i = 0; i < k; i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
+        PyObject *text = PyTuple_GET_ITEM(held, i);
         if (!PyUnicode_Check(text)) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto fail;
         }
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4) - 1) / 8) {
+            PyErr_NoMemory();
+            goto fail;
+        }
         if (8 * n + 1 > room) { /* the text, then 7n of scratch */
             PyMem_Free(buffer);
             room = 8 * n + 1 > 4096 ? 8 * n + 1 : 4096;
@@ -505,9 +519,11 @@ static PyObject *infos(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(out, i, info);
     }
     PyMem_Free(buffer);
+    Py_DECREF(held);
     return out;
 fail:
     PyMem_Free(buffer);
+    Py_DECREF(held);
     Py_DECREF(out);
     return NULL;
 }
@@ -548,8 +564,9 @@ static PyObject *document(PyObject *self, PyObject *args) {
                           &long_words, &short_words, &PyTuple_Type, &columns_obj))
         return NULL;
     Py_ssize_t col[N_COLUMNS];
-    if (PyTuple_GET_SIZE(columns_obj) != N_COLUMNS || languages < 1 || languages > MAX_LANGUAGES ||
-        r_hits + languages > row_size || r_digits + 2 > row_size || r_digits > width || r_words >= row_size)
+    if (PyTuple_GET_SIZE(columns_obj) != N_COLUMNS || languages < 1 || languages > MAX_LANGUAGES || r_words < 0 ||
+        r_digits < 0 || r_hits < 0 || r_hits + languages > row_size || r_digits + 2 > row_size || r_digits > width ||
+        r_words >= row_size)
         goto bad_spec;
     for (int c = 0; c < N_COLUMNS; c++) {
         col[c] = PyLong_AsSsize_t(PyTuple_GET_ITEM(columns_obj, c));
@@ -558,12 +575,19 @@ static PyObject *document(PyObject *self, PyObject *args) {
         Py_ssize_t span = c == C_REL_POS ? 3 : c == C_WIN2_WORDS ? 6 : 1;
         if (col[c] < 0 || col[c] + span > width) goto bad_spec;
     }
-    Py_ssize_t n = PyList_GET_SIZE(infos);
-    const double **rows = PyMem_Malloc((n ? n : 1) * sizeof(double *));
-    double *scratch = PyMem_Malloc((n ? n : 1) * 4 * sizeof(double) + 4 * sizeof(double));
+    if (width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (PyList_GET_SIZE(infos) ? PyList_GET_SIZE(infos) : 1))
+        goto bad_spec;
+    /* The lines' infos held for the call: a str subclass's __hash__ or __eq__ (the words as dict keys
+     * below) may empty the caller's list, and rows[] points into the infos' bytes. */
+    PyObject *held = PyList_AsTuple(infos);
+    if (held == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(held);
+    const double **rows = PyMem_New(const double *, n ? n : 1);
+    double *scratch = PyMem_New(double, 4 * n + 4);
+    Py_ssize_t *group = PyMem_New(Py_ssize_t, 2 * n + 1); /* each line's first copy, then each copy's count */
     Py_buffer sizes = {0}, logs = {0}, positions = {0}, matrix = {0};
     PyObject *seen = NULL, *result = NULL;
-    if (rows == NULL || scratch == NULL) {
+    if (rows == NULL || scratch == NULL || group == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -572,7 +596,7 @@ static PyObject *document(PyObject *self, PyObject *args) {
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, width * n, 1) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *info = PyList_GET_ITEM(infos, i);
+        PyObject *info = PyTuple_GET_ITEM(held, i);
         PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
         if (row == NULL || !PyBytes_Check(row) || PyBytes_GET_SIZE(row) != row_size * (Py_ssize_t)sizeof(double)) {
             PyErr_SetString(PyExc_ValueError, "a line's info is not (grams, row, words)");
@@ -665,19 +689,29 @@ static PyObject *document(PyObject *self, PyObject *args) {
     }
 
     /* The document's: where the long lines start and end, their share, its length, coverage;
-     * each line's neighbours' words; how many other lines have the same words. */
+     * each line's neighbours' words; how many other lines have the same words: Counter(words) in
+     * one pass, each line's words mapped to the first line with them, whose count grows (no second
+     * look-up: the words may be a str subclass whose hash changes, or raises). */
+    Py_ssize_t *copies = group + n;
     seen = PyDict_New();
     if (seen == NULL) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *key = PyTuple_GET_ITEM(PyList_GET_ITEM(infos, i), 2);
-        PyObject *count = PyDict_GetItemWithError(seen, key);
-        if (count == NULL && PyErr_Occurred()) goto done;
-        PyObject *more = PyLong_FromSsize_t(count ? PyLong_AsSsize_t(count) + 1 : 1);
-        if (more == NULL || PyDict_SetItem(seen, key, more) < 0) {
-            Py_XDECREF(more);
-            goto done;
+        PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
+        PyObject *first = PyDict_GetItemWithError(seen, key); /* an int of ours: no code of the caller's */
+        if (first == NULL && PyErr_Occurred()) goto done;
+        if (first == NULL) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (index == NULL || PyDict_SetItem(seen, key, index) < 0) {
+                Py_XDECREF(index);
+                goto done;
+            }
+            Py_DECREF(index);
+            group[i] = i;
+            copies[i] = 1;
+        } else {
+            group[i] = PyLong_AsSsize_t(first);
+            copies[group[i]]++;
         }
-        Py_DECREF(more);
     }
     double per_line = (double)(n > 1 ? n : 1), long_share = n ? (double)long_count / (double)n : 0.0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -693,8 +727,7 @@ static PyObject *document(PyObject *self, PyObject *args) {
         out[col[C_LOG_DOC_LINES]] = log_lines;
         out[col[C_PREV_WORDS]] = i > 0 ? column_words[i - 1] : 0.0;
         out[col[C_NEXT_WORDS]] = i + 1 < n ? column_words[i + 1] : 0.0;
-        PyObject *count = PyDict_GetItem(seen, PyTuple_GET_ITEM(PyList_GET_ITEM(infos, i), 2));
-        out[col[C_REPEATS]] = (double)(PyLong_AsSsize_t(count) - 1);
+        out[col[C_REPEATS]] = (double)(copies[group[i]] - 1);
         out[col[C_LANG_COVERAGE]] = coverage;
     }
     result = Py_BuildValue("id", bit, coverage);
@@ -707,6 +740,8 @@ done:
     if (matrix.obj) PyBuffer_Release(&matrix);
     PyMem_Free(rows);
     PyMem_Free(scratch);
+    PyMem_Free(group);
+    Py_DECREF(held);
     return result;
 bad_spec:
     PyErr_SetString(PyExc_ValueError, "a bad matrix layout");

@@ -300,8 +300,9 @@ typedef struct {
     Py_ssize_t capacity;
 } Scratch;
 
-/* The lexical score of one line (a sequence of n-gram numbers) into *score: 1, or 0 when the line has no
- * n-gram, or -1 with an exception set. */
+/* The lexical score of one line (a sequence of n-gram numbers) into *score: 1, or 0 when numpy is to do it
+ * (the line has no n-gram, or one that is not an int: numpy takes any integer-like object, through code of
+ * the caller's), or -1 with an exception set. */
 static int
 line_score(const double *weights, Py_ssize_t buckets, double bias, PyObject *grams, Py_ssize_t index,
            Scratch *scratch, double *score)
@@ -329,7 +330,11 @@ line_score(const double *weights, Py_ssize_t buckets, double bias, PyObject *gra
     double *values = scratch->values;
     PyObject **items = PySequence_Fast_ITEMS(line);
     for (Py_ssize_t k = 0; k < size; k++) {
-        Py_ssize_t gram = PyLong_AsSsize_t(items[k]);
+        if (!PyLong_Check(items[k])) {
+            status = 0;
+            goto done;
+        }
+        Py_ssize_t gram = PyLong_AsSsize_t(items[k]); /* an int: runs no code of the caller's */
         if (gram == -1 && PyErr_Occurred())
             goto done;
         if (gram < 0)
@@ -376,8 +381,16 @@ lexical(PyObject *module, PyObject *args)
     }
     result = Py_True;
     for (Py_ssize_t i = 0; i < lines && result == Py_True; i++) {
-        int got = line_score(weights.buf, weights.shape[0], bias, PyList_GET_ITEM(grams, i), i, &scratch,
-                             (double *)out.buf + i);
+        /* a line that is no list runs the caller's code (its __iter__), which may shrink the list */
+        if (i >= PyList_GET_SIZE(grams)) {
+            PyErr_SetString(PyExc_RuntimeError, "grams changed size during the call");
+            result = NULL;
+            break;
+        }
+        PyObject *line = PyList_GET_ITEM(grams, i);
+        Py_INCREF(line);
+        int got = line_score(weights.buf, weights.shape[0], bias, line, i, &scratch, (double *)out.buf + i);
+        Py_DECREF(line);
         result = got > 0 ? Py_True : got == 0 ? Py_False : NULL;
     }
 done:
@@ -419,22 +432,38 @@ cached_lexical(PyObject *module, PyObject *args)
     if (PyDict_GET_SIZE(cache) + lines > limit)
         PyDict_Clear(cache);
     result = Py_True;
+    /* A key's __hash__ and __eq__, a line's __iter__ and a cached value's __float__ run the caller's code,
+     * which may shrink the lists or drop their items: each is held while it is used, and the lists'
+     * sizes are checked again at each line. */
     for (Py_ssize_t i = 0; i < lines && result == Py_True; i++) {
-        PyObject *key = PyList_GET_ITEM(keys, i);
-        PyObject *known = PyDict_GetItemWithError(cache, key); /* borrowed */
-        if (known != NULL) {
-            scores[i] = PyFloat_AsDouble(known);
-            if (scores[i] == -1.0 && PyErr_Occurred())
-                result = NULL;
-            continue;
-        }
-        if (PyErr_Occurred()) {
+        if (i >= PyList_GET_SIZE(keys) || i >= PyList_GET_SIZE(grams)) {
+            PyErr_SetString(PyExc_RuntimeError, "keys or grams changed size during the call");
             result = NULL;
             break;
         }
-        int got = line_score(weights.buf, weights.shape[0], bias, PyList_GET_ITEM(grams, i), i, &scratch,
-                             &scores[i]);
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        Py_INCREF(key);
+        PyObject *known = PyDict_GetItemWithError(cache, key);
+        if (known != NULL) {
+            Py_INCREF(known);
+            scores[i] = PyFloat_AsDouble(known);
+            if (scores[i] == -1.0 && PyErr_Occurred())
+                result = NULL;
+            Py_DECREF(known);
+            Py_DECREF(key);
+            continue;
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            result = NULL;
+            break;
+        }
+        PyObject *line = PyList_GET_ITEM(grams, i);
+        Py_INCREF(line);
+        int got = line_score(weights.buf, weights.shape[0], bias, line, i, &scratch, &scores[i]);
+        Py_DECREF(line);
         if (got <= 0) {
+            Py_DECREF(key);
             result = got == 0 ? Py_False : NULL;
             break;
         }
@@ -442,6 +471,7 @@ cached_lexical(PyObject *module, PyObject *args)
         if (value == NULL || PyDict_SetItem(cache, key, value) < 0)
             result = NULL;
         Py_XDECREF(value);
+        Py_DECREF(key);
     }
 done:
     PyMem_Free(scratch.values);
