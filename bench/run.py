@@ -205,7 +205,10 @@ def main() -> None:
 
     path = corpus(args.docs)
     size = path.stat().st_size / 1e6
-    print(f"corpus: {path.relative_to(ROOT)}, {args.docs} documents, {size:.1f} MB\n")
+    print(f"corpus: {path.relative_to(ROOT)}, {args.docs} documents, {size:.1f} MB")
+    from cleaner import native
+
+    print(f"compiled halves in use: {len(native.built())} of {len(native.MODULES)} (CLEANER_NATIVE=off: none)\n")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         outs = []

@@ -14,6 +14,14 @@ import os
 from types import ModuleType
 
 ENV = "CLEANER_NATIVE"
+# Every C half, as pyproject.toml's ext-modules name them.
+MODULES = (
+    "cleaner.classify._lines",
+    "cleaner.classify._trees",
+    "cleaner.rules._scan",
+    "cleaner.steps._dedup",
+    "cleaner.steps._repair",
+)
 
 
 def disabled() -> bool:
@@ -28,3 +36,8 @@ def load(name: str) -> ModuleType | None:
         return importlib.import_module(name)
     except ImportError:
         return None
+
+
+def built() -> list[str]:
+    """The C halves this process uses (none when turned off)."""
+    return [name for name in MODULES if load(name) is not None]

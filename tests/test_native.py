@@ -6,6 +6,7 @@ a C compiler: a build that silently failed would leave every run on the slow pat
 from __future__ import annotations
 
 import random
+import tomllib
 from pathlib import Path
 from typing import ClassVar
 
@@ -81,6 +82,15 @@ def _seed_lines() -> list[str]:
         found, _ = split_lines(path.read_text(encoding="utf-8"))
         lines.extend(line.text.strip() for line in found if not line.blank)
     return lines
+
+
+def test_every_extension_pyproject_builds_is_registered() -> None:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        modules = tomllib.load(f)["tool"]["setuptools"]["ext-modules"]
+    assert sorted(m["name"] for m in modules) == sorted(native.MODULES)
+    assert all(m["optional"] for m in modules)  # no compiler: the install still succeeds
+    if not native.disabled():
+        assert native.built() == list(native.MODULES)
 
 
 def test_the_extension_is_built() -> None:
