@@ -211,6 +211,9 @@ def test_bad_arguments_are_refused() -> None:
         _matcher([b"ab"], [[0]], 1, lengths=[(0, 1, 2), (0, 1, 3)])
     with pytest.raises(TypeError):
         prefilter._scan.rows(_matcher([b"ab"], [[0]], 1), [b"ab"])
+    # (was a signed overflow sizing the tables by pattern, then a MemoryError by chance)
+    with pytest.raises(ValueError):
+        _matcher([b"ab"], [[0]], 2**31 - 1)
 
 
 @needs_both

@@ -32,6 +32,7 @@
 
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones) */
 #define CAPSULE "cleaner.rules._scan.Matcher"
+#define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
 
 typedef struct {
     int32_t states, classes, dense, patterns;
@@ -168,8 +169,8 @@ static PyObject *build(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_ssize_t n = PyTuple_GET_SIZE(literals);
-    if (PyTuple_GET_SIZE(owners) != n || patterns < 0) {
-        PyErr_SetString(PyExc_ValueError, "one list of owners per literal");
+    if (PyTuple_GET_SIZE(owners) != n || patterns < 0 || patterns > MAX_PATTERNS) {
+        PyErr_SetString(PyExc_ValueError, "one list of owners per literal, and 0 to 2**24 patterns");
         Py_DECREF(literals);
         Py_DECREF(owners);
         return NULL;
