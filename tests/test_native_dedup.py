@@ -162,3 +162,76 @@ def test_bad_arguments_are_refused() -> None:
         NATIVE.prefixes(["x", 1], 40)
     with pytest.raises(ValueError):
         NATIVE.prefixes(["x"], 0)
+
+
+class _Sub(str):
+    """A str subclass: the C half reads its characters as a str's."""
+
+
+@needs_native
+def test_huge_lines_and_subclasses_give_the_python_keys() -> None:
+    # Each at the bound of the room its kind gets for folding: ASCII one code point a character,
+    # Latin-1 two (ß), the others three (ΐ); a Latin-1 text of ß only fills its room exactly.
+    texts = [
+        "ß" * 1_000_000,
+        "ΐ" * 1_000_000,
+        "\U0001f600 " * 500_000,
+        " " * 1_000_000,
+        "Ab " * 400_000 + "ß",
+        "ÿ" * 10 + "ß",
+        "",
+    ]
+    for texts_ in (texts, [_Sub(text) for text in texts]):
+        keys, groups = NATIVE.repeats(texts_, 1)
+        assert keys == [" ".join(text.casefold().split()) for text in texts]
+        assert groups == {}
+    assert NATIVE.prefixes([_Sub("ß" * 50), "ss" * 50 + " more"], 40) == [0]
+
+
+def _in_a_collection(call, texts: list[str], replace: list[str]):
+    """call(texts) while a collection that making its results starts runs a finalizer that
+    replaces the list's items (CPython 3.11 collects in an allocation, in the middle of the
+    call): what it gives must be what the list held when it was called."""
+    import gc
+
+    class Trap:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only a collection frees it
+
+        def __del__(self) -> None:
+            texts[:] = replace
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    try:
+        gc.set_threshold(50)
+        Trap()
+        found = call(texts)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.collect()
+    assert texts == replace  # (the finalizer ran)
+    return found
+
+
+@needs_native
+def test_texts_are_held_for_the_call() -> None:
+    texts = [f"line number {i} of a text long enough to be grouped" for i in range(1_000)]
+    expected = NATIVE.repeats(list(texts), 5)
+    # (before: the keys past the collection were those of the replacing texts, or a freed list read)
+    assert _in_a_collection(lambda t: NATIVE.repeats(t, 5), list(texts), ["x"] * len(texts)) == expected
+    assert _in_a_collection(lambda t: NATIVE.repeats(t, 5), list(texts), []) == expected
+
+
+@needs_native
+def test_a_cut_past_every_length_is_the_whole_text(monkeypatch) -> None:
+    # 4 * min_chars past what a Py_ssize_t holds: text[:cut] is the whole text (was ValueError)
+    texts = ["a line", "a line and more"]
+    assert NATIVE.prefixes(texts, 2**61) == []
+    rows = _rows(texts)
+    dedup_module._prefixes(rows, 2**61)
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        python_rows = _rows(texts)
+        dedup_module._prefixes(python_rows, 2**61)
+    assert [row.dropped_by for row in rows] == [row.dropped_by for row in python_rows] == [None, None]

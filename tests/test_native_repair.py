@@ -283,3 +283,21 @@ def test_bad_arguments_are_refused() -> None:
     finally:
         NATIVE.configure(*(_ranges(gate()[key]) for key in ("lead", "cont", "control")))
     assert NATIVE.needs_repair("\x9d", True)
+
+
+class _Sub(str):
+    """A str subclass."""
+
+
+@needs_native
+def test_normalize_gives_a_str_as_python_does() -> None:
+    # str.rstrip gives a str, a subclass's text copied (before: the subclass's own object)
+    for text in ["plain", "caf\u00e9", "\U0001f600", ""]:
+        for given in (text, _Sub(text)):
+            assert type(NATIVE.normalize(given)) is type(normalize(given)) is str
+            assert NATIVE.normalize(given) == normalize(given) == text
+    text = "caf\u00e9"
+    assert NATIVE.normalize(text) is text  # (a str unchanged is itself, as rstrip leaves it)
+    for text in ["  ", "a\u00a0 ", "b\u200b"]:
+        assert type(NATIVE.normalize(_Sub(text))) is str
+        assert NATIVE.normalize(_Sub(text)) == normalize(_Sub(text))

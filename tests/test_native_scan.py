@@ -211,6 +211,9 @@ def test_bad_arguments_are_refused() -> None:
         _matcher([b"ab"], [[0]], 1, lengths=[(0, 1, 2), (0, 1, 3)])
     with pytest.raises(TypeError):
         prefilter._scan.rows(_matcher([b"ab"], [[0]], 1), [b"ab"])
+    # (was a signed overflow sizing the tables by pattern, then a MemoryError by chance)
+    with pytest.raises(ValueError):
+        _matcher([b"ab"], [[0]], 2**31 - 1)
 
 
 @needs_both
@@ -249,3 +252,96 @@ def test_the_c_matcher_needs_no_hyperscan(tmp_path: Path, monkeypatch: pytest.Mo
     assert built.rows(rows) == expected and built.always == [3]
     assert prefilter.cached(patterns)
     assert Prefilter(patterns).rows(rows) == expected
+
+
+@needs_native
+def test_rows_of_no_texts_are_those_of_two_newlines() -> None:
+    # "\n" + "\n".join([]) + "\n" is "\n\n" (was "\n": no row), as for [""]; the Python code's rows
+    scan = prefilter._scan.rows
+    assert scan(_matcher([b"\n\n"], [[0]], 1), []) == {0: [0]}
+    assert scan(_matcher([b"\n"], [[0]], 1), []) == {0: [-1, 0]}
+    assert scan(_matcher([b"\n"], [[0]], 1), [""]) == {0: [-1, 0]}
+    assert scan(_matcher([b"\nab"], [[0]], 1), []) == {}
+
+
+class _Emptying:
+    """An index whose __index__ empties a list (Python code run while build() reads it)."""
+
+    def __init__(self, victim: list[Any], value: int) -> None:
+        self.victim, self.value = victim, value
+
+    def __index__(self) -> int:
+        self.victim.clear()
+        return self.value
+
+
+@needs_native
+def test_build_holds_what_it_reads() -> None:
+    # Each list emptied while build() reads it, by an __index__ run in the middle (before: the
+    # literals, owners, counted or lengths were read after the list had freed them).
+    scan = prefilter._scan.rows
+    literals = [b"ab%d" % k for k in range(50)]
+    owners = [[k % 3] for k in range(50)]
+    texts = ["ab7", "xx", "ab12 ab4", "a"]
+    expected = scan(_matcher(literals, owners, 4, counted=[3], lengths=[(3, 1, 2), (1, 3, 9)]), texts)
+    assert expected == {1: [0, 2], 0: [2], 3: [1, 3]}
+
+    def built(at: str, victim: str) -> Any:
+        args = {
+            "literals": list(literals),
+            "owners": [list(own) for own in owners],
+            "counted": [3, 3],  # (twice: the second is read after the list was emptied)
+            "lengths": [(3, 1, 2), (1, 3, 9)],
+        }
+        emptying = args[victim]
+        if at == "counted":
+            args["counted"][0] = _Emptying(emptying, 3)
+        elif at == "lengths":
+            args["lengths"][0] = (3, _Emptying(emptying, 1), 2)
+        else:
+            args["owners"][0] = [_Emptying(emptying, 0)]
+        return prefilter._scan.build(args["literals"], args["owners"], 4, args["counted"], args["lengths"])
+
+    for at, victim in [
+        ("lengths", "literals"),
+        ("lengths", "owners"),
+        ("lengths", "lengths"),
+        ("counted", "counted"),
+        ("counted", "literals"),
+        ("owners", "owners"),
+        ("owners", "literals"),
+    ]:
+        assert scan(built(at=at, victim=victim), texts) == expected, (at, victim)
+
+
+@needs_native
+def test_row_lengths_are_those_of_the_texts_as_called() -> None:
+    # A collection while the results are made (CPython 3.11 collects in an allocation) runs a
+    # finalizer that makes every text too long for the patterns' row lengths: the rows are still
+    # those of the texts as they were (before: the lengths were read from the list as it is then).
+    import gc
+
+    size = 400
+    m = _matcher([b"ab"], [list(range(size))], size, lengths=[(p, 1, 5) for p in range(size)])
+    texts = ["ab", "xab"]
+    expected = {p: [0, 1] for p in range(size)}
+    assert prefilter._scan.rows(m, list(texts)) == expected
+
+    class Trap:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            texts[:] = ["ab" * 10] * len(texts)
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    try:
+        gc.set_threshold(50)
+        Trap()
+        found = prefilter._scan.rows(m, texts)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.collect()
+    assert texts == ["ab" * 10] * 2  # (the collection did run, mid-call)
+    assert found == expected

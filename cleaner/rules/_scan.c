@@ -32,6 +32,7 @@
 
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones) */
 #define CAPSULE "cleaner.rules._scan.Matcher"
+#define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
 
 typedef struct {
     int32_t states, classes, dense, patterns;
@@ -76,11 +77,13 @@ static int32_t child(const Matcher *m, int32_t s, uint8_t c) {
     return -1;
 }
 
-/* Pattern indices: ``list`` as an array of ints below ``patterns`` (NULL with an error set). */
+/* Pattern indices: ``list`` as an array of ints below ``patterns`` (NULL with an error set).
+ * Read from a tuple of its items: an item's __index__ (run by PyLong_AsLong) could empty a
+ * list while it is read. */
 static int32_t *indices(PyObject *list, int32_t patterns, Py_ssize_t *size) {
-    PyObject *seq = PySequence_Fast(list, "a list of pattern indices");
+    PyObject *seq = PySequence_Tuple(list);
     if (seq == NULL) return NULL;
-    *size = PySequence_Fast_GET_SIZE(seq);
+    *size = PyTuple_GET_SIZE(seq);
     int32_t *out = PyMem_Malloc((*size + 1) * sizeof(int32_t));
     if (out == NULL) {
         Py_DECREF(seq);
@@ -88,7 +91,7 @@ static int32_t *indices(PyObject *list, int32_t patterns, Py_ssize_t *size) {
         return NULL;
     }
     for (Py_ssize_t j = 0; j < *size; j++) {
-        long p = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+        long p = PyLong_AsLong(PyTuple_GET_ITEM(seq, j));
         if (p == -1 && PyErr_Occurred()) goto bad;
         if (p < 0 || p >= patterns) {
             PyErr_SetString(PyExc_ValueError, "a pattern index out of range");
@@ -111,10 +114,10 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     m->counted = indices(counted, m->patterns, &size);
     if (m->counted == NULL) return -1;
     m->ncounted = (int32_t)size;
-    PyObject *seq = PySequence_Fast(lengths, "a list of row lengths");
+    PyObject *seq = PySequence_Tuple(lengths); /* (held: "lnn" can run an __index__) */
     if (seq == NULL) return -1;
-    size = PySequence_Fast_GET_SIZE(seq);
-    m->bound = PyMem_Malloc((m->patterns + 1) * sizeof(int32_t));
+    size = PyTuple_GET_SIZE(seq);
+    m->bound = PyMem_Malloc(((size_t)m->patterns + 1) * sizeof(int32_t));
     m->low = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
     m->high = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
     if (!m->bound || !m->low || !m->high) {
@@ -126,7 +129,7 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     for (Py_ssize_t j = 0; j < size; j++) {
         long p;
         Py_ssize_t low, high;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, j), "lnn", &p, &low, &high)) goto bad;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn", &p, &low, &high)) goto bad;
         if (p < 0 || p >= m->patterns || m->bound[p] >= 0) {
             PyErr_SetString(PyExc_ValueError, "row lengths of a pattern index out of range, or twice");
             goto bad;
@@ -152,14 +155,24 @@ static inline uint32_t code(const Matcher *m, int32_t s) {
  * prefilter._plan gives them, owners[k] the patterns (indices below ``patterns``) literal k is
  * a factor of; Prefilter's counted and lengths. */
 static PyObject *build(PyObject *self, PyObject *args) {
-    PyObject *literals, *owners, *counted, *lengths;
+    PyObject *literal_list, *owner_list, *counted, *lengths;
     int patterns;
-    if (!PyArg_ParseTuple(args, "O!O!iOO", &PyList_Type, &literals, &PyList_Type, &owners, &patterns, &counted,
-                          &lengths))
+    if (!PyArg_ParseTuple(args, "O!O!iOO", &PyList_Type, &literal_list, &PyList_Type, &owner_list, &patterns,
+                          &counted, &lengths))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(literals);
-    if (PyList_GET_SIZE(owners) != n || patterns < 0) {
-        PyErr_SetString(PyExc_ValueError, "one list of owners per literal");
+    /* Tuples of the lists' items, held for the call: the __index__ or __iter__ of what the
+     * counted, lengths and owners hold runs Python code, which could empty the lists. */
+    PyObject *literals = PyList_AsTuple(literal_list), *owners = PyList_AsTuple(owner_list);
+    if (literals == NULL || owners == NULL) {
+        Py_XDECREF(literals);
+        Py_XDECREF(owners);
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(literals);
+    if (PyTuple_GET_SIZE(owners) != n || patterns < 0 || patterns > MAX_PATTERNS) {
+        PyErr_SetString(PyExc_ValueError, "one list of owners per literal, and 0 to 2**24 patterns");
+        Py_DECREF(literals);
+        Py_DECREF(owners);
         return NULL;
     }
     Matcher *m = PyMem_Calloc(1, sizeof(Matcher));
@@ -168,14 +181,17 @@ static PyObject *build(PyObject *self, PyObject *args) {
     uint8_t *t_label = NULL;
     int32_t *stamp = NULL;
     PyObject *result = NULL;
-    if (m == NULL) return PyErr_NoMemory();
+    if (m == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     m->patterns = patterns;
     if (row_lengths(m, counted, lengths) < 0) goto done;
 
     Py_ssize_t total = 1;
     int seen[256] = {0};
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *lit = PyList_GET_ITEM(literals, k);
+        PyObject *lit = PyTuple_GET_ITEM(literals, k);
         if (!PyBytes_Check(lit) || PyBytes_GET_SIZE(lit) == 0) {
             PyErr_SetString(PyExc_ValueError, "a literal is a non-empty bytes");
             goto done;
@@ -215,7 +231,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     t_first[0] = t_next[0] = t_lit[0] = -1;
     t_label[0] = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *lit = PyList_GET_ITEM(literals, k);
+        PyObject *lit = PyTuple_GET_ITEM(literals, k);
         const uint8_t *b = (const uint8_t *)PyBytes_AS_STRING(lit);
         int32_t s = 0;
         for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(lit); i++) {
@@ -244,7 +260,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     m->children = PyMem_Calloc(nodes, sizeof(int32_t));
     m->label = PyMem_Calloc(nodes, 1);
     m->out_start = PyMem_Calloc(nodes + 1, sizeof(int32_t));
-    stamp = PyMem_Malloc((patterns + 1) * sizeof(int32_t));
+    stamp = PyMem_Malloc(((size_t)patterns + 1) * sizeof(int32_t));
     if (!order || !renum || !m->fail || !m->first || !m->children || !m->label || !m->out_start || !stamp) {
         PyErr_NoMemory();
         goto done;
@@ -288,11 +304,10 @@ static PyObject *build(PyObject *self, PyObject *args) {
     for (int32_t v = 0; v < nodes; v++) {
         m->out_start[v] = (int32_t)used;
         for (int32_t k = t_lit[order[v]]; k >= 0; k = lit_next[k]) {
-            PyObject *own = PyList_GET_ITEM(owners, k);
-            PyObject *seq = PySequence_Fast(own, "owners are lists of pattern indices");
+            PyObject *seq = PySequence_Tuple(PyTuple_GET_ITEM(owners, k));
             if (seq == NULL) goto done;
-            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(seq); j++) {
-                long p = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, j));
+            for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(seq); j++) {
+                long p = PyLong_AsLong(PyTuple_GET_ITEM(seq, j));
                 if (p == -1 && PyErr_Occurred()) {
                     Py_DECREF(seq);
                     goto done;
@@ -362,6 +377,8 @@ done:
     PyMem_Free(order);
     PyMem_Free(renum);
     PyMem_Free(stamp);
+    Py_DECREF(literals);
+    Py_DECREF(owners);
     if (result == NULL) matcher_free(m);
     return result;
 }
@@ -438,21 +455,21 @@ static int record(Scan *sc) {
         }                                                                             \
     } while (0)
 
-/* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end);
- * -1 with IndexError set past the list. */
-static Py_ssize_t size_of(PyObject *texts, Py_ssize_t row) {
-    Py_ssize_t n = PyList_GET_SIZE(texts), r = row < 0 ? row + n : row;
+/* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end):
+ * from ``sizes``, the n texts' lengths; -1 with IndexError set past the list. */
+static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
+    Py_ssize_t r = row < 0 ? row + n : row;
     if (r < 0 || r >= n) {
         PyErr_SetString(PyExc_IndexError, "list index out of range");
         return -1;
     }
-    return PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, r));
+    return sizes[r];
 }
 
 /* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1. */
-static int fits(const Matcher *m, PyObject *texts, int32_t bound, Py_ssize_t row) {
+static int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t bound, Py_ssize_t row) {
     if (bound < 0) return 1;
-    Py_ssize_t size = size_of(texts, row);
+    Py_ssize_t size = size_of(sizes, n, row);
     if (size < 0) return -1;
     return m->low[bound] <= size && size <= m->high[bound] && size;
 }
@@ -475,16 +492,21 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         }
         if (!PyUnicode_IS_ASCII(text)) ascii = 0;
     }
+    /* The texts' lengths, taken before the results are built (as _by_length's sizes): making
+     * them can run a collection, and a finalizer could change the list. */
+    Py_ssize_t *sizes = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    if (sizes == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t k = 0; k < n; k++) sizes[k] = PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, k));
     const uint8_t *cls = m->cls;
     const uint32_t *table = m->table, classes = (uint32_t)m->classes, limit = (uint32_t)m->dense * classes;
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
     Scan sc = {m, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
-    sc.last = PyMem_Malloc((np + 1) * sizeof(Py_ssize_t));
-    sc.head = PyMem_Malloc((np + 1) * sizeof(int32_t));
-    sc.tail = PyMem_Malloc((np + 1) * sizeof(int32_t));
-    sc.order = PyMem_Malloc((np + 1) * sizeof(int32_t));
+    sc.last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
+    sc.head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
+    sc.tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
+    sc.order = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
     if (!sc.last || !sc.head || !sc.tail || !sc.order) goto nomem;
     for (int32_t p = 0; p < np; p++) {
         sc.last[p] = PY_SSIZE_T_MIN;
@@ -529,6 +551,7 @@ static PyObject *rows(PyObject *self, PyObject *args) {
             FEED('\n');
             sc.row++;
         }
+        if (n == 0) FEED('\n'); /* "\n" + "" + "\n": the two newlines, the second on row 0 */
     }
 
     /* _by_length: the patterns without factors that have row lengths get every row; a pattern
@@ -547,7 +570,7 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         int bad = 0;
         if (sc.last[p] == PY_SSIZE_T_MAX) {
             for (Py_ssize_t row = 0; row < n && !bad; row++) {
-                int keep = fits(m, texts, bound, row);
+                int keep = fits(m, sizes, n, bound, row);
                 if (keep < 0) bad = 1;
                 else if (keep) {
                     PyObject *number = PyLong_FromSsize_t(row);
@@ -557,7 +580,7 @@ static PyObject *rows(PyObject *self, PyObject *args) {
             }
         } else {
             for (int32_t at = sc.head[p]; at >= 0 && !bad; at = sc.hits[at].next) {
-                int keep = fits(m, texts, bound, sc.hits[at].row);
+                int keep = fits(m, sizes, n, bound, sc.hits[at].row);
                 if (keep < 0) bad = 1;
                 else if (keep) {
                     PyObject *number = PyLong_FromSsize_t(sc.hits[at].row);
@@ -585,6 +608,7 @@ done:
     PyMem_Free(sc.tail);
     PyMem_Free(sc.order);
     PyMem_Free(sc.hits);
+    PyMem_Free(sizes);
     return result;
 }
 

@@ -57,19 +57,43 @@ static PyObject *configure(PyObject *self, PyObject *args) {
 
 /* ---- keys ---- */
 
-/* str.casefold of text[:n] into out (3 code points a character at most): its length, or -1 on
- * an error. */
-static Py_ssize_t casefold(PyObject *text, Py_ssize_t n, Py_UCS4 *out) {
+/* How many code points str.casefold can make of text[:n]: one a character for an ASCII text,
+ * two for a Latin-1 one (ß is "ss"), three else (ΐ); -1 with MemoryError past what fits. */
+static Py_ssize_t fold_room(PyObject *text, Py_ssize_t n) {
+    Py_ssize_t times = PyUnicode_IS_ASCII(text) ? 1 : PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : 3;
+    if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4) - 1) / times) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return times * n;
+}
+
+static void too_long(void) {
+    PyErr_SetString(PyExc_SystemError, "a character casefolds to more code points than the room for it");
+}
+
+/* str.casefold of text[:n] into out, room + 1 code points (fold_room's): its length, or -1 with an
+ * error set. */
+static Py_ssize_t casefold(PyObject *text, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t room) {
 #if PY_VERSION_HEX < 0x030D0000
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t size = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch < 0x80)
+        if (ch < 0x80) {
             out[size++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-        else
-            size += _PyUnicode_ToFoldedFull(ch, out + size);
+        } else {
+            Py_UCS4 folded[3];
+            int count = _PyUnicode_ToFoldedFull(ch, folded);
+            /* (room for it and one for each character after it; never short with Unicode's data,
+             * whose case folding is stable) */
+            if (count > room - size - (n - 1 - i)) {
+                too_long();
+                return -1;
+            }
+            for (int k = 0; k < count; k++) out[size++] = folded[k];
+        }
     }
     return size;
 #else
@@ -79,7 +103,11 @@ static Py_ssize_t casefold(PyObject *text, Py_ssize_t n, Py_UCS4 *out) {
     Py_DECREF(head);
     if (folded == NULL) return -1;
     Py_ssize_t size = PyUnicode_GET_LENGTH(folded);
-    Py_UCS4 *done = size <= 3 * n ? PyUnicode_AsUCS4(folded, out, 3 * n, 0) : NULL;
+    Py_UCS4 *done = NULL;
+    if (size > room)
+        too_long();
+    else
+        done = PyUnicode_AsUCS4(folded, out, room + 1, 0); /* (out holds room + 1) */
     Py_DECREF(folded);
     return done == NULL ? -1 : size;
 #endif
@@ -101,12 +129,15 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
 /* The key of text[:n]: " ".join(text[:n].casefold().split()), or with punctuation
  * dedup._words_key; in *key (PyMem, the caller frees it), its length returned (-1: an error). */
 static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 **key) {
-    *key = PyMem_Malloc((3 * n + 1) * sizeof(Py_UCS4));
+    *key = NULL;
+    Py_ssize_t room = fold_room(text, n);
+    if (room < 0) return -1;
+    *key = PyMem_Malloc((room + 1) * sizeof(Py_UCS4));
     if (*key == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t size = casefold(text, n, *key);
+    Py_ssize_t size = casefold(text, n, *key, room);
     if (size < 0) {
         PyMem_Free(*key);
         *key = NULL;
@@ -115,27 +146,33 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
     return join_words(*key, size, punctuation);
 }
 
-static int check_texts(PyObject *texts) {
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(texts); i++)
-        if (!PyUnicode_Check(PyList_GET_ITEM(texts, i))) {
+/* The texts as a tuple, held for the call (a collection that making the results runs can call
+ * a finalizer that changes the list), each checked to be a str; NULL with an error set. */
+static PyObject *held_texts(PyObject *list) {
+    PyObject *texts = PyList_AsTuple(list);
+    if (texts == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(texts, i))) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
-            return -1;
+            Py_DECREF(texts);
+            return NULL;
         }
-    return 0;
+    return texts;
 }
 
 /* dedup._repeats' first half: each text's _exact_key, and the keys of min_chars characters or
  * more that two texts or more share, each with the indices of its texts, in the order of each
  * key's first text (as a dict filled in text order and then filtered keeps them). */
 static PyObject *repeats(PyObject *self, PyObject *args) {
-    PyObject *texts;
+    PyObject *list, *texts;
     Py_ssize_t min_chars;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &texts, &min_chars) || check_texts(texts) < 0) return NULL;
-    Py_ssize_t count = PyList_GET_SIZE(texts);
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars) || (texts = held_texts(list)) == NULL)
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = PyList_New(count), *groups = PyDict_New(), *shared = NULL, *result = NULL;
     if (keys == NULL || groups == NULL) goto done;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_UCS4 *buffer;
         Py_ssize_t size = key_of(text, PyUnicode_GET_LENGTH(text), 0, &buffer);
         if (size < 0) goto done;
@@ -167,6 +204,7 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
         if (PyList_GET_SIZE(where) > 1 && PyDict_SetItem(shared, key, where) < 0) goto done;
     result = PyTuple_Pack(2, keys, shared);
 done:
+    Py_DECREF(texts);
     Py_XDECREF(keys);
     Py_XDECREF(groups);
     Py_XDECREF(shared);
@@ -179,18 +217,21 @@ done:
  * same head and a full _words_key that is longer than its own and starts with it (its own at
  * least min_chars long). Full keys are folded only for such neighbours, once each. */
 static PyObject *prefixes(PyObject *self, PyObject *args) {
-    PyObject *texts;
+    PyObject *list, *texts;
     Py_ssize_t min_chars;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &texts, &min_chars) || check_texts(texts) < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() the punctuation first");
         return NULL;
     }
-    if (min_chars < 1 || min_chars > PY_SSIZE_T_MAX / 4) {
+    if (min_chars < 1) {
         PyErr_SetString(PyExc_ValueError, "min_chars must be positive");
         return NULL;
     }
-    Py_ssize_t count = PyList_GET_SIZE(texts), cut = 4 * min_chars;
+    if ((texts = held_texts(list)) == NULL) return NULL;
+    /* (a cut past every text's length, as text[:cut] takes it, when 4 * min_chars is too big) */
+    Py_ssize_t count = PyTuple_GET_SIZE(texts);
+    Py_ssize_t cut = min_chars > PY_SSIZE_T_MAX / 4 ? PY_SSIZE_T_MAX : 4 * min_chars;
     PyObject *out = PyList_New(0);
     Py_UCS4 **heads = PyMem_Calloc(count ? count : 1, sizeof(Py_UCS4 *));
     Py_UCS4 **fulls = PyMem_Calloc(count ? count : 1, sizeof(Py_UCS4 *));
@@ -201,7 +242,7 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
         goto fail;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
         Py_ssize_t size = key_of(text, n < cut ? n : cut, 1, &heads[i]);
         if (size < 0) goto fail;
@@ -209,7 +250,7 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
         full_size[i] = -1;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (head_size[i] < min_chars && PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, i)) <= cut) continue;
+        if (head_size[i] < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
         Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2};
         for (int k = 0; k < 4; k++) {
             Py_ssize_t j = near[k];
@@ -220,7 +261,7 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
             for (int p = 0; p < 2; p++) {
                 Py_ssize_t m = pair[p];
                 if (full_size[m] >= 0) continue;
-                PyObject *text = PyList_GET_ITEM(texts, m);
+                PyObject *text = PyTuple_GET_ITEM(texts, m);
                 full_size[m] = key_of(text, PyUnicode_GET_LENGTH(text), 1, &fulls[m]);
                 if (full_size[m] < 0) goto fail;
             }
@@ -247,6 +288,7 @@ done:
     PyMem_Free(fulls);
     PyMem_Free(head_size);
     PyMem_Free(full_size);
+    Py_DECREF(texts);
     return out;
 }
 

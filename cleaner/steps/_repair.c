@@ -214,7 +214,8 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
         return NULL;
     }
     PyObject *result = normalized(arg);
-    if (result == NULL && !PyErr_Occurred()) return Py_NewRef(arg);
+    /* The text itself when unchanged, as str.rstrip gives it: a str (a copy of a subclass's). */
+    if (result == NULL && !PyErr_Occurred()) return PyUnicode_Substring(arg, 0, PyUnicode_GET_LENGTH(arg));
     return result;
 }
 
