@@ -69,15 +69,12 @@ static int is_word(Py_UCS4 ch) { return class_of(ch) & WORD; }
 static int is_decimal(Py_UCS4 ch) { return class_of(ch) & DECIMAL; }
 static int is_space(Py_UCS4 ch) { return class_of(ch) & SPACE; }
 
-/* The characters below 256 that the pass looks at more closely (special()): ',', '©', the
- * separators' (features._SEPARATOR_HINT), the links' ('.', ':', '@') and the decimal digits;
- * above 255: '›', '•' and the decimals. */
-static unsigned char special1[256];
-
-/* The class counts (str.isalpha, isupper, isdigit, isalnum, isspace) in one 64-bit sum, 12 bits
- * each, emptied every CHUNK characters: what one character of each class adds. */
-#define CHUNK 4095
-static uint64_t counts_of[256];
+/* The class counts (str.isalpha, isupper, isdigit, isalnum, isspace, and the words of str.split()
+ * and those that start upper-case) in one 64-bit sum, 9 bits each, emptied every CHUNK characters:
+ * what one character of each class adds, after a space (+ 256) or not. */
+#define CHUNK 511
+#define AFTER_SPACE 256
+static uint64_t counts_of[512];
 
 /* ---- case folding ---- */
 
@@ -126,6 +123,13 @@ NOINLINE int fold_learn(Py_UCS4 ch) {
     Py_DECREF(folded);
     return 0;
 }
+
+/* Latin-1 at one look-up: the class (bits 0-7), SPECIAL, the class of its folding (bits 16-23, when
+ * one character) and its entry of folds (bits 32-63). SPECIAL: the characters that the pass looks
+ * at more closely (special()): ',', '©', the separators' (features._SEPARATOR_HINT), the links'
+ * ('.', ':', '@') and the decimal digits; above 255 those are '›', '•' and the decimals. */
+#define SPECIAL 0x100
+static uint64_t latin1[256];
 
 /* ---- CRC-32 and UTF-8 ---- */
 
@@ -178,13 +182,34 @@ typedef struct {
 
 static Stoplists stops;
 
-#define FNV_START 1469598103934665603ull /* FNV-1a over code points */
-#define FNV_STEP(h, ch) ((h) = ((h) ^ (ch)) * 1099511628211ull)
+/* One more character's UTF-8 (surrogates too, as "surrogatepass" writes them) into the CRC
+ * register; how many bytes past the first it took. */
+INLINE uint32_t crc_utf8(uint32_t *reg, Py_UCS4 ch) {
+    if (ch < 0x80) {
+        CRC_BYTE(*reg, ch);
+        return 0;
+    } else if (ch < 0x800) {
+        CRC_BYTE(*reg, 0xC0 | (ch >> 6));
+        CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
+        return 1;
+    } else if (ch < 0x10000) {
+        CRC_BYTE(*reg, 0xE0 | (ch >> 12));
+        CRC_BYTE(*reg, 0x80 | ((ch >> 6) & 0x3F));
+        CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
+        return 2;
+    }
+    CRC_BYTE(*reg, 0xF0 | (ch >> 18));
+    CRC_BYTE(*reg, 0x80 | ((ch >> 12) & 0x3F));
+    CRC_BYTE(*reg, 0x80 | ((ch >> 6) & 0x3F));
+    CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
+    return 3;
+}
 
-static uint64_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
-    uint64_t h = FNV_START;
-    for (Py_ssize_t i = 0; i < size; i++) FNV_STEP(h, w[i]);
-    return h;
+/* A stopword's slot: the CRC of its UTF-8, which the words' pass computes anyway (for the grams). */
+static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
+    uint32_t reg = 0xFFFFFFFFu;
+    for (Py_ssize_t i = 0; i < size; i++) crc_utf8(&reg, w[i]);
+    return ~reg;
 }
 
 static void stops_free(void) {
@@ -249,7 +274,7 @@ static int stops_build(PyObject *dict) {
 }
 
 /* The stoplists that hold the word w (hash_word(w) is h). */
-static uint32_t stop_bits(uint64_t h, const Py_UCS4 *w, Py_ssize_t size) {
+static uint32_t stop_bits(uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
     size_t slot = h & stops.mask;
     while (stops.length[slot] >= 0) {
         if (stops.length[slot] == size && memcmp(stops.pool + stops.start[slot], w, size * sizeof(Py_UCS4)) == 0)
@@ -339,7 +364,7 @@ typedef struct {
     int link;              /* features._LINK matches */
 } Special;
 
-/* One of the characters marked in special1 (or '›', '•', a decimal), at i:
+/* One of the characters marked SPECIAL (or '›', '•', a decimal), at i:
  * - features._SEPARATORS (`\s[|›»/·•>]\s|->|\s-\s|\|`, findall: from each position the first
  *   alternative that matches, then on after the match): a match starting at q holds one of
  *   |›»/·•>- at q + 1 (the first and third, which start with a space) or at q (the second and
@@ -421,14 +446,13 @@ typedef struct {
     uint32_t ored;           /* its characters OR-ed: the str kind it needs */
     uint32_t *singles, *pairs; /* each word's gram, each pair's */
     Py_ssize_t count, letters; /* words, their characters */
-    uint32_t hits[MAX_LANGUAGES], languages;
+    uint32_t *hits, languages; /* how many words each stoplist holds */
     uint32_t mask;           /* BUCKETS - 1 */
     uint32_t previous;       /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
     Py_ssize_t start;        /* where it starts in joined */
-    uint64_t hash;           /* hash_word of it */
-    uint32_t reg, bytes;     /* the CRC register over its UTF-8, its bytes */
+    uint32_t reg, extra;     /* the CRC register over its UTF-8; its bytes less its characters */
     unsigned decimal;        /* DECIMAL while all of it is */
     Py_UCS4 before;          /* the folded character before it */
     int copyright;           /* "(c)" in the folded text */
@@ -439,13 +463,13 @@ typedef struct {
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
  * "a b": zlib.crc32(b, crc32(" ", crc(a))) = crc(b) ^ crc32(" ", crc(a)) run over len(b) zero bytes). */
 INLINE void word_end(Words *w, Py_UCS4 next) {
-    uint32_t crc = ~w->reg, bytes = w->bytes;
+    Py_ssize_t size = w->used - w->start;
+    uint32_t crc = ~w->reg, bytes = (uint32_t)size + w->extra;
+    uint32_t bits = stop_bits(crc, w->joined + w->start, size) & w->languages;
     if (w->decimal) {
         crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
         bytes = 1;
     }
-    Py_ssize_t size = w->used - w->start;
-    uint32_t bits = stop_bits(w->hash, w->joined + w->start, size) & w->languages;
     for (; bits; bits &= bits - 1) w->hits[__builtin_ctz(bits)]++; /* each language that lists it */
     w->singles[w->count] = crc & w->mask;
     if (w->count) {
@@ -460,9 +484,8 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     w->in_word = 0;
 }
 
-/* One more character of the folded text. */
-INLINE void fold_char(Words *w, Py_UCS4 fc) {
-    unsigned c = fc < 256 ? classes[fc] : class_of(fc);
+/* One more character of the folded text, of class c. */
+INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
     if (!(c & WORD)) {
         if (w->in_word) word_end(w, fc);
         w->before = fc;
@@ -472,34 +495,33 @@ INLINE void fold_char(Words *w, Py_UCS4 fc) {
         w->in_word = 1;
         if (w->used) w->joined[w->used++] = ' ';
         w->start = w->used;
-        w->hash = FNV_START;
         w->reg = 0xFFFFFFFFu;
-        w->bytes = 0;
+        w->extra = 0;
         w->decimal = DECIMAL;
     }
     w->joined[w->used++] = fc;
     w->ored |= fc;
-    FNV_STEP(w->hash, fc);
     w->decimal &= c;
-    if (fc < 0x80) {
+    if (fc < 0x80)
         CRC_BYTE(w->reg, fc);
-        w->bytes += 1;
-    } else if (fc < 0x800) {
-        CRC_BYTE(w->reg, 0xC0 | (fc >> 6));
-        CRC_BYTE(w->reg, 0x80 | (fc & 0x3F));
-        w->bytes += 2;
-    } else if (fc < 0x10000) { /* surrogates too, as "surrogatepass" writes them */
-        CRC_BYTE(w->reg, 0xE0 | (fc >> 12));
-        CRC_BYTE(w->reg, 0x80 | ((fc >> 6) & 0x3F));
-        CRC_BYTE(w->reg, 0x80 | (fc & 0x3F));
-        w->bytes += 3;
-    } else {
-        CRC_BYTE(w->reg, 0xF0 | (fc >> 18));
-        CRC_BYTE(w->reg, 0x80 | ((fc >> 12) & 0x3F));
-        CRC_BYTE(w->reg, 0x80 | ((fc >> 6) & 0x3F));
-        CRC_BYTE(w->reg, 0x80 | (fc & 0x3F));
-        w->bytes += 4;
+    else
+        w->extra += crc_utf8(&w->reg, fc);
+}
+
+/* A character's folding (its entry of folds, learnt if 0) into the words; -1 on an error. */
+INLINE int fold_wide(Words *w, Py_UCS4 ch, uint32_t f) {
+    if (f == 0) {
+        if (fold_learn(ch) < 0) return -1;
+        f = folds[ch];
     }
+    if (f & FOLD_ONE) {
+        Py_UCS4 fc = f & ~FOLD_ONE;
+        fold_char(w, fc, class_of(fc));
+    } else {
+        const Many *m = &many[f & ~FOLD_MANY];
+        for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k], class_of(m->c[k]));
+    }
+    return 0;
 }
 
 /* The counts of the text as it is (features._char_counts): str.isalpha, ... of each character,
@@ -511,53 +533,40 @@ typedef struct {
 
 /* The one pass over a text of `kind` (a constant where it is inlined: one copy per width). */
 INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
-    Py_ssize_t split = 0, capitalised = 0;
-    unsigned after_space = SPACE;
+    unsigned after_space = AFTER_SPACE;
     for (Py_ssize_t base = 0; base < n; base += CHUNK) {
         Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
         uint64_t sum = 0;
         for (Py_ssize_t i = base; i < end; i++) {
             Py_UCS4 ch = AT(i);
-            unsigned c;
-            int marked;
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
-                c = classes[ch];
-                marked = special1[ch];
+                uint64_t e = latin1[ch];
+                unsigned c = e & 0xFF;
+                sum += counts_of[c | after_space];
+                after_space = (c & SPACE) << 4;
+                if (e & SPECIAL) special(kind, data, n, i, ch, sp);
+                uint32_t f = (uint32_t)(e >> 32);
+                if (f & FOLD_ONE)
+                    fold_char(w, f & ~FOLD_ONE, (e >> 16) & 0xFF);
+                else if (fold_wide(w, ch, f) < 0)
+                    return -1;
             } else {
-                c = class_of(ch);
-                marked = ch == 0x203A || ch == 0x2022 || (c & DECIMAL);
-            }
-            sum += counts_of[c];
-            unsigned starts = ~c & after_space; /* SPACE where a word of str.split() starts */
-            split += starts != 0;
-            capitalised += (starts >> 4) & (c >> 1) & 1; /* SPACE >> 4, UPPER >> 1 */
-            after_space = c & SPACE;
-            if (marked) special(kind, data, n, i, ch, sp);
-            uint32_t f = folds[ch];
-            if (f & FOLD_ONE) {
-                fold_char(w, f & ~FOLD_ONE);
-            } else {
-                if (f == 0) {
-                    if (fold_learn(ch) < 0) return -1;
-                    f = folds[ch];
-                }
-                if (f & FOLD_ONE) {
-                    fold_char(w, f & ~FOLD_ONE);
-                } else {
-                    const Many *m = &many[f & ~FOLD_MANY];
-                    for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k]);
-                }
+                unsigned c = class_of(ch);
+                sum += counts_of[c | after_space];
+                after_space = (c & SPACE) << 4;
+                if (ch == 0x203A || ch == 0x2022 || (c & DECIMAL)) special(kind, data, n, i, ch, sp);
+                if (fold_wide(w, ch, folds[ch]) < 0) return -1;
             }
         }
-        counts->alpha += sum & 0xFFF;
-        counts->upper += (sum >> 12) & 0xFFF;
-        counts->digit += (sum >> 24) & 0xFFF;
-        counts->alnum += (sum >> 36) & 0xFFF;
-        counts->spaces += (sum >> 48) & 0xFFF;
+        counts->alpha += sum & 0x1FF;
+        counts->upper += (sum >> 9) & 0x1FF;
+        counts->digit += (sum >> 18) & 0x1FF;
+        counts->alnum += (sum >> 27) & 0x1FF;
+        counts->spaces += (sum >> 36) & 0x1FF;
+        counts->split += (sum >> 45) & 0x1FF;
+        counts->capitalised += (sum >> 54) & 0x1FF;
     }
     if (w->in_word) word_end(w, 0);
-    counts->split = split;
-    counts->capitalised = capitalised;
     return 0;
 }
 
@@ -589,7 +598,9 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     Counts counts = {0};
     Special sp = {0, 0, 0, -1, 0, 0};
     Words w;
+    uint32_t hits[MAX_LANGUAGES] = {0};
     memset(&w, 0, sizeof w);
+    w.hits = hits;
     w.joined = scratch;
     w.singles = scratch + 4 * n + 1;
     w.pairs = w.singles + 2 * n + 1;
@@ -634,7 +645,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     values[layout->upper_share] = (double)counts.upper / (counts.alpha > 0 ? (double)counts.alpha : 1.0);
     values[layout->digits] = (double)counts.digit;
     values[layout->punct] = (double)(n - counts.alnum - counts.spaces);
-    for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = (double)w.hits[b];
+    for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = (double)hits[b];
 
     joined = joined_str(&w);
     if (joined == NULL) goto done;
@@ -967,13 +978,20 @@ PyMODINIT_FUNC PyInit__lines(void) {
     for (Py_UCS4 ch = 0; ch < 256; ch++) {
         class_learn(ch);
         if (fold_learn(ch) < 0) return NULL;
-        special1[ch] = (classes[ch] & DECIMAL) != 0;
     }
-    for (const char *s = ",|/>-@:."; *s; s++) special1[(unsigned char)*s] = 1;
-    special1[0xA9] = special1[0xBB] = special1[0xB7] = 1; /* © » · */
-    for (unsigned c = 0; c < 256; c++)
-        counts_of[c] = (uint64_t)((c & ALPHA) != 0) | (uint64_t)((c & UPPER) != 0) << 12 |
-                       (uint64_t)((c & DIGIT) != 0) << 24 | (uint64_t)((c & ALNUM) != 0) << 36 |
-                       (uint64_t)((c & SPACE) != 0) << 48;
+    for (Py_UCS4 ch = 0; ch < 256; ch++) {
+        uint32_t f = folds[ch];
+        int marked = (classes[ch] & DECIMAL) || strchr(",|/>-@:.", (int)ch) != NULL || ch == 0xA9 || ch == 0xBB ||
+                     ch == 0xB7; /* © » · */
+        latin1[ch] = classes[ch] | (marked && ch ? SPECIAL : 0) |
+                     (uint64_t)(f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0) << 16 | (uint64_t)f << 32;
+    }
+    for (unsigned c = 0; c < 512; c++) {
+        unsigned starts = (c & AFTER_SPACE) && !(c & SPACE); /* a word of str.split() starts */
+        counts_of[c] = (uint64_t)((c & ALPHA) != 0) | (uint64_t)((c & UPPER) != 0) << 9 |
+                       (uint64_t)((c & DIGIT) != 0) << 18 | (uint64_t)((c & ALNUM) != 0) << 27 |
+                       (uint64_t)((c & SPACE) != 0) << 36 | (uint64_t)starts << 45 |
+                       (uint64_t)(starts && (c & UPPER)) << 54;
+    }
     return PyModule_Create(&module);
 }
