@@ -124,12 +124,14 @@ NOINLINE int fold_learn(Py_UCS4 ch) {
     return 0;
 }
 
-/* Latin-1 at one look-up: the class (bits 0-7), SPECIAL, the class of its folding (bits 16-23, when
- * one character) and its entry of folds (bits 32-63). SPECIAL: the characters that the pass looks
+/* Latin-1 at one look-up: its class, its folding and that's class, and whether special: the characters that the pass looks
  * at more closely (special()): ',', '©', the separators' (features._SEPARATOR_HINT), the links'
  * ('.', ':', '@') and the decimal digits; above 255 those are '›', '•' and the decimals. */
-#define SPECIAL 0x100
-static uint64_t latin1[256];
+typedef struct {
+    uint32_t fold;                        /* its entry of folds */
+    unsigned char c, folded_class, special; /* its class, its folding's (one character), SPECIAL */
+} Latin1;
+static Latin1 latin1[256];
 
 /* ---- CRC-32 and UTF-8 ---- */
 
@@ -160,7 +162,7 @@ static void crc_init(void) {
 
 /* The register ``reg`` run over ``length`` (>= 1) zero bytes: it is linear in reg, so four lookups
  * for each 16 bytes or fewer. */
-static uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
+INLINE uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
     for (;;) {
         const uint32_t(*z)[256] = zeros[(length > ZEROS ? ZEROS : length) - 1];
         reg = z[0][reg & 0xFF] ^ z[1][(reg >> 8) & 0xFF] ^ z[2][(reg >> 16) & 0xFF] ^ z[3][reg >> 24];
@@ -274,12 +276,13 @@ static int stops_build(PyObject *dict) {
 }
 
 /* The stoplists that hold the word w (hash_word(w) is h). */
-static uint32_t stop_bits(uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
-    size_t slot = h & stops.mask;
-    while (stops.length[slot] >= 0) {
-        if (stops.length[slot] == size && memcmp(stops.pool + stops.start[slot], w, size * sizeof(Py_UCS4)) == 0)
-            return stops.bits[slot];
-        slot = (slot + 1) & stops.mask;
+INLINE uint32_t stop_bits(uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
+    for (size_t slot = h & stops.mask; stops.length[slot] >= 0; slot = (slot + 1) & stops.mask) {
+        if (stops.length[slot] != size) continue;
+        const Py_UCS4 *word = stops.pool + stops.start[slot];
+        Py_ssize_t i = 0;
+        while (i < size && word[i] == w[i]) i++;
+        if (i == size) return stops.bits[slot];
     }
     return 0;
 }
@@ -540,14 +543,14 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         for (Py_ssize_t i = base; i < end; i++) {
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
-                uint64_t e = latin1[ch];
-                unsigned c = e & 0xFF;
+                const Latin1 *e = &latin1[ch];
+                unsigned c = e->c;
                 sum += counts_of[c | after_space];
                 after_space = (c & SPACE) << 4;
-                if (e & SPECIAL) special(kind, data, n, i, ch, sp);
-                uint32_t f = (uint32_t)(e >> 32);
+                if (e->special) special(kind, data, n, i, ch, sp);
+                uint32_t f = e->fold;
                 if (f & FOLD_ONE)
-                    fold_char(w, f & ~FOLD_ONE, (e >> 16) & 0xFF);
+                    fold_char(w, f & ~FOLD_ONE, e->folded_class);
                 else if (fold_wide(w, ch, f) < 0)
                     return -1;
             } else {
@@ -983,8 +986,10 @@ PyMODINIT_FUNC PyInit__lines(void) {
         uint32_t f = folds[ch];
         int marked = (classes[ch] & DECIMAL) || strchr(",|/>-@:.", (int)ch) != NULL || ch == 0xA9 || ch == 0xBB ||
                      ch == 0xB7; /* © » · */
-        latin1[ch] = classes[ch] | (marked && ch ? SPECIAL : 0) |
-                     (uint64_t)(f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0) << 16 | (uint64_t)f << 32;
+        latin1[ch].fold = f;
+        latin1[ch].c = classes[ch];
+        latin1[ch].folded_class = f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0;
+        latin1[ch].special = marked && ch;
     }
     for (unsigned c = 0; c < 512; c++) {
         unsigned starts = (c & AFTER_SPACE) && !(c & SPACE); /* a word of str.split() starts */
