@@ -22,6 +22,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define INLINE static inline __attribute__((always_inline))
@@ -128,8 +131,10 @@ NOINLINE int fold_learn(Py_UCS4 ch) {
  * at more closely (special()): ',', '©', the separators' (features._SEPARATOR_HINT), the links'
  * ('.', ':', '@') and the decimal digits; above 255 those are '›', '•' and the decimals. */
 typedef struct {
+    uint64_t counts[2];                   /* counts_of its class, not after a space and after one */
     uint32_t fold;                        /* its entry of folds */
-    unsigned char c, folded_class, special; /* its class, its folding's (one character), SPECIAL */
+    unsigned char space, folded_class, special; /* 1 if a space; its folding's class (one character); SPECIAL */
+    unsigned char plain; /* its folding: one ASCII \w, not \d; not SPECIAL (so inside a word: the letters) */
 } Latin1;
 static Latin1 latin1[256];
 
@@ -450,6 +455,8 @@ typedef struct {
     uint32_t *singles, *pairs; /* each word's gram, each pair's */
     Py_ssize_t count, letters; /* words, their characters */
     uint32_t *hits, languages; /* how many words each stoplist holds */
+    uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords */
+    int pending;               /* stopwords in lanes */
     uint32_t mask;           /* BUCKETS - 1 */
     uint32_t previous;       /* the CRC of the previous word */
     /* the word being read: */
@@ -460,6 +467,18 @@ typedef struct {
     Py_UCS4 before;          /* the folded character before it */
     int copyright;           /* "(c)" in the folded text */
 } Words;
+
+/* spread[b]: 1 in byte j for each bit j of b. */
+static uint64_t spread[256];
+
+/* The lanes' sums into hits. */
+static void lanes_out(Words *w) {
+    for (int k = 0; k < 4; k++) {
+        for (int j = 0; j < 8; j++) w->hits[8 * k + j] += (w->lanes[k] >> (8 * j)) & 0xFF;
+        w->lanes[k] = 0;
+    }
+    w->pending = 0;
+}
 
 /* The end of a word, before the folded character ``next`` (0 at the text's end): its stoplists,
  * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
@@ -473,7 +492,13 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
         bytes = 1;
     }
-    for (; bits; bits &= bits - 1) w->hits[__builtin_ctz(bits)]++; /* each language that lists it */
+    if (bits) { /* one for each language that lists it, in the lanes' sums */
+        w->lanes[0] += spread[bits & 0xFF];
+        w->lanes[1] += spread[(bits >> 8) & 0xFF];
+        w->lanes[2] += spread[(bits >> 16) & 0xFF];
+        w->lanes[3] += spread[bits >> 24];
+        if (++w->pending == 255) lanes_out(w);
+    }
     w->singles[w->count] = crc & w->mask;
     if (w->count) {
         uint32_t reg = ~w->previous;
@@ -536,7 +561,7 @@ typedef struct {
 
 /* The one pass over a text of `kind` (a constant where it is inlined: one copy per width). */
 INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
-    unsigned after_space = AFTER_SPACE;
+    unsigned after_space = 1;
     for (Py_ssize_t base = 0; base < n; base += CHUNK) {
         Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
         uint64_t sum = 0;
@@ -544,9 +569,26 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
                 const Latin1 *e = &latin1[ch];
-                unsigned c = e->c;
-                sum += counts_of[c | after_space];
-                after_space = (c & SPACE) << 4;
+                if (kind == PyUnicode_1BYTE_KIND && e->plain && w->in_word) {
+                    /* The word's next plain characters at a time: of all fold_char does, the character
+                     * into joined and the CRC (one byte); the word is no number. */
+                    const Py_UCS1 *t = data;
+                    Py_UCS4 *out = w->joined + w->used;
+                    uint32_t reg = w->reg;
+                    do {
+                        sum += e->counts[after_space];
+                        after_space = 0;
+                        *out++ = e->fold & ~FOLD_ONE;
+                        CRC_BYTE(reg, e->fold & 0x7F);
+                    } while (++i < end && (e = &latin1[t[i]])->plain);
+                    w->used = out - w->joined;
+                    w->reg = reg;
+                    w->decimal = 0;
+                    i--;
+                    continue;
+                }
+                sum += e->counts[after_space];
+                after_space = e->space;
                 if (e->special) special(kind, data, n, i, ch, sp);
                 uint32_t f = e->fold;
                 if (f & FOLD_ONE)
@@ -555,8 +597,8 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     return -1;
             } else {
                 unsigned c = class_of(ch);
-                sum += counts_of[c | after_space];
-                after_space = (c & SPACE) << 4;
+                sum += counts_of[c | (after_space ? AFTER_SPACE : 0)];
+                after_space = (c & SPACE) != 0;
                 if (ch == 0x203A || ch == 0x2022 || (c & DECIMAL)) special(kind, data, n, i, ch, sp);
                 if (fold_wide(w, ch, folds[ch]) < 0) return -1;
             }
@@ -570,6 +612,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         counts->capitalised += (sum >> 54) & 0x1FF;
     }
     if (w->in_word) word_end(w, 0);
+    lanes_out(w);
     return 0;
 }
 
@@ -579,9 +622,18 @@ static PyObject *joined_str(const Words *w) {
     PyObject *s = PyUnicode_New(w->used, max);
     if (s == NULL) return NULL;
     void *out = PyUnicode_DATA(s);
-    if (max <= 0xFF)
-        for (Py_ssize_t k = 0; k < w->used; k++) ((Py_UCS1 *)out)[k] = (Py_UCS1)w->joined[k];
-    else if (max == 0xFFFF)
+    if (max <= 0xFF) {
+        Py_ssize_t k = 0;
+#if defined(__SSE2__)
+        for (; k + 16 <= w->used; k += 16) { /* 16 at once: below 256, no pack saturates */
+            const __m128i *in = (const __m128i *)(w->joined + k);
+            __m128i low = _mm_packs_epi32(_mm_loadu_si128(in), _mm_loadu_si128(in + 1));
+            __m128i high = _mm_packs_epi32(_mm_loadu_si128(in + 2), _mm_loadu_si128(in + 3));
+            _mm_storeu_si128((__m128i *)((Py_UCS1 *)out + k), _mm_packus_epi16(low, high));
+        }
+#endif
+        for (; k < w->used; k++) ((Py_UCS1 *)out)[k] = (Py_UCS1)w->joined[k];
+    } else if (max == 0xFFFF)
         for (Py_ssize_t k = 0; k < w->used; k++) ((Py_UCS2 *)out)[k] = (Py_UCS2)w->joined[k];
     else
         memcpy(out, w->joined, w->used * sizeof(Py_UCS4));
@@ -982,21 +1034,29 @@ PyMODINIT_FUNC PyInit__lines(void) {
         class_learn(ch);
         if (fold_learn(ch) < 0) return NULL;
     }
-    for (Py_UCS4 ch = 0; ch < 256; ch++) {
-        uint32_t f = folds[ch];
-        int marked = (classes[ch] & DECIMAL) || strchr(",|/>-@:.", (int)ch) != NULL || ch == 0xA9 || ch == 0xBB ||
-                     ch == 0xB7; /* © » · */
-        latin1[ch].fold = f;
-        latin1[ch].c = classes[ch];
-        latin1[ch].folded_class = f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0;
-        latin1[ch].special = marked && ch;
-    }
     for (unsigned c = 0; c < 512; c++) {
         unsigned starts = (c & AFTER_SPACE) && !(c & SPACE); /* a word of str.split() starts */
         counts_of[c] = (uint64_t)((c & ALPHA) != 0) | (uint64_t)((c & UPPER) != 0) << 9 |
                        (uint64_t)((c & DIGIT) != 0) << 18 | (uint64_t)((c & ALNUM) != 0) << 27 |
                        (uint64_t)((c & SPACE) != 0) << 36 | (uint64_t)starts << 45 |
                        (uint64_t)(starts && (c & UPPER)) << 54;
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        spread[b] = 0;
+        for (int j = 0; j < 8; j++) spread[b] |= (uint64_t)((b >> j) & 1) << (8 * j);
+    }
+    for (Py_UCS4 ch = 0; ch < 256; ch++) {
+        uint32_t f = folds[ch];
+        int marked = (classes[ch] & DECIMAL) || strchr(",|/>-@:.", (int)ch) != NULL || ch == 0xA9 || ch == 0xBB ||
+                     ch == 0xB7; /* © » · */
+        latin1[ch].counts[0] = counts_of[classes[ch]];
+        latin1[ch].counts[1] = counts_of[classes[ch] | AFTER_SPACE];
+        latin1[ch].fold = f;
+        latin1[ch].space = (classes[ch] & SPACE) != 0;
+        latin1[ch].folded_class = f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0;
+        latin1[ch].special = marked && ch;
+        latin1[ch].plain = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
+                           (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD;
     }
     return PyModule_Create(&module);
 }
