@@ -211,6 +211,21 @@ def test_each_feature_of_a_line() -> None:
 
 
 @needs_native
+def test_stopword_hits_of_32_stoplists() -> None:
+    """The hits of each of 32 stoplists (the C code sums them 8 at a time, in bytes emptied every
+    255 stopwords): words listed by the first, the last and a few between, over 600 words."""
+    masks = {"alpha": 1, "beta": 1 << 31 | 1 << 8, "gamma": 0xFFFFFFFF, "d\u00e9lta": 1 << 16 | 1 << 24 | 1 << 7}
+    row_size, *rest, _languages, buckets, statics = features._LAYOUT
+    layout = (row_size - len(features.LANGUAGES) + 32, *rest, 32, buckets, statics)
+    words = ["alpha", "Beta", "gamma", "D\u00c9LTA", "other"] * 120
+    _, row, _ = features._NATIVE.infos([" ".join(words)], masks, layout)[0]
+    hits = np.frombuffer(row)[features._R_HITS :].tolist()
+    expected = [sum((masks.get(w.casefold(), 0) >> bit) & 1 for w in words) for bit in range(32)]
+    assert hits == [float(h) for h in expected]
+    assert hits[0] == hits[31] == 240.0
+
+
+@needs_native
 def test_the_infos_are_left_out_of_the_garbage_collector() -> None:
     """A line's info and its list of ints are in no cycle: the C code leaves them untracked (the
     cache of infos holds thousands of them, which every full collection would walk otherwise)."""
