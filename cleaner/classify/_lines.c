@@ -449,23 +449,24 @@ static int starts_bullet(int kind, const void *data, Py_ssize_t n) {
 /* The words of the folded text (features.tokens_of: WORD.findall(text.casefold()), runs of \w)
  * as they are read, one folded character at a time. */
 typedef struct {
-    Py_UCS4 *joined;         /* the words joined by spaces */
-    Py_ssize_t used;         /* its length */
-    uint32_t ored;           /* its characters OR-ed: the str kind it needs */
+    Py_UCS4 *joined;           /* the words joined by spaces */
+    Py_ssize_t used;           /* its length */
+    uint32_t ored;             /* its characters OR-ed: the str kind it needs */
     uint32_t *singles, *pairs; /* each word's gram, each pair's */
     Py_ssize_t count, letters; /* words, their characters */
     uint32_t *hits, languages; /* how many words each stoplist holds */
     uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords */
     int pending;               /* stopwords in lanes */
-    uint32_t mask;           /* BUCKETS - 1 */
-    uint32_t previous;       /* the CRC of the previous word */
+    uint32_t mask;             /* BUCKETS - 1 */
+    uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
-    Py_ssize_t start;        /* where it starts in joined */
-    uint32_t reg, extra;     /* the CRC register over its UTF-8; its bytes less its characters */
-    unsigned decimal;        /* DECIMAL while all of it is */
-    Py_UCS4 before;          /* the folded character before it */
-    int copyright;           /* "(c)" in the folded text */
+    Py_ssize_t start;  /* where it starts in joined */
+    uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
+    uint32_t extra;    /* its UTF-8 bytes less its characters */
+    unsigned decimal;  /* DECIMAL while all of it is \d */
+    Py_UCS4 before;    /* the folded character before it */
+    int copyright;     /* "(c)" in the folded text */
 } Words;
 
 /* spread[b]: 1 in byte j for each bit j of b. */
