@@ -5,6 +5,7 @@ a C compiler: a build that silently failed would leave every run on the slow pat
 
 from __future__ import annotations
 
+import gc
 import random
 import tomllib
 from pathlib import Path
@@ -93,6 +94,57 @@ def test_every_extension_pyproject_builds_is_registered() -> None:
         assert native.built() == list(native.MODULES)
 
 
+def _crafted_texts() -> list[str]:
+    """Lines for the paths of the one pass that random pieces reach seldom: every Latin-1 character
+    inside, before and after a word (its class, folding, mark); a sample of wider ones; pairs whose
+    second word is 1 to 69 characters of 1 to 4 UTF-8 bytes (the pair CRC's zero-byte tables go to
+    16 bytes, then again), numbers among them; separators, links and "(c)" next to each other; lines
+    past a chunk of the packed counts (511 characters)."""
+    latin = [chr(i) for i in range(256)]
+    wide = [chr(i) for i in (*range(256, 0x2100, 5), 0x2022, 0x203A, 0x2026, 0x0660, 0x1E9E, 0xFB01, 0x10400)]
+    texts = ["".join(latin), "".join(wide), "".join(latin[::-1])]
+    texts += [f"A{ch}b {ch}Z, x{ch} {ch}{ch} 1{ch}2" for ch in latin + wide]
+    for size in range(1, 70):
+        for ch in ("a", "\u0436", "\u4e2d", "\U0001d400", "7", "_"):
+            texts.append(f"Pair {ch * size} x{ch * size}y {ch * size} 12 {ch * size}")
+    texts += [
+        " | | ||a|b -> --> - - -- >> a>b \u203a\u2022 \u00b7 / a/b \u00bb\u00bb \u00bb ",
+        "|",
+        "-",
+        "->",
+        " -",
+        " - ",
+        "x - >",
+        "a | b",
+        "\u00a0|\u00a0",
+        "\u3000\u2022\u3000",
+        "http://a https:/b xhttps://c http:// www.x www .de .dex .de_ .com. @a @ a@ @_ :// https: http",
+        "a.org",
+        "b.ne",
+        "(c)",
+        "(C)",
+        "((c))",
+        "(cc)",
+        "x(c)y",
+        "(c",
+        "c)",
+        "\u00a9",
+        "(\u00e7)",
+        "12.03.2021",
+        "1999",
+        "19999",
+        "x1999",
+        "2024-01-02x",
+        "\u0663\u0663.\u0661.\u0662\u0660\u0662\u0664",
+        "Ab Cd " * 200,
+        "\u00c9t\u00e9 " * 300 + "Ende.",
+        "1 " * 600,
+        "x" * 1500,
+        "\u00df\u00b5" * 700,
+    ]
+    return texts
+
+
 def test_the_extension_is_built() -> None:
     if native.load("cleaner.classify._lines") is None and not native.disabled():
         pytest.fail("cleaner/classify/_lines.c was not built: is there a C compiler? (`pip install -e .` builds it)")
@@ -101,8 +153,8 @@ def test_the_extension_is_built() -> None:
 @needs_native
 @pytest.mark.parametrize(
     "texts",
-    [TEXTS, [t.upper() for t in TEXTS], ["", " ", "\u00a0"], _seed_lines(), _random_texts(20_000, 1)],
-    ids=["invented", "upper", "empty", "seeds", "random"],
+    [TEXTS, [t.upper() for t in TEXTS], ["", " ", "\u00a0"], _seed_lines(), _random_texts(20_000, 1), _crafted_texts()],
+    ids=["invented", "upper", "empty", "seeds", "random", "crafted"],
 )
 def test_c_lines_are_the_numpy_lines(texts: list[str]) -> None:
     assert features._native_per_line(texts) == features._per_line(texts)
@@ -166,6 +218,31 @@ def test_each_feature_of_a_line() -> None:
     assert values["has_copyright"] == 1.0
     assert values["starts_bullet"] == 0.0
     assert values["capitalised_share"] == 4 / 9
+
+
+@needs_native
+def test_stopword_hits_of_32_stoplists() -> None:
+    """The hits of each of 32 stoplists (the C code sums them 8 at a time, in bytes emptied every
+    255 stopwords): words listed by the first, the last and a few between, over 600 words."""
+    masks = {"alpha": 1, "beta": 1 << 31 | 1 << 8, "gamma": 0xFFFFFFFF, "d\u00e9lta": 1 << 16 | 1 << 24 | 1 << 7}
+    row_size, *rest, _languages, buckets, statics = features._LAYOUT
+    layout = (row_size - len(features.LANGUAGES) + 32, *rest, 32, buckets, statics)
+    words = ["alpha", "Beta", "gamma", "D\u00c9LTA", "other"] * 120
+    _, row, _ = features._NATIVE.infos([" ".join(words)], masks, layout)[0]
+    hits = np.frombuffer(row)[features._R_HITS :].tolist()
+    expected = [sum((masks.get(w.casefold(), 0) >> bit) & 1 for w in words) for bit in range(32)]
+    assert hits == [float(h) for h in expected]
+    assert hits[0] == hits[31] == 240.0
+
+
+@needs_native
+def test_the_infos_are_left_out_of_the_garbage_collector() -> None:
+    """A line's info and its list of ints are in no cycle: the C code leaves them untracked (the
+    cache of infos holds thousands of them, which every full collection would walk otherwise)."""
+    info = features._native_per_line(["Home and away"])[0]
+    assert info == features._per_line(["Home and away"])[0]
+    assert not gc.is_tracked(info)
+    assert not gc.is_tracked(info[0])
 
 
 @needs_native

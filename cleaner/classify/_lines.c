@@ -1,21 +1,41 @@
-/* What a line's text alone gives the line classifier: features.py's _per_line, one pass or two
- * over each line in C instead of regular expressions, numpy passes and Python loops.
+/* What a line's text alone gives the line classifier: features.py's _per_line, in one pass over
+ * each line in C instead of regular expressions, numpy passes and Python loops.
  *
  * Every definition is the Python one, to the bit (tests/test_native.py compares the two):
  * - character classes are the str methods' (Py_UNICODE_ISALPHA, ...), and the regular
  *   expressions' classes are sre's for str patterns: \w is Py_UNICODE_ISALNUM or '_', \d is
  *   Py_UNICODE_ISDECIMAL, \s is Py_UNICODE_ISSPACE;
- * - case folding is str.casefold's, which maps each character on its own;
+ * - case folding is str.casefold's, which maps each character on its own: each character's
+ *   folding is str.casefold of it alone, asked once and kept;
  * - each pattern of features.py is matched by hand, as `re` would (noted at each function);
  * - the float columns are the same IEEE operations on the same integers (a count, or one count
  *   divided by another), so they round the same way;
- * - the n-grams are zlib's CRC-32 of the words' UTF-8 ("surrogatepass"), a pair's continued from
- *   its first word's CRC over " " and the second word, as ngrams.py computes them.
+ * - the n-grams are zlib's CRC-32 of the words' UTF-8 ("surrogatepass"); a pair's is its second
+ *   word's CRC combined with the first's (zlib's crc32_combine, as ngrams.py computes them).
+ *
+ * The text is read where it is (PyUnicode_DATA, one copy of the pass for each of str's three
+ * widths): one pass over its characters does the class counts, the special characters (commas,
+ * ©, separators, links, where a date may start) and, on their foldings, the words (stoplists,
+ * the joined words, their CRCs).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define INLINE static inline __attribute__((always_inline))
+#define NOINLINE static __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define INLINE static __forceinline
+#define NOINLINE static __declspec(noinline)
+#else
+#define INLINE static inline
+#define NOINLINE static
+#endif
 
 #define N_STATIC 10
 #define MAX_LANGUAGES 32
@@ -30,27 +50,104 @@ typedef struct {
 /* ---- character classes ---- */
 
 /* Each code point's classes, looked up once (CPython's are function calls through its tables,
- * a dozen of them a character otherwise): 0 until first seen. */
+ * a dozen of them a character otherwise): 0 until first seen; Latin-1's filled at import. */
 enum { ALPHA = 1, UPPER = 2, DIGIT = 4, ALNUM = 8, SPACE = 16, DECIMAL = 32, WORD = 64, KNOWN = 128 };
 static unsigned char classes[0x110000];
 
-static unsigned char class_of(Py_UCS4 ch) {
-    unsigned char c = classes[ch];
-    if (c) return c;
-    c = KNOWN | (Py_UNICODE_ISALPHA(ch) ? ALPHA : 0) | (Py_UNICODE_ISUPPER(ch) ? UPPER : 0) |
-        (Py_UNICODE_ISDIGIT(ch) ? DIGIT : 0) | (Py_UNICODE_ISALNUM(ch) ? ALNUM | WORD : 0) |
-        (Py_UNICODE_ISSPACE(ch) ? SPACE : 0) | (Py_UNICODE_ISDECIMAL(ch) ? DECIMAL : 0) | (ch == '_' ? WORD : 0);
+NOINLINE unsigned char class_learn(Py_UCS4 ch) {
+    unsigned char c = KNOWN | (Py_UNICODE_ISALPHA(ch) ? ALPHA : 0) | (Py_UNICODE_ISUPPER(ch) ? UPPER : 0) |
+                      (Py_UNICODE_ISDIGIT(ch) ? DIGIT : 0) | (Py_UNICODE_ISALNUM(ch) ? ALNUM | WORD : 0) |
+                      (Py_UNICODE_ISSPACE(ch) ? SPACE : 0) | (Py_UNICODE_ISDECIMAL(ch) ? DECIMAL : 0) |
+                      (ch == '_' ? WORD : 0);
     classes[ch] = c;
     return c;
+}
+
+INLINE unsigned char class_of(Py_UCS4 ch) {
+    unsigned char c = classes[ch];
+    return c ? c : class_learn(ch);
 }
 
 static int is_word(Py_UCS4 ch) { return class_of(ch) & WORD; }
 static int is_decimal(Py_UCS4 ch) { return class_of(ch) & DECIMAL; }
 static int is_space(Py_UCS4 ch) { return class_of(ch) & SPACE; }
 
+/* The class counts (str.isalpha, isupper, isdigit, isalnum, isspace, and the words of str.split()
+ * and those that start upper-case) in one 64-bit sum, 9 bits each, emptied every CHUNK characters:
+ * what one character of each class adds, after a space (+ 256) or not. */
+#define CHUNK 511
+#define AFTER_SPACE 256
+static uint64_t counts_of[512];
+
+/* ---- case folding ---- */
+
+/* str.casefold maps each character on its own (CPython's do_casefold calls _PyUnicode_ToFoldedFull
+ * for each, 1 to 3 characters): a character's folding, str.casefold of it alone, asked once and kept
+ * by code point: 0 until first seen, else FOLD_ONE | the character, or FOLD_MANY | where in `many`. */
+#define FOLD_ONE 0x80000000u
+#define FOLD_MANY 0x40000000u
+static uint32_t folds[0x110000];
+typedef struct {
+    Py_ssize_t size;
+    Py_UCS4 c[3];
+} Many;
+static Many *many;
+static Py_ssize_t many_size, many_room;
+
+NOINLINE int fold_learn(Py_UCS4 ch) {
+    PyObject *one = PyUnicode_FromOrdinal((int)ch); /* an exact str: its casefold is str's */
+    PyObject *folded = one ? PyObject_CallMethod(one, "casefold", NULL) : NULL;
+    Py_XDECREF(one);
+    if (folded == NULL) return -1;
+    Py_ssize_t size = PyUnicode_Check(folded) ? PyUnicode_GET_LENGTH(folded) : 0;
+    if (size < 1 || size > 3) {
+        Py_DECREF(folded);
+        PyErr_SetString(PyExc_SystemError, "casefold: not 1 to 3 characters a character");
+        return -1;
+    }
+    if (size == 1) {
+        folds[ch] = FOLD_ONE | PyUnicode_READ_CHAR(folded, 0);
+    } else {
+        if (many_size == many_room) {
+            Py_ssize_t room = many_room ? 2 * many_room : 64;
+            Many *grown = PyMem_Realloc(many, room * sizeof(Many));
+            if (grown == NULL) {
+                Py_DECREF(folded);
+                PyErr_NoMemory();
+                return -1;
+            }
+            many = grown;
+            many_room = room;
+        }
+        many[many_size].size = size;
+        for (Py_ssize_t k = 0; k < size; k++) many[many_size].c[k] = PyUnicode_READ_CHAR(folded, k);
+        folds[ch] = FOLD_MANY | (uint32_t)many_size++;
+    }
+    Py_DECREF(folded);
+    return 0;
+}
+
+/* Latin-1 at one look-up: its class, its folding and that's class, and whether special: the characters that the pass looks
+ * at more closely (special()): ',', '©', the separators' (features._SEPARATOR_HINT), the links'
+ * ('.', ':', '@') and the decimal digits; above 255 those are '›', '•' and the decimals. */
+typedef struct {
+    uint64_t counts[2];                   /* counts_of its class, not after a space and after one */
+    uint32_t fold;                        /* its entry of folds */
+    unsigned char space, folded_class, special; /* 1 if a space; its folding's class (one character); SPECIAL */
+    unsigned char plain; /* its folding: one ASCII \w, not \d; not SPECIAL (so inside a word: the letters) */
+} Latin1;
+static Latin1 latin1[256];
+
 /* ---- CRC-32 and UTF-8 ---- */
 
 static uint32_t crc_table[256];
+/* zeros[L - 1][k][b]: the CRC register b << 8k run over L zero bytes (L = 1..16), by which a CRC
+ * is moved past L more bytes (zlib's crc32_combine; ngrams._shift_tables, by length). */
+#define ZEROS 16
+static uint32_t zeros[ZEROS][4][256];
+
+/* zlib.crc32 of one more byte, on the register as zlib keeps it (inverted). */
+#define CRC_BYTE(reg, byte) ((reg) = crc_table[((reg) ^ (byte)) & 0xFF] ^ ((reg) >> 8))
 
 static void crc_init(void) {
     for (uint32_t n = 0; n < 256; n++) {
@@ -58,41 +155,25 @@ static void crc_init(void) {
         for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         crc_table[n] = c;
     }
+    for (int k = 0; k < 4; k++)
+        for (uint32_t b = 0; b < 256; b++) {
+            uint32_t reg = b << (8 * k);
+            for (int length = 0; length < ZEROS; length++) {
+                reg = crc_table[reg & 0xFF] ^ (reg >> 8);
+                zeros[length][k][b] = reg;
+            }
+        }
 }
 
-/* zlib.crc32 of one more byte, on the register as zlib keeps it (inverted). */
-#define CRC_BYTE(reg, byte) ((reg) = crc_table[((reg) ^ (byte)) & 0xFF] ^ ((reg) >> 8))
-
-/* The CRC of a word as ngrams.py hashes it, continued from ``crc``: "0" for a number
- * (ngrams.NUMBER, ^\d[\d.,:]*$; a word of \w+ holds no '.', ',', ':' or newline, so: all of it
- * \d), else its UTF-8, surrogates included (Python's "surrogatepass"). */
-static uint32_t word_crc(const Py_UCS4 *w, Py_ssize_t size, uint32_t crc) {
-    uint32_t reg = ~crc;
-    Py_ssize_t i = 0;
-    while (i < size && is_decimal(w[i])) i++;
-    if (i == size) {
-        CRC_BYTE(reg, '0');
-        return ~reg;
+/* The register ``reg`` run over ``length`` (>= 1) zero bytes: it is linear in reg, so four lookups
+ * for each 16 bytes or fewer. */
+INLINE uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
+    for (;;) {
+        const uint32_t(*z)[256] = zeros[(length > ZEROS ? ZEROS : length) - 1];
+        reg = z[0][reg & 0xFF] ^ z[1][(reg >> 8) & 0xFF] ^ z[2][(reg >> 16) & 0xFF] ^ z[3][reg >> 24];
+        if (length <= ZEROS) return reg;
+        length -= ZEROS;
     }
-    for (i = 0; i < size; i++) {
-        Py_UCS4 ch = w[i];
-        if (ch < 0x80) {
-            CRC_BYTE(reg, ch);
-        } else if (ch < 0x800) {
-            CRC_BYTE(reg, 0xC0 | (ch >> 6));
-            CRC_BYTE(reg, 0x80 | (ch & 0x3F));
-        } else if (ch < 0x10000) {
-            CRC_BYTE(reg, 0xE0 | (ch >> 12));
-            CRC_BYTE(reg, 0x80 | ((ch >> 6) & 0x3F));
-            CRC_BYTE(reg, 0x80 | (ch & 0x3F));
-        } else {
-            CRC_BYTE(reg, 0xF0 | (ch >> 18));
-            CRC_BYTE(reg, 0x80 | ((ch >> 12) & 0x3F));
-            CRC_BYTE(reg, 0x80 | ((ch >> 6) & 0x3F));
-            CRC_BYTE(reg, 0x80 | (ch & 0x3F));
-        }
-    }
-    return ~reg;
 }
 
 /* ---- the stoplists: word -> bit mask of languages, as a table of code point strings ---- */
@@ -108,10 +189,34 @@ typedef struct {
 
 static Stoplists stops;
 
-static uint64_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a over code points */
-    for (Py_ssize_t i = 0; i < size; i++) h = (h ^ w[i]) * 1099511628211ull;
-    return h;
+/* One more character's UTF-8 (surrogates too, as "surrogatepass" writes them) into the CRC
+ * register; how many bytes past the first it took. */
+INLINE uint32_t crc_utf8(uint32_t *reg, Py_UCS4 ch) {
+    if (ch < 0x80) {
+        CRC_BYTE(*reg, ch);
+        return 0;
+    } else if (ch < 0x800) {
+        CRC_BYTE(*reg, 0xC0 | (ch >> 6));
+        CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
+        return 1;
+    } else if (ch < 0x10000) {
+        CRC_BYTE(*reg, 0xE0 | (ch >> 12));
+        CRC_BYTE(*reg, 0x80 | ((ch >> 6) & 0x3F));
+        CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
+        return 2;
+    }
+    CRC_BYTE(*reg, 0xF0 | (ch >> 18));
+    CRC_BYTE(*reg, 0x80 | ((ch >> 12) & 0x3F));
+    CRC_BYTE(*reg, 0x80 | ((ch >> 6) & 0x3F));
+    CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
+    return 3;
+}
+
+/* A stopword's slot: the CRC of its UTF-8, which the words' pass computes anyway (for the grams). */
+static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
+    uint32_t reg = 0xFFFFFFFFu;
+    for (Py_ssize_t i = 0; i < size; i++) crc_utf8(&reg, w[i]);
+    return ~reg;
 }
 
 static void stops_free(void) {
@@ -175,243 +280,404 @@ static int stops_build(PyObject *dict) {
     return 0;
 }
 
-static uint32_t stop_bits(const Py_UCS4 *w, Py_ssize_t size) {
-    size_t slot = hash_word(w, size) & stops.mask;
-    while (stops.length[slot] >= 0) {
-        if (stops.length[slot] == size && memcmp(stops.pool + stops.start[slot], w, size * sizeof(Py_UCS4)) == 0)
-            return stops.bits[slot];
-        slot = (slot + 1) & stops.mask;
+/* The stoplists that hold the word w (hash_word(w) is h). */
+INLINE uint32_t stop_bits(uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
+    for (size_t slot = h & stops.mask; stops.length[slot] >= 0; slot = (slot + 1) & stops.mask) {
+        if (stops.length[slot] != size) continue;
+        const Py_UCS4 *word = stops.pool + stops.start[slot];
+        Py_ssize_t i = 0;
+        while (i < size && word[i] == w[i]) i++;
+        if (i == size) return stops.bits[slot];
     }
     return 0;
 }
 
+/* ---- small ints ---- */
+
+/* The grams' ints, shared: a direct-mapped cache by value (most grams are a few common words and
+ * pairs), each entry a strong reference. */
+#define INT_CACHE (1 << 14)
+static PyObject *int_cache[INT_CACHE];
+static uint32_t int_keys[INT_CACHE];
+
+static PyObject *gram_int(uint32_t value) {
+    size_t slot = value & (INT_CACHE - 1);
+    PyObject *found = int_cache[slot];
+    if (found == NULL || int_keys[slot] != value) {
+        found = PyLong_FromUnsignedLong(value);
+        if (found == NULL) return NULL;
+        Py_XSETREF(int_cache[slot], found);
+        int_keys[slot] = value;
+    }
+    Py_INCREF(found);
+    return found;
+}
+
 /* ---- the patterns of features.py ---- */
 
-static Py_ssize_t decimals(const Py_UCS4 *t, Py_ssize_t n, Py_ssize_t i) {
+#define AT(i) PyUnicode_READ(kind, data, (i))
+
+/* The text at i starts with the ASCII string s. */
+static int at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const char *s) {
+    if (i < 0) return 0;
+    for (; *s; s++, i++)
+        if (i >= n || AT(i) != (Py_UCS4)(unsigned char)*s) return 0;
+    return 1;
+}
+
+static Py_ssize_t decimals(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = i;
-    while (j < n && is_decimal(t[j])) j++;
+    while (j < n && is_decimal(AT(j))) j++;
     return j - i;
 }
 
 static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch == '-'; }
 
-/* reference.DATE (`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b`) matches somewhere.
- * A \d is a \w, so the leading \b is "no \w before"; each \d{a,b} before a separator must take
- * the whole run of digits (a digit is no separator), so it holds when the run is a to b long; the
- * last \d{1,4}\b likewise needs its whole run (1 to 4) and no \w after it. */
-static int has_date(const Py_UCS4 *t, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (!is_decimal(t[i]) || (i > 0 && is_word(t[i - 1]))) continue;
-        Py_ssize_t r1 = decimals(t, n, i);
-        if (r1 == 4 && ((t[i] == '1' && t[i + 1] == '9') || (t[i] == '2' && t[i + 1] == '0')) &&
-            (i + 4 == n || !is_word(t[i + 4])))
+/* reference.DATE (`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b`) matches somewhere,
+ * from the first decimal on (every match starts with one). A \d is a \w, so the leading \b is "no
+ * \w before"; each \d{a,b} before a separator must take the whole run of digits (a digit is no
+ * separator), so it holds when the run is a to b long; the last \d{1,4}\b likewise needs its whole
+ * run (1 to 4) and no \w after it. */
+static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
+    for (Py_ssize_t i = first; i < n; i++) {
+        if (!is_decimal(AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
+        Py_ssize_t r1 = decimals(kind, data, n, i);
+        if (r1 == 4 && ((AT(i) == '1' && AT(i + 1) == '9') || (AT(i) == '2' && AT(i + 1) == '0')) &&
+            (i + 4 == n || !is_word(AT(i + 4))))
             return 1; /* (?:19|20)\d\d\b: exactly four digits (a fifth is a \w: no \b) */
         Py_ssize_t j = i + r1;
         i = j - 1; /* no match starts inside the run (a digit before it is a \w) */
-        if (r1 > 4 || j >= n || !is_date_separator(t[j])) continue;
+        if (r1 > 4 || j >= n || !is_date_separator(AT(j))) continue;
         j++;
-        Py_ssize_t r2 = decimals(t, n, j);
+        Py_ssize_t r2 = decimals(kind, data, n, j);
         if (r2 < 1 || r2 > 2) continue;
         j += r2;
-        if (j >= n || !is_date_separator(t[j])) continue;
+        if (j >= n || !is_date_separator(AT(j))) continue;
         j++;
-        Py_ssize_t r3 = decimals(t, n, j);
+        Py_ssize_t r3 = decimals(kind, data, n, j);
         if (r3 < 1 || r3 > 4) continue;
         j += r3;
-        if (j == n || !is_word(t[j])) return 1;
+        if (j == n || !is_word(AT(j))) return 1;
     }
     return 0;
 }
 
-/* The text at i starts with the ASCII string s. */
-static int at(const Py_UCS4 *t, Py_ssize_t n, Py_ssize_t i, const char *s) {
-    for (; *s; s++, i++)
-        if (i >= n || t[i] != (Py_UCS4)(unsigned char)*s) return 0;
-    return 1;
-}
+/* What special() finds. */
+typedef struct {
+    Py_ssize_t commas;     /* text.count(",") */
+    Py_ssize_t separators; /* len(_SEPARATORS.findall(text)) */
+    Py_ssize_t taken;      /* where the last separator found ends: the next may not start before */
+    Py_ssize_t decimal;    /* the first decimal's position, or -1 */
+    int copyright;         /* "©" in text (or "(c)" in the folded text: the words' pass) */
+    int link;              /* features._LINK matches */
+} Special;
 
-/* features._LINK (`https?://|www\.|@\w|\.(?:com|org|net|de)\b`) matches somewhere. */
-static int has_link(const Py_UCS4 *t, Py_ssize_t n) {
-    static const char *tlds[] = {"com", "org", "net", "de"};
-    static const Py_ssize_t sizes[] = {3, 3, 3, 2};
-    for (Py_ssize_t i = 0; i < n; i++) {
-        switch (t[i]) {
-        case 'h':
-            if (at(t, n, i, "http://") || at(t, n, i, "https://")) return 1;
-            break;
-        case 'w':
-            if (at(t, n, i, "www.")) return 1;
-            break;
-        case '@':
-            if (i + 1 < n && is_word(t[i + 1])) return 1;
-            break;
-        case '.':
-            for (int k = 0; k < 4; k++) {
-                Py_ssize_t end = i + 1 + sizes[k];
-                if (at(t, n, i + 1, tlds[k]) && (end == n || !is_word(t[end]))) return 1;
-            }
-            break;
+/* One of the characters marked SPECIAL (or '›', '•', a decimal), at i:
+ * - features._SEPARATORS (`\s[|›»/·•>]\s|->|\s-\s|\|`, findall: from each position the first
+ *   alternative that matches, then on after the match): a match starting at q holds one of
+ *   |›»/·•>- at q + 1 (the first and third, which start with a space) or at q (the second and
+ *   fourth: '-', '|'), and at most one alternative matches at q (their first characters differ);
+ *   so at each such character, in order, the match starting before it, then the one starting on it,
+ *   each if it starts where no match was taken;
+ * - features._LINK (`https?://|www\.|@\w|\.(?:com|org|net|de)\b`): "http(s)" before "://",
+ *   "www" before '.', a \w after '@', a domain and a \b after '.'. */
+NOINLINE void special(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, Py_UCS4 ch, Special *s) {
+    switch (ch) {
+    case ',':
+        s->commas++;
+        return;
+    case 0xA9:
+        s->copyright = 1;
+        return;
+    case '|': case 0x203A: case 0xBB: case '/': case 0xB7: case 0x2022: case '>': case '-':
+        if (i - 1 >= s->taken && i + 1 < n && is_space(AT(i - 1)) && is_space(AT(i + 1))) {
+            s->separators++;
+            s->taken = i + 2;
+        } else if (i >= s->taken && (ch == '|' || (ch == '-' && i + 1 < n && AT(i + 1) == '>'))) {
+            s->separators++;
+            s->taken = i + (ch == '|' ? 1 : 2);
         }
+        return;
+    case '@':
+        s->link |= i + 1 < n && is_word(AT(i + 1));
+        return;
+    case ':':
+        s->link |= at(kind, data, n, i, "://") && (at(kind, data, n, i - 4, "http") || at(kind, data, n, i - 5, "https"));
+        return;
+    case '.':
+        if (s->link) return;
+        if (at(kind, data, n, i - 3, "www")) {
+            s->link = 1;
+            return;
+        }
+        static const char *domains[] = {"com", "org", "net", "de"};
+        static const Py_ssize_t sizes[] = {3, 3, 3, 2};
+        for (int k = 0; k < 4; k++) {
+            Py_ssize_t end = i + 1 + sizes[k];
+            if (at(kind, data, n, i + 1, domains[k]) && (end == n || !is_word(AT(end)))) s->link = 1;
+        }
+        return;
     }
-    return 0;
-}
-
-/* len(features._SEPARATORS.findall(text)), `\s[|›»/·•>]\s|->|\s-\s|\|`: from each position the
- * first alternative that matches, then on after the match (matches do not overlap). */
-static Py_ssize_t separators(const Py_UCS4 *t, Py_ssize_t n) {
-    Py_ssize_t count = 0, i = 0;
-    while (i < n) {
-        Py_UCS4 ch = t[i];
-        if (i + 2 < n && is_space(ch) && is_space(t[i + 2])) {
-            switch (t[i + 1]) {
-            case '|': case 0x203A: case 0xBB: case '/': case 0xB7: case 0x2022: case '>': case '-':
-                count++;
-                i += 3;
-                continue;
-            }
-        }
-        if (ch == '-' && i + 1 < n && t[i + 1] == '>') {
-            count++;
-            i += 2;
-            continue;
-        }
-        count += ch == '|';
-        i++;
-    }
-    return count;
+    if (s->decimal < 0 && (class_of(ch) & DECIMAL)) s->decimal = i;
 }
 
 /* features' sentence end: less trailing \s, then closing quotes and brackets, the line ends in
  * one of .!?…:; */
-static int sentence_end(const Py_UCS4 *t, Py_ssize_t n) {
+static int sentence_end(int kind, const void *data, Py_ssize_t n) {
     Py_ssize_t end = n;
-    while (end > 0 && is_space(t[end - 1])) end--;
+    while (end > 0 && is_space(AT(end - 1))) end--;
     for (; end > 0; end--) {
-        Py_UCS4 ch = t[end - 1];
+        Py_UCS4 ch = AT(end - 1);
         if (!(ch == '"' || ch == '\'' || ch == 0x201D || ch == 0x2019 || ch == 0xBB || ch == ')' || ch == ']')) break;
     }
     if (end == 0) return 0;
-    Py_UCS4 last = t[end - 1];
+    Py_UCS4 last = AT(end - 1);
     return last == '.' || last == '!' || last == '?' || last == 0x2026 || last == ':' || last == ';';
 }
 
-static int starts_bullet(const Py_UCS4 *t, Py_ssize_t n) {
+static int starts_bullet(int kind, const void *data, Py_ssize_t n) {
     if (n == 0) return 1; /* "" in "-•*·>»›|#" */
-    switch (t[0]) {
+    switch (AT(0)) {
     case '-': case 0x2022: case '*': case 0xB7: case '>': case 0xBB: case 0x203A: case '|': case '#':
         return 1;
     }
     return 0;
 }
 
-/* str.casefold of the text (``text``, read into t), into out (3 code points a character at
- * most); its length, or -1 on an error. CPython folds each character on its own; before 3.13 its
- * function for one character is in the headers, after, str's method is called on an exact str
- * (a subclass's own casefold would run the caller's code mid-call, and may return anything). */
-static Py_ssize_t casefold(PyObject *text, const Py_UCS4 *t, Py_ssize_t n, Py_UCS4 *out) {
-#if PY_VERSION_HEX < 0x030D0000
-    (void)text;
-    Py_ssize_t size = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = t[i];
-        if (ch < 0x80)
-            out[size++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-        else
-            size += _PyUnicode_ToFoldedFull(ch, out + size);
-    }
-    return size;
-#else
-    PyObject *exact = PyUnicode_Substring(text, 0, n); /* text itself when exact, else an exact copy */
-    PyObject *folded = exact ? PyObject_CallMethod(exact, "casefold", NULL) : NULL;
-    Py_XDECREF(exact);
-    if (folded == NULL) return -1;
-    Py_ssize_t size = PyUnicode_GET_LENGTH(folded);
-    Py_UCS4 *done = size <= 3 * n ? PyUnicode_AsUCS4(folded, out, 3 * n, 0) : NULL;
-    if (done == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "casefold: more than 3 a character");
-    Py_DECREF(folded);
-    return done == NULL ? -1 : size;
-#endif
-}
-
 /* ---- one line ---- */
 
-/* One line's (grams, row bytes, its words joined by spaces); t is its text, n long, and
- * scratch has room for 7n code points. */
-static PyObject *line_info(PyObject *text, const Py_UCS4 *t, Py_ssize_t n, Py_UCS4 *scratch, const Layout *layout) {
+/* The words of the folded text (features.tokens_of: WORD.findall(text.casefold()), runs of \w)
+ * as they are read, one folded character at a time. */
+typedef struct {
+    Py_UCS4 *joined;           /* the words joined by spaces */
+    Py_ssize_t used;           /* its length */
+    uint32_t ored;             /* its characters OR-ed: the str kind it needs */
+    uint32_t *singles, *pairs; /* each word's gram, each pair's */
+    Py_ssize_t count, letters; /* words, their characters */
+    uint32_t *hits, languages; /* how many words each stoplist holds */
+    uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords */
+    int pending;               /* stopwords in lanes */
+    uint32_t mask;             /* BUCKETS - 1 */
+    uint32_t previous;         /* the CRC of the previous word */
+    /* the word being read: */
+    int in_word;
+    Py_ssize_t start;  /* where it starts in joined */
+    uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
+    uint32_t extra;    /* its UTF-8 bytes less its characters */
+    unsigned decimal;  /* DECIMAL while all of it is \d */
+    Py_UCS4 before;    /* the folded character before it */
+    int copyright;     /* "(c)" in the folded text */
+} Words;
+
+/* spread[b]: 1 in byte j for each bit j of b. */
+static uint64_t spread[256];
+
+/* The lanes' sums into hits. */
+static void lanes_out(Words *w) {
+    for (int k = 0; k < 4; k++) {
+        for (int j = 0; j < 8; j++) w->hits[8 * k + j] += (w->lanes[k] >> (8 * j)) & 0xFF;
+        w->lanes[k] = 0;
+    }
+    w->pending = 0;
+}
+
+/* The end of a word, before the folded character ``next`` (0 at the text's end): its stoplists,
+ * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
+ * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
+ * "a b": zlib.crc32(b, crc32(" ", crc(a))) = crc(b) ^ crc32(" ", crc(a)) run over len(b) zero bytes). */
+INLINE void word_end(Words *w, Py_UCS4 next) {
+    Py_ssize_t size = w->used - w->start;
+    uint32_t crc = ~w->reg, bytes = (uint32_t)size + w->extra;
+    uint32_t bits = stop_bits(crc, w->joined + w->start, size) & w->languages;
+    if (w->decimal) {
+        crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
+        bytes = 1;
+    }
+    if (bits) { /* one for each language that lists it, in the lanes' sums */
+        w->lanes[0] += spread[bits & 0xFF];
+        w->lanes[1] += spread[(bits >> 8) & 0xFF];
+        w->lanes[2] += spread[(bits >> 16) & 0xFF];
+        w->lanes[3] += spread[bits >> 24];
+        if (++w->pending == 255) lanes_out(w);
+    }
+    w->singles[w->count] = crc & w->mask;
+    if (w->count) {
+        uint32_t reg = ~w->previous;
+        CRC_BYTE(reg, ' ');
+        w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
+    }
+    w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
+    w->previous = crc;
+    w->count++;
+    w->letters += size;
+    w->in_word = 0;
+}
+
+/* One more character of the folded text, of class c. */
+INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
+    if (!(c & WORD)) {
+        if (w->in_word) word_end(w, fc);
+        w->before = fc;
+        return;
+    }
+    if (!w->in_word) {
+        w->in_word = 1;
+        if (w->used) w->joined[w->used++] = ' ';
+        w->start = w->used;
+        w->reg = 0xFFFFFFFFu;
+        w->extra = 0;
+        w->decimal = DECIMAL;
+    }
+    w->joined[w->used++] = fc;
+    w->ored |= fc;
+    w->decimal &= c;
+    if (fc < 0x80)
+        CRC_BYTE(w->reg, fc);
+    else
+        w->extra += crc_utf8(&w->reg, fc);
+}
+
+/* A character's folding (its entry of folds, learnt if 0) into the words; -1 on an error. */
+INLINE int fold_wide(Words *w, Py_UCS4 ch, uint32_t f) {
+    if (f == 0) {
+        if (fold_learn(ch) < 0) return -1;
+        f = folds[ch];
+    }
+    if (f & FOLD_ONE) {
+        Py_UCS4 fc = f & ~FOLD_ONE;
+        fold_char(w, fc, class_of(fc));
+    } else {
+        const Many *m = &many[f & ~FOLD_MANY];
+        for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k], class_of(m->c[k]));
+    }
+    return 0;
+}
+
+/* The counts of the text as it is (features._char_counts): str.isalpha, ... of each character,
+ * its words of str.split() (a non-space after a space or at the start) and those that start
+ * with an upper-case character. */
+typedef struct {
+    Py_ssize_t alpha, upper, digit, alnum, spaces, split, capitalised;
+} Counts;
+
+/* The one pass over a text of `kind` (a constant where it is inlined: one copy per width). */
+INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
+    unsigned after_space = 1;
+    for (Py_ssize_t base = 0; base < n; base += CHUNK) {
+        Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
+        uint64_t sum = 0;
+        for (Py_ssize_t i = base; i < end; i++) {
+            Py_UCS4 ch = AT(i);
+            if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
+                const Latin1 *e = &latin1[ch];
+                if (kind == PyUnicode_1BYTE_KIND && e->plain && w->in_word) {
+                    /* The word's next plain characters at a time: of all fold_char does, the character
+                     * into joined and the CRC (one byte); the word is no number. */
+                    const Py_UCS1 *t = data;
+                    Py_UCS4 *out = w->joined + w->used;
+                    uint32_t reg = w->reg;
+                    do {
+                        sum += e->counts[after_space];
+                        after_space = 0;
+                        *out++ = e->fold & ~FOLD_ONE;
+                        CRC_BYTE(reg, e->fold & 0x7F);
+                    } while (++i < end && (e = &latin1[t[i]])->plain);
+                    w->used = out - w->joined;
+                    w->reg = reg;
+                    w->decimal = 0;
+                    i--;
+                    continue;
+                }
+                sum += e->counts[after_space];
+                after_space = e->space;
+                if (e->special) special(kind, data, n, i, ch, sp);
+                uint32_t f = e->fold;
+                if (f & FOLD_ONE)
+                    fold_char(w, f & ~FOLD_ONE, e->folded_class);
+                else if (fold_wide(w, ch, f) < 0)
+                    return -1;
+            } else {
+                unsigned c = class_of(ch);
+                sum += counts_of[c | (after_space ? AFTER_SPACE : 0)];
+                after_space = (c & SPACE) != 0;
+                if (ch == 0x203A || ch == 0x2022 || (c & DECIMAL)) special(kind, data, n, i, ch, sp);
+                if (fold_wide(w, ch, folds[ch]) < 0) return -1;
+            }
+        }
+        counts->alpha += sum & 0x1FF;
+        counts->upper += (sum >> 9) & 0x1FF;
+        counts->digit += (sum >> 18) & 0x1FF;
+        counts->alnum += (sum >> 27) & 0x1FF;
+        counts->spaces += (sum >> 36) & 0x1FF;
+        counts->split += (sum >> 45) & 0x1FF;
+        counts->capitalised += (sum >> 54) & 0x1FF;
+    }
+    if (w->in_word) word_end(w, 0);
+    lanes_out(w);
+    return 0;
+}
+
+/* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). */
+static PyObject *joined_str(const Words *w) {
+    Py_UCS4 max = w->ored < 0x80 ? 0x7F : w->ored < 0x100 ? 0xFF : w->ored < 0x10000 ? 0xFFFF : 0x10FFFF;
+    PyObject *s = PyUnicode_New(w->used, max);
+    if (s == NULL) return NULL;
+    void *out = PyUnicode_DATA(s);
+    if (max <= 0xFF) {
+        Py_ssize_t k = 0;
+#if defined(__SSE2__)
+        for (; k + 16 <= w->used; k += 16) { /* 16 at once: below 256, no pack saturates */
+            const __m128i *in = (const __m128i *)(w->joined + k);
+            __m128i low = _mm_packs_epi32(_mm_loadu_si128(in), _mm_loadu_si128(in + 1));
+            __m128i high = _mm_packs_epi32(_mm_loadu_si128(in + 2), _mm_loadu_si128(in + 3));
+            _mm_storeu_si128((__m128i *)((Py_UCS1 *)out + k), _mm_packus_epi16(low, high));
+        }
+#endif
+        for (; k < w->used; k++) ((Py_UCS1 *)out)[k] = (Py_UCS1)w->joined[k];
+    } else if (max == 0xFFFF)
+        for (Py_ssize_t k = 0; k < w->used; k++) ((Py_UCS2 *)out)[k] = (Py_UCS2)w->joined[k];
+    else
+        memcpy(out, w->joined, w->used * sizeof(Py_UCS4));
+    return s;
+}
+
+/* One line's (grams, row bytes, its words joined by spaces); scratch has room for 8n + 4 values
+ * of 4 bytes. */
+static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
-    Py_UCS4 *folded = scratch, *words = scratch + 3 * n; /* the words joined, 4n at most */
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
 
-    /* Character counts of the text as it is (str.isalpha, ...) and its words of str.split(). */
-    Py_ssize_t alpha = 0, upper = 0, digit = 0, alnum = 0, spaces = 0, split = 0, capitalised = 0, commas = 0;
-    int copyright = 0, after_space = 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = t[i];
-        unsigned char c = class_of(ch);
-        int space = (c & SPACE) != 0;
-        alpha += (c & ALPHA) != 0;
-        upper += (c & UPPER) != 0;
-        digit += (c & DIGIT) != 0;
-        alnum += (c & ALNUM) != 0;
-        spaces += space;
-        if (!space && after_space) {
-            split++;
-            capitalised += (c & UPPER) != 0;
-        }
-        after_space = space;
-        commas += ch == ',';
-        copyright |= ch == 0xA9;
-    }
+    /* The folded text is 3n at most: its words joined 4n (a space after each character), and
+     * (3n + 1) / 2 words, so as many grams and pairs. */
+    Counts counts = {0};
+    Special sp = {0, 0, 0, -1, 0, 0};
+    Words w;
+    uint32_t hits[MAX_LANGUAGES] = {0};
+    memset(&w, 0, sizeof w);
+    w.hits = hits;
+    w.joined = scratch;
+    w.singles = scratch + 4 * n + 1;
+    w.pairs = w.singles + 2 * n + 1;
+    w.mask = layout->buckets_mask;
+    w.languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1;
+    int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
+             : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
+                                            : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
+    if (ok < 0) return NULL;
 
-    /* The words: runs of \w in the case-folded text; their stoplists, and their CRCs kept in the
-     * grams list's second half until the pairs are hashed. */
-    Py_ssize_t fn = casefold(text, t, n, folded);
-    if (fn < 0) return NULL;
-    Py_ssize_t count = 0, letters = 0, used = 0;
-    double hits[MAX_LANGUAGES] = {0};
-    uint32_t languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1;
-    for (Py_ssize_t i = 0; i + 2 < fn && !copyright; i++)
-        copyright = folded[i] == '(' && folded[i + 1] == 'c' && folded[i + 2] == ')';
-    for (Py_ssize_t i = 0; i < fn;) {
-        if (!is_word(folded[i])) {
-            i++;
-            continue;
-        }
-        Py_ssize_t j = i + 1;
-        while (j < fn && is_word(folded[j])) j++;
-        uint32_t bits = stop_bits(folded + i, j - i) & languages;
-        for (; bits; bits &= bits - 1) hits[__builtin_ctz(bits)] += 1; /* each language that lists it */
-        if (count) words[used++] = ' ';
-        memcpy(words + used, folded + i, (j - i) * sizeof(Py_UCS4));
-        used += j - i;
-        letters += j - i;
-        count++;
-        i = j;
-    }
-
-    /* Hashed 1-grams, then 2-grams: a pair is the CRC of "a b", continued from a's CRC. */
+    /* Hashed 1-grams, then 2-grams (ngrams.hashed_ids); [0] without words. A list of ints is in no
+     * cycle: left out of the garbage collector's passes (as CPython does with tuples of atoms). */
+    Py_ssize_t count = w.count;
     grams = PyList_New(count ? 2 * count - 1 : 1);
     if (grams == NULL) goto done;
-    if (count == 0) PyList_SET_ITEM(grams, 0, PyLong_FromLong(0));
-    uint32_t previous = 0;
-    Py_ssize_t w = 0;
-    for (Py_ssize_t i = 0; i < used; w++) {
-        Py_ssize_t j = i;
-        while (j < used && words[j] != ' ') j++;
-        uint32_t crc = word_crc(words + i, j - i, 0);
-        PyObject *gram = PyLong_FromUnsignedLong(crc & layout->buckets_mask);
+    for (Py_ssize_t g = 0; g < (count ? 2 * count - 1 : 1); g++) {
+        PyObject *gram = gram_int(count == 0 ? 0 : g < count ? w.singles[g] : w.pairs[g - count]);
         if (gram == NULL) goto done;
-        PyList_SET_ITEM(grams, w, gram);
-        if (w > 0) {
-            uint32_t reg = ~previous;
-            CRC_BYTE(reg, ' ');
-            uint32_t pair = word_crc(words + i, j - i, ~reg);
-            gram = PyLong_FromUnsignedLong(pair & layout->buckets_mask);
-            if (gram == NULL) goto done;
-            PyList_SET_ITEM(grams, count + w - 1, gram);
-        }
-        previous = crc;
-        i = j + 1;
+        PyList_SET_ITEM(grams, g, gram);
     }
+    PyObject_GC_UnTrack(grams);
 
     /* The row. */
     row = PyBytes_FromStringAndSize(NULL, layout->size * (Py_ssize_t)sizeof(double));
@@ -419,27 +685,28 @@ static PyObject *line_info(PyObject *text, const Py_UCS4 *t, Py_ssize_t n, Py_UC
     double *values = (double *)PyBytes_AS_STRING(row);
     memset(values, 0, layout->size * sizeof(double));
     double statics[N_STATIC] = {
-        (double)sentence_end(t, n),
-        (double)(n > 0 && t[n - 1] == ':'),
-        (double)separators(t, n),
-        (double)capitalised / (double)(split ? split : 1),
-        count ? (double)letters / (double)count : 0.0,
-        (double)commas,
-        (double)(digit > 0 && has_date(t, n)),
-        (double)has_link(t, n),
-        (double)copyright,
-        (double)starts_bullet(t, n),
+        (double)sentence_end(kind, data, n),
+        (double)(n > 0 && AT(n - 1) == ':'),
+        (double)sp.separators,
+        (double)counts.capitalised / (double)(counts.split ? counts.split : 1),
+        count ? (double)w.letters / (double)count : 0.0,
+        (double)sp.commas,
+        (double)(counts.digit > 0 && sp.decimal >= 0 && has_date(kind, data, n, sp.decimal)),
+        (double)sp.link,
+        (double)(sp.copyright || w.copyright),
+        (double)starts_bullet(kind, data, n),
     };
     values[layout->words] = (double)count;
     for (int s = 0; s < N_STATIC; s++) values[layout->statics[s]] = statics[s];
-    values[layout->upper_share] = (double)upper / (alpha > 0 ? (double)alpha : 1.0);
-    values[layout->digits] = (double)digit;
-    values[layout->punct] = (double)(n - alnum - spaces);
-    for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = hits[b];
+    values[layout->upper_share] = (double)counts.upper / (counts.alpha > 0 ? (double)counts.alpha : 1.0);
+    values[layout->digits] = (double)counts.digit;
+    values[layout->punct] = (double)(n - counts.alnum - counts.spaces);
+    for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = (double)hits[b];
 
-    joined = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, words, used);
+    joined = joined_str(&w);
     if (joined == NULL) goto done;
     result = PyTuple_Pack(3, grams, row, joined);
+    if (result) PyObject_GC_UnTrack(result); /* its items are in no cycle either */
 
 done:
     Py_XDECREF(grams);
@@ -487,7 +754,7 @@ static PyObject *infos(PyObject *self, PyObject *args) {
     if (held == NULL) return NULL;
     Py_ssize_t k = PyTuple_GET_SIZE(held);
     PyObject *out = PyList_New(k);
-    Py_UCS4 *buffer = NULL;
+    uint32_t *buffer = NULL;
     Py_ssize_t room = 0;
     if (out == NULL) {
         Py_DECREF(held);
@@ -499,22 +766,24 @@ static PyObject *infos(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto fail;
         }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto fail;
+#endif
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4) - 1) / 8) {
+        if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint32_t) - 4) / 8) {
             PyErr_NoMemory();
             goto fail;
         }
-        if (8 * n + 1 > room) { /* the text, then 7n of scratch */
+        if (8 * n + 4 > room) { /* line_info's scratch */
             PyMem_Free(buffer);
-            room = 8 * n + 1 > 4096 ? 8 * n + 1 : 4096;
-            buffer = PyMem_Malloc(room * sizeof(Py_UCS4));
+            room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
+            buffer = PyMem_Malloc(room * sizeof(uint32_t));
             if (buffer == NULL) {
                 PyErr_NoMemory();
                 goto fail;
             }
         }
-        if (PyUnicode_AsUCS4(text, buffer, n + 1, 1) == NULL) goto fail;
-        PyObject *info = line_info(text, buffer, n, buffer + n + 1, &layout);
+        PyObject *info = line_info(text, buffer, &layout);
         if (info == NULL) goto fail;
         PyList_SET_ITEM(out, i, info);
     }
@@ -761,5 +1030,34 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "The classi
 
 PyMODINIT_FUNC PyInit__lines(void) {
     crc_init();
+    /* Latin-1's classes, foldings and special characters, and what each class adds to the counts. */
+    for (Py_UCS4 ch = 0; ch < 256; ch++) {
+        class_learn(ch);
+        if (fold_learn(ch) < 0) return NULL;
+    }
+    for (unsigned c = 0; c < 512; c++) {
+        unsigned starts = (c & AFTER_SPACE) && !(c & SPACE); /* a word of str.split() starts */
+        counts_of[c] = (uint64_t)((c & ALPHA) != 0) | (uint64_t)((c & UPPER) != 0) << 9 |
+                       (uint64_t)((c & DIGIT) != 0) << 18 | (uint64_t)((c & ALNUM) != 0) << 27 |
+                       (uint64_t)((c & SPACE) != 0) << 36 | (uint64_t)starts << 45 |
+                       (uint64_t)(starts && (c & UPPER)) << 54;
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        spread[b] = 0;
+        for (int j = 0; j < 8; j++) spread[b] |= (uint64_t)((b >> j) & 1) << (8 * j);
+    }
+    for (Py_UCS4 ch = 0; ch < 256; ch++) {
+        uint32_t f = folds[ch];
+        int marked = (classes[ch] & DECIMAL) || strchr(",|/>-@:.", (int)ch) != NULL || ch == 0xA9 || ch == 0xBB ||
+                     ch == 0xB7; /* © » · */
+        latin1[ch].counts[0] = counts_of[classes[ch]];
+        latin1[ch].counts[1] = counts_of[classes[ch] | AFTER_SPACE];
+        latin1[ch].fold = f;
+        latin1[ch].space = (classes[ch] & SPACE) != 0;
+        latin1[ch].folded_class = f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0;
+        latin1[ch].special = marked && ch;
+        latin1[ch].plain = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
+                           (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD;
+    }
     return PyModule_Create(&module);
 }
