@@ -1,0 +1,269 @@
+/* The hunks of a document's unified diff: diff.py's ops_for, _hunks and render in one pass over
+ * the lines and the layout, without an Op object per line.
+ *
+ * Every byte is the Python one's (tests/test_diff_native.py compares the two on invented
+ * documents): the same ops in the same order, the same hunk ranges, the same "@@" spans and
+ * the same tags. Python objects are only read: each line's orig, no, dropped_by and changed_by,
+ * each layout entry's (line, text). The lists are copied first and every object read is held
+ * until the text is built, so code run by a Line subclass's attributes cannot free them under us.
+ *
+ * The layout lists the kept lines in input order, each once (whitespace.layout); the Python
+ * code finds a line's place with a dict by id(), this walks the two lists side by side. When
+ * the layout is not in that order, hunks() returns None and diff.py does it the Python way.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define CONTEXT 3
+
+typedef struct {
+    char kind;       /* ' ', '-', '+' */
+    PyObject *text;  /* new reference */
+    PyObject *tag;   /* new reference or NULL */
+    Py_ssize_t old, new;
+    int eof;
+} Op;
+
+static PyObject *s_orig, *s_no, *s_dropped_by, *s_changed_by, *s_plus, *s_newline, *s_empty;
+static PyObject *s_kind[3], *s_tag_open, *s_tag_close, *s_nl, *s_no_newline;
+
+static void free_ops(Op *ops, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_XDECREF(ops[i].text);
+        Py_XDECREF(ops[i].tag);
+    }
+    PyMem_Free(ops);
+}
+
+static int push(Op *ops, Py_ssize_t *n, char kind, PyObject *text, PyObject *tag, Py_ssize_t old, Py_ssize_t new,
+                int eof) {
+    Op *op = &ops[(*n)++];
+    op->kind = kind;
+    Py_INCREF(text);
+    op->text = text;
+    Py_XINCREF(tag);
+    op->tag = tag;
+    op->old = old;
+    op->new = new;
+    op->eof = eof;
+    return 0;
+}
+
+/* The layout entry k: (line or None, text), both borrowed from the tuple (held by the copied list). */
+static int entry(PyObject *out, Py_ssize_t k, PyObject **src, PyObject **text) {
+    PyObject *item = PyList_GET_ITEM(out, k);
+    if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
+        PyErr_SetString(PyExc_TypeError, "layout entries must be (line, text) tuples");
+        return -1;
+    }
+    *src = PyTuple_GET_ITEM(item, 0);
+    *text = PyTuple_GET_ITEM(item, 1);
+    if (!PyUnicode_Check(*text)) {
+        PyErr_SetString(PyExc_TypeError, "layout texts must be str");
+        return -1;
+    }
+    return 0;
+}
+
+/* The next layout entry at or after k that comes from an input line (len(out) when none). */
+static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
+    Py_ssize_t n = PyList_GET_SIZE(out);
+    while (k < n && PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 0) == Py_None) k++;
+    return k;
+}
+
+/* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */
+static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObject *layout_label, Op *ops,
+                     Py_ssize_t *count) {
+    Py_ssize_t n_lines = PyList_GET_SIZE(lines), n_out = PyList_GET_SIZE(out);
+    Py_ssize_t n = 0, j = 0, last_no = n_lines;
+    for (Py_ssize_t k = 0; k < n_out; k++) {  /* every entry checked once, so next_src may look inside */
+        PyObject *src, *text;
+        if (entry(out, k, &src, &text) < 0) return -1;
+    }
+    Py_ssize_t p = next_src(out, 0);
+    int status = 0;
+    for (Py_ssize_t i = 0; i < n_lines && status == 0; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *orig = NULL, *no_obj = NULL, *dropped = NULL, *changed = NULL, *label = NULL;
+        status = -1;
+        orig = PyObject_GetAttr(line, s_orig);
+        if (orig == NULL) goto done;
+        if (!PyUnicode_Check(orig)) {
+            PyErr_SetString(PyExc_TypeError, "a line's orig must be str");
+            goto done;
+        }
+        no_obj = PyObject_GetAttr(line, s_no);
+        if (no_obj == NULL) goto done;
+        Py_ssize_t no = PyLong_AsSsize_t(no_obj);
+        if (no == -1 && PyErr_Occurred()) goto done;
+        int missing_newline = no == last_no && !trailing_newline;
+        if (p < n_out && PyTuple_GET_ITEM(PyList_GET_ITEM(out, p), 0) == line) {
+            Py_ssize_t k = p;
+            p = next_src(out, p + 1);
+            PyObject *new_text = PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1);
+            int equal = PyUnicode_Compare(new_text, orig) == 0;
+            if (PyErr_Occurred()) goto done;
+            int same = equal && !missing_newline;
+            if (!same) {
+                changed = PyObject_GetAttr(line, s_changed_by);
+                if (changed == NULL) goto done;
+                label = PyUnicode_Join(s_plus, changed);
+                if (label == NULL) goto done;
+                if (PyUnicode_GET_LENGTH(label) == 0) {
+                    Py_SETREF(label, Py_NewRef(equal ? s_newline : layout_label));
+                }
+                push(ops, &n, '-', orig, label, no, j, missing_newline);
+            }
+            for (; j < k; j++) {  /* blank lines the layout inserted before this one */
+                push(ops, &n, '+', PyTuple_GET_ITEM(PyList_GET_ITEM(out, j), 1), NULL, no - (same ? 1 : 0), j + 1, 0);
+            }
+            if (same) {
+                push(ops, &n, ' ', new_text, NULL, no, k + 1, 0);
+            } else {
+                push(ops, &n, '+', new_text, label, no, k + 1, 0);
+            }
+            j = k + 1;
+        } else {
+            dropped = PyObject_GetAttr(line, s_dropped_by);
+            if (dropped == NULL) goto done;
+            push(ops, &n, '-', orig, dropped == Py_None ? NULL : dropped, no, j, missing_newline);
+        }
+        status = 0;
+    done:
+        Py_XDECREF(orig);
+        Py_XDECREF(no_obj);
+        Py_XDECREF(dropped);
+        Py_XDECREF(changed);
+        Py_XDECREF(label);
+    }
+    *count = n;
+    if (status < 0) return -1;
+    if (p != n_out) return -2;  /* a layout line not met in input order */
+    for (Py_ssize_t k = j; k < n_out; k++) {
+        push(ops, &n, '+', PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1), NULL, last_no, k + 1, 0);
+    }
+    *count = n;
+    return 0;
+}
+
+static int append(PyObject *parts, PyObject *item) { return PyList_Append(parts, item); }
+
+static int append_span(PyObject *parts, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first,
+                       Py_ssize_t news) {
+    char buffer[128];
+    int at = snprintf(buffer, sizeof buffer, "@@ -%zd", old_first);
+    if (olds != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", olds);
+    at += snprintf(buffer + at, sizeof buffer - at, " +%zd", new_first);
+    if (news != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", news);
+    snprintf(buffer + at, sizeof buffer - at, " @@\n");
+    PyObject *head = PyUnicode_FromString(buffer);
+    if (head == NULL) return -1;
+    int status = append(parts, head);
+    Py_DECREF(head);
+    return status;
+}
+
+static int render_range(PyObject *parts, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
+    Py_ssize_t olds = 0, news = 0, old_first = -1, new_first = -1;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        if (ops[i].kind != '+') {
+            if (olds++ == 0) old_first = ops[i].old;
+        }
+        if (ops[i].kind != '-') {
+            if (news++ == 0) new_first = ops[i].new;
+        }
+    }
+    /* An empty side names the line before the hunk, as unified diffs do. */
+    if (append_span(parts, olds ? old_first : ops[start].old, olds, news ? new_first : ops[start].new, news) < 0)
+        return -1;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        Op *op = &ops[i];
+        PyObject *kind = s_kind[op->kind == ' ' ? 0 : op->kind == '-' ? 1 : 2];
+        if (append(parts, kind) < 0 || append(parts, op->text) < 0) return -1;
+        if (op->tag != NULL) {
+            if (append(parts, s_tag_open) < 0 || append(parts, op->tag) < 0 || append(parts, s_tag_close) < 0)
+                return -1;
+        }
+        if (append(parts, s_nl) < 0) return -1;
+        if (op->eof && append(parts, s_no_newline) < 0) return -1;
+    }
+    return 0;
+}
+
+/* hunks(lines, layout, trailing_newline, layout_label) -> str | None */
+static PyObject *hunks(PyObject *self, PyObject *args) {
+    PyObject *lines_arg, *out_arg, *layout_label;
+    int trailing_newline;
+    if (!PyArg_ParseTuple(args, "O!O!pU", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
+                          &layout_label))
+        return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
+    PyObject *parts = PyList_New(0);
+    PyObject *result = NULL;
+    Op *ops = NULL;
+    Py_ssize_t n = 0;
+    if (lines == NULL || out == NULL || parts == NULL) goto finally;
+    Py_ssize_t room = 2 * PyList_GET_SIZE(lines) + PyList_GET_SIZE(out) + 1;
+    ops = PyMem_New(Op, room);
+    if (ops == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    int status = build_ops(lines, out, trailing_newline, layout_label, ops, &n);
+    if (status == -1) goto finally;
+    if (status == -2) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    /* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged. */
+    Py_ssize_t start = -1, stop = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (ops[i].kind == ' ') continue;
+        Py_ssize_t lo = i - CONTEXT > 0 ? i - CONTEXT : 0, hi = i + CONTEXT + 1 < n ? i + CONTEXT + 1 : n;
+        if (start >= 0 && lo <= stop) {
+            stop = hi;
+            continue;
+        }
+        if (start >= 0 && render_range(parts, ops, start, stop) < 0) goto finally;
+        start = lo;
+        stop = hi;
+    }
+    if (start >= 0 && render_range(parts, ops, start, stop) < 0) goto finally;
+    result = PyUnicode_Join(s_empty, parts);
+finally:
+    if (ops != NULL) free_ops(ops, n);
+    Py_XDECREF(lines);
+    Py_XDECREF(out);
+    Py_XDECREF(parts);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"hunks", hunks, METH_VARARGS,
+     "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
+     "after its two header lines); None when the layout is not in line order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_diff", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__diff(void) {
+    struct {
+        PyObject **slot;
+        const char *text;
+    } strings[] = {
+        {&s_orig, "orig"},      {&s_no, "no"},          {&s_dropped_by, "dropped_by"}, {&s_changed_by, "changed_by"},
+        {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},               {&s_kind[0], " "},
+        {&s_kind[1], "-"},      {&s_kind[2], "+"},      {&s_tag_open, "\t\xe2\x9f\xa8"}, {&s_tag_close, "\xe2\x9f\xa9"},
+        {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        if (*strings[i].slot == NULL) {
+            *strings[i].slot = PyUnicode_InternFromString(strings[i].text);
+            if (*strings[i].slot == NULL) return NULL;
+        }
+    }
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,150 @@
+"""The diff's C half (cleaner/report/_diff.c) against the Python it stands in for (diff.py's
+ops_for, _hunks and render): the same hunks to the character on invented documents, random
+documents of every line fate in both layouts, the seeds; the Python way when the layout is not
+in line order; bad arguments refused; and that it is built at all."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from cleaner import native
+from cleaner.document import Cleaned, Document, Line
+from cleaner.pipeline import Pipeline
+from cleaner.report import diff
+from cleaner.steps.whitespace import layout
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = diff._NATIVE
+
+needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
+
+TEXTS = ["Alpha line here.", "Beta ⟨x⟩ line", "", "   ", "γάμμα\tδέλτα", "<b>tag</b>", "x" * 50, "\u00a0", "😀 astral"]
+RULES = ["chrome.widget", "links.see-also", "credits.source"]
+REPAIRS = ["ftfy:encoding", "whitespace", "replace.x"]
+
+
+def _document(rng: random.Random, size: int) -> Cleaned:
+    """A document whose lines met every fate: kept, removed (by a rule, or a blank let go),
+    changed (by repairs, or by the layout alone), blank; with or without a final newline."""
+    lines = []
+    for no in range(1, size + 1):
+        line = Line(no, rng.choice(TEXTS))
+        fate = rng.random()
+        if fate < 0.25:
+            line.drop(rng.choice(RULES))
+        elif fate < 0.4:
+            for label in rng.sample(REPAIRS, rng.randint(1, 2)):
+                line.change(line.text + rng.choice(["!", " fixed", ""]), label)
+        elif fate < 0.45:
+            line.text = line.orig.strip()  # changed with no label: the layout's doing
+            line.blank = not line.text
+        lines.append(line)
+    text = "\n".join(line.orig for line in lines) + ("\n" if rng.random() < 0.5 else "")
+    return Cleaned(Document("d", text, "d.txt"), lines, "", None, None, {}, text.endswith("\n"))
+
+
+def _python(cleaned: Cleaned, mode: str) -> str:
+    cleaned.layout = None
+    return diff.python_hunks(cleaned, mode)
+
+
+def _c(cleaned: Cleaned, mode: str) -> str | None:
+    assert NATIVE is not None
+    return NATIVE.hunks(cleaned.lines, layout(cleaned.lines, mode), cleaned.trailing_newline, diff.LAYOUT)
+
+
+def test_the_extension_is_built() -> None:
+    if native.load("cleaner.report._diff") is None and not native.disabled():
+        pytest.fail("cleaner/report/_diff.c was not built: is there a C compiler? (`pip install -e .` builds it)")
+
+
+@needs_native
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_c_hunks_are_the_python_ones_on_random_documents(mode: str) -> None:
+    rng = random.Random(7)
+    for size in [*range(0, 12), *(rng.randint(12, 80) for _ in range(1500))]:
+        cleaned = _document(rng, size)
+        assert _c(cleaned, mode) == _python(cleaned, mode), (size, [repr(line) for line in cleaned.lines])
+
+
+@needs_native
+def test_c_hunks_are_the_python_ones_on_the_seeds(pipeline: Pipeline) -> None:
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
+        for mode in ("paragraphs", "lines"):
+            assert _c(cleaned, mode) == _python(cleaned, mode), path
+
+
+@needs_native
+def test_render_with_c_is_render_in_python(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Title of the piece\nAdvertisement\ndonâ€™t stop\u00a0\n\n\nLast words here."
+    cleaned = pipeline.clean(Document("d", text, "in/d.txt"))
+    with_c = diff.render(cleaned)
+    monkeypatch.setattr(diff, "_NATIVE", None)
+    assert with_c == diff.render(cleaned)
+    assert with_c.endswith("-Last words here.\t⟨newline⟩\n\\ No newline at end of file\n+Last words here.\t⟨newline⟩\n")
+
+
+@needs_native
+def test_a_layout_out_of_line_order_is_left_to_python() -> None:
+    lines = [Line(1, "one"), Line(2, "two"), Line(3, "three")]
+    out = layout(lines)
+    assert NATIVE is not None
+    assert NATIVE.hunks(lines, [out[2], out[1], out[0]], True, "layout") is None
+    assert NATIVE.hunks(lines, [*out, (Line(4, "four"), "four")], True, "layout") is None  # not an input line
+    assert NATIVE.hunks(lines, [*out, out[0]], True, "layout") is None  # a line twice
+    cleaned = Cleaned(Document("d", "one\ntwo\nthree\n", "d.txt"), lines, "three\n\none\n", None, None, {}, True)
+    cleaned.layout = [out[4], out[3], out[0]]
+    assert diff.render(cleaned) == "--- d.txt\n+++ d.txt (clean) id=d\n" + diff.python_hunks(cleaned)
+
+
+@needs_native
+def test_bad_arguments_are_refused() -> None:
+    assert NATIVE is not None
+    lines = [Line(1, "one")]
+    with pytest.raises(TypeError):
+        NATIVE.hunks(lines, [[lines[0], "one"]], True, "layout")
+    with pytest.raises(TypeError):
+        NATIVE.hunks(lines, [(lines[0], b"one")], True, "layout")
+    with pytest.raises(TypeError):
+        NATIVE.hunks((lines[0],), [], True, "layout")
+    odd = Line(1, "one")
+    odd.orig = b"one"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.hunks([odd], [], True, "layout")
+    odd = Line(1, "one")
+    odd.no = "1"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.hunks([odd], [], True, "layout")
+
+
+class _Emptying(Line):
+    """A line whose attributes empty the lists being read (code the C half must survive)."""
+
+    __slots__ = ("victims",)
+
+    def __getattribute__(self, name: str) -> object:
+        try:
+            victims = object.__getattribute__(self, "victims")
+        except AttributeError:  # not armed yet
+            victims = []
+        for victim in victims:
+            victim.clear()
+        return object.__getattribute__(self, name)
+
+
+@needs_native
+def test_lists_emptied_mid_call_are_read_as_given() -> None:
+    lines: list[Line] = [Line(1, "keep me"), Line(2, "drop me"), Line(3, "keep too")]
+    lines[1].drop("chrome.widget")
+    odd = _Emptying(4, "changed")
+    odd.change("Changed", "replace.x")
+    lines.append(odd)
+    out = layout(lines)
+    expected = diff.python_hunks(Cleaned(Document("d", "", "d"), list(lines), "", None, None, {}, True))
+    odd.victims = [lines, out]
+    assert NATIVE is not None
+    assert NATIVE.hunks(lines, out, True, "layout") == expected
