@@ -8,12 +8,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import orjson
 import pytest
 
 from cleaner import native
 from cleaner.document import Cleaned, Document, Line
 from cleaner.pipeline import Pipeline
-from cleaner.report import diff
+from cleaner.report import diff, pagedata, review
 from cleaner.steps.whitespace import layout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,3 +149,84 @@ def test_lists_emptied_mid_call_are_read_as_given() -> None:
     odd.victims = [lines, out]
     assert NATIVE is not None
     assert NATIVE.hunks(lines, out, True, "layout") == expected
+
+
+# ---- the review page's entries (pagedata.ShardPage._entries) ----
+
+ROW_TEXTS = ["plain", 'a "quoted" <b>word</b>', "back\\slash \\", 'ends in \\"', "", "é ⟨x⟩ 😀", "\x01\n\t", "]["]
+
+
+def _rows(rng: random.Random, size: int) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for no in range(1, size + 1):
+        text = rng.choice(ROW_TEXTS) + rng.choice(ROW_TEXTS)
+        fate = rng.random()
+        if fate < 0.3:
+            rows.append([no, "-", rng.choice(["rule.a", 'q"uote', "b\\s", "<x>"]), text])
+        elif fate < 0.5:
+            rows.append([no, "~", rng.choice(["ftfy:encoding", "a+b", 'c"+<d>']), text.upper(), text])
+        else:
+            rows.append([no, " ", None, text])
+    return rows
+
+
+def _python_entries(rows: list[list[object]]) -> tuple[list[int], list[bytes], bytes]:
+    """What _diff.c's entries stands for: pagedata.js of each entry without its "[", and the
+    JSON of with_context's rows."""
+    acted, rests = [], []
+    for i, row in enumerate(rows):
+        if row[1] == " ":
+            continue
+        before = [r[:4] for r in rows[max(i - 2, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 3]]
+        entry = [row[0], row[3] if row[1] == "-" else row[4], before, after, row[3] if row[1] == "~" else None]
+        acted.append(i)
+        rests.append(pagedata.js(entry)[1:])
+    near = orjson.dumps(review.with_context(rows))[1:-1]  # type: ignore[arg-type]
+    return acted, rests, near
+
+
+@needs_native
+def test_c_entries_are_the_python_ones() -> None:
+    assert NATIVE is not None
+    rng = random.Random(3)
+    for size in [*range(0, 8), *(rng.randint(8, 40) for _ in range(500))]:
+        rows = _rows(rng, size)
+        got = NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT)
+        assert got == _python_entries(rows), rows
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1, "-", "r", "t", "extra"]],  # a removed row with an original text
+        [[1, "~", "r", "t"]],  # a changed row without one
+        [[1, "?", "r", "t"]],  # no such fate
+        [[1, "--", "r", "t"]],
+        [[1, " ", None]],  # too short
+        [[1, " ", None, "t", "u", "v"]],  # too long
+        [[1, " ", None, ["nested"]]],
+        [[1, " ", {"a": 1}, "t"]],
+        [[1, "-", "r", "t"], "not a row"],
+    ],
+)
+def test_c_entries_refuse_rows_of_another_shape(rows: list[object]) -> None:
+    assert NATIVE is not None
+    assert NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT) is None
+
+
+@needs_native
+def test_c_entries_refuse_json_of_another_count() -> None:
+    assert NATIVE is not None
+    rows = [[1, "-", "r", "t"], [2, " ", None, "u"]]
+    blob = orjson.dumps(rows)
+    assert NATIVE.entries(blob, 2, 2) is not None
+    for count in (0, 1, 3):
+        assert NATIVE.entries(blob, count, 2) is None
+    for bad in (b"", b"[", b"[]x", blob[:-1], blob + b" ", b'[[1,"-","r","t\\"]]'):
+        assert NATIVE.entries(bad, 1, 2) is None
+    with pytest.raises(ValueError):
+        NATIVE.entries(blob, -1, 2)
+    with pytest.raises(TypeError):
+        NATIVE.entries("text", 1, 2)

@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 
 #define CONTEXT 3
 
@@ -240,10 +241,206 @@ finally:
     return result;
 }
 
+/* ---- the review page's entries (pagedata.ShardPage._entries) ---- */
+
+/* Where each item of a row lies in the JSON of the rows (orjson's: no spaces). */
+typedef struct {
+    Py_ssize_t start, end;      /* the row, "[" to "]" inclusive */
+    Py_ssize_t item[5], stop[5]; /* each item's bytes */
+    int items;
+    char fate; /* ' ', '-', '~' */
+} Span;
+
+/* The end of the JSON string starting at s[at] == '"' (just past its closing quote), or -1: the
+ * first quote after it not escaped (an even number of backslashes before it). */
+static Py_ssize_t skip_string(const char *s, Py_ssize_t at, Py_ssize_t n) {
+    for (at++; at < n;) {
+        const char *quote = memchr(s + at, '"', (size_t)(n - at));
+        if (quote == NULL) return -1;
+        Py_ssize_t end = quote - s, back = end;
+        while (back > at && s[back - 1] == '\\') back--;
+        if ((end - back) % 2 == 0) return end + 1;
+        at = end + 1;
+    }
+    return -1;
+}
+
+/* The rows of orjson.dumps(rows), each a list of 4 or 5 strings, ints or nulls; 0, or -1 when not that shape. */
+static int split_rows(const char *s, Py_ssize_t n, Span *spans, Py_ssize_t count) {
+    Py_ssize_t at = 0;
+    if (n < 2 || s[0] != '[' || s[n - 1] != ']') return -1;
+    at = 1;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        Span *span = &spans[r];
+        if (r > 0) {
+            if (s[at] != ',') return -1;
+            at++;
+        }
+        if (at >= n || s[at] != '[') return -1;
+        span->start = at++;
+        span->items = 0;
+        for (;;) {
+            if (span->items == 5 || at >= n) return -1;
+            Py_ssize_t begin = at;
+            if (s[at] == '"') {
+                at = skip_string(s, at, n);
+                if (at < 0) return -1;
+            } else {
+                while (at < n && s[at] != ',' && s[at] != ']') {
+                    if (s[at] == '[' || s[at] == '{' || s[at] == '"') return -1;
+                    at++;
+                }
+                if (at == begin) return -1;
+            }
+            span->item[span->items] = begin;
+            span->stop[span->items] = at;
+            span->items++;
+            if (at >= n) return -1;
+            if (s[at] == ']') break;
+            if (s[at] != ',') return -1;
+            at++;
+        }
+        span->end = ++at;
+        if (span->items < 4 || span->stop[1] - span->item[1] != 3 || s[span->item[1]] != '"') return -1;
+        span->fate = s[span->item[1] + 1];
+        if (!(span->fate == ' ' && span->items == 4) && !(span->fate == '-' && span->items == 4) &&
+            !(span->fate == '~' && span->items == 5))
+            return -1;
+    }
+    return at == n - 1 ? 0 : -1;
+}
+
+typedef struct {
+    char *data;
+    Py_ssize_t size, room;
+} Buffer;
+
+static int grow(Buffer *b, Py_ssize_t more) {
+    if (b->size + more <= b->room) return 0;
+    Py_ssize_t room = b->room ? b->room : 256;
+    while (room < b->size + more) room *= 2;
+    char *data = PyMem_Realloc(b->data, room);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->room = room;
+    return 0;
+}
+
+/* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set. */
+static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
+    while (from < to) {
+        const char *lt = escape ? memchr(s + from, '<', (size_t)(to - from)) : NULL;
+        Py_ssize_t stop = lt == NULL ? to : lt - s;
+        if (grow(b, stop - from + 6) < 0) return -1;
+        memcpy(b->data + b->size, s + from, (size_t)(stop - from));
+        b->size += stop - from;
+        if (lt != NULL) {
+            memcpy(b->data + b->size, "\\u003c", 6);
+            b->size += 6;
+            stop++;
+        }
+        from = stop;
+    }
+    return 0;
+}
+
+static int put_text(Buffer *b, const char *text) { return put(b, text, 0, (Py_ssize_t)strlen(text), 0); }
+
+/* r[:4] of row r: its JSON up to its fourth item, closed. */
+static int put_short(Buffer *b, const char *s, const Span *span) {
+    if (put(b, s, span->start, span->stop[3], 1) < 0) return -1;
+    return put_text(b, "]");
+}
+
+/* entries(rows_json, count, context) -> (acted, rests, near) | None: for orjson.dumps(rows) of a
+ * review record's ``count`` rows, the indices of the rows something acted on, each one's entry as
+ * js(entry)[1:] (pagedata: [line, text, before, after, changed text], the "[" left out), and the
+ * JSON of the rows with_context(rows, context) keeps, joined by ","; None when the JSON is not
+ * rows of that shape. */
+static PyObject *entries(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t count, context;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
+    PyObject *acted = NULL, *rests = NULL, *near = NULL, *result = NULL;
+    Buffer rest = {NULL, 0, 0}, kept = {NULL, 0, 0};
+    Span *spans = NULL;
+    const char *s = view.buf;
+    if (count < 0 || context < 0) {
+        PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
+        goto finally;
+    }
+    spans = PyMem_New(Span, count + 1);
+    if (spans == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    if (split_rows(s, view.len, spans, count) < 0) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    acted = PyList_New(0);
+    rests = PyList_New(0);
+    if (acted == NULL || rests == NULL) goto finally;
+    Py_ssize_t taken = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Span *span = &spans[i];
+        if (span->fate == ' ') continue;
+        Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = i + context + 1 < count ? i + context + 1 : count;
+        for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
+            if ((kept.size > 0 && put_text(&kept, ",") < 0) || put(&kept, s, spans[k].start, spans[k].end, 0) < 0)
+                goto finally;
+        }
+        if (hi > taken) taken = hi;
+        rest.size = 0;
+        int text = span->fate == '-' ? 3 : 4;
+        if (put(&rest, s, span->item[0], span->stop[0], 1) < 0 || put_text(&rest, ",") < 0 ||
+            put(&rest, s, span->item[text], span->stop[text], 1) < 0 || put_text(&rest, ",[") < 0)
+            goto finally;
+        for (Py_ssize_t k = lo; k < i; k++) {
+            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+        }
+        if (put_text(&rest, "],[") < 0) goto finally;
+        for (Py_ssize_t k = i + 1; k < hi; k++) {
+            if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+        }
+        if (put_text(&rest, "],") < 0) goto finally;
+        if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], 1)) goto finally;
+        if (put_text(&rest, "]") < 0) goto finally;
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL) goto finally;
+        int failed = PyList_Append(acted, index);
+        Py_DECREF(index);
+        if (failed) goto finally;
+        PyObject *bytes = PyBytes_FromStringAndSize(rest.data, rest.size);
+        if (bytes == NULL) goto finally;
+        failed = PyList_Append(rests, bytes);
+        Py_DECREF(bytes);
+        if (failed) goto finally;
+    }
+    near = PyBytes_FromStringAndSize(kept.data, kept.size);
+    if (near == NULL) goto finally;
+    result = PyTuple_Pack(3, acted, rests, near);
+finally:
+    PyBuffer_Release(&view);
+    PyMem_Free(spans);
+    PyMem_Free(rest.data);
+    PyMem_Free(kept.data);
+    Py_XDECREF(acted);
+    Py_XDECREF(rests);
+    Py_XDECREF(near);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
      "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
      "after its two header lines); None when the layout is not in line order."},
+    {"entries", entries, METH_VARARGS,
+     "entries(rows_json, count, context) -> (acted, rests, near) | None: the review page's entries of a "
+     "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
     {NULL, NULL, 0, NULL},
 };
 

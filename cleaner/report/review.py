@@ -95,9 +95,10 @@ def with_context(rows: list[Row], context: int = CONTEXT) -> list[Row]:
     return [rows[i] for i in sorted(wanted)]
 
 
-def removals_line(rec: dict[str, Any]) -> bytes:
-    """A record as written to removals.jsonl: its lines cut down to what acted and its context."""
-    return orjson.dumps({**rec, "lines": with_context(rec["lines"])}) + b"\n"
+def removals_line(rec: dict[str, Any], near: list[Row] | None = None) -> bytes:
+    """A record as written to removals.jsonl: its lines cut down to what acted and its context
+    (``near``: with_context of its lines, when the caller has it)."""
+    return orjson.dumps({**rec, "lines": with_context(rec["lines"]) if near is None else near}) + b"\n"
 
 
 def removals_path(path: Path) -> Path:
