@@ -44,14 +44,22 @@ def record(cleaned: Cleaned) -> str:
 def record_data(cleaned: Cleaned) -> dict[str, Any]:
     """The review record of one document: its counts and every non-blank line with its fate."""
     rows: list[Row] = []
+    append, most = rows.append, MAX_LINE_CHARS
     for line in cleaned.lines:
         if line.dropped_by is not None:
-            if line.orig.strip():
-                rows.append([line.no, DROPPED, line.dropped_by, _shown(line.orig)])
-        elif line.changed_by and line.text.strip():
-            rows.append([line.no, CHANGED, "+".join(line.changed_by), _shown(line.text), _shown(line.orig)])
-        elif line.text.strip():
-            rows.append([line.no, KEPT, None, _shown(line.text)])
+            orig = line.orig
+            if orig.strip():
+                append([line.no, DROPPED, line.dropped_by, orig if len(orig) <= most else _shown(orig)])
+            continue
+        text = line.text
+        if not text.strip():
+            continue
+        shown = text if len(text) <= most else _shown(text)
+        if line.changed_by:
+            orig = line.orig
+            append([line.no, CHANGED, "+".join(line.changed_by), shown, orig if len(orig) <= most else _shown(orig)])
+        else:
+            append([line.no, KEPT, None, shown])
     if len(rows) > MAX_ROWS:
         near = with_context(rows)
         rows = rows[:MAX_ROWS] + [row for row in near if row[0] > rows[MAX_ROWS - 1][0]]
