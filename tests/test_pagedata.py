@@ -22,7 +22,7 @@ from cleaner.report import html, pagedata, review
 
 SIZES = {"SAMPLE": 3, "PART": 4, "LIST": 5, "DOCS": 3, "BUFFERED": 7}
 RULES = ["links.see-also", "credits.source", "site.banner", "byline <b>", "repeated:a site", 'quote"d \\rule']
-REPAIRS = ["ftfy:encoding", "whitespace", "nbsp"]
+REPAIRS = ["ftfy:encoding", "whitespace", "nbsp", "re+pair"]  # "re+pair": split into labels not counted as such
 
 
 def _record(rng: random.Random, n: int, doc_id: str | None = None) -> dict[str, Any]:

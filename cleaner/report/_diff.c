@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CONTEXT 3
@@ -434,6 +435,245 @@ finally:
     return result;
 }
 
+/* ---- the sample keys and offers (pagedata.sort_key, ShardPage._offer_entries) ---- */
+
+/* BLAKE2b (RFC 7693) with an 8-byte digest and no key: hashlib.blake2b(data, digest_size=8). */
+static const uint64_t blake2b_iv[8] = {
+    0x6A09E667F3BCC908ULL, 0xBB67AE8584CAA73BULL, 0x3C6EF372FE94F82BULL, 0xA54FF53A5F1D36F1ULL,
+    0x510E527FADE682D1ULL, 0x9B05688C2B3E6C1FULL, 0x1F83D9ABFB41BD6BULL, 0x5BE0CD19137E2179ULL};
+
+static const uint8_t blake2b_sigma[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4}, {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13}, {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11}, {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5}, {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+#define ROTR64(x, y) (((x) >> (y)) | ((x) << (64 - (y))))
+#define MIX(a, b, c, d, x, y)          \
+    do {                               \
+        v[a] = v[a] + v[b] + (x);      \
+        v[d] = ROTR64(v[d] ^ v[a], 32); \
+        v[c] = v[c] + v[d];            \
+        v[b] = ROTR64(v[b] ^ v[c], 24); \
+        v[a] = v[a] + v[b] + (y);      \
+        v[d] = ROTR64(v[d] ^ v[a], 16); \
+        v[c] = v[c] + v[d];            \
+        v[b] = ROTR64(v[b] ^ v[c], 63); \
+    } while (0)
+
+static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t t, int last) {
+    uint64_t v[16], m[16];
+    for (int i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = blake2b_iv[i];
+    }
+    v[12] ^= t;
+    if (last) v[14] = ~v[14];
+    for (int i = 0; i < 16; i++) {
+        uint64_t word = 0;
+        for (int k = 7; k >= 0; k--) word = (word << 8) | block[8 * i + k];
+        m[i] = word;
+    }
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *s = blake2b_sigma[r];
+        MIX(0, 4, 8, 12, m[s[0]], m[s[1]]);
+        MIX(1, 5, 9, 13, m[s[2]], m[s[3]]);
+        MIX(2, 6, 10, 14, m[s[4]], m[s[5]]);
+        MIX(3, 7, 11, 15, m[s[6]], m[s[7]]);
+        MIX(0, 5, 10, 15, m[s[8]], m[s[9]]);
+        MIX(1, 6, 11, 12, m[s[10]], m[s[11]]);
+        MIX(2, 7, 8, 13, m[s[12]], m[s[13]]);
+        MIX(3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+}
+
+/* int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") */
+static uint64_t sort_key(const uint8_t *data, size_t size) {
+    uint64_t h[8];
+    memcpy(h, blake2b_iv, sizeof h);
+    h[0] ^= 0x01010000ULL ^ 8; /* fanout 1, depth 1, no key, 8-byte digest */
+    uint64_t t = 0;
+    while (size > 128) {
+        t += 128;
+        blake2b_compress(h, data, t, 0);
+        data += 128;
+        size -= 128;
+    }
+    uint8_t block[128] = {0};
+    memcpy(block, data, size);
+    t += size;
+    blake2b_compress(h, block, t, 1);
+    uint64_t key = 0; /* the digest is h[0] little-endian; read big-endian */
+    for (int k = 0; k < 8; k++) key = (key << 8) | ((h[0] >> (8 * k)) & 0xFF);
+    return key;
+}
+
+/* sort_key(data) -> int: pagedata.sort_key's hash, of bytes already joined (for the tests). */
+static PyObject *py_sort_key(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    uint64_t key = sort_key(view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLongLong(key);
+}
+
+/* Whether (-key, -n, -no) > heap[0][:3]: 1, 0, or -1 on error. */
+static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
+    if (!PyTuple_Check(top) || PyTuple_GET_SIZE(top) < 3) {
+        PyErr_SetString(PyExc_TypeError, "a sample candidate must be a tuple (key, document, line, entry)");
+        return -1;
+    }
+    PyObject *mine[3] = {key, doc, no};
+    for (int k = 0; k < 3; k++) {
+        PyObject *theirs = PyTuple_GET_ITEM(top, k);
+        int equal = PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
+        if (equal < 0) return -1;
+        if (!equal) return PyObject_RichCompareBool(mine[k], theirs, Py_GT);
+    }
+    return 0;
+}
+
+/* offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None
+ *
+ * For each acted row (its index in rows, its entry rest from entries()) and each of its labels
+ * (a removed row's rule, a changed row's labels split at "+"): its E line (b"E<label number>\t"
+ * rest b"\n", all joined), and, when the label's sample heap may take it, (label number, row
+ * index, -sort_key) as a candidate. The heaps are only read, as they stand before this
+ * document, so every candidate the sequential offers would take is there (a heap's smallest
+ * only grows once it is full); the caller offers the candidates in order. None when a label
+ * has no number yet (the caller numbers it, the Python way). */
+static PyObject *offers(PyObject *self, PyObject *args) {
+    PyObject *rows, *acted, *rests, *index, *samples, *doc;
+    Py_buffer prefix;
+    Py_ssize_t sample;
+    if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
+                          &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample))
+        return NULL;
+    PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
+    Buffer lines = {NULL, 0, 0}, data = {NULL, 0, 0};
+    /* Hold the lists as given (code run by a comparison cannot shrink them under us). */
+    rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
+    acted = PyList_GetSlice(acted, 0, PyList_GET_SIZE(acted));
+    rests = PyList_GetSlice(rests, 0, PyList_GET_SIZE(rests));
+    samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
+    candidates = PyList_New(0);
+    neg_doc = PyNumber_Negative(doc);
+    plus = PyUnicode_FromString("+");
+    if (rows == NULL || acted == NULL || rests == NULL || samples == NULL || candidates == NULL || neg_doc == NULL ||
+        plus == NULL)
+        goto finally;
+    if (PyList_GET_SIZE(acted) != PyList_GET_SIZE(rests)) {
+        PyErr_SetString(PyExc_ValueError, "acted and rests differ in length");
+        goto finally;
+    }
+    if (put(&data, prefix.buf, 0, prefix.len, 0) < 0) goto finally;
+    for (Py_ssize_t a = 0; a < PyList_GET_SIZE(acted); a++) {
+        PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL;
+        int failed = 1;
+        Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(acted, a));
+        if (i == -1 && PyErr_Occurred()) goto next;
+        if (i < 0 || i >= PyList_GET_SIZE(rows)) {
+            PyErr_SetString(PyExc_IndexError, "an acted row out of range");
+            goto next;
+        }
+        row_index = PyList_GET_ITEM(acted, a);
+        PyObject *row = PyList_GET_ITEM(rows, i), *rest = PyList_GET_ITEM(rests, a);
+        if (!PyList_Check(row) || PyList_GET_SIZE(row) < 4 || !PyBytes_Check(rest)) {
+            PyErr_SetString(PyExc_TypeError, "rows must be lists of 4 or 5 items, rests bytes");
+            goto next;
+        }
+        PyObject *fate = PyList_GET_ITEM(row, 1), *tag = PyList_GET_ITEM(row, 2), *no = PyList_GET_ITEM(row, 0);
+        if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
+            PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
+            goto next;
+        }
+        if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
+            labels = PyList_New(1);
+            if (labels == NULL) goto next;
+            PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
+        } else {
+            labels = PyUnicode_Split(tag, plus, -1);
+            if (labels == NULL) goto next;
+        }
+        long long line_no = PyLong_AsLongLong(no);
+        if (line_no == -1 && PyErr_Occurred()) goto next;
+        char digits[32];
+        int length = snprintf(digits, sizeof digits, "%lld", line_no);
+        data.size = prefix.len;
+        if (put(&data, digits, 0, length, 0) < 0) goto next;
+        key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
+        if (key == NULL) goto next;
+        Py_SETREF(key, PyNumber_Negative(key));
+        neg_no = key == NULL ? NULL : PyNumber_Negative(no);
+        if (neg_no == NULL) goto next;
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+            PyObject *number = PyDict_GetItemWithError(index, PyList_GET_ITEM(labels, k));
+            if (number == NULL) {
+                if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
+                    failed = 2;
+                }
+                goto next;
+            }
+            Py_ssize_t label = PyLong_AsSsize_t(number);
+            if (label == -1 && PyErr_Occurred()) goto next;
+            if (label < 0 || label >= PyList_GET_SIZE(samples) || !PyList_Check(PyList_GET_ITEM(samples, label))) {
+                PyErr_SetString(PyExc_IndexError, "a label's sample out of range");
+                goto next;
+            }
+            PyObject *heap = PyList_GET_ITEM(samples, label);
+            int take = PyList_GET_SIZE(heap) < sample;
+            if (!take) {
+                PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
+                take = beats(top, key, neg_doc, neg_no);
+                Py_DECREF(top);
+                if (take < 0) goto next;
+            }
+            if (take) {
+                PyObject *candidate = PyTuple_Pack(3, number, row_index, key);
+                if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
+                    Py_XDECREF(candidate);
+                    goto next;
+                }
+                Py_DECREF(candidate);
+            }
+            char head[32];
+            int size = snprintf(head, sizeof head, "E%zd\t", label);
+            if (put(&lines, head, 0, size, 0) < 0 || put(&lines, PyBytes_AS_STRING(rest), 0, PyBytes_GET_SIZE(rest), 0) < 0 ||
+                put_text(&lines, "\n") < 0)
+                goto next;
+        }
+        failed = 0;
+    next:
+        Py_XDECREF(labels);
+        Py_XDECREF(key);
+        Py_XDECREF(neg_no);
+        if (failed == 2) {
+            result = Py_NewRef(Py_None);
+            goto finally;
+        }
+        if (failed) goto finally;
+    }
+    PyObject *joined = PyBytes_FromStringAndSize(lines.data, lines.size);
+    if (joined == NULL) goto finally;
+    result = PyTuple_Pack(2, joined, candidates);
+    Py_DECREF(joined);
+finally:
+    PyBuffer_Release(&prefix);
+    PyMem_Free(lines.data);
+    PyMem_Free(data.data);
+    Py_XDECREF(rows);
+    Py_XDECREF(acted);
+    Py_XDECREF(rests);
+    Py_XDECREF(samples);
+    Py_XDECREF(candidates);
+    Py_XDECREF(neg_doc);
+    Py_XDECREF(plus);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
      "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
@@ -441,6 +681,10 @@ static PyMethodDef methods[] = {
     {"entries", entries, METH_VARARGS,
      "entries(rows_json, count, context) -> (acted, rests, near) | None: the review page's entries of a "
      "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
+    {"offers", offers, METH_VARARGS,
+     "offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None: the E lines "
+     "of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries)."},
+    {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -169,7 +169,7 @@ class ShardPage:
         near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
         split = None if _NATIVE is None or not acted else _NATIVE.entries(lines, len(rows), review.CONTEXT)
         if split is not None:
-            entries, near = self._offer_entries(n, doc_id, rows, split[0], split[1], new), split[2]
+            entries, near = self._native_offers(n, doc_id, rows, split[0], split[1], new), split[2]
         elif acted:
             whole = [dumps(row) for row in rows]  # each row's JSON
             entries, near_rows = self._entries(n, doc_id, rows, whole, new)
@@ -235,6 +235,32 @@ class ShardPage:
                     (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
                 entries += (b"E%d\t" % i_label, rest, b"\n")
         return entries, near
+
+    def _native_offers(
+        self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
+    ) -> list[bytes]:
+        """_offer_entries with _diff.c's offers: the E lines and sort keys in C, and in Python only
+        the candidates the heaps may take (offers reads them as they were before the document,
+        so the exact test is made here, in order)."""
+        assert _NATIVE is not None
+        prefix = f"{doc_id}\0".encode()
+        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE)
+        if got is None:  # a label not numbered yet
+            return self._offer_entries(n, doc_id, rows, acted, rests, new)
+        lines, candidates = got
+        context, dropped, size, samples = review.CONTEXT, review.DROPPED, len(rows), self.samples
+        for i_label, i, key in candidates:
+            heap = samples[i_label]
+            row = rows[i]
+            no = row[0]
+            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                lo, hi = max(i - context, 0), min(i + context + 1, size)
+                before = [r[:4] for r in rows[lo:i]]
+                after = [r[:4] for r in rows[i + 1 : hi]]
+                text, changed = (row[3], None) if row[1] == dropped else (row[4], row[3])
+                entry = [n, no, text, before, after, changed]
+                (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+        return [lines]
 
     def _offer_entries(
         self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
