@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cleaner.native import load
 from cleaner.records import build, dumps
+
+# The per-rule counts in C (cleaner/report/_diff.c), when built.
+_NATIVE = load("cleaner.report._diff")
 
 
 class Line:
@@ -70,6 +74,25 @@ class Document:
     record: InputRecord | None = None  # for a record input: the record, every field of it
 
 
+def line_counts(lines: list[Line]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Non-blank lines removed and characters removed per rule id, lines changed per label, keys
+    in order of first appearance: the Python twin of _diff.c's line_counts. Plain dicts counted
+    by hand: a Counter's += and update() cost several times more."""
+    removed: dict[str, int] = {}
+    chars: dict[str, int] = {}
+    repaired: dict[str, int] = {}
+    for line in lines:
+        rule = line.dropped_by
+        if rule is not None:
+            chars[rule] = chars.get(rule, 0) + len(line.orig)
+            if line.orig.strip():
+                removed[rule] = removed.get(rule, 0) + 1
+        if line.changed_by:
+            for label in line.changed_by:
+                repaired[label] = repaired.get(label, 0) + 1
+    return removed, chars, repaired
+
+
 @dataclass(slots=True)
 class DocStats:
     """What cleaning one document did, counted once: carried by the run's Outcome, summed by
@@ -87,20 +110,10 @@ class DocStats:
 
     @classmethod
     def of(cls, cleaned: Cleaned) -> DocStats:
-        # Plain dicts counted by hand: a Counter's += and update() cost several times more, per
-        # line of every document; the keys come in the same order (first appearance).
-        removed: dict[str, int] = {}
-        chars: dict[str, int] = {}
-        repaired: dict[str, int] = {}
-        for line in cleaned.lines:
-            rule = line.dropped_by
-            if rule is not None:
-                chars[rule] = chars.get(rule, 0) + len(line.orig)
-                if line.orig.strip():
-                    removed[rule] = removed.get(rule, 0) + 1
-            if line.changed_by:
-                for label in line.changed_by:
-                    repaired[label] = repaired.get(label, 0) + 1
+        if _NATIVE is not None:
+            removed, chars, repaired = _NATIVE.line_counts(cleaned.lines)
+        else:
+            removed, chars, repaired = line_counts(cleaned.lines)
         emptied_by = None
         if cleaned.empty:
             emptied_by = max(sorted(chars), key=lambda rule: chars[rule]) if chars else "empty-input"

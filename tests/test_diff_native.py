@@ -5,13 +5,14 @@ in line order; bad arguments refused; and that it is built at all."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from pathlib import Path
 
 import orjson
 import pytest
 
-from cleaner import native
+from cleaner import document, native
 from cleaner.document import Cleaned, Document, Line
 from cleaner.pipeline import Pipeline
 from cleaner.report import diff, pagedata, review
@@ -230,3 +231,92 @@ def test_c_entries_refuse_json_of_another_count() -> None:
         NATIVE.entries(blob, -1, 2)
     with pytest.raises(TypeError):
         NATIVE.entries("text", 1, 2)
+
+
+# ---- a document's review rows and counts (review.record_data, DocStats.of) ----
+
+
+@needs_native
+def test_c_review_rows_and_counts_are_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert NATIVE is not None
+    monkeypatch.setattr(review, "MAX_LINE_CHARS", 40)  # so that some texts are cut
+    rng = random.Random(11)
+    cut = 0
+    for size in [*range(0, 10), *(rng.randint(10, 60) for _ in range(800))]:
+        cleaned = _document(rng, size)
+        for line in rng.sample(cleaned.lines, min(2, size)):  # rules that removed blank lines
+            if line.blank and rng.random() < 0.5:
+                line.drop("blank.rule")
+        rows = NATIVE.review_rows(cleaned.lines, review.MAX_LINE_CHARS)
+        python = review.python_rows(cleaned)
+        if rows is None:  # a text to cut: left to Python
+            cut += 1
+            assert any(str(row[-1]).endswith(" more characters") for row in python)
+        else:
+            assert rows == python
+            assert [type(v) for row in rows for v in row] == [type(v) for row in python for v in row]
+        counts = NATIVE.line_counts(cleaned.lines)
+        expected = document.line_counts(cleaned.lines)
+        assert counts == expected
+        assert [list(d) for d in counts] == [list(d) for d in expected]  # the same key order
+    assert cut > 100
+
+
+@needs_native
+def test_record_data_and_stats_with_c_are_the_python_ones(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
+        records.append(orjson.dumps([review.record_data(cleaned), document.DocStats.of(cleaned).record()]))
+    monkeypatch.setattr(review, "_NATIVE", None)
+    monkeypatch.setattr(document, "_NATIVE", None)
+    python = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
+        python.append(orjson.dumps([review.record_data(cleaned), document.DocStats.of(cleaned).record()]))
+    assert records == python
+
+
+@needs_native
+def test_c_rows_and_counts_refuse_bad_lines() -> None:
+    assert NATIVE is not None
+    odd = Line(1, "one")
+    odd.orig = b"one"  # type: ignore[assignment]
+    odd.drop("rule")
+    with pytest.raises(TypeError):
+        NATIVE.review_rows([odd], 100)
+    with pytest.raises(TypeError):
+        NATIVE.line_counts([odd])
+    with pytest.raises(TypeError):
+        NATIVE.review_rows((Line(1, "one"),), 100)
+    with pytest.raises(AttributeError):
+        NATIVE.line_counts([object()])
+
+
+@needs_native
+def test_c_rows_and_counts_read_lists_emptied_mid_call() -> None:
+    assert NATIVE is not None
+    lines: list[Line] = [Line(1, "keep me"), Line(2, "drop me"), _Emptying(3, "changed")]
+    lines[1].drop("chrome.widget")
+    lines[2].change("Changed", "replace.x")
+    cleaned = Cleaned(Document("d", "", "d"), list(lines), "", None, None, {}, True)
+    rows, counts = review.python_rows(cleaned), document.line_counts(lines)
+    labels = lines[2].changed_by
+    lines[2].victims = [lines]  # type: ignore[attr-defined]
+    assert NATIVE.review_rows(lines, 100) == rows
+    lines[:] = cleaned.lines
+    assert NATIVE.line_counts(lines) == counts
+    lines[:] = cleaned.lines
+    lines[2].victims = [lines, labels]  # type: ignore[attr-defined]
+    assert NATIVE.line_counts(lines) == (counts[0], counts[1], {})  # its labels emptied before they are read
+
+
+@needs_native
+def test_c_sort_key_is_blake2b() -> None:
+    """pagedata.sort_key's hash in C (RFC 7693), on every length around the 128-byte blocks."""
+    assert NATIVE is not None
+    rng = random.Random(5)
+    for size in [*range(0, 300), 1000, 4096, 5000]:
+        data = bytes(rng.randrange(256) for _ in range(size))
+        assert NATIVE.sort_key(data) == int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+    assert NATIVE.sort_key(b"d-1\0007") == pagedata.sort_key("d-1", 7)

@@ -674,6 +674,179 @@ finally:
     return result;
 }
 
+/* ---- a document's review rows and counts (review.record_data, document.DocStats.of) ---- */
+
+static PyObject *s_text, *s_fate_kept, *s_fate_dropped, *s_fate_changed;
+
+/* not text.strip(): every character whitespace (str.isspace's), or none. */
+static int is_blank(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) return 0;
+    }
+    return 1;
+}
+
+static PyObject *get_str(PyObject *line, PyObject *name) {
+    PyObject *value = PyObject_GetAttr(line, name);
+    if (value != NULL && !PyUnicode_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "a line's %U must be str", name);
+        Py_CLEAR(value);
+    }
+    return value;
+}
+
+/* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS),
+ * None when a text is longer than max_chars (record_data cuts it, the Python way). */
+static PyObject *review_rows(PyObject *self, PyObject *args) {
+    PyObject *lines_arg;
+    Py_ssize_t most;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &lines_arg, &most)) return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *rows = PyList_New(0);
+    PyObject *result = NULL;
+    if (lines == NULL || rows == NULL) goto finally;
+    int too_long = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && !too_long; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *tag = NULL, *no = NULL, *row = NULL;
+        int failed = 1;
+        dropped = PyObject_GetAttr(line, s_dropped_by);
+        if (dropped == NULL) goto next;
+        if (dropped != Py_None) {
+            orig = get_str(line, s_orig);
+            if (orig == NULL) goto next;
+            if (!is_blank(orig)) {
+                if (PyUnicode_GET_LENGTH(orig) > most) {
+                    too_long = 1;
+                } else {
+                    no = PyObject_GetAttr(line, s_no);
+                    if (no == NULL) goto next;
+                    row = PyList_New(4);
+                    if (row == NULL) goto next;
+                    PyList_SET_ITEM(row, 0, Py_NewRef(no));
+                    PyList_SET_ITEM(row, 1, Py_NewRef(s_fate_dropped));
+                    PyList_SET_ITEM(row, 2, Py_NewRef(dropped));
+                    PyList_SET_ITEM(row, 3, Py_NewRef(orig));
+                }
+            }
+        } else {
+            text = get_str(line, s_text);
+            if (text == NULL) goto next;
+            if (!is_blank(text)) {
+                changed = PyObject_GetAttr(line, s_changed_by);
+                if (changed == NULL) goto next;
+                int truth = PyObject_IsTrue(changed);
+                if (truth < 0) goto next;
+                if (truth) {
+                    orig = get_str(line, s_orig);
+                    if (orig == NULL) goto next;
+                }
+                if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
+                    too_long = 1;
+                } else {
+                    no = PyObject_GetAttr(line, s_no);
+                    if (no == NULL) goto next;
+                    if (truth) {
+                        tag = PyUnicode_Join(s_plus, changed);
+                        if (tag == NULL) goto next;
+                    }
+                    row = PyList_New(truth ? 5 : 4);
+                    if (row == NULL) goto next;
+                    PyList_SET_ITEM(row, 0, Py_NewRef(no));
+                    PyList_SET_ITEM(row, 1, Py_NewRef(truth ? s_fate_changed : s_fate_kept));
+                    PyList_SET_ITEM(row, 2, truth ? Py_NewRef(tag) : Py_NewRef(Py_None));
+                    PyList_SET_ITEM(row, 3, Py_NewRef(text));
+                    if (truth) PyList_SET_ITEM(row, 4, Py_NewRef(orig));
+                }
+            }
+        }
+        if (row != NULL && PyList_Append(rows, row) < 0) goto next;
+        failed = 0;
+    next:
+        Py_XDECREF(dropped);
+        Py_XDECREF(orig);
+        Py_XDECREF(text);
+        Py_XDECREF(changed);
+        Py_XDECREF(tag);
+        Py_XDECREF(no);
+        Py_XDECREF(row);
+        if (failed) goto finally;
+    }
+    result = too_long ? Py_NewRef(Py_None) : Py_NewRef(rows);
+finally:
+    Py_XDECREF(lines);
+    Py_XDECREF(rows);
+    return result;
+}
+
+/* counts[key] += by */
+static int bump(PyObject *counts, PyObject *key, Py_ssize_t by) {
+    PyObject *now = PyDict_GetItemWithError(counts, key);
+    if (now == NULL && PyErr_Occurred()) return -1;
+    PyObject *value = now == NULL ? PyLong_FromSsize_t(by) : NULL;
+    if (now != NULL) {
+        PyObject *step = PyLong_FromSsize_t(by);
+        if (step == NULL) return -1;
+        value = PyNumber_Add(now, step);
+        Py_DECREF(step);
+    }
+    if (value == NULL) return -1;
+    int status = PyDict_SetItem(counts, key, value);
+    Py_DECREF(value);
+    return status;
+}
+
+/* line_counts(lines) -> (removed, chars, repaired): DocStats.of's per-rule counts, keys in
+ * order of first appearance. */
+static PyObject *line_counts(PyObject *self, PyObject *args) {
+    PyObject *lines_arg;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &lines_arg)) return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *removed = PyDict_New(), *chars = PyDict_New(), *repaired = PyDict_New();
+    PyObject *result = NULL;
+    if (lines == NULL || removed == NULL || chars == NULL || repaired == NULL) goto finally;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *dropped = NULL, *orig = NULL, *changed = NULL, *labels = NULL;
+        int failed = 1;
+        dropped = PyObject_GetAttr(line, s_dropped_by);
+        if (dropped == NULL) goto next;
+        if (dropped != Py_None) {
+            orig = get_str(line, s_orig);
+            if (orig == NULL || bump(chars, dropped, PyUnicode_GET_LENGTH(orig)) < 0) goto next;
+            if (!is_blank(orig) && bump(removed, dropped, 1) < 0) goto next;
+        }
+        changed = PyObject_GetAttr(line, s_changed_by);
+        if (changed == NULL) goto next;
+        int truth = PyObject_IsTrue(changed);
+        if (truth < 0) goto next;
+        if (truth) {
+            labels = PySequence_Fast(changed, "changed_by must be a sequence");
+            if (labels == NULL) goto next;
+            for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(labels); k++) {
+                if (bump(repaired, PySequence_Fast_GET_ITEM(labels, k), 1) < 0) goto next;
+            }
+        }
+        failed = 0;
+    next:
+        Py_XDECREF(dropped);
+        Py_XDECREF(orig);
+        Py_XDECREF(changed);
+        Py_XDECREF(labels);
+        if (failed) goto finally;
+    }
+    result = PyTuple_Pack(3, removed, chars, repaired);
+finally:
+    Py_XDECREF(lines);
+    Py_XDECREF(removed);
+    Py_XDECREF(chars);
+    Py_XDECREF(repaired);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
      "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
@@ -684,6 +857,10 @@ static PyMethodDef methods[] = {
     {"offers", offers, METH_VARARGS,
      "offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None: the E lines "
      "of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries)."},
+    {"review_rows", review_rows, METH_VARARGS,
+     "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
+    {"line_counts", line_counts, METH_VARARGS,
+     "line_counts(lines) -> (removed, chars, repaired): DocStats.of's counts per rule and label."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };
@@ -698,6 +875,7 @@ PyMODINIT_FUNC PyInit__diff(void) {
         {&s_orig, "orig"},      {&s_no, "no"},          {&s_dropped_by, "dropped_by"}, {&s_changed_by, "changed_by"},
         {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},               {&s_kind[0], " "},
         {&s_kind[1], "-"},      {&s_kind[2], "+"},      {&s_tag_open, "\t\xe2\x9f\xa8"}, {&s_tag_close, "\xe2\x9f\xa9"},
+        {&s_text, "text"},      {&s_fate_kept, " "},    {&s_fate_dropped, "-"},       {&s_fate_changed, "~"},
         {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
