@@ -274,7 +274,7 @@ static int split_rows(const char *s, Py_ssize_t n, Span *spans, Py_ssize_t count
     for (Py_ssize_t r = 0; r < count; r++) {
         Span *span = &spans[r];
         if (r > 0) {
-            if (s[at] != ',') return -1;
+            if (at >= n || s[at] != ',') return -1;
             at++;
         }
         if (at >= n || s[at] != '[') return -1;
@@ -371,6 +371,10 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     const char *s = view.buf;
     if (count < 0 || context < 0) {
         PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
+        goto finally;
+    }
+    if (count > view.len) { /* a row takes more than a byte */
+        result = Py_NewRef(Py_None);
         goto finally;
     }
     spans = PyMem_New(Span, count + 1);
@@ -565,13 +569,17 @@ static PyObject *offers(PyObject *self, PyObject *args) {
     if (rows == NULL || acted == NULL || rests == NULL || samples == NULL || candidates == NULL || neg_doc == NULL ||
         plus == NULL)
         goto finally;
+    if (sample < 1) {
+        PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
+        goto finally;
+    }
     if (PyList_GET_SIZE(acted) != PyList_GET_SIZE(rests)) {
         PyErr_SetString(PyExc_ValueError, "acted and rests differ in length");
         goto finally;
     }
     if (put(&data, prefix.buf, 0, prefix.len, 0) < 0) goto finally;
     for (Py_ssize_t a = 0; a < PyList_GET_SIZE(acted); a++) {
-        PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL;
+        PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL, *held = NULL;
         int failed = 1;
         Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(acted, a));
         if (i == -1 && PyErr_Occurred()) goto next;
@@ -617,6 +625,8 @@ static PyObject *offers(PyObject *self, PyObject *args) {
                 }
                 goto next;
             }
+            Py_INCREF(number); /* held while comparisons may run code that changes the index */
+            Py_XSETREF(held, number);
             Py_ssize_t label = PyLong_AsSsize_t(number);
             if (label == -1 && PyErr_Occurred()) goto next;
             if (label < 0 || label >= PyList_GET_SIZE(samples) || !PyList_Check(PyList_GET_ITEM(samples, label))) {
@@ -650,6 +660,7 @@ static PyObject *offers(PyObject *self, PyObject *args) {
         Py_XDECREF(labels);
         Py_XDECREF(key);
         Py_XDECREF(neg_no);
+        Py_XDECREF(held);
         if (failed == 2) {
             result = Py_NewRef(Py_None);
             goto finally;
@@ -824,10 +835,10 @@ static PyObject *line_counts(PyObject *self, PyObject *args) {
         int truth = PyObject_IsTrue(changed);
         if (truth < 0) goto next;
         if (truth) {
-            labels = PySequence_Fast(changed, "changed_by must be a sequence");
+            labels = PySequence_List(changed); /* a copy: hashing a label may run code */
             if (labels == NULL) goto next;
-            for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(labels); k++) {
-                if (bump(repaired, PySequence_Fast_GET_ITEM(labels, k), 1) < 0) goto next;
+            for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+                if (bump(repaired, PyList_GET_ITEM(labels, k), 1) < 0) goto next;
             }
         }
         failed = 0;
