@@ -30,7 +30,7 @@ import hashlib
 import heapq
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,20 +75,6 @@ def _offer(heap: list[Candidate], candidate: Candidate) -> None:
         heapq.heappush(heap, candidate)
     elif candidate[:3] > heap[0][:3]:
         heapq.heapreplace(heap, candidate)
-
-
-def acted_rows(rec: dict[str, Any]) -> Iterator[tuple[list[str], list[Any]]]:
-    """Each line something acted on: (its labels, [line, text, before, after, fate]), the entry
-    of ``r``/``s`` files without the document number it begins with."""
-    rows = rec["lines"]
-    for i, row in enumerate(rows):
-        if row[1] == review.KEPT:
-            continue
-        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
-        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
-        text = row[3] if row[1] == review.DROPPED else row[4]
-        labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
-        yield labels, [row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
 
 
 @dataclass(slots=True)
@@ -150,8 +136,8 @@ class ShardPage:
         Each row is turned into JSON once, and the D line, the removals line and every E entry
         are spliced from those bytes (orjson writes a list as "[" items joined by "," "]", and a
         dict the same way): the entries repeat the rows around each removal, and encoding them
-        again was most of this step. The bytes are those of encoding each whole (acted_rows,
-        sort_key and _offer are the plain version: tests/test_pagedata.py compares the two)."""
+        again was most of this step. The bytes are those of encoding each whole, as the plain
+        version in tests/test_pagedata.py does (the files are compared byte for byte)."""
         n = self.count
         self.count += 1
         new: list[bytes] = []
