@@ -21,8 +21,8 @@ from cleaner.errors import OutputError
 from cleaner.report import html, pagedata, review
 
 SIZES = {"SAMPLE": 3, "PART": 4, "LIST": 5, "DOCS": 3, "BUFFERED": 7}
-RULES = ["links.see-also", "credits.source", "site.banner", "byline <b>", "repeated:a site"]
-REPAIRS = ["ftfy:encoding", "whitespace", "nbsp"]
+RULES = ["links.see-also", "credits.source", "site.banner", "byline <b>", "repeated:a site", 'quote"d \\rule']
+REPAIRS = ["ftfy:encoding", "whitespace", "nbsp", "re+pair"]  # "re+pair": split into labels not counted as such
 
 
 def _record(rng: random.Random, n: int, doc_id: str | None = None) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def _record(rng: random.Random, n: int, doc_id: str | None = None) -> dict[str, 
     repaired: Counter[str] = Counter()
     for no in range(1, rng.randint(1, 12) + 1):
         fate = rng.random()
-        text = f'Line {no} of document {n}: the council met <again> "today"\nand voted {rng.randint(0, 99)}.'
+        text = f'Line {no} of document {n}: the council met <again> "today" \\"\\\\\nand voted {rng.randint(0, 99)}.'
         if fate < 0.25:
             rule = rng.choice(RULES)
             rows.append([no, review.DROPPED, rule, text])
@@ -206,7 +206,14 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("small")
 @pytest.mark.parametrize("seed", range(4))
-def test_joined_shards_give_the_page_of_one_process_rendering_every_record(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_joined_shards_give_the_page_of_one_process_rendering_every_record(
+    tmp_path: Path, seed: int, native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if native and pagedata._NATIVE is None:
+        pytest.skip("cleaner/report/_diff.c not built")
+    if not native:
+        monkeypatch.setattr(pagedata, "_NATIVE", None)
     rng = random.Random(seed)
     records = [_record(rng, n) for n in range(60)]
     _reference(tmp_path / "one" / "index.html", records)

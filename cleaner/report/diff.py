@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cleaner.document import Cleaned
+from cleaner.native import load
 from cleaner.steps.whitespace import layout
+
+# The hunks in C (cleaner/report/_diff.c), when built: the same text, without an Op per line.
+_NATIVE = load("cleaner.report._diff")
 
 CONTEXT = 3
 LAYOUT = "layout"
@@ -80,9 +84,20 @@ def render(cleaned: Cleaned, mode: str = "paragraphs") -> str:
     """The diff of one document; "" when nothing changed."""
     if not cleaned.changed:
         return ""
-    ops = ops_for(cleaned, mode)
     doc = cleaned.doc
-    parts = [f"--- {doc.source}\n", f"+++ {doc.source} (clean) id={doc.id}\n"]
+    head = f"--- {doc.source}\n+++ {doc.source} (clean) id={doc.id}\n"
+    if _NATIVE is not None:
+        out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
+        body = _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT)
+        if body is not None:
+            return head + body
+    return head + python_hunks(cleaned, mode)
+
+
+def python_hunks(cleaned: Cleaned, mode: str = "paragraphs") -> str:
+    """The diff's hunks (after its two header lines): the Python twin of _diff.c's hunks."""
+    ops = ops_for(cleaned, mode)
+    parts: list[str] = []
     for start, stop in _hunks(ops):
         chunk = ops[start:stop]
         olds = [op for op in chunk if op.kind != "+"]

@@ -30,7 +30,7 @@ import hashlib
 import heapq
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,6 +39,7 @@ import orjson
 
 from cleaner.errors import OutputError
 from cleaner.io.atomic import atomic_open
+from cleaner.native import load
 from cleaner.report import review
 
 SAMPLE = 50  # removals shown per rule before "all"
@@ -47,6 +48,9 @@ LIST = 1000  # documents per l<chunk>.js
 DOCS = 100  # whole documents per d<chunk>.js
 BUFFERED = 20_000  # removals held in memory before they are appended to their rules' files
 DATA_DIR = "review"
+
+# A document's entries in C (cleaner/report/_diff.c), when built: spliced from the JSON of its rows.
+_NATIVE = load("cleaner.report._diff")
 
 _DOC_KEYS = ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")
 
@@ -73,20 +77,6 @@ def _offer(heap: list[Candidate], candidate: Candidate) -> None:
         heapq.heapreplace(heap, candidate)
 
 
-def acted_rows(rec: dict[str, Any]) -> Iterator[tuple[list[str], list[Any]]]:
-    """Each line something acted on: (its labels, [line, text, before, after, fate]), the entry
-    of ``r``/``s`` files without the document number it begins with."""
-    rows = rec["lines"]
-    for i, row in enumerate(rows):
-        if row[1] == review.KEPT:
-            continue
-        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
-        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
-        text = row[3] if row[1] == review.DROPPED else row[4]
-        labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
-        yield labels, [row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
-
-
 @dataclass(slots=True)
 class Tallies:
     """Per rule or repair label: lines and characters removed, documents acted on, lines
@@ -99,13 +89,15 @@ class Tallies:
 
     def add(self, rec: dict[str, Any]) -> None:
         """One changed document's review record."""
+        lines_, docs, chars, repaired = self.lines, self.docs, self.chars, self.repaired
         for rule, lines in rec["removed"].items():
-            self.lines[rule] += lines
-            self.docs[rule] += 1
-        self.chars.update(rec["removed_chars"])
+            lines_[rule] += lines
+            docs[rule] += 1
+        for rule, count in rec["removed_chars"].items():  # Counter.update, without its isinstance checks
+            chars[rule] += count
         for label, lines in rec["repaired"].items():
-            self.repaired[label] += lines
-            self.docs[label] += 1
+            repaired[label] += lines
+            docs[label] += 1
 
     def trailer(self) -> dict[str, Counter[str]]:
         return {"lines": self.lines, "chars": self.chars, "rule_docs": self.docs, "repaired": self.repaired}
@@ -139,30 +131,151 @@ class ShardPage:
         return i
 
     def add(self, rec: dict[str, Any]) -> None:
-        """One changed document's review record (review.record_data)."""
+        """One changed document's review record (review.record_data).
+
+        Each row is turned into JSON once, and the D line, the removals line and every E entry
+        are spliced from those bytes (orjson writes a list as "[" items joined by "," "]", and a
+        dict the same way): the entries repeat the rows around each removal, and encoding them
+        again was most of this step. The bytes are those of encoding each whole, as the plain
+        version in tests/test_pagedata.py does (the files are compared byte for byte)."""
         n = self.count
         self.count += 1
         new: list[bytes] = []
         self.tallies.add(rec)
-        for rule in rec["removed_chars"]:
+        removed_chars, repaired = rec["removed_chars"], rec["repaired"]
+        for rule in removed_chars:
             self._number(rule, new)
-        acted = sorted({*rec["removed_chars"], *rec["repaired"]})
+        acted = sorted({*removed_chars, *repaired})
         mine = sorted(self._number(label, new) for label in acted)
-        entries: list[bytes | memoryview] = []
         doc_id = rec["id"]
-        for labels, entry in acted_rows(rec):
-            rest = memoryview(js(entry))[1:]  # "[n," is the join's to write
-            key = -sort_key(doc_id, entry[0])
-            for label in labels:
-                i = self._number(label, new)
-                _offer(self.samples[i], (key, -n, -entry[0], [n, *entry]))
-                entries += (b"E%d\t" % i, rest, b"\n")
+        rows = rec["lines"]
+        dumps = orjson.dumps
+        lines = dumps(rows)  # not escaped for <script>
+        entries: list[bytes] = []
+        near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
+        split = None if _NATIVE is None or not acted else _NATIVE.entries(lines, len(rows), review.CONTEXT)
+        if split is not None:
+            entries, near = self._native_offers(n, doc_id, rows, split[0], split[1], new), split[2]
+        elif acted:
+            whole = [dumps(row) for row in rows]  # each row's JSON
+            entries, near_rows = self._entries(n, doc_id, rows, whole, new)
+            near = b",".join(near_rows)
         self.layout_only += not acted
-        row = js([rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
-        listed = b"L" + b",".join(b"%d" % i for i in mine) + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
-        doc = b"D" + js({key: rec[key] for key in _DOC_KEYS}) + b"\n"
-        self.removals.write(review.removals_line(rec))
-        self.out.write(b"".join([*new, listed, doc, *entries]))
+        row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
+        listed = b"L" + ",".join(map(str, mine)).encode() + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
+        doc = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":' + lines + b"}"
+        self.removals.write(_removals_line(rec, near))
+        self.out.write(b"".join([*new, listed, b"D", doc.replace(b"<", b"\\u003c"), b"\n", *entries]))
+
+    def _entries(
+        self, n: int, doc_id: str, rows: list[Any], whole: list[bytes], new: list[bytes]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """The E lines of a document's acted rows (offered to their labels' samples), and the
+        JSON of the rows removals.jsonl keeps (with_context's)."""
+        dumps = orjson.dumps
+        # r[:4] of each row: a changed row's JSON without its last item (its original text).
+        short = [j if len(r) == 4 else j[: -len(dumps(r[4])) - 2] + b"]" for r, j in zip(rows, whole, strict=True)]
+        prefix = f"{doc_id}\0".encode()
+        index, samples, blake2b, from_bytes = self.index, self.samples, hashlib.blake2b, int.from_bytes
+        context, dropped, kept = review.CONTEXT, review.DROPPED, review.KEPT
+        size = len(rows)
+        entries: list[bytes] = []
+        near: list[bytes] = []
+        taken = 0  # rows before this one are in near, or left out
+        for i, row in enumerate(rows):
+            fate = row[1]
+            if fate == kept:
+                continue
+            lo, hi = max(i - context, 0), min(i + context + 1, size)
+            if hi > taken:
+                near += whole[max(lo, taken) : hi]
+                taken = hi
+            no = row[0]
+            if fate == dropped:
+                text, last, labels = row[3], b"null", [row[2]]
+            else:
+                text, last, labels = row[4], dumps(row[3]), row[2].split("+")
+            rest = b"".join(
+                [
+                    b"%d," % no,
+                    dumps(text),
+                    b",[",
+                    b",".join(short[lo:i]),
+                    b"],[",
+                    b",".join(short[i + 1 : hi]),
+                    b"],",
+                    last,
+                    b"]",
+                ]
+            ).replace(b"<", b"\\u003c")  # js(entry) without its "[": "[n," is the join's to write
+            key = -from_bytes(blake2b(prefix + b"%d" % no, digest_size=8).digest(), "big")
+            for label in labels:
+                i_label = index.get(label)
+                if i_label is None:
+                    i_label = self._number(label, new)
+                heap = samples[i_label]
+                if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                    before = [r[:4] for r in rows[lo:i]]
+                    after = [r[:4] for r in rows[i + 1 : hi]]
+                    entry = [n, no, text, before, after, None if fate == dropped else row[3]]
+                    (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+                entries += (b"E%d\t" % i_label, rest, b"\n")
+        return entries, near
+
+    def _native_offers(
+        self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
+    ) -> list[bytes]:
+        """_offer_entries with _diff.c's offers: the E lines and sort keys in C, and in Python only
+        the candidates the heaps may take (offers reads them as they were before the document,
+        so the exact test is made here, in order)."""
+        assert _NATIVE is not None
+        prefix = f"{doc_id}\0".encode()
+        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE)
+        if got is None:  # a label not numbered yet
+            return self._offer_entries(n, doc_id, rows, acted, rests, new)
+        lines, candidates = got
+        context, dropped, size, samples = review.CONTEXT, review.DROPPED, len(rows), self.samples
+        for i_label, i, key in candidates:
+            heap = samples[i_label]
+            row = rows[i]
+            no = row[0]
+            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                lo, hi = max(i - context, 0), min(i + context + 1, size)
+                before = [r[:4] for r in rows[lo:i]]
+                after = [r[:4] for r in rows[i + 1 : hi]]
+                text, changed = (row[3], None) if row[1] == dropped else (row[4], row[3])
+                entry = [n, no, text, before, after, changed]
+                (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+        return [lines]
+
+    def _offer_entries(
+        self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
+    ) -> list[bytes]:
+        """The E lines of a document's acted rows, from _diff.c's entries: each offered to its
+        labels' samples as in _entries."""
+        prefix = f"{doc_id}\0".encode()
+        index, samples, blake2b, from_bytes = self.index, self.samples, hashlib.blake2b, int.from_bytes
+        context, dropped, size = review.CONTEXT, review.DROPPED, len(rows)
+        entries: list[bytes] = []
+        for i, rest in zip(acted, rests, strict=True):
+            row = rows[i]
+            no = row[0]
+            labels = [row[2]] if row[1] == dropped else row[2].split("+")
+            key = -from_bytes(blake2b(prefix + b"%d" % no, digest_size=8).digest(), "big")
+            for label in labels:
+                i_label = index.get(label)
+                if i_label is None:
+                    i_label = self._number(label, new)
+                heap = samples[i_label]
+                if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                    lo, hi = max(i - context, 0), min(i + context + 1, size)
+                    before = [r[:4] for r in rows[lo:i]]
+                    after = [r[:4] for r in rows[i + 1 : hi]]
+                    text, changed = (row[3], None) if row[1] == dropped else (row[4], row[3])
+                    entry = [n, no, text, before, after, changed]
+                    (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+                entries += (b"E%d\t" % i_label, rest, b"\n")
+        return entries
 
     def finish(self) -> None:
         """The shard is complete: its figures and samples, the file's last line."""
@@ -342,6 +455,13 @@ class Joiner:
 def _renumber(mine: bytes, numbers: list[int]) -> bytes:
     """A document's rules, given by its shard's numbers, by the run's (sorted, as JSON text)."""
     return b",".join(b"%d" % i for i in sorted(numbers[int(i)] for i in mine.split(b",")))
+
+
+def _removals_line(rec: dict[str, Any], near: bytes) -> bytes:
+    """review.removals_line(rec), given the JSON of its rows with_context keeps."""
+    if next(reversed(rec)) != "lines":  # not a record_data record: "lines" is not where it splices
+        return review.removals_line(rec)
+    return orjson.dumps({**rec, "lines": []})[:-2] + near + b"]}\n"
 
 
 def removals_file(page: Path) -> Path:

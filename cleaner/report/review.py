@@ -18,10 +18,14 @@ import orjson
 
 from cleaner.document import Cleaned
 from cleaner.errors import UsageError
+from cleaner.native import load
 
 REMOVALS = "removals.jsonl"
 CONTEXT = 2  # non-blank lines shown on each side of a line something acted on
 KEPT, DROPPED, CHANGED = " ", "-", "~"
+
+# The rows in C (cleaner/report/_diff.c), when built: the same lists, without a Python loop per line.
+_NATIVE = load("cleaner.report._diff")
 
 # What one document may add to the review files: a document of half a million lines must not
 # make a page no browser opens, or a worker run out of memory building its record. Every line
@@ -43,15 +47,9 @@ def record(cleaned: Cleaned) -> str:
 
 def record_data(cleaned: Cleaned) -> dict[str, Any]:
     """The review record of one document: its counts and every non-blank line with its fate."""
-    rows: list[Row] = []
-    for line in cleaned.lines:
-        if line.dropped_by is not None:
-            if line.orig.strip():
-                rows.append([line.no, DROPPED, line.dropped_by, _shown(line.orig)])
-        elif line.changed_by and line.text.strip():
-            rows.append([line.no, CHANGED, "+".join(line.changed_by), _shown(line.text), _shown(line.orig)])
-        elif line.text.strip():
-            rows.append([line.no, KEPT, None, _shown(line.text)])
+    rows = None if _NATIVE is None else _NATIVE.review_rows(cleaned.lines, MAX_LINE_CHARS)
+    if rows is None:
+        rows = python_rows(cleaned)
     if len(rows) > MAX_ROWS:
         near = with_context(rows)
         rows = rows[:MAX_ROWS] + [row for row in near if row[0] > rows[MAX_ROWS - 1][0]]
@@ -68,6 +66,29 @@ def record_data(cleaned: Cleaned) -> dict[str, Any]:
         "repaired": cleaned.repaired(),
         "lines": rows,
     }
+
+
+def python_rows(cleaned: Cleaned) -> list[Row]:
+    """Every non-blank line with its fate (texts cut at MAX_LINE_CHARS): the Python twin of
+    _diff.c's review_rows."""
+    rows: list[Row] = []
+    append, most = rows.append, MAX_LINE_CHARS
+    for line in cleaned.lines:
+        if line.dropped_by is not None:
+            orig = line.orig
+            if orig.strip():
+                append([line.no, DROPPED, line.dropped_by, orig if len(orig) <= most else _shown(orig)])
+            continue
+        text = line.text
+        if not text.strip():
+            continue
+        shown = text if len(text) <= most else _shown(text)
+        if line.changed_by:
+            orig = line.orig
+            append([line.no, CHANGED, "+".join(line.changed_by), shown, orig if len(orig) <= most else _shown(orig)])
+        else:
+            append([line.no, KEPT, None, shown])
+    return rows
 
 
 def _shown(text: str) -> str:
@@ -95,9 +116,10 @@ def with_context(rows: list[Row], context: int = CONTEXT) -> list[Row]:
     return [rows[i] for i in sorted(wanted)]
 
 
-def removals_line(rec: dict[str, Any]) -> bytes:
-    """A record as written to removals.jsonl: its lines cut down to what acted and its context."""
-    return orjson.dumps({**rec, "lines": with_context(rec["lines"])}) + b"\n"
+def removals_line(rec: dict[str, Any], near: list[Row] | None = None) -> bytes:
+    """A record as written to removals.jsonl: its lines cut down to what acted and its context
+    (``near``: with_context of its lines, when the caller has it)."""
+    return orjson.dumps({**rec, "lines": with_context(rec["lines"]) if near is None else near}) + b"\n"
 
 
 def removals_path(path: Path) -> Path:

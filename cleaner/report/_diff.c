@@ -1,0 +1,899 @@
+/* The hunks of a document's unified diff: diff.py's ops_for, _hunks and render in one pass over
+ * the lines and the layout, without an Op object per line.
+ *
+ * Every byte is the Python one's (tests/test_diff_native.py compares the two on invented
+ * documents): the same ops in the same order, the same hunk ranges, the same "@@" spans and
+ * the same tags. Python objects are only read: each line's orig, no, dropped_by and changed_by,
+ * each layout entry's (line, text). The lists are copied first and every object read is held
+ * until the text is built, so code run by a Line subclass's attributes cannot free them under us.
+ *
+ * The layout lists the kept lines in input order, each once (whitespace.layout); the Python
+ * code finds a line's place with a dict by id(), this walks the two lists side by side. When
+ * the layout is not in that order, hunks() returns None and diff.py does it the Python way.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CONTEXT 3
+
+typedef struct {
+    char kind;       /* ' ', '-', '+' */
+    PyObject *text;  /* new reference */
+    PyObject *tag;   /* new reference or NULL */
+    Py_ssize_t old, new;
+    int eof;
+} Op;
+
+static PyObject *s_orig, *s_no, *s_dropped_by, *s_changed_by, *s_plus, *s_newline, *s_empty;
+static PyObject *s_kind[3], *s_tag_open, *s_tag_close, *s_nl, *s_no_newline;
+
+static void free_ops(Op *ops, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_XDECREF(ops[i].text);
+        Py_XDECREF(ops[i].tag);
+    }
+    PyMem_Free(ops);
+}
+
+static int push(Op *ops, Py_ssize_t *n, char kind, PyObject *text, PyObject *tag, Py_ssize_t old, Py_ssize_t new,
+                int eof) {
+    Op *op = &ops[(*n)++];
+    op->kind = kind;
+    Py_INCREF(text);
+    op->text = text;
+    Py_XINCREF(tag);
+    op->tag = tag;
+    op->old = old;
+    op->new = new;
+    op->eof = eof;
+    return 0;
+}
+
+/* The layout entry k: (line or None, text), both borrowed from the tuple (held by the copied list). */
+static int entry(PyObject *out, Py_ssize_t k, PyObject **src, PyObject **text) {
+    PyObject *item = PyList_GET_ITEM(out, k);
+    if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
+        PyErr_SetString(PyExc_TypeError, "layout entries must be (line, text) tuples");
+        return -1;
+    }
+    *src = PyTuple_GET_ITEM(item, 0);
+    *text = PyTuple_GET_ITEM(item, 1);
+    if (!PyUnicode_Check(*text)) {
+        PyErr_SetString(PyExc_TypeError, "layout texts must be str");
+        return -1;
+    }
+    return 0;
+}
+
+/* The next layout entry at or after k that comes from an input line (len(out) when none). */
+static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
+    Py_ssize_t n = PyList_GET_SIZE(out);
+    while (k < n && PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 0) == Py_None) k++;
+    return k;
+}
+
+/* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */
+static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObject *layout_label, Op *ops,
+                     Py_ssize_t *count) {
+    Py_ssize_t n_lines = PyList_GET_SIZE(lines), n_out = PyList_GET_SIZE(out);
+    Py_ssize_t n = 0, j = 0, last_no = n_lines;
+    for (Py_ssize_t k = 0; k < n_out; k++) {  /* every entry checked once, so next_src may look inside */
+        PyObject *src, *text;
+        if (entry(out, k, &src, &text) < 0) return -1;
+    }
+    Py_ssize_t p = next_src(out, 0);
+    int status = 0;
+    for (Py_ssize_t i = 0; i < n_lines && status == 0; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *orig = NULL, *no_obj = NULL, *dropped = NULL, *changed = NULL, *label = NULL;
+        status = -1;
+        orig = PyObject_GetAttr(line, s_orig);
+        if (orig == NULL) goto done;
+        if (!PyUnicode_Check(orig)) {
+            PyErr_SetString(PyExc_TypeError, "a line's orig must be str");
+            goto done;
+        }
+        no_obj = PyObject_GetAttr(line, s_no);
+        if (no_obj == NULL) goto done;
+        Py_ssize_t no = PyLong_AsSsize_t(no_obj);
+        if (no == -1 && PyErr_Occurred()) goto done;
+        int missing_newline = no == last_no && !trailing_newline;
+        if (p < n_out && PyTuple_GET_ITEM(PyList_GET_ITEM(out, p), 0) == line) {
+            Py_ssize_t k = p;
+            p = next_src(out, p + 1);
+            PyObject *new_text = PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1);
+            int equal = PyUnicode_Compare(new_text, orig) == 0;
+            if (PyErr_Occurred()) goto done;
+            int same = equal && !missing_newline;
+            if (!same) {
+                changed = PyObject_GetAttr(line, s_changed_by);
+                if (changed == NULL) goto done;
+                label = PyUnicode_Join(s_plus, changed);
+                if (label == NULL) goto done;
+                if (PyUnicode_GET_LENGTH(label) == 0) {
+                    Py_SETREF(label, Py_NewRef(equal ? s_newline : layout_label));
+                }
+                push(ops, &n, '-', orig, label, no, j, missing_newline);
+            }
+            for (; j < k; j++) {  /* blank lines the layout inserted before this one */
+                push(ops, &n, '+', PyTuple_GET_ITEM(PyList_GET_ITEM(out, j), 1), NULL, no - (same ? 1 : 0), j + 1, 0);
+            }
+            if (same) {
+                push(ops, &n, ' ', new_text, NULL, no, k + 1, 0);
+            } else {
+                push(ops, &n, '+', new_text, label, no, k + 1, 0);
+            }
+            j = k + 1;
+        } else {
+            dropped = PyObject_GetAttr(line, s_dropped_by);
+            if (dropped == NULL) goto done;
+            push(ops, &n, '-', orig, dropped == Py_None ? NULL : dropped, no, j, missing_newline);
+        }
+        status = 0;
+    done:
+        Py_XDECREF(orig);
+        Py_XDECREF(no_obj);
+        Py_XDECREF(dropped);
+        Py_XDECREF(changed);
+        Py_XDECREF(label);
+    }
+    *count = n;
+    if (status < 0) return -1;
+    if (p != n_out) return -2;  /* a layout line not met in input order */
+    for (Py_ssize_t k = j; k < n_out; k++) {
+        push(ops, &n, '+', PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1), NULL, last_no, k + 1, 0);
+    }
+    *count = n;
+    return 0;
+}
+
+static int append(PyObject *parts, PyObject *item) { return PyList_Append(parts, item); }
+
+static int append_span(PyObject *parts, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first,
+                       Py_ssize_t news) {
+    char buffer[128];
+    int at = snprintf(buffer, sizeof buffer, "@@ -%zd", old_first);
+    if (olds != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", olds);
+    at += snprintf(buffer + at, sizeof buffer - at, " +%zd", new_first);
+    if (news != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", news);
+    snprintf(buffer + at, sizeof buffer - at, " @@\n");
+    PyObject *head = PyUnicode_FromString(buffer);
+    if (head == NULL) return -1;
+    int status = append(parts, head);
+    Py_DECREF(head);
+    return status;
+}
+
+static int render_range(PyObject *parts, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
+    Py_ssize_t olds = 0, news = 0, old_first = -1, new_first = -1;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        if (ops[i].kind != '+') {
+            if (olds++ == 0) old_first = ops[i].old;
+        }
+        if (ops[i].kind != '-') {
+            if (news++ == 0) new_first = ops[i].new;
+        }
+    }
+    /* An empty side names the line before the hunk, as unified diffs do. */
+    if (append_span(parts, olds ? old_first : ops[start].old, olds, news ? new_first : ops[start].new, news) < 0)
+        return -1;
+    for (Py_ssize_t i = start; i < stop; i++) {
+        Op *op = &ops[i];
+        PyObject *kind = s_kind[op->kind == ' ' ? 0 : op->kind == '-' ? 1 : 2];
+        if (append(parts, kind) < 0 || append(parts, op->text) < 0) return -1;
+        if (op->tag != NULL) {
+            if (append(parts, s_tag_open) < 0 || append(parts, op->tag) < 0 || append(parts, s_tag_close) < 0)
+                return -1;
+        }
+        if (append(parts, s_nl) < 0) return -1;
+        if (op->eof && append(parts, s_no_newline) < 0) return -1;
+    }
+    return 0;
+}
+
+/* hunks(lines, layout, trailing_newline, layout_label) -> str | None */
+static PyObject *hunks(PyObject *self, PyObject *args) {
+    PyObject *lines_arg, *out_arg, *layout_label;
+    int trailing_newline;
+    if (!PyArg_ParseTuple(args, "O!O!pU", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
+                          &layout_label))
+        return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
+    PyObject *parts = PyList_New(0);
+    PyObject *result = NULL;
+    Op *ops = NULL;
+    Py_ssize_t n = 0;
+    if (lines == NULL || out == NULL || parts == NULL) goto finally;
+    Py_ssize_t room = 2 * PyList_GET_SIZE(lines) + PyList_GET_SIZE(out) + 1;
+    ops = PyMem_New(Op, room);
+    if (ops == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    int status = build_ops(lines, out, trailing_newline, layout_label, ops, &n);
+    if (status == -1) goto finally;
+    if (status == -2) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    /* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged. */
+    Py_ssize_t start = -1, stop = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (ops[i].kind == ' ') continue;
+        Py_ssize_t lo = i - CONTEXT > 0 ? i - CONTEXT : 0, hi = i + CONTEXT + 1 < n ? i + CONTEXT + 1 : n;
+        if (start >= 0 && lo <= stop) {
+            stop = hi;
+            continue;
+        }
+        if (start >= 0 && render_range(parts, ops, start, stop) < 0) goto finally;
+        start = lo;
+        stop = hi;
+    }
+    if (start >= 0 && render_range(parts, ops, start, stop) < 0) goto finally;
+    result = PyUnicode_Join(s_empty, parts);
+finally:
+    if (ops != NULL) free_ops(ops, n);
+    Py_XDECREF(lines);
+    Py_XDECREF(out);
+    Py_XDECREF(parts);
+    return result;
+}
+
+/* ---- the review page's entries (pagedata.ShardPage._entries) ---- */
+
+/* Where each item of a row lies in the JSON of the rows (orjson's: no spaces). */
+typedef struct {
+    Py_ssize_t start, end;      /* the row, "[" to "]" inclusive */
+    Py_ssize_t item[5], stop[5]; /* each item's bytes */
+    int items;
+    char fate; /* ' ', '-', '~' */
+} Span;
+
+/* The end of the JSON string starting at s[at] == '"' (just past its closing quote), or -1: the
+ * first quote after it not escaped (an even number of backslashes before it). */
+static Py_ssize_t skip_string(const char *s, Py_ssize_t at, Py_ssize_t n) {
+    for (at++; at < n;) {
+        const char *quote = memchr(s + at, '"', (size_t)(n - at));
+        if (quote == NULL) return -1;
+        Py_ssize_t end = quote - s, back = end;
+        while (back > at && s[back - 1] == '\\') back--;
+        if ((end - back) % 2 == 0) return end + 1;
+        at = end + 1;
+    }
+    return -1;
+}
+
+/* The rows of orjson.dumps(rows), each a list of 4 or 5 strings, ints or nulls; 0, or -1 when not that shape. */
+static int split_rows(const char *s, Py_ssize_t n, Span *spans, Py_ssize_t count) {
+    Py_ssize_t at = 0;
+    if (n < 2 || s[0] != '[' || s[n - 1] != ']') return -1;
+    at = 1;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        Span *span = &spans[r];
+        if (r > 0) {
+            if (at >= n || s[at] != ',') return -1;
+            at++;
+        }
+        if (at >= n || s[at] != '[') return -1;
+        span->start = at++;
+        span->items = 0;
+        for (;;) {
+            if (span->items == 5 || at >= n) return -1;
+            Py_ssize_t begin = at;
+            if (s[at] == '"') {
+                at = skip_string(s, at, n);
+                if (at < 0) return -1;
+            } else {
+                while (at < n && s[at] != ',' && s[at] != ']') {
+                    if (s[at] == '[' || s[at] == '{' || s[at] == '"') return -1;
+                    at++;
+                }
+                if (at == begin) return -1;
+            }
+            span->item[span->items] = begin;
+            span->stop[span->items] = at;
+            span->items++;
+            if (at >= n) return -1;
+            if (s[at] == ']') break;
+            if (s[at] != ',') return -1;
+            at++;
+        }
+        span->end = ++at;
+        if (span->items < 4 || span->stop[1] - span->item[1] != 3 || s[span->item[1]] != '"') return -1;
+        span->fate = s[span->item[1] + 1];
+        if (!(span->fate == ' ' && span->items == 4) && !(span->fate == '-' && span->items == 4) &&
+            !(span->fate == '~' && span->items == 5))
+            return -1;
+    }
+    return at == n - 1 ? 0 : -1;
+}
+
+typedef struct {
+    char *data;
+    Py_ssize_t size, room;
+} Buffer;
+
+static int grow(Buffer *b, Py_ssize_t more) {
+    if (b->size + more <= b->room) return 0;
+    Py_ssize_t room = b->room ? b->room : 256;
+    while (room < b->size + more) room *= 2;
+    char *data = PyMem_Realloc(b->data, room);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->room = room;
+    return 0;
+}
+
+/* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set. */
+static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
+    while (from < to) {
+        const char *lt = escape ? memchr(s + from, '<', (size_t)(to - from)) : NULL;
+        Py_ssize_t stop = lt == NULL ? to : lt - s;
+        if (grow(b, stop - from + 6) < 0) return -1;
+        memcpy(b->data + b->size, s + from, (size_t)(stop - from));
+        b->size += stop - from;
+        if (lt != NULL) {
+            memcpy(b->data + b->size, "\\u003c", 6);
+            b->size += 6;
+            stop++;
+        }
+        from = stop;
+    }
+    return 0;
+}
+
+static int put_text(Buffer *b, const char *text) { return put(b, text, 0, (Py_ssize_t)strlen(text), 0); }
+
+/* r[:4] of row r: its JSON up to its fourth item, closed. */
+static int put_short(Buffer *b, const char *s, const Span *span) {
+    if (put(b, s, span->start, span->stop[3], 1) < 0) return -1;
+    return put_text(b, "]");
+}
+
+/* entries(rows_json, count, context) -> (acted, rests, near) | None: for orjson.dumps(rows) of a
+ * review record's ``count`` rows, the indices of the rows something acted on, each one's entry as
+ * js(entry)[1:] (pagedata: [line, text, before, after, changed text], the "[" left out), and the
+ * JSON of the rows with_context(rows, context) keeps, joined by ","; None when the JSON is not
+ * rows of that shape. */
+static PyObject *entries(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t count, context;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
+    PyObject *acted = NULL, *rests = NULL, *near = NULL, *result = NULL;
+    Buffer rest = {NULL, 0, 0}, kept = {NULL, 0, 0};
+    Span *spans = NULL;
+    const char *s = view.buf;
+    if (count < 0 || context < 0) {
+        PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
+        goto finally;
+    }
+    if (count > view.len) { /* a row takes more than a byte */
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    spans = PyMem_New(Span, count + 1);
+    if (spans == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    if (split_rows(s, view.len, spans, count) < 0) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    acted = PyList_New(0);
+    rests = PyList_New(0);
+    if (acted == NULL || rests == NULL) goto finally;
+    Py_ssize_t taken = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Span *span = &spans[i];
+        if (span->fate == ' ') continue;
+        Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = i + context + 1 < count ? i + context + 1 : count;
+        for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
+            if ((kept.size > 0 && put_text(&kept, ",") < 0) || put(&kept, s, spans[k].start, spans[k].end, 0) < 0)
+                goto finally;
+        }
+        if (hi > taken) taken = hi;
+        rest.size = 0;
+        int text = span->fate == '-' ? 3 : 4;
+        if (put(&rest, s, span->item[0], span->stop[0], 1) < 0 || put_text(&rest, ",") < 0 ||
+            put(&rest, s, span->item[text], span->stop[text], 1) < 0 || put_text(&rest, ",[") < 0)
+            goto finally;
+        for (Py_ssize_t k = lo; k < i; k++) {
+            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+        }
+        if (put_text(&rest, "],[") < 0) goto finally;
+        for (Py_ssize_t k = i + 1; k < hi; k++) {
+            if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+        }
+        if (put_text(&rest, "],") < 0) goto finally;
+        if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], 1)) goto finally;
+        if (put_text(&rest, "]") < 0) goto finally;
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL) goto finally;
+        int failed = PyList_Append(acted, index);
+        Py_DECREF(index);
+        if (failed) goto finally;
+        PyObject *bytes = PyBytes_FromStringAndSize(rest.data, rest.size);
+        if (bytes == NULL) goto finally;
+        failed = PyList_Append(rests, bytes);
+        Py_DECREF(bytes);
+        if (failed) goto finally;
+    }
+    near = PyBytes_FromStringAndSize(kept.data, kept.size);
+    if (near == NULL) goto finally;
+    result = PyTuple_Pack(3, acted, rests, near);
+finally:
+    PyBuffer_Release(&view);
+    PyMem_Free(spans);
+    PyMem_Free(rest.data);
+    PyMem_Free(kept.data);
+    Py_XDECREF(acted);
+    Py_XDECREF(rests);
+    Py_XDECREF(near);
+    return result;
+}
+
+/* ---- the sample keys and offers (pagedata.sort_key, ShardPage._offer_entries) ---- */
+
+/* BLAKE2b (RFC 7693) with an 8-byte digest and no key: hashlib.blake2b(data, digest_size=8). */
+static const uint64_t blake2b_iv[8] = {
+    0x6A09E667F3BCC908ULL, 0xBB67AE8584CAA73BULL, 0x3C6EF372FE94F82BULL, 0xA54FF53A5F1D36F1ULL,
+    0x510E527FADE682D1ULL, 0x9B05688C2B3E6C1FULL, 0x1F83D9ABFB41BD6BULL, 0x5BE0CD19137E2179ULL};
+
+static const uint8_t blake2b_sigma[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4}, {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13}, {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11}, {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5}, {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+#define ROTR64(x, y) (((x) >> (y)) | ((x) << (64 - (y))))
+#define MIX(a, b, c, d, x, y)          \
+    do {                               \
+        v[a] = v[a] + v[b] + (x);      \
+        v[d] = ROTR64(v[d] ^ v[a], 32); \
+        v[c] = v[c] + v[d];            \
+        v[b] = ROTR64(v[b] ^ v[c], 24); \
+        v[a] = v[a] + v[b] + (y);      \
+        v[d] = ROTR64(v[d] ^ v[a], 16); \
+        v[c] = v[c] + v[d];            \
+        v[b] = ROTR64(v[b] ^ v[c], 63); \
+    } while (0)
+
+static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t t, int last) {
+    uint64_t v[16], m[16];
+    for (int i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = blake2b_iv[i];
+    }
+    v[12] ^= t;
+    if (last) v[14] = ~v[14];
+    for (int i = 0; i < 16; i++) {
+        uint64_t word = 0;
+        for (int k = 7; k >= 0; k--) word = (word << 8) | block[8 * i + k];
+        m[i] = word;
+    }
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *s = blake2b_sigma[r];
+        MIX(0, 4, 8, 12, m[s[0]], m[s[1]]);
+        MIX(1, 5, 9, 13, m[s[2]], m[s[3]]);
+        MIX(2, 6, 10, 14, m[s[4]], m[s[5]]);
+        MIX(3, 7, 11, 15, m[s[6]], m[s[7]]);
+        MIX(0, 5, 10, 15, m[s[8]], m[s[9]]);
+        MIX(1, 6, 11, 12, m[s[10]], m[s[11]]);
+        MIX(2, 7, 8, 13, m[s[12]], m[s[13]]);
+        MIX(3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+}
+
+/* int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") */
+static uint64_t sort_key(const uint8_t *data, size_t size) {
+    uint64_t h[8];
+    memcpy(h, blake2b_iv, sizeof h);
+    h[0] ^= 0x01010000ULL ^ 8; /* fanout 1, depth 1, no key, 8-byte digest */
+    uint64_t t = 0;
+    while (size > 128) {
+        t += 128;
+        blake2b_compress(h, data, t, 0);
+        data += 128;
+        size -= 128;
+    }
+    uint8_t block[128] = {0};
+    memcpy(block, data, size);
+    t += size;
+    blake2b_compress(h, block, t, 1);
+    uint64_t key = 0; /* the digest is h[0] little-endian; read big-endian */
+    for (int k = 0; k < 8; k++) key = (key << 8) | ((h[0] >> (8 * k)) & 0xFF);
+    return key;
+}
+
+/* sort_key(data) -> int: pagedata.sort_key's hash, of bytes already joined (for the tests). */
+static PyObject *py_sort_key(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view)) return NULL;
+    uint64_t key = sort_key(view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLongLong(key);
+}
+
+/* Whether (-key, -n, -no) > heap[0][:3]: 1, 0, or -1 on error. */
+static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
+    if (!PyTuple_Check(top) || PyTuple_GET_SIZE(top) < 3) {
+        PyErr_SetString(PyExc_TypeError, "a sample candidate must be a tuple (key, document, line, entry)");
+        return -1;
+    }
+    PyObject *mine[3] = {key, doc, no};
+    for (int k = 0; k < 3; k++) {
+        PyObject *theirs = PyTuple_GET_ITEM(top, k);
+        int equal = PyObject_RichCompareBool(mine[k], theirs, Py_EQ);
+        if (equal < 0) return -1;
+        if (!equal) return PyObject_RichCompareBool(mine[k], theirs, Py_GT);
+    }
+    return 0;
+}
+
+/* offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None
+ *
+ * For each acted row (its index in rows, its entry rest from entries()) and each of its labels
+ * (a removed row's rule, a changed row's labels split at "+"): its E line (b"E<label number>\t"
+ * rest b"\n", all joined), and, when the label's sample heap may take it, (label number, row
+ * index, -sort_key) as a candidate. The heaps are only read, as they stand before this
+ * document, so every candidate the sequential offers would take is there (a heap's smallest
+ * only grows once it is full); the caller offers the candidates in order. None when a label
+ * has no number yet (the caller numbers it, the Python way). */
+static PyObject *offers(PyObject *self, PyObject *args) {
+    PyObject *rows, *acted, *rests, *index, *samples, *doc;
+    Py_buffer prefix;
+    Py_ssize_t sample;
+    if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
+                          &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample))
+        return NULL;
+    PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
+    Buffer lines = {NULL, 0, 0}, data = {NULL, 0, 0};
+    /* Hold the lists as given (code run by a comparison cannot shrink them under us). */
+    rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
+    acted = PyList_GetSlice(acted, 0, PyList_GET_SIZE(acted));
+    rests = PyList_GetSlice(rests, 0, PyList_GET_SIZE(rests));
+    samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
+    candidates = PyList_New(0);
+    neg_doc = PyNumber_Negative(doc);
+    plus = PyUnicode_FromString("+");
+    if (rows == NULL || acted == NULL || rests == NULL || samples == NULL || candidates == NULL || neg_doc == NULL ||
+        plus == NULL)
+        goto finally;
+    if (sample < 1) {
+        PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
+        goto finally;
+    }
+    if (PyList_GET_SIZE(acted) != PyList_GET_SIZE(rests)) {
+        PyErr_SetString(PyExc_ValueError, "acted and rests differ in length");
+        goto finally;
+    }
+    if (put(&data, prefix.buf, 0, prefix.len, 0) < 0) goto finally;
+    for (Py_ssize_t a = 0; a < PyList_GET_SIZE(acted); a++) {
+        PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL, *held = NULL;
+        int failed = 1;
+        Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(acted, a));
+        if (i == -1 && PyErr_Occurred()) goto next;
+        if (i < 0 || i >= PyList_GET_SIZE(rows)) {
+            PyErr_SetString(PyExc_IndexError, "an acted row out of range");
+            goto next;
+        }
+        row_index = PyList_GET_ITEM(acted, a);
+        PyObject *row = PyList_GET_ITEM(rows, i), *rest = PyList_GET_ITEM(rests, a);
+        if (!PyList_Check(row) || PyList_GET_SIZE(row) < 4 || !PyBytes_Check(rest)) {
+            PyErr_SetString(PyExc_TypeError, "rows must be lists of 4 or 5 items, rests bytes");
+            goto next;
+        }
+        PyObject *fate = PyList_GET_ITEM(row, 1), *tag = PyList_GET_ITEM(row, 2), *no = PyList_GET_ITEM(row, 0);
+        if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
+            PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
+            goto next;
+        }
+        if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
+            labels = PyList_New(1);
+            if (labels == NULL) goto next;
+            PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
+        } else {
+            labels = PyUnicode_Split(tag, plus, -1);
+            if (labels == NULL) goto next;
+        }
+        long long line_no = PyLong_AsLongLong(no);
+        if (line_no == -1 && PyErr_Occurred()) goto next;
+        char digits[32];
+        int length = snprintf(digits, sizeof digits, "%lld", line_no);
+        data.size = prefix.len;
+        if (put(&data, digits, 0, length, 0) < 0) goto next;
+        key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
+        if (key == NULL) goto next;
+        Py_SETREF(key, PyNumber_Negative(key));
+        neg_no = key == NULL ? NULL : PyNumber_Negative(no);
+        if (neg_no == NULL) goto next;
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+            PyObject *number = PyDict_GetItemWithError(index, PyList_GET_ITEM(labels, k));
+            if (number == NULL) {
+                if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
+                    failed = 2;
+                }
+                goto next;
+            }
+            Py_INCREF(number); /* held while comparisons may run code that changes the index */
+            Py_XSETREF(held, number);
+            Py_ssize_t label = PyLong_AsSsize_t(number);
+            if (label == -1 && PyErr_Occurred()) goto next;
+            if (label < 0 || label >= PyList_GET_SIZE(samples) || !PyList_Check(PyList_GET_ITEM(samples, label))) {
+                PyErr_SetString(PyExc_IndexError, "a label's sample out of range");
+                goto next;
+            }
+            PyObject *heap = PyList_GET_ITEM(samples, label);
+            int take = PyList_GET_SIZE(heap) < sample;
+            if (!take) {
+                PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
+                take = beats(top, key, neg_doc, neg_no);
+                Py_DECREF(top);
+                if (take < 0) goto next;
+            }
+            if (take) {
+                PyObject *candidate = PyTuple_Pack(3, number, row_index, key);
+                if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
+                    Py_XDECREF(candidate);
+                    goto next;
+                }
+                Py_DECREF(candidate);
+            }
+            char head[32];
+            int size = snprintf(head, sizeof head, "E%zd\t", label);
+            if (put(&lines, head, 0, size, 0) < 0 || put(&lines, PyBytes_AS_STRING(rest), 0, PyBytes_GET_SIZE(rest), 0) < 0 ||
+                put_text(&lines, "\n") < 0)
+                goto next;
+        }
+        failed = 0;
+    next:
+        Py_XDECREF(labels);
+        Py_XDECREF(key);
+        Py_XDECREF(neg_no);
+        Py_XDECREF(held);
+        if (failed == 2) {
+            result = Py_NewRef(Py_None);
+            goto finally;
+        }
+        if (failed) goto finally;
+    }
+    PyObject *joined = PyBytes_FromStringAndSize(lines.data, lines.size);
+    if (joined == NULL) goto finally;
+    result = PyTuple_Pack(2, joined, candidates);
+    Py_DECREF(joined);
+finally:
+    PyBuffer_Release(&prefix);
+    PyMem_Free(lines.data);
+    PyMem_Free(data.data);
+    Py_XDECREF(rows);
+    Py_XDECREF(acted);
+    Py_XDECREF(rests);
+    Py_XDECREF(samples);
+    Py_XDECREF(candidates);
+    Py_XDECREF(neg_doc);
+    Py_XDECREF(plus);
+    return result;
+}
+
+/* ---- a document's review rows and counts (review.record_data, document.DocStats.of) ---- */
+
+static PyObject *s_text, *s_fate_kept, *s_fate_dropped, *s_fate_changed;
+
+/* not text.strip(): every character whitespace (str.isspace's), or none. */
+static int is_blank(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) return 0;
+    }
+    return 1;
+}
+
+static PyObject *get_str(PyObject *line, PyObject *name) {
+    PyObject *value = PyObject_GetAttr(line, name);
+    if (value != NULL && !PyUnicode_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "a line's %U must be str", name);
+        Py_CLEAR(value);
+    }
+    return value;
+}
+
+/* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS),
+ * None when a text is longer than max_chars (record_data cuts it, the Python way). */
+static PyObject *review_rows(PyObject *self, PyObject *args) {
+    PyObject *lines_arg;
+    Py_ssize_t most;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &lines_arg, &most)) return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *rows = PyList_New(0);
+    PyObject *result = NULL;
+    if (lines == NULL || rows == NULL) goto finally;
+    int too_long = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && !too_long; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *tag = NULL, *no = NULL, *row = NULL;
+        int failed = 1;
+        dropped = PyObject_GetAttr(line, s_dropped_by);
+        if (dropped == NULL) goto next;
+        if (dropped != Py_None) {
+            orig = get_str(line, s_orig);
+            if (orig == NULL) goto next;
+            if (!is_blank(orig)) {
+                if (PyUnicode_GET_LENGTH(orig) > most) {
+                    too_long = 1;
+                } else {
+                    no = PyObject_GetAttr(line, s_no);
+                    if (no == NULL) goto next;
+                    row = PyList_New(4);
+                    if (row == NULL) goto next;
+                    PyList_SET_ITEM(row, 0, Py_NewRef(no));
+                    PyList_SET_ITEM(row, 1, Py_NewRef(s_fate_dropped));
+                    PyList_SET_ITEM(row, 2, Py_NewRef(dropped));
+                    PyList_SET_ITEM(row, 3, Py_NewRef(orig));
+                }
+            }
+        } else {
+            text = get_str(line, s_text);
+            if (text == NULL) goto next;
+            if (!is_blank(text)) {
+                changed = PyObject_GetAttr(line, s_changed_by);
+                if (changed == NULL) goto next;
+                int truth = PyObject_IsTrue(changed);
+                if (truth < 0) goto next;
+                if (truth) {
+                    orig = get_str(line, s_orig);
+                    if (orig == NULL) goto next;
+                }
+                if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
+                    too_long = 1;
+                } else {
+                    no = PyObject_GetAttr(line, s_no);
+                    if (no == NULL) goto next;
+                    if (truth) {
+                        tag = PyUnicode_Join(s_plus, changed);
+                        if (tag == NULL) goto next;
+                    }
+                    row = PyList_New(truth ? 5 : 4);
+                    if (row == NULL) goto next;
+                    PyList_SET_ITEM(row, 0, Py_NewRef(no));
+                    PyList_SET_ITEM(row, 1, Py_NewRef(truth ? s_fate_changed : s_fate_kept));
+                    PyList_SET_ITEM(row, 2, truth ? Py_NewRef(tag) : Py_NewRef(Py_None));
+                    PyList_SET_ITEM(row, 3, Py_NewRef(text));
+                    if (truth) PyList_SET_ITEM(row, 4, Py_NewRef(orig));
+                }
+            }
+        }
+        if (row != NULL && PyList_Append(rows, row) < 0) goto next;
+        failed = 0;
+    next:
+        Py_XDECREF(dropped);
+        Py_XDECREF(orig);
+        Py_XDECREF(text);
+        Py_XDECREF(changed);
+        Py_XDECREF(tag);
+        Py_XDECREF(no);
+        Py_XDECREF(row);
+        if (failed) goto finally;
+    }
+    result = too_long ? Py_NewRef(Py_None) : Py_NewRef(rows);
+finally:
+    Py_XDECREF(lines);
+    Py_XDECREF(rows);
+    return result;
+}
+
+/* counts[key] += by */
+static int bump(PyObject *counts, PyObject *key, Py_ssize_t by) {
+    PyObject *now = PyDict_GetItemWithError(counts, key);
+    if (now == NULL && PyErr_Occurred()) return -1;
+    PyObject *value = now == NULL ? PyLong_FromSsize_t(by) : NULL;
+    if (now != NULL) {
+        PyObject *step = PyLong_FromSsize_t(by);
+        if (step == NULL) return -1;
+        value = PyNumber_Add(now, step);
+        Py_DECREF(step);
+    }
+    if (value == NULL) return -1;
+    int status = PyDict_SetItem(counts, key, value);
+    Py_DECREF(value);
+    return status;
+}
+
+/* line_counts(lines) -> (removed, chars, repaired): DocStats.of's per-rule counts, keys in
+ * order of first appearance. */
+static PyObject *line_counts(PyObject *self, PyObject *args) {
+    PyObject *lines_arg;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &lines_arg)) return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *removed = PyDict_New(), *chars = PyDict_New(), *repaired = PyDict_New();
+    PyObject *result = NULL;
+    if (lines == NULL || removed == NULL || chars == NULL || repaired == NULL) goto finally;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *dropped = NULL, *orig = NULL, *changed = NULL, *labels = NULL;
+        int failed = 1;
+        dropped = PyObject_GetAttr(line, s_dropped_by);
+        if (dropped == NULL) goto next;
+        if (dropped != Py_None) {
+            orig = get_str(line, s_orig);
+            if (orig == NULL || bump(chars, dropped, PyUnicode_GET_LENGTH(orig)) < 0) goto next;
+            if (!is_blank(orig) && bump(removed, dropped, 1) < 0) goto next;
+        }
+        changed = PyObject_GetAttr(line, s_changed_by);
+        if (changed == NULL) goto next;
+        int truth = PyObject_IsTrue(changed);
+        if (truth < 0) goto next;
+        if (truth) {
+            labels = PySequence_List(changed); /* a copy: hashing a label may run code */
+            if (labels == NULL) goto next;
+            for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+                if (bump(repaired, PyList_GET_ITEM(labels, k), 1) < 0) goto next;
+            }
+        }
+        failed = 0;
+    next:
+        Py_XDECREF(dropped);
+        Py_XDECREF(orig);
+        Py_XDECREF(changed);
+        Py_XDECREF(labels);
+        if (failed) goto finally;
+    }
+    result = PyTuple_Pack(3, removed, chars, repaired);
+finally:
+    Py_XDECREF(lines);
+    Py_XDECREF(removed);
+    Py_XDECREF(chars);
+    Py_XDECREF(repaired);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"hunks", hunks, METH_VARARGS,
+     "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
+     "after its two header lines); None when the layout is not in line order."},
+    {"entries", entries, METH_VARARGS,
+     "entries(rows_json, count, context) -> (acted, rests, near) | None: the review page's entries of a "
+     "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
+    {"offers", offers, METH_VARARGS,
+     "offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None: the E lines "
+     "of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries)."},
+    {"review_rows", review_rows, METH_VARARGS,
+     "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
+    {"line_counts", line_counts, METH_VARARGS,
+     "line_counts(lines) -> (removed, chars, repaired): DocStats.of's counts per rule and label."},
+    {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_diff", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__diff(void) {
+    struct {
+        PyObject **slot;
+        const char *text;
+    } strings[] = {
+        {&s_orig, "orig"},      {&s_no, "no"},          {&s_dropped_by, "dropped_by"}, {&s_changed_by, "changed_by"},
+        {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},               {&s_kind[0], " "},
+        {&s_kind[1], "-"},      {&s_kind[2], "+"},      {&s_tag_open, "\t\xe2\x9f\xa8"}, {&s_tag_close, "\xe2\x9f\xa9"},
+        {&s_text, "text"},      {&s_fate_kept, " "},    {&s_fate_dropped, "-"},       {&s_fate_changed, "~"},
+        {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        if (*strings[i].slot == NULL) {
+            *strings[i].slot = PyUnicode_InternFromString(strings[i].text);
+            if (*strings[i].slot == NULL) return NULL;
+        }
+    }
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,322 @@
+"""The diff's C half (cleaner/report/_diff.c) against the Python it stands in for (diff.py's
+ops_for, _hunks and render): the same hunks to the character on invented documents, random
+documents of every line fate in both layouts, the seeds; the Python way when the layout is not
+in line order; bad arguments refused; and that it is built at all."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cleaner import document, native
+from cleaner.document import Cleaned, Document, Line
+from cleaner.pipeline import Pipeline
+from cleaner.report import diff, pagedata, review
+from cleaner.steps.whitespace import layout
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = diff._NATIVE
+
+needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
+
+TEXTS = ["Alpha line here.", "Beta ⟨x⟩ line", "", "   ", "γάμμα\tδέλτα", "<b>tag</b>", "x" * 50, "\u00a0", "😀 astral"]
+RULES = ["chrome.widget", "links.see-also", "credits.source"]
+REPAIRS = ["ftfy:encoding", "whitespace", "replace.x"]
+
+
+def _document(rng: random.Random, size: int) -> Cleaned:
+    """A document whose lines met every fate: kept, removed (by a rule, or a blank let go),
+    changed (by repairs, or by the layout alone), blank; with or without a final newline."""
+    lines = []
+    for no in range(1, size + 1):
+        line = Line(no, rng.choice(TEXTS))
+        fate = rng.random()
+        if fate < 0.25:
+            line.drop(rng.choice(RULES))
+        elif fate < 0.4:
+            for label in rng.sample(REPAIRS, rng.randint(1, 2)):
+                line.change(line.text + rng.choice(["!", " fixed", ""]), label)
+        elif fate < 0.45:
+            line.text = line.orig.strip()  # changed with no label: the layout's doing
+            line.blank = not line.text
+        lines.append(line)
+    text = "\n".join(line.orig for line in lines) + ("\n" if rng.random() < 0.5 else "")
+    return Cleaned(Document("d", text, "d.txt"), lines, "", None, None, {}, text.endswith("\n"))
+
+
+def _python(cleaned: Cleaned, mode: str) -> str:
+    cleaned.layout = None
+    return diff.python_hunks(cleaned, mode)
+
+
+def _c(cleaned: Cleaned, mode: str) -> str | None:
+    assert NATIVE is not None
+    return NATIVE.hunks(cleaned.lines, layout(cleaned.lines, mode), cleaned.trailing_newline, diff.LAYOUT)
+
+
+def test_the_extension_is_built() -> None:
+    if native.load("cleaner.report._diff") is None and not native.disabled():
+        pytest.fail("cleaner/report/_diff.c was not built: is there a C compiler? (`pip install -e .` builds it)")
+
+
+@needs_native
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_c_hunks_are_the_python_ones_on_random_documents(mode: str) -> None:
+    rng = random.Random(7)
+    for size in [*range(0, 12), *(rng.randint(12, 80) for _ in range(1500))]:
+        cleaned = _document(rng, size)
+        assert _c(cleaned, mode) == _python(cleaned, mode), (size, [repr(line) for line in cleaned.lines])
+
+
+@needs_native
+def test_c_hunks_are_the_python_ones_on_the_seeds(pipeline: Pipeline) -> None:
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
+        for mode in ("paragraphs", "lines"):
+            assert _c(cleaned, mode) == _python(cleaned, mode), path
+
+
+@needs_native
+def test_render_with_c_is_render_in_python(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Title of the piece\nAdvertisement\ndonâ€™t stop\u00a0\n\n\nLast words here."
+    cleaned = pipeline.clean(Document("d", text, "in/d.txt"))
+    with_c = diff.render(cleaned)
+    monkeypatch.setattr(diff, "_NATIVE", None)
+    assert with_c == diff.render(cleaned)
+    assert with_c.endswith("-Last words here.\t⟨newline⟩\n\\ No newline at end of file\n+Last words here.\t⟨newline⟩\n")
+
+
+@needs_native
+def test_a_layout_out_of_line_order_is_left_to_python() -> None:
+    lines = [Line(1, "one"), Line(2, "two"), Line(3, "three")]
+    out = layout(lines)
+    assert NATIVE is not None
+    assert NATIVE.hunks(lines, [out[2], out[1], out[0]], True, "layout") is None
+    assert NATIVE.hunks(lines, [*out, (Line(4, "four"), "four")], True, "layout") is None  # not an input line
+    assert NATIVE.hunks(lines, [*out, out[0]], True, "layout") is None  # a line twice
+    cleaned = Cleaned(Document("d", "one\ntwo\nthree\n", "d.txt"), lines, "three\n\none\n", None, None, {}, True)
+    cleaned.layout = [out[4], out[3], out[0]]
+    assert diff.render(cleaned) == "--- d.txt\n+++ d.txt (clean) id=d\n" + diff.python_hunks(cleaned)
+
+
+@needs_native
+def test_bad_arguments_are_refused() -> None:
+    assert NATIVE is not None
+    lines = [Line(1, "one")]
+    with pytest.raises(TypeError):
+        NATIVE.hunks(lines, [[lines[0], "one"]], True, "layout")
+    with pytest.raises(TypeError):
+        NATIVE.hunks(lines, [(lines[0], b"one")], True, "layout")
+    with pytest.raises(TypeError):
+        NATIVE.hunks((lines[0],), [], True, "layout")
+    odd = Line(1, "one")
+    odd.orig = b"one"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.hunks([odd], [], True, "layout")
+    odd = Line(1, "one")
+    odd.no = "1"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.hunks([odd], [], True, "layout")
+
+
+class _Emptying(Line):
+    """A line whose attributes empty the lists being read (code the C half must survive)."""
+
+    __slots__ = ("victims",)
+
+    def __getattribute__(self, name: str) -> object:
+        try:
+            victims = object.__getattribute__(self, "victims")
+        except AttributeError:  # not armed yet
+            victims = []
+        for victim in victims:
+            victim.clear()
+        return object.__getattribute__(self, name)
+
+
+@needs_native
+def test_lists_emptied_mid_call_are_read_as_given() -> None:
+    lines: list[Line] = [Line(1, "keep me"), Line(2, "drop me"), Line(3, "keep too")]
+    lines[1].drop("chrome.widget")
+    odd = _Emptying(4, "changed")
+    odd.change("Changed", "replace.x")
+    lines.append(odd)
+    out = layout(lines)
+    expected = diff.python_hunks(Cleaned(Document("d", "", "d"), list(lines), "", None, None, {}, True))
+    odd.victims = [lines, out]
+    assert NATIVE is not None
+    assert NATIVE.hunks(lines, out, True, "layout") == expected
+
+
+# ---- the review page's entries (pagedata.ShardPage._entries) ----
+
+ROW_TEXTS = ["plain", 'a "quoted" <b>word</b>', "back\\slash \\", 'ends in \\"', "", "é ⟨x⟩ 😀", "\x01\n\t", "]["]
+
+
+def _rows(rng: random.Random, size: int) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for no in range(1, size + 1):
+        text = rng.choice(ROW_TEXTS) + rng.choice(ROW_TEXTS)
+        fate = rng.random()
+        if fate < 0.3:
+            rows.append([no, "-", rng.choice(["rule.a", 'q"uote', "b\\s", "<x>"]), text])
+        elif fate < 0.5:
+            rows.append([no, "~", rng.choice(["ftfy:encoding", "a+b", 'c"+<d>']), text.upper(), text])
+        else:
+            rows.append([no, " ", None, text])
+    return rows
+
+
+def _python_entries(rows: list[list[object]]) -> tuple[list[int], list[bytes], bytes]:
+    """What _diff.c's entries stands for: pagedata.js of each entry without its "[", and the
+    JSON of with_context's rows."""
+    acted, rests = [], []
+    for i, row in enumerate(rows):
+        if row[1] == " ":
+            continue
+        before = [r[:4] for r in rows[max(i - 2, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 3]]
+        entry = [row[0], row[3] if row[1] == "-" else row[4], before, after, row[3] if row[1] == "~" else None]
+        acted.append(i)
+        rests.append(pagedata.js(entry)[1:])
+    near = orjson.dumps(review.with_context(rows))[1:-1]  # type: ignore[arg-type]
+    return acted, rests, near
+
+
+@needs_native
+def test_c_entries_are_the_python_ones() -> None:
+    assert NATIVE is not None
+    rng = random.Random(3)
+    for size in [*range(0, 8), *(rng.randint(8, 40) for _ in range(500))]:
+        rows = _rows(rng, size)
+        got = NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT)
+        assert got == _python_entries(rows), rows
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1, "-", "r", "t", "extra"]],  # a removed row with an original text
+        [[1, "~", "r", "t"]],  # a changed row without one
+        [[1, "?", "r", "t"]],  # no such fate
+        [[1, "--", "r", "t"]],
+        [[1, " ", None]],  # too short
+        [[1, " ", None, "t", "u", "v"]],  # too long
+        [[1, " ", None, ["nested"]]],
+        [[1, " ", {"a": 1}, "t"]],
+        [[1, "-", "r", "t"], "not a row"],
+    ],
+)
+def test_c_entries_refuse_rows_of_another_shape(rows: list[object]) -> None:
+    assert NATIVE is not None
+    assert NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT) is None
+
+
+@needs_native
+def test_c_entries_refuse_json_of_another_count() -> None:
+    assert NATIVE is not None
+    rows = [[1, "-", "r", "t"], [2, " ", None, "u"]]
+    blob = orjson.dumps(rows)
+    assert NATIVE.entries(blob, 2, 2) is not None
+    for count in (0, 1, 3):
+        assert NATIVE.entries(blob, count, 2) is None
+    for bad in (b"", b"[", b"[]x", blob[:-1], blob + b" ", b'[[1,"-","r","t\\"]]'):
+        assert NATIVE.entries(bad, 1, 2) is None
+    with pytest.raises(ValueError):
+        NATIVE.entries(blob, -1, 2)
+    with pytest.raises(TypeError):
+        NATIVE.entries("text", 1, 2)
+
+
+# ---- a document's review rows and counts (review.record_data, DocStats.of) ----
+
+
+@needs_native
+def test_c_review_rows_and_counts_are_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert NATIVE is not None
+    monkeypatch.setattr(review, "MAX_LINE_CHARS", 40)  # so that some texts are cut
+    rng = random.Random(11)
+    cut = 0
+    for size in [*range(0, 10), *(rng.randint(10, 60) for _ in range(800))]:
+        cleaned = _document(rng, size)
+        for line in rng.sample(cleaned.lines, min(2, size)):  # rules that removed blank lines
+            if line.blank and rng.random() < 0.5:
+                line.drop("blank.rule")
+        rows = NATIVE.review_rows(cleaned.lines, review.MAX_LINE_CHARS)
+        python = review.python_rows(cleaned)
+        if rows is None:  # a text to cut: left to Python
+            cut += 1
+            assert any(str(row[-1]).endswith(" more characters") for row in python)
+        else:
+            assert rows == python
+            assert [type(v) for row in rows for v in row] == [type(v) for row in python for v in row]
+        counts = NATIVE.line_counts(cleaned.lines)
+        expected = document.line_counts(cleaned.lines)
+        assert counts == expected
+        assert [list(d) for d in counts] == [list(d) for d in expected]  # the same key order
+    assert cut > 100
+
+
+@needs_native
+def test_record_data_and_stats_with_c_are_the_python_ones(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
+        records.append(orjson.dumps([review.record_data(cleaned), document.DocStats.of(cleaned).record()]))
+    monkeypatch.setattr(review, "_NATIVE", None)
+    monkeypatch.setattr(document, "_NATIVE", None)
+    python = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
+        python.append(orjson.dumps([review.record_data(cleaned), document.DocStats.of(cleaned).record()]))
+    assert records == python
+
+
+@needs_native
+def test_c_rows_and_counts_refuse_bad_lines() -> None:
+    assert NATIVE is not None
+    odd = Line(1, "one")
+    odd.orig = b"one"  # type: ignore[assignment]
+    odd.drop("rule")
+    with pytest.raises(TypeError):
+        NATIVE.review_rows([odd], 100)
+    with pytest.raises(TypeError):
+        NATIVE.line_counts([odd])
+    with pytest.raises(TypeError):
+        NATIVE.review_rows((Line(1, "one"),), 100)
+    with pytest.raises(AttributeError):
+        NATIVE.line_counts([object()])
+
+
+@needs_native
+def test_c_rows_and_counts_read_lists_emptied_mid_call() -> None:
+    assert NATIVE is not None
+    lines: list[Line] = [Line(1, "keep me"), Line(2, "drop me"), _Emptying(3, "changed")]
+    lines[1].drop("chrome.widget")
+    lines[2].change("Changed", "replace.x")
+    cleaned = Cleaned(Document("d", "", "d"), list(lines), "", None, None, {}, True)
+    rows, counts = review.python_rows(cleaned), document.line_counts(lines)
+    labels = lines[2].changed_by
+    lines[2].victims = [lines]  # type: ignore[attr-defined]
+    assert NATIVE.review_rows(lines, 100) == rows
+    lines[:] = cleaned.lines
+    assert NATIVE.line_counts(lines) == counts
+    lines[:] = cleaned.lines
+    lines[2].victims = [lines, labels]  # type: ignore[attr-defined]
+    assert NATIVE.line_counts(lines) == (counts[0], counts[1], {})  # its labels emptied before they are read
+
+
+@needs_native
+def test_c_sort_key_is_blake2b() -> None:
+    """pagedata.sort_key's hash in C (RFC 7693), on every length around the 128-byte blocks."""
+    assert NATIVE is not None
+    rng = random.Random(5)
+    for size in [*range(0, 300), 1000, 4096, 5000]:
+        data = bytes(rng.randrange(256) for _ in range(size))
+        assert NATIVE.sort_key(data) == int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+    assert NATIVE.sort_key(b"d-1\0007") == pagedata.sort_key("d-1", 7)
