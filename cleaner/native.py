@@ -18,6 +18,7 @@ ENV = "CLEANER_NATIVE"
 MODULES = (
     "cleaner.classify._lines",
     "cleaner.classify._trees",
+    "cleaner.report._diff",
     "cleaner.rules._scan",
     "cleaner.steps._dedup",
     "cleaner.steps._repair",
