@@ -164,3 +164,25 @@ def test_a_signature_is_looked_for_in_the_text_folded_once_for_every_site() -> N
     assert not matcher.may_match("The council met.\nNothing here.")
     assert matcher.may_match("".join(["POSTED BY", " Bob"]))
     assert not matcher.may_match("By Ann")
+
+
+def test_the_folds_of_the_last_few_texts_are_kept_and_each_text_gets_its_own(monkeypatch) -> None:
+    from cleaner.rules import sites
+
+    two, three = "Posted by Ann\nThe council", "Posted by Ann\nThe council\nmet"
+    short = SiteMatcher(Match(signature=r"^(?i:posted by) \w+$", signature_lines=2))
+    other = SiteMatcher(Match(signature=r"^(?i:the council)$", signature_lines=3))
+    short.may_match("x"), other.may_match("x")  # (their needs, worked out on first use, fold too)
+    folds: list[str] = []
+    fold = sites.prefilter.fold
+    monkeypatch.setattr(sites.prefilter, "fold", lambda text: folds.append(text) or fold(text))
+    monkeypatch.setattr(sites, "_last", [])
+    assert short.may_match(two) and other.may_match(three)
+    assert short.may_match(two) and other.may_match(three)  # alternating texts: no new fold
+    assert folds == ["\n" + two, "\n" + three]
+    assert not other.may_match("Posted by Ann")  # a new text is folded anew, not taken for an old one
+    for k in range(sites._KEEP):
+        assert not short.may_match(f"line {k}")
+    assert short.may_match(two)  # pushed out by newer texts: folded again
+    assert folds[-1] == "\n" + two and len(folds) == 3 + sites._KEEP + 1
+    assert len(sites._last) == sites._KEEP

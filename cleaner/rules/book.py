@@ -95,7 +95,7 @@ class RuleBook:
             matcher = site.matcher
             if matcher.signature is None:
                 continue
-            n = matcher.signature_lines
+            n = min(matcher.signature_lines, len(head))  # (a short head: one text for every n past it)
             if n not in joined:
                 joined[n] = "\n".join(head[:n])
             if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):

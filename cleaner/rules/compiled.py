@@ -30,7 +30,8 @@ class Context:
     _joined: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.rows = [line for line in self.lines if line.alive and not line.blank]
+        # ``dropped_by is None`` is ``Line.alive`` without the property call (every line, every run).
+        self.rows = [line for line in self.lines if line.dropped_by is None and not line.blank]
 
     @property
     def joined(self) -> str:

@@ -39,16 +39,21 @@ class SiteMatcher:
         return any(need in folded for need in self._needs)
 
 
-# The last text folded, and its fold: every site's signature looks at the same first lines of a
-# document (RuleBook.site_by_signature passes each site the one string), folded once for all.
-_last: tuple[str, str] = ("", "\n")
+# The last texts folded, and their folds: every site's signature looks at the same first lines of
+# a document (RuleBook.site_by_signature passes each site with the same signature_lines the one
+# string), folded once for all. A few are kept: sites that look at 2, 3 or 4 lines alternate.
+# (Held here, so a text looked up by identity is alive: its id is not reused.)
+_KEEP = 4
+_last: list[tuple[str, str]] = []
 
 
 def _folded(text: str) -> str:
     """``text`` folded, with a newline before it (so a need that starts a line is found at its start)."""
-    global _last
-    seen, folded = _last
-    if seen is not text:
-        folded = prefilter.fold("\n" + text)
-        _last = (text, folded)
+    for seen, folded in _last:
+        if seen is text:
+            return folded
+    folded = prefilter.fold("\n" + text)
+    if len(_last) >= _KEEP:
+        del _last[0]
+    _last.append((text, folded))
     return folded

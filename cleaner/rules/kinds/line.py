@@ -22,7 +22,8 @@ class CompiledLine(Compiled):
         super().__init__(rule, rule.pattern)
 
     def apply(self, ctx: Context) -> None:
+        rows = ctx.rows
         for i in self.candidates(ctx):
-            line = ctx.rows[i]
-            if line.alive and self.matches(line.text):
-                line.drop(self.id)
+            line = rows[i]
+            if line.dropped_by is None and self.matches(line.text):  # (Line.alive, then drop)
+                line.dropped_by = self.id
