@@ -186,3 +186,27 @@ def test_the_folds_of_the_last_few_texts_are_kept_and_each_text_gets_its_own(mon
     assert short.may_match(two)  # pushed out by newer texts: folded again
     assert folds[-1] == "\n" + two and len(folds) == 3 + sites._KEEP + 1
     assert len(sites._last) == sites._KEEP
+
+
+def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> None:
+    from types import SimpleNamespace
+
+    from cleaner.document import Line
+    from cleaner.steps.rules import _Texts
+
+    lines = [Line(1, "Menu"), Line(2, "Body text"), Line(3, "Footer")]
+    lines[2].dropped_by = "before"  # dropped before the full run: never looked at
+    state = SimpleNamespace(lines=lines)
+    rules = SimpleNamespace(positional_rewrites=False)
+    texts = _Texts()
+    assert not texts.unchanged(state, rules)  # type: ignore[arg-type]  (no full run yet)
+    texts.full_run(state, rules)  # type: ignore[arg-type]
+    lines[2].text = "Footer, rewritten"
+    assert texts.unchanged(state, rules)  # type: ignore[arg-type]
+    lines[0].text = "Menu, rewritten"
+    assert not texts.unchanged(state, rules)  # type: ignore[arg-type]
+    lines[0].dropped_by = "since"  # dropped since: its text no longer counts
+    assert texts.unchanged(state, rules)  # type: ignore[arg-type]
+    lines[1].text = "Body, rewritten"
+    assert not texts.unchanged(state, rules)  # type: ignore[arg-type]
+    assert not texts.unchanged(SimpleNamespace(lines=lines), rules)  # type: ignore[arg-type]  (another document)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import islice
+from itertools import compress, islice
+from operator import attrgetter
 from typing import ClassVar
 
 from cleaner.document import Line
@@ -10,6 +11,8 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.base import State
 from cleaner.urls import host_of
+
+_TEXT = attrgetter("text")
 
 
 class MatchSite:
@@ -81,18 +84,22 @@ class _Texts:
 
     def __init__(self) -> None:
         self.state: State | None = None
-        self.texts: dict[int, list[tuple[Line, str]]] = {}
+        self.texts: dict[int, tuple[list[Line], list[str]]] = {}  # the lines not dropped then, their text
 
     def unchanged(self, state: State, rules: RuleSet) -> bool:
         seen = self.texts.get(id(rules)) if self.state is state else None
         if seen is None or rules.positional_rewrites:
             return False
-        return all(line.text == text for line, text in seen if line.dropped_by is None)
+        lines, texts = seen
+        # Every line still not dropped has its text of then (compared in lists: no Python call per line).
+        alive = [line.dropped_by is None for line in lines]
+        return list(compress(map(_TEXT, lines), alive)) == list(compress(texts, alive))
 
     def full_run(self, state: State, rules: RuleSet) -> None:
         if self.state is not state:
             self.state, self.texts = state, {}
-        self.texts[id(rules)] = [(line, line.text) for line in state.lines if line.dropped_by is None]
+        lines = [line for line in state.lines if line.dropped_by is None]
+        self.texts[id(rules)] = (lines, list(map(_TEXT, lines)))
 
 
 class SiteRules:
