@@ -135,7 +135,8 @@ class Model:
     def _log_odds(self, matrix: np.ndarray) -> np.ndarray:
         if len(matrix) == 0:
             return np.zeros(0)
-        odds = self._leaves(matrix).sum(axis=1)  # numpy's (pairwise) order, either way
+        # ndarray.sum's own reduction (numpy's pairwise order, either way), without its Python wrapper.
+        odds = np.add.reduce(self._leaves(matrix), axis=1)
         odds += self.baseline  # in place: the sum's new array is this one's
         return odds
 
