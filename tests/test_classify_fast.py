@@ -222,3 +222,17 @@ def test_pair_tables_are_zlibs_register_over_zero_bytes() -> None:
         zeros = bytes(length)
         expected = [zlib.crc32(zeros, b << (8 * k)) ^ zlib.crc32(zeros) for k in range(4) for b in range(256)]
         assert tables[length * 1024 : (length + 1) * 1024].tolist() == expected
+
+
+def test_the_line_cache_drops_its_oldest_entries_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(features, "_LINES_SIZE", 3)
+    monkeypatch.setattr(features, "_LINES", {})
+    first = features._line_infos(["a b", "c", "a b", "d e f"])
+    assert list(features._LINES) == ["a b", "c", "d e f"]
+    assert first[0] is first[2]  # a text twice in a document: computed once
+    again = features._line_infos(["g", "h", "c"])  # "c" found, then dropped to make room
+    assert list(features._LINES) == ["d e f", "g", "h"]
+    assert again[2] is first[1]
+    # More new texts than the cache holds: all old entries go, all new ones are kept.
+    assert features._line_infos(["x", "y", "z", "w"])[3] is features._line_infos(["w"])[0]
+    assert list(features._LINES) == ["x", "y", "z", "w"]

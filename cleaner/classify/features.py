@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import chain, groupby
+from itertools import chain, groupby, islice
 
 import numpy as np
 
@@ -231,15 +231,22 @@ def _native_per_line(texts: list[str]) -> list[_Info]:
 def _line_infos(texts: list[str]) -> list[_Info]:
     """Each text's _Info, from the cache or computed (all new ones of a document at once)."""
     cache = _LINES
-    found = {t: cache.get(t) for t in texts}
-    missing = [t for t, info in found.items() if info is None]
-    if missing:
-        while len(cache) + len(missing) > _LINES_SIZE and cache:
-            del cache[next(iter(cache))]
-        compute = _per_line if _NATIVE is None else _native_per_line
-        for text, info in zip(missing, compute(missing), strict=True):
-            cache[text] = found[text] = info
-    return [found[t] for t in texts]  # type: ignore[misc]
+    infos = list(map(cache.get, texts))
+    if None not in infos:  # (an _Info is a tuple: never equal to None)
+        return infos  # type: ignore[return-value]
+    # The new texts, each once, in order of first appearance.
+    missing = list(dict.fromkeys([t for t, info in zip(texts, infos, strict=True) if info is None]))
+    # Room made by dropping the oldest entries, all from one pass over the cache (a fresh
+    # iterator per entry would walk again over the slots the entries before it left empty).
+    excess = min(len(cache) + len(missing) - _LINES_SIZE, len(cache))
+    if excess > 0:
+        for old in list(islice(cache, excess)):
+            del cache[old]
+    compute = _per_line if _NATIVE is None else _native_per_line
+    new = dict(zip(missing, compute(missing), strict=True))
+    cache.update(new)
+    # The ones found before are kept here even if making room just dropped them from the cache.
+    return [new[t] if info is None else info for t, info in zip(texts, infos, strict=True)]
 
 
 def detect_language(rows: np.ndarray) -> tuple[int, float]:
@@ -322,9 +329,10 @@ def _positions(
 def extract(texts: list[str]) -> Extracted:
     """The features of each of ``texts`` (a document's live non-blank lines, in order); the
     last column, the lexical score, is left at 0 for the model to fill in."""
-    stripped = [t.strip() for t in texts]
-    # A longer line is prose or a blob, never a menu: its head tells what the features need.
-    keys = [t if len(t) <= MAX_LINE_CHARS else t[:MAX_LINE_CHARS] for t in stripped]
+    stripped = list(map(str.strip, texts))
+    # A longer line is prose or a blob, never a menu: its head tells what the features need
+    # (a slice of a str no longer than its bound is the str itself).
+    keys = [t[:MAX_LINE_CHARS] for t in stripped]
     infos = _line_infos(keys)
     return (_numpy_extract if _NATIVE is None else _native_extract)(infos, stripped, keys)
 

@@ -135,7 +135,10 @@ class Model:
     def _log_odds(self, matrix: np.ndarray) -> np.ndarray:
         if len(matrix) == 0:
             return np.zeros(0)
-        return self.baseline + self._leaves(matrix).sum(axis=1)  # numpy's (pairwise) order, either way
+        # ndarray.sum's own reduction (numpy's pairwise order, either way), without its Python wrapper.
+        odds = np.add.reduce(self._leaves(matrix), axis=1)
+        odds += self.baseline  # in place: the sum's new array is this one's
+        return odds
 
     def _leaves(self, matrix: np.ndarray) -> np.ndarray:
         """Each (line, tree) leaf value, line-major (n, trees): compiled where it is built."""
@@ -163,7 +166,13 @@ class Model:
             found.matrix[:, NGRAM] = self._cached_ngram_scores(found.keys, found.grams)
         else:
             found.matrix[:, NGRAM] = self.ngram_scores(found.grams)
-        return 1.0 / (1.0 + np.exp(-self.log_odds(found.matrix)))
+        # 1 / (1 + exp(-log_odds)), in place on the array log_odds made: the same operations
+        # on the same values (an addition's operands swapped: the same sum), fewer arrays.
+        p = self.log_odds(found.matrix)
+        np.negative(p, out=p)
+        np.exp(p, out=p)
+        p += 1.0
+        return np.divide(1.0, p, out=p)
 
 
 @lru_cache(maxsize=1)

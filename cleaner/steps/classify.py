@@ -9,6 +9,7 @@ nothing more goes: the output is then a fixed point, and cleaning it again chang
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar
 
 from cleaner.classify.config import ClassifyConfig, Profile
@@ -34,6 +35,7 @@ DEFAULT_NAV_RUN = 3
 MAX_ROWS = 20_000
 DEFAULT_MIN_LINES = 5  # fewer live lines: no context to judge by (rows only shrink: idempotent)
 DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
+_TEXT = attrgetter("text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,9 @@ class Classify:
         found = extract(texts if texts is not None else [line.text for line in rows])
         scores = self.model.score(found)
         rules: list[str | None] = [None] * len(rows)
-        below = np.flatnonzero(scores < self.threshold).tolist()
+        # The rows under the threshold; float64 compared as Python floats: the same answers.
+        threshold = self.threshold
+        below = [i for i, score in enumerate(scores.tolist()) if score < threshold]
         if below:
             words = found.matrix[:, INDEX["words"]]
             # The rule id's run of short lines uses this step's own notion of "short".
@@ -115,15 +119,18 @@ class Classify:
 
     def __call__(self, lines: list[Line]) -> None:
         """Mark every line the model finds too unlikely to be content as dropped."""
-        rows = [line for line in lines if line.alive and not line.blank]
+        # Line.alive inlined: this runs over every line of every document in every round.
+        rows = [line for line in lines if line.dropped_by is None and not line.blank]
         if not self.min_lines <= len(rows) <= MAX_ROWS:
             return
         # The verdicts depend on the rows' texts alone: the same rows with the same texts as the
         # last call, which dropped none of them, would again drop none (a later round of the
         # pipeline after other steps found nothing more, or after they dropped only blank lines).
-        texts = [line.text for line in rows]
+        # Lines compare by identity (Line has no __eq__): ``==`` on the row lists is an ``is``
+        # on each pair, in C.
+        texts = list(map(_TEXT, rows))
         last = self._kept
-        if last is not None and last[1] == texts and all(a is b for a, b in zip(last[0], rows, strict=True)):
+        if last is not None and last[1] == texts and last[0] == rows:
             return
         matrix, scores, rules = self._decide(rows, texts)
         if self.trace is not None:
