@@ -393,7 +393,8 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < count; i++) {
         const Span *span = &spans[i];
         if (span->fate == ' ') continue;
-        Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = i + context + 1 < count ? i + context + 1 : count;
+        /* (context may be near PY_SSIZE_T_MAX: i + context would overflow) */
+        Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
         for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
             if ((kept.size > 0 && put_text(&kept, ",") < 0) || put(&kept, s, spans[k].start, spans[k].end, 0) < 0)
                 goto finally;
