@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 from pathlib import Path
 
 import orjson
@@ -320,3 +321,21 @@ def test_c_sort_key_is_blake2b() -> None:
         data = bytes(rng.randrange(256) for _ in range(size))
         assert NATIVE.sort_key(data) == int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
     assert NATIVE.sort_key(b"d-1\0007") == pagedata.sort_key("d-1", 7)
+
+
+@needs_native
+def test_c_entries_with_a_context_past_every_row() -> None:
+    """A context near sys.maxsize takes every row (i + context + 1 overflowed: no row was near)."""
+    assert NATIVE is not None
+    rows = [[1, " ", None, "a"], [2, "-", "r", "t"], [3, " ", None, "b"]]
+    blob = orjson.dumps(rows)
+    assert NATIVE.entries(blob, 3, sys.maxsize) == NATIVE.entries(blob, 3, 3)
+
+
+@needs_native
+def test_c_offers_of_a_line_number_past_a_long_long() -> None:
+    """offers() keys a row by b"%d" % its line number, any int (it read it as a long long and raised past 2**63)."""
+    assert NATIVE is not None
+    no = 2**70 + 1
+    got = NATIVE.offers([[no, "-", "r", "t"]], [0], [b"rest"], b"d-1\0", 1, {"r": 0}, [[]], 5)
+    assert got == (b"E0\trest\n", [(0, 0, -pagedata.sort_key("d-1", no))])

@@ -5,6 +5,7 @@ a C compiler: a build that silently failed would leave every run on the slow pat
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import random
 import tomllib
@@ -319,3 +320,57 @@ def test_huge_lines_subclasses_and_blank_lines_are_the_numpy_lines() -> None:
     texts += [_Text("Home | Stra\u00dfe 1999"), _Text(""), ""]
     assert features._native_per_line(texts) == features._per_line(texts)
     assert features._native_per_line([]) == features._per_line([]) == []
+
+
+@needs_native
+def test_a_stoplist_dict_changed_in_place_is_read_anew() -> None:
+    """The C code keeps a table built from the stopword dict; a dict changed in place, to the same
+    size, is read again (the table was kept by the dict's identity and size alone)."""
+    masks = {"alpha": 1, "beta": 2}
+    text = ["alpha beta beta"]
+    hits = slice(features._R_HITS, features._R_HITS + 2)
+    first = np.frombuffer(features._NATIVE.infos(text, masks, features._LAYOUT)[0][1])[hits].tolist()
+    masks["alpha"] = 2
+    del masks["beta"]
+    masks["gamma"] = 1
+    again = np.frombuffer(features._NATIVE.infos(text, masks, features._LAYOUT)[0][1])[hits].tolist()
+    assert (first, again) == ([1.0, 2.0], [0.0, 1.0])
+
+
+@needs_native
+def test_a_row_size_past_memory_is_refused() -> None:
+    """A row size whose bytes overflow Py_ssize_t is refused (it wrapped to a tiny row, written past)."""
+    with pytest.raises(ValueError, match="a bad row layout"):
+        features._NATIVE.infos(["x"], {}, (1 << 61, 0, 1, 2, 3, 4, 1, 1 << 18, tuple(range(5, 15))))
+
+
+class _Finalizer:
+    """Garbage in a cycle whose finalizer calls infos() with a stopword dict it refuses (a key not
+    str): that call drops the table the outer call is using."""
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+    def __del__(self) -> None:
+        with contextlib.suppress(TypeError):
+            features._NATIVE.infos(["x"], {1: 1}, features._LAYOUT)
+
+
+@needs_native
+def test_infos_run_again_by_a_finalizer_mid_call_leave_the_outer_call_whole() -> None:
+    """An allocation of infos() may run the garbage collector, and so a finalizer that calls
+    infos() again with another stopword dict (a bad one here): the outer call keeps its table."""
+    masks = {"alpha": 1, "beta": 2}
+    texts = [f"alpha beta gamma {i}" for i in range(200)]
+    hits = slice(features._R_HITS, features._R_HITS + 2)
+    threshold = gc.get_threshold()
+    gc.collect()
+    try:
+        gc.set_threshold(1)
+        for _ in range(50):
+            _Finalizer()
+        rows = features._NATIVE.infos(texts, masks, features._LAYOUT)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.collect()
+    assert [np.frombuffer(row)[hits].tolist() for _, row, _ in rows] == [[1.0, 1.0]] * 200

@@ -181,13 +181,31 @@ INLINE uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
     Py_ssize_t source_size;
+#if PY_VERSION_HEX < 0x030C0000
+    uint64_t version; /* the dict's version when built: any change to it changes that */
+#else
+    int stale; /* the dict changed since (its watcher's mark) */
+#endif
     size_t mask; /* slots - 1 */
     Py_ssize_t *start, *length; /* per slot, into pool; length -1: empty */
     uint32_t *bits;
     Py_UCS4 *pool;
 } Stoplists;
 
+/* The table kept from call to call, rebuilt when infos() is given another dict or the dict has
+ * changed. A call that runs while another is under way (a finalizer run by an allocation of the
+ * outer one, which calls infos() again) leaves it alone: the outer call reads it throughout; such
+ * a call builds a table of its own for another dict. */
 static Stoplists stops;
+static int busy; /* infos() calls under way */
+#if PY_VERSION_HEX >= 0x030C0000
+static int watcher = -1;
+
+static int stops_watch(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *value) {
+    if (dict == stops.source) stops.stale = 1;
+    return 0;
+}
+#endif
 
 /* One more character's UTF-8 (surrogates too, as "surrogatepass" writes them) into the CRC
  * register; how many bytes past the first it took. */
@@ -219,19 +237,30 @@ static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
     return ~reg;
 }
 
-static void stops_free(void) {
-    Py_CLEAR(stops.source);
-    PyMem_Free(stops.start);
-    PyMem_Free(stops.length);
-    PyMem_Free(stops.bits);
-    PyMem_Free(stops.pool);
-    stops.start = stops.length = NULL;
-    stops.bits = NULL;
-    stops.pool = NULL;
+/* The dict last (a finalizer of one of its values may run code). */
+static void stops_free(Stoplists *table) {
+    Stoplists old = *table;
+    memset(table, 0, sizeof *table);
+    PyMem_Free(old.start);
+    PyMem_Free(old.length);
+    PyMem_Free(old.bits);
+    PyMem_Free(old.pool);
+    Py_XDECREF(old.source);
 }
 
-static int stops_build(PyObject *dict) {
-    stops_free();
+/* The table was built from dict as it stands. */
+static int stops_fresh(const Stoplists *table, PyObject *dict) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (((PyDictObject *)dict)->ma_version_tag != table->version) return 0;
+#else
+    if (table->stale) return 0;
+#endif
+    return dict == table->source && PyDict_GET_SIZE(dict) == table->source_size;
+}
+
+/* A table of dict's words into *table, which is freed first: built aside, then swapped in. */
+static int stops_build(Stoplists *table, PyObject *dict) {
+    Stoplists stops = {0}; /* (the global shadowed: this function builds aside) */
     Py_ssize_t entries = PyDict_GET_SIZE(dict), chars = 0, pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(dict, &pos, &key, &value)) {
@@ -248,7 +277,7 @@ static int stops_build(PyObject *dict) {
     stops.bits = PyMem_Malloc(slots * sizeof(uint32_t));
     stops.pool = PyMem_Malloc((chars + 1) * sizeof(Py_UCS4));
     if (!stops.start || !stops.length || !stops.bits || !stops.pool) {
-        stops_free();
+        stops_free(&stops);
         PyErr_NoMemory();
         return -1;
     }
@@ -260,11 +289,11 @@ static int stops_build(PyObject *dict) {
         Py_ssize_t size = PyUnicode_GET_LENGTH(key);
         unsigned long bits = PyLong_AsUnsignedLong(value);
         if (bits == (unsigned long)-1 && PyErr_Occurred()) {
-            stops_free();
+            stops_free(&stops);
             return -1;
         }
         if (PyUnicode_AsUCS4(key, stops.pool + used, size + 1, 0) == NULL) {
-            stops_free();
+            stops_free(&stops);
             return -1;
         }
         size_t slot = hash_word(stops.pool + used, size) & stops.mask;
@@ -277,17 +306,23 @@ static int stops_build(PyObject *dict) {
     Py_INCREF(dict);
     stops.source = dict;
     stops.source_size = entries;
+#if PY_VERSION_HEX < 0x030C0000
+    stops.version = ((PyDictObject *)dict)->ma_version_tag;
+#endif
+    Stoplists old = *table;
+    *table = stops;
+    stops_free(&old);
     return 0;
 }
 
 /* The stoplists that hold the word w (hash_word(w) is h). */
-INLINE uint32_t stop_bits(uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
-    for (size_t slot = h & stops.mask; stops.length[slot] >= 0; slot = (slot + 1) & stops.mask) {
-        if (stops.length[slot] != size) continue;
-        const Py_UCS4 *word = stops.pool + stops.start[slot];
+INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
+    for (size_t slot = h & t->mask; t->length[slot] >= 0; slot = (slot + 1) & t->mask) {
+        if (t->length[slot] != size) continue;
+        const Py_UCS4 *word = t->pool + t->start[slot];
         Py_ssize_t i = 0;
         while (i < size && word[i] == w[i]) i++;
-        if (i == size) return stops.bits[slot];
+        if (i == size) return t->bits[slot];
     }
     return 0;
 }
@@ -458,6 +493,7 @@ typedef struct {
     uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords */
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
+    const Stoplists *stops;    /* the call's stoplists */
     uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
@@ -488,7 +524,7 @@ static void lanes_out(Words *w) {
 INLINE void word_end(Words *w, Py_UCS4 next) {
     Py_ssize_t size = w->used - w->start;
     uint32_t crc = ~w->reg, bytes = (uint32_t)size + w->extra;
-    uint32_t bits = stop_bits(crc, w->joined + w->start, size) & w->languages;
+    uint32_t bits = stop_bits(w->stops, crc, w->joined + w->start, size) & w->languages;
     if (w->decimal) {
         crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
         bytes = 1;
@@ -643,7 +679,7 @@ static PyObject *joined_str(const Words *w) {
 
 /* One line's (grams, row bytes, its words joined by spaces); scratch has room for 8n + 4 values
  * of 4 bytes. */
-static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout) {
+static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -661,6 +697,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     w.singles = scratch + 4 * n + 1;
     w.pairs = w.singles + 2 * n + 1;
     w.mask = layout->buckets_mask;
+    w.stops = table;
     w.languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1;
     int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
@@ -723,6 +760,7 @@ static int parse_layout(PyObject *spec, Layout *layout) {
                           &layout->punct, &layout->hits, &layout->languages, &buckets, &PyTuple_Type, &statics))
         return -1;
     if (PyTuple_GET_SIZE(statics) != N_STATIC || layout->languages < 0 || layout->languages > MAX_LANGUAGES ||
+        layout->size > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) || /* its bytes */
         layout->hits < 0 || layout->hits + layout->languages > layout->size || buckets == 0 ||
         buckets > 0x100000000ul || (buckets & (buckets - 1)))
         goto bad;
@@ -747,19 +785,36 @@ static PyObject *infos(PyObject *self, PyObject *args) {
         return NULL;
     Layout layout;
     if (parse_layout(spec, &layout) < 0) return NULL;
-    if ((masks != stops.source || PyDict_GET_SIZE(masks) != stops.source_size) && stops_build(masks) < 0)
-        return NULL;
-    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
-    PyObject *held = PyList_AsTuple(texts);
-    if (held == NULL) return NULL;
-    Py_ssize_t k = PyTuple_GET_SIZE(held);
-    PyObject *out = PyList_New(k);
+    Stoplists own = {0};
+    const Stoplists *table = &stops;
+    PyObject *held = NULL, *out = NULL;
     uint32_t *buffer = NULL;
     Py_ssize_t room = 0;
-    if (out == NULL) {
-        Py_DECREF(held);
-        return NULL;
+    busy++;
+    if (!stops_fresh(&stops, masks)) {
+        if (busy == 1) { /* the kept table, rebuilt */
+#if PY_VERSION_HEX >= 0x030C0000
+            if (stops.source != NULL && PyDict_Unwatch(watcher, stops.source) < 0) goto fail;
+            stops.stale = 1;
+#endif
+            if (stops_build(&stops, masks) < 0) goto fail;
+#if PY_VERSION_HEX >= 0x030C0000
+            if (PyDict_Watch(watcher, masks) < 0) {
+                stops_free(&stops);
+                goto fail;
+            }
+#endif
+        } else { /* run inside another call, which reads the kept table: one of its own */
+            if (stops_build(&own, masks) < 0) goto fail;
+            table = &own;
+        }
     }
+    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
+    held = PyList_AsTuple(texts);
+    if (held == NULL) goto fail;
+    Py_ssize_t k = PyTuple_GET_SIZE(held);
+    out = PyList_New(k);
+    if (out == NULL) goto fail;
     for (Py_ssize_t i = 0; i < k; i++) {
         PyObject *text = PyTuple_GET_ITEM(held, i);
         if (!PyUnicode_Check(text)) {
@@ -783,17 +838,21 @@ static PyObject *infos(PyObject *self, PyObject *args) {
                 goto fail;
             }
         }
-        PyObject *info = line_info(text, buffer, &layout);
+        PyObject *info = line_info(text, buffer, &layout, table);
         if (info == NULL) goto fail;
         PyList_SET_ITEM(out, i, info);
     }
     PyMem_Free(buffer);
     Py_DECREF(held);
+    busy--;
+    stops_free(&own);
     return out;
 fail:
     PyMem_Free(buffer);
-    Py_DECREF(held);
-    Py_DECREF(out);
+    Py_XDECREF(held);
+    Py_XDECREF(out);
+    busy--;
+    stops_free(&own);
     return NULL;
 }
 
@@ -1030,6 +1089,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "The classi
 
 PyMODINIT_FUNC PyInit__lines(void) {
     crc_init();
+#if PY_VERSION_HEX >= 0x030C0000
+    if (watcher < 0 && (watcher = PyDict_AddWatcher(stops_watch)) < 0) return NULL;
+#endif
     /* Latin-1's classes, foldings and special characters, and what each class adds to the counts. */
     for (Py_UCS4 ch = 0; ch < 256; ch++) {
         class_learn(ch);

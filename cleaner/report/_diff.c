@@ -393,7 +393,8 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < count; i++) {
         const Span *span = &spans[i];
         if (span->fate == ' ') continue;
-        Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = i + context + 1 < count ? i + context + 1 : count;
+        /* (context may be near PY_SSIZE_T_MAX: i + context would overflow) */
+        Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
         for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
             if ((kept.size > 0 && put_text(&kept, ",") < 0) || put(&kept, s, spans[k].start, spans[k].end, 0) < 0)
                 goto finally;
@@ -606,12 +607,15 @@ static PyObject *offers(PyObject *self, PyObject *args) {
             labels = PyUnicode_Split(tag, plus, -1);
             if (labels == NULL) goto next;
         }
-        long long line_no = PyLong_AsLongLong(no);
-        if (line_no == -1 && PyErr_Occurred()) goto next;
-        char digits[32];
-        int length = snprintf(digits, sizeof digits, "%lld", line_no);
+        /* b"%d" % no: any int (a long long would refuse a line number past 2**63) */
+        PyObject *decimal = PyObject_Str(no);
+        if (decimal == NULL) goto next;
+        Py_ssize_t length;
+        const char *digits = PyUnicode_AsUTF8AndSize(decimal, &length);
         data.size = prefix.len;
-        if (put(&data, digits, 0, length, 0) < 0) goto next;
+        int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
+        Py_DECREF(decimal);
+        if (put_failed) goto next;
         key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
         if (key == NULL) goto next;
         Py_SETREF(key, PyNumber_Negative(key));
