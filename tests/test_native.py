@@ -280,7 +280,8 @@ def test_bad_row_positions_are_refused() -> None:
 
 
 class _Shrinks(str):
-    """Words whose every comparison empties a list (one hash for all: counting them compares)."""
+    """Strings whose every comparison empties ``victim`` (one hash for all: a count or look-up
+    compares them): what a C function that holds borrowed items across such calls reads freed."""
 
     victim: ClassVar[list] = []
 

@@ -6,7 +6,6 @@ on invented matrices (values on thresholds, NaN, infinities, signed zeros) and i
 from __future__ import annotations
 
 import os
-from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from cleaner import native
 from cleaner.classify import features
 from cleaner.classify.model import Model, default_model
+from tests.test_native import _Shrinks
 
 WIDTH = len(features.NAMES)
 # CLEANER_NATIVE=off runs the numpy code alone (the rest of the suite then tests it); CI builds the extension.
@@ -185,19 +185,6 @@ def test_ngrams_that_are_not_ints_are_left_to_numpy() -> None:
     assert Model.load()._cached_ngram_scores(["a", "b", "c", "d"], grams).tobytes() == expected
     out = np.zeros(2)
     assert _trees().lexical(m.ngram_weights, [[1], [np.int64(5)]], m.ngram_bias, out) is False
-
-
-class _Shrinks(str):
-    """A key whose every comparison empties a list (one hash for all: a look-up compares)."""
-
-    victim: ClassVar[list] = []
-
-    def __hash__(self) -> int:
-        return 1
-
-    def __eq__(self, other: object) -> bool:
-        _Shrinks.victim.clear()
-        return False
 
 
 def test_keys_that_empty_the_list_mid_call_are_refused_not_read() -> None:

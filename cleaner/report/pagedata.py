@@ -176,7 +176,7 @@ class ShardPage:
         # r[:4] of each row: a changed row's JSON without its last item (its original text).
         short = [j if len(r) == 4 else j[: -len(dumps(r[4])) - 2] + b"]" for r, j in zip(rows, whole, strict=True)]
         prefix = f"{doc_id}\0".encode()
-        index, samples, blake2b, from_bytes = self.index, self.samples, hashlib.blake2b, int.from_bytes
+        index, blake2b, from_bytes = self.index, hashlib.blake2b, int.from_bytes
         context, dropped, kept = review.CONTEXT, review.DROPPED, review.KEPT
         size = len(rows)
         entries: list[bytes] = []
@@ -213,12 +213,7 @@ class ShardPage:
                 i_label = index.get(label)
                 if i_label is None:
                     i_label = self._number(label, new)
-                heap = samples[i_label]
-                if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
-                    before = [r[:4] for r in rows[lo:i]]
-                    after = [r[:4] for r in rows[i + 1 : hi]]
-                    entry = [n, no, text, before, after, None if fate == dropped else row[3]]
-                    (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+                self._sample(i_label, key, n, rows, i)
                 entries += (b"E%d\t" % i_label, rest, b"\n")
         return entries, near
 
@@ -234,18 +229,8 @@ class ShardPage:
         if got is None:  # a label not numbered yet
             return self._offer_entries(n, doc_id, rows, acted, rests, new)
         lines, candidates = got
-        context, dropped, size, samples = review.CONTEXT, review.DROPPED, len(rows), self.samples
         for i_label, i, key in candidates:
-            heap = samples[i_label]
-            row = rows[i]
-            no = row[0]
-            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
-                lo, hi = max(i - context, 0), min(i + context + 1, size)
-                before = [r[:4] for r in rows[lo:i]]
-                after = [r[:4] for r in rows[i + 1 : hi]]
-                text, changed = (row[3], None) if row[1] == dropped else (row[4], row[3])
-                entry = [n, no, text, before, after, changed]
-                (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+            self._sample(i_label, key, n, rows, i)
         return [lines]
 
     def _offer_entries(
@@ -254,8 +239,7 @@ class ShardPage:
         """The E lines of a document's acted rows, from _diff.c's entries: each offered to its
         labels' samples as in _entries."""
         prefix = f"{doc_id}\0".encode()
-        index, samples, blake2b, from_bytes = self.index, self.samples, hashlib.blake2b, int.from_bytes
-        context, dropped, size = review.CONTEXT, review.DROPPED, len(rows)
+        index, blake2b, from_bytes, dropped = self.index, hashlib.blake2b, int.from_bytes, review.DROPPED
         entries: list[bytes] = []
         for i, rest in zip(acted, rests, strict=True):
             row = rows[i]
@@ -266,16 +250,23 @@ class ShardPage:
                 i_label = index.get(label)
                 if i_label is None:
                     i_label = self._number(label, new)
-                heap = samples[i_label]
-                if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
-                    lo, hi = max(i - context, 0), min(i + context + 1, size)
-                    before = [r[:4] for r in rows[lo:i]]
-                    after = [r[:4] for r in rows[i + 1 : hi]]
-                    text, changed = (row[3], None) if row[1] == dropped else (row[4], row[3])
-                    entry = [n, no, text, before, after, changed]
-                    (heapq.heappush if len(heap) < SAMPLE else heapq.heapreplace)(heap, (key, -n, -no, entry))
+                self._sample(i_label, key, n, rows, i)
                 entries += (b"E%d\t" % i_label, rest, b"\n")
         return entries
+
+    def _sample(self, i_label: int, key: int, n: int, rows: list[Any], i: int) -> None:
+        """Offer document ``n``'s row ``i`` to label ``i_label``'s sample; its entry (the row with
+        its context) is made only when the heap takes it."""
+        heap = self.samples[i_label]
+        row = rows[i]
+        no = row[0]
+        if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+            context = review.CONTEXT
+            lo, hi = max(i - context, 0), min(i + context + 1, len(rows))
+            before = [r[:4] for r in rows[lo:i]]
+            after = [r[:4] for r in rows[i + 1 : hi]]
+            text, changed = (row[3], None) if row[1] == review.DROPPED else (row[4], row[3])
+            _offer(heap, (key, -n, -no, [n, no, text, before, after, changed]))
 
     def finish(self) -> None:
         """The shard is complete: its figures and samples, the file's last line."""
