@@ -153,10 +153,17 @@ def _lines(*texts: str) -> list[Line]:
     return [Line(no, text) for no, text in enumerate(texts, 1)]
 
 
-def test_a_round_that_cannot_change_anything_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each document the classifier judges (each judgment starts with the
+    lowest log-odds, in C, whichever way it then goes)."""
     calls: list[int] = []
-    real = features.extract
-    monkeypatch.setattr(features, "extract", lambda texts: calls.append(len(texts)) or real(texts))
+    real = Model.lowest_log_odds
+    monkeypatch.setattr(Model, "lowest_log_odds", lambda self, texts: calls.append(len(texts)) or real(self, texts))
+    return calls
+
+
+def test_a_round_that_cannot_change_anything_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _judged(monkeypatch)
     classify = Classify(ClassifyConfig(thresholds={"balanced": 1e-9}, min_lines=2))
     lines = _lines(*TEXTS[1:4], "", TEXTS[13])
     classify(lines)
@@ -178,9 +185,7 @@ def test_a_round_that_cannot_change_anything_is_skipped(monkeypatch: pytest.Monk
 
 
 def test_a_round_after_a_drop_is_judged_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    real = features.extract
-    monkeypatch.setattr(features, "extract", lambda texts: calls.append(len(texts)) or real(texts))
+    calls = _judged(monkeypatch)
     classify = Classify(ClassifyConfig(thresholds={"balanced": 0.5}, min_lines=2))
     lines = _lines("Home", "News", "Sport", TEXTS[1], TEXTS[13], TEXTS[14])
     classify(lines)

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cleaner.classify.features import INDEX, NAMES, Extracted
+from cleaner.classify.features import INDEX, NAMES, Extracted, native_matrix
 from cleaner.native import load
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAM = INDEX["ngram_score"]
 CHUNK = 4096
 _NGRAM_CACHE_SIZE = 1 << 16  # lexical scores kept, by line text (cleared when full)
+_ROWS_CACHE_SIZE = 1 << 14  # what lowest_log_odds keeps of a line's text (cleared when full)
 _TREES = load("cleaner.classify._trees")
 
 
@@ -54,6 +55,8 @@ class Model:
                 self._feature, self._threshold, self._left, self._value, self._offsets, self.depth
             )
         self._ngram_cache: dict[str, float] = {}
+        # lowest_log_odds's: by a line's stripped head, its (lexical score, row, words joined).
+        self._rows: dict[str, tuple[float, bytes, str]] = {}
 
     def _complete(self) -> None:
         """The trees as complete binary trees, level by level: ``_feature``/``_threshold`` of each
@@ -157,6 +160,17 @@ class Model:
             slot = self._left.take(slot)
             slot += right
         return self._value.take(slot).reshape(n, -1)
+
+    def lowest_log_odds(self, texts: list[str]) -> float | None:
+        """The lowest of the log-odds of ``texts`` (the lines of a document: extract, score's lexical
+        score, log_odds, to the bit), all in C: the whole step when no line goes. NaN if one is NaN; None
+        where the C is not built or cannot take the document (the caller goes the long way)."""
+        if self._forest is None:
+            return None
+        matrix = native_matrix(texts, self.ngram_weights, self.ngram_bias, self._rows, _ROWS_CACHE_SIZE)
+        if matrix is None:
+            return None
+        return self._forest.odds(matrix, self.baseline, np.empty(len(matrix)))
 
     def score(self, found: Extracted) -> np.ndarray:
         """P(content) of each line; fills the lexical score into the feature matrix."""

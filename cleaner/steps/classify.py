@@ -8,6 +8,7 @@ nothing more goes: the output is then a fixed point, and cleaning it again chang
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar
@@ -56,6 +57,7 @@ class Classify:
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.min_lines = config.min_lines or DEFAULT_MIN_LINES
         self._model = model
+        self._cut = _log_odds_cut(self.threshold)
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
         self.trace: dict[int, Verdict] | None = None
         # The rows (and their texts) of the last call, when it dropped none of them.
@@ -132,6 +134,13 @@ class Classify:
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
+        if self.trace is None:
+            # The lines' log-odds, all in C: when the lowest is clearly above the threshold's, no
+            # score is under the threshold, and nothing goes (NaN, None: the long way).
+            lowest = self.model.lowest_log_odds(texts)
+            if lowest is not None and lowest > self._cut:
+                self._kept = (rows, texts)
+                return
         matrix, scores, rules = self._decide(rows, texts)
         if self.trace is not None:
             for verdict in self._verdicts(rows, matrix, scores, rules):
@@ -142,6 +151,19 @@ class Classify:
                 line.drop(rule)
                 dropped = True
         self._kept = None if dropped else (rows, texts)
+
+
+def _log_odds_cut(threshold: float) -> float:
+    """Log-odds above which P(content), 1 / (1 + exp(-log_odds)) in float64, is surely not under
+    ``threshold``: the threshold's log-odds plus a margin far wider than the few roundings of
+    P's computation (a relative error of some 1e-16, in log-odds about as much); +inf where no cut
+    is safe (a threshold of 1 or more: every line is under it, or NaN)."""
+    if not threshold < 1:
+        return math.inf
+    if threshold <= 0:
+        return -math.inf  # P is never under it (P >= 0; a NaN log-odds is no number: the long way)
+    logit = math.log(threshold) - math.log1p(-threshold)
+    return logit + 1e-6 * max(1.0, abs(logit))
 
 
 class LineClassifier:
