@@ -18,7 +18,7 @@ import pytest
 from cleaner import native
 from cleaner.classify import features
 from cleaner.classify.config import ClassifyConfig
-from cleaner.classify.model import Model, default_model
+from cleaner.classify.model import MODEL_PATH, Model, default_model
 from cleaner.document import Line
 from cleaner.steps.classify import Classify, _log_odds_cut
 from tests.test_classify_fast import TEXTS, _documents
@@ -36,8 +36,10 @@ def _long_way(m: Model, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return found.matrix, m.log_odds(found.matrix)
 
 
-def _shortcut(m: Model, texts: list[str], cache: dict, limit: int = 1 << 14) -> tuple[np.ndarray, np.ndarray, float]:
-    matrix = features.native_matrix(texts, m.ngram_weights, m.ngram_bias, cache, limit)
+def _shortcut(
+    m: Model, texts: list[str], cache: dict, limit: int = 1 << 14, dtype: type = np.float64
+) -> tuple[np.ndarray, np.ndarray, float]:
+    matrix = features.native_matrix(texts, m.ngram_weights.astype(dtype), m.ngram_bias, cache, limit)
     assert matrix is not None
     odds = np.empty(len(texts))
     lowest = m._forest.odds(matrix, m.baseline, odds)
@@ -57,14 +59,16 @@ def _documents_of_every_kind() -> list[list[str]]:
     ]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])  # the model's weights are float32 values
 @pytest.mark.parametrize("limit", [1 << 14, 3, 0], ids=["kept", "emptied-mid-document", "never-kept"])
-def test_the_shortcut_is_the_long_way_cold_and_warm(limit: int) -> None:
+def test_the_shortcut_is_the_long_way_cold_and_warm(limit: int, dtype: type) -> None:
     m = default_model()
+    assert m._lexical_weights.dtype == np.float32
     cache: dict = {}
     for doc in _documents_of_every_kind():
         matrix, odds = _long_way(m, doc)
         for _ in range(2):  # every line new, then (as far as the cache holds) every line kept
-            fast, fast_odds, lowest = _shortcut(m, doc, cache, limit)
+            fast, fast_odds, lowest = _shortcut(m, doc, cache, limit, dtype)
             assert fast.tobytes() == matrix.tobytes()
             assert fast_odds.tobytes() == odds.tobytes()
             assert lowest == (odds.min() if len(doc) else math.inf)
@@ -161,7 +165,9 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="weight a bucket"):
         call(weights=m.ngram_weights[:-1])
     with pytest.raises(ValueError, match="weight a bucket"):
-        call(weights=m.ngram_weights.astype(np.float32))
+        call(weights=m.ngram_weights.astype(np.float16))
+    with pytest.raises(ValueError, match="weight a bucket"):
+        call(weights=m.ngram_weights.astype(np.int64))
     with pytest.raises(ValueError, match="log1p"):
         call(log=table.astype(np.float32))
     with pytest.raises(ValueError, match="right size"):
@@ -210,3 +216,13 @@ def test_classify_drops_what_the_long_way_drops_at_any_threshold() -> None:
             fast(fast_lines)
             slow(slow_lines)
             assert [line.dropped_by for line in fast_lines] == [line.dropped_by for line in slow_lines]
+
+
+def test_weights_that_are_no_float32_are_read_as_float64() -> None:
+    with np.load(MODEL_PATH) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["ngram_weights"] = arrays["ngram_weights"].astype(np.float64) * (1 + 2**-40)
+    m = Model(arrays)
+    assert m._lexical_weights.dtype == np.float64
+    for doc in _documents()[:4]:
+        assert m.lowest_log_odds(doc) == (_long_way(m, doc)[1].min() if doc else math.inf)

@@ -179,6 +179,9 @@ INLINE uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
 
 /* ---- the stoplists: word -> bit mask of languages, as a table of code point strings ---- */
 
+#define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
+#define FILTER_AT(hash) (((hash) >> 8) & (FILTER_BITS - 1))
+
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
     Py_ssize_t source_size;
@@ -188,6 +191,9 @@ typedef struct {
     int stale; /* the dict changed since (its watcher's mark) */
 #endif
     size_t mask; /* slots - 1 */
+    /* A bit per FILTER_BITS hash values, set for each stopword's (hash >> 8): most words are no stopword and
+     * their look-up ends here, in a table that stays in the caches (the slots' arrays are megabytes). */
+    uint64_t *filter;
     Py_ssize_t *start, *length; /* per slot, into pool; length -1: empty */
     uint32_t *bits;
     Py_UCS4 *pool;
@@ -242,6 +248,7 @@ static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
 static void stops_free(Stoplists *table) {
     Stoplists old = *table;
     memset(table, 0, sizeof *table);
+    PyMem_Free(old.filter);
     PyMem_Free(old.start);
     PyMem_Free(old.length);
     PyMem_Free(old.bits);
@@ -277,7 +284,8 @@ static int stops_build(Stoplists *table, PyObject *dict) {
     stops.length = PyMem_Malloc(slots * sizeof(Py_ssize_t));
     stops.bits = PyMem_Malloc(slots * sizeof(uint32_t));
     stops.pool = PyMem_Malloc((chars + 1) * sizeof(Py_UCS4));
-    if (!stops.start || !stops.length || !stops.bits || !stops.pool) {
+    stops.filter = PyMem_Calloc(FILTER_BITS / 64, sizeof(uint64_t));
+    if (!stops.start || !stops.length || !stops.bits || !stops.pool || !stops.filter) {
         stops_free(&stops);
         PyErr_NoMemory();
         return -1;
@@ -297,7 +305,9 @@ static int stops_build(Stoplists *table, PyObject *dict) {
             stops_free(&stops);
             return -1;
         }
-        size_t slot = hash_word(stops.pool + used, size) & stops.mask;
+        uint32_t hash = hash_word(stops.pool + used, size);
+        stops.filter[FILTER_AT(hash) / 64] |= (uint64_t)1 << (FILTER_AT(hash) % 64);
+        size_t slot = hash & stops.mask;
         while (stops.length[slot] >= 0) slot = (slot + 1) & stops.mask;
         stops.start[slot] = used;
         stops.length[slot] = size;
@@ -318,6 +328,7 @@ static int stops_build(Stoplists *table, PyObject *dict) {
 
 /* The stoplists that hold the word w (hash_word(w) is h). */
 INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
+    if (!(t->filter[FILTER_AT(h) / 64] >> (FILTER_AT(h) % 64) & 1)) return 0;
     for (size_t slot = h & t->mask; t->length[slot] >= 0; slot = (slot + 1) & t->mask) {
         if (t->length[slot] != size) continue;
         const Py_UCS4 *word = t->pool + t->start[slot];
@@ -495,6 +506,8 @@ typedef struct {
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
     const Stoplists *stops;    /* the call's stoplists */
+    const char *weights;       /* the lexical model's weights, when it is scored: fetched ahead for each gram */
+    Py_ssize_t weight_size;
     uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
@@ -543,6 +556,12 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         CRC_BYTE(reg, ' ');
         w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
     }
+#if defined(__GNUC__) || defined(__clang__)
+    if (w->weights != NULL) { /* most weights are far from the caches: asked for now, read at the line's end */
+        __builtin_prefetch(w->weights + w->singles[w->count] * w->weight_size);
+        if (w->count) __builtin_prefetch(w->weights + w->pairs[w->count - 1] * w->weight_size);
+    }
+#endif
     w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
     w->previous = crc;
     w->count++;
@@ -710,7 +729,8 @@ static double pairwise_sum(const double *a, Py_ssize_t n) {
 /* The lexical model of a line's grams (model.Model.ngram_scores: the weights summed in np.add.reduceat's
  * order, the first plus the pairwise sum of the rest, over the square root of their count, plus the bias). */
 typedef struct {
-    const double *weights; /* BUCKETS of them */
+    const char *weights; /* BUCKETS of them, float64 or (the same values, half the memory) float32 */
+    Py_ssize_t weight_size; /* 8 or 4 */
     double bias;
     double *values; /* room for a line's grams */
 } Lexical;
@@ -737,6 +757,8 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     w.pairs = w.singles + 2 * n + 1;
     w.mask = layout->buckets_mask;
     w.stops = table;
+    w.weights = lexical != NULL ? lexical->weights : NULL;
+    w.weight_size = lexical != NULL ? lexical->weight_size : 0;
     w.languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1;
     int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
@@ -749,9 +771,12 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     if (lexical != NULL) { /* the score of those grams instead */
         const Py_ssize_t size = count ? 2 * count - 1 : 1;
         double *v = lexical->values;
-        if (count == 0) v[0] = lexical->weights[0];
-        for (Py_ssize_t g = 0; g < count; g++) v[g] = lexical->weights[w.singles[g]];
-        for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = lexical->weights[w.pairs[g]];
+        const char *weights = lexical->weights;
+#define WEIGHT(i) (lexical->weight_size == 4 ? (double)((const float *)weights)[i] : ((const double *)weights)[i])
+        if (count == 0) v[0] = WEIGHT(0);
+        for (Py_ssize_t g = 0; g < count; g++) v[g] = WEIGHT(w.singles[g]);
+        for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = WEIGHT(w.pairs[g]);
+#undef WEIGHT
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
         grams = PyFloat_FromDouble(sum / sqrt((double)size) + lexical->bias);
@@ -1234,9 +1259,10 @@ static PyObject *features(PyObject *self, PyObject *args) {
         goto done;
     }
     if (PyObject_GetBuffer(weights_obj, &weights, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
-    if (weights.itemsize != sizeof(double) || weights.format == NULL || strcmp(weights.format, "d") != 0 ||
-        weights.len / (Py_ssize_t)sizeof(double) <= (Py_ssize_t)layout.buckets_mask) {
-        PyErr_SetString(PyExc_ValueError, "weights: expected a C-contiguous float64 array of a weight a bucket");
+    const char *format = weights.format == NULL ? "B" : weights.format[0] == '=' || weights.format[0] == '<' ? weights.format + 1 : weights.format;
+    if (!((weights.itemsize == 8 && strcmp(format, "d") == 0) || (weights.itemsize == 4 && strcmp(format, "f") == 0)) ||
+        weights.len / weights.itemsize <= (Py_ssize_t)layout.buckets_mask) {
+        PyErr_SetString(PyExc_ValueError, "weights: expected a C-contiguous float64 or float32 array of a weight a bucket");
         goto done;
     }
     if (PyObject_GetBuffer(log1p_obj, &table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
@@ -1251,7 +1277,7 @@ static PyObject *features(PyObject *self, PyObject *args) {
     if (infos == NULL) goto done;
     stoplists = stops_acquire(masks, &own);
     if (stoplists == NULL) goto done;
-    const Lexical lexical_base = {weights.buf, bias, NULL};
+    const Lexical lexical_base = {weights.buf, weights.itemsize, bias, NULL};
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *text = PyTuple_GET_ITEM(held, i);
         if (!PyUnicode_Check(text)) {
