@@ -194,8 +194,12 @@ typedef struct {
     /* A bit per FILTER_BITS hash values, set for each stopword's (hash >> 8): most words are no stopword and
      * their look-up ends here, in a table that stays in the caches (the slots' arrays are megabytes). */
     uint64_t *filter;
-    Py_ssize_t *start, *length; /* per slot, into pool; length -1: empty */
-    uint32_t *bits;
+    struct StopSlot {    /* 16 bytes: a look-up reads one cache line, then the word's characters if its hash matches */
+        uint32_t hash;   /* hash_word of the word */
+        uint32_t bits;   /* its languages */
+        int32_t length;  /* -1: an empty slot */
+        uint32_t start;  /* its characters in pool */
+    } *slots;
     Py_UCS4 *pool;
 } Stoplists;
 
@@ -249,9 +253,7 @@ static void stops_free(Stoplists *table) {
     Stoplists old = *table;
     memset(table, 0, sizeof *table);
     PyMem_Free(old.filter);
-    PyMem_Free(old.start);
-    PyMem_Free(old.length);
-    PyMem_Free(old.bits);
+    PyMem_Free(old.slots);
     PyMem_Free(old.pool);
     Py_XDECREF(old.source);
 }
@@ -280,17 +282,19 @@ static int stops_build(Stoplists *table, PyObject *dict) {
     }
     size_t slots = 16;
     while (slots < (size_t)entries * 2 + 1) slots <<= 1;
-    stops.start = PyMem_Malloc(slots * sizeof(Py_ssize_t));
-    stops.length = PyMem_Malloc(slots * sizeof(Py_ssize_t));
-    stops.bits = PyMem_Malloc(slots * sizeof(uint32_t));
+    if (chars > (Py_ssize_t)INT32_MAX) { /* a slot's start and length are 32 bits */
+        PyErr_SetString(PyExc_ValueError, "stopwords: too many characters");
+        return -1;
+    }
+    stops.slots = PyMem_Malloc(slots * sizeof(struct StopSlot));
     stops.pool = PyMem_Malloc((chars + 1) * sizeof(Py_UCS4));
     stops.filter = PyMem_Calloc(FILTER_BITS / 64, sizeof(uint64_t));
-    if (!stops.start || !stops.length || !stops.bits || !stops.pool || !stops.filter) {
+    if (!stops.slots || !stops.pool || !stops.filter) {
         stops_free(&stops);
         PyErr_NoMemory();
         return -1;
     }
-    for (size_t s = 0; s < slots; s++) stops.length[s] = -1;
+    for (size_t s = 0; s < slots; s++) stops.slots[s].length = -1;
     stops.mask = slots - 1;
     Py_ssize_t used = 0;
     pos = 0;
@@ -308,10 +312,11 @@ static int stops_build(Stoplists *table, PyObject *dict) {
         uint32_t hash = hash_word(stops.pool + used, size);
         stops.filter[FILTER_AT(hash) / 64] |= (uint64_t)1 << (FILTER_AT(hash) % 64);
         size_t slot = hash & stops.mask;
-        while (stops.length[slot] >= 0) slot = (slot + 1) & stops.mask;
-        stops.start[slot] = used;
-        stops.length[slot] = size;
-        stops.bits[slot] = (uint32_t)bits;
+        while (stops.slots[slot].length >= 0) slot = (slot + 1) & stops.mask;
+        stops.slots[slot].hash = hash;
+        stops.slots[slot].start = (uint32_t)used;
+        stops.slots[slot].length = (int32_t)size;
+        stops.slots[slot].bits = (uint32_t)bits;
         used += size;
     }
     Py_INCREF(dict);
@@ -329,12 +334,12 @@ static int stops_build(Stoplists *table, PyObject *dict) {
 /* The stoplists that hold the word w (hash_word(w) is h). */
 INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
     if (!(t->filter[FILTER_AT(h) / 64] >> (FILTER_AT(h) % 64) & 1)) return 0;
-    for (size_t slot = h & t->mask; t->length[slot] >= 0; slot = (slot + 1) & t->mask) {
-        if (t->length[slot] != size) continue;
-        const Py_UCS4 *word = t->pool + t->start[slot];
+    for (size_t slot = h & t->mask; t->slots[slot].length >= 0; slot = (slot + 1) & t->mask) {
+        if (t->slots[slot].hash != h || t->slots[slot].length != size) continue;
+        const Py_UCS4 *word = t->pool + t->slots[slot].start;
         Py_ssize_t i = 0;
         while (i < size && word[i] == w[i]) i++;
-        if (i == size) return t->bits[slot];
+        if (i == size) return t->slots[slot].bits;
     }
     return 0;
 }
@@ -554,7 +559,15 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     if (w->count) {
         uint32_t reg = ~w->previous;
         CRC_BYTE(reg, ' ');
-        w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
+        if (bytes <= 16) { /* a short word's bytes run again (the CRC table stays in the caches; the zeros' do not) */
+            if (w->decimal)
+                CRC_BYTE(reg, '0');
+            else
+                for (Py_ssize_t k = w->start; k < w->used; k++) crc_utf8(&reg, w->joined[k]);
+            w->pairs[w->count - 1] = ~reg & w->mask;
+        } else {
+            w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
+        }
     }
 #if defined(__GNUC__) || defined(__clang__)
     if (w->weights != NULL) { /* most weights are far from the caches: asked for now, read at the line's end */
