@@ -149,18 +149,20 @@ done:
 }
 
 /* Asks for a tree's slots ahead of its walks (they are far apart in memory, and fetching them is what the
- * walk waits on when the forest has left the caches): the inner slots, then the last level's values. */
+ * walk waits on when the forest has left the caches): its slots, from its root up to the next tree's root
+ * (a layout of trees one after another: model.py's), at most 256, and their values. */
 static inline void
-prefetch_tree(const Forest *self, Py_ssize_t root)
+prefetch_tree(const Forest *self, Py_ssize_t t)
 {
 #if defined(__GNUC__)
-    const Py_ssize_t inner = ((Py_ssize_t)1 << self->depth) - 1;
-    if (root + 2 * inner + 1 > self->slots)
-        return;
-    for (Py_ssize_t k = 0; k < inner; k += 4)
-        __builtin_prefetch(&self->nodes[root + k]);
-    for (Py_ssize_t k = 0; k <= inner; k += 8)
-        __builtin_prefetch(&self->values[root + inner + k]);
+    const Py_ssize_t root = self->roots[t];
+    Py_ssize_t end = t + 1 < self->trees && self->roots[t + 1] > root ? self->roots[t + 1] : self->slots;
+    if (end - root > 256)
+        end = root + 256;
+    for (Py_ssize_t k = root; k < end; k += 4)
+        __builtin_prefetch(&self->nodes[k]);
+    for (Py_ssize_t k = root; k < end; k += 8)
+        __builtin_prefetch(&self->values[k]);
 #endif
 }
 
@@ -177,7 +179,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
     Py_ssize_t t = 0, i = 0;
     const Py_ssize_t walks = n * trees;
     for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
-        prefetch_tree(self, self->roots[ahead]);
+        prefetch_tree(self, ahead);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
         Py_ssize_t slot[LANES], at[LANES];
         const double *row[LANES];
@@ -189,7 +191,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
                 i = 0;
                 t++;
                 if (t + 2 < trees)
-                    prefetch_tree(self, self->roots[t + 2]);
+                    prefetch_tree(self, t + 2);
             }
         }
         for (Py_ssize_t d = 0; d < depth; d++) {

@@ -55,9 +55,7 @@ class Model:
         self._complete()
         self._forest = None
         if _TREES is not None:
-            self._forest = _TREES.Forest(
-                self._feature, self._threshold, self._left, self._value, self._offsets, self.depth
-            )
+            self._forest = _TREES.Forest(*self._compact(), self.depth)
         self._ngram_cache: dict[str, float] = {}
         # lowest_log_odds's: by a line's stripped head, its (lexical score, row, words joined).
         self._rows: dict[str, tuple[float, bytes, str]] = {}
@@ -86,6 +84,39 @@ class Model:
         left = np.zeros((trees, size), dtype=np.intp)
         left[:, : size // 2] = self._offsets[:, None] + 2 * inner + 1  # its right child is one on
         self._left = left.ravel()
+
+    def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The trees as stored, for the compiled walk: feature, threshold, left child, value and each
+        tree's first slot, as in _complete, but each tree's nodes numbered breadth first, one tree after
+        another (a node's children side by side, the right one after the left), a leaf its own left child
+        with a test that never holds, and one idle slot at the end (every left child has a right one). The
+        same walk (``depth`` steps of ``left + (x > threshold)``) reaches the same leaves as in the complete
+        layout, from a third of its memory: the real trees are far from complete."""
+        feature, threshold, left, value, offsets = [], [], [], [], []
+        for root in self.roots.tolist():
+            offsets.append(len(feature))
+            order = [root]  # the tree's nodes, breadth first
+            for node in order:
+                if self.left[node] != node:
+                    order += [int(self.left[node]), int(self.right[node])]
+            slot = {node: len(feature) + i for i, node in enumerate(order)}
+            for node in order:
+                inner = self.left[node] != node
+                feature.append(int(self.feature[node]) if inner else 0)
+                threshold.append(float(self.threshold[node]) if inner else np.inf)
+                left.append(slot[int(self.left[node])] if inner else slot[node])
+                value.append(0.0 if inner else float(self.value[node]))
+        feature.append(0)
+        threshold.append(np.inf)
+        left.append(0)
+        value.append(0.0)
+        return (
+            np.array(feature, dtype=np.intp),
+            np.array(threshold),
+            np.array(left, dtype=np.intp),
+            np.array(value),
+            np.array(offsets, dtype=np.intp),
+        )
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
