@@ -147,6 +147,18 @@ def test_complete_layout_of_a_small_tree() -> None:
     matrix[:, 2] = [9.0, 9.0, 3.0, 3.5]
     assert m.log_odds(matrix).tolist() == [-0.75, -0.75, 2.25, 4.25]
     assert reference.log_odds(m, matrix).tolist() == [-0.75, -0.75, 2.25, 4.25]
+    # The compiled walk's layout: breadth first, children side by side, a leaf its own left child
+    # (a test that never holds), one idle slot at the end; two copies of the tree, one after the other.
+    m.roots = np.array([0, 0])
+    feature, threshold, left, value, offsets = m._compact()
+    assert feature.tolist() == [1, 0, 2, 0, 0, 1, 0, 2, 0, 0, 0]
+    assert threshold.tolist() == [0.5, np.inf, 3.0, np.inf, np.inf] * 2 + [np.inf]
+    assert left.tolist() == [1, 1, 3, 3, 4, 6, 6, 8, 8, 9, 0]
+    assert value.tolist() == [0.0, -1.0, 0.0, 2.0, 4.0] * 2 + [0.0]
+    assert offsets.tolist() == [0, 5]
+    two = Model(arrays | {"roots": np.array([0, 0])})  # compiled where built: its walk over that layout
+    assert two.log_odds(matrix).tolist() == [-1.75, -1.75, 4.25, 8.25]
+    assert two._leaves(matrix).tobytes() == two._leaves_numpy(matrix).tobytes()
 
 
 def _lines(*texts: str) -> list[Line]:
