@@ -167,10 +167,10 @@ def _lines(*texts: str) -> list[Line]:
 
 def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of rows of each document the classifier judges (each judgment starts with the
-    lowest log-odds, in C, whichever way it then goes)."""
+    shortcut, in C, whichever way it then goes)."""
     calls: list[int] = []
-    real = Model.lowest_log_odds
-    monkeypatch.setattr(Model, "lowest_log_odds", lambda self, texts: calls.append(len(texts)) or real(self, texts))
+    real = Model.shortcut
+    monkeypatch.setattr(Model, "shortcut", lambda self, texts: calls.append(len(texts)) or real(self, texts))
     return calls
 
 

@@ -1,4 +1,4 @@
-"""The classifier's shortcut (Model.lowest_log_odds: _lines.features, then Forest.odds) against the
+"""The classifier's shortcut (Model.shortcut: _lines.features, then Forest.odds) against the
 long way it stands in for (features.extract, Model.score, Model.log_odds): the same matrix and the
 same log-odds, bit for bit, on invented, crafted and random documents, cold and warm, with the
 cache emptied mid-document; the lines it hands back (a line past its table of log1p); the checks
@@ -75,10 +75,15 @@ def test_the_shortcut_is_the_long_way_cold_and_warm(limit: int, dtype: type) -> 
         assert len(cache) <= max(limit, 1)
 
 
-def test_lowest_log_odds_of_the_model() -> None:
+def test_the_shortcut_of_the_model() -> None:
     m = Model.load()
     for doc in _documents():
-        assert m.lowest_log_odds(doc) == (_long_way(m, doc)[1].min() if doc else math.inf)
+        found = features.extract(doc)
+        scores = m.score(found)
+        matrix, odds, lowest = m.shortcut(doc)
+        assert matrix.tobytes() == found.matrix.tobytes()
+        assert lowest == (m.log_odds(found.matrix).min() if doc else math.inf)
+        assert Model.probability(odds).tobytes() == scores.tobytes()
     assert all(not gc.is_tracked(info) for info in m._rows.values())  # in no cycle: never walked
     assert {type(v) for info in m._rows.values() for v in info} == {float, bytes, str}
 
@@ -134,7 +139,7 @@ def test_a_line_past_the_log1p_table_is_handed_back() -> None:
     assert out.tobytes() == _long_way(m, doc)[0].tobytes()
     long_doc = ["word " * 20_000, "Home", "News", "Sport", "Weather"]  # 99,999 characters stripped
     assert features.native_matrix(long_doc, m.ngram_weights, m.ngram_bias, {}, 10) is None
-    assert m.lowest_log_odds(long_doc) is None
+    assert m.shortcut(long_doc) is None
 
 
 def test_junk_in_the_cache_is_computed_again() -> None:
@@ -225,4 +230,4 @@ def test_weights_that_are_no_float32_are_read_as_float64() -> None:
     m = Model(arrays)
     assert m._lexical_weights.dtype == np.float64
     for doc in _documents()[:4]:
-        assert m.lowest_log_odds(doc) == (_long_way(m, doc)[1].min() if doc else math.inf)
+        assert m.shortcut(doc)[1].tobytes() == _long_way(m, doc)[1].tobytes()

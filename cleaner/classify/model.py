@@ -29,7 +29,7 @@ MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAM = INDEX["ngram_score"]
 CHUNK = 4096
 _NGRAM_CACHE_SIZE = 1 << 16  # lexical scores kept, by line text (cleared when full)
-_ROWS_CACHE_SIZE = 1 << 14  # what lowest_log_odds keeps of a line's text (cleared when full)
+_ROWS_CACHE_SIZE = 1 << 14  # what shortcut keeps of a line's text (cleared when full)
 _TREES = load("cleaner.classify._trees")
 
 
@@ -39,7 +39,7 @@ class Model:
         if names != NAMES:
             raise ValueError("the model was trained on other features; run `make train`")
         self.ngram_weights = arrays["ngram_weights"].astype(np.float64)
-        # The weights lowest_log_odds reads: float32 where that holds every one exactly (as trained), half
+        # The weights shortcut reads: float32 where that holds every one exactly (as trained), half
         # the memory the scattered reads of a document's n-grams fetch.
         weights32 = self.ngram_weights.astype(np.float32)
         self._lexical_weights = weights32 if np.array_equal(weights32, self.ngram_weights) else self.ngram_weights
@@ -57,7 +57,7 @@ class Model:
         if _TREES is not None:
             self._forest = _TREES.Forest(*self._compact(), self.depth)
         self._ngram_cache: dict[str, float] = {}
-        # lowest_log_odds's: by a line's stripped head, its (lexical score, row, words joined).
+        # shortcut's: by a line's stripped head, its (lexical score, row, words joined).
         self._rows: dict[str, tuple[float, bytes, str]] = {}
 
     def _complete(self) -> None:
@@ -196,16 +196,27 @@ class Model:
             slot += right
         return self._value.take(slot).reshape(n, -1)
 
-    def lowest_log_odds(self, texts: list[str]) -> float | None:
-        """The lowest of the log-odds of ``texts`` (the lines of a document: extract, score's lexical
-        score, log_odds, to the bit), all in C: the whole step when no line goes. NaN if one is NaN; None
-        where the C is not built or cannot take the document (the caller goes the long way)."""
+    def shortcut(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The feature matrix of ``texts`` (the lines of a document) with its lexical scores, their
+        log-odds and the lowest of them (NaN if one is NaN): extract, score and log_odds to the bit,
+        in two calls to C. None where the C is not built or cannot take the document (a line of
+        65,536 characters or more): the caller goes the long way."""
         if self._forest is None:
             return None
         matrix = native_matrix(texts, self._lexical_weights, self.ngram_bias, self._rows, _ROWS_CACHE_SIZE)
         if matrix is None:
             return None
-        return self._forest.odds(matrix, self.baseline, np.empty(len(matrix)))
+        odds = np.empty(len(matrix))
+        return matrix, odds, self._forest.odds(matrix, self.baseline, odds)
+
+    @staticmethod
+    def probability(odds: np.ndarray) -> np.ndarray:
+        """P(content) from the log-odds, 1 / (1 + exp(-log_odds)), in place on ``odds``: the same
+        operations on the same values (an addition's operands swapped: the same sum), no new arrays."""
+        np.negative(odds, out=odds)
+        np.exp(odds, out=odds)
+        odds += 1.0
+        return np.divide(1.0, odds, out=odds)
 
     def score(self, found: Extracted) -> np.ndarray:
         """P(content) of each line; fills the lexical score into the feature matrix."""
@@ -215,13 +226,7 @@ class Model:
             found.matrix[:, NGRAM] = self._cached_ngram_scores(found.keys, found.grams)
         else:
             found.matrix[:, NGRAM] = self.ngram_scores(found.grams)
-        # 1 / (1 + exp(-log_odds)), in place on the array log_odds made: the same operations
-        # on the same values (an addition's operands swapped: the same sum), fewer arrays.
-        p = self.log_odds(found.matrix)
-        np.negative(p, out=p)
-        np.exp(p, out=p)
-        p += 1.0
-        return np.divide(1.0, p, out=p)
+        return self.probability(self.log_odds(found.matrix))  # (a new array: log_odds made it)
 
 
 @lru_cache(maxsize=1)
