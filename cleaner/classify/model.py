@@ -93,19 +93,23 @@ class Model:
         same walk (``depth`` steps of ``left + (x > threshold)``) reaches the same leaves as in the complete
         layout, from a third of its memory: the real trees are far from complete."""
         feature, threshold, left, value, offsets = [], [], [], [], []
+        # (Python lists: a model's load walks its thousands of nodes once)
+        tests, cuts, lefts, rights, values = (
+            a.tolist() for a in (self.feature, self.threshold, self.left, self.right, self.value)
+        )
         for root in self.roots.tolist():
             offsets.append(len(feature))
             order = [root]  # the tree's nodes, breadth first
             for node in order:
-                if self.left[node] != node:
-                    order += [int(self.left[node]), int(self.right[node])]
+                if lefts[node] != node:
+                    order += [lefts[node], rights[node]]
             slot = {node: len(feature) + i for i, node in enumerate(order)}
             for node in order:
-                inner = self.left[node] != node
-                feature.append(int(self.feature[node]) if inner else 0)
-                threshold.append(float(self.threshold[node]) if inner else np.inf)
-                left.append(slot[int(self.left[node])] if inner else slot[node])
-                value.append(0.0 if inner else float(self.value[node]))
+                inner = lefts[node] != node
+                feature.append(tests[node] if inner else 0)
+                threshold.append(cuts[node] if inner else np.inf)
+                left.append(slot[lefts[node]] if inner else slot[node])
+                value.append(0.0 if inner else values[node])
         feature.append(0)
         threshold.append(np.inf)
         left.append(0)
