@@ -147,16 +147,35 @@ def test_complete_layout_of_a_small_tree() -> None:
     matrix[:, 2] = [9.0, 9.0, 3.0, 3.5]
     assert m.log_odds(matrix).tolist() == [-0.75, -0.75, 2.25, 4.25]
     assert reference.log_odds(m, matrix).tolist() == [-0.75, -0.75, 2.25, 4.25]
+    # The compiled walk's layout: breadth first, children side by side, a leaf its own left child
+    # (a test that never holds), one idle slot at the end; two copies of the tree, one after the other.
+    m.roots = np.array([0, 0])
+    feature, threshold, left, value, offsets = m._compact()
+    assert feature.tolist() == [1, 0, 2, 0, 0, 1, 0, 2, 0, 0, 0]
+    assert threshold.tolist() == [0.5, np.inf, 3.0, np.inf, np.inf] * 2 + [np.inf]
+    assert left.tolist() == [1, 1, 3, 3, 4, 6, 6, 8, 8, 9, 0]
+    assert value.tolist() == [0.0, -1.0, 0.0, 2.0, 4.0] * 2 + [0.0]
+    assert offsets.tolist() == [0, 5]
+    two = Model(arrays | {"roots": np.array([0, 0])})  # compiled where built: its walk over that layout
+    assert two.log_odds(matrix).tolist() == [-1.75, -1.75, 4.25, 8.25]
+    assert two._leaves(matrix).tobytes() == two._leaves_numpy(matrix).tobytes()
 
 
 def _lines(*texts: str) -> list[Line]:
     return [Line(no, text) for no, text in enumerate(texts, 1)]
 
 
-def test_a_round_that_cannot_change_anything_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each document the classifier judges (each judgment starts with the
+    shortcut, in C, whichever way it then goes)."""
     calls: list[int] = []
-    real = features.extract
-    monkeypatch.setattr(features, "extract", lambda texts: calls.append(len(texts)) or real(texts))
+    real = Model.shortcut
+    monkeypatch.setattr(Model, "shortcut", lambda self, texts: calls.append(len(texts)) or real(self, texts))
+    return calls
+
+
+def test_a_round_that_cannot_change_anything_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _judged(monkeypatch)
     classify = Classify(ClassifyConfig(thresholds={"balanced": 1e-9}, min_lines=2))
     lines = _lines(*TEXTS[1:4], "", TEXTS[13])
     classify(lines)
@@ -178,9 +197,7 @@ def test_a_round_that_cannot_change_anything_is_skipped(monkeypatch: pytest.Monk
 
 
 def test_a_round_after_a_drop_is_judged_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    real = features.extract
-    monkeypatch.setattr(features, "extract", lambda texts: calls.append(len(texts)) or real(texts))
+    calls = _judged(monkeypatch)
     classify = Classify(ClassifyConfig(thresholds={"balanced": 0.5}, min_lines=2))
     lines = _lines("Home", "News", "Sport", TEXTS[1], TEXTS[13], TEXTS[14])
     classify(lines)

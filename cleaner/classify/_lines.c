@@ -20,6 +20,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -178,6 +179,9 @@ INLINE uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
 
 /* ---- the stoplists: word -> bit mask of languages, as a table of code point strings ---- */
 
+#define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
+#define FILTER_AT(hash) (((hash) >> 8) & (FILTER_BITS - 1))
+
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
     Py_ssize_t source_size;
@@ -187,8 +191,15 @@ typedef struct {
     int stale; /* the dict changed since (its watcher's mark) */
 #endif
     size_t mask; /* slots - 1 */
-    Py_ssize_t *start, *length; /* per slot, into pool; length -1: empty */
-    uint32_t *bits;
+    /* A bit per FILTER_BITS hash values, set for each stopword's (hash >> 8): most words are no stopword and
+     * their look-up ends here, in a table that stays in the caches (the slots' arrays are megabytes). */
+    uint64_t *filter;
+    struct StopSlot {    /* 16 bytes: a look-up reads one cache line, then the word's characters if its hash matches */
+        uint32_t hash;   /* hash_word of the word */
+        uint32_t bits;   /* its languages */
+        int32_t length;  /* -1: an empty slot */
+        uint32_t start;  /* its characters in pool */
+    } *slots;
     Py_UCS4 *pool;
 } Stoplists;
 
@@ -241,9 +252,8 @@ static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
 static void stops_free(Stoplists *table) {
     Stoplists old = *table;
     memset(table, 0, sizeof *table);
-    PyMem_Free(old.start);
-    PyMem_Free(old.length);
-    PyMem_Free(old.bits);
+    PyMem_Free(old.filter);
+    PyMem_Free(old.slots);
     PyMem_Free(old.pool);
     Py_XDECREF(old.source);
 }
@@ -272,16 +282,19 @@ static int stops_build(Stoplists *table, PyObject *dict) {
     }
     size_t slots = 16;
     while (slots < (size_t)entries * 2 + 1) slots <<= 1;
-    stops.start = PyMem_Malloc(slots * sizeof(Py_ssize_t));
-    stops.length = PyMem_Malloc(slots * sizeof(Py_ssize_t));
-    stops.bits = PyMem_Malloc(slots * sizeof(uint32_t));
+    if (chars > (Py_ssize_t)INT32_MAX) { /* a slot's start and length are 32 bits */
+        PyErr_SetString(PyExc_ValueError, "stopwords: too many characters");
+        return -1;
+    }
+    stops.slots = PyMem_Malloc(slots * sizeof(struct StopSlot));
     stops.pool = PyMem_Malloc((chars + 1) * sizeof(Py_UCS4));
-    if (!stops.start || !stops.length || !stops.bits || !stops.pool) {
+    stops.filter = PyMem_Calloc(FILTER_BITS / 64, sizeof(uint64_t));
+    if (!stops.slots || !stops.pool || !stops.filter) {
         stops_free(&stops);
         PyErr_NoMemory();
         return -1;
     }
-    for (size_t s = 0; s < slots; s++) stops.length[s] = -1;
+    for (size_t s = 0; s < slots; s++) stops.slots[s].length = -1;
     stops.mask = slots - 1;
     Py_ssize_t used = 0;
     pos = 0;
@@ -296,11 +309,14 @@ static int stops_build(Stoplists *table, PyObject *dict) {
             stops_free(&stops);
             return -1;
         }
-        size_t slot = hash_word(stops.pool + used, size) & stops.mask;
-        while (stops.length[slot] >= 0) slot = (slot + 1) & stops.mask;
-        stops.start[slot] = used;
-        stops.length[slot] = size;
-        stops.bits[slot] = (uint32_t)bits;
+        uint32_t hash = hash_word(stops.pool + used, size);
+        stops.filter[FILTER_AT(hash) / 64] |= (uint64_t)1 << (FILTER_AT(hash) % 64);
+        size_t slot = hash & stops.mask;
+        while (stops.slots[slot].length >= 0) slot = (slot + 1) & stops.mask;
+        stops.slots[slot].hash = hash;
+        stops.slots[slot].start = (uint32_t)used;
+        stops.slots[slot].length = (int32_t)size;
+        stops.slots[slot].bits = (uint32_t)bits;
         used += size;
     }
     Py_INCREF(dict);
@@ -317,12 +333,13 @@ static int stops_build(Stoplists *table, PyObject *dict) {
 
 /* The stoplists that hold the word w (hash_word(w) is h). */
 INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
-    for (size_t slot = h & t->mask; t->length[slot] >= 0; slot = (slot + 1) & t->mask) {
-        if (t->length[slot] != size) continue;
-        const Py_UCS4 *word = t->pool + t->start[slot];
+    if (!(t->filter[FILTER_AT(h) / 64] >> (FILTER_AT(h) % 64) & 1)) return 0;
+    for (size_t slot = h & t->mask; t->slots[slot].length >= 0; slot = (slot + 1) & t->mask) {
+        if (t->slots[slot].hash != h || t->slots[slot].length != size) continue;
+        const Py_UCS4 *word = t->pool + t->slots[slot].start;
         Py_ssize_t i = 0;
         while (i < size && word[i] == w[i]) i++;
-        if (i == size) return t->bits[slot];
+        if (i == size) return t->slots[slot].bits;
     }
     return 0;
 }
@@ -494,6 +511,8 @@ typedef struct {
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
     const Stoplists *stops;    /* the call's stoplists */
+    const char *weights;       /* the lexical model's weights, when it is scored: fetched ahead for each gram */
+    Py_ssize_t weight_size;
     uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
@@ -540,8 +559,22 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     if (w->count) {
         uint32_t reg = ~w->previous;
         CRC_BYTE(reg, ' ');
-        w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
+        if (bytes <= 16) { /* a short word's bytes run again (the CRC table stays in the caches; the zeros' do not) */
+            if (w->decimal)
+                CRC_BYTE(reg, '0');
+            else
+                for (Py_ssize_t k = w->start; k < w->used; k++) crc_utf8(&reg, w->joined[k]);
+            w->pairs[w->count - 1] = ~reg & w->mask;
+        } else {
+            w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
+        }
     }
+#if defined(__GNUC__) || defined(__clang__)
+    if (w->weights != NULL) { /* most weights are far from the caches: asked for now, read at the line's end */
+        __builtin_prefetch(w->weights + w->singles[w->count] * w->weight_size);
+        if (w->count) __builtin_prefetch(w->weights + w->pairs[w->count - 1] * w->weight_size);
+    }
+#endif
     w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
     w->previous = crc;
     w->count++;
@@ -677,9 +710,48 @@ static PyObject *joined_str(const Words *w) {
     return s;
 }
 
-/* One line's (grams, row bytes, its words joined by spaces); scratch has room for 8n + 4 values
- * of 4 bytes. */
-static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table) {
+/* numpy's pairwise sum of n float64 values (what np.add's reduction loop adds onto its first value; _trees.c's). */
+static double pairwise_sum(const double *a, Py_ssize_t n) {
+    if (n < 8) {
+        double sum = -0.0; /* as numpy: -0.0 keeps a sum of -0.0 values negative */
+        for (Py_ssize_t i = 0; i < n; i++) sum += a[i];
+        return sum;
+    }
+    if (n <= 128) {
+        double r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7];
+        Py_ssize_t i = 8;
+        for (; i < n - n % 8; i += 8) {
+            r0 += a[i];
+            r1 += a[i + 1];
+            r2 += a[i + 2];
+            r3 += a[i + 3];
+            r4 += a[i + 4];
+            r5 += a[i + 5];
+            r6 += a[i + 6];
+            r7 += a[i + 7];
+        }
+        double sum = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
+        for (; i < n; i++) sum += a[i];
+        return sum;
+    }
+    Py_ssize_t half = n / 2;
+    half -= half % 8;
+    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
+}
+
+/* The lexical model of a line's grams (model.Model.ngram_scores: the weights summed in np.add.reduceat's
+ * order, the first plus the pairwise sum of the rest, over the square root of their count, plus the bias). */
+typedef struct {
+    const char *weights; /* BUCKETS of them, float64 or (the same values, half the memory) float32 */
+    Py_ssize_t weight_size; /* 8 or 4 */
+    double bias;
+    double *values; /* room for a line's grams */
+} Lexical;
+
+/* One line's (grams, row bytes, its words joined by spaces), or with lexical (lexical score, row bytes,
+ * words joined); scratch has room for 8n + 4 values of 4 bytes, lexical->values for 4n + 4 doubles. */
+static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
+                           const Lexical *lexical) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -698,6 +770,8 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     w.pairs = w.singles + 2 * n + 1;
     w.mask = layout->buckets_mask;
     w.stops = table;
+    w.weights = lexical != NULL ? lexical->weights : NULL;
+    w.weight_size = lexical != NULL ? lexical->weight_size : 0;
     w.languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1;
     int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
@@ -707,6 +781,20 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     /* Hashed 1-grams, then 2-grams (ngrams.hashed_ids); [0] without words. A list of ints is in no
      * cycle: left out of the garbage collector's passes (as CPython does with tuples of atoms). */
     Py_ssize_t count = w.count;
+    if (lexical != NULL) { /* the score of those grams instead */
+        const Py_ssize_t size = count ? 2 * count - 1 : 1;
+        double *v = lexical->values;
+        const char *weights = lexical->weights;
+#define WEIGHT(i) (lexical->weight_size == 4 ? (double)((const float *)weights)[i] : ((const double *)weights)[i])
+        if (count == 0) v[0] = WEIGHT(0);
+        for (Py_ssize_t g = 0; g < count; g++) v[g] = WEIGHT(w.singles[g]);
+        for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = WEIGHT(w.pairs[g]);
+#undef WEIGHT
+        double sum = v[0];
+        if (size > 1) sum += pairwise_sum(v + 1, size - 1);
+        grams = PyFloat_FromDouble(sum / sqrt((double)size) + lexical->bias);
+        if (grams == NULL) goto done;
+    } else {
     grams = PyList_New(count ? 2 * count - 1 : 1);
     if (grams == NULL) goto done;
     for (Py_ssize_t g = 0; g < (count ? 2 * count - 1 : 1); g++) {
@@ -715,6 +803,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
         PyList_SET_ITEM(grams, g, gram);
     }
     PyObject_GC_UnTrack(grams);
+    }
 
     /* The row. */
     row = PyBytes_FromStringAndSize(NULL, layout->size * (Py_ssize_t)sizeof(double));
@@ -779,6 +868,68 @@ bad:
     return -1;
 }
 
+/* The stoplist table of masks for a call (busy counted up; stops_release undoes it): the kept one, rebuilt
+ * if stale, or one of the call's own in *own when run inside another call; NULL with an exception set. */
+static const Stoplists *stops_acquire(PyObject *masks, Stoplists *own) {
+    busy++;
+    if (stops_fresh(&stops, masks)) return &stops;
+    if (busy == 1) { /* the kept table, rebuilt */
+#if PY_VERSION_HEX >= 0x030C0000
+        if (stops.source != NULL && PyDict_Unwatch(watcher, stops.source) < 0) goto fail;
+        stops.stale = 1;
+#endif
+        if (stops_build(&stops, masks) < 0) goto fail;
+#if PY_VERSION_HEX >= 0x030C0000
+        if (PyDict_Watch(watcher, masks) < 0) {
+            stops_free(&stops);
+            goto fail;
+        }
+#endif
+        return &stops;
+    }
+    /* run inside another call, which reads the kept table: one of its own */
+    if (stops_build(own, masks) == 0) return own;
+fail:
+    busy--;
+    return NULL;
+}
+
+static void stops_release(Stoplists *own) {
+    busy--;
+    stops_free(own);
+}
+
+/* Scratch space for line_info: 8n + 4 values of 4 bytes, and 4n + 4 doubles for the lexical score. */
+typedef struct {
+    uint32_t *buffer;
+    double *values;
+    Py_ssize_t room;
+} Scratch;
+
+static int scratch_fit(Scratch *scratch, Py_ssize_t n) {
+    if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) - 4) / 8) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (8 * n + 4 > scratch->room) {
+        PyMem_Free(scratch->buffer);
+        PyMem_Free(scratch->values);
+        scratch->room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
+        scratch->buffer = PyMem_Malloc(scratch->room * sizeof(uint32_t));
+        scratch->values = PyMem_Malloc((scratch->room / 2 + 2) * sizeof(double));
+        if (scratch->buffer == NULL || scratch->values == NULL) {
+            PyMem_Free(scratch->buffer);
+            PyMem_Free(scratch->values);
+            scratch->buffer = NULL;
+            scratch->values = NULL;
+            scratch->room = 0;
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *infos(PyObject *self, PyObject *args) {
     PyObject *texts, *masks, *spec;
     if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &texts, &PyDict_Type, &masks, &PyTuple_Type, &spec))
@@ -786,29 +937,10 @@ static PyObject *infos(PyObject *self, PyObject *args) {
     Layout layout;
     if (parse_layout(spec, &layout) < 0) return NULL;
     Stoplists own = {0};
-    const Stoplists *table = &stops;
+    const Stoplists *table = stops_acquire(masks, &own);
+    if (table == NULL) return NULL;
     PyObject *held = NULL, *out = NULL;
-    uint32_t *buffer = NULL;
-    Py_ssize_t room = 0;
-    busy++;
-    if (!stops_fresh(&stops, masks)) {
-        if (busy == 1) { /* the kept table, rebuilt */
-#if PY_VERSION_HEX >= 0x030C0000
-            if (stops.source != NULL && PyDict_Unwatch(watcher, stops.source) < 0) goto fail;
-            stops.stale = 1;
-#endif
-            if (stops_build(&stops, masks) < 0) goto fail;
-#if PY_VERSION_HEX >= 0x030C0000
-            if (PyDict_Watch(watcher, masks) < 0) {
-                stops_free(&stops);
-                goto fail;
-            }
-#endif
-        } else { /* run inside another call, which reads the kept table: one of its own */
-            if (stops_build(&own, masks) < 0) goto fail;
-            table = &own;
-        }
-    }
+    Scratch scratch = {NULL, NULL, 0};
     /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
     held = PyList_AsTuple(texts);
     if (held == NULL) goto fail;
@@ -824,35 +956,22 @@ static PyObject *infos(PyObject *self, PyObject *args) {
 #if PY_VERSION_HEX < 0x030C0000
         if (PyUnicode_READY(text) < 0) goto fail;
 #endif
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint32_t) - 4) / 8) {
-            PyErr_NoMemory();
-            goto fail;
-        }
-        if (8 * n + 4 > room) { /* line_info's scratch */
-            PyMem_Free(buffer);
-            room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
-            buffer = PyMem_Malloc(room * sizeof(uint32_t));
-            if (buffer == NULL) {
-                PyErr_NoMemory();
-                goto fail;
-            }
-        }
-        PyObject *info = line_info(text, buffer, &layout, table);
+        if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(text)) < 0) goto fail;
+        PyObject *info = line_info(text, scratch.buffer, &layout, table, NULL);
         if (info == NULL) goto fail;
         PyList_SET_ITEM(out, i, info);
     }
-    PyMem_Free(buffer);
+    PyMem_Free(scratch.buffer);
+    PyMem_Free(scratch.values);
     Py_DECREF(held);
-    busy--;
-    stops_free(&own);
+    stops_release(&own);
     return out;
 fail:
-    PyMem_Free(buffer);
+    PyMem_Free(scratch.buffer);
+    PyMem_Free(scratch.values);
     Py_XDECREF(held);
     Py_XDECREF(out);
-    busy--;
-    stops_free(&own);
+    stops_release(&own);
     return NULL;
 }
 
@@ -877,52 +996,53 @@ static int get_doubles(PyObject *obj, Py_buffer *view, Py_ssize_t size, int writ
     return 0;
 }
 
-/* document(infos, sizes, log1p_sizes, positions, log_lines, matrix, spec) -> (language bit, coverage):
- * the feature matrix of a document from its lines' infos (features._line_infos), exactly as
- * features.extract computes it with numpy (the same operations in the same order; the log1p
- * values come from numpy, whose log1p need not be the C library's). */
-static PyObject *document(PyObject *self, PyObject *args) {
-    PyObject *infos, *sizes_obj, *logs_obj, *positions_obj, *matrix_obj, *spec, *columns_obj;
-    double log_lines;
+/* The layouts document() and features() know of: the row's, the matrix's width, the long and short line
+ * limits, and the columns they fill (features._DOC_SPEC). */
+typedef struct {
     Py_ssize_t row_size, r_words, r_digits, r_hits, languages, width, long_words, short_words;
-    if (!PyArg_ParseTuple(args, "O!OOOdOO!", &PyList_Type, &infos, &sizes_obj, &logs_obj, &positions_obj, &log_lines,
-                          &matrix_obj, &PyTuple_Type, &spec))
-        return NULL;
-    if (!PyArg_ParseTuple(spec, "nnnnnnnnO!", &row_size, &r_words, &r_digits, &r_hits, &languages, &width,
-                          &long_words, &short_words, &PyTuple_Type, &columns_obj))
-        return NULL;
     Py_ssize_t col[N_COLUMNS];
-    if (PyTuple_GET_SIZE(columns_obj) != N_COLUMNS || languages < 1 || languages > MAX_LANGUAGES || r_words < 0 ||
-        r_digits < 0 || r_hits < 0 || r_hits + languages > row_size || r_digits + 2 > row_size || r_digits > width ||
-        r_words >= row_size)
+} DocSpec;
+
+static int parse_doc_spec(PyObject *spec, DocSpec *d) {
+    PyObject *columns_obj;
+    if (!PyArg_ParseTuple(spec, "nnnnnnnnO!", &d->row_size, &d->r_words, &d->r_digits, &d->r_hits, &d->languages,
+                          &d->width, &d->long_words, &d->short_words, &PyTuple_Type, &columns_obj))
+        return -1;
+    if (PyTuple_GET_SIZE(columns_obj) != N_COLUMNS || d->languages < 1 || d->languages > MAX_LANGUAGES ||
+        d->r_words < 0 || d->r_digits < 0 || d->r_hits < 0 || d->r_hits + d->languages > d->row_size ||
+        d->r_digits + 2 > d->row_size || d->r_digits > d->width || d->r_words >= d->row_size)
         goto bad_spec;
     for (int c = 0; c < N_COLUMNS; c++) {
-        col[c] = PyLong_AsSsize_t(PyTuple_GET_ITEM(columns_obj, c));
-        if (col[c] == -1 && PyErr_Occurred()) return NULL;
+        d->col[c] = PyLong_AsSsize_t(PyTuple_GET_ITEM(columns_obj, c));
+        if (d->col[c] == -1 && PyErr_Occurred()) return -1;
         /* rel_pos and win2_words start runs of 3 and 6 columns */
         Py_ssize_t span = c == C_REL_POS ? 3 : c == C_WIN2_WORDS ? 6 : 1;
-        if (col[c] < 0 || col[c] + span > width) goto bad_spec;
+        if (d->col[c] < 0 || d->col[c] + span > d->width) goto bad_spec;
     }
-    if (width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (PyList_GET_SIZE(infos) ? PyList_GET_SIZE(infos) : 1))
-        goto bad_spec;
-    /* The lines' infos held for the call: a str subclass's __hash__ or __eq__ (the words as dict keys
-     * below) may empty the caller's list, and rows[] points into the infos' bytes. */
-    PyObject *held = PyList_AsTuple(infos);
-    if (held == NULL) return NULL;
+    return 0;
+bad_spec:
+    PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+    return -1;
+}
+
+/* The feature matrix m (n rows of d->width) of the lines whose infos ``held`` holds (a tuple: each item's [1]
+ * is its row bytes, its [2] its words joined): features._numpy_extract, the same operations in the same
+ * order; (language bit, coverage), or NULL with an exception set. */
+static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, const double *log_size,
+                      const double *position, double log_lines, double *m) {
+    const Py_ssize_t row_size = d->row_size, r_words = d->r_words, r_digits = d->r_digits, r_hits = d->r_hits,
+                     languages = d->languages, width = d->width, long_words = d->long_words,
+                     short_words = d->short_words;
+    const Py_ssize_t *col = d->col;
     Py_ssize_t n = PyTuple_GET_SIZE(held);
     const double **rows = PyMem_New(const double *, n ? n : 1);
     double *scratch = PyMem_New(double, 4 * n + 4);
     Py_ssize_t *group = PyMem_New(Py_ssize_t, 2 * n + 1); /* each line's first copy, then each copy's count */
-    Py_buffer sizes = {0}, logs = {0}, positions = {0}, matrix = {0};
     PyObject *seen = NULL, *result = NULL;
     if (rows == NULL || scratch == NULL || group == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (get_doubles(sizes_obj, &sizes, n, 0) < 0) goto done;
-    if (get_doubles(logs_obj, &logs, n, 0) < 0) goto done;
-    if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
-    if (get_doubles(matrix_obj, &matrix, width * n, 1) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *info = PyTuple_GET_ITEM(held, i);
         PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
@@ -932,8 +1052,6 @@ static PyObject *document(PyObject *self, PyObject *args) {
         }
         rows[i] = (const double *)PyBytes_AS_STRING(row);
     }
-    const double *size = sizes.buf, *log_size = logs.buf, *position = positions.buf;
-    double *m = matrix.buf;
 
     /* detect_language: the stoplist with most hits in the lines up to the one that reaches
      * 3,000 words (whole numbers: exact in any order), the first of the best. */
@@ -1062,18 +1180,186 @@ static PyObject *document(PyObject *self, PyObject *args) {
 
 done:
     Py_XDECREF(seen);
+    PyMem_Free(rows);
+    PyMem_Free(scratch);
+    PyMem_Free(group);
+    return result;
+}
+
+/* document(infos, sizes, log1p_sizes, positions, log_lines, matrix, spec) -> (language bit, coverage):
+ * the feature matrix of a document from its lines' infos (features._line_infos), exactly as
+ * features.extract computes it with numpy (the same operations in the same order; the log1p
+ * values come from numpy, whose log1p need not be the C library's). */
+static PyObject *document(PyObject *self, PyObject *args) {
+    PyObject *infos, *sizes_obj, *logs_obj, *positions_obj, *matrix_obj, *spec;
+    double log_lines;
+    if (!PyArg_ParseTuple(args, "O!OOOdOO!", &PyList_Type, &infos, &sizes_obj, &logs_obj, &positions_obj, &log_lines,
+                          &matrix_obj, &PyTuple_Type, &spec))
+        return NULL;
+    DocSpec d;
+    if (parse_doc_spec(spec, &d) < 0) return NULL;
+    if (d.width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (PyList_GET_SIZE(infos) ? PyList_GET_SIZE(infos) : 1)) {
+        PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+        return NULL;
+    }
+    /* The lines' infos held for the call: a str subclass's __hash__ or __eq__ (the words as dict keys
+     * below) may empty the caller's list, and rows[] points into the infos' bytes. */
+    PyObject *held = PyList_AsTuple(infos);
+    if (held == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(held);
+    Py_buffer sizes = {0}, logs = {0}, positions = {0}, matrix = {0};
+    PyObject *result = NULL;
+    if (get_doubles(sizes_obj, &sizes, n, 0) < 0) goto done;
+    if (get_doubles(logs_obj, &logs, n, 0) < 0) goto done;
+    if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
+    if (get_doubles(matrix_obj, &matrix, d.width * n, 1) < 0) goto done;
+    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf);
+done:
     if (sizes.obj) PyBuffer_Release(&sizes);
     if (logs.obj) PyBuffer_Release(&logs);
     if (positions.obj) PyBuffer_Release(&positions);
     if (matrix.obj) PyBuffer_Release(&matrix);
-    PyMem_Free(rows);
-    PyMem_Free(scratch);
-    PyMem_Free(group);
     Py_DECREF(held);
     return result;
-bad_spec:
-    PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
-    return NULL;
+}
+
+/* A line's info as features() keeps it in its cache: (lexical score, row bytes, words joined), exact types. */
+static int fast_info(PyObject *info, Py_ssize_t row_size) {
+    return info != NULL && PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3 &&
+           PyFloat_CheckExact(PyTuple_GET_ITEM(info, 0)) && PyBytes_CheckExact(PyTuple_GET_ITEM(info, 1)) &&
+           PyBytes_GET_SIZE(PyTuple_GET_ITEM(info, 1)) == row_size * (Py_ssize_t)sizeof(double) &&
+           PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 2));
+}
+
+/* features(texts, masks, layout, weights, bias, cache, limit, log1p, positions, log_lines, matrix, spec, max_chars,
+ * ngram_column) -> (language bit, coverage), or None: features.extract's matrix of a document's lines, the
+ * lexical score (model.Model.score's) in its column, in one call: each text stripped (str.strip), its first
+ * max_chars characters its key; each key's (lexical score, row, words joined) from the cache, or computed (infos'
+ * pass, the grams' weights summed) and kept there (emptied first when it holds `limit`); then document()'s
+ * columns, log1p[length] as a line's log1p. None, the matrix unfinished, when a line is as long as the table:
+ * the caller does it the long way. */
+static PyObject *features(PyObject *self, PyObject *args) {
+    PyObject *texts, *masks, *layout_spec, *weights_obj, *cache, *log1p_obj, *positions_obj, *matrix_obj, *spec;
+    double bias, log_lines;
+    Py_ssize_t limit, max_chars, ngram_column;
+    if (!PyArg_ParseTuple(args, "O!O!O!OdO!nOOdOO!nn", &PyList_Type, &texts, &PyDict_Type, &masks, &PyTuple_Type,
+                          &layout_spec, &weights_obj, &bias, &PyDict_Type, &cache, &limit, &log1p_obj, &positions_obj,
+                          &log_lines, &matrix_obj, &PyTuple_Type, &spec, &max_chars, &ngram_column))
+        return NULL;
+    Layout layout;
+    DocSpec d;
+    if (parse_layout(layout_spec, &layout) < 0 || parse_doc_spec(spec, &d) < 0) return NULL;
+    if (d.row_size != layout.size || ngram_column < 0 || ngram_column >= d.width || max_chars < 0) {
+        PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+        return NULL;
+    }
+    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
+    PyObject *held = PyList_AsTuple(texts);
+    if (held == NULL) return NULL;
+    const Py_ssize_t n = PyTuple_GET_SIZE(held);
+    Py_buffer weights = {0}, table = {0}, positions = {0}, matrix = {0};
+    PyObject *infos = NULL, *result = NULL;
+    double *sizes = PyMem_New(double, 2 * n + 1), *logs = sizes + n;
+    Stoplists own = {0};
+    const Stoplists *stoplists = NULL;
+    Scratch scratch = {NULL, NULL, 0};
+    if (sizes == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (d.width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (n ? n : 1)) {
+        PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+        goto done;
+    }
+    if (PyObject_GetBuffer(weights_obj, &weights, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    const char *format = weights.format == NULL ? "B" : weights.format[0] == '=' || weights.format[0] == '<' ? weights.format + 1 : weights.format;
+    if (!((weights.itemsize == 8 && strcmp(format, "d") == 0) || (weights.itemsize == 4 && strcmp(format, "f") == 0)) ||
+        weights.len / weights.itemsize <= (Py_ssize_t)layout.buckets_mask) {
+        PyErr_SetString(PyExc_ValueError, "weights: expected a C-contiguous float64 or float32 array of a weight a bucket");
+        goto done;
+    }
+    if (PyObject_GetBuffer(log1p_obj, &table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    if (table.itemsize != sizeof(double) || table.format == NULL || strcmp(table.format, "d") != 0) {
+        PyErr_SetString(PyExc_ValueError, "log1p: expected a C-contiguous float64 array");
+        goto done;
+    }
+    const Py_ssize_t table_size = table.len / (Py_ssize_t)sizeof(double);
+    if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
+    if (get_doubles(matrix_obj, &matrix, d.width * n, 1) < 0) goto done;
+    infos = PyTuple_New(n);
+    if (infos == NULL) goto done;
+    stoplists = stops_acquire(masks, &own);
+    if (stoplists == NULL) goto done;
+    const Lexical lexical_base = {weights.buf, weights.itemsize, bias, NULL};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *text = PyTuple_GET_ITEM(held, i);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "texts must be str");
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t lo = 0, hi = PyUnicode_GET_LENGTH(text); /* str.strip(): Py_UNICODE_ISSPACE both ends */
+        while (lo < hi && is_space(AT(lo))) lo++;
+        while (hi > lo && is_space(AT(hi - 1))) hi--;
+        if (hi - lo >= table_size) {
+            result = Py_None;
+            Py_INCREF(result);
+            goto done;
+        }
+        sizes[i] = (double)(hi - lo);
+        logs[i] = ((const double *)table.buf)[hi - lo];
+        PyObject *key = PyUnicode_Substring(text, lo, hi - lo > max_chars ? lo + max_chars : hi); /* an exact str */
+        if (key == NULL) goto done;
+        PyObject *info = PyDict_GetItemWithError(cache, key); /* an exact str key: no code of the caller's */
+        if (info == NULL && PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto done;
+        }
+        if (fast_info(info, layout.size)) {
+            Py_INCREF(info);
+        } else {
+            if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
+                Py_DECREF(key);
+                goto done;
+            }
+            Lexical lexical = lexical_base;
+            lexical.values = scratch.values;
+            info = line_info(key, scratch.buffer, &layout, stoplists, &lexical);
+            if (info == NULL) {
+                Py_DECREF(key);
+                goto done;
+            }
+            if (PyDict_GET_SIZE(cache) >= limit) PyDict_Clear(cache);
+            if (PyDict_SetItem(cache, key, info) < 0) {
+                Py_DECREF(info);
+                Py_DECREF(key);
+                goto done;
+            }
+        }
+        Py_DECREF(key);
+        PyTuple_SET_ITEM(infos, i, info);
+    }
+    double *m = matrix.buf;
+    result = fill(&d, infos, sizes, logs, positions.buf, log_lines, m);
+    if (result != NULL)
+        for (Py_ssize_t i = 0; i < n; i++)
+            m[i * d.width + ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
+done:
+    if (stoplists != NULL) stops_release(&own);
+    PyMem_Free(scratch.buffer);
+    PyMem_Free(scratch.values);
+    if (weights.obj) PyBuffer_Release(&weights);
+    if (table.obj) PyBuffer_Release(&table);
+    if (positions.obj) PyBuffer_Release(&positions);
+    if (matrix.obj) PyBuffer_Release(&matrix);
+    PyMem_Free(sizes);
+    Py_XDECREF(infos);
+    Py_DECREF(held);
+    return result;
 }
 
 static PyMethodDef methods[] = {
@@ -1081,6 +1367,9 @@ static PyMethodDef methods[] = {
      "infos(texts, stopword_masks, layout) -> [(grams, row bytes, words joined)]: features._per_line."},
     {"document", document, METH_VARARGS,
      "document(infos, sizes, log1p_sizes, positions, log_lines, matrix, spec) -> (bit, coverage): features.extract."},
+    {"features", features, METH_VARARGS,
+     "features(texts, masks, layout, weights, bias, cache, limit, log1p, positions, log_lines, matrix, spec, "
+     "max_chars, ngram_column) -> (bit, coverage) or None: features.extract and the lexical score in one call."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -149,57 +149,37 @@ done:
 }
 
 /* Asks for a tree's slots ahead of its walks (they are far apart in memory, and fetching them is what the
- * walk waits on when the forest has left the caches): the inner slots, then the last level's values. */
+ * walk waits on when the forest has left the caches): its slots, from its root up to the next tree's root
+ * (a layout of trees one after another: model.py's), at most 256, and their values. */
 static inline void
-prefetch_tree(const Forest *self, Py_ssize_t root)
+prefetch_tree(const Forest *self, Py_ssize_t t)
 {
 #if defined(__GNUC__)
-    const Py_ssize_t inner = ((Py_ssize_t)1 << self->depth) - 1;
-    if (root + 2 * inner + 1 > self->slots)
-        return;
-    for (Py_ssize_t k = 0; k < inner; k += 4)
-        __builtin_prefetch(&self->nodes[root + k]);
-    for (Py_ssize_t k = 0; k <= inner; k += 8)
-        __builtin_prefetch(&self->values[root + inner + k]);
+    const Py_ssize_t root = self->roots[t];
+    Py_ssize_t end = t + 1 < self->trees && self->roots[t + 1] > root ? self->roots[t + 1] : self->slots;
+    if (end - root > 256)
+        end = root + 256;
+    for (Py_ssize_t k = root; k < end; k += 4)
+        __builtin_prefetch(&self->nodes[k]);
+    for (Py_ssize_t k = root; k < end; k += 8)
+        __builtin_prefetch(&self->values[k]);
 #endif
 }
 
-/* leaves(matrix, out): out[i, t] = the value of the leaf line i reaches in tree t; matrix is (n, width)
- * float64, out (n, trees) float64, both C-contiguous. */
-static PyObject *
-forest_leaves(Forest *self, PyObject *args)
+/* Each (line, tree) leaf value into leaves (n, trees), line-major; rows (n, width) with width >= self->width. */
+static void
+walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, double *leaves)
 {
-    PyObject *matrix_obj, *out_obj;
-    if (!PyArg_ParseTuple(args, "OO:leaves", &matrix_obj, &out_obj))
-        return NULL;
-    Py_buffer matrix, out;
-    if (get_buffer(matrix_obj, &matrix, 'd', 2, 0, "matrix") < 0)
-        return NULL;
-    if (get_buffer(out_obj, &out, 'd', 2, 1, "out") < 0) {
-        PyBuffer_Release(&matrix);
-        return NULL;
-    }
-    Py_ssize_t n = matrix.shape[0], width = matrix.shape[1], trees = self->trees;
-    if (out.shape[0] != n || out.shape[1] != trees) {
-        PyErr_SetString(PyExc_ValueError, "out: expected one row a line and one column a tree");
-        goto fail;
-    }
-    if (n > 0 && trees > 0 && width < self->width) {
-        PyErr_Format(PyExc_ValueError, "matrix: %zd columns, the trees test column %zd", width, self->width - 1);
-        goto fail;
-    }
-    const double *rows = matrix.buf;
-    double *leaves = out.buf;
     const Node *nodes = self->nodes;
     const double *values = self->values;
-    const Py_ssize_t depth = self->depth;
+    const Py_ssize_t depth = self->depth, trees = self->trees;
     /* The (tree, line) walks in tree-major order (one tree's slots stay in the first-level cache while the
      * lines walk it), LANES at a time: a step waits on two loads, so independent walks side by side keep
      * the processor busy. The last few walks go one by one. */
     Py_ssize_t t = 0, i = 0;
     const Py_ssize_t walks = n * trees;
     for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
-        prefetch_tree(self, self->roots[ahead]);
+        prefetch_tree(self, ahead);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
         Py_ssize_t slot[LANES], at[LANES];
         const double *row[LANES];
@@ -211,7 +191,7 @@ forest_leaves(Forest *self, PyObject *args)
                 i = 0;
                 t++;
                 if (t + 2 < trees)
-                    prefetch_tree(self, self->roots[t + 2]);
+                    prefetch_tree(self, t + 2);
             }
         }
         for (Py_ssize_t d = 0; d < depth; d++) {
@@ -235,18 +215,96 @@ forest_leaves(Forest *self, PyObject *args)
             leaves[i * trees + t] = values[slot];
         }
     }
+}
+
+/* The matrix's and out's buffers, checked against the forest: 0, or -1 with an exception set (both released). */
+static int
+walk_buffers(Forest *self, PyObject *matrix_obj, PyObject *out_obj, Py_buffer *matrix, Py_buffer *out, int out_ndim)
+{
+    if (get_buffer(matrix_obj, matrix, 'd', 2, 0, "matrix") < 0)
+        return -1;
+    if (get_buffer(out_obj, out, 'd', out_ndim, 1, "out") < 0) {
+        PyBuffer_Release(matrix);
+        return -1;
+    }
+    Py_ssize_t n = matrix->shape[0], width = matrix->shape[1], trees = self->trees;
+    if (out->shape[0] != n || (out_ndim == 2 && out->shape[1] != trees)) {
+        PyErr_SetString(PyExc_ValueError,
+                        out_ndim == 2 ? "out: expected one row a line and one column a tree" : "out: expected one value a line");
+        goto fail;
+    }
+    if (n > 0 && trees > 0 && width < self->width) {
+        PyErr_Format(PyExc_ValueError, "matrix: %zd columns, the trees test column %zd", width, self->width - 1);
+        goto fail;
+    }
+    return 0;
+fail:
+    PyBuffer_Release(matrix);
+    PyBuffer_Release(out);
+    return -1;
+}
+
+/* leaves(matrix, out): out[i, t] = the value of the leaf line i reaches in tree t; matrix is (n, width)
+ * float64, out (n, trees) float64, both C-contiguous. */
+static PyObject *
+forest_leaves(Forest *self, PyObject *args)
+{
+    PyObject *matrix_obj, *out_obj;
+    if (!PyArg_ParseTuple(args, "OO:leaves", &matrix_obj, &out_obj))
+        return NULL;
+    Py_buffer matrix, out;
+    if (walk_buffers(self, matrix_obj, out_obj, &matrix, &out, 2) < 0)
+        return NULL;
+    walk(self, matrix.buf, matrix.shape[0], matrix.shape[1], out.buf);
     PyBuffer_Release(&matrix);
     PyBuffer_Release(&out);
     Py_RETURN_NONE;
-fail:
+}
+
+static double pairwise_sum(const double *a, Py_ssize_t n);
+
+/* odds(matrix, baseline, out) -> float: out[i] = the sum of line i's leaf values in numpy's order for
+ * np.add.reduce(leaves, axis=1) (its pairwise sum of the row), plus baseline (model.Model._log_odds); returns
+ * the lowest of them (NaN if one is NaN; +inf without lines). */
+static PyObject *
+forest_odds(Forest *self, PyObject *args)
+{
+    PyObject *matrix_obj, *out_obj;
+    double baseline;
+    if (!PyArg_ParseTuple(args, "OdO:odds", &matrix_obj, &baseline, &out_obj))
+        return NULL;
+    Py_buffer matrix, out;
+    if (walk_buffers(self, matrix_obj, out_obj, &matrix, &out, 1) < 0)
+        return NULL;
+    const Py_ssize_t n = matrix.shape[0], trees = self->trees;
+    double lowest = Py_HUGE_VAL;
+    double *leaves = NULL;
+    if (n && trees && (n > PY_SSIZE_T_MAX / trees || (leaves = PyMem_New(double, n * trees)) == NULL)) {
+        PyBuffer_Release(&matrix);
+        PyBuffer_Release(&out);
+        return PyErr_NoMemory();
+    }
+    if (leaves != NULL)
+        walk(self, matrix.buf, n, matrix.shape[1], leaves);
+    double *odds = out.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* numpy's reduction starts from add's identity, -0.0, and adds the row's pairwise sum onto it */
+        double sum = -0.0 + (trees ? pairwise_sum(leaves + i * trees, trees) : -0.0);
+        odds[i] = sum + baseline;
+        if (!(odds[i] >= lowest))
+            lowest = odds[i] != odds[i] || lowest != lowest ? Py_NAN : odds[i];
+    }
+    PyMem_Free(leaves);
     PyBuffer_Release(&matrix);
     PyBuffer_Release(&out);
-    return NULL;
+    return PyFloat_FromDouble(lowest);
 }
 
 static PyMethodDef forest_methods[] = {
     {"leaves", (PyCFunction)forest_leaves, METH_VARARGS,
      "leaves(matrix, out): each (line, tree) leaf value into out (n, trees)."},
+    {"odds", (PyCFunction)forest_odds, METH_VARARGS,
+     "odds(matrix, baseline, out) -> float: each line's log-odds into out (n,); the lowest (NaN if any is)."},
     {NULL, NULL, 0, NULL},
 };
 

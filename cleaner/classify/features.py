@@ -429,3 +429,28 @@ def _native_extract(infos: list[_Info], stripped: list[str], keys: list[str]) ->
     positions, *_, log_lines = _positions(n)
     bit, _ = _NATIVE.document(infos, sizes, np.log1p(sizes), positions, float(log_lines), m, _DOC_SPEC)  # type: ignore[union-attr]
     return Extracted(m, [info[0] for info in infos], LANGUAGES[bit], [info[2] for info in infos], keys)
+
+
+# A line's length at most this less one for native_matrix: its log1p is then read from a table numpy
+# computed (numpy's log1p, which need not be the C library's), as extract computes it.
+_LOG1P_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=1)
+def _log1p_table() -> np.ndarray:
+    return np.log1p(np.arange(_LOG1P_SIZE, dtype=float))
+
+
+def native_matrix(texts: list[str], weights: np.ndarray, bias: float, cache: dict, limit: int) -> np.ndarray | None:
+    """extract's matrix of ``texts`` with the lexical score (the model's ``weights`` and ``bias``) in its
+    column, as Model.score fills it, in one call to C (cleaner/classify/_lines.c: features); each line's
+    text alone gives kept in ``cache`` (by its stripped head, as many as ``limit``). None where the C is not
+    built, or a line is longer than its table of log1p: the caller then goes the long way."""
+    if _NATIVE is None or type(texts) is not list:
+        return None
+    n = len(texts)
+    positions, *_, log_lines = _positions(n)
+    matrix = np.empty((n, len(NAMES)))
+    args = (stopword_languages(), _LAYOUT, weights, bias, cache, limit, _log1p_table(), positions, float(log_lines))
+    done = _NATIVE.features(texts, *args, matrix, _DOC_SPEC, MAX_LINE_CHARS, INDEX["ngram_score"])
+    return None if done is None else matrix

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cleaner.classify.features import INDEX, NAMES, Extracted
+from cleaner.classify.features import INDEX, NAMES, Extracted, native_matrix
 from cleaner.native import load
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAM = INDEX["ngram_score"]
 CHUNK = 4096
 _NGRAM_CACHE_SIZE = 1 << 16  # lexical scores kept, by line text (cleared when full)
+_ROWS_CACHE_SIZE = 1 << 14  # what shortcut keeps of a line's text (cleared when full)
 _TREES = load("cleaner.classify._trees")
 
 
@@ -38,6 +39,10 @@ class Model:
         if names != NAMES:
             raise ValueError("the model was trained on other features; run `make train`")
         self.ngram_weights = arrays["ngram_weights"].astype(np.float64)
+        # The weights shortcut reads: float32 where that holds every one exactly (as trained), half
+        # the memory the scattered reads of a document's n-grams fetch.
+        weights32 = self.ngram_weights.astype(np.float32)
+        self._lexical_weights = weights32 if np.array_equal(weights32, self.ngram_weights) else self.ngram_weights
         self.ngram_bias = float(arrays["ngram_bias"])
         self.feature = arrays["feature"].astype(np.intp)
         self.threshold = arrays["threshold"].astype(np.float64)
@@ -50,10 +55,10 @@ class Model:
         self._complete()
         self._forest = None
         if _TREES is not None:
-            self._forest = _TREES.Forest(
-                self._feature, self._threshold, self._left, self._value, self._offsets, self.depth
-            )
+            self._forest = _TREES.Forest(*self._compact(), self.depth)
         self._ngram_cache: dict[str, float] = {}
+        # shortcut's: by a line's stripped head, its (lexical score, row, words joined).
+        self._rows: dict[str, tuple[float, bytes, str]] = {}
 
     def _complete(self) -> None:
         """The trees as complete binary trees, level by level: ``_feature``/``_threshold`` of each
@@ -79,6 +84,43 @@ class Model:
         left = np.zeros((trees, size), dtype=np.intp)
         left[:, : size // 2] = self._offsets[:, None] + 2 * inner + 1  # its right child is one on
         self._left = left.ravel()
+
+    def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The trees as stored, for the compiled walk: feature, threshold, left child, value and each
+        tree's first slot, as in _complete, but each tree's nodes numbered breadth first, one tree after
+        another (a node's children side by side, the right one after the left), a leaf its own left child
+        with a test that never holds, and one idle slot at the end (every left child has a right one). The
+        same walk (``depth`` steps of ``left + (x > threshold)``) reaches the same leaves as in the complete
+        layout, from a third of its memory: the real trees are far from complete."""
+        feature, threshold, left, value, offsets = [], [], [], [], []
+        # (Python lists: a model's load walks its thousands of nodes once)
+        tests, cuts, lefts, rights, values = (
+            a.tolist() for a in (self.feature, self.threshold, self.left, self.right, self.value)
+        )
+        for root in self.roots.tolist():
+            offsets.append(len(feature))
+            order = [root]  # the tree's nodes, breadth first
+            for node in order:
+                if lefts[node] != node:
+                    order += [lefts[node], rights[node]]
+            slot = {node: len(feature) + i for i, node in enumerate(order)}
+            for node in order:
+                inner = lefts[node] != node
+                feature.append(tests[node] if inner else 0)
+                threshold.append(cuts[node] if inner else np.inf)
+                left.append(slot[lefts[node]] if inner else slot[node])
+                value.append(0.0 if inner else values[node])
+        feature.append(0)
+        threshold.append(np.inf)
+        left.append(0)
+        value.append(0.0)
+        return (
+            np.array(feature, dtype=np.intp),
+            np.array(threshold),
+            np.array(left, dtype=np.intp),
+            np.array(value),
+            np.array(offsets, dtype=np.intp),
+        )
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
@@ -158,6 +200,28 @@ class Model:
             slot += right
         return self._value.take(slot).reshape(n, -1)
 
+    def shortcut(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The feature matrix of ``texts`` (the lines of a document) with its lexical scores, their
+        log-odds and the lowest of them (NaN if one is NaN): extract, score and log_odds to the bit,
+        in two calls to C. None where the C is not built or cannot take the document (a line of
+        65,536 characters or more): the caller goes the long way."""
+        if self._forest is None:
+            return None
+        matrix = native_matrix(texts, self._lexical_weights, self.ngram_bias, self._rows, _ROWS_CACHE_SIZE)
+        if matrix is None:
+            return None
+        odds = np.empty(len(matrix))
+        return matrix, odds, self._forest.odds(matrix, self.baseline, odds)
+
+    @staticmethod
+    def probability(odds: np.ndarray) -> np.ndarray:
+        """P(content) from the log-odds, 1 / (1 + exp(-log_odds)), in place on ``odds``: the same
+        operations on the same values (an addition's operands swapped: the same sum), no new arrays."""
+        np.negative(odds, out=odds)
+        np.exp(odds, out=odds)
+        odds += 1.0
+        return np.divide(1.0, odds, out=odds)
+
     def score(self, found: Extracted) -> np.ndarray:
         """P(content) of each line; fills the lexical score into the feature matrix."""
         if len(found.matrix) == 0:
@@ -166,13 +230,7 @@ class Model:
             found.matrix[:, NGRAM] = self._cached_ngram_scores(found.keys, found.grams)
         else:
             found.matrix[:, NGRAM] = self.ngram_scores(found.grams)
-        # 1 / (1 + exp(-log_odds)), in place on the array log_odds made: the same operations
-        # on the same values (an addition's operands swapped: the same sum), fewer arrays.
-        p = self.log_odds(found.matrix)
-        np.negative(p, out=p)
-        np.exp(p, out=p)
-        p += 1.0
-        return np.divide(1.0, p, out=p)
+        return self.probability(self.log_odds(found.matrix))  # (a new array: log_odds made it)
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ nothing more goes: the output is then a fixed point, and cleaning it again chang
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar
@@ -56,6 +57,7 @@ class Classify:
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.min_lines = config.min_lines or DEFAULT_MIN_LINES
         self._model = model
+        self._cut = _log_odds_cut(self.threshold)
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
         self.trace: dict[int, Verdict] | None = None
         # The rows (and their texts) of the last call, when it dropped none of them.
@@ -78,28 +80,34 @@ class Classify:
         self, rows: list[Line], texts: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Features, P(content) and the rule id (None: kept) of each row."""
-        import numpy as np
-
-        from cleaner.classify.features import INDEX, extract
+        from cleaner.classify.features import extract
 
         found = extract(texts if texts is not None else [line.text for line in rows])
         scores = self.model.score(found)
-        rules: list[str | None] = [None] * len(rows)
+        return found.matrix, scores, self._rules(found.matrix, scores)
+
+    def _rules(self, matrix: np.ndarray, scores: np.ndarray) -> list[str | None]:
+        """The rule id (None: kept) of each row, from its features and P(content)."""
+        import numpy as np
+
+        from cleaner.classify.features import INDEX
+
+        rules: list[str | None] = [None] * len(scores)
         # The rows under the threshold; float64 compared as Python floats: the same answers.
         threshold = self.threshold
         below = [i for i, score in enumerate(scores.tolist()) if score < threshold]
         if below:
-            words = found.matrix[:, INDEX["words"]]
+            words = matrix[:, INDEX["words"]]
             # The rule id's run of short lines uses this step's own notion of "short".
             short = words < self.short_words
             bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
-            run = np.zeros(len(rows))
+            run = np.zeros(len(scores))
             for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
                 run[start:stop] = stop - start
             counts, runs = words.tolist(), run.tolist()
             for i in below:
                 rules[i] = self._rule_id(counts[i], runs[i])
-        return found.matrix, scores, rules
+        return rules
 
     def judge(self, lines: list[Line]) -> list[Verdict]:
         """Each live line's features, score and fate, for ``cleaner explain``."""
@@ -132,16 +140,39 @@ class Classify:
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
-        matrix, scores, rules = self._decide(rows, texts)
-        if self.trace is not None:
-            for verdict in self._verdicts(rows, matrix, scores, rules):
-                self.trace[verdict.line.no] = verdict
+        fast = self.model.shortcut(texts) if self.trace is None else None
+        if fast is not None:
+            # The features and log-odds in C: when the lowest log-odds is clearly above the
+            # threshold's, no score is under the threshold, and nothing goes (the lowest NaN: no cut).
+            matrix, odds, lowest = fast
+            if lowest > self._cut:
+                self._kept = (rows, texts)
+                return
+            rules = self._rules(matrix, self.model.probability(odds))
+        else:
+            matrix, scores, rules = self._decide(rows, texts)
+            if self.trace is not None:
+                for verdict in self._verdicts(rows, matrix, scores, rules):
+                    self.trace[verdict.line.no] = verdict
         dropped = False
         for line, rule in zip(rows, rules, strict=True):
             if rule is not None:
                 line.drop(rule)
                 dropped = True
         self._kept = None if dropped else (rows, texts)
+
+
+def _log_odds_cut(threshold: float) -> float:
+    """Log-odds above which P(content), 1 / (1 + exp(-log_odds)) in float64, is surely not under
+    ``threshold``: the threshold's log-odds plus a margin far wider than the few roundings of
+    P's computation (a relative error of some 1e-16, in log-odds about as much); +inf where no cut
+    is safe (a threshold of 1 or more: every line is under it, or NaN)."""
+    if not threshold < 1:
+        return math.inf
+    if threshold <= 0:
+        return -math.inf  # P is never under it (P >= 0; a NaN log-odds is no number: the long way)
+    logit = math.log(threshold) - math.log1p(-threshold)
+    return logit + 1e-6 * max(1.0, abs(logit))
 
 
 class LineClassifier:
