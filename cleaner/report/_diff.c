@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -862,6 +863,197 @@ finally:
     return result;
 }
 
+/* ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.layout) ---- */
+
+static PyObject *s_blank, *s_empty_tuple;
+
+/* Where a class keeps each attribute a new line gets: the byte offset of its slot, or -1 when it is not a
+ * plain writable slot of the class (a property, a __setattr__): then it is set the generic way. */
+enum { A_NO, A_ORIG, A_TEXT, A_DROPPED, A_CHANGED, A_BLANK, N_ATTRS };
+
+static void slot_offsets(PyTypeObject *cls, PyObject *const *names, Py_ssize_t *offsets) {
+    for (int k = 0; k < N_ATTRS; k++) {
+        offsets[k] = -1;
+        if (cls->tp_setattro != PyObject_GenericSetAttr) continue;
+        PyObject *descr = _PyType_Lookup(cls, names[k]); /* borrowed */
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) continue;
+        PyMemberDescrObject *member = (PyMemberDescrObject *)descr;
+        PyMemberDef *def = member->d_member;
+        if (def->type != T_OBJECT_EX || (def->flags & READONLY) || !PyType_IsSubtype(cls, PyDescr_TYPE(member)))
+            continue;
+        if (def->offset < (Py_ssize_t)sizeof(PyObject) ||
+            def->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize)
+            continue;
+        offsets[k] = def->offset;
+    }
+}
+
+static int set_attr(PyObject *line, Py_ssize_t offset, PyObject *name, PyObject *value) {
+    if (offset < 0) return PyObject_SetAttr(line, name, value);
+    PyObject **slot = (PyObject **)((char *)line + offset);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* One Line as Line(no, part) makes it, without running its __init__: made by the class's
+ * __new__, then each attribute set as __init__ sets it (straight into its slot when it is one). */
+static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject *const *names, Py_ssize_t no,
+                          PyObject *part) {
+    PyObject *line = cls->tp_new(cls, s_empty_tuple, NULL);
+    if (line == NULL) return NULL;
+    PyObject *number = PyLong_FromSsize_t(no), *changed = PyList_New(0);
+    int failed = number == NULL || changed == NULL || set_attr(line, offsets[A_NO], names[A_NO], number) < 0 ||
+                 set_attr(line, offsets[A_ORIG], names[A_ORIG], part) < 0 ||
+                 set_attr(line, offsets[A_TEXT], names[A_TEXT], part) < 0 ||
+                 set_attr(line, offsets[A_DROPPED], names[A_DROPPED], Py_None) < 0 ||
+                 set_attr(line, offsets[A_CHANGED], names[A_CHANGED], changed) < 0 ||
+                 set_attr(line, offsets[A_BLANK], names[A_BLANK], is_blank(part) ? Py_True : Py_False) < 0;
+    Py_XDECREF(number);
+    Py_XDECREF(changed);
+    if (failed) Py_CLEAR(line);
+    return line;
+}
+
+/* split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, the lines made as cls(no, part). */
+static PyObject *split_lines(PyObject *self, PyObject *args) {
+    PyObject *text, *cls;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyType_Type, &cls)) return NULL;
+    PyTypeObject *type = (PyTypeObject *)cls;
+    if (type->tp_new == NULL) {
+        PyErr_SetString(PyExc_TypeError, "split_lines: the line class cannot be instantiated");
+        return NULL;
+    }
+    PyObject *const names[N_ATTRS] = {s_no, s_orig, s_text, s_dropped_by, s_changed_by, s_blank};
+    Py_ssize_t offsets[N_ATTRS];
+    slot_offsets(type, names, offsets);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t has_cr = PyUnicode_FindChar(text, '\r', 0, n, 1);
+    if (has_cr == -2) return NULL;
+    PyObject *lines = PyList_New(0);
+    if (lines == NULL) return NULL;
+    Py_ssize_t start = 0, no = 0;
+    int trailing = 0;
+    while (1) {
+        /* the end of this line: the next \n (or \r, when there is one), or the end of the text */
+        Py_ssize_t i;
+        if (has_cr < 0) {
+            i = PyUnicode_FindChar(text, '\n', start, n, 1);
+            if (i == -2) goto error;
+            if (i < 0) i = n;
+        } else {
+            i = start;
+            while (i < n) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                if (c == '\n' || c == '\r') break;
+                i++;
+            }
+        }
+        if (i == n && start == n && no > 0) { /* a final break ends the last line */
+            trailing = 1;
+            break;
+        }
+        PyObject *part = PyUnicode_Substring(text, start, i);
+        if (part == NULL) goto error;
+        PyObject *line = new_line(type, offsets, names, ++no, part);
+        Py_DECREF(part);
+        if (line == NULL) goto error;
+        int status = PyList_Append(lines, line);
+        Py_DECREF(line);
+        if (status < 0) goto error;
+        if (i == n) break;
+        if (PyUnicode_READ(kind, data, i) == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+        start = i + 1;
+    }
+    return Py_BuildValue("(NO)", lines, trailing ? Py_True : Py_False);
+error:
+    Py_DECREF(lines);
+    return NULL;
+}
+
+/* alive(lines) -> int: how many lines no step dropped (State.alive). */
+static PyObject *alive(PyObject *self, PyObject *arg) {
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "alive: lines must be a list");
+        return NULL;
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arg); i++) { /* the size read again: getattr may run code */
+        PyObject *line = Py_NewRef(PyList_GET_ITEM(arg, i));
+        PyObject *dropped = PyObject_GetAttr(line, s_dropped_by);
+        Py_DECREF(line);
+        if (dropped == NULL) return NULL;
+        count += dropped == Py_None;
+        Py_DECREF(dropped);
+    }
+    return PyLong_FromSsize_t(count);
+}
+
+/* layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and render's text of them. */
+static PyObject *layout(PyObject *self, PyObject *args) {
+    PyObject *lines_arg;
+    int paragraphs;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines_arg, &paragraphs)) return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *out = PyList_New(0), *texts = PyList_New(0);
+    PyObject *result = NULL;
+    if (lines == NULL || out == NULL || texts == NULL) goto finally;
+    PyObject *gap = Py_None; /* borrowed from lines */
+    int gap_seen = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *dropped = NULL, *blank = NULL, *text = NULL, *pair = NULL;
+        int failed = 1;
+        dropped = PyObject_GetAttr(line, s_dropped_by);
+        if (dropped == NULL) goto next;
+        blank = PyObject_GetAttr(line, s_blank);
+        if (blank == NULL) goto next;
+        int is_blank_line = PyObject_IsTrue(blank);
+        if (is_blank_line < 0) goto next;
+        int is_alive = dropped == Py_None;
+        if (is_alive && !is_blank_line) {
+            text = get_str(line, s_text);
+            if (text == NULL) goto next;
+            if (PyList_GET_SIZE(out) > 0 && (paragraphs || gap_seen)) {
+                pair = PyTuple_Pack(2, gap, s_empty);
+                if (pair == NULL || PyList_Append(out, pair) < 0 || PyList_Append(texts, s_empty) < 0) goto next;
+                Py_CLEAR(pair);
+            }
+            pair = PyTuple_Pack(2, line, text);
+            if (pair == NULL || PyList_Append(out, pair) < 0 || PyList_Append(texts, text) < 0) goto next;
+            gap = Py_None;
+            gap_seen = 0;
+        } else {
+            gap_seen = gap_seen || is_blank_line;
+            if (is_alive && is_blank_line) gap = line;
+        }
+        failed = 0;
+    next:
+        Py_XDECREF(dropped);
+        Py_XDECREF(blank);
+        Py_XDECREF(text);
+        Py_XDECREF(pair);
+        if (failed) goto finally;
+    }
+    PyObject *rendered;
+    if (PyList_GET_SIZE(out) == 0) {
+        rendered = Py_NewRef(s_empty);
+    } else {
+        if (PyList_Append(texts, s_empty) < 0) goto finally; /* "\n".join(texts) + "\n" */
+        rendered = PyUnicode_Join(s_nl, texts);
+        if (rendered == NULL) goto finally;
+    }
+    result = Py_BuildValue("(ON)", out, rendered);
+finally:
+    Py_XDECREF(lines);
+    Py_XDECREF(out);
+    Py_XDECREF(texts);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
      "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
@@ -876,6 +1068,11 @@ static PyMethodDef methods[] = {
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
     {"line_counts", line_counts, METH_VARARGS,
      "line_counts(lines) -> (removed, chars, repaired): DocStats.of's counts per rule and label."},
+    {"split_lines", split_lines, METH_VARARGS,
+     "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
+    {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
+    {"layout", layout, METH_VARARGS,
+     "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };
@@ -891,7 +1088,7 @@ PyMODINIT_FUNC PyInit__diff(void) {
         {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},               {&s_kind[0], " "},
         {&s_kind[1], "-"},      {&s_kind[2], "+"},      {&s_tag_open, "\t\xe2\x9f\xa8"}, {&s_tag_close, "\xe2\x9f\xa9"},
         {&s_text, "text"},      {&s_fate_kept, " "},    {&s_fate_dropped, "-"},       {&s_fate_changed, "~"},
-        {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
+        {&s_blank, "blank"},    {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         if (*strings[i].slot == NULL) {
@@ -899,5 +1096,6 @@ PyMODINIT_FUNC PyInit__diff(void) {
             if (*strings[i].slot == NULL) return NULL;
         }
     }
+    if (s_empty_tuple == NULL && (s_empty_tuple = PyTuple_New(0)) == NULL) return NULL;
     return PyModule_Create(&module);
 }
