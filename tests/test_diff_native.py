@@ -520,3 +520,20 @@ def test_the_pipeline_with_c_lines_and_layout_is_the_python_one(
     assert [(t, [(s is None, x) for s, x in lay], rest) for t, lay, rest in with_c] == [
         (t, [(s is None, x) for s, x in lay], rest) for t, lay, rest in without
     ]
+
+
+@needs_native
+def test_c_reads_of_subclass_lines_and_empty_slots() -> None:
+    assert NATIVE is not None
+    lines, _ = NATIVE.split_lines("keep\n\n  \ngone\nchanged\n", _Plain)
+    lines[3].drop("rule.x")
+    lines[4].change("Changed", "replace.x")
+    mixed: list[Line] = [*lines, Line(6, "plain"), _Plain(7, "  ")]
+    assert NATIVE.layout(mixed, False) == (whitespace.layout(mixed, "lines"), "keep\n\nChanged\nplain\n")
+    cleaned = Cleaned(Document("d", "", "d"), mixed, "", None, None, {}, True)
+    assert NATIVE.review_rows(mixed, 100) == review.python_rows(cleaned)
+    assert NATIVE.line_counts(mixed) == document.line_counts(mixed)
+    assert NATIVE.alive(mixed) == 6
+    del mixed[5].dropped_by
+    with pytest.raises(AttributeError):
+        NATIVE.alive(mixed)

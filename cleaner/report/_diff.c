@@ -30,6 +30,73 @@ typedef struct {
 static PyObject *s_orig, *s_no, *s_dropped_by, *s_changed_by, *s_plus, *s_newline, *s_empty;
 static PyObject *s_kind[3], *s_tag_open, *s_tag_close, *s_nl, *s_no_newline;
 
+static PyObject *s_text, *s_blank;
+
+/* ---- a Line's attributes, read (and set) straight from its slots ----
+ *
+ * Each attribute of a plain slotted class is a member descriptor holding the byte offset of its
+ * slot: reading it there is what PyObject_GetAttr ends up doing, without the lookup on every
+ * call. Only when the class leaves getattr (or setattr) to the generic code, the name is a
+ * writable object slot of a class the line's class derives from, and the offset lies inside the
+ * object; anything else (a property, a __getattribute__, an empty slot) goes the generic way. */
+enum { A_NO, A_ORIG, A_TEXT, A_DROPPED, A_CHANGED, A_BLANK, N_ATTRS };
+static PyObject *attr_names[N_ATTRS];
+
+static void slot_offsets(PyTypeObject *cls, int for_write, Py_ssize_t *offsets) {
+    for (int k = 0; k < N_ATTRS; k++) {
+        offsets[k] = -1;
+        if (for_write ? cls->tp_setattro != PyObject_GenericSetAttr : cls->tp_getattro != PyObject_GenericGetAttr)
+            continue;
+        PyObject *descr = _PyType_Lookup(cls, attr_names[k]); /* borrowed */
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) continue;
+        PyMemberDescrObject *member = (PyMemberDescrObject *)descr;
+        PyMemberDef *def = member->d_member;
+        if (def->type != T_OBJECT_EX || (for_write && (def->flags & READONLY)) ||
+            !PyType_IsSubtype(cls, PyDescr_TYPE(member)))
+            continue;
+        if (def->offset < (Py_ssize_t)sizeof(PyObject) ||
+            def->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize)
+            continue;
+        offsets[k] = def->offset;
+    }
+}
+
+/* The offsets for the class last met (held, so its address cannot be reused by another class). */
+typedef struct {
+    PyTypeObject *type;
+    Py_ssize_t offsets[N_ATTRS];
+} Reader;
+
+#define READER_INIT {NULL, {-1, -1, -1, -1, -1, -1}}
+
+static void reader_done(Reader *reader) { Py_CLEAR(reader->type); }
+
+/* line.<attribute k>: a new reference, or NULL with an exception set. */
+static PyObject *read_attr(Reader *reader, PyObject *line, int k) {
+    PyTypeObject *type = Py_TYPE(line);
+    if (type != reader->type) {
+        Py_INCREF(type);
+        Py_XSETREF(reader->type, type);
+        slot_offsets(type, 0, reader->offsets);
+    }
+    Py_ssize_t offset = reader->offsets[k];
+    if (offset >= 0) {
+        PyObject *value = *(PyObject **)((char *)line + offset);
+        if (value != NULL) return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(line, attr_names[k]);
+}
+
+/* line.<attribute k>, which must be a str. */
+static PyObject *read_str(Reader *reader, PyObject *line, int k) {
+    PyObject *value = read_attr(reader, line, k);
+    if (value != NULL && !PyUnicode_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "a line's %U must be str", attr_names[k]);
+        Py_CLEAR(value);
+    }
+    return value;
+}
+
 static void free_ops(Op *ops, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_XDECREF(ops[i].text);
@@ -76,8 +143,8 @@ static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
 }
 
 /* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */
-static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObject *layout_label, Op *ops,
-                     Py_ssize_t *count) {
+static int build_ops(Reader *reader, PyObject *lines, PyObject *out, int trailing_newline, PyObject *layout_label,
+                     Op *ops, Py_ssize_t *count) {
     Py_ssize_t n_lines = PyList_GET_SIZE(lines), n_out = PyList_GET_SIZE(out);
     Py_ssize_t n = 0, j = 0, last_no = n_lines;
     for (Py_ssize_t k = 0; k < n_out; k++) {  /* every entry checked once, so next_src may look inside */
@@ -90,13 +157,9 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *orig = NULL, *no_obj = NULL, *dropped = NULL, *changed = NULL, *label = NULL;
         status = -1;
-        orig = PyObject_GetAttr(line, s_orig);
+        orig = read_str(reader, line, A_ORIG);
         if (orig == NULL) goto done;
-        if (!PyUnicode_Check(orig)) {
-            PyErr_SetString(PyExc_TypeError, "a line's orig must be str");
-            goto done;
-        }
-        no_obj = PyObject_GetAttr(line, s_no);
+        no_obj = read_attr(reader, line, A_NO);
         if (no_obj == NULL) goto done;
         Py_ssize_t no = PyLong_AsSsize_t(no_obj);
         if (no == -1 && PyErr_Occurred()) goto done;
@@ -109,7 +172,7 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
             if (PyErr_Occurred()) goto done;
             int same = equal && !missing_newline;
             if (!same) {
-                changed = PyObject_GetAttr(line, s_changed_by);
+                changed = read_attr(reader, line, A_CHANGED);
                 if (changed == NULL) goto done;
                 label = PyUnicode_Join(s_plus, changed);
                 if (label == NULL) goto done;
@@ -128,7 +191,7 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
             }
             j = k + 1;
         } else {
-            dropped = PyObject_GetAttr(line, s_dropped_by);
+            dropped = read_attr(reader, line, A_DROPPED);
             if (dropped == NULL) goto done;
             push(ops, &n, '-', orig, dropped == Py_None ? NULL : dropped, no, j, missing_newline);
         }
@@ -214,7 +277,9 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto finally;
     }
-    int status = build_ops(lines, out, trailing_newline, layout_label, ops, &n);
+    Reader reader = READER_INIT;
+    int status = build_ops(&reader, lines, out, trailing_newline, layout_label, ops, &n);
+    reader_done(&reader);
     if (status == -1) goto finally;
     if (status == -2) {
         result = Py_NewRef(Py_None);
@@ -692,7 +757,7 @@ finally:
 
 /* ---- a document's review rows and counts (review.record_data, document.DocStats.of) ---- */
 
-static PyObject *s_text, *s_fate_kept, *s_fate_dropped, *s_fate_changed;
+static PyObject *s_fate_kept, *s_fate_dropped, *s_fate_changed;
 
 /* not text.strip(): every character whitespace (str.isspace's), or none. */
 static int is_blank(PyObject *text) {
@@ -705,15 +770,6 @@ static int is_blank(PyObject *text) {
     return 1;
 }
 
-static PyObject *get_str(PyObject *line, PyObject *name) {
-    PyObject *value = PyObject_GetAttr(line, name);
-    if (value != NULL && !PyUnicode_Check(value)) {
-        PyErr_Format(PyExc_TypeError, "a line's %U must be str", name);
-        Py_CLEAR(value);
-    }
-    return value;
-}
-
 /* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS),
  * None when a text is longer than max_chars (record_data cuts it, the Python way). */
 static PyObject *review_rows(PyObject *self, PyObject *args) {
@@ -723,22 +779,23 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *rows = PyList_New(0);
     PyObject *result = NULL;
+    Reader reader = READER_INIT;
     if (lines == NULL || rows == NULL) goto finally;
     int too_long = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && !too_long; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *tag = NULL, *no = NULL, *row = NULL;
         int failed = 1;
-        dropped = PyObject_GetAttr(line, s_dropped_by);
+        dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
         if (dropped != Py_None) {
-            orig = get_str(line, s_orig);
+            orig = read_str(&reader, line, A_ORIG);
             if (orig == NULL) goto next;
             if (!is_blank(orig)) {
                 if (PyUnicode_GET_LENGTH(orig) > most) {
                     too_long = 1;
                 } else {
-                    no = PyObject_GetAttr(line, s_no);
+                    no = read_attr(&reader, line, A_NO);
                     if (no == NULL) goto next;
                     row = PyList_New(4);
                     if (row == NULL) goto next;
@@ -749,21 +806,21 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
                 }
             }
         } else {
-            text = get_str(line, s_text);
+            text = read_str(&reader, line, A_TEXT);
             if (text == NULL) goto next;
             if (!is_blank(text)) {
-                changed = PyObject_GetAttr(line, s_changed_by);
+                changed = read_attr(&reader, line, A_CHANGED);
                 if (changed == NULL) goto next;
                 int truth = PyObject_IsTrue(changed);
                 if (truth < 0) goto next;
                 if (truth) {
-                    orig = get_str(line, s_orig);
+                    orig = read_str(&reader, line, A_ORIG);
                     if (orig == NULL) goto next;
                 }
                 if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
                     too_long = 1;
                 } else {
-                    no = PyObject_GetAttr(line, s_no);
+                    no = read_attr(&reader, line, A_NO);
                     if (no == NULL) goto next;
                     if (truth) {
                         tag = PyUnicode_Join(s_plus, changed);
@@ -793,6 +850,7 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
     }
     result = too_long ? Py_NewRef(Py_None) : Py_NewRef(rows);
 finally:
+    reader_done(&reader);
     Py_XDECREF(lines);
     Py_XDECREF(rows);
     return result;
@@ -823,19 +881,20 @@ static PyObject *line_counts(PyObject *self, PyObject *args) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *removed = PyDict_New(), *chars = PyDict_New(), *repaired = PyDict_New();
     PyObject *result = NULL;
+    Reader reader = READER_INIT;
     if (lines == NULL || removed == NULL || chars == NULL || repaired == NULL) goto finally;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *dropped = NULL, *orig = NULL, *changed = NULL, *labels = NULL;
         int failed = 1;
-        dropped = PyObject_GetAttr(line, s_dropped_by);
+        dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
         if (dropped != Py_None) {
-            orig = get_str(line, s_orig);
+            orig = read_str(&reader, line, A_ORIG);
             if (orig == NULL || bump(chars, dropped, PyUnicode_GET_LENGTH(orig)) < 0) goto next;
             if (!is_blank(orig) && bump(removed, dropped, 1) < 0) goto next;
         }
-        changed = PyObject_GetAttr(line, s_changed_by);
+        changed = read_attr(&reader, line, A_CHANGED);
         if (changed == NULL) goto next;
         int truth = PyObject_IsTrue(changed);
         if (truth < 0) goto next;
@@ -856,6 +915,7 @@ static PyObject *line_counts(PyObject *self, PyObject *args) {
     }
     result = PyTuple_Pack(3, removed, chars, repaired);
 finally:
+    reader_done(&reader);
     Py_XDECREF(lines);
     Py_XDECREF(removed);
     Py_XDECREF(chars);
@@ -865,28 +925,7 @@ finally:
 
 /* ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.layout) ---- */
 
-static PyObject *s_blank, *s_empty_tuple;
-
-/* Where a class keeps each attribute a new line gets: the byte offset of its slot, or -1 when it is not a
- * plain writable slot of the class (a property, a __setattr__): then it is set the generic way. */
-enum { A_NO, A_ORIG, A_TEXT, A_DROPPED, A_CHANGED, A_BLANK, N_ATTRS };
-
-static void slot_offsets(PyTypeObject *cls, PyObject *const *names, Py_ssize_t *offsets) {
-    for (int k = 0; k < N_ATTRS; k++) {
-        offsets[k] = -1;
-        if (cls->tp_setattro != PyObject_GenericSetAttr) continue;
-        PyObject *descr = _PyType_Lookup(cls, names[k]); /* borrowed */
-        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) continue;
-        PyMemberDescrObject *member = (PyMemberDescrObject *)descr;
-        PyMemberDef *def = member->d_member;
-        if (def->type != T_OBJECT_EX || (def->flags & READONLY) || !PyType_IsSubtype(cls, PyDescr_TYPE(member)))
-            continue;
-        if (def->offset < (Py_ssize_t)sizeof(PyObject) ||
-            def->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize)
-            continue;
-        offsets[k] = def->offset;
-    }
-}
+static PyObject *s_empty_tuple;
 
 static int set_attr(PyObject *line, Py_ssize_t offset, PyObject *name, PyObject *value) {
     if (offset < 0) return PyObject_SetAttr(line, name, value);
@@ -925,9 +964,9 @@ static PyObject *split_lines(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "split_lines: the line class cannot be instantiated");
         return NULL;
     }
-    PyObject *const names[N_ATTRS] = {s_no, s_orig, s_text, s_dropped_by, s_changed_by, s_blank};
+    PyObject *const *names = attr_names;
     Py_ssize_t offsets[N_ATTRS];
-    slot_offsets(type, names, offsets);
+    slot_offsets(type, 1, offsets);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -980,15 +1019,20 @@ static PyObject *alive(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_TypeError, "alive: lines must be a list");
         return NULL;
     }
+    Reader reader = READER_INIT;
     Py_ssize_t count = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arg); i++) { /* the size read again: getattr may run code */
         PyObject *line = Py_NewRef(PyList_GET_ITEM(arg, i));
-        PyObject *dropped = PyObject_GetAttr(line, s_dropped_by);
+        PyObject *dropped = read_attr(&reader, line, A_DROPPED);
         Py_DECREF(line);
-        if (dropped == NULL) return NULL;
+        if (dropped == NULL) {
+            reader_done(&reader);
+            return NULL;
+        }
         count += dropped == Py_None;
         Py_DECREF(dropped);
     }
+    reader_done(&reader);
     return PyLong_FromSsize_t(count);
 }
 
@@ -1000,6 +1044,7 @@ static PyObject *layout(PyObject *self, PyObject *args) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_New(0), *texts = PyList_New(0);
     PyObject *result = NULL;
+    Reader reader = READER_INIT;
     if (lines == NULL || out == NULL || texts == NULL) goto finally;
     PyObject *gap = Py_None; /* borrowed from lines */
     int gap_seen = 0;
@@ -1007,15 +1052,15 @@ static PyObject *layout(PyObject *self, PyObject *args) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *dropped = NULL, *blank = NULL, *text = NULL, *pair = NULL;
         int failed = 1;
-        dropped = PyObject_GetAttr(line, s_dropped_by);
+        dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
-        blank = PyObject_GetAttr(line, s_blank);
+        blank = read_attr(&reader, line, A_BLANK);
         if (blank == NULL) goto next;
         int is_blank_line = PyObject_IsTrue(blank);
         if (is_blank_line < 0) goto next;
         int is_alive = dropped == Py_None;
         if (is_alive && !is_blank_line) {
-            text = get_str(line, s_text);
+            text = read_str(&reader, line, A_TEXT);
             if (text == NULL) goto next;
             if (PyList_GET_SIZE(out) > 0 && (paragraphs || gap_seen)) {
                 pair = PyTuple_Pack(2, gap, s_empty);
@@ -1048,6 +1093,7 @@ static PyObject *layout(PyObject *self, PyObject *args) {
     }
     result = Py_BuildValue("(ON)", out, rendered);
 finally:
+    reader_done(&reader);
     Py_XDECREF(lines);
     Py_XDECREF(out);
     Py_XDECREF(texts);
@@ -1097,5 +1143,11 @@ PyMODINIT_FUNC PyInit__diff(void) {
         }
     }
     if (s_empty_tuple == NULL && (s_empty_tuple = PyTuple_New(0)) == NULL) return NULL;
+    attr_names[A_NO] = s_no;
+    attr_names[A_ORIG] = s_orig;
+    attr_names[A_TEXT] = s_text;
+    attr_names[A_DROPPED] = s_dropped_by;
+    attr_names[A_CHANGED] = s_changed_by;
+    attr_names[A_BLANK] = s_blank;
     return PyModule_Create(&module);
 }
