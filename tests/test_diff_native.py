@@ -537,3 +537,41 @@ def test_c_reads_of_subclass_lines_and_empty_slots() -> None:
     del mixed[5].dropped_by
     with pytest.raises(AttributeError):
         NATIVE.alive(mixed)
+
+
+@needs_native
+@pytest.mark.parametrize("context", [0, 1, 2, 5, sys.maxsize])
+def test_c_offers_carry_the_entries_sample_makes(context: int) -> None:
+    """With a context, each candidate carries ShardPage._sample's entry: the row's text, its
+    context rows cut to 4 items, the changed text; one list per candidate."""
+    assert NATIVE is not None
+    rng = random.Random(context % 97)
+    labels = ["rule.a", 'q"uote', "b\\s", "<x>", "ftfy:encoding", "a", "b", 'c"', "<d>"]
+    for size in [1, 2, 3, 7, 30]:
+        rows = _rows(rng, size)
+        acted = [i for i, row in enumerate(rows) if row[1] != " "]
+        if not acted:
+            continue
+        rests = [b"rest%d" % i for i in acted]
+        args = (rows, acted, rests, b"doc\0", 7, {label: k for k, label in enumerate(labels)}, [[]] * len(labels), 50)
+        plain = NATIVE.offers(*args)
+        got = NATIVE.offers(*args, context)
+        assert got is not None and plain is not None and got[0] == plain[0]
+        assert [candidate[:3] for candidate in got[1]] == plain[1]
+        entries = [candidate[3] for candidate in got[1]]
+        assert len({id(entry) for entry in entries}) == len(entries)
+        for _, i, _, entry in got[1]:
+            row = rows[i]
+            text, changed = (row[3], None) if row[1] == "-" else (row[4], row[3])
+            lo, hi = max(i - context, 0), min(i + context + 1, len(rows))
+            assert entry == [7, row[0], text, [r[:4] for r in rows[lo:i]], [r[:4] for r in rows[i + 1 : hi]], changed]
+
+
+@needs_native
+def test_c_offers_entries_of_rows_that_are_not_lists() -> None:
+    assert NATIVE is not None
+    rows: list[object] = [(1, " ", None, "a", "extra"), [2, "-", "r", "t"], (3, " ", None, "b")]
+    got = NATIVE.offers(rows, [1], [b"x"], b"d\0", 0, {"r": 0}, [[]], 5, 2)
+    assert got is not None and got[1][0][3] == [0, 2, "t", [(1, " ", None, "a")], [(3, " ", None, "b")], None]
+    with pytest.raises(TypeError):  # a changed row without its original text
+        NATIVE.offers([[2, "~", "r", "t"]], [0], [b"x"], b"d\0", 0, {"r": 0}, [[]], 5, 2)

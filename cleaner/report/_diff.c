@@ -607,6 +607,45 @@ static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
     return 0;
 }
 
+/* A sample's entry of rows[i] (pagedata.ShardPage._sample): [doc, line, text, the rows before
+ * and after it (context each side, their first 4 items), the changed text or None]. */
+static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
+    PyObject *out = PyList_New(hi - lo);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = lo; k < hi; k++) {
+        PyObject *row = PyList_GET_ITEM(rows, k);
+        PyObject *cut = PyList_Check(row) ? PyList_GetSlice(row, 0, 4) : PySequence_GetSlice(row, 0, 4);
+        if (cut == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k - lo, cut);
+    }
+    return out;
+}
+
+static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, PyObject *doc) {
+    Py_ssize_t size = PyList_GET_SIZE(rows);
+    Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = context < size - i - 1 ? i + context + 1 : size;
+    PyObject *row = PyList_GET_ITEM(rows, i); /* a list of 4 or 5 items (checked by the caller) */
+    int dropped = PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(row, 1), "-") == 0;
+    if (!dropped && PyList_GET_SIZE(row) < 5) {
+        PyErr_SetString(PyExc_TypeError, "a changed row must have 5 items");
+        return NULL;
+    }
+    /* the row's items held first: a context row that is not a list runs code when sliced */
+    PyObject *no = Py_NewRef(PyList_GET_ITEM(row, 0)), *text = Py_NewRef(PyList_GET_ITEM(row, dropped ? 3 : 4));
+    PyObject *changed = Py_NewRef(dropped ? Py_None : PyList_GET_ITEM(row, 3));
+    PyObject *before = first_four(rows, lo, i), *after = before == NULL ? NULL : first_four(rows, i + 1, hi);
+    PyObject *entry = after == NULL ? NULL : Py_BuildValue("[OOOOOO]", doc, no, text, before, after, changed);
+    Py_DECREF(no);
+    Py_DECREF(text);
+    Py_DECREF(changed);
+    Py_XDECREF(before);
+    Py_XDECREF(after);
+    return entry;
+}
+
 /* offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None
  *
  * For each acted row (its index in rows, its entry rest from entries()) and each of its labels
@@ -614,14 +653,15 @@ static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
  * rest b"\n", all joined), and, when the label's sample heap may take it, (label number, row
  * index, -sort_key) as a candidate. The heaps are only read, as they stand before this
  * document, so every candidate the sequential offers would take is there (a heap's smallest
- * only grows once it is full); the caller offers the candidates in order. None when a label
- * has no number yet (the caller numbers it, the Python way). */
+ * only grows once it is full); the caller offers the candidates in order. With a context (>= 0),
+ * each candidate carries its entry too: (label number, row index, -sort_key, entry). None when
+ * a label has no number yet (the caller numbers it, the Python way). */
 static PyObject *offers(PyObject *self, PyObject *args) {
     PyObject *rows, *acted, *rests, *index, *samples, *doc;
     Py_buffer prefix;
-    Py_ssize_t sample;
-    if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
-                          &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample))
+    Py_ssize_t sample, context = -1;
+    if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n|n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
+                          &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample, &context))
         return NULL;
     PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
     Buffer lines = {NULL, 0, 0}, data = {NULL, 0, 0};
@@ -712,7 +752,11 @@ static PyObject *offers(PyObject *self, PyObject *args) {
                 if (take < 0) goto next;
             }
             if (take) {
-                PyObject *candidate = PyTuple_Pack(3, number, row_index, key);
+                PyObject *entry = NULL;
+                if (context >= 0 && (entry = sample_entry(rows, i, context, doc)) == NULL) goto next;
+                PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
+                                                    : PyTuple_Pack(4, number, row_index, key, entry);
+                Py_XDECREF(entry);
                 if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
                     Py_XDECREF(candidate);
                     goto next;
@@ -1108,8 +1152,9 @@ static PyMethodDef methods[] = {
      "entries(rows_json, count, context) -> (acted, rests, near) | None: the review page's entries of a "
      "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
     {"offers", offers, METH_VARARGS,
-     "offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None: the E lines "
-     "of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries)."},
+     "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
+     "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries); with a "
+     "context, each candidate carries its entry (ShardPage._sample's)."},
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
     {"line_counts", line_counts, METH_VARARGS,

@@ -225,12 +225,16 @@ class ShardPage:
         so the exact test is made here, in order)."""
         assert _NATIVE is not None
         prefix = f"{doc_id}\0".encode()
-        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE)
+        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
         if got is None:  # a label not numbered yet
             return self._offer_entries(n, doc_id, rows, acted, rests, new)
         lines, candidates = got
-        for i_label, i, key in candidates:
-            self._sample(i_label, key, n, rows, i)
+        samples = self.samples
+        for i_label, _, key, entry in candidates:  # each with its entry, made in C: offered as _sample does
+            heap = samples[i_label]
+            no = entry[1]
+            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                _offer(heap, (key, -n, -no, entry))
         return [lines]
 
     def _offer_entries(
