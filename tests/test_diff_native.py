@@ -575,3 +575,36 @@ def test_c_offers_entries_of_rows_that_are_not_lists() -> None:
     assert got is not None and got[1][0][3] == [0, 2, "t", [(1, " ", None, "a")], [(3, " ", None, "b")], None]
     with pytest.raises(TypeError):  # a changed row without its original text
         NATIVE.offers([[2, "~", "r", "t"]], [0], [b"x"], b"d\0", 0, {"r": 0}, [[]], 5, 2)
+
+
+@needs_native
+def test_c_lines_out_is_the_python_count() -> None:
+    assert NATIVE is not None
+    rng = random.Random(3)
+    alphabets = [["\n", "a"], ["\n", "é", " "], ["\n", "ā", "x"], ["\n", "😀", "b"]]
+    for size in [*range(10), 50, 1000]:
+        for _ in range(100):
+            text = "".join(rng.choice(rng.choice(alphabets)) for _ in range(size))
+            assert NATIVE.lines_out(text) == document.lines_out(text), repr(text)
+    for text in ["", "\n", "\n\n", "\n\n\n", "a\n\n\nb\n", "\n" * 10_001 + "ā", _Str("a\n\nb\n")]:
+        assert NATIVE.lines_out(text) == document.lines_out(text) == text.count("\n") - text.count("\n\n")
+    with pytest.raises(TypeError):
+        NATIVE.lines_out(b"a\n")
+
+
+@needs_native
+def test_c_offers_and_hunks_numbers_of_every_size() -> None:
+    """The E lines' numbers and the sort keys' line numbers, and the hunks' spans, written by hand (not snprintf)."""
+    assert NATIVE is not None
+    for no in [0, 1, 9, 10, 99, 12345, 2**63 - 1, -(2**63), -5, 2**63, -(2**63) - 1]:
+        got = NATIVE.offers([[no, "-", "r", "t"]], [0], [b"rest"], b"d\0", 1, {"r": 0}, [[]], 5)
+        assert got == (b"E0\trest\n", [(0, 0, -pagedata.sort_key("d", no))])
+    index = {f"r{k}": k for k in range(12)}
+    got = NATIVE.offers([[1, "-", "r11", "t"]], [0], [b"x"], b"d\0", 1, index, [[] for _ in range(12)], 5)
+    assert got is not None and got[0] == b"E11\tx\n"
+    lines = [Line(no, f"line {no}") for no in range(1, 1203)]
+    for no in (1, 9, 10, 99, 100, 1000, 1202):
+        lines[no - 1].drop("rule.x")
+    cleaned = Cleaned(Document("d", "", "d"), lines, "", None, None, {}, False)
+    for mode in ("paragraphs", "lines"):
+        assert _c(cleaned, mode) == _python(cleaned, mode)

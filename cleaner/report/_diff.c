@@ -213,16 +213,41 @@ static int build_ops(Reader *reader, PyObject *lines, PyObject *out, int trailin
     return 0;
 }
 
+/* The decimal digits of a signed 64-bit value into out (room for 21): their count. snprintf's
+ * "%lld" without its format parsing, which cost more than the rest of an E line. */
+static int decimal(long long value, char *out) {
+    char digits[24];
+    int n = 0, at = 0;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (value < 0) out[at++] = '-';
+    while (n) out[at++] = digits[--n];
+    return at;
+}
+
 static int append(PyObject *parts, PyObject *item) { return PyList_Append(parts, item); }
 
 static int append_span(PyObject *parts, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first,
                        Py_ssize_t news) {
-    char buffer[128];
-    int at = snprintf(buffer, sizeof buffer, "@@ -%zd", old_first);
-    if (olds != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", olds);
-    at += snprintf(buffer + at, sizeof buffer - at, " +%zd", new_first);
-    if (news != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", news);
-    snprintf(buffer + at, sizeof buffer - at, " @@\n");
+    char buffer[128]; /* "@@ -" 4 numbers of at most 20 digits, 3 separators " @@\n" */
+    int at = 0;
+    memcpy(buffer, "@@ -", 4);
+    at = 4 + decimal((long long)old_first, buffer + 4);
+    if (olds != 1) {
+        buffer[at++] = ',';
+        at += decimal((long long)olds, buffer + at);
+    }
+    memcpy(buffer + at, " +", 2);
+    at += 2;
+    at += decimal((long long)new_first, buffer + at);
+    if (news != 1) {
+        buffer[at++] = ',';
+        at += decimal((long long)news, buffer + at);
+    }
+    memcpy(buffer + at, " @@\n", 5); /* with its NUL */
     PyObject *head = PyUnicode_FromString(buffer);
     if (head == NULL) return -1;
     int status = append(parts, head);
@@ -713,15 +738,23 @@ static PyObject *offers(PyObject *self, PyObject *args) {
             labels = PyUnicode_Split(tag, plus, -1);
             if (labels == NULL) goto next;
         }
-        /* b"%d" % no: any int (a long long would refuse a line number past 2**63) */
-        PyObject *decimal = PyObject_Str(no);
-        if (decimal == NULL) goto next;
-        Py_ssize_t length;
-        const char *digits = PyUnicode_AsUTF8AndSize(decimal, &length);
+        /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
+        int overflow = 0;
+        long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
+        if (small == -1 && PyErr_Occurred()) goto next;
         data.size = prefix.len;
-        int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
-        Py_DECREF(decimal);
-        if (put_failed) goto next;
+        if (!overflow) {
+            char digits[24];
+            if (put(&data, digits, 0, decimal(small, digits), 0) < 0) goto next;
+        } else {
+            PyObject *text = PyObject_Str(no);
+            if (text == NULL) goto next;
+            Py_ssize_t length;
+            const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
+            int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
+            Py_DECREF(text);
+            if (put_failed) goto next;
+        }
         key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
         if (key == NULL) goto next;
         Py_SETREF(key, PyNumber_Negative(key));
@@ -764,7 +797,9 @@ static PyObject *offers(PyObject *self, PyObject *args) {
                 Py_DECREF(candidate);
             }
             char head[32];
-            int size = snprintf(head, sizeof head, "E%zd\t", label);
+            head[0] = 'E';
+            int size = 1 + decimal((long long)label, head + 1);
+            head[size++] = '\t';
             if (put(&lines, head, 0, size, 0) < 0 || put(&lines, PyBytes_AS_STRING(rest), 0, PyBytes_GET_SIZE(rest), 0) < 0 ||
                 put_text(&lines, "\n") < 0)
                 goto next;
@@ -1144,6 +1179,51 @@ finally:
     return result;
 }
 
+/* lines_out(text) -> int: text.count("\n") - text.count("\n\n") (DocStats' non-blank output
+ * lines) in one pass: a run of k line breaks holds k // 2 of the pairs count() finds. */
+#define COUNT_BREAKS(T)                                              \
+    {                                                                \
+        const T *p = (const T *)data;                                \
+        for (Py_ssize_t i = 0; i < n; i++) {                         \
+            if (p[i] == '\n') {                                      \
+                run++;                                               \
+            } else if (run) {                                        \
+                breaks += run - run / 2;                             \
+                run = 0;                                             \
+            }                                                        \
+        }                                                            \
+    }
+
+static PyObject *lines_out(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "lines_out: text must be str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), breaks = 0, run = 0;
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: {
+        const char *at = (const char *)data, *end = at + n;
+        while ((at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
+            run = 1;
+            while (++at < end && *at == '\n') run++;
+            breaks += run - run / 2;
+            if (at == end) break;
+        }
+        run = 0;
+        break;
+    }
+    case PyUnicode_2BYTE_KIND:
+        COUNT_BREAKS(Py_UCS2)
+        break;
+    default:
+        COUNT_BREAKS(Py_UCS4)
+        break;
+    }
+    breaks += run - run / 2;
+    return PyLong_FromSsize_t(breaks);
+}
+
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
      "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
@@ -1164,6 +1244,7 @@ static PyMethodDef methods[] = {
     {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
     {"layout", layout, METH_VARARGS,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
+    {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };
