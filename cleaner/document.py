@@ -93,6 +93,12 @@ def line_counts(lines: list[Line]) -> tuple[dict[str, int], dict[str, int], dict
     return removed, chars, repaired
 
 
+def lines_out(text: str) -> int:
+    """The non-blank lines of a clean text (the blank separators are layout): the Python twin of
+    _diff.c's lines_out, which counts both in one pass."""
+    return text.count("\n") - text.count("\n\n")
+
+
 @dataclass(slots=True)
 class DocStats:
     """What cleaning one document did, counted once: carried by the run's Outcome, summed by
@@ -122,7 +128,7 @@ class DocStats:
             chars_in=len(cleaned.doc.text),
             chars_out=len(text),
             lines_in=len(cleaned.lines),
-            lines_out=text.count("\n") - text.count("\n\n"),
+            lines_out=lines_out(text) if _NATIVE is None else _NATIVE.lines_out(text),
             changed=cleaned.changed,
             removed=removed,
             removed_chars=chars,

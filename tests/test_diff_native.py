@@ -15,8 +15,10 @@ import pytest
 
 from cleaner import document, native
 from cleaner.document import Cleaned, Document, Line
-from cleaner.pipeline import Pipeline
+from cleaner.pipeline import Pipeline, clean
 from cleaner.report import diff, pagedata, review
+from cleaner.steps import base, whitespace
+from cleaner.steps.base import State
 from cleaner.steps.whitespace import layout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,3 +341,270 @@ def test_c_offers_of_a_line_number_past_a_long_long() -> None:
     no = 2**70 + 1
     got = NATIVE.offers([[no, "-", "r", "t"]], [0], [b"rest"], b"d-1\0", 1, {"r": 0}, [[]], 5)
     assert got == (b"E0\trest\n", [(0, 0, -pagedata.sort_key("d-1", no))])
+
+
+# ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.laid_out) ----
+
+SPLIT_ALPHABET = ["a", "é", "😀", " ", "\t", "\n", "\r", "\r\n", "\x85", "\u2028", "\x1f", "\u00a0", "\x0b", "\x00"]
+
+
+def _fields(lines: list[Line]) -> list[tuple[object, ...]]:
+    return [
+        (
+            type(line),
+            line.no,
+            line.orig,
+            line.text,
+            line.dropped_by,
+            line.changed_by,
+            line.blank,
+            line.text is line.orig,
+        )
+        for line in lines
+    ]
+
+
+def _split_both(text: str) -> None:
+    assert NATIVE is not None
+    want, trailing = clean.python_split_lines(text)
+    got, got_trailing = NATIVE.split_lines(text, Line)
+    assert (_fields(got), got_trailing) == (_fields(want), trailing), repr(text)
+    for line in got:  # each its own list, as __init__ gives
+        assert type(line.orig) is str and type(line.no) is int
+    assert len({id(line.changed_by) for line in got}) == len(got)
+
+
+@needs_native
+def test_c_split_lines_is_the_python_one() -> None:
+    for text in ["", "\n", "\r", "\r\n", "\n\n", "a", "a\n", "a\r", "a\r\n", "a\r\rb", "a\n\rb\r\n\r\n", " \n\x85"]:
+        _split_both(text)
+    rng = random.Random(13)
+    for size in [*range(12), 40, 300]:
+        for _ in range(60):
+            _split_both("".join(rng.choice(SPLIT_ALPHABET) for _ in range(size)))
+    _split_both(("word " * 9 + "\n") * 20_000 + "\r" + "x" * 100_000)
+
+
+class _Str(str):
+    pass
+
+
+class _Plain(Line):
+    """A subclass: its own slots, an attribute kept in a property, one set through __setattr__."""
+
+    __slots__ = ("_blank", "seen")
+
+    @property  # type: ignore[override]
+    def blank(self) -> bool:
+        return self._blank
+
+    @blank.setter
+    def blank(self, value: bool) -> None:
+        self._blank = value
+
+
+class _Watched(Line):
+    __slots__ = ("sets",)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        try:
+            object.__getattribute__(self, "sets").append(name)
+        except AttributeError:
+            object.__setattr__(self, "sets", [name])
+        object.__setattr__(self, name, value)
+
+
+@needs_native
+def test_c_split_lines_of_str_subclasses_and_line_subclasses() -> None:
+    assert NATIVE is not None
+    got, trailing = NATIVE.split_lines(_Str("one\r\n \ntwo\n"), Line)
+    assert trailing and [(type(line.orig), line.orig, line.blank) for line in got] == [
+        (str, "one", False),
+        (str, " ", True),
+        (str, "two", False),
+    ]
+    plain, _ = NATIVE.split_lines("x\n  \ny", _Plain)
+    assert [(type(line), line.text, line.blank, line._blank) for line in plain] == [
+        (_Plain, "x", False, False),
+        (_Plain, "  ", True, True),
+        (_Plain, "y", False, False),
+    ]
+    watched, _ = NATIVE.split_lines("x\ny", _Watched)
+    assert [sorted(line.sets) for line in watched] == [sorted(Line.__slots__)] * 2  # type: ignore[attr-defined]
+    assert _fields(watched) == _fields([_Watched(1, "x"), _Watched(2, "y")])
+
+
+@needs_native
+def test_c_split_lines_refuses_bad_arguments() -> None:
+    assert NATIVE is not None
+    with pytest.raises(TypeError):
+        NATIVE.split_lines(b"one", Line)
+    with pytest.raises(TypeError):
+        NATIVE.split_lines("one", Line(1, "x"))
+    with pytest.raises(TypeError):  # a class that cannot be made
+        NATIVE.split_lines("one", type(iter([])))
+    with pytest.raises(AttributeError):  # a class without those attributes
+        NATIVE.split_lines("one", int)
+
+
+def _fated(rng: random.Random, size: int) -> list[Line]:
+    lines = []
+    for no in range(1, size + 1):
+        line = Line(no, rng.choice(TEXTS))
+        if rng.random() < 0.3:
+            line.drop(rng.choice(RULES))
+        lines.append(line)
+    return lines
+
+
+@needs_native
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_c_layout_and_alive_are_the_python_ones(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert NATIVE is not None
+    rng = random.Random(15)
+    for size in [*range(8), 30, 200]:
+        for _ in range(40):
+            lines = _fated(rng, size)
+            out, text = whitespace.laid_out(lines, mode)  # type: ignore[arg-type]
+            want = whitespace.layout(lines, mode)  # type: ignore[arg-type]
+            assert out == want and [src for src, _ in out] == [src for src, _ in want]
+            assert [type(t) for _, t in out] == [str] * len(out)
+            assert text == whitespace.render(want)
+            state = State(Document("d", "", "d"), lines, None, {}, True, 0.0)
+            with monkeypatch.context() as patched:
+                patched.setattr(base, "_NATIVE", None)
+                python_alive = state.alive()
+            assert state.alive() == python_alive == sum(line.alive for line in lines)
+
+
+@needs_native
+def test_c_layout_and_alive_refuse_bad_lines_and_read_lists_emptied_mid_call() -> None:
+    assert NATIVE is not None
+    odd = Line(1, "one")
+    odd.text = b"one"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.layout([odd], True)
+    with pytest.raises(TypeError):
+        NATIVE.layout((Line(1, "one"),), True)
+    with pytest.raises(TypeError):
+        NATIVE.alive((Line(1, "one"),))
+    with pytest.raises(AttributeError):
+        NATIVE.alive([object()])
+    lines: list[Line] = [Line(1, "keep"), Line(2, ""), _Emptying(3, "gone"), Line(4, "also kept")]
+    lines[2].drop("rule")
+    want = whitespace.layout(lines), whitespace.render(whitespace.layout(lines))
+    lines[2].victims = [lines]  # type: ignore[attr-defined]
+    assert NATIVE.layout(lines, True) == want
+    lines[:] = [Line(1, "a"), _Emptying(2, "b"), Line(3, "c")]
+    lines[1].victims = [lines]  # type: ignore[attr-defined]
+    assert NATIVE.alive(lines) == 2  # the two it read: the list is emptied while the second is read
+
+
+def test_the_pipeline_with_c_lines_and_layout_is_the_python_one(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    texts += ["a\r\nb\rc\n\n\n  \n", "", "\n", "only\n"]
+    docs = [Document(f"d{i}", text, "d.txt") for i, text in enumerate(texts)]
+    with_c = [
+        (c.text, c.layout, [(x.no, x.text, x.dropped_by, x.changed_by) for x in c.lines])
+        for c in map(pipeline.clean, docs)
+    ]
+    monkeypatch.setattr(clean, "_NATIVE", None)
+    monkeypatch.setattr(whitespace, "_NATIVE", None)
+    monkeypatch.setattr(base, "_NATIVE", None)
+    without = [
+        (c.text, c.layout, [(x.no, x.text, x.dropped_by, x.changed_by) for x in c.lines])
+        for c in map(pipeline.clean, docs)
+    ]
+    assert [(t, [(s is None, x) for s, x in lay], rest) for t, lay, rest in with_c] == [
+        (t, [(s is None, x) for s, x in lay], rest) for t, lay, rest in without
+    ]
+
+
+@needs_native
+def test_c_reads_of_subclass_lines_and_empty_slots() -> None:
+    assert NATIVE is not None
+    lines, _ = NATIVE.split_lines("keep\n\n  \ngone\nchanged\n", _Plain)
+    lines[3].drop("rule.x")
+    lines[4].change("Changed", "replace.x")
+    mixed: list[Line] = [*lines, Line(6, "plain"), _Plain(7, "  ")]
+    assert NATIVE.layout(mixed, False) == (whitespace.layout(mixed, "lines"), "keep\n\nChanged\nplain\n")
+    cleaned = Cleaned(Document("d", "", "d"), mixed, "", None, None, {}, True)
+    assert NATIVE.review_rows(mixed, 100) == review.python_rows(cleaned)
+    assert NATIVE.line_counts(mixed) == document.line_counts(mixed)
+    assert NATIVE.alive(mixed) == 6
+    del mixed[5].dropped_by
+    with pytest.raises(AttributeError):
+        NATIVE.alive(mixed)
+
+
+@needs_native
+@pytest.mark.parametrize("context", [0, 1, 2, 5, sys.maxsize])
+def test_c_offers_carry_the_entries_sample_makes(context: int) -> None:
+    """With a context, each candidate carries ShardPage._sample's entry: the row's text, its
+    context rows cut to 4 items, the changed text; one list per candidate."""
+    assert NATIVE is not None
+    rng = random.Random(context % 97)
+    labels = ["rule.a", 'q"uote', "b\\s", "<x>", "ftfy:encoding", "a", "b", 'c"', "<d>"]
+    for size in [1, 2, 3, 7, 30]:
+        rows = _rows(rng, size)
+        acted = [i for i, row in enumerate(rows) if row[1] != " "]
+        if not acted:
+            continue
+        rests = [b"rest%d" % i for i in acted]
+        args = (rows, acted, rests, b"doc\0", 7, {label: k for k, label in enumerate(labels)}, [[]] * len(labels), 50)
+        plain = NATIVE.offers(*args)
+        got = NATIVE.offers(*args, context)
+        assert got is not None and plain is not None and got[0] == plain[0]
+        assert [candidate[:3] for candidate in got[1]] == plain[1]
+        entries = [candidate[3] for candidate in got[1]]
+        assert len({id(entry) for entry in entries}) == len(entries)
+        for _, i, _, entry in got[1]:
+            row = rows[i]
+            text, changed = (row[3], None) if row[1] == "-" else (row[4], row[3])
+            lo, hi = max(i - context, 0), min(i + context + 1, len(rows))
+            assert entry == [7, row[0], text, [r[:4] for r in rows[lo:i]], [r[:4] for r in rows[i + 1 : hi]], changed]
+
+
+@needs_native
+def test_c_offers_entries_of_rows_that_are_not_lists() -> None:
+    assert NATIVE is not None
+    rows: list[object] = [(1, " ", None, "a", "extra"), [2, "-", "r", "t"], (3, " ", None, "b")]
+    got = NATIVE.offers(rows, [1], [b"x"], b"d\0", 0, {"r": 0}, [[]], 5, 2)
+    assert got is not None and got[1][0][3] == [0, 2, "t", [(1, " ", None, "a")], [(3, " ", None, "b")], None]
+    with pytest.raises(TypeError):  # a changed row without its original text
+        NATIVE.offers([[2, "~", "r", "t"]], [0], [b"x"], b"d\0", 0, {"r": 0}, [[]], 5, 2)
+
+
+@needs_native
+def test_c_lines_out_is_the_python_count() -> None:
+    assert NATIVE is not None
+    rng = random.Random(3)
+    alphabets = [["\n", "a"], ["\n", "é", " "], ["\n", "ā", "x"], ["\n", "😀", "b"]]
+    for size in [*range(10), 50, 1000]:
+        for _ in range(100):
+            text = "".join(rng.choice(rng.choice(alphabets)) for _ in range(size))
+            assert NATIVE.lines_out(text) == document.lines_out(text), repr(text)
+    for text in ["", "\n", "\n\n", "\n\n\n", "a\n\n\nb\n", "\n" * 10_001 + "ā", _Str("a\n\nb\n")]:
+        assert NATIVE.lines_out(text) == document.lines_out(text) == text.count("\n") - text.count("\n\n")
+    with pytest.raises(TypeError):
+        NATIVE.lines_out(b"a\n")
+
+
+@needs_native
+def test_c_offers_and_hunks_numbers_of_every_size() -> None:
+    """The E lines' numbers and the sort keys' line numbers, and the hunks' spans, written by hand (not snprintf)."""
+    assert NATIVE is not None
+    for no in [0, 1, 9, 10, 99, 12345, 2**63 - 1, -(2**63), -5, 2**63, -(2**63) - 1]:
+        got = NATIVE.offers([[no, "-", "r", "t"]], [0], [b"rest"], b"d\0", 1, {"r": 0}, [[]], 5)
+        assert got == (b"E0\trest\n", [(0, 0, -pagedata.sort_key("d", no))])
+    index = {f"r{k}": k for k in range(12)}
+    got = NATIVE.offers([[1, "-", "r11", "t"]], [0], [b"x"], b"d\0", 1, index, [[] for _ in range(12)], 5)
+    assert got is not None and got[0] == b"E11\tx\n"
+    lines = [Line(no, f"line {no}") for no in range(1, 1203)]
+    for no in (1, 9, 10, 99, 100, 1000, 1202):
+        lines[no - 1].drop("rule.x")
+    cleaned = Cleaned(Document("d", "", "d"), lines, "", None, None, {}, False)
+    for mode in ("paragraphs", "lines"):
+        assert _c(cleaned, mode) == _python(cleaned, mode)

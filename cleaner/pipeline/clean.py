@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
+from cleaner.native import load
 from cleaner.repeated.boilerplate import Boilerplate
 from cleaner.report.summary import FLAG_SHARE
 from cleaner.rules.book import RuleBook
@@ -18,9 +19,12 @@ from cleaner.steps.extract import TITLE, ExtractOptions, extract
 from cleaner.steps.repair import Repair
 from cleaner.steps.repeated import DropRepeated, SiteKey
 from cleaner.steps.rules import FixedSite, GenericRules, MatchSite, SiteRules
-from cleaner.steps.whitespace import Layout, layout, render
+from cleaner.steps.whitespace import Layout, laid_out
 
 MAX_ROUNDS = 8
+
+# The lines made in C (cleaner/report/_diff.c), when built: no Line.__init__ run per line.
+_NATIVE = load("cleaner.report._diff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,13 @@ def split_lines(text: str) -> tuple[list[Line], bool]:
     """The input's lines, cut at \\n, \\r\\n or a lone \\r (old Mac files, and records that
     kept only the \\r of their line ends); a final break ends the last line rather than
     starting a new one. The clean text always uses \\n."""
+    if _NATIVE is not None:
+        return _NATIVE.split_lines(text, Line)
+    return python_split_lines(text)
+
+
+def python_split_lines(text: str) -> tuple[list[Line], bool]:
+    """split_lines in Python: the twin of _diff.c's split_lines."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     trailing = text.endswith("\n")
@@ -173,11 +184,11 @@ class Pipeline:
             if state.alive() == alive:
                 break
         first = state.first_site
-        out = layout(state.lines, self.settings.layout)
+        out, text = laid_out(state.lines, self.settings.layout)
         return Cleaned(
             doc=state.doc,
             lines=state.lines,
-            text=render(out),
+            text=text,
             layout=out,
             url=state.url,
             site=first.name if first is not None else None,

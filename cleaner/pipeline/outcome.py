@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cleaner.document import Cleaned, Document
+from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, Problem
 from cleaner.pipeline.clean import Pipeline
 from cleaner.report import diff, html
@@ -10,21 +10,23 @@ from cleaner.report.outcome import Outcome
 
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
+    stats = cleaned.stats()
+    empty = not cleaned.text
+    settings = pipeline.settings
     return Outcome(
         id=cleaned.doc.id,
         source=cleaned.doc.source,
-        record=None if cleaned.empty else cleaned.record_line(),
-        diff=diff.render(cleaned, pipeline.settings.layout),
-        review=html.section(cleaned) if with_html and cleaned.changed else None,
-        stats=cleaned.stats(),
-        flagged=_flagged(cleaned, pipeline.settings.flag_share),
+        record=None if empty else cleaned.record_line(),
+        diff=diff.render(cleaned, settings.layout),
+        review=html.section(cleaned) if with_html and stats.changed else None,
+        stats=stats,
+        flagged=not empty and _flagged(stats, settings.flag_share),
     )
 
 
-def _flagged(cleaned: Cleaned, share: float) -> bool:
-    """Whether the document lost more than ``share`` of its characters (and is not empty)."""
-    stats = cleaned.stats()
-    return bool(not cleaned.empty and stats.chars_in and stats.chars_in - stats.chars_out > share * stats.chars_in)
+def _flagged(stats: DocStats, share: float) -> bool:
+    """Whether the document lost more than ``share`` of its characters (its stats; it is not empty)."""
+    return bool(stats.chars_in and stats.chars_in - stats.chars_out > share * stats.chars_in)
 
 
 def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:

@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,6 +29,73 @@ typedef struct {
 
 static PyObject *s_orig, *s_no, *s_dropped_by, *s_changed_by, *s_plus, *s_newline, *s_empty;
 static PyObject *s_kind[3], *s_tag_open, *s_tag_close, *s_nl, *s_no_newline;
+
+static PyObject *s_text, *s_blank;
+
+/* ---- a Line's attributes, read (and set) straight from its slots ----
+ *
+ * Each attribute of a plain slotted class is a member descriptor holding the byte offset of its
+ * slot: reading it there is what PyObject_GetAttr ends up doing, without the lookup on every
+ * call. Only when the class leaves getattr (or setattr) to the generic code, the name is a
+ * writable object slot of a class the line's class derives from, and the offset lies inside the
+ * object; anything else (a property, a __getattribute__, an empty slot) goes the generic way. */
+enum { A_NO, A_ORIG, A_TEXT, A_DROPPED, A_CHANGED, A_BLANK, N_ATTRS };
+static PyObject *attr_names[N_ATTRS];
+
+static void slot_offsets(PyTypeObject *cls, int for_write, Py_ssize_t *offsets) {
+    for (int k = 0; k < N_ATTRS; k++) {
+        offsets[k] = -1;
+        if (for_write ? cls->tp_setattro != PyObject_GenericSetAttr : cls->tp_getattro != PyObject_GenericGetAttr)
+            continue;
+        PyObject *descr = _PyType_Lookup(cls, attr_names[k]); /* borrowed */
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) continue;
+        PyMemberDescrObject *member = (PyMemberDescrObject *)descr;
+        PyMemberDef *def = member->d_member;
+        if (def->type != T_OBJECT_EX || (for_write && (def->flags & READONLY)) ||
+            !PyType_IsSubtype(cls, PyDescr_TYPE(member)))
+            continue;
+        if (def->offset < (Py_ssize_t)sizeof(PyObject) ||
+            def->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize)
+            continue;
+        offsets[k] = def->offset;
+    }
+}
+
+/* The offsets for the class last met (held, so its address cannot be reused by another class). */
+typedef struct {
+    PyTypeObject *type;
+    Py_ssize_t offsets[N_ATTRS];
+} Reader;
+
+#define READER_INIT {NULL, {-1, -1, -1, -1, -1, -1}}
+
+static void reader_done(Reader *reader) { Py_CLEAR(reader->type); }
+
+/* line.<attribute k>: a new reference, or NULL with an exception set. */
+static PyObject *read_attr(Reader *reader, PyObject *line, int k) {
+    PyTypeObject *type = Py_TYPE(line);
+    if (type != reader->type) {
+        Py_INCREF(type);
+        Py_XSETREF(reader->type, type);
+        slot_offsets(type, 0, reader->offsets);
+    }
+    Py_ssize_t offset = reader->offsets[k];
+    if (offset >= 0) {
+        PyObject *value = *(PyObject **)((char *)line + offset);
+        if (value != NULL) return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(line, attr_names[k]);
+}
+
+/* line.<attribute k>, which must be a str. */
+static PyObject *read_str(Reader *reader, PyObject *line, int k) {
+    PyObject *value = read_attr(reader, line, k);
+    if (value != NULL && !PyUnicode_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "a line's %U must be str", attr_names[k]);
+        Py_CLEAR(value);
+    }
+    return value;
+}
 
 static void free_ops(Op *ops, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -75,8 +143,8 @@ static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
 }
 
 /* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */
-static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObject *layout_label, Op *ops,
-                     Py_ssize_t *count) {
+static int build_ops(Reader *reader, PyObject *lines, PyObject *out, int trailing_newline, PyObject *layout_label,
+                     Op *ops, Py_ssize_t *count) {
     Py_ssize_t n_lines = PyList_GET_SIZE(lines), n_out = PyList_GET_SIZE(out);
     Py_ssize_t n = 0, j = 0, last_no = n_lines;
     for (Py_ssize_t k = 0; k < n_out; k++) {  /* every entry checked once, so next_src may look inside */
@@ -89,13 +157,9 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *orig = NULL, *no_obj = NULL, *dropped = NULL, *changed = NULL, *label = NULL;
         status = -1;
-        orig = PyObject_GetAttr(line, s_orig);
+        orig = read_str(reader, line, A_ORIG);
         if (orig == NULL) goto done;
-        if (!PyUnicode_Check(orig)) {
-            PyErr_SetString(PyExc_TypeError, "a line's orig must be str");
-            goto done;
-        }
-        no_obj = PyObject_GetAttr(line, s_no);
+        no_obj = read_attr(reader, line, A_NO);
         if (no_obj == NULL) goto done;
         Py_ssize_t no = PyLong_AsSsize_t(no_obj);
         if (no == -1 && PyErr_Occurred()) goto done;
@@ -108,7 +172,7 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
             if (PyErr_Occurred()) goto done;
             int same = equal && !missing_newline;
             if (!same) {
-                changed = PyObject_GetAttr(line, s_changed_by);
+                changed = read_attr(reader, line, A_CHANGED);
                 if (changed == NULL) goto done;
                 label = PyUnicode_Join(s_plus, changed);
                 if (label == NULL) goto done;
@@ -127,7 +191,7 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
             }
             j = k + 1;
         } else {
-            dropped = PyObject_GetAttr(line, s_dropped_by);
+            dropped = read_attr(reader, line, A_DROPPED);
             if (dropped == NULL) goto done;
             push(ops, &n, '-', orig, dropped == Py_None ? NULL : dropped, no, j, missing_newline);
         }
@@ -149,16 +213,41 @@ static int build_ops(PyObject *lines, PyObject *out, int trailing_newline, PyObj
     return 0;
 }
 
+/* The decimal digits of a signed 64-bit value into out (room for 21): their count. snprintf's
+ * "%lld" without its format parsing, which cost more than the rest of an E line. */
+static int decimal(long long value, char *out) {
+    char digits[24];
+    int n = 0, at = 0;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (value < 0) out[at++] = '-';
+    while (n) out[at++] = digits[--n];
+    return at;
+}
+
 static int append(PyObject *parts, PyObject *item) { return PyList_Append(parts, item); }
 
 static int append_span(PyObject *parts, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first,
                        Py_ssize_t news) {
-    char buffer[128];
-    int at = snprintf(buffer, sizeof buffer, "@@ -%zd", old_first);
-    if (olds != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", olds);
-    at += snprintf(buffer + at, sizeof buffer - at, " +%zd", new_first);
-    if (news != 1) at += snprintf(buffer + at, sizeof buffer - at, ",%zd", news);
-    snprintf(buffer + at, sizeof buffer - at, " @@\n");
+    char buffer[128]; /* "@@ -" 4 numbers of at most 20 digits, 3 separators " @@\n" */
+    int at = 0;
+    memcpy(buffer, "@@ -", 4);
+    at = 4 + decimal((long long)old_first, buffer + 4);
+    if (olds != 1) {
+        buffer[at++] = ',';
+        at += decimal((long long)olds, buffer + at);
+    }
+    memcpy(buffer + at, " +", 2);
+    at += 2;
+    at += decimal((long long)new_first, buffer + at);
+    if (news != 1) {
+        buffer[at++] = ',';
+        at += decimal((long long)news, buffer + at);
+    }
+    memcpy(buffer + at, " @@\n", 5); /* with its NUL */
     PyObject *head = PyUnicode_FromString(buffer);
     if (head == NULL) return -1;
     int status = append(parts, head);
@@ -213,7 +302,9 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto finally;
     }
-    int status = build_ops(lines, out, trailing_newline, layout_label, ops, &n);
+    Reader reader = READER_INIT;
+    int status = build_ops(&reader, lines, out, trailing_newline, layout_label, ops, &n);
+    reader_done(&reader);
     if (status == -1) goto finally;
     if (status == -2) {
         result = Py_NewRef(Py_None);
@@ -541,6 +632,45 @@ static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
     return 0;
 }
 
+/* A sample's entry of rows[i] (pagedata.ShardPage._sample): [doc, line, text, the rows before
+ * and after it (context each side, their first 4 items), the changed text or None]. */
+static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
+    PyObject *out = PyList_New(hi - lo);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = lo; k < hi; k++) {
+        PyObject *row = PyList_GET_ITEM(rows, k);
+        PyObject *cut = PyList_Check(row) ? PyList_GetSlice(row, 0, 4) : PySequence_GetSlice(row, 0, 4);
+        if (cut == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k - lo, cut);
+    }
+    return out;
+}
+
+static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, PyObject *doc) {
+    Py_ssize_t size = PyList_GET_SIZE(rows);
+    Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = context < size - i - 1 ? i + context + 1 : size;
+    PyObject *row = PyList_GET_ITEM(rows, i); /* a list of 4 or 5 items (checked by the caller) */
+    int dropped = PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(row, 1), "-") == 0;
+    if (!dropped && PyList_GET_SIZE(row) < 5) {
+        PyErr_SetString(PyExc_TypeError, "a changed row must have 5 items");
+        return NULL;
+    }
+    /* the row's items held first: a context row that is not a list runs code when sliced */
+    PyObject *no = Py_NewRef(PyList_GET_ITEM(row, 0)), *text = Py_NewRef(PyList_GET_ITEM(row, dropped ? 3 : 4));
+    PyObject *changed = Py_NewRef(dropped ? Py_None : PyList_GET_ITEM(row, 3));
+    PyObject *before = first_four(rows, lo, i), *after = before == NULL ? NULL : first_four(rows, i + 1, hi);
+    PyObject *entry = after == NULL ? NULL : Py_BuildValue("[OOOOOO]", doc, no, text, before, after, changed);
+    Py_DECREF(no);
+    Py_DECREF(text);
+    Py_DECREF(changed);
+    Py_XDECREF(before);
+    Py_XDECREF(after);
+    return entry;
+}
+
 /* offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None
  *
  * For each acted row (its index in rows, its entry rest from entries()) and each of its labels
@@ -548,14 +678,15 @@ static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
  * rest b"\n", all joined), and, when the label's sample heap may take it, (label number, row
  * index, -sort_key) as a candidate. The heaps are only read, as they stand before this
  * document, so every candidate the sequential offers would take is there (a heap's smallest
- * only grows once it is full); the caller offers the candidates in order. None when a label
- * has no number yet (the caller numbers it, the Python way). */
+ * only grows once it is full); the caller offers the candidates in order. With a context (>= 0),
+ * each candidate carries its entry too: (label number, row index, -sort_key, entry). None when
+ * a label has no number yet (the caller numbers it, the Python way). */
 static PyObject *offers(PyObject *self, PyObject *args) {
     PyObject *rows, *acted, *rests, *index, *samples, *doc;
     Py_buffer prefix;
-    Py_ssize_t sample;
-    if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
-                          &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample))
+    Py_ssize_t sample, context = -1;
+    if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n|n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
+                          &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample, &context))
         return NULL;
     PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
     Buffer lines = {NULL, 0, 0}, data = {NULL, 0, 0};
@@ -607,15 +738,23 @@ static PyObject *offers(PyObject *self, PyObject *args) {
             labels = PyUnicode_Split(tag, plus, -1);
             if (labels == NULL) goto next;
         }
-        /* b"%d" % no: any int (a long long would refuse a line number past 2**63) */
-        PyObject *decimal = PyObject_Str(no);
-        if (decimal == NULL) goto next;
-        Py_ssize_t length;
-        const char *digits = PyUnicode_AsUTF8AndSize(decimal, &length);
+        /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
+        int overflow = 0;
+        long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
+        if (small == -1 && PyErr_Occurred()) goto next;
         data.size = prefix.len;
-        int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
-        Py_DECREF(decimal);
-        if (put_failed) goto next;
+        if (!overflow) {
+            char digits[24];
+            if (put(&data, digits, 0, decimal(small, digits), 0) < 0) goto next;
+        } else {
+            PyObject *text = PyObject_Str(no);
+            if (text == NULL) goto next;
+            Py_ssize_t length;
+            const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
+            int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
+            Py_DECREF(text);
+            if (put_failed) goto next;
+        }
         key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
         if (key == NULL) goto next;
         Py_SETREF(key, PyNumber_Negative(key));
@@ -646,7 +785,11 @@ static PyObject *offers(PyObject *self, PyObject *args) {
                 if (take < 0) goto next;
             }
             if (take) {
-                PyObject *candidate = PyTuple_Pack(3, number, row_index, key);
+                PyObject *entry = NULL;
+                if (context >= 0 && (entry = sample_entry(rows, i, context, doc)) == NULL) goto next;
+                PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
+                                                    : PyTuple_Pack(4, number, row_index, key, entry);
+                Py_XDECREF(entry);
                 if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
                     Py_XDECREF(candidate);
                     goto next;
@@ -654,7 +797,9 @@ static PyObject *offers(PyObject *self, PyObject *args) {
                 Py_DECREF(candidate);
             }
             char head[32];
-            int size = snprintf(head, sizeof head, "E%zd\t", label);
+            head[0] = 'E';
+            int size = 1 + decimal((long long)label, head + 1);
+            head[size++] = '\t';
             if (put(&lines, head, 0, size, 0) < 0 || put(&lines, PyBytes_AS_STRING(rest), 0, PyBytes_GET_SIZE(rest), 0) < 0 ||
                 put_text(&lines, "\n") < 0)
                 goto next;
@@ -691,7 +836,7 @@ finally:
 
 /* ---- a document's review rows and counts (review.record_data, document.DocStats.of) ---- */
 
-static PyObject *s_text, *s_fate_kept, *s_fate_dropped, *s_fate_changed;
+static PyObject *s_fate_kept, *s_fate_dropped, *s_fate_changed;
 
 /* not text.strip(): every character whitespace (str.isspace's), or none. */
 static int is_blank(PyObject *text) {
@@ -704,15 +849,6 @@ static int is_blank(PyObject *text) {
     return 1;
 }
 
-static PyObject *get_str(PyObject *line, PyObject *name) {
-    PyObject *value = PyObject_GetAttr(line, name);
-    if (value != NULL && !PyUnicode_Check(value)) {
-        PyErr_Format(PyExc_TypeError, "a line's %U must be str", name);
-        Py_CLEAR(value);
-    }
-    return value;
-}
-
 /* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS),
  * None when a text is longer than max_chars (record_data cuts it, the Python way). */
 static PyObject *review_rows(PyObject *self, PyObject *args) {
@@ -722,22 +858,23 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *rows = PyList_New(0);
     PyObject *result = NULL;
+    Reader reader = READER_INIT;
     if (lines == NULL || rows == NULL) goto finally;
     int too_long = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && !too_long; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *tag = NULL, *no = NULL, *row = NULL;
         int failed = 1;
-        dropped = PyObject_GetAttr(line, s_dropped_by);
+        dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
         if (dropped != Py_None) {
-            orig = get_str(line, s_orig);
+            orig = read_str(&reader, line, A_ORIG);
             if (orig == NULL) goto next;
             if (!is_blank(orig)) {
                 if (PyUnicode_GET_LENGTH(orig) > most) {
                     too_long = 1;
                 } else {
-                    no = PyObject_GetAttr(line, s_no);
+                    no = read_attr(&reader, line, A_NO);
                     if (no == NULL) goto next;
                     row = PyList_New(4);
                     if (row == NULL) goto next;
@@ -748,21 +885,21 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
                 }
             }
         } else {
-            text = get_str(line, s_text);
+            text = read_str(&reader, line, A_TEXT);
             if (text == NULL) goto next;
             if (!is_blank(text)) {
-                changed = PyObject_GetAttr(line, s_changed_by);
+                changed = read_attr(&reader, line, A_CHANGED);
                 if (changed == NULL) goto next;
                 int truth = PyObject_IsTrue(changed);
                 if (truth < 0) goto next;
                 if (truth) {
-                    orig = get_str(line, s_orig);
+                    orig = read_str(&reader, line, A_ORIG);
                     if (orig == NULL) goto next;
                 }
                 if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
                     too_long = 1;
                 } else {
-                    no = PyObject_GetAttr(line, s_no);
+                    no = read_attr(&reader, line, A_NO);
                     if (no == NULL) goto next;
                     if (truth) {
                         tag = PyUnicode_Join(s_plus, changed);
@@ -792,6 +929,7 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
     }
     result = too_long ? Py_NewRef(Py_None) : Py_NewRef(rows);
 finally:
+    reader_done(&reader);
     Py_XDECREF(lines);
     Py_XDECREF(rows);
     return result;
@@ -822,19 +960,20 @@ static PyObject *line_counts(PyObject *self, PyObject *args) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *removed = PyDict_New(), *chars = PyDict_New(), *repaired = PyDict_New();
     PyObject *result = NULL;
+    Reader reader = READER_INIT;
     if (lines == NULL || removed == NULL || chars == NULL || repaired == NULL) goto finally;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         PyObject *dropped = NULL, *orig = NULL, *changed = NULL, *labels = NULL;
         int failed = 1;
-        dropped = PyObject_GetAttr(line, s_dropped_by);
+        dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
         if (dropped != Py_None) {
-            orig = get_str(line, s_orig);
+            orig = read_str(&reader, line, A_ORIG);
             if (orig == NULL || bump(chars, dropped, PyUnicode_GET_LENGTH(orig)) < 0) goto next;
             if (!is_blank(orig) && bump(removed, dropped, 1) < 0) goto next;
         }
-        changed = PyObject_GetAttr(line, s_changed_by);
+        changed = read_attr(&reader, line, A_CHANGED);
         if (changed == NULL) goto next;
         int truth = PyObject_IsTrue(changed);
         if (truth < 0) goto next;
@@ -855,11 +994,234 @@ static PyObject *line_counts(PyObject *self, PyObject *args) {
     }
     result = PyTuple_Pack(3, removed, chars, repaired);
 finally:
+    reader_done(&reader);
     Py_XDECREF(lines);
     Py_XDECREF(removed);
     Py_XDECREF(chars);
     Py_XDECREF(repaired);
     return result;
+}
+
+/* ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.layout) ---- */
+
+static PyObject *s_empty_tuple;
+
+static int set_attr(PyObject *line, Py_ssize_t offset, PyObject *name, PyObject *value) {
+    if (offset < 0) return PyObject_SetAttr(line, name, value);
+    PyObject **slot = (PyObject **)((char *)line + offset);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* One Line as Line(no, part) makes it, without running its __init__: made by the class's
+ * __new__, then each attribute set as __init__ sets it (straight into its slot when it is one). */
+static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject *const *names, Py_ssize_t no,
+                          PyObject *part) {
+    PyObject *line = cls->tp_new(cls, s_empty_tuple, NULL);
+    if (line == NULL) return NULL;
+    PyObject *number = PyLong_FromSsize_t(no), *changed = PyList_New(0);
+    int failed = number == NULL || changed == NULL || set_attr(line, offsets[A_NO], names[A_NO], number) < 0 ||
+                 set_attr(line, offsets[A_ORIG], names[A_ORIG], part) < 0 ||
+                 set_attr(line, offsets[A_TEXT], names[A_TEXT], part) < 0 ||
+                 set_attr(line, offsets[A_DROPPED], names[A_DROPPED], Py_None) < 0 ||
+                 set_attr(line, offsets[A_CHANGED], names[A_CHANGED], changed) < 0 ||
+                 set_attr(line, offsets[A_BLANK], names[A_BLANK], is_blank(part) ? Py_True : Py_False) < 0;
+    Py_XDECREF(number);
+    Py_XDECREF(changed);
+    if (failed) Py_CLEAR(line);
+    return line;
+}
+
+/* split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, the lines made as cls(no, part). */
+static PyObject *split_lines(PyObject *self, PyObject *args) {
+    PyObject *text, *cls;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyType_Type, &cls)) return NULL;
+    PyTypeObject *type = (PyTypeObject *)cls;
+    if (type->tp_new == NULL) {
+        PyErr_SetString(PyExc_TypeError, "split_lines: the line class cannot be instantiated");
+        return NULL;
+    }
+    PyObject *const *names = attr_names;
+    Py_ssize_t offsets[N_ATTRS];
+    slot_offsets(type, 1, offsets);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t has_cr = PyUnicode_FindChar(text, '\r', 0, n, 1);
+    if (has_cr == -2) return NULL;
+    PyObject *lines = PyList_New(0);
+    if (lines == NULL) return NULL;
+    Py_ssize_t start = 0, no = 0;
+    int trailing = 0;
+    while (1) {
+        /* the end of this line: the next \n (or \r, when there is one), or the end of the text */
+        Py_ssize_t i;
+        if (has_cr < 0) {
+            i = PyUnicode_FindChar(text, '\n', start, n, 1);
+            if (i == -2) goto error;
+            if (i < 0) i = n;
+        } else {
+            i = start;
+            while (i < n) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                if (c == '\n' || c == '\r') break;
+                i++;
+            }
+        }
+        if (i == n && start == n && no > 0) { /* a final break ends the last line */
+            trailing = 1;
+            break;
+        }
+        PyObject *part = PyUnicode_Substring(text, start, i);
+        if (part == NULL) goto error;
+        PyObject *line = new_line(type, offsets, names, ++no, part);
+        Py_DECREF(part);
+        if (line == NULL) goto error;
+        int status = PyList_Append(lines, line);
+        Py_DECREF(line);
+        if (status < 0) goto error;
+        if (i == n) break;
+        if (PyUnicode_READ(kind, data, i) == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+        start = i + 1;
+    }
+    return Py_BuildValue("(NO)", lines, trailing ? Py_True : Py_False);
+error:
+    Py_DECREF(lines);
+    return NULL;
+}
+
+/* alive(lines) -> int: how many lines no step dropped (State.alive). */
+static PyObject *alive(PyObject *self, PyObject *arg) {
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "alive: lines must be a list");
+        return NULL;
+    }
+    Reader reader = READER_INIT;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arg); i++) { /* the size read again: getattr may run code */
+        PyObject *line = Py_NewRef(PyList_GET_ITEM(arg, i));
+        PyObject *dropped = read_attr(&reader, line, A_DROPPED);
+        Py_DECREF(line);
+        if (dropped == NULL) {
+            reader_done(&reader);
+            return NULL;
+        }
+        count += dropped == Py_None;
+        Py_DECREF(dropped);
+    }
+    reader_done(&reader);
+    return PyLong_FromSsize_t(count);
+}
+
+/* layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and render's text of them. */
+static PyObject *layout(PyObject *self, PyObject *args) {
+    PyObject *lines_arg;
+    int paragraphs;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines_arg, &paragraphs)) return NULL;
+    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
+    PyObject *out = PyList_New(0), *texts = PyList_New(0);
+    PyObject *result = NULL;
+    Reader reader = READER_INIT;
+    if (lines == NULL || out == NULL || texts == NULL) goto finally;
+    PyObject *gap = Py_None; /* borrowed from lines */
+    int gap_seen = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *dropped = NULL, *blank = NULL, *text = NULL, *pair = NULL;
+        int failed = 1;
+        dropped = read_attr(&reader, line, A_DROPPED);
+        if (dropped == NULL) goto next;
+        blank = read_attr(&reader, line, A_BLANK);
+        if (blank == NULL) goto next;
+        int is_blank_line = PyObject_IsTrue(blank);
+        if (is_blank_line < 0) goto next;
+        int is_alive = dropped == Py_None;
+        if (is_alive && !is_blank_line) {
+            text = read_str(&reader, line, A_TEXT);
+            if (text == NULL) goto next;
+            if (PyList_GET_SIZE(out) > 0 && (paragraphs || gap_seen)) {
+                pair = PyTuple_Pack(2, gap, s_empty);
+                if (pair == NULL || PyList_Append(out, pair) < 0 || PyList_Append(texts, s_empty) < 0) goto next;
+                Py_CLEAR(pair);
+            }
+            pair = PyTuple_Pack(2, line, text);
+            if (pair == NULL || PyList_Append(out, pair) < 0 || PyList_Append(texts, text) < 0) goto next;
+            gap = Py_None;
+            gap_seen = 0;
+        } else {
+            gap_seen = gap_seen || is_blank_line;
+            if (is_alive && is_blank_line) gap = line;
+        }
+        failed = 0;
+    next:
+        Py_XDECREF(dropped);
+        Py_XDECREF(blank);
+        Py_XDECREF(text);
+        Py_XDECREF(pair);
+        if (failed) goto finally;
+    }
+    PyObject *rendered;
+    if (PyList_GET_SIZE(out) == 0) {
+        rendered = Py_NewRef(s_empty);
+    } else {
+        if (PyList_Append(texts, s_empty) < 0) goto finally; /* "\n".join(texts) + "\n" */
+        rendered = PyUnicode_Join(s_nl, texts);
+        if (rendered == NULL) goto finally;
+    }
+    result = Py_BuildValue("(ON)", out, rendered);
+finally:
+    reader_done(&reader);
+    Py_XDECREF(lines);
+    Py_XDECREF(out);
+    Py_XDECREF(texts);
+    return result;
+}
+
+/* lines_out(text) -> int: text.count("\n") - text.count("\n\n") (DocStats' non-blank output
+ * lines) in one pass: a run of k line breaks holds k // 2 of the pairs count() finds. */
+#define COUNT_BREAKS(T)                                              \
+    {                                                                \
+        const T *p = (const T *)data;                                \
+        for (Py_ssize_t i = 0; i < n; i++) {                         \
+            if (p[i] == '\n') {                                      \
+                run++;                                               \
+            } else if (run) {                                        \
+                breaks += run - run / 2;                             \
+                run = 0;                                             \
+            }                                                        \
+        }                                                            \
+    }
+
+static PyObject *lines_out(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "lines_out: text must be str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), breaks = 0, run = 0;
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: {
+        const char *at = (const char *)data, *end = at + n;
+        while ((at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
+            run = 1;
+            while (++at < end && *at == '\n') run++;
+            breaks += run - run / 2;
+            if (at == end) break;
+        }
+        run = 0;
+        break;
+    }
+    case PyUnicode_2BYTE_KIND:
+        COUNT_BREAKS(Py_UCS2)
+        break;
+    default:
+        COUNT_BREAKS(Py_UCS4)
+        break;
+    }
+    breaks += run - run / 2;
+    return PyLong_FromSsize_t(breaks);
 }
 
 static PyMethodDef methods[] = {
@@ -870,12 +1232,19 @@ static PyMethodDef methods[] = {
      "entries(rows_json, count, context) -> (acted, rests, near) | None: the review page's entries of a "
      "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
     {"offers", offers, METH_VARARGS,
-     "offers(rows, acted, rests, prefix, n, index, samples, sample) -> (lines, candidates) | None: the E lines "
-     "of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries)."},
+     "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
+     "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries); with a "
+     "context, each candidate carries its entry (ShardPage._sample's)."},
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
     {"line_counts", line_counts, METH_VARARGS,
      "line_counts(lines) -> (removed, chars, repaired): DocStats.of's counts per rule and label."},
+    {"split_lines", split_lines, METH_VARARGS,
+     "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
+    {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
+    {"layout", layout, METH_VARARGS,
+     "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
+    {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };
@@ -891,7 +1260,7 @@ PyMODINIT_FUNC PyInit__diff(void) {
         {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},               {&s_kind[0], " "},
         {&s_kind[1], "-"},      {&s_kind[2], "+"},      {&s_tag_open, "\t\xe2\x9f\xa8"}, {&s_tag_close, "\xe2\x9f\xa9"},
         {&s_text, "text"},      {&s_fate_kept, " "},    {&s_fate_dropped, "-"},       {&s_fate_changed, "~"},
-        {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
+        {&s_blank, "blank"},    {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         if (*strings[i].slot == NULL) {
@@ -899,5 +1268,12 @@ PyMODINIT_FUNC PyInit__diff(void) {
             if (*strings[i].slot == NULL) return NULL;
         }
     }
+    if (s_empty_tuple == NULL && (s_empty_tuple = PyTuple_New(0)) == NULL) return NULL;
+    attr_names[A_NO] = s_no;
+    attr_names[A_ORIG] = s_orig;
+    attr_names[A_TEXT] = s_text;
+    attr_names[A_DROPPED] = s_dropped_by;
+    attr_names[A_CHANGED] = s_changed_by;
+    attr_names[A_BLANK] = s_blank;
     return PyModule_Create(&module);
 }

@@ -30,7 +30,7 @@ import hashlib
 import heapq
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -225,12 +225,16 @@ class ShardPage:
         so the exact test is made here, in order)."""
         assert _NATIVE is not None
         prefix = f"{doc_id}\0".encode()
-        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE)
+        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
         if got is None:  # a label not numbered yet
             return self._offer_entries(n, doc_id, rows, acted, rests, new)
         lines, candidates = got
-        for i_label, i, key in candidates:
-            self._sample(i_label, key, n, rows, i)
+        samples = self.samples
+        for i_label, _, key, entry in candidates:  # each with its entry, made in C: offered as _sample does
+            heap = samples[i_label]
+            no = entry[1]
+            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                _offer(heap, (key, -n, -no, entry))
         return [lines]
 
     def _offer_entries(
@@ -369,12 +373,20 @@ class Joiner:
         n = base - 1
         prefix = b""
         entries, listing, whole = self.entries, self.listing, self.whole
-        with path.open("rb") as lines:
-            for line in lines:
+        buffer = entries.buffer  # _Removals.add inlined: most lines are E lines
+        with path.open("rb") as handle:
+            for line in read_lines(handle):
                 tag = line[0]
                 if tag == 69:  # E
                     tab = line.index(b"\t")
-                    entries.add(numbers[int(line[1:tab])], prefix, memoryview(line)[tab + 1 : -1])
+                    i = numbers[int(line[1:tab])]
+                    pieces = buffer.get(i)
+                    if pieces is None:
+                        pieces = buffer[i] = []
+                    pieces += (b",", prefix, memoryview(line)[tab + 1 : -1])
+                    entries.buffered += 1
+                    if entries.buffered >= BUFFERED:
+                        entries.flush()  # empties buffer (the same dict)
                 elif tag == 76:  # L
                     n += 1
                     prefix = b"[%d," % n
@@ -441,6 +453,34 @@ class Joiner:
             )
         rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
         return rows
+
+
+def read_lines(handle: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a binary file as iterating it gives them (each with its b"\\n", the last as
+    it is), found by bytes.find in blocks of ``size``: a page file's lines are long, and the
+    file's readline scans them a byte at a time (a sixth of the join)."""
+    pending: list[bytes] = []  # the start of a line that runs past the blocks read
+    while block := handle.read(size):
+        find = block.find
+        end = find(b"\n")
+        if end < 0:
+            pending.append(block)
+            continue
+        start = 0
+        if pending:
+            pending.append(block[: end + 1])
+            yield b"".join(pending)
+            pending = []
+            start = end + 1
+            end = find(b"\n", start)
+        while end >= 0:
+            yield block[start : end + 1]
+            start = end + 1
+            end = find(b"\n", start)
+        if start < len(block):
+            pending.append(block[start:])
+    if pending:
+        yield b"".join(pending)
 
 
 def _renumber(mine: bytes, numbers: list[int]) -> bytes:

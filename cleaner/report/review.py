@@ -54,16 +54,17 @@ def record_data(cleaned: Cleaned) -> dict[str, Any]:
         near = with_context(rows)
         rows = rows[:MAX_ROWS] + [row for row in near if row[0] > rows[MAX_ROWS - 1][0]]
     doc = cleaned.doc
+    stats = cleaned.stats()
     return {
         "id": doc.id,
         "source": doc.source,
         "site": cleaned.site,
         "chars_in": len(doc.text),
         "chars_out": len(cleaned.text),
-        "emptied": cleaned.emptied_by(),
-        "removed": cleaned.removed(),
-        "removed_chars": cleaned.stats().removed_chars,
-        "repaired": cleaned.repaired(),
+        "emptied": stats.emptied_by,
+        "removed": stats.removed,
+        "removed_chars": stats.removed_chars,
+        "repaired": stats.repaired,
         "lines": rows,
     }
 

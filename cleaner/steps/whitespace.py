@@ -6,8 +6,12 @@ import re
 from typing import Literal
 
 from cleaner.document import Line
+from cleaner.native import load
 
 Layout = Literal["paragraphs", "lines"]
+
+# The layout and its text in one pass in C (cleaner/report/_diff.c), when built.
+_NATIVE = load("cleaner.report._diff")
 
 # NBSP and the other fixed-width spaces become plain spaces; zero-width marks and the BOM go.
 _ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f]")
@@ -48,6 +52,14 @@ def layout(lines: list[Line], mode: Layout = "paragraphs") -> list[tuple[Line | 
             if line.alive and line.blank:
                 gap = line
     return out
+
+
+def laid_out(lines: list[Line], mode: Layout = "paragraphs") -> tuple[list[tuple[Line | None, str]], str]:
+    """``layout`` and ``render`` of it: the output lines and the clean text."""
+    if _NATIVE is not None:
+        return _NATIVE.layout(lines, mode == "paragraphs")
+    out = layout(lines, mode)
+    return out, render(out)
 
 
 def render(out: list[tuple[Line | None, str]]) -> str:
