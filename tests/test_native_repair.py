@@ -413,8 +413,12 @@ def test_without_witnesses_every_suspect_line_reaches_ftfy() -> None:
         NATIVE.configure(*classes)
         assert NATIVE.needs_repair("caf\u00e9 au lait", False)  # a lead before a space: maybe
         assert not NATIVE.needs_repair("caf\u00e9", False)
+        assert not NATIVE.quiet("plain text")  # (nothing known)
         NATIVE.configure(*classes, repair_module._witnesses(gate()["bad"]))
         assert not NATIVE.needs_repair("caf\u00e9 au lait", False)
+        assert NATIVE.quiet("plain text")
+        assert not NATIVE.quiet("plain\x9d text")
+        assert not NATIVE.quiet("caf\u00c3\u00a9")
         assert NATIVE.needs_repair("caf\u00c3\u00a9 au lait", False)
         one = ((1, 1),)  # a class of one character
         for bad in [
@@ -458,3 +462,45 @@ def test_witnesses_past_u_ffff_are_read_as_one_class() -> None:
     texts = ["caf\u00e9 " + end for end in ends]
     assert [NATIVE.needs_repair(t, False) for t in texts] == [_needs_repair(t, False) for t in texts]
     assert [_needs_repair(t, False) for t in texts] == [True, False, True, False, True, False]
+
+
+# ---- lines whose one fault is their entities (repair._entities_only) ----
+
+ENTITIES = [
+    *["&amp;", "&#39;", "&lt;", "&gt;", "&amp;lt;", "&amp;amp;", "&eacute;", "&EACUTE;", "&nTILDE;", "&nbsp;"],
+    *["&#128;", "&#x2019;", "&#0;", "&#27;", "&#xd800;", "&#x1F600;", "&#99999999;", "&hellip;", "&Atilde;&copy;"],
+    *["&", ";", "<", " ", "word"],
+]
+
+
+def _entity_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    pieces = ENTITIES * 4 + MOJIBAKE[:: max(1, len(MOJIBAKE) // 60)] + PIECES[:: max(1, len(PIECES) // 40)]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(count)]
+
+
+def test_a_line_of_entities_only_gets_ftfys_answer() -> None:
+    """Where the short way answers, its text and label are ftfy's; elsewhere it leaves ftfy to it."""
+    config = repair_module._config(True)
+    texts = [*INVENTED, *_entity_texts(20_000, 8)]
+    answered = 0
+    for text in texts:
+        quick = repair_module._entities_only(text, config)
+        if quick is not None:
+            answered += 1
+            fixed, steps = ftfy.fix_and_explain(text, config)
+            assert (quick, steps) == (fixed, [("apply", "unescape_html")]), text
+    assert answered > 3_000
+    assert repair_module._entities_only("Tom &amp; Jerry", repair_module._config(False)) is None  # (entities off)
+    assert repair_module._fixed("Tom &amp; Jerry", config) == ("Tom & Jerry", "ftfy:html")
+    assert repair_module._fixed("Tom &amp; caf\u00c3\u00a9", config) == ("Tom & café", "ftfy:html+ftfy:encoding")
+
+
+@needs_native
+@pytest.mark.parametrize("name", list(TEXTS))
+def test_c_quiet_is_the_python_one(name: str, monkeypatch) -> None:
+    texts = [*TEXTS[name], *(_entity_texts(2_000, 9) if name == "invented" else [])]
+    found = [NATIVE.quiet(t) for t in texts]
+    with monkeypatch.context() as patch:
+        patch.setattr(repair_module, "_NATIVE", None)
+        assert found == [repair_module._quiet(t) for t in texts]

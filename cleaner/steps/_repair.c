@@ -373,6 +373,20 @@ static PyObject *needs_repair(PyObject *self, PyObject *args) {
     return PyBool_FromLong(needs_repair_of(text, entities));
 }
 
+/* repair._quiet: no control character and no witness of ftfy's mojibake test (False without
+ * witnesses: nothing is known). */
+static PyObject *quiet(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (!ready()) return NULL;
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    return PyBool_FromLong(bad_known && !has_control(kind, data, n) && !maybe_bad(kind, data, n));
+}
+
 static PyObject *needs_whitespace(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "text must be str");
@@ -440,6 +454,7 @@ static PyMethodDef methods[] = {
      "configure(lead, cont, control, bad=None): the gate's classes, each a tuple of (first, last) code points, "
      "and ftfy's mojibake witnesses, (pairs, single) (repair_gate.witnesses)."},
     {"needs_repair", needs_repair, METH_VARARGS, "needs_repair(text, entities) -> bool: repair._needs_repair."},
+    {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},
     {"lines", lines, METH_VARARGS,
