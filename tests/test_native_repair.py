@@ -163,6 +163,8 @@ def test_c_gate_and_whitespace_are_the_python_ones(name: str) -> None:
     texts = TEXTS[name]
     for entities in (True, False):
         assert [NATIVE.needs_repair(t, entities) for t in texts] == [_needs_repair(t, entities) for t in texts]
+        without = [NATIVE.needs_repair(t, entities, False) for t in texts]
+        assert without == [_needs_repair(t, entities, False) for t in texts]
     assert [NATIVE.normalize(t) for t in texts] == [normalize(t) for t in texts]
     assert [NATIVE.needs_whitespace(t) for t in texts] == [needs_whitespace(t) for t in texts]
 
@@ -175,6 +177,7 @@ def test_c_gate_on_whole_documents() -> None:
     docs = [rng.choice(["\n", "\r\n", "\r", "\n\n"]).join(rng.sample(lines, rng.randint(1, 8))) for _ in range(5_000)]
     assert [NATIVE.needs_whitespace(d) for d in docs] == [needs_whitespace(d) for d in docs]
     assert [NATIVE.needs_repair(d, True) for d in docs] == [_needs_repair(d, True) for d in docs]
+    assert [NATIVE.needs_repair(d, True, False) for d in docs] == [_needs_repair(d, True, False) for d in docs]
 
 
 def _expected_lines(texts: list[str], enabled: bool, entities: bool) -> list[tuple[int, str | None]]:
@@ -504,3 +507,62 @@ def test_c_quiet_is_the_python_one(name: str, monkeypatch) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(repair_module, "_NATIVE", None)
         assert found == [repair_module._quiet(t) for t in texts]
+
+
+# ---- the step with ftfy's mojibake test is the step as it was without it ----
+
+
+def _documents(count: int, seed: int) -> list[str]:
+    """Documents of lines of every kind: leads before spaces with and without mojibake, entities,
+    control characters, and lines with a '<' (which turns the entity fix off for a document
+    whose gate does not open on another line)."""
+    rng = random.Random(seed)
+    kinds = [
+        TEXTS["random"],
+        TEXTS["mojibake"],
+        _entity_texts(2_000, seed),
+        ["caf\u00e9 au lait", "Watch:\u00a0 this", "a <b> tag", "x < y", "Tom &amp; Jerry", "it&#39;s", "plain"],
+    ]
+    docs = []
+    for _ in range(count):
+        lines = [rng.choice(rng.choice(kinds)) for _ in range(rng.randint(1, 6))]
+        docs.append(rng.choice(["\n", "\r\n", "\r"]).join(lines))
+    return docs
+
+
+def _repaired(docs: list[str], monkeypatch, use_c: bool, witnesses: bool, entities: bool) -> list[list[tuple]]:
+    classes = [_ranges(gate()[key]) for key in ("lead", "cont", "control")]
+    real = repair_module._patterns()
+    out = []
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
+            if not witnesses:  # the gate as it was: no mojibake test, every suspect line to ftfy
+                patch.setattr(repair_module, "_patterns", lambda: (*real[:3], None))
+                if use_c:
+                    NATIVE.configure(*classes)
+            repair_module._kept.cache_clear()
+            for doc in docs:
+                lines = split_lines(doc)[0]
+                repair(lines, unescape_html=entities, text=doc)
+                out.append([(line.text, line.changed_by) for line in lines])
+    finally:
+        if use_c:
+            repair_module._native()
+        repair_module._kept.cache_clear()
+    return out
+
+
+@pytest.mark.parametrize("entities", [True, False])
+@pytest.mark.parametrize("use_c", [False, True], ids=["python", "c"])
+def test_the_step_is_the_step_without_the_mojibake_test(use_c: bool, entities: bool, monkeypatch) -> None:
+    """Each document's lines, texts and labels, as they were before ftfy's mojibake test kept
+    lines from ftfy (a document whose only suspects are leads with no witness, and a '<' on one
+    line and an entity on another, still has its entity fixed)."""
+    if use_c and NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    docs = [*_documents(1_500, 10), "caf\u00e9 au lait\na <b> tag\nTom &amp; Jerry"]
+    before = _repaired(docs, monkeypatch, use_c, False, entities)
+    assert _repaired(docs, monkeypatch, use_c, True, entities) == before
+    if entities:
+        assert before[-1][2] == ("Tom & Jerry", ["ftfy:html"])

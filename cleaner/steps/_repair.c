@@ -265,9 +265,10 @@ static int maybe_bad(int kind, const void *data, Py_ssize_t n) {
     return 0;
 }
 
-/* _needs_repair(text, entities): with entities, a text holding '&' and no '<' in which
- * _ENTITY finds an entity; else a control character, or _SUSPECT's lead and _BAD's witness. */
-static int needs_repair_of(PyObject *text, int entities) {
+/* _needs_repair(text, entities, witness): with entities, a text holding '&' and no '<' in which
+ * _ENTITY finds an entity; else a control character, or _SUSPECT's lead (and with witness,
+ * _BAD's witness). */
+static int needs_repair_of(PyObject *text, int entities, int witness) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -277,7 +278,7 @@ static int needs_repair_of(PyObject *text, int entities) {
     switch (suspect(kind, data, n)) {
     case 0: return 0;
     case 1: return 1;
-    default: return has_control(kind, data, n) || maybe_bad(kind, data, n);
+    default: return !witness || has_control(kind, data, n) || maybe_bad(kind, data, n);
     }
 }
 
@@ -368,9 +369,9 @@ static int ready(void) {
 
 static PyObject *needs_repair(PyObject *self, PyObject *args) {
     PyObject *text;
-    int entities;
-    if (!PyArg_ParseTuple(args, "Up", &text, &entities) || !ready()) return NULL;
-    return PyBool_FromLong(needs_repair_of(text, entities));
+    int entities, witness = 1;
+    if (!PyArg_ParseTuple(args, "Up|p", &text, &entities, &witness) || !ready()) return NULL;
+    return PyBool_FromLong(needs_repair_of(text, entities, witness));
 }
 
 /* repair._quiet: no control character and no witness of ftfy's mojibake test (False without
@@ -426,13 +427,13 @@ static PyObject *lines(PyObject *self, PyObject *args) {
             goto fail;
         }
         PyObject *value = Py_None;
-        if (!(enabled && needs_repair_of(text, entities))) {
+        if (!(enabled && needs_repair_of(text, entities, 1))) {
             value = normalized(text);
             if (value == NULL) {
                 if (PyErr_Occurred()) goto fail;
                 continue;
             }
-            if (enabled && needs_repair_of(value, entities)) {
+            if (enabled && needs_repair_of(value, entities, 1)) {
                 Py_DECREF(value);
                 value = Py_None;
             }
@@ -453,7 +454,8 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(lead, cont, control, bad=None): the gate's classes, each a tuple of (first, last) code points, "
      "and ftfy's mojibake witnesses, (pairs, single) (repair_gate.witnesses)."},
-    {"needs_repair", needs_repair, METH_VARARGS, "needs_repair(text, entities) -> bool: repair._needs_repair."},
+    {"needs_repair", needs_repair, METH_VARARGS,
+     "needs_repair(text, entities, witness=True) -> bool: repair._needs_repair."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},

@@ -113,13 +113,18 @@ def _label(action: str, parameter: str) -> str:
     return "ftfy:" + parameter.removeprefix("fix_").removeprefix("unescape_")
 
 
-def _needs_repair(text: str, entities: bool) -> bool:
+def _needs_repair(text: str, entities: bool, witness: bool = True) -> bool:
+    """Whether ftfy must see ``text``. ``witness`` False leaves out ftfy's mojibake test: the
+    whole document's gate (repair()) is the gate as it was before that test, since what it decides
+    is not only whether some line needs ftfy (a '<' anywhere in it turns the entity test off for
+    the document, not for each line) and a line whose only suspect is a lead, with no witness,
+    must not now close it for a line with an entity."""
     suspect, entity, control, bad = _patterns()
     if entities and "&" in text and "<" not in text and entity.search(text):
         return True
     if suspect.search(text) is None:
         return False
-    return control.search(text) is not None or bad is None or bad.search(text) is not None
+    return not witness or control.search(text) is not None or bad is None or bad.search(text) is not None
 
 
 def _fixed(text: str, config: ftfy.TextFixerConfig) -> tuple[str, str]:
@@ -228,7 +233,7 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
     document, lets a clean document skip the per-line gate with one scan."""
     native = _NATIVE
     if native is not None:
-        enabled = enabled and (not text or native.needs_repair(text, unescape_html))
+        enabled = enabled and (not text or native.needs_repair(text, unescape_html, False))
         if text and not enabled and not native.needs_whitespace(text):
             return
         config = _config(unescape_html) if enabled else None
@@ -240,7 +245,7 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
             else:
                 lines[i].change(normal, WHITESPACE)
         return
-    enabled = enabled and (not text or _needs_repair(text, unescape_html))
+    enabled = enabled and (not text or _needs_repair(text, unescape_html, False))
     config = _config(unescape_html) if enabled else None
     if text and not enabled and not needs_whitespace(text):
         return
