@@ -16,6 +16,7 @@ lead, a "Story highlights" item) goes as ``dedup.prefix``.
 
 from __future__ import annotations
 
+import operator
 import re
 import string
 from functools import lru_cache
@@ -84,28 +85,30 @@ if _NATIVE is not None:
 def dedup(
     lines: list[Line], min_chars: int = 20, min_words: int = MIN_WORDS, prefix_min_chars: int = PREFIX_MIN_CHARS
 ) -> None:
-    _dedup(lines, min_chars, min_words, prefix_min_chars, {})
+    _dedup(lines, min_chars, min_words, prefix_min_chars, _NONE)
 
 
-# The rows of a call in which no two rows shared a key, each with its text then: (line, text) by
-# id(line) (the lines held, so no other line takes their id).
-Unshared = dict[int, tuple[Line, str]]
+# The rows of a call in which no two rows shared a key: their texts then by id(line), and the
+# lines themselves (held, so that no other line takes one's id while this is kept).
+Unshared = tuple[dict[int, str], list[Line]]
+_NONE: Unshared = ({}, [])
 
 
 def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
     """dedup(), told the rows of an earlier call that shared no key: when every row is one of
     them, with the same text, no two share a key now either (a key is its text's), and the search
     for repeats is skipped. That is the pipeline's next round of a document, after other steps
-    removed lines. Gives this call's rows when they shared no key (else an empty dict)."""
+    removed lines. Gives this call's rows when they shared no key (else none)."""
     rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
     texts = [line.text for line in rows]
-    if not all((known := unshared.get(id(line))) is not None and known[1] is line.text for line in rows):
+    # (each row's text then, None for a row not among them, is its text now: the same object)
+    if not all(map(operator.is_, map(unshared[0].get, map(id, rows)), texts)):
         if _repeats(rows, texts, min_chars, min_words):
             rows = [line for line in rows if line.dropped_by is None]
             texts = [line.text for line in rows]
-            unshared = {}
+            unshared = _NONE
         else:
-            unshared = {id(line): (line, text) for line, text in zip(rows, texts, strict=True)}
+            unshared = (dict(zip(map(id, rows), texts, strict=True)), rows)
     _prefixes(rows, prefix_min_chars, texts)
     return unshared
 
@@ -224,7 +227,7 @@ class Dedup:
         # document skips the search for repeats. (Replaced whole, never changed in place: a
         # pipeline shared between threads reads one call's rows or another's, never a mix, and
         # another document's rows are never its own.)
-        self._unshared: Unshared = {}
+        self._unshared: Unshared = _NONE
 
     def __call__(self, state: State) -> None:
         self._unshared = _dedup(state.lines, self.min_chars, MIN_WORDS, PREFIX_MIN_CHARS, self._unshared)
