@@ -120,14 +120,15 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
 }
 #endif
 
-/* The key of an ASCII text[:n], straight from its bytes into out (n code points): ASCII case
- * folds to itself but A-Z, and neither a letter nor its fold is a separator, so folding and
+/* The key of an ASCII text[:n], straight from its bytes into out (n code points), up to its
+ * first limit code points (it is made in order: the rest of the text cannot change them): ASCII
+ * case folds to itself but A-Z, and neither a letter nor its fold is a separator, so folding and
  * splitting in one pass is folding and then splitting. */
-static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out) {
+static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
     const unsigned char *separator = ascii_separator[punctuation != 0];
     Py_ssize_t used = 0;
     int gap = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n && used < limit; i++) {
         Py_UCS1 ch = text[i];
         if (separator[ch]) {
             gap = used > 0;
@@ -137,7 +138,7 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         gap = 0;
         out[used++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
     }
-    return used;
+    return used < limit ? used : limit;
 }
 
 #if PY_VERSION_HEX < 0x030D0000
@@ -150,7 +151,7 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
 #define FOLD_JOIN(T)                                                                                  \
     do {                                                                                              \
         const T *t = (const T *)data;                                                                 \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+        for (Py_ssize_t i = 0; i < n && used < limit; i++) {                                          \
             Py_UCS4 ch = t[i], one[3];                                                                \
             if (ch < 0x80) {                                                                          \
                 folded++;                                                                             \
@@ -181,7 +182,8 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         }                                                                                             \
     } while (0)
 
-static Py_ssize_t fold_join(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room) {
+static Py_ssize_t fold_join(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room,
+                            Py_ssize_t limit) {
     const void *data = PyUnicode_DATA(text);
     const unsigned char *separator = ascii_separator[punctuation != 0];
     Py_ssize_t used = 0, folded = 0;
@@ -191,17 +193,22 @@ static Py_ssize_t fold_join(PyObject *text, Py_ssize_t n, int punctuation, Py_UC
     case PyUnicode_2BYTE_KIND: FOLD_JOIN(Py_UCS2); break;
     default: FOLD_JOIN(Py_UCS4);
     }
-    return used;
+    return used < limit ? used : limit;
 }
 #endif
 
-static Py_ssize_t key_into(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room) {
-    if (PyUnicode_IS_ASCII(text)) return ascii_key(PyUnicode_1BYTE_DATA(text), n, punctuation, out);
+/* The key of text[:n] into out, which holds room + 1 code points (fold_room's room), up to its
+ * first limit code points: its length, or -1 with an error set. */
+static Py_ssize_t key_into(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room,
+                           Py_ssize_t limit) {
+    if (PyUnicode_IS_ASCII(text)) return ascii_key(PyUnicode_1BYTE_DATA(text), n, punctuation, out, limit);
 #if PY_VERSION_HEX < 0x030D0000
-    return fold_join(text, n, punctuation, out, room);
+    return fold_join(text, n, punctuation, out, room, limit);
 #else
     Py_ssize_t size = casefold(text, n, out, room);
-    return size < 0 ? -1 : join_words(out, size, punctuation);
+    if (size < 0) return -1;
+    size = join_words(out, size, punctuation);
+    return size < limit ? size : limit;
 #endif
 }
 
@@ -216,7 +223,7 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
         PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t size = key_into(text, n, punctuation, *key, room);
+    Py_ssize_t size = key_into(text, n, punctuation, *key, room, PY_SSIZE_T_MAX);
     if (size < 0) {
         PyMem_Free(*key);
         *key = NULL;
@@ -224,8 +231,9 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
     return size;
 }
 
-/* The keys of text[:cut] for each text, in one block: keys[start[i]:start[i] + size[i]]. One
- * allocation a call, not one a line. 0, or -1 with an error set (what it allocated freed). */
+/* The keys of text[:cut] for each text, each up to its first limit code points, in one block:
+ * keys[start[i]:start[i] + size[i]]. One allocation a call, not one a line. 0, or -1 with an
+ * error set (what it allocated freed). */
 typedef struct {
     Py_UCS4 *keys;
     Py_ssize_t *start, *size;
@@ -239,7 +247,7 @@ static void free_keys(Keys *keys) {
     keys->start = keys->size = NULL;
 }
 
-static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Keys *keys) {
+static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, Keys *keys) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0;
     keys->keys = NULL;
     keys->start = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
@@ -269,7 +277,8 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Keys *keys
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        Py_ssize_t size = key_into(text, n < cut ? n : cut, punctuation, keys->keys + keys->start[i], keys->size[i]);
+        Py_ssize_t size =
+            key_into(text, n < cut ? n : cut, punctuation, keys->keys + keys->start[i], keys->size[i], limit);
         if (size < 0) goto fail;
         keys->size[i] = size;
     }
@@ -347,7 +356,7 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
     Keys found;
-    if (all_keys(texts, PY_SSIZE_T_MAX, 0, &found) < 0) {
+    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, &found) < 0) {
         Py_DECREF(texts);
         return NULL;
     }
@@ -417,10 +426,10 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
     /* (a cut past every text's length, as text[:cut] takes it, when 4 * min_chars is too big) */
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     Py_ssize_t cut = min_chars > PY_SSIZE_T_MAX / 4 ? PY_SSIZE_T_MAX : 4 * min_chars;
-    /* The keys of text[:cut] (for a text no longer than the cut, its full key); the full keys of
-     * longer texts (fulls, PyMem) and of the others (in heads) with full_size -1 until needed. */
+    /* The heads: the keys of text[:cut] up to min_chars code points (the rest is not looked at);
+     * the full keys (fulls, PyMem) made when needed, full_size -1 until then. */
     Keys heads;
-    if (all_keys(texts, cut, 1, &heads) < 0) {
+    if (all_keys(texts, cut, 1, min_chars, &heads) < 0) {
         Py_DECREF(texts);
         return NULL;
     }
@@ -433,12 +442,12 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
     }
     for (Py_ssize_t i = 0; i < count; i++) full_size[i] = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t head = heads.size[i] < min_chars ? heads.size[i] : min_chars;
+        Py_ssize_t head = heads.size[i];
         if (head < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
         Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2};
         for (int k = 0; k < 4; k++) {
             Py_ssize_t j = near[k];
-            if (j < 0 || j >= count || (heads.size[j] < min_chars ? heads.size[j] : min_chars) != head ||
+            if (j < 0 || j >= count || heads.size[j] != head ||
                 memcmp(heads.keys + heads.start[j], heads.keys + heads.start[i], head * sizeof(Py_UCS4)))
                 continue;
             Py_ssize_t pair[2] = {i, j};
@@ -446,15 +455,11 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
                 Py_ssize_t m = pair[p];
                 if (full_size[m] >= 0) continue;
                 PyObject *text = PyTuple_GET_ITEM(texts, m);
-                if (PyUnicode_GET_LENGTH(text) <= cut)
-                    full_size[m] = heads.size[m];
-                else if ((full_size[m] = key_of(text, PyUnicode_GET_LENGTH(text), 1, &fulls[m])) < 0)
-                    goto fail;
+                full_size[m] = key_of(text, PyUnicode_GET_LENGTH(text), 1, &fulls[m]);
+                if (full_size[m] < 0) goto fail;
             }
-            const Py_UCS4 *mine = fulls[i] ? fulls[i] : heads.keys + heads.start[i];
-            const Py_UCS4 *theirs = fulls[j] ? fulls[j] : heads.keys + heads.start[j];
             if (full_size[i] >= min_chars && full_size[j] > full_size[i] &&
-                !memcmp(theirs, mine, full_size[i] * sizeof(Py_UCS4))) {
+                !memcmp(fulls[j], fulls[i], full_size[i] * sizeof(Py_UCS4))) {
                 PyObject *index = PyLong_FromSsize_t(i);
                 if (index == NULL) goto fail;
                 int appended = PyList_Append(out, index);
