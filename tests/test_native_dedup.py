@@ -299,3 +299,26 @@ def test_the_rows_of_another_document_are_never_taken_for_its_own() -> None:
     second = _rows([text, "Another line entirely, of some length", text])
     step(State(Document("b", "", "test"), second, None, {}, False, 0.0))
     assert [row.dropped_by for row in second] == [None, None, REPEAT]
+
+
+def test_a_row_counts_as_one_kept_only_when_it_is_that_line_with_that_text() -> None:
+    """What the step keeps names each line by its id: a row with a kept id that is another line
+    (as after the step is pickled to a worker) or holds another text is searched."""
+    import copy
+
+    text = "The committee met on Tuesday to discuss the new harbour plans for the town."
+    rows = _rows([text, "Another line entirely, of some length", text])
+    ids = [id(row) for row in rows]
+    others = {i: copy.copy(row) for i, row in zip(ids, rows, strict=True)}
+    texts = {i: row.text for i, row in zip(ids, rows, strict=True)}
+    dedup_module._dedup(rows, 20, 8, 40, (others, texts))  # (another line under each id)
+    assert [row.dropped_by for row in rows] == [None, None, REPEAT]
+    rows = _rows([text, "Another line entirely, of some length", text])
+    # (equal texts, but not the very ones: a rewrite gives a new text)
+    kept = ({id(row): row for row in rows}, {id(row): "".join(list(row.text)) for row in rows})
+    dedup_module._dedup(rows, 20, 8, 40, kept)
+    assert [row.dropped_by for row in rows] == [None, None, REPEAT]
+    rows = _rows([text, "Another line entirely, of some length", text])
+    kept = ({id(row): row for row in rows}, {id(row): row.text for row in rows})  # (told, wrongly, none shared)
+    dedup_module._dedup(rows, 20, 8, 40, kept)
+    assert [row.dropped_by for row in rows] == [None, None, None]  # (so the search was skipped)

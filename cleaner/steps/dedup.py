@@ -88,10 +88,11 @@ def dedup(
     _dedup(lines, min_chars, min_words, prefix_min_chars, _NONE)
 
 
-# The rows of a call in which no two rows shared a key: their texts then by id(line), and the
-# lines themselves (held, so that no other line takes one's id while this is kept).
-Unshared = tuple[dict[int, str], list[Line]]
-_NONE: Unshared = ({}, [])
+# The rows of a call in which no two rows shared a key: each line and its text then, by id(line).
+# (A row counts as one of them only when it is that very line, with that very text: so a copy of
+# the step, pickled to a worker, never takes another line that has the same id for one of them.)
+Unshared = tuple[dict[int, Line], dict[int, str]]
+_NONE: Unshared = ({}, {})
 
 
 def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
@@ -101,14 +102,19 @@ def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: 
     removed lines. Gives this call's rows when they shared no key (else none)."""
     rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
     texts = [line.text for line in rows]
-    # (each row's text then, None for a row not among them, is its text now: the same object)
-    if not all(map(operator.is_, map(unshared[0].get, map(id, rows)), texts)):
+    # (each row is the line then, None for a row not among them, and its text is the text then)
+    ids = list(map(id, rows))
+    lines_then, texts_then = unshared
+    if not (
+        all(map(operator.is_, map(lines_then.get, ids), rows))
+        and all(map(operator.is_, map(texts_then.get, ids), texts))
+    ):
         if _repeats(rows, texts, min_chars, min_words):
             rows = [line for line in rows if line.dropped_by is None]
             texts = [line.text for line in rows]
             unshared = _NONE
         else:
-            unshared = (dict(zip(map(id, rows), texts, strict=True)), rows)
+            unshared = (dict(zip(ids, rows, strict=True)), dict(zip(ids, texts, strict=True)))
     _prefixes(rows, prefix_min_chars, texts)
     return unshared
 
