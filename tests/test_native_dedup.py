@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from cleaner import native
-from cleaner.document import Line
+from cleaner.document import Document, Line
 from cleaner.pipeline.clean import split_lines
 from cleaner.steps import dedup as dedup_module
-from cleaner.steps.dedup import dedup
+from cleaner.steps.base import State
+from cleaner.steps.dedup import PREFIX, REPEAT, dedup
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = dedup_module._NATIVE
@@ -97,14 +98,16 @@ def _rows(texts: list[str]) -> list[Line]:
 @pytest.mark.parametrize("min_chars", [20, 0, 1, 5, 1000])
 def test_c_keys_and_groups_are_the_python_ones(min_chars: int, monkeypatch) -> None:
     documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS]
-    native_keys = [dedup_module._shared(_rows(texts), min_chars) for texts in documents]
+    native_keys = [dedup_module._shared(texts, min_chars) for texts in documents]
     with monkeypatch.context() as patch:
         patch.setattr(dedup_module, "_NATIVE", None)
-        python_keys = [dedup_module._shared(_rows(texts), min_chars) for texts in documents]
+        python_keys = [dedup_module._shared(texts, min_chars) for texts in documents]
     assert native_keys == python_keys
     # dicts compare without order: the order of the groups is asserted too
-    assert [list(groups) for _, groups in native_keys] == [list(groups) for _, groups in python_keys]
-    assert any(groups for _, groups in native_keys) == (min_chars < 1000)
+    assert [found and list(found[1]) for found in native_keys] == [found and list(found[1]) for found in python_keys]
+    assert any(native_keys) == (min_chars < 1000)
+    assert not all(native_keys)  # (None: no key shared)
+    assert all(found is None or found[1] for found in native_keys)
 
 
 def _prefix_drops(documents: list[list[str]], min_chars: int) -> list[list[int]]:
@@ -152,6 +155,11 @@ def test_keys_fold_as_casefold_does() -> None:
     keys, groups = NATIVE.repeats(["  Straße\u00a0ﬁne İ  ", "STRASSE FINE i\u0307", "x"], 1)
     assert keys == ["strasse fine i\u0307", "strasse fine i\u0307", "x"]
     assert groups == {"strasse fine i\u0307": [0, 1]}
+    assert NATIVE.repeats(["  Straße\u00a0ﬁne İ  ", "STRASSE FINE i\u0307", "x"], 16) is None  # (15 long)
+    assert NATIVE.repeats(["Ab  c", "ab C", "AB\tC", "x"], 4) == (["ab c", "ab c", "ab c", "x"], {"ab c": [0, 1, 2]})
+    assert NATIVE.repeats(["Ab  c", "ab C", "x"], 5) is None
+    assert NATIVE.repeats([], 1) is None
+    assert NATIVE.repeats(["", " ", "\u00a0"], 0) == (["", "", ""], {"": [0, 1, 2]})
 
 
 @needs_native
@@ -182,9 +190,10 @@ def test_huge_lines_and_subclasses_give_the_python_keys() -> None:
         "",
     ]
     for texts_ in (texts, [_Sub(text) for text in texts]):
-        keys, groups = NATIVE.repeats(texts_, 1)
-        assert keys == [" ".join(text.casefold().split()) for text in texts]
-        assert groups == {}
+        assert NATIVE.repeats(texts_, 1) is None
+        keys, groups = NATIVE.repeats([*texts_, texts_[0]], 1)
+        assert keys == [" ".join(text.casefold().split()) for text in [*texts, texts[0]]]
+        assert groups == {keys[0]: [0, len(texts)]}
     assert NATIVE.prefixes([_Sub("ß" * 50), "ss" * 50 + " more"], 40) == [0]
 
 
@@ -235,3 +244,81 @@ def test_a_cut_past_every_length_is_the_whole_text(monkeypatch) -> None:
         python_rows = _rows(texts)
         dedup_module._prefixes(python_rows, 2**61)
     assert [row.dropped_by for row in rows] == [row.dropped_by for row in python_rows] == [None, None]
+
+
+def _step_rounds(documents: list[list[str]], use_step: bool) -> list[list[str | None]]:
+    """Each document through a few rounds, as the pipeline runs them: dedup, then other steps
+    remove some lines (and a replace rule rewrites one), then dedup again; through one Dedup
+    step for every document (it keeps the rows that shared no key) or through dedup() afresh."""
+    step = dedup_module.Dedup()
+    rng = random.Random(9)
+    out = []
+    for texts in documents:
+        rows = _rows(texts)
+        state = State(Document("d", "\n".join(texts), "test"), rows, None, {}, False, 0.0)
+        for _ in range(3):
+            step(state) if use_step else dedup(rows)
+            alive = [row for row in rows if row.dropped_by is None]
+            for row in rng.sample(alive, min(len(alive), rng.randint(0, 2))):
+                row.drop("other.step")
+            if alive and rng.random() < 0.2:
+                row = rng.choice(alive)
+                row.change(rng.choice(texts), "rewrite")  # (maybe a text another row holds)
+        out.append([row.dropped_by for row in rows])
+    return out
+
+
+def test_a_later_round_that_skips_the_search_for_repeats_drops_the_same(monkeypatch) -> None:
+    documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS[:3_000]]
+    skipped = []
+    real = dedup_module._repeats
+
+    def counting(rows, *args):
+        skipped.append(len(rows))
+        return real(rows, *args)
+
+    monkeypatch.setattr(dedup_module, "_repeats", counting)
+    fresh = _step_rounds(documents, False)
+    searched = len(skipped)
+    assert _step_rounds(documents, True) == fresh
+    assert len(skipped) - searched < searched - 500  # (the step did skip some: most documents repeat)
+    assert any(REPEAT in fates for fates in fresh) and any(PREFIX in fates for fates in fresh)
+    if NATIVE is not None:
+        with monkeypatch.context() as patch:
+            patch.setattr(dedup_module, "_NATIVE", None)
+            assert _step_rounds(documents, True) == fresh
+
+
+def test_the_rows_of_another_document_are_never_taken_for_its_own() -> None:
+    """The step holds the rows of the call that shared no key: another document's rows, though
+    equal in text, are searched (its repeat goes)."""
+    step = dedup_module.Dedup()
+    text = "The committee met on Tuesday to discuss the new harbour plans for the town."
+    first = _rows([text, "Another line entirely, of some length"])
+    step(State(Document("a", "", "test"), first, None, {}, False, 0.0))
+    second = _rows([text, "Another line entirely, of some length", text])
+    step(State(Document("b", "", "test"), second, None, {}, False, 0.0))
+    assert [row.dropped_by for row in second] == [None, None, REPEAT]
+
+
+def test_a_row_counts_as_one_kept_only_when_it_is_that_line_with_that_text() -> None:
+    """What the step keeps names each line by its id: a row with a kept id that is another line
+    (as after the step is pickled to a worker) or holds another text is searched."""
+    import copy
+
+    text = "The committee met on Tuesday to discuss the new harbour plans for the town."
+    rows = _rows([text, "Another line entirely, of some length", text])
+    ids = [id(row) for row in rows]
+    others = {i: copy.copy(row) for i, row in zip(ids, rows, strict=True)}
+    texts = {i: row.text for i, row in zip(ids, rows, strict=True)}
+    dedup_module._dedup(rows, 20, 8, 40, (others, texts))  # (another line under each id)
+    assert [row.dropped_by for row in rows] == [None, None, REPEAT]
+    rows = _rows([text, "Another line entirely, of some length", text])
+    # (equal texts, but not the very ones: a rewrite gives a new text)
+    kept = ({id(row): row for row in rows}, {id(row): "".join(list(row.text)) for row in rows})
+    dedup_module._dedup(rows, 20, 8, 40, kept)
+    assert [row.dropped_by for row in rows] == [None, None, REPEAT]
+    rows = _rows([text, "Another line entirely, of some length", text])
+    kept = ({id(row): row for row in rows}, {id(row): row.text for row in rows})  # (told, wrongly, none shared)
+    dedup_module._dedup(rows, 20, 8, 40, kept)
+    assert [row.dropped_by for row in rows] == [None, None, None]  # (so the search was skipped)

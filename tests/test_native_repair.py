@@ -7,6 +7,7 @@ that silently failed would leave every run on the slow path)."""
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import ftfy
@@ -17,7 +18,7 @@ from cleaner.document import Line
 from cleaner.pipeline.clean import split_lines
 from cleaner.steps import repair as repair_module
 from cleaner.steps.repair import _needs_repair, _ranges, repair
-from cleaner.steps.repair_gate import gate
+from cleaner.steps.repair_gate import gate, witnesses
 from cleaner.steps.whitespace import needs_whitespace, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,11 +117,38 @@ def _seed_lines() -> list[str]:
     return lines
 
 
+def _mojibake_alphabet() -> list[str]:
+    """Characters for ftfy's mojibake test: each class of its witness pairs (repair_gate.witnesses)
+    at and just past its edges, and picked inside, the non-ASCII characters its pattern names,
+    and the ASCII and spaces its branches look for around them."""
+    from ftfy.badness import BADNESS_RE
+
+    found = witnesses()
+    assert found is not None
+    rng = random.Random(5)
+    chars = set("aZz .,!?;:-'\"\t0") | {c for c in BADNESS_RE.pattern if ord(c) > 0x7F}
+    for ranges in [found["single"], *(cls for pair in found["pairs"] for cls in pair)]:
+        for first, last in ranges:
+            chars.update(chr(c) for c in (first - 1, first, last, last + 1) if 0 <= c < 0x110000)
+            chars.update(chr(rng.randint(first, last)) for _ in range(3))
+    return sorted(chars)
+
+
+MOJIBAKE = _mojibake_alphabet()
+
+
+def _mojibake_texts(count: int, seed: int) -> list[str]:
+    """Short strings over the mojibake alphabet: every pair of its characters is likely to meet."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice(MOJIBAKE) for _ in range(rng.randint(1, 6))) for _ in range(count)]
+
+
 TEXTS = {
     "invented": INVENTED,
     "seeds": _seed_lines(),
     "random": _random_texts(20_000, 1),
     "random-long": _random_texts(2_000, 2, 60),
+    "mojibake": _mojibake_texts(20_000, 6),
 }
 
 
@@ -135,6 +163,8 @@ def test_c_gate_and_whitespace_are_the_python_ones(name: str) -> None:
     texts = TEXTS[name]
     for entities in (True, False):
         assert [NATIVE.needs_repair(t, entities) for t in texts] == [_needs_repair(t, entities) for t in texts]
+        without = [NATIVE.needs_repair(t, entities, False) for t in texts]
+        assert without == [_needs_repair(t, entities, False) for t in texts]
     assert [NATIVE.normalize(t) for t in texts] == [normalize(t) for t in texts]
     assert [NATIVE.needs_whitespace(t) for t in texts] == [needs_whitespace(t) for t in texts]
 
@@ -147,6 +177,7 @@ def test_c_gate_on_whole_documents() -> None:
     docs = [rng.choice(["\n", "\r\n", "\r", "\n\n"]).join(rng.sample(lines, rng.randint(1, 8))) for _ in range(5_000)]
     assert [NATIVE.needs_whitespace(d) for d in docs] == [needs_whitespace(d) for d in docs]
     assert [NATIVE.needs_repair(d, True) for d in docs] == [_needs_repair(d, True) for d in docs]
+    assert [NATIVE.needs_repair(d, True, False) for d in docs] == [_needs_repair(d, True, False) for d in docs]
 
 
 def _expected_lines(texts: list[str], enabled: bool, entities: bool) -> list[tuple[int, str | None]]:
@@ -255,8 +286,9 @@ def test_only_short_lines_answers_are_kept(monkeypatch) -> None:
         lines = [Line(no, text) for no, text in enumerate([long, short, long, short], 1)]
         repair(lines)
     assert [line.text for line in lines] == ["café " * 100 + "café", "café"] * 2
-    # the repaired line passes the gate again (é before a space reads as a lead byte before an NBSP)
-    assert given == [long, "café " * 100 + "café", short, long, "café " * 100 + "café"]
+    # the long line twice: its answer is not kept. (The repaired line's "é " reads as a lead byte
+    # before an NBSP, but holds nothing ftfy's mojibake test could find: ftfy does not see it.)
+    assert given == [long, short, long]
 
 
 @needs_native
@@ -301,3 +333,236 @@ def test_normalize_gives_a_str_as_python_does() -> None:
     for text in ["  ", "a\u00a0 ", "b\u200b"]:
         assert type(NATIVE.normalize(_Sub(text))) is str
         assert NATIVE.normalize(_Sub(text)) == normalize(_Sub(text))
+
+
+# ---- the mojibake test before ftfy (repair._BAD, repair_gate.witnesses) ----
+
+
+def _old_gate(text: str, entities: bool) -> bool:
+    """The gate before the mojibake test: an entity, or a lead before a continuation or a space,
+    or a control character (what let a line reach ftfy)."""
+    parts = gate()
+    if entities and "&" in text and "<" not in text and re.search(parts["entity"], text):
+        return True
+    return re.search(f"{parts['lead']}(?:{parts['cont']}| )|{parts['control']}", text) is not None
+
+
+def _lines_of_every_kind() -> list[str]:
+    return [t for name in ("invented", "seeds", "mojibake") for t in TEXTS[name]] + _mojibake_texts(100_000, 7)
+
+
+def test_the_mojibake_test_says_yes_wherever_ftfys_does() -> None:
+    """_BAD finds a witness in every text in which ftfy's own test (badness.is_bad) finds mojibake."""
+    from ftfy.badness import is_bad
+
+    bad = repair_module._patterns()[3]
+    assert bad is not None
+    texts = _lines_of_every_kind()
+    missed = [t for t in texts if is_bad(t) and bad.search(t) is None]
+    assert missed == []
+    assert sum(map(is_bad, texts)) > 10_000  # (the alphabet does make mojibake)
+    assert sum(bad.search(t) is not None for t in texts) < len(texts)  # (and is not all yes)
+
+
+@pytest.mark.parametrize("entities", [True, False])
+def test_a_line_the_mojibake_test_keeps_from_ftfy_is_one_ftfy_leaves_alone(entities: bool) -> None:
+    """The lines the gate let through before and keeps from ftfy now: ftfy gives each back as it
+    was, so repair()'s output is the same."""
+    config = repair_module._config(entities)
+    texts = [*_lines_of_every_kind(), "caf\u00e9 au lait", "Watch:\u00a0 this", "\u00a0 " * 40]
+    skipped = [t for t in texts if _old_gate(t, entities) and not _needs_repair(t, entities)]
+    assert len(skipped) > 1_000
+    assert [t for t in skipped if ftfy.fix_and_explain(t, config).text != t] == []
+
+
+def test_the_witnesses_are_ftfys_branches() -> None:
+    """One pair for each branch of ftfy's pattern but its one-character branch (C1 controls)."""
+    found = witnesses()
+    assert found is not None
+    assert found["single"] == [[0x80, 0x9F]]
+    assert len(found["pairs"]) == 36
+    assert [[[0x152, 0x153]], [[0, 0x40], [0x5B, 0x60], [0x7B, 0x10FFFF]]] in found["pairs"]  # [Œœ][^A-Za-z]
+    assert [[[0x432, 0x432]], [[0x402, 0x402]]] in found["pairs"]  # вЂ
+
+
+def test_an_unreadable_pattern_gives_no_witnesses(monkeypatch) -> None:
+    import ftfy.badness
+
+    # a branch that can match nothing, one with a group, one with a category (\\s) in its only pair,
+    # not an alternation at all (the parser makes x|y one class)
+    for pattern in [r"a*|b", r"ab|(c)", r"\sx|xy", r"x|y", r"xy"]:
+        with monkeypatch.context() as patch:
+            patch.setattr(ftfy.badness, "BADNESS_RE", re.compile(pattern))
+            assert witnesses() is None
+    with monkeypatch.context() as patch:
+        patch.setattr(ftfy.badness, "BADNESS_RE", re.compile(r"xy|^q|\s?zw|[^a-z] [b-d]"))
+        # (of [^a-z] then " " then [b-d], the pair with less ASCII in it)
+        assert witnesses() == {
+            "pairs": [[[[120, 120]], [[121, 121]]], [[[122, 122]], [[119, 119]]], [[[32, 32]], [[98, 100]]]],
+            "single": [[113, 113]],
+        }
+        patch.setattr(ftfy.badness, "BADNESS_RE", re.compile(r"[\U00010000-\U00010005]a|b"))
+        assert witnesses() is None  # a class that holds some astral characters only
+        patch.setattr(ftfy.badness, "BADNESS_RE", re.compile(r"xy|b", re.IGNORECASE))
+        assert witnesses() is None
+    assert repair_module._witnesses("") is None
+    assert repair_module._witnesses('{"pairs": [[[[0, 1114112]], [[1, 1]]]], "single": []}') is None
+
+
+@needs_native
+def test_without_witnesses_every_suspect_line_reaches_ftfy() -> None:
+    classes = [_ranges(gate()[key]) for key in ("lead", "cont", "control")]
+    try:
+        NATIVE.configure(*classes)
+        assert NATIVE.needs_repair("caf\u00e9 au lait", False)  # a lead before a space: maybe
+        assert not NATIVE.needs_repair("caf\u00e9", False)
+        assert not NATIVE.quiet("plain text")  # (nothing known)
+        NATIVE.configure(*classes, repair_module._witnesses(gate()["bad"]))
+        assert not NATIVE.needs_repair("caf\u00e9 au lait", False)
+        assert NATIVE.quiet("plain text")
+        assert not NATIVE.quiet("plain\x9d text")
+        assert not NATIVE.quiet("caf\u00c3\u00a9")
+        assert NATIVE.needs_repair("caf\u00c3\u00a9 au lait", False)
+        one = ((1, 1),)  # a class of one character
+        for bad in [
+            (((((0x10001, 0x10FFFF),), one),), ()),  # only some astral characters
+            (((((0, 0x10FFFE),), one),), ()),
+            (((one, one),) * 65, ()),  # more pairs than a mask has bits
+            (((((1, 0),), one),), ()),
+            ("pairs", ()),
+        ]:
+            with pytest.raises((ValueError, TypeError)):
+                NATIVE.configure(*classes, bad)
+            with pytest.raises(RuntimeError):
+                NATIVE.needs_repair("x", True)  # the failed configure left no classes
+    finally:
+        NATIVE.configure(*classes, repair_module._witnesses(gate()["bad"]))
+    assert NATIVE.needs_repair("caf\u00c3\u00a9", False)
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "bad", ["", "null", '{"pairs": "x", "single": []}', '{"pairs": [[[[5, 1]], []]], "single": []}']
+)
+def test_witnesses_not_in_form_leave_ftfy_to_decide(bad: str, monkeypatch) -> None:
+    """A cache entry whose witnesses are not in form (cut short, edited) does not stop the step:
+    every line with a lead before a space goes to ftfy, as without the test."""
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(repair_module, "gate", lambda: {**gate(), "bad": bad})
+            assert repair_module._native() is NATIVE
+        assert NATIVE.needs_repair("caf\u00e9 au lait", False)
+    finally:
+        repair_module._native()
+    assert not NATIVE.needs_repair("caf\u00e9 au lait", False)
+
+
+@needs_native
+def test_witnesses_past_u_ffff_are_read_as_one_class() -> None:
+    """A class that holds every astral character (as [^A-Za-z] does) matches each of them in C."""
+    # (each after a lead before a space, which lets it past the first gate)
+    ends = ["\u0153\U0001f600", "\u0153a", "\u0153\U0010ffff", "\U0001f600\u0153", "x\u0153 ", "\uffff\u0153"]
+    texts = ["caf\u00e9 " + end for end in ends]
+    assert [NATIVE.needs_repair(t, False) for t in texts] == [_needs_repair(t, False) for t in texts]
+    assert [_needs_repair(t, False) for t in texts] == [True, False, True, False, True, False]
+
+
+# ---- lines whose one fault is their entities (repair._entities_only) ----
+
+ENTITIES = [
+    *["&amp;", "&#39;", "&lt;", "&gt;", "&amp;lt;", "&amp;amp;", "&eacute;", "&EACUTE;", "&nTILDE;", "&nbsp;"],
+    *["&#128;", "&#x2019;", "&#0;", "&#27;", "&#xd800;", "&#x1F600;", "&#99999999;", "&hellip;", "&Atilde;&copy;"],
+    *["&", ";", "<", " ", "word"],
+]
+
+
+def _entity_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    pieces = ENTITIES * 4 + MOJIBAKE[:: max(1, len(MOJIBAKE) // 60)] + PIECES[:: max(1, len(PIECES) // 40)]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(count)]
+
+
+def test_a_line_of_entities_only_gets_ftfys_answer() -> None:
+    """Where the short way answers, its text and label are ftfy's; elsewhere it leaves ftfy to it."""
+    config = repair_module._config(True)
+    texts = [*INVENTED, *_entity_texts(20_000, 8)]
+    answered = 0
+    for text in texts:
+        quick = repair_module._entities_only(text, config)
+        if quick is not None:
+            answered += 1
+            fixed, steps = ftfy.fix_and_explain(text, config)
+            assert (quick, steps) == (fixed, [("apply", "unescape_html")]), text
+    assert answered > 3_000
+    assert repair_module._entities_only("Tom &amp; Jerry", repair_module._config(False)) is None  # (entities off)
+    assert repair_module._fixed("Tom &amp; Jerry", config) == ("Tom & Jerry", "ftfy:html")
+    assert repair_module._fixed("Tom &amp; caf\u00c3\u00a9", config) == ("Tom & café", "ftfy:html+ftfy:encoding")
+
+
+@needs_native
+@pytest.mark.parametrize("name", list(TEXTS))
+def test_c_quiet_is_the_python_one(name: str, monkeypatch) -> None:
+    texts = [*TEXTS[name], *(_entity_texts(2_000, 9) if name == "invented" else [])]
+    found = [NATIVE.quiet(t) for t in texts]
+    with monkeypatch.context() as patch:
+        patch.setattr(repair_module, "_NATIVE", None)
+        assert found == [repair_module._quiet(t) for t in texts]
+
+
+# ---- the step with ftfy's mojibake test is the step as it was without it ----
+
+
+def _documents(count: int, seed: int) -> list[str]:
+    """Documents of lines of every kind: leads before spaces with and without mojibake, entities,
+    control characters, and lines with a '<' (which turns the entity fix off for a document
+    whose gate does not open on another line)."""
+    rng = random.Random(seed)
+    kinds = [
+        TEXTS["random"],
+        TEXTS["mojibake"],
+        _entity_texts(2_000, seed),
+        ["caf\u00e9 au lait", "Watch:\u00a0 this", "a <b> tag", "x < y", "Tom &amp; Jerry", "it&#39;s", "plain"],
+    ]
+    docs = []
+    for _ in range(count):
+        lines = [rng.choice(rng.choice(kinds)) for _ in range(rng.randint(1, 6))]
+        docs.append(rng.choice(["\n", "\r\n", "\r"]).join(lines))
+    return docs
+
+
+def _repaired(docs: list[str], monkeypatch, use_c: bool, witnesses: bool, entities: bool) -> list[list[tuple]]:
+    classes = [_ranges(gate()[key]) for key in ("lead", "cont", "control")]
+    real = repair_module._patterns()
+    out = []
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
+            if not witnesses:  # the gate as it was: no mojibake test, every suspect line to ftfy
+                patch.setattr(repair_module, "_patterns", lambda: (*real[:3], None))
+                if use_c:
+                    NATIVE.configure(*classes)
+            repair_module._kept.cache_clear()
+            for doc in docs:
+                lines = split_lines(doc)[0]
+                repair(lines, unescape_html=entities, text=doc)
+                out.append([(line.text, line.changed_by) for line in lines])
+    finally:
+        if use_c:
+            repair_module._native()
+        repair_module._kept.cache_clear()
+    return out
+
+
+@pytest.mark.parametrize("entities", [True, False])
+@pytest.mark.parametrize("use_c", [False, True], ids=["python", "c"])
+def test_the_step_is_the_step_without_the_mojibake_test(use_c: bool, entities: bool, monkeypatch) -> None:
+    """Each document's lines, texts and labels, as they were before ftfy's mojibake test kept
+    lines from ftfy (a document whose only suspects are leads with no witness, and a '<' on one
+    line and an entity on another, still has its entity fixed)."""
+    if use_c and NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    docs = [*_documents(1_500, 10), "caf\u00e9 au lait\na <b> tag\nTom &amp; Jerry"]
+    before = _repaired(docs, monkeypatch, use_c, False, entities)
+    assert _repaired(docs, monkeypatch, use_c, True, entities) == before
+    if entities:
+        assert before[-1][2] == ("Tom & Jerry", ["ftfy:html"])

@@ -26,9 +26,20 @@ static int is_punct(Py_UCS4 ch) {
     return 0;
 }
 
+/* The ASCII separators, by table: [0] str.split's whitespace, [1] that or the punctuation (filled
+ * at import and by configure()). */
+static unsigned char ascii_separator[2][0x80];
+
+static void fill_ascii_separators(void) {
+    for (int ch = 0; ch < 0x80; ch++) {
+        ascii_separator[0][ch] = Py_UNICODE_ISSPACE(ch) != 0;
+        ascii_separator[1][ch] = ascii_separator[0][ch] || bmp_punct[ch];
+    }
+}
+
 /* A separator of _words_key's words (with punctuation) or _exact_key's (without). */
 static inline int is_separator(Py_UCS4 ch, int punctuation) {
-    if (ch < 0x80) return (punctuation && bmp_punct[ch]) || Py_UNICODE_ISSPACE(ch);
+    if (ch < 0x80) return ascii_separator[punctuation != 0][ch];
     return Py_UNICODE_ISSPACE(ch) || (punctuation && is_punct(ch));
 }
 
@@ -51,6 +62,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         else
             other_punct[n_other++] = ch;
     }
+    fill_ascii_separators();
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -72,31 +84,13 @@ static void too_long(void) {
     PyErr_SetString(PyExc_SystemError, "a character casefolds to more code points than the room for it");
 }
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* (From 3.13 CPython's function for one character is not exported: the keys of a text that is not
+ * ASCII are made by str.casefold, then split and joined.) */
+
 /* str.casefold of text[:n] into out, room + 1 code points (fold_room's): its length, or -1 with an
  * error set. */
 static Py_ssize_t casefold(PyObject *text, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t room) {
-#if PY_VERSION_HEX < 0x030D0000
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t size = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch < 0x80) {
-            out[size++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-        } else {
-            Py_UCS4 folded[3];
-            int count = _PyUnicode_ToFoldedFull(ch, folded);
-            /* (room for it and one for each character after it; never short with Unicode's data,
-             * whose case folding is stable) */
-            if (count > room - size - (n - 1 - i)) {
-                too_long();
-                return -1;
-            }
-            for (int k = 0; k < count; k++) out[size++] = folded[k];
-        }
-    }
-    return size;
-#else
     PyObject *head = PyUnicode_Substring(text, 0, n);
     if (head == NULL) return -1;
     PyObject *folded = PyObject_CallMethod(head, "casefold", NULL);
@@ -110,7 +104,6 @@ static Py_ssize_t casefold(PyObject *text, Py_ssize_t n, Py_UCS4 *out, Py_ssize_
         done = PyUnicode_AsUCS4(folded, out, room + 1, 0); /* (out holds room + 1) */
     Py_DECREF(folded);
     return done == NULL ? -1 : size;
-#endif
 }
 
 /* " ".join(s.split()) of folded (with punctuation, the punctuation first made spaces: dedup's
@@ -125,6 +118,99 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
     }
     return used;
 }
+#endif
+
+/* The key of an ASCII text[:n], straight from its bytes into out (n code points), up to its
+ * first limit code points (it is made in order: the rest of the text cannot change them): ASCII
+ * case folds to itself but A-Z, and neither a letter nor its fold is a separator, so folding and
+ * splitting in one pass is folding and then splitting. */
+static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
+    const unsigned char *separator = ascii_separator[punctuation != 0];
+    Py_ssize_t used = 0;
+    int gap = 0;
+    for (Py_ssize_t i = 0; i < n && used < limit; i++) {
+        Py_UCS1 ch = text[i];
+        if (separator[ch]) {
+            gap = used > 0;
+            continue;
+        }
+        if (gap) out[used++] = ' ';
+        gap = 0;
+        out[used++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+    }
+    return used < limit ? used : limit;
+}
+
+#if PY_VERSION_HEX < 0x030D0000
+/* " ".join(text[:n].casefold().split()) (with punctuation, the punctuation first made spaces:
+ * dedup's _PUNCTUATION.sub(" ", s)) in one pass, for a text of one kind: each character's fold
+ * (ASCII inline, the others by CPython's function for one character, as str.casefold does), each
+ * folded code point then split: a separator ends a word, the next word starts with one ' '.
+ * folded counts what casefold would have written, for the room check: room for each fold and one
+ * for each character after it, never short with Unicode's data, whose case folding is stable. */
+#define FOLD_JOIN(T)                                                                                  \
+    do {                                                                                              \
+        const T *t = (const T *)data;                                                                 \
+        for (Py_ssize_t i = 0; i < n && used < limit; i++) {                                          \
+            Py_UCS4 ch = t[i], one[3];                                                                \
+            if (ch < 0x80) {                                                                          \
+                folded++;                                                                             \
+                if (separator[ch]) {                                                                  \
+                    gap = used > 0;                                                                   \
+                    continue;                                                                         \
+                }                                                                                     \
+                if (gap) out[used++] = ' ';                                                           \
+                gap = 0;                                                                              \
+                out[used++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;                                  \
+                continue;                                                                             \
+            }                                                                                         \
+            int count = _PyUnicode_ToFoldedFull(ch, one);                                             \
+            if (count > room - folded - (n - 1 - i)) {                                                \
+                too_long();                                                                           \
+                return -1;                                                                            \
+            }                                                                                         \
+            folded += count;                                                                          \
+            for (int k = 0; k < count; k++) {                                                         \
+                if (is_separator(one[k], punctuation)) {                                              \
+                    gap = used > 0;                                                                   \
+                } else {                                                                              \
+                    if (gap) out[used++] = ' ';                                                       \
+                    gap = 0;                                                                          \
+                    out[used++] = one[k];                                                             \
+                }                                                                                     \
+            }                                                                                         \
+        }                                                                                             \
+    } while (0)
+
+static Py_ssize_t fold_join(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room,
+                            Py_ssize_t limit) {
+    const void *data = PyUnicode_DATA(text);
+    const unsigned char *separator = ascii_separator[punctuation != 0];
+    Py_ssize_t used = 0, folded = 0;
+    int gap = 0;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: FOLD_JOIN(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: FOLD_JOIN(Py_UCS2); break;
+    default: FOLD_JOIN(Py_UCS4);
+    }
+    return used < limit ? used : limit;
+}
+#endif
+
+/* The key of text[:n] into out, which holds room + 1 code points (fold_room's room), up to its
+ * first limit code points: its length, or -1 with an error set. */
+static Py_ssize_t key_into(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room,
+                           Py_ssize_t limit) {
+    if (PyUnicode_IS_ASCII(text)) return ascii_key(PyUnicode_1BYTE_DATA(text), n, punctuation, out, limit);
+#if PY_VERSION_HEX < 0x030D0000
+    return fold_join(text, n, punctuation, out, room, limit);
+#else
+    Py_ssize_t size = casefold(text, n, out, room);
+    if (size < 0) return -1;
+    size = join_words(out, size, punctuation);
+    return size < limit ? size : limit;
+#endif
+}
 
 /* The key of text[:n]: " ".join(text[:n].casefold().split()), or with punctuation
  * dedup._words_key; in *key (PyMem, the caller frees it), its length returned (-1: an error). */
@@ -137,13 +223,69 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
         PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t size = casefold(text, n, *key, room);
+    Py_ssize_t size = key_into(text, n, punctuation, *key, room, PY_SSIZE_T_MAX);
     if (size < 0) {
         PyMem_Free(*key);
         *key = NULL;
-        return -1;
     }
-    return join_words(*key, size, punctuation);
+    return size;
+}
+
+/* The keys of text[:cut] for each text, each up to its first limit code points, in one block:
+ * keys[start[i]:start[i] + size[i]]. One allocation a call, not one a line. 0, or -1 with an
+ * error set (what it allocated freed). */
+typedef struct {
+    Py_UCS4 *keys;
+    Py_ssize_t *start, *size;
+} Keys;
+
+static void free_keys(Keys *keys) {
+    PyMem_Free(keys->keys);
+    PyMem_Free(keys->start);
+    PyMem_Free(keys->size);
+    keys->keys = NULL;
+    keys->start = keys->size = NULL;
+}
+
+static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, Keys *keys) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0;
+    keys->keys = NULL;
+    keys->start = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
+    keys->size = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
+    if (keys->start == NULL || keys->size == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        Py_ssize_t room = fold_room(text, n < cut ? n : cut);
+        if (room < 0) goto fail;
+        if (total > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4)) - room - 1) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        keys->start[i] = total;
+        keys->size[i] = room; /* (its room, until the key is made) */
+        total += room + 1;
+    }
+    keys->keys = PyMem_Malloc((total ? total : 1) * sizeof(Py_UCS4));
+    if (keys->keys == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        Py_ssize_t size =
+            key_into(text, n < cut ? n : cut, punctuation, keys->keys + keys->start[i], keys->size[i], limit);
+        if (size < 0) goto fail;
+        keys->size[i] = size;
+    }
+    return 0;
+fail:
+    free_keys(keys);
+    return -1;
 }
 
 /* The texts as a tuple, held for the call (a collection that making the results runs can call
@@ -160,24 +302,75 @@ static PyObject *held_texts(PyObject *list) {
     return texts;
 }
 
-/* dedup._repeats' first half: each text's _exact_key, and the keys of min_chars characters or
- * more that two texts or more share, each with the indices of its texts, in the order of each
- * key's first text (as a dict filled in text order and then filtered keeps them). */
+/* A key's hash, of its size and its first and last 16 code points: equal keys are told apart
+ * from colliding ones by comparing them whole, and the hash stays cheap for long lines. */
+static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
+    uint64_t hash = (1469598103934665603ULL ^ (uint64_t)size) * 1099511628211ULL; /* FNV-1a */
+    Py_ssize_t head = size < 32 ? size : 16;
+    for (Py_ssize_t i = 0; i < head; i++) hash = (hash ^ key[i]) * 1099511628211ULL;
+    for (Py_ssize_t i = size < 32 ? size : size - 16; i < size; i++) hash = (hash ^ key[i]) * 1099511628211ULL;
+    return hash;
+}
+
+/* Whether two keys of min_chars or more are the same: 1, 0, or -1 with an error set. */
+static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) {
+    Py_ssize_t slots = 2;
+    while (slots < 2 * count) slots *= 2;
+    Py_ssize_t *table = PyMem_Malloc(slots * sizeof(Py_ssize_t));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t s = 0; s < slots; s++) table[s] = -1;
+    int found = 0;
+    for (Py_ssize_t i = 0; i < count && !found; i++) {
+        const Py_UCS4 *key = keys->keys + keys->start[i];
+        Py_ssize_t size = keys->size[i];
+        if (size < min_chars) continue;
+        size_t s = (size_t)hash_key(key, size) & (size_t)(slots - 1);
+        for (;; s = (s + 1) & (size_t)(slots - 1)) {
+            Py_ssize_t j = table[s];
+            if (j < 0) {
+                table[s] = i;
+                break;
+            }
+            if (keys->size[j] == size && !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4))) {
+                found = 1;
+                break;
+            }
+        }
+    }
+    PyMem_Free(table);
+    return found;
+}
+
+/* dedup._shared: None when no two texts share a key of min_chars characters or more (most
+ * documents: no Python object is made for them), else each text's _exact_key and the keys of
+ * min_chars or more that two texts or more share, each with the indices of its texts, in the
+ * order of each key's first text (as a dict filled in text order and then filtered keeps them). */
 static PyObject *repeats(PyObject *self, PyObject *args) {
     PyObject *list, *texts;
     Py_ssize_t min_chars;
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars) || (texts = held_texts(list)) == NULL)
         return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
-    PyObject *keys = PyList_New(count), *groups = PyDict_New(), *shared = NULL, *result = NULL;
+    PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
+    Keys found;
+    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, &found) < 0) {
+        Py_DECREF(texts);
+        return NULL;
+    }
+    int any = any_shared(&found, count, min_chars);
+    if (any <= 0) {
+        if (any == 0) result = Py_NewRef(Py_None);
+        goto done;
+    }
+    keys = PyList_New(count);
+    groups = PyDict_New();
     if (keys == NULL || groups == NULL) goto done;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_UCS4 *buffer;
-        Py_ssize_t size = key_of(text, PyUnicode_GET_LENGTH(text), 0, &buffer);
-        if (size < 0) goto done;
-        PyObject *key = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buffer, size);
-        PyMem_Free(buffer);
+        Py_ssize_t size = found.size[i];
+        PyObject *key = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, found.keys + found.start[i], size);
         if (key == NULL) goto done;
         PyList_SET_ITEM(keys, i, key);
         if (size < min_chars) continue;
@@ -204,6 +397,7 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
         if (PyList_GET_SIZE(where) > 1 && PyDict_SetItem(shared, key, where) < 0) goto done;
     result = PyTuple_Pack(2, keys, shared);
 done:
+    free_keys(&found);
     Py_DECREF(texts);
     Py_XDECREF(keys);
     Py_XDECREF(groups);
@@ -232,30 +426,29 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
     /* (a cut past every text's length, as text[:cut] takes it, when 4 * min_chars is too big) */
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     Py_ssize_t cut = min_chars > PY_SSIZE_T_MAX / 4 ? PY_SSIZE_T_MAX : 4 * min_chars;
+    /* The heads: the keys of text[:cut] up to min_chars code points (the rest is not looked at);
+     * the full keys (fulls, PyMem) made when needed, full_size -1 until then. */
+    Keys heads;
+    if (all_keys(texts, cut, 1, min_chars, &heads) < 0) {
+        Py_DECREF(texts);
+        return NULL;
+    }
     PyObject *out = PyList_New(0);
-    Py_UCS4 **heads = PyMem_Calloc(count ? count : 1, sizeof(Py_UCS4 *));
     Py_UCS4 **fulls = PyMem_Calloc(count ? count : 1, sizeof(Py_UCS4 *));
-    Py_ssize_t *head_size = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
     Py_ssize_t *full_size = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
-    if (out == NULL || heads == NULL || fulls == NULL || head_size == NULL || full_size == NULL) {
+    if (out == NULL || fulls == NULL || full_size == NULL) {
         if (out != NULL) PyErr_NoMemory();
         goto fail;
     }
+    for (Py_ssize_t i = 0; i < count; i++) full_size[i] = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        Py_ssize_t size = key_of(text, n < cut ? n : cut, 1, &heads[i]);
-        if (size < 0) goto fail;
-        head_size[i] = size < min_chars ? size : min_chars;
-        full_size[i] = -1;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (head_size[i] < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
+        Py_ssize_t head = heads.size[i];
+        if (head < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
         Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2};
         for (int k = 0; k < 4; k++) {
             Py_ssize_t j = near[k];
-            if (j < 0 || j >= count || head_size[j] != head_size[i] ||
-                memcmp(heads[j], heads[i], head_size[i] * sizeof(Py_UCS4)))
+            if (j < 0 || j >= count || heads.size[j] != head ||
+                memcmp(heads.keys + heads.start[j], heads.keys + heads.start[i], head * sizeof(Py_UCS4)))
                 continue;
             Py_ssize_t pair[2] = {i, j};
             for (int p = 0; p < 2; p++) {
@@ -280,14 +473,10 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
 fail:
     Py_CLEAR(out);
 done:
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (heads) PyMem_Free(heads[i]);
-        if (fulls) PyMem_Free(fulls[i]);
-    }
-    PyMem_Free(heads);
+    for (Py_ssize_t i = 0; i < count && fulls; i++) PyMem_Free(fulls[i]);
     PyMem_Free(fulls);
-    PyMem_Free(head_size);
     PyMem_Free(full_size);
+    free_keys(&heads);
     Py_DECREF(texts);
     return out;
 }
@@ -295,7 +484,8 @@ done:
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "configure(punctuation): the characters _words_key makes spaces."},
     {"repeats", repeats, METH_VARARGS,
-     "repeats(texts, min_chars) -> (exact keys, {key: [indices]} of keys >= min_chars shared by 2+ texts)."},
+     "repeats(texts, min_chars) -> None (no key >= min_chars shared) or (exact keys, {key: [indices]} of keys "
+     ">= min_chars shared by 2+ texts)."},
     {"prefixes", prefixes, METH_VARARGS, "prefixes(texts, min_chars) -> [i]: the texts dedup._prefixes drops."},
     {NULL, NULL, 0, NULL},
 };
@@ -303,4 +493,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_dedup", "The dedup step's per-line keys in C.", -1,
                                     methods};
 
-PyMODINIT_FUNC PyInit__dedup(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__dedup(void) {
+    fill_ascii_separators();
+    return PyModule_Create(&module);
+}

@@ -5,47 +5,196 @@
  * Every definition is the Python one, to the bit (tests/test_native_repair.py compares the two):
  * - the gate's character classes are the ones repair_gate.gate() gives (ftfy's tables), passed
  *   in once by configure() as code point ranges, and matched as `re` matches a class: by code point;
+ * - so are the witness pairs of ftfy's mojibake test (repair_gate.witnesses, repair._BAD);
  * - sre's \s for str patterns is Py_UNICODE_ISSPACE, as is str.rstrip's whitespace;
  * - each pattern is matched by hand, as `re` would (noted at each function).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 /* ---- the gate's classes: one byte per code point, bits set from configure()'s ranges ---- */
 
-enum { LEAD = 1, CONT = 2, CONTROL = 4 };
+enum { LEAD = 1, CONT = 2, CONTROL = 4, BAD_ONE = 8 };
 static unsigned char classes[0x110000];
 static int configured = 0, touched = 0; /* the classes are set; the table may hold bits */
 
-/* The ranges, as (start, end) pairs, inclusive, of one class; their bit set in classes. */
-static int set_ranges(PyObject *ranges, unsigned char bit) {
-    if (!PyTuple_Check(ranges)) {
+/* ftfy's mojibake test's witnesses (repair_gate.witnesses): bit k of first_of(a) and of
+ * second_of(b) are both set when a then b is branch k's pair; BAD_ONE marks the characters a
+ * branch matches alone. Below U+10000 by code point, in 256 pages of 256 code points: a page
+ * all of whose code points have the same bits holds them once (uniform), the others a block of
+ * their own; above U+FFFF one mask (each class holds all or none of them: configure() refuses any
+ * other). Pages, not a table of all 65,536: configure() runs at every start, and one class
+ * ([^A-Za-z]) holds nearly every code point. Without witnesses (bad_known 0) every text "maybe"
+ * has mojibake: ftfy decides. */
+typedef struct {
+    uint64_t uniform[256];
+    uint64_t *block[256]; /* NULL: the page's code points all have uniform[page] */
+    uint64_t high;
+} Masks;
+static Masks bad_first, bad_second;
+static int bad_known = 0;
+
+static inline uint64_t mask_of(const Masks *masks, Py_UCS4 ch) {
+    if (ch >= 0x10000) return masks->high;
+    const uint64_t *block = masks->block[ch >> 8];
+    return block ? block[ch & 0xFF] : masks->uniform[ch >> 8];
+}
+
+/* bit set for first..last, within one page. */
+static int set_in_page(Masks *masks, long first, long last, uint64_t bit) {
+    long page = first >> 8;
+    if ((first & 0xFF) == 0 && (last & 0xFF) == 0xFF && masks->block[page] == NULL) {
+        masks->uniform[page] |= bit;
+        return 0;
+    }
+    if (masks->block[page] == NULL) {
+        uint64_t *block = PyMem_Malloc(256 * sizeof(uint64_t));
+        if (block == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (int k = 0; k < 256; k++) block[k] = masks->uniform[page];
+        masks->block[page] = block;
+    }
+    for (long ch = first; ch <= last; ch++) masks->block[page][ch & 0xFF] |= bit;
+    return 0;
+}
+
+static void clear_masks(Masks *masks) {
+    for (int page = 0; page < 256; page++) PyMem_Free(masks->block[page]);
+    memset(masks, 0, sizeof(*masks));
+}
+
+/* Calls set(start, end, context) for each (start, end) pair of a class, inclusive, checked: a
+ * tuple or list of pairs, each a tuple or list of two ints. -1 with an error set. (Each is copied
+ * to a tuple first: an item borrowed from a list could go while a conversion runs Python code.) */
+typedef int (*RangeSetter)(long start, long end, void *context);
+
+static int each_range(PyObject *ranges, RangeSetter set, void *context) {
+    if (!PyTuple_Check(ranges) && !PyList_Check(ranges)) {
         PyErr_SetString(PyExc_TypeError, "ranges must be a tuple of (start, end) pairs");
         return -1;
     }
-    for (Py_ssize_t r = 0; r < PyTuple_GET_SIZE(ranges); r++) {
+    PyObject *held = PySequence_Tuple(ranges);
+    if (held == NULL) return -1;
+    int status = 0;
+    for (Py_ssize_t r = 0; r < PyTuple_GET_SIZE(held) && status == 0; r++) {
+        PyObject *item = PyTuple_GET_ITEM(held, r), *pair;
         long start, end;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(ranges, r), "ll", &start, &end)) return -1;
-        if (start < 0 || end < start || end >= 0x110000) {
-            PyErr_SetString(PyExc_ValueError, "a range outside the code points");
+        if (!PyTuple_Check(item) && !PyList_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "a range must be a (start, end) pair");
+            status = -1;
+        } else if ((pair = PySequence_Tuple(item)) == NULL) {
+            status = -1;
+        } else {
+            if (!PyArg_ParseTuple(pair, "ll", &start, &end))
+                status = -1;
+            else if (start < 0 || end < start || end >= 0x110000) {
+                PyErr_SetString(PyExc_ValueError, "a range outside the code points");
+                status = -1;
+            } else
+                status = set(start, end, context);
+            Py_DECREF(pair);
+        }
+    }
+    Py_DECREF(held);
+    return status;
+}
+
+static int set_class_bit(long start, long end, void *bit) {
+    for (long ch = start; ch <= end; ch++) classes[ch] |= *(unsigned char *)bit;
+    return 0;
+}
+
+/* The ranges of one class; their bit set in classes. */
+static int set_ranges(PyObject *ranges, unsigned char bit) { return each_range(ranges, set_class_bit, &bit); }
+
+typedef struct {
+    Masks *masks;
+    uint64_t bit;
+} MaskBit;
+
+/* One range of a witness pair's class: its bit in the masks (a range that reaches past U+FFFF
+ * must run from U+10000 or before to U+10FFFF). */
+static int set_mask_bit(long start, long end, void *context) {
+    Masks *masks = ((MaskBit *)context)->masks;
+    uint64_t bit = ((MaskBit *)context)->bit;
+    if (end >= 0x10000) {
+        if (start > 0x10000 || end != 0x10FFFF) {
+            PyErr_SetString(PyExc_ValueError, "a class that holds only some code points past U+FFFF");
             return -1;
         }
-        for (long ch = start; ch <= end; ch++) classes[ch] |= bit;
+        masks->high |= bit;
+        if (start == 0x10000) return 0;
+        end = 0xFFFF;
+    }
+    for (long first = start; first <= end; first = (first | 0xFF) + 1) {
+        long last = (first | 0xFF) < end ? (first | 0xFF) : end;
+        if (set_in_page(masks, first, last, bit) < 0) return -1;
     }
     return 0;
 }
 
+static int set_bad_ranges(PyObject *ranges, uint64_t bit, Masks *masks) {
+    MaskBit context = {masks, bit};
+    return each_range(ranges, set_mask_bit, &context);
+}
+
+/* bad: None, or (pairs, single): pairs at most 64 (first, second) classes, single a class; each
+ * class a sequence of ranges (tuples or lists: repair.py passes what json gives). Single's
+ * characters past U+FFFF go by code point too. */
+static int set_bad(PyObject *bad) {
+    if (bad == Py_None) return 0;
+    PyObject *pairs, *single;
+    if (!PyArg_ParseTuple(bad, "OO", &pairs, &single)) return -1;
+    if (!PyTuple_Check(pairs) && !PyList_Check(pairs)) {
+        PyErr_SetString(PyExc_TypeError, "pairs must be a tuple of (first, second) classes");
+        return -1;
+    }
+    PyObject *held = PySequence_Tuple(pairs);
+    if (held == NULL) return -1;
+    int status = 0;
+    if (PyTuple_GET_SIZE(held) > 64) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 witness pairs");
+        status = -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(held) && status == 0; k++) {
+        PyObject *item = PyTuple_GET_ITEM(held, k), *pair = NULL, *first, *second;
+        uint64_t bit = (uint64_t)1 << k;
+        if (!PyTuple_Check(item) && !PyList_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "a witness must be a (first, second) pair of classes");
+            status = -1;
+        } else if ((pair = PySequence_Tuple(item)) == NULL || !PyArg_ParseTuple(pair, "OO", &first, &second) ||
+                   set_bad_ranges(first, bit, &bad_first) < 0 || set_bad_ranges(second, bit, &bad_second) < 0)
+            status = -1;
+        Py_XDECREF(pair);
+    }
+    Py_DECREF(held);
+    if (status < 0 || set_ranges(single, BAD_ONE) < 0) return -1;
+    bad_known = 1;
+    return 0;
+}
+
+static void clear_tables(void) {
+    memset(classes, 0, sizeof(classes));
+    clear_masks(&bad_first);
+    clear_masks(&bad_second);
+    bad_known = 0;
+}
+
 static PyObject *configure(PyObject *self, PyObject *args) {
-    PyObject *lead, *cont, *control;
-    if (!PyArg_ParseTuple(args, "OOO", &lead, &cont, &control)) return NULL;
-    /* The table starts zeroed (and untouched: only the pages of the classes' ranges and of the
-     * characters read are ever mapped); a second configure() clears it first. */
-    if (touched) memset(classes, 0, sizeof(classes));
+    PyObject *lead, *cont, *control, *bad = Py_None;
+    if (!PyArg_ParseTuple(args, "OOO|O", &lead, &cont, &control, &bad)) return NULL;
+    /* The tables start zeroed (and untouched: only the pages of the classes' ranges and of the
+     * characters read are ever mapped); a second configure() clears them first. */
+    if (touched) clear_tables();
     configured = 0;
     touched = 1;
-    if (set_ranges(lead, LEAD) < 0 || set_ranges(cont, CONT) < 0 || set_ranges(control, CONTROL) < 0) {
-        memset(classes, 0, sizeof(classes));
+    if (set_ranges(lead, LEAD) < 0 || set_ranges(cont, CONT) < 0 || set_ranges(control, CONTROL) < 0 ||
+        set_bad(bad) < 0) {
+        clear_tables();
         touched = 0;
         return NULL;
     }
@@ -74,8 +223,8 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
     return 0;
 }
 
-/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): a control character anywhere, or a lead
- * followed by a continuation or a space. */
+/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
+ * lead followed by a continuation or a space (and no control character before it), 0 for none. */
 #define SUSPECT_LOOP(T)                                                                     \
     do {                                                                                    \
         const T *t = (const T *)data;                                                       \
@@ -83,7 +232,7 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
             unsigned char c = classes[t[i]];                                                \
             if (c & CONTROL) return 1;                                                      \
             if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
-                return 1;                                                                   \
+                return 2;                                                                   \
         }                                                                                   \
         return 0;                                                                           \
     } while (0)
@@ -96,16 +245,41 @@ static int suspect(int kind, const void *data, Py_ssize_t n) {
     }
 }
 
-/* _needs_repair(text, entities): with entities, a text holding '&' and no '<' in which
- * _ENTITY finds an entity; else _SUSPECT. */
-static int needs_repair_of(PyObject *text, int entities) {
+/* _CONTROL.search: a control character anywhere. */
+static int has_control(int kind, const void *data, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (classes[PyUnicode_READ(kind, data, i)] & CONTROL) return 1;
+    return 0;
+}
+
+/* _BAD.search (repair._bad_pattern): a character some branch matches alone, or two in a row that
+ * are some branch's pair; always 1 without witnesses. */
+static int maybe_bad(int kind, const void *data, Py_ssize_t n) {
+    if (!bad_known) return 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (classes[ch] & BAD_ONE) return 1;
+        uint64_t first = mask_of(&bad_first, ch);
+        if (first && i + 1 < n && (first & mask_of(&bad_second, PyUnicode_READ(kind, data, i + 1)))) return 1;
+    }
+    return 0;
+}
+
+/* _needs_repair(text, entities, witness): with entities, a text holding '&' and no '<' in which
+ * _ENTITY finds an entity; else a control character, or _SUSPECT's lead (and with witness,
+ * _BAD's witness). */
+static int needs_repair_of(PyObject *text, int entities, int witness) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     if (entities && PyUnicode_FindChar(text, '&', 0, n, 1) >= 0 && PyUnicode_FindChar(text, '<', 0, n, 1) < 0 &&
         has_entity(kind, data, n))
         return 1;
-    return suspect(kind, data, n);
+    switch (suspect(kind, data, n)) {
+    case 0: return 0;
+    case 1: return 1;
+    default: return !witness || has_control(kind, data, n) || maybe_bad(kind, data, n);
+    }
 }
 
 /* ---- whitespace.py ---- */
@@ -195,9 +369,23 @@ static int ready(void) {
 
 static PyObject *needs_repair(PyObject *self, PyObject *args) {
     PyObject *text;
-    int entities;
-    if (!PyArg_ParseTuple(args, "Up", &text, &entities) || !ready()) return NULL;
-    return PyBool_FromLong(needs_repair_of(text, entities));
+    int entities, witness = 1;
+    if (!PyArg_ParseTuple(args, "Up|p", &text, &entities, &witness) || !ready()) return NULL;
+    return PyBool_FromLong(needs_repair_of(text, entities, witness));
+}
+
+/* repair._quiet: no control character and no witness of ftfy's mojibake test (False without
+ * witnesses: nothing is known). */
+static PyObject *quiet(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (!ready()) return NULL;
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    return PyBool_FromLong(bad_known && !has_control(kind, data, n) && !maybe_bad(kind, data, n));
 }
 
 static PyObject *needs_whitespace(PyObject *self, PyObject *arg) {
@@ -239,13 +427,13 @@ static PyObject *lines(PyObject *self, PyObject *args) {
             goto fail;
         }
         PyObject *value = Py_None;
-        if (!(enabled && needs_repair_of(text, entities))) {
+        if (!(enabled && needs_repair_of(text, entities, 1))) {
             value = normalized(text);
             if (value == NULL) {
                 if (PyErr_Occurred()) goto fail;
                 continue;
             }
-            if (enabled && needs_repair_of(value, entities)) {
+            if (enabled && needs_repair_of(value, entities, 1)) {
                 Py_DECREF(value);
                 value = Py_None;
             }
@@ -264,8 +452,11 @@ fail:
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
-     "configure(lead, cont, control): the gate's classes, each a tuple of (first, last) code points."},
-    {"needs_repair", needs_repair, METH_VARARGS, "needs_repair(text, entities) -> bool: repair._needs_repair."},
+     "configure(lead, cont, control, bad=None): the gate's classes, each a tuple of (first, last) code points, "
+     "and ftfy's mojibake witnesses, (pairs, single) (repair_gate.witnesses)."},
+    {"needs_repair", needs_repair, METH_VARARGS,
+     "needs_repair(text, entities, witness=True) -> bool: repair._needs_repair."},
+    {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},
     {"lines", lines, METH_VARARGS,

@@ -16,6 +16,7 @@ lead, a "Story highlights" item) goes as ``dedup.prefix``.
 
 from __future__ import annotations
 
+import operator
 import re
 import string
 from functools import lru_cache
@@ -39,6 +40,8 @@ _CODE = re.compile(
 )
 _TABLE = re.compile(r"\t|\s\|\s|^\|")
 _DIGITS = re.compile(r"\d")
+MIN_WORDS = 8  # a line repeated on its own goes when it has this many words
+PREFIX_MIN_CHARS = 40  # a prefix echo's words are this long at least
 PREFIX_REACH = 2  # a prefix echo is looked for this many rows either side, no further
 PROSE_WINDOW = 3
 # Text said three times or more is a refrain or a document's own structure (each day of a plan,
@@ -79,34 +82,71 @@ if _NATIVE is not None:
     _NATIVE.configure(_PUNCT)
 
 
-def dedup(lines: list[Line], min_chars: int = 20, min_words: int = 8, prefix_min_chars: int = 40) -> None:
+def dedup(
+    lines: list[Line], min_chars: int = 20, min_words: int = MIN_WORDS, prefix_min_chars: int = PREFIX_MIN_CHARS
+) -> None:
+    _dedup(lines, min_chars, min_words, prefix_min_chars, _NONE)
+
+
+# The rows of a call in which no two rows shared a key: each line and its text then, by id(line).
+# (A row counts as one of them only when it is that very line, with that very text: so a copy of
+# the step, pickled to a worker, never takes another line that has the same id for one of them.)
+Unshared = tuple[dict[int, Line], dict[int, str]]
+_NONE: Unshared = ({}, {})
+
+
+def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
+    """dedup(), told the rows of an earlier call that shared no key: when every row is one of
+    them, with the same text, no two share a key now either (a key is its text's), and the search
+    for repeats is skipped. That is the pipeline's next round of a document, after other steps
+    removed lines. Gives this call's rows when they shared no key (else none)."""
     rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
-    _repeats(rows, min_chars, min_words)
-    _prefixes([line for line in rows if line.dropped_by is None], prefix_min_chars)
+    texts = [line.text for line in rows]
+    # (each row is the line then, None for a row not among them, and its text is the text then)
+    ids = list(map(id, rows))
+    lines_then, texts_then = unshared
+    if not (
+        all(map(operator.is_, map(lines_then.get, ids), rows))
+        and all(map(operator.is_, map(texts_then.get, ids), texts))
+    ):
+        if _repeats(rows, texts, min_chars, min_words):
+            rows = [line for line in rows if line.dropped_by is None]
+            texts = [line.text for line in rows]
+            unshared = _NONE
+        else:
+            unshared = (dict(zip(ids, rows, strict=True)), dict(zip(ids, texts, strict=True)))
+    _prefixes(rows, prefix_min_chars, texts)
+    return unshared
 
 
-def _shared(rows: list[Line], min_chars: int) -> tuple[list[str], dict[str, list[int]]]:
+def _shared(texts: list[str], min_chars: int) -> tuple[list[str], dict[str, list[int]]] | None:
     """Each row's exact key, and the keys of ``min_chars`` or more that two rows or more share,
-    with their rows, in the order of each key's first row."""
+    with their rows, in the order of each key's first row; None when no key is shared (most
+    documents: the C half then makes no key at all)."""
     if _NATIVE is not None:
-        return _NATIVE.repeats([line.text for line in rows], min_chars)
-    keys = [_exact_key(line.text) for line in rows]
+        return _NATIVE.repeats(texts, min_chars)
+    keys = [_exact_key(text) for text in texts]
     groups: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         if len(key) >= min_chars:
             groups.setdefault(key, []).append(i)
-    return keys, {key: where for key, where in groups.items() if len(where) > 1}
+    shared = {key: where for key, where in groups.items() if len(where) > 1}
+    return (keys, shared) if shared else None
 
 
-def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
-    keys, shared = _shared(rows, min_chars)
+def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int) -> bool:
+    """Drops the repeats among the rows (``texts``, their texts); whether any two shared a key."""
+    found = _shared(texts, min_chars)
+    if found is None:
+        return False
+    keys, shared = found
     repeated = {
         key: where
         for key, where in shared.items()
         if not _structured(rows[where[0]].text) and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
     }
     if not repeated:
-        return
+        return True
     prose = [_prose(line.text) for line in rows]
 
     def prose_around(start: int, stop: int) -> int:
@@ -149,15 +189,17 @@ def _repeats(rows: list[Line], min_chars: int, min_words: int) -> None:
         for i in left:
             if i != best:
                 rows[i].drop(REPEAT)
+    return True
 
 
-def _prefixes(rows: list[Line], min_chars: int) -> None:
+def _prefixes(rows: list[Line], min_chars: int, texts: list[str] | None = None) -> None:
     """A line whose words start a longer line at most PREFIX_REACH rows away (a headline, then
     a dateline, then the lead that repeats the headline). Most lines pay
     only for the key of their first few words: full keys are folded only for neighbours whose
-    heads agree (folding works character by character, so a head's key starts the full key)."""
+    heads agree (folding works character by character, so a head's key starts the full key).
+    (``texts``: the rows' texts, when the caller has them.)"""
     if _NATIVE is not None and min_chars > 0:
-        for i in _NATIVE.prefixes([line.text for line in rows], min_chars):
+        for i in _NATIVE.prefixes([line.text for line in rows] if texts is None else texts, min_chars):
             rows[i].drop(PREFIX)
         return
     cut = 4 * min_chars
@@ -187,9 +229,14 @@ class Dedup:
 
     def __init__(self, min_chars: int = 20):
         self.min_chars = min_chars
+        # The rows of the last call if they shared no key (_dedup): the next round of the same
+        # document skips the search for repeats. (Replaced whole, never changed in place: a
+        # pipeline shared between threads reads one call's rows or another's, never a mix, and
+        # another document's rows are never its own.)
+        self._unshared: Unshared = _NONE
 
     def __call__(self, state: State) -> None:
-        dedup(state.lines, self.min_chars)
+        self._unshared = _dedup(state.lines, self.min_chars, MIN_WORDS, PREFIX_MIN_CHARS, self._unshared)
 
     def again(self, state: State) -> bool:
         # Prefix dedup and the choice of the copy inside the prose look at neighbours, which

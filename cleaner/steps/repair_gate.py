@@ -1,7 +1,8 @@
 """The character classes of the repair step's gate (steps/repair.py), kept in the cache directory.
 
 The gate (which lines can need ftfy) is made of ftfy's own tables: the characters its
-single-byte codecs decode bytes to, its control characters, its HTML entity pattern. Reading
+single-byte codecs decode bytes to, its control characters, its HTML entity pattern, and the
+pairs of neighbours its mojibake test (badness.BADNESS_RE) looks for (``witnesses``). Reading
 them means importing ftfy, a tenth of a second at every start, though most documents have no
 line the gate lets through. So the classes are computed once per ftfy (its files' sizes and
 times, and this module's source, name the entry: diskcache.py) and read from there after; ftfy
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 import json
 from functools import cache
 from pathlib import Path
@@ -22,7 +24,8 @@ from cleaner import diskcache
 # MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
 # scripts (Armenian, Hebrew), while as themselves they are in every other English sentence.
 _TYPOGRAPHY = set("“”‘’–—…•‚„«»")
-KEYS = ("lead", "cont", "control", "entity")
+KEYS = ("lead", "cont", "control", "entity", "bad")
+_TOP = 0x10FFFF
 
 
 def _decoded(first: int, last: int) -> set[str]:
@@ -67,7 +70,133 @@ def computed() -> dict[str, str]:
         "cont": _char_class(_decoded(0x80, 0xBF)),
         "control": _char_class(control),
         "entity": chardata.HTML_ENTITY_RE.pattern,
+        "bad": json.dumps(witnesses()),
     }
+
+
+# ---- what ftfy's mojibake test needs to see (its badness.is_bad: BADNESS_RE.search) ----
+#
+# Every branch of BADNESS_RE matches two or more characters in a row, each from a class (or a
+# single C1 character): a text in which no two neighbours are in the first and second class of
+# one branch's chosen pair (the rarest one: ASCII makes a class common) has no match, and ftfy
+# leaves it alone unless an entity or a control character is there. That pair test costs one
+# look-up a character in C, where BADNESS_RE's 37 branches cost ~90 µs a line. The pairs are read
+# from ftfy's own pattern; one that cannot be read so gives no pairs (the test then says "maybe"
+# to every line, as before: ftfy decides).
+
+Ranges = list[list[int]]  # [first, last] code points, inclusive, sorted, not touching
+
+
+def _merged(points: list[tuple[int, int]]) -> Ranges:
+    out: Ranges = []
+    for first, last in sorted(points):
+        if out and first <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], last)
+        else:
+            out.append([first, last])
+    return out
+
+
+def _item_ranges(op: object, av: object) -> Ranges | None:
+    """The code points one character item of a parsed pattern matches, or None (a category such
+    as \\s or \\w, or anything else this does not read)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    if op is c.LITERAL:
+        return [[av, av]]  # type: ignore[list-item]
+    if op is c.NOT_LITERAL:
+        return _complement([[av, av]])  # type: ignore[list-item]
+    if op is not c.IN:
+        return None
+    points: list[tuple[int, int]] = []
+    negate = False
+    for kind, value in av:  # type: ignore[attr-defined]
+        if kind is c.NEGATE:
+            negate = True
+        elif kind is c.LITERAL:
+            points.append((value, value))
+        elif kind is c.RANGE:
+            points.append(value)
+        else:
+            return None
+    merged = _merged(points)
+    return _complement(merged) if negate else merged
+
+
+def _complement(ranges: Ranges) -> Ranges:
+    out: Ranges = []
+    start = 0
+    for first, last in ranges:
+        if first > start:
+            out.append([start, first - 1])
+        start = last + 1
+    if start <= _TOP:
+        out.append([start, _TOP])
+    return out
+
+
+def _cost(ranges: Ranges) -> tuple[int, int]:
+    """How often a class meets text: ASCII first (everywhere), then its size."""
+    ascii = sum(max(0, min(last, 0x7F) - first + 1) for first, last in ranges)
+    return ascii, sum(last - first + 1 for first, last in ranges)
+
+
+def _branch(items: list[tuple[object, object]]) -> tuple[str, list[Ranges]] | None:
+    """One branch's witness: ("pair", [first, second]) for its rarest two characters in a row,
+    ("single", [class]) for a branch of one character, None when it has neither."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    classes = [_item_ranges(op, av) for op, av in items]
+    chars = [ranges for (op, _), ranges in zip(items, classes, strict=True) if op is not c.AT]
+    if len(chars) == 1 and chars[0] is not None:
+        return "single", [chars[0]]
+    pairs = [
+        [first, second] for first, second in itertools.pairwise(classes) if first is not None and second is not None
+    ]
+    if not pairs:
+        return None
+    best = min(pairs, key=lambda pair: (_cost(pair[0])[0] + _cost(pair[1])[0], _cost(pair[0])[1] * _cost(pair[1])[1]))
+    return "pair", best
+
+
+def witnesses() -> dict[str, list] | None:
+    """BADNESS_RE's witnesses: {"pairs": [[first, second], ...], "single": ranges}, each class as
+    code point ranges, or None when its pattern is not a plain alternation of such branches, or
+    a class changes past U+FFFF other than at U+10000 (the C test keeps one answer for those)."""
+    import re
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    from ftfy.badness import BADNESS_RE
+
+    try:
+        parsed = _parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags & ~re.UNICODE)
+    except re.error:
+        return None
+    if BADNESS_RE.flags & ~(re.VERBOSE | re.UNICODE) or len(parsed.data) != 1 or parsed.data[0][0] is not c.BRANCH:
+        return None
+    pairs: list[list[Ranges]] = []
+    singles: list[tuple[int, int]] = []
+    for branch in parsed.data[0][1][1]:
+        found = _branch(list(branch.data))
+        if found is None:
+            return None
+        kind, classes = found
+        if kind == "single":
+            singles.extend((first, last) for first, last in classes[0])
+        else:
+            pairs.append(classes)
+    if len(pairs) > 64 or not all(_flat_past_bmp(ranges) for pair in pairs for ranges in pair):
+        return None
+    single = _merged(singles)
+    return {"pairs": pairs, "single": single} if _flat_past_bmp(single) else None
+
+
+def _flat_past_bmp(ranges: Ranges) -> bool:
+    """Whether a class holds all of U+10000..U+10FFFF or none of it, with no range that starts
+    past U+10000 (the C table is by code point below U+10000, one answer above)."""
+    high = [(first, last) for first, last in ranges if last >= 0x10000]
+    return not high or (len(high) == 1 and high[0][0] <= 0x10000 and high[0][1] == _TOP)
 
 
 def _entry() -> Path | None:
