@@ -112,3 +112,17 @@ def test_stoplists_are_justexts_own() -> None:
 
     for language in LANGUAGES:
         assert stoplist(language) == justext.get_stoplist(language)
+
+
+def test_stopword_masks_fold_justexts_words() -> None:
+    """Each stopword's languages, folded file by file, are those of folding justext's words one by one."""
+    import justext
+
+    from cleaner.classify.stoplists import LANGUAGES, stopword_languages
+
+    masks: dict[str, int] = {}
+    for bit, language in enumerate(LANGUAGES):
+        for word in justext.get_stoplist(language):
+            masks[word.casefold()] = masks.get(word.casefold(), 0) | (1 << bit)
+    assert stopword_languages.__wrapped__() == masks
+    assert len(masks) > 20000 and max(masks.values()) >= 1 << (len(LANGUAGES) - 1)
