@@ -248,12 +248,15 @@ class Regex:
     (and that it compiles) is known at once, from the pattern's verdict (``_Verdicts``) or by
     compiling it there and then."""
 
-    __slots__ = ("_ascii", "_back", "_names", "_re2", "engine", "pattern", "rule_id")
+    __slots__ = ("_ascii", "_back", "_found", "_names", "_re2", "_starts", "engine", "pattern", "rule_id")
 
     def __init__(self, pattern: str, rule_id: str = ""):
         self.pattern = pattern
         self.rule_id = rule_id
         self._back: Any = None
+        # What ``test`` and ``test_start`` answered, by text (``_remember``).
+        self._found: dict[str, bool] = {}
+        self._starts: dict[str, bool] = {}
         self._ascii: Any = None  # the ASCII twin's RE2 (``_rx``): None until asked for, False if none
         self.engine: Engine = "re2"
         self._names = _verdicts.compiles(pattern)
@@ -323,18 +326,24 @@ class Regex:
 
     def test(self, text: str) -> bool:
         """Whether the pattern matches anywhere in ``text`` (the hot path: no match object)."""
+        known = self._found.get(text)
+        if known is not None:
+            return known
         rx = self._rx(text)
         if rx is not None:
             data = text.encode("utf-8", "surrogatepass")
-            return rx._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1
+            return _remember(self._found, text, rx._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1)
         return self.search(text) is not None
 
     def test_start(self, text: str) -> bool:
         """Whether the pattern matches at the start of ``text``."""
+        known = self._starts.get(text)
+        if known is not None:
+            return known
         rx = self._rx(text)
         if rx is not None:
             data = text.encode("utf-8", "surrogatepass")
-            return rx._regexp.Match(_AT_START, data, 0, len(data))[0][0] != -1
+            return _remember(self._starts, text, rx._regexp.Match(_AT_START, data, 0, len(data))[0][0] != -1)
         try:
             return self._back.match(text, timeout=BACKTRACK_TIMEOUT) is not None
         except TimeoutError:
@@ -358,6 +367,24 @@ class Regex:
             return self._back.sub(repl, text, timeout=BACKTRACK_TIMEOUT)
         except TimeoutError:
             raise self._timeout() from None
+
+
+# Boilerplate repeats: the same row ("Advertisement", a share bar, a site's footer) comes back in
+# document after document, and half the rows a rule is tried on were tried before, on real pages
+# too. RE2's answer depends on the text alone, so it is kept, by text: a dict look-up instead of a
+# call into RE2 (a few microseconds, more where RE2's cache of states went cold). Only short texts
+# (rows, not documents), a bounded number per pattern (emptied when full: the answers stay right),
+# and only plain str (a subclass could hash or compare otherwise).
+MEMO_TEXT = 200
+MEMO_SIZE = 1024
+
+
+def _remember(memo: dict[str, bool], text: str, answer: bool) -> bool:
+    if len(text) <= MEMO_TEXT and type(text) is str:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[text] = answer
+    return answer
 
 
 _GROUP_REF = _re.compile(r"\\g<(\w+)>|\\(\d+)")

@@ -1,6 +1,7 @@
-"""A pattern's ASCII twin (regex.to_re2(..., ascii=True)) matches an ASCII text exactly as the
-pattern does: same spans, same groups, same replacements; a text beyond ASCII runs on the
-pattern itself."""
+"""Regex's fast paths answer as the plain ones: a pattern's ASCII twin (regex.to_re2(...,
+ascii=True)) matches an ASCII text exactly as the pattern does (same spans, groups and
+replacements; a text beyond ASCII runs on the pattern itself), and the answers kept by text are
+RE2's."""
 
 from __future__ import annotations
 
@@ -104,3 +105,37 @@ def test_a_pattern_without_a_twin_still_matches_ascii_text() -> None:
     rx = Regex(r"x[-\w]+")
     assert rx.search("x-a_b") == regex.Found(0, 5, {})
     assert rx._ascii is False
+
+
+def test_answers_are_kept_by_text_and_stay_right() -> None:
+    rx = Regex(r"^Share\b")
+    assert rx.test_start("Share this") and not rx.test_start("Shared")
+    assert rx._starts == {"Share this": True, "Shared": False}
+    assert rx.test_start("Share this") and not rx.test_start("Shared")  # (from the memo)
+    assert rx.test("x\nShare it") and not rx.test("Shares")
+    assert rx._found == {"x\nShare it": True, "Shares": False}
+    long = "Share " + "x" * regex.MEMO_TEXT
+    assert rx.test_start(long) and long not in rx._starts  # a document, not a row: not kept
+
+
+def test_the_memo_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(regex, "MEMO_SIZE", 3)
+    rx = Regex(r"^a")
+    for text in ["a", "b", "ab"]:
+        rx.test_start(text)
+    assert len(rx._starts) == 3
+    assert not rx.test_start("ba")
+    assert rx._starts == {"ba": False}
+
+
+def test_a_str_subclass_is_not_kept() -> None:
+    class Odd(str):
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    rx = Regex(r"^a")
+    assert rx.test_start(Odd("a")) and not rx.test_start("b") and rx.test_start("a")
+    assert all(type(k) is str for k in rx._starts)
