@@ -210,3 +210,34 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
     lines[1].text = "Body, rewritten"
     assert not texts.unchanged(state, rules)  # type: ignore[arg-type]
     assert not texts.unchanged(SimpleNamespace(lines=lines), rules)  # type: ignore[arg-type]  (another document)
+
+
+def test_lines_folded_one_by_one_are_the_text_folded_whole() -> None:
+    import random
+
+    from cleaner.rules import prefilter, sites
+
+    rng = random.Random(5)
+    # Capital and final sigmas between letters, spaces and line ends; a dotted capital I (two
+    # characters lowered); a Kelvin sign, a long s, a sharp s; cased and uncased marks.
+    alphabet = ["Σ", "ς", "σ", "İ", "K", "ſ", "ß", "A", "a", " ", ".", "\u0301", "'", "1", "Ω"]
+    for _ in range(2000):
+        lines = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6))) for _ in range(rng.randrange(1, 5))]
+        folded = [prefilter.fold(line) for line in lines]
+        for n in range(1, len(lines) + 1):
+            assert sites.fold_lines(folded, n) == prefilter.fold("\n" + "\n".join(lines[:n])), lines[:n]
+
+
+def test_the_signature_of_a_site_is_found_by_its_folded_lines(tmp_path: Path) -> None:
+    site = tmp_path / "demo.yaml"
+    site.write_text(
+        "name: demo\ndescription: A demo site.\nmatch:\n  signature: '^(?i:ΣΟΦΙΑ news)\\n(?:.*\\n)?Posted by \\w+$'\n"
+        "  signature_lines: 3\nrules:\n  - id: demo.banner\n    kind: line\n    description: A banner.\n"
+        "    pattern: '^Demo banner$'\n    keeps: [Demo banner text]\n",
+        encoding="utf-8",
+    )
+    book = RuleBook.load([tmp_path])
+    assert book.site_by_signature(["ΣΟΦΙΑ NEWS", "Posted by Ann"]) is not None
+    assert book.site_by_signature(["σοφια news", "x", "Posted by Ann", "more"]) is not None
+    assert book.site_by_signature(["σοφια news", "x", "y", "Posted by Ann"]) is None
+    assert book.site_by_signature(["Sofia news", "Posted by Ann"]) is None

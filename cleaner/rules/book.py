@@ -10,7 +10,8 @@ from pathlib import Path
 from cleaner.rules.engine import RuleSet
 from cleaner.rules.load import load_rule_files
 from cleaner.rules.model import RuleBase, RuleFile
-from cleaner.rules.sites import SiteMatcher
+from cleaner.rules.prefilter import fold
+from cleaner.rules.sites import SiteMatcher, fold_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +91,19 @@ class RuleBook:
     def site_by_signature(self, head: list[str]) -> RuleSet | None:
         """The first site (in file order) whose signature matches the document's first lines;
         each signature is tested only where the strings it needs occur (SiteMatcher.may_match)."""
-        joined: dict[int, str] = {}
+        joined: dict[int, tuple[str, str]] = {}  # by line count: the lines joined, and folded (may_match)
+        folded: list[str] | None = None
         for site in self._sites:
             matcher = site.matcher
             if matcher.signature is None:
                 continue
             n = min(matcher.signature_lines, len(head))  # (a short head: one text for every n past it)
             if n not in joined:
-                joined[n] = "\n".join(head[:n])
-            if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):
+                if folded is None:
+                    folded = [fold(line) for line in head[: self.head_lines]]
+                joined[n] = ("\n".join(head[:n]), fold_lines(folded, n))
+            text, text_folded = joined[n]
+            if matcher.may_match_folded(text_folded) and matcher.signature.test(text):
                 return site.rules
         return None
 
