@@ -11,6 +11,7 @@ from cleaner.rules.engine import RuleSet
 from cleaner.rules.load import load_rule_files
 from cleaner.rules.model import RuleBase, RuleFile
 from cleaner.rules.prefilter import fold
+from cleaner.rules.regex import Regex
 from cleaner.rules.sites import SiteMatcher, fold_lines
 
 
@@ -61,6 +62,7 @@ class RuleBook:
         self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
+        self._signed: list[tuple[_Site, Regex, int, list[str] | None]] | None = None  # (site_by_signature)
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
@@ -91,19 +93,30 @@ class RuleBook:
     def site_by_signature(self, head: list[str]) -> RuleSet | None:
         """The first site (in file order) whose signature matches the document's first lines;
         each signature is tested only where the strings it needs occur (SiteMatcher.may_match)."""
+        if self._signed is None:
+            # (SiteMatcher.may_match's strings, worked out on first use: start-up time.)
+            self._signed = [
+                (site, site.matcher.signature, site.matcher.signature_lines, site.matcher.needs())
+                for site in self._sites
+                if site.matcher.signature is not None
+            ]
         joined: dict[int, tuple[str, str]] = {}  # by line count: the lines joined, and folded (may_match)
         folded: list[str] | None = None
-        for site in self._sites:
-            matcher = site.matcher
-            if matcher.signature is None:
-                continue
-            n = min(matcher.signature_lines, len(head))  # (a short head: one text for every n past it)
-            if n not in joined:
+        size = len(head)
+        for site, signature, lines, needs in self._signed:
+            n = lines if lines < size else size  # (a short head: one text for every n past it)
+            texts = joined.get(n)
+            if texts is None:
                 if folded is None:
                     folded = [fold(line) for line in head[: self.head_lines]]
-                joined[n] = ("\n".join(head[:n]), fold_lines(folded, n))
-            text, text_folded = joined[n]
-            if matcher.may_match_folded(text_folded) and matcher.signature.test(text):
+                texts = joined[n] = ("\n".join(head[:n]), fold_lines(folded, n))
+            if needs is not None:  # SiteMatcher.may_match, inline (a loop: no generator per site)
+                for need in needs:
+                    if need in texts[1]:
+                        break
+                else:
+                    continue
+            if signature.test(texts[0]):
                 return site.rules
         return None
 

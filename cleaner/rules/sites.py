@@ -25,7 +25,8 @@ class SiteMatcher:
             return True
         return any(fnmatchcase(url, glob) for glob in self.urls)
 
-    def _needs_of(self) -> list[str] | None:
+    def needs(self) -> list[str] | None:
+        """The strings (folded) one of which every text the signature matches holds; None: no such list."""
         if self._needs is False:
             found = prefilter.factors(self.signature.pattern) if self.signature is not None else None
             self._needs = (
@@ -36,16 +37,11 @@ class SiteMatcher:
     def may_match(self, text: str) -> bool:
         """False when the signature cannot match ``text`` (lines joined): it lacks every string
         one of which each match holds (prefilter.factors, looked for in the folded text)."""
-        needs = self._needs_of()
+        needs = self.needs()
         if needs is None:
             return True
         folded = _folded(text)
         return any(need in folded for need in needs)
-
-    def may_match_folded(self, folded: str) -> bool:
-        """``may_match`` of a text given as its fold with a newline before it (``fold_lines``)."""
-        needs = self._needs_of()
-        return needs is None or any(need in folded for need in needs)
 
 
 # The last texts folded, and their folds: every site's signature looks at the same first lines of
