@@ -241,3 +241,30 @@ def test_the_signature_of_a_site_is_found_by_its_folded_lines(tmp_path: Path) ->
     assert book.site_by_signature(["σοφια news", "x", "Posted by Ann", "more"]) is not None
     assert book.site_by_signature(["σοφια news", "x", "y", "Posted by Ann"]) is None
     assert book.site_by_signature(["Sofia news", "Posted by Ann"]) is None
+
+
+@pytest.mark.parametrize("where", [{}, {"last": 2}])
+def test_a_line_rule_on_the_prefilter_rows_acts_as_on_every_row(where: dict[str, int]) -> None:
+    from cleaner.document import Line
+    from cleaner.rules.compiled import Context
+
+    texts = ["Share this", "x\nShare this", "Shared", "Share this\ny", "The end.", "Share this"]
+
+    def run(prefiltered: bool) -> list[str | None]:
+        rule = CompiledLine(
+            LineRule(id="demo.share", kind="line", description="x", pattern=r"^Share this$", keeps=["x"], where=where)
+        )
+        lines = [Line(no, text) for no, text in enumerate(texts, 1)]
+        ctx = Context(lines, None, {})
+        if prefiltered:
+            ctx.may = {id(rule): list(range(len(texts)))}  # the prefilter may name more rows than match
+            ctx.filtered = frozenset({id(rule)})
+        else:
+            ctx.hits = list(range(len(texts)))
+        rule.apply(ctx)
+        return [line.dropped_by for line in lines]
+
+    expected = run(False)
+    assert run(True) == expected
+    kept = [text for text, dropped in zip(texts, expected, strict=True) if dropped is None]
+    assert kept == (["Shared", "The end."] if not where else texts[:5])

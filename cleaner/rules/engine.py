@@ -101,7 +101,12 @@ class _Fast:
                     may[rule_id] = found
             ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
             return
-        texts = [text if len(text) <= MAX_RULE_LINE else "" for text in now]  # scannable()
+        # scannable(): a row too long is scanned as "" (rarely one is: the list is not copied then).
+        texts = (
+            now
+            if max(map(len, now), default=0) <= MAX_RULE_LINE
+            else [t if len(t) <= MAX_RULE_LINE else "" for t in now]
+        )
         by_pattern = self.by_pattern
         ctx.may = {by_pattern[k]: found for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
         if self.line_start is not None:
