@@ -268,3 +268,38 @@ def test_a_line_rule_on_the_prefilter_rows_acts_as_on_every_row(where: dict[str,
     assert run(True) == expected
     kept = [text for text, dropped in zip(texts, expected, strict=True) if dropped is None]
     assert kept == (["Shared", "The end."] if not where else texts[:5])
+
+
+@needs_hyperscan
+def test_a_positional_run_after_lines_went_acts_as_without_the_prefilter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The positional rules' rows come from the full run's scan (the rows kept their text)."""
+    (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
+    text = "Photo: A. Person\nThe council met.\nShare this\nIt rained.\nThe end.\nFooter junk\nPhoto: B. Person\n"
+
+    def runs() -> list[list[tuple[str, str | None]]]:
+        rules = RuleBook.load([tmp_path / "r.yaml"]).generic
+        assert rules is not None
+        out = []
+        for _ in range(3):
+            lines, _ = split_lines(text)
+            rules.apply(lines, None, {})
+            for line in lines:
+                if line.text in ("It rained.", "Footer junk"):
+                    line.dropped_by = "other"  # another step's removal brings the first photo credit near the end
+            rules.apply(lines, None, {}, positional_only=True)
+            out.append([(line.text, line.dropped_by) for line in lines])
+        return out
+
+    monkeypatch.setattr(prefilter, "available", lambda: False)
+    expected = runs()
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    assert runs() == expected
+    assert expected[0][:3] == [
+        ("Photo: A. Person", "demo.photo"),
+        ("The council met.", None),
+        ("Share this", "demo.share"),
+    ]
+    assert expected[0][-2:] == [("Footer junk", "other"), ("Photo: B. Person", "demo.photo")]
