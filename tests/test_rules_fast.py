@@ -303,3 +303,36 @@ def test_a_positional_run_after_lines_went_acts_as_without_the_prefilter(
         ("Share this", "demo.share"),
     ]
     assert expected[0][-2:] == [("Footer junk", "other"), ("Photo: B. Person", "demo.photo")]
+
+
+def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:
+    rule = "rules:\n  - id: {0}.x\n    kind: line\n    description: x.\n    pattern: '^x{0}$'\n    keeps: [kept]\n"
+    matches = {
+        "a": "domains: [www.example.org]",
+        "b": "urls: ['https://*.example.org/news/*']",
+        "c": "domains: [example.org, example.net]",
+        "d": "urls: ['*://example.com/*']\n  domains: [example.com]",
+    }
+    for name, match in matches.items():
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\ndescription: Site {name}.\nmatch:\n  {match}\n" + rule.format(name), encoding="utf-8"
+        )
+    book = RuleBook.load([tmp_path])
+    urls = [
+        "https://example.org/news/1",
+        "https://www.example.org/news/2",
+        "https://news.example.org/news/3",
+        "https://news.example.org/other",
+        "https://example.net/a",
+        "https://example.com/b",
+        "http://example.com/c",
+        "https://else.example/d",
+    ]
+
+    def plain(url: str) -> str | None:  # every site's by_url, in file order
+        return next((site.name for site in book.sites if site.matcher.by_url(url)), None)
+
+    for url in urls * 2 + urls[::-1]:  # hosts seen before, and not
+        found = book.site_by_url(url)
+        assert (found.name if found is not None else None) == plain(url), url
+    assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "d", "d", None]

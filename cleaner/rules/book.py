@@ -13,6 +13,7 @@ from cleaner.rules.model import RuleBase, RuleFile
 from cleaner.rules.prefilter import fold
 from cleaner.rules.regex import Regex
 from cleaner.rules.sites import SiteMatcher, fold_lines
+from cleaner.urls import host_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,9 @@ class _Site:
         return self._compiled
 
 
+_HOSTS = 4096  # hosts whose site RuleBook.site_by_url keeps (emptied when full)
+
+
 class RuleBook:
     def __init__(self, files: list[tuple[str, RuleFile]]):
         self.files = files
@@ -62,6 +66,8 @@ class RuleBook:
         self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
+        self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
+        self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
         self._signed: list[tuple[_Site, Regex, int, list[str] | None]] | None = None  # (site_by_signature)
 
     @classmethod
@@ -84,11 +90,23 @@ class RuleBook:
         return found if found is not None else self.site_by_signature(head)
 
     def site_by_url(self, url: str, host: str | None = None) -> RuleSet | None:
-        """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known."""
-        for site in self._sites:
-            if site.matcher.by_url(url, host):
-                return site.rules
-        return None
+        """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known.
+
+        The first site whose domains hold the host is kept by host (documents of a site share
+        it); only the sites before it with URL globs are tried on the URL itself."""
+        host = host_of(url) if host is None else host
+        first = self._by_host.get(host, -1)
+        if first == -1:
+            first = next((i for i, site in enumerate(self._sites) if site.matcher.by_domain(host)), None)
+            if len(self._by_host) >= _HOSTS:
+                self._by_host.clear()
+            self._by_host[host] = first
+        for i in self._globbed:
+            if first is not None and i >= first:
+                break
+            if self._sites[i].matcher.by_glob(url):
+                return self._sites[i].rules
+        return self._sites[first].rules if first is not None else None
 
     def site_by_signature(self, head: list[str]) -> RuleSet | None:
         """The first site (in file order) whose signature matches the document's first lines;

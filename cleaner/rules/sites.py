@@ -20,9 +20,14 @@ class SiteMatcher:
 
     def by_url(self, url: str, host: str | None = None) -> bool:
         """Whether the URL is the site's; ``host``: the URL's, if the caller has it already."""
-        host = host_of(url) if host is None else host
-        if any(host == d or host.endswith("." + d) for d in self.domains):
-            return True
+        return self.by_domain(host_of(url) if host is None else host) or self.by_glob(url)
+
+    def by_domain(self, host: str) -> bool:
+        """Whether the host is one of the site's domains or under one."""
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+    def by_glob(self, url: str) -> bool:
+        """Whether the URL matches one of the site's URL globs."""
         return any(fnmatchcase(url, glob) for glob in self.urls)
 
     def needs(self) -> list[str] | None:
