@@ -210,3 +210,129 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
     lines[1].text = "Body, rewritten"
     assert not texts.unchanged(state, rules)  # type: ignore[arg-type]
     assert not texts.unchanged(SimpleNamespace(lines=lines), rules)  # type: ignore[arg-type]  (another document)
+
+
+def test_lines_folded_one_by_one_are_the_text_folded_whole() -> None:
+    import random
+
+    from cleaner.rules import prefilter, sites
+
+    rng = random.Random(5)
+    # Capital and final sigmas between letters, spaces and line ends; a dotted capital I (two
+    # characters lowered); a Kelvin sign, a long s, a sharp s; cased and uncased marks.
+    alphabet = ["Σ", "ς", "σ", "İ", "K", "ſ", "ß", "A", "a", " ", ".", "\u0301", "'", "1", "Ω"]
+    for _ in range(2000):
+        lines = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6))) for _ in range(rng.randrange(1, 5))]
+        folded = [prefilter.fold(line) for line in lines]
+        for n in range(1, len(lines) + 1):
+            assert sites.fold_lines(folded, n) == prefilter.fold("\n" + "\n".join(lines[:n])), lines[:n]
+
+
+def test_the_signature_of_a_site_is_found_by_its_folded_lines(tmp_path: Path) -> None:
+    site = tmp_path / "demo.yaml"
+    site.write_text(
+        "name: demo\ndescription: A demo site.\nmatch:\n  signature: '^(?i:ΣΟΦΙΑ news)\\n(?:.*\\n)?Posted by \\w+$'\n"
+        "  signature_lines: 3\nrules:\n  - id: demo.banner\n    kind: line\n    description: A banner.\n"
+        "    pattern: '^Demo banner$'\n    keeps: [Demo banner text]\n",
+        encoding="utf-8",
+    )
+    book = RuleBook.load([tmp_path])
+    assert book.site_by_signature(["ΣΟΦΙΑ NEWS", "Posted by Ann"]) is not None
+    assert book.site_by_signature(["σοφια news", "x", "Posted by Ann", "more"]) is not None
+    assert book.site_by_signature(["σοφια news", "x", "y", "Posted by Ann"]) is None
+    assert book.site_by_signature(["Sofia news", "Posted by Ann"]) is None
+
+
+@pytest.mark.parametrize("where", [{}, {"last": 2}])
+def test_a_line_rule_on_the_prefilter_rows_acts_as_on_every_row(where: dict[str, int]) -> None:
+    from cleaner.document import Line
+    from cleaner.rules.compiled import Context
+
+    texts = ["Share this", "x\nShare this", "Shared", "Share this\ny", "The end.", "Share this"]
+
+    def run(prefiltered: bool) -> list[str | None]:
+        rule = CompiledLine(
+            LineRule(id="demo.share", kind="line", description="x", pattern=r"^Share this$", keeps=["x"], where=where)
+        )
+        lines = [Line(no, text) for no, text in enumerate(texts, 1)]
+        ctx = Context(lines, None, {})
+        if prefiltered:
+            ctx.may = {id(rule): list(range(len(texts)))}  # the prefilter may name more rows than match
+            ctx.filtered = frozenset({id(rule)})
+        else:
+            ctx.hits = list(range(len(texts)))
+        rule.apply(ctx)
+        return [line.dropped_by for line in lines]
+
+    expected = run(False)
+    assert run(True) == expected
+    kept = [text for text, dropped in zip(texts, expected, strict=True) if dropped is None]
+    assert kept == (["Shared", "The end."] if not where else texts[:5])
+
+
+@needs_hyperscan
+def test_a_positional_run_after_lines_went_acts_as_without_the_prefilter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The positional rules' rows come from the full run's scan (the rows kept their text)."""
+    (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
+    text = "Photo: A. Person\nThe council met.\nShare this\nIt rained.\nThe end.\nFooter junk\nPhoto: B. Person\n"
+
+    def runs() -> list[list[tuple[str, str | None]]]:
+        rules = RuleBook.load([tmp_path / "r.yaml"]).generic
+        assert rules is not None
+        out = []
+        for _ in range(3):
+            lines, _ = split_lines(text)
+            rules.apply(lines, None, {})
+            for line in lines:
+                if line.text in ("It rained.", "Footer junk"):
+                    line.dropped_by = "other"  # another step's removal brings the first photo credit near the end
+            rules.apply(lines, None, {}, positional_only=True)
+            out.append([(line.text, line.dropped_by) for line in lines])
+        return out
+
+    monkeypatch.setattr(prefilter, "available", lambda: False)
+    expected = runs()
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    assert runs() == expected
+    assert expected[0][:3] == [
+        ("Photo: A. Person", "demo.photo"),
+        ("The council met.", None),
+        ("Share this", "demo.share"),
+    ]
+    assert expected[0][-2:] == [("Footer junk", "other"), ("Photo: B. Person", "demo.photo")]
+
+
+def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:
+    rule = "rules:\n  - id: {0}.x\n    kind: line\n    description: x.\n    pattern: '^x{0}$'\n    keeps: [kept]\n"
+    matches = {
+        "a": "domains: [www.example.org]",
+        "b": "urls: ['https://*.example.org/news/*']",
+        "c": "domains: [example.org, example.net]",
+        "d": "urls: ['*://example.com/*']\n  domains: [example.com]",
+    }
+    for name, match in matches.items():
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\ndescription: Site {name}.\nmatch:\n  {match}\n" + rule.format(name), encoding="utf-8"
+        )
+    book = RuleBook.load([tmp_path])
+    urls = [
+        "https://example.org/news/1",
+        "https://www.example.org/news/2",
+        "https://news.example.org/news/3",
+        "https://news.example.org/other",
+        "https://example.net/a",
+        "https://example.com/b",
+        "http://example.com/c",
+        "https://else.example/d",
+    ]
+
+    def plain(url: str) -> str | None:  # every site's by_url, in file order
+        return next((site.name for site in book.sites if site.matcher.by_url(url)), None)
+
+    for url in urls * 2 + urls[::-1]:  # hosts seen before, and not
+        found = book.site_by_url(url)
+        assert (found.name if found is not None else None) == plain(url), url
+    assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "d", "d", None]

@@ -10,7 +10,10 @@ from pathlib import Path
 from cleaner.rules.engine import RuleSet
 from cleaner.rules.load import load_rule_files
 from cleaner.rules.model import RuleBase, RuleFile
-from cleaner.rules.sites import SiteMatcher
+from cleaner.rules.prefilter import fold
+from cleaner.rules.regex import Regex
+from cleaner.rules.sites import SiteMatcher, fold_lines
+from cleaner.urls import host_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,9 @@ class _Site:
         return self._compiled
 
 
+_HOSTS = 4096  # hosts whose site RuleBook.site_by_url keeps (emptied when full)
+
+
 class RuleBook:
     def __init__(self, files: list[tuple[str, RuleFile]]):
         self.files = files
@@ -60,6 +66,9 @@ class RuleBook:
         self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
+        self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
+        self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
+        self._signed: list[tuple[_Site, Regex, int, list[str] | None]] | None = None  # (site_by_signature)
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
@@ -81,24 +90,51 @@ class RuleBook:
         return found if found is not None else self.site_by_signature(head)
 
     def site_by_url(self, url: str, host: str | None = None) -> RuleSet | None:
-        """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known."""
-        for site in self._sites:
-            if site.matcher.by_url(url, host):
-                return site.rules
-        return None
+        """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known.
+
+        The first site whose domains hold the host is kept by host (documents of a site share
+        it); only the sites before it with URL globs are tried on the URL itself."""
+        host = host_of(url) if host is None else host
+        first = self._by_host.get(host, -1)
+        if first == -1:
+            first = next((i for i, site in enumerate(self._sites) if site.matcher.by_domain(host)), None)
+            if len(self._by_host) >= _HOSTS:
+                self._by_host.clear()
+            self._by_host[host] = first
+        for i in self._globbed:
+            if first is not None and i >= first:
+                break
+            if self._sites[i].matcher.by_glob(url):
+                return self._sites[i].rules
+        return self._sites[first].rules if first is not None else None
 
     def site_by_signature(self, head: list[str]) -> RuleSet | None:
         """The first site (in file order) whose signature matches the document's first lines;
         each signature is tested only where the strings it needs occur (SiteMatcher.may_match)."""
-        joined: dict[int, str] = {}
-        for site in self._sites:
-            matcher = site.matcher
-            if matcher.signature is None:
-                continue
-            n = min(matcher.signature_lines, len(head))  # (a short head: one text for every n past it)
-            if n not in joined:
-                joined[n] = "\n".join(head[:n])
-            if matcher.may_match(joined[n]) and matcher.signature.test(joined[n]):
+        if self._signed is None:
+            # (SiteMatcher.may_match's strings, worked out on first use: start-up time.)
+            self._signed = [
+                (site, site.matcher.signature, site.matcher.signature_lines, site.matcher.needs())
+                for site in self._sites
+                if site.matcher.signature is not None
+            ]
+        joined: dict[int, tuple[str, str]] = {}  # by line count: the lines joined, and folded (may_match)
+        folded: list[str] | None = None
+        size = len(head)
+        for site, signature, lines, needs in self._signed:
+            n = lines if lines < size else size  # (a short head: one text for every n past it)
+            texts = joined.get(n)
+            if texts is None:
+                if folded is None:
+                    folded = [fold(line) for line in head[: self.head_lines]]
+                texts = joined[n] = ("\n".join(head[:n]), fold_lines(folded, n))
+            if needs is not None:  # SiteMatcher.may_match, inline (a loop: no generator per site)
+                for need in needs:
+                    if need in texts[1]:
+                        break
+                else:
+                    continue
+            if signature.test(texts[0]):
                 return site.rules
         return None
 

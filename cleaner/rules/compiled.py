@@ -136,11 +136,11 @@ class Compiled:
         ``hits`` (anchored: a row the trigger matches at its start is a hit, and so is a rewritten
         one) or in the window if the whole-text test passes (unanchored: that test is made as
         before, on the text as it was when the first unanchored rule asked for it)."""
-        window = ctx.window(self.rule)
         rows = ctx.may.get(id(self))
         if rows is None and id(self) in ctx.filtered:
             rows = []
         if rows is None:
+            window = ctx.window(self.rule)
             if self.anchored:
                 return [i for i in ctx.hits if i in window]
             if not self.trigger_rx.test(ctx.joined):
@@ -148,8 +148,13 @@ class Compiled:
             return [i for i in window if len(ctx.rows[i].text) <= MAX_RULE_LINE]
         if ctx.rewritten:
             rows = sorted(ctx.rewritten.union(rows))
+        where = self.rule.where
         if self.anchored:
+            if not where.first and not where.last:
+                return rows  # (every row is in the window; the list is not changed by its users)
+            window = ctx.window(self.rule)
             return [i for i in rows if i in window]
+        window = ctx.window(self.rule)
         joined = ctx.joined
         rows = [i for i in rows if i in window and len(ctx.rows[i].text) <= MAX_RULE_LINE]
         return rows if rows and self.trigger_rx.test(joined) else []

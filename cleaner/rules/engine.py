@@ -87,7 +87,10 @@ class _Fast:
             plan = self._plans[positional_only] = _Plan(rules, self.ids)
         return plan
 
-    def fill(self, ctx: Context) -> None:
+    def fill(self, ctx: Context, wanted: frozenset[int] | None = None) -> None:
+        """``ctx.may`` and ``ctx.hits``: from the last scan when the rows kept their text, else
+        from a new one. ``wanted``: the rules that will run (a positional-only run's), the only
+        ones whose rows are taken from the last scan (a new one gives them all)."""
         memo = self.memo
         rows = ctx.rows
         now = [row.text for row in rows]
@@ -96,12 +99,19 @@ class _Fast:
             index = {id(row): i for i, row in enumerate(rows)}
             may = ctx.may
             for rule_id, lines in memo[2].items():
+                if wanted is not None and rule_id not in wanted:
+                    continue
                 found = [index[id(line)] for line in lines if id(line) in index]
                 if found:
                     may[rule_id] = found
             ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
             return
-        texts = [text if len(text) <= MAX_RULE_LINE else "" for text in now]  # scannable()
+        # scannable(): a row too long is scanned as "" (rarely one is: the list is not copied then).
+        texts = (
+            now
+            if max(map(len, now), default=0) <= MAX_RULE_LINE
+            else [t if len(t) <= MAX_RULE_LINE else "" for t in now]
+        )
         by_pattern = self.by_pattern
         ctx.may = {by_pattern[k]: found for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
         if self.line_start is not None:
@@ -138,6 +148,7 @@ class _Plan:
     def __init__(self, rules: list[Compiled], filtered: frozenset[int]):
         self.rules = rules
         self.position = {id(rule): i for i, rule in enumerate(rules)}
+        self.ids = frozenset(self.position)
         self.always = [i for i, rule in enumerate(rules) if id(rule) not in filtered]  # run on every document
         # The first unanchored rule fixes the text of ``Context.joined`` when it looks at it, run
         # or skipped (Compiled.candidates): no rule after it may run before that text is fixed.
@@ -241,8 +252,8 @@ class RuleSet:
                 if deadline is not None and time.monotonic() > deadline:
                     raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
             return ctx.url
-        fast.fill(ctx)
         plan = fast.plan(rules, positional_only)
+        fast.fill(ctx, plan.ids if positional_only else None)
         # The rules the prefilter found rows for (and those it has none of), in order: the others
         # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.
         order = iter(plan.order(ctx.may))

@@ -39,6 +39,8 @@ _UNICODE_SPACE = (
     r"\t\n\x{0b}\f\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 )
 _CLASSES = {"d": r"\p{Nd}", "w": r"\p{L}\p{N}_", "s": _UNICODE_SPACE}
+# Their members below U+0080, for the ASCII twin of a pattern (``to_re2(..., ascii=True)``).
+_ASCII_CLASSES = {"d": "0-9", "w": "0-9A-Za-z_", "s": r"\t\n\x{0b}\f\r\x{1c}-\x{20}"}
 # Python idioms for "a letter" that RE2 cannot build from \W (it has no class subtraction).
 _IDIOMS = {r"[^\W\d_]": r"\p{L}", r"[^\W\d]": r"[\p{L}_]", r"[^\W_]": r"[\p{L}\p{N}]"}
 _IDIOM = _re.compile("|".join(map(_re.escape, _IDIOMS)))
@@ -68,10 +70,23 @@ _UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
 _AT_START = re2._re2.RE2.Anchor.ANCHOR_START
 
 
-def to_re2(pattern: str) -> str:
-    """The pattern with Python's Unicode shorthand classes spelled out for RE2."""
+class _NoTwin(Exception):
+    """The pattern has no ASCII twin that surely reads as it does (see ``to_re2``)."""
+
+
+def to_re2(pattern: str, ascii: bool = False) -> str:
+    """The pattern with Python's Unicode shorthand classes spelled out for RE2.
+
+    ``ascii``: its twin for ASCII text, the classes spelled with their ASCII members only. On a
+    text of ASCII characters the twin matches exactly as the pattern does (same structure, and
+    each class has the same members among the characters there are), with a program a hundred
+    times smaller: a counted repeat of ``\\w`` is tens of thousands of instructions, which RE2
+    takes milliseconds to compile (twice: forward, and reversed to find a match's start) and
+    to run its submatch engine over. Raises ``_NoTwin`` where a class stands next to a ``-``
+    inside brackets (a range bound: the two spellings could make different ranges)."""
     if "[^\\W" in pattern:
         pattern = _IDIOM.sub(lambda m: _IDIOMS[m.group(0)], pattern)
+    classes = _ASCII_CLASSES if ascii else _CLASSES
     out: list[str] = []
     i, n, in_class = 0, len(pattern), False
     while i < n:
@@ -80,7 +95,10 @@ def to_re2(pattern: str) -> str:
             nxt = pattern[i + 1]
             low = nxt.lower()
             if low in _CLASSES:
-                body = _CLASSES[low]
+                body = classes[low]
+                dash_after = pattern.startswith("-", i + 2) and not pattern.startswith("-]", i + 2)
+                if ascii and in_class and (dash_after or (out and out[-1] == "-")):
+                    raise _NoTwin
                 if in_class:
                     if nxt != low:
                         raise PatternError(f"\\{nxt} inside a character class: write [^...] or move it outside")
@@ -230,12 +248,16 @@ class Regex:
     (and that it compiles) is known at once, from the pattern's verdict (``_Verdicts``) or by
     compiling it there and then."""
 
-    __slots__ = ("_back", "_names", "_re2", "engine", "pattern", "rule_id")
+    __slots__ = ("_ascii", "_back", "_found", "_names", "_re2", "_starts", "engine", "pattern", "rule_id")
 
     def __init__(self, pattern: str, rule_id: str = ""):
         self.pattern = pattern
         self.rule_id = rule_id
         self._back: Any = None
+        # What ``test`` and ``test_start`` answered, by text (``_remember``).
+        self._found: dict[str, bool] = {}
+        self._starts: dict[str, bool] = {}
+        self._ascii: Any = None  # the ASCII twin's RE2 (``_rx``): None until asked for, False if none
         self.engine: Engine = "re2"
         self._names = _verdicts.compiles(pattern)
         if self._names is not None:
@@ -264,6 +286,24 @@ class Regex:
         self._re2 = compiled
         return compiled
 
+    def _rx(self, text: str) -> Any:
+        """The RE2 to run on ``text``: the pattern's ASCII twin when the text is ASCII (see
+        ``to_re2``; the same match, a far smaller program), else the pattern's own. None for a
+        pattern on the backtracking engine."""
+        if text.isascii():
+            twin = self._ascii
+            if twin is None:
+                if self.engine != "re2":
+                    return None  # (``_re2`` is None: not read here, that would compile an unset one)
+                try:
+                    twin = _compile_re2(to_re2(self.pattern, ascii=True))
+                except (_NoTwin, re2.error):
+                    twin = False
+                self._ascii = twin
+            if twin is not False:
+                return twin
+        return self._re2
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (Regex, (self.pattern, self.rule_id))
 
@@ -272,8 +312,9 @@ class Regex:
         return RuleTimeout(f"{label}: pattern ran over {BACKTRACK_TIMEOUT}s (backtracking engine)")
 
     def search(self, text: str) -> Found | None:
-        if self._re2 is not None:
-            m = self._re2.search(text)
+        rx = self._rx(text)
+        if rx is not None:
+            m = rx.search(text)
         else:
             try:
                 m = self._back.search(text, timeout=BACKTRACK_TIMEOUT)
@@ -285,16 +326,24 @@ class Regex:
 
     def test(self, text: str) -> bool:
         """Whether the pattern matches anywhere in ``text`` (the hot path: no match object)."""
-        if self._re2 is not None:
+        known = self._found.get(text)
+        if known is not None:
+            return known
+        rx = self._rx(text)
+        if rx is not None:
             data = text.encode("utf-8", "surrogatepass")
-            return self._re2._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1
+            return _remember(self._found, text, rx._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1)
         return self.search(text) is not None
 
     def test_start(self, text: str) -> bool:
         """Whether the pattern matches at the start of ``text``."""
-        if self._re2 is not None:
+        known = self._starts.get(text)
+        if known is not None:
+            return known
+        rx = self._rx(text)
+        if rx is not None:
             data = text.encode("utf-8", "surrogatepass")
-            return self._re2._regexp.Match(_AT_START, data, 0, len(data))[0][0] != -1
+            return _remember(self._starts, text, rx._regexp.Match(_AT_START, data, 0, len(data))[0][0] != -1)
         try:
             return self._back.match(text, timeout=BACKTRACK_TIMEOUT) is not None
         except TimeoutError:
@@ -302,7 +351,7 @@ class Regex:
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """Where the (RE2) pattern matches in ``text``, left to right, as ``finditer`` finds it."""
-        for m in self._re2.finditer(text):
+        for m in self._rx(text).finditer(text):
             yield m.start(), m.end()
 
     def group_names(self) -> set[str]:
@@ -311,12 +360,31 @@ class Regex:
         return set((self._re2 if self._re2 is not None else self._back).groupindex)
 
     def sub(self, repl: str, text: str) -> str:
-        if self._re2 is not None:
-            return self._re2.sub(_expand_template(repl), text)
+        rx = self._rx(text)
+        if rx is not None:
+            return rx.sub(_expand_template(repl), text)
         try:
             return self._back.sub(repl, text, timeout=BACKTRACK_TIMEOUT)
         except TimeoutError:
             raise self._timeout() from None
+
+
+# Boilerplate repeats: the same row ("Advertisement", a share bar, a site's footer) comes back in
+# document after document, and half the rows a rule is tried on were tried before, on real pages
+# too. RE2's answer depends on the text alone, so it is kept, by text: a dict look-up instead of a
+# call into RE2 (a few microseconds, more where RE2's cache of states went cold). Only short texts
+# (rows, not documents), a bounded number per pattern (emptied when full: the answers stay right),
+# and only plain str (a subclass could hash or compare otherwise).
+MEMO_TEXT = 200
+MEMO_SIZE = 1024
+
+
+def _remember(memo: dict[str, bool], text: str, answer: bool) -> bool:
+    if len(text) <= MEMO_TEXT and type(text) is str:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[text] = answer
+    return answer
 
 
 _GROUP_REF = _re.compile(r"\\g<(\w+)>|\\(\d+)")

@@ -23,6 +23,19 @@ class CompiledLine(Compiled):
 
     def apply(self, ctx: Context) -> None:
         rows = ctx.rows
+        found = ctx.may.get(id(self))
+        where = self.rule.where
+        if found is not None and not ctx.rewritten and self.anchored and not where.first and not where.last:
+            # The common case, inline: the prefilter's rows are the candidates as they are
+            # (Compiled.candidates), and ``matches`` is an anchored test unless a row holds a newline.
+            rx = self.trigger_rx
+            for i in found:
+                line = rows[i]
+                if line.dropped_by is None:
+                    text = line.text
+                    if rx.test_start(text) if "\n" not in text else rx.test(text):
+                        line.dropped_by = self.id
+            return
         for i in self.candidates(ctx):
             line = rows[i]
             if line.dropped_by is None and self.matches(line.text):  # (Line.alive, then drop)

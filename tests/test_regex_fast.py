@@ -1,0 +1,141 @@
+"""Regex's fast paths answer as the plain ones: a pattern's ASCII twin (regex.to_re2(...,
+ascii=True)) matches an ASCII text exactly as the pattern does (same spans, groups and
+replacements; a text beyond ASCII runs on the pattern itself), and the answers kept by text are
+RE2's."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from pathlib import Path
+
+import pytest
+
+from cleaner.rules import regex
+from cleaner.rules.book import RuleBook
+from cleaner.rules.regex import Regex, _compile_re2, _NoTwin, to_re2
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Characters on both sides of every class's ASCII bounds, the spaces \s holds, and words.
+ALPHABET = [*"aZz09_ -.,:/|\t\x0b\x1c\x1f!~@[]`{", "Share", "Updated: ", "Jan 08, 2022", " PM", "\n"]
+
+
+def _rows(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 12))) for _ in range(count)]
+
+
+def _plain(rx: Regex) -> object:
+    """The pattern's own RE2 (Unicode classes), whatever the text."""
+    return _compile_re2(to_re2(rx.pattern))
+
+
+def _same(rx: Regex, text: str) -> None:
+    plain = _plain(rx)
+    m = plain.search(text)
+    found = rx.search(text)
+    assert (found is None) == (m is None), (rx.pattern, text)
+    if m is not None:
+        assert found == regex.Found(m.start(), m.end(), m.groupdict()), (rx.pattern, text)
+    assert rx.test(text) == (m is not None)
+    assert rx.test_start(text) == (plain.match(text) is not None), (rx.pattern, text)
+    assert list(rx.spans(text)) == [(x.start(), x.end()) for x in plain.finditer(text)], (rx.pattern, text)
+    assert rx.sub("<\\g<0>>", text) == plain.sub(lambda x: "<" + x.group(0) + ">", text), (rx.pattern, text)
+
+
+PATTERNS = [
+    r"^\w+$",
+    r"^[\w .,-]{1,20}Updated: (?P<value>[A-Z][a-z]{2} \d{2}, \d{4})",
+    r"(?i)^share\s+\S+$",
+    r"[^\w\s]+",
+    r"\W\D\S",
+    r"^[\d:]+\s*(?:PM|AM)?$",
+    r"(?m)^\s*$",
+    r"[\w-]+",
+]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_the_twin_matches_ascii_text_as_the_pattern(pattern: str) -> None:
+    rx = Regex(pattern)
+    for text in _rows(zlib.crc32(pattern.encode()), 400):
+        _same(rx, text)
+    assert rx._ascii not in (None, False)  # the twin ran
+
+
+def test_every_shipped_pattern_has_a_twin_that_matches_as_it_does() -> None:
+    book = RuleBook.load([ROOT / "rules"])
+    rows = [*_rows(7, 120), "Springfield, ExampleUpdated: Mar 09, 2021, 10:15 AM IST", "Share this", "Advertisement"]
+    seen = 0
+    for rule_set in [book.generic, *book.sites]:
+        assert rule_set is not None
+        for rule in rule_set.rules:
+            if rule.trigger_rx.engine != "re2":
+                continue
+            seen += 1
+            for text in rows:
+                _same(rule.trigger_rx, text)
+    assert seen > 20
+
+
+def test_text_beyond_ascii_runs_on_the_pattern_itself() -> None:
+    rx = Regex(r"^\w+$")
+    assert rx.test("Straße") and rx.test_start("Straße") and rx.search("Straße") == regex.Found(0, 6, {})
+    assert rx.sub("x", "Straße") == "x"
+    assert not Regex(r"^\s$").test("\u3000x")
+    assert Regex(r"^\s$").test("\u3000")  # an ideographic space is \s: not in the twin's class
+
+
+def test_the_twin_spells_the_classes_in_ascii() -> None:
+    assert to_re2(r"\d\w\s", ascii=True) == r"[0-9][0-9A-Za-z_][\t\n\x{0b}\f\r\x{1c}-\x{20}]"
+    assert to_re2(r"[^\w.]\D", ascii=True) == r"[^0-9A-Za-z_.][^0-9]"
+    assert to_re2(r"[\w-]", ascii=True) == r"[0-9A-Za-z_-]"  # a '-' before ']' is a literal
+
+
+@pytest.mark.parametrize("pattern", [r"[\s-~]", r"[!-\d]", r"[-\w]", r"[a\w-z]"])
+def test_no_twin_where_a_class_bounds_a_range(pattern: str) -> None:
+    with pytest.raises(_NoTwin):
+        to_re2(pattern, ascii=True)
+
+
+def test_a_pattern_without_a_twin_still_matches_ascii_text() -> None:
+    rx = Regex(r"[\s-~]+")  # \x{3000}-~ is no range RE2 takes: the backtracking engine
+    assert rx.test("a b")
+    rx = Regex(r"x[-\w]+")
+    assert rx.search("x-a_b") == regex.Found(0, 5, {})
+    assert rx._ascii is False
+
+
+def test_answers_are_kept_by_text_and_stay_right() -> None:
+    rx = Regex(r"^Share\b")
+    assert rx.test_start("Share this") and not rx.test_start("Shared")
+    assert rx._starts == {"Share this": True, "Shared": False}
+    assert rx.test_start("Share this") and not rx.test_start("Shared")  # (from the memo)
+    assert rx.test("x\nShare it") and not rx.test("Shares")
+    assert rx._found == {"x\nShare it": True, "Shares": False}
+    long = "Share " + "x" * regex.MEMO_TEXT
+    assert rx.test_start(long) and long not in rx._starts  # a document, not a row: not kept
+
+
+def test_the_memo_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(regex, "MEMO_SIZE", 3)
+    rx = Regex(r"^a")
+    for text in ["a", "b", "ab"]:
+        rx.test_start(text)
+    assert len(rx._starts) == 3
+    assert not rx.test_start("ba")
+    assert rx._starts == {"ba": False}
+
+
+def test_a_str_subclass_is_not_kept() -> None:
+    class Odd(str):
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    rx = Regex(r"^a")
+    assert rx.test_start(Odd("a")) and not rx.test_start("b") and rx.test_start("a")
+    assert all(type(k) is str for k in rx._starts)
