@@ -9,6 +9,7 @@ import json
 import random
 from collections.abc import Sequence
 from functools import partial
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +263,54 @@ def test_rows_of_no_texts_are_those_of_two_newlines() -> None:
     assert scan(_matcher([b"\n"], [[0]], 1), []) == {0: [-1, 0]}
     assert scan(_matcher([b"\n"], [[0]], 1), [""]) == {0: [-1, 0]}
     assert scan(_matcher([b"\nab"], [[0]], 1), []) == {}
+
+
+def _naive_rows(by_literal: dict[bytes, list[int]], texts: list[str]) -> dict[int, list[int]]:
+    """Prefilter.rows worked out by hand for rows without a newline: every literal (lowered: ASCII
+    case ignored) wherever it ends in "\\n" + "\\n".join(texts) + "\\n", on the row of its last byte."""
+    data = ("\n" + "\n".join(texts) + "\n").encode("utf-8", "surrogatepass").lower()
+    sizes = sorted({len(literal) for literal in by_literal})
+    found: dict[int, set[int]] = {}
+    row = -1
+    for end in range(len(data)):
+        for size in sizes:
+            for p in by_literal.get(data[end - size + 1 : end + 1], []) if end + 1 >= size else []:
+                found.setdefault(p, set()).add(row)
+        if data[end] == 10:
+            row += 1
+    return {p: sorted(rows) for p, rows in found.items()}
+
+
+@needs_native
+def test_rows_of_an_automaton_past_16_bit_states() -> None:
+    # Every 4-letter string over 18 letters (and the 2-letter ones, and a few beyond ASCII): over
+    # 100,000 states, so the shallow states' table has children it cannot code in 16 bits (a
+    # state of depth 3 among the first 2048 has its children past 32,767), which the scan must
+    # reach by the trie itself, with the same rows as everywhere else.
+    alphabet = "abcdefghijklmnopqr"
+    fours = ["".join(chars) for chars in product(alphabet, repeat=4)]
+    literals = [x.encode() for x in fours] + [a.encode() + b.encode() for a in "aq" for b in alphabet]
+    literals += ["\u00fcb".encode(), "q\u00e9\u00e9".encode()]
+    owners = [[k % 7] for k in range(len(fours))] + [[7 + k % 2] for k in range(2 * len(alphabet))] + [[9], [10]]
+    assert len(literals) > 100_000
+    m = _matcher(literals, owners, 11)
+    rng = random.Random(5)
+    pieces = [*alphabet, *alphabet.upper(), " ", "x", "\u00fc", "\u00e9", "zz", *rng.sample(fours, 20)]
+    docs = [["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) for _ in range(rng.randrange(0, 8))]]
+    docs += [
+        ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))) for _ in range(rng.randrange(0, 8))]
+        for _ in range(300)
+    ]
+    docs += [["qrqr", "QRQRqrqr"], ["r\u00fcbb", "pqrs"]]
+    by_literal: dict[bytes, list[int]] = {}
+    for literal, own in zip(literals, owners, strict=True):
+        by_literal.setdefault(literal.lower(), []).extend(own)
+    total = 0
+    for texts in docs:
+        expected = _naive_rows(by_literal, texts)
+        assert prefilter._scan.rows(m, texts) == expected, texts
+        total += len(expected)
+    assert total > 1000
 
 
 class _Emptying:

@@ -16,7 +16,9 @@
  *
  * The scan's cost is mostly memory: a document visits a few hundred states, whose table rows
  * other work has pushed out of the cache in between (a table on the ASCII classes alone is half
- * the size, but then a text in another script pays for the failure links on every byte).
+ * the size, but then a text in another script pays for the failure links on every byte). So the
+ * table is small: 16-bit entries, rows aligned to a cache line, and the classes of lowercase
+ * letters, space and newline (most of a text's bytes) first, in the row's first cache line.
  *
  * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
  * bytes no literal holds are one class, on which every state goes back to the root), its
@@ -31,13 +33,16 @@
 #include <string.h>
 
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones) */
+#define FAR 0xFFFF /* a table entry: the state it goes to is past what 16 bits code (``far``) */
+#define LINE 64    /* the table's alignment: a cache line */
 #define CAPSULE "cleaner.rules._scan.Matcher"
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
 
 typedef struct {
     int32_t states, classes, dense, patterns;
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
-    uint32_t *table;    /* dense * classes: where a shallow state goes on each class (coded) */
+    uint16_t *table;    /* dense * classes: where a shallow state goes on each class (coded), or FAR */
+    void *table_block;  /* the allocation ``table`` lies in (aligned to LINE inside it) */
     int32_t *fail;      /* by state: the longest proper suffix of its string that is a state */
     int32_t *first;     /* by state: its first child (the children are numbered consecutively) */
     int32_t *children;  /* by state: how many */
@@ -51,7 +56,7 @@ typedef struct {
 
 static void matcher_free(Matcher *m) {
     if (m == NULL) return;
-    PyMem_Free(m->table);
+    PyMem_Free(m->table_block);
     PyMem_Free(m->fail);
     PyMem_Free(m->first);
     PyMem_Free(m->children);
@@ -145,10 +150,9 @@ bad:
     return -1;
 }
 
-/* A state as the scan carries it: its row's offset in ``table`` (its number times ``classes``),
- * doubled, plus 1 if it has patterns (one shift and one add a byte, no multiplication). */
+/* A state as the scan carries it: its number doubled, plus 1 if it has patterns. */
 static inline uint32_t code(const Matcher *m, int32_t s) {
-    return ((uint32_t)s * (uint32_t)m->classes) << 1 | (m->out_start[s] != m->out_start[s + 1]);
+    return (uint32_t)s << 1 | (m->out_start[s] != m->out_start[s + 1]);
 }
 
 /* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
@@ -204,16 +208,20 @@ static PyObject *build(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "too many literals");
         goto done;
     }
+    /* The classes of the bytes most of a text is (see the top): first, in one cache line of a row. */
     int classes = 1;
+    static const char common[] = "etaoinsrhldcumfpgwybvkxjqz \n";
+    for (const char *p = common; *p; p++)
+        if (seen[(uint8_t)*p]) m->cls[(uint8_t)*p] = (uint8_t)classes++;
     for (int b = 0; b < 256; b++)
-        if (seen[b]) m->cls[b] = (uint8_t)classes++;
+        if (seen[b] && m->cls[b] == 0) m->cls[b] = (uint8_t)classes++;
     if (classes > 256) { /* (every byte: 255 classes and the unused 0 fit a byte only up to 255) */
         PyErr_SetString(PyExc_ValueError, "too many byte classes");
         goto done;
     }
     for (int b = 'A'; b <= 'Z'; b++) m->cls[b] = m->cls[b + 32];
     m->classes = classes;
-    if ((double)total * classes * 2 >= (double)UINT32_MAX) {
+    if ((double)total * 2 >= (double)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "too many literals");
         goto done;
     }
@@ -356,15 +364,20 @@ static PyObject *build(PyObject *self, PyObject *args) {
 
     /* The shallow states' full table: a child, else where the failure link goes on it. */
     m->dense = nodes < DENSE ? nodes : DENSE;
-    m->table = PyMem_Malloc((size_t)m->dense * classes * sizeof(uint32_t));
-    if (!m->table) {
+    m->table_block = PyMem_Malloc((size_t)m->dense * classes * sizeof(uint16_t) + LINE);
+    if (!m->table_block) {
         PyErr_NoMemory();
         goto done;
     }
+    m->table = (uint16_t *)(((uintptr_t)m->table_block + LINE - 1) & ~(uintptr_t)(LINE - 1));
     for (int32_t s = 0; s < m->dense; s++) {
-        uint32_t *row = m->table + (size_t)s * classes;
+        uint16_t *row = m->table + (size_t)s * classes;
+        /* (a FAR entry copied from the failure link's row stays right: ``deep`` follows the links) */
         for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->fail[s] * classes + c];
-        for (int32_t t = m->first[s]; t < m->first[s] + m->children[s]; t++) row[m->label[t]] = code(m, t);
+        for (int32_t t = m->first[s]; t < m->first[s] + m->children[s]; t++) {
+            uint32_t coded = code(m, t);
+            row[m->label[t]] = coded < FAR ? (uint16_t)coded : FAR;
+        }
     }
 
     result = PyCapsule_New(m, CAPSULE, capsule_free);
@@ -383,13 +396,18 @@ done:
     return result;
 }
 
-/* A step from a deep state ``s`` (past the table) on class ``c``: to a child, or by its failure
- * link (to a shallower state, in the end to one in the table). Coded as ``code`` says. */
+/* A step from state ``s`` on class ``c`` where the table does not say (``s`` past it, or its
+ * entry FAR): to a child, or by its failure link (to a shallower state, in the end to one in the
+ * table, or the root). Coded as ``code`` says. */
 static uint32_t deep(const Matcher *m, int32_t s, uint8_t c) {
     for (;;) {
-        if (s < m->dense) return m->table[(size_t)s * m->classes + c];
+        if (s < m->dense) {
+            uint16_t e = m->table[(size_t)s * m->classes + c];
+            if (e != FAR) return e;
+        }
         int32_t t = child(m, s, c);
         if (t >= 0) return code(m, t);
+        if (s == 0) return 0;
         s = m->fail[s];
     }
 }
@@ -446,10 +464,11 @@ static int record(Scan *sc) {
         if (c_ == 0) {                                                                \
             v = 0; /* a byte in no literal: back to the root */                      \
         } else {                                                                      \
-            uint32_t base_ = v >> 1;                                                  \
-            v = base_ < limit ? table[base_ + c_] : deep(m, (int32_t)(base_ / classes), c_); \
+            uint32_t s_ = v >> 1;                                                     \
+            uint16_t e_ = s_ < dense ? table[s_ * classes + c_] : FAR;                \
+            v = e_ != FAR ? e_ : deep(m, (int32_t)s_, c_);                            \
             if (v & 1) {                                                              \
-                sc.s = (int32_t)((v >> 1) / classes);                                 \
+                sc.s = (int32_t)(v >> 1);                                             \
                 if (record(&sc) < 0) goto nomem;                                      \
             }                                                                         \
         }                                                                             \
@@ -498,7 +517,8 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     if (sizes == NULL) return PyErr_NoMemory();
     for (Py_ssize_t k = 0; k < n; k++) sizes[k] = PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, k));
     const uint8_t *cls = m->cls;
-    const uint32_t *table = m->table, classes = (uint32_t)m->classes, limit = (uint32_t)m->dense * classes;
+    const uint16_t *table = m->table;
+    const uint32_t classes = (uint32_t)m->classes, dense = (uint32_t)m->dense;
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
