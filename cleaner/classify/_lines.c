@@ -158,6 +158,7 @@ static void crc_init(void) {
 
 #define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
 #define FILTER_AT(hash) (((hash) >> 8) & (FILTER_BITS - 1))
+#define SHORT_STOP 4
 
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
@@ -171,11 +172,16 @@ typedef struct {
     /* A bit per FILTER_BITS hash values, set for each stopword's (hash >> 8): most words are no stopword and
      * their look-up ends here, in a table that stays in the caches (the slots' arrays are megabytes). */
     uint64_t *filter;
-    struct StopSlot {    /* 16 bytes: a look-up reads one cache line, then the word's characters if its hash matches */
-        uint32_t hash;   /* hash_word of the word */
-        uint32_t bits;   /* its languages */
-        int32_t length;  /* -1: an empty slot */
-        uint32_t start;  /* its characters in pool */
+    /* 16 bytes: a look-up reads one cache line, and most stopwords (up to SHORT_STOP characters below
+     * U+10000) are in it whole; a longer one's characters are in pool, then a second line. */
+    struct StopSlot {
+        uint32_t bits;  /* its languages; 0: an empty slot (a word of no language needs none) */
+        uint16_t tag;   /* the high half of hash_word of the word */
+        uint16_t short_length; /* its length, 1..SHORT_STOP, with its characters in chars; 0: in pool */
+        union {
+            uint16_t chars[SHORT_STOP];
+            uint32_t start; /* pool[start] is its length, its characters follow */
+        } word;
     } *slots;
     Py_UCS4 *pool;
 } Stoplists;
@@ -255,7 +261,7 @@ static int stops_build(Stoplists *table, PyObject *dict) {
             PyErr_SetString(PyExc_TypeError, "stopwords must be str");
             return -1;
         }
-        chars += PyUnicode_GET_LENGTH(key);
+        chars += PyUnicode_GET_LENGTH(key) + 1;
     }
     size_t slots = 16;
     while (slots < (size_t)entries * 2 + 1) slots <<= 1;
@@ -271,7 +277,7 @@ static int stops_build(Stoplists *table, PyObject *dict) {
         PyErr_NoMemory();
         return -1;
     }
-    for (size_t s = 0; s < slots; s++) stops.slots[s].length = -1;
+    memset(stops.slots, 0, slots * sizeof(struct StopSlot));
     stops.mask = slots - 1;
     Py_ssize_t used = 0;
     pos = 0;
@@ -282,19 +288,30 @@ static int stops_build(Stoplists *table, PyObject *dict) {
             stops_free(&stops);
             return -1;
         }
-        if (PyUnicode_AsUCS4(key, stops.pool + used, size + 1, 0) == NULL) {
+        Py_UCS4 *word = stops.pool + used + 1;
+        if (PyUnicode_AsUCS4(key, word, size + 1, 0) == NULL) {
             stops_free(&stops);
             return -1;
         }
-        uint32_t hash = hash_word(stops.pool + used, size);
+        if ((uint32_t)bits == 0 || size == 0) continue; /* it adds to no stoplist's count: left out */
+        uint32_t hash = hash_word(word, size);
         stops.filter[FILTER_AT(hash) / 64] |= (uint64_t)1 << (FILTER_AT(hash) % 64);
         size_t slot = hash & stops.mask;
-        while (stops.slots[slot].length >= 0) slot = (slot + 1) & stops.mask;
-        stops.slots[slot].hash = hash;
-        stops.slots[slot].start = (uint32_t)used;
-        stops.slots[slot].length = (int32_t)size;
-        stops.slots[slot].bits = (uint32_t)bits;
-        used += size;
+        while (stops.slots[slot].bits) slot = (slot + 1) & stops.mask;
+        struct StopSlot *e = &stops.slots[slot];
+        e->bits = (uint32_t)bits;
+        e->tag = (uint16_t)(hash >> 16);
+        int inline_ok = size <= SHORT_STOP;
+        for (Py_ssize_t i = 0; i < size && inline_ok; i++) inline_ok = word[i] < 0x10000;
+        if (inline_ok) {
+            e->short_length = (uint16_t)size;
+            for (Py_ssize_t i = 0; i < size; i++) e->word.chars[i] = (uint16_t)word[i];
+        } else {
+            e->short_length = 0;
+            e->word.start = (uint32_t)used;
+            stops.pool[used] = (Py_UCS4)size;
+            used += size + 1;
+        }
     }
     Py_INCREF(dict);
     stops.source = dict;
@@ -311,12 +328,21 @@ static int stops_build(Stoplists *table, PyObject *dict) {
 /* The stoplists that hold the word w (hash_word(w) is h). */
 INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
     if (!(t->filter[FILTER_AT(h) / 64] >> (FILTER_AT(h) % 64) & 1)) return 0;
-    for (size_t slot = h & t->mask; t->slots[slot].length >= 0; slot = (slot + 1) & t->mask) {
-        if (t->slots[slot].hash != h || t->slots[slot].length != size) continue;
-        const Py_UCS4 *word = t->pool + t->slots[slot].start;
+    const uint16_t tag = (uint16_t)(h >> 16);
+    for (size_t slot = h & t->mask; t->slots[slot].bits; slot = (slot + 1) & t->mask) {
+        const struct StopSlot *e = &t->slots[slot];
+        if (e->tag != tag) continue;
         Py_ssize_t i = 0;
-        while (i < size && word[i] == w[i]) i++;
-        if (i == size) return t->slots[slot].bits;
+        if (e->short_length) {
+            if (e->short_length != size) continue;
+            while (i < size && e->word.chars[i] == w[i]) i++;
+        } else {
+            const Py_UCS4 *word = t->pool + e->word.start;
+            if ((Py_ssize_t)word[0] != size) continue;
+            word++;
+            while (i < size && word[i] == w[i]) i++;
+        }
+        if (i == size) return e->bits;
     }
     return 0;
 }
