@@ -38,7 +38,7 @@ class Fixed:
     def score(self, found) -> np.ndarray:
         return np.array([self.scores[words] for words in found.words])
 
-    def shortcut(self, texts: list[str]) -> None:
+    def shortcut(self, texts: list[str], cut: float | None = None) -> None:
         return None  # no shortcut: every document is scored the long way
 
 

@@ -170,7 +170,9 @@ def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     shortcut, in C, whichever way it then goes)."""
     calls: list[int] = []
     real = Model.shortcut
-    monkeypatch.setattr(Model, "shortcut", lambda self, texts: calls.append(len(texts)) or real(self, texts))
+    monkeypatch.setattr(
+        Model, "shortcut", lambda self, texts, cut=None: calls.append(len(texts)) or real(self, texts, cut)
+    )
     return calls
 
 

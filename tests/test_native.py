@@ -237,6 +237,33 @@ def test_stopword_hits_of_32_stoplists() -> None:
 
 
 @needs_native
+def test_stopwords_kept_whole_in_their_slot_or_apart() -> None:
+    """Stopwords of up to 4 characters below U+10000 are kept in their slot, the others apart: each kind
+    found, and words that differ from one in a character, its length, a prefix or a code point past
+    U+FFFF whose low half is the stopword's (U+1D41A against U+D41A) are not (for words of another
+    hash this is the hash's doing; the characters are compared too); a stopword of no language adds nothing."""
+    masks = {
+        "a": 1,
+        "ab": 2,
+        "abcd": 4,
+        "abcde": 8,
+        "\ud41a": 16,
+        "\U0001d41a": 32,
+        "x\U0001d41a": 64,
+        "longer stopword".replace(" ", "_"): 128,
+        "none": 0,
+        "\u0436\u0436": 1 << 31,
+    }
+    row_size, *rest, _languages, buckets, statics = features._LAYOUT
+    layout = (row_size - len(features.LANGUAGES) + 32, *rest, 32, buckets, statics)
+    words = [*masks, "abc", "abce", "abcdef", "b", "ba", "bcd", "\ud41b", "\U0001d41b", "x\ud41a", "longer"]
+    words += ["\u0436", "\u0436\u0436\u0436", "abcd_", "a_b"]
+    _, row, _ = features._NATIVE.infos([" ".join(words * 3)], masks, layout)[0]
+    hits = np.frombuffer(row)[features._R_HITS :].tolist()
+    assert hits == [3.0 if bit in (0, 1, 2, 3, 4, 5, 6, 7, 31) else 0.0 for bit in range(32)]
+
+
+@needs_native
 def test_the_infos_are_left_out_of_the_garbage_collector() -> None:
     """A line's info and its list of ints are in no cycle: the C code leaves them untracked (the
     cache of infos holds thousands of them, which every full collection would walk otherwise)."""

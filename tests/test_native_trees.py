@@ -247,3 +247,58 @@ def test_cached_scores_match_numpy_across_calls_and_overflow(monkeypatch: pytest
         scores = m._cached_ngram_scores([f"line {i}" for i in picks], grams)
         assert scores.tobytes() == m._ngram_scores_numpy(grams).tobytes()
         assert len(m._ngram_cache) <= 25
+
+
+def _check_odds_above(forest, matrix: np.ndarray, baseline: float, cut: float) -> int:
+    """odds_above against odds: a line it settles (+inf) is above the cut; the others' log-odds are odds'
+    to the bit, and the lowest of them compares with the cut as odds' lowest does. How many it settled."""
+    exact, above = np.empty(len(matrix)), np.empty(len(matrix))
+    lowest = forest.odds(matrix, baseline, exact)
+    low = forest.odds_above(matrix, baseline, cut, above)
+    settled = above == np.inf
+    assert (exact[settled] > cut).all()
+    assert exact[~settled].tobytes() == above[~settled].tobytes()
+    assert (lowest > cut) == (low > cut)
+    rest = above[~settled]
+    if not settled.all():
+        expected = np.nan if np.isnan(rest).any() else rest.min()
+        assert np.array_equal(low, expected, equal_nan=True)
+    else:
+        assert low == np.inf
+    return int(settled.sum())
+
+
+@pytest.mark.parametrize("n", [1, 7, 9, 40, 301])
+def test_odds_above_a_cut_are_the_odds_of_the_lines_it_does_not_settle(n: int) -> None:
+    """Cuts at each line's own log-odds and just around them, and far below and above all: a line is
+    settled only when its log-odds are above the cut; the others are the odds to the bit."""
+    m = default_model()
+    matrix = _matrix(m, n, seed=100 + n)
+    exact = np.empty(n)
+    m._forest.odds(matrix, m.baseline, exact)
+    finite = exact[np.isfinite(exact)]
+    cuts = [-1e9, 1e9, -np.inf, np.inf, np.nan, *finite[:20].tolist()]
+    cuts += [np.nextafter(c, -np.inf) for c in finite[:10]] + [c - 1e-5 for c in finite[:10]]
+    settled = sum(_check_odds_above(m._forest, matrix, m.baseline, float(c)) for c in cuts)
+    assert settled > 0
+    # a cut far below every line settles them all (when no value is NaN), one not below any settles none
+    clean = np.nan_to_num(matrix, nan=0.0)
+    assert _check_odds_above(m._forest, clean, m.baseline, -1e9) == n
+    assert _check_odds_above(m._forest, clean, m.baseline, np.inf) == 0
+
+
+def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:
+    """A NaN leaf anywhere leaves no bound: every line is walked in full and its odds are odds'."""
+    forest = _trees().Forest(
+        np.array([0, 0, 0, 0, 0, 0, 0], dtype=np.intp),
+        np.array([0.5, np.inf, np.inf, 0.5, np.inf, np.inf, np.inf]),
+        np.array([1, 1, 2, 4, 4, 5, 0], dtype=np.intp),
+        np.array([0.0, 1.0, 2.0, 0.0, np.nan, 3.0, 0.0]),
+        np.array([0, 3], dtype=np.intp),
+        1,
+    )
+    matrix = np.array([[0.4], [0.6], [7.0]])
+    assert _check_odds_above(forest, matrix, 0.0, -100.0) == 0
+    out = np.empty(3)
+    forest.odds_above(matrix, 0.0, -100.0, out)
+    assert out[1:].tolist() == [5.0, 5.0]

@@ -142,10 +142,6 @@ static Latin1 latin1[256];
 /* ---- CRC-32 and UTF-8 ---- */
 
 static uint32_t crc_table[256];
-/* zeros[L - 1][k][b]: the CRC register b << 8k run over L zero bytes (L = 1..16), by which a CRC
- * is moved past L more bytes (zlib's crc32_combine; ngrams._shift_tables, by length). */
-#define ZEROS 16
-static uint32_t zeros[ZEROS][4][256];
 
 /* zlib.crc32 of one more byte, on the register as zlib keeps it (inverted). */
 #define CRC_BYTE(reg, byte) ((reg) = crc_table[((reg) ^ (byte)) & 0xFF] ^ ((reg) >> 8))
@@ -156,31 +152,13 @@ static void crc_init(void) {
         for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         crc_table[n] = c;
     }
-    for (int k = 0; k < 4; k++)
-        for (uint32_t b = 0; b < 256; b++) {
-            uint32_t reg = b << (8 * k);
-            for (int length = 0; length < ZEROS; length++) {
-                reg = crc_table[reg & 0xFF] ^ (reg >> 8);
-                zeros[length][k][b] = reg;
-            }
-        }
-}
-
-/* The register ``reg`` run over ``length`` (>= 1) zero bytes: it is linear in reg, so four lookups
- * for each 16 bytes or fewer. */
-INLINE uint32_t over_zeros(uint32_t reg, Py_ssize_t length) {
-    for (;;) {
-        const uint32_t(*z)[256] = zeros[(length > ZEROS ? ZEROS : length) - 1];
-        reg = z[0][reg & 0xFF] ^ z[1][(reg >> 8) & 0xFF] ^ z[2][(reg >> 16) & 0xFF] ^ z[3][reg >> 24];
-        if (length <= ZEROS) return reg;
-        length -= ZEROS;
-    }
 }
 
 /* ---- the stoplists: word -> bit mask of languages, as a table of code point strings ---- */
 
 #define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
 #define FILTER_AT(hash) (((hash) >> 8) & (FILTER_BITS - 1))
+#define SHORT_STOP 4
 
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
@@ -194,11 +172,16 @@ typedef struct {
     /* A bit per FILTER_BITS hash values, set for each stopword's (hash >> 8): most words are no stopword and
      * their look-up ends here, in a table that stays in the caches (the slots' arrays are megabytes). */
     uint64_t *filter;
-    struct StopSlot {    /* 16 bytes: a look-up reads one cache line, then the word's characters if its hash matches */
-        uint32_t hash;   /* hash_word of the word */
-        uint32_t bits;   /* its languages */
-        int32_t length;  /* -1: an empty slot */
-        uint32_t start;  /* its characters in pool */
+    /* 16 bytes: a look-up reads one cache line, and most stopwords (up to SHORT_STOP characters below
+     * U+10000) are in it whole; a longer one's characters are in pool, then a second line. */
+    struct StopSlot {
+        uint32_t bits;  /* its languages; 0: an empty slot (a word of no language needs none) */
+        uint16_t tag;   /* the high half of hash_word of the word */
+        uint16_t short_length; /* its length, 1..SHORT_STOP, with its characters in chars; 0: in pool */
+        union {
+            uint16_t chars[SHORT_STOP];
+            uint32_t start; /* pool[start] is its length, its characters follow */
+        } word;
     } *slots;
     Py_UCS4 *pool;
 } Stoplists;
@@ -278,7 +261,7 @@ static int stops_build(Stoplists *table, PyObject *dict) {
             PyErr_SetString(PyExc_TypeError, "stopwords must be str");
             return -1;
         }
-        chars += PyUnicode_GET_LENGTH(key);
+        chars += PyUnicode_GET_LENGTH(key) + 1;
     }
     size_t slots = 16;
     while (slots < (size_t)entries * 2 + 1) slots <<= 1;
@@ -294,7 +277,7 @@ static int stops_build(Stoplists *table, PyObject *dict) {
         PyErr_NoMemory();
         return -1;
     }
-    for (size_t s = 0; s < slots; s++) stops.slots[s].length = -1;
+    memset(stops.slots, 0, slots * sizeof(struct StopSlot));
     stops.mask = slots - 1;
     Py_ssize_t used = 0;
     pos = 0;
@@ -305,19 +288,30 @@ static int stops_build(Stoplists *table, PyObject *dict) {
             stops_free(&stops);
             return -1;
         }
-        if (PyUnicode_AsUCS4(key, stops.pool + used, size + 1, 0) == NULL) {
+        Py_UCS4 *word = stops.pool + used + 1;
+        if (PyUnicode_AsUCS4(key, word, size + 1, 0) == NULL) {
             stops_free(&stops);
             return -1;
         }
-        uint32_t hash = hash_word(stops.pool + used, size);
+        if ((uint32_t)bits == 0 || size == 0) continue; /* it adds to no stoplist's count: left out */
+        uint32_t hash = hash_word(word, size);
         stops.filter[FILTER_AT(hash) / 64] |= (uint64_t)1 << (FILTER_AT(hash) % 64);
         size_t slot = hash & stops.mask;
-        while (stops.slots[slot].length >= 0) slot = (slot + 1) & stops.mask;
-        stops.slots[slot].hash = hash;
-        stops.slots[slot].start = (uint32_t)used;
-        stops.slots[slot].length = (int32_t)size;
-        stops.slots[slot].bits = (uint32_t)bits;
-        used += size;
+        while (stops.slots[slot].bits) slot = (slot + 1) & stops.mask;
+        struct StopSlot *e = &stops.slots[slot];
+        e->bits = (uint32_t)bits;
+        e->tag = (uint16_t)(hash >> 16);
+        int inline_ok = size <= SHORT_STOP;
+        for (Py_ssize_t i = 0; i < size && inline_ok; i++) inline_ok = word[i] < 0x10000;
+        if (inline_ok) {
+            e->short_length = (uint16_t)size;
+            for (Py_ssize_t i = 0; i < size; i++) e->word.chars[i] = (uint16_t)word[i];
+        } else {
+            e->short_length = 0;
+            e->word.start = (uint32_t)used;
+            stops.pool[used] = (Py_UCS4)size;
+            used += size + 1;
+        }
     }
     Py_INCREF(dict);
     stops.source = dict;
@@ -334,12 +328,21 @@ static int stops_build(Stoplists *table, PyObject *dict) {
 /* The stoplists that hold the word w (hash_word(w) is h). */
 INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_ssize_t size) {
     if (!(t->filter[FILTER_AT(h) / 64] >> (FILTER_AT(h) % 64) & 1)) return 0;
-    for (size_t slot = h & t->mask; t->slots[slot].length >= 0; slot = (slot + 1) & t->mask) {
-        if (t->slots[slot].hash != h || t->slots[slot].length != size) continue;
-        const Py_UCS4 *word = t->pool + t->slots[slot].start;
+    const uint16_t tag = (uint16_t)(h >> 16);
+    for (size_t slot = h & t->mask; t->slots[slot].bits; slot = (slot + 1) & t->mask) {
+        const struct StopSlot *e = &t->slots[slot];
+        if (e->tag != tag) continue;
         Py_ssize_t i = 0;
-        while (i < size && word[i] == w[i]) i++;
-        if (i == size) return t->slots[slot].bits;
+        if (e->short_length) {
+            if (e->short_length != size) continue;
+            while (i < size && e->word.chars[i] == w[i]) i++;
+        } else {
+            const Py_UCS4 *word = t->pool + e->word.start;
+            if ((Py_ssize_t)word[0] != size) continue;
+            word++;
+            while (i < size && word[i] == w[i]) i++;
+        }
+        if (i == size) return e->bits;
     }
     return 0;
 }
@@ -518,7 +521,7 @@ typedef struct {
     int in_word;
     Py_ssize_t start;  /* where it starts in joined */
     uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
-    uint32_t extra;    /* its UTF-8 bytes less its characters */
+    uint32_t pair;     /* the CRC register over the previous word's, a space and its UTF-8 (its pair's gram) */
     unsigned decimal;  /* DECIMAL while all of it is \d */
     Py_UCS4 before;    /* the folded character before it */
     int copyright;     /* "(c)" in the folded text */
@@ -539,15 +542,12 @@ static void lanes_out(Words *w) {
 /* The end of a word, before the folded character ``next`` (0 at the text's end): its stoplists,
  * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
- * "a b": zlib.crc32(b, crc32(" ", crc(a))) = crc(b) ^ crc32(" ", crc(a)) run over len(b) zero bytes). */
+ * "a b": zlib.crc32(b, crc32(" ", crc(a))), its register run over the word's bytes alongside the word's own). */
 INLINE void word_end(Words *w, Py_UCS4 next) {
     Py_ssize_t size = w->used - w->start;
-    uint32_t crc = ~w->reg, bytes = (uint32_t)size + w->extra;
+    uint32_t crc = ~w->reg;
     uint32_t bits = stop_bits(w->stops, crc, w->joined + w->start, size) & w->languages;
-    if (w->decimal) {
-        crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
-        bytes = 1;
-    }
+    if (w->decimal) crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
     if (bits) { /* one for each language that lists it, in the lanes' sums */
         w->lanes[0] += spread[bits & 0xFF];
         w->lanes[1] += spread[(bits >> 8) & 0xFF];
@@ -557,17 +557,13 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     }
     w->singles[w->count] = crc & w->mask;
     if (w->count) {
-        uint32_t reg = ~w->previous;
-        CRC_BYTE(reg, ' ');
-        if (bytes <= 16) { /* a short word's bytes run again (the CRC table stays in the caches; the zeros' do not) */
-            if (w->decimal)
-                CRC_BYTE(reg, '0');
-            else
-                for (Py_ssize_t k = w->start; k < w->used; k++) crc_utf8(&reg, w->joined[k]);
-            w->pairs[w->count - 1] = ~reg & w->mask;
-        } else {
-            w->pairs[w->count - 1] = (crc ^ over_zeros(~reg, bytes)) & w->mask;
+        uint32_t reg = w->pair; /* run alongside reg over the word's bytes */
+        if (w->decimal) {
+            reg = ~w->previous;
+            CRC_BYTE(reg, ' ');
+            CRC_BYTE(reg, '0');
         }
+        w->pairs[w->count - 1] = ~reg & w->mask;
     }
 #if defined(__GNUC__) || defined(__clang__)
     if (w->weights != NULL) { /* most weights are far from the caches: asked for now, read at the line's end */
@@ -594,16 +590,20 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
         if (w->used) w->joined[w->used++] = ' ';
         w->start = w->used;
         w->reg = 0xFFFFFFFFu;
-        w->extra = 0;
+        w->pair = ~w->previous;
+        CRC_BYTE(w->pair, ' ');
         w->decimal = DECIMAL;
     }
     w->joined[w->used++] = fc;
     w->ored |= fc;
     w->decimal &= c;
-    if (fc < 0x80)
+    if (fc < 0x80) {
         CRC_BYTE(w->reg, fc);
-    else
-        w->extra += crc_utf8(&w->reg, fc);
+        CRC_BYTE(w->pair, fc);
+    } else {
+        crc_utf8(&w->reg, fc);
+        crc_utf8(&w->pair, fc);
+    }
 }
 
 /* A character's folding (its entry of folds, learnt if 0) into the words; -1 on an error. */
@@ -644,15 +644,17 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                      * into joined and the CRC (one byte); the word is no number. */
                     const Py_UCS1 *t = data;
                     Py_UCS4 *out = w->joined + w->used;
-                    uint32_t reg = w->reg;
+                    uint32_t reg = w->reg, pair = w->pair;
                     do {
                         sum += e->counts[after_space];
                         after_space = 0;
                         *out++ = e->fold & ~FOLD_ONE;
                         CRC_BYTE(reg, e->fold & 0x7F);
+                        CRC_BYTE(pair, e->fold & 0x7F);
                     } while (++i < end && (e = &latin1[t[i]])->plain);
                     w->used = out - w->joined;
                     w->reg = reg;
+                    w->pair = pair;
                     w->decimal = 0;
                     i--;
                     continue;

@@ -57,6 +57,7 @@ typedef struct {
     Node *nodes;
     double *values;       /* a leaf value per slot (only the last level's are read) */
     Py_ssize_t *roots;    /* each tree's first slot */
+    double *floor;        /* trees + 1: floor[t], the sum of the lowest leaf value of each tree from t on */
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
 } Forest;
@@ -67,6 +68,7 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->nodes);
     PyMem_Free(self->values);
     PyMem_Free(self->roots);
+    PyMem_Free(self->floor);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -124,7 +126,8 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->nodes = PyMem_New(Node, slots ? slots : 1);
     self->values = PyMem_New(double, slots ? slots : 1);
     self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
-    if (!self->nodes || !self->values || !self->roots) {
+    self->floor = PyMem_New(double, trees + 1);
+    if (!self->nodes || !self->values || !self->roots || !self->floor) {
         Py_CLEAR(self);
         PyErr_NoMemory();
         goto done;
@@ -142,6 +145,39 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->trees = trees;
     self->depth = depth;
     self->width = width;
+    /* each tree's lowest leaf: the lowest value a walk of `depth` steps from its root can reach (a NaN one
+     * makes it NaN, and no bound holds) */
+    self->floor[trees] = 0.0;
+    for (Py_ssize_t t = trees - 1; t >= 0; t--) {
+        double lowest = Py_HUGE_VAL;
+        Py_ssize_t level_size = 1;
+        Py_ssize_t *level = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)1 << depth) : NULL;
+        if (level == NULL) { /* no bound (too deep, or no memory for it): NaN */
+            PyMem_Free(level);
+            lowest = Py_NAN;
+        } else {
+            level[0] = offsets[t];
+            for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
+                Py_ssize_t next = 0;
+                for (Py_ssize_t k = level_size - 1; k >= 0; k--) {
+                    Py_ssize_t at = level[k];
+                    level[2 * k] = left[at];
+                    level[2 * k + 1] = left[at] + 1;
+                }
+                next = 2 * level_size;
+                level_size = next;
+            }
+            for (Py_ssize_t k = 0; k < level_size; k++) {
+                double v = value[level[k]];
+                if (v != v || lowest != lowest)
+                    lowest = Py_NAN;
+                else if (v < lowest)
+                    lowest = v;
+            }
+            PyMem_Free(level);
+        }
+        self->floor[t] = self->floor[t + 1] + lowest;
+    }
 done:
     while (got-- > 0)
         PyBuffer_Release(&views[got]);
@@ -300,11 +336,143 @@ forest_odds(Forest *self, PyObject *args)
     return PyFloat_FromDouble(lowest);
 }
 
+/* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees). */
+static void
+walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
+          Py_ssize_t t0, Py_ssize_t t1, double *leaves)
+{
+    const Node *nodes = self->nodes;
+    const double *values = self->values;
+    const Py_ssize_t depth = self->depth, trees = self->trees;
+    Py_ssize_t t = t0, a = 0;
+    const Py_ssize_t walks = na * (t1 - t0);
+    for (Py_ssize_t ahead = t0; ahead < t0 + 2 && ahead < t1; ahead++)
+        prefetch_tree(self, ahead);
+    Py_ssize_t w = 0;
+    for (; w + LANES <= walks; w += LANES) {
+        Py_ssize_t slot[LANES], at[LANES];
+        const double *row[LANES];
+        for (int k = 0; k < LANES; k++) {
+            const Py_ssize_t i = active[a];
+            slot[k] = self->roots[t];
+            row[k] = rows + i * width;
+            at[k] = i * trees + t;
+            if (++a == na) {
+                a = 0;
+                t++;
+                if (t + 2 < t1)
+                    prefetch_tree(self, t + 2);
+            }
+        }
+        for (Py_ssize_t d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+            for (int k = 0; k < LANES; k++) {
+                const Node *node = &nodes[slot[k]];
+                slot[k] = node->left + (row[k][node->feature] > node->threshold);
+            }
+        }
+        for (int k = 0; k < LANES; k++)
+            leaves[at[k]] = values[slot[k]];
+    }
+    for (; w < walks; w++) {
+        const Py_ssize_t i = active[a];
+        const double *row = rows + i * width;
+        Py_ssize_t slot = self->roots[t];
+        for (Py_ssize_t d = 0; d < depth; d++) {
+            const Node *node = &nodes[slot];
+            slot = node->left + (row[node->feature] > node->threshold);
+        }
+        leaves[i * trees + t] = values[slot];
+        if (++a == na) {
+            a = 0;
+            t++;
+        }
+    }
+}
+
+#define BLOCK 16 /* trees walked between two looks at the lines' bounds */
+
+/* odds_above(matrix, baseline, cut, out) -> float: odds(matrix, baseline, out), less the lines whose log-odds
+ * is surely above cut: their out is +inf, and their walk stops there (trees are walked a block at a time; a
+ * line is settled once the leaf values it has reached, plus the lowest leaf of each tree left, plus baseline,
+ * are more than cut by a margin far wider than the roundings of either sum). The others' out and the lowest of
+ * them are odds' to the bit; +inf when every line is settled. */
+static PyObject *
+forest_odds_above(Forest *self, PyObject *args)
+{
+    PyObject *matrix_obj, *out_obj;
+    double baseline, cut;
+    if (!PyArg_ParseTuple(args, "OddO:odds_above", &matrix_obj, &baseline, &cut, &out_obj))
+        return NULL;
+    Py_buffer matrix, out;
+    if (walk_buffers(self, matrix_obj, out_obj, &matrix, &out, 1) < 0)
+        return NULL;
+    const Py_ssize_t n = matrix.shape[0], trees = self->trees, width = matrix.shape[1];
+    double lowest = Py_HUGE_VAL;
+    double *leaves = NULL, *partial = NULL;
+    Py_ssize_t *active = NULL;
+    if (n && trees) {
+        if (n > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / trees || (leaves = PyMem_New(double, n * trees)) == NULL ||
+            (partial = PyMem_New(double, n)) == NULL || (active = PyMem_New(Py_ssize_t, n)) == NULL) {
+            PyMem_Free(leaves);
+            PyMem_Free(partial);
+            PyBuffer_Release(&matrix);
+            PyBuffer_Release(&out);
+            return PyErr_NoMemory();
+        }
+    }
+    double *odds = out.buf;
+    const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + fabs(self->floor[0]));
+    Py_ssize_t na = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        odds[i] = 0.0;
+        if (trees) {
+            partial[i] = 0.0;
+            active[na++] = i;
+        }
+    }
+    for (Py_ssize_t t0 = 0; t0 < trees && na > 0; t0 += BLOCK) {
+        const Py_ssize_t t1 = t0 + BLOCK < trees ? t0 + BLOCK : trees;
+        walk_some(self, matrix.buf, width, active, na, t0, t1, leaves);
+        if (t1 == trees)
+            break;
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t a = 0; a < na; a++) {
+            const Py_ssize_t i = active[a];
+            double sum = partial[i];
+            for (Py_ssize_t t = t0; t < t1; t++)
+                sum += leaves[i * trees + t];
+            partial[i] = sum;
+            if (sum + self->floor[t1] + baseline > cut + margin)
+                odds[i] = Py_HUGE_VAL; /* settled */
+            else
+                active[kept++] = i;
+        }
+        na = kept;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (odds[i] == Py_HUGE_VAL)
+            continue;
+        double sum = -0.0 + (trees ? pairwise_sum(leaves + i * trees, trees) : -0.0);
+        odds[i] = sum + baseline;
+        if (!(odds[i] >= lowest))
+            lowest = odds[i] != odds[i] || lowest != lowest ? Py_NAN : odds[i];
+    }
+    PyMem_Free(leaves);
+    PyMem_Free(partial);
+    PyMem_Free(active);
+    PyBuffer_Release(&matrix);
+    PyBuffer_Release(&out);
+    return PyFloat_FromDouble(lowest);
+}
+
 static PyMethodDef forest_methods[] = {
     {"leaves", (PyCFunction)forest_leaves, METH_VARARGS,
      "leaves(matrix, out): each (line, tree) leaf value into out (n, trees)."},
     {"odds", (PyCFunction)forest_odds, METH_VARARGS,
      "odds(matrix, baseline, out) -> float: each line's log-odds into out (n,); the lowest (NaN if any is)."},
+    {"odds_above", (PyCFunction)forest_odds_above, METH_VARARGS,
+     "odds_above(matrix, baseline, cut, out) -> float: odds, but +inf for the lines surely above cut."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -140,10 +140,11 @@ class Classify:
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
-        fast = self.model.shortcut(texts) if self.trace is None else None
+        fast = self.model.shortcut(texts, self._cut) if self.trace is None else None
         if fast is not None:
             # The features and log-odds in C: when the lowest log-odds is clearly above the
             # threshold's, no score is under the threshold, and nothing goes (the lowest NaN: no cut).
+            # A line surely above the cut has log-odds +inf (P 1): not under the threshold either.
             matrix, odds, lowest = fast
             if lowest > self._cut:
                 self._kept = (rows, texts)
