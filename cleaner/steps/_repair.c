@@ -470,16 +470,19 @@ static PyObject *lines(PyObject *self, PyObject *args) {
 static PyObject *s_text;
 
 /* repair()'s decisions for a document in one call: (enabled, changes), ``enabled`` whether ftfy
- * may see its lines (repair.py's enabled after the document's gate) and ``changes`` what lines()
- * gives for the lines' texts with it. The document's own scans (the gate without the mojibake
- * test, and needs_whitespace), which only ever keep lines from a step, are made only when some
- * line's are not empty: a document none of whose lines either step changes has no changes either
- * way, whatever the document-level answers. A text of "" is no document (no document-level gate). */
+ * may see its lines (repair.py's enabled after the document's gate, the gate without the
+ * mojibake test) and ``changes`` what lines() gives for the lines' texts with it (none when the
+ * gate is shut and needs_whitespace finds nothing in the document). A text of "" is no document:
+ * no document-level gate. */
 static PyObject *plan(PyObject *self, PyObject *args) {
     PyObject *line_list, *text;
     int enabled, entities;
     if (!PyArg_ParseTuple(args, "O!Upp", &PyList_Type, &line_list, &text, &enabled, &entities)) return NULL;
     if (enabled && !ready()) return NULL;
+    if (PyUnicode_GET_LENGTH(text) > 0) {
+        enabled = enabled && needs_repair_of(text, entities, 0);
+        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+    }
     PyObject *held = PyList_AsTuple(line_list);
     if (held == NULL) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(held);
@@ -496,16 +499,6 @@ static PyObject *plan(PyObject *self, PyObject *args) {
     }
     changes = changes_of(texts, enabled, entities);
     if (changes == NULL) goto done;
-    if (PyList_GET_SIZE(changes) > 0 && PyUnicode_GET_LENGTH(text) > 0) {
-        int document = enabled && needs_repair_of(text, entities, 0);
-        if (!document && !dirty(text)) {
-            Py_SETREF(changes, PyList_New(0));
-        } else if (document != enabled) {
-            Py_SETREF(changes, changes_of(texts, document, entities));
-        }
-        if (changes == NULL) goto done;
-        enabled = document;
-    }
     result = Py_BuildValue("(OO)", enabled ? Py_True : Py_False, changes);
 done:
     Py_DECREF(held);
