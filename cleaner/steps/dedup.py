@@ -156,13 +156,21 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
     }
     if not repeated:
         return True
-    prose = [_prose(line.text) for line in rows]
+    # Whether each row is sentence-like, found for the rows a choice looks at only (the rows
+    # around repeats: a few of a document's), once each; only drops happen here, never new texts.
+    prose: dict[int, bool] = {}
+
+    def is_prose(i: int) -> bool:
+        found = prose.get(i)
+        if found is None:
+            found = prose[i] = _prose(rows[i].text)
+        return found
 
     def prose_around(start: int, stop: int) -> int:
         """Sentence-like lines within PROSE_WINDOW rows of [start, stop), outside it."""
-        before = prose[max(start - PROSE_WINDOW, 0) : start]
-        after = prose[stop : stop + PROSE_WINDOW]
-        return sum(before) + sum(after)
+        before = range(max(start - PROSE_WINDOW, 0), start)
+        after = range(stop, min(stop + PROSE_WINDOW, len(rows)))
+        return sum(map(is_prose, before)) + sum(map(is_prose, after))
 
     # Runs: maximal stretches i.. and j.. (i < j) where every line of one equals the other's.
     decided: set[int] = set()
