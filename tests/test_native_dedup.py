@@ -6,6 +6,7 @@ at and around their cut); and that it is built at all."""
 
 from __future__ import annotations
 
+import operator
 import random
 from pathlib import Path
 
@@ -302,23 +303,75 @@ def test_the_rows_of_another_document_are_never_taken_for_its_own() -> None:
 
 
 def test_a_row_counts_as_one_kept_only_when_it_is_that_line_with_that_text() -> None:
-    """What the step keeps names each line by its id: a row with a kept id that is another line
-    (as after the step is pickled to a worker) or holds another text is searched."""
+    """What the step keeps names each line by itself: a row that is another line (as after the
+    step is pickled to a worker) or holds another text is searched."""
     import copy
 
     text = "The committee met on Tuesday to discuss the new harbour plans for the town."
     rows = _rows([text, "Another line entirely, of some length", text])
-    ids = [id(row) for row in rows]
-    others = {i: copy.copy(row) for i, row in zip(ids, rows, strict=True)}
-    texts = {i: row.text for i, row in zip(ids, rows, strict=True)}
-    dedup_module._dedup(rows, 20, 8, 40, (others, texts))  # (another line under each id)
+    others = [copy.copy(row) for row in rows]
+    dedup_module._dedup(rows, 20, 8, 40, (others, [row.text for row in rows]))  # (other lines, the same texts)
     assert [row.dropped_by for row in rows] == [None, None, REPEAT]
     rows = _rows([text, "Another line entirely, of some length", text])
     # (equal texts, but not the very ones: a rewrite gives a new text)
-    kept = ({id(row): row for row in rows}, {id(row): "".join(list(row.text)) for row in rows})
-    dedup_module._dedup(rows, 20, 8, 40, kept)
+    dedup_module._dedup(rows, 20, 8, 40, (list(rows), ["".join(list(row.text)) for row in rows]))
     assert [row.dropped_by for row in rows] == [None, None, REPEAT]
     rows = _rows([text, "Another line entirely, of some length", text])
-    kept = ({id(row): row for row in rows}, {id(row): row.text for row in rows})  # (told, wrongly, none shared)
-    dedup_module._dedup(rows, 20, 8, 40, kept)
+    dedup_module._dedup(rows, 20, 8, 40, (rows[::-1], [row.text for row in rows[::-1]]))  # (not in their order)
+    assert [row.dropped_by for row in rows] == [None, None, REPEAT]
+    rows = _rows([text, "Another line entirely, of some length", text])
+    kept = ([rows[0], Line(9, "x"), *rows[1:]], [rows[0].text, "x", *(row.text for row in rows[1:])])
+    dedup_module._dedup(rows, 20, 8, 40, kept)  # (told, wrongly, none shared: with a row since gone between)
     assert [row.dropped_by for row in rows] == [None, None, None]  # (so the search was skipped)
+
+
+def _random_rounds(rng: random.Random) -> tuple[list[Line], list[Line], list[str]]:
+    """Lines (some dropped, some blank) and the rows and texts of an "earlier call": some of the
+    lines, in order or not, some with other texts, and some other lines."""
+    lines = [Line(no, rng.choice(["a", "b", " ", "", "a b"])) for no in range(rng.randint(0, 12))]
+    for line in lines:
+        if rng.random() < 0.2:
+            line.drop("other.step")
+    then = [line for line in lines if rng.random() < 0.8]
+    if rng.random() < 0.2:
+        rng.shuffle(then)
+    if rng.random() < 0.3:
+        then.insert(rng.randint(0, len(then)), Line(99, "a"))
+    texts = [line.text if rng.random() < 0.95 else "".join(list(line.text)) for line in then]
+    return lines, then, texts
+
+
+@needs_native
+def test_c_rows_are_the_python_ones(monkeypatch) -> None:
+    cases = [_random_rounds(random.Random(seed)) for seed in range(3_000)]
+    found = [NATIVE.rows(*case) for case in cases]
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        expected = [dedup_module._rows(*case) for case in cases]
+    assert found == expected
+    assert all(all(map(operator.is_, a[1], b[1])) for a, b in zip(found, expected, strict=True))
+    assert 300 < sum(same for _, _, same in found) < 2_700
+
+
+@needs_native
+def test_c_rows_refuses_bad_arguments() -> None:
+    with pytest.raises(ValueError):
+        NATIVE.rows([], [Line(1, "a")], [])
+    with pytest.raises(TypeError):
+        NATIVE.rows((), [], [])
+    with pytest.raises(AttributeError):
+        NATIVE.rows([object()], [], [])
+
+    class Odd:
+        dropped_by = None
+        text = "odd"
+
+        @property
+        def blank(self) -> object:
+            lines.clear()  # (the lines are held for the call)
+            return 0
+
+    lines = [Odd(), Odd()]
+    rows, texts, same = NATIVE.rows(lines, [], [])
+    assert len(rows) == 2 and texts == ["odd", "odd"] and same is False
+    assert NATIVE.rows([], [], []) == ([], [], True)

@@ -566,3 +566,45 @@ def test_the_step_is_the_step_without_the_mojibake_test(use_c: bool, entities: b
     assert _repaired(docs, monkeypatch, use_c, True, entities) == before
     if entities:
         assert before[-1][2] == ("Tom & Jerry", ["ftfy:html"])
+
+
+@needs_native
+def test_documents_whose_lines_are_not_their_text_with_c_are_in_python(monkeypatch) -> None:
+    """A page's lines are not cut from the document's text (extraction, selectors): the document's
+    gates decide from the text alone, the lines' own scans from theirs, and C gives what Python does."""
+    rng = random.Random(5)
+    kinds = [TEXTS["random"], TEXTS["mojibake"], ["caf\u00e9 au lait", "a <b> tag", "Tom &amp; Jerry", "plain", "x "]]
+    for _ in range(400):
+        found = [rng.choice(rng.choice(kinds)) for _ in range(rng.randint(0, 5))]
+        text = rng.choice(["", "plain", "a <b>", "trailing \nspace", "caf\u00e9 au lait", "Ã©t\u00e9", *found])
+        for entities in (True, False):
+            for enabled in (True, False):
+                options = {"text": text, "unescape_html": entities, "enabled": enabled}
+                assert _run(found, monkeypatch, True, **options) == _run(found, monkeypatch, False, **options)
+
+
+@needs_native
+def test_plan_holds_the_lines_and_refuses_bad_ones() -> None:
+    class Odd:
+        @property
+        def text(self) -> str:
+            held.clear()  # (the lines are held for the call)
+            return "x\u00a0"
+
+    held = [Odd(), Odd()]
+    assert NATIVE.plan(held, "", False, True) == (False, [(0, "x"), (1, "x")])
+    assert NATIVE.plan([], "", True, True) == (True, [])
+    assert NATIVE.plan([Line(1, "clean")], "dirty ", True, True) == (False, [])
+    assert NATIVE.plan([Line(1, "dirty ")], "clean", True, True) == (False, [])  # (the document says no)
+    assert NATIVE.plan([object()], "clean", True, True) == (False, [])  # (nor are the lines read)
+    assert NATIVE.plan([Line(1, "dirty ")], "dirty ", True, True) == (False, [(0, "dirty")])
+    assert NATIVE.plan([Line(1, "caf\u00e9 Ã©")], "Ã©", True, True) == (True, [(0, None)])
+    assert NATIVE.plan([Line(1, "caf\u00e9 Ã©")], "plain ", True, True) == (False, [])
+    with pytest.raises(AttributeError):
+        NATIVE.plan([Line(1, "a"), object()], "", True, True)
+    line = Line(1, "a")
+    line.text = b"a"  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.plan([line], "", True, True)
+    with pytest.raises(TypeError):
+        NATIVE.plan((Line(1, "a"),), "", True, True)

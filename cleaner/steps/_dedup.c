@@ -481,12 +481,74 @@ done:
     return out;
 }
 
+/* ---- the rows of a call (dedup._rows) ---- */
+
+static PyObject *s_dropped_by, *s_blank, *s_text;
+
+/* dedup._rows: (rows, texts, same): the lines whose dropped_by is None and whose blank is false,
+ * their texts, and whether each row, in order, is a row of then_rows (a later one each time) with
+ * the very text then_texts holds for it (rows and texts of an earlier call, as lists of one
+ * length). The lines are held as a tuple for the call (reading an attribute or a truth can run
+ * Python code that changes the lists). */
+static PyObject *rows(PyObject *self, PyObject *args) {
+    PyObject *lines_list, *then_rows_list, *then_texts_list;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &lines_list, &PyList_Type, &then_rows_list, &PyList_Type,
+                          &then_texts_list))
+        return NULL;
+    if (PyList_GET_SIZE(then_rows_list) != PyList_GET_SIZE(then_texts_list)) {
+        PyErr_SetString(PyExc_ValueError, "then_rows and then_texts must be of one length");
+        return NULL;
+    }
+    PyObject *lines = PyList_AsTuple(lines_list), *then_rows = PyList_AsTuple(then_rows_list),
+             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = PyList_New(0), *out_texts = PyList_New(0),
+             *result = NULL;
+    if (lines == NULL || then_rows == NULL || then_texts == NULL || out_rows == NULL || out_texts == NULL) goto done;
+    Py_ssize_t j = 0, n_then = PyTuple_GET_SIZE(then_rows);
+    int same = 1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lines); i++) {
+        PyObject *line = PyTuple_GET_ITEM(lines, i);
+        PyObject *dropped = PyObject_GetAttr(line, s_dropped_by);
+        if (dropped == NULL) goto done;
+        Py_DECREF(dropped); /* (compared by address only) */
+        if (dropped != Py_None) continue;
+        PyObject *blank = PyObject_GetAttr(line, s_blank);
+        if (blank == NULL) goto done;
+        int truth = PyObject_IsTrue(blank);
+        Py_DECREF(blank);
+        if (truth < 0) goto done;
+        if (truth) continue;
+        PyObject *text = PyObject_GetAttr(line, s_text);
+        if (text == NULL) goto done;
+        if (same) {
+            while (j < n_then && PyTuple_GET_ITEM(then_rows, j) != line) j++;
+            if (j == n_then || PyTuple_GET_ITEM(then_texts, j) != text)
+                same = 0;
+            else
+                j++;
+        }
+        int failed = PyList_Append(out_rows, line) < 0 || PyList_Append(out_texts, text) < 0;
+        Py_DECREF(text);
+        if (failed) goto done;
+    }
+    result = Py_BuildValue("(OOO)", out_rows, out_texts, same ? Py_True : Py_False);
+done:
+    Py_XDECREF(lines);
+    Py_XDECREF(then_rows);
+    Py_XDECREF(then_texts);
+    Py_XDECREF(out_rows);
+    Py_XDECREF(out_texts);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "configure(punctuation): the characters _words_key makes spaces."},
     {"repeats", repeats, METH_VARARGS,
      "repeats(texts, min_chars) -> None (no key >= min_chars shared) or (exact keys, {key: [indices]} of keys "
      ">= min_chars shared by 2+ texts)."},
     {"prefixes", prefixes, METH_VARARGS, "prefixes(texts, min_chars) -> [i]: the texts dedup._prefixes drops."},
+    {"rows", rows, METH_VARARGS,
+     "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "
+     "texts, and whether each is, in order, one of then_rows with its very text then)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -495,5 +557,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_dedup", "The dedup 
 
 PyMODINIT_FUNC PyInit__dedup(void) {
     fill_ascii_separators();
+    if (s_text == NULL && ((s_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL ||
+                                 (s_blank = PyUnicode_InternFromString("blank")) == NULL ||
+                                 (s_text = PyUnicode_InternFromString("text")) == NULL))
+        return NULL;
     return PyModule_Create(&module);
 }

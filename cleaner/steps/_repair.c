@@ -412,20 +412,12 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
  * its rounds), (i, normalize(text)) for a line only the whitespace step changes. For such a
  * line the second round finds the gate shut again and normalize() changes nothing (it is
  * idempotent: no odd space, mark or trailing whitespace is left), so that is its last round.
- * Without ``enabled`` no line is gated; the rest is the same. */
-static PyObject *lines(PyObject *self, PyObject *args) {
-    PyObject *texts;
-    int enabled, entities;
-    if (!PyArg_ParseTuple(args, "O!pp", &PyList_Type, &texts, &enabled, &entities)) return NULL;
-    if (enabled && !ready()) return NULL;
+ * Without ``enabled`` no line is gated; the rest is the same. (texts: a tuple of str.) */
+static PyObject *changes_of(PyObject *texts, int enabled, int entities) {
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(texts); i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
-        if (!PyUnicode_Check(text)) {
-            PyErr_SetString(PyExc_TypeError, "texts must be str");
-            goto fail;
-        }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++) {
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
         PyObject *value = Py_None;
         if (!(enabled && needs_repair_of(text, entities, 1))) {
             value = normalized(text);
@@ -450,6 +442,71 @@ fail:
     return NULL;
 }
 
+/* A tuple of str (a copy: the texts are held for the call), or NULL with an error set. */
+static PyObject *checked_texts(PyObject *list) {
+    PyObject *texts = PyList_AsTuple(list);
+    if (texts == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(texts, i))) {
+            PyErr_SetString(PyExc_TypeError, "texts must be str");
+            Py_DECREF(texts);
+            return NULL;
+        }
+    return texts;
+}
+
+static PyObject *lines(PyObject *self, PyObject *args) {
+    PyObject *list;
+    int enabled, entities;
+    if (!PyArg_ParseTuple(args, "O!pp", &PyList_Type, &list, &enabled, &entities)) return NULL;
+    if (enabled && !ready()) return NULL;
+    PyObject *texts = checked_texts(list);
+    if (texts == NULL) return NULL;
+    PyObject *out = changes_of(texts, enabled, entities);
+    Py_DECREF(texts);
+    return out;
+}
+
+static PyObject *s_text;
+
+/* repair()'s decisions for a document in one call: (enabled, changes), ``enabled`` whether ftfy
+ * may see its lines (repair.py's enabled after the document's gate, the gate without the
+ * mojibake test) and ``changes`` what lines() gives for the lines' texts with it (none when the
+ * gate is shut and needs_whitespace finds nothing in the document). A text of "" is no document:
+ * no document-level gate. */
+static PyObject *plan(PyObject *self, PyObject *args) {
+    PyObject *line_list, *text;
+    int enabled, entities;
+    if (!PyArg_ParseTuple(args, "O!Upp", &PyList_Type, &line_list, &text, &enabled, &entities)) return NULL;
+    if (enabled && !ready()) return NULL;
+    if (PyUnicode_GET_LENGTH(text) > 0) {
+        enabled = enabled && needs_repair_of(text, entities, 0);
+        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+    }
+    PyObject *held = PyList_AsTuple(line_list);
+    if (held == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(held);
+    PyObject *texts = PyTuple_New(count), *changes = NULL, *result = NULL;
+    if (texts == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = PyObject_GetAttr(PyTuple_GET_ITEM(held, i), s_text);
+        if (value == NULL) goto done;
+        PyTuple_SET_ITEM(texts, i, value);
+        if (!PyUnicode_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "a line's text must be str");
+            goto done;
+        }
+    }
+    changes = changes_of(texts, enabled, entities);
+    if (changes == NULL) goto done;
+    result = Py_BuildValue("(OO)", enabled ? Py_True : Py_False, changes);
+done:
+    Py_DECREF(held);
+    Py_XDECREF(texts);
+    Py_XDECREF(changes);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(lead, cont, control, bad=None): the gate's classes, each a tuple of (first, last) code points, "
@@ -461,10 +518,16 @@ static PyMethodDef methods[] = {
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},
     {"lines", lines, METH_VARARGS,
      "lines(texts, enabled, entities) -> [(i, normalized text or None)]: the lines repair() changes."},
+    {"plan", plan, METH_VARARGS,
+     "plan(lines, text, enabled, entities) -> (enabled, changes): the document's gates and lines() of its lines' "
+     "texts, in one call (repair.repair)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_repair", "The repair step's per-line decisions in C.",
                                     -1, methods};
 
-PyMODINIT_FUNC PyInit__repair(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__repair(void) {
+    if (s_text == NULL && (s_text = PyUnicode_InternFromString("text")) == NULL) return NULL;
+    return PyModule_Create(&module);
+}

@@ -16,7 +16,6 @@ lead, a "Story highlights" item) goes as ``dedup.prefix``.
 
 from __future__ import annotations
 
-import operator
 import re
 import string
 from functools import lru_cache
@@ -88,11 +87,28 @@ def dedup(
     _dedup(lines, min_chars, min_words, prefix_min_chars, _NONE)
 
 
-# The rows of a call in which no two rows shared a key: each line and its text then, by id(line).
-# (A row counts as one of them only when it is that very line, with that very text: so a copy of
-# the step, pickled to a worker, never takes another line that has the same id for one of them.)
-Unshared = tuple[dict[int, Line], dict[int, str]]
-_NONE: Unshared = ({}, {})
+# The rows of a call in which no two rows shared a key, and their texts then, in order. (A row
+# counts as one of them only when it is that very line, with that very text: so a copy of the
+# step, pickled to a worker, never takes another line for one of them.)
+Unshared = tuple[list[Line], list[str]]
+_NONE: Unshared = ([], [])
+
+
+def _rows(lines: list[Line], rows_then: list[Line], texts_then: list[str]) -> tuple[list[Line], list[str], bool]:
+    """The alive, non-blank lines, their texts, and whether each of them is, in order, one of
+    ``rows_then`` (a later one each time) with the very text ``texts_then`` holds for it."""
+    if _NATIVE is not None:
+        return _NATIVE.rows(lines, rows_then, texts_then)
+    rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
+    texts = [line.text for line in rows]
+    j = 0
+    for row, text in zip(rows, texts, strict=True):
+        while j < len(rows_then) and rows_then[j] is not row:
+            j += 1
+        if j == len(rows_then) or texts_then[j] is not text:
+            return rows, texts, False
+        j += 1
+    return rows, texts, True
 
 
 def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
@@ -100,21 +116,14 @@ def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: 
     them, with the same text, no two share a key now either (a key is its text's), and the search
     for repeats is skipped. That is the pipeline's next round of a document, after other steps
     removed lines. Gives this call's rows when they shared no key (else none)."""
-    rows = [line for line in lines if line.dropped_by is None and not line.blank]  # alive, without the property
-    texts = [line.text for line in rows]
-    # (each row is the line then, None for a row not among them, and its text is the text then)
-    ids = list(map(id, rows))
-    lines_then, texts_then = unshared
-    if not (
-        all(map(operator.is_, map(lines_then.get, ids), rows))
-        and all(map(operator.is_, map(texts_then.get, ids), texts))
-    ):
+    rows, texts, same = _rows(lines, *unshared)
+    if not same:
         if _repeats(rows, texts, min_chars, min_words):
             rows = [line for line in rows if line.dropped_by is None]
             texts = [line.text for line in rows]
             unshared = _NONE
         else:
-            unshared = (dict(zip(ids, rows, strict=True)), dict(zip(ids, texts, strict=True)))
+            unshared = (rows, texts)
     _prefixes(rows, prefix_min_chars, texts)
     return unshared
 
@@ -147,13 +156,21 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
     }
     if not repeated:
         return True
-    prose = [_prose(line.text) for line in rows]
+    # Whether each row is sentence-like, found for the rows a choice looks at only (the rows
+    # around repeats: a few of a document's), once each; only drops happen here, never new texts.
+    prose: dict[int, bool] = {}
+
+    def is_prose(i: int) -> bool:
+        found = prose.get(i)
+        if found is None:
+            found = prose[i] = _prose(rows[i].text)
+        return found
 
     def prose_around(start: int, stop: int) -> int:
         """Sentence-like lines within PROSE_WINDOW rows of [start, stop), outside it."""
-        before = prose[max(start - PROSE_WINDOW, 0) : start]
-        after = prose[stop : stop + PROSE_WINDOW]
-        return sum(before) + sum(after)
+        before = range(max(start - PROSE_WINDOW, 0), start)
+        after = range(stop, min(stop + PROSE_WINDOW, len(rows)))
+        return sum(map(is_prose, before)) + sum(map(is_prose, after))
 
     # Runs: maximal stretches i.. and j.. (i < j) where every line of one equals the other's.
     decided: set[int] = set()

@@ -234,15 +234,13 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
     document, lets a clean document skip the per-line gate with one scan."""
     native = _NATIVE
     if native is not None:
-        enabled = enabled and (not text or native.needs_repair(text, unescape_html, False))
-        if text and not enabled and not native.needs_whitespace(text):
-            return
-        config = _config(unescape_html) if enabled else None
-        # The lines either step changes, decided in C: (i, None) goes through the rounds here
-        # (ftfy sees it), (i, text) is a line only the whitespace step changes, in one round.
-        for i, normal in native.lines([line.text for line in lines], enabled, unescape_html):
+        # The document's gates and the lines either step changes, decided in C in one call: (i,
+        # None) goes through the rounds here (ftfy sees it), (i, text) is a line only the
+        # whitespace step changes, in one round.
+        enabled, changes = native.plan(lines, text, enabled, unescape_html)
+        for i, normal in changes:
             if normal is None:
-                _rounds(lines[i], config, enabled, unescape_html)
+                _rounds(lines[i], _config(unescape_html) if enabled else None, enabled, unescape_html)
             else:
                 lines[i].change(normal, WHITESPACE)
         return
