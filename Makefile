@@ -14,7 +14,7 @@ RULES  ?= rules
 # tools, Ray and datatrove (several hundred MB) come with the first dev target (`.[test,ray,datatrove]`), which also satisfies the runtime stamp.
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
-NATIVE  := $(wildcard cleaner/*/*.c)
+NATIVE  := $(wildcard cleaner/*/*.c cleaner/*/*.h)
 
 # pip is upgraded first: the pip that Python 3.11 ships fails to resolve lxml's html-clean extra
 # asked for twice (trafilatura and readability-lxml both do).

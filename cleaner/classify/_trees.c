@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "_pairwise.h"
 
 /* A buffer of 8-byte items of one kind: 'd' (float64) or 'n' (intp), C-contiguous, of ndim dimensions. */
 static int
@@ -297,8 +298,6 @@ forest_leaves(Forest *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static double pairwise_sum(const double *a, Py_ssize_t n);
-
 /* odds(matrix, baseline, out) -> float: out[i] = the sum of line i's leaf values in numpy's order for
  * np.add.reduce(leaves, axis=1) (its pairwise sum of the row), plus baseline (model.Model._log_odds); returns
  * the lowest of them (NaN if one is NaN; +inf without lines). */
@@ -486,39 +485,6 @@ static PyTypeObject ForestType = {
     .tp_methods = forest_methods,
     .tp_new = forest_new,
 };
-
-/* numpy's pairwise sum of n float64 values (what np.add's reduction loop adds onto its first value). */
-static double
-pairwise_sum(const double *a, Py_ssize_t n)
-{
-    if (n < 8) {
-        double sum = -0.0; /* as numpy: -0.0 keeps a sum of -0.0 values negative */
-        for (Py_ssize_t i = 0; i < n; i++)
-            sum += a[i];
-        return sum;
-    }
-    if (n <= 128) {
-        double r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7];
-        Py_ssize_t i = 8;
-        for (; i < n - n % 8; i += 8) {
-            r0 += a[i];
-            r1 += a[i + 1];
-            r2 += a[i + 2];
-            r3 += a[i + 3];
-            r4 += a[i + 4];
-            r5 += a[i + 5];
-            r6 += a[i + 6];
-            r7 += a[i + 7];
-        }
-        double sum = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
-        for (; i < n; i++)
-            sum += a[i];
-        return sum;
-    }
-    Py_ssize_t half = n / 2;
-    half -= half % 8;
-    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
-}
 
 /* Scratch space for one line's weights, grown as needed. */
 typedef struct {
