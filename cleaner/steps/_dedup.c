@@ -11,6 +11,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+#include "_held.h"
 
 /* ---- the punctuation: below U+10000 by table, the others (none, as dedup.py has it) by a list ---- */
 
@@ -286,20 +287,6 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
 fail:
     free_keys(keys);
     return -1;
-}
-
-/* The texts as a tuple, held for the call (a collection that making the results runs can call
- * a finalizer that changes the list), each checked to be a str; NULL with an error set. */
-static PyObject *held_texts(PyObject *list) {
-    PyObject *texts = PyList_AsTuple(list);
-    if (texts == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++)
-        if (!PyUnicode_Check(PyTuple_GET_ITEM(texts, i))) {
-            PyErr_SetString(PyExc_TypeError, "texts must be str");
-            Py_DECREF(texts);
-            return NULL;
-        }
-    return texts;
 }
 
 /* A key's hash, of its size and its first and last 16 code points: equal keys are told apart

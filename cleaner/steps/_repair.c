@@ -13,6 +13,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include "_held.h"
 
 /* ---- the gate's classes: one byte per code point, bits set from configure()'s ranges ---- */
 
@@ -442,25 +443,12 @@ fail:
     return NULL;
 }
 
-/* A tuple of str (a copy: the texts are held for the call), or NULL with an error set. */
-static PyObject *checked_texts(PyObject *list) {
-    PyObject *texts = PyList_AsTuple(list);
-    if (texts == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++)
-        if (!PyUnicode_Check(PyTuple_GET_ITEM(texts, i))) {
-            PyErr_SetString(PyExc_TypeError, "texts must be str");
-            Py_DECREF(texts);
-            return NULL;
-        }
-    return texts;
-}
-
 static PyObject *lines(PyObject *self, PyObject *args) {
     PyObject *list;
     int enabled, entities;
     if (!PyArg_ParseTuple(args, "O!pp", &PyList_Type, &list, &enabled, &entities)) return NULL;
     if (enabled && !ready()) return NULL;
-    PyObject *texts = checked_texts(list);
+    PyObject *texts = held_texts(list);
     if (texts == NULL) return NULL;
     PyObject *out = changes_of(texts, enabled, entities);
     Py_DECREF(texts);
