@@ -176,7 +176,6 @@ class ShardPage:
         # r[:4] of each row: a changed row's JSON without its last item (its original text).
         short = [j if len(r) == 4 else j[: -len(dumps(r[4])) - 2] + b"]" for r, j in zip(rows, whole, strict=True)]
         prefix = f"{doc_id}\0".encode()
-        index, blake2b, from_bytes = self.index, hashlib.blake2b, int.from_bytes
         context, dropped, kept = review.CONTEXT, review.DROPPED, review.KEPT
         size = len(rows)
         entries: list[bytes] = []
@@ -208,13 +207,7 @@ class ShardPage:
                     b"]",
                 ]
             ).replace(b"<", b"\\u003c")  # js(entry) without its "[": "[n," is the join's to write
-            key = -from_bytes(blake2b(prefix + b"%d" % no, digest_size=8).digest(), "big")
-            for label in labels:
-                i_label = index.get(label)
-                if i_label is None:
-                    i_label = self._number(label, new)
-                self._sample(i_label, key, n, rows, i)
-                entries += (b"E%d\t" % i_label, rest, b"\n")
+            self._labelled(prefix, labels, n, rows, i, rest, new, entries)
         return entries, near
 
     def _native_offers(
@@ -243,20 +236,35 @@ class ShardPage:
         """The E lines of a document's acted rows, from _diff.c's entries: each offered to its
         labels' samples as in _entries."""
         prefix = f"{doc_id}\0".encode()
-        index, blake2b, from_bytes, dropped = self.index, hashlib.blake2b, int.from_bytes, review.DROPPED
+        dropped = review.DROPPED
         entries: list[bytes] = []
         for i, rest in zip(acted, rests, strict=True):
             row = rows[i]
-            no = row[0]
             labels = [row[2]] if row[1] == dropped else row[2].split("+")
-            key = -from_bytes(blake2b(prefix + b"%d" % no, digest_size=8).digest(), "big")
-            for label in labels:
-                i_label = index.get(label)
-                if i_label is None:
-                    i_label = self._number(label, new)
-                self._sample(i_label, key, n, rows, i)
-                entries += (b"E%d\t" % i_label, rest, b"\n")
+            self._labelled(prefix, labels, n, rows, i, rest, new, entries)
         return entries
+
+    def _labelled(
+        self,
+        prefix: bytes,
+        labels: list[str],
+        n: int,
+        rows: list[Any],
+        i: int,
+        rest: bytes,
+        new: list[bytes],
+        entries: list[bytes],
+    ) -> None:
+        """Row ``i``'s E line under each of its labels (numbered when new) onto ``entries``, the
+        row offered to each label's sample under its key: BLAKE2b of the document and line number."""
+        digest = hashlib.blake2b(prefix + b"%d" % rows[i][0], digest_size=8).digest()
+        key = -int.from_bytes(digest, "big")
+        for label in labels:
+            i_label = self.index.get(label)
+            if i_label is None:
+                i_label = self._number(label, new)
+            self._sample(i_label, key, n, rows, i)
+            entries += (b"E%d\t" % i_label, rest, b"\n")
 
     def _sample(self, i_label: int, key: int, n: int, rows: list[Any], i: int) -> None:
         """Offer document ``n``'s row ``i`` to label ``i_label``'s sample; its entry (the row with
