@@ -245,7 +245,6 @@ def clean(
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
     from cleaner.pipeline import Pipeline, Settings
-    from cleaner.pipeline.ray_engine import RayEngine
     from cleaner.pipeline.run import Target
 
     if baseline is not None:
@@ -287,7 +286,7 @@ def clean(
             workers,
             Limits(max_doc_bytes, max_doc_lines),
             resume,
-            RayEngine(address) if engine == "ray" else None,
+            _ray(address) if engine == "ray" else None,
             Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
             drop_repeated,
         )
@@ -303,6 +302,13 @@ def clean(
         compare_render.write_all(compare_runs(baseline, result.report), result.report)
     if result.failed:
         raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+
+
+def _ray(address: str | None) -> RayEngine:
+    """The Ray engine, imported only for --engine ray (its module imports the parallel engine's)."""
+    from cleaner.pipeline.ray_engine import RayEngine
+
+    return RayEngine(address)
 
 
 def _clean_run(

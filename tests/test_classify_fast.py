@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cleaner.classify import features, model, ngrams, reference
+from cleaner.classify.compiled import Compiled
 from cleaner.classify.config import ClassifyConfig
 from cleaner.classify.model import Model, default_model
 from cleaner.document import Line
@@ -169,10 +170,13 @@ def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of rows of each document the classifier judges (each judgment starts with the
     shortcut, in C, whichever way it then goes)."""
     calls: list[int] = []
-    real = Model.shortcut
-    monkeypatch.setattr(
-        Model, "shortcut", lambda self, texts, cut=None: calls.append(len(texts)) or real(self, texts, cut)
-    )
+    for kind in (Model, Compiled):  # Classify takes the shipped model's compiled half, or a given model
+        real = kind.shortcut
+        monkeypatch.setattr(
+            kind,
+            "shortcut",
+            lambda self, texts, cut=None, real=real: calls.append(len(texts)) or real(self, texts, cut),
+        )
     return calls
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from cleaner import native
-from cleaner.classify import features
+from cleaner.classify import compiled, features
 from cleaner.classify.config import ClassifyConfig
 from cleaner.classify.model import MODEL_PATH, Model, default_model
 from cleaner.document import Line
@@ -131,7 +131,7 @@ def test_a_line_past_the_log1p_table_is_handed_back() -> None:
     args = (features.stopword_languages(), features._LAYOUT, m.ngram_weights, m.ngram_bias, {}, 10)
     doc = ["Home", "  " + "x" * 9 + "  ", "News"]
     positions, *_, log_lines = features._positions(3)
-    table = features._log1p_table()
+    table = compiled.log1p_table()
     spec = (features._DOC_SPEC, features.MAX_LINE_CHARS, NGRAM)
     out = np.empty((3, len(features.NAMES)))
     assert features._NATIVE.features(doc, *args, table[:9], positions, float(log_lines), out, *spec) is None
@@ -157,7 +157,7 @@ def test_bad_arguments_are_refused() -> None:
     m = default_model()
     lines = features._NATIVE
     positions, *_, log_lines = features._positions(2)
-    table = features._log1p_table()
+    table = np.asarray(compiled.log1p_table())
 
     def call(texts=("a", "b"), weights=m.ngram_weights, matrix=None, spec=features._DOC_SPEC, column=NGRAM, log=table):
         matrix = np.empty((2, len(features.NAMES))) if matrix is None else matrix

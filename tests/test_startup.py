@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cleaner import __version__
+from cleaner import __version__, native
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each of these costs a noticeable share of a second to import and is needed only by some inputs
@@ -50,9 +50,12 @@ def test_a_text_run_loads_no_heavy_module(tmp_path: Path) -> None:
     # numpy is the line classifier's, which leaves a document of fewer than five lines alone.
     assert _loaded(code.replace("app([", "app(['clean', ")) == []
     assert json.loads(out.read_text(encoding="utf-8"))["text"] == "A short document.\n"
-    # Five lines: the classifier judges them, and gets numpy (justext's stoplists without lxml).
+    # Five lines: the classifier judges them, its compiled shortcut without numpy (justext's stoplists
+    # without lxml); with the compiled code off, the long way gets numpy.
     (tmp_path / "a.txt").write_text("".join(f"Line {n} of a document about rivers.\n" for n in range(5)))
-    assert _loaded(code.replace("app([", "app(['clean', ").replace("'-q'", "'-q', '--overwrite'")) == ["numpy"]
+    again = code.replace("app([", "app(['clean', ").replace("'-q'", "'-q', '--overwrite'")
+    assert _loaded(again) == ([] if native.built() else ["numpy"])
+    assert _loaded(f"import os\nos.environ[{native.ENV!r}] = 'off'\n{again}") == ["numpy"]
 
 
 @pytest.mark.parametrize(

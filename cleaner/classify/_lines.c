@@ -1336,7 +1336,24 @@ done:
     return result;
 }
 
+/* log1p_table(size) -> bytes: log1p(0), ..., log1p(size - 1) as float64, the C library's (as math.log1p's):
+ * features.log1p_values, which the classifier's features read a line's log1p from. */
+static PyObject *log1p_table(PyObject *self, PyObject *arg) {
+    Py_ssize_t size = PyLong_AsSsize_t(arg);
+    if (size == -1 && PyErr_Occurred()) return NULL;
+    if (size < 0 || size > (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "log1p_table: size out of range");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size * (Py_ssize_t)sizeof(double));
+    if (out == NULL) return NULL;
+    double *values = (double *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < size; i++) values[i] = log1p((double)i);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"log1p_table", log1p_table, METH_O, "log1p_table(size) -> bytes: log1p of 0 .. size - 1, float64."},
     {"infos", infos, METH_VARARGS,
      "infos(texts, stopword_masks, layout) -> [(grams, row bytes, words joined)]: features._per_line."},
     {"document", document, METH_VARARGS,

@@ -11,6 +11,7 @@ same bits; everything that looks at neighbours is numpy over the whole document.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from functools import lru_cache
@@ -18,14 +19,23 @@ from itertools import chain, groupby, islice
 
 import numpy as np
 
-from cleaner.classify.ngrams import BUCKETS, hashed_ids, languages_of, word_ids
+from cleaner.classify import compiled, layout
+from cleaner.classify.layout import BUCKETS, INDEX, LONG_WORDS, MAX_LINE_CHARS, NAMES, SHORT_WORDS  # noqa: F401 (INDEX: features.INDEX)
+from cleaner.classify.ngrams import hashed_ids, languages_of, word_ids
 from cleaner.classify.stoplists import LANGUAGES, stopword_languages
 from cleaner.native import load
 
 _NGRAM_BUCKETS = BUCKETS  # bench.train reads it here
+# The row and matrix layouts (cleaner/classify/layout.py), by the names this module has long used.
+_ROW, _R_WORDS, _R_UPPER_SHARE, _R_DIGITS, _R_HITS = (
+    layout.ROW,
+    layout.R_WORDS,
+    layout.R_UPPER_SHARE,
+    layout.R_DIGITS,
+    layout.R_HITS,
+)
+_STATIC, _LAYOUT, _DOC_SPEC = layout.STATIC, layout.LAYOUT, layout.DOC_SPEC
 WORD = re.compile(r"\w+")
-LONG_WORDS = 10  # a line of this many words with a sentence end is "sentence-like"
-SHORT_WORDS = 4  # a line of fewer words is "short" (a menu item, a label)
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 _SEPARATORS = re.compile(r"\s[|›»/·•>]\s|->|\s-\s|\|")
 _SEPARATOR_HINT = re.compile(r"[|›»/·•>-]")  # every match of _SEPARATORS holds one of these
@@ -38,65 +48,6 @@ _CLOSERS = "\"'”’»)]"
 # tried at every position) whose lookbehind stands for the \b before it; used only as "any match".
 _DATE = re.compile(r"\d(?<!\w\d)(?:\d{0,3}[./-]\d{1,2}[./-]\d{1,4}\b|(?<=1)9\d\d\b|(?<=2)0\d\d\b)")
 _LINK = re.compile(r"https?://|www\.|@\w|\.(?:com|org|net|de)\b")
-
-MAX_LINE_CHARS = 2000  # features look at a line's first 2,000 characters (its length is the real one)
-
-NAMES = (
-    "log_chars",
-    "words",
-    "stopwords",
-    "stop_density",
-    "sentence_end",
-    "ends_colon",
-    "upper_share",
-    "digit_share",
-    "punct_share",
-    "separators",
-    "capitalised_share",
-    "mean_word_len",
-    "commas",
-    "has_date",
-    "has_link",
-    "has_copyright",
-    "starts_bullet",
-    "rel_pos",
-    "log_from_start",
-    "log_from_end",
-    "win2_words",
-    "win5_words",
-    "win2_stop",
-    "win5_stop",
-    "win2_long",
-    "win5_long",
-    "dist_long",
-    "before_first_long",
-    "after_last_long",
-    "short_run",
-    "doc_long_share",
-    "log_doc_lines",
-    "prev_words",
-    "next_words",
-    "repeats_in_doc",
-    "lang_coverage",
-    "ngram_score",
-)
-INDEX = {name: i for i, name in enumerate(NAMES)}
-# The columns _line_info fills, in its order.
-_STATIC = [
-    INDEX[name]
-    for name in (
-        "sentence_end",
-        "ends_colon",
-        "separators",
-        "capitalised_share",
-        "mean_word_len",
-        "commas",
-        "has_date",
-        "has_link",
-        "has_copyright",
-        "starts_bullet",
-    )
-]
 
 
 def tokens_of(text: str) -> list[str]:
@@ -129,16 +80,6 @@ def _classes(points: np.ndarray) -> np.ndarray:
         classes = _CLASS[points]
     return classes
 
-
-# A line's cached row: the columns of the feature matrix its text alone gives (words, the _STATIC
-# ones, upper_share; the others 0 here), then its digits and punctuation, then how many of its
-# words each language's stoplist holds.
-_R_WORDS = INDEX["words"]
-_R_UPPER_SHARE = INDEX["upper_share"]
-_R_DIGITS = INDEX["starts_bullet"] + 1
-_R_PUNCT = _R_DIGITS + 1
-_R_HITS = _R_PUNCT + 1
-_ROW = _R_HITS + len(LANGUAGES)
 
 # text -> (hashed n-grams, the row as float64 bytes, the words joined by spaces)
 _Info = tuple[list[int], bytes, str]
@@ -221,7 +162,6 @@ def _per_line(texts: list[str]) -> list[_Info]:
 
 # _per_line in C (cleaner/classify/_lines.c), when built: the same values, to the bit.
 _NATIVE = load("cleaner.classify._lines")
-_LAYOUT = (_ROW, _R_WORDS, _R_UPPER_SHARE, _R_DIGITS, _R_PUNCT, _R_HITS, len(LANGUAGES), BUCKETS, tuple(_STATIC))
 
 
 def _native_per_line(texts: list[str]) -> list[_Info]:
@@ -311,19 +251,25 @@ class Extracted:
 
 
 @lru_cache(maxsize=256)
-def _positions(
-    n: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.floating]:
-    """What depends on the number of lines alone: rel_pos, log_from_start and log_from_end; the
-    neighbour windows (radius 2, then 5) of each line as bounds into a cumulative sum, how many
-    neighbours each has and whether any; the line numbers as floats; log_doc_lines."""
+def _positions(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """What depends on the number of lines alone: rel_pos, log_from_start and log_from_end (as the
+    shortcut computes them: compiled.positions); the neighbour windows (radius 2, then 5) of each line
+    as bounds into a cumulative sum, how many neighbours each has and whether any; the line numbers as
+    floats; log_doc_lines."""
+    rows, log_lines = compiled.positions(n)
+    columns = np.frombuffer(rows, dtype=np.float64).reshape(n, 3)
     idx = np.arange(n, dtype=float)
-    columns = np.stack([idx / max(n - 1, 1), np.log1p(idx), np.log1p(n - 1 - idx)], axis=1)
-    rows = np.arange(n)
-    lo = np.concatenate([np.maximum(rows - radius, 0) for radius in (2, 5)])
-    hi = np.concatenate([np.minimum(rows + radius + 1, n) for radius in (2, 5)])
+    lines = np.arange(n)
+    lo = np.concatenate([np.maximum(lines - radius, 0) for radius in (2, 5)])
+    hi = np.concatenate([np.minimum(lines + radius + 1, n) for radius in (2, 5)])
     count = (hi - lo - 1)[:, None]
-    return columns, lo, hi, count, count > 0, idx, np.log1p(n)
+    return columns, lo, hi, count, count > 0, idx, log_lines
+
+
+def _log1p(sizes: list[int]) -> np.ndarray:
+    """log1p of each of ``sizes``: the C library's (math.log1p), as the compiled shortcut reads them
+    from its table (numpy's own log1p may be another implementation, on some CPUs)."""
+    return np.fromiter(map(math.log1p, sizes), dtype=np.float64, count=len(sizes))
 
 
 def extract(texts: list[str]) -> Extracted:
@@ -343,10 +289,11 @@ def _numpy_extract(infos: list[_Info], stripped: list[str], keys: list[str]) -> 
     bit, coverage = detect_language(rows)
     m = np.zeros((n, len(NAMES)))
     m[:, :_R_DIGITS] = rows[:, :_R_DIGITS]  # words, the _STATIC columns, upper_share
-    sizes = np.fromiter(map(len, stripped), dtype=float, count=n)
+    lengths = list(map(len, stripped))
+    sizes = np.array(lengths, dtype=float)
     words = rows[:, _R_WORDS]
     stops = rows[:, _R_HITS + bit]
-    m[:, 0] = np.log1p(sizes)
+    m[:, 0] = _log1p(lengths)
     m[:, 2] = stops
     m[:, 3] = np.divide(stops, words, out=np.zeros(n), where=words > 0)
     m[:, 7:9] = rows[:, _R_DIGITS:_R_HITS] / np.maximum(sizes, 1)[:, None]  # digit_share, punct_share
@@ -384,73 +331,22 @@ def _numpy_extract(infos: list[_Info], stripped: list[str], keys: list[str]) -> 
     return Extracted(m, [info[0] for info in infos], LANGUAGES[bit], joined, keys)
 
 
-# What _lines.document needs to know of the layouts: the row's, the matrix's width, the long
-# and short line limits, and the columns it fills (in the order of _lines.c's enum).
-_DOC_SPEC = (
-    _ROW,
-    _R_WORDS,
-    _R_DIGITS,
-    _R_HITS,
-    len(LANGUAGES),
-    len(NAMES),
-    LONG_WORDS,
-    SHORT_WORDS,
-    tuple(
-        INDEX[name]
-        for name in (
-            "log_chars",
-            "stopwords",
-            "stop_density",
-            "sentence_end",
-            "digit_share",
-            "punct_share",
-            "rel_pos",
-            "win2_words",
-            "dist_long",
-            "before_first_long",
-            "after_last_long",
-            "short_run",
-            "doc_long_share",
-            "log_doc_lines",
-            "prev_words",
-            "next_words",
-            "repeats_in_doc",
-            "lang_coverage",
-        )
-    ),
-)
-
-
 def _native_extract(infos: list[_Info], stripped: list[str], keys: list[str]) -> Extracted:
-    """extract's numpy part in C (the log1p values still numpy's)."""
+    """extract's numpy part in C."""
     n = len(infos)
-    sizes = np.fromiter(map(len, stripped), dtype=float, count=n)
+    lengths = list(map(len, stripped))
     m = np.empty((n, len(NAMES)))
     positions, *_, log_lines = _positions(n)
-    bit, _ = _NATIVE.document(infos, sizes, np.log1p(sizes), positions, float(log_lines), m, _DOC_SPEC)  # type: ignore[union-attr]
+    args = (np.array(lengths, dtype=float), _log1p(lengths), positions, log_lines, m, _DOC_SPEC)
+    bit, _ = _NATIVE.document(infos, *args)  # type: ignore[union-attr]
     return Extracted(m, [info[0] for info in infos], LANGUAGES[bit], [info[2] for info in infos], keys)
 
 
-# A line's length at most this less one for native_matrix: its log1p is then read from a table numpy
-# computed (numpy's log1p, which need not be the C library's), as extract computes it.
-_LOG1P_SIZE = 1 << 16
-
-
-@lru_cache(maxsize=1)
-def _log1p_table() -> np.ndarray:
-    return np.log1p(np.arange(_LOG1P_SIZE, dtype=float))
-
-
 def native_matrix(texts: list[str], weights: np.ndarray, bias: float, cache: dict, limit: int) -> np.ndarray | None:
-    """extract's matrix of ``texts`` with the lexical score (the model's ``weights`` and ``bias``) in its
-    column, as Model.score fills it, in one call to C (cleaner/classify/_lines.c: features); each line's
-    text alone gives kept in ``cache`` (by its stripped head, as many as ``limit``). None where the C is not
-    built, or a line is longer than its table of log1p: the caller then goes the long way."""
-    if _NATIVE is None or type(texts) is not list:
-        return None
-    n = len(texts)
-    positions, *_, log_lines = _positions(n)
-    matrix = np.empty((n, len(NAMES)))
-    args = (stopword_languages(), _LAYOUT, weights, bias, cache, limit, _log1p_table(), positions, float(log_lines))
-    done = _NATIVE.features(texts, *args, matrix, _DOC_SPEC, MAX_LINE_CHARS, INDEX["ngram_score"])
-    return None if done is None else matrix
+    """compiled.native_matrix as a numpy array (n rows of the features): extract's matrix of ``texts``
+    with the lexical score (the model's ``weights`` and ``bias``) in its column, as Model.score fills
+    it, in one call to C. None where the C is not built, or a line is longer than its table of log1p."""
+    if not texts and _NATIVE is not None and type(texts) is list:
+        return np.empty((0, len(NAMES)))
+    matrix = compiled.native_matrix(texts, weights, bias, cache, limit)
+    return None if matrix is None else np.asarray(matrix)

@@ -22,14 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from cleaner.classify.compiled import MODEL_PATH, Compiled, compact
+from cleaner.classify.compiled import ROWS_CACHE_SIZE as _ROWS_CACHE_SIZE
 from cleaner.classify.features import INDEX, NAMES, Extracted, native_matrix
 from cleaner.native import load
 
-MODEL_PATH = Path(__file__).with_name("model.npz")
+__all__ = ["MODEL_PATH", "Model", "default_model"]
 NGRAM = INDEX["ngram_score"]
 CHUNK = 4096
 _NGRAM_CACHE_SIZE = 1 << 16  # lexical scores kept, by line text (cleared when full)
-_ROWS_CACHE_SIZE = 1 << 14  # what shortcut keeps of a line's text (cleared when full)
 _TREES = load("cleaner.classify._trees")
 
 
@@ -54,11 +55,14 @@ class Model:
         self.baseline = float(arrays["baseline"])
         self._complete()
         self._forest = None
+        # The compiled half (the same Forest and weights), which steps/classify.py takes without numpy.
+        self.compiled: Compiled | None = None
         if _TREES is not None:
             self._forest = _TREES.Forest(*self._compact(), self.depth)
+            self.compiled = Compiled(self._forest, self._lexical_weights, self.ngram_bias, self.baseline)
         self._ngram_cache: dict[str, float] = {}
         # shortcut's: by a line's stripped head, its (lexical score, row, words joined).
-        self._rows: dict[str, tuple[float, bytes, str]] = {}
+        self._rows: dict[str, tuple[float, bytes, str]] = self.compiled.rows if self.compiled is not None else {}
 
     def _complete(self) -> None:
         """The trees as complete binary trees, level by level: ``_feature``/``_threshold`` of each
@@ -86,41 +90,10 @@ class Model:
         self._left = left.ravel()
 
     def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The trees as stored, for the compiled walk: feature, threshold, left child, value and each
-        tree's first slot, as in _complete, but each tree's nodes numbered breadth first, one tree after
-        another (a node's children side by side, the right one after the left), a leaf its own left child
-        with a test that never holds, and one idle slot at the end (every left child has a right one). The
-        same walk (``depth`` steps of ``left + (x > threshold)``) reaches the same leaves as in the complete
-        layout, from a third of its memory: the real trees are far from complete."""
-        feature, threshold, left, value, offsets = [], [], [], [], []
-        # (Python lists: a model's load walks its thousands of nodes once)
-        tests, cuts, lefts, rights, values = (
-            a.tolist() for a in (self.feature, self.threshold, self.left, self.right, self.value)
-        )
-        for root in self.roots.tolist():
-            offsets.append(len(feature))
-            order = [root]  # the tree's nodes, breadth first
-            for node in order:
-                if lefts[node] != node:
-                    order += [lefts[node], rights[node]]
-            slot = {node: len(feature) + i for i, node in enumerate(order)}
-            for node in order:
-                inner = lefts[node] != node
-                feature.append(tests[node] if inner else 0)
-                threshold.append(cuts[node] if inner else np.inf)
-                left.append(slot[lefts[node]] if inner else slot[node])
-                value.append(0.0 if inner else values[node])
-        feature.append(0)
-        threshold.append(np.inf)
-        left.append(0)
-        value.append(0.0)
-        return (
-            np.array(feature, dtype=np.intp),
-            np.array(threshold),
-            np.array(left, dtype=np.intp),
-            np.array(value),
-            np.array(offsets, dtype=np.intp),
-        )
+        """The trees as stored, for the compiled walk (compiled.compact): feature, threshold, left child,
+        value and each tree's first slot."""
+        arrays = (self.feature, self.threshold, self.left, self.right, self.value, self.roots)
+        return tuple(np.asarray(a) for a in compact(*(a.tolist() for a in arrays)))  # type: ignore[return-value]
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:

@@ -17,9 +17,9 @@ from itertools import repeat
 
 import numpy as np
 
+from cleaner.classify.layout import BUCKETS
 from cleaner.classify.stoplists import stopword_languages
 
-BUCKETS = 1 << 18
 NUMBER = re.compile(r"^\d[\d.,:]*$")
 _MAX_TAIL = 64  # pairs whose second word is longer than this in UTF-8 bytes (space included) go one by one
 _VOCABULARY = 1 << 18  # words kept; forgotten all at once when full (memory stays flat over a corpus)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import groupby
 from operator import attrgetter
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cleaner.classify.config import ClassifyConfig, Profile
 from cleaner.document import Line
@@ -19,11 +20,13 @@ from cleaner.rules.engine import RuleSet
 from cleaner.rules.model import RuleFile
 from cleaner.steps.base import State
 
-# numpy and the model (a third of a second to import) only once a document is long enough to be
-# judged: a run of short documents, or `cleaner --help`, never needs them.
+# numpy and the numpy model (a tenth of a second to import) only for a document the compiled shortcut
+# cannot decide (cleaner/classify/compiled.py: a line within a hair of the threshold) or where the C
+# is not built; the shortcut itself only once a document is long enough to be judged.
 if TYPE_CHECKING:
     import numpy as np
 
+    from cleaner.classify.compiled import Compiled
     from cleaner.classify.model import Model
 
 NAV_RUN = "classify.nav-run"  # one of a run of short lines: a menu, a tag list, a footer column
@@ -37,6 +40,7 @@ MAX_ROWS = 20_000
 DEFAULT_MIN_LINES = 5  # fewer live lines: no context to judge by (rows only shrink: idempotent)
 DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
 _TEXT = attrgetter("text")
+_UNSET: object = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,9 @@ class Classify:
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.min_lines = config.min_lines or DEFAULT_MIN_LINES
         self._model = model
+        self._compiled: object = _UNSET
         self._cut = _log_odds_cut(self.threshold)
+        self._floor = _log_odds_floor(self.threshold)
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
         self.trace: dict[int, Verdict] | None = None
         # The rows (and their texts) of the last call, when it dropped none of them.
@@ -71,6 +77,16 @@ class Classify:
             self._model = default_model()
         return self._model
 
+    @property
+    def shortcut(self) -> Compiled | Model | None:
+        """What ``shortcut(texts, cut)`` is asked first: the given model, else the shipped model's
+        compiled half (no numpy; None where the C is not built)."""
+        if self._compiled is _UNSET:
+            from cleaner.classify.compiled import default_compiled
+
+            self._compiled = self._model if self._model is not None else default_compiled()
+        return self._compiled  # type: ignore[return-value]
+
     def _rule_id(self, words: float, run: float) -> str:
         if words >= self.short_words:
             return BOILERPLATE
@@ -80,33 +96,45 @@ class Classify:
         self, rows: list[Line], texts: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Features, P(content) and the rule id (None: kept) of each row."""
-        from cleaner.classify.features import extract
+        from cleaner.classify.features import INDEX, extract
 
         found = extract(texts if texts is not None else [line.text for line in rows])
         scores = self.model.score(found)
-        return found.matrix, scores, self._rules(found.matrix, scores)
-
-    def _rules(self, matrix: np.ndarray, scores: np.ndarray) -> list[str | None]:
-        """The rule id (None: kept) of each row, from its features and P(content)."""
-        import numpy as np
-
-        from cleaner.classify.features import INDEX
-
-        rules: list[str | None] = [None] * len(scores)
-        # The rows under the threshold; float64 compared as Python floats: the same answers.
-        threshold = self.threshold
+        threshold = self.threshold  # float64 compared as Python floats: the same answers
         below = [i for i, score in enumerate(scores.tolist()) if score < threshold]
+        return found.matrix, scores, self._rules(found.matrix[:, INDEX["words"]].tolist(), below)
+
+    def _below(self, odds: Any) -> list[int]:
+        """The rows whose P(content) is under the threshold, from their log-odds: surely not under it
+        above the cut, surely under it below the floor; P computed (numpy's, as Model.probability)
+        only when one is in between, or NaN."""
+        values = odds.tolist()
+        cut, floor = self._cut, self._floor
+        below = []
+        for i, x in enumerate(values):
+            if x > cut:
+                continue
+            if not x < floor:
+                from cleaner.classify.model import Model
+
+                threshold = self.threshold
+                scores = Model.probability(_array(values)).tolist()
+                return [i for i, score in enumerate(scores) if score < threshold]
+            below.append(i)
+        return below
+
+    def _rules(self, words: list[float], below: list[int]) -> list[str | None]:
+        """The rule id (None: kept) of each row, from its words and whether it is ``below`` the
+        threshold; a run of short lines uses this step's own notion of "short"."""
+        rules: list[str | None] = [None] * len(words)
         if below:
-            words = matrix[:, INDEX["words"]]
-            # The rule id's run of short lines uses this step's own notion of "short".
-            short = words < self.short_words
-            bounds = np.flatnonzero(np.diff(np.concatenate([[0], short.astype(np.int8), [0]])))
-            run = np.zeros(len(scores))
-            for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
-                run[start:stop] = stop - start
-            counts, runs = words.tolist(), run.tolist()
+            limit = self.short_words
+            runs: list[int] = []
+            for short, run in groupby(words, key=lambda count: count < limit):
+                size = len(list(run))
+                runs += [size if short else 0] * size
             for i in below:
-                rules[i] = self._rule_id(counts[i], runs[i])
+                rules[i] = self._rule_id(words[i], runs[i])
         return rules
 
     def judge(self, lines: list[Line]) -> list[Verdict]:
@@ -140,7 +168,8 @@ class Classify:
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
-        fast = self.model.shortcut(texts, self._cut) if self.trace is None else None
+        shortcut = self.shortcut if self.trace is None else None
+        fast = shortcut.shortcut(texts, self._cut) if shortcut is not None else None
         if fast is not None:
             # The features and log-odds in C: when the lowest log-odds is clearly above the
             # threshold's, no score is under the threshold, and nothing goes (the lowest NaN: no cut).
@@ -149,7 +178,7 @@ class Classify:
             if lowest > self._cut:
                 self._kept = (rows, texts)
                 return
-            rules = self._rules(matrix, self.model.probability(odds))
+            rules = self._rules(_words(matrix), self._below(odds))
         else:
             matrix, scores, rules = self._decide(rows, texts)
             if self.trace is not None:
@@ -161,6 +190,30 @@ class Classify:
                 line.drop(rule)
                 dropped = True
         self._kept = None if dropped else (rows, texts)
+
+
+def _words(matrix: Any) -> list[float]:
+    """The words column of the shortcut's matrix: a 2-d buffer (compiled.py's) or a numpy array."""
+    from cleaner.classify.layout import INDEX, NAMES
+
+    if isinstance(matrix, memoryview):
+        return matrix.cast("B").cast("d")[INDEX["words"] :: len(NAMES)].tolist()
+    return matrix[:, INDEX["words"]].tolist()
+
+
+def _array(values: list[float]) -> np.ndarray:
+    import numpy as np
+
+    return np.array(values, dtype=np.float64)
+
+
+def _log_odds_floor(threshold: float) -> float:
+    """Log-odds below which P(content) is surely under ``threshold``: _log_odds_cut's margin on the
+    other side; -inf where no floor is safe (a threshold of 0 or less, of 1 or more, or NaN)."""
+    if not 0 < threshold < 1:
+        return -math.inf
+    logit = math.log(threshold) - math.log1p(-threshold)
+    return logit - 1e-6 * max(1.0, abs(logit))
 
 
 def _log_odds_cut(threshold: float) -> float:

@@ -1,0 +1,122 @@
+"""The classifier's shortcut without numpy (cleaner/classify/compiled.py): the model file read with
+zipfile as numpy reads it, the same shortcut as the numpy model's to the bit, the log1p it reads,
+and the floor under which steps/classify.py decides a line goes without computing P."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cleaner import native
+from cleaner.classify import compiled
+from cleaner.classify.model import MODEL_PATH, default_model
+from cleaner.steps.classify import _log_odds_cut, _log_odds_floor
+from tests.test_classify_fast import _documents
+
+needs_c = pytest.mark.skipif(os.environ.get(native.ENV) == "off", reason="compiled code turned off")
+
+
+def _same(stored: compiled.Stored, array: np.ndarray) -> None:
+    assert stored.shape == array.shape
+    if array.dtype.kind == "U":
+        assert stored.values == array.ravel().tolist()
+    else:
+        assert (
+            np.asarray(stored.values).tobytes()
+            == np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("=")).tobytes()
+        )
+
+
+def test_the_model_file_reads_as_numpy_reads_it() -> None:
+    read = compiled.read_npz(MODEL_PATH)
+    with np.load(MODEL_PATH) as data:
+        assert sorted(read) == sorted(data.files)
+        for key in data.files:
+            _same(read[key], data[key])
+
+
+def test_arrays_of_every_kind_read_as_numpy_reads_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    arrays = {
+        "f4": rng.standard_normal(7).astype(np.float32),
+        "f8": rng.standard_normal(5),
+        "big": rng.standard_normal(4).astype(">f8"),
+        "bigint": np.arange(-3, 3, dtype=">i4"),
+        "i1": np.array([-128, 0, 127], dtype=np.int8),
+        "i2": np.array([-2, 300], dtype=np.int16),
+        "u2": np.array([0, 65535], dtype=np.uint16),
+        "i8": np.array([-(2**62), 2**62], dtype=np.int64),
+        "scalar": np.array(2.5),
+        "fortran": np.asfortranarray(np.arange(4.0)),
+        "empty": np.zeros(0),
+        "matrix": np.arange(6.0).reshape(2, 3),
+        "names": np.array(["log_chars", "é", "", "a\U0001f600b"]),
+    }
+    path = tmp_path / "m.npz"
+    np.savez_compressed(path, **arrays)
+    read = compiled.read_npz(path)
+    for key, array in arrays.items():
+        _same(read[key], array)
+    assert read["scalar"].item() == 2.5
+    np.savez(tmp_path / "plain.npz", **arrays)  # stored, not deflated
+    for key, array in arrays.items():
+        _same(compiled.read_npz(tmp_path / "plain.npz")[key], array)
+
+
+def test_a_bad_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"not a \.npy file"):
+        compiled._parse_npy(b"\x93NUMPX" + bytes(20))
+    np.save(tmp_path / "f.npy", np.asfortranarray(np.arange(6.0).reshape(2, 3)))
+    with pytest.raises(ValueError, match="unexpected layout"):
+        compiled._parse_npy((tmp_path / "f.npy").read_bytes())
+    np.save(tmp_path / "short.npy", np.arange(6.0))
+    with pytest.raises(ValueError, match="cut short"):
+        compiled._parse_npy((tmp_path / "short.npy").read_bytes()[:-8])
+
+
+def test_log1p_is_the_c_librarys() -> None:
+    table = compiled.log1p_table()
+    assert len(table) == compiled.LOG1P_SIZE
+    assert table.tolist() == [math.log1p(i) for i in range(compiled.LOG1P_SIZE)]
+    for n in (0, 1, 2, 27, 500):
+        rows, log_lines = compiled.positions(n)
+        expected = [v for i in range(n) for v in (i / max(n - 1, 1), math.log1p(i), math.log1p(n - 1 - i))]
+        assert rows.tolist() == expected and log_lines == math.log1p(n)
+
+
+@needs_c
+def test_the_shortcut_is_the_numpy_models() -> None:
+    fast, m = compiled.Compiled.load(), default_model()
+    assert fast is not None and type(fast.weights).__name__ == "array" and fast.weights.typecode == "f"
+    for doc in _documents():
+        if not doc:
+            assert fast.shortcut(doc) is None
+            continue
+        for cut in (None, -2.0, 3.0, math.inf):
+            matrix, odds, lowest = fast.shortcut(doc, cut)
+            numpy_matrix, numpy_odds, numpy_lowest = m.shortcut(doc, cut)
+            assert matrix.shape == numpy_matrix.shape and matrix.tobytes() == numpy_matrix.tobytes()
+            assert odds.tobytes() == numpy_odds.tobytes()
+            assert lowest == numpy_lowest or (math.isnan(lowest) and math.isnan(numpy_lowest))
+    assert fast.shortcut(["x" * compiled.LOG1P_SIZE, "Home"]) is None
+
+
+@pytest.mark.parametrize("threshold", [1e-300, 1e-9, 0.013, 0.022, 0.5, 0.97, 1 - 1e-12])
+def test_below_the_floor_every_score_is_under_the_threshold(threshold: float) -> None:
+    floor = _log_odds_floor(threshold)
+    logit = math.log(threshold) - math.log1p(-threshold)
+    assert logit - 1e-5 * max(1.0, abs(logit)) < floor < logit < _log_odds_cut(threshold)
+    x = np.concatenate([np.linspace(logit - 1e-5, logit + 1e-5, 20_001), np.nextafter(floor, [-np.inf, np.inf])])
+    x = np.concatenate([x, [-np.inf, -1e300, -800.0]])
+    with np.errstate(over="ignore"):
+        p = 1.0 / (1.0 + np.exp(-x))
+    assert (p[x < floor] < threshold).all()
+
+
+def test_thresholds_without_a_floor() -> None:
+    for threshold in (0.0, -1.0, 1.0, 2.0, math.nan):
+        assert _log_odds_floor(threshold) == -math.inf  # P computed for any line not surely above the cut
