@@ -61,7 +61,7 @@ class Classify:
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.min_lines = config.min_lines or DEFAULT_MIN_LINES
         self._model = model
-        self._compiled: object = _UNSET
+        self._compiled: Compiled | Model | object = _UNSET
         self._cut = _log_odds_cut(self.threshold)
         self._floor = _log_odds_floor(self.threshold)
         # ``cleaner explain`` sets a dict here: each line's last verdict, by line number.
@@ -78,13 +78,13 @@ class Classify:
         return self._model
 
     @property
-    def shortcut(self) -> Compiled | Model | None:
+    def shortcut(self) -> Compiled | Model:
         """What ``shortcut(texts, cut)`` is asked first: the given model, else the shipped model's
-        compiled half (no numpy; None where the C is not built)."""
+        compiled half (no numpy), else (the C not built) the model, whose shortcut says None."""
         if self._compiled is _UNSET:
             from cleaner.classify.compiled import default_compiled
 
-            self._compiled = self._model if self._model is not None else default_compiled()
+            self._compiled = self._model if self._model is not None else default_compiled() or self.model
         return self._compiled  # type: ignore[return-value]
 
     def _rule_id(self, words: float, run: float) -> str:
@@ -168,8 +168,7 @@ class Classify:
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
-        shortcut = self.shortcut if self.trace is None else None
-        fast = shortcut.shortcut(texts, self._cut) if shortcut is not None else None
+        fast = self.shortcut.shortcut(texts, self._cut) if self.trace is None else None
         if fast is not None:
             # The features and log-odds in C: when the lowest log-odds is clearly above the
             # threshold's, no score is under the threshold, and nothing goes (the lowest NaN: no cut).
