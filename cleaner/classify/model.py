@@ -1,6 +1,7 @@
 """The line classifier's model: a logistic regression on hashed word 1-2-grams, whose score is
 one more feature of gradient-boosted trees over the features of features.py. Both are plain
-arrays in one ``.npz`` file (written by ``bench.train``); inference is numpy only.
+arrays in one ``.npz`` file (written by ``bench.train``); inference here is numpy's (the classifier
+step first asks the compiled shortcut, cleaner/classify/compiled.py, which needs no numpy).
 
 The trees are evaluated for all lines and all trees at once: each step moves every (line, tree)
 cursor one level down, so a document costs ``depth`` vectorised steps, not a Python loop per node.
