@@ -120,3 +120,15 @@ def test_below_the_floor_every_score_is_under_the_threshold(threshold: float) ->
 def test_thresholds_without_a_floor() -> None:
     for threshold in (0.0, -1.0, 1.0, 2.0, math.nan):
         assert _log_odds_floor(threshold) == -math.inf  # P computed for any line not surely above the cut
+
+
+@needs_c
+def test_the_c_log1p_table_refuses_a_bad_size() -> None:
+    lines = compiled._LINES
+    assert lines.log1p_table(0) == b""
+    assert memoryview(lines.log1p_table(3)).cast("d").tolist() == [0.0, math.log1p(1), math.log1p(2)]
+    for size in (-1, (1 << 24) + 1):
+        with pytest.raises(ValueError, match="size out of range"):
+            lines.log1p_table(size)
+    with pytest.raises(TypeError):
+        lines.log1p_table("3")
