@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cleaner.report import html, pagedata
+from cleaner.report import files, html, pagedata
 
 NATIVE = pagedata._NATIVE
 needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
@@ -216,16 +216,16 @@ def test_a_removals_file_is_appended_whole(tmp_path: Path, kernel: bool, monkeyp
                 raise OSError(18, "Invalid cross-device link")
             return copy(*args[:2], 1000)  # type: ignore[arg-type]  # some, then a refusal
 
-        monkeypatch.setattr(pagedata.os, "copy_file_range", refuse)
+        monkeypatch.setattr(files.os, "copy_file_range", refuse)
     with (tmp_path / "out").open("wb") as out:
         out.write(b"held")
         with source.open("rb") as handle:
-            pagedata._append(handle, out)
+            files.append(handle, out)
         out.write(b"after")
     assert kernel or len(calls) == 2
     assert (tmp_path / "out").read_bytes() == b"held" + data + b"after"
     buffer = io.BytesIO(b"x")
     buffer.seek(1)
     with source.open("rb") as handle:
-        pagedata._append(handle, buffer)
+        files.append(handle, buffer)
     assert buffer.getvalue() == b"x" + data

@@ -1319,12 +1319,17 @@ static int join_listed(PyObject *listing, const char *s, Py_ssize_t from, Py_ssi
         return -1;
     }
     char *at = out;
-    at += sprintf(at, ",[%lld,", n);
+    memcpy(at, ",[", 2);
+    at += 2 + decimal(n, at + 2);
+    *at++ = ',';
     memcpy(at, s + row_start, (size_t)(row_end - row_start));
     at += row_end - row_start;
     memcpy(at, ",[", 2);
     at += 2;
-    for (Py_ssize_t k = 0; k < count; k++) at += sprintf(at, k ? ",%lld" : "%lld", rules[k]);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (k) *at++ = ',';
+        at += decimal(rules[k], at);
+    }
     memcpy(at, "],", 2);
     at += 2;
     memcpy(at, s + emptied_start, (size_t)(to - emptied_start));
@@ -1361,7 +1366,9 @@ static PyObject *join(PyObject *self, PyObject *args) {
             PyObject *sink = PyList_GET_ITEM(sinks, (Py_ssize_t)rule);
             if (!PyByteArray_CheckExact(sink)) break;
             char prefix[32];
-            int width = snprintf(prefix, sizeof prefix, "[%lld,", n);
+            prefix[0] = '[';
+            int width = 1 + decimal(n, prefix + 1);
+            prefix[width++] = ',';
             Py_ssize_t rest = end - (tab - s) - 1;
             char *out = extend(sink, width + rest + 1);
             if (out == NULL) goto error;

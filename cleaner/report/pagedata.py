@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import io
-import os
-import shutil
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,7 +40,7 @@ import orjson
 from cleaner.errors import OutputError
 from cleaner.io.atomic import atomic_open
 from cleaner.native import load
-from cleaner.report import review
+from cleaner.report import files, review
 
 SAMPLE = 50  # removals shown per rule before "all"
 PART = 1000  # removals per r<rule>-<part>.js
@@ -167,9 +164,15 @@ class ShardPage:
         self.layout_only += not acted
         row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         listed = b"L" + ",".join(map(str, mine)).encode() + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
-        doc = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":' + lines + b"}"
+        head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
         self.removals.write(_removals_line(rec, near))
-        self.out.write(b"".join([*new, listed, b"D", doc.replace(b"<", b"\\u003c"), b"\n", *entries]))
+        # Written in pieces: the rows' JSON (most of the D line) and the entries are not copied
+        # into one string first (the writer's buffer takes them, or the file a large one).
+        out = self.out
+        out.write(b"".join([*new, listed, b"D", head.replace(b"<", b"\\u003c")]))
+        out.write(lines.replace(b"<", b"\\u003c"))
+        out.write(b"}\n")
+        out.writelines(entries)
 
     def _entries(
         self, n: int, doc_id: str, rows: list[Any], whole: list[bytes], new: list[bytes]
@@ -400,7 +403,7 @@ class Joiner:
     def add(self, path: Path) -> None:
         """One shard's page file (and its removals file beside it, copied whole)."""
         with removals_file(path).open("rb") as removals:
-            _append(removals, self.removals)
+            files.append(removals, self.removals)
         numbers: list[int] = []  # the shard's rule number -> the run's
         base = self.total
         n = base - 1
@@ -484,9 +487,17 @@ class Joiner:
             if not candidates:
                 continue
             heap = self.samples.setdefault(numbers[mine], [])
+            # Best first (ShardPage.finish sorts them; adding base keeps the order): once the
+            # full heap refuses one, it refuses the rest, and their tuples are not made.
             for key, entry in candidates:
+                candidate = (-key, -(entry[0] + base), -entry[1], entry)
+                if len(heap) < SAMPLE:
+                    heapq.heappush(heap, candidate)
+                elif candidate[:3] > heap[0][:3]:
+                    heapq.heapreplace(heap, candidate)
+                else:
+                    break
                 entry[0] += base
-                _offer(heap, (-key, -entry[0], -entry[1], entry))
 
     def finish(self) -> dict[str, Any]:
         """Write the rest of review/; the page's own data."""
@@ -525,23 +536,6 @@ class Joiner:
             )
         rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
         return rows
-
-
-def _append(source: BinaryIO, target: BinaryIO) -> None:
-    """Copy ``source`` (from its start) to the end of ``target``, in the kernel where it can
-    (copy_file_range: the bytes do not pass through this process), else through a buffer."""
-    copied = 0
-    try:
-        target.flush()
-        source_fd, target_fd = source.fileno(), target.fileno()
-        while done := os.copy_file_range(source_fd, target_fd, 1 << 30):
-            copied += done
-        return
-    except (OSError, io.UnsupportedOperation):  # another file system, an old kernel, not a file
-        pass
-    source.seek(copied)
-    target.seek(0, os.SEEK_END)
-    shutil.copyfileobj(source, target, 1 << 20)
 
 
 def _renumber(mine: bytes, numbers: list[int]) -> bytes:
