@@ -252,19 +252,3 @@ def test_a_page_file_line_of_another_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not a page file of this cleaner"):
         html.write_page(tmp_path / "reports" / "index.html", [part])
     shutil.rmtree(tmp_path / "reports")
-
-
-@pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 1 << 20])
-def test_read_lines_are_the_file_iterations(tmp_path: Path, size: int) -> None:
-    """Joiner reads page files by blocks: the lines are those of iterating the file, each with
-    its newline, a last one without, lines longer than a block, empty lines."""
-    rng = random.Random(size)
-    contents = [b"", b"\n", b"\n\n", b"a", b"a\n", b"abc\ndef", b"x" * 100 + b"\n" + b"y" * 50]
-    contents += [bytes(rng.choice(b"ab\n\t\x00") for _ in range(rng.randint(0, 300))) for _ in range(40)]
-    for k, data in enumerate(contents):
-        path = tmp_path / f"f{k}"
-        path.write_bytes(data)
-        with path.open("rb") as handle:
-            expected = list(handle)
-        with path.open("rb") as handle:
-            assert list(pagedata.read_lines(handle, size)) == expected, data

@@ -34,7 +34,7 @@ from cleaner.errors import UsageError
 from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
-from cleaner.report import html
+from cleaner.report import files, html
 from cleaner.report.pagedata import ShardPage
 from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
@@ -293,9 +293,7 @@ def _link_or_copy(sources: list[Path], target: Path) -> None:
         except OSError:
             pass
     with target.open("wb") as out:
-        for source in sources:
-            with source.open("rb") as data:
-                shutil.copyfileobj(data, out, 1 << 20)
+        files.append_files(sources, out)
 
 
 def _lock(root: Path, out: Path) -> int:

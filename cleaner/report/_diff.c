@@ -1224,6 +1224,218 @@ static PyObject *lines_out(PyObject *self, PyObject *text) {
     return PyLong_FromSsize_t(breaks);
 }
 
+/* ---- the page join: pagedata.Joiner's loop over a page file's lines ----
+ *
+ * join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d)
+ *   -> (pos, n, entries, listed, wholes)
+ *
+ * Adds the E, L and D lines of ``block`` from ``pos`` on as Joiner._line does: an E line's rest
+ * as "[<n>,<rest>\n" to sinks[numbers[<rule>]], an L line's item as ",[<n>,<row>,[<rules>],<emptied>]"
+ * to listing (its rules renumbered and sorted), a D line's as ",<doc>" to whole. It stops at the
+ * first line it leaves to Python (another tag; a line without its newline; a number that is not
+ * plain digits or not in the lists; a bytearray missing), returning where that line starts, or
+ * after the line that makes entries, listed or wholes reach its room (Python writes the files
+ * then). ``n`` is the document number, one more at each L line. No Python code runs while the
+ * lists' items are read (exact ints and bytearrays only), so borrowed items cannot go away. */
+
+static char *extend(PyObject *array, Py_ssize_t more) {
+    Py_ssize_t size = PyByteArray_GET_SIZE(array);
+    if (more > PY_SSIZE_T_MAX - size) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (PyByteArray_Resize(array, size + more) < 0) return NULL;
+    return PyByteArray_AS_STRING(array) + size;
+}
+
+/* s[from:to] as a number of 1 to 18 ASCII digits (what int() reads the same), else -1. */
+static long long plain_number(const char *s, Py_ssize_t from, Py_ssize_t to) {
+    if (to - from < 1 || to - from > 18) return -1;
+    long long value = 0;
+    for (Py_ssize_t k = from; k < to; k++) {
+        if (s[k] < '0' || s[k] > '9') return -1;
+        value = value * 10 + (s[k] - '0');
+    }
+    return value;
+}
+
+/* numbers[s[from:to]] as a C number >= 0, else -1 (left to Python). */
+static long long renumbered(PyObject *numbers, const char *s, Py_ssize_t from, Py_ssize_t to) {
+    long long mine = plain_number(s, from, to);
+    if (mine < 0 || mine >= PyList_GET_SIZE(numbers)) return -1;
+    PyObject *item = PyList_GET_ITEM(numbers, (Py_ssize_t)mine);
+    if (!PyLong_CheckExact(item)) return -1;
+    long long value = PyLong_AsLongLong(item);
+    if (value < 0) {
+        PyErr_Clear(); /* an overflow: Python's way */
+        return -1;
+    }
+    return value;
+}
+
+static int compare_ll(const void *a, const void *b) {
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* The L line's fields s[from:to] (no newline) as its item, appended to listing; 0 when done,
+ * 1 when left to Python, -1 on error. */
+static int join_listed(PyObject *listing, const char *s, Py_ssize_t from, Py_ssize_t to, long long n,
+                       PyObject *numbers) {
+    const char *t1 = memchr(s + from, '\t', (size_t)(to - from));
+    if (t1 == NULL) return 1;
+    const char *t2 = memchr(t1 + 1, '\t', (size_t)(s + to - t1 - 1));
+    if (t2 == NULL || memchr(t2 + 1, '\t', (size_t)(s + to - t2 - 1)) != NULL) return 1;
+    Py_ssize_t mine_end = t1 - s, row_start = mine_end + 1, row_end = t2 - s, emptied_start = row_end + 1;
+    Py_ssize_t count = 0;
+    long long *rules = NULL;
+    if (mine_end > from) {
+        count = 1;
+        for (Py_ssize_t k = from; k < mine_end; k++) count += s[k] == ',';
+        rules = PyMem_Malloc((size_t)count * sizeof *rules);
+        if (rules == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        Py_ssize_t start = from, got = 0;
+        for (Py_ssize_t k = from; k <= mine_end; k++) {
+            if (k < mine_end && s[k] != ',') continue;
+            long long rule = renumbered(numbers, s, start, k);
+            if (rule < 0) {
+                PyMem_Free(rules);
+                return 1;
+            }
+            rules[got++] = rule;
+            start = k + 1;
+        }
+        qsort(rules, (size_t)count, sizeof *rules, compare_ll);
+    }
+    /* ",[" n "," row ",[" rules "]," emptied "]": each rule at most 20 characters and a comma */
+    Py_ssize_t most = 2 + 21 + 1 + (row_end - row_start) + 2 + count * 21 + 2 + (to - emptied_start) + 1;
+    Py_ssize_t before = PyByteArray_GET_SIZE(listing);
+    char *out = extend(listing, most);
+    if (out == NULL) {
+        PyMem_Free(rules);
+        return -1;
+    }
+    char *at = out;
+    memcpy(at, ",[", 2);
+    at += 2 + decimal(n, at + 2);
+    *at++ = ',';
+    memcpy(at, s + row_start, (size_t)(row_end - row_start));
+    at += row_end - row_start;
+    memcpy(at, ",[", 2);
+    at += 2;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (k) *at++ = ',';
+        at += decimal(rules[k], at);
+    }
+    memcpy(at, "],", 2);
+    at += 2;
+    memcpy(at, s + emptied_start, (size_t)(to - emptied_start));
+    at += to - emptied_start;
+    *at++ = ']';
+    PyMem_Free(rules);
+    return PyByteArray_Resize(listing, before + (at - out));
+}
+
+static PyObject *join(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, room_e, room_l, room_d;
+    long long n;
+    PyObject *numbers, *sinks, *listing, *whole;
+    if (!PyArg_ParseTuple(args, "y*nLO!O!O!O!nnn", &view, &pos, &n, &PyList_Type, &numbers, &PyList_Type, &sinks,
+                          &PyByteArray_Type, &listing, &PyByteArray_Type, &whole, &room_e, &room_l, &room_d))
+        return NULL;
+    const char *s = view.buf;
+    Py_ssize_t size = view.len, added = 0, listed = 0, wholes = 0;
+    if (pos < 0 || pos > size) {
+        PyBuffer_Release(&view);
+        return PyErr_Format(PyExc_ValueError, "pos %zd is outside the block", pos);
+    }
+    while (pos < size) {
+        const char *newline = memchr(s + pos, '\n', (size_t)(size - pos));
+        if (newline == NULL) break;
+        Py_ssize_t end = newline - s; /* the line is s[pos:end], its newline at end */
+        char tag = s[pos];
+        if (tag == 'E') {
+            const char *tab = memchr(s + pos + 1, '\t', (size_t)(end - pos - 1));
+            if (tab == NULL) break;
+            long long rule = renumbered(numbers, s, pos + 1, tab - s);
+            if (rule < 0 || rule >= PyList_GET_SIZE(sinks)) break;
+            PyObject *sink = PyList_GET_ITEM(sinks, (Py_ssize_t)rule);
+            if (!PyByteArray_CheckExact(sink)) break;
+            char prefix[32];
+            prefix[0] = '[';
+            int width = 1 + decimal(n, prefix + 1);
+            prefix[width++] = ',';
+            Py_ssize_t rest = end - (tab - s) - 1;
+            char *out = extend(sink, width + rest + 1);
+            if (out == NULL) goto error;
+            memcpy(out, prefix, (size_t)width);
+            memcpy(out + width, tab + 1, (size_t)rest);
+            out[width + rest] = '\n';
+            pos = end + 1;
+            if (++added >= room_e) break;
+        } else if (tag == 'L') {
+            if (n == LLONG_MAX) break;
+            int done = join_listed(listing, s, pos + 1, end, n + 1, numbers);
+            if (done < 0) goto error;
+            if (done > 0) break;
+            n++;
+            pos = end + 1;
+            if (++listed >= room_l) break;
+        } else if (tag == 'D') {
+            char *out = extend(whole, end - pos);
+            if (out == NULL) goto error;
+            out[0] = ',';
+            memcpy(out + 1, s + pos + 1, (size_t)(end - pos - 1));
+            pos = end + 1;
+            if (++wholes >= room_d) break;
+        } else {
+            break;
+        }
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nLnnn)", pos, n, added, listed, wholes);
+error:
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
+/* cut(sink, start, count) -> (entries, end, taken): pagedata._cut, the entries of sink[start:] up
+ * to ``count`` of them (each ends with a newline), joined by "," in one copy. */
+static PyObject *cut(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start, count;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &count)) return NULL;
+    const char *s = view.buf;
+    Py_ssize_t size = view.len, end = start, taken = 0;
+    if (start < 0 || start > size) {
+        PyBuffer_Release(&view);
+        return PyErr_Format(PyExc_ValueError, "start %zd is outside the sink", start);
+    }
+    while (taken < count && end < size) {
+        const char *newline = memchr(s + end, '\n', (size_t)(size - end));
+        if (newline == NULL) break;
+        end = newline - s + 1;
+        taken++;
+    }
+    PyObject *entries = PyBytes_FromStringAndSize(NULL, end > start ? end - start - 1 : 0);
+    if (entries == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    if (end > start) {
+        char *out = PyBytes_AS_STRING(entries);
+        memcpy(out, s + start, (size_t)(end - start - 1));
+        for (char *at = out, *stop = out + (end - start - 1); (at = memchr(at, '\n', (size_t)(stop - at))) != NULL;)
+            *at++ = ',';
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(Nnn)", entries, end, taken);
+}
+
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
      "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
@@ -1245,6 +1457,12 @@ static PyMethodDef methods[] = {
     {"layout", layout, METH_VARARGS,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
+    {"join", join, METH_VARARGS,
+     "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
+     "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},
+    {"cut", cut, METH_VARARGS,
+     "cut(sink, start, count) -> (entries, end, taken): up to count newline-ended entries from start, "
+     "joined by ',' (pagedata._cut)."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };

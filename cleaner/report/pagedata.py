@@ -7,10 +7,11 @@ file (``ShardPage``), and its removals.jsonl line into the shard's ``removals`` 
 What only the whole run knows (a document's number among the changed ones, a rule's number,
 which removals fall in which file) is settled by ``Joiner`` in the main process, which reads the
 shards' page files in input order and copies their bytes, adding numbers (and copies the
-removals files whole). No JSON is parsed or written per document there: its cost per document
-is that of moving the document's review bytes (about 100 us on the bench corpus, against 300
-to 400 when the records were parsed and rendered there), so two workers are not held back by
-it. The bytes are those of one process rendering every record in order, however the input was
+removals files whole, in the kernel). No JSON is parsed or written per document there, and no
+Python code runs per line: _diff.c's join walks a block's E, L and D lines into per-rule and
+per-chunk bytearrays, so a document costs about the moving of its review bytes (about 15 us of
+user CPU on the bench corpus, and the kernel's reads and writes; it was 50 with a Python loop
+per line), and two workers are not held back by it. The bytes are those of one process rendering every record in order, however the input was
 cut into shards (tests/test_pagedata.py).
 
 A page file is lines, each tagged by its first byte, in input order:
@@ -28,9 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -40,13 +40,14 @@ import orjson
 from cleaner.errors import OutputError
 from cleaner.io.atomic import atomic_open
 from cleaner.native import load
-from cleaner.report import review
+from cleaner.report import files, review
 
 SAMPLE = 50  # removals shown per rule before "all"
 PART = 1000  # removals per r<rule>-<part>.js
 LIST = 1000  # documents per l<chunk>.js
 DOCS = 100  # whole documents per d<chunk>.js
 BUFFERED = 20_000  # removals held in memory before they are appended to their rules' files
+BLOCK = 1 << 20  # bytes of a page file the join reads at a time
 DATA_DIR = "review"
 
 # A document's entries in C (cleaner/report/_diff.c), when built: spliced from the JSON of its rows.
@@ -163,9 +164,15 @@ class ShardPage:
         self.layout_only += not acted
         row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         listed = b"L" + ",".join(map(str, mine)).encode() + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
-        doc = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":' + lines + b"}"
+        head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
         self.removals.write(_removals_line(rec, near))
-        self.out.write(b"".join([*new, listed, b"D", doc.replace(b"<", b"\\u003c"), b"\n", *entries]))
+        # Written in pieces: the rows' JSON (most of the D line) and the entries are not copied
+        # into one string first (the writer's buffer takes them, or the file a large one).
+        out = self.out
+        out.write(b"".join([*new, listed, b"D", head.replace(b"<", b"\\u003c")]))
+        out.write(lines.replace(b"<", b"\\u003c"))
+        out.write(b"}\n")
+        out.writelines(entries)
 
     def _entries(
         self, n: int, doc_id: str, rows: list[Any], whole: list[bytes], new: list[bytes]
@@ -292,40 +299,52 @@ class ShardPage:
         self.out.write(b"T" + orjson.dumps(trailer) + b"\n")
 
 
-# Text held by Joiner is a view of a page file's line (its bytes are copied once, when written out).
-Text = bytes | memoryview
-
-
 class _Removals:
-    """r<rule>-<part>.js: every removal of each rule, PART per file, appended BUFFERED at a time."""
+    """r<rule>-<part>.js: every removal of each rule, PART per file, appended BUFFERED at a time.
+
+    A rule's removals wait in one bytearray, each as ``[<document>,<the rest>`` and a newline
+    (JSON holds none), so the join's C half (_diff.c's join) appends them without a Python object
+    per removal, and a flush finds PART of them by their newlines."""
 
     def __init__(self, directory: Path):
         self.directory = directory
         self.written: Counter[int] = Counter()  # removals written per rule number
-        self.buffer: dict[int, list[Text]] = {}  # per rule: (b",", "[<document>,", the rest) per removal
+        self.sinks: list[bytearray] = []  # per rule number: its removals not written yet
         self.buffered = 0
 
-    def add(self, i: int, prefix: bytes, rest: Text) -> None:
-        pieces = self.buffer.get(i)
-        if pieces is None:
-            pieces = self.buffer[i] = []
-        pieces += (b",", prefix, rest)
+    def add(self, i: int, prefix: bytes, rest: bytes) -> None:
+        sink = self.sinks[i]
+        sink += prefix
+        sink += rest
+        sink += b"\n"
         self.buffered += 1
         if self.buffered >= BUFFERED:
             self.flush()
 
     def flush(self) -> None:
-        for i, pieces in sorted(self.buffer.items()):
+        cut = _cut if _NATIVE is None else _NATIVE.cut
+        for i, sink in enumerate(self.sinks):
             start = 0
-            while start < len(pieces):
+            while start < len(sink):
                 part, filled = divmod(self.written[i], PART)
-                take = pieces[start : start + 3 * (PART - filled)]
+                entries, start, taken = cut(sink, start, PART - filled)
+                if not taken:  # an entry without its newline: none is (add and join end each)
+                    break
                 with (self.directory / f"r{i}-{part}.js").open("ab") as out:
-                    out.write(b"".join([b"cleanerLoaded('r',[%d,%d,[" % (i, part), *take[1:], b"]]);\n"]))
-                start += len(take)
-                self.written[i] += len(take) // 3
-        self.buffer.clear()
+                    out.write(b"cleanerLoaded('r',[%d,%d,[%s]]);\n" % (i, part, entries))
+                self.written[i] += taken
+            sink.clear()
         self.buffered = 0
+
+
+def _cut(sink: bytearray, start: int, count: int) -> tuple[bytes, int, int]:
+    """The entries of ``sink`` from ``start`` (each ends with a newline), up to ``count`` of
+    them, joined by ","; where they end; how many they are."""
+    end, taken = start, 0
+    while taken < count and (newline := sink.find(b"\n", end)) >= 0:
+        end = newline + 1
+        taken += 1
+    return bytes(sink[start : end - 1].replace(b"\n", b",")) if taken else b"", end, taken
 
 
 class _Chunks:
@@ -333,23 +352,31 @@ class _Chunks:
 
     def __init__(self, directory: Path, kind: str, size: int):
         self.directory, self.kind, self.size = directory, kind, size
-        self.pieces: list[Text] = []  # (b",", item) per item
-        self.count = 0
+        self.pieces = bytearray()  # "," and the item, per item (appended by _diff.c's join too)
+        self.pending = 0  # items in pieces
+        self.count = 0  # items written before them
 
-    def add(self, item: Text) -> None:
-        self.pieces += (b",", item)
-        if len(self.pieces) == 2 * self.size:
+    def add(self, item: bytes) -> None:
+        self.pieces += b","
+        self.pieces += item
+        self.added(1)
+
+    def added(self, items: int) -> None:
+        """``items`` were appended to pieces: write the chunk when it is full."""
+        self.pending += items
+        if self.pending >= self.size:
             self.flush()
 
     def flush(self) -> None:
-        if self.pieces:
+        if self.pending:
             chunk = self.count // self.size
-            with atomic_open(self.directory / f"{self.kind}{chunk}.js") as out:
-                out.write(
-                    b"".join([b"cleanerLoaded('%s',[%d,[" % (self.kind.encode(), chunk), *self.pieces[1:], b"]]);\n"])
-                )
-            self.count += len(self.pieces) // 2
-            self.pieces = []
+            with (self.directory / f"{self.kind}{chunk}.js").open("wb") as out, memoryview(self.pieces) as view:
+                out.write(b"cleanerLoaded('%s',[%d,[" % (self.kind.encode(), chunk))
+                out.write(view[1:])
+                out.write(b"]]);\n")
+            self.count += self.pending
+            self.pieces.clear()
+            self.pending = 0
 
 
 class Joiner:
@@ -370,48 +397,88 @@ class Joiner:
     def _number(self, rule: str) -> int:
         if rule not in self.index:
             self.index[rule] = len(self.index)
+            self.entries.sinks.append(bytearray())
         return self.index[rule]
 
     def add(self, path: Path) -> None:
         """One shard's page file (and its removals file beside it, copied whole)."""
         with removals_file(path).open("rb") as removals:
-            shutil.copyfileobj(removals, self.removals, 1 << 20)
+            files.append(removals, self.removals)
         numbers: list[int] = []  # the shard's rule number -> the run's
         base = self.total
         n = base - 1
-        prefix = b""
-        entries, listing, whole = self.entries, self.listing, self.whole
-        buffer = entries.buffer  # _Removals.add inlined: most lines are E lines
         with path.open("rb") as handle:
-            for line in read_lines(handle):
-                tag = line[0]
-                if tag == 69:  # E
-                    tab = line.index(b"\t")
-                    i = numbers[int(line[1:tab])]
-                    pieces = buffer.get(i)
-                    if pieces is None:
-                        pieces = buffer[i] = []
-                    pieces += (b",", prefix, memoryview(line)[tab + 1 : -1])
-                    entries.buffered += 1
-                    if entries.buffered >= BUFFERED:
-                        entries.flush()  # empties buffer (the same dict)
-                elif tag == 76:  # L
-                    n += 1
-                    prefix = b"[%d," % n
-                    mine, row, emptied = line[1:-1].split(b"\t")
-                    rules = _renumber(mine, numbers) if mine else b""
-                    listing.add(b"[%d,%s,[%s],%s]" % (n, row, rules, emptied))
-                elif tag == 68:  # D
-                    whole.add(memoryview(line)[1:-1])
-                elif tag == 82:  # R
-                    numbers.append(self._number(orjson.loads(line[1:])))
-                elif tag == 84:  # T
-                    self._trailer(orjson.loads(line[1:]), numbers, base)
-                else:  # a work directory damaged by something else: its shards cannot be trusted
-                    raise OutputError(
-                        f"{path}: not a page file of this cleaner ({line[:20]!r}); run again without --resume"
-                    )
+            tail: list[bytes] = []  # the start of a line that runs past the blocks read
+            while block := handle.read(BLOCK):
+                last = block.rfind(b"\n") + 1
+                if not last:
+                    tail.append(block)
+                    continue
+                start = 0
+                if tail:  # that line, whole (the block's lines are walked where they are: no copy)
+                    start = block.find(b"\n") + 1
+                    line = b"".join([*tail, block[:start]])
+                    n = self._lines(path, line, 0, len(line), n, numbers, base)
+                    tail = []
+                n = self._lines(path, block, start, last, n, numbers, base)
+                if last < len(block):
+                    tail.append(block[last:])
+            if tail:
+                line = b"".join(tail)
+                n = self._lines(path, line, 0, len(line), n, numbers, base)
         self.total = n + 1
+
+    def _lines(self, path: Path, block: bytes, pos: int, stop: int, n: int, numbers: list[int], base: int) -> int:
+        """The lines of block[pos:stop] (each with its newline, but for a file's last): the
+        document number ``n`` they leave."""
+        with memoryview(block)[:stop] as view:
+            while pos < stop:
+                if _NATIVE is not None:  # E, L and D lines, up to a line of another kind or a flush
+                    pos, n = self._native(view, pos, n, numbers)
+                    if pos >= stop:
+                        break
+                end = block.find(b"\n", pos, stop) + 1 or stop
+                n = self._line(path, block[pos:end], n, numbers, base)
+                pos = end
+        return n
+
+    def _native(self, block: memoryview, pos: int, n: int, numbers: list[int]) -> tuple[int, int]:
+        """_diff.c's join: the lines from ``pos`` as _line adds them, until a line it leaves to
+        _line or a file to write (BUFFERED removals, a full chunk)."""
+        assert _NATIVE is not None
+        entries, listing, whole = self.entries, self.listing, self.whole
+        room = (BUFFERED - entries.buffered, listing.size - listing.pending, whole.size - whole.pending)
+        pos, n, added, listed, wholes = _NATIVE.join(
+            block, pos, n, numbers, entries.sinks, listing.pieces, whole.pieces, *room
+        )
+        entries.buffered += added
+        if entries.buffered >= BUFFERED:
+            entries.flush()
+        listing.added(listed)
+        whole.added(wholes)
+        return pos, n
+
+    def _line(self, path: Path, line: bytes, n: int, numbers: list[int], base: int) -> int:
+        """One line of a page file (with its newline, but for a file's last): the document
+        number ``n`` it leaves."""
+        tag = line[0]
+        if tag == 69:  # E
+            tab = line.index(b"\t")
+            self.entries.add(numbers[int(line[1:tab])], b"[%d," % n, line[tab + 1 : -1])
+        elif tag == 76:  # L
+            n += 1
+            mine, row, emptied = line[1:-1].split(b"\t")
+            rules = _renumber(mine, numbers) if mine else b""
+            self.listing.add(b"[%d,%s,[%s],%s]" % (n, row, rules, emptied))
+        elif tag == 68:  # D
+            self.whole.add(line[1:-1])
+        elif tag == 82:  # R
+            numbers.append(self._number(orjson.loads(line[1:])))
+        elif tag == 84:  # T
+            self._trailer(orjson.loads(line[1:]), numbers, base)
+        else:  # a work directory damaged by something else: its shards cannot be trusted
+            raise OutputError(f"{path}: not a page file of this cleaner ({line[:20]!r}); run again without --resume")
+        return n
 
     def _trailer(self, trailer: dict[str, Any], numbers: list[int], base: int) -> None:
         self.tallies.update(trailer)
@@ -420,9 +487,17 @@ class Joiner:
             if not candidates:
                 continue
             heap = self.samples.setdefault(numbers[mine], [])
+            # Best first (ShardPage.finish sorts them; adding base keeps the order): once the
+            # full heap refuses one, it refuses the rest, and their tuples are not made.
             for key, entry in candidates:
+                candidate = (-key, -(entry[0] + base), -entry[1], entry)
+                if len(heap) < SAMPLE:
+                    heapq.heappush(heap, candidate)
+                elif candidate[:3] > heap[0][:3]:
+                    heapq.heapreplace(heap, candidate)
+                else:
+                    break
                 entry[0] += base
-                _offer(heap, (-key, -entry[0], -entry[1], entry))
 
     def finish(self) -> dict[str, Any]:
         """Write the rest of review/; the page's own data."""
@@ -461,34 +536,6 @@ class Joiner:
             )
         rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
         return rows
-
-
-def read_lines(handle: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
-    """The lines of a binary file as iterating it gives them (each with its b"\\n", the last as
-    it is), found by bytes.find in blocks of ``size``: a page file's lines are long, and the
-    file's readline scans them a byte at a time (a sixth of the join)."""
-    pending: list[bytes] = []  # the start of a line that runs past the blocks read
-    while block := handle.read(size):
-        find = block.find
-        end = find(b"\n")
-        if end < 0:
-            pending.append(block)
-            continue
-        start = 0
-        if pending:
-            pending.append(block[: end + 1])
-            yield b"".join(pending)
-            pending = []
-            start = end + 1
-            end = find(b"\n", start)
-        while end >= 0:
-            yield block[start : end + 1]
-            start = end + 1
-            end = find(b"\n", start)
-        if start < len(block):
-            pending.append(block[start:])
-    if pending:
-        yield b"".join(pending)
 
 
 def _renumber(mine: bytes, numbers: list[int]) -> bytes:

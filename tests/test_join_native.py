@@ -1,0 +1,231 @@
+"""The page join's C half (_diff.c's join and cut) against its Python twin (pagedata.Joiner._line
+and pagedata._cut): the same review files and the same errors on page files with every kind of
+line, well formed or damaged, read in blocks of every size."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cleaner.report import files, html, pagedata
+
+NATIVE = pagedata._NATIVE
+needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
+
+SIZES = {"PART": 4, "LIST": 5, "DOCS": 3, "BUFFERED": 7}
+NAMES = ["links.see-also", "credits.source", 'quote"d \\rule', "byline <b>"]
+TEXT = b'ab,[]"\\<\xc3\xa9 0123456789\t-+_'  # JSON-ish bytes, tabs and digits included
+
+
+def _text(rng: random.Random, most: int = 30) -> bytes:
+    return bytes(rng.choice(TEXT) for _ in range(rng.randint(0, most)))
+
+
+def _number(rng: random.Random, good: int) -> bytes:
+    """A shard rule number: mostly one in range, sometimes one only Python reads (or refuses)."""
+    if rng.random() < 0.9:
+        return b"%d" % rng.randrange(good) if good else b"0"
+    return rng.choice(
+        [b"", b"-1", b" 1", b"1_0", b"+1", b"007", b"%d" % good, b"9" * 19, b"99999999999999999999", b"x"]
+    )
+
+
+def _page(rng: random.Random, damaged: bool) -> bytes:
+    lines: list[bytes] = []
+    rules = 0
+    for _ in range(rng.randint(0, 60)):
+        kind = rng.random()
+        if kind < 0.1 or rules == 0:
+            lines.append(b"R" + orjson.dumps(rng.choice(NAMES)) + b"\n")
+            rules += 1
+        elif kind < 0.6:
+            number = _number(rng, rules) if damaged else b"%d" % rng.randrange(rules)
+            lines.append(b"E" + number + b"\t" + _text(rng) + b"\n")
+        elif kind < 0.8:
+            mine = b",".join(
+                _number(rng, rules) if damaged else b"%d" % rng.randrange(rules) for _ in range(rng.randint(0, 4))
+            )
+            fields = [mine, _text(rng).replace(b"\t", b""), rng.choice([b"null", b'"credits.source"'])]
+            if damaged and rng.random() < 0.1:
+                fields = fields[: rng.randint(1, 2)] if rng.random() < 0.5 else [*fields, b"x"]
+            lines.append(b"L" + b"\t".join(fields) + b"\n")
+        else:
+            lines.append(b"D" + _text(rng, 200) + b"\n")
+        if damaged and rng.random() < 0.02:
+            lines.append(rng.choice([b"\n", b"Q{}\n", b"E", b"L1\t", b"D"]))
+    data = b"".join(lines)
+    if damaged and data and rng.random() < 0.3:
+        data = data[:-1]  # the last line without its newline
+    return data
+
+
+def _join(tmp: Path, pages: list[Path], native: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, bytes], str]:
+    """The review files joined from ``pages`` and the error, if any (its type and words)."""
+    monkeypatch.setattr(pagedata, "_NATIVE", NATIVE if native else None)
+    out = tmp / ("c" if native else "py")
+    out.mkdir()
+    error = ""
+    try:
+        html.write_page(out / "index.html", pages)
+    except Exception as exc:  # the same error either way is what is tested
+        error = f"{type(exc).__name__}: {exc}"
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return files, error
+
+
+@needs_native
+@pytest.mark.parametrize("block", [1, 2, 5, 64, 1 << 20])
+@pytest.mark.parametrize("damaged", [False, True], ids=["good", "damaged"])
+def test_c_join_writes_the_files_python_writes(
+    tmp_path: Path, block: int, damaged: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in SIZES.items():
+        monkeypatch.setattr(pagedata, name, value)
+    monkeypatch.setattr(pagedata, "BLOCK", block)
+    rng = random.Random(block * 2 + damaged)
+    errors = 0
+    for k in range(40 if block > 2 else 10):
+        case = tmp_path / f"case{k}"
+        case.mkdir()
+        pages = []
+        for shard in range(rng.randint(1, 3)):
+            page = case / f"{shard:06d}.page"
+            page.write_bytes(_page(rng, damaged))
+            pagedata.removals_file(page).write_bytes(b'{"id": "x"}\n' * shard)
+            pages.append(page)
+        expected = _join(case, pages, False, monkeypatch)
+        got = _join(case, pages, True, monkeypatch)
+        assert got == expected, (k, [p.read_bytes() for p in pages])
+        errors += bool(expected[1])
+    if damaged:
+        assert errors > 5  # damaged files do reach Python's errors
+    else:
+        assert errors == 0
+
+
+@needs_native
+def test_c_join_of_a_line_longer_than_the_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pagedata, "BLOCK", 4096)
+    page = tmp_path / "000000.page"
+    big = b"x" * (3 << 20)
+    page.write_bytes(b'R"a"\nL0\t"d",null,null\t"a"\nD' + big + b"\nE0\t" + big + b"\n")
+    pagedata.removals_file(page).write_bytes(b"")
+    expected = _join(tmp_path, [page], False, monkeypatch)
+    got = _join(tmp_path, [page], True, monkeypatch)
+    assert got == expected
+    assert expected[0]["review/d0.js"] == b"cleanerLoaded('d',[0,[" + big + b"]]);\n"
+    assert expected[0]["review/r0-0.js"] == b"cleanerLoaded('r',[0,0,[[0," + big + b"]]);\n"
+
+
+def _call(block: bytes, numbers: list[object], sinks: list[object], n: int = 0, room: int = 100) -> tuple[object, ...]:
+    assert NATIVE is not None
+    listing, whole = bytearray(), bytearray()
+    got = NATIVE.join(block, 0, n, numbers, sinks, listing, whole, room, room, room)
+    return (*got, bytes(listing), bytes(whole))
+
+
+@needs_native
+def test_c_join_leaves_to_python_what_it_cannot_read_as_given() -> None:
+    block = b"E0\tab\nL0\trow\tnull\nD{}\nE1\tcd\n"
+    sinks: list[object] = [bytearray(), bytearray()]
+    assert _call(block, [1, 0], sinks) == (len(block), 1, 2, 1, 1, b",[1,row,[1],null]", b",{}")
+    assert sinks == [bytearray(b"[1,cd\n"), bytearray(b"[0,ab\n")]
+
+    class Number(int):
+        pass
+
+    class Sink(bytearray):
+        pass
+
+    for numbers, slots in [
+        ([True], [bytearray()]),  # not an exact int
+        ([Number(0)], [bytearray()]),
+        ([1], [bytearray()]),  # no sink of that number
+        ([-1], [bytearray()]),
+        ([1 << 70], [bytearray()]),
+        ([0], [None]),
+        ([0], [Sink()]),
+        ([], [bytearray()]),
+    ]:
+        assert _call(b"E0\tab\n", numbers, slots)[:3] == (0, 0, 0), numbers
+    assert _call(b"L0\trow\tnull\n", [0], [], n=(1 << 63) - 1)[:2] == (0, (1 << 63) - 1)
+    assert _call(b"L\trow\tnull\n", [], [], n=-1)[:4] == (11, 0, 0, 1)  # no rules
+    assert _call(b"E0\tab\n", [0], [bytearray()], n=-1)[:3] == (6, -1, 1)  # before any document: Python's "[-1,"
+    for stop in [b'R"a"\n', b"T{}\n", b"\n", b"E0\tno newline", b"L0\trow\n", b"L0\ta\tb\tc\n", b"E0 ab\n"]:
+        assert _call(stop, [0], [bytearray()])[:3] == (0, 0, 0), stop
+    assert _call(b"D1\nD2\nD3\n", [], [], room=2)[0] == 6  # stops once a room is full
+
+
+@needs_native
+def test_c_join_refuses_bad_arguments_and_held_buffers() -> None:
+    assert NATIVE is not None
+    sink = bytearray()
+    with pytest.raises(ValueError):
+        NATIVE.join(b"D\n", 3, 0, [], [], bytearray(), bytearray(), 1, 1, 1)
+    with pytest.raises(ValueError):
+        NATIVE.join(b"D\n", -1, 0, [], [], bytearray(), bytearray(), 1, 1, 1)
+    with pytest.raises(TypeError):
+        NATIVE.join(b"D\n", 0, 0, (), [], bytearray(), bytearray(), 1, 1, 1)
+    with pytest.raises(TypeError):
+        NATIVE.join(b"D\n", 0, 0, [], [], b"", bytearray(), 1, 1, 1)
+    with memoryview(sink), pytest.raises(BufferError):
+        NATIVE.join(b"E0\tx\n", 0, 0, [0], [sink], bytearray(), bytearray(), 1, 1, 1)
+    assert NATIVE.join(b"", 0, 0, [], [], bytearray(), bytearray(), 1, 1, 1) == (0, 0, 0, 0, 0)
+    assert NATIVE.join(memoryview(b"D\n"), 0, 0, [], [], bytearray(), bytearray(), 1, 1, 1)[0] == 2
+
+
+@needs_native
+def test_c_cut_is_the_python_one() -> None:
+    assert NATIVE is not None
+    rng = random.Random(3)
+    for _ in range(500):
+        sink = bytearray(b"".join(_text(rng, 8).replace(b"\n", b"") + b"\n" for _ in range(rng.randint(0, 12))))
+        start = 0
+        while True:
+            count = rng.randint(0, 5)
+            expected = pagedata._cut(sink, start, count)
+            assert NATIVE.cut(sink, start, count) == expected, (sink, start, count)
+            if expected[1] == start and count:
+                break
+            start = expected[1]
+    with pytest.raises(ValueError):
+        NATIVE.cut(bytearray(b"a\n"), 3, 1)
+    assert NATIVE.cut(bytearray(b"a\nb"), 2, 5) == (b"", 2, 0)  # an unfinished entry is not one
+    assert pagedata._cut(bytearray(b"a\nb"), 2, 5) == (b"", 2, 0)
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["copy_file_range", "buffer"])
+def test_a_removals_file_is_appended_whole(tmp_path: Path, kernel: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard's removals file goes to the end of removals.jsonl, in the kernel or, where it
+    cannot, through a buffer (from the first byte, after what the writer holds)."""
+    source = tmp_path / "a.removals"
+    data = bytes(random.Random(1).randrange(256) for _ in range(300_000))
+    source.write_bytes(data)
+    if not kernel:
+        calls = []
+        copy = os.copy_file_range
+
+        def refuse(*args: object) -> int:
+            calls.append(args)
+            if len(calls) > 1:
+                raise OSError(18, "Invalid cross-device link")
+            return copy(*args[:2], 1000)  # type: ignore[arg-type]  # some, then a refusal
+
+        monkeypatch.setattr(files.os, "copy_file_range", refuse)
+    with (tmp_path / "out").open("wb") as out:
+        out.write(b"held")
+        with source.open("rb") as handle:
+            files.append(handle, out)
+        out.write(b"after")
+    assert kernel or len(calls) == 2
+    assert (tmp_path / "out").read_bytes() == b"held" + data + b"after"
+    buffer = io.BytesIO(b"x")
+    buffer.seek(1)
+    with source.open("rb") as handle:
+        files.append(handle, buffer)
+    assert buffer.getvalue() == b"x" + data
