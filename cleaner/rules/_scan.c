@@ -632,10 +632,129 @@ done:
     return result;
 }
 
+/* An index into a list as Python reads it (a negative one from the end); -1 with IndexError set. */
+static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
+    Py_ssize_t i = PyLong_AsSsize_t(number);
+    if (i == -1 && PyErr_Occurred()) return -1;
+    if (i < 0) i += size;
+    if (i < 0 || i >= size) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return -1;
+    }
+    return i;
+}
+
+/* One line rule on its rows (kinds/line.py's walk, the loop inside): the rows it drops get its id.
+ * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
+ * changed it), and every object taken from one is held while used. */
+static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts, PyObject *check) {
+    static PyObject *dropped_by = NULL, *text_name = NULL;
+    if (dropped_by == NULL && (dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return 0;
+    if (text_name == NULL && (text_name = PyUnicode_InternFromString("text")) == NULL) return 0;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
+        PyObject *number = PyList_GET_ITEM(found, j);
+        Py_INCREF(number);
+        Py_ssize_t i = item_index(number, PyList_GET_SIZE(rows));
+        Py_DECREF(number);
+        if (i < 0) return 0;
+        PyObject *line = PyList_GET_ITEM(rows, i);
+        Py_INCREF(line);
+        PyObject *dropped = PyObject_GetAttr(line, dropped_by);
+        if (dropped == NULL) goto fail;
+        Py_DECREF(dropped); /* (only compared to None, which lives for ever) */
+        if (dropped != Py_None) {
+            Py_DECREF(line);
+            continue;
+        }
+        PyObject *text = PyObject_GetAttr(line, text_name);
+        if (text == NULL) goto fail;
+        int hit = -1;
+        /* Regex.test_start's first step, its memo (bools by text), looked up here: a str key
+         * runs no Python code. A row with a newline is Regex.test's: ``check`` decides. */
+        if (PyUnicode_CheckExact(text) && PyUnicode_FindChar(text, '\n', 0, PyUnicode_GET_LENGTH(text), 1) == -1) {
+            PyObject *known = PyDict_GetItemWithError(starts, text);
+            if (known == Py_True) hit = 1;
+            else if (known == Py_False) hit = 0;
+            else if (known == NULL && PyErr_Occurred()) {
+                Py_DECREF(text);
+                goto fail;
+            }
+        }
+        if (hit < 0) {
+            PyObject *answer = PyObject_CallOneArg(check, text);
+            if (answer == NULL) {
+                Py_DECREF(text);
+                goto fail;
+            }
+            hit = PyObject_IsTrue(answer);
+            Py_DECREF(answer);
+        }
+        Py_DECREF(text);
+        if (hit < 0 || (hit && PyObject_SetAttr(line, dropped_by, rule_id) < 0)) goto fail;
+        Py_DECREF(line);
+        continue;
+    fail:
+        Py_DECREF(line);
+        return 0;
+    }
+    return 1;
+}
+
+/* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
+ * and the tests' oracle, which says what it does). */
+static PyObject *walk(PyObject *self, PyObject *args) {
+    PyObject *rows, *may, *order, *simple, *deadline, *clock;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!nOO", &PyList_Type, &rows, &PyDict_Type, &may, &PyList_Type, &order,
+                          &PyList_Type, &simple, &k, &deadline, &clock))
+        return NULL;
+    if (k < 0) k = 0;
+    for (; k < PyList_GET_SIZE(order); k++) {
+        PyObject *number = PyList_GET_ITEM(order, k);
+        Py_INCREF(number);
+        Py_ssize_t at = item_index(number, PyList_GET_SIZE(simple));
+        Py_DECREF(number);
+        if (at < 0) return NULL;
+        PyObject *plain = PyList_GET_ITEM(simple, at);
+        if (plain == Py_None) break;
+        if (!PyTuple_CheckExact(plain) || PyTuple_GET_SIZE(plain) != 4 ||
+            !PyDict_CheckExact(PyTuple_GET_ITEM(plain, 2))) {
+            PyErr_SetString(PyExc_TypeError, "simple: None or (key, rule id, memo dict, check)");
+            return NULL;
+        }
+        Py_INCREF(plain); /* (holds the key, id, memo and check too) */
+        PyObject *found = PyDict_GetItemWithError(may, PyTuple_GET_ITEM(plain, 0));
+        int ok = 1;
+        if (found != NULL) {
+            Py_INCREF(found);
+            if (!PyList_Check(found)) {
+                PyErr_SetString(PyExc_TypeError, "may: lists of rows");
+                ok = 0;
+            } else
+                ok = walk_rule(rows, found, PyTuple_GET_ITEM(plain, 1), PyTuple_GET_ITEM(plain, 2),
+                               PyTuple_GET_ITEM(plain, 3));
+            Py_DECREF(found);
+        } else if (PyErr_Occurred())
+            ok = 0;
+        Py_DECREF(plain);
+        if (!ok) return NULL;
+        if (deadline != Py_None) {
+            PyObject *now = PyObject_CallNoArgs(clock);
+            if (now == NULL) return NULL;
+            int over = PyObject_RichCompareBool(now, deadline, Py_GT);
+            Py_DECREF(now);
+            if (over < 0) return NULL;
+            if (over) return PyLong_FromSsize_t(-(k + 1));
+        }
+    }
+    return PyLong_FromSsize_t(k);
+}
+
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
     {"rows", rows, METH_VARARGS, "rows(matcher, texts) -> {pattern: sorted rows}: Prefilter.rows."},
+    {"walk", walk, METH_VARARGS, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
     {NULL, NULL, 0, NULL},
 };
 

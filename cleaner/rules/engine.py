@@ -13,6 +13,7 @@ from cleaner.errors import CleanerError
 from cleaner.rules import prefilter
 from cleaner.rules.compiled import Compiled, Context
 from cleaner.rules.kinds import SelectorRule, compile_rule
+from cleaner.rules.kinds.line import CompiledLine, Plain, walk
 from cleaner.rules.model import Match, RuleFile
 from cleaner.rules.regex import Regex
 from cleaner.rules.safety import MAX_RULE_LINE
@@ -153,6 +154,12 @@ class _Plan:
         # The first unanchored rule fixes the text of ``Context.joined`` when it looks at it, run
         # or skipped (Compiled.candidates): no rule after it may run before that text is fixed.
         self.unanchored = next((i for i, rule in enumerate(rules) if not rule.anchored), len(rules))
+        # By position: what ``walk`` needs to run the rule there, or None (it runs in Python).
+        self.simple: list[Plain | None] = [
+            rule.plain(filtered) if isinstance(rule, CompiledLine) else None for rule in rules
+        ]
+        # _scan.c's walk, or its Python twin (CLEANER_NATIVE=off, or no C matcher).
+        self.walk = prefilter._scan.walk if prefilter._scan is not None else walk
 
     def order(self, may: dict[int, list[int]]) -> list[int]:
         """The positions of the rules to run, in order, while no row is rewritten."""
@@ -256,15 +263,29 @@ class RuleSet:
         fast.fill(ctx, plan.ids if positional_only else None)
         # The rules the prefilter found rows for (and those it has none of), in order: the others
         # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.
-        order = iter(plan.order(ctx.may))
-        n, unanchored = len(rules), plan.unanchored
-        i = next(order, n)
+        order = plan.order(ctx.may)
+        n, unanchored, simple = len(rules), plan.unanchored, plan.simple
+        k, m = 0, len(order)  # (k: where i is in ``order``, while no row is rewritten)
+        i = order[0] if order else n
         while i < n:
+            if simple[i] is not None and not ctx.rewritten:
+                # A run of plain line rules in one call. They only drop rows, so the text of
+                # ``ctx.joined`` is the same whether it is fixed before them or after.
+                k = plan.walk(ctx.rows, ctx.may, order, simple, k, deadline, time.monotonic)
+                if k < 0:
+                    rule_id = rules[order[-k - 1]].id
+                    raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule_id})")
+                i = order[k] if k < m else n
+                continue
             if i > unanchored and ctx._joined is None:
                 ctx.joined  # noqa: B018  (as the first unanchored rule would have, had it run)
             rule = rules[i]
             rule.apply(ctx)
             if deadline is not None and time.monotonic() > deadline:
                 raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
-            i = i + 1 if ctx.rewritten else next(order, n)
+            if ctx.rewritten:
+                i += 1
+            else:
+                k += 1
+                i = order[k] if k < m else n
         return ctx.url

@@ -1,0 +1,199 @@
+"""_scan.c's walk (plain line rules run in one call) against its Python twin, kinds/line.py's
+walk: the same rows dropped by the same rule, the same place in ``order`` returned, the same
+error, on random rows, rules, memos and deadlines; hostile checks that change the lists under
+the walk; and a rule set's run with the C walk and with the twin on the shipped rules."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cleaner.document import Line
+from cleaner.rules import prefilter
+from cleaner.rules.book import RuleBook
+from cleaner.rules.kinds.line import Plain, walk
+from cleaner.rules.regex import Regex
+
+ROOT = Path(__file__).resolve().parent.parent
+
+prefilter.available()
+needs_native = pytest.mark.skipif(prefilter._scan is None, reason="CLEANER_NATIVE=off")
+
+# Row texts: what the patterns below match at a start or not, a newline (Regex.test then), empty.
+PIECES = ["Share", "share", "Ad", "x", " ", "\n", "é", "Tags:", "", "🙂"]
+PATTERNS = [r"^(?i)share\b", r"^Ad\s*$", r"^Tags:", r"^x+", r"^.*é"]
+
+
+class Text(str):
+    """A str subclass: the C walk must not take its memo for one of plain str."""
+
+
+def _rows(rng: random.Random) -> list[Line]:
+    rows = []
+    for n in range(rng.randrange(0, 9)):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 4)))
+        line = Line(n + 1, Text(text) if rng.random() < 0.1 else text)
+        if rng.random() < 0.2:
+            line.dropped_by = "earlier"
+        rows.append(line)
+    return rows
+
+
+Spec = tuple[int, str, str, dict[str, bool]] | None  # a rule: its key, id, pattern and memo
+
+
+def _case(rng: random.Random) -> tuple[list[Line], dict[int, list[int]], list[int], list[Spec], int, Any]:
+    rows = _rows(rng)
+    specs: list[Spec] = []
+    may: dict[int, list[int]] = {}
+    for position in range(rng.randrange(1, 7)):
+        if rng.random() < 0.25:
+            specs.append(None)
+            continue
+        # A memo holding some answers, a wrong one among them (it is trusted, as test_start does).
+        memo = {str(line.text): rng.random() < 0.5 for line in rows if rng.random() < 0.3}
+        key = 1000 + position
+        specs.append((key, f"rule-{position}", rng.choice(PATTERNS), memo))
+        if rows and rng.random() < 0.8:
+            may[key] = sorted(rng.sample(range(len(rows)), rng.randrange(0, len(rows) + 1)))
+    order = sorted(rng.sample(range(len(specs)), rng.randrange(0, len(specs) + 1)))
+    deadline = rng.choice([None, None, 2.5, 0.5, 10.0])
+    return rows, may, order, specs, rng.randrange(-1, len(order) + 2), deadline
+
+
+def _plain(key: int, rule_id: str, pattern: str, memo: dict[str, bool]) -> Plain:
+    """A rule as the engine gives it to walk (CompiledLine.plain), on a Regex of its own."""
+    rx = Regex(pattern, rule_id)
+    rx._starts = dict(memo)
+
+    def check(text: str) -> bool:
+        return rx.test_start(text) if "\n" not in text else rx.test(text)
+
+    return (key, rule_id, rx._starts, check)
+
+
+def _run(fn: Callable[..., int], case: tuple[Any, ...]) -> tuple[Any, ...]:
+    rows, may, order, specs, start, deadline = copy.deepcopy(case)
+    simple = [_plain(*spec) if spec else None for spec in specs]
+    ticks = iter(range(1000))
+    try:
+        got: Any = fn(rows, may, order, simple, start, deadline, lambda: next(ticks))
+    except Exception as error:  # (the same error, both sides)
+        got = type(error)
+    memos = [dict(entry[2]) if entry else None for entry in simple]
+    return got, [(line.text, line.dropped_by) for line in rows], memos
+
+
+@needs_native
+def test_the_c_walk_is_its_python_twin_on_random_cases() -> None:
+    rng = random.Random(7)
+    returned = set()
+    for _ in range(3000):
+        case = _case(rng)
+        c, python = _run(prefilter._scan.walk, case), _run(walk, case)
+        assert c == python, case
+        returned.add(c[0] if isinstance(c[0], type) else (c[0] > 0) - (c[0] < 0))
+    assert returned == {-1, 0, 1}  # (stopped past a deadline, at nothing, after some rules)
+
+
+def test_walk_drops_the_rows_a_rule_matches_and_stops_at_a_rule_it_does_not_run() -> None:
+    rows = [Line(1, "Share this"), Line(2, "Shared files"), Line(3, "Share\nit"), Line(4, "Ad")]
+    rx = Regex(r"^Share\b", "share")
+    rx._starts.clear()
+    rx._starts["Shared files"] = True  # a (wrong) memo is trusted: the walk is test_start's
+    ad = Regex(r"^Ad$", "ad")
+
+    def check(rx: Regex) -> Callable[[str], bool]:
+        return lambda text: rx.test_start(text) if "\n" not in text else rx.test(text)
+
+    simple: list[Plain | None] = [(1, "share", rx._starts, check(rx)), None, (3, "ad", ad._starts, check(ad))]
+    may = {1: [0, 1, 2, 3], 3: [3]}
+    fns = [walk] if prefilter._scan is None else [walk, prefilter._scan.walk]
+    for fn in fns:
+        for line in rows:
+            line.dropped_by = None
+        assert fn(rows, may, [0, 1, 2], simple, 0, None, None) == 1
+        assert [line.dropped_by for line in rows] == ["share", "share", "share", None]
+        assert fn(rows, may, [0, 1, 2], simple, 2, None, None) == 3
+        assert rows[3].dropped_by == "ad"
+        assert fn(rows, may, [0, 2], simple, 0, 0.5, lambda: 1.0) == -1  # over the deadline at order[0]
+
+
+@needs_native
+@pytest.mark.parametrize("harm", ["clear rows", "clear found", "shrink found", "raise"])
+def test_a_check_that_changes_the_lists_under_the_walk_is_an_error_not_a_crash(harm: str) -> None:
+    def build() -> tuple[list[Line], dict[int, list[int]], list[Plain | None]]:
+        rows = [Line(n, f"row {n}") for n in range(5)]
+        found = [0, 1, 2, 3, 4]
+
+        def check(text: str) -> bool:
+            if harm == "clear rows":
+                rows.clear()
+            elif harm == "clear found":
+                found.clear()
+            elif harm == "shrink found":
+                del found[-2:]
+            else:
+                raise ValueError(text)
+            return True
+
+        return rows, {9: found}, [(9, "hostile", {}, check)]
+
+    outcomes = []
+    for fn in (walk, prefilter._scan.walk):
+        rows, may, simple = build()
+        try:
+            got: Any = fn(rows, may, [0], simple, 0, None, None)
+        except Exception as error:
+            got = type(error)
+        outcomes.append((got, [line.dropped_by for line in rows]))
+    if harm == "clear found":  # (the twin iterates the list as Python does: it stops too)
+        assert outcomes[0] == outcomes[1] == (1, ["hostile"] + [None] * 4)
+    elif harm == "shrink found":
+        assert outcomes[0] == outcomes[1] == (1, ["hostile", "hostile", None, None, None])  # (cut at each check)
+    else:
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[0][0] in (IndexError, ValueError)
+
+
+@needs_native
+def test_bad_arguments_raise_type_errors() -> None:
+    walk_c = prefilter._scan.walk
+    with pytest.raises(TypeError):
+        walk_c([], {}, [0], [(1, "a", [], None)], 0, None, None)  # a memo that is not a dict
+    with pytest.raises(TypeError):
+        walk_c([], {1: (0,)}, [0], [(1, "a", {}, None)], 0, None, None)  # rows not in a list
+    with pytest.raises(IndexError):
+        walk_c([], {}, [5], [None], 0, None, None)
+
+
+@needs_native
+def test_a_rule_set_walks_its_line_rules_in_c_as_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generic rules on the seeds and the rules' own cases: the same drops with either walk."""
+    book = RuleBook.load([ROOT / "rules"])
+    generic = book.generic
+    assert generic is not None
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    texts += [case.input for placed in book.rules() for case in placed.rule.cases()]
+    monkeypatch.setattr("cleaner.rules.engine.WARMUP", 0)
+    results = []
+    for native_walk in (True, False):
+        generic._fast = None
+        fast = generic._prefilter()
+        assert fast is not None
+        plan = fast.plan(generic.rules, False)
+        plan.walk = prefilter._scan.walk if native_walk else walk
+        assert any(entry is not None for entry in plan.simple)
+        out = []
+        for text in texts:
+            lines = [Line(n + 1, row) for n, row in enumerate(text.split("\n"))]
+            generic.apply(lines, None, {})
+            out.append([(line.text, line.dropped_by) for line in lines])
+        results.append(out)
+    assert results[0] == results[1]
+    assert any(line[1] for doc in results[0] for line in doc)
