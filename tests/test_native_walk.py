@@ -1,7 +1,8 @@
 """_scan.c's walk (plain line rules run in one call) against its Python twin, kinds/line.py's
 walk: the same rows dropped by the same rule, the same place in ``order`` returned, the same
 error, on random rows, rules, memos and deadlines; hostile checks that change the lists under
-the walk; and a rule set's run with the C walk and with the twin on the shipped rules."""
+the walk; and a rule set's run with the C walk and with the twin on the shipped rules. And
+_scan.c's carry (a scan's rows carried to a later round) against engine.carry, its twin."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from cleaner.document import Line
 from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
+from cleaner.rules.engine import carry
 from cleaner.rules.kinds.line import Plain, walk
 from cleaner.rules.regex import Regex
 
@@ -197,3 +199,92 @@ def test_a_rule_set_walks_its_line_rules_in_c_as_in_python(monkeypatch: pytest.M
         results.append(out)
     assert results[0] == results[1]
     assert any(line[1] for doc in results[0] for line in doc)
+
+
+def _carry_case(rng: random.Random) -> tuple[Any, ...]:
+    """Rows then and texts then; the rows now: some of them (in order, or not), a text changed,
+    a row that was not there; what the scan found then, with a key ``wanted`` may leave out."""
+    rows_then = [Line(n, rng.choice(["a", "b", Text("a"), ""])) for n in range(rng.randrange(0, 8))]
+    texts_then = [line.text for line in rows_then]
+    rows_now = [line for line in rows_then if rng.random() < 0.7]
+    roll = rng.random()
+    if roll < 0.1 and rows_now:
+        rng.choice(rows_now).text = "changed"
+    elif roll < 0.15:
+        rows_now.insert(rng.randrange(len(rows_now) + 1), Line(99, "new"))
+    elif roll < 0.2 and len(rows_now) > 1:
+        rows_now.reverse()
+    elif roll < 0.25 and rows_now:
+        rows_now.append(rows_now[0])  # (a row twice)
+    n = len(rows_then)
+    may_then = {
+        key: sorted(rng.sample(range(n), rng.randrange(1, n + 1))) for key in range(3) if n and rng.random() < 0.8
+    }
+    hits_then = sorted(rng.sample(range(n), rng.randrange(0, n + 1)))
+    wanted = rng.choice([None, frozenset(), frozenset({0, 2}), {1}])
+    return rows_then, texts_then, rows_now, may_then, hits_then, wanted
+
+
+def _carried(fn: Callable[..., Any], case: tuple[Any, ...]) -> Any:
+    try:
+        return fn(*case)
+    except Exception as error:
+        return type(error)
+
+
+@needs_native
+def test_the_c_carry_is_its_python_twin_on_random_cases() -> None:
+    rng = random.Random(11)
+    kinds = set()
+    for _ in range(3000):
+        case = _carry_case(rng)
+        got = _carried(prefilter._scan.carry, case)
+        assert got == _carried(carry, case), case
+        kinds.add("none" if got is None else "empty" if got == ({}, []) else "carried")
+    assert kinds == {"none", "empty", "carried"}
+
+
+def test_carry_takes_the_rows_found_then_to_where_they_are_now() -> None:
+    rows = [Line(n, text) for n, text in enumerate(["a", "b", "c", "d"])]
+    fns = [carry] if prefilter._scan is None else [carry, prefilter._scan.carry]
+    for fn in fns:
+        texts = [line.text for line in rows]
+        may = {7: [0, 2, 3], 8: [1], 9: [2]}
+        assert fn(rows, texts, [rows[0], rows[2], rows[3]], may, [1, 3], None) == ({7: [0, 1, 2], 9: [1]}, [2])
+        assert fn(rows, texts, [rows[2]], may, [], frozenset({7, 8})) == ({7: [0]}, [])
+        assert fn(rows, texts, [rows[2], rows[0]], may, [], None) is None  # (not in their order)
+        assert fn(rows, texts, [Line(5, "a")], may, [], None) is None  # (not a row then)
+        with pytest.raises(ValueError):
+            fn(rows, texts[:3], rows, may, [], None)
+        rows[1].text = "B"
+        assert fn(rows, texts, rows, may, [], None) is None  # (a text changed)
+        rows[1].text = "b"
+
+
+@needs_native
+def test_carry_with_hostile_input_is_an_error_not_a_crash() -> None:
+    rows = [Line(n, "x") for n in range(3)]
+    texts = ["x", "x", "x"]
+
+    class Eq(str):
+        def __eq__(self, other: object) -> bool:
+            rows.clear()  # the rows then go while they are walked
+            texts.clear()
+            return True
+
+        __hash__ = str.__hash__
+
+    rows[0].text = Eq("y")
+    for fn in (carry, prefilter._scan.carry):
+        rows[:] = [Line(n, "x") for n in range(3)]
+        rows[0].text = Eq("y")
+        texts[:] = ["x", "x", "x"]
+        now = list(rows)
+        got = _carried(fn, (rows, texts, now, {1: [0, 5]}, [-1], None))
+        assert got in (None, IndexError, ValueError)
+    with pytest.raises(TypeError):
+        prefilter._scan.carry([], [], [], {1: (0,)}, [], None)
+    with pytest.raises(TypeError):
+        prefilter._scan.carry([], [], [], {}, [], [1])
+    with pytest.raises(IndexError):
+        prefilter._scan.carry([Line(1, "a")], ["a"], [], {1: [3]}, [], None)

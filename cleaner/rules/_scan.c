@@ -750,10 +750,110 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(k);
 }
 
+/* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
+ * engine.carry (its twin and the tests' oracle, which says what it does). */
+static PyObject *carry(PyObject *self, PyObject *args) {
+    static PyObject *text_name = NULL;
+    PyObject *rows_then, *texts_then, *rows_now, *may_then, *hits_then, *wanted;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O", &PyList_Type, &rows_then, &PyList_Type, &texts_then, &PyList_Type,
+                          &rows_now, &PyDict_Type, &may_then, &PyList_Type, &hits_then, &wanted))
+        return NULL;
+    if (wanted != Py_None && !PyAnySet_Check(wanted)) {
+        PyErr_SetString(PyExc_TypeError, "wanted: a set or None");
+        return NULL;
+    }
+    if (text_name == NULL && (text_name = PyUnicode_InternFromString("text")) == NULL) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(rows_then);
+    if (PyList_GET_SIZE(texts_then) != n) {
+        PyErr_SetString(PyExc_ValueError, "a text for each row");
+        return NULL;
+    }
+    /* By row then: where it is now, or -1 (each row now is one of then, in the same order). */
+    Py_ssize_t *pos = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    if (pos == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) pos[i] = -1;
+    PyObject *result = NULL, *may = NULL, *hits = NULL, *items = NULL;
+    Py_ssize_t j = 0;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(rows_now); k++) {
+        PyObject *row = PyList_GET_ITEM(rows_now, k);
+        while (j < n && j < PyList_GET_SIZE(rows_then) && PyList_GET_ITEM(rows_then, j) != row) j++;
+        if (j >= n || j >= PyList_GET_SIZE(rows_then) || j >= PyList_GET_SIZE(texts_then)) goto none;
+        Py_INCREF(row);
+        PyObject *text = PyObject_GetAttr(row, text_name);
+        Py_DECREF(row);
+        if (text == NULL) goto fail;
+        PyObject *then = PyList_GET_ITEM(texts_then, j);
+        Py_INCREF(then);
+        int same = PyObject_RichCompareBool(text, then, Py_EQ); /* (may run a subclass's __eq__) */
+        Py_DECREF(then);
+        Py_DECREF(text);
+        if (same < 0) goto fail;
+        if (!same) goto none;
+        pos[j++] = k;
+    }
+    may = PyDict_New();
+    hits = PyList_New(0);
+    items = PyDict_Items(may_then); /* (a copy: nothing below can change what is walked) */
+    if (may == NULL || hits == NULL || items == NULL) goto fail;
+    for (Py_ssize_t e = 0; e < PyList_GET_SIZE(items); e++) {
+        PyObject *item = PyList_GET_ITEM(items, e), *key = PyTuple_GET_ITEM(item, 0), *found = PyTuple_GET_ITEM(item, 1);
+        if (wanted != Py_None) {
+            int in = PySet_Contains(wanted, key);
+            if (in < 0) goto fail;
+            if (!in) continue;
+        }
+        if (!PyList_Check(found)) {
+            PyErr_SetString(PyExc_TypeError, "may: lists of rows");
+            goto fail;
+        }
+        PyObject *now = PyList_New(0);
+        if (now == NULL) goto fail;
+        for (Py_ssize_t f = 0; f < PyList_GET_SIZE(found); f++) {
+            Py_ssize_t i = item_index(PyList_GET_ITEM(found, f), n);
+            PyObject *number = i < 0 ? NULL : pos[i] < 0 ? Py_None : PyLong_FromSsize_t(pos[i]);
+            if (number == NULL) {
+                Py_DECREF(now);
+                goto fail;
+            }
+            if (number == Py_None) continue;
+            int bad = PyList_Append(now, number) < 0;
+            Py_DECREF(number);
+            if (bad) {
+                Py_DECREF(now);
+                goto fail;
+            }
+        }
+        int bad = PyList_GET_SIZE(now) > 0 && PyDict_SetItem(may, key, now) < 0;
+        Py_DECREF(now);
+        if (bad) goto fail;
+    }
+    for (Py_ssize_t f = 0; f < PyList_GET_SIZE(hits_then); f++) {
+        Py_ssize_t i = item_index(PyList_GET_ITEM(hits_then, f), n);
+        if (i < 0) goto fail;
+        if (pos[i] < 0) continue;
+        PyObject *number = PyLong_FromSsize_t(pos[i]);
+        int bad = number == NULL || PyList_Append(hits, number) < 0;
+        Py_XDECREF(number);
+        if (bad) goto fail;
+    }
+    result = PyTuple_Pack(2, may, hits);
+    goto fail; /* (releases what the tuple now holds) */
+none:
+    result = Py_NewRef(Py_None);
+fail:
+    Py_XDECREF(may);
+    Py_XDECREF(hits);
+    Py_XDECREF(items);
+    PyMem_Free(pos);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
     {"rows", rows, METH_VARARGS, "rows(matcher, texts) -> {pattern: sorted rows}: Prefilter.rows."},
+    {"carry", carry, METH_VARARGS,
+     "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},
     {"walk", walk, METH_VARARGS, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
     {NULL, NULL, 0, NULL},
 };

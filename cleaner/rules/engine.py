@@ -69,10 +69,11 @@ class _Fast:
         self.line_start = _combine(unfiltered)
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
         self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
-        # The last scan, by line: the lines list it was of, each row's text then, and for each
-        # filtered rule (and for ``hits``) the lines found. A later round of the same document
-        # whose rows kept their text (they only lost some) needs no new scan.
-        self.memo: tuple[list[Line], dict[int, str], dict[int, list[Line]], list[Line]] | None = None
+        # The last scan: the lines list it was of, its rows and their texts then, and what it
+        # found (``Context.may`` and ``hits``, by row then). A later round of the same document
+        # whose rows kept their text (they only lost some) needs no new scan (``carry``).
+        self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int]] | None = None
+        self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
         self._plans: dict[bool, _Plan] = {}
 
@@ -94,19 +95,13 @@ class _Fast:
         ones whose rows are taken from the last scan (a new one gives them all)."""
         memo = self.memo
         rows = ctx.rows
-        now = [row.text for row in rows]
         ctx.filtered = self.ids
-        if memo is not None and memo[0] is ctx.lines and list(map(memo[1].get, map(id, rows))) == now:
-            index = {id(row): i for i, row in enumerate(rows)}
-            may = ctx.may
-            for rule_id, lines in memo[2].items():
-                if wanted is not None and rule_id not in wanted:
-                    continue
-                found = [index[id(line)] for line in lines if id(line) in index]
-                if found:
-                    may[rule_id] = found
-            ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
-            return
+        if memo is not None and memo[0] is ctx.lines:
+            carried = self.carry(memo[1], memo[2], rows, memo[3], memo[4], wanted)
+            if carried is not None:
+                ctx.may, ctx.hits = carried
+                return
+        now = [row.text for row in rows]
         # scannable(): a row too long is scanned as "" (rarely one is: the list is not copied then).
         texts = (
             now
@@ -117,12 +112,8 @@ class _Fast:
         ctx.may = {by_pattern[k]: found for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
-        self.memo = (
-            ctx.lines,
-            dict(zip(map(id, rows), now, strict=True)),
-            {rule_id: [rows[i] for i in found] for rule_id, found in ctx.may.items()},
-            [rows[i] for i in ctx.hits],
-        )
+        # (Copies: a rewritten row is added to ``ctx.hits``; the lists in ``may`` are not changed.)
+        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits))
 
     def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
         assert self.line_start is not None
@@ -139,6 +130,43 @@ class _Fast:
             first = bisect_right(starts, start) - 1
             hits.update(range(first, bisect_right(starts, max(end - 1, start))))
         return sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
+
+
+def carry(
+    rows_then: list[Line],
+    texts_then: list[str],
+    rows_now: list[Line],
+    may_then: dict[int, list[int]],
+    hits_then: list[int],
+    wanted: frozenset[int] | None,
+) -> tuple[dict[int, list[int]], list[int]] | None:
+    """``Context.may`` and ``hits`` of the rows now from a scan of the rows then (by row then),
+    or None when a row now is not one of then (in the same order) or its text is not then's:
+    then it needs a scan. ``wanted``: the rules whose rows are taken (None: all). The twin of
+    _scan.c's carry (rows compared as ``is``, texts as ``==`` after ``is``, as C compares)."""
+    n = len(rows_then)
+    if len(texts_then) != n:
+        raise ValueError("a text for each row")
+    pos = [-1] * n  # by row then: where it is now
+    j = 0
+    for k, row in enumerate(rows_now):
+        while j < n and rows_then[j] is not row:
+            j += 1
+        if j >= n:
+            return None
+        text, then = row.text, texts_then[j]
+        if not (text is then or text == then):
+            return None
+        pos[j] = k
+        j += 1
+    may: dict[int, list[int]] = {}
+    for rule_id, found in list(may_then.items()):
+        if wanted is not None and rule_id not in wanted:
+            continue
+        now = [pos[i] for i in found if pos[i] >= 0]
+        if now:
+            may[rule_id] = now
+    return may, [pos[i] for i in hits_then if pos[i] >= 0]
 
 
 class _Plan:
