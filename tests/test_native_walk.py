@@ -2,7 +2,8 @@
 walk: the same rows dropped by the same rule, the same place in ``order`` returned, the same
 error, on random rows, rules, memos and deadlines; hostile checks that change the lists under
 the walk; and a rule set's run with the C walk and with the twin on the shipped rules. And
-_scan.c's carry (a scan's rows carried to a later round) against engine.carry, its twin."""
+_scan.c's carry (a scan's rows carried to a later round) against engine.carry, its twin; and
+its alive and unchanged against compiled.alive and steps/rules.unchanged_texts."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ import pytest
 from cleaner.document import Line
 from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
+from cleaner.rules.compiled import alive
 from cleaner.rules.engine import carry
 from cleaner.rules.kinds.line import Plain, walk
 from cleaner.rules.regex import Regex
+from cleaner.steps.rules import unchanged_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -288,3 +291,48 @@ def test_carry_with_hostile_input_is_an_error_not_a_crash() -> None:
         prefilter._scan.carry([], [], [], {}, [], [1])
     with pytest.raises(IndexError):
         prefilter._scan.carry([Line(1, "a")], ["a"], [], {1: [3]}, [], None)
+
+
+def _lines(rng: random.Random) -> list[Line]:
+    lines = [Line(n, rng.choice(["a", " ", "", "b", Text("a")])) for n in range(rng.randrange(0, 10))]
+    for line in lines:
+        if rng.random() < 0.3:
+            line.dropped_by = "r"
+    return lines
+
+
+@needs_native
+def test_the_c_alive_and_unchanged_are_their_python_twins_on_random_lines() -> None:
+    rng = random.Random(5)
+    answers = set()
+    for _ in range(3000):
+        lines = _lines(rng)
+        for nonblank in (True, False):
+            c, python = prefilter._scan.alive(lines, nonblank), alive(lines, nonblank)
+            assert c == python and all(a is b for a, b in zip(c[0], python[0], strict=True))
+        texts = [line.text for line in lines]
+        for line in lines:  # then some go, and some change
+            roll = rng.random()
+            if roll < 0.15:
+                line.dropped_by = "later"
+            elif roll < 0.2:
+                line.text = "changed"
+        answer = prefilter._scan.unchanged(lines, texts)
+        assert answer is unchanged_texts(lines, texts)
+        answers.add(answer)
+    assert answers == {True, False}
+
+
+def test_alive_and_unchanged_by_hand() -> None:
+    lines = [Line(1, "a"), Line(2, "  "), Line(3, "b"), Line(4, "c")]
+    lines[2].dropped_by = "r"
+    pairs = [(alive, unchanged_texts)]
+    if prefilter._scan is not None:
+        pairs.append((prefilter._scan.alive, prefilter._scan.unchanged))
+    for alive_fn, unchanged_fn in pairs:
+        assert alive_fn(lines, True) == ([lines[0], lines[3]], ["a", "c"])
+        assert alive_fn(lines, False) == ([lines[0], lines[1], lines[3]], ["a", "  ", "c"])
+        assert unchanged_fn(lines, ["a", "  ", "changed while dropped", "c"]) is True
+        assert unchanged_fn(lines, ["a", "  ", "b", "C"]) is False
+        with pytest.raises(IndexError):
+            unchanged_fn(lines, ["a"])

@@ -848,10 +848,82 @@ fail:
     return result;
 }
 
+static PyObject *name_dropped_by, *name_text, *name_blank; /* (interned by ``names``) */
+
+static int names(void) {
+    if (name_dropped_by == NULL && (name_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return -1;
+    if (name_text == NULL && (name_text = PyUnicode_InternFromString("text")) == NULL) return -1;
+    if (name_blank == NULL && (name_blank = PyUnicode_InternFromString("blank")) == NULL) return -1;
+    return 0;
+}
+
+/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). */
+static PyObject *alive(PyObject *self, PyObject *args) {
+    PyObject *lines;
+    int nonblank;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
+    PyObject *rows = PyList_New(0), *texts = PyList_New(0), *result = NULL;
+    if (rows == NULL || texts == NULL) goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        Py_INCREF(line);
+        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        int keep = dropped == NULL ? -1 : dropped == Py_None;
+        Py_XDECREF(dropped);
+        if (keep == 1 && nonblank) {
+            PyObject *blank = PyObject_GetAttr(line, name_blank);
+            int is = blank == NULL ? -1 : PyObject_IsTrue(blank);
+            Py_XDECREF(blank);
+            keep = is < 0 ? -1 : !is;
+        }
+        PyObject *text = keep == 1 ? PyObject_GetAttr(line, name_text) : NULL;
+        int bad = keep < 0 || (keep == 1 && (text == NULL || PyList_Append(rows, line) < 0 ||
+                                             PyList_Append(texts, text) < 0));
+        Py_XDECREF(text);
+        Py_DECREF(line);
+        if (bad) goto done;
+    }
+    result = PyTuple_Pack(2, rows, texts);
+done:
+    Py_XDECREF(rows);
+    Py_XDECREF(texts);
+    return result;
+}
+
+/* unchanged(lines, texts) -> bool: steps/rules.unchanged_texts (its twin and the tests' oracle). */
+static PyObject *unchanged(PyObject *self, PyObject *args) {
+    PyObject *lines, *texts;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyList_Type, &texts) || names() < 0) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        if (i >= PyList_GET_SIZE(texts)) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            return NULL;
+        }
+        PyObject *line = PyList_GET_ITEM(lines, i), *then = PyList_GET_ITEM(texts, i);
+        Py_INCREF(line);
+        Py_INCREF(then);
+        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        int same = dropped == NULL ? -1 : 1;
+        if (dropped == Py_None) {
+            PyObject *text = PyObject_GetAttr(line, name_text);
+            same = text == NULL ? -1 : PyObject_RichCompareBool(text, then, Py_EQ);
+            Py_XDECREF(text);
+        }
+        Py_XDECREF(dropped);
+        Py_DECREF(line);
+        Py_DECREF(then);
+        if (same < 0) return NULL;
+        if (!same) Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
     {"rows", rows, METH_VARARGS, "rows(matcher, texts) -> {pattern: sorted rows}: Prefilter.rows."},
+    {"alive", alive, METH_VARARGS, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
+    {"unchanged", unchanged, METH_VARARGS, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
     {"carry", carry, METH_VARARGS,
      "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},
     {"walk", walk, METH_VARARGS, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},

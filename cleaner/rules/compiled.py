@@ -7,6 +7,7 @@ from bisect import insort
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from cleaner import native
 from cleaner.document import Line
 from cleaner.rules.base import RuleBase
 from cleaner.rules.regex import Regex
@@ -27,11 +28,11 @@ class Context:
     filtered: frozenset[int] = frozenset()  # the rules the prefilter has: absent from ``may``, no row
     rewritten: set[int] = field(default_factory=set)  # rows a replace rule rewrote
     rows: list[Line] = field(init=False)  # the non-blank lines, in order
+    texts: list[str] = field(init=False)  # their texts, as the context was made
     _joined: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        # ``dropped_by is None`` is ``Line.alive`` without the property call (every line, every run).
-        self.rows = [line for line in self.lines if line.dropped_by is None and not line.blank]
+        self.rows, self.texts = ALIVE(self.lines, True)
 
     @property
     def joined(self) -> str:
@@ -51,6 +52,19 @@ class Context:
         if i not in self.hits:
             insort(self.hits, i)
         self.rewritten.add(i)
+
+
+def alive(lines: list[Line], nonblank: bool) -> tuple[list[Line], list[str]]:
+    """The lines not dropped (and, ``nonblank``, not blank), in order, and their texts. The twin
+    of _scan.c's alive (one C call, where a list comprehension per list took a few microseconds
+    for every rule set and round)."""
+    # ``dropped_by is None`` is ``Line.alive`` without the property call.
+    rows = [line for line in lines if line.dropped_by is None and not (nonblank and line.blank)]
+    return rows, [row.text for row in rows]
+
+
+_SCAN = native.load("cleaner.rules._scan")
+ALIVE = _SCAN.alive if _SCAN is not None else alive
 
 
 def scannable(text: str) -> str:

@@ -101,7 +101,7 @@ class _Fast:
             if carried is not None:
                 ctx.may, ctx.hits = carried
                 return
-        now = [row.text for row in rows]
+        now = ctx.texts
         # scannable(): a row too long is scanned as "" (rarely one is: the list is not copied then).
         texts = (
             now
