@@ -632,6 +632,15 @@ done:
     return result;
 }
 
+static PyObject *name_dropped_by, *name_text, *name_blank; /* (interned by ``names``) */
+
+static int names(void) {
+    if (name_dropped_by == NULL && (name_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return -1;
+    if (name_text == NULL && (name_text = PyUnicode_InternFromString("text")) == NULL) return -1;
+    if (name_blank == NULL && (name_blank = PyUnicode_InternFromString("blank")) == NULL) return -1;
+    return 0;
+}
+
 /* An index into a list as Python reads it (a negative one from the end); -1 with IndexError set. */
 static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
     Py_ssize_t i = PyLong_AsSsize_t(number);
@@ -648,9 +657,7 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
  * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
  * changed it), and every object taken from one is held while used. */
 static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts, PyObject *check) {
-    static PyObject *dropped_by = NULL, *text_name = NULL;
-    if (dropped_by == NULL && (dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return 0;
-    if (text_name == NULL && (text_name = PyUnicode_InternFromString("text")) == NULL) return 0;
+    if (names() < 0) return 0;
     for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
         PyObject *number = PyList_GET_ITEM(found, j);
         Py_INCREF(number);
@@ -659,14 +666,14 @@ static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObjec
         if (i < 0) return 0;
         PyObject *line = PyList_GET_ITEM(rows, i);
         Py_INCREF(line);
-        PyObject *dropped = PyObject_GetAttr(line, dropped_by);
+        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
         if (dropped == NULL) goto fail;
         Py_DECREF(dropped); /* (only compared to None, which lives for ever) */
         if (dropped != Py_None) {
             Py_DECREF(line);
             continue;
         }
-        PyObject *text = PyObject_GetAttr(line, text_name);
+        PyObject *text = PyObject_GetAttr(line, name_text);
         if (text == NULL) goto fail;
         int hit = -1;
         /* Regex.test_start's first step, its memo (bools by text), looked up here: a str key
@@ -690,7 +697,7 @@ static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObjec
             Py_DECREF(answer);
         }
         Py_DECREF(text);
-        if (hit < 0 || (hit && PyObject_SetAttr(line, dropped_by, rule_id) < 0)) goto fail;
+        if (hit < 0 || (hit && PyObject_SetAttr(line, name_dropped_by, rule_id) < 0)) goto fail;
         Py_DECREF(line);
         continue;
     fail:
@@ -753,7 +760,6 @@ static PyObject *walk(PyObject *self, PyObject *args) {
 /* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
  * engine.carry (its twin and the tests' oracle, which says what it does). */
 static PyObject *carry(PyObject *self, PyObject *args) {
-    static PyObject *text_name = NULL;
     PyObject *rows_then, *texts_then, *rows_now, *may_then, *hits_then, *wanted;
     if (!PyArg_ParseTuple(args, "O!O!O!O!O!O", &PyList_Type, &rows_then, &PyList_Type, &texts_then, &PyList_Type,
                           &rows_now, &PyDict_Type, &may_then, &PyList_Type, &hits_then, &wanted))
@@ -762,7 +768,7 @@ static PyObject *carry(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "wanted: a set or None");
         return NULL;
     }
-    if (text_name == NULL && (text_name = PyUnicode_InternFromString("text")) == NULL) return NULL;
+    if (names() < 0) return NULL;
     Py_ssize_t n = PyList_GET_SIZE(rows_then);
     if (PyList_GET_SIZE(texts_then) != n) {
         PyErr_SetString(PyExc_ValueError, "a text for each row");
@@ -779,7 +785,7 @@ static PyObject *carry(PyObject *self, PyObject *args) {
         while (j < n && j < PyList_GET_SIZE(rows_then) && PyList_GET_ITEM(rows_then, j) != row) j++;
         if (j >= n || j >= PyList_GET_SIZE(rows_then) || j >= PyList_GET_SIZE(texts_then)) goto none;
         Py_INCREF(row);
-        PyObject *text = PyObject_GetAttr(row, text_name);
+        PyObject *text = PyObject_GetAttr(row, name_text);
         Py_DECREF(row);
         if (text == NULL) goto fail;
         PyObject *then = PyList_GET_ITEM(texts_then, j);
@@ -846,15 +852,6 @@ fail:
     Py_XDECREF(items);
     PyMem_Free(pos);
     return result;
-}
-
-static PyObject *name_dropped_by, *name_text, *name_blank; /* (interned by ``names``) */
-
-static int names(void) {
-    if (name_dropped_by == NULL && (name_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return -1;
-    if (name_text == NULL && (name_text = PyUnicode_InternFromString("text")) == NULL) return -1;
-    if (name_blank == NULL && (name_blank = PyUnicode_InternFromString("blank")) == NULL) return -1;
-    return 0;
 }
 
 /* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). */
