@@ -144,6 +144,19 @@ def test_the_scan_leaves_most_rows_out(book: RuleBook) -> None:
     assert sum(map(len, found)) < len(rows) * len(rules) / 10
 
 
+def test_many_phrases_after_an_optional_bullet_keep_their_length() -> None:
+    """An optional bullet and space before many phrases at the row's start is thousands of
+    strings (\\s is spelt out there): they stay long enough to leave out a row that only shares
+    the phrases' first letters (cut to two or three, they named most rows of a text)."""
+    words = ["agree", "accept", "consent", "confirm", "declare", "allow", "authorise", "acknowledge"]
+    phrases = [f"{first} {second} the" for first in ["i", "we", "you", "they", "people"] for second in words]
+    strings = {f"*{space}{phrase}" for space in ["", *prefilter._SPACES] for phrase in phrases} | set(phrases)
+    assert sum(map(prefilter._count, strings)) > 1000
+    kept = prefilter._shorter(strings, True)
+    assert min(map(len, kept)) >= prefilter.LONG
+    assert "za" not in kept and all(not row.startswith(tuple(kept)) for row in ["iago", "weather", "your turn", "* yo"])
+
+
 INVENTED = [
     "Home › News › World\nThe council met on Tuesday to discuss the budget.\nShare on Facebook\nTweet\n"
     "Tags: budget, council\n\nRelated articles\nMore from the council\n© 2024 Example Media. All rights reserved.",

@@ -336,3 +336,45 @@ def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(
         found = book.site_by_url(url)
         assert (found.name if found is not None else None) == plain(url), url
     assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "d", "d", None]
+
+
+def test_the_site_of_a_signature_is_the_one_every_site_tested_in_order_gives(tmp_path: Path) -> None:
+    """RuleBook.site_by_signature (a need at a line's start looked for at the start of each line
+    folded; others in the lines joined and folded) against each site's SiteMatcher in file order,
+    on random heads: sigmas, a dotted capital I, a Kelvin sign, newlines inside lines, short heads."""
+    import random
+
+    signatures = [  # (signature, lines): needs at a line's start, inside a line, or none
+        (r"^(?i:σοφια news)$", 2),
+        (r"^(?:Posted by|Member) \w+", 3),
+        (r"(?i)kelvin", 4),
+        (r"^(?i:İstanbul)", 1),
+        (r"^\w+ desk$", 3),
+    ]
+    for k, (signature, lines) in enumerate(signatures):
+        (tmp_path / f"s{k}.yaml").write_text(
+            f"name: s{k}\ndescription: A demo site.\nmatch:\n  signature: '{signature}'\n"
+            f"  signature_lines: {lines}\nrules:\n  - id: s{k}.banner\n    kind: line\n    description: A banner.\n"
+            f"    pattern: '^Banner{k}$'\n    keeps: [Banner text]\n",
+            encoding="utf-8",
+        )
+    book = RuleBook.load([tmp_path])
+    sites = [site for site in book.sites if site.matcher and site.matcher.signature]
+    assert len(sites) == len(signatures)
+    pieces = ["ΣΟΦΙΑ NEWS", "σοφιΑ news", "Posted by Ann", "Member ", "\u212aelvin", "İstanbul", "istanbul", "x", "\n"]
+    pieces += ["Sport desk", "", " ", "ς"]
+    rng = random.Random(3)
+    found = set()
+    for _ in range(3000):
+        head = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 3))) for _ in range(rng.randrange(0, 5))]
+        expected = None
+        for site in sites:
+            assert site.matcher is not None and site.matcher.signature is not None
+            text = "\n".join(head[: site.matcher.signature_lines])
+            if site.matcher.may_match(text) and site.matcher.signature.test(text):
+                expected = site
+                break
+        got = book.site_by_signature(head)
+        assert got is expected, head
+        found.add(got.name if got else None)
+    assert found == {None, "s0", "s1", "s2", "s3", "s4"}

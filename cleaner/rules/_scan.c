@@ -632,10 +632,298 @@ done:
     return result;
 }
 
+static PyObject *name_dropped_by, *name_text, *name_blank; /* (interned by ``names``) */
+
+static int names(void) {
+    if (name_dropped_by == NULL && (name_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return -1;
+    if (name_text == NULL && (name_text = PyUnicode_InternFromString("text")) == NULL) return -1;
+    if (name_blank == NULL && (name_blank = PyUnicode_InternFromString("blank")) == NULL) return -1;
+    return 0;
+}
+
+/* An index into a list as Python reads it (a negative one from the end); -1 with IndexError set. */
+static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
+    Py_ssize_t i = PyLong_AsSsize_t(number);
+    if (i == -1 && PyErr_Occurred()) return -1;
+    if (i < 0) i += size;
+    if (i < 0 || i >= size) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return -1;
+    }
+    return i;
+}
+
+/* One line rule on its rows (kinds/line.py's walk, the loop inside): the rows it drops get its id.
+ * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
+ * changed it), and every object taken from one is held while used. */
+static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts, PyObject *check) {
+    if (names() < 0) return 0;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
+        PyObject *number = PyList_GET_ITEM(found, j);
+        Py_INCREF(number);
+        Py_ssize_t i = item_index(number, PyList_GET_SIZE(rows));
+        Py_DECREF(number);
+        if (i < 0) return 0;
+        PyObject *line = PyList_GET_ITEM(rows, i);
+        Py_INCREF(line);
+        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        if (dropped == NULL) goto fail;
+        Py_DECREF(dropped); /* (only compared to None, which lives for ever) */
+        if (dropped != Py_None) {
+            Py_DECREF(line);
+            continue;
+        }
+        PyObject *text = PyObject_GetAttr(line, name_text);
+        if (text == NULL) goto fail;
+        int hit = -1;
+        /* Regex.test_start's first step, its memo (bools by text), looked up here: a str key
+         * runs no Python code. A row with a newline is Regex.test's: ``check`` decides. */
+        if (PyUnicode_CheckExact(text) && PyUnicode_FindChar(text, '\n', 0, PyUnicode_GET_LENGTH(text), 1) == -1) {
+            PyObject *known = PyDict_GetItemWithError(starts, text);
+            if (known == Py_True) hit = 1;
+            else if (known == Py_False) hit = 0;
+            else if (known == NULL && PyErr_Occurred()) {
+                Py_DECREF(text);
+                goto fail;
+            }
+        }
+        if (hit < 0) {
+            PyObject *answer = PyObject_CallOneArg(check, text);
+            if (answer == NULL) {
+                Py_DECREF(text);
+                goto fail;
+            }
+            hit = PyObject_IsTrue(answer);
+            Py_DECREF(answer);
+        }
+        Py_DECREF(text);
+        if (hit < 0 || (hit && PyObject_SetAttr(line, name_dropped_by, rule_id) < 0)) goto fail;
+        Py_DECREF(line);
+        continue;
+    fail:
+        Py_DECREF(line);
+        return 0;
+    }
+    return 1;
+}
+
+/* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
+ * and the tests' oracle, which says what it does). */
+static PyObject *walk(PyObject *self, PyObject *args) {
+    PyObject *rows, *may, *order, *simple, *deadline, *clock;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!nOO", &PyList_Type, &rows, &PyDict_Type, &may, &PyList_Type, &order,
+                          &PyList_Type, &simple, &k, &deadline, &clock))
+        return NULL;
+    if (k < 0) k = 0;
+    for (; k < PyList_GET_SIZE(order); k++) {
+        PyObject *number = PyList_GET_ITEM(order, k);
+        Py_INCREF(number);
+        Py_ssize_t at = item_index(number, PyList_GET_SIZE(simple));
+        Py_DECREF(number);
+        if (at < 0) return NULL;
+        PyObject *plain = PyList_GET_ITEM(simple, at);
+        if (plain == Py_None) break;
+        if (!PyTuple_CheckExact(plain) || PyTuple_GET_SIZE(plain) != 4 ||
+            !PyDict_CheckExact(PyTuple_GET_ITEM(plain, 2))) {
+            PyErr_SetString(PyExc_TypeError, "simple: None or (key, rule id, memo dict, check)");
+            return NULL;
+        }
+        Py_INCREF(plain); /* (holds the key, id, memo and check too) */
+        PyObject *found = PyDict_GetItemWithError(may, PyTuple_GET_ITEM(plain, 0));
+        int ok = 1;
+        if (found != NULL) {
+            Py_INCREF(found);
+            if (!PyList_Check(found)) {
+                PyErr_SetString(PyExc_TypeError, "may: lists of rows");
+                ok = 0;
+            } else
+                ok = walk_rule(rows, found, PyTuple_GET_ITEM(plain, 1), PyTuple_GET_ITEM(plain, 2),
+                               PyTuple_GET_ITEM(plain, 3));
+            Py_DECREF(found);
+        } else if (PyErr_Occurred())
+            ok = 0;
+        Py_DECREF(plain);
+        if (!ok) return NULL;
+        if (deadline != Py_None) {
+            PyObject *now = PyObject_CallNoArgs(clock);
+            if (now == NULL) return NULL;
+            int over = PyObject_RichCompareBool(now, deadline, Py_GT);
+            Py_DECREF(now);
+            if (over < 0) return NULL;
+            if (over) return PyLong_FromSsize_t(-(k + 1));
+        }
+    }
+    return PyLong_FromSsize_t(k);
+}
+
+/* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
+ * engine.carry (its twin and the tests' oracle, which says what it does). */
+static PyObject *carry(PyObject *self, PyObject *args) {
+    PyObject *rows_then, *texts_then, *rows_now, *may_then, *hits_then, *wanted;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O", &PyList_Type, &rows_then, &PyList_Type, &texts_then, &PyList_Type,
+                          &rows_now, &PyDict_Type, &may_then, &PyList_Type, &hits_then, &wanted))
+        return NULL;
+    if (wanted != Py_None && !PyAnySet_Check(wanted)) {
+        PyErr_SetString(PyExc_TypeError, "wanted: a set or None");
+        return NULL;
+    }
+    if (names() < 0) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(rows_then);
+    if (PyList_GET_SIZE(texts_then) != n) {
+        PyErr_SetString(PyExc_ValueError, "a text for each row");
+        return NULL;
+    }
+    /* By row then: where it is now, or -1 (each row now is one of then, in the same order). */
+    Py_ssize_t *pos = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    if (pos == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) pos[i] = -1;
+    PyObject *result = NULL, *may = NULL, *hits = NULL, *items = NULL;
+    Py_ssize_t j = 0;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(rows_now); k++) {
+        PyObject *row = PyList_GET_ITEM(rows_now, k);
+        while (j < n && j < PyList_GET_SIZE(rows_then) && PyList_GET_ITEM(rows_then, j) != row) j++;
+        if (j >= n || j >= PyList_GET_SIZE(rows_then) || j >= PyList_GET_SIZE(texts_then)) goto none;
+        Py_INCREF(row);
+        PyObject *text = PyObject_GetAttr(row, name_text);
+        Py_DECREF(row);
+        if (text == NULL) goto fail;
+        PyObject *then = PyList_GET_ITEM(texts_then, j);
+        Py_INCREF(then);
+        int same = PyObject_RichCompareBool(text, then, Py_EQ); /* (may run a subclass's __eq__) */
+        Py_DECREF(then);
+        Py_DECREF(text);
+        if (same < 0) goto fail;
+        if (!same) goto none;
+        pos[j++] = k;
+    }
+    may = PyDict_New();
+    hits = PyList_New(0);
+    items = PyDict_Items(may_then); /* (a copy: nothing below can change what is walked) */
+    if (may == NULL || hits == NULL || items == NULL) goto fail;
+    for (Py_ssize_t e = 0; e < PyList_GET_SIZE(items); e++) {
+        PyObject *item = PyList_GET_ITEM(items, e), *key = PyTuple_GET_ITEM(item, 0), *found = PyTuple_GET_ITEM(item, 1);
+        if (wanted != Py_None) {
+            int in = PySet_Contains(wanted, key);
+            if (in < 0) goto fail;
+            if (!in) continue;
+        }
+        if (!PyList_Check(found)) {
+            PyErr_SetString(PyExc_TypeError, "may: lists of rows");
+            goto fail;
+        }
+        PyObject *now = PyList_New(0);
+        if (now == NULL) goto fail;
+        for (Py_ssize_t f = 0; f < PyList_GET_SIZE(found); f++) {
+            Py_ssize_t i = item_index(PyList_GET_ITEM(found, f), n);
+            PyObject *number = i < 0 ? NULL : pos[i] < 0 ? Py_None : PyLong_FromSsize_t(pos[i]);
+            if (number == NULL) {
+                Py_DECREF(now);
+                goto fail;
+            }
+            if (number == Py_None) continue;
+            int bad = PyList_Append(now, number) < 0;
+            Py_DECREF(number);
+            if (bad) {
+                Py_DECREF(now);
+                goto fail;
+            }
+        }
+        int bad = PyList_GET_SIZE(now) > 0 && PyDict_SetItem(may, key, now) < 0;
+        Py_DECREF(now);
+        if (bad) goto fail;
+    }
+    for (Py_ssize_t f = 0; f < PyList_GET_SIZE(hits_then); f++) {
+        Py_ssize_t i = item_index(PyList_GET_ITEM(hits_then, f), n);
+        if (i < 0) goto fail;
+        if (pos[i] < 0) continue;
+        PyObject *number = PyLong_FromSsize_t(pos[i]);
+        int bad = number == NULL || PyList_Append(hits, number) < 0;
+        Py_XDECREF(number);
+        if (bad) goto fail;
+    }
+    result = PyTuple_Pack(2, may, hits);
+    goto fail; /* (releases what the tuple now holds) */
+none:
+    result = Py_NewRef(Py_None);
+fail:
+    Py_XDECREF(may);
+    Py_XDECREF(hits);
+    Py_XDECREF(items);
+    PyMem_Free(pos);
+    return result;
+}
+
+/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). */
+static PyObject *alive(PyObject *self, PyObject *args) {
+    PyObject *lines;
+    int nonblank;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
+    PyObject *rows = PyList_New(0), *texts = PyList_New(0), *result = NULL;
+    if (rows == NULL || texts == NULL) goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        Py_INCREF(line);
+        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        int keep = dropped == NULL ? -1 : dropped == Py_None;
+        Py_XDECREF(dropped);
+        if (keep == 1 && nonblank) {
+            PyObject *blank = PyObject_GetAttr(line, name_blank);
+            int is = blank == NULL ? -1 : PyObject_IsTrue(blank);
+            Py_XDECREF(blank);
+            keep = is < 0 ? -1 : !is;
+        }
+        PyObject *text = keep == 1 ? PyObject_GetAttr(line, name_text) : NULL;
+        int bad = keep < 0 || (keep == 1 && (text == NULL || PyList_Append(rows, line) < 0 ||
+                                             PyList_Append(texts, text) < 0));
+        Py_XDECREF(text);
+        Py_DECREF(line);
+        if (bad) goto done;
+    }
+    result = PyTuple_Pack(2, rows, texts);
+done:
+    Py_XDECREF(rows);
+    Py_XDECREF(texts);
+    return result;
+}
+
+/* unchanged(lines, texts) -> bool: steps/rules.unchanged_texts (its twin and the tests' oracle). */
+static PyObject *unchanged(PyObject *self, PyObject *args) {
+    PyObject *lines, *texts;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyList_Type, &texts) || names() < 0) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        if (i >= PyList_GET_SIZE(texts)) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            return NULL;
+        }
+        PyObject *line = PyList_GET_ITEM(lines, i), *then = PyList_GET_ITEM(texts, i);
+        Py_INCREF(line);
+        Py_INCREF(then);
+        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        int same = dropped == NULL ? -1 : 1;
+        if (dropped == Py_None) {
+            PyObject *text = PyObject_GetAttr(line, name_text);
+            same = text == NULL ? -1 : PyObject_RichCompareBool(text, then, Py_EQ);
+            Py_XDECREF(text);
+        }
+        Py_XDECREF(dropped);
+        Py_DECREF(line);
+        Py_DECREF(then);
+        if (same < 0) return NULL;
+        if (!same) Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
     {"rows", rows, METH_VARARGS, "rows(matcher, texts) -> {pattern: sorted rows}: Prefilter.rows."},
+    {"alive", alive, METH_VARARGS, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
+    {"unchanged", unchanged, METH_VARARGS, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
+    {"carry", carry, METH_VARARGS,
+     "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},
+    {"walk", walk, METH_VARARGS, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
     {NULL, NULL, 0, NULL},
 };
 

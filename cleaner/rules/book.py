@@ -69,6 +69,9 @@ class RuleBook:
         self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
         self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
         self._signed: list[tuple[_Site, Regex, int, list[str] | None]] | None = None  # (site_by_signature)
+        # By signed site: its needs when each is at a line's start, without the newline, or None.
+        self._starts: list[tuple[str, ...] | None] = []
+        self._prefix = 0  # the longest of those: what of a line they look at
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
@@ -118,15 +121,37 @@ class RuleBook:
                 for site in self._sites
                 if site.matcher.signature is not None
             ]
+            self._starts = [
+                tuple(need[1:] for need in needs) if needs and all(need[:1] == "\n" for need in needs) else None
+                for *_, needs in self._signed
+            ]
+            self._prefix = max((len(need) for needs in self._starts if needs for need in needs), default=0)
+        top = head[: self.head_lines]
+        # Where a site's needs are all at a line's start (the common case), only the start of its
+        # first lines matters: those folded, not the lines joined (``fold`` is by character, a
+        # sigma aside, which it makes the one sigma: the start of a line folded is the start of
+        # the line's fold). A line with a newline in it (a rewritten row) has more line starts.
+        starts = [fold(line[: self._prefix]) for line in top] if not any("\n" in line for line in top) else None
         joined: dict[int, tuple[str, str]] = {}  # by line count: the lines joined, and folded (may_match)
         folded: list[str] | None = None
         size = len(head)
-        for site, signature, lines, needs in self._signed:
+        for (site, signature, lines, needs), at_start in zip(self._signed, self._starts, strict=True):
             n = lines if lines < size else size  # (a short head: one text for every n past it)
+            if at_start is not None and starts is not None:
+                # SiteMatcher.may_match: a need after a newline of "\n" + the n lines joined.
+                for start in starts[:n]:
+                    if start.startswith(at_start):
+                        break
+                else:
+                    if n or "" not in at_start:  # (no lines: the text is the newline alone)
+                        continue
+                if signature.test("\n".join(head[:n])):
+                    return site.rules
+                continue
             texts = joined.get(n)
             if texts is None:
                 if folded is None:
-                    folded = [fold(line) for line in head[: self.head_lines]]
+                    folded = [fold(line) for line in top]
                 texts = joined[n] = ("\n".join(head[:n]), fold_lines(folded, n))
             if needs is not None:  # SiteMatcher.may_match, inline (a loop: no generator per site)
                 for need in needs:

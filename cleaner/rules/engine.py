@@ -13,6 +13,7 @@ from cleaner.errors import CleanerError
 from cleaner.rules import prefilter
 from cleaner.rules.compiled import Compiled, Context
 from cleaner.rules.kinds import SelectorRule, compile_rule
+from cleaner.rules.kinds.line import CompiledLine, Plain, walk
 from cleaner.rules.model import Match, RuleFile
 from cleaner.rules.regex import Regex
 from cleaner.rules.safety import MAX_RULE_LINE
@@ -68,10 +69,11 @@ class _Fast:
         self.line_start = _combine(unfiltered)
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
         self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
-        # The last scan, by line: the lines list it was of, each row's text then, and for each
-        # filtered rule (and for ``hits``) the lines found. A later round of the same document
-        # whose rows kept their text (they only lost some) needs no new scan.
-        self.memo: tuple[list[Line], dict[int, str], dict[int, list[Line]], list[Line]] | None = None
+        # The last scan: the lines list it was of, its rows and their texts then, and what it
+        # found (``Context.may`` and ``hits``, by row then). A later round of the same document
+        # whose rows kept their text (they only lost some) needs no new scan (``carry``).
+        self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int]] | None = None
+        self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
         self._plans: dict[bool, _Plan] = {}
 
@@ -93,19 +95,13 @@ class _Fast:
         ones whose rows are taken from the last scan (a new one gives them all)."""
         memo = self.memo
         rows = ctx.rows
-        now = [row.text for row in rows]
         ctx.filtered = self.ids
-        if memo is not None and memo[0] is ctx.lines and list(map(memo[1].get, map(id, rows))) == now:
-            index = {id(row): i for i, row in enumerate(rows)}
-            may = ctx.may
-            for rule_id, lines in memo[2].items():
-                if wanted is not None and rule_id not in wanted:
-                    continue
-                found = [index[id(line)] for line in lines if id(line) in index]
-                if found:
-                    may[rule_id] = found
-            ctx.hits = [index[id(line)] for line in memo[3] if id(line) in index]
-            return
+        if memo is not None and memo[0] is ctx.lines:
+            carried = self.carry(memo[1], memo[2], rows, memo[3], memo[4], wanted)
+            if carried is not None:
+                ctx.may, ctx.hits = carried
+                return
+        now = ctx.texts
         # scannable(): a row too long is scanned as "" (rarely one is: the list is not copied then).
         texts = (
             now
@@ -116,12 +112,8 @@ class _Fast:
         ctx.may = {by_pattern[k]: found for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
-        self.memo = (
-            ctx.lines,
-            dict(zip(map(id, rows), now, strict=True)),
-            {rule_id: [rows[i] for i in found] for rule_id, found in ctx.may.items()},
-            [rows[i] for i in ctx.hits],
-        )
+        # (Copies: a rewritten row is added to ``ctx.hits``; the lists in ``may`` are not changed.)
+        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits))
 
     def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
         assert self.line_start is not None
@@ -140,6 +132,43 @@ class _Fast:
         return sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
 
 
+def carry(
+    rows_then: list[Line],
+    texts_then: list[str],
+    rows_now: list[Line],
+    may_then: dict[int, list[int]],
+    hits_then: list[int],
+    wanted: frozenset[int] | None,
+) -> tuple[dict[int, list[int]], list[int]] | None:
+    """``Context.may`` and ``hits`` of the rows now from a scan of the rows then (by row then),
+    or None when a row now is not one of then (in the same order) or its text is not then's:
+    then it needs a scan. ``wanted``: the rules whose rows are taken (None: all). The twin of
+    _scan.c's carry (rows compared as ``is``, texts as ``==`` after ``is``, as C compares)."""
+    n = len(rows_then)
+    if len(texts_then) != n:
+        raise ValueError("a text for each row")
+    pos = [-1] * n  # by row then: where it is now
+    j = 0
+    for k, row in enumerate(rows_now):
+        while j < n and rows_then[j] is not row:
+            j += 1
+        if j >= n:
+            return None
+        text, then = row.text, texts_then[j]
+        if not (text is then or text == then):
+            return None
+        pos[j] = k
+        j += 1
+    may: dict[int, list[int]] = {}
+    for rule_id, found in list(may_then.items()):
+        if wanted is not None and rule_id not in wanted:
+            continue
+        now = [pos[i] for i in found if pos[i] >= 0]
+        if now:
+            may[rule_id] = now
+    return may, [pos[i] for i in hits_then if pos[i] >= 0]
+
+
 class _Plan:
     """A rule list as ``apply`` walks it with the prefilter: a rule the prefilter has and found
     no row for is skipped without a call (until a replace rule rewrites a row: from then on
@@ -153,6 +182,12 @@ class _Plan:
         # The first unanchored rule fixes the text of ``Context.joined`` when it looks at it, run
         # or skipped (Compiled.candidates): no rule after it may run before that text is fixed.
         self.unanchored = next((i for i, rule in enumerate(rules) if not rule.anchored), len(rules))
+        # By position: what ``walk`` needs to run the rule there, or None (it runs in Python).
+        self.simple: list[Plain | None] = [
+            rule.plain(filtered) if isinstance(rule, CompiledLine) else None for rule in rules
+        ]
+        # _scan.c's walk, or its Python twin (CLEANER_NATIVE=off, or no C matcher).
+        self.walk = prefilter._scan.walk if prefilter._scan is not None else walk
 
     def order(self, may: dict[int, list[int]]) -> list[int]:
         """The positions of the rules to run, in order, while no row is rewritten."""
@@ -256,15 +291,29 @@ class RuleSet:
         fast.fill(ctx, plan.ids if positional_only else None)
         # The rules the prefilter found rows for (and those it has none of), in order: the others
         # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.
-        order = iter(plan.order(ctx.may))
-        n, unanchored = len(rules), plan.unanchored
-        i = next(order, n)
+        order = plan.order(ctx.may)
+        n, unanchored, simple = len(rules), plan.unanchored, plan.simple
+        k, m = 0, len(order)  # (k: where i is in ``order``, while no row is rewritten)
+        i = order[0] if order else n
         while i < n:
+            if simple[i] is not None and not ctx.rewritten:
+                # A run of plain line rules in one call. They only drop rows, so the text of
+                # ``ctx.joined`` is the same whether it is fixed before them or after.
+                k = plan.walk(ctx.rows, ctx.may, order, simple, k, deadline, time.monotonic)
+                if k < 0:
+                    rule_id = rules[order[-k - 1]].id
+                    raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule_id})")
+                i = order[k] if k < m else n
+                continue
             if i > unanchored and ctx._joined is None:
                 ctx.joined  # noqa: B018  (as the first unanchored rule would have, had it run)
             rule = rules[i]
             rule.apply(ctx)
             if deadline is not None and time.monotonic() > deadline:
                 raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
-            i = i + 1 if ctx.rewritten else next(order, n)
+            if ctx.rewritten:
+                i += 1
+            else:
+                k += 1
+                i = order[k] if k < m else n
         return ctx.url

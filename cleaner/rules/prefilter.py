@@ -100,8 +100,12 @@ _SPACES = (
     + "\u2028\u2029\u202f\u205f\u3000"
 )
 MAX_SPLITS = 200  # alternatives tried per pattern
-MAX_SPELLINGS = 16
-MAX_PER_SET = 300  # literals one set of factors may become  # spellings of one factor (two cases of four letters) before it is cut short
+MAX_SPELLINGS = 16  # spellings of one factor (two cases of four letters) before it is cut short
+# Literals one set of factors may become before its strings are cut shorter. A set cut to two or
+# three characters names most rows (an optional "* " before a hundred phrases spelt out at the
+# row's start is thousands of strings): every row it names costs an RE2 test, a few microseconds
+# where RE2 meets a new text, while the C matcher takes thousands more literals in milliseconds.
+MAX_PER_SET = 4000
 
 
 def fold(text: str) -> str:

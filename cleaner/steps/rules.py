@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from itertools import compress, islice
-from operator import attrgetter
+from itertools import islice
 from typing import ClassVar
 
+from cleaner import native
 from cleaner.document import Line
 from cleaner.rules.book import RuleBook
+from cleaner.rules.compiled import ALIVE
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.base import State
 from cleaner.urls import host_of
 
-_TEXT = attrgetter("text")
+
+def unchanged_texts(lines: list[Line], texts: list[str]) -> bool:
+    """Whether every line not dropped has its text of then (``texts``, by line). The twin of
+    _scan.c's unchanged (texts compared as C compares: ``is``, then ``==``)."""
+    for i, line in enumerate(lines):
+        then = texts[i]
+        if line.dropped_by is None:
+            text = line.text
+            if not (text is then or text == then):
+                return False
+    return True
+
+
+_SCAN = native.load("cleaner.rules._scan")
+UNCHANGED = _SCAN.unchanged if _SCAN is not None else unchanged_texts
 
 
 class MatchSite:
@@ -90,16 +105,12 @@ class _Texts:
         seen = self.texts.get(id(rules)) if self.state is state else None
         if seen is None or rules.positional_rewrites:
             return False
-        lines, texts = seen
-        # Every line still not dropped has its text of then (compared in lists: no Python call per line).
-        alive = [line.dropped_by is None for line in lines]
-        return list(compress(map(_TEXT, lines), alive)) == list(compress(texts, alive))
+        return UNCHANGED(*seen)
 
     def full_run(self, state: State, rules: RuleSet) -> None:
         if self.state is not state:
             self.state, self.texts = state, {}
-        lines = [line for line in state.lines if line.dropped_by is None]
-        self.texts[id(rules)] = (lines, list(map(_TEXT, lines)))
+        self.texts[id(rules)] = ALIVE(state.lines, False)
 
 
 class SiteRules:

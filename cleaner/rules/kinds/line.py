@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
+from cleaner.document import Line
 from cleaner.rules.base import Pattern, RuleBase
 from cleaner.rules.compiled import Compiled, Context
 
@@ -40,3 +42,56 @@ class CompiledLine(Compiled):
             line = rows[i]
             if line.dropped_by is None and self.matches(line.text):  # (Line.alive, then drop)
                 line.dropped_by = self.id
+
+    def plain(self, filtered: frozenset[int]) -> Plain | None:
+        """What ``walk`` needs to run the rule as ``apply`` does while no row is rewritten, for a
+        rule whose ``apply`` is its inline common case whenever the prefilter has it (``filtered``:
+        anchored, no window, on RE2); None for any other rule."""
+        where = self.rule.where
+        if type(self) is not CompiledLine or not self.anchored or where.first or where.last:
+            return None
+        rx = self.trigger_rx
+        if rx.engine != "re2" or id(self) not in filtered:
+            return None
+
+        def check(text: str) -> bool:
+            return rx.test_start(text) if "\n" not in text else rx.test(text)
+
+        return (id(self), self.id, rx._starts, check)
+
+
+# A rule ``walk`` runs: its key in ``Context.may``, its id, its trigger's memo of answers at a
+# row's start (``Regex.test_start``'s, a dict the Regex keeps for good) and its test of a row.
+Plain = tuple[int, str, dict[str, bool], Callable[[str], bool]]
+
+
+def walk(
+    rows: list[Line],
+    may: dict[int, list[int]],
+    order: list[int],
+    simple: list[Plain | None],
+    start: int,
+    deadline: float | None,
+    clock: Callable[[], Any],
+) -> int:
+    """Run the rules at ``order[start:]`` (positions in ``simple``) while each is a plain line
+    rule (``simple``'s entry is not None), as their ``apply`` would with no row rewritten: each
+    drops the rows of its ``may`` entry its check matches. Returns where it stopped in ``order``,
+    or, when a rule ended past ``deadline`` (by ``clock``), -(its index + 1). The twin of
+    _scan.c's walk, which looks up the memo itself first (a plain str key runs no Python code)."""
+    k = max(start, 0)
+    while k < len(order):
+        plain = simple[order[k]]
+        if plain is None:
+            break
+        key, rule_id, _starts, check = plain
+        found = may.get(key)
+        if found is not None:
+            for i in found:
+                line = rows[i]
+                if line.dropped_by is None and check(line.text):
+                    line.dropped_by = rule_id
+        if deadline is not None and clock() > deadline:
+            return -(k + 1)
+        k += 1
+    return k

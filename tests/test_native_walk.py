@@ -1,0 +1,338 @@
+"""_scan.c's walk (plain line rules run in one call) against its Python twin, kinds/line.py's
+walk: the same rows dropped by the same rule, the same place in ``order`` returned, the same
+error, on random rows, rules, memos and deadlines; hostile checks that change the lists under
+the walk; and a rule set's run with the C walk and with the twin on the shipped rules. And
+_scan.c's carry (a scan's rows carried to a later round) against engine.carry, its twin; and
+its alive and unchanged against compiled.alive and steps/rules.unchanged_texts."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cleaner.document import Line
+from cleaner.rules import prefilter
+from cleaner.rules.book import RuleBook
+from cleaner.rules.compiled import alive
+from cleaner.rules.engine import carry
+from cleaner.rules.kinds.line import Plain, walk
+from cleaner.rules.regex import Regex
+from cleaner.steps.rules import unchanged_texts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+prefilter.available()
+needs_native = pytest.mark.skipif(prefilter._scan is None, reason="CLEANER_NATIVE=off")
+
+# Row texts: what the patterns below match at a start or not, a newline (Regex.test then), empty.
+PIECES = ["Share", "share", "Ad", "x", " ", "\n", "é", "Tags:", "", "🙂"]
+PATTERNS = [r"^(?i)share\b", r"^Ad\s*$", r"^Tags:", r"^x+", r"^.*é"]
+
+
+class Text(str):
+    """A str subclass: the C walk must not take its memo for one of plain str."""
+
+
+def _rows(rng: random.Random) -> list[Line]:
+    rows = []
+    for n in range(rng.randrange(0, 9)):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 4)))
+        line = Line(n + 1, Text(text) if rng.random() < 0.1 else text)
+        if rng.random() < 0.2:
+            line.dropped_by = "earlier"
+        rows.append(line)
+    return rows
+
+
+Spec = tuple[int, str, str, dict[str, bool]] | None  # a rule: its key, id, pattern and memo
+
+
+def _case(rng: random.Random) -> tuple[list[Line], dict[int, list[int]], list[int], list[Spec], int, Any]:
+    rows = _rows(rng)
+    specs: list[Spec] = []
+    may: dict[int, list[int]] = {}
+    for position in range(rng.randrange(1, 7)):
+        if rng.random() < 0.25:
+            specs.append(None)
+            continue
+        # A memo holding some answers, a wrong one among them (it is trusted, as test_start does).
+        memo = {str(line.text): rng.random() < 0.5 for line in rows if rng.random() < 0.3}
+        key = 1000 + position
+        specs.append((key, f"rule-{position}", rng.choice(PATTERNS), memo))
+        if rows and rng.random() < 0.8:
+            may[key] = sorted(rng.sample(range(len(rows)), rng.randrange(0, len(rows) + 1)))
+    order = sorted(rng.sample(range(len(specs)), rng.randrange(0, len(specs) + 1)))
+    deadline = rng.choice([None, None, 2.5, 0.5, 10.0])
+    return rows, may, order, specs, rng.randrange(-1, len(order) + 2), deadline
+
+
+def _plain(key: int, rule_id: str, pattern: str, memo: dict[str, bool]) -> Plain:
+    """A rule as the engine gives it to walk (CompiledLine.plain), on a Regex of its own."""
+    rx = Regex(pattern, rule_id)
+    rx._starts = dict(memo)
+
+    def check(text: str) -> bool:
+        return rx.test_start(text) if "\n" not in text else rx.test(text)
+
+    return (key, rule_id, rx._starts, check)
+
+
+def _run(fn: Callable[..., int], case: tuple[Any, ...]) -> tuple[Any, ...]:
+    rows, may, order, specs, start, deadline = copy.deepcopy(case)
+    simple = [_plain(*spec) if spec else None for spec in specs]
+    ticks = iter(range(1000))
+    try:
+        got: Any = fn(rows, may, order, simple, start, deadline, lambda: next(ticks))
+    except Exception as error:  # (the same error, both sides)
+        got = type(error)
+    memos = [dict(entry[2]) if entry else None for entry in simple]
+    return got, [(line.text, line.dropped_by) for line in rows], memos
+
+
+@needs_native
+def test_the_c_walk_is_its_python_twin_on_random_cases() -> None:
+    rng = random.Random(7)
+    returned = set()
+    for _ in range(3000):
+        case = _case(rng)
+        c, python = _run(prefilter._scan.walk, case), _run(walk, case)
+        assert c == python, case
+        returned.add(c[0] if isinstance(c[0], type) else (c[0] > 0) - (c[0] < 0))
+    assert returned == {-1, 0, 1}  # (stopped past a deadline, at nothing, after some rules)
+
+
+def test_walk_drops_the_rows_a_rule_matches_and_stops_at_a_rule_it_does_not_run() -> None:
+    rows = [Line(1, "Share this"), Line(2, "Shared files"), Line(3, "Share\nit"), Line(4, "Ad")]
+    rx = Regex(r"^Share\b", "share")
+    rx._starts.clear()
+    rx._starts["Shared files"] = True  # a (wrong) memo is trusted: the walk is test_start's
+    ad = Regex(r"^Ad$", "ad")
+
+    def check(rx: Regex) -> Callable[[str], bool]:
+        return lambda text: rx.test_start(text) if "\n" not in text else rx.test(text)
+
+    simple: list[Plain | None] = [(1, "share", rx._starts, check(rx)), None, (3, "ad", ad._starts, check(ad))]
+    may = {1: [0, 1, 2, 3], 3: [3]}
+    fns = [walk] if prefilter._scan is None else [walk, prefilter._scan.walk]
+    for fn in fns:
+        for line in rows:
+            line.dropped_by = None
+        assert fn(rows, may, [0, 1, 2], simple, 0, None, None) == 1
+        assert [line.dropped_by for line in rows] == ["share", "share", "share", None]
+        assert fn(rows, may, [0, 1, 2], simple, 2, None, None) == 3
+        assert rows[3].dropped_by == "ad"
+        assert fn(rows, may, [0, 2], simple, 0, 0.5, lambda: 1.0) == -1  # over the deadline at order[0]
+
+
+@needs_native
+@pytest.mark.parametrize("harm", ["clear rows", "clear found", "shrink found", "raise"])
+def test_a_check_that_changes_the_lists_under_the_walk_is_an_error_not_a_crash(harm: str) -> None:
+    def build() -> tuple[list[Line], dict[int, list[int]], list[Plain | None]]:
+        rows = [Line(n, f"row {n}") for n in range(5)]
+        found = [0, 1, 2, 3, 4]
+
+        def check(text: str) -> bool:
+            if harm == "clear rows":
+                rows.clear()
+            elif harm == "clear found":
+                found.clear()
+            elif harm == "shrink found":
+                del found[-2:]
+            else:
+                raise ValueError(text)
+            return True
+
+        return rows, {9: found}, [(9, "hostile", {}, check)]
+
+    outcomes = []
+    for fn in (walk, prefilter._scan.walk):
+        rows, may, simple = build()
+        try:
+            got: Any = fn(rows, may, [0], simple, 0, None, None)
+        except Exception as error:
+            got = type(error)
+        outcomes.append((got, [line.dropped_by for line in rows]))
+    if harm == "clear found":  # (the twin iterates the list as Python does: it stops too)
+        assert outcomes[0] == outcomes[1] == (1, ["hostile"] + [None] * 4)
+    elif harm == "shrink found":
+        assert outcomes[0] == outcomes[1] == (1, ["hostile", "hostile", None, None, None])  # (cut at each check)
+    else:
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[0][0] in (IndexError, ValueError)
+
+
+@needs_native
+def test_bad_arguments_raise_type_errors() -> None:
+    walk_c = prefilter._scan.walk
+    with pytest.raises(TypeError):
+        walk_c([], {}, [0], [(1, "a", [], None)], 0, None, None)  # a memo that is not a dict
+    with pytest.raises(TypeError):
+        walk_c([], {1: (0,)}, [0], [(1, "a", {}, None)], 0, None, None)  # rows not in a list
+    with pytest.raises(IndexError):
+        walk_c([], {}, [5], [None], 0, None, None)
+
+
+@needs_native
+def test_a_rule_set_walks_its_line_rules_in_c_as_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generic rules on the seeds and the rules' own cases: the same drops with either walk."""
+    book = RuleBook.load([ROOT / "rules"])
+    generic = book.generic
+    assert generic is not None
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    texts += [case.input for placed in book.rules() for case in placed.rule.cases()]
+    monkeypatch.setattr("cleaner.rules.engine.WARMUP", 0)
+    results = []
+    for native_walk in (True, False):
+        generic._fast = None
+        fast = generic._prefilter()
+        assert fast is not None
+        plan = fast.plan(generic.rules, False)
+        plan.walk = prefilter._scan.walk if native_walk else walk
+        assert any(entry is not None for entry in plan.simple)
+        out = []
+        for text in texts:
+            lines = [Line(n + 1, row) for n, row in enumerate(text.split("\n"))]
+            generic.apply(lines, None, {})
+            out.append([(line.text, line.dropped_by) for line in lines])
+        results.append(out)
+    assert results[0] == results[1]
+    assert any(line[1] for doc in results[0] for line in doc)
+
+
+def _carry_case(rng: random.Random) -> tuple[Any, ...]:
+    """Rows then and texts then; the rows now: some of them (in order, or not), a text changed,
+    a row that was not there; what the scan found then, with a key ``wanted`` may leave out."""
+    rows_then = [Line(n, rng.choice(["a", "b", Text("a"), ""])) for n in range(rng.randrange(0, 8))]
+    texts_then = [line.text for line in rows_then]
+    rows_now = [line for line in rows_then if rng.random() < 0.7]
+    roll = rng.random()
+    if roll < 0.1 and rows_now:
+        rng.choice(rows_now).text = "changed"
+    elif roll < 0.15:
+        rows_now.insert(rng.randrange(len(rows_now) + 1), Line(99, "new"))
+    elif roll < 0.2 and len(rows_now) > 1:
+        rows_now.reverse()
+    elif roll < 0.25 and rows_now:
+        rows_now.append(rows_now[0])  # (a row twice)
+    n = len(rows_then)
+    may_then = {
+        key: sorted(rng.sample(range(n), rng.randrange(1, n + 1))) for key in range(3) if n and rng.random() < 0.8
+    }
+    hits_then = sorted(rng.sample(range(n), rng.randrange(0, n + 1)))
+    wanted = rng.choice([None, frozenset(), frozenset({0, 2}), {1}])
+    return rows_then, texts_then, rows_now, may_then, hits_then, wanted
+
+
+def _carried(fn: Callable[..., Any], case: tuple[Any, ...]) -> Any:
+    try:
+        return fn(*case)
+    except Exception as error:
+        return type(error)
+
+
+@needs_native
+def test_the_c_carry_is_its_python_twin_on_random_cases() -> None:
+    rng = random.Random(11)
+    kinds = set()
+    for _ in range(3000):
+        case = _carry_case(rng)
+        got = _carried(prefilter._scan.carry, case)
+        assert got == _carried(carry, case), case
+        kinds.add("none" if got is None else "empty" if got == ({}, []) else "carried")
+    assert kinds == {"none", "empty", "carried"}
+
+
+def test_carry_takes_the_rows_found_then_to_where_they_are_now() -> None:
+    rows = [Line(n, text) for n, text in enumerate(["a", "b", "c", "d"])]
+    fns = [carry] if prefilter._scan is None else [carry, prefilter._scan.carry]
+    for fn in fns:
+        texts = [line.text for line in rows]
+        may = {7: [0, 2, 3], 8: [1], 9: [2]}
+        assert fn(rows, texts, [rows[0], rows[2], rows[3]], may, [1, 3], None) == ({7: [0, 1, 2], 9: [1]}, [2])
+        assert fn(rows, texts, [rows[2]], may, [], frozenset({7, 8})) == ({7: [0]}, [])
+        assert fn(rows, texts, [rows[2], rows[0]], may, [], None) is None  # (not in their order)
+        assert fn(rows, texts, [Line(5, "a")], may, [], None) is None  # (not a row then)
+        with pytest.raises(ValueError):
+            fn(rows, texts[:3], rows, may, [], None)
+        rows[1].text = "B"
+        assert fn(rows, texts, rows, may, [], None) is None  # (a text changed)
+        rows[1].text = "b"
+
+
+@needs_native
+def test_carry_with_hostile_input_is_an_error_not_a_crash() -> None:
+    rows = [Line(n, "x") for n in range(3)]
+    texts = ["x", "x", "x"]
+
+    class Eq(str):
+        def __eq__(self, other: object) -> bool:
+            rows.clear()  # the rows then go while they are walked
+            texts.clear()
+            return True
+
+        __hash__ = str.__hash__
+
+    rows[0].text = Eq("y")
+    for fn in (carry, prefilter._scan.carry):
+        rows[:] = [Line(n, "x") for n in range(3)]
+        rows[0].text = Eq("y")
+        texts[:] = ["x", "x", "x"]
+        now = list(rows)
+        got = _carried(fn, (rows, texts, now, {1: [0, 5]}, [-1], None))
+        assert got in (None, IndexError, ValueError)
+    with pytest.raises(TypeError):
+        prefilter._scan.carry([], [], [], {1: (0,)}, [], None)
+    with pytest.raises(TypeError):
+        prefilter._scan.carry([], [], [], {}, [], [1])
+    with pytest.raises(IndexError):
+        prefilter._scan.carry([Line(1, "a")], ["a"], [], {1: [3]}, [], None)
+
+
+def _lines(rng: random.Random) -> list[Line]:
+    lines = [Line(n, rng.choice(["a", " ", "", "b", Text("a")])) for n in range(rng.randrange(0, 10))]
+    for line in lines:
+        if rng.random() < 0.3:
+            line.dropped_by = "r"
+    return lines
+
+
+@needs_native
+def test_the_c_alive_and_unchanged_are_their_python_twins_on_random_lines() -> None:
+    rng = random.Random(5)
+    answers = set()
+    for _ in range(3000):
+        lines = _lines(rng)
+        for nonblank in (True, False):
+            c, python = prefilter._scan.alive(lines, nonblank), alive(lines, nonblank)
+            assert c == python and all(a is b for a, b in zip(c[0], python[0], strict=True))
+        texts = [line.text for line in lines]
+        for line in lines:  # then some go, and some change
+            roll = rng.random()
+            if roll < 0.15:
+                line.dropped_by = "later"
+            elif roll < 0.2:
+                line.text = "changed"
+        answer = prefilter._scan.unchanged(lines, texts)
+        assert answer is unchanged_texts(lines, texts)
+        answers.add(answer)
+    assert answers == {True, False}
+
+
+def test_alive_and_unchanged_by_hand() -> None:
+    lines = [Line(1, "a"), Line(2, "  "), Line(3, "b"), Line(4, "c")]
+    lines[2].dropped_by = "r"
+    pairs = [(alive, unchanged_texts)]
+    if prefilter._scan is not None:
+        pairs.append((prefilter._scan.alive, prefilter._scan.unchanged))
+    for alive_fn, unchanged_fn in pairs:
+        assert alive_fn(lines, True) == ([lines[0], lines[3]], ["a", "c"])
+        assert alive_fn(lines, False) == ([lines[0], lines[1], lines[3]], ["a", "  ", "c"])
+        assert unchanged_fn(lines, ["a", "  ", "changed while dropped", "c"]) is True
+        assert unchanged_fn(lines, ["a", "  ", "b", "C"]) is False
+        with pytest.raises(IndexError):
+            unchanged_fn(lines, ["a"])
