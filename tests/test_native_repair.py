@@ -210,7 +210,7 @@ def _run(
     """Each line's (text, labels, blank) after repair(), and the texts ftfy was given, in order
     (the distinct ones: its answers are kept, repair._kept)."""
     given: list[str] = []
-    real = ftfy.fix_and_explain
+    real = repair_module._fix_and_explain  # (ftfy's, or the same with its mojibake test in C)
 
     def recording(text: str, *args: object, **kwargs: object) -> object:
         given.append(text)
@@ -218,7 +218,7 @@ def _run(
 
     repair_module._kept.cache_clear()  # each run gives ftfy each distinct line once
     with monkeypatch.context() as patch:
-        patch.setattr(ftfy, "fix_and_explain", recording)
+        patch.setattr(repair_module, "_fix_and_explain", recording)
         patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
         lines = [Line(no, text) for no, text in enumerate(texts, 1)]
         repair(lines, **options)  # type: ignore[arg-type]
@@ -279,10 +279,10 @@ def test_only_short_lines_answers_are_kept(monkeypatch) -> None:
     short, long = "caf\u00c3\u00a9", "caf\u00c3\u00a9 " * 100 + "caf\u00c3\u00a9"
     assert len(long) > repair_module._KEPT_CHARS >= len(short)
     given: list[str] = []
-    real = ftfy.fix_and_explain
+    real = repair_module._fix_and_explain
     repair_module._kept.cache_clear()
     with monkeypatch.context() as patch:
-        patch.setattr(ftfy, "fix_and_explain", lambda text, config: given.append(text) or real(text, config))
+        patch.setattr(repair_module, "_fix_and_explain", lambda text, config: given.append(text) or real(text, config))
         lines = [Line(no, text) for no, text in enumerate([long, short, long, short], 1)]
         repair(lines)
     assert [line.text for line in lines] == ["café " * 100 + "café", "café"] * 2
