@@ -17,7 +17,16 @@ from ftfy import badness
 from cleaner.pipeline.clean import split_lines
 from cleaner.steps import repair as repair_module
 from cleaner.steps.repair import _config
-from cleaner.steps.repair_ftfy import NEGATE, OPTIONAL, SPACE, WORD, branches, rebuilt
+from cleaner.steps.repair_ftfy import (
+    _CONTROL_FIXERS,
+    NEGATE,
+    OPTIONAL,
+    SPACE,
+    WORD,
+    _only_on_control,
+    branches,
+    rebuilt,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = repair_module._NATIVE
@@ -31,6 +40,7 @@ def _alphabet() -> list[str]:
     assert found is not None
     rng = random.Random(11)
     chars = set(" \t\n\r\x0b\x1c\x85\u2028\u3000_aZz09.,!?é\u0660\u00b2\U0001d7ce\U00010000")
+    chars |= set("\x00\x1b[;m\x80\x9f\ud800\udc00\udbff\ufeff\u206a\ufffc")  # what the control fixers change
     for _, items, _, _ in found:
         for ranges, _ in items:
             for first, last in ranges:
@@ -214,3 +224,44 @@ def test_c_is_bad_on_a_small_pattern() -> None:
         assert [_bad(t) for t in texts] == [pattern.search(t) is not None for t in texts]
     finally:
         NATIVE.configure_bad(branches(badness.BADNESS_RE))  # type: ignore[union-attr]
+
+
+@needs_native
+def test_control_fixers_are_skipped_only_where_they_change_nothing() -> None:
+    """The four fixers that act only on control characters are wrapped (the others are ftfy's
+    own), and each wrapped one gives what ftfy's gives, on texts with and without them."""
+    fixers = rebuilt(NATIVE).__globals__["FIXERS"]  # type: ignore[union-attr]
+    assert sorted(name for name in fixers if fixers[name] is not ftfy.FIXERS[name]) == sorted(_CONTROL_FIXERS)
+    texts = [*TEXTS["random"][:20_000], *TEXTS["random-long"], "\x1b[31mred\x1b[0m", "\ud83d\ude00", "a\x80b"]
+    for name in _CONTROL_FIXERS:
+        assert [fixers[name](t) for t in texts] == [ftfy.FIXERS[name](t) for t in texts], name
+    assert any(ftfy.FIXERS[name](t) != t for name in _CONTROL_FIXERS for t in texts)
+
+
+def _fixer(code: str, **names: object) -> object:
+    space: dict[str, object] = {"re": re, **names}
+    exec(code, space)  # a fixer of ftfy's shape, with globals of its own
+    return space["fix"]
+
+
+@needs_native
+@pytest.mark.parametrize(
+    ("code", "names", "wrapped"),
+    [
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("\x1b\\[")}, True),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("a\x1b")}, False),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("[\x1ba]")}, False),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("\x1b", re.I)}, False),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": "\x1b"}, False),
+        ("def fix(text):\n    return text.upper()", {}, False),
+        ("def fix(text):\n    return text.translate(CONTROL_CHARS)", {"CONTROL_CHARS": {0: None, 0x1F: None}}, True),
+        ("def fix(text):\n    return text.translate(CONTROL_CHARS)", {"CONTROL_CHARS": {0: None, 0x41: None}}, False),
+        ("def fix(text):\n    return text.translate(CONTROL_CHARS)", {"CONTROL_CHARS": {}}, False),
+    ],
+)
+def test_only_fixers_that_need_a_control_character_are_wrapped(code: str, names: dict, wrapped: bool) -> None:
+    rebuilt(NATIVE)
+    fixer = _fixer(code, **names)
+    expected = fixer.__code__.co_names  # type: ignore[attr-defined]
+    assert _only_on_control(fixer, expected, NATIVE.control) is wrapped  # type: ignore[union-attr]
+    assert _only_on_control(fixer, ("other",), NATIVE.control) is False  # type: ignore[union-attr]

@@ -592,6 +592,17 @@ static PyObject *quiet(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(bad_known && !has_control(kind, data, n) && !maybe_bad(kind, data, n));
 }
 
+/* _CONTROL.search: a control character of the gate's class anywhere (repair_ftfy: ftfy's fixers
+ * that change nothing else). */
+static PyObject *control(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (!ready()) return NULL;
+    return PyBool_FromLong(has_control(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
+}
+
 static PyObject *needs_whitespace(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "text must be str");
@@ -707,6 +718,7 @@ static PyMethodDef methods[] = {
     {"configure_bad", configure_bad, METH_O,
      "configure_bad(branches): ftfy's BADNESS_RE as repair_ftfy.branches reads it."},
     {"is_bad", is_bad, METH_O, "is_bad(text) -> bool: ftfy.badness.is_bad, after configure_bad()."},
+    {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},
