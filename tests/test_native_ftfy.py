@@ -25,6 +25,7 @@ from cleaner.steps.repair_ftfy import (
     WORD,
     _only_on_control,
     branches,
+    needed,
     rebuilt,
 )
 
@@ -51,7 +52,19 @@ def _alphabet() -> list[str]:
 
 ALPHABET = _alphabet()
 # Mojibake as it is made: invented words through the codecs ftfy undoes, once and twice.
-WORDS = ["café", "naïve", "don’t", "“quoted”", "– dash", "Ελληνικά", "русский", "日本語", "½ €5", "à la"]
+WORDS = [
+    "café",
+    "naïve",
+    "don’t",
+    "“quoted”",
+    "– dash",
+    "Ελληνικά",
+    "русский",
+    "日本語",
+    "½ €5",
+    "à la",
+    "è? \ufffd\x1a",
+]
 CODECS = ["latin-1", "windows-1252", "windows-1251", "windows-1253", "windows-1257", "mac_roman", "cp437"]
 
 
@@ -265,3 +278,37 @@ def test_only_fixers_that_need_a_control_character_are_wrapped(code: str, names:
     expected = fixer.__code__.co_names  # type: ignore[attr-defined]
     assert _only_on_control(fixer, expected, NATIVE.control) is wrapped  # type: ignore[union-attr]
     assert _only_on_control(fixer, ("other",), NATIVE.control) is False  # type: ignore[union-attr]
+
+
+def test_needed_holds_a_character_of_every_match() -> None:
+    from ftfy import chardata
+
+    assert needed(chardata.LOSSY_UTF8_RE) == {0x1A, ord("?")}
+    assert needed(re.compile("ab|cd|xb")) == {ord("a"), ord("c"), ord("x")}
+    assert needed(re.compile("b|cb")) == {ord("b")}  # (a branch already covered adds nothing)
+    assert needed(re.compile("a+")) is None
+    assert needed(re.compile("ab", re.IGNORECASE)) is None
+    rng = random.Random(9)
+    for _ in range(300):
+        pattern = re.compile(
+            "|".join(rng.choice(["a", "[ab]", "[^c]", "b?", "c", ".", "\\s"]) * rng.randint(1, 3) for _ in range(3))
+        )
+        points = needed(pattern)
+        if points is None:
+            continue
+        for text in ("".join(rng.choices("abc \n", k=rng.randint(0, 6))) for _ in range(50)):
+            if pattern.search(text):
+                assert any(chr(point) in text for point in points), (pattern.pattern, text)
+
+
+@needs_native
+def test_lossy_fixer_is_skipped_only_where_it_changes_nothing() -> None:
+    from ftfy import fixes
+
+    lossy = rebuilt(NATIVE).__globals__["fixes"].replace_lossy_sequences  # type: ignore[union-attr]
+    assert lossy is not fixes.replace_lossy_sequences
+    rng = random.Random(10)
+    alphabet = [b"\x1a", b"?", b"\xc2", b"\xc3", b"\xed", b"\xa0", b"\xb0", b"\xe0", b"\x80", b"\xf0", b"a", b" "]
+    data = [b"".join(rng.choices(alphabet, k=rng.randint(0, 8))) for _ in range(20_000)]
+    assert [lossy(d) for d in data] == [fixes.replace_lossy_sequences(d) for d in data]
+    assert sum(lossy(d) != d for d in data) > 1000

@@ -163,6 +163,51 @@ def _only_on_control(fixer: Any, names: tuple[str, ...], control: Callable[[str]
     return bool(chars) and all(0 <= point < 0x110000 and control(chr(point)) for point in chars)
 
 
+def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
+    """Code points one of which every match of ``pattern`` holds (one plain class of each branch,
+    the fewest in all), or None when the pattern is not read as branches of such classes."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if pattern.flags & ~(re.VERBOSE | re.UNICODE):
+        return None
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
+    except re.error:
+        return None
+    whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
+    classes: list[list[frozenset[int]]] = []
+    for branch in parsed.data[0][1][1] if whole else [parsed]:
+        items = [_item(op, av) for op, av in branch.data]
+        plain = [
+            frozenset(p for low, high in item[0] for p in range(low, high + 1))
+            for item in items
+            if item and not item[1]
+        ]
+        if not plain or min(map(len, plain)) > 256:
+            return None
+        classes.append(plain)
+    chosen: set[int] = set()
+    for plain in sorted(classes, key=lambda plain: min(map(len, plain))):
+        if not any(one <= chosen for one in plain):
+            chosen |= min(plain, key=len)
+    return frozenset(chosen)
+
+
+# ftfy's fixer of bytes that undoes lossy sequences, run on each encoding ftfy tries for a line:
+# its pattern needs a byte that is rare in the bytes it is given (a SUBSTITUTE or a '?').
+_LOSSY = ("replace_lossy_sequences", ("LOSSY_UTF8_RE", "sub", "encode"), "LOSSY_UTF8_RE")
+
+
+def _unless_missing(fixer: Callable[[bytes], bytes], points: frozenset[int]) -> Callable[[bytes], bytes]:
+    marks = [bytes([point]) for point in sorted(points)]
+
+    def fix(data: bytes) -> bytes:
+        return fixer(data) if any(mark in data for mark in marks) else data
+
+    return fix
+
+
 def _unless_control(fixer: Callable[[str], str], control: Callable[[str], bool]) -> Callable[[str], str]:
     def fix(text: str) -> str:
         return fixer(text) if control(text) else text
@@ -208,7 +253,15 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
     for name, names in _CONTROL_FIXERS.items():
         if _only_on_control(fixers.get(name), names, native.control):
             fixers[name] = _unless_control(fixers[name], native.control)
-    space = _rebuilt(ftfy, _REBUILT, {"is_bad": native.is_bad, "FIXERS": fixers})
+    replaced: dict[str, Any] = {"is_bad": native.is_bad, "FIXERS": fixers}
+    name, names, pattern = _LOSSY
+    lossy = getattr(ftfy.fixes, name, None)
+    code = getattr(lossy, "__code__", None)
+    if code is not None and code.co_names == names and isinstance(lossy.__globals__.get(pattern), re.Pattern):
+        points = needed(lossy.__globals__[pattern])
+        if points is not None and all(point < 0x100 for point in points):
+            replaced["fixes"] = types.SimpleNamespace(**{**vars(ftfy.fixes), name: _unless_missing(lossy, points)})
+    space = _rebuilt(ftfy, _REBUILT, replaced)
     return None if space is None else space["fix_and_explain"]
 
 
