@@ -488,15 +488,36 @@ def test_a_line_of_entities_only_gets_ftfys_answer() -> None:
     texts = [*INVENTED, *_entity_texts(20_000, 8)]
     answered = 0
     for text in texts:
-        quick = repair_module._entities_only(text, config)
+        quick = repair_module._entities_only(text, True)
         if quick is not None:
             answered += 1
             fixed, steps = ftfy.fix_and_explain(text, config)
             assert (quick, steps) == (fixed, [("apply", "unescape_html")]), text
     assert answered > 3_000
-    assert repair_module._entities_only("Tom &amp; Jerry", repair_module._config(False)) is None  # (entities off)
-    assert repair_module._fixed("Tom &amp; Jerry", config) == ("Tom & Jerry", "ftfy:html")
-    assert repair_module._fixed("Tom &amp; caf\u00c3\u00a9", config) == ("Tom & café", "ftfy:html+ftfy:encoding")
+    assert repair_module._entities_only("Tom &amp; Jerry", False) is None  # (entities off)
+    assert repair_module._fixed("Tom &amp; Jerry", True) == ("Tom & Jerry", "ftfy:html")
+    assert repair_module._fixed("Tom &amp; caf\u00c3\u00a9", True) == ("Tom & café", "ftfy:html+ftfy:encoding")
+
+
+def test_unescape_is_ftfys() -> None:
+    """repair._unescape (ftfy's table, kept with the gate, and unescape_entity) is ftfy's
+    unescape_html, on entity texts and every named reference in upper, lower and mixed case."""
+    from ftfy import chardata
+    from ftfy.fixes import unescape_html
+
+    names = [name for name in chardata.HTML_ENTITIES] + [name.swapcase() for name in list(chardata.HTML_ENTITIES)[::7]]
+    texts = [
+        *INVENTED,
+        *_entity_texts(20_000, 12),
+        *names,
+        " ".join(names),
+        "&#" + "9" * 30 + ";",
+        "&#x" + "f" * 21 + ";",
+    ]
+    texts += [f"&#{n};" for n in (0, 9, 13, 127, 128, 159, 160, 0xD800, 0xFFFF, 0x10FFFF, 0x110000)]
+    texts += [f"&#x{n:x};" for n in (0, 0x80, 0x9F, 0xDFFF, 0x110000)]
+    assert [repair_module._unescape(t) for t in texts] == [unescape_html(t) for t in texts]
+    assert repair_module._entity_parts() is not None  # (ftfy's own used only when the probes differ)
 
 
 @needs_native
