@@ -62,3 +62,19 @@ def test_prefix_echo_only_between_near_lines() -> None:
     title = "The committee met on Tuesday to discuss the new harbour plans"
     assert fates(title, P1, P2) == [PREFIX, None, None]
     assert fates(title, "Home", "Sport", P2, P1) == [None, None, None, None, None]
+
+
+def test_prose_is_the_sentence_end_pattern() -> None:
+    """dedup._prose's string operations are _SENTENCE_END searched, on random lines over the
+    characters each part of the pattern names and the whitespace \\s holds (a newline last: $)."""
+    import random
+
+    from cleaner.steps.dedup import _SENTENCE_END, _prose
+
+    rng = random.Random(7)
+    alphabet = [*".!?…\"'”’»)]", " ", "\n", "\t", "\x1c", "\u3000", "\u00a0", "a", "word", ":", "(", "“"]
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 8))) for _ in range(50_000)]
+    expected = [_SENTENCE_END.search(t) is not None for t in texts]
+    assert [_prose(t, 0) for t in texts] == expected
+    assert 0.2 < sum(expected) / len(texts) < 0.8
+    assert [_prose(t, 2) for t in texts] == [e and len(t.split()) >= 2 for t, e in zip(texts, expected, strict=True)]

@@ -210,7 +210,7 @@ def _run(
     """Each line's (text, labels, blank) after repair(), and the texts ftfy was given, in order
     (the distinct ones: its answers are kept, repair._kept)."""
     given: list[str] = []
-    real = ftfy.fix_and_explain
+    real = repair_module._fix_and_explain  # (ftfy's, or the same with its mojibake test in C)
 
     def recording(text: str, *args: object, **kwargs: object) -> object:
         given.append(text)
@@ -218,7 +218,7 @@ def _run(
 
     repair_module._kept.cache_clear()  # each run gives ftfy each distinct line once
     with monkeypatch.context() as patch:
-        patch.setattr(ftfy, "fix_and_explain", recording)
+        patch.setattr(repair_module, "_fix_and_explain", recording)
         patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
         lines = [Line(no, text) for no, text in enumerate(texts, 1)]
         repair(lines, **options)  # type: ignore[arg-type]
@@ -279,10 +279,10 @@ def test_only_short_lines_answers_are_kept(monkeypatch) -> None:
     short, long = "caf\u00c3\u00a9", "caf\u00c3\u00a9 " * 100 + "caf\u00c3\u00a9"
     assert len(long) > repair_module._KEPT_CHARS >= len(short)
     given: list[str] = []
-    real = ftfy.fix_and_explain
+    real = repair_module._fix_and_explain
     repair_module._kept.cache_clear()
     with monkeypatch.context() as patch:
-        patch.setattr(ftfy, "fix_and_explain", lambda text, config: given.append(text) or real(text, config))
+        patch.setattr(repair_module, "_fix_and_explain", lambda text, config: given.append(text) or real(text, config))
         lines = [Line(no, text) for no, text in enumerate([long, short, long, short], 1)]
         repair(lines)
     assert [line.text for line in lines] == ["café " * 100 + "café", "café"] * 2
@@ -488,15 +488,36 @@ def test_a_line_of_entities_only_gets_ftfys_answer() -> None:
     texts = [*INVENTED, *_entity_texts(20_000, 8)]
     answered = 0
     for text in texts:
-        quick = repair_module._entities_only(text, config)
+        quick = repair_module._entities_only(text, True)
         if quick is not None:
             answered += 1
             fixed, steps = ftfy.fix_and_explain(text, config)
             assert (quick, steps) == (fixed, [("apply", "unescape_html")]), text
     assert answered > 3_000
-    assert repair_module._entities_only("Tom &amp; Jerry", repair_module._config(False)) is None  # (entities off)
-    assert repair_module._fixed("Tom &amp; Jerry", config) == ("Tom & Jerry", "ftfy:html")
-    assert repair_module._fixed("Tom &amp; caf\u00c3\u00a9", config) == ("Tom & café", "ftfy:html+ftfy:encoding")
+    assert repair_module._entities_only("Tom &amp; Jerry", False) is None  # (entities off)
+    assert repair_module._fixed("Tom &amp; Jerry", True) == ("Tom & Jerry", "ftfy:html")
+    assert repair_module._fixed("Tom &amp; caf\u00c3\u00a9", True) == ("Tom & café", "ftfy:html+ftfy:encoding")
+
+
+def test_unescape_is_ftfys() -> None:
+    """repair._unescape (ftfy's table, kept with the gate, and unescape_entity) is ftfy's
+    unescape_html, on entity texts and every named reference in upper, lower and mixed case."""
+    from ftfy import chardata
+    from ftfy.fixes import unescape_html
+
+    names = [name for name in chardata.HTML_ENTITIES] + [name.swapcase() for name in list(chardata.HTML_ENTITIES)[::7]]
+    texts = [
+        *INVENTED,
+        *_entity_texts(20_000, 12),
+        *names,
+        " ".join(names),
+        "&#" + "9" * 30 + ";",
+        "&#x" + "f" * 21 + ";",
+    ]
+    texts += [f"&#{n};" for n in (0, 9, 13, 127, 128, 159, 160, 0xD800, 0xFFFF, 0x10FFFF, 0x110000)]
+    texts += [f"&#x{n:x};" for n in (0, 0x80, 0x9F, 0xDFFF, 0x110000)]
+    assert [repair_module._unescape(t) for t in texts] == [unescape_html(t) for t in texts]
+    assert repair_module._entity_parts() is not None  # (ftfy's own used only when the probes differ)
 
 
 @needs_native

@@ -283,6 +283,209 @@ static int needs_repair_of(PyObject *text, int entities, int witness) {
     }
 }
 
+/* ---- ftfy's mojibake test, exactly: badness.is_bad (repair_ftfy.py) ----
+ *
+ * BADNESS_RE as repair_ftfy.branches reads it: up to 64 branches, each a run of up to MAX_ITEMS
+ * characters, each character from a class (sorted code point ranges, and sre's \s or \w: flags),
+ * maybe negated, maybe optional (x?), the branch maybe anchored (^: the text's start). A branch
+ * can only match where its trigger is: one plain class, or two in a row (bit k of the first and
+ * second masks, as for the witnesses), found by table look-up; there the branch is matched by
+ * hand from each start its optional items allow. search() finds a match iff some branch matches
+ * at some start, and that is all is_bad asks. */
+
+enum { ITEM_SPACE = 1, ITEM_WORD = 2, ITEM_NEGATE = 4, ITEM_OPTIONAL = 8 };
+#define MAX_ITEMS 16
+#define MAX_OPTIONAL 4
+
+typedef struct {
+    Py_UCS4 *ranges; /* first, last, first, last, ...: sorted, not overlapping */
+    Py_ssize_t count; /* ranges */
+    int flags;
+} Item;
+
+typedef struct {
+    int anchored, count;
+    Py_ssize_t lo, hi; /* the trigger's place in a match: lo to hi characters after its start */
+    Item items[MAX_ITEMS];
+} Branch;
+
+static Branch exact[64];
+static int exact_count = 0, exact_known = 0;
+static Masks exact_first, exact_second;
+static uint64_t exact_single; /* branches triggered by one character */
+
+/* sre's \s and \w for str patterns (SRE_UNI_IS_SPACE, SRE_UNI_IS_WORD). */
+static int in_item(const Item *item, Py_UCS4 ch) {
+    int in = 0;
+    Py_ssize_t low = 0, high = item->count;
+    while (low < high) {
+        Py_ssize_t mid = low + (high - low) / 2;
+        if (ch < item->ranges[2 * mid])
+            high = mid;
+        else if (ch > item->ranges[2 * mid + 1])
+            low = mid + 1;
+        else {
+            in = 1;
+            break;
+        }
+    }
+    if (!in && (item->flags & ITEM_SPACE) && Py_UNICODE_ISSPACE(ch)) in = 1;
+    if (!in && (item->flags & ITEM_WORD) && (Py_UNICODE_ISALNUM(ch) || ch == '_')) in = 1;
+    return (item->flags & ITEM_NEGATE) ? !in : in;
+}
+
+/* Whether items k.. of the branch match the text from pos on (an optional item taken or not:
+ * at most 2^MAX_OPTIONAL ways). */
+static int match_from(const Branch *branch, int k, int kind, const void *data, Py_ssize_t n, Py_ssize_t pos) {
+    for (; k < branch->count; k++) {
+        const Item *item = &branch->items[k];
+        if (item->flags & ITEM_OPTIONAL) {
+            if (pos < n && in_item(item, PyUnicode_READ(kind, data, pos)) &&
+                match_from(branch, k + 1, kind, data, n, pos + 1))
+                return 1;
+            continue;
+        }
+        if (pos >= n || !in_item(item, PyUnicode_READ(kind, data, pos))) return 0;
+        pos++;
+    }
+    return 1;
+}
+
+static int is_bad_of(int kind, const void *data, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t found = mask_of(&exact_first, PyUnicode_READ(kind, data, i));
+        if (!found) continue;
+        found &= exact_single | (i + 1 < n ? mask_of(&exact_second, PyUnicode_READ(kind, data, i + 1)) : 0);
+        for (int k = 0; found; k++, found >>= 1) {
+            if (!(found & 1)) continue;
+            const Branch *branch = &exact[k];
+            for (Py_ssize_t start = i - branch->hi; start <= i - branch->lo; start++)
+                if (start >= 0 && (!branch->anchored || start == 0) && match_from(branch, 0, kind, data, n, start))
+                    return 1;
+        }
+    }
+    return 0;
+}
+
+static void clear_exact(void) {
+    for (int k = 0; k < exact_count; k++)
+        for (int j = 0; j < exact[k].count; j++) PyMem_Free(exact[k].items[j].ranges);
+    memset(exact, 0, sizeof(exact));
+    exact_count = exact_known = 0;
+    exact_single = 0;
+    clear_masks(&exact_first);
+    clear_masks(&exact_second);
+}
+
+static int append_range(long start, long end, void *context) {
+    Item *item = context;
+    if (item->count > 0 && (Py_UCS4)start <= item->ranges[2 * item->count - 1]) {
+        PyErr_SetString(PyExc_ValueError, "a class's ranges must be sorted and apart");
+        return -1;
+    }
+    Py_UCS4 *grown = PyMem_Realloc(item->ranges, 2 * (item->count + 1) * sizeof(Py_UCS4));
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    item->ranges = grown;
+    grown[2 * item->count] = (Py_UCS4)start;
+    grown[2 * item->count + 1] = (Py_UCS4)end;
+    item->count++;
+    return 0;
+}
+
+/* One branch: (anchored, ((ranges, flags), ...), trigger, pair); its trigger's classes set bit k
+ * of the masks. -1 with an error set. */
+static int set_branch(PyObject *spec, int k) {
+    Branch *branch = &exact[k];
+    PyObject *items, *held = NULL, *trigger_ranges[2] = {NULL, NULL};
+    int anchored, pair, trigger, optional = 0, status = -1;
+    if (!PyTuple_Check(spec) || !PyArg_ParseTuple(spec, "pOip", &anchored, &items, &trigger, &pair)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a branch must be (anchored, items, trigger, pair)");
+        return -1;
+    }
+    if (!PyTuple_Check(items) && !PyList_Check(items)) {
+        PyErr_SetString(PyExc_TypeError, "a branch's items must be a tuple or list");
+        return -1;
+    }
+    if ((held = PySequence_Tuple(items)) == NULL) return -1;
+    Py_ssize_t count = PyTuple_GET_SIZE(held);
+    if (count < 1 || count > MAX_ITEMS || trigger < 0 || trigger + pair >= count) {
+        PyErr_SetString(PyExc_ValueError, "a branch of 1 to 16 items, its trigger among them");
+        goto done;
+    }
+    branch->anchored = anchored;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        PyObject *item_spec = PyTuple_GET_ITEM(held, j), *pair_spec, *ranges;
+        Item *item = &branch->items[j];
+        branch->count = (int)j + 1; /* (so that clear_exact frees what is set) */
+        if (!PyTuple_Check(item_spec) && !PyList_Check(item_spec)) {
+            PyErr_SetString(PyExc_TypeError, "an item must be (ranges, flags)");
+            goto done;
+        }
+        if ((pair_spec = PySequence_Tuple(item_spec)) == NULL) goto done;
+        int ok = PyArg_ParseTuple(pair_spec, "Oi", &ranges, &item->flags) && each_range(ranges, append_range, item) == 0;
+        if (ok && (j == trigger || (pair && j == trigger + 1))) trigger_ranges[j - trigger] = Py_NewRef(ranges);
+        Py_DECREF(pair_spec);
+        if (!ok) goto done;
+        if (item->flags & ~(ITEM_SPACE | ITEM_WORD | ITEM_NEGATE | ITEM_OPTIONAL)) {
+            PyErr_SetString(PyExc_ValueError, "unknown item flags");
+            goto done;
+        }
+        optional += (item->flags & ITEM_OPTIONAL) != 0;
+        if (j < trigger) branch->lo += (item->flags & ITEM_OPTIONAL) == 0;
+    }
+    branch->hi = trigger;
+    if (optional > MAX_OPTIONAL || branch->items[trigger].flags != 0 || (pair && branch->items[trigger + 1].flags != 0)) {
+        PyErr_SetString(PyExc_ValueError, "at most 4 optional items; a trigger of plain classes");
+        goto done;
+    }
+    uint64_t bit = (uint64_t)1 << k;
+    if (set_bad_ranges(trigger_ranges[0], bit, &exact_first) < 0) goto done;
+    if (pair ? set_bad_ranges(trigger_ranges[1], bit, &exact_second) < 0 : (exact_single |= bit, 0)) goto done;
+    status = 0;
+done:
+    Py_XDECREF(trigger_ranges[0]);
+    Py_XDECREF(trigger_ranges[1]);
+    Py_DECREF(held);
+    return status;
+}
+
+static PyObject *configure_bad(PyObject *self, PyObject *arg) {
+    clear_exact();
+    PyObject *held = PySequence_Tuple(arg);
+    if (held == NULL) return NULL;
+    if (PyTuple_GET_SIZE(held) > 64) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 branches");
+        Py_DECREF(held);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(held); k++) {
+        exact_count = (int)k + 1;
+        if (set_branch(PyTuple_GET_ITEM(held, k), (int)k) < 0) {
+            Py_DECREF(held);
+            clear_exact();
+            return NULL;
+        }
+    }
+    Py_DECREF(held);
+    exact_known = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *is_bad(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (!exact_known) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_bad() first");
+        return NULL;
+    }
+    return PyBool_FromLong(is_bad_of(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
+}
+
 /* ---- whitespace.py ---- */
 
 /* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
@@ -387,6 +590,17 @@ static PyObject *quiet(PyObject *self, PyObject *arg) {
     const void *data = PyUnicode_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
     return PyBool_FromLong(bad_known && !has_control(kind, data, n) && !maybe_bad(kind, data, n));
+}
+
+/* _CONTROL.search: a control character of the gate's class anywhere (repair_ftfy: ftfy's fixers
+ * that change nothing else). */
+static PyObject *control(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (!ready()) return NULL;
+    return PyBool_FromLong(has_control(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
 }
 
 static PyObject *needs_whitespace(PyObject *self, PyObject *arg) {
@@ -501,6 +715,10 @@ static PyMethodDef methods[] = {
      "and ftfy's mojibake witnesses, (pairs, single) (repair_gate.witnesses)."},
     {"needs_repair", needs_repair, METH_VARARGS,
      "needs_repair(text, entities, witness=True) -> bool: repair._needs_repair."},
+    {"configure_bad", configure_bad, METH_O,
+     "configure_bad(branches): ftfy's BADNESS_RE as repair_ftfy.branches reads it."},
+    {"is_bad", is_bad, METH_O, "is_bad(text) -> bool: ftfy.badness.is_bad, after configure_bad()."},
+    {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},

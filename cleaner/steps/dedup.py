@@ -32,6 +32,11 @@ PREFIX = "dedup.prefix"
 _PUNCT = string.punctuation + "“”‘’–—…«»·•¡¿"
 _PUNCTUATION = re.compile("[" + re.escape(_PUNCT) + "]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+# _SENTENCE_END as string operations (the pattern, searched, tries every position of the line): a
+# line that, less trailing whitespace (str.isspace, as \s) and then closing quotes and brackets,
+# ends in one of _ENDS. (Whitespace cannot sit between the closers and the end: \s* comes last.)
+_ENDS = frozenset(".!?…")
+_CLOSERS = "\"'”’»)]"
 # Code: braces, semicolons at the end, assignments, comments, calls. Tables: tabs, cell bars,
 # or a line mostly of numbers.
 _CODE = re.compile(
@@ -72,7 +77,7 @@ def _structured(text: str) -> bool:
 
 
 def _prose(text: str, words: int = 10) -> bool:
-    return len(text.split()) >= words and _SENTENCE_END.search(text) is not None
+    return len(text.split()) >= words and text.rstrip().rstrip(_CLOSERS)[-1:] in _ENDS
 
 
 # The keys in C (cleaner/steps/_dedup.c), when built: the same keys and decisions, to the bit.

@@ -24,7 +24,7 @@ from cleaner import diskcache
 # MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
 # scripts (Armenian, Hebrew), while as themselves they are in every other English sentence.
 _TYPOGRAPHY = set("“”‘’–—…•‚„«»")
-KEYS = ("lead", "cont", "control", "entity", "bad")
+KEYS = ("lead", "cont", "control", "entity", "bad", "entities")
 _TOP = 0x10FFFF
 
 
@@ -71,7 +71,51 @@ def computed() -> dict[str, str]:
         "control": _char_class(control),
         "entity": chardata.HTML_ENTITY_RE.pattern,
         "bad": json.dumps(witnesses()),
+        "entities": json.dumps(entities()),
     }
+
+
+# ---- ftfy's HTML entity fix without importing ftfy (its unescape_html) ----
+#
+# A line whose one fault is its entities is answered by repair._entities_only, which needs only
+# ftfy's unescape_html: its pattern (the gate's "entity"), its table (chardata.HTML_ENTITIES,
+# kept here with the gate) and what it does with one match (unescape_entity, written after
+# fixes._unescape_fixup). So such a line does not import ftfy.
+
+
+def unescape_entity(text: str, table: dict[str, str]) -> str:
+    """What ftfy's unescape_html makes of one match of its pattern: the table's character, else
+    html.unescape's for a numeric reference that it consumes whole, else the text as it is."""
+    found = table.get(text)
+    if found is not None:
+        return found
+    if text.startswith("&#"):
+        import html
+
+        unescaped = html.unescape(text)
+        return text if ";" in unescaped else unescaped
+    return text
+
+
+# References that reach every branch of ftfy's fix for one match: named (lower, upper, mixed
+# case, unknown), decimal and hexadecimal (valid, past U+10FFFF, C1, zero, surrogate, no digits).
+_PROBES = (
+    "&amp; &AMP; &Amp; &eacute; &EACUTE; &Eacute; &nbsp; &NBSP; &hellip; &notin; &notit; &bogus; &lt;"
+    " &#39; &#039; &#x27; &#X27; &#8217; &#x2019; &#128; &#x80; &#0; &#x0; &#1114112; &#x110000;"
+    " &#xD800; &#55296; &#; &#x; &#12a; &#xzz; &ampx; &a1; &" + "a" * 24 + ";"
+)
+
+
+def entities() -> dict[str, str] | None:
+    """ftfy's entity table, or None when its unescape_html does not give what unescape_entity
+    over that table gives on the probes (another ftfy: repair then imports ftfy for entities)."""
+    import re
+
+    from ftfy import chardata, fixes
+
+    table = dict(chardata.HTML_ENTITIES)
+    ours = re.compile(chardata.HTML_ENTITY_RE.pattern).sub(lambda m: unescape_entity(m.group(0), table), _PROBES)
+    return table if ours == fixes.unescape_html(_PROBES) else None
 
 
 # ---- what ftfy's mojibake test needs to see (its badness.is_bad: BADNESS_RE.search) ----

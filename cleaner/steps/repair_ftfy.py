@@ -1,0 +1,271 @@
+"""ftfy's fix_and_explain with its mojibake test (badness.is_bad) answered in C, to the bit.
+
+ftfy calls is_bad about three times for each line it fixes (on the line, then on what each fix
+gives, to see that nothing is left), and BADNESS_RE, a 37-branch alternation of character
+classes, costs ~60 µs a call: half of what ftfy spends on a line. _repair.c answers the same
+question from ftfy's own pattern, read here mechanically (as repair_gate reads its witnesses):
+each branch is a run of characters, each from a class (code point ranges, or \\s and \\w as sre
+has them), some optional, the first maybe anchored at the start. The C test finds a branch's
+two neighbouring classes (its trigger) with a table look-up a character, then matches the
+branch there by hand; tests/test_native_ftfy.py holds it to ftfy's is_bad on random strings.
+
+ftfy itself is left alone: the functions of ftfy's module that call is_bad are rebuilt with the
+same code over a copy of the module's globals in which is_bad is the C one, so another user of
+ftfy in the process sees ftfy as it is. Anything not read that way (another ftfy, a pattern of
+other kinds of items) leaves ftfy's own fix_and_explain in use.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from cleaner.steps.repair_gate import Ranges, _complement, _cost, _merged
+
+# Flags of an item, as _repair.c reads them.
+SPACE, WORD, NEGATE, OPTIONAL = 1, 2, 4, 8
+MAX_ITEMS = 16  # characters a branch matches, at most (_repair.c's limit)
+MAX_OPTIONAL = 4  # optional ones among them (each doubles the ways to match)
+
+Item = tuple[Ranges, int]
+Branch = tuple[bool, list[Item], int, bool]  # anchored, items, trigger item, trigger is a pair
+
+
+def _item(op: object, av: Any) -> Item | None:
+    """One character of a parsed pattern as (ranges, flags), or None when it is not one this reads."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    if op is c.LITERAL:
+        return [[av, av]], 0
+    if op is c.NOT_LITERAL:
+        return _complement([[av, av]]), 0
+    if op is c.ANY:  # no DOTALL (witnesses() refuses other flags): anything but a newline
+        return _complement([[10, 10]]), 0
+    if op is not c.IN:
+        return None
+    points: list[tuple[int, int]] = []
+    flags = 0
+    for kind, value in av:
+        if kind is c.NEGATE:
+            flags |= NEGATE
+        elif kind is c.LITERAL:
+            points.append((value, value))
+        elif kind is c.RANGE:
+            points.append(value)
+        elif kind is c.CATEGORY and value is c.CATEGORY_SPACE:
+            flags |= SPACE
+        elif kind is c.CATEGORY and value is c.CATEGORY_WORD:
+            flags |= WORD
+        else:
+            return None
+    ranges = _merged(points)
+    if flags == NEGATE:  # a plain class, negated: its complement
+        return _complement(ranges), 0
+    return ranges, flags
+
+
+def _branch(items: list[tuple[object, Any]]) -> Branch | None:
+    """One branch as _repair.c takes it: whether ``^`` anchors it, its characters, and the item
+    (with the next one, for a pair) whose look-up triggers a match: the rarest plain pair of
+    neighbours, or its one character. None when it has other items or no such trigger."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    anchored = bool(items) and items[0][0] is c.AT and items[0][1] is c.AT_BEGINNING
+    out: list[Item] = []
+    for op, av in items[1:] if anchored else items:
+        optional = op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] == 0 and av[1] == 1 and len(av[2].data) == 1
+        found = _item(*av[2].data[0]) if optional else _item(op, av)
+        if found is None:
+            return None
+        out.append((found[0], found[1] | (OPTIONAL if optional else 0)))
+    if not out or len(out) > MAX_ITEMS or sum(flags & OPTIONAL != 0 for _, flags in out) > MAX_OPTIONAL:
+        return None
+    plain = [flags == 0 for _, flags in out]
+    if len(out) == 1:
+        return (anchored, out, 0, False) if plain[0] else None
+    pairs = [k for k in range(len(out) - 1) if plain[k] and plain[k + 1]]
+    if not pairs:
+        return None
+
+    def rarity(k: int) -> tuple[int, int]:
+        first, second = _cost(out[k][0]), _cost(out[k + 1][0])
+        return first[0] + second[0], first[1] * second[1]
+
+    return anchored, out, min(pairs, key=rarity), True
+
+
+def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
+    """``pattern`` (ftfy's BADNESS_RE) as branches for _repair.c, or None when it is not a plain
+    alternation of such branches (at most 64 of them), or one such branch."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if pattern.flags & ~(re.VERBOSE | re.UNICODE):
+        return None
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
+    except re.error:
+        return None
+    # (One branch when there is no alternation: the parser makes "a|b" a class, and factors a
+    # prefix that branches share, "ab|ac", into an alternation inside, which is then refused.)
+    whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
+    out = [_branch(list(branch.data)) for branch in (parsed.data[0][1][1] if whole else [parsed])]
+    if len(out) > 64 or any(branch is None for branch in out):
+        return None
+    return out  # type: ignore[return-value]
+
+
+# ftfy's functions that call is_bad or its fixers (FIXERS, through _try_fix), in the module that
+# calls them by those names, and the functions those are reached through: each is rebuilt over
+# the copied globals.
+_REBUILT = ("_try_fix", "fix_and_explain", "fix_encoding_and_explain", "_fix_encoding_one_step_and_explain")
+
+# ftfy's fixers that change only a text holding one of the characters of the gate's control
+# class (C1 and other control characters, escape, lone surrogates), known by the names their code
+# uses: a translate table, or patterns each of whose matches starts with such a character. Run on
+# every line ftfy fixes, twice (~40% of what is left of ftfy's cost on a line after is_bad); a
+# text without such a character is given back as it is.
+_CONTROL_FIXERS = {
+    "remove_control_chars": ("translate", "CONTROL_CHARS"),
+    "fix_c1_controls": ("C1_CONTROL_RE", "sub", "_c1_fixer"),
+    "remove_terminal_escapes": ("ANSI_RE", "sub"),
+    "fix_surrogates": ("SURROGATE_RE", "search", "SURROGATE_PAIR_RE", "sub", "convert_surrogate_pair"),
+}
+
+
+def _only_on_control(fixer: Any, names: tuple[str, ...], control: Callable[[str], bool]) -> bool:
+    """Whether ``fixer`` is one _CONTROL_FIXERS describes and changes only text that ``control``
+    finds a character in: its code uses those names, its translate table's keys and each of its
+    patterns' first characters are all such characters."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    code = getattr(fixer, "__code__", None)
+    if code is None or code.co_names != names:
+        return False
+    chars: list[int] = []
+    for name in names:
+        value = fixer.__globals__.get(name)
+        if name == "CONTROL_CHARS":
+            if not isinstance(value, dict) or not all(isinstance(key, int) for key in value):
+                return False
+            chars += value
+        elif name.endswith("_RE"):
+            if not isinstance(value, re.Pattern) or not isinstance(value.pattern, str):
+                return False
+            first = list(_parser.parse(value.pattern, value.flags & ~re.UNICODE).data[:1])
+            item = _item(*first[0]) if first and value.flags & ~re.UNICODE == 0 else None
+            if item is None or item[1] != 0:
+                return False
+            chars += [point for low, high in item[0] for point in range(low, high + 1)]
+    return bool(chars) and all(0 <= point < 0x110000 and control(chr(point)) for point in chars)
+
+
+def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
+    """Code points one of which every match of ``pattern`` holds (one plain class of each branch,
+    the fewest in all), or None when the pattern is not read as branches of such classes."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if pattern.flags & ~(re.VERBOSE | re.UNICODE):
+        return None
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
+    except re.error:
+        return None
+    whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
+    classes: list[list[frozenset[int]]] = []
+    for branch in parsed.data[0][1][1] if whole else [parsed]:
+        items = [_item(op, av) for op, av in branch.data]
+        plain = [
+            frozenset(p for low, high in item[0] for p in range(low, high + 1))
+            for item in items
+            if item and not item[1]
+        ]
+        if not plain or min(map(len, plain)) > 256:
+            return None
+        classes.append(plain)
+    chosen: set[int] = set()
+    for plain in sorted(classes, key=lambda plain: min(map(len, plain))):
+        if not any(one <= chosen for one in plain):
+            chosen |= min(plain, key=len)
+    return frozenset(chosen)
+
+
+# ftfy's fixer of bytes that undoes lossy sequences, run on each encoding ftfy tries for a line:
+# its pattern needs a byte that is rare in the bytes it is given (a SUBSTITUTE or a '?').
+_LOSSY = ("replace_lossy_sequences", ("LOSSY_UTF8_RE", "sub", "encode"), "LOSSY_UTF8_RE")
+
+
+def _unless_missing(fixer: Callable[[bytes], bytes], points: frozenset[int]) -> Callable[[bytes], bytes]:
+    marks = [bytes([point]) for point in sorted(points)]
+
+    def fix(data: bytes) -> bytes:
+        return fixer(data) if any(mark in data for mark in marks) else data
+
+    return fix
+
+
+def _unless_control(fixer: Callable[[str], str], control: Callable[[str], bool]) -> Callable[[str], str]:
+    def fix(text: str) -> str:
+        return fixer(text) if control(text) else text
+
+    return fix
+
+
+def _rebuilt(module: types.ModuleType, names: tuple[str, ...], replaced: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of ``module``'s globals with ``replaced`` in it and ``names`` rebuilt over it (the same
+    code, defaults and closures), or None when one of them is not a plain function there."""
+    space = dict(vars(module))
+    space.update(replaced)
+    for name in names:
+        function = space.get(name)
+        if not isinstance(function, types.FunctionType):
+            return None
+        copy = types.FunctionType(
+            function.__code__, space, function.__name__, function.__defaults__, function.__closure__
+        )
+        copy.__kwdefaults__ = function.__kwdefaults__
+        space[name] = copy
+    return space
+
+
+@cache
+def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
+    """ftfy's fix_and_explain with is_bad answered by ``native`` (_repair.c), or None when that
+    cannot be: no C half, or ftfy's is_bad is not bool(BADNESS_RE.search(text)) with every
+    branch of its pattern read."""
+    import ftfy
+    from ftfy import badness
+
+    if native is None or getattr(ftfy, "is_bad", None) is not badness.is_bad or not _plain_search(badness.is_bad):
+        return None
+    found = branches(badness.BADNESS_RE)
+    if found is None:
+        return None
+    try:
+        native.configure_bad(found)
+    except (TypeError, ValueError):
+        return None
+    fixers = dict(ftfy.FIXERS)
+    for name, names in _CONTROL_FIXERS.items():
+        if _only_on_control(fixers.get(name), names, native.control):
+            fixers[name] = _unless_control(fixers[name], native.control)
+    replaced: dict[str, Any] = {"is_bad": native.is_bad, "FIXERS": fixers}
+    name, names, pattern = _LOSSY
+    lossy = getattr(ftfy.fixes, name, None)
+    code = getattr(lossy, "__code__", None)
+    if code is not None and code.co_names == names and isinstance(lossy.__globals__.get(pattern), re.Pattern):
+        points = needed(lossy.__globals__[pattern])
+        if points is not None and all(point < 0x100 for point in points):
+            replaced["fixes"] = types.SimpleNamespace(**{**vars(ftfy.fixes), name: _unless_missing(lossy, points)})
+    space = _rebuilt(ftfy, _REBUILT, replaced)
+    return None if space is None else space["fix_and_explain"]
+
+
+def _plain_search(function: Callable[..., Any]) -> bool:
+    """Whether ftfy's is_bad is still the one this stands in for: bool(BADNESS_RE.search(text))."""
+    code = getattr(function, "__code__", None)
+    return code is not None and code.co_names == ("bool", "BADNESS_RE", "search") and code.co_argcount == 1

@@ -1,0 +1,314 @@
+"""ftfy's mojibake test in C (_repair.c's is_bad, read from ftfy's pattern by repair_ftfy) against
+ftfy's own is_bad, and ftfy's fix_and_explain rebuilt around it against ftfy's: the same answers
+on random strings over every class the pattern names (at, just outside and inside each range),
+on made mojibake, the seeds' lines, str subclasses, empty and huge texts; the reader on patterns
+it must refuse; configure_bad on malformed branches; and ftfy left as it was."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import ftfy
+import pytest
+from ftfy import badness
+
+from cleaner.pipeline.clean import split_lines
+from cleaner.steps import repair as repair_module
+from cleaner.steps.repair import _config
+from cleaner.steps.repair_ftfy import (
+    _CONTROL_FIXERS,
+    NEGATE,
+    OPTIONAL,
+    SPACE,
+    WORD,
+    _only_on_control,
+    branches,
+    needed,
+    rebuilt,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = repair_module._NATIVE
+needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
+
+
+def _alphabet() -> list[str]:
+    """Each class of each branch at, just past and inside its edges, the characters \\s and \\w
+    hold beyond ASCII, and those just outside them."""
+    found = branches(badness.BADNESS_RE)
+    assert found is not None
+    rng = random.Random(11)
+    chars = set(" \t\n\r\x0b\x1c\x85\u2028\u3000_aZz09.,!?é\u0660\u00b2\U0001d7ce\U00010000")
+    chars |= set("\x00\x1b[;m\x80\x9f\ud800\udc00\udbff\ufeff\u206a\ufffc")  # what the control fixers change
+    for _, items, _, _ in found:
+        for ranges, _ in items:
+            for first, last in ranges:
+                chars.update(chr(c) for c in (first - 1, first, last, last + 1) if 0 <= c < 0x110000)
+                chars.update(chr(rng.randint(first, last)) for _ in range(2))
+    return sorted(chars)
+
+
+ALPHABET = _alphabet()
+# Mojibake as it is made: invented words through the codecs ftfy undoes, once and twice.
+WORDS = [
+    "café",
+    "naïve",
+    "don’t",
+    "“quoted”",
+    "– dash",
+    "Ελληνικά",
+    "русский",
+    "日本語",
+    "½ €5",
+    "à la",
+    "è? \ufffd\x1a",
+]
+CODECS = ["latin-1", "windows-1252", "windows-1251", "windows-1253", "windows-1257", "mac_roman", "cp437"]
+
+
+def _made_mojibake() -> list[str]:
+    out = []
+    for word in WORDS:
+        for codec in CODECS:
+            once = word.encode("utf-8").decode(codec, errors="replace")
+            out += [once, f"the {once} here", once.encode("utf-8").decode(codec, errors="replace")]
+    return out
+
+
+def _random(count: int, seed: int, longest: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choices(ALPHABET, k=rng.randint(0, longest))) for _ in range(count)]
+
+
+def _seed_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        lines += [line.text for line in split_lines(path.read_text(encoding="utf-8"))[0]]
+    return lines
+
+
+class Text(str):
+    """A str subclass: the C half reads the characters, never methods."""
+
+
+TEXTS = {
+    "random": _random(60_000, 1, 6),
+    "random-long": _random(3_000, 2, 80),
+    "made": _made_mojibake(),
+    "seeds": _seed_lines(),
+    "edges": ["", "Ã ", " Ã ", "xÃ ", "x Ã ", "x\tÃ ", "x\nÃ ", "ÃÂ ", "œa", "œ1", "œ", "×²", "ГўВЂВ\nA", "ГўВЂВxA"],
+}
+
+
+def _bad(text: str) -> bool:
+    return NATIVE.is_bad(text)  # type: ignore[union-attr]
+
+
+@needs_native
+@pytest.mark.parametrize("name", list(TEXTS))
+def test_c_is_bad_is_ftfys(name: str) -> None:
+    rebuilt(NATIVE)  # configures it
+    texts = TEXTS[name]
+    assert [_bad(t) for t in texts] == [badness.is_bad(t) for t in texts]
+    assert [_bad(Text(t)) for t in texts[:500]] == [badness.is_bad(t) for t in texts[:500]]
+    if name == "random":  # both answers are common: a test that can fail either way
+        assert 0.1 < sum(map(_bad, texts)) / len(texts) < 0.9
+
+
+@needs_native
+def test_c_is_bad_on_huge_texts() -> None:
+    rebuilt(NATIVE)
+    clean = "plain words, " * 100_000
+    assert _bad(clean) is False
+    assert _bad(clean + "Ã©") is badness.is_bad(clean + "Ã©") is True
+    assert _bad("Ã " + clean) is True  # the anchored branch, at the start
+    with pytest.raises(TypeError):
+        NATIVE.is_bad(b"bytes")  # type: ignore[union-attr]
+
+
+@needs_native
+@pytest.mark.parametrize("name", ["made", "seeds", "random-long", "edges"])
+def test_rebuilt_fix_and_explain_is_ftfys(name: str) -> None:
+    fix = rebuilt(NATIVE)
+    assert fix is not None and fix is not ftfy.fix_and_explain
+    for config in (_config(True), _config(False), ftfy.TextFixerConfig()):
+        for text in TEXTS[name]:
+            assert fix(text, config) == ftfy.fix_and_explain(text, config)
+
+
+def test_ftfy_is_left_alone() -> None:
+    rebuilt(NATIVE)
+    assert ftfy.is_bad is badness.is_bad
+    assert ftfy.fix_and_explain.__globals__ is vars(ftfy)
+    assert rebuilt(None) is None
+
+
+def _spec(pattern: str) -> list:
+    found = branches(re.compile(pattern, re.VERBOSE))
+    assert found is not None
+    return [
+        (anchored, [(ranges, flags) for ranges, flags in items], trigger, pair)
+        for anchored, items, trigger, pair in found
+    ]
+
+
+def test_reader_reads_each_kind_of_item() -> None:
+    top = 0x10FFFF
+    assert _spec(r"a[bc] | ^x[^A-Z] | \s y z | [q\w] . r | m\s?no | [^\s]ab | [d-f]") == [
+        (False, [([[97, 97]], 0), ([[98, 99]], 0)], 0, True),
+        (True, [([[120, 120]], 0), ([[0, 64], [91, top]], 0)], 0, True),
+        (False, [([], SPACE), ([[121, 121]], 0), ([[122, 122]], 0)], 1, True),
+        (False, [([[113, 113]], WORD), ([[0, 9], [11, top]], 0), ([[114, 114]], 0)], 1, True),
+        (False, [([[109, 109]], 0), ([], SPACE | OPTIONAL), ([[110, 110]], 0), ([[111, 111]], 0)], 2, True),
+        (False, [([], SPACE | NEGATE), ([[97, 97]], 0), ([[98, 98]], 0)], 1, True),
+        (False, [([[100, 102]], 0)], 0, False),
+    ]
+
+
+def test_reader_picks_the_rarest_pair() -> None:
+    """ASCII makes a class common: the trigger is the pair with the fewest ASCII characters."""
+    assert _spec("[a-z] [a-z] é ü")[0][2] == 2
+    assert _spec("a|b") == [(False, [([[97, 98]], 0)], 0, False)]  # (made a class by the parser)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "a+b",
+        "ab|c{2}d",
+        "(ab)|cd",
+        "a\\dc",
+        "m\\s?n",
+        "\\s\\w",
+        "ab$",
+        "a(?=b)c",
+        "x^ab",
+        "a\\s??\\s??\\s??\\s??\\s??bc",
+    ],
+)
+def test_reader_refuses_what_it_does_not_read(pattern: str) -> None:
+    assert branches(re.compile(pattern)) is None
+
+
+def test_reader_refuses_other_flags() -> None:
+    assert branches(re.compile("ab", re.IGNORECASE)) is None
+    assert branches(re.compile("ab", re.DOTALL)) is None
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "spec",
+    [
+        [(False, [([[97, 97]], 0)] * 17, 0, True)],  # too many items
+        [(False, [([[98, 98], [97, 97]], 0), ([[97, 97]], 0)], 0, True)],  # ranges not sorted
+        [(False, [([[97, 98], [98, 99]], 0), ([[97, 97]], 0)], 0, True)],  # ranges overlapping
+        [(False, [([[97, 97]], 64), ([[97, 97]], 0)], 1, False)],  # unknown flags
+        [(False, [([[97, 97]], 0), ([[97, 97]], 0)], 1, True)],  # trigger pair past the end
+        [(False, [([[97, 97]], 0)], -1, False)],
+        [(False, [([[97, 97]], SPACE), ([[97, 97]], 0)], 0, True)],  # a trigger with a category
+        [(False, [([[97, 97]], 0), ([[0x10001, 0x10002]], 0)], 0, True)],  # some astral code points only
+        [(False, [([[97, 0x110000]], 0)], 0, False)],
+        [(False, [([[97, 97]], OPTIONAL)] * 5 + [([[97, 97]], 0)], 5, False)],  # five optional items
+        [(False, [([[97, 97]], 0)], 0, False)] * 65,
+        [(False, "ab", 0, False)],
+        [(False, [[[97, 97]]], 0, False)],
+        [None],
+    ],
+)
+def test_configure_bad_refuses_malformed_branches(spec: list) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        NATIVE.configure_bad(spec)  # type: ignore[union-attr]
+    with pytest.raises(RuntimeError):
+        NATIVE.is_bad("a")  # type: ignore[union-attr]
+    NATIVE.configure_bad(branches(badness.BADNESS_RE))  # type: ignore[union-attr]
+    assert NATIVE.is_bad("Ã©") is True  # type: ignore[union-attr]
+
+
+@needs_native
+def test_c_is_bad_on_a_small_pattern() -> None:
+    """Optional items taken or not, the anchor, negation and categories, each where it decides."""
+    pattern = re.compile(r"^x[^A-Z] | m\s?no | [^\s]ab | [q\w] . r", re.VERBOSE)
+    NATIVE.configure_bad(branches(pattern))  # type: ignore[union-attr]
+    try:
+        rng = random.Random(4)
+        texts = ["".join(rng.choices("xAbmno ab\tqr_\n.é", k=rng.randint(0, 7))) for _ in range(30_000)]
+        assert [_bad(t) for t in texts] == [pattern.search(t) is not None for t in texts]
+    finally:
+        NATIVE.configure_bad(branches(badness.BADNESS_RE))  # type: ignore[union-attr]
+
+
+@needs_native
+def test_control_fixers_are_skipped_only_where_they_change_nothing() -> None:
+    """The four fixers that act only on control characters are wrapped (the others are ftfy's
+    own), and each wrapped one gives what ftfy's gives, on texts with and without them."""
+    fixers = rebuilt(NATIVE).__globals__["FIXERS"]  # type: ignore[union-attr]
+    assert sorted(name for name in fixers if fixers[name] is not ftfy.FIXERS[name]) == sorted(_CONTROL_FIXERS)
+    texts = [*TEXTS["random"][:20_000], *TEXTS["random-long"], "\x1b[31mred\x1b[0m", "\ud83d\ude00", "a\x80b"]
+    for name in _CONTROL_FIXERS:
+        assert [fixers[name](t) for t in texts] == [ftfy.FIXERS[name](t) for t in texts], name
+    assert any(ftfy.FIXERS[name](t) != t for name in _CONTROL_FIXERS for t in texts)
+
+
+def _fixer(code: str, **names: object) -> object:
+    space: dict[str, object] = {"re": re, **names}
+    exec(code, space)  # a fixer of ftfy's shape, with globals of its own
+    return space["fix"]
+
+
+@needs_native
+@pytest.mark.parametrize(
+    ("code", "names", "wrapped"),
+    [
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("\x1b\\[")}, True),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("a\x1b")}, False),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("[\x1ba]")}, False),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": re.compile("\x1b", re.I)}, False),
+        ("def fix(text):\n    return ANSI_RE.sub('', text)", {"ANSI_RE": "\x1b"}, False),
+        ("def fix(text):\n    return text.upper()", {}, False),
+        ("def fix(text):\n    return text.translate(CONTROL_CHARS)", {"CONTROL_CHARS": {0: None, 0x1F: None}}, True),
+        ("def fix(text):\n    return text.translate(CONTROL_CHARS)", {"CONTROL_CHARS": {0: None, 0x41: None}}, False),
+        ("def fix(text):\n    return text.translate(CONTROL_CHARS)", {"CONTROL_CHARS": {}}, False),
+    ],
+)
+def test_only_fixers_that_need_a_control_character_are_wrapped(code: str, names: dict, wrapped: bool) -> None:
+    rebuilt(NATIVE)
+    fixer = _fixer(code, **names)
+    expected = fixer.__code__.co_names  # type: ignore[attr-defined]
+    assert _only_on_control(fixer, expected, NATIVE.control) is wrapped  # type: ignore[union-attr]
+    assert _only_on_control(fixer, ("other",), NATIVE.control) is False  # type: ignore[union-attr]
+
+
+def test_needed_holds_a_character_of_every_match() -> None:
+    from ftfy import chardata
+
+    assert needed(chardata.LOSSY_UTF8_RE) == {0x1A, ord("?")}
+    assert needed(re.compile("ab|cd|xb")) == {ord("a"), ord("c"), ord("x")}
+    assert needed(re.compile("b|cb")) == {ord("b")}  # (a branch already covered adds nothing)
+    assert needed(re.compile("a+")) is None
+    assert needed(re.compile("ab", re.IGNORECASE)) is None
+    rng = random.Random(9)
+    for _ in range(300):
+        pattern = re.compile(
+            "|".join(rng.choice(["a", "[ab]", "[^c]", "b?", "c", ".", "\\s"]) * rng.randint(1, 3) for _ in range(3))
+        )
+        points = needed(pattern)
+        if points is None:
+            continue
+        for text in ("".join(rng.choices("abc \n", k=rng.randint(0, 6))) for _ in range(50)):
+            if pattern.search(text):
+                assert any(chr(point) in text for point in points), (pattern.pattern, text)
+
+
+@needs_native
+def test_lossy_fixer_is_skipped_only_where_it_changes_nothing() -> None:
+    from ftfy import fixes
+
+    lossy = rebuilt(NATIVE).__globals__["fixes"].replace_lossy_sequences  # type: ignore[union-attr]
+    assert lossy is not fixes.replace_lossy_sequences
+    rng = random.Random(10)
+    alphabet = [b"\x1a", b"?", b"\xc2", b"\xc3", b"\xed", b"\xa0", b"\xb0", b"\xe0", b"\x80", b"\xf0", b"a", b" "]
+    data = [b"".join(rng.choices(alphabet, k=rng.randint(0, 8))) for _ in range(20_000)]
+    assert [lossy(d) for d in data] == [fixes.replace_lossy_sequences(d) for d in data]
+    assert sum(lossy(d) != d for d in data) > 1000
