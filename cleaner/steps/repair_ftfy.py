@@ -97,9 +97,9 @@ def _branch(items: list[tuple[object, Any]]) -> Branch | None:
     return anchored, out, min(pairs, key=rarity), True
 
 
-def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
-    """``pattern`` (ftfy's BADNESS_RE) as branches for _repair.c, or None when it is not a plain
-    alternation of such branches (at most 64 of them), or one such branch."""
+def _alternatives(pattern: re.Pattern[Any]) -> list[Any] | None:
+    """The parsed branches of ``pattern``'s top-level alternation (the whole pattern when it has
+    none), or None for flags other than VERBOSE or a pattern sre does not parse."""
     from re import _constants as c  # type: ignore[attr-defined]
     from re import _parser  # type: ignore[attr-defined]
 
@@ -112,7 +112,16 @@ def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
     # (One branch when there is no alternation: the parser makes "a|b" a class, and factors a
     # prefix that branches share, "ab|ac", into an alternation inside, which is then refused.)
     whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
-    out = [_branch(list(branch.data)) for branch in (parsed.data[0][1][1] if whole else [parsed])]
+    return list(parsed.data[0][1][1]) if whole else [parsed]
+
+
+def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
+    """``pattern`` (ftfy's BADNESS_RE) as branches for _repair.c, or None when it is not a plain
+    alternation of such branches (at most 64 of them), or one such branch."""
+    parsed = _alternatives(pattern)
+    if parsed is None:
+        return None
+    out = [_branch(list(branch.data)) for branch in parsed]
     if len(out) > 64 or any(branch is None for branch in out):
         return None
     return out  # type: ignore[return-value]
@@ -166,18 +175,11 @@ def _only_on_control(fixer: Any, names: tuple[str, ...], control: Callable[[str]
 def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
     """Code points one of which every match of ``pattern`` holds (one plain class of each branch,
     the fewest in all), or None when the pattern is not read as branches of such classes."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    if pattern.flags & ~(re.VERBOSE | re.UNICODE):
+    parsed = _alternatives(pattern)
+    if parsed is None:
         return None
-    try:
-        parsed = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
-    except re.error:
-        return None
-    whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
     classes: list[list[frozenset[int]]] = []
-    for branch in parsed.data[0][1][1] if whole else [parsed]:
+    for branch in parsed:
         items = [_item(op, av) for op, av in branch.data]
         plain = [
             frozenset(p for low, high in item[0] for p in range(low, high + 1))
