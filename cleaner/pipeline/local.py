@@ -184,9 +184,11 @@ class Local:
         workers: int,
         on_failure: Callable[[Problem], None] | None = None,
         progress: Progress | None = None,
+        idle: Callable[[], None] | None = None,
     ):
         self.pipeline, self.work, self.fields, self.limits = pipeline, work, fields, limits
         self.workers, self.on_failure, self.progress = workers, on_failure, progress
+        self.idle = idle
         self.size = workers  # the pool's: no more than the groups to clean (__call__)
         self.page = Page(work)
 
@@ -213,8 +215,10 @@ class Local:
                 pending.append((group, pool.submit(_clean_group, group)))  # forks a worker while some are missing
                 if len(pending) >= window:
                     self.page.start(cleaning)  # after the forks: no thread is forked
+                    self._wait()
                     pool = self._next(pending, pool)
             self.page.start(cleaning)
+            self._wait()
             while pending:
                 pool = self._next(pending, pool)
         except BaseException:
@@ -224,6 +228,15 @@ class Local:
             pool.shutdown(cancel_futures=True)
         self.page.finish()
         return True
+
+    def _wait(self) -> None:
+        """The first wait for the workers: this process is idle until their first group is back,
+        so it runs ``idle`` then (what it will need after the run, e.g. the CLI's imports for its
+        totals table), off the time the run takes. On this thread, not another: no thread may be
+        running while a worker is forked (a pool that breaks is made again)."""
+        idle, self.idle = self.idle, None
+        if idle is not None:
+            idle()
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
