@@ -165,3 +165,34 @@ def test_a_run_killed_with_workers_resumes_to_the_same_bytes(
     assert _files(out) == whole
     summary = orjson.loads((out / "reports" / "summary.json").read_bytes())
     assert summary["totals"]["docs_in"] == 406
+
+
+def test_no_more_workers_than_groups(tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-file run forks one worker, not one per core (still a process of its own); two
+    groups get two; the output is the same bytes either way. ``idle`` runs once while the
+    workers clean."""
+    sizes: list[int] = []
+    made = local.Local._pool
+
+    def pool(self: local.Local, workers: int) -> local.ProcessPoolExecutor:
+        sizes.append(workers)
+        return made(self, workers)
+
+    monkeypatch.setattr(local.Local, "_pool", pool)
+    monkeypatch.setattr(local, "GROUP_UNITS", 1)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("A small file.\n\nShare this article\n", encoding="utf-8")
+    seen = {}
+    idle: list[int] = []
+    for name, workers in (("one", 3), ("alone", 1)):
+        out = tmp_path / name
+        target = Target(out / "clean.jsonl", out / "reports")
+        run([tmp_path / "in" / "a.txt"], pipeline, target, workers=workers, idle=lambda: idle.append(len(sizes)))
+        seen[name] = _files(out)
+    assert sizes == [1]
+    assert idle == [1]  # once, after the fork (the one-process run has no wait)
+    assert seen["one"] == seen["alone"]
+    (tmp_path / "in" / "b.txt").write_text("Another small file.\n", encoding="utf-8")
+    out = tmp_path / "two"
+    run([tmp_path / "in"], pipeline, Target(out / "clean.jsonl", out / "reports"), workers=3)
+    assert sizes == [1, 2]

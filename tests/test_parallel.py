@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bench.corpus import write
 from cleaner.io.readers import Fields, Limits, Span, discover, read, spans
-from cleaner.pipeline import Pipeline
+from cleaner.pipeline import Pipeline, parallel
 from cleaner.pipeline.run import Target, run
 
 
@@ -61,3 +64,26 @@ def test_a_jsonl_file_read_in_spans_gives_what_one_read_gives(tmp_path: Path) ->
         cut = spans(item, size)
         assert cut is not None and cut[0].start == 0 and cut[-1].end == path.stat().st_size
         assert [line for span in cut for line in seen(span)] == whole
+
+
+def test_no_more_workers_than_batches(tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short input forks one worker per batch at most; the results are those of one process."""
+    sizes: list[int] = []
+    made = parallel._pool
+
+    def pool(workers: int, *args: Any) -> parallel.ProcessPoolExecutor:
+        sizes.append(workers)
+        return made(workers, *args)
+
+    monkeypatch.setattr(parallel, "_pool", pool)
+    corpus = tmp_path / "corpus.jsonl"
+    write(corpus, parallel.BATCH_DOCS + 1)  # two batches
+    todo = [(0, item) for item in discover([corpus])]
+    alone = list(parallel.clean_events(parallel.events(todo, Fields(), Limits()), pipeline, 1))
+    for workers, want in ((4, [2]), (2, [2, 2])):
+        got = list(parallel.clean_events(parallel.events(todo, Fields(), Limits()), pipeline, workers))
+        assert [r.record for r in got[1:-1]] == [r.record for r in alone[1:-1]]
+        assert sizes == want
+    one = [(0, item) for item in discover([Path("seeds")])][:1]
+    list(parallel.clean_events(parallel.events(one, Fields(), Limits()), pipeline, 4))
+    assert sizes == [2, 2, 1]

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from cleaner import faults
@@ -183,9 +184,12 @@ class Local:
         workers: int,
         on_failure: Callable[[Problem], None] | None = None,
         progress: Progress | None = None,
+        idle: Callable[[], None] | None = None,
     ):
         self.pipeline, self.work, self.fields, self.limits = pipeline, work, fields, limits
         self.workers, self.on_failure, self.progress = workers, on_failure, progress
+        self.idle = idle
+        self.size = workers  # the pool's: no more than the groups to clean (__call__)
         self.page = Page(work)
 
     def __call__(self, todo: list[tuple[int, InputFile]]) -> bool:
@@ -197,15 +201,24 @@ class Local:
         block = block_size(sum(item.size for _, item in todo), self.workers)
         window = 2 * self.workers  # groups in flight: each is a name, so this only keeps workers fed
         cleaning = {index for index, _ in todo}
-        pool = self._pool(self.workers)
+        # No more workers than groups: a worker with nothing to do still costs a fork and its
+        # start-up, on the cores the busy ones need (a one-file run gets one worker, still a
+        # process of its own so that a crash in it is isolated). The first groups decide it;
+        # the rest are planned as they are handed out.
+        planned = groups(plan(todo, block), block)
+        first = list(islice(planned, self.workers))
+        self.size = max(1, len(first))
+        pool = self._pool(self.size)
         pending: deque[tuple[list[Unit], Future[list[Done]]]] = deque()
         try:
-            for group in groups(plan(todo, block), block):
+            for group in chain(first, planned):
                 pending.append((group, pool.submit(_clean_group, group)))  # forks a worker while some are missing
                 if len(pending) >= window:
                     self.page.start(cleaning)  # after the forks: no thread is forked
+                    self._wait()
                     pool = self._next(pending, pool)
             self.page.start(cleaning)
+            self._wait()
             while pending:
                 pool = self._next(pending, pool)
         except BaseException:
@@ -215,6 +228,15 @@ class Local:
             pool.shutdown(cancel_futures=True)
         self.page.finish()
         return True
+
+    def _wait(self) -> None:
+        """The first wait for the workers: this process is idle until their first group is back,
+        so it runs ``idle`` then (what it will need after the run, e.g. the CLI's imports for its
+        totals table), off the time the run takes. On this thread, not another: no thread may be
+        running while a worker is forked (a pool that breaks is made again)."""
+        idle, self.idle = self.idle, None
+        if idle is not None:
+            idle()
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -232,7 +254,7 @@ class Local:
             suspects = list(pending)
             pending.clear()
             pool.shutdown(cancel_futures=True)
-            pool = self._pool(self.workers)
+            pool = self._pool(self.size)
             for group, future in suspects:
                 for unit, done in zip(group, self._isolate(group, future), strict=True):
                     self._done(unit, done)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import Any
 
 from cleaner import faults
@@ -163,10 +164,14 @@ def clean_events(events: Iterable[Event], pipeline: Pipeline, workers: int, work
             yield from clean_batch(batch, pipeline, work)
         return
     window = 2 * workers
+    # No more workers than batches (a short input would fork idle ones): the first batches decide.
+    batched = batches(events)
+    first = list(islice(batched, workers))
+    workers = max(1, len(first))
     pool = _pool(workers, pipeline, work)
     pending: deque[tuple[list[Event], Future[list[Any]]]] = deque()
     try:
-        for batch in batches(events):
+        for batch in chain(first, batched):
             pending.append((batch, pool.submit(clean_batch, batch)))
             if len(pending) >= window:
                 pool = yield from _next(pending, pool, workers, pipeline, work)

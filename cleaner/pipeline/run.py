@@ -113,6 +113,7 @@ def run(
     resume: bool = False,
     engine: Engine | None = None,
     repeated: Thresholds | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> RunResult:
     """Clean every input into ``target``. Usage errors raise before anything is written.
 
@@ -121,6 +122,8 @@ def run(
     interrupted run finished and cleans only the rest. ``repeated``: first mine every input
     for lines repeated across a site's documents (cleaner.repeated), then drop them too; the
     mining pass reports to ``progress`` as well, so the inputs are gone through twice.
+    ``idle``: what to do while worker processes clean (Local._wait), e.g. the caller's imports
+    for after the run; it may not be called at all.
     """
     fields = fields or Fields()
     limits = limits or Limits()
@@ -151,7 +154,7 @@ def run(
         if engine is not None:
             engine(pipeline, todo, work, fields, limits, on_failure)
         else:
-            page_built = Local(pipeline, work, fields, limits, workers, on_failure, progress)(todo)
+            page_built = Local(pipeline, work, fields, limits, workers, on_failure, progress, idle)(todo)
         totals = work.assemble(target.out, target.report, pipeline.settings.flag_share, page_built)
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
         where = f"{exc.filename}: " if exc.filename else ""
