@@ -271,23 +271,39 @@ def _step_rounds(documents: list[list[str]], use_step: bool) -> list[list[str | 
 
 def test_a_later_round_that_skips_the_search_for_repeats_drops_the_same(monkeypatch) -> None:
     documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS[:3_000]]
-    skipped = []
+    skipped: list[bool] = []  # per call of the step: whether it searched for repeats
     real = dedup_module._repeats
 
     def counting(rows, *args):
-        skipped.append(len(rows))
+        skipped.append(True)
         return real(rows, *args)
 
+    class Counted:
+        """The C half, counting the calls whose rows were not the same as then (searched)."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(NATIVE, name)
+
+        def dedup_round(self, *args: object) -> tuple:
+            found = NATIVE.dedup_round(*args)
+            if not found[2]:
+                skipped.append(True)
+            return found
+
     monkeypatch.setattr(dedup_module, "_repeats", counting)
-    fresh = _step_rounds(documents, False)
-    searched = len(skipped)
-    assert _step_rounds(documents, True) == fresh
-    assert len(skipped) - searched < searched - 500  # (the step did skip some: most documents repeat)
-    assert any(REPEAT in fates for fates in fresh) and any(PREFIX in fates for fates in fresh)
-    if NATIVE is not None:
+    for module in [None, Counted()] if NATIVE is not None else [None]:
         with monkeypatch.context() as patch:
-            patch.setattr(dedup_module, "_NATIVE", None)
+            patch.setattr(dedup_module, "_NATIVE", module)
+            skipped.clear()
+            fresh = _step_rounds(documents, False)
+            searched = len(skipped)
             assert _step_rounds(documents, True) == fresh
+            assert len(skipped) - searched < searched - 500  # (the step did skip some: most documents repeat)
+            assert any(REPEAT in fates for fates in fresh) and any(PREFIX in fates for fates in fresh)
+            if module is None:
+                expected = fresh
+            else:
+                assert fresh == expected
 
 
 def test_the_rows_of_another_document_are_never_taken_for_its_own() -> None:
@@ -375,3 +391,63 @@ def test_c_rows_refuses_bad_arguments() -> None:
     rows, texts, same = NATIVE.rows(lines, [], [])
     assert len(rows) == 2 and texts == ["odd", "odd"] and same is False
     assert NATIVE.rows([], [], []) == ([], [], True)
+
+
+def _python_round(lines: list[Line], then: list[Line], texts: list[str], min_chars: int, prefix: int) -> tuple:
+    """What dedup_round gives, from the Python twins of its parts (dedup_module._NATIVE off)."""
+    rows, row_texts, same = dedup_module._rows(lines, then, texts)
+    found = None if same else dedup_module._shared(row_texts, min_chars)
+    drops = None
+    if found is None:
+        copies = [Line(0, text) for text in row_texts]
+        dedup_module._prefixes(copies, prefix, row_texts)
+        drops = [i for i, copy in enumerate(copies) if copy.dropped_by == PREFIX]
+    return rows, row_texts, same, found, drops
+
+
+@needs_native
+def test_c_round_is_the_python_parts(monkeypatch) -> None:
+    cases = [(*_random_rounds(random.Random(seed)), seed % 3, 1 + seed % 2) for seed in range(3_000)]
+    found = [NATIVE.dedup_round(*case) for case in cases]
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        expected = [_python_round(*case) for case in cases]
+    assert found == expected
+    assert all(all(map(operator.is_, a[1], b[1])) for a, b in zip(found, expected, strict=True))
+    assert 300 < sum(same for _, _, same, _, _ in found) < 2_700
+    assert 300 < sum(shared is not None for _, _, _, shared, _ in found) < 2_700
+    assert 100 < sum(bool(drops) for *_, drops in found) < 2_700
+
+
+@needs_native
+def test_c_round_refuses_bad_arguments() -> None:
+    with pytest.raises(ValueError):
+        NATIVE.dedup_round([], [Line(1, "a")], [], 20, 40)
+    with pytest.raises(ValueError):
+        NATIVE.dedup_round([Line(1, "a")], [], [], 20, 0)
+    with pytest.raises(TypeError):
+        NATIVE.dedup_round([Line(1, "a"), Line(2, "b")], [], [], 20)
+    assert NATIVE.dedup_round([], [], [], 20, 40) == ([], [], True, None, [])
+
+
+def test_a_line_subclass_with_properties_is_read_the_generic_way() -> None:
+    """The C half reads a Line's slots directly, but a subclass's property is asked."""
+    asked = []
+
+    class Odd(Line):
+        __slots__ = ()
+
+        @property
+        def blank(self) -> bool:  # type: ignore[override]
+            asked.append(self.no)
+            return self.no == 2
+
+        @blank.setter
+        def blank(self, value: bool) -> None:
+            pass
+
+    text = "The committee met on Tuesday to discuss the new harbour plans for the town."
+    lines = [Odd(1, text), Odd(2, "x"), Line(3, text)]
+    dedup(lines)
+    assert [line.dropped_by for line in lines] == [None, None, REPEAT]
+    assert asked[:2] == [1, 2]

@@ -629,3 +629,30 @@ def test_plan_holds_the_lines_and_refuses_bad_ones() -> None:
         NATIVE.plan([line], "", True, True)
     with pytest.raises(TypeError):
         NATIVE.plan((Line(1, "a"),), "", True, True)
+
+
+@needs_native
+def test_repair_lines_changes_the_whitespace_lines_as_line_change_does() -> None:
+    calls = []
+
+    class Own(Line):
+        __slots__ = ()
+
+        def change(self, new_text: str, label: str) -> None:
+            calls.append((self.no, new_text, label))
+
+    lines = [Line(1, "dirty \u00a0"), Own(2, "mine "), Line(3, "clean"), Line(4, "caf\u00e9 Ã© "), Line(5, " \u00a0")]
+    lines[0].changed_by.append("ws")
+    enabled, rounds = NATIVE.repair_lines(lines, "", True, True, "ws", Line)
+    assert (enabled, rounds) == (True, [3])
+    assert calls == [(2, "mine", "ws")]
+    assert [(line.text, line.changed_by, line.blank) for line in lines] == [
+        ("dirty", ["ws"], False),  # (the label once)
+        ("mine ", [], False),  # (its own change, which did nothing)
+        ("clean", [], False),
+        ("caf\u00e9 Ã© ", [], False),  # (left for the rounds)
+        ("", ["ws"], True),
+    ]
+    with pytest.raises(TypeError):
+        NATIVE.repair_lines(lines, "", True, True, "ws", None)
+    assert NATIVE.repair_lines([], "", True, True, "ws", Line) == (True, [])

@@ -176,12 +176,18 @@ class Pipeline:
         # Removing lines moves the others into or out of a rule's window (the first or last N
         # lines, a site's signature), so the steps run again until nothing more goes: that is
         # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
+        # (A round's count of the lines left is the next one's count before it: counted once.)
+        alive = state.alive()
         for state.round in range(MAX_ROUNDS):
-            alive = state.alive()
-            for step in self.rounds:
-                if state.round == 0 or step.again(state):
+            if state.round == 0:
+                for step in self.rounds:
                     step(state)
-            if state.alive() == alive:
+            else:
+                for step in self.rounds:
+                    if step.again(state):
+                        step(state)
+            before, alive = alive, state.alive()
+            if alive == before:
                 break
         first = state.first_site
         out, text = laid_out(state.lines, self.settings.layout)

@@ -335,11 +335,9 @@ static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) 
  * documents: no Python object is made for them), else each text's _exact_key and the keys of
  * min_chars or more that two texts or more share, each with the indices of its texts, in the
  * order of each key's first text (as a dict filled in text order and then filtered keeps them). */
-static PyObject *repeats(PyObject *self, PyObject *args) {
-    PyObject *list, *texts;
-    Py_ssize_t min_chars;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars) || (texts = held_texts(list)) == NULL)
-        return NULL;
+static PyObject *repeats_of(PyObject *list, Py_ssize_t min_chars) {
+    PyObject *texts = held_texts(list);
+    if (texts == NULL) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
     Keys found;
@@ -392,15 +390,20 @@ done:
     return result;
 }
 
+static PyObject *repeats(PyObject *self, PyObject *args) {
+    PyObject *list;
+    Py_ssize_t min_chars;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
+    return repeats_of(list, min_chars);
+}
+
 /* dedup._prefixes: the indices of the texts to drop, in order. A text's head is
  * _words_key(text[:4 * min_chars])[:min_chars]; a text whose head is min_chars long, or that is
  * longer than 4 * min_chars, goes when a text at i+1, i-1, i+2 or i-2 (the first such) has the
  * same head and a full _words_key that is longer than its own and starts with it (its own at
  * least min_chars long). Full keys are folded only for such neighbours, once each. */
-static PyObject *prefixes(PyObject *self, PyObject *args) {
-    PyObject *list, *texts;
-    Py_ssize_t min_chars;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
+static PyObject *prefixes_of(PyObject *list, Py_ssize_t min_chars) {
+    PyObject *texts;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() the punctuation first");
         return NULL;
@@ -468,48 +471,56 @@ done:
     return out;
 }
 
+static PyObject *prefixes(PyObject *self, PyObject *args) {
+    PyObject *list;
+    Py_ssize_t min_chars;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
+    return prefixes_of(list, min_chars);
+}
+
 /* ---- the rows of a call (dedup._rows) ---- */
 
-static PyObject *s_dropped_by, *s_blank, *s_text;
+enum { A_DROPPED, A_BLANK, A_TEXT, N_ATTRS };
+static PyObject *attr_names[N_ATTRS];
 
-/* dedup._rows: (rows, texts, same): the lines whose dropped_by is None and whose blank is false,
- * their texts, and whether each row, in order, is a row of then_rows (a later one each time) with
- * the very text then_texts holds for it (rows and texts of an earlier call, as lists of one
- * length). The lines are held as a tuple for the call (reading an attribute or a truth can run
- * Python code that changes the lists). */
-static PyObject *rows(PyObject *self, PyObject *args) {
-    PyObject *lines_list, *then_rows_list, *then_texts_list;
-    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &lines_list, &PyList_Type, &then_rows_list, &PyList_Type,
-                          &then_texts_list))
-        return NULL;
+/* dedup._rows: the lines whose dropped_by is None and whose blank is false into *rows, their
+ * texts into *texts, and *same: whether each row, in order, is a row of then_rows (a later one
+ * each time) with the very text then_texts holds for it (rows and texts of an earlier call, as
+ * lists of one length). The lines are held as a tuple for the call (reading an attribute or a
+ * truth can run Python code that changes the lists). 0, or -1 with an error set. */
+static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject *then_texts_list, PyObject **rows,
+                        PyObject **texts, int *same) {
+    *rows = *texts = NULL;
     if (PyList_GET_SIZE(then_rows_list) != PyList_GET_SIZE(then_texts_list)) {
         PyErr_SetString(PyExc_ValueError, "then_rows and then_texts must be of one length");
-        return NULL;
+        return -1;
     }
     PyObject *lines = PyList_AsTuple(lines_list), *then_rows = PyList_AsTuple(then_rows_list),
-             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = PyList_New(0), *out_texts = PyList_New(0),
-             *result = NULL;
+             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = PyList_New(0), *out_texts = PyList_New(0);
+    int status = -1;
+    Slots slots;
+    slots_init(&slots, attr_names, N_ATTRS);
     if (lines == NULL || then_rows == NULL || then_texts == NULL || out_rows == NULL || out_texts == NULL) goto done;
     Py_ssize_t j = 0, n_then = PyTuple_GET_SIZE(then_rows);
-    int same = 1;
+    *same = 1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lines); i++) {
         PyObject *line = PyTuple_GET_ITEM(lines, i);
-        PyObject *dropped = PyObject_GetAttr(line, s_dropped_by);
+        PyObject *dropped = slot_read(&slots, line, A_DROPPED);
         if (dropped == NULL) goto done;
         Py_DECREF(dropped); /* (compared by address only) */
         if (dropped != Py_None) continue;
-        PyObject *blank = PyObject_GetAttr(line, s_blank);
+        PyObject *blank = slot_read(&slots, line, A_BLANK);
         if (blank == NULL) goto done;
-        int truth = PyObject_IsTrue(blank);
+        int truth = blank == Py_False ? 0 : blank == Py_True ? 1 : PyObject_IsTrue(blank);
         Py_DECREF(blank);
         if (truth < 0) goto done;
         if (truth) continue;
-        PyObject *text = PyObject_GetAttr(line, s_text);
+        PyObject *text = slot_read(&slots, line, A_TEXT);
         if (text == NULL) goto done;
-        if (same) {
+        if (*same) {
             while (j < n_then && PyTuple_GET_ITEM(then_rows, j) != line) j++;
             if (j == n_then || PyTuple_GET_ITEM(then_texts, j) != text)
-                same = 0;
+                *same = 0;
             else
                 j++;
         }
@@ -517,13 +528,54 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         Py_DECREF(text);
         if (failed) goto done;
     }
-    result = Py_BuildValue("(OOO)", out_rows, out_texts, same ? Py_True : Py_False);
+    *rows = Py_NewRef(out_rows);
+    *texts = Py_NewRef(out_texts);
+    status = 0;
 done:
+    slots_done(&slots);
     Py_XDECREF(lines);
     Py_XDECREF(then_rows);
     Py_XDECREF(then_texts);
     Py_XDECREF(out_rows);
     Py_XDECREF(out_texts);
+    return status;
+}
+
+/* dedup._rows: (rows, texts, same). */
+static PyObject *rows(PyObject *self, PyObject *args) {
+    PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *result;
+    int same;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &lines, &PyList_Type, &then_rows, &PyList_Type, &then_texts) ||
+        collect_rows(lines, then_rows, then_texts, &out_rows, &out_texts, &same) < 0)
+        return NULL;
+    result = Py_BuildValue("(OOO)", out_rows, out_texts, same ? Py_True : Py_False);
+    Py_DECREF(out_rows);
+    Py_DECREF(out_texts);
+    return result;
+}
+
+/* One round of the step (dedup._dedup) in one call: (rows, texts, same, found, drops). The rows
+ * as rows() gives them; when they are not the same as then, found is repeats(texts, min_chars);
+ * when found is None (no key shared, or the same rows: nothing for the repeats to drop), drops is
+ * prefixes(texts, prefix_min_chars), else None (the repeats are dropped first, in Python). */
+static PyObject *dedup_round(PyObject *self, PyObject *args) {
+    PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *found = NULL, *drops = NULL, *result = NULL;
+    Py_ssize_t min_chars, prefix_min_chars;
+    int same;
+    if (!PyArg_ParseTuple(args, "O!O!O!nn", &PyList_Type, &lines, &PyList_Type, &then_rows, &PyList_Type,
+                          &then_texts, &min_chars, &prefix_min_chars) ||
+        collect_rows(lines, then_rows, then_texts, &out_rows, &out_texts, &same) < 0)
+        return NULL;
+    found = same ? Py_NewRef(Py_None) : repeats_of(out_texts, min_chars);
+    if (found == NULL) goto done;
+    drops = found == Py_None ? prefixes_of(out_texts, prefix_min_chars) : Py_NewRef(Py_None);
+    if (drops == NULL) goto done;
+    result = Py_BuildValue("(OOOOO)", out_rows, out_texts, same ? Py_True : Py_False, found, drops);
+done:
+    Py_DECREF(out_rows);
+    Py_DECREF(out_texts);
+    Py_XDECREF(found);
+    Py_XDECREF(drops);
     return result;
 }
 
@@ -536,6 +588,9 @@ static PyMethodDef methods[] = {
     {"rows", rows, METH_VARARGS,
      "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "
      "texts, and whether each is, in order, one of then_rows with its very text then)."},
+    {"dedup_round", dedup_round, METH_VARARGS,
+     "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars) -> (rows, texts, same, found, drops): "
+     "rows(), then repeats() of the texts unless same, then prefixes() of them when that found none (else None)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -544,9 +599,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_dedup", "The dedup 
 
 PyMODINIT_FUNC PyInit__dedup(void) {
     fill_ascii_separators();
-    if (s_text == NULL && ((s_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL ||
-                                 (s_blank = PyUnicode_InternFromString("blank")) == NULL ||
-                                 (s_text = PyUnicode_InternFromString("text")) == NULL))
+    if (attr_names[A_TEXT] == NULL && ((attr_names[A_DROPPED] = PyUnicode_InternFromString("dropped_by")) == NULL ||
+                                       (attr_names[A_BLANK] = PyUnicode_InternFromString("blank")) == NULL ||
+                                       (attr_names[A_TEXT] = PyUnicode_InternFromString("text")) == NULL))
         return NULL;
     return PyModule_Create(&module);
 }

@@ -1,8 +1,10 @@
-/* Shared by _repair.c and _dedup.c: a list of texts taken for the length of a call. */
+/* Shared by _repair.c and _dedup.c: a list of texts taken for the length of a call, and a
+ * Line's attributes read straight from their slots. */
 #ifndef CLEANER_HELD_H
 #define CLEANER_HELD_H
 
 #include <Python.h>
+#include <structmember.h>
 
 /* The texts as a tuple, held for the call (a collection that making the results runs can call
  * a finalizer that changes the list), each checked to be a str; NULL with an error set. */
@@ -16,6 +18,63 @@ static PyObject *held_texts(PyObject *list) {
             return NULL;
         }
     return texts;
+}
+
+/* ---- attributes read from their slots (as report/_diff.c's read_attr) ----
+ *
+ * Each attribute of a plain slotted class is a member descriptor holding the byte offset of its
+ * slot: reading it there is what PyObject_GetAttr ends up doing, without the lookup on every
+ * call. Only when the class leaves getattr to the generic code, the name is an object slot of a
+ * class the object's class derives from, and the offset lies inside the object; anything else
+ * (a property, a __getattribute__, an empty slot) goes the generic way. */
+#define HELD_MAX_ATTRS 4
+
+typedef struct {
+    PyTypeObject *type; /* the class last met, held (its address cannot be reused by another) */
+    int n;
+    PyObject **names; /* interned, n of them */
+    Py_ssize_t offsets[HELD_MAX_ATTRS];
+} Slots;
+
+static inline void slots_init(Slots *slots, PyObject **names, int n) {
+    slots->type = NULL;
+    slots->n = n < HELD_MAX_ATTRS ? n : HELD_MAX_ATTRS;
+    slots->names = names;
+    for (int k = 0; k < HELD_MAX_ATTRS; k++) slots->offsets[k] = -1;
+}
+
+static inline void slots_done(Slots *slots) { Py_CLEAR(slots->type); }
+
+static inline void slots_find(Slots *slots, PyTypeObject *cls) {
+    for (int k = 0; k < slots->n; k++) {
+        slots->offsets[k] = -1;
+        if (cls->tp_getattro != PyObject_GenericGetAttr) continue;
+        PyObject *descr = _PyType_Lookup(cls, slots->names[k]); /* borrowed */
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) continue;
+        PyMemberDescrObject *member = (PyMemberDescrObject *)descr;
+        PyMemberDef *def = member->d_member;
+        if (def->type != T_OBJECT_EX || !PyType_IsSubtype(cls, PyDescr_TYPE(member))) continue;
+        if (def->offset < (Py_ssize_t)sizeof(PyObject) ||
+            def->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize)
+            continue;
+        slots->offsets[k] = def->offset;
+    }
+}
+
+/* obj.<attribute k>: a new reference, or NULL with an exception set. */
+static inline PyObject *slot_read(Slots *slots, PyObject *obj, int k) {
+    PyTypeObject *type = Py_TYPE(obj);
+    if (type != slots->type) {
+        Py_INCREF(type);
+        Py_XSETREF(slots->type, type);
+        slots_find(slots, type);
+    }
+    Py_ssize_t offset = slots->offsets[k];
+    if (offset >= 0) {
+        PyObject *value = *(PyObject **)((char *)obj + offset);
+        if (value != NULL) return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(obj, slots->names[k]);
 }
 
 #endif

@@ -709,6 +709,79 @@ done:
     return result;
 }
 
+static PyObject *s_blank, *s_changed_by, *s_change;
+
+/* line.change(normal, label) (document.Line.change) for a line of exactly line_type, by its
+ * attributes without running the method; for any other class, the method. 0, or -1 with an
+ * error set. (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
+static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type) {
+    if (Py_TYPE(line) != (PyTypeObject *)line_type) {
+        PyObject *done = PyObject_CallMethodObjArgs(line, s_change, normal, label, NULL);
+        Py_XDECREF(done);
+        return done == NULL ? -1 : 0;
+    }
+    PyObject *now = PyObject_GetAttr(line, s_text);
+    if (now == NULL) return -1;
+    int same = PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0 : PyObject_RichCompareBool(normal, now, Py_EQ);
+    Py_DECREF(now);
+    if (same < 0 || PyErr_Occurred()) return -1;
+    if (same) return 0;
+    if (PyObject_SetAttr(line, s_text, normal) < 0 ||
+        PyObject_SetAttr(line, s_blank, PyUnicode_GET_LENGTH(normal) == 0 ? Py_True : Py_False) < 0)
+        return -1;
+    PyObject *labels = PyObject_GetAttr(line, s_changed_by);
+    if (labels == NULL) return -1;
+    int found = PySequence_Contains(labels, label);
+    int status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
+    if (status == -2) { /* (not a list: its own append) */
+        PyObject *done = PyObject_CallMethod(labels, "append", "O", label);
+        Py_XDECREF(done);
+        status = done == NULL ? -1 : 0;
+    }
+    Py_DECREF(labels);
+    return status;
+}
+
+/* repair.repair's native half in one call: plan(), then each line only the whitespace step
+ * changes changed here (line.change(normal, label)); (enabled, [i]): the lines that go through
+ * the rounds in Python (ftfy sees them), in order. */
+static PyObject *repair_lines(PyObject *self, PyObject *args) {
+    PyObject *line_list, *text, *label, *line_type;
+    int enabled, entities;
+    if (!PyArg_ParseTuple(args, "O!UppUO!", &PyList_Type, &line_list, &text, &enabled, &entities, &label,
+                          &PyType_Type, &line_type))
+        return NULL;
+    PyObject *sub = Py_BuildValue("(OOOO)", line_list, text, enabled ? Py_True : Py_False, entities ? Py_True : Py_False);
+    if (sub == NULL) return NULL;
+    PyObject *planned = plan(self, sub), *rounds = NULL, *result = NULL;
+    Py_DECREF(sub);
+    if (planned == NULL) return NULL;
+    PyObject *changes = PyTuple_GET_ITEM(planned, 1);
+    if ((rounds = PyList_New(0)) == NULL) goto done;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(changes); k++) {
+        PyObject *item = PyList_GET_ITEM(changes, k), *index = PyTuple_GET_ITEM(item, 0),
+                 *normal = PyTuple_GET_ITEM(item, 1);
+        if (normal == Py_None) {
+            if (PyList_Append(rounds, index) < 0) goto done;
+            continue;
+        }
+        Py_ssize_t i = PyLong_AsSsize_t(index);
+        if (i < 0 || i >= PyList_GET_SIZE(line_list)) { /* (the lines changed under us: lines[i] in Python) */
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "list index out of range");
+            goto done;
+        }
+        PyObject *line = Py_NewRef(PyList_GET_ITEM(line_list, i));
+        int changed = change_line(line, normal, label, line_type);
+        Py_DECREF(line);
+        if (changed < 0) goto done;
+    }
+    result = PyTuple_Pack(2, PyTuple_GET_ITEM(planned, 0), rounds);
+done:
+    Py_DECREF(planned);
+    Py_XDECREF(rounds);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(lead, cont, control, bad=None): the gate's classes, each a tuple of (first, last) code points, "
@@ -727,6 +800,9 @@ static PyMethodDef methods[] = {
     {"plan", plan, METH_VARARGS,
      "plan(lines, text, enabled, entities) -> (enabled, changes): the document's gates and lines() of its lines' "
      "texts, in one call (repair.repair)."},
+    {"repair_lines", repair_lines, METH_VARARGS,
+     "repair_lines(lines, text, enabled, entities, label, line_type) -> (enabled, [i]): plan(), with its "
+     "whitespace-only changes made (line.change(normal, label)); the lines left for the rounds."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -734,6 +810,10 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_repair", "The repai
                                     -1, methods};
 
 PyMODINIT_FUNC PyInit__repair(void) {
-    if (s_text == NULL && (s_text = PyUnicode_InternFromString("text")) == NULL) return NULL;
+    if (s_text == NULL && ((s_text = PyUnicode_InternFromString("text")) == NULL ||
+                           (s_blank = PyUnicode_InternFromString("blank")) == NULL ||
+                           (s_changed_by = PyUnicode_InternFromString("changed_by")) == NULL ||
+                           (s_change = PyUnicode_InternFromString("change")) == NULL))
+        return NULL;
     return PyModule_Create(&module);
 }

@@ -121,6 +121,18 @@ def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: 
     them, with the same text, no two share a key now either (a key is its text's), and the search
     for repeats is skipped. That is the pipeline's next round of a document, after other steps
     removed lines. Gives this call's rows when they shared no key (else none)."""
+    if _NATIVE is not None and prefix_min_chars > 0:
+        # One C call for the round of most documents: the rows, whether they share a key, and
+        # when none does (nothing for the repeats to drop), the prefix echoes among them.
+        rows, texts, same, found, drops = _NATIVE.dedup_round(lines, *unshared, min_chars, prefix_min_chars)
+        if found is None:
+            for i in drops:
+                rows[i].drop(PREFIX)
+            return unshared if same else (rows, texts)
+        _drop_repeats(rows, found, min_words)
+        rows = [line for line in rows if line.dropped_by is None]
+        _prefixes(rows, prefix_min_chars, [line.text for line in rows])
+        return _NONE
     rows, texts, same = _rows(lines, *unshared)
     if not same:
         if _repeats(rows, texts, min_chars, min_words):
@@ -153,6 +165,12 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
     found = _shared(texts, min_chars)
     if found is None:
         return False
+    _drop_repeats(rows, found, min_words)
+    return True
+
+
+def _drop_repeats(rows: list[Line], found: tuple[list[str], dict[str, list[int]]], min_words: int) -> None:
+    """Drops the repeats among the rows, given their keys and the keys they share (_shared)."""
     keys, shared = found
     repeated = {
         key: where
@@ -160,7 +178,7 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
         if not _structured(rows[where[0]].text) and (len(where) == 2 or _prose(rows[where[0]].text, REFRAIN_WORDS))
     }
     if not repeated:
-        return True
+        return
     # Whether each row is sentence-like, found for the rows a choice looks at only (the rows
     # around repeats: a few of a document's), once each; only drops happen here, never new texts.
     prose: dict[int, bool] = {}
@@ -211,7 +229,6 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
         for i in left:
             if i != best:
                 rows[i].drop(REPEAT)
-    return True
 
 
 def _prefixes(rows: list[Line], min_chars: int, texts: list[str] | None = None) -> None:

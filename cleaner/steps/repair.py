@@ -265,12 +265,10 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
         # The document's gates and the lines either step changes, decided in C in one call: (i,
         # None) goes through the rounds here (ftfy sees it), (i, text) is a line only the
         # whitespace step changes, in one round.
-        enabled, changes = native.plan(lines, text, enabled, unescape_html)
-        for i, normal in changes:
-            if normal is None:
-                _rounds(lines[i], enabled, unescape_html)
-            else:
-                lines[i].change(normal, WHITESPACE)
+        # (The whitespace-only lines are changed in that call too: no Line.change run for them.)
+        enabled, rounds = native.repair_lines(lines, text, enabled, unescape_html, WHITESPACE, Line)
+        for i in rounds:
+            _rounds(lines[i], enabled, unescape_html)
         return
     enabled = enabled and (not text or _needs_repair(text, unescape_html, False))
     if text and not enabled and not needs_whitespace(text):
