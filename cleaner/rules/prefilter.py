@@ -442,7 +442,13 @@ def factors(pattern: str) -> Factors | None:
 
 def _weak(found: Factors) -> bool:
     """Whether the factors hold a string so short that it is on many rows, anywhere in them."""
-    return any(not at_start and _shortest(strings) < GOOD_BYTES // 2 for strings, at_start in found)
+    return _weakest(found) < GOOD_BYTES // 2
+
+
+def _weakest(found: Factors) -> int:
+    """The length of the shortest string the factors look for anywhere in a row (a string at the
+    row's start is rare whatever its length): what names the most rows, roughly."""
+    return min((_shortest(strings) for strings, at_start in found if not at_start), default=GOOD_BYTES)
 
 
 def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) -> Factors | None:
@@ -461,7 +467,10 @@ def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) ->
         if not _weak(direct):
             return direct
     split = _alternatives(factor, items, caseless, at_start)
-    if split is not None and (direct is None or not _weak(split)):
+    # Alternatives that are weak too, but no weaker than the set for them all, are still better:
+    # each holds its alternative's own strings, some at the row's start, where the set for them all
+    # holds every alternative's anywhere in the row.
+    if split is not None and (direct is None or _weakest(split) >= min(_weakest(direct), GOOD_BYTES // 2)):
         return split
     if direct is not None:
         return direct
