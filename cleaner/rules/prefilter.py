@@ -81,6 +81,7 @@ MAX_WIDTH = 1000  # a row length past which a length bound leaves out too few ro
 MIN_BYTES = 2  # a factor shorter than this is on nearly every row
 GOOD_BYTES = 6  # a factor this long is rare enough; fewer of them beats longer ones
 LONG = 8  # characters past which a factor is cut: shorter ones are as rare, and fewer
+RARE_MARK = GOOD_BYTES  # what a mark beyond ASCII weighs in ``_rarity``: rare enough, as a long string
 MAX_STRINGS = 256  # strings one run of a pattern may spell before it is cut
 MAX_CLASS = 8  # members a class may have to be spelt out
 _ANY_PROPERTY = "\U0010fffe"  # stands for \p{...} / \P{...} while Python's parser reads a pattern
@@ -187,7 +188,16 @@ def _best(sets: list[set[str]], least: int) -> set[str] | None:
     if not good:
         return None
     # Past GOOD_BYTES a string is rare enough: then fewer strings are better than longer ones.
-    return max(good, key=lambda s: (min(_shortest(s), GOOD_BYTES), -len(s)))
+    return max(good, key=lambda s: (min(_rarity(s), GOOD_BYTES), -len(s)))
+
+
+def _rarity(strings: set[str]) -> int:
+    """``_shortest``, but a symbol or punctuation mark beyond ASCII ("»", "→") counts as a string of
+    ``RARE_MARK`` bytes: text seldom holds one, where a common word of that length is on many rows."""
+    return min(
+        sum(RARE_MARK if ord(ch) > 0x7F and unicodedata.category(ch)[0] in "PS" else len(ch.encode()) for ch in x)
+        for x in strings
+    )
 
 
 def _fewest(strings: set[str], covers: Any) -> set[str]:
@@ -442,13 +452,13 @@ def factors(pattern: str) -> Factors | None:
 
 def _weak(found: Factors) -> bool:
     """Whether the factors hold a string so short that it is on many rows, anywhere in them."""
-    return _weakest(found) < GOOD_BYTES // 2
+    return any(not at_start and _shortest(strings) < GOOD_BYTES // 2 for strings, at_start in found)
 
 
-def _weakest(found: Factors) -> int:
-    """The length of the shortest string the factors look for anywhere in a row (a string at the
-    row's start is rare whatever its length): what names the most rows, roughly."""
-    return min((_shortest(strings) for strings, at_start in found if not at_start), default=GOOD_BYTES)
+def _share(found: Factors) -> float:
+    """A rough share of rows the factors name: each string as likely as a random one of its bytes
+    over an alphabet of 8 (three more at the row's start, as ``_conditions`` weighs a start)."""
+    return sum(8.0 ** -(len(x.encode()) + (3 if at_start else 0)) for strings, at_start in found for x in strings)
 
 
 def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) -> Factors | None:
@@ -467,10 +477,10 @@ def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) ->
         if not _weak(direct):
             return direct
     split = _alternatives(factor, items, caseless, at_start)
-    # Alternatives that are weak too, but no weaker than the set for them all, are still better:
-    # each holds its alternative's own strings, some at the row's start, where the set for them all
-    # holds every alternative's anywhere in the row.
-    if split is not None and (direct is None or _weakest(split) >= min(_weakest(direct), GOOD_BYTES // 2)):
+    # Alternatives that are weak too can still name fewer rows than the set for them all: each
+    # holds its alternative's own strings, some at the row's start, where that set holds every
+    # alternative's anywhere in the row.
+    if split is not None and (direct is None or not _weak(split) or _share(split) < _share(direct)):
         return split
     if direct is not None:
         return direct
