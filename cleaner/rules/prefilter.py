@@ -562,11 +562,17 @@ class Prefilter:
             found[index] = set(rows)
         return found
 
-    def rows(self, texts: list[str]) -> dict[int, list[int]]:
+    def rows(self, texts: list[str], keys: tuple[Any, ...] | None = None) -> dict[Any, list[int]]:
         """The rows of ``texts`` (sorted) each pattern may match on, for the patterns that may
-        match on any (a pattern left out may match on none): the engine looks only at these."""
+        match on any (a pattern left out may match on none): the engine looks only at these.
+        ``keys`` (one per pattern): each pattern's rows under its key, a pattern whose key is
+        None left out (the engine's rules, in one pass)."""
+        if keys is not None and (type(keys) is not tuple or len(keys) != self.size):
+            raise ValueError("keys: a tuple of one key per pattern")
         if self.matcher is not None:
-            return self._native_rows(self.matcher, texts)  # (the length bounds applied too)
+            if keys is None:
+                return self._native_rows(self.matcher, texts)  # (the length bounds applied too)
+            return self._native_rows(self.matcher, texts, keys)
         found: dict[int, list[int]] = {}
         if self.db is not None:
             joined = "\n" + "\n".join(texts) + "\n"
@@ -574,7 +580,9 @@ class Prefilter:
             found = self._hyperscan_rows(texts, data, len(data) == len(joined))
         if self.lengths:
             self._by_length(found, texts)
-        return found
+        if keys is None:
+            return found
+        return {keys[index]: rows for index, rows in found.items() if keys[index] is not None}
 
     def _hyperscan_rows(self, texts: list[str], data: bytes, ascii: bool) -> dict[int, list[int]]:
         """``rows``'s scan with hyperscan, a Python callback per match (what _scan.c does in C):
