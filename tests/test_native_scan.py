@@ -145,8 +145,24 @@ def _outcome(found: Prefilter, rows: list[str]) -> object:
 
 def _same(pairs: list[tuple[str, Prefilter, Prefilter]], docs: list[list[str]]) -> None:
     for name, c, hs in pairs:
+        # Keys as the engine's: some patterns left out (None), the others under a key of their own.
+        keys = tuple(None if k % 3 == 1 else f"rule-{k}" for k in range(c.size))
         for rows in docs:
             assert _outcome(c, rows) == _outcome(hs, rows), (name, rows)
+            assert _keyed(c, rows, keys) == _keyed(hs, rows, keys) == _rekeyed(_outcome(c, rows), keys)
+
+
+def _keyed(found: Prefilter, rows: list[str], keys: tuple[str | None, ...]) -> object:
+    try:
+        return found.rows(rows, keys)
+    except IndexError as error:
+        return str(error)
+
+
+def _rekeyed(outcome: object, keys: tuple[str | None, ...]) -> object:
+    if not isinstance(outcome, dict):
+        return outcome
+    return {keys[k]: rows for k, rows in outcome.items() if keys[k] is not None}
 
 
 @needs_both
@@ -198,6 +214,13 @@ def test_rows_of_hand_made_literals() -> None:
     assert scan(m, ["ab", "abcd", "", "x", "abc"]) == {0: [0, 4], 1: [3]}
     assert scan(m, ["abcd"]) == {}
     assert scan(_matcher([], [], 3, counted=[2]), ["a", "b"]) == {2: [0, 1]}
+    # Keyed: each pattern's rows under its key, a pattern whose key is None left out.
+    m = _matcher([b"ab", b"cd"], [[0], [1, 2]], 3)
+    assert list(scan(m, ["cd", "ab"], ("a", None, 7)).items()) == [(7, [0]), ("a", [1])]
+    assert scan(m, ["cd", "ab"], None) == {1: [0], 2: [0], 0: [1]}
+    for keys in [("a", None), ["a", None, 7], ("a", None, 7, 8)]:
+        with pytest.raises(ValueError):
+            scan(m, ["ab"], keys)
 
 
 @needs_native

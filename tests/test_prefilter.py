@@ -38,6 +38,22 @@ def test_factors_of_alternatives_that_share_no_string() -> None:
     assert factors(r"^(?:\d{1,2}\. (?:Jan|Feb)|Page \d+)$") == [({". jan", ". feb", "page "}, False)]
 
 
+def test_alternatives_no_weaker_than_their_union_keep_their_starts() -> None:
+    # One alternative's factor is short ("»": two bytes, on many rows); the others start the row.
+    # Split, the words are looked for at the row's start only; together, anywhere in it.
+    pattern = r"^(?:(?i:you are here)(?:\s*:.{0,50})?|(?i:home)\s*[»>]\s*\S.{0,50}|[^»<]{1,20}\s»\s[^»<]{1,20})$"
+    assert factors(pattern) == [({"you are "}, True), ({"home"}, True), ({"»"}, False)]
+    # Split further, a weak alternative that adds short starts ("a", "b" after an optional word)
+    # would name more rows than the one string all alternatives hold: "»".
+    assert factors(r"^(?i:post|message)?\s?[^\s»]{1,30}\s»\s.{0,30}$") == [({"»"}, False)]
+
+
+def test_a_mark_beyond_ascii_beats_a_common_word() -> None:
+    # "»" is two bytes, "next" four, but text holds the words far more often than the marks.
+    assert factors(r"^(?:\S{1,20}\s){0,3}(?i:next|older|newer)\s*[»›→]$") == [({"»", "›", "→"}, False)]
+    assert factors(r"^(?:\S{1,20}\s){0,3}(?i:next|older|newer)\s*[:#]$") == [({"next", "older", "newer"}, False)]
+
+
 def test_widths_only_for_a_pattern_anchored_at_both_ends() -> None:
     assert widths(r"^\(?\d{1,3}\)?$") == (1, 5)
     assert widths(r"^[\p{L}]{2,4}$") == (2, 4)

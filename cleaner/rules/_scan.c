@@ -493,14 +493,20 @@ static int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t
     return m->low[bound] <= size && size <= m->high[bound] && size;
 }
 
-/* rows(matcher, texts) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
+/* rows(matcher, texts[, keys]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
- * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are. */
+ * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are.
+ * ``keys`` (a tuple, one per pattern): each pattern's rows under keys[pattern] instead of its
+ * index, a pattern whose key is None left out (what the engine keeps, without a pass in Python). */
 static PyObject *rows(PyObject *self, PyObject *args) {
-    PyObject *capsule, *texts;
-    if (!PyArg_ParseTuple(args, "OO!", &capsule, &PyList_Type, &texts)) return NULL;
+    PyObject *capsule, *texts, *keys = Py_None;
+    if (!PyArg_ParseTuple(args, "OO!|O", &capsule, &PyList_Type, &texts, &keys)) return NULL;
     const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
     if (m == NULL) return NULL;
+    if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->patterns)) {
+        PyErr_SetString(PyExc_ValueError, "keys: a tuple of one key per pattern");
+        return NULL;
+    }
     Py_ssize_t n = PyList_GET_SIZE(texts);
     int ascii = 1; /* the text is ASCII: rows by the texts' lengths, else after each newline */
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -585,6 +591,8 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     if (result == NULL) goto done;
     for (int32_t j = 0; j < sc.found; j++) {
         int32_t p = sc.order[j], bound = m->bound[p];
+        /* (the tuple is the caller's, held by ``args`` for the call: its items cannot change) */
+        PyObject *named = keys == Py_None ? NULL : PyTuple_GET_ITEM(keys, p);
         PyObject *list = PyList_New(0);
         if (list == NULL) goto fail;
         int bad = 0;
@@ -609,8 +617,10 @@ static PyObject *rows(PyObject *self, PyObject *args) {
                 }
             }
         }
-        if (!bad && (bound < 0 || PyList_GET_SIZE(list) > 0)) {
-            PyObject *key = PyLong_FromLong(p);
+        /* (a pattern left out is looked at all the same: a row past the list is an error as in Python) */
+        if (!bad && named != Py_None && (bound < 0 || PyList_GET_SIZE(list) > 0)) {
+            PyObject *key = named != NULL ? named : PyLong_FromLong(p);
+            if (named != NULL) Py_INCREF(named);
             bad = key == NULL || PyDict_SetItem(result, key, list) < 0;
             Py_XDECREF(key);
         }
@@ -918,7 +928,7 @@ static PyObject *unchanged(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
-    {"rows", rows, METH_VARARGS, "rows(matcher, texts) -> {pattern: sorted rows}: Prefilter.rows."},
+    {"rows", rows, METH_VARARGS, "rows(matcher, texts[, keys]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
     {"alive", alive, METH_VARARGS, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
     {"unchanged", unchanged, METH_VARARGS, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
     {"carry", carry, METH_VARARGS,

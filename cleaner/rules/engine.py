@@ -65,6 +65,8 @@ class _Fast:
         filtered = {id(rule) for rule, _ in self.filtered}
         # By the prefilter's pattern index: the rule (by id) it is the trigger of.
         self.by_pattern = {k: id(rule) for rule, k in self.filtered}
+        # The same by pattern index, None for a pattern without factors: what the scan's result is keyed by.
+        self.keys = tuple(self.by_pattern.get(k) for k in range(self.prefilter.size))
         unfiltered = [r for r in rules if r.anchored and id(r) not in filtered]
         self.line_start = _combine(unfiltered)
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
@@ -108,8 +110,7 @@ class _Fast:
             if max(map(len, now), default=0) <= MAX_RULE_LINE
             else [t if len(t) <= MAX_RULE_LINE else "" for t in now]
         )
-        by_pattern = self.by_pattern
-        ctx.may = {by_pattern[k]: found for k, found in self.prefilter.rows(texts).items() if k in by_pattern}
+        ctx.may = self.prefilter.rows(texts, self.keys)
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
         # (Copies: a rewritten row is added to ``ctx.hits``; the lists in ``may`` are not changed.)

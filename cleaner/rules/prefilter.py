@@ -81,6 +81,7 @@ MAX_WIDTH = 1000  # a row length past which a length bound leaves out too few ro
 MIN_BYTES = 2  # a factor shorter than this is on nearly every row
 GOOD_BYTES = 6  # a factor this long is rare enough; fewer of them beats longer ones
 LONG = 8  # characters past which a factor is cut: shorter ones are as rare, and fewer
+RARE_MARK = GOOD_BYTES  # what a mark beyond ASCII weighs in ``_rarity``: rare enough, as a long string
 MAX_STRINGS = 256  # strings one run of a pattern may spell before it is cut
 MAX_CLASS = 8  # members a class may have to be spelt out
 _ANY_PROPERTY = "\U0010fffe"  # stands for \p{...} / \P{...} while Python's parser reads a pattern
@@ -187,7 +188,16 @@ def _best(sets: list[set[str]], least: int) -> set[str] | None:
     if not good:
         return None
     # Past GOOD_BYTES a string is rare enough: then fewer strings are better than longer ones.
-    return max(good, key=lambda s: (min(_shortest(s), GOOD_BYTES), -len(s)))
+    return max(good, key=lambda s: (min(_rarity(s), GOOD_BYTES), -len(s)))
+
+
+def _rarity(strings: set[str]) -> int:
+    """``_shortest``, but a symbol or punctuation mark beyond ASCII ("»", "→") counts as a string of
+    ``RARE_MARK`` bytes: text seldom holds one, where a common word of that length is on many rows."""
+    return min(
+        sum(RARE_MARK if ord(ch) > 0x7F and unicodedata.category(ch)[0] in "PS" else len(ch.encode()) for ch in x)
+        for x in strings
+    )
 
 
 def _fewest(strings: set[str], covers: Any) -> set[str]:
@@ -445,6 +455,12 @@ def _weak(found: Factors) -> bool:
     return any(not at_start and _shortest(strings) < GOOD_BYTES // 2 for strings, at_start in found)
 
 
+def _share(found: Factors) -> float:
+    """A rough share of rows the factors name: each string as likely as a random one of its bytes
+    over an alphabet of 8 (three more at the row's start, as ``_conditions`` weighs a start)."""
+    return sum(8.0 ** -(len(x.encode()) + (3 if at_start else 0)) for strings, at_start in found for x in strings)
+
+
 def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) -> Factors | None:
     """The items' factors: the best set for them all; or, if that is none or weak and they start
     with alternatives (a group of them, an optional part), one set per alternative, each for it
@@ -461,7 +477,10 @@ def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) ->
         if not _weak(direct):
             return direct
     split = _alternatives(factor, items, caseless, at_start)
-    if split is not None and (direct is None or not _weak(split)):
+    # Alternatives that are weak too can still name fewer rows than the set for them all: each
+    # holds its alternative's own strings, some at the row's start, where that set holds every
+    # alternative's anywhere in the row.
+    if split is not None and (direct is None or not _weak(split) or _share(split) < _share(direct)):
         return split
     if direct is not None:
         return direct
@@ -543,11 +562,17 @@ class Prefilter:
             found[index] = set(rows)
         return found
 
-    def rows(self, texts: list[str]) -> dict[int, list[int]]:
+    def rows(self, texts: list[str], keys: tuple[Any, ...] | None = None) -> dict[Any, list[int]]:
         """The rows of ``texts`` (sorted) each pattern may match on, for the patterns that may
-        match on any (a pattern left out may match on none): the engine looks only at these."""
+        match on any (a pattern left out may match on none): the engine looks only at these.
+        ``keys`` (one per pattern): each pattern's rows under its key, a pattern whose key is
+        None left out (the engine's rules, in one pass)."""
+        if keys is not None and (type(keys) is not tuple or len(keys) != self.size):
+            raise ValueError("keys: a tuple of one key per pattern")
         if self.matcher is not None:
-            return self._native_rows(self.matcher, texts)  # (the length bounds applied too)
+            if keys is None:
+                return self._native_rows(self.matcher, texts)  # (the length bounds applied too)
+            return self._native_rows(self.matcher, texts, keys)
         found: dict[int, list[int]] = {}
         if self.db is not None:
             joined = "\n" + "\n".join(texts) + "\n"
@@ -555,7 +580,9 @@ class Prefilter:
             found = self._hyperscan_rows(texts, data, len(data) == len(joined))
         if self.lengths:
             self._by_length(found, texts)
-        return found
+        if keys is None:
+            return found
+        return {keys[index]: rows for index, rows in found.items() if keys[index] is not None}
 
     def _hyperscan_rows(self, texts: list[str], data: bytes, ascii: bool) -> dict[int, list[int]]:
         """``rows``'s scan with hyperscan, a Python callback per match (what _scan.c does in C):
