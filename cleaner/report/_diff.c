@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../steps/_held.h"
+
 #define CONTEXT 3
 
 typedef struct {
@@ -32,60 +34,14 @@ static PyObject *s_kind[3], *s_tag_open, *s_tag_close, *s_nl, *s_no_newline;
 
 static PyObject *s_text, *s_blank;
 
-/* ---- a Line's attributes, read (and set) straight from its slots ----
- *
- * Each attribute of a plain slotted class is a member descriptor holding the byte offset of its
- * slot: reading it there is what PyObject_GetAttr ends up doing, without the lookup on every
- * call. Only when the class leaves getattr (or setattr) to the generic code, the name is a
- * writable object slot of a class the line's class derives from, and the offset lies inside the
- * object; anything else (a property, a __getattribute__, an empty slot) goes the generic way. */
+/* ---- a Line's attributes, read (and set) straight from its slots (steps/_held.h) ---- */
 enum { A_NO, A_ORIG, A_TEXT, A_DROPPED, A_CHANGED, A_BLANK, N_ATTRS };
 static PyObject *attr_names[N_ATTRS];
 
-static void slot_offsets(PyTypeObject *cls, int for_write, Py_ssize_t *offsets) {
-    for (int k = 0; k < N_ATTRS; k++) {
-        offsets[k] = -1;
-        if (for_write ? cls->tp_setattro != PyObject_GenericSetAttr : cls->tp_getattro != PyObject_GenericGetAttr)
-            continue;
-        PyObject *descr = _PyType_Lookup(cls, attr_names[k]); /* borrowed */
-        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) continue;
-        PyMemberDescrObject *member = (PyMemberDescrObject *)descr;
-        PyMemberDef *def = member->d_member;
-        if (def->type != T_OBJECT_EX || (for_write && (def->flags & READONLY)) ||
-            !PyType_IsSubtype(cls, PyDescr_TYPE(member)))
-            continue;
-        if (def->offset < (Py_ssize_t)sizeof(PyObject) ||
-            def->offset + (Py_ssize_t)sizeof(PyObject *) > cls->tp_basicsize)
-            continue;
-        offsets[k] = def->offset;
-    }
-}
-
-/* The offsets for the class last met (held, so its address cannot be reused by another class). */
-typedef struct {
-    PyTypeObject *type;
-    Py_ssize_t offsets[N_ATTRS];
-} Reader;
-
-#define READER_INIT {NULL, {-1, -1, -1, -1, -1, -1}}
-
-static void reader_done(Reader *reader) { Py_CLEAR(reader->type); }
-
-/* line.<attribute k>: a new reference, or NULL with an exception set. */
-static PyObject *read_attr(Reader *reader, PyObject *line, int k) {
-    PyTypeObject *type = Py_TYPE(line);
-    if (type != reader->type) {
-        Py_INCREF(type);
-        Py_XSETREF(reader->type, type);
-        slot_offsets(type, 0, reader->offsets);
-    }
-    Py_ssize_t offset = reader->offsets[k];
-    if (offset >= 0) {
-        PyObject *value = *(PyObject **)((char *)line + offset);
-        if (value != NULL) return Py_NewRef(value);
-    }
-    return PyObject_GetAttr(line, attr_names[k]);
-}
+typedef Slots Reader;
+#define READER_INIT {NULL, N_ATTRS, attr_names, {-1, -1, -1, -1, -1, -1, -1, -1}}
+#define reader_done slots_done
+#define read_attr slot_read
 
 /* line.<attribute k>, which must be a str. */
 static PyObject *read_str(Reader *reader, PyObject *line, int k) {
@@ -1045,7 +1001,7 @@ static PyObject *split_lines(PyObject *self, PyObject *args) {
     }
     PyObject *const *names = attr_names;
     Py_ssize_t offsets[N_ATTRS];
-    slot_offsets(type, 1, offsets);
+    slot_offsets_of(type, attr_names, N_ATTRS, 1, offsets);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
