@@ -229,3 +229,17 @@ def test_a_removals_file_is_appended_whole(tmp_path: Path, kernel: bool, monkeyp
     with source.open("rb") as handle:
         files.append(handle, buffer)
     assert buffer.getvalue() == b"x" + data
+
+
+def test_a_file_is_appended_where_the_os_has_no_copy_file_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """macOS and Windows have no os.copy_file_range: the buffer does it all."""
+    source = tmp_path / "a.removals"
+    source.write_bytes(b"one\ntwo\n")
+    monkeypatch.delattr(files.os, "copy_file_range", raising=False)
+    with (tmp_path / "out").open("wb") as out:
+        out.write(b"held\n")
+        with source.open("rb") as handle:
+            files.append(handle, out)
+    assert (tmp_path / "out").read_bytes() == b"held\none\ntwo\n"

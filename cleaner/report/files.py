@@ -14,12 +14,14 @@ def append(source: BinaryIO, target: BinaryIO) -> None:
     """Copy ``source`` (from its start) to the end of ``target``: by copy_file_range (the bytes
     stay in the kernel), else, on a file system or kernel without it, through a buffer."""
     copied = 0
+    copy_range = getattr(os, "copy_file_range", None)  # (Linux only)
     try:
-        target.flush()
-        source_fd, target_fd = source.fileno(), target.fileno()
-        while done := os.copy_file_range(source_fd, target_fd, 1 << 30):
-            copied += done
-        return
+        if copy_range is not None:
+            target.flush()
+            source_fd, target_fd = source.fileno(), target.fileno()
+            while done := copy_range(source_fd, target_fd, 1 << 30):
+                copied += done
+            return
     except (OSError, io.UnsupportedOperation):  # EXDEV, ENOSYS, EINVAL; not a file
         pass
     source.seek(copied)
