@@ -3,7 +3,9 @@ prefilter found no row for it, an anchored trigger tried only at a row's start."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -19,6 +21,20 @@ from cleaner.rules.model import Match
 from cleaner.rules.sites import SiteMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def _same_with_and_without_prefilter(monkeypatch: pytest.MonkeyPatch, run: Callable[[], T]) -> T:
+    """What ``run`` gives without the prefilter, asserted equal to what it gives with it from the
+    first document on."""
+    monkeypatch.setattr(prefilter, "available", lambda: False)
+    expected = run()
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    assert run() == expected
+    return expected
+
+
 needs_hyperscan = pytest.mark.skipif(
     not prefilter.available(), reason="no matcher: neither the C one built nor a hyperscan wheel"
 )
@@ -122,11 +138,7 @@ def test_rules_skipped_by_the_prefilter_act_as_when_every_rule_runs(
             out.append((cleaned.text, tuple((line.dropped_by, tuple(line.changed_by)) for line in cleaned.lines)))
         return out
 
-    monkeypatch.setattr(prefilter, "available", lambda: False)
-    expected = outcomes()
-    monkeypatch.undo()
-    monkeypatch.setattr(engine, "WARMUP", 0)
-    assert outcomes() == expected
+    expected = _same_with_and_without_prefilter(monkeypatch, outcomes)
     assert expected[0][0] == "The council met on Tuesday.\n"
     assert expected[1][0] == "The council met on Tuesday\n"
 
@@ -148,11 +160,7 @@ def test_one_pass_of_the_rules_with_the_prefilter_is_one_without(
             out.append([(line.text, line.dropped_by) for line in lines])
         return out
 
-    monkeypatch.setattr(prefilter, "available", lambda: False)
-    expected = one_pass()
-    monkeypatch.undo()
-    monkeypatch.setattr(engine, "WARMUP", 0)
-    assert one_pass() == expected
+    expected = _same_with_and_without_prefilter(monkeypatch, one_pass)
     assert expected[0][0] == ("Tags: budget, council", "demo.tags")
 
 
@@ -292,11 +300,7 @@ def test_a_positional_run_after_lines_went_acts_as_without_the_prefilter(
             out.append([(line.text, line.dropped_by) for line in lines])
         return out
 
-    monkeypatch.setattr(prefilter, "available", lambda: False)
-    expected = runs()
-    monkeypatch.undo()
-    monkeypatch.setattr(engine, "WARMUP", 0)
-    assert runs() == expected
+    expected = _same_with_and_without_prefilter(monkeypatch, runs)
     assert expected[0][:3] == [
         ("Photo: A. Person", "demo.photo"),
         ("The council met.", None),
