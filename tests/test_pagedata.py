@@ -252,3 +252,81 @@ def test_a_page_file_line_of_another_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="not a page file of this cleaner"):
         html.write_page(tmp_path / "reports" / "index.html", [part])
     shutil.rmtree(tmp_path / "reports")
+
+
+def _trailer_line(data: bytes) -> tuple[dict[str, Any], int]:
+    """A page file's T line, parsed, and where the line after it begins."""
+    pos = 0
+    while data[pos : pos + 1] != b"T":
+        pos = data.index(b"\n", pos) + 1
+    end = data.index(b"\n", pos) + 1
+    return orjson.loads(data[pos + 1 : end]), end
+
+
+@pytest.mark.usefixtures("small")
+def test_a_page_file_ends_with_its_sample_indexed_best_first(tmp_path: Path) -> None:
+    """After the T line, the entries of each rule's sample candidates, best first, each where
+    its index says and as js(entry) writes it without its "[<document>,"; nothing after."""
+    rng = random.Random(3)
+    records = [_record(rng, n) for n in range(25)]
+    part = tmp_path / "000000.page"
+    pagedata.page_files(records, part)
+    data = part.read_bytes()
+    trailer, end = _trailer_line(data)
+    assert trailer["at"] == end and trailer["docs"] == 25
+    names = [orjson.loads(line[1:]) for line in data[:end].splitlines() if line.startswith(b"R")]
+    offered: dict[str, list[tuple[int, int, int, list[Any]]]] = {}
+    for n, rec in enumerate(records):
+        for label, entry, key in _entries(n, rec):
+            offered.setdefault(label, []).append((key, n, entry[1], entry))
+    last = end
+    assert len(trailer["samples"]) == len(names)
+    for name, candidates in zip(names, trailer["samples"], strict=True):
+        best = sorted(offered.get(name, []), key=lambda c: c[:3])[: SIZES["SAMPLE"]]
+        assert [c[:3] for c in candidates] == [list(b[:3]) for b in best]
+        for (_, n, _, start, length), (_, _, _, entry) in zip(candidates, best, strict=True):
+            rest = pagedata.js(entry)[len(b"[%d," % n) :]
+            assert data[end + start : end + start + length + 1] == rest + b"\n"
+            last = max(last, end + start + length + 1)
+    assert last == len(data)
+
+
+@pytest.mark.usefixtures("small")
+def test_the_join_reads_only_the_sample_entries_that_win(tmp_path: Path) -> None:
+    """The entries of candidates that a sample of the whole run does not take are never read:
+    made unreadable, the page is the same. A winner's, made unreadable, is an error."""
+    rng = random.Random(5)
+    records = [_record(rng, n) for n in range(60)]
+    expected = _files(_joined(tmp_path / "whole", records, [10, 25, 40]))
+    parts = sorted((tmp_path / "whole").glob("*.page"))
+    ranked: dict[str, list[tuple[int, int, int, Path, int, int]]] = {}
+    base = 0
+    for part in parts:
+        data = part.read_bytes()
+        trailer, end = _trailer_line(data)
+        names = [orjson.loads(line[1:]) for line in data[:end].splitlines() if line.startswith(b"R")]
+        for name, candidates in zip(names, trailer["samples"], strict=True):
+            for key, n, no, start, length in candidates:
+                ranked.setdefault(name, []).append((key, n + base, no, part, end + start, length))
+        base += trailer["docs"]
+    losers, winners = [], []
+    for candidates in ranked.values():
+        candidates.sort()
+        winners += candidates[: SIZES["SAMPLE"]]
+        losers += candidates[SIZES["SAMPLE"] :]
+    assert len(losers) > 10
+
+    def spoil(places: list[tuple[int, int, int, Path, int, int]]) -> None:
+        for *_, part, start, length in places:
+            with part.open("r+b") as handle:
+                handle.seek(start)
+                handle.write(b"x" * (length + 1))  # no JSON, no newline
+
+    spoil(losers)
+    shutil.rmtree(tmp_path / "whole" / "reports")
+    (tmp_path / "whole" / "reports").mkdir()
+    html.write_page(tmp_path / "whole" / "reports" / "index.html", parts)
+    assert _files(tmp_path / "whole" / "reports") == expected
+    spoil(winners[-1:])
+    with pytest.raises(OutputError, match="its sample is not where its T line says"):
+        html.write_page(tmp_path / "whole" / "reports" / "index.html", parts)

@@ -45,8 +45,9 @@ PUBLISH = "publish"
 
 PARTS = ("jsonl", "diff", "page", "removals", "notes")
 # What a shard holds changes with cleaner's versions: a resumed run never reads the shards of
-# another format (before SHARD_FORMAT 2, review records stood where the page files are now).
-SHARD_FORMAT = 2
+# another format (before SHARD_FORMAT 2, review records stood where the page files are now;
+# before 3, a page file's trailer held its samples' entries, which now follow it, indexed).
+SHARD_FORMAT = 3
 
 
 def shard_base(index: int, block: int | None = None) -> str:

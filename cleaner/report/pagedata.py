@@ -22,7 +22,11 @@ A page file is lines, each tagged by its first byte, in input order:
 - ``D{...}``: its item of ``d<chunk>.js``;
 - ``E<rule>\\t<rest>``: one of its removals for ``r<rule>-<part>.js``, without the document number
   it begins with;
-- ``T{...}``: last, the shard's per-rule figures and samples.
+- ``T{...}``: last, the shard's per-rule figures and the index of each rule's sample candidates
+  (ShardPage.finish), then the candidates' entries, one a line. The join reads the page file up
+  to its T line only: it merges the indexes, and reads the entries of the candidates that win
+  the run's sample at its end (a shard's sample, up to SAMPLE entries per rule, was most of the
+  bytes it parsed when the trailer held them).
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ _DOC_KEYS = ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines"
 # smallest (key, document, line), a total order (within a rule a document's line is acted on
 # once), so the sample is the same whichever shards the candidates were first chosen in.
 Candidate = tuple[int, int, int, list[Any]]
+# Where a shard's sample entry is: its page file (numbered in the join's order), the entry's first
+# byte, its length (without its newline); the join's candidates carry it instead of the entry.
+Where = tuple[int, int, int]
+Indexed = tuple[int, int, int, Where]
 
 
 def js(data: Any) -> bytes:
@@ -288,15 +296,40 @@ class ShardPage:
             _offer(heap, (key, -n, -no, [n, no, text, before, after, changed]))
 
     def finish(self) -> None:
-        """The shard is complete: its figures and samples, the file's last line."""
-        samples = [[[-c[0], c[3]] for c in sorted(heap, reverse=True)] for heap in self.samples]
+        """The shard is complete: its figures and the index of its sample candidates, the T line,
+        then the candidates' entries (see ``Joiner._trailer``: the join reads only the index, and
+        at its end the entries of the candidates that won).
+
+        Per rule number, best first, each candidate is indexed as [key, document (numbered in
+        the shard), line, start, length]: its entry is at ``start`` from the first entry, and is
+        ``length`` bytes, js(entry) without its "[<document>," (the join's to write, renumbered),
+        followed by a newline."""
+        index: list[list[list[int]]] = []
+        entries: list[bytes] = []
+        start = 0
+        for heap in self.samples:
+            ranked = []
+            for key, n, no, entry in sorted(heap, reverse=True):
+                rest = js(entry)[len(b"[%d," % -n) :]
+                ranked.append([-key, -n, -no, start, len(rest)])
+                entries += (rest, b"\n")
+                start += len(rest) + 1
+            index.append(ranked)
         trailer = {
             "docs": self.count,
             "layout_only": self.layout_only,
             **self.tallies.trailer(),
-            "samples": samples,  # per rule number: [key, entry (its document numbered in the shard)]
+            "samples": index,
         }
-        self.out.write(b"T" + orjson.dumps(trailer) + b"\n")
+        # Where the entries begin in the file, which the T line says: its digits are part of its
+        # own length, so they are counted until the two agree (once more at most).
+        head = b"T" + orjson.dumps(trailer)[:-1] + b',"at":'
+        where = self.out.tell() + len(head) + 2  # and "}\n"
+        at = where + 1
+        while where + len(b"%d" % at) != at:
+            at = where + len(b"%d" % at)
+        self.out.write(head + b"%d}\n" % at)
+        self.out.writelines(entries)
 
 
 class _Removals:
@@ -386,13 +419,15 @@ class Joiner:
         self.removals = removals
         self.index: dict[str, int] = {}
         self.tallies = Tallies()
-        self.samples: dict[int, list[Candidate]] = {}
+        self.samples: dict[int, list[Indexed]] = {}
         self.entries = _Removals(directory)
         self.listing = _Chunks(directory, "l", LIST)
         self.whole = _Chunks(directory, "d", DOCS)
         self.directory = directory
         self.total = 0
         self.layout_only = 0
+        self._ended = False  # the page file being read is at its T line: the rest is its sample
+        self.pages: list[Path] = []  # the page files added, in order
 
     def _number(self, rule: str) -> int:
         if rule not in self.index:
@@ -407,9 +442,11 @@ class Joiner:
         numbers: list[int] = []  # the shard's rule number -> the run's
         base = self.total
         n = base - 1
+        self._ended = False
+        self.pages.append(path)
         with path.open("rb") as handle:
             tail: list[bytes] = []  # the start of a line that runs past the blocks read
-            while block := handle.read(BLOCK):
+            while not self._ended and (block := handle.read(BLOCK)):
                 last = block.rfind(b"\n") + 1
                 if not last:
                     tail.append(block)
@@ -420,10 +457,12 @@ class Joiner:
                     line = b"".join([*tail, block[:start]])
                     n = self._lines(path, line, 0, len(line), n, numbers, base)
                     tail = []
+                    if self._ended:
+                        break
                 n = self._lines(path, block, start, last, n, numbers, base)
                 if last < len(block):
                     tail.append(block[last:])
-            if tail:
+            if tail and not self._ended:
                 line = b"".join(tail)
                 n = self._lines(path, line, 0, len(line), n, numbers, base)
         self.total = n + 1
@@ -432,7 +471,7 @@ class Joiner:
         """The lines of block[pos:stop] (each with its newline, but for a file's last): the
         document number ``n`` they leave."""
         with memoryview(block)[:stop] as view:
-            while pos < stop:
+            while pos < stop and not self._ended:
                 if _NATIVE is not None:  # E, L and D lines, up to a line of another kind or a flush
                     pos, n = self._native(view, pos, n, numbers)
                     if pos >= stop:
@@ -474,8 +513,9 @@ class Joiner:
             self.whole.add(line[1:-1])
         elif tag == 82:  # R
             numbers.append(self._number(orjson.loads(line[1:])))
-        elif tag == 84:  # T
+        elif tag == 84:  # T: the shard's last line but for its sample's entries, read only if chosen
             self._trailer(orjson.loads(line[1:]), numbers, base)
+            self._ended = True
         else:  # a work directory damaged by something else: its shards cannot be trusted
             raise OutputError(f"{path}: not a page file of this cleaner ({line[:20]!r}); run again without --resume")
         return n
@@ -483,29 +523,33 @@ class Joiner:
     def _trailer(self, trailer: dict[str, Any], numbers: list[int], base: int) -> None:
         self.tallies.update(trailer)
         self.layout_only += trailer["layout_only"]
+        at = trailer["at"]
+        page = len(self.pages) - 1
         for mine, candidates in enumerate(trailer["samples"]):
             if not candidates:
                 continue
             heap = self.samples.setdefault(numbers[mine], [])
             # Best first (ShardPage.finish sorts them; adding base keeps the order): once the
-            # full heap refuses one, it refuses the rest, and their tuples are not made.
-            for key, entry in candidates:
-                candidate = (-key, -(entry[0] + base), -entry[1], entry)
+            # full heap refuses one, it refuses the rest, and their tuples are not made. Only
+            # where its entry is is kept: the winners' are read at the end (finish).
+            for key, n, no, start, length in candidates:
+                candidate = (-key, -(n + base), -no, (page, at + start, length))
                 if len(heap) < SAMPLE:
                     heapq.heappush(heap, candidate)
                 elif candidate[:3] > heap[0][:3]:
                     heapq.heapreplace(heap, candidate)
                 else:
                     break
-                entry[0] += base
 
     def finish(self) -> dict[str, Any]:
         """Write the rest of review/; the page's own data."""
         self.entries.flush()
-        for i, heap in self.samples.items():
-            chosen = sorted((c[3] for c in heap), key=lambda e: (e[0], e[1]))  # document order, then line
+        chosen = {i: sorted(heap, key=lambda c: (c[1], c[2]), reverse=True) for i, heap in self.samples.items()}
+        rests = _read_entries(self.pages, (c[3] for heap in chosen.values() for c in heap))
+        for i, heap in chosen.items():  # in document order, then line; each entry renumbered
+            items = b",".join([b"[%d,%s" % (-c[1], rests[c[3]]) for c in heap])
             with atomic_open(self.directory / f"s{i}.js") as out:
-                out.write(b"cleanerLoaded('s'," + js([i, chosen]) + b");\n")
+                out.write(b"cleanerLoaded('s',[%d,[%s]]);\n" % (i, items))
         self.listing.flush()
         self.whole.flush()
         return {
@@ -536,6 +580,30 @@ class Joiner:
             )
         rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
         return rows
+
+
+def _read_entries(pages: list[Path], places: Iterable[Where]) -> dict[Where, bytes]:
+    """The sample entries at ``places`` in their page files (each file opened once, read in order)."""
+    got: dict[Where, bytes] = {}
+    handle: BinaryIO | None = None
+    opened = -1
+    try:
+        for place in sorted(set(places)):
+            page, start, length = place
+            path = pages[page]
+            if page != opened:
+                if handle is not None:
+                    handle.close()
+                handle, opened = path.open("rb"), page
+            handle.seek(start)
+            data = handle.read(length + 1)
+            if len(data) != length + 1 or data[-1] != 10:  # each entry ends with its newline
+                raise OutputError(f"{path}: its sample is not where its T line says; run again without --resume")
+            got[place] = data[:-1]
+    finally:
+        if handle is not None:
+            handle.close()
+    return got
 
 
 def _renumber(mine: bytes, numbers: list[int]) -> bytes:
