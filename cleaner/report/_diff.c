@@ -1359,37 +1359,24 @@ error:
     return NULL;
 }
 
-/* cut(sink, start, count) -> (entries, end, taken): pagedata._cut, the entries of sink[start:] up
- * to ``count`` of them (each ends with a newline), joined by "," in one copy. */
+/* cut(sink, start, count) -> (end, taken): pagedata._cut, up to ``count`` of the entries of
+ * sink[start:] (each ends with a newline), the newlines between them made commas in place (the
+ * flush writes sink[start:end - 1] as it is: no copy). */
 static PyObject *cut(PyObject *self, PyObject *args) {
-    Py_buffer view;
+    PyObject *sink;
     Py_ssize_t start, count;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &count)) return NULL;
-    const char *s = view.buf;
-    Py_ssize_t size = view.len, end = start, taken = 0;
-    if (start < 0 || start > size) {
-        PyBuffer_Release(&view);
-        return PyErr_Format(PyExc_ValueError, "start %zd is outside the sink", start);
-    }
+    if (!PyArg_ParseTuple(args, "O!nn", &PyByteArray_Type, &sink, &start, &count)) return NULL;
+    char *s = PyByteArray_AS_STRING(sink);
+    Py_ssize_t size = PyByteArray_GET_SIZE(sink), end = start, taken = 0;
+    if (start < 0 || start > size) return PyErr_Format(PyExc_ValueError, "start %zd is outside the sink", start);
     while (taken < count && end < size) {
-        const char *newline = memchr(s + end, '\n', (size_t)(size - end));
+        char *newline = memchr(s + end, '\n', (size_t)(size - end));
         if (newline == NULL) break;
+        if (taken) s[end - 1] = ','; /* the previous entry's newline, now that one follows it */
         end = newline - s + 1;
         taken++;
     }
-    PyObject *entries = PyBytes_FromStringAndSize(NULL, end > start ? end - start - 1 : 0);
-    if (entries == NULL) {
-        PyBuffer_Release(&view);
-        return NULL;
-    }
-    if (end > start) {
-        char *out = PyBytes_AS_STRING(entries);
-        memcpy(out, s + start, (size_t)(end - start - 1));
-        for (char *at = out, *stop = out + (end - start - 1); (at = memchr(at, '\n', (size_t)(stop - at))) != NULL;)
-            *at++ = ',';
-    }
-    PyBuffer_Release(&view);
-    return Py_BuildValue("(Nnn)", entries, end, taken);
+    return Py_BuildValue("(nn)", end, taken);
 }
 
 static PyMethodDef methods[] = {
@@ -1417,8 +1404,8 @@ static PyMethodDef methods[] = {
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},
     {"cut", cut, METH_VARARGS,
-     "cut(sink, start, count) -> (entries, end, taken): up to count newline-ended entries from start, "
-     "joined by ',' (pagedata._cut)."},
+     "cut(sink, start, count) -> (end, taken): up to count newline-ended entries of a bytearray from start, "
+     "joined by ',' in place (pagedata._cut)."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
     {NULL, NULL, 0, NULL},
 };

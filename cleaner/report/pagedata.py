@@ -5,14 +5,15 @@ for ``l<chunk>.js``, each removal for ``r<rule>-<part>.js``, its share of the pe
 and of each rule's sample) is rendered by the process that cleaned it, into its shard's ``page``
 file (``ShardPage``), and its removals.jsonl line into the shard's ``removals`` file beside it.
 What only the whole run knows (a document's number among the changed ones, a rule's number,
-which removals fall in which file) is settled by ``Joiner`` in the main process, which reads the
+which removals fall in which file) is settled by ``Joiner`` in the main process, which maps the
 shards' page files in input order and copies their bytes, adding numbers (and copies the
 removals files whole, in the kernel). No JSON is parsed or written per document there, and no
-Python code runs per line: _diff.c's join walks a block's E, L and D lines into per-rule and
-per-chunk bytearrays, so a document costs about the moving of its review bytes (about 15 us of
-user CPU on the bench corpus, and the kernel's reads and writes; it was 50 with a Python loop
-per line), and two workers are not held back by it. The bytes are those of one process rendering every record in order, however the input was
-cut into shards (tests/test_pagedata.py).
+Python code runs per line: _diff.c's join walks a file's E, L and D lines into per-rule and
+per-chunk bytearrays, which are written from where they are, so a document costs about the
+moving of its review bytes (about 15 us of user CPU on the bench corpus, and the kernel's
+writes and fresh pages; it was 50 with a Python loop per line), and two workers are not held
+back by it. The bytes are those of one process rendering every record in order, however the
+input was cut into shards (tests/test_pagedata.py).
 
 A page file is lines, each tagged by its first byte, in input order:
 
@@ -33,6 +34,8 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import mmap
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,7 +54,6 @@ PART = 1000  # removals per r<rule>-<part>.js
 LIST = 1000  # documents per l<chunk>.js
 DOCS = 100  # whole documents per d<chunk>.js
 BUFFERED = 20_000  # removals held in memory before they are appended to their rules' files
-BLOCK = 1 << 20  # bytes of a page file the join reads at a time
 DATA_DIR = "review"
 
 # A document's entries in C (cleaner/report/_diff.c), when built: spliced from the JSON of its rows.
@@ -360,24 +362,30 @@ class _Removals:
             start = 0
             while start < len(sink):
                 part, filled = divmod(self.written[i], PART)
-                entries, start, taken = cut(sink, start, PART - filled)
+                end, taken = cut(sink, start, PART - filled)
                 if not taken:  # an entry without its newline: none is (add and join end each)
                     break
-                with (self.directory / f"r{i}-{part}.js").open("ab") as out:
-                    out.write(b"cleanerLoaded('r',[%d,%d,[%s]]);\n" % (i, part, entries))
+                with (self.directory / f"r{i}-{part}.js").open("ab") as out, memoryview(sink) as view:
+                    out.write(b"cleanerLoaded('r',[%d,%d,[" % (i, part))
+                    out.write(view[start : end - 1])
+                    out.write(b"]]);\n")
                 self.written[i] += taken
+                start = end
             sink.clear()
         self.buffered = 0
 
 
-def _cut(sink: bytearray, start: int, count: int) -> tuple[bytes, int, int]:
-    """The entries of ``sink`` from ``start`` (each ends with a newline), up to ``count`` of
-    them, joined by ","; where they end; how many they are."""
+def _cut(sink: bytearray, start: int, count: int) -> tuple[int, int]:
+    """Up to ``count`` of the entries of ``sink`` from ``start`` (each ends with a newline), the
+    newlines between them made commas in place: where they end (sink[start:end - 1] is them,
+    joined by ","); how many they are."""
     end, taken = start, 0
     while taken < count and (newline := sink.find(b"\n", end)) >= 0:
+        if taken:
+            sink[end - 1] = 44  # ","
         end = newline + 1
         taken += 1
-    return bytes(sink[start : end - 1].replace(b"\n", b",")) if taken else b"", end, taken
+    return end, taken
 
 
 class _Chunks:
@@ -445,26 +453,10 @@ class Joiner:
         self._ended = False
         self.pages.append(path)
         with path.open("rb") as handle:
-            tail: list[bytes] = []  # the start of a line that runs past the blocks read
-            while not self._ended and (block := handle.read(BLOCK)):
-                last = block.rfind(b"\n") + 1
-                if not last:
-                    tail.append(block)
-                    continue
-                start = 0
-                if tail:  # that line, whole (the block's lines are walked where they are: no copy)
-                    start = block.find(b"\n") + 1
-                    line = b"".join([*tail, block[:start]])
-                    n = self._lines(path, line, 0, len(line), n, numbers, base)
-                    tail = []
-                    if self._ended:
-                        break
-                n = self._lines(path, block, start, last, n, numbers, base)
-                if last < len(block):
-                    tail.append(block[last:])
-            if tail and not self._ended:
-                line = b"".join(tail)
-                n = self._lines(path, line, 0, len(line), n, numbers, base)
+            size = os.fstat(handle.fileno()).st_size
+            if size:  # mapped, not read: its lines are walked where the kernel has them (no copy)
+                with mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ) as block:
+                    n = self._lines(path, block, 0, size, n, numbers, base)
         self.total = n + 1
 
     def _lines(self, path: Path, block: bytes, pos: int, stop: int, n: int, numbers: list[int], base: int) -> int:
