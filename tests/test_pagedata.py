@@ -330,3 +330,16 @@ def test_the_join_reads_only_the_sample_entries_that_win(tmp_path: Path) -> None
     spoil(winners[-1:])
     with pytest.raises(OutputError, match="its sample is not where its T line says"):
         html.write_page(tmp_path / "whole" / "reports" / "index.html", parts)
+
+
+@pytest.mark.usefixtures("small")
+def test_page_files_that_cannot_be_mapped_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    records = [_record(rng, n) for n in range(30)]
+    mapped = _files(_joined(tmp_path / "mapped", records, [7, 8, 20]))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no mmap here")
+
+    monkeypatch.setattr(pagedata.mmap, "mmap", refuse)
+    assert _files(_joined(tmp_path / "read", records, [7, 8, 20])) == mapped

@@ -37,7 +37,8 @@ import heapq
 import mmap
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -454,12 +455,14 @@ class Joiner:
         self.pages.append(path)
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            if size:  # mapped, not read: its lines are walked where the kernel has them (no copy)
-                with mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ) as block:
+            if size:
+                with _mapped(handle, size) as block:
                     n = self._lines(path, block, 0, size, n, numbers, base)
         self.total = n + 1
 
-    def _lines(self, path: Path, block: bytes, pos: int, stop: int, n: int, numbers: list[int], base: int) -> int:
+    def _lines(
+        self, path: Path, block: bytes | mmap.mmap, pos: int, stop: int, n: int, numbers: list[int], base: int
+    ) -> int:
         """The lines of block[pos:stop] (each with its newline, but for a file's last): the
         document number ``n`` they leave."""
         with memoryview(block)[:stop] as view:
@@ -572,6 +575,18 @@ class Joiner:
             )
         rows.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
         return rows
+
+
+@contextmanager
+def _mapped(handle: BinaryIO, size: int) -> Iterator[bytes | mmap.mmap]:
+    """The file's bytes where the kernel has them (no copy), or read where it cannot map them."""
+    try:
+        mapped = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # a file system that does not map files
+        yield handle.read()
+        return
+    with mapped:
+        yield mapped
 
 
 def _read_entries(pages: list[Path], places: Iterable[Where]) -> dict[Where, bytes]:
