@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -15,7 +16,7 @@ import pytest
 from bench.corpus import write
 from cleaner import faults
 from cleaner.errors import Problem
-from cleaner.io.readers import Span, discover
+from cleaner.io.readers import InputFile, Span, discover
 from cleaner.pipeline import Pipeline, local
 from cleaner.pipeline.local import Unit, block_size, groups, plan
 from cleaner.pipeline.run import Target, run
@@ -41,12 +42,31 @@ def test_plan_cuts_plain_jsonl_into_blocks_and_keeps_other_files_whole(tmp_path:
     a, b, c = discover([tmp_path])
     todo = list(enumerate([a, b, c]))
     assert list(plan(todo, 50)) == [
-        Unit(0, a, 56, Span(0, 56, 1), 0, 2),
-        Unit(0, a, 96, Span(56, 152, 3), 1, 2),
+        Unit(0, a, 56, Span(0, 56, 1), 0),
+        Unit(0, a, 96, Span(56, 152, 3), 1, 2),  # the last block: how many there are
         Unit(1, b, 13),
         Unit(2, c, 0),
     ]
     assert list(plan(todo, 1000)) == [Unit(0, a, 152), Unit(1, b, 13), Unit(2, c, 0)]
+
+
+def test_plan_hands_out_a_block_once_the_next_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not after the whole file is read: the workers start while the main process counts lines."""
+    (tmp_path / "a.jsonl").write_bytes(b"".join(b'{"text": "%d"}\n' % n for n in range(100)))
+    found: list[Span] = []
+    iter_spans = local.iter_spans
+
+    def counted(item: InputFile, size: int) -> Iterator[Span] | None:
+        cut = iter_spans(item, size)
+        return None if cut is None else (found.append(span) or span for span in cut)
+
+    monkeypatch.setattr(local, "iter_spans", counted)
+    units = plan(enumerate(discover([tmp_path])), 100)
+    first = next(units)
+    assert (first.span, first.block, first.blocks, len(found)) == (found[0], 0, 0, 2)
+    rest = list(units)
+    assert [unit.span for unit in [first, *rest]] == found and len(found) > 10
+    assert [unit.blocks for unit in rest] == [0] * (len(found) - 2) + [len(found)]
 
 
 def test_groups_hold_up_to_a_block_of_bytes_or_group_units_units(

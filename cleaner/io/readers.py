@@ -493,9 +493,19 @@ def read(
 def spans(item: InputFile, size: int) -> list[Span] | None:
     """A plain JSONL file over ``size`` bytes cut into spans of about ``size`` bytes at line
     ends; None for any other file (compressed files cannot be entered in the middle)."""
+    cut = iter_spans(item, size)
+    return None if cut is None else list(cut)
+
+
+def iter_spans(item: InputFile, size: int) -> Iterator[Span] | None:
+    """``spans``, each as soon as the file is read up to its end (a caller can start on the
+    first ones while the rest of the file is still to count)."""
     if item.kind != "jsonl" or item.path.name.endswith((".gz", ".zst")) or item.size <= size:
         return None
-    cuts: list[Span] = []
+    return _spans(item, size)
+
+
+def _spans(item: InputFile, size: int) -> Iterator[Span]:
     start, first, line, pos = 0, 1, 1, 0
     with item.path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -505,10 +515,9 @@ def spans(item: InputFile, size: int) -> list[Span] | None:
                 if nl < 0:
                     break
                 line += chunk.count(b"\n", at, nl + 1)
-                cuts.append(Span(start, pos + nl + 1, first))
+                yield Span(start, pos + nl + 1, first)
                 start, first, at = pos + nl + 1, line, nl + 1
             line += chunk.count(b"\n", at)
             pos += len(chunk)
     if start < pos:
-        cuts.append(Span(start, pos, first))
-    return cuts
+        yield Span(start, pos, first)

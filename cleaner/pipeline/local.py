@@ -34,7 +34,7 @@ from pathlib import Path
 
 from cleaner import faults
 from cleaner.errors import Problem
-from cleaner.io.readers import Fields, InputFile, Limits, Span, spans
+from cleaner.io.readers import Fields, InputFile, Limits, Span, iter_spans
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.page import Page
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
@@ -61,7 +61,7 @@ class Unit:
     size: int  # its input bytes, for progress
     span: Span | None = None
     block: int | None = None
-    blocks: int = 0  # of a split file: how many blocks it was cut into
+    blocks: int = 0  # on a split file's last block: how many blocks it was cut into (else 0)
 
 
 @dataclass(slots=True)
@@ -78,14 +78,23 @@ def block_size(total: int, workers: int) -> int:
 
 
 def plan(todo: Iterable[tuple[int, InputFile]], block: int) -> Iterator[Unit]:
-    """The units of the files to clean, in input order."""
+    """The units of the files to clean, in input order. A large file's blocks are found as it
+    is read (its lines counted): the first go to the workers while the rest is still to count,
+    not after the whole file is read. A block is handed out once the next is found (or the
+    file's end), so the last one is known as such."""
     for index, item in todo:
-        cut = spans(item, block)
+        cut = iter_spans(item, block)
         if cut is None:
             yield Unit(index, item, item.size)
             continue
+        previous: Span | None = None
+        n = -1
         for n, span in enumerate(cut):
-            yield Unit(index, item, span.end - span.start, span, n, len(cut))
+            if previous is not None:
+                yield Unit(index, item, previous.end - previous.start, previous, n - 1)
+            previous = span
+        if previous is not None:
+            yield Unit(index, item, previous.end - previous.start, previous, n, n + 1)
 
 
 def groups(units: Iterable[Unit], block: int) -> Iterator[list[Unit]]:
@@ -277,7 +286,7 @@ class Local:
             self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.page")
             return
         self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.page")
-        if unit.block == unit.blocks - 1:  # the file's last block: every earlier one is back too
+        if unit.blocks:  # the file's last block: every earlier one is back too
             self.work.join(unit.index, unit.item, unit.blocks)
 
     def _isolate(self, group: list[Unit], future: Future[list[Done]]) -> list[Done]:

@@ -46,7 +46,6 @@ from typing import Any, BinaryIO
 import orjson
 
 from cleaner.errors import OutputError
-from cleaner.io.atomic import atomic_open
 from cleaner.native import load
 from cleaner.report import files, review
 
@@ -543,7 +542,10 @@ class Joiner:
         rests = _read_entries(self.pages, (c[3] for heap in chosen.values() for c in heap))
         for i, heap in chosen.items():  # in document order, then line; each entry renumbered
             items = b",".join([b"[%d,%s" % (-c[1], rests[c[3]]) for c in heap])
-            with atomic_open(self.directory / f"s{i}.js") as out:
+            # Written as the other review/ files are, not each synced and renamed into place
+            # (a fsync each, at the run's end): review/ is in the staged report, which a run
+            # that is stopped builds again, and which is published whole (workdir.py).
+            with (self.directory / f"s{i}.js").open("wb") as out:
                 out.write(b"cleanerLoaded('s',[%d,[%s]]);\n" % (i, items))
         self.listing.flush()
         self.whole.flush()
