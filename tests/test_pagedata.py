@@ -266,7 +266,7 @@ def _trailer_line(data: bytes) -> tuple[dict[str, Any], int]:
 @pytest.mark.usefixtures("small")
 def test_a_page_file_ends_with_its_sample_indexed_best_first(tmp_path: Path) -> None:
     """After the T line, the entries of each rule's sample candidates, best first, each where
-    its index says and as js(entry) writes it without its "[<document>,"; nothing after."""
+    its index says and as js(entry) writes it; nothing after."""
     rng = random.Random(3)
     records = [_record(rng, n) for n in range(25)]
     part = tmp_path / "000000.page"
@@ -284,9 +284,8 @@ def test_a_page_file_ends_with_its_sample_indexed_best_first(tmp_path: Path) -> 
     for name, candidates in zip(names, trailer["samples"], strict=True):
         best = sorted(offered.get(name, []), key=lambda c: c[:3])[: SIZES["SAMPLE"]]
         assert [c[:3] for c in candidates] == [list(b[:3]) for b in best]
-        for (_, n, _, start, length), (_, _, _, entry) in zip(candidates, best, strict=True):
-            rest = pagedata.js(entry)[len(b"[%d," % n) :]
-            assert data[end + start : end + start + length + 1] == rest + b"\n"
+        for (_, _, _, start, length), (_, _, _, entry) in zip(candidates, best, strict=True):
+            assert data[end + start : end + start + length + 1] == pagedata.js(entry) + b"\n"
             last = max(last, end + start + length + 1)
     assert last == len(data)
 

@@ -303,20 +303,21 @@ class ShardPage:
         at its end the entries of the candidates that won).
 
         Per rule number, best first, each candidate is indexed as [key, document (numbered in
-        the shard), line, start, length]: its entry is at ``start`` from the first entry, and is
-        ``length`` bytes, js(entry) without its "[<document>," (the join's to write, renumbered),
-        followed by a newline."""
+        the shard), line, start, length]: its entry, js(entry), is at ``start`` from the first
+        entry and ``length`` bytes long, followed by a newline (the join renumbers its document)."""
+        dumps = orjson.dumps
         index: list[list[list[int]]] = []
         entries: list[bytes] = []
         start = 0
         for heap in self.samples:
-            ranked = []
-            for key, n, no, entry in sorted(heap, reverse=True):
-                rest = js(entry)[len(b"[%d," % -n) :]
-                ranked.append([-key, -n, -no, start, len(rest)])
-                entries += (rest, b"\n")
-                start += len(rest) + 1
-            index.append(ranked)
+            ranked = sorted(heap, reverse=True)
+            made = [dumps(c[3]).replace(b"<", b"\\u003c") for c in ranked]  # js(entry)
+            row = []
+            for (key, n, no, _), entry in zip(ranked, made, strict=True):
+                row.append([-key, -n, -no, start, len(entry)])
+                start += len(entry) + 1
+            index.append(row)
+            entries += made
         trailer = {
             "docs": self.count,
             "layout_only": self.layout_only,
@@ -331,7 +332,9 @@ class ShardPage:
         while where + len(b"%d" % at) != at:
             at = where + len(b"%d" % at)
         self.out.write(head + b"%d}\n" % at)
-        self.out.writelines(entries)
+        if entries:
+            entries.append(b"")  # each entry followed by its newline, in one copy
+            self.out.write(b"\n".join(entries))
 
 
 class _Removals:
@@ -541,7 +544,7 @@ class Joiner:
         chosen = {i: sorted(heap, key=lambda c: (c[1], c[2]), reverse=True) for i, heap in self.samples.items()}
         rests = _read_entries(self.pages, (c[3] for heap in chosen.values() for c in heap))
         for i, heap in chosen.items():  # in document order, then line; each entry renumbered
-            items = b",".join([b"[%d,%s" % (-c[1], rests[c[3]]) for c in heap])
+            items = b",".join([b"[%d,%s" % (-c[1], _after_document(rests[c[3]])) for c in heap])
             # Written as the other review/ files are, not each synced and renamed into place
             # (a fsync each, at the run's end): review/ is in the staged report, which a run
             # that is stopped builds again, and which is published whole (workdir.py).
@@ -613,6 +616,11 @@ def _read_entries(pages: list[Path], places: Iterable[Where]) -> dict[Where, byt
         if handle is not None:
             handle.close()
     return got
+
+
+def _after_document(entry: bytes) -> bytes:
+    """A sample entry's JSON after its "[<document>," (what the join renumbers)."""
+    return entry[entry.index(b",") + 1 :]
 
 
 def _renumber(mine: bytes, numbers: list[int]) -> bytes:
