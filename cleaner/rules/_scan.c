@@ -476,6 +476,29 @@ static int record(Scan *sc) {
         }                                                                             \
     } while (0)
 
+/* One character of a text not ASCII as its UTF-8 bytes (surrogates too: "surrogatepass"); a row
+ * starts after each newline. */
+#define FEED_CHAR(character)                                                          \
+    do {                                                                              \
+        Py_UCS4 ch = (character);                                                     \
+        if (ch < 0x80) {                                                              \
+            FEED((uint8_t)ch);                                                        \
+            if (ch == '\n') sc.row++;                                                 \
+        } else if (ch < 0x800) {                                                      \
+            FEED((uint8_t)(0xC0 | (ch >> 6)));                                        \
+            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+        } else if (ch < 0x10000) {                                                    \
+            FEED((uint8_t)(0xE0 | (ch >> 12)));                                       \
+            FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                               \
+            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+        } else {                                                                      \
+            FEED((uint8_t)(0xF0 | (ch >> 18)));                                       \
+            FEED((uint8_t)(0x80 | ((ch >> 12) & 0x3F)));                              \
+            FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                               \
+            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+        }                                                                             \
+    } while (0)
+
 /* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end):
  * from ``sizes``, the n texts' lengths; -1 with IndexError set past the list. */
 static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
@@ -551,30 +574,22 @@ static PyObject *rows(PyObject *self, PyObject *args) {
             const void *data = PyUnicode_DATA(text);
             if (PyUnicode_IS_ASCII(text)) {
                 const uint8_t *b = data;
-                for (Py_ssize_t i = 0; i < size; i++) {
-                    FEED(b[i]);
-                    if (b[i] == '\n' && !ascii) sc.row++;
-                }
-            } else {
-                for (Py_ssize_t i = 0; i < size; i++) {
-                    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-                    if (ch < 0x80) {
-                        FEED((uint8_t)ch);
-                        if (ch == '\n') sc.row++; /* (not ASCII: a row starts after each newline) */
-                    } else if (ch < 0x800) {
-                        FEED((uint8_t)(0xC0 | (ch >> 6)));
-                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
-                    } else if (ch < 0x10000) { /* surrogates too: "surrogatepass" */
-                        FEED((uint8_t)(0xE0 | (ch >> 12)));
-                        FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));
-                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
-                    } else {
-                        FEED((uint8_t)(0xF0 | (ch >> 18)));
-                        FEED((uint8_t)(0x80 | ((ch >> 12) & 0x3F)));
-                        FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));
-                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
+                if (ascii) /* (rows by the texts: a newline in one starts none) */
+                    for (Py_ssize_t i = 0; i < size; i++) FEED(b[i]);
+                else
+                    for (Py_ssize_t i = 0; i < size; i++) {
+                        FEED(b[i]);
+                        if (b[i] == '\n') sc.row++;
                     }
-                }
+            } else if (kind == PyUnicode_1BYTE_KIND) { /* (one loop per kind: no switch per character) */
+                const Py_UCS1 *c = data;
+                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
+            } else if (kind == PyUnicode_2BYTE_KIND) {
+                const Py_UCS2 *c = data;
+                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
+            } else {
+                const Py_UCS4 *c = data;
+                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
             }
             FEED('\n');
             sc.row++;
