@@ -336,3 +336,33 @@ def test_alive_and_unchanged_by_hand() -> None:
         assert unchanged_fn(lines, ["a", "  ", "b", "C"]) is False
         with pytest.raises(IndexError):
             unchanged_fn(lines, ["a"])
+
+
+class _Shouted(Line):
+    """A Line whose attributes are not read from their slots: the C reads its text the generic way."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        return value.upper() if name == "text" else value
+
+
+@needs_native
+def test_alive_unchanged_carry_and_walk_read_a_line_class_of_their_own_the_generic_way() -> None:
+    """The C reads a Line's slots straight (steps/_held.h) and anything else through getattr,
+    in one list of both, the class changing from one line to the next."""
+    lines = [Line(1, "a"), _Shouted(2, "b"), Line(3, " "), _Shouted(4, " "), Line(5, "c"), _Shouted(6, "d")]
+    lines[4].dropped_by = "r"
+    for nonblank in (True, False):
+        assert prefilter._scan.alive(lines, nonblank) == alive(lines, nonblank)
+    assert prefilter._scan.alive(lines, True) == ([lines[0], lines[1], lines[5]], ["a", "B", "D"])
+    assert prefilter._scan.unchanged(lines, ["a", "B", " ", " ", "x", "D"]) is True
+    assert prefilter._scan.unchanged(lines, ["a", "b", " ", " ", "x", "D"]) is False
+    rows = [lines[0], lines[1], lines[5]]
+    assert prefilter._scan.carry(rows, ["a", "B", "D"], rows[1:], {7: [0, 2]}, [1], None) == ({7: [1]}, [0])
+    assert prefilter._scan.carry(rows, ["a", "b", "D"], rows[1:], {7: [0, 2]}, [1], None) is None
+    rx = Regex(r"^[A-Z]$")
+    simple: list[Plain | None] = [(7, "demo.caps", rx._starts, rx.test_start)]
+    assert prefilter._scan.walk(rows, {7: [0, 1, 2]}, [0], simple, 0, None, None) == 1
+    assert [line.dropped_by for line in lines] == [None, "demo.caps", None, None, "r", "demo.caps"]

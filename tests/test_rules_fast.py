@@ -309,6 +309,33 @@ def test_a_positional_run_after_lines_went_acts_as_without_the_prefilter(
     assert expected[0][-2:] == [("Footer junk", "other"), ("Photo: B. Person", "demo.photo")]
 
 
+@needs_hyperscan
+def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_Fast.idle``: a positional run returns at once when the last scan of these lines found
+    no row for a positional rule and the rows kept their text; a row rewritten since (here to a
+    photo credit) is scanned again and dropped."""
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
+    rules = RuleBook.load([tmp_path / "r.yaml"]).generic
+    assert rules is not None
+    lines, _ = split_lines("The council met.\nShare this\nIt rained.\nThe end.\n")
+    rules.apply(lines, None, {})
+    fast = rules._fast
+    assert fast is not None
+    wanted = fast.plan(rules.positional, True).ids
+    assert fast.idle(lines, wanted)
+    assert not fast.idle(list(lines), wanted)  # another list: not the one scanned
+    lines[2].dropped_by = "other"
+    assert fast.idle(lines, wanted)  # rows only went
+    lines[3].text = "Photo: C. Person"
+    assert not fast.idle(lines, wanted)
+    rules.apply(lines, None, {}, positional_only=True)
+    assert [line.dropped_by for line in lines] == [None, "demo.share", "other", "demo.photo"]
+    assert not fast.idle(lines, wanted)  # the new scan found a row for the positional rule
+
+
 def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:
     rule = "rules:\n  - id: {0}.x\n    kind: line\n    description: x.\n    pattern: '^x{0}$'\n    keeps: [kept]\n"
     matches = {

@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../steps/_held.h"
+
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones) */
 #define FAR 0xFFFF /* a table entry: the state it goes to is past what 16 bits code (``far``) */
 #define LINE 64    /* the table's alignment: a cache line */
@@ -474,6 +476,29 @@ static int record(Scan *sc) {
         }                                                                             \
     } while (0)
 
+/* One character of a text not ASCII as its UTF-8 bytes (surrogates too: "surrogatepass"); a row
+ * starts after each newline. */
+#define FEED_CHAR(character)                                                          \
+    do {                                                                              \
+        Py_UCS4 ch = (character);                                                     \
+        if (ch < 0x80) {                                                              \
+            FEED((uint8_t)ch);                                                        \
+            if (ch == '\n') sc.row++;                                                 \
+        } else if (ch < 0x800) {                                                      \
+            FEED((uint8_t)(0xC0 | (ch >> 6)));                                        \
+            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+        } else if (ch < 0x10000) {                                                    \
+            FEED((uint8_t)(0xE0 | (ch >> 12)));                                       \
+            FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                               \
+            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+        } else {                                                                      \
+            FEED((uint8_t)(0xF0 | (ch >> 18)));                                       \
+            FEED((uint8_t)(0x80 | ((ch >> 12) & 0x3F)));                              \
+            FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                               \
+            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+        }                                                                             \
+    } while (0)
+
 /* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end):
  * from ``sizes``, the n texts' lengths; -1 with IndexError set past the list. */
 static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
@@ -549,30 +574,22 @@ static PyObject *rows(PyObject *self, PyObject *args) {
             const void *data = PyUnicode_DATA(text);
             if (PyUnicode_IS_ASCII(text)) {
                 const uint8_t *b = data;
-                for (Py_ssize_t i = 0; i < size; i++) {
-                    FEED(b[i]);
-                    if (b[i] == '\n' && !ascii) sc.row++;
-                }
-            } else {
-                for (Py_ssize_t i = 0; i < size; i++) {
-                    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-                    if (ch < 0x80) {
-                        FEED((uint8_t)ch);
-                        if (ch == '\n') sc.row++; /* (not ASCII: a row starts after each newline) */
-                    } else if (ch < 0x800) {
-                        FEED((uint8_t)(0xC0 | (ch >> 6)));
-                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
-                    } else if (ch < 0x10000) { /* surrogates too: "surrogatepass" */
-                        FEED((uint8_t)(0xE0 | (ch >> 12)));
-                        FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));
-                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
-                    } else {
-                        FEED((uint8_t)(0xF0 | (ch >> 18)));
-                        FEED((uint8_t)(0x80 | ((ch >> 12) & 0x3F)));
-                        FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));
-                        FEED((uint8_t)(0x80 | (ch & 0x3F)));
+                if (ascii) /* (rows by the texts: a newline in one starts none) */
+                    for (Py_ssize_t i = 0; i < size; i++) FEED(b[i]);
+                else
+                    for (Py_ssize_t i = 0; i < size; i++) {
+                        FEED(b[i]);
+                        if (b[i] == '\n') sc.row++;
                     }
-                }
+            } else if (kind == PyUnicode_1BYTE_KIND) { /* (one loop per kind: no switch per character) */
+                const Py_UCS1 *c = data;
+                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
+            } else if (kind == PyUnicode_2BYTE_KIND) {
+                const Py_UCS2 *c = data;
+                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
+            } else {
+                const Py_UCS4 *c = data;
+                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
             }
             FEED('\n');
             sc.row++;
@@ -644,10 +661,19 @@ done:
 
 static PyObject *name_dropped_by, *name_text, *name_blank; /* (interned by ``names``) */
 
+/* A Line's attributes read from their slots (steps/_held.h): a Reader per call. */
+enum { A_DROPPED, A_TEXT, A_BLANK, N_ATTRS };
+static PyObject *attr_names[N_ATTRS];
+typedef Slots Reader;
+#define READER_INIT {NULL, N_ATTRS, attr_names, {-1, -1, -1, -1, -1, -1, -1, -1}}
+
 static int names(void) {
     if (name_dropped_by == NULL && (name_dropped_by = PyUnicode_InternFromString("dropped_by")) == NULL) return -1;
     if (name_text == NULL && (name_text = PyUnicode_InternFromString("text")) == NULL) return -1;
     if (name_blank == NULL && (name_blank = PyUnicode_InternFromString("blank")) == NULL) return -1;
+    attr_names[A_DROPPED] = name_dropped_by;
+    attr_names[A_TEXT] = name_text;
+    attr_names[A_BLANK] = name_blank;
     return 0;
 }
 
@@ -666,8 +692,8 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
 /* One line rule on its rows (kinds/line.py's walk, the loop inside): the rows it drops get its id.
  * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
  * changed it), and every object taken from one is held while used. */
-static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts, PyObject *check) {
-    if (names() < 0) return 0;
+static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts,
+                     PyObject *check) {
     for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
         PyObject *number = PyList_GET_ITEM(found, j);
         Py_INCREF(number);
@@ -676,14 +702,14 @@ static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObjec
         if (i < 0) return 0;
         PyObject *line = PyList_GET_ITEM(rows, i);
         Py_INCREF(line);
-        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        PyObject *dropped = slot_read(reader, line, A_DROPPED);
         if (dropped == NULL) goto fail;
         Py_DECREF(dropped); /* (only compared to None, which lives for ever) */
         if (dropped != Py_None) {
             Py_DECREF(line);
             continue;
         }
-        PyObject *text = PyObject_GetAttr(line, name_text);
+        PyObject *text = slot_read(reader, line, A_TEXT);
         if (text == NULL) goto fail;
         int hit = -1;
         /* Regex.test_start's first step, its memo (bools by text), looked up here: a str key
@@ -719,7 +745,7 @@ static int walk_rule(PyObject *rows, PyObject *found, PyObject *rule_id, PyObjec
 
 /* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
  * and the tests' oracle, which says what it does). */
-static PyObject *walk(PyObject *self, PyObject *args) {
+static PyObject *walk_with(Reader *reader, PyObject *args) {
     PyObject *rows, *may, *order, *simple, *deadline, *clock;
     Py_ssize_t k;
     if (!PyArg_ParseTuple(args, "O!O!O!O!nOO", &PyList_Type, &rows, &PyDict_Type, &may, &PyList_Type, &order,
@@ -748,7 +774,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
                 PyErr_SetString(PyExc_TypeError, "may: lists of rows");
                 ok = 0;
             } else
-                ok = walk_rule(rows, found, PyTuple_GET_ITEM(plain, 1), PyTuple_GET_ITEM(plain, 2),
+                ok = walk_rule(reader, rows, found, PyTuple_GET_ITEM(plain, 1), PyTuple_GET_ITEM(plain, 2),
                                PyTuple_GET_ITEM(plain, 3));
             Py_DECREF(found);
         } else if (PyErr_Occurred())
@@ -765,6 +791,14 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         }
     }
     return PyLong_FromSsize_t(k);
+}
+
+static PyObject *walk(PyObject *self, PyObject *args) {
+    if (names() < 0) return NULL;
+    Reader reader = READER_INIT;
+    PyObject *result = walk_with(&reader, args);
+    slots_done(&reader);
+    return result;
 }
 
 /* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
@@ -789,13 +823,14 @@ static PyObject *carry(PyObject *self, PyObject *args) {
     if (pos == NULL) return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < n; i++) pos[i] = -1;
     PyObject *result = NULL, *may = NULL, *hits = NULL, *items = NULL;
+    Reader reader = READER_INIT;
     Py_ssize_t j = 0;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(rows_now); k++) {
         PyObject *row = PyList_GET_ITEM(rows_now, k);
         while (j < n && j < PyList_GET_SIZE(rows_then) && PyList_GET_ITEM(rows_then, j) != row) j++;
         if (j >= n || j >= PyList_GET_SIZE(rows_then) || j >= PyList_GET_SIZE(texts_then)) goto none;
         Py_INCREF(row);
-        PyObject *text = PyObject_GetAttr(row, name_text);
+        PyObject *text = slot_read(&reader, row, A_TEXT);
         Py_DECREF(row);
         if (text == NULL) goto fail;
         PyObject *then = PyList_GET_ITEM(texts_then, j);
@@ -861,6 +896,7 @@ fail:
     Py_XDECREF(hits);
     Py_XDECREF(items);
     PyMem_Free(pos);
+    slots_done(&reader);
     return result;
 }
 
@@ -870,20 +906,21 @@ static PyObject *alive(PyObject *self, PyObject *args) {
     int nonblank;
     if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
     PyObject *rows = PyList_New(0), *texts = PyList_New(0), *result = NULL;
+    Reader reader = READER_INIT;
     if (rows == NULL || texts == NULL) goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         Py_INCREF(line);
-        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        PyObject *dropped = slot_read(&reader, line, A_DROPPED);
         int keep = dropped == NULL ? -1 : dropped == Py_None;
         Py_XDECREF(dropped);
         if (keep == 1 && nonblank) {
-            PyObject *blank = PyObject_GetAttr(line, name_blank);
+            PyObject *blank = slot_read(&reader, line, A_BLANK);
             int is = blank == NULL ? -1 : PyObject_IsTrue(blank);
             Py_XDECREF(blank);
             keep = is < 0 ? -1 : !is;
         }
-        PyObject *text = keep == 1 ? PyObject_GetAttr(line, name_text) : NULL;
+        PyObject *text = keep == 1 ? slot_read(&reader, line, A_TEXT) : NULL;
         int bad = keep < 0 || (keep == 1 && (text == NULL || PyList_Append(rows, line) < 0 ||
                                              PyList_Append(texts, text) < 0));
         Py_XDECREF(text);
@@ -894,13 +931,14 @@ static PyObject *alive(PyObject *self, PyObject *args) {
 done:
     Py_XDECREF(rows);
     Py_XDECREF(texts);
+    slots_done(&reader);
     return result;
 }
 
 /* unchanged(lines, texts) -> bool: steps/rules.unchanged_texts (its twin and the tests' oracle). */
-static PyObject *unchanged(PyObject *self, PyObject *args) {
+static PyObject *unchanged_with(Reader *reader, PyObject *args) {
     PyObject *lines, *texts;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyList_Type, &texts) || names() < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyList_Type, &texts)) return NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         if (i >= PyList_GET_SIZE(texts)) {
             PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -909,10 +947,10 @@ static PyObject *unchanged(PyObject *self, PyObject *args) {
         PyObject *line = PyList_GET_ITEM(lines, i), *then = PyList_GET_ITEM(texts, i);
         Py_INCREF(line);
         Py_INCREF(then);
-        PyObject *dropped = PyObject_GetAttr(line, name_dropped_by);
+        PyObject *dropped = slot_read(reader, line, A_DROPPED);
         int same = dropped == NULL ? -1 : 1;
         if (dropped == Py_None) {
-            PyObject *text = PyObject_GetAttr(line, name_text);
+            PyObject *text = slot_read(reader, line, A_TEXT);
             same = text == NULL ? -1 : PyObject_RichCompareBool(text, then, Py_EQ);
             Py_XDECREF(text);
         }
@@ -923,6 +961,14 @@ static PyObject *unchanged(PyObject *self, PyObject *args) {
         if (!same) Py_RETURN_FALSE;
     }
     Py_RETURN_TRUE;
+}
+
+static PyObject *unchanged(PyObject *self, PyObject *args) {
+    if (names() < 0) return NULL;
+    Reader reader = READER_INIT;
+    PyObject *result = unchanged_with(&reader, args);
+    slots_done(&reader);
+    return result;
 }
 
 static PyMethodDef methods[] = {

@@ -11,7 +11,7 @@ from typing import Any
 from cleaner.document import Line
 from cleaner.errors import CleanerError
 from cleaner.rules import prefilter
-from cleaner.rules.compiled import Compiled, Context
+from cleaner.rules.compiled import ALIVE, Compiled, Context
 from cleaner.rules.kinds import SelectorRule, compile_rule
 from cleaner.rules.kinds.line import CompiledLine, Plain, walk
 from cleaner.rules.model import Match, RuleFile
@@ -90,6 +90,17 @@ class _Fast:
         if plan is None:
             plan = self._plans[positional_only] = _Plan(rules, self.ids)
         return plan
+
+    def idle(self, lines: list[Line], wanted: frozenset[int]) -> bool:
+        """Whether a run of the rules ``wanted`` (the prefilter has each of them) on ``lines`` has
+        nothing to do: the last scan was of these lines, found no row for any of them, and its
+        rows are still good for them (``carry`` takes them: the rows now kept their text). Then
+        ``fill`` would give them no row, so none would run, and it would not scan again."""
+        memo = self.memo
+        if memo is None or memo[0] is not lines or not wanted.isdisjoint(memo[3]):
+            return False
+        rows, _ = ALIVE(lines, True)
+        return self.carry(memo[1], memo[2], rows, memo[3], memo[4], wanted) is not None
 
     def fill(self, ctx: Context, wanted: frozenset[int] | None = None) -> None:
         """``ctx.may`` and ``ctx.hits``: from the last scan when the rows kept their text, else
@@ -274,8 +285,12 @@ class RuleSet:
         if not rules:
             return url
         self._cleaned += 1
-        ctx = Context(lines, url, meta)
         fast = self._prefilter()
+        if positional_only and fast is not None:
+            plan = fast.plan(rules, positional_only)
+            if not plan.always and fast.idle(lines, plan.ids):
+                return url  # (most later rounds: no positional rule has a row)
+        ctx = Context(lines, url, meta)
         if fast is None:
             starts = self._start_patterns(positional_only)
             ctx.hits = [
