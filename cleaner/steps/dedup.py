@@ -92,11 +92,12 @@ def dedup(
     _dedup(lines, min_chars, min_words, prefix_min_chars, _NONE)
 
 
-# The rows of a call in which no two rows shared a key, and their texts then, in order. (A row
-# counts as one of them only when it is that very line, with that very text: so a copy of the
-# step, pickled to a worker, never takes another line for one of them.)
-Unshared = tuple[list[Line], list[str]]
-_NONE: Unshared = ([], [])
+# The rows of a call in which no two rows shared a key, their texts then, in order, and whether
+# any two of their heads met (_echoes). (A row counts as one of them only when it is that very
+# line, with that very text: so a copy of the step, pickled to a worker, never takes another line
+# for one of them.)
+Unshared = tuple[list[Line], list[str], bool]
+_NONE: Unshared = ([], [], True)
 
 
 def _rows(lines: list[Line], rows_then: list[Line], texts_then: list[str]) -> tuple[list[Line], list[str], bool]:
@@ -119,30 +120,34 @@ def _rows(lines: list[Line], rows_then: list[Line], texts_then: list[str]) -> tu
 def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
     """dedup(), told the rows of an earlier call that shared no key: when every row is one of
     them, with the same text, no two share a key now either (a key is its text's), and the search
-    for repeats is skipped. That is the pipeline's next round of a document, after other steps
-    removed lines. Gives this call's rows when they shared no key (else none)."""
+    for repeats is skipped; when, besides, no two of their heads met, no row is an echo of another
+    either, and the search for echoes is skipped too. That is the pipeline's next round of a
+    document, after other steps removed lines: most documents' second round does no search.
+    Gives this call's rows when they shared no key (else none)."""
     if _NATIVE is not None and prefix_min_chars > 0:
         # One C call for the round of most documents: the rows, whether they share a key, and
         # when none does (nothing for the repeats to drop), the prefix echoes among them.
-        rows, texts, same, found, drops = _NATIVE.dedup_round(lines, *unshared, min_chars, prefix_min_chars)
+        rows_then, texts_then, echoes_then = unshared
+        found_round = _NATIVE.dedup_round(lines, rows_then, texts_then, min_chars, prefix_min_chars, echoes_then)
+        rows, texts, same, found, drops, echoes = found_round
         if found is None:
             for i in drops:
                 rows[i].drop(PREFIX)
-            return unshared if same else (rows, texts)
+            return rows, texts, echoes
         _drop_repeats(rows, found, min_words)
         rows = [line for line in rows if line.dropped_by is None]
         _prefixes(rows, prefix_min_chars, [line.text for line in rows])
         return _NONE
-    rows, texts, same = _rows(lines, *unshared)
-    if not same:
-        if _repeats(rows, texts, min_chars, min_words):
-            rows = [line for line in rows if line.dropped_by is None]
-            texts = [line.text for line in rows]
-            unshared = _NONE
-        else:
-            unshared = (rows, texts)
+    rows_then, texts_then, echoes_then = unshared
+    rows, texts, same = _rows(lines, rows_then, texts_then)
+    if same and not echoes_then:
+        return rows, texts, False
+    if not same and _repeats(rows, texts, min_chars, min_words):
+        rows = [line for line in rows if line.dropped_by is None]
+        _prefixes(rows, prefix_min_chars, [line.text for line in rows])
+        return _NONE
     _prefixes(rows, prefix_min_chars, texts)
-    return unshared
+    return rows, texts, _echoes(texts, prefix_min_chars)
 
 
 def _shared(texts: list[str], min_chars: int) -> tuple[list[str], dict[str, list[int]]] | None:
@@ -259,6 +264,26 @@ def _prefixes(rows: list[Line], min_chars: int, texts: list[str] | None = None) 
                 if len(mine) >= min_chars and len(theirs) > len(mine) and theirs.startswith(mine):
                     rows[i].drop(PREFIX)
                     break
+
+
+def _echoes(texts: list[str], min_chars: int) -> bool:
+    """Whether a text that can be an echo (_prefixes: its head ``min_chars`` long, or the text
+    longer than ``4 * min_chars``) has the head of another text anywhere: when none has, no text
+    is an echo among these texts, nor among any of them in their order. (The twin of _dedup.c's
+    heads_meet; True for a ``min_chars`` of 0 or less, where _prefixes is not the one described.)"""
+    if min_chars <= 0:
+        return True
+    cut = 4 * min_chars
+    firsts: dict[str, bool] = {}  # each head met, and whether a text of it can be an echo
+    for text in texts:
+        head = _head_key(text, cut, min_chars)
+        can = len(head) >= min_chars or len(text) > cut
+        if head in firsts:
+            if can or firsts[head]:
+                return True
+        else:
+            firsts[head] = can
+    return False
 
 
 class Dedup:
