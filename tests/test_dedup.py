@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cleaner.document import Line
 from cleaner.steps.dedup import PREFIX, REPEAT, dedup
 
@@ -64,6 +66,24 @@ def test_prefix_echo_only_between_near_lines() -> None:
     assert fates(title, "Home", "Sport", P2, P1) == [None, None, None, None, None]
 
 
+def test_structured_is_the_table_and_code_patterns() -> None:
+    """dedup._structured's character tests before its searches are _TABLE and _CODE searched
+    whole, on random lines over the characters each branch names (a newline too: $ before it)."""
+    import random
+
+    from cleaner.steps.dedup import _CODE, _DIGITS, _TABLE, _structured
+
+    rng = random.Random(11)
+    alphabet = [*"{};=()|/#<*", " ", "\t", "\n", "\u3000", "a", "é", "7", "def ", "return", "x(y)", " | ", "//"]
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 9))) for _ in range(50_000)]
+    digits = [len(_DIGITS.findall(t)) * 3 > len(t.replace(" ", "")) for t in texts]
+    patterns = [_TABLE.search(t) is not None or _CODE.search(t) is not None for t in texts]
+    assert [_structured(t) for t in texts] == [p or d for p, d in zip(patterns, digits, strict=True)]
+    assert 0.2 < sum(patterns) / len(texts) < 0.9
+    for branch in [r"\t", r"\s\|\s", r"^\|", r"[{};]\s*$", r"^\s*(?://|#|/\*|<\w)", r"\w\s*=\s*\S", r"\w\(.*\)\s*;?$"]:
+        assert any(re.search(branch, t) and not d for t, d in zip(texts, digits, strict=True)), branch
+
+
 def test_prose_is_the_sentence_end_pattern() -> None:
     """dedup._prose's string operations are _SENTENCE_END searched, on random lines over the
     characters each part of the pattern names and the whitespace \\s holds (a newline last: $)."""
@@ -78,3 +98,18 @@ def test_prose_is_the_sentence_end_pattern() -> None:
     assert [_prose(t, 0) for t in texts] == expected
     assert 0.2 < sum(expected) / len(texts) < 0.8
     assert [_prose(t, 2) for t in texts] == [e and len(t.split()) >= 2 for t, e in zip(texts, expected, strict=True)]
+
+
+def test_prose_counts_words_as_a_whole_split() -> None:
+    """_prose's word count stops at ``words``: the same answer as counting every word, for any
+    ``words`` (none and negative ones too) and whitespace anywhere."""
+    import random
+
+    from cleaner.steps.dedup import _prose
+
+    rng = random.Random(5)
+    texts = ["".join(rng.choices(["w", " ", "\t", "\u3000", ".", "x y"], k=rng.randint(0, 14))) for _ in range(20_000)]
+    for words in [-3, -1, 0, 1, 2, 3, 5, 10]:
+        expected = [t.rstrip().rstrip("\"'”’»)]")[-1:] in {*".!?…"} and len(t.split()) >= words for t in texts]
+        assert [_prose(t, words) for t in texts] == expected
+        assert any(expected) and not all(expected)

@@ -326,17 +326,17 @@ def test_a_row_counts_as_one_kept_only_when_it_is_that_line_with_that_text() -> 
     text = "The committee met on Tuesday to discuss the new harbour plans for the town."
     rows = _rows([text, "Another line entirely, of some length", text])
     others = [copy.copy(row) for row in rows]
-    dedup_module._dedup(rows, 20, 8, 40, (others, [row.text for row in rows]))  # (other lines, the same texts)
+    dedup_module._dedup(rows, 20, 8, 40, (others, [row.text for row in rows], True))  # (other lines, the same texts)
     assert [row.dropped_by for row in rows] == [None, None, REPEAT]
     rows = _rows([text, "Another line entirely, of some length", text])
     # (equal texts, but not the very ones: a rewrite gives a new text)
-    dedup_module._dedup(rows, 20, 8, 40, (list(rows), ["".join(list(row.text)) for row in rows]))
+    dedup_module._dedup(rows, 20, 8, 40, (list(rows), ["".join(list(row.text)) for row in rows], True))
     assert [row.dropped_by for row in rows] == [None, None, REPEAT]
     rows = _rows([text, "Another line entirely, of some length", text])
-    dedup_module._dedup(rows, 20, 8, 40, (rows[::-1], [row.text for row in rows[::-1]]))  # (not in their order)
+    dedup_module._dedup(rows, 20, 8, 40, (rows[::-1], [row.text for row in rows[::-1]], True))  # (not in their order)
     assert [row.dropped_by for row in rows] == [None, None, REPEAT]
     rows = _rows([text, "Another line entirely, of some length", text])
-    kept = ([rows[0], Line(9, "x"), *rows[1:]], [rows[0].text, "x", *(row.text for row in rows[1:])])
+    kept = ([rows[0], Line(9, "x"), *rows[1:]], [rows[0].text, "x", *(row.text for row in rows[1:])], True)
     dedup_module._dedup(rows, 20, 8, 40, kept)  # (told, wrongly, none shared: with a row since gone between)
     assert [row.dropped_by for row in rows] == [None, None, None]  # (so the search was skipped)
 
@@ -393,30 +393,78 @@ def test_c_rows_refuses_bad_arguments() -> None:
     assert NATIVE.rows([], [], []) == ([], [], True)
 
 
-def _python_round(lines: list[Line], then: list[Line], texts: list[str], min_chars: int, prefix: int) -> tuple:
+def _python_round(
+    lines: list[Line], then: list[Line], texts: list[str], min_chars: int, prefix: int, then_echoes: bool = True
+) -> tuple:
     """What dedup_round gives, from the Python twins of its parts (dedup_module._NATIVE off)."""
     rows, row_texts, same = dedup_module._rows(lines, then, texts)
+    if same and not then_echoes:
+        return rows, row_texts, same, None, [], False
     found = None if same else dedup_module._shared(row_texts, min_chars)
-    drops = None
+    drops, echoes = None, True
     if found is None:
         copies = [Line(0, text) for text in row_texts]
         dedup_module._prefixes(copies, prefix, row_texts)
         drops = [i for i, copy in enumerate(copies) if copy.dropped_by == PREFIX]
-    return rows, row_texts, same, found, drops
+        echoes = dedup_module._echoes(row_texts, prefix)
+    return rows, row_texts, same, found, drops, echoes
 
 
 @needs_native
 def test_c_round_is_the_python_parts(monkeypatch) -> None:
-    cases = [(*_random_rounds(random.Random(seed)), seed % 3, 1 + seed % 2) for seed in range(3_000)]
+    cases = [(*_random_rounds(random.Random(seed)), seed % 3, 1 + seed % 2, seed % 5 > 0) for seed in range(3_000)]
     found = [NATIVE.dedup_round(*case) for case in cases]
     with monkeypatch.context() as patch:
         patch.setattr(dedup_module, "_NATIVE", None)
         expected = [_python_round(*case) for case in cases]
     assert found == expected
     assert all(all(map(operator.is_, a[1], b[1])) for a, b in zip(found, expected, strict=True))
-    assert 300 < sum(same for _, _, same, _, _ in found) < 2_700
-    assert 300 < sum(shared is not None for _, _, _, shared, _ in found) < 2_700
-    assert 100 < sum(bool(drops) for *_, drops in found) < 2_700
+    assert 300 < sum(same for _, _, same, *_ in found) < 2_700
+    assert 300 < sum(shared is not None for _, _, _, shared, *_ in found) < 2_700
+    assert 100 < sum(bool(drops) for *_, drops, _ in found) < 2_700
+    assert 100 < sum(echoes for *_, echoes in found) < 2_700
+    assert sum(same and not case[-1] for (_, _, same, *_), case in zip(found, cases, strict=True)) > 50
+
+
+def _echo_texts(rng: random.Random) -> list[str]:
+    """Texts whose heads meet or not: words from a small stock, some long, some punctuation only."""
+    stock = ["Harbour", "plans", "the", "town", "met", "—", "...", "ÄBC", "straße", "x" * 30, "  ", "Tuesday,"]
+    return [" ".join(rng.choice(stock) for _ in range(rng.randint(0, 14))) for _ in range(rng.randint(0, 8))]
+
+
+@needs_native
+def test_c_echoes_are_the_python_ones(monkeypatch) -> None:
+    """dedup_round's echoes (_dedup.c's heads_meet) against dedup._echoes, over texts whose heads
+    meet or not, that can be an echo or not (a short head, a text past the cut)."""
+    cases = [_echo_texts(random.Random(seed)) for seed in range(3_000)]
+    found = []
+    for texts in cases:
+        lines = [Line(no, text) for no, text in enumerate(texts, 1)]
+        found.append(NATIVE.dedup_round(lines, [], [], 1_000, 5, True)[5])
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        expected = [dedup_module._echoes([text for text in texts if text.strip()], 5) for texts in cases]
+    assert found == expected
+    assert 300 < sum(found) < 2_700
+    assert dedup_module._echoes(["some words here"] * 2, 0) is True
+
+
+def test_an_echo_is_never_missed_where_heads_met_nowhere_then(monkeypatch) -> None:
+    """The step told, rightly, that the rows of then had no two heads alike finds no echo among
+    them; told so wrongly, it skips the search (so the flag is what decides)."""
+    lead = "The committee met on Tuesday to discuss the new harbour plans for the town at length."
+    texts = [lead[:50], "A dateline, of some length too", lead]
+    for module in [None, NATIVE] if NATIVE is not None else [None]:
+        with monkeypatch.context() as patch:
+            patch.setattr(dedup_module, "_NATIVE", module)
+            rows = _rows(texts)
+            kept = dedup_module._dedup(rows, 20, 8, 40, dedup_module._NONE)
+            assert [row.dropped_by for row in rows] == [PREFIX, None, None] and kept[2] is True
+            rows = _rows(texts)
+            told = dedup_module._dedup(rows, 20, 8, 40, (list(rows), [row.text for row in rows], False))
+            assert [row.dropped_by for row in rows] == [None, None, None] and told[2] is False
+            rows = _rows(["Another line entirely, of some length", *texts[1:]])
+            assert dedup_module._dedup(rows, 20, 8, 40, dedup_module._NONE)[2] is False
 
 
 @needs_native
@@ -425,9 +473,12 @@ def test_c_round_refuses_bad_arguments() -> None:
         NATIVE.dedup_round([], [Line(1, "a")], [], 20, 40)
     with pytest.raises(ValueError):
         NATIVE.dedup_round([Line(1, "a")], [], [], 20, 0)
+    with pytest.raises(ValueError):  # (refused even where no search for echoes would be made)
+        NATIVE.dedup_round([], [], [], 20, 0, False)
     with pytest.raises(TypeError):
         NATIVE.dedup_round([Line(1, "a"), Line(2, "b")], [], [], 20)
-    assert NATIVE.dedup_round([], [], [], 20, 40) == ([], [], True, None, [])
+    assert NATIVE.dedup_round([], [], [], 20, 40) == ([], [], True, None, [], False)
+    assert NATIVE.dedup_round([], [], [], 20, 40, False) == ([], [], True, None, [], False)
 
 
 def test_a_line_subclass_with_properties_is_read_the_generic_way() -> None:

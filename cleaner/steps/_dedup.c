@@ -397,12 +397,58 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     return repeats_of(list, min_chars);
 }
 
+/* dedup._echoes: whether a text that can be an echo (its head min_chars long, or the text longer
+ * than cut) has the head of another text anywhere: 1, 0, or -1 with an error set. When none has,
+ * no text is dropped as an echo among these texts or any of them in their order (the pairs
+ * _prefixes looks at are among these). */
+static int heads_meet(const Keys *heads, PyObject *texts, Py_ssize_t min_chars, Py_ssize_t cut) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), slots = 2;
+    while (slots < 2 * count) slots *= 2;
+    Py_ssize_t *table = PyMem_Malloc(slots * sizeof(Py_ssize_t));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t s = 0; s < slots; s++) table[s] = -1;
+    /* Every head goes in the table (an echo's partner need not be one itself); a head met again
+     * counts when either of the two can be an echo. */
+    unsigned char *can = PyMem_Calloc(count ? count : 1, 1);
+    if (can == NULL) {
+        PyMem_Free(table);
+        PyErr_NoMemory();
+        return -1;
+    }
+    int met = 0;
+    for (Py_ssize_t i = 0; i < count && !met; i++) {
+        const Py_UCS4 *key = heads->keys + heads->start[i];
+        Py_ssize_t size = heads->size[i];
+        can[i] = size >= min_chars || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) > cut;
+        size_t s = (size_t)hash_key(key, size) & (size_t)(slots - 1);
+        for (;; s = (s + 1) & (size_t)(slots - 1)) {
+            Py_ssize_t j = table[s];
+            if (j < 0) {
+                table[s] = i;
+                break;
+            }
+            if (heads->size[j] == size && !memcmp(heads->keys + heads->start[j], key, size * sizeof(Py_UCS4))) {
+                /* (the table holds the first text of each head: a later one that can be an echo
+                 * is met with it, and so is the second when the first can) */
+                met = can[i] || can[j];
+                break;
+            }
+        }
+    }
+    PyMem_Free(can);
+    PyMem_Free(table);
+    return met;
+}
+
 /* dedup._prefixes: the indices of the texts to drop, in order. A text's head is
  * _words_key(text[:4 * min_chars])[:min_chars]; a text whose head is min_chars long, or that is
  * longer than 4 * min_chars, goes when a text at i+1, i-1, i+2 or i-2 (the first such) has the
  * same head and a full _words_key that is longer than its own and starts with it (its own at
  * least min_chars long). Full keys are folded only for such neighbours, once each. */
-static PyObject *prefixes_of(PyObject *list, Py_ssize_t min_chars) {
+static PyObject *prefixes_of(PyObject *list, Py_ssize_t min_chars, int *echoes) {
     PyObject *texts;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() the punctuation first");
@@ -431,6 +477,7 @@ static PyObject *prefixes_of(PyObject *list, Py_ssize_t min_chars) {
         goto fail;
     }
     for (Py_ssize_t i = 0; i < count; i++) full_size[i] = -1;
+    if (echoes != NULL && (*echoes = heads_meet(&heads, texts, min_chars, cut)) < 0) goto fail;
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t head = heads.size[i];
         if (head < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
@@ -475,7 +522,7 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
     PyObject *list;
     Py_ssize_t min_chars;
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
-    return prefixes_of(list, min_chars);
+    return prefixes_of(list, min_chars, NULL);
 }
 
 /* ---- the rows of a call (dedup._rows) ---- */
@@ -554,23 +601,38 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     return result;
 }
 
-/* One round of the step (dedup._dedup) in one call: (rows, texts, same, found, drops). The rows
- * as rows() gives them; when they are not the same as then, found is repeats(texts, min_chars);
+/* One round of the step (dedup._dedup) in one call: (rows, texts, same, found, drops, echoes). The
+ * rows as rows() gives them; when they are not the same as then, found is repeats(texts, min_chars);
  * when found is None (no key shared, or the same rows: nothing for the repeats to drop), drops is
- * prefixes(texts, prefix_min_chars), else None (the repeats are dropped first, in Python). */
+ * prefixes(texts, prefix_min_chars), else None (the repeats are dropped first, in Python). echoes:
+ * whether the heads of two texts meet (dedup._echoes), True when not looked at (found is not None).
+ * Told that the heads of then met nowhere (then_echoes false), the same rows have no echo: drops
+ * is [] without a look. */
 static PyObject *dedup_round(PyObject *self, PyObject *args) {
     PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *found = NULL, *drops = NULL, *result = NULL;
     Py_ssize_t min_chars, prefix_min_chars;
-    int same;
-    if (!PyArg_ParseTuple(args, "O!O!O!nn", &PyList_Type, &lines, &PyList_Type, &then_rows, &PyList_Type,
-                          &then_texts, &min_chars, &prefix_min_chars) ||
-        collect_rows(lines, then_rows, then_texts, &out_rows, &out_texts, &same) < 0)
+    int same, then_echoes = 1, echoes = 1;
+    if (!PyArg_ParseTuple(args, "O!O!O!nn|p", &PyList_Type, &lines, &PyList_Type, &then_rows, &PyList_Type,
+                          &then_texts, &min_chars, &prefix_min_chars, &then_echoes))
         return NULL;
+    if (prefix_min_chars < 1) { /* (refused before the lines are read, as prefixes() would refuse it) */
+        PyErr_SetString(PyExc_ValueError, "min_chars must be positive");
+        return NULL;
+    }
+    if (collect_rows(lines, then_rows, then_texts, &out_rows, &out_texts, &same) < 0) return NULL;
     found = same ? Py_NewRef(Py_None) : repeats_of(out_texts, min_chars);
     if (found == NULL) goto done;
-    drops = found == Py_None ? prefixes_of(out_texts, prefix_min_chars) : Py_NewRef(Py_None);
+    if (found != Py_None) {
+        drops = Py_NewRef(Py_None);
+    } else if (same && !then_echoes) {
+        drops = PyList_New(0);
+        echoes = 0;
+    } else {
+        drops = prefixes_of(out_texts, prefix_min_chars, &echoes);
+    }
     if (drops == NULL) goto done;
-    result = Py_BuildValue("(OOOOO)", out_rows, out_texts, same ? Py_True : Py_False, found, drops);
+    result = Py_BuildValue("(OOOOOO)", out_rows, out_texts, same ? Py_True : Py_False, found, drops,
+                           echoes ? Py_True : Py_False);
 done:
     Py_DECREF(out_rows);
     Py_DECREF(out_texts);
@@ -589,8 +651,9 @@ static PyMethodDef methods[] = {
      "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "
      "texts, and whether each is, in order, one of then_rows with its very text then)."},
     {"dedup_round", dedup_round, METH_VARARGS,
-     "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars) -> (rows, texts, same, found, drops): "
-     "rows(), then repeats() of the texts unless same, then prefixes() of them when that found none (else None)."},
+     "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars, then_echoes=True) -> (rows, texts, same, "
+     "found, drops, echoes): rows(), then repeats() of the texts unless same, then prefixes() of them when that found "
+     "none (else None), unless the same rows' heads met nowhere then ([]); echoes: whether their heads meet."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -43,6 +43,14 @@ _CODE = re.compile(
     r"[{};]\s*$|^\s*(?://|#|/\*|<\w)|\w\s*=\s*\S|\w\(.*\)\s*;?$|^\s*(?:def|return|import|var|let|const)\b"
 )
 _TABLE = re.compile(r"\t|\s\|\s|^\|")
+# _TABLE and _CODE as _structured asks them: each branch that needs a character searched only in a
+# line that holds it (a search tries every position of the line, some 50 ns each: a line of code or
+# a table row is rare, and the character tests cost a tenth of that), the anchored ones as they are.
+_CODE_START = re.compile(r"^\s*(?://|#|/\*|<\w)|^\s*(?:def|return|import|var|let|const)\b")
+_CODE_END = re.compile(r"[{};]\s*$")  # (needs one of {};)
+_CODE_ASSIGN = re.compile(r"\w\s*=\s*\S")  # (needs =)
+_CODE_CALL = re.compile(r"\w\(.*\)\s*;?$")  # (needs a '(')
+_CELL = re.compile(r"\s\|\s")  # (needs a '|')
 _DIGITS = re.compile(r"\d")
 MIN_WORDS = 8  # a line repeated on its own goes when it has this many words
 PREFIX_MIN_CHARS = 40  # a prefix echo's words are this long at least
@@ -71,13 +79,23 @@ def _head_key(text: str, cut: int, chars: int) -> str:
 
 def _structured(text: str) -> bool:
     """A table row or a line of code: repeating is what such lines do."""
-    if _TABLE.search(text) or _CODE.search(text):
+    if "\t" in text or ("|" in text and (text[:1] == "|" or _CELL.search(text))):  # _TABLE
+        return True
+    if (  # _CODE
+        _CODE_START.search(text)
+        or (("{" in text or "}" in text or ";" in text) and _CODE_END.search(text))
+        or ("=" in text and _CODE_ASSIGN.search(text))
+        or ("(" in text and _CODE_CALL.search(text))
+    ):
         return True
     return len(_DIGITS.findall(text)) * 3 > len(text.replace(" ", ""))
 
 
 def _prose(text: str, words: int = 10) -> bool:
-    return len(text.split()) >= words and text.rstrip().rstrip(_CLOSERS)[-1:] in _ENDS
+    # The end first, and the words counted up to ``words`` only: a split at most words - 1 times
+    # has ``words`` parts when the line has that many words, fewer when it has fewer (a whole
+    # split of a long paragraph was most of what choosing a copy cost).
+    return text.rstrip().rstrip(_CLOSERS)[-1:] in _ENDS and len(text.split(None, words - 1)) >= words
 
 
 # The keys in C (cleaner/steps/_dedup.c), when built: the same keys and decisions, to the bit.
@@ -92,11 +110,12 @@ def dedup(
     _dedup(lines, min_chars, min_words, prefix_min_chars, _NONE)
 
 
-# The rows of a call in which no two rows shared a key, and their texts then, in order. (A row
-# counts as one of them only when it is that very line, with that very text: so a copy of the
-# step, pickled to a worker, never takes another line for one of them.)
-Unshared = tuple[list[Line], list[str]]
-_NONE: Unshared = ([], [])
+# The rows of a call in which no two rows shared a key, their texts then, in order, and whether
+# any two of their heads met (_echoes). (A row counts as one of them only when it is that very
+# line, with that very text: so a copy of the step, pickled to a worker, never takes another line
+# for one of them.)
+Unshared = tuple[list[Line], list[str], bool]
+_NONE: Unshared = ([], [], True)
 
 
 def _rows(lines: list[Line], rows_then: list[Line], texts_then: list[str]) -> tuple[list[Line], list[str], bool]:
@@ -119,30 +138,34 @@ def _rows(lines: list[Line], rows_then: list[Line], texts_then: list[str]) -> tu
 def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
     """dedup(), told the rows of an earlier call that shared no key: when every row is one of
     them, with the same text, no two share a key now either (a key is its text's), and the search
-    for repeats is skipped. That is the pipeline's next round of a document, after other steps
-    removed lines. Gives this call's rows when they shared no key (else none)."""
+    for repeats is skipped; when, besides, no two of their heads met, no row is an echo of another
+    either, and the search for echoes is skipped too. That is the pipeline's next round of a
+    document, after other steps removed lines: most documents' second round does no search.
+    Gives this call's rows when they shared no key (else none)."""
     if _NATIVE is not None and prefix_min_chars > 0:
         # One C call for the round of most documents: the rows, whether they share a key, and
         # when none does (nothing for the repeats to drop), the prefix echoes among them.
-        rows, texts, same, found, drops = _NATIVE.dedup_round(lines, *unshared, min_chars, prefix_min_chars)
+        rows_then, texts_then, echoes_then = unshared
+        found_round = _NATIVE.dedup_round(lines, rows_then, texts_then, min_chars, prefix_min_chars, echoes_then)
+        rows, texts, same, found, drops, echoes = found_round
         if found is None:
             for i in drops:
                 rows[i].drop(PREFIX)
-            return unshared if same else (rows, texts)
+            return rows, texts, echoes
         _drop_repeats(rows, found, min_words)
         rows = [line for line in rows if line.dropped_by is None]
         _prefixes(rows, prefix_min_chars, [line.text for line in rows])
         return _NONE
-    rows, texts, same = _rows(lines, *unshared)
-    if not same:
-        if _repeats(rows, texts, min_chars, min_words):
-            rows = [line for line in rows if line.dropped_by is None]
-            texts = [line.text for line in rows]
-            unshared = _NONE
-        else:
-            unshared = (rows, texts)
+    rows_then, texts_then, echoes_then = unshared
+    rows, texts, same = _rows(lines, rows_then, texts_then)
+    if same and not echoes_then:
+        return rows, texts, False
+    if not same and _repeats(rows, texts, min_chars, min_words):
+        rows = [line for line in rows if line.dropped_by is None]
+        _prefixes(rows, prefix_min_chars, [line.text for line in rows])
+        return _NONE
     _prefixes(rows, prefix_min_chars, texts)
-    return unshared
+    return rows, texts, _echoes(texts, prefix_min_chars)
 
 
 def _shared(texts: list[str], min_chars: int) -> tuple[list[str], dict[str, list[int]]] | None:
@@ -259,6 +282,26 @@ def _prefixes(rows: list[Line], min_chars: int, texts: list[str] | None = None) 
                 if len(mine) >= min_chars and len(theirs) > len(mine) and theirs.startswith(mine):
                     rows[i].drop(PREFIX)
                     break
+
+
+def _echoes(texts: list[str], min_chars: int) -> bool:
+    """Whether a text that can be an echo (_prefixes: its head ``min_chars`` long, or the text
+    longer than ``4 * min_chars``) has the head of another text anywhere: when none has, no text
+    is an echo among these texts, nor among any of them in their order. (The twin of _dedup.c's
+    heads_meet; True for a ``min_chars`` of 0 or less, where _prefixes is not the one described.)"""
+    if min_chars <= 0:
+        return True
+    cut = 4 * min_chars
+    firsts: dict[str, bool] = {}  # each head met, and whether a text of it can be an echo
+    for text in texts:
+        head = _head_key(text, cut, min_chars)
+        can = len(head) >= min_chars or len(text) > cut
+        if head in firsts:
+            if can or firsts[head]:
+                return True
+        else:
+            firsts[head] = can
+    return False
 
 
 class Dedup:
