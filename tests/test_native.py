@@ -105,6 +105,10 @@ def _crafted_texts() -> list[str]:
     wide = [chr(i) for i in (*range(256, 0x2100, 5), 0x2022, 0x203A, 0x2026, 0x0660, 0x1E9E, 0xFB01, 0x10400)]
     texts = ["".join(latin), "".join(wide), "".join(latin[::-1])]
     texts += [f"A{ch}b {ch}Z, x{ch} {ch}{ch} 1{ch}2" for ch in latin + wide]
+    # The same Latin-1 ones in a text of 2 and of 4 bytes a character (a curly quote, an astral
+    # letter after them): the words' runs of plain characters are read there too, up to a wider one.
+    for last in ("\u2019", "\U0001d400"):
+        texts += [f"A{ch}b {ch}Zq, xy{ch} {ch}{ch}ab 1{ch}2 ab{last}cd{ch}ef{last}" for ch in latin]
     for size in range(1, 70):
         for ch in ("a", "\u0436", "\u4e2d", "\U0001d400", "7", "_"):
             texts.append(f"Pair {ch * size} x{ch * size}y {ch * size} 12 {ch * size}")

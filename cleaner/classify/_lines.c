@@ -640,19 +640,22 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
                 const Latin1 *e = &latin1[ch];
-                if (kind == PyUnicode_1BYTE_KIND && e->plain && w->in_word) {
+                if (e->plain && w->in_word) {
                     /* The word's next plain characters at a time: of all fold_char does, the character
-                     * into joined and the CRC (one byte); the word is no number. */
-                    const Py_UCS1 *t = data;
+                     * into joined and the CRC (one byte); the word is no number. In a text of 2 or 4
+                     * bytes a character (most of them Latin-1 there too: a text of ASCII with a curly
+                     * quote is one) until the first above Latin-1. */
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, pair = w->pair;
+                    Py_UCS4 next;
                     do {
                         sum += e->counts[after_space];
                         after_space = 0;
                         *out++ = e->fold & ~FOLD_ONE;
                         CRC_BYTE(reg, e->fold & 0x7F);
                         CRC_BYTE(pair, e->fold & 0x7F);
-                    } while (++i < end && (e = &latin1[t[i]])->plain);
+                    } while (++i < end && ((next = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) &&
+                             (e = &latin1[next])->plain);
                     w->used = out - w->joined;
                     w->reg = reg;
                     w->pair = pair;
