@@ -533,7 +533,9 @@ static uint64_t spread[256];
 
 /* The lanes' sums into hits. */
 static void lanes_out(Words *w) {
+    if (w->pending == 0) return; /* a line of no stopword */
     for (int k = 0; k < 4; k++) {
+        if (w->lanes[k] == 0) continue; /* 8 stoplists none of which listed a word (past the languages: all) */
         for (int j = 0; j < 8; j++) w->hits[8 * k + j] += (w->lanes[k] >> (8 * j)) & 0xFF;
         w->lanes[k] = 0;
     }
