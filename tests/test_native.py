@@ -191,6 +191,35 @@ def test_c_documents_are_the_numpy_documents(docs: list[list[str]]) -> None:
         )
 
 
+def _words_hash(words: str) -> int:
+    """_lines.c's words_hash of an ASCII str (one byte a character)."""
+    data, mask = words.encode("ascii"), (1 << 64) - 1
+    h = 0x9E3779B97F4A7C15 ^ (len(data) << 2 | 1)
+    while len(data) >= 8:
+        h = ((h ^ int.from_bytes(data[:8], "little")) * 0xFF51AFD7ED558CCD) & mask
+        h ^= h >> 32
+        data = data[8:]
+    h = ((h ^ int.from_bytes(data, "little")) * 0xC4CEB9FE1A85EC53) & mask
+    return h ^ (h >> 29)
+
+
+@needs_native
+def test_repeats_past_a_chain_of_colliding_words_are_counted_by_the_dict() -> None:
+    """Forty one-word lines whose words share a slot of the table of 128 that counts the repeats of
+    a document of 60 lines: past 32 collisions in a row the C leaves the count to a dict, the same."""
+    same_slot = [w for w in (f"w{k}" for k in range(100_000)) if _words_hash(w) % 128 == 5][:40]
+    assert len(same_slot) == 40
+    doc = same_slot + same_slot[::2]
+    for lines in (doc[:33], doc[:34], doc[:35], doc):
+        infos = features._line_infos(lines)
+        fast = features._native_extract(infos, lines, lines)
+        plain = features._numpy_extract(infos, lines, lines)
+        assert fast.matrix.tobytes() == plain.matrix.tobytes()
+        repeats = fast.matrix[:, features.INDEX["repeats_in_doc"]].tolist()
+        assert repeats == [float(lines.count(line) - 1) for line in lines]
+    assert repeats[:4] + repeats[40:42] == [1.0, 0.0, 1.0, 0.0, 1.0, 1.0]
+
+
 @needs_native
 def test_the_language_is_read_from_the_lines_that_reach_3000_words() -> None:
     """The line that reaches 3,000 words is the last one read: the German after it is not."""

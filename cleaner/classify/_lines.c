@@ -1004,6 +1004,87 @@ bad_spec:
     return -1;
 }
 
+/* A str's hash for words_groups: its kind, length and characters' bytes, 8 at a time (not Python's
+ * siphash, keyed and safe against chosen collisions, but some times slower: a chain of collisions
+ * longer than GROUP_PROBES sends the document to the dict). */
+#define GROUP_PROBES 32
+static uint64_t words_hash(PyObject *s) {
+    const unsigned char *p = PyUnicode_DATA(s);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
+    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+    for (; size >= 8; size -= 8, p += 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, (size_t)size);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+    return h ^ (h >> 29);
+}
+
+/* Two exact str are equal: what str's == says (same kind, length and characters). */
+static int words_equal(PyObject *a, PyObject *b) {
+    return a == b || (PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
+                      memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                             (size_t)(PyUnicode_GET_LENGTH(a) * PyUnicode_KIND(a))) == 0);
+}
+
+/* Counter(words) of the lines whose infos ``held`` holds (n of them, each item's [2] its words), as fill
+ * needs it: each line's first line of the same words in group[i], and that one's count of them in copies;
+ * without objects or Python's hashing, when every words is an exact str (ours: the cache's, or a caller's
+ * exact str, whose == is its characters'). 1 done; 0 not done (a words not an exact str, too long a chain
+ * of collisions), the dict's turn; -1 with an exception set. */
+static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssize_t *copies) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
+        if (!PyUnicode_CheckExact(key)) return 0;
+#if PY_VERSION_HEX < 0x030C0000
+        if (!PyUnicode_IS_READY(key)) return 0;
+#endif
+    }
+    size_t slots = 16;
+    while (slots < 2 * (size_t)n) slots <<= 1;
+    Py_ssize_t *table = PyMem_New(Py_ssize_t, slots); /* a line's index, -1: empty */
+    uint64_t *hashes = PyMem_New(uint64_t, n ? n : 1);
+    if (table == NULL || hashes == NULL) {
+        PyMem_Free(table);
+        PyMem_Free(hashes);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(table, 0xFF, slots * sizeof(Py_ssize_t));
+    int done = 1;
+    for (Py_ssize_t i = 0; i < n && done; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
+        const uint64_t h = hashes[i] = words_hash(key);
+        size_t slot = (size_t)h & (slots - 1);
+        int probes = 0;
+        for (;; slot = (slot + 1) & (slots - 1)) {
+            const Py_ssize_t j = table[slot];
+            if (j < 0) { /* new words */
+                table[slot] = i;
+                group[i] = i;
+                copies[i] = 1;
+                break;
+            }
+            if (hashes[j] == h && words_equal(PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, j), 2), key)) {
+                group[i] = j;
+                copies[j]++;
+                break;
+            }
+            if (++probes > GROUP_PROBES) {
+                done = 0;
+                break;
+            }
+        }
+    }
+    PyMem_Free(table);
+    PyMem_Free(hashes);
+    return done;
+}
+
 /* The feature matrix m (n rows of d->width) of the lines whose infos ``held`` holds (a tuple: each item's [1]
  * is its row bytes, its [2] its words joined): features._numpy_extract, the same operations in the same
  * order; (language bit, coverage), or NULL with an exception set. */
@@ -1115,12 +1196,15 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
 
     /* The document's: where the long lines start and end, their share, its length, coverage;
      * each line's neighbours' words; how many other lines have the same words: Counter(words) in
-     * one pass, each line's words mapped to the first line with them, whose count grows (no second
-     * look-up: the words may be a str subclass whose hash changes, or raises). */
+     * one pass, each line's words mapped to the first line with them, whose count grows: in a table of
+     * our own (words_groups), else in a dict (no second look-up: the words may be a str subclass whose
+     * hash changes, or raises). */
     Py_ssize_t *copies = group + n;
-    seen = PyDict_New();
-    if (seen == NULL) goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    const int grouped = words_groups(held, n, group, copies);
+    if (grouped < 0) goto done;
+    if (!grouped) seen = PyDict_New();
+    if (!grouped && seen == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n && !grouped; i++) {
         PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
         PyObject *first = PyDict_GetItemWithError(seen, key); /* an int of ours: no code of the caller's */
         if (first == NULL && PyErr_Occurred()) goto done;
