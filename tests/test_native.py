@@ -191,10 +191,14 @@ def test_c_documents_are_the_numpy_documents(docs: list[list[str]]) -> None:
         )
 
 
-def _words_hash(words: str) -> int:
-    """_lines.c's words_hash of an ASCII str (one byte a character)."""
-    data, mask = words.encode("ascii"), (1 << 64) - 1
-    h = 0x9E3779B97F4A7C15 ^ (len(data) << 2 | 1)
+def words_hash(text: str) -> int:
+    """_lines.c's words_hash: of a str's characters as CPython holds them (1, 2 or 4 bytes each, by the
+    widest), its kind and length."""
+    widest = max(map(ord, text), default=0)
+    kind = 1 if widest < 256 else 2 if widest < 65536 else 4
+    data = text.encode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind], "surrogatepass")
+    mask = (1 << 64) - 1
+    h = 0x9E3779B97F4A7C15 ^ (len(data) << 2 | kind)
     while len(data) >= 8:
         h = ((h ^ int.from_bytes(data[:8], "little")) * 0xFF51AFD7ED558CCD) & mask
         h ^= h >> 32
@@ -207,7 +211,7 @@ def _words_hash(words: str) -> int:
 def test_repeats_past_a_chain_of_colliding_words_are_counted_by_the_dict() -> None:
     """Forty one-word lines whose words share a slot of the table of 128 that counts the repeats of
     a document of 60 lines: past 32 collisions in a row the C leaves the count to a dict, the same."""
-    same_slot = [w for w in (f"w{k}" for k in range(100_000)) if _words_hash(w) % 128 == 5][:40]
+    same_slot = [w for w in (f"w{k}" for k in range(100_000)) if words_hash(w) % 128 == 5][:40]
     assert len(same_slot) == 40
     doc = same_slot + same_slot[::2]
     for lines in (doc[:33], doc[:34], doc[:35], doc):

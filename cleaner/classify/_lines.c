@@ -810,7 +810,8 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
 
     joined = joined_str(&w);
     if (joined == NULL) goto done;
-    result = PyTuple_Pack(3, grams, row, joined);
+    /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
+    result = lexical != NULL ? PyTuple_Pack(4, grams, row, joined, text) : PyTuple_Pack(3, grams, row, joined);
     if (result) PyObject_GC_UnTrack(result); /* its items are in no cycle either */
 
 done:
@@ -1105,7 +1106,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *info = PyTuple_GET_ITEM(held, i);
-        PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
+        PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) >= 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
         if (row == NULL || !PyBytes_Check(row) || PyBytes_GET_SIZE(row) != row_size * (Py_ssize_t)sizeof(double)) {
             PyErr_SetString(PyExc_ValueError, "a line's info is not (grams, row, words)");
             goto done;
@@ -1286,9 +1287,10 @@ done:
     return result;
 }
 
-/* A line's info as features() keeps it in its cache: (lexical score, row bytes, words joined), exact types. */
+/* A line's info as features() keeps it in its cache: (lexical score, row bytes, words joined, text), exact types. */
 static int fast_info(PyObject *info, Py_ssize_t row_size) {
-    return info != NULL && PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3 &&
+    return info != NULL && PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 4 &&
+           PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 3)) &&
            PyFloat_CheckExact(PyTuple_GET_ITEM(info, 0)) && PyBytes_CheckExact(PyTuple_GET_ITEM(info, 1)) &&
            PyBytes_GET_SIZE(PyTuple_GET_ITEM(info, 1)) == row_size * (Py_ssize_t)sizeof(double) &&
            PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 2));
@@ -1297,8 +1299,9 @@ static int fast_info(PyObject *info, Py_ssize_t row_size) {
 /* features(texts, masks, layout, weights, bias, cache, limit, log1p, positions, log_lines, matrix, spec, max_chars,
  * ngram_column) -> (language bit, coverage), or None: features.extract's matrix of a document's lines, the
  * lexical score (model.Model.score's) in its column, in one call: each text stripped (str.strip), its first
- * max_chars characters its key; each key's (lexical score, row, words joined) from the cache, or computed (infos'
- * pass, the grams' weights summed) and kept there (emptied first when it holds `limit`); then document()'s
+ * max_chars characters its key; each key's (lexical score, row, words joined, key) from the cache (by words_hash
+ * of the key, an int), or computed (infos' pass, the grams' weights summed) and kept there (emptied first when it
+ * holds `limit`); then document()'s
  * columns, log1p[length] as a line's log1p. None, the matrix unfinished, when a line is as long as the table:
  * the caller does it the long way. */
 static PyObject *features(PyObject *self, PyObject *args) {
@@ -1377,12 +1380,20 @@ static PyObject *features(PyObject *self, PyObject *args) {
         logs[i] = ((const double *)table.buf)[hi - lo];
         PyObject *key = PyUnicode_Substring(text, lo, hi - lo > max_chars ? lo + max_chars : hi); /* an exact str */
         if (key == NULL) goto done;
-        PyObject *info = PyDict_GetItemWithError(cache, key); /* an exact str key: no code of the caller's */
-        if (info == NULL && PyErr_Occurred()) {
+        /* The cache's key: an int, a hash of the text's characters (some times cheaper than a str's siphash,
+         * which a new text needs); the info holds the text, compared on a hit. */
+        PyObject *hash = PyLong_FromUnsignedLongLong(words_hash(key));
+        if (hash == NULL) {
             Py_DECREF(key);
             goto done;
         }
-        if (fast_info(info, layout.size)) {
+        PyObject *info = PyDict_GetItemWithError(cache, hash); /* an int key: no code of the caller's */
+        if (info == NULL && PyErr_Occurred()) {
+            Py_DECREF(hash);
+            Py_DECREF(key);
+            goto done;
+        }
+        if (fast_info(info, layout.size) && words_equal(PyTuple_GET_ITEM(info, 3), key)) {
             Py_INCREF(info);
         } else {
             if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
@@ -1393,16 +1404,19 @@ static PyObject *features(PyObject *self, PyObject *args) {
             lexical.values = scratch.values;
             info = line_info(key, scratch.buffer, &layout, stoplists, &lexical);
             if (info == NULL) {
+                Py_DECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
             if (PyDict_GET_SIZE(cache) >= limit) PyDict_Clear(cache);
-            if (PyDict_SetItem(cache, key, info) < 0) {
+            if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
                 Py_DECREF(info);
+                Py_DECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
         }
+        Py_DECREF(hash);
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }
