@@ -105,6 +105,10 @@ def _crafted_texts() -> list[str]:
     wide = [chr(i) for i in (*range(256, 0x2100, 5), 0x2022, 0x203A, 0x2026, 0x0660, 0x1E9E, 0xFB01, 0x10400)]
     texts = ["".join(latin), "".join(wide), "".join(latin[::-1])]
     texts += [f"A{ch}b {ch}Z, x{ch} {ch}{ch} 1{ch}2" for ch in latin + wide]
+    # The same Latin-1 ones in a text of 2 and of 4 bytes a character (a curly quote, an astral
+    # letter after them): the words' runs of plain characters are read there too, up to a wider one.
+    for last in ("\u2019", "\U0001d400"):
+        texts += [f"A{ch}b {ch}Zq, xy{ch} {ch}{ch}ab 1{ch}2 ab{last}cd{ch}ef{last}" for ch in latin]
     for size in range(1, 70):
         for ch in ("a", "\u0436", "\u4e2d", "\U0001d400", "7", "_"):
             texts.append(f"Pair {ch * size} x{ch * size}y {ch * size} 12 {ch * size}")
@@ -185,6 +189,39 @@ def test_c_documents_are_the_numpy_documents(docs: list[list[str]]) -> None:
             plain.words,
             plain.keys,
         )
+
+
+def words_hash(text: str) -> int:
+    """_lines.c's words_hash: of a str's characters as CPython holds them (1, 2 or 4 bytes each, by the
+    widest), its kind and length."""
+    widest = max(map(ord, text), default=0)
+    kind = 1 if widest < 256 else 2 if widest < 65536 else 4
+    data = text.encode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind], "surrogatepass")
+    mask = (1 << 64) - 1
+    h = 0x9E3779B97F4A7C15 ^ (len(data) << 2 | kind)
+    while len(data) >= 8:
+        h = ((h ^ int.from_bytes(data[:8], "little")) * 0xFF51AFD7ED558CCD) & mask
+        h ^= h >> 32
+        data = data[8:]
+    h = ((h ^ int.from_bytes(data, "little")) * 0xC4CEB9FE1A85EC53) & mask
+    return h ^ (h >> 29)
+
+
+@needs_native
+def test_repeats_past_a_chain_of_colliding_words_are_counted_by_the_dict() -> None:
+    """Forty one-word lines whose words share a slot of the table of 128 that counts the repeats of
+    a document of 60 lines: past 32 collisions in a row the C leaves the count to a dict, the same."""
+    same_slot = [w for w in (f"w{k}" for k in range(100_000)) if words_hash(w) % 128 == 5][:40]
+    assert len(same_slot) == 40
+    doc = same_slot + same_slot[::2]
+    for lines in (doc[:33], doc[:34], doc[:35], doc):
+        infos = features._line_infos(lines)
+        fast = features._native_extract(infos, lines, lines)
+        plain = features._numpy_extract(infos, lines, lines)
+        assert fast.matrix.tobytes() == plain.matrix.tobytes()
+        repeats = fast.matrix[:, features.INDEX["repeats_in_doc"]].tolist()
+        assert repeats == [float(lines.count(line) - 1) for line in lines]
+    assert repeats[:4] + repeats[40:42] == [1.0, 0.0, 1.0, 0.0, 1.0, 1.0]
 
 
 @needs_native

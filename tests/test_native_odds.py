@@ -22,7 +22,7 @@ from cleaner.classify.model import MODEL_PATH, Model, default_model
 from cleaner.document import Line
 from cleaner.steps.classify import Classify, _log_odds_cut
 from tests.test_classify_fast import TEXTS, _documents
-from tests.test_native import _crafted_texts, _random_documents, _random_texts, _Shrinks
+from tests.test_native import _crafted_texts, _random_documents, _random_texts, _Shrinks, words_hash
 from tests.test_native_trees import _matrix
 
 pytestmark = pytest.mark.skipif(os.environ.get(native.ENV) == "off", reason="compiled code turned off")
@@ -146,11 +146,35 @@ def test_junk_in_the_cache_is_computed_again() -> None:
     m = default_model()
     doc = TEXTS[:6]
     matrix = _long_way(m, doc)[0]
-    junk = [None, (1.0, b"x", "y"), (1, b"\0" * 8 * features._ROW, "a"), ("a", "b", "c"), [0.0, b"", ""]]
+    row = b"\0" * 8 * features._ROW
+    junk = [None, (1.0, b"x", "y", "z"), (1, row, "a", "a"), ("a", "b", "c", "d"), [0.0, b"", "", ""], (0.0, row, "")]
     for value in junk:
-        cache = {key.strip(): value for key in doc}
+        cache = {words_hash(key.strip()): value for key in doc}
         assert _shortcut(m, doc, cache)[0].tobytes() == matrix.tobytes()
         assert all(type(info) is tuple and len(info[1]) == 8 * features._ROW for info in cache.values())
+
+
+def test_a_cached_line_of_the_same_hash_and_another_text_is_computed_again() -> None:
+    """The cache is by a hash of the text: a line's info is taken from it only for the same text (a
+    str subclass of it, a longer or shorter one, a wider one), else computed and kept in its place."""
+    m = default_model()
+    doc = TEXTS[:6]
+    matrix = _long_way(m, doc)[0]
+    cache: dict = {}
+    _shortcut(m, doc[::-1], cache)
+    infos = {info[3]: info for info in cache.values()}
+    wrong = [infos[doc[(k + 1) % len(doc)].strip()] for k in range(len(doc))]
+    for other in (wrong, [(*info[:3], info[3] + "x") for info in wrong], [(*i[:3], i[3] + "\u2019") for i in wrong]):
+        cache = {words_hash(key.strip()): info for key, info in zip(doc, other, strict=True)}
+        assert _shortcut(m, doc, cache)[0].tobytes() == matrix.tobytes()
+        assert sorted(info[3] for info in cache.values()) == sorted(key.strip() for key in doc)
+
+    class Text(str):
+        pass
+
+    cache = {words_hash(key.strip()): (*infos[key.strip()][:3], Text(key.strip())) for key in doc}
+    assert _shortcut(m, doc, cache)[0].tobytes() == matrix.tobytes()
+    assert all(type(info[3]) is str for info in cache.values())
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -533,7 +533,9 @@ static uint64_t spread[256];
 
 /* The lanes' sums into hits. */
 static void lanes_out(Words *w) {
+    if (w->pending == 0) return; /* a line of no stopword */
     for (int k = 0; k < 4; k++) {
+        if (w->lanes[k] == 0) continue; /* 8 stoplists none of which listed a word (past the languages: all) */
         for (int j = 0; j < 8; j++) w->hits[8 * k + j] += (w->lanes[k] >> (8 * j)) & 0xFF;
         w->lanes[k] = 0;
     }
@@ -640,19 +642,22 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
                 const Latin1 *e = &latin1[ch];
-                if (kind == PyUnicode_1BYTE_KIND && e->plain && w->in_word) {
+                if (e->plain && w->in_word) {
                     /* The word's next plain characters at a time: of all fold_char does, the character
-                     * into joined and the CRC (one byte); the word is no number. */
-                    const Py_UCS1 *t = data;
+                     * into joined and the CRC (one byte); the word is no number. In a text of 2 or 4
+                     * bytes a character (most of them Latin-1 there too: a text of ASCII with a curly
+                     * quote is one) until the first above Latin-1. */
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, pair = w->pair;
+                    Py_UCS4 next;
                     do {
                         sum += e->counts[after_space];
                         after_space = 0;
                         *out++ = e->fold & ~FOLD_ONE;
                         CRC_BYTE(reg, e->fold & 0x7F);
                         CRC_BYTE(pair, e->fold & 0x7F);
-                    } while (++i < end && (e = &latin1[t[i]])->plain);
+                    } while (++i < end && ((next = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) &&
+                             (e = &latin1[next])->plain);
                     w->used = out - w->joined;
                     w->reg = reg;
                     w->pair = pair;
@@ -805,7 +810,8 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
 
     joined = joined_str(&w);
     if (joined == NULL) goto done;
-    result = PyTuple_Pack(3, grams, row, joined);
+    /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
+    result = lexical != NULL ? PyTuple_Pack(4, grams, row, joined, text) : PyTuple_Pack(3, grams, row, joined);
     if (result) PyObject_GC_UnTrack(result); /* its items are in no cycle either */
 
 done:
@@ -999,6 +1005,87 @@ bad_spec:
     return -1;
 }
 
+/* A str's hash for words_groups: its kind, length and characters' bytes, 8 at a time (not Python's
+ * siphash, keyed and safe against chosen collisions, but some times slower: a chain of collisions
+ * longer than GROUP_PROBES sends the document to the dict). */
+#define GROUP_PROBES 32
+static uint64_t words_hash(PyObject *s) {
+    const unsigned char *p = PyUnicode_DATA(s);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
+    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+    for (; size >= 8; size -= 8, p += 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, (size_t)size);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+    return h ^ (h >> 29);
+}
+
+/* Two exact str are equal: what str's == says (same kind, length and characters). */
+static int words_equal(PyObject *a, PyObject *b) {
+    return a == b || (PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
+                      memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                             (size_t)(PyUnicode_GET_LENGTH(a) * PyUnicode_KIND(a))) == 0);
+}
+
+/* Counter(words) of the lines whose infos ``held`` holds (n of them, each item's [2] its words), as fill
+ * needs it: each line's first line of the same words in group[i], and that one's count of them in copies;
+ * without objects or Python's hashing, when every words is an exact str (ours: the cache's, or a caller's
+ * exact str, whose == is its characters'). 1 done; 0 not done (a words not an exact str, too long a chain
+ * of collisions), the dict's turn; -1 with an exception set. */
+static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssize_t *copies) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
+        if (!PyUnicode_CheckExact(key)) return 0;
+#if PY_VERSION_HEX < 0x030C0000
+        if (!PyUnicode_IS_READY(key)) return 0;
+#endif
+    }
+    size_t slots = 16;
+    while (slots < 2 * (size_t)n) slots <<= 1;
+    Py_ssize_t *table = PyMem_New(Py_ssize_t, slots); /* a line's index, -1: empty */
+    uint64_t *hashes = PyMem_New(uint64_t, n ? n : 1);
+    if (table == NULL || hashes == NULL) {
+        PyMem_Free(table);
+        PyMem_Free(hashes);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(table, 0xFF, slots * sizeof(Py_ssize_t));
+    int done = 1;
+    for (Py_ssize_t i = 0; i < n && done; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
+        const uint64_t h = hashes[i] = words_hash(key);
+        size_t slot = (size_t)h & (slots - 1);
+        int probes = 0;
+        for (;; slot = (slot + 1) & (slots - 1)) {
+            const Py_ssize_t j = table[slot];
+            if (j < 0) { /* new words */
+                table[slot] = i;
+                group[i] = i;
+                copies[i] = 1;
+                break;
+            }
+            if (hashes[j] == h && words_equal(PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, j), 2), key)) {
+                group[i] = j;
+                copies[j]++;
+                break;
+            }
+            if (++probes > GROUP_PROBES) {
+                done = 0;
+                break;
+            }
+        }
+    }
+    PyMem_Free(table);
+    PyMem_Free(hashes);
+    return done;
+}
+
 /* The feature matrix m (n rows of d->width) of the lines whose infos ``held`` holds (a tuple: each item's [1]
  * is its row bytes, its [2] its words joined): features._numpy_extract, the same operations in the same
  * order; (language bit, coverage), or NULL with an exception set. */
@@ -1019,7 +1106,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *info = PyTuple_GET_ITEM(held, i);
-        PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
+        PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) >= 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
         if (row == NULL || !PyBytes_Check(row) || PyBytes_GET_SIZE(row) != row_size * (Py_ssize_t)sizeof(double)) {
             PyErr_SetString(PyExc_ValueError, "a line's info is not (grams, row, words)");
             goto done;
@@ -1110,12 +1197,15 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
 
     /* The document's: where the long lines start and end, their share, its length, coverage;
      * each line's neighbours' words; how many other lines have the same words: Counter(words) in
-     * one pass, each line's words mapped to the first line with them, whose count grows (no second
-     * look-up: the words may be a str subclass whose hash changes, or raises). */
+     * one pass, each line's words mapped to the first line with them, whose count grows: in a table of
+     * our own (words_groups), else in a dict (no second look-up: the words may be a str subclass whose
+     * hash changes, or raises). */
     Py_ssize_t *copies = group + n;
-    seen = PyDict_New();
-    if (seen == NULL) goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    const int grouped = words_groups(held, n, group, copies);
+    if (grouped < 0) goto done;
+    if (!grouped) seen = PyDict_New();
+    if (!grouped && seen == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n && !grouped; i++) {
         PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
         PyObject *first = PyDict_GetItemWithError(seen, key); /* an int of ours: no code of the caller's */
         if (first == NULL && PyErr_Occurred()) goto done;
@@ -1197,9 +1287,10 @@ done:
     return result;
 }
 
-/* A line's info as features() keeps it in its cache: (lexical score, row bytes, words joined), exact types. */
+/* A line's info as features() keeps it in its cache: (lexical score, row bytes, words joined, text), exact types. */
 static int fast_info(PyObject *info, Py_ssize_t row_size) {
-    return info != NULL && PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3 &&
+    return info != NULL && PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 4 &&
+           PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 3)) &&
            PyFloat_CheckExact(PyTuple_GET_ITEM(info, 0)) && PyBytes_CheckExact(PyTuple_GET_ITEM(info, 1)) &&
            PyBytes_GET_SIZE(PyTuple_GET_ITEM(info, 1)) == row_size * (Py_ssize_t)sizeof(double) &&
            PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 2));
@@ -1208,8 +1299,9 @@ static int fast_info(PyObject *info, Py_ssize_t row_size) {
 /* features(texts, masks, layout, weights, bias, cache, limit, log1p, positions, log_lines, matrix, spec, max_chars,
  * ngram_column) -> (language bit, coverage), or None: features.extract's matrix of a document's lines, the
  * lexical score (model.Model.score's) in its column, in one call: each text stripped (str.strip), its first
- * max_chars characters its key; each key's (lexical score, row, words joined) from the cache, or computed (infos'
- * pass, the grams' weights summed) and kept there (emptied first when it holds `limit`); then document()'s
+ * max_chars characters its key; each key's (lexical score, row, words joined, key) from the cache (by words_hash
+ * of the key, an int), or computed (infos' pass, the grams' weights summed) and kept there (emptied first when it
+ * holds `limit`); then document()'s
  * columns, log1p[length] as a line's log1p. None, the matrix unfinished, when a line is as long as the table:
  * the caller does it the long way. */
 static PyObject *features(PyObject *self, PyObject *args) {
@@ -1288,12 +1380,20 @@ static PyObject *features(PyObject *self, PyObject *args) {
         logs[i] = ((const double *)table.buf)[hi - lo];
         PyObject *key = PyUnicode_Substring(text, lo, hi - lo > max_chars ? lo + max_chars : hi); /* an exact str */
         if (key == NULL) goto done;
-        PyObject *info = PyDict_GetItemWithError(cache, key); /* an exact str key: no code of the caller's */
-        if (info == NULL && PyErr_Occurred()) {
+        /* The cache's key: an int, a hash of the text's characters (some times cheaper than a str's siphash,
+         * which a new text needs); the info holds the text, compared on a hit. */
+        PyObject *hash = PyLong_FromUnsignedLongLong(words_hash(key));
+        if (hash == NULL) {
             Py_DECREF(key);
             goto done;
         }
-        if (fast_info(info, layout.size)) {
+        PyObject *info = PyDict_GetItemWithError(cache, hash); /* an int key: no code of the caller's */
+        if (info == NULL && PyErr_Occurred()) {
+            Py_DECREF(hash);
+            Py_DECREF(key);
+            goto done;
+        }
+        if (fast_info(info, layout.size) && words_equal(PyTuple_GET_ITEM(info, 3), key)) {
             Py_INCREF(info);
         } else {
             if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
@@ -1304,16 +1404,19 @@ static PyObject *features(PyObject *self, PyObject *args) {
             lexical.values = scratch.values;
             info = line_info(key, scratch.buffer, &layout, stoplists, &lexical);
             if (info == NULL) {
+                Py_DECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
             if (PyDict_GET_SIZE(cache) >= limit) PyDict_Clear(cache);
-            if (PyDict_SetItem(cache, key, info) < 0) {
+            if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
                 Py_DECREF(info);
+                Py_DECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
         }
+        Py_DECREF(hash);
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }

@@ -148,7 +148,7 @@ def native_matrix(texts: list[str], weights: Any, bias: float, cache: dict, limi
     """features.extract's matrix of ``texts`` (n rows of WIDTH, a 2-d float64 buffer) with the lexical
     score (the model's ``weights``, a float32 or float64 buffer, and ``bias``) in its column, as
     Model.score fills it, in one call to C (_lines.c: features); each line's text alone gives kept in
-    ``cache`` (by its stripped head, as many as ``limit``). None where the C is not built, there are no
+    ``cache`` (by a hash of its stripped head, with the head to compare, as many as ``limit``). None where the C is not built, there are no
     lines, or a line is longer than the table of log1p: the caller then goes the long way."""
     n = len(texts)
     if _LINES is None or type(texts) is not list or n == 0:
@@ -168,8 +168,8 @@ class Compiled:
         self.weights = weights  # float32 where that holds every weight exactly (as trained): half the reads
         self.bias = bias
         self.baseline = baseline
-        # By a line's stripped head, its (lexical score, row, words joined).
-        self.rows: dict[str, tuple[float, bytes, str]] = {}
+        # By a hash of a line's stripped head (_lines.c: words_hash), its (lexical score, row, words joined, head).
+        self.rows: dict[int, tuple[float, bytes, str, str]] = {}
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Compiled | None:
