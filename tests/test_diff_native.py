@@ -76,6 +76,34 @@ def test_c_hunks_are_the_python_ones_on_random_documents(mode: str) -> None:
 
 
 @needs_native
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_c_hunks_as_bytes_are_the_python_ones_utf8(mode: str) -> None:
+    rng = random.Random(8)
+    assert NATIVE is not None
+    for size in [*range(0, 12), *(rng.randint(12, 80) for _ in range(500))]:
+        cleaned = _document(rng, size)
+        got = NATIVE.hunks(cleaned.lines, layout(cleaned.lines, mode), cleaned.trailing_newline, diff.LAYOUT, True)
+        assert got == _python(cleaned, mode).encode("utf-8"), (size, [repr(line) for line in cleaned.lines])
+
+
+@needs_native
+def test_render_bytes_is_render_encoded_and_a_lone_surrogate_is_left_to_python() -> None:
+    rng = random.Random(9)
+    for size in range(0, 40):
+        cleaned = _document(rng, size)
+        cleaned.doc = Document("d\u00e9", cleaned.doc.text, "s\u00e9.txt")
+        assert diff.render_bytes(cleaned) == diff.render(cleaned).encode("utf-8")
+    lines = [Line(1, "kept \udc80"), Line(2, "gone")]
+    lines[1].drop("chrome.widget")
+    cleaned = Cleaned(Document("d", "kept \udc80\ngone", "d.txt"), lines, "kept \udc80", None, None, {}, False)
+    assert NATIVE is not None
+    assert NATIVE.hunks(lines, layout(lines), False, diff.LAYOUT, True) is None  # no UTF-8: not an error here
+    assert diff.render(cleaned).endswith("-gone\t⟨chrome.widget⟩\n\\ No newline at end of file\n")
+    with pytest.raises(UnicodeEncodeError):  # as str.encode says it
+        diff.render_bytes(cleaned)
+
+
+@needs_native
 def test_c_hunks_are_the_python_ones_on_the_seeds(pipeline: Pipeline) -> None:
     for path in sorted((ROOT / "seeds").glob("*.txt")):
         cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))

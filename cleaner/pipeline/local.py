@@ -146,7 +146,7 @@ def _add(shard: Shard, result: Outcome) -> None:
     if result.record is not None:
         shard.write("jsonl", result.record)
     if result.diff:
-        shard.write("diff", result.diff.encode("utf-8"))
+        shard.write("diff", result.diff)
     if result.review is not None:
         shard.page.add(result.review)
     shard.summary.document(result)

@@ -30,7 +30,7 @@ typedef struct {
 } Op;
 
 static PyObject *s_orig, *s_no, *s_dropped_by, *s_changed_by, *s_plus, *s_newline, *s_empty;
-static PyObject *s_kind[3], *s_tag_open, *s_tag_close, *s_nl, *s_no_newline;
+static PyObject *s_nl;
 
 static PyObject *s_text, *s_blank;
 
@@ -184,10 +184,53 @@ static int decimal(long long value, char *out) {
     return at;
 }
 
-static int append(PyObject *parts, PyObject *item) { return PyList_Append(parts, item); }
+typedef struct {
+    char *data;
+    Py_ssize_t size, room;
+} Buffer;
 
-static int append_span(PyObject *parts, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first,
-                       Py_ssize_t news) {
+static int grow(Buffer *b, Py_ssize_t more) {
+    if (b->size + more <= b->room) return 0;
+    Py_ssize_t room = b->room ? b->room : 256;
+    while (room < b->size + more) room *= 2;
+    char *data = PyMem_Realloc(b->data, room);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->room = room;
+    return 0;
+}
+
+/* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set. */
+static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
+    while (from < to) {
+        const char *lt = escape ? memchr(s + from, '<', (size_t)(to - from)) : NULL;
+        Py_ssize_t stop = lt == NULL ? to : lt - s;
+        if (grow(b, stop - from + 6) < 0) return -1;
+        memcpy(b->data + b->size, s + from, (size_t)(stop - from));
+        b->size += stop - from;
+        if (lt != NULL) {
+            memcpy(b->data + b->size, "\\u003c", 6);
+            b->size += 6;
+            stop++;
+        }
+        from = stop;
+    }
+    return 0;
+}
+
+static int put_text(Buffer *b, const char *text) { return put(b, text, 0, (Py_ssize_t)strlen(text), 0); }
+
+/* A str's UTF-8 (cached on it by CPython, and read from there by orjson's later dumps of it). */
+static int put_str(Buffer *b, PyObject *text) {
+    Py_ssize_t size;
+    const char *data = PyUnicode_AsUTF8AndSize(text, &size);
+    return data == NULL ? -1 : put(b, data, 0, size, 0);
+}
+
+static int append_span(Buffer *b, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first, Py_ssize_t news) {
     char buffer[128]; /* "@@ -" 4 numbers of at most 20 digits, 3 separators " @@\n" */
     int at = 0;
     memcpy(buffer, "@@ -", 4);
@@ -203,15 +246,11 @@ static int append_span(PyObject *parts, Py_ssize_t old_first, Py_ssize_t olds, P
         buffer[at++] = ',';
         at += decimal((long long)news, buffer + at);
     }
-    memcpy(buffer + at, " @@\n", 5); /* with its NUL */
-    PyObject *head = PyUnicode_FromString(buffer);
-    if (head == NULL) return -1;
-    int status = append(parts, head);
-    Py_DECREF(head);
-    return status;
+    memcpy(buffer + at, " @@\n", 4);
+    return put(b, buffer, 0, at + 4, 0);
 }
 
-static int render_range(PyObject *parts, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
+static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     Py_ssize_t olds = 0, news = 0, old_first = -1, new_first = -1;
     for (Py_ssize_t i = start; i < stop; i++) {
         if (ops[i].kind != '+') {
@@ -222,36 +261,39 @@ static int render_range(PyObject *parts, Op *ops, Py_ssize_t start, Py_ssize_t s
         }
     }
     /* An empty side names the line before the hunk, as unified diffs do. */
-    if (append_span(parts, olds ? old_first : ops[start].old, olds, news ? new_first : ops[start].new, news) < 0)
+    if (append_span(b, olds ? old_first : ops[start].old, olds, news ? new_first : ops[start].new, news) < 0)
         return -1;
     for (Py_ssize_t i = start; i < stop; i++) {
         Op *op = &ops[i];
-        PyObject *kind = s_kind[op->kind == ' ' ? 0 : op->kind == '-' ? 1 : 2];
-        if (append(parts, kind) < 0 || append(parts, op->text) < 0) return -1;
+        char kind = op->kind;
+        if (put(b, &kind, 0, 1, 0) < 0 || put_str(b, op->text) < 0) return -1;
         if (op->tag != NULL) {
-            if (append(parts, s_tag_open) < 0 || append(parts, op->tag) < 0 || append(parts, s_tag_close) < 0)
+            if (put_text(b, "\t\xe2\x9f\xa8") < 0 || put_str(b, op->tag) < 0 || put_text(b, "\xe2\x9f\xa9") < 0)
                 return -1;
         }
-        if (append(parts, s_nl) < 0) return -1;
-        if (op->eof && append(parts, s_no_newline) < 0) return -1;
+        if (put(b, "\n", 0, 1, 0) < 0) return -1;
+        if (op->eof && put_text(b, "\\ No newline at end of file\n") < 0) return -1;
     }
     return 0;
 }
 
-/* hunks(lines, layout, trailing_newline, layout_label) -> str | None */
+/* hunks(lines, layout, trailing_newline, layout_label[, as_bytes]) -> str | bytes | None: the text,
+ * or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
+ * lines' UTF-8, cached on them, is copied). None when the layout is not in line order, or a text
+ * has no UTF-8 (a lone surrogate: diff.py does it the Python way, and says so its way). */
 static PyObject *hunks(PyObject *self, PyObject *args) {
     PyObject *lines_arg, *out_arg, *layout_label;
-    int trailing_newline;
-    if (!PyArg_ParseTuple(args, "O!O!pU", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
-                          &layout_label))
+    int trailing_newline, as_bytes = 0;
+    if (!PyArg_ParseTuple(args, "O!O!pU|p", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
+                          &layout_label, &as_bytes))
         return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
-    PyObject *parts = PyList_New(0);
     PyObject *result = NULL;
+    Buffer b = {NULL, 0, 0};
     Op *ops = NULL;
     Py_ssize_t n = 0;
-    if (lines == NULL || out == NULL || parts == NULL) goto finally;
+    if (lines == NULL || out == NULL) goto finally;
     Py_ssize_t room = 2 * PyList_GET_SIZE(lines) + PyList_GET_SIZE(out) + 1;
     ops = PyMem_New(Op, room);
     if (ops == NULL) {
@@ -275,17 +317,23 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
             stop = hi;
             continue;
         }
-        if (start >= 0 && render_range(parts, ops, start, stop) < 0) goto finally;
+        if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
         start = lo;
         stop = hi;
     }
-    if (start >= 0 && render_range(parts, ops, start, stop) < 0) goto finally;
-    result = PyUnicode_Join(s_empty, parts);
+    if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
+    result = as_bytes ? PyBytes_FromStringAndSize(b.data, b.size) : PyUnicode_DecodeUTF8(b.data, b.size, "strict");
+    goto finally;
+failed:
+    if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear();
+        result = Py_NewRef(Py_None);
+    }
 finally:
     if (ops != NULL) free_ops(ops, n);
+    PyMem_Free(b.data);
     Py_XDECREF(lines);
     Py_XDECREF(out);
-    Py_XDECREF(parts);
     return result;
 }
 
@@ -358,44 +406,6 @@ static int split_rows(const char *s, Py_ssize_t n, Span *spans, Py_ssize_t count
     return at == n - 1 ? 0 : -1;
 }
 
-typedef struct {
-    char *data;
-    Py_ssize_t size, room;
-} Buffer;
-
-static int grow(Buffer *b, Py_ssize_t more) {
-    if (b->size + more <= b->room) return 0;
-    Py_ssize_t room = b->room ? b->room : 256;
-    while (room < b->size + more) room *= 2;
-    char *data = PyMem_Realloc(b->data, room);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->data = data;
-    b->room = room;
-    return 0;
-}
-
-/* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set. */
-static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
-    while (from < to) {
-        const char *lt = escape ? memchr(s + from, '<', (size_t)(to - from)) : NULL;
-        Py_ssize_t stop = lt == NULL ? to : lt - s;
-        if (grow(b, stop - from + 6) < 0) return -1;
-        memcpy(b->data + b->size, s + from, (size_t)(stop - from));
-        b->size += stop - from;
-        if (lt != NULL) {
-            memcpy(b->data + b->size, "\\u003c", 6);
-            b->size += 6;
-            stop++;
-        }
-        from = stop;
-    }
-    return 0;
-}
-
-static int put_text(Buffer *b, const char *text) { return put(b, text, 0, (Py_ssize_t)strlen(text), 0); }
 
 /* r[:4] of row r: its JSON up to its fourth item, closed. */
 static int put_short(Buffer *b, const char *s, const Span *span) {
@@ -523,11 +533,15 @@ static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t t
     }
     v[12] ^= t;
     if (last) v[14] = ~v[14];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(m, block, sizeof m); /* the words are little-endian: as they lie, on such a machine */
+#else
     for (int i = 0; i < 16; i++) {
         uint64_t word = 0;
         for (int k = 7; k >= 0; k--) word = (word << 8) | block[8 * i + k];
         m[i] = word;
     }
+#endif
     for (int r = 0; r < 12; r++) {
         const uint8_t *s = blake2b_sigma[r];
         MIX(0, 4, 8, 12, m[s[0]], m[s[1]]);
@@ -1381,8 +1395,9 @@ static PyObject *cut(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"hunks", hunks, METH_VARARGS,
-     "hunks(lines, layout, trailing_newline, layout_label) -> str | None: the diff's hunks (diff.py's render "
-     "after its two header lines); None when the layout is not in line order."},
+     "hunks(lines, layout, trailing_newline, layout_label[, as_bytes]) -> str | bytes | None: the diff's hunks "
+     "(diff.py's render after its two header lines), or their UTF-8; None when the layout is not in line order "
+     "or a text is not UTF-8."},
     {"entries", entries, METH_VARARGS,
      "entries(rows_json, count, context) -> (acted, rests, near) | None: the review page's entries of a "
      "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
@@ -1418,10 +1433,9 @@ PyMODINIT_FUNC PyInit__diff(void) {
         const char *text;
     } strings[] = {
         {&s_orig, "orig"},      {&s_no, "no"},          {&s_dropped_by, "dropped_by"}, {&s_changed_by, "changed_by"},
-        {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},               {&s_kind[0], " "},
-        {&s_kind[1], "-"},      {&s_kind[2], "+"},      {&s_tag_open, "\t\xe2\x9f\xa8"}, {&s_tag_close, "\xe2\x9f\xa9"},
+        {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},
         {&s_text, "text"},      {&s_fate_kept, " "},    {&s_fate_dropped, "-"},       {&s_fate_changed, "~"},
-        {&s_blank, "blank"},    {&s_nl, "\n"},          {&s_no_newline, "\\ No newline at end of file\n"},
+        {&s_blank, "blank"},    {&s_nl, "\n"},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         if (*strings[i].slot == NULL) {

@@ -84,14 +84,33 @@ def render(cleaned: Cleaned, mode: str = "paragraphs") -> str:
     """The diff of one document; "" when nothing changed."""
     if not cleaned.changed:
         return ""
+    body = _native_hunks(cleaned, mode, False)
+    return _head(cleaned) + (python_hunks(cleaned, mode) if body is None else body)
+
+
+def render_bytes(cleaned: Cleaned, mode: str = "paragraphs") -> bytes:
+    """render's UTF-8, as the .diff file holds it; b"" when nothing changed. _diff.c writes the
+    lines' UTF-8 (cached on them, and read again from there by the review rows' JSON) without
+    building the text as a str first, which widened every line to the tags' two-byte kind."""
+    if not cleaned.changed:
+        return b""
+    body = _native_hunks(cleaned, mode, True)
+    if body is None:
+        return render(cleaned, mode).encode("utf-8")
+    return _head(cleaned).encode("utf-8") + body
+
+
+def _head(cleaned: Cleaned) -> str:
     doc = cleaned.doc
-    head = f"--- {doc.source}\n+++ {doc.source} (clean) id={doc.id}\n"
-    if _NATIVE is not None:
-        out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
-        body = _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT)
-        if body is not None:
-            return head + body
-    return head + python_hunks(cleaned, mode)
+    return f"--- {doc.source}\n+++ {doc.source} (clean) id={doc.id}\n"
+
+
+def _native_hunks(cleaned: Cleaned, mode: str, as_bytes: bool) -> str | bytes | None:
+    """The hunks in C; None when not built, or when it leaves them to python_hunks."""
+    if _NATIVE is None:
+        return None
+    out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
+    return _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT, as_bytes)
 
 
 def python_hunks(cleaned: Cleaned, mode: str = "paragraphs") -> str:

@@ -17,7 +17,7 @@ class Outcome:
     id: str
     source: str
     record: bytes | None  # the JSONL line, None when the document ended up empty
-    diff: str
+    diff: bytes  # the .diff file's text (UTF-8), b"" when nothing changed
     review: dict[str, Any] | None  # the review record (report/review.py), for changed documents
     stats: DocStats
     flagged: bool = False  # lost more than the run's --flag-share of its characters
