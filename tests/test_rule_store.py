@@ -4,7 +4,10 @@ files give."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,23 @@ def test_unreadable_file_has_no_key(tmp_path: Path) -> None:
     one = stored.key([("site.yaml", folder / "site.yaml")])
     assert one is not None and len(one) == 32
     assert stored.key([("other.yaml", folder / "site.yaml")]) != one
+
+
+def test_a_hit_reads_no_yaml(tmp_path: Path) -> None:
+    """The second run of the same rules neither parses YAML nor imports PyYAML (its import alone
+    costs a good part of what the cache saves)."""
+    script = (
+        "import sys\n"
+        "from cleaner.rules.book import RuleBook\n"
+        "from cleaner.rules.load import rule_roots\n"
+        "book = RuleBook.load(rule_roots([]))\n"
+        "print(len(book.files), 'yaml' in sys.modules)\n"
+    )
+    root = str(Path(__file__).resolve().parent.parent)  # (this checkout's cleaner, wherever pytest runs)
+    env = {**os.environ, "CLEANER_CACHE": str(tmp_path / "cache"), "PYTHONPATH": root}
+    runs = [
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    files = len(load_rule_files([SHIPPED]))
+    assert [run.stdout for run in runs] == [f"{files} True\n", f"{files} False\n"]

@@ -15,6 +15,7 @@ always comes from the files themselves, with its file and line.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import pickle
 import sys
 from collections.abc import Sequence
@@ -37,15 +38,18 @@ def _code() -> bytes:
     """A digest of the code and libraries that turn rule files into models."""
     import pydantic
     import re2
-    import yaml
 
     digest = hashlib.sha256(_FORMAT)
     sources = sorted(_HERE.rglob("*.py")) + [_HERE.parent / name for name in _CODE]
     for path in sources:
         digest.update(str(path.relative_to(_HERE.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
-    engine = Path(re2._re2.__file__)
-    stat = engine.stat()
-    versions = [sys.version, pydantic.VERSION, yaml.__version__, str(engine), stat.st_size, stat.st_mtime_ns]
+    # PyYAML by its files (importing it costs what a hit saves) and RE2 by its extension's.
+    yaml = importlib.util.find_spec("yaml")
+    files = [Path(re2._re2.__file__), Path(yaml.origin if yaml is not None and yaml.origin else "-")]
+    versions: list[object] = [sys.version, pydantic.VERSION]
+    for path in files:
+        stat = path.stat()
+        versions += [str(path), stat.st_size, stat.st_mtime_ns]
     digest.update(repr(versions).encode())
     return digest.digest()
 
