@@ -31,7 +31,7 @@ STALE_TEMP = 3600.0  # seconds after which a temporary file no process renamed i
 # The names cleaner gives its entries: (kind, entry) for each; a temporary file while it is written.
 # An entry is "<kind>-<32 hex>" with one of its kind's suffixes; a temporary name is
 # tempfile.mkstemp's: ".<kind>-", then 8 characters of its alphabet (lower-case letters, digits, "_").
-SUFFIXES = {"prefilter": (".json", ".hsdb"), "re2": (".txt",), "repair": (".json",), "rules": (".pickle",)}
+SUFFIXES = {"prefilter": (".state", ".hsdb", ".json"), "re2": (".txt",), "repair": (".json",), "rules": (".pickle",)}
 ENTRY = re.compile(r"^(prefilter|re2|repair|rules)-([0-9a-f]{32})(\.[a-z]+)$")
 TEMP = re.compile(r"^\.(?:prefilter|re2|repair|rules)-[a-z0-9_]{8}$")
 
