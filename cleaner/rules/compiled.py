@@ -73,7 +73,9 @@ def scannable(text: str) -> str:
 
 
 _LEADING_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
-_SPECIAL = re.compile(r"[\\\[()|]")  # what _top_level_bar acts on outside a class
+# What _top_level_bar acts on outside a class: at the top level; inside a group, where a "|"
+# changes nothing (most of a long list of phrases).
+_SPECIAL = (re.compile(r"[\\\[()]").search, re.compile(r"[\\\[()|]").search)
 
 
 def anchored(pattern: str) -> bool:
@@ -96,8 +98,7 @@ def _top_level_bar(pattern: str) -> bool:
     depth, i, n = 0, 0, len(pattern)
     # Only the characters _SPECIAL finds change anything: it jumps over the others (the read,
     # character by character, was a start-up cost: 60 patterns of the shipped rules).
-    search = _SPECIAL.search
-    while (found := search(pattern, i)) is not None:
+    while (found := _SPECIAL[depth == 0](pattern, i)) is not None:
         i = found.start()
         char = pattern[i]
         if char == "\\":
