@@ -2,7 +2,8 @@
 
 Each entry is named by everything it depends on, so one made by other code, another RE2 or
 other rules is never read: the prefilter's literals and hyperscan databases (rules/prefilter.py), the list
-of patterns RE2 compiled (rules/regex.py) and the repair gate's classes (steps/repair_gate.py).
+of patterns RE2 compiled (rules/regex.py), the validated rule files (rules/stored.py) and the repair gate's
+classes (steps/repair_gate.py).
 ``~/.cache/cleaner`` (``$XDG_CACHE_HOME``); ``CLEANER_CACHE=DIR`` puts it in DIR,
 ``CLEANER_CACHE=off`` keeps none (everything is derived again at each run). Nothing here is
 needed: a missing, unreadable or read-only directory only costs time.
@@ -30,9 +31,9 @@ STALE_TEMP = 3600.0  # seconds after which a temporary file no process renamed i
 # The names cleaner gives its entries: (kind, entry) for each; a temporary file while it is written.
 # An entry is "<kind>-<32 hex>" with one of its kind's suffixes; a temporary name is
 # tempfile.mkstemp's: ".<kind>-", then 8 characters of its alphabet (lower-case letters, digits, "_").
-SUFFIXES = {"prefilter": (".json", ".hsdb"), "re2": (".txt",), "repair": (".json",)}
-ENTRY = re.compile(r"^(prefilter|re2|repair)-([0-9a-f]{32})(\.[a-z]+)$")
-TEMP = re.compile(r"^\.(?:prefilter|re2|repair)-[a-z0-9_]{8}$")
+SUFFIXES = {"prefilter": (".state", ".hsdb", ".json"), "re2": (".txt",), "repair": (".json",), "rules": (".pickle",)}
+ENTRY = re.compile(r"^(prefilter|re2|repair|rules)-([0-9a-f]{32})(\.[a-z]+)$")
+TEMP = re.compile(r"^\.(?:prefilter|re2|repair|rules)-[a-z0-9_]{8}$")
 
 
 def root() -> Path | None:

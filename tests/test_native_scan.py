@@ -5,7 +5,7 @@ pieces of the literals; hand-made literals with the rows worked out; and that it
 
 from __future__ import annotations
 
-import json
+import marshal
 import random
 from collections.abc import Sequence
 from functools import partial
@@ -248,18 +248,43 @@ def test_each_matcher_has_its_own_cache_entry(tmp_path: Path, monkeypatch: pytes
     assert book.generic is not None
     patterns = _Fast.patterns(book.generic.rules)
     built = [Prefilter(patterns, use_native=flag) for flag in (True, False)]
-    entries = sorted(tmp_path.glob("prefilter-*.json"))
+    entries = sorted(tmp_path.glob("prefilter-*.state"))
     assert len(entries) == 2
     databases = sorted(len(path.with_suffix(".hsdb").read_bytes()) for path in entries)
     assert databases[0] == 0 and databases[1] > 0
     for path in entries:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = marshal.loads(path.read_bytes())
         assert len(state["literals"]) == len(state["owners"]) > 100
+        assert all(type(literal) is bytes for literal in state["literals"])
     assert prefilter.cached(patterns)
     loaded = [Prefilter(patterns, use_native=flag) for flag in (True, False)]
     rows = [row for text in INVENTED for row in text.split("\n")]
     found = built[1].rows(rows)
     assert found and all(prefilter_.rows(rows) == found for prefilter_ in [*built, *loaded])
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not marshal",
+        marshal.dumps([1, 2]),
+        marshal.dumps({"always": [], "counted": [], "lengths": [], "owners": [[0]], "literals": ["ab"]}),
+    ],
+)
+def test_a_bad_cache_entry_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes) -> None:
+    """An entry cut short, altered or of another layout is ignored: the prefilter is built from
+    the patterns (and the entry written again)."""
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
+    patterns = [r"^Share this$", r"(?i)read more", r"^\S{1,3}$"]
+    rows = ["Share this", "READ MORE here", "x", "Share this article"]
+    expected = Prefilter(patterns, use_native=True).rows(rows)
+    (entry,) = tmp_path.glob("prefilter-*.state")
+    good = entry.read_bytes()
+    entry.write_bytes(content)
+    assert Prefilter(patterns, use_native=True).rows(rows) == expected
+    assert entry.read_bytes() == good
 
 
 @needs_native

@@ -6,6 +6,7 @@ rule uses it."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from cleaner.document import Document
 from cleaner.errors import RuleError
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
-from cleaner.rules.compiled import anchored
+from cleaner.rules.compiled import _top_level_bar, anchored
 from cleaner.rules.load import case_lines, load_rule_files
 
 HEAD = "name: demo\ndescription: A demo set.\nrules:\n"
@@ -220,7 +221,51 @@ def test_validate_and_test_speak_github_annotations(tmp_path: Path) -> None:
         ("\\bShare", False),
         ("^\\Q(\\E|x", False),  # RE2's quoted text: "(" is a literal there, so "|x" is an alternative
         ("", False),
+        ("^(a|b)|c", False),  # back at the top level after a group
+        ("^(?:(a|b)|c)d", True),
+        ("^(a)(b|c)|d", False),
+        ("^a\\(|b", False),  # an escaped "(" opens no group
+        ("^[(]|b", False),  # nor does one in a class
+        ("^a)|b", True),  # (a ")" too many, which RE2 refuses: the scan counts the "|" as nested)
     ],
 )
 def test_a_pattern_is_anchored_only_when_every_match_starts_a_line(pattern: str, expected: bool) -> None:
     assert anchored(pattern) is expected
+
+
+def _bar_by_character(pattern: str) -> bool:
+    """compiled._top_level_bar read one character at a time: the oracle of its jumps."""
+    depth, i, n = 0, 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i += 1
+            if pattern.startswith("^", i):
+                i += 1
+            if pattern.startswith("]", i):
+                i += 1
+            while i < n and pattern[i] != "]":
+                if pattern[i] == "\\":
+                    i += 1
+                elif pattern.startswith("[:", i):
+                    end = pattern.find(":]", i + 2)
+                    i = end + 1 if end != -1 else i
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def test_the_top_level_bar_jumps_to_what_matters() -> None:
+    rnd = random.Random(7)
+    for _ in range(20000):
+        pattern = "".join(rnd.choice("\\[]()|^:ab") for _ in range(rnd.randint(0, 16)))
+        assert _top_level_bar(pattern) is _bar_by_character(pattern), pattern

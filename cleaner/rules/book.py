@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cleaner.rules import stored
 from cleaner.rules.engine import RuleSet
-from cleaner.rules.load import load_rule_files
+from cleaner.rules.load import load_rule_files, rule_paths
 from cleaner.rules.model import RuleBase, RuleFile
 from cleaner.rules.prefilter import fold
 from cleaner.rules.regex import Regex
@@ -55,14 +56,15 @@ _HOSTS = 4096  # hosts whose site RuleBook.site_by_url keeps (emptied when full)
 
 
 class RuleBook:
-    def __init__(self, files: list[tuple[str, RuleFile]]):
+    def __init__(self, files: list[tuple[str, RuleFile]], digest: str | None = None):
         self.files = files
         self._sites = [_Site(path, model) for path, model in files if not model.generic]
         generic = [model for _, model in files if model.generic]
         # Generic files act as one set: one pass over the lines serves all of them.
         self.generic = RuleSet("generic", "generic", generic) if generic else None
         # What a resumed run checks it shares with the interrupted one.
-        self.digest = hashlib.sha256(b"".join(m.model_dump_json().encode() for _, m in files)).hexdigest()
+        # (``digest``: this one, kept with the files: dumping the models costs their schema.)
+        self.digest = digest or hashlib.sha256(b"".join(m.model_dump_json().encode() for _, m in files)).hexdigest()
         self.rewrites = any(rule.kind == "replace" for _, model in files for rule in model.rules)
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
@@ -75,7 +77,20 @@ class RuleBook:
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
-        return cls([(str(path), model) for path, model in load_rule_files(roots)])
+        """The rule files under ``roots``, validated; from the cache directory when the same files
+        were loaded before by the same code (rules/stored.py), else read (and kept there)."""
+        roots = list(roots)
+        paths = [(str(path), path) for root in roots for path in rule_paths(root)]
+        name = stored.key(paths)
+        found = stored.read(name) if name is not None else None
+        if found is not None:
+            return cls(*found)
+        book = cls([(str(path), model) for path, model in load_rule_files(roots)])
+        # Kept only if no file changed while it was read (the name is of the bytes read first).
+        same = name is not None and [path for path, _ in book.files] == [shown for shown, _ in paths]
+        if same and stored.key(paths) == name:
+            stored.write(name, book.files, book.digest)
+        return book
 
     @classmethod
     def empty(cls) -> RuleBook:

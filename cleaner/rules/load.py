@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from cleaner.errors import Problem, RuleError
@@ -16,40 +16,66 @@ from cleaner.rules.kinds import MODELS
 from cleaner.rules.model import KINDS, Extraction, Match, RuleFile
 from cleaner.rules.regex import save_verdicts
 
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML is imported on first use (``_yaml``): importing it compiles its resolvers' patterns, a
+# few tens of milliseconds, and a run whose rules come from the cache directory (stored.py)
+# reads no YAML at all.
+
 Loc = tuple[str | int, ...]
 
 
 MAX_DEPTH = 32  # a rule file is a few levels deep; 20,000 nested '[' would blow the stack
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, minus what lets a small hostile file cost a lot.
+def __getattr__(name: str) -> Any:
+    # (``load.yaml`` as when it was imported at the top: tests reach PyYAML through it.)
+    if name == "yaml":
+        return _yaml()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    Rule files come from pull requests and CI validates them. An alias makes one node count
-    many times (9 levels of 9 aliases is 387 million nodes to walk: "billion laughs"), so aliases
-    are refused; so is nesting deeper than MAX_DEPTH, which would otherwise end in a
-    RecursionError traceback."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
+def _yaml() -> Any:
+    import yaml
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in rule files", event.start_mark
-            )
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
+    return yaml
+
+
+@cache
+def _loader_class() -> Any:
+    yaml = _yaml()
+
+    class _Loader(yaml.SafeLoader):  # type: ignore[name-defined,misc]
+        """PyYAML's safe loader, minus what lets a small hostile file cost a lot.
+
+        Rule files come from pull requests and CI validates them. An alias makes one node count
+        many times (9 levels of 9 aliases is 387 million nodes to walk: "billion laughs"), so aliases
+        are refused; so is nesting deeper than MAX_DEPTH, which would otherwise end in a
+        RecursionError traceback."""
+
+        def __init__(self, stream: str):
+            super().__init__(stream)
+            self._depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
+                    None, None, "aliases (*name) are not allowed in rule files", event.start_mark
                 )
-            return super().compose_node(parent, index)  # type: ignore[misc]
-        finally:
-            self._depth -= 1
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    event = self.peek_event()
+                    raise yaml.composer.ComposerError(
+                        None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark
+                    )
+                return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            finally:
+                self._depth -= 1
+
+    return _Loader
 
 
 def _read(loader: Any) -> tuple[yaml.Node | None, Any]:
@@ -64,7 +90,7 @@ def _read(loader: Any) -> tuple[yaml.Node | None, Any]:
 def _compose(text: str) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for line numbers) and its data, by PyYAML's Python loader:
     the reference, and the one whose error messages rule authors see."""
-    return _read(_Loader(text))
+    return _read(_loader_class()(text))
 
 
 def _compose_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
@@ -74,6 +100,7 @@ def _compose_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
     every refusal and every message stays the Python loader's, word for word.
 
     Rule files are read at every start, and the pure-Python parser was a fifth of a second."""
+    yaml = _yaml()
     c_loader = getattr(yaml, "CSafeLoader", None)
     if c_loader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None
@@ -104,6 +131,7 @@ class _Positions:
         self._walk(node, ())
 
     def _walk(self, node: yaml.Node, loc: Loc) -> None:
+        yaml = _yaml()
         self.lines[loc] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
@@ -162,6 +190,7 @@ def parse_rule_file(path: Path, display: str | None = None) -> tuple[RuleFile | 
 
 def _parse(path: Path, display: str | None = None) -> tuple[RuleFile | None, list[Problem], _Positions | None]:
     name = display or str(path)
+    yaml = _yaml()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
