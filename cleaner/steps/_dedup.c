@@ -299,34 +299,43 @@ static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
     return hash;
 }
 
-/* Whether two keys of min_chars or more are the same: 1, 0, or -1 with an error set. */
-static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) {
-    Py_ssize_t slots = 2;
-    while (slots < 2 * count) slots *= 2;
-    Py_ssize_t *table = PyMem_Malloc(slots * sizeof(Py_ssize_t));
+/* An open-addressing table of key indices (a power of two of slots, at least twice the keys),
+ * all empty; NULL with an error set. */
+static Py_ssize_t *table_new(Py_ssize_t count, Py_ssize_t *slots) {
+    Py_ssize_t size = 2;
+    while (size < 2 * count) size *= 2;
+    Py_ssize_t *table = PyMem_Malloc(size * sizeof(Py_ssize_t));
     if (table == NULL) {
         PyErr_NoMemory();
-        return -1;
+        return NULL;
     }
-    for (Py_ssize_t s = 0; s < slots; s++) table[s] = -1;
-    int found = 0;
-    for (Py_ssize_t i = 0; i < count && !found; i++) {
-        const Py_UCS4 *key = keys->keys + keys->start[i];
-        Py_ssize_t size = keys->size[i];
-        if (size < min_chars) continue;
-        size_t s = (size_t)hash_key(key, size) & (size_t)(slots - 1);
-        for (;; s = (s + 1) & (size_t)(slots - 1)) {
-            Py_ssize_t j = table[s];
-            if (j < 0) {
-                table[s] = i;
-                break;
-            }
-            if (keys->size[j] == size && !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4))) {
-                found = 1;
-                break;
-            }
+    for (Py_ssize_t s = 0; s < size; s++) table[s] = -1;
+    *slots = size;
+    return table;
+}
+
+/* The index of the first key in the table equal to key i, or -1 after putting i in it. */
+static Py_ssize_t seen_or_add(Py_ssize_t *table, Py_ssize_t slots, const Keys *keys, Py_ssize_t i) {
+    const Py_UCS4 *key = keys->keys + keys->start[i];
+    Py_ssize_t size = keys->size[i];
+    for (size_t s = (size_t)hash_key(key, size) & (size_t)(slots - 1);; s = (s + 1) & (size_t)(slots - 1)) {
+        Py_ssize_t j = table[s];
+        if (j < 0) {
+            table[s] = i;
+            return -1;
         }
+        if (keys->size[j] == size && !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4))) return j;
     }
+}
+
+/* Whether two keys of min_chars or more are the same: 1, 0, or -1 with an error set. */
+static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) {
+    Py_ssize_t slots;
+    Py_ssize_t *table = table_new(count, &slots);
+    if (table == NULL) return -1;
+    int found = 0;
+    for (Py_ssize_t i = 0; i < count && !found; i++)
+        found = keys->size[i] >= min_chars && seen_or_add(table, slots, keys, i) >= 0;
     PyMem_Free(table);
     return found;
 }
@@ -402,14 +411,9 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
  * no text is dropped as an echo among these texts or any of them in their order (the pairs
  * _prefixes looks at are among these). */
 static int heads_meet(const Keys *heads, PyObject *texts, Py_ssize_t min_chars, Py_ssize_t cut) {
-    Py_ssize_t count = PyTuple_GET_SIZE(texts), slots = 2;
-    while (slots < 2 * count) slots *= 2;
-    Py_ssize_t *table = PyMem_Malloc(slots * sizeof(Py_ssize_t));
-    if (table == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t s = 0; s < slots; s++) table[s] = -1;
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), slots;
+    Py_ssize_t *table = table_new(count, &slots);
+    if (table == NULL) return -1;
     /* Every head goes in the table (an echo's partner need not be one itself); a head met again
      * counts when either of the two can be an echo. */
     unsigned char *can = PyMem_Calloc(count ? count : 1, 1);
@@ -420,23 +424,11 @@ static int heads_meet(const Keys *heads, PyObject *texts, Py_ssize_t min_chars, 
     }
     int met = 0;
     for (Py_ssize_t i = 0; i < count && !met; i++) {
-        const Py_UCS4 *key = heads->keys + heads->start[i];
-        Py_ssize_t size = heads->size[i];
-        can[i] = size >= min_chars || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) > cut;
-        size_t s = (size_t)hash_key(key, size) & (size_t)(slots - 1);
-        for (;; s = (s + 1) & (size_t)(slots - 1)) {
-            Py_ssize_t j = table[s];
-            if (j < 0) {
-                table[s] = i;
-                break;
-            }
-            if (heads->size[j] == size && !memcmp(heads->keys + heads->start[j], key, size * sizeof(Py_UCS4))) {
-                /* (the table holds the first text of each head: a later one that can be an echo
-                 * is met with it, and so is the second when the first can) */
-                met = can[i] || can[j];
-                break;
-            }
-        }
+        can[i] = heads->size[i] >= min_chars || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) > cut;
+        /* (the table holds the first text of each head: a later one that can be an echo is met
+         * with it, and so is the second when the first can) */
+        Py_ssize_t j = seen_or_add(table, slots, heads, i);
+        met = j >= 0 && (can[i] || can[j]);
     }
     PyMem_Free(can);
     PyMem_Free(table);
