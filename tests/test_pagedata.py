@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import mmap
 import random
 import shutil
 from collections import Counter
@@ -342,3 +343,30 @@ def test_page_files_that_cannot_be_mapped_are_read(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(pagedata.mmap, "mmap", refuse)
     assert _files(_joined(tmp_path / "read", records, [7, 8, 20])) == mapped
+
+
+@pytest.mark.usefixtures("small")
+def test_the_join_hands_back_a_mapped_page_files_pages_as_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat: a page file's mapped pages are handed back behind the join (a one-worker
+    run's single page file would otherwise all count in the main process), page-aligned, in
+    order, and the page is the same as one joined without handing any back."""
+    rng = random.Random(5)
+    records = [_record(rng, n) for n in range(60)]
+    kept = _files(_joined(tmp_path / "kept", records, []))
+    handed: list[tuple[int, int]] = []
+    real = pagedata._release
+
+    def spy(block: Any, start: int, pos: int) -> int:
+        end = real(block, start, pos)
+        handed.append((start, end))
+        return end
+
+    monkeypatch.setattr(pagedata, "RELEASE", 1)
+    monkeypatch.setattr(pagedata, "_release", spy)
+    assert _files(_joined(tmp_path / "handed", records, [])) == kept
+    page = (tmp_path / "handed" / "000000.page").stat().st_size
+    assert handed and all(end % mmap.PAGESIZE == 0 for _, end in handed)
+    assert all(start == (handed[k - 1][1] if k else 0) for k, (start, _) in enumerate(handed))
+    assert handed[-1][1] > page // 2  # most of the file, not only its first pages
