@@ -307,13 +307,12 @@ class ShardPage:
         Per rule number, best first, each candidate is indexed as [key, document (numbered in
         the shard), line, start, length]: its entry, js(entry), is at ``start`` from the first
         entry and ``length`` bytes long, followed by a newline (the join renumbers its document)."""
-        dumps = orjson.dumps
         index: list[list[list[int]]] = []
         entries: list[bytes] = []
         start = 0
         for heap in self.samples:
             ranked = sorted(heap, reverse=True)
-            made = [dumps(c[3]).replace(b"<", b"\\u003c") for c in ranked]  # js(entry)
+            made = [js(c[3]) for c in ranked]
             row = []
             for (key, n, no, _), entry in zip(ranked, made, strict=True):
                 row.append([-key, -n, -no, start, len(entry)])
