@@ -56,6 +56,9 @@ def shard_base(index: int, block: int | None = None) -> str:
     return f"{index:06d}" if block is None else f"{index:06d}.b{block:05d}"
 
 
+_BUFFER = 1 << 18
+
+
 class Shard:
     """The outputs of one input file (or of one block of it) while it is being cleaned."""
 
@@ -65,8 +68,11 @@ class Shard:
         self.item = item
         self.base = shard_base(index, block)
         self.parts = {name: directory / f"{self.base}.{name}" for name in PARTS}
+        # A document's record and diff are each about the size of io's default buffer (the file
+        # system's 4 KB block), so most writes went straight to a system call; a buffer of
+        # _BUFFER takes ~60 documents' parts per call (5 of them open per shard: 1.25 MB).
         self._handles: dict[str, BinaryIO] = {
-            name: path.with_name(path.name + ".part").open("wb") for name, path in self.parts.items()
+            name: path.with_name(path.name + ".part").open("wb", buffering=_BUFFER) for name, path in self.parts.items()
         }
         self.summary = FileSummary(self._handles["notes"])
         self.page = ShardPage(self._handles["page"], self._handles["removals"])
