@@ -48,7 +48,7 @@ class Line:
                 self.changed_by.append(label)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per record, and a frozen __init__ costs twice as much
 class InputRecord:
     """A record as read (JSONL, Parquet): every field, kept for the output record, and the names
     of the fields cleaner reads (cleaner.records writes the clean text back under ``text``)."""

@@ -320,7 +320,7 @@ def test_disk_full_is_one_line_and_the_run_resumes(
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
         if where == "shard":
-            patch.setattr("cleaner.pipeline.workdir.Shard.write", _full)
+            patch.setattr("cleaner.pipeline.workdir.Shard.add", _full)
         else:
             patch.setattr("cleaner.pipeline.workdir.shutil.copyfileobj", _full)
         capsys.readouterr()

@@ -121,7 +121,10 @@ def consume(
     shard: Shard | None = None
     try:
         for result in results:
-            if isinstance(result, Start):
+            if isinstance(result, Outcome):  # the common case first: one per document
+                assert shard is not None
+                shard.add(result)
+            elif isinstance(result, Start):
                 shard = open_shard(result.index, result.item)
             elif isinstance(result, End):
                 assert shard is not None
@@ -130,26 +133,14 @@ def consume(
                 faults.point("shard")
             else:
                 assert shard is not None
-                if isinstance(result, Problem):
-                    shard.summary.failure(result)
-                    if on_failure is not None:
-                        on_failure(result)
-                else:
-                    _add(shard, result)
-            tick(result, progress)
+                shard.summary.failure(result)
+                if on_failure is not None:
+                    on_failure(result)
+            if progress is not None:
+                tick(result, progress)
     finally:
         if shard is not None:
             shard.abandon()
-
-
-def _add(shard: Shard, result: Outcome) -> None:
-    if result.record is not None:
-        shard.write("jsonl", result.record)
-    if result.diff:
-        shard.write("diff", result.diff)
-    if result.review is not None:
-        shard.page.add(result.review)
-    shard.summary.document(result)
 
 
 def clean_unit(pipeline: Pipeline, root: Path, unit: Unit, fields: Fields, limits: Limits, workers: int = 1) -> Done:

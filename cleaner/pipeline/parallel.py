@@ -34,7 +34,7 @@ class End:
     item: InputFile
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per document, and a frozen __init__ costs twice as much
 class Task:
     doc: Document
     with_html: bool
@@ -88,14 +88,21 @@ def clean_batch(batch: list[Event], pipeline: Pipeline | None = None, work: Work
     if pipeline is None:
         assert _worker is not None
         pipeline, work = _worker
-    results = []
-    for event in batch:
+    return list(_work_through(batch, pipeline, work))
+
+
+def _work_through(events: Iterable[Event], pipeline: Pipeline, work: Work) -> Iterator[Any]:
+    """Each event's result, in this process."""
+    # Whether a fault is injected, asked once, not per document (an unset variable is a KeyError
+    # caught inside os.environ.get: as much as the rest of this loop's work for a document).
+    armed = bool(os.environ.get(faults.ENV))
+    for event in events:
         if isinstance(event, Task):
-            faults.document(event.doc.text)
-            results.append(work(pipeline, event))
+            if armed:
+                faults.document(event.doc.text)
+            yield work(pipeline, event)
         else:
-            results.append(event)
-    return results
+            yield event
 
 
 def events(
@@ -108,6 +115,7 @@ def events(
     its file's place and its place in the file only (its line, for a JSONL record), so every
     engine, worker count, block split and resumed run renders the same sections (the page then
     takes the first MAX_DOCS of them)."""
+    shown = html.MAX_DOCS
     for index, item in todo:
         yield Start(item, index)
         seq = 0
@@ -116,7 +124,7 @@ def events(
                 yield doc
                 continue
             place = doc.line - 1 if doc.line is not None else seq
-            yield Task(doc, index < html.MAX_DOCS and place < html.MAX_DOCS)
+            yield Task(doc, index < shown and place < shown)
             seq += 1
         yield End(item)
 
@@ -159,9 +167,8 @@ def clean_events(events: Iterable[Event], pipeline: Pipeline, workers: int, work
     flight are then retried one at a time in a fresh worker each, and a batch whose worker dies
     again is cleaned document by document, each in a fresh worker, so the one document that
     kills its worker becomes a Problem and every other document is cleaned."""
-    if workers <= 1:
-        for batch in batches(events):
-            yield from clean_batch(batch, pipeline, work)
+    if workers <= 1:  # no batches: they are what is sent to a worker
+        yield from _work_through(events, pipeline, work)
         return
     window = 2 * workers
     # No more workers than batches (a short input would fork idle ones): the first batches decide.

@@ -35,6 +35,7 @@ from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import files, html
+from cleaner.report.outcome import Outcome
 from cleaner.report.pagedata import ShardPage
 from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
@@ -76,9 +77,17 @@ class Shard:
         }
         self.summary = FileSummary(self._handles["notes"])
         self.page = ShardPage(self._handles["page"], self._handles["removals"])
+        self._records, self._diffs = self._handles["jsonl"].write, self._handles["diff"].write
 
-    def write(self, part: str, data: bytes) -> None:
-        self._handles[part].write(data)
+    def add(self, outcome: Outcome) -> None:
+        """One cleaned document into the shard: its record, diff, review section and counts."""
+        if outcome.record is not None:
+            self._records(outcome.record)
+        if outcome.diff:
+            self._diffs(outcome.diff)
+        if outcome.review is not None:
+            self.page.add(outcome.review)
+        self.summary.document(outcome)
 
     def commit(self) -> None:
         self.page.finish()

@@ -81,9 +81,12 @@ class FileSummary:
         t.chars_in += stats.chars_in
         t.chars_out += stats.chars_out
         t.docs_changed += stats.changed
-        t.removed.update(stats.removed)
-        t.removed_chars.update(stats.removed_chars)
-        t.repaired.update(stats.repaired)
+        if stats.removed:  # most documents have no repairs, some no removal: skip the empty ones
+            _count(t.removed, stats.removed)
+        if stats.removed_chars:
+            _count(t.removed_chars, stats.removed_chars)
+        if stats.repaired:
+            _count(t.repaired, stats.repaired)
         if stats.emptied_by is not None:
             t.docs_empty += 1
             self._note("emptied", id=outcome.id, source=outcome.source, rule=stats.emptied_by)
@@ -100,6 +103,14 @@ class FileSummary:
     def failure(self, problem: Problem) -> None:
         self.totals.docs_failed += 1
         self._note("failure", file=problem.file, line=problem.line, message=problem.message)
+
+
+def _count(into: Counter[str], counts: dict[str, int]) -> None:
+    """Counter.update by hand: update() asks whether its argument is a Mapping (an ABC check)
+    and walks it in Python anyway, three times a document."""
+    get = into.get
+    for key, n in counts.items():
+        into[key] = get(key, 0) + n
 
 
 Files = Callable[[], Iterator[tuple[str, Totals]]]  # each input file's name and counts, in order
