@@ -33,6 +33,18 @@ def _read(path: Path, limits: Limits | None = None) -> list[str]:
     return [str(x) if isinstance(x, Problem) else x.id for x in found]
 
 
+def test_lines_of_ascii_whitespace_are_no_records(tmp_path: Path) -> None:
+    """Blank lines (any ASCII whitespace) are skipped, their numbers counted; a line holding
+    another control character is a record, and not JSON."""
+    corpus = tmp_path / "c.jsonl"
+    record = orjson.dumps({"text": "Some text."}) + b"\n"
+    corpus.write_bytes(b"\n" + record + b" \t\r\x0b\x0c\n" + b"\x1c\n" + record + b"  ")
+    found = _read(corpus)
+    assert found[0] == "c:2" and found[2] == "c:5"
+    assert found[1].startswith(f"{corpus}:4: not valid JSON: ")
+    assert len(found) == 3
+
+
 # --- decompression bombs -------------------------------------------------------------------
 
 # Reads the file in a fresh process whose address space is capped at 512 MB over what it holds
