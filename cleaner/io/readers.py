@@ -270,6 +270,11 @@ def _read_text(item: InputFile, limits: Limits) -> Iterator[Document | Problem]:
     yield Document(id=strip_suffix(item.rel), text=text, source=item.where, meta=meta)
 
 
+# A record is about the size of io's default buffer (8 KB), so that buffer cost a read() system
+# call every two or three records; this one, one per few hundred.
+_READ_BUFFER = 1 << 20
+
+
 def open_jsonl(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed as a stream: a read never decompresses more than it returns
     (plus one buffer), so a small file that expands to gigabytes costs no more memory than a
@@ -279,11 +284,6 @@ def open_jsonl(path: Path) -> IO[bytes]:
     if path.name.endswith(".zst"):
         return io.BufferedReader(_ZstdReader(path), buffer_size=1 << 16)  # type: ignore[arg-type]
     return path.open("rb", buffering=_READ_BUFFER)
-
-
-# A record is about the size of io's default buffer (8 KB), so that buffer cost a read() system
-# call every two or three records; this one, one per few hundred.
-_READ_BUFFER = 1 << 20
 
 
 class _ZstdReader(io.RawIOBase):
