@@ -465,7 +465,7 @@ def count_lines(text: str) -> int:
 def _within_limits(found: Iterator[Document | Problem], limits: Limits) -> Iterator[Document | Problem]:
     """The documents, with those whose cleaning would pass the memory budget refused."""
     # A text of no more characters than this passes both limits, whatever it holds: it has no
-    # more lines than characters, and takes at most 4 bytes a character. Most do: not measured.
+    # more lines than characters, and takes at most 4 bytes a character (over_memory's two tests).
     within = min(limits.max_doc_lines, limits.max_doc_bytes // 2)
     for doc in found:
         if isinstance(doc, Document) and len(doc.text) > within:
