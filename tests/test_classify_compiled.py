@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from array import array as py_array
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,79 @@ def test_the_c_log1p_table_refuses_a_bad_size() -> None:
             lines.log1p_table(size)
     with pytest.raises(TypeError):
         lines.log1p_table("3")
+
+
+def _features(cache: dict, limit: int = compiled.ROWS_CACHE_SIZE, weights: object = None) -> object:
+    """A _lines.Features of the shipped model's weights (or ``weights``) keeping its lines in ``cache``."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights if weights is None else weights, fast.bias)
+    return compiled._LINES.Features(
+        *args, cache, limit, compiled.log1p_table(), compiled.DOC_SPEC, compiled.MAX_LINE_CHARS, compiled.NGRAM
+    )
+
+
+def _matrix(n: int) -> memoryview:
+    return memoryview(bytearray(8 * n * compiled.WIDTH)).cast("d", (n, compiled.WIDTH))
+
+
+@needs_c
+def test_the_prepared_features_are_native_matrix_to_the_bit() -> None:
+    """Features (the arguments given once, the positions computed in C) fills what native_matrix fills, for
+    documents of every length up to 40 lines and one of 3,000 (rel_pos, log_from_start, log_from_end and
+    log_doc_lines are columns of it), cold and from its cache."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    texts = [t for doc in _documents() for t in doc]
+    docs = [texts[i : i + n] for n in range(1, 41) for i in (0, n * 7 % max(len(texts) - n, 1))]
+    docs += [texts * (3000 // len(texts) + 1)][:1]
+    docs[-1] = docs[-1][:3000]
+    cache: dict = {}
+    prepared = _features(cache)
+    for doc in docs * 2:
+        expected = compiled.native_matrix(doc, fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
+        assert expected is not None
+        matrix = _matrix(len(doc))
+        assert prepared(doc, matrix) is not None
+        assert matrix.tobytes() == expected.tobytes()
+    assert cache  # the lines were kept in the cache it was given
+
+
+@needs_c
+def test_the_prepared_features_refuse_bad_calls() -> None:
+    prepared = _features({})
+    assert prepared(["x" * compiled.LOG1P_SIZE, "Home"], _matrix(2)) is None  # a line as long as the table
+    with pytest.raises(TypeError, match="expected a list"):
+        prepared(("Home", "About"), _matrix(2))
+    with pytest.raises(TypeError, match="must be str"):
+        prepared(["Home", 3], _matrix(2))
+    with pytest.raises(ValueError, match="right size"):
+        prepared(["Home", "About"], _matrix(3))
+    with pytest.raises(TypeError):
+        prepared(["Home"])
+    with pytest.raises(TypeError, match="no keyword"):
+        prepared(["Home"], matrix=_matrix(1))
+    with pytest.raises(ValueError, match="weights"):
+        _features({}, weights=py_array("d", [0.0] * 8))
+    assert prepared([], memoryview(bytearray()).cast("d")) is not None  # no lines: nothing to fill
+
+
+@needs_c
+def test_the_prepared_features_hold_their_cache_and_weights() -> None:
+    """The cache dict and the weights' buffer stay alive as long as the Features does (a document after the
+    caller dropped them still reads them), and a str subclass is read as its characters."""
+
+    class Text(str):
+        pass
+
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    weights = py_array(fast.weights.typecode, fast.weights)
+    cache: dict = {}
+    prepared = _features(cache, weights=weights)
+    del weights, cache
+    doc = [Text("Home"), Text("The river rose two metres overnight, and the bridge was closed.")]
+    expected = compiled.native_matrix(list(map(str, doc)), fast.weights, fast.bias, {}, 10)
+    for _ in range(2):
+        matrix = _matrix(2)
+        assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()

@@ -1296,67 +1296,83 @@ static int fast_info(PyObject *info, Py_ssize_t row_size) {
            PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 2));
 }
 
-/* features(texts, masks, layout, weights, bias, cache, limit, log1p, positions, log_lines, matrix, spec, max_chars,
- * ngram_column) -> (language bit, coverage), or None: features.extract's matrix of a document's lines, the
- * lexical score (model.Model.score's) in its column, in one call: each text stripped (str.strip), its first
- * max_chars characters its key; each key's (lexical score, row, words joined, key) from the cache (by words_hash
- * of the key, an int), or computed (infos' pass, the grams' weights summed) and kept there (emptied first when it
- * holds `limit`); then document()'s
- * columns, log1p[length] as a line's log1p. None, the matrix unfinished, when a line is as long as the table:
- * the caller does it the long way. */
-static PyObject *features(PyObject *self, PyObject *args) {
-    PyObject *texts, *masks, *layout_spec, *weights_obj, *cache, *log1p_obj, *positions_obj, *matrix_obj, *spec;
-    double bias, log_lines;
-    Py_ssize_t limit, max_chars, ngram_column;
-    if (!PyArg_ParseTuple(args, "O!O!O!OdO!nOOdOO!nn", &PyList_Type, &texts, &PyDict_Type, &masks, &PyTuple_Type,
-                          &layout_spec, &weights_obj, &bias, &PyDict_Type, &cache, &limit, &log1p_obj, &positions_obj,
-                          &log_lines, &matrix_obj, &PyTuple_Type, &spec, &max_chars, &ngram_column))
-        return NULL;
+/* What features() is given besides a document (its lines, their positions and the matrix), checked: the
+ * stoplists' masks, the row's and the matrix's layouts, the lexical weights and bias, the cache and its limit, the
+ * table of log1p, the key's length and the lexical score's column. Its buffers are held by whoever made it. */
+typedef struct {
     Layout layout;
     DocSpec d;
-    if (parse_layout(layout_spec, &layout) < 0 || parse_doc_spec(spec, &d) < 0) return NULL;
-    if (d.row_size != layout.size || ngram_column < 0 || ngram_column >= d.width || max_chars < 0) {
+    PyObject *masks, *cache; /* a dict each */
+    Py_ssize_t limit, max_chars, ngram_column;
+    Py_buffer weights, table;
+    double bias;
+} Setup;
+
+/* A Setup from its parts (the layouts parsed, the buffers got and checked): 0, or -1 with an exception set and
+ * nothing held. */
+static int setup_init(Setup *u, PyObject *masks, PyObject *layout_spec, PyObject *weights_obj, double bias,
+                      PyObject *cache, Py_ssize_t limit, PyObject *log1p_obj, PyObject *spec, Py_ssize_t max_chars,
+                      Py_ssize_t ngram_column) {
+    memset(&u->weights, 0, sizeof u->weights);
+    memset(&u->table, 0, sizeof u->table);
+    if (parse_layout(layout_spec, &u->layout) < 0 || parse_doc_spec(spec, &u->d) < 0) return -1;
+    if (u->d.row_size != u->layout.size || ngram_column < 0 || ngram_column >= u->d.width || max_chars < 0) {
         PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
-        return NULL;
+        return -1;
     }
-    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
-    PyObject *held = PyList_AsTuple(texts);
-    if (held == NULL) return NULL;
+    if (PyObject_GetBuffer(weights_obj, &u->weights, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    const Py_buffer *w = &u->weights;
+    const char *format = w->format == NULL ? "B" : w->format[0] == '=' || w->format[0] == '<' ? w->format + 1 : w->format;
+    if (!((w->itemsize == 8 && strcmp(format, "d") == 0) || (w->itemsize == 4 && strcmp(format, "f") == 0)) ||
+        w->len / w->itemsize <= (Py_ssize_t)u->layout.buckets_mask) {
+        PyErr_SetString(PyExc_ValueError, "weights: expected a C-contiguous float64 or float32 array of a weight a bucket");
+        PyBuffer_Release(&u->weights);
+        return -1;
+    }
+    if (PyObject_GetBuffer(log1p_obj, &u->table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&u->weights);
+        return -1;
+    }
+    if (u->table.itemsize != sizeof(double) || u->table.format == NULL || strcmp(u->table.format, "d") != 0) {
+        PyErr_SetString(PyExc_ValueError, "log1p: expected a C-contiguous float64 array");
+        PyBuffer_Release(&u->weights);
+        PyBuffer_Release(&u->table);
+        return -1;
+    }
+    u->masks = masks;
+    u->cache = cache;
+    u->bias = bias;
+    u->limit = limit;
+    u->max_chars = max_chars;
+    u->ngram_column = ngram_column;
+    return 0;
+}
+
+static void setup_release(Setup *u) {
+    if (u->weights.obj) PyBuffer_Release(&u->weights);
+    if (u->table.obj) PyBuffer_Release(&u->table);
+}
+
+/* The matrix of the lines ``held`` (a tuple of str): features()' work once its arguments are checked, positions
+ * (3n values) and m (n rows of u->d.width) of the right sizes. (bit, coverage), None, or NULL with an exception. */
+static PyObject *extract_into(const Setup *u, PyObject *held, const double *positions, double log_lines, double *m) {
     const Py_ssize_t n = PyTuple_GET_SIZE(held);
-    Py_buffer weights = {0}, table = {0}, positions = {0}, matrix = {0};
-    PyObject *infos = NULL, *result = NULL;
+    const Layout *layout = &u->layout;
+    PyObject *infos = NULL, *result = NULL, *cache = u->cache;
     double *sizes = PyMem_New(double, 2 * n + 1), *logs = sizes + n;
     Stoplists own = {0};
     const Stoplists *stoplists = NULL;
     Scratch scratch = {NULL, NULL, 0};
+    const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
     if (sizes == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (d.width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (n ? n : 1)) {
-        PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
-        goto done;
-    }
-    if (PyObject_GetBuffer(weights_obj, &weights, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
-    const char *format = weights.format == NULL ? "B" : weights.format[0] == '=' || weights.format[0] == '<' ? weights.format + 1 : weights.format;
-    if (!((weights.itemsize == 8 && strcmp(format, "d") == 0) || (weights.itemsize == 4 && strcmp(format, "f") == 0)) ||
-        weights.len / weights.itemsize <= (Py_ssize_t)layout.buckets_mask) {
-        PyErr_SetString(PyExc_ValueError, "weights: expected a C-contiguous float64 or float32 array of a weight a bucket");
-        goto done;
-    }
-    if (PyObject_GetBuffer(log1p_obj, &table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
-    if (table.itemsize != sizeof(double) || table.format == NULL || strcmp(table.format, "d") != 0) {
-        PyErr_SetString(PyExc_ValueError, "log1p: expected a C-contiguous float64 array");
-        goto done;
-    }
-    const Py_ssize_t table_size = table.len / (Py_ssize_t)sizeof(double);
-    if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
-    if (get_doubles(matrix_obj, &matrix, d.width * n, 1) < 0) goto done;
     infos = PyTuple_New(n);
     if (infos == NULL) goto done;
-    stoplists = stops_acquire(masks, &own);
+    stoplists = stops_acquire(u->masks, &own);
     if (stoplists == NULL) goto done;
-    const Lexical lexical_base = {weights.buf, weights.itemsize, bias, NULL};
+    const Lexical lexical_base = {u->weights.buf, u->weights.itemsize, u->bias, NULL};
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *text = PyTuple_GET_ITEM(held, i);
         if (!PyUnicode_Check(text)) {
@@ -1377,8 +1393,8 @@ static PyObject *features(PyObject *self, PyObject *args) {
             goto done;
         }
         sizes[i] = (double)(hi - lo);
-        logs[i] = ((const double *)table.buf)[hi - lo];
-        PyObject *key = PyUnicode_Substring(text, lo, hi - lo > max_chars ? lo + max_chars : hi); /* an exact str */
+        logs[i] = ((const double *)u->table.buf)[hi - lo];
+        PyObject *key = PyUnicode_Substring(text, lo, hi - lo > u->max_chars ? lo + u->max_chars : hi); /* an exact str */
         if (key == NULL) goto done;
         /* The cache's key: an int, a hash of the text's characters (some times cheaper than a str's siphash,
          * which a new text needs); the info holds the text, compared on a hit. */
@@ -1393,22 +1409,23 @@ static PyObject *features(PyObject *self, PyObject *args) {
             Py_DECREF(key);
             goto done;
         }
-        if (fast_info(info, layout.size) && words_equal(PyTuple_GET_ITEM(info, 3), key)) {
+        if (fast_info(info, layout->size) && words_equal(PyTuple_GET_ITEM(info, 3), key)) {
             Py_INCREF(info);
         } else {
             if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
+                Py_DECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
             Lexical lexical = lexical_base;
             lexical.values = scratch.values;
-            info = line_info(key, scratch.buffer, &layout, stoplists, &lexical);
+            info = line_info(key, scratch.buffer, layout, stoplists, &lexical);
             if (info == NULL) {
                 Py_DECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
-            if (PyDict_GET_SIZE(cache) >= limit) PyDict_Clear(cache);
+            if (PyDict_GET_SIZE(cache) >= u->limit) PyDict_Clear(cache);
             if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
                 Py_DECREF(info);
                 Py_DECREF(hash);
@@ -1420,24 +1437,154 @@ static PyObject *features(PyObject *self, PyObject *args) {
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }
-    double *m = matrix.buf;
-    result = fill(&d, infos, sizes, logs, positions.buf, log_lines, m);
+    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m);
     if (result != NULL)
         for (Py_ssize_t i = 0; i < n; i++)
-            m[i * d.width + ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
+            m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
 done:
     if (stoplists != NULL) stops_release(&own);
     PyMem_Free(scratch.buffer);
     PyMem_Free(scratch.values);
-    if (weights.obj) PyBuffer_Release(&weights);
-    if (table.obj) PyBuffer_Release(&table);
-    if (positions.obj) PyBuffer_Release(&positions);
-    if (matrix.obj) PyBuffer_Release(&matrix);
     PyMem_Free(sizes);
     Py_XDECREF(infos);
+    return result;
+}
+
+/* features(texts, masks, layout, weights, bias, cache, limit, log1p, positions, log_lines, matrix, spec, max_chars,
+ * ngram_column) -> (language bit, coverage), or None: features.extract's matrix of a document's lines, the
+ * lexical score (model.Model.score's) in its column, in one call: each text stripped (str.strip), its first
+ * max_chars characters its key; each key's (lexical score, row, words joined, key) from the cache (by words_hash
+ * of the key, an int), or computed (infos' pass, the grams' weights summed) and kept there (emptied first when it
+ * holds `limit`); then document()'s
+ * columns, log1p[length] as a line's log1p. None, the matrix unfinished, when a line is as long as the table:
+ * the caller does it the long way. */
+static PyObject *features(PyObject *self, PyObject *args) {
+    PyObject *texts, *masks, *layout_spec, *weights_obj, *cache, *log1p_obj, *positions_obj, *matrix_obj, *spec;
+    double bias, log_lines;
+    Py_ssize_t limit, max_chars, ngram_column;
+    if (!PyArg_ParseTuple(args, "O!O!O!OdO!nOOdOO!nn", &PyList_Type, &texts, &PyDict_Type, &masks, &PyTuple_Type,
+                          &layout_spec, &weights_obj, &bias, &PyDict_Type, &cache, &limit, &log1p_obj, &positions_obj,
+                          &log_lines, &matrix_obj, &PyTuple_Type, &spec, &max_chars, &ngram_column))
+        return NULL;
+    Setup u;
+    if (setup_init(&u, masks, layout_spec, weights_obj, bias, cache, limit, log1p_obj, spec, max_chars, ngram_column) < 0)
+        return NULL;
+    /* The texts held for the call (an allocation may run a finalizer that changes the caller's list). */
+    PyObject *held = PyList_AsTuple(texts), *result = NULL;
+    Py_buffer positions = {0}, matrix = {0};
+    if (held == NULL) goto done;
+    const Py_ssize_t n = PyTuple_GET_SIZE(held);
+    if (u.d.width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (n ? n : 1)) {
+        PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+        goto done;
+    }
+    if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
+    if (get_doubles(matrix_obj, &matrix, u.d.width * n, 1) < 0) goto done;
+    result = extract_into(&u, held, positions.buf, log_lines, matrix.buf);
+done:
+    if (positions.obj) PyBuffer_Release(&positions);
+    if (matrix.obj) PyBuffer_Release(&matrix);
+    setup_release(&u);
+    Py_XDECREF(held);
+    return result;
+}
+
+/* Features(masks, layout, weights, bias, cache, limit, log1p, spec, max_chars, ngram_column): features() with all
+ * but the document given once, checked once, and its buffers held (the classifier's shortcut calls it once a
+ * document: parsing and checking 14 arguments was a sixth of a short document's cost). A call
+ * (texts, matrix) -> (bit, coverage) or None is features(texts, ..., positions, log_lines, matrix, ...) with the
+ * positions compiled.positions gives: i / max(n - 1, 1), log1p(i), log1p(n - 1 - i), and log1p(n). */
+typedef struct {
+    PyObject_HEAD
+    Setup u;
+    int ready;
+} Features;
+
+static void features_dealloc(Features *self) {
+    if (self->ready) {
+        setup_release(&self->u);
+        Py_DECREF(self->u.masks);
+        Py_DECREF(self->u.cache);
+    }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *features_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"masks", "layout", "weights", "bias", "cache", "limit", "log1p", "spec", "max_chars",
+                               "ngram_column", NULL};
+    PyObject *masks, *layout_spec, *weights_obj, *cache, *log1p_obj, *spec;
+    double bias;
+    Py_ssize_t limit, max_chars, ngram_column;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OdO!nOO!nn:Features", keywords, &PyDict_Type, &masks,
+                                     &PyTuple_Type, &layout_spec, &weights_obj, &bias, &PyDict_Type, &cache, &limit,
+                                     &log1p_obj, &PyTuple_Type, &spec, &max_chars, &ngram_column))
+        return NULL;
+    Features *self = (Features *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    if (setup_init(&self->u, masks, layout_spec, weights_obj, bias, cache, limit, log1p_obj, spec, max_chars,
+                   ngram_column) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    Py_INCREF(masks);
+    Py_INCREF(cache);
+    self->ready = 1;
+    return (PyObject *)self;
+}
+
+static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs) {
+    PyObject *texts, *matrix_obj;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "Features(): no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_UnpackTuple(args, "Features", 2, 2, &texts, &matrix_obj)) return NULL;
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "texts: expected a list");
+        return NULL;
+    }
+    const Setup *u = &self->u;
+    PyObject *held = PyList_AsTuple(texts), *result = NULL;
+    if (held == NULL) return NULL;
+    const Py_ssize_t n = PyTuple_GET_SIZE(held);
+    Py_buffer matrix = {0};
+    double *positions = PyMem_New(double, 3 * n + 1);
+    if (positions == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (u->d.width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (n ? n : 1)) {
+        PyErr_SetString(PyExc_ValueError, "a bad matrix layout");
+        goto done;
+    }
+    if (get_doubles(matrix_obj, &matrix, u->d.width * n, 1) < 0) goto done;
+    /* compiled.positions(n): Python's i / below divides the two ints as doubles (both exact, far below 2**53),
+     * and math.log1p of an int is the C library's log1p of it as a double */
+    const double below = (double)(n - 1 > 1 ? n - 1 : 1);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        positions[3 * i] = (double)i / below;
+        positions[3 * i + 1] = log1p((double)i);
+        positions[3 * i + 2] = log1p((double)(n - 1 - i));
+    }
+    result = extract_into(u, held, positions, log1p((double)n), matrix.buf);
+done:
+    if (matrix.obj) PyBuffer_Release(&matrix);
+    PyMem_Free(positions);
     Py_DECREF(held);
     return result;
 }
+
+static PyTypeObject FeaturesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cleaner.classify._lines.Features",
+    .tp_basicsize = sizeof(Features),
+    .tp_dealloc = (destructor)features_dealloc,
+    .tp_call = (ternaryfunc)features_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Features(masks, layout, weights, bias, cache, limit, log1p, spec, max_chars, ngram_column): "
+              "(texts, matrix) -> (bit, coverage) or None, features() of a document.",
+    .tp_new = features_new,
+};
 
 /* log1p_table(size) -> bytes: log1p(0), ..., log1p(size - 1) as float64, the C library's (as math.log1p's):
  * features.log1p_values, which the classifier's features read a line's log1p from. */
@@ -1504,5 +1651,14 @@ PyMODINIT_FUNC PyInit__lines(void) {
         latin1[ch].plain = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
                            (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD;
     }
-    return PyModule_Create(&module);
+    if (PyType_Ready(&FeaturesType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&FeaturesType);
+    if (PyModule_AddObject(m, "Features", (PyObject *)&FeaturesType) < 0) {
+        Py_DECREF(&FeaturesType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -170,6 +170,11 @@ class Compiled:
         self.baseline = baseline
         # By a hash of a line's stripped head (_lines.c: words_hash), its (lexical score, row, words joined, head).
         self.rows: dict[int, tuple[float, bytes, str, str]] = {}
+        # native_matrix's call with all but the document given once (_lines.c: Features), where the C is built.
+        self._features = None
+        if _LINES is not None:
+            args = (stopword_languages(), LAYOUT, weights, bias, self.rows, ROWS_CACHE_SIZE, log1p_table(), DOC_SPEC)
+            self._features = _LINES.Features(*args, MAX_LINE_CHARS, NGRAM)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Compiled | None:
@@ -193,10 +198,13 @@ class Compiled:
         is surely above it are +inf (its trees' walk stops once the rest of them cannot bring it down
         to the cut), and the lowest is that of the others (+inf if none). None where the C cannot take
         the document (no lines, or one of 65,536 characters or more): the caller goes the long way."""
-        matrix = native_matrix(texts, self.weights, self.bias, self.rows, ROWS_CACHE_SIZE)
-        if matrix is None:
+        n = len(texts)
+        if self._features is None or type(texts) is not list or n == 0:
             return None
-        odds = memoryview(bytearray(8 * len(texts))).cast("d")
+        matrix = memoryview(bytearray(8 * n * WIDTH)).cast("d", (n, WIDTH))
+        if self._features(texts, matrix) is None:  # (native_matrix's, in one call of two arguments)
+            return None
+        odds = memoryview(bytearray(8 * n)).cast("d")
         if cut is not None:
             return matrix, odds, self.forest.odds_above(matrix, self.baseline, cut, odds)
         return matrix, odds, self.forest.odds(matrix, self.baseline, odds)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import groupby
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cleaner.classify.config import ClassifyConfig, Profile
 from cleaner.document import Line
+from cleaner.rules.compiled import ALIVE
 from cleaner.rules.engine import RuleSet
 from cleaner.rules.model import RuleFile
 from cleaner.steps.base import State
@@ -39,7 +39,6 @@ DEFAULT_NAV_RUN = 3
 MAX_ROWS = 20_000
 DEFAULT_MIN_LINES = 5  # fewer live lines: no context to judge by (rows only shrink: idempotent)
 DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
-_TEXT = attrgetter("text")
 _UNSET: object = object()
 
 
@@ -155,8 +154,9 @@ class Classify:
 
     def __call__(self, lines: list[Line]) -> None:
         """Mark every line the model finds too unlikely to be content as dropped."""
-        # Line.alive inlined: this runs over every line of every document in every round.
-        rows = [line for line in lines if line.dropped_by is None and not line.blank]
+        # The live non-blank lines and their texts in one C call (_scan.c's alive): this runs over every line
+        # of every document in every round.
+        rows, texts = ALIVE(lines, True)
         if not self.min_lines <= len(rows) <= MAX_ROWS:
             return
         # The verdicts depend on the rows' texts alone: the same rows with the same texts as the
@@ -164,7 +164,6 @@ class Classify:
         # pipeline after other steps found nothing more, or after they dropped only blank lines).
         # Lines compare by identity (Line has no __eq__): ``==`` on the row lists is an ``is``
         # on each pair, in C.
-        texts = list(map(_TEXT, rows))
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
