@@ -369,19 +369,23 @@ def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(
     assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "d", "d", None]
 
 
-def test_the_site_of_a_signature_is_the_one_every_site_tested_in_order_gives(tmp_path: Path) -> None:
+# (signature, lines): needs at a line's start, inside a line, or none
+_MIXED = [(r"^(?i:σοφια news)$", 2), (r"^(?:Posted by|Member) \w+", 3), (r"(?i)kelvin", 4), (r"^(?i:İstanbul)", 1)]
+_MIXED.append((r"^\w+ desk$", 3))
+# Only needs at a line's start: a head none of whose lines starts with one is no site's at once.
+_AT_START = [(r"^(?i:σοφια news)$", 2), (r"^(?:Posted by|Member) \w+", 3), (r"^Istanbul", 1)]
+_AT_START += [(r"^(?:Sport|News) desk$", 3), (r"^(?i:\x{212a}elvin)", 4)]
+
+
+@pytest.mark.parametrize("signatures", [_MIXED, _AT_START])
+def test_the_site_of_a_signature_is_the_one_every_site_tested_in_order_gives(
+    tmp_path: Path, signatures: list[tuple[str, int]]
+) -> None:
     """RuleBook.site_by_signature (a need at a line's start looked for at the start of each line
     folded; others in the lines joined and folded) against each site's SiteMatcher in file order,
     on random heads: sigmas, a dotted capital I, a Kelvin sign, newlines inside lines, short heads."""
     import random
 
-    signatures = [  # (signature, lines): needs at a line's start, inside a line, or none
-        (r"^(?i:σοφια news)$", 2),
-        (r"^(?:Posted by|Member) \w+", 3),
-        (r"(?i)kelvin", 4),
-        (r"^(?i:İstanbul)", 1),
-        (r"^\w+ desk$", 3),
-    ]
     for k, (signature, lines) in enumerate(signatures):
         (tmp_path / f"s{k}.yaml").write_text(
             f"name: s{k}\ndescription: A demo site.\nmatch:\n  signature: '{signature}'\n"
@@ -393,7 +397,7 @@ def test_the_site_of_a_signature_is_the_one_every_site_tested_in_order_gives(tmp
     sites = [site for site in book.sites if site.matcher and site.matcher.signature]
     assert len(sites) == len(signatures)
     pieces = ["ΣΟΦΙΑ NEWS", "σοφιΑ news", "Posted by Ann", "Member ", "\u212aelvin", "İstanbul", "istanbul", "x", "\n"]
-    pieces += ["Sport desk", "", " ", "ς"]
+    pieces += ["Sport desk", "", " ", "ς", "A first line longer than any need", "Istanbul"]
     rng = random.Random(3)
     found = set()
     for _ in range(3000):
@@ -409,3 +413,4 @@ def test_the_site_of_a_signature_is_the_one_every_site_tested_in_order_gives(tmp
         assert got is expected, head
         found.add(got.name if got else None)
     assert found == {None, "s0", "s1", "s2", "s3", "s4"}
+    assert (book._any_start is not None) == (signatures is _AT_START)  # (the one search tried first, or not)

@@ -34,8 +34,12 @@
 
 #include "../steps/_held.h"
 
-#define DENSE 2048 /* states with a full transition table (the first, shallowest ones) */
-#define FAR 0xFFFF /* a table entry: the state it goes to is past what 16 bits code (``far``) */
+#define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
+/* A table entry: the state it goes to, times 4, plus OUT if that state has patterns; or FAR, a
+ * state past the table (``deep`` finds it). One test (``entry & 3``) tells the scan's plain step
+ * (to a shallow state with nothing to record) from every other, which ``slow`` takes. */
+#define OUT 1
+#define FAR 2
 #define LINE 64    /* the table's alignment: a cache line */
 #define CAPSULE "cleaner.rules._scan.Matcher"
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
@@ -43,7 +47,8 @@
 typedef struct {
     int32_t states, classes, dense, patterns;
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
-    uint16_t *table;    /* dense * classes: where a shallow state goes on each class (coded), or FAR */
+    uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
+                         * OUT), and a last row for a deep state: FAR on every class but 0 */
     void *table_block;  /* the allocation ``table`` lies in (aligned to LINE inside it) */
     int32_t *fail;      /* by state: the longest proper suffix of its string that is a state */
     int32_t *first;     /* by state: its first child (the children are numbered consecutively) */
@@ -152,9 +157,10 @@ bad:
     return -1;
 }
 
-/* A state as the scan carries it: its number doubled, plus 1 if it has patterns. */
-static inline uint32_t code(const Matcher *m, int32_t s) {
-    return (uint32_t)s << 1 | (m->out_start[s] != m->out_start[s + 1]);
+/* A shallow state as a table entry codes it (see OUT); FAR for a deep one. */
+static inline uint16_t code(const Matcher *m, int32_t s) {
+    if (s >= m->dense) return FAR;
+    return (uint16_t)((uint32_t)s << 2 | (m->out_start[s] != m->out_start[s + 1] ? OUT : 0));
 }
 
 /* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
@@ -366,7 +372,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
 
     /* The shallow states' full table: a child, else where the failure link goes on it. */
     m->dense = nodes < DENSE ? nodes : DENSE;
-    m->table_block = PyMem_Malloc((size_t)m->dense * classes * sizeof(uint16_t) + LINE);
+    m->table_block = PyMem_Malloc((size_t)(m->dense + 1) * classes * sizeof(uint16_t) + LINE);
     if (!m->table_block) {
         PyErr_NoMemory();
         goto done;
@@ -376,11 +382,13 @@ static PyObject *build(PyObject *self, PyObject *args) {
         uint16_t *row = m->table + (size_t)s * classes;
         /* (a FAR entry copied from the failure link's row stays right: ``deep`` follows the links) */
         for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->fail[s] * classes + c];
-        for (int32_t t = m->first[s]; t < m->first[s] + m->children[s]; t++) {
-            uint32_t coded = code(m, t);
-            row[m->label[t]] = coded < FAR ? (uint16_t)coded : FAR;
-        }
+        for (int32_t t = m->first[s]; t < m->first[s] + m->children[s]; t++) row[m->label[t]] = code(m, t);
     }
+    /* The row a scan in a deep state is on: every step to ``slow``, but on a byte in no literal,
+     * which goes back to the root from any state. */
+    uint16_t *last = m->table + (size_t)m->dense * classes;
+    last[0] = 0;
+    for (int c = 1; c < classes; c++) last[c] = FAR;
 
     result = PyCapsule_New(m, CAPSULE, capsule_free);
 done:
@@ -400,15 +408,15 @@ done:
 
 /* A step from state ``s`` on class ``c`` where the table does not say (``s`` past it, or its
  * entry FAR): to a child, or by its failure link (to a shallower state, in the end to one in the
- * table, or the root). Coded as ``code`` says. */
-static uint32_t deep(const Matcher *m, int32_t s, uint8_t c) {
+ * table, or the root). The state it goes to. */
+static int32_t deep(const Matcher *m, int32_t s, uint8_t c) {
     for (;;) {
         if (s < m->dense) {
             uint16_t e = m->table[(size_t)s * m->classes + c];
-            if (e != FAR) return e;
+            if (!(e & FAR)) return e >> 2;
         }
         int32_t t = child(m, s, c);
-        if (t >= 0) return code(m, t);
+        if (t >= 0) return t;
         if (s == 0) return 0;
         s = m->fail[s];
     }
@@ -423,7 +431,8 @@ typedef struct {
 
 typedef struct {
     const Matcher *m;
-    int32_t s;
+    int32_t s;        /* (``record``'s state) */
+    int32_t real;     /* the state, while the scan is on the table's last row (a deep one) */
     Py_ssize_t row;  /* the row of the byte the scan is at */
     Py_ssize_t *last; /* by pattern: its last row, or PY_SSIZE_T_MIN */
     int32_t *head, *tail, *order, found;
@@ -459,20 +468,33 @@ static int record(Scan *sc) {
     return 0;
 }
 
-/* One byte through the automaton (``v``: the state, coded); a state with patterns records them. */
+/* Every step but the plain one (``FEED``): from table row ``v`` (a shallow state, or the last row
+ * for the deep state ``sc->real``) on class ``c``, whose entry is ``e``. A state with patterns
+ * records them. The row the scan goes on from, or -1 (out of memory). */
+static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
+    const Matcher *m = sc->m;
+    int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : e >> 2;
+    if (m->out_start[t] != m->out_start[t + 1]) {
+        sc->s = t;
+        if (record(sc) < 0) return -1;
+    }
+    if (t < m->dense) return t;
+    sc->real = t;
+    return m->dense;
+}
+
+/* One byte through the automaton (``v``: the table row, see ``slow``). A byte in no literal is
+ * class 0, whose entry is the root on every row. */
 #define FEED(byte)                                                                    \
     do {                                                                              \
         uint8_t c_ = cls[(byte)];                                                     \
-        if (c_ == 0) {                                                                \
-            v = 0; /* a byte in no literal: back to the root */                      \
+        uint16_t e_ = table[v * classes + c_];                                        \
+        if (e_ & (OUT | FAR)) {                                                       \
+            int32_t r_ = slow(&sc, v, c_, e_);                                        \
+            if (r_ < 0) goto nomem;                                                   \
+            v = (uint32_t)r_;                                                         \
         } else {                                                                      \
-            uint32_t s_ = v >> 1;                                                     \
-            uint16_t e_ = s_ < dense ? table[s_ * classes + c_] : FAR;                \
-            v = e_ != FAR ? e_ : deep(m, (int32_t)s_, c_);                            \
-            if (v & 1) {                                                              \
-                sc.s = (int32_t)(v >> 1);                                             \
-                if (record(&sc) < 0) goto nomem;                                      \
-            }                                                                         \
+            v = e_ >> 2;                                                              \
         }                                                                             \
     } while (0)
 
@@ -549,11 +571,11 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     for (Py_ssize_t k = 0; k < n; k++) sizes[k] = PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, k));
     const uint8_t *cls = m->cls;
     const uint16_t *table = m->table;
-    const uint32_t classes = (uint32_t)m->classes, dense = (uint32_t)m->dense;
+    const uint32_t classes = (uint32_t)m->classes;
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
-    Scan sc = {m, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
+    Scan sc = {m, 0, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
     sc.last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
     sc.head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
     sc.tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));

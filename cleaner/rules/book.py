@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,8 @@ class RuleBook:
         # By signed site: its needs when each is at a line's start, without the newline, or None.
         self._starts: list[tuple[str, ...] | None] = []
         self._prefix = 0  # the longest of those: what of a line they look at
+        # When every signed site's needs are at a line's start: one pattern for them all.
+        self._any_start: re.Pattern[str] | None = None
 
     @classmethod
     def load(cls, roots: Iterable[Path]) -> RuleBook:
@@ -141,7 +144,18 @@ class RuleBook:
                 for *_, needs in self._signed
             ]
             self._prefix = max((len(need) for needs in self._starts if needs for need in needs), default=0)
+            if self._signed and all(needs is not None for needs in self._starts):
+                every = sorted({need for needs in self._starts if needs for need in needs})
+                self._any_start = re.compile("\n(?:" + "|".join(map(re.escape, every)) + ")")
         top = head[: self.head_lines]
+        if top and self._any_start is not None:
+            # (Most documents: one search instead of a fold of each line and a look at each site.)
+            # No line of the head starts with a need of any site (folding is by character: the
+            # starts folded are each start's fold, joined), and none holds a newline (more line
+            # starts, looked for in the whole lines below): no site can match.
+            cut = fold("\n" + "\n".join([line[: self._prefix] for line in top]))
+            if self._any_start.search(cut) is None and "\n" not in "".join(top):
+                return None
         # Where a site's needs are all at a line's start (the common case), only the start of its
         # first lines matters: those folded, not the lines joined (``fold`` is by character, a
         # sigma aside, which it makes the one sigma: the start of a line folded is the start of
