@@ -614,6 +614,13 @@ def test_c_lines_out_is_the_python_count() -> None:
         for _ in range(100):
             text = "".join(rng.choice(rng.choice(alphabets)) for _ in range(size))
             assert NATIVE.lines_out(text) == document.lines_out(text), repr(text)
+    # Runs of breaks at every place in and across the C's 8-byte blocks, and texts without a break.
+    for wide in ["ā", "😀"]:
+        for before in range(10):
+            for run in range(6):
+                for after in range(10):
+                    text = wide * before + "\n" * run + "b" * after + "\n" * (after % 3)
+                    assert NATIVE.lines_out(text) == text.count("\n") - text.count("\n\n"), repr(text)
     for text in ["", "\n", "\n\n", "\n\n\n", "a\n\n\nb\n", "\n" * 10_001 + "ā", _Str("a\n\nb\n")]:
         assert NATIVE.lines_out(text) == document.lines_out(text) == text.count("\n") - text.count("\n\n")
     with pytest.raises(TypeError):
@@ -636,3 +643,67 @@ def test_c_offers_and_hunks_numbers_of_every_size() -> None:
     cleaned = Cleaned(Document("d", "", "d"), lines, "", None, None, {}, False)
     for mode in ("paragraphs", "lines"):
         assert _c(cleaned, mode) == _python(cleaned, mode)
+
+
+# ---- the record's text as JSON (Cleaned.record_line) ----
+
+# Every byte orjson escapes, and characters of each width (so the text and a line differ in width).
+JSON_CHARS = ["a", "b ", '"', "\\", "\t", "\x00", "\x08", "\x0c", "\r", "\x1f", "\x7f", "é", "ā", "“", "😀", "</"]
+
+
+@needs_native
+def test_c_text_json_is_orjsons() -> None:
+    assert NATIVE is not None
+    rng = random.Random(17)
+    for count in [*range(6), *(rng.randint(6, 40) for _ in range(300))]:
+        alphabet = rng.sample(JSON_CHARS, rng.randint(1, len(JSON_CHARS)))
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 7, 8, 9, 30]))) for _ in range(count)]
+        out = [(None, text) for text in texts]
+        rendered = whitespace.render(out)  # type: ignore[arg-type]
+        assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered), repr(texts)
+
+
+@needs_native
+def test_c_text_json_of_another_text_or_no_utf8_is_none() -> None:
+    assert NATIVE is not None
+    out = [(None, "Alpha “one”"), (None, ""), (None, "beta 😀")]
+    rendered = "Alpha “one”\n\nbeta 😀\n"
+    assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered)
+    for other in [
+        "",
+        rendered[:-1],
+        rendered + "\n",
+        rendered.replace("one", "onE"),
+        rendered.replace("😀", "😁"),
+        rendered.replace("\n\n", "\nx"),
+        "Alpha one\n\nbeta x\n",
+        "Alpha “one”\n\nbeta 😀 \n",
+    ]:
+        assert NATIVE.text_json(out, other) is None, repr(other)
+    # A Latin-1 line in a wider text (read 4 characters at a time): a character differing anywhere,
+    # by its low byte or only by its high one ("š" is U+0161, "a" 0x61), is seen.
+    for wide in ["“", "😀"]:
+        out = [(None, "abcdefghij"), (None, wide)]
+        rendered = f"abcdefghij\n{wide}\n"
+        assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered)
+        for i in range(10):
+            for other in ["X", "š"]:
+                assert NATIVE.text_json(out, rendered[:i] + other + rendered[i + 1 :]) is None, (i, other)
+    assert NATIVE.text_json([(None, "a\ud800")], "a\ud800\n") is None  # a lone surrogate: orjson's to refuse
+    assert NATIVE.text_json([], "") == b'""'
+    with pytest.raises(TypeError):
+        NATIVE.text_json([("a", b"x")], "x\n")
+
+
+@needs_native
+def test_record_lines_with_c_text_are_orjsons(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seeds' records, and one whose text is not its layout's (set by hand): the same lines."""
+    paths = sorted((ROOT / "seeds").glob("*.txt"))
+    docs = [Document(p.stem, p.read_text(encoding="utf-8") + '\n"quoted" \\ “curly”\x01\n', str(p)) for p in paths]
+    cleaned = [pipeline.clean(doc) for doc in docs]
+    cleaned[0].text = cleaned[0].text.upper()
+    lines = [c.record_line() for c in cleaned]
+    assert all(c.layout is not None for c in cleaned)
+    monkeypatch.setattr(document, "_NATIVE", None)
+    assert lines == [c.record_line() for c in cleaned]
+    assert lines[0] == orjson.dumps(cleaned[0].record(), option=orjson.OPT_APPEND_NEWLINE)

@@ -18,6 +18,9 @@
 #include <string.h>
 
 #include "../steps/_held.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define CONTEXT 3
 
@@ -203,8 +206,24 @@ static int grow(Buffer *b, Py_ssize_t more) {
     return 0;
 }
 
+/* Bytes s[0:n] as they are: inlined where it is called (a diff or an E line is put together from
+ * a few hundred pieces, most of a byte or a few). */
+static inline int put_raw(Buffer *b, const char *s, Py_ssize_t n) {
+    if (b->size + n > b->room && grow(b, n) < 0) return -1;
+    memcpy(b->data + b->size, s, (size_t)n);
+    b->size += n;
+    return 0;
+}
+
+static inline int put_byte(Buffer *b, char c) {
+    if (b->size + 1 > b->room && grow(b, 1) < 0) return -1;
+    b->data[b->size++] = c;
+    return 0;
+}
+
 /* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set. */
 static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
+    if (!escape) return from < to ? put_raw(b, s + from, to - from) : 0;
     while (from < to) {
         const char *lt = escape ? memchr(s + from, '<', (size_t)(to - from)) : NULL;
         Py_ssize_t stop = lt == NULL ? to : lt - s;
@@ -221,7 +240,8 @@ static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int esc
     return 0;
 }
 
-static int put_text(Buffer *b, const char *text) { return put(b, text, 0, (Py_ssize_t)strlen(text), 0); }
+/* (inlined: strlen of a literal is a constant) */
+static inline int put_text(Buffer *b, const char *text) { return put_raw(b, text, (Py_ssize_t)strlen(text)); }
 
 /* A str's UTF-8 (cached on it by CPython, and read from there by orjson's later dumps of it). */
 static int put_str(Buffer *b, PyObject *text) {
@@ -266,12 +286,12 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     for (Py_ssize_t i = start; i < stop; i++) {
         Op *op = &ops[i];
         char kind = op->kind;
-        if (put(b, &kind, 0, 1, 0) < 0 || put_str(b, op->text) < 0) return -1;
+        if (put_byte(b, kind) < 0 || put_str(b, op->text) < 0) return -1;
         if (op->tag != NULL) {
             if (put_text(b, "\t\xe2\x9f\xa8") < 0 || put_str(b, op->tag) < 0 || put_text(b, "\xe2\x9f\xa9") < 0)
                 return -1;
         }
-        if (put(b, "\n", 0, 1, 0) < 0) return -1;
+        if (put_byte(b, '\n') < 0) return -1;
         if (op->eof && put_text(b, "\\ No newline at end of file\n") < 0) return -1;
     }
     return 0;
@@ -1151,15 +1171,37 @@ finally:
 
 /* lines_out(text) -> int: text.count("\n") - text.count("\n\n") (DocStats' non-blank output
  * lines) in one pass: a run of k line breaks holds k // 2 of the pairs count() finds. */
-#define COUNT_BREAKS(T)                                              \
+/* Wider texts are read 8 bytes at a time (4 UCS2 or 2 UCS4 characters): a block without a line
+ * break, most of a text, costs a few instructions instead of a branch per character. LOW holds a
+ * 1 in each character's place and HIGH each character's top bit: with v the block xor '\n' in
+ * every character, (v - LOW) & ~v & HIGH is nonzero exactly when a character of v is 0. */
+#define COUNT_BREAKS(T, LOW, HIGH)                                   \
     {                                                                \
         const T *p = (const T *)data;                                \
-        for (Py_ssize_t i = 0; i < n; i++) {                         \
-            if (p[i] == '\n') {                                      \
-                run++;                                               \
-            } else if (run) {                                        \
-                breaks += run - run / 2;                             \
-                run = 0;                                             \
+        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));          \
+        Py_ssize_t i = 0;                                            \
+        while (i < n) {                                              \
+            if (i + per <= n) {                                      \
+                uint64_t block;                                      \
+                memcpy(&block, p + i, 8);                            \
+                block ^= (LOW) * '\n';                               \
+                if (((block - (LOW)) & ~block & (HIGH)) == 0) {      \
+                    if (run) {                                       \
+                        breaks += run - run / 2;                     \
+                        run = 0;                                     \
+                    }                                                \
+                    i += per;                                        \
+                    continue;                                        \
+                }                                                    \
+            }                                                        \
+            Py_ssize_t stop = i + per < n ? i + per : n;             \
+            for (; i < stop; i++) {                                  \
+                if (p[i] == '\n') {                                  \
+                    run++;                                           \
+                } else if (run) {                                    \
+                    breaks += run - run / 2;                         \
+                    run = 0;                                         \
+                }                                                    \
             }                                                        \
         }                                                            \
     }
@@ -1184,14 +1226,165 @@ static PyObject *lines_out(PyObject *self, PyObject *text) {
         break;
     }
     case PyUnicode_2BYTE_KIND:
-        COUNT_BREAKS(Py_UCS2)
+        COUNT_BREAKS(Py_UCS2, 0x0001000100010001ULL, 0x8000800080008000ULL)
         break;
     default:
-        COUNT_BREAKS(Py_UCS4)
+        COUNT_BREAKS(Py_UCS4, 0x0000000100000001ULL, 0x8000000080000000ULL)
         break;
     }
     breaks += run - run / 2;
     return PyLong_FromSsize_t(breaks);
+}
+
+/* ---- the record's text as JSON (document.Cleaned.record_line) ----
+ *
+ * orjson.dumps(text) of a clean text, from its layout's lines: orjson encodes the whole text to
+ * UTF-8 again, and a text with one character past Latin-1 is two or four bytes a character
+ * wide, so every line was encoded at that width, while each line's own str is mostly ASCII (its
+ * UTF-8 is its data) or is encoded once anyway, for the diff and the review rows, which read
+ * the UTF-8 CPython caches on it. */
+
+/* Whether part == text[at:at + len(part)] (the caller checked that text is that long). The
+ * narrower side is widened; every character is compared, without an early exit, so the
+ * compiler makes it a few instructions per block of characters. */
+#define SAME_CHARS(TP, TT)                                                 \
+    {                                                                      \
+        const TP *a = (const TP *)PyUnicode_DATA(part);                    \
+        const TT *b = (const TT *)PyUnicode_DATA(text) + at;               \
+        TT differ = 0;                                                     \
+        for (Py_ssize_t i = 0; i < n; i++) differ |= (TT)(a[i] ^ b[i]);    \
+        return differ == 0;                                                \
+    }
+
+static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(part);
+    int kp = PyUnicode_KIND(part), kt = PyUnicode_KIND(text);
+    if (kp == kt) return memcmp(PyUnicode_DATA(part), (const char *)PyUnicode_DATA(text) + at * kt, (size_t)(n * kt)) == 0;
+    if (kp == PyUnicode_1BYTE_KIND && kt == PyUnicode_2BYTE_KIND) {
+        /* the common case (a text with a curly quote, a line without): 4 characters at a time,
+         * the part's 4 bytes spread to the text's 8 */
+        const Py_UCS1 *a = (const Py_UCS1 *)PyUnicode_DATA(part);
+        const Py_UCS2 *b = (const Py_UCS2 *)PyUnicode_DATA(text) + at;
+        uint64_t differ = 0;
+        Py_ssize_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            uint32_t narrow;
+            uint64_t wide, theirs;
+            memcpy(&narrow, a + i, 4);
+            memcpy(&theirs, b + i, 8);
+            wide = narrow;
+            wide = (wide | wide << 16) & 0x0000FFFF0000FFFFULL;
+            wide = (wide | wide << 8) & 0x00FF00FF00FF00FFULL;
+            differ |= wide ^ theirs;
+        }
+        for (; i < n; i++) differ |= (uint64_t)(a[i] ^ b[i]);
+        return differ == 0;
+    }
+    if (kp == PyUnicode_1BYTE_KIND && kt == PyUnicode_4BYTE_KIND) SAME_CHARS(Py_UCS1, Py_UCS4)
+    if (kp == PyUnicode_2BYTE_KIND && kt == PyUnicode_4BYTE_KIND) SAME_CHARS(Py_UCS2, Py_UCS4)
+    return 0; /* a part wider than the text holds a character the text does not */
+}
+
+#define BYTES(c) (0x0101010101010101ULL * (uint64_t)(c))
+#define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
+
+/* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
+ * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else. */
+static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
+    static const char hex[] = "0123456789abcdef";
+    Py_ssize_t from = 0, i = 0;
+    while (i < n) {
+#ifdef __SSE2__
+        /* 16 bytes at a time where every x86-64 can (none below 0x20, none '"' or '\\': most of a text) */
+        if (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
+                                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+            if (_mm_movemask_epi8(hits) == 0) {
+                i += 16;
+                continue;
+            }
+        }
+#endif
+        if (i + 8 <= n) { /* 8 bytes at a time: none below 0x20, none '"' or '\\', most of a text */
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            uint64_t below = (v - BYTES(0x20)) & ~v & BYTES(0x80), quote = v ^ BYTES('"'), slash = v ^ BYTES('\\');
+            if ((below | ANY_ZERO(quote) | ANY_ZERO(slash)) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        Py_ssize_t stop = i + 8 < n ? i + 8 : n;
+        for (; i < stop; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            char escape[6] = {'\\', 0, 0, 0, 0, 0};
+            int size = 2;
+            switch (c) {
+            case '"': escape[1] = '"'; break;
+            case '\\': escape[1] = '\\'; break;
+            case '\b': escape[1] = 'b'; break;
+            case '\t': escape[1] = 't'; break;
+            case '\n': escape[1] = 'n'; break;
+            case '\f': escape[1] = 'f'; break;
+            case '\r': escape[1] = 'r'; break;
+            default:
+                memcpy(escape + 1, "u00", 3);
+                escape[4] = hex[c >> 4];
+                escape[5] = hex[c & 15];
+                size = 6;
+            }
+            if (put(b, s, from, i, 0) < 0 || put(b, escape, 0, size, 0) < 0) return -1;
+            from = i + 1;
+        }
+    }
+    return put(b, s, from, n, 0);
+}
+
+/* text_json(layout, text) -> bytes | None: orjson.dumps(text), made from the layout's texts
+ * (entries (line, text)), when text is their rendering, whitespace.render's "\n".join(texts)
+ * + "\n" ("" for none): checked character by character. None when it is not, or when a text
+ * has no UTF-8 (a lone surrogate: the caller leaves it to orjson, which says so its way). */
+static PyObject *text_json(PyObject *self, PyObject *args) {
+    PyObject *out_arg, *text;
+    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &out_arg, &text)) return NULL;
+    PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
+    if (out == NULL) return NULL;
+    PyObject *result = NULL;
+    Buffer b = {NULL, 0, 0};
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0;
+    if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
+        PyObject *src, *part;
+        if (entry(out, k, &src, &part) < 0) goto finally;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(part), size;
+        if (n >= length - at || PyUnicode_READ_CHAR(text, at + n) != '\n' || !same_chars(part, text, at)) {
+            result = Py_NewRef(Py_None);
+            goto finally;
+        }
+        const char *utf8 = PyUnicode_AsUTF8AndSize(part, &size);
+        if (utf8 == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+                PyErr_Clear();
+                result = Py_NewRef(Py_None);
+            }
+            goto finally;
+        }
+        if (put_json(&b, utf8, size) < 0 || put(&b, "\\n", 0, 2, 0) < 0) goto finally;
+        at += n + 1;
+    }
+    if (at != length) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    if (put_text(&b, "\"") < 0) goto finally;
+    result = PyBytes_FromStringAndSize(b.data, b.size);
+finally:
+    PyMem_Free(b.data);
+    Py_DECREF(out);
+    return result;
 }
 
 /* ---- the page join: pagedata.Joiner's loop over a page file's lines ----
@@ -1415,6 +1608,9 @@ static PyMethodDef methods[] = {
     {"layout", layout, METH_VARARGS,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
+    {"text_json", text_json, METH_VARARGS,
+     "text_json(layout, text) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when text "
+     "is not their rendering or a text has no UTF-8."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},

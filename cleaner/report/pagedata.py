@@ -62,6 +62,7 @@ DATA_DIR = "review"
 _NATIVE = load("cleaner.report._diff")
 
 _DOC_KEYS = ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")
+_REC_KEYS = (*_DOC_KEYS[:-1], "removed", "removed_chars", "repaired", "lines")  # review.record_data's, in order
 
 # A sample candidate: (-key, -document number, -line, entry): a heap of them keeps the SAMPLE
 # smallest (key, document, line), a total order (within a rule a document's line is acted on
@@ -156,10 +157,14 @@ class ShardPage:
         new: list[bytes] = []
         self.tallies.add(rec)
         removed_chars, repaired = rec["removed_chars"], rec["repaired"]
-        for rule in removed_chars:
-            self._number(rule, new)
-        acted = sorted({*removed_chars, *repaired})
-        mine = sorted(self._number(label, new) for label in acted)
+        acted = {*removed_chars, *repaired}
+        index = self.index
+        if not index.keys() >= acted:  # a label first met here: its rules numbered first, then the rest by name
+            for rule in removed_chars:
+                self._number(rule, new)
+            for label in sorted(acted):
+                self._number(label, new)
+        mine = sorted([index[label] for label in acted])
         doc_id = rec["id"]
         rows = rec["lines"]
         dumps = orjson.dumps
@@ -176,8 +181,13 @@ class ShardPage:
         self.layout_only += not acted
         row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         listed = b"L" + ",".join(map(str, mine)).encode() + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
-        head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
-        self.removals.write(_removals_line(rec, near))
+        if tuple(rec) == _REC_KEYS:  # record_data's: the D line's head is its JSON up to "removed"
+            body = dumps({**rec, "lines": []})
+            head = body[: body.index(b',"removed":')] + b',"lines":'  # (no string holds ,": each " is \")
+            self.removals.write(body[:-2] + near + b"]}\n")
+        else:
+            head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
+            self.removals.write(_removals_line(rec, near))
         # Written in pieces: the rows' JSON (most of the D line) and the entries are not copied
         # into one string first (the writer's buffer takes them, or the file a large one).
         out = self.out
