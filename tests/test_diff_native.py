@@ -84,6 +84,11 @@ def test_c_hunks_as_bytes_are_the_python_ones_utf8(mode: str) -> None:
         cleaned = _document(rng, size)
         got = NATIVE.hunks(cleaned.lines, layout(cleaned.lines, mode), cleaned.trailing_newline, diff.LAYOUT, True)
         assert got == _python(cleaned, mode).encode("utf-8"), (size, [repr(line) for line in cleaned.lines])
+        head = rng.choice([b"", b"--- h\n", "\u00e9<".encode() * rng.randint(1, 400)])  # a head past the first room
+        with_head = NATIVE.hunks(
+            cleaned.lines, layout(cleaned.lines, mode), cleaned.trailing_newline, "layout", True, head
+        )
+        assert with_head == head + got
 
 
 @needs_native

@@ -187,15 +187,28 @@ static int decimal(long long value, char *out) {
     return at;
 }
 
+/* Bytes put together piece by piece. With in_bytes set, they are kept in a bytes object (``bytes``,
+ * whose buffer ``data`` is), handed out at the end without copying them again (buffer_bytes):
+ * a diff is most of a document's bytes. Otherwise in PyMem memory, freed by the caller. */
 typedef struct {
     char *data;
     Py_ssize_t size, room;
+    int in_bytes;
+    PyObject *bytes;
 } Buffer;
 
 static int grow(Buffer *b, Py_ssize_t more) {
     if (b->size + more <= b->room) return 0;
     Py_ssize_t room = b->room ? b->room : 256;
     while (room < b->size + more) room *= 2;
+    if (b->in_bytes) {
+        if (b->bytes == NULL ? (b->bytes = PyBytes_FromStringAndSize(NULL, room)) == NULL
+                             : _PyBytes_Resize(&b->bytes, room) < 0)
+            return -1; /* (_PyBytes_Resize has let go of the old object and set it to NULL) */
+        b->data = PyBytes_AS_STRING(b->bytes);
+        b->room = room;
+        return 0;
+    }
     char *data = PyMem_Realloc(b->data, room);
     if (data == NULL) {
         PyErr_NoMemory();
@@ -238,6 +251,16 @@ static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int esc
         from = stop;
     }
     return 0;
+}
+
+/* An in_bytes buffer's bytes, cut to their size (the buffer lets go of them). */
+static PyObject *buffer_bytes(Buffer *b) {
+    if (b->bytes == NULL) return PyBytes_FromStringAndSize(NULL, 0);
+    if (_PyBytes_Resize(&b->bytes, b->size) < 0) return NULL;
+    PyObject *result = b->bytes;
+    b->bytes = NULL;
+    b->data = NULL;
+    return result;
 }
 
 /* (inlined: strlen of a literal is a constant) */
@@ -297,20 +320,22 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     return 0;
 }
 
-/* hunks(lines, layout, trailing_newline, layout_label[, as_bytes]) -> str | bytes | None: the text,
- * or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
- * lines' UTF-8, cached on them, is copied). None when the layout is not in line order, or a text
+/* hunks(lines, layout, trailing_newline, layout_label[, as_bytes[, head]]) -> str | bytes | None: the
+ * text, or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
+ * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
+ * with another copy of the whole). None when the layout is not in line order, or a text
  * has no UTF-8 (a lone surrogate: diff.py does it the Python way, and says so its way). */
 static PyObject *hunks(PyObject *self, PyObject *args) {
     PyObject *lines_arg, *out_arg, *layout_label;
     int trailing_newline, as_bytes = 0;
-    if (!PyArg_ParseTuple(args, "O!O!pU|p", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
-                          &layout_label, &as_bytes))
+    Py_buffer head = {NULL, NULL};
+    if (!PyArg_ParseTuple(args, "O!O!pU|py*", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
+                          &layout_label, &as_bytes, &head))
         return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0};
+    Buffer b = {NULL, 0, 0, as_bytes, NULL};
     Op *ops = NULL;
     Py_ssize_t n = 0;
     if (lines == NULL || out == NULL) goto finally;
@@ -328,6 +353,7 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto finally;
     }
+    if (head.buf != NULL && put_raw(&b, head.buf, head.len) < 0) goto finally;
     /* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged. */
     Py_ssize_t start = -1, stop = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -342,7 +368,7 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         stop = hi;
     }
     if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
-    result = as_bytes ? PyBytes_FromStringAndSize(b.data, b.size) : PyUnicode_DecodeUTF8(b.data, b.size, "strict");
+    result = as_bytes ? buffer_bytes(&b) : PyUnicode_DecodeUTF8(b.data, b.size, "strict");
     goto finally;
 failed:
     if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
@@ -351,7 +377,11 @@ failed:
     }
 finally:
     if (ops != NULL) free_ops(ops, n);
-    PyMem_Free(b.data);
+    if (as_bytes)
+        Py_XDECREF(b.bytes);
+    else
+        PyMem_Free(b.data);
+    if (head.buf != NULL) PyBuffer_Release(&head);
     Py_XDECREF(lines);
     Py_XDECREF(out);
     return result;

@@ -94,10 +94,12 @@ def render_bytes(cleaned: Cleaned, mode: str = "paragraphs") -> bytes:
     building the text as a str first, which widened every line to the tags' two-byte kind."""
     if not cleaned.changed:
         return b""
-    body = _native_hunks(cleaned, mode, True)
-    if body is None:
-        return render(cleaned, mode).encode("utf-8")
-    return _head(cleaned).encode("utf-8") + body
+    if _NATIVE is not None:  # the header first in the same buffer: not joined on with a copy of the whole
+        out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
+        whole = _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT, True, _head(cleaned).encode())
+        if whole is not None:
+            return whole
+    return render(cleaned, mode).encode("utf-8")
 
 
 def _head(cleaned: Cleaned) -> str:
