@@ -659,7 +659,9 @@ static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
     if (out == NULL) return NULL;
     for (Py_ssize_t k = lo; k < hi; k++) {
         PyObject *row = PyList_GET_ITEM(rows, k);
-        PyObject *cut = PyList_Check(row) ? PyList_GetSlice(row, 0, 4) : PySequence_GetSlice(row, 0, 4);
+        PyObject *cut = PyList_Check(row)         ? PyList_GetSlice(row, 0, 4)
+                        : PyTuple_CheckExact(row) ? PyTuple_GetSlice(row, 0, 4)
+                                                  : PySequence_GetSlice(row, 0, 4);
         if (cut == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -672,15 +674,16 @@ static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
 static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, PyObject *doc) {
     Py_ssize_t size = PyList_GET_SIZE(rows);
     Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = context < size - i - 1 ? i + context + 1 : size;
-    PyObject *row = PyList_GET_ITEM(rows, i); /* a list of 4 or 5 items (checked by the caller) */
-    int dropped = PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(row, 1), "-") == 0;
-    if (!dropped && PyList_GET_SIZE(row) < 5) {
+    PyObject *row = PyList_GET_ITEM(rows, i); /* a list or tuple of 4 or 5 items (checked by the caller) */
+    int dropped = PyUnicode_CompareWithASCIIString(PySequence_Fast_GET_ITEM(row, 1), "-") == 0;
+    if (!dropped && PySequence_Fast_GET_SIZE(row) < 5) {
         PyErr_SetString(PyExc_TypeError, "a changed row must have 5 items");
         return NULL;
     }
     /* the row's items held first: a context row that is not a list runs code when sliced */
-    PyObject *no = Py_NewRef(PyList_GET_ITEM(row, 0)), *text = Py_NewRef(PyList_GET_ITEM(row, dropped ? 3 : 4));
-    PyObject *changed = Py_NewRef(dropped ? Py_None : PyList_GET_ITEM(row, 3));
+    PyObject *no = Py_NewRef(PySequence_Fast_GET_ITEM(row, 0));
+    PyObject *text = Py_NewRef(PySequence_Fast_GET_ITEM(row, dropped ? 3 : 4));
+    PyObject *changed = Py_NewRef(dropped ? Py_None : PySequence_Fast_GET_ITEM(row, 3));
     PyObject *before = first_four(rows, lo, i), *after = before == NULL ? NULL : first_four(rows, i + 1, hi);
     PyObject *entry = after == NULL ? NULL : Py_BuildValue("[OOOOOO]", doc, no, text, before, after, changed);
     Py_DECREF(no);
@@ -741,11 +744,13 @@ static PyObject *offers(PyObject *self, PyObject *args) {
         }
         row_index = PyList_GET_ITEM(acted, a);
         PyObject *row = PyList_GET_ITEM(rows, i), *rest = PyList_GET_ITEM(rests, a);
-        if (!PyList_Check(row) || PyList_GET_SIZE(row) < 4 || !PyBytes_Check(rest)) {
-            PyErr_SetString(PyExc_TypeError, "rows must be lists of 4 or 5 items, rests bytes");
+        /* (review_rows makes tuples, a page file's JSON lists) */
+        if ((!PyList_Check(row) && !PyTuple_Check(row)) || PySequence_Fast_GET_SIZE(row) < 4 || !PyBytes_Check(rest)) {
+            PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, rests bytes");
             goto next;
         }
-        PyObject *fate = PyList_GET_ITEM(row, 1), *tag = PyList_GET_ITEM(row, 2), *no = PyList_GET_ITEM(row, 0);
+        PyObject *fate = PySequence_Fast_GET_ITEM(row, 1), *tag = PySequence_Fast_GET_ITEM(row, 2);
+        PyObject *no = PySequence_Fast_GET_ITEM(row, 0);
         if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
             PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
             goto next;
@@ -869,7 +874,8 @@ static int is_blank(PyObject *text) {
     return 1;
 }
 
-/* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS),
+/* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS), each a tuple
+ * (one allocation, and no list to track: a document has dozens of rows),
  * None when a text is longer than max_chars (record_data cuts it, the Python way). */
 static PyObject *review_rows(PyObject *self, PyObject *args) {
     PyObject *lines_arg;
@@ -896,12 +902,12 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
                 } else {
                     no = read_attr(&reader, line, A_NO);
                     if (no == NULL) goto next;
-                    row = PyList_New(4);
+                    row = PyTuple_New(4);
                     if (row == NULL) goto next;
-                    PyList_SET_ITEM(row, 0, Py_NewRef(no));
-                    PyList_SET_ITEM(row, 1, Py_NewRef(s_fate_dropped));
-                    PyList_SET_ITEM(row, 2, Py_NewRef(dropped));
-                    PyList_SET_ITEM(row, 3, Py_NewRef(orig));
+                    PyTuple_SET_ITEM(row, 0, Py_NewRef(no));
+                    PyTuple_SET_ITEM(row, 1, Py_NewRef(s_fate_dropped));
+                    PyTuple_SET_ITEM(row, 2, Py_NewRef(dropped));
+                    PyTuple_SET_ITEM(row, 3, Py_NewRef(orig));
                 }
             }
         } else {
@@ -925,13 +931,13 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
                         tag = PyUnicode_Join(s_plus, changed);
                         if (tag == NULL) goto next;
                     }
-                    row = PyList_New(truth ? 5 : 4);
+                    row = PyTuple_New(truth ? 5 : 4);
                     if (row == NULL) goto next;
-                    PyList_SET_ITEM(row, 0, Py_NewRef(no));
-                    PyList_SET_ITEM(row, 1, Py_NewRef(truth ? s_fate_changed : s_fate_kept));
-                    PyList_SET_ITEM(row, 2, truth ? Py_NewRef(tag) : Py_NewRef(Py_None));
-                    PyList_SET_ITEM(row, 3, Py_NewRef(text));
-                    if (truth) PyList_SET_ITEM(row, 4, Py_NewRef(orig));
+                    PyTuple_SET_ITEM(row, 0, Py_NewRef(no));
+                    PyTuple_SET_ITEM(row, 1, Py_NewRef(truth ? s_fate_changed : s_fate_kept));
+                    PyTuple_SET_ITEM(row, 2, truth ? Py_NewRef(tag) : Py_NewRef(Py_None));
+                    PyTuple_SET_ITEM(row, 3, Py_NewRef(text));
+                    if (truth) PyTuple_SET_ITEM(row, 4, Py_NewRef(orig));
                 }
             }
         }

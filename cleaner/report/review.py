@@ -10,7 +10,7 @@ and ``CONTEXT`` non-blank lines around each. ``cleaner compare`` joins two runs'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,10 @@ _NATIVE = load("cleaner.report._diff")
 MAX_ROWS = 1000
 MAX_LINE_CHARS = 2000
 
-# A line of a record: [line number, fate, tag (rule id or "+"-joined labels; None when kept), text, original text
-# (only for a changed line)]. Text is the line as read for kept and removed lines, as written for changed ones.
-Row = list[Any]
+# A line of a record: (line number, fate, tag (rule id or "+"-joined labels; None when kept), text, original text
+# (only for a changed line)). Text is the line as read for kept and removed lines, as written for changed ones.
+# A tuple where a document is cleaned (one allocation, nothing for the GC to track), a list read back from JSON.
+Row = Sequence[Any]
 
 
 def record(cleaned: Cleaned) -> str:
@@ -78,7 +79,7 @@ def python_rows(cleaned: Cleaned) -> list[Row]:
         if line.dropped_by is not None:
             orig = line.orig
             if orig.strip():
-                append([line.no, DROPPED, line.dropped_by, orig if len(orig) <= most else _shown(orig)])
+                append((line.no, DROPPED, line.dropped_by, orig if len(orig) <= most else _shown(orig)))
             continue
         text = line.text
         if not text.strip():
@@ -86,9 +87,9 @@ def python_rows(cleaned: Cleaned) -> list[Row]:
         shown = text if len(text) <= most else _shown(text)
         if line.changed_by:
             orig = line.orig
-            append([line.no, CHANGED, "+".join(line.changed_by), shown, orig if len(orig) <= most else _shown(orig)])
+            append((line.no, CHANGED, "+".join(line.changed_by), shown, orig if len(orig) <= most else _shown(orig)))
         else:
-            append([line.no, KEPT, None, shown])
+            append((line.no, KEPT, None, shown))
     return rows
 
 
