@@ -94,12 +94,9 @@ def render_bytes(cleaned: Cleaned, mode: str = "paragraphs") -> bytes:
     building the text as a str first, which widened every line to the tags' two-byte kind."""
     if not cleaned.changed:
         return b""
-    if _NATIVE is not None:  # the header first in the same buffer: not joined on with a copy of the whole
-        out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
-        whole = _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT, True, _head(cleaned).encode())
-        if whole is not None:
-            return whole
-    return render(cleaned, mode).encode("utf-8")
+    # The header first in the same buffer: not joined on with a copy of the whole.
+    whole = _native_hunks(cleaned, mode, True, _head(cleaned).encode())
+    return whole if whole is not None else render(cleaned, mode).encode("utf-8")
 
 
 def _head(cleaned: Cleaned) -> str:
@@ -107,12 +104,12 @@ def _head(cleaned: Cleaned) -> str:
     return f"--- {doc.source}\n+++ {doc.source} (clean) id={doc.id}\n"
 
 
-def _native_hunks(cleaned: Cleaned, mode: str, as_bytes: bool) -> str | bytes | None:
-    """The hunks in C; None when not built, or when it leaves them to python_hunks."""
+def _native_hunks(cleaned: Cleaned, mode: str, as_bytes: bool, head: bytes = b"") -> str | bytes | None:
+    """The hunks in C (as bytes: led by ``head``); None when not built, or when it leaves them to python_hunks."""
     if _NATIVE is None:
         return None
     out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
-    return _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT, as_bytes)
+    return _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT, as_bytes, head)
 
 
 def python_hunks(cleaned: Cleaned, mode: str = "paragraphs") -> str:
