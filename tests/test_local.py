@@ -3,6 +3,7 @@ writes its own shard, and the outputs, failures and progress are those of one pr
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -259,3 +260,32 @@ def test_the_parent_cleans_the_invented_warm_text_before_forking_two_workers_or_
     warmed = cleaned(pipeline, local.Document(id="warm", text=local.WARM_TEXT, source="warm"), True)
     assert warmed.stats.repaired == {"ftfy:encoding": 1}
     assert warmed.stats.removed == {"navigation.breadcrumb": 1, "links.see-also": 1, "credits.copyright": 1}
+
+
+def test_a_plain_jsonl_output_is_the_shards_bytes_linked_or_copied_not_written_again(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .jsonl output is its shards' records as they are (one shard: a link to it, several:
+    their bytes one after the other), not read and written again by writers.write, which only
+    the formats that transform them (compressed, Parquet) go through; the same bytes either way."""
+    from cleaner.pipeline import workdir
+
+    written: list[str] = []
+    write = workdir.writers.write
+
+    def spy(out: Path, shards: list[Path], handle: object) -> None:
+        written.append(out.name)
+        write(out, shards, handle)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workdir.writers, "write", spy)
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    inputs = _inputs(tmp_path)
+    outs = {}
+    for name, workers in (("one", 1), ("two", 2), ("gz", 1)):
+        suffix = ".jsonl.gz" if name == "gz" else ".jsonl"
+        out = tmp_path / name / f"clean{suffix}"
+        run(inputs, pipeline, Target(out, tmp_path / name / "reports"), workers=workers)
+        outs[name] = gzip.decompress(out.read_bytes()) if name == "gz" else out.read_bytes()
+    assert written == ["clean.jsonl.gz"]
+    assert outs["one"] == outs["two"] == outs["gz"]
+    assert outs["one"].count(b"\n") > 40
