@@ -3,6 +3,7 @@ writes its own shard, and the outputs, failures and progress are those of one pr
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -216,3 +217,75 @@ def test_no_more_workers_than_groups(tmp_path: Path, pipeline: Pipeline, monkeyp
     out = tmp_path / "two"
     run([tmp_path / "in"], pipeline, Target(out / "clean.jsonl", out / "reports"), workers=3)
     assert sizes == [1, 2]
+
+
+def test_the_parent_cleans_the_invented_warm_text_before_forking_two_workers_or_more(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the pipeline loads on its first document is loaded once, here, and inherited by the
+    workers: only when two or more are forked, before the pool, on invented text (never the
+    input's), and it changes no output."""
+    events: list[str] = []
+    cleaned = local.clean_one
+    made = local.Local._pool
+
+    def clean(pipeline: Pipeline, doc: local.Document, with_html: bool = True) -> object:
+        events.append(f"warm {doc.id} {doc.text == local.WARM_TEXT}")
+        return cleaned(pipeline, doc, with_html)
+
+    def pool(self: local.Local, workers: int) -> local.ProcessPoolExecutor:
+        events.append(f"pool {workers}")
+        return made(self, workers)
+
+    monkeypatch.setattr(local, "clean_one", clean)
+    monkeypatch.setattr(local.Local, "_pool", pool)
+    monkeypatch.setattr(local, "GROUP_UNITS", 1)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("A small file.\n\nShare this article\n", encoding="utf-8")
+    seen = {}
+    for name, workers in (("one", 3), ("alone", 1)):
+        out = tmp_path / name
+        run([tmp_path / "in"], pipeline, Target(out / "clean.jsonl", out / "reports"), workers=workers)
+        seen[name] = _files(out)
+    assert events == ["pool 1"]  # one worker forked: it loads what it needs itself
+    (tmp_path / "in" / "b.txt").write_text("Another small file.\n", encoding="utf-8")
+    for name, workers in (("two", 3), ("two-alone", 1)):
+        out = tmp_path / name
+        run([tmp_path / "in"], pipeline, Target(out / "clean.jsonl", out / "reports"), workers=workers)
+        seen[name] = _files(out)
+    assert events == ["pool 1", "warm warm True", "pool 2"]
+    assert seen["one"] == seen["alone"]
+    assert seen["two"] == seen["two-alone"]
+    # The warm text goes through the steps that load something: a mojibake repair and removals.
+    warmed = cleaned(pipeline, local.Document(id="warm", text=local.WARM_TEXT, source="warm"), True)
+    assert warmed.stats.repaired == {"ftfy:encoding": 1}
+    assert warmed.stats.removed == {"navigation.breadcrumb": 1, "links.see-also": 1, "credits.copyright": 1}
+
+
+def test_a_plain_jsonl_output_is_the_shards_bytes_linked_or_copied_not_written_again(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .jsonl output is its shards' records as they are (one shard: a link to it, several:
+    their bytes one after the other), not read and written again by writers.write, which only
+    the formats that transform them (compressed, Parquet) go through; the same bytes either way."""
+    from cleaner.pipeline import workdir
+
+    written: list[str] = []
+    write = workdir.writers.write
+
+    def spy(out: Path, shards: list[Path], handle: object) -> None:
+        written.append(out.name)
+        write(out, shards, handle)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workdir.writers, "write", spy)
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    inputs = _inputs(tmp_path)
+    outs = {}
+    for name, workers in (("one", 1), ("two", 2), ("gz", 1)):
+        suffix = ".jsonl.gz" if name == "gz" else ".jsonl"
+        out = tmp_path / name / f"clean{suffix}"
+        run(inputs, pipeline, Target(out, tmp_path / name / "reports"), workers=workers)
+        outs[name] = gzip.decompress(out.read_bytes()) if name == "gz" else out.read_bytes()
+    assert written == ["clean.jsonl.gz"]
+    assert outs["one"] == outs["two"] == outs["gz"]
+    assert outs["one"].count(b"\n") > 40

@@ -235,10 +235,16 @@ class WorkDir:
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
         staged_out = publish / out.name
-        with staged_out.open("wb") as handle:  # in the format the name asks for (cleaner/io/writers.py)
-            writers.write(out, [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "jsonl")], handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        records = [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "jsonl")]
+        if writers.output_format(out) == "jsonl":  # the shards' bytes as they are: not written twice
+            _link_or_copy(records, staged_out)
+            with staged_out.open("rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            with staged_out.open("wb") as handle:  # in the format the name asks for (cleaner/io/writers.py)
+                writers.write(out, records, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
         faults.point("staged-out")
         manifest = _manifest(self.root) or {}
         manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
@@ -300,8 +306,9 @@ class WorkDir:
 
 
 def _link_or_copy(sources: list[Path], target: Path) -> None:
-    """A shard's diff into the staged report without consuming the shard: a link to its one
-    file, else its blocks' diffs one after the other."""
+    """A shard's diff (or a plain JSONL output's records) into staging without consuming the
+    shard: a link to its one file, else its files one after the other (copied in the kernel).
+    A shard's files are never written again once committed, so the link is as good as a copy."""
     if len(sources) == 1:
         try:
             os.link(sources[0], target)
