@@ -1559,14 +1559,19 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
     }
     if (get_doubles(matrix_obj, &matrix, u->d.width * n, 1) < 0) goto done;
     /* compiled.positions(n): Python's i / below divides the two ints as doubles (both exact, far below 2**53),
-     * and math.log1p of an int is the C library's log1p of it as a double */
+     * and math.log1p of an int is the C library's log1p of it as a double: the table's entry, where it has one
+     * (log1p_table's, of the same function) */
     const double below = (double)(n - 1 > 1 ? n - 1 : 1);
+    const double *table = u->table.buf;
+    const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
+#define LOG1P(k) ((k) < table_size ? table[k] : log1p((double)(k)))
     for (Py_ssize_t i = 0; i < n; i++) {
         positions[3 * i] = (double)i / below;
-        positions[3 * i + 1] = log1p((double)i);
-        positions[3 * i + 2] = log1p((double)(n - 1 - i));
+        positions[3 * i + 1] = LOG1P(i);
+        positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
-    result = extract_into(u, held, positions, log1p((double)n), matrix.buf);
+    result = extract_into(u, held, positions, LOG1P(n), matrix.buf);
+#undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
     PyMem_Free(positions);
