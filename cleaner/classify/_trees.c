@@ -371,9 +371,10 @@ forest_odds(Forest *self, PyObject *args)
 #define BLOCK 8
 
 /* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees),
- * and (unless partial is NULL) added to each line's partial[i] in the trees' order: line by line, a block's trees walked abreast (a step waits on two loads: independent walks side by side keep
- * the processor busy; with one row for all of them, the walks' slots stay in registers). The block's trees are
- * in the first-level cache after the first line; the next block's are asked for ahead. */
+ * and (unless partial is NULL) added to each line's partial[i] in the trees' order: line by line, a block's trees
+ * walked abreast (a step waits on two loads: independent walks side by side keep the processor busy; with one row
+ * for all of them, the walks' slots stay in registers). The block's trees are in the first-level cache after the
+ * first line; the next block's are asked for ahead. */
 static void
 walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
           Py_ssize_t t0, Py_ssize_t t1, double *leaves, double *partial)
