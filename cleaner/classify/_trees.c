@@ -123,7 +123,8 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     Py_ssize_t width = 0;
     for (Py_ssize_t i = 0; i < slots; i++) {
-        if (feature[i] < 0 || feature[i] > INT32_MAX / (Py_ssize_t)sizeof(double) || (depth > 0 && (left[i] < 0 || left[i] > slots - 2))) {
+        if (feature[i] < 0 || feature[i] > INT32_MAX / (Py_ssize_t)sizeof(double) ||
+            (depth > 0 && (left[i] < 0 || left[i] > slots - 2))) {
             PyErr_Format(PyExc_ValueError, "slot %zd: a feature or child out of range", i);
             goto done;
         }
