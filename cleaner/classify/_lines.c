@@ -388,7 +388,7 @@ static int at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const char
     return 1;
 }
 
-static Py_ssize_t decimals(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+INLINE Py_ssize_t decimals(const int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = i;
     while (j < n && is_decimal(AT(j))) j++;
     return j - i;
@@ -400,8 +400,9 @@ static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch =
  * from the first decimal on (every match starts with one). A \d is a \w, so the leading \b is "no
  * \w before"; each \d{a,b} before a separator must take the whole run of digits (a digit is no
  * separator), so it holds when the run is a to b long; the last \d{1,4}\b likewise needs its whole
- * run (1 to 4) and no \w after it. */
-static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
+ * run (1 to 4) and no \w after it. Inlined with `kind` a constant: one copy per width (it reads each character from
+ * the first decimal on). */
+INLINE int has_date_in(const int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
     for (Py_ssize_t i = first; i < n; i++) {
         if (!is_decimal(AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
         Py_ssize_t r1 = decimals(kind, data, n, i);
@@ -423,6 +424,12 @@ static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) 
         if (j == n || !is_word(AT(j))) return 1;
     }
     return 0;
+}
+
+static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
+    return kind == PyUnicode_1BYTE_KIND   ? has_date_in(PyUnicode_1BYTE_KIND, data, n, first)
+           : kind == PyUnicode_2BYTE_KIND ? has_date_in(PyUnicode_2BYTE_KIND, data, n, first)
+                                          : has_date_in(PyUnicode_4BYTE_KIND, data, n, first);
 }
 
 /* What special() finds. */
