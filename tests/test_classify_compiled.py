@@ -172,6 +172,24 @@ def test_the_prepared_features_are_native_matrix_to_the_bit() -> None:
 
 
 @needs_c
+def test_the_prepared_positions_past_a_short_log1p_table_are_the_c_librarys() -> None:
+    """A line's position past the end of the log1p table given (here 8 entries) is log1p computed, as
+    compiled.positions does: the same matrix as native_matrix's (whose lines' lengths are in both tables)."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
+    short = memoryview(bytearray(compiled.log1p_table()[:8].tobytes())).cast("d")  # a buffer of its own
+    prepared = compiled._LINES.Features(*args, short, compiled.DOC_SPEC, compiled.MAX_LINE_CHARS, compiled.NGRAM)
+    for n in (1, 7, 8, 9, 20):
+        doc = ["Home", "News", "a b c", "Menu", "12 May", "Log in", "(c) x"] * 3
+        expected = compiled.native_matrix(doc[:n], fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
+        assert expected is not None
+        matrix = _matrix(n)
+        assert prepared(doc[:n], matrix) is not None
+        assert matrix.tobytes() == expected.tobytes()
+
+
+@needs_c
 def test_the_prepared_features_refuse_bad_calls() -> None:
     prepared = _features({})
     assert prepared(["x" * compiled.LOG1P_SIZE, "Home"], _matrix(2)) is None  # a line as long as the table

@@ -109,6 +109,10 @@ def test_a_bad_forest_or_matrix_is_refused() -> None:
         trees.Forest(feature, threshold, np.array([2, 0, 0], dtype=np.intp), threshold, offsets, 1)
     with pytest.raises(ValueError, match="slot 0"):
         trees.Forest(np.array([-1, 0, 0], dtype=np.intp), threshold, left, threshold, offsets, 1)
+    # a column whose byte offset into a row (the walk's, in 32 bits) would not fit: refused; the one below it is not
+    with pytest.raises(ValueError, match="slot 0"):
+        trees.Forest(np.array([2**28, 0, 0], dtype=np.intp), threshold, left, threshold, offsets, 1)
+    trees.Forest(np.array([2**28 - 1, 0, 0], dtype=np.intp), threshold, left, threshold, offsets, 1)
     with pytest.raises(ValueError, match="tree 0: its first slot is out of range"):
         trees.Forest(feature, threshold, left, threshold, np.array([3], dtype=np.intp), 1)
     with pytest.raises(ValueError, match="depth out of range"):

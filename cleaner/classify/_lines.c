@@ -39,6 +39,13 @@
 #define NOINLINE static
 #endif
 
+/* GCC packs the scan's two CRC registers into one vector register, and spends more instructions moving them in and
+ * out than it saves: line_info is compiled without that (basic-block vectorisation). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
+#else
+#define NO_SLP
+#endif
 #define N_STATIC 10
 #define MAX_LANGUAGES 32
 
@@ -381,7 +388,7 @@ static int at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const char
     return 1;
 }
 
-static Py_ssize_t decimals(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+INLINE Py_ssize_t decimals(const int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = i;
     while (j < n && is_decimal(AT(j))) j++;
     return j - i;
@@ -393,8 +400,9 @@ static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch =
  * from the first decimal on (every match starts with one). A \d is a \w, so the leading \b is "no
  * \w before"; each \d{a,b} before a separator must take the whole run of digits (a digit is no
  * separator), so it holds when the run is a to b long; the last \d{1,4}\b likewise needs its whole
- * run (1 to 4) and no \w after it. */
-static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
+ * run (1 to 4) and no \w after it. Inlined with `kind` a constant: one copy per width (it reads each character from
+ * the first decimal on). */
+INLINE int has_date_in(const int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
     for (Py_ssize_t i = first; i < n; i++) {
         if (!is_decimal(AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
         Py_ssize_t r1 = decimals(kind, data, n, i);
@@ -416,6 +424,12 @@ static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) 
         if (j == n || !is_word(AT(j))) return 1;
     }
     return 0;
+}
+
+static int has_date(int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
+    return kind == PyUnicode_1BYTE_KIND   ? has_date_in(PyUnicode_1BYTE_KIND, data, n, first)
+           : kind == PyUnicode_2BYTE_KIND ? has_date_in(PyUnicode_2BYTE_KIND, data, n, first)
+                                          : has_date_in(PyUnicode_4BYTE_KIND, data, n, first);
 }
 
 /* What special() finds. */
@@ -729,7 +743,7 @@ typedef struct {
 
 /* One line's (grams, row bytes, its words joined by spaces), or with lexical (lexical score, row bytes,
  * words joined); scratch has room for 8n + 4 values of 4 bytes, lexical->values for 4n + 4 doubles. */
-static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
+NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
                            const Lexical *lexical) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
     const int kind = PyUnicode_KIND(text);
@@ -1559,14 +1573,19 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
     }
     if (get_doubles(matrix_obj, &matrix, u->d.width * n, 1) < 0) goto done;
     /* compiled.positions(n): Python's i / below divides the two ints as doubles (both exact, far below 2**53),
-     * and math.log1p of an int is the C library's log1p of it as a double */
+     * and math.log1p of an int is the C library's log1p of it as a double: the table's entry, where it has one
+     * (log1p_table's, of the same function) */
     const double below = (double)(n - 1 > 1 ? n - 1 : 1);
+    const double *table = u->table.buf;
+    const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
+#define LOG1P(k) ((k) < table_size ? table[k] : log1p((double)(k)))
     for (Py_ssize_t i = 0; i < n; i++) {
         positions[3 * i] = (double)i / below;
-        positions[3 * i + 1] = log1p((double)i);
-        positions[3 * i + 2] = log1p((double)(n - 1 - i));
+        positions[3 * i + 1] = LOG1P(i);
+        positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
-    result = extract_into(u, held, positions, log1p((double)n), matrix.buf);
+    result = extract_into(u, held, positions, LOG1P(n), matrix.buf);
+#undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
     PyMem_Free(positions);

@@ -46,12 +46,26 @@ get_buffer(PyObject *obj, Py_buffer *view, char kind, int ndim, int writable, co
 #define LANES 8 /* lines walked abreast */
 
 /* One slot of a complete tree: the test, and the slot of its left child (the right one is next). 16 bytes,
- * four to a cache line: the walk is bound by fetching the slots (the whole forest outgrows the caches). */
+ * four to a cache line: the walk is bound by fetching the slots (the whole forest outgrows the caches).
+ * Both as byte offsets (the feature's into a row, the child's into the slots, unsigned: read without a sign
+ * extension): a step is a load, a compare and an add, with no index scaled (forest_new checks they fit). */
 typedef struct {
     double threshold;
-    int32_t feature;
-    int32_t left;
+    uint32_t feature; /* its column * sizeof(double) */
+    uint32_t left;    /* its slot * sizeof(Node) */
 } Node;
+
+/* The walk's step from the slot at byte offset `at` of nodes, for a row: the byte offset of the child it goes to
+ * (the right one, next to the left, when the row's value is above the threshold; NaN never is). */
+static inline uint32_t
+step(const char *nodes, const char *row, uint32_t at)
+{
+    const Node *node = (const Node *)(nodes + at);
+    return node->left + ((uint32_t)(*(const double *)(row + node->feature) > node->threshold) * (uint32_t)sizeof(Node));
+}
+
+/* The leaf value at the slot of byte offset `at` (values holds a double per slot). */
+#define LEAF(values, at) ((values)[(at) / sizeof(Node)])
 
 typedef struct {
     PyObject_HEAD
@@ -95,7 +109,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     const Py_ssize_t *feature = views[0].buf, *left = views[2].buf, *offsets = views[4].buf;
     const double *threshold = views[1].buf, *value = views[3].buf;
     Py_ssize_t slots = views[0].shape[0], trees = views[4].shape[0];
-    if (slots > INT32_MAX) {
+    if (slots > INT32_MAX / (Py_ssize_t)sizeof(Node)) { /* (byte offsets in 32 bits) */
         PyErr_SetString(PyExc_ValueError, "too many slots");
         goto done;
     }
@@ -109,7 +123,8 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     Py_ssize_t width = 0;
     for (Py_ssize_t i = 0; i < slots; i++) {
-        if (feature[i] < 0 || feature[i] > INT32_MAX || (depth > 0 && (left[i] < 0 || left[i] > slots - 2))) {
+        if (feature[i] < 0 || feature[i] > INT32_MAX / (Py_ssize_t)sizeof(double) ||
+            (depth > 0 && (left[i] < 0 || left[i] > slots - 2))) {
             PyErr_Format(PyExc_ValueError, "slot %zd: a feature or child out of range", i);
             goto done;
         }
@@ -135,8 +150,8 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     for (Py_ssize_t i = 0; i < slots; i++) {
         self->nodes[i].threshold = threshold[i];
-        self->nodes[i].feature = (int32_t)feature[i];
-        self->nodes[i].left = (int32_t)left[i];
+        self->nodes[i].feature = (uint32_t)(feature[i] * (Py_ssize_t)sizeof(double));
+        self->nodes[i].left = (uint32_t)(left[i] * (Py_ssize_t)sizeof(Node));
     }
     if (slots)
         memcpy(self->values, value, slots * sizeof(double));
@@ -203,11 +218,30 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
 #endif
 }
 
+/* prefetch_tree of trees [t0, t1): one pass over their slots where they lie one after another (model.py's layout),
+ * else tree by tree. */
+static inline void
+prefetch_trees(const Forest *self, Py_ssize_t t0, Py_ssize_t t1)
+{
+#if defined(__GNUC__)
+    const Py_ssize_t root = self->roots[t0], end = t1 < self->trees ? self->roots[t1] : self->slots;
+    if (end <= root || end - root > 256 * (t1 - t0)) {
+        for (Py_ssize_t t = t0; t < t1; t++)
+            prefetch_tree(self, t);
+        return;
+    }
+    for (Py_ssize_t k = root; k < end; k += 4)
+        __builtin_prefetch(&self->nodes[k]);
+    for (Py_ssize_t k = root; k < end; k += 8)
+        __builtin_prefetch(&self->values[k]);
+#endif
+}
+
 /* Each (line, tree) leaf value into leaves (n, trees), line-major; rows (n, width) with width >= self->width. */
 static void
 walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, double *leaves)
 {
-    const Node *nodes = self->nodes;
+    const char *nodes = (const char *)self->nodes;
     const double *values = self->values;
     const Py_ssize_t depth = self->depth, trees = self->trees;
     /* The (tree, line) walks in tree-major order (one tree's slots stay in the first-level cache while the
@@ -218,11 +252,12 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
     for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
         prefetch_tree(self, ahead);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
-        Py_ssize_t slot[LANES], at[LANES];
-        const double *row[LANES];
+        Py_ssize_t at[LANES];
+        uint32_t slot[LANES];
+        const char *row[LANES];
         for (int k = 0; k < LANES; k++) {
-            slot[k] = self->roots[t];
-            row[k] = rows + i * width;
+            slot[k] = (uint32_t)(self->roots[t] * (Py_ssize_t)sizeof(Node));
+            row[k] = (const char *)(rows + i * width);
             at[k] = i * trees + t;
             if (++i == n) {
                 i = 0;
@@ -233,23 +268,19 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
         }
         for (Py_ssize_t d = 0; d < depth; d++) {
 #pragma GCC unroll 8
-            for (int k = 0; k < LANES; k++) {
-                const Node *node = &nodes[slot[k]];
-                slot[k] = node->left + (row[k][node->feature] > node->threshold);
-            }
+            for (int k = 0; k < LANES; k++)
+                slot[k] = step(nodes, row[k], slot[k]);
         }
         for (int k = 0; k < LANES; k++)
-            leaves[at[k]] = values[slot[k]];
+            leaves[at[k]] = LEAF(values, slot[k]);
     }
     for (; t < trees; t++, i = 0) {
         for (; i < n; i++) {
-            const double *row = rows + i * width;
-            Py_ssize_t slot = self->roots[t];
-            for (Py_ssize_t d = 0; d < depth; d++) {
-                const Node *node = &nodes[slot];
-                slot = node->left + (row[node->feature] > node->threshold);
-            }
-            leaves[i * trees + t] = values[slot];
+            const char *row = (const char *)(rows + i * width);
+            uint32_t slot = (uint32_t)(self->roots[t] * (Py_ssize_t)sizeof(Node));
+            for (Py_ssize_t d = 0; d < depth; d++)
+                slot = step(nodes, row, slot);
+            leaves[i * trees + t] = LEAF(values, slot);
         }
     }
 }
@@ -335,64 +366,68 @@ forest_odds(Forest *self, PyObject *args)
     return PyFloat_FromDouble(lowest);
 }
 
-/* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees). */
-static void
-walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
-          Py_ssize_t t0, Py_ssize_t t1, double *leaves)
-{
-    const Node *nodes = self->nodes;
-    const double *values = self->values;
-    const Py_ssize_t depth = self->depth, trees = self->trees;
-    Py_ssize_t t = t0, a = 0;
-    const Py_ssize_t walks = na * (t1 - t0);
-    for (Py_ssize_t ahead = t0; ahead < t0 + 2 && ahead < t1; ahead++)
-        prefetch_tree(self, ahead);
-    Py_ssize_t w = 0;
-    for (; w + LANES <= walks; w += LANES) {
-        Py_ssize_t slot[LANES], at[LANES];
-        const double *row[LANES];
-        for (int k = 0; k < LANES; k++) {
-            const Py_ssize_t i = active[a];
-            slot[k] = self->roots[t];
-            row[k] = rows + i * width;
-            at[k] = i * trees + t;
-            if (++a == na) {
-                a = 0;
-                t++;
-                if (t + 2 < t1)
-                    prefetch_tree(self, t + 2);
-            }
-        }
-        for (Py_ssize_t d = 0; d < depth; d++) {
-#pragma GCC unroll 8
-            for (int k = 0; k < LANES; k++) {
-                const Node *node = &nodes[slot[k]];
-                slot[k] = node->left + (row[k][node->feature] > node->threshold);
-            }
-        }
-        for (int k = 0; k < LANES; k++)
-            leaves[at[k]] = values[slot[k]];
-    }
-    for (; w < walks; w++) {
-        const Py_ssize_t i = active[a];
-        const double *row = rows + i * width;
-        Py_ssize_t slot = self->roots[t];
-        for (Py_ssize_t d = 0; d < depth; d++) {
-            const Node *node = &nodes[slot];
-            slot = node->left + (row[node->feature] > node->threshold);
-        }
-        leaves[i * trees + t] = values[slot];
-        if (++a == na) {
-            a = 0;
-            t++;
-        }
-    }
-}
-
 /* Trees walked between two looks at the lines' bounds. A line's bound only rises from tree to tree (a leaf's value
  * replaces its tree's lowest), so looking more often settles the same lines (the last look is after tree 144 with a
  * block of 8 or 16 alike, for 150 trees), a few trees sooner: 8 walks 4% fewer trees than 16 on the bench corpus. */
 #define BLOCK 8
+
+/* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees),
+ * and (unless partial is NULL) added to each line's partial[i] in the trees' order: line by line, a block's trees
+ * walked abreast (a step waits on two loads: independent walks side by side keep the processor busy; with one row
+ * for all of them, the walks' slots stay in registers). The block's trees are in the first-level cache after the
+ * first line; the next block's are asked for ahead. */
+static void
+walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
+          Py_ssize_t t0, Py_ssize_t t1, double *leaves, double *partial)
+{
+    const char *nodes = (const char *)self->nodes;
+    const double *values = self->values;
+    const Py_ssize_t depth = self->depth, trees = self->trees;
+    if (t0 == 0)
+        prefetch_trees(self, t0, t1);
+    if (t1 < trees)
+        prefetch_trees(self, t1, t1 + BLOCK < trees ? t1 + BLOCK : trees);
+    if (t1 - t0 == BLOCK) {
+        uint32_t root[BLOCK];
+        for (int k = 0; k < BLOCK; k++)
+            root[k] = (uint32_t)(self->roots[t0 + k] * (Py_ssize_t)sizeof(Node));
+        for (Py_ssize_t a = 0; a < na; a++) {
+            const Py_ssize_t i = active[a];
+            const char *row = (const char *)(rows + i * width);
+            uint32_t slot[BLOCK];
+            for (int k = 0; k < BLOCK; k++)
+                slot[k] = root[k];
+            for (Py_ssize_t d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+                for (int k = 0; k < BLOCK; k++)
+                    slot[k] = step(nodes, row, slot[k]);
+            }
+            double *out = leaves + i * trees + t0;
+            for (int k = 0; k < BLOCK; k++)
+                out[k] = LEAF(values, slot[k]);
+            if (partial != NULL) {
+                double sum = partial[i];
+                for (int k = 0; k < BLOCK; k++)
+                    sum += out[k];
+                partial[i] = sum;
+            }
+        }
+        return;
+    }
+    for (Py_ssize_t a = 0; a < na; a++) { /* a shorter block (the last): one walk at a time */
+        const Py_ssize_t i = active[a];
+        const char *row = (const char *)(rows + i * width);
+        for (Py_ssize_t t = t0; t < t1; t++) {
+            uint32_t slot = (uint32_t)(self->roots[t] * (Py_ssize_t)sizeof(Node));
+            for (Py_ssize_t d = 0; d < depth; d++)
+                slot = step(nodes, row, slot);
+            leaves[i * trees + t] = LEAF(values, slot);
+            if (partial != NULL)
+                partial[i] += leaves[i * trees + t];
+        }
+    }
+}
+
 
 /* odds_above(matrix, baseline, cut, out) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * is surely above cut: their out is +inf, and their walk stops there (trees are walked a block at a time; a
@@ -435,17 +470,13 @@ forest_odds_above(Forest *self, PyObject *args)
     }
     for (Py_ssize_t t0 = 0; t0 < trees && na > 0; t0 += BLOCK) {
         const Py_ssize_t t1 = t0 + BLOCK < trees ? t0 + BLOCK : trees;
-        walk_some(self, matrix.buf, width, active, na, t0, t1, leaves);
+        walk_some(self, matrix.buf, width, active, na, t0, t1, leaves, t1 < trees ? partial : NULL);
         if (t1 == trees)
             break;
         Py_ssize_t kept = 0;
         for (Py_ssize_t a = 0; a < na; a++) {
             const Py_ssize_t i = active[a];
-            double sum = partial[i];
-            for (Py_ssize_t t = t0; t < t1; t++)
-                sum += leaves[i * trees + t];
-            partial[i] = sum;
-            if (sum + self->floor[t1] + baseline > cut + margin)
+            if (partial[i] + self->floor[t1] + baseline > cut + margin)
                 odds[i] = Py_HUGE_VAL; /* settled */
             else
                 active[kept++] = i;
