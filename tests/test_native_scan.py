@@ -364,6 +364,25 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
 
 
 @needs_native
+def test_a_sparse_scan_passes_over_what_leaves_the_root_there() -> None:
+    # Few literals (a site's): at the root, a byte no literal starts with is passed over without
+    # a look-up; not a newline, which starts a row (the text is not ASCII: rows after each one).
+    scan = prefilter._scan.rows
+    m = _matcher([b"ab"], [[0]], 1)
+    assert scan(m, ["\u00e9", "x\nab", "xab"]) == {0: [2, 3]}
+    # Random texts, also with a literal of one byte (the root records it) and one beyond ASCII.
+    rng = random.Random(7)
+    for literals in ({b"ab": [0]}, {b"\nab": [0], b"cd": [1]}, {b"q": [0], b"\xc3\xa9x": [1], b"ab": [0, 1]}):
+        m = _matcher(list(literals), list(literals.values()), 2)
+        for _ in range(300):
+            texts = [
+                "".join(rng.choices("abcdqxy\u00e9\u0100\n ", k=rng.randrange(40))) for _ in range(rng.randrange(6))
+            ]
+            texts.append("\u00e9")  # (not ASCII: as _naive_rows counts rows)
+            assert scan(m, texts) == _naive_rows(literals, texts), texts
+
+
+@needs_native
 def test_rows_of_an_automaton_past_16_bit_states() -> None:
     # Every 4-letter string over 18 letters (and the 2-letter ones, and a few beyond ASCII): over
     # 100,000 states, so the shallow states' table has children it cannot code in 16 bits (a

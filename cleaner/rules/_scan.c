@@ -18,7 +18,10 @@
  * other work has pushed out of the cache in between (a table on the ASCII classes alone is half
  * the size, but then a text in another script pays for the failure links on every byte). So the
  * table is small: 16-bit entries, rows aligned to a cache line, and the classes of lowercase
- * letters, space and newline (most of a text's bytes) first, in the row's first cache line.
+ * letters, space and newline (most of a text's bytes) first, in the row's first cache line. And
+ * a long document is scanned as two halves at once (``feed_pair``): each step waits on the
+ * look-up before it, so two chains keep two look-ups in flight. A matcher of a few literals
+ * (a site's) instead passes over, at the root, the bytes none of them starts with (``SPARSE``).
  *
  * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
  * bytes no literal holds are one class, on which every state goes back to the root), its
@@ -47,6 +50,8 @@
 typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
+    int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
+    uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
@@ -396,6 +401,14 @@ static PyObject *build(PyObject *self, PyObject *args) {
     last[0] = 0;
     for (int c = 1; c < classes; c++) last[c] = FAR;
 
+    /* What the root stays at: a scan there passes over these bytes without a look-up each. */
+    int letters = 0;
+    for (int b = 0; b < 128; b++) {
+        m->skip[b] = b != '\n' && m->table[m->cls[b]] == 0;
+        letters += b >= 'a' && b <= 'z' && m->skip[b];
+    }
+    m->sparse = letters >= 20;
+
     result = PyCapsule_New(m, CAPSULE, capsule_free);
 done:
     PyMem_Free(t_first);
@@ -532,6 +545,19 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
         }                                                                             \
     } while (0)
 
+/* A loop of feed_text for a sparse matcher: at the root, the characters it stays at (``skip``)
+ * are passed over, a compare each instead of a look-up (most of a text, for a site's few literals
+ * that start a line); every other one is fed (``feed``, of ``c[i]``). A newline is never passed
+ * over: it starts a row. */
+#define SPARSE(c, feed)                                                               \
+    for (Py_ssize_t i = from; i < size; i++) {                                        \
+        if (v == 0) {                                                                 \
+            while (i < size && (c)[i] < 0x80 && skip[(c)[i]]) i++;                    \
+            if (i == size) break;                                                     \
+        }                                                                             \
+        feed;                                                                         \
+    }
+
 /* ``text`` from character ``from`` on, then the newline that ends its row, through scan ``sc``
  * from table row ``*at``. ``ascii``: every text of the call is (rows by the texts, not by
  * newlines). 0, or -1 (out of memory). */
@@ -543,7 +569,29 @@ static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t from, in
     Py_ssize_t size = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    if (PyUnicode_IS_ASCII(text)) {
+    if (sc->m->sparse) {
+        const uint8_t *skip = sc->m->skip;
+        if (PyUnicode_IS_ASCII(text)) {
+            const uint8_t *b = data;
+            if (ascii) {
+                SPARSE(b, FEED(sc, v, b[i]));
+            } else {
+                SPARSE(b, {
+                    FEED(sc, v, b[i]);
+                    if (b[i] == '\n') sc->row++;
+                });
+            }
+        } else if (kind == PyUnicode_1BYTE_KIND) {
+            const Py_UCS1 *c = data;
+            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+        } else if (kind == PyUnicode_2BYTE_KIND) {
+            const Py_UCS2 *c = data;
+            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+        } else {
+            const Py_UCS4 *c = data;
+            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+        }
+    } else if (PyUnicode_IS_ASCII(text)) {
         const uint8_t *b = data;
         if (ascii) /* (rows by the texts: a newline in one starts none) */
             for (Py_ssize_t i = from; i < size; i++) FEED(sc, v, b[i]);
@@ -722,7 +770,7 @@ static PyObject *rows(PyObject *self, PyObject *args) {
          * numbered from there (``merge``). */
         Py_ssize_t total = 0, half = n;
         for (Py_ssize_t k = 0; k < n; k++) total += sizes[k];
-        if (m->split && n >= 2 && total >= SPLIT_CHARS) {
+        if (m->split && !m->sparse && n >= 2 && total >= SPLIT_CHARS) {
             Py_ssize_t sum = 0;
             for (half = 0; half < n - 1 && 2 * (sum + sizes[half]) <= total; half++) sum += sizes[half];
             if (half == 0) half = 1;
