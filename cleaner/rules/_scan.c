@@ -636,10 +636,18 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
         int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb);
         const void *da = PyUnicode_DATA(ta), *db = PyUnicode_DATA(tb);
         Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
-        for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {
-            FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i), by_newline);
-            FEED_CHAR(b, vb, PyUnicode_READ(kind_b, db, j), by_newline);
+#define PAIR(read_a, read_b)                                                          \
+    for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {                                \
+        FEED_CHAR(a, va, read_a, by_newline);                                         \
+        FEED_CHAR(b, vb, read_b, by_newline);                                         \
+    }
+        if (kind_a == PyUnicode_1BYTE_KIND && kind_b == PyUnicode_1BYTE_KIND) { /* (most rows: no switch) */
+            const Py_UCS1 *ca = da, *cb = db;
+            PAIR(ca[i], cb[j]);
+        } else {
+            PAIR(PyUnicode_READ(kind_a, da, i), PyUnicode_READ(kind_b, db, j));
         }
+#undef PAIR
         *ia = i;
         *ib = j;
         if (i == la) {
