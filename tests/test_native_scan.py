@@ -330,6 +330,59 @@ def _naive_rows(by_literal: dict[bytes, list[int]], texts: list[str]) -> dict[in
 
 
 @needs_native
+def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
+    # From 256 characters on, the texts' second half is scanned alongside the first (after a
+    # newline the automaton is in one state whatever came before): the rows must be those of
+    # one scan, also at the rows around where the halves meet and after a newline inside a row
+    # of the first half (rows counted after each newline: the text is not ASCII).
+    scan = prefilter._scan.rows
+    by_literal = {b"\nab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3]}
+    m = _matcher(list(by_literal), list(by_literal.values()), 4)
+    # (the halves: rows 0 to 2, and 3 on, whose first row starts with a match)
+    texts = ["x" * 99 + "c", "d\u00e9x" + "y" * 97, "y" * 100, "b" + "\u00e9" * 99, "ab" + "z" * 98, "cd" * 50]
+    assert scan(m, texts) == _naive_rows(by_literal, texts) == {3: [1, 3], 0: [3], 1: [4], 2: [5]}
+    inside = ["\u00e9x\nab" + "q" * 95, *texts]  # (a newline in the first half's first row)
+    assert scan(m, inside) == _naive_rows(by_literal, inside)
+    assert scan(m, inside)[1] == [1, 6]
+    # A literal with a newline past its first byte: the state after a newline depends on what
+    # came before ("c" then "\nd"), so the texts are scanned as one stream.
+    joined = {b"c\nd": [0], b"cd": [1]}
+    m = _matcher(list(joined), list(joined.values()), 2)
+    long = ["c" + "y" * 199, "q" * 199 + "c", "d" + "y" * 199, "y" * 199 + "c"]
+    assert scan(m, long) == _naive_rows(joined, long) == {0: [2]}
+    # Random texts over an alphabet the literals are made of, long enough to be split (or not).
+    rng = random.Random(5)
+    for literals in (by_literal, {**by_literal, **joined}):
+        m = _matcher(list(literals), list(literals.values()), 4)
+        for _ in range(300):
+            # (not ASCII: _naive_rows counts rows after each newline, as the scan does then)
+            texts = [
+                "".join(rng.choices("abcdxy\u00e9\u0100\n ", k=rng.randrange(120))) for _ in range(rng.randrange(9))
+            ]
+            texts.append("\u00e9")
+            assert scan(m, texts) == _naive_rows(literals, texts), texts
+
+
+@needs_native
+def test_a_sparse_scan_passes_over_what_leaves_the_root_there() -> None:
+    # Few literals (a site's): at the root, a byte no literal starts with is passed over without
+    # a look-up; not a newline, which starts a row (the text is not ASCII: rows after each one).
+    scan = prefilter._scan.rows
+    m = _matcher([b"ab"], [[0]], 1)
+    assert scan(m, ["\u00e9", "x\nab", "xab"]) == {0: [2, 3]}
+    # Random texts, also with a literal of one byte (the root records it) and one beyond ASCII.
+    rng = random.Random(7)
+    for literals in ({b"ab": [0]}, {b"\nab": [0], b"cd": [1]}, {b"q": [0], b"\xc3\xa9x": [1], b"ab": [0, 1]}):
+        m = _matcher(list(literals), list(literals.values()), 2)
+        for _ in range(300):
+            texts = [
+                "".join(rng.choices("abcdqxy\u00e9\u0100\n ", k=rng.randrange(40))) for _ in range(rng.randrange(6))
+            ]
+            texts.append("\u00e9")  # (not ASCII: as _naive_rows counts rows)
+            assert scan(m, texts) == _naive_rows(literals, texts), texts
+
+
+@needs_native
 def test_rows_of_an_automaton_past_16_bit_states() -> None:
     # Every 4-letter string over 18 letters (and the 2-letter ones, and a few beyond ASCII): over
     # 100,000 states, so the shallow states' table has children it cannot code in 16 bits (a

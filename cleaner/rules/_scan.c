@@ -18,7 +18,10 @@
  * other work has pushed out of the cache in between (a table on the ASCII classes alone is half
  * the size, but then a text in another script pays for the failure links on every byte). So the
  * table is small: 16-bit entries, rows aligned to a cache line, and the classes of lowercase
- * letters, space and newline (most of a text's bytes) first, in the row's first cache line.
+ * letters, space and newline (most of a text's bytes) first, in the row's first cache line. And
+ * a long document is scanned as two halves at once (``feed_pair``): each step waits on the
+ * look-up before it, so two chains keep two look-ups in flight. A matcher of a few literals
+ * (a site's) instead passes over, at the root, the bytes none of them starts with (``SPARSE``).
  *
  * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
  * bytes no literal holds are one class, on which every state goes back to the root), its
@@ -46,6 +49,9 @@
 
 typedef struct {
     int32_t states, classes, dense, patterns;
+    int split; /* the state after a newline is the same whatever came before (see ``rows``) */
+    int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
+    uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
@@ -201,7 +207,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     if (row_lengths(m, counted, lengths) < 0) goto done;
 
     Py_ssize_t total = 1;
-    int seen[256] = {0};
+    int seen[256] = {0}, split = 1;
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *lit = PyTuple_GET_ITEM(literals, k);
         if (!PyBytes_Check(lit) || PyBytes_GET_SIZE(lit) == 0) {
@@ -211,6 +217,10 @@ static PyObject *build(PyObject *self, PyObject *args) {
         const uint8_t *b = (const uint8_t *)PyBytes_AS_STRING(lit);
         for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(lit); i++) seen[lower(b[i])] = 1;
         total += PyBytes_GET_SIZE(lit);
+        /* A literal with a newline past its first byte, or the newline alone: the state after a
+         * newline can depend on the bytes before it (or record a match), so one stream. */
+        if (PyBytes_GET_SIZE(lit) == 1 ? b[0] == '\n' : memchr(b + 1, '\n', PyBytes_GET_SIZE(lit) - 1) != NULL)
+            split = 0;
     }
     if (total >= INT32_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "too many literals");
@@ -229,6 +239,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     }
     for (int b = 'A'; b <= 'Z'; b++) m->cls[b] = m->cls[b + 32];
     m->classes = classes;
+    m->split = split;
     if ((double)total * 2 >= (double)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "too many literals");
         goto done;
@@ -390,6 +401,14 @@ static PyObject *build(PyObject *self, PyObject *args) {
     last[0] = 0;
     for (int c = 1; c < classes; c++) last[c] = FAR;
 
+    /* What the root stays at: a scan there passes over these bytes without a look-up each. */
+    int letters = 0;
+    for (int b = 0; b < 128; b++) {
+        m->skip[b] = b != '\n' && m->table[m->cls[b]] == 0;
+        letters += b >= 'a' && b <= 'z' && m->skip[b];
+    }
+    m->sparse = letters >= 20;
+
     result = PyCapsule_New(m, CAPSULE, capsule_free);
 done:
     PyMem_Free(t_first);
@@ -440,31 +459,35 @@ typedef struct {
     Py_ssize_t used, cap;
 } Scan;
 
+/* The pattern ``p`` has a match on ``sc->row``: the row added to its list (once). 0, or -1 (out of memory). */
+static int add(Scan *sc, int32_t p) {
+    if (sc->last[p] == sc->row) return 0;
+    sc->last[p] = sc->row;
+    if (sc->used == sc->cap) {
+        Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
+        Hit *grown = PyMem_Realloc(sc->hits, cap * sizeof(Hit));
+        if (grown == NULL) return -1;
+        sc->hits = grown;
+        sc->cap = cap;
+    }
+    int32_t at = (int32_t)sc->used++;
+    sc->hits[at].row = sc->row;
+    sc->hits[at].next = -1;
+    if (sc->head[p] < 0) {
+        sc->head[p] = at;
+        sc->order[sc->found++] = p;
+    } else {
+        sc->hits[sc->tail[p]].next = at;
+    }
+    sc->tail[p] = at;
+    return 0;
+}
+
 /* on_match: the state's patterns have a match on ``row``. 0, or -1 (out of memory). */
 static int record(Scan *sc) {
     const Matcher *m = sc->m;
-    for (int32_t j = m->out_start[sc->s]; j < m->out_start[sc->s + 1]; j++) {
-        int32_t p = m->outs[j];
-        if (sc->last[p] == sc->row) continue;
-        sc->last[p] = sc->row;
-        if (sc->used == sc->cap) {
-            Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
-            Hit *grown = PyMem_Realloc(sc->hits, cap * sizeof(Hit));
-            if (grown == NULL) return -1;
-            sc->hits = grown;
-            sc->cap = cap;
-        }
-        int32_t at = (int32_t)sc->used++;
-        sc->hits[at].row = sc->row;
-        sc->hits[at].next = -1;
-        if (sc->head[p] < 0) {
-            sc->head[p] = at;
-            sc->order[sc->found++] = p;
-        } else {
-            sc->hits[sc->tail[p]].next = at;
-        }
-        sc->tail[p] = at;
-    }
+    for (int32_t j = m->out_start[sc->s]; j < m->out_start[sc->s + 1]; j++)
+        if (add(sc, m->outs[j]) < 0) return -1;
     return 0;
 }
 
@@ -483,43 +506,209 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
     return m->dense;
 }
 
-/* One byte through the automaton (``v``: the table row, see ``slow``). A byte in no literal is
- * class 0, whose entry is the root on every row. */
-#define FEED(byte)                                                                    \
+/* One byte through the automaton of scan ``sc`` (a pointer) at table row ``v`` (see ``slow``). A
+ * byte in no literal is class 0, whose entry is the root on every row. (``cls``, ``table`` and
+ * ``classes``: the matcher's, as locals; ``nomem``: where an allocation that failed goes.) */
+#define FEED(sc, v, byte)                                                             \
     do {                                                                              \
         uint8_t c_ = cls[(byte)];                                                     \
-        uint16_t e_ = table[v * classes + c_];                                        \
+        uint16_t e_ = table[(v) * classes + c_];                                      \
         if (e_ & (OUT | FAR)) {                                                       \
-            int32_t r_ = slow(&sc, v, c_, e_);                                        \
+            int32_t r_ = slow((sc), (v), c_, e_);                                     \
             if (r_ < 0) goto nomem;                                                   \
-            v = (uint32_t)r_;                                                         \
+            (v) = (uint32_t)r_;                                                       \
         } else {                                                                      \
-            v = e_ >> 2;                                                              \
+            (v) = e_ >> 2;                                                            \
         }                                                                             \
     } while (0)
 
-/* One character of a text not ASCII as its UTF-8 bytes (surrogates too: "surrogatepass"); a row
- * starts after each newline. */
-#define FEED_CHAR(character)                                                          \
+/* One character as its UTF-8 bytes (surrogates too: "surrogatepass"); in a text not ASCII
+ * (``by_newline``) a row starts after each newline. */
+#define FEED_CHAR(sc, v, character, by_newline)                                       \
     do {                                                                              \
         Py_UCS4 ch = (character);                                                     \
         if (ch < 0x80) {                                                              \
-            FEED((uint8_t)ch);                                                        \
-            if (ch == '\n') sc.row++;                                                 \
+            FEED(sc, v, (uint8_t)ch);                                                 \
+            if (ch == '\n' && (by_newline)) (sc)->row++;                              \
         } else if (ch < 0x800) {                                                      \
-            FEED((uint8_t)(0xC0 | (ch >> 6)));                                        \
-            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+            FEED(sc, v, (uint8_t)(0xC0 | (ch >> 6)));                                 \
+            FEED(sc, v, (uint8_t)(0x80 | (ch & 0x3F)));                               \
         } else if (ch < 0x10000) {                                                    \
-            FEED((uint8_t)(0xE0 | (ch >> 12)));                                       \
-            FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                               \
-            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+            FEED(sc, v, (uint8_t)(0xE0 | (ch >> 12)));                                \
+            FEED(sc, v, (uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                        \
+            FEED(sc, v, (uint8_t)(0x80 | (ch & 0x3F)));                               \
         } else {                                                                      \
-            FEED((uint8_t)(0xF0 | (ch >> 18)));                                       \
-            FEED((uint8_t)(0x80 | ((ch >> 12) & 0x3F)));                              \
-            FEED((uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                               \
-            FEED((uint8_t)(0x80 | (ch & 0x3F)));                                      \
+            FEED(sc, v, (uint8_t)(0xF0 | (ch >> 18)));                                \
+            FEED(sc, v, (uint8_t)(0x80 | ((ch >> 12) & 0x3F)));                       \
+            FEED(sc, v, (uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                        \
+            FEED(sc, v, (uint8_t)(0x80 | (ch & 0x3F)));                               \
         }                                                                             \
     } while (0)
+
+/* A loop of feed_text for a sparse matcher: at the root, the characters it stays at (``skip``)
+ * are passed over, a compare each instead of a look-up (most of a text, for a site's few literals
+ * that start a line); every other one is fed (``feed``, of ``c[i]``). A newline is never passed
+ * over: it starts a row. */
+#define SPARSE(c, feed)                                                               \
+    for (Py_ssize_t i = from; i < size; i++) {                                        \
+        if (v == 0) {                                                                 \
+            while (i < size && (c)[i] < 0x80 && skip[(c)[i]]) i++;                    \
+            if (i == size) break;                                                     \
+        }                                                                             \
+        feed;                                                                         \
+    }
+
+/* ``text`` from character ``from`` on, then the newline that ends its row, through scan ``sc``
+ * from table row ``*at``. ``ascii``: every text of the call is (rows by the texts, not by
+ * newlines). 0, or -1 (out of memory). */
+static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t from, int ascii) {
+    const uint8_t *cls = sc->m->cls;
+    const uint16_t *table = sc->m->table;
+    const uint32_t classes = (uint32_t)sc->m->classes;
+    uint32_t v = *at;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    if (sc->m->sparse) {
+        const uint8_t *skip = sc->m->skip;
+        if (PyUnicode_IS_ASCII(text)) {
+            const uint8_t *b = data;
+            if (ascii) {
+                SPARSE(b, FEED(sc, v, b[i]));
+            } else {
+                SPARSE(b, {
+                    FEED(sc, v, b[i]);
+                    if (b[i] == '\n') sc->row++;
+                });
+            }
+        } else if (kind == PyUnicode_1BYTE_KIND) {
+            const Py_UCS1 *c = data;
+            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+        } else if (kind == PyUnicode_2BYTE_KIND) {
+            const Py_UCS2 *c = data;
+            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+        } else {
+            const Py_UCS4 *c = data;
+            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+        }
+    } else if (PyUnicode_IS_ASCII(text)) {
+        const uint8_t *b = data;
+        if (ascii) /* (rows by the texts: a newline in one starts none) */
+            for (Py_ssize_t i = from; i < size; i++) FEED(sc, v, b[i]);
+        else
+            for (Py_ssize_t i = from; i < size; i++) {
+                FEED(sc, v, b[i]);
+                if (b[i] == '\n') sc->row++;
+            }
+    } else if (kind == PyUnicode_1BYTE_KIND) { /* (one loop per kind: no switch per character) */
+        const Py_UCS1 *c = data;
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *c = data;
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+    } else {
+        const Py_UCS4 *c = data;
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+    }
+    FEED(sc, v, '\n');
+    sc->row++;
+    *at = v;
+    return 0;
+nomem:
+    return -1;
+}
+
+/* Two scans at once, ``a`` on texts [*ka, end_a) and ``b`` on [*kb, n), a character of each in
+ * turn until either runs out of texts (``*ka``, ``*kb``, ``*ia``, ``*ib``: where each is then, a
+ * text and a character in it). The two chains of table look-ups do not wait for each other: the
+ * processor has two cache misses in flight where one scan has one (the table is larger than the
+ * first-level cache, and other work evicts it between documents). 0, or -1 (out of memory). */
+static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject *texts, Py_ssize_t *ka,
+                     Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib, int ascii) {
+    const uint8_t *cls = a->m->cls;
+    const uint16_t *table = a->m->table;
+    const uint32_t classes = (uint32_t)a->m->classes;
+    uint32_t va = *at_a, vb = *at_b;
+    int by_newline = !ascii;
+    while (*ka < end_a && *kb < n) {
+        PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
+        Py_ssize_t la = PyUnicode_GET_LENGTH(ta), lb = PyUnicode_GET_LENGTH(tb);
+        int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb);
+        const void *da = PyUnicode_DATA(ta), *db = PyUnicode_DATA(tb);
+        Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
+#define PAIR(read_a, read_b)                                                          \
+    for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {                                \
+        FEED_CHAR(a, va, read_a, by_newline);                                         \
+        FEED_CHAR(b, vb, read_b, by_newline);                                         \
+    }
+        if (kind_a == PyUnicode_1BYTE_KIND && kind_b == PyUnicode_1BYTE_KIND) { /* (most rows: no switch) */
+            const Py_UCS1 *ca = da, *cb = db;
+            PAIR(ca[i], cb[j]);
+        } else {
+            PAIR(PyUnicode_READ(kind_a, da, i), PyUnicode_READ(kind_b, db, j));
+        }
+#undef PAIR
+        *ia = i;
+        *ib = j;
+        if (i == la) {
+            FEED(a, va, '\n');
+            a->row++;
+            ++*ka;
+            *ia = 0;
+        }
+        if (j == lb) {
+            FEED(b, vb, '\n');
+            b->row++;
+            ++*kb;
+            *ib = 0;
+        }
+    }
+    *at_a = va;
+    *at_b = vb;
+    return 0;
+nomem:
+    return -1;
+}
+
+/* The rows ``b`` found (numbered from its first text's row) after ``a``'s, ``a`` having scanned
+ * the texts before: as one scan of them all would have found them, in its order. 0, or -1. */
+static int merge(Scan *a, const Scan *b) {
+    Py_ssize_t offset = a->row; /* (the row a's last newline started: b's first) */
+    for (int32_t k = 0; k < b->found; k++) {
+        int32_t p = b->order[k];
+        for (int32_t at = b->head[p]; at >= 0; at = b->hits[at].next) {
+            a->row = b->hits[at].row + offset;
+            if (add(a, p) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* A scan's tables by pattern (``np`` of them), no row found yet. 0, or -1 (out of memory). */
+static int scan_init(Scan *sc, const Matcher *m, int32_t np) {
+    *sc = (Scan){m, 0, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
+    sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
+    sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
+    sc->tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
+    sc->order = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
+    if (!sc->last || !sc->head || !sc->tail || !sc->order) return -1;
+    for (int32_t p = 0; p < np; p++) {
+        sc->last[p] = PY_SSIZE_T_MIN;
+        sc->head[p] = -1;
+    }
+    return 0;
+}
+
+static void scan_free(Scan *sc) {
+    PyMem_Free(sc->last);
+    PyMem_Free(sc->head);
+    PyMem_Free(sc->tail);
+    PyMem_Free(sc->order);
+    PyMem_Free(sc->hits);
+}
+
+/* Texts of fewer characters than this are scanned as one stream (the second's set-up is not worth it). */
+#define SPLIT_CHARS 256
 
 /* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end):
  * from ``sizes``, the n texts' lengths; -1 with IndexError set past the list. */
@@ -575,48 +764,45 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
-    Scan sc = {m, 0, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
-    sc.last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
-    sc.head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
-    sc.tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
-    sc.order = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
-    if (!sc.last || !sc.head || !sc.tail || !sc.order) goto nomem;
-    for (int32_t p = 0; p < np; p++) {
-        sc.last[p] = PY_SSIZE_T_MIN;
-        sc.head[p] = -1;
-    }
+    Scan sc, second;
+    int two = 0; /* (``second`` set up: freed at the end) */
+    if (scan_init(&sc, m, np) < 0) goto nomem;
 
     if (m->states > 1) {
-        FEED('\n');
+        FEED(&sc, v, '\n');
         sc.row++;
-        for (Py_ssize_t k = 0; k < n; k++) {
-            PyObject *text = PyList_GET_ITEM(texts, k);
-            Py_ssize_t size = PyUnicode_GET_LENGTH(text);
-            int kind = PyUnicode_KIND(text);
-            const void *data = PyUnicode_DATA(text);
-            if (PyUnicode_IS_ASCII(text)) {
-                const uint8_t *b = data;
-                if (ascii) /* (rows by the texts: a newline in one starts none) */
-                    for (Py_ssize_t i = 0; i < size; i++) FEED(b[i]);
-                else
-                    for (Py_ssize_t i = 0; i < size; i++) {
-                        FEED(b[i]);
-                        if (b[i] == '\n') sc.row++;
-                    }
-            } else if (kind == PyUnicode_1BYTE_KIND) { /* (one loop per kind: no switch per character) */
-                const Py_UCS1 *c = data;
-                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
-            } else if (kind == PyUnicode_2BYTE_KIND) {
-                const Py_UCS2 *c = data;
-                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
-            } else {
-                const Py_UCS4 *c = data;
-                for (Py_ssize_t i = 0; i < size; i++) FEED_CHAR(c[i]);
-            }
-            FEED('\n');
-            sc.row++;
+        /* Where the second half of the texts starts (by characters), if it is scanned alongside the
+         * first: after a newline the automaton is in the one state whatever came before (no
+         * literal holds a newline past its first byte: ``split``), so the scan of the texts from
+         * there on, from that state, finds what the one scan of them all finds, on its rows
+         * numbered from there (``merge``). */
+        Py_ssize_t total = 0, half = n;
+        for (Py_ssize_t k = 0; k < n; k++) total += sizes[k];
+        if (m->split && !m->sparse && n >= 2 && total >= SPLIT_CHARS) {
+            Py_ssize_t sum = 0;
+            for (half = 0; half < n - 1 && 2 * (sum + sizes[half]) <= total; half++) sum += sizes[half];
+            if (half == 0) half = 1;
         }
-        if (n == 0) FEED('\n'); /* "\n" + "" + "\n": the two newlines, the second on row 0 */
+        Py_ssize_t k = 0, i = 0;
+        if (half < n) {
+            two = 1;
+            if (scan_init(&second, m, np) < 0) goto nomem;
+            uint32_t w = 0;
+            FEED(&second, w, '\n'); /* (from the root, at row -1: to the state after a newline) */
+            second.row++;
+            Py_ssize_t k2 = half, i2 = 0;
+            if (feed_pair(&sc, &v, &second, &w, texts, &k, half, &k2, n, &i, &i2, ascii) < 0) goto nomem;
+            /* The first half's rest, then the second's. */
+            for (; k < half; k++, i = 0)
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), i, ascii) < 0) goto nomem;
+            for (; k2 < n; k2++, i2 = 0)
+                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), i2, ascii) < 0) goto nomem;
+            if (merge(&sc, &second) < 0) goto nomem;
+        } else {
+            for (; k < n; k++)
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), 0, ascii) < 0) goto nomem;
+        }
+        if (n == 0) FEED(&sc, v, '\n'); /* "\n" + "" + "\n": the two newlines, the second on row 0 */
     }
 
     /* _by_length: the patterns without factors that have row lengths get every row; a pattern
@@ -672,11 +858,8 @@ nomem:
 fail:
     Py_CLEAR(result);
 done:
-    PyMem_Free(sc.last);
-    PyMem_Free(sc.head);
-    PyMem_Free(sc.tail);
-    PyMem_Free(sc.order);
-    PyMem_Free(sc.hits);
+    scan_free(&sc);
+    if (two) scan_free(&second);
     PyMem_Free(sizes);
     return result;
 }
