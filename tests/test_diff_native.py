@@ -712,3 +712,41 @@ def test_record_lines_with_c_text_are_orjsons(pipeline: Pipeline, monkeypatch: p
     monkeypatch.setattr(document, "_NATIVE", None)
     assert lines == [c.record_line() for c in cleaned]
     assert lines[0] == orjson.dumps(cleaned[0].record(), option=orjson.OPT_APPEND_NEWLINE)
+
+
+@needs_native
+def test_c_text_json_counts_lines_out() -> None:
+    """With count, text_json also gives lines_out(text) (runs of empty texts included), or -1
+    when it cannot know it: a text holding a "\\n" (a run could then span it), or not the layout's text."""
+    assert NATIVE is not None
+    rng = random.Random(29)
+    alphabet = ["", "", "", "a", " ", "“x”", "\t", "😀", "a\nb", "\n"]
+    for size in [*range(8), *(rng.randint(8, 30) for _ in range(2000))]:
+        texts = [rng.choice(alphabet) for _ in range(size)]
+        out = [(None, text) for text in texts]
+        rendered = whitespace.render(out)  # type: ignore[arg-type]
+        got, count = NATIVE.text_json(out, rendered, True)
+        assert got == orjson.dumps(rendered), repr(texts)
+        expected = -1 if any("\n" in text for text in texts) else document.lines_out(rendered)
+        assert count == expected, repr(texts)
+    for texts, expected in [([], 0), ([""], 1), (["", ""], 1), (["a", "", "", "b"], 3), (["a", "", "", ""], 2)]:
+        out = [(None, text) for text in texts]
+        assert NATIVE.text_json(out, whitespace.render(out), True)[1] == expected, texts  # type: ignore[arg-type]
+    assert NATIVE.text_json([(None, "a")], "b\n", True) == (None, -1)
+
+
+@needs_native
+def test_stats_counted_by_the_record_line_are_the_python_ones(pipeline: Pipeline) -> None:
+    """record_line, asked first (as pipeline.outcome does), counts the stats' lines_out in its walk:
+    the same stats as counted on their own, by the Python twins."""
+    paths = sorted((ROOT / "seeds").glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in paths] + ["a\n\n\n\nb\n\n", "\n\n“x”\n\n\n", "one\n \ntwo"]
+    for k, text in enumerate(texts):
+        cleaned = pipeline.clean(Document(str(k), text, "t"))
+        assert cleaned.layout is not None and cleaned._stats is None
+        cleaned.record_line()
+        assert cleaned._stats is not None
+        lines_out = cleaned._stats.lines_out
+        assert lines_out == document.lines_out(cleaned.text), repr(cleaned.text)
+        cleaned._stats = None
+        assert cleaned.stats().lines_out == lines_out

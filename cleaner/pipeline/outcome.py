@@ -10,13 +10,14 @@ from cleaner.report.outcome import Outcome
 
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
-    stats = cleaned.stats()
     empty = not cleaned.text
+    record = None if empty else cleaned.record_line()  # first: it counts the stats' lines_out in its walk
+    stats = cleaned.stats()
     settings = pipeline.settings
     return Outcome(
         id=cleaned.doc.id,
         source=cleaned.doc.source,
-        record=None if empty else cleaned.record_line(),
+        record=record,
         diff=diff.render_bytes(cleaned, settings.layout),
         review=html.section(cleaned) if with_html and stats.changed else None,
         stats=stats,

@@ -1325,8 +1325,9 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
 #define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
 
 /* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
- * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else. */
-static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
+ * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else.
+ * *newline is set when a "\n" was among them. */
+static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
     static const char hex[] = "0123456789abcdef";
     Py_ssize_t from = 0, i = 0;
     while (i < n) {
@@ -1363,7 +1364,7 @@ static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
             case '\\': escape[1] = '\\'; break;
             case '\b': escape[1] = 'b'; break;
             case '\t': escape[1] = 't'; break;
-            case '\n': escape[1] = 'n'; break;
+            case '\n': escape[1] = 'n'; *newline = 1; break;
             case '\f': escape[1] = 'f'; break;
             case '\r': escape[1] = 'r'; break;
             default:
@@ -1382,15 +1383,20 @@ static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
 /* text_json(layout, text) -> bytes | None: orjson.dumps(text), made from the layout's texts
  * (entries (line, text)), when text is their rendering, whitespace.render's "\n".join(texts)
  * + "\n" ("" for none): checked character by character. None when it is not, or when a text
- * has no UTF-8 (a lone surrogate: the caller leaves it to orjson, which says so its way). */
+ * has no UTF-8 (a lone surrogate: the caller leaves it to orjson, which says so its way)..
+ * With count set: (that, lines_out(text)), the count made in the same walk (each "\n" of the text
+ * is a text's separator, when no text holds one: a run of m of them is an empty text's, m - m / 2
+ * non-blank lines as lines_out counts them), or -1 when it is not known (None, or a text holding
+ * a "\n"): lines_out did another pass over the whole text, at its widest. */
 static PyObject *text_json(PyObject *self, PyObject *args) {
     PyObject *out_arg, *text;
-    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &out_arg, &text)) return NULL;
+    int count = 0, newline = 0;
+    if (!PyArg_ParseTuple(args, "O!U|p", &PyList_Type, &out_arg, &text, &count)) return NULL;
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
     Buffer b = {NULL, 0, 0};
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
         PyObject *src, *part;
@@ -1408,9 +1414,15 @@ static PyObject *text_json(PyObject *self, PyObject *args) {
             }
             goto finally;
         }
-        if (put_json(&b, utf8, size) < 0 || put(&b, "\\n", 0, 2, 0) < 0) goto finally;
+        if (put_json(&b, utf8, size, &newline) < 0 || put(&b, "\\n", 0, 2, 0) < 0) goto finally;
+        if (n > 0) { /* a run of separators ends: lines_out's share of it */
+            breaks += run - run / 2;
+            run = 0;
+        }
+        run++; /* its separator */
         at += n + 1;
     }
+    breaks += run - run / 2;
     if (at != length) {
         result = Py_NewRef(Py_None);
         goto finally;
@@ -1420,6 +1432,11 @@ static PyObject *text_json(PyObject *self, PyObject *args) {
 finally:
     PyMem_Free(b.data);
     Py_DECREF(out);
+    if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
+        PyObject *pair = Py_BuildValue("(On)", result, result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
+        Py_DECREF(result);
+        result = pair;
+    }
     return result;
 }
 
@@ -1645,8 +1662,8 @@ static PyMethodDef methods[] = {
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
     {"text_json", text_json, METH_VARARGS,
-     "text_json(layout, text) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when text "
-     "is not their rendering or a text has no UTF-8."},
+     "text_json(layout, text[, count]) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when "
+     "text is not their rendering or a text has no UTF-8. With count: (that, lines_out(text) or -1 when not known)."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},
