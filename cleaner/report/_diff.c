@@ -320,6 +320,42 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     return 0;
 }
 
+/* The bytes render_range puts for ops[start:stop], added to *size (at most; -1 on error). */
+static int range_size(Op *ops, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *size) {
+    Py_ssize_t total = 128; /* the "@@" line: 4 numbers of at most 20 digits */
+    for (Py_ssize_t i = start; i < stop; i++) {
+        Py_ssize_t length;
+        if (PyUnicode_AsUTF8AndSize(ops[i].text, &length) == NULL) return -1;
+        total += length + 2;
+        if (ops[i].tag != NULL) {
+            if (PyUnicode_AsUTF8AndSize(ops[i].tag, &length) == NULL) return -1;
+            total += length + 7;
+        }
+        if (ops[i].eof) total += (Py_ssize_t)strlen("\\ No newline at end of file\n");
+    }
+    *size += total;
+    return 0;
+}
+
+/* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged;
+ * each rendered into b, or with size given, only measured (added to *size). */
+static int hunk_ranges(Buffer *b, Op *ops, Py_ssize_t n, Py_ssize_t *size) {
+    Py_ssize_t start = -1, stop = -1;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (i < n && ops[i].kind == ' ') continue;
+        Py_ssize_t lo = i - CONTEXT > 0 ? i - CONTEXT : 0, hi = i + CONTEXT + 1 < n ? i + CONTEXT + 1 : n;
+        if (i < n && start >= 0 && lo <= stop) {
+            stop = hi;
+            continue;
+        }
+        if (start >= 0 && (size != NULL ? range_size(ops, start, stop, size) : render_range(b, ops, start, stop)) < 0)
+            return -1;
+        start = lo;
+        stop = hi;
+    }
+    return 0;
+}
+
 /* hunks(lines, layout, trailing_newline, layout_label[, as_bytes[, head]]) -> str | bytes | None: the
  * text, or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
  * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
@@ -353,21 +389,13 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto finally;
     }
+    /* The size first, so the buffer is made once: grown by doubling from a few hundred bytes, a
+     * diff of a few KB was moved by several reallocations (and the UTF-8 asked for here is cached
+     * on each text, for render_range to copy). */
+    Py_ssize_t size = head.buf != NULL ? head.len : 0;
+    if (hunk_ranges(&b, ops, n, &size) < 0 || grow(&b, size) < 0) goto failed;
     if (head.buf != NULL && put_raw(&b, head.buf, head.len) < 0) goto finally;
-    /* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged. */
-    Py_ssize_t start = -1, stop = -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (ops[i].kind == ' ') continue;
-        Py_ssize_t lo = i - CONTEXT > 0 ? i - CONTEXT : 0, hi = i + CONTEXT + 1 < n ? i + CONTEXT + 1 : n;
-        if (start >= 0 && lo <= stop) {
-            stop = hi;
-            continue;
-        }
-        if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
-        start = lo;
-        stop = hi;
-    }
-    if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
+    if (hunk_ranges(&b, ops, n, NULL) < 0) goto failed;
     result = as_bytes ? buffer_bytes(&b) : PyUnicode_DecodeUTF8(b.data, b.size, "strict");
     goto finally;
 failed:
@@ -473,7 +501,8 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     Py_ssize_t count, context;
     if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
     PyObject *acted = NULL, *rests = NULL, *near = NULL, *result = NULL;
-    Buffer rest = {NULL, 0, 0}, kept = {NULL, 0, 0};
+    /* near in a bytes object made once, at its most (all the rows), and handed out cut to size */
+    Buffer rest = {NULL, 0, 0}, kept = {NULL, 0, 0, 1, NULL};
     Span *spans = NULL;
     const char *s = view.buf;
     if (count < 0 || context < 0) {
@@ -495,7 +524,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     }
     acted = PyList_New(0);
     rests = PyList_New(0);
-    if (acted == NULL || rests == NULL) goto finally;
+    if (acted == NULL || rests == NULL || grow(&kept, view.len) < 0 || grow(&rest, 1024) < 0) goto finally;
     Py_ssize_t taken = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         const Span *span = &spans[i];
@@ -533,14 +562,14 @@ static PyObject *entries(PyObject *self, PyObject *args) {
         Py_DECREF(bytes);
         if (failed) goto finally;
     }
-    near = PyBytes_FromStringAndSize(kept.data, kept.size);
+    near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
     result = PyTuple_Pack(3, acted, rests, near);
 finally:
     PyBuffer_Release(&view);
     PyMem_Free(spans);
     PyMem_Free(rest.data);
-    PyMem_Free(kept.data);
+    Py_XDECREF(kept.bytes);
     Py_XDECREF(acted);
     Py_XDECREF(rests);
     Py_XDECREF(near);
@@ -712,7 +741,7 @@ static PyObject *offers(PyObject *self, PyObject *args) {
                           &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample, &context))
         return NULL;
     PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
-    Buffer lines = {NULL, 0, 0}, data = {NULL, 0, 0};
+    Buffer lines = {NULL, 0, 0, 1, NULL}, data = {NULL, 0, 0};
     /* Hold the lists as given (code run by a comparison cannot shrink them under us). */
     rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
     acted = PyList_GetSlice(acted, 0, PyList_GET_SIZE(acted));
@@ -733,6 +762,13 @@ static PyObject *offers(PyObject *self, PyObject *args) {
         goto finally;
     }
     if (put(&data, prefix.buf, 0, prefix.len, 0) < 0) goto finally;
+    /* The E lines' bytes made once (one label a row, most often; more grow them), handed out as they are */
+    Py_ssize_t room = 0;
+    for (Py_ssize_t a = 0; a < PyList_GET_SIZE(rests); a++) {
+        PyObject *rest = PyList_GET_ITEM(rests, a);
+        room += (PyBytes_Check(rest) ? PyBytes_GET_SIZE(rest) : 0) + 24;
+    }
+    if (grow(&lines, room) < 0) goto finally;
     for (Py_ssize_t a = 0; a < PyList_GET_SIZE(acted); a++) {
         PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL, *held = NULL;
         int failed = 1;
@@ -841,13 +877,13 @@ static PyObject *offers(PyObject *self, PyObject *args) {
         }
         if (failed) goto finally;
     }
-    PyObject *joined = PyBytes_FromStringAndSize(lines.data, lines.size);
+    PyObject *joined = buffer_bytes(&lines);
     if (joined == NULL) goto finally;
     result = PyTuple_Pack(2, joined, candidates);
     Py_DECREF(joined);
 finally:
     PyBuffer_Release(&prefix);
-    PyMem_Free(lines.data);
+    Py_XDECREF(lines.bytes);
     PyMem_Free(data.data);
     Py_XDECREF(rows);
     Py_XDECREF(acted);
@@ -1395,7 +1431,7 @@ static PyObject *text_json(PyObject *self, PyObject *args) {
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0};
+    Buffer b = {NULL, 0, 0, 1, NULL}; /* handed out as it is, cut to size */
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
@@ -1428,9 +1464,9 @@ static PyObject *text_json(PyObject *self, PyObject *args) {
         goto finally;
     }
     if (put_text(&b, "\"") < 0) goto finally;
-    result = PyBytes_FromStringAndSize(b.data, b.size);
+    result = buffer_bytes(&b);
 finally:
-    PyMem_Free(b.data);
+    Py_XDECREF(b.bytes);
     Py_DECREF(out);
     if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
         PyObject *pair = Py_BuildValue("(On)", result, result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
