@@ -750,3 +750,37 @@ def test_stats_counted_by_the_record_line_are_the_python_ones(pipeline: Pipeline
         assert lines_out == document.lines_out(cleaned.text), repr(cleaned.text)
         cleaned._stats = None
         assert cleaned.stats().lines_out == lines_out
+
+
+@needs_native
+@pytest.mark.parametrize("context", [0, 2, sys.maxsize])
+def test_c_page_entries_are_entries_then_offers(context: int) -> None:
+    """page_entries, one walk, gives what entries then offers (with the context) give: the same E
+    lines, near and candidates with their entries, on random rows (lists and tuples), half-full
+    and full heaps; None where either gives None (a label not numbered, JSON not of the rows)."""
+    assert NATIVE is not None
+    rng = random.Random(41 + context % 7)
+    labels = ["rule.a", 'q"uote', "b\\s", "<x>", "ftfy:encoding", "a", "b", 'c"', "<d>"]
+    index = {label: k for k, label in enumerate(labels)}
+    for size in [*range(0, 6), *(rng.randint(6, 40) for _ in range(300))]:
+        rows: list[object] = [tuple(row) if rng.random() < 0.5 else row for row in _rows(rng, size)]
+        blob = orjson.dumps(rows)
+        key = rng.choice([1, 2**63, 2**64])  # the heaps' smallest: none beaten, some, all
+        samples = [[(-key, -3, -1, [])] * rng.choice([1, 3]) for _ in labels]
+        split = NATIVE.entries(blob, len(rows), context)
+        assert split is not None
+        offered = NATIVE.offers(rows, split[0], split[1], b"doc\0", 7, index, samples, 3, context)
+        assert offered is not None
+        got = NATIVE.page_entries(blob, rows, b"doc\0", 7, index, samples, 3, context)
+        assert got == (offered[0], split[2], offered[1]), rows
+        some = [row for row in rows if row[1] != " "]  # type: ignore[index]
+        if some:
+            assert NATIVE.page_entries(blob, rows, b"doc\0", 7, {}, samples, 3, context) is None
+            assert NATIVE.page_entries(blob[:-1], rows, b"doc\0", 7, index, samples, 3, context) is None
+            assert NATIVE.page_entries(blob, rows[:-1], b"doc\0", 7, index, samples, 3, context) is None
+    with pytest.raises(ValueError):
+        NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 3, -1)
+    with pytest.raises(ValueError):
+        NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 0, 2)
+    with pytest.raises(TypeError):
+        NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 3, 2)

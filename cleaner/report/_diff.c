@@ -491,40 +491,17 @@ static int put_short(Buffer *b, const char *s, const Span *span) {
     return put_text(b, "]");
 }
 
-/* entries(rows_json, count, context) -> (acted, rests, near) | None: for orjson.dumps(rows) of a
- * review record's ``count`` rows, the indices of the rows something acted on, each one's entry as
- * js(entry)[1:] (pagedata: [line, text, before, after, changed text], the "[" left out), and the
- * JSON of the rows with_context(rows, context) keeps, joined by ","; None when the JSON is not
- * rows of that shape. */
-static PyObject *entries(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    Py_ssize_t count, context;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
-    PyObject *acted = NULL, *rests = NULL, *near = NULL, *result = NULL;
-    /* near in a bytes object made once, at its most (all the rows), and handed out cut to size */
-    Buffer rest = {NULL, 0, 0}, kept = {NULL, 0, 0, 1, NULL};
-    Span *spans = NULL;
-    const char *s = view.buf;
-    if (count < 0 || context < 0) {
-        PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
-        goto finally;
-    }
-    if (count > view.len) { /* a row takes more than a byte */
-        result = Py_NewRef(Py_None);
-        goto finally;
-    }
-    spans = PyMem_New(Span, count + 1);
-    if (spans == NULL) {
-        PyErr_NoMemory();
-        goto finally;
-    }
-    if (split_rows(s, view.len, spans, count) < 0) {
-        result = Py_NewRef(Py_None);
-        goto finally;
-    }
-    acted = PyList_New(0);
-    rests = PyList_New(0);
-    if (acted == NULL || rests == NULL || grow(&kept, view.len) < 0 || grow(&rest, 1024) < 0) goto finally;
+/* Each acted row's entry as js(entry)[1:] (pagedata: [line, text, before, after, changed text],
+ * the "[" left out), given to ``each`` (its index, its bytes; 0 to go on, anything else stops the
+ * walk and is returned), and the JSON of the rows with_context(rows, context) keeps, joined by
+ * ",", into kept: the walk of entries() and page_entries() over the spans of split_rows. */
+typedef int (*EachEntry)(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size);
+
+static int walk_entries(const char *s, const Span *spans, Py_ssize_t count, Py_ssize_t context, Buffer *kept,
+                        EachEntry each, void *ctx) {
+    Buffer rest = {NULL, 0, 0};
+    int status = -1;
+    if (grow(&rest, 1024) < 0) goto finally;
     Py_ssize_t taken = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         const Span *span = &spans[i];
@@ -532,7 +509,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
         /* (context may be near PY_SSIZE_T_MAX: i + context would overflow) */
         Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
         for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
-            if ((kept.size > 0 && put_text(&kept, ",") < 0) || put(&kept, s, spans[k].start, spans[k].end, 0) < 0)
+            if ((kept->size > 0 && put_text(kept, ",") < 0) || put(kept, s, spans[k].start, spans[k].end, 0) < 0)
                 goto finally;
         }
         if (hi > taken) taken = hi;
@@ -551,27 +528,94 @@ static PyObject *entries(PyObject *self, PyObject *args) {
         if (put_text(&rest, "],") < 0) goto finally;
         if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], 1)) goto finally;
         if (put_text(&rest, "]") < 0) goto finally;
-        PyObject *index = PyLong_FromSsize_t(i);
-        if (index == NULL) goto finally;
-        int failed = PyList_Append(acted, index);
-        Py_DECREF(index);
-        if (failed) goto finally;
-        PyObject *bytes = PyBytes_FromStringAndSize(rest.data, rest.size);
-        if (bytes == NULL) goto finally;
-        failed = PyList_Append(rests, bytes);
-        Py_DECREF(bytes);
-        if (failed) goto finally;
+        int got = each(ctx, i, rest.data, rest.size);
+        if (got != 0) {
+            status = got;
+            goto finally;
+        }
     }
+    status = 0;
+finally:
+    PyMem_Free(rest.data);
+    return status;
+}
+
+/* The spans of the rows of rows_json (count of them): NULL with an error set, or with none when
+ * the JSON is not rows of a record's shape (*mismatch set). */
+static Span *row_spans(const char *s, Py_ssize_t n, Py_ssize_t count, int *mismatch) {
+    *mismatch = 0;
+    if (count > n) { /* a row takes more than a byte */
+        *mismatch = 1;
+        return NULL;
+    }
+    Span *spans = PyMem_New(Span, count + 1);
+    if (spans == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (split_rows(s, n, spans, count) < 0) {
+        PyMem_Free(spans);
+        *mismatch = 1;
+        return NULL;
+    }
+    return spans;
+}
+
+typedef struct {
+    PyObject *acted, *rests;
+} Listed;
+
+static int list_entry(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size) {
+    Listed *listed = ctx;
+    PyObject *index = PyLong_FromSsize_t(i);
+    if (index == NULL) return -1;
+    int failed = PyList_Append(listed->acted, index);
+    Py_DECREF(index);
+    if (failed) return -1;
+    PyObject *bytes = PyBytes_FromStringAndSize(rest, size);
+    if (bytes == NULL) return -1;
+    failed = PyList_Append(listed->rests, bytes);
+    Py_DECREF(bytes);
+    return failed ? -1 : 0;
+}
+
+/* entries(rows_json, count, context) -> (acted, rests, near) | None: for orjson.dumps(rows) of a
+ * review record's ``count`` rows, the indices of the rows something acted on, each one's entry as
+ * js(entry)[1:] (pagedata: [line, text, before, after, changed text], the "[" left out), and the
+ * JSON of the rows with_context(rows, context) keeps, joined by ","; None when the JSON is not
+ * rows of that shape. */
+static PyObject *entries(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t count, context;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
+    PyObject *near = NULL, *result = NULL;
+    Listed listed = {NULL, NULL};
+    /* near in a bytes object made once, at its most (all the rows), and handed out cut to size */
+    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Span *spans = NULL;
+    int mismatch;
+    if (count < 0 || context < 0) {
+        PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
+        goto finally;
+    }
+    spans = row_spans(view.buf, view.len, count, &mismatch);
+    if (spans == NULL) {
+        if (mismatch) result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    listed.acted = PyList_New(0);
+    listed.rests = PyList_New(0);
+    if (listed.acted == NULL || listed.rests == NULL || grow(&kept, view.len) < 0) goto finally;
+    if (walk_entries(view.buf, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
     near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
-    result = PyTuple_Pack(3, acted, rests, near);
+    result = PyTuple_Pack(3, listed.acted, listed.rests, near);
 finally:
     PyBuffer_Release(&view);
     PyMem_Free(spans);
-    PyMem_Free(rest.data);
     Py_XDECREF(kept.bytes);
-    Py_XDECREF(acted);
-    Py_XDECREF(rests);
+    Py_XDECREF(listed.acted);
+    Py_XDECREF(listed.rests);
     Py_XDECREF(near);
     return result;
 }
@@ -733,6 +777,158 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
  * only grows once it is full); the caller offers the candidates in order. With a context (>= 0),
  * each candidate carries its entry too: (label number, row index, -sort_key, entry). None when
  * a label has no number yet (the caller numbers it, the Python way). */
+/* What offers() and page_entries() share: the rows and samples held as given (code run by a
+ * comparison cannot shrink them under us), and what is made for the document's E lines. */
+typedef struct {
+    PyObject *rows, *index, *samples, *doc, *neg_doc, *plus, *candidates;
+    Py_ssize_t sample, context, prefix_len;
+    Buffer lines, data; /* the E lines (handed out as they are); the key's bytes, prefix first */
+} Offers;
+
+static int offers_begin(Offers *o, PyObject *rows, PyObject *index, PyObject *samples, PyObject *doc,
+                        Py_buffer *prefix, Py_ssize_t sample, Py_ssize_t context, Py_ssize_t room) {
+    o->index = index;
+    o->doc = doc;
+    o->sample = sample;
+    o->context = context;
+    o->prefix_len = prefix->len;
+    o->rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
+    o->samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
+    o->candidates = PyList_New(0);
+    o->neg_doc = PyNumber_Negative(doc);
+    o->plus = PyUnicode_FromString("+");
+    if (o->rows == NULL || o->samples == NULL || o->candidates == NULL || o->neg_doc == NULL || o->plus == NULL)
+        return -1;
+    if (sample < 1) {
+        PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
+        return -1;
+    }
+    if (put(&o->data, prefix->buf, 0, prefix->len, 0) < 0 || grow(&o->lines, room) < 0) return -1;
+    return 0;
+}
+
+static void offers_end(Offers *o) {
+    PyMem_Free(o->data.data);
+    Py_XDECREF(o->lines.bytes);
+    Py_XDECREF(o->rows);
+    Py_XDECREF(o->samples);
+    Py_XDECREF(o->candidates);
+    Py_XDECREF(o->neg_doc);
+    Py_XDECREF(o->plus);
+}
+
+/* Row i's E lines and candidates (row_index: i as an int); 0, -1 on error, 2 when a label has no number yet. */
+static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *rest, Py_ssize_t rest_size) {
+    PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL;
+    int failed = 1;
+    if (i < 0 || i >= PyList_GET_SIZE(o->rows)) {
+        PyErr_SetString(PyExc_IndexError, "an acted row out of range");
+        goto next;
+    }
+    PyObject *row = PyList_GET_ITEM(o->rows, i);
+    /* (review_rows makes tuples, a page file's JSON lists) */
+    if ((!PyList_Check(row) && !PyTuple_Check(row)) || PySequence_Fast_GET_SIZE(row) < 4) {
+        PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, rests bytes");
+        goto next;
+    }
+    PyObject *fate = PySequence_Fast_GET_ITEM(row, 1), *tag = PySequence_Fast_GET_ITEM(row, 2);
+    PyObject *no = PySequence_Fast_GET_ITEM(row, 0);
+    if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
+        PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
+        goto next;
+    }
+    if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
+        labels = PyList_New(1);
+        if (labels == NULL) goto next;
+        PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
+    } else {
+        labels = PyUnicode_Split(tag, o->plus, -1);
+        if (labels == NULL) goto next;
+    }
+    /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
+    int overflow = 0;
+    long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
+    if (small == -1 && PyErr_Occurred()) goto next;
+    o->data.size = o->prefix_len;
+    if (!overflow) {
+        char digits[24];
+        if (put(&o->data, digits, 0, decimal(small, digits), 0) < 0) goto next;
+    } else {
+        PyObject *text = PyObject_Str(no);
+        if (text == NULL) goto next;
+        Py_ssize_t length;
+        const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
+        int put_failed = digits == NULL || put(&o->data, digits, 0, length, 0) < 0;
+        Py_DECREF(text);
+        if (put_failed) goto next;
+    }
+    key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)o->data.data, (size_t)o->data.size));
+    if (key == NULL) goto next;
+    Py_SETREF(key, PyNumber_Negative(key));
+    neg_no = key == NULL ? NULL : PyNumber_Negative(no);
+    if (neg_no == NULL) goto next;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+        PyObject *number = PyDict_GetItemWithError(o->index, PyList_GET_ITEM(labels, k));
+        if (number == NULL) {
+            if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
+                failed = 2;
+            }
+            goto next;
+        }
+        Py_INCREF(number); /* held while comparisons may run code that changes the index */
+        Py_XSETREF(held, number);
+        Py_ssize_t label = PyLong_AsSsize_t(number);
+        if (label == -1 && PyErr_Occurred()) goto next;
+        if (label < 0 || label >= PyList_GET_SIZE(o->samples) || !PyList_Check(PyList_GET_ITEM(o->samples, label))) {
+            PyErr_SetString(PyExc_IndexError, "a label's sample out of range");
+            goto next;
+        }
+        PyObject *heap = PyList_GET_ITEM(o->samples, label);
+        int take = PyList_GET_SIZE(heap) < o->sample;
+        if (!take) {
+            PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
+            take = beats(top, key, o->neg_doc, neg_no);
+            Py_DECREF(top);
+            if (take < 0) goto next;
+        }
+        if (take) {
+            PyObject *entry = NULL;
+            if (o->context >= 0 && (entry = sample_entry(o->rows, i, o->context, o->doc)) == NULL) goto next;
+            PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
+                                                : PyTuple_Pack(4, number, row_index, key, entry);
+            Py_XDECREF(entry);
+            if (candidate == NULL || PyList_Append(o->candidates, candidate) < 0) {
+                Py_XDECREF(candidate);
+                goto next;
+            }
+            Py_DECREF(candidate);
+        }
+        char head[32];
+        head[0] = 'E';
+        int size = 1 + decimal((long long)label, head + 1);
+        head[size++] = '\t';
+        if (put(&o->lines, head, 0, size, 0) < 0 || put(&o->lines, rest, 0, rest_size, 0) < 0 ||
+            put_text(&o->lines, "\n") < 0)
+            goto next;
+    }
+    failed = 0;
+next:
+    Py_XDECREF(labels);
+    Py_XDECREF(key);
+    Py_XDECREF(neg_no);
+    Py_XDECREF(held);
+    return failed == 1 ? -1 : failed;
+}
+
+/* (lines, candidates) of what was offered; NULL on error. */
+static PyObject *offers_result(Offers *o) {
+    PyObject *joined = buffer_bytes(&o->lines);
+    if (joined == NULL) return NULL;
+    PyObject *result = PyTuple_Pack(2, joined, o->candidates);
+    Py_DECREF(joined);
+    return result;
+}
+
 static PyObject *offers(PyObject *self, PyObject *args) {
     PyObject *rows, *acted, *rests, *index, *samples, *doc;
     Py_buffer prefix;
@@ -740,158 +936,101 @@ static PyObject *offers(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n|n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
                           &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample, &context))
         return NULL;
-    PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
-    Buffer lines = {NULL, 0, 0, 1, NULL}, data = {NULL, 0, 0};
-    /* Hold the lists as given (code run by a comparison cannot shrink them under us). */
-    rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
+    PyObject *result = NULL;
+    Offers o = {NULL};
+    o.lines.in_bytes = 1;
+    /* Held as given (code run by a comparison cannot shrink them under us). */
     acted = PyList_GetSlice(acted, 0, PyList_GET_SIZE(acted));
     rests = PyList_GetSlice(rests, 0, PyList_GET_SIZE(rests));
-    samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
-    candidates = PyList_New(0);
-    neg_doc = PyNumber_Negative(doc);
-    plus = PyUnicode_FromString("+");
-    if (rows == NULL || acted == NULL || rests == NULL || samples == NULL || candidates == NULL || neg_doc == NULL ||
-        plus == NULL)
-        goto finally;
-    if (sample < 1) {
-        PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
-        goto finally;
-    }
+    if (acted == NULL || rests == NULL) goto finally;
     if (PyList_GET_SIZE(acted) != PyList_GET_SIZE(rests)) {
         PyErr_SetString(PyExc_ValueError, "acted and rests differ in length");
         goto finally;
     }
-    if (put(&data, prefix.buf, 0, prefix.len, 0) < 0) goto finally;
     /* The E lines' bytes made once (one label a row, most often; more grow them), handed out as they are */
     Py_ssize_t room = 0;
     for (Py_ssize_t a = 0; a < PyList_GET_SIZE(rests); a++) {
         PyObject *rest = PyList_GET_ITEM(rests, a);
         room += (PyBytes_Check(rest) ? PyBytes_GET_SIZE(rest) : 0) + 24;
     }
-    if (grow(&lines, room) < 0) goto finally;
+    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, room) < 0) goto finally;
     for (Py_ssize_t a = 0; a < PyList_GET_SIZE(acted); a++) {
-        PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL, *held = NULL;
-        int failed = 1;
-        Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(acted, a));
-        if (i == -1 && PyErr_Occurred()) goto next;
-        if (i < 0 || i >= PyList_GET_SIZE(rows)) {
-            PyErr_SetString(PyExc_IndexError, "an acted row out of range");
-            goto next;
-        }
-        row_index = PyList_GET_ITEM(acted, a);
-        PyObject *row = PyList_GET_ITEM(rows, i), *rest = PyList_GET_ITEM(rests, a);
-        /* (review_rows makes tuples, a page file's JSON lists) */
-        if ((!PyList_Check(row) && !PyTuple_Check(row)) || PySequence_Fast_GET_SIZE(row) < 4 || !PyBytes_Check(rest)) {
+        PyObject *row_index = PyList_GET_ITEM(acted, a), *rest = PyList_GET_ITEM(rests, a);
+        Py_ssize_t i = PyLong_AsSsize_t(row_index);
+        if (i == -1 && PyErr_Occurred()) goto finally;
+        if (!PyBytes_Check(rest)) {
             PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, rests bytes");
-            goto next;
+            goto finally;
         }
-        PyObject *fate = PySequence_Fast_GET_ITEM(row, 1), *tag = PySequence_Fast_GET_ITEM(row, 2);
-        PyObject *no = PySequence_Fast_GET_ITEM(row, 0);
-        if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
-            PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
-            goto next;
-        }
-        if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
-            labels = PyList_New(1);
-            if (labels == NULL) goto next;
-            PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
-        } else {
-            labels = PyUnicode_Split(tag, plus, -1);
-            if (labels == NULL) goto next;
-        }
-        /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
-        int overflow = 0;
-        long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
-        if (small == -1 && PyErr_Occurred()) goto next;
-        data.size = prefix.len;
-        if (!overflow) {
-            char digits[24];
-            if (put(&data, digits, 0, decimal(small, digits), 0) < 0) goto next;
-        } else {
-            PyObject *text = PyObject_Str(no);
-            if (text == NULL) goto next;
-            Py_ssize_t length;
-            const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
-            int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
-            Py_DECREF(text);
-            if (put_failed) goto next;
-        }
-        key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
-        if (key == NULL) goto next;
-        Py_SETREF(key, PyNumber_Negative(key));
-        neg_no = key == NULL ? NULL : PyNumber_Negative(no);
-        if (neg_no == NULL) goto next;
-        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
-            PyObject *number = PyDict_GetItemWithError(index, PyList_GET_ITEM(labels, k));
-            if (number == NULL) {
-                if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
-                    failed = 2;
-                }
-                goto next;
-            }
-            Py_INCREF(number); /* held while comparisons may run code that changes the index */
-            Py_XSETREF(held, number);
-            Py_ssize_t label = PyLong_AsSsize_t(number);
-            if (label == -1 && PyErr_Occurred()) goto next;
-            if (label < 0 || label >= PyList_GET_SIZE(samples) || !PyList_Check(PyList_GET_ITEM(samples, label))) {
-                PyErr_SetString(PyExc_IndexError, "a label's sample out of range");
-                goto next;
-            }
-            PyObject *heap = PyList_GET_ITEM(samples, label);
-            int take = PyList_GET_SIZE(heap) < sample;
-            if (!take) {
-                PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
-                take = beats(top, key, neg_doc, neg_no);
-                Py_DECREF(top);
-                if (take < 0) goto next;
-            }
-            if (take) {
-                PyObject *entry = NULL;
-                if (context >= 0 && (entry = sample_entry(rows, i, context, doc)) == NULL) goto next;
-                PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
-                                                    : PyTuple_Pack(4, number, row_index, key, entry);
-                Py_XDECREF(entry);
-                if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
-                    Py_XDECREF(candidate);
-                    goto next;
-                }
-                Py_DECREF(candidate);
-            }
-            char head[32];
-            head[0] = 'E';
-            int size = 1 + decimal((long long)label, head + 1);
-            head[size++] = '\t';
-            if (put(&lines, head, 0, size, 0) < 0 || put(&lines, PyBytes_AS_STRING(rest), 0, PyBytes_GET_SIZE(rest), 0) < 0 ||
-                put_text(&lines, "\n") < 0)
-                goto next;
-        }
-        failed = 0;
-    next:
-        Py_XDECREF(labels);
-        Py_XDECREF(key);
-        Py_XDECREF(neg_no);
-        Py_XDECREF(held);
-        if (failed == 2) {
+        int got = offer_row(&o, i, row_index, PyBytes_AS_STRING(rest), PyBytes_GET_SIZE(rest));
+        if (got == 2) {
             result = Py_NewRef(Py_None);
             goto finally;
         }
-        if (failed) goto finally;
+        if (got < 0) goto finally;
     }
-    PyObject *joined = buffer_bytes(&lines);
-    if (joined == NULL) goto finally;
-    result = PyTuple_Pack(2, joined, candidates);
-    Py_DECREF(joined);
+    result = offers_result(&o);
 finally:
     PyBuffer_Release(&prefix);
-    Py_XDECREF(lines.bytes);
-    PyMem_Free(data.data);
-    Py_XDECREF(rows);
+    offers_end(&o);
     Py_XDECREF(acted);
     Py_XDECREF(rests);
-    Py_XDECREF(samples);
-    Py_XDECREF(candidates);
-    Py_XDECREF(neg_doc);
-    Py_XDECREF(plus);
+    return result;
+}
+
+static int offer_entry(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size) {
+    PyObject *row_index = PyLong_FromSsize_t(i);
+    if (row_index == NULL) return -1;
+    int got = offer_row(ctx, i, row_index, rest, size);
+    Py_DECREF(row_index);
+    return got;
+}
+
+/* page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None:
+ * entries() and offers() in one walk, each acted row's entry put straight into its E lines (no
+ * list of them, no bytes object each): offers' (lines, candidates, each with its entry) and
+ * entries' near. None when entries or offers would give None (the caller does it their way). */
+static PyObject *page_entries(PyObject *self, PyObject *args) {
+    PyObject *rows, *index, *samples, *doc;
+    Py_buffer view, prefix;
+    Py_ssize_t sample, context;
+    if (!PyArg_ParseTuple(args, "y*O!y*OO!O!nn", &view, &PyList_Type, &rows, &prefix, &doc, &PyDict_Type, &index,
+                          &PyList_Type, &samples, &sample, &context))
+        return NULL;
+    PyObject *result = NULL, *near = NULL, *pair = NULL;
+    Offers o = {NULL};
+    o.lines.in_bytes = 1;
+    Buffer kept = {NULL, 0, 0, 1, NULL};
+    int mismatch = 0;
+    Span *spans = NULL;
+    if (context < 0) {
+        PyErr_SetString(PyExc_ValueError, "context must be >= 0");
+        goto finally;
+    }
+    /* (room for the E lines: about the rows' JSON again, a few times over; more grow them) */
+    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, 2 * view.len + 256) < 0) goto finally;
+    Py_ssize_t count = PyList_GET_SIZE(o.rows);
+    spans = row_spans(view.buf, view.len, count, &mismatch);
+    if (spans == NULL) {
+        if (mismatch) result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    if (grow(&kept, view.len) < 0) goto finally;
+    int got = walk_entries(view.buf, spans, count, context, &kept, offer_entry, &o);
+    if (got == 2) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    if (got < 0 || (near = buffer_bytes(&kept)) == NULL || (pair = offers_result(&o)) == NULL) goto finally;
+    result = PyTuple_Pack(3, PyTuple_GET_ITEM(pair, 0), near, PyTuple_GET_ITEM(pair, 1));
+finally:
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&prefix);
+    PyMem_Free(spans);
+    Py_XDECREF(kept.bytes);
+    offers_end(&o);
+    Py_XDECREF(near);
+    Py_XDECREF(pair);
     return result;
 }
 
@@ -1687,6 +1826,9 @@ static PyMethodDef methods[] = {
      "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
      "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries); with a "
      "context, each candidate carries its entry (ShardPage._sample's)."},
+    {"page_entries", page_entries, METH_VARARGS,
+     "page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None: "
+     "entries() and offers() (with context) in one walk; None when either would give None."},
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
     {"line_counts", line_counts, METH_VARARGS,
