@@ -183,7 +183,12 @@ class ShardPage:
             near = b",".join(near_rows)
         self.layout_only += not acted
         row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
-        listed = b"L" + ",".join(map(str, mine)).encode() + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
+        emptied = rec["emptied"]  # None but for a document that ended up empty
+        listed = b"L%b\t%b\t%b\n" % (
+            ",".join(map(str, mine)).encode(),
+            row,
+            b"null" if emptied is None else js(emptied),
+        )
         if tuple(rec) == _REC_KEYS:  # record_data's: the D line's head is its JSON up to "removed"
             body = dumps({**rec, "lines": []})
             head = body[: body.index(b',"removed":')] + b',"lines":'  # (no string holds ,": each " is \")
