@@ -101,6 +101,10 @@ def lines_out(text: str) -> int:
     return text.count("\n") - text.count("\n\n")
 
 
+def _count_lines_out(text: str) -> int:
+    return lines_out(text) if _NATIVE is None else _NATIVE.lines_out(text)
+
+
 @dataclass(slots=True)
 class DocStats:
     """What cleaning one document did, counted once: carried by the run's Outcome, summed by
@@ -117,7 +121,8 @@ class DocStats:
     emptied_by: str | None  # for a document that ended up empty: the rule that removed most
 
     @classmethod
-    def of(cls, cleaned: Cleaned) -> DocStats:
+    def of(cls, cleaned: Cleaned, lines_out_: int = -1) -> DocStats:
+        """The counts of ``cleaned``; ``lines_out_`` those of its text when known (-1: counted here)."""
         if _NATIVE is not None:
             removed, chars, repaired = _NATIVE.line_counts(cleaned.lines)
         else:
@@ -130,7 +135,7 @@ class DocStats:
             chars_in=len(cleaned.doc.text),
             chars_out=len(text),
             lines_in=len(cleaned.lines),
-            lines_out=lines_out(text) if _NATIVE is None else _NATIVE.lines_out(text),
+            lines_out=lines_out_ if lines_out_ >= 0 else _count_lines_out(text),
             changed=cleaned.changed,
             removed=removed,
             removed_chars=chars,
@@ -218,9 +223,13 @@ class Cleaned:
         """The record as one JSONL line. Its text's JSON is _diff.c's text_json, from the layout's
         lines, when it can: orjson would encode the whole text to UTF-8 once more, every character
         at the text's widest (one curly quote makes a text two bytes a character), where the
-        lines' own UTF-8 costs little (mostly ASCII) and is made for the diff and review anyway."""
+        lines' own UTF-8 costs little (mostly ASCII) and is made for the diff and review anyway.
+        The same walk counts the text's lines for the stats, when they are not counted yet (another
+        pass over the whole text, at its widest, saved: pipeline.outcome asks for this first)."""
         lenient = self.doc.record is not None and self.doc.record.lenient
         if lenient or _NATIVE is None or self.layout is None:
             return dumps(self.record(), lenient)
-        text = _NATIVE.text_json(self.layout, self.text)
+        text, count = _NATIVE.text_json(self.layout, self.text, True)
+        if self._stats is None:
+            self._stats = DocStats.of(self, count)
         return dumps(self._record(self.text if text is None else orjson.Fragment(text)))

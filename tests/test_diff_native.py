@@ -712,3 +712,75 @@ def test_record_lines_with_c_text_are_orjsons(pipeline: Pipeline, monkeypatch: p
     monkeypatch.setattr(document, "_NATIVE", None)
     assert lines == [c.record_line() for c in cleaned]
     assert lines[0] == orjson.dumps(cleaned[0].record(), option=orjson.OPT_APPEND_NEWLINE)
+
+
+@needs_native
+def test_c_text_json_counts_lines_out() -> None:
+    """With count, text_json also gives lines_out(text) (runs of empty texts included), or -1
+    when it cannot know it: a text holding a "\\n" (a run could then span it), or not the layout's text."""
+    assert NATIVE is not None
+    rng = random.Random(29)
+    alphabet = ["", "", "", "a", " ", "“x”", "\t", "😀", "a\nb", "\n"]
+    for size in [*range(8), *(rng.randint(8, 30) for _ in range(2000))]:
+        texts = [rng.choice(alphabet) for _ in range(size)]
+        out = [(None, text) for text in texts]
+        rendered = whitespace.render(out)  # type: ignore[arg-type]
+        got, count = NATIVE.text_json(out, rendered, True)
+        assert got == orjson.dumps(rendered), repr(texts)
+        expected = -1 if any("\n" in text for text in texts) else document.lines_out(rendered)
+        assert count == expected, repr(texts)
+    for texts, expected in [([], 0), ([""], 1), (["", ""], 1), (["a", "", "", "b"], 3), (["a", "", "", ""], 2)]:
+        out = [(None, text) for text in texts]
+        assert NATIVE.text_json(out, whitespace.render(out), True)[1] == expected, texts  # type: ignore[arg-type]
+    assert NATIVE.text_json([(None, "a")], "b\n", True) == (None, -1)
+
+
+@needs_native
+def test_stats_counted_by_the_record_line_are_the_python_ones(pipeline: Pipeline) -> None:
+    """record_line, asked first (as pipeline.outcome does), counts the stats' lines_out in its walk:
+    the same stats as counted on their own, by the Python twins."""
+    paths = sorted((ROOT / "seeds").glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in paths] + ["a\n\n\n\nb\n\n", "\n\n“x”\n\n\n", "one\n \ntwo"]
+    for k, text in enumerate(texts):
+        cleaned = pipeline.clean(Document(str(k), text, "t"))
+        assert cleaned.layout is not None and cleaned._stats is None
+        cleaned.record_line()
+        assert cleaned._stats is not None
+        lines_out = cleaned._stats.lines_out
+        assert lines_out == document.lines_out(cleaned.text), repr(cleaned.text)
+        cleaned._stats = None
+        assert cleaned.stats().lines_out == lines_out
+
+
+@needs_native
+@pytest.mark.parametrize("context", [0, 2, sys.maxsize])
+def test_c_page_entries_are_entries_then_offers(context: int) -> None:
+    """page_entries, one walk, gives what entries then offers (with the context) give: the same E
+    lines, near and candidates with their entries, on random rows (lists and tuples), half-full
+    and full heaps; None where either gives None (a label not numbered, JSON not of the rows)."""
+    assert NATIVE is not None
+    rng = random.Random(41 + context % 7)
+    labels = ["rule.a", 'q"uote', "b\\s", "<x>", "ftfy:encoding", "a", "b", 'c"', "<d>"]
+    index = {label: k for k, label in enumerate(labels)}
+    for size in [*range(0, 6), *(rng.randint(6, 40) for _ in range(300))]:
+        rows: list[object] = [tuple(row) if rng.random() < 0.5 else row for row in _rows(rng, size)]
+        blob = orjson.dumps(rows)
+        key = rng.choice([1, 2**63, 2**64])  # the heaps' smallest: none beaten, some, all
+        samples = [[(-key, -3, -1, [])] * rng.choice([1, 3]) for _ in labels]
+        split = NATIVE.entries(blob, len(rows), context)
+        assert split is not None
+        offered = NATIVE.offers(rows, split[0], split[1], b"doc\0", 7, index, samples, 3, context)
+        assert offered is not None
+        got = NATIVE.page_entries(blob, rows, b"doc\0", 7, index, samples, 3, context)
+        assert got == (offered[0], split[2], offered[1]), rows
+        some = [row for row in rows if row[1] != " "]  # type: ignore[index]
+        if some:
+            assert NATIVE.page_entries(blob, rows, b"doc\0", 7, {}, samples, 3, context) is None
+            assert NATIVE.page_entries(blob[:-1], rows, b"doc\0", 7, index, samples, 3, context) is None
+            assert NATIVE.page_entries(blob, rows[:-1], b"doc\0", 7, index, samples, 3, context) is None
+    with pytest.raises(ValueError):
+        NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 3, -1)
+    with pytest.raises(ValueError):
+        NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 0, 2)
+    with pytest.raises(TypeError):
+        NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 3, 2)

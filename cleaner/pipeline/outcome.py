@@ -5,20 +5,21 @@ from __future__ import annotations
 from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, Problem
 from cleaner.pipeline.clean import Pipeline
-from cleaner.report import diff, html
+from cleaner.report import diff, review
 from cleaner.report.outcome import Outcome
 
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
-    stats = cleaned.stats()
     empty = not cleaned.text
+    record = None if empty else cleaned.record_line()  # first: it counts the stats' lines_out in its walk
+    stats = cleaned.stats()
     settings = pipeline.settings
     return Outcome(
         id=cleaned.doc.id,
         source=cleaned.doc.source,
-        record=None if empty else cleaned.record_line(),
+        record=record,
         diff=diff.render_bytes(cleaned, settings.layout),
-        review=html.section(cleaned) if with_html and stats.changed else None,
+        review=review.record_data(cleaned) if with_html and stats.changed else None,  # (html.section's)
         stats=stats,
         flagged=not empty and _flagged(stats, settings.flag_share),
     )

@@ -320,6 +320,42 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     return 0;
 }
 
+/* The bytes render_range puts for ops[start:stop], added to *size (at most; -1 on error). */
+static int range_size(Op *ops, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *size) {
+    Py_ssize_t total = 128; /* the "@@" line: 4 numbers of at most 20 digits */
+    for (Py_ssize_t i = start; i < stop; i++) {
+        Py_ssize_t length;
+        if (PyUnicode_AsUTF8AndSize(ops[i].text, &length) == NULL) return -1;
+        total += length + 2;
+        if (ops[i].tag != NULL) {
+            if (PyUnicode_AsUTF8AndSize(ops[i].tag, &length) == NULL) return -1;
+            total += length + 7;
+        }
+        if (ops[i].eof) total += (Py_ssize_t)strlen("\\ No newline at end of file\n");
+    }
+    *size += total;
+    return 0;
+}
+
+/* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged;
+ * each rendered into b, or with size given, only measured (added to *size). */
+static int hunk_ranges(Buffer *b, Op *ops, Py_ssize_t n, Py_ssize_t *size) {
+    Py_ssize_t start = -1, stop = -1;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (i < n && ops[i].kind == ' ') continue;
+        Py_ssize_t lo = i - CONTEXT > 0 ? i - CONTEXT : 0, hi = i + CONTEXT + 1 < n ? i + CONTEXT + 1 : n;
+        if (i < n && start >= 0 && lo <= stop) {
+            stop = hi;
+            continue;
+        }
+        if (start >= 0 && (size != NULL ? range_size(ops, start, stop, size) : render_range(b, ops, start, stop)) < 0)
+            return -1;
+        start = lo;
+        stop = hi;
+    }
+    return 0;
+}
+
 /* hunks(lines, layout, trailing_newline, layout_label[, as_bytes[, head]]) -> str | bytes | None: the
  * text, or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
  * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
@@ -353,21 +389,13 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto finally;
     }
+    /* The size first, so the buffer is made once: grown by doubling from a few hundred bytes, a
+     * diff of a few KB was moved by several reallocations (and the UTF-8 asked for here is cached
+     * on each text, for render_range to copy). */
+    Py_ssize_t size = head.buf != NULL ? head.len : 0;
+    if (hunk_ranges(&b, ops, n, &size) < 0 || grow(&b, size) < 0) goto failed;
     if (head.buf != NULL && put_raw(&b, head.buf, head.len) < 0) goto finally;
-    /* _hunks: every change with up to CONTEXT ops around it, overlapping or touching ranges merged. */
-    Py_ssize_t start = -1, stop = -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (ops[i].kind == ' ') continue;
-        Py_ssize_t lo = i - CONTEXT > 0 ? i - CONTEXT : 0, hi = i + CONTEXT + 1 < n ? i + CONTEXT + 1 : n;
-        if (start >= 0 && lo <= stop) {
-            stop = hi;
-            continue;
-        }
-        if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
-        start = lo;
-        stop = hi;
-    }
-    if (start >= 0 && render_range(&b, ops, start, stop) < 0) goto failed;
+    if (hunk_ranges(&b, ops, n, NULL) < 0) goto failed;
     result = as_bytes ? buffer_bytes(&b) : PyUnicode_DecodeUTF8(b.data, b.size, "strict");
     goto finally;
 failed:
@@ -463,39 +491,17 @@ static int put_short(Buffer *b, const char *s, const Span *span) {
     return put_text(b, "]");
 }
 
-/* entries(rows_json, count, context) -> (acted, rests, near) | None: for orjson.dumps(rows) of a
- * review record's ``count`` rows, the indices of the rows something acted on, each one's entry as
- * js(entry)[1:] (pagedata: [line, text, before, after, changed text], the "[" left out), and the
- * JSON of the rows with_context(rows, context) keeps, joined by ","; None when the JSON is not
- * rows of that shape. */
-static PyObject *entries(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    Py_ssize_t count, context;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
-    PyObject *acted = NULL, *rests = NULL, *near = NULL, *result = NULL;
-    Buffer rest = {NULL, 0, 0}, kept = {NULL, 0, 0};
-    Span *spans = NULL;
-    const char *s = view.buf;
-    if (count < 0 || context < 0) {
-        PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
-        goto finally;
-    }
-    if (count > view.len) { /* a row takes more than a byte */
-        result = Py_NewRef(Py_None);
-        goto finally;
-    }
-    spans = PyMem_New(Span, count + 1);
-    if (spans == NULL) {
-        PyErr_NoMemory();
-        goto finally;
-    }
-    if (split_rows(s, view.len, spans, count) < 0) {
-        result = Py_NewRef(Py_None);
-        goto finally;
-    }
-    acted = PyList_New(0);
-    rests = PyList_New(0);
-    if (acted == NULL || rests == NULL) goto finally;
+/* Each acted row's entry as js(entry)[1:] (pagedata: [line, text, before, after, changed text],
+ * the "[" left out), given to ``each`` (its index, its bytes; 0 to go on, anything else stops the
+ * walk and is returned), and the JSON of the rows with_context(rows, context) keeps, joined by
+ * ",", into kept: the walk of entries() and page_entries() over the spans of split_rows. */
+typedef int (*EachEntry)(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size);
+
+static int walk_entries(const char *s, const Span *spans, Py_ssize_t count, Py_ssize_t context, Buffer *kept,
+                        EachEntry each, void *ctx) {
+    Buffer rest = {NULL, 0, 0};
+    int status = -1;
+    if (grow(&rest, 1024) < 0) goto finally;
     Py_ssize_t taken = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         const Span *span = &spans[i];
@@ -503,7 +509,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
         /* (context may be near PY_SSIZE_T_MAX: i + context would overflow) */
         Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
         for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
-            if ((kept.size > 0 && put_text(&kept, ",") < 0) || put(&kept, s, spans[k].start, spans[k].end, 0) < 0)
+            if ((kept->size > 0 && put_text(kept, ",") < 0) || put(kept, s, spans[k].start, spans[k].end, 0) < 0)
                 goto finally;
         }
         if (hi > taken) taken = hi;
@@ -522,27 +528,94 @@ static PyObject *entries(PyObject *self, PyObject *args) {
         if (put_text(&rest, "],") < 0) goto finally;
         if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], 1)) goto finally;
         if (put_text(&rest, "]") < 0) goto finally;
-        PyObject *index = PyLong_FromSsize_t(i);
-        if (index == NULL) goto finally;
-        int failed = PyList_Append(acted, index);
-        Py_DECREF(index);
-        if (failed) goto finally;
-        PyObject *bytes = PyBytes_FromStringAndSize(rest.data, rest.size);
-        if (bytes == NULL) goto finally;
-        failed = PyList_Append(rests, bytes);
-        Py_DECREF(bytes);
-        if (failed) goto finally;
+        int got = each(ctx, i, rest.data, rest.size);
+        if (got != 0) {
+            status = got;
+            goto finally;
+        }
     }
-    near = PyBytes_FromStringAndSize(kept.data, kept.size);
+    status = 0;
+finally:
+    PyMem_Free(rest.data);
+    return status;
+}
+
+/* The spans of the rows of rows_json (count of them): NULL with an error set, or with none when
+ * the JSON is not rows of a record's shape (*mismatch set). */
+static Span *row_spans(const char *s, Py_ssize_t n, Py_ssize_t count, int *mismatch) {
+    *mismatch = 0;
+    if (count > n) { /* a row takes more than a byte */
+        *mismatch = 1;
+        return NULL;
+    }
+    Span *spans = PyMem_New(Span, count + 1);
+    if (spans == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (split_rows(s, n, spans, count) < 0) {
+        PyMem_Free(spans);
+        *mismatch = 1;
+        return NULL;
+    }
+    return spans;
+}
+
+typedef struct {
+    PyObject *acted, *rests;
+} Listed;
+
+static int list_entry(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size) {
+    Listed *listed = ctx;
+    PyObject *index = PyLong_FromSsize_t(i);
+    if (index == NULL) return -1;
+    int failed = PyList_Append(listed->acted, index);
+    Py_DECREF(index);
+    if (failed) return -1;
+    PyObject *bytes = PyBytes_FromStringAndSize(rest, size);
+    if (bytes == NULL) return -1;
+    failed = PyList_Append(listed->rests, bytes);
+    Py_DECREF(bytes);
+    return failed ? -1 : 0;
+}
+
+/* entries(rows_json, count, context) -> (acted, rests, near) | None: for orjson.dumps(rows) of a
+ * review record's ``count`` rows, the indices of the rows something acted on, each one's entry as
+ * js(entry)[1:] (pagedata: [line, text, before, after, changed text], the "[" left out), and the
+ * JSON of the rows with_context(rows, context) keeps, joined by ","; None when the JSON is not
+ * rows of that shape. */
+static PyObject *entries(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t count, context;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &count, &context)) return NULL;
+    PyObject *near = NULL, *result = NULL;
+    Listed listed = {NULL, NULL};
+    /* near in a bytes object made once, at its most (all the rows), and handed out cut to size */
+    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Span *spans = NULL;
+    int mismatch;
+    if (count < 0 || context < 0) {
+        PyErr_SetString(PyExc_ValueError, "count and context must be >= 0");
+        goto finally;
+    }
+    spans = row_spans(view.buf, view.len, count, &mismatch);
+    if (spans == NULL) {
+        if (mismatch) result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    listed.acted = PyList_New(0);
+    listed.rests = PyList_New(0);
+    if (listed.acted == NULL || listed.rests == NULL || grow(&kept, view.len) < 0) goto finally;
+    if (walk_entries(view.buf, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
+    near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
-    result = PyTuple_Pack(3, acted, rests, near);
+    result = PyTuple_Pack(3, listed.acted, listed.rests, near);
 finally:
     PyBuffer_Release(&view);
     PyMem_Free(spans);
-    PyMem_Free(rest.data);
-    PyMem_Free(kept.data);
-    Py_XDECREF(acted);
-    Py_XDECREF(rests);
+    Py_XDECREF(kept.bytes);
+    Py_XDECREF(listed.acted);
+    Py_XDECREF(listed.rests);
     Py_XDECREF(near);
     return result;
 }
@@ -704,6 +777,158 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
  * only grows once it is full); the caller offers the candidates in order. With a context (>= 0),
  * each candidate carries its entry too: (label number, row index, -sort_key, entry). None when
  * a label has no number yet (the caller numbers it, the Python way). */
+/* What offers() and page_entries() share: the rows and samples held as given (code run by a
+ * comparison cannot shrink them under us), and what is made for the document's E lines. */
+typedef struct {
+    PyObject *rows, *index, *samples, *doc, *neg_doc, *plus, *candidates;
+    Py_ssize_t sample, context, prefix_len;
+    Buffer lines, data; /* the E lines (handed out as they are); the key's bytes, prefix first */
+} Offers;
+
+static int offers_begin(Offers *o, PyObject *rows, PyObject *index, PyObject *samples, PyObject *doc,
+                        Py_buffer *prefix, Py_ssize_t sample, Py_ssize_t context, Py_ssize_t room) {
+    o->index = index;
+    o->doc = doc;
+    o->sample = sample;
+    o->context = context;
+    o->prefix_len = prefix->len;
+    o->rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
+    o->samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
+    o->candidates = PyList_New(0);
+    o->neg_doc = PyNumber_Negative(doc);
+    o->plus = PyUnicode_FromString("+");
+    if (o->rows == NULL || o->samples == NULL || o->candidates == NULL || o->neg_doc == NULL || o->plus == NULL)
+        return -1;
+    if (sample < 1) {
+        PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
+        return -1;
+    }
+    if (put(&o->data, prefix->buf, 0, prefix->len, 0) < 0 || grow(&o->lines, room) < 0) return -1;
+    return 0;
+}
+
+static void offers_end(Offers *o) {
+    PyMem_Free(o->data.data);
+    Py_XDECREF(o->lines.bytes);
+    Py_XDECREF(o->rows);
+    Py_XDECREF(o->samples);
+    Py_XDECREF(o->candidates);
+    Py_XDECREF(o->neg_doc);
+    Py_XDECREF(o->plus);
+}
+
+/* Row i's E lines and candidates (row_index: i as an int); 0, -1 on error, 2 when a label has no number yet. */
+static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *rest, Py_ssize_t rest_size) {
+    PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL;
+    int failed = 1;
+    if (i < 0 || i >= PyList_GET_SIZE(o->rows)) {
+        PyErr_SetString(PyExc_IndexError, "an acted row out of range");
+        goto next;
+    }
+    PyObject *row = PyList_GET_ITEM(o->rows, i);
+    /* (review_rows makes tuples, a page file's JSON lists) */
+    if ((!PyList_Check(row) && !PyTuple_Check(row)) || PySequence_Fast_GET_SIZE(row) < 4) {
+        PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, rests bytes");
+        goto next;
+    }
+    PyObject *fate = PySequence_Fast_GET_ITEM(row, 1), *tag = PySequence_Fast_GET_ITEM(row, 2);
+    PyObject *no = PySequence_Fast_GET_ITEM(row, 0);
+    if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
+        PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
+        goto next;
+    }
+    if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
+        labels = PyList_New(1);
+        if (labels == NULL) goto next;
+        PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
+    } else {
+        labels = PyUnicode_Split(tag, o->plus, -1);
+        if (labels == NULL) goto next;
+    }
+    /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
+    int overflow = 0;
+    long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
+    if (small == -1 && PyErr_Occurred()) goto next;
+    o->data.size = o->prefix_len;
+    if (!overflow) {
+        char digits[24];
+        if (put(&o->data, digits, 0, decimal(small, digits), 0) < 0) goto next;
+    } else {
+        PyObject *text = PyObject_Str(no);
+        if (text == NULL) goto next;
+        Py_ssize_t length;
+        const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
+        int put_failed = digits == NULL || put(&o->data, digits, 0, length, 0) < 0;
+        Py_DECREF(text);
+        if (put_failed) goto next;
+    }
+    key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)o->data.data, (size_t)o->data.size));
+    if (key == NULL) goto next;
+    Py_SETREF(key, PyNumber_Negative(key));
+    neg_no = key == NULL ? NULL : PyNumber_Negative(no);
+    if (neg_no == NULL) goto next;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+        PyObject *number = PyDict_GetItemWithError(o->index, PyList_GET_ITEM(labels, k));
+        if (number == NULL) {
+            if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
+                failed = 2;
+            }
+            goto next;
+        }
+        Py_INCREF(number); /* held while comparisons may run code that changes the index */
+        Py_XSETREF(held, number);
+        Py_ssize_t label = PyLong_AsSsize_t(number);
+        if (label == -1 && PyErr_Occurred()) goto next;
+        if (label < 0 || label >= PyList_GET_SIZE(o->samples) || !PyList_Check(PyList_GET_ITEM(o->samples, label))) {
+            PyErr_SetString(PyExc_IndexError, "a label's sample out of range");
+            goto next;
+        }
+        PyObject *heap = PyList_GET_ITEM(o->samples, label);
+        int take = PyList_GET_SIZE(heap) < o->sample;
+        if (!take) {
+            PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
+            take = beats(top, key, o->neg_doc, neg_no);
+            Py_DECREF(top);
+            if (take < 0) goto next;
+        }
+        if (take) {
+            PyObject *entry = NULL;
+            if (o->context >= 0 && (entry = sample_entry(o->rows, i, o->context, o->doc)) == NULL) goto next;
+            PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
+                                                : PyTuple_Pack(4, number, row_index, key, entry);
+            Py_XDECREF(entry);
+            if (candidate == NULL || PyList_Append(o->candidates, candidate) < 0) {
+                Py_XDECREF(candidate);
+                goto next;
+            }
+            Py_DECREF(candidate);
+        }
+        char head[32];
+        head[0] = 'E';
+        int size = 1 + decimal((long long)label, head + 1);
+        head[size++] = '\t';
+        if (put(&o->lines, head, 0, size, 0) < 0 || put(&o->lines, rest, 0, rest_size, 0) < 0 ||
+            put_text(&o->lines, "\n") < 0)
+            goto next;
+    }
+    failed = 0;
+next:
+    Py_XDECREF(labels);
+    Py_XDECREF(key);
+    Py_XDECREF(neg_no);
+    Py_XDECREF(held);
+    return failed == 1 ? -1 : failed;
+}
+
+/* (lines, candidates) of what was offered; NULL on error. */
+static PyObject *offers_result(Offers *o) {
+    PyObject *joined = buffer_bytes(&o->lines);
+    if (joined == NULL) return NULL;
+    PyObject *result = PyTuple_Pack(2, joined, o->candidates);
+    Py_DECREF(joined);
+    return result;
+}
+
 static PyObject *offers(PyObject *self, PyObject *args) {
     PyObject *rows, *acted, *rests, *index, *samples, *doc;
     Py_buffer prefix;
@@ -711,151 +936,101 @@ static PyObject *offers(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!O!O!y*OO!O!n|n", &PyList_Type, &rows, &PyList_Type, &acted, &PyList_Type, &rests,
                           &prefix, &doc, &PyDict_Type, &index, &PyList_Type, &samples, &sample, &context))
         return NULL;
-    PyObject *result = NULL, *candidates = NULL, *neg_doc = NULL, *plus = NULL;
-    Buffer lines = {NULL, 0, 0}, data = {NULL, 0, 0};
-    /* Hold the lists as given (code run by a comparison cannot shrink them under us). */
-    rows = PyList_GetSlice(rows, 0, PyList_GET_SIZE(rows));
+    PyObject *result = NULL;
+    Offers o = {NULL};
+    o.lines.in_bytes = 1;
+    /* Held as given (code run by a comparison cannot shrink them under us). */
     acted = PyList_GetSlice(acted, 0, PyList_GET_SIZE(acted));
     rests = PyList_GetSlice(rests, 0, PyList_GET_SIZE(rests));
-    samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
-    candidates = PyList_New(0);
-    neg_doc = PyNumber_Negative(doc);
-    plus = PyUnicode_FromString("+");
-    if (rows == NULL || acted == NULL || rests == NULL || samples == NULL || candidates == NULL || neg_doc == NULL ||
-        plus == NULL)
-        goto finally;
-    if (sample < 1) {
-        PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
-        goto finally;
-    }
+    if (acted == NULL || rests == NULL) goto finally;
     if (PyList_GET_SIZE(acted) != PyList_GET_SIZE(rests)) {
         PyErr_SetString(PyExc_ValueError, "acted and rests differ in length");
         goto finally;
     }
-    if (put(&data, prefix.buf, 0, prefix.len, 0) < 0) goto finally;
+    /* The E lines' bytes made once (one label a row, most often; more grow them), handed out as they are */
+    Py_ssize_t room = 0;
+    for (Py_ssize_t a = 0; a < PyList_GET_SIZE(rests); a++) {
+        PyObject *rest = PyList_GET_ITEM(rests, a);
+        room += (PyBytes_Check(rest) ? PyBytes_GET_SIZE(rest) : 0) + 24;
+    }
+    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, room) < 0) goto finally;
     for (Py_ssize_t a = 0; a < PyList_GET_SIZE(acted); a++) {
-        PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *row_index = NULL, *held = NULL;
-        int failed = 1;
-        Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(acted, a));
-        if (i == -1 && PyErr_Occurred()) goto next;
-        if (i < 0 || i >= PyList_GET_SIZE(rows)) {
-            PyErr_SetString(PyExc_IndexError, "an acted row out of range");
-            goto next;
-        }
-        row_index = PyList_GET_ITEM(acted, a);
-        PyObject *row = PyList_GET_ITEM(rows, i), *rest = PyList_GET_ITEM(rests, a);
-        /* (review_rows makes tuples, a page file's JSON lists) */
-        if ((!PyList_Check(row) && !PyTuple_Check(row)) || PySequence_Fast_GET_SIZE(row) < 4 || !PyBytes_Check(rest)) {
+        PyObject *row_index = PyList_GET_ITEM(acted, a), *rest = PyList_GET_ITEM(rests, a);
+        Py_ssize_t i = PyLong_AsSsize_t(row_index);
+        if (i == -1 && PyErr_Occurred()) goto finally;
+        if (!PyBytes_Check(rest)) {
             PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, rests bytes");
-            goto next;
+            goto finally;
         }
-        PyObject *fate = PySequence_Fast_GET_ITEM(row, 1), *tag = PySequence_Fast_GET_ITEM(row, 2);
-        PyObject *no = PySequence_Fast_GET_ITEM(row, 0);
-        if (!PyUnicode_Check(fate) || !PyUnicode_Check(tag) || !PyLong_CheckExact(no)) {
-            PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
-            goto next;
-        }
-        if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
-            labels = PyList_New(1);
-            if (labels == NULL) goto next;
-            PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
-        } else {
-            labels = PyUnicode_Split(tag, plus, -1);
-            if (labels == NULL) goto next;
-        }
-        /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
-        int overflow = 0;
-        long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
-        if (small == -1 && PyErr_Occurred()) goto next;
-        data.size = prefix.len;
-        if (!overflow) {
-            char digits[24];
-            if (put(&data, digits, 0, decimal(small, digits), 0) < 0) goto next;
-        } else {
-            PyObject *text = PyObject_Str(no);
-            if (text == NULL) goto next;
-            Py_ssize_t length;
-            const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
-            int put_failed = digits == NULL || put(&data, digits, 0, length, 0) < 0;
-            Py_DECREF(text);
-            if (put_failed) goto next;
-        }
-        key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)data.data, (size_t)data.size));
-        if (key == NULL) goto next;
-        Py_SETREF(key, PyNumber_Negative(key));
-        neg_no = key == NULL ? NULL : PyNumber_Negative(no);
-        if (neg_no == NULL) goto next;
-        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
-            PyObject *number = PyDict_GetItemWithError(index, PyList_GET_ITEM(labels, k));
-            if (number == NULL) {
-                if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
-                    failed = 2;
-                }
-                goto next;
-            }
-            Py_INCREF(number); /* held while comparisons may run code that changes the index */
-            Py_XSETREF(held, number);
-            Py_ssize_t label = PyLong_AsSsize_t(number);
-            if (label == -1 && PyErr_Occurred()) goto next;
-            if (label < 0 || label >= PyList_GET_SIZE(samples) || !PyList_Check(PyList_GET_ITEM(samples, label))) {
-                PyErr_SetString(PyExc_IndexError, "a label's sample out of range");
-                goto next;
-            }
-            PyObject *heap = PyList_GET_ITEM(samples, label);
-            int take = PyList_GET_SIZE(heap) < sample;
-            if (!take) {
-                PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
-                take = beats(top, key, neg_doc, neg_no);
-                Py_DECREF(top);
-                if (take < 0) goto next;
-            }
-            if (take) {
-                PyObject *entry = NULL;
-                if (context >= 0 && (entry = sample_entry(rows, i, context, doc)) == NULL) goto next;
-                PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
-                                                    : PyTuple_Pack(4, number, row_index, key, entry);
-                Py_XDECREF(entry);
-                if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
-                    Py_XDECREF(candidate);
-                    goto next;
-                }
-                Py_DECREF(candidate);
-            }
-            char head[32];
-            head[0] = 'E';
-            int size = 1 + decimal((long long)label, head + 1);
-            head[size++] = '\t';
-            if (put(&lines, head, 0, size, 0) < 0 || put(&lines, PyBytes_AS_STRING(rest), 0, PyBytes_GET_SIZE(rest), 0) < 0 ||
-                put_text(&lines, "\n") < 0)
-                goto next;
-        }
-        failed = 0;
-    next:
-        Py_XDECREF(labels);
-        Py_XDECREF(key);
-        Py_XDECREF(neg_no);
-        Py_XDECREF(held);
-        if (failed == 2) {
+        int got = offer_row(&o, i, row_index, PyBytes_AS_STRING(rest), PyBytes_GET_SIZE(rest));
+        if (got == 2) {
             result = Py_NewRef(Py_None);
             goto finally;
         }
-        if (failed) goto finally;
+        if (got < 0) goto finally;
     }
-    PyObject *joined = PyBytes_FromStringAndSize(lines.data, lines.size);
-    if (joined == NULL) goto finally;
-    result = PyTuple_Pack(2, joined, candidates);
-    Py_DECREF(joined);
+    result = offers_result(&o);
 finally:
     PyBuffer_Release(&prefix);
-    PyMem_Free(lines.data);
-    PyMem_Free(data.data);
-    Py_XDECREF(rows);
+    offers_end(&o);
     Py_XDECREF(acted);
     Py_XDECREF(rests);
-    Py_XDECREF(samples);
-    Py_XDECREF(candidates);
-    Py_XDECREF(neg_doc);
-    Py_XDECREF(plus);
+    return result;
+}
+
+static int offer_entry(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size) {
+    PyObject *row_index = PyLong_FromSsize_t(i);
+    if (row_index == NULL) return -1;
+    int got = offer_row(ctx, i, row_index, rest, size);
+    Py_DECREF(row_index);
+    return got;
+}
+
+/* page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None:
+ * entries() and offers() in one walk, each acted row's entry put straight into its E lines (no
+ * list of them, no bytes object each): offers' (lines, candidates, each with its entry) and
+ * entries' near. None when entries or offers would give None (the caller does it their way). */
+static PyObject *page_entries(PyObject *self, PyObject *args) {
+    PyObject *rows, *index, *samples, *doc;
+    Py_buffer view, prefix;
+    Py_ssize_t sample, context;
+    if (!PyArg_ParseTuple(args, "y*O!y*OO!O!nn", &view, &PyList_Type, &rows, &prefix, &doc, &PyDict_Type, &index,
+                          &PyList_Type, &samples, &sample, &context))
+        return NULL;
+    PyObject *result = NULL, *near = NULL, *pair = NULL;
+    Offers o = {NULL};
+    o.lines.in_bytes = 1;
+    Buffer kept = {NULL, 0, 0, 1, NULL};
+    int mismatch = 0;
+    Span *spans = NULL;
+    if (context < 0) {
+        PyErr_SetString(PyExc_ValueError, "context must be >= 0");
+        goto finally;
+    }
+    /* (room for the E lines: about the rows' JSON again, a few times over; more grow them) */
+    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, 2 * view.len + 256) < 0) goto finally;
+    Py_ssize_t count = PyList_GET_SIZE(o.rows);
+    spans = row_spans(view.buf, view.len, count, &mismatch);
+    if (spans == NULL) {
+        if (mismatch) result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    if (grow(&kept, view.len) < 0) goto finally;
+    int got = walk_entries(view.buf, spans, count, context, &kept, offer_entry, &o);
+    if (got == 2) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    if (got < 0 || (near = buffer_bytes(&kept)) == NULL || (pair = offers_result(&o)) == NULL) goto finally;
+    result = PyTuple_Pack(3, PyTuple_GET_ITEM(pair, 0), near, PyTuple_GET_ITEM(pair, 1));
+finally:
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&prefix);
+    PyMem_Free(spans);
+    Py_XDECREF(kept.bytes);
+    offers_end(&o);
+    Py_XDECREF(near);
+    Py_XDECREF(pair);
     return result;
 }
 
@@ -1325,8 +1500,9 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
 #define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
 
 /* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
- * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else. */
-static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
+ * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else.
+ * *newline is set when a "\n" was among them. */
+static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
     static const char hex[] = "0123456789abcdef";
     Py_ssize_t from = 0, i = 0;
     while (i < n) {
@@ -1363,7 +1539,7 @@ static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
             case '\\': escape[1] = '\\'; break;
             case '\b': escape[1] = 'b'; break;
             case '\t': escape[1] = 't'; break;
-            case '\n': escape[1] = 'n'; break;
+            case '\n': escape[1] = 'n'; *newline = 1; break;
             case '\f': escape[1] = 'f'; break;
             case '\r': escape[1] = 'r'; break;
             default:
@@ -1382,15 +1558,20 @@ static int put_json(Buffer *b, const char *s, Py_ssize_t n) {
 /* text_json(layout, text) -> bytes | None: orjson.dumps(text), made from the layout's texts
  * (entries (line, text)), when text is their rendering, whitespace.render's "\n".join(texts)
  * + "\n" ("" for none): checked character by character. None when it is not, or when a text
- * has no UTF-8 (a lone surrogate: the caller leaves it to orjson, which says so its way). */
+ * has no UTF-8 (a lone surrogate: the caller leaves it to orjson, which says so its way)..
+ * With count set: (that, lines_out(text)), the count made in the same walk (each "\n" of the text
+ * is a text's separator, when no text holds one: a run of m of them is an empty text's, m - m / 2
+ * non-blank lines as lines_out counts them), or -1 when it is not known (None, or a text holding
+ * a "\n"): lines_out did another pass over the whole text, at its widest. */
 static PyObject *text_json(PyObject *self, PyObject *args) {
     PyObject *out_arg, *text;
-    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &out_arg, &text)) return NULL;
+    int count = 0, newline = 0;
+    if (!PyArg_ParseTuple(args, "O!U|p", &PyList_Type, &out_arg, &text, &count)) return NULL;
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0};
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0;
+    Buffer b = {NULL, 0, 0, 1, NULL}; /* handed out as it is, cut to size */
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
         PyObject *src, *part;
@@ -1408,18 +1589,29 @@ static PyObject *text_json(PyObject *self, PyObject *args) {
             }
             goto finally;
         }
-        if (put_json(&b, utf8, size) < 0 || put(&b, "\\n", 0, 2, 0) < 0) goto finally;
+        if (put_json(&b, utf8, size, &newline) < 0 || put(&b, "\\n", 0, 2, 0) < 0) goto finally;
+        if (n > 0) { /* a run of separators ends: lines_out's share of it */
+            breaks += run - run / 2;
+            run = 0;
+        }
+        run++; /* its separator */
         at += n + 1;
     }
+    breaks += run - run / 2;
     if (at != length) {
         result = Py_NewRef(Py_None);
         goto finally;
     }
     if (put_text(&b, "\"") < 0) goto finally;
-    result = PyBytes_FromStringAndSize(b.data, b.size);
+    result = buffer_bytes(&b);
 finally:
-    PyMem_Free(b.data);
+    Py_XDECREF(b.bytes);
     Py_DECREF(out);
+    if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
+        PyObject *pair = Py_BuildValue("(On)", result, result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
+        Py_DECREF(result);
+        result = pair;
+    }
     return result;
 }
 
@@ -1634,6 +1826,9 @@ static PyMethodDef methods[] = {
      "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
      "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries); with a "
      "context, each candidate carries its entry (ShardPage._sample's)."},
+    {"page_entries", page_entries, METH_VARARGS,
+     "page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None: "
+     "entries() and offers() (with context) in one walk; None when either would give None."},
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
     {"line_counts", line_counts, METH_VARARGS,
@@ -1645,8 +1840,8 @@ static PyMethodDef methods[] = {
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
     {"text_json", text_json, METH_VARARGS,
-     "text_json(layout, text) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when text "
-     "is not their rendering or a text has no UTF-8."},
+     "text_json(layout, text[, count]) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when "
+     "text is not their rendering or a text has no UTF-8. With count: (that, lines_out(text) or -1 when not known)."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},

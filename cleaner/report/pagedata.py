@@ -171,8 +171,11 @@ class ShardPage:
         lines = dumps(rows)  # not escaped for <script>
         entries: list[bytes] = []
         near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
-        split = None if _NATIVE is None or not acted else _NATIVE.entries(lines, len(rows), review.CONTEXT)
-        if split is not None:
+        native = _NATIVE is not None and bool(acted)
+        fused = self._page_entries(n, doc_id, rows, lines) if native else None
+        if fused is not None:
+            entries, near = fused
+        elif native and (split := _NATIVE.entries(lines, len(rows), review.CONTEXT)) is not None:  # type: ignore[union-attr]
             entries, near = self._native_offers(n, doc_id, rows, split[0], split[1], new), split[2]
         elif acted:
             whole = [dumps(row) for row in rows]  # each row's JSON
@@ -180,7 +183,12 @@ class ShardPage:
             near = b",".join(near_rows)
         self.layout_only += not acted
         row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
-        listed = b"L" + ",".join(map(str, mine)).encode() + b"\t" + row + b"\t" + js(rec["emptied"]) + b"\n"
+        emptied = rec["emptied"]  # None but for a document that ended up empty
+        listed = b"L%b\t%b\t%b\n" % (
+            ",".join(map(str, mine)).encode(),
+            row,
+            b"null" if emptied is None else js(emptied),
+        )
         if tuple(rec) == _REC_KEYS:  # record_data's: the D line's head is its JSON up to "removed"
             body = dumps({**rec, "lines": []})
             head = body[: body.index(b',"removed":')] + b',"lines":'  # (no string holds ,": each " is \")
@@ -239,6 +247,28 @@ class ShardPage:
             self._labelled(prefix, labels, n, rows, i, rest, new, entries)
         return entries, near
 
+    def _page_entries(self, n: int, doc_id: str, rows: list[Any], lines: bytes) -> tuple[list[bytes], bytes] | None:
+        """_diff.c's entries and offers in one call (each entry put straight into its E line): the
+        E lines and the JSON of the rows removals.jsonl keeps; None when either would say None
+        (rows not of a record's shape, a label not numbered yet: the caller does them one by one)."""
+        assert _NATIVE is not None
+        prefix = f"{doc_id}\0".encode()
+        got = _NATIVE.page_entries(lines, rows, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
+        if got is None:
+            return None
+        lines, near, candidates = got
+        self._take(n, candidates)
+        return [lines], near
+
+    def _take(self, n: int, candidates: list[tuple[int, int, int, list[Any]]]) -> None:
+        """Offer offers' candidates (each with its entry, made in C) to their samples, in order, as _sample does."""
+        samples = self.samples
+        for i_label, _, key, entry in candidates:
+            heap = samples[i_label]
+            no = entry[1]
+            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
+                _offer(heap, (key, -n, -no, entry))
+
     def _native_offers(
         self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
     ) -> list[bytes]:
@@ -251,12 +281,7 @@ class ShardPage:
         if got is None:  # a label not numbered yet
             return self._offer_entries(n, doc_id, rows, acted, rests, new)
         lines, candidates = got
-        samples = self.samples
-        for i_label, _, key, entry in candidates:  # each with its entry, made in C: offered as _sample does
-            heap = samples[i_label]
-            no = entry[1]
-            if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
-                _offer(heap, (key, -n, -no, entry))
+        self._take(n, candidates)
         return [lines]
 
     def _offer_entries(
