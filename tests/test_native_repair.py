@@ -656,3 +656,30 @@ def test_repair_lines_changes_the_whitespace_lines_as_line_change_does() -> None
     with pytest.raises(TypeError):
         NATIVE.repair_lines(lines, "", True, True, "ws", None)
     assert NATIVE.repair_lines([], "", True, True, "ws", Line) == (True, [])
+
+
+@needs_native
+def test_repair_lines_reads_and_writes_a_line_the_generic_way_when_its_class_asks() -> None:
+    """repair_lines writes a Line's slots directly; a line class that reads (or writes) its
+    attributes its own way gets its __getattribute__ (__setattr__) run instead."""
+    seen: list[str] = []
+
+    class Watched(Line):
+        __slots__ = ()
+
+        def __getattribute__(self, name: str) -> object:
+            seen.append(f"get {name}")
+            return object.__getattribute__(self, name)
+
+        def __setattr__(self, name: str, value: object) -> None:
+            seen.append(f"set {name}")
+            object.__setattr__(self, name, value)
+
+    lines = [Watched(1, "dirty \u00a0"), Watched(2, "clean")]
+    seen.clear()
+    assert NATIVE.repair_lines(lines, "", True, True, "ws", Watched) == (True, [])
+    assert seen == ["get text", "get text", "get text", "set text", "set blank", "get changed_by"]
+    assert [(line.text, line.changed_by, line.blank) for line in lines] == [
+        ("dirty", ["ws"], False),
+        ("clean", [], False),
+    ]

@@ -711,25 +711,51 @@ done:
 
 static PyObject *s_blank, *s_changed_by, *s_change;
 
+/* A Line's text, blank and changed_by, by slot for the class of repair_lines' line_type (_held.h). */
+enum { W_TEXT, W_BLANK, W_CHANGED, N_WRITTEN };
+static PyObject *written_names[N_WRITTEN];
+
+/* line.<attribute k> = value, straight into its slot when offsets[k] says it is one. */
+static int slot_write(PyObject *line, const Py_ssize_t *offsets, int k, PyObject *value) {
+    if (offsets[k] < 0) return PyObject_SetAttr(line, written_names[k], value);
+    PyObject **slot = (PyObject **)((char *)line + offsets[k]);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* line.<attribute k>: a new reference, from its slot when offsets[k] (for reading) says it is one and
+ * it is set. */
+static PyObject *slot_get(PyObject *line, const Py_ssize_t *offsets, int k) {
+    if (offsets[k] >= 0) {
+        PyObject *value = *(PyObject **)((char *)line + offsets[k]);
+        if (value != NULL) return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(line, written_names[k]);
+}
+
 /* line.change(normal, label) (document.Line.change) for a line of exactly line_type, by its
- * attributes without running the method; for any other class, the method. 0, or -1 with an
- * error set. (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
-static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type) {
+ * attributes (reads and writes: their slots in line_type to read and to write, -1 for the generic
+ * way) without running the method; for any other class, the method. 0, or -1 with an error set.
+ * (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
+static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type,
+                       const Py_ssize_t *reads, const Py_ssize_t *writes) {
     if (Py_TYPE(line) != (PyTypeObject *)line_type) {
         PyObject *done = PyObject_CallMethodObjArgs(line, s_change, normal, label, NULL);
         Py_XDECREF(done);
         return done == NULL ? -1 : 0;
     }
-    PyObject *now = PyObject_GetAttr(line, s_text);
+    PyObject *now = slot_get(line, reads, W_TEXT);
     if (now == NULL) return -1;
     int same = PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0 : PyObject_RichCompareBool(normal, now, Py_EQ);
     Py_DECREF(now);
     if (same < 0 || PyErr_Occurred()) return -1;
     if (same) return 0;
-    if (PyObject_SetAttr(line, s_text, normal) < 0 ||
-        PyObject_SetAttr(line, s_blank, PyUnicode_GET_LENGTH(normal) == 0 ? Py_True : Py_False) < 0)
+    if (slot_write(line, writes, W_TEXT, normal) < 0 ||
+        slot_write(line, writes, W_BLANK, PyUnicode_GET_LENGTH(normal) == 0 ? Py_True : Py_False) < 0)
         return -1;
-    PyObject *labels = PyObject_GetAttr(line, s_changed_by);
+    PyObject *labels = slot_get(line, reads, W_CHANGED);
     if (labels == NULL) return -1;
     int found = PySequence_Contains(labels, label);
     int status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
@@ -742,42 +768,87 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObje
     return status;
 }
 
-/* repair.repair's native half in one call: plan(), then each line only the whitespace step
- * changes changed here (line.change(normal, label)); (enabled, [i]): the lines that go through
- * the rounds in Python (ftfy sees them), in order. */
+/* repair.repair's native half in one call: plan()'s decisions, then each line only the whitespace
+ * step changes changed here (line.change(normal, label)); (enabled, [i]): the lines that go through
+ * the rounds in Python (ftfy sees them), in order. plan() without its objects: the texts read from
+ * their slots, the decisions kept in an array, not as a list of tuples; as in plan(), every text is
+ * read and every decision made before the first line is changed. */
 static PyObject *repair_lines(PyObject *self, PyObject *args) {
     PyObject *line_list, *text, *label, *line_type;
     int enabled, entities;
     if (!PyArg_ParseTuple(args, "O!UppUO!", &PyList_Type, &line_list, &text, &enabled, &entities, &label,
                           &PyType_Type, &line_type))
         return NULL;
-    PyObject *sub = Py_BuildValue("(OOOO)", line_list, text, enabled ? Py_True : Py_False, entities ? Py_True : Py_False);
-    if (sub == NULL) return NULL;
-    PyObject *planned = plan(self, sub), *rounds = NULL, *result = NULL;
-    Py_DECREF(sub);
-    if (planned == NULL) return NULL;
-    PyObject *changes = PyTuple_GET_ITEM(planned, 1);
-    if ((rounds = PyList_New(0)) == NULL) goto done;
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(changes); k++) {
-        PyObject *item = PyList_GET_ITEM(changes, k), *index = PyTuple_GET_ITEM(item, 0),
-                 *normal = PyTuple_GET_ITEM(item, 1);
+    if (enabled && !ready()) return NULL;
+    if (PyUnicode_GET_LENGTH(text) > 0) {
+        enabled = enabled && needs_repair_of(text, entities, 0);
+        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+    }
+    PyObject *held = PyList_AsTuple(line_list), *texts = NULL, *rounds = NULL, *result = NULL;
+    if (held == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(held);
+    /* normals[i]: the line's new text (a reference), Py_None for the rounds, NULL for no change */
+    PyObject **normals = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+    Slots reading;
+    slots_init(&reading, written_names, 1);
+    Py_ssize_t reads[N_WRITTEN], writes[N_WRITTEN];
+    slot_offsets_of((PyTypeObject *)line_type, written_names, N_WRITTEN, 0, reads);
+    slot_offsets_of((PyTypeObject *)line_type, written_names, N_WRITTEN, 1, writes);
+    if (normals == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((texts = PyTuple_New(count)) == NULL || (rounds = PyList_New(0)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = slot_read(&reading, PyTuple_GET_ITEM(held, i), W_TEXT);
+        if (value == NULL) goto done;
+        PyTuple_SET_ITEM(texts, i, value);
+        if (!PyUnicode_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "a line's text must be str");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < count; i++) { /* changes_of */
+        PyObject *line_text = PyTuple_GET_ITEM(texts, i), *value = Py_None;
+        if (!(enabled && needs_repair_of(line_text, entities, 1))) {
+            value = normalized(line_text);
+            if (value == NULL) {
+                if (PyErr_Occurred()) goto done;
+                continue;
+            }
+            if (enabled && needs_repair_of(value, entities, 1)) {
+                Py_DECREF(value);
+                value = Py_None;
+            }
+        }
+        normals[i] = value == Py_None ? Py_NewRef(Py_None) : value;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *normal = normals[i];
+        if (normal == NULL) continue;
         if (normal == Py_None) {
-            if (PyList_Append(rounds, index) < 0) goto done;
+            PyObject *index = PyLong_FromSsize_t(i);
+            int appended = index == NULL ? -1 : PyList_Append(rounds, index);
+            Py_XDECREF(index);
+            if (appended < 0) goto done;
             continue;
         }
-        Py_ssize_t i = PyLong_AsSsize_t(index);
-        if (i < 0 || i >= PyList_GET_SIZE(line_list)) { /* (the lines changed under us: lines[i] in Python) */
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "list index out of range");
+        if (i >= PyList_GET_SIZE(line_list)) { /* (the lines changed under us: lines[i] in Python) */
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
             goto done;
         }
         PyObject *line = Py_NewRef(PyList_GET_ITEM(line_list, i));
-        int changed = change_line(line, normal, label, line_type);
+        int changed = change_line(line, normal, label, line_type, reads, writes);
         Py_DECREF(line);
         if (changed < 0) goto done;
     }
-    result = PyTuple_Pack(2, PyTuple_GET_ITEM(planned, 0), rounds);
+    result = PyTuple_Pack(2, enabled ? Py_True : Py_False, rounds);
 done:
-    Py_DECREF(planned);
+    for (Py_ssize_t i = 0; normals != NULL && i < count; i++) Py_XDECREF(normals[i]);
+    PyMem_Free(normals);
+    slots_done(&reading);
+    Py_DECREF(held);
+    Py_XDECREF(texts);
     Py_XDECREF(rounds);
     return result;
 }
@@ -815,5 +886,8 @@ PyMODINIT_FUNC PyInit__repair(void) {
                            (s_changed_by = PyUnicode_InternFromString("changed_by")) == NULL ||
                            (s_change = PyUnicode_InternFromString("change")) == NULL))
         return NULL;
+    written_names[W_TEXT] = s_text;
+    written_names[W_BLANK] = s_blank;
+    written_names[W_CHANGED] = s_changed_by;
     return PyModule_Create(&module);
 }
