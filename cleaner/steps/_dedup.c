@@ -128,6 +128,22 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
 static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
     const unsigned char *separator = ascii_separator[punctuation != 0];
     Py_ssize_t used = 0;
+    if (limit >= n) {
+        /* The whole key (it is never longer than the text: a ' ' stands for one separator or more):
+         * word by word, each a run copied with A-Z lowered, one ' ' before every word but the first
+         * (a whole line's exact key, most of what a document's first round costs). */
+        Py_ssize_t i = 0;
+        while (i < n && separator[text[i]]) i++;
+        while (i < n) {
+            for (; i < n && !separator[text[i]]; i++) {
+                Py_UCS1 ch = text[i];
+                out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
+            }
+            while (i < n && separator[text[i]]) i++;
+            if (i < n) out[used++] = ' ';
+        }
+        return used;
+    }
     int gap = 0;
     for (Py_ssize_t i = 0; i < n && used < limit; i++) {
         Py_UCS1 ch = text[i];
