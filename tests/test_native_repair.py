@@ -683,3 +683,27 @@ def test_repair_lines_reads_and_writes_a_line_the_generic_way_when_its_class_ask
         ("dirty", ["ws"], False),
         ("clean", [], False),
     ]
+
+
+@needs_native
+def test_the_gate_skips_printable_ascii_by_blocks_and_misses_nothing() -> None:
+    """The C gate passes over 8-byte blocks of printable ASCII without looking each character up:
+    a suspect at every offset from a block's start (a lead at a block's end, its continuation or
+    space in the next), in texts of 1, 2 and 4 bytes a character, is found as the Python gate
+    finds it; and so is its absence."""
+    suspects = ["Ã©", "Ã ", "\u00c3\u00a0", "\x1b", "\x7f", "\x1f", "\x85", "&amp;", "Ã", "©", "\u00e9x"]
+    widths = ["", "\u0100", "\U0001f600"]  # (a character that makes the text 2 or 4 bytes wide)
+    texts = [
+        before + suspect + after + wide
+        for suspect in suspects
+        for wide in widths
+        for before in ("~" * k for k in range(18))
+        for after in ("", " ", "x" * 9, " ~ ")
+    ]
+    texts += ["p" * k + wide for k in range(40) for wide in widths]
+    for entities in (True, False):
+        for witness in (True, False):
+            got = [NATIVE.needs_repair(text, entities, witness) for text in texts]
+            assert got == [_needs_repair(text, entities, witness) for text in texts]
+    assert any(NATIVE.needs_repair(text, False, False) for text in texts)
+    assert not any(NATIVE.needs_repair("p" * k + wide, True) for k in range(40) for wide in widths)

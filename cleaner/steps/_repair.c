@@ -178,7 +178,12 @@ static int set_bad(PyObject *bad) {
     return 0;
 }
 
+/* No printable ASCII character (' ' to '~') is a lead or a control character: suspect() then skips
+ * 8-byte blocks of them without looking each one up (ftfy's classes hold none). */
+static int printable_plain = 0;
+
 static void clear_tables(void) {
+    printable_plain = 0;
     memset(classes, 0, sizeof(classes));
     clear_masks(&bad_first);
     clear_masks(&bad_second);
@@ -199,6 +204,9 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         touched = 0;
         return NULL;
     }
+    printable_plain = 1;
+    for (int ch = 0x20; ch < 0x7F; ch++)
+        if (classes[ch] & (LEAD | CONTROL)) printable_plain = 0;
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -224,25 +232,50 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
     return 0;
 }
 
+/* Whether each character of an 8-byte block of 1-byte (2-byte) characters is printable ASCII, ' '
+ * to '~': no lane with a bit at or above 0x80, none below 0x20 (a lane below n sets its top bit in
+ * (x - n) & ~x: exact for whether any does, as lanes are below 0x80 there), and none 0x7F (a zero
+ * lane of x ^ 0x7F, the same test with n = 1). */
+#define ONES_1 0x0101010101010101ULL
+#define ONES_2 0x0001000100010001ULL
+#define PRINTABLE(x, ONES, WIDE, HIGH)                                                         \
+    ((((x) & (WIDE) * (ONES)) | (((x) - 0x20 * (ONES)) & ~(x) & (HIGH) * (ONES)) |              \
+      ((((x) ^ 0x7F * (ONES)) - (ONES)) & ~((x) ^ 0x7F * (ONES)) & (HIGH) * (ONES))) == 0)
+
 /* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
- * lead followed by a continuation or a space (and no control character before it), 0 for none. */
-#define SUSPECT_LOOP(T)                                                                     \
-    do {                                                                                    \
-        const T *t = (const T *)data;                                                       \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                \
-            unsigned char c = classes[t[i]];                                                \
-            if (c & CONTROL) return 1;                                                      \
-            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
-                return 2;                                                                   \
-        }                                                                                   \
-        return 0;                                                                           \
+ * lead followed by a continuation or a space (and no control character before it), 0 for none.
+ * With printable_plain, a block of printable ASCII holds neither (a lead at a block's end still
+ * looks at the next block's first character). */
+#define SUSPECT_LOOP(T, ONES, WIDE, HIGH)                                                           \
+    do {                                                                                        \
+        const T *t = (const T *)data;                                                           \
+        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));                                     \
+        Py_ssize_t i = 0;                                                                       \
+        while (i < n) {                                                                         \
+            if ((ONES) && printable_plain && i + per <= n) {                                    \
+                uint64_t block;                                                                 \
+                memcpy(&block, t + i, 8);                                                       \
+                if (PRINTABLE(block, (uint64_t)(ONES), (uint64_t)(WIDE), (uint64_t)(HIGH))) {   \
+                    i += per;                                                                   \
+                    continue;                                                                   \
+                }                                                                               \
+            }                                                                                   \
+            Py_ssize_t stop = i + per < n ? i + per : n;                                        \
+            for (; i < stop; i++) {                                                             \
+                unsigned char c = classes[t[i]];                                                \
+                if (c & CONTROL) return 1;                                                      \
+                if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
+                    return 2;                                                                   \
+            }                                                                                   \
+        }                                                                                       \
+        return 0;                                                                               \
     } while (0)
 
 static int suspect(int kind, const void *data, Py_ssize_t n) {
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1);
-    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2);
-    default: SUSPECT_LOOP(Py_UCS4);
+    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, ONES_1, 0x80, 0x80);
+    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, ONES_2, 0xFF80, 0x8000);
+    default: SUSPECT_LOOP(Py_UCS4, 0, 0, 0);
     }
 }
 
