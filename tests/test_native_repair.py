@@ -707,3 +707,16 @@ def test_the_gate_skips_printable_ascii_by_blocks_and_misses_nothing() -> None:
             assert got == [_needs_repair(text, entities, witness) for text in texts]
     assert any(NATIVE.needs_repair(text, False, False) for text in texts)
     assert not any(NATIVE.needs_repair("p" * k + wide, True) for k in range(40) for wide in widths)
+
+
+@needs_native
+def test_normalize_finds_an_odd_space_at_every_offset_of_a_block() -> None:
+    """The C normalize passes over blocks of four characters below U+0080 in a 2-byte text: an odd
+    space or invisible mark at any offset, or none, gives the Python text."""
+    odd = ["\u00a0", "\u1680", "\u2000", "\u200a", "\u200b", "\u202f", "\u205f", "\u2060", "\ufeff", "\u009f", "\u00ff"]
+    texts = [
+        "x" * k + mark + tail + "\u0100" for mark in odd for k in range(12) for tail in ("", " ", "abc", "abcdefgh ")
+    ]
+    texts += ["x" * k + "\u0100" + "y" * j for k in range(9) for j in range(9)]
+    assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
+    assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2

@@ -529,6 +529,23 @@ static int is_odd_space(Py_UCS4 ch) {
 
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
+/* An odd space or invisible mark in a 2-byte text: 8-byte blocks of four characters below U+0080
+ * (most of a text that one curly quote made 2 bytes a character) passed over, as no odd character
+ * is below U+00A0. */
+static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t block;
+        memcpy(&block, t + i, 8);
+        if ((block & 0xFF80FF80FF80FF80ULL) == 0) continue;
+        for (int k = 0; k < 4; k++)
+            if (t[i + k] >= 0xA0 && (is_odd_space(t[i + k]) || is_invisible(t[i + k]))) return 1;
+    }
+    for (; i < n; i++)
+        if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) return 1;
+    return 0;
+}
+
 #define ODD_LOOP(T)                                                                     \
     do {                                                                                \
         const T *t = (const T *)data;                                                   \
@@ -553,7 +570,7 @@ static PyObject *normalized(PyObject *text) {
     else if (kind == PyUnicode_1BYTE_KIND) /* of the odd characters, only U+00A0 is below U+0100 */
         odd = memchr(data, 0xA0, n) != NULL;
     else if (kind == PyUnicode_2BYTE_KIND)
-        ODD_LOOP(Py_UCS2);
+        odd = odd_ucs2((const Py_UCS2 *)data, n);
     else
         ODD_LOOP(Py_UCS4);
     if (!odd) {
