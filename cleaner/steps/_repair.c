@@ -678,24 +678,25 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
  * line the second round finds the gate shut again and normalize() changes nothing (it is
  * idempotent: no odd space, mark or trailing whitespace is left), so that is its last round.
  * Without ``enabled`` no line is gated; the rest is the same. (texts: a tuple of str.) */
+/* What repair()'s loop does to one text (a new reference): None for the rounds, or its new text;
+ * NULL with no error set when it leaves the text alone, with one set on failure. */
+static PyObject *change_of(PyObject *text, int enabled, int entities) {
+    if (enabled && needs_repair_of(text, entities, 1)) return Py_NewRef(Py_None);
+    PyObject *value = normalized(text);
+    if (value != NULL && enabled && needs_repair_of(value, entities, 1)) Py_SETREF(value, Py_NewRef(Py_None));
+    return value;
+}
+
 static PyObject *changes_of(PyObject *texts, int enabled, int entities) {
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++) {
-        PyObject *text = PyTuple_GET_ITEM(texts, i);
-        PyObject *value = Py_None;
-        if (!(enabled && needs_repair_of(text, entities, 1))) {
-            value = normalized(text);
-            if (value == NULL) {
-                if (PyErr_Occurred()) goto fail;
-                continue;
-            }
-            if (enabled && needs_repair_of(value, entities, 1)) {
-                Py_DECREF(value);
-                value = Py_None;
-            }
+        PyObject *value = change_of(PyTuple_GET_ITEM(texts, i), enabled, entities);
+        if (value == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            continue;
         }
-        PyObject *item = Py_BuildValue("(nN)", i, value == Py_None ? Py_NewRef(Py_None) : value);
+        PyObject *item = Py_BuildValue("(nN)", i, value);
         if (item == NULL) goto fail;
         int appended = PyList_Append(out, item);
         Py_DECREF(item);
@@ -858,21 +859,9 @@ static PyObject *repair_lines(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    for (Py_ssize_t i = 0; i < count; i++) { /* changes_of */
-        PyObject *line_text = PyTuple_GET_ITEM(texts, i), *value = Py_None;
-        if (!(enabled && needs_repair_of(line_text, entities, 1))) {
-            value = normalized(line_text);
-            if (value == NULL) {
-                if (PyErr_Occurred()) goto done;
-                continue;
-            }
-            if (enabled && needs_repair_of(value, entities, 1)) {
-                Py_DECREF(value);
-                value = Py_None;
-            }
-        }
-        normals[i] = value == Py_None ? Py_NewRef(Py_None) : value;
-    }
+    for (Py_ssize_t i = 0; i < count; i++) /* changes_of */
+        if ((normals[i] = change_of(PyTuple_GET_ITEM(texts, i), enabled, entities)) == NULL && PyErr_Occurred())
+            goto done;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *normal = normals[i];
         if (normal == NULL) continue;
