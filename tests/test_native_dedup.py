@@ -55,10 +55,10 @@ INVENTED = [
 ]
 
 
-def _random_document(rng: random.Random) -> list[str]:
+def _random_document(rng: random.Random, pieces: list[str] = PIECES) -> list[str]:
     """Lines from a few bases: copies, copies with case, punctuation or spacing changed, and a
     base with words added (a prefix echo), of lengths around the 40-character head and its cut."""
-    bases = ["".join(rng.choice(PIECES) for _ in range(rng.randint(1, 70))) for _ in range(rng.randint(1, 4))]
+    bases = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 70))) for _ in range(rng.randint(1, 4))]
     rows: list[str] = []
     for _ in range(rng.randint(1, 14)):
         text = rng.choice(bases)
@@ -66,16 +66,20 @@ def _random_document(rng: random.Random) -> list[str]:
         if change == 1:
             text = text.upper()
         elif change == 2:
-            text = text + rng.choice([" ", ".", " more words here", "".join(rng.choices(PIECES, k=10))])
+            text = text + rng.choice([" ", ".", " more words here", "".join(rng.choices(pieces, k=10))])
         elif change == 3:
-            text = text.replace(" ", rng.choice(["  ", "\t", ", ", "\u00a0"]))
+            text = text.replace(" ", rng.choice(["  ", "\t", ", ", "\u00a0" if pieces is PIECES else "\x0c"]))
         elif change == 4:
-            text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 200)))
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 200)))
         rows.append(text)
     return rows
 
 
 DOCUMENTS = [_random_document(random.Random(seed)) for seed in range(6_000)]
+# ASCII only: the C half keys such a text straight from its bytes (a whole key word by word, a
+# head up to its limit), with every ASCII whitespace and control character and runs of them.
+ASCII_PIECES = [piece for piece in PIECES if piece.isascii()] + ["\x1d", "\x1e", "\x00", "\x7f", "\r", "   ", "Q"]
+ASCII_DOCUMENTS = [_random_document(random.Random(seed), ASCII_PIECES) for seed in range(3_000)]
 
 
 def _seed_documents() -> list[list[str]]:
@@ -98,7 +102,7 @@ def _rows(texts: list[str]) -> list[Line]:
 @needs_native
 @pytest.mark.parametrize("min_chars", [20, 0, 1, 5, 1000])
 def test_c_keys_and_groups_are_the_python_ones(min_chars: int, monkeypatch) -> None:
-    documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS]
+    documents = [INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS, *ASCII_DOCUMENTS]
     native_keys = [dedup_module._shared(texts, min_chars) for texts in documents]
     with monkeypatch.context() as patch:
         patch.setattr(dedup_module, "_NATIVE", None)
@@ -123,7 +127,7 @@ def _prefix_drops(documents: list[list[str]], min_chars: int) -> list[list[int]]
 @needs_native
 @pytest.mark.parametrize("min_chars", [40, 1, 3, 10, 20])
 def test_c_prefix_echoes_are_the_python_ones(min_chars: int, monkeypatch) -> None:
-    documents = [INVENTED, INVENTED[::-1], *_seed_documents(), *DOCUMENTS]
+    documents = [INVENTED, INVENTED[::-1], *_seed_documents(), *DOCUMENTS, *ASCII_DOCUMENTS]
     found = _prefix_drops(documents, min_chars)
     with monkeypatch.context() as patch:
         patch.setattr(dedup_module, "_NATIVE", None)

@@ -656,3 +656,67 @@ def test_repair_lines_changes_the_whitespace_lines_as_line_change_does() -> None
     with pytest.raises(TypeError):
         NATIVE.repair_lines(lines, "", True, True, "ws", None)
     assert NATIVE.repair_lines([], "", True, True, "ws", Line) == (True, [])
+
+
+@needs_native
+def test_repair_lines_reads_and_writes_a_line_the_generic_way_when_its_class_asks() -> None:
+    """repair_lines writes a Line's slots directly; a line class that reads (or writes) its
+    attributes its own way gets its __getattribute__ (__setattr__) run instead."""
+    seen: list[str] = []
+
+    class Watched(Line):
+        __slots__ = ()
+
+        def __getattribute__(self, name: str) -> object:
+            seen.append(f"get {name}")
+            return object.__getattribute__(self, name)
+
+        def __setattr__(self, name: str, value: object) -> None:
+            seen.append(f"set {name}")
+            object.__setattr__(self, name, value)
+
+    lines = [Watched(1, "dirty \u00a0"), Watched(2, "clean")]
+    seen.clear()
+    assert NATIVE.repair_lines(lines, "", True, True, "ws", Watched) == (True, [])
+    assert seen == ["get text", "get text", "get text", "set text", "set blank", "get changed_by"]
+    assert [(line.text, line.changed_by, line.blank) for line in lines] == [
+        ("dirty", ["ws"], False),
+        ("clean", [], False),
+    ]
+
+
+@needs_native
+def test_the_gate_skips_printable_ascii_by_blocks_and_misses_nothing() -> None:
+    """The C gate passes over 8-byte blocks of printable ASCII without looking each character up:
+    a suspect at every offset from a block's start (a lead at a block's end, its continuation or
+    space in the next), in texts of 1, 2 and 4 bytes a character, is found as the Python gate
+    finds it; and so is its absence."""
+    suspects = ["Ã©", "Ã ", "\u00c3\u00a0", "\x1b", "\x7f", "\x1f", "\x85", "&amp;", "Ã", "©", "\u00e9x"]
+    widths = ["", "\u0100", "\U0001f600"]  # (a character that makes the text 2 or 4 bytes wide)
+    texts = [
+        before + suspect + after + wide
+        for suspect in suspects
+        for wide in widths
+        for before in ("~" * k for k in range(18))
+        for after in ("", " ", "x" * 9, " ~ ")
+    ]
+    texts += ["p" * k + wide for k in range(40) for wide in widths]
+    for entities in (True, False):
+        for witness in (True, False):
+            got = [NATIVE.needs_repair(text, entities, witness) for text in texts]
+            assert got == [_needs_repair(text, entities, witness) for text in texts]
+    assert any(NATIVE.needs_repair(text, False, False) for text in texts)
+    assert not any(NATIVE.needs_repair("p" * k + wide, True) for k in range(40) for wide in widths)
+
+
+@needs_native
+def test_normalize_finds_an_odd_space_at_every_offset_of_a_block() -> None:
+    """The C normalize passes over blocks of four characters below U+0080 in a 2-byte text: an odd
+    space or invisible mark at any offset, or none, gives the Python text."""
+    odd = ["\u00a0", "\u1680", "\u2000", "\u200a", "\u200b", "\u202f", "\u205f", "\u2060", "\ufeff", "\u009f", "\u00ff"]
+    texts = [
+        "x" * k + mark + tail + "\u0100" for mark in odd for k in range(12) for tail in ("", " ", "abc", "abcdefgh ")
+    ]
+    texts += ["x" * k + "\u0100" + "y" * j for k in range(9) for j in range(9)]
+    assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
+    assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2

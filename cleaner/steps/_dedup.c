@@ -128,6 +128,22 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
 static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
     const unsigned char *separator = ascii_separator[punctuation != 0];
     Py_ssize_t used = 0;
+    if (limit >= n) {
+        /* The whole key (it is never longer than the text: a ' ' stands for one separator or more):
+         * word by word, each a run copied with A-Z lowered, one ' ' before every word but the first
+         * (a whole line's exact key, most of what a document's first round costs). */
+        Py_ssize_t i = 0;
+        while (i < n && separator[text[i]]) i++;
+        while (i < n) {
+            for (; i < n && !separator[text[i]]; i++) {
+                Py_UCS1 ch = text[i];
+                out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
+            }
+            while (i < n && separator[text[i]]) i++;
+            if (i < n) out[used++] = ' ';
+        }
+        return used;
+    }
     int gap = 0;
     for (Py_ssize_t i = 0; i < n && used < limit; i++) {
         Py_UCS1 ch = text[i];
@@ -148,21 +164,30 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
  * (ASCII inline, the others by CPython's function for one character, as str.casefold does), each
  * folded code point then split: a separator ends a word, the next word starts with one ' '.
  * folded counts what casefold would have written, for the room check: room for each fold and one
- * for each character after it, never short with Unicode's data, whose case folding is stable. */
+ * for each character after it, never short with Unicode's data, whose case folding is stable.
+ * A run of ASCII word characters is copied in one inner loop (most of a text that one curly quote
+ * made 2 bytes a character). */
 #define FOLD_JOIN(T)                                                                                  \
     do {                                                                                              \
         const T *t = (const T *)data;                                                                 \
         for (Py_ssize_t i = 0; i < n && used < limit; i++) {                                          \
             Py_UCS4 ch = t[i], one[3];                                                                \
             if (ch < 0x80) {                                                                          \
-                folded++;                                                                             \
                 if (separator[ch]) {                                                                  \
+                    folded++;                                                                         \
                     gap = used > 0;                                                                   \
                     continue;                                                                         \
                 }                                                                                     \
                 if (gap) out[used++] = ' ';                                                           \
                 gap = 0;                                                                              \
-                out[used++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;                                  \
+                /* the run of ASCII word characters from here, each its own fold (A-Z lowered) */     \
+                Py_ssize_t j = i;                                                                     \
+                do {                                                                                  \
+                    Py_UCS4 c = t[j++];                                                               \
+                    out[used++] = c - 'A' < 26 ? c + 32 : c;                                          \
+                } while (j < n && used < limit && t[j] < 0x80 && !separator[t[j]]);                   \
+                folded += j - i;                                                                      \
+                i = j - 1;                                                                            \
                 continue;                                                                             \
             }                                                                                         \
             int count = _PyUnicode_ToFoldedFull(ch, one);                                             \

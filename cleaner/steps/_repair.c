@@ -178,7 +178,12 @@ static int set_bad(PyObject *bad) {
     return 0;
 }
 
+/* No printable ASCII character (' ' to '~') is a lead or a control character: suspect() then skips
+ * 8-byte blocks of them without looking each one up (ftfy's classes hold none). */
+static int printable_plain = 0;
+
 static void clear_tables(void) {
+    printable_plain = 0;
     memset(classes, 0, sizeof(classes));
     clear_masks(&bad_first);
     clear_masks(&bad_second);
@@ -199,6 +204,9 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         touched = 0;
         return NULL;
     }
+    printable_plain = 1;
+    for (int ch = 0x20; ch < 0x7F; ch++)
+        if (classes[ch] & (LEAD | CONTROL)) printable_plain = 0;
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -224,25 +232,50 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
     return 0;
 }
 
+/* Whether each character of an 8-byte block of 1-byte (2-byte) characters is printable ASCII, ' '
+ * to '~': no lane with a bit at or above 0x80, none below 0x20 (a lane below n sets its top bit in
+ * (x - n) & ~x: exact for whether any does, as lanes are below 0x80 there), and none 0x7F (a zero
+ * lane of x ^ 0x7F, the same test with n = 1). */
+#define ONES_1 0x0101010101010101ULL
+#define ONES_2 0x0001000100010001ULL
+#define PRINTABLE(x, ONES, WIDE, HIGH)                                                         \
+    ((((x) & (WIDE) * (ONES)) | (((x) - 0x20 * (ONES)) & ~(x) & (HIGH) * (ONES)) |              \
+      ((((x) ^ 0x7F * (ONES)) - (ONES)) & ~((x) ^ 0x7F * (ONES)) & (HIGH) * (ONES))) == 0)
+
 /* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
- * lead followed by a continuation or a space (and no control character before it), 0 for none. */
-#define SUSPECT_LOOP(T)                                                                     \
-    do {                                                                                    \
-        const T *t = (const T *)data;                                                       \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                \
-            unsigned char c = classes[t[i]];                                                \
-            if (c & CONTROL) return 1;                                                      \
-            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
-                return 2;                                                                   \
-        }                                                                                   \
-        return 0;                                                                           \
+ * lead followed by a continuation or a space (and no control character before it), 0 for none.
+ * With printable_plain, a block of printable ASCII holds neither (a lead at a block's end still
+ * looks at the next block's first character). */
+#define SUSPECT_LOOP(T, ONES, WIDE, HIGH)                                                           \
+    do {                                                                                        \
+        const T *t = (const T *)data;                                                           \
+        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));                                     \
+        Py_ssize_t i = 0;                                                                       \
+        while (i < n) {                                                                         \
+            if ((ONES) && printable_plain && i + per <= n) {                                    \
+                uint64_t block;                                                                 \
+                memcpy(&block, t + i, 8);                                                       \
+                if (PRINTABLE(block, (uint64_t)(ONES), (uint64_t)(WIDE), (uint64_t)(HIGH))) {   \
+                    i += per;                                                                   \
+                    continue;                                                                   \
+                }                                                                               \
+            }                                                                                   \
+            Py_ssize_t stop = i + per < n ? i + per : n;                                        \
+            for (; i < stop; i++) {                                                             \
+                unsigned char c = classes[t[i]];                                                \
+                if (c & CONTROL) return 1;                                                      \
+                if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
+                    return 2;                                                                   \
+            }                                                                                   \
+        }                                                                                       \
+        return 0;                                                                               \
     } while (0)
 
 static int suspect(int kind, const void *data, Py_ssize_t n) {
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1);
-    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2);
-    default: SUSPECT_LOOP(Py_UCS4);
+    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, ONES_1, 0x80, 0x80);
+    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, ONES_2, 0xFF80, 0x8000);
+    default: SUSPECT_LOOP(Py_UCS4, 0, 0, 0);
     }
 }
 
@@ -496,6 +529,23 @@ static int is_odd_space(Py_UCS4 ch) {
 
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
+/* An odd space or invisible mark in a 2-byte text: 8-byte blocks of four characters below U+0080
+ * (most of a text that one curly quote made 2 bytes a character) passed over, as no odd character
+ * is below U+00A0. */
+static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t block;
+        memcpy(&block, t + i, 8);
+        if ((block & 0xFF80FF80FF80FF80ULL) == 0) continue;
+        for (int k = 0; k < 4; k++)
+            if (t[i + k] >= 0xA0 && (is_odd_space(t[i + k]) || is_invisible(t[i + k]))) return 1;
+    }
+    for (; i < n; i++)
+        if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) return 1;
+    return 0;
+}
+
 #define ODD_LOOP(T)                                                                     \
     do {                                                                                \
         const T *t = (const T *)data;                                                   \
@@ -520,7 +570,7 @@ static PyObject *normalized(PyObject *text) {
     else if (kind == PyUnicode_1BYTE_KIND) /* of the odd characters, only U+00A0 is below U+0100 */
         odd = memchr(data, 0xA0, n) != NULL;
     else if (kind == PyUnicode_2BYTE_KIND)
-        ODD_LOOP(Py_UCS2);
+        odd = odd_ucs2((const Py_UCS2 *)data, n);
     else
         ODD_LOOP(Py_UCS4);
     if (!odd) {
@@ -628,24 +678,25 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
  * line the second round finds the gate shut again and normalize() changes nothing (it is
  * idempotent: no odd space, mark or trailing whitespace is left), so that is its last round.
  * Without ``enabled`` no line is gated; the rest is the same. (texts: a tuple of str.) */
+/* What repair()'s loop does to one text (a new reference): None for the rounds, or its new text;
+ * NULL with no error set when it leaves the text alone, with one set on failure. */
+static PyObject *change_of(PyObject *text, int enabled, int entities) {
+    if (enabled && needs_repair_of(text, entities, 1)) return Py_NewRef(Py_None);
+    PyObject *value = normalized(text);
+    if (value != NULL && enabled && needs_repair_of(value, entities, 1)) Py_SETREF(value, Py_NewRef(Py_None));
+    return value;
+}
+
 static PyObject *changes_of(PyObject *texts, int enabled, int entities) {
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++) {
-        PyObject *text = PyTuple_GET_ITEM(texts, i);
-        PyObject *value = Py_None;
-        if (!(enabled && needs_repair_of(text, entities, 1))) {
-            value = normalized(text);
-            if (value == NULL) {
-                if (PyErr_Occurred()) goto fail;
-                continue;
-            }
-            if (enabled && needs_repair_of(value, entities, 1)) {
-                Py_DECREF(value);
-                value = Py_None;
-            }
+        PyObject *value = change_of(PyTuple_GET_ITEM(texts, i), enabled, entities);
+        if (value == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            continue;
         }
-        PyObject *item = Py_BuildValue("(nN)", i, value == Py_None ? Py_NewRef(Py_None) : value);
+        PyObject *item = Py_BuildValue("(nN)", i, value);
         if (item == NULL) goto fail;
         int appended = PyList_Append(out, item);
         Py_DECREF(item);
@@ -711,25 +762,51 @@ done:
 
 static PyObject *s_blank, *s_changed_by, *s_change;
 
+/* A Line's text, blank and changed_by, by slot for the class of repair_lines' line_type (_held.h). */
+enum { W_TEXT, W_BLANK, W_CHANGED, N_WRITTEN };
+static PyObject *written_names[N_WRITTEN];
+
+/* line.<attribute k> = value, straight into its slot when offsets[k] says it is one. */
+static int slot_write(PyObject *line, const Py_ssize_t *offsets, int k, PyObject *value) {
+    if (offsets[k] < 0) return PyObject_SetAttr(line, written_names[k], value);
+    PyObject **slot = (PyObject **)((char *)line + offsets[k]);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* line.<attribute k>: a new reference, from its slot when offsets[k] (for reading) says it is one and
+ * it is set. */
+static PyObject *slot_get(PyObject *line, const Py_ssize_t *offsets, int k) {
+    if (offsets[k] >= 0) {
+        PyObject *value = *(PyObject **)((char *)line + offsets[k]);
+        if (value != NULL) return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(line, written_names[k]);
+}
+
 /* line.change(normal, label) (document.Line.change) for a line of exactly line_type, by its
- * attributes without running the method; for any other class, the method. 0, or -1 with an
- * error set. (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
-static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type) {
+ * attributes (reads and writes: their slots in line_type to read and to write, -1 for the generic
+ * way) without running the method; for any other class, the method. 0, or -1 with an error set.
+ * (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
+static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type,
+                       const Py_ssize_t *reads, const Py_ssize_t *writes) {
     if (Py_TYPE(line) != (PyTypeObject *)line_type) {
         PyObject *done = PyObject_CallMethodObjArgs(line, s_change, normal, label, NULL);
         Py_XDECREF(done);
         return done == NULL ? -1 : 0;
     }
-    PyObject *now = PyObject_GetAttr(line, s_text);
+    PyObject *now = slot_get(line, reads, W_TEXT);
     if (now == NULL) return -1;
     int same = PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0 : PyObject_RichCompareBool(normal, now, Py_EQ);
     Py_DECREF(now);
     if (same < 0 || PyErr_Occurred()) return -1;
     if (same) return 0;
-    if (PyObject_SetAttr(line, s_text, normal) < 0 ||
-        PyObject_SetAttr(line, s_blank, PyUnicode_GET_LENGTH(normal) == 0 ? Py_True : Py_False) < 0)
+    if (slot_write(line, writes, W_TEXT, normal) < 0 ||
+        slot_write(line, writes, W_BLANK, PyUnicode_GET_LENGTH(normal) == 0 ? Py_True : Py_False) < 0)
         return -1;
-    PyObject *labels = PyObject_GetAttr(line, s_changed_by);
+    PyObject *labels = slot_get(line, reads, W_CHANGED);
     if (labels == NULL) return -1;
     int found = PySequence_Contains(labels, label);
     int status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
@@ -742,42 +819,75 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObje
     return status;
 }
 
-/* repair.repair's native half in one call: plan(), then each line only the whitespace step
- * changes changed here (line.change(normal, label)); (enabled, [i]): the lines that go through
- * the rounds in Python (ftfy sees them), in order. */
+/* repair.repair's native half in one call: plan()'s decisions, then each line only the whitespace
+ * step changes changed here (line.change(normal, label)); (enabled, [i]): the lines that go through
+ * the rounds in Python (ftfy sees them), in order. plan() without its objects: the texts read from
+ * their slots, the decisions kept in an array, not as a list of tuples; as in plan(), every text is
+ * read and every decision made before the first line is changed. */
 static PyObject *repair_lines(PyObject *self, PyObject *args) {
     PyObject *line_list, *text, *label, *line_type;
     int enabled, entities;
     if (!PyArg_ParseTuple(args, "O!UppUO!", &PyList_Type, &line_list, &text, &enabled, &entities, &label,
                           &PyType_Type, &line_type))
         return NULL;
-    PyObject *sub = Py_BuildValue("(OOOO)", line_list, text, enabled ? Py_True : Py_False, entities ? Py_True : Py_False);
-    if (sub == NULL) return NULL;
-    PyObject *planned = plan(self, sub), *rounds = NULL, *result = NULL;
-    Py_DECREF(sub);
-    if (planned == NULL) return NULL;
-    PyObject *changes = PyTuple_GET_ITEM(planned, 1);
-    if ((rounds = PyList_New(0)) == NULL) goto done;
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(changes); k++) {
-        PyObject *item = PyList_GET_ITEM(changes, k), *index = PyTuple_GET_ITEM(item, 0),
-                 *normal = PyTuple_GET_ITEM(item, 1);
+    if (enabled && !ready()) return NULL;
+    if (PyUnicode_GET_LENGTH(text) > 0) {
+        enabled = enabled && needs_repair_of(text, entities, 0);
+        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+    }
+    PyObject *held = PyList_AsTuple(line_list), *texts = NULL, *rounds = NULL, *result = NULL;
+    if (held == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(held);
+    /* normals[i]: the line's new text (a reference), Py_None for the rounds, NULL for no change */
+    PyObject **normals = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+    Slots reading;
+    slots_init(&reading, written_names, 1);
+    Py_ssize_t reads[N_WRITTEN], writes[N_WRITTEN];
+    slot_offsets_of((PyTypeObject *)line_type, written_names, N_WRITTEN, 0, reads);
+    slot_offsets_of((PyTypeObject *)line_type, written_names, N_WRITTEN, 1, writes);
+    if (normals == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((texts = PyTuple_New(count)) == NULL || (rounds = PyList_New(0)) == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = slot_read(&reading, PyTuple_GET_ITEM(held, i), W_TEXT);
+        if (value == NULL) goto done;
+        PyTuple_SET_ITEM(texts, i, value);
+        if (!PyUnicode_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "a line's text must be str");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < count; i++) /* changes_of */
+        if ((normals[i] = change_of(PyTuple_GET_ITEM(texts, i), enabled, entities)) == NULL && PyErr_Occurred())
+            goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *normal = normals[i];
+        if (normal == NULL) continue;
         if (normal == Py_None) {
-            if (PyList_Append(rounds, index) < 0) goto done;
+            PyObject *index = PyLong_FromSsize_t(i);
+            int appended = index == NULL ? -1 : PyList_Append(rounds, index);
+            Py_XDECREF(index);
+            if (appended < 0) goto done;
             continue;
         }
-        Py_ssize_t i = PyLong_AsSsize_t(index);
-        if (i < 0 || i >= PyList_GET_SIZE(line_list)) { /* (the lines changed under us: lines[i] in Python) */
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "list index out of range");
+        if (i >= PyList_GET_SIZE(line_list)) { /* (the lines changed under us: lines[i] in Python) */
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
             goto done;
         }
         PyObject *line = Py_NewRef(PyList_GET_ITEM(line_list, i));
-        int changed = change_line(line, normal, label, line_type);
+        int changed = change_line(line, normal, label, line_type, reads, writes);
         Py_DECREF(line);
         if (changed < 0) goto done;
     }
-    result = PyTuple_Pack(2, PyTuple_GET_ITEM(planned, 0), rounds);
+    result = PyTuple_Pack(2, enabled ? Py_True : Py_False, rounds);
 done:
-    Py_DECREF(planned);
+    for (Py_ssize_t i = 0; normals != NULL && i < count; i++) Py_XDECREF(normals[i]);
+    PyMem_Free(normals);
+    slots_done(&reading);
+    Py_DECREF(held);
+    Py_XDECREF(texts);
     Py_XDECREF(rounds);
     return result;
 }
@@ -815,5 +925,8 @@ PyMODINIT_FUNC PyInit__repair(void) {
                            (s_changed_by = PyUnicode_InternFromString("changed_by")) == NULL ||
                            (s_change = PyUnicode_InternFromString("change")) == NULL))
         return NULL;
+    written_names[W_TEXT] = s_text;
+    written_names[W_BLANK] = s_blank;
+    written_names[W_CHANGED] = s_changed_by;
     return PyModule_Create(&module);
 }
