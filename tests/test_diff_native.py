@@ -784,3 +784,61 @@ def test_c_page_entries_are_entries_then_offers(context: int) -> None:
         NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 0, 2)
     with pytest.raises(TypeError):
         NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 3, 2)
+
+
+_SHRINKING_ROW = """
+import orjson
+from cleaner.report import diff
+
+rows = [[1, "-", "a", "text one"], [2, " ", None, "ctx"], [3, "~", "a", "NEW", "new"]]
+blob = orjson.dumps(rows)
+
+
+class Shrinker:
+    # A heap's smallest key whose comparison empties the row being offered (and the changed one)
+    def __eq__(self, other):
+        rows[0].clear()
+        rows[2].clear()
+        return False
+
+    def __lt__(self, other):
+        return True
+
+    __gt__ = __lt__
+    __hash__ = object.__hash__
+
+
+for call in ("page_entries", "offers"):
+    rows[:] = [[1, "-", "a", "text one"], [2, " ", None, "ctx"], [3, "~", "a", "NEW", "new"]]
+    samples = [[(Shrinker(), -3, -1, [])]]
+    try:
+        if call == "page_entries":
+            diff._NATIVE.page_entries(blob, rows, b"doc\\0", 7, {"a": 0}, samples, 1, 2)
+        else:
+            acted, rests, _ = diff._NATIVE.entries(blob, len(rows), 2)
+            diff._NATIVE.offers(rows, acted, rests, b"doc\\0", 7, {"a": 0}, samples, 1, 2)
+    except TypeError as error:
+        print(call, "TypeError", error)
+    else:
+        print(call, "no error")
+"""
+
+
+@needs_native
+def test_a_row_emptied_by_a_comparison_is_refused_not_read() -> None:
+    """offers and page_entries read a row's items for a sample's entry after comparing with the
+    heap's smallest, which can run code that empties the row (a list): it is checked again there
+    (was a read past the emptied list's items: a crash). In a child process: a crash fails here."""
+    import os
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)  # (this checkout's cleaner, not another one installed)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _SHRINKING_ROW], capture_output=True, text=True, timeout=120, cwd=root, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [
+        "page_entries TypeError rows must be lists or tuples of 4 or 5 items, a row's fate a str",
+        "offers TypeError rows must be lists or tuples of 4 or 5 items, a row's fate a str",
+    ]

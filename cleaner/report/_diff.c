@@ -747,7 +747,15 @@ static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
 static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, PyObject *doc) {
     Py_ssize_t size = PyList_GET_SIZE(rows);
     Py_ssize_t lo = i - context > 0 ? i - context : 0, hi = context < size - i - 1 ? i + context + 1 : size;
-    PyObject *row = PyList_GET_ITEM(rows, i); /* a list or tuple of 4 or 5 items (checked by the caller) */
+    /* A list or tuple of 4 or 5 items, as the caller checked it: checked again, as a list may
+     * have been changed since by code a comparison ran (beats, a label's hash): its items are
+     * read here, not where they were before. */
+    PyObject *row = PyList_GET_ITEM(rows, i);
+    if ((!PyList_Check(row) && !PyTuple_Check(row)) || PySequence_Fast_GET_SIZE(row) < 4 ||
+        !PyUnicode_Check(PySequence_Fast_GET_ITEM(row, 1))) {
+        PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, a row's fate a str");
+        return NULL;
+    }
     int dropped = PyUnicode_CompareWithASCIIString(PySequence_Fast_GET_ITEM(row, 1), "-") == 0;
     if (!dropped && PySequence_Fast_GET_SIZE(row) < 5) {
         PyErr_SetString(PyExc_TypeError, "a changed row must have 5 items");
