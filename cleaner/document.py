@@ -214,18 +214,24 @@ class Cleaned:
         return self._record(self.text)
 
     def _record(self, text: Any) -> dict[str, Any]:
-        given = self.doc.record
-        names = {} if given is None else {"text_field": given.text, "id_field": given.id, "url_field": given.url}
+        doc, given = self.doc, self.doc.record
+        if given is None:
+            stats = self.stats()
+            return build(
+                None, text=text, url=self.url, site=self.site, meta=self.meta, stats=stats, id=doc.id, source=doc.source
+            )
         return build(
-            None if given is None else given.fields,
+            given.fields,
             text=text,
             url=self.url,
             site=self.site,
             meta=self.meta,
             stats=self.stats(),
-            id=self.doc.id,
-            source=self.doc.source,
-            **names,
+            id=doc.id,
+            source=doc.source,
+            text_field=given.text,
+            id_field=given.id,
+            url_field=given.url,
         )
 
     def record_line(self, rows: int = -1) -> bytes:
