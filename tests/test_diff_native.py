@@ -10,6 +10,7 @@ import hashlib
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -820,3 +821,40 @@ def test_c_page_entries_are_entries_then_offers(context: int) -> None:
         NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 0, 2)
     with pytest.raises(TypeError):
         NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 3, 2)
+
+
+# ---- a shard's tallies (pagedata.Tallies.add) ----
+
+
+def _tallied(records: list[dict[str, Any]]) -> list[list[tuple[str, int]]]:
+    tallies = pagedata.Tallies()
+    for rec in records:
+        tallies.add(rec)
+    return [list(counter.items()) for counter in tallies.trailer().values()]  # key order too
+
+
+@needs_native
+def test_c_tallies_are_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(5)
+    labels = ["chrome.nav", "credits.source", "ftfy", "replace.x", "ü.rule", "a"]
+
+    def counts() -> dict[str, int]:
+        return {label: rng.choice([1, 2, 7, 300, 2**70]) for label in rng.sample(labels, rng.randint(0, 4))}
+
+    records = [{"removed": counts(), "removed_chars": counts(), "repaired": counts()} for _ in range(300)]
+    records.append({"removed": {"odd": 1.5}, "removed_chars": {"odd": 3}, "repaired": {}})  # not an int: Python's
+    records.append({"removed": {"a": 1}, "removed_chars": {"a": True}, "repaired": {}})
+    with_c = _tallied(records)
+    assert NATIVE is not None and NATIVE.tally({}, {}, {}, {}, {"a": 1}, {"a": 2.0}, {}) is None  # nothing added
+    monkeypatch.setattr(pagedata, "_NATIVE", None)
+    assert with_c == _tallied(records)
+    assert ("odd", 1.5) in with_c[0] and ("a", sum(r["removed_chars"].get("a", 0) for r in records)) in with_c[1]
+
+
+@needs_native
+def test_c_tallies_refuse_what_is_not_a_dict() -> None:
+    assert NATIVE is not None
+    with pytest.raises(TypeError):
+        NATIVE.tally({}, {}, {}, {}, [("a", 1)], {}, {})
+    with pytest.raises(TypeError):
+        NATIVE.tally({}, {}, {}, {}, {"a": 1}, {"a": "x"}.items(), {})

@@ -1213,6 +1213,63 @@ finally:
     return result;
 }
 
+/* ---- a shard's tallies (pagedata.Tallies.add) ---- */
+
+/* counts[key] += value (a Counter: a missing key counts 0). */
+static int bump_by(PyObject *counts, PyObject *key, PyObject *value) {
+    PyObject *now = PyDict_GetItemWithError(counts, key);
+    if (now == NULL && PyErr_Occurred()) return -1;
+    PyObject *sum = now == NULL ? Py_NewRef(value) : PyNumber_Add(now, value);
+    if (sum == NULL) return -1;
+    int status = PyDict_SetItem(counts, key, sum);
+    Py_DECREF(sum);
+    return status;
+}
+
+static int ints_only(PyObject *counts) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(counts, &pos, &key, &value))
+        if (!PyLong_CheckExact(value)) return 0;
+    return 1;
+}
+
+/* counts[key] += n for each (key, n) of add, and docs[key] += 1 when docs is not NULL. */
+static int add_counts(PyObject *counts, PyObject *add, PyObject *docs, PyObject *one) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(add, &pos, &key, &value)) {
+        Py_INCREF(key); /* held: hashing a key may run code that changes add */
+        Py_INCREF(value);
+        int status = bump_by(counts, key, value);
+        if (status == 0 && docs != NULL) status = bump_by(docs, key, one);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (status < 0) return -1;
+    }
+    return 0;
+}
+
+/* tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> bool | None: a review
+ * record's counts added to a shard's Counters, as pagedata.Tallies.add adds them (keys met in the
+ * same order); None, with nothing added, when a count is not an int (Tallies.add does it). */
+static PyObject *tally(PyObject *self, PyObject *args) {
+    PyObject *lines, *chars, *docs, *repaired, *removed, *removed_chars, *repaired_by;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!", &PyDict_Type, &lines, &PyDict_Type, &chars, &PyDict_Type, &docs,
+                          &PyDict_Type, &repaired, &PyDict_Type, &removed, &PyDict_Type, &removed_chars, &PyDict_Type,
+                          &repaired_by))
+        return NULL;
+    if (!ints_only(removed) || !ints_only(removed_chars) || !ints_only(repaired_by)) Py_RETURN_NONE;
+    PyObject *one = PyLong_FromLong(1);
+    if (one == NULL) return NULL;
+    int status = add_counts(lines, removed, docs, one);
+    if (status == 0) status = add_counts(chars, removed_chars, NULL, one);
+    if (status == 0) status = add_counts(repaired, repaired_by, docs, one);
+    Py_DECREF(one);
+    if (status < 0) return NULL;
+    Py_RETURN_TRUE;
+}
+
 /* ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.layout) ---- */
 
 static PyObject *s_empty_tuple;
@@ -1844,6 +1901,9 @@ static PyMethodDef methods[] = {
     {"line_counts", line_counts, METH_VARARGS,
      "line_counts(lines[, max_chars]) -> (removed, chars, repaired[, rows]): DocStats.of's counts per rule and label; "
      "with max_chars, review_rows(lines, max_chars) too, from the same walk."},
+    {"tally", tally, METH_VARARGS,
+     "tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> True | None: pagedata.Tallies.add's "
+     "sums; None, with nothing added, when a count is not an int."},
     {"split_lines", split_lines, METH_VARARGS,
      "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
     {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
