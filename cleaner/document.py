@@ -121,12 +121,17 @@ class DocStats:
     emptied_by: str | None  # for a document that ended up empty: the rule that removed most
 
     @classmethod
-    def of(cls, cleaned: Cleaned, lines_out_: int = -1) -> DocStats:
-        """The counts of ``cleaned``; ``lines_out_`` those of its text when known (-1: counted here)."""
-        if _NATIVE is not None:
-            removed, chars, repaired = _NATIVE.line_counts(cleaned.lines)
-        else:
+    def of(cls, cleaned: Cleaned, lines_out_: int = -1, rows: int = -1) -> DocStats:
+        """The counts of ``cleaned``; ``lines_out_`` those of its text when known (-1: counted here).
+        With ``rows`` (review.MAX_LINE_CHARS; records sit below report) and _diff.c, a changed
+        document's review rows are made in the same walk and kept on it (Cleaned.rows)."""
+        changed = cleaned.changed
+        if _NATIVE is None:
             removed, chars, repaired = line_counts(cleaned.lines)
+        elif rows >= 0 and changed:
+            removed, chars, repaired, cleaned.rows = _NATIVE.line_counts(cleaned.lines, rows)
+        else:
+            removed, chars, repaired = _NATIVE.line_counts(cleaned.lines)
         emptied_by = None
         if cleaned.empty:
             emptied_by = max(sorted(chars), key=lambda rule: chars[rule]) if chars else "empty-input"
@@ -136,7 +141,7 @@ class DocStats:
             chars_out=len(text),
             lines_in=len(cleaned.lines),
             lines_out=lines_out_ if lines_out_ >= 0 else _count_lines_out(text),
-            changed=cleaned.changed,
+            changed=changed,
             removed=removed,
             removed_chars=chars,
             repaired=repaired,
@@ -171,6 +176,9 @@ class Cleaned:
     # ``text`` was rendered from, kept so the diff does not lay the document out again.
     layout: list[tuple[Line | None, str]] | None = None
     _stats: DocStats | None = None  # counted on first use
+    # review.record_data's rows, when made with the stats (DocStats.of's rows): None when not
+    # (or when a text is too long for them: record_data makes them its way).
+    rows: list[tuple[Any, ...]] | None = None
 
     @property
     def empty(self) -> bool:
@@ -183,9 +191,10 @@ class Cleaned:
         text, given = self.text, self.doc.text
         return text != given and not (len(text) == len(given) + 1 and text.endswith("\n") and text.startswith(given))
 
-    def stats(self) -> DocStats:
+    def stats(self, rows: int = -1) -> DocStats:
+        """The document's counts (``rows``: DocStats.of's, on first use)."""
         if self._stats is None:
-            self._stats = DocStats.of(self)
+            self._stats = DocStats.of(self, -1, rows)
         return self._stats
 
     def removed(self) -> dict[str, int]:
@@ -205,31 +214,39 @@ class Cleaned:
         return self._record(self.text)
 
     def _record(self, text: Any) -> dict[str, Any]:
-        given = self.doc.record
-        names = {} if given is None else {"text_field": given.text, "id_field": given.id, "url_field": given.url}
+        doc, given = self.doc, self.doc.record
+        if given is None:
+            stats = self.stats()
+            return build(
+                None, text=text, url=self.url, site=self.site, meta=self.meta, stats=stats, id=doc.id, source=doc.source
+            )
         return build(
-            None if given is None else given.fields,
+            given.fields,
             text=text,
             url=self.url,
             site=self.site,
             meta=self.meta,
             stats=self.stats(),
-            id=self.doc.id,
-            source=self.doc.source,
-            **names,
+            id=doc.id,
+            source=doc.source,
+            text_field=given.text,
+            id_field=given.id,
+            url_field=given.url,
         )
 
-    def record_line(self) -> bytes:
+    def record_line(self, rows: int = -1) -> bytes:
         """The record as one JSONL line. Its text's JSON is _diff.c's text_json, from the layout's
         lines, when it can: orjson would encode the whole text to UTF-8 once more, every character
         at the text's widest (one curly quote makes a text two bytes a character), where the
         lines' own UTF-8 costs little (mostly ASCII) and is made for the diff and review anyway.
         The same walk counts the text's lines for the stats, when they are not counted yet (another
-        pass over the whole text, at its widest, saved: pipeline.outcome asks for this first)."""
+        pass over the whole text, at its widest, saved: pipeline.outcome asks for this first, and
+        ``rows`` as for stats)."""
         lenient = self.doc.record is not None and self.doc.record.lenient
         if lenient or _NATIVE is None or self.layout is None:
+            self.stats(rows)
             return dumps(self.record(), lenient)
         text, count = _NATIVE.text_json(self.layout, self.text, True)
         if self._stats is None:
-            self._stats = DocStats.of(self, count)
+            self._stats = DocStats.of(self, count, rows)
         return dumps(self._record(self.text if text is None else orjson.Fragment(text)))

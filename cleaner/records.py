@@ -79,10 +79,6 @@ def _fold_stats(old: Any, new: dict[str, Any]) -> Any:
     return folded
 
 
-def _keep(old: Any, new: Any) -> Any:
-    return old
-
-
 Merge = Callable[[Any, Any], Any]
 
 
@@ -103,30 +99,46 @@ def build(
     """The output record for one input record (``fields``; None or {} for a text file, a page,
     a WARC record: then it is exactly id, source, url, site, text, meta, stats). ``id`` and
     ``source`` are added only when given (the API does not know where records came from)."""
-    fields = fields or {}
-    record: dict[str, Any] = {}
-    if id is not None and id_field not in fields:
-        record[id_field] = id
-    record.update(fields)
-    ours: list[tuple[str, Any, Merge]] = []
-    if source is not None:
-        ours.append(("source", source, _keep))
-    ours += [(url_field, url, _fill), ("site", site, _fill), (text_field, text, None)]  # type: ignore[list-item]
-    ours += [("meta", meta, _merge_meta), ("stats", stats.record(), _fold_stats)]
-    for key, value, merge in ours:
-        if merge is None:  # the text: cleaned in place, or added where today's record has it
-            record[key] = value
-            continue
-        name = key
-        while name in record:
-            merged = merge(record[name], value)
-            if merged is not CLASH:
-                record[name] = merged
-                break
-            name = PREFIX + name  # a clash: the record's value stays, ours goes beside it
-        else:
-            record[name] = value
+    if not fields:
+        record: dict[str, Any] = {} if id is None else {id_field: id}
+    elif id is None or id_field in fields:
+        record = dict(fields)
+    else:
+        record = {id_field: id, **fields}
+    # cleaner's keys in their order; a key the record lacks is simply added (most records: a
+    # call less per key), one it has goes through its merge (_put).
+    if source is not None and "source" not in record:  # a source the record has is kept as it is
+        record["source"] = source
+    if url_field in record:
+        _put(record, url_field, url, _fill)
+    else:
+        record[url_field] = url
+    if "site" in record:
+        _put(record, "site", site, _fill)
+    else:
+        record["site"] = site
+    record[text_field] = text  # cleaned in place, or added where today's record has it
+    if "meta" in record:
+        _put(record, "meta", meta, _merge_meta)
+    else:
+        record["meta"] = meta
+    if "stats" in record:
+        _put(record, "stats", stats.record(), _fold_stats)
+    else:
+        record["stats"] = stats.record()
     return record
+
+
+def _put(record: dict[str, Any], key: str, value: Any, merge: Merge) -> None:
+    """record[key] = value, merged with the record's own (``merge``), or beside it on a clash."""
+    name = key
+    while name in record:
+        merged = merge(record[name], value)
+        if merged is not CLASH:
+            record[name] = merged
+            return
+        name = PREFIX + name  # a clash: the record's value stays, ours goes beside it
+    record[name] = value
 
 
 def json_default(value: Any) -> Any:

@@ -5,17 +5,19 @@ in line order; bad arguments refused; and that it is built at all."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from cleaner import document, native
 from cleaner.document import Cleaned, Document, Line
-from cleaner.pipeline import Pipeline, clean
+from cleaner.pipeline import Pipeline, clean, outcome
 from cleaner.report import diff, pagedata, review
 from cleaner.steps import base, whitespace
 from cleaner.steps.base import State
@@ -295,7 +297,28 @@ def test_c_review_rows_and_counts_are_the_python_ones(monkeypatch: pytest.Monkey
         expected = document.line_counts(cleaned.lines)
         assert counts == expected
         assert [list(d) for d in counts] == [list(d) for d in expected]  # the same key order
+        fused = NATIVE.line_counts(cleaned.lines, review.MAX_LINE_CHARS)  # counts and rows in one walk
+        assert fused == (*expected, rows)
+        assert [list(d) for d in fused[:3]] == [list(d) for d in expected]
+        # Rows of exact str and int are left out of the collector's lists (nothing in them can make a cycle).
+        assert not any(gc.is_tracked(row) for row in [*(rows or ()), *(fused[3] or ())])
     assert cut > 100
+
+
+@needs_native
+def test_c_rows_of_str_subclasses_stay_tracked() -> None:
+    assert NATIVE is not None
+    odd = Line(1, _Text("kept"))
+    plain = Line(2, "plain")
+    (row, plain_row) = NATIVE.review_rows([odd, plain], 100)
+    assert row == (1, review.KEPT, None, "kept") and plain_row == (2, review.KEPT, None, "plain")
+    assert gc.is_tracked(row) and not gc.is_tracked(plain_row)
+    *_, fused = NATIVE.line_counts([odd, plain], 100)
+    assert fused == [row, plain_row] and gc.is_tracked(fused[0]) and not gc.is_tracked(fused[1])
+
+
+class _Text(str):
+    """A str whose instances carry a __dict__: a row holding one could be part of a cycle."""
 
 
 @needs_native
@@ -311,6 +334,20 @@ def test_record_data_and_stats_with_c_are_the_python_ones(pipeline: Pipeline, mo
         cleaned = pipeline.clean(Document(path.stem, path.read_text(encoding="utf-8"), str(path)))
         python.append(orjson.dumps([review.record_data(cleaned), document.DocStats.of(cleaned).record()]))
     assert records == python
+
+
+@needs_native
+def test_outcome_makes_the_review_rows_with_the_stats(pipeline: Pipeline) -> None:
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        doc = Document(path.stem, path.read_text(encoding="utf-8"), str(path))
+        cleaned = pipeline.clean(doc)
+        got = outcome.outcome(cleaned, pipeline)
+        assert got.review is not None  # every seed is changed
+        assert got.review["lines"] is cleaned.rows  # made in the stats' walk, not again
+        assert cleaned.rows == review.python_rows(cleaned)
+        without = pipeline.clean(doc)
+        assert outcome.outcome(without, pipeline, with_html=False).review is None
+        assert without.rows is None  # no page: no rows made
 
 
 @needs_native
@@ -842,3 +879,40 @@ def test_a_row_emptied_by_a_comparison_is_refused_not_read() -> None:
         "page_entries TypeError rows must be lists or tuples of 4 or 5 items, a row's fate a str",
         "offers TypeError rows must be lists or tuples of 4 or 5 items, a row's fate a str",
     ]
+
+
+# ---- a shard's tallies (pagedata.Tallies.add) ----
+
+
+def _tallied(records: list[dict[str, Any]]) -> list[list[tuple[str, int]]]:
+    tallies = pagedata.Tallies()
+    for rec in records:
+        tallies.add(rec)
+    return [list(counter.items()) for counter in tallies.trailer().values()]  # key order too
+
+
+@needs_native
+def test_c_tallies_are_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(5)
+    labels = ["chrome.nav", "credits.source", "ftfy", "replace.x", "ü.rule", "a"]
+
+    def counts() -> dict[str, int]:
+        return {label: rng.choice([1, 2, 7, 300, 2**70]) for label in rng.sample(labels, rng.randint(0, 4))}
+
+    records = [{"removed": counts(), "removed_chars": counts(), "repaired": counts()} for _ in range(300)]
+    records.append({"removed": {"odd": 1.5}, "removed_chars": {"odd": 3}, "repaired": {}})  # not an int: Python's
+    records.append({"removed": {"a": 1}, "removed_chars": {"a": True}, "repaired": {}})
+    with_c = _tallied(records)
+    assert NATIVE is not None and NATIVE.tally({}, {}, {}, {}, {"a": 1}, {"a": 2.0}, {}) is None  # nothing added
+    monkeypatch.setattr(pagedata, "_NATIVE", None)
+    assert with_c == _tallied(records)
+    assert ("odd", 1.5) in with_c[0] and ("a", sum(r["removed_chars"].get("a", 0) for r in records)) in with_c[1]
+
+
+@needs_native
+def test_c_tallies_refuse_what_is_not_a_dict() -> None:
+    assert NATIVE is not None
+    with pytest.raises(TypeError):
+        NATIVE.tally({}, {}, {}, {}, [("a", 1)], {}, {})
+    with pytest.raises(TypeError):
+        NATIVE.tally({}, {}, {}, {}, {"a": 1}, {"a": "x"}.items(), {})

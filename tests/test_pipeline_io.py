@@ -226,6 +226,30 @@ def test_keys_that_are_not_cleaners_are_never_overwritten() -> None:
     assert [k for k in again if k.startswith("cleaner_cleaner")] == []
 
 
+def test_cleaners_keys_are_added_in_their_order_and_the_record_is_left_alone() -> None:
+    given = {"title": "T", "body": "x", "source": None}
+    record = build(
+        given, text="y\n", url="u", site=None, meta={}, stats=_stats({}), id="d1", source="a:3", text_field="body"
+    )
+    counts = {"chars_in": 40, "chars_out": 10, "lines_in": 4, "lines_out": 1, "removed": {}, "repaired": {}}
+    assert list(record.items()) == [
+        ("id", "d1"),
+        ("title", "T"),
+        ("body", "y\n"),
+        ("source", None),  # the record's own, kept as it is
+        ("url", "u"),
+        ("site", None),
+        ("meta", {}),
+        ("stats", counts),
+    ]
+    assert given == {"title": "T", "body": "x", "source": None}  # the input record is not changed
+    own_id = build({"id": 7, "text": "x"}, text="y\n", url=None, site="s", meta={}, stats=_stats({}), id="d1")
+    assert list(own_id.items())[:3] == [("id", 7), ("text", "y\n"), ("url", None)]
+    plain = build(None, text="y\n", url=None, site="s", meta={"a": 1}, stats=_stats({}), id="d1", source="f.txt")
+    assert list(plain) == ["id", "source", "url", "site", "text", "meta", "stats"]
+    assert build({}, text="", url=None, site=None, meta={}, stats=_stats({}))["text"] == ""
+
+
 def test_null_url_and_site_are_filled_in_place() -> None:
     record = build(
         {"url": None, "text": "x", "site": None, "meta": None},

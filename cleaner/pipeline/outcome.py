@@ -11,8 +11,9 @@ from cleaner.report.outcome import Outcome
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
     empty = not cleaned.text
-    record = None if empty else cleaned.record_line()  # first: it counts the stats' lines_out in its walk
-    stats = cleaned.stats()
+    rows = review.MAX_LINE_CHARS if with_html else -1  # the review rows made in the stats' walk
+    record = None if empty else cleaned.record_line(rows)  # first: it counts the stats' lines_out in its walk
+    stats = cleaned.stats(rows)
     settings = pipeline.settings
     return Outcome(
         id=cleaned.doc.id,

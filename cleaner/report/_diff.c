@@ -1057,91 +1057,27 @@ static int is_blank(PyObject *text) {
     return 1;
 }
 
-/* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS), each a tuple
- * (one allocation, and no list to track: a document has dozens of rows),
- * None when a text is longer than max_chars (record_data cuts it, the Python way). */
-static PyObject *review_rows(PyObject *self, PyObject *args) {
-    PyObject *lines_arg;
-    Py_ssize_t most;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &lines_arg, &most)) return NULL;
-    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
-    PyObject *rows = PyList_New(0);
-    PyObject *result = NULL;
-    Reader reader = READER_INIT;
-    if (lines == NULL || rows == NULL) goto finally;
-    int too_long = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && !too_long; i++) {
-        PyObject *line = PyList_GET_ITEM(lines, i);
-        PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *tag = NULL, *no = NULL, *row = NULL;
-        int failed = 1;
-        dropped = read_attr(&reader, line, A_DROPPED);
-        if (dropped == NULL) goto next;
-        if (dropped != Py_None) {
-            orig = read_str(&reader, line, A_ORIG);
-            if (orig == NULL) goto next;
-            if (!is_blank(orig)) {
-                if (PyUnicode_GET_LENGTH(orig) > most) {
-                    too_long = 1;
-                } else {
-                    no = read_attr(&reader, line, A_NO);
-                    if (no == NULL) goto next;
-                    row = PyTuple_New(4);
-                    if (row == NULL) goto next;
-                    PyTuple_SET_ITEM(row, 0, Py_NewRef(no));
-                    PyTuple_SET_ITEM(row, 1, Py_NewRef(s_fate_dropped));
-                    PyTuple_SET_ITEM(row, 2, Py_NewRef(dropped));
-                    PyTuple_SET_ITEM(row, 3, Py_NewRef(orig));
-                }
-            }
-        } else {
-            text = read_str(&reader, line, A_TEXT);
-            if (text == NULL) goto next;
-            if (!is_blank(text)) {
-                changed = read_attr(&reader, line, A_CHANGED);
-                if (changed == NULL) goto next;
-                int truth = PyObject_IsTrue(changed);
-                if (truth < 0) goto next;
-                if (truth) {
-                    orig = read_str(&reader, line, A_ORIG);
-                    if (orig == NULL) goto next;
-                }
-                if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
-                    too_long = 1;
-                } else {
-                    no = read_attr(&reader, line, A_NO);
-                    if (no == NULL) goto next;
-                    if (truth) {
-                        tag = PyUnicode_Join(s_plus, changed);
-                        if (tag == NULL) goto next;
-                    }
-                    row = PyTuple_New(truth ? 5 : 4);
-                    if (row == NULL) goto next;
-                    PyTuple_SET_ITEM(row, 0, Py_NewRef(no));
-                    PyTuple_SET_ITEM(row, 1, Py_NewRef(truth ? s_fate_changed : s_fate_kept));
-                    PyTuple_SET_ITEM(row, 2, truth ? Py_NewRef(tag) : Py_NewRef(Py_None));
-                    PyTuple_SET_ITEM(row, 3, Py_NewRef(text));
-                    if (truth) PyTuple_SET_ITEM(row, 4, Py_NewRef(orig));
-                }
-            }
-        }
-        if (row != NULL && PyList_Append(rows, row) < 0) goto next;
-        failed = 0;
-    next:
-        Py_XDECREF(dropped);
-        Py_XDECREF(orig);
-        Py_XDECREF(text);
-        Py_XDECREF(changed);
-        Py_XDECREF(tag);
-        Py_XDECREF(no);
-        Py_XDECREF(row);
-        if (failed) goto finally;
+/* A row's tuple holds only what cannot make a cycle (exact str and int, None, the fates): no
+ * collection need ever look at it, and a document makes dozens. */
+static PyObject *untracked(PyObject *row) {
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(row); k++) {
+        PyObject *item = PyTuple_GET_ITEM(row, k);
+        if (item != Py_None && !PyUnicode_CheckExact(item) && !PyLong_CheckExact(item)) return row;
     }
-    result = too_long ? Py_NewRef(Py_None) : Py_NewRef(rows);
-finally:
-    reader_done(&reader);
-    Py_XDECREF(lines);
-    Py_XDECREF(rows);
-    return result;
+    PyObject_GC_UnTrack(row);
+    return row;
+}
+
+/* (no, fate, tag, text[, orig]): one review row, untracked when it can be. */
+static PyObject *new_row(PyObject *no, PyObject *fate, PyObject *tag, PyObject *text, PyObject *orig) {
+    PyObject *row = PyTuple_New(orig == NULL ? 4 : 5);
+    if (row == NULL) return NULL;
+    PyTuple_SET_ITEM(row, 0, Py_NewRef(no));
+    PyTuple_SET_ITEM(row, 1, Py_NewRef(fate));
+    PyTuple_SET_ITEM(row, 2, Py_NewRef(tag));
+    PyTuple_SET_ITEM(row, 3, Py_NewRef(text));
+    if (orig != NULL) PyTuple_SET_ITEM(row, 4, Py_NewRef(orig));
+    return untracked(row);
 }
 
 /* counts[key] += by */
@@ -1161,54 +1097,185 @@ static int bump(PyObject *counts, PyObject *key, Py_ssize_t by) {
     return status;
 }
 
-/* line_counts(lines) -> (removed, chars, repaired): DocStats.of's per-rule counts, keys in
- * order of first appearance. */
-static PyObject *line_counts(PyObject *self, PyObject *args) {
-    PyObject *lines_arg;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &lines_arg)) return NULL;
+/* One walk over a document's lines for its counts (counts[3]: removed, chars, repaired, when not
+ * NULL) and its review rows (rows, when not NULL; *too_long set, and the rows left, when a text
+ * is longer than most). 0, or -1 with an exception set. */
+static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py_ssize_t most, int *too_long) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
-    PyObject *removed = PyDict_New(), *chars = PyDict_New(), *repaired = PyDict_New();
-    PyObject *result = NULL;
+    if (lines == NULL) return -1;
     Reader reader = READER_INIT;
-    if (lines == NULL || removed == NULL || chars == NULL || repaired == NULL) goto finally;
+    int status = -1;
+    *too_long = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        int want_row = rows != NULL && !*too_long;
+        if (counts == NULL && !want_row) break;
         PyObject *line = PyList_GET_ITEM(lines, i);
-        PyObject *dropped = NULL, *orig = NULL, *changed = NULL, *labels = NULL;
-        int failed = 1;
+        PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *labels = NULL, *tag = NULL;
+        PyObject *no = NULL, *row = NULL;
+        int failed = 1, truth = 0;
         dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
         if (dropped != Py_None) {
             orig = read_str(&reader, line, A_ORIG);
-            if (orig == NULL || bump(chars, dropped, PyUnicode_GET_LENGTH(orig)) < 0) goto next;
-            if (!is_blank(orig) && bump(removed, dropped, 1) < 0) goto next;
-        }
-        changed = read_attr(&reader, line, A_CHANGED);
-        if (changed == NULL) goto next;
-        int truth = PyObject_IsTrue(changed);
-        if (truth < 0) goto next;
-        if (truth) {
-            labels = PySequence_List(changed); /* a copy: hashing a label may run code */
-            if (labels == NULL) goto next;
-            for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
-                if (bump(repaired, PyList_GET_ITEM(labels, k), 1) < 0) goto next;
+            if (orig == NULL) goto next;
+            int blank = is_blank(orig);
+            if (counts != NULL && (bump(counts[1], dropped, PyUnicode_GET_LENGTH(orig)) < 0 ||
+                                   (!blank && bump(counts[0], dropped, 1) < 0)))
+                goto next;
+            if (want_row && !blank) {
+                if (PyUnicode_GET_LENGTH(orig) > most) {
+                    *too_long = 1;
+                } else {
+                    if ((no = read_attr(&reader, line, A_NO)) == NULL) goto next;
+                    if ((row = new_row(no, s_fate_dropped, dropped, orig, NULL)) == NULL) goto next;
+                }
             }
         }
+        if (counts != NULL) {
+            if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
+            if ((truth = PyObject_IsTrue(changed)) < 0) goto next;
+            if (truth) {
+                labels = PySequence_List(changed); /* a copy: hashing a label may run code */
+                if (labels == NULL) goto next;
+                for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
+                    if (bump(counts[2], PyList_GET_ITEM(labels, k), 1) < 0) goto next;
+                }
+            }
+        }
+        if (want_row && dropped == Py_None) {
+            if ((text = read_str(&reader, line, A_TEXT)) == NULL) goto next;
+            if (!is_blank(text)) {
+                if (changed == NULL) {
+                    if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
+                    if ((truth = PyObject_IsTrue(changed)) < 0) goto next;
+                }
+                if (truth && (orig = read_str(&reader, line, A_ORIG)) == NULL) goto next;
+                if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
+                    *too_long = 1;
+                } else {
+                    if ((no = read_attr(&reader, line, A_NO)) == NULL) goto next;
+                    if (truth && (tag = PyUnicode_Join(s_plus, changed)) == NULL) goto next;
+                    row = new_row(no, truth ? s_fate_changed : s_fate_kept, truth ? tag : Py_None, text, orig);
+                    if (row == NULL) goto next;
+                }
+            }
+        }
+        if (row != NULL && PyList_Append(rows, row) < 0) goto next;
         failed = 0;
     next:
         Py_XDECREF(dropped);
         Py_XDECREF(orig);
+        Py_XDECREF(text);
         Py_XDECREF(changed);
         Py_XDECREF(labels);
+        Py_XDECREF(tag);
+        Py_XDECREF(no);
+        Py_XDECREF(row);
         if (failed) goto finally;
     }
-    result = PyTuple_Pack(3, removed, chars, repaired);
+    status = 0;
 finally:
     reader_done(&reader);
-    Py_XDECREF(lines);
-    Py_XDECREF(removed);
-    Py_XDECREF(chars);
-    Py_XDECREF(repaired);
+    Py_DECREF(lines);
+    return status;
+}
+
+/* review_rows(lines, max_chars) -> list | None: review.record_data's rows (before MAX_ROWS), each a tuple
+ * (one allocation, and untracked: a document has dozens of rows),
+ * None when a text is longer than max_chars (record_data cuts it, the Python way). */
+static PyObject *review_rows(PyObject *self, PyObject *args) {
+    PyObject *lines;
+    Py_ssize_t most;
+    int too_long;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &lines, &most)) return NULL;
+    PyObject *rows = PyList_New(0);
+    if (rows == NULL) return NULL;
+    if (walk_lines(lines, NULL, rows, most, &too_long) < 0) {
+        Py_DECREF(rows);
+        return NULL;
+    }
+    if (too_long) Py_SETREF(rows, Py_NewRef(Py_None));
+    return rows;
+}
+
+/* line_counts(lines[, max_chars]) -> (removed, chars, repaired): DocStats.of's per-rule counts, keys
+ * in order of first appearance; with max_chars, review_rows(lines, max_chars) as a fourth item,
+ * made in the same walk. */
+static PyObject *line_counts(PyObject *self, PyObject *args) {
+    PyObject *lines;
+    Py_ssize_t most = -1;
+    int too_long;
+    if (!PyArg_ParseTuple(args, "O!|n", &PyList_Type, &lines, &most)) return NULL;
+    PyObject *counts[3] = {PyDict_New(), PyDict_New(), PyDict_New()};
+    PyObject *rows = most >= 0 ? PyList_New(0) : NULL;
+    PyObject *result = NULL;
+    if (counts[0] == NULL || counts[1] == NULL || counts[2] == NULL || (most >= 0 && rows == NULL)) goto finally;
+    if (walk_lines(lines, counts, rows, most, &too_long) < 0) goto finally;
+    if (rows == NULL)
+        result = PyTuple_Pack(3, counts[0], counts[1], counts[2]);
+    else
+        result = PyTuple_Pack(4, counts[0], counts[1], counts[2], too_long ? Py_None : rows);
+finally:
+    for (int k = 0; k < 3; k++) Py_XDECREF(counts[k]);
+    Py_XDECREF(rows);
     return result;
+}
+
+/* ---- a shard's tallies (pagedata.Tallies.add) ---- */
+
+/* counts[key] += value (a Counter: a missing key counts 0). */
+static int bump_by(PyObject *counts, PyObject *key, PyObject *value) {
+    PyObject *now = PyDict_GetItemWithError(counts, key);
+    if (now == NULL && PyErr_Occurred()) return -1;
+    PyObject *sum = now == NULL ? Py_NewRef(value) : PyNumber_Add(now, value);
+    if (sum == NULL) return -1;
+    int status = PyDict_SetItem(counts, key, sum);
+    Py_DECREF(sum);
+    return status;
+}
+
+static int ints_only(PyObject *counts) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(counts, &pos, &key, &value))
+        if (!PyLong_CheckExact(value)) return 0;
+    return 1;
+}
+
+/* counts[key] += n for each (key, n) of add, and docs[key] += 1 when docs is not NULL. */
+static int add_counts(PyObject *counts, PyObject *add, PyObject *docs, PyObject *one) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(add, &pos, &key, &value)) {
+        Py_INCREF(key); /* held: hashing a key may run code that changes add */
+        Py_INCREF(value);
+        int status = bump_by(counts, key, value);
+        if (status == 0 && docs != NULL) status = bump_by(docs, key, one);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (status < 0) return -1;
+    }
+    return 0;
+}
+
+/* tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> bool | None: a review
+ * record's counts added to a shard's Counters, as pagedata.Tallies.add adds them (keys met in the
+ * same order); None, with nothing added, when a count is not an int (Tallies.add does it). */
+static PyObject *tally(PyObject *self, PyObject *args) {
+    PyObject *lines, *chars, *docs, *repaired, *removed, *removed_chars, *repaired_by;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!", &PyDict_Type, &lines, &PyDict_Type, &chars, &PyDict_Type, &docs,
+                          &PyDict_Type, &repaired, &PyDict_Type, &removed, &PyDict_Type, &removed_chars, &PyDict_Type,
+                          &repaired_by))
+        return NULL;
+    if (!ints_only(removed) || !ints_only(removed_chars) || !ints_only(repaired_by)) Py_RETURN_NONE;
+    PyObject *one = PyLong_FromLong(1);
+    if (one == NULL) return NULL;
+    int status = add_counts(lines, removed, docs, one);
+    if (status == 0) status = add_counts(chars, removed_chars, NULL, one);
+    if (status == 0) status = add_counts(repaired, repaired_by, docs, one);
+    Py_DECREF(one);
+    if (status < 0) return NULL;
+    Py_RETURN_TRUE;
 }
 
 /* ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.layout) ---- */
@@ -1840,7 +1907,11 @@ static PyMethodDef methods[] = {
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
     {"line_counts", line_counts, METH_VARARGS,
-     "line_counts(lines) -> (removed, chars, repaired): DocStats.of's counts per rule and label."},
+     "line_counts(lines[, max_chars]) -> (removed, chars, repaired[, rows]): DocStats.of's counts per rule and label; "
+     "with max_chars, review_rows(lines, max_chars) too, from the same walk."},
+    {"tally", tally, METH_VARARGS,
+     "tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> True | None: pagedata.Tallies.add's "
+     "sums; None, with nothing added, when a count is not an int."},
     {"split_lines", split_lines, METH_VARARGS,
      "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
     {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},

@@ -48,7 +48,9 @@ def record(cleaned: Cleaned) -> str:
 
 def record_data(cleaned: Cleaned) -> dict[str, Any]:
     """The review record of one document: its counts and every non-blank line with its fate."""
-    rows = None if _NATIVE is None else _NATIVE.review_rows(cleaned.lines, MAX_LINE_CHARS)
+    rows = cleaned.rows  # made with the stats (pipeline.outcome asks for them), or here
+    if rows is None and _NATIVE is not None:
+        rows = _NATIVE.review_rows(cleaned.lines, MAX_LINE_CHARS)
     if rows is None:
         rows = python_rows(cleaned)
     if len(rows) > MAX_ROWS:
