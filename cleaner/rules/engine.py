@@ -11,7 +11,7 @@ from typing import Any
 from cleaner.document import Line
 from cleaner.errors import CleanerError
 from cleaner.rules import prefilter
-from cleaner.rules.compiled import ALIVE, Compiled, Context
+from cleaner.rules.compiled import ALIVE, REWRITES, Compiled, Context
 from cleaner.rules.kinds import SelectorRule, compile_rule
 from cleaner.rules.kinds.line import CompiledLine, Plain, walk
 from cleaner.rules.model import Match, RuleFile
@@ -72,9 +72,10 @@ class _Fast:
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
         self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
         # The last scan: the lines list it was of, its rows and their texts then, and what it
-        # found (``Context.may`` and ``hits``, by row then). A later round of the same document
-        # whose rows kept their text (they only lost some) needs no new scan (``carry``).
-        self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int]] | None = None
+        # found (``Context.may`` and ``hits``, by row then), and REWRITES.count then. A later round
+        # of the same document whose rows kept their text (they only lost some) needs no new scan
+        # (``carry``).
+        self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int], int] | None = None
         self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
         self._plans: dict[bool, _Plan] = {}
@@ -95,10 +96,14 @@ class _Fast:
         """Whether a run of the rules ``wanted`` (the prefilter has each of them) on ``lines`` has
         nothing to do: the last scan was of these lines, found no row for any of them, and its
         rows are still good for them (``carry`` takes them: the rows now kept their text). Then
-        ``fill`` would give them no row, so none would run, and it would not scan again."""
+        ``fill`` would give them no row, so none would run, and it would not scan again.
+        (When no rule rewrote a row since the scan, the rows now are some of its rows with their
+        text (Rewrites): ``carry`` would take them, and is not asked.)"""
         memo = self.memo
         if memo is None or memo[0] is not lines or not wanted.isdisjoint(memo[3]):
             return False
+        if memo[5] == REWRITES.count:
+            return True
         rows, _ = ALIVE(lines, True)
         return self.carry(memo[1], memo[2], rows, memo[3], memo[4], wanted) is not None
 
@@ -125,7 +130,7 @@ class _Fast:
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
         # (Copies: a rewritten row is added to ``ctx.hits``; the lists in ``may`` are not changed.)
-        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits))
+        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits), REWRITES.count)
 
     def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
         assert self.line_start is not None
