@@ -320,8 +320,8 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``_Fast.idle``: a positional run returns at once when the last scan of these lines found
-    no row for a positional rule and the rows kept their text; a row rewritten since (here to a
-    photo credit) is scanned again and dropped."""
+    no row for a positional rule (or only rows dropped since) and the rows kept their text; a row
+    rewritten since (here to a photo credit) is scanned again and dropped."""
     monkeypatch.setattr(engine, "WARMUP", 0)
     (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
     rules = RuleBook.load([tmp_path / "r.yaml"]).generic
@@ -341,7 +341,15 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     assert not fast.idle(lines, wanted)
     rules.apply(lines, None, {}, positional_only=True)
     assert [line.dropped_by for line in lines] == [None, "demo.share", "other", "demo.photo"]
-    assert not fast.idle(lines, wanted)  # the new scan found a row for the positional rule
+    assert fast.idle(lines, wanted)  # the new scan found a row for the positional rule, which it dropped
+    lines, _ = split_lines("Photo: A. Person\nThe council met.\nIt rained.\nThe end.\nMore.\n")
+    rules.apply(lines, None, {})
+    assert lines[0].dropped_by is None  # (not in the last 3 lines)
+    assert not fast.idle(lines, wanted)  # the positional rule has a row
+    lines[2].dropped_by = "other"
+    assert not fast.idle(lines, wanted)  # (still alive: it comes near the end)
+    lines[0].dropped_by = "other"
+    assert fast.idle(lines, wanted)  # every row it found went since: it has none
 
 
 def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:

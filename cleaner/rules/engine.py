@@ -97,13 +97,25 @@ class _Fast:
         nothing to do: the last scan was of these lines, found no row for any of them, and its
         rows are still good for them (``carry`` takes them: the rows now kept their text). Then
         ``fill`` would give them no row, so none would run, and it would not scan again.
-        (When no rule rewrote a row since the scan, the rows now are some of its rows with their
-        text (Rewrites): ``carry`` would take them, and is not asked.)"""
+        When no rule rewrote a row since the scan, the rows now are its rows not dropped since,
+        with their text (Rewrites): ``carry`` would take them, and is not asked; and a rule whose
+        rows of then all went since has none now (most positional runs that found rows: another
+        rule dropped the row first)."""
         memo = self.memo
-        if memo is None or memo[0] is not lines or not wanted.isdisjoint(memo[3]):
+        if memo is None or memo[0] is not lines:
             return False
+        found = memo[3]
         if memo[5] == REWRITES.count:
+            if wanted.isdisjoint(found):
+                return True
+            rows_then = memo[1]
+            for rule_id in wanted.intersection(found):
+                for i in found[rule_id]:
+                    if rows_then[i].dropped_by is None:
+                        return False
             return True
+        if not wanted.isdisjoint(found):
+            return False
         rows, _ = ALIVE(lines, True)
         return self.carry(memo[1], memo[2], rows, memo[3], memo[4], wanted) is not None
 
