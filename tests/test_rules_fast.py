@@ -342,12 +342,23 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     rules.apply(lines, None, {}, positional_only=True)
     assert [line.dropped_by for line in lines] == [None, "demo.share", "other", "demo.photo"]
     assert fast.idle(lines, wanted)  # the new scan found a row for the positional rule, which it dropped
-    lines, _ = split_lines("Photo: A. Person\nThe council met.\nIt rained.\nThe end.\nMore.\n")
+    lines, _ = split_lines("Photo: A. Person\nThe council met.\nIt rained.\n\nThe end.\nMore.\n")
     rules.apply(lines, None, {})
     assert lines[0].dropped_by is None  # (not in the last 3 lines)
     assert not fast.idle(lines, wanted)  # the positional rule has a row
+    last = fast.plan(rules.positional, True).last
+    assert last == {id(rules.positional[0]): 3}
+    assert fast.idle(lines, wanted, last)  # (4 rows after it: not in the last 3 rows)
     lines[2].dropped_by = "other"
-    assert not fast.idle(lines, wanted)  # (still alive: it comes near the end)
+    assert fast.idle(lines, wanted, last)  # (3 rows after it)
+    lines[4].dropped_by = "other"
+    assert not fast.idle(lines, wanted, last)  # it comes into the last 3 rows
+    rules.apply(lines, None, {}, positional_only=True)
+    assert lines[0].dropped_by == "demo.photo"
+    lines, _ = split_lines("Photo: A. Person\nThe council met.\nIt rained.\nThe end.\nMore.\n")
+    rules.apply(lines, None, {})
+    lines[2].dropped_by = "other"
+    assert not fast.idle(lines, wanted)  # (still alive)
     lines[0].dropped_by = "other"
     assert fast.idle(lines, wanted)  # every row it found went since: it has none
 

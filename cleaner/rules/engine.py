@@ -92,7 +92,7 @@ class _Fast:
             plan = self._plans[positional_only] = _Plan(rules, self.ids)
         return plan
 
-    def idle(self, lines: list[Line], wanted: frozenset[int]) -> bool:
+    def idle(self, lines: list[Line], wanted: frozenset[int], last: dict[int, int] | None = None) -> bool:
         """Whether a run of the rules ``wanted`` (the prefilter has each of them) on ``lines`` has
         nothing to do: the last scan was of these lines, found no row for any of them, and its
         rows are still good for them (``carry`` takes them: the rows now kept their text). Then
@@ -100,7 +100,9 @@ class _Fast:
         When no rule rewrote a row since the scan, the rows now are its rows not dropped since,
         with their text (Rewrites): ``carry`` would take them, and is not asked; and a rule whose
         rows of then all went since has none now (most positional runs that found rows: another
-        rule dropped the row first)."""
+        rule dropped the row first), nor one that acts only on the last N rows (``last``, by rule)
+        and whose rows alive all have N rows alive after them (its window, where rows only go,
+        is the same rows but for those gone)."""
         memo = self.memo
         if memo is None or memo[0] is not lines:
             return False
@@ -110,8 +112,16 @@ class _Fast:
                 return True
             rows_then = memo[1]
             for rule_id in wanted.intersection(found):
+                window = last.get(rule_id, 0) if last else 0
                 for i in found[rule_id]:
                     if rows_then[i].dropped_by is None:
+                        if window:  # the rows alive after it, counted up to the window's size
+                            after, j, n = 0, i + 1, len(rows_then)
+                            while j < n and after < window:
+                                after += rows_then[j].dropped_by is None
+                                j += 1
+                            if after >= window:
+                                continue
                         return False
             return True
         if not wanted.isdisjoint(found):
@@ -208,6 +218,12 @@ class _Plan:
         self.position = {id(rule): i for i, rule in enumerate(rules)}
         self.ids = frozenset(self.position)
         self.always = [i for i, rule in enumerate(rules) if id(rule) not in filtered]  # run on every document
+        # By rule: N for a line rule that acts only on the last N rows (on its candidates there).
+        self.last = {
+            id(rule): rule.rule.where.last
+            for rule in rules
+            if type(rule) is CompiledLine and rule.rule.where.last and not rule.rule.where.first
+        }
         # The first unanchored rule fixes the text of ``Context.joined`` when it looks at it, run
         # or skipped (Compiled.candidates): no rule after it may run before that text is fixed.
         self.unanchored = next((i for i, rule in enumerate(rules) if not rule.anchored), len(rules))
@@ -305,7 +321,7 @@ class RuleSet:
         fast = self._prefilter()
         if positional_only and fast is not None:
             plan = fast.plan(rules, positional_only)
-            if not plan.always and fast.idle(lines, plan.ids):
+            if not plan.always and fast.idle(lines, plan.ids, plan.last):
                 return url  # (most later rounds: no positional rule has a row)
         ctx = Context(lines, url, meta)
         if fast is None:
