@@ -15,6 +15,7 @@ from cleaner.pipeline import Pipeline
 from cleaner.pipeline.clean import split_lines
 from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
+from cleaner.rules.compiled import REWRITES, Context
 from cleaner.rules.kinds import LineRule
 from cleaner.rules.kinds.line import CompiledLine
 from cleaner.rules.model import Match
@@ -209,7 +210,12 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
     texts = _Texts()
     assert not texts.unchanged(state, rules)  # type: ignore[arg-type]  (no full run yet)
     texts.full_run(state, rules)  # type: ignore[arg-type]
+    lines[0].text = "Menu, rewritten"
+    # No rule rewrote a row (Rewrites): in the rounds no text changed, and none is looked at.
+    assert texts.unchanged(state, rules)  # type: ignore[arg-type]
+    lines[0].text = "Menu"
     lines[2].text = "Footer, rewritten"
+    REWRITES.count += 1  # (as a replace rule does, with Context.touched)
     assert texts.unchanged(state, rules)  # type: ignore[arg-type]
     lines[0].text = "Menu, rewritten"
     assert not texts.unchanged(state, rules)  # type: ignore[arg-type]
@@ -314,8 +320,8 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``_Fast.idle``: a positional run returns at once when the last scan of these lines found
-    no row for a positional rule and the rows kept their text; a row rewritten since (here to a
-    photo credit) is scanned again and dropped."""
+    no row for a positional rule (or only rows dropped since) and the rows kept their text; a row
+    rewritten since (here to a photo credit) is scanned again and dropped."""
     monkeypatch.setattr(engine, "WARMUP", 0)
     (tmp_path / "r.yaml").write_text(RULES, encoding="utf-8")
     rules = RuleBook.load([tmp_path / "r.yaml"]).generic
@@ -330,10 +336,31 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     lines[2].dropped_by = "other"
     assert fast.idle(lines, wanted)  # rows only went
     lines[3].text = "Photo: C. Person"
+    assert fast.idle(lines, wanted)  # no rule rewrote a row (Rewrites): the rows are not looked at
+    Context(lines, None, {}).touched(3)  # (as a replace rule does after it rewrote the row)
     assert not fast.idle(lines, wanted)
     rules.apply(lines, None, {}, positional_only=True)
     assert [line.dropped_by for line in lines] == [None, "demo.share", "other", "demo.photo"]
-    assert not fast.idle(lines, wanted)  # the new scan found a row for the positional rule
+    assert fast.idle(lines, wanted)  # the new scan found a row for the positional rule, which it dropped
+    lines, _ = split_lines("Photo: A. Person\nThe council met.\nIt rained.\n\nThe end.\nMore.\n")
+    rules.apply(lines, None, {})
+    assert lines[0].dropped_by is None  # (not in the last 3 lines)
+    assert not fast.idle(lines, wanted)  # the positional rule has a row
+    last = fast.plan(rules.positional, True).last
+    assert last == {id(rules.positional[0]): 3}
+    assert fast.idle(lines, wanted, last)  # (4 rows after it: not in the last 3 rows)
+    lines[2].dropped_by = "other"
+    assert fast.idle(lines, wanted, last)  # (3 rows after it)
+    lines[4].dropped_by = "other"
+    assert not fast.idle(lines, wanted, last)  # it comes into the last 3 rows
+    rules.apply(lines, None, {}, positional_only=True)
+    assert lines[0].dropped_by == "demo.photo"
+    lines, _ = split_lines("Photo: A. Person\nThe council met.\nIt rained.\nThe end.\nMore.\n")
+    rules.apply(lines, None, {})
+    lines[2].dropped_by = "other"
+    assert not fast.idle(lines, wanted)  # (still alive)
+    lines[0].dropped_by = "other"
+    assert fast.idle(lines, wanted)  # every row it found went since: it has none
 
 
 def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:
@@ -414,3 +441,76 @@ def test_the_site_of_a_signature_is_the_one_every_site_tested_in_order_gives(
         found.add(got.name if got else None)
     assert found == {None, "s0", "s1", "s2", "s3", "s4"}
     assert (book._any_start is not None) == (signatures is _AT_START)  # (the one search tried first, or not)
+
+
+@needs_hyperscan
+def test_a_row_a_site_rule_rewrote_in_a_later_round_is_looked_at_by_the_generic_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's positional replace rule rewrites the last row only in the second round (once
+    the share bar after it went); the generic rules, which ran in full in the first round, must
+    see the new text (Rewrites: the rewrite is counted) and drop the photo credit it now is."""
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    (tmp_path / "generic.yaml").write_text(RULES, encoding="utf-8")
+    (tmp_path / "site.yaml").write_text(
+        "name: site\ndescription: A demo site.\nmatch:\n  domains: [example.org]\nrules:\n"
+        "  - id: site.label\n    kind: replace\n    description: A label before the last line.\n"
+        "    pattern: '^LABEL '\n    with: ''\n    where: {last: 1}\n    keeps: [x]\n",
+        encoding="utf-8",
+    )
+    pipeline = Pipeline(RuleBook.load([tmp_path]))
+    text = "The council met on Tuesday.\nIt rained all day.\nLABEL Photo: A. Person\nShare this\n"
+    for _ in range(2):  # (the second time from the memo of the first document's scans too)
+        cleaned = pipeline.clean(Document("d", text, "t", "https://example.org/a"))
+        assert [(line.text, line.dropped_by) for line in cleaned.lines] == [
+            ("The council met on Tuesday.", None),
+            ("It rained all day.", None),
+            ("Photo: A. Person", "demo.photo"),
+            ("Share this", "demo.share"),
+        ]
+
+
+def test_the_site_by_signature_is_read_again_when_a_head_row_went_or_a_rule_rewrote_a_row(tmp_path: Path) -> None:
+    """MatchSite in later rounds: the head is read again when one of its rows was dropped, or a
+    rule rewrote a row (Rewrites); else it is the same, and so is the site."""
+    from types import SimpleNamespace
+
+    from cleaner.document import Line
+    from cleaner.steps.rules import MatchSite
+
+    (tmp_path / "demo.yaml").write_text(
+        "name: demo\ndescription: A demo site.\nmatch:\n  signature: '^Demo News$'\n  signature_lines: 1\n"
+        "rules:\n  - id: demo.banner\n    kind: line\n    description: A banner.\n"
+        "    pattern: '^Demo banner$'\n    keeps: [Demo banner text]\n",
+        encoding="utf-8",
+    )
+    book = RuleBook.load([tmp_path])
+    demo = book.sites[0]
+    step = MatchSite(book)
+
+    def run(lines: list[Line]) -> SimpleNamespace:
+        state = SimpleNamespace(lines=lines, round=0, doc=SimpleNamespace(url=None), site=None, first_site=None)
+        step(state)  # type: ignore[arg-type]
+        assert state.site is None and state.first_site is None
+        return state
+
+    lines = [Line(1, "Menu"), Line(2, ""), Line(3, "Demo News"), Line(4, "Body")]
+    state = run(lines)
+    state.round = 1
+    step(state)  # type: ignore[arg-type]
+    assert state.site is None
+    lines[0].dropped_by = "other"  # the signature line comes into the window
+    state.round = 2
+    step(state)  # type: ignore[arg-type]
+    assert state.site is demo and state.first_site is None
+
+    lines = [Line(1, "LABEL Demo News"), Line(2, "Body")]
+    state = run(lines)
+    lines[0].change("Demo News", "demo.label")
+    state.round = 1
+    step(state)  # type: ignore[arg-type]
+    assert state.site is None  # no rule rewrote a row (Rewrites): the head is not read again
+    REWRITES.count += 1  # (as a replace rule does, with Context.touched)
+    state.round = 2
+    step(state)  # type: ignore[arg-type]
+    assert state.site is demo

@@ -26,6 +26,23 @@ _SCAN = native.load("cleaner.rules._scan")
 ALIVE = _SCAN.alive if _SCAN is not None else alive
 
 
+class Rewrites:
+    """How many rows rules rewrote, in this process (``Context.touched`` counts them).
+
+    In the rounds a line's text changes only by a replace rule (State.rewrites): while the count
+    is what it was at some point, no line's text changed since, so a later round's rows are the
+    rows of then less the lines dropped since, with their text of then. What looked at every row
+    to make sure of it (the rule steps' checks, ``_Fast.idle``) reads the count instead."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+REWRITES = Rewrites()
+
+
 class Context:
     """The lines a rule set acts on, with positions fixed before any rule ran. (A plain slotted
     class: one is made per rule set and round, and a dataclass's ``__init__`` with default
@@ -65,6 +82,7 @@ class Context:
         if i not in self.hits:
             insort(self.hits, i)
         self.rewritten.add(i)
+        REWRITES.count += 1
 
 
 def scannable(text: str) -> str:

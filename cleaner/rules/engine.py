@@ -11,7 +11,7 @@ from typing import Any
 from cleaner.document import Line
 from cleaner.errors import CleanerError
 from cleaner.rules import prefilter
-from cleaner.rules.compiled import ALIVE, Compiled, Context
+from cleaner.rules.compiled import ALIVE, REWRITES, Compiled, Context
 from cleaner.rules.kinds import SelectorRule, compile_rule
 from cleaner.rules.kinds.line import CompiledLine, Plain, walk
 from cleaner.rules.model import Match, RuleFile
@@ -72,9 +72,10 @@ class _Fast:
         # \A and \z hold at a row's bounds, but only at the text's in the rows joined.
         self.joined = not any(_TEXT_ANCHOR.search(rule.trigger) for rule in unfiltered)
         # The last scan: the lines list it was of, its rows and their texts then, and what it
-        # found (``Context.may`` and ``hits``, by row then). A later round of the same document
-        # whose rows kept their text (they only lost some) needs no new scan (``carry``).
-        self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int]] | None = None
+        # found (``Context.may`` and ``hits``, by row then), and REWRITES.count then. A later round
+        # of the same document whose rows kept their text (they only lost some) needs no new scan
+        # (``carry``).
+        self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int], int] | None = None
         self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
         self._plans: dict[bool, _Plan] = {}
@@ -91,13 +92,39 @@ class _Fast:
             plan = self._plans[positional_only] = _Plan(rules, self.ids)
         return plan
 
-    def idle(self, lines: list[Line], wanted: frozenset[int]) -> bool:
+    def idle(self, lines: list[Line], wanted: frozenset[int], last: dict[int, int] | None = None) -> bool:
         """Whether a run of the rules ``wanted`` (the prefilter has each of them) on ``lines`` has
         nothing to do: the last scan was of these lines, found no row for any of them, and its
         rows are still good for them (``carry`` takes them: the rows now kept their text). Then
-        ``fill`` would give them no row, so none would run, and it would not scan again."""
+        ``fill`` would give them no row, so none would run, and it would not scan again.
+        When no rule rewrote a row since the scan, the rows now are its rows not dropped since,
+        with their text (Rewrites): ``carry`` would take them, and is not asked; and a rule whose
+        rows of then all went since has none now (most positional runs that found rows: another
+        rule dropped the row first), nor one that acts only on the last N rows (``last``, by rule)
+        and whose rows alive all have N rows alive after them (its window, where rows only go,
+        is the same rows but for those gone)."""
         memo = self.memo
-        if memo is None or memo[0] is not lines or not wanted.isdisjoint(memo[3]):
+        if memo is None or memo[0] is not lines:
+            return False
+        found = memo[3]
+        if memo[5] == REWRITES.count:
+            if wanted.isdisjoint(found):
+                return True
+            rows_then = memo[1]
+            for rule_id in wanted.intersection(found):
+                window = last.get(rule_id, 0) if last else 0
+                for i in found[rule_id]:
+                    if rows_then[i].dropped_by is None:
+                        if window:  # the rows alive after it, counted up to the window's size
+                            after, j, n = 0, i + 1, len(rows_then)
+                            while j < n and after < window:
+                                after += rows_then[j].dropped_by is None
+                                j += 1
+                            if after >= window:
+                                continue
+                        return False
+            return True
+        if not wanted.isdisjoint(found):
             return False
         rows, _ = ALIVE(lines, True)
         return self.carry(memo[1], memo[2], rows, memo[3], memo[4], wanted) is not None
@@ -125,7 +152,7 @@ class _Fast:
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
         # (Copies: a rewritten row is added to ``ctx.hits``; the lists in ``may`` are not changed.)
-        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits))
+        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits), REWRITES.count)
 
     def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
         assert self.line_start is not None
@@ -191,6 +218,12 @@ class _Plan:
         self.position = {id(rule): i for i, rule in enumerate(rules)}
         self.ids = frozenset(self.position)
         self.always = [i for i, rule in enumerate(rules) if id(rule) not in filtered]  # run on every document
+        # By rule: N for a line rule that acts only on the last N rows (on its candidates there).
+        self.last = {
+            id(rule): rule.rule.where.last
+            for rule in rules
+            if type(rule) is CompiledLine and rule.rule.where.last and not rule.rule.where.first
+        }
         # The first unanchored rule fixes the text of ``Context.joined`` when it looks at it, run
         # or skipped (Compiled.candidates): no rule after it may run before that text is fixed.
         self.unanchored = next((i for i, rule in enumerate(rules) if not rule.anchored), len(rules))
@@ -288,7 +321,7 @@ class RuleSet:
         fast = self._prefilter()
         if positional_only and fast is not None:
             plan = fast.plan(rules, positional_only)
-            if not plan.always and fast.idle(lines, plan.ids):
+            if not plan.always and fast.idle(lines, plan.ids, plan.last):
                 return url  # (most later rounds: no positional rule has a row)
         ctx = Context(lines, url, meta)
         if fast is None:

@@ -8,7 +8,7 @@ from typing import ClassVar
 from cleaner import native
 from cleaner.document import Line
 from cleaner.rules.book import RuleBook
-from cleaner.rules.compiled import ALIVE
+from cleaner.rules.compiled import ALIVE, REWRITES
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.base import State
 from cleaner.urls import host_of
@@ -42,10 +42,12 @@ class MatchSite:
         self._state: State | None = None  # the document of the last call, and what decided its site
         self._by_url = False
         self._head: list[str] | None = None
+        self._rows: list[Line] = []  # the rows ``_head`` is the text of
+        self._count = -1  # REWRITES.count when they were read
 
     def __call__(self, state: State) -> None:
         if state.round == 0 or self._state is not state:
-            self._state, self._by_url, self._head = state, False, None
+            self._state, self._by_url, self._head, self._count = state, False, None, -1
             url = state.doc.url
             if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
                 site = self.book.site_by_url(url, host_of(url))
@@ -55,8 +57,17 @@ class MatchSite:
                     return
         if self._by_url:
             return
-        rows = (line.text for line in state.lines if line.dropped_by is None and not line.blank)
-        head = list(islice(rows, self.book.head_lines))
+        if self._count == REWRITES.count:
+            # No text changed since the head was read (Rewrites), and lines only go: while its
+            # rows are all alive, they are still the first ones, and the head is the same.
+            for row in self._rows:
+                if row.dropped_by is not None:
+                    break
+            else:
+                return
+        alive = (line for line in state.lines if line.dropped_by is None and not line.blank)
+        self._rows, self._count = list(islice(alive, self.book.head_lines)), REWRITES.count
+        head = [row.text for row in self._rows]
         if head != self._head:  # the same first lines match the same signature
             self._head = head
             self._set(state, self.book.site_by_signature(head))
@@ -99,18 +110,20 @@ class _Texts:
 
     def __init__(self) -> None:
         self.state: State | None = None
-        self.texts: dict[int, tuple[list[Line], list[str]]] = {}  # the lines not dropped then, their text
+        # The lines not dropped then, their text, and REWRITES.count then.
+        self.texts: dict[int, tuple[list[Line], list[str], int]] = {}
 
     def unchanged(self, state: State, rules: RuleSet) -> bool:
         seen = self.texts.get(id(rules)) if self.state is state else None
         if seen is None or rules.positional_rewrites:
             return False
-        return UNCHANGED(*seen)
+        # (No rule rewrote a row since: no text changed (Rewrites), the lines need no look.)
+        return seen[2] == REWRITES.count or UNCHANGED(seen[0], seen[1])
 
     def full_run(self, state: State, rules: RuleSet) -> None:
         if self.state is not state:
             self.state, self.texts = state, {}
-        self.texts[id(rules)] = ALIVE(state.lines, False)
+        self.texts[id(rules)] = (*ALIVE(state.lines, False), REWRITES.count)
 
 
 class SiteRules:
