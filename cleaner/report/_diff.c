@@ -620,7 +620,7 @@ finally:
     return result;
 }
 
-/* ---- the sample keys and offers (pagedata.sort_key, ShardPage._offer_entries) ---- */
+/* ---- the sample keys and offers (pagedata.sort_key, ShardPage._entries' samples) ---- */
 
 /* BLAKE2b (RFC 7693) with an 8-byte digest and no key: hashlib.blake2b(data, digest_size=8). */
 static const uint64_t blake2b_iv[8] = {
@@ -1899,7 +1899,7 @@ static PyMethodDef methods[] = {
      "record's rows (pagedata.ShardPage._entries); None when the JSON is not rows of the record's shape."},
     {"offers", offers, METH_VARARGS,
      "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
-     "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._offer_entries); with a "
+     "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._entries' samples); with a "
      "context, each candidate carries its entry (ShardPage._sample's)."},
     {"page_entries", page_entries, METH_VARARGS,
      "page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None: "

@@ -175,13 +175,10 @@ class ShardPage:
         lines = dumps(rows)  # not escaped for <script>
         entries: list[bytes] = []
         near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
-        native = _NATIVE is not None and bool(acted)
-        fused = self._page_entries(n, doc_id, rows, lines) if native else None
+        fused = self._page_entries(n, doc_id, rows, lines) if _NATIVE is not None and acted else None
         if fused is not None:
             entries, near = fused
-        elif native and (split := _NATIVE.entries(lines, len(rows), review.CONTEXT)) is not None:  # type: ignore[union-attr]
-            entries, near = self._native_offers(n, doc_id, rows, split[0], split[1], new), split[2]
-        elif acted:
+        elif acted:  # (C not built, or rows not of a record's shape: every label is numbered above)
             whole = [dumps(row) for row in rows]  # each row's JSON
             entries, near_rows = self._entries(n, doc_id, rows, whole, new)
             near = b",".join(near_rows)
@@ -254,53 +251,20 @@ class ShardPage:
     def _page_entries(self, n: int, doc_id: str, rows: list[Any], lines: bytes) -> tuple[list[bytes], bytes] | None:
         """_diff.c's entries and offers in one call (each entry put straight into its E line): the
         E lines and the JSON of the rows removals.jsonl keeps; None when either would say None
-        (rows not of a record's shape, a label not numbered yet: the caller does them one by one)."""
+        (rows not of a record's shape, a label not numbered yet: the caller goes the Python way)."""
         assert _NATIVE is not None
         prefix = f"{doc_id}\0".encode()
         got = _NATIVE.page_entries(lines, rows, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
         if got is None:
             return None
         lines, near, candidates = got
-        self._take(n, candidates)
-        return [lines], near
-
-    def _take(self, n: int, candidates: list[tuple[int, int, int, list[Any]]]) -> None:
-        """Offer offers' candidates (each with its entry, made in C) to their samples, in order, as _sample does."""
         samples = self.samples
         for i_label, _, key, entry in candidates:
             heap = samples[i_label]
             no = entry[1]
             if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
                 _offer(heap, (key, -n, -no, entry))
-
-    def _native_offers(
-        self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
-    ) -> list[bytes]:
-        """_offer_entries with _diff.c's offers: the E lines and sort keys in C, and in Python only
-        the candidates the heaps may take (offers reads them as they were before the document,
-        so the exact test is made here, in order)."""
-        assert _NATIVE is not None
-        prefix = f"{doc_id}\0".encode()
-        got = _NATIVE.offers(rows, acted, rests, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
-        if got is None:  # a label not numbered yet
-            return self._offer_entries(n, doc_id, rows, acted, rests, new)
-        lines, candidates = got
-        self._take(n, candidates)
-        return [lines]
-
-    def _offer_entries(
-        self, n: int, doc_id: str, rows: list[Any], acted: list[int], rests: list[bytes], new: list[bytes]
-    ) -> list[bytes]:
-        """The E lines of a document's acted rows, from _diff.c's entries: each offered to its
-        labels' samples as in _entries."""
-        prefix = f"{doc_id}\0".encode()
-        dropped = review.DROPPED
-        entries: list[bytes] = []
-        for i, rest in zip(acted, rests, strict=True):
-            row = rows[i]
-            labels = [row[2]] if row[1] == dropped else row[2].split("+")
-            self._labelled(prefix, labels, n, rows, i, rest, new, entries)
-        return entries
+        return [lines], near
 
     def _labelled(
         self,
