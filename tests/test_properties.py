@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.document import Document
-from cleaner.pipeline import Pipeline, split_lines
+from cleaner.pipeline import Pipeline, Settings, clean, split_lines
 from cleaner.rules.book import RuleBook
+from cleaner.steps.base import State
 from cleaner.steps.repair import repair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,15 +58,42 @@ def test_output_is_input_lines_in_order_and_never_longer(text: str) -> None:
     assert _is_subsequence([line for line in out.split("\n") if line], repaired)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known: past MAX_ROUNDS the classifier's peeling is cut, and goes on in a second pass"
-)
 def test_a_document_peeled_past_max_rounds_is_cleaned_once_and_for_all() -> None:
     """The classifier peels the short lines at the end one a round (each that goes makes the next
-    the last): here nine rounds, one more than MAX_ROUNDS, so cleaning the output drops "SOURCE:0"
-    (then in the last 3 lines). Not fixed by letting the rounds go on: on the dev splits that
-    changed 13 of 5,805 documents and removed two lines labelled content in one. When the peeling
-    is fixed this passes, and strict=True makes that a failure until the mark goes."""
+    the last): here nine rounds, one more than MAX_ROUNDS. The rounds go on to the fixed point, so
+    "SOURCE:0" (then in the last 3 lines) goes in the first cleaning, not in a second."""
     once = PIPELINE.clean(Document("d", PEELED, "d")).text
-    assert once == "D\n\nSOURCE:0\n\n0:\n\n0\U00018cd60:A:A\n"
+    assert once == "D\n\n0:\n\n0\U00018cd60:A:A\n"
     assert PIPELINE.clean(Document("d", once, "d")).text == once
+
+
+class _PeelLast:
+    """A step that drops the last live line in every round (one is left): a document of n lines
+    needs n rounds to reach its fixed point."""
+
+    name = "test-peel"
+
+    def __call__(self, state: State) -> None:
+        live = [line for line in state.lines if line.alive]
+        if len(live) > 1:
+            live[-1].drop("test.peel")
+
+    def again(self, state: State) -> bool:
+        return True
+
+
+def _peeled(lines: int) -> str:
+    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]), Settings(classify=False, dedup=False))
+    pipeline.rounds.append(_PeelLast())
+    return pipeline.clean(Document("d", "\n".join(f"line {i}" for i in range(lines)), "d")).text
+
+
+def test_the_rounds_go_past_max_rounds_to_the_fixed_point() -> None:
+    assert _peeled(30) == "line 0\n"
+
+
+def test_past_max_rounds_the_rounds_stop_at_the_line_visit_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 30 lines, then 29, 28...: after 8 rounds 212 visits. A budget of 250 lets the 9th round
+    # (at 234) and the 10th (at 255) run, and no more: 20 lines are left.
+    monkeypatch.setattr(clean, "MAX_LINE_VISITS", 250)
+    assert _peeled(30) == "\n\n".join(f"line {i}" for i in range(20)) + "\n"

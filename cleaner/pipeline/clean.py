@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from itertools import count
 
 from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
@@ -21,7 +22,13 @@ from cleaner.steps.repeated import DropRepeated, SiteKey
 from cleaner.steps.rules import FixedSite, GenericRules, MatchSite, SiteRules
 from cleaner.steps.whitespace import Layout, laid_out
 
+# The rounds run until nothing more goes (a fixed point: cleaning the output again changes nothing).
+# Every document may take MAX_ROUNDS of them; past that (the classifier peeling short lines off an
+# end one a round, each that goes making the next the last) they go on only while the live lines
+# they visited in all stay under MAX_LINE_VISITS, which bounds the time of a long document that
+# would lose a line a round. The bound is a count, not a clock: the same output on every machine.
 MAX_ROUNDS = 8
+MAX_LINE_VISITS = 1_000_000
 
 # The lines made in C (cleaner/report/_diff.c), when built: no Line.__init__ run per line.
 _NATIVE = load("cleaner.report._diff")
@@ -178,7 +185,8 @@ class Pipeline:
         # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
         # (A round's count of the lines left is the next one's count before it: counted once.)
         alive = state.alive()
-        for state.round in range(MAX_ROUNDS):
+        visits = 0
+        for state.round in count():
             if state.round == 0:
                 for step in self.rounds:
                     step(state)
@@ -187,7 +195,8 @@ class Pipeline:
                     if step.again(state):
                         step(state)
             before, alive = alive, state.alive()
-            if alive == before:
+            visits += before
+            if alive == before or (state.round + 1 >= MAX_ROUNDS and visits >= MAX_LINE_VISITS):
                 break
         first = state.first_site
         out, text = laid_out(state.lines, self.settings.layout)
