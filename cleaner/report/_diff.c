@@ -486,8 +486,8 @@ static int split_rows(const char *s, Py_ssize_t n, Span *spans, Py_ssize_t count
 
 
 /* r[:4] of row r: its JSON up to its fourth item, closed. */
-static int put_short(Buffer *b, const char *s, const Span *span) {
-    if (put(b, s, span->start, span->stop[3], 1) < 0) return -1;
+static int put_short(Buffer *b, const char *s, const Span *span, int escape) {
+    if (put(b, s, span->start, span->stop[3], escape) < 0) return -1;
     return put_text(b, "]");
 }
 
@@ -497,10 +497,13 @@ static int put_short(Buffer *b, const char *s, const Span *span) {
  * ",", into kept: the walk of entries() and page_entries() over the spans of split_rows. */
 typedef int (*EachEntry)(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size);
 
-static int walk_entries(const char *s, const Span *spans, Py_ssize_t count, Py_ssize_t context, Buffer *kept,
-                        EachEntry each, void *ctx) {
+static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize_t count, Py_ssize_t context,
+                        Buffer *kept, EachEntry each, void *ctx) {
     Buffer rest = {NULL, 0, 0};
     int status = -1;
+    /* "<" escaped only in rows that hold one: most hold none, and looking for it piece by piece
+     * (a memchr per item of every context row of every entry) was a call a few bytes each */
+    int escape = memchr(s, '<', (size_t)n) != NULL;
     if (grow(&rest, 1024) < 0) goto finally;
     Py_ssize_t taken = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -515,18 +518,19 @@ static int walk_entries(const char *s, const Span *spans, Py_ssize_t count, Py_s
         if (hi > taken) taken = hi;
         rest.size = 0;
         int text = span->fate == '-' ? 3 : 4;
-        if (put(&rest, s, span->item[0], span->stop[0], 1) < 0 || put_text(&rest, ",") < 0 ||
-            put(&rest, s, span->item[text], span->stop[text], 1) < 0 || put_text(&rest, ",[") < 0)
+        if (put(&rest, s, span->item[0], span->stop[0], escape) < 0 || put_text(&rest, ",") < 0 ||
+            put(&rest, s, span->item[text], span->stop[text], escape) < 0 || put_text(&rest, ",[") < 0)
             goto finally;
         for (Py_ssize_t k = lo; k < i; k++) {
-            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
         }
         if (put_text(&rest, "],[") < 0) goto finally;
         for (Py_ssize_t k = i + 1; k < hi; k++) {
-            if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+            if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
         }
         if (put_text(&rest, "],") < 0) goto finally;
-        if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], 1)) goto finally;
+        if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], escape))
+            goto finally;
         if (put_text(&rest, "]") < 0) goto finally;
         int got = each(ctx, i, rest.data, rest.size);
         if (got != 0) {
@@ -606,7 +610,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     listed.acted = PyList_New(0);
     listed.rests = PyList_New(0);
     if (listed.acted == NULL || listed.rests == NULL || grow(&kept, view.len) < 0) goto finally;
-    if (walk_entries(view.buf, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
+    if (walk_entries(view.buf, view.len, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
     near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
     result = PyTuple_Pack(3, listed.acted, listed.rests, near);
@@ -665,17 +669,33 @@ static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t t
         m[i] = word;
     }
 #endif
-    for (int r = 0; r < 12; r++) {
-        const uint8_t *s = blake2b_sigma[r];
-        MIX(0, 4, 8, 12, m[s[0]], m[s[1]]);
-        MIX(1, 5, 9, 13, m[s[2]], m[s[3]]);
-        MIX(2, 6, 10, 14, m[s[4]], m[s[5]]);
-        MIX(3, 7, 11, 15, m[s[6]], m[s[7]]);
-        MIX(0, 5, 10, 15, m[s[8]], m[s[9]]);
-        MIX(1, 6, 11, 12, m[s[10]], m[s[11]]);
-        MIX(2, 7, 8, 13, m[s[12]], m[s[13]]);
-        MIX(3, 4, 9, 14, m[s[14]], m[s[15]]);
-    }
+    /* The rounds written out (as RFC 7693's reference code does): each one's message schedule is
+     * then constants, the words picked at compile time, not read through the table every MIX
+     * (a key per acted row of every document: most of page_entries' own work). */
+#define ROUND(r)                                                                 \
+    do {                                                                         \
+        MIX(0, 4, 8, 12, m[blake2b_sigma[r][0]], m[blake2b_sigma[r][1]]);       \
+        MIX(1, 5, 9, 13, m[blake2b_sigma[r][2]], m[blake2b_sigma[r][3]]);       \
+        MIX(2, 6, 10, 14, m[blake2b_sigma[r][4]], m[blake2b_sigma[r][5]]);      \
+        MIX(3, 7, 11, 15, m[blake2b_sigma[r][6]], m[blake2b_sigma[r][7]]);      \
+        MIX(0, 5, 10, 15, m[blake2b_sigma[r][8]], m[blake2b_sigma[r][9]]);      \
+        MIX(1, 6, 11, 12, m[blake2b_sigma[r][10]], m[blake2b_sigma[r][11]]);    \
+        MIX(2, 7, 8, 13, m[blake2b_sigma[r][12]], m[blake2b_sigma[r][13]]);     \
+        MIX(3, 4, 9, 14, m[blake2b_sigma[r][14]], m[blake2b_sigma[r][15]]);     \
+    } while (0)
+    ROUND(0);
+    ROUND(1);
+    ROUND(2);
+    ROUND(3);
+    ROUND(4);
+    ROUND(5);
+    ROUND(6);
+    ROUND(7);
+    ROUND(8);
+    ROUND(9);
+    ROUND(10);
+    ROUND(11);
+#undef ROUND
     for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
 }
 
@@ -1024,7 +1044,7 @@ static PyObject *page_entries(PyObject *self, PyObject *args) {
         goto finally;
     }
     if (grow(&kept, view.len) < 0) goto finally;
-    int got = walk_entries(view.buf, spans, count, context, &kept, offer_entry, &o);
+    int got = walk_entries(view.buf, view.len, spans, count, context, &kept, offer_entry, &o);
     if (got == 2) {
         result = Py_NewRef(Py_None);
         goto finally;
