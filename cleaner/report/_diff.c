@@ -94,6 +94,17 @@ static int entry(PyObject *out, Py_ssize_t k, PyObject **src, PyObject **text) {
     return 0;
 }
 
+/* a == b for two str (both checked): their lengths, kinds and data, as str's own == compares
+ * them (a str is stored at its narrowest kind, so equal texts have the same one), without
+ * PyUnicode_Compare's ordering walk, character by character for a two-byte text. */
+static int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+}
+
 /* The next layout entry at or after k that comes from an input line (len(out) when none). */
 static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
     Py_ssize_t n = PyList_GET_SIZE(out);
@@ -127,8 +138,7 @@ static int build_ops(Reader *reader, PyObject *lines, PyObject *out, int trailin
             Py_ssize_t k = p;
             p = next_src(out, p + 1);
             PyObject *new_text = PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1);
-            int equal = PyUnicode_Compare(new_text, orig) == 0;
-            if (PyErr_Occurred()) goto done;
+            int equal = same_str(new_text, orig);
             int same = equal && !missing_newline;
             if (!same) {
                 changed = read_attr(reader, line, A_CHANGED);
