@@ -755,6 +755,36 @@ static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
     return 0;
 }
 
+/* Whether (-hashed, -n, -no) > top[:3], when the keys settle it: 1 or 0; 2 when they do not (a
+ * tie, or a top that is not a tuple led by an int in a long long's range: beats decides). The
+ * row's key objects are made only for a row a heap takes, or for beats: a full heap refuses
+ * most rows, each of which made three ints and compared them as objects. */
+static int key_beats(PyObject *top, uint64_t hashed) {
+    if (!PyTuple_Check(top) || PyTuple_GET_SIZE(top) < 3 || !PyLong_CheckExact(PyTuple_GET_ITEM(top, 0))) return 2;
+    int overflow = 0;
+    long long theirs = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(top, 0), &overflow);
+    if (theirs == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 2;
+    }
+    if (overflow) return overflow > 0 ? 0 : 2; /* past LLONG_MAX: above every -hashed */
+    if (hashed >= (uint64_t)1 << 63) {         /* -hashed <= LLONG_MIN <= theirs */
+        return hashed == (uint64_t)1 << 63 && theirs == LLONG_MIN ? 2 : 0;
+    }
+    long long mine = -(long long)hashed;
+    return mine == theirs ? 2 : mine > theirs;
+}
+
+/* *key = -hashed and *neg_no = -no, as ints; -1 on error. */
+static int row_keys(PyObject **key, PyObject **neg_no, uint64_t hashed, PyObject *no) {
+    if (*key != NULL) return 0;
+    PyObject *positive = PyLong_FromUnsignedLongLong(hashed);
+    *key = positive == NULL ? NULL : PyNumber_Negative(positive);
+    Py_XDECREF(positive);
+    *neg_no = *key == NULL ? NULL : PyNumber_Negative(no);
+    return *neg_no == NULL ? -1 : 0;
+}
+
 /* A sample's entry of rows[i] (pagedata.ShardPage._sample): [doc, line, text, the rows before
  * and after it (context each side, their first 4 items), the changed text or None]. */
 static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
@@ -857,7 +887,7 @@ static void offers_end(Offers *o) {
 
 /* Row i's E lines and candidates (row_index: i as an int); 0, -1 on error, 2 when a label has no number yet. */
 static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *rest, Py_ssize_t rest_size) {
-    PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL;
+    PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL, *held_no = NULL;
     int failed = 1;
     if (i < 0 || i >= PyList_GET_SIZE(o->rows)) {
         PyErr_SetString(PyExc_IndexError, "an acted row out of range");
@@ -900,11 +930,8 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         Py_DECREF(text);
         if (put_failed) goto next;
     }
-    key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)o->data.data, (size_t)o->data.size));
-    if (key == NULL) goto next;
-    Py_SETREF(key, PyNumber_Negative(key));
-    neg_no = key == NULL ? NULL : PyNumber_Negative(no);
-    if (neg_no == NULL) goto next;
+    uint64_t hashed = sort_key((const uint8_t *)o->data.data, (size_t)o->data.size);
+    held_no = Py_NewRef(no); /* (read after comparisons, which may run code that changes a row that is a list) */
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
         PyObject *number = PyDict_GetItemWithError(o->index, PyList_GET_ITEM(labels, k));
         if (number == NULL) {
@@ -925,11 +952,13 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         int take = PyList_GET_SIZE(heap) < o->sample;
         if (!take) {
             PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
-            take = beats(top, key, o->neg_doc, neg_no);
+            take = key_beats(top, hashed);
+            if (take == 2) take = row_keys(&key, &neg_no, hashed, held_no) < 0 ? -1 : beats(top, key, o->neg_doc, neg_no);
             Py_DECREF(top);
             if (take < 0) goto next;
         }
         if (take) {
+            if (key == NULL && row_keys(&key, &neg_no, hashed, held_no) < 0) goto next;
             PyObject *entry = NULL;
             if (o->context >= 0 && (entry = sample_entry(o->rows, i, o->context, o->doc)) == NULL) goto next;
             PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
@@ -955,6 +984,7 @@ next:
     Py_XDECREF(key);
     Py_XDECREF(neg_no);
     Py_XDECREF(held);
+    Py_XDECREF(held_no);
     return failed == 1 ? -1 : failed;
 }
 
