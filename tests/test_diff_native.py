@@ -413,6 +413,28 @@ def test_c_offers_of_a_line_number_past_a_long_long() -> None:
     assert got == (b"E0\trest\n", [(0, 0, -pagedata.sort_key("d-1", no))])
 
 
+@needs_native
+def test_c_offers_to_a_full_heap_compare_as_python_tuples() -> None:
+    """A full heap takes a row when (key, -document, -line) > its top's first three, Python's tuple
+    order: _diff.c settles it on the keys as C integers where it can (a top key past a long
+    long's range either way, a key below LLONG_MIN, a tie going on to the document and line)."""
+    assert NATIVE is not None
+    rows = [[no, "-", "r", "t"] for no in range(1, 41)]
+    keys = [-pagedata.sort_key("d", no) for no in range(1, 41)]
+    assert min(keys) < -(2**63) < max(keys)  # rows on either side of a long long's range
+    tops = [2**70, -(2**70), 2**63, -(2**63), 0, -1, *keys[:3], *(key + 1 for key in keys[:3])]
+    for top in tops:
+        for n_top in (-8, -7, -6):
+            for no_top in (-2, -1, 0):
+                samples = [[(top, n_top, no_top, [])]]
+                got = NATIVE.offers(rows, list(range(40)), [b"x"] * 40, b"d\0", 7, {"r": 0}, samples, 1)
+                assert got is not None
+                taken = [i for _, i, _ in got[1]]
+                expected = [i for i, key in enumerate(keys) if (key, -7, -(i + 1)) > (top, n_top, no_top)]
+                assert taken == expected, (top, n_top, no_top)
+                assert [key for _, _, key in got[1]] == [keys[i] for i in expected]
+
+
 # ---- a document's lines and their layout (pipeline.split_lines, State.alive, whitespace.laid_out) ----
 
 SPLIT_ALPHABET = ["a", "é", "😀", " ", "\t", "\n", "\r", "\r\n", "\x85", "\u2028", "\x1f", "\u00a0", "\x0b", "\x00"]

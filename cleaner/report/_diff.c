@@ -94,6 +94,17 @@ static int entry(PyObject *out, Py_ssize_t k, PyObject **src, PyObject **text) {
     return 0;
 }
 
+/* a == b for two str (both checked): their lengths, kinds and data, as str's own == compares
+ * them (a str is stored at its narrowest kind, so equal texts have the same one), without
+ * PyUnicode_Compare's ordering walk, character by character for a two-byte text. */
+static int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+}
+
 /* The next layout entry at or after k that comes from an input line (len(out) when none). */
 static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
     Py_ssize_t n = PyList_GET_SIZE(out);
@@ -127,8 +138,7 @@ static int build_ops(Reader *reader, PyObject *lines, PyObject *out, int trailin
             Py_ssize_t k = p;
             p = next_src(out, p + 1);
             PyObject *new_text = PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1);
-            int equal = PyUnicode_Compare(new_text, orig) == 0;
-            if (PyErr_Occurred()) goto done;
+            int equal = same_str(new_text, orig);
             int same = equal && !missing_newline;
             if (!same) {
                 changed = read_attr(reader, line, A_CHANGED);
@@ -486,8 +496,8 @@ static int split_rows(const char *s, Py_ssize_t n, Span *spans, Py_ssize_t count
 
 
 /* r[:4] of row r: its JSON up to its fourth item, closed. */
-static int put_short(Buffer *b, const char *s, const Span *span) {
-    if (put(b, s, span->start, span->stop[3], 1) < 0) return -1;
+static int put_short(Buffer *b, const char *s, const Span *span, int escape) {
+    if (put(b, s, span->start, span->stop[3], escape) < 0) return -1;
     return put_text(b, "]");
 }
 
@@ -497,10 +507,13 @@ static int put_short(Buffer *b, const char *s, const Span *span) {
  * ",", into kept: the walk of entries() and page_entries() over the spans of split_rows. */
 typedef int (*EachEntry)(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size);
 
-static int walk_entries(const char *s, const Span *spans, Py_ssize_t count, Py_ssize_t context, Buffer *kept,
-                        EachEntry each, void *ctx) {
+static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize_t count, Py_ssize_t context,
+                        Buffer *kept, EachEntry each, void *ctx) {
     Buffer rest = {NULL, 0, 0};
     int status = -1;
+    /* "<" escaped only in rows that hold one: most hold none, and looking for it piece by piece
+     * (a memchr per item of every context row of every entry) was a call a few bytes each */
+    int escape = memchr(s, '<', (size_t)n) != NULL;
     if (grow(&rest, 1024) < 0) goto finally;
     Py_ssize_t taken = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -515,18 +528,19 @@ static int walk_entries(const char *s, const Span *spans, Py_ssize_t count, Py_s
         if (hi > taken) taken = hi;
         rest.size = 0;
         int text = span->fate == '-' ? 3 : 4;
-        if (put(&rest, s, span->item[0], span->stop[0], 1) < 0 || put_text(&rest, ",") < 0 ||
-            put(&rest, s, span->item[text], span->stop[text], 1) < 0 || put_text(&rest, ",[") < 0)
+        if (put(&rest, s, span->item[0], span->stop[0], escape) < 0 || put_text(&rest, ",") < 0 ||
+            put(&rest, s, span->item[text], span->stop[text], escape) < 0 || put_text(&rest, ",[") < 0)
             goto finally;
         for (Py_ssize_t k = lo; k < i; k++) {
-            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
         }
         if (put_text(&rest, "],[") < 0) goto finally;
         for (Py_ssize_t k = i + 1; k < hi; k++) {
-            if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k]) < 0) goto finally;
+            if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
         }
         if (put_text(&rest, "],") < 0) goto finally;
-        if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], 1)) goto finally;
+        if (span->fate == '-' ? put_text(&rest, "null") : put(&rest, s, span->item[3], span->stop[3], escape))
+            goto finally;
         if (put_text(&rest, "]") < 0) goto finally;
         int got = each(ctx, i, rest.data, rest.size);
         if (got != 0) {
@@ -606,7 +620,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     listed.acted = PyList_New(0);
     listed.rests = PyList_New(0);
     if (listed.acted == NULL || listed.rests == NULL || grow(&kept, view.len) < 0) goto finally;
-    if (walk_entries(view.buf, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
+    if (walk_entries(view.buf, view.len, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
     near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
     result = PyTuple_Pack(3, listed.acted, listed.rests, near);
@@ -665,17 +679,33 @@ static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t t
         m[i] = word;
     }
 #endif
-    for (int r = 0; r < 12; r++) {
-        const uint8_t *s = blake2b_sigma[r];
-        MIX(0, 4, 8, 12, m[s[0]], m[s[1]]);
-        MIX(1, 5, 9, 13, m[s[2]], m[s[3]]);
-        MIX(2, 6, 10, 14, m[s[4]], m[s[5]]);
-        MIX(3, 7, 11, 15, m[s[6]], m[s[7]]);
-        MIX(0, 5, 10, 15, m[s[8]], m[s[9]]);
-        MIX(1, 6, 11, 12, m[s[10]], m[s[11]]);
-        MIX(2, 7, 8, 13, m[s[12]], m[s[13]]);
-        MIX(3, 4, 9, 14, m[s[14]], m[s[15]]);
-    }
+    /* The rounds written out (as RFC 7693's reference code does): each one's message schedule is
+     * then constants, the words picked at compile time, not read through the table every MIX
+     * (a key per acted row of every document: most of page_entries' own work). */
+#define ROUND(r)                                                                 \
+    do {                                                                         \
+        MIX(0, 4, 8, 12, m[blake2b_sigma[r][0]], m[blake2b_sigma[r][1]]);       \
+        MIX(1, 5, 9, 13, m[blake2b_sigma[r][2]], m[blake2b_sigma[r][3]]);       \
+        MIX(2, 6, 10, 14, m[blake2b_sigma[r][4]], m[blake2b_sigma[r][5]]);      \
+        MIX(3, 7, 11, 15, m[blake2b_sigma[r][6]], m[blake2b_sigma[r][7]]);      \
+        MIX(0, 5, 10, 15, m[blake2b_sigma[r][8]], m[blake2b_sigma[r][9]]);      \
+        MIX(1, 6, 11, 12, m[blake2b_sigma[r][10]], m[blake2b_sigma[r][11]]);    \
+        MIX(2, 7, 8, 13, m[blake2b_sigma[r][12]], m[blake2b_sigma[r][13]]);     \
+        MIX(3, 4, 9, 14, m[blake2b_sigma[r][14]], m[blake2b_sigma[r][15]]);     \
+    } while (0)
+    ROUND(0);
+    ROUND(1);
+    ROUND(2);
+    ROUND(3);
+    ROUND(4);
+    ROUND(5);
+    ROUND(6);
+    ROUND(7);
+    ROUND(8);
+    ROUND(9);
+    ROUND(10);
+    ROUND(11);
+#undef ROUND
     for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
 }
 
@@ -723,6 +753,36 @@ static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
         if (!equal) return PyObject_RichCompareBool(mine[k], theirs, Py_GT);
     }
     return 0;
+}
+
+/* Whether (-hashed, -n, -no) > top[:3], when the keys settle it: 1 or 0; 2 when they do not (a
+ * tie, or a top that is not a tuple led by an int in a long long's range: beats decides). The
+ * row's key objects are made only for a row a heap takes, or for beats: a full heap refuses
+ * most rows, each of which made three ints and compared them as objects. */
+static int key_beats(PyObject *top, uint64_t hashed) {
+    if (!PyTuple_Check(top) || PyTuple_GET_SIZE(top) < 3 || !PyLong_CheckExact(PyTuple_GET_ITEM(top, 0))) return 2;
+    int overflow = 0;
+    long long theirs = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(top, 0), &overflow);
+    if (theirs == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 2;
+    }
+    if (overflow) return overflow > 0 ? 0 : 2; /* past LLONG_MAX: above every -hashed */
+    if (hashed >= (uint64_t)1 << 63) {         /* -hashed <= LLONG_MIN <= theirs */
+        return hashed == (uint64_t)1 << 63 && theirs == LLONG_MIN ? 2 : 0;
+    }
+    long long mine = -(long long)hashed;
+    return mine == theirs ? 2 : mine > theirs;
+}
+
+/* *key = -hashed and *neg_no = -no, as ints; -1 on error. */
+static int row_keys(PyObject **key, PyObject **neg_no, uint64_t hashed, PyObject *no) {
+    if (*key != NULL) return 0;
+    PyObject *positive = PyLong_FromUnsignedLongLong(hashed);
+    *key = positive == NULL ? NULL : PyNumber_Negative(positive);
+    Py_XDECREF(positive);
+    *neg_no = *key == NULL ? NULL : PyNumber_Negative(no);
+    return *neg_no == NULL ? -1 : 0;
 }
 
 /* A sample's entry of rows[i] (pagedata.ShardPage._sample): [doc, line, text, the rows before
@@ -827,7 +887,7 @@ static void offers_end(Offers *o) {
 
 /* Row i's E lines and candidates (row_index: i as an int); 0, -1 on error, 2 when a label has no number yet. */
 static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *rest, Py_ssize_t rest_size) {
-    PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL;
+    PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL, *held_no = NULL;
     int failed = 1;
     if (i < 0 || i >= PyList_GET_SIZE(o->rows)) {
         PyErr_SetString(PyExc_IndexError, "an acted row out of range");
@@ -870,11 +930,8 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         Py_DECREF(text);
         if (put_failed) goto next;
     }
-    key = PyLong_FromUnsignedLongLong(sort_key((const uint8_t *)o->data.data, (size_t)o->data.size));
-    if (key == NULL) goto next;
-    Py_SETREF(key, PyNumber_Negative(key));
-    neg_no = key == NULL ? NULL : PyNumber_Negative(no);
-    if (neg_no == NULL) goto next;
+    uint64_t hashed = sort_key((const uint8_t *)o->data.data, (size_t)o->data.size);
+    held_no = Py_NewRef(no); /* (read after comparisons, which may run code that changes a row that is a list) */
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
         PyObject *number = PyDict_GetItemWithError(o->index, PyList_GET_ITEM(labels, k));
         if (number == NULL) {
@@ -895,11 +952,13 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         int take = PyList_GET_SIZE(heap) < o->sample;
         if (!take) {
             PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
-            take = beats(top, key, o->neg_doc, neg_no);
+            take = key_beats(top, hashed);
+            if (take == 2) take = row_keys(&key, &neg_no, hashed, held_no) < 0 ? -1 : beats(top, key, o->neg_doc, neg_no);
             Py_DECREF(top);
             if (take < 0) goto next;
         }
         if (take) {
+            if (key == NULL && row_keys(&key, &neg_no, hashed, held_no) < 0) goto next;
             PyObject *entry = NULL;
             if (o->context >= 0 && (entry = sample_entry(o->rows, i, o->context, o->doc)) == NULL) goto next;
             PyObject *candidate = entry == NULL ? PyTuple_Pack(3, number, row_index, key)
@@ -925,6 +984,7 @@ next:
     Py_XDECREF(key);
     Py_XDECREF(neg_no);
     Py_XDECREF(held);
+    Py_XDECREF(held_no);
     return failed == 1 ? -1 : failed;
 }
 
@@ -1024,7 +1084,7 @@ static PyObject *page_entries(PyObject *self, PyObject *args) {
         goto finally;
     }
     if (grow(&kept, view.len) < 0) goto finally;
-    int got = walk_entries(view.buf, spans, count, context, &kept, offer_entry, &o);
+    int got = walk_entries(view.buf, view.len, spans, count, context, &kept, offer_entry, &o);
     if (got == 2) {
         result = Py_NewRef(Py_None);
         goto finally;

@@ -175,15 +175,26 @@ class ShardPage:
         lines = dumps(rows)  # not escaped for <script>
         entries: list[bytes] = []
         near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
-        fused = self._page_entries(n, doc_id, rows, lines) if _NATIVE is not None and acted else None
-        if fused is not None:
-            entries, near = fused
-        elif acted:  # (C not built, or rows not of a record's shape: every label is numbered above)
+        # _diff.c's entries and offers in one call (each entry put straight into its E line; the
+        # sample heaps only read, the candidates offered here in order): None when the rows are
+        # not of a record's shape (every label is numbered above). In add, not a method of its
+        # own: a frame and a tuple less per document.
+        got = None
+        if _NATIVE is not None and acted:
+            prefix = f"{doc_id}\0".encode()
+            got = _NATIVE.page_entries(lines, rows, prefix, n, index, self.samples, SAMPLE, review.CONTEXT)
+        if got is not None:
+            e_lines, near, candidates = got
+            entries = [e_lines]
+            if candidates:  # (a long run's heaps are full: most documents offer none that win)
+                self._offer_all(n, candidates)
+        elif acted:  # (C not built, or rows not of a record's shape)
             whole = [dumps(row) for row in rows]  # each row's JSON
             entries, near_rows = self._entries(n, doc_id, rows, whole, new)
             near = b",".join(near_rows)
         self.layout_only += not acted
-        row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
+        row = dumps([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])  # js's, inline:
+        row = row[1:-1].replace(b"<", b"\\u003c")
         emptied = rec["emptied"]  # None but for a document that ended up empty
         listed = b"L%b\t%b\t%b\n" % (
             dumps(mine)[1:-1],  # "1,4,7": orjson writes a list of ints as that, in brackets
@@ -193,7 +204,7 @@ class ShardPage:
         if tuple(rec) == _REC_KEYS:  # record_data's: the D line's head is its JSON up to "removed"
             body = dumps({**rec, "lines": []})
             head = body[: body.index(b',"removed":')] + b',"lines":'  # (no string holds ,": each " is \")
-            self.removals.write(body[:-2] + near + b"]}\n")
+            self.removals.write(b"".join((body[:-2], near, b"]}\n")))  # (near copied once, not twice)
         else:
             head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
             self.removals.write(_removals_line(rec, near))
@@ -248,23 +259,15 @@ class ShardPage:
             self._labelled(prefix, labels, n, rows, i, rest, new, entries)
         return entries, near
 
-    def _page_entries(self, n: int, doc_id: str, rows: list[Any], lines: bytes) -> tuple[list[bytes], bytes] | None:
-        """_diff.c's entries and offers in one call (each entry put straight into its E line): the
-        E lines and the JSON of the rows removals.jsonl keeps; None when either would say None
-        (rows not of a record's shape, a label not numbered yet: the caller goes the Python way)."""
-        assert _NATIVE is not None
-        prefix = f"{doc_id}\0".encode()
-        got = _NATIVE.page_entries(lines, rows, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
-        if got is None:
-            return None
-        lines, near, candidates = got
+    def _offer_all(self, n: int, candidates: list[tuple[int, int, int, list[Any]]]) -> None:
+        """page_entries' candidates of document ``n`` (label number, row, key, entry), offered in
+        order: each is checked again, as the ones before it may have filled its heap."""
         samples = self.samples
         for i_label, _, key, entry in candidates:
             heap = samples[i_label]
             no = entry[1]
             if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
                 _offer(heap, (key, -n, -no, entry))
-        return [lines], near
 
     def _labelled(
         self,
