@@ -51,6 +51,28 @@ def test_plan_cuts_plain_jsonl_into_blocks_and_keeps_other_files_whole(tmp_path:
     assert list(plan(todo, 1000)) == [Unit(0, a, 152), Unit(1, b, 13), Unit(2, c, 0)]
 
 
+def test_plan_with_workers_shrinks_the_blocks_over_the_runs_last_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "MIN_BLOCK", 100)
+    (tmp_path / "a.jsonl").write_bytes(b"".join(b'{"text": "%05d"}\n' % n for n in range(2000)))  # 18 bytes a line
+    (tmp_path / "b.jsonl").write_bytes(b'{"text": "last"}\n' * 50)  # 17 bytes a line: the run's last 850
+    items = discover([tmp_path])
+    sizes = [unit.size for unit in plan(enumerate(items), 3600, 2) if unit.index == 0]
+    # Each block ends with the line holding byte start + want, where want is 3600 until a
+    # (2 * TAIL_BLOCKS)th of what is left of the run (36,850 bytes from a's start) is less.
+    start, expected = 0, []
+    while 36_000 - start > (want := max(100, min(3600, (36_850 - start) // 8))):
+        end = (start + want) // 18 * 18 + 18
+        expected.append(end - start)
+        start = end
+    expected.append(36_000 - start)
+    assert sizes == expected
+    assert sizes[:5] == [3618, 3618, 3618, 3258, 2844] and sizes[-3:] == [144, 126, 18] and len(sizes) == 29
+    assert [unit.size for unit in plan(enumerate(items), 3600) if unit.index == 0] == [3618] * 9 + [3438]  # one size
+    assert local.tail_block(3600, 1000, 2, 0) == 125 and local.tail_block(3600, 1000, 2, 900) == 100
+
+
 def test_plan_hands_out_a_block_once_the_next_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not after the whole file is read: the workers start while the main process counts lines."""
     (tmp_path / "a.jsonl").write_bytes(b"".join(b'{"text": "%d"}\n' % n for n in range(100)))
