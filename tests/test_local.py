@@ -311,3 +311,36 @@ def test_a_plain_jsonl_output_is_the_shards_bytes_linked_or_copied_not_written_a
     assert written == ["clean.jsonl.gz"]
     assert outs["one"] == outs["two"] == outs["gz"]
     assert outs["one"].count(b"\n") > 40
+
+
+def test_with_workers_the_records_and_diffs_are_joined_in_staging_before_assembly(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """page.py appends each unit's records and diff as it comes back, while the workers clean:
+    when assembly begins they are all in staging (it copies nothing more), the same bytes as one
+    process gives."""
+    from cleaner.pipeline import workdir
+
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    inputs = _inputs(tmp_path)
+    seen: dict[str, dict[str, bytes]] = {}
+    staged: dict[str, bytes] = {}
+    assemble = workdir.WorkDir.assemble
+
+    def check(self: workdir.WorkDir, *args: object) -> object:
+        staged.update(_files(self.root / workdir.PUBLISH))
+        monkeypatch.setattr(workdir, "link_or_copy", None)  # (called, it would raise)
+        return assemble(self, *args)  # type: ignore[arg-type]
+
+    out = tmp_path / "one"
+    run(inputs, pipeline, Target(out / "clean.jsonl", out / "reports"), workers=1)
+    seen["one"] = _files(out)
+    monkeypatch.setattr(workdir.WorkDir, "assemble", check)
+    out = tmp_path / "two"
+    run(inputs, pipeline, Target(out / "clean.jsonl", out / "reports"), workers=2)
+    seen["two"] = _files(out)
+    assert seen["one"] == seen["two"]
+    diffs = {name: data for name, data in seen["one"].items() if name.endswith(".diff")}
+    assert len(diffs) > 3 and any(name.startswith("reports/in/") for name in diffs)  # the split file's too
+    assert staged["clean.jsonl"] == seen["one"]["clean.jsonl"]
+    assert {name: staged[name] for name in diffs} == diffs

@@ -5,8 +5,9 @@ With several workers the main process only plans and keeps order: it cuts the in
 units (a whole file, or a block of whole lines of a plain JSONL file, as the Ray engine does),
 hands out groups of units, reports each unit's failures and progress in input order when it
 comes back, and joins a split file's block shards into the file's shard (a meta naming them,
-no copy). Meanwhile a thread of it joins the review page from the shards already back (their
-page files, which the workers render: report/pagedata.py), so that it overlaps the cleaning.
+no copy). Meanwhile a thread of it joins the review page, the diffs and the records from the
+shards already back (page.py; the page files are rendered by the workers: report/pagedata.py),
+so that it overlaps the cleaning.
 No document and no cleaned record crosses between processes: what does is a unit's name (a
 path and a byte range) out and its count and failures back, a few hundred bytes per unit of
 hundreds of documents. So the main process spends next to nothing per document, and two workers scale
@@ -42,7 +43,7 @@ from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.outcome import clean_one
 from cleaner.pipeline.page import Page
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
-from cleaner.pipeline.workdir import Shard, WorkDir, shard_base
+from cleaner.pipeline.workdir import Shard, WorkDir
 from cleaner.report.outcome import Outcome
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
@@ -316,10 +317,7 @@ class Local:
         if self.progress is not None:
             self.progress(done.docs, unit.size)
         faults.point("unit")
-        if unit.span is None:
-            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.page")
-            return
-        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.page")
+        self.page.add(unit.index, unit.block)
         if unit.blocks:  # the file's last block: every earlier one is back too
             self.work.join(unit.index, unit.item, unit.blocks)
 

@@ -159,6 +159,7 @@ class WorkDir:
 
     def __init__(self, out: Path):
         self.root = work_root(out)
+        self.out = out
         self.items: list[InputFile] = []
         self._lock = _lock(self.root, out)
 
@@ -210,22 +211,26 @@ class WorkDir:
             staging.mkdir(parents=True)
         return staging
 
+    def staged_out(self) -> Path:
+        """Where the output is built before it is published."""
+        return self.root / PUBLISH / self.out.name
+
     def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE, page_built: bool = False) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
         directory, then the JSONL), then remove the work directory. ``page_built``: the review
-        page is in staging already (built from the shards as they were finished, see local.py)."""
+        page, the diffs and a plain JSONL output's records are in staging already (joined from
+        the shards as they were finished, see page.py)."""
         found = [self.meta(i) for i in range(len(self.items))]
         assert all(found), "every input file has a finished shard"
         metas: list[dict[str, Any]] = found  # type: ignore[assignment]
-        publish = self.root / PUBLISH
         staging = self.staging(fresh=not page_built)
         faults.point("assemble")
-        for i, meta in enumerate(metas):
+        for i, meta in enumerate(metas if not page_built else []):
             diffs = [path for path in self.parts(i, meta, "diff") if path.stat().st_size]
             if diffs:
                 target = staging / f"{meta['report_name']}.diff"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(diffs, target)
+                link_or_copy(diffs, target)
         totals = write_summary(staging, lambda: self._files(metas), lambda: self._notes(metas), flag_share)
         if not page_built:
             html.write_page(
@@ -234,10 +239,11 @@ class WorkDir:
         marker = {"out": os.path.relpath(out.absolute(), report.absolute())}
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
-        staged_out = publish / out.name
+        staged_out = self.staged_out()
         records = [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "jsonl")]
         if writers.output_format(out) == "jsonl":  # the shards' bytes as they are: not written twice
-            _link_or_copy(records, staged_out)
+            if not page_built:  # (else page.py has appended them already)
+                link_or_copy(records, staged_out)
             with staged_out.open("rb") as handle:
                 os.fsync(handle.fileno())
         else:
@@ -249,7 +255,7 @@ class WorkDir:
         manifest = _manifest(self.root) or {}
         manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
-        self._publish_report(staging, report, publish / "replaced-report")
+        self._publish_report(staging, report, self.root / PUBLISH / "replaced-report")
         faults.point("report-published")
         check_replaceable(out)
         staged_out.replace(out)
@@ -305,7 +311,7 @@ class WorkDir:
                         yield orjson.loads(line)
 
 
-def _link_or_copy(sources: list[Path], target: Path) -> None:
+def link_or_copy(sources: list[Path], target: Path) -> None:
     """A shard's diff (or a plain JSONL output's records) into staging without consuming the
     shard: a link to its one file, else its files one after the other (copied in the kernel).
     A shard's files are never written again once committed, so the link is as good as a copy."""
