@@ -344,3 +344,27 @@ def test_with_workers_the_records_and_diffs_are_joined_in_staging_before_assembl
     assert len(diffs) > 3 and any(name.startswith("reports/in/") for name in diffs)  # the split file's too
     assert staged["clean.jsonl"] == seen["one"]["clean.jsonl"]
     assert {name: staged[name] for name in diffs} == diffs
+
+
+def test_the_work_directory_goes_metas_first_and_manifest_last(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its files are removed by several threads, a group at a time: a kill midway leaves shards
+    without metas (simply not there for --resume), and the manifest while anything else is left."""
+    from cleaner.pipeline import workdir
+
+    removed: list[str] = []
+    remove = workdir._remove
+
+    def spy(path: Path) -> None:
+        removed.append(path.name)
+        remove(path)
+
+    monkeypatch.setattr(workdir, "_remove", spy)
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    out = tmp_path / "out"
+    run(_inputs(tmp_path), pipeline, Target(out / "clean.jsonl", out / "reports"), workers=2)
+    assert not (out / ".clean.jsonl.work").exists()
+    metas = sum(name.endswith(".meta.json") for name in removed)
+    assert metas > 10 and all(name.endswith(".meta.json") for name in removed[:metas])
+    assert removed[-1] == workdir.MANIFEST and len(removed) > 5 * metas

@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -290,14 +291,17 @@ class WorkDir:
         self._lock = None
 
     def _clear(self, keep_lock: bool) -> None:
-        entries = sorted(self.root.iterdir(), key=lambda p: (not p.name.endswith(".meta.json"), p.name == MANIFEST))
-        for path in entries:
-            if keep_lock and path.name == LOCK:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        """Remove the work directory's files: the metas, then the rest, the manifest last (each
+        group gone before the next is begun). A group's files are removed by a few threads at
+        once: on a file system mounted with online discard, removing a file whose blocks were
+        written (every meta is fsynced) waits milliseconds for the device, and the waits overlap."""
+        phases: tuple[list[Path], list[Path], list[Path]] = ([], [], [])
+        for path in self.root.iterdir():
+            if not (keep_lock and path.name == LOCK):
+                phases[0 if path.name.endswith(".meta.json") else 2 if path.name == MANIFEST else 1].append(path)
+        with ThreadPoolExecutor(_REMOVERS) as removers:
+            for phase in phases:
+                list(removers.map(_remove, sorted(phase)))
 
     def _files(self, metas: list[dict[str, Any]]) -> Iterator[tuple[str, Totals]]:
         for meta in metas:
@@ -309,6 +313,16 @@ class WorkDir:
                 with path.open("rb") as notes:
                     for line in notes:
                         yield orjson.loads(line)
+
+
+_REMOVERS = 8
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def link_or_copy(sources: list[Path], target: Path) -> None:
