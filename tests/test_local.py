@@ -368,3 +368,37 @@ def test_the_work_directory_goes_metas_first_and_manifest_last(
     metas = sum(name.endswith(".meta.json") for name in removed)
     assert metas > 10 and all(name.endswith(".meta.json") for name in removed[:metas])
     assert removed[-1] == workdir.MANIFEST and len(removed) > 5 * metas
+
+
+@pytest.mark.parametrize("left", [b"", b'{"file": "a", "tot', b"[]", b"{}"])
+def test_a_meta_cut_short_is_a_shard_not_there(tmp_path: Path, left: bytes) -> None:
+    """Metas are not synced to the disk (see WorkDir.meta): whatever a power loss leaves of one
+    is a file --resume cleans again, not a traceback."""
+    from cleaner.pipeline import workdir
+
+    work = workdir.WorkDir(tmp_path / "clean.jsonl")
+    try:
+        (work.root / "000000.meta.json").write_bytes(left)
+        assert work.meta(0) is None and work.meta(1) is None
+        (work.root / "000000.meta.json").write_bytes(b'{"file": "a", "totals": {}}')
+        assert work.meta(0) == {"file": "a", "totals": {}}
+    finally:
+        work.close(remove=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names an fd by /proc")
+def test_shard_metas_are_not_synced_the_outputs_are(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    out = tmp_path / "out"
+    run(_inputs(tmp_path), pipeline, Target(out / "clean.jsonl", out / "reports"), workers=1)
+    assert not [name for name in synced if "meta.json" in name]
+    assert "clean.jsonl" in synced and any(name.startswith(".run.json.") for name in synced)

@@ -102,7 +102,7 @@ class Shard:
             "report_name": self.item.report_name,
             "totals": self.summary.totals.as_dict(),
         }
-        write_atomic(self.directory / f"{self.base}.meta.json", orjson.dumps(meta))
+        write_atomic(self.directory / f"{self.base}.meta.json", orjson.dumps(meta), sync=False)  # see meta()
 
     def abandon(self) -> None:
         for handle in self._handles.values():
@@ -177,8 +177,15 @@ class WorkDir:
         write_atomic(self.root / MANIFEST, orjson.dumps({"key": key}))
 
     def meta(self, index: int) -> dict[str, Any] | None:
-        path = self.root / f"{index:06d}.meta.json"
-        return orjson.loads(path.read_bytes()) if path.exists() else None
+        """File ``index``'s meta, or None if its shard is not finished. A meta is renamed into
+        place whole but not synced to the disk first (the wait, tens of milliseconds a shard,
+        idled a worker's core): what a power loss may leave of it (nothing, or part) is a shard
+        not there either, cleaned again by --resume. (A shard's other files were never synced.)"""
+        try:
+            meta = orjson.loads((self.root / f"{index:06d}.meta.json").read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return None
+        return meta if isinstance(meta, dict) and "totals" in meta else None
 
     def shard(self, index: int, item: InputFile) -> Shard:
         return Shard(self.root, index, item)
@@ -192,7 +199,7 @@ class WorkDir:
             meta = orjson.loads((self.root / f"{shard_base(index, block)}.meta.json").read_bytes())
             totals.add(Totals.from_dict(meta["totals"]))
         meta = {"file": item.where, "report_name": item.report_name, "totals": totals.as_dict(), "blocks": blocks}
-        write_atomic(self.root / f"{shard_base(index)}.meta.json", orjson.dumps(meta))
+        write_atomic(self.root / f"{shard_base(index)}.meta.json", orjson.dumps(meta), sync=False)  # see meta()
 
     merge = join  # the Ray engine's name for it
 
