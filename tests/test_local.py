@@ -51,6 +51,28 @@ def test_plan_cuts_plain_jsonl_into_blocks_and_keeps_other_files_whole(tmp_path:
     assert list(plan(todo, 1000)) == [Unit(0, a, 152), Unit(1, b, 13), Unit(2, c, 0)]
 
 
+def test_plan_with_workers_shrinks_the_blocks_over_the_runs_last_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "MIN_BLOCK", 100)
+    (tmp_path / "a.jsonl").write_bytes(b"".join(b'{"text": "%05d"}\n' % n for n in range(2000)))  # 18 bytes a line
+    (tmp_path / "b.jsonl").write_bytes(b'{"text": "last"}\n' * 50)  # 17 bytes a line: the run's last 850
+    items = discover([tmp_path])
+    sizes = [unit.size for unit in plan(enumerate(items), 3600, 2) if unit.index == 0]
+    # Each block ends with the line holding byte start + want, where want is 3600 until a
+    # (2 * TAIL_BLOCKS)th of what is left of the run (36,850 bytes from a's start) is less.
+    start, expected = 0, []
+    while 36_000 - start > (want := max(100, min(3600, (36_850 - start) // 8))):
+        end = (start + want) // 18 * 18 + 18
+        expected.append(end - start)
+        start = end
+    expected.append(36_000 - start)
+    assert sizes == expected
+    assert sizes[:5] == [3618, 3618, 3618, 3258, 2844] and sizes[-3:] == [144, 126, 18] and len(sizes) == 29
+    assert [unit.size for unit in plan(enumerate(items), 3600) if unit.index == 0] == [3618] * 9 + [3438]  # one size
+    assert local.tail_block(3600, 1000, 2, 0) == 125 and local.tail_block(3600, 1000, 2, 900) == 100
+
+
 def test_plan_hands_out_a_block_once_the_next_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not after the whole file is read: the workers start while the main process counts lines."""
     (tmp_path / "a.jsonl").write_bytes(b"".join(b'{"text": "%d"}\n' % n for n in range(100)))
@@ -289,3 +311,94 @@ def test_a_plain_jsonl_output_is_the_shards_bytes_linked_or_copied_not_written_a
     assert written == ["clean.jsonl.gz"]
     assert outs["one"] == outs["two"] == outs["gz"]
     assert outs["one"].count(b"\n") > 40
+
+
+def test_with_workers_the_records_and_diffs_are_joined_in_staging_before_assembly(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """page.py appends each unit's records and diff as it comes back, while the workers clean:
+    when assembly begins they are all in staging (it copies nothing more), the same bytes as one
+    process gives."""
+    from cleaner.pipeline import workdir
+
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    inputs = _inputs(tmp_path)
+    seen: dict[str, dict[str, bytes]] = {}
+    staged: dict[str, bytes] = {}
+    assemble = workdir.WorkDir.assemble
+
+    def check(self: workdir.WorkDir, *args: object) -> object:
+        staged.update(_files(self.root / workdir.PUBLISH))
+        monkeypatch.setattr(workdir, "link_or_copy", None)  # (called, it would raise)
+        return assemble(self, *args)  # type: ignore[arg-type]
+
+    out = tmp_path / "one"
+    run(inputs, pipeline, Target(out / "clean.jsonl", out / "reports"), workers=1)
+    seen["one"] = _files(out)
+    monkeypatch.setattr(workdir.WorkDir, "assemble", check)
+    out = tmp_path / "two"
+    run(inputs, pipeline, Target(out / "clean.jsonl", out / "reports"), workers=2)
+    seen["two"] = _files(out)
+    assert seen["one"] == seen["two"]
+    diffs = {name: data for name, data in seen["one"].items() if name.endswith(".diff")}
+    assert len(diffs) > 3 and any(name.startswith("reports/in/") for name in diffs)  # the split file's too
+    assert staged["clean.jsonl"] == seen["one"]["clean.jsonl"]
+    assert {name: staged[name] for name in diffs} == diffs
+
+
+def test_the_work_directory_goes_metas_first_and_manifest_last(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its files are removed by several threads, a group at a time: a kill midway leaves shards
+    without metas (simply not there for --resume), and the manifest while anything else is left."""
+    from cleaner.pipeline import workdir
+
+    removed: list[str] = []
+    remove = workdir._remove
+
+    def spy(path: Path) -> None:
+        removed.append(path.name)
+        remove(path)
+
+    monkeypatch.setattr(workdir, "_remove", spy)
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)
+    out = tmp_path / "out"
+    run(_inputs(tmp_path), pipeline, Target(out / "clean.jsonl", out / "reports"), workers=2)
+    assert not (out / ".clean.jsonl.work").exists()
+    metas = sum(name.endswith(".meta.json") for name in removed)
+    assert metas > 10 and all(name.endswith(".meta.json") for name in removed[:metas])
+    assert removed[-1] == workdir.MANIFEST and len(removed) > 5 * metas
+
+
+@pytest.mark.parametrize("left", [b"", b'{"file": "a", "tot', b"[]", b"{}"])
+def test_a_meta_cut_short_is_a_shard_not_there(tmp_path: Path, left: bytes) -> None:
+    """Metas are not synced to the disk (see WorkDir.meta): whatever a power loss leaves of one
+    is a file --resume cleans again, not a traceback."""
+    from cleaner.pipeline import workdir
+
+    work = workdir.WorkDir(tmp_path / "clean.jsonl")
+    try:
+        (work.root / "000000.meta.json").write_bytes(left)
+        assert work.meta(0) is None and work.meta(1) is None
+        (work.root / "000000.meta.json").write_bytes(b'{"file": "a", "totals": {}}')
+        assert work.meta(0) == {"file": "a", "totals": {}}
+    finally:
+        work.close(remove=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names an fd by /proc")
+def test_shard_metas_are_not_synced_the_outputs_are(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    out = tmp_path / "out"
+    run(_inputs(tmp_path), pipeline, Target(out / "clean.jsonl", out / "reports"), workers=1)
+    assert not [name for name in synced if "meta.json" in name]
+    assert "clean.jsonl" in synced and any(name.startswith(".run.json.") for name in synced)

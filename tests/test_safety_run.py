@@ -322,7 +322,7 @@ def test_disk_full_is_one_line_and_the_run_resumes(
         if where == "shard":
             patch.setattr("cleaner.pipeline.workdir.Shard.add", _full)
         else:
-            patch.setattr("cleaner.pipeline.workdir._link_or_copy", _full)  # the diffs and the records
+            patch.setattr("cleaner.pipeline.workdir.link_or_copy", _full)  # the diffs and the records
         capsys.readouterr()
         code = main(patch, "clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", "-j", "1")
     assert code == 2

@@ -35,18 +35,22 @@ def check_replaceable(path: Path) -> None:
 
 
 @contextmanager
-def atomic_open(path: Path) -> Iterator[BinaryIO]:
+def atomic_open(path: Path, sync: bool = True) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename,
     on any error (or KeyboardInterrupt) it is removed and ``path`` is untouched. The file gets
-    the permissions any other tool would give it (mkstemp's are 0600, whatever the umask)."""
+    the permissions any other tool would give it (mkstemp's are 0600, whatever the umask).
+    ``sync``: its bytes reach the disk before the rename, so that even a power loss leaves the
+    old file or the new one whole; without, that holds for a killed process only (the system
+    has the bytes), and no wait for the disk (tens of milliseconds) is made."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         check_replaceable(path)
         os.replace(tmp, path)
     except BaseException:
@@ -54,6 +58,6 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    with atomic_open(path) as handle:
+def write_atomic(path: Path, data: bytes | str, sync: bool = True) -> None:
+    with atomic_open(path, sync) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)

@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -506,16 +506,19 @@ def spans(item: InputFile, size: int) -> list[Span] | None:
     return None if cut is None else list(cut)
 
 
-def iter_spans(item: InputFile, size: int) -> Iterator[Span] | None:
+def iter_spans(item: InputFile, size: int | Callable[[int], int]) -> Iterator[Span] | None:
     """``spans``, each as soon as the file is read up to its end (a caller can start on the
-    first ones while the rest of the file is still to count)."""
-    if item.kind != "jsonl" or item.path.name.endswith((".gz", ".zst")) or item.size <= size:
+    first ones while the rest of the file is still to count). ``size`` may instead say how large
+    the span starting at a byte offset should be (the file is cut if it is over the first's)."""
+    sized = size if callable(size) else lambda _start: size
+    if item.kind != "jsonl" or item.path.name.endswith((".gz", ".zst")) or item.size <= sized(0):
         return None
-    return _spans(item, size)
+    return _spans(item, sized)
 
 
-def _spans(item: InputFile, size: int) -> Iterator[Span]:
+def _spans(item: InputFile, sized: Callable[[int], int]) -> Iterator[Span]:
     start, first, line, pos = 0, 1, 1, 0
+    size = sized(0)
     with item.path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             at = 0
@@ -526,6 +529,7 @@ def _spans(item: InputFile, size: int) -> Iterator[Span]:
                 line += chunk.count(b"\n", at, nl + 1)
                 yield Span(start, pos + nl + 1, first)
                 start, first, at = pos + nl + 1, line, nl + 1
+                size = sized(start)
             line += chunk.count(b"\n", at)
             pos += len(chunk)
     if start < pos:

@@ -5,8 +5,9 @@ With several workers the main process only plans and keeps order: it cuts the in
 units (a whole file, or a block of whole lines of a plain JSONL file, as the Ray engine does),
 hands out groups of units, reports each unit's failures and progress in input order when it
 comes back, and joins a split file's block shards into the file's shard (a meta naming them,
-no copy). Meanwhile a thread of it joins the review page from the shards already back (their
-page files, which the workers render: report/pagedata.py), so that it overlaps the cleaning.
+no copy). Meanwhile a thread of it joins the review page, the diffs and the records from the
+shards already back (page.py; the page files are rendered by the workers: report/pagedata.py),
+so that it overlaps the cleaning.
 No document and no cleaned record crosses between processes: what does is a unit's name (a
 path and a byte range) out and its count and failures back, a few hundred bytes per unit of
 hundreds of documents. So the main process spends next to nothing per document, and two workers scale
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 
@@ -41,7 +43,7 @@ from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.outcome import clean_one
 from cleaner.pipeline.page import Page
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
-from cleaner.pipeline.workdir import Shard, WorkDir, shard_base
+from cleaner.pipeline.workdir import Shard, WorkDir
 from cleaner.report.outcome import Outcome
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
@@ -52,6 +54,7 @@ Progress = Callable[[int, int], None]  # (documents just done, input bytes just 
 BLOCKS_PER_WORKER = 16
 MIN_BLOCK = 256 << 10
 MAX_BLOCK = 64 << 20
+TAIL_BLOCKS = 4
 GROUP_UNITS = 64  # small files handed out together, so a directory of tiny files costs few round trips
 
 # Invented text that takes a document through the steps that load something the first time
@@ -90,15 +93,19 @@ def block_size(total: int, workers: int) -> int:
     return min(MAX_BLOCK, max(MIN_BLOCK, total // (workers * BLOCKS_PER_WORKER)))
 
 
-def plan(todo: Iterable[tuple[int, InputFile]], block: int) -> Iterator[Unit]:
+def plan(todo: Iterable[tuple[int, InputFile]], block: int, workers: int = 0) -> Iterator[Unit]:
     """The units of the files to clean, in input order. A large file's blocks are found as it
     is read (its lines counted): the first go to the workers while the rest is still to count,
     not after the whole file is read. A block is handed out once the next is found (or the
-    file's end), so the last one is known as such."""
-    for index, item in todo:
-        cut = iter_spans(item, block)
+    file's end), so the last one is known as such. With ``workers``, the blocks shrink over the
+    run's last bytes (see tail_block)."""
+    todo = [(index, item, item.size) for index, item in todo]
+    left = sum(size for _, _, size in todo)  # the run's bytes from the current file's start on
+    for index, item, size in todo:
+        cut = iter_spans(item, partial(tail_block, block, left, workers) if workers else block)
+        left -= size
         if cut is None:
-            yield Unit(index, item, item.size)
+            yield Unit(index, item, size)
             continue
         previous: Span | None = None
         n = -1
@@ -108,6 +115,15 @@ def plan(todo: Iterable[tuple[int, InputFile]], block: int) -> Iterator[Unit]:
             previous = span
         if previous is not None:
             yield Unit(index, item, previous.end - previous.start, previous, n, n + 1)
+
+
+def tail_block(block: int, left: int, workers: int, start: int) -> int:
+    """The size of the block at byte ``start`` of a file when ``left`` bytes of the run are left
+    from the file's start: ``block``, but over the run's last bytes a (workers * TAIL_BLOCKS)th of
+    what is left (not under MIN_BLOCK). Blocks of one size leave a worker idle at the end for up
+    to a block's time while another finishes its last; shrinking ones end them within a small
+    block of each other, and the main process's last joins follow sooner."""
+    return max(MIN_BLOCK, min(block, (left - start) // (workers * TAIL_BLOCKS)))
 
 
 def groups(units: Iterable[Unit], block: int) -> Iterator[list[Unit]]:
@@ -229,7 +245,7 @@ class Local:
         # start-up, on the cores the busy ones need (a one-file run gets one worker, still a
         # process of its own so that a crash in it is isolated). The first groups decide it;
         # the rest are planned as they are handed out.
-        planned = groups(plan(todo, block), block)
+        planned = groups(plan(todo, block, self.workers), block)
         first = list(islice(planned, self.workers))
         self.size = max(1, len(first))
         # Only when two workers or more would each load it, and only if they are forked (a
@@ -301,10 +317,7 @@ class Local:
         if self.progress is not None:
             self.progress(done.docs, unit.size)
         faults.point("unit")
-        if unit.span is None:
-            self.page.add(unit.index, self.work.root / f"{shard_base(unit.index)}.page")
-            return
-        self.page.add(unit.index, self.work.root / f"{shard_base(unit.index, unit.block)}.page")
+        self.page.add(unit.index, unit.block)
         if unit.blocks:  # the file's last block: every earlier one is back too
             self.work.join(unit.index, unit.item, unit.blocks)
 

@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -101,7 +102,7 @@ class Shard:
             "report_name": self.item.report_name,
             "totals": self.summary.totals.as_dict(),
         }
-        write_atomic(self.directory / f"{self.base}.meta.json", orjson.dumps(meta))
+        write_atomic(self.directory / f"{self.base}.meta.json", orjson.dumps(meta), sync=False)  # see meta()
 
     def abandon(self) -> None:
         for handle in self._handles.values():
@@ -159,6 +160,7 @@ class WorkDir:
 
     def __init__(self, out: Path):
         self.root = work_root(out)
+        self.out = out
         self.items: list[InputFile] = []
         self._lock = _lock(self.root, out)
 
@@ -175,8 +177,15 @@ class WorkDir:
         write_atomic(self.root / MANIFEST, orjson.dumps({"key": key}))
 
     def meta(self, index: int) -> dict[str, Any] | None:
-        path = self.root / f"{index:06d}.meta.json"
-        return orjson.loads(path.read_bytes()) if path.exists() else None
+        """File ``index``'s meta, or None if its shard is not finished. A meta is renamed into
+        place whole but not synced to the disk first (the wait, tens of milliseconds a shard,
+        idled a worker's core): what a power loss may leave of it (nothing, or part) is a shard
+        not there either, cleaned again by --resume. (A shard's other files were never synced.)"""
+        try:
+            meta = orjson.loads((self.root / f"{index:06d}.meta.json").read_bytes())
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return None
+        return meta if isinstance(meta, dict) and "totals" in meta else None
 
     def shard(self, index: int, item: InputFile) -> Shard:
         return Shard(self.root, index, item)
@@ -190,7 +199,7 @@ class WorkDir:
             meta = orjson.loads((self.root / f"{shard_base(index, block)}.meta.json").read_bytes())
             totals.add(Totals.from_dict(meta["totals"]))
         meta = {"file": item.where, "report_name": item.report_name, "totals": totals.as_dict(), "blocks": blocks}
-        write_atomic(self.root / f"{shard_base(index)}.meta.json", orjson.dumps(meta))
+        write_atomic(self.root / f"{shard_base(index)}.meta.json", orjson.dumps(meta), sync=False)  # see meta()
 
     merge = join  # the Ray engine's name for it
 
@@ -210,22 +219,26 @@ class WorkDir:
             staging.mkdir(parents=True)
         return staging
 
+    def staged_out(self) -> Path:
+        """Where the output is built before it is published."""
+        return self.root / PUBLISH / self.out.name
+
     def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE, page_built: bool = False) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
         directory, then the JSONL), then remove the work directory. ``page_built``: the review
-        page is in staging already (built from the shards as they were finished, see local.py)."""
+        page, the diffs and a plain JSONL output's records are in staging already (joined from
+        the shards as they were finished, see page.py)."""
         found = [self.meta(i) for i in range(len(self.items))]
         assert all(found), "every input file has a finished shard"
         metas: list[dict[str, Any]] = found  # type: ignore[assignment]
-        publish = self.root / PUBLISH
         staging = self.staging(fresh=not page_built)
         faults.point("assemble")
-        for i, meta in enumerate(metas):
+        for i, meta in enumerate(metas if not page_built else []):
             diffs = [path for path in self.parts(i, meta, "diff") if path.stat().st_size]
             if diffs:
                 target = staging / f"{meta['report_name']}.diff"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(diffs, target)
+                link_or_copy(diffs, target)
         totals = write_summary(staging, lambda: self._files(metas), lambda: self._notes(metas), flag_share)
         if not page_built:
             html.write_page(
@@ -234,10 +247,11 @@ class WorkDir:
         marker = {"out": os.path.relpath(out.absolute(), report.absolute())}
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
-        staged_out = publish / out.name
+        staged_out = self.staged_out()
         records = [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "jsonl")]
         if writers.output_format(out) == "jsonl":  # the shards' bytes as they are: not written twice
-            _link_or_copy(records, staged_out)
+            if not page_built:  # (else page.py has appended them already)
+                link_or_copy(records, staged_out)
             with staged_out.open("rb") as handle:
                 os.fsync(handle.fileno())
         else:
@@ -249,7 +263,7 @@ class WorkDir:
         manifest = _manifest(self.root) or {}
         manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
-        self._publish_report(staging, report, publish / "replaced-report")
+        self._publish_report(staging, report, self.root / PUBLISH / "replaced-report")
         faults.point("report-published")
         check_replaceable(out)
         staged_out.replace(out)
@@ -284,14 +298,17 @@ class WorkDir:
         self._lock = None
 
     def _clear(self, keep_lock: bool) -> None:
-        entries = sorted(self.root.iterdir(), key=lambda p: (not p.name.endswith(".meta.json"), p.name == MANIFEST))
-        for path in entries:
-            if keep_lock and path.name == LOCK:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        """Remove the work directory's files: the metas, then the rest, the manifest last (each
+        group gone before the next is begun). A group's files are removed by a few threads at
+        once: on a file system mounted with online discard, removing a file whose blocks were
+        written (every meta is fsynced) waits milliseconds for the device, and the waits overlap."""
+        phases: tuple[list[Path], list[Path], list[Path]] = ([], [], [])
+        for path in self.root.iterdir():
+            if not (keep_lock and path.name == LOCK):
+                phases[0 if path.name.endswith(".meta.json") else 2 if path.name == MANIFEST else 1].append(path)
+        with ThreadPoolExecutor(_REMOVERS) as removers:
+            for phase in phases:
+                list(removers.map(_remove, sorted(phase)))
 
     def _files(self, metas: list[dict[str, Any]]) -> Iterator[tuple[str, Totals]]:
         for meta in metas:
@@ -305,7 +322,17 @@ class WorkDir:
                         yield orjson.loads(line)
 
 
-def _link_or_copy(sources: list[Path], target: Path) -> None:
+_REMOVERS = 8
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def link_or_copy(sources: list[Path], target: Path) -> None:
     """A shard's diff (or a plain JSONL output's records) into staging without consuming the
     shard: a link to its one file, else its files one after the other (copied in the kernel).
     A shard's files are never written again once committed, so the link is as good as a copy."""
