@@ -15,6 +15,7 @@ import pytest
 from cleaner import native
 from cleaner.document import Document, Line
 from cleaner.pipeline.clean import split_lines
+from cleaner.rules.compiled import REWRITES
 from cleaner.steps import dedup as dedup_module
 from cleaner.steps.base import State
 from cleaner.steps.dedup import PREFIX, REPEAT, dedup
@@ -269,6 +270,8 @@ def _step_rounds(documents: list[list[str]], use_step: bool) -> list[list[str | 
             if alive and rng.random() < 0.2:
                 row = rng.choice(alive)
                 row.change(rng.choice(texts), "rewrite")  # (maybe a text another row holds)
+                REWRITES.count += 1  # (as a replace rule counts its rewrite: Context.touched)
+            state.round += 1
         out.append([row.dropped_by for row in rows])
     return out
 
@@ -506,3 +509,65 @@ def test_a_line_subclass_with_properties_is_read_the_generic_way() -> None:
     dedup(lines)
     assert [line.dropped_by for line in lines] == [None, None, REPEAT]
     assert asked[:2] == [1, 2]
+
+
+def _later_round(texts: list[str], between) -> tuple[list[str | None], int]:
+    """``texts`` through the Dedup step in round 0, ``between`` (what other steps do) on the
+    lines, then round 1: each line's fate, and how many times the step called _dedup."""
+    calls = []
+    real = dedup_module._dedup
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    step = dedup_module.Dedup()
+    rows = _rows(texts)
+    state = State(Document("d", "\n".join(texts), "test"), rows, None, {}, False, 0.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dedup_module, "_dedup", counting)
+        step(state)
+        between(rows)
+        state.round = 1
+        step(state)
+    return [row.dropped_by for row in rows], len(calls)
+
+
+LEAD = "The committee met on Tuesday to discuss the new harbour plans for the town at length."
+OTHERS = ["A dateline, of some length too", "Another line entirely, of some length", "Photo: the harbour at dawn"]
+
+
+@pytest.mark.parametrize("native_on", [True, False])
+def test_a_later_round_with_no_rewrite_and_no_heads_met_is_skipped_whole(native_on: bool, monkeypatch) -> None:
+    """Lines dropped since, nothing rewritten, no two heads alike then: the round's call does
+    nothing, and is not made. A rewrite since (counted, as a replace rule counts it) is searched:
+    the rewritten line, now a copy of a long line, goes."""
+    if not native_on:
+        monkeypatch.setattr(dedup_module, "_NATIVE", None)
+    texts = [LEAD, *OTHERS]
+
+    def drop_one(rows: list[Line]) -> None:
+        rows[1].drop("other.step")
+
+    assert _later_round(texts, drop_one) == ([None, "other.step", None, None], 1)
+
+    def rewrite(rows: list[Line]) -> None:
+        rows[3].change(LEAD, "rewrite")
+        REWRITES.count += 1
+
+    assert _later_round(texts, rewrite) == ([None, None, None, REPEAT], 2)
+
+
+@pytest.mark.parametrize("native_on", [True, False])
+def test_a_later_round_where_heads_met_then_looks_for_echoes_again(native_on: bool, monkeypatch) -> None:
+    """A headline three rows above the lead that starts with it is out of an echo's reach; when
+    a line between goes, it is within it, and the later round drops it (its heads met: no skip)."""
+    if not native_on:
+        monkeypatch.setattr(dedup_module, "_NATIVE", None)
+    texts = [LEAD[:50], OTHERS[0], OTHERS[1], LEAD]
+
+    def drop_one(rows: list[Line]) -> None:
+        assert [row.dropped_by for row in rows] == [None, None, None, None]
+        rows[1].drop("other.step")
+
+    assert _later_round(texts, drop_one) == ([PREFIX, "other.step", None, None], 2)
