@@ -422,6 +422,26 @@ static inline int print_char(Py_UCS4 ch, Print *p) {
 #endif
 }
 
+/* The blocks of a text of 1 or 2 bytes a character (8 bytes each; a block with a character at or
+ * above U+0080, WIDE, character by character), then its tail. */
+#define PRINT_LOOP(T, ONES, WIDE)                                                                  \
+    do {                                                                                           \
+        const T *t = (const T *)data;                                                              \
+        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));                                        \
+        for (; i + per <= n; i += per) {                                                           \
+            uint64_t x;                                                                            \
+            memcpy(&x, t + i, 8);                                                                  \
+            if (!(x & (WIDE) * (ONES))) {                                                          \
+                PRINT_BLOCK(x, ONES, p, lanes);                                                    \
+                continue;                                                                          \
+            }                                                                                      \
+            for (Py_ssize_t k = 0; k < per; k++)                                                   \
+                if (print_char(t[i + k], p) < 0) return -1;                                        \
+        }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            if (print_char(t[i], p) < 0) return -1;                                                \
+    } while (0)
+
 /* The print of a text's exact key: 0, or -1 when it cannot be made here (no error set). */
 static int print_of(PyObject *text, Print *p) {
     const void *data = PyUnicode_DATA(text);
@@ -430,33 +450,9 @@ static int print_of(PyObject *text, Print *p) {
     uint64_t lanes = 0; /* the blocks' XOR, lane by lane */
     memset(p, 0, sizeof(*p));
     if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *t = data;
-        for (; i + 8 <= n; i += 8) {
-            uint64_t x;
-            memcpy(&x, t + i, 8);
-            if (x & 0x80 * ONES_1) {
-                for (int k = 0; k < 8; k++)
-                    if (print_char(t[i + k], p) < 0) return -1;
-            } else {
-                PRINT_BLOCK(x, ONES_1, p, lanes);
-            }
-        }
-        for (; i < n; i++)
-            if (print_char(t[i], p) < 0) return -1;
+        PRINT_LOOP(Py_UCS1, ONES_1, 0x80);
     } else if (kind == PyUnicode_2BYTE_KIND) {
-        const Py_UCS2 *t = data;
-        for (; i + 4 <= n; i += 4) {
-            uint64_t x;
-            memcpy(&x, t + i, 8);
-            if (x & 0xFF80 * ONES_2) {
-                for (int k = 0; k < 4; k++)
-                    if (print_char(t[i + k], p) < 0) return -1;
-            } else {
-                PRINT_BLOCK(x, ONES_2, p, lanes);
-            }
-        }
-        for (; i < n; i++)
-            if (print_char(t[i], p) < 0) return -1;
+        PRINT_LOOP(Py_UCS2, ONES_2, 0xFF80);
     } else {
         const Py_UCS4 *t = data;
         for (; i < n; i++)
