@@ -133,9 +133,9 @@ class DocStats:
         else:
             removed, chars, repaired = _NATIVE.line_counts(cleaned.lines)
         emptied_by = None
-        if cleaned.empty:
-            emptied_by = max(sorted(chars), key=lambda rule: chars[rule]) if chars else "empty-input"
         text = cleaned.text
+        if not text:  # (Cleaned.empty)
+            emptied_by = max(sorted(chars), key=lambda rule: chars[rule]) if chars else "empty-input"
         return cls(
             chars_in=len(cleaned.doc.text),
             chars_out=len(text),

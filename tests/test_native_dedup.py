@@ -15,6 +15,7 @@ import pytest
 from cleaner import native
 from cleaner.document import Document, Line
 from cleaner.pipeline.clean import split_lines
+from cleaner.rules.compiled import REWRITES
 from cleaner.steps import dedup as dedup_module
 from cleaner.steps.base import State
 from cleaner.steps.dedup import PREFIX, REPEAT, dedup
@@ -269,6 +270,8 @@ def _step_rounds(documents: list[list[str]], use_step: bool) -> list[list[str | 
             if alive and rng.random() < 0.2:
                 row = rng.choice(alive)
                 row.change(rng.choice(texts), "rewrite")  # (maybe a text another row holds)
+                REWRITES.count += 1  # (as a replace rule counts its rewrite: Context.touched)
+            state.round += 1
         out.append([row.dropped_by for row in rows])
     return out
 
@@ -506,3 +509,142 @@ def test_a_line_subclass_with_properties_is_read_the_generic_way() -> None:
     dedup(lines)
     assert [line.dropped_by for line in lines] == [None, None, REPEAT]
     assert asked[:2] == [1, 2]
+
+
+def _later_round(texts: list[str], between) -> tuple[list[str | None], int]:
+    """``texts`` through the Dedup step in round 0, ``between`` (what other steps do) on the
+    lines, then round 1: each line's fate, and how many times the step called _dedup."""
+    calls = []
+    real = dedup_module._dedup
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    step = dedup_module.Dedup()
+    rows = _rows(texts)
+    state = State(Document("d", "\n".join(texts), "test"), rows, None, {}, False, 0.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dedup_module, "_dedup", counting)
+        step(state)
+        between(rows)
+        state.round = 1
+        step(state)
+    return [row.dropped_by for row in rows], len(calls)
+
+
+LEAD = "The committee met on Tuesday to discuss the new harbour plans for the town at length."
+OTHERS = ["A dateline, of some length too", "Another line entirely, of some length", "Photo: the harbour at dawn"]
+
+
+@pytest.mark.parametrize("native_on", [True, False])
+def test_a_later_round_with_no_rewrite_and_no_heads_met_is_skipped_whole(native_on: bool, monkeypatch) -> None:
+    """Lines dropped since, nothing rewritten, no two heads alike then: the round's call does
+    nothing, and is not made. A rewrite since (counted, as a replace rule counts it) is searched:
+    the rewritten line, now a copy of a long line, goes."""
+    if not native_on:
+        monkeypatch.setattr(dedup_module, "_NATIVE", None)
+    texts = [LEAD, *OTHERS]
+
+    def drop_one(rows: list[Line]) -> None:
+        rows[1].drop("other.step")
+
+    assert _later_round(texts, drop_one) == ([None, "other.step", None, None], 1)
+
+    def rewrite(rows: list[Line]) -> None:
+        rows[3].change(LEAD, "rewrite")
+        REWRITES.count += 1
+
+    assert _later_round(texts, rewrite) == ([None, None, None, REPEAT], 2)
+
+
+@pytest.mark.parametrize("native_on", [True, False])
+def test_a_later_round_where_heads_met_then_looks_for_echoes_again(native_on: bool, monkeypatch) -> None:
+    """A headline three rows above the lead that starts with it is out of an echo's reach; when
+    a line between goes, it is within it, and the later round drops it (its heads met: no skip)."""
+    if not native_on:
+        monkeypatch.setattr(dedup_module, "_NATIVE", None)
+    texts = [LEAD[:50], OTHERS[0], OTHERS[1], LEAD]
+
+    def drop_one(rows: list[Line]) -> None:
+        assert [row.dropped_by for row in rows] == [None, None, None, None]
+        rows[1].drop("other.step")
+
+    assert _later_round(texts, drop_one) == ([PREFIX, "other.step", None, None], 2)
+
+
+def _key_print(key: str) -> tuple[int, int, int]:
+    """_dedup.c's print of a key: the sum, count and XOR of its code points above U+0020."""
+    points = [ord(ch) for ch in key if ord(ch) > 0x20]
+    xor = 0
+    for point in points:
+        xor ^= point
+    return sum(points), len(points), xor
+
+
+def _screen_expected(texts: list[str], min_chars: int) -> bool:
+    """Whether two texts whose key can be min_chars long (the text's length, times 2 for a Latin-1
+    text and 3 for a wider one: fold_room's) share a print."""
+    seen = set()
+    for text in texts:
+        times = 1 if text.isascii() else 2 if max(map(ord, text)) < 0x100 else 3
+        if min_chars > 0 and times * len(text) < min_chars:
+            continue
+        found = _key_print(dedup_module._exact_key(text))
+        if found in seen:
+            return True
+        seen.add(found)
+    return False
+
+
+@needs_native
+@pytest.mark.parametrize("min_chars", [20, 0, 1, 5, 1000])
+def test_the_screen_is_the_keys_prints(min_chars: int) -> None:
+    """The screen that spares most documents their keys: its prints are the keys' (sum, count and
+    XOR of their code points above U+0020), made from the texts in 8-byte blocks and character by
+    character, and a text is left out only when its key cannot be min_chars long; where it says
+    no two meet, no two texts share a key of min_chars or more. Over random documents (copies in
+    other case and spacing, ß and its folds) and their texts with ASCII padding around them (the
+    blocks at every alignment), it says both, each often."""
+    cases = [*DOCUMENTS[:2_000], *ASCII_DOCUMENTS[:1_000], *_seed_documents(), INVENTED]
+    rng = random.Random(5)
+    cases += [[" " * rng.randint(0, 9) + text + "x" * rng.randint(0, 9) for text in texts] for texts in cases[:1_000]]
+    said = []
+    for texts in cases:
+        met = NATIVE.screen(texts, min_chars)
+        assert met is _screen_expected(texts, min_chars), texts
+        if not met:
+            assert NATIVE.repeats(texts, min_chars) is None
+        said.append(met)
+    if min_chars < 1000:  # (few texts of the cases are that long)
+        assert 300 < sum(said) < len(said) - 300
+
+
+@needs_native
+def test_the_screen_folds_each_kind_of_text() -> None:
+    """Texts of one key in every width and case: ASCII in blocks and tails, Latin-1 (ß is "ss"),
+    2-byte (the Kelvin sign is k, NBSP a separator), 4-byte; each pair meets, and goes on to
+    share its key."""
+    base = "The Harbour Committee met on Tuesday for the plans"
+    forms = [
+        base,
+        base.upper(),
+        base.replace(" ", " \t  "),
+        "  " + base.lower() + "\n",
+        base.replace(" ", "\u00a0"),
+        base.replace("k", "\u212a").replace("Committee", "Committee\u3000"),
+        base + "\U00010400"[:0],
+        base.replace("e", "e", 1) + " \U0001f600"[:1],
+    ]
+    for form in forms:
+        assert NATIVE.screen([base, form], 20) is True, form
+        assert NATIVE.repeats([base, form], 20) is not None, form
+    strasse = ["Die Strasse am Hafen wurde gestern gesperrt", "DIE STRAßE AM HAFEN WURDE GESTERN GESPERRT"]
+    assert NATIVE.screen(strasse, 20) is True and NATIVE.repeats(strasse, 20) is not None
+    assert NATIVE.screen([base, base + "s"], 20) is False
+    assert NATIVE.screen([base, base], len(base) + 1) is False  # (too short to count)
+    assert NATIVE.screen(["ab" * 5, "ba" * 5], 10) is True  # (a print passes over order: the keys are compared)
+    assert NATIVE.repeats(["ab" * 5, "ba" * 5], 10) is None
+    assert NATIVE.screen([], 20) is False
+    with pytest.raises(TypeError):
+        NATIVE.screen(["a", 1], 20)

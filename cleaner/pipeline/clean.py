@@ -162,8 +162,9 @@ class Pipeline:
         if from_html:
             doc, removed = self._extract(doc)
         lines, trailing = split_lines(doc.text)
-        for line, (rule_id, _) in zip(lines, removed, strict=False):
-            line.drop(rule_id)
+        if removed:  # (a page's: what its site selectors removed leads its text)
+            for line, (rule_id, _) in zip(lines, removed, strict=False):
+                line.drop(rule_id)
         return State(
             doc=doc,
             lines=lines,

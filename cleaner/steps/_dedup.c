@@ -365,6 +365,153 @@ static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) 
     return found;
 }
 
+/* ---- a screen for repeats_of: a fingerprint of each text's exact key, made without the key ---- */
+
+/* Of a key's code points above U+0020 (all but its ' ' and the controls str.split keeps): their
+ * sum, their count and their XOR. Equal keys have equal prints; a print passes over the key's word
+ * breaks and order, so two unequal keys can share one (their texts then go the whole way, keys made
+ * and compared): most documents' texts share none, and no key is made for them. */
+typedef struct {
+    uint64_t sum;
+    uint64_t count;
+    uint64_t xor;
+} Print;
+
+#define ONES_1 0x0101010101010101ULL
+#define ONES_2 0x0001000100010001ULL
+
+/* Eight bytes (four 2-byte characters) that are all below U+0080, lanes of ONES: each lane above
+ * ' ' taken, A-Z lowered (a lane's top bit set by adding a constant is a comparison with it: no
+ * lane is at or above 0x80, so no carry crosses into the next). The lanes' sum by one multiply
+ * (four 16-bit lanes of at most 0xFE: their running sums never carry past a lane). */
+#define PRINT_BLOCK(x, ONES, p, lanes)                                                             \
+    do {                                                                                           \
+        uint64_t keep = ((x) + 0x5F * (ONES)) & 0x80 * (ONES);                                     \
+        uint64_t upper = ((x) + 0x3F * (ONES)) & ~((x) + 0x25 * (ONES)) & 0x80 * (ONES);            \
+        uint64_t v = ((x) + (upper >> 2)) & ((keep >> 7) * 0xFF);                                  \
+        uint64_t pairs = (ONES) == ONES_1 ? (v & 0x00FF00FF00FF00FFULL) + ((v >> 8) & 0x00FF00FF00FF00FFULL) : v; \
+        (p)->sum += (pairs * ONES_2) >> 48;                                                        \
+        (p)->count += (uint64_t)__builtin_popcountll(keep);                                        \
+        (lanes) ^= v;                                                                              \
+    } while (0)
+
+/* One code point of the text into the print: its fold's code points that are no separator and
+ * above ' ' (as the key holds them). 0, or -1 (no fold known here: from 3.13, past ASCII). */
+static inline int print_char(Py_UCS4 ch, Print *p) {
+    if (ch < 0x80) {
+        if (ch > 0x20) {
+            ch = ch - 'A' < 26 ? ch + 32 : ch;
+            p->sum += ch;
+            p->count++;
+            p->xor ^= ch;
+        }
+        return 0;
+    }
+#if PY_VERSION_HEX < 0x030D0000
+    Py_UCS4 one[3];
+    int count = _PyUnicode_ToFoldedFull(ch, one);
+    for (int k = 0; k < count; k++)
+        if (one[k] > 0x20 && !is_separator(one[k], 0)) {
+            p->sum += one[k];
+            p->count++;
+            p->xor ^= one[k];
+        }
+    return 0;
+#else
+    return -1;
+#endif
+}
+
+/* The blocks of a text of 1 or 2 bytes a character (8 bytes each; a block with a character at or
+ * above U+0080, WIDE, character by character), then its tail. */
+#define PRINT_LOOP(T, ONES, WIDE)                                                                  \
+    do {                                                                                           \
+        const T *t = (const T *)data;                                                              \
+        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));                                        \
+        for (; i + per <= n; i += per) {                                                           \
+            uint64_t x;                                                                            \
+            memcpy(&x, t + i, 8);                                                                  \
+            if (!(x & (WIDE) * (ONES))) {                                                          \
+                PRINT_BLOCK(x, ONES, p, lanes);                                                    \
+                continue;                                                                          \
+            }                                                                                      \
+            for (Py_ssize_t k = 0; k < per; k++)                                                   \
+                if (print_char(t[i + k], p) < 0) return -1;                                        \
+        }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            if (print_char(t[i], p) < 0) return -1;                                                \
+    } while (0)
+
+/* The print of a text's exact key: 0, or -1 when it cannot be made here (no error set). */
+static int print_of(PyObject *text, Print *p) {
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    int kind = PyUnicode_KIND(text);
+    uint64_t lanes = 0; /* the blocks' XOR, lane by lane */
+    memset(p, 0, sizeof(*p));
+    if (kind == PyUnicode_1BYTE_KIND) {
+        PRINT_LOOP(Py_UCS1, ONES_1, 0x80);
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        PRINT_LOOP(Py_UCS2, ONES_2, 0xFF80);
+    } else {
+        const Py_UCS4 *t = data;
+        for (; i < n; i++)
+            if (print_char(t[i], p) < 0) return -1;
+    }
+    /* the lanes' XOR folded into one: 8 bytes, or 4 2-byte lanes */
+    lanes ^= lanes >> 32;
+    lanes ^= lanes >> 16;
+    if (kind == PyUnicode_1BYTE_KIND) lanes ^= lanes >> 8;
+    p->xor ^= lanes & (kind == PyUnicode_1BYTE_KIND ? 0xFF : 0xFFFF);
+    return 0;
+}
+
+/* A print's slot in a table of slots (a power of two). */
+static size_t print_slot(const Print *p, Py_ssize_t slots) {
+    uint64_t hash = (p->sum * 0x9E3779B97F4A7C15ULL) ^ (p->count * 0xC2B2AE3D27D4EB4FULL) ^ p->xor;
+    return (size_t)(hash ^ hash >> 29) & (size_t)(slots - 1);
+}
+
+/* Whether two of the texts whose key can be min_chars long or more (fold_room's: the key is never
+ * longer) share a print: 0 when none do (then no two share a key of min_chars or more, and
+ * repeats_of has None to give without a key made), 1 when some do or a print cannot be made here
+ * (the keys are to be made and compared), -1 with an error set. */
+static int prints_meet(PyObject *texts, Py_ssize_t min_chars) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), slots;
+    Print *prints = PyMem_Malloc((count ? count : 1) * sizeof(Print));
+    Py_ssize_t *table = prints == NULL ? NULL : table_new(count, &slots);
+    if (table == NULL) {
+        if (prints == NULL) PyErr_NoMemory();
+        PyMem_Free(prints);
+        return -1;
+    }
+    int met = 0;
+    for (Py_ssize_t i = 0; i < count && !met; i++) {
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        Py_ssize_t times = PyUnicode_IS_ASCII(text) ? 1 : PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : 3;
+        if (min_chars > 0 && n < min_chars / times + (min_chars % times != 0)) continue; /* times * n < min_chars */
+        if (print_of(text, &prints[i]) < 0) {
+            met = 1;
+            break;
+        }
+        for (size_t s = print_slot(&prints[i], slots);; s = (s + 1) & (size_t)(slots - 1)) {
+            Py_ssize_t j = table[s];
+            if (j < 0) {
+                table[s] = i;
+                break;
+            }
+            if (prints[j].sum == prints[i].sum && prints[j].count == prints[i].count && prints[j].xor == prints[i].xor) {
+                met = 1;
+                break;
+            }
+        }
+    }
+    PyMem_Free(table);
+    PyMem_Free(prints);
+    return met;
+}
+
 /* dedup._shared: None when no two texts share a key of min_chars characters or more (most
  * documents: no Python object is made for them), else each text's _exact_key and the keys of
  * min_chars or more that two texts or more share, each with the indices of its texts, in the
@@ -372,6 +519,11 @@ static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) 
 static PyObject *repeats_of(PyObject *list, Py_ssize_t min_chars) {
     PyObject *texts = held_texts(list);
     if (texts == NULL) return NULL;
+    int met = prints_meet(texts, min_chars);
+    if (met <= 0) {
+        Py_DECREF(texts);
+        return met < 0 ? NULL : Py_NewRef(Py_None);
+    }
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
     Keys found;
@@ -422,6 +574,17 @@ done:
     Py_XDECREF(groups);
     Py_XDECREF(shared);
     return result;
+}
+
+static PyObject *screen(PyObject *self, PyObject *args) {
+    PyObject *list;
+    Py_ssize_t min_chars;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
+    PyObject *texts = held_texts(list);
+    if (texts == NULL) return NULL;
+    int met = prints_meet(texts, min_chars);
+    Py_DECREF(texts);
+    return met < 0 ? NULL : PyBool_FromLong(met);
 }
 
 static PyObject *repeats(PyObject *self, PyObject *args) {
@@ -671,6 +834,9 @@ static PyMethodDef methods[] = {
      "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars, then_echoes=True) -> (rows, texts, same, "
      "found, drops, echoes): rows(), then repeats() of the texts unless same, then prefixes() of them when that found "
      "none (else None), unless the same rows' heads met nowhere then ([]); echoes: whether their heads meet."},
+    {"screen", screen, METH_VARARGS,
+     "screen(texts, min_chars) -> bool: whether two texts whose keys can be min_chars long share a print "
+     "(False: no two share a key of min_chars or more, and repeats() is None without a key made)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from cleaner.document import Line
 from cleaner.native import load
+from cleaner.rules.compiled import REWRITES
 from cleaner.steps.base import State
 
 REPEAT = "dedup.repeat"
@@ -311,14 +312,22 @@ class Dedup:
 
     def __init__(self, min_chars: int = 20):
         self.min_chars = min_chars
-        # The rows of the last call if they shared no key (_dedup): the next round of the same
-        # document skips the search for repeats. (Replaced whole, never changed in place: a
-        # pipeline shared between threads reads one call's rows or another's, never a mix, and
-        # another document's rows are never its own.)
-        self._unshared: Unshared = _NONE
+        # The document of the last call, REWRITES.count after it, and its rows if they shared no
+        # key (_dedup): the next round of the same document skips the search for repeats, or the
+        # whole call. (Replaced whole, never changed in place: a pipeline shared between threads
+        # reads one call's or another's, never a mix, and another document's rows are never its own.)
+        self._last: tuple[State | None, int, Unshared] = (None, -1, _NONE)
 
     def __call__(self, state: State) -> None:
-        self._unshared = _dedup(state.lines, self.min_chars, MIN_WORDS, PREFIX_MIN_CHARS, self._unshared)
+        seen, count, unshared = self._last
+        if seen is state and count == REWRITES.count and not unshared[2]:
+            # The same document, no text rewritten since (in the rounds only replace rules change
+            # a text, and they count it: Rewrites), and no two heads of the rows then met: the
+            # rows now are the rows then less the lines dropped since, with the same texts, so
+            # none shares a key and none is an echo (_dedup would find so, and do nothing). The
+            # rows of then stay the ones to compare with: the rows now are among them, in order.
+            return
+        self._last = (state, REWRITES.count, _dedup(state.lines, self.min_chars, MIN_WORDS, PREFIX_MIN_CHARS, unshared))
 
     def again(self, state: State) -> bool:
         # Prefix dedup and the choice of the copy inside the prose look at neighbours, which
