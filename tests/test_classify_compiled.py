@@ -227,3 +227,26 @@ def test_the_prepared_features_hold_their_cache_and_weights() -> None:
     for _ in range(2):
         matrix = _matrix(2)
         assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
+
+
+@needs_c
+def test_the_matrix_is_written_whole_or_zeroed_first() -> None:
+    """Every value of the matrix Features is given is written, whatever the buffer held: the shipped layout's
+    columns all (no zeroing needed), and a column no layout fills (a wider matrix's last) zeroed first."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    doc = ["Home", "News", "The river rose two metres overnight, and the bridge was closed.", "12 May", "(c) x"]
+    clean = _matrix(len(doc))
+    assert _features({})(doc, clean) is not None
+    dirty = memoryview(bytearray(b"\x7f" * (8 * len(doc) * compiled.WIDTH))).cast("d", (len(doc), compiled.WIDTH))
+    assert _features({})(doc, dirty) is not None
+    assert dirty.tobytes() == clean.tobytes()
+    wider = (*compiled.DOC_SPEC[:5], compiled.WIDTH + 1, *compiled.DOC_SPEC[6:])
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
+    prepared = compiled._LINES.Features(*args, compiled.log1p_table(), wider, compiled.MAX_LINE_CHARS, compiled.NGRAM)
+    width = compiled.WIDTH + 1
+    matrix = memoryview(bytearray(b"\x7f" * (8 * len(doc) * width))).cast("d", (len(doc), width))
+    assert prepared(doc, matrix) is not None
+    rows = matrix.tolist()
+    assert [row[:-1] for row in rows] == clean.tolist()
+    assert [row[-1] for row in rows] == [0.0] * len(doc)

@@ -143,9 +143,13 @@ typedef struct {
     uint64_t counts[2];                   /* counts_of its class, not after a space and after one */
     uint32_t fold;                        /* its entry of folds */
     unsigned char space, folded_class, special; /* 1 if a space; its folding's class (one character); SPECIAL */
-    unsigned char plain; /* its folding: one ASCII \w, not \d; not SPECIAL (so inside a word: the letters) */
 } Latin1;
 static Latin1 latin1[256];
+/* The plain characters of Latin-1, those the pass takes a run of at a time inside a word: plain[ch] is its folding
+ * when that is one ASCII \w, not \d, and ch not special (the letters); 0 otherwise (no such folding is 0). inside[ch]
+ * is its counts_of not after a space (its counts[0]), in a table of its own: the run's loop reads two small ones. */
+static unsigned char plain[256];
+static uint64_t inside[256];
 
 /* ---- CRC-32 and UTF-8 ---- */
 
@@ -655,23 +659,21 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         for (Py_ssize_t i = base; i < end; i++) {
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
-                const Latin1 *e = &latin1[ch];
-                if (e->plain && w->in_word) {
+                unsigned b = plain[ch];
+                if (b && w->in_word) {
                     /* The word's next plain characters at a time: of all fold_char does, the character
                      * into joined and the CRC (one byte); the word is no number. In a text of 2 or 4
                      * bytes a character (most of them Latin-1 there too: a text of ASCII with a curly
-                     * quote is one) until the first above Latin-1. */
+                     * quote is one) until the first above Latin-1. Inside a word, never after a space
+                     * (no space folds to a \w): after_space is 0 throughout, and stays so. */
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, pair = w->pair;
-                    Py_UCS4 next;
                     do {
-                        sum += e->counts[after_space];
-                        after_space = 0;
-                        *out++ = e->fold & ~FOLD_ONE;
-                        CRC_BYTE(reg, e->fold & 0x7F);
-                        CRC_BYTE(pair, e->fold & 0x7F);
-                    } while (++i < end && ((next = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) &&
-                             (e = &latin1[next])->plain);
+                        sum += inside[ch];
+                        *out++ = b;
+                        CRC_BYTE(reg, b);
+                        CRC_BYTE(pair, b);
+                    } while (++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]));
                     w->used = out - w->joined;
                     w->reg = reg;
                     w->pair = pair;
@@ -679,6 +681,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     i--;
                     continue;
                 }
+                const Latin1 *e = &latin1[ch];
                 sum += e->counts[after_space];
                 after_space = e->space;
                 if (e->special) special(kind, data, n, i, ch, sp);
@@ -1103,8 +1106,23 @@ static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssiz
 /* The feature matrix m (n rows of d->width) of the lines whose infos ``held`` holds (a tuple: each item's [1]
  * is its row bytes, its [2] its words joined): features._numpy_extract, the same operations in the same
  * order; (language bit, coverage), or NULL with an exception set. */
+/* Every column fill leaves alone is `extra` (-1: none): each value of a row is written, by fill or (extra) by its
+ * caller, and m need not be zeroed first. */
+static int fill_covers(const DocSpec *d, Py_ssize_t extra) {
+    for (Py_ssize_t j = 0; j < d->width; j++) {
+        int written = j < d->r_digits || j == extra; /* (the first r_digits copied from the row) */
+        for (int c = 0; c < N_COLUMNS && !written; c++) {
+            const Py_ssize_t span = c == C_REL_POS ? 3 : c == C_WIN2_WORDS ? 6 : 1;
+            written = j >= d->col[c] && j < d->col[c] + span;
+        }
+        if (!written) return 0;
+    }
+    return 1;
+}
+
+/* (clear: m zeroed first, for the columns it leaves alone; fill_covers says where there are none.) */
 static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, const double *log_size,
-                      const double *position, double log_lines, double *m) {
+                      const double *position, double log_lines, double *m, int clear) {
     const Py_ssize_t row_size = d->row_size, r_words = d->r_words, r_digits = d->r_digits, r_hits = d->r_hits,
                      languages = d->languages, width = d->width, long_words = d->long_words,
                      short_words = d->short_words;
@@ -1149,7 +1167,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
     /* The columns of each line alone, and the three whose neighbours' means are taken. */
     double *column_words = scratch, *column_density = scratch + n, *column_long = scratch + 2 * n;
     Py_ssize_t long_count = 0, first_long = -1, last_long = -1;
-    memset(m, 0, n * width * sizeof(double));
+    if (clear) memset(m, 0, n * width * sizeof(double));
     for (Py_ssize_t i = 0; i < n; i++) {
         const double *r = rows[i];
         double *out = m + i * width;
@@ -1291,7 +1309,7 @@ static PyObject *document(PyObject *self, PyObject *args) {
     if (get_doubles(logs_obj, &logs, n, 0) < 0) goto done;
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, d.width * n, 1) < 0) goto done;
-    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf);
+    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf, !fill_covers(&d, -1));
 done:
     if (sizes.obj) PyBuffer_Release(&sizes);
     if (logs.obj) PyBuffer_Release(&logs);
@@ -1318,6 +1336,7 @@ typedef struct {
     DocSpec d;
     PyObject *masks, *cache; /* a dict each */
     Py_ssize_t limit, max_chars, ngram_column;
+    int covered; /* fill_covers(d, ngram_column): no column of the matrix but those fill and the score write */
     Py_buffer weights, table;
     double bias;
 } Setup;
@@ -1359,6 +1378,7 @@ static int setup_init(Setup *u, PyObject *masks, PyObject *layout_spec, PyObject
     u->limit = limit;
     u->max_chars = max_chars;
     u->ngram_column = ngram_column;
+    u->covered = fill_covers(&u->d, ngram_column);
     return 0;
 }
 
@@ -1451,7 +1471,7 @@ static PyObject *extract_into(const Setup *u, PyObject *held, const double *posi
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }
-    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m);
+    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m, !u->covered);
     if (result != NULL)
         for (Py_ssize_t i = 0; i < n; i++)
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
@@ -1667,8 +1687,11 @@ PyMODINIT_FUNC PyInit__lines(void) {
         latin1[ch].space = (classes[ch] & SPACE) != 0;
         latin1[ch].folded_class = f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0;
         latin1[ch].special = marked && ch;
-        latin1[ch].plain = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
-                           (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD;
+        plain[ch] = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
+                            (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD
+                        ? (unsigned char)(f & 0x7F)
+                        : 0;
+        inside[ch] = latin1[ch].counts[0];
     }
     if (PyType_Ready(&FeaturesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
