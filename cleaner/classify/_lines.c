@@ -1334,7 +1334,7 @@ static int fast_info(PyObject *info, Py_ssize_t row_size) {
 typedef struct {
     Layout layout;
     DocSpec d;
-    PyObject *masks, *cache; /* a dict each */
+    PyObject *masks, *cache; /* a dict each (cache: features()' own; NULL in a Features, which keeps a KeptTable) */
     Py_ssize_t limit, max_chars, ngram_column;
     int covered; /* fill_covers(d, ngram_column): no column of the matrix but those fill and the score write */
     Py_buffer weights, table;
@@ -1387,9 +1387,53 @@ static void setup_release(Setup *u) {
     if (u->table.obj) PyBuffer_Release(&u->table);
 }
 
+/* The lines a Features keeps, by words_hash of their key: each key's info (as features() keeps it in its dict), two
+ * to a set of slots, the one last used first (a miss drops the other). Not a dict: no int made for a key, no dict
+ * probed or grown, none emptied when full. */
+typedef struct {
+    uint64_t hash;
+    PyObject *info; /* a strong reference; NULL: empty */
+} Kept;
+
+typedef struct {
+    Kept *slots;      /* 2 * (sets_mask + 1) */
+    size_t sets_mask; /* a power of 2 less one */
+    Py_ssize_t held;  /* slots not empty */
+} KeptTable;
+
+/* The info kept for key (words_hash h), borrowed (its set's first from now on), or NULL. */
+static PyObject *kept_find(KeptTable *t, uint64_t h, PyObject *key) {
+    Kept *set = t->slots + 2 * (h & t->sets_mask);
+    for (int k = 0; k < 2; k++)
+        if (set[k].info != NULL && set[k].hash == h && words_equal(PyTuple_GET_ITEM(set[k].info, 3), key)) {
+            if (k) {
+                const Kept hit = set[1];
+                set[1] = set[0];
+                set[0] = hit;
+            }
+            return set[0].info;
+        }
+    return NULL;
+}
+
+/* info kept for its key (words_hash h), first of its set; the set's last dropped (a tuple of a float, a bytes and two
+ * exact str: freeing it runs no code). */
+static void kept_put(KeptTable *t, uint64_t h, PyObject *info) {
+    Kept *set = t->slots + 2 * (h & t->sets_mask);
+    PyObject *dropped = set[1].info;
+    set[1] = set[0];
+    set[0].hash = h;
+    set[0].info = info;
+    Py_INCREF(info);
+    if (dropped == NULL) t->held++; /* (a set's second is empty only while its first is) */
+    Py_XDECREF(dropped);
+}
+
 /* The matrix of the lines ``held`` (a tuple of str): features()' work once its arguments are checked, positions
- * (3n values) and m (n rows of u->d.width) of the right sizes. (bit, coverage), None, or NULL with an exception. */
-static PyObject *extract_into(const Setup *u, PyObject *held, const double *positions, double log_lines, double *m) {
+ * (3n values) and m (n rows of u->d.width) of the right sizes; the lines' infos kept in `kept` where given, else in
+ * u->cache. (bit, coverage), None, or NULL with an exception. */
+static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, const double *positions,
+                              double log_lines, double *m) {
     const Py_ssize_t n = PyTuple_GET_SIZE(held);
     const Layout *layout = &u->layout;
     PyObject *infos = NULL, *result = NULL, *cache = u->cache;
@@ -1430,24 +1474,31 @@ static PyObject *extract_into(const Setup *u, PyObject *held, const double *posi
         logs[i] = ((const double *)u->table.buf)[hi - lo];
         PyObject *key = PyUnicode_Substring(text, lo, hi - lo > u->max_chars ? lo + u->max_chars : hi); /* an exact str */
         if (key == NULL) goto done;
-        /* The cache's key: an int, a hash of the text's characters (some times cheaper than a str's siphash,
-         * which a new text needs); the info holds the text, compared on a hit. */
-        PyObject *hash = PyLong_FromUnsignedLongLong(words_hash(key));
-        if (hash == NULL) {
-            Py_DECREF(key);
-            goto done;
+        /* The cache's key: a hash of the text's characters (some times cheaper than a str's siphash, which a new
+         * text needs), in the dict as an int; the info holds the text, compared on a hit. */
+        const uint64_t h = words_hash(key);
+        PyObject *hash = NULL, *info = NULL;
+        if (kept != NULL) {
+            info = kept_find(kept, h, key);
+        } else {
+            hash = PyLong_FromUnsignedLongLong(h);
+            if (hash == NULL) {
+                Py_DECREF(key);
+                goto done;
+            }
+            info = PyDict_GetItemWithError(cache, hash); /* an int key: no code of the caller's */
+            if (info == NULL && PyErr_Occurred()) {
+                Py_DECREF(hash);
+                Py_DECREF(key);
+                goto done;
+            }
+            if (!(fast_info(info, layout->size) && words_equal(PyTuple_GET_ITEM(info, 3), key))) info = NULL;
         }
-        PyObject *info = PyDict_GetItemWithError(cache, hash); /* an int key: no code of the caller's */
-        if (info == NULL && PyErr_Occurred()) {
-            Py_DECREF(hash);
-            Py_DECREF(key);
-            goto done;
-        }
-        if (fast_info(info, layout->size) && words_equal(PyTuple_GET_ITEM(info, 3), key)) {
+        if (info != NULL) {
             Py_INCREF(info);
         } else {
             if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
-                Py_DECREF(hash);
+                Py_XDECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
@@ -1455,19 +1506,23 @@ static PyObject *extract_into(const Setup *u, PyObject *held, const double *posi
             lexical.values = scratch.values;
             info = line_info(key, scratch.buffer, layout, stoplists, &lexical);
             if (info == NULL) {
-                Py_DECREF(hash);
+                Py_XDECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
-            if (PyDict_GET_SIZE(cache) >= u->limit) PyDict_Clear(cache);
-            if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
-                Py_DECREF(info);
-                Py_DECREF(hash);
-                Py_DECREF(key);
-                goto done;
+            if (kept != NULL) {
+                kept_put(kept, h, info);
+            } else {
+                if (PyDict_GET_SIZE(cache) >= u->limit) PyDict_Clear(cache);
+                if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
+                    Py_DECREF(info);
+                    Py_DECREF(hash);
+                    Py_DECREF(key);
+                    goto done;
+                }
             }
         }
-        Py_DECREF(hash);
+        Py_XDECREF(hash);
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }
@@ -1514,7 +1569,7 @@ static PyObject *features(PyObject *self, PyObject *args) {
     }
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, u.d.width * n, 1) < 0) goto done;
-    result = extract_into(&u, held, positions.buf, log_lines, matrix.buf);
+    result = extract_into(&u, NULL, held, positions.buf, log_lines, matrix.buf);
 done:
     if (positions.obj) PyBuffer_Release(&positions);
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1523,14 +1578,16 @@ done:
     return result;
 }
 
-/* Features(masks, layout, weights, bias, cache, limit, log1p, spec, max_chars, ngram_column): features() with all
- * but the document given once, checked once, and its buffers held (the classifier's shortcut calls it once a
- * document: parsing and checking 14 arguments was a sixth of a short document's cost). A call
- * (texts, matrix) -> (bit, coverage) or None is features(texts, ..., positions, log_lines, matrix, ...) with the
- * positions compiled.positions gives: i / max(n - 1, 1), log1p(i), log1p(n - 1 - i), and log1p(n). */
+/* Features(masks, layout, weights, bias, limit, log1p, spec, max_chars, ngram_column): features() with all but the
+ * document given once, checked once, and its buffers held (the classifier's shortcut calls it once a document: parsing
+ * and checking 14 arguments was a sixth of a short document's cost), its lines kept in a table of its own (KeptTable:
+ * `limit` of them, at most 2**24, rounded up to a power of 2, two at least). A call (texts, matrix) -> (bit, coverage)
+ * or None is features(texts, ..., positions, log_lines, matrix, ...) with the positions compiled.positions gives:
+ * i / max(n - 1, 1), log1p(i), log1p(n - 1 - i), and log1p(n). */
 typedef struct {
     PyObject_HEAD
     Setup u;
+    KeptTable kept;
     int ready;
 } Features;
 
@@ -1538,31 +1595,53 @@ static void features_dealloc(Features *self) {
     if (self->ready) {
         setup_release(&self->u);
         Py_DECREF(self->u.masks);
-        Py_DECREF(self->u.cache);
+    }
+    if (self->kept.slots != NULL) {
+        for (size_t k = 0; k < 2 * (self->kept.sets_mask + 1); k++) Py_XDECREF(self->kept.slots[k].info);
+        PyMem_Free(self->kept.slots);
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* kept() -> int: how many lines the Features keeps. */
+static PyObject *features_kept(Features *self, PyObject *unused) { return PyLong_FromSsize_t(self->kept.held); }
+
+static PyMethodDef features_methods[] = {
+    {"kept", (PyCFunction)features_kept, METH_NOARGS, "kept() -> int: how many lines it keeps."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyObject *features_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"masks", "layout", "weights", "bias", "cache", "limit", "log1p", "spec", "max_chars",
+    static char *keywords[] = {"masks", "layout", "weights", "bias", "limit", "log1p", "spec", "max_chars",
                                "ngram_column", NULL};
-    PyObject *masks, *layout_spec, *weights_obj, *cache, *log1p_obj, *spec;
+    PyObject *masks, *layout_spec, *weights_obj, *log1p_obj, *spec;
     double bias;
     Py_ssize_t limit, max_chars, ngram_column;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OdO!nOO!nn:Features", keywords, &PyDict_Type, &masks,
-                                     &PyTuple_Type, &layout_spec, &weights_obj, &bias, &PyDict_Type, &cache, &limit,
-                                     &log1p_obj, &PyTuple_Type, &spec, &max_chars, &ngram_column))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OdnOO!nn:Features", keywords, &PyDict_Type, &masks,
+                                     &PyTuple_Type, &layout_spec, &weights_obj, &bias, &limit, &log1p_obj,
+                                     &PyTuple_Type, &spec, &max_chars, &ngram_column))
         return NULL;
+    if (limit < 0 || limit > ((Py_ssize_t)1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "limit out of range");
+        return NULL;
+    }
     Features *self = (Features *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;
-    if (setup_init(&self->u, masks, layout_spec, weights_obj, bias, cache, limit, log1p_obj, spec, max_chars,
+    if (setup_init(&self->u, masks, layout_spec, weights_obj, bias, NULL, limit, log1p_obj, spec, max_chars,
                    ngram_column) < 0) {
         Py_DECREF(self);
         return NULL;
     }
     Py_INCREF(masks);
-    Py_INCREF(cache);
     self->ready = 1;
+    size_t sets = 1; /* the fewest sets of two that hold `limit` lines (one set at least) */
+    while (2 * sets < (size_t)limit) sets <<= 1;
+    self->kept.slots = PyMem_Calloc(2 * sets, sizeof(Kept));
+    if (self->kept.slots == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->kept.sets_mask = sets - 1;
     return (PyObject *)self;
 }
 
@@ -1604,7 +1683,7 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
         positions[3 * i + 1] = LOG1P(i);
         positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
-    result = extract_into(u, held, positions, LOG1P(n), matrix.buf);
+    result = extract_into(u, &self->kept, held, positions, LOG1P(n), matrix.buf);
 #undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1619,8 +1698,9 @@ static PyTypeObject FeaturesType = {
     .tp_basicsize = sizeof(Features),
     .tp_dealloc = (destructor)features_dealloc,
     .tp_call = (ternaryfunc)features_call,
+    .tp_methods = features_methods,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Features(masks, layout, weights, bias, cache, limit, log1p, spec, max_chars, ngram_column): "
+    .tp_doc = "Features(masks, layout, weights, bias, limit, log1p, spec, max_chars, ngram_column): "
               "(texts, matrix) -> (bit, coverage) or None, features() of a document.",
     .tp_new = features_new,
 };
