@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cleaner import native
-from cleaner.classify import compiled
+from cleaner.classify import compiled, reference
 from cleaner.classify.model import MODEL_PATH, default_model
 from cleaner.steps.classify import _log_odds_cut, _log_odds_floor
 from tests.test_classify_fast import _documents
@@ -268,3 +268,20 @@ def test_the_prepared_features_keep_each_line_once_and_at_most_limit() -> None:
             matrix = _matrix(len(doc))
             assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
             assert prepared.kept() == kept
+
+
+@needs_c
+def test_lines_alike_at_both_ends_are_told_apart() -> None:
+    """Lines of one length that differ only in their middle (a line's hash reads its ends) are other lines, in a
+    document and from one document to the next: the shortcut's matrix is the plain definition's (its repeats too)."""
+    fast, m = compiled.Compiled.load(), default_model()
+    assert fast is not None
+    head, tail = "Posted in the harbour section by the desk " * 2, " and filed under local news today " * 2
+    for width in (1, 2, 4):  # each of str's kinds
+        mark = {1: "", 2: "\u2014", 4: "\U0001f600"}[width]
+        doc = [head + middle + mark + tail for middle in ("one", "two", "one", "six", "two words")]
+        doc += ["Home", "News", head + "one" + mark + tail]
+        for _ in range(2):  # cold, then from what the Features keeps
+            shortcut = fast.shortcut(doc)
+            assert shortcut is not None
+            assert shortcut[0].tobytes() == reference.score(m, doc)[0].tobytes()

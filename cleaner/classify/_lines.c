@@ -1022,14 +1022,14 @@ bad_spec:
     return -1;
 }
 
-/* A str's hash for words_groups: its kind, length and characters' bytes, 8 at a time (not Python's
- * siphash, keyed and safe against chosen collisions, but some times slower: a chain of collisions
- * longer than GROUP_PROBES sends the document to the dict). */
+/* A str's hash for words_groups and a Features' KeptTable: its kind, length and characters' bytes, 8 at a time; of a
+ * long one, only the first and last HASH_ENDS bytes (its length tells most of the others apart, and every use compares
+ * the characters of a hash found: a line is read once a document the less). Not Python's siphash, keyed and safe
+ * against chosen collisions, but some times cheaper: a chain of collisions longer than GROUP_PROBES sends the document
+ * to the dict, and a KeptTable keeps two of them. */
 #define GROUP_PROBES 32
-static uint64_t words_hash(PyObject *s) {
-    const unsigned char *p = PyUnicode_DATA(s);
-    Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
-    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+#define HASH_ENDS 32
+INLINE uint64_t hash_bytes(uint64_t h, const unsigned char *p, Py_ssize_t size) {
     for (; size >= 8; size -= 8, p += 8) {
         uint64_t word;
         memcpy(&word, p, 8);
@@ -1038,7 +1038,17 @@ static uint64_t words_hash(PyObject *s) {
     }
     uint64_t tail = 0;
     memcpy(&tail, p, (size_t)size);
-    h = (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+    return (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+}
+
+static uint64_t words_hash(PyObject *s) {
+    const unsigned char *p = PyUnicode_DATA(s);
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
+    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+    if (size > 2 * HASH_ENDS)
+        h = hash_bytes(hash_bytes(h, p, HASH_ENDS), p + size - HASH_ENDS, HASH_ENDS);
+    else
+        h = hash_bytes(h, p, size);
     return h ^ (h >> 29);
 }
 
