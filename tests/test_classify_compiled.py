@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cleaner import native
-from cleaner.classify import compiled
+from cleaner.classify import compiled, reference
 from cleaner.classify.model import MODEL_PATH, default_model
 from cleaner.steps.classify import _log_odds_cut, _log_odds_floor
 from tests.test_classify_fast import _documents
@@ -135,13 +135,13 @@ def test_the_c_log1p_table_refuses_a_bad_size() -> None:
         lines.log1p_table("3")
 
 
-def _features(cache: dict, limit: int = compiled.ROWS_CACHE_SIZE, weights: object = None) -> object:
-    """A _lines.Features of the shipped model's weights (or ``weights``) keeping its lines in ``cache``."""
+def _features(limit: int = compiled.ROWS_CACHE_SIZE, weights: object = None) -> object:
+    """A _lines.Features of the shipped model's weights (or ``weights``) keeping as many as ``limit`` lines."""
     fast = compiled.Compiled.load()
     assert fast is not None
     args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights if weights is None else weights, fast.bias)
     return compiled._LINES.Features(
-        *args, cache, limit, compiled.log1p_table(), compiled.DOC_SPEC, compiled.MAX_LINE_CHARS, compiled.NGRAM
+        *args, limit, compiled.log1p_table(), compiled.DOC_SPEC, compiled.MAX_LINE_CHARS, compiled.NGRAM
     )
 
 
@@ -160,15 +160,14 @@ def test_the_prepared_features_are_native_matrix_to_the_bit() -> None:
     docs = [texts[i : i + n] for n in range(1, 41) for i in (0, n * 7 % max(len(texts) - n, 1))]
     docs += [texts * (3000 // len(texts) + 1)][:1]
     docs[-1] = docs[-1][:3000]
-    cache: dict = {}
-    prepared = _features(cache)
+    prepared = _features()
     for doc in docs * 2:
         expected = compiled.native_matrix(doc, fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
         assert expected is not None
         matrix = _matrix(len(doc))
         assert prepared(doc, matrix) is not None
         assert matrix.tobytes() == expected.tobytes()
-    assert cache  # the lines were kept in the cache it was given
+    assert prepared.kept() > 0  # the lines were kept
 
 
 @needs_c
@@ -177,7 +176,7 @@ def test_the_prepared_positions_past_a_short_log1p_table_are_the_c_librarys() ->
     compiled.positions does: the same matrix as native_matrix's (whose lines' lengths are in both tables)."""
     fast = compiled.Compiled.load()
     assert fast is not None
-    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, compiled.ROWS_CACHE_SIZE)
     short = memoryview(bytearray(compiled.log1p_table()[:8].tobytes())).cast("d")  # a buffer of its own
     prepared = compiled._LINES.Features(*args, short, compiled.DOC_SPEC, compiled.MAX_LINE_CHARS, compiled.NGRAM)
     for n in (1, 7, 8, 9, 20):
@@ -191,7 +190,7 @@ def test_the_prepared_positions_past_a_short_log1p_table_are_the_c_librarys() ->
 
 @needs_c
 def test_the_prepared_features_refuse_bad_calls() -> None:
-    prepared = _features({})
+    prepared = _features()
     assert prepared(["x" * compiled.LOG1P_SIZE, "Home"], _matrix(2)) is None  # a line as long as the table
     with pytest.raises(TypeError, match="expected a list"):
         prepared(("Home", "About"), _matrix(2))
@@ -204,14 +203,17 @@ def test_the_prepared_features_refuse_bad_calls() -> None:
     with pytest.raises(TypeError, match="no keyword"):
         prepared(["Home"], matrix=_matrix(1))
     with pytest.raises(ValueError, match="weights"):
-        _features({}, weights=py_array("d", [0.0] * 8))
+        _features(weights=py_array("d", [0.0] * 8))
+    for limit in (-1, (1 << 24) + 1):
+        with pytest.raises(ValueError, match="limit out of range"):
+            _features(limit)
     assert prepared([], memoryview(bytearray()).cast("d")) is not None  # no lines: nothing to fill
 
 
 @needs_c
 def test_the_prepared_features_hold_their_cache_and_weights() -> None:
-    """The cache dict and the weights' buffer stay alive as long as the Features does (a document after the
-    caller dropped them still reads them), and a str subclass is read as its characters."""
+    """The weights' buffer stays alive as long as the Features does (a document after the caller dropped it
+    still reads it), and a str subclass is read as its characters."""
 
     class Text(str):
         pass
@@ -219,11 +221,67 @@ def test_the_prepared_features_hold_their_cache_and_weights() -> None:
     fast = compiled.Compiled.load()
     assert fast is not None
     weights = py_array(fast.weights.typecode, fast.weights)
-    cache: dict = {}
-    prepared = _features(cache, weights=weights)
-    del weights, cache
+    prepared = _features(weights=weights)
+    del weights
     doc = [Text("Home"), Text("The river rose two metres overnight, and the bridge was closed.")]
     expected = compiled.native_matrix(list(map(str, doc)), fast.weights, fast.bias, {}, 10)
     for _ in range(2):
         matrix = _matrix(2)
         assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
+
+
+@needs_c
+def test_the_matrix_is_written_whole_or_zeroed_first() -> None:
+    """Every value of the matrix Features is given is written, whatever the buffer held: the shipped layout's
+    columns all (no zeroing needed), and a column no layout fills (a wider matrix's last) zeroed first."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    doc = ["Home", "News", "The river rose two metres overnight, and the bridge was closed.", "12 May", "(c) x"]
+    clean = _matrix(len(doc))
+    assert _features()(doc, clean) is not None
+    dirty = memoryview(bytearray(b"\x7f" * (8 * len(doc) * compiled.WIDTH))).cast("d", (len(doc), compiled.WIDTH))
+    assert _features()(doc, dirty) is not None
+    assert dirty.tobytes() == clean.tobytes()
+    wider = (*compiled.DOC_SPEC[:5], compiled.WIDTH + 1, *compiled.DOC_SPEC[6:])
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, compiled.ROWS_CACHE_SIZE)
+    prepared = compiled._LINES.Features(*args, compiled.log1p_table(), wider, compiled.MAX_LINE_CHARS, compiled.NGRAM)
+    width = compiled.WIDTH + 1
+    matrix = memoryview(bytearray(b"\x7f" * (8 * len(doc) * width))).cast("d", (len(doc), width))
+    assert prepared(doc, matrix) is not None
+    rows = matrix.tolist()
+    assert [row[:-1] for row in rows] == clean.tolist()
+    assert [row[-1] for row in rows] == [0.0] * len(doc)
+
+
+@needs_c
+def test_the_prepared_features_keep_each_line_once_and_at_most_limit() -> None:
+    """A line seen again is read from what the Features keeps (not kept twice), the same stripped head is the same
+    line, and no more than ``limit`` lines are kept, the matrices the same all along."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    doc = ["Home", " News ", "The river rose two metres overnight.", "12 May", "(c) x", "News", "Home"]
+    expected = compiled.native_matrix(doc, fast.weights, fast.bias, {}, 10)
+    assert expected is not None
+    for limit, kept in ((compiled.ROWS_CACHE_SIZE, 5), (2, 2), (0, 2)):
+        prepared = _features(limit)
+        for _ in range(3):
+            matrix = _matrix(len(doc))
+            assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
+            assert prepared.kept() == kept
+
+
+@needs_c
+def test_lines_alike_at_both_ends_are_told_apart() -> None:
+    """Lines of one length that differ only in their middle (a line's hash reads its ends) are other lines, in a
+    document and from one document to the next: the shortcut's matrix is the plain definition's (its repeats too)."""
+    fast, m = compiled.Compiled.load(), default_model()
+    assert fast is not None
+    head, tail = "Posted in the harbour section by the desk " * 2, " and filed under local news today " * 2
+    for width in (1, 2, 4):  # each of str's kinds
+        mark = {1: "", 2: "\u2014", 4: "\U0001f600"}[width]
+        doc = [head + middle + mark + tail for middle in ("one", "two", "one", "six", "two words")]
+        doc += ["Home", "News", head + "one" + mark + tail]
+        for _ in range(2):  # cold, then from what the Features keeps
+            shortcut = fast.shortcut(doc)
+            assert shortcut is not None
+            assert shortcut[0].tobytes() == reference.score(m, doc)[0].tobytes()

@@ -193,18 +193,23 @@ def test_c_documents_are_the_numpy_documents(docs: list[list[str]]) -> None:
 
 def words_hash(text: str) -> int:
     """_lines.c's words_hash: of a str's characters as CPython holds them (1, 2 or 4 bytes each, by the
-    widest), its kind and length."""
+    widest: of more than 64 bytes, the first and last 32), its kind and length."""
     widest = max(map(ord, text), default=0)
     kind = 1 if widest < 256 else 2 if widest < 65536 else 4
     data = text.encode({1: "latin-1", 2: "utf-16-le", 4: "utf-32-le"}[kind], "surrogatepass")
-    mask = (1 << 64) - 1
     h = 0x9E3779B97F4A7C15 ^ (len(data) << 2 | kind)
+    # (of a long one, its first and last 32 bytes)
+    h = _hash_bytes(_hash_bytes(h, data[:32]), data[-32:]) if len(data) > 64 else _hash_bytes(h, data)
+    return h ^ (h >> 29)
+
+
+def _hash_bytes(h: int, data: bytes) -> int:
+    mask = (1 << 64) - 1
     while len(data) >= 8:
         h = ((h ^ int.from_bytes(data[:8], "little")) * 0xFF51AFD7ED558CCD) & mask
         h ^= h >> 32
         data = data[8:]
-    h = ((h ^ int.from_bytes(data, "little")) * 0xC4CEB9FE1A85EC53) & mask
-    return h ^ (h >> 29)
+    return ((h ^ int.from_bytes(data, "little")) * 0xC4CEB9FE1A85EC53) & mask
 
 
 @needs_native

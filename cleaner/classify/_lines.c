@@ -143,9 +143,13 @@ typedef struct {
     uint64_t counts[2];                   /* counts_of its class, not after a space and after one */
     uint32_t fold;                        /* its entry of folds */
     unsigned char space, folded_class, special; /* 1 if a space; its folding's class (one character); SPECIAL */
-    unsigned char plain; /* its folding: one ASCII \w, not \d; not SPECIAL (so inside a word: the letters) */
 } Latin1;
 static Latin1 latin1[256];
+/* The plain characters of Latin-1, those the pass takes a run of at a time inside a word: plain[ch] is its folding
+ * when that is one ASCII \w, not \d, and ch not special (the letters); 0 otherwise (no such folding is 0). inside[ch]
+ * is its counts_of not after a space (its counts[0]), in a table of its own: the run's loop reads two small ones. */
+static unsigned char plain[256];
+static uint64_t inside[256];
 
 /* ---- CRC-32 and UTF-8 ---- */
 
@@ -655,23 +659,21 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         for (Py_ssize_t i = base; i < end; i++) {
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
-                const Latin1 *e = &latin1[ch];
-                if (e->plain && w->in_word) {
+                unsigned b = plain[ch];
+                if (b && w->in_word) {
                     /* The word's next plain characters at a time: of all fold_char does, the character
                      * into joined and the CRC (one byte); the word is no number. In a text of 2 or 4
                      * bytes a character (most of them Latin-1 there too: a text of ASCII with a curly
-                     * quote is one) until the first above Latin-1. */
+                     * quote is one) until the first above Latin-1. Inside a word, never after a space
+                     * (no space folds to a \w): after_space is 0 throughout, and stays so. */
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, pair = w->pair;
-                    Py_UCS4 next;
                     do {
-                        sum += e->counts[after_space];
-                        after_space = 0;
-                        *out++ = e->fold & ~FOLD_ONE;
-                        CRC_BYTE(reg, e->fold & 0x7F);
-                        CRC_BYTE(pair, e->fold & 0x7F);
-                    } while (++i < end && ((next = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) &&
-                             (e = &latin1[next])->plain);
+                        sum += inside[ch];
+                        *out++ = b;
+                        CRC_BYTE(reg, b);
+                        CRC_BYTE(pair, b);
+                    } while (++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]));
                     w->used = out - w->joined;
                     w->reg = reg;
                     w->pair = pair;
@@ -679,6 +681,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     i--;
                     continue;
                 }
+                const Latin1 *e = &latin1[ch];
                 sum += e->counts[after_space];
                 after_space = e->space;
                 if (e->special) special(kind, data, n, i, ch, sp);
@@ -1019,14 +1022,14 @@ bad_spec:
     return -1;
 }
 
-/* A str's hash for words_groups: its kind, length and characters' bytes, 8 at a time (not Python's
- * siphash, keyed and safe against chosen collisions, but some times slower: a chain of collisions
- * longer than GROUP_PROBES sends the document to the dict). */
+/* A str's hash for words_groups and a Features' KeptTable: its kind, length and characters' bytes, 8 at a time; of a
+ * long one, only the first and last HASH_ENDS bytes (its length tells most of the others apart, and every use compares
+ * the characters of a hash found: a line is read once a document the less). Not Python's siphash, keyed and safe
+ * against chosen collisions, but some times cheaper: a chain of collisions longer than GROUP_PROBES sends the document
+ * to the dict, and a KeptTable keeps two of them. */
 #define GROUP_PROBES 32
-static uint64_t words_hash(PyObject *s) {
-    const unsigned char *p = PyUnicode_DATA(s);
-    Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
-    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+#define HASH_ENDS 32
+INLINE uint64_t hash_bytes(uint64_t h, const unsigned char *p, Py_ssize_t size) {
     for (; size >= 8; size -= 8, p += 8) {
         uint64_t word;
         memcpy(&word, p, 8);
@@ -1035,7 +1038,17 @@ static uint64_t words_hash(PyObject *s) {
     }
     uint64_t tail = 0;
     memcpy(&tail, p, (size_t)size);
-    h = (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+    return (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+}
+
+static uint64_t words_hash(PyObject *s) {
+    const unsigned char *p = PyUnicode_DATA(s);
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
+    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+    if (size > 2 * HASH_ENDS)
+        h = hash_bytes(hash_bytes(h, p, HASH_ENDS), p + size - HASH_ENDS, HASH_ENDS);
+    else
+        h = hash_bytes(h, p, size);
     return h ^ (h >> 29);
 }
 
@@ -1103,8 +1116,23 @@ static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssiz
 /* The feature matrix m (n rows of d->width) of the lines whose infos ``held`` holds (a tuple: each item's [1]
  * is its row bytes, its [2] its words joined): features._numpy_extract, the same operations in the same
  * order; (language bit, coverage), or NULL with an exception set. */
+/* Every column fill leaves alone is `extra` (-1: none): each value of a row is written, by fill or (extra) by its
+ * caller, and m need not be zeroed first. */
+static int fill_covers(const DocSpec *d, Py_ssize_t extra) {
+    for (Py_ssize_t j = 0; j < d->width; j++) {
+        int written = j < d->r_digits || j == extra; /* (the first r_digits copied from the row) */
+        for (int c = 0; c < N_COLUMNS && !written; c++) {
+            const Py_ssize_t span = c == C_REL_POS ? 3 : c == C_WIN2_WORDS ? 6 : 1;
+            written = j >= d->col[c] && j < d->col[c] + span;
+        }
+        if (!written) return 0;
+    }
+    return 1;
+}
+
+/* (clear: m zeroed first, for the columns it leaves alone; fill_covers says where there are none.) */
 static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, const double *log_size,
-                      const double *position, double log_lines, double *m) {
+                      const double *position, double log_lines, double *m, int clear) {
     const Py_ssize_t row_size = d->row_size, r_words = d->r_words, r_digits = d->r_digits, r_hits = d->r_hits,
                      languages = d->languages, width = d->width, long_words = d->long_words,
                      short_words = d->short_words;
@@ -1149,7 +1177,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
     /* The columns of each line alone, and the three whose neighbours' means are taken. */
     double *column_words = scratch, *column_density = scratch + n, *column_long = scratch + 2 * n;
     Py_ssize_t long_count = 0, first_long = -1, last_long = -1;
-    memset(m, 0, n * width * sizeof(double));
+    if (clear) memset(m, 0, n * width * sizeof(double));
     for (Py_ssize_t i = 0; i < n; i++) {
         const double *r = rows[i];
         double *out = m + i * width;
@@ -1291,7 +1319,7 @@ static PyObject *document(PyObject *self, PyObject *args) {
     if (get_doubles(logs_obj, &logs, n, 0) < 0) goto done;
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, d.width * n, 1) < 0) goto done;
-    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf);
+    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf, !fill_covers(&d, -1));
 done:
     if (sizes.obj) PyBuffer_Release(&sizes);
     if (logs.obj) PyBuffer_Release(&logs);
@@ -1316,8 +1344,9 @@ static int fast_info(PyObject *info, Py_ssize_t row_size) {
 typedef struct {
     Layout layout;
     DocSpec d;
-    PyObject *masks, *cache; /* a dict each */
+    PyObject *masks, *cache; /* a dict each (cache: features()' own; NULL in a Features, which keeps a KeptTable) */
     Py_ssize_t limit, max_chars, ngram_column;
+    int covered; /* fill_covers(d, ngram_column): no column of the matrix but those fill and the score write */
     Py_buffer weights, table;
     double bias;
 } Setup;
@@ -1359,6 +1388,7 @@ static int setup_init(Setup *u, PyObject *masks, PyObject *layout_spec, PyObject
     u->limit = limit;
     u->max_chars = max_chars;
     u->ngram_column = ngram_column;
+    u->covered = fill_covers(&u->d, ngram_column);
     return 0;
 }
 
@@ -1367,9 +1397,53 @@ static void setup_release(Setup *u) {
     if (u->table.obj) PyBuffer_Release(&u->table);
 }
 
+/* The lines a Features keeps, by words_hash of their key: each key's info (as features() keeps it in its dict), two
+ * to a set of slots, the one last used first (a miss drops the other). Not a dict: no int made for a key, no dict
+ * probed or grown, none emptied when full. */
+typedef struct {
+    uint64_t hash;
+    PyObject *info; /* a strong reference; NULL: empty */
+} Kept;
+
+typedef struct {
+    Kept *slots;      /* 2 * (sets_mask + 1) */
+    size_t sets_mask; /* a power of 2 less one */
+    Py_ssize_t held;  /* slots not empty */
+} KeptTable;
+
+/* The info kept for key (words_hash h), borrowed (its set's first from now on), or NULL. */
+static PyObject *kept_find(KeptTable *t, uint64_t h, PyObject *key) {
+    Kept *set = t->slots + 2 * (h & t->sets_mask);
+    for (int k = 0; k < 2; k++)
+        if (set[k].info != NULL && set[k].hash == h && words_equal(PyTuple_GET_ITEM(set[k].info, 3), key)) {
+            if (k) {
+                const Kept hit = set[1];
+                set[1] = set[0];
+                set[0] = hit;
+            }
+            return set[0].info;
+        }
+    return NULL;
+}
+
+/* info kept for its key (words_hash h), first of its set; the set's last dropped (a tuple of a float, a bytes and two
+ * exact str: freeing it runs no code). */
+static void kept_put(KeptTable *t, uint64_t h, PyObject *info) {
+    Kept *set = t->slots + 2 * (h & t->sets_mask);
+    PyObject *dropped = set[1].info;
+    set[1] = set[0];
+    set[0].hash = h;
+    set[0].info = info;
+    Py_INCREF(info);
+    if (dropped == NULL) t->held++; /* (a set's second is empty only while its first is) */
+    Py_XDECREF(dropped);
+}
+
 /* The matrix of the lines ``held`` (a tuple of str): features()' work once its arguments are checked, positions
- * (3n values) and m (n rows of u->d.width) of the right sizes. (bit, coverage), None, or NULL with an exception. */
-static PyObject *extract_into(const Setup *u, PyObject *held, const double *positions, double log_lines, double *m) {
+ * (3n values) and m (n rows of u->d.width) of the right sizes; the lines' infos kept in `kept` where given, else in
+ * u->cache. (bit, coverage), None, or NULL with an exception. */
+static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, const double *positions,
+                              double log_lines, double *m) {
     const Py_ssize_t n = PyTuple_GET_SIZE(held);
     const Layout *layout = &u->layout;
     PyObject *infos = NULL, *result = NULL, *cache = u->cache;
@@ -1410,24 +1484,31 @@ static PyObject *extract_into(const Setup *u, PyObject *held, const double *posi
         logs[i] = ((const double *)u->table.buf)[hi - lo];
         PyObject *key = PyUnicode_Substring(text, lo, hi - lo > u->max_chars ? lo + u->max_chars : hi); /* an exact str */
         if (key == NULL) goto done;
-        /* The cache's key: an int, a hash of the text's characters (some times cheaper than a str's siphash,
-         * which a new text needs); the info holds the text, compared on a hit. */
-        PyObject *hash = PyLong_FromUnsignedLongLong(words_hash(key));
-        if (hash == NULL) {
-            Py_DECREF(key);
-            goto done;
+        /* The cache's key: a hash of the text's characters (some times cheaper than a str's siphash, which a new
+         * text needs), in the dict as an int; the info holds the text, compared on a hit. */
+        const uint64_t h = words_hash(key);
+        PyObject *hash = NULL, *info = NULL;
+        if (kept != NULL) {
+            info = kept_find(kept, h, key);
+        } else {
+            hash = PyLong_FromUnsignedLongLong(h);
+            if (hash == NULL) {
+                Py_DECREF(key);
+                goto done;
+            }
+            info = PyDict_GetItemWithError(cache, hash); /* an int key: no code of the caller's */
+            if (info == NULL && PyErr_Occurred()) {
+                Py_DECREF(hash);
+                Py_DECREF(key);
+                goto done;
+            }
+            if (!(fast_info(info, layout->size) && words_equal(PyTuple_GET_ITEM(info, 3), key))) info = NULL;
         }
-        PyObject *info = PyDict_GetItemWithError(cache, hash); /* an int key: no code of the caller's */
-        if (info == NULL && PyErr_Occurred()) {
-            Py_DECREF(hash);
-            Py_DECREF(key);
-            goto done;
-        }
-        if (fast_info(info, layout->size) && words_equal(PyTuple_GET_ITEM(info, 3), key)) {
+        if (info != NULL) {
             Py_INCREF(info);
         } else {
             if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
-                Py_DECREF(hash);
+                Py_XDECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
@@ -1435,23 +1516,27 @@ static PyObject *extract_into(const Setup *u, PyObject *held, const double *posi
             lexical.values = scratch.values;
             info = line_info(key, scratch.buffer, layout, stoplists, &lexical);
             if (info == NULL) {
-                Py_DECREF(hash);
+                Py_XDECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
-            if (PyDict_GET_SIZE(cache) >= u->limit) PyDict_Clear(cache);
-            if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
-                Py_DECREF(info);
-                Py_DECREF(hash);
-                Py_DECREF(key);
-                goto done;
+            if (kept != NULL) {
+                kept_put(kept, h, info);
+            } else {
+                if (PyDict_GET_SIZE(cache) >= u->limit) PyDict_Clear(cache);
+                if (PyDict_SetItem(cache, hash, info) < 0) { /* (another text of the same hash: replaced) */
+                    Py_DECREF(info);
+                    Py_DECREF(hash);
+                    Py_DECREF(key);
+                    goto done;
+                }
             }
         }
-        Py_DECREF(hash);
+        Py_XDECREF(hash);
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }
-    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m);
+    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m, !u->covered);
     if (result != NULL)
         for (Py_ssize_t i = 0; i < n; i++)
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
@@ -1494,7 +1579,7 @@ static PyObject *features(PyObject *self, PyObject *args) {
     }
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, u.d.width * n, 1) < 0) goto done;
-    result = extract_into(&u, held, positions.buf, log_lines, matrix.buf);
+    result = extract_into(&u, NULL, held, positions.buf, log_lines, matrix.buf);
 done:
     if (positions.obj) PyBuffer_Release(&positions);
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1503,14 +1588,16 @@ done:
     return result;
 }
 
-/* Features(masks, layout, weights, bias, cache, limit, log1p, spec, max_chars, ngram_column): features() with all
- * but the document given once, checked once, and its buffers held (the classifier's shortcut calls it once a
- * document: parsing and checking 14 arguments was a sixth of a short document's cost). A call
- * (texts, matrix) -> (bit, coverage) or None is features(texts, ..., positions, log_lines, matrix, ...) with the
- * positions compiled.positions gives: i / max(n - 1, 1), log1p(i), log1p(n - 1 - i), and log1p(n). */
+/* Features(masks, layout, weights, bias, limit, log1p, spec, max_chars, ngram_column): features() with all but the
+ * document given once, checked once, and its buffers held (the classifier's shortcut calls it once a document: parsing
+ * and checking 14 arguments was a sixth of a short document's cost), its lines kept in a table of its own (KeptTable:
+ * `limit` of them, at most 2**24, rounded up to a power of 2, two at least). A call (texts, matrix) -> (bit, coverage)
+ * or None is features(texts, ..., positions, log_lines, matrix, ...) with the positions compiled.positions gives:
+ * i / max(n - 1, 1), log1p(i), log1p(n - 1 - i), and log1p(n). */
 typedef struct {
     PyObject_HEAD
     Setup u;
+    KeptTable kept;
     int ready;
 } Features;
 
@@ -1518,31 +1605,53 @@ static void features_dealloc(Features *self) {
     if (self->ready) {
         setup_release(&self->u);
         Py_DECREF(self->u.masks);
-        Py_DECREF(self->u.cache);
+    }
+    if (self->kept.slots != NULL) {
+        for (size_t k = 0; k < 2 * (self->kept.sets_mask + 1); k++) Py_XDECREF(self->kept.slots[k].info);
+        PyMem_Free(self->kept.slots);
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* kept() -> int: how many lines the Features keeps. */
+static PyObject *features_kept(Features *self, PyObject *unused) { return PyLong_FromSsize_t(self->kept.held); }
+
+static PyMethodDef features_methods[] = {
+    {"kept", (PyCFunction)features_kept, METH_NOARGS, "kept() -> int: how many lines it keeps."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyObject *features_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"masks", "layout", "weights", "bias", "cache", "limit", "log1p", "spec", "max_chars",
+    static char *keywords[] = {"masks", "layout", "weights", "bias", "limit", "log1p", "spec", "max_chars",
                                "ngram_column", NULL};
-    PyObject *masks, *layout_spec, *weights_obj, *cache, *log1p_obj, *spec;
+    PyObject *masks, *layout_spec, *weights_obj, *log1p_obj, *spec;
     double bias;
     Py_ssize_t limit, max_chars, ngram_column;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OdO!nOO!nn:Features", keywords, &PyDict_Type, &masks,
-                                     &PyTuple_Type, &layout_spec, &weights_obj, &bias, &PyDict_Type, &cache, &limit,
-                                     &log1p_obj, &PyTuple_Type, &spec, &max_chars, &ngram_column))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OdnOO!nn:Features", keywords, &PyDict_Type, &masks,
+                                     &PyTuple_Type, &layout_spec, &weights_obj, &bias, &limit, &log1p_obj,
+                                     &PyTuple_Type, &spec, &max_chars, &ngram_column))
         return NULL;
+    if (limit < 0 || limit > ((Py_ssize_t)1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "limit out of range");
+        return NULL;
+    }
     Features *self = (Features *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;
-    if (setup_init(&self->u, masks, layout_spec, weights_obj, bias, cache, limit, log1p_obj, spec, max_chars,
+    if (setup_init(&self->u, masks, layout_spec, weights_obj, bias, NULL, limit, log1p_obj, spec, max_chars,
                    ngram_column) < 0) {
         Py_DECREF(self);
         return NULL;
     }
     Py_INCREF(masks);
-    Py_INCREF(cache);
     self->ready = 1;
+    size_t sets = 1; /* the fewest sets of two that hold `limit` lines (one set at least) */
+    while (2 * sets < (size_t)limit) sets <<= 1;
+    self->kept.slots = PyMem_Calloc(2 * sets, sizeof(Kept));
+    if (self->kept.slots == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->kept.sets_mask = sets - 1;
     return (PyObject *)self;
 }
 
@@ -1584,7 +1693,7 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
         positions[3 * i + 1] = LOG1P(i);
         positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
-    result = extract_into(u, held, positions, LOG1P(n), matrix.buf);
+    result = extract_into(u, &self->kept, held, positions, LOG1P(n), matrix.buf);
 #undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1599,8 +1708,9 @@ static PyTypeObject FeaturesType = {
     .tp_basicsize = sizeof(Features),
     .tp_dealloc = (destructor)features_dealloc,
     .tp_call = (ternaryfunc)features_call,
+    .tp_methods = features_methods,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Features(masks, layout, weights, bias, cache, limit, log1p, spec, max_chars, ngram_column): "
+    .tp_doc = "Features(masks, layout, weights, bias, limit, log1p, spec, max_chars, ngram_column): "
               "(texts, matrix) -> (bit, coverage) or None, features() of a document.",
     .tp_new = features_new,
 };
@@ -1667,8 +1777,11 @@ PyMODINIT_FUNC PyInit__lines(void) {
         latin1[ch].space = (classes[ch] & SPACE) != 0;
         latin1[ch].folded_class = f & FOLD_ONE ? class_of(f & ~FOLD_ONE) : 0;
         latin1[ch].special = marked && ch;
-        latin1[ch].plain = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
-                           (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD;
+        plain[ch] = !latin1[ch].special && (f & FOLD_ONE) && (f & ~FOLD_ONE) < 0x80 &&
+                            (latin1[ch].folded_class & (WORD | DECIMAL)) == WORD
+                        ? (unsigned char)(f & 0x7F)
+                        : 0;
+        inside[ch] = latin1[ch].counts[0];
     }
     if (PyType_Ready(&FeaturesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);

@@ -29,7 +29,7 @@ WIDTH = len(NAMES)
 NGRAM = INDEX["ngram_score"]
 # A line's length at most this less one for the shortcut: its log1p is then read from a table.
 LOG1P_SIZE = 1 << 16
-ROWS_CACHE_SIZE = 1 << 14  # what the shortcut keeps of a line's text (cleared when full)
+ROWS_CACHE_SIZE = 1 << 14  # how many lines' features the shortcut keeps (_lines.c: Features' KeptTable)
 _LINES = load("cleaner.classify._lines")
 _TREES = load("cleaner.classify._trees")
 _INTP = "q" if sys.maxsize > 2**31 else "l"  # the array typecode of a Py_ssize_t (the Forest's "intp")
@@ -168,12 +168,11 @@ class Compiled:
         self.weights = weights  # float32 where that holds every weight exactly (as trained): half the reads
         self.bias = bias
         self.baseline = baseline
-        # By a hash of a line's stripped head (_lines.c: words_hash), its (lexical score, row, words joined, head).
-        self.rows: dict[int, tuple[float, bytes, str, str]] = {}
-        # native_matrix's call with all but the document given once (_lines.c: Features), where the C is built.
+        # native_matrix's call with all but the document given once (_lines.c: Features), where the C is built; it
+        # keeps the features of the last lines it saw by a hash of their stripped head, in C.
         self._features = None
         if _LINES is not None:
-            args = (stopword_languages(), LAYOUT, weights, bias, self.rows, ROWS_CACHE_SIZE, log1p_table(), DOC_SPEC)
+            args = (stopword_languages(), LAYOUT, weights, bias, ROWS_CACHE_SIZE, log1p_table(), DOC_SPEC)
             self._features = _LINES.Features(*args, MAX_LINE_CHARS, NGRAM)
 
     @classmethod

@@ -63,7 +63,7 @@ class Model:
             self.compiled = Compiled(self._forest, self._lexical_weights, self.ngram_bias, self.baseline)
         self._ngram_cache: dict[str, float] = {}
         # shortcut's: by a line's stripped head, its (lexical score, row, words joined).
-        self._rows: dict[int, tuple[float, bytes, str, str]] = self.compiled.rows if self.compiled is not None else {}
+        self._rows: dict[int, tuple[float, bytes, str, str]] = {}
 
     def _complete(self) -> None:
         """The trees as complete binary trees, level by level: ``_feature``/``_threshold`` of each
