@@ -303,7 +303,11 @@ class RuleSet:
             warm = self._cleaned >= WARMUP or prefilter.cached(_Fast.patterns(self.rules))
             if not warm or not prefilter.available():
                 return None
-            self._fast = _Fast(self.rules)
+            fast = _Fast(self.rules)
+            # (Both plans now: ``apply`` reads them by kind of run, without a call.)
+            fast.plan(self.rules, False)
+            fast.plan(self.positional, True)
+            self._fast = fast
         return self._fast
 
     def apply(
@@ -324,9 +328,9 @@ class RuleSet:
         if not rules:
             return url
         self._cleaned += 1
-        fast = self._prefilter()
+        fast = self._fast if self._fast is not None else self._prefilter()
         if positional_only and fast is not None:
-            plan = fast.plan(rules, positional_only)
+            plan = fast._plans[True]
             if not plan.always and fast.idle(lines, plan.ids, plan.last):
                 return url  # (most later rounds: no positional rule has a row)
         ctx = Context(lines, url, meta, rows)
@@ -342,7 +346,7 @@ class RuleSet:
                 if deadline is not None and time.monotonic() > deadline:
                     raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
             return ctx.url
-        plan = fast.plan(rules, positional_only)
+        plan = fast._plans[positional_only]
         fast.fill(ctx, plan.ids if positional_only else None)
         # The rules the prefilter found rows for (and those it has none of), in order: the others
         # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.
