@@ -131,6 +131,7 @@ def test_the_c_walk_answers_ascii_rows_itself_as_test_start_does(monkeypatch: py
 
             twin = rx.ascii_start()
             assert twin is not None
+            rx._rx("")  # (the ASCII twin compiled: the C asks it from the first row on)
             got = fn(rows, {1: list(range(len(rows)))}, [0], [(1, "r", rx._starts, check, twin)], 0, None, None)
             outcomes.append((got, [line.dropped_by for line in rows], dict(rx._starts)))
             if fn is not walk:
@@ -141,20 +142,52 @@ def test_the_c_walk_answers_ascii_rows_itself_as_test_start_does(monkeypatch: py
 
 
 @needs_native
+def test_the_c_walk_leaves_a_row_to_the_check_until_the_twin_is_compiled() -> None:
+    """The twin is compiled when test_start first needs it (not when the plan is made): the
+    first ASCII row goes to the check, the next ones the C answers; a pattern without a twin
+    (``_ascii`` False) is the check's on every row."""
+    rows = [Line(1, "Share a"), Line(2, "Share b"), Line(3, "Share c")]
+    for twin, asked_rows in ((None, ["Share a"]), (False, ["Share a", "Share b", "Share c"])):
+        rx = Regex(r"^Share\b", "r")
+        rx._ascii = twin  # (None: not compiled yet; False: the pattern has none, see regex.to_re2)
+        asked: list[str] = []
+
+        def check(text: str, rx: Regex = rx, asked: list[str] = asked) -> bool:
+            asked.append(text)
+            return rx.test_start(text)
+
+        simple: list[Plain | None] = [(1, "r", rx._starts, check, rx.ascii_start())]
+        for line in rows:
+            line.dropped_by = None
+        assert prefilter._scan.walk(rows, {1: [0, 1, 2]}, [0], simple, 0, None, None) == 1
+        assert asked == asked_rows
+        assert [line.dropped_by for line in rows] == ["r"] * 3
+
+
+class _Fake:
+    """A stand-in for a Regex whose twin's Match is ``match``."""
+
+    def __init__(self, match: Any):
+        self._ascii = type("Twin", (), {"_regexp": type("RE2", (), {"Match": staticmethod(match)})})()
+
+
+@needs_native
 def test_a_bad_twin_is_an_error_not_a_crash() -> None:
     rows = [Line(1, "Share")]
     for match in (lambda *args: [], lambda *args: [("x", 1)], lambda *args: 1 / 0, lambda *args: [[None]]):
-        twin = (match, None, 200, 1024)
+        twin = (_Fake(match), None, 200, 1024)
         with pytest.raises((IndexError, TypeError, ZeroDivisionError)):
             prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, twin)], 0, None, None)
     with pytest.raises(TypeError):
         prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (1, 2))], 0, None, None)
-    twin = (lambda *args: [(0, 5)], None, "big", 1024)
+    with pytest.raises(AttributeError):
+        prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (object(), None, 200, 9))], 0, None, None)
+    twin = (_Fake(lambda *args: [(0, 5)]), None, "big", 1024)
     with pytest.raises(TypeError):
         prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, twin)], 0, None, None)
     assert rows[0].dropped_by is None
-    found = (lambda anchor, data, start, end: [(0 if data == b"Share" and (start, end) == (0, 5) else -1, 5)],)
-    assert prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (*found, None, 200, 9))], 0, None, None) == 1
+    found = _Fake(lambda anchor, data, start, end: [(0 if data == b"Share" and (start, end) == (0, 5) else -1, 5)])
+    assert prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (found, None, 200, 9))], 0, None, None) == 1
     assert rows[0].dropped_by == "r"
 
 

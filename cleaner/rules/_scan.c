@@ -894,16 +894,36 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
     return i;
 }
 
+static PyObject *name_ascii, *name_regexp, *name_match; /* (interned by ``ascii_start``) */
+
 /* Regex.test_start of an ASCII row (a plain str, no newline) the memo does not know, without its
- * Python frames: ``twin`` is (match, anchor, memo_text, memo_size), Regex.ascii_start's: the ASCII
- * twin's Match called as test_start calls it, its answer then kept in ``starts`` as _remember
- * keeps it. 1 or 0; -1 with an error set. */
+ * Python frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.ascii_start's: the
+ * Regex's ASCII twin (``_ascii``) and its Match called as test_start calls it, the answer then
+ * kept in ``starts`` as _remember keeps it. 1 or 0; -1 with an error set; -2 when the twin is
+ * not compiled yet, or there is none (``_ascii`` None or False): ``check`` answers then. */
 static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
+    if (name_ascii == NULL && (name_ascii = PyUnicode_InternFromString("_ascii")) == NULL) return -1;
+    if (name_regexp == NULL && (name_regexp = PyUnicode_InternFromString("_regexp")) == NULL) return -1;
+    if (name_match == NULL && (name_match = PyUnicode_InternFromString("Match")) == NULL) return -1;
+    PyObject *compiled = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), name_ascii);
+    if (compiled == NULL) return -1;
+    if (compiled == Py_None || compiled == Py_False) {
+        Py_DECREF(compiled);
+        return -2;
+    }
+    PyObject *regexp = PyObject_GetAttr(compiled, name_regexp);
+    Py_DECREF(compiled);
+    if (regexp == NULL) return -1;
+    PyObject *match = PyObject_GetAttr(regexp, name_match);
+    Py_DECREF(regexp);
+    if (match == NULL) return -1;
     Py_ssize_t size = PyUnicode_GET_LENGTH(text);
     Py_ssize_t memo_text = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 2));
-    if (memo_text == -1 && PyErr_Occurred()) return -1;
-    Py_ssize_t memo_size = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
-    if (memo_size == -1 && PyErr_Occurred()) return -1;
+    Py_ssize_t memo_size = memo_text == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
+    if (memo_size == -1 && PyErr_Occurred()) {
+        Py_DECREF(match);
+        return -1;
+    }
     PyObject *data = PyBytes_FromStringAndSize((const char *)PyUnicode_1BYTE_DATA(text), size);
     PyObject *end = data == NULL ? NULL : PyLong_FromSsize_t(size);
     PyObject *zero = end == NULL ? NULL : PyLong_FromLong(0);
@@ -911,8 +931,9 @@ static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
     int hit = -1;
     if (zero != NULL) {
         PyObject *argv[4] = {PyTuple_GET_ITEM(twin, 1), data, zero, end};
-        found = PyObject_Vectorcall(PyTuple_GET_ITEM(twin, 0), argv, 4, NULL);
+        found = PyObject_Vectorcall(match, argv, 4, NULL);
     }
+    Py_DECREF(match);
     if (found != NULL) first = PySequence_GetItem(found, 0); /* [(start, end), ...]: the whole match's span */
     if (first != NULL) start = PySequence_GetItem(first, 0);
     if (start != NULL) {
@@ -965,13 +986,13 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
                 goto fail;
             } else if (twin != Py_None && PyUnicode_IS_ASCII(text)) {
                 hit = ascii_start(twin, starts, text);
-                if (hit < 0) {
+                if (hit == -1) {
                     Py_DECREF(text);
                     goto fail;
                 }
             }
         }
-        if (hit < 0) {
+        if (hit < 0) { /* (-2: no twin to ask) */
             PyObject *answer = PyObject_CallOneArg(check, text);
             if (answer == NULL) {
                 Py_DECREF(text);
@@ -1013,7 +1034,7 @@ static PyObject *walk_with(Reader *reader, PyObject *args) {
         if ((items != 4 && items != 5) || !PyDict_CheckExact(PyTuple_GET_ITEM(plain, 2)) ||
             (twin != Py_None && !(PyTuple_CheckExact(twin) && PyTuple_GET_SIZE(twin) == 4))) {
             PyErr_SetString(PyExc_TypeError,
-                            "simple: None or (key, rule id, memo dict, check[, None or (match, anchor, size, count)])");
+                            "simple: None or (key, rule id, memo dict, check[, None or (regex, anchor, size, count)])");
             return NULL;
         }
         Py_INCREF(plain); /* (holds the key, id, memo and check too) */

@@ -295,29 +295,22 @@ class Regex:
             if twin is None:
                 if self.engine != "re2":
                     return None  # (``_re2`` is None: not read here, that would compile an unset one)
-                twin = self._twin()
+                try:
+                    twin = _compile_re2(to_re2(self.pattern, ascii=True))
+                except (_NoTwin, re2.error):
+                    twin = False
+                self._ascii = twin
             if twin is not False:
                 return twin
         return self._re2
 
-    def _twin(self) -> Any:
-        """The ASCII twin's RE2, compiled now (False: the pattern has none), kept in ``_ascii``."""
-        try:
-            twin = _compile_re2(to_re2(self.pattern, ascii=True))
-        except (_NoTwin, re2.error):
-            twin = False
-        self._ascii = twin
-        return twin
-
-    def ascii_start(self) -> tuple[Any, Any, int, int] | None:
+    def ascii_start(self) -> tuple[Regex, Any, int, int] | None:
         """What _scan.c's walk needs to answer ``test_start`` on an ASCII text (no newline) as
-        it does, without its Python frames (a row the memo does not know): the ASCII twin's
-        Match, called as ``test_start`` calls it, its anchor, and MEMO_TEXT and MEMO_SIZE
-        (``_remember``). None when the pattern has no twin (``test_start`` answers then)."""
-        if self.engine != "re2":
-            return None
-        twin = self._ascii if self._ascii is not None else self._twin()
-        return (twin._regexp.Match, _AT_START, MEMO_TEXT, MEMO_SIZE) if twin is not False else None
+        it does, without its Python frames (a row the memo does not know): this Regex, whose
+        ASCII twin's Match (``_ascii``, once ``_rx`` compiled it) it calls as ``test_start``
+        does, the anchor, and MEMO_TEXT and MEMO_SIZE (``_remember``). None on the
+        backtracking engine. (``test_start`` answers while there is no twin, and compiles it.)"""
+        return (self, _AT_START, MEMO_TEXT, MEMO_SIZE) if self.engine == "re2" else None
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Regex, (self.pattern, self.rule_id))
