@@ -49,7 +49,8 @@ def _rows(rng: random.Random) -> list[Line]:
     return rows
 
 
-Spec = tuple[int, str, str, dict[str, bool]] | None  # a rule: its key, id, pattern and memo
+# A rule: its key, id, pattern, memo, and its fifth item ("twin": Regex.ascii_start's, "none", "": none).
+Spec = tuple[int, str, str, dict[str, bool], str] | None
 
 
 def _case(rng: random.Random) -> tuple[list[Line], dict[int, list[int]], list[int], list[Spec], int, Any]:
@@ -63,7 +64,7 @@ def _case(rng: random.Random) -> tuple[list[Line], dict[int, list[int]], list[in
         # A memo holding some answers, a wrong one among them (it is trusted, as test_start does).
         memo = {str(line.text): rng.random() < 0.5 for line in rows if rng.random() < 0.3}
         key = 1000 + position
-        specs.append((key, f"rule-{position}", rng.choice(PATTERNS), memo))
+        specs.append((key, f"rule-{position}", rng.choice(PATTERNS), memo, rng.choice(["", "twin", "twin", "none"])))
         if rows and rng.random() < 0.8:
             may[key] = sorted(rng.sample(range(len(rows)), rng.randrange(0, len(rows) + 1)))
     order = sorted(rng.sample(range(len(specs)), rng.randrange(0, len(specs) + 1)))
@@ -71,7 +72,7 @@ def _case(rng: random.Random) -> tuple[list[Line], dict[int, list[int]], list[in
     return rows, may, order, specs, rng.randrange(-1, len(order) + 2), deadline
 
 
-def _plain(key: int, rule_id: str, pattern: str, memo: dict[str, bool]) -> Plain:
+def _plain(key: int, rule_id: str, pattern: str, memo: dict[str, bool], twin: str = "") -> Plain:
     """A rule as the engine gives it to walk (CompiledLine.plain), on a Regex of its own."""
     rx = Regex(pattern, rule_id)
     rx._starts = dict(memo)
@@ -79,7 +80,9 @@ def _plain(key: int, rule_id: str, pattern: str, memo: dict[str, bool]) -> Plain
     def check(text: str) -> bool:
         return rx.test_start(text) if "\n" not in text else rx.test(text)
 
-    return (key, rule_id, rx._starts, check)
+    if not twin:
+        return (key, rule_id, rx._starts, check)
+    return (key, rule_id, rx._starts, check, rx.ascii_start() if twin == "twin" else None)
 
 
 def _run(fn: Callable[..., int], case: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -104,6 +107,88 @@ def test_the_c_walk_is_its_python_twin_on_random_cases() -> None:
         assert c == python, case
         returned.add(c[0] if isinstance(c[0], type) else (c[0] > 0) - (c[0] < 0))
     assert returned == {-1, 0, 1}  # (stopped past a deadline, at nothing, after some rules)
+
+
+@needs_native
+def test_the_c_walk_answers_ascii_rows_itself_as_test_start_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows no memo knows, answered by the ASCII twin from C (Regex.ascii_start), not by the
+    check: the same drops and memos as the twin's test_start, a memo that fills up emptied as
+    _remember empties it, a long row not kept; the check is never called on an ASCII row."""
+    monkeypatch.setattr("cleaner.rules.regex.MEMO_SIZE", 3)
+    texts = ["Share this", "Ad", "x", "Tags: a", "share it", "Sharex", "Ad ", "é Share", "Share\nit", "Ad"]
+    texts.append("Share " + "y" * 300)
+    for pattern in PATTERNS:
+        outcomes = []
+        for fn in (walk, prefilter._scan.walk):
+            rows = [Line(n, text) for n, text in enumerate(texts)]
+            rx = Regex(pattern, "r")
+            rx._starts.clear()
+            asked: list[str] = []
+
+            def check(text: str, rx: Regex = rx, asked: list[str] = asked) -> bool:
+                asked.append(text)
+                return rx.test_start(text) if "\n" not in text else rx.test(text)
+
+            twin = rx.ascii_start()
+            assert twin is not None
+            rx._rx("")  # (the ASCII twin compiled: the C asks it from the first row on)
+            got = fn(rows, {1: list(range(len(rows)))}, [0], [(1, "r", rx._starts, check, twin)], 0, None, None)
+            outcomes.append((got, [line.dropped_by for line in rows], dict(rx._starts)))
+            if fn is not walk:
+                assert all(not text.isascii() or "\n" in text for text in asked), asked
+        assert outcomes[0] == outcomes[1], pattern
+        assert len(outcomes[0][2]) <= 3 and all(len(text) <= 200 for text in outcomes[0][2])
+    assert Regex(r"^(?=a)b").ascii_start() is None  # (backtracking: no twin)
+
+
+@needs_native
+def test_the_c_walk_leaves_a_row_to_the_check_until_the_twin_is_compiled() -> None:
+    """The twin is compiled when test_start first needs it (not when the plan is made): the
+    first ASCII row goes to the check, the next ones the C answers; a pattern without a twin
+    (``_ascii`` False) is the check's on every row."""
+    rows = [Line(1, "Share a"), Line(2, "Share b"), Line(3, "Share c")]
+    for twin, asked_rows in ((None, ["Share a"]), (False, ["Share a", "Share b", "Share c"])):
+        rx = Regex(r"^Share\b", "r")
+        rx._ascii = twin  # (None: not compiled yet; False: the pattern has none, see regex.to_re2)
+        asked: list[str] = []
+
+        def check(text: str, rx: Regex = rx, asked: list[str] = asked) -> bool:
+            asked.append(text)
+            return rx.test_start(text)
+
+        simple: list[Plain | None] = [(1, "r", rx._starts, check, rx.ascii_start())]
+        for line in rows:
+            line.dropped_by = None
+        assert prefilter._scan.walk(rows, {1: [0, 1, 2]}, [0], simple, 0, None, None) == 1
+        assert asked == asked_rows
+        assert [line.dropped_by for line in rows] == ["r"] * 3
+
+
+class _Fake:
+    """A stand-in for a Regex whose twin's Match is ``match``."""
+
+    def __init__(self, match: Any):
+        self._ascii = type("Twin", (), {"_regexp": type("RE2", (), {"Match": staticmethod(match)})})()
+
+
+@needs_native
+def test_a_bad_twin_is_an_error_not_a_crash() -> None:
+    rows = [Line(1, "Share")]
+    for match in (lambda *args: [], lambda *args: [("x", 1)], lambda *args: 1 / 0, lambda *args: [[None]]):
+        twin = (_Fake(match), None, 200, 1024)
+        with pytest.raises((IndexError, TypeError, ZeroDivisionError)):
+            prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, twin)], 0, None, None)
+    with pytest.raises(TypeError):
+        prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (1, 2))], 0, None, None)
+    with pytest.raises(AttributeError):
+        prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (object(), None, 200, 9))], 0, None, None)
+    twin = (_Fake(lambda *args: [(0, 5)]), None, "big", 1024)
+    with pytest.raises(TypeError):
+        prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, twin)], 0, None, None)
+    assert rows[0].dropped_by is None
+    found = _Fake(lambda anchor, data, start, end: [(0 if data == b"Share" and (start, end) == (0, 5) else -1, 5)])
+    assert prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (found, None, 200, 9))], 0, None, None) == 1
+    assert rows[0].dropped_by == "r"
 
 
 def test_walk_drops_the_rows_a_rule_matches_and_stops_at_a_rule_it_does_not_run() -> None:

@@ -894,11 +894,69 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
     return i;
 }
 
+static PyObject *name_ascii, *name_regexp, *name_match; /* (interned by ``ascii_start``) */
+
+/* Regex.test_start of an ASCII row (a plain str, no newline) the memo does not know, without its
+ * Python frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.ascii_start's: the
+ * Regex's ASCII twin (``_ascii``) and its Match called as test_start calls it, the answer then
+ * kept in ``starts`` as _remember keeps it. 1 or 0; -1 with an error set; -2 when the twin is
+ * not compiled yet, or there is none (``_ascii`` None or False): ``check`` answers then. */
+static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
+    if (name_ascii == NULL && (name_ascii = PyUnicode_InternFromString("_ascii")) == NULL) return -1;
+    if (name_regexp == NULL && (name_regexp = PyUnicode_InternFromString("_regexp")) == NULL) return -1;
+    if (name_match == NULL && (name_match = PyUnicode_InternFromString("Match")) == NULL) return -1;
+    PyObject *compiled = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), name_ascii);
+    if (compiled == NULL) return -1;
+    if (compiled == Py_None || compiled == Py_False) {
+        Py_DECREF(compiled);
+        return -2;
+    }
+    PyObject *regexp = PyObject_GetAttr(compiled, name_regexp);
+    Py_DECREF(compiled);
+    if (regexp == NULL) return -1;
+    PyObject *match = PyObject_GetAttr(regexp, name_match);
+    Py_DECREF(regexp);
+    if (match == NULL) return -1;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t memo_text = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 2));
+    Py_ssize_t memo_size = memo_text == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
+    if (memo_size == -1 && PyErr_Occurred()) {
+        Py_DECREF(match);
+        return -1;
+    }
+    PyObject *data = PyBytes_FromStringAndSize((const char *)PyUnicode_1BYTE_DATA(text), size);
+    PyObject *end = data == NULL ? NULL : PyLong_FromSsize_t(size);
+    PyObject *zero = end == NULL ? NULL : PyLong_FromLong(0);
+    PyObject *found = NULL, *first = NULL, *start = NULL;
+    int hit = -1;
+    if (zero != NULL) {
+        PyObject *argv[4] = {PyTuple_GET_ITEM(twin, 1), data, zero, end};
+        found = PyObject_Vectorcall(match, argv, 4, NULL);
+    }
+    Py_DECREF(match);
+    if (found != NULL) first = PySequence_GetItem(found, 0); /* [(start, end), ...]: the whole match's span */
+    if (first != NULL) start = PySequence_GetItem(first, 0);
+    if (start != NULL) {
+        long at = PyLong_AsLong(start);
+        hit = at == -1 && PyErr_Occurred() ? -1 : at != -1;
+    }
+    Py_XDECREF(start);
+    Py_XDECREF(first);
+    Py_XDECREF(found);
+    Py_XDECREF(zero);
+    Py_XDECREF(end);
+    Py_XDECREF(data);
+    if (hit < 0 || size > memo_text) return hit;
+    if (PyDict_GET_SIZE(starts) >= memo_size) PyDict_Clear(starts);
+    return PyDict_SetItem(starts, text, hit ? Py_True : Py_False) < 0 ? -1 : hit;
+}
+
 /* One line rule on its rows (kinds/line.py's walk, the loop inside): the rows it drops get its id.
  * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
- * changed it), and every object taken from one is held while used. */
+ * changed it), and every object taken from one is held while used. ``twin``: None, or what
+ * ``ascii_start`` needs to answer an ASCII row without ``check``. */
 static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts,
-                     PyObject *check) {
+                     PyObject *check, PyObject *twin) {
     for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
         PyObject *number = PyList_GET_ITEM(found, j);
         Py_INCREF(number);
@@ -926,9 +984,15 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
             else if (known == NULL && PyErr_Occurred()) {
                 Py_DECREF(text);
                 goto fail;
+            } else if (twin != Py_None && PyUnicode_IS_ASCII(text)) {
+                hit = ascii_start(twin, starts, text);
+                if (hit == -1) {
+                    Py_DECREF(text);
+                    goto fail;
+                }
             }
         }
-        if (hit < 0) {
+        if (hit < 0) { /* (-2: no twin to ask) */
             PyObject *answer = PyObject_CallOneArg(check, text);
             if (answer == NULL) {
                 Py_DECREF(text);
@@ -965,9 +1029,12 @@ static PyObject *walk_with(Reader *reader, PyObject *args) {
         if (at < 0) return NULL;
         PyObject *plain = PyList_GET_ITEM(simple, at);
         if (plain == Py_None) break;
-        if (!PyTuple_CheckExact(plain) || PyTuple_GET_SIZE(plain) != 4 ||
-            !PyDict_CheckExact(PyTuple_GET_ITEM(plain, 2))) {
-            PyErr_SetString(PyExc_TypeError, "simple: None or (key, rule id, memo dict, check)");
+        Py_ssize_t items = PyTuple_CheckExact(plain) ? PyTuple_GET_SIZE(plain) : 0;
+        PyObject *twin = items == 5 ? PyTuple_GET_ITEM(plain, 4) : Py_None;
+        if ((items != 4 && items != 5) || !PyDict_CheckExact(PyTuple_GET_ITEM(plain, 2)) ||
+            (twin != Py_None && !(PyTuple_CheckExact(twin) && PyTuple_GET_SIZE(twin) == 4))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "simple: None or (key, rule id, memo dict, check[, None or (regex, anchor, size, count)])");
             return NULL;
         }
         Py_INCREF(plain); /* (holds the key, id, memo and check too) */
@@ -980,7 +1047,7 @@ static PyObject *walk_with(Reader *reader, PyObject *args) {
                 ok = 0;
             } else
                 ok = walk_rule(reader, rows, found, PyTuple_GET_ITEM(plain, 1), PyTuple_GET_ITEM(plain, 2),
-                               PyTuple_GET_ITEM(plain, 3));
+                               PyTuple_GET_ITEM(plain, 3), twin);
             Py_DECREF(found);
         } else if (PyErr_Occurred())
             ok = 0;

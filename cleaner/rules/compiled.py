@@ -50,7 +50,9 @@ class Context:
 
     __slots__ = ("_joined", "filtered", "hits", "lines", "may", "meta", "rewritten", "rows", "texts", "url")
 
-    def __init__(self, lines: list[Line], url: str | None, meta: dict[str, Any]):
+    def __init__(
+        self, lines: list[Line], url: str | None, meta: dict[str, Any], rows: tuple[list[Line], list[str]] | None = None
+    ):
         self.lines = lines
         self.url = url
         self.meta = meta
@@ -60,8 +62,9 @@ class Context:
         self.may: dict[int, list[int]] = {}  # (only the rules with rows)
         self.filtered: frozenset[int] = frozenset()  # the rules the prefilter has: absent from ``may``, no row
         self.rewritten: set[int] = set()  # rows a replace rule rewrote
-        # The non-blank lines, in order, and their texts as the context was made.
-        self.rows, self.texts = ALIVE(lines, True)
+        # The non-blank lines, in order, and their texts as the context was made (``rows``: the
+        # caller's ALIVE(lines, True), taken with nothing changed since).
+        self.rows, self.texts = rows if rows is not None else ALIVE(lines, True)
         self._joined: str | None = None
 
     @property

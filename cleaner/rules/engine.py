@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from bisect import bisect_right
+from functools import partial
 from itertools import accumulate
 from typing import Any
 
@@ -79,6 +80,9 @@ class _Fast:
         self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
         self._plans: dict[bool, _Plan] = {}
+        # Prefilter.rows(texts, keys), straight into the C scan where there is one (no Python frame).
+        matcher = self.prefilter.matcher
+        self.scan = partial(prefilter._scan.rows, matcher) if matcher is not None else self.prefilter.rows
 
     @staticmethod
     def patterns(rules: list[Compiled]) -> list[str]:
@@ -148,11 +152,11 @@ class _Fast:
             if max(map(len, now), default=0) <= MAX_RULE_LINE
             else [t if len(t) <= MAX_RULE_LINE else "" for t in now]
         )
-        ctx.may = self.prefilter.rows(texts, self.keys)
+        ctx.may = self.scan(texts, self.keys)
         if self.line_start is not None:
             ctx.hits = self._hits(ctx, texts)
-        # (Copies: a rewritten row is added to ``ctx.hits``; the lists in ``may`` are not changed.)
-        self.memo = (ctx.lines, rows, now, dict(ctx.may), list(ctx.hits), REWRITES.count)
+        # (A copy of ``hits``: a rewritten row is added to it; ``may`` and its lists are not changed.)
+        self.memo = (ctx.lines, rows, now, ctx.may, list(ctx.hits), REWRITES.count)
 
     def _hits(self, ctx: Context, texts: list[str]) -> list[int]:
         assert self.line_start is not None
@@ -299,7 +303,11 @@ class RuleSet:
             warm = self._cleaned >= WARMUP or prefilter.cached(_Fast.patterns(self.rules))
             if not warm or not prefilter.available():
                 return None
-            self._fast = _Fast(self.rules)
+            fast = _Fast(self.rules)
+            # (Both plans now: ``apply`` reads them by kind of run, without a call.)
+            fast.plan(self.rules, False)
+            fast.plan(self.positional, True)
+            self._fast = fast
         return self._fast
 
     def apply(
@@ -309,21 +317,23 @@ class RuleSet:
         meta: dict[str, Any],
         positional_only: bool = False,
         deadline: float | None = None,
+        rows: tuple[list[Line], list[str]] | None = None,
     ) -> str | None:
         """Run every rule on ``lines``; returns the URL, which an extract rule may have found.
         ``positional_only``: the set already ran on these lines, which have only lost some
         since; only rules whose outcome depends on where a line stands can act again.
-        ``deadline`` (``time.monotonic()``): past it, RuleBudgetExceeded names the rule."""
+        ``deadline`` (``time.monotonic()``): past it, RuleBudgetExceeded names the rule.
+        ``rows``: ALIVE(lines, True) of now, if the caller has it (``Context``)."""
         rules = self.positional if positional_only else self.rules
         if not rules:
             return url
         self._cleaned += 1
-        fast = self._prefilter()
+        fast = self._fast if self._fast is not None else self._prefilter()
         if positional_only and fast is not None:
-            plan = fast.plan(rules, positional_only)
+            plan = fast._plans[True]
             if not plan.always and fast.idle(lines, plan.ids, plan.last):
                 return url  # (most later rounds: no positional rule has a row)
-        ctx = Context(lines, url, meta)
+        ctx = Context(lines, url, meta, rows)
         if fast is None:
             starts = self._start_patterns(positional_only)
             ctx.hits = [
@@ -336,7 +346,7 @@ class RuleSet:
                 if deadline is not None and time.monotonic() > deadline:
                     raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
             return ctx.url
-        plan = fast.plan(rules, positional_only)
+        plan = fast._plans[positional_only]
         fast.fill(ctx, plan.ids if positional_only else None)
         # The rules the prefilter found rows for (and those it has none of), in order: the others
         # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.

@@ -106,7 +106,11 @@ class _Texts:
     then but for its positional rules (whose window moves as lines go): a line rule dropped
     every line it matches, a replace rule changed nothing, or the text would have changed. So
     when no text changed, a later round runs only the positional rules, with the same outcome
-    as running them all. (Unless a positional rule rewrites lines: then the run is in full.)"""
+    as running them all. (Unless a positional rule rewrites lines: then the run is in full.)
+
+    The rows are the non-blank lines, the set's own (``Context.rows``, taken once for both): in
+    the rounds only a replace rule changes a text, and it rewrites rows, so a line blank then
+    still has its text."""
 
     def __init__(self) -> None:
         self.state: State | None = None
@@ -120,10 +124,13 @@ class _Texts:
         # (No rule rewrote a row since: no text changed (Rewrites), the lines need no look.)
         return seen[2] == REWRITES.count or UNCHANGED(seen[0], seen[1])
 
-    def full_run(self, state: State, rules: RuleSet) -> None:
+    def full_run(self, state: State, rules: RuleSet) -> tuple[list[Line], list[str]]:
+        """The rows and their texts now, kept for ``unchanged``; the set's run takes them too."""
         if self.state is not state:
             self.state, self.texts = state, {}
-        self.texts[id(rules)] = (*ALIVE(state.lines, False), REWRITES.count)
+        rows = ALIVE(state.lines, True)
+        self.texts[id(rules)] = (*rows, REWRITES.count)
+        return rows
 
 
 class SiteRules:
@@ -140,9 +147,8 @@ class SiteRules:
         if site is None:
             return
         positional_only = id(site) in state.ran and (not state.rewrites or self._texts.unchanged(state, site))
-        if not positional_only:
-            self._texts.full_run(state, site)
-        state.url = site.apply(state.lines, state.url, state.meta, positional_only, state.deadline)
+        rows = None if positional_only else self._texts.full_run(state, site)
+        state.url = site.apply(state.lines, state.url, state.meta, positional_only, state.deadline, rows)
         state.ran.add(id(site))
 
     def again(self, state: State) -> bool:
@@ -160,9 +166,8 @@ class GenericRules:
 
     def __call__(self, state: State) -> None:
         positional_only = state.round > 0 and (not state.rewrites or self._texts.unchanged(state, self.generic))
-        if not positional_only:
-            self._texts.full_run(state, self.generic)
-        state.url = self.generic.apply(state.lines, state.url, state.meta, positional_only, state.deadline)
+        rows = None if positional_only else self._texts.full_run(state, self.generic)
+        state.url = self.generic.apply(state.lines, state.url, state.meta, positional_only, state.deadline, rows)
 
     def again(self, state: State) -> bool:
         return True
