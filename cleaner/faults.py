@@ -6,6 +6,8 @@ guessing at timings. ``<point>:<n>`` kills at the n-th time the point is reached
 after the third finished input file). ``worker:<text>`` kills the worker process that is given a
 document containing ``<text>``; ``worker-once:<text>`` does so only the first time (a flag file
 named by ``CLEANER_FAULT_FLAG`` records it), as a transient out-of-memory kill would.
+``CLEANER_FAULT_SIGNAL=stop`` makes the process SIGSTOP itself there instead, so a test can send it a
+signal of its choice at exactly that point (an interrupt at the 20th file, however fast the run is).
 Unset, every check is one dictionary lookup.
 """
 
@@ -17,16 +19,17 @@ import signal
 
 ENV = "CLEANER_FAULT"
 FLAG = "CLEANER_FAULT_FLAG"
+SIGNAL = "CLEANER_FAULT_SIGNAL"
 
 _seen: dict[str, int] = {}
 
 
 def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGSTOP if os.environ.get(SIGNAL) == "stop" else signal.SIGKILL)
 
 
 def point(name: str) -> None:
-    """SIGKILL this process if CLEANER_FAULT names this point (and this is its n-th passage)."""
+    """SIGKILL (or SIGSTOP) this process if CLEANER_FAULT names this point (and this is its n-th passage)."""
     wanted = os.environ.get(ENV)
     if not wanted or not wanted.startswith(name):
         return

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -69,17 +68,20 @@ def files(root: Path) -> dict[str, bytes]:
 
 
 def interrupt(corpus: Path, out: Path, sig: int) -> subprocess.CompletedProcess[str]:
-    """Start a run, wait until some shards are finished, then send ``sig``."""
+    """Start a run, let it stop itself after its 20th finished file, then send ``sig`` (no timing:
+    a run fast enough to finish between two looks at its work directory cannot slip past)."""
     work = out / ".clean.jsonl.work"
+    env = {**os.environ, faults.ENV: "shard:20", faults.SIGNAL: "stop"}
     process = subprocess.Popen(
-        command(corpus, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command(corpus, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(work.glob("*.meta.json"))) < 20:
-        time.sleep(0.02)
+    _, status = os.waitpid(process.pid, os.WUNTRACED)  # back when the run stops itself (or ends)
+    assert os.WIFSTOPPED(status), "the run ended before its 20th file"
+    assert len(list(work.glob("*.meta.json"))) == 20
     process.send_signal(sig)
+    os.kill(process.pid, signal.SIGCONT)  # a stopped process takes its SIGINT once it runs again
     stdout, stderr = process.communicate(timeout=120)
-    assert 20 <= len(list(work.glob("*.meta.json"))) < FILES, "the run was not stopped midway"
+    assert len(list(work.glob("*.meta.json"))) == 20, "the run went on after the signal"
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
