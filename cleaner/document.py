@@ -28,7 +28,10 @@ class Line:
         self.orig = orig  # the line as read
         self.text = orig if text is None else text  # the line as it stands now
         self.dropped_by: str | None = None
-        self.changed_by: list[str] = []  # labels of what changed the text, in order
+        # Labels of what changed the text, in order: a tuple, so every line can start with the one
+        # empty tuple (most lines never change: no list made per line) and a change makes a new one
+        # rather than growing an object another line could share.
+        self.changed_by: tuple[str, ...] = ()
         self.blank = not self.text.strip()  # kept up to date by change(): asked on every pass
 
     def __repr__(self) -> str:
@@ -47,7 +50,7 @@ class Line:
             self.text = new_text
             self.blank = not new_text.strip()
             if label not in self.changed_by:
-                self.changed_by.append(label)
+                self.changed_by += (label,)
 
 
 @dataclass(slots=True)  # not frozen: one per record, and a frozen __init__ costs twice as much

@@ -374,7 +374,7 @@ def test_c_rows_and_counts_read_lists_emptied_mid_call() -> None:
     lines[2].change("Changed", "replace.x")
     cleaned = Cleaned(Document("d", "", "d"), list(lines), "", None, None, {}, True)
     rows, counts = review.python_rows(cleaned), document.line_counts(lines)
-    labels = lines[2].changed_by
+    labels = lines[2].changed_by = list(lines[2].changed_by)  # type: ignore[assignment]  # (a list: one to empty)
     lines[2].victims = [lines]  # type: ignore[attr-defined]
     assert NATIVE.review_rows(lines, 100) == rows
     lines[:] = cleaned.lines
@@ -461,9 +461,13 @@ def _split_both(text: str) -> None:
     want, trailing = clean.python_split_lines(text)
     got, got_trailing = NATIVE.split_lines(text, Line)
     assert (_fields(got), got_trailing) == (_fields(want), trailing), repr(text)
-    for line in got:  # each its own list, as __init__ gives
+    for line in got:
         assert type(line.orig) is str and type(line.no) is int
-    assert len({id(line.changed_by) for line in got}) == len(got)
+    # (every line starts with the one empty changed_by: a change on one line never shows on another)
+    for line in got:
+        line.change(line.text + "!", "mark")
+        assert [other.changed_by for other in got] == [("mark",) if other is line else () for other in got]
+        line.changed_by = ()
 
 
 @needs_native

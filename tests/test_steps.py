@@ -21,13 +21,13 @@ def test_repair_fixes_mojibake_and_records_it() -> None:
     ls = lines("I donâ€™t know", "caf\u00c3\u00a9 & bar", "plain ASCII line", "Tom &amp; Jerry")
     repair(ls)
     assert [line.text for line in ls] == ["I don’t know", "café & bar", "plain ASCII line", "Tom & Jerry"]
-    assert [line.changed_by for line in ls] == [["ftfy:encoding"], ["ftfy:encoding"], [], ["ftfy:html"]]
+    assert [line.changed_by for line in ls] == [("ftfy:encoding",), ("ftfy:encoding",), (), ("ftfy:html",)]
 
 
 def test_repair_leaves_curly_quotes_ligatures_and_width_alone() -> None:
     ls = lines("“quoted” ﬁne ＦＵＬＬ")
     repair(ls)
-    assert ls[0].text == "“quoted” ﬁne ＦＵＬＬ" and ls[0].changed_by == []
+    assert ls[0].text == "“quoted” ﬁne ＦＵＬＬ" and ls[0].changed_by == ()
 
 
 def test_repair_can_leave_entities() -> None:
@@ -40,7 +40,7 @@ def test_whitespace_turns_nbsp_into_spaces_and_strips_trailing_space() -> None:
     ls = lines("Watch:\u00a0this\u00a0 ", "ok", "\ufeffBOM")
     repair(ls, enabled=False)
     assert [line.text for line in ls] == ["Watch: this", "ok", "BOM"]
-    assert [line.changed_by for line in ls] == [["whitespace"], [], ["whitespace"]]
+    assert [line.changed_by for line in ls] == [("whitespace",), (), ("whitespace",)]
 
 
 def test_whitespace_is_found_before_a_lone_carriage_return() -> None:
@@ -50,7 +50,7 @@ def test_whitespace_is_found_before_a_lone_carriage_return() -> None:
     ls, _ = split_lines(text)
     repair(ls, text=text)
     assert [line.text for line in ls] == ["first", "second", "third"]
-    assert [line.changed_by for line in ls] == [[], ["whitespace"], []]
+    assert [line.changed_by for line in ls] == [(), ("whitespace",), ()]
 
 
 def test_layout_makes_every_line_a_paragraph() -> None:

@@ -1357,15 +1357,14 @@ static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject
                           PyObject *part) {
     PyObject *line = cls->tp_new(cls, s_empty_tuple, NULL);
     if (line == NULL) return NULL;
-    PyObject *number = PyLong_FromSsize_t(no), *changed = PyList_New(0);
-    int failed = number == NULL || changed == NULL || set_attr(line, offsets[A_NO], names[A_NO], number) < 0 ||
+    PyObject *number = PyLong_FromSsize_t(no), *changed = s_empty_tuple; /* (Line's shared empty changed_by) */
+    int failed = number == NULL || set_attr(line, offsets[A_NO], names[A_NO], number) < 0 ||
                  set_attr(line, offsets[A_ORIG], names[A_ORIG], part) < 0 ||
                  set_attr(line, offsets[A_TEXT], names[A_TEXT], part) < 0 ||
                  set_attr(line, offsets[A_DROPPED], names[A_DROPPED], Py_None) < 0 ||
                  set_attr(line, offsets[A_CHANGED], names[A_CHANGED], changed) < 0 ||
                  set_attr(line, offsets[A_BLANK], names[A_BLANK], is_blank(part) ? Py_True : Py_False) < 0;
     Py_XDECREF(number);
-    Py_XDECREF(changed);
     if (failed) Py_CLEAR(line);
     return line;
 }

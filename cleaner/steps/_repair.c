@@ -810,10 +810,12 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObje
     if (labels == NULL) return -1;
     int found = PySequence_Contains(labels, label);
     int status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
-    if (status == -2) { /* (not a list: its own append) */
-        PyObject *done = PyObject_CallMethod(labels, "append", "O", label);
-        Py_XDECREF(done);
-        status = done == NULL ? -1 : 0;
+    if (status == -2) { /* (not a list: labels + (label,), as Line.change's +=, written back) */
+        PyObject *one = PyTuple_Pack(1, label);
+        PyObject *more = one == NULL ? NULL : PyNumber_InPlaceAdd(labels, one);
+        status = more == NULL ? -1 : slot_write(line, writes, W_CHANGED, more);
+        Py_XDECREF(one);
+        Py_XDECREF(more);
     }
     Py_DECREF(labels);
     return status;
