@@ -390,9 +390,14 @@ static int at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const char
     return 1;
 }
 
+/* ch is \d, in a text of kind (a constant where inlined): in Latin-1 the decimals are '0' to '9' alone, a compare. */
+INLINE int decimal_in(const int kind, Py_UCS4 ch) {
+    return kind == PyUnicode_1BYTE_KIND ? ch - '0' <= 9 : is_decimal(ch);
+}
+
 INLINE Py_ssize_t decimals(const int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = i;
-    while (j < n && is_decimal(AT(j))) j++;
+    while (j < n && decimal_in(kind, AT(j))) j++;
     return j - i;
 }
 
@@ -406,7 +411,7 @@ static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch =
  * the first decimal on). */
 INLINE int has_date_in(const int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
     for (Py_ssize_t i = first; i < n; i++) {
-        if (!is_decimal(AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
+        if (!decimal_in(kind, AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
         Py_ssize_t r1 = decimals(kind, data, n, i);
         if (r1 == 4 && ((AT(i) == '1' && AT(i + 1) == '9') || (AT(i) == '2' && AT(i + 1) == '0')) &&
             (i + 4 == n || !is_word(AT(i + 4))))
