@@ -846,8 +846,17 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     joined = joined_str(w.joined, w.used, w.ored);
     if (joined == NULL) goto done;
     /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
-    result = lexical != NULL ? PyTuple_Pack(4, grams, row, joined, text) : PyTuple_Pack(3, grams, row, joined);
-    if (result) PyObject_GC_UnTrack(result); /* its items are in no cycle either */
+    result = PyTuple_New(lexical != NULL ? 4 : 3); /* (not PyTuple_Pack: the references handed over, not counted again) */
+    if (result == NULL) goto done;
+    PyTuple_SET_ITEM(result, 0, grams);
+    PyTuple_SET_ITEM(result, 1, row);
+    PyTuple_SET_ITEM(result, 2, joined);
+    grams = row = joined = NULL;
+    if (lexical != NULL) {
+        Py_INCREF(text);
+        PyTuple_SET_ITEM(result, 3, text);
+    }
+    PyObject_GC_UnTrack(result); /* its items are in no cycle either */
 
 done:
     Py_XDECREF(grams);
