@@ -147,6 +147,11 @@ def _crafted_texts() -> list[str]:
         "x" * 1500,
         "\u00df\u00b5" * 700,
     ]
+    # A word's first plain character on either side of a chunk's end (511), after a space or not: its counts (a
+    # word of str.split() starts, upper-case or not) are taken there, as after a space or not.
+    for at in (509, 510, 511, 512):
+        for before in (" ", "-", "\u00a0", "7"):
+            texts += [before * at + "Ab cD", "x" * (at - 1) + before + "\u00c9b Zz"]
     return texts
 
 

@@ -213,33 +213,31 @@ static int stops_watch(PyDict_WatchEvent event, PyObject *dict, PyObject *key, P
 }
 #endif
 
-/* One more character's UTF-8 (surrogates too, as "surrogatepass" writes them) into the CRC
- * register; how many bytes past the first it took. */
-INLINE uint32_t crc_utf8(uint32_t *reg, Py_UCS4 ch) {
+/* The CRC register after one more character's UTF-8 (surrogates too, as "surrogatepass" writes them). By value, not
+ * through a pointer: a field of the words' state whose address is taken stays in memory. */
+INLINE uint32_t crc_utf8(uint32_t reg, Py_UCS4 ch) {
     if (ch < 0x80) {
-        CRC_BYTE(*reg, ch);
-        return 0;
+        CRC_BYTE(reg, ch);
     } else if (ch < 0x800) {
-        CRC_BYTE(*reg, 0xC0 | (ch >> 6));
-        CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
-        return 1;
+        CRC_BYTE(reg, 0xC0 | (ch >> 6));
+        CRC_BYTE(reg, 0x80 | (ch & 0x3F));
     } else if (ch < 0x10000) {
-        CRC_BYTE(*reg, 0xE0 | (ch >> 12));
-        CRC_BYTE(*reg, 0x80 | ((ch >> 6) & 0x3F));
-        CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
-        return 2;
+        CRC_BYTE(reg, 0xE0 | (ch >> 12));
+        CRC_BYTE(reg, 0x80 | ((ch >> 6) & 0x3F));
+        CRC_BYTE(reg, 0x80 | (ch & 0x3F));
+    } else {
+        CRC_BYTE(reg, 0xF0 | (ch >> 18));
+        CRC_BYTE(reg, 0x80 | ((ch >> 12) & 0x3F));
+        CRC_BYTE(reg, 0x80 | ((ch >> 6) & 0x3F));
+        CRC_BYTE(reg, 0x80 | (ch & 0x3F));
     }
-    CRC_BYTE(*reg, 0xF0 | (ch >> 18));
-    CRC_BYTE(*reg, 0x80 | ((ch >> 12) & 0x3F));
-    CRC_BYTE(*reg, 0x80 | ((ch >> 6) & 0x3F));
-    CRC_BYTE(*reg, 0x80 | (ch & 0x3F));
-    return 3;
+    return reg;
 }
 
 /* A stopword's slot: the CRC of its UTF-8, which the words' pass computes anyway (for the grams). */
 static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
     uint32_t reg = 0xFFFFFFFFu;
-    for (Py_ssize_t i = 0; i < size; i++) crc_utf8(&reg, w[i]);
+    for (Py_ssize_t i = 0; i < size; i++) reg = crc_utf8(reg, w[i]);
     return ~reg;
 }
 
@@ -392,9 +390,14 @@ static int at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, const char
     return 1;
 }
 
+/* ch is \d, in a text of kind (a constant where inlined): in Latin-1 the decimals are '0' to '9' alone, a compare. */
+INLINE int decimal_in(const int kind, Py_UCS4 ch) {
+    return kind == PyUnicode_1BYTE_KIND ? ch - '0' <= 9 : is_decimal(ch);
+}
+
 INLINE Py_ssize_t decimals(const int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = i;
-    while (j < n && is_decimal(AT(j))) j++;
+    while (j < n && decimal_in(kind, AT(j))) j++;
     return j - i;
 }
 
@@ -408,7 +411,7 @@ static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch =
  * the first decimal on). */
 INLINE int has_date_in(const int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
     for (Py_ssize_t i = first; i < n; i++) {
-        if (!is_decimal(AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
+        if (!decimal_in(kind, AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
         Py_ssize_t r1 = decimals(kind, data, n, i);
         if (r1 == 4 && ((AT(i) == '1' && AT(i + 1) == '9') || (AT(i) == '2' && AT(i + 1) == '0')) &&
             (i + 4 == n || !is_word(AT(i + 4))))
@@ -549,8 +552,9 @@ typedef struct {
 /* spread[b]: 1 in byte j for each bit j of b. */
 static uint64_t spread[256];
 
-/* The lanes' sums into hits. */
-static void lanes_out(Words *w) {
+/* The lanes' sums into hits. Inlined, as everything given the words' state: its address taken by no call, the
+ * compiler keeps its fields in registers (else each store into joined or the grams, of the same type, reloads them). */
+INLINE void lanes_out(Words *w) {
     if (w->pending == 0) return; /* a line of no stopword */
     for (int k = 0; k < 4; k++) {
         if (w->lanes[k] == 0) continue; /* 8 stoplists none of which listed a word (past the languages: all) */
@@ -599,6 +603,17 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     w->in_word = 0;
 }
 
+/* A word starts: a space before it in joined, its registers set (its pair's over the previous word and a space). */
+INLINE void word_start(Words *w) {
+    w->in_word = 1;
+    if (w->used) w->joined[w->used++] = ' ';
+    w->start = w->used;
+    w->reg = 0xFFFFFFFFu;
+    w->pair = ~w->previous;
+    CRC_BYTE(w->pair, ' ');
+    w->decimal = DECIMAL;
+}
+
 /* One more character of the folded text, of class c. */
 INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
     if (!(c & WORD)) {
@@ -606,15 +621,7 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
         w->before = fc;
         return;
     }
-    if (!w->in_word) {
-        w->in_word = 1;
-        if (w->used) w->joined[w->used++] = ' ';
-        w->start = w->used;
-        w->reg = 0xFFFFFFFFu;
-        w->pair = ~w->previous;
-        CRC_BYTE(w->pair, ' ');
-        w->decimal = DECIMAL;
-    }
+    if (!w->in_word) word_start(w);
     w->joined[w->used++] = fc;
     w->ored |= fc;
     w->decimal &= c;
@@ -622,8 +629,8 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
         CRC_BYTE(w->reg, fc);
         CRC_BYTE(w->pair, fc);
     } else {
-        crc_utf8(&w->reg, fc);
-        crc_utf8(&w->pair, fc);
+        w->reg = crc_utf8(w->reg, fc);
+        w->pair = crc_utf8(w->pair, fc);
     }
 }
 
@@ -660,20 +667,30 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
             Py_UCS4 ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
                 unsigned b = plain[ch];
-                if (b && w->in_word) {
-                    /* The word's next plain characters at a time: of all fold_char does, the character
-                     * into joined and the CRC (one byte); the word is no number. In a text of 2 or 4
-                     * bytes a character (most of them Latin-1 there too: a text of ASCII with a curly
-                     * quote is one) until the first above Latin-1. Inside a word, never after a space
-                     * (no space folds to a \w): after_space is 0 throughout, and stays so. */
+                if (b) {
+                    /* A run of plain characters at a time: of all fold_char does, the character into joined
+                     * and the CRC (one byte); the word is no number (nor of a wider kind). In a text of 2 or 4
+                     * bytes a character (most of them Latin-1 there too: a text of ASCII with a curly quote is
+                     * one) until the first above Latin-1. Its first character may start a word (after a space
+                     * or not); the others are inside it, never after a space (no space folds to a \w), and
+                     * none is one: after_space is 0 from the first on. */
+                    if (w->in_word) {
+                        sum += inside[ch];
+                    } else {
+                        word_start(w);
+                        sum += latin1[ch].counts[after_space];
+                        after_space = 0;
+                    }
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, pair = w->pair;
-                    do {
-                        sum += inside[ch];
+                    for (;;) {
                         *out++ = b;
                         CRC_BYTE(reg, b);
                         CRC_BYTE(pair, b);
-                    } while (++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]));
+                        if (!(++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch])))
+                            break;
+                        sum += inside[ch];
+                    }
                     w->used = out - w->joined;
                     w->reg = reg;
                     w->pair = pair;
@@ -712,26 +729,26 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
 }
 
 /* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). */
-static PyObject *joined_str(const Words *w) {
-    Py_UCS4 max = w->ored < 0x80 ? 0x7F : w->ored < 0x100 ? 0xFF : w->ored < 0x10000 ? 0xFFFF : 0x10FFFF;
-    PyObject *s = PyUnicode_New(w->used, max);
+static PyObject *joined_str(const Py_UCS4 *joined, Py_ssize_t used, uint32_t ored) {
+    Py_UCS4 max = ored < 0x80 ? 0x7F : ored < 0x100 ? 0xFF : ored < 0x10000 ? 0xFFFF : 0x10FFFF;
+    PyObject *s = PyUnicode_New(used, max);
     if (s == NULL) return NULL;
     void *out = PyUnicode_DATA(s);
     if (max <= 0xFF) {
         Py_ssize_t k = 0;
 #if defined(__SSE2__)
-        for (; k + 16 <= w->used; k += 16) { /* 16 at once: below 256, no pack saturates */
-            const __m128i *in = (const __m128i *)(w->joined + k);
+        for (; k + 16 <= used; k += 16) { /* 16 at once: below 256, no pack saturates */
+            const __m128i *in = (const __m128i *)(joined + k);
             __m128i low = _mm_packs_epi32(_mm_loadu_si128(in), _mm_loadu_si128(in + 1));
             __m128i high = _mm_packs_epi32(_mm_loadu_si128(in + 2), _mm_loadu_si128(in + 3));
             _mm_storeu_si128((__m128i *)((Py_UCS1 *)out + k), _mm_packus_epi16(low, high));
         }
 #endif
-        for (; k < w->used; k++) ((Py_UCS1 *)out)[k] = (Py_UCS1)w->joined[k];
+        for (; k < used; k++) ((Py_UCS1 *)out)[k] = (Py_UCS1)joined[k];
     } else if (max == 0xFFFF)
-        for (Py_ssize_t k = 0; k < w->used; k++) ((Py_UCS2 *)out)[k] = (Py_UCS2)w->joined[k];
+        for (Py_ssize_t k = 0; k < used; k++) ((Py_UCS2 *)out)[k] = (Py_UCS2)joined[k];
     else
-        memcpy(out, w->joined, w->used * sizeof(Py_UCS4));
+        memcpy(out, joined, used * sizeof(Py_UCS4));
     return s;
 }
 
@@ -757,18 +774,19 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
      * (3n + 1) / 2 words, so as many grams and pairs. */
     Counts counts = {0};
     Special sp = {0, 0, 0, -1, 0, 0};
-    Words w;
     uint32_t hits[MAX_LANGUAGES] = {0};
-    memset(&w, 0, sizeof w);
-    w.hits = hits;
-    w.joined = scratch;
-    w.singles = scratch + 4 * n + 1;
-    w.pairs = w.singles + 2 * n + 1;
-    w.mask = layout->buckets_mask;
-    w.stops = table;
-    w.weights = lexical != NULL ? lexical->weights : NULL;
-    w.weight_size = lexical != NULL ? lexical->weight_size : 0;
-    w.languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1;
+    /* By an initializer, not a memset (which the compiler keeps in memory, and with it every field): */
+    Words w = {
+        .hits = hits,
+        .joined = scratch,
+        .singles = scratch + 4 * n + 1,
+        .pairs = scratch + 6 * n + 2,
+        .mask = layout->buckets_mask,
+        .stops = table,
+        .weights = lexical != NULL ? lexical->weights : NULL,
+        .weight_size = lexical != NULL ? lexical->weight_size : 0,
+        .languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1,
+    };
     int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
                                             : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
@@ -825,11 +843,20 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     values[layout->punct] = (double)(n - counts.alnum - counts.spaces);
     for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = (double)hits[b];
 
-    joined = joined_str(&w);
+    joined = joined_str(w.joined, w.used, w.ored);
     if (joined == NULL) goto done;
     /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
-    result = lexical != NULL ? PyTuple_Pack(4, grams, row, joined, text) : PyTuple_Pack(3, grams, row, joined);
-    if (result) PyObject_GC_UnTrack(result); /* its items are in no cycle either */
+    result = PyTuple_New(lexical != NULL ? 4 : 3); /* (not PyTuple_Pack: the references handed over, not counted again) */
+    if (result == NULL) goto done;
+    PyTuple_SET_ITEM(result, 0, grams);
+    PyTuple_SET_ITEM(result, 1, row);
+    PyTuple_SET_ITEM(result, 2, joined);
+    grams = row = joined = NULL;
+    if (lexical != NULL) {
+        Py_INCREF(text);
+        PyTuple_SET_ITEM(result, 3, text);
+    }
+    PyObject_GC_UnTrack(result); /* its items are in no cycle either */
 
 done:
     Py_XDECREF(grams);
