@@ -254,6 +254,29 @@ def test_the_matrix_is_written_whole_or_zeroed_first() -> None:
 
 
 @needs_c
+def test_a_column_fill_reads_and_does_not_write_is_zeroed_first() -> None:
+    """sentence_end is read by fill (a long line ends a sentence), written only by the row's copy: a layout that puts
+    it past the copied columns leaves it to the zeroing, and a dirty matrix gives what a zeroed one gives."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    doc = ["Home", "The river rose two metres overnight, and the bridge over it was closed to all traffic.", "(c) x"]
+    width = compiled.WIDTH + 1
+    columns = list(compiled.DOC_SPEC[8])
+    columns[3] = compiled.WIDTH  # sentence_end: the wider matrix's last column, past the row's copy
+    spec = (*compiled.DOC_SPEC[:5], width, *compiled.DOC_SPEC[6:8], tuple(columns))
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, compiled.ROWS_CACHE_SIZE)
+    results = []
+    for fill in (b"\x00", b"\x7f"):
+        prepared = compiled._LINES.Features(
+            *args, compiled.log1p_table(), spec, compiled.MAX_LINE_CHARS, compiled.NGRAM
+        )
+        matrix = memoryview(bytearray(fill * (8 * len(doc) * width))).cast("d", (len(doc), width))
+        results.append((prepared(doc, matrix), matrix.tobytes()))
+    assert results[1] == results[0]
+    assert memoryview(results[1][1]).cast("d", (len(doc), width)).tolist()[1][-1] == 0.0
+
+
+@needs_c
 def test_the_prepared_features_keep_each_line_once_and_at_most_limit() -> None:
     """A line seen again is read from what the Features keeps (not kept twice), the same stripped head is the same
     line, and no more than ``limit`` lines are kept, the matrices the same all along."""
