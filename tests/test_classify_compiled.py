@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 from array import array as py_array
 from pathlib import Path
 
@@ -254,6 +255,29 @@ def test_the_matrix_is_written_whole_or_zeroed_first() -> None:
 
 
 @needs_c
+def test_a_column_fill_reads_and_does_not_write_is_zeroed_first() -> None:
+    """sentence_end is read by fill (a long line ends a sentence), written only by the row's copy: a layout that puts
+    it past the copied columns leaves it to the zeroing, and a dirty matrix gives what a zeroed one gives."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    doc = ["Home", "The river rose two metres overnight, and the bridge over it was closed to all traffic.", "(c) x"]
+    width = compiled.WIDTH + 1
+    columns = list(compiled.DOC_SPEC[8])
+    columns[3] = compiled.WIDTH  # sentence_end: the wider matrix's last column, past the row's copy
+    spec = (*compiled.DOC_SPEC[:5], width, *compiled.DOC_SPEC[6:8], tuple(columns))
+    args = (compiled.stopword_languages(), compiled.LAYOUT, fast.weights, fast.bias, compiled.ROWS_CACHE_SIZE)
+    results = []
+    for fill in (b"\x00", b"\x7f"):
+        prepared = compiled._LINES.Features(
+            *args, compiled.log1p_table(), spec, compiled.MAX_LINE_CHARS, compiled.NGRAM
+        )
+        matrix = memoryview(bytearray(fill * (8 * len(doc) * width))).cast("d", (len(doc), width))
+        results.append((prepared(doc, matrix), matrix.tobytes()))
+    assert results[1] == results[0]
+    assert memoryview(results[1][1]).cast("d", (len(doc), width)).tolist()[1][-1] == 0.0
+
+
+@needs_c
 def test_the_prepared_features_keep_each_line_once_and_at_most_limit() -> None:
     """A line seen again is read from what the Features keeps (not kept twice), the same stripped head is the same
     line, and no more than ``limit`` lines are kept, the matrices the same all along."""
@@ -268,6 +292,44 @@ def test_the_prepared_features_keep_each_line_once_and_at_most_limit() -> None:
             matrix = _matrix(len(doc))
             assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
             assert prepared.kept() == kept
+
+
+_FUZZ_PIECES = [
+    *"aAzZ09 .,;:!?-'\"()\t\x0b\x1c\x85\u00a0\u3000\u2028",
+    *"ßẞﬁİŉΣςᏸ\U00010400\udc80é\u0301ÉµÿªK",
+    *["word", "Word", "WORD", "the", "and", "der", "(c)", "12", "3.5"],
+]
+
+
+def _fuzz_line(rng: random.Random) -> str:
+    """A line of every kind of str, or one of a family alike at both ends (the hash reads 32 bytes of each)."""
+    if rng.random() < 0.3:
+        middle = "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(0, 4)))
+        return "Posted in the harbour section by the desk " * 2 + middle + " and filed under local news " * 2
+    return "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(0, 40 if rng.random() < 0.9 else 300)))
+
+
+@needs_c
+def test_the_prepared_features_of_any_limit_are_a_fresh_extraction() -> None:
+    """Over random documents drawn from a pool of lines (lines met again, sets of the kept table full and
+    evicting, lines alike at both ends, every width of str), a Features of any limit fills, in a dirty matrix,
+    what native_matrix with nothing kept fills."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    rng = random.Random(19)
+    pool = [_fuzz_line(rng) for _ in range(120)]
+    prepared = {limit: _features(limit) for limit in (0, 1, 3, 64)}
+    for _ in range(150):
+        doc = [rng.choice(pool) if rng.random() < 0.6 else _fuzz_line(rng) for _ in range(rng.randint(1, 25))]
+        expected = compiled.native_matrix(doc, fast.weights, fast.bias, {}, 1 << 20)
+        assert expected is not None
+        for limit, features in prepared.items():
+            matrix = memoryview(bytearray(b"\x7f" * (8 * len(doc) * compiled.WIDTH))).cast(
+                "d", (len(doc), compiled.WIDTH)
+            )
+            assert features(doc, matrix) is not None
+            assert matrix.tobytes() == expected.tobytes(), (limit, doc)
+    assert prepared[64].kept() == 64 and prepared[0].kept() == 2
 
 
 @needs_c

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -584,12 +585,15 @@ def _key_print(key: str) -> tuple[int, int, int]:
 
 def _screen_expected(texts: list[str], min_chars: int) -> bool:
     """Whether two texts whose key can be min_chars long (the text's length, times 2 for a Latin-1
-    text and 3 for a wider one: fold_room's) share a print."""
+    text and 3 for a wider one: fold_room's) share a print. From Python 3.13 (no fold of one
+    character for C code) such a text not ASCII has no print: the screen lets it through."""
     seen = set()
     for text in texts:
         times = 1 if text.isascii() else 2 if max(map(ord, text)) < 0x100 else 3
         if min_chars > 0 and times * len(text) < min_chars:
             continue
+        if sys.version_info >= (3, 13) and not text.isascii():
+            return True
         found = _key_print(dedup_module._exact_key(text))
         if found in seen:
             return True
@@ -615,9 +619,10 @@ def test_the_screen_is_the_keys_prints(min_chars: int) -> None:
         assert met is _screen_expected(texts, min_chars), texts
         if not met:
             assert NATIVE.repeats(texts, min_chars) is None
-        said.append(met)
+        if all(text.isascii() for text in texts):  # (from 3.13, the others' screen lets most through)
+            said.append(met)
     if min_chars < 1000:  # (few texts of the cases are that long)
-        assert 300 < sum(said) < len(said) - 300
+        assert 150 < sum(said) < len(said) - 150
 
 
 @needs_native

@@ -1144,11 +1144,13 @@ static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssiz
  * is its row bytes, its [2] its words joined): features._numpy_extract, the same operations in the same
  * order; (language bit, coverage), or NULL with an exception set. */
 /* Every column fill leaves alone is `extra` (-1: none): each value of a row is written, by fill or (extra) by its
- * caller, and m need not be zeroed first. */
+ * caller, and m need not be zeroed first. sentence_end is no column fill writes: it reads it, from the first r_digits
+ * the row's copy wrote, or (a layout that puts it past them) from the zeroed matrix. */
 static int fill_covers(const DocSpec *d, Py_ssize_t extra) {
     for (Py_ssize_t j = 0; j < d->width; j++) {
         int written = j < d->r_digits || j == extra; /* (the first r_digits copied from the row) */
         for (int c = 0; c < N_COLUMNS && !written; c++) {
+            if (c == C_SENTENCE_END) continue;
             const Py_ssize_t span = c == C_REL_POS ? 3 : c == C_WIN2_WORDS ? 6 : 1;
             written = j >= d->col[c] && j < d->col[c] + span;
         }

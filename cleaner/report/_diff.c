@@ -404,7 +404,8 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
      * on each text, for render_range to copy). */
     Py_ssize_t size = head.buf != NULL ? head.len : 0;
     if (hunk_ranges(&b, ops, n, &size) < 0 || grow(&b, size) < 0) goto failed;
-    if (head.buf != NULL && put_raw(&b, head.buf, head.len) < 0) goto finally;
+    /* (an empty head of an empty diff: no buffer was made, and memcpy is not given a null one) */
+    if (head.buf != NULL && head.len > 0 && put_raw(&b, head.buf, head.len) < 0) goto finally;
     if (hunk_ranges(&b, ops, n, NULL) < 0) goto failed;
     result = as_bytes ? buffer_bytes(&b) : PyUnicode_DecodeUTF8(b.data, b.size, "strict");
     goto finally;
