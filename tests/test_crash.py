@@ -67,13 +67,26 @@ def files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def _signals_as_at_a_shell() -> None:
+    """In the child before exec: SIGINT handled by default and not blocked, as a terminal's Ctrl-C
+    finds a command, whatever the test process (a pytest-xdist worker) inherited or set."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(corpus: Path, out: Path, sig: int) -> subprocess.CompletedProcess[str]:
     """Start a run, let it stop itself after its 20th finished file, then send ``sig`` (no timing:
     a run fast enough to finish between two looks at its work directory cannot slip past)."""
     work = out / ".clean.jsonl.work"
     env = {**os.environ, faults.ENV: "shard:20", faults.SIGNAL: "stop"}
     process = subprocess.Popen(
-        command(corpus, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        command(corpus, out),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_signals_as_at_a_shell,
     )
     _, status = os.waitpid(process.pid, os.WUNTRACED)  # back when the run stops itself (or ends)
     assert os.WIFSTOPPED(status), "the run ended before its 20th file"
@@ -81,7 +94,7 @@ def interrupt(corpus: Path, out: Path, sig: int) -> subprocess.CompletedProcess[
     process.send_signal(sig)
     os.kill(process.pid, signal.SIGCONT)  # a stopped process takes its SIGINT once it runs again
     stdout, stderr = process.communicate(timeout=120)
-    assert len(list(work.glob("*.meta.json"))) == 20, "the run went on after the signal"
+    assert len(list(work.glob("*.meta.json"))) == 20, f"the run went on after the signal: {process.returncode} {stderr}"
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
