@@ -193,8 +193,7 @@ class ShardPage:
             entries, near_rows = self._entries(n, doc_id, rows, whole, new)
             near = b",".join(near_rows)
         self.layout_only += not acted
-        row = dumps([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])  # js's, inline:
-        row = row[1:-1].replace(b"<", b"\\u003c")
+        row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         emptied = rec["emptied"]  # None but for a document that ended up empty
         listed = b"L%b\t%b\t%b\n" % (
             dumps(mine)[1:-1],  # "1,4,7": orjson writes a list of ints as that, in brackets

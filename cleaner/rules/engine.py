@@ -79,7 +79,7 @@ class _Fast:
         self.memo: tuple[list[Line], list[Line], list[str], dict[int, list[int]], list[int], int] | None = None
         self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
-        self._plans: dict[bool, _Plan] = {}
+        self.plans: dict[bool, _Plan] = {}  # by positional_only (plan(); RuleSet builds both and reads them)
         # Prefilter.rows(texts, keys), straight into the C scan where there is one (no Python frame).
         matcher = self.prefilter.matcher
         self.scan = partial(prefilter._scan.rows, matcher) if matcher is not None else self.prefilter.rows
@@ -91,9 +91,9 @@ class _Fast:
 
     def plan(self, rules: list[Compiled], positional_only: bool) -> _Plan:
         """How ``apply`` walks ``rules`` (all of the set's, or its positional ones) with this prefilter."""
-        plan = self._plans.get(positional_only)
+        plan = self.plans.get(positional_only)
         if plan is None:
-            plan = self._plans[positional_only] = _Plan(rules, self.ids)
+            plan = self.plans[positional_only] = _Plan(rules, self.ids)
         return plan
 
     def idle(self, lines: list[Line], wanted: frozenset[int], last: dict[int, int] | None = None) -> bool:
@@ -328,9 +328,9 @@ class RuleSet:
         if not rules:
             return url
         self._cleaned += 1
-        fast = self._fast if self._fast is not None else self._prefilter()
+        fast = self._prefilter()
         if positional_only and fast is not None:
-            plan = fast._plans[True]
+            plan = fast.plans[True]
             if not plan.always and fast.idle(lines, plan.ids, plan.last):
                 return url  # (most later rounds: no positional rule has a row)
         ctx = Context(lines, url, meta, rows)
@@ -346,7 +346,7 @@ class RuleSet:
                 if deadline is not None and time.monotonic() > deadline:
                     raise RuleBudgetExceeded(f"rules ran over their time budget on this document (at rule {rule.id})")
             return ctx.url
-        plan = fast._plans[positional_only]
+        plan = fast.plans[positional_only]
         fast.fill(ctx, plan.ids if positional_only else None)
         # The rules the prefilter found rows for (and those it has none of), in order: the others
         # would find no candidate (Compiled.candidates). Once a row is rewritten, every rule runs.
