@@ -7,6 +7,7 @@ text and on the seeds, so a change to either that moves a feature or a score fai
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections import Counter
@@ -21,6 +22,13 @@ from cleaner.classify.ngrams import BUCKETS, NUMBER
 from cleaner.classify.stoplists import stopword_languages
 
 DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b")
+
+
+def _log1p(values: np.ndarray) -> np.ndarray:
+    """log1p of each value, by the C library (math.log1p), as the features define it: numpy's own
+    log1p is another implementation on some builds and CPUs (numpy 2.4's differs in the last bit
+    for log1p(2)), and the definition must not move with the numpy installed."""
+    return np.fromiter(map(math.log1p, values.tolist()), dtype=np.float64, count=len(values))
 
 
 def hashed_ngrams(words: list[str]) -> list[int]:
@@ -102,7 +110,7 @@ def extract(texts: list[str]) -> Extracted:
         m[:, f._STATIC] = np.array([info[2] for info in infos], dtype=float)
     keys = [" ".join(w) for w in tokens]
     seen = Counter(keys)
-    m[:, 0] = np.log1p(sizes)
+    m[:, 0] = _log1p(sizes)
     m[:, 1] = nwords
     m[:, 2] = stops
     m[:, 3] = np.divide(stops, nwords, out=np.zeros(n), where=nwords > 0)
@@ -114,8 +122,8 @@ def extract(texts: list[str]) -> Extracted:
     short = words < f.SHORT_WORDS
     idx = np.arange(n, dtype=float)
     m[:, 17] = idx / max(n - 1, 1)
-    m[:, 18] = np.log1p(idx)
-    m[:, 19] = np.log1p(n - 1 - idx)
+    m[:, 18] = _log1p(idx)
+    m[:, 19] = _log1p(n - 1 - idx)
     columns = np.stack([words, m[:, 3], long.astype(float)], axis=1)
     m[:, [20, 22, 24]] = _window_mean(columns, 2)
     m[:, [21, 23, 25]] = _window_mean(columns, 5)
@@ -129,7 +137,7 @@ def extract(texts: list[str]) -> Extracted:
         m[:, 28] = 1.0
     m[:, 29] = f._run_lengths(short)
     m[:, 30] = long.mean() if n else 0.0
-    m[:, 31] = np.log1p(n)
+    m[:, 31] = math.log1p(n)
     if n:
         m[1:, 32] = words[:-1]
         m[:-1, 33] = words[1:]
