@@ -65,7 +65,21 @@ static inline size_t
 step(const double *nodes, const char *row, size_t at)
 {
     const Node *node = (const Node *)(nodes + at);
-    return (size_t)node->left + HALVES * (size_t)(*(const double *)(row + node->feature) > node->threshold);
+    const double x = *(const double *)(row + node->feature);
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    /* A conditional move, which GCC does not make of the C below (it branches, and a walk's branches are coin
+     * tosses): comisd sets "above" for x > threshold alone (an unordered compare, a NaN, clears it), and cmova then
+     * takes the right child. */
+    size_t child = node->left;
+    const size_t right = child + HALVES;
+    __asm__("comisd %[threshold], %[x]\n\tcmova %[right], %[child]"
+            : [child] "+r"(child)
+            : [right] "r"(right), [x] "x"(x), [threshold] "m"(node->threshold)
+            : "cc");
+    return child;
+#else
+    return (size_t)node->left + HALVES * (size_t)(x > node->threshold);
+#endif
 }
 
 /* The leaf value at the slot of position `at` (values holds a double per slot). */
