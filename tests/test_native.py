@@ -150,7 +150,14 @@ def _crafted_texts() -> list[str]:
     # A run of plain characters up to the text's end (its NUL ends the run) in texts of each width, and across a
     # chunk's end in a text of more than one chunk (the run stops there, and goes on in the next).
     for first in ("", "\u2019", "\U0001d400"):
-        texts += [f"{first} ab", f"{first}Zq", f"{first}x", first + "x" * 1200, first + "ab " * 300 + "cD", first + "\u00e9"]
+        texts += [
+            f"{first} ab",
+            f"{first}Zq",
+            f"{first}x",
+            first + "x" * 1200,
+            first + "ab " * 300 + "cD",
+            first + "\u00e9",
+        ]
     # A word's first plain character on either side of a chunk's end (511), after a space or not: its counts (a
     # word of str.split() starts, upper-case or not) are taken there, as after a space or not.
     for at in (509, 510, 511, 512):
