@@ -483,10 +483,13 @@ NOINLINE void special(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, Py
         return;
     case '.':
         if (s->link) return;
-        if (at(kind, data, n, i - 3, "www")) {
+        if (i > 0 && AT(i - 1) == 'w' && at(kind, data, n, i - 3, "www")) {
             s->link = 1;
             return;
         }
+        /* (most periods end a sentence: the next character is looked at first, no domain's first letter ends it) */
+        const Py_UCS4 next = i + 1 < n ? AT(i + 1) : 0;
+        if (next != 'c' && next != 'o' && next != 'n' && next != 'd') return;
         static const char *domains[] = {"com", "org", "net", "de"};
         static const Py_ssize_t sizes[] = {3, 3, 3, 2};
         for (int k = 0; k < 4; k++) {
@@ -721,7 +724,8 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 const Latin1 *e = &latin1[ch];
                 sum += e->counts[after_space];
                 after_space = e->space;
-                if (e->special) special(kind, data, n, i, ch, sp);
+                /* (a decimal after the first is nothing more to special(): no call for each digit of a number) */
+                if (e->special && !(sp->decimal >= 0 && ch - '0' <= 9)) special(kind, data, n, i, ch, sp);
                 uint32_t f = e->fold;
                 if (f & FOLD_ONE)
                     fold_char(w, f & ~FOLD_ONE, e->folded_class);
