@@ -147,6 +147,17 @@ def _crafted_texts() -> list[str]:
         "x" * 1500,
         "\u00df\u00b5" * 700,
     ]
+    # A run of plain characters up to the text's end (its NUL ends the run) in texts of each width, and across a
+    # chunk's end in a text of more than one chunk (the run stops there, and goes on in the next).
+    for first in ("", "\u2019", "\U0001d400"):
+        texts += [
+            f"{first} ab",
+            f"{first}Zq",
+            f"{first}x",
+            first + "x" * 1200,
+            first + "ab " * 300 + "cD",
+            first + "\u00e9",
+        ]
     # A word's first plain character on either side of a chunk's end (511), after a space or not: its counts (a
     # word of str.split() starts, upper-case or not) are taken there, as after a space or not.
     for at in (509, 510, 511, 512):
@@ -392,7 +403,7 @@ class _Text(str):
 def test_huge_lines_subclasses_and_blank_lines_are_the_numpy_lines() -> None:
     """Lines whose folding doubles (ß) or triples (ΐ) their length, astral characters, spaces alone, str subclasses."""
     texts = ["\u00df" * 300_000, "\u0390" * 100_000, "\U0001f600" * 300_000, " " * 300_000, "a" + " " * 1000 + "b"]
-    texts += [_Text("Home | Stra\u00dfe 1999"), _Text(""), ""]
+    texts += [_Text("Home | Stra\u00dfe 1999"), _Text(""), "", _Text("Home ab"), _Text("\u2019 ab")]
     assert features._native_per_line(texts) == features._per_line(texts)
     assert features._native_per_line([]) == features._per_line([]) == []
 

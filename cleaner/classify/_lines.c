@@ -483,10 +483,13 @@ NOINLINE void special(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, Py
         return;
     case '.':
         if (s->link) return;
-        if (at(kind, data, n, i - 3, "www")) {
+        if (i > 0 && AT(i - 1) == 'w' && at(kind, data, n, i - 3, "www")) {
             s->link = 1;
             return;
         }
+        /* (most periods end a sentence: the next character is looked at first, no domain's first letter ends it) */
+        const Py_UCS4 next = i + 1 < n ? AT(i + 1) : 0;
+        if (next != 'c' && next != 'o' && next != 'n' && next != 'd') return;
         static const char *domains[] = {"com", "org", "net", "de"};
         static const Py_ssize_t sizes[] = {3, 3, 3, 2};
         for (int k = 0; k < 4; k++) {
@@ -660,6 +663,9 @@ typedef struct {
 /* The one pass over a text of `kind` (a constant where it is inlined: one copy per width). */
 INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
     unsigned after_space = 1;
+    /* A str's characters end with a NUL (data[n]: CPython's invariant, which _PyUnicode_CheckConsistency checks);
+     * looked at all the same, and without it every run tests the chunk's end. */
+    const int terminated = AT(n) == 0;
     for (Py_ssize_t base = 0; base < n; base += CHUNK) {
         Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
         uint64_t sum = 0;
@@ -683,13 +689,30 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     }
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, pair = w->pair;
-                    for (;;) {
-                        *out++ = b;
-                        CRC_BYTE(reg, b);
-                        CRC_BYTE(pair, b);
-                        if (!(++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch])))
-                            break;
-                        sum += inside[ch];
+                    if (end == n && terminated) {
+                        /* The text's last chunk (a line's only one, below CHUNK characters): the run ends at the
+                         * text's NUL at the latest (plain[0] is 0), with no test of the chunk's end a character,
+                         * and one index for the text and joined. */
+                        Py_ssize_t j = 0;
+                        for (;;) {
+                            out[j] = b;
+                            CRC_BYTE(reg, b);
+                            CRC_BYTE(pair, b);
+                            ch = AT(i + ++j);
+                            if (!((ch < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]))) break;
+                            sum += inside[ch];
+                        }
+                        i += j;
+                        out += j;
+                    } else {
+                        for (;;) {
+                            *out++ = b;
+                            CRC_BYTE(reg, b);
+                            CRC_BYTE(pair, b);
+                            if (!(++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch])))
+                                break;
+                            sum += inside[ch];
+                        }
                     }
                     w->used = out - w->joined;
                     w->reg = reg;
@@ -701,7 +724,8 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 const Latin1 *e = &latin1[ch];
                 sum += e->counts[after_space];
                 after_space = e->space;
-                if (e->special) special(kind, data, n, i, ch, sp);
+                /* (a decimal after the first is nothing more to special(): no call for each digit of a number) */
+                if (e->special && !(sp->decimal >= 0 && ch - '0' <= 9)) special(kind, data, n, i, ch, sp);
                 uint32_t f = e->fold;
                 if (f & FOLD_ONE)
                     fold_char(w, f & ~FOLD_ONE, e->folded_class);
@@ -799,11 +823,18 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
         const Py_ssize_t size = count ? 2 * count - 1 : 1;
         double *v = lexical->values;
         const char *weights = lexical->weights;
-#define WEIGHT(i) (lexical->weight_size == 4 ? (double)((const float *)weights)[i] : ((const double *)weights)[i])
-        if (count == 0) v[0] = WEIGHT(0);
-        for (Py_ssize_t g = 0; g < count; g++) v[g] = WEIGHT(w.singles[g]);
-        for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = WEIGHT(w.pairs[g]);
-#undef WEIGHT
+        /* one pair of loops for each width of the weights (GCC kept the test of the width in the loops) */
+        if (lexical->weight_size == 4) {
+            const float *f = (const float *)weights;
+            if (count == 0) v[0] = (double)f[0];
+            for (Py_ssize_t g = 0; g < count; g++) v[g] = (double)f[w.singles[g]];
+            for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = (double)f[w.pairs[g]];
+        } else {
+            const double *d = (const double *)weights;
+            if (count == 0) v[0] = d[0];
+            for (Py_ssize_t g = 0; g < count; g++) v[g] = d[w.singles[g]];
+            for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = d[w.pairs[g]];
+        }
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
         grams = PyFloat_FromDouble(sum / sqrt((double)size) + lexical->bias);

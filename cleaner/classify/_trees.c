@@ -45,27 +45,45 @@ get_buffer(PyObject *obj, Py_buffer *view, char kind, int ndim, int writable, co
 
 #define LANES 8 /* lines walked abreast */
 
-/* One slot of a complete tree: the test, and the slot of its left child (the right one is next). 16 bytes,
+/* One slot of a complete tree: the test, and where its left child is (the right one is next). 16 bytes,
  * four to a cache line: the walk is bound by fetching the slots (the whole forest outgrows the caches).
- * Both as byte offsets (the feature's into a row, the child's into the slots, unsigned: read without a sign
- * extension): a step is a load, a compare and an add, with no index scaled (forest_new checks they fit). */
+ * The feature as a byte offset into a row; the slots counted in halves (8 bytes, a double's size), the left child's
+ * and the walk's position alike, unsigned (read without a sign extension): a position addresses its slot as
+ * nodes + 8 * position, a scale x86 addressing has, and a step makes its child with one lea (left + 2 * test), where
+ * byte offsets took a shift and an add more (forest_new checks they fit). */
 typedef struct {
     double threshold;
     uint32_t feature; /* its column * sizeof(double) */
-    uint32_t left;    /* its slot * sizeof(Node) */
+    uint32_t left;    /* its slot * 2 */
 } Node;
 
-/* The walk's step from the slot at byte offset `at` of nodes, for a row: the byte offset of the child it goes to
+#define HALVES (sizeof(Node) / sizeof(double)) /* a slot's halves */
+
+/* The walk's step from the slot at position `at` (in halves) of nodes, for a row: the position of the child it goes to
  * (the right one, next to the left, when the row's value is above the threshold; NaN never is). */
-static inline uint32_t
-step(const char *nodes, const char *row, uint32_t at)
+static inline size_t
+step(const double *nodes, const char *row, size_t at)
 {
     const Node *node = (const Node *)(nodes + at);
-    return node->left + ((uint32_t)(*(const double *)(row + node->feature) > node->threshold) * (uint32_t)sizeof(Node));
+    const double x = *(const double *)(row + node->feature);
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    /* A conditional move, which GCC does not make of the C below (it branches, and a walk's branches are coin
+     * tosses): comisd sets "above" for x > threshold alone (an unordered compare, a NaN, clears it), and cmova then
+     * takes the right child. */
+    size_t child = node->left;
+    const size_t right = child + HALVES;
+    __asm__("comisd %[threshold], %[x]\n\tcmova %[right], %[child]"
+            : [child] "+r"(child)
+            : [right] "r"(right), [x] "x"(x), [threshold] "m"(node->threshold)
+            : "cc");
+    return child;
+#else
+    return (size_t)node->left + HALVES * (size_t)(x > node->threshold);
+#endif
 }
 
-/* The leaf value at the slot of byte offset `at` (values holds a double per slot). */
-#define LEAF(values, at) ((values)[(at) / sizeof(Node)])
+/* The leaf value at the slot of position `at` (values holds a double per slot). */
+#define LEAF(values, at) ((values)[(at) / HALVES])
 
 typedef struct {
     PyObject_HEAD
@@ -109,7 +127,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     const Py_ssize_t *feature = views[0].buf, *left = views[2].buf, *offsets = views[4].buf;
     const double *threshold = views[1].buf, *value = views[3].buf;
     Py_ssize_t slots = views[0].shape[0], trees = views[4].shape[0];
-    if (slots > INT32_MAX / (Py_ssize_t)sizeof(Node)) { /* (byte offsets in 32 bits) */
+    if (slots > INT32_MAX / (Py_ssize_t)HALVES) { /* (positions in halves in 32 bits) */
         PyErr_SetString(PyExc_ValueError, "too many slots");
         goto done;
     }
@@ -151,7 +169,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     for (Py_ssize_t i = 0; i < slots; i++) {
         self->nodes[i].threshold = threshold[i];
         self->nodes[i].feature = (uint32_t)(feature[i] * (Py_ssize_t)sizeof(double));
-        self->nodes[i].left = (uint32_t)(left[i] * (Py_ssize_t)sizeof(Node));
+        self->nodes[i].left = (uint32_t)(left[i] * (Py_ssize_t)HALVES);
     }
     if (slots)
         memcpy(self->values, value, slots * sizeof(double));
@@ -211,8 +229,11 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
     Py_ssize_t end = t + 1 < self->trees && self->roots[t + 1] > root ? self->roots[t + 1] : self->slots;
     if (end - root > 256)
         end = root + 256;
+    /* (unrolled: a prefetch is one instruction, the loop's count and test were three more) */
+#pragma GCC unroll 8
     for (Py_ssize_t k = root; k < end; k += 4)
         __builtin_prefetch(&self->nodes[k]);
+#pragma GCC unroll 8
     for (Py_ssize_t k = root; k < end; k += 8)
         __builtin_prefetch(&self->values[k]);
 #endif
@@ -230,8 +251,11 @@ prefetch_trees(const Forest *self, Py_ssize_t t0, Py_ssize_t t1)
             prefetch_tree(self, t);
         return;
     }
+    /* (unrolled: a prefetch is one instruction, the loop's count and test were three more) */
+#pragma GCC unroll 8
     for (Py_ssize_t k = root; k < end; k += 4)
         __builtin_prefetch(&self->nodes[k]);
+#pragma GCC unroll 8
     for (Py_ssize_t k = root; k < end; k += 8)
         __builtin_prefetch(&self->values[k]);
 #endif
@@ -241,7 +265,7 @@ prefetch_trees(const Forest *self, Py_ssize_t t0, Py_ssize_t t1)
 static void
 walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, double *leaves)
 {
-    const char *nodes = (const char *)self->nodes;
+    const double *nodes = (const double *)self->nodes;
     const double *values = self->values;
     const Py_ssize_t depth = self->depth, trees = self->trees;
     /* The (tree, line) walks in tree-major order (one tree's slots stay in the first-level cache while the
@@ -253,10 +277,10 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
         prefetch_tree(self, ahead);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
         Py_ssize_t at[LANES];
-        uint32_t slot[LANES];
+        size_t slot[LANES];
         const char *row[LANES];
         for (int k = 0; k < LANES; k++) {
-            slot[k] = (uint32_t)(self->roots[t] * (Py_ssize_t)sizeof(Node));
+            slot[k] = (size_t)self->roots[t] * HALVES;
             row[k] = (const char *)(rows + i * width);
             at[k] = i * trees + t;
             if (++i == n) {
@@ -277,7 +301,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
     for (; t < trees; t++, i = 0) {
         for (; i < n; i++) {
             const char *row = (const char *)(rows + i * width);
-            uint32_t slot = (uint32_t)(self->roots[t] * (Py_ssize_t)sizeof(Node));
+            size_t slot = (size_t)self->roots[t] * HALVES;
             for (Py_ssize_t d = 0; d < depth; d++)
                 slot = step(nodes, row, slot);
             leaves[i * trees + t] = LEAF(values, slot);
@@ -380,7 +404,7 @@ static void
 walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
           Py_ssize_t t0, Py_ssize_t t1, double *leaves, double *partial)
 {
-    const char *nodes = (const char *)self->nodes;
+    const double *nodes = (const double *)self->nodes;
     const double *values = self->values;
     const Py_ssize_t depth = self->depth, trees = self->trees;
     if (t0 == 0)
@@ -388,13 +412,13 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
     if (t1 < trees)
         prefetch_trees(self, t1, t1 + BLOCK < trees ? t1 + BLOCK : trees);
     if (t1 - t0 == BLOCK) {
-        uint32_t root[BLOCK];
+        size_t root[BLOCK];
         for (int k = 0; k < BLOCK; k++)
-            root[k] = (uint32_t)(self->roots[t0 + k] * (Py_ssize_t)sizeof(Node));
+            root[k] = (size_t)self->roots[t0 + k] * HALVES;
         for (Py_ssize_t a = 0; a < na; a++) {
             const Py_ssize_t i = active[a];
             const char *row = (const char *)(rows + i * width);
-            uint32_t slot[BLOCK];
+            size_t slot[BLOCK];
             for (int k = 0; k < BLOCK; k++)
                 slot[k] = root[k];
             for (Py_ssize_t d = 0; d < depth; d++) {
@@ -402,11 +426,14 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
                 for (int k = 0; k < BLOCK; k++)
                     slot[k] = step(nodes, row, slot[k]);
             }
+            /* (unrolled, as the walk: the positions stay in registers, not stored and read back) */
             double *out = leaves + i * trees + t0;
+#pragma GCC unroll 8
             for (int k = 0; k < BLOCK; k++)
                 out[k] = LEAF(values, slot[k]);
             if (partial != NULL) {
                 double sum = partial[i];
+#pragma GCC unroll 8
                 for (int k = 0; k < BLOCK; k++)
                     sum += out[k];
                 partial[i] = sum;
@@ -418,7 +445,7 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
         for (Py_ssize_t t = t0; t < t1; t++) {
-            uint32_t slot = (uint32_t)(self->roots[t] * (Py_ssize_t)sizeof(Node));
+            size_t slot = (size_t)self->roots[t] * HALVES;
             for (Py_ssize_t d = 0; d < depth; d++)
                 slot = step(nodes, row, slot);
             leaves[i * trees + t] = LEAF(values, slot);
