@@ -240,3 +240,25 @@ def test_count_alive_refuses_what_is_not_a_list_of_lines() -> None:
         NATIVE.count_alive([Line(1, "a"), unset])
     with pytest.raises(AttributeError):
         NATIVE.count_alive([object()])
+
+
+class _Clearing:
+    """A line whose dropped_by empties the list it is in (code run in the middle of a count)."""
+
+    def __init__(self, lines: list[Any]):
+        self.lines = lines
+
+    @property
+    def dropped_by(self) -> str | None:
+        self.lines.clear()
+        return None
+
+
+@needs_native
+def test_count_alive_reads_a_list_emptied_in_the_middle_of_the_count() -> None:
+    assert NATIVE is not None
+    for python in (True, False):
+        lines: list[Any] = [Line(1, "a"), Line(2, "b")]
+        lines += [_Clearing(lines), Line(3, "c"), Line(4, "d")]
+        assert (clean.python_count_alive(lines) if python else NATIVE.count_alive(lines)) == 3
+        assert lines == []

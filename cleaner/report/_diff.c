@@ -2062,12 +2062,16 @@ static PyObject *count_alive(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_TypeError, "count_alive: lines must be a list");
         return NULL;
     }
-    Py_ssize_t count = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arg); i++) { /* the size read again: code may run */
-        PyObject *line = PyList_GET_ITEM(arg, i);
-        if (Py_TYPE(line) == alive_type && alive_offset >= 0) {
-            /* The slot read in place: no code runs, the borrowed line stays valid. */
-            PyObject *dropped = *(PyObject **)((char *)line + alive_offset);
+    Py_ssize_t count = 0, n = PyList_GET_SIZE(arg);
+    PyObject *const *items = ((PyListObject *)arg)->ob_item;
+    PyTypeObject *type = alive_type;
+    Py_ssize_t offset = alive_offset;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *line = items[i];
+        if (Py_TYPE(line) == type && offset >= 0) {
+            /* The slot read in place: no code runs, the borrowed line, the list's items and
+             * the class and offset kept stay what they were. */
+            PyObject *dropped = *(PyObject **)((char *)line + offset);
             if (dropped != NULL) {
                 count += dropped == Py_None;
                 continue;
@@ -2078,6 +2082,11 @@ static PyObject *count_alive(PyObject *self, PyObject *arg) {
         Py_DECREF(line);
         if (alive < 0) return NULL;
         count += alive;
+        /* Read again after code may have run: the list may have changed, and the class kept. */
+        n = PyList_GET_SIZE(arg);
+        items = ((PyListObject *)arg)->ob_item;
+        type = alive_type;
+        offset = alive_offset;
     }
     return PyLong_FromSsize_t(count);
 }
