@@ -2064,16 +2064,18 @@ static PyObject *count_alive(PyObject *self, PyObject *arg) {
     }
     Py_ssize_t count = 0, n = PyList_GET_SIZE(arg);
     PyObject *const *items = ((PyListObject *)arg)->ob_item;
-    PyTypeObject *type = alive_type;
+    /* The class whose slot is read in place (NULL, which no line's class is: none), and where. */
+    PyTypeObject *type = alive_offset >= 0 ? alive_type : NULL;
     Py_ssize_t offset = alive_offset;
+    PyObject *none = Py_None;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *line = items[i];
-        if (Py_TYPE(line) == type && offset >= 0) {
+        if (Py_TYPE(line) == type) {
             /* The slot read in place: no code runs, the borrowed line, the list's items and
              * the class and offset kept stay what they were. */
             PyObject *dropped = *(PyObject **)((char *)line + offset);
             if (dropped != NULL) {
-                count += dropped == Py_None;
+                count += dropped == none;
                 continue;
             }
         }
@@ -2085,7 +2087,7 @@ static PyObject *count_alive(PyObject *self, PyObject *arg) {
         /* Read again after code may have run: the list may have changed, and the class kept. */
         n = PyList_GET_SIZE(arg);
         items = ((PyListObject *)arg)->ob_item;
-        type = alive_type;
+        type = alive_offset >= 0 ? alive_type : NULL;
         offset = alive_offset;
     }
     return PyLong_FromSsize_t(count);
