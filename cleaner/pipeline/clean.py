@@ -12,6 +12,7 @@ from cleaner.native import load
 from cleaner.repeated.boilerplate import Boilerplate
 from cleaner.report.summary import FLAG_SHARE
 from cleaner.rules.book import RuleBook
+from cleaner.rules.compiled import REWRITES
 from cleaner.rules.engine import RuleSet, rule_budget
 from cleaner.steps.base import State, Step
 from cleaner.steps.classify import Classify, LineClassifier
@@ -32,6 +33,16 @@ MAX_LINE_VISITS = 1_000_000
 
 # The lines made in C (cleaner/report/_diff.c), when built: no Line.__init__ run per line.
 _NATIVE = load("cleaner.report._diff")
+
+
+def python_count_alive(lines: list[Line]) -> int:
+    """How many lines no step dropped: the twin of _diff.c's alive (State.alive)."""
+    return sum(line.dropped_by is None for line in lines)
+
+
+# Asked after every step of every round: the C count (its Line slot kept from call to call),
+# called directly (no State.alive call).
+_count_alive = _NATIVE.count_alive if _NATIVE is not None else python_count_alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,17 +196,30 @@ class Pipeline:
         # lines, a site's signature), so the steps run again until nothing more goes: that is
         # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
         # (A round's count of the lines left is the next one's count before it: counted once.)
-        alive = state.alive()
+        steps, lines, rewrites = self.rounds, state.lines, REWRITES
+        alive = left = _count_alive(lines)
         visits = 0
+        # After each step, a stamp of the lines: the rows rewritten so far less the lines alive.
+        # Lines only go and rewrites only add up, so any drop or rewrite raises the stamp, and it
+        # stays put while nothing changes. ``marks``: the stamps after each step of a round.
+        stamp = rewrites.count - left
+        marks: list[int] = []
         for state.round in count():
-            if state.round == 0:
-                for step in self.rounds:
+            then, last, marks = stamp, marks, []
+            for i, step in enumerate(steps):
+                if state.round == 0 or step.again(state):
                     step(state)
-            else:
-                for step in self.rounds:
-                    if step.again(state):
-                        step(state)
-            before, alive = alive, state.alive()
+                    left = _count_alive(lines)
+                    stamp = rewrites.count - left
+                marks.append(stamp)
+                # Nearly every document takes two rounds, the second finding nothing. Once this
+                # round has changed nothing so far, and no step after this one changed anything
+                # in the last round, those steps would see the lines they saw and left as they
+                # were then, and find nothing again (Step: a step is a function of the lines):
+                # this round would change nothing, the fixed point. They need not be called.
+                if stamp == then and last and last[i] == then:
+                    break
+            before, alive = alive, left
             visits += before
             if alive == before or (state.round + 1 >= MAX_ROUNDS and visits >= MAX_LINE_VISITS):
                 break

@@ -1451,6 +1451,8 @@ static PyObject *alive(PyObject *self, PyObject *arg) {
     return PyLong_FromSsize_t(count);
 }
 
+static PyObject *count_alive(PyObject *self, PyObject *arg); /* (at the end of the file) */
+
 /* layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and render's text of them. */
 static PyObject *layout(PyObject *self, PyObject *args) {
     PyObject *lines_arg;
@@ -1975,6 +1977,8 @@ static PyMethodDef methods[] = {
     {"split_lines", split_lines, METH_VARARGS,
      "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
     {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
+    {"count_alive", count_alive, METH_O,
+     "count_alive(lines) -> int: alive(lines), the Line class's slot kept from call to call (pipeline.clean)."},
     {"layout", layout, METH_VARARGS,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
@@ -2017,4 +2021,74 @@ PyMODINIT_FUNC PyInit__diff(void) {
     attr_names[A_CHANGED] = s_changed_by;
     attr_names[A_BLANK] = s_blank;
     return PyModule_Create(&module);
+}
+
+/* count_alive(lines) -> int: alive(lines), asked after every step of every round (pipeline.clean).
+ * The slot offset of dropped_by is kept with the class it belongs to from call to call: alive
+ * (a Reader per call) looks up every attribute of the class on each call, which on a document of
+ * a few dozen lines costs more than the count. The class is held, so its address cannot be reused
+ * by another; a line of another class, or one whose slot is empty, is read the generic way. */
+static PyTypeObject *alive_type;     /* the class last met (held), or NULL */
+static Py_ssize_t alive_offset = -1; /* its dropped_by slot's offset (-1: the generic way) */
+
+/* Whether ``line`` (held by the caller) is alive, the slow way: the class's offset found first
+ * when it is not the one kept; 1, 0, or -1 with an exception set. */
+static int line_alive_slow(PyObject *line) {
+    PyTypeObject *type = Py_TYPE(line);
+    if (type != alive_type) {
+        /* The pair is set whole before the old class is let go (its release can run code that
+         * calls here again: that call must see an offset of the class it names). */
+        Py_ssize_t offset;
+        PyObject *name = attr_names[A_DROPPED];
+        slot_offsets_of(type, &name, 1, 0, &offset);
+        PyTypeObject *old = alive_type;
+        alive_type = (PyTypeObject *)Py_NewRef((PyObject *)type);
+        alive_offset = offset;
+        Py_XDECREF(old);
+    }
+    if (alive_type == type && alive_offset >= 0) {
+        PyObject *dropped = *(PyObject **)((char *)line + alive_offset);
+        if (dropped != NULL) return dropped == Py_None;
+    }
+    PyObject *dropped = PyObject_GetAttr(line, attr_names[A_DROPPED]);
+    if (dropped == NULL) return -1;
+    int alive = dropped == Py_None;
+    Py_DECREF(dropped);
+    return alive;
+}
+
+static PyObject *count_alive(PyObject *self, PyObject *arg) {
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "count_alive: lines must be a list");
+        return NULL;
+    }
+    Py_ssize_t count = 0, n = PyList_GET_SIZE(arg);
+    PyObject *const *items = ((PyListObject *)arg)->ob_item;
+    /* The class whose slot is read in place (NULL, which no line's class is: none), and where. */
+    PyTypeObject *type = alive_offset >= 0 ? alive_type : NULL;
+    Py_ssize_t offset = alive_offset;
+    PyObject *none = Py_None;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *line = items[i];
+        if (Py_TYPE(line) == type) {
+            /* The slot read in place: no code runs, the borrowed line, the list's items and
+             * the class and offset kept stay what they were. */
+            PyObject *dropped = *(PyObject **)((char *)line + offset);
+            if (dropped != NULL) {
+                count += dropped == none;
+                continue;
+            }
+        }
+        Py_INCREF(line); /* the slow way can run code, which could let the list drop the line */
+        int alive = line_alive_slow(line);
+        Py_DECREF(line);
+        if (alive < 0) return NULL;
+        count += alive;
+        /* Read again after code may have run: the list may have changed, and the class kept. */
+        n = PyList_GET_SIZE(arg);
+        items = ((PyListObject *)arg)->ob_item;
+        type = alive_offset >= 0 ? alive_type : NULL;
+        offset = alive_offset;
+    }
+    return PyLong_FromSsize_t(count);
 }

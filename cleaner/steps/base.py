@@ -43,6 +43,12 @@ class State:
 
 
 class Step(Protocol):
+    """A step acts on the lines as they stand (their texts and fates) and on what it kept itself
+    from its earlier calls on the same document: called again on the lines it saw and left as
+    they were, it finds nothing more. (Pipeline.clean counts on it to end a round early: the steps
+    after the last one that acted in the last round are not called on lines they already saw.)
+    In the rounds a text changes only by a rule, which counts it (compiled.REWRITES)."""
+
     name: ClassVar[str]
 
     def __call__(self, state: State) -> None: ...

@@ -1,0 +1,264 @@
+"""The rounds (Pipeline.clean): a later round stops once the steps left would see the lines they
+saw in the last round and left as they were. The output must be what running every step of
+every round to the fixed point gives, and the steps skipped must be the ones that find nothing."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cleaner.pipeline.clean as clean
+from bench.corpus import document, seed_lines
+from cleaner.document import Document, Line
+from cleaner.pipeline import Pipeline, Settings
+from cleaner.rules.book import RuleBook
+from cleaner.steps.base import State, Step
+from cleaner.steps.whitespace import laid_out
+from tests.test_skips_exact import WORDS, _rules
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = clean._NATIVE
+needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
+
+
+def _every_round(pipeline: Pipeline, doc: Document) -> tuple[object, ...]:
+    """Pipeline.clean as it was: every step (that says ``again``) in every round, to the fixed point."""
+    state = pipeline.start(doc)
+    for step in pipeline.before:
+        step(state)
+    alive, visits = state.alive(), 0
+    for state.round in count():
+        for step in pipeline.rounds:
+            if state.round == 0 or step.again(state):
+                step(state)
+        before, alive = alive, state.alive()
+        visits += before
+        if alive == before or (state.round + 1 >= clean.MAX_ROUNDS and visits >= clean.MAX_LINE_VISITS):
+            break
+    _, text = laid_out(state.lines, pipeline.settings.layout)
+    site = state.first_site.name if state.first_site is not None else None
+    return _seen(text, state.lines, state.url, state.meta, site)
+
+
+def _seen(text: str, lines: list[Line], url: str | None, meta: dict[str, Any], site: str | None) -> tuple[object, ...]:
+    fates = [(line.text, line.dropped_by, line.changed_by) for line in lines]
+    return text, fates, url, sorted(meta.items()), site
+
+
+def _cleaned(pipeline: Pipeline, doc: Document) -> tuple[object, ...]:
+    done = pipeline.clean(doc)
+    return _seen(done.text, done.lines, done.url, done.meta, done.site)
+
+
+def _bench_docs(n: int) -> list[Document]:
+    rng = random.Random(20261124)
+    paragraphs, titles = seed_lines()
+    out = []
+    for i in range(n):
+        record = document(rng, i, paragraphs, titles)
+        out.append(Document(str(record["id"]), str(record["text"]), "bench", record["url"]))  # type: ignore[arg-type]
+    return out
+
+
+def test_the_shipped_rules_on_bench_documents_give_what_every_round_gives() -> None:
+    book = RuleBook.load([ROOT / "rules"])
+    fast, slow = Pipeline(book), Pipeline(book)
+    for doc in _bench_docs(300):
+        assert _cleaned(fast, doc) == _every_round(slow, doc), doc.id
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_rules_of_every_kind_give_what_every_round_gives(tmp_path: Path, seed: int) -> None:
+    # Windows (first, last), blocks, tails, replace rules (rewrites) and extracts, on a site found
+    # by a signature that lines going can bring in or take out: rounds of every shape.
+    r = random.Random(seed)
+    (tmp_path / "g.yaml").write_text("name: gen\ndescription: g.\nrules:\n" + _rules(r, "g"), encoding="utf-8")
+    (tmp_path / "site.yaml").write_text(
+        f"name: site\ndescription: s.\nmatch:\n  signature: '^{r.choice(WORDS)}'\n"
+        f"  signature_lines: {r.randint(1, 3)}\nrules:\n" + _rules(r, "s"),
+        encoding="utf-8",
+    )
+    book = RuleBook.load([tmp_path])
+    fast, slow = Pipeline(book), Pipeline(book)
+    for i in range(40):
+        rows = [
+            "" if r.random() < 0.15 else " ".join(r.choice(WORDS) for _ in range(r.randint(1, 3)))
+            for _ in range(r.randint(1, r.choice([6, 14, 30])))
+        ]
+        doc = Document(f"d{i}", "\n".join(rows) + "\n", "s")
+        assert _cleaned(fast, doc) == _every_round(slow, doc), doc.text
+
+
+class _Counted:
+    """A step that counts its calls per round, around another."""
+
+    def __init__(self, step: Step, calls: Counter[tuple[int, str]]):
+        self.step, self.calls, self.name = step, calls, step.name
+
+    def __call__(self, state: State) -> None:
+        self.calls[state.round, self.name] += 1
+        self.step(state)
+
+    def again(self, state: State) -> bool:
+        return self.step.again(state)
+
+
+def _counted(pipeline: Pipeline) -> Counter[tuple[int, str]]:
+    calls: Counter[tuple[int, str]] = Counter()
+    pipeline.rounds = [_Counted(step, calls) for step in pipeline.rounds]  # type: ignore[misc]
+    return calls
+
+
+def test_a_later_round_stops_after_the_last_step_that_acted() -> None:
+    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]))
+    calls = _counted(pipeline)
+    text = "A title of this page\n\n" + "\n\n".join(["The council met on Monday to talk about the budget."] * 1)
+    cleaned = pipeline.clean(Document("d", text + "\n\nSource: AFP\n\nThe vote is due next week, it said.", "d"))
+    assert cleaned.removed() == {"credits.source": 1}  # by the generic rules, in the first round
+    # The second round runs the steps up to the generic rules (a window moved), which find
+    # nothing: dedup and the classifier found nothing on these very lines in the first round.
+    assert sorted(calls.items()) == [
+        ((0, "classify"), 1),
+        ((0, "dedup"), 1),
+        ((0, "generic-rules"), 1),
+        ((0, "site"), 1),
+        ((0, "site-rules"), 1),
+        ((1, "generic-rules"), 1),
+        ((1, "site"), 1),
+        ((1, "site-rules"), 1),
+    ]
+
+
+class _DropFirstInRound:
+    """Drops the first live line in the round given, and only then."""
+
+    name = "test-first"
+
+    def __init__(self, round_: int):
+        self.round = round_
+
+    def __call__(self, state: State) -> None:
+        if state.round == self.round:
+            next(line for line in state.lines if line.alive).drop("test.first")
+
+    def again(self, state: State) -> bool:
+        return True
+
+
+class _PeelLast:
+    """Drops the last live line while more than ``keep`` are left."""
+
+    name = "test-peel"
+
+    def __init__(self, keep: int):
+        self.keep = keep
+
+    def __call__(self, state: State) -> None:
+        live = [line for line in state.lines if line.alive]
+        if len(live) > self.keep:
+            live[-1].drop("test.peel")
+
+    def again(self, state: State) -> bool:
+        return True
+
+
+def _peeled(steps: list[Step]) -> tuple[str, Counter[tuple[int, str]]]:
+    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]), Settings(classify=False, dedup=False))
+    pipeline.rounds.extend(steps)
+    calls = _counted(pipeline)
+    text = "\n".join(f"line {i}" for i in range(6))
+    return pipeline.clean(Document("d", text, "d")).text, calls
+
+
+def test_a_step_that_acts_in_a_later_round_makes_the_steps_after_it_run() -> None:
+    # The peel (last) keeps 2 lines: 6 to 5 in round 0, 5 to 4 in round 1. In round 2 the first
+    # step drops a line, so the peel sees lines it never saw and runs (3 to 2). Round 3 must run
+    # both again: the peel acted last in round 2, after the first step's drop.
+    text, calls = _peeled([_DropFirstInRound(2), _PeelLast(2)])
+    assert text == "line 1\n\nline 2\n"
+    assert [calls[r, "test-peel"] for r in range(5)] == [1, 1, 1, 1, 0]
+    assert [calls[r, "test-first"] for r in range(5)] == [1, 1, 1, 1, 0]
+
+
+def test_a_step_after_a_later_drop_that_finds_nothing_is_not_called_again() -> None:
+    # As above, but the peel keeps 3: in round 2, after the first step's drop, it finds nothing
+    # (3 left). In round 3 it would see those lines again: the round stops after the first step.
+    text, calls = _peeled([_DropFirstInRound(2), _PeelLast(3)])
+    assert text == "line 1\n\nline 2\n\nline 3\n"
+    assert [calls[r, "test-peel"] for r in range(5)] == [1, 1, 1, 0, 0]
+    assert [calls[r, "test-first"] for r in range(5)] == [1, 1, 1, 1, 0]
+
+
+def test_a_round_that_finds_nothing_stops_after_the_last_step_that_acted_before() -> None:
+    # The peel (first) acts in rounds 0-2 (6 lines to 3); in round 3 it finds nothing, and the
+    # step after it, which found nothing in round 2 on these lines, is not called again.
+    text, calls = _peeled([_PeelLast(3), _DropFirstInRound(9)])
+    assert text == "line 0\n\nline 1\n\nline 2\n"
+    assert [calls[r, "test-peel"] for r in range(5)] == [1, 1, 1, 1, 0]
+    assert [calls[r, "test-first"] for r in range(5)] == [1, 1, 1, 0, 0]
+
+
+class _Plain:
+    """A line of no slots: dropped_by read the generic way."""
+
+    def __init__(self, dropped_by: str | None):
+        self.dropped_by = dropped_by
+
+
+class _Sub(Line):
+    __slots__ = ("extra",)
+
+
+@needs_native
+def test_count_alive_in_c_is_the_python_one() -> None:
+    assert NATIVE is not None
+    rng = random.Random(16)
+    for size in [0, 1, 2, 7, 30, 200]:
+        for _ in range(20):
+            lines: list[Any] = []
+            for i in range(size):
+                kind = rng.random()
+                line = Line(i, "x") if kind < 0.6 else _Sub(i, "y") if kind < 0.8 else _Plain(None)
+                if rng.random() < 0.4:
+                    line.dropped_by = rng.choice(["a", "b", ""])
+                lines.append(line)
+            assert NATIVE.count_alive(lines) == clean.python_count_alive(lines) == NATIVE.alive(lines)
+
+
+@needs_native
+def test_count_alive_refuses_what_is_not_a_list_of_lines() -> None:
+    assert NATIVE is not None
+    with pytest.raises(TypeError):
+        NATIVE.count_alive((Line(1, "a"),))
+    unset = Line.__new__(Line)  # no slot set: the generic read's AttributeError
+    with pytest.raises(AttributeError):
+        NATIVE.count_alive([Line(1, "a"), unset])
+    with pytest.raises(AttributeError):
+        NATIVE.count_alive([object()])
+
+
+class _Clearing:
+    """A line whose dropped_by empties the list it is in (code run in the middle of a count)."""
+
+    def __init__(self, lines: list[Any]):
+        self.lines = lines
+
+    @property
+    def dropped_by(self) -> str | None:
+        self.lines.clear()
+        return None
+
+
+@needs_native
+def test_count_alive_reads_a_list_emptied_in_the_middle_of_the_count() -> None:
+    assert NATIVE is not None
+    for python in (True, False):
+        lines: list[Any] = [Line(1, "a"), Line(2, "b")]
+        lines += [_Clearing(lines), Line(3, "c"), Line(4, "d")]
+        assert (clean.python_count_alive(lines) if python else NATIVE.count_alive(lines)) == 3
+        assert lines == []
