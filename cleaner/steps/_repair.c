@@ -519,6 +519,112 @@ static PyObject *is_bad(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(is_bad_of(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
 }
 
+/* ---- ftfy's byte patterns of fixed-length branches (repair_ftfy.Alternation) ----
+ * A bytes pattern that is an alternation of branches, each a run of 1 to ALT_ITEMS bytes, each
+ * byte from a class, with nothing optional, no anchor and no flag (ftfy's LOSSY_UTF8_RE and
+ * ALTERED_UTF8_RE), matches as sre matches it: at the leftmost position where some branch
+ * matches, the first branch (in the pattern's order) that matches there. sub() goes on from the
+ * end of each match (no match is empty). The table (repair_ftfy.table) is: the number of branches
+ * (1 to ALT_BRANCHES), then for each its length L and L classes of 32 bytes (bit b of byte b / 8
+ * for byte value b). */
+#define ALT_BRANCHES 64
+#define ALT_ITEMS 16
+
+typedef struct {
+    int count;
+    int length[ALT_BRANCHES];
+    const unsigned char *items[ALT_BRANCHES]; /* length[k] classes of 32 bytes, in the table */
+    unsigned char first[32];                  /* the union of the branches' first classes */
+} Alternation;
+
+static inline int in_byte_class(const unsigned char *set, unsigned char b) { return (set[b >> 3] >> (b & 7)) & 1; }
+
+static int read_alternation(const unsigned char *table, Py_ssize_t size, Alternation *alt) {
+    Py_ssize_t at = 1;
+    if (size < 1 || table[0] < 1 || table[0] > ALT_BRANCHES) goto bad;
+    alt->count = table[0];
+    memset(alt->first, 0, sizeof alt->first);
+    for (int k = 0; k < alt->count; k++) {
+        if (at >= size || table[at] < 1 || table[at] > ALT_ITEMS) goto bad;
+        alt->length[k] = table[at++];
+        if (size - at < (Py_ssize_t)alt->length[k] * 32) goto bad;
+        alt->items[k] = table + at;
+        for (int j = 0; j < 32; j++) alt->first[j] |= table[at + j];
+        at += (Py_ssize_t)alt->length[k] * 32;
+    }
+    if (at != size) goto bad;
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "not an alternation table");
+    return -1;
+}
+
+/* The length of the first branch that matches at pos, or 0. */
+static int alternation_at(const Alternation *alt, const unsigned char *data, Py_ssize_t n, Py_ssize_t pos) {
+    if (!in_byte_class(alt->first, data[pos])) return 0;
+    for (int k = 0; k < alt->count; k++) {
+        int length = alt->length[k];
+        if (n - pos < length) continue;
+        int j = 0;
+        while (j < length && in_byte_class(alt->items[k] + 32 * j, data[pos + j])) j++;
+        if (j == length) return length;
+    }
+    return 0;
+}
+
+/* alternation(table, data, replacement=None): with no replacement, whether the pattern matches
+ * somewhere in data (sre's search, as a bool); with one, sre's sub(replacement, data) for a
+ * replacement taken literally (the caller passes none holding a backslash, which sre reads as a
+ * template). */
+static PyObject *alternation(PyObject *self, PyObject *args) {
+    PyObject *table, *data, *replacement = Py_None;
+    Alternation alt;
+    if (!PyArg_ParseTuple(args, "SS|O", &table, &data, &replacement)) return NULL;
+    if (replacement != Py_None && !PyBytes_Check(replacement)) {
+        PyErr_SetString(PyExc_TypeError, "replacement must be bytes or None");
+        return NULL;
+    }
+    if (read_alternation((const unsigned char *)PyBytes_AS_STRING(table), PyBytes_GET_SIZE(table), &alt) < 0)
+        return NULL;
+    const unsigned char *in = (const unsigned char *)PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    if (replacement == Py_None) {
+        for (Py_ssize_t pos = 0; pos < n; pos++)
+            if (alternation_at(&alt, in, n, pos)) Py_RETURN_TRUE;
+        Py_RETURN_FALSE;
+    }
+    /* Two passes: the output's size, then the output. */
+    Py_ssize_t r = PyBytes_GET_SIZE(replacement), size = 0, matches = 0;
+    for (Py_ssize_t pos = 0; pos < n;) {
+        int length = alternation_at(&alt, in, n, pos);
+        if (length == 0) {
+            size++;
+            pos++;
+            continue;
+        }
+        if (size > PY_SSIZE_T_MAX - r) return PyErr_NoMemory();
+        size += r;
+        matches++;
+        pos += length;
+    }
+    if (matches == 0) return Py_NewRef(data);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL) return NULL;
+    unsigned char *to = (unsigned char *)PyBytes_AS_STRING(out);
+    const char *with = PyBytes_AS_STRING(replacement);
+    for (Py_ssize_t pos = 0; pos < n;) {
+        int length = alternation_at(&alt, in, n, pos);
+        if (length == 0) {
+            *to++ = in[pos++];
+            continue;
+        }
+        if (r > 0) memcpy(to, with, (size_t)r);
+        to += r;
+        pos += length;
+    }
+    return out;
+}
+
 /* ---- whitespace.py ---- */
 
 /* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
@@ -903,6 +1009,9 @@ static PyMethodDef methods[] = {
     {"configure_bad", configure_bad, METH_O,
      "configure_bad(branches): ftfy's BADNESS_RE as repair_ftfy.branches reads it."},
     {"is_bad", is_bad, METH_O, "is_bad(text) -> bool: ftfy.badness.is_bad, after configure_bad()."},
+    {"alternation", alternation, METH_VARARGS,
+     "alternation(table, data, replacement=None): search (bool) or sub with a literal replacement, for a bytes "
+     "pattern of fixed-length branches (repair_ftfy.Alternation)."},
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},

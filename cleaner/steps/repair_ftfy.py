@@ -196,6 +196,72 @@ def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
     return frozenset(chosen)
 
 
+# ---- ftfy's byte patterns of fixed-length branches, matched in C ----
+#
+# ftfy's LOSSY_UTF8_RE (its sub, in replace_lossy_sequences) and ALTERED_UTF8_RE (its search,
+# before restore_byte_a0) run on the bytes of every encoding ftfy tries for a line it fixes:
+# sre tries each of their ten and six branches at each byte, 30-60 ns a byte, a fifth of what
+# ftfy costs on such a line. Each is an alternation of runs of byte classes of fixed length, with
+# nothing optional, no anchor and no flag, and such a pattern matches (sre's backtracking) at the
+# leftmost position where some branch does, with the first branch in the pattern's order that
+# does there; its sub goes on from each match's end (none is empty). _repair.c's alternation()
+# does exactly that from the classes read here mechanically, as branches() reads BADNESS_RE; a
+# pattern not of that form stays sre's.
+ALT_BRANCHES, ALT_ITEMS = 64, 16  # _repair.c's limits
+
+
+def table(pattern: re.Pattern[bytes]) -> bytes | None:
+    """A bytes ``pattern`` as _repair.c's alternation table (the number of branches, then each
+    branch's length and its classes as 256-bit sets), or None when it is not an alternation of
+    fixed-length runs of byte classes (the whole pattern may be one such run)."""
+    if not isinstance(pattern.pattern, bytes) or pattern.flags & ~re.VERBOSE:
+        return None
+    parsed = _alternatives(pattern)
+    if parsed is None or not 1 <= len(parsed) <= ALT_BRANCHES:
+        return None
+    out = bytearray([len(parsed)])
+    for branch in parsed:
+        items = [_item(op, av) for op, av in branch.data]
+        if not 1 <= len(items) <= ALT_ITEMS or any(item is None or item[1] for item in items):
+            return None
+        out.append(len(items))
+        for ranges, _ in items:  # type: ignore[misc]
+            bits = 0
+            for low, high in ranges:  # (a complement runs past 0xFF: a byte is at most 0xFF)
+                if low <= 0xFF:
+                    bits |= ((1 << (min(high, 0xFF) - low + 1)) - 1) << low
+            out += bits.to_bytes(32, "little")
+    return bytes(out)
+
+
+class Alternation:
+    """A bytes pattern that table() reads, with search and sub answered by _repair.c where they
+    can be: the same answers as the pattern's own. A search that finds something returns the
+    pattern's own Match (sre is asked again: rare); a sub with a replacement sre would read as a
+    template (a backslash), a count or a text not of type bytes is sre's."""
+
+    def __init__(self, pattern: re.Pattern[bytes], table: bytes, native: types.ModuleType):
+        self.pattern = pattern
+        self._table = table
+        self._alternation = native.alternation
+
+    def search(self, data: Any) -> re.Match[bytes] | None:
+        if type(data) is bytes and not self._alternation(self._table, data):
+            return None
+        return self.pattern.search(data)
+
+    def sub(self, replacement: Any, data: Any, count: int = 0) -> Any:
+        if type(data) is bytes and type(replacement) is bytes and b"\\" not in replacement and count == 0:
+            return self._alternation(self._table, data, replacement)
+        return self.pattern.sub(replacement, data, count)
+
+
+def alternation(pattern: Any, native: types.ModuleType) -> Alternation | None:
+    """``pattern`` matched by ``native`` (Alternation), or None when table() does not read it."""
+    found = table(pattern) if isinstance(pattern, re.Pattern) else None
+    return None if found is None else Alternation(pattern, found, native)
+
+
 # ftfy's fixer of bytes that undoes lossy sequences, run on each encoding ftfy tries for a line:
 # its pattern needs a byte that is rare in the bytes it is given (a SUBSTITUTE or a '?').
 _LOSSY = ("replace_lossy_sequences", ("LOSSY_UTF8_RE", "sub", "encode"), "LOSSY_UTF8_RE")
@@ -256,13 +322,25 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
         if _only_on_control(fixers.get(name), names, native.control):
             fixers[name] = _unless_control(fixers[name], native.control)
     replaced: dict[str, Any] = {"is_bad": native.is_bad, "FIXERS": fixers}
+    fixes = types.SimpleNamespace(**vars(ftfy.fixes))  # ftfy's fixes module, as the rebuilt code sees it
     name, names, pattern = _LOSSY
     lossy = getattr(ftfy.fixes, name, None)
     code = getattr(lossy, "__code__", None)
     if code is not None and code.co_names == names and isinstance(lossy.__globals__.get(pattern), re.Pattern):
         points = needed(lossy.__globals__[pattern])
+        # (its pattern in C: the same function over a copy of fixes' globals holding an Alternation)
+        fast = alternation(lossy.__globals__[pattern], native)
+        space = None if fast is None else _rebuilt(ftfy.fixes, (name,), {pattern: fast})
+        lossy = lossy if space is None else space[name]
         if points is not None and all(point < 0x100 for point in points):
-            replaced["fixes"] = types.SimpleNamespace(**{**vars(ftfy.fixes), name: _unless_missing(lossy, points)})
+            lossy = _unless_missing(lossy, points)
+        setattr(fixes, name, lossy)
+    replaced["fixes"] = fixes
+    # ftfy's test before restore_byte_a0, chardata.ALTERED_UTF8_RE.search, in C (an Alternation).
+    chardata = getattr(ftfy, "chardata", None)
+    altered = alternation(getattr(chardata, "ALTERED_UTF8_RE", None), native)
+    if isinstance(chardata, types.ModuleType) and altered is not None:
+        replaced["chardata"] = types.SimpleNamespace(**{**vars(chardata), "ALTERED_UTF8_RE": altered})
     space = _rebuilt(ftfy, _REBUILT, replaced)
     return None if space is None else space["fix_and_explain"]
 
