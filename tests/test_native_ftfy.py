@@ -24,12 +24,15 @@ from cleaner.steps.repair_ftfy import (
     SPACE,
     WORD,
     Alternation,
+    Encodings,
     _only_on_control,
     alternation,
     branches,
+    encodings,
     needed,
     rebuilt,
     table,
+    whole_class,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -483,3 +486,114 @@ def test_rebuilt_ftfy_uses_the_c_patterns() -> None:
     assert isinstance(space["chardata"].ALTERED_UTF8_RE, Alternation)
     assert space["chardata"].ALTERED_UTF8_RE.pattern is chardata.ALTERED_UTF8_RE
     assert chardata.ALTERED_UTF8_RE.search(b"\xc3 ") is not None  # ftfy's own pattern is left as it was
+
+
+# ---- ftfy's possible_encoding in C (repair_ftfy.Encodings) ----
+
+
+def _encoding_texts(classes: list[list[list[int]]], seed: int) -> list[str]:
+    """Random texts over each class's edges (in, just outside), newlines anywhere and last, and
+    characters past U+FFFF."""
+    rng = random.Random(seed)
+    chars = set("\n\r a\u00e9\u20ac\U0001f600")
+    for ranges in classes:
+        for first, last in ranges:
+            chars.update(chr(c) for c in (first - 1, first, last, last + 1) if 0 <= c < 0x110000)
+            chars.add(chr(rng.randint(first, last)))
+    alphabet = sorted(chars)
+    plain = [chr(c) for c in range(0x20, 0x7F)]
+    texts = ["", "\n", "\n\n", "a\n", "a\nb", "\u20ac\n", "\n\u20ac"]
+    for _ in range(20_000):
+        # (mostly one class's characters, so that each answer is often yes)
+        ranges = rng.choice(classes)
+        home = [chr(rng.randint(first, last)) for first, last in rng.choices(ranges, k=4)] + plain[:8]
+        text = "".join(
+            rng.choice(home) if rng.random() < 0.9 else rng.choice(alphabet) for _ in range(rng.randint(0, 8))
+        )
+        texts.append(text + "\n" * rng.randint(0, 2) if rng.random() < 0.3 else text)
+    return texts
+
+
+@needs_native
+def test_encodings_is_ftfys_possible_encoding() -> None:
+    from ftfy import chardata
+
+    fast = rebuilt(NATIVE).__globals__["chardata"].possible_encoding  # type: ignore[union-attr]
+    assert isinstance(fast, Encodings)
+    classes = [whole_class(pattern) for pattern in chardata.ENCODING_REGEXES.values()]
+    assert None not in classes  # every one of ftfy's is read
+    texts = _encoding_texts(classes, 14) + TEXTS["bench"] + TEXTS["made"] + TEXTS["seeds"]  # type: ignore[arg-type]
+    for name in chardata.ENCODING_REGEXES:
+        answers = [fast(text, name) for text in texts]
+        assert answers == [chardata.possible_encoding(text, name) for text in texts], name
+        assert 500 < sum(answers) < len(texts) - 500, name  # both answers are common
+    # Asked about another text of equal value, or one text after another: each answer its own.
+    assert fast("\u20ac", "sloppy-windows-1252") is True and fast("\u0080", "sloppy-windows-1252") is False
+    assert fast(Text("\u20ac"), "latin-1") is False
+    with pytest.raises(KeyError):
+        fast("text", "no-such-encoding")
+
+
+@needs_native
+def test_encodings_reads_dollar_before_a_last_newline() -> None:
+    """A class without '\\n': $ still matches before a last newline, and nowhere else."""
+    from ftfy import chardata
+
+    regexes = {
+        "abc": re.compile("^[a-c]*$"),
+        "ab-or-nl": re.compile("^[ab\n]*$"),
+        "ascii": re.compile("^[\x00-\x7f]*$"),
+    }
+    space: dict[str, object] = {"ENCODING_REGEXES": regexes}
+    exec("def possible_encoding(text, encoding):\n    return bool(ENCODING_REGEXES[encoding].match(text))", space)
+    module = type("Chardata", (), {"possible_encoding": staticmethod(space["possible_encoding"])})
+    try:
+        fast = encodings(module, NATIVE)  # type: ignore[arg-type]
+        assert fast is not None
+        rng = random.Random(15)
+        texts = ["".join(rng.choices("abc\nd\u00e9", k=rng.randint(0, 6))) for _ in range(20_000)]
+        for name, pattern in regexes.items():
+            assert [fast(text, name) for text in texts] == [bool(pattern.match(text)) for text in texts], name
+        assert fast("ab\n", "abc") and not fast("a\nb", "abc") and not fast("ab\n\n", "abc")
+    finally:
+        encodings(chardata, NATIVE)  # (ftfy's classes back, with the same bits)
+
+
+@pytest.mark.parametrize(
+    "source, flags",
+    [
+        ("[a-c]*$", 0),
+        ("^[a-c]*", 0),
+        ("^[a-c]+$", 0),
+        ("^[a-c]*\\Z", 0),
+        ("^[a-c]*$", re.IGNORECASE),
+        ("^[a-c]*$", re.MULTILINE),
+        ("^[\\w]*$", 0),
+        ("^[^a]*$", 0),
+        ("^[a-c\U00010000]*$", 0),
+        ("^(?:ab)*$", 0),
+    ],
+)
+def test_whole_class_refuses_what_it_does_not_read(source: str, flags: int) -> None:
+    assert whole_class(re.compile(source, flags)) is None
+
+
+def test_whole_class_reads_its_form() -> None:
+    assert whole_class(re.compile("^[a-c\u20ac]*$")) == [[97, 99], [0x20AC, 0x20AC]]
+    assert whole_class(re.compile("^a*$")) == [[97, 97]]
+
+
+@needs_native
+def test_configure_encodings_refuses_malformed_classes() -> None:
+    from ftfy import chardata
+
+    try:
+        for classes in ([], [[(0, 0x10000)]], [[(5, 4)]], [[(0, 1)]] * 17, ["ab"]):
+            with pytest.raises((ValueError, TypeError)):
+                NATIVE.configure_encodings(classes)  # type: ignore[union-attr]
+            with pytest.raises(RuntimeError):
+                NATIVE.encodings("text")  # type: ignore[union-attr]
+    finally:
+        encodings(chardata, NATIVE)
+    with pytest.raises(TypeError):
+        NATIVE.encodings(b"bytes")  # type: ignore[union-attr]

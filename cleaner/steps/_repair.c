@@ -625,6 +625,70 @@ static PyObject *alternation(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* ---- ftfy's possible_encoding (repair_ftfy.Encodings) ----
+ * chardata.ENCODING_REGEXES[name].match(text), for each pattern of the form ^[class]*$: the
+ * class's characters greedily, then $ (the end, or a last '\n'), so the text matches when each
+ * of its characters is in the class but for a last '\n'. Up to 16 classes (configure_encodings),
+ * as bit k of enc_bmp[ch] below U+10000; configure_encodings refuses a class reaching past it. */
+#define ENC_CLASSES 16
+static uint16_t enc_bmp[0x10000];
+static int enc_count = 0; /* 0: not configured */
+
+static int set_enc_bit(long start, long end, void *bit) {
+    if (end > 0xFFFF) {
+        PyErr_SetString(PyExc_ValueError, "a class past U+FFFF");
+        return -1;
+    }
+    for (long ch = start; ch <= end; ch++) enc_bmp[ch] |= *(uint16_t *)bit;
+    return 0;
+}
+
+static PyObject *configure_encodings(PyObject *self, PyObject *arg) {
+    enc_count = 0;
+    memset(enc_bmp, 0, sizeof enc_bmp);
+    PyObject *held = PySequence_Tuple(arg);
+    if (held == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(held);
+    if (count < 1 || count > ENC_CLASSES) {
+        PyErr_SetString(PyExc_ValueError, "1 to 16 classes");
+        Py_DECREF(held);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        uint16_t bit = (uint16_t)(1u << k);
+        if (each_range(PyTuple_GET_ITEM(held, k), set_enc_bit, &bit) < 0) {
+            Py_DECREF(held);
+            memset(enc_bmp, 0, sizeof enc_bmp);
+            return NULL;
+        }
+    }
+    Py_DECREF(held);
+    enc_count = (int)count;
+    Py_RETURN_NONE;
+}
+
+/* encodings(text) -> int: bit k set when class k's pattern matches text. */
+static PyObject *encodings(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (enc_count == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_encodings() first");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    if (n > 0 && PyUnicode_READ(kind, data, n - 1) == '\n') n--; /* $ matches before it: any class */
+    unsigned all = (1u << enc_count) - 1, mask = all;
+    for (Py_ssize_t i = 0; i < n && mask; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        mask &= ch <= 0xFFFF ? enc_bmp[ch] : 0u;
+    }
+    return PyLong_FromUnsignedLong(mask);
+}
+
 /* ---- whitespace.py ---- */
 
 /* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
@@ -1012,6 +1076,10 @@ static PyMethodDef methods[] = {
     {"alternation", alternation, METH_VARARGS,
      "alternation(table, data, replacement=None): search (bool) or sub with a literal replacement, for a bytes "
      "pattern of fixed-length branches (repair_ftfy.Alternation)."},
+    {"configure_encodings", configure_encodings, METH_O,
+     "configure_encodings(classes): the classes of ftfy's ENCODING_REGEXES (repair_ftfy.Encodings), each a tuple "
+     "of (first, last) code points below U+10000."},
+    {"encodings", encodings, METH_O, "encodings(text) -> int: bit k set when class k's ^[class]*$ matches text."},
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},

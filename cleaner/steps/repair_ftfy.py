@@ -262,6 +262,79 @@ def alternation(pattern: Any, native: types.ModuleType) -> Alternation | None:
     return None if found is None else Alternation(pattern, found, native)
 
 
+# ---- ftfy's possible_encoding, matched in C ----
+#
+# ftfy asks chardata.possible_encoding(text, name) of each line it fixes for "ascii" and then for
+# each of its ten single-byte encodings in turn (a dozen times a line, with its recursion): a match
+# of ENCODING_REGEXES[name], ^[class]*$, over the whole line, 5,000 instructions a call on the
+# bench's mojibake lines. Such a pattern matches when each character is in the class but for a
+# last '\n' ($ matches before it); _repair.c's encodings() answers for every class at once from one
+# scan of the text, and Encodings keeps that answer for the last text asked about.
+_POSSIBLE = ("possible_encoding", ("bool", "ENCODING_REGEXES", "match"), "ENCODING_REGEXES")
+
+
+def whole_class(pattern: Any) -> Ranges | None:
+    """The class of a str pattern ``^[class]*$`` as code point ranges below U+10000, or None for
+    any other pattern (another form, a flag, a class reaching past U+FFFF)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str) or pattern.flags != re.UNICODE:
+        return None
+    try:
+        parsed = list(_parser.parse(pattern.pattern, 0).data)
+    except re.error:
+        return None
+    if len(parsed) != 3 or parsed[0] != (c.AT, c.AT_BEGINNING) or parsed[2] != (c.AT, c.AT_END):
+        return None
+    op, av = parsed[1]
+    if op is not c.MAX_REPEAT or av[0] != 0 or av[1] is not c.MAXREPEAT or len(av[2].data) != 1:
+        return None
+    item = _item(*av[2].data[0])
+    if item is None or item[1] or any(high > 0xFFFF for _, high in item[0]):
+        return None
+    return item[0]
+
+
+class Encodings:
+    """chardata.possible_encoding with the patterns whole_class reads matched by _repair.c: the
+    answer for every such encoding from one scan of a text, kept for the last text (ftfy asks about
+    one text for each encoding in turn; the pair is replaced whole, so threads cannot mix two).
+    Another encoding, or a text not of type str, gets ftfy's own function."""
+
+    def __init__(self, possible: Callable[[str, str], bool], bits: dict[str, int], native: types.ModuleType):
+        self._possible = possible
+        self._bits = bits
+        self._encodings = native.encodings
+        self._last: tuple[object, int] = (None, 0)
+
+    def __call__(self, text: str, encoding: str) -> bool:
+        bit = self._bits.get(encoding)
+        if bit is None or type(text) is not str:
+            return self._possible(text, encoding)
+        last = self._last
+        if last[0] is not text:
+            last = self._last = (text, self._encodings(text))
+        return bool(last[1] & bit)
+
+
+def encodings(chardata: Any, native: types.ModuleType) -> Encodings | None:
+    """ftfy's possible_encoding as an Encodings over ``native``, or None when its code is not
+    bool(ENCODING_REGEXES[encoding].match(text)) or none of its patterns is read."""
+    name, names, table_name = _POSSIBLE
+    possible = getattr(chardata, name, None)
+    code = getattr(possible, "__code__", None)
+    regexes = getattr(possible, "__globals__", {}).get(table_name)
+    if code is None or code.co_names != names or code.co_argcount != 2 or not isinstance(regexes, dict):
+        return None
+    classes = {key: whole_class(pattern) for key, pattern in regexes.items() if isinstance(key, str)}
+    known = [(key, ranges) for key, ranges in classes.items() if ranges is not None][:16]
+    if not known:
+        return None
+    native.configure_encodings([ranges for _, ranges in known])
+    return Encodings(possible, {key: 1 << k for k, (key, _) in enumerate(known)}, native)
+
+
 # ftfy's fixer of bytes that undoes lossy sequences, run on each encoding ftfy tries for a line:
 # its pattern needs a byte that is rare in the bytes it is given (a SUBSTITUTE or a '?').
 _LOSSY = ("replace_lossy_sequences", ("LOSSY_UTF8_RE", "sub", "encode"), "LOSSY_UTF8_RE")
@@ -336,11 +409,17 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
             lossy = _unless_missing(lossy, points)
         setattr(fixes, name, lossy)
     replaced["fixes"] = fixes
-    # ftfy's test before restore_byte_a0, chardata.ALTERED_UTF8_RE.search, in C (an Alternation).
+    # ftfy's test before restore_byte_a0, chardata.ALTERED_UTF8_RE.search, in C (an Alternation),
+    # and its possible_encoding (Encodings).
     chardata = getattr(ftfy, "chardata", None)
-    altered = alternation(getattr(chardata, "ALTERED_UTF8_RE", None), native)
-    if isinstance(chardata, types.ModuleType) and altered is not None:
-        replaced["chardata"] = types.SimpleNamespace(**{**vars(chardata), "ALTERED_UTF8_RE": altered})
+    if isinstance(chardata, types.ModuleType):
+        fast_chardata = {
+            "ALTERED_UTF8_RE": alternation(getattr(chardata, "ALTERED_UTF8_RE", None), native),
+            "possible_encoding": encodings(chardata, native),
+        }
+        fast_chardata = {key: value for key, value in fast_chardata.items() if value is not None}
+        if fast_chardata:
+            replaced["chardata"] = types.SimpleNamespace(**{**vars(chardata), **fast_chardata})
     space = _rebuilt(ftfy, _REBUILT, replaced)
     return None if space is None else space["fix_and_explain"]
 
