@@ -960,7 +960,9 @@ static PyObject *slot_get(PyObject *line, const Py_ssize_t *offsets, int k) {
  * attributes (reads and writes: their slots in line_type to read and to write, -1 for the generic
  * way) without running the method; for any other class, the method. 0, or -1 with an error set.
  * (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
-static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type,
+/* was: the text normal was made from (normalized() gives a text only where it differs from the
+ * one it is given), so a line still holding that very object is changed without comparing the two. */
+static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject *label, PyObject *line_type,
                        const Py_ssize_t *reads, const Py_ssize_t *writes) {
     if (Py_TYPE(line) != (PyTypeObject *)line_type) {
         PyObject *done = PyObject_CallMethodObjArgs(line, s_change, normal, label, NULL);
@@ -969,7 +971,9 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObje
     }
     PyObject *now = slot_get(line, reads, W_TEXT);
     if (now == NULL) return -1;
-    int same = PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0 : PyObject_RichCompareBool(normal, now, Py_EQ);
+    int same = now == was               ? 0
+               : PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0
+                                      : PyObject_RichCompareBool(normal, now, Py_EQ);
     Py_DECREF(now);
     if (same < 0 || PyErr_Occurred()) return -1;
     if (same) return 0;
@@ -1049,7 +1053,7 @@ static PyObject *repair_lines(PyObject *self, PyObject *args) {
             goto done;
         }
         PyObject *line = Py_NewRef(PyList_GET_ITEM(line_list, i));
-        int changed = change_line(line, normal, label, line_type, reads, writes);
+        int changed = change_line(line, normal, PyTuple_GET_ITEM(texts, i), label, line_type, reads, writes);
         Py_DECREF(line);
         if (changed < 0) goto done;
     }
