@@ -25,6 +25,7 @@ from cleaner.steps.repair_ftfy import (
     WORD,
     Alternation,
     Encodings,
+    LastAnswer,
     _only_on_control,
     alternation,
     branches,
@@ -597,3 +598,23 @@ def test_configure_encodings_refuses_malformed_classes() -> None:
         encodings(chardata, NATIVE)
     with pytest.raises(TypeError):
         NATIVE.encodings(b"bytes")  # type: ignore[union-attr]
+
+
+def test_last_answer_answers_each_text() -> None:
+    """Kept for the very text last asked about only: an equal text of another object, or another
+    text, is answered again."""
+    asked: list[str] = []
+
+    def answer(text: str) -> bool:
+        asked.append(text)
+        return "\x1b" in text
+
+    last = LastAnswer(answer)
+    one = "".join(["a", "\x1b"])
+    texts = ["a", one, one, "".join(["a", "\x1b"]), "a", "b", "b\x1b", one]
+    assert [last(text) for text in texts] == ["\x1b" in text for text in texts]
+    assert len(asked) == len(texts) - 1  # (one asked twice in a row: once)
+    rng = random.Random(16)
+    pool = ["".join(rng.choices("ab\x1b", k=rng.randint(0, 3))) for _ in range(50)]
+    for text in rng.choices(pool, k=5_000):
+        assert last(text) is ("\x1b" in text)

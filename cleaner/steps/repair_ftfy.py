@@ -349,6 +349,22 @@ def _unless_missing(fixer: Callable[[bytes], bytes], points: frozenset[int]) -> 
     return fix
 
 
+class LastAnswer:
+    """``answer``, a function of a text's characters alone, kept for the last text asked about:
+    ftfy runs its four control fixers one after another on one text, twice a line, and a fixer
+    that changes it gives a new text. (The pair is replaced whole, so threads cannot mix two.)"""
+
+    def __init__(self, answer: Callable[[str], bool]):
+        self._answer = answer
+        self._last: tuple[object, bool] = (None, False)
+
+    def __call__(self, text: str) -> bool:
+        last = self._last
+        if last[0] is not text:
+            last = self._last = (text, self._answer(text))
+        return last[1]
+
+
 def _unless_control(fixer: Callable[[str], str], control: Callable[[str], bool]) -> Callable[[str], str]:
     def fix(text: str) -> str:
         return fixer(text) if control(text) else text
@@ -391,9 +407,10 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
     except (TypeError, ValueError):
         return None
     fixers = dict(ftfy.FIXERS)
+    control = LastAnswer(native.control)  # (one scan of a text for the four fixers)
     for name, names in _CONTROL_FIXERS.items():
         if _only_on_control(fixers.get(name), names, native.control):
-            fixers[name] = _unless_control(fixers[name], native.control)
+            fixers[name] = _unless_control(fixers[name], control)
     replaced: dict[str, Any] = {"is_bad": native.is_bad, "FIXERS": fixers}
     fixes = types.SimpleNamespace(**vars(ftfy.fixes))  # ftfy's fixes module, as the rebuilt code sees it
     name, names, pattern = _LOSSY
