@@ -598,6 +598,7 @@ static PyObject *alternation(PyObject *self, PyObject *args) {
     for (Py_ssize_t pos = 0; pos < n;) {
         int length = alternation_at(&alt, in, n, pos);
         if (length == 0) {
+            if (size == PY_SSIZE_T_MAX) return PyErr_NoMemory();
             size++;
             pos++;
             continue;
