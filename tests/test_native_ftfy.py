@@ -23,10 +23,17 @@ from cleaner.steps.repair_ftfy import (
     OPTIONAL,
     SPACE,
     WORD,
+    Alternation,
+    Encodings,
+    LastAnswer,
     _only_on_control,
+    alternation,
     branches,
+    encodings,
     needed,
     rebuilt,
+    table,
+    whole_class,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +96,16 @@ def _seed_lines() -> list[str]:
     return lines
 
 
+def _bench_lines() -> list[str]:
+    """The bench corpus's mojibake lines as bench/corpus.py makes them (a seed line through
+    windows-1252, with an NBSP after some), and its escaped ones."""
+    from bench.corpus import mojibake
+
+    lines = [line for line in _seed_lines() if line.strip()]
+    made = [mojibake(line) for line in lines]
+    return made + [line + "\u00a0" for line in made] + [line.replace("'", "&#39;") for line in made]
+
+
 class Text(str):
     """A str subclass: the C half reads the characters, never methods."""
 
@@ -98,6 +115,7 @@ TEXTS = {
     "random-long": _random(3_000, 2, 80),
     "made": _made_mojibake(),
     "seeds": _seed_lines(),
+    "bench": _bench_lines(),
     "edges": ["", "Ã ", " Ã ", "xÃ ", "x Ã ", "x\tÃ ", "x\nÃ ", "ÃÂ ", "œa", "œ1", "œ", "×²", "ГўВЂВ\nA", "ГўВЂВxA"],
 }
 
@@ -129,7 +147,7 @@ def test_c_is_bad_on_huge_texts() -> None:
 
 
 @needs_native
-@pytest.mark.parametrize("name", ["made", "seeds", "random-long", "edges"])
+@pytest.mark.parametrize("name", ["made", "seeds", "bench", "random-long", "edges"])
 def test_rebuilt_fix_and_explain_is_ftfys(name: str) -> None:
     fix = rebuilt(NATIVE)
     assert fix is not None and fix is not ftfy.fix_and_explain
@@ -312,3 +330,291 @@ def test_lossy_fixer_is_skipped_only_where_it_changes_nothing() -> None:
     data = [b"".join(rng.choices(alphabet, k=rng.randint(0, 8))) for _ in range(20_000)]
     assert [lossy(d) for d in data] == [fixes.replace_lossy_sequences(d) for d in data]
     assert sum(lossy(d) != d for d in data) > 1000
+
+
+# ---- ftfy's byte patterns in C (repair_ftfy.Alternation) ----
+
+
+def _byte_alphabet(*patterns: re.Pattern[bytes]) -> list[bytes]:
+    """Each class of each branch at, just past and inside its edges, and a few plain bytes."""
+    points = set(b" a?\x1a\x00\xff")
+    rng = random.Random(12)
+    for pattern in patterns:
+        found = table(pattern)
+        assert found is not None
+        at = 1
+        for _ in range(found[0]):
+            length = found[at]
+            for k in range(length):
+                members = [b for b in range(256) if found[at + 1 + 32 * k + b // 8] >> (b % 8) & 1]
+                for b in members:
+                    if b - 1 not in members or b + 1 not in members:  # an edge of a run
+                        points.update(c for c in (b - 1, b, b + 1) if 0 <= c < 256)
+                points.update(rng.choices(members, k=2))
+            at += 1 + 32 * length
+    return [bytes([point]) for point in sorted(points)]
+
+
+@needs_native
+def test_alternation_is_sres_on_ftfys_patterns() -> None:
+    from ftfy import chardata
+
+    patterns = [chardata.LOSSY_UTF8_RE, chardata.ALTERED_UTF8_RE]
+    alphabet = _byte_alphabet(*patterns)
+    # (half the bytes from those the branches are made of, so that matches are common)
+    hot = [bytes([b]) for b in b" ?\x1a\xc2\xc3\xe2\xe3\xed\xf0\x80\x85\xa0\xaf\xb0\xbf"]
+    rng = random.Random(13)
+    data = [
+        b"".join(rng.choice(hot) if rng.random() < 0.5 else rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        for _ in range(30_000)
+    ]
+    data += [word.encode(codec, errors="replace") for word in _made_mojibake() for codec in ("utf-8", "latin-1")]
+    for pattern in patterns:
+        fast = alternation(pattern, NATIVE)
+        assert isinstance(fast, Alternation)
+        for replacement in (b"\xef\xbf\xbd", b"", b"xyz"):
+            assert [fast.sub(replacement, d) for d in data] == [pattern.sub(replacement, d) for d in data]
+        found = [fast.search(d) for d in data]
+        assert [None if m is None else m.span() for m in found] == [
+            None if m is None else m.span() for m in map(pattern.search, data)
+        ]
+        assert 500 < sum(m is not None for m in found) < len(data) - 500  # both answers are common
+    big = b"plain " * 100_000
+    lossy = alternation(chardata.LOSSY_UTF8_RE, NATIVE)
+    assert lossy is not None
+    assert lossy.sub(b"!", big + b"\xc3?") == big + b"!"
+    assert lossy.sub(b"!", big) == big and lossy.search(big) is None
+
+
+@needs_native
+def test_alternation_takes_the_first_branch_that_matches() -> None:
+    # sre's order, not the longest: "ab" before "abc" leaves the "c"; later, "b" after a match.
+    # (Branches that all share a prefix, "ab|abc", sre's parser factors: table() refuses them.)
+    for source, data in [
+        (b"ab|abc|x", b"abcabcx"),
+        (b"abc|ab|x", b"abcababx"),
+        (b"[ab]b|b", b"abbbab"),
+        (b"a[^b]|.", b"a\nab\n"),
+        (b"x", b"xxax"),
+    ]:
+        pattern = re.compile(source)
+        fast = alternation(pattern, NATIVE)
+        assert fast is not None, source
+        assert fast.sub(b"-", data) == pattern.sub(b"-", data), source
+
+
+@needs_native
+def test_alternation_leaves_to_sre_what_it_does_not_match() -> None:
+    from ftfy import chardata
+
+    fast = alternation(chardata.LOSSY_UTF8_RE, NATIVE)
+    assert fast is not None
+    data = b"\xc3? and \x1a"
+    assert fast.sub(b"\\g<0>!", data) == chardata.LOSSY_UTF8_RE.sub(b"\\g<0>!", data)  # a template
+    assert fast.sub(b"-", data, 1) == chardata.LOSSY_UTF8_RE.sub(b"-", data, 1)
+    assert fast.sub(lambda m: b"<" + m.group(0) + b">", data) == chardata.LOSSY_UTF8_RE.sub(
+        lambda m: b"<" + m.group(0) + b">", data
+    )
+    assert fast.sub(b"-", bytearray(data)) == chardata.LOSSY_UTF8_RE.sub(b"-", bytearray(data))
+    match = fast.search(data)
+    assert match is not None and match.re is chardata.LOSSY_UTF8_RE
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"a+",
+        b"ab?",
+        b"^ab",
+        b"a|b+",
+        b"(ab)",
+        b"\\d",
+        b"a\\b",
+        b"a" * 17,
+        b"|".join(bytes([c, 97]) for c in range(0x80, 0xC1)),
+        b"(?=a)b",
+        b"ab|abc",
+    ],
+)
+def test_table_refuses_what_it_does_not_read(source: bytes) -> None:
+    assert table(re.compile(source)) is None
+
+
+def test_table_refuses_flags_and_str() -> None:
+    assert table(re.compile(b"ab", re.IGNORECASE)) is None
+    assert table(re.compile(b"ab", re.DOTALL)) is None
+    assert table(re.compile("ab")) is None  # type: ignore[arg-type]
+    assert table(re.compile(b"ab|c")) == bytes([2, 2]) + _bits(b"a") + _bits(b"b") + bytes([1]) + _bits(b"c")
+
+
+def _bits(chars: bytes) -> bytes:
+    return sum(1 << c for c in chars).to_bytes(32, "little")
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "spec",
+    [
+        b"",
+        b"\x00",
+        b"\x41",
+        b"\x01\x00",
+        b"\x01\x11" + bytes(32 * 17),
+        b"\x01\x01" + bytes(31),
+        b"\x01\x01" + bytes(33),
+    ],
+)
+def test_alternation_refuses_malformed_tables(spec: bytes) -> None:
+    with pytest.raises(ValueError):
+        NATIVE.alternation(spec, b"data")  # type: ignore[union-attr]
+
+
+@needs_native
+def test_alternation_refuses_other_types() -> None:
+    spec = bytes([1, 1]) + _bits(b"a")
+    assert NATIVE.alternation(spec, b"bab") is True  # type: ignore[union-attr]
+    assert NATIVE.alternation(spec, b"bab", b"") == b"bb"  # type: ignore[union-attr]
+    for args in [(spec, "text"), ("spec", b"data"), (spec, b"data", "x"), (spec, bytearray(b"data"))]:
+        with pytest.raises(TypeError):
+            NATIVE.alternation(*args)  # type: ignore[union-attr]
+
+
+@needs_native
+def test_rebuilt_ftfy_uses_the_c_patterns() -> None:
+    from ftfy import chardata
+
+    space = rebuilt(NATIVE).__globals__  # type: ignore[union-attr]
+    assert isinstance(space["chardata"].ALTERED_UTF8_RE, Alternation)
+    assert space["chardata"].ALTERED_UTF8_RE.pattern is chardata.ALTERED_UTF8_RE
+    assert chardata.ALTERED_UTF8_RE.search(b"\xc3 ") is not None  # ftfy's own pattern is left as it was
+
+
+# ---- ftfy's possible_encoding in C (repair_ftfy.Encodings) ----
+
+
+def _encoding_texts(classes: list[list[list[int]]], seed: int) -> list[str]:
+    """Random texts over each class's edges (in, just outside), newlines anywhere and last, and
+    characters past U+FFFF."""
+    rng = random.Random(seed)
+    chars = set("\n\r a\u00e9\u20ac\U0001f600")
+    for ranges in classes:
+        for first, last in ranges:
+            chars.update(chr(c) for c in (first - 1, first, last, last + 1) if 0 <= c < 0x110000)
+            chars.add(chr(rng.randint(first, last)))
+    alphabet = sorted(chars)
+    plain = [chr(c) for c in range(0x20, 0x7F)]
+    texts = ["", "\n", "\n\n", "a\n", "a\nb", "\u20ac\n", "\n\u20ac"]
+    for _ in range(20_000):
+        # (mostly one class's characters, so that each answer is often yes)
+        ranges = rng.choice(classes)
+        home = [chr(rng.randint(first, last)) for first, last in rng.choices(ranges, k=4)] + plain[:8]
+        text = "".join(
+            rng.choice(home) if rng.random() < 0.9 else rng.choice(alphabet) for _ in range(rng.randint(0, 8))
+        )
+        texts.append(text + "\n" * rng.randint(0, 2) if rng.random() < 0.3 else text)
+    return texts
+
+
+@needs_native
+def test_encodings_is_ftfys_possible_encoding() -> None:
+    from ftfy import chardata
+
+    fast = rebuilt(NATIVE).__globals__["chardata"].possible_encoding  # type: ignore[union-attr]
+    assert isinstance(fast, Encodings)
+    classes = [whole_class(pattern) for pattern in chardata.ENCODING_REGEXES.values()]
+    assert None not in classes  # every one of ftfy's is read
+    texts = _encoding_texts(classes, 14) + TEXTS["bench"] + TEXTS["made"] + TEXTS["seeds"]  # type: ignore[arg-type]
+    for name in chardata.ENCODING_REGEXES:
+        answers = [fast(text, name) for text in texts]
+        assert answers == [chardata.possible_encoding(text, name) for text in texts], name
+        assert 500 < sum(answers) < len(texts) - 500, name  # both answers are common
+    # Asked about another text of equal value, or one text after another: each answer its own.
+    assert fast("\u20ac", "sloppy-windows-1252") is True and fast("\u0080", "sloppy-windows-1252") is False
+    assert fast(Text("\u20ac"), "latin-1") is False
+    with pytest.raises(KeyError):
+        fast("text", "no-such-encoding")
+
+
+@needs_native
+def test_encodings_reads_dollar_before_a_last_newline() -> None:
+    """A class without '\\n': $ still matches before a last newline, and nowhere else."""
+    from ftfy import chardata
+
+    regexes = {
+        "abc": re.compile("^[a-c]*$"),
+        "ab-or-nl": re.compile("^[ab\n]*$"),
+        "ascii": re.compile("^[\x00-\x7f]*$"),
+    }
+    space: dict[str, object] = {"ENCODING_REGEXES": regexes}
+    exec("def possible_encoding(text, encoding):\n    return bool(ENCODING_REGEXES[encoding].match(text))", space)
+    module = type("Chardata", (), {"possible_encoding": staticmethod(space["possible_encoding"])})
+    try:
+        fast = encodings(module, NATIVE)  # type: ignore[arg-type]
+        assert fast is not None
+        rng = random.Random(15)
+        texts = ["".join(rng.choices("abc\nd\u00e9", k=rng.randint(0, 6))) for _ in range(20_000)]
+        for name, pattern in regexes.items():
+            assert [fast(text, name) for text in texts] == [bool(pattern.match(text)) for text in texts], name
+        assert fast("ab\n", "abc") and not fast("a\nb", "abc") and not fast("ab\n\n", "abc")
+    finally:
+        encodings(chardata, NATIVE)  # (ftfy's classes back, with the same bits)
+
+
+@pytest.mark.parametrize(
+    "source, flags",
+    [
+        ("[a-c]*$", 0),
+        ("^[a-c]*", 0),
+        ("^[a-c]+$", 0),
+        ("^[a-c]*\\Z", 0),
+        ("^[a-c]*$", re.IGNORECASE),
+        ("^[a-c]*$", re.MULTILINE),
+        ("^[\\w]*$", 0),
+        ("^[^a]*$", 0),
+        ("^[a-c\U00010000]*$", 0),
+        ("^(?:ab)*$", 0),
+    ],
+)
+def test_whole_class_refuses_what_it_does_not_read(source: str, flags: int) -> None:
+    assert whole_class(re.compile(source, flags)) is None
+
+
+def test_whole_class_reads_its_form() -> None:
+    assert whole_class(re.compile("^[a-c\u20ac]*$")) == [[97, 99], [0x20AC, 0x20AC]]
+    assert whole_class(re.compile("^a*$")) == [[97, 97]]
+
+
+@needs_native
+def test_configure_encodings_refuses_malformed_classes() -> None:
+    from ftfy import chardata
+
+    try:
+        for classes in ([], [[(0, 0x10000)]], [[(5, 4)]], [[(0, 1)]] * 17, ["ab"]):
+            with pytest.raises((ValueError, TypeError)):
+                NATIVE.configure_encodings(classes)  # type: ignore[union-attr]
+            with pytest.raises(RuntimeError):
+                NATIVE.encodings("text")  # type: ignore[union-attr]
+    finally:
+        encodings(chardata, NATIVE)
+    with pytest.raises(TypeError):
+        NATIVE.encodings(b"bytes")  # type: ignore[union-attr]
+
+
+def test_last_answer_answers_each_text() -> None:
+    """Kept for the very text last asked about only: an equal text of another object, or another
+    text, is answered again."""
+    asked: list[str] = []
+
+    def answer(text: str) -> bool:
+        asked.append(text)
+        return "\x1b" in text
+
+    last = LastAnswer(answer)
+    one = "".join(["a", "\x1b"])
+    texts = ["a", one, one, "".join(["a", "\x1b"]), "a", "b", "b\x1b", one]
+    assert [last(text) for text in texts] == ["\x1b" in text for text in texts]
+    assert len(asked) == len(texts) - 1  # (one asked twice in a row: once)
+    rng = random.Random(16)
+    pool = ["".join(rng.choices("ab\x1b", k=rng.randint(0, 3))) for _ in range(50)]
+    for text in rng.choices(pool, k=5_000):
+        assert last(text) is ("\x1b" in text)

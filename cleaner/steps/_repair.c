@@ -519,6 +519,177 @@ static PyObject *is_bad(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(is_bad_of(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
 }
 
+/* ---- ftfy's byte patterns of fixed-length branches (repair_ftfy.Alternation) ----
+ * A bytes pattern that is an alternation of branches, each a run of 1 to ALT_ITEMS bytes, each
+ * byte from a class, with nothing optional, no anchor and no flag (ftfy's LOSSY_UTF8_RE and
+ * ALTERED_UTF8_RE), matches as sre matches it: at the leftmost position where some branch
+ * matches, the first branch (in the pattern's order) that matches there. sub() goes on from the
+ * end of each match (no match is empty). The table (repair_ftfy.table) is: the number of branches
+ * (1 to ALT_BRANCHES), then for each its length L and L classes of 32 bytes (bit b of byte b / 8
+ * for byte value b). */
+#define ALT_BRANCHES 64
+#define ALT_ITEMS 16
+
+typedef struct {
+    int count;
+    int length[ALT_BRANCHES];
+    const unsigned char *items[ALT_BRANCHES]; /* length[k] classes of 32 bytes, in the table */
+    unsigned char first[32];                  /* the union of the branches' first classes */
+} Alternation;
+
+static inline int in_byte_class(const unsigned char *set, unsigned char b) { return (set[b >> 3] >> (b & 7)) & 1; }
+
+static int read_alternation(const unsigned char *table, Py_ssize_t size, Alternation *alt) {
+    Py_ssize_t at = 1;
+    if (size < 1 || table[0] < 1 || table[0] > ALT_BRANCHES) goto bad;
+    alt->count = table[0];
+    memset(alt->first, 0, sizeof alt->first);
+    for (int k = 0; k < alt->count; k++) {
+        if (at >= size || table[at] < 1 || table[at] > ALT_ITEMS) goto bad;
+        alt->length[k] = table[at++];
+        if (size - at < (Py_ssize_t)alt->length[k] * 32) goto bad;
+        alt->items[k] = table + at;
+        for (int j = 0; j < 32; j++) alt->first[j] |= table[at + j];
+        at += (Py_ssize_t)alt->length[k] * 32;
+    }
+    if (at != size) goto bad;
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "not an alternation table");
+    return -1;
+}
+
+/* The length of the first branch that matches at pos, or 0. */
+static int alternation_at(const Alternation *alt, const unsigned char *data, Py_ssize_t n, Py_ssize_t pos) {
+    if (!in_byte_class(alt->first, data[pos])) return 0;
+    for (int k = 0; k < alt->count; k++) {
+        int length = alt->length[k];
+        if (n - pos < length) continue;
+        int j = 0;
+        while (j < length && in_byte_class(alt->items[k] + 32 * j, data[pos + j])) j++;
+        if (j == length) return length;
+    }
+    return 0;
+}
+
+/* alternation(table, data, replacement=None): with no replacement, whether the pattern matches
+ * somewhere in data (sre's search, as a bool); with one, sre's sub(replacement, data) for a
+ * replacement taken literally (the caller passes none holding a backslash, which sre reads as a
+ * template). */
+static PyObject *alternation(PyObject *self, PyObject *args) {
+    PyObject *table, *data, *replacement = Py_None;
+    Alternation alt;
+    if (!PyArg_ParseTuple(args, "SS|O", &table, &data, &replacement)) return NULL;
+    if (replacement != Py_None && !PyBytes_Check(replacement)) {
+        PyErr_SetString(PyExc_TypeError, "replacement must be bytes or None");
+        return NULL;
+    }
+    if (read_alternation((const unsigned char *)PyBytes_AS_STRING(table), PyBytes_GET_SIZE(table), &alt) < 0)
+        return NULL;
+    const unsigned char *in = (const unsigned char *)PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    if (replacement == Py_None) {
+        for (Py_ssize_t pos = 0; pos < n; pos++)
+            if (alternation_at(&alt, in, n, pos)) Py_RETURN_TRUE;
+        Py_RETURN_FALSE;
+    }
+    /* Two passes: the output's size, then the output. */
+    Py_ssize_t r = PyBytes_GET_SIZE(replacement), size = 0, matches = 0;
+    for (Py_ssize_t pos = 0; pos < n;) {
+        int length = alternation_at(&alt, in, n, pos);
+        if (length == 0) {
+            if (size == PY_SSIZE_T_MAX) return PyErr_NoMemory();
+            size++;
+            pos++;
+            continue;
+        }
+        if (size > PY_SSIZE_T_MAX - r) return PyErr_NoMemory();
+        size += r;
+        matches++;
+        pos += length;
+    }
+    if (matches == 0) return Py_NewRef(data);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (out == NULL) return NULL;
+    unsigned char *to = (unsigned char *)PyBytes_AS_STRING(out);
+    const char *with = PyBytes_AS_STRING(replacement);
+    for (Py_ssize_t pos = 0; pos < n;) {
+        int length = alternation_at(&alt, in, n, pos);
+        if (length == 0) {
+            *to++ = in[pos++];
+            continue;
+        }
+        if (r > 0) memcpy(to, with, (size_t)r);
+        to += r;
+        pos += length;
+    }
+    return out;
+}
+
+/* ---- ftfy's possible_encoding (repair_ftfy.Encodings) ----
+ * chardata.ENCODING_REGEXES[name].match(text), for each pattern of the form ^[class]*$: the
+ * class's characters greedily, then $ (the end, or a last '\n'), so the text matches when each
+ * of its characters is in the class but for a last '\n'. Up to 16 classes (configure_encodings),
+ * as bit k of enc_bmp[ch] below U+10000; configure_encodings refuses a class reaching past it. */
+#define ENC_CLASSES 16
+static uint16_t enc_bmp[0x10000];
+static int enc_count = 0; /* 0: not configured */
+
+static int set_enc_bit(long start, long end, void *bit) {
+    if (end > 0xFFFF) {
+        PyErr_SetString(PyExc_ValueError, "a class past U+FFFF");
+        return -1;
+    }
+    for (long ch = start; ch <= end; ch++) enc_bmp[ch] |= *(uint16_t *)bit;
+    return 0;
+}
+
+static PyObject *configure_encodings(PyObject *self, PyObject *arg) {
+    enc_count = 0;
+    memset(enc_bmp, 0, sizeof enc_bmp);
+    PyObject *held = PySequence_Tuple(arg);
+    if (held == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(held);
+    if (count < 1 || count > ENC_CLASSES) {
+        PyErr_SetString(PyExc_ValueError, "1 to 16 classes");
+        Py_DECREF(held);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        uint16_t bit = (uint16_t)(1u << k);
+        if (each_range(PyTuple_GET_ITEM(held, k), set_enc_bit, &bit) < 0) {
+            Py_DECREF(held);
+            memset(enc_bmp, 0, sizeof enc_bmp);
+            return NULL;
+        }
+    }
+    Py_DECREF(held);
+    enc_count = (int)count;
+    Py_RETURN_NONE;
+}
+
+/* encodings(text) -> int: bit k set when class k's pattern matches text. */
+static PyObject *encodings(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    if (enc_count == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_encodings() first");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    if (n > 0 && PyUnicode_READ(kind, data, n - 1) == '\n') n--; /* $ matches before it: any class */
+    unsigned all = (1u << enc_count) - 1, mask = all;
+    for (Py_ssize_t i = 0; i < n && mask; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        mask &= ch <= 0xFFFF ? enc_bmp[ch] : 0u;
+    }
+    return PyLong_FromUnsignedLong(mask);
+}
+
 /* ---- whitespace.py ---- */
 
 /* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
@@ -790,7 +961,9 @@ static PyObject *slot_get(PyObject *line, const Py_ssize_t *offsets, int k) {
  * attributes (reads and writes: their slots in line_type to read and to write, -1 for the generic
  * way) without running the method; for any other class, the method. 0, or -1 with an error set.
  * (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
-static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObject *line_type,
+/* was: the text normal was made from (normalized() gives a text only where it differs from the
+ * one it is given), so a line still holding that very object is changed without comparing the two. */
+static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject *label, PyObject *line_type,
                        const Py_ssize_t *reads, const Py_ssize_t *writes) {
     if (Py_TYPE(line) != (PyTypeObject *)line_type) {
         PyObject *done = PyObject_CallMethodObjArgs(line, s_change, normal, label, NULL);
@@ -799,7 +972,9 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *label, PyObje
     }
     PyObject *now = slot_get(line, reads, W_TEXT);
     if (now == NULL) return -1;
-    int same = PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0 : PyObject_RichCompareBool(normal, now, Py_EQ);
+    int same = now == was               ? 0
+               : PyUnicode_Check(now) ? PyUnicode_Compare(normal, now) == 0
+                                      : PyObject_RichCompareBool(normal, now, Py_EQ);
     Py_DECREF(now);
     if (same < 0 || PyErr_Occurred()) return -1;
     if (same) return 0;
@@ -879,7 +1054,7 @@ static PyObject *repair_lines(PyObject *self, PyObject *args) {
             goto done;
         }
         PyObject *line = Py_NewRef(PyList_GET_ITEM(line_list, i));
-        int changed = change_line(line, normal, label, line_type, reads, writes);
+        int changed = change_line(line, normal, PyTuple_GET_ITEM(texts, i), label, line_type, reads, writes);
         Py_DECREF(line);
         if (changed < 0) goto done;
     }
@@ -903,6 +1078,13 @@ static PyMethodDef methods[] = {
     {"configure_bad", configure_bad, METH_O,
      "configure_bad(branches): ftfy's BADNESS_RE as repair_ftfy.branches reads it."},
     {"is_bad", is_bad, METH_O, "is_bad(text) -> bool: ftfy.badness.is_bad, after configure_bad()."},
+    {"alternation", alternation, METH_VARARGS,
+     "alternation(table, data, replacement=None): search (bool) or sub with a literal replacement, for a bytes "
+     "pattern of fixed-length branches (repair_ftfy.Alternation)."},
+    {"configure_encodings", configure_encodings, METH_O,
+     "configure_encodings(classes): the classes of ftfy's ENCODING_REGEXES (repair_ftfy.Encodings), each a tuple "
+     "of (first, last) code points below U+10000."},
+    {"encodings", encodings, METH_O, "encodings(text) -> int: bit k set when class k's ^[class]*$ matches text."},
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},

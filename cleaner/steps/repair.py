@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache, lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache, partial
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
@@ -160,12 +161,19 @@ def _quiet(text: str) -> bool:
 
 
 @cache
-def _entity_parts() -> tuple[re.Pattern[str], dict[str, str]] | None:
-    """ftfy's entity pattern and table (repair_gate keeps them with the gate: no import of ftfy),
-    or None when its unescape is not the one _unescape is written after."""
+def _entity_parts() -> tuple[re.Pattern[str], Callable[[re.Match[str]], str]] | None:
+    """ftfy's entity pattern and what its unescape_html makes of one match (repair_gate keeps its
+    table with the gate: no import of ftfy), or None when its unescape is not the one _unescape is
+    written after."""
     parts = gate()
     table = json.loads(parts["entities"])
-    return (re.compile(parts["entity"]), table) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        return None
+    # What an entity becomes depends on its text alone (the table is fixed here), so it is kept
+    # for the next time: a numeric reference goes through html.unescape, ~2,000 instructions, and
+    # an escaped page repeats a few entities. At most 4,096 of them, each of 26 characters or fewer.
+    one = lru_cache(maxsize=1 << 12)(partial(unescape_entity, table=table))
+    return re.compile(parts["entity"]), lambda match: one(match.group(0))
 
 
 def _unescape(text: str) -> str:
@@ -175,8 +183,8 @@ def _unescape(text: str) -> str:
         from ftfy.fixes import unescape_html
 
         return unescape_html(text)
-    pattern, table = found
-    return pattern.sub(lambda match: unescape_entity(match.group(0), table), text)
+    pattern, replace = found
+    return pattern.sub(replace, text)
 
 
 def _entities_only(text: str, unescape_html: bool) -> str | None:

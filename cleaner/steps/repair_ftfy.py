@@ -196,6 +196,145 @@ def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
     return frozenset(chosen)
 
 
+# ---- ftfy's byte patterns of fixed-length branches, matched in C ----
+#
+# ftfy's LOSSY_UTF8_RE (its sub, in replace_lossy_sequences) and ALTERED_UTF8_RE (its search,
+# before restore_byte_a0) run on the bytes of every encoding ftfy tries for a line it fixes:
+# sre tries each of their ten and six branches at each byte, 30-60 ns a byte, a fifth of what
+# ftfy costs on such a line. Each is an alternation of runs of byte classes of fixed length, with
+# nothing optional, no anchor and no flag, and such a pattern matches (sre's backtracking) at the
+# leftmost position where some branch does, with the first branch in the pattern's order that
+# does there; its sub goes on from each match's end (none is empty). _repair.c's alternation()
+# does exactly that from the classes read here mechanically, as branches() reads BADNESS_RE; a
+# pattern not of that form stays sre's.
+ALT_BRANCHES, ALT_ITEMS = 64, 16  # _repair.c's limits
+
+
+def table(pattern: re.Pattern[bytes]) -> bytes | None:
+    """A bytes ``pattern`` as _repair.c's alternation table (the number of branches, then each
+    branch's length and its classes as 256-bit sets), or None when it is not an alternation of
+    fixed-length runs of byte classes (the whole pattern may be one such run)."""
+    if not isinstance(pattern.pattern, bytes) or pattern.flags & ~re.VERBOSE:
+        return None
+    parsed = _alternatives(pattern)
+    if parsed is None or not 1 <= len(parsed) <= ALT_BRANCHES:
+        return None
+    out = bytearray([len(parsed)])
+    for branch in parsed:
+        items = [_item(op, av) for op, av in branch.data]
+        if not 1 <= len(items) <= ALT_ITEMS or any(item is None or item[1] for item in items):
+            return None
+        out.append(len(items))
+        for ranges, _ in items:  # type: ignore[misc]
+            bits = 0
+            for low, high in ranges:  # (a complement runs past 0xFF: a byte is at most 0xFF)
+                if low <= 0xFF:
+                    bits |= ((1 << (min(high, 0xFF) - low + 1)) - 1) << low
+            out += bits.to_bytes(32, "little")
+    return bytes(out)
+
+
+class Alternation:
+    """A bytes pattern that table() reads, with search and sub answered by _repair.c where they
+    can be: the same answers as the pattern's own. A search that finds something returns the
+    pattern's own Match (sre is asked again: rare); a sub with a replacement sre would read as a
+    template (a backslash), a count or a text not of type bytes is sre's."""
+
+    def __init__(self, pattern: re.Pattern[bytes], table: bytes, native: types.ModuleType):
+        self.pattern = pattern
+        self._table = table
+        self._alternation = native.alternation
+
+    def search(self, data: Any) -> re.Match[bytes] | None:
+        if type(data) is bytes and not self._alternation(self._table, data):
+            return None
+        return self.pattern.search(data)
+
+    def sub(self, replacement: Any, data: Any, count: int = 0) -> Any:
+        if type(data) is bytes and type(replacement) is bytes and b"\\" not in replacement and count == 0:
+            return self._alternation(self._table, data, replacement)
+        return self.pattern.sub(replacement, data, count)
+
+
+def alternation(pattern: Any, native: types.ModuleType) -> Alternation | None:
+    """``pattern`` matched by ``native`` (Alternation), or None when table() does not read it."""
+    found = table(pattern) if isinstance(pattern, re.Pattern) else None
+    return None if found is None else Alternation(pattern, found, native)
+
+
+# ---- ftfy's possible_encoding, matched in C ----
+#
+# ftfy asks chardata.possible_encoding(text, name) of each line it fixes for "ascii" and then for
+# each of its ten single-byte encodings in turn (a dozen times a line, with its recursion): a match
+# of ENCODING_REGEXES[name], ^[class]*$, over the whole line, 5,000 instructions a call on the
+# bench's mojibake lines. Such a pattern matches when each character is in the class but for a
+# last '\n' ($ matches before it); _repair.c's encodings() answers for every class at once from one
+# scan of the text, and Encodings keeps that answer for the last text asked about.
+_POSSIBLE = ("possible_encoding", ("bool", "ENCODING_REGEXES", "match"), "ENCODING_REGEXES")
+
+
+def whole_class(pattern: Any) -> Ranges | None:
+    """The class of a str pattern ``^[class]*$`` as code point ranges below U+10000, or None for
+    any other pattern (another form, a flag, a class reaching past U+FFFF)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str) or pattern.flags != re.UNICODE:
+        return None
+    try:
+        parsed = list(_parser.parse(pattern.pattern, 0).data)
+    except re.error:
+        return None
+    if len(parsed) != 3 or parsed[0] != (c.AT, c.AT_BEGINNING) or parsed[2] != (c.AT, c.AT_END):
+        return None
+    op, av = parsed[1]
+    if op is not c.MAX_REPEAT or av[0] != 0 or av[1] is not c.MAXREPEAT or len(av[2].data) != 1:
+        return None
+    item = _item(*av[2].data[0])
+    if item is None or item[1] or any(high > 0xFFFF for _, high in item[0]):
+        return None
+    return item[0]
+
+
+class Encodings:
+    """chardata.possible_encoding with the patterns whole_class reads matched by _repair.c: the
+    answer for every such encoding from one scan of a text, kept for the last text (ftfy asks about
+    one text for each encoding in turn; the pair is replaced whole, so threads cannot mix two).
+    Another encoding, or a text not of type str, gets ftfy's own function."""
+
+    def __init__(self, possible: Callable[[str, str], bool], bits: dict[str, int], native: types.ModuleType):
+        self._possible = possible
+        self._bits = bits
+        self._encodings = native.encodings
+        self._last: tuple[object, int] = (None, 0)
+
+    def __call__(self, text: str, encoding: str) -> bool:
+        bit = self._bits.get(encoding)
+        if bit is None or type(text) is not str:
+            return self._possible(text, encoding)
+        last = self._last
+        if last[0] is not text:
+            last = self._last = (text, self._encodings(text))
+        return bool(last[1] & bit)
+
+
+def encodings(chardata: Any, native: types.ModuleType) -> Encodings | None:
+    """ftfy's possible_encoding as an Encodings over ``native``, or None when its code is not
+    bool(ENCODING_REGEXES[encoding].match(text)) or none of its patterns is read."""
+    name, names, table_name = _POSSIBLE
+    possible = getattr(chardata, name, None)
+    code = getattr(possible, "__code__", None)
+    regexes = getattr(possible, "__globals__", {}).get(table_name)
+    if code is None or code.co_names != names or code.co_argcount != 2 or not isinstance(regexes, dict):
+        return None
+    classes = {key: whole_class(pattern) for key, pattern in regexes.items() if isinstance(key, str)}
+    known = [(key, ranges) for key, ranges in classes.items() if ranges is not None][:16]
+    if not known:
+        return None
+    native.configure_encodings([ranges for _, ranges in known])
+    return Encodings(possible, {key: 1 << k for k, (key, _) in enumerate(known)}, native)
+
+
 # ftfy's fixer of bytes that undoes lossy sequences, run on each encoding ftfy tries for a line:
 # its pattern needs a byte that is rare in the bytes it is given (a SUBSTITUTE or a '?').
 _LOSSY = ("replace_lossy_sequences", ("LOSSY_UTF8_RE", "sub", "encode"), "LOSSY_UTF8_RE")
@@ -208,6 +347,22 @@ def _unless_missing(fixer: Callable[[bytes], bytes], points: frozenset[int]) -> 
         return fixer(data) if any(mark in data for mark in marks) else data
 
     return fix
+
+
+class LastAnswer:
+    """``answer``, a function of a text's characters alone, kept for the last text asked about:
+    ftfy runs its four control fixers one after another on one text, twice a line, and a fixer
+    that changes it gives a new text. (The pair is replaced whole, so threads cannot mix two.)"""
+
+    def __init__(self, answer: Callable[[str], bool]):
+        self._answer = answer
+        self._last: tuple[object, bool] = (None, False)
+
+    def __call__(self, text: str) -> bool:
+        last = self._last
+        if last[0] is not text:
+            last = self._last = (text, self._answer(text))
+        return last[1]
 
 
 def _unless_control(fixer: Callable[[str], str], control: Callable[[str], bool]) -> Callable[[str], str]:
@@ -252,17 +407,36 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
     except (TypeError, ValueError):
         return None
     fixers = dict(ftfy.FIXERS)
+    control = LastAnswer(native.control)  # (one scan of a text for the four fixers)
     for name, names in _CONTROL_FIXERS.items():
         if _only_on_control(fixers.get(name), names, native.control):
-            fixers[name] = _unless_control(fixers[name], native.control)
+            fixers[name] = _unless_control(fixers[name], control)
     replaced: dict[str, Any] = {"is_bad": native.is_bad, "FIXERS": fixers}
+    fixes = types.SimpleNamespace(**vars(ftfy.fixes))  # ftfy's fixes module, as the rebuilt code sees it
     name, names, pattern = _LOSSY
     lossy = getattr(ftfy.fixes, name, None)
     code = getattr(lossy, "__code__", None)
     if code is not None and code.co_names == names and isinstance(lossy.__globals__.get(pattern), re.Pattern):
         points = needed(lossy.__globals__[pattern])
+        # (its pattern in C: the same function over a copy of fixes' globals holding an Alternation)
+        fast = alternation(lossy.__globals__[pattern], native)
+        space = None if fast is None else _rebuilt(ftfy.fixes, (name,), {pattern: fast})
+        lossy = lossy if space is None else space[name]
         if points is not None and all(point < 0x100 for point in points):
-            replaced["fixes"] = types.SimpleNamespace(**{**vars(ftfy.fixes), name: _unless_missing(lossy, points)})
+            lossy = _unless_missing(lossy, points)
+        setattr(fixes, name, lossy)
+    replaced["fixes"] = fixes
+    # ftfy's test before restore_byte_a0, chardata.ALTERED_UTF8_RE.search, in C (an Alternation),
+    # and its possible_encoding (Encodings).
+    chardata = getattr(ftfy, "chardata", None)
+    if isinstance(chardata, types.ModuleType):
+        fast_chardata = {
+            "ALTERED_UTF8_RE": alternation(getattr(chardata, "ALTERED_UTF8_RE", None), native),
+            "possible_encoding": encodings(chardata, native),
+        }
+        fast_chardata = {key: value for key, value in fast_chardata.items() if value is not None}
+        if fast_chardata:
+            replaced["chardata"] = types.SimpleNamespace(**{**vars(chardata), **fast_chardata})
     space = _rebuilt(ftfy, _REBUILT, replaced)
     return None if space is None else space["fix_and_explain"]
 
