@@ -257,9 +257,9 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
     return size;
 }
 
-/* The keys of text[:cut] for each text, each up to its first limit code points, in one block:
- * keys[start[i]:start[i] + size[i]]. One allocation a call, not one a line. 0, or -1 with an
- * error set (what it allocated freed). */
+/* The keys of text[:cut] for each text (or each whose only[i] is set: the others' are left empty),
+ * each up to its first limit code points, in one block: keys[start[i]:start[i] + size[i]]. One
+ * allocation a call, not one a line. 0, or -1 with an error set (what it allocated freed). */
 typedef struct {
     Py_UCS4 *keys;
     Py_ssize_t *start, *size;
@@ -273,7 +273,8 @@ static void free_keys(Keys *keys) {
     keys->start = keys->size = NULL;
 }
 
-static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, Keys *keys) {
+static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
+                    Keys *keys) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0;
     keys->keys = NULL;
     keys->start = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
@@ -284,7 +285,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        Py_ssize_t n = only != NULL && !only[i] ? 0 : PyUnicode_GET_LENGTH(text);
         Py_ssize_t room = fold_room(text, n < cut ? n : cut);
         if (room < 0) goto fail;
         if (total > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4)) - room - 1) {
@@ -301,6 +302,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
         goto fail;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
+        if (only != NULL && !only[i]) continue; /* (its size 0) */
         PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
         Py_ssize_t size =
@@ -353,14 +355,15 @@ static Py_ssize_t seen_or_add(Py_ssize_t *table, Py_ssize_t slots, const Keys *k
     }
 }
 
-/* Whether two keys of min_chars or more are the same: 1, 0, or -1 with an error set. */
-static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) {
+/* Whether two keys of min_chars or more (of those whose only[i] is set) are the same: 1, 0, or -1
+ * with an error set. */
+static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars, const unsigned char *only) {
     Py_ssize_t slots;
     Py_ssize_t *table = table_new(count, &slots);
     if (table == NULL) return -1;
     int found = 0;
     for (Py_ssize_t i = 0; i < count && !found; i++)
-        found = keys->size[i] >= min_chars && seen_or_add(table, slots, keys, i) >= 0;
+        found = only[i] && keys->size[i] >= min_chars && seen_or_add(table, slots, keys, i) >= 0;
     PyMem_Free(table);
     return found;
 }
@@ -523,18 +526,28 @@ static int prints_meet(PyObject *texts, Py_ssize_t min_chars, const unsigned cha
 }
 
 /* dedup._shared of a tuple of str: None when no two texts share a key of min_chars characters or
- * more (most documents: no Python object is made for them), else each text's _exact_key and the
- * keys of min_chars or more that two texts or more share, each with the indices of its texts, in
- * the order of each key's first text (as a dict filled in text order and then filtered keeps
- * them). only: NULL, or the texts that alone can share a key (head_screen's), screened alone. */
+ * more (most documents: no Python object is made for them), else each text's _exact_key when two
+ * texts or more share it and it is min_chars long (None for the others), and the keys of min_chars
+ * or more that two texts or more share, each with the indices of its texts, in the order of each
+ * key's first text (as a dict filled in text order and then filtered keeps them). only: NULL, or
+ * the texts that alone can share a key (head_screen's), screened and keyed alone. */
 static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only) {
     int met = prints_meet(texts, min_chars, only);
     if (met <= 0) return met < 0 ? NULL : Py_NewRef(Py_None);
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
-    Keys found;
-    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, &found) < 0) return NULL;
-    int any = any_shared(&found, count, min_chars);
+    Keys found = {NULL, NULL, NULL};
+    /* Keys are made for the texts that can share one (only's, or those whose key can be min_chars
+     * long): the others' are None in what is given, as no other text has them. */
+    unsigned char *want = PyMem_Malloc(count ? count : 1);
+    if (want == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        want[i] = (unsigned char)(only != NULL ? only[i] : can_reach(PyTuple_GET_ITEM(texts, i), min_chars));
+    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, &found) < 0) goto done;
+    int any = any_shared(&found, count, min_chars, want);
     if (any <= 0) {
         if (any == 0) result = Py_NewRef(Py_None);
         goto done;
@@ -542,21 +555,27 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     keys = PyList_New(count);
     groups = PyDict_New();
     if (keys == NULL || groups == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) PyList_SET_ITEM(keys, i, Py_NewRef(Py_None));
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t size = found.size[i];
+        if (!want[i] || size < min_chars) continue;
         PyObject *key = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, found.keys + found.start[i], size);
         if (key == NULL) goto done;
-        PyList_SET_ITEM(keys, i, key);
-        if (size < min_chars) continue;
         PyObject *where = PyDict_GetItemWithError(groups, key), *index;
         if (where == NULL) {
-            if (PyErr_Occurred()) goto done;
+            if (PyErr_Occurred()) {
+                Py_DECREF(key);
+                goto done;
+            }
             where = PyList_New(0);
-            if (where == NULL) goto done;
-            int stored = PyDict_SetItem(groups, key, where);
-            Py_DECREF(where);
-            if (stored < 0) goto done;
+            int stored = where == NULL ? -1 : PyDict_SetItem(groups, key, where);
+            Py_XDECREF(where);
+            if (stored < 0) {
+                Py_DECREF(key);
+                goto done;
+            }
         }
+        Py_DECREF(key); /* (the dict holds the first of each) */
         index = PyLong_FromSsize_t(i);
         if (index == NULL) goto done;
         int appended = PyList_Append(where, index);
@@ -567,10 +586,22 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     if (shared == NULL) goto done;
     Py_ssize_t pos = 0;
     PyObject *key, *where;
-    while (PyDict_Next(groups, &pos, &key, &where))
-        if (PyList_GET_SIZE(where) > 1 && PyDict_SetItem(shared, key, where) < 0) goto done;
+    while (PyDict_Next(groups, &pos, &key, &where)) {
+        if (PyList_GET_SIZE(where) < 2) continue;
+        if (PyDict_SetItem(shared, key, where) < 0) goto done;
+        /* (each text of a shared key given it; the indices are the list's own ints, below count) */
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(where); k++) {
+            Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(where, k));
+            if (i < 0 || i >= count) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "a group's index out of range");
+                goto done;
+            }
+            if (PyList_SetItem(keys, i, Py_NewRef(key)) < 0) goto done;
+        }
+    }
     result = PyTuple_Pack(2, keys, shared);
 done:
+    PyMem_Free(want);
     free_keys(&found);
     Py_XDECREF(keys);
     Py_XDECREF(groups);
@@ -731,7 +762,7 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
     *drops = NULL;
     if (repeats != NULL) *repeats = NULL;
     /* The heads: the keys of text[:cut] up to prefix_min_chars code points (the rest is not looked at). */
-    if (all_keys(texts, cut, 1, prefix_min_chars, &heads) < 0) return -1;
+    if (all_keys(texts, cut, 1, prefix_min_chars, NULL, &heads) < 0) return -1;
     first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
     if (first == NULL) {
         PyErr_NoMemory();
