@@ -144,18 +144,22 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         }
         return used;
     }
-    int gap = 0;
-    for (Py_ssize_t i = 0; i < n && used < limit; i++) {
-        Py_UCS1 ch = text[i];
-        if (separator[ch]) {
-            gap = used > 0;
-            continue;
+    /* Up to limit (a head): word by word too, each run copied no further than the limit (a ' ' as
+     * the limit-th code point when a word ends just before it, as the key's first limit hold). */
+    Py_ssize_t i = 0;
+    while (i < n && separator[text[i]]) i++;
+    while (i < n) {
+        Py_ssize_t stop = n - i < limit - used ? n : i + (limit - used);
+        for (; i < stop && !separator[text[i]]; i++) {
+            Py_UCS1 ch = text[i];
+            out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
         }
-        if (gap) out[used++] = ' ';
-        gap = 0;
-        out[used++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+        if (used >= limit) break;
+        while (i < n && separator[text[i]]) i++;
+        if (i < n) out[used++] = ' ';
+        if (used >= limit) break;
     }
-    return used < limit ? used : limit;
+    return used;
 }
 
 #if PY_VERSION_HEX < 0x030D0000
@@ -317,13 +321,18 @@ fail:
 }
 
 /* A key's hash, of its size and its first and last 16 code points: equal keys are told apart
- * from colliding ones by comparing them whole, and the hash stays cheap for long lines. */
+ * from colliding ones by comparing them whole, and the hash stays cheap for long lines. Two code
+ * points a step (a head is 40 of them: half the multiplies), the odd one last on its own. */
 static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
     uint64_t hash = (1469598103934665603ULL ^ (uint64_t)size) * 1099511628211ULL; /* FNV-1a */
-    Py_ssize_t head = size < 32 ? size : 16;
-    for (Py_ssize_t i = 0; i < head; i++) hash = (hash ^ key[i]) * 1099511628211ULL;
-    for (Py_ssize_t i = size < 32 ? size : size - 16; i < size; i++) hash = (hash ^ key[i]) * 1099511628211ULL;
-    return hash;
+    Py_ssize_t head = size < 32 ? size : 16, i;
+    for (i = 0; i + 1 < head; i += 2)
+        hash = (hash ^ ((uint64_t)key[i] << 32 | key[i + 1])) * 0x9E3779B97F4A7C15ULL; /* (odd: a bijection) */
+    if (i < head) hash = (hash ^ key[i]) * 0x9E3779B97F4A7C15ULL;
+    for (i = size < 32 ? size : size - 16; i + 1 < size; i += 2)
+        hash = (hash ^ ((uint64_t)key[i] << 32 | key[i + 1])) * 0x9E3779B97F4A7C15ULL;
+    if (i < size) hash = (hash ^ key[i]) * 0x9E3779B97F4A7C15ULL;
+    return hash ^ hash >> 32; /* (the table's slot is the low bits: the high ones mixed in) */
 }
 
 /* An open-addressing table of key indices (a power of two of slots, at least twice the keys),
@@ -691,11 +700,13 @@ static Py_ssize_t head_screen(const Keys *heads, const Py_ssize_t *first, PyObje
 }
 
 /* dedup._prefixes, given the heads (the keys of text[:cut] up to min_chars code points, as
- * round_search makes them): the indices of the texts to drop, in order. A text whose head is
+ * round_search makes them) and their firsts (head_firsts': two texts have one head when they have
+ * one first, so heads are compared without reading them): the indices of the texts to drop, in order. A text whose head is
  * min_chars long, or that is longer than cut, goes when a text at i+1, i-1, i+2 or i-2 (the first
  * such) has the same head and a full _words_key that is longer than its own and starts with it
  * (its own at least min_chars long). Full keys are folded only for such neighbours, once each. */
-static PyObject *prefix_drops(PyObject *texts, const Keys *heads, Py_ssize_t min_chars, Py_ssize_t cut) {
+static PyObject *prefix_drops(PyObject *texts, const Keys *heads, const Py_ssize_t *first, Py_ssize_t min_chars,
+                              Py_ssize_t cut) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *out = PyList_New(0);
     Py_UCS4 **fulls = PyMem_Calloc(count ? count : 1, sizeof(Py_UCS4 *));
@@ -706,14 +717,11 @@ static PyObject *prefix_drops(PyObject *texts, const Keys *heads, Py_ssize_t min
     }
     for (Py_ssize_t i = 0; i < count; i++) full_size[i] = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t head = heads->size[i];
-        if (head < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
-        Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2};
+        if (heads->size[i] < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
+        Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2}, mine = first[i] < 0 ? i : first[i];
         for (int k = 0; k < 4; k++) {
             Py_ssize_t j = near[k];
-            if (j < 0 || j >= count || heads->size[j] != head ||
-                memcmp(heads->keys + heads->start[j], heads->keys + heads->start[i], head * sizeof(Py_UCS4)))
-                continue;
+            if (j < 0 || j >= count || (first[j] < 0 ? j : first[j]) != mine) continue;
             Py_ssize_t pair[2] = {i, j};
             for (int p = 0; p < 2; p++) {
                 Py_ssize_t m = pair[p];
@@ -786,7 +794,7 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
             goto done;
         }
     }
-    if ((*drops = prefix_drops(texts, &heads, prefix_min_chars, cut)) == NULL) goto done;
+    if ((*drops = prefix_drops(texts, &heads, first, prefix_min_chars, cut)) == NULL) goto done;
     if (echoes != NULL) *echoes = echoes_of(&heads, first, texts, prefix_min_chars, cut);
     if (repeats != NULL) {
         *repeats = found;
