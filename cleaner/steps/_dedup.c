@@ -959,8 +959,8 @@ done:
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "configure(punctuation): the characters _words_key makes spaces."},
     {"repeats", repeats, METH_VARARGS,
-     "repeats(texts, min_chars) -> None (no key >= min_chars shared) or (exact keys, {key: [indices]} of keys "
-     ">= min_chars shared by 2+ texts)."},
+     "repeats(texts, min_chars) -> None (no key >= min_chars shared) or (exact keys, None where not shared; "
+     "{key: [indices]} of keys >= min_chars shared by 2+ texts)."},
     {"prefixes", prefixes, METH_VARARGS, "prefixes(texts, min_chars) -> [i]: the texts dedup._prefixes drops."},
     {"rows", rows, METH_VARARGS,
      "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "
