@@ -160,10 +160,10 @@ def test_dedup_with_c_is_dedup_in_python(options: dict[str, int], monkeypatch) -
 @needs_native
 def test_keys_fold_as_casefold_does() -> None:
     keys, groups = NATIVE.repeats(["  Straße\u00a0ﬁne İ  ", "STRASSE FINE i\u0307", "x"], 1)
-    assert keys == ["strasse fine i\u0307", "strasse fine i\u0307", "x"]
+    assert keys == ["strasse fine i\u0307", "strasse fine i\u0307", None]
     assert groups == {"strasse fine i\u0307": [0, 1]}
     assert NATIVE.repeats(["  Straße\u00a0ﬁne İ  ", "STRASSE FINE i\u0307", "x"], 16) is None  # (15 long)
-    assert NATIVE.repeats(["Ab  c", "ab C", "AB\tC", "x"], 4) == (["ab c", "ab c", "ab c", "x"], {"ab c": [0, 1, 2]})
+    assert NATIVE.repeats(["Ab  c", "ab C", "AB\tC", "x"], 4) == (["ab c", "ab c", "ab c", None], {"ab c": [0, 1, 2]})
     assert NATIVE.repeats(["Ab  c", "ab C", "x"], 5) is None
     assert NATIVE.repeats([], 1) is None
     assert NATIVE.repeats(["", " ", "\u00a0"], 0) == (["", "", ""], {"": [0, 1, 2]})
@@ -198,9 +198,9 @@ def test_huge_lines_and_subclasses_give_the_python_keys() -> None:
     ]
     for texts_ in (texts, [_Sub(text) for text in texts]):
         assert NATIVE.repeats(texts_, 1) is None
-        keys, groups = NATIVE.repeats([*texts_, texts_[0]], 1)
-        assert keys == [" ".join(text.casefold().split()) for text in [*texts, texts[0]]]
-        assert groups == {keys[0]: [0, len(texts)]}
+        keys, groups = NATIVE.repeats([*texts_, *texts_], 1)  # (each key given where it is shared)
+        assert keys == [" ".join(text.casefold().split()) or None for text in [*texts, *texts]]
+        assert groups == {key: [i, len(texts) + i] for i, key in enumerate(keys[: len(texts)]) if key}
     assert NATIVE.prefixes([_Sub("ß" * 50), "ss" * 50 + " more"], 40) == [0]
 
 
@@ -653,3 +653,28 @@ def test_the_screen_folds_each_kind_of_text() -> None:
     assert NATIVE.screen([], 20) is False
     with pytest.raises(TypeError):
         NATIVE.screen(["a", 1], 20)
+
+
+@needs_native
+@pytest.mark.parametrize(("min_chars", "prefix"), [(20, 40), (20, 5), (0, 3), (5, 1)])
+def test_the_round_screens_repeats_by_heads_and_misses_no_shared_key(min_chars: int, prefix: int, monkeypatch) -> None:
+    """dedup_round screens the repeats by the heads it makes for the echoes: two texts of one exact
+    key, each no longer than the cut or with a head of its whole length, have one head, and a
+    longer text with a shorter head (space before the cut) lets every text through. Its repeats
+    are _shared's, on random documents and on copies that only the last rule catches, and copies
+    whose head's first text is too short to count."""
+    lead = "The Harbour Committee met on Tuesday for the plans"
+    crafted = [
+        [lead, " " * 170 + lead.upper()],  # (a copy past the cut, its head shorter than its limit)
+        ["\t\x0c" * 90 + lead, "Another line of some length", lead.replace(" ", "  ")],
+        [lead[:12], lead, "x", lead.lower()],  # (the head's first text too short to count)
+    ]
+    documents = [*crafted, INVENTED, INVENTED * 2, *_seed_documents(), *DOCUMENTS[:3_000], *ASCII_DOCUMENTS[:1_000]]
+    found = [NATIVE.dedup_round(_rows(texts), [], [], min_chars, prefix)[3] for texts in documents]
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        expected = [dedup_module._shared([text for text in texts if text.strip()], min_chars) for texts in documents]
+    assert found == expected
+    assert [found and list(found[1]) for found in found] == [found and list(found[1]) for found in expected]
+    assert all(found[i] is not None for i in range(len(crafted)))
+    assert 300 < sum(shared is not None for shared in found) < len(documents) - 300

@@ -144,18 +144,22 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         }
         return used;
     }
-    int gap = 0;
-    for (Py_ssize_t i = 0; i < n && used < limit; i++) {
-        Py_UCS1 ch = text[i];
-        if (separator[ch]) {
-            gap = used > 0;
-            continue;
+    /* Up to limit (a head): word by word too, each run copied no further than the limit (a ' ' as
+     * the limit-th code point when a word ends just before it, as the key's first limit hold). */
+    Py_ssize_t i = 0;
+    while (i < n && separator[text[i]]) i++;
+    while (i < n) {
+        Py_ssize_t stop = n - i < limit - used ? n : i + (limit - used);
+        for (; i < stop && !separator[text[i]]; i++) {
+            Py_UCS1 ch = text[i];
+            out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
         }
-        if (gap) out[used++] = ' ';
-        gap = 0;
-        out[used++] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+        if (used >= limit) break;
+        while (i < n && separator[text[i]]) i++;
+        if (i < n) out[used++] = ' ';
+        if (used >= limit) break;
     }
-    return used < limit ? used : limit;
+    return used;
 }
 
 #if PY_VERSION_HEX < 0x030D0000
@@ -257,9 +261,9 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
     return size;
 }
 
-/* The keys of text[:cut] for each text, each up to its first limit code points, in one block:
- * keys[start[i]:start[i] + size[i]]. One allocation a call, not one a line. 0, or -1 with an
- * error set (what it allocated freed). */
+/* The keys of text[:cut] for each text (or each whose only[i] is set: the others' are left empty),
+ * each up to its first limit code points, in one block: keys[start[i]:start[i] + size[i]]. One
+ * allocation a call, not one a line. 0, or -1 with an error set (what it allocated freed). */
 typedef struct {
     Py_UCS4 *keys;
     Py_ssize_t *start, *size;
@@ -273,7 +277,8 @@ static void free_keys(Keys *keys) {
     keys->start = keys->size = NULL;
 }
 
-static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, Keys *keys) {
+static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
+                    Keys *keys) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0;
     keys->keys = NULL;
     keys->start = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
@@ -284,7 +289,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        Py_ssize_t n = only != NULL && !only[i] ? 0 : PyUnicode_GET_LENGTH(text);
         Py_ssize_t room = fold_room(text, n < cut ? n : cut);
         if (room < 0) goto fail;
         if (total > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4)) - room - 1) {
@@ -301,6 +306,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
         goto fail;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
+        if (only != NULL && !only[i]) continue; /* (its size 0) */
         PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
         Py_ssize_t size =
@@ -315,13 +321,18 @@ fail:
 }
 
 /* A key's hash, of its size and its first and last 16 code points: equal keys are told apart
- * from colliding ones by comparing them whole, and the hash stays cheap for long lines. */
+ * from colliding ones by comparing them whole, and the hash stays cheap for long lines. Two code
+ * points a step (a head is 40 of them: half the multiplies), the odd one last on its own. */
 static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
     uint64_t hash = (1469598103934665603ULL ^ (uint64_t)size) * 1099511628211ULL; /* FNV-1a */
-    Py_ssize_t head = size < 32 ? size : 16;
-    for (Py_ssize_t i = 0; i < head; i++) hash = (hash ^ key[i]) * 1099511628211ULL;
-    for (Py_ssize_t i = size < 32 ? size : size - 16; i < size; i++) hash = (hash ^ key[i]) * 1099511628211ULL;
-    return hash;
+    Py_ssize_t head = size < 32 ? size : 16, i;
+    for (i = 0; i + 1 < head; i += 2)
+        hash = (hash ^ ((uint64_t)key[i] << 32 | key[i + 1])) * 0x9E3779B97F4A7C15ULL; /* (odd: a bijection) */
+    if (i < head) hash = (hash ^ key[i]) * 0x9E3779B97F4A7C15ULL;
+    for (i = size < 32 ? size : size - 16; i + 1 < size; i += 2)
+        hash = (hash ^ ((uint64_t)key[i] << 32 | key[i + 1])) * 0x9E3779B97F4A7C15ULL;
+    if (i < size) hash = (hash ^ key[i]) * 0x9E3779B97F4A7C15ULL;
+    return hash ^ hash >> 32; /* (the table's slot is the low bits: the high ones mixed in) */
 }
 
 /* An open-addressing table of key indices (a power of two of slots, at least twice the keys),
@@ -353,19 +364,20 @@ static Py_ssize_t seen_or_add(Py_ssize_t *table, Py_ssize_t slots, const Keys *k
     }
 }
 
-/* Whether two keys of min_chars or more are the same: 1, 0, or -1 with an error set. */
-static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars) {
+/* Whether two keys of min_chars or more (of those whose only[i] is set) are the same: 1, 0, or -1
+ * with an error set. */
+static int any_shared(const Keys *keys, Py_ssize_t count, Py_ssize_t min_chars, const unsigned char *only) {
     Py_ssize_t slots;
     Py_ssize_t *table = table_new(count, &slots);
     if (table == NULL) return -1;
     int found = 0;
     for (Py_ssize_t i = 0; i < count && !found; i++)
-        found = keys->size[i] >= min_chars && seen_or_add(table, slots, keys, i) >= 0;
+        found = only[i] && keys->size[i] >= min_chars && seen_or_add(table, slots, keys, i) >= 0;
     PyMem_Free(table);
     return found;
 }
 
-/* ---- a screen for repeats_of: a fingerprint of each text's exact key, made without the key ---- */
+/* ---- a screen for repeats_in: a fingerprint of each text's exact key, made without the key ---- */
 
 /* Of a key's code points above U+0020 (all but its ' ' and the controls str.split keeps): their
  * sum, their count and their XOR. Equal keys have equal prints; a print passes over the key's word
@@ -383,7 +395,10 @@ typedef struct {
 /* Eight bytes (four 2-byte characters) that are all below U+0080, lanes of ONES: each lane above
  * ' ' taken, A-Z lowered (a lane's top bit set by adding a constant is a comparison with it: no
  * lane is at or above 0x80, so no carry crosses into the next). The lanes' sum by one multiply
- * (four 16-bit lanes of at most 0xFE: their running sums never carry past a lane). */
+ * (four 16-bit lanes of at most 0xFE: their running sums never carry past a lane), and so is
+ * their count: keep >> 7 is 1 in each lane taken, and its running sums (8 at most) reach the top
+ * lane alone. (Not __builtin_popcountll: without -mpopcnt, which the wheels cannot assume, that is
+ * a call into libgcc for every block.) */
 #define PRINT_BLOCK(x, ONES, p, lanes)                                                             \
     do {                                                                                           \
         uint64_t keep = ((x) + 0x5F * (ONES)) & 0x80 * (ONES);                                     \
@@ -391,7 +406,7 @@ typedef struct {
         uint64_t v = ((x) + (upper >> 2)) & ((keep >> 7) * 0xFF);                                  \
         uint64_t pairs = (ONES) == ONES_1 ? (v & 0x00FF00FF00FF00FFULL) + ((v >> 8) & 0x00FF00FF00FF00FFULL) : v; \
         (p)->sum += (pairs * ONES_2) >> 48;                                                        \
-        (p)->count += (uint64_t)__builtin_popcountll(keep);                                        \
+        (p)->count += (((keep) >> 7) * (ONES)) >> ((ONES) == ONES_1 ? 56 : 48);                    \
         (lanes) ^= v;                                                                              \
     } while (0)
 
@@ -472,11 +487,20 @@ static size_t print_slot(const Print *p, Py_ssize_t slots) {
     return (size_t)(hash ^ hash >> 29) & (size_t)(slots - 1);
 }
 
-/* Whether two of the texts whose key can be min_chars long or more (fold_room's: the key is never
- * longer) share a print: 0 when none do (then no two share a key of min_chars or more, and
- * repeats_of has None to give without a key made), 1 when some do or a print cannot be made here
- * (the keys are to be made and compared), -1 with an error set. */
-static int prints_meet(PyObject *texts, Py_ssize_t min_chars) {
+/* Whether a text's exact key can be min_chars long or more (fold_room's bound: the key is never
+ * longer). */
+static int can_reach(PyObject *text, Py_ssize_t min_chars) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t times = PyUnicode_IS_ASCII(text) ? 1 : PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : 3;
+    return min_chars <= 0 || n >= min_chars / times + (min_chars % times != 0); /* times * n >= min_chars */
+}
+
+/* Whether two of the texts whose key can be min_chars long or more (can_reach), or of those only
+ * whose only[i] is set (head_screen's: they include every such text that can share its key),
+ * share a print: 0 when none do (then no two share a key of min_chars or more, and repeats_in has
+ * None to give without a key made), 1 when some do or a print cannot be made here (the keys are to
+ * be made and compared), -1 with an error set. */
+static int prints_meet(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), slots;
     Print *prints = PyMem_Malloc((count ? count : 1) * sizeof(Print));
     Py_ssize_t *table = prints == NULL ? NULL : table_new(count, &slots);
@@ -488,9 +512,7 @@ static int prints_meet(PyObject *texts, Py_ssize_t min_chars) {
     int met = 0;
     for (Py_ssize_t i = 0; i < count && !met; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        Py_ssize_t times = PyUnicode_IS_ASCII(text) ? 1 : PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : 3;
-        if (min_chars > 0 && n < min_chars / times + (min_chars % times != 0)) continue; /* times * n < min_chars */
+        if (only != NULL ? !only[i] : !can_reach(text, min_chars)) continue;
         if (print_of(text, &prints[i]) < 0) {
             met = 1;
             break;
@@ -512,26 +534,29 @@ static int prints_meet(PyObject *texts, Py_ssize_t min_chars) {
     return met;
 }
 
-/* dedup._shared: None when no two texts share a key of min_chars characters or more (most
- * documents: no Python object is made for them), else each text's _exact_key and the keys of
- * min_chars or more that two texts or more share, each with the indices of its texts, in the
- * order of each key's first text (as a dict filled in text order and then filtered keeps them). */
-static PyObject *repeats_of(PyObject *list, Py_ssize_t min_chars) {
-    PyObject *texts = held_texts(list);
-    if (texts == NULL) return NULL;
-    int met = prints_meet(texts, min_chars);
-    if (met <= 0) {
-        Py_DECREF(texts);
-        return met < 0 ? NULL : Py_NewRef(Py_None);
-    }
+/* dedup._shared of a tuple of str: None when no two texts share a key of min_chars characters or
+ * more (most documents: no Python object is made for them), else each text's _exact_key when two
+ * texts or more share it and it is min_chars long (None for the others), and the keys of min_chars
+ * or more that two texts or more share, each with the indices of its texts, in the order of each
+ * key's first text (as a dict filled in text order and then filtered keeps them). only: NULL, or
+ * the texts that alone can share a key (head_screen's), screened and keyed alone. */
+static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only) {
+    int met = prints_meet(texts, min_chars, only);
+    if (met <= 0) return met < 0 ? NULL : Py_NewRef(Py_None);
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
-    Keys found;
-    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, &found) < 0) {
-        Py_DECREF(texts);
+    Keys found = {NULL, NULL, NULL};
+    /* Keys are made for the texts that can share one (only's, or those whose key can be min_chars
+     * long): the others' are None in what is given, as no other text has them. */
+    unsigned char *want = PyMem_Malloc(count ? count : 1);
+    if (want == NULL) {
+        PyErr_NoMemory();
         return NULL;
     }
-    int any = any_shared(&found, count, min_chars);
+    for (Py_ssize_t i = 0; i < count; i++)
+        want[i] = (unsigned char)(only != NULL ? only[i] : can_reach(PyTuple_GET_ITEM(texts, i), min_chars));
+    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, &found) < 0) goto done;
+    int any = any_shared(&found, count, min_chars, want);
     if (any <= 0) {
         if (any == 0) result = Py_NewRef(Py_None);
         goto done;
@@ -539,21 +564,27 @@ static PyObject *repeats_of(PyObject *list, Py_ssize_t min_chars) {
     keys = PyList_New(count);
     groups = PyDict_New();
     if (keys == NULL || groups == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) PyList_SET_ITEM(keys, i, Py_NewRef(Py_None));
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t size = found.size[i];
+        if (!want[i] || size < min_chars) continue;
         PyObject *key = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, found.keys + found.start[i], size);
         if (key == NULL) goto done;
-        PyList_SET_ITEM(keys, i, key);
-        if (size < min_chars) continue;
         PyObject *where = PyDict_GetItemWithError(groups, key), *index;
         if (where == NULL) {
-            if (PyErr_Occurred()) goto done;
+            if (PyErr_Occurred()) {
+                Py_DECREF(key);
+                goto done;
+            }
             where = PyList_New(0);
-            if (where == NULL) goto done;
-            int stored = PyDict_SetItem(groups, key, where);
-            Py_DECREF(where);
-            if (stored < 0) goto done;
+            int stored = where == NULL ? -1 : PyDict_SetItem(groups, key, where);
+            Py_XDECREF(where);
+            if (stored < 0) {
+                Py_DECREF(key);
+                goto done;
+            }
         }
+        Py_DECREF(key); /* (the dict holds the first of each) */
         index = PyLong_FromSsize_t(i);
         if (index == NULL) goto done;
         int appended = PyList_Append(where, index);
@@ -564,12 +595,23 @@ static PyObject *repeats_of(PyObject *list, Py_ssize_t min_chars) {
     if (shared == NULL) goto done;
     Py_ssize_t pos = 0;
     PyObject *key, *where;
-    while (PyDict_Next(groups, &pos, &key, &where))
-        if (PyList_GET_SIZE(where) > 1 && PyDict_SetItem(shared, key, where) < 0) goto done;
+    while (PyDict_Next(groups, &pos, &key, &where)) {
+        if (PyList_GET_SIZE(where) < 2) continue;
+        if (PyDict_SetItem(shared, key, where) < 0) goto done;
+        /* (each text of a shared key given it; the indices are the list's own ints, below count) */
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(where); k++) {
+            Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(where, k));
+            if (i < 0 || i >= count) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "a group's index out of range");
+                goto done;
+            }
+            if (PyList_SetItem(keys, i, Py_NewRef(key)) < 0) goto done;
+        }
+    }
     result = PyTuple_Pack(2, keys, shared);
 done:
+    PyMem_Free(want);
     free_keys(&found);
-    Py_DECREF(texts);
     Py_XDECREF(keys);
     Py_XDECREF(groups);
     Py_XDECREF(shared);
@@ -582,7 +624,7 @@ static PyObject *screen(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
     PyObject *texts = held_texts(list);
     if (texts == NULL) return NULL;
-    int met = prints_meet(texts, min_chars);
+    int met = prints_meet(texts, min_chars, NULL);
     Py_DECREF(texts);
     return met < 0 ? NULL : PyBool_FromLong(met);
 }
@@ -591,64 +633,81 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     PyObject *list;
     Py_ssize_t min_chars;
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
-    return repeats_of(list, min_chars);
+    PyObject *texts = held_texts(list);
+    if (texts == NULL) return NULL;
+    PyObject *found = repeats_in(texts, min_chars, NULL);
+    Py_DECREF(texts);
+    return found;
 }
 
-/* dedup._echoes: whether a text that can be an echo (its head min_chars long, or the text longer
- * than cut) has the head of another text anywhere: 1, 0, or -1 with an error set. When none has,
- * no text is dropped as an echo among these texts or any of them in their order (the pairs
- * _prefixes looks at are among these). */
-static int heads_meet(const Keys *heads, PyObject *texts, Py_ssize_t min_chars, Py_ssize_t cut) {
-    Py_ssize_t count = PyTuple_GET_SIZE(texts), slots;
+/* For each head, the index of the first text with the same head, or -1 for that first text itself,
+ * into first (count of them): 0, or -1 with an error set. */
+static int head_firsts(const Keys *heads, Py_ssize_t count, Py_ssize_t *first) {
+    Py_ssize_t slots;
     Py_ssize_t *table = table_new(count, &slots);
     if (table == NULL) return -1;
-    /* Every head goes in the table (an echo's partner need not be one itself); a head met again
-     * counts when either of the two can be an echo. */
-    unsigned char *can = PyMem_Calloc(count ? count : 1, 1);
-    if (can == NULL) {
-        PyMem_Free(table);
-        PyErr_NoMemory();
-        return -1;
-    }
-    int met = 0;
-    for (Py_ssize_t i = 0; i < count && !met; i++) {
-        can[i] = heads->size[i] >= min_chars || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) > cut;
-        /* (the table holds the first text of each head: a later one that can be an echo is met
-         * with it, and so is the second when the first can) */
-        Py_ssize_t j = seen_or_add(table, slots, heads, i);
-        met = j >= 0 && (can[i] || can[j]);
-    }
-    PyMem_Free(can);
+    for (Py_ssize_t i = 0; i < count; i++) first[i] = seen_or_add(table, slots, heads, i);
     PyMem_Free(table);
+    return 0;
+}
+
+/* Whether text i can be an echo (_prefixes: its head min_chars long, or the text longer than cut). */
+static int can_echo(const Keys *heads, PyObject *texts, Py_ssize_t i, Py_ssize_t min_chars, Py_ssize_t cut) {
+    return heads->size[i] >= min_chars || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) > cut;
+}
+
+/* dedup._echoes: whether a text that can be an echo has the head of another text anywhere (every
+ * head counts as a partner; a head met again counts when it or the first text of that head can be
+ * an echo, as _echoes keeps the first of each). When none has, no text is dropped as an echo among
+ * these texts or any of them in their order (the pairs _prefixes looks at are among these). */
+static int echoes_of(const Keys *heads, const Py_ssize_t *first, PyObject *texts, Py_ssize_t min_chars,
+                     Py_ssize_t cut) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(texts); i++)
+        if (first[i] >= 0 && (can_echo(heads, texts, i, min_chars, cut) || can_echo(heads, texts, first[i], min_chars, cut)))
+            return 1;
+    return 0;
+}
+
+/* The screen that spares repeats_in most texts' prints, from the heads _prefixes makes anyway (the
+ * words keys of text[:cut], up to limit code points). Two texts of one exact key have one words
+ * key (dedup._words_key is the exact key with its punctuation made spaces and its words joined
+ * again: a function of the exact key); and a text's head is its words key's first limit code
+ * points when the text is no longer than cut, or when its head is limit long (the key of
+ * text[:cut] starts the key of the text: folding, then splitting, goes character by character).
+ * So two such texts ("sure" ones) that share their exact key share their head. Sets only[i] for
+ * the texts whose key can be min_chars long (can_reach) that share their head with another such:
+ * the only texts that can share a key of min_chars or more. Gives how many there are; -1 when a
+ * text whose key can be min_chars long is not sure (only is then not filled: every text is to be
+ * screened; rare: a long text with few words in its first cut characters). group: count bytes. */
+static Py_ssize_t head_screen(const Keys *heads, const Py_ssize_t *first, PyObject *texts, Py_ssize_t min_chars,
+                              Py_ssize_t cut, Py_ssize_t limit, unsigned char *only, unsigned char *group) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), met = 0;
+    memset(group, 0, count);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
+        only[i] = (unsigned char)can_reach(text, min_chars);
+        if (!only[i]) continue;
+        if (PyUnicode_GET_LENGTH(text) > cut && heads->size[i] != limit) return -1;
+        /* (the texts of each head counted at its first text, up to 2) */
+        Py_ssize_t root = first[i] < 0 ? i : first[i];
+        if (group[root] < 2) group[root]++;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        only[i] = only[i] && group[first[i] < 0 ? i : first[i]] >= 2;
+        met += only[i];
+    }
     return met;
 }
 
-/* dedup._prefixes: the indices of the texts to drop, in order. A text's head is
- * _words_key(text[:4 * min_chars])[:min_chars]; a text whose head is min_chars long, or that is
- * longer than 4 * min_chars, goes when a text at i+1, i-1, i+2 or i-2 (the first such) has the
- * same head and a full _words_key that is longer than its own and starts with it (its own at
- * least min_chars long). Full keys are folded only for such neighbours, once each. */
-static PyObject *prefixes_of(PyObject *list, Py_ssize_t min_chars, int *echoes) {
-    PyObject *texts;
-    if (!configured) {
-        PyErr_SetString(PyExc_RuntimeError, "configure() the punctuation first");
-        return NULL;
-    }
-    if (min_chars < 1) {
-        PyErr_SetString(PyExc_ValueError, "min_chars must be positive");
-        return NULL;
-    }
-    if ((texts = held_texts(list)) == NULL) return NULL;
-    /* (a cut past every text's length, as text[:cut] takes it, when 4 * min_chars is too big) */
+/* dedup._prefixes, given the heads (the keys of text[:cut] up to min_chars code points, as
+ * round_search makes them) and their firsts (head_firsts': two texts have one head when they have
+ * one first, so heads are compared without reading them): the indices of the texts to drop, in order. A text whose head is
+ * min_chars long, or that is longer than cut, goes when a text at i+1, i-1, i+2 or i-2 (the first
+ * such) has the same head and a full _words_key that is longer than its own and starts with it
+ * (its own at least min_chars long). Full keys are folded only for such neighbours, once each. */
+static PyObject *prefix_drops(PyObject *texts, const Keys *heads, const Py_ssize_t *first, Py_ssize_t min_chars,
+                              Py_ssize_t cut) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
-    Py_ssize_t cut = min_chars > PY_SSIZE_T_MAX / 4 ? PY_SSIZE_T_MAX : 4 * min_chars;
-    /* The heads: the keys of text[:cut] up to min_chars code points (the rest is not looked at);
-     * the full keys (fulls, PyMem) made when needed, full_size -1 until then. */
-    Keys heads;
-    if (all_keys(texts, cut, 1, min_chars, &heads) < 0) {
-        Py_DECREF(texts);
-        return NULL;
-    }
     PyObject *out = PyList_New(0);
     Py_UCS4 **fulls = PyMem_Calloc(count ? count : 1, sizeof(Py_UCS4 *));
     Py_ssize_t *full_size = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
@@ -657,16 +716,12 @@ static PyObject *prefixes_of(PyObject *list, Py_ssize_t min_chars, int *echoes) 
         goto fail;
     }
     for (Py_ssize_t i = 0; i < count; i++) full_size[i] = -1;
-    if (echoes != NULL && (*echoes = heads_meet(&heads, texts, min_chars, cut)) < 0) goto fail;
     for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t head = heads.size[i];
-        if (head < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
-        Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2};
+        if (heads->size[i] < min_chars && PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, i)) <= cut) continue;
+        Py_ssize_t near[4] = {i + 1, i - 1, i + 2, i - 2}, mine = first[i] < 0 ? i : first[i];
         for (int k = 0; k < 4; k++) {
             Py_ssize_t j = near[k];
-            if (j < 0 || j >= count || heads.size[j] != head ||
-                memcmp(heads.keys + heads.start[j], heads.keys + heads.start[i], head * sizeof(Py_UCS4)))
-                continue;
+            if (j < 0 || j >= count || (first[j] < 0 ? j : first[j]) != mine) continue;
             Py_ssize_t pair[2] = {i, j};
             for (int p = 0; p < 2; p++) {
                 Py_ssize_t m = pair[p];
@@ -693,16 +748,90 @@ done:
     for (Py_ssize_t i = 0; i < count && fulls; i++) PyMem_Free(fulls[i]);
     PyMem_Free(fulls);
     PyMem_Free(full_size);
-    free_keys(&heads);
-    Py_DECREF(texts);
     return out;
+}
+
+/* The search of a round (dedup_round's, prefixes()'s) over a tuple of str, after the checks of
+ * prefix_search_checks: the heads made once, for the echoes and, when repeats is not NULL, for
+ * the screen of the repeats too. *repeats (when asked): repeats_in(texts, min_chars), the prints
+ * screened only among the texts head_screen leaves (none: None without a print). *drops:
+ * prefix_drops when *repeats is None or not asked, else None. *echoes (when not NULL): echoes_of.
+ * 0, or -1 with an error set (nothing given). */
+static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix_min_chars, PyObject **repeats,
+                        PyObject **drops, int *echoes) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts);
+    /* (a cut past every text's length, as text[:cut] takes it, when 4 * min_chars is too big) */
+    Py_ssize_t cut = prefix_min_chars > PY_SSIZE_T_MAX / 4 ? PY_SSIZE_T_MAX : 4 * prefix_min_chars;
+    Keys heads;
+    PyObject *found = NULL;
+    Py_ssize_t *first = NULL;
+    unsigned char *only = NULL;
+    int status = -1;
+    *drops = NULL;
+    if (repeats != NULL) *repeats = NULL;
+    /* The heads: the keys of text[:cut] up to prefix_min_chars code points (the rest is not looked at). */
+    if (all_keys(texts, cut, 1, prefix_min_chars, NULL, &heads) < 0) return -1;
+    first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+    if (first == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (head_firsts(&heads, count, first) < 0) goto done;
+    if (repeats != NULL) {
+        only = PyMem_Malloc(count ? 2 * count : 1);
+        if (only == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_ssize_t left = head_screen(&heads, first, texts, min_chars, cut, prefix_min_chars, only, only + count);
+        found = left == 0 ? Py_NewRef(Py_None) : repeats_in(texts, min_chars, left < 0 ? NULL : only);
+        if (found == NULL) goto done;
+        if (found != Py_None) {
+            *repeats = found;
+            *drops = Py_NewRef(Py_None);
+            found = NULL;
+            status = 0;
+            goto done;
+        }
+    }
+    if ((*drops = prefix_drops(texts, &heads, first, prefix_min_chars, cut)) == NULL) goto done;
+    if (echoes != NULL) *echoes = echoes_of(&heads, first, texts, prefix_min_chars, cut);
+    if (repeats != NULL) {
+        *repeats = found;
+        found = NULL;
+    }
+    status = 0;
+done:
+    Py_XDECREF(found);
+    PyMem_Free(only);
+    PyMem_Free(first);
+    free_keys(&heads);
+    return status;
+}
+
+/* prefixes()'s and dedup_round's checks before they read their texts: -1 with an error set. */
+static int prefix_search_checks(Py_ssize_t min_chars) {
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() the punctuation first");
+        return -1;
+    }
+    if (min_chars < 1) {
+        PyErr_SetString(PyExc_ValueError, "min_chars must be positive");
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *prefixes(PyObject *self, PyObject *args) {
     PyObject *list;
     Py_ssize_t min_chars;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
-    return prefixes_of(list, min_chars, NULL);
+    PyObject *texts, *drops;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars) || prefix_search_checks(min_chars) < 0 ||
+        (texts = held_texts(list)) == NULL)
+        return NULL;
+    int failed = round_search(texts, 0, min_chars, NULL, &drops, NULL) < 0;
+    Py_DECREF(texts);
+    return failed ? NULL : drops;
 }
 
 /* ---- the rows of a call (dedup._rows) ---- */
@@ -789,26 +918,32 @@ static PyObject *rows(PyObject *self, PyObject *args) {
  * Told that the heads of then met nowhere (then_echoes false), the same rows have no echo: drops
  * is [] without a look. */
 static PyObject *dedup_round(PyObject *self, PyObject *args) {
-    PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *found = NULL, *drops = NULL, *result = NULL;
+    PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *texts, *found = NULL, *drops = NULL,
+             *result = NULL;
     Py_ssize_t min_chars, prefix_min_chars;
     int same, then_echoes = 1, echoes = 1;
     if (!PyArg_ParseTuple(args, "O!O!O!nn|p", &PyList_Type, &lines, &PyList_Type, &then_rows, &PyList_Type,
                           &then_texts, &min_chars, &prefix_min_chars, &then_echoes))
         return NULL;
-    if (prefix_min_chars < 1) { /* (refused before the lines are read, as prefixes() would refuse it) */
-        PyErr_SetString(PyExc_ValueError, "min_chars must be positive");
-        return NULL;
-    }
+    /* (refused before the lines are read, as prefixes() would refuse it) */
+    if (prefix_search_checks(prefix_min_chars) < 0) return NULL;
     if (collect_rows(lines, then_rows, then_texts, &out_rows, &out_texts, &same) < 0) return NULL;
-    found = same ? Py_NewRef(Py_None) : repeats_of(out_texts, min_chars);
-    if (found == NULL) goto done;
-    if (found != Py_None) {
-        drops = Py_NewRef(Py_None);
-    } else if (same && !then_echoes) {
+    if (same && !then_echoes) {
+        found = Py_NewRef(Py_None);
         drops = PyList_New(0);
         echoes = 0;
     } else {
-        drops = prefixes_of(out_texts, prefix_min_chars, &echoes);
+        /* (the rows' texts as a tuple held for the call, each checked to be a str) */
+        if ((texts = held_texts(out_texts)) == NULL) goto done;
+        int failed;
+        if (same) {
+            found = Py_NewRef(Py_None);
+            failed = round_search(texts, min_chars, prefix_min_chars, NULL, &drops, &echoes) < 0;
+        } else {
+            failed = round_search(texts, min_chars, prefix_min_chars, &found, &drops, &echoes) < 0;
+        }
+        Py_DECREF(texts);
+        if (failed) goto done;
     }
     if (drops == NULL) goto done;
     result = Py_BuildValue("(OOOOOO)", out_rows, out_texts, same ? Py_True : Py_False, found, drops,
@@ -824,8 +959,8 @@ done:
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "configure(punctuation): the characters _words_key makes spaces."},
     {"repeats", repeats, METH_VARARGS,
-     "repeats(texts, min_chars) -> None (no key >= min_chars shared) or (exact keys, {key: [indices]} of keys "
-     ">= min_chars shared by 2+ texts)."},
+     "repeats(texts, min_chars) -> None (no key >= min_chars shared) or (exact keys, None where not shared; "
+     "{key: [indices]} of keys >= min_chars shared by 2+ texts)."},
     {"prefixes", prefixes, METH_VARARGS, "prefixes(texts, min_chars) -> [i]: the texts dedup._prefixes drops."},
     {"rows", rows, METH_VARARGS,
      "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "

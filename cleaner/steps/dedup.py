@@ -169,8 +169,14 @@ def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: 
     return rows, texts, _echoes(texts, prefix_min_chars)
 
 
-def _shared(texts: list[str], min_chars: int) -> tuple[list[str], dict[str, list[int]]] | None:
-    """Each row's exact key, and the keys of ``min_chars`` or more that two rows or more share,
+# Each row's exact key where it is shared (None where it is not: _drop_repeats compares a row's key
+# only with a shared one), and the shared keys with their rows.
+Found = tuple[list[str | None], dict[str, list[int]]]
+
+
+def _shared(texts: list[str], min_chars: int) -> Found | None:
+    """Each row's exact key when it is ``min_chars`` or more long and two rows or more share it
+    (else None: the C half makes the keys of the rows that can share one only), and those keys,
     with their rows, in the order of each key's first row; None when no key is shared (most
     documents: the C half then makes no key at all)."""
     if _NATIVE is not None:
@@ -181,7 +187,7 @@ def _shared(texts: list[str], min_chars: int) -> tuple[list[str], dict[str, list
         if len(key) >= min_chars:
             groups.setdefault(key, []).append(i)
     shared = {key: where for key, where in groups.items() if len(where) > 1}
-    return (keys, shared) if shared else None
+    return ([key if key in shared else None for key in keys], shared) if shared else None
 
 
 def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int) -> bool:
@@ -193,7 +199,7 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
     return True
 
 
-def _drop_repeats(rows: list[Line], found: tuple[list[str], dict[str, list[int]]], min_words: int) -> None:
+def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
     """Drops the repeats among the rows, given their keys and the keys they share (_shared)."""
     keys, shared = found
     repeated = {
