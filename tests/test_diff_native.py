@@ -161,6 +161,45 @@ def test_bad_arguments_are_refused() -> None:
         NATIVE.hunks([odd], [], True, "layout")
 
 
+@needs_native
+def test_c_hunks_refuse_a_tag_that_is_not_a_str() -> None:
+    # range_size bounds each op's UTF-8 from its length and kind: a dropped_by that is not a str
+    # must fail as render_range fails on it, not be read as a str.
+    assert NATIVE is not None
+    lines = [Line(1, "one"), Line(2, "two")]
+    lines[1].dropped_by = 7  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.hunks(lines, layout(lines), True, "layout", True)
+
+
+def test_the_size_bound_of_wide_texts_holds_their_utf8() -> None:
+    # Diffs of texts of every kind (Latin-1 past ASCII: two bytes a character; BMP: three; astral:
+    # four), as long as a buffer's first room and past it: C's bytes are Python's.
+    for text in ["\u00e9" * 300, "\u2019" * 700, "\U0001f600" * 200, "a\u00e9\u2019\U0001f600" * 90]:
+        lines = [Line(1, text), Line(2, text + "!"), Line(3, "kept")]
+        lines[0].drop("chrome.widget")
+        lines[1].change(text, "whitespace")
+        given = "\n".join(line.orig for line in lines)
+        cleaned = Cleaned(Document("d", given, "d.txt"), lines, text + "\nkept\n", None, None, {}, False)
+        assert diff.render_bytes(cleaned) == diff.render(cleaned).encode("utf-8")
+        assert diff.render_changed(cleaned) == diff.render_bytes(cleaned)
+
+
+def test_outcome_diff_is_render_bytes(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    # outcome asks the stats whether a document changed and renders it with render_changed: the
+    # bytes of render_bytes, b"" for an unchanged document, with C and without.
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    texts += ["Nothing to clean here.\n", "Nothing to clean here."]
+    for native_diff in (diff._NATIVE, None):
+        monkeypatch.setattr(diff, "_NATIVE", native_diff)
+        for k, text in enumerate(texts):
+            cleaned = pipeline.clean(Document(f"d{k}", text, f"in/d{k}.txt"))
+            got = outcome.outcome(cleaned, pipeline)
+            assert got.diff == diff.render_bytes(cleaned, pipeline.settings.layout)
+            assert (got.diff == b"") == (not cleaned.changed)
+    assert got.diff == b""  # the last one is unchanged but for its final newline
+
+
 class _Emptying(Line):
     """A line whose attributes empty the lists being read (code the C half must survive)."""
 

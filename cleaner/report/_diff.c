@@ -330,17 +330,29 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     return 0;
 }
 
-/* The bytes render_range puts for ops[start:stop], added to *size (at most; -1 on error). */
+/* At most the UTF-8 bytes of a str, from its length and kind alone: an ASCII str's are its
+ * characters, a wider one's at most 2, 3 or 4 bytes a character (1-byte kind: up to U+00FF, two
+ * bytes; 2-byte kind: up to U+FFFF, three; 4-byte kind: four). No UTF-8 is asked for here
+ * (render_range asks, once), and no call made per op. */
+static inline Py_ssize_t utf8_bound(PyObject *text) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_IS_ASCII(text)) return length;
+    return length * (PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : PyUnicode_KIND(text) == PyUnicode_2BYTE_KIND ? 3 : 4);
+}
+
+/* At most the bytes render_range puts for ops[start:stop], added to *size: the buffer is made
+ * once, then cut to what was put (buffer_bytes). */
 static int range_size(Op *ops, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *size) {
     Py_ssize_t total = 128; /* the "@@" line: 4 numbers of at most 20 digits */
     for (Py_ssize_t i = start; i < stop; i++) {
-        Py_ssize_t length;
-        if (PyUnicode_AsUTF8AndSize(ops[i].text, &length) == NULL) return -1;
-        total += length + 2;
-        if (ops[i].tag != NULL) {
-            if (PyUnicode_AsUTF8AndSize(ops[i].tag, &length) == NULL) return -1;
-            total += length + 7;
+        /* (a tag is a line's dropped_by as it is: not a str, it fails as render_range would) */
+        if (!PyUnicode_Check(ops[i].text) || (ops[i].tag != NULL && !PyUnicode_Check(ops[i].tag))) {
+            Py_ssize_t ignored;
+            PyUnicode_AsUTF8AndSize(PyUnicode_Check(ops[i].text) ? ops[i].tag : ops[i].text, &ignored);
+            return -1;
         }
+        total += utf8_bound(ops[i].text) + 2;
+        if (ops[i].tag != NULL) total += utf8_bound(ops[i].tag) + 7;
         if (ops[i].eof) total += (Py_ssize_t)strlen("\\ No newline at end of file\n");
     }
     *size += total;
@@ -399,9 +411,9 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto finally;
     }
-    /* The size first, so the buffer is made once: grown by doubling from a few hundred bytes, a
-     * diff of a few KB was moved by several reallocations (and the UTF-8 asked for here is cached
-     * on each text, for render_range to copy). */
+    /* A bound of the size first (from the texts' lengths and kinds), so the buffer is made once:
+     * grown by doubling from a few hundred bytes, a diff of a few KB was moved by several
+     * reallocations. Measuring it exactly asked every op for its UTF-8 once more. */
     Py_ssize_t size = head.buf != NULL ? head.len : 0;
     if (hunk_ranges(&b, ops, n, &size) < 0 || grow(&b, size) < 0) goto failed;
     /* (an empty head of an empty diff: no buffer was made, and memcpy is not given a null one) */
@@ -786,6 +798,20 @@ static int row_keys(PyObject **key, PyObject **neg_no, uint64_t hashed, PyObject
     return *neg_no == NULL ? -1 : 0;
 }
 
+/* Whether a row's fate (a str) is "-": PyUnicode_CompareWithASCIIString's answer, without its call. */
+static inline int is_dropped(PyObject *fate) {
+    return PyUnicode_GET_LENGTH(fate) == 1 && PyUnicode_READ_CHAR(fate, 0) == '-';
+}
+
+/* A new list of the n given objects (new references to them): Py_BuildValue("[O...]") without
+ * parsing its format, once a sample entry. */
+static PyObject *list_of(Py_ssize_t n, PyObject *const *items) {
+    PyObject *list = PyList_New(n);
+    if (list == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) PyList_SET_ITEM(list, k, Py_NewRef(items[k]));
+    return list;
+}
+
 /* A sample's entry of rows[i] (pagedata.ShardPage._sample): [doc, line, text, the rows before
  * and after it (context each side, their first 4 items), the changed text or None]. */
 static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
@@ -817,7 +843,7 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
         PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, a row's fate a str");
         return NULL;
     }
-    int dropped = PyUnicode_CompareWithASCIIString(PySequence_Fast_GET_ITEM(row, 1), "-") == 0;
+    int dropped = is_dropped(PySequence_Fast_GET_ITEM(row, 1));
     if (!dropped && PySequence_Fast_GET_SIZE(row) < 5) {
         PyErr_SetString(PyExc_TypeError, "a changed row must have 5 items");
         return NULL;
@@ -827,7 +853,8 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
     PyObject *text = Py_NewRef(PySequence_Fast_GET_ITEM(row, dropped ? 3 : 4));
     PyObject *changed = Py_NewRef(dropped ? Py_None : PySequence_Fast_GET_ITEM(row, 3));
     PyObject *before = first_four(rows, lo, i), *after = before == NULL ? NULL : first_four(rows, i + 1, hi);
-    PyObject *entry = after == NULL ? NULL : Py_BuildValue("[OOOOOO]", doc, no, text, before, after, changed);
+    PyObject *items[6] = {doc, no, text, before, after, changed};
+    PyObject *entry = after == NULL ? NULL : list_of(6, items);
     Py_DECREF(no);
     Py_DECREF(text);
     Py_DECREF(changed);
@@ -906,7 +933,7 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
         goto next;
     }
-    if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
+    if (is_dropped(fate)) {
         labels = PyList_New(1);
         if (labels == NULL) goto next;
         PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
@@ -1076,14 +1103,25 @@ static PyObject *page_entries(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "context must be >= 0");
         goto finally;
     }
-    /* (room for the E lines: about the rows' JSON again, a few times over; more grow them) */
-    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, 2 * view.len + 256) < 0) goto finally;
+    /* (the E lines' room made below, when the rows' spans say how much) */
+    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, 0) < 0) goto finally;
     Py_ssize_t count = PyList_GET_SIZE(o.rows);
     spans = row_spans(view.buf, view.len, count, &mismatch);
     if (spans == NULL) {
         if (mismatch) result = Py_NewRef(Py_None);
         goto finally;
     }
+    /* Room for the E lines: each acted row's entry holds at most the JSON of its rows and their
+     * context, and a few brackets; its E line adds its label's number. One label a row (most
+     * often), no "<" escaped: more grow them. A guess of twice the rows' JSON was short for a
+     * document of many removals, and growing it moved the lines made so far. */
+    Py_ssize_t room = 256;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (spans[i].fate == ' ') continue;
+        Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
+        room += spans[hi - 1].end - spans[lo].start + 48;
+    }
+    if (grow(&o.lines, room) < 0) goto finally;
     if (grow(&kept, view.len) < 0) goto finally;
     int got = walk_entries(view.buf, view.len, spans, count, context, &kept, offer_entry, &o);
     if (got == 2) {
@@ -1422,7 +1460,9 @@ static PyObject *split_lines(PyObject *self, PyObject *args) {
         if (PyUnicode_READ(kind, data, i) == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
         start = i + 1;
     }
-    return Py_BuildValue("(NO)", lines, trailing ? Py_True : Py_False);
+    PyObject *pair = PyTuple_Pack(2, lines, trailing ? Py_True : Py_False); /* (no format parsed) */
+    Py_DECREF(lines);
+    return pair;
 error:
     Py_DECREF(lines);
     return NULL;
@@ -1506,7 +1546,8 @@ static PyObject *layout(PyObject *self, PyObject *args) {
         rendered = PyUnicode_Join(s_nl, texts);
         if (rendered == NULL) goto finally;
     }
-    result = Py_BuildValue("(ON)", out, rendered);
+    result = PyTuple_Pack(2, out, rendered); /* (no format parsed) */
+    Py_DECREF(rendered);
 finally:
     reader_done(&reader);
     Py_XDECREF(lines);
@@ -1743,7 +1784,9 @@ finally:
     Py_XDECREF(b.bytes);
     Py_DECREF(out);
     if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
-        PyObject *pair = Py_BuildValue("(On)", result, result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
+        PyObject *known = PyLong_FromSsize_t(result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
+        PyObject *pair = known == NULL ? NULL : PyTuple_Pack(2, result, known); /* (no format parsed) */
+        Py_XDECREF(known);
         Py_DECREF(result);
         result = pair;
     }
