@@ -200,6 +200,51 @@ def test_outcome_diff_is_render_bytes(pipeline: Pipeline, monkeypatch: pytest.Mo
     assert got.diff == b""  # the last one is unchanged but for its final newline
 
 
+@needs_native
+def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
+    # The per-document calls read their arguments from METH_FASTCALL's vector (_diff.c's
+    # fast_args): too few or too many, a wrong type, a keyword, each refused as before.
+    assert NATIVE is not None
+    lines = [Line(1, "one"), Line(2, "two")]
+    out = layout(lines)
+    calls: list[tuple[Any, tuple[Any, ...], set[int]]] = [  # (and the arguments any object is good for)
+        (NATIVE.hunks, (lines, out, True, "layout"), {2}),
+        (NATIVE.text_json, (out, "one\n\ntwo\n"), set()),
+        (NATIVE.line_counts, (lines,), set()),
+        (NATIVE.tally, ({}, {}, {}, {}, {}, {}, {}), set()),
+        (NATIVE.split_lines, ("one\ntwo", Line), set()),
+        (NATIVE.layout, (lines, True), {1}),
+        (NATIVE.page_entries, (b"[]", [], b"d\0", 0, {}, [], 50, 2), {3}),
+    ]
+    for call, args, free in calls:
+        call(*args)  # as given: accepted
+        with pytest.raises(TypeError):
+            call(*args[:-1])
+        with pytest.raises(TypeError):
+            call(*args, None, None, None)
+        with pytest.raises(TypeError):
+            call(*args, extra=1)
+        for k in set(range(len(args))) - free:
+            with pytest.raises(TypeError):  # (3.0 is no list, dict, type, str, bytes or index)
+                call(*args[:k], 3.0, *args[k + 1 :])
+    # the optional arguments, and what each kind takes
+    assert NATIVE.hunks(lines, out, 0, "layout", 1, bytearray(b"head\n")).startswith(b"head\n@@ -1")
+    assert NATIVE.text_json(out, "one\n\ntwo\n", True) == (b'"one\\n\\ntwo\\n"', 2)
+    assert len(NATIVE.line_counts(lines, 2000)) == 4
+    assert NATIVE.page_entries(memoryview(b"[]"), [], bytearray(b"d\0"), 0, {}, [], True, 2) == (b"", b"", [])
+    with pytest.raises(TypeError):
+        NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 50, 2)  # a str is not bytes
+    with pytest.raises(OverflowError):
+        NATIVE.line_counts(lines, 1 << 70)
+    with pytest.raises(ZeroDivisionError):  # a truth that fails: its error
+        NATIVE.layout(lines, _Untrue())
+
+
+class _Untrue:
+    def __bool__(self) -> bool:
+        raise ZeroDivisionError
+
+
 class _Emptying(Line):
     """A line whose attributes empty the lists being read (code the C half must survive)."""
 

@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -110,6 +111,104 @@ static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
     Py_ssize_t n = PyList_GET_SIZE(out);
     while (k < n && PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 0) == Py_None) k++;
     return k;
+}
+
+/* ---- the per-document calls' arguments (METH_FASTCALL) ----
+ *
+ * A call's arguments as PyArg_ParseTuple would read them, from the vector METH_FASTCALL hands
+ * over: no tuple made for them, and no format string walked character by character (each of the
+ * calls a document makes parsed its format: several hundred instructions, more than some of
+ * their work). The format, one character an argument, '|' before the optional ones:
+ *   'L' a list, 'D' a dict, 'T' a type, 'U' a str, 'O' any object (each a PyObject **, borrowed),
+ *   'p' a truth (int *), 'n' an index (Py_ssize_t *), 'y' a bytes-like object (Py_buffer *, for
+ *   the caller to release; an optional one not given is left as it is).
+ * 0, or -1 with the TypeError or OverflowError set and every buffer got so far released. */
+static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *format, ...) {
+    Py_ssize_t least = -1, most = 0;
+    for (const char *f = format; *f; f++) {
+        if (*f == '|')
+            least = most;
+        else
+            most++;
+    }
+    if (least < 0) least = most;
+    if (nargs < least || nargs > most) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %s %zd argument%s (%zd given)", name,
+                     least == most ? "exactly" : nargs < least ? "at least" : "at most", nargs < least ? least : most,
+                     (nargs < least ? least : most) == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    Py_buffer *got[8];
+    int buffers = 0, status = 0;
+    va_list va;
+    va_start(va, format);
+    Py_ssize_t k = 0;
+    for (const char *f = format; *f && k < nargs; f++) {
+        if (*f == '|') continue;
+        PyObject *arg = args[k++];
+        const char *wanted = NULL;
+        switch (*f) {
+        case 'L':
+        case 'D':
+        case 'T':
+        case 'U':
+        case 'O': {
+            PyObject **out = va_arg(va, PyObject **);
+            if (*f == 'L' && !PyList_Check(arg))
+                wanted = "list";
+            else if (*f == 'D' && !PyDict_Check(arg))
+                wanted = "dict";
+            else if (*f == 'T' && !PyType_Check(arg))
+                wanted = "type";
+            else if (*f == 'U' && !PyUnicode_Check(arg))
+                wanted = "str";
+            else
+                *out = arg;
+            break;
+        }
+        case 'p': {
+            int *out = va_arg(va, int *);
+            int truth = PyObject_IsTrue(arg);
+            if (truth < 0) status = -1;
+            *out = truth;
+            break;
+        }
+        case 'n': {
+            Py_ssize_t *out = va_arg(va, Py_ssize_t *);
+            Py_ssize_t value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+            if (value == -1 && PyErr_Occurred()) status = -1;
+            *out = value;
+            break;
+        }
+        case 'y': {
+            Py_buffer *out = va_arg(va, Py_buffer *);
+            if (PyUnicode_Check(arg)) {
+                wanted = "bytes-like object";
+            } else if (buffers == 8) {
+                PyErr_SetString(PyExc_SystemError, "fast_args: too many buffers");
+                status = -1;
+            } else if (PyObject_GetBuffer(arg, out, PyBUF_SIMPLE) < 0) {
+                status = -1;
+            } else {
+                got[buffers++] = out;
+            }
+            break;
+        }
+        default:
+            PyErr_SetString(PyExc_SystemError, "fast_args: a bad format");
+            status = -1;
+        }
+        if (wanted != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() argument %zd must be %s, not %.50s", name, k, wanted,
+                         Py_TYPE(arg)->tp_name);
+            status = -1;
+        }
+        if (status < 0) break;
+    }
+    va_end(va);
+    if (status < 0)
+        while (buffers) PyBuffer_Release(got[--buffers]);
+    return status;
 }
 
 /* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */
@@ -383,12 +482,12 @@ static int hunk_ranges(Buffer *b, Op *ops, Py_ssize_t n, Py_ssize_t *size) {
  * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
  * with another copy of the whole). None when the layout is not in line order, or a text
  * has no UTF-8 (a lone surrogate: diff.py does it the Python way, and says so its way). */
-static PyObject *hunks(PyObject *self, PyObject *args) {
+static PyObject *hunks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines_arg, *out_arg, *layout_label;
     int trailing_newline, as_bytes = 0;
     Py_buffer head = {NULL, NULL};
-    if (!PyArg_ParseTuple(args, "O!O!pU|py*", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
-                          &layout_label, &as_bytes, &head))
+    if (fast_args("hunks", args, nargs, "LLpU|py", &lines_arg, &out_arg, &trailing_newline, &layout_label, &as_bytes,
+                  &head) < 0)
         return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
@@ -1086,12 +1185,12 @@ static int offer_entry(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t siz
  * entries() and offers() in one walk, each acted row's entry put straight into its E lines (no
  * list of them, no bytes object each): offers' (lines, candidates, each with its entry) and
  * entries' near. None when entries or offers would give None (the caller does it their way). */
-static PyObject *page_entries(PyObject *self, PyObject *args) {
+static PyObject *page_entries(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *rows, *index, *samples, *doc;
     Py_buffer view, prefix;
     Py_ssize_t sample, context;
-    if (!PyArg_ParseTuple(args, "y*O!y*OO!O!nn", &view, &PyList_Type, &rows, &prefix, &doc, &PyDict_Type, &index,
-                          &PyList_Type, &samples, &sample, &context))
+    if (fast_args("page_entries", args, nargs, "yLyODLnn", &view, &rows, &prefix, &doc, &index, &samples, &sample,
+                  &context) < 0)
         return NULL;
     PyObject *result = NULL, *near = NULL, *pair = NULL;
     Offers o = {NULL};
@@ -1300,11 +1399,11 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
 /* line_counts(lines[, max_chars]) -> (removed, chars, repaired): DocStats.of's per-rule counts, keys
  * in order of first appearance; with max_chars, review_rows(lines, max_chars) as a fourth item,
  * made in the same walk. */
-static PyObject *line_counts(PyObject *self, PyObject *args) {
+static PyObject *line_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines;
     Py_ssize_t most = -1;
     int too_long;
-    if (!PyArg_ParseTuple(args, "O!|n", &PyList_Type, &lines, &most)) return NULL;
+    if (fast_args("line_counts", args, nargs, "L|n", &lines, &most) < 0) return NULL;
     PyObject *counts[3] = {PyDict_New(), PyDict_New(), PyDict_New()};
     PyObject *rows = most >= 0 ? PyList_New(0) : NULL;
     PyObject *result = NULL;
@@ -1360,11 +1459,10 @@ static int add_counts(PyObject *counts, PyObject *add, PyObject *docs, PyObject 
 /* tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> bool | None: a review
  * record's counts added to a shard's Counters, as pagedata.Tallies.add adds them (keys met in the
  * same order); None, with nothing added, when a count is not an int (Tallies.add does it). */
-static PyObject *tally(PyObject *self, PyObject *args) {
+static PyObject *tally(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines, *chars, *docs, *repaired, *removed, *removed_chars, *repaired_by;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!", &PyDict_Type, &lines, &PyDict_Type, &chars, &PyDict_Type, &docs,
-                          &PyDict_Type, &repaired, &PyDict_Type, &removed, &PyDict_Type, &removed_chars, &PyDict_Type,
-                          &repaired_by))
+    if (fast_args("tally", args, nargs, "DDDDDDD", &lines, &chars, &docs, &repaired, &removed, &removed_chars,
+                  &repaired_by) < 0)
         return NULL;
     if (!ints_only(removed) || !ints_only(removed_chars) || !ints_only(repaired_by)) Py_RETURN_NONE;
     PyObject *one = PyLong_FromLong(1);
@@ -1409,9 +1507,9 @@ static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject
 }
 
 /* split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, the lines made as cls(no, part). */
-static PyObject *split_lines(PyObject *self, PyObject *args) {
+static PyObject *split_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *text, *cls;
-    if (!PyArg_ParseTuple(args, "UO!", &text, &PyType_Type, &cls)) return NULL;
+    if (fast_args("split_lines", args, nargs, "UT", &text, &cls) < 0) return NULL;
     PyTypeObject *type = (PyTypeObject *)cls;
     if (type->tp_new == NULL) {
         PyErr_SetString(PyExc_TypeError, "split_lines: the line class cannot be instantiated");
@@ -1492,10 +1590,10 @@ static PyObject *alive(PyObject *self, PyObject *arg) {
 }
 
 /* layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and render's text of them. */
-static PyObject *layout(PyObject *self, PyObject *args) {
+static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines_arg;
     int paragraphs;
-    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines_arg, &paragraphs)) return NULL;
+    if (fast_args("layout", args, nargs, "Lp", &lines_arg, &paragraphs) < 0) return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_New(0), *texts = PyList_New(0);
     PyObject *result = NULL;
@@ -1739,10 +1837,10 @@ static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
  * is a text's separator, when no text holds one: a run of m of them is an empty text's, m - m / 2
  * non-blank lines as lines_out counts them), or -1 when it is not known (None, or a text holding
  * a "\n"): lines_out did another pass over the whole text, at its widest. */
-static PyObject *text_json(PyObject *self, PyObject *args) {
+static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *out_arg, *text;
     int count = 0, newline = 0;
-    if (!PyArg_ParseTuple(args, "O!U|p", &PyList_Type, &out_arg, &text, &count)) return NULL;
+    if (fast_args("text_json", args, nargs, "LU|p", &out_arg, &text, &count) < 0) return NULL;
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
@@ -1993,7 +2091,7 @@ static PyObject *cut(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"hunks", hunks, METH_VARARGS,
+    {"hunks", (PyCFunction)(void (*)(void))hunks, METH_FASTCALL,
      "hunks(lines, layout, trailing_newline, layout_label[, as_bytes]) -> str | bytes | None: the diff's hunks "
      "(diff.py's render after its two header lines), or their UTF-8; None when the layout is not in line order "
      "or a text is not UTF-8."},
@@ -2004,24 +2102,24 @@ static PyMethodDef methods[] = {
      "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
      "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._entries' samples); with a "
      "context, each candidate carries its entry (ShardPage._sample's)."},
-    {"page_entries", page_entries, METH_VARARGS,
+    {"page_entries", (PyCFunction)(void (*)(void))page_entries, METH_FASTCALL,
      "page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None: "
      "entries() and offers() (with context) in one walk; None when either would give None."},
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
-    {"line_counts", line_counts, METH_VARARGS,
+    {"line_counts", (PyCFunction)(void (*)(void))line_counts, METH_FASTCALL,
      "line_counts(lines[, max_chars]) -> (removed, chars, repaired[, rows]): DocStats.of's counts per rule and label; "
      "with max_chars, review_rows(lines, max_chars) too, from the same walk."},
-    {"tally", tally, METH_VARARGS,
+    {"tally", (PyCFunction)(void (*)(void))tally, METH_FASTCALL,
      "tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> True | None: pagedata.Tallies.add's "
      "sums; None, with nothing added, when a count is not an int."},
-    {"split_lines", split_lines, METH_VARARGS,
+    {"split_lines", (PyCFunction)(void (*)(void))split_lines, METH_FASTCALL,
      "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
     {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
-    {"layout", layout, METH_VARARGS,
+    {"layout", (PyCFunction)(void (*)(void))layout, METH_FASTCALL,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
-    {"text_json", text_json, METH_VARARGS,
+    {"text_json", (PyCFunction)(void (*)(void))text_json, METH_FASTCALL,
      "text_json(layout, text[, count]) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when "
      "text is not their rendering or a text has no UTF-8. With count: (that, lines_out(text) or -1 when not known)."},
     {"join", join, METH_VARARGS,
