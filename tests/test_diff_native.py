@@ -832,13 +832,14 @@ def test_c_text_json_of_another_text_or_no_utf8_is_none() -> None:
         "Alpha “one”\n\nbeta 😀 \n",
     ]:
         assert NATIVE.text_json(out, other) is None, repr(other)
-    # A Latin-1 line in a wider text (read 4 characters at a time): a character differing anywhere,
-    # by its low byte or only by its high one ("š" is U+0161, "a" 0x61), is seen.
+    # A Latin-1 line in a wider text (read 8 characters at a time, then 4, then 1): a character
+    # differing anywhere, by its low byte or only by its high one ("š" is U+0161, "a" 0x61), is seen.
+    line = "abcdefghijklmnopqrstuvwxyz0123456789A"  # 37: four blocks of 8, one of 4, one more
     for wide in ["“", "😀"]:
-        out = [(None, "abcdefghij"), (None, wide)]
-        rendered = f"abcdefghij\n{wide}\n"
+        out = [(None, line), (None, wide)]
+        rendered = f"{line}\n{wide}\n"
         assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered)
-        for i in range(10):
+        for i in range(len(line)):
             for other in ["X", "š"]:
                 assert NATIVE.text_json(out, rendered[:i] + other + rendered[i + 1 :]) is None, (i, other)
     assert NATIVE.text_json([(None, "a\ud800")], "a\ud800\n") is None  # a lone surrogate: orjson's to refuse

@@ -1752,6 +1752,16 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
         const Py_UCS2 *b = (const Py_UCS2 *)PyUnicode_DATA(text) + at;
         uint64_t differ = 0;
         Py_ssize_t i = 0;
+#ifdef __SSE2__
+        /* 8 characters at a time where every x86-64 can: the part's 8 bytes widened to the
+         * text's 16 by one unpack (the loop below spreads 4 with shifts and masks) */
+        __m128i zero = _mm_setzero_si128(), differ16 = zero;
+        for (; i + 8 <= n; i += 8) {
+            __m128i wide = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(a + i)), zero);
+            differ16 = _mm_or_si128(differ16, _mm_xor_si128(wide, _mm_loadu_si128((const __m128i *)(b + i))));
+        }
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(differ16, zero)) != 0xFFFF) return 0;
+#endif
         for (; i + 4 <= n; i += 4) {
             uint32_t narrow;
             uint64_t wide, theirs;
