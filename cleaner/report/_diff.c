@@ -1295,6 +1295,11 @@ static int bump(PyObject *counts, PyObject *key, Py_ssize_t by) {
     return status;
 }
 
+/* bool(changed_by): a tuple's (Line's own) from its size, without a call; anything else asked. */
+static inline int changes(PyObject *changed) {
+    return PyTuple_CheckExact(changed) ? PyTuple_GET_SIZE(changed) > 0 : PyObject_IsTrue(changed);
+}
+
 /* One walk over a document's lines for its counts (counts[3]: removed, chars, repaired, when not
  * NULL) and its review rows (rows, when not NULL; *too_long set, and the rows left, when a text
  * is longer than most). 0, or -1 with an exception set. */
@@ -1331,12 +1336,14 @@ static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py
         }
         if (counts != NULL) {
             if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
-            if ((truth = PyObject_IsTrue(changed)) < 0) goto next;
+            if ((truth = changes(changed)) < 0) goto next;
             if (truth) {
-                labels = PySequence_List(changed); /* a copy: hashing a label may run code */
+                /* a tuple (Line's own) as it is, held: no code can change it; anything else a
+                 * list copy, as hashing a label may run code that changes it */
+                labels = PyTuple_CheckExact(changed) ? Py_NewRef(changed) : PySequence_List(changed);
                 if (labels == NULL) goto next;
-                for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
-                    if (bump(counts[2], PyList_GET_ITEM(labels, k), 1) < 0) goto next;
+                for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(labels); k++) {
+                    if (bump(counts[2], PySequence_Fast_GET_ITEM(labels, k), 1) < 0) goto next;
                 }
             }
         }
@@ -1345,7 +1352,7 @@ static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py
             if (!is_blank(text)) {
                 if (changed == NULL) {
                     if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
-                    if ((truth = PyObject_IsTrue(changed)) < 0) goto next;
+                    if ((truth = changes(changed)) < 0) goto next;
                 }
                 if (truth && (orig = read_str(&reader, line, A_ORIG)) == NULL) goto next;
                 if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
