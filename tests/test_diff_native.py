@@ -320,6 +320,23 @@ def test_c_entries_are_the_python_ones() -> None:
 
 
 @needs_native
+def test_c_entries_of_quotes_and_backslashes_at_every_place() -> None:
+    # A string's end is found 16 bytes at a time, then by memchr: an escaped quote, a run of
+    # backslashes and the closing quote before, at and past the 16th byte of a string.
+    assert NATIVE is not None
+    for k in range(0, 40):
+        for mark in ['"', "\\", '\\"', "\\\\", "x"]:
+            text = "a" * k + mark + "b" * (40 - k)
+            rows: list[list[object]] = [
+                [1, " ", None, text[: k + 1]],
+                [2, "-", "r" * k + mark, text],
+                [3, "~", "t" + mark, text[k:], text],
+                [4, " ", None, text[:k]],
+            ]
+            assert NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT) == _python_entries(rows), (k, mark)
+
+
+@needs_native
 @pytest.mark.parametrize(
     "rows",
     [
