@@ -139,16 +139,18 @@ class DocStats:
         text = cleaned.text
         if not text:  # (Cleaned.empty)
             emptied_by = max(sorted(chars), key=lambda rule: chars[rule]) if chars else "empty-input"
+        # The fields in their order, by position: a class called with keywords has them put in
+        # a dict first, once a document.
         return cls(
-            chars_in=len(cleaned.doc.text),
-            chars_out=len(text),
-            lines_in=len(cleaned.lines),
-            lines_out=lines_out_ if lines_out_ >= 0 else _count_lines_out(text),
-            changed=changed,
-            removed=removed,
-            removed_chars=chars,
-            repaired=repaired,
-            emptied_by=emptied_by,
+            len(cleaned.doc.text),  # chars_in
+            len(text),  # chars_out
+            len(cleaned.lines),  # lines_in
+            lines_out_ if lines_out_ >= 0 else _count_lines_out(text),  # lines_out
+            changed,
+            removed,
+            chars,  # removed_chars
+            repaired,
+            emptied_by,
         )
 
     def record(self) -> dict[str, Any]:

@@ -161,6 +161,90 @@ def test_bad_arguments_are_refused() -> None:
         NATIVE.hunks([odd], [], True, "layout")
 
 
+@needs_native
+def test_c_hunks_refuse_a_tag_that_is_not_a_str() -> None:
+    # range_size bounds each op's UTF-8 from its length and kind: a dropped_by that is not a str
+    # must fail as render_range fails on it, not be read as a str.
+    assert NATIVE is not None
+    lines = [Line(1, "one"), Line(2, "two")]
+    lines[1].dropped_by = 7  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        NATIVE.hunks(lines, layout(lines), True, "layout", True)
+
+
+def test_the_size_bound_of_wide_texts_holds_their_utf8() -> None:
+    # Diffs of texts of every kind (Latin-1 past ASCII: two bytes a character; BMP: three; astral:
+    # four), as long as a buffer's first room and past it: C's bytes are Python's.
+    for text in ["\u00e9" * 300, "\u2019" * 700, "\U0001f600" * 200, "a\u00e9\u2019\U0001f600" * 90]:
+        lines = [Line(1, text), Line(2, text + "!"), Line(3, "kept")]
+        lines[0].drop("chrome.widget")
+        lines[1].change(text, "whitespace")
+        given = "\n".join(line.orig for line in lines)
+        cleaned = Cleaned(Document("d", given, "d.txt"), lines, text + "\nkept\n", None, None, {}, False)
+        assert diff.render_bytes(cleaned) == diff.render(cleaned).encode("utf-8")
+        assert diff.render_changed(cleaned) == diff.render_bytes(cleaned)
+
+
+def test_outcome_diff_is_render_bytes(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    # outcome asks the stats whether a document changed and renders it with render_changed: the
+    # bytes of render_bytes, b"" for an unchanged document, with C and without.
+    texts = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    texts += ["Nothing to clean here.\n", "Nothing to clean here."]
+    for native_diff in (diff._NATIVE, None):
+        monkeypatch.setattr(diff, "_NATIVE", native_diff)
+        for k, text in enumerate(texts):
+            cleaned = pipeline.clean(Document(f"d{k}", text, f"in/d{k}.txt"))
+            got = outcome.outcome(cleaned, pipeline)
+            assert got.diff == diff.render_bytes(cleaned, pipeline.settings.layout)
+            assert (got.diff == b"") == (not cleaned.changed)
+    assert got.diff == b""  # the last one is unchanged but for its final newline
+
+
+@needs_native
+def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
+    # The per-document calls read their arguments from METH_FASTCALL's vector (_diff.c's
+    # fast_args): too few or too many, a wrong type, a keyword, each refused as before.
+    assert NATIVE is not None
+    lines = [Line(1, "one"), Line(2, "two")]
+    out = layout(lines)
+    calls: list[tuple[Any, tuple[Any, ...], set[int]]] = [  # (and the arguments any object is good for)
+        (NATIVE.hunks, (lines, out, True, "layout"), {2}),
+        (NATIVE.text_json, (out, "one\n\ntwo\n"), set()),
+        (NATIVE.line_counts, (lines,), set()),
+        (NATIVE.tally, ({}, {}, {}, {}, {}, {}, {}), set()),
+        (NATIVE.split_lines, ("one\ntwo", Line), set()),
+        (NATIVE.layout, (lines, True), {1}),
+        (NATIVE.page_entries, (b"[]", [], b"d\0", 0, {}, [], 50, 2), {3}),
+    ]
+    for call, args, free in calls:
+        call(*args)  # as given: accepted
+        with pytest.raises(TypeError):
+            call(*args[:-1])
+        with pytest.raises(TypeError):
+            call(*args, None, None, None)
+        with pytest.raises(TypeError):
+            call(*args, extra=1)
+        for k in set(range(len(args))) - free:
+            with pytest.raises(TypeError):  # (3.0 is no list, dict, type, str, bytes or index)
+                call(*args[:k], 3.0, *args[k + 1 :])
+    # the optional arguments, and what each kind takes
+    assert NATIVE.hunks(lines, out, 0, "layout", 1, bytearray(b"head\n")).startswith(b"head\n@@ -1")
+    assert NATIVE.text_json(out, "one\n\ntwo\n", True) == (b'"one\\n\\ntwo\\n"', 2)
+    assert len(NATIVE.line_counts(lines, 2000)) == 4
+    assert NATIVE.page_entries(memoryview(b"[]"), [], bytearray(b"d\0"), 0, {}, [], True, 2) == (b"", b"", [])
+    with pytest.raises(TypeError):
+        NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 50, 2)  # a str is not bytes
+    with pytest.raises(OverflowError):
+        NATIVE.line_counts(lines, 1 << 70)
+    with pytest.raises(ZeroDivisionError):  # a truth that fails: its error
+        NATIVE.layout(lines, _Untrue())
+
+
+class _Untrue:
+    def __bool__(self) -> bool:
+        raise ZeroDivisionError
+
+
 class _Emptying(Line):
     """A line whose attributes empty the lists being read (code the C half must survive)."""
 
@@ -233,6 +317,23 @@ def test_c_entries_are_the_python_ones() -> None:
         rows = _rows(rng, size)
         got = NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT)
         assert got == _python_entries(rows), rows
+
+
+@needs_native
+def test_c_entries_of_quotes_and_backslashes_at_every_place() -> None:
+    # A string's end is found 16 bytes at a time, then by memchr: an escaped quote, a run of
+    # backslashes and the closing quote before, at and past the 16th byte of a string.
+    assert NATIVE is not None
+    for k in range(0, 40):
+        for mark in ['"', "\\", '\\"', "\\\\", "x"]:
+            text = "a" * k + mark + "b" * (40 - k)
+            rows: list[list[object]] = [
+                [1, " ", None, text[: k + 1]],
+                [2, "-", "r" * k + mark, text],
+                [3, "~", "t" + mark, text[k:], text],
+                [4, " ", None, text[:k]],
+            ]
+            assert NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT) == _python_entries(rows), (k, mark)
 
 
 @needs_native
@@ -748,13 +849,14 @@ def test_c_text_json_of_another_text_or_no_utf8_is_none() -> None:
         "Alpha “one”\n\nbeta 😀 \n",
     ]:
         assert NATIVE.text_json(out, other) is None, repr(other)
-    # A Latin-1 line in a wider text (read 4 characters at a time): a character differing anywhere,
-    # by its low byte or only by its high one ("š" is U+0161, "a" 0x61), is seen.
+    # A Latin-1 line in a wider text (read 8 characters at a time, then 4, then 1): a character
+    # differing anywhere, by its low byte or only by its high one ("š" is U+0161, "a" 0x61), is seen.
+    line = "abcdefghijklmnopqrstuvwxyz0123456789A"  # 37: four blocks of 8, one of 4, one more
     for wide in ["“", "😀"]:
-        out = [(None, "abcdefghij"), (None, wide)]
-        rendered = f"abcdefghij\n{wide}\n"
+        out = [(None, line), (None, wide)]
+        rendered = f"{line}\n{wide}\n"
         assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered)
-        for i in range(10):
+        for i in range(len(line)):
             for other in ["X", "š"]:
                 assert NATIVE.text_json(out, rendered[:i] + other + rendered[i + 1 :]) is None, (i, other)
     assert NATIVE.text_json([(None, "a\ud800")], "a\ud800\n") is None  # a lone surrogate: orjson's to refuse

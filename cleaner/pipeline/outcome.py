@@ -15,14 +15,17 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
     record = None if empty else cleaned.record_line(rows)  # first: it counts the stats' lines_out in its walk
     stats = cleaned.stats(rows)
     settings = pipeline.settings
+    changed = stats.changed  # (Cleaned.changed, asked once: render_bytes would ask again)
+    doc = cleaned.doc
+    # Outcome's fields by position: a class called with keywords has them put in a dict first.
     return Outcome(
-        id=cleaned.doc.id,
-        source=cleaned.doc.source,
-        record=record,
-        diff=diff.render_bytes(cleaned, settings.layout),
-        review=review.record_data(cleaned) if with_html and stats.changed else None,  # (html.section's)
-        stats=stats,
-        flagged=not empty and _flagged(stats, settings.flag_share),
+        doc.id,
+        doc.source,
+        record,
+        diff.render_changed(cleaned, settings.layout) if changed else b"",  # (diff.render_bytes)
+        review.record_data(cleaned) if with_html and changed else None,  # (html.section's)
+        stats,
+        not empty and _flagged(stats, settings.flag_share),  # flagged
     )
 
 

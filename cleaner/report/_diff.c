@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -110,6 +111,104 @@ static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
     Py_ssize_t n = PyList_GET_SIZE(out);
     while (k < n && PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 0) == Py_None) k++;
     return k;
+}
+
+/* ---- the per-document calls' arguments (METH_FASTCALL) ----
+ *
+ * A call's arguments as PyArg_ParseTuple would read them, from the vector METH_FASTCALL hands
+ * over: no tuple made for them, and no format string walked character by character (each of the
+ * calls a document makes parsed its format: several hundred instructions, more than some of
+ * their work). The format, one character an argument, '|' before the optional ones:
+ *   'L' a list, 'D' a dict, 'T' a type, 'U' a str, 'O' any object (each a PyObject **, borrowed),
+ *   'p' a truth (int *), 'n' an index (Py_ssize_t *), 'y' a bytes-like object (Py_buffer *, for
+ *   the caller to release; an optional one not given is left as it is).
+ * 0, or -1 with the TypeError or OverflowError set and every buffer got so far released. */
+static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *format, ...) {
+    Py_ssize_t least = -1, most = 0;
+    for (const char *f = format; *f; f++) {
+        if (*f == '|')
+            least = most;
+        else
+            most++;
+    }
+    if (least < 0) least = most;
+    if (nargs < least || nargs > most) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %s %zd argument%s (%zd given)", name,
+                     least == most ? "exactly" : nargs < least ? "at least" : "at most", nargs < least ? least : most,
+                     (nargs < least ? least : most) == 1 ? "" : "s", nargs);
+        return -1;
+    }
+    Py_buffer *got[8];
+    int buffers = 0, status = 0;
+    va_list va;
+    va_start(va, format);
+    Py_ssize_t k = 0;
+    for (const char *f = format; *f && k < nargs; f++) {
+        if (*f == '|') continue;
+        PyObject *arg = args[k++];
+        const char *wanted = NULL;
+        switch (*f) {
+        case 'L':
+        case 'D':
+        case 'T':
+        case 'U':
+        case 'O': {
+            PyObject **out = va_arg(va, PyObject **);
+            if (*f == 'L' && !PyList_Check(arg))
+                wanted = "list";
+            else if (*f == 'D' && !PyDict_Check(arg))
+                wanted = "dict";
+            else if (*f == 'T' && !PyType_Check(arg))
+                wanted = "type";
+            else if (*f == 'U' && !PyUnicode_Check(arg))
+                wanted = "str";
+            else
+                *out = arg;
+            break;
+        }
+        case 'p': {
+            int *out = va_arg(va, int *);
+            int truth = PyObject_IsTrue(arg);
+            if (truth < 0) status = -1;
+            *out = truth;
+            break;
+        }
+        case 'n': {
+            Py_ssize_t *out = va_arg(va, Py_ssize_t *);
+            Py_ssize_t value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+            if (value == -1 && PyErr_Occurred()) status = -1;
+            *out = value;
+            break;
+        }
+        case 'y': {
+            Py_buffer *out = va_arg(va, Py_buffer *);
+            if (PyUnicode_Check(arg)) {
+                wanted = "bytes-like object";
+            } else if (buffers == 8) {
+                PyErr_SetString(PyExc_SystemError, "fast_args: too many buffers");
+                status = -1;
+            } else if (PyObject_GetBuffer(arg, out, PyBUF_SIMPLE) < 0) {
+                status = -1;
+            } else {
+                got[buffers++] = out;
+            }
+            break;
+        }
+        default:
+            PyErr_SetString(PyExc_SystemError, "fast_args: a bad format");
+            status = -1;
+        }
+        if (wanted != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() argument %zd must be %s, not %.50s", name, k, wanted,
+                         Py_TYPE(arg)->tp_name);
+            status = -1;
+        }
+        if (status < 0) break;
+    }
+    va_end(va);
+    if (status < 0)
+        while (buffers) PyBuffer_Release(got[--buffers]);
+    return status;
 }
 
 /* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */
@@ -330,17 +429,29 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     return 0;
 }
 
-/* The bytes render_range puts for ops[start:stop], added to *size (at most; -1 on error). */
+/* At most the UTF-8 bytes of a str, from its length and kind alone: an ASCII str's are its
+ * characters, a wider one's at most 2, 3 or 4 bytes a character (1-byte kind: up to U+00FF, two
+ * bytes; 2-byte kind: up to U+FFFF, three; 4-byte kind: four). No UTF-8 is asked for here
+ * (render_range asks, once), and no call made per op. */
+static inline Py_ssize_t utf8_bound(PyObject *text) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_IS_ASCII(text)) return length;
+    return length * (PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : PyUnicode_KIND(text) == PyUnicode_2BYTE_KIND ? 3 : 4);
+}
+
+/* At most the bytes render_range puts for ops[start:stop], added to *size: the buffer is made
+ * once, then cut to what was put (buffer_bytes). */
 static int range_size(Op *ops, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t *size) {
     Py_ssize_t total = 128; /* the "@@" line: 4 numbers of at most 20 digits */
     for (Py_ssize_t i = start; i < stop; i++) {
-        Py_ssize_t length;
-        if (PyUnicode_AsUTF8AndSize(ops[i].text, &length) == NULL) return -1;
-        total += length + 2;
-        if (ops[i].tag != NULL) {
-            if (PyUnicode_AsUTF8AndSize(ops[i].tag, &length) == NULL) return -1;
-            total += length + 7;
+        /* (a tag is a line's dropped_by as it is: not a str, it fails as render_range would) */
+        if (!PyUnicode_Check(ops[i].text) || (ops[i].tag != NULL && !PyUnicode_Check(ops[i].tag))) {
+            Py_ssize_t ignored;
+            PyUnicode_AsUTF8AndSize(PyUnicode_Check(ops[i].text) ? ops[i].tag : ops[i].text, &ignored);
+            return -1;
         }
+        total += utf8_bound(ops[i].text) + 2;
+        if (ops[i].tag != NULL) total += utf8_bound(ops[i].tag) + 7;
         if (ops[i].eof) total += (Py_ssize_t)strlen("\\ No newline at end of file\n");
     }
     *size += total;
@@ -371,12 +482,12 @@ static int hunk_ranges(Buffer *b, Op *ops, Py_ssize_t n, Py_ssize_t *size) {
  * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
  * with another copy of the whole). None when the layout is not in line order, or a text
  * has no UTF-8 (a lone surrogate: diff.py does it the Python way, and says so its way). */
-static PyObject *hunks(PyObject *self, PyObject *args) {
+static PyObject *hunks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines_arg, *out_arg, *layout_label;
     int trailing_newline, as_bytes = 0;
     Py_buffer head = {NULL, NULL};
-    if (!PyArg_ParseTuple(args, "O!O!pU|py*", &PyList_Type, &lines_arg, &PyList_Type, &out_arg, &trailing_newline,
-                          &layout_label, &as_bytes, &head))
+    if (fast_args("hunks", args, nargs, "LLpU|py", &lines_arg, &out_arg, &trailing_newline, &layout_label, &as_bytes,
+                  &head) < 0)
         return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
@@ -399,9 +510,9 @@ static PyObject *hunks(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto finally;
     }
-    /* The size first, so the buffer is made once: grown by doubling from a few hundred bytes, a
-     * diff of a few KB was moved by several reallocations (and the UTF-8 asked for here is cached
-     * on each text, for render_range to copy). */
+    /* A bound of the size first (from the texts' lengths and kinds), so the buffer is made once:
+     * grown by doubling from a few hundred bytes, a diff of a few KB was moved by several
+     * reallocations. Measuring it exactly asked every op for its UTF-8 once more. */
     Py_ssize_t size = head.buf != NULL ? head.len : 0;
     if (hunk_ranges(&b, ops, n, &size) < 0 || grow(&b, size) < 0) goto failed;
     /* (an empty head of an empty diff: no buffer was made, and memcpy is not given a null one) */
@@ -438,9 +549,23 @@ typedef struct {
 
 /* The end of the JSON string starting at s[at] == '"' (just past its closing quote), or -1: the
  * first quote after it not escaped (an even number of backslashes before it). */
+/* The first '"' in s[at:n], or NULL: the next 16 bytes looked at with SSE2 first, where every
+ * x86-64 can (most of a row's strings are its fate, its tag or a short text: a call of memchr
+ * each cost more than the compare), memchr past them. */
+static inline const char *next_quote(const char *s, Py_ssize_t at, Py_ssize_t n) {
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+    if (at + 16 <= n) {
+        int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + at)), _mm_set1_epi8('"')));
+        if (hits != 0) return s + at + __builtin_ctz((unsigned)hits);
+        at += 16;
+    }
+#endif
+    return memchr(s + at, '"', (size_t)(n - at));
+}
+
 static Py_ssize_t skip_string(const char *s, Py_ssize_t at, Py_ssize_t n) {
     for (at++; at < n;) {
-        const char *quote = memchr(s + at, '"', (size_t)(n - at));
+        const char *quote = next_quote(s, at, n);
         if (quote == NULL) return -1;
         Py_ssize_t end = quote - s, back = end;
         while (back > at && s[back - 1] == '\\') back--;
@@ -786,6 +911,20 @@ static int row_keys(PyObject **key, PyObject **neg_no, uint64_t hashed, PyObject
     return *neg_no == NULL ? -1 : 0;
 }
 
+/* Whether a row's fate (a str) is "-": PyUnicode_CompareWithASCIIString's answer, without its call. */
+static inline int is_dropped(PyObject *fate) {
+    return PyUnicode_GET_LENGTH(fate) == 1 && PyUnicode_READ_CHAR(fate, 0) == '-';
+}
+
+/* A new list of the n given objects (new references to them): Py_BuildValue("[O...]") without
+ * parsing its format, once a sample entry. */
+static PyObject *list_of(Py_ssize_t n, PyObject *const *items) {
+    PyObject *list = PyList_New(n);
+    if (list == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) PyList_SET_ITEM(list, k, Py_NewRef(items[k]));
+    return list;
+}
+
 /* A sample's entry of rows[i] (pagedata.ShardPage._sample): [doc, line, text, the rows before
  * and after it (context each side, their first 4 items), the changed text or None]. */
 static PyObject *first_four(PyObject *rows, Py_ssize_t lo, Py_ssize_t hi) {
@@ -817,7 +956,7 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
         PyErr_SetString(PyExc_TypeError, "rows must be lists or tuples of 4 or 5 items, a row's fate a str");
         return NULL;
     }
-    int dropped = PyUnicode_CompareWithASCIIString(PySequence_Fast_GET_ITEM(row, 1), "-") == 0;
+    int dropped = is_dropped(PySequence_Fast_GET_ITEM(row, 1));
     if (!dropped && PySequence_Fast_GET_SIZE(row) < 5) {
         PyErr_SetString(PyExc_TypeError, "a changed row must have 5 items");
         return NULL;
@@ -827,7 +966,8 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
     PyObject *text = Py_NewRef(PySequence_Fast_GET_ITEM(row, dropped ? 3 : 4));
     PyObject *changed = Py_NewRef(dropped ? Py_None : PySequence_Fast_GET_ITEM(row, 3));
     PyObject *before = first_four(rows, lo, i), *after = before == NULL ? NULL : first_four(rows, i + 1, hi);
-    PyObject *entry = after == NULL ? NULL : Py_BuildValue("[OOOOOO]", doc, no, text, before, after, changed);
+    PyObject *items[6] = {doc, no, text, before, after, changed};
+    PyObject *entry = after == NULL ? NULL : list_of(6, items);
     Py_DECREF(no);
     Py_DECREF(text);
     Py_DECREF(changed);
@@ -906,7 +1046,7 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
         goto next;
     }
-    if (PyUnicode_CompareWithASCIIString(fate, "-") == 0) {
+    if (is_dropped(fate)) {
         labels = PyList_New(1);
         if (labels == NULL) goto next;
         PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
@@ -1059,12 +1199,12 @@ static int offer_entry(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t siz
  * entries() and offers() in one walk, each acted row's entry put straight into its E lines (no
  * list of them, no bytes object each): offers' (lines, candidates, each with its entry) and
  * entries' near. None when entries or offers would give None (the caller does it their way). */
-static PyObject *page_entries(PyObject *self, PyObject *args) {
+static PyObject *page_entries(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *rows, *index, *samples, *doc;
     Py_buffer view, prefix;
     Py_ssize_t sample, context;
-    if (!PyArg_ParseTuple(args, "y*O!y*OO!O!nn", &view, &PyList_Type, &rows, &prefix, &doc, &PyDict_Type, &index,
-                          &PyList_Type, &samples, &sample, &context))
+    if (fast_args("page_entries", args, nargs, "yLyODLnn", &view, &rows, &prefix, &doc, &index, &samples, &sample,
+                  &context) < 0)
         return NULL;
     PyObject *result = NULL, *near = NULL, *pair = NULL;
     Offers o = {NULL};
@@ -1076,14 +1216,25 @@ static PyObject *page_entries(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "context must be >= 0");
         goto finally;
     }
-    /* (room for the E lines: about the rows' JSON again, a few times over; more grow them) */
-    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, 2 * view.len + 256) < 0) goto finally;
+    /* (the E lines' room made below, when the rows' spans say how much) */
+    if (offers_begin(&o, rows, index, samples, doc, &prefix, sample, context, 0) < 0) goto finally;
     Py_ssize_t count = PyList_GET_SIZE(o.rows);
     spans = row_spans(view.buf, view.len, count, &mismatch);
     if (spans == NULL) {
         if (mismatch) result = Py_NewRef(Py_None);
         goto finally;
     }
+    /* Room for the E lines: each acted row's entry holds at most the JSON of its rows and their
+     * context, and a few brackets; its E line adds its label's number. One label a row (most
+     * often), no "<" escaped: more grow them. A guess of twice the rows' JSON was short for a
+     * document of many removals, and growing it moved the lines made so far. */
+    Py_ssize_t room = 256;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (spans[i].fate == ' ') continue;
+        Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
+        room += spans[hi - 1].end - spans[lo].start + 48;
+    }
+    if (grow(&o.lines, room) < 0) goto finally;
     if (grow(&kept, view.len) < 0) goto finally;
     int got = walk_entries(view.buf, view.len, spans, count, context, &kept, offer_entry, &o);
     if (got == 2) {
@@ -1158,6 +1309,11 @@ static int bump(PyObject *counts, PyObject *key, Py_ssize_t by) {
     return status;
 }
 
+/* bool(changed_by): a tuple's (Line's own) from its size, without a call; anything else asked. */
+static inline int changes(PyObject *changed) {
+    return PyTuple_CheckExact(changed) ? PyTuple_GET_SIZE(changed) > 0 : PyObject_IsTrue(changed);
+}
+
 /* One walk over a document's lines for its counts (counts[3]: removed, chars, repaired, when not
  * NULL) and its review rows (rows, when not NULL; *too_long set, and the rows left, when a text
  * is longer than most). 0, or -1 with an exception set. */
@@ -1194,12 +1350,14 @@ static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py
         }
         if (counts != NULL) {
             if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
-            if ((truth = PyObject_IsTrue(changed)) < 0) goto next;
+            if ((truth = changes(changed)) < 0) goto next;
             if (truth) {
-                labels = PySequence_List(changed); /* a copy: hashing a label may run code */
+                /* a tuple (Line's own) as it is, held: no code can change it; anything else a
+                 * list copy, as hashing a label may run code that changes it */
+                labels = PyTuple_CheckExact(changed) ? Py_NewRef(changed) : PySequence_List(changed);
                 if (labels == NULL) goto next;
-                for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
-                    if (bump(counts[2], PyList_GET_ITEM(labels, k), 1) < 0) goto next;
+                for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(labels); k++) {
+                    if (bump(counts[2], PySequence_Fast_GET_ITEM(labels, k), 1) < 0) goto next;
                 }
             }
         }
@@ -1208,7 +1366,7 @@ static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py
             if (!is_blank(text)) {
                 if (changed == NULL) {
                     if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
-                    if ((truth = PyObject_IsTrue(changed)) < 0) goto next;
+                    if ((truth = changes(changed)) < 0) goto next;
                 }
                 if (truth && (orig = read_str(&reader, line, A_ORIG)) == NULL) goto next;
                 if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
@@ -1262,11 +1420,11 @@ static PyObject *review_rows(PyObject *self, PyObject *args) {
 /* line_counts(lines[, max_chars]) -> (removed, chars, repaired): DocStats.of's per-rule counts, keys
  * in order of first appearance; with max_chars, review_rows(lines, max_chars) as a fourth item,
  * made in the same walk. */
-static PyObject *line_counts(PyObject *self, PyObject *args) {
+static PyObject *line_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines;
     Py_ssize_t most = -1;
     int too_long;
-    if (!PyArg_ParseTuple(args, "O!|n", &PyList_Type, &lines, &most)) return NULL;
+    if (fast_args("line_counts", args, nargs, "L|n", &lines, &most) < 0) return NULL;
     PyObject *counts[3] = {PyDict_New(), PyDict_New(), PyDict_New()};
     PyObject *rows = most >= 0 ? PyList_New(0) : NULL;
     PyObject *result = NULL;
@@ -1322,11 +1480,10 @@ static int add_counts(PyObject *counts, PyObject *add, PyObject *docs, PyObject 
 /* tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> bool | None: a review
  * record's counts added to a shard's Counters, as pagedata.Tallies.add adds them (keys met in the
  * same order); None, with nothing added, when a count is not an int (Tallies.add does it). */
-static PyObject *tally(PyObject *self, PyObject *args) {
+static PyObject *tally(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines, *chars, *docs, *repaired, *removed, *removed_chars, *repaired_by;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!", &PyDict_Type, &lines, &PyDict_Type, &chars, &PyDict_Type, &docs,
-                          &PyDict_Type, &repaired, &PyDict_Type, &removed, &PyDict_Type, &removed_chars, &PyDict_Type,
-                          &repaired_by))
+    if (fast_args("tally", args, nargs, "DDDDDDD", &lines, &chars, &docs, &repaired, &removed, &removed_chars,
+                  &repaired_by) < 0)
         return NULL;
     if (!ints_only(removed) || !ints_only(removed_chars) || !ints_only(repaired_by)) Py_RETURN_NONE;
     PyObject *one = PyLong_FromLong(1);
@@ -1371,9 +1528,9 @@ static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject
 }
 
 /* split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, the lines made as cls(no, part). */
-static PyObject *split_lines(PyObject *self, PyObject *args) {
+static PyObject *split_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *text, *cls;
-    if (!PyArg_ParseTuple(args, "UO!", &text, &PyType_Type, &cls)) return NULL;
+    if (fast_args("split_lines", args, nargs, "UT", &text, &cls) < 0) return NULL;
     PyTypeObject *type = (PyTypeObject *)cls;
     if (type->tp_new == NULL) {
         PyErr_SetString(PyExc_TypeError, "split_lines: the line class cannot be instantiated");
@@ -1422,7 +1579,9 @@ static PyObject *split_lines(PyObject *self, PyObject *args) {
         if (PyUnicode_READ(kind, data, i) == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
         start = i + 1;
     }
-    return Py_BuildValue("(NO)", lines, trailing ? Py_True : Py_False);
+    PyObject *pair = PyTuple_Pack(2, lines, trailing ? Py_True : Py_False); /* (no format parsed) */
+    Py_DECREF(lines);
+    return pair;
 error:
     Py_DECREF(lines);
     return NULL;
@@ -1454,10 +1613,10 @@ static PyObject *alive(PyObject *self, PyObject *arg) {
 static PyObject *count_alive(PyObject *self, PyObject *arg); /* (at the end of the file) */
 
 /* layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and render's text of them. */
-static PyObject *layout(PyObject *self, PyObject *args) {
+static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines_arg;
     int paragraphs;
-    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines_arg, &paragraphs)) return NULL;
+    if (fast_args("layout", args, nargs, "Lp", &lines_arg, &paragraphs) < 0) return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_New(0), *texts = PyList_New(0);
     PyObject *result = NULL;
@@ -1508,7 +1667,8 @@ static PyObject *layout(PyObject *self, PyObject *args) {
         rendered = PyUnicode_Join(s_nl, texts);
         if (rendered == NULL) goto finally;
     }
-    result = Py_BuildValue("(ON)", out, rendered);
+    result = PyTuple_Pack(2, out, rendered); /* (no format parsed) */
+    Py_DECREF(rendered);
 finally:
     reader_done(&reader);
     Py_XDECREF(lines);
@@ -1615,6 +1775,16 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
         const Py_UCS2 *b = (const Py_UCS2 *)PyUnicode_DATA(text) + at;
         uint64_t differ = 0;
         Py_ssize_t i = 0;
+#ifdef __SSE2__
+        /* 8 characters at a time where every x86-64 can: the part's 8 bytes widened to the
+         * text's 16 by one unpack (the loop below spreads 4 with shifts and masks) */
+        __m128i zero = _mm_setzero_si128(), differ16 = zero;
+        for (; i + 8 <= n; i += 8) {
+            __m128i wide = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(a + i)), zero);
+            differ16 = _mm_or_si128(differ16, _mm_xor_si128(wide, _mm_loadu_si128((const __m128i *)(b + i))));
+        }
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(differ16, zero)) != 0xFFFF) return 0;
+#endif
         for (; i + 4 <= n; i += 4) {
             uint32_t narrow;
             uint64_t wide, theirs;
@@ -1700,10 +1870,10 @@ static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
  * is a text's separator, when no text holds one: a run of m of them is an empty text's, m - m / 2
  * non-blank lines as lines_out counts them), or -1 when it is not known (None, or a text holding
  * a "\n"): lines_out did another pass over the whole text, at its widest. */
-static PyObject *text_json(PyObject *self, PyObject *args) {
+static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *out_arg, *text;
     int count = 0, newline = 0;
-    if (!PyArg_ParseTuple(args, "O!U|p", &PyList_Type, &out_arg, &text, &count)) return NULL;
+    if (fast_args("text_json", args, nargs, "LU|p", &out_arg, &text, &count) < 0) return NULL;
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
@@ -1745,7 +1915,9 @@ finally:
     Py_XDECREF(b.bytes);
     Py_DECREF(out);
     if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
-        PyObject *pair = Py_BuildValue("(On)", result, result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
+        PyObject *known = PyLong_FromSsize_t(result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
+        PyObject *pair = known == NULL ? NULL : PyTuple_Pack(2, result, known); /* (no format parsed) */
+        Py_XDECREF(known);
         Py_DECREF(result);
         result = pair;
     }
@@ -1952,7 +2124,7 @@ static PyObject *cut(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"hunks", hunks, METH_VARARGS,
+    {"hunks", (PyCFunction)(void (*)(void))hunks, METH_FASTCALL,
      "hunks(lines, layout, trailing_newline, layout_label[, as_bytes]) -> str | bytes | None: the diff's hunks "
      "(diff.py's render after its two header lines), or their UTF-8; None when the layout is not in line order "
      "or a text is not UTF-8."},
@@ -1963,26 +2135,26 @@ static PyMethodDef methods[] = {
      "offers(rows, acted, rests, prefix, n, index, samples, sample[, context]) -> (lines, candidates) | None: the "
      "E lines of a record's acted rows and the sample candidates (pagedata.ShardPage._entries' samples); with a "
      "context, each candidate carries its entry (ShardPage._sample's)."},
-    {"page_entries", page_entries, METH_VARARGS,
+    {"page_entries", (PyCFunction)(void (*)(void))page_entries, METH_FASTCALL,
      "page_entries(rows_json, rows, prefix, n, index, samples, sample, context) -> (lines, near, candidates) | None: "
      "entries() and offers() (with context) in one walk; None when either would give None."},
     {"review_rows", review_rows, METH_VARARGS,
      "review_rows(lines, max_chars) -> list | None: review.record_data's rows; None when a text is longer."},
-    {"line_counts", line_counts, METH_VARARGS,
+    {"line_counts", (PyCFunction)(void (*)(void))line_counts, METH_FASTCALL,
      "line_counts(lines[, max_chars]) -> (removed, chars, repaired[, rows]): DocStats.of's counts per rule and label; "
      "with max_chars, review_rows(lines, max_chars) too, from the same walk."},
-    {"tally", tally, METH_VARARGS,
+    {"tally", (PyCFunction)(void (*)(void))tally, METH_FASTCALL,
      "tally(lines, chars, docs, repaired, removed, removed_chars, repaired_by) -> True | None: pagedata.Tallies.add's "
      "sums; None, with nothing added, when a count is not an int."},
-    {"split_lines", split_lines, METH_VARARGS,
+    {"split_lines", (PyCFunction)(void (*)(void))split_lines, METH_FASTCALL,
      "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
     {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
     {"count_alive", count_alive, METH_O,
      "count_alive(lines) -> int: alive(lines), the Line class's slot kept from call to call (pipeline.clean)."},
-    {"layout", layout, METH_VARARGS,
+    {"layout", (PyCFunction)(void (*)(void))layout, METH_FASTCALL,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
-    {"text_json", text_json, METH_VARARGS,
+    {"text_json", (PyCFunction)(void (*)(void))text_json, METH_FASTCALL,
      "text_json(layout, text[, count]) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when "
      "text is not their rendering or a text has no UTF-8. With count: (that, lines_out(text) or -1 when not known)."},
     {"join", join, METH_VARARGS,
