@@ -495,3 +495,42 @@ def test_row_lengths_are_those_of_the_texts_as_called() -> None:
         gc.collect()
     assert texts == ["ab" * 10] * 2  # (the collection did run, mid-call)
     assert found == expected
+
+
+@needs_both
+def test_a_limit_reads_the_longer_texts_as_empty(pairs: list[tuple[str, Prefilter, Prefilter]]) -> None:
+    # ``limit`` (the engine's MAX_RULE_LINE): a text longer than it is read as "", by the C scan
+    # itself and by Prefilter.rows's hyperscan path, as the list with those texts made "" reads.
+    # Long texts that hold literals (their rows would be found) and are the only text beyond
+    # ASCII (read as "", the rest is an ASCII call: rows by the texts' lengths), on both halves.
+    rng = random.Random(7)
+    literals = _literals(pairs)
+    docs = _random_texts(literals, 60, 11)
+    for rows in docs:
+        for _ in range(rng.randrange(3)):
+            at = rng.randrange(len(rows) + 1)
+            rows.insert(at, "\u00e9 " + " ".join(rng.choice(literals).lstrip("\n") for _ in range(40)))
+    limit = 120
+    found = 0
+    for name, c, hs in pairs:
+        keys = tuple(None if k % 3 == 1 else f"rule-{k}" for k in range(c.size))
+        for rows in docs:
+            cut = [row if len(row) <= limit else "" for row in rows]
+            for key in (None, keys):
+                want = _keyed(c, cut, key) if key is not None else _outcome(c, cut)
+                for matcher in (c, hs):
+                    try:
+                        got: object = matcher.rows(rows, key, limit)
+                    except IndexError as error:
+                        got = str(error)
+                    assert got == want, (name, rows)
+            found += any(len(row) > limit for row in rows) and isinstance(want, dict) and bool(want)
+    assert found > 20  # (documents with a long text, and rows found in them)
+    # The C scan's own argument: -1 (the default) reads every text whole.
+    generic = pairs[0][1]
+    texts = ["share on facebook " * 20, "\u00e9"]
+    scan = prefilter._scan.rows
+    assert scan(generic.matcher, texts, None, -1) == scan(generic.matcher, texts)
+    assert (
+        scan(generic.matcher, texts, None, 10) == scan(generic.matcher, ["", "\u00e9"]) != scan(generic.matcher, texts)
+    )

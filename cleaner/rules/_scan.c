@@ -558,15 +558,15 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
         feed;                                                                         \
     }
 
-/* ``text`` from character ``from`` on, then the newline that ends its row, through scan ``sc``
- * from table row ``*at``. ``ascii``: every text of the call is (rows by the texts, not by
- * newlines). 0, or -1 (out of memory). */
-static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t from, int ascii) {
+/* ``text``'s first ``size`` characters (all of them, or none: a row too long to scan) from
+ * character ``from`` on, then the newline that ends its row, through scan ``sc`` from table row
+ * ``*at``. ``ascii``: every text of the call is (rows by the texts, not by newlines). 0, or -1
+ * (out of memory). */
+static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from, int ascii) {
     const uint8_t *cls = sc->m->cls;
     const uint16_t *table = sc->m->table;
     const uint32_t classes = (uint32_t)sc->m->classes;
     uint32_t v = *at;
-    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     if (sc->m->sparse) {
@@ -618,13 +618,45 @@ nomem:
     return -1;
 }
 
+/* The loop of ``feed_pair`` over ``steps`` characters of each text, from ``pa`` and ``pb``, for
+ * one pair of kinds (TA, TB) and one way of counting rows (NL: after each newline, or by the
+ * texts): no switch on the kind per character. (Before, every pair of rows but two of one byte
+ * a character went through one loop reading both by PyUnicode_READ: most rows of a document
+ * that is not ASCII, where one curly quote makes a row two bytes a character.) 0, or -1 (out of
+ * memory). */
+#define PAIR_LOOP(name, TA, TB, NL)                                                   \
+    static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const TA *pa,   \
+                    const TB *pb, Py_ssize_t steps) {                                 \
+        const uint8_t *cls = a->m->cls;                                               \
+        const uint16_t *table = a->m->table;                                          \
+        const uint32_t classes = (uint32_t)a->m->classes;                             \
+        uint32_t va = *at_a, vb = *at_b;                                              \
+        for (const TA *end = pa + steps; pa < end; pa++, pb++) {                      \
+            FEED_CHAR(a, va, *pa, NL);                                                \
+            FEED_CHAR(b, vb, *pb, NL);                                                \
+        }                                                                             \
+        *at_a = va;                                                                   \
+        *at_b = vb;                                                                   \
+        return 0;                                                                     \
+    nomem:                                                                            \
+        return -1;                                                                    \
+    }
+PAIR_LOOP(pair_ascii, Py_UCS1, Py_UCS1, 0) /* (every text ASCII: rows by the texts) */
+PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1, 1)
+PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2, 1)
+PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1, 1)
+PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2, 1)
+#undef PAIR_LOOP
+
 /* Two scans at once, ``a`` on texts [*ka, end_a) and ``b`` on [*kb, n), a character of each in
  * turn until either runs out of texts (``*ka``, ``*kb``, ``*ia``, ``*ib``: where each is then, a
- * text and a character in it). The two chains of table look-ups do not wait for each other: the
- * processor has two cache misses in flight where one scan has one (the table is larger than the
- * first-level cache, and other work evicts it between documents). 0, or -1 (out of memory). */
-static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject *texts, Py_ssize_t *ka,
-                     Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib, int ascii) {
+ * text and a character in it; ``sizes``: the characters of each text to scan). The two chains
+ * of table look-ups do not wait for each other: the processor has two cache misses in flight
+ * where one scan has one (the table is larger than the first-level cache, and other work evicts
+ * it between documents). 0, or -1 (out of memory). */
+static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject *texts, const Py_ssize_t *sizes,
+                     Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib,
+                     int ascii) {
     const uint8_t *cls = a->m->cls;
     const uint16_t *table = a->m->table;
     const uint32_t classes = (uint32_t)a->m->classes;
@@ -632,22 +664,34 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
     int by_newline = !ascii;
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
-        Py_ssize_t la = PyUnicode_GET_LENGTH(ta), lb = PyUnicode_GET_LENGTH(tb);
+        Py_ssize_t la = sizes[*ka], lb = sizes[*kb];
         int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb);
         const void *da = PyUnicode_DATA(ta), *db = PyUnicode_DATA(tb);
         Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
-#define PAIR(read_a, read_b)                                                          \
-    for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {                                \
-        FEED_CHAR(a, va, read_a, by_newline);                                         \
-        FEED_CHAR(b, vb, read_b, by_newline);                                         \
-    }
-        if (kind_a == PyUnicode_1BYTE_KIND && kind_b == PyUnicode_1BYTE_KIND) { /* (most rows: no switch) */
-            const Py_UCS1 *ca = da, *cb = db;
-            PAIR(ca[i], cb[j]);
-        } else {
-            PAIR(PyUnicode_READ(kind_a, da, i), PyUnicode_READ(kind_b, db, j));
+        int done = 1, one_a = kind_a == PyUnicode_1BYTE_KIND, one_b = kind_b == PyUnicode_1BYTE_KIND;
+        int two_a = kind_a == PyUnicode_2BYTE_KIND, two_b = kind_b == PyUnicode_2BYTE_KIND;
+        /* (an ASCII call's texts are all one byte a character) */
+        if (!by_newline && one_a && one_b)
+            done = pair_ascii(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
+        else if (one_a && one_b)
+            done = pair_11(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
+        else if (one_a && two_b)
+            done = pair_12(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS2 *)db + j, steps);
+        else if (two_a && one_b)
+            done = pair_21(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS1 *)db + j, steps);
+        else if (two_a && two_b)
+            done = pair_22(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS2 *)db + j, steps);
+        else { /* (a row with a character past the BMP: rare) */
+            for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {
+                FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i), by_newline);
+                FEED_CHAR(b, vb, PyUnicode_READ(kind_b, db, j), by_newline);
+            }
+            i -= steps;
+            j -= steps;
         }
-#undef PAIR
+        if (done < 0) goto nomem;
+        i += steps;
+        j += steps;
         *ia = i;
         *ib = j;
         if (i == la) {
@@ -729,14 +773,17 @@ static int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t
     return m->low[bound] <= size && size <= m->high[bound] && size;
 }
 
-/* rows(matcher, texts[, keys]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
+/* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
  * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are.
- * ``keys`` (a tuple, one per pattern): each pattern's rows under keys[pattern] instead of its
- * index, a pattern whose key is None left out (what the engine keeps, without a pass in Python). */
+ * ``keys`` (a tuple, one per pattern, or None): each pattern's rows under keys[pattern] instead
+ * of its index, a pattern whose key is None left out (what the engine keeps, without a pass in
+ * Python). ``limit`` (-1: none): a text longer than this is read as "" (compiled.scannable),
+ * without the caller making a list of the texts so read. */
 static PyObject *rows(PyObject *self, PyObject *args) {
     PyObject *capsule, *texts, *keys = Py_None;
-    if (!PyArg_ParseTuple(args, "OO!|O", &capsule, &PyList_Type, &texts, &keys)) return NULL;
+    Py_ssize_t limit = -1;
+    if (!PyArg_ParseTuple(args, "OO!|On", &capsule, &PyList_Type, &texts, &keys, &limit)) return NULL;
     const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
     if (m == NULL) return NULL;
     if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->patterns)) {
@@ -744,20 +791,23 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(texts);
+    /* The texts' lengths as scanned (0 for one past ``limit``: read as ""), taken before the
+     * results are built (as _by_length's sizes): making them can run a collection, and a
+     * finalizer could change the list. */
+    Py_ssize_t *sizes = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
+    if (sizes == NULL) return PyErr_NoMemory();
     int ascii = 1; /* the text is ASCII: rows by the texts' lengths, else after each newline */
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *text = PyList_GET_ITEM(texts, k);
         if (!PyUnicode_Check(text)) {
+            PyMem_Free(sizes);
             PyErr_SetString(PyExc_TypeError, "texts are str");
             return NULL;
         }
-        if (!PyUnicode_IS_ASCII(text)) ascii = 0;
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        sizes[k] = limit >= 0 && size > limit ? 0 : size;
+        if (sizes[k] > 0 && !PyUnicode_IS_ASCII(text)) ascii = 0; /* (a text read as "" is ASCII) */
     }
-    /* The texts' lengths, taken before the results are built (as _by_length's sizes): making
-     * them can run a collection, and a finalizer could change the list. */
-    Py_ssize_t *sizes = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
-    if (sizes == NULL) return PyErr_NoMemory();
-    for (Py_ssize_t k = 0; k < n; k++) sizes[k] = PyUnicode_GET_LENGTH(PyList_GET_ITEM(texts, k));
     const uint8_t *cls = m->cls;
     const uint16_t *table = m->table;
     const uint32_t classes = (uint32_t)m->classes;
@@ -791,16 +841,16 @@ static PyObject *rows(PyObject *self, PyObject *args) {
             FEED(&second, w, '\n'); /* (from the root, at row -1: to the state after a newline) */
             second.row++;
             Py_ssize_t k2 = half, i2 = 0;
-            if (feed_pair(&sc, &v, &second, &w, texts, &k, half, &k2, n, &i, &i2, ascii) < 0) goto nomem;
+            if (feed_pair(&sc, &v, &second, &w, texts, sizes, &k, half, &k2, n, &i, &i2, ascii) < 0) goto nomem;
             /* The first half's rest, then the second's. */
             for (; k < half; k++, i = 0)
-                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), i, ascii) < 0) goto nomem;
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], i, ascii) < 0) goto nomem;
             for (; k2 < n; k2++, i2 = 0)
-                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), i2, ascii) < 0) goto nomem;
+                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), sizes[k2], i2, ascii) < 0) goto nomem;
             if (merge(&sc, &second) < 0) goto nomem;
         } else {
             for (; k < n; k++)
-                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), 0, ascii) < 0) goto nomem;
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], 0, ascii) < 0) goto nomem;
         }
         if (n == 0) FEED(&sc, v, '\n'); /* "\n" + "" + "\n": the two newlines, the second on row 0 */
     }
@@ -1246,7 +1296,8 @@ static PyObject *unchanged(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
-    {"rows", rows, METH_VARARGS, "rows(matcher, texts[, keys]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
+    {"rows", rows, METH_VARARGS,
+     "rows(matcher, texts[, keys[, limit]]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
     {"alive", alive, METH_VARARGS, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
     {"unchanged", unchanged, METH_VARARGS, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
     {"carry", carry, METH_VARARGS,

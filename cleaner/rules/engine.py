@@ -80,7 +80,7 @@ class _Fast:
         self.carry = prefilter._scan.carry if prefilter._scan is not None else carry
         self.ids = frozenset(id(rule) for rule, _ in self.filtered)
         self.plans: dict[bool, _Plan] = {}  # by positional_only (plan(); RuleSet builds both and reads them)
-        # Prefilter.rows(texts, keys), straight into the C scan where there is one (no Python frame).
+        # Prefilter.rows(texts, keys, limit), straight into the C scan where there is one (no Python frame).
         matcher = self.prefilter.matcher
         self.scan = partial(prefilter._scan.rows, matcher) if matcher is not None else self.prefilter.rows
 
@@ -146,14 +146,15 @@ class _Fast:
                 ctx.may, ctx.hits = carried
                 return
         now = ctx.texts
-        # scannable(): a row too long is scanned as "" (rarely one is: the list is not copied then).
-        texts = (
-            now
-            if max(map(len, now), default=0) <= MAX_RULE_LINE
-            else [t if len(t) <= MAX_RULE_LINE else "" for t in now]
-        )
-        ctx.may = self.scan(texts, self.keys)
+        # scannable(): a row too long is scanned as "", which the scan reads so itself (the C one
+        # without a pass over the lengths in Python, nor a list).
+        ctx.may = self.scan(now, self.keys, MAX_RULE_LINE)
         if self.line_start is not None:
+            texts = (
+                now
+                if max(map(len, now), default=0) <= MAX_RULE_LINE
+                else [t if len(t) <= MAX_RULE_LINE else "" for t in now]
+            )
             ctx.hits = self._hits(ctx, texts)
         # (A copy of ``hits``: a rewritten row is added to it; ``may`` and its lists are not changed.)
         self.memo = (ctx.lines, rows, now, ctx.may, list(ctx.hits), REWRITES.count)

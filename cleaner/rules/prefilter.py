@@ -561,17 +561,24 @@ class Prefilter:
             found[index] = set(rows)
         return found
 
-    def rows(self, texts: list[str], keys: tuple[Any, ...] | None = None) -> dict[Any, list[int]]:
+    def rows(
+        self, texts: list[str], keys: tuple[Any, ...] | None = None, limit: int | None = None
+    ) -> dict[Any, list[int]]:
         """The rows of ``texts`` (sorted) each pattern may match on, for the patterns that may
         match on any (a pattern left out may match on none): the engine looks only at these.
         ``keys`` (one per pattern): each pattern's rows under its key, a pattern whose key is
-        None left out (the engine's rules, in one pass)."""
+        None left out (the engine's rules, in one pass). ``limit``: a text longer than this is
+        read as "" (the engine's rows too long to scan, ``compiled.scannable``)."""
         if keys is not None and (type(keys) is not tuple or len(keys) != self.size):
             raise ValueError("keys: a tuple of one key per pattern")
         if self.matcher is not None:
+            if limit is not None:
+                return self._native_rows(self.matcher, texts, keys, limit)  # (the C scan reads them as "")
             if keys is None:
                 return self._native_rows(self.matcher, texts)  # (the length bounds applied too)
             return self._native_rows(self.matcher, texts, keys)
+        if limit is not None and max(map(len, texts), default=0) > limit:
+            texts = [text if len(text) <= limit else "" for text in texts]
         found: dict[int, list[int]] = {}
         if self.db is not None:
             joined = "\n" + "\n".join(texts) + "\n"
