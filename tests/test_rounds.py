@@ -19,7 +19,7 @@ from cleaner.pipeline import Pipeline, Settings
 from cleaner.rules.book import RuleBook
 from cleaner.steps.base import State, Step
 from cleaner.steps.whitespace import laid_out
-from tests.test_skips_exact import WORDS, _rules
+from tests.test_skips_exact import WORDS, write_random_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = clean._NATIVE
@@ -77,12 +77,7 @@ def test_random_rules_of_every_kind_give_what_every_round_gives(tmp_path: Path, 
     # Windows (first, last), blocks, tails, replace rules (rewrites) and extracts, on a site found
     # by a signature that lines going can bring in or take out: rounds of every shape.
     r = random.Random(seed)
-    (tmp_path / "g.yaml").write_text("name: gen\ndescription: g.\nrules:\n" + _rules(r, "g"), encoding="utf-8")
-    (tmp_path / "site.yaml").write_text(
-        f"name: site\ndescription: s.\nmatch:\n  signature: '^{r.choice(WORDS)}'\n"
-        f"  signature_lines: {r.randint(1, 3)}\nrules:\n" + _rules(r, "s"),
-        encoding="utf-8",
-    )
+    write_random_rules(tmp_path, r)
     book = RuleBook.load([tmp_path])
     fast, slow = Pipeline(book), Pipeline(book)
     for i in range(40):

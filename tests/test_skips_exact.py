@@ -67,16 +67,22 @@ class _Fresh:
         pass
 
 
-@pytest.mark.skipif(not prefilter.available(), reason="no prefilter matcher")
-@pytest.mark.parametrize("seed", range(30))
-def test_the_later_rounds_skips_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
-    r = random.Random(seed)
-    (tmp_path / "g.yaml").write_text("name: gen\ndescription: g.\nrules:\n" + _rules(r, "g"), encoding="utf-8")
-    (tmp_path / "site.yaml").write_text(
+def write_random_rules(folder: Path, r: random.Random) -> None:
+    """A generic rule file and a site's (found by a signature that lines going can bring in or take
+    out), each of random rules of every kind (_rules)."""
+    (folder / "g.yaml").write_text("name: gen\ndescription: g.\nrules:\n" + _rules(r, "g"), encoding="utf-8")
+    (folder / "site.yaml").write_text(
         f"name: site\ndescription: s.\nmatch:\n  signature: '^{r.choice(WORDS)}'\n"
         f"  signature_lines: {r.randint(1, 3)}\nrules:\n" + _rules(r, "s"),
         encoding="utf-8",
     )
+
+
+@pytest.mark.skipif(not prefilter.available(), reason="no prefilter matcher")
+@pytest.mark.parametrize("seed", range(30))
+def test_the_later_rounds_skips_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    r = random.Random(seed)
+    write_random_rules(tmp_path, r)
     docs = ["\n".join(_row(r) for _ in range(r.randint(1, r.choice([6, 14, 30])))) + "\n" for _ in range(40)]
 
     def run() -> list[tuple[object, ...]]:
