@@ -407,6 +407,76 @@ def test_c_review_rows_and_counts_are_the_python_ones(monkeypatch: pytest.Monkey
 
 
 @needs_native
+def test_c_counts_of_equal_keys_that_are_other_objects_and_of_many_keys() -> None:
+    """line_counts sums in C, a key found by its address, then by its text (at most 32 keys, all
+    exact str), else by a dict of every key: equal keys count together, as in the Python twin's
+    dicts, which keep the first key object; past 32 keys, and with a str subclass or a key that
+    is not a str among them, the same."""
+    assert NATIVE is not None
+    rng = random.Random(17)
+    for distinct in [1, 3, 31, 32, 33, 90]:
+        for odd in [None, _Str, "tuple"]:
+            names = [f"rule.{k}" for k in range(distinct)]
+            lines = []
+            for no in range(1, 400):
+                line = Line(no, rng.choice(["text", "", "  ", "more text here"]))
+                name = rng.choice(names)
+                key: object = "".join(name)  # (an equal str, another object: most of the time)
+                if rng.random() < 0.5:
+                    key = name
+                if odd is _Str and rng.random() < 0.05:
+                    key = _Str(name)
+                elif odd == "tuple" and rng.random() < 0.05:
+                    key = (name,)  # (a key that is not a str: it counts under its own)
+                if rng.random() < 0.6:
+                    line.drop(key)  # type: ignore[arg-type]
+                else:
+                    line.changed_by = tuple("".join(label) for label in rng.sample(names, min(2, distinct)))
+                lines.append(line)
+            got, want = NATIVE.line_counts(lines), document.line_counts(lines)
+            assert got == want
+            for mine, theirs in zip(got, want, strict=True):
+                assert [(k, type(k)) for k in mine] == [(k, type(k)) for k in theirs]  # order, first key's type
+                assert all(a is b for a, b in zip(mine, theirs, strict=True))  # the first key object kept
+                assert all(type(v) is int for v in mine.values())
+
+
+@needs_native
+def test_c_counts_refuse_a_key_that_cannot_be_hashed() -> None:
+    assert NATIVE is not None
+    lines = [Line(1, "one"), Line(2, "two")]
+    lines[0].drop("rule")
+    lines[1].drop([])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        NATIVE.line_counts(lines)
+
+
+@needs_native
+def test_c_layout_text_of_texts_of_every_kind_and_length() -> None:
+    """layout's text written straight from its texts, each widened to the widest (16 one-byte
+    characters at a time to two bytes, with SSE2): render's "\n".join, at every length and kind."""
+    assert NATIVE is not None
+    rng = random.Random(19)
+    alphabets = ["abc ", "abcé", "ab’c", "a😀b", "a\x00\u0100"]
+    kinds = 0
+    for _ in range(400):
+        lines = []
+        for no in range(1, rng.randint(1, 12)):
+            chars = rng.choice(alphabets)
+            line = Line(no, "".join(rng.choice(chars) for _ in range(rng.randint(0, 70))))
+            if rng.random() < 0.2:
+                line.drop("rule")
+            lines.append(line)
+        mode = rng.choice(["paragraphs", "lines"])
+        out, text = NATIVE.layout(lines, mode == "paragraphs")
+        want = whitespace.layout(lines, mode)  # type: ignore[arg-type]
+        assert out == want
+        assert type(text) is str and text == whitespace.render(want)
+        kinds += any(t.isascii() for _, t in out) and max(text, default="a") > "\xff"
+    assert kinds > 100  # (ASCII texts widened, in many documents)
+
+
+@needs_native
 def test_c_rows_of_str_subclasses_stay_tracked() -> None:
     assert NATIVE is not None
     odd = Line(1, _Text("kept"))
@@ -580,6 +650,31 @@ def test_c_split_lines_is_the_python_one() -> None:
         for _ in range(60):
             _split_both("".join(rng.choice(SPLIT_ALPHABET) for _ in range(size)))
     _split_both(("word " * 9 + "\n") * 20_000 + "\r" + "x" * 100_000)
+
+
+@needs_native
+def test_c_split_lines_of_two_byte_texts_at_every_length() -> None:
+    """A two-byte text's lines are cut, and made at their narrowest kind, 8 characters at a time
+    (with SSE2): ASCII, Latin-1 and two-byte lines, each length, the break at every place."""
+    rng = random.Random(23)
+    alphabets = ["ab", "a\x00\x7f", "aé", "a\xff", "a’", "\u0100", "a\uffff\x80", "a\u2028"]
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(0, 6)):
+            chars = rng.choice(alphabets)
+            parts.append(
+                "".join(
+                    rng.choice(chars) for _ in range(rng.choice([0, 1, 2, 7, 8, 9, 15, 16, 17, rng.randint(0, 60)]))
+                )
+            )
+        text = "\n".join(parts) + rng.choice(["", "\n", "\n\n", "’"])
+        _split_both(text)
+        if max(text, default="a") > "\xff":
+            got, _ = NATIVE.split_lines(text, Line)  # type: ignore[union-attr]
+            assert all(line.orig.isascii() == all(c < "\x80" for c in line.orig) for line in got)
+    whole = "’" + "x" * 1000
+    _split_both(whole)
+    assert NATIVE.split_lines(whole, Line)[0][0].orig is whole  # type: ignore[union-attr]  # (as Python's split)
 
 
 class _Str(str):

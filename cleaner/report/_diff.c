@@ -34,7 +34,6 @@ typedef struct {
 } Op;
 
 static PyObject *s_orig, *s_no, *s_dropped_by, *s_changed_by, *s_plus, *s_newline, *s_empty;
-static PyObject *s_nl;
 
 static PyObject *s_text, *s_blank;
 
@@ -343,11 +342,10 @@ static inline int put_byte(Buffer *b, char c) {
     return 0;
 }
 
-/* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set. */
-static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
-    if (!escape) return from < to ? put_raw(b, s + from, to - from) : 0;
+/* Bytes s[from:to] with every "<" written as "\\u003c" (pagedata.js). */
+static int put_escaped(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to) {
     while (from < to) {
-        const char *lt = escape ? memchr(s + from, '<', (size_t)(to - from)) : NULL;
+        const char *lt = memchr(s + from, '<', (size_t)(to - from));
         Py_ssize_t stop = lt == NULL ? to : lt - s;
         if (grow(b, stop - from + 6) < 0) return -1;
         memcpy(b->data + b->size, s + from, (size_t)(stop - from));
@@ -360,6 +358,13 @@ static int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int esc
         from = stop;
     }
     return 0;
+}
+
+/* Bytes s[from:to], with "<" written as "\\u003c" (pagedata.js) when escape is set: inlined where
+ * it is called (an entry is put together from a few dozen pieces, most not escaped). */
+static inline int put(Buffer *b, const char *s, Py_ssize_t from, Py_ssize_t to, int escape) {
+    if (!escape) return from < to ? put_raw(b, s + from, to - from) : 0;
+    return put_escaped(b, s, from, to);
 }
 
 /* An in_bytes buffer's bytes, cut to their size (the buffer lets go of them). */
@@ -1046,14 +1051,20 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         PyErr_SetString(PyExc_TypeError, "a row's line must be an int, its fate and tag str");
         goto next;
     }
-    if (is_dropped(fate)) {
-        labels = PyList_New(1);
-        if (labels == NULL) goto next;
-        PyList_SET_ITEM(labels, 0, Py_NewRef(tag));
-    } else {
-        labels = PyUnicode_Split(tag, o->plus, -1);
-        if (labels == NULL) goto next;
+    /* The row's labels: its tag alone for a removed row, or a changed row's tag without a "+"
+     * (most: one repair), held (a row that is a list may be changed by code a comparison runs);
+     * else the tag split at "+" (a list made and split for every row cost more than the rest of
+     * a row refused by a full heap). */
+    int split = !is_dropped(fate);
+    if (split && PyUnicode_CheckExact(tag)) { /* (a str subclass split as Python would: exact str labels) */
+        Py_ssize_t plus = PyUnicode_FindChar(tag, '+', 0, PyUnicode_GET_LENGTH(tag), 1);
+        if (plus == -2) goto next;
+        split = plus >= 0;
     }
+    labels = split ? PyUnicode_Split(tag, o->plus, -1) : Py_NewRef(tag);
+    if (labels == NULL) goto next;
+    int one_label = !split;
+    Py_ssize_t n_labels = one_label ? 1 : PyList_GET_SIZE(labels);
     /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
     int overflow = 0;
     long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
@@ -1073,8 +1084,8 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
     }
     uint64_t hashed = sort_key((const uint8_t *)o->data.data, (size_t)o->data.size);
     held_no = Py_NewRef(no); /* (read after comparisons, which may run code that changes a row that is a list) */
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(labels); k++) {
-        PyObject *number = PyDict_GetItemWithError(o->index, PyList_GET_ITEM(labels, k));
+    for (Py_ssize_t k = 0; k < n_labels; k++) {
+        PyObject *number = PyDict_GetItemWithError(o->index, one_label ? labels : PyList_GET_ITEM(labels, k));
         if (number == NULL) {
             if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
                 failed = 2;
@@ -1292,21 +1303,107 @@ static PyObject *new_row(PyObject *no, PyObject *fate, PyObject *tag, PyObject *
     return untracked(row);
 }
 
-/* counts[key] += by */
-static int bump(PyObject *counts, PyObject *key, Py_ssize_t by) {
-    PyObject *now = PyDict_GetItemWithError(counts, key);
-    if (now == NULL && PyErr_Occurred()) return -1;
-    PyObject *value = now == NULL ? PyLong_FromSsize_t(by) : NULL;
-    if (now != NULL) {
-        PyObject *step = PyLong_FromSsize_t(by);
-        if (step == NULL) return -1;
-        value = PyNumber_Add(now, step);
-        Py_DECREF(step);
+/* A count per key (a rule's lines or characters, a label's lines), keys in order of first
+ * appearance, summed as C numbers: the dict is made once, at the end (tally_dict). Adding an int
+ * object to the dict's and setting it back, for every line, cost a few hundred instructions a
+ * line. Keys equal but not the same object count together, as in a dict (which keeps the first):
+ * while there are at most TALLY_SCAN keys, all exact str (a rule id, a label), a key is looked
+ * for by its address, then compared as a str with each; else in ``places`` (key -> its place),
+ * made then with every key so far, as a dict finds it. */
+#define TALLY_SCAN 32
+typedef struct {
+    PyObject *places;   /* dict: key -> its place (an int), holding every key; NULL while not needed */
+    PyObject **keys;    /* held, in order of first appearance */
+    Py_ssize_t *counts; /* counts[k]: keys[k]'s */
+    Py_ssize_t n, room;
+} Tally;
+
+static int same_str(PyObject *a, PyObject *b);
+
+/* keys[k]'s place in a new ``places``, for every key so far; -1 with an exception set. */
+static int tally_places(Tally *t) {
+    if ((t->places = PyDict_New()) == NULL) return -1;
+    for (Py_ssize_t k = 0; k < t->n; k++) {
+        PyObject *number = PyLong_FromSsize_t(k);
+        int failed = number == NULL || PyDict_SetItem(t->places, t->keys[k], number) < 0;
+        Py_XDECREF(number);
+        if (failed) return -1;
     }
-    if (value == NULL) return -1;
-    int status = PyDict_SetItem(counts, key, value);
-    Py_DECREF(value);
-    return status;
+    return 0;
+}
+
+/* counts[key] += by (by >= 0); 0, or -1 with an exception set. */
+static int tally_add(Tally *t, PyObject *key, Py_ssize_t by) {
+    Py_ssize_t k = 0, n = t->n, scan = n < TALLY_SCAN ? n : TALLY_SCAN;
+    while (k < scan && t->keys[k] != key) k++;
+    if (k == scan) {
+        if (t->places == NULL && PyUnicode_CheckExact(key) && n < TALLY_SCAN) {
+            /* (every key so far an exact str: equal keys are equal texts) */
+            for (k = 0; k < n && !same_str(t->keys[k], key); k++) {
+            }
+        } else {
+            if (t->places == NULL && tally_places(t) < 0) return -1;
+            PyObject *place = PyDict_GetItemWithError(t->places, key);
+            if (place == NULL && PyErr_Occurred()) return -1;
+            k = place == NULL ? n : PyLong_AsSsize_t(place); /* (an int of ours, below n) */
+        }
+        if (k == n) { /* a new key */
+            if (n == t->room) {
+                Py_ssize_t room = t->room ? 2 * t->room : 8;
+                /* (PyMem_Realloc, not PyMem_Resize, which sets the pointer to NULL when it fails:
+                 * the keys held would be lost, and tally_done would read through it) */
+                if ((size_t)room > PY_SSIZE_T_MAX / sizeof(PyObject *)) goto no_memory;
+                PyObject **keys = PyMem_Realloc(t->keys, (size_t)room * sizeof(PyObject *));
+                if (keys == NULL) goto no_memory;
+                t->keys = keys;
+                Py_ssize_t *counts = PyMem_Realloc(t->counts, (size_t)room * sizeof(Py_ssize_t));
+                if (counts == NULL) goto no_memory;
+                t->counts = counts;
+                t->room = room;
+            }
+            if (t->places != NULL) {
+                PyObject *number = PyLong_FromSsize_t(n);
+                int failed = number == NULL || PyDict_SetItem(t->places, key, number) < 0;
+                Py_XDECREF(number);
+                if (failed) return -1;
+            }
+            t->keys[n] = Py_NewRef(key);
+            t->counts[n] = 0;
+            t->n = n + 1;
+        }
+    }
+    if (t->counts[k] > PY_SSIZE_T_MAX - by) {
+        PyErr_SetString(PyExc_OverflowError, "a count past the largest Py_ssize_t");
+        return -1;
+    }
+    t->counts[k] += by;
+    return 0;
+no_memory:
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* The counts as a new dict, keys in order of first appearance; NULL with an exception set. */
+static PyObject *tally_dict(const Tally *t) {
+    PyObject *counts = PyDict_New();
+    if (counts == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < t->n; k++) {
+        PyObject *value = PyLong_FromSsize_t(t->counts[k]);
+        int failed = value == NULL || PyDict_SetItem(counts, t->keys[k], value) < 0;
+        Py_XDECREF(value);
+        if (failed) {
+            Py_DECREF(counts);
+            return NULL;
+        }
+    }
+    return counts;
+}
+
+static void tally_done(Tally *t) {
+    for (Py_ssize_t k = 0; k < t->n; k++) Py_DECREF(t->keys[k]);
+    PyMem_Free(t->keys);
+    PyMem_Free(t->counts);
+    Py_XDECREF(t->places);
 }
 
 /* bool(changed_by): a tuple's (Line's own) from its size, without a call; anything else asked. */
@@ -1317,7 +1414,7 @@ static inline int changes(PyObject *changed) {
 /* One walk over a document's lines for its counts (counts[3]: removed, chars, repaired, when not
  * NULL) and its review rows (rows, when not NULL; *too_long set, and the rows left, when a text
  * is longer than most). 0, or -1 with an exception set. */
-static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py_ssize_t most, int *too_long) {
+static int walk_lines(PyObject *lines_arg, Tally *counts, PyObject *rows, Py_ssize_t most, int *too_long) {
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     if (lines == NULL) return -1;
     Reader reader = READER_INIT;
@@ -1336,8 +1433,8 @@ static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py
             orig = read_str(&reader, line, A_ORIG);
             if (orig == NULL) goto next;
             int blank = is_blank(orig);
-            if (counts != NULL && (bump(counts[1], dropped, PyUnicode_GET_LENGTH(orig)) < 0 ||
-                                   (!blank && bump(counts[0], dropped, 1) < 0)))
+            if (counts != NULL && (tally_add(&counts[1], dropped, PyUnicode_GET_LENGTH(orig)) < 0 ||
+                                   (!blank && tally_add(&counts[0], dropped, 1) < 0)))
                 goto next;
             if (want_row && !blank) {
                 if (PyUnicode_GET_LENGTH(orig) > most) {
@@ -1357,7 +1454,7 @@ static int walk_lines(PyObject *lines_arg, PyObject **counts, PyObject *rows, Py
                 labels = PyTuple_CheckExact(changed) ? Py_NewRef(changed) : PySequence_List(changed);
                 if (labels == NULL) goto next;
                 for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(labels); k++) {
-                    if (bump(counts[2], PySequence_Fast_GET_ITEM(labels, k), 1) < 0) goto next;
+                    if (tally_add(&counts[2], PySequence_Fast_GET_ITEM(labels, k), 1) < 0) goto next;
                 }
             }
         }
@@ -1425,17 +1522,23 @@ static PyObject *line_counts(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_ssize_t most = -1;
     int too_long;
     if (fast_args("line_counts", args, nargs, "L|n", &lines, &most) < 0) return NULL;
-    PyObject *counts[3] = {PyDict_New(), PyDict_New(), PyDict_New()};
+    Tally counts[3] = {{NULL, NULL, NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}, {NULL, NULL, NULL, 0, 0}};
+    PyObject *made[3] = {NULL, NULL, NULL};
     PyObject *rows = most >= 0 ? PyList_New(0) : NULL;
     PyObject *result = NULL;
-    if (counts[0] == NULL || counts[1] == NULL || counts[2] == NULL || (most >= 0 && rows == NULL)) goto finally;
+    if (most >= 0 && rows == NULL) goto finally;
     if (walk_lines(lines, counts, rows, most, &too_long) < 0) goto finally;
+    for (int k = 0; k < 3; k++)
+        if ((made[k] = tally_dict(&counts[k])) == NULL) goto finally;
     if (rows == NULL)
-        result = PyTuple_Pack(3, counts[0], counts[1], counts[2]);
+        result = PyTuple_Pack(3, made[0], made[1], made[2]);
     else
-        result = PyTuple_Pack(4, counts[0], counts[1], counts[2], too_long ? Py_None : rows);
+        result = PyTuple_Pack(4, made[0], made[1], made[2], too_long ? Py_None : rows);
 finally:
-    for (int k = 0; k < 3; k++) Py_XDECREF(counts[k]);
+    for (int k = 0; k < 3; k++) {
+        tally_done(&counts[k]);
+        Py_XDECREF(made[k]);
+    }
     Py_XDECREF(rows);
     return result;
 }
@@ -1513,7 +1616,12 @@ static int set_attr(PyObject *line, Py_ssize_t offset, PyObject *name, PyObject 
  * __new__, then each attribute set as __init__ sets it (straight into its slot when it is one). */
 static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject *const *names, Py_ssize_t no,
                           PyObject *part) {
-    PyObject *line = cls->tp_new(cls, s_empty_tuple, NULL);
+    /* A class without a __new__ of its own (Line) is allocated as object.__new__ would (which,
+     * given no arguments, only refuses an abstract class): its checks and call saved per line. */
+    PyObject *line = cls->tp_new == PyBaseObject_Type.tp_new && cls->tp_alloc != NULL &&
+                             !(cls->tp_flags & Py_TPFLAGS_IS_ABSTRACT)
+                         ? cls->tp_alloc(cls, 0)
+                         : cls->tp_new(cls, s_empty_tuple, NULL);
     if (line == NULL) return NULL;
     PyObject *number = PyLong_FromSsize_t(no), *changed = s_empty_tuple; /* (Line's shared empty changed_by) */
     int failed = number == NULL || set_attr(line, offsets[A_NO], names[A_NO], number) < 0 ||
@@ -1525,6 +1633,51 @@ static PyObject *new_line(PyTypeObject *cls, const Py_ssize_t *offsets, PyObject
     Py_XDECREF(number);
     if (failed) Py_CLEAR(line);
     return line;
+}
+
+/* The end of the line of a two-byte text p[0:n] from start: its next "\n" (n when none), and in
+ * *bits every bit set in its characters (what kind its str is: all below 0x80, 0x100, or not). */
+static Py_ssize_t ucs2_line_end(const Py_UCS2 *p, Py_ssize_t start, Py_ssize_t n, unsigned *bits) {
+    Py_ssize_t i = start;
+    unsigned seen = 0;
+#ifdef __SSE2__
+    /* 8 characters at a time where every x86-64 can: CPython's substring looked for the line's
+     * end, then read it again for its widest character, then narrowed it a character at a time */
+    __m128i newline = _mm_set1_epi16('\n'), all = _mm_setzero_si128();
+    for (; i + 8 <= n; i += 8) {
+        __m128i chars = _mm_loadu_si128((const __m128i *)(p + i));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi16(chars, newline)) != 0) break;
+        all = _mm_or_si128(all, chars);
+    }
+    all = _mm_or_si128(all, _mm_srli_si128(all, 8));
+    all = _mm_or_si128(all, _mm_srli_si128(all, 4));
+    all = _mm_or_si128(all, _mm_srli_si128(all, 2));
+    seen = (unsigned)_mm_cvtsi128_si32(all) & 0xFFFF;
+#endif
+    for (; i < n && p[i] != '\n'; i++) seen |= p[i];
+    *bits = seen;
+    return i;
+}
+
+/* p[0:size] (two-byte characters, every bit of them in bits) as a str of its narrowest kind, as
+ * PyUnicode_Substring makes it (size > 1: a single character may be a shared one). */
+static PyObject *ucs2_part(const Py_UCS2 *p, Py_ssize_t size, unsigned bits) {
+    PyObject *part = PyUnicode_New(size, bits < 0x80 ? 0x7F : bits < 0x100 ? 0xFF : 0xFFFF);
+    if (part == NULL) return NULL;
+    if (bits >= 0x100) {
+        memcpy(PyUnicode_DATA(part), p, (size_t)size * 2);
+        return part;
+    }
+    Py_UCS1 *to = PyUnicode_1BYTE_DATA(part);
+    Py_ssize_t i = 0;
+#ifdef __SSE2__
+    for (; i + 8 <= size; i += 8) { /* (every character below 0x100: packed as it is) */
+        __m128i chars = _mm_loadu_si128((const __m128i *)(p + i));
+        _mm_storel_epi64((__m128i *)(to + i), _mm_packus_epi16(chars, chars));
+    }
+#endif
+    for (; i < size; i++) to[i] = (Py_UCS1)p[i];
+    return part;
 }
 
 /* split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, the lines made as cls(no, part). */
@@ -1551,7 +1704,10 @@ static PyObject *split_lines(PyObject *self, PyObject *const *args, Py_ssize_t n
     while (1) {
         /* the end of this line: the next \n (or \r, when there is one), or the end of the text */
         Py_ssize_t i;
-        if (has_cr < 0) {
+        unsigned bits = 0;
+        if (has_cr < 0 && kind == PyUnicode_2BYTE_KIND) {
+            i = ucs2_line_end(data, start, n, &bits);
+        } else if (has_cr < 0) {
             i = PyUnicode_FindChar(text, '\n', start, n, 1);
             if (i == -2) goto error;
             if (i < 0) i = n;
@@ -1567,7 +1723,10 @@ static PyObject *split_lines(PyObject *self, PyObject *const *args, Py_ssize_t n
             trailing = 1;
             break;
         }
-        PyObject *part = PyUnicode_Substring(text, start, i);
+        /* (a line of one character may be a shared str, and the whole text is itself: PyUnicode_Substring's) */
+        PyObject *part = has_cr < 0 && kind == PyUnicode_2BYTE_KIND && i - start > 1 && i - start < n
+                             ? ucs2_part((const Py_UCS2 *)data + start, i - start, bits)
+                             : PyUnicode_Substring(text, start, i);
         if (part == NULL) goto error;
         PyObject *line = new_line(type, offsets, names, ++no, part);
         Py_DECREF(part);
@@ -1612,16 +1771,85 @@ static PyObject *alive(PyObject *self, PyObject *arg) {
 
 static PyObject *count_alive(PyObject *self, PyObject *arg); /* (at the end of the file) */
 
+/* (line, text): a new pair (no format parsed, no argument list walked), or NULL. */
+static PyObject *pair_of(PyObject *first, PyObject *second) {
+    PyObject *pair = PyTuple_New(2);
+    if (pair == NULL) return NULL;
+    PyTuple_SET_ITEM(pair, 0, Py_NewRef(first));
+    PyTuple_SET_ITEM(pair, 1, Py_NewRef(second));
+    return pair;
+}
+
+/* whitespace.render's text of the layout out: "\n".join(texts) + "\n", written straight from
+ * its entries (no list of the texts made for PyUnicode_Join), "" for none. The result's kind is
+ * the widest of the texts' (each a canonical str: a wider kind holds a character the narrower
+ * cannot), as PyUnicode_Join makes it. */
+static PyObject *rendered_text(PyObject *out) {
+    Py_ssize_t n = PyList_GET_SIZE(out), length = 0;
+    if (n == 0) return Py_NewRef(s_empty);
+    Py_UCS4 most = 127; /* (the "\n") */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *text = PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        if (size > PY_SSIZE_T_MAX - 1 - length) {
+            PyErr_SetString(PyExc_OverflowError, "join() result is too long for a Python string");
+            return NULL;
+        }
+        length += size + 1;
+        Py_UCS4 bound = PyUnicode_MAX_CHAR_VALUE(text);
+        if (bound > most) most = bound;
+    }
+    PyObject *rendered = PyUnicode_New(length, most);
+    if (rendered == NULL) return NULL;
+    int kind = PyUnicode_KIND(rendered);
+    char *data = PyUnicode_DATA(rendered);
+    Py_ssize_t at = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *text = PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 1);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        int from = PyUnicode_KIND(text);
+        const void *src = PyUnicode_DATA(text);
+        if (from == kind) {
+            memcpy(data + at * kind, src, (size_t)size * (size_t)kind);
+        } else if (from == PyUnicode_1BYTE_KIND && kind == PyUnicode_2BYTE_KIND) {
+            /* (the common case: a text with a curly quote, a line without) */
+            Py_UCS2 *to = (Py_UCS2 *)data + at;
+            const Py_UCS1 *narrow = src;
+            Py_ssize_t i = 0;
+#ifdef __SSE2__
+            /* 16 characters at a time where every x86-64 can: each byte unpacked with a zero byte */
+            const __m128i zero = _mm_setzero_si128();
+            for (; i + 16 <= size; i += 16) {
+                __m128i chars = _mm_loadu_si128((const __m128i *)(narrow + i));
+                _mm_storeu_si128((__m128i *)(to + i), _mm_unpacklo_epi8(chars, zero));
+                _mm_storeu_si128((__m128i *)(to + i + 8), _mm_unpackhi_epi8(chars, zero));
+            }
+#endif
+            for (; i < size; i++) to[i] = narrow[i];
+        } else if (from == PyUnicode_1BYTE_KIND) {
+            Py_UCS4 *to = (Py_UCS4 *)data + at;
+            for (Py_ssize_t i = 0; i < size; i++) to[i] = ((const Py_UCS1 *)src)[i];
+        } else {
+            Py_UCS4 *to = (Py_UCS4 *)data + at;
+            for (Py_ssize_t i = 0; i < size; i++) to[i] = ((const Py_UCS2 *)src)[i];
+        }
+        at += size;
+        PyUnicode_WRITE(kind, data, at, '\n');
+        at++;
+    }
+    return rendered;
+}
+
 /* layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and render's text of them. */
 static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines_arg;
     int paragraphs;
     if (fast_args("layout", args, nargs, "Lp", &lines_arg, &paragraphs) < 0) return NULL;
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
-    PyObject *out = PyList_New(0), *texts = PyList_New(0);
+    PyObject *out = PyList_New(0);
     PyObject *result = NULL;
     Reader reader = READER_INIT;
-    if (lines == NULL || out == NULL || texts == NULL) goto finally;
+    if (lines == NULL || out == NULL) goto finally;
     PyObject *gap = Py_None; /* borrowed from lines */
     int gap_seen = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
@@ -1632,19 +1860,20 @@ static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (dropped == NULL) goto next;
         blank = read_attr(&reader, line, A_BLANK);
         if (blank == NULL) goto next;
-        int is_blank_line = PyObject_IsTrue(blank);
+        /* (Line's own blank is a bool: its truth read without a call) */
+        int is_blank_line = blank == Py_True ? 1 : blank == Py_False ? 0 : PyObject_IsTrue(blank);
         if (is_blank_line < 0) goto next;
         int is_alive = dropped == Py_None;
         if (is_alive && !is_blank_line) {
             text = read_str(&reader, line, A_TEXT);
             if (text == NULL) goto next;
             if (PyList_GET_SIZE(out) > 0 && (paragraphs || gap_seen)) {
-                pair = PyTuple_Pack(2, gap, s_empty);
-                if (pair == NULL || PyList_Append(out, pair) < 0 || PyList_Append(texts, s_empty) < 0) goto next;
+                pair = pair_of(gap, s_empty);
+                if (pair == NULL || PyList_Append(out, pair) < 0) goto next;
                 Py_CLEAR(pair);
             }
-            pair = PyTuple_Pack(2, line, text);
-            if (pair == NULL || PyList_Append(out, pair) < 0 || PyList_Append(texts, text) < 0) goto next;
+            pair = pair_of(line, text);
+            if (pair == NULL || PyList_Append(out, pair) < 0) goto next;
             gap = Py_None;
             gap_seen = 0;
         } else {
@@ -1659,21 +1888,15 @@ static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(pair);
         if (failed) goto finally;
     }
-    PyObject *rendered;
-    if (PyList_GET_SIZE(out) == 0) {
-        rendered = Py_NewRef(s_empty);
-    } else {
-        if (PyList_Append(texts, s_empty) < 0) goto finally; /* "\n".join(texts) + "\n" */
-        rendered = PyUnicode_Join(s_nl, texts);
-        if (rendered == NULL) goto finally;
-    }
-    result = PyTuple_Pack(2, out, rendered); /* (no format parsed) */
+    /* (out is ours: only pairs of a str each, its texts held by them) */
+    PyObject *rendered = rendered_text(out);
+    if (rendered == NULL) goto finally;
+    result = pair_of(out, rendered);
     Py_DECREF(rendered);
 finally:
     reader_done(&reader);
     Py_XDECREF(lines);
     Py_XDECREF(out);
-    Py_XDECREF(texts);
     return result;
 }
 
@@ -2177,7 +2400,7 @@ PyMODINIT_FUNC PyInit__diff(void) {
         {&s_orig, "orig"},      {&s_no, "no"},          {&s_dropped_by, "dropped_by"}, {&s_changed_by, "changed_by"},
         {&s_plus, "+"},         {&s_newline, "newline"}, {&s_empty, ""},
         {&s_text, "text"},      {&s_fate_kept, " "},    {&s_fate_dropped, "-"},       {&s_fate_changed, "~"},
-        {&s_blank, "blank"},    {&s_nl, "\n"},
+        {&s_blank, "blank"},
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         if (*strings[i].slot == NULL) {
