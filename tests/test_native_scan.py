@@ -336,8 +336,11 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
     # one scan, also at the rows around where the halves meet and after a newline inside a row
     # of the first half (rows counted after each newline: the text is not ASCII).
     scan = prefilter._scan.rows
-    by_literal = {b"\nab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3]}
-    m = _matcher(list(by_literal), list(by_literal.values()), 4)
+    # (Literals no text below holds, that leave the root on seven more letters: a matcher of few
+    # literals passes over the bytes at the root, and is scanned as one stream: ``sparse``.)
+    dense = {bytes([x, y]): [4] for x, y in zip(b"fhjlnpr", b"gikmoqs", strict=True)}
+    by_literal = {b"\nab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3], **dense}
+    m = _matcher(list(by_literal), list(by_literal.values()), 5)
     # (the halves: rows 0 to 2, and 3 on, whose first row starts with a match)
     texts = ["x" * 99 + "c", "d\u00e9x" + "y" * 97, "y" * 100, "b" + "\u00e9" * 99, "ab" + "z" * 98, "cd" * 50]
     assert scan(m, texts) == _naive_rows(by_literal, texts) == {3: [1, 3], 0: [3], 1: [4], 2: [5]}
@@ -350,10 +353,13 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
     m = _matcher(list(joined), list(joined.values()), 2)
     long = ["c" + "y" * 199, "q" * 199 + "c", "d" + "y" * 199, "y" * 199 + "c"]
     assert scan(m, long) == _naive_rows(joined, long) == {0: [2]}
-    # Random texts over an alphabet the literals are made of, long enough to be split (or not).
+    # Random texts over an alphabet the literals are made of, long enough to be split (or not);
+    # also with no literal holding a newline (the newline's class is then in none: its steps
+    # still count the rows).
     rng = random.Random(5)
-    for literals in (by_literal, {**by_literal, **joined}):
-        m = _matcher(list(literals), list(literals.values()), 4)
+    unstarted = {b"ab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3], **dense}
+    for literals in (by_literal, {**by_literal, **joined}, unstarted):
+        m = _matcher(list(literals), list(literals.values()), 5)
         for _ in range(300):
             # (not ASCII: _naive_rows counts rows after each newline, as the scan does then)
             texts = [

@@ -51,6 +51,7 @@ typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
     int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
+    uint8_t nl;         /* the newline's class (never 0): every entry on it is flagged OUT (see ``slow``) */
     uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
@@ -208,6 +209,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
 
     Py_ssize_t total = 1;
     int seen[256] = {0}, split = 1;
+    seen['\n'] = 1; /* (a class of its own even in no literal: ``slow`` counts the rows on it) */
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *lit = PyTuple_GET_ITEM(literals, k);
         if (!PyBytes_Check(lit) || PyBytes_GET_SIZE(lit) == 0) {
@@ -239,6 +241,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     }
     for (int b = 'A'; b <= 'Z'; b++) m->cls[b] = m->cls[b + 32];
     m->classes = classes;
+    m->nl = m->cls['\n'];
     m->split = split;
     if ((double)total * 2 >= (double)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "too many literals");
@@ -400,6 +403,10 @@ static PyObject *build(PyObject *self, PyObject *args) {
     uint16_t *last = m->table + (size_t)m->dense * classes;
     last[0] = 0;
     for (int c = 1; c < classes; c++) last[c] = FAR;
+    /* Every step on a newline goes to ``slow`` (a spurious OUT records nothing: it looks at the
+     * state's patterns), which counts the rows there: the plain step has no test for a newline
+     * per character (a text's rows are a few per thousand characters). */
+    for (int32_t s = 0; s < m->dense; s++) m->table[(size_t)s * classes + m->nl] |= OUT;
 
     /* What the root stays at: a scan there passes over these bytes without a look-up each. */
     int letters = 0;
@@ -453,6 +460,7 @@ typedef struct {
     int32_t s;        /* (``record``'s state) */
     int32_t real;     /* the state, while the scan is on the table's last row (a deep one) */
     Py_ssize_t row;  /* the row of the byte the scan is at */
+    int lines;       /* a newline ends a row (the call's text is not ASCII: ``slow`` counts it) */
     Py_ssize_t *last; /* by pattern: its last row, or PY_SSIZE_T_MIN */
     int32_t *head, *tail, *order, found;
     Hit *hits;
@@ -493,7 +501,9 @@ static int record(Scan *sc) {
 
 /* Every step but the plain one (``FEED``): from table row ``v`` (a shallow state, or the last row
  * for the deep state ``sc->real``) on class ``c``, whose entry is ``e``. A state with patterns
- * records them. The row the scan goes on from, or -1 (out of memory). */
+ * records them; then a newline, in a scan that counts rows by them, starts the next row (the
+ * newline is on the row it ends, as on_match reads it). The row the scan goes on from, or -1
+ * (out of memory). */
 static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
     const Matcher *m = sc->m;
     int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : e >> 2;
@@ -501,6 +511,7 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
         sc->s = t;
         if (record(sc) < 0) return -1;
     }
+    if (c == m->nl && sc->lines) sc->row++;
     if (t < m->dense) return t;
     sc->real = t;
     return m->dense;
@@ -522,14 +533,12 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
         }                                                                             \
     } while (0)
 
-/* One character as its UTF-8 bytes (surrogates too: "surrogatepass"); in a text not ASCII
- * (``by_newline``) a row starts after each newline. */
-#define FEED_CHAR(sc, v, character, by_newline)                                       \
+/* One character as its UTF-8 bytes (surrogates too: "surrogatepass"). (A newline's row: ``slow``.) */
+#define FEED_CHAR(sc, v, character)                                                   \
     do {                                                                              \
         Py_UCS4 ch = (character);                                                     \
         if (ch < 0x80) {                                                              \
             FEED(sc, v, (uint8_t)ch);                                                 \
-            if (ch == '\n' && (by_newline)) (sc)->row++;                              \
         } else if (ch < 0x800) {                                                      \
             FEED(sc, v, (uint8_t)(0xC0 | (ch >> 6)));                                 \
             FEED(sc, v, (uint8_t)(0x80 | (ch & 0x3F)));                               \
@@ -543,6 +552,14 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
             FEED(sc, v, (uint8_t)(0x80 | ((ch >> 6) & 0x3F)));                        \
             FEED(sc, v, (uint8_t)(0x80 | (ch & 0x3F)));                               \
         }                                                                             \
+    } while (0)
+
+/* The newline that ends a text's row: counted here when the scan counts rows by the texts
+ * (``slow`` counts it otherwise). */
+#define END_ROW(sc, v)                                                                \
+    do {                                                                              \
+        FEED(sc, v, '\n');                                                            \
+        if (!(sc)->lines) (sc)->row++;                                                \
     } while (0)
 
 /* A loop of feed_text for a sparse matcher: at the root, the characters it stays at (``skip``)
@@ -560,9 +577,8 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
 
 /* ``text``'s first ``size`` characters (all of them, or none: a row too long to scan) from
  * character ``from`` on, then the newline that ends its row, through scan ``sc`` from table row
- * ``*at``. ``ascii``: every text of the call is (rows by the texts, not by newlines). 0, or -1
- * (out of memory). */
-static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from, int ascii) {
+ * ``*at`` (rows by the texts or by newlines, as ``sc->lines`` says). 0, or -1 (out of memory). */
+static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from) {
     const uint8_t *cls = sc->m->cls;
     const uint16_t *table = sc->m->table;
     const uint32_t classes = (uint32_t)sc->m->classes;
@@ -573,45 +589,31 @@ static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py
         const uint8_t *skip = sc->m->skip;
         if (PyUnicode_IS_ASCII(text)) {
             const uint8_t *b = data;
-            if (ascii) {
-                SPARSE(b, FEED(sc, v, b[i]));
-            } else {
-                SPARSE(b, {
-                    FEED(sc, v, b[i]);
-                    if (b[i] == '\n') sc->row++;
-                });
-            }
+            SPARSE(b, FEED(sc, v, b[i]));
         } else if (kind == PyUnicode_1BYTE_KIND) {
             const Py_UCS1 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+            SPARSE(c, FEED_CHAR(sc, v, c[i]));
         } else if (kind == PyUnicode_2BYTE_KIND) {
             const Py_UCS2 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+            SPARSE(c, FEED_CHAR(sc, v, c[i]));
         } else {
             const Py_UCS4 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+            SPARSE(c, FEED_CHAR(sc, v, c[i]));
         }
-    } else if (PyUnicode_IS_ASCII(text)) {
+    } else if (PyUnicode_IS_ASCII(text)) { /* (a newline in it starts a row only if not ``ascii``: ``slow``) */
         const uint8_t *b = data;
-        if (ascii) /* (rows by the texts: a newline in one starts none) */
-            for (Py_ssize_t i = from; i < size; i++) FEED(sc, v, b[i]);
-        else
-            for (Py_ssize_t i = from; i < size; i++) {
-                FEED(sc, v, b[i]);
-                if (b[i] == '\n') sc->row++;
-            }
+        for (Py_ssize_t i = from; i < size; i++) FEED(sc, v, b[i]);
     } else if (kind == PyUnicode_1BYTE_KIND) { /* (one loop per kind: no switch per character) */
         const Py_UCS1 *c = data;
-        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i]);
     } else if (kind == PyUnicode_2BYTE_KIND) {
         const Py_UCS2 *c = data;
-        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i]);
     } else {
         const Py_UCS4 *c = data;
-        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i]);
     }
-    FEED(sc, v, '\n');
-    sc->row++;
+    END_ROW(sc, v);
     *at = v;
     return 0;
 nomem:
@@ -619,12 +621,12 @@ nomem:
 }
 
 /* The loop of ``feed_pair`` over ``steps`` characters of each text, from ``pa`` and ``pb``, for
- * one pair of kinds (TA, TB) and one way of counting rows (NL: after each newline, or by the
- * texts): no switch on the kind per character. (Before, every pair of rows but two of one byte
+ * one pair of kinds (TA, TB): no switch on the kind per character, nor a test for a newline
+ * (``slow`` counts the rows where a newline starts one). (Before, every pair of rows but two of one byte
  * a character went through one loop reading both by PyUnicode_READ: most rows of a document
  * that is not ASCII, where one curly quote makes a row two bytes a character.) 0, or -1 (out of
  * memory). */
-#define PAIR_LOOP(name, TA, TB, NL)                                                   \
+#define PAIR_LOOP(name, TA, TB)                                                       \
     static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const TA *pa,   \
                     const TB *pb, Py_ssize_t steps) {                                 \
         const uint8_t *cls = a->m->cls;                                               \
@@ -632,8 +634,8 @@ nomem:
         const uint32_t classes = (uint32_t)a->m->classes;                             \
         uint32_t va = *at_a, vb = *at_b;                                              \
         for (const TA *end = pa + steps; pa < end; pa++, pb++) {                      \
-            FEED_CHAR(a, va, *pa, NL);                                                \
-            FEED_CHAR(b, vb, *pb, NL);                                                \
+            FEED_CHAR(a, va, *pa);                                                    \
+            FEED_CHAR(b, vb, *pb);                                                    \
         }                                                                             \
         *at_a = va;                                                                   \
         *at_b = vb;                                                                   \
@@ -641,11 +643,10 @@ nomem:
     nomem:                                                                            \
         return -1;                                                                    \
     }
-PAIR_LOOP(pair_ascii, Py_UCS1, Py_UCS1, 0) /* (every text ASCII: rows by the texts) */
-PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1, 1)
-PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2, 1)
-PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1, 1)
-PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2, 1)
+PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1)
+PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2)
+PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1)
+PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2)
 #undef PAIR_LOOP
 
 /* Two scans at once, ``a`` on texts [*ka, end_a) and ``b`` on [*kb, n), a character of each in
@@ -655,13 +656,11 @@ PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2, 1)
  * where one scan has one (the table is larger than the first-level cache, and other work evicts
  * it between documents). 0, or -1 (out of memory). */
 static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject *texts, const Py_ssize_t *sizes,
-                     Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib,
-                     int ascii) {
+                     Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib) {
     const uint8_t *cls = a->m->cls;
     const uint16_t *table = a->m->table;
     const uint32_t classes = (uint32_t)a->m->classes;
     uint32_t va = *at_a, vb = *at_b;
-    int by_newline = !ascii;
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
         Py_ssize_t la = sizes[*ka], lb = sizes[*kb];
@@ -670,10 +669,7 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
         Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
         int done = 1, one_a = kind_a == PyUnicode_1BYTE_KIND, one_b = kind_b == PyUnicode_1BYTE_KIND;
         int two_a = kind_a == PyUnicode_2BYTE_KIND, two_b = kind_b == PyUnicode_2BYTE_KIND;
-        /* (an ASCII call's texts are all one byte a character) */
-        if (!by_newline && one_a && one_b)
-            done = pair_ascii(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
-        else if (one_a && one_b)
+        if (one_a && one_b)
             done = pair_11(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
         else if (one_a && two_b)
             done = pair_12(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS2 *)db + j, steps);
@@ -683,8 +679,8 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
             done = pair_22(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS2 *)db + j, steps);
         else { /* (a row with a character past the BMP: rare) */
             for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {
-                FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i), by_newline);
-                FEED_CHAR(b, vb, PyUnicode_READ(kind_b, db, j), by_newline);
+                FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i));
+                FEED_CHAR(b, vb, PyUnicode_READ(kind_b, db, j));
             }
             i -= steps;
             j -= steps;
@@ -695,14 +691,12 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
         *ia = i;
         *ib = j;
         if (i == la) {
-            FEED(a, va, '\n');
-            a->row++;
+            END_ROW(a, va);
             ++*ka;
             *ia = 0;
         }
         if (j == lb) {
-            FEED(b, vb, '\n');
-            b->row++;
+            END_ROW(b, vb);
             ++*kb;
             *ib = 0;
         }
@@ -728,9 +722,10 @@ static int merge(Scan *a, const Scan *b) {
     return 0;
 }
 
-/* A scan's tables by pattern (``np`` of them), no row found yet. 0, or -1 (out of memory). */
-static int scan_init(Scan *sc, const Matcher *m, int32_t np) {
-    *sc = (Scan){m, 0, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
+/* A scan's tables by pattern (``np`` of them), no row found yet; ``lines``: rows by newlines. 0,
+ * or -1 (out of memory). */
+static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
+    *sc = (Scan){m, 0, 0, -1, lines, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
     sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
     sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
     sc->tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
@@ -816,11 +811,10 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     int32_t np = m->patterns;
     Scan sc, second;
     int two = 0; /* (``second`` set up: freed at the end) */
-    if (scan_init(&sc, m, np) < 0) goto nomem;
+    if (scan_init(&sc, m, np, !ascii) < 0) goto nomem;
 
     if (m->states > 1) {
-        FEED(&sc, v, '\n');
-        sc.row++;
+        END_ROW(&sc, v);
         /* Where the second half of the texts starts (by characters), if it is scanned alongside the
          * first: after a newline the automaton is in the one state whatever came before (no
          * literal holds a newline past its first byte: ``split``), so the scan of the texts from
@@ -836,21 +830,20 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         Py_ssize_t k = 0, i = 0;
         if (half < n) {
             two = 1;
-            if (scan_init(&second, m, np) < 0) goto nomem;
+            if (scan_init(&second, m, np, !ascii) < 0) goto nomem;
             uint32_t w = 0;
-            FEED(&second, w, '\n'); /* (from the root, at row -1: to the state after a newline) */
-            second.row++;
+            END_ROW(&second, w); /* (from the root, at row -1: to the state after a newline) */
             Py_ssize_t k2 = half, i2 = 0;
-            if (feed_pair(&sc, &v, &second, &w, texts, sizes, &k, half, &k2, n, &i, &i2, ascii) < 0) goto nomem;
+            if (feed_pair(&sc, &v, &second, &w, texts, sizes, &k, half, &k2, n, &i, &i2) < 0) goto nomem;
             /* The first half's rest, then the second's. */
             for (; k < half; k++, i = 0)
-                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], i, ascii) < 0) goto nomem;
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], i) < 0) goto nomem;
             for (; k2 < n; k2++, i2 = 0)
-                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), sizes[k2], i2, ascii) < 0) goto nomem;
+                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), sizes[k2], i2) < 0) goto nomem;
             if (merge(&sc, &second) < 0) goto nomem;
         } else {
             for (; k < n; k++)
-                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], 0, ascii) < 0) goto nomem;
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], 0) < 0) goto nomem;
         }
         if (n == 0) FEED(&sc, v, '\n'); /* "\n" + "" + "\n": the two newlines, the second on row 0 */
     }
