@@ -38,11 +38,13 @@
 #include "../steps/_held.h"
 
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
-/* A table entry: the state it goes to, times 4, plus OUT if that state has patterns; or FAR, a
- * state past the table (``deep`` finds it). One test (``entry & 3``) tells the scan's plain step
- * (to a shallow state with nothing to record) from every other, which ``slow`` takes. */
-#define OUT 1
-#define FAR 2
+/* A table entry: the state it goes to (below 2**14), plus OUT if that state has patterns; or FAR,
+ * a state past the table (``deep`` finds it). One test (``entry & (OUT | FAR)``) tells the scan's
+ * plain step (to a shallow state with nothing to record) from every other, which ``slow`` takes;
+ * the plain step's entry is then the state as it is (no shift). */
+#define OUT 0x4000
+#define FAR 0x8000
+#define STATE 0x3FFF
 #define LINE 64    /* the table's alignment: a cache line */
 #define CAPSULE "cleaner.rules._scan.Matcher"
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
@@ -167,7 +169,7 @@ bad:
 /* A shallow state as a table entry codes it (see OUT); FAR for a deep one. */
 static inline uint16_t code(const Matcher *m, int32_t s) {
     if (s >= m->dense) return FAR;
-    return (uint16_t)((uint32_t)s << 2 | (m->out_start[s] != m->out_start[s + 1] ? OUT : 0));
+    return (uint16_t)((uint32_t)s | (m->out_start[s] != m->out_start[s + 1] ? OUT : 0));
 }
 
 /* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
@@ -439,7 +441,7 @@ static int32_t deep(const Matcher *m, int32_t s, uint8_t c) {
     for (;;) {
         if (s < m->dense) {
             uint16_t e = m->table[(size_t)s * m->classes + c];
-            if (!(e & FAR)) return e >> 2;
+            if (!(e & FAR)) return e & STATE;
         }
         int32_t t = child(m, s, c);
         if (t >= 0) return t;
@@ -499,14 +501,17 @@ static int record(Scan *sc) {
     return 0;
 }
 
-/* Every step but the plain one (``FEED``): from table row ``v`` (a shallow state, or the last row
- * for the deep state ``sc->real``) on class ``c``, whose entry is ``e``. A state with patterns
- * records them; then a newline, in a scan that counts rows by them, starts the next row (the
- * newline is on the row it ends, as on_match reads it). The row the scan goes on from, or -1
- * (out of memory). */
-static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
+/* Every step but the plain one (``FEED``): at ``x`` in the table (a table row, a shallow state or
+ * the last row for the deep state ``sc->real``, times the classes, plus the byte's class), whose
+ * entry is ``e``. A state with patterns records them; then a newline, in a scan that counts rows
+ * by them, starts the next row (the newline is on the row it ends, as on_match reads it). The row
+ * the scan goes on from, or -1 (out of memory). (The plain step keeps neither the row nor the
+ * class apart from ``x``: they are worked out here, on the few steps that come here.) */
+static int32_t slow(Scan *sc, size_t x, uint32_t e) {
     const Matcher *m = sc->m;
-    int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : e >> 2;
+    uint32_t v = (uint32_t)(x / (size_t)m->classes);
+    uint8_t c = (uint8_t)(x % (size_t)m->classes);
+    int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : (int32_t)(e & STATE);
     if (m->out_start[t] != m->out_start[t + 1]) {
         sc->s = t;
         if (record(sc) < 0) return -1;
@@ -519,17 +524,18 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
 
 /* One byte through the automaton of scan ``sc`` (a pointer) at table row ``v`` (see ``slow``). A
  * byte in no literal is class 0, whose entry is the root on every row. (``cls``, ``table`` and
- * ``classes``: the matcher's, as locals; ``nomem``: where an allocation that failed goes.) */
+ * ``classes``: the matcher's, as locals, ``classes`` a size_t; ``nomem``: where an allocation that
+ * failed goes.) */
 #define FEED(sc, v, byte)                                                             \
     do {                                                                              \
-        uint8_t c_ = cls[(byte)];                                                     \
-        uint16_t e_ = table[(v) * classes + c_];                                      \
+        size_t x_ = (v) * classes + cls[(byte)];                                      \
+        uint32_t e_ = table[x_];                                                      \
         if (e_ & (OUT | FAR)) {                                                       \
-            int32_t r_ = slow((sc), (v), c_, e_);                                     \
+            int32_t r_ = slow((sc), x_, e_);                                          \
             if (r_ < 0) goto nomem;                                                   \
             (v) = (uint32_t)r_;                                                       \
         } else {                                                                      \
-            (v) = e_ >> 2;                                                            \
+            (v) = e_;                                                                 \
         }                                                                             \
     } while (0)
 
@@ -581,7 +587,7 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
 static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from) {
     const uint8_t *cls = sc->m->cls;
     const uint16_t *table = sc->m->table;
-    const uint32_t classes = (uint32_t)sc->m->classes;
+    const size_t classes = (size_t)sc->m->classes;
     uint32_t v = *at;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -631,7 +637,7 @@ nomem:
                     const TB *pb, Py_ssize_t steps) {                                 \
         const uint8_t *cls = a->m->cls;                                               \
         const uint16_t *table = a->m->table;                                          \
-        const uint32_t classes = (uint32_t)a->m->classes;                             \
+        const size_t classes = (size_t)a->m->classes;                                 \
         uint32_t va = *at_a, vb = *at_b;                                              \
         for (const TA *end = pa + steps; pa < end; pa++, pb++) {                      \
             FEED_CHAR(a, va, *pa);                                                    \
@@ -659,7 +665,7 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
                      Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib) {
     const uint8_t *cls = a->m->cls;
     const uint16_t *table = a->m->table;
-    const uint32_t classes = (uint32_t)a->m->classes;
+    const size_t classes = (size_t)a->m->classes;
     uint32_t va = *at_a, vb = *at_b;
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
@@ -805,7 +811,7 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     }
     const uint8_t *cls = m->cls;
     const uint16_t *table = m->table;
-    const uint32_t classes = (uint32_t)m->classes;
+    const size_t classes = (size_t)m->classes;
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
