@@ -389,6 +389,40 @@ def test_a_sparse_scan_passes_over_what_leaves_the_root_there() -> None:
 
 
 @needs_native
+def test_a_sparse_scan_passes_over_blocks_of_what_leaves_the_root_there() -> None:
+    # Long runs of characters the root stays at, passed over 16 bytes (8 two-byte characters) at a
+    # time: every stop (a literal's first byte, in either case; a newline; a character past ASCII)
+    # at every place in a block, in texts of one and two bytes a character, ASCII ones too; and a
+    # matcher with more stops than a block's compares take (passed over one by one).
+    scan = prefilter._scan.rows
+    rng = random.Random(11)
+    many = {f"{d}a".encode(): [0] for d in "012345678"}  # (nine stops and the newline)
+    for literals in (
+        {b"ab": [0]},
+        {b"\nab": [0], b"cd": [1]},
+        {b"q": [0], b"\xc3\xa9x": [1], b"ab": [0, 1], b"\xc4\x80": [1]},
+        many,
+    ):
+        m = _matcher(list(literals), list(literals.values()), 2)
+        for _ in range(300):
+            wide = rng.random() < 0.4
+            ascii = not wide and rng.random() < 0.3
+            stops = "aAbcdCqQ0458" + ("" if ascii else "\n\u00e9\u0100")
+            texts = []
+            for _ in range(rng.randrange(1, 5)):
+                chars = rng.choices("xyz ", k=rng.randrange(80))
+                for _ in range(rng.randrange(4)):
+                    chars.insert(rng.randrange(len(chars) + 1), rng.choice(stops))
+                texts.append("".join(chars))
+            if wide:
+                texts.append("\u0100")
+            elif not ascii:
+                texts.append("\u00e9")
+            # (an ASCII call's rows are its texts, one each here: no newline in them)
+            assert scan(m, texts) == _naive_rows(literals, texts), texts
+
+
+@needs_native
 def test_rows_of_an_automaton_past_16_bit_states() -> None:
     # Every 4-letter string over 18 letters (and the 2-letter ones, and a few beyond ASCII): over
     # 100,000 states, so the shallow states' table has children it cannot code in 16 bits (a

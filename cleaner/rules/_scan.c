@@ -36,6 +36,10 @@
 #include <string.h>
 
 #include "../steps/_held.h"
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <emmintrin.h>
+#define PASS_SIMD 1
+#endif
 
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
 /* A table entry: the state it goes to (below 2**14), plus OUT if that state has patterns; or FAR,
@@ -47,6 +51,7 @@
 #define STATE 0x3FFF
 #define LINE 64    /* the table's alignment: a cache line */
 #define CAPSULE "cleaner.rules._scan.Matcher"
+#define MAX_STOPS 8 /* bytes a sparse scan's pass over the root looks for 16 at a time (``pass_over``) */
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
 
 typedef struct {
@@ -55,6 +60,8 @@ typedef struct {
     int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
     uint8_t nl;         /* the newline's class (never 0): every entry on it is flagged OUT (see ``slow``) */
     uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
+    int nstops;         /* the ASCII bytes not in ``skip`` (the newline is one), if at most MAX_STOPS; else -1 */
+    uint8_t stops[MAX_STOPS];
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
@@ -417,6 +424,12 @@ static PyObject *build(PyObject *self, PyObject *args) {
         letters += b >= 'a' && b <= 'z' && m->skip[b];
     }
     m->sparse = letters >= 20;
+    m->nstops = 0;
+    for (int b = 0; b < 128 && m->nstops >= 0; b++)
+        if (!m->skip[b]) {
+            if (m->nstops == MAX_STOPS) m->nstops = -1;
+            else m->stops[m->nstops++] = (uint8_t)b;
+        }
 
     result = PyCapsule_New(m, CAPSULE, capsule_free);
 done:
@@ -568,13 +581,45 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
         if (!(sc)->lines) (sc)->row++;                                                \
     } while (0)
 
+/* From ``c[i]`` on (``size`` characters of one or two bytes: ``wide``), where the scan at the root
+ * may stop passing over: past the blocks of 16 bytes whose characters are all in ``skip`` (an
+ * ASCII character not among the matcher's ``stops``), at the first character that is not, or
+ * where fewer than 16 bytes are left. What the one-by-one pass (``SPARSE``) then passes over from
+ * there, it would have from ``i``: the same characters, a compare each for 8 or 16. */
+static Py_ssize_t pass_over(const Matcher *m, const void *c, int wide, Py_ssize_t i, Py_ssize_t size) {
+#ifdef PASS_SIMD
+    if (m->nstops < 0) return i;
+    __m128i stops[MAX_STOPS];
+    for (int k = 0; k < m->nstops; k++) stops[k] = wide ? _mm_set1_epi16(m->stops[k]) : _mm_set1_epi8((char)m->stops[k]);
+    const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128();
+    int per = wide ? 8 : 16;
+    for (; i + per <= size; i += per) {
+        __m128i x = _mm_loadu_si128((const __m128i *)((const uint8_t *)c + (wide ? 2 * i : i))), out;
+        if (wide) { /* (a character past 0x7F: some bit of 0xFF80 set; a compare gives 0xFFFF where none is) */
+            out = _mm_xor_si128(_mm_cmpeq_epi16(_mm_and_si128(x, high), zero), _mm_cmpeq_epi16(zero, zero));
+            for (int k = 0; k < m->nstops; k++) out = _mm_or_si128(out, _mm_cmpeq_epi16(x, stops[k]));
+        } else { /* (a byte past 0x7F has its top bit set, as a compare's 0xFF: movemask reads both) */
+            out = x;
+            for (int k = 0; k < m->nstops; k++) out = _mm_or_si128(out, _mm_cmpeq_epi8(x, stops[k]));
+        }
+        int hits = _mm_movemask_epi8(out);
+        if (hits != 0) return i + __builtin_ctz((unsigned)hits) / (wide ? 2 : 1);
+    }
+#else
+    (void)m, (void)c, (void)wide, (void)size;
+#endif
+    return i;
+}
+
 /* A loop of feed_text for a sparse matcher: at the root, the characters it stays at (``skip``)
- * are passed over, a compare each instead of a look-up (most of a text, for a site's few literals
- * that start a line); every other one is fed (``feed``, of ``c[i]``). A newline is never passed
- * over: it starts a row. */
-#define SPARSE(c, feed)                                                               \
+ * are passed over, 16 bytes at a time while they can be (``pass_over``: ``wide``, 0 or 1, for
+ * one- and two-byte characters, -1 for neither), then a compare each instead of a look-up (most
+ * of a text, for a site's few literals that start a line); every other one is fed (``feed``, of
+ * ``c[i]``). A newline is never passed over: it starts a row. */
+#define SPARSE(c, wide, feed)                                                         \
     for (Py_ssize_t i = from; i < size; i++) {                                        \
         if (v == 0) {                                                                 \
+            if ((wide) >= 0) i = pass_over(sc->m, (c), (wide), i, size);              \
             while (i < size && (c)[i] < 0x80 && skip[(c)[i]]) i++;                    \
             if (i == size) break;                                                     \
         }                                                                             \
@@ -595,16 +640,16 @@ static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py
         const uint8_t *skip = sc->m->skip;
         if (PyUnicode_IS_ASCII(text)) {
             const uint8_t *b = data;
-            SPARSE(b, FEED(sc, v, b[i]));
+            SPARSE(b, 0, FEED(sc, v, b[i]));
         } else if (kind == PyUnicode_1BYTE_KIND) {
             const Py_UCS1 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i]));
+            SPARSE(c, 0, FEED_CHAR(sc, v, c[i]));
         } else if (kind == PyUnicode_2BYTE_KIND) {
             const Py_UCS2 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i]));
+            SPARSE(c, 1, FEED_CHAR(sc, v, c[i]));
         } else {
             const Py_UCS4 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i]));
+            SPARSE(c, -1, FEED_CHAR(sc, v, c[i]));
         }
     } else if (PyUnicode_IS_ASCII(text)) { /* (a newline in it starts a row only if not ``ascii``: ``slow``) */
         const uint8_t *b = data;
