@@ -1266,14 +1266,22 @@ fail:
     return result;
 }
 
-/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). */
+/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). The
+ * lines kept and their texts are held in one array as they are read, and the two lists made at
+ * the end at their size (an append each cost more than the line's reads). */
 static PyObject *alive(PyObject *self, PyObject *args) {
     PyObject *lines;
     int nonblank;
     if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
-    PyObject *rows = PyList_New(0), *texts = PyList_New(0), *result = NULL;
+    /* (a line's read can run Python code that lengthens the list: the array grows then) */
+    Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
+    PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
+    PyObject *rows = NULL, *texts = NULL, *result = NULL;
     Reader reader = READER_INIT;
-    if (rows == NULL || texts == NULL) goto done;
+    if (kept == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         Py_INCREF(line);
@@ -1287,14 +1295,44 @@ static PyObject *alive(PyObject *self, PyObject *args) {
             keep = is < 0 ? -1 : !is;
         }
         PyObject *text = keep == 1 ? slot_read(&reader, line, A_TEXT) : NULL;
-        int bad = keep < 0 || (keep == 1 && (text == NULL || PyList_Append(rows, line) < 0 ||
-                                             PyList_Append(texts, text) < 0));
-        Py_XDECREF(text);
-        Py_DECREF(line);
-        if (bad) goto done;
+        if (keep == 1 && text != NULL && k == cap) {
+            PyObject **grown = cap > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(PyObject *)
+                                   ? NULL
+                                   : PyMem_Realloc(kept, 4 * (size_t)cap * sizeof(PyObject *));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                Py_CLEAR(text);
+            } else {
+                kept = grown;
+                cap *= 2;
+            }
+        }
+        if (keep < 0 || (keep == 1 && text == NULL)) {
+            Py_DECREF(line);
+            goto done;
+        }
+        if (keep == 1) { /* (the references held here go to the array) */
+            kept[2 * k] = line;
+            kept[2 * k + 1] = text;
+            k++;
+        } else
+            Py_DECREF(line);
     }
-    result = PyTuple_Pack(2, rows, texts);
+    rows = PyList_New(k);
+    texts = rows == NULL ? NULL : PyList_New(k);
+    result = texts == NULL ? NULL : PyTuple_New(2);
+    if (result == NULL) goto done;
+    for (Py_ssize_t j = 0; j < k; j++) { /* (each list takes its items' references) */
+        PyList_SET_ITEM(rows, j, kept[2 * j]);
+        PyList_SET_ITEM(texts, j, kept[2 * j + 1]);
+    }
+    k = 0;
+    PyTuple_SET_ITEM(result, 0, rows);
+    PyTuple_SET_ITEM(result, 1, texts);
+    rows = texts = NULL;
 done:
+    for (Py_ssize_t j = 0; j < 2 * k; j++) Py_DECREF(kept[j]);
+    PyMem_Free(kept);
     Py_XDECREF(rows);
     Py_XDECREF(texts);
     slots_done(&reader);
