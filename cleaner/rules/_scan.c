@@ -21,7 +21,9 @@
  * letters, space and newline (most of a text's bytes) first, in the row's first cache line. And
  * a long document is scanned as two halves at once (``feed_pair``): each step waits on the
  * look-up before it, so two chains keep two look-ups in flight. A matcher of a few literals
- * (a site's) instead passes over, at the root, the bytes none of them starts with (``SPARSE``).
+ * (a site's) instead passes over, at the root, the bytes none of them starts with (``SPARSE``),
+ * 16 at a time with SSE2 (``pass_over``). The plain step (``FEED``) is a class load, a table
+ * load and one compare: a newline, a match or a deep state take ``slow``, which counts the rows.
  *
  * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
  * bytes no literal holds are one class, on which every state goes back to the root), its
@@ -62,6 +64,8 @@ typedef struct {
     uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
     int nstops;         /* the ASCII bytes not in ``skip`` (the newline is one), if at most MAX_STOPS; else -1 */
     uint8_t stops[MAX_STOPS];
+    uint8_t lanes[MAX_STOPS][16];  /* each stop in 16 bytes (``pass_over``'s compares of one-byte characters) */
+    uint16_t wide[MAX_STOPS][8];   /* and in 8 two-byte lanes */
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
@@ -428,7 +432,11 @@ static PyObject *build(PyObject *self, PyObject *args) {
     for (int b = 0; b < 128 && m->nstops >= 0; b++)
         if (!m->skip[b]) {
             if (m->nstops == MAX_STOPS) m->nstops = -1;
-            else m->stops[m->nstops++] = (uint8_t)b;
+            else {
+                memset(m->lanes[m->nstops], b, sizeof m->lanes[0]);
+                for (int j = 0; j < 8; j++) m->wide[m->nstops][j] = (uint16_t)b;
+                m->stops[m->nstops++] = (uint8_t)b;
+            }
         }
 
     result = PyCapsule_New(m, CAPSULE, capsule_free);
@@ -588,22 +596,28 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
  * there, it would have from ``i``: the same characters, a compare each for 8 or 16. */
 static Py_ssize_t pass_over(const Matcher *m, const void *c, int wide, Py_ssize_t i, Py_ssize_t size) {
 #ifdef PASS_SIMD
-    if (m->nstops < 0) return i;
-    __m128i stops[MAX_STOPS];
-    for (int k = 0; k < m->nstops; k++) stops[k] = wide ? _mm_set1_epi16(m->stops[k]) : _mm_set1_epi8((char)m->stops[k]);
-    const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128();
-    int per = wide ? 8 : 16;
-    for (; i + per <= size; i += per) {
-        __m128i x = _mm_loadu_si128((const __m128i *)((const uint8_t *)c + (wide ? 2 * i : i))), out;
-        if (wide) { /* (a character past 0x7F: some bit of 0xFF80 set; a compare gives 0xFFFF where none is) */
-            out = _mm_xor_si128(_mm_cmpeq_epi16(_mm_and_si128(x, high), zero), _mm_cmpeq_epi16(zero, zero));
-            for (int k = 0; k < m->nstops; k++) out = _mm_or_si128(out, _mm_cmpeq_epi16(x, stops[k]));
-        } else { /* (a byte past 0x7F has its top bit set, as a compare's 0xFF: movemask reads both) */
-            out = x;
-            for (int k = 0; k < m->nstops; k++) out = _mm_or_si128(out, _mm_cmpeq_epi8(x, stops[k]));
+    int n = m->nstops;
+    if (n < 0) return i;
+    if (wide) {
+        const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128(), ones = _mm_cmpeq_epi16(zero, zero);
+        for (; i + 8 <= size; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)((const Py_UCS2 *)c + i));
+            /* (a character past 0x7F: some bit of 0xFF80 set; the compare gives 0xFFFF where none is) */
+            __m128i out = _mm_xor_si128(_mm_cmpeq_epi16(_mm_and_si128(x, high), zero), ones);
+            for (int k = 0; k < n; k++)
+                out = _mm_or_si128(out, _mm_cmpeq_epi16(x, _mm_loadu_si128((const __m128i *)m->wide[k])));
+            int hits = _mm_movemask_epi8(out);
+            if (hits != 0) return i + __builtin_ctz((unsigned)hits) / 2;
         }
-        int hits = _mm_movemask_epi8(out);
-        if (hits != 0) return i + __builtin_ctz((unsigned)hits) / (wide ? 2 : 1);
+    } else {
+        for (; i + 16 <= size; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)((const uint8_t *)c + i));
+            __m128i out = x; /* (a byte past 0x7F has its top bit set, as a compare's 0xFF: movemask reads both) */
+            for (int k = 0; k < n; k++)
+                out = _mm_or_si128(out, _mm_cmpeq_epi8(x, _mm_loadu_si128((const __m128i *)m->lanes[k])));
+            int hits = _mm_movemask_epi8(out);
+            if (hits != 0) return i + __builtin_ctz((unsigned)hits);
+        }
     }
 #else
     (void)m, (void)c, (void)wide, (void)size;
