@@ -336,8 +336,11 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
     # one scan, also at the rows around where the halves meet and after a newline inside a row
     # of the first half (rows counted after each newline: the text is not ASCII).
     scan = prefilter._scan.rows
-    by_literal = {b"\nab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3]}
-    m = _matcher(list(by_literal), list(by_literal.values()), 4)
+    # (Literals no text below holds, that leave the root on seven more letters: a matcher of few
+    # literals passes over the bytes at the root, and is scanned as one stream: ``sparse``.)
+    dense = {bytes([x, y]): [4] for x, y in zip(b"fhjlnpr", b"gikmoqs", strict=True)}
+    by_literal = {b"\nab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3], **dense}
+    m = _matcher(list(by_literal), list(by_literal.values()), 5)
     # (the halves: rows 0 to 2, and 3 on, whose first row starts with a match)
     texts = ["x" * 99 + "c", "d\u00e9x" + "y" * 97, "y" * 100, "b" + "\u00e9" * 99, "ab" + "z" * 98, "cd" * 50]
     assert scan(m, texts) == _naive_rows(by_literal, texts) == {3: [1, 3], 0: [3], 1: [4], 2: [5]}
@@ -350,10 +353,13 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
     m = _matcher(list(joined), list(joined.values()), 2)
     long = ["c" + "y" * 199, "q" * 199 + "c", "d" + "y" * 199, "y" * 199 + "c"]
     assert scan(m, long) == _naive_rows(joined, long) == {0: [2]}
-    # Random texts over an alphabet the literals are made of, long enough to be split (or not).
+    # Random texts over an alphabet the literals are made of, long enough to be split (or not);
+    # also with no literal holding a newline (the newline's class is then in none: its steps
+    # still count the rows).
     rng = random.Random(5)
-    for literals in (by_literal, {**by_literal, **joined}):
-        m = _matcher(list(literals), list(literals.values()), 4)
+    unstarted = {b"ab": [1], b"cd": [2], b"\xc3\xa9x": [3], b"b\xc3\xa9": [0, 3], **dense}
+    for literals in (by_literal, {**by_literal, **joined}, unstarted):
+        m = _matcher(list(literals), list(literals.values()), 5)
         for _ in range(300):
             # (not ASCII: _naive_rows counts rows after each newline, as the scan does then)
             texts = [
@@ -379,6 +385,40 @@ def test_a_sparse_scan_passes_over_what_leaves_the_root_there() -> None:
                 "".join(rng.choices("abcdqxy\u00e9\u0100\n ", k=rng.randrange(40))) for _ in range(rng.randrange(6))
             ]
             texts.append("\u00e9")  # (not ASCII: as _naive_rows counts rows)
+            assert scan(m, texts) == _naive_rows(literals, texts), texts
+
+
+@needs_native
+def test_a_sparse_scan_passes_over_blocks_of_what_leaves_the_root_there() -> None:
+    # Long runs of characters the root stays at, passed over 16 bytes (8 two-byte characters) at a
+    # time: every stop (a literal's first byte, in either case; a newline; a character past ASCII)
+    # at every place in a block, in texts of one and two bytes a character, ASCII ones too; and a
+    # matcher with more stops than a block's compares take (passed over one by one).
+    scan = prefilter._scan.rows
+    rng = random.Random(11)
+    many = {f"{d}a".encode(): [0] for d in "012345678"}  # (nine stops and the newline)
+    for literals in (
+        {b"ab": [0]},
+        {b"\nab": [0], b"cd": [1]},
+        {b"q": [0], b"\xc3\xa9x": [1], b"ab": [0, 1], b"\xc4\x80": [1]},
+        many,
+    ):
+        m = _matcher(list(literals), list(literals.values()), 2)
+        for _ in range(300):
+            wide = rng.random() < 0.4
+            ascii = not wide and rng.random() < 0.3
+            stops = "aAbcdCqQ0458" + ("" if ascii else "\n\u00e9\u0100")
+            texts = []
+            for _ in range(rng.randrange(1, 5)):
+                chars = rng.choices("xyz ", k=rng.randrange(80))
+                for _ in range(rng.randrange(4)):
+                    chars.insert(rng.randrange(len(chars) + 1), rng.choice(stops))
+                texts.append("".join(chars))
+            if wide:
+                texts.append("\u0100")
+            elif not ascii:
+                texts.append("\u00e9")
+            # (an ASCII call's rows are its texts, one each here: no newline in them)
             assert scan(m, texts) == _naive_rows(literals, texts), texts
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import random
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -421,6 +422,38 @@ def test_alive_and_unchanged_by_hand() -> None:
         assert unchanged_fn(lines, ["a", "  ", "b", "C"]) is False
         with pytest.raises(IndexError):
             unchanged_fn(lines, ["a"])
+
+
+class _Growing(Line):
+    """A Line whose ``dropped_by`` read (the generic way) adds lines to a list: ``victims``, once."""
+
+    __slots__ = ("victims",)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "dropped_by":
+            victims = object.__getattribute__(self, "victims")
+            if victims:
+                victims.pop().extend(Line(10 + k, f"added {k}") for k in range(9))
+        return object.__getattribute__(self, name)
+
+
+@needs_native
+def test_alive_keeps_what_a_list_lengthened_while_read_holds_and_lets_go_on_an_error() -> None:
+    # The C holds the rows kept in an array made for the list's length as called: a read that
+    # adds lines grows it (as the twin's comprehension sees them too).
+    for nonblank in (True, False):
+        lines: list[Line] = [_Growing(1, "a"), Line(2, " "), Line(3, "b")]
+        lines[0].victims = [lines]  # type: ignore[attr-defined]
+        got = prefilter._scan.alive(lines, nonblank)
+        assert len(lines) == 12 and len(got[0]) == (11 if nonblank else 12)
+        lines[0].victims = [lines[:0]]  # type: ignore[attr-defined]  # (adds to a copy: lines stay)
+        assert got == alive(lines, nonblank)
+    # A line that cannot be read: an error, the rows read before it let go.
+    kept = Line(1, "kept")
+    before = sys.getrefcount(kept)
+    with pytest.raises(AttributeError):
+        prefilter._scan.alive([kept, object()], True)  # type: ignore[list-item]
+    assert sys.getrefcount(kept) == before
 
 
 class _Shouted(Line):

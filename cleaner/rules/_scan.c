@@ -21,7 +21,9 @@
  * letters, space and newline (most of a text's bytes) first, in the row's first cache line. And
  * a long document is scanned as two halves at once (``feed_pair``): each step waits on the
  * look-up before it, so two chains keep two look-ups in flight. A matcher of a few literals
- * (a site's) instead passes over, at the root, the bytes none of them starts with (``SPARSE``).
+ * (a site's) instead passes over, at the root, the bytes none of them starts with (``SPARSE``),
+ * 16 at a time with SSE2 (``pass_over``). The plain step (``FEED``) is a class load, a table
+ * load and one compare: a newline, a match or a deep state take ``slow``, which counts the rows.
  *
  * The automaton: a trie of the literals (ASCII letters lowered, bytes mapped to classes: the
  * bytes no literal holds are one class, on which every state goes back to the root), its
@@ -36,22 +38,34 @@
 #include <string.h>
 
 #include "../steps/_held.h"
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <emmintrin.h>
+#define PASS_SIMD 1
+#endif
 
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
-/* A table entry: the state it goes to, times 4, plus OUT if that state has patterns; or FAR, a
- * state past the table (``deep`` finds it). One test (``entry & 3``) tells the scan's plain step
- * (to a shallow state with nothing to record) from every other, which ``slow`` takes. */
-#define OUT 1
-#define FAR 2
+/* A table entry: the state it goes to (below 2**14), plus OUT if that state has patterns; or FAR,
+ * a state past the table (``deep`` finds it). One test (``entry & (OUT | FAR)``) tells the scan's
+ * plain step (to a shallow state with nothing to record) from every other, which ``slow`` takes;
+ * the plain step's entry is then the state as it is (no shift). */
+#define OUT 0x4000
+#define FAR 0x8000
+#define STATE 0x3FFF
 #define LINE 64    /* the table's alignment: a cache line */
 #define CAPSULE "cleaner.rules._scan.Matcher"
+#define MAX_STOPS 8 /* bytes a sparse scan's pass over the root looks for 16 at a time (``pass_over``) */
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
 
 typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
     int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
+    uint8_t nl;         /* the newline's class (never 0): every entry on it is flagged OUT (see ``slow``) */
     uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
+    int nstops;         /* the ASCII bytes not in ``skip`` (the newline is one), if at most MAX_STOPS; else -1 */
+    uint8_t stops[MAX_STOPS];
+    uint8_t lanes[MAX_STOPS][16];  /* each stop in 16 bytes (``pass_over``'s compares of one-byte characters) */
+    uint16_t wide[MAX_STOPS][8];   /* and in 8 two-byte lanes */
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
@@ -166,7 +180,7 @@ bad:
 /* A shallow state as a table entry codes it (see OUT); FAR for a deep one. */
 static inline uint16_t code(const Matcher *m, int32_t s) {
     if (s >= m->dense) return FAR;
-    return (uint16_t)((uint32_t)s << 2 | (m->out_start[s] != m->out_start[s + 1] ? OUT : 0));
+    return (uint16_t)((uint32_t)s | (m->out_start[s] != m->out_start[s + 1] ? OUT : 0));
 }
 
 /* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
@@ -208,6 +222,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
 
     Py_ssize_t total = 1;
     int seen[256] = {0}, split = 1;
+    seen['\n'] = 1; /* (a class of its own even in no literal: ``slow`` counts the rows on it) */
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *lit = PyTuple_GET_ITEM(literals, k);
         if (!PyBytes_Check(lit) || PyBytes_GET_SIZE(lit) == 0) {
@@ -239,6 +254,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     }
     for (int b = 'A'; b <= 'Z'; b++) m->cls[b] = m->cls[b + 32];
     m->classes = classes;
+    m->nl = m->cls['\n'];
     m->split = split;
     if ((double)total * 2 >= (double)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "too many literals");
@@ -400,6 +416,10 @@ static PyObject *build(PyObject *self, PyObject *args) {
     uint16_t *last = m->table + (size_t)m->dense * classes;
     last[0] = 0;
     for (int c = 1; c < classes; c++) last[c] = FAR;
+    /* Every step on a newline goes to ``slow`` (a spurious OUT records nothing: it looks at the
+     * state's patterns), which counts the rows there: the plain step has no test for a newline
+     * per character (a text's rows are a few per thousand characters). */
+    for (int32_t s = 0; s < m->dense; s++) m->table[(size_t)s * classes + m->nl] |= OUT;
 
     /* What the root stays at: a scan there passes over these bytes without a look-up each. */
     int letters = 0;
@@ -408,6 +428,16 @@ static PyObject *build(PyObject *self, PyObject *args) {
         letters += b >= 'a' && b <= 'z' && m->skip[b];
     }
     m->sparse = letters >= 20;
+    m->nstops = 0;
+    for (int b = 0; b < 128 && m->nstops >= 0; b++)
+        if (!m->skip[b]) {
+            if (m->nstops == MAX_STOPS) m->nstops = -1;
+            else {
+                memset(m->lanes[m->nstops], b, sizeof m->lanes[0]);
+                for (int j = 0; j < 8; j++) m->wide[m->nstops][j] = (uint16_t)b;
+                m->stops[m->nstops++] = (uint8_t)b;
+            }
+        }
 
     result = PyCapsule_New(m, CAPSULE, capsule_free);
 done:
@@ -432,7 +462,7 @@ static int32_t deep(const Matcher *m, int32_t s, uint8_t c) {
     for (;;) {
         if (s < m->dense) {
             uint16_t e = m->table[(size_t)s * m->classes + c];
-            if (!(e & FAR)) return e >> 2;
+            if (!(e & FAR)) return e & STATE;
         }
         int32_t t = child(m, s, c);
         if (t >= 0) return t;
@@ -453,6 +483,7 @@ typedef struct {
     int32_t s;        /* (``record``'s state) */
     int32_t real;     /* the state, while the scan is on the table's last row (a deep one) */
     Py_ssize_t row;  /* the row of the byte the scan is at */
+    int lines;       /* a newline ends a row (the call's text is not ASCII: ``slow`` counts it) */
     Py_ssize_t *last; /* by pattern: its last row, or PY_SSIZE_T_MIN */
     int32_t *head, *tail, *order, found;
     Hit *hits;
@@ -491,16 +522,22 @@ static int record(Scan *sc) {
     return 0;
 }
 
-/* Every step but the plain one (``FEED``): from table row ``v`` (a shallow state, or the last row
- * for the deep state ``sc->real``) on class ``c``, whose entry is ``e``. A state with patterns
- * records them. The row the scan goes on from, or -1 (out of memory). */
-static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
+/* Every step but the plain one (``FEED``): at ``x`` in the table (a table row, a shallow state or
+ * the last row for the deep state ``sc->real``, times the classes, plus the byte's class), whose
+ * entry is ``e``. A state with patterns records them; then a newline, in a scan that counts rows
+ * by them, starts the next row (the newline is on the row it ends, as on_match reads it). The row
+ * the scan goes on from, or -1 (out of memory). (The plain step keeps neither the row nor the
+ * class apart from ``x``: they are worked out here, on the few steps that come here.) */
+static int32_t slow(Scan *sc, size_t x, uint32_t e) {
     const Matcher *m = sc->m;
-    int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : e >> 2;
+    uint32_t v = (uint32_t)(x / (size_t)m->classes);
+    uint8_t c = (uint8_t)(x % (size_t)m->classes);
+    int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : (int32_t)(e & STATE);
     if (m->out_start[t] != m->out_start[t + 1]) {
         sc->s = t;
         if (record(sc) < 0) return -1;
     }
+    if (c == m->nl && sc->lines) sc->row++;
     if (t < m->dense) return t;
     sc->real = t;
     return m->dense;
@@ -508,28 +545,27 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
 
 /* One byte through the automaton of scan ``sc`` (a pointer) at table row ``v`` (see ``slow``). A
  * byte in no literal is class 0, whose entry is the root on every row. (``cls``, ``table`` and
- * ``classes``: the matcher's, as locals; ``nomem``: where an allocation that failed goes.) */
+ * ``classes``: the matcher's, as locals, ``classes`` a size_t; ``nomem``: where an allocation that
+ * failed goes.) */
 #define FEED(sc, v, byte)                                                             \
     do {                                                                              \
-        uint8_t c_ = cls[(byte)];                                                     \
-        uint16_t e_ = table[(v) * classes + c_];                                      \
+        size_t x_ = (v) * classes + cls[(byte)];                                      \
+        uint32_t e_ = table[x_];                                                      \
         if (e_ & (OUT | FAR)) {                                                       \
-            int32_t r_ = slow((sc), (v), c_, e_);                                     \
+            int32_t r_ = slow((sc), x_, e_);                                          \
             if (r_ < 0) goto nomem;                                                   \
             (v) = (uint32_t)r_;                                                       \
         } else {                                                                      \
-            (v) = e_ >> 2;                                                            \
+            (v) = e_;                                                                 \
         }                                                                             \
     } while (0)
 
-/* One character as its UTF-8 bytes (surrogates too: "surrogatepass"); in a text not ASCII
- * (``by_newline``) a row starts after each newline. */
-#define FEED_CHAR(sc, v, character, by_newline)                                       \
+/* One character as its UTF-8 bytes (surrogates too: "surrogatepass"). (A newline's row: ``slow``.) */
+#define FEED_CHAR(sc, v, character)                                                   \
     do {                                                                              \
         Py_UCS4 ch = (character);                                                     \
         if (ch < 0x80) {                                                              \
             FEED(sc, v, (uint8_t)ch);                                                 \
-            if (ch == '\n' && (by_newline)) (sc)->row++;                              \
         } else if (ch < 0x800) {                                                      \
             FEED(sc, v, (uint8_t)(0xC0 | (ch >> 6)));                                 \
             FEED(sc, v, (uint8_t)(0x80 | (ch & 0x3F)));                               \
@@ -545,13 +581,59 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
         }                                                                             \
     } while (0)
 
+/* The newline that ends a text's row: counted here when the scan counts rows by the texts
+ * (``slow`` counts it otherwise). */
+#define END_ROW(sc, v)                                                                \
+    do {                                                                              \
+        FEED(sc, v, '\n');                                                            \
+        if (!(sc)->lines) (sc)->row++;                                                \
+    } while (0)
+
+/* From ``c[i]`` on (``size`` characters of one or two bytes: ``wide``), where the scan at the root
+ * may stop passing over: past the blocks of 16 bytes whose characters are all in ``skip`` (an
+ * ASCII character not among the matcher's ``stops``), at the first character that is not, or
+ * where fewer than 16 bytes are left. What the one-by-one pass (``SPARSE``) then passes over from
+ * there, it would have from ``i``: the same characters, a compare each for 8 or 16. */
+static Py_ssize_t pass_over(const Matcher *m, const void *c, int wide, Py_ssize_t i, Py_ssize_t size) {
+#ifdef PASS_SIMD
+    int n = m->nstops;
+    if (n < 0) return i;
+    if (wide) {
+        const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128(), ones = _mm_cmpeq_epi16(zero, zero);
+        for (; i + 8 <= size; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)((const Py_UCS2 *)c + i));
+            /* (a character past 0x7F: some bit of 0xFF80 set; the compare gives 0xFFFF where none is) */
+            __m128i out = _mm_xor_si128(_mm_cmpeq_epi16(_mm_and_si128(x, high), zero), ones);
+            for (int k = 0; k < n; k++)
+                out = _mm_or_si128(out, _mm_cmpeq_epi16(x, _mm_loadu_si128((const __m128i *)m->wide[k])));
+            int hits = _mm_movemask_epi8(out);
+            if (hits != 0) return i + __builtin_ctz((unsigned)hits) / 2;
+        }
+    } else {
+        for (; i + 16 <= size; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)((const uint8_t *)c + i));
+            __m128i out = x; /* (a byte past 0x7F has its top bit set, as a compare's 0xFF: movemask reads both) */
+            for (int k = 0; k < n; k++)
+                out = _mm_or_si128(out, _mm_cmpeq_epi8(x, _mm_loadu_si128((const __m128i *)m->lanes[k])));
+            int hits = _mm_movemask_epi8(out);
+            if (hits != 0) return i + __builtin_ctz((unsigned)hits);
+        }
+    }
+#else
+    (void)m, (void)c, (void)wide, (void)size;
+#endif
+    return i;
+}
+
 /* A loop of feed_text for a sparse matcher: at the root, the characters it stays at (``skip``)
- * are passed over, a compare each instead of a look-up (most of a text, for a site's few literals
- * that start a line); every other one is fed (``feed``, of ``c[i]``). A newline is never passed
- * over: it starts a row. */
-#define SPARSE(c, feed)                                                               \
+ * are passed over, 16 bytes at a time while they can be (``pass_over``: ``wide``, 0 or 1, for
+ * one- and two-byte characters, -1 for neither), then a compare each instead of a look-up (most
+ * of a text, for a site's few literals that start a line); every other one is fed (``feed``, of
+ * ``c[i]``). A newline is never passed over: it starts a row. */
+#define SPARSE(c, wide, feed)                                                         \
     for (Py_ssize_t i = from; i < size; i++) {                                        \
         if (v == 0) {                                                                 \
+            if ((wide) >= 0) i = pass_over(sc->m, (c), (wide), i, size);              \
             while (i < size && (c)[i] < 0x80 && skip[(c)[i]]) i++;                    \
             if (i == size) break;                                                     \
         }                                                                             \
@@ -560,12 +642,11 @@ static int32_t slow(Scan *sc, uint32_t v, uint8_t c, uint16_t e) {
 
 /* ``text``'s first ``size`` characters (all of them, or none: a row too long to scan) from
  * character ``from`` on, then the newline that ends its row, through scan ``sc`` from table row
- * ``*at``. ``ascii``: every text of the call is (rows by the texts, not by newlines). 0, or -1
- * (out of memory). */
-static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from, int ascii) {
+ * ``*at`` (rows by the texts or by newlines, as ``sc->lines`` says). 0, or -1 (out of memory). */
+static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from) {
     const uint8_t *cls = sc->m->cls;
     const uint16_t *table = sc->m->table;
-    const uint32_t classes = (uint32_t)sc->m->classes;
+    const size_t classes = (size_t)sc->m->classes;
     uint32_t v = *at;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -573,45 +654,31 @@ static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py
         const uint8_t *skip = sc->m->skip;
         if (PyUnicode_IS_ASCII(text)) {
             const uint8_t *b = data;
-            if (ascii) {
-                SPARSE(b, FEED(sc, v, b[i]));
-            } else {
-                SPARSE(b, {
-                    FEED(sc, v, b[i]);
-                    if (b[i] == '\n') sc->row++;
-                });
-            }
+            SPARSE(b, 0, FEED(sc, v, b[i]));
         } else if (kind == PyUnicode_1BYTE_KIND) {
             const Py_UCS1 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+            SPARSE(c, 0, FEED_CHAR(sc, v, c[i]));
         } else if (kind == PyUnicode_2BYTE_KIND) {
             const Py_UCS2 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+            SPARSE(c, 1, FEED_CHAR(sc, v, c[i]));
         } else {
             const Py_UCS4 *c = data;
-            SPARSE(c, FEED_CHAR(sc, v, c[i], 1));
+            SPARSE(c, -1, FEED_CHAR(sc, v, c[i]));
         }
-    } else if (PyUnicode_IS_ASCII(text)) {
+    } else if (PyUnicode_IS_ASCII(text)) { /* (a newline in it starts a row only if not ``ascii``: ``slow``) */
         const uint8_t *b = data;
-        if (ascii) /* (rows by the texts: a newline in one starts none) */
-            for (Py_ssize_t i = from; i < size; i++) FEED(sc, v, b[i]);
-        else
-            for (Py_ssize_t i = from; i < size; i++) {
-                FEED(sc, v, b[i]);
-                if (b[i] == '\n') sc->row++;
-            }
+        for (Py_ssize_t i = from; i < size; i++) FEED(sc, v, b[i]);
     } else if (kind == PyUnicode_1BYTE_KIND) { /* (one loop per kind: no switch per character) */
         const Py_UCS1 *c = data;
-        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i]);
     } else if (kind == PyUnicode_2BYTE_KIND) {
         const Py_UCS2 *c = data;
-        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i]);
     } else {
         const Py_UCS4 *c = data;
-        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i], 1);
+        for (Py_ssize_t i = from; i < size; i++) FEED_CHAR(sc, v, c[i]);
     }
-    FEED(sc, v, '\n');
-    sc->row++;
+    END_ROW(sc, v);
     *at = v;
     return 0;
 nomem:
@@ -619,21 +686,21 @@ nomem:
 }
 
 /* The loop of ``feed_pair`` over ``steps`` characters of each text, from ``pa`` and ``pb``, for
- * one pair of kinds (TA, TB) and one way of counting rows (NL: after each newline, or by the
- * texts): no switch on the kind per character. (Before, every pair of rows but two of one byte
+ * one pair of kinds (TA, TB): no switch on the kind per character, nor a test for a newline
+ * (``slow`` counts the rows where a newline starts one). (Before, every pair of rows but two of one byte
  * a character went through one loop reading both by PyUnicode_READ: most rows of a document
  * that is not ASCII, where one curly quote makes a row two bytes a character.) 0, or -1 (out of
  * memory). */
-#define PAIR_LOOP(name, TA, TB, NL)                                                   \
+#define PAIR_LOOP(name, TA, TB)                                                       \
     static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const TA *pa,   \
                     const TB *pb, Py_ssize_t steps) {                                 \
         const uint8_t *cls = a->m->cls;                                               \
         const uint16_t *table = a->m->table;                                          \
-        const uint32_t classes = (uint32_t)a->m->classes;                             \
+        const size_t classes = (size_t)a->m->classes;                                 \
         uint32_t va = *at_a, vb = *at_b;                                              \
         for (const TA *end = pa + steps; pa < end; pa++, pb++) {                      \
-            FEED_CHAR(a, va, *pa, NL);                                                \
-            FEED_CHAR(b, vb, *pb, NL);                                                \
+            FEED_CHAR(a, va, *pa);                                                    \
+            FEED_CHAR(b, vb, *pb);                                                    \
         }                                                                             \
         *at_a = va;                                                                   \
         *at_b = vb;                                                                   \
@@ -641,11 +708,10 @@ nomem:
     nomem:                                                                            \
         return -1;                                                                    \
     }
-PAIR_LOOP(pair_ascii, Py_UCS1, Py_UCS1, 0) /* (every text ASCII: rows by the texts) */
-PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1, 1)
-PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2, 1)
-PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1, 1)
-PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2, 1)
+PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1)
+PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2)
+PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1)
+PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2)
 #undef PAIR_LOOP
 
 /* Two scans at once, ``a`` on texts [*ka, end_a) and ``b`` on [*kb, n), a character of each in
@@ -655,13 +721,11 @@ PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2, 1)
  * where one scan has one (the table is larger than the first-level cache, and other work evicts
  * it between documents). 0, or -1 (out of memory). */
 static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject *texts, const Py_ssize_t *sizes,
-                     Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib,
-                     int ascii) {
+                     Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib) {
     const uint8_t *cls = a->m->cls;
     const uint16_t *table = a->m->table;
-    const uint32_t classes = (uint32_t)a->m->classes;
+    const size_t classes = (size_t)a->m->classes;
     uint32_t va = *at_a, vb = *at_b;
-    int by_newline = !ascii;
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
         Py_ssize_t la = sizes[*ka], lb = sizes[*kb];
@@ -670,10 +734,7 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
         Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
         int done = 1, one_a = kind_a == PyUnicode_1BYTE_KIND, one_b = kind_b == PyUnicode_1BYTE_KIND;
         int two_a = kind_a == PyUnicode_2BYTE_KIND, two_b = kind_b == PyUnicode_2BYTE_KIND;
-        /* (an ASCII call's texts are all one byte a character) */
-        if (!by_newline && one_a && one_b)
-            done = pair_ascii(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
-        else if (one_a && one_b)
+        if (one_a && one_b)
             done = pair_11(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
         else if (one_a && two_b)
             done = pair_12(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS2 *)db + j, steps);
@@ -683,8 +744,8 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
             done = pair_22(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS2 *)db + j, steps);
         else { /* (a row with a character past the BMP: rare) */
             for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {
-                FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i), by_newline);
-                FEED_CHAR(b, vb, PyUnicode_READ(kind_b, db, j), by_newline);
+                FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i));
+                FEED_CHAR(b, vb, PyUnicode_READ(kind_b, db, j));
             }
             i -= steps;
             j -= steps;
@@ -695,14 +756,12 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
         *ia = i;
         *ib = j;
         if (i == la) {
-            FEED(a, va, '\n');
-            a->row++;
+            END_ROW(a, va);
             ++*ka;
             *ia = 0;
         }
         if (j == lb) {
-            FEED(b, vb, '\n');
-            b->row++;
+            END_ROW(b, vb);
             ++*kb;
             *ib = 0;
         }
@@ -728,9 +787,10 @@ static int merge(Scan *a, const Scan *b) {
     return 0;
 }
 
-/* A scan's tables by pattern (``np`` of them), no row found yet. 0, or -1 (out of memory). */
-static int scan_init(Scan *sc, const Matcher *m, int32_t np) {
-    *sc = (Scan){m, 0, 0, -1, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
+/* A scan's tables by pattern (``np`` of them), no row found yet; ``lines``: rows by newlines. 0,
+ * or -1 (out of memory). */
+static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
+    *sc = (Scan){m, 0, 0, -1, lines, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
     sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
     sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
     sc->tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
@@ -810,17 +870,16 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     }
     const uint8_t *cls = m->cls;
     const uint16_t *table = m->table;
-    const uint32_t classes = (uint32_t)m->classes;
+    const size_t classes = (size_t)m->classes;
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
     Scan sc, second;
     int two = 0; /* (``second`` set up: freed at the end) */
-    if (scan_init(&sc, m, np) < 0) goto nomem;
+    if (scan_init(&sc, m, np, !ascii) < 0) goto nomem;
 
     if (m->states > 1) {
-        FEED(&sc, v, '\n');
-        sc.row++;
+        END_ROW(&sc, v);
         /* Where the second half of the texts starts (by characters), if it is scanned alongside the
          * first: after a newline the automaton is in the one state whatever came before (no
          * literal holds a newline past its first byte: ``split``), so the scan of the texts from
@@ -836,21 +895,20 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         Py_ssize_t k = 0, i = 0;
         if (half < n) {
             two = 1;
-            if (scan_init(&second, m, np) < 0) goto nomem;
+            if (scan_init(&second, m, np, !ascii) < 0) goto nomem;
             uint32_t w = 0;
-            FEED(&second, w, '\n'); /* (from the root, at row -1: to the state after a newline) */
-            second.row++;
+            END_ROW(&second, w); /* (from the root, at row -1: to the state after a newline) */
             Py_ssize_t k2 = half, i2 = 0;
-            if (feed_pair(&sc, &v, &second, &w, texts, sizes, &k, half, &k2, n, &i, &i2, ascii) < 0) goto nomem;
+            if (feed_pair(&sc, &v, &second, &w, texts, sizes, &k, half, &k2, n, &i, &i2) < 0) goto nomem;
             /* The first half's rest, then the second's. */
             for (; k < half; k++, i = 0)
-                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], i, ascii) < 0) goto nomem;
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], i) < 0) goto nomem;
             for (; k2 < n; k2++, i2 = 0)
-                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), sizes[k2], i2, ascii) < 0) goto nomem;
+                if (feed_text(&second, &w, PyList_GET_ITEM(texts, k2), sizes[k2], i2) < 0) goto nomem;
             if (merge(&sc, &second) < 0) goto nomem;
         } else {
             for (; k < n; k++)
-                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], 0, ascii) < 0) goto nomem;
+                if (feed_text(&sc, &v, PyList_GET_ITEM(texts, k), sizes[k], 0) < 0) goto nomem;
         }
         if (n == 0) FEED(&sc, v, '\n'); /* "\n" + "" + "\n": the two newlines, the second on row 0 */
     }
@@ -1222,14 +1280,22 @@ fail:
     return result;
 }
 
-/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). */
+/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). The
+ * lines kept and their texts are held in one array as they are read, and the two lists made at
+ * the end at their size (an append each cost more than the line's reads). */
 static PyObject *alive(PyObject *self, PyObject *args) {
     PyObject *lines;
     int nonblank;
     if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
-    PyObject *rows = PyList_New(0), *texts = PyList_New(0), *result = NULL;
+    /* (a line's read can run Python code that lengthens the list: the array grows then) */
+    Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
+    PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
+    PyObject *rows = NULL, *texts = NULL, *result = NULL;
     Reader reader = READER_INIT;
-    if (rows == NULL || texts == NULL) goto done;
+    if (kept == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         Py_INCREF(line);
@@ -1243,14 +1309,44 @@ static PyObject *alive(PyObject *self, PyObject *args) {
             keep = is < 0 ? -1 : !is;
         }
         PyObject *text = keep == 1 ? slot_read(&reader, line, A_TEXT) : NULL;
-        int bad = keep < 0 || (keep == 1 && (text == NULL || PyList_Append(rows, line) < 0 ||
-                                             PyList_Append(texts, text) < 0));
-        Py_XDECREF(text);
-        Py_DECREF(line);
-        if (bad) goto done;
+        if (keep == 1 && text != NULL && k == cap) {
+            PyObject **grown = cap > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(PyObject *)
+                                   ? NULL
+                                   : PyMem_Realloc(kept, 4 * (size_t)cap * sizeof(PyObject *));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                Py_CLEAR(text);
+            } else {
+                kept = grown;
+                cap *= 2;
+            }
+        }
+        if (keep < 0 || (keep == 1 && text == NULL)) {
+            Py_DECREF(line);
+            goto done;
+        }
+        if (keep == 1) { /* (the references held here go to the array) */
+            kept[2 * k] = line;
+            kept[2 * k + 1] = text;
+            k++;
+        } else
+            Py_DECREF(line);
     }
-    result = PyTuple_Pack(2, rows, texts);
+    rows = PyList_New(k);
+    texts = rows == NULL ? NULL : PyList_New(k);
+    result = texts == NULL ? NULL : PyTuple_New(2);
+    if (result == NULL) goto done;
+    for (Py_ssize_t j = 0; j < k; j++) { /* (each list takes its items' references) */
+        PyList_SET_ITEM(rows, j, kept[2 * j]);
+        PyList_SET_ITEM(texts, j, kept[2 * j + 1]);
+    }
+    k = 0;
+    PyTuple_SET_ITEM(result, 0, rows);
+    PyTuple_SET_ITEM(result, 1, texts);
+    rows = texts = NULL;
 done:
+    for (Py_ssize_t j = 0; j < 2 * k; j++) Py_DECREF(kept[j]);
+    PyMem_Free(kept);
     Py_XDECREF(rows);
     Py_XDECREF(texts);
     slots_done(&reader);
