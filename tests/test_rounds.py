@@ -17,6 +17,7 @@ from bench.corpus import document, seed_lines
 from cleaner.document import Document, Line
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.rules.book import RuleBook
+from cleaner.steps import base
 from cleaner.steps.base import State, Step
 from cleaner.steps.whitespace import laid_out
 from tests.test_skips_exact import WORDS, write_random_rules
@@ -210,7 +211,7 @@ class _Sub(Line):
 
 
 @needs_native
-def test_count_alive_in_c_is_the_python_one() -> None:
+def test_alive_in_c_is_the_python_one() -> None:
     assert NATIVE is not None
     rng = random.Random(16)
     for size in [0, 1, 2, 7, 30, 200]:
@@ -222,19 +223,19 @@ def test_count_alive_in_c_is_the_python_one() -> None:
                 if rng.random() < 0.4:
                     line.dropped_by = rng.choice(["a", "b", ""])
                 lines.append(line)
-            assert NATIVE.count_alive(lines) == clean.python_count_alive(lines) == NATIVE.alive(lines)
+            assert NATIVE.alive(lines) == base.python_count_alive(lines)
 
 
 @needs_native
-def test_count_alive_refuses_what_is_not_a_list_of_lines() -> None:
+def test_alive_refuses_what_is_not_a_list_of_lines() -> None:
     assert NATIVE is not None
     with pytest.raises(TypeError):
-        NATIVE.count_alive((Line(1, "a"),))
+        NATIVE.alive((Line(1, "a"),))
     unset = Line.__new__(Line)  # no slot set: the generic read's AttributeError
     with pytest.raises(AttributeError):
-        NATIVE.count_alive([Line(1, "a"), unset])
+        NATIVE.alive([Line(1, "a"), unset])
     with pytest.raises(AttributeError):
-        NATIVE.count_alive([object()])
+        NATIVE.alive([object()])
 
 
 class _Clearing:
@@ -250,10 +251,10 @@ class _Clearing:
 
 
 @needs_native
-def test_count_alive_reads_a_list_emptied_in_the_middle_of_the_count() -> None:
+def test_alive_reads_a_list_emptied_in_the_middle_of_the_count() -> None:
     assert NATIVE is not None
     for python in (True, False):
         lines: list[Any] = [Line(1, "a"), Line(2, "b")]
         lines += [_Clearing(lines), Line(3, "c"), Line(4, "d")]
-        assert (clean.python_count_alive(lines) if python else NATIVE.count_alive(lines)) == 3
+        assert (base.python_count_alive(lines) if python else NATIVE.alive(lines)) == 3
         assert lines == []

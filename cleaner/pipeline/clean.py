@@ -14,7 +14,7 @@ from cleaner.report.summary import FLAG_SHARE
 from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import REWRITES
 from cleaner.rules.engine import RuleSet, rule_budget
-from cleaner.steps.base import State, Step
+from cleaner.steps.base import State, Step, count_alive
 from cleaner.steps.classify import Classify, LineClassifier
 from cleaner.steps.dedup import Dedup
 from cleaner.steps.extract import TITLE, ExtractOptions, extract
@@ -33,16 +33,6 @@ MAX_LINE_VISITS = 1_000_000
 
 # The lines made in C (cleaner/report/_diff.c), when built: no Line.__init__ run per line.
 _NATIVE = load("cleaner.report._diff")
-
-
-def python_count_alive(lines: list[Line]) -> int:
-    """How many lines no step dropped: the twin of _diff.c's alive (State.alive)."""
-    return sum(line.dropped_by is None for line in lines)
-
-
-# Asked after every step of every round: the C count (its Line slot kept from call to call),
-# called directly (no State.alive call).
-_count_alive = _NATIVE.count_alive if _NATIVE is not None else python_count_alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +187,7 @@ class Pipeline:
         # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
         # (A round's count of the lines left is the next one's count before it: counted once.)
         steps, lines, rewrites = self.rounds, state.lines, REWRITES
-        alive = left = _count_alive(lines)
+        alive = left = count_alive(lines)
         visits = 0
         # After each step, a stamp of the lines: the rows rewritten so far less the lines alive.
         # Lines only go and rewrites only add up, so any drop or rewrite raises the stamp, and it
@@ -209,7 +199,7 @@ class Pipeline:
             for i, step in enumerate(steps):
                 if state.round == 0 or step.again(state):
                     step(state)
-                    left = _count_alive(lines)
+                    left = count_alive(lines)
                     stamp = rewrites.count - left
                 marks.append(stamp)
                 # Nearly every document takes two rounds, the second finding nothing. Once this

@@ -1746,30 +1746,7 @@ error:
     return NULL;
 }
 
-/* alive(lines) -> int: how many lines no step dropped (State.alive). */
-static PyObject *alive(PyObject *self, PyObject *arg) {
-    if (!PyList_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "alive: lines must be a list");
-        return NULL;
-    }
-    Reader reader = READER_INIT;
-    Py_ssize_t count = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arg); i++) { /* the size read again: getattr may run code */
-        PyObject *line = Py_NewRef(PyList_GET_ITEM(arg, i));
-        PyObject *dropped = read_attr(&reader, line, A_DROPPED);
-        Py_DECREF(line);
-        if (dropped == NULL) {
-            reader_done(&reader);
-            return NULL;
-        }
-        count += dropped == Py_None;
-        Py_DECREF(dropped);
-    }
-    reader_done(&reader);
-    return PyLong_FromSsize_t(count);
-}
-
-static PyObject *count_alive(PyObject *self, PyObject *arg); /* (at the end of the file) */
+static PyObject *alive(PyObject *self, PyObject *arg); /* (at the end of the file) */
 
 /* (line, text): a new pair (no format parsed, no argument list walked), or NULL. */
 static PyObject *pair_of(PyObject *first, PyObject *second) {
@@ -2371,9 +2348,9 @@ static PyMethodDef methods[] = {
      "sums; None, with nothing added, when a count is not an int."},
     {"split_lines", (PyCFunction)(void (*)(void))split_lines, METH_FASTCALL,
      "split_lines(text, cls) -> (lines, trailing): pipeline.split_lines, each line made as cls(no, part)."},
-    {"alive", alive, METH_O, "alive(lines) -> int: the lines whose dropped_by is None (State.alive)."},
-    {"count_alive", count_alive, METH_O,
-     "count_alive(lines) -> int: alive(lines), the Line class's slot kept from call to call (pipeline.clean)."},
+    {"alive", alive, METH_O,
+     "alive(lines) -> int: the lines whose dropped_by is None (State.alive), the Line class's slot kept from call "
+     "to call."},
     {"layout", (PyCFunction)(void (*)(void))layout, METH_FASTCALL,
      "layout(lines, paragraphs) -> (out, text): whitespace.layout's output lines and their rendered text."},
     {"lines_out", lines_out, METH_O, "lines_out(text) -> int: text.count('\\n') - text.count('\\n\\n')."},
@@ -2418,10 +2395,10 @@ PyMODINIT_FUNC PyInit__diff(void) {
     return PyModule_Create(&module);
 }
 
-/* count_alive(lines) -> int: alive(lines), asked after every step of every round (pipeline.clean).
- * The slot offset of dropped_by is kept with the class it belongs to from call to call: alive
- * (a Reader per call) looks up every attribute of the class on each call, which on a document of
- * a few dozen lines costs more than the count. The class is held, so its address cannot be reused
+/* alive(lines) -> int: how many lines no step dropped (State.alive), asked after every step of every
+ * round (pipeline.clean). The slot offset of dropped_by is kept with the class it belongs to from
+ * call to call: a Reader per call would look up every attribute of the class on each call, which on
+ * a document of a few dozen lines costs more than the count. The class is held, so its address cannot be reused
  * by another; a line of another class, or one whose slot is empty, is read the generic way. */
 static PyTypeObject *alive_type;     /* the class last met (held), or NULL */
 static Py_ssize_t alive_offset = -1; /* its dropped_by slot's offset (-1: the generic way) */
@@ -2452,9 +2429,9 @@ static int line_alive_slow(PyObject *line) {
     return alive;
 }
 
-static PyObject *count_alive(PyObject *self, PyObject *arg) {
+static PyObject *alive(PyObject *self, PyObject *arg) {
     if (!PyList_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "count_alive: lines must be a list");
+        PyErr_SetString(PyExc_TypeError, "alive: lines must be a list");
         return NULL;
     }
     Py_ssize_t count = 0, n = PyList_GET_SIZE(arg);
