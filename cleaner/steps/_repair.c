@@ -534,7 +534,7 @@ typedef struct {
     int count;
     int length[ALT_BRANCHES];
     const unsigned char *items[ALT_BRANCHES]; /* length[k] classes of 32 bytes, in the table */
-    unsigned char first[32];                  /* the union of the branches' first classes */
+    unsigned char starts[256];                /* 1 for a byte some branch's first class holds */
 } Alternation;
 
 static inline int in_byte_class(const unsigned char *set, unsigned char b) { return (set[b >> 3] >> (b & 7)) & 1; }
@@ -543,13 +543,13 @@ static int read_alternation(const unsigned char *table, Py_ssize_t size, Alterna
     Py_ssize_t at = 1;
     if (size < 1 || table[0] < 1 || table[0] > ALT_BRANCHES) goto bad;
     alt->count = table[0];
-    memset(alt->first, 0, sizeof alt->first);
+    memset(alt->starts, 0, sizeof alt->starts);
     for (int k = 0; k < alt->count; k++) {
         if (at >= size || table[at] < 1 || table[at] > ALT_ITEMS) goto bad;
         alt->length[k] = table[at++];
         if (size - at < (Py_ssize_t)alt->length[k] * 32) goto bad;
         alt->items[k] = table + at;
-        for (int j = 0; j < 32; j++) alt->first[j] |= table[at + j];
+        for (int b = 0; b < 256; b++) alt->starts[b] |= in_byte_class(table + at, (unsigned char)b);
         at += (Py_ssize_t)alt->length[k] * 32;
     }
     if (at != size) goto bad;
@@ -559,9 +559,31 @@ bad:
     return -1;
 }
 
+/* The tables last read, each kept with a reference to its bytes (which its items point into, and
+ * which cannot change): ftfy's two patterns are asked about in turn, a dozen times a line, and
+ * reading a table costs as much as matching it on a short line. Only exact bytes are kept (no
+ * subclass's code can run when one is let go). */
+#define ALT_KEPT 4
+static PyObject *alt_kept_table[ALT_KEPT];
+static Alternation alt_kept[ALT_KEPT];
+static int alt_next = 0;
+
+static const Alternation *alternation_of(PyObject *table, Alternation *fresh) {
+    for (int k = 0; k < ALT_KEPT; k++)
+        if (alt_kept_table[k] == table) return &alt_kept[k];
+    if (read_alternation((const unsigned char *)PyBytes_AS_STRING(table), PyBytes_GET_SIZE(table), fresh) < 0)
+        return NULL;
+    if (!PyBytes_CheckExact(table)) return fresh;
+    int slot = alt_next;
+    alt_next = (alt_next + 1) % ALT_KEPT;
+    Py_XSETREF(alt_kept_table[slot], Py_NewRef(table));
+    alt_kept[slot] = *fresh;
+    return &alt_kept[slot];
+}
+
 /* The length of the first branch that matches at pos, or 0. */
-static int alternation_at(const Alternation *alt, const unsigned char *data, Py_ssize_t n, Py_ssize_t pos) {
-    if (!in_byte_class(alt->first, data[pos])) return 0;
+static inline int alternation_at(const Alternation *alt, const unsigned char *data, Py_ssize_t n, Py_ssize_t pos) {
+    if (!alt->starts[data[pos]]) return 0;
     for (int k = 0; k < alt->count; k++) {
         int length = alt->length[k];
         if (n - pos < length) continue;
@@ -578,25 +600,25 @@ static int alternation_at(const Alternation *alt, const unsigned char *data, Py_
  * template). */
 static PyObject *alternation(PyObject *self, PyObject *args) {
     PyObject *table, *data, *replacement = Py_None;
-    Alternation alt;
+    Alternation fresh;
     if (!PyArg_ParseTuple(args, "SS|O", &table, &data, &replacement)) return NULL;
     if (replacement != Py_None && !PyBytes_Check(replacement)) {
         PyErr_SetString(PyExc_TypeError, "replacement must be bytes or None");
         return NULL;
     }
-    if (read_alternation((const unsigned char *)PyBytes_AS_STRING(table), PyBytes_GET_SIZE(table), &alt) < 0)
-        return NULL;
+    const Alternation *alt = alternation_of(table, &fresh);
+    if (alt == NULL) return NULL;
     const unsigned char *in = (const unsigned char *)PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     if (replacement == Py_None) {
         for (Py_ssize_t pos = 0; pos < n; pos++)
-            if (alternation_at(&alt, in, n, pos)) Py_RETURN_TRUE;
+            if (alternation_at(alt, in, n, pos)) Py_RETURN_TRUE;
         Py_RETURN_FALSE;
     }
     /* Two passes: the output's size, then the output. */
     Py_ssize_t r = PyBytes_GET_SIZE(replacement), size = 0, matches = 0;
     for (Py_ssize_t pos = 0; pos < n;) {
-        int length = alternation_at(&alt, in, n, pos);
+        int length = alternation_at(alt, in, n, pos);
         if (length == 0) {
             if (size == PY_SSIZE_T_MAX) return PyErr_NoMemory();
             size++;
@@ -614,7 +636,7 @@ static PyObject *alternation(PyObject *self, PyObject *args) {
     unsigned char *to = (unsigned char *)PyBytes_AS_STRING(out);
     const char *with = PyBytes_AS_STRING(replacement);
     for (Py_ssize_t pos = 0; pos < n;) {
-        int length = alternation_at(&alt, in, n, pos);
+        int length = alternation_at(alt, in, n, pos);
         if (length == 0) {
             *to++ = in[pos++];
             continue;
@@ -688,6 +710,151 @@ static PyObject *encodings(PyObject *self, PyObject *arg) {
         mask &= ch <= 0xFFFF ? enc_bmp[ch] : 0u;
     }
     return PyLong_FromUnsignedLong(mask);
+}
+
+/* ---- ftfy's UTF8_DETECTOR_RE (repair_ftfy.Detector) ----
+ * A str pattern (?<![B])(?:R1|R2|...)+ as repair_ftfy.detector reads it: a negative lookbehind of
+ * one class (or none), then one or more times, greedily, an alternation of runs of classes of
+ * fixed length. sre's search finds the leftmost position p where the lookbehind holds (p is 0, or
+ * the character before p is not in B: sre looks behind into the text before a search's pos) and a
+ * first iteration matches; each iteration takes the first run, in the pattern's order, that
+ * matches where it starts, and nothing after the repeat can fail, so sre never backtracks into an
+ * iteration once taken: the match ends where no run matches. sub() goes on from each match's end
+ * (no match is empty). Classes are bits of det_bmp (up to DET_CLASSES of them, each below
+ * U+10000: configure_detector refuses others), so a character past U+FFFF is in none. */
+#define DET_CLASSES 8
+#define DET_BRANCHES 16
+#define DET_ITEMS 16
+static uint8_t det_bmp[0x10000];
+static int det_known = 0, det_behind = 0, det_count = 0; /* det_behind: the lookbehind's bit, 0 for none */
+static int det_length[DET_BRANCHES];
+static uint8_t det_items[DET_BRANCHES][DET_ITEMS]; /* each item's class bit */
+static uint8_t det_starts;                         /* the bits of the runs' first classes */
+
+static int set_det_bit(long start, long end, void *bit) {
+    if (end > 0xFFFF) {
+        PyErr_SetString(PyExc_ValueError, "a class past U+FFFF");
+        return -1;
+    }
+    for (long ch = start; ch <= end; ch++) det_bmp[ch] |= *(uint8_t *)bit;
+    return 0;
+}
+
+static void clear_detector(void) {
+    det_known = det_behind = det_count = 0;
+    det_starts = 0;
+    memset(det_bmp, 0, sizeof det_bmp);
+}
+
+/* configure_detector(classes, behind, runs): classes, up to 8, each a sequence of (first, last)
+ * code points below U+10000; behind the lookbehind's class (an index) or -1; runs, 1 to 16, each
+ * a sequence of 1 to 16 class indices. */
+static PyObject *configure_detector(PyObject *self, PyObject *args) {
+    PyObject *classes, *runs, *held_classes = NULL, *held_runs = NULL;
+    int behind;
+    clear_detector();
+    if (!PyArg_ParseTuple(args, "OiO", &classes, &behind, &runs)) return NULL;
+    if ((held_classes = PySequence_Tuple(classes)) == NULL) goto fail;
+    if ((held_runs = PySequence_Tuple(runs)) == NULL) goto fail;
+    Py_ssize_t count = PyTuple_GET_SIZE(held_classes), run_count = PyTuple_GET_SIZE(held_runs);
+    if (count < 1 || count > DET_CLASSES || behind < -1 || behind >= count || run_count < 1 ||
+        run_count > DET_BRANCHES) {
+        PyErr_SetString(PyExc_ValueError, "1 to 8 classes, the lookbehind among them, and 1 to 16 runs");
+        goto fail;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        uint8_t bit = (uint8_t)(1u << k);
+        if (each_range(PyTuple_GET_ITEM(held_classes, k), set_det_bit, &bit) < 0) goto fail;
+    }
+    for (Py_ssize_t k = 0; k < run_count; k++) {
+        PyObject *run = PySequence_Tuple(PyTuple_GET_ITEM(held_runs, k));
+        if (run == NULL) goto fail;
+        Py_ssize_t length = PyTuple_GET_SIZE(run);
+        int ok = length >= 1 && length <= DET_ITEMS;
+        for (Py_ssize_t j = 0; ok && j < length; j++) {
+            long index = PyLong_Check(PyTuple_GET_ITEM(run, j)) ? PyLong_AsLong(PyTuple_GET_ITEM(run, j)) : -1;
+            ok = index >= 0 && index < count;
+            if (ok) det_items[k][j] = (uint8_t)(1u << index);
+        }
+        Py_DECREF(run);
+        if (!ok) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a run of 1 to 16 class indices");
+            goto fail;
+        }
+        det_length[k] = (int)length;
+        det_starts |= det_items[k][0];
+    }
+    det_count = (int)run_count;
+    det_behind = behind < 0 ? 0 : 1 << behind;
+    det_known = 1;
+    Py_DECREF(held_classes);
+    Py_DECREF(held_runs);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(held_classes);
+    Py_XDECREF(held_runs);
+    clear_detector();
+    return NULL;
+}
+
+static inline uint8_t det_bits(int kind, const void *data, Py_ssize_t i) {
+    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+    return ch <= 0xFFFF ? det_bmp[ch] : 0;
+}
+
+/* Where the repeat that starts at pos ends (pos: no first iteration). */
+static Py_ssize_t det_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t pos) {
+    for (;;) {
+        int k = 0;
+        for (; k < det_count; k++) {
+            int length = det_length[k], j = 0;
+            if (n - pos < length) continue;
+            while (j < length && (det_bits(kind, data, pos + j) & det_items[k][j])) j++;
+            if (j == length) break;
+        }
+        if (k == det_count) return pos;
+        pos += det_length[k];
+    }
+}
+
+/* detect(text, all) -> (start, end, start, end, ...): the matches sre's finditer (sub's) finds,
+ * or with all false the first one only (search). */
+static PyObject *detect(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int all;
+    if (!PyArg_ParseTuple(args, "Up", &text, &all)) return NULL;
+    if (!det_known) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_detector() first");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t pos = 0; pos < n;) {
+        if (!(det_bits(kind, data, pos) & det_starts) || (pos > 0 && (det_bits(kind, data, pos - 1) & det_behind))) {
+            pos++;
+            continue;
+        }
+        Py_ssize_t end = det_end(kind, data, n, pos);
+        if (end == pos) {
+            pos++;
+            continue;
+        }
+        PyObject *start_obj = PyLong_FromSsize_t(pos), *end_obj = PyLong_FromSsize_t(end);
+        int failed = start_obj == NULL || end_obj == NULL || PyList_Append(out, start_obj) < 0 ||
+                     PyList_Append(out, end_obj) < 0;
+        Py_XDECREF(start_obj);
+        Py_XDECREF(end_obj);
+        if (failed) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (!all) break;
+        pos = end;
+    }
+    return out;
 }
 
 /* ---- whitespace.py ---- */
@@ -1085,6 +1252,10 @@ static PyMethodDef methods[] = {
      "configure_encodings(classes): the classes of ftfy's ENCODING_REGEXES (repair_ftfy.Encodings), each a tuple "
      "of (first, last) code points below U+10000."},
     {"encodings", encodings, METH_O, "encodings(text) -> int: bit k set when class k's ^[class]*$ matches text."},
+    {"configure_detector", configure_detector, METH_VARARGS,
+     "configure_detector(classes, behind, runs): ftfy's UTF8_DETECTOR_RE as repair_ftfy.detector reads it."},
+    {"detect", detect, METH_VARARGS,
+     "detect(text, all) -> [start, end, ...]: its matches in text (sub's), or the first (search's)."},
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
