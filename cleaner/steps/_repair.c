@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <string.h>
 #include "_held.h"
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <emmintrin.h>
+#define REPAIR_SSE2 1
+#endif
 
 /* ---- the gate's classes: one byte per code point, bits set from configure()'s ranges ---- */
 
@@ -242,40 +246,73 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
     ((((x) & (WIDE) * (ONES)) | (((x) - 0x20 * (ONES)) & ~(x) & (HIGH) * (ONES)) |              \
       ((((x) ^ 0x7F * (ONES)) - (ONES)) & ~((x) ^ 0x7F * (ONES)) & (HIGH) * (ONES))) == 0)
 
+/* How many characters from t on (per of them, all in the text) are printable ASCII, ' ' to '~', before
+ * the first that is not: per when all are. With SSE2, 16 bytes at once (a lane is printable when
+ * it is above 0x1F and below 0x7F as a signed number: lanes of 0x80 and up are negative); else
+ * the 8-byte test above, all or nothing (0: the caller looks at the first character alone). */
+#ifdef REPAIR_SSE2
+#define PRINTABLE_LANES_1 16
+#define PRINTABLE_LANES_2 8
+static inline int printable_run_1(const Py_UCS1 *t) {
+    __m128i x = _mm_loadu_si128((const __m128i *)t);
+    __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1F)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
+    unsigned bad = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+    return bad ? __builtin_ctz(bad) : 16;
+}
+static inline int printable_run_2(const Py_UCS2 *t) {
+    __m128i x = _mm_loadu_si128((const __m128i *)t);
+    __m128i ok = _mm_and_si128(_mm_cmpgt_epi16(x, _mm_set1_epi16(0x1F)), _mm_cmplt_epi16(x, _mm_set1_epi16(0x7F)));
+    unsigned bad = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+    return bad ? __builtin_ctz(bad) / 2 : 8;
+}
+#else
+#define PRINTABLE_LANES_1 8
+#define PRINTABLE_LANES_2 4
+static inline int printable_run_1(const Py_UCS1 *t) {
+    uint64_t block;
+    memcpy(&block, t, 8);
+    return PRINTABLE(block, ONES_1, (uint64_t)0x80, (uint64_t)0x80) ? 8 : 0;
+}
+static inline int printable_run_2(const Py_UCS2 *t) {
+    uint64_t block;
+    memcpy(&block, t, 8);
+    return PRINTABLE(block, ONES_2, (uint64_t)0xFF80, (uint64_t)0x8000) ? 4 : 0;
+}
+#endif
+
 /* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
  * lead followed by a continuation or a space (and no control character before it), 0 for none.
- * With printable_plain, a block of printable ASCII holds neither (a lead at a block's end still
- * looks at the next block's first character). */
-#define SUSPECT_LOOP(T, ONES, WIDE, HIGH)                                                           \
-    do {                                                                                        \
-        const T *t = (const T *)data;                                                           \
-        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));                                     \
-        Py_ssize_t i = 0;                                                                       \
-        while (i < n) {                                                                         \
-            if ((ONES) && printable_plain && i + per <= n) {                                    \
-                uint64_t block;                                                                 \
-                memcpy(&block, t + i, 8);                                                       \
-                if (PRINTABLE(block, (uint64_t)(ONES), (uint64_t)(WIDE), (uint64_t)(HIGH))) {   \
-                    i += per;                                                                   \
-                    continue;                                                                   \
-                }                                                                               \
-            }                                                                                   \
-            Py_ssize_t stop = i + per < n ? i + per : n;                                        \
-            for (; i < stop; i++) {                                                             \
-                unsigned char c = classes[t[i]];                                                \
-                if (c & CONTROL) return 1;                                                      \
-                if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
-                    return 2;                                                                   \
-            }                                                                                   \
-        }                                                                                       \
-        return 0;                                                                               \
+ * With printable_plain, a run of printable ASCII holds neither (a lead before the run still looks
+ * at its first character), so each run is passed over and only the characters between are looked
+ * up, in order. */
+#define SUSPECT_LOOP(T, LANES, RUN)                                                              \
+    do {                                                                                         \
+        const T *t = (const T *)data;                                                            \
+        Py_ssize_t i = 0;                                                                        \
+        while (i < n) {                                                                          \
+            if ((LANES) && printable_plain && i + (LANES) <= n) {                                \
+                int run = RUN(t + i);                                                            \
+                i += run;                                                                        \
+                if (run == (LANES)) continue;                                                    \
+            }                                                                                    \
+            unsigned char c = classes[t[i]];                                                     \
+            if (c & CONTROL) return 1;                                                           \
+            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) return 2; \
+            i++;                                                                                 \
+        }                                                                                        \
+        return 0;                                                                                \
     } while (0)
+
+static inline int no_run(const Py_UCS4 *t) {
+    (void)t;
+    return 0;
+}
 
 static int suspect(int kind, const void *data, Py_ssize_t n) {
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, ONES_1, 0x80, 0x80);
-    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, ONES_2, 0xFF80, 0x8000);
-    default: SUSPECT_LOOP(Py_UCS4, 0, 0, 0);
+    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1);
+    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2);
+    default: SUSPECT_LOOP(Py_UCS4, 0, no_run);
     }
 }
 
@@ -867,20 +904,50 @@ static int is_odd_space(Py_UCS4 ch) {
 
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
-/* An odd space or invisible mark in a 2-byte text: 8-byte blocks of four characters below U+0080
- * (most of a text that one curly quote made 2 bytes a character) passed over, as no odd character
- * is below U+00A0. */
+/* is_odd_space(ch) || is_invisible(ch), in fewer tests for the characters a text is made of: all
+ * but three of the odd characters are in U+2000..U+207F, as bits of two words. */
+static const uint64_t odd_2000[2] = {
+    0xFFFULL | (1ULL << 0x2F),    /* U+2000-U+200B, U+202F */
+    (1ULL << 0x1F) | (1ULL << 0x20), /* U+205F, U+2060 */
+};
+static inline int is_odd(Py_UCS4 ch) {
+    if (ch - 0x2000 < 0x80) return (int)((odd_2000[(ch - 0x2000) >> 6] >> ((ch - 0x2000) & 63)) & 1);
+    return ch == 0xA0 || ch == 0x1680 || ch == 0xFEFF;
+}
+
+/* How many characters from t on (per of them, all in the text) are below U+0080, before the first
+ * that is not: per when all are. With SSE2, eight at once; else four, all or nothing. */
+#ifdef REPAIR_SSE2
+#define LOW_LANES 8
+static inline int low_run(const Py_UCS2 *t) {
+    __m128i x = _mm_loadu_si128((const __m128i *)t);
+    __m128i low = _mm_cmpeq_epi16(_mm_and_si128(x, _mm_set1_epi16((short)0xFF80)), _mm_setzero_si128());
+    unsigned high = ~(unsigned)_mm_movemask_epi8(low) & 0xFFFFu;
+    return high ? __builtin_ctz(high) / 2 : 8;
+}
+#else
+#define LOW_LANES 4
+static inline int low_run(const Py_UCS2 *t) {
+    uint64_t block;
+    memcpy(&block, t, 8);
+    return (block & 0xFF80FF80FF80FF80ULL) == 0 ? 4 : 0;
+}
+#endif
+
+/* An odd space or invisible mark in a 2-byte text: runs of characters below U+0080 (most of a
+ * text that one curly quote made 2 bytes a character) passed over, as no odd character is below
+ * U+00A0. */
 static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
     Py_ssize_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint64_t block;
-        memcpy(&block, t + i, 8);
-        if ((block & 0xFF80FF80FF80FF80ULL) == 0) continue;
-        for (int k = 0; k < 4; k++)
-            if (t[i + k] >= 0xA0 && (is_odd_space(t[i + k]) || is_invisible(t[i + k]))) return 1;
+    while (i < n) {
+        if (i + LOW_LANES <= n) {
+            int run = low_run(t + i);
+            i += run;
+            if (run == LOW_LANES) continue;
+        }
+        if (t[i] >= 0xA0 && is_odd(t[i])) return 1;
+        i++;
     }
-    for (; i < n; i++)
-        if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) return 1;
     return 0;
 }
 
@@ -888,7 +955,7 @@ static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
     do {                                                                                \
         const T *t = (const T *)data;                                                   \
         for (Py_ssize_t i = 0; i < n; i++)                                              \
-            if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) {          \
+            if (t[i] >= 0xA0 && is_odd(t[i])) {                                        \
                 odd = 1;                                                                \
                 break;                                                                  \
             }                                                                           \
@@ -942,7 +1009,7 @@ static int dirty(PyObject *text) {
     int ascii = PyUnicode_IS_ASCII(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (!ascii && ch >= 0xA0 && (is_odd_space(ch) || is_invisible(ch))) return 1;
+        if (!ascii && ch >= 0xA0 && is_odd(ch)) return 1;
         if (Py_UNICODE_ISSPACE(ch)) {
             if (i + 1 == n) return 1;
             Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
