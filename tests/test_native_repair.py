@@ -735,6 +735,9 @@ def test_every_bmp_character_is_read_as_the_python_gate_and_whitespace_read_it()
     """Each code point below U+10000 after a run of printable ASCII (passed over in C) and before
     a space: the gate's answer and the whitespace step's text are the Python ones."""
     texts = ["x" * 17 + chr(point) + " y" for point in range(0x10000)]
+    # (and each odd character, twice, in texts of 1, 2 and 4 bytes a character, with trailing space)
+    odd = [text[17] for text in texts if normalize(text) != text]
+    texts += [f"a{mark}b{mark} \u00e9{wide}{mark} " for mark in odd for wide in ("", "\u0100", "\U0001f600")]
     assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
     for entities in (True, False):
         assert [NATIVE.needs_repair(t, entities, False) for t in texts] == [

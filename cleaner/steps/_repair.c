@@ -897,15 +897,11 @@ static PyObject *detect(PyObject *self, PyObject *args) {
 /* ---- whitespace.py ---- */
 
 /* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
- * ([\u200b\u2060\ufeff]), removed. */
-static int is_odd_space(Py_UCS4 ch) {
-    return ch == 0xA0 || ch == 0x1680 || (ch >= 0x2000 && ch <= 0x200A) || ch == 0x202F || ch == 0x205F;
-}
-
+ * ([\u200b\u2060\ufeff]), removed: is_odd(ch) is a character of either (in fewer tests for the
+ * characters a text is made of: all but three are in U+2000..U+207F, as bits of two words), and
+ * is_invisible tells the two apart. */
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
-/* is_odd_space(ch) || is_invisible(ch), in fewer tests for the characters a text is made of: all
- * but three of the odd characters are in U+2000..U+207F, as bits of two words. */
 static const uint64_t odd_2000[2] = {
     0xFFFULL | (1ULL << 0x2F),    /* U+2000-U+200B, U+202F */
     (1ULL << 0x1F) | (1ULL << 0x20), /* U+205F, U+2060 */
@@ -961,6 +957,21 @@ static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
             }                                                                           \
     } while (0)
 
+/* normalized()'s new text: each odd space as ' ', each invisible mark left out (is_odd is the
+ * union of the two, which are apart). */
+#define REBUILD_LOOP(T)                                        \
+    do {                                                       \
+        const T *t = (const T *)data;                          \
+        T *o = (T *)out;                                       \
+        for (Py_ssize_t i = 0; i < n; i++) {                   \
+            T ch = t[i];                                       \
+            if (ch < 0xA0 || !is_odd(ch))                      \
+                o[used++] = ch;                                \
+            else if (!is_invisible(ch))                        \
+                o[used++] = ' ';                               \
+        }                                                      \
+    } while (0)
+
 /* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
  * with an error set on failure. For an ASCII text normalize is text.rstrip(); else the odd spaces
  * become ' ' and the invisible marks go, then rstrip(). Any odd space or invisible mark changes
@@ -983,18 +994,18 @@ static PyObject *normalized(PyObject *text) {
         while (end > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
         return end == n ? NULL : PyUnicode_Substring(text, 0, end);
     }
-    Py_UCS4 *out = PyMem_Malloc((n ? n : 1) * sizeof(Py_UCS4));
+    /* The new text in the text's own width (an odd character becomes ' ' or goes: none widens it),
+     * each character looked at once; PyUnicode_FromKindAndData narrows it where it can. */
+    void *out = PyMem_Malloc((size_t)(n ? n : 1) * (size_t)kind);
     if (out == NULL) return PyErr_NoMemory();
     Py_ssize_t used = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (is_odd_space(ch))
-            out[used++] = ' ';
-        else if (!is_invisible(ch))
-            out[used++] = ch;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: REBUILD_LOOP(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: REBUILD_LOOP(Py_UCS2); break;
+    default: REBUILD_LOOP(Py_UCS4); break;
     }
-    while (used > 0 && Py_UNICODE_ISSPACE(out[used - 1])) used--;
-    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, used);
+    while (used > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, out, used - 1))) used--;
+    PyObject *result = PyUnicode_FromKindAndData(kind, out, used);
     PyMem_Free(out);
     return result;
 }
