@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import ftfy
 import pytest
@@ -24,11 +25,14 @@ from cleaner.steps.repair_ftfy import (
     SPACE,
     WORD,
     Alternation,
+    Detector,
     Encodings,
     LastAnswer,
     _only_on_control,
     alternation,
     branches,
+    detector,
+    detector_of,
     encodings,
     needed,
     rebuilt,
@@ -618,3 +622,244 @@ def test_last_answer_answers_each_text() -> None:
     pool = ["".join(rng.choices("ab\x1b", k=rng.randint(0, 3))) for _ in range(50)]
     for text in rng.choices(pool, k=5_000):
         assert last(text) is ("\x1b" in text)
+
+
+# ---- ftfy's UTF8_DETECTOR_RE in C (repair_ftfy.Detector) ----
+
+
+def _detector_alphabet(pattern: re.Pattern[str]) -> list[str]:
+    """Each class's edges (in, just outside) and a few of its characters, and characters of no class."""
+    found = detector(pattern)
+    assert found is not None
+    rng = random.Random(17)
+    chars = set(" a\n\u00e9\u2019\U0001f600")
+    for ranges in found[0]:
+        for first, last in ranges:
+            chars.update(chr(c) for c in (first - 1, first, last, last + 1) if 0 <= c < 0x110000)
+            chars.update(chr(rng.randint(first, last)) for _ in range(2))
+    return sorted(chars)
+
+
+def _spans(pattern: Any, text: str) -> tuple[Any, str, list[tuple[int, int]]]:
+    """What search finds (its span), and what sub gives and hands its function (each match's span and group 0)."""
+    seen: list[tuple[int, int]] = []
+
+    def mark(match: re.Match[str]) -> str:
+        seen.append(match.span())
+        return "<" + match.group(0) + ">"
+
+    found = pattern.search(text)
+    return None if found is None else (found.span(), found.group(0), found.groups()), pattern.sub(mark, text), seen
+
+
+def _check_detector(pattern: re.Pattern[str], texts: list[str]) -> int:
+    fast = Detector(pattern, NATIVE)  # (configured by the caller)
+    found = 0
+    for text in texts:
+        assert _spans(fast, text) == _spans(pattern, text), (pattern.pattern, text)
+        found += pattern.search(text) is not None
+    return found
+
+
+@needs_native
+def test_detector_is_sres_on_ftfys_pattern() -> None:
+    from ftfy import chardata
+
+    pattern = chardata.UTF8_DETECTOR_RE
+    fast = rebuilt(NATIVE).__globals__["chardata"].UTF8_DETECTOR_RE  # type: ignore[union-attr]
+    assert isinstance(fast, Detector) and fast.pattern is pattern
+    alphabet = _detector_alphabet(pattern)
+    # (the mojibake of a few letters among those of the classes, so that long matches are common)
+    hot = list("â€œ™Ã©Â ’¢Ð°Ñ\u00a0 ") + [" "] * 3
+    rng = random.Random(18)
+    texts = [
+        "".join(rng.choice(hot) if rng.random() < 0.5 else rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        for _ in range(20_000)
+    ]
+    texts += TEXTS["bench"] + TEXTS["made"] + TEXTS["edges"] + [Text("â€œx"), "x" * 5_000 + "â€œ"]
+    found = _check_detector(pattern, texts)
+    assert 2_000 < found < len(texts) - 2_000  # both answers are common
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_detector_is_sres_on_small_patterns(seed: int) -> None:
+    """Overlapping runs (the first that matches is taken, not the longest), the lookbehind at the
+    text's start and after a match, a body of one run, a capturing group or none."""
+    from ftfy import chardata
+
+    rng = random.Random(seed)
+    try:
+        for _ in range(40):
+            runs = [
+                "".join(
+                    rng.choice(["a", "[ab]", "b", "[bc]", "c", " ", "[a ]{2}", "c{2}"])
+                    for _ in range(rng.randint(1, 3))
+                )
+                for _ in range(rng.randint(1, 3))
+            ]
+            behind = rng.choice(["", "(?<![b])", "(?<!c)", "(?<![a-c])"])
+            body = "|".join(runs)
+            source = behind + rng.choice([f"({body})+", f"(?:{body})+"])
+            pattern = re.compile(source)
+            found = detector(pattern)
+            if found is None:  # (the parser factored a prefix the runs share into a group)
+                continue
+            NATIVE.configure_detector(*found)  # type: ignore[union-attr]
+            texts = ["".join(rng.choices("abc d", k=rng.randint(0, 9))) for _ in range(400)]
+            _check_detector(pattern, texts)
+    finally:
+        detector_of(ftfy, NATIVE)  # type: ignore[arg-type]
+    assert detector(chardata.UTF8_DETECTOR_RE) is not None
+
+
+@pytest.mark.parametrize(
+    "source, flags",
+    [
+        ("(ab)*", 0),
+        ("(ab){1,3}", 0),
+        ("(ab)+?", 0),
+        ("(ab)+c", 0),
+        ("c(ab)+", 0),
+        ("(?<=x)(ab)+", 0),
+        ("(?<!xy)(ab)+", 0),
+        ("(?<![\\s])(ab)+", 0),
+        ("(?=x)(ab)+", 0),
+        ("(a|b+)+", 0),
+        ("(a\\w)+", 0),
+        ("(a[^b])+", 0),
+        ("(a[\U00010000])+", 0),
+        ("(?i:ab)+", 0),
+        ("(ab)+", re.IGNORECASE),
+        ("(ab)+", re.ASCII),
+        ("(" + "|".join(chr(97 + k) + "x" for k in range(17)) + ")+", 0),
+        ("(" + "[%s]" * 9 % tuple("abcdefghi") + ")+", 0),
+    ],
+)
+def test_detector_refuses_what_it_does_not_read(source: str, flags: int) -> None:
+    assert detector(re.compile(source, flags)) is None
+
+
+def test_detector_reads_its_form() -> None:
+    assert detector(re.compile("(?<![a])(?:bc|d{2})+")) == (
+        [[[97, 97]], [[98, 98]], [[99, 99]], [[100, 100]]],
+        0,
+        [[1, 2], [3, 3]],
+    )
+    assert detector(re.compile("(ab)+")) == ([[[97, 97]], [[98, 98]]], -1, [[0, 1]])
+    assert detector(re.compile(b"(ab)+")) is None
+    assert detector("(ab)+") is None
+
+
+@needs_native
+def test_detector_leaves_to_sre_what_it_does_not_match() -> None:
+    from ftfy import chardata
+
+    pattern = chardata.UTF8_DETECTOR_RE
+    fast = rebuilt(NATIVE).__globals__["chardata"].UTF8_DETECTOR_RE  # type: ignore[union-attr]
+    text = "x â€œyâ€ z Ã© "
+    assert fast.sub("-", text) == pattern.sub("-", text)  # a template, not a function
+    assert fast.sub(lambda m: "-", text, 1) == pattern.sub(lambda m: "-", text, 1)
+    assert fast.sub(lambda m: None, text) == pattern.sub(lambda m: None, text)  # (None: the match dropped)
+    assert fast.search(text, 5).span() == pattern.search(text, 5).span()  # type: ignore[union-attr]
+    assert fast.search(text).span() == pattern.search(text).span()  # type: ignore[union-attr]
+    with pytest.raises(TypeError):
+        fast.sub(lambda m: b"x", text)
+    with pytest.raises(TypeError):
+        NATIVE.detect(b"bytes", True)  # type: ignore[union-attr]
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ([], -1, [[0]]),
+        ([[(97, 97)]] * 9, -1, [[0]]),
+        ([[(97, 97)]], 1, [[0]]),
+        ([[(97, 97)]], -2, [[0]]),
+        ([[(97, 97)]], -1, []),
+        ([[(97, 97)]], -1, [[]]),
+        ([[(97, 97)]], -1, [[1]]),
+        ([[(97, 97)]], -1, [[0] * 17]),
+        ([[(97, 97)]], -1, [[0]] * 17),
+        ([[(97, 0x10000)]], -1, [[0]]),
+        ([[(98, 97)]], -1, [[0]]),
+        ([[(97, 97)]], -1, [["a"]]),
+    ],
+)
+def test_configure_detector_refuses_malformed_specs(spec: tuple) -> None:
+    try:
+        with pytest.raises((TypeError, ValueError)):
+            NATIVE.configure_detector(*spec)  # type: ignore[union-attr]
+        with pytest.raises(RuntimeError):
+            NATIVE.detect("text", True)  # type: ignore[union-attr]
+    finally:
+        detector_of(ftfy, NATIVE)  # type: ignore[arg-type]
+
+
+@needs_native
+def test_rebuilt_decode_inconsistent_utf8_is_ftfys() -> None:
+    """ftfy's last resort, rebuilt over the C detector and is_bad, with the rebuilt fix_encoding
+    for its matches: ftfy's answers, on texts whose matches it fixes and on texts it leaves."""
+    from ftfy import fixes
+
+    space = rebuilt(NATIVE).__globals__  # type: ignore[union-attr]
+    decode = space["fixes"].decode_inconsistent_utf8
+    assert decode is not fixes.decode_inconsistent_utf8
+    assert decode.__globals__["ftfy"].fix_encoding is space["fix_encoding"]
+    assert fixes.decode_inconsistent_utf8.__globals__["UTF8_DETECTOR_RE"] is not decode.__globals__["UTF8_DETECTOR_RE"]
+    texts = TEXTS["bench"] + TEXTS["made"] + [f"plain {word} text" for word in TEXTS["made"]]
+    answers = [decode(text) for text in texts]
+    assert answers == [fixes.decode_inconsistent_utf8(text) for text in texts]
+    assert sum(a != t for a, t in zip(answers, texts, strict=True)) > 50  # (it fixes some)
+
+
+@needs_native
+def test_alternation_keeps_each_table_apart() -> None:
+    """Tables asked about in turn, more of them than _repair.c keeps read, and of a bytes subclass
+    (read each time): each call its own table's answer."""
+
+    class Table(bytes):
+        pass
+
+    rng = random.Random(19)
+    patterns = [re.compile(source) for source in (b"ab|c", b"b[ac]", b"x|ay", b"[a-c][a-c]", b"ca|b", b"a")]
+    tables = [table(pattern) for pattern in patterns]
+    assert None not in tables
+    data = [bytes(rng.choices(b"abcxy", k=rng.randint(0, 8))) for _ in range(300)]
+    for _ in range(3):
+        for pattern, spec in zip(patterns, tables, strict=True):
+            for spec_of in (bytes, Table):
+                one = spec_of(spec)  # type: ignore[arg-type]
+                assert [NATIVE.alternation(one, d, b"-") for d in data] == [pattern.sub(b"-", d) for d in data]  # type: ignore[union-attr]
+                assert [NATIVE.alternation(one, d) for d in data] == [bool(pattern.search(d)) for d in data]  # type: ignore[union-attr]
+
+
+@needs_native
+def test_rebuilt_config_from_kwargs_is_ftfys() -> None:
+    """With no kwargs a config is given back itself (equal to ftfy's copy); with some, ftfy's own
+    answer, its deprecation warning included; the rebuilt entry points give ftfy's text either way."""
+    kept = rebuilt(NATIVE).__globals__["_config_from_kwargs"]  # type: ignore[union-attr]
+    assert kept is not ftfy._config_from_kwargs
+    config = _config(True)
+    assert kept(config, {}) is config and kept(config, {}) == ftfy._config_from_kwargs(config, {})
+    assert kept(config, {"uncurl_quotes": True}) == ftfy._config_from_kwargs(config, {"uncurl_quotes": True})
+    with pytest.warns(DeprecationWarning):
+        assert kept(config, {"fix_entities": False}).unescape_html is False
+    fix = rebuilt(NATIVE)
+    text = "â€œquotedâ€\u009d &amp; don’t"
+    assert fix(text, config, uncurl_quotes=True) == ftfy.fix_and_explain(text, config, uncurl_quotes=True)  # type: ignore[misc]
+    assert fix(text) == ftfy.fix_and_explain(text)  # type: ignore[misc]
+
+
+def test_config_kept_only_for_ftfys_code() -> None:
+    from cleaner.steps.repair_ftfy import _config_kept
+
+    assert _config_kept(ftfy) is not None
+    other = type(ftfy)("other")
+    other._config_from_kwargs = lambda config, kwargs: config  # type: ignore[attr-defined]
+    other.TextFixerConfig = ftfy.TextFixerConfig  # type: ignore[attr-defined]
+    assert _config_kept(other) is None
+    other._config_from_kwargs = ftfy._config_from_kwargs  # type: ignore[attr-defined]
+    other.TextFixerConfig = tuple  # type: ignore[attr-defined]
+    assert _config_kept(other) is None

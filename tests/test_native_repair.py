@@ -694,17 +694,17 @@ def test_repair_lines_reads_and_writes_a_line_the_generic_way_when_its_class_ask
 
 @needs_native
 def test_the_gate_skips_printable_ascii_by_blocks_and_misses_nothing() -> None:
-    """The C gate passes over 8-byte blocks of printable ASCII without looking each character up:
-    a suspect at every offset from a block's start (a lead at a block's end, its continuation or
-    space in the next), in texts of 1, 2 and 4 bytes a character, is found as the Python gate
-    finds it; and so is its absence."""
+    """The C gate passes over runs of printable ASCII (16 bytes at once with SSE2) without looking
+    each character up: a suspect at every offset of the first two blocks (a lead at a block's end,
+    its continuation or space in the next), in texts of 1, 2 and 4 bytes a character, is found as
+    the Python gate finds it; and so is its absence."""
     suspects = ["Ã©", "Ã ", "\u00c3\u00a0", "\x1b", "\x7f", "\x1f", "\x85", "&amp;", "Ã", "©", "\u00e9x"]
     widths = ["", "\u0100", "\U0001f600"]  # (a character that makes the text 2 or 4 bytes wide)
     texts = [
         before + suspect + after + wide
         for suspect in suspects
         for wide in widths
-        for before in ("~" * k for k in range(18))
+        for before in ("~" * k for k in range(36))
         for after in ("", " ", "x" * 9, " ~ ")
     ]
     texts += ["p" * k + wide for k in range(40) for wide in widths]
@@ -718,12 +718,28 @@ def test_the_gate_skips_printable_ascii_by_blocks_and_misses_nothing() -> None:
 
 @needs_native
 def test_normalize_finds_an_odd_space_at_every_offset_of_a_block() -> None:
-    """The C normalize passes over blocks of four characters below U+0080 in a 2-byte text: an odd
-    space or invisible mark at any offset, or none, gives the Python text."""
+    """The C normalize passes over runs of characters below U+0080 in a 2-byte text (eight at once
+    with SSE2): an odd space or invisible mark at any offset of the first two blocks, or none,
+    gives the Python text."""
     odd = ["\u00a0", "\u1680", "\u2000", "\u200a", "\u200b", "\u202f", "\u205f", "\u2060", "\ufeff", "\u009f", "\u00ff"]
     texts = [
-        "x" * k + mark + tail + "\u0100" for mark in odd for k in range(12) for tail in ("", " ", "abc", "abcdefgh ")
+        "x" * k + mark + tail + "\u0100" for mark in odd for k in range(20) for tail in ("", " ", "abc", "abcdefgh ")
     ]
     texts += ["x" * k + "\u0100" + "y" * j for k in range(9) for j in range(9)]
     assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
     assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2
+
+
+@needs_native
+def test_every_bmp_character_is_read_as_the_python_gate_and_whitespace_read_it() -> None:
+    """Each code point below U+10000 after a run of printable ASCII (passed over in C) and before
+    a space: the gate's answer and the whitespace step's text are the Python ones."""
+    texts = ["x" * 17 + chr(point) + " y" for point in range(0x10000)]
+    # (and each odd character, twice, in texts of 1, 2 and 4 bytes a character, with trailing space)
+    odd = [text[17] for text in texts if normalize(text) != text]
+    texts += [f"a{mark}b{mark} \u00e9{wide}{mark} " for mark in odd for wide in ("", "\u0100", "\U0001f600")]
+    assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
+    for entities in (True, False):
+        assert [NATIVE.needs_repair(t, entities, False) for t in texts] == [
+            _needs_repair(t, entities, False) for t in texts
+        ]

@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <string.h>
 #include "_held.h"
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <emmintrin.h>
+#define REPAIR_SSE2 1
+#endif
 
 /* ---- the gate's classes: one byte per code point, bits set from configure()'s ranges ---- */
 
@@ -242,40 +246,73 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
     ((((x) & (WIDE) * (ONES)) | (((x) - 0x20 * (ONES)) & ~(x) & (HIGH) * (ONES)) |              \
       ((((x) ^ 0x7F * (ONES)) - (ONES)) & ~((x) ^ 0x7F * (ONES)) & (HIGH) * (ONES))) == 0)
 
+/* How many characters from t on (per of them, all in the text) are printable ASCII, ' ' to '~', before
+ * the first that is not: per when all are. With SSE2, 16 bytes at once (a lane is printable when
+ * it is above 0x1F and below 0x7F as a signed number: lanes of 0x80 and up are negative); else
+ * the 8-byte test above, all or nothing (0: the caller looks at the first character alone). */
+#ifdef REPAIR_SSE2
+#define PRINTABLE_LANES_1 16
+#define PRINTABLE_LANES_2 8
+static inline int printable_run_1(const Py_UCS1 *t) {
+    __m128i x = _mm_loadu_si128((const __m128i *)t);
+    __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1F)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
+    unsigned bad = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+    return bad ? __builtin_ctz(bad) : 16;
+}
+static inline int printable_run_2(const Py_UCS2 *t) {
+    __m128i x = _mm_loadu_si128((const __m128i *)t);
+    __m128i ok = _mm_and_si128(_mm_cmpgt_epi16(x, _mm_set1_epi16(0x1F)), _mm_cmplt_epi16(x, _mm_set1_epi16(0x7F)));
+    unsigned bad = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFFu;
+    return bad ? __builtin_ctz(bad) / 2 : 8;
+}
+#else
+#define PRINTABLE_LANES_1 8
+#define PRINTABLE_LANES_2 4
+static inline int printable_run_1(const Py_UCS1 *t) {
+    uint64_t block;
+    memcpy(&block, t, 8);
+    return PRINTABLE(block, ONES_1, (uint64_t)0x80, (uint64_t)0x80) ? 8 : 0;
+}
+static inline int printable_run_2(const Py_UCS2 *t) {
+    uint64_t block;
+    memcpy(&block, t, 8);
+    return PRINTABLE(block, ONES_2, (uint64_t)0xFF80, (uint64_t)0x8000) ? 4 : 0;
+}
+#endif
+
 /* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
  * lead followed by a continuation or a space (and no control character before it), 0 for none.
- * With printable_plain, a block of printable ASCII holds neither (a lead at a block's end still
- * looks at the next block's first character). */
-#define SUSPECT_LOOP(T, ONES, WIDE, HIGH)                                                           \
-    do {                                                                                        \
-        const T *t = (const T *)data;                                                           \
-        const Py_ssize_t per = (Py_ssize_t)(8 / sizeof(T));                                     \
-        Py_ssize_t i = 0;                                                                       \
-        while (i < n) {                                                                         \
-            if ((ONES) && printable_plain && i + per <= n) {                                    \
-                uint64_t block;                                                                 \
-                memcpy(&block, t + i, 8);                                                       \
-                if (PRINTABLE(block, (uint64_t)(ONES), (uint64_t)(WIDE), (uint64_t)(HIGH))) {   \
-                    i += per;                                                                   \
-                    continue;                                                                   \
-                }                                                                               \
-            }                                                                                   \
-            Py_ssize_t stop = i + per < n ? i + per : n;                                        \
-            for (; i < stop; i++) {                                                             \
-                unsigned char c = classes[t[i]];                                                \
-                if (c & CONTROL) return 1;                                                      \
-                if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) \
-                    return 2;                                                                   \
-            }                                                                                   \
-        }                                                                                       \
-        return 0;                                                                               \
+ * With printable_plain, a run of printable ASCII holds neither (a lead before the run still looks
+ * at its first character), so each run is passed over and only the characters between are looked
+ * up, in order. */
+#define SUSPECT_LOOP(T, LANES, RUN)                                                              \
+    do {                                                                                         \
+        const T *t = (const T *)data;                                                            \
+        Py_ssize_t i = 0;                                                                        \
+        while (i < n) {                                                                          \
+            if ((LANES) && printable_plain && i + (LANES) <= n) {                                \
+                int run = RUN(t + i);                                                            \
+                i += run;                                                                        \
+                if (run == (LANES)) continue;                                                    \
+            }                                                                                    \
+            unsigned char c = classes[t[i]];                                                     \
+            if (c & CONTROL) return 1;                                                           \
+            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) return 2; \
+            i++;                                                                                 \
+        }                                                                                        \
+        return 0;                                                                                \
     } while (0)
+
+static inline int no_run(const Py_UCS4 *t) {
+    (void)t;
+    return 0;
+}
 
 static int suspect(int kind, const void *data, Py_ssize_t n) {
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, ONES_1, 0x80, 0x80);
-    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, ONES_2, 0xFF80, 0x8000);
-    default: SUSPECT_LOOP(Py_UCS4, 0, 0, 0);
+    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1);
+    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2);
+    default: SUSPECT_LOOP(Py_UCS4, 0, no_run);
     }
 }
 
@@ -534,7 +571,7 @@ typedef struct {
     int count;
     int length[ALT_BRANCHES];
     const unsigned char *items[ALT_BRANCHES]; /* length[k] classes of 32 bytes, in the table */
-    unsigned char first[32];                  /* the union of the branches' first classes */
+    unsigned char starts[256];                /* 1 for a byte some branch's first class holds */
 } Alternation;
 
 static inline int in_byte_class(const unsigned char *set, unsigned char b) { return (set[b >> 3] >> (b & 7)) & 1; }
@@ -543,13 +580,13 @@ static int read_alternation(const unsigned char *table, Py_ssize_t size, Alterna
     Py_ssize_t at = 1;
     if (size < 1 || table[0] < 1 || table[0] > ALT_BRANCHES) goto bad;
     alt->count = table[0];
-    memset(alt->first, 0, sizeof alt->first);
+    memset(alt->starts, 0, sizeof alt->starts);
     for (int k = 0; k < alt->count; k++) {
         if (at >= size || table[at] < 1 || table[at] > ALT_ITEMS) goto bad;
         alt->length[k] = table[at++];
         if (size - at < (Py_ssize_t)alt->length[k] * 32) goto bad;
         alt->items[k] = table + at;
-        for (int j = 0; j < 32; j++) alt->first[j] |= table[at + j];
+        for (int b = 0; b < 256; b++) alt->starts[b] |= in_byte_class(table + at, (unsigned char)b);
         at += (Py_ssize_t)alt->length[k] * 32;
     }
     if (at != size) goto bad;
@@ -559,9 +596,31 @@ bad:
     return -1;
 }
 
+/* The tables last read, each kept with a reference to its bytes (which its items point into, and
+ * which cannot change): ftfy's two patterns are asked about in turn, a dozen times a line, and
+ * reading a table costs as much as matching it on a short line. Only exact bytes are kept (no
+ * subclass's code can run when one is let go). */
+#define ALT_KEPT 4
+static PyObject *alt_kept_table[ALT_KEPT];
+static Alternation alt_kept[ALT_KEPT];
+static int alt_next = 0;
+
+static const Alternation *alternation_of(PyObject *table, Alternation *fresh) {
+    for (int k = 0; k < ALT_KEPT; k++)
+        if (alt_kept_table[k] == table) return &alt_kept[k];
+    if (read_alternation((const unsigned char *)PyBytes_AS_STRING(table), PyBytes_GET_SIZE(table), fresh) < 0)
+        return NULL;
+    if (!PyBytes_CheckExact(table)) return fresh;
+    int slot = alt_next;
+    alt_next = (alt_next + 1) % ALT_KEPT;
+    Py_XSETREF(alt_kept_table[slot], Py_NewRef(table));
+    alt_kept[slot] = *fresh;
+    return &alt_kept[slot];
+}
+
 /* The length of the first branch that matches at pos, or 0. */
-static int alternation_at(const Alternation *alt, const unsigned char *data, Py_ssize_t n, Py_ssize_t pos) {
-    if (!in_byte_class(alt->first, data[pos])) return 0;
+static inline int alternation_at(const Alternation *alt, const unsigned char *data, Py_ssize_t n, Py_ssize_t pos) {
+    if (!alt->starts[data[pos]]) return 0;
     for (int k = 0; k < alt->count; k++) {
         int length = alt->length[k];
         if (n - pos < length) continue;
@@ -578,25 +637,25 @@ static int alternation_at(const Alternation *alt, const unsigned char *data, Py_
  * template). */
 static PyObject *alternation(PyObject *self, PyObject *args) {
     PyObject *table, *data, *replacement = Py_None;
-    Alternation alt;
+    Alternation fresh;
     if (!PyArg_ParseTuple(args, "SS|O", &table, &data, &replacement)) return NULL;
     if (replacement != Py_None && !PyBytes_Check(replacement)) {
         PyErr_SetString(PyExc_TypeError, "replacement must be bytes or None");
         return NULL;
     }
-    if (read_alternation((const unsigned char *)PyBytes_AS_STRING(table), PyBytes_GET_SIZE(table), &alt) < 0)
-        return NULL;
+    const Alternation *alt = alternation_of(table, &fresh);
+    if (alt == NULL) return NULL;
     const unsigned char *in = (const unsigned char *)PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     if (replacement == Py_None) {
         for (Py_ssize_t pos = 0; pos < n; pos++)
-            if (alternation_at(&alt, in, n, pos)) Py_RETURN_TRUE;
+            if (alternation_at(alt, in, n, pos)) Py_RETURN_TRUE;
         Py_RETURN_FALSE;
     }
     /* Two passes: the output's size, then the output. */
     Py_ssize_t r = PyBytes_GET_SIZE(replacement), size = 0, matches = 0;
     for (Py_ssize_t pos = 0; pos < n;) {
-        int length = alternation_at(&alt, in, n, pos);
+        int length = alternation_at(alt, in, n, pos);
         if (length == 0) {
             if (size == PY_SSIZE_T_MAX) return PyErr_NoMemory();
             size++;
@@ -614,7 +673,7 @@ static PyObject *alternation(PyObject *self, PyObject *args) {
     unsigned char *to = (unsigned char *)PyBytes_AS_STRING(out);
     const char *with = PyBytes_AS_STRING(replacement);
     for (Py_ssize_t pos = 0; pos < n;) {
-        int length = alternation_at(&alt, in, n, pos);
+        int length = alternation_at(alt, in, n, pos);
         if (length == 0) {
             *to++ = in[pos++];
             continue;
@@ -690,30 +749,201 @@ static PyObject *encodings(PyObject *self, PyObject *arg) {
     return PyLong_FromUnsignedLong(mask);
 }
 
+/* ---- ftfy's UTF8_DETECTOR_RE (repair_ftfy.Detector) ----
+ * A str pattern (?<![B])(?:R1|R2|...)+ as repair_ftfy.detector reads it: a negative lookbehind of
+ * one class (or none), then one or more times, greedily, an alternation of runs of classes of
+ * fixed length. sre's search finds the leftmost position p where the lookbehind holds (p is 0, or
+ * the character before p is not in B: sre looks behind into the text before a search's pos) and a
+ * first iteration matches; each iteration takes the first run, in the pattern's order, that
+ * matches where it starts, and nothing after the repeat can fail, so sre never backtracks into an
+ * iteration once taken: the match ends where no run matches. sub() goes on from each match's end
+ * (no match is empty). Classes are bits of det_bmp (up to DET_CLASSES of them, each below
+ * U+10000: configure_detector refuses others), so a character past U+FFFF is in none. */
+#define DET_CLASSES 8
+#define DET_BRANCHES 16
+#define DET_ITEMS 16
+static uint8_t det_bmp[0x10000];
+static int det_known = 0, det_behind = 0, det_count = 0; /* det_behind: the lookbehind's bit, 0 for none */
+static int det_length[DET_BRANCHES];
+static uint8_t det_items[DET_BRANCHES][DET_ITEMS]; /* each item's class bit */
+static uint8_t det_starts;                         /* the bits of the runs' first classes */
+
+static int set_det_bit(long start, long end, void *bit) {
+    if (end > 0xFFFF) {
+        PyErr_SetString(PyExc_ValueError, "a class past U+FFFF");
+        return -1;
+    }
+    for (long ch = start; ch <= end; ch++) det_bmp[ch] |= *(uint8_t *)bit;
+    return 0;
+}
+
+static void clear_detector(void) {
+    det_known = det_behind = det_count = 0;
+    det_starts = 0;
+    memset(det_bmp, 0, sizeof det_bmp);
+}
+
+/* configure_detector(classes, behind, runs): classes, up to 8, each a sequence of (first, last)
+ * code points below U+10000; behind the lookbehind's class (an index) or -1; runs, 1 to 16, each
+ * a sequence of 1 to 16 class indices. */
+static PyObject *configure_detector(PyObject *self, PyObject *args) {
+    PyObject *classes, *runs, *held_classes = NULL, *held_runs = NULL;
+    int behind;
+    clear_detector();
+    if (!PyArg_ParseTuple(args, "OiO", &classes, &behind, &runs)) return NULL;
+    if ((held_classes = PySequence_Tuple(classes)) == NULL) goto fail;
+    if ((held_runs = PySequence_Tuple(runs)) == NULL) goto fail;
+    Py_ssize_t count = PyTuple_GET_SIZE(held_classes), run_count = PyTuple_GET_SIZE(held_runs);
+    if (count < 1 || count > DET_CLASSES || behind < -1 || behind >= count || run_count < 1 ||
+        run_count > DET_BRANCHES) {
+        PyErr_SetString(PyExc_ValueError, "1 to 8 classes, the lookbehind among them, and 1 to 16 runs");
+        goto fail;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        uint8_t bit = (uint8_t)(1u << k);
+        if (each_range(PyTuple_GET_ITEM(held_classes, k), set_det_bit, &bit) < 0) goto fail;
+    }
+    for (Py_ssize_t k = 0; k < run_count; k++) {
+        PyObject *run = PySequence_Tuple(PyTuple_GET_ITEM(held_runs, k));
+        if (run == NULL) goto fail;
+        Py_ssize_t length = PyTuple_GET_SIZE(run);
+        int ok = length >= 1 && length <= DET_ITEMS;
+        for (Py_ssize_t j = 0; ok && j < length; j++) {
+            long index = PyLong_Check(PyTuple_GET_ITEM(run, j)) ? PyLong_AsLong(PyTuple_GET_ITEM(run, j)) : -1;
+            ok = index >= 0 && index < count;
+            if (ok) det_items[k][j] = (uint8_t)(1u << index);
+        }
+        Py_DECREF(run);
+        if (!ok) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a run of 1 to 16 class indices");
+            goto fail;
+        }
+        det_length[k] = (int)length;
+        det_starts |= det_items[k][0];
+    }
+    det_count = (int)run_count;
+    det_behind = behind < 0 ? 0 : 1 << behind;
+    det_known = 1;
+    Py_DECREF(held_classes);
+    Py_DECREF(held_runs);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(held_classes);
+    Py_XDECREF(held_runs);
+    clear_detector();
+    return NULL;
+}
+
+static inline uint8_t det_bits(int kind, const void *data, Py_ssize_t i) {
+    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+    return ch <= 0xFFFF ? det_bmp[ch] : 0;
+}
+
+/* Where the repeat that starts at pos ends (pos: no first iteration). */
+static Py_ssize_t det_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t pos) {
+    for (;;) {
+        int k = 0;
+        for (; k < det_count; k++) {
+            int length = det_length[k], j = 0;
+            if (n - pos < length) continue;
+            while (j < length && (det_bits(kind, data, pos + j) & det_items[k][j])) j++;
+            if (j == length) break;
+        }
+        if (k == det_count) return pos;
+        pos += det_length[k];
+    }
+}
+
+/* detect(text, all) -> (start, end, start, end, ...): the matches sre's finditer (sub's) finds,
+ * or with all false the first one only (search). */
+static PyObject *detect(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int all;
+    if (!PyArg_ParseTuple(args, "Up", &text, &all)) return NULL;
+    if (!det_known) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_detector() first");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t pos = 0; pos < n;) {
+        if (!(det_bits(kind, data, pos) & det_starts) || (pos > 0 && (det_bits(kind, data, pos - 1) & det_behind))) {
+            pos++;
+            continue;
+        }
+        Py_ssize_t end = det_end(kind, data, n, pos);
+        if (end == pos) {
+            pos++;
+            continue;
+        }
+        PyObject *start_obj = PyLong_FromSsize_t(pos), *end_obj = PyLong_FromSsize_t(end);
+        int failed = start_obj == NULL || end_obj == NULL || PyList_Append(out, start_obj) < 0 ||
+                     PyList_Append(out, end_obj) < 0;
+        Py_XDECREF(start_obj);
+        Py_XDECREF(end_obj);
+        if (failed) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (!all) break;
+        pos = end;
+    }
+    return out;
+}
+
 /* ---- whitespace.py ---- */
 
 /* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
- * ([\u200b\u2060\ufeff]), removed. */
-static int is_odd_space(Py_UCS4 ch) {
-    return ch == 0xA0 || ch == 0x1680 || (ch >= 0x2000 && ch <= 0x200A) || ch == 0x202F || ch == 0x205F;
-}
-
+ * ([\u200b\u2060\ufeff]), removed: is_odd(ch) is a character of either (in fewer tests for the
+ * characters a text is made of: all but three are in U+2000..U+207F, as bits of two words), and
+ * is_invisible tells the two apart. */
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
-/* An odd space or invisible mark in a 2-byte text: 8-byte blocks of four characters below U+0080
- * (most of a text that one curly quote made 2 bytes a character) passed over, as no odd character
- * is below U+00A0. */
+static const uint64_t odd_2000[2] = {
+    0xFFFULL | (1ULL << 0x2F),    /* U+2000-U+200B, U+202F */
+    (1ULL << 0x1F) | (1ULL << 0x20), /* U+205F, U+2060 */
+};
+static inline int is_odd(Py_UCS4 ch) {
+    if (ch - 0x2000 < 0x80) return (int)((odd_2000[(ch - 0x2000) >> 6] >> ((ch - 0x2000) & 63)) & 1);
+    return ch == 0xA0 || ch == 0x1680 || ch == 0xFEFF;
+}
+
+/* How many characters from t on (per of them, all in the text) are below U+0080, before the first
+ * that is not: per when all are. With SSE2, eight at once; else four, all or nothing. */
+#ifdef REPAIR_SSE2
+#define LOW_LANES 8
+static inline int low_run(const Py_UCS2 *t) {
+    __m128i x = _mm_loadu_si128((const __m128i *)t);
+    __m128i low = _mm_cmpeq_epi16(_mm_and_si128(x, _mm_set1_epi16((short)0xFF80)), _mm_setzero_si128());
+    unsigned high = ~(unsigned)_mm_movemask_epi8(low) & 0xFFFFu;
+    return high ? __builtin_ctz(high) / 2 : 8;
+}
+#else
+#define LOW_LANES 4
+static inline int low_run(const Py_UCS2 *t) {
+    uint64_t block;
+    memcpy(&block, t, 8);
+    return (block & 0xFF80FF80FF80FF80ULL) == 0 ? 4 : 0;
+}
+#endif
+
+/* An odd space or invisible mark in a 2-byte text: runs of characters below U+0080 (most of a
+ * text that one curly quote made 2 bytes a character) passed over, as no odd character is below
+ * U+00A0. */
 static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
     Py_ssize_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint64_t block;
-        memcpy(&block, t + i, 8);
-        if ((block & 0xFF80FF80FF80FF80ULL) == 0) continue;
-        for (int k = 0; k < 4; k++)
-            if (t[i + k] >= 0xA0 && (is_odd_space(t[i + k]) || is_invisible(t[i + k]))) return 1;
+    while (i < n) {
+        if (i + LOW_LANES <= n) {
+            int run = low_run(t + i);
+            i += run;
+            if (run == LOW_LANES) continue;
+        }
+        if (t[i] >= 0xA0 && is_odd(t[i])) return 1;
+        i++;
     }
-    for (; i < n; i++)
-        if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) return 1;
     return 0;
 }
 
@@ -721,10 +951,25 @@ static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
     do {                                                                                \
         const T *t = (const T *)data;                                                   \
         for (Py_ssize_t i = 0; i < n; i++)                                              \
-            if (t[i] >= 0xA0 && (is_odd_space(t[i]) || is_invisible(t[i]))) {          \
+            if (t[i] >= 0xA0 && is_odd(t[i])) {                                        \
                 odd = 1;                                                                \
                 break;                                                                  \
             }                                                                           \
+    } while (0)
+
+/* normalized()'s new text: each odd space as ' ', each invisible mark left out (is_odd is the
+ * union of the two, which are apart). */
+#define REBUILD_LOOP(T)                                        \
+    do {                                                       \
+        const T *t = (const T *)data;                          \
+        T *o = (T *)out;                                       \
+        for (Py_ssize_t i = 0; i < n; i++) {                   \
+            T ch = t[i];                                       \
+            if (ch < 0xA0 || !is_odd(ch))                      \
+                o[used++] = ch;                                \
+            else if (!is_invisible(ch))                        \
+                o[used++] = ' ';                               \
+        }                                                      \
     } while (0)
 
 /* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
@@ -749,18 +994,18 @@ static PyObject *normalized(PyObject *text) {
         while (end > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
         return end == n ? NULL : PyUnicode_Substring(text, 0, end);
     }
-    Py_UCS4 *out = PyMem_Malloc((n ? n : 1) * sizeof(Py_UCS4));
+    /* The new text in the text's own width (an odd character becomes ' ' or goes: none widens it),
+     * each character looked at once; PyUnicode_FromKindAndData narrows it where it can. */
+    void *out = PyMem_Malloc((size_t)(n ? n : 1) * (size_t)kind);
     if (out == NULL) return PyErr_NoMemory();
     Py_ssize_t used = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (is_odd_space(ch))
-            out[used++] = ' ';
-        else if (!is_invisible(ch))
-            out[used++] = ch;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: REBUILD_LOOP(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: REBUILD_LOOP(Py_UCS2); break;
+    default: REBUILD_LOOP(Py_UCS4); break;
     }
-    while (used > 0 && Py_UNICODE_ISSPACE(out[used - 1])) used--;
-    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, used);
+    while (used > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, out, used - 1))) used--;
+    PyObject *result = PyUnicode_FromKindAndData(kind, out, used);
     PyMem_Free(out);
     return result;
 }
@@ -775,7 +1020,7 @@ static int dirty(PyObject *text) {
     int ascii = PyUnicode_IS_ASCII(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (!ascii && ch >= 0xA0 && (is_odd_space(ch) || is_invisible(ch))) return 1;
+        if (!ascii && ch >= 0xA0 && is_odd(ch)) return 1;
         if (Py_UNICODE_ISSPACE(ch)) {
             if (i + 1 == n) return 1;
             Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
@@ -1085,6 +1330,10 @@ static PyMethodDef methods[] = {
      "configure_encodings(classes): the classes of ftfy's ENCODING_REGEXES (repair_ftfy.Encodings), each a tuple "
      "of (first, last) code points below U+10000."},
     {"encodings", encodings, METH_O, "encodings(text) -> int: bit k set when class k's ^[class]*$ matches text."},
+    {"configure_detector", configure_detector, METH_VARARGS,
+     "configure_detector(classes, behind, runs): ftfy's UTF8_DETECTOR_RE as repair_ftfy.detector reads it."},
+    {"detect", detect, METH_VARARGS,
+     "detect(text, all) -> [start, end, ...]: its matches in text (sub's), or the first (search's)."},
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},

@@ -130,7 +130,13 @@ def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
 # ftfy's functions that call is_bad or its fixers (FIXERS, through _try_fix), in the module that
 # calls them by those names, and the functions those are reached through: each is rebuilt over
 # the copied globals.
-_REBUILT = ("_try_fix", "fix_and_explain", "fix_encoding_and_explain", "_fix_encoding_one_step_and_explain")
+_REBUILT = (
+    "_try_fix",
+    "fix_and_explain",
+    "fix_encoding_and_explain",
+    "_fix_encoding_one_step_and_explain",
+    "fix_encoding",
+)
 
 # ftfy's fixers that change only a text holding one of the characters of the gate's control
 # class (C1 and other control characters, escape, lone surrogates), known by the names their code
@@ -335,6 +341,171 @@ def encodings(chardata: Any, native: types.ModuleType) -> Encodings | None:
     return Encodings(possible, {key: 1 << k for k, (key, _) in enumerate(known)}, native)
 
 
+# ---- ftfy's UTF8_DETECTOR_RE, matched in C ----
+#
+# ftfy searches each line it cannot fix by re-decoding it whole with UTF8_DETECTOR_RE (its last
+# resort, decode_inconsistent_utf8, subs with it): a lookbehind and a three-branch alternation
+# tried by sre at every character, ~100 instructions a character, a third of what ftfy costs on
+# the bench's lines. The pattern is (?<![class])(run|run|run)+, each run a fixed number of
+# characters from classes; _repair.c's detect() finds its matches as sre does (argued there), from
+# the classes read here mechanically; a pattern of any other form stays sre's.
+DET_CLASSES, DET_RUNS, DET_ITEMS = 8, 16, 16  # _repair.c's limits
+
+
+def _run(items: list[tuple[object, Any]]) -> list[Ranges] | None:
+    """One branch as a run of plain classes (x{k} read as k of x), or None."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out: list[Ranges] = []
+    for op, av in items:
+        times = 1
+        if op is c.MAX_REPEAT or op is c.MIN_REPEAT:
+            if av[0] != av[1] or not 1 <= av[0] <= DET_ITEMS or len(av[2].data) != 1:
+                return None
+            times, (op, av) = av[0], av[2].data[0]
+        found = _item(op, av)
+        if found is None or found[1]:
+            return None
+        out += [found[0]] * times
+    return out if 1 <= len(out) <= DET_ITEMS else None
+
+
+def detector(pattern: Any) -> tuple[list[Ranges], int, list[list[int]]] | None:
+    """A str ``pattern`` of the form (?<![class])(run|run|...)+ (the lookbehind optional, the
+    group capturing or not) as _repair.c's configure_detector takes it: its distinct classes, the
+    lookbehind's index among them (-1: none) and each run as indices; None for any other pattern
+    (another form or flag, a class reaching past U+FFFF, too many of anything)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
+        return None
+    if pattern.flags & ~(re.VERBOSE | re.UNICODE) or not pattern.flags & re.UNICODE:
+        return None
+    try:
+        parsed = list(_parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE).data)
+    except re.error:
+        return None
+    behind: Ranges | None = None
+    if parsed and parsed[0][0] is c.ASSERT_NOT:
+        direction, inner = parsed[0][1]
+        found = _item(*inner.data[0]) if direction == -1 and len(inner.data) == 1 else None
+        if found is None or found[1]:
+            return None
+        behind, parsed = found[0], parsed[1:]
+    if len(parsed) != 1 or parsed[0][0] is not c.MAX_REPEAT:
+        return None
+    low, high, body = parsed[0][1]
+    if low != 1 or high is not c.MAXREPEAT:
+        return None
+    data = list(body.data)
+    if len(data) == 1 and data[0][0] is c.SUBPATTERN:
+        _, add_flags, del_flags, inner = data[0][1]
+        if add_flags or del_flags:
+            return None
+        data = list(inner.data)
+    # (the runs of an alternation, or the body itself as one run)
+    branches = [list(b.data) for b in data[0][1][1]] if len(data) == 1 and data[0][0] is c.BRANCH else [data]
+    runs = [_run(branch) for branch in branches]
+    if not 1 <= len(runs) <= DET_RUNS or any(run is None for run in runs):
+        return None
+    classes: list[Ranges] = []
+
+    def index(ranges: Ranges) -> int:
+        if ranges not in classes:
+            classes.append(ranges)
+        return classes.index(ranges)
+
+    back = -1 if behind is None else index(behind)
+    indices = [[index(ranges) for ranges in run] for run in runs]  # type: ignore[union-attr]
+    if len(classes) > DET_CLASSES or any(high > 0xFFFF for ranges in classes for _, high in ranges):
+        return None
+    return classes, back, indices
+
+
+class Detector:
+    """A str pattern detector() reads, with search and sub answered by _repair.c's detect():
+    the same matches as sre's. A match handed on is sre's own Match for the same span, made by
+    searching from its start (only its ``pos`` differs: the rebuilt ftfy reads the truth of a
+    search, and group(0) of a sub's match, checked by the names its code uses). A sub with a
+    replacement that is not callable, a count, or a text not of type str is sre's."""
+
+    def __init__(self, pattern: re.Pattern[str], native: types.ModuleType):
+        self.pattern = pattern
+        self._detect = native.detect
+
+    def search(self, text: Any, *args: Any) -> re.Match[str] | None:
+        if type(text) is not str or args:
+            return self.pattern.search(text, *args)
+        found = self._detect(text, False)
+        return self.pattern.search(text, found[0]) if found else None
+
+    def sub(self, replacement: Any, text: Any, count: int = 0) -> Any:
+        if type(text) is not str or not callable(replacement) or count != 0:
+            return self.pattern.sub(replacement, text, count)
+        spans = self._detect(text, True)
+        if not spans:
+            return text
+        out: list[Any] = []
+        last = 0
+        search = self.pattern.search
+        for k in range(0, len(spans), 2):
+            start = spans[k]
+            out.append(text[last:start])
+            item = replacement(search(text, start))
+            if item is not None:
+                out.append(item)
+            last = spans[k + 1]
+        out.append(text[last:])
+        return "".join(out)
+
+
+# The code that is handed UTF8_DETECTOR_RE's matches, known by the names it uses (none reads a
+# match's pos, the one thing a Detector's Match has otherwise): ftfy's one step, which asks only
+# whether search finds something, and decode_inconsistent_utf8, which subs with its nested
+# fix_embedded_mojibake (the names of each, in that order).
+_ONE_STEP = "_fix_encoding_one_step_and_explain"
+_DECODE = (
+    "decode_inconsistent_utf8",
+    ("Match", "str", "UTF8_DETECTOR_RE", "sub"),
+    ("group", "len", "is_bad", "ftfy", "fix_encoding"),
+)
+
+
+def detector_of(ftfy: types.ModuleType, native: types.ModuleType) -> Detector | None:
+    """ftfy's chardata.UTF8_DETECTOR_RE as a Detector over ``native`` (configured), or None when
+    detector() does not read it or ftfy's one step reads more of a search than its truth."""
+    pattern = getattr(getattr(ftfy, "chardata", None), "UTF8_DETECTOR_RE", None)
+    step = getattr(getattr(ftfy, _ONE_STEP, None), "__code__", None)
+    found = detector(pattern)
+    if found is None or step is None or "pos" in step.co_names:
+        return None
+    try:
+        native.configure_detector(*found)
+    except (TypeError, ValueError):
+        return None
+    return Detector(pattern, native)
+
+
+def _decode(fixes: Any, detect: Detector, native: types.ModuleType) -> Callable[[str], str] | None:
+    """fixes.decode_inconsistent_utf8 rebuilt over a copy of fixes' globals holding ``detect`` and
+    the C is_bad (its ``ftfy`` is set by rebuilt()), or None when its code or its nested function's
+    is not the one _DECODE names, or its pattern or is_bad is not the one read."""
+    from ftfy import badness
+
+    name, names, nested = _DECODE
+    function = getattr(fixes, name, None)
+    code = getattr(function, "__code__", None)
+    inner = [const for const in code.co_consts if isinstance(const, types.CodeType)] if code is not None else []
+    if code is None or code.co_names != names or len(inner) != 1 or inner[0].co_names != nested:
+        return None
+    space = function.__globals__
+    if space.get("UTF8_DETECTOR_RE") is not detect.pattern or space.get("is_bad") is not badness.is_bad:
+        return None
+    rebuilt_space = _rebuilt(fixes, (name,), {"UTF8_DETECTOR_RE": detect, "is_bad": native.is_bad})
+    return None if rebuilt_space is None else rebuilt_space[name]
+
+
 # ftfy's fixer of bytes that undoes lossy sequences, run on each encoding ftfy tries for a line:
 # its pattern needs a byte that is rare in the bytes it is given (a SUBSTITUTE or a '?').
 _LOSSY = ("replace_lossy_sequences", ("LOSSY_UTF8_RE", "sub", "encode"), "LOSSY_UTF8_RE")
@@ -370,6 +541,35 @@ def _unless_control(fixer: Callable[[str], str], control: Callable[[str], bool])
         return fixer(text) if control(text) else text
 
     return fix
+
+
+# ftfy's _config_from_kwargs, run by each of its entry points (three or four times a line), makes
+# config._replace(**kwargs) even of no kwargs: a new TextFixerConfig of the same fields, ~2,000
+# instructions. A config is a named tuple (immutable) and the rebuilt functions only read its
+# fields or _replace it, so with no kwargs the config itself serves; anything else is ftfy's.
+_CONFIG = ("_config_from_kwargs", ("warnings", "warn", "DeprecationWarning", "copy", "_replace"))
+
+
+def _config_kept(ftfy: types.ModuleType) -> Callable[[Any, dict[str, Any]], Any] | None:
+    """ftfy's _config_from_kwargs, giving back a TextFixerConfig itself when there are no kwargs,
+    or None when its code is not the one _CONFIG names or TextFixerConfig's _replace is not a
+    named tuple's."""
+    import collections
+
+    name, names = _CONFIG
+    original = getattr(ftfy, name, None)
+    config_type = getattr(ftfy, "TextFixerConfig", None)
+    code = getattr(original, "__code__", None)
+    replace = getattr(getattr(config_type, "_replace", None), "__code__", None)
+    if code is None or code.co_names != names or replace is not collections.namedtuple("Probe", "a")._replace.__code__:
+        return None
+
+    def _config_from_kwargs(config: Any, kwargs: dict[str, Any]) -> Any:
+        if not kwargs and type(config) is config_type:
+            return config
+        return original(config, kwargs)
+
+    return _config_from_kwargs
 
 
 def _rebuilt(module: types.ModuleType, names: tuple[str, ...], replaced: dict[str, Any]) -> dict[str, Any] | None:
@@ -412,6 +612,9 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
         if _only_on_control(fixers.get(name), names, native.control):
             fixers[name] = _unless_control(fixers[name], control)
     replaced: dict[str, Any] = {"is_bad": native.is_bad, "FIXERS": fixers}
+    kept = _config_kept(ftfy)
+    if kept is not None:
+        replaced["_config_from_kwargs"] = kept
     fixes = types.SimpleNamespace(**vars(ftfy.fixes))  # ftfy's fixes module, as the rebuilt code sees it
     name, names, pattern = _LOSSY
     lossy = getattr(ftfy.fixes, name, None)
@@ -425,6 +628,12 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
         if points is not None and all(point < 0x100 for point in points):
             lossy = _unless_missing(lossy, points)
         setattr(fixes, name, lossy)
+    # ftfy's last resort for a line, decode_inconsistent_utf8, over UTF8_DETECTOR_RE in C and with
+    # what its matches go through (is_bad, ftfy.fix_encoding) rebuilt too.
+    detect = detector_of(ftfy, native)
+    decode = None if detect is None else _decode(ftfy.fixes, detect, native)
+    if decode is not None:
+        fixes.decode_inconsistent_utf8 = decode
     replaced["fixes"] = fixes
     # ftfy's test before restore_byte_a0, chardata.ALTERED_UTF8_RE.search, in C (an Alternation),
     # and its possible_encoding (Encodings).
@@ -433,12 +642,17 @@ def rebuilt(native: types.ModuleType | None) -> Callable[..., Any] | None:
         fast_chardata = {
             "ALTERED_UTF8_RE": alternation(getattr(chardata, "ALTERED_UTF8_RE", None), native),
             "possible_encoding": encodings(chardata, native),
+            "UTF8_DETECTOR_RE": detect,
         }
         fast_chardata = {key: value for key, value in fast_chardata.items() if value is not None}
         if fast_chardata:
             replaced["chardata"] = types.SimpleNamespace(**{**vars(chardata), **fast_chardata})
     space = _rebuilt(ftfy, _REBUILT, replaced)
-    return None if space is None else space["fix_and_explain"]
+    if space is None:
+        return None
+    if decode is not None:  # (the ftfy its matches are fixed by: the rebuilt one)
+        decode.__globals__["ftfy"] = types.SimpleNamespace(**{**vars(ftfy), "fix_encoding": space["fix_encoding"]})
+    return space["fix_and_explain"]
 
 
 def _plain_search(function: Callable[..., Any]) -> bool:
