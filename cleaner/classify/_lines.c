@@ -535,7 +535,7 @@ typedef struct {
     uint32_t *singles, *pairs; /* each word's gram, each pair's */
     Py_ssize_t count, letters; /* words, their characters */
     uint32_t *hits, languages; /* how many words each stoplist holds */
-    uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords */
+    uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords (and read at the end) */
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
     const Stoplists *stops;    /* the call's stoplists */
@@ -579,8 +579,10 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     if (bits) { /* one for each language that lists it, in the lanes' sums */
         w->lanes[0] += spread[bits & 0xFF];
         w->lanes[1] += spread[(bits >> 8) & 0xFF];
-        w->lanes[2] += spread[(bits >> 16) & 0xFF];
-        w->lanes[3] += spread[bits >> 24];
+        if (bits >> 16) { /* (none past the 16th language: the shipped 16 read two lanes, not four) */
+            w->lanes[2] += spread[(bits >> 16) & 0xFF];
+            w->lanes[3] += spread[bits >> 24];
+        }
         if (++w->pending == 255) lanes_out(w);
     }
     w->singles[w->count] = crc & w->mask;
@@ -748,8 +750,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         counts->capitalised += (sum >> 54) & 0x1FF;
     }
     if (w->in_word) word_end(w, 0);
-    lanes_out(w);
-    return 0;
+    return 0; /* (the lanes' last sums are read by line_info as it writes the row: not added to hits first) */
 }
 
 /* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). */
@@ -872,7 +873,8 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     values[layout->upper_share] = (double)counts.upper / (counts.alpha > 0 ? (double)counts.alpha : 1.0);
     values[layout->digits] = (double)counts.digit;
     values[layout->punct] = (double)(n - counts.alnum - counts.spaces);
-    for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = (double)hits[b];
+    for (Py_ssize_t b = 0; b < layout->languages; b++) /* hits and what the lanes hold (languages <= 32) */
+        values[layout->hits + b] = (double)(hits[b] + (uint32_t)((w.lanes[b >> 3] >> (8 * (b & 7))) & 0xFF));
 
     joined = joined_str(w.joined, w.used, w.ored);
     if (joined == NULL) goto done;
