@@ -171,6 +171,7 @@ static void crc_init(void) {
 #define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
 #define FILTER_AT(hash) (((hash) >> 8) & (FILTER_BITS - 1))
 #define SHORT_STOP 4
+_Static_assert(SHORT_STOP == 4, "stop_bits compares a short stopword's characters by a switch of 4 cases");
 
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
@@ -345,7 +346,22 @@ INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_s
         Py_ssize_t i = 0;
         if (e->short_length) {
             if (e->short_length != size) continue;
-            while (i < size && e->word.chars[i] == w[i]) i++;
+            /* 1 to SHORT_STOP characters, compared from the last without a loop's test (SHORT_STOP is 4) */
+            const uint16_t *c = e->word.chars;
+            switch (size) {
+            case 4:
+                if (c[3] != w[3]) continue;
+                /* fall through */
+            case 3:
+                if (c[2] != w[2]) continue;
+                /* fall through */
+            case 2:
+                if (c[1] != w[1]) continue;
+                /* fall through */
+            default:
+                if (c[0] != w[0]) continue;
+            }
+            return e->bits;
         } else {
             const Py_UCS4 *word = t->pool + e->word.start;
             if ((Py_ssize_t)word[0] != size) continue;
