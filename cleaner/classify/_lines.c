@@ -927,8 +927,12 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     values[layout->upper_share] = (double)counts.upper / (counts.alpha > 0 ? (double)counts.alpha : 1.0);
     values[layout->digits] = (double)counts.digit;
     values[layout->punct] = (double)(n - counts.alnum - counts.spaces);
-    for (Py_ssize_t b = 0; b < layout->languages; b++) /* hits and what the lanes hold (languages <= 32) */
-        values[layout->hits + b] = (double)(hits[b] + (uint32_t)((w.lanes[b >> 3] >> (8 * (b & 7))) & 0xFF));
+    for (Py_ssize_t k = 0; 8 * k < layout->languages; k++) { /* hits and what the lanes hold (languages <= 32) */
+        uint64_t lane = w.lanes[k];
+        const Py_ssize_t top = layout->languages - 8 * k < 8 ? layout->languages - 8 * k : 8;
+        for (Py_ssize_t j = 0; j < top; j++, lane >>= 8)
+            values[layout->hits + 8 * k + j] = (double)(hits[8 * k + j] + (uint32_t)(lane & 0xFF));
+    }
 
     joined = joined_str(w.joined, w.used, w.ored);
     if (joined == NULL) goto done;
