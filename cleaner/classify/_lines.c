@@ -882,13 +882,19 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
         if (lexical->weight_size == 4) {
             const float *f = (const float *)weights;
             if (count == 0) v[0] = (double)f[0];
-            for (Py_ssize_t g = 0; g < count; g++) v[g] = (double)f[w.singles[g]];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = (double)f[w.pairs[g]];
+            for (Py_ssize_t g = 0; g + 1 < count; g++) { /* a word's and its pair's, in one loop */
+                v[g] = (double)f[w.singles[g]];
+                v[count + g] = (double)f[w.pairs[g]];
+            }
+            if (count) v[count - 1] = (double)f[w.singles[count - 1]];
         } else {
             const double *d = (const double *)weights;
             if (count == 0) v[0] = d[0];
-            for (Py_ssize_t g = 0; g < count; g++) v[g] = d[w.singles[g]];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = d[w.pairs[g]];
+            for (Py_ssize_t g = 0; g + 1 < count; g++) {
+                v[g] = d[w.singles[g]];
+                v[count + g] = d[w.pairs[g]];
+            }
+            if (count) v[count - 1] = d[w.singles[count - 1]];
         }
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
