@@ -150,6 +150,7 @@ static Latin1 latin1[256];
  * is its counts_of not after a space (its counts[0]), in a table of its own: the run's loop reads two small ones. */
 static unsigned char plain[0x10000]; /* 0 past Latin-1: a character of a 2-byte text is looked up with no test */
 static uint64_t inside[256];
+static uint64_t space_counts; /* counts_of a ' ', after a space or not (the same) */
 
 /* plain of a character of a text of kind (a constant where inlined): no test of a 1- or 2-byte character's range
  * (plain reaches U+FFFF), one of a 4-byte one's. */
@@ -775,6 +776,13 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     w->reg = reg;
                     w->decimal = 0;
                     i--;
+                    continue;
+                }
+                if (ch == ' ') { /* the commonest of the others: no mark, its own folding, a space after anything */
+                    sum += space_counts;
+                    after_space = 1;
+                    if (w->in_word) word_end(w, ' ');
+                    w->before = ' ';
                     continue;
                 }
                 const Latin1 *e = &latin1[ch];
@@ -1909,6 +1917,13 @@ PyMODINIT_FUNC PyInit__lines(void) {
                         ? (unsigned char)(f & 0x7F)
                         : 0;
         inside[ch] = latin1[ch].counts[0];
+    }
+    space_counts = latin1[' '].counts[0];
+    /* what the scan's path for ' ' takes for granted (the classes and foldings of the running Python's) */
+    if (latin1[' '].counts[1] != space_counts || latin1[' '].special || latin1[' '].fold != (FOLD_ONE | ' ') ||
+        (latin1[' '].folded_class & WORD) || !latin1[' '].space) {
+        PyErr_SetString(PyExc_SystemError, "_lines: ' ' is not a plain space here");
+        return NULL;
     }
     if (PyType_Ready(&FeaturesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
