@@ -452,6 +452,36 @@ INLINE Py_ssize_t decimals(const int kind, const void *data, Py_ssize_t n, Py_ss
     return j - i;
 }
 
+/* From i, the first character that may be a decimal (n if none): with SSE2, 16 bytes at a time, in a 1-byte text the
+ * first '0' to '9' (its only decimals), in a 2-byte one the first '0' to '9' or character above Latin-1; else (and for
+ * the last few characters, a 4-byte text) i itself. The caller tests what it finds: this only skips. */
+INLINE Py_ssize_t to_decimal(const int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *t = data;
+        for (; i + 16 <= n; i += 16) { /* ch - '0' below 10, unsigned: (ch - '0') ^ 0x80 below -128 + 10, signed */
+            const __m128i v = _mm_xor_si128(_mm_sub_epi8(_mm_loadu_si128((const __m128i *)(t + i)), _mm_set1_epi8('0')),
+                                            _mm_set1_epi8(-128));
+            const int found = _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(-128 + 10)));
+            if (found) return i + __builtin_ctz((unsigned)found);
+        }
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *t = data;
+        for (; i + 8 <= n; i += 8) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(t + i));
+            const __m128i digit = _mm_cmplt_epi16(_mm_xor_si128(_mm_sub_epi16(v, _mm_set1_epi16('0')), _mm_set1_epi16(-32768)),
+                                                  _mm_set1_epi16(-32768 + 10));
+            const __m128i latin1 = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16(-256)), _mm_setzero_si128());
+            const int found = _mm_movemask_epi8(digit) | (~_mm_movemask_epi8(latin1) & 0xFFFF); /* 2 bits a character */
+            if (found) return i + (__builtin_ctz((unsigned)found) >> 1);
+        }
+    }
+#else
+    (void)kind, (void)data, (void)n;
+#endif
+    return i;
+}
+
 static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch == '-'; }
 
 /* reference.DATE (`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b`) matches somewhere,
@@ -462,7 +492,11 @@ static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch =
  * the first decimal on). */
 INLINE int has_date_in(const int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
     for (Py_ssize_t i = first; i < n; i++) {
-        if (!decimal_in(kind, AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
+        if (!decimal_in(kind, AT(i))) {
+            i = to_decimal(kind, data, n, i + 1) - 1; /* (most characters after the first decimal are none) */
+            continue;
+        }
+        if (i > 0 && is_word(AT(i - 1))) continue;
         Py_ssize_t r1 = decimals(kind, data, n, i);
         if (r1 == 4 && ((AT(i) == '1' && AT(i + 1) == '9') || (AT(i) == '2' && AT(i + 1) == '0')) &&
             (i + 4 == n || !is_word(AT(i + 4))))
