@@ -98,8 +98,8 @@ def test_every_extension_pyproject_builds_is_registered() -> None:
 def _crafted_texts() -> list[str]:
     """Lines for the paths of the one pass that random pieces reach seldom: every Latin-1 character
     inside, before and after a word (its class, folding, mark); a sample of wider ones; pairs whose
-    second word is 1 to 69 characters of 1 to 4 UTF-8 bytes (the pair CRC's shift tables reach 15
-    bytes, a longer word runs the pair's register over its bytes), numbers among them; separators, links and "(c)" next to each other; lines
+    second word is 1 to 69 characters of 1 to 4 UTF-8 bytes (the pair CRC's zero-byte tables go to
+    16 bytes, then again), numbers among them; separators, links and "(c)" next to each other; lines
     past a chunk of the packed counts (511 characters)."""
     latin = [chr(i) for i in range(256)]
     wide = [chr(i) for i in (*range(256, 0x2100, 5), 0x2022, 0x203A, 0x2026, 0x0660, 0x1E9E, 0xFB01, 0x10400)]

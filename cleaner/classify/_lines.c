@@ -173,34 +173,6 @@ static void crc_init(void) {
     }
 }
 
-/* A pair's gram without a second register run over its second word's bytes. CRC_BYTE(reg, b) is Z(reg) ^ T[b], Z
- * linear over GF(2) (T[x ^ y] = T[x] ^ T[y]): so a register run over L bytes from s and one from ~0 end apart by
- * Z^L(s ^ ~0), whatever the bytes. The pair's starts at s = CRC_BYTE(~previous, ' ') = Z(previous) ^ Z(~0) ^ T[' ']
- * (previous: the gram's CRC of the word before), the word's own at ~0, so the pair's ends at
- *     reg ^ Z^(L+1)(previous) ^ Z^L(Z(~0) ^ T[' '] ^ ~0),
- * reg the word's own register at its end. shifts[L] holds Z^(L+1) of each byte of a 32-bit value (4 tables of 256),
- * the constant XOR-ed into the first; a word of L >= SHIFTS bytes (rare) runs the pair's register over its bytes. */
-#define SHIFTS 16
-static uint32_t shifts[SHIFTS][4][256]; /* 64 KB: a line's words read the few of their lengths */
-
-static void shifts_init(void) {
-    for (int k = 0; k < 4; k++)
-        for (uint32_t v = 0; v < 256; v++) {
-            uint32_t reg = v << (8 * k);
-            for (int L = 0; L < SHIFTS; L++) {
-                CRC_BYTE(reg, 0); /* (Z is a zero byte's step) */
-                shifts[L][k][v] = reg;
-            }
-        }
-    uint32_t constant = 0xFFFFFFFFu; /* Z^L(Z(~0) ^ T[' '] ^ ~0), from L = 0 */
-    CRC_BYTE(constant, ' ');
-    constant ^= 0xFFFFFFFFu;
-    for (int L = 0; L < SHIFTS; L++) {
-        for (uint32_t v = 0; v < 256; v++) shifts[L][0][v] ^= constant;
-        CRC_BYTE(constant, 0);
-    }
-}
-
 /* ---- the stoplists: word -> bit mask of languages, as a table of code point strings ---- */
 
 #define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
@@ -631,7 +603,7 @@ typedef struct {
     int in_word;
     Py_ssize_t start;  /* where it starts in joined */
     uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
-    Py_ssize_t wide;   /* its UTF-8's bytes less its characters (its pair's gram: shifts) */
+    uint32_t pair;     /* the CRC register over the previous word's, a space and its UTF-8 (its pair's gram) */
     unsigned decimal;  /* DECIMAL while all of it is \d */
     Py_UCS4 before;    /* the folded character before it */
     int copyright;     /* "(c)" in the folded text */
@@ -672,20 +644,11 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     }
     w->singles[w->count] = crc & w->mask;
     if (w->count) {
-        uint32_t reg; /* the CRC register over the previous word's, a space and this one's (shifts) */
-        const Py_ssize_t bytes = size + w->wide;
+        uint32_t reg = w->pair; /* run alongside reg over the word's bytes */
         if (w->decimal) {
             reg = ~w->previous;
             CRC_BYTE(reg, ' ');
             CRC_BYTE(reg, '0');
-        } else if (bytes < SHIFTS) {
-            const uint32_t p = w->previous;
-            const uint32_t(*z)[256] = shifts[bytes];
-            reg = w->reg ^ z[0][p & 0xFF] ^ z[1][(p >> 8) & 0xFF] ^ z[2][(p >> 16) & 0xFF] ^ z[3][p >> 24];
-        } else {
-            reg = ~w->previous;
-            CRC_BYTE(reg, ' ');
-            for (Py_ssize_t k = w->start; k < w->used; k++) reg = crc_utf8(reg, w->joined[k]);
         }
         w->pairs[w->count - 1] = ~reg & w->mask;
     }
@@ -702,13 +665,14 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     w->in_word = 0;
 }
 
-/* A word starts: a space before it in joined, its register set. */
+/* A word starts: a space before it in joined, its registers set (its pair's over the previous word and a space). */
 INLINE void word_start(Words *w) {
     w->in_word = 1;
     if (w->used) w->joined[w->used++] = ' ';
     w->start = w->used;
     w->reg = 0xFFFFFFFFu;
-    w->wide = 0;
+    w->pair = ~w->previous;
+    CRC_BYTE(w->pair, ' ');
     w->decimal = DECIMAL;
 }
 
@@ -725,9 +689,10 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
     w->decimal &= c;
     if (fc < 0x80) {
         CRC_BYTE(w->reg, fc);
+        CRC_BYTE(w->pair, fc);
     } else {
         w->reg = crc_utf8(w->reg, fc);
-        w->wide += fc < 0x800 ? 1 : fc < 0x10000 ? 2 : 3;
+        w->pair = crc_utf8(w->pair, fc);
     }
 }
 
@@ -782,7 +747,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         after_space = 0;
                     }
                     Py_UCS4 *out = w->joined + w->used;
-                    uint32_t reg = w->reg;
+                    uint32_t reg = w->reg, pair = w->pair;
                     if (end == n && terminated) {
                         /* The text's last chunk (a line's only one, below CHUNK characters): the run ends at the
                          * text's NUL at the latest (plain[0] is 0), with no test of the chunk's end a character,
@@ -791,6 +756,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         for (;;) {
                             out[j] = b;
                             CRC_BYTE(reg, b);
+                            CRC_BYTE(pair, b);
                             ch = AT(i + ++j);
                             if (!(b = plain_of(kind, ch))) break;
                             sum += inside[ch];
@@ -801,6 +767,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         for (;;) {
                             *out++ = b;
                             CRC_BYTE(reg, b);
+                            CRC_BYTE(pair, b);
                             if (!(++i < end && (b = plain_of(kind, ch = AT(i)))))
                                 break;
                             sum += inside[ch];
@@ -808,6 +775,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     }
                     w->used = out - w->joined;
                     w->reg = reg;
+                    w->pair = pair;
                     w->decimal = 0;
                     i--;
                     continue;
@@ -1916,7 +1884,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", "The classi
 
 PyMODINIT_FUNC PyInit__lines(void) {
     crc_init();
-    shifts_init();
 #if PY_VERSION_HEX >= 0x030C0000
     if (watcher < 0 && (watcher = PyDict_AddWatcher(stops_watch)) < 0) return NULL;
 #endif
