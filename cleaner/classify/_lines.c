@@ -148,15 +148,9 @@ static Latin1 latin1[256];
 /* The plain characters of Latin-1, those the pass takes a run of at a time inside a word: plain[ch] is its folding
  * when that is one ASCII \w, not \d, and ch not special (the letters); 0 otherwise (no such folding is 0). inside[ch]
  * is its counts_of not after a space (its counts[0]), in a table of its own: the run's loop reads two small ones. */
-static unsigned char plain[0x10000]; /* 0 past Latin-1: a character of a 2-byte text is looked up with no test */
+static unsigned char plain[256];
 static uint64_t inside[256];
 static uint64_t space_counts; /* counts_of a ' ', after a space or not (the same) */
-
-/* plain of a character of a text of kind (a constant where inlined): no test of a 1- or 2-byte character's range
- * (plain reaches U+FFFF), one of a 4-byte one's. */
-INLINE unsigned plain_of(const int kind, Py_UCS4 ch) {
-    return kind != PyUnicode_4BYTE_KIND || ch < 0x10000 ? plain[ch] : 0;
-}
 
 /* ---- CRC-32 and UTF-8 ---- */
 
@@ -758,7 +752,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                             CRC_BYTE(reg, b);
                             CRC_BYTE(pair, b);
                             ch = AT(i + ++j);
-                            if (!(b = plain_of(kind, ch))) break;
+                            if (!((ch < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]))) break;
                             sum += inside[ch];
                         }
                         i += j;
@@ -768,7 +762,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                             *out++ = b;
                             CRC_BYTE(reg, b);
                             CRC_BYTE(pair, b);
-                            if (!(++i < end && (b = plain_of(kind, ch = AT(i)))))
+                            if (!(++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch])))
                                 break;
                             sum += inside[ch];
                         }
