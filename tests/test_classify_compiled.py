@@ -212,6 +212,24 @@ def test_the_prepared_features_refuse_bad_calls() -> None:
 
 
 @needs_c
+def test_float64_weights_score_as_their_float32_values() -> None:
+    """The lexical score of the model's weights as float64 (the same values) is the float32 one's, line by line:
+    each width has its own loop reading a line's weights (_lines.c line_info, a word's and its pair's together)."""
+    fast = compiled.Compiled.load()
+    assert fast is not None and fast.weights.typecode == "f"
+    wide = py_array("d", fast.weights)
+    checked = 0
+    for doc in [*_documents(), ["one", "two words", "three words here", "", "12 34 x"]]:
+        if not doc:
+            continue
+        narrow = compiled.native_matrix(doc, fast.weights, fast.bias, {}, 10)
+        assert narrow is not None
+        assert narrow.tobytes() == compiled.native_matrix(doc, wide, fast.bias, {}, 10).tobytes()
+        checked += 1
+    assert checked > 5
+
+
+@needs_c
 def test_the_prepared_features_hold_their_cache_and_weights() -> None:
     """The weights' buffer stays alive as long as the Features does (a document after the caller dropped it
     still reads it), and a str subclass is read as its characters."""

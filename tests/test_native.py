@@ -166,6 +166,19 @@ def _crafted_texts() -> list[str]:
     return texts
 
 
+def _date_texts() -> list[str]:
+    """A date or a year at each distance up to 40 characters from a line's first decimal, in texts of 1, 2 and 4 bytes
+    a character, at their end and before more words: has_date skips to the next decimal 16 bytes at a time (SSE2),
+    in a 2-byte text to the next character above Latin-1 too (an Arabic-Indic date's digits are such)."""
+    texts = []
+    for gap in range(41):
+        filler = "ab " * (gap // 3) + "c" * (gap % 3)
+        for wide in ("", "\u2019", "\U0001d400"):
+            for date in ("12.03.2021", "1999", "\u0663\u0663.\u0661.\u0662\u0660\u0662\u0664", "x1999", "19999"):
+                texts += [f"7 {filler}{wide} {date}", f"7 {filler}{wide} {date} and more words after it, {filler}"]
+    return texts
+
+
 def test_the_extension_is_built() -> None:
     if native.load("cleaner.classify._lines") is None and not native.disabled():
         pytest.fail("cleaner/classify/_lines.c was not built: is there a C compiler? (`pip install -e .` builds it)")
@@ -174,8 +187,16 @@ def test_the_extension_is_built() -> None:
 @needs_native
 @pytest.mark.parametrize(
     "texts",
-    [TEXTS, [t.upper() for t in TEXTS], ["", " ", "\u00a0"], _seed_lines(), _random_texts(20_000, 1), _crafted_texts()],
-    ids=["invented", "upper", "empty", "seeds", "random", "crafted"],
+    [
+        TEXTS,
+        [t.upper() for t in TEXTS],
+        ["", " ", "\u00a0"],
+        _seed_lines(),
+        _random_texts(20_000, 1),
+        _crafted_texts(),
+        _date_texts(),
+    ],
+    ids=["invented", "upper", "empty", "seeds", "random", "crafted", "dates"],
 )
 def test_c_lines_are_the_numpy_lines(texts: list[str]) -> None:
     assert features._native_per_line(texts) == features._per_line(texts)

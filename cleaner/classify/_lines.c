@@ -150,6 +150,7 @@ static Latin1 latin1[256];
  * is its counts_of not after a space (its counts[0]), in a table of its own: the run's loop reads two small ones. */
 static unsigned char plain[256];
 static uint64_t inside[256];
+static uint64_t space_counts; /* counts_of a ' ', after a space or not (the same) */
 
 /* ---- CRC-32 and UTF-8 ---- */
 
@@ -171,6 +172,7 @@ static void crc_init(void) {
 #define FILTER_BITS ((size_t)1 << 19) /* 64 KB */
 #define FILTER_AT(hash) (((hash) >> 8) & (FILTER_BITS - 1))
 #define SHORT_STOP 4
+_Static_assert(SHORT_STOP == 4, "stop_bits compares a short stopword's characters by a switch of 4 cases");
 
 typedef struct {
     PyObject *source; /* the dict it was built from (a strong reference) */
@@ -345,7 +347,22 @@ INLINE uint32_t stop_bits(const Stoplists *t, uint32_t h, const Py_UCS4 *w, Py_s
         Py_ssize_t i = 0;
         if (e->short_length) {
             if (e->short_length != size) continue;
-            while (i < size && e->word.chars[i] == w[i]) i++;
+            /* 1 to SHORT_STOP characters, compared from the last without a loop's test (SHORT_STOP is 4) */
+            const uint16_t *c = e->word.chars;
+            switch (size) {
+            case 4:
+                if (c[3] != w[3]) continue;
+                /* fall through */
+            case 3:
+                if (c[2] != w[2]) continue;
+                /* fall through */
+            case 2:
+                if (c[1] != w[1]) continue;
+                /* fall through */
+            default:
+                if (c[0] != w[0]) continue;
+            }
+            return e->bits;
         } else {
             const Py_UCS4 *word = t->pool + e->word.start;
             if ((Py_ssize_t)word[0] != size) continue;
@@ -401,6 +418,36 @@ INLINE Py_ssize_t decimals(const int kind, const void *data, Py_ssize_t n, Py_ss
     return j - i;
 }
 
+/* From i, the first character that may be a decimal (n if none): with SSE2, 16 bytes at a time, in a 1-byte text the
+ * first '0' to '9' (its only decimals), in a 2-byte one the first '0' to '9' or character above Latin-1; else (and for
+ * the last few characters, a 4-byte text) i itself. The caller tests what it finds: this only skips. */
+INLINE Py_ssize_t to_decimal(const int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *t = data;
+        for (; i + 16 <= n; i += 16) { /* ch - '0' below 10, unsigned: (ch - '0') ^ 0x80 below -128 + 10, signed */
+            const __m128i v = _mm_xor_si128(_mm_sub_epi8(_mm_loadu_si128((const __m128i *)(t + i)), _mm_set1_epi8('0')),
+                                            _mm_set1_epi8(-128));
+            const int found = _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(-128 + 10)));
+            if (found) return i + __builtin_ctz((unsigned)found);
+        }
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *t = data;
+        for (; i + 8 <= n; i += 8) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(t + i));
+            const __m128i digit = _mm_cmplt_epi16(_mm_xor_si128(_mm_sub_epi16(v, _mm_set1_epi16('0')), _mm_set1_epi16(-32768)),
+                                                  _mm_set1_epi16(-32768 + 10));
+            const __m128i latin1 = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16(-256)), _mm_setzero_si128());
+            const int found = _mm_movemask_epi8(digit) | (~_mm_movemask_epi8(latin1) & 0xFFFF); /* 2 bits a character */
+            if (found) return i + (__builtin_ctz((unsigned)found) >> 1);
+        }
+    }
+#else
+    (void)kind, (void)data, (void)n;
+#endif
+    return i;
+}
+
 static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch == '-'; }
 
 /* reference.DATE (`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:19|20)\d\d\b`) matches somewhere,
@@ -411,7 +458,11 @@ static int is_date_separator(Py_UCS4 ch) { return ch == '.' || ch == '/' || ch =
  * the first decimal on). */
 INLINE int has_date_in(const int kind, const void *data, Py_ssize_t n, Py_ssize_t first) {
     for (Py_ssize_t i = first; i < n; i++) {
-        if (!decimal_in(kind, AT(i)) || (i > 0 && is_word(AT(i - 1)))) continue;
+        if (!decimal_in(kind, AT(i))) {
+            i = to_decimal(kind, data, n, i + 1) - 1; /* (most characters after the first decimal are none) */
+            continue;
+        }
+        if (i > 0 && is_word(AT(i - 1))) continue;
         Py_ssize_t r1 = decimals(kind, data, n, i);
         if (r1 == 4 && ((AT(i) == '1' && AT(i + 1) == '9') || (AT(i) == '2' && AT(i + 1) == '0')) &&
             (i + 4 == n || !is_word(AT(i + 4))))
@@ -535,7 +586,7 @@ typedef struct {
     uint32_t *singles, *pairs; /* each word's gram, each pair's */
     Py_ssize_t count, letters; /* words, their characters */
     uint32_t *hits, languages; /* how many words each stoplist holds */
-    uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords */
+    uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords (and read at the end) */
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
     const Stoplists *stops;    /* the call's stoplists */
@@ -579,8 +630,10 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     if (bits) { /* one for each language that lists it, in the lanes' sums */
         w->lanes[0] += spread[bits & 0xFF];
         w->lanes[1] += spread[(bits >> 8) & 0xFF];
-        w->lanes[2] += spread[(bits >> 16) & 0xFF];
-        w->lanes[3] += spread[bits >> 24];
+        if (bits >> 16) { /* (none past the 16th language: the shipped 16 read two lanes, not four) */
+            w->lanes[2] += spread[(bits >> 16) & 0xFF];
+            w->lanes[3] += spread[bits >> 24];
+        }
         if (++w->pending == 255) lanes_out(w);
     }
     w->singles[w->count] = crc & w->mask;
@@ -721,6 +774,13 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     i--;
                     continue;
                 }
+                if (ch == ' ') { /* the commonest of the others: no mark, its own folding, a space after anything */
+                    sum += space_counts;
+                    after_space = 1;
+                    if (w->in_word) word_end(w, ' ');
+                    w->before = ' ';
+                    continue;
+                }
                 const Latin1 *e = &latin1[ch];
                 sum += e->counts[after_space];
                 after_space = e->space;
@@ -748,8 +808,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         counts->capitalised += (sum >> 54) & 0x1FF;
     }
     if (w->in_word) word_end(w, 0);
-    lanes_out(w);
-    return 0;
+    return 0; /* (the lanes' last sums are read by line_info as it writes the row: not added to hits first) */
 }
 
 /* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). */
@@ -827,13 +886,19 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
         if (lexical->weight_size == 4) {
             const float *f = (const float *)weights;
             if (count == 0) v[0] = (double)f[0];
-            for (Py_ssize_t g = 0; g < count; g++) v[g] = (double)f[w.singles[g]];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = (double)f[w.pairs[g]];
+            for (Py_ssize_t g = 0; g + 1 < count; g++) { /* a word's and its pair's, in one loop */
+                v[g] = (double)f[w.singles[g]];
+                v[count + g] = (double)f[w.pairs[g]];
+            }
+            if (count) v[count - 1] = (double)f[w.singles[count - 1]];
         } else {
             const double *d = (const double *)weights;
             if (count == 0) v[0] = d[0];
-            for (Py_ssize_t g = 0; g < count; g++) v[g] = d[w.singles[g]];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) v[count + g] = d[w.pairs[g]];
+            for (Py_ssize_t g = 0; g + 1 < count; g++) {
+                v[g] = d[w.singles[g]];
+                v[count + g] = d[w.pairs[g]];
+            }
+            if (count) v[count - 1] = d[w.singles[count - 1]];
         }
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
@@ -872,7 +937,12 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     values[layout->upper_share] = (double)counts.upper / (counts.alpha > 0 ? (double)counts.alpha : 1.0);
     values[layout->digits] = (double)counts.digit;
     values[layout->punct] = (double)(n - counts.alnum - counts.spaces);
-    for (Py_ssize_t b = 0; b < layout->languages; b++) values[layout->hits + b] = (double)hits[b];
+    for (Py_ssize_t k = 0; 8 * k < layout->languages; k++) { /* hits and what the lanes hold (languages <= 32) */
+        uint64_t lane = w.lanes[k];
+        const Py_ssize_t top = layout->languages - 8 * k < 8 ? layout->languages - 8 * k : 8;
+        for (Py_ssize_t j = 0; j < top; j++, lane >>= 8)
+            values[layout->hits + 8 * k + j] = (double)(hits[8 * k + j] + (uint32_t)(lane & 0xFF));
+    }
 
     joined = joined_str(w.joined, w.used, w.ored);
     if (joined == NULL) goto done;
@@ -1842,6 +1912,13 @@ PyMODINIT_FUNC PyInit__lines(void) {
                         ? (unsigned char)(f & 0x7F)
                         : 0;
         inside[ch] = latin1[ch].counts[0];
+    }
+    space_counts = latin1[' '].counts[0];
+    /* what the scan's path for ' ' takes for granted (the classes and foldings of the running Python's) */
+    if (latin1[' '].counts[1] != space_counts || latin1[' '].special || latin1[' '].fold != (FOLD_ONE | ' ') ||
+        (latin1[' '].folded_class & WORD) || !latin1[' '].space) {
+        PyErr_SetString(PyExc_SystemError, "_lines: ' ' is not a plain space here");
+        return NULL;
     }
     if (PyType_Ready(&FeaturesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
