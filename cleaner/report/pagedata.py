@@ -159,12 +159,8 @@ class ShardPage:
         n = self.count
         self.count += 1
         new: list[bytes] = []
+        self.tallies.add(rec)
         removed_chars, repaired = rec["removed_chars"], rec["repaired"]
-        tallies = self.tallies  # (Tallies.add's C call made here: a frame less per document)
-        if _NATIVE is None or not _NATIVE.tally(
-            tallies.lines, tallies.chars, tallies.docs, tallies.repaired, rec["removed"], removed_chars, repaired
-        ):
-            tallies.add(rec)
         acted = {*removed_chars, *repaired}
         index = self.index
         if not index.keys() >= acted:  # a label first met here: its rules numbered first, then the rest by name
@@ -197,12 +193,11 @@ class ShardPage:
             entries, near_rows = self._entries(n, doc_id, rows, whole, new)
             near = b",".join(near_rows)
         self.layout_only += not acted
-        # (js() of the row, written out: a frame less per document)
-        row = dumps([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
+        row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         emptied = rec["emptied"]  # None but for a document that ended up empty
         listed = b"L%b\t%b\t%b\n" % (
             dumps(mine)[1:-1],  # "1,4,7": orjson writes a list of ints as that, in brackets
-            row.replace(b"<", b"\\u003c"),
+            row,
             b"null" if emptied is None else js(emptied),
         )
         if tuple(rec) == _REC_KEYS:  # record_data's: the D line's head is its JSON up to "removed"
