@@ -105,27 +105,14 @@ def build(
         record = dict(fields)
     else:
         record = {id_field: id, **fields}
-    # cleaner's keys in their order, each merged with the record's own where it has one (_put,
-    # called only then: most records have none of them, and a call each cost more than the test).
+    # cleaner's keys in their order, each merged with the record's own where it has one (_put).
     if source is not None and "source" not in record:  # a source the record has is kept as it is
         record["source"] = source
-    if url_field in record:
-        _put(record, url_field, url, _fill)
-    else:
-        record[url_field] = url
-    if "site" in record:
-        _put(record, "site", site, _fill)
-    else:
-        record["site"] = site
+    _put(record, url_field, url, _fill)
+    _put(record, "site", site, _fill)
     record[text_field] = text  # cleaned in place, or added where today's record has it
-    if "meta" in record:
-        _put(record, "meta", meta, _merge_meta)
-    else:
-        record["meta"] = meta
-    if "stats" in record:
-        _put(record, "stats", stats.record(), _fold_stats)
-    else:
-        record["stats"] = stats.record()
+    _put(record, "meta", meta, _merge_meta)
+    _put(record, "stats", stats.record(), _fold_stats)
     return record
 
 

@@ -99,14 +99,10 @@ def render_bytes(cleaned: Cleaned, mode: str = "paragraphs") -> bytes:
 
 def render_changed(cleaned: Cleaned, mode: str = "paragraphs") -> bytes:
     """render_bytes of a document known to be changed (pipeline.outcome has its stats say so):
-    Cleaned.changed not asked again, and _native_hunks' frame left out."""
-    if _NATIVE is not None:
-        out = cleaned.layout if cleaned.layout is not None else layout(cleaned.lines, mode)  # type: ignore[arg-type]
-        # The header first in the same buffer: not joined on with a copy of the whole.
-        whole = _NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, LAYOUT, True, _head(cleaned).encode())
-        if whole is not None:
-            return whole  # type: ignore[no-any-return]
-    return render(cleaned, mode).encode("utf-8")
+    Cleaned.changed not asked again."""
+    # The header first in the same buffer: not joined on with a copy of the whole.
+    whole = _native_hunks(cleaned, mode, True, _head(cleaned).encode())
+    return whole if whole is not None else render(cleaned, mode).encode("utf-8")  # type: ignore[return-value]
 
 
 def _head(cleaned: Cleaned) -> str:
