@@ -18,27 +18,9 @@ from ftfy import badness
 from cleaner.pipeline.clean import split_lines
 from cleaner.steps import repair as repair_module
 from cleaner.steps.repair import _config
-from cleaner.steps.repair_ftfy import (
-    _CONTROL_FIXERS,
-    NEGATE,
-    OPTIONAL,
-    SPACE,
-    WORD,
-    Alternation,
-    Detector,
-    Encodings,
-    LastAnswer,
-    _only_on_control,
-    alternation,
-    branches,
-    detector,
-    detector_of,
-    encodings,
-    needed,
-    rebuilt,
-    table,
-    whole_class,
-)
+from cleaner.steps.repair_ftfy import _CONTROL_FIXERS, LastAnswer, _only_on_control, detector_of, rebuilt
+from cleaner.steps.repair_matchers import Alternation, Detector, Encodings, alternation, encodings
+from cleaner.steps.repair_patterns import NEGATE, OPTIONAL, SPACE, WORD, branches, detector, needed, table, whole_class
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = repair_module._NATIVE
