@@ -20,12 +20,12 @@ from functools import cache
 from pathlib import Path
 
 from cleaner import diskcache
+from cleaner.steps.repair_patterns import _TOP, Ranges, _complement, _cost, _merged
 
 # MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
 # scripts (Armenian, Hebrew), while as themselves they are in every other English sentence.
 _TYPOGRAPHY = set("“”‘’–—…•‚„«»")
 KEYS = ("lead", "cont", "control", "entity", "bad", "entities")
-_TOP = 0x10FFFF
 
 
 def _decoded(first: int, last: int) -> set[str]:
@@ -128,18 +128,6 @@ def entities() -> dict[str, str] | None:
 # from ftfy's own pattern; one that cannot be read so gives no pairs (the test then says "maybe"
 # to every line, as before: ftfy decides).
 
-Ranges = list[list[int]]  # [first, last] code points, inclusive, sorted, not touching
-
-
-def _merged(points: list[tuple[int, int]]) -> Ranges:
-    out: Ranges = []
-    for first, last in sorted(points):
-        if out and first <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], last)
-        else:
-            out.append([first, last])
-    return out
-
 
 def _item_ranges(op: object, av: object) -> Ranges | None:
     """The code points one character item of a parsed pattern matches, or None (a category such
@@ -165,24 +153,6 @@ def _item_ranges(op: object, av: object) -> Ranges | None:
             return None
     merged = _merged(points)
     return _complement(merged) if negate else merged
-
-
-def _complement(ranges: Ranges) -> Ranges:
-    out: Ranges = []
-    start = 0
-    for first, last in ranges:
-        if first > start:
-            out.append([start, first - 1])
-        start = last + 1
-    if start <= _TOP:
-        out.append([start, _TOP])
-    return out
-
-
-def _cost(ranges: Ranges) -> tuple[int, int]:
-    """How often a class meets text: ASCII first (everywhere), then its size."""
-    ascii = sum(max(0, min(last, 0x7F) - first + 1) for first, last in ranges)
-    return ascii, sum(last - first + 1 for first, last in ranges)
 
 
 def _branch(items: list[tuple[object, object]]) -> tuple[str, list[Ranges]] | None:

@@ -13,7 +13,38 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cleaner.steps.repair_gate import Ranges, _complement, _cost, _merged
+_TOP = 0x10FFFF
+
+Ranges = list[list[int]]  # [first, last] code points, inclusive, sorted, not touching
+
+
+def _merged(points: list[tuple[int, int]]) -> Ranges:
+    out: Ranges = []
+    for first, last in sorted(points):
+        if out and first <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], last)
+        else:
+            out.append([first, last])
+    return out
+
+
+def _complement(ranges: Ranges) -> Ranges:
+    out: Ranges = []
+    start = 0
+    for first, last in ranges:
+        if first > start:
+            out.append([start, first - 1])
+        start = last + 1
+    if start <= _TOP:
+        out.append([start, _TOP])
+    return out
+
+
+def _cost(ranges: Ranges) -> tuple[int, int]:
+    """How often a class meets text: ASCII first (everywhere), then its size."""
+    ascii = sum(max(0, min(last, 0x7F) - first + 1) for first, last in ranges)
+    return ascii, sum(last - first + 1 for first, last in ranges)
+
 
 # Flags of an item, as _repair.c reads them.
 SPACE, WORD, NEGATE, OPTIONAL = 1, 2, 4, 8
