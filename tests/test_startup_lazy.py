@@ -85,3 +85,20 @@ def test_the_cached_gate_is_ftfys(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert json.loads(entry.read_text(encoding="utf-8")) == made
     finally:
         repair_gate.gate.cache_clear()
+
+
+def test_the_gate_entry_is_named_by_each_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The witnesses are read with repair_patterns' helpers: a change to that module's source, as
+    to repair_gate's own, names another entry (an old one is not read)."""
+    assert repair_gate.__file__ in repair_gate._SOURCES
+    assert repair_gate.repair_patterns.__file__ in repair_gate._SOURCES
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path / "cache"))
+    sources = [tmp_path / "gate.py", tmp_path / "patterns.py"]
+    for source in sources:
+        source.write_text("# as it was\n", encoding="utf-8")
+    monkeypatch.setattr(repair_gate, "_SOURCES", tuple(map(str, sources)))
+    names = {repair_gate._entry()}
+    for source in sources:
+        source.write_text("# changed\n", encoding="utf-8")
+        names.add(repair_gate._entry())
+    assert None not in names and len(names) == 3

@@ -5,9 +5,9 @@ single-byte codecs decode bytes to, its control characters, its HTML entity patt
 pairs of neighbours its mojibake test (badness.BADNESS_RE) looks for (``witnesses``). Reading
 them means importing ftfy, a tenth of a second at every start, though most documents have no
 line the gate lets through. So the classes are computed once per ftfy (its files' sizes and
-times, and this module's source, name the entry: diskcache.py) and read from there after; ftfy
-is imported when a line needs it. With no cache (CLEANER_CACHE=off, a read-only home) they are
-computed at each start, as before.
+times, and the source of this module and of repair_patterns, name the entry: diskcache.py) and
+read from there after; ftfy is imported when a line needs it. With no cache (CLEANER_CACHE=off,
+a read-only home) they are computed at each start, as before.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from cleaner import diskcache
+from cleaner.steps import repair_patterns
 from cleaner.steps.repair_patterns import _TOP, Ranges, _complement, _cost, _merged
 
 # MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
@@ -213,6 +214,11 @@ def _flat_past_bmp(ranges: Ranges) -> bool:
     return not high or (len(high) == 1 and high[0][0] <= 0x10000 and high[0][1] == _TOP)
 
 
+# The code the gate's parts are computed with, whose source names the entry with ftfy's files:
+# this module's, and repair_patterns' (the witnesses are read with its helpers).
+_SOURCES = (__file__, repair_patterns.__file__)
+
+
 def _entry() -> Path | None:
     """The cache file for the installed ftfy, or None (no cache, or ftfy not in files)."""
     root = diskcache.root()
@@ -222,7 +228,7 @@ def _entry() -> Path | None:
     home = Path(next(iter(spec.submodule_search_locations)))
     try:
         stats = [(name, *_stat(home / name)) for name in ("__init__.py", "chardata.py", "bad_codecs/sloppy.py")]
-        source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        source = hashlib.sha256(b"".join(Path(path).read_bytes() for path in _SOURCES)).hexdigest()
     except OSError:
         return None
     key = json.dumps([source, str(home), stats])
