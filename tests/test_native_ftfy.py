@@ -19,8 +19,20 @@ from cleaner.pipeline.clean import split_lines
 from cleaner.steps import repair as repair_module
 from cleaner.steps.repair import _config
 from cleaner.steps.repair_ftfy import _CONTROL_FIXERS, LastAnswer, _only_on_control, detector_of, rebuilt
+from cleaner.steps.repair_gate import witnesses
 from cleaner.steps.repair_matchers import Alternation, Detector, Encodings, alternation, encodings
-from cleaner.steps.repair_patterns import NEGATE, OPTIONAL, SPACE, WORD, branches, detector, needed, table, whole_class
+from cleaner.steps.repair_patterns import (
+    NEGATE,
+    OPTIONAL,
+    SPACE,
+    WORD,
+    branches,
+    detector,
+    merged,
+    needed,
+    table,
+    whole_class,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = repair_module._NATIVE
@@ -175,6 +187,18 @@ def test_reader_picks_the_rarest_pair() -> None:
     """ASCII makes a class common: the trigger is the pair with the fewest ASCII characters."""
     assert _spec("[a-z] [a-z] é ü")[0][2] == 2
     assert _spec("a|b") == [(False, [([[97, 98]], 0)], 0, False)]  # (made a class by the parser)
+
+
+def test_the_gates_witnesses_are_the_readers_triggers() -> None:
+    """repair_gate.witnesses reads BADNESS_RE with the same helpers (plain, rarity): its pairs are
+    the triggers branches() picks, its single class the one-character branches' classes."""
+    found = branches(badness.BADNESS_RE)
+    seen = witnesses()
+    assert found is not None and seen is not None
+    pairs = [[items[k][0], items[k + 1][0]] for _, items, k, pair in found if pair]
+    singles = [tuple(point) for _, items, _, pair in found if not pair for point in items[0][0]]
+    assert seen["pairs"] == pairs
+    assert seen["single"] == merged(singles)
 
 
 @pytest.mark.parametrize(

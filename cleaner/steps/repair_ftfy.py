@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any
 
 from cleaner.steps.repair_matchers import Detector, alternation, encodings
-from cleaner.steps.repair_patterns import _item, branches, detector, needed
+from cleaner.steps.repair_patterns import branches, detector, needed, plain
 
 # ftfy's functions that call is_bad or its fixers (FIXERS, through _try_fix), in the module that
 # calls them by those names, and the functions those are reached through: each is rebuilt over
@@ -70,10 +70,10 @@ def _only_on_control(fixer: Any, names: tuple[str, ...], control: Callable[[str]
             if not isinstance(value, re.Pattern) or not isinstance(value.pattern, str):
                 return False
             first = list(_parser.parse(value.pattern, value.flags & ~re.UNICODE).data[:1])
-            item = _item(*first[0]) if first and value.flags & ~re.UNICODE == 0 else None
-            if item is None or item[1] != 0:
+            ranges = plain(*first[0]) if first and value.flags & ~re.UNICODE == 0 else None
+            if ranges is None:
                 return False
-            chars += [point for low, high in item[0] for point in range(low, high + 1)]
+            chars += [point for low, high in ranges for point in range(low, high + 1)]
     return bool(chars) and all(0 <= point < 0x110000 and control(chr(point)) for point in chars)
 
 

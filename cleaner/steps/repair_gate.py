@@ -21,7 +21,7 @@ from pathlib import Path
 
 from cleaner import diskcache
 from cleaner.steps import repair_patterns
-from cleaner.steps.repair_patterns import _TOP, Ranges, _complement, _cost, _merged
+from cleaner.steps.repair_patterns import TOP, Ranges, merged, plain, rarity
 
 # MacRoman puts curly quotes and dashes at lead bytes; as leads they would stand for rare
 # scripts (Armenian, Hebrew), while as themselves they are in every other English sentence.
@@ -130,38 +130,12 @@ def entities() -> dict[str, str] | None:
 # to every line, as before: ftfy decides).
 
 
-def _item_ranges(op: object, av: object) -> Ranges | None:
-    """The code points one character item of a parsed pattern matches, or None (a category such
-    as \\s or \\w, or anything else this does not read)."""
-    from re import _constants as c  # type: ignore[attr-defined]
-
-    if op is c.LITERAL:
-        return [[av, av]]  # type: ignore[list-item]
-    if op is c.NOT_LITERAL:
-        return _complement([[av, av]])  # type: ignore[list-item]
-    if op is not c.IN:
-        return None
-    points: list[tuple[int, int]] = []
-    negate = False
-    for kind, value in av:  # type: ignore[attr-defined]
-        if kind is c.NEGATE:
-            negate = True
-        elif kind is c.LITERAL:
-            points.append((value, value))
-        elif kind is c.RANGE:
-            points.append(value)
-        else:
-            return None
-    merged = _merged(points)
-    return _complement(merged) if negate else merged
-
-
 def _branch(items: list[tuple[object, object]]) -> tuple[str, list[Ranges]] | None:
     """One branch's witness: ("pair", [first, second]) for its rarest two characters in a row,
     ("single", [class]) for a branch of one character, None when it has neither."""
     from re import _constants as c  # type: ignore[attr-defined]
 
-    classes = [_item_ranges(op, av) for op, av in items]
+    classes = [plain(op, av) for op, av in items]
     chars = [ranges for (op, _), ranges in zip(items, classes, strict=True) if op is not c.AT]
     if len(chars) == 1 and chars[0] is not None:
         return "single", [chars[0]]
@@ -170,8 +144,7 @@ def _branch(items: list[tuple[object, object]]) -> tuple[str, list[Ranges]] | No
     ]
     if not pairs:
         return None
-    best = min(pairs, key=lambda pair: (_cost(pair[0])[0] + _cost(pair[1])[0], _cost(pair[0])[1] * _cost(pair[1])[1]))
-    return "pair", best
+    return "pair", min(pairs, key=lambda pair: rarity(*pair))
 
 
 def witnesses() -> dict[str, list] | None:
@@ -203,7 +176,7 @@ def witnesses() -> dict[str, list] | None:
             pairs.append(classes)
     if len(pairs) > 64 or not all(_flat_past_bmp(ranges) for pair in pairs for ranges in pair):
         return None
-    single = _merged(singles)
+    single = merged(singles)
     return {"pairs": pairs, "single": single} if _flat_past_bmp(single) else None
 
 
@@ -211,7 +184,7 @@ def _flat_past_bmp(ranges: Ranges) -> bool:
     """Whether a class holds all of U+10000..U+10FFFF or none of it, with no range that starts
     past U+10000 (the C table is by code point below U+10000, one answer above)."""
     high = [(first, last) for first, last in ranges if last >= 0x10000]
-    return not high or (len(high) == 1 and high[0][0] <= 0x10000 and high[0][1] == _TOP)
+    return not high or (len(high) == 1 and high[0][0] <= 0x10000 and high[0][1] == TOP)
 
 
 # The code the gate's parts are computed with, whose source names the entry with ftfy's files:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_TOP = 0x10FFFF
+TOP = 0x10FFFF  # the last code point
 
 Ranges = list[list[int]]  # [first, last] code points, inclusive, sorted, not touching
 
 
-def _merged(points: list[tuple[int, int]]) -> Ranges:
+def merged(points: list[tuple[int, int]]) -> Ranges:
     out: Ranges = []
     for first, last in sorted(points):
         if out and first <= out[-1][1] + 1:
@@ -35,8 +35,8 @@ def _complement(ranges: Ranges) -> Ranges:
         if first > start:
             out.append([start, first - 1])
         start = last + 1
-    if start <= _TOP:
-        out.append([start, _TOP])
+    if start <= TOP:
+        out.append([start, TOP])
     return out
 
 
@@ -44,6 +44,13 @@ def _cost(ranges: Ranges) -> tuple[int, int]:
     """How often a class meets text: ASCII first (everywhere), then its size."""
     ascii = sum(max(0, min(last, 0x7F) - first + 1) for first, last in ranges)
     return ascii, sum(last - first + 1 for first, last in ranges)
+
+
+def rarity(first: Ranges, second: Ranges) -> tuple[int, int]:
+    """How often two characters in a row, of ``first`` then ``second``, meet text (smaller is
+    rarer): how a branch's pair of neighbours is chosen, for the C test to look up."""
+    (first_ascii, first_size), (second_ascii, second_size) = _cost(first), _cost(second)
+    return first_ascii + second_ascii, first_size * second_size
 
 
 # Flags of an item, as _repair.c reads them.
@@ -63,7 +70,7 @@ def _item(op: object, av: Any) -> Item | None:
         return [[av, av]], 0
     if op is c.NOT_LITERAL:
         return _complement([[av, av]]), 0
-    if op is c.ANY:  # no DOTALL (witnesses() refuses other flags): anything but a newline
+    if op is c.ANY:  # no DOTALL (each reader refuses that flag): anything but a newline
         return _complement([[10, 10]]), 0
     if op is not c.IN:
         return None
@@ -82,10 +89,17 @@ def _item(op: object, av: Any) -> Item | None:
             flags |= WORD
         else:
             return None
-    ranges = _merged(points)
+    ranges = merged(points)
     if flags == NEGATE:  # a plain class, negated: its complement
         return _complement(ranges), 0
     return ranges, flags
+
+
+def plain(op: object, av: Any) -> Ranges | None:
+    """The code points one character of a parsed pattern matches, when it is a plain class (no
+    \\s or \\w, which _repair.c matches by sre's rules), or None."""
+    found = _item(op, av)
+    return found[0] if found is not None and not found[1] else None
 
 
 def _branch(items: list[tuple[object, Any]]) -> Branch | None:
@@ -104,18 +118,13 @@ def _branch(items: list[tuple[object, Any]]) -> Branch | None:
         out.append((found[0], found[1] | (OPTIONAL if optional else 0)))
     if not out or len(out) > MAX_ITEMS or sum(flags & OPTIONAL != 0 for _, flags in out) > MAX_OPTIONAL:
         return None
-    plain = [flags == 0 for _, flags in out]
+    unflagged = [flags == 0 for _, flags in out]
     if len(out) == 1:
-        return (anchored, out, 0, False) if plain[0] else None
-    pairs = [k for k in range(len(out) - 1) if plain[k] and plain[k + 1]]
+        return (anchored, out, 0, False) if unflagged[0] else None
+    pairs = [k for k in range(len(out) - 1) if unflagged[k] and unflagged[k + 1]]
     if not pairs:
         return None
-
-    def rarity(k: int) -> tuple[int, int]:
-        first, second = _cost(out[k][0]), _cost(out[k + 1][0])
-        return first[0] + second[0], first[1] * second[1]
-
-    return anchored, out, min(pairs, key=rarity), True
+    return anchored, out, min(pairs, key=lambda k: rarity(out[k][0], out[k + 1][0])), True
 
 
 def _alternatives(pattern: re.Pattern[Any]) -> list[Any] | None:
@@ -156,19 +165,17 @@ def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
         return None
     classes: list[list[frozenset[int]]] = []
     for branch in parsed:
-        items = [_item(op, av) for op, av in branch.data]
-        plain = [
-            frozenset(p for low, high in item[0] for p in range(low, high + 1))
-            for item in items
-            if item and not item[1]
+        found = [plain(op, av) for op, av in branch.data]
+        sets = [
+            frozenset(p for low, high in ranges for p in range(low, high + 1)) for ranges in found if ranges is not None
         ]
-        if not plain or min(map(len, plain)) > 256:
+        if not sets or min(map(len, sets)) > 256:
             return None
-        classes.append(plain)
+        classes.append(sets)
     chosen: set[int] = set()
-    for plain in sorted(classes, key=lambda plain: min(map(len, plain))):
-        if not any(one <= chosen for one in plain):
-            chosen |= min(plain, key=len)
+    for sets in sorted(classes, key=lambda sets: min(map(len, sets))):
+        if not any(one <= chosen for one in sets):
+            chosen |= min(sets, key=len)
     return frozenset(chosen)
 
 
@@ -186,13 +193,13 @@ def table(pattern: re.Pattern[bytes]) -> bytes | None:
         return None
     out = bytearray([len(parsed)])
     for branch in parsed:
-        items = [_item(op, av) for op, av in branch.data]
-        if not 1 <= len(items) <= ALT_ITEMS or any(item is None or item[1] for item in items):
+        items = [plain(op, av) for op, av in branch.data]
+        if not 1 <= len(items) <= ALT_ITEMS or any(ranges is None for ranges in items):
             return None
         out.append(len(items))
-        for ranges, _ in items:  # type: ignore[misc]
+        for ranges in items:
             bits = 0
-            for low, high in ranges:  # (a complement runs past 0xFF: a byte is at most 0xFF)
+            for low, high in ranges:  # type: ignore[union-attr]  # (a complement runs past 0xFF: a byte is at most 0xFF)
                 if low <= 0xFF:
                     bits |= ((1 << (min(high, 0xFF) - low + 1)) - 1) << low
             out += bits.to_bytes(32, "little")
@@ -216,10 +223,10 @@ def whole_class(pattern: Any) -> Ranges | None:
     op, av = parsed[1]
     if op is not c.MAX_REPEAT or av[0] != 0 or av[1] is not c.MAXREPEAT or len(av[2].data) != 1:
         return None
-    item = _item(*av[2].data[0])
-    if item is None or item[1] or any(high > 0xFFFF for _, high in item[0]):
+    ranges = plain(*av[2].data[0])
+    if ranges is None or any(high > 0xFFFF for _, high in ranges):
         return None
-    return item[0]
+    return ranges
 
 
 DET_CLASSES, DET_RUNS, DET_ITEMS = 8, 16, 16  # _repair.c's limits
@@ -236,10 +243,10 @@ def _run(items: list[tuple[object, Any]]) -> list[Ranges] | None:
             if av[0] != av[1] or not 1 <= av[0] <= DET_ITEMS or len(av[2].data) != 1:
                 return None
             times, (op, av) = av[0], av[2].data[0]
-        found = _item(op, av)
-        if found is None or found[1]:
+        ranges = plain(op, av)
+        if ranges is None:
             return None
-        out += [found[0]] * times
+        out += [ranges] * times
     return out if 1 <= len(out) <= DET_ITEMS else None
 
 
@@ -262,10 +269,10 @@ def detector(pattern: Any) -> tuple[list[Ranges], int, list[list[int]]] | None:
     behind: Ranges | None = None
     if parsed and parsed[0][0] is c.ASSERT_NOT:
         direction, inner = parsed[0][1]
-        found = _item(*inner.data[0]) if direction == -1 and len(inner.data) == 1 else None
-        if found is None or found[1]:
+        behind = plain(*inner.data[0]) if direction == -1 and len(inner.data) == 1 else None
+        if behind is None:
             return None
-        behind, parsed = found[0], parsed[1:]
+        parsed = parsed[1:]
     if len(parsed) != 1 or parsed[0][0] is not c.MAX_REPEAT:
         return None
     low, high, body = parsed[0][1]
