@@ -1,18 +1,20 @@
-"""ftfy's fix_and_explain with its mojibake test (badness.is_bad) answered in C, to the bit.
+"""ftfy's fix_and_explain rebuilt with its costly parts answered in C, to the bit.
 
-ftfy calls is_bad about three times for each line it fixes (on the line, then on what each fix
-gives, to see that nothing is left), and BADNESS_RE, a 37-branch alternation of character
-classes, costs ~60 µs a call: half of what ftfy spends on a line. _repair.c answers the same
-question from ftfy's own pattern, read here mechanically (as repair_gate reads its witnesses):
-each branch is a run of characters, each from a class (code point ranges, or \\s and \\w as sre
-has them), some optional, the first maybe anchored at the start. The C test finds a branch's
-two neighbouring classes (its trigger) with a table look-up a character, then matches the
-branch there by hand; tests/test_native_ftfy.py holds it to ftfy's is_bad on random strings.
+On a line it fixes, ftfy spends most of its time in its mojibake test (badness.is_bad, about
+three times a line: BADNESS_RE, a 37-branch alternation of character classes, ~60 µs a call,
+half of what ftfy spends on a line) and in the patterns and tests it runs on each encoding it
+tries (LOSSY_UTF8_RE, ALTERED_UTF8_RE, possible_encoding, UTF8_DETECTOR_RE). _repair.c answers
+each from ftfy's own pattern, read by repair_patterns.py and put behind stand-ins with the same
+methods by repair_matchers.py; this module puts them where ftfy's code looks them up.
 
 ftfy itself is left alone: the functions of ftfy's module that call is_bad are rebuilt with the
-same code over a copy of the module's globals in which is_bad is the C one, so another user of
-ftfy in the process sees ftfy as it is. Anything not read that way (another ftfy, a pattern of
-other kinds of items) leaves ftfy's own fix_and_explain in use.
+same code over a copy of the module's globals in which is_bad is the C one (and the patterns the
+stand-ins), so another user of ftfy in the process sees ftfy as it is. Each piece is checked by
+the names its code uses: anything not read that way (another ftfy, a pattern of other kinds of
+items) leaves ftfy's own function or pattern in use, and without the C is_bad, ftfy's own
+fix_and_explain. Beside the C, ftfy's four control fixers are skipped for a text without a
+control character, its lossy-sequence fixer for bytes without one its pattern needs, and its
+config is kept when no keyword changes it.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from cleaner.steps.repair_patterns import table, whole_class
 # nothing optional, no anchor and no flag, and such a pattern matches (sre's backtracking) at the
 # leftmost position where some branch does, with the first branch in the pattern's order that
 # does there; its sub goes on from each match's end (none is empty). _repair.c's alternation()
-# does exactly that from the classes read here mechanically, as branches() reads BADNESS_RE; a
-# pattern not of that form stays sre's.
+# does exactly that from the classes repair_patterns.table reads mechanically, as branches()
+# reads BADNESS_RE; a pattern not of that form stays sre's.
 
 
 class Alternation:
@@ -114,7 +114,7 @@ def encodings(chardata: Any, native: types.ModuleType) -> Encodings | None:
 # tried by sre at every character, ~100 instructions a character, a third of what ftfy costs on
 # the bench's lines. The pattern is (?<![class])(run|run|run)+, each run a fixed number of
 # characters from classes; _repair.c's detect() finds its matches as sre does (argued there), from
-# the classes read here mechanically; a pattern of any other form stays sre's.
+# the classes repair_patterns.detector reads mechanically; a pattern of any other form stays sre's.
 
 
 class Detector:
