@@ -55,11 +55,8 @@ def rarity(first: Ranges, second: Ranges) -> tuple[int, int]:
 
 # Flags of an item, as _repair.c reads them.
 SPACE, WORD, NEGATE, OPTIONAL = 1, 2, 4, 8
-MAX_ITEMS = 16  # characters a branch matches, at most (_repair.c's limit)
-MAX_OPTIONAL = 4  # optional ones among them (each doubles the ways to match)
 
 Item = tuple[Ranges, int]
-Branch = tuple[bool, list[Item], int, bool]  # anchored, items, trigger item, trigger is a pair
 
 
 def _item(op: object, av: Any) -> Item | None:
@@ -102,6 +99,30 @@ def plain(op: object, av: Any) -> Ranges | None:
     return found[0] if found is not None and not found[1] else None
 
 
+def _alternatives(pattern: re.Pattern[Any]) -> list[Any] | None:
+    """The parsed branches of ``pattern``'s top-level alternation (the whole pattern when it has
+    none), or None for flags other than VERBOSE or a pattern sre does not parse."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if pattern.flags & ~(re.VERBOSE | re.UNICODE):
+        return None
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
+    except re.error:
+        return None
+    # (One branch when there is no alternation: the parser makes "a|b" a class, and factors a
+    # prefix that branches share, "ab|ac", into an alternation inside, which is then refused.)
+    whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
+    return list(parsed.data[0][1][1]) if whole else [parsed]
+
+
+MAX_ITEMS = 16  # characters a branch matches, at most (_repair.c's limit)
+MAX_OPTIONAL = 4  # optional ones among them (each doubles the ways to match)
+
+Branch = tuple[bool, list[Item], int, bool]  # anchored, items, trigger item, trigger is a pair
+
+
 def _branch(items: list[tuple[object, Any]]) -> Branch | None:
     """One branch as _repair.c takes it: whether ``^`` anchors it, its characters, and the item
     (with the next one, for a pair) whose look-up triggers a match: the rarest plain pair of
@@ -127,24 +148,6 @@ def _branch(items: list[tuple[object, Any]]) -> Branch | None:
     return anchored, out, min(pairs, key=lambda k: rarity(out[k][0], out[k + 1][0])), True
 
 
-def _alternatives(pattern: re.Pattern[Any]) -> list[Any] | None:
-    """The parsed branches of ``pattern``'s top-level alternation (the whole pattern when it has
-    none), or None for flags other than VERBOSE or a pattern sre does not parse."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    if pattern.flags & ~(re.VERBOSE | re.UNICODE):
-        return None
-    try:
-        parsed = _parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE)
-    except re.error:
-        return None
-    # (One branch when there is no alternation: the parser makes "a|b" a class, and factors a
-    # prefix that branches share, "ab|ac", into an alternation inside, which is then refused.)
-    whole = len(parsed.data) == 1 and parsed.data[0][0] is c.BRANCH
-    return list(parsed.data[0][1][1]) if whole else [parsed]
-
-
 def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
     """``pattern`` (ftfy's BADNESS_RE) as branches for _repair.c, or None when it is not a plain
     alternation of such branches (at most 64 of them), or one such branch."""
@@ -155,28 +158,6 @@ def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
     if len(out) > 64 or any(branch is None for branch in out):
         return None
     return out  # type: ignore[return-value]
-
-
-def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
-    """Code points one of which every match of ``pattern`` holds (one plain class of each branch,
-    the fewest in all), or None when the pattern is not read as branches of such classes."""
-    parsed = _alternatives(pattern)
-    if parsed is None:
-        return None
-    classes: list[list[frozenset[int]]] = []
-    for branch in parsed:
-        found = [plain(op, av) for op, av in branch.data]
-        sets = [
-            frozenset(p for low, high in ranges for p in range(low, high + 1)) for ranges in found if ranges is not None
-        ]
-        if not sets or min(map(len, sets)) > 256:
-            return None
-        classes.append(sets)
-    chosen: set[int] = set()
-    for sets in sorted(classes, key=lambda sets: min(map(len, sets))):
-        if not any(one <= chosen for one in sets):
-            chosen |= min(sets, key=len)
-    return frozenset(chosen)
 
 
 ALT_BRANCHES, ALT_ITEMS = 64, 16  # _repair.c's limits
@@ -204,6 +185,28 @@ def table(pattern: re.Pattern[bytes]) -> bytes | None:
                     bits |= ((1 << (min(high, 0xFF) - low + 1)) - 1) << low
             out += bits.to_bytes(32, "little")
     return bytes(out)
+
+
+def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
+    """Code points one of which every match of ``pattern`` holds (one plain class of each branch,
+    the fewest in all), or None when the pattern is not read as branches of such classes."""
+    parsed = _alternatives(pattern)
+    if parsed is None:
+        return None
+    classes: list[list[frozenset[int]]] = []
+    for branch in parsed:
+        found = [plain(op, av) for op, av in branch.data]
+        sets = [
+            frozenset(p for low, high in ranges for p in range(low, high + 1)) for ranges in found if ranges is not None
+        ]
+        if not sets or min(map(len, sets)) > 256:
+            return None
+        classes.append(sets)
+    chosen: set[int] = set()
+    for sets in sorted(classes, key=lambda sets: min(map(len, sets))):
+        if not any(one <= chosen for one in sets):
+            chosen |= min(sets, key=len)
+    return frozenset(chosen)
 
 
 def whole_class(pattern: Any) -> Ranges | None:
