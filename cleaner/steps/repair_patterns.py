@@ -1,17 +1,22 @@
 """ftfy's regular expressions read mechanically (from sre's own parse) into the forms _repair.c
-matches by hand.
+matches by hand, and the code point ranges they are made of.
 
 Each reader takes one shape of pattern ftfy uses and gives what the C half is configured with,
 or None for any pattern not of exactly that shape (another ftfy, another flag, a class past what
-the C tables hold), which then stays sre's. They read patterns only: they import neither ftfy
-nor the C half (repair_ftfy.py and repair_matchers.py hand them ftfy's patterns and the results
-to _repair.c), so the tests can hold each to sre on patterns made for the purpose.
+the C tables hold), which then stays sre's: branches() for BADNESS_RE, table() for LOSSY_UTF8_RE
+and ALTERED_UTF8_RE, whole_class() for ENCODING_REGEXES, detector() for UTF8_DETECTOR_RE. The
+gate's witnesses (repair_gate.witnesses) are read with the same helpers (plain, rarity). They
+read patterns only: they import neither ftfy nor the C half (repair_ftfy.py and
+repair_matchers.py hand them ftfy's patterns and give what they read to _repair.c), so the tests
+can hold each to sre on patterns made for the purpose.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+# ---- code point ranges ----
 
 TOP = 0x10FFFF  # the last code point
 
@@ -52,6 +57,8 @@ def rarity(first: Ranges, second: Ranges) -> tuple[int, int]:
     (first_ascii, first_size), (second_ascii, second_size) = _cost(first), _cost(second)
     return first_ascii + second_ascii, first_size * second_size
 
+
+# ---- one character of a parsed pattern, and a pattern's top-level alternation (every reader) ----
 
 # Flags of an item, as _repair.c reads them.
 SPACE, WORD, NEGATE, OPTIONAL = 1, 2, 4, 8
@@ -117,6 +124,13 @@ def _alternatives(pattern: re.Pattern[Any]) -> list[Any] | None:
     return list(parsed.data[0][1][1]) if whole else [parsed]
 
 
+# ---- ftfy's mojibake test, BADNESS_RE (branches; C: is_bad) ----
+#
+# Each branch is a run of characters, each from a class (code point ranges, or \s and \w as sre
+# has them), some optional, the first maybe anchored at the start. The C test finds a branch's
+# two neighbouring classes (its trigger) with a table look-up a character, then matches the
+# branch there by hand; tests/test_native_ftfy.py holds it to ftfy's is_bad on random strings.
+
 MAX_ITEMS = 16  # characters a branch matches, at most (_repair.c's limit)
 MAX_OPTIONAL = 4  # optional ones among them (each doubles the ways to match)
 
@@ -159,6 +173,8 @@ def branches(pattern: re.Pattern[str]) -> list[Branch] | None:
         return None
     return out  # type: ignore[return-value]
 
+
+# ---- ftfy's byte patterns of fixed-length branches (table; repair_matchers.Alternation) ----
 
 ALT_BRANCHES, ALT_ITEMS = 64, 16  # _repair.c's limits
 
@@ -209,6 +225,9 @@ def needed(pattern: re.Pattern[Any]) -> frozenset[int] | None:
     return frozenset(chosen)
 
 
+# ---- ftfy's possible_encoding patterns, ^[class]*$ (whole_class; repair_matchers.Encodings) ----
+
+
 def whole_class(pattern: Any) -> Ranges | None:
     """The class of a str pattern ``^[class]*$`` as code point ranges below U+10000, or None for
     any other pattern (another form, a flag, a class reaching past U+FFFF)."""
@@ -231,6 +250,8 @@ def whole_class(pattern: Any) -> Ranges | None:
         return None
     return ranges
 
+
+# ---- ftfy's UTF8_DETECTOR_RE, (?<![class])(run|...)+ (detector; repair_matchers.Detector) ----
 
 DET_CLASSES, DET_RUNS, DET_ITEMS = 8, 16, 16  # _repair.c's limits
 
