@@ -190,13 +190,14 @@ def table(pattern: re.Pattern[bytes]) -> bytes | None:
         return None
     out = bytearray([len(parsed)])
     for branch in parsed:
-        items = [plain(op, av) for op, av in branch.data]
-        if not 1 <= len(items) <= ALT_ITEMS or any(ranges is None for ranges in items):
+        found = [plain(op, av) for op, av in branch.data]
+        items = [ranges for ranges in found if ranges is not None]
+        if not 1 <= len(found) <= ALT_ITEMS or len(items) != len(found):
             return None
         out.append(len(items))
         for ranges in items:
             bits = 0
-            for low, high in ranges:  # type: ignore[union-attr]  # (a complement runs past 0xFF: a byte is at most 0xFF)
+            for low, high in ranges:  # (a complement runs past 0xFF: a byte is at most 0xFF)
                 if low <= 0xFF:
                     bits |= ((1 << (min(high, 0xFF) - low + 1)) - 1) << low
             out += bits.to_bytes(32, "little")
