@@ -353,15 +353,15 @@ static int needs_repair_of(PyObject *text, int entities, int witness) {
     }
 }
 
-/* ---- ftfy's mojibake test, exactly: badness.is_bad (repair_ftfy.py) ----
+/* ---- ftfy's mojibake test, exactly: badness.is_bad (repair_patterns.py, repair_ftfy.py) ----
  *
- * BADNESS_RE as repair_ftfy.branches reads it: up to 64 branches, each a run of up to MAX_ITEMS
- * characters, each character from a class (sorted code point ranges, and sre's \s or \w: flags),
- * maybe negated, maybe optional (x?), the branch maybe anchored (^: the text's start). A branch
- * can only match where its trigger is: one plain class, or two in a row (bit k of the first and
- * second masks, as for the witnesses), found by table look-up; there the branch is matched by
- * hand from each start its optional items allow. search() finds a match iff some branch matches
- * at some start, and that is all is_bad asks. */
+ * BADNESS_RE as repair_patterns.branches reads it: up to 64 branches, each a run of up to
+ * MAX_ITEMS characters, each character from a class (sorted code point ranges, and sre's \s or \w:
+ * flags), maybe negated, maybe optional (x?), the branch maybe anchored (^: the text's start). A
+ * branch can only match where its trigger is: one plain class, or two in a row (bit k of the first
+ * and second masks, as for the witnesses), found by table look-up; there the branch is matched by
+ * hand from each start its optional items allow. search() finds a match iff some branch matches at
+ * some start, and that is all is_bad asks. */
 
 enum { ITEM_SPACE = 1, ITEM_WORD = 2, ITEM_NEGATE = 4, ITEM_OPTIONAL = 8 };
 #define MAX_ITEMS 16
@@ -556,14 +556,14 @@ static PyObject *is_bad(PyObject *self, PyObject *arg) {
     return PyBool_FromLong(is_bad_of(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
 }
 
-/* ---- ftfy's byte patterns of fixed-length branches (repair_ftfy.Alternation) ----
+/* ---- ftfy's byte patterns of fixed-length branches (repair_matchers.Alternation) ----
  * A bytes pattern that is an alternation of branches, each a run of 1 to ALT_ITEMS bytes, each
  * byte from a class, with nothing optional, no anchor and no flag (ftfy's LOSSY_UTF8_RE and
- * ALTERED_UTF8_RE), matches as sre matches it: at the leftmost position where some branch
- * matches, the first branch (in the pattern's order) that matches there. sub() goes on from the
- * end of each match (no match is empty). The table (repair_ftfy.table) is: the number of branches
- * (1 to ALT_BRANCHES), then for each its length L and L classes of 32 bytes (bit b of byte b / 8
- * for byte value b). */
+ * ALTERED_UTF8_RE), matches as sre matches it: at the leftmost position where some branch matches,
+ * the first branch (in the pattern's order) that matches there. sub() goes on from the end of each
+ * match (no match is empty). The table (repair_patterns.table) is: the number of branches (1 to
+ * ALT_BRANCHES), then for each its length L and L classes of 32 bytes (bit b of byte b / 8 for
+ * byte value b). */
 #define ALT_BRANCHES 64
 #define ALT_ITEMS 16
 
@@ -685,7 +685,7 @@ static PyObject *alternation(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* ---- ftfy's possible_encoding (repair_ftfy.Encodings) ----
+/* ---- ftfy's possible_encoding (repair_matchers.Encodings) ----
  * chardata.ENCODING_REGEXES[name].match(text), for each pattern of the form ^[class]*$: the
  * class's characters greedily, then $ (the end, or a last '\n'), so the text matches when each
  * of its characters is in the class but for a last '\n'. Up to 16 classes (configure_encodings),
@@ -749,16 +749,16 @@ static PyObject *encodings(PyObject *self, PyObject *arg) {
     return PyLong_FromUnsignedLong(mask);
 }
 
-/* ---- ftfy's UTF8_DETECTOR_RE (repair_ftfy.Detector) ----
- * A str pattern (?<![B])(?:R1|R2|...)+ as repair_ftfy.detector reads it: a negative lookbehind of
- * one class (or none), then one or more times, greedily, an alternation of runs of classes of
+/* ---- ftfy's UTF8_DETECTOR_RE (repair_matchers.Detector) ----
+ * A str pattern (?<![B])(?:R1|R2|...)+ as repair_patterns.detector reads it: a negative lookbehind
+ * of one class (or none), then one or more times, greedily, an alternation of runs of classes of
  * fixed length. sre's search finds the leftmost position p where the lookbehind holds (p is 0, or
  * the character before p is not in B: sre looks behind into the text before a search's pos) and a
  * first iteration matches; each iteration takes the first run, in the pattern's order, that
  * matches where it starts, and nothing after the repeat can fail, so sre never backtracks into an
  * iteration once taken: the match ends where no run matches. sub() goes on from each match's end
- * (no match is empty). Classes are bits of det_bmp (up to DET_CLASSES of them, each below
- * U+10000: configure_detector refuses others), so a character past U+FFFF is in none. */
+ * (no match is empty). Classes are bits of det_bmp (up to DET_CLASSES of them, each below U+10000:
+ * configure_detector refuses others), so a character past U+FFFF is in none. */
 #define DET_CLASSES 8
 #define DET_BRANCHES 16
 #define DET_ITEMS 16
@@ -1321,17 +1321,17 @@ static PyMethodDef methods[] = {
     {"needs_repair", needs_repair, METH_VARARGS,
      "needs_repair(text, entities, witness=True) -> bool: repair._needs_repair."},
     {"configure_bad", configure_bad, METH_O,
-     "configure_bad(branches): ftfy's BADNESS_RE as repair_ftfy.branches reads it."},
+     "configure_bad(branches): ftfy's BADNESS_RE as repair_patterns.branches reads it."},
     {"is_bad", is_bad, METH_O, "is_bad(text) -> bool: ftfy.badness.is_bad, after configure_bad()."},
     {"alternation", alternation, METH_VARARGS,
      "alternation(table, data, replacement=None): search (bool) or sub with a literal replacement, for a bytes "
-     "pattern of fixed-length branches (repair_ftfy.Alternation)."},
+     "pattern of fixed-length branches (repair_matchers.Alternation)."},
     {"configure_encodings", configure_encodings, METH_O,
-     "configure_encodings(classes): the classes of ftfy's ENCODING_REGEXES (repair_ftfy.Encodings), each a tuple "
+     "configure_encodings(classes): the classes of ftfy's ENCODING_REGEXES (repair_matchers.Encodings), each a tuple "
      "of (first, last) code points below U+10000."},
     {"encodings", encodings, METH_O, "encodings(text) -> int: bit k set when class k's ^[class]*$ matches text."},
     {"configure_detector", configure_detector, METH_VARARGS,
-     "configure_detector(classes, behind, runs): ftfy's UTF8_DETECTOR_RE as repair_ftfy.detector reads it."},
+     "configure_detector(classes, behind, runs): ftfy's UTF8_DETECTOR_RE as repair_patterns.detector reads it."},
     {"detect", detect, METH_VARARGS,
      "detect(text, all) -> [start, end, ...]: its matches in text (sub's), or the first (search's)."},
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
