@@ -699,7 +699,7 @@ static int hunk_ranges(Buffer *b, Op *ops, Py_ssize_t n, Py_ssize_t *size) {
 
 /* hunks(lines, layout, trailing_newline, layout_label[, as_bytes[, head]]) -> str | bytes | None: the
  * text, or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
- * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
+ * lines' UTF-8 is written in place, put_utf8), after the bytes ``head`` (the diff's header: not joined on
  * with another copy of the whole). None when the layout is not in line order, or a text
  * has no UTF-8 (a lone surrogate: diff.py does it the Python way, and says so its way). */
 static PyObject *hunks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -2164,8 +2164,7 @@ static PyObject *lines_out(PyObject *self, PyObject *text) {
  * orjson.dumps(text) of a clean text, from its layout's lines: orjson encodes the whole text to
  * UTF-8 again, and a text with one character past Latin-1 is two or four bytes a character
  * wide, so every line was encoded at that width, while each line's own str is mostly ASCII (its
- * UTF-8 is its data) or is encoded once anyway, for the diff and the review rows, which read
- * the UTF-8 CPython caches on it. */
+ * UTF-8 is its data) or is written here from its own characters (put_utf8). */
 
 /* Whether part == text[at:at + len(part)] (the caller checked that text is that long). The
  * narrower side is widened; every character is compared, without an early exit, so the
