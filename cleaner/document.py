@@ -243,7 +243,7 @@ class Cleaned:
         """The record as one JSONL line. Its text's JSON is _diff.c's text_json, from the layout's
         lines, when it can: orjson would encode the whole text to UTF-8 once more, every character
         at the text's widest (one curly quote makes a text two bytes a character), where the
-        lines' own UTF-8 costs little (mostly ASCII) and is made for the diff and review anyway.
+        lines' own UTF-8 costs little (mostly ASCII, the rest written in place by _diff.c's put_utf8).
         The same walk counts the text's lines for the stats, when they are not counted yet (another
         pass over the whole text, at its widest, saved: pipeline.outcome asks for this first, and
         ``rows`` as for stats)."""

@@ -1139,3 +1139,87 @@ def test_c_tallies_refuse_what_is_not_a_dict() -> None:
         NATIVE.tally({}, {}, {}, {}, [("a", 1)], {}, {})
     with pytest.raises(TypeError):
         NATIVE.tally({}, {}, {}, {}, {"a": 1}, {"a": "x"}.items(), {})
+
+
+# ---- the texts' UTF-8 made in C (_diff.c's put_utf8: text_json, hunks, rows_json) ----
+
+# Texts of each width whose first character that is not plain ASCII (or is escaped in JSON) falls
+# at every place of the blocks put_utf8 reads at once (16 characters, or 8 of a two-byte text;
+# from U+8000 a two-byte character is negative as a signed 16-bit number),
+# then runs of them, then each kind of character at every place of a block's tail.
+_ODD = [*'"\\\n\x00\x1f\x7fé\xff', "\u07ff", "\u0800", "“", "\u7fff", "\u8000", "中", "\uffff", "😀"]
+
+
+def _utf8_texts() -> list[str]:
+    rng = random.Random(5)
+    texts = []
+    for wide in ["", "é", "“", "😀"]:  # (what sets the str's width, at its end)
+        for odd in _ODD:
+            for at in range(40):
+                texts.append("a" * at + odd + "b" * rng.randint(0, 20) + wide)
+        for _ in range(300):
+            texts.append("".join(rng.choice([*_ODD, "x", "y z"]) for _ in range(rng.randint(0, 70))) + wide)
+    return texts
+
+
+@needs_native
+def test_c_rows_json_is_orjsons() -> None:
+    assert NATIVE is not None
+    texts = _utf8_texts()
+    for k, text in enumerate(texts):
+        other = texts[-k - 1]
+        rows = [(k, " ", None, text), (-k, "-", "rule.x", other), (1 << 62, "~", "a+b", text[::-1], other)]
+        rows.append((k, text[:1], text[:1], text[1:2]))  # (a fate of one character: written without a call)
+        assert NATIVE.rows_json(rows) == orjson.dumps(rows), repr(text)
+    assert NATIVE.rows_json([]) == b"[]"
+    many = [(i, " ", None, text) for i, text in enumerate(texts)]
+    assert pagedata.rows_json(many) == orjson.dumps(many)
+
+
+@needs_native
+def test_c_rows_json_leaves_other_rows_to_orjson() -> None:
+    assert NATIVE is not None
+
+    class Text(str):
+        pass
+
+    for rows in [
+        [[1, " ", None, "a"]],  # read back from JSON: lists
+        [(True, " ", None, "a")],  # not an int of its own (orjson writes true)
+        [(1 << 64, " ", None, "a")],  # past 64 bits
+        [(1, " ", None, Text("a"))],
+        [(1, " ", None, "a", None)],  # None only as the tag
+        [(1, " ", None)],
+        [(1, " ", None, "a\ud800")],  # no UTF-8
+        ((1, " ", None, "a"),),
+    ]:
+        assert NATIVE.rows_json(rows) is None, rows
+    assert pagedata.rows_json([[1, " ", None, "a"]]) == b'[[1," ",null,"a"]]'
+    with pytest.raises(orjson.JSONEncodeError):  # orjson says why, as before
+        pagedata.rows_json([(1, " ", None, "a\ud800")])
+
+
+@needs_native
+def test_c_text_json_and_hunks_write_each_texts_utf8() -> None:
+    assert NATIVE is not None
+    texts = _utf8_texts()
+    out = [(None, text.replace("\n", " ")) for text in texts]
+    rendered = whitespace.render(out)  # type: ignore[arg-type]
+    assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered)
+    for text in texts:
+        one = [(None, text)]
+        assert NATIVE.text_json(one, text + "\n", True) == (orjson.dumps(text + "\n"), -1 if "\n" in text else 1)
+    # the diff: every line dropped, then every line changed, each written as CPython encodes it
+    lines = [Line(no, text.replace("\n", " ")) for no, text in enumerate(texts, 1)]
+    for line in lines[::2]:
+        line.drop("rule.x")
+    for line in lines[1::4]:
+        line.change(line.text[::-1] + "“", "replace.x")
+    cleaned = Cleaned(Document("d", "", "d"), lines, "", None, None, {}, True)
+    got = NATIVE.hunks(lines, layout(lines), True, diff.LAYOUT, True)
+    assert got == _python(cleaned, "paragraphs").encode("utf-8")
+    # a text whose UTF-8 CPython already keeps (asked for it once): copied from there, the same
+    cached = "“cached” text, and more of it"
+    cached.encode("utf-8")  # (does not keep it)
+    orjson.dumps(cached)  # keeps it
+    assert NATIVE.rows_json([(1, " ", None, cached)]) == orjson.dumps([(1, " ", None, cached)])

@@ -380,12 +380,227 @@ static PyObject *buffer_bytes(Buffer *b) {
 /* (inlined: strlen of a literal is a constant) */
 static inline int put_text(Buffer *b, const char *text) { return put_raw(b, text, (Py_ssize_t)strlen(text)); }
 
-/* A str's UTF-8 (cached on it by CPython, and read from there by orjson's later dumps of it). */
-static int put_str(Buffer *b, PyObject *text) {
-    Py_ssize_t size;
-    const char *data = PyUnicode_AsUTF8AndSize(text, &size);
-    return data == NULL ? -1 : put(b, data, 0, size, 0);
+/* The JSON escape of a byte c below 0x20, '"' or '\\' into out, as orjson escapes it: '"' and
+ * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx. Its size; *newline
+ * is set for a "\n". */
+static int json_escape(unsigned char c, char *out, int *newline) {
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    switch (c) {
+    case '"': out[1] = '"'; return 2;
+    case '\\': out[1] = '\\'; return 2;
+    case '\b': out[1] = 'b'; return 2;
+    case '\t': out[1] = 't'; return 2;
+    case '\n': out[1] = 'n'; *newline = 1; return 2;
+    case '\f': out[1] = 'f'; return 2;
+    case '\r': out[1] = 'r'; return 2;
+    default:
+        memcpy(out + 1, "u00", 3);
+        out[4] = hex[c >> 4];
+        out[5] = hex[c & 15];
+        return 6;
+    }
 }
+
+#define BYTES(c) (0x0101010101010101ULL * (uint64_t)(c))
+#define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
+
+/* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
+ * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else.
+ * *newline is set when a "\n" was among them. */
+static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
+    Py_ssize_t from = 0, i = 0;
+    while (i < n) {
+#ifdef __SSE2__
+        /* 16 bytes at a time where every x86-64 can (none below 0x20, none '"' or '\\': most of a text) */
+        if (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
+                                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+            if (_mm_movemask_epi8(hits) == 0) {
+                i += 16;
+                continue;
+            }
+        }
+#endif
+        if (i + 8 <= n) { /* 8 bytes at a time: none below 0x20, none '"' or '\\', most of a text */
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            uint64_t below = (v - BYTES(0x20)) & ~v & BYTES(0x80), quote = v ^ BYTES('"'), slash = v ^ BYTES('\\');
+            if ((below | ANY_ZERO(quote) | ANY_ZERO(slash)) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        Py_ssize_t stop = i + 8 < n ? i + 8 : n;
+        for (; i < stop; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c >= 0x20 && c != '"' && c != '\\') continue;
+            char escape[6];
+            int size = json_escape(c, escape, newline);
+            if (put(b, s, from, i, 0) < 0 || put(b, escape, 0, size, 0) < 0) return -1;
+            from = i + 1;
+        }
+    }
+    return put(b, s, from, n, 0);
+}
+
+/* ---- a str's UTF-8, made where it is written (the diff, the record's text, the review rows' JSON) ----
+ *
+ * CPython's PyUnicode_AsUTF8AndSize encodes a str that is not ASCII a character at a time, into
+ * a buffer of three bytes a character, then copies that into the UTF-8 it keeps on the str: a
+ * line with one curly quote is two bytes a character, and those lines' encoding was about a
+ * fifth of the instructions a document spends outside the steps. The diff, the record's text
+ * and the review rows' JSON each want the bytes once, in their own buffer: they are written
+ * there, 8 or 16 characters at a time while they are ASCII (most of a line), and escaped on the
+ * way where they are a JSON string's. A str whose UTF-8 is at hand (an ASCII str's characters,
+ * or what CPython keeps once something asked it) is copied from there. */
+
+/* Room from out on for 6 bytes and `per` a character after the one at i (an escape is up to 6). */
+#define ROOM_FOR_ESCAPE()                                \
+    do {                                                 \
+        b->size = out - b->data;                         \
+        if (grow(b, 6 + (n - i) * per) < 0) return -1;   \
+        out = b->data + b->size;                         \
+    } while (0)
+
+/* The character c (of text[i]) as UTF-8 at out (escaped with json); a lone surrogate goes to
+ * `surrogate`, which leaves it to CPython to refuse. */
+#define PUT_CHAR(c)                                                      \
+    do {                                                                 \
+        if ((c) < 0x80) {                                                \
+            if (json && ((c) < 0x20 || (c) == '"' || (c) == '\\')) {     \
+                ROOM_FOR_ESCAPE();                                       \
+                out += json_escape((unsigned char)(c), out, newline);    \
+            } else {                                                     \
+                *out++ = (char)(c);                                      \
+            }                                                            \
+        } else if ((c) < 0x800) {                                        \
+            *out++ = (char)(0xC0 | ((c) >> 6));                          \
+            *out++ = (char)(0x80 | ((c) & 0x3F));                        \
+        } else if ((c) < 0x10000) {                                      \
+            if (Py_UNICODE_IS_SURROGATE(c)) goto surrogate;              \
+            *out++ = (char)(0xE0 | ((c) >> 12));                         \
+            *out++ = (char)(0x80 | (((c) >> 6) & 0x3F));                 \
+            *out++ = (char)(0x80 | ((c) & 0x3F));                        \
+        } else {                                                         \
+            *out++ = (char)(0xF0 | ((c) >> 18));                         \
+            *out++ = (char)(0x80 | (((c) >> 12) & 0x3F));                \
+            *out++ = (char)(0x80 | (((c) >> 6) & 0x3F));                 \
+            *out++ = (char)(0x80 | ((c) & 0x3F));                        \
+        }                                                                \
+    } while (0)
+
+#ifdef __SSE2__
+/* The bytes of v that are not ASCII, or that JSON escapes (below 0x20, '"', '\\') with json, as
+ * bits: compared as signed bytes, one from 0x80 is below 0x20 too. */
+static inline unsigned stops(__m128i v, int json) {
+    if (!json) return (unsigned)_mm_movemask_epi8(v);
+    __m128i odd = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(odd);
+}
+
+/* Of the next block of a text from data[i] on (16 characters, or 8 of a two-byte text with fewer
+ * left), the ASCII characters before the first that is not ASCII (or that JSON escapes, with json):
+ * stored at out as their bytes (the whole block's 16 bytes are written: put_utf8 has room for at
+ * least 2 bytes a character from i on), and how many. *all is set when they are the whole block;
+ * 0 when no block is left, or the text is four bytes a character (each is written on its own). */
+static inline Py_ssize_t plain_block(const void *data, int kind, Py_ssize_t i, Py_ssize_t n, int json, char *out,
+                                     int *all) {
+    __m128i packed;
+    Py_ssize_t size = 16;
+    *all = 0;
+    if (kind == PyUnicode_1BYTE_KIND && i + 16 <= n) {
+        packed = _mm_loadu_si128((const __m128i *)((const Py_UCS1 *)data + i));
+    } else if (kind == PyUnicode_2BYTE_KIND && i + 8 <= n) {
+        /* Packed as unsigned, a character from 0x80 to 0x7FFF has its top bit set, but one from
+         * 0x8000 (read as signed) becomes 0; packed as signed, that one is 0x80: the two or'ed
+         * keep an ASCII character as it is, and set the top bit of every other. */
+        const Py_UCS2 *p = (const Py_UCS2 *)data + i;
+        if (i + 16 > n) size = 8;
+        __m128i v = _mm_loadu_si128((const __m128i *)p), w = size == 16 ? _mm_loadu_si128((const __m128i *)(p + 8)) : v;
+        packed = _mm_or_si128(_mm_packus_epi16(v, w), _mm_packs_epi16(v, w));
+    } else {
+        return 0;
+    }
+    unsigned stop = stops(packed, json) & (size == 16 ? 0xFFFFu : 0xFFu);
+    _mm_storeu_si128((__m128i *)out, packed);
+    *all = stop == 0;
+    return stop == 0 ? size : (Py_ssize_t)__builtin_ctz(stop);
+}
+#endif
+
+/* put_utf8's loop over a text of TP characters (its kind KIND): each block of plain ASCII
+ * characters stored at once, each other character written on its own. */
+#ifdef __SSE2__
+#define PLAIN_BLOCK(KIND)                                                        \
+    {                                                                            \
+        int all;                                                                 \
+        Py_ssize_t plain = plain_block(data, KIND, i, n, json, out, &all);       \
+        out += plain;                                                            \
+        i += plain;                                                              \
+        if (all) continue;                                                       \
+    }
+#else
+#define PLAIN_BLOCK(KIND)
+#endif
+#define ENCODE(TP, KIND)                                                         \
+    while (i < n) {                                                              \
+        PLAIN_BLOCK(KIND)                                                        \
+        Py_UCS4 c = ((const TP *)data)[i];                                       \
+        PUT_CHAR(c);                                                             \
+        i++;                                                                     \
+    }
+
+/* The UTF-8 of the str text into b, with json as the inside of a JSON string (put_json's escapes;
+ * *newline set when a "\n" was among them, newline may be NULL without json). The same bytes as
+ * PyUnicode_AsUTF8AndSize's; -1 with its UnicodeEncodeError for a lone surrogate (CPython is asked
+ * then, and says so its way), or with MemoryError. */
+static int put_utf8(Buffer *b, PyObject *text, int json, int *newline) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_IS_COMPACT_ASCII(text)) {
+        const char *ascii = (const char *)PyUnicode_DATA(text);
+        return json ? put_json(b, ascii, n, newline) : put(b, ascii, 0, n, 0);
+    }
+    if (!PyUnicode_IS_COMPACT(text) || ((PyCompactUnicodeObject *)text)->utf8 != NULL) {
+        Py_ssize_t size;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+        if (utf8 == NULL) return -1;
+        return json ? put_json(b, utf8, size, newline) : put(b, utf8, 0, size, 0);
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    /* UTF-8 bytes a character at most: what utf8_bound counts */
+    Py_ssize_t per = kind == PyUnicode_1BYTE_KIND ? 2 : kind == PyUnicode_2BYTE_KIND ? 3 : 4, start = b->size, i = 0;
+    if (grow(b, n * per) < 0) return -1;
+    char *out = b->data + b->size;
+    /* (one loop for each width, so that the compiler makes each its own) */
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: ENCODE(Py_UCS1, PyUnicode_1BYTE_KIND); break;
+    case PyUnicode_2BYTE_KIND: ENCODE(Py_UCS2, PyUnicode_2BYTE_KIND); break;
+    default: ENCODE(Py_UCS4, PyUnicode_4BYTE_KIND);
+    }
+    b->size = out - b->data;
+    return 0;
+surrogate:
+    b->size = start;
+    {
+        Py_ssize_t size;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+        if (utf8 == NULL) return -1;
+        return json ? put_json(b, utf8, size, newline) : put(b, utf8, 0, size, 0);
+    }
+}
+
+#undef ENCODE
+#undef PLAIN_BLOCK
+#undef PUT_CHAR
+#undef ROOM_FOR_ESCAPE
+
+/* A str's UTF-8 (put_utf8). */
+static inline int put_str(Buffer *b, PyObject *text) { return put_utf8(b, text, 0, NULL); }
 
 static int append_span(Buffer *b, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first, Py_ssize_t news) {
     char buffer[128]; /* "@@ -" 4 numbers of at most 20 digits, 3 separators " @@\n" */
@@ -484,7 +699,7 @@ static int hunk_ranges(Buffer *b, Op *ops, Py_ssize_t n, Py_ssize_t *size) {
 
 /* hunks(lines, layout, trailing_newline, layout_label[, as_bytes[, head]]) -> str | bytes | None: the
  * text, or with as_bytes its UTF-8 (what the shard's .diff file is written in: no str is built, and the
- * lines' UTF-8, cached on them, is copied), after the bytes ``head`` (the diff's header: not joined on
+ * lines' UTF-8 is written in place, put_utf8), after the bytes ``head`` (the diff's header: not joined on
  * with another copy of the whole). None when the layout is not in line order, or a text
  * has no UTF-8 (a lone surrogate: diff.py does it the Python way, and says so its way). */
 static PyObject *hunks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -1949,8 +2164,7 @@ static PyObject *lines_out(PyObject *self, PyObject *text) {
  * orjson.dumps(text) of a clean text, from its layout's lines: orjson encodes the whole text to
  * UTF-8 again, and a text with one character past Latin-1 is two or four bytes a character
  * wide, so every line was encoded at that width, while each line's own str is mostly ASCII (its
- * UTF-8 is its data) or is encoded once anyway, for the diff and the review rows, which read
- * the UTF-8 CPython caches on it. */
+ * UTF-8 is its data) or is written here from its own characters (put_utf8). */
 
 /* Whether part == text[at:at + len(part)] (the caller checked that text is that long). The
  * narrower side is widened; every character is compared, without an early exit, so the
@@ -2003,65 +2217,6 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
     return 0; /* a part wider than the text holds a character the text does not */
 }
 
-#define BYTES(c) (0x0101010101010101ULL * (uint64_t)(c))
-#define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
-
-/* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
- * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else.
- * *newline is set when a "\n" was among them. */
-static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
-    static const char hex[] = "0123456789abcdef";
-    Py_ssize_t from = 0, i = 0;
-    while (i < n) {
-#ifdef __SSE2__
-        /* 16 bytes at a time where every x86-64 can (none below 0x20, none '"' or '\\': most of a text) */
-        if (i + 16 <= n) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-            __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
-                                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-            if (_mm_movemask_epi8(hits) == 0) {
-                i += 16;
-                continue;
-            }
-        }
-#endif
-        if (i + 8 <= n) { /* 8 bytes at a time: none below 0x20, none '"' or '\\', most of a text */
-            uint64_t v;
-            memcpy(&v, s + i, 8);
-            uint64_t below = (v - BYTES(0x20)) & ~v & BYTES(0x80), quote = v ^ BYTES('"'), slash = v ^ BYTES('\\');
-            if ((below | ANY_ZERO(quote) | ANY_ZERO(slash)) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        Py_ssize_t stop = i + 8 < n ? i + 8 : n;
-        for (; i < stop; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c >= 0x20 && c != '"' && c != '\\') continue;
-            char escape[6] = {'\\', 0, 0, 0, 0, 0};
-            int size = 2;
-            switch (c) {
-            case '"': escape[1] = '"'; break;
-            case '\\': escape[1] = '\\'; break;
-            case '\b': escape[1] = 'b'; break;
-            case '\t': escape[1] = 't'; break;
-            case '\n': escape[1] = 'n'; *newline = 1; break;
-            case '\f': escape[1] = 'f'; break;
-            case '\r': escape[1] = 'r'; break;
-            default:
-                memcpy(escape + 1, "u00", 3);
-                escape[4] = hex[c >> 4];
-                escape[5] = hex[c & 15];
-                size = 6;
-            }
-            if (put(b, s, from, i, 0) < 0 || put(b, escape, 0, size, 0) < 0) return -1;
-            from = i + 1;
-        }
-    }
-    return put(b, s, from, n, 0);
-}
-
 /* text_json(layout, text) -> bytes | None: orjson.dumps(text), made from the layout's texts
  * (entries (line, text)), when text is their rendering, whitespace.render's "\n".join(texts)
  * + "\n" ("" for none): checked character by character. None when it is not, or when a text
@@ -2083,20 +2238,19 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
         PyObject *src, *part;
         if (entry(out, k, &src, &part) < 0) goto finally;
-        Py_ssize_t n = PyUnicode_GET_LENGTH(part), size;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(part);
         if (n >= length - at || PyUnicode_READ_CHAR(text, at + n) != '\n' || !same_chars(part, text, at)) {
             result = Py_NewRef(Py_None);
             goto finally;
         }
-        const char *utf8 = PyUnicode_AsUTF8AndSize(part, &size);
-        if (utf8 == NULL) {
+        if (put_utf8(&b, part, 1, &newline) < 0) {
             if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
                 PyErr_Clear();
                 result = Py_NewRef(Py_None);
             }
             goto finally;
         }
-        if (put_json(&b, utf8, size, &newline) < 0 || put(&b, "\\n", 0, 2, 0) < 0) goto finally;
+        if (put(&b, "\\n", 0, 2, 0) < 0) goto finally;
         if (n > 0) { /* a run of separators ends: lines_out's share of it */
             breaks += run - run / 2;
             run = 0;
@@ -2122,6 +2276,74 @@ finally:
         result = pair;
     }
     return result;
+}
+
+/* ---- the review rows' JSON (pagedata.ShardPage.add) ----
+ *
+ * rows_json(rows) -> bytes | None: orjson.dumps(rows) of a review record's rows (review.Row: the
+ * tuples (no, fate, tag or None, text[, orig]) _diff.c's rows and review.python_rows make), the
+ * texts' UTF-8 made here (put_utf8) rather than by CPython for orjson. None, for orjson to write
+ * them (or say why it cannot), when a row is not such a tuple of an exact int, str and None, a
+ * number does not fit 64 bits, or a text has no UTF-8 (a lone surrogate). No Python code runs
+ * while the list is read (nothing is called that could change it). */
+static PyObject *rows_json(PyObject *self, PyObject *rows) {
+    if (!PyList_CheckExact(rows)) Py_RETURN_NONE;
+    Py_ssize_t count = PyList_GET_SIZE(rows), room = 2;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *row = PyList_GET_ITEM(rows, k);
+        if (!PyTuple_CheckExact(row) || (PyTuple_GET_SIZE(row) != 4 && PyTuple_GET_SIZE(row) != 5) ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(row, 0)))
+            Py_RETURN_NONE;
+        room += 24; /* the number, the brackets and commas */
+        for (Py_ssize_t j = 1; j < PyTuple_GET_SIZE(row); j++) {
+            PyObject *item = PyTuple_GET_ITEM(row, j);
+            if (item == Py_None && j == 2) {
+                room += 4;
+                continue;
+            }
+            if (!PyUnicode_CheckExact(item)) Py_RETURN_NONE;
+            room += utf8_bound(item) + 3;
+        }
+    }
+    Buffer b = {NULL, 0, 0, 1, NULL};
+    int newline = 0; /* (not asked) */
+    if (grow(&b, room) < 0 || put_byte(&b, '[') < 0) goto failed;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *row = PyList_GET_ITEM(rows, k);
+        int overflow;
+        long long no = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(row, 0), &overflow);
+        if (overflow) {
+            Py_XDECREF(b.bytes);
+            Py_RETURN_NONE;
+        }
+        char digits[24];
+        if ((k > 0 && put_byte(&b, ',') < 0) || put_byte(&b, '[') < 0 || put(&b, digits, 0, decimal(no, digits), 0) < 0)
+            goto failed;
+        for (Py_ssize_t j = 1; j < PyTuple_GET_SIZE(row); j++) {
+            PyObject *item = PyTuple_GET_ITEM(row, j);
+            if (put_byte(&b, ',') < 0) goto failed;
+            if (item == Py_None) {
+                if (put_text(&b, "null") < 0) goto failed;
+            } else if (PyUnicode_IS_COMPACT_ASCII(item) && PyUnicode_GET_LENGTH(item) == 1 &&
+                       PyUnicode_1BYTE_DATA(item)[0] >= 0x20 && PyUnicode_1BYTE_DATA(item)[0] != '"' &&
+                       PyUnicode_1BYTE_DATA(item)[0] != '\\') { /* a fate: written as it is, without a call */
+                char fate[3] = {'"', (char)PyUnicode_1BYTE_DATA(item)[0], '"'};
+                if (put_raw(&b, fate, 3) < 0) goto failed;
+            } else if (put_byte(&b, '"') < 0 || put_utf8(&b, item, 1, &newline) < 0 || put_byte(&b, '"') < 0) {
+                goto failed;
+            }
+        }
+        if (put_byte(&b, ']') < 0) goto failed;
+    }
+    if (put_byte(&b, ']') < 0) goto failed;
+    return buffer_bytes(&b);
+failed:
+    Py_XDECREF(b.bytes);
+    if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return NULL;
 }
 
 /* ---- the page join: pagedata.Joiner's loop over a page file's lines ----
@@ -2357,6 +2579,9 @@ static PyMethodDef methods[] = {
     {"text_json", (PyCFunction)(void (*)(void))text_json, METH_FASTCALL,
      "text_json(layout, text[, count]) -> bytes | None: orjson.dumps(text) from the layout's texts' UTF-8; None when "
      "text is not their rendering or a text has no UTF-8. With count: (that, lines_out(text) or -1 when not known)."},
+    {"rows_json", rows_json, METH_O,
+     "rows_json(rows) -> bytes | None: orjson.dumps(rows) of review rows, their texts' UTF-8 made here; None when "
+     "a row is not of their shape or a text has no UTF-8."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},

@@ -90,8 +90,8 @@ def render(cleaned: Cleaned, mode: str = "paragraphs") -> str:
 
 def render_bytes(cleaned: Cleaned, mode: str = "paragraphs") -> bytes:
     """render's UTF-8, as the .diff file holds it; b"" when nothing changed. _diff.c writes the
-    lines' UTF-8 (cached on them, and read again from there by the review rows' JSON) without
-    building the text as a str first, which widened every line to the tags' two-byte kind."""
+    lines' UTF-8 (made where it is written: _diff.c's put_utf8) without building the text as a
+    str first, which widened every line to the tags' two-byte kind."""
     if not cleaned.changed:
         return b""
     return render_changed(cleaned, mode)
