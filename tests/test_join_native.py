@@ -128,6 +128,37 @@ def _call(block: bytes, numbers: list[object], sinks: list[object], n: int = 0, 
 
 
 @needs_native
+@pytest.mark.parametrize("start", [b"", b"held", b"cut off: "], ids=["empty", "held", "offset"])
+def test_c_join_grows_its_bytearrays_to_the_bytes_appended(start: bytes) -> None:
+    """The join grows a sink past its allocation by half at once (then down to its size): the
+    sinks, the listing and the documents hold exactly what was appended, over many overflows,
+    from a sink with bytes in it, or with bytes cut off its front (a bytearray's offset), and
+    take more afterwards."""
+    rng = random.Random(5)
+    sink = bytearray(start)
+    if start.startswith(b"cut"):
+        del sink[:5]
+    expected = bytes(sink)
+    lines = []
+    for _ in range(3000):
+        rest = bytes(rng.choice(b"abc,[]") for _ in range(rng.choice([1, 7, 300, 5000])))
+        lines.append(b"E0\t" + rest + b"\n")
+        expected += b"[%d,%s\n" % (0, rest)
+    lines.append(b'L\t"d"\tnull\n')
+    lines.append(b"D" + b"y" * 70_000 + b"\n")
+    listing, whole = bytearray(b"L" * 9), bytearray()
+    assert NATIVE is not None
+    block = b"".join(lines)
+    pos, n, added, listed, wholes = NATIVE.join(block, 0, 0, [0], [sink], listing, whole, 10**6, 5, 5)
+    assert (pos, n, added, listed, wholes) == (len(block), 1, 3000, 1, 1)
+    assert bytes(sink) == expected
+    assert bytes(listing) == b"L" * 9 + b',[1,"d",[],null]'
+    assert bytes(whole) == b"," + b"y" * 70_000
+    sink += b"more"
+    assert bytes(sink) == expected + b"more"
+
+
+@needs_native
 def test_c_join_leaves_to_python_what_it_cannot_read_as_given() -> None:
     block = b"E0\tab\nL0\trow\tnull\nD{}\nE1\tcd\n"
     sinks: list[object] = [bytearray(), bytearray()]

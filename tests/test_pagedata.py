@@ -182,14 +182,20 @@ def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]
             yield label, entry, key
 
 
-def _joined(tmp: Path, records: list[dict[str, Any]], cuts: list[int]) -> Path:
-    """The page from the records cut into shards at ``cuts``."""
+def _joined(
+    tmp: Path, records: list[dict[str, Any]], cuts: list[int], workers: list[pagedata.Floors] | None = None
+) -> Path:
+    """The page from the records cut into shards at ``cuts``; with ``workers``, the shards are
+    written in a shuffled order, each by one of them (the Floors of a worker process)."""
     tmp.mkdir()
-    parts = []
-    for k, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(records)], strict=True)):
-        part = tmp / f"{k:06d}.page"
-        pagedata.page_files(records[start:end], part)
-        parts.append(part)
+    spans = list(enumerate(zip([0, *cuts], [*cuts, len(records)], strict=True)))
+    writers: list[pagedata.Floors | None] = [None]
+    if workers is not None:
+        random.Random(len(cuts)).shuffle(spans)
+        writers = list(workers)
+    for k, (start, end) in spans:
+        pagedata.page_files(records[start:end], tmp / f"{k:06d}.page", writers[k % len(writers)])
+    parts = [tmp / f"{k:06d}.page" for k in range(len(spans))]
     (tmp / "reports").mkdir()
     html.write_page(tmp / "reports" / "index.html", parts)
     return tmp / "reports"
@@ -247,6 +253,46 @@ def test_the_sample_of_duplicate_ids_is_the_same_whatever_the_shards(tmp_path: P
         keys = sorted((e[1], e[0]) for e in entries)  # one id: the key follows the line; then the document
         assert len(entries) <= SIZES["SAMPLE"]
         assert [(e[1], e[0]) for e in sorted(entries, key=lambda e: (e[1], e[0]))] == keys
+
+
+@pytest.mark.usefixtures("small")
+@pytest.mark.parametrize("same_id", [False, True], ids=["ids", "one-id"])
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_shards_written_with_floors_give_the_same_page(
+    tmp_path: Path, same_id: bool, native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's shards offer their samples only what beats the best of its earlier shards
+    (Floors): the page is the one of a single shard, whatever the cuts, the number of workers
+    and the order the shards are written in; one id everywhere (keys tie) included."""
+    if native and pagedata._NATIVE is None:
+        pytest.skip("cleaner/report/_diff.c not built")
+    if not native:
+        monkeypatch.setattr(pagedata, "_NATIVE", None)
+    rng = random.Random(13)
+    records = [_record(rng, n, doc_id="same" if same_id else None) for n in range(80)]
+    expected = _files(_joined(tmp_path / "one", records, []))  # (one id: as the test above compares)
+    for k, cuts in enumerate([[40], [1, 2, 30, 31, 50], sorted(rng.sample(range(1, 80), 20)), list(range(1, 80))]):
+        for workers in (1, 2):
+            floors = [pagedata.Floors() for _ in range(workers)]
+            got = _files(_joined(tmp_path / f"cut{k}-{workers}", records, cuts, floors))
+            assert got == expected, (cuts, workers)
+
+
+@pytest.mark.usefixtures("small")
+def test_floors_keep_out_what_earlier_shards_beat(tmp_path: Path) -> None:
+    """A shard written after others by the same process indexes fewer candidates than one
+    written alone (what the floors are for): the same records, the same page."""
+    rng = random.Random(17)
+    records = [_record(rng, n) for n in range(60)]
+    floors = pagedata.Floors()
+    pagedata.page_files(records[:40], tmp_path / "first.page", floors)
+    pagedata.page_files(records[40:], tmp_path / "after.page", floors)
+    pagedata.page_files(records[40:], tmp_path / "alone.page")
+    after = _trailer_line((tmp_path / "after.page").read_bytes())[0]["samples"]
+    alone = _trailer_line((tmp_path / "alone.page").read_bytes())[0]["samples"]
+    assert sum(map(len, after)) < sum(map(len, alone))
+    for kept, offered in zip(after, alone, strict=True):  # the same candidates, fewer of them
+        assert [c[:3] for c in kept] == [c[:3] for c in offered[: len(kept)]]
 
 
 def test_a_page_file_line_of_another_kind_is_refused(tmp_path: Path) -> None:

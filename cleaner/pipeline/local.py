@@ -45,6 +45,7 @@ from cleaner.pipeline.page import Page
 from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
 from cleaner.pipeline.workdir import Shard, WorkDir
 from cleaner.report.outcome import Outcome
+from cleaner.report.pagedata import Floors
 
 Progress = Callable[[int, int], None]  # (documents just done, input bytes just done)
 
@@ -183,33 +184,44 @@ def warm(pipeline: Pipeline) -> None:
     clean_one(pipeline, Document(id="warm", text=WARM_TEXT, source="warm"), True)
 
 
-def clean_unit(pipeline: Pipeline, root: Path, unit: Unit, fields: Fields, limits: Limits, workers: int = 1) -> Done:
+def clean_unit(
+    pipeline: Pipeline,
+    root: Path,
+    unit: Unit,
+    fields: Fields,
+    limits: Limits,
+    workers: int = 1,
+    floors: Floors | None = None,
+) -> Done:
     """Read and write one unit's shard in this process, cleaning in it too (or, with ``workers``,
     on processes of parallel.py's own, document batches sent out: the way a unit whose worker
-    died is cleaned, so the one document that kills its worker is found)."""
+    died is cleaned, so the one document that kills its worker is found). ``floors``: the
+    process's earlier shards' samples (a worker's, see _init)."""
     done = Done()
 
     def count(docs: int, _: int) -> None:
         done.docs += docs
 
     results = clean_events(events([(unit.index, unit.item)], fields, limits, unit.span), pipeline, workers)
-    consume(results, lambda index, item: Shard(root, index, item, unit.block), done.failures.append, count)
+    consume(results, lambda index, item: Shard(root, index, item, unit.block, floors), done.failures.append, count)
     return done
 
 
-_context: tuple[Pipeline, Path, Fields, Limits] | None = None  # one per worker process, set by _init
+_context: tuple[Pipeline, Path, Fields, Limits, Floors] | None = None  # one per worker process, set by _init
 
 
 def _init(pipeline: Pipeline, root: Path, fields: Fields, limits: Limits) -> None:
+    """A worker's start. Its Floors are its own, made here, not inherited: they may only hold
+    what this process sampled, each unit of which it cleans once (pagedata.Floors)."""
     global _context
     worker_started()
-    _context = (pipeline, root, fields, limits)
+    _context = (pipeline, root, fields, limits, Floors())
 
 
 def _clean_group(group: list[Unit]) -> list[Done]:
     assert _context is not None
-    pipeline, root, fields, limits = _context
-    return [clean_unit(pipeline, root, unit, fields, limits) for unit in group]
+    pipeline, root, fields, limits, floors = _context
+    return [clean_unit(pipeline, root, unit, fields, limits, floors=floors) for unit in group]
 
 
 class Local:

@@ -37,7 +37,7 @@ from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import files, html
 from cleaner.report.outcome import Outcome
-from cleaner.report.pagedata import ShardPage
+from cleaner.report.pagedata import Floors, ShardPage
 from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
 MANIFEST = "run.json"
@@ -62,9 +62,12 @@ _BUFFER = 1 << 18
 
 
 class Shard:
-    """The outputs of one input file (or of one block of it) while it is being cleaned."""
+    """The outputs of one input file (or of one block of it) while it is being cleaned.
+    ``floors``: what the process's earlier shards of this run sampled (pagedata.Floors)."""
 
-    def __init__(self, directory: Path, index: int, item: InputFile, block: int | None = None):
+    def __init__(
+        self, directory: Path, index: int, item: InputFile, block: int | None = None, floors: Floors | None = None
+    ):
         self.directory = directory
         self.index = index
         self.item = item
@@ -77,7 +80,7 @@ class Shard:
             name: path.with_name(path.name + ".part").open("wb", buffering=_BUFFER) for name, path in self.parts.items()
         }
         self.summary = FileSummary(self._handles["notes"])
-        self.page = ShardPage(self._handles["page"], self._handles["removals"])
+        self.page = ShardPage(self._handles["page"], self._handles["removals"], floors)
         self._records, self._diffs = self._handles["jsonl"].write, self._handles["diff"].write
 
     def add(self, outcome: Outcome) -> None:

@@ -2360,13 +2360,23 @@ failed:
  * then). ``n`` is the document number, one more at each L line. No Python code runs while the
  * lists' items are read (exact ints and bytearrays only), so borrowed items cannot go away. */
 
+/* ``array`` resized to hold ``more`` bytes more (the caller writes them): where they begin.
+ * A bytearray that overflows its allocation grows it by an eighth, and realloc moves it: a rule's
+ * sink, filled a line at a time up to megabytes, was copied about nine times over (realloc's
+ * memcpy in the main process was nine times the join's own). So an overflow first resizes it to
+ * half as large again as it is (PyByteArray_Resize allocates a large upsize exactly), then down to
+ * the size wanted (a downsize to over half the allocation keeps it): about three copies. */
 static char *extend(PyObject *array, Py_ssize_t more) {
     Py_ssize_t size = PyByteArray_GET_SIZE(array);
     if (more > PY_SSIZE_T_MAX - size) {
         PyErr_NoMemory();
         return NULL;
     }
-    if (PyByteArray_Resize(array, size + more) < 0) return NULL;
+    Py_ssize_t want = size + more, ahead = size + size / 2;
+    if (want >= ((PyByteArrayObject *)array)->ob_alloc && size <= PY_SSIZE_T_MAX / 2 && want < ahead &&
+        PyByteArray_Resize(array, ahead) < 0)
+        return NULL;
+    if (PyByteArray_Resize(array, want) < 0) return NULL;
     return PyByteArray_AS_STRING(array) + size;
 }
 

@@ -136,12 +136,47 @@ class Tallies:
         self.repaired.update(trailer["repaired"])
 
 
-class ShardPage:
-    """The page file of one shard, written document by document where the shard is cleaned."""
+# Past every document number: a Floors stand-in ranks after any real candidate of its key.
+_PAST = 1 << 62
 
-    def __init__(self, out: BinaryIO, removals: BinaryIO):
+
+class Floors:
+    """Per label, the keys (BLAKE2b, ``sort_key``) of the best SAMPLE sample candidates in the
+    shards one process wrote before, so that its next shards offer only what can still win.
+
+    A worker's shards each began with empty sample heaps, so each shard rendered, wrote and
+    indexed up to SAMPLE candidates per label again (a run of 37 blocks offered 8 times the
+    candidates of one shard, and the join merged them all). A shard's heap instead begins with a
+    stand-in per key here, (-key, -_PAST, -_PAST - i, None): one beats a candidate only when its
+    key is strictly smaller, so a candidate kept out had SAMPLE distinct candidates of this run,
+    each strictly before it in the sample order, and cannot be in the run's sample; ties are
+    kept, as the order then goes by document number, which a shard does not know. The stand-ins
+    are never written (``ShardPage.finish``). Only for shards of the same run and process, each
+    unit cleaned once by it (local.py: a worker's own, made afresh in each worker), so the
+    stand-ins are of distinct documents of the run's input; the run's sample is then the same
+    whatever the blocks, workers and order (tests/test_pagedata.py)."""
+
+    def __init__(self) -> None:
+        self.best: dict[str, list[int]] = {}  # per label, ascending, at most SAMPLE
+
+    def heap(self, label: str) -> list[Candidate]:
+        """A new shard's sample heap of ``label``: its stand-ins (a list in ascending order is a heap)."""
+        keys = self.best.get(label, ())
+        return [(-key, -_PAST, -_PAST - i, None) for i, key in enumerate(reversed(keys))]  # type: ignore[misc]
+
+    def add(self, label: str, keys: Iterable[int]) -> None:
+        """A finished shard's candidates of ``label``, by key."""
+        self.best[label] = heapq.nsmallest(SAMPLE, [*self.best.get(label, ()), *keys])
+
+
+class ShardPage:
+    """The page file of one shard, written document by document where the shard is cleaned.
+    ``floors``: the earlier shards' best sample keys of the process writing it (see Floors)."""
+
+    def __init__(self, out: BinaryIO, removals: BinaryIO, floors: Floors | None = None):
         self.out = out
         self.removals = removals
+        self.floors = floors
         self.index: dict[str, int] = {}
         self.tallies = Tallies()
         self.samples: list[list[Candidate]] = []
@@ -152,7 +187,7 @@ class ShardPage:
         i = self.index.get(rule)
         if i is None:
             i = self.index[rule] = len(self.index)
-            self.samples.append([])
+            self.samples.append([] if self.floors is None else self.floors.heap(rule))
             new.append(b"R" + orjson.dumps(rule) + b"\n")
         return i
 
@@ -323,8 +358,11 @@ class ShardPage:
         index: list[list[list[int]]] = []
         entries: list[bytes] = []
         start = 0
-        for heap in self.samples:
-            ranked = sorted(heap, reverse=True)
+        floors = self.floors
+        for rule, heap in zip(self.index, self.samples, strict=True):
+            ranked = sorted([c for c in heap if c[3] is not None], reverse=True)  # not Floors' stand-ins
+            if floors is not None:
+                floors.add(rule, [-c[0] for c in ranked])
             made = [js(c[3]) for c in ranked]
             row = []
             for (key, n, no, _), entry in zip(ranked, made, strict=True):
@@ -668,11 +706,11 @@ def removals_file(page: Path) -> Path:
     return page.with_suffix(".removals")
 
 
-def page_files(records: Iterable[dict[str, Any]], path: Path) -> None:
+def page_files(records: Iterable[dict[str, Any]], path: Path, floors: Floors | None = None) -> None:
     """Write a page file of ``records`` (review.record_data) to ``path``, and its removals file:
     for tests and tools."""
     with path.open("wb") as out, removals_file(path).open("wb") as removals:
-        page = ShardPage(out, removals)
+        page = ShardPage(out, removals, floors)
         for rec in records:
             page.add(rec)
         page.finish()
