@@ -583,15 +583,20 @@ typedef struct {
     Py_UCS4 *joined;           /* the words joined by spaces */
     Py_ssize_t used;           /* its length */
     uint32_t ored;             /* its characters OR-ed: the str kind it needs */
-    uint32_t *singles, *pairs; /* each word's gram, each pair's */
+    uint32_t *singles, *pairs; /* each word's gram, each pair's (without a lexical model) */
     Py_ssize_t count, letters; /* words, their characters */
     uint32_t *hits, languages; /* how many words each stoplist holds */
     uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords (and read at the end) */
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
     const Stoplists *stops;    /* the call's stoplists */
-    const char *weights;       /* the lexical model's weights, when it is scored: fetched ahead for each gram */
-    Py_ssize_t weight_size;
+    /* The lexical model's weights when it is scored (float32 or float64: one of them), and where each gram's weight
+     * goes, read as the gram ends: a word's at scores[its index], a pair's at pair_scores[the second word's index - 1]
+     * (line_info moves them after the words'). Not the grams kept and the weights read in a loop at the line's end:
+     * a load whose value is only stored holds up nothing after it (the weights are far from the caches). */
+    const float *weights32;
+    const double *weights64;
+    double *scores, *pair_scores;
     uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
@@ -636,7 +641,8 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         }
         if (++w->pending == 255) lanes_out(w);
     }
-    w->singles[w->count] = crc & w->mask;
+    const uint32_t single = crc & w->mask;
+    uint32_t pair = 0;
     if (w->count) {
         uint32_t reg = w->pair; /* run alongside reg over the word's bytes */
         if (w->decimal) {
@@ -644,14 +650,18 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
             CRC_BYTE(reg, ' ');
             CRC_BYTE(reg, '0');
         }
-        w->pairs[w->count - 1] = ~reg & w->mask;
+        pair = ~reg & w->mask;
     }
-#if defined(__GNUC__) || defined(__clang__)
-    if (w->weights != NULL) { /* most weights are far from the caches: asked for now, read at the line's end */
-        __builtin_prefetch(w->weights + w->singles[w->count] * w->weight_size);
-        if (w->count) __builtin_prefetch(w->weights + w->pairs[w->count - 1] * w->weight_size);
+    if (w->scores == NULL) {
+        w->singles[w->count] = single;
+        if (w->count) w->pairs[w->count - 1] = pair;
+    } else if (w->weights32 != NULL) {
+        w->scores[w->count] = (double)w->weights32[single];
+        if (w->count) w->pair_scores[w->count - 1] = (double)w->weights32[pair];
+    } else {
+        w->scores[w->count] = w->weights64[single];
+        if (w->count) w->pair_scores[w->count - 1] = w->weights64[pair];
     }
-#endif
     w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
     w->previous = crc;
     w->count++;
@@ -841,7 +851,7 @@ typedef struct {
     const char *weights; /* BUCKETS of them, float64 or (the same values, half the memory) float32 */
     Py_ssize_t weight_size; /* 8 or 4 */
     double bias;
-    double *values; /* room for a line's grams */
+    double *values; /* room for a line's grams' weights: 4n + 4 (the pairs' put from 2n + 2 on, then moved) */
 } Lexical;
 
 /* One line's (grams, row bytes, its words joined by spaces), or with lexical (lexical score, row bytes,
@@ -866,8 +876,11 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
         .pairs = scratch + 6 * n + 2,
         .mask = layout->buckets_mask,
         .stops = table,
-        .weights = lexical != NULL ? lexical->weights : NULL,
-        .weight_size = lexical != NULL ? lexical->weight_size : 0,
+        /* (the words' weights from values[0] on, the pairs' after room for the words, then moved down to theirs) */
+        .weights32 = lexical != NULL && lexical->weight_size == 4 ? (const float *)lexical->weights : NULL,
+        .weights64 = lexical != NULL && lexical->weight_size == 8 ? (const double *)lexical->weights : NULL,
+        .scores = lexical != NULL ? lexical->values : NULL,
+        .pair_scores = lexical != NULL ? lexical->values + 2 * n + 2 : NULL,
         .languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1,
     };
     int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
@@ -881,25 +894,10 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     if (lexical != NULL) { /* the score of those grams instead */
         const Py_ssize_t size = count ? 2 * count - 1 : 1;
         double *v = lexical->values;
-        const char *weights = lexical->weights;
-        /* one pair of loops for each width of the weights (GCC kept the test of the width in the loops) */
-        if (lexical->weight_size == 4) {
-            const float *f = (const float *)weights;
-            if (count == 0) v[0] = (double)f[0];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) { /* a word's and its pair's, in one loop */
-                v[g] = (double)f[w.singles[g]];
-                v[count + g] = (double)f[w.pairs[g]];
-            }
-            if (count) v[count - 1] = (double)f[w.singles[count - 1]];
-        } else {
-            const double *d = (const double *)weights;
-            if (count == 0) v[0] = d[0];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) {
-                v[g] = d[w.singles[g]];
-                v[count + g] = d[w.pairs[g]];
-            }
-            if (count) v[count - 1] = d[w.singles[count - 1]];
-        }
+        if (count == 0)
+            v[0] = lexical->weight_size == 4 ? (double)((const float *)lexical->weights)[0] : ((const double *)lexical->weights)[0];
+        else if (count > 1)
+            memmove(v + count, w.pair_scores, (count - 1) * sizeof(double)); /* after the words' (2n + 2 >= count) */
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
         grams = PyFloat_FromDouble(sum / sqrt((double)size) + lexical->bias);
