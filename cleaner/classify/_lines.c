@@ -1029,23 +1029,27 @@ typedef struct {
     Py_ssize_t room;
 } Scratch;
 
+static void scratch_free(Scratch *scratch) {
+    PyMem_Free(scratch->buffer);
+    PyMem_Free(scratch->values);
+    scratch->buffer = NULL;
+    scratch->values = NULL;
+    scratch->room = 0;
+}
+
 static int scratch_fit(Scratch *scratch, Py_ssize_t n) {
     if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) - 4) / 8) {
         PyErr_NoMemory();
         return -1;
     }
     if (8 * n + 4 > scratch->room) {
-        PyMem_Free(scratch->buffer);
-        PyMem_Free(scratch->values);
-        scratch->room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
-        scratch->buffer = PyMem_Malloc(scratch->room * sizeof(uint32_t));
-        scratch->values = PyMem_Malloc((scratch->room / 2 + 2) * sizeof(double));
+        scratch_free(scratch);
+        const Py_ssize_t room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
+        scratch->buffer = PyMem_Malloc(room * sizeof(uint32_t));
+        scratch->values = PyMem_Malloc((room / 2 + 2) * sizeof(double));
+        scratch->room = room;
         if (scratch->buffer == NULL || scratch->values == NULL) {
-            PyMem_Free(scratch->buffer);
-            PyMem_Free(scratch->values);
-            scratch->buffer = NULL;
-            scratch->values = NULL;
-            scratch->room = 0;
+            scratch_free(scratch);
             PyErr_NoMemory();
             return -1;
         }
@@ -1084,14 +1088,12 @@ static PyObject *infos(PyObject *self, PyObject *args) {
         if (info == NULL) goto fail;
         PyList_SET_ITEM(out, i, info);
     }
-    PyMem_Free(scratch.buffer);
-    PyMem_Free(scratch.values);
+    scratch_free(&scratch);
     Py_DECREF(held);
     stops_release(&own);
     return out;
 fail:
-    PyMem_Free(scratch.buffer);
-    PyMem_Free(scratch.values);
+    scratch_free(&scratch);
     Py_XDECREF(held);
     Py_XDECREF(out);
     stops_release(&own);
@@ -1569,16 +1571,16 @@ static void kept_put(KeptTable *t, uint64_t h, PyObject *info) {
 
 /* The matrix of the lines ``held`` (a tuple of str): features()' work once its arguments are checked, positions
  * (3n values) and m (n rows of u->d.width) of the right sizes; the lines' infos kept in `kept` where given, else in
- * u->cache. (bit, coverage), None, or NULL with an exception. */
-static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, const double *positions,
-                              double log_lines, double *m) {
+ * u->cache; line_info's space in `scratch` (grown as needed, freed by the caller). (bit, coverage), None, or NULL
+ * with an exception. */
+static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch, PyObject *held,
+                              const double *positions, double log_lines, double *m) {
     const Py_ssize_t n = PyTuple_GET_SIZE(held);
     const Layout *layout = &u->layout;
     PyObject *infos = NULL, *result = NULL, *cache = u->cache;
     double *sizes = PyMem_New(double, 2 * n + 1), *logs = sizes + n;
     Stoplists own = {0};
     const Stoplists *stoplists = NULL;
-    Scratch scratch = {NULL, NULL, 0};
     const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
     if (sizes == NULL) {
         PyErr_NoMemory();
@@ -1635,14 +1637,14 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, c
         if (info != NULL) {
             Py_INCREF(info);
         } else {
-            if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
+            if (scratch_fit(scratch, PyUnicode_GET_LENGTH(key)) < 0) {
                 Py_XDECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
             Lexical lexical = lexical_base;
-            lexical.values = scratch.values;
-            info = line_info(key, scratch.buffer, layout, stoplists, &lexical);
+            lexical.values = scratch->values;
+            info = line_info(key, scratch->buffer, layout, stoplists, &lexical);
             if (info == NULL) {
                 Py_XDECREF(hash);
                 Py_DECREF(key);
@@ -1670,8 +1672,6 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, c
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
 done:
     if (stoplists != NULL) stops_release(&own);
-    PyMem_Free(scratch.buffer);
-    PyMem_Free(scratch.values);
     PyMem_Free(sizes);
     Py_XDECREF(infos);
     return result;
@@ -1707,7 +1707,9 @@ static PyObject *features(PyObject *self, PyObject *args) {
     }
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, u.d.width * n, 1) < 0) goto done;
-    result = extract_into(&u, NULL, held, positions.buf, log_lines, matrix.buf);
+    Scratch scratch = {NULL, NULL, 0};
+    result = extract_into(&u, NULL, &scratch, held, positions.buf, log_lines, matrix.buf);
+    scratch_free(&scratch);
 done:
     if (positions.obj) PyBuffer_Release(&positions);
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1726,6 +1728,11 @@ typedef struct {
     PyObject_HEAD
     Setup u;
     KeptTable kept;
+    /* line_info's space, kept from call to call (grown to the longest line's key, max_chars at most): not allocated
+     * and freed each document. A call made while another is under way (a finalizer run by an allocation of it, which
+     * calls the Features again) has one of its own. */
+    Scratch scratch;
+    int calls; /* calls under way */
     int ready;
 } Features;
 
@@ -1738,6 +1745,7 @@ static void features_dealloc(Features *self) {
         for (size_t k = 0; k < 2 * (self->kept.sets_mask + 1); k++) Py_XDECREF(self->kept.slots[k].info);
         PyMem_Free(self->kept.slots);
     }
+    scratch_free(&self->scratch);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1821,7 +1829,11 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
         positions[3 * i + 1] = LOG1P(i);
         positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
-    result = extract_into(u, &self->kept, held, positions, LOG1P(n), matrix.buf);
+    Scratch own = {NULL, NULL, 0};
+    self->calls++;
+    result = extract_into(u, &self->kept, self->calls > 1 ? &own : &self->scratch, held, positions, LOG1P(n), matrix.buf);
+    self->calls--;
+    scratch_free(&own);
 #undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
