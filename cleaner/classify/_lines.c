@@ -236,6 +236,12 @@ INLINE uint32_t crc_utf8(uint32_t reg, Py_UCS4 ch) {
     return reg;
 }
 
+/* The CRC register after `bytes` zero bytes. */
+INLINE uint32_t crc_zeros(uint32_t reg, int bytes) {
+    for (int k = 0; k < bytes; k++) CRC_BYTE(reg, 0);
+    return reg;
+}
+
 /* A stopword's slot: the CRC of its UTF-8, which the words' pass computes anyway (for the grams). */
 static uint32_t hash_word(const Py_UCS4 *w, Py_ssize_t size) {
     uint32_t reg = 0xFFFFFFFFu;
@@ -602,7 +608,10 @@ typedef struct {
     int in_word;
     Py_ssize_t start;  /* where it starts in joined */
     uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
-    uint32_t pair;     /* the CRC register over the previous word's, a space and its UTF-8 (its pair's gram) */
+    /* The CRC register over the previous word's UTF-8, a space and this word's (its pair's gram) is reg ^ shift: CRC_BYTE
+     * is linear in the register and the byte together, so two registers run over the same bytes differ by what their
+     * difference becomes run over zero bytes. One table look-up a byte, with no byte to add in. */
+    uint32_t shift;
     unsigned decimal;  /* DECIMAL while all of it is \d */
     Py_UCS4 before;    /* the folded character before it */
     int copyright;     /* "(c)" in the folded text */
@@ -626,7 +635,7 @@ INLINE void lanes_out(Words *w) {
 /* The end of a word, before the folded character ``next`` (0 at the text's end): its stoplists,
  * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
- * "a b": zlib.crc32(b, crc32(" ", crc(a))), its register run over the word's bytes alongside the word's own). */
+ * "a b": zlib.crc32(b, crc32(" ", crc(a))), the word's register and the shift). */
 INLINE void word_end(Words *w, Py_UCS4 next) {
     Py_ssize_t size = w->used - w->start;
     uint32_t crc = ~w->reg;
@@ -644,7 +653,7 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     const uint32_t single = crc & w->mask;
     uint32_t pair = 0;
     if (w->count) {
-        uint32_t reg = w->pair; /* run alongside reg over the word's bytes */
+        uint32_t reg = w->reg ^ w->shift;
         if (w->decimal) {
             reg = ~w->previous;
             CRC_BYTE(reg, ' ');
@@ -675,8 +684,9 @@ INLINE void word_start(Words *w) {
     if (w->used) w->joined[w->used++] = ' ';
     w->start = w->used;
     w->reg = 0xFFFFFFFFu;
-    w->pair = ~w->previous;
-    CRC_BYTE(w->pair, ' ');
+    w->shift = ~w->previous;
+    CRC_BYTE(w->shift, ' ');
+    w->shift ^= w->reg;
     w->decimal = DECIMAL;
 }
 
@@ -693,10 +703,10 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
     w->decimal &= c;
     if (fc < 0x80) {
         CRC_BYTE(w->reg, fc);
-        CRC_BYTE(w->pair, fc);
+        CRC_BYTE(w->shift, 0);
     } else {
         w->reg = crc_utf8(w->reg, fc);
-        w->pair = crc_utf8(w->pair, fc);
+        w->shift = crc_zeros(w->shift, fc < 0x800 ? 2 : fc < 0x10000 ? 3 : 4);
     }
 }
 
@@ -751,7 +761,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         after_space = 0;
                     }
                     Py_UCS4 *out = w->joined + w->used;
-                    uint32_t reg = w->reg, pair = w->pair;
+                    uint32_t reg = w->reg, shift = w->shift;
                     if (end == n && terminated) {
                         /* The text's last chunk (a line's only one, below CHUNK characters): the run ends at the
                          * text's NUL at the latest (plain[0] is 0), with no test of the chunk's end a character,
@@ -760,7 +770,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         for (;;) {
                             out[j] = b;
                             CRC_BYTE(reg, b);
-                            CRC_BYTE(pair, b);
+                            CRC_BYTE(shift, 0);
                             ch = AT(i + ++j);
                             if (!((ch < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]))) break;
                             sum += inside[ch];
@@ -771,7 +781,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         for (;;) {
                             *out++ = b;
                             CRC_BYTE(reg, b);
-                            CRC_BYTE(pair, b);
+                            CRC_BYTE(shift, 0);
                             if (!(++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch])))
                                 break;
                             sum += inside[ch];
@@ -779,7 +789,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     }
                     w->used = out - w->joined;
                     w->reg = reg;
-                    w->pair = pair;
+                    w->shift = shift;
                     w->decimal = 0;
                     i--;
                     continue;
