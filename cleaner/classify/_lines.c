@@ -742,8 +742,9 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
     for (Py_ssize_t base = 0; base < n; base += CHUNK) {
         Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
         uint64_t sum = 0;
+        Py_UCS4 ch;
         for (Py_ssize_t i = base; i < end; i++) {
-            Py_UCS4 ch = AT(i);
+            ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
                 unsigned b = plain[ch];
                 if (b) {
@@ -791,8 +792,10 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     w->reg = reg;
                     w->shift = shift;
                     w->decimal = 0;
-                    i--;
-                    continue;
+                    /* i is the character the run stopped at, read (unless the chunk's end): on with it here, not
+                     * read and looked up again */
+                    if (i >= end) break;
+                    if (!(kind == PyUnicode_1BYTE_KIND || ch < 256)) goto wide;
                 }
                 if (ch == ' ') { /* the commonest of the others: no mark, its own folding, a space after anything */
                     sum += space_counts;
@@ -812,6 +815,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 else if (fold_wide(w, ch, f) < 0)
                     return -1;
             } else {
+            wide:;
                 unsigned c = class_of(ch);
                 sum += counts_of[c | (after_space ? AFTER_SPACE : 0)];
                 after_space = (c & SPACE) != 0;
