@@ -1460,7 +1460,11 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
         out[col[C_REPEATS]] = (double)(copies[group[i]] - 1);
         out[col[C_LANG_COVERAGE]] = coverage;
     }
-    result = Py_BuildValue("id", bit, coverage);
+    /* (bit, coverage): made directly, not by Py_BuildValue's format, read anew each call */
+    PyObject *bit_int = PyLong_FromLong(bit), *coverage_float = PyFloat_FromDouble(coverage);
+    if (bit_int != NULL && coverage_float != NULL) result = PyTuple_Pack(2, bit_int, coverage_float);
+    Py_XDECREF(bit_int);
+    Py_XDECREF(coverage_float);
 
 done:
     Py_XDECREF(seen);
