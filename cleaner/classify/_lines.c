@@ -590,7 +590,7 @@ typedef struct {
     Py_ssize_t used;           /* its length */
     uint32_t ored;             /* its characters OR-ed: the str kind it needs */
     uint32_t *singles, *pairs; /* each word's gram, each pair's (without a lexical model) */
-    Py_ssize_t count, letters; /* words, their characters */
+    Py_ssize_t count;          /* words (their characters: used less the count - 1 spaces between them) */
     uint32_t *hits, languages; /* how many words each stoplist holds */
     uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords (and read at the end) */
     int pending;               /* stopwords in lanes */
@@ -674,7 +674,6 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
     w->previous = crc;
     w->count++;
-    w->letters += size;
     w->in_word = 0;
 }
 
@@ -937,7 +936,7 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
         (double)(n > 0 && AT(n - 1) == ':'),
         (double)sp.separators,
         (double)counts.capitalised / (double)(counts.split ? counts.split : 1),
-        count ? (double)w.letters / (double)count : 0.0,
+        count ? (double)(w.used - (count - 1)) / (double)count : 0.0, /* the words' characters over their count */
         (double)sp.commas,
         (double)(counts.digit > 0 && sp.decimal >= 0 && has_date(kind, data, n, sp.decimal)),
         (double)sp.link,
