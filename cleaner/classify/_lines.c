@@ -661,15 +661,15 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         }
         pair = ~reg & w->mask;
     }
-    if (w->scores == NULL) {
-        w->singles[w->count] = single;
-        if (w->count) w->pairs[w->count - 1] = pair;
-    } else if (w->weights32 != NULL) {
+    if (w->weights32 != NULL) { /* (the shipped model's, tested first) */
         w->scores[w->count] = (double)w->weights32[single];
         if (w->count) w->pair_scores[w->count - 1] = (double)w->weights32[pair];
-    } else {
+    } else if (w->weights64 != NULL) {
         w->scores[w->count] = w->weights64[single];
         if (w->count) w->pair_scores[w->count - 1] = w->weights64[pair];
+    } else {
+        w->singles[w->count] = single;
+        if (w->count) w->pairs[w->count - 1] = pair;
     }
     w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
     w->previous = crc;
