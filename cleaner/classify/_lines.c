@@ -834,8 +834,9 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
     return 0; /* (the lanes' last sums are read by line_info as it writes the row: not added to hits first) */
 }
 
-/* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). */
-static PyObject *joined_str(const Py_UCS4 *joined, Py_ssize_t used, uint32_t ored) {
+/* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). Not inlined: in
+ * line_info, GCC kept its loops' vectors and counts in memory (a byte stored may alias them). */
+NOINLINE PyObject *joined_str(const Py_UCS4 *joined, Py_ssize_t used, uint32_t ored) {
     Py_UCS4 max = ored < 0x80 ? 0x7F : ored < 0x100 ? 0xFF : ored < 0x10000 ? 0xFFFF : 0x10FFFF;
     PyObject *s = PyUnicode_New(used, max);
     if (s == NULL) return NULL;
