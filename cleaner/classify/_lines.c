@@ -39,13 +39,6 @@
 #define NOINLINE static
 #endif
 
-/* GCC packs the scan's two CRC registers into one vector register, and spends more instructions moving them in and
- * out than it saves: line_info is compiled without that (basic-block vectorisation). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
-#else
-#define NO_SLP
-#endif
 #define N_STATIC 10
 #define MAX_LANGUAGES 32
 
@@ -870,7 +863,7 @@ typedef struct {
 
 /* One line's (grams, row bytes, its words joined by spaces), or with lexical (lexical score, row bytes,
  * words joined); scratch has room for 8n + 4 values of 4 bytes, lexical->values for 4n + 4 doubles. */
-NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
+static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
                            const Lexical *lexical) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
     const int kind = PyUnicode_KIND(text);
