@@ -733,6 +733,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
     const int terminated = AT(n) == 0;
     for (Py_ssize_t base = 0; base < n; base += CHUNK) {
         Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
+        const int to_nul = end == n && terminated; /* the text's last chunk, its NUL after it */
         uint64_t sum = 0;
         Py_UCS4 ch;
         for (Py_ssize_t i = base; i < end; i++) {
@@ -755,7 +756,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                     }
                     Py_UCS4 *out = w->joined + w->used;
                     uint32_t reg = w->reg, shift = w->shift;
-                    if (end == n && terminated) {
+                    if (to_nul) {
                         /* The text's last chunk (a line's only one, below CHUNK characters): the run ends at the
                          * text's NUL at the latest (plain[0] is 0), with no test of the chunk's end a character,
                          * and one index for the text and joined. */
