@@ -580,10 +580,10 @@ static int starts_bullet(int kind, const void *data, Py_ssize_t n) {
  * as they are read, one folded character at a time. */
 typedef struct {
     Py_UCS4 *joined;           /* the words joined by spaces */
-    Py_ssize_t used;           /* its length */
+    Py_UCS4 *at;               /* its end (pointers, not indices: a run of characters takes and leaves them as is) */
     uint32_t ored;             /* its characters OR-ed: the str kind it needs */
     uint32_t *singles, *pairs; /* each word's gram, each pair's (without a lexical model) */
-    Py_ssize_t count;          /* words (their characters: used less the count - 1 spaces between them) */
+    Py_ssize_t count;          /* words (their characters: joined's less the count - 1 spaces between them) */
     uint32_t *hits, languages; /* how many words each stoplist holds */
     uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords (and read at the end) */
     int pending;               /* stopwords in lanes */
@@ -599,7 +599,7 @@ typedef struct {
     uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
-    Py_ssize_t start;  /* where it starts in joined */
+    Py_UCS4 *word;     /* where it starts in joined */
     uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
     /* The CRC register over the previous word's UTF-8, a space and this word's (its pair's gram) is reg ^ shift: CRC_BYTE
      * is linear in the register and the byte together, so two registers run over the same bytes differ by what their
@@ -630,9 +630,9 @@ INLINE void lanes_out(Words *w) {
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
  * "a b": zlib.crc32(b, crc32(" ", crc(a))), the word's register and the shift). */
 INLINE void word_end(Words *w, Py_UCS4 next) {
-    Py_ssize_t size = w->used - w->start;
+    Py_ssize_t size = w->at - w->word;
     uint32_t crc = ~w->reg;
-    uint32_t bits = stop_bits(w->stops, crc, w->joined + w->start, size) & w->languages;
+    uint32_t bits = stop_bits(w->stops, crc, w->word, size) & w->languages;
     if (w->decimal) crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
     if (bits) { /* one for each language that lists it, in the lanes' sums */
         w->lanes[0] += spread[bits & 0xFF];
@@ -664,7 +664,7 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         w->singles[w->count] = single;
         if (w->count) w->pairs[w->count - 1] = pair;
     }
-    w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
+    w->copyright |= next == ')' && size == 1 && w->word[0] == 'c' && w->before == '(';
     w->previous = crc;
     w->count++;
     w->in_word = 0;
@@ -673,8 +673,8 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
 /* A word starts: a space before it in joined, its registers set (its pair's over the previous word and a space). */
 INLINE void word_start(Words *w) {
     w->in_word = 1;
-    if (w->used) w->joined[w->used++] = ' ';
-    w->start = w->used;
+    if (w->at != w->joined) *w->at++ = ' ';
+    w->word = w->at;
     w->reg = 0xFFFFFFFFu;
     w->shift = ~w->previous;
     CRC_BYTE(w->shift, ' ');
@@ -690,7 +690,7 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
         return;
     }
     if (!w->in_word) word_start(w);
-    w->joined[w->used++] = fc;
+    *w->at++ = fc;
     w->ored |= fc;
     w->decimal &= c;
     if (fc < 0x80) {
@@ -754,7 +754,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         sum += latin1[ch].counts[after_space];
                         after_space = 0;
                     }
-                    Py_UCS4 *out = w->joined + w->used;
+                    Py_UCS4 *out = w->at;
                     uint32_t reg = w->reg, shift = w->shift;
                     if (to_nul) {
                         /* The text's last chunk (a line's only one, below CHUNK characters): the run ends at the
@@ -781,7 +781,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                             sum += inside[ch];
                         }
                     }
-                    w->used = out - w->joined;
+                    w->at = out;
                     w->reg = reg;
                     w->shift = shift;
                     w->decimal = 0;
@@ -880,6 +880,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     Words w = {
         .hits = hits,
         .joined = scratch,
+        .at = scratch,
         .singles = scratch + 4 * n + 1,
         .pairs = scratch + 6 * n + 2,
         .mask = layout->buckets_mask,
@@ -895,6 +896,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
                                             : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
     if (ok < 0) return NULL;
+    const Py_ssize_t used = w.at - w.joined; /* the joined words' length */
 
     /* Hashed 1-grams, then 2-grams (ngrams.hashed_ids); [0] without words. A list of ints is in no
      * cycle: left out of the garbage collector's passes (as CPython does with tuples of atoms). */
@@ -931,7 +933,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
         (double)(n > 0 && AT(n - 1) == ':'),
         (double)sp.separators,
         (double)counts.capitalised / (double)(counts.split ? counts.split : 1),
-        count ? (double)(w.used - (count - 1)) / (double)count : 0.0, /* the words' characters over their count */
+        count ? (double)(used - (count - 1)) / (double)count : 0.0, /* the words' characters over their count */
         (double)sp.commas,
         (double)(counts.digit > 0 && sp.decimal >= 0 && has_date(kind, data, n, sp.decimal)),
         (double)sp.link,
@@ -967,7 +969,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
         for (; j < top; j++) out[j] = (double)(hits[8 * k + j] + (uint32_t)((lane >> (8 * j)) & 0xFF));
     }
 
-    joined = joined_str(w.joined, w.used, w.ored);
+    joined = joined_str(w.joined, used, w.ored);
     if (joined == NULL) goto done;
     /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
     result = PyTuple_New(lexical != NULL ? 4 : 3); /* (not PyTuple_Pack: the references handed over, not counted again) */
