@@ -579,7 +579,7 @@ static int starts_bullet(int kind, const void *data, Py_ssize_t n) {
 /* The words of the folded text (features.tokens_of: WORD.findall(text.casefold()), runs of \w)
  * as they are read, one folded character at a time. */
 typedef struct {
-    Py_UCS4 *joined;           /* the words joined by spaces */
+    Py_UCS4 *joined;           /* the words joined by spaces, after one (each word writes one before it) */
     Py_UCS4 *at;               /* its end (pointers, not indices: a run of characters takes and leaves them as is) */
     uint32_t ored;             /* its characters OR-ed: the str kind it needs */
     uint32_t *singles, *pairs; /* each word's gram, each pair's (without a lexical model) */
@@ -670,10 +670,11 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
     w->in_word = 0;
 }
 
-/* A word starts: a space before it in joined, its registers set (its pair's over the previous word and a space). */
+/* A word starts: a space before it in joined (the first's is left out of the str), its registers set (its pair's
+ * over the previous word and a space). */
 INLINE void word_start(Words *w) {
     w->in_word = 1;
-    if (w->at != w->joined) *w->at++ = ' ';
+    *w->at++ = ' ';
     w->word = w->at;
     w->reg = 0xFFFFFFFFu;
     w->shift = ~w->previous;
@@ -871,8 +872,8 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
 
-    /* The folded text is 3n at most: its words joined 4n (a space after each character), and
-     * (3n + 1) / 2 words, so as many grams and pairs. */
+    /* The folded text is 3n at most: its words joined, a space before each, 3n + 1 (each word but the first follows
+     * a character of no word), and (3n + 1) / 2 words, so as many grams and pairs. */
     Counts counts = {0};
     Special sp = {0, 0, 0, -1, 0, 0};
     uint32_t hits[MAX_LANGUAGES] = {0};
@@ -896,7 +897,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
                                             : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
     if (ok < 0) return NULL;
-    const Py_ssize_t used = w.at - w.joined; /* the joined words' length */
+    const Py_ssize_t used = w.at > w.joined ? w.at - w.joined - 1 : 0; /* the joined words' length, from joined + 1 */
 
     /* Hashed 1-grams, then 2-grams (ngrams.hashed_ids); [0] without words. A list of ints is in no
      * cycle: left out of the garbage collector's passes (as CPython does with tuples of atoms). */
@@ -969,7 +970,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
         for (; j < top; j++) out[j] = (double)(hits[8 * k + j] + (uint32_t)((lane >> (8 * j)) & 0xFF));
     }
 
-    joined = joined_str(w.joined, used, w.ored);
+    joined = joined_str(w.joined + 1, used, w.ored);
     if (joined == NULL) goto done;
     /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
     result = PyTuple_New(lexical != NULL ? 4 : 3); /* (not PyTuple_Pack: the references handed over, not counted again) */
