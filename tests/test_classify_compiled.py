@@ -4,6 +4,7 @@ and the floor under which steps/classify.py decides a line goes without computin
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import random
@@ -214,7 +215,7 @@ def test_the_prepared_features_refuse_bad_calls() -> None:
 @needs_c
 def test_float64_weights_score_as_their_float32_values() -> None:
     """The lexical score of the model's weights as float64 (the same values) is the float32 one's, line by line:
-    each width has its own loop reading a line's weights (_lines.c line_info, a word's and its pair's together)."""
+    each width has its own branch reading a gram's weight as the gram ends (_lines.c word_end)."""
     fast = compiled.Compiled.load()
     assert fast is not None and fast.weights.typecode == "f"
     wide = py_array("d", fast.weights)
@@ -227,6 +228,55 @@ def test_float64_weights_score_as_their_float32_values() -> None:
         assert narrow.tobytes() == compiled.native_matrix(doc, wide, fast.bias, {}, 10).tobytes()
         checked += 1
     assert checked > 5
+
+
+class _Reentrant:
+    """Garbage in a cycle whose finalizer runs the Features under way again, on a line longer than any before it,
+    and leaves another such cycle (a few times), which the outer call's next allocations collect."""
+
+    prepared: object = None
+    outer = False  # the outer call is under way
+    inside = 0
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+    def __del__(self) -> None:
+        if _Reentrant.prepared is None:
+            return
+        assert _Reentrant.prepared(["Words enough to make the space grow. " * 40], _matrix(1)) is not None
+        if _Reentrant.outer:
+            _Reentrant.inside += 1
+            if _Reentrant.inside < 5:
+                _Reentrant()
+
+
+@needs_c
+def test_the_prepared_features_run_again_by_a_finalizer_mid_call_fill_the_same_matrix() -> None:
+    """A Features keeps its lines' scratch space from call to call; a call made inside another (a finalizer run
+    by one of its allocations) has one of its own: the outer call's matrix is native_matrix's all the same."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    doc = [f"{text} {i}" for i, text in enumerate(t for d in _documents() for t in d)][:300]
+    expected = compiled.native_matrix(doc, fast.weights, fast.bias, {}, compiled.ROWS_CACHE_SIZE)
+    assert expected is not None
+    prepared = _features()
+    matrix = _matrix(len(doc))
+    threshold = gc.get_threshold()
+    gc.collect()
+    try:
+        _Reentrant.prepared, _Reentrant.inside = prepared, 0
+        gc.set_threshold(1)
+        _Reentrant()
+        _Reentrant.outer = True
+        assert prepared(doc, matrix) is not None
+    finally:
+        _Reentrant.outer = False
+        gc.set_threshold(*threshold)
+        _Reentrant.prepared = None
+        gc.collect()
+    assert _Reentrant.inside >= 3  # (the first may run as the call's arguments are made)
+    assert matrix.tobytes() == expected.tobytes()
 
 
 @needs_c

@@ -109,6 +109,9 @@ def _crafted_texts() -> list[str]:
     # letter after them): the words' runs of plain characters are read there too, up to a wider one.
     for last in ("\u2019", "\U0001d400"):
         texts += [f"A{ch}b {ch}Zq, xy{ch} {ch}{ch}ab 1{ch}2 ab{last}cd{ch}ef{last}" for ch in latin]
+    # the most words a character: U+1FB7 folds to alpha, a combining mark (no \w) and iota, two words a character
+    # (the joined words' 3n + 1 characters, a space before each, fill the space line_info has for them)
+    texts += ["\u1fb7" * size for size in (1, 2, 3, 50, 600)] + ["\u0130" * 7, "x\u1fb7 \u1fb7y"]
     for size in range(1, 70):
         for ch in ("a", "\u0436", "\u4e2d", "\U0001d400", "7", "_"):
             texts.append(f"Pair {ch * size} x{ch * size}y {ch * size} 12 {ch * size}")

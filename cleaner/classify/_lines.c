@@ -39,13 +39,6 @@
 #define NOINLINE static
 #endif
 
-/* GCC packs the scan's two CRC registers into one vector register, and spends more instructions moving them in and
- * out than it saves: line_info is compiled without that (basic-block vectorisation). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
-#else
-#define NO_SLP
-#endif
 #define N_STATIC 10
 #define MAX_LANGUAGES 32
 
@@ -233,6 +226,12 @@ INLINE uint32_t crc_utf8(uint32_t reg, Py_UCS4 ch) {
         CRC_BYTE(reg, 0x80 | ((ch >> 6) & 0x3F));
         CRC_BYTE(reg, 0x80 | (ch & 0x3F));
     }
+    return reg;
+}
+
+/* The CRC register after `bytes` zero bytes. */
+INLINE uint32_t crc_zeros(uint32_t reg, int bytes) {
+    for (int k = 0; k < bytes; k++) CRC_BYTE(reg, 0);
     return reg;
 }
 
@@ -580,24 +579,32 @@ static int starts_bullet(int kind, const void *data, Py_ssize_t n) {
 /* The words of the folded text (features.tokens_of: WORD.findall(text.casefold()), runs of \w)
  * as they are read, one folded character at a time. */
 typedef struct {
-    Py_UCS4 *joined;           /* the words joined by spaces */
-    Py_ssize_t used;           /* its length */
+    Py_UCS4 *joined;           /* the words joined by spaces, after one (each word writes one before it) */
+    Py_UCS4 *at;               /* its end (pointers, not indices: a run of characters takes and leaves them as is) */
     uint32_t ored;             /* its characters OR-ed: the str kind it needs */
-    uint32_t *singles, *pairs; /* each word's gram, each pair's */
-    Py_ssize_t count, letters; /* words, their characters */
+    uint32_t *singles, *pairs; /* each word's gram, each pair's (without a lexical model) */
+    Py_ssize_t count;          /* words (their characters: joined's less the count - 1 spaces between them) */
     uint32_t *hits, languages; /* how many words each stoplist holds */
     uint64_t lanes[4];         /* the same, 8 stoplists a sum of 8 bits each, added to hits every 255 stopwords (and read at the end) */
     int pending;               /* stopwords in lanes */
     uint32_t mask;             /* BUCKETS - 1 */
     const Stoplists *stops;    /* the call's stoplists */
-    const char *weights;       /* the lexical model's weights, when it is scored: fetched ahead for each gram */
-    Py_ssize_t weight_size;
+    /* The lexical model's weights when it is scored (float32 or float64: one of them), and where each gram's weight
+     * goes, read as the gram ends: a word's at scores[its index], a pair's at pair_scores[the second word's index - 1]
+     * (line_info moves them after the words'). Not the grams kept and the weights read in a loop at the line's end:
+     * a load whose value is only stored holds up nothing after it (the weights are far from the caches). */
+    const float *weights32;
+    const double *weights64;
+    double *scores, *pair_scores;
     uint32_t previous;         /* the CRC of the previous word */
     /* the word being read: */
     int in_word;
-    Py_ssize_t start;  /* where it starts in joined */
+    Py_UCS4 *word;     /* where it starts in joined */
     uint32_t reg;      /* the CRC register over its UTF-8 (also its stoplist slot) */
-    uint32_t pair;     /* the CRC register over the previous word's, a space and its UTF-8 (its pair's gram) */
+    /* The CRC register over the previous word's UTF-8, a space and this word's (its pair's gram) is reg ^ shift: CRC_BYTE
+     * is linear in the register and the byte together, so two registers run over the same bytes differ by what their
+     * difference becomes run over zero bytes. One table look-up a byte, with no byte to add in. */
+    uint32_t shift;
     unsigned decimal;  /* DECIMAL while all of it is \d */
     Py_UCS4 before;    /* the folded character before it */
     int copyright;     /* "(c)" in the folded text */
@@ -621,11 +628,11 @@ INLINE void lanes_out(Words *w) {
 /* The end of a word, before the folded character ``next`` (0 at the text's end): its stoplists,
  * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
- * "a b": zlib.crc32(b, crc32(" ", crc(a))), its register run over the word's bytes alongside the word's own). */
+ * "a b": zlib.crc32(b, crc32(" ", crc(a))), the word's register and the shift). */
 INLINE void word_end(Words *w, Py_UCS4 next) {
-    Py_ssize_t size = w->used - w->start;
+    Py_ssize_t size = w->at - w->word;
     uint32_t crc = ~w->reg;
-    uint32_t bits = stop_bits(w->stops, crc, w->joined + w->start, size) & w->languages;
+    uint32_t bits = stop_bits(w->stops, crc, w->word, size) & w->languages;
     if (w->decimal) crc = 0xF4DBDF21u; /* zlib.crc32(b"0") */
     if (bits) { /* one for each language that lists it, in the lanes' sums */
         w->lanes[0] += spread[bits & 0xFF];
@@ -636,37 +643,43 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         }
         if (++w->pending == 255) lanes_out(w);
     }
-    w->singles[w->count] = crc & w->mask;
+    const uint32_t single = crc & w->mask;
+    uint32_t pair = 0;
     if (w->count) {
-        uint32_t reg = w->pair; /* run alongside reg over the word's bytes */
+        uint32_t reg = w->reg ^ w->shift;
         if (w->decimal) {
             reg = ~w->previous;
             CRC_BYTE(reg, ' ');
             CRC_BYTE(reg, '0');
         }
-        w->pairs[w->count - 1] = ~reg & w->mask;
+        pair = ~reg & w->mask;
     }
-#if defined(__GNUC__) || defined(__clang__)
-    if (w->weights != NULL) { /* most weights are far from the caches: asked for now, read at the line's end */
-        __builtin_prefetch(w->weights + w->singles[w->count] * w->weight_size);
-        if (w->count) __builtin_prefetch(w->weights + w->pairs[w->count - 1] * w->weight_size);
+    if (w->weights32 != NULL) { /* (the shipped model's, tested first) */
+        w->scores[w->count] = (double)w->weights32[single];
+        if (w->count) w->pair_scores[w->count - 1] = (double)w->weights32[pair];
+    } else if (w->weights64 != NULL) {
+        w->scores[w->count] = w->weights64[single];
+        if (w->count) w->pair_scores[w->count - 1] = w->weights64[pair];
+    } else {
+        w->singles[w->count] = single;
+        if (w->count) w->pairs[w->count - 1] = pair;
     }
-#endif
-    w->copyright |= next == ')' && size == 1 && w->joined[w->start] == 'c' && w->before == '(';
+    w->copyright |= next == ')' && size == 1 && w->word[0] == 'c' && w->before == '(';
     w->previous = crc;
     w->count++;
-    w->letters += size;
     w->in_word = 0;
 }
 
-/* A word starts: a space before it in joined, its registers set (its pair's over the previous word and a space). */
+/* A word starts: a space before it in joined (the first's is left out of the str), its registers set (its pair's
+ * over the previous word and a space). */
 INLINE void word_start(Words *w) {
     w->in_word = 1;
-    if (w->used) w->joined[w->used++] = ' ';
-    w->start = w->used;
+    *w->at++ = ' ';
+    w->word = w->at;
     w->reg = 0xFFFFFFFFu;
-    w->pair = ~w->previous;
-    CRC_BYTE(w->pair, ' ');
+    w->shift = ~w->previous;
+    CRC_BYTE(w->shift, ' ');
+    w->shift ^= w->reg;
     w->decimal = DECIMAL;
 }
 
@@ -678,15 +691,15 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
         return;
     }
     if (!w->in_word) word_start(w);
-    w->joined[w->used++] = fc;
+    *w->at++ = fc;
     w->ored |= fc;
     w->decimal &= c;
     if (fc < 0x80) {
         CRC_BYTE(w->reg, fc);
-        CRC_BYTE(w->pair, fc);
+        CRC_BYTE(w->shift, 0);
     } else {
         w->reg = crc_utf8(w->reg, fc);
-        w->pair = crc_utf8(w->pair, fc);
+        w->shift = crc_zeros(w->shift, fc < 0x800 ? 2 : fc < 0x10000 ? 3 : 4);
     }
 }
 
@@ -721,9 +734,11 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
     const int terminated = AT(n) == 0;
     for (Py_ssize_t base = 0; base < n; base += CHUNK) {
         Py_ssize_t end = n - base > CHUNK ? base + CHUNK : n;
+        const int to_nul = end == n && terminated; /* the text's last chunk, its NUL after it */
         uint64_t sum = 0;
+        Py_UCS4 ch;
         for (Py_ssize_t i = base; i < end; i++) {
-            Py_UCS4 ch = AT(i);
+            ch = AT(i);
             if (kind == PyUnicode_1BYTE_KIND || ch < 256) {
                 unsigned b = plain[ch];
                 if (b) {
@@ -740,9 +755,9 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         sum += latin1[ch].counts[after_space];
                         after_space = 0;
                     }
-                    Py_UCS4 *out = w->joined + w->used;
-                    uint32_t reg = w->reg, pair = w->pair;
-                    if (end == n && terminated) {
+                    Py_UCS4 *out = w->at;
+                    uint32_t reg = w->reg, shift = w->shift;
+                    if (to_nul) {
                         /* The text's last chunk (a line's only one, below CHUNK characters): the run ends at the
                          * text's NUL at the latest (plain[0] is 0), with no test of the chunk's end a character,
                          * and one index for the text and joined. */
@@ -750,7 +765,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         for (;;) {
                             out[j] = b;
                             CRC_BYTE(reg, b);
-                            CRC_BYTE(pair, b);
+                            CRC_BYTE(shift, 0);
                             ch = AT(i + ++j);
                             if (!((ch < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch]))) break;
                             sum += inside[ch];
@@ -761,18 +776,20 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                         for (;;) {
                             *out++ = b;
                             CRC_BYTE(reg, b);
-                            CRC_BYTE(pair, b);
+                            CRC_BYTE(shift, 0);
                             if (!(++i < end && ((ch = AT(i)) < 256 || kind == PyUnicode_1BYTE_KIND) && (b = plain[ch])))
                                 break;
                             sum += inside[ch];
                         }
                     }
-                    w->used = out - w->joined;
+                    w->at = out;
                     w->reg = reg;
-                    w->pair = pair;
+                    w->shift = shift;
                     w->decimal = 0;
-                    i--;
-                    continue;
+                    /* i is the character the run stopped at, read (unless the chunk's end): on with it here, not
+                     * read and looked up again */
+                    if (i >= end) break;
+                    if (!(kind == PyUnicode_1BYTE_KIND || ch < 256)) goto wide;
                 }
                 if (ch == ' ') { /* the commonest of the others: no mark, its own folding, a space after anything */
                     sum += space_counts;
@@ -792,6 +809,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 else if (fold_wide(w, ch, f) < 0)
                     return -1;
             } else {
+            wide:;
                 unsigned c = class_of(ch);
                 sum += counts_of[c | (after_space ? AFTER_SPACE : 0)];
                 after_space = (c & SPACE) != 0;
@@ -811,8 +829,9 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
     return 0; /* (the lanes' last sums are read by line_info as it writes the row: not added to hits first) */
 }
 
-/* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). */
-static PyObject *joined_str(const Py_UCS4 *joined, Py_ssize_t used, uint32_t ored) {
+/* A str of the joined words (their characters OR-ed tell its kind: each bound is a power of 2). Not inlined: in
+ * line_info, GCC kept its loops' vectors and counts in memory (a byte stored may alias them). */
+NOINLINE PyObject *joined_str(const Py_UCS4 *joined, Py_ssize_t used, uint32_t ored) {
     Py_UCS4 max = ored < 0x80 ? 0x7F : ored < 0x100 ? 0xFF : ored < 0x10000 ? 0xFFFF : 0x10FFFF;
     PyObject *s = PyUnicode_New(used, max);
     if (s == NULL) return NULL;
@@ -841,20 +860,20 @@ typedef struct {
     const char *weights; /* BUCKETS of them, float64 or (the same values, half the memory) float32 */
     Py_ssize_t weight_size; /* 8 or 4 */
     double bias;
-    double *values; /* room for a line's grams */
+    double *values; /* room for a line's grams' weights: 4n + 4 (the pairs' put from 2n + 2 on, then moved) */
 } Lexical;
 
 /* One line's (grams, row bytes, its words joined by spaces), or with lexical (lexical score, row bytes,
  * words joined); scratch has room for 8n + 4 values of 4 bytes, lexical->values for 4n + 4 doubles. */
-NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
+static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
                            const Lexical *lexical) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
 
-    /* The folded text is 3n at most: its words joined 4n (a space after each character), and
-     * (3n + 1) / 2 words, so as many grams and pairs. */
+    /* The folded text is 3n at most: its words joined, a space before each, 3n + 1 (each word but the first follows
+     * a character of no word), and (3n + 1) / 2 words, so as many grams and pairs. */
     Counts counts = {0};
     Special sp = {0, 0, 0, -1, 0, 0};
     uint32_t hits[MAX_LANGUAGES] = {0};
@@ -862,18 +881,23 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     Words w = {
         .hits = hits,
         .joined = scratch,
+        .at = scratch,
         .singles = scratch + 4 * n + 1,
         .pairs = scratch + 6 * n + 2,
         .mask = layout->buckets_mask,
         .stops = table,
-        .weights = lexical != NULL ? lexical->weights : NULL,
-        .weight_size = lexical != NULL ? lexical->weight_size : 0,
+        /* (the words' weights from values[0] on, the pairs' after room for the words, then moved down to theirs) */
+        .weights32 = lexical != NULL && lexical->weight_size == 4 ? (const float *)lexical->weights : NULL,
+        .weights64 = lexical != NULL && lexical->weight_size == 8 ? (const double *)lexical->weights : NULL,
+        .scores = lexical != NULL ? lexical->values : NULL,
+        .pair_scores = lexical != NULL ? lexical->values + 2 * n + 2 : NULL,
         .languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1,
     };
     int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
              : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
                                             : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
     if (ok < 0) return NULL;
+    const Py_ssize_t used = w.at > w.joined ? w.at - w.joined - 1 : 0; /* the joined words' length, from joined + 1 */
 
     /* Hashed 1-grams, then 2-grams (ngrams.hashed_ids); [0] without words. A list of ints is in no
      * cycle: left out of the garbage collector's passes (as CPython does with tuples of atoms). */
@@ -881,25 +905,10 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     if (lexical != NULL) { /* the score of those grams instead */
         const Py_ssize_t size = count ? 2 * count - 1 : 1;
         double *v = lexical->values;
-        const char *weights = lexical->weights;
-        /* one pair of loops for each width of the weights (GCC kept the test of the width in the loops) */
-        if (lexical->weight_size == 4) {
-            const float *f = (const float *)weights;
-            if (count == 0) v[0] = (double)f[0];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) { /* a word's and its pair's, in one loop */
-                v[g] = (double)f[w.singles[g]];
-                v[count + g] = (double)f[w.pairs[g]];
-            }
-            if (count) v[count - 1] = (double)f[w.singles[count - 1]];
-        } else {
-            const double *d = (const double *)weights;
-            if (count == 0) v[0] = d[0];
-            for (Py_ssize_t g = 0; g + 1 < count; g++) {
-                v[g] = d[w.singles[g]];
-                v[count + g] = d[w.pairs[g]];
-            }
-            if (count) v[count - 1] = d[w.singles[count - 1]];
-        }
+        if (count == 0)
+            v[0] = lexical->weight_size == 4 ? (double)((const float *)lexical->weights)[0] : ((const double *)lexical->weights)[0];
+        else if (count > 1)
+            memmove(v + count, w.pair_scores, (count - 1) * sizeof(double)); /* after the words' (2n + 2 >= count) */
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
         grams = PyFloat_FromDouble(sum / sqrt((double)size) + lexical->bias);
@@ -925,7 +934,7 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
         (double)(n > 0 && AT(n - 1) == ':'),
         (double)sp.separators,
         (double)counts.capitalised / (double)(counts.split ? counts.split : 1),
-        count ? (double)w.letters / (double)count : 0.0,
+        count ? (double)(used - (count - 1)) / (double)count : 0.0, /* the words' characters over their count */
         (double)sp.commas,
         (double)(counts.digit > 0 && sp.decimal >= 0 && has_date(kind, data, n, sp.decimal)),
         (double)sp.link,
@@ -940,11 +949,28 @@ NO_SLP static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layou
     for (Py_ssize_t k = 0; 8 * k < layout->languages; k++) { /* hits and what the lanes hold (languages <= 32) */
         uint64_t lane = w.lanes[k];
         const Py_ssize_t top = layout->languages - 8 * k < 8 ? layout->languages - 8 * k : 8;
-        for (Py_ssize_t j = 0; j < top; j++, lane >>= 8)
-            values[layout->hits + 8 * k + j] = (double)(hits[8 * k + j] + (uint32_t)(lane & 0xFF));
+        double *out = values + layout->hits + 8 * k;
+        Py_ssize_t j = 0;
+#if defined(__SSE2__)
+        /* A lane of 8 at a time: its bytes widened to 32 bits, hits added, as doubles (the counts are below 2**31,
+         * a line's words, n < 2**28: exact as signed ints too); 4 conversions of 2 instead of 8 of 1. */
+        if (top == 8 && n < ((Py_ssize_t)1 << 28)) {
+            const __m128i zero = _mm_setzero_si128();
+            const __m128i bytes = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)&w.lanes[k]), zero);
+            const __m128i low = _mm_add_epi32(_mm_unpacklo_epi16(bytes, zero), _mm_loadu_si128((const __m128i *)(hits + 8 * k)));
+            const __m128i high =
+                _mm_add_epi32(_mm_unpackhi_epi16(bytes, zero), _mm_loadu_si128((const __m128i *)(hits + 8 * k + 4)));
+            _mm_storeu_pd(out, _mm_cvtepi32_pd(low));
+            _mm_storeu_pd(out + 2, _mm_cvtepi32_pd(_mm_unpackhi_epi64(low, low)));
+            _mm_storeu_pd(out + 4, _mm_cvtepi32_pd(high));
+            _mm_storeu_pd(out + 6, _mm_cvtepi32_pd(_mm_unpackhi_epi64(high, high)));
+            j = 8;
+        }
+#endif
+        for (; j < top; j++) out[j] = (double)(hits[8 * k + j] + (uint32_t)((lane >> (8 * j)) & 0xFF));
     }
 
-    joined = joined_str(w.joined, w.used, w.ored);
+    joined = joined_str(w.joined + 1, used, w.ored);
     if (joined == NULL) goto done;
     /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
     result = PyTuple_New(lexical != NULL ? 4 : 3); /* (not PyTuple_Pack: the references handed over, not counted again) */
@@ -1031,23 +1057,27 @@ typedef struct {
     Py_ssize_t room;
 } Scratch;
 
+static void scratch_free(Scratch *scratch) {
+    PyMem_Free(scratch->buffer);
+    PyMem_Free(scratch->values);
+    scratch->buffer = NULL;
+    scratch->values = NULL;
+    scratch->room = 0;
+}
+
 static int scratch_fit(Scratch *scratch, Py_ssize_t n) {
     if (n > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) - 4) / 8) {
         PyErr_NoMemory();
         return -1;
     }
     if (8 * n + 4 > scratch->room) {
-        PyMem_Free(scratch->buffer);
-        PyMem_Free(scratch->values);
-        scratch->room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
-        scratch->buffer = PyMem_Malloc(scratch->room * sizeof(uint32_t));
-        scratch->values = PyMem_Malloc((scratch->room / 2 + 2) * sizeof(double));
+        scratch_free(scratch);
+        const Py_ssize_t room = 8 * n + 4 > 4096 ? 8 * n + 4 : 4096;
+        scratch->buffer = PyMem_Malloc(room * sizeof(uint32_t));
+        scratch->values = PyMem_Malloc((room / 2 + 2) * sizeof(double));
+        scratch->room = room;
         if (scratch->buffer == NULL || scratch->values == NULL) {
-            PyMem_Free(scratch->buffer);
-            PyMem_Free(scratch->values);
-            scratch->buffer = NULL;
-            scratch->values = NULL;
-            scratch->room = 0;
+            scratch_free(scratch);
             PyErr_NoMemory();
             return -1;
         }
@@ -1086,14 +1116,12 @@ static PyObject *infos(PyObject *self, PyObject *args) {
         if (info == NULL) goto fail;
         PyList_SET_ITEM(out, i, info);
     }
-    PyMem_Free(scratch.buffer);
-    PyMem_Free(scratch.values);
+    scratch_free(&scratch);
     Py_DECREF(held);
     stops_release(&own);
     return out;
 fail:
-    PyMem_Free(scratch.buffer);
-    PyMem_Free(scratch.values);
+    scratch_free(&scratch);
     Py_XDECREF(held);
     Py_XDECREF(out);
     stops_release(&own);
@@ -1295,7 +1323,13 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
         Py_ssize_t upto = 0;
         while (upto < n) {
             words += rows[upto][r_words];
-            for (Py_ssize_t b = 0; b < languages; b++) hits[b] += rows[upto][r_hits + b];
+            const double *row_hits = rows[upto] + r_hits;
+            Py_ssize_t b = 0;
+#if defined(__SSE2__)
+            for (; b + 2 <= languages; b += 2) /* two at a time */
+                _mm_storeu_pd(hits + b, _mm_add_pd(_mm_loadu_pd(hits + b), _mm_loadu_pd(row_hits + b)));
+#endif
+            for (; b < languages; b++) hits[b] += row_hits[b];
             upto++;
             if (words >= 3000) break;
         }
@@ -1338,12 +1372,23 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
         padded[0] = 0.0;
         for (Py_ssize_t i = 0; i < n; i++) padded[i + 1] = padded[i] + column_of[c][i];
         for (int w = 0; w < 2; w++) {
-            Py_ssize_t radius = w ? 5 : 2;
+            const Py_ssize_t radius = w ? 5 : 2;
+            const double *column = column_of[c];
+            double *out = m + col[C_WIN2_WORDS] + 2 * c + w;
+            /* The lines with all 2 * radius neighbours (most of a document's) without the window's bounds clipped
+             * (the same operations: count is 2 * radius there), then the others. */
+            const double full = (double)(2 * radius);
+            for (Py_ssize_t i = radius; i + radius < n; i++)
+                out[i * width] = (padded[i + radius + 1] - padded[i - radius] - column[i]) / full;
             for (Py_ssize_t i = 0; i < n; i++) {
+                if (i == radius && i + radius < n) { /* past those */
+                    i = n - radius - 1;
+                    continue;
+                }
                 Py_ssize_t lo = i - radius > 0 ? i - radius : 0, hi = i + radius + 1 < n ? i + radius + 1 : n;
                 Py_ssize_t count = hi - lo - 1;
-                double total = padded[hi] - padded[lo] - column_of[c][i];
-                m[i * width + col[C_WIN2_WORDS] + 2 * c + w] = count > 0 ? total / (double)count : 0.0;
+                double total = padded[hi] - padded[lo] - column[i];
+                out[i * width] = count > 0 ? total / (double)count : 0.0;
             }
         }
     }
@@ -1412,7 +1457,11 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
         out[col[C_REPEATS]] = (double)(copies[group[i]] - 1);
         out[col[C_LANG_COVERAGE]] = coverage;
     }
-    result = Py_BuildValue("id", bit, coverage);
+    /* (bit, coverage): made directly, not by Py_BuildValue's format, read anew each call */
+    PyObject *bit_int = PyLong_FromLong(bit), *coverage_float = PyFloat_FromDouble(coverage);
+    if (bit_int != NULL && coverage_float != NULL) result = PyTuple_Pack(2, bit_int, coverage_float);
+    Py_XDECREF(bit_int);
+    Py_XDECREF(coverage_float);
 
 done:
     Py_XDECREF(seen);
@@ -1571,16 +1620,16 @@ static void kept_put(KeptTable *t, uint64_t h, PyObject *info) {
 
 /* The matrix of the lines ``held`` (a tuple of str): features()' work once its arguments are checked, positions
  * (3n values) and m (n rows of u->d.width) of the right sizes; the lines' infos kept in `kept` where given, else in
- * u->cache. (bit, coverage), None, or NULL with an exception. */
-static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, const double *positions,
-                              double log_lines, double *m) {
+ * u->cache; line_info's space in `scratch` (grown as needed, freed by the caller). (bit, coverage), None, or NULL
+ * with an exception. */
+static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch, PyObject *held,
+                              const double *positions, double log_lines, double *m) {
     const Py_ssize_t n = PyTuple_GET_SIZE(held);
     const Layout *layout = &u->layout;
     PyObject *infos = NULL, *result = NULL, *cache = u->cache;
     double *sizes = PyMem_New(double, 2 * n + 1), *logs = sizes + n;
     Stoplists own = {0};
     const Stoplists *stoplists = NULL;
-    Scratch scratch = {NULL, NULL, 0};
     const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
     if (sizes == NULL) {
         PyErr_NoMemory();
@@ -1637,14 +1686,14 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, c
         if (info != NULL) {
             Py_INCREF(info);
         } else {
-            if (scratch_fit(&scratch, PyUnicode_GET_LENGTH(key)) < 0) {
+            if (scratch_fit(scratch, PyUnicode_GET_LENGTH(key)) < 0) {
                 Py_XDECREF(hash);
                 Py_DECREF(key);
                 goto done;
             }
             Lexical lexical = lexical_base;
-            lexical.values = scratch.values;
-            info = line_info(key, scratch.buffer, layout, stoplists, &lexical);
+            lexical.values = scratch->values;
+            info = line_info(key, scratch->buffer, layout, stoplists, &lexical);
             if (info == NULL) {
                 Py_XDECREF(hash);
                 Py_DECREF(key);
@@ -1672,8 +1721,6 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, PyObject *held, c
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
 done:
     if (stoplists != NULL) stops_release(&own);
-    PyMem_Free(scratch.buffer);
-    PyMem_Free(scratch.values);
     PyMem_Free(sizes);
     Py_XDECREF(infos);
     return result;
@@ -1709,7 +1756,9 @@ static PyObject *features(PyObject *self, PyObject *args) {
     }
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, u.d.width * n, 1) < 0) goto done;
-    result = extract_into(&u, NULL, held, positions.buf, log_lines, matrix.buf);
+    Scratch scratch = {NULL, NULL, 0};
+    result = extract_into(&u, NULL, &scratch, held, positions.buf, log_lines, matrix.buf);
+    scratch_free(&scratch);
 done:
     if (positions.obj) PyBuffer_Release(&positions);
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1728,6 +1777,11 @@ typedef struct {
     PyObject_HEAD
     Setup u;
     KeptTable kept;
+    /* line_info's space, kept from call to call (grown to the longest line's key, max_chars at most): not allocated
+     * and freed each document. A call made while another is under way (a finalizer run by an allocation of it, which
+     * calls the Features again) has one of its own. */
+    Scratch scratch;
+    int calls; /* calls under way */
     int ready;
 } Features;
 
@@ -1740,6 +1794,7 @@ static void features_dealloc(Features *self) {
         for (size_t k = 0; k < 2 * (self->kept.sets_mask + 1); k++) Py_XDECREF(self->kept.slots[k].info);
         PyMem_Free(self->kept.slots);
     }
+    scratch_free(&self->scratch);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1823,7 +1878,11 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
         positions[3 * i + 1] = LOG1P(i);
         positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
-    result = extract_into(u, &self->kept, held, positions, LOG1P(n), matrix.buf);
+    Scratch own = {NULL, NULL, 0};
+    self->calls++;
+    result = extract_into(u, &self->kept, self->calls > 1 ? &own : &self->scratch, held, positions, LOG1P(n), matrix.buf);
+    self->calls--;
+    scratch_free(&own);
 #undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
