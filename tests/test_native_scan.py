@@ -367,6 +367,20 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
             ]
             texts.append("\u00e9")
             assert scan(m, texts) == _naive_rows(literals, texts), texts
+    # Texts of each kind side by side in the two halves (``pair_loops``: an ASCII text's loop
+    # feeds its bytes without a test for a character past 0x7F): ASCII, one byte, two bytes.
+    alphabets = ("abcdxy ", "abcdxy\u00e9 ", "abcdxy\u00e9\u0100 ")
+    seen = set()
+    m = _matcher(list(unstarted), list(unstarted.values()), 5)
+    for _ in range(300):
+        texts = []
+        for _ in range(rng.randrange(2, 9)):
+            letters = rng.choice(alphabets)
+            texts.append("".join(rng.choices(letters, k=rng.randrange(40, 120))))
+        texts.append("\u00e9")  # (not ASCII: rows after each newline, as _naive_rows counts them)
+        seen.update((a.isascii(), max(a, default="a") > "\xff") for a in texts)
+        assert scan(m, texts) == _naive_rows(unstarted, texts), texts
+    assert seen == {(True, False), (False, False), (False, True)}
 
 
 @needs_native

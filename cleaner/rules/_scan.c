@@ -685,22 +685,28 @@ nomem:
     return -1;
 }
 
+/* One character of an ASCII text: its byte as it is (no test for a character past 0x7F). */
+#define FEED_ASCII(sc, v, character) FEED(sc, v, (uint8_t)(character))
+
 /* The loop of ``feed_pair`` over ``steps`` characters of each text, from ``pa`` and ``pb``, for
- * one pair of kinds (TA, TB): no switch on the kind per character, nor a test for a newline
- * (``slow`` counts the rows where a newline starts one). (Before, every pair of rows but two of one byte
- * a character went through one loop reading both by PyUnicode_READ: most rows of a document
- * that is not ASCII, where one curly quote makes a row two bytes a character.) 0, or -1 (out of
- * memory). */
-#define PAIR_LOOP(name, TA, TB)                                                       \
-    static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const TA *pa,   \
-                    const TB *pb, Py_ssize_t steps) {                                 \
+ * one pair of kinds (TA, TB), each fed by FA and FB (``FEED_ASCII`` for an ASCII text, whose
+ * characters need no test for one past 0x7F: most rows; ``FEED_CHAR`` else): no switch on the
+ * kind per character, nor a test for a newline (``slow`` counts the rows where a newline starts
+ * one). (Before, every pair of rows but two of one byte a character went through one loop
+ * reading both by PyUnicode_READ: most rows of a document that is not ASCII, where one curly
+ * quote makes a row two bytes a character.) 0, or -1 (out of memory). */
+#define PAIR_LOOP(name, TA, FA, TB, FB)                                               \
+    static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const void *da, \
+                    const void *db, Py_ssize_t steps) {                               \
         const uint8_t *cls = a->m->cls;                                               \
         const uint16_t *table = a->m->table;                                          \
         const size_t classes = (size_t)a->m->classes;                                 \
+        const TA *pa = da;                                                            \
+        const TB *pb = db;                                                            \
         uint32_t va = *at_a, vb = *at_b;                                              \
         for (const TA *end = pa + steps; pa < end; pa++, pb++) {                      \
-            FEED_CHAR(a, va, *pa);                                                    \
-            FEED_CHAR(b, vb, *pb);                                                    \
+            FA(a, va, *pa);                                                           \
+            FB(b, vb, *pb);                                                           \
         }                                                                             \
         *at_a = va;                                                                   \
         *at_b = vb;                                                                   \
@@ -708,11 +714,28 @@ nomem:
     nomem:                                                                            \
         return -1;                                                                    \
     }
-PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1)
-PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2)
-PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1)
-PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2)
+PAIR_LOOP(pair_aa, Py_UCS1, FEED_ASCII, Py_UCS1, FEED_ASCII)
+PAIR_LOOP(pair_a1, Py_UCS1, FEED_ASCII, Py_UCS1, FEED_CHAR)
+PAIR_LOOP(pair_a2, Py_UCS1, FEED_ASCII, Py_UCS2, FEED_CHAR)
+PAIR_LOOP(pair_1a, Py_UCS1, FEED_CHAR, Py_UCS1, FEED_ASCII)
+PAIR_LOOP(pair_11, Py_UCS1, FEED_CHAR, Py_UCS1, FEED_CHAR)
+PAIR_LOOP(pair_12, Py_UCS1, FEED_CHAR, Py_UCS2, FEED_CHAR)
+PAIR_LOOP(pair_2a, Py_UCS2, FEED_CHAR, Py_UCS1, FEED_ASCII)
+PAIR_LOOP(pair_21, Py_UCS2, FEED_CHAR, Py_UCS1, FEED_CHAR)
+PAIR_LOOP(pair_22, Py_UCS2, FEED_CHAR, Py_UCS2, FEED_CHAR)
 #undef PAIR_LOOP
+
+typedef int (*PairLoop)(Scan *, uint32_t *, Scan *, uint32_t *, const void *, const void *, Py_ssize_t);
+/* By the kinds of the two texts (``kind_of``: 0 ASCII, 1 one byte, 2 two bytes), their loop. */
+static const PairLoop pair_loops[3][3] = {
+    {pair_aa, pair_a1, pair_a2}, {pair_1a, pair_11, pair_12}, {pair_2a, pair_21, pair_22}};
+
+/* A text's kind for ``pair_loops``: 0 ASCII, 1 one byte a character, 2 two; -1 four (no loop: rare). */
+static int kind_of(PyObject *text) {
+    if (PyUnicode_IS_ASCII(text)) return 0;
+    int kind = PyUnicode_KIND(text);
+    return kind == PyUnicode_1BYTE_KIND ? 1 : kind == PyUnicode_2BYTE_KIND ? 2 : -1;
+}
 
 /* Two scans at once, ``a`` on texts [*ka, end_a) and ``b`` on [*kb, n), a character of each in
  * turn until either runs out of texts (``*ka``, ``*kb``, ``*ia``, ``*ib``: where each is then, a
@@ -729,19 +752,13 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
         Py_ssize_t la = sizes[*ka], lb = sizes[*kb];
-        int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb);
+        int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb), code_a = kind_of(ta), code_b = kind_of(tb);
         const void *da = PyUnicode_DATA(ta), *db = PyUnicode_DATA(tb);
         Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
-        int done = 1, one_a = kind_a == PyUnicode_1BYTE_KIND, one_b = kind_b == PyUnicode_1BYTE_KIND;
-        int two_a = kind_a == PyUnicode_2BYTE_KIND, two_b = kind_b == PyUnicode_2BYTE_KIND;
-        if (one_a && one_b)
-            done = pair_11(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
-        else if (one_a && two_b)
-            done = pair_12(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS2 *)db + j, steps);
-        else if (two_a && one_b)
-            done = pair_21(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS1 *)db + j, steps);
-        else if (two_a && two_b)
-            done = pair_22(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS2 *)db + j, steps);
+        int done = 1;
+        if (code_a >= 0 && code_b >= 0) /* (a character is ``kind`` bytes: the loops start at i and j) */
+            done = pair_loops[code_a][code_b](a, &va, b, &vb, (const char *)da + i * kind_a,
+                                              (const char *)db + j * kind_b, steps);
         else { /* (a row with a character past the BMP: rare) */
             for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {
                 FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i));
