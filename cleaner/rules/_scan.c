@@ -833,7 +833,7 @@ static void scan_free(Scan *sc) {
 
 /* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end):
  * from ``sizes``, the n texts' lengths; -1 with IndexError set past the list. */
-static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
+static inline Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
     Py_ssize_t r = row < 0 ? row + n : row;
     if (r < 0 || r >= n) {
         PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -842,8 +842,9 @@ static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row)
     return sizes[r];
 }
 
-/* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1. */
-static int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t bound, Py_ssize_t row) {
+/* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1.
+ * (inline, with ``size_of``: asked for each row found, where a call cost more than the test.) */
+static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t bound, Py_ssize_t row) {
     if (bound < 0) return 1;
     Py_ssize_t size = size_of(sizes, n, row);
     if (size < 0) return -1;
