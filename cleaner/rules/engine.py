@@ -222,6 +222,9 @@ class _Plan:
         self.rules = rules
         self.position = {id(rule): i for i, rule in enumerate(rules)}
         self.ids = frozenset(self.position)
+        # Every rule the prefilter has is in the list (a run of all the set's rules): every key of
+        # ``Context.may`` has a position, looked up without a test (``order``).
+        self.complete = filtered <= self.ids
         self.always = [i for i, rule in enumerate(rules) if id(rule) not in filtered]  # run on every document
         # By rule: N for a line rule that acts only on the last N rows (on its candidates there).
         self.last = {
@@ -242,6 +245,8 @@ class _Plan:
     def order(self, may: dict[int, list[int]]) -> list[int]:
         """The positions of the rules to run, in order, while no row is rewritten."""
         position = self.position
+        if self.complete and not self.always:  # (most runs: a look-up each, no test, no comprehension's frame)
+            return sorted(map(position.__getitem__, may))
         found = [position[rule_id] for rule_id in may if rule_id in position]
         return sorted(found + self.always) if self.always else sorted(found)
 
