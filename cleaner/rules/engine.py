@@ -334,7 +334,7 @@ class RuleSet:
         if not rules:
             return url
         self._cleaned += 1
-        fast = self._prefilter()
+        fast = self._fast or self._prefilter()  # (built: no call)
         if positional_only and fast is not None:
             plan = fast.plans[True]
             if not plan.always and fast.idle(lines, plan.ids, plan.last):
