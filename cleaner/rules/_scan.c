@@ -851,6 +851,30 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, 
     return m->low[bound] <= size && size <= m->high[bound] && size;
 }
 
+/* The arguments of a call made for each document (METH_FASTCALL: no tuple made for them, and no
+ * format read character by character, which cost some hundreds of instructions a call): from
+ * ``least`` to strlen(``kinds``) of them, each a list where ``kinds`` says 'L', a dict for 'D',
+ * anything for 'O' (the caller converts it). 0, or -1 with TypeError set (as PyArg_ParseTuple). */
+static int check_args(const char *name, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t least, const char *kinds) {
+    Py_ssize_t most = (Py_ssize_t)strlen(kinds);
+    if (nargs < least || nargs > most) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)", name, least, most, nargs);
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < nargs; k++) {
+        int bad = kinds[k] == 'L' ? !PyList_Check(args[k]) : kinds[k] == 'D' ? !PyDict_Check(args[k]) : 0;
+        if (bad) {
+            PyErr_Format(PyExc_TypeError, "%s() argument %zd must be %s, not %.50s", name, k + 1,
+                         kinds[k] == 'L' ? "list" : "dict", Py_TYPE(args[k])->tp_name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* An index argument, as PyArg_ParseTuple's "n" reads it: -1 with an error set if it is none. */
+static Py_ssize_t index_arg(PyObject *arg) { return PyNumber_AsSsize_t(arg, PyExc_OverflowError); }
+
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
  * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are.
@@ -858,10 +882,11 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, 
  * of its index, a pattern whose key is None left out (what the engine keeps, without a pass in
  * Python). ``limit`` (-1: none): a text longer than this is read as "" (compiled.scannable),
  * without the caller making a list of the texts so read. */
-static PyObject *rows(PyObject *self, PyObject *args) {
-    PyObject *capsule, *texts, *keys = Py_None;
-    Py_ssize_t limit = -1;
-    if (!PyArg_ParseTuple(args, "OO!|On", &capsule, &PyList_Type, &texts, &keys, &limit)) return NULL;
+static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("rows", args, nargs, 2, "OLOO") < 0) return NULL;
+    PyObject *capsule = args[0], *texts = args[1], *keys = nargs > 2 ? args[2] : Py_None;
+    Py_ssize_t limit = nargs > 3 ? index_arg(args[3]) : -1;
+    if (limit == -1 && PyErr_Occurred()) return NULL;
     const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
     if (m == NULL) return NULL;
     if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->patterns)) {
@@ -1140,12 +1165,12 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
 
 /* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
  * and the tests' oracle, which says what it does). */
-static PyObject *walk_with(Reader *reader, PyObject *args) {
-    PyObject *rows, *may, *order, *simple, *deadline, *clock;
-    Py_ssize_t k;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!nOO", &PyList_Type, &rows, &PyDict_Type, &may, &PyList_Type, &order,
-                          &PyList_Type, &simple, &k, &deadline, &clock))
-        return NULL;
+static PyObject *walk_with(Reader *reader, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("walk", args, nargs, 7, "LDLLOOO") < 0) return NULL;
+    PyObject *rows = args[0], *may = args[1], *order = args[2], *simple = args[3], *deadline = args[5],
+             *clock = args[6];
+    Py_ssize_t k = index_arg(args[4]);
+    if (k == -1 && PyErr_Occurred()) return NULL;
     if (k < 0) k = 0;
     for (; k < PyList_GET_SIZE(order); k++) {
         PyObject *number = PyList_GET_ITEM(order, k);
@@ -1191,21 +1216,20 @@ static PyObject *walk_with(Reader *reader, PyObject *args) {
     return PyLong_FromSsize_t(k);
 }
 
-static PyObject *walk(PyObject *self, PyObject *args) {
+static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (names() < 0) return NULL;
     Reader reader = READER_INIT;
-    PyObject *result = walk_with(&reader, args);
+    PyObject *result = walk_with(&reader, args, nargs);
     slots_done(&reader);
     return result;
 }
 
 /* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
  * engine.carry (its twin and the tests' oracle, which says what it does). */
-static PyObject *carry(PyObject *self, PyObject *args) {
-    PyObject *rows_then, *texts_then, *rows_now, *may_then, *hits_then, *wanted;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O", &PyList_Type, &rows_then, &PyList_Type, &texts_then, &PyList_Type,
-                          &rows_now, &PyDict_Type, &may_then, &PyList_Type, &hits_then, &wanted))
-        return NULL;
+static PyObject *carry(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("carry", args, nargs, 6, "LLLDLO") < 0) return NULL;
+    PyObject *rows_then = args[0], *texts_then = args[1], *rows_now = args[2], *may_then = args[3],
+             *hits_then = args[4], *wanted = args[5];
     if (wanted != Py_None && !PyAnySet_Check(wanted)) {
         PyErr_SetString(PyExc_TypeError, "wanted: a set or None");
         return NULL;
@@ -1301,10 +1325,11 @@ fail:
 /* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). The
  * lines kept and their texts are held in one array as they are read, and the two lists made at
  * the end at their size (an append each cost more than the line's reads). */
-static PyObject *alive(PyObject *self, PyObject *args) {
-    PyObject *lines;
-    int nonblank;
-    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
+static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("alive", args, nargs, 2, "LO") < 0) return NULL;
+    PyObject *lines = args[0];
+    int nonblank = PyObject_IsTrue(args[1]);
+    if (nonblank < 0 || names() < 0) return NULL;
     /* (a line's read can run Python code that lengthens the list: the array grows then) */
     Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
     PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
@@ -1372,9 +1397,9 @@ done:
 }
 
 /* unchanged(lines, texts) -> bool: steps/rules.unchanged_texts (its twin and the tests' oracle). */
-static PyObject *unchanged_with(Reader *reader, PyObject *args) {
-    PyObject *lines, *texts;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyList_Type, &texts)) return NULL;
+static PyObject *unchanged_with(Reader *reader, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("unchanged", args, nargs, 2, "LL") < 0) return NULL;
+    PyObject *lines = args[0], *texts = args[1];
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         if (i >= PyList_GET_SIZE(texts)) {
             PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -1399,10 +1424,10 @@ static PyObject *unchanged_with(Reader *reader, PyObject *args) {
     Py_RETURN_TRUE;
 }
 
-static PyObject *unchanged(PyObject *self, PyObject *args) {
+static PyObject *unchanged(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (names() < 0) return NULL;
     Reader reader = READER_INIT;
-    PyObject *result = unchanged_with(&reader, args);
+    PyObject *result = unchanged_with(&reader, args, nargs);
     slots_done(&reader);
     return result;
 }
@@ -1410,13 +1435,13 @@ static PyObject *unchanged(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
-    {"rows", rows, METH_VARARGS,
+    {"rows", (PyCFunction)(void (*)(void))rows, METH_FASTCALL,
      "rows(matcher, texts[, keys[, limit]]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
-    {"alive", alive, METH_VARARGS, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
-    {"unchanged", unchanged, METH_VARARGS, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
-    {"carry", carry, METH_VARARGS,
+    {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
+    {"unchanged", (PyCFunction)(void (*)(void))unchanged, METH_FASTCALL, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
+    {"carry", (PyCFunction)(void (*)(void))carry, METH_FASTCALL,
      "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},
-    {"walk", walk, METH_VARARGS, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
+    {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
     {NULL, NULL, 0, NULL},
 };
 
