@@ -43,6 +43,14 @@
 #define PASS_SIMD 1
 #endif
 
+/* A test that is seldom true: GCC then loads a table entry straight into the scan's state and
+ * tests it there (the plain step one instruction shorter), the rare step out of the loop. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RARE(x) __builtin_expect(!!(x), 0)
+#else
+#define RARE(x) (x)
+#endif
+
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
 /* A table entry: the state it goes to (below 2**14), plus OUT if that state has patterns; or FAR,
  * a state past the table (``deep`` finds it). One test (``entry & (OUT | FAR)``) tells the scan's
@@ -550,13 +558,11 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
 #define FEED(sc, v, byte)                                                             \
     do {                                                                              \
         size_t x_ = (v) * classes + cls[(byte)];                                      \
-        uint32_t e_ = table[x_];                                                      \
-        if (e_ & (OUT | FAR)) {                                                       \
-            int32_t r_ = slow((sc), x_, e_);                                          \
+        (v) = table[x_]; /* (the entry: the next row, on the plain step) */           \
+        if (RARE((v) > STATE)) { /* (OUT or FAR: the top bits) */                     \
+            int32_t r_ = slow((sc), x_, (v));                                         \
             if (r_ < 0) goto nomem;                                                   \
             (v) = (uint32_t)r_;                                                       \
-        } else {                                                                      \
-            (v) = e_;                                                                 \
         }                                                                             \
     } while (0)
 
