@@ -67,6 +67,8 @@
 typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
+    int32_t after_nl; /* that state if ``split`` (no match ends on a newline then), else -1: where
+                       * ``END_ROW`` goes without a step through ``slow`` */
     int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
     uint8_t nl;         /* the newline's class (never 0): every entry on it is flagged OUT (see ``slow``) */
     uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
@@ -429,6 +431,15 @@ static PyObject *build(PyObject *self, PyObject *args) {
      * per character (a text's rows are a few per thousand characters). */
     for (int32_t s = 0; s < m->dense; s++) m->table[(size_t)s * classes + m->nl] |= OUT;
 
+    /* With ``split``, no literal ends on a newline (none is "\n" alone, nor holds one past its
+     * first byte), and the state after one is the root's child on it (or the root). */
+    if (split) {
+        int32_t t = child(m, 0, m->nl);
+        m->after_nl = t < 0 ? 0 : t;
+    } else {
+        m->after_nl = -1;
+    }
+
     /* What the root stays at: a scan there passes over these bytes without a look-up each. */
     int letters = 0;
     for (int b = 0; b < 128; b++) {
@@ -588,11 +599,18 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
     } while (0)
 
 /* The newline that ends a text's row: counted here when the scan counts rows by the texts
- * (``slow`` counts it otherwise). */
+ * (``slow`` counts it otherwise). Where the state after a newline is known (``after_nl``: it
+ * records nothing), there at once, the row counted here either way: a step through ``slow``
+ * less a row. */
 #define END_ROW(sc, v)                                                                \
     do {                                                                              \
-        FEED(sc, v, '\n');                                                            \
-        if (!(sc)->lines) (sc)->row++;                                                \
+        if ((sc)->m->after_nl >= 0) {                                                 \
+            (v) = (uint32_t)(sc)->m->after_nl;                                        \
+            (sc)->row++;                                                              \
+        } else {                                                                      \
+            FEED(sc, v, '\n');                                                        \
+            if (!(sc)->lines) (sc)->row++;                                            \
+        }                                                                             \
     } while (0)
 
 /* From ``c[i]`` on (``size`` characters of one or two bytes: ``wide``), where the scan at the root
