@@ -238,6 +238,31 @@ def test_bad_arguments_are_refused() -> None:
     # (was a signed overflow sizing the tables by pattern, then a MemoryError by chance)
     with pytest.raises(ValueError):
         _matcher([b"ab"], [[0]], 2**31 - 1)
+    # The per-document calls read their arguments themselves (METH_FASTCALL), as
+    # PyArg_ParseTuple did: their count, the lists and dicts, an index.
+    m = _matcher([b"ab"], [[0]], 1)
+    scan = prefilter._scan
+    assert scan.rows(m, ["xab"], None, -1) == scan.rows(m, ["xab"]) == {0: [0]}
+    assert scan.rows(m, ["xab"], None, 2) == {}  # (a text past the limit is read as "")
+    bad_calls: list[tuple[Any, tuple[Any, ...], type[Exception]]] = [
+        (scan.rows, (m,), TypeError),
+        (scan.rows, (m, ("ab",)), TypeError),
+        (scan.rows, (m, [], None, 1, 2), TypeError),
+        (scan.rows, (m, [], None, "1"), TypeError),
+        (scan.rows, (m, [], None, 2**70), OverflowError),
+        (scan.alive, ([],), TypeError),
+        (scan.alive, ((), True), TypeError),
+        (scan.unchanged, ([], ()), TypeError),
+        (scan.carry, ([], [], [], [], [], None), TypeError),  # (may_then: a dict)
+        (scan.walk, ([], {}, [], [], "0", None, None), TypeError),
+        (scan.walk, ([], {}, [], []), TypeError),
+    ]
+    for call, args, error in bad_calls:
+        with pytest.raises(error):
+            call(*args)
+    assert scan.alive([], True) == ([], []) and scan.unchanged([], []) is True
+    assert scan.carry([], [], [], {}, [], None) == ({}, [])
+    assert scan.walk([], {}, [], [], 0, None, None) == 0
 
 
 @needs_both
@@ -367,6 +392,20 @@ def test_a_long_scan_in_two_halves_finds_the_rows_of_one() -> None:
             ]
             texts.append("\u00e9")
             assert scan(m, texts) == _naive_rows(literals, texts), texts
+    # Texts of each kind side by side in the two halves (``pair_loops``: an ASCII text's loop
+    # feeds its bytes without a test for a character past 0x7F): ASCII, one byte, two bytes.
+    alphabets = ("abcdxy ", "abcdxy\u00e9 ", "abcdxy\u00e9\u0100 ")
+    seen = set()
+    m = _matcher(list(unstarted), list(unstarted.values()), 5)
+    for _ in range(300):
+        texts = []
+        for _ in range(rng.randrange(2, 9)):
+            letters = rng.choice(alphabets)
+            texts.append("".join(rng.choices(letters, k=rng.randrange(40, 120))))
+        texts.append("\u00e9")  # (not ASCII: rows after each newline, as _naive_rows counts them)
+        seen.update((a.isascii(), max(a, default="a") > "\xff") for a in texts)
+        assert scan(m, texts) == _naive_rows(unstarted, texts), texts
+    assert seen == {(True, False), (False, False), (False, True)}
 
 
 @needs_native

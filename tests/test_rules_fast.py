@@ -3,6 +3,7 @@ prefilter found no row for it, an anchored trigger tried only at a row's start."
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -361,6 +362,27 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     assert not fast.idle(lines, wanted)  # (still alive)
     lines[0].dropped_by = "other"
     assert fast.idle(lines, wanted)  # every row it found went since: it has none
+
+
+@needs_hyperscan
+def test_the_order_of_a_run_is_its_rules_found_in_list_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_Plan.order``: the positions of the plan's rules that ``Context.may`` names, and those the
+    prefilter does not have, in list order; a rule of the set but not of the run (a positional run)
+    left out. A plan of every rule (``complete``) reads each key without a test."""
+    monkeypatch.setattr(engine, "WARMUP", 0)
+    rules = RuleBook.load([ROOT / "rules"]).generic
+    assert rules is not None
+    fast = rules._prefilter()
+    assert fast is not None
+    full, positional = fast.plan(rules.rules, False), fast.plan(rules.positional, True)
+    assert full.complete and not positional.complete
+    keys = [key for key in fast.keys if key is not None]
+    rng = random.Random(7)
+    for _ in range(200):
+        may = {key: [0] for key in rng.sample(keys, rng.randrange(len(keys) + 1))}
+        for plan in (full, positional):
+            expected = sorted([i for i, rule in enumerate(plan.rules) if id(rule) in may] + plan.always)
+            assert plan.order(may) == expected
 
 
 def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:

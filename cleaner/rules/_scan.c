@@ -43,6 +43,14 @@
 #define PASS_SIMD 1
 #endif
 
+/* A test that is seldom true: GCC then loads a table entry straight into the scan's state and
+ * tests it there (the plain step one instruction shorter), the rare step out of the loop. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RARE(x) __builtin_expect(!!(x), 0)
+#else
+#define RARE(x) (x)
+#endif
+
 #define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
 /* A table entry: the state it goes to (below 2**14), plus OUT if that state has patterns; or FAR,
  * a state past the table (``deep`` finds it). One test (``entry & (OUT | FAR)``) tells the scan's
@@ -59,6 +67,8 @@
 typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
+    int32_t after_nl; /* that state if ``split`` (no match ends on a newline then), else -1: where
+                       * ``END_ROW`` goes without a step through ``slow`` */
     int sparse;         /* most letters leave the root where it is: ``skip`` pays (a site's few literals) */
     uint8_t nl;         /* the newline's class (never 0): every entry on it is flagged OUT (see ``slow``) */
     uint8_t skip[128];  /* by ASCII byte: the root goes back to itself on it, recording nothing (not a newline) */
@@ -421,6 +431,15 @@ static PyObject *build(PyObject *self, PyObject *args) {
      * per character (a text's rows are a few per thousand characters). */
     for (int32_t s = 0; s < m->dense; s++) m->table[(size_t)s * classes + m->nl] |= OUT;
 
+    /* With ``split``, no literal ends on a newline (none is "\n" alone, nor holds one past its
+     * first byte), and the state after one is the root's child on it (or the root). */
+    if (split) {
+        int32_t t = child(m, 0, m->nl);
+        m->after_nl = t < 0 ? 0 : t;
+    } else {
+        m->after_nl = -1;
+    }
+
     /* What the root stays at: a scan there passes over these bytes without a look-up each. */
     int letters = 0;
     for (int b = 0; b < 128; b++) {
@@ -550,13 +569,11 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
 #define FEED(sc, v, byte)                                                             \
     do {                                                                              \
         size_t x_ = (v) * classes + cls[(byte)];                                      \
-        uint32_t e_ = table[x_];                                                      \
-        if (e_ & (OUT | FAR)) {                                                       \
-            int32_t r_ = slow((sc), x_, e_);                                          \
+        (v) = table[x_]; /* (the entry: the next row, on the plain step) */           \
+        if (RARE((v) > STATE)) { /* (OUT or FAR: the top bits) */                     \
+            int32_t r_ = slow((sc), x_, (v));                                         \
             if (r_ < 0) goto nomem;                                                   \
             (v) = (uint32_t)r_;                                                       \
-        } else {                                                                      \
-            (v) = e_;                                                                 \
         }                                                                             \
     } while (0)
 
@@ -582,11 +599,18 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
     } while (0)
 
 /* The newline that ends a text's row: counted here when the scan counts rows by the texts
- * (``slow`` counts it otherwise). */
+ * (``slow`` counts it otherwise). Where the state after a newline is known (``after_nl``: it
+ * records nothing), there at once, the row counted here either way: a step through ``slow``
+ * less a row. */
 #define END_ROW(sc, v)                                                                \
     do {                                                                              \
-        FEED(sc, v, '\n');                                                            \
-        if (!(sc)->lines) (sc)->row++;                                                \
+        if ((sc)->m->after_nl >= 0) {                                                 \
+            (v) = (uint32_t)(sc)->m->after_nl;                                        \
+            (sc)->row++;                                                              \
+        } else {                                                                      \
+            FEED(sc, v, '\n');                                                        \
+            if (!(sc)->lines) (sc)->row++;                                            \
+        }                                                                             \
     } while (0)
 
 /* From ``c[i]`` on (``size`` characters of one or two bytes: ``wide``), where the scan at the root
@@ -685,22 +709,35 @@ nomem:
     return -1;
 }
 
+/* One character of an ASCII text: its byte as it is (no test for a character past 0x7F). */
+#define FEED_ASCII(sc, v, character) FEED(sc, v, (uint8_t)(character))
+
 /* The loop of ``feed_pair`` over ``steps`` characters of each text, from ``pa`` and ``pb``, for
- * one pair of kinds (TA, TB): no switch on the kind per character, nor a test for a newline
- * (``slow`` counts the rows where a newline starts one). (Before, every pair of rows but two of one byte
- * a character went through one loop reading both by PyUnicode_READ: most rows of a document
- * that is not ASCII, where one curly quote makes a row two bytes a character.) 0, or -1 (out of
- * memory). */
-#define PAIR_LOOP(name, TA, TB)                                                       \
-    static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const TA *pa,   \
-                    const TB *pb, Py_ssize_t steps) {                                 \
+ * one pair of kinds (TA, TB), each fed by FA and FB (``FEED_ASCII`` for an ASCII text, whose
+ * characters need no test for one past 0x7F: most rows; ``FEED_CHAR`` else): no switch on the
+ * kind per character, nor a test for a newline (``slow`` counts the rows where a newline starts
+ * one). (Before, every pair of rows but two of one byte a character went through one loop
+ * reading both by PyUnicode_READ: most rows of a document that is not ASCII, where one curly
+ * quote makes a row two bytes a character.) 0, or -1 (out of memory). */
+#define PAIR_LOOP(name, TA, FA, TB, FB)                                               \
+    static int name(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, const void *da, \
+                    const void *db, Py_ssize_t steps) {                               \
         const uint8_t *cls = a->m->cls;                                               \
         const uint16_t *table = a->m->table;                                          \
         const size_t classes = (size_t)a->m->classes;                                 \
+        const TA *pa = da;                                                            \
+        const TB *pb = db;                                                            \
         uint32_t va = *at_a, vb = *at_b;                                              \
-        for (const TA *end = pa + steps; pa < end; pa++, pb++) {                      \
-            FEED_CHAR(a, va, *pa);                                                    \
-            FEED_CHAR(b, vb, *pb);                                                    \
+        Py_ssize_t i = 0;                                                             \
+        for (; i + 1 < steps; i += 2) { /* (two a turn: half the loop's count and test) */ \
+            FA(a, va, pa[i]);                                                         \
+            FB(b, vb, pb[i]);                                                         \
+            FA(a, va, pa[i + 1]);                                                     \
+            FB(b, vb, pb[i + 1]);                                                     \
+        }                                                                             \
+        if (i < steps) {                                                              \
+            FA(a, va, pa[i]);                                                         \
+            FB(b, vb, pb[i]);                                                         \
         }                                                                             \
         *at_a = va;                                                                   \
         *at_b = vb;                                                                   \
@@ -708,11 +745,28 @@ nomem:
     nomem:                                                                            \
         return -1;                                                                    \
     }
-PAIR_LOOP(pair_11, Py_UCS1, Py_UCS1)
-PAIR_LOOP(pair_12, Py_UCS1, Py_UCS2)
-PAIR_LOOP(pair_21, Py_UCS2, Py_UCS1)
-PAIR_LOOP(pair_22, Py_UCS2, Py_UCS2)
+PAIR_LOOP(pair_aa, Py_UCS1, FEED_ASCII, Py_UCS1, FEED_ASCII)
+PAIR_LOOP(pair_a1, Py_UCS1, FEED_ASCII, Py_UCS1, FEED_CHAR)
+PAIR_LOOP(pair_a2, Py_UCS1, FEED_ASCII, Py_UCS2, FEED_CHAR)
+PAIR_LOOP(pair_1a, Py_UCS1, FEED_CHAR, Py_UCS1, FEED_ASCII)
+PAIR_LOOP(pair_11, Py_UCS1, FEED_CHAR, Py_UCS1, FEED_CHAR)
+PAIR_LOOP(pair_12, Py_UCS1, FEED_CHAR, Py_UCS2, FEED_CHAR)
+PAIR_LOOP(pair_2a, Py_UCS2, FEED_CHAR, Py_UCS1, FEED_ASCII)
+PAIR_LOOP(pair_21, Py_UCS2, FEED_CHAR, Py_UCS1, FEED_CHAR)
+PAIR_LOOP(pair_22, Py_UCS2, FEED_CHAR, Py_UCS2, FEED_CHAR)
 #undef PAIR_LOOP
+
+typedef int (*PairLoop)(Scan *, uint32_t *, Scan *, uint32_t *, const void *, const void *, Py_ssize_t);
+/* By the kinds of the two texts (``kind_of``: 0 ASCII, 1 one byte, 2 two bytes), their loop. */
+static const PairLoop pair_loops[3][3] = {
+    {pair_aa, pair_a1, pair_a2}, {pair_1a, pair_11, pair_12}, {pair_2a, pair_21, pair_22}};
+
+/* A text's kind for ``pair_loops``: 0 ASCII, 1 one byte a character, 2 two; -1 four (no loop: rare). */
+static int kind_of(PyObject *text) {
+    if (PyUnicode_IS_ASCII(text)) return 0;
+    int kind = PyUnicode_KIND(text);
+    return kind == PyUnicode_1BYTE_KIND ? 1 : kind == PyUnicode_2BYTE_KIND ? 2 : -1;
+}
 
 /* Two scans at once, ``a`` on texts [*ka, end_a) and ``b`` on [*kb, n), a character of each in
  * turn until either runs out of texts (``*ka``, ``*kb``, ``*ia``, ``*ib``: where each is then, a
@@ -729,19 +783,13 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
         Py_ssize_t la = sizes[*ka], lb = sizes[*kb];
-        int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb);
+        int kind_a = PyUnicode_KIND(ta), kind_b = PyUnicode_KIND(tb), code_a = kind_of(ta), code_b = kind_of(tb);
         const void *da = PyUnicode_DATA(ta), *db = PyUnicode_DATA(tb);
         Py_ssize_t i = *ia, j = *ib, steps = la - i < lb - j ? la - i : lb - j;
-        int done = 1, one_a = kind_a == PyUnicode_1BYTE_KIND, one_b = kind_b == PyUnicode_1BYTE_KIND;
-        int two_a = kind_a == PyUnicode_2BYTE_KIND, two_b = kind_b == PyUnicode_2BYTE_KIND;
-        if (one_a && one_b)
-            done = pair_11(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS1 *)db + j, steps);
-        else if (one_a && two_b)
-            done = pair_12(a, &va, b, &vb, (const Py_UCS1 *)da + i, (const Py_UCS2 *)db + j, steps);
-        else if (two_a && one_b)
-            done = pair_21(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS1 *)db + j, steps);
-        else if (two_a && two_b)
-            done = pair_22(a, &va, b, &vb, (const Py_UCS2 *)da + i, (const Py_UCS2 *)db + j, steps);
+        int done = 1;
+        if (code_a >= 0 && code_b >= 0) /* (a character is ``kind`` bytes: the loops start at i and j) */
+            done = pair_loops[code_a][code_b](a, &va, b, &vb, (const char *)da + i * kind_a,
+                                              (const char *)db + j * kind_b, steps);
         else { /* (a row with a character past the BMP: rare) */
             for (Py_ssize_t s = 0; s < steps; s++, i++, j++) {
                 FEED_CHAR(a, va, PyUnicode_READ(kind_a, da, i));
@@ -816,7 +864,7 @@ static void scan_free(Scan *sc) {
 
 /* The length of texts[row] as ``sizes[row]`` reads it in Python (a negative row from the end):
  * from ``sizes``, the n texts' lengths; -1 with IndexError set past the list. */
-static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
+static inline Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row) {
     Py_ssize_t r = row < 0 ? row + n : row;
     if (r < 0 || r >= n) {
         PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -825,13 +873,38 @@ static Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize_t row)
     return sizes[r];
 }
 
-/* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1. */
-static int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t bound, Py_ssize_t row) {
+/* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1.
+ * (inline, with ``size_of``: asked for each row found, where a call cost more than the test.) */
+static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t bound, Py_ssize_t row) {
     if (bound < 0) return 1;
     Py_ssize_t size = size_of(sizes, n, row);
     if (size < 0) return -1;
     return m->low[bound] <= size && size <= m->high[bound] && size;
 }
+
+/* The arguments of a call made for each document (METH_FASTCALL: no tuple made for them, and no
+ * format read character by character, which cost some hundreds of instructions a call): from
+ * ``least`` to strlen(``kinds``) of them, each a list where ``kinds`` says 'L', a dict for 'D',
+ * anything for 'O' (the caller converts it). 0, or -1 with TypeError set (as PyArg_ParseTuple). */
+static int check_args(const char *name, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t least, const char *kinds) {
+    Py_ssize_t most = (Py_ssize_t)strlen(kinds);
+    if (nargs < least || nargs > most) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)", name, least, most, nargs);
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < nargs; k++) {
+        int bad = kinds[k] == 'L' ? !PyList_Check(args[k]) : kinds[k] == 'D' ? !PyDict_Check(args[k]) : 0;
+        if (bad) {
+            PyErr_Format(PyExc_TypeError, "%s() argument %zd must be %s, not %.50s", name, k + 1,
+                         kinds[k] == 'L' ? "list" : "dict", Py_TYPE(args[k])->tp_name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* An index argument, as PyArg_ParseTuple's "n" reads it: -1 with an error set if it is none. */
+static Py_ssize_t index_arg(PyObject *arg) { return PyNumber_AsSsize_t(arg, PyExc_OverflowError); }
 
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
@@ -840,10 +913,11 @@ static int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t
  * of its index, a pattern whose key is None left out (what the engine keeps, without a pass in
  * Python). ``limit`` (-1: none): a text longer than this is read as "" (compiled.scannable),
  * without the caller making a list of the texts so read. */
-static PyObject *rows(PyObject *self, PyObject *args) {
-    PyObject *capsule, *texts, *keys = Py_None;
-    Py_ssize_t limit = -1;
-    if (!PyArg_ParseTuple(args, "OO!|On", &capsule, &PyList_Type, &texts, &keys, &limit)) return NULL;
+static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("rows", args, nargs, 2, "OLOO") < 0) return NULL;
+    PyObject *capsule = args[0], *texts = args[1], *keys = nargs > 2 ? args[2] : Py_None;
+    Py_ssize_t limit = nargs > 3 ? index_arg(args[3]) : -1;
+    if (limit == -1 && PyErr_Occurred()) return NULL;
     const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
     if (m == NULL) return NULL;
     if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->patterns)) {
@@ -1122,12 +1196,12 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
 
 /* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
  * and the tests' oracle, which says what it does). */
-static PyObject *walk_with(Reader *reader, PyObject *args) {
-    PyObject *rows, *may, *order, *simple, *deadline, *clock;
-    Py_ssize_t k;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!nOO", &PyList_Type, &rows, &PyDict_Type, &may, &PyList_Type, &order,
-                          &PyList_Type, &simple, &k, &deadline, &clock))
-        return NULL;
+static PyObject *walk_with(Reader *reader, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("walk", args, nargs, 7, "LDLLOOO") < 0) return NULL;
+    PyObject *rows = args[0], *may = args[1], *order = args[2], *simple = args[3], *deadline = args[5],
+             *clock = args[6];
+    Py_ssize_t k = index_arg(args[4]);
+    if (k == -1 && PyErr_Occurred()) return NULL;
     if (k < 0) k = 0;
     for (; k < PyList_GET_SIZE(order); k++) {
         PyObject *number = PyList_GET_ITEM(order, k);
@@ -1173,21 +1247,20 @@ static PyObject *walk_with(Reader *reader, PyObject *args) {
     return PyLong_FromSsize_t(k);
 }
 
-static PyObject *walk(PyObject *self, PyObject *args) {
+static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (names() < 0) return NULL;
     Reader reader = READER_INIT;
-    PyObject *result = walk_with(&reader, args);
+    PyObject *result = walk_with(&reader, args, nargs);
     slots_done(&reader);
     return result;
 }
 
 /* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
  * engine.carry (its twin and the tests' oracle, which says what it does). */
-static PyObject *carry(PyObject *self, PyObject *args) {
-    PyObject *rows_then, *texts_then, *rows_now, *may_then, *hits_then, *wanted;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O", &PyList_Type, &rows_then, &PyList_Type, &texts_then, &PyList_Type,
-                          &rows_now, &PyDict_Type, &may_then, &PyList_Type, &hits_then, &wanted))
-        return NULL;
+static PyObject *carry(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("carry", args, nargs, 6, "LLLDLO") < 0) return NULL;
+    PyObject *rows_then = args[0], *texts_then = args[1], *rows_now = args[2], *may_then = args[3],
+             *hits_then = args[4], *wanted = args[5];
     if (wanted != Py_None && !PyAnySet_Check(wanted)) {
         PyErr_SetString(PyExc_TypeError, "wanted: a set or None");
         return NULL;
@@ -1283,10 +1356,11 @@ fail:
 /* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). The
  * lines kept and their texts are held in one array as they are read, and the two lists made at
  * the end at their size (an append each cost more than the line's reads). */
-static PyObject *alive(PyObject *self, PyObject *args) {
-    PyObject *lines;
-    int nonblank;
-    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &lines, &nonblank) || names() < 0) return NULL;
+static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("alive", args, nargs, 2, "LO") < 0) return NULL;
+    PyObject *lines = args[0];
+    int nonblank = PyObject_IsTrue(args[1]);
+    if (nonblank < 0 || names() < 0) return NULL;
     /* (a line's read can run Python code that lengthens the list: the array grows then) */
     Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
     PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
@@ -1354,9 +1428,9 @@ done:
 }
 
 /* unchanged(lines, texts) -> bool: steps/rules.unchanged_texts (its twin and the tests' oracle). */
-static PyObject *unchanged_with(Reader *reader, PyObject *args) {
-    PyObject *lines, *texts;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyList_Type, &texts)) return NULL;
+static PyObject *unchanged_with(Reader *reader, PyObject *const *args, Py_ssize_t nargs) {
+    if (check_args("unchanged", args, nargs, 2, "LL") < 0) return NULL;
+    PyObject *lines = args[0], *texts = args[1];
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         if (i >= PyList_GET_SIZE(texts)) {
             PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -1381,10 +1455,10 @@ static PyObject *unchanged_with(Reader *reader, PyObject *args) {
     Py_RETURN_TRUE;
 }
 
-static PyObject *unchanged(PyObject *self, PyObject *args) {
+static PyObject *unchanged(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (names() < 0) return NULL;
     Reader reader = READER_INIT;
-    PyObject *result = unchanged_with(&reader, args);
+    PyObject *result = unchanged_with(&reader, args, nargs);
     slots_done(&reader);
     return result;
 }
@@ -1392,13 +1466,13 @@ static PyObject *unchanged(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
-    {"rows", rows, METH_VARARGS,
+    {"rows", (PyCFunction)(void (*)(void))rows, METH_FASTCALL,
      "rows(matcher, texts[, keys[, limit]]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
-    {"alive", alive, METH_VARARGS, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
-    {"unchanged", unchanged, METH_VARARGS, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
-    {"carry", carry, METH_VARARGS,
+    {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
+    {"unchanged", (PyCFunction)(void (*)(void))unchanged, METH_FASTCALL, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
+    {"carry", (PyCFunction)(void (*)(void))carry, METH_FASTCALL,
      "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},
-    {"walk", walk, METH_VARARGS, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
+    {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL, "walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk."},
     {NULL, NULL, 0, NULL},
 };
 

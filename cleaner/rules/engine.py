@@ -222,6 +222,9 @@ class _Plan:
         self.rules = rules
         self.position = {id(rule): i for i, rule in enumerate(rules)}
         self.ids = frozenset(self.position)
+        # Every rule the prefilter has is in the list (a run of all the set's rules): every key of
+        # ``Context.may`` has a position, looked up without a test (``order``).
+        self.complete = filtered <= self.ids
         self.always = [i for i, rule in enumerate(rules) if id(rule) not in filtered]  # run on every document
         # By rule: N for a line rule that acts only on the last N rows (on its candidates there).
         self.last = {
@@ -242,6 +245,8 @@ class _Plan:
     def order(self, may: dict[int, list[int]]) -> list[int]:
         """The positions of the rules to run, in order, while no row is rewritten."""
         position = self.position
+        if self.complete and not self.always:  # (most runs: a look-up each, no test, no comprehension's frame)
+            return sorted(map(position.__getitem__, may))
         found = [position[rule_id] for rule_id in may if rule_id in position]
         return sorted(found + self.always) if self.always else sorted(found)
 
@@ -329,7 +334,7 @@ class RuleSet:
         if not rules:
             return url
         self._cleaned += 1
-        fast = self._prefilter()
+        fast = self._fast or self._prefilter()  # (built: no call)
         if positional_only and fast is not None:
             plan = fast.plans[True]
             if not plan.always and fast.idle(lines, plan.ids, plan.last):

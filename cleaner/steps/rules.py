@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import ClassVar
 
 from cleaner import native
@@ -65,9 +64,19 @@ class MatchSite:
                     break
             else:
                 return
-        alive = (line for line in state.lines if line.dropped_by is None and not line.blank)
-        self._rows, self._count = list(islice(alive, self.book.head_lines)), REWRITES.count
-        head = [row.text for row in self._rows]
+        # The first head_lines lines alive and not blank, and their text (a loop here: no
+        # generator or comprehension frame, a few lines read).
+        rows: list[Line] = []
+        head: list[str] = []
+        wanted = self.book.head_lines
+        if wanted > 0:
+            for line in state.lines:
+                if line.dropped_by is None and not line.blank:
+                    rows.append(line)
+                    head.append(line.text)
+                    if len(rows) == wanted:
+                        break
+        self._rows, self._count = rows, REWRITES.count
         if head != self._head:  # the same first lines match the same signature
             self._head = head
             self._set(state, self.book.site_by_signature(head))
