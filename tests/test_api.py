@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
+import orjson
+
+from bench.corpus import write
 from cleaner import Cleaner, Removal, Settings
 
 
@@ -51,3 +55,15 @@ def test_own_rules_settings_and_records(tmp_path) -> None:
     }
     assert list(out) == ["lang", "text", "meta", "url", "site", "stats"]
     assert pickle.loads(pickle.dumps(cleaner)).clean("MY BANNER\nText.\n").text == "Text.\n"
+
+
+def test_a_cleaner_that_has_classified_lines_still_pickles(tmp_path: Path) -> None:
+    # A user's pool or a Ray task pickles a Cleaner that may already have cleaned documents: the
+    # line classifier's compiled half (C objects) is then loaded, and must be left behind.
+    write(tmp_path / "c.jsonl", 40)
+    texts = [orjson.loads(line)["text"] for line in (tmp_path / "c.jsonl").read_bytes().splitlines()]
+    cleaner = Cleaner()
+    results = [cleaner.clean(text) for text in texts]
+    assert any(rule.startswith("classify.") for result in results for rule in result.removed)  # it ran
+    copy = pickle.loads(pickle.dumps(cleaner))
+    assert [copy.clean(text) for text in texts] == results

@@ -68,6 +68,18 @@ class Classify:
         # The rows (and their texts) of the last call, when it dropped none of them.
         self._kept: tuple[list[Line], list[str]] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled half (C objects: the Forest, the Features' buffers) does not pickle, and the
+        # last call's rows are of no use elsewhere: an unpickled copy (a Ray task, a spawned
+        # worker, a user's own pool) loads the model again on its first document.
+        state = dict(self.__dict__)
+        del state["_compiled"]
+        state["_kept"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _compiled=_UNSET)  # (the sentinel itself: a pickled one would be a copy)
+
     @property
     def model(self) -> Model:
         if self._model is None:
