@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "_pairwise.h"
@@ -64,26 +65,38 @@ typedef struct {
 static inline size_t
 step(const double *nodes, const char *row, size_t at)
 {
-    const Node *node = (const Node *)(nodes + at);
-    const double x = *(const double *)(row + node->feature);
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
     /* A conditional move, which GCC does not make of the C below (it branches, and a walk's branches are coin
-     * tosses): comisd sets "above" for x > threshold alone (an unordered compare, a NaN, clears it), and cmova then
-     * takes the right child. */
-    size_t child = node->left;
-    const size_t right = child + HALVES;
-    __asm__("comisd %[threshold], %[x]\n\tcmova %[right], %[child]"
-            : [child] "+r"(child)
-            : [right] "r"(right), [x] "x"(x), [threshold] "m"(node->threshold)
+     * tosses): comisd sets "above" for x > threshold alone (an unordered compare, a NaN, clears it): the step
+     * keeps the right child unless the compare is not "above" (cmovbe: x <= threshold, or unordered). The whole step in
+     * one block, the slot's three reads addressed from nodes and at, the child made in at's own register: six
+     * instructions (the slot's address as a C pointer, and a child in another register, cost a lea and a mov more);
+     * the "m" operands of unknown size tell the compiler what it reads (the slots and the row), no clobber of all
+     * memory. */
+    size_t left, feature;
+    double x;
+    __asm__("movl %c[left_at](%[nodes],%[at],8), %k[left]\n\t"
+            "movl %c[feature_at](%[nodes],%[at],8), %k[feature]\n\t"
+            "movsd (%[row],%[feature]), %[x]\n\t"
+            "comisd (%[nodes],%[at],8), %[x]\n\t"
+            "lea %c[halves](%[left]), %[at]\n\t"
+            "cmovbe %[left], %[at]"
+            : [at] "+r"(at), [left] "=&r"(left), [feature] "=&r"(feature), [x] "=&x"(x)
+            : [nodes] "r"(nodes), [row] "r"(row), [left_at] "i"(offsetof(Node, left)),
+              [feature_at] "i"(offsetof(Node, feature)), [halves] "i"(HALVES), "m"(*(const char(*)[])nodes),
+              "m"(*(const char(*)[])row)
             : "cc");
-    return child;
+    return at;
 #else
+    const Node *node = (const Node *)(nodes + at);
+    const double x = *(const double *)(row + node->feature);
     return (size_t)node->left + HALVES * (size_t)(x > node->threshold);
 #endif
 }
 
-/* The leaf value at the slot of position `at` (values holds a double per slot). */
-#define LEAF(values, at) ((values)[(at) / HALVES])
+/* The leaf value at the slot of position `at` (values holds a double per slot): read at 4 bytes a half, a scale
+ * x86 addressing has, where at / HALVES took a shift more. */
+#define LEAF(values, at) (*(const double *)((const char *)(values) + (at) * (sizeof(double) / HALVES)))
 
 typedef struct {
     PyObject_HEAD
