@@ -86,6 +86,43 @@ def test_the_walk_takes_each_branch_as_numpy_does() -> None:
     assert out.tolist() == [[-1.0, -2.0], [-1.0, -2.0], [1.0, -2.0], [-1.0, -2.0], [1.0, -2.0], [-1.0, -2.0]]
 
 
+def test_a_block_of_trees_takes_each_branch_as_python_does() -> None:
+    """Nine trees of depth 1, tree t testing column t (odds_above walks the first eight abreast, the ninth
+    alone): a leaf of 2 ** t on the right, 0 on the left, so a line's log-odds spell which trees it went
+    right in. Right only where x > threshold in Python: not at the threshold, not a NaN either side, not
+    -0.0 against 0.0, never against +inf, always (but NaN) against -inf."""
+    thresholds = [0.5, 0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-308, 2.0]
+    trees = len(thresholds)
+    feature, threshold, left, value = [], [], [], []
+    for t, cut in enumerate(thresholds):
+        at = 3 * t
+        feature += [t, 0, 0]
+        threshold += [cut, np.inf, np.inf]
+        left += [at + 1, at + 1, at + 2]
+        value += [0.0, 0.0, float(2**t)]
+    feature.append(0)
+    threshold.append(np.inf)
+    left.append(0)
+    value.append(0.0)
+    forest = _trees().Forest(
+        np.array(feature, dtype=np.intp),
+        np.array(threshold),
+        np.array(left, dtype=np.intp),
+        np.array(value),
+        np.arange(0, 3 * trees, 3, dtype=np.intp),
+        1,
+    )
+    specials = [0.5, np.nextafter(0.5, 1), 0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-308, 3.0, -5.0]
+    rng = np.random.default_rng(9)
+    matrix = rng.choice(specials, size=(40, trees))
+    matrix[: len(specials)] = np.array(specials)[:, None]  # each value against every threshold
+    expected = [float(sum(2**t for t, cut in enumerate(thresholds) if row[t] > cut)) for row in matrix.tolist()]
+    exact, above = np.empty(len(matrix)), np.empty(len(matrix))
+    forest.odds(matrix, 0.0, exact)
+    assert forest.odds_above(matrix, 0.0, np.inf, above) == min(expected)
+    assert exact.tolist() == above.tolist() == expected
+
+
 def test_a_bad_forest_or_matrix_is_refused() -> None:
     trees = _trees()
     feature = np.array([2, 0, 0], dtype=np.intp)
