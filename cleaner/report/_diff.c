@@ -2372,9 +2372,9 @@ static char *extend(PyObject *array, Py_ssize_t more) {
         PyErr_NoMemory();
         return NULL;
     }
-    Py_ssize_t want = size + more, ahead = size + size / 2;
-    if (want >= ((PyByteArrayObject *)array)->ob_alloc && size <= PY_SSIZE_T_MAX / 2 && want < ahead &&
-        PyByteArray_Resize(array, ahead) < 0)
+    Py_ssize_t want = size + more;
+    Py_ssize_t ahead = size <= PY_SSIZE_T_MAX / 2 ? size + size / 2 : want;  /* (no signed overflow) */
+    if (want >= ((PyByteArrayObject *)array)->ob_alloc && want < ahead && PyByteArray_Resize(array, ahead) < 0)
         return NULL;
     if (PyByteArray_Resize(array, want) < 0) return NULL;
     return PyByteArray_AS_STRING(array) + size;
