@@ -731,6 +731,25 @@ def test_normalize_finds_an_odd_space_at_every_offset_of_a_block() -> None:
 
 
 @needs_native
+def test_normalize_rebuilds_a_text_of_many_odd_characters_as_python_does() -> None:
+    """The C rebuild copies a 1-byte text whole and makes each U+00A0 a space, and copies a 2-byte
+    text's runs below U+0080 a block at once to where the text so far has shrunk (an invisible
+    mark goes): several odd characters at every pair of offsets, between runs of every length
+    up to two blocks, give the Python text."""
+    marks = ["\u00a0", "\u200b", "\ufeff", "\u2003", "\u0100", "\u00e9"]
+    texts = [
+        "a" * j + m1 + "b" * k + m2 + "c" * (j + k) + m1 + " "
+        for m1 in marks
+        for m2 in marks
+        for j in range(18)
+        for k in range(18)
+    ]
+    texts += ["\u00a0" * k + "\u00e9" + "x \u00a0" * j for k in range(4) for j in range(6)]
+    assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
+    assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2
+
+
+@needs_native
 def test_every_bmp_character_is_read_as_the_python_gate_and_whitespace_read_it() -> None:
     """Each code point below U+10000 after a run of printable ASCII (passed over in C) and before
     a space: the gate's answer and the whitespace step's text are the Python ones."""

@@ -972,6 +972,38 @@ static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
         }                                                      \
     } while (0)
 
+/* REBUILD_LOOP for a 1-byte text into out (n bytes): its length. Below U+0100 the only odd
+ * character is U+00A0, an odd space, so the text is copied whole and each U+00A0 made ' ' (memcpy
+ * and memchr, not a test a byte). */
+static Py_ssize_t rebuild_ucs1(const Py_UCS1 *t, Py_ssize_t n, Py_UCS1 *out) {
+    if (n == 0) return 0;
+    memcpy(out, t, (size_t)n);
+    for (Py_UCS1 *at = out; (at = memchr(at, 0xA0, (size_t)(n - (at - out)))) != NULL; at++) *at = ' ';
+    return n;
+}
+
+/* REBUILD_LOOP for a 2-byte text into out (n code units): its length. Runs of characters below
+ * U+0080 (no odd one is below U+00A0) are copied LOW_LANES at once: the block is stored whole at
+ * out + used, then used moves on by the run (used <= i, so the store stays inside out's n). */
+static Py_ssize_t rebuild_ucs2(const Py_UCS2 *t, Py_ssize_t n, Py_UCS2 *out) {
+    Py_ssize_t used = 0, i = 0;
+    while (i < n) {
+        if (i + LOW_LANES <= n) {
+            memcpy(out + used, t + i, LOW_LANES * sizeof(Py_UCS2));
+            int run = low_run(t + i);
+            i += run;
+            used += run;
+            if (run == LOW_LANES) continue;
+        }
+        Py_UCS2 ch = t[i++];
+        if (ch < 0xA0 || !is_odd(ch))
+            out[used++] = ch;
+        else if (!is_invisible(ch))
+            out[used++] = ' ';
+    }
+    return used;
+}
+
 /* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
  * with an error set on failure. For an ASCII text normalize is text.rstrip(); else the odd spaces
  * become ' ' and the invisible marks go, then rstrip(). Any odd space or invisible mark changes
@@ -1000,8 +1032,8 @@ static PyObject *normalized(PyObject *text) {
     if (out == NULL) return PyErr_NoMemory();
     Py_ssize_t used = 0;
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: REBUILD_LOOP(Py_UCS1); break;
-    case PyUnicode_2BYTE_KIND: REBUILD_LOOP(Py_UCS2); break;
+    case PyUnicode_1BYTE_KIND: used = rebuild_ucs1((const Py_UCS1 *)data, n, (Py_UCS1 *)out); break;
+    case PyUnicode_2BYTE_KIND: used = rebuild_ucs2((const Py_UCS2 *)data, n, (Py_UCS2 *)out); break;
     default: REBUILD_LOOP(Py_UCS4); break;
     }
     while (used > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, out, used - 1))) used--;
