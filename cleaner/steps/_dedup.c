@@ -31,10 +31,17 @@ static int is_punct(Py_UCS4 ch) {
  * at import and by configure()). */
 static unsigned char ascii_separator[2][0x80];
 
+/* The same as one table a character: its fold (A-Z lowered, the rest itself) for a word character,
+ * SEPARATOR for a separator, so a key's loop makes one look-up a character, not a test and a fold. */
+#define SEPARATOR 0xFF
+static unsigned char ascii_fold[2][0x80];
+
 static void fill_ascii_separators(void) {
     for (int ch = 0; ch < 0x80; ch++) {
         ascii_separator[0][ch] = Py_UNICODE_ISSPACE(ch) != 0;
         ascii_separator[1][ch] = ascii_separator[0][ch] || bmp_punct[ch];
+        for (int p = 0; p < 2; p++)
+            ascii_fold[p][ch] = ascii_separator[p][ch] ? SEPARATOR : (unsigned char)((unsigned)(ch - 'A') < 26u ? ch + 32 : ch);
     }
 }
 
@@ -126,20 +133,17 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
  * case folds to itself but A-Z, and neither a letter nor its fold is a separator, so folding and
  * splitting in one pass is folding and then splitting. */
 static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
-    const unsigned char *separator = ascii_separator[punctuation != 0];
+    const unsigned char *fold = ascii_fold[punctuation != 0];
     Py_ssize_t used = 0;
     if (limit >= n) {
         /* The whole key (it is never longer than the text: a ' ' stands for one separator or more):
          * word by word, each a run copied with A-Z lowered, one ' ' before every word but the first
          * (a whole line's exact key, most of what a document's first round costs). */
         Py_ssize_t i = 0;
-        while (i < n && separator[text[i]]) i++;
+        while (i < n && fold[text[i]] == SEPARATOR) i++;
         while (i < n) {
-            for (; i < n && !separator[text[i]]; i++) {
-                Py_UCS1 ch = text[i];
-                out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
-            }
-            while (i < n && separator[text[i]]) i++;
+            for (unsigned char f; i < n && (f = fold[text[i]]) != SEPARATOR; i++) out[used++] = f;
+            while (i < n && fold[text[i]] == SEPARATOR) i++;
             if (i < n) out[used++] = ' ';
         }
         return used;
@@ -147,15 +151,12 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
     /* Up to limit (a head): word by word too, each run copied no further than the limit (a ' ' as
      * the limit-th code point when a word ends just before it, as the key's first limit hold). */
     Py_ssize_t i = 0;
-    while (i < n && separator[text[i]]) i++;
+    while (i < n && fold[text[i]] == SEPARATOR) i++;
     while (i < n) {
         Py_ssize_t stop = n - i < limit - used ? n : i + (limit - used);
-        for (; i < stop && !separator[text[i]]; i++) {
-            Py_UCS1 ch = text[i];
-            out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
-        }
+        for (unsigned char f; i < stop && (f = fold[text[i]]) != SEPARATOR; i++) out[used++] = f;
         if (used >= limit) break;
-        while (i < n && separator[text[i]]) i++;
+        while (i < n && fold[text[i]] == SEPARATOR) i++;
         if (i < n) out[used++] = ' ';
         if (used >= limit) break;
     }
@@ -177,7 +178,8 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         for (Py_ssize_t i = 0; i < n && used < limit; i++) {                                          \
             Py_UCS4 ch = t[i], one[3];                                                                \
             if (ch < 0x80) {                                                                          \
-                if (separator[ch]) {                                                                  \
+                unsigned char f = fold[ch];                                                           \
+                if (f == SEPARATOR) {                                                                 \
                     folded++;                                                                         \
                     gap = used > 0;                                                                   \
                     continue;                                                                         \
@@ -187,9 +189,9 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
                 /* the run of ASCII word characters from here, each its own fold (A-Z lowered) */     \
                 Py_ssize_t j = i;                                                                     \
                 do {                                                                                  \
-                    Py_UCS4 c = t[j++];                                                               \
-                    out[used++] = c - 'A' < 26 ? c + 32 : c;                                          \
-                } while (j < n && used < limit && t[j] < 0x80 && !separator[t[j]]);                   \
+                    out[used++] = f;                                                                  \
+                    j++;                                                                              \
+                } while (j < n && used < limit && t[j] < 0x80 && (f = fold[t[j]]) != SEPARATOR);      \
                 folded += j - i;                                                                      \
                 i = j - 1;                                                                            \
                 continue;                                                                             \
@@ -215,7 +217,7 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
 static Py_ssize_t fold_join(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room,
                             Py_ssize_t limit) {
     const void *data = PyUnicode_DATA(text);
-    const unsigned char *separator = ascii_separator[punctuation != 0];
+    const unsigned char *fold = ascii_fold[punctuation != 0];
     Py_ssize_t used = 0, folded = 0;
     int gap = 0;
     switch (PyUnicode_KIND(text)) {
