@@ -750,6 +750,34 @@ def test_normalize_rebuilds_a_text_of_many_odd_characters_as_python_does() -> No
 
 
 @needs_native
+def test_a_control_character_after_a_lead_is_found_at_every_offset() -> None:
+    """After a lead, the C gate looks for a control character from the lead on, passing over runs
+    of printable ASCII (a block at once): a control character before, at or after every offset
+    of the blocks around the lead, in texts of each width, gives the Python gate's and quiet's
+    answers."""
+    _, _, control, _ = repair_module._patterns()
+    texts = [
+        f"{'a' * i}{lead}{'b' * j}{mark}{'c' * k}{wide}"
+        for lead in ("\u00c3\u00a9", "\u00e9 ", "\u00e9")
+        for mark in ("\x9d", "\x00", "\x7f", "", "\u00a9")
+        for wide in ("", "\u0100", "\U0001f600")
+        for i in (0, 5, 17)
+        for j in range(18)
+        for k in (0, 1, 9)
+    ]
+    texts += [
+        f"{'a' * i}\x9d{'b' * j}\u00c3\u00a9{wide}" for i in range(18) for j in (0, 3, 20) for wide in ("", "\u0100")
+    ]
+    for witness in (True, False):
+        assert [NATIVE.needs_repair(t, False, witness) for t in texts] == [
+            _needs_repair(t, False, witness) for t in texts
+        ]
+    assert [NATIVE.control(t) for t in texts] == [control.search(t) is not None for t in texts]
+    assert [NATIVE.quiet(t) for t in texts] == [repair_module._quiet(t) for t in texts]
+    assert sum(NATIVE.control(t) for t in texts) > len(texts) // 3
+
+
+@needs_native
 def test_every_bmp_character_is_read_as_the_python_gate_and_whitespace_read_it() -> None:
     """Each code point below U+10000 after a run of printable ASCII (passed over in C) and before
     a space: the gate's answer and the whitespace step's text are the Python ones."""

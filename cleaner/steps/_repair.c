@@ -280,15 +280,16 @@ static inline int printable_run_2(const Py_UCS2 *t) {
 }
 #endif
 
-/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
- * lead followed by a continuation or a space (and no control character before it), 0 for none.
- * With printable_plain, a run of printable ASCII holds neither (a lead before the run still looks
- * at its first character), so each run is passed over and only the characters between are looked
- * up, in order. */
+/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}) from *at on: 1 for a control character, 2
+ * for a lead followed by a continuation or a space (and no control character before it), 0 for
+ * none; *at is left at the lead. Without leads, only the control characters are looked for
+ * (_CONTROL.search: 1 or 0). With printable_plain, a run of printable ASCII holds neither (a lead
+ * before the run still looks at its first character), so each run is passed over and only the
+ * characters between are looked up, in order. */
 #define SUSPECT_LOOP(T, LANES, RUN)                                                              \
     do {                                                                                         \
         const T *t = (const T *)data;                                                            \
-        Py_ssize_t i = 0;                                                                        \
+        Py_ssize_t i = *at;                                                                      \
         while (i < n) {                                                                          \
             if ((LANES) && printable_plain && i + (LANES) <= n) {                                \
                 int run = RUN(t + i);                                                            \
@@ -297,7 +298,10 @@ static inline int printable_run_2(const Py_UCS2 *t) {
             }                                                                                    \
             unsigned char c = classes[t[i]];                                                     \
             if (c & CONTROL) return 1;                                                           \
-            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) return 2; \
+            if (leads && (c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) { \
+                *at = i;                                                                         \
+                return 2;                                                                        \
+            }                                                                                    \
             i++;                                                                                 \
         }                                                                                        \
         return 0;                                                                                \
@@ -308,7 +312,7 @@ static inline int no_run(const Py_UCS4 *t) {
     return 0;
 }
 
-static int suspect(int kind, const void *data, Py_ssize_t n) {
+static int suspect(int kind, const void *data, Py_ssize_t n, Py_ssize_t *at, int leads) {
     switch (kind) {
     case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1);
     case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2);
@@ -316,11 +320,11 @@ static int suspect(int kind, const void *data, Py_ssize_t n) {
     }
 }
 
-/* _CONTROL.search: a control character anywhere. */
+/* _CONTROL.search: a control character anywhere (suspect's loop, runs of printable ASCII passed
+ * over). */
 static int has_control(int kind, const void *data, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (classes[PyUnicode_READ(kind, data, i)] & CONTROL) return 1;
-    return 0;
+    Py_ssize_t at = 0;
+    return suspect(kind, data, n, &at, 0);
 }
 
 /* _BAD.search (repair._bad_pattern): a character some branch matches alone, or two in a row that
@@ -346,10 +350,12 @@ static int needs_repair_of(PyObject *text, int entities, int witness) {
     if (entities && PyUnicode_FindChar(text, '&', 0, n, 1) >= 0 && PyUnicode_FindChar(text, '<', 0, n, 1) < 0 &&
         has_entity(kind, data, n))
         return 1;
-    switch (suspect(kind, data, n)) {
+    Py_ssize_t at = 0;
+    switch (suspect(kind, data, n, &at, 1)) {
     case 0: return 0;
     case 1: return 1;
-    default: return !witness || has_control(kind, data, n) || maybe_bad(kind, data, n);
+    /* (no control character before the lead at at, nor at it: the rest is looked at for one) */
+    default: return !witness || suspect(kind, data, n, &at, 0) || maybe_bad(kind, data, n);
     }
 }
 
