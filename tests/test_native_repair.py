@@ -778,6 +778,37 @@ def test_a_control_character_after_a_lead_is_found_at_every_offset() -> None:
 
 
 @needs_native
+def test_a_witness_is_found_at_every_offset_of_the_printable_runs(monkeypatch) -> None:
+    """The C witness test passes over runs of printable ASCII (a block at once; ftfy's witnesses
+    hold none): a witness alone or as a pair at every offset of the first blocks, in texts of each
+    width, gives the Python answer; and given a witness that is printable ASCII, it looks at each
+    character again."""
+    witnesses = ("\u00c3\u00a9", "\u00e2\u20ac", "\ufffd", "\u00ce\u00b1", "\u00e9", "\u00c3", "")
+    texts = [
+        f"{'a' * i}{mark}{'b' * j}{wide}"
+        for mark in witnesses
+        for wide in ("", "\u0100", "\U0001f600")
+        for i in range(34)
+        for j in (0, 1, 17)
+    ]
+    found = [NATIVE.quiet(t) for t in texts]
+    with monkeypatch.context() as patch:
+        patch.setattr(repair_module, "_NATIVE", None)
+        assert found == [repair_module._quiet(t) for t in texts]
+    assert 0 < sum(found) < len(found)
+    classes = [_ranges(gate()[key]) for key in ("lead", "cont", "control")]
+    try:
+        NATIVE.configure(*classes, ((((((0x61, 0x61),), ((0x62, 0x62),)),), ((0x7A, 0x7A),))))
+        for k in range(34):
+            assert not NATIVE.quiet("x" * k + "ab" + "x" * k)  # ("ab": a pair)
+            assert not NATIVE.quiet("x" * k + "z" + "x" * k)  # ("z": alone)
+            assert NATIVE.quiet("x" * k + "ba" + "x" * k)
+    finally:
+        NATIVE.configure(*classes, repair_module._witnesses(gate()["bad"]))
+    assert [NATIVE.quiet(t) for t in texts] == found
+
+
+@needs_native
 def test_every_bmp_character_is_read_as_the_python_gate_and_whitespace_read_it() -> None:
     """Each code point below U+10000 after a run of printable ASCII (passed over in C) and before
     a space: the gate's answer and the whitespace step's text are the Python ones."""

@@ -185,9 +185,12 @@ static int set_bad(PyObject *bad) {
 /* No printable ASCII character (' ' to '~') is a lead or a control character: suspect() then skips
  * 8-byte blocks of them without looking each one up (ftfy's classes hold none). */
 static int printable_plain = 0;
+/* Nor a character a witness matches alone or starts a pair with: maybe_bad() then skips them too
+ * (a pair's second character is read from the character before the run). */
+static int printable_unbad = 0;
 
 static void clear_tables(void) {
-    printable_plain = 0;
+    printable_plain = printable_unbad = 0;
     memset(classes, 0, sizeof(classes));
     clear_masks(&bad_first);
     clear_masks(&bad_second);
@@ -208,9 +211,11 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         touched = 0;
         return NULL;
     }
-    printable_plain = 1;
-    for (int ch = 0x20; ch < 0x7F; ch++)
+    printable_plain = printable_unbad = 1;
+    for (int ch = 0x20; ch < 0x7F; ch++) {
         if (classes[ch] & (LEAD | CONTROL)) printable_plain = 0;
+        if ((classes[ch] & BAD_ONE) || mask_of(&bad_first, (Py_UCS4)ch)) printable_unbad = 0;
+    }
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -328,16 +333,34 @@ static int has_control(int kind, const void *data, Py_ssize_t n) {
 }
 
 /* _BAD.search (repair._bad_pattern): a character some branch matches alone, or two in a row that
- * are some branch's pair; always 1 without witnesses. */
+ * are some branch's pair; always 1 without witnesses. With printable_unbad, runs of printable ASCII
+ * are passed over as in suspect() (most of a line the gate looks at this far). */
+#define BAD_LOOP(T, LANES, RUN)                                                                  \
+    do {                                                                                         \
+        const T *t = (const T *)data;                                                            \
+        Py_ssize_t i = 0;                                                                        \
+        while (i < n) {                                                                          \
+            if ((LANES) && printable_unbad && i + (LANES) <= n) {                                \
+                int run = RUN(t + i);                                                            \
+                i += run;                                                                        \
+                if (run == (LANES)) continue;                                                    \
+            }                                                                                    \
+            Py_UCS4 ch = t[i];                                                                   \
+            if (classes[ch] & BAD_ONE) return 1;                                                 \
+            uint64_t first = mask_of(&bad_first, ch);                                            \
+            if (first && i + 1 < n && (first & mask_of(&bad_second, t[i + 1]))) return 1;       \
+            i++;                                                                                 \
+        }                                                                                        \
+        return 0;                                                                                \
+    } while (0)
+
 static int maybe_bad(int kind, const void *data, Py_ssize_t n) {
     if (!bad_known) return 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (classes[ch] & BAD_ONE) return 1;
-        uint64_t first = mask_of(&bad_first, ch);
-        if (first && i + 1 < n && (first & mask_of(&bad_second, PyUnicode_READ(kind, data, i + 1)))) return 1;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: BAD_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1);
+    case PyUnicode_2BYTE_KIND: BAD_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2);
+    default: BAD_LOOP(Py_UCS4, 0, no_run);
     }
-    return 0;
 }
 
 /* _needs_repair(text, entities, witness): with entities, a text holding '&' and no '<' in which
