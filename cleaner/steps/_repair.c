@@ -363,6 +363,15 @@ static int maybe_bad(int kind, const void *data, Py_ssize_t n) {
     }
 }
 
+/* Whether text holds the ASCII character ch: memchr straight on a 1-byte text (most texts, and
+ * PyUnicode_FindChar's checks cost as much as its memchr on a line), PyUnicode_FindChar else. */
+static inline int holds(PyObject *text, char ch) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND)
+        return n > 0 && memchr(PyUnicode_1BYTE_DATA(text), ch, (size_t)n) != NULL;
+    return PyUnicode_FindChar(text, (Py_UCS4)ch, 0, n, 1) >= 0;
+}
+
 /* _needs_repair(text, entities, witness): with entities, a text holding '&' and no '<' in which
  * _ENTITY finds an entity; else a control character, or _SUSPECT's lead (and with witness,
  * _BAD's witness). */
@@ -370,8 +379,7 @@ static int needs_repair_of(PyObject *text, int entities, int witness) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (entities && PyUnicode_FindChar(text, '&', 0, n, 1) >= 0 && PyUnicode_FindChar(text, '<', 0, n, 1) < 0 &&
-        has_entity(kind, data, n))
+    if (entities && holds(text, '&') && !holds(text, '<') && has_entity(kind, data, n))
         return 1;
     Py_ssize_t at = 0;
     switch (suspect(kind, data, n, &at, 1)) {
