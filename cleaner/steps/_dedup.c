@@ -854,8 +854,16 @@ static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject
         return -1;
     }
     PyObject *lines = PyList_AsTuple(lines_list), *then_rows = PyList_AsTuple(then_rows_list),
-             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = PyList_New(0), *out_texts = PyList_New(0);
+             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = NULL, *out_texts = NULL;
     int status = -1;
+    /* The lists made as long as the lines, filled in order and cut to the rows at the end (not a
+     * PyList_Append a row: its growth was most of what this loop cost). Their items past the rows
+     * stay NULL, which a list's slice deletion and deallocation pass over. */
+    Py_ssize_t used = 0;
+    if (lines != NULL) {
+        out_rows = PyList_New(PyTuple_GET_SIZE(lines));
+        out_texts = PyList_New(PyTuple_GET_SIZE(lines));
+    }
     Slots slots;
     slots_init(&slots, attr_names, N_ATTRS);
     if (lines == NULL || then_rows == NULL || then_texts == NULL || out_rows == NULL || out_texts == NULL) goto done;
@@ -882,10 +890,13 @@ static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject
             else
                 j++;
         }
-        int failed = PyList_Append(out_rows, line) < 0 || PyList_Append(out_texts, text) < 0;
-        Py_DECREF(text);
-        if (failed) goto done;
+        PyList_SET_ITEM(out_rows, used, Py_NewRef(line));
+        PyList_SET_ITEM(out_texts, used, text); /* (the reference slot_read gave) */
+        used++;
     }
+    if (PyList_SetSlice(out_rows, used, PyList_GET_SIZE(out_rows), NULL) < 0 ||
+        PyList_SetSlice(out_texts, used, PyList_GET_SIZE(out_texts), NULL) < 0)
+        goto done;
     *rows = Py_NewRef(out_rows);
     *texts = Py_NewRef(out_texts);
     status = 0;
