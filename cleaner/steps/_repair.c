@@ -285,6 +285,16 @@ static inline int printable_run_2(const Py_UCS2 *t) {
 }
 #endif
 
+/* In a loop over t[i] (i < n): a run of printable ASCII from i passed over when these characters
+ * are known to hold nothing the loop looks for (on); at the character after a shorter run, the
+ * loop's body goes on (i < n there). */
+#define PASS_PRINTABLE(LANES, RUN, on)                                                           \
+    if ((LANES) && (on) && i + (LANES) <= n) {                                                   \
+        int run = RUN(t + i);                                                                    \
+        i += run;                                                                                \
+        if (run == (LANES)) continue;                                                            \
+    }
+
 /* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}) from *at on: 1 for a control character, 2
  * for a lead followed by a continuation or a space (and no control character before it), 0 for
  * none; *at is left at the lead. Without leads, only the control characters are looked for
@@ -296,14 +306,11 @@ static inline int printable_run_2(const Py_UCS2 *t) {
         const T *t = (const T *)data;                                                            \
         Py_ssize_t i = *at;                                                                      \
         while (i < n) {                                                                          \
-            if ((LANES) && printable_plain && i + (LANES) <= n) {                                \
-                int run = RUN(t + i);                                                            \
-                i += run;                                                                        \
-                if (run == (LANES)) continue;                                                    \
-            }                                                                                    \
+            PASS_PRINTABLE(LANES, RUN, printable_plain);                                         \
             unsigned char c = classes[t[i]];                                                     \
             if (c & CONTROL) return 1;                                                           \
-            if (leads && (c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) { \
+            if (leads && (c & LEAD) && i + 1 < n &&                                              \
+                (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) {                               \
                 *at = i;                                                                         \
                 return 2;                                                                        \
             }                                                                                    \
@@ -340,11 +347,7 @@ static int has_control(int kind, const void *data, Py_ssize_t n) {
         const T *t = (const T *)data;                                                            \
         Py_ssize_t i = 0;                                                                        \
         while (i < n) {                                                                          \
-            if ((LANES) && printable_unbad && i + (LANES) <= n) {                                \
-                int run = RUN(t + i);                                                            \
-                i += run;                                                                        \
-                if (run == (LANES)) continue;                                                    \
-            }                                                                                    \
+            PASS_PRINTABLE(LANES, RUN, printable_unbad);                                         \
             Py_UCS4 ch = t[i];                                                                   \
             if (classes[ch] & BAD_ONE) return 1;                                                 \
             uint64_t first = mask_of(&bad_first, ch);                                            \
