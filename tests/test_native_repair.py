@@ -665,6 +665,33 @@ def test_repair_lines_changes_the_whitespace_lines_as_line_change_does() -> None
     assert NATIVE.repair_lines([], "", True, True, "ws", Line) == (True, [])
 
 
+class _Untrue:
+    def __bool__(self) -> bool:
+        raise ZeroDivisionError
+
+
+@needs_native
+def test_c_repair_lines_reads_its_arguments_as_the_format_did() -> None:
+    """repair_lines reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "O!UppUO!"
+    did, in order: a list, a str, two truths of any object, a str and a type."""
+    lines = [Line(1, "dirty \u00a0"), Line(2, "clean")]
+    assert NATIVE.repair_lines(type("Rows", (list,), {})(lines), "", 1, [1], "ws", Line) == (True, [])
+    assert lines[0].text == "dirty"
+    assert NATIVE.repair_lines([], "x", "", None, "ws", Line) == (False, [])
+    for bad, error in [
+        (((), "", True, True, "ws", Line), TypeError),
+        (([], b"", True, True, "ws", Line), TypeError),
+        (([], "", True, True, None, Line), TypeError),
+        (([], "", True, True, "ws", "Line"), TypeError),
+        (([], "", _Untrue(), True, "ws", None), ZeroDivisionError),  # (before the later type)
+        (([], "", True, _Untrue(), "ws", Line), ZeroDivisionError),
+        (([], "", True, True, "ws"), TypeError),
+        (([], "", True, True, "ws", Line, None), TypeError),
+    ]:
+        with pytest.raises(error):
+            NATIVE.repair_lines(*bad)
+
+
 @needs_native
 def test_repair_lines_reads_and_writes_a_line_the_generic_way_when_its_class_asks() -> None:
     """repair_lines writes a Line's slots directly; a line class that reads (or writes) its
