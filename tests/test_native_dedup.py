@@ -489,6 +489,40 @@ def test_c_round_refuses_bad_arguments() -> None:
     assert NATIVE.dedup_round([], [], [], 20, 40, False) == ([], [], True, None, [], False)
 
 
+class _Index:
+    def __index__(self) -> int:
+        return 40
+
+
+class _Untrue:
+    def __bool__(self) -> bool:
+        raise ZeroDivisionError
+
+
+@needs_native
+def test_c_round_reads_its_arguments_as_the_format_did() -> None:
+    """dedup_round reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "O!O!O!nn|p"
+    did: lists (or their subclasses), ints by __index__ that fit, and any truth for then_echoes."""
+    lines = [Line(1, "one line of words here"), Line(2, "one line of words here and more words")]
+    expected = NATIVE.dedup_round(list(lines), [], [], 20, 40, True)
+    assert NATIVE.dedup_round(list(lines), [], [], 20, _Index(), 1) == expected
+    assert NATIVE.dedup_round(type("Rows", (list,), {})(lines), [], [], 20, 40, "yes")[0] == expected[0]
+    same = NATIVE.dedup_round(list(lines), expected[0], expected[1], 20, 40, [])
+    assert same[2] is True and same[4] == []  # (the same rows, told their heads met nowhere: no look)
+    for bad, error in [
+        (((), [], [], 20, 40), TypeError),
+        (([], (), [], 20, 40), TypeError),
+        (([], [], None, 20, 40), TypeError),
+        (([], [], [], 20.0, 40), TypeError),
+        (([], [], [], 20, "40"), TypeError),
+        (([], [], [], 20, 2**70), OverflowError),
+        (([], [], [], 20, 40, _Untrue()), ZeroDivisionError),
+        (([], [], [], 20, 40, True, None), TypeError),
+    ]:
+        with pytest.raises(error):
+            NATIVE.dedup_round(*bad)
+
+
 def test_a_line_subclass_with_properties_is_read_the_generic_way() -> None:
     """The C half reads a Line's slots directly, but a subclass's property is asked."""
     asked = []

@@ -665,6 +665,33 @@ def test_repair_lines_changes_the_whitespace_lines_as_line_change_does() -> None
     assert NATIVE.repair_lines([], "", True, True, "ws", Line) == (True, [])
 
 
+class _Untrue:
+    def __bool__(self) -> bool:
+        raise ZeroDivisionError
+
+
+@needs_native
+def test_c_repair_lines_reads_its_arguments_as_the_format_did() -> None:
+    """repair_lines reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "O!UppUO!"
+    did, in order: a list, a str, two truths of any object, a str and a type."""
+    lines = [Line(1, "dirty \u00a0"), Line(2, "clean")]
+    assert NATIVE.repair_lines(type("Rows", (list,), {})(lines), "", 1, [1], "ws", Line) == (True, [])
+    assert lines[0].text == "dirty"
+    assert NATIVE.repair_lines([], "x", "", None, "ws", Line) == (False, [])
+    for bad, error in [
+        (((), "", True, True, "ws", Line), TypeError),
+        (([], b"", True, True, "ws", Line), TypeError),
+        (([], "", True, True, None, Line), TypeError),
+        (([], "", True, True, "ws", "Line"), TypeError),
+        (([], "", _Untrue(), True, "ws", None), ZeroDivisionError),  # (before the later type)
+        (([], "", True, _Untrue(), "ws", Line), ZeroDivisionError),
+        (([], "", True, True, "ws"), TypeError),
+        (([], "", True, True, "ws", Line, None), TypeError),
+    ]:
+        with pytest.raises(error):
+            NATIVE.repair_lines(*bad)
+
+
 @needs_native
 def test_repair_lines_reads_and_writes_a_line_the_generic_way_when_its_class_asks() -> None:
     """repair_lines writes a Line's slots directly; a line class that reads (or writes) its
@@ -728,6 +755,84 @@ def test_normalize_finds_an_odd_space_at_every_offset_of_a_block() -> None:
     texts += ["x" * k + "\u0100" + "y" * j for k in range(9) for j in range(9)]
     assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
     assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2
+
+
+@needs_native
+def test_normalize_rebuilds_a_text_of_many_odd_characters_as_python_does() -> None:
+    """The C rebuild copies a 1-byte text whole and makes each U+00A0 a space, and copies a 2-byte
+    text's runs below U+0080 a block at once to where the text so far has shrunk (an invisible
+    mark goes): several odd characters at every pair of offsets, between runs of every length
+    up to two blocks, give the Python text."""
+    marks = ["\u00a0", "\u200b", "\ufeff", "\u2003", "\u0100", "\u00e9"]
+    texts = [
+        "a" * j + m1 + "b" * k + m2 + "c" * (j + k) + m1 + " "
+        for m1 in marks
+        for m2 in marks
+        for j in range(18)
+        for k in range(18)
+    ]
+    texts += ["\u00a0" * k + "\u00e9" + "x \u00a0" * j for k in range(4) for j in range(6)]
+    assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
+    assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2
+
+
+@needs_native
+def test_a_control_character_after_a_lead_is_found_at_every_offset() -> None:
+    """After a lead, the C gate looks for a control character from the lead on, passing over runs
+    of printable ASCII (a block at once): a control character before, at or after every offset
+    of the blocks around the lead, in texts of each width, gives the Python gate's and quiet's
+    answers."""
+    _, _, control, _ = repair_module._patterns()
+    texts = [
+        f"{'a' * i}{lead}{'b' * j}{mark}{'c' * k}{wide}"
+        for lead in ("\u00c3\u00a9", "\u00e9 ", "\u00e9")
+        for mark in ("\x9d", "\x00", "\x7f", "", "\u00a9")
+        for wide in ("", "\u0100", "\U0001f600")
+        for i in (0, 5, 17)
+        for j in range(18)
+        for k in (0, 1, 9)
+    ]
+    texts += [
+        f"{'a' * i}\x9d{'b' * j}\u00c3\u00a9{wide}" for i in range(18) for j in (0, 3, 20) for wide in ("", "\u0100")
+    ]
+    for witness in (True, False):
+        assert [NATIVE.needs_repair(t, False, witness) for t in texts] == [
+            _needs_repair(t, False, witness) for t in texts
+        ]
+    assert [NATIVE.control(t) for t in texts] == [control.search(t) is not None for t in texts]
+    assert [NATIVE.quiet(t) for t in texts] == [repair_module._quiet(t) for t in texts]
+    assert sum(NATIVE.control(t) for t in texts) > len(texts) // 3
+
+
+@needs_native
+def test_a_witness_is_found_at_every_offset_of_the_printable_runs(monkeypatch) -> None:
+    """The C witness test passes over runs of printable ASCII (a block at once; ftfy's witnesses
+    hold none): a witness alone or as a pair at every offset of the first blocks, in texts of each
+    width, gives the Python answer; and given a witness that is printable ASCII, it looks at each
+    character again."""
+    witnesses = ("\u00c3\u00a9", "\u00e2\u20ac", "\ufffd", "\u00ce\u00b1", "\u00e9", "\u00c3", "")
+    texts = [
+        f"{'a' * i}{mark}{'b' * j}{wide}"
+        for mark in witnesses
+        for wide in ("", "\u0100", "\U0001f600")
+        for i in range(34)
+        for j in (0, 1, 17)
+    ]
+    found = [NATIVE.quiet(t) for t in texts]
+    with monkeypatch.context() as patch:
+        patch.setattr(repair_module, "_NATIVE", None)
+        assert found == [repair_module._quiet(t) for t in texts]
+    assert 0 < sum(found) < len(found)
+    classes = [_ranges(gate()[key]) for key in ("lead", "cont", "control")]
+    try:
+        NATIVE.configure(*classes, ((((((0x61, 0x61),), ((0x62, 0x62),)),), ((0x7A, 0x7A),))))
+        for k in range(34):
+            assert not NATIVE.quiet("x" * k + "ab" + "x" * k)  # ("ab": a pair)
+            assert not NATIVE.quiet("x" * k + "z" + "x" * k)  # ("z": alone)
+            assert NATIVE.quiet("x" * k + "ba" + "x" * k)
+    finally:
+        NATIVE.configure(*classes, repair_module._witnesses(gate()["bad"]))
+    assert [NATIVE.quiet(t) for t in texts] == found
 
 
 @needs_native

@@ -31,10 +31,17 @@ static int is_punct(Py_UCS4 ch) {
  * at import and by configure()). */
 static unsigned char ascii_separator[2][0x80];
 
+/* The same as one table a character: its fold (A-Z lowered, the rest itself) for a word character,
+ * SEPARATOR for a separator, so a key's loop makes one look-up a character, not a test and a fold. */
+#define SEPARATOR 0xFF
+static unsigned char ascii_fold[2][0x80];
+
 static void fill_ascii_separators(void) {
     for (int ch = 0; ch < 0x80; ch++) {
         ascii_separator[0][ch] = Py_UNICODE_ISSPACE(ch) != 0;
         ascii_separator[1][ch] = ascii_separator[0][ch] || bmp_punct[ch];
+        for (int p = 0; p < 2; p++)
+            ascii_fold[p][ch] = ascii_separator[p][ch] ? SEPARATOR : (unsigned char)((unsigned)(ch - 'A') < 26u ? ch + 32 : ch);
     }
 }
 
@@ -126,20 +133,17 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
  * case folds to itself but A-Z, and neither a letter nor its fold is a separator, so folding and
  * splitting in one pass is folding and then splitting. */
 static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
-    const unsigned char *separator = ascii_separator[punctuation != 0];
+    const unsigned char *fold = ascii_fold[punctuation != 0];
     Py_ssize_t used = 0;
     if (limit >= n) {
         /* The whole key (it is never longer than the text: a ' ' stands for one separator or more):
          * word by word, each a run copied with A-Z lowered, one ' ' before every word but the first
          * (a whole line's exact key, most of what a document's first round costs). */
         Py_ssize_t i = 0;
-        while (i < n && separator[text[i]]) i++;
+        while (i < n && fold[text[i]] == SEPARATOR) i++;
         while (i < n) {
-            for (; i < n && !separator[text[i]]; i++) {
-                Py_UCS1 ch = text[i];
-                out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
-            }
-            while (i < n && separator[text[i]]) i++;
+            for (unsigned char f; i < n && (f = fold[text[i]]) != SEPARATOR; i++) out[used++] = f;
+            while (i < n && fold[text[i]] == SEPARATOR) i++;
             if (i < n) out[used++] = ' ';
         }
         return used;
@@ -147,15 +151,12 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
     /* Up to limit (a head): word by word too, each run copied no further than the limit (a ' ' as
      * the limit-th code point when a word ends just before it, as the key's first limit hold). */
     Py_ssize_t i = 0;
-    while (i < n && separator[text[i]]) i++;
+    while (i < n && fold[text[i]] == SEPARATOR) i++;
     while (i < n) {
         Py_ssize_t stop = n - i < limit - used ? n : i + (limit - used);
-        for (; i < stop && !separator[text[i]]; i++) {
-            Py_UCS1 ch = text[i];
-            out[used++] = (Py_UCS1)(ch - 'A') < 26 ? ch + 32 : ch;
-        }
+        for (unsigned char f; i < stop && (f = fold[text[i]]) != SEPARATOR; i++) out[used++] = f;
         if (used >= limit) break;
-        while (i < n && separator[text[i]]) i++;
+        while (i < n && fold[text[i]] == SEPARATOR) i++;
         if (i < n) out[used++] = ' ';
         if (used >= limit) break;
     }
@@ -177,7 +178,8 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         for (Py_ssize_t i = 0; i < n && used < limit; i++) {                                          \
             Py_UCS4 ch = t[i], one[3];                                                                \
             if (ch < 0x80) {                                                                          \
-                if (separator[ch]) {                                                                  \
+                unsigned char f = fold[ch];                                                           \
+                if (f == SEPARATOR) {                                                                 \
                     folded++;                                                                         \
                     gap = used > 0;                                                                   \
                     continue;                                                                         \
@@ -187,9 +189,9 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
                 /* the run of ASCII word characters from here, each its own fold (A-Z lowered) */     \
                 Py_ssize_t j = i;                                                                     \
                 do {                                                                                  \
-                    Py_UCS4 c = t[j++];                                                               \
-                    out[used++] = c - 'A' < 26 ? c + 32 : c;                                          \
-                } while (j < n && used < limit && t[j] < 0x80 && !separator[t[j]]);                   \
+                    out[used++] = f;                                                                  \
+                    j++;                                                                              \
+                } while (j < n && used < limit && t[j] < 0x80 && (f = fold[t[j]]) != SEPARATOR);      \
                 folded += j - i;                                                                      \
                 i = j - 1;                                                                            \
                 continue;                                                                             \
@@ -215,7 +217,7 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
 static Py_ssize_t fold_join(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t room,
                             Py_ssize_t limit) {
     const void *data = PyUnicode_DATA(text);
-    const unsigned char *separator = ascii_separator[punctuation != 0];
+    const unsigned char *fold = ascii_fold[punctuation != 0];
     Py_ssize_t used = 0, folded = 0;
     int gap = 0;
     switch (PyUnicode_KIND(text)) {
@@ -852,8 +854,16 @@ static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject
         return -1;
     }
     PyObject *lines = PyList_AsTuple(lines_list), *then_rows = PyList_AsTuple(then_rows_list),
-             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = PyList_New(0), *out_texts = PyList_New(0);
+             *then_texts = PyList_AsTuple(then_texts_list), *out_rows = NULL, *out_texts = NULL;
     int status = -1;
+    /* The lists made as long as the lines, filled in order and cut to the rows at the end (not a
+     * PyList_Append a row: its growth was most of what this loop cost). Their items past the rows
+     * stay NULL, which a list's slice deletion and deallocation pass over. */
+    Py_ssize_t used = 0;
+    if (lines != NULL) {
+        out_rows = PyList_New(PyTuple_GET_SIZE(lines));
+        out_texts = PyList_New(PyTuple_GET_SIZE(lines));
+    }
     Slots slots;
     slots_init(&slots, attr_names, N_ATTRS);
     if (lines == NULL || then_rows == NULL || then_texts == NULL || out_rows == NULL || out_texts == NULL) goto done;
@@ -880,10 +890,13 @@ static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject
             else
                 j++;
         }
-        int failed = PyList_Append(out_rows, line) < 0 || PyList_Append(out_texts, text) < 0;
-        Py_DECREF(text);
-        if (failed) goto done;
+        PyList_SET_ITEM(out_rows, used, Py_NewRef(line));
+        PyList_SET_ITEM(out_texts, used, text); /* (the reference slot_read gave) */
+        used++;
     }
+    if (PyList_SetSlice(out_rows, used, PyList_GET_SIZE(out_rows), NULL) < 0 ||
+        PyList_SetSlice(out_texts, used, PyList_GET_SIZE(out_texts), NULL) < 0)
+        goto done;
     *rows = Py_NewRef(out_rows);
     *texts = Py_NewRef(out_texts);
     status = 0;
@@ -917,13 +930,35 @@ static PyObject *rows(PyObject *self, PyObject *args) {
  * whether the heads of two texts meet (dedup._echoes), True when not looked at (found is not None).
  * Told that the heads of then met nowhere (then_echoes false), the same rows have no echo: drops
  * is [] without a look. */
-static PyObject *dedup_round(PyObject *self, PyObject *args) {
+/* An int argument as the format "n" reads it (its __index__, which must fit): -1 with an error set. */
+static Py_ssize_t size_arg(PyObject *arg) {
+    PyObject *index = PyNumber_Index(arg);
+    if (index == NULL) return -1;
+    Py_ssize_t value = PyLong_AsSsize_t(index);
+    Py_DECREF(index);
+    return value;
+}
+
+/* (METH_FASTCALL, its arguments read by hand: PyArg_ParseTuple's format cost a tenth of a round) */
+static PyObject *dedup_round(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *texts, *found = NULL, *drops = NULL,
              *result = NULL;
     Py_ssize_t min_chars, prefix_min_chars;
     int same, then_echoes = 1, echoes = 1;
-    if (!PyArg_ParseTuple(args, "O!O!O!nn|p", &PyList_Type, &lines, &PyList_Type, &then_rows, &PyList_Type,
-                          &then_texts, &min_chars, &prefix_min_chars, &then_echoes))
+    if (nargs < 5 || nargs > 6) {
+        PyErr_Format(PyExc_TypeError, "dedup_round() takes 5 or 6 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    for (int k = 0; k < 3; k++)
+        if (!PyList_Check(args[k])) {
+            PyErr_Format(PyExc_TypeError, "dedup_round() argument %d must be list, not %.50s", k + 1,
+                         Py_TYPE(args[k])->tp_name);
+            return NULL;
+        }
+    lines = args[0], then_rows = args[1], then_texts = args[2];
+    if (((min_chars = size_arg(args[3])) == -1 && PyErr_Occurred()) ||
+        ((prefix_min_chars = size_arg(args[4])) == -1 && PyErr_Occurred()) ||
+        (nargs == 6 && (then_echoes = PyObject_IsTrue(args[5])) < 0))
         return NULL;
     /* (refused before the lines are read, as prefixes() would refuse it) */
     if (prefix_search_checks(prefix_min_chars) < 0) return NULL;
@@ -965,7 +1000,7 @@ static PyMethodDef methods[] = {
     {"rows", rows, METH_VARARGS,
      "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "
      "texts, and whether each is, in order, one of then_rows with its very text then)."},
-    {"dedup_round", dedup_round, METH_VARARGS,
+    {"dedup_round", (PyCFunction)(void (*)(void))dedup_round, METH_FASTCALL,
      "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars, then_echoes=True) -> (rows, texts, same, "
      "found, drops, echoes): rows(), then repeats() of the texts unless same, then prefixes() of them when that found "
      "none (else None), unless the same rows' heads met nowhere then ([]); echoes: whether their heads meet."},

@@ -185,9 +185,12 @@ static int set_bad(PyObject *bad) {
 /* No printable ASCII character (' ' to '~') is a lead or a control character: suspect() then skips
  * 8-byte blocks of them without looking each one up (ftfy's classes hold none). */
 static int printable_plain = 0;
+/* Nor a character a witness matches alone or starts a pair with: maybe_bad() then skips them too
+ * (a pair's second character is read from the character before the run). */
+static int printable_unbad = 0;
 
 static void clear_tables(void) {
-    printable_plain = 0;
+    printable_plain = printable_unbad = 0;
     memset(classes, 0, sizeof(classes));
     clear_masks(&bad_first);
     clear_masks(&bad_second);
@@ -208,9 +211,11 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         touched = 0;
         return NULL;
     }
-    printable_plain = 1;
-    for (int ch = 0x20; ch < 0x7F; ch++)
+    printable_plain = printable_unbad = 1;
+    for (int ch = 0x20; ch < 0x7F; ch++) {
         if (classes[ch] & (LEAD | CONTROL)) printable_plain = 0;
+        if ((classes[ch] & BAD_ONE) || mask_of(&bad_first, (Py_UCS4)ch)) printable_unbad = 0;
+    }
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -280,24 +285,35 @@ static inline int printable_run_2(const Py_UCS2 *t) {
 }
 #endif
 
-/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}): 1 for a control character anywhere, 2 for a
- * lead followed by a continuation or a space (and no control character before it), 0 for none.
- * With printable_plain, a run of printable ASCII holds neither (a lead before the run still looks
- * at its first character), so each run is passed over and only the characters between are looked
- * up, in order. */
+/* In a loop over t[i] (i < n): a run of printable ASCII from i passed over when these characters
+ * are known to hold nothing the loop looks for (on); at the character after a shorter run, the
+ * loop's body goes on (i < n there). */
+#define PASS_PRINTABLE(LANES, RUN, on)                                                           \
+    if ((LANES) && (on) && i + (LANES) <= n) {                                                   \
+        int run = RUN(t + i);                                                                    \
+        i += run;                                                                                \
+        if (run == (LANES)) continue;                                                            \
+    }
+
+/* _SUSPECT.search ({LEAD}(?:{CONT}| )|{CONTROL}) from *at on: 1 for a control character, 2
+ * for a lead followed by a continuation or a space (and no control character before it), 0 for
+ * none; *at is left at the lead. Without leads, only the control characters are looked for
+ * (_CONTROL.search: 1 or 0). With printable_plain, a run of printable ASCII holds neither (a lead
+ * before the run still looks at its first character), so each run is passed over and only the
+ * characters between are looked up, in order. */
 #define SUSPECT_LOOP(T, LANES, RUN)                                                              \
     do {                                                                                         \
         const T *t = (const T *)data;                                                            \
-        Py_ssize_t i = 0;                                                                        \
+        Py_ssize_t i = *at;                                                                      \
         while (i < n) {                                                                          \
-            if ((LANES) && printable_plain && i + (LANES) <= n) {                                \
-                int run = RUN(t + i);                                                            \
-                i += run;                                                                        \
-                if (run == (LANES)) continue;                                                    \
-            }                                                                                    \
+            PASS_PRINTABLE(LANES, RUN, printable_plain);                                         \
             unsigned char c = classes[t[i]];                                                     \
             if (c & CONTROL) return 1;                                                           \
-            if ((c & LEAD) && i + 1 < n && (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) return 2; \
+            if (leads && (c & LEAD) && i + 1 < n &&                                              \
+                (t[i + 1] == ' ' || (classes[t[i + 1]] & CONT))) {                               \
+                *at = i;                                                                         \
+                return 2;                                                                        \
+            }                                                                                    \
             i++;                                                                                 \
         }                                                                                        \
         return 0;                                                                                \
@@ -308,7 +324,7 @@ static inline int no_run(const Py_UCS4 *t) {
     return 0;
 }
 
-static int suspect(int kind, const void *data, Py_ssize_t n) {
+static int suspect(int kind, const void *data, Py_ssize_t n, Py_ssize_t *at, int leads) {
     switch (kind) {
     case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1);
     case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2);
@@ -316,24 +332,47 @@ static int suspect(int kind, const void *data, Py_ssize_t n) {
     }
 }
 
-/* _CONTROL.search: a control character anywhere. */
+/* _CONTROL.search: a control character anywhere (suspect's loop, runs of printable ASCII passed
+ * over). */
 static int has_control(int kind, const void *data, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (classes[PyUnicode_READ(kind, data, i)] & CONTROL) return 1;
-    return 0;
+    Py_ssize_t at = 0;
+    return suspect(kind, data, n, &at, 0);
 }
 
 /* _BAD.search (repair._bad_pattern): a character some branch matches alone, or two in a row that
- * are some branch's pair; always 1 without witnesses. */
+ * are some branch's pair; always 1 without witnesses. With printable_unbad, runs of printable ASCII
+ * are passed over as in suspect() (most of a line the gate looks at this far). */
+#define BAD_LOOP(T, LANES, RUN)                                                                  \
+    do {                                                                                         \
+        const T *t = (const T *)data;                                                            \
+        Py_ssize_t i = 0;                                                                        \
+        while (i < n) {                                                                          \
+            PASS_PRINTABLE(LANES, RUN, printable_unbad);                                         \
+            Py_UCS4 ch = t[i];                                                                   \
+            if (classes[ch] & BAD_ONE) return 1;                                                 \
+            uint64_t first = mask_of(&bad_first, ch);                                            \
+            if (first && i + 1 < n && (first & mask_of(&bad_second, t[i + 1]))) return 1;       \
+            i++;                                                                                 \
+        }                                                                                        \
+        return 0;                                                                                \
+    } while (0)
+
 static int maybe_bad(int kind, const void *data, Py_ssize_t n) {
     if (!bad_known) return 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (classes[ch] & BAD_ONE) return 1;
-        uint64_t first = mask_of(&bad_first, ch);
-        if (first && i + 1 < n && (first & mask_of(&bad_second, PyUnicode_READ(kind, data, i + 1)))) return 1;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: BAD_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1);
+    case PyUnicode_2BYTE_KIND: BAD_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2);
+    default: BAD_LOOP(Py_UCS4, 0, no_run);
     }
-    return 0;
+}
+
+/* Whether text holds the ASCII character ch: memchr straight on a 1-byte text (most texts, and
+ * PyUnicode_FindChar's checks cost as much as its memchr on a line), PyUnicode_FindChar else. */
+static inline int holds(PyObject *text, char ch) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND)
+        return n > 0 && memchr(PyUnicode_1BYTE_DATA(text), ch, (size_t)n) != NULL;
+    return PyUnicode_FindChar(text, (Py_UCS4)ch, 0, n, 1) >= 0;
 }
 
 /* _needs_repair(text, entities, witness): with entities, a text holding '&' and no '<' in which
@@ -343,13 +382,14 @@ static int needs_repair_of(PyObject *text, int entities, int witness) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (entities && PyUnicode_FindChar(text, '&', 0, n, 1) >= 0 && PyUnicode_FindChar(text, '<', 0, n, 1) < 0 &&
-        has_entity(kind, data, n))
+    if (entities && holds(text, '&') && !holds(text, '<') && has_entity(kind, data, n))
         return 1;
-    switch (suspect(kind, data, n)) {
+    Py_ssize_t at = 0;
+    switch (suspect(kind, data, n, &at, 1)) {
     case 0: return 0;
     case 1: return 1;
-    default: return !witness || has_control(kind, data, n) || maybe_bad(kind, data, n);
+    /* (no control character before the lead at at, nor at it: the rest is looked at for one) */
+    default: return !witness || suspect(kind, data, n, &at, 0) || maybe_bad(kind, data, n);
     }
 }
 
@@ -972,6 +1012,38 @@ static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
         }                                                      \
     } while (0)
 
+/* REBUILD_LOOP for a 1-byte text into out (n bytes): its length. Below U+0100 the only odd
+ * character is U+00A0, an odd space, so the text is copied whole and each U+00A0 made ' ' (memcpy
+ * and memchr, not a test a byte). */
+static Py_ssize_t rebuild_ucs1(const Py_UCS1 *t, Py_ssize_t n, Py_UCS1 *out) {
+    if (n == 0) return 0;
+    memcpy(out, t, (size_t)n);
+    for (Py_UCS1 *at = out; (at = memchr(at, 0xA0, (size_t)(n - (at - out)))) != NULL; at++) *at = ' ';
+    return n;
+}
+
+/* REBUILD_LOOP for a 2-byte text into out (n code units): its length. Runs of characters below
+ * U+0080 (no odd one is below U+00A0) are copied LOW_LANES at once: the block is stored whole at
+ * out + used, then used moves on by the run (used <= i, so the store stays inside out's n). */
+static Py_ssize_t rebuild_ucs2(const Py_UCS2 *t, Py_ssize_t n, Py_UCS2 *out) {
+    Py_ssize_t used = 0, i = 0;
+    while (i < n) {
+        if (i + LOW_LANES <= n) {
+            memcpy(out + used, t + i, LOW_LANES * sizeof(Py_UCS2));
+            int run = low_run(t + i);
+            i += run;
+            used += run;
+            if (run == LOW_LANES) continue;
+        }
+        Py_UCS2 ch = t[i++];
+        if (ch < 0xA0 || !is_odd(ch))
+            out[used++] = ch;
+        else if (!is_invisible(ch))
+            out[used++] = ' ';
+    }
+    return used;
+}
+
 /* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
  * with an error set on failure. For an ASCII text normalize is text.rstrip(); else the odd spaces
  * become ' ' and the invisible marks go, then rstrip(). Any odd space or invisible mark changes
@@ -1000,8 +1072,8 @@ static PyObject *normalized(PyObject *text) {
     if (out == NULL) return PyErr_NoMemory();
     Py_ssize_t used = 0;
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: REBUILD_LOOP(Py_UCS1); break;
-    case PyUnicode_2BYTE_KIND: REBUILD_LOOP(Py_UCS2); break;
+    case PyUnicode_1BYTE_KIND: used = rebuild_ucs1((const Py_UCS1 *)data, n, (Py_UCS1 *)out); break;
+    case PyUnicode_2BYTE_KIND: used = rebuild_ucs2((const Py_UCS2 *)data, n, (Py_UCS2 *)out); break;
     default: REBUILD_LOOP(Py_UCS4); break;
     }
     while (used > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, out, used - 1))) used--;
@@ -1246,12 +1318,28 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject
  * the rounds in Python (ftfy sees them), in order. plan() without its objects: the texts read from
  * their slots, the decisions kept in an array, not as a list of tuples; as in plan(), every text is
  * read and every decision made before the first line is changed. */
-static PyObject *repair_lines(PyObject *self, PyObject *args) {
-    PyObject *line_list, *text, *label, *line_type;
-    int enabled, entities;
-    if (!PyArg_ParseTuple(args, "O!UppUO!", &PyList_Type, &line_list, &text, &enabled, &entities, &label,
-                          &PyType_Type, &line_type))
+/* (METH_FASTCALL, its arguments read by hand as the format "O!UppUO!" read them: PyArg_ParseTuple
+ * cost some 500 instructions a document) */
+static PyObject *repair_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static const char *const wanted[6] = {"list", "str", NULL, NULL, "str", "type"};
+    if (nargs != 6) {
+        PyErr_Format(PyExc_TypeError, "repair_lines() takes exactly 6 arguments (%zd given)", nargs);
         return NULL;
+    }
+    int truth[6] = {0};
+    for (int k = 0; k < 6; k++) { /* (in order, as the format: a truth's error before a later type's) */
+        PyObject *arg = args[k];
+        if (wanted[k] == NULL) {
+            if ((truth[k] = PyObject_IsTrue(arg)) < 0) return NULL;
+            continue;
+        }
+        if (k == 0 ? PyList_Check(arg) : k == 5 ? PyType_Check(arg) : PyUnicode_Check(arg)) continue;
+        PyErr_Format(PyExc_TypeError, "repair_lines() argument %d must be %s, not %.50s", k + 1, wanted[k],
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    PyObject *line_list = args[0], *text = args[1], *label = args[4], *line_type = args[5];
+    int enabled = truth[2], entities = truth[3];
     if (enabled && !ready()) return NULL;
     if (PyUnicode_GET_LENGTH(text) > 0) {
         enabled = enabled && needs_repair_of(text, entities, 0);
@@ -1343,7 +1431,7 @@ static PyMethodDef methods[] = {
     {"plan", plan, METH_VARARGS,
      "plan(lines, text, enabled, entities) -> (enabled, changes): the document's gates and lines() of its lines' "
      "texts, in one call (repair.repair)."},
-    {"repair_lines", repair_lines, METH_VARARGS,
+    {"repair_lines", (PyCFunction)(void (*)(void))repair_lines, METH_FASTCALL,
      "repair_lines(lines, text, enabled, entities, label, line_type) -> (enabled, [i]): plan(), with its "
      "whitespace-only changes made (line.change(normal, label)); the lines left for the rounds."},
     {NULL, NULL, 0, NULL},
