@@ -14,7 +14,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -110,104 +109,6 @@ static Py_ssize_t next_src(PyObject *out, Py_ssize_t k) {
     Py_ssize_t n = PyList_GET_SIZE(out);
     while (k < n && PyTuple_GET_ITEM(PyList_GET_ITEM(out, k), 0) == Py_None) k++;
     return k;
-}
-
-/* ---- the per-document calls' arguments (METH_FASTCALL) ----
- *
- * A call's arguments as PyArg_ParseTuple would read them, from the vector METH_FASTCALL hands
- * over: no tuple made for them, and no format string walked character by character (each of the
- * calls a document makes parsed its format: several hundred instructions, more than some of
- * their work). The format, one character an argument, '|' before the optional ones:
- *   'L' a list, 'D' a dict, 'T' a type, 'U' a str, 'O' any object (each a PyObject **, borrowed),
- *   'p' a truth (int *), 'n' an index (Py_ssize_t *), 'y' a bytes-like object (Py_buffer *, for
- *   the caller to release; an optional one not given is left as it is).
- * 0, or -1 with the TypeError or OverflowError set and every buffer got so far released. */
-static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *format, ...) {
-    Py_ssize_t least = -1, most = 0;
-    for (const char *f = format; *f; f++) {
-        if (*f == '|')
-            least = most;
-        else
-            most++;
-    }
-    if (least < 0) least = most;
-    if (nargs < least || nargs > most) {
-        PyErr_Format(PyExc_TypeError, "%s() takes %s %zd argument%s (%zd given)", name,
-                     least == most ? "exactly" : nargs < least ? "at least" : "at most", nargs < least ? least : most,
-                     (nargs < least ? least : most) == 1 ? "" : "s", nargs);
-        return -1;
-    }
-    Py_buffer *got[8];
-    int buffers = 0, status = 0;
-    va_list va;
-    va_start(va, format);
-    Py_ssize_t k = 0;
-    for (const char *f = format; *f && k < nargs; f++) {
-        if (*f == '|') continue;
-        PyObject *arg = args[k++];
-        const char *wanted = NULL;
-        switch (*f) {
-        case 'L':
-        case 'D':
-        case 'T':
-        case 'U':
-        case 'O': {
-            PyObject **out = va_arg(va, PyObject **);
-            if (*f == 'L' && !PyList_Check(arg))
-                wanted = "list";
-            else if (*f == 'D' && !PyDict_Check(arg))
-                wanted = "dict";
-            else if (*f == 'T' && !PyType_Check(arg))
-                wanted = "type";
-            else if (*f == 'U' && !PyUnicode_Check(arg))
-                wanted = "str";
-            else
-                *out = arg;
-            break;
-        }
-        case 'p': {
-            int *out = va_arg(va, int *);
-            int truth = PyObject_IsTrue(arg);
-            if (truth < 0) status = -1;
-            *out = truth;
-            break;
-        }
-        case 'n': {
-            Py_ssize_t *out = va_arg(va, Py_ssize_t *);
-            Py_ssize_t value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
-            if (value == -1 && PyErr_Occurred()) status = -1;
-            *out = value;
-            break;
-        }
-        case 'y': {
-            Py_buffer *out = va_arg(va, Py_buffer *);
-            if (PyUnicode_Check(arg)) {
-                wanted = "bytes-like object";
-            } else if (buffers == 8) {
-                PyErr_SetString(PyExc_SystemError, "fast_args: too many buffers");
-                status = -1;
-            } else if (PyObject_GetBuffer(arg, out, PyBUF_SIMPLE) < 0) {
-                status = -1;
-            } else {
-                got[buffers++] = out;
-            }
-            break;
-        }
-        default:
-            PyErr_SetString(PyExc_SystemError, "fast_args: a bad format");
-            status = -1;
-        }
-        if (wanted != NULL) {
-            PyErr_Format(PyExc_TypeError, "%s() argument %zd must be %s, not %.50s", name, k, wanted,
-                         Py_TYPE(arg)->tp_name);
-            status = -1;
-        }
-        if (status < 0) break;
-    }
-    va_end(va);
-    if (status < 0)
-        while (buffers) PyBuffer_Release(got[--buffers]);
-    return status;
 }
 
 /* The ops of ops_for into ops (room for 2 * lines + layout); -1 on error, -2 when the layout is not in line order. */

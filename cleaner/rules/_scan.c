@@ -882,30 +882,6 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, 
     return m->low[bound] <= size && size <= m->high[bound] && size;
 }
 
-/* The arguments of a call made for each document (METH_FASTCALL: no tuple made for them, and no
- * format read character by character, which cost some hundreds of instructions a call): from
- * ``least`` to strlen(``kinds``) of them, each a list where ``kinds`` says 'L', a dict for 'D',
- * anything for 'O' (the caller converts it). 0, or -1 with TypeError set (as PyArg_ParseTuple). */
-static int check_args(const char *name, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t least, const char *kinds) {
-    Py_ssize_t most = (Py_ssize_t)strlen(kinds);
-    if (nargs < least || nargs > most) {
-        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)", name, least, most, nargs);
-        return -1;
-    }
-    for (Py_ssize_t k = 0; k < nargs; k++) {
-        int bad = kinds[k] == 'L' ? !PyList_Check(args[k]) : kinds[k] == 'D' ? !PyDict_Check(args[k]) : 0;
-        if (bad) {
-            PyErr_Format(PyExc_TypeError, "%s() argument %zd must be %s, not %.50s", name, k + 1,
-                         kinds[k] == 'L' ? "list" : "dict", Py_TYPE(args[k])->tp_name);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* An index argument, as PyArg_ParseTuple's "n" reads it: -1 with an error set if it is none. */
-static Py_ssize_t index_arg(PyObject *arg) { return PyNumber_AsSsize_t(arg, PyExc_OverflowError); }
-
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
  * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are.
@@ -914,10 +890,9 @@ static Py_ssize_t index_arg(PyObject *arg) { return PyNumber_AsSsize_t(arg, PyEx
  * Python). ``limit`` (-1: none): a text longer than this is read as "" (compiled.scannable),
  * without the caller making a list of the texts so read. */
 static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args("rows", args, nargs, 2, "OLOO") < 0) return NULL;
-    PyObject *capsule = args[0], *texts = args[1], *keys = nargs > 2 ? args[2] : Py_None;
-    Py_ssize_t limit = nargs > 3 ? index_arg(args[3]) : -1;
-    if (limit == -1 && PyErr_Occurred()) return NULL;
+    PyObject *capsule, *texts, *keys = Py_None;
+    Py_ssize_t limit = -1;
+    if (fast_args("rows", args, nargs, "OL|On", &capsule, &texts, &keys, &limit) < 0) return NULL;
     const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
     if (m == NULL) return NULL;
     if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->patterns)) {
@@ -1197,11 +1172,10 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
 /* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
  * and the tests' oracle, which says what it does). */
 static PyObject *walk_with(Reader *reader, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args("walk", args, nargs, 7, "LDLLOOO") < 0) return NULL;
-    PyObject *rows = args[0], *may = args[1], *order = args[2], *simple = args[3], *deadline = args[5],
-             *clock = args[6];
-    Py_ssize_t k = index_arg(args[4]);
-    if (k == -1 && PyErr_Occurred()) return NULL;
+    PyObject *rows, *may, *order, *simple, *deadline, *clock;
+    Py_ssize_t k;
+    if (fast_args("walk", args, nargs, "LDLLnOO", &rows, &may, &order, &simple, &k, &deadline, &clock) < 0)
+        return NULL;
     if (k < 0) k = 0;
     for (; k < PyList_GET_SIZE(order); k++) {
         PyObject *number = PyList_GET_ITEM(order, k);
@@ -1258,9 +1232,10 @@ static PyObject *walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 /* carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None:
  * engine.carry (its twin and the tests' oracle, which says what it does). */
 static PyObject *carry(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args("carry", args, nargs, 6, "LLLDLO") < 0) return NULL;
-    PyObject *rows_then = args[0], *texts_then = args[1], *rows_now = args[2], *may_then = args[3],
-             *hits_then = args[4], *wanted = args[5];
+    PyObject *rows_then, *texts_then, *rows_now, *may_then, *hits_then, *wanted;
+    if (fast_args("carry", args, nargs, "LLLDLO", &rows_then, &texts_then, &rows_now, &may_then, &hits_then,
+                  &wanted) < 0)
+        return NULL;
     if (wanted != Py_None && !PyAnySet_Check(wanted)) {
         PyErr_SetString(PyExc_TypeError, "wanted: a set or None");
         return NULL;
@@ -1357,10 +1332,9 @@ fail:
  * lines kept and their texts are held in one array as they are read, and the two lists made at
  * the end at their size (an append each cost more than the line's reads). */
 static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args("alive", args, nargs, 2, "LO") < 0) return NULL;
-    PyObject *lines = args[0];
-    int nonblank = PyObject_IsTrue(args[1]);
-    if (nonblank < 0 || names() < 0) return NULL;
+    PyObject *lines;
+    int nonblank;
+    if (fast_args("alive", args, nargs, "Lp", &lines, &nonblank) < 0 || names() < 0) return NULL;
     /* (a line's read can run Python code that lengthens the list: the array grows then) */
     Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
     PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
@@ -1429,8 +1403,8 @@ done:
 
 /* unchanged(lines, texts) -> bool: steps/rules.unchanged_texts (its twin and the tests' oracle). */
 static PyObject *unchanged_with(Reader *reader, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_args("unchanged", args, nargs, 2, "LL") < 0) return NULL;
-    PyObject *lines = args[0], *texts = args[1];
+    PyObject *lines, *texts;
+    if (fast_args("unchanged", args, nargs, "LL", &lines, &texts) < 0) return NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         if (i >= PyList_GET_SIZE(texts)) {
             PyErr_SetString(PyExc_IndexError, "list index out of range");

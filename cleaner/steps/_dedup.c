@@ -930,35 +930,14 @@ static PyObject *rows(PyObject *self, PyObject *args) {
  * whether the heads of two texts meet (dedup._echoes), True when not looked at (found is not None).
  * Told that the heads of then met nowhere (then_echoes false), the same rows have no echo: drops
  * is [] without a look. */
-/* An int argument as the format "n" reads it (its __index__, which must fit): -1 with an error set. */
-static Py_ssize_t size_arg(PyObject *arg) {
-    PyObject *index = PyNumber_Index(arg);
-    if (index == NULL) return -1;
-    Py_ssize_t value = PyLong_AsSsize_t(index);
-    Py_DECREF(index);
-    return value;
-}
-
-/* (METH_FASTCALL, its arguments read by hand: PyArg_ParseTuple's format cost a tenth of a round) */
+/* (METH_FASTCALL: PyArg_ParseTuple's format cost a tenth of a round) */
 static PyObject *dedup_round(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *texts, *found = NULL, *drops = NULL,
              *result = NULL;
     Py_ssize_t min_chars, prefix_min_chars;
     int same, then_echoes = 1, echoes = 1;
-    if (nargs < 5 || nargs > 6) {
-        PyErr_Format(PyExc_TypeError, "dedup_round() takes 5 or 6 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    for (int k = 0; k < 3; k++)
-        if (!PyList_Check(args[k])) {
-            PyErr_Format(PyExc_TypeError, "dedup_round() argument %d must be list, not %.50s", k + 1,
-                         Py_TYPE(args[k])->tp_name);
-            return NULL;
-        }
-    lines = args[0], then_rows = args[1], then_texts = args[2];
-    if (((min_chars = size_arg(args[3])) == -1 && PyErr_Occurred()) ||
-        ((prefix_min_chars = size_arg(args[4])) == -1 && PyErr_Occurred()) ||
-        (nargs == 6 && (then_echoes = PyObject_IsTrue(args[5])) < 0))
+    if (fast_args("dedup_round", args, nargs, "LLLnn|p", &lines, &then_rows, &then_texts, &min_chars,
+                  &prefix_min_chars, &then_echoes) < 0)
         return NULL;
     /* (refused before the lines are read, as prefixes() would refuse it) */
     if (prefix_search_checks(prefix_min_chars) < 0) return NULL;

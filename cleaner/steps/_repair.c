@@ -1318,28 +1318,12 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject
  * the rounds in Python (ftfy sees them), in order. plan() without its objects: the texts read from
  * their slots, the decisions kept in an array, not as a list of tuples; as in plan(), every text is
  * read and every decision made before the first line is changed. */
-/* (METH_FASTCALL, its arguments read by hand as the format "O!UppUO!" read them: PyArg_ParseTuple
- * cost some 500 instructions a document) */
+/* (METH_FASTCALL: PyArg_ParseTuple cost some 500 instructions a document) */
 static PyObject *repair_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    static const char *const wanted[6] = {"list", "str", NULL, NULL, "str", "type"};
-    if (nargs != 6) {
-        PyErr_Format(PyExc_TypeError, "repair_lines() takes exactly 6 arguments (%zd given)", nargs);
+    PyObject *line_list, *text, *label, *line_type;
+    int enabled, entities;
+    if (fast_args("repair_lines", args, nargs, "LUppUT", &line_list, &text, &enabled, &entities, &label, &line_type) < 0)
         return NULL;
-    }
-    int truth[6] = {0};
-    for (int k = 0; k < 6; k++) { /* (in order, as the format: a truth's error before a later type's) */
-        PyObject *arg = args[k];
-        if (wanted[k] == NULL) {
-            if ((truth[k] = PyObject_IsTrue(arg)) < 0) return NULL;
-            continue;
-        }
-        if (k == 0 ? PyList_Check(arg) : k == 5 ? PyType_Check(arg) : PyUnicode_Check(arg)) continue;
-        PyErr_Format(PyExc_TypeError, "repair_lines() argument %d must be %s, not %.50s", k + 1, wanted[k],
-                     Py_TYPE(arg)->tp_name);
-        return NULL;
-    }
-    PyObject *line_list = args[0], *text = args[1], *label = args[4], *line_type = args[5];
-    int enabled = truth[2], entities = truth[3];
     if (enabled && !ready()) return NULL;
     if (PyUnicode_GET_LENGTH(text) > 0) {
         enabled = enabled && needs_repair_of(text, entities, 0);
