@@ -1,6 +1,6 @@
 """Instructions per document, counted by callgrind: the steady figure on a noisy machine.
 
-    python -m bench.callgrind [--docs 400] [--warm 200]
+    python -m bench.callgrind [--docs 400] [--warm 200] [--cache]
 
 Cleans ``warm`` documents of the bench corpus (loads, compiles, first-use caches), then ``docs``
 more, in-process: the pipeline, the outcome (record, diff, review) and the review page's shard
@@ -8,6 +8,15 @@ writer, as one worker does them. Under ``valgrind --tool=callgrind`` only the ``
 documents are counted (they run inside ``functools.reduce``, the one function callgrind collects
 in), so start-up and the warm-up are not. Instruction counts repeat run to run whatever the neighbours do
 (set ``PYTHONHASHSEED`` and a private ``CLEANER_CACHE`` to compare two trees).
+
+Instructions are not time: a load that misses the caches costs tens of instructions' time (the
+lexical weights, 1 MB, read at random, are most of the line features' stalls in ``perf``'s
+samples). ``--cache`` also simulates this machine's caches (valgrind's cache model: the 64 KB L1
+data cache, and a 1 MB "last level", a core's L2 here; its shared L3 is the neighbours' too) and
+prints the misses per document and an estimate of cycles: instructions, plus CYCLES_L1 per L1
+miss (data or instructions: the interpreter's loop misses the instruction cache) that the L2
+serves and CYCLES_L2 per L2 miss (AMD EPYC latencies, about right; the figure is for comparing
+two trees, and repeats to the unit like the count).
 """
 
 from __future__ import annotations
@@ -56,12 +65,24 @@ with open(os.devnull, "wb") as sink:
 """
 
 
+CYCLES_L1 = 14  # an L1 miss served by the L2
+CYCLES_L2 = 50  # an L2 miss (served by the L3, most of the time)
+_CACHES = ["--cache-sim=yes", "--D1=65536,8,64", "--LL=1048576,16,64"]
+
+
 def instructions(path: Path, warm: int, docs: int, keep: Path | None = None) -> int:
     """The instructions spent on ``docs`` documents after ``warm``; ``keep``: where to leave
     callgrind's profile (for callgrind_annotate)."""
+    return counts(path, warm, docs, keep)["Ir"]
+
+
+def counts(path: Path, warm: int, docs: int, keep: Path | None = None, caches: bool = False) -> dict[str, int]:
+    """callgrind's totals over ``docs`` documents after ``warm`` by event (Ir; with ``caches``
+    also the simulated misses: I1mr, D1mr, D1mw, ILmr, DLmr, DLmw and the accesses)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = keep or Path(tmp) / "callgrind.out"
         tool = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=functools_reduce"]
+        tool += _CACHES if caches else []
         subprocess.run(
             [*tool, f"--callgrind-out-file={out}", sys.executable, "-c", _LOOP, str(path), str(warm), str(docs)],
             cwd=ROOT,
@@ -69,9 +90,18 @@ def instructions(path: Path, warm: int, docs: int, keep: Path | None = None) -> 
             capture_output=True,
             env={**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")},
         )
-        summary = re.search(rb"^summary: (\d+)", out.read_bytes(), re.M)
-        assert summary is not None, "callgrind wrote no summary"
-        return int(summary.group(1))
+        data = out.read_bytes()
+        events = re.search(rb"^events: (.+)$", data, re.M)
+        summary = re.search(rb"^summary: (.+)$", data, re.M)
+        assert events is not None and summary is not None, "callgrind wrote no summary"
+        return dict(zip(events.group(1).decode().split(), map(int, summary.group(1).split()), strict=True))
+
+
+def cycles(total: dict[str, int]) -> int:
+    """The estimate of cycles: instructions, and the misses' latencies."""
+    l1 = total["I1mr"] + total["D1mr"] + total["D1mw"]
+    l2 = total["ILmr"] + total["DLmr"] + total["DLmw"]
+    return total["Ir"] + CYCLES_L1 * (l1 - l2) + CYCLES_L2 * l2
 
 
 def main() -> None:
@@ -80,6 +110,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--corpus", type=Path, default=None, help="JSONL (default: the 5,000-document bench corpus)")
     parser.add_argument("--keep", type=Path, default=None, help="leave callgrind's profile here")
+    parser.add_argument("--cache", action="store_true", help="simulate the caches too: misses and estimated cycles")
     args = parser.parse_args()
     if args.corpus is None:
         from bench.run import corpus
@@ -88,8 +119,16 @@ def main() -> None:
     # One run outside valgrind first: the cache directory's entries (compiled patterns, the
     # prefilter) are then there for the counted run as for a user's second run.
     subprocess.run([sys.executable, "-c", _LOOP, str(args.corpus), str(args.warm), "0"], cwd=ROOT, check=True)
-    total = instructions(args.corpus, args.warm, args.docs, args.keep)
-    print(f"{total / args.docs:,.0f} instructions per document ({args.docs} after {args.warm} warm-up)")
+    total = counts(args.corpus, args.warm, args.docs, args.keep, args.cache)
+    print(f"{total['Ir'] / args.docs:,.0f} instructions per document ({args.docs} after {args.warm} warm-up)")
+    if args.cache:
+        per = {event: total[event] / args.docs for event in ("I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")}
+        print(
+            "per document: L1 misses {:,.0f} instruction, {:,.0f} read, {:,.0f} write; L2 misses {:,.0f} "
+            "instruction, {:,.0f} read, {:,.0f} write; estimated cycles {:,.0f}".format(
+                *per.values(), cycles(total) / args.docs
+            )
+        )
 
 
 if __name__ == "__main__":
