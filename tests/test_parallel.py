@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bench.corpus import write
+from cleaner.io import readers
 from cleaner.io.readers import Fields, Limits, Span, discover, read, spans
 from cleaner.pipeline import Pipeline, parallel
 from cleaner.pipeline.run import Target, run
@@ -64,6 +65,39 @@ def test_a_jsonl_file_read_in_spans_gives_what_one_read_gives(tmp_path: Path) ->
         cut = spans(item, size)
         assert cut is not None and cut[0].start == 0 and cut[-1].end == path.stat().st_size
         assert [line for span in cut for line in seen(span)] == whole
+
+
+def test_newlines_counts_what_bytes_count_counts() -> None:
+    """The planning's line count steps from line to line while they are long and counts the rest
+    once they are short: every mix of the two gives bytes.count's figure, from any start to any end."""
+    rng = random.Random(7)
+    for _ in range(500):
+        parts = []
+        for _ in range(rng.randint(0, 6)):  # runs of dense newlines (empty lines too) and of long lines
+            if rng.random() < 0.5:
+                parts.append(bytes(rng.choice(b"x\n\n") for _ in range(rng.randint(0, 8 * readers.PROBE))))
+            else:
+                parts += [b"x" * rng.randint(readers.LONG_LINE, 4 * readers.LONG_LINE) + b"\n" for _ in range(80)]
+        chunk = b"".join(parts)
+        start = rng.randint(0, len(chunk))
+        end = rng.choice((len(chunk), rng.randint(start, len(chunk))))
+        assert readers.newlines(chunk, start, end) == chunk.count(b"\n", start, end)
+    exact = b"y" * (readers.LONG_LINE - 1) + b"\n"  # PROBE lines of exactly LONG_LINE bytes: still stepped
+    for copies in (readers.PROBE - 1, readers.PROBE, readers.PROBE + 1, 3 * readers.PROBE):
+        assert readers.newlines(exact * copies, 0, len(exact) * copies) == copies
+
+
+def test_spans_number_short_lines_across_chunks(tmp_path: Path) -> None:
+    """A file of short lines (counted, not stepped) read in several 1 MB chunks: each span starts
+    at the line its bytes start at."""
+    path = tmp_path / "short.jsonl"
+    data = b"".join(b'{"text": "%d"}\n' % i for i in range(200_000))
+    path.write_bytes(data)
+    (item,) = discover([path])
+    cut = spans(item, 300_000)
+    assert cut is not None and len(cut) > 8
+    for span in cut:
+        assert span.first_line == data.count(b"\n", 0, span.start) + 1
 
 
 def test_no_more_workers_than_batches(tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -526,11 +526,35 @@ def _spans(item: InputFile, sized: Callable[[int], int]) -> Iterator[Span]:
                 nl = chunk.find(b"\n", max(at, start + size - pos))
                 if nl < 0:
                     break
-                line += chunk.count(b"\n", at, nl + 1)
+                line += newlines(chunk, at, nl + 1)
                 yield Span(start, pos + nl + 1, first)
                 start, first, at = pos + nl + 1, line, nl + 1
                 size = sized(start)
-            line += chunk.count(b"\n", at)
+            line += newlines(chunk, at, len(chunk))
             pos += len(chunk)
     if start < pos:
         yield Span(start, pos, first)
+
+
+# newlines() steps from line to line while they average at least this many bytes, PROBE at a time.
+LONG_LINE = 512
+PROBE = 64
+
+
+def newlines(chunk: bytes, start: int, end: int) -> int:
+    """chunk.count(b"\\n", start, end), faster where lines are long (a JSONL record is a document):
+    count tests a byte at a time (about 0.4 ns a byte: 25 ms of the main process's CPU for the
+    planning of a 60 MB input, before and while the workers clean), find is memchr (a few cycles
+    for 64 bytes) at a Python step a line. So lines are found one by one while PROBE of them
+    span LONG_LINE bytes each on average, and the rest is counted once they do not."""
+    found = 0
+    while True:
+        mark = start
+        for _ in range(PROBE):
+            nl = chunk.find(b"\n", start, end)
+            if nl < 0:
+                return found
+            found += 1
+            start = nl + 1
+        if start - mark < PROBE * LONG_LINE:  # short lines: a step each costs more than counting
+            return found + chunk.count(b"\n", start, end)
