@@ -259,14 +259,14 @@ def test_a_removals_file_is_appended_whole(tmp_path: Path, kernel: bool, monkeyp
     with (tmp_path / "out").open("wb") as out:
         out.write(b"held")
         with source.open("rb") as handle:
-            files.append(handle, out)
+            assert files.append(handle, out) == len(data)
         out.write(b"after")
     assert kernel or len(calls) == 2
     assert (tmp_path / "out").read_bytes() == b"held" + data + b"after"
     buffer = io.BytesIO(b"x")
     buffer.seek(1)
     with source.open("rb") as handle:
-        files.append(handle, buffer)
+        assert files.append(handle, buffer) == len(data)
     assert buffer.getvalue() == b"x" + data
 
 
@@ -280,5 +280,31 @@ def test_a_file_is_appended_where_the_os_has_no_copy_file_range(
     with (tmp_path / "out").open("wb") as out:
         out.write(b"held\n")
         with source.open("rb") as handle:
-            files.append(handle, out)
+            assert files.append(handle, out) == 8
     assert (tmp_path / "out").read_bytes() == b"held\none\ntwo\n"
+
+
+def test_a_synced_output_hands_its_bytes_to_the_disk_as_they_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """files.Synced: the bytes of append, each SYNC_AHEAD of them synced once they are in the
+    file (what the writer held too), so the output's final fsync has only the rest to write."""
+    monkeypatch.setattr(files, "SYNC_AHEAD", 1000)
+    synced: list[bytes] = []
+    target = tmp_path / "out"
+    monkeypatch.setattr(files, "_datasync", lambda fd: synced.append(target.read_bytes()))
+    sources = []
+    for i, size in enumerate((400, 500, 0, 300, 2500, 10)):
+        source = tmp_path / f"{i}.removals"
+        source.write_bytes(bytes([65 + i]) * size)
+        sources.append(source)
+    with target.open("wb") as out:
+        out.write(b"held")
+        output = files.Synced(out)
+        for source in sources:
+            with source.open("rb") as handle:
+                output.append(handle)
+        assert output.unsynced == 10
+    whole = target.read_bytes()
+    assert whole == b"held" + b"".join(source.read_bytes() for source in sources)
+    assert synced == [whole[: 4 + 1200], whole[: 4 + 3700]]  # over 1000 unsynced: after the fourth file, the fifth

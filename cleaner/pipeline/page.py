@@ -37,7 +37,7 @@ class Page:
         self._abandoned = False
         self._done_before: list[int] = []  # files of an interrupted run, by index, not yet added
         self._diff: tuple[int, BinaryIO] | None = None  # the split file whose diff is being appended to
-        self._records: BinaryIO | None = None  # the staged plain JSONL output, if the output is one
+        self._records: files.Synced | None = None  # the staged plain JSONL output, if the output is one
 
     def start(self, todo: set[int]) -> None:
         """Start building (once; later calls do nothing)."""
@@ -69,16 +69,16 @@ class Page:
     def _build(self, staging: Path) -> None:
         try:
             if writers.output_format(self.work.out) == "jsonl":  # other formats are written by assemble()
-                self._records = self.work.staged_out().open("wb")
+                self._records = files.Synced(self.work.staged_out().open("wb"))  # assemble() fsyncs it
             html.write_page(staging / "index.html", self._fragments(staging))
             self._close_diff()
             if self._records is not None:
-                self._records.close()
+                self._records.target.close()
         except BaseException as exc:  # handed to the main thread by finish()
             self._error = exc
             self._close_diff()
             if self._records is not None:
-                self._records.close()
+                self._records.target.close()
 
     def _fragments(self, staging: Path) -> Iterator[Path]:
         """The page files in order, for html.write_page; the records and diffs appended on the way."""
@@ -92,7 +92,7 @@ class Page:
             index, base, whole = part
             if self._records is not None:
                 with (root / f"{base}.jsonl").open("rb") as records:
-                    files.append(records, self._records)
+                    self._records.append(records)
             self._add_diff(staging, index, root / f"{base}.diff", whole)
             yield root / f"{base}.page"
 

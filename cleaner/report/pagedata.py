@@ -479,7 +479,7 @@ class Joiner:
     """The run's page data from its shards' page files, in input order: review/ and removals.jsonl."""
 
     def __init__(self, directory: Path, removals: BinaryIO):
-        self.removals = removals
+        self.removals = files.Synced(removals)  # fsynced when whole (html.write_page)
         self.index: dict[str, int] = {}
         self.tallies = Tallies()
         self.samples: dict[int, list[Indexed]] = {}
@@ -501,7 +501,7 @@ class Joiner:
     def add(self, path: Path) -> None:
         """One shard's page file (and its removals file beside it, copied whole)."""
         with removals_file(path).open("rb") as removals:
-            files.append(removals, self.removals)
+            self.removals.append(removals)
         numbers: list[int] = []  # the shard's rule number -> the run's
         base = self.total
         n = base - 1
