@@ -328,6 +328,41 @@ def test_odds_above_a_cut_are_the_odds_of_the_lines_it_does_not_settle(n: int) -
     assert _check_odds_above(m._forest, clean, m.baseline, np.inf) == 0
 
 
+@pytest.mark.parametrize("trees", [0, 1, 7, 8, 9, 16, 17, 25])
+def test_odds_above_walks_the_lines_it_does_not_settle_again_in_full(trees: int) -> None:
+    """Forests of fewer trees than a block, of whole blocks and one tree more: odds_above keeps only each
+    line's running sum while it walks, and walks a line it has not settled by the last block through
+    every tree again for the sum odds makes. Cuts that settle none, some (at each line's own odds and
+    just below) and all of the lines; without trees a line's odds are -0.0 + baseline."""
+    rng = np.random.default_rng(trees)
+    feature, threshold, left, value = [], [], [], []
+    for t in range(trees):  # depth 1: a test of column t % 3, two leaves of random values
+        at = 3 * t
+        feature += [t % 3, 0, 0]
+        threshold += [float(rng.normal()), np.inf, np.inf]
+        left += [at + 1, at + 1, at + 2]
+        value += [0.0, *rng.normal(0, 1, size=2).tolist()]
+    forest = _trees().Forest(
+        np.array([*feature, 0], dtype=np.intp),
+        np.array([*threshold, np.inf]),
+        np.array([*left, 0], dtype=np.intp),
+        np.array([*value, 0.0]),
+        np.arange(0, 3 * trees, 3, dtype=np.intp),
+        1 if trees else 0,  # (no tree: the idle slot alone, which a walk of depth 1 would leave)
+    )
+    matrix = rng.normal(0, 1.5, size=(30, 3))
+    exact = np.empty(len(matrix))
+    forest.odds(matrix, 0.25, exact)
+    if trees == 0:
+        assert exact.tolist() == [0.25] * len(matrix)
+    cuts = [-1e9, np.inf, *exact[:8].tolist(), *np.nextafter(exact[:8], -np.inf).tolist()]
+    settled = [_check_odds_above(forest, matrix, 0.25, float(c)) for c in cuts]
+    # (a line is settled only after a whole block with another after it)
+    assert settled[:2] == [len(matrix) if trees > 8 else 0, 0]
+    if trees > 8:
+        assert max(settled[2:]) > 0 and min(settled[2:]) < len(matrix)
+
+
 def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:
     """A NaN leaf anywhere leaves no bound: every line is walked in full and its odds are odds'."""
     forest = _trees().Forest(

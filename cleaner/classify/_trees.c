@@ -274,6 +274,16 @@ prefetch_trees(const Forest *self, Py_ssize_t t0, Py_ssize_t t1)
 #endif
 }
 
+/* The leaf value a row reaches in tree t, walked alone. */
+static inline double
+walk_one(const Forest *self, const char *row, Py_ssize_t t)
+{
+    size_t slot = (size_t)self->roots[t] * HALVES;
+    for (Py_ssize_t d = 0; d < self->depth; d++)
+        slot = step((const double *)self->nodes, row, slot);
+    return LEAF(self->values, slot);
+}
+
 /* Each (line, tree) leaf value into leaves (n, trees), line-major; rows (n, width) with width >= self->width. */
 static void
 walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, double *leaves)
@@ -311,15 +321,9 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
         for (int k = 0; k < LANES; k++)
             leaves[at[k]] = LEAF(values, slot[k]);
     }
-    for (; t < trees; t++, i = 0) {
-        for (; i < n; i++) {
-            const char *row = (const char *)(rows + i * width);
-            size_t slot = (size_t)self->roots[t] * HALVES;
-            for (Py_ssize_t d = 0; d < depth; d++)
-                slot = step(nodes, row, slot);
-            leaves[i * trees + t] = LEAF(values, slot);
-        }
-    }
+    for (; t < trees; t++, i = 0)
+        for (; i < n; i++)
+            leaves[i * trees + t] = walk_one(self, (const char *)(rows + i * width), t);
 }
 
 /* The matrix's and out's buffers, checked against the forest: 0, or -1 with an exception set (both released). */
@@ -408,66 +412,44 @@ forest_odds(Forest *self, PyObject *args)
  * block of 8 or 16 alike, for 150 trees), a few trees sooner: 8 walks 4% fewer trees than 16 on the bench corpus. */
 #define BLOCK 8
 
-/* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees),
- * and (unless partial is NULL) added to each line's partial[i] in the trees' order: line by line, a block's trees
- * walked abreast (a step waits on two loads: independent walks side by side keep the processor busy; with one row
- * for all of them, the walks' slots stay in registers). The block's trees are in the first-level cache after the
- * first line; the next block's are asked for ahead. */
+/* The leaf values of the BLOCK trees from t0 for the lines in active (na of them), added to each line's partial[i] in
+ * the trees' order: line by line, the block's trees walked abreast (a step waits on two loads: independent walks side
+ * by side keep the processor busy; with one row for all of them, the walks' slots stay in registers). The block's
+ * trees are in the first-level cache after the first line; the next block's are asked for ahead. The values
+ * themselves are not kept: a line settled needs only its sum, and the few that are not are walked again whole. */
 static void
 walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
-          Py_ssize_t t0, Py_ssize_t t1, double *leaves, double *partial)
+          Py_ssize_t t0, double *partial)
 {
     const double *nodes = (const double *)self->nodes;
     const double *values = self->values;
-    const Py_ssize_t depth = self->depth, trees = self->trees;
+    const Py_ssize_t depth = self->depth, trees = self->trees, t1 = t0 + BLOCK;
     if (t0 == 0)
         prefetch_trees(self, t0, t1);
-    if (t1 < trees)
-        prefetch_trees(self, t1, t1 + BLOCK < trees ? t1 + BLOCK : trees);
-    if (t1 - t0 == BLOCK) {
-        size_t root[BLOCK];
-        for (int k = 0; k < BLOCK; k++)
-            root[k] = (size_t)self->roots[t0 + k] * HALVES;
-        for (Py_ssize_t a = 0; a < na; a++) {
-            const Py_ssize_t i = active[a];
-            const char *row = (const char *)(rows + i * width);
-            size_t slot[BLOCK];
-            for (int k = 0; k < BLOCK; k++)
-                slot[k] = root[k];
-            for (Py_ssize_t d = 0; d < depth; d++) {
-#pragma GCC unroll 8
-                for (int k = 0; k < BLOCK; k++)
-                    slot[k] = step(nodes, row, slot[k]);
-            }
-            /* (unrolled, as the walk: the positions stay in registers, not stored and read back) */
-            double *out = leaves + i * trees + t0;
-#pragma GCC unroll 8
-            for (int k = 0; k < BLOCK; k++)
-                out[k] = LEAF(values, slot[k]);
-            if (partial != NULL) {
-                double sum = partial[i];
-#pragma GCC unroll 8
-                for (int k = 0; k < BLOCK; k++)
-                    sum += out[k];
-                partial[i] = sum;
-            }
-        }
-        return;
-    }
-    for (Py_ssize_t a = 0; a < na; a++) { /* a shorter block (the last): one walk at a time */
+    if (t1 + BLOCK < trees) /* (the last block is walked only by the lines left, again from the first tree) */
+        prefetch_trees(self, t1, t1 + BLOCK);
+    size_t root[BLOCK];
+    for (int k = 0; k < BLOCK; k++)
+        root[k] = (size_t)self->roots[t0 + k] * HALVES;
+    for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
-        for (Py_ssize_t t = t0; t < t1; t++) {
-            size_t slot = (size_t)self->roots[t] * HALVES;
-            for (Py_ssize_t d = 0; d < depth; d++)
-                slot = step(nodes, row, slot);
-            leaves[i * trees + t] = LEAF(values, slot);
-            if (partial != NULL)
-                partial[i] += leaves[i * trees + t];
+        size_t slot[BLOCK];
+        for (int k = 0; k < BLOCK; k++)
+            slot[k] = root[k];
+        for (Py_ssize_t d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+            for (int k = 0; k < BLOCK; k++)
+                slot[k] = step(nodes, row, slot[k]);
         }
+        /* (unrolled, as the walk: the positions stay in registers, not stored and read back) */
+        double sum = partial[i];
+#pragma GCC unroll 8
+        for (int k = 0; k < BLOCK; k++)
+            sum += LEAF(values, slot[k]);
+        partial[i] = sum;
     }
 }
-
 
 /* odds_above(matrix, baseline, cut, out) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * is surely above cut: their out is +inf, and their walk stops there (trees are walked a block at a time; a
@@ -486,33 +468,25 @@ forest_odds_above(Forest *self, PyObject *args)
         return NULL;
     const Py_ssize_t n = matrix.shape[0], trees = self->trees, width = matrix.shape[1];
     double lowest = Py_HUGE_VAL;
-    double *leaves = NULL, *partial = NULL;
+    double *partial = NULL, *leaves = NULL;
     Py_ssize_t *active = NULL;
-    if (n && trees) {
-        if (n > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / trees || (leaves = PyMem_New(double, n * trees)) == NULL ||
-            (partial = PyMem_New(double, n)) == NULL || (active = PyMem_New(Py_ssize_t, n)) == NULL) {
-            PyMem_Free(leaves);
-            PyMem_Free(partial);
-            PyBuffer_Release(&matrix);
-            PyBuffer_Release(&out);
-            return PyErr_NoMemory();
-        }
+    if (n && ((partial = PyMem_New(double, n)) == NULL || (active = PyMem_New(Py_ssize_t, n)) == NULL)) {
+        PyMem_Free(partial);
+        PyBuffer_Release(&matrix);
+        PyBuffer_Release(&out);
+        return PyErr_NoMemory();
     }
     double *odds = out.buf;
     const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + fabs(self->floor[0]));
     Py_ssize_t na = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         odds[i] = 0.0;
-        if (trees) {
-            partial[i] = 0.0;
-            active[na++] = i;
-        }
+        partial[i] = 0.0;
+        active[na++] = i;
     }
-    for (Py_ssize_t t0 = 0; t0 < trees && na > 0; t0 += BLOCK) {
-        const Py_ssize_t t1 = t0 + BLOCK < trees ? t0 + BLOCK : trees;
-        walk_some(self, matrix.buf, width, active, na, t0, t1, leaves, t1 < trees ? partial : NULL);
-        if (t1 == trees)
-            break;
+    /* Whole blocks while a block is left after them (the last one decides nothing: its lines' sums are numpy's) */
+    for (Py_ssize_t t1 = BLOCK; t1 < trees && na > 0; t1 += BLOCK) {
+        walk_some(self, matrix.buf, width, active, na, t1 - BLOCK, partial);
         Py_ssize_t kept = 0;
         for (Py_ssize_t a = 0; a < na; a++) {
             const Py_ssize_t i = active[a];
@@ -523,10 +497,22 @@ forest_odds_above(Forest *self, PyObject *args)
         }
         na = kept;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (odds[i] == Py_HUGE_VAL)
-            continue;
-        double sum = -0.0 + (trees ? pairwise_sum(leaves + i * trees, trees) : -0.0);
+    /* The lines left (a few: most settle early), in order, each walked again through every tree for its leaf values,
+     * summed in numpy's order. */
+    if (na > 0 && trees > 0 && (leaves = PyMem_New(double, trees)) == NULL) {
+        PyMem_Free(partial);
+        PyMem_Free(active);
+        PyBuffer_Release(&matrix);
+        PyBuffer_Release(&out);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t a = 0; a < na; a++) {
+        const Py_ssize_t i = active[a];
+        const char *row = (const char *)((const double *)matrix.buf + i * width);
+        for (Py_ssize_t t = 0; t < trees; t++)
+            leaves[t] = walk_one(self, row, t);
+        /* numpy's reduction starts from add's identity, -0.0, and adds the row's pairwise sum onto it */
+        double sum = -0.0 + (trees ? pairwise_sum(leaves, trees) : -0.0);
         odds[i] = sum + baseline;
         if (!(odds[i] >= lowest))
             lowest = odds[i] != odds[i] || lowest != lowest ? Py_NAN : odds[i];
