@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cleaner import native
-from cleaner.classify import features
+from cleaner.classify import compiled, features
 from cleaner.classify.model import Model, default_model
 from tests.test_native import _Shrinks
 
@@ -158,6 +158,12 @@ def test_a_bad_forest_or_matrix_is_refused() -> None:
         trees.Forest(feature, threshold[:2], left, threshold, offsets, 1)
     with pytest.raises(TypeError, match="feature: expected a C-contiguous 1-d array of intp"):
         trees.Forest(feature.astype(np.int32), threshold, left, threshold, offsets, 1)
+    for order in ([1], [0, 0], [-1], [0, 1]):  # each tree once, and only those
+        with pytest.raises(ValueError, match="order: expected"):
+            trees.Forest(feature, threshold, left, threshold, offsets, 1, order=np.array(order, dtype=np.intp))
+    with pytest.raises(TypeError, match="order: expected a C-contiguous 1-d array of intp"):
+        trees.Forest(feature, threshold, left, threshold, offsets, 1, order=np.array([0.0]))
+    trees.Forest(feature, threshold, left, threshold, offsets, 1, order=None)
 
 
 def _lexical_model(weights: np.ndarray, bias: float) -> Model:
@@ -361,6 +367,57 @@ def test_odds_above_walks_the_lines_it_does_not_settle_again_in_full(trees: int)
     assert settled[:2] == [len(matrix) if trees > 8 else 0, 0]
     if trees > 8:
         assert max(settled[2:]) > 0 and min(settled[2:]) < len(matrix)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_odds_above_walks_the_trees_in_the_order_given_and_sums_them_in_their_own(seed: int) -> None:
+    """The model's trees laid out and walked in another order (a random one, and the shipped
+    WALK_ORDER): the lines odds_above settles are above the cut, the others' odds are the odds of the
+    trees in their own order to the bit, and where it settles lines differs from the own order's."""
+    m = default_model()
+    arrays = (m.feature, m.threshold, m.left, m.right, m.value, m.roots)
+    lists = [a.tolist() for a in arrays]
+    trees = len(m.roots)
+    order = np.random.default_rng(seed).permutation(trees) if seed else np.array(compiled.WALK_ORDER)
+    laid = [np.asarray(a) for a in compiled.compact(*lists, order.tolist())]
+    forest = _trees().Forest(*laid, m.depth, order=order.astype(np.intp))
+    matrix = _matrix(m, 301, seed=7 + seed)
+    exact, own = np.empty(len(matrix)), np.empty(len(matrix))
+    forest.odds(matrix, m.baseline, exact)
+    m._forest.odds(matrix, m.baseline, own)
+    assert exact.tobytes() == own.tobytes()  # (the same trees, laid out in another order)
+    finite = exact[np.isfinite(exact)]
+    differ = 0
+    for cut in [-1e9, np.inf, *finite[:15].tolist(), *(finite[:15] - 1e-5).tolist()]:
+        _check_odds_above(forest, matrix, m.baseline, float(cut))
+        ordered, in_own = np.empty(len(matrix)), np.empty(len(matrix))
+        forest.odds_above(matrix, m.baseline, float(cut), ordered)
+        m._forest.odds_above(matrix, m.baseline, float(cut), in_own)
+        differ += int(((ordered == np.inf) != (in_own == np.inf)).sum())
+    assert differ > 0
+
+
+def test_odds_above_bounds_a_line_by_the_trees_left_in_its_order() -> None:
+    """Seventeen trees of depth 1: the first eight can each bring a line down by 100, the others not.
+    Walked in their own order, a line that went up in the first eight is settled after them; walked
+    last to first, no line is, as the first eight are left until the end (a bound made of the trees'
+    lowest leaves in their own order would settle the first line, whose odds are below the cut)."""
+    trees = 17
+    feature, threshold, left, value = [], [], [], []
+    for t in range(trees):
+        at = 3 * t
+        feature += [0, 0, 0]
+        threshold += [0.0, np.inf, np.inf]
+        left += [at + 1, at + 1, at + 2]
+        value += [0.0, -100.0 if t < 8 else 0.0, 1.0]
+    arrays = (np.array([*feature, 0], dtype=np.intp), np.array([*threshold, np.inf]))
+    arrays += (np.array([*left, 0], dtype=np.intp), np.array([*value, 0.0]), np.arange(0, 3 * trees, 3, dtype=np.intp))
+    matrix = np.array([[-1.0], [1.0], [-1.0]])
+    for order, second in ((None, np.inf), (np.arange(trees)[::-1].copy(), 17.0)):
+        forest = _trees().Forest(*arrays, 1, order=order)
+        out = np.empty(3)
+        assert forest.odds_above(matrix, 0.0, -1.0, out) == -800.0
+        assert out.tolist() == [-800.0, second, -800.0]
 
 
 def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:

@@ -103,7 +103,10 @@ typedef struct {
     Node *nodes;
     double *values;       /* a leaf value per slot (only the last level's are read) */
     Py_ssize_t *roots;    /* each tree's first slot */
-    double *floor;        /* trees + 1: floor[t], the sum of the lowest leaf value of each tree from t on */
+    /* The trees in the order odds_above walks them (given, or the trees' own): each one's first slot, and floor[k],
+     * trees + 1 of them, the sum of the lowest leaf value of each tree from the k-th on in that order. */
+    Py_ssize_t *walk_roots;
+    double *floor;
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
 } Forest;
@@ -114,30 +117,36 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->nodes);
     PyMem_Free(self->values);
     PyMem_Free(self->roots);
+    PyMem_Free(self->walk_roots);
     PyMem_Free(self->floor);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Forest(feature, threshold, left, value, offsets, depth): copies the arrays, after checking that no walk
- * of `depth` steps from a root can leave them (so leaves() needs no bounds checks but the matrix width). */
+/* Forest(feature, threshold, left, value, offsets, depth, order=None): copies the arrays, after checking that no
+ * walk of `depth` steps from a root can leave them (so leaves() needs no bounds checks but the matrix width). order,
+ * a permutation of the trees, is the order odds_above walks them in (a line is settled sooner where the trees that
+ * raise its bound most come first); its sums are the trees' own order's all the same. */
 static PyObject *
 forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"feature", "threshold", "left", "value", "offsets", "depth", NULL};
-    PyObject *objs[5];
+    static char *keywords[] = {"feature", "threshold", "left", "value", "offsets", "depth", "order", NULL};
+    PyObject *objs[6] = {NULL, NULL, NULL, NULL, NULL, Py_None};
     Py_ssize_t depth;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOn:Forest", keywords, &objs[0], &objs[1], &objs[2],
-                                     &objs[3], &objs[4], &depth))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOn|O:Forest", keywords, &objs[0], &objs[1], &objs[2],
+                                     &objs[3], &objs[4], &depth, &objs[5]))
         return NULL;
-    static const char kinds[] = "ndndn";
-    static const char *names[] = {"feature", "threshold", "left", "value", "offsets"};
-    Py_buffer views[5];
+    static const char kinds[] = "ndndnn";
+    static const char *names[] = {"feature", "threshold", "left", "value", "offsets", "order"};
+    Py_buffer views[6];
+    const int given = objs[5] == Py_None ? 5 : 6;
     int got = 0;
     Forest *self = NULL;
-    for (; got < 5; got++)
+    unsigned char *seen = NULL;
+    for (; got < given; got++)
         if (get_buffer(objs[got], &views[got], kinds[got], 1, 0, names[got]) < 0)
             goto done;
     const Py_ssize_t *feature = views[0].buf, *left = views[2].buf, *offsets = views[4].buf;
+    const Py_ssize_t *order = given == 6 ? views[5].buf : NULL;
     const double *threshold = views[1].buf, *value = views[3].buf;
     Py_ssize_t slots = views[0].shape[0], trees = views[4].shape[0];
     if (slots > INT32_MAX / (Py_ssize_t)HALVES) { /* (positions in halves in 32 bits) */
@@ -167,14 +176,31 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             PyErr_Format(PyExc_ValueError, "tree %zd: its first slot is out of range", t);
             goto done;
         }
+    if (order != NULL) { /* each tree once */
+        if (views[5].shape[0] != trees || (seen = PyMem_Calloc(trees ? trees : 1, 1)) == NULL) {
+            if (seen == NULL && views[5].shape[0] == trees)
+                PyErr_NoMemory();
+            else
+                PyErr_SetString(PyExc_ValueError, "order: expected one entry a tree");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < trees; k++) {
+            if (order[k] < 0 || order[k] >= trees || seen[order[k]]) {
+                PyErr_SetString(PyExc_ValueError, "order: expected each tree once");
+                goto done;
+            }
+            seen[order[k]] = 1;
+        }
+    }
     self = (Forest *)type->tp_alloc(type, 0);
     if (self == NULL)
         goto done;
     self->nodes = PyMem_New(Node, slots ? slots : 1);
     self->values = PyMem_New(double, slots ? slots : 1);
     self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
+    self->walk_roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
     self->floor = PyMem_New(double, trees + 1);
-    if (!self->nodes || !self->values || !self->roots || !self->floor) {
+    if (!self->nodes || !self->values || !self->roots || !self->walk_roots || !self->floor) {
         Py_CLEAR(self);
         PyErr_NoMemory();
         goto done;
@@ -188,12 +214,14 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         memcpy(self->values, value, slots * sizeof(double));
     if (trees)
         memcpy(self->roots, offsets, trees * sizeof(Py_ssize_t));
+    for (Py_ssize_t k = 0; k < trees; k++)
+        self->walk_roots[k] = offsets[order != NULL ? order[k] : k];
     self->slots = slots;
     self->trees = trees;
     self->depth = depth;
     self->width = width;
-    /* each tree's lowest leaf: the lowest value a walk of `depth` steps from its root can reach (a NaN one
-     * makes it NaN, and no bound holds) */
+    /* each tree's lowest leaf, in the walk's order: the lowest value a walk of `depth` steps from its root can reach
+     * (a NaN one makes it NaN, and no bound holds) */
     self->floor[trees] = 0.0;
     for (Py_ssize_t t = trees - 1; t >= 0; t--) {
         double lowest = Py_HUGE_VAL;
@@ -203,7 +231,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             PyMem_Free(level);
             lowest = Py_NAN;
         } else {
-            level[0] = offsets[t];
+            level[0] = self->walk_roots[t];
             for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
                 Py_ssize_t next = 0;
                 for (Py_ssize_t k = level_size - 1; k >= 0; k--) {
@@ -226,6 +254,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         self->floor[t] = self->floor[t + 1] + lowest;
     }
 done:
+    PyMem_Free(seen);
     while (got-- > 0)
         PyBuffer_Release(&views[got]);
     return (PyObject *)self;
@@ -233,13 +262,14 @@ done:
 
 /* Asks for a tree's slots ahead of its walks (they are far apart in memory, and fetching them is what the
  * walk waits on when the forest has left the caches): its slots, from its root up to the next tree's root
- * (a layout of trees one after another: model.py's), at most 256, and their values. */
+ * (a layout of trees one after another in the order of roots, self->roots or self->walk_roots: compact()'s), at most
+ * 256, and their values. */
 static inline void
-prefetch_tree(const Forest *self, Py_ssize_t t)
+prefetch_tree(const Forest *self, const Py_ssize_t *roots, Py_ssize_t t)
 {
 #if defined(__GNUC__)
-    const Py_ssize_t root = self->roots[t];
-    Py_ssize_t end = t + 1 < self->trees && self->roots[t + 1] > root ? self->roots[t + 1] : self->slots;
+    const Py_ssize_t root = roots[t];
+    Py_ssize_t end = t + 1 < self->trees && roots[t + 1] > root ? roots[t + 1] : self->slots;
     if (end - root > 256)
         end = root + 256;
     /* (unrolled: a prefetch is one instruction, the loop's count and test were three more) */
@@ -255,13 +285,13 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
 /* prefetch_tree of trees [t0, t1): one pass over their slots where they lie one after another (model.py's layout),
  * else tree by tree. */
 static inline void
-prefetch_trees(const Forest *self, Py_ssize_t t0, Py_ssize_t t1)
+prefetch_trees(const Forest *self, const Py_ssize_t *roots, Py_ssize_t t0, Py_ssize_t t1)
 {
 #if defined(__GNUC__)
-    const Py_ssize_t root = self->roots[t0], end = t1 < self->trees ? self->roots[t1] : self->slots;
+    const Py_ssize_t root = roots[t0], end = t1 < self->trees ? roots[t1] : self->slots;
     if (end <= root || end - root > 256 * (t1 - t0)) {
         for (Py_ssize_t t = t0; t < t1; t++)
-            prefetch_tree(self, t);
+            prefetch_tree(self, roots, t);
         return;
     }
     /* (unrolled: a prefetch is one instruction, the loop's count and test were three more) */
@@ -297,7 +327,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
     Py_ssize_t t = 0, i = 0;
     const Py_ssize_t walks = n * trees;
     for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
-        prefetch_tree(self, ahead);
+        prefetch_tree(self, self->roots, ahead);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
         Py_ssize_t at[LANES];
         size_t slot[LANES];
@@ -310,7 +340,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
                 i = 0;
                 t++;
                 if (t + 2 < trees)
-                    prefetch_tree(self, t + 2);
+                    prefetch_tree(self, self->roots, t + 2);
             }
         }
         for (Py_ssize_t d = 0; d < depth; d++) {
@@ -412,11 +442,12 @@ forest_odds(Forest *self, PyObject *args)
  * block of 8 or 16 alike, for 150 trees), a few trees sooner: 8 walks 4% fewer trees than 16 on the bench corpus. */
 #define BLOCK 8
 
-/* The leaf values of the BLOCK trees from t0 for the lines in active (na of them), added to each line's partial[i] in
- * the trees' order: line by line, the block's trees walked abreast (a step waits on two loads: independent walks side
- * by side keep the processor busy; with one row for all of them, the walks' slots stay in registers). The block's
- * trees are in the first-level cache after the first line; the next block's are asked for ahead. The values
- * themselves are not kept: a line settled needs only its sum, and the few that are not are walked again whole. */
+/* The leaf values of the BLOCK trees from the t0-th in the walk's order (walk_roots) for the lines in active (na of
+ * them), added to each line's partial[i] in that order: line by line, the block's trees walked abreast (a step waits
+ * on two loads: independent walks side by side keep the processor busy; with one row for all of them, the walks'
+ * slots stay in registers). The block's trees are in the first-level cache after the first line; the next block's
+ * are asked for ahead. The values themselves are not kept: a line settled needs only its sum, and the few that are
+ * not are walked again whole, in the trees' own order. */
 static void
 walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
           Py_ssize_t t0, double *partial)
@@ -425,12 +456,12 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
     const double *values = self->values;
     const Py_ssize_t depth = self->depth, trees = self->trees, t1 = t0 + BLOCK;
     if (t0 == 0)
-        prefetch_trees(self, t0, t1);
+        prefetch_trees(self, self->walk_roots, t0, t1);
     if (t1 + BLOCK < trees) /* (the last block is walked only by the lines left, again from the first tree) */
-        prefetch_trees(self, t1, t1 + BLOCK);
+        prefetch_trees(self, self->walk_roots, t1, t1 + BLOCK);
     size_t root[BLOCK];
     for (int k = 0; k < BLOCK; k++)
-        root[k] = (size_t)self->roots[t0 + k] * HALVES;
+        root[k] = (size_t)self->walk_roots[t0 + k] * HALVES;
     for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
