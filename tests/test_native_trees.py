@@ -401,7 +401,9 @@ def test_odds_above_bounds_a_line_by_the_trees_left_in_its_order() -> None:
     """Seventeen trees of depth 1: the first eight can each bring a line down by 100, the others not.
     Walked in their own order, a line that went up in the first eight is settled after them; walked
     last to first, no line is, as the first eight are left until the end (a bound made of the trees'
-    lowest leaves in their own order would settle the first line, whose odds are below the cut)."""
+    lowest leaves in their own order would settle the first line, whose odds are below the cut). A cut
+    above what the first eight trees' highest leaves can bring a line, below what sixteen can, settles
+    it after sixteen (no look at the lines after eight: none can be settled there)."""
     trees = 17
     feature, threshold, left, value = [], [], [], []
     for t in range(trees):
@@ -418,6 +420,62 @@ def test_odds_above_bounds_a_line_by_the_trees_left_in_its_order() -> None:
         out = np.empty(3)
         assert forest.odds_above(matrix, 0.0, -1.0, out) == -800.0
         assert out.tolist() == [-800.0, second, -800.0]
+    # a cut above what the first eight trees can give a line, below what sixteen can: settled after sixteen
+    forest = _trees().Forest(*arrays, 1)
+    assert forest.odds_above(matrix, 0.0, 12.0, out) == -800.0 and out[1] == np.inf
+
+
+def _settled_by_the_rule(m: Model, order: list[int], leaves: np.ndarray, baseline: float, cut: float) -> list[bool]:
+    """Which lines odds_above's rule settles, in Python: after each block of 8 trees in ``order`` with a
+    block after it, a line's leaf values so far (added one by one) plus the lowest leaf of each tree left
+    plus baseline above the cut by the margin."""
+    lowest = []
+    for root in m.roots.tolist():
+        values, nodes = [], [root]
+        for node in nodes:
+            if m.left[node] == node:
+                values.append(float(m.value[node]))
+            else:
+                nodes += [int(m.left[node]), int(m.right[node])]
+        lowest.append(min(values))
+    trees = len(order)
+    floor = [0.0] * (trees + 1)
+    for k in range(trees - 1, -1, -1):
+        floor[k] = floor[k + 1] + lowest[order[k]]
+    margin = 1e-6 * (1.0 + abs(cut) + abs(baseline) + abs(floor[0]))
+    settled = []
+    for row in leaves.tolist():
+        partial, done = 0.0, False
+        for t1 in range(8, trees, 8):
+            for k in range(t1 - 8, t1):
+                partial += row[order[k]]
+            if partial + floor[t1] + baseline > cut + margin:
+                done = True
+                break
+        settled.append(done)
+    return settled
+
+
+def test_odds_above_settles_the_lines_its_rule_does() -> None:
+    """The shipped model's trees in their own order and in WALK_ORDER: odds_above settles exactly the
+    lines the rule settles (no fewer where it passes a block's look as none could be settled yet)."""
+    m = default_model()
+    matrix = _matrix(m, 120, seed=11)
+    matrix[::7, ::3] = 0.0  # (no NaN: each line's rule as the C has it)
+    leaves = np.empty((len(matrix), len(m.roots)))
+    m._forest.leaves(matrix, leaves)
+    exact = np.empty(len(matrix))
+    m._forest.odds(matrix, m.baseline, exact)
+    own = list(range(len(m.roots)))
+    walked = list(compiled.WALK_ORDER)
+    lists = [a.tolist() for a in (m.feature, m.threshold, m.left, m.right, m.value, m.roots)]
+    laid = [np.asarray(a) for a in compiled.compact(*lists, walked)]
+    forests = [(m._forest, own), (_trees().Forest(*laid, m.depth, order=np.array(walked, dtype=np.intp)), walked)]
+    for cut in [-1e9, -20.0, -5.0, 0.0, 3.0, *np.sort(exact)[::15].tolist()]:
+        for forest, order in forests:
+            out = np.empty(len(matrix))
+            forest.odds_above(matrix, m.baseline, cut, out)
+            assert (out == np.inf).tolist() == _settled_by_the_rule(m, order, leaves, m.baseline, cut)
 
 
 def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:

@@ -104,9 +104,11 @@ typedef struct {
     double *values;       /* a leaf value per slot (only the last level's are read) */
     Py_ssize_t *roots;    /* each tree's first slot */
     /* The trees in the order odds_above walks them (given, or the trees' own): each one's first slot, and floor[k],
-     * trees + 1 of them, the sum of the lowest leaf value of each tree from the k-th on in that order. */
+     * trees + 1 of them, the sum of the lowest leaf value of each tree from the k-th on in that order; ceiling[k], the
+     * sum of the highest of each tree before the k-th, added one by one from 0.0 as a line's are (so no line's sum
+     * after k trees is above it: rounding is monotonic; a NaN leaf counts as +inf). */
     Py_ssize_t *walk_roots;
-    double *floor;
+    double *floor, *ceiling;
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
 } Forest;
@@ -119,6 +121,7 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->roots);
     PyMem_Free(self->walk_roots);
     PyMem_Free(self->floor);
+    PyMem_Free(self->ceiling);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -200,7 +203,8 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
     self->walk_roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
     self->floor = PyMem_New(double, trees + 1);
-    if (!self->nodes || !self->values || !self->roots || !self->walk_roots || !self->floor) {
+    self->ceiling = PyMem_New(double, trees + 1);
+    if (!self->nodes || !self->values || !self->roots || !self->walk_roots || !self->floor || !self->ceiling) {
         Py_CLEAR(self);
         PyErr_NoMemory();
         goto done;
@@ -220,16 +224,17 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->trees = trees;
     self->depth = depth;
     self->width = width;
-    /* each tree's lowest leaf, in the walk's order: the lowest value a walk of `depth` steps from its root can reach
-     * (a NaN one makes it NaN, and no bound holds) */
+    /* each tree's lowest and highest leaf, in the walk's order: the lowest and highest value a walk of `depth` steps
+     * from its root can reach (a NaN one makes the lowest NaN, and no bound holds, and the highest +inf) */
     self->floor[trees] = 0.0;
     for (Py_ssize_t t = trees - 1; t >= 0; t--) {
-        double lowest = Py_HUGE_VAL;
+        double lowest = Py_HUGE_VAL, highest = -Py_HUGE_VAL;
         Py_ssize_t level_size = 1;
         Py_ssize_t *level = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)1 << depth) : NULL;
         if (level == NULL) { /* no bound (too deep, or no memory for it): NaN */
             PyMem_Free(level);
             lowest = Py_NAN;
+            highest = Py_HUGE_VAL;
         } else {
             level[0] = self->walk_roots[t];
             for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
@@ -248,11 +253,16 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                     lowest = Py_NAN;
                 else if (v < lowest)
                     lowest = v;
+                highest = v != v ? Py_HUGE_VAL : v > highest ? v : highest;
             }
             PyMem_Free(level);
         }
         self->floor[t] = self->floor[t + 1] + lowest;
+        self->ceiling[t + 1] = highest; /* (summed below) */
     }
+    self->ceiling[0] = 0.0;
+    for (Py_ssize_t t = 0; t < trees; t++)
+        self->ceiling[t + 1] += self->ceiling[t];
 done:
     PyMem_Free(seen);
     while (got-- > 0)
@@ -518,6 +528,8 @@ forest_odds_above(Forest *self, PyObject *args)
     /* Whole blocks while a block is left after them (the last one decides nothing: its lines' sums are numpy's) */
     for (Py_ssize_t t1 = BLOCK; t1 < trees && na > 0; t1 += BLOCK) {
         walk_some(self, matrix.buf, width, active, na, t1 - BLOCK, partial);
+        if (!(self->ceiling[t1] + self->floor[t1] + baseline > cut + margin))
+            continue; /* no line's sum is high enough yet (a line's partial is at most the ceiling) */
         Py_ssize_t kept = 0;
         for (Py_ssize_t a = 0; a < na; a++) {
             const Py_ssize_t i = active[a];
