@@ -1095,6 +1095,17 @@ def test_c_page_add_is_rows_json_and_page_entries_joined(context: int) -> None:
             assert NATIVE.page_add(b"", lists, b"", True, b"doc\0", 7, index, samples, 3, context) is None
     for odd in [(1 << 64, "-", "a", "x"), (1, "-", "a", "\ud800"), (1, " ", 3, "x")]:  # left to orjson
         assert NATIVE.page_add(b"", [odd], b"", False, b"d\0", 0, {"a": 0}, [[]], 3, 2) is None
+    for odd in [
+        (1, "x", "a", "t"),
+        (1, "~", "a", "t"),
+        (1, "-", "a", "t", "u"),
+        (1, "--", "a", "t"),
+        (1, "\x01", "a", "t"),
+    ]:
+        # fates and items split_rows refuses (the spans page_add notes as it writes): None, as page_entries
+        assert NATIVE.page_entries(orjson.dumps([odd]), [odd], b"d\0", 0, {"a": 0}, [[]], 3, 2) is None
+        assert NATIVE.page_add(b"", [odd], b"", True, b"d\0", 0, {"a": 0}, [[]], 3, 2) is None
+        assert NATIVE.page_add(b"", [odd], b"", False, b"d\0", 0, {"a": 0}, [[]], 3, 2) is not None
     with pytest.raises(ValueError):
         NATIVE.page_add(b"", [], b"", True, b"d\0", 0, {}, [], 3, -1)
     with pytest.raises(ValueError):

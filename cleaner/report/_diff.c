@@ -2220,13 +2220,17 @@ static Py_ssize_t rows_room(PyObject *rows, Py_ssize_t *sums) {
 }
 
 /* The JSON of rows (of rows_room's shape) into b: 0; 1 when it is left to orjson (a number past
- * 64 bits, a text with no UTF-8: b is left as it was); -1 with an exception set. */
-static int put_rows(Buffer *b, PyObject *rows) {
+ * 64 bits, a text with no UTF-8: b is left as it was); -1 with an exception set. With spans (one
+ * a row), each row's as split_rows reads them from the JSON, noted where it is written, and 1
+ * where split_rows refuses it (a fate not one of its three, with the items it has): the JSON is
+ * not read again for them. */
+static int put_rows(Buffer *b, PyObject *rows, Span *spans) {
     Py_ssize_t count = PyList_GET_SIZE(rows), start = b->size;
     int newline = 0; /* (not asked) */
     if (put_byte(b, '[') < 0) goto failed;
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *row = PyList_GET_ITEM(rows, k);
+        Span *span = spans != NULL ? &spans[k] : NULL;
         int overflow;
         long long no = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(row, 0), &overflow);
         if (overflow) {
@@ -2234,11 +2238,17 @@ static int put_rows(Buffer *b, PyObject *rows) {
             return 1;
         }
         char digits[24];
-        if ((k > 0 && put_byte(b, ',') < 0) || put_byte(b, '[') < 0 || put(b, digits, 0, decimal(no, digits), 0) < 0)
-            goto failed;
+        if (k > 0 && put_byte(b, ',') < 0) goto failed;
+        if (span != NULL) {
+            span->start = b->size - start;
+            span->item[0] = span->start + 1;
+        }
+        if (put_byte(b, '[') < 0 || put(b, digits, 0, decimal(no, digits), 0) < 0) goto failed;
         for (Py_ssize_t j = 1; j < PyTuple_GET_SIZE(row); j++) {
             PyObject *item = PyTuple_GET_ITEM(row, j);
+            if (span != NULL) span->stop[j - 1] = b->size - start;
             if (put_byte(b, ',') < 0) goto failed;
+            if (span != NULL) span->item[j] = b->size - start;
             if (item == Py_None) {
                 if (put_text(b, "null") < 0) goto failed;
             } else if (PyUnicode_IS_COMPACT_ASCII(item) && PyUnicode_GET_LENGTH(item) == 1 &&
@@ -2250,10 +2260,25 @@ static int put_rows(Buffer *b, PyObject *rows) {
                 goto failed;
             }
         }
+        if (span != NULL) {
+            Py_ssize_t items = PyTuple_GET_SIZE(row);
+            span->stop[items - 1] = b->size - start;
+            span->end = span->stop[items - 1] + 1;
+            span->items = (int)items;
+            const char *at = b->data + start + span->item[1]; /* (split_rows' checks of a row, in its order) */
+            if (span->stop[1] - span->item[1] != 3 || at[0] != '"') goto refused;
+            span->fate = at[1];
+            if (!(span->fate == ' ' && items == 4) && !(span->fate == '-' && items == 4) &&
+                !(span->fate == '~' && items == 5))
+                goto refused;
+        }
         if (put_byte(b, ']') < 0) goto failed;
     }
     if (put_byte(b, ']') < 0) goto failed;
     return 0;
+refused:
+    b->size = start;
+    return 1;
 failed:
     b->size = start;
     if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
@@ -2268,7 +2293,7 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
     Py_ssize_t room = rows_room(rows, NULL);
     if (room < 0) Py_RETURN_NONE;
     Buffer b = {NULL, 0, 0, 1, NULL};
-    int got = grow(&b, room) < 0 ? -1 : put_rows(&b, rows);
+    int got = grow(&b, room) < 0 ? -1 : put_rows(&b, rows, NULL);
     if (got != 0) {
         Py_XDECREF(b.bytes);
         if (got < 0) return NULL;
@@ -2308,7 +2333,6 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Span *spans = NULL;
     Py_ssize_t *sums = NULL;
     char *unescaped = NULL; /* the rows' JSON as it was, when "<" was escaped in the page's */
-    int mismatch = 0;
     if (context < 0) {
         PyErr_SetString(PyExc_ValueError, "context must be >= 0");
         goto finally;
@@ -2343,7 +2367,11 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     }
     if (grow(out, head.len + room + 2) < 0 || put(out, head.buf, 0, head.len, 0) < 0) goto finally;
     Py_ssize_t start = out->size;
-    int got = put_rows(out, rows);
+    if (acted && (spans = PyMem_New(Span, count + 1)) == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    int got = put_rows(out, rows, spans);
     if (got != 0) {
         if (got > 0) result = Py_NewRef(Py_None);
         goto finally;
@@ -2363,11 +2391,6 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     if (put_text(out, "}\n") < 0) goto finally;
     if (grow(&kept, tail.len + (acted ? size : 0) + 3) < 0 || put(&kept, tail.buf, 0, tail.len, 0) < 0) goto finally;
     if (acted) {
-        spans = row_spans(s, size, count, &mismatch);
-        if (spans == NULL) {
-            if (mismatch) result = Py_NewRef(Py_None);
-            goto finally;
-        }
         Py_ssize_t lines = 0; /* the E lines' room: per label of each acted row (a changed row's tag split at "+") */
         for (Py_ssize_t i = 0; i < count; i++) {
             const Span *span = &spans[i];
