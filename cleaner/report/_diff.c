@@ -2317,6 +2317,18 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
  * written where the D line holds it and its spans read there (no "<" in it, most often): the E
  * lines' room is made first, from a bound (each label's line at most its rows' and context's
  * JSON and 48 bytes), and the buffer is not let grow while the walk reads it. */
+/* *room += labels * (span + 48), or -1 with MemoryError where that is past a Py_ssize_t (no signed
+ * overflow: a tag of a million "+" over a long document's rows is no more than memory can hold). */
+static int add_room(Py_ssize_t *room, Py_ssize_t labels, Py_ssize_t span) {
+    span += 48;
+    if (labels > 0 && span > 0 && (labels > PY_SSIZE_T_MAX / span || *room > PY_SSIZE_T_MAX - labels * span)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *room += labels * span;
+    return 0;
+}
+
 static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *rows_arg, *index, *samples, *doc;
     Py_buffer head, tail, prefix;
@@ -2363,9 +2375,10 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
         Py_ssize_t labels = tag == Py_None ? 1 : PyUnicode_Count(tag, s_plus, 0, PY_SSIZE_T_MAX) + 1;
         if (labels < 1) goto finally;
         Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
-        room += labels * (sums[hi] - sums[lo] + 48);
+        if (add_room(&room, labels, sums[hi] - sums[lo]) < 0) goto finally;
     }
-    if (grow(out, head.len + room + 2) < 0 || put(out, head.buf, 0, head.len, 0) < 0) goto finally;
+    if (add_room(&room, 1, head.len) < 0 || grow(out, room) < 0 || put(out, head.buf, 0, head.len, 0) < 0)
+        goto finally;
     Py_ssize_t start = out->size;
     if (acted && (spans = PyMem_New(Span, count + 1)) == NULL) {
         PyErr_NoMemory();
@@ -2398,9 +2411,9 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
             Py_ssize_t labels = 1;
             for (Py_ssize_t k = span->item[2]; span->fate == '~' && k < span->stop[2]; k++) labels += s[k] == '+';
             Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
-            lines += labels * (spans[hi - 1].end - spans[lo].start + 48);
+            if (add_room(&lines, labels, spans[hi - 1].end - spans[lo].start) < 0) goto finally;
         }
-        if (grow(out, lines) < 0) goto finally; /* (no "<" in it, no text escaped: made above) */
+        if (grow(out, lines) < 0) goto finally; /* (made above, most often: then not moved) */
         s = unescaped != NULL ? unescaped : out->data + start;
         out->fixed = unescaped == NULL; /* s is in it */
         got = walk_entries(s, size, spans, count, context, &kept, tail.len, offer_entry, &o);
