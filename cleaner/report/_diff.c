@@ -618,7 +618,7 @@ static PyObject *hunks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0, as_bytes, NULL};
+    Buffer b = {NULL, 0, 0, as_bytes, NULL, 0};
     Op *ops = NULL;
     Py_ssize_t n = 0;
     if (lines == NULL || out == NULL) goto finally;
@@ -858,7 +858,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     PyObject *near = NULL, *result = NULL;
     Listed listed = {NULL, NULL};
     /* near in a bytes object made once, at its most (all the rows), and handed out cut to size */
-    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Buffer kept = {NULL, 0, 0, 1, NULL, 0};
     Span *spans = NULL;
     int mismatch;
     if (count < 0 || context < 0) {
@@ -1342,7 +1342,7 @@ static PyObject *page_entries(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *result = NULL, *near = NULL, *pair = NULL;
     Offers o = {NULL};
     o.lines.in_bytes = 1;
-    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Buffer kept = {NULL, 0, 0, 1, NULL, 0};
     int mismatch = 0;
     Span *spans = NULL;
     if (context < 0) {
@@ -2139,7 +2139,7 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0, 1, NULL}; /* handed out as it is, cut to size */
+    Buffer b = {NULL, 0, 0, 1, NULL, 0}; /* handed out as it is, cut to size */
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
@@ -2292,7 +2292,7 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
     if (!PyList_CheckExact(rows)) Py_RETURN_NONE;
     Py_ssize_t room = rows_room(rows, NULL);
     if (room < 0) Py_RETURN_NONE;
-    Buffer b = {NULL, 0, 0, 1, NULL};
+    Buffer b = {NULL, 0, 0, 1, NULL, 0};
     int got = grow(&b, room) < 0 ? -1 : put_rows(&b, rows, NULL);
     if (got != 0) {
         Py_XDECREF(b.bytes);
@@ -2320,12 +2320,20 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
 /* *room += labels * (span + 48), or -1 with MemoryError where that is past a Py_ssize_t (no signed
  * overflow: a tag of a million "+" over a long document's rows is no more than memory can hold). */
 static int add_room(Py_ssize_t *room, Py_ssize_t labels, Py_ssize_t span) {
+    Py_ssize_t more = 0;
     span += 48;
-    if (labels > 0 && span > 0 && (labels > PY_SSIZE_T_MAX / span || *room > PY_SSIZE_T_MAX - labels * span)) {
+#if defined(__GNUC__) || defined(__clang__)
+    /* (the compiler's checked arithmetic: no division a row) */
+    int over = __builtin_mul_overflow(labels, span, &more) || __builtin_add_overflow(*room, more, &more);
+#else
+    int over = labels > 0 && span > 0 && (labels > PY_SSIZE_T_MAX / span || *room > PY_SSIZE_T_MAX - labels * span);
+    if (!over) more = *room + labels * span;
+#endif
+    if (over) {
         PyErr_NoMemory();
         return -1;
     }
-    *room += labels * span;
+    *room = more;
     return 0;
 }
 
@@ -2341,7 +2349,7 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Offers o = {NULL};
     Buffer *out = &o.lines; /* the page's bytes: the E lines are put there by offer_row */
     out->in_bytes = 1;
-    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Buffer kept = {NULL, 0, 0, 1, NULL, 0};
     Span *spans = NULL;
     Py_ssize_t *sums = NULL;
     char *unescaped = NULL; /* the rows' JSON as it was, when "<" was escaped in the page's */
