@@ -215,6 +215,7 @@ def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
         (NATIVE.split_lines, ("one\ntwo", Line), set()),
         (NATIVE.layout, (lines, True), {1}),
         (NATIVE.page_entries, (b"[]", [], b"d\0", 0, {}, [], 50, 2), {3}),
+        (NATIVE.page_add, (b"L\n", [], b"{", False, b"d\0", 0, {}, [], 50, 2), {3, 5}),
     ]
     for call, args, free in calls:
         call(*args)  # as given: accepted
@@ -1044,6 +1045,71 @@ def test_c_page_entries_are_entries_then_offers(context: int) -> None:
         NATIVE.page_entries(b"[]", [], b"d\0", 0, {}, [], 0, 2)
     with pytest.raises(TypeError):
         NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 3, 2)
+
+
+def _page_pieces(
+    rows: list[Any], acted: bool, index: dict[str, int], samples: list[Any], context: int
+) -> tuple[bytes, bytes, Any] | None:
+    """What page_add stands for: rows_json and page_entries' pieces, joined as ShardPage.add wrote them."""
+    assert NATIVE is not None
+    lines = NATIVE.rows_json(rows)
+    if lines is None:
+        return None
+    e_lines, near, candidates = b"", b"", None
+    if acted:
+        got = NATIVE.page_entries(lines, rows, b"doc\0", 7, index, samples, 3, context)
+        if got is None:
+            return None
+        e_lines, near, candidates = got
+    return b"R<x>\nL0\tD" + lines.replace(b"<", b"\\u003c") + b"}\n" + e_lines, b"{<t>" + near + b"]}\n", candidates
+
+
+@needs_native
+@pytest.mark.parametrize("context", [0, 2, sys.maxsize])
+def test_c_page_add_is_rows_json_and_page_entries_joined(context: int) -> None:
+    """page_add writes the rows' JSON where the D line holds it and the E lines after it, in one
+    buffer: the bytes and candidates of rows_json and page_entries, on random rows with "<" (the D
+    line escaped, the walk reading the JSON as it was) and without (the walk reading the D line's
+    JSON, in a buffer not let grow: its E lines' room made from a bound, here stressed by rows of
+    many labels and a context past every row); None where they give None."""
+    assert NATIVE is not None
+    rng = random.Random(43 + context % 7)
+    for size in [*range(0, 6), *(rng.randint(6, 40) for _ in range(300))]:
+        rows: list[Any] = [tuple(row) for row in _rows(rng, size)]
+        if rng.random() < 0.5:  # no "<" anywhere: the D line's JSON is the walk's
+            rows = [tuple(x.replace("<", "(") if isinstance(x, str) else x for x in row) for row in rows]
+        if rng.random() < 0.2:  # a changed row of many labels (a bound counted per label)
+            rows = [(*row[:2], "+".join(rng.choices("ab", k=30)), *row[3:]) if row[1] == "~" else row for row in rows]
+        labels = {
+            label for row in rows if row[1] != " " for label in (row[2].split("+") if row[1] == "~" else [row[2]])
+        }
+        index = {label: k for k, label in enumerate(sorted(labels))}
+        key = rng.choice([1, 2**63, 2**64])  # the heaps' smallest: none beaten, some, all
+        samples = [[(-key, -3, -1, [])] * rng.choice([1, 3]) for _ in index]
+        acted = bool(labels)
+        got = NATIVE.page_add(b"R<x>\nL0\tD", rows, b"{<t>", acted, b"doc\0", 7, index, samples, 3, context)
+        assert got == _page_pieces(rows, acted, index, samples, context), rows
+        if acted:
+            assert NATIVE.page_add(b"", rows, b"", True, b"doc\0", 7, {}, samples, 3, context) is None
+            lists = [list(row) for row in rows]
+            assert NATIVE.page_add(b"", lists, b"", True, b"doc\0", 7, index, samples, 3, context) is None
+    for odd in [(1 << 64, "-", "a", "x"), (1, "-", "a", "\ud800"), (1, " ", 3, "x")]:  # left to orjson
+        assert NATIVE.page_add(b"", [odd], b"", False, b"d\0", 0, {"a": 0}, [[]], 3, 2) is None
+    for odd in [
+        (1, "x", "a", "t"),
+        (1, "~", "a", "t"),
+        (1, "-", "a", "t", "u"),
+        (1, "--", "a", "t"),
+        (1, "\x01", "a", "t"),
+    ]:
+        # fates and items split_rows refuses (the spans page_add notes as it writes): None, as page_entries
+        assert NATIVE.page_entries(orjson.dumps([odd]), [odd], b"d\0", 0, {"a": 0}, [[]], 3, 2) is None
+        assert NATIVE.page_add(b"", [odd], b"", True, b"d\0", 0, {"a": 0}, [[]], 3, 2) is None
+        assert NATIVE.page_add(b"", [odd], b"", False, b"d\0", 0, {"a": 0}, [[]], 3, 2) is not None
+    with pytest.raises(ValueError):
+        NATIVE.page_add(b"", [], b"", True, b"d\0", 0, {}, [], 3, -1)
+    with pytest.raises(ValueError):
+        NATIVE.page_add(b"", [], b"", True, b"d\0", 0, {}, [], 0, 2)
 
 
 _SHRINKING_ROW = """

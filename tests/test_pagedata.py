@@ -239,6 +239,35 @@ def test_joined_shards_give_the_page_of_one_process_rendering_every_record(
 
 
 @pytest.mark.usefixtures("small")
+@pytest.mark.parametrize("seed", range(3))
+def test_page_files_of_record_data_records_with_c_are_the_python_ones(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records as review.record_data makes them (its keys in its order, rows as tuples) take
+    _diff.c's page_add, the page file's bytes and the removals line each in one buffer: the
+    same files as the Python way, for documents with a "<" (the D line escaped) and without,
+    first labels met, labels split at "+" (re+pair: left to the pieces' way), full heaps."""
+    if pagedata._NATIVE is None:
+        pytest.skip("cleaner/report/_diff.c not built")
+    rng = random.Random(seed)
+    records = [_record(rng, n) for n in range(60)]
+    for n, rec in enumerate(records):
+        rows = [tuple(row) for row in rec["lines"]]
+        if n % 3:  # no "<": the walk reads the D line's JSON
+            rows = [tuple(x.replace("<", "(") if isinstance(x, str) else x for x in row) for row in rows]
+        rec["lines"] = rows
+    files = {}
+    for native in (True, False):
+        if not native:
+            monkeypatch.setattr(pagedata, "_NATIVE", None)
+        path = tmp_path / f"{native}.page"
+        pagedata.page_files(records, path, pagedata.Floors())
+        files[native] = (path.read_bytes(), pagedata.removals_file(path).read_bytes())
+    assert files[True] == files[False]
+    assert b"\\u003c" in files[True][0] and b"<" in files[True][1]
+
+
+@pytest.mark.usefixtures("small")
 def test_the_sample_of_duplicate_ids_is_the_same_whatever_the_shards(tmp_path: Path) -> None:
     """A removal's sample key is a hash of its document id and line: documents of one id tie, and
     the sample takes the first documents among them (the smallest key, document, line), in any shard."""

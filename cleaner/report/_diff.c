@@ -204,10 +204,15 @@ typedef struct {
     Py_ssize_t size, room;
     int in_bytes;
     PyObject *bytes;
+    int fixed; /* set while something reads through a pointer into data: growing it (moving it) is refused */
 } Buffer;
 
 static int grow(Buffer *b, Py_ssize_t more) {
     if (b->size + more <= b->room) return 0;
+    if (b->fixed) { /* (a bound made short by a bug: an error, not a read of freed memory) */
+        PyErr_SetString(PyExc_SystemError, "_diff: a buffer outgrew the room made for it");
+        return -1;
+    }
     Py_ssize_t room = b->room ? b->room : 256;
     while (room < b->size + more) room *= 2;
     if (b->in_bytes) {
@@ -613,7 +618,7 @@ static PyObject *hunks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg));
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0, as_bytes, NULL};
+    Buffer b = {NULL, 0, 0, as_bytes, NULL, 0};
     Op *ops = NULL;
     Py_ssize_t n = 0;
     if (lines == NULL || out == NULL) goto finally;
@@ -751,11 +756,12 @@ static int put_short(Buffer *b, const char *s, const Span *span, int escape) {
 /* Each acted row's entry as js(entry)[1:] (pagedata: [line, text, before, after, changed text],
  * the "[" left out), given to ``each`` (its index, its bytes; 0 to go on, anything else stops the
  * walk and is returned), and the JSON of the rows with_context(rows, context) keeps, joined by
- * ",", into kept: the walk of entries() and page_entries() over the spans of split_rows. */
+ * ",", into kept after its first kept_from bytes: the walk of entries(), page_entries() and
+ * page_add() over the spans of split_rows. */
 typedef int (*EachEntry)(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size);
 
 static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize_t count, Py_ssize_t context,
-                        Buffer *kept, EachEntry each, void *ctx) {
+                        Buffer *kept, Py_ssize_t kept_from, EachEntry each, void *ctx) {
     Buffer rest = {NULL, 0, 0};
     int status = -1;
     /* "<" escaped only in rows that hold one: most hold none, and looking for it piece by piece
@@ -769,7 +775,7 @@ static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize
         /* (context may be near PY_SSIZE_T_MAX: i + context would overflow) */
         Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
         for (Py_ssize_t k = lo > taken ? lo : taken; k < hi; k++) {
-            if ((kept->size > 0 && put_text(kept, ",") < 0) || put(kept, s, spans[k].start, spans[k].end, 0) < 0)
+            if ((kept->size > kept_from && put_text(kept, ",") < 0) || put(kept, s, spans[k].start, spans[k].end, 0) < 0)
                 goto finally;
         }
         if (hi > taken) taken = hi;
@@ -852,7 +858,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     PyObject *near = NULL, *result = NULL;
     Listed listed = {NULL, NULL};
     /* near in a bytes object made once, at its most (all the rows), and handed out cut to size */
-    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Buffer kept = {NULL, 0, 0, 1, NULL, 0};
     Span *spans = NULL;
     int mismatch;
     if (count < 0 || context < 0) {
@@ -867,7 +873,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     listed.acted = PyList_New(0);
     listed.rests = PyList_New(0);
     if (listed.acted == NULL || listed.rests == NULL || grow(&kept, view.len) < 0) goto finally;
-    if (walk_entries(view.buf, view.len, spans, count, context, &kept, list_entry, &listed) < 0) goto finally;
+    if (walk_entries(view.buf, view.len, spans, count, context, &kept, 0, list_entry, &listed) < 0) goto finally;
     near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
     result = PyTuple_Pack(3, listed.acted, listed.rests, near);
@@ -1336,7 +1342,7 @@ static PyObject *page_entries(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *result = NULL, *near = NULL, *pair = NULL;
     Offers o = {NULL};
     o.lines.in_bytes = 1;
-    Buffer kept = {NULL, 0, 0, 1, NULL};
+    Buffer kept = {NULL, 0, 0, 1, NULL, 0};
     int mismatch = 0;
     Span *spans = NULL;
     if (context < 0) {
@@ -1363,7 +1369,7 @@ static PyObject *page_entries(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     if (grow(&o.lines, room) < 0) goto finally;
     if (grow(&kept, view.len) < 0) goto finally;
-    int got = walk_entries(view.buf, view.len, spans, count, context, &kept, offer_entry, &o);
+    int got = walk_entries(view.buf, view.len, spans, count, context, &kept, 0, offer_entry, &o);
     if (got == 2) {
         result = Py_NewRef(Py_None);
         goto finally;
@@ -2133,7 +2139,7 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
     if (out == NULL) return NULL;
     PyObject *result = NULL;
-    Buffer b = {NULL, 0, 0, 1, NULL}; /* handed out as it is, cut to size */
+    Buffer b = {NULL, 0, 0, 1, NULL, 0}; /* handed out as it is, cut to size */
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
@@ -2187,14 +2193,17 @@ finally:
  * them (or say why it cannot), when a row is not such a tuple of an exact int, str and None, a
  * number does not fit 64 bits, or a text has no UTF-8 (a lone surrogate). No Python code runs
  * while the list is read (nothing is called that could change it). */
-static PyObject *rows_json(PyObject *self, PyObject *rows) {
-    if (!PyList_CheckExact(rows)) Py_RETURN_NONE;
+/* The bytes of rows_json(rows) as a texts' UTF-8 takes them (more where JSON escapes a character:
+ * put grows the buffer then), or -1 when a row is not of the shape it writes; with sums, sums[k]
+ * is that of the rows before row k (count + 1 of them). */
+static Py_ssize_t rows_room(PyObject *rows, Py_ssize_t *sums) {
     Py_ssize_t count = PyList_GET_SIZE(rows), room = 2;
     for (Py_ssize_t k = 0; k < count; k++) {
+        if (sums != NULL) sums[k] = room - 2;
         PyObject *row = PyList_GET_ITEM(rows, k);
         if (!PyTuple_CheckExact(row) || (PyTuple_GET_SIZE(row) != 4 && PyTuple_GET_SIZE(row) != 5) ||
             !PyLong_CheckExact(PyTuple_GET_ITEM(row, 0)))
-            Py_RETURN_NONE;
+            return -1;
         room += 24; /* the number, the brackets and commas */
         for (Py_ssize_t j = 1; j < PyTuple_GET_SIZE(row); j++) {
             PyObject *item = PyTuple_GET_ITEM(row, j);
@@ -2202,49 +2211,243 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
                 room += 4;
                 continue;
             }
-            if (!PyUnicode_CheckExact(item)) Py_RETURN_NONE;
+            if (!PyUnicode_CheckExact(item)) return -1;
             room += utf8_bound(item) + 3;
         }
     }
-    Buffer b = {NULL, 0, 0, 1, NULL};
+    if (sums != NULL) sums[count] = room - 2;
+    return room;
+}
+
+/* The JSON of rows (of rows_room's shape) into b: 0; 1 when it is left to orjson (a number past
+ * 64 bits, a text with no UTF-8: b is left as it was); -1 with an exception set. With spans (one
+ * a row), each row's as split_rows reads them from the JSON, noted where it is written, and 1
+ * where split_rows refuses it (a fate not one of its three, with the items it has): the JSON is
+ * not read again for them. */
+static int put_rows(Buffer *b, PyObject *rows, Span *spans) {
+    Py_ssize_t count = PyList_GET_SIZE(rows), start = b->size;
     int newline = 0; /* (not asked) */
-    if (grow(&b, room) < 0 || put_byte(&b, '[') < 0) goto failed;
+    if (put_byte(b, '[') < 0) goto failed;
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *row = PyList_GET_ITEM(rows, k);
+        Span *span = spans != NULL ? &spans[k] : NULL;
         int overflow;
         long long no = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(row, 0), &overflow);
         if (overflow) {
-            Py_XDECREF(b.bytes);
-            Py_RETURN_NONE;
+            b->size = start;
+            return 1;
         }
         char digits[24];
-        if ((k > 0 && put_byte(&b, ',') < 0) || put_byte(&b, '[') < 0 || put(&b, digits, 0, decimal(no, digits), 0) < 0)
-            goto failed;
+        if (k > 0 && put_byte(b, ',') < 0) goto failed;
+        if (span != NULL) {
+            span->start = b->size - start;
+            span->item[0] = span->start + 1;
+        }
+        if (put_byte(b, '[') < 0 || put(b, digits, 0, decimal(no, digits), 0) < 0) goto failed;
         for (Py_ssize_t j = 1; j < PyTuple_GET_SIZE(row); j++) {
             PyObject *item = PyTuple_GET_ITEM(row, j);
-            if (put_byte(&b, ',') < 0) goto failed;
+            if (span != NULL) span->stop[j - 1] = b->size - start;
+            if (put_byte(b, ',') < 0) goto failed;
+            if (span != NULL) span->item[j] = b->size - start;
             if (item == Py_None) {
-                if (put_text(&b, "null") < 0) goto failed;
+                if (put_text(b, "null") < 0) goto failed;
             } else if (PyUnicode_IS_COMPACT_ASCII(item) && PyUnicode_GET_LENGTH(item) == 1 &&
                        PyUnicode_1BYTE_DATA(item)[0] >= 0x20 && PyUnicode_1BYTE_DATA(item)[0] != '"' &&
                        PyUnicode_1BYTE_DATA(item)[0] != '\\') { /* a fate: written as it is, without a call */
                 char fate[3] = {'"', (char)PyUnicode_1BYTE_DATA(item)[0], '"'};
-                if (put_raw(&b, fate, 3) < 0) goto failed;
-            } else if (put_byte(&b, '"') < 0 || put_utf8(&b, item, 1, &newline) < 0 || put_byte(&b, '"') < 0) {
+                if (put_raw(b, fate, 3) < 0) goto failed;
+            } else if (put_byte(b, '"') < 0 || put_utf8(b, item, 1, &newline) < 0 || put_byte(b, '"') < 0) {
                 goto failed;
             }
         }
-        if (put_byte(&b, ']') < 0) goto failed;
+        if (span != NULL) {
+            Py_ssize_t items = PyTuple_GET_SIZE(row);
+            span->stop[items - 1] = b->size - start;
+            span->end = span->stop[items - 1] + 1;
+            span->items = (int)items;
+            const char *at = b->data + start + span->item[1]; /* (split_rows' checks of a row, in its order) */
+            if (span->stop[1] - span->item[1] != 3 || at[0] != '"') goto refused;
+            span->fate = at[1];
+            if (!(span->fate == ' ' && items == 4) && !(span->fate == '-' && items == 4) &&
+                !(span->fate == '~' && items == 5))
+                goto refused;
+        }
+        if (put_byte(b, ']') < 0) goto failed;
     }
-    if (put_byte(&b, ']') < 0) goto failed;
-    return buffer_bytes(&b);
+    if (put_byte(b, ']') < 0) goto failed;
+    return 0;
+refused:
+    b->size = start;
+    return 1;
 failed:
-    Py_XDECREF(b.bytes);
+    b->size = start;
     if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
         PyErr_Clear();
+        return 1;
+    }
+    return -1;
+}
+
+static PyObject *rows_json(PyObject *self, PyObject *rows) {
+    if (!PyList_CheckExact(rows)) Py_RETURN_NONE;
+    Py_ssize_t room = rows_room(rows, NULL);
+    if (room < 0) Py_RETURN_NONE;
+    Buffer b = {NULL, 0, 0, 1, NULL, 0};
+    int got = grow(&b, room) < 0 ? -1 : put_rows(&b, rows, NULL);
+    if (got != 0) {
+        Py_XDECREF(b.bytes);
+        if (got < 0) return NULL;
         Py_RETURN_NONE;
     }
-    return NULL;
+    return buffer_bytes(&b);
+}
+
+/* ---- a record's share of its shard's page file and removals file (pagedata.ShardPage.add) ----
+ *
+ * page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context) -> (page, removals, candidates) | None
+ *
+ * For a review record of record_data's keys whose rows are tuples (review_rows'), the bytes add
+ * writes, each made in one buffer, where they were made as pieces written one by one (the rows'
+ * JSON and the E lines each a bytes object, copied again by the writer, with a write call each):
+ * page: head (the document's R lines, its L line and the D line up to its rows), the rows' JSON
+ * with "<" escaped, "}\n", and with acted set page_entries' E lines; removals: tail (the record's
+ * JSON without its empty rows' "[]}"), the rows with_context keeps, "]}\n". candidates:
+ * page_entries' (None without acted), for the caller to offer. None, with nothing offered, when
+ * rows_json or page_entries would give None (the caller goes their way). The rows' JSON is
+ * written where the D line holds it and its spans read there (no "<" in it, most often): the E
+ * lines' room is made first, from a bound (each label's line at most its rows' and context's
+ * JSON and 48 bytes), and the buffer is not let grow while the walk reads it. */
+/* *room += labels * (span + 48), or -1 with MemoryError where that is past a Py_ssize_t (no signed
+ * overflow: a tag of a million "+" over a long document's rows is no more than memory can hold). */
+static int add_room(Py_ssize_t *room, Py_ssize_t labels, Py_ssize_t span) {
+    Py_ssize_t more = 0;
+    span += 48;
+#if defined(__GNUC__) || defined(__clang__)
+    /* (the compiler's checked arithmetic: no division a row) */
+    int over = __builtin_mul_overflow(labels, span, &more) || __builtin_add_overflow(*room, more, &more);
+#else
+    int over = labels > 0 && span > 0 && (labels > PY_SSIZE_T_MAX / span || *room > PY_SSIZE_T_MAX - labels * span);
+    if (!over) more = *room + labels * span;
+#endif
+    if (over) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *room = more;
+    return 0;
+}
+
+static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *rows_arg, *index, *samples, *doc;
+    Py_buffer head, tail, prefix;
+    Py_ssize_t sample, context;
+    int acted;
+    if (fast_args("page_add", args, nargs, "yLypyODLnn", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
+                  &samples, &sample, &context) < 0)
+        return NULL;
+    PyObject *result = NULL, *rows = NULL, *page = NULL, *removals = NULL;
+    Offers o = {NULL};
+    Buffer *out = &o.lines; /* the page's bytes: the E lines are put there by offer_row */
+    out->in_bytes = 1;
+    Buffer kept = {NULL, 0, 0, 1, NULL, 0};
+    Span *spans = NULL;
+    Py_ssize_t *sums = NULL;
+    char *unescaped = NULL; /* the rows' JSON as it was, when "<" was escaped in the page's */
+    if (context < 0) {
+        PyErr_SetString(PyExc_ValueError, "context must be >= 0");
+        goto finally;
+    }
+    if (acted) {
+        if (offers_begin(&o, rows_arg, index, samples, doc, &prefix, sample, context, 0) < 0) goto finally;
+        rows = Py_NewRef(o.rows);
+    } else if ((rows = PyList_GetSlice(rows_arg, 0, PyList_GET_SIZE(rows_arg))) == NULL) {
+        goto finally;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(rows);
+    if ((sums = PyMem_New(Py_ssize_t, count + 1)) == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    Py_ssize_t room = rows_room(rows, sums);
+    if (room < 0) {
+        result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    /* The E lines' room too, from the rows' sizes as their texts' UTF-8 takes them (per label of
+     * each acted row, its rows' and context's and 48 bytes; counted exactly from the JSON below):
+     * the buffer is made once, not moved with the JSON in it (realloc's copy of it was most of
+     * what writing it cost). */
+    for (Py_ssize_t i = 0; acted && i < count; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i), *fate = PyTuple_GET_ITEM(row, 1), *tag = PyTuple_GET_ITEM(row, 2);
+        if (PyUnicode_GET_LENGTH(fate) == 1 && PyUnicode_READ_CHAR(fate, 0) == ' ') continue;
+        Py_ssize_t labels = tag == Py_None ? 1 : PyUnicode_Count(tag, s_plus, 0, PY_SSIZE_T_MAX) + 1;
+        if (labels < 1) goto finally;
+        Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
+        if (add_room(&room, labels, sums[hi] - sums[lo]) < 0) goto finally;
+    }
+    if (add_room(&room, 1, head.len) < 0 || grow(out, room) < 0 || put(out, head.buf, 0, head.len, 0) < 0)
+        goto finally;
+    Py_ssize_t start = out->size;
+    if (acted && (spans = PyMem_New(Span, count + 1)) == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    int got = put_rows(out, rows, spans);
+    if (got != 0) {
+        if (got > 0) result = Py_NewRef(Py_None);
+        goto finally;
+    }
+    Py_ssize_t size = out->size - start;
+    const char *s = out->data + start;
+    if (memchr(s, '<', (size_t)size) != NULL) { /* the D line's "<" escaped; the walk reads them as they were */
+        if ((unescaped = PyMem_Malloc((size_t)size)) == NULL) {
+            PyErr_NoMemory();
+            goto finally;
+        }
+        memcpy(unescaped, s, (size_t)size);
+        out->size = start;
+        if (put_escaped(out, unescaped, 0, size) < 0) goto finally;
+        s = unescaped;
+    }
+    if (put_text(out, "}\n") < 0) goto finally;
+    if (grow(&kept, tail.len + (acted ? size : 0) + 3) < 0 || put(&kept, tail.buf, 0, tail.len, 0) < 0) goto finally;
+    if (acted) {
+        Py_ssize_t lines = 0; /* the E lines' room: per label of each acted row (a changed row's tag split at "+") */
+        for (Py_ssize_t i = 0; i < count; i++) {
+            const Span *span = &spans[i];
+            if (span->fate == ' ') continue;
+            Py_ssize_t labels = 1;
+            for (Py_ssize_t k = span->item[2]; span->fate == '~' && k < span->stop[2]; k++) labels += s[k] == '+';
+            Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
+            if (add_room(&lines, labels, spans[hi - 1].end - spans[lo].start) < 0) goto finally;
+        }
+        if (grow(out, lines) < 0) goto finally; /* (made above, most often: then not moved) */
+        s = unescaped != NULL ? unescaped : out->data + start;
+        out->fixed = unescaped == NULL; /* s is in it */
+        got = walk_entries(s, size, spans, count, context, &kept, tail.len, offer_entry, &o);
+        out->fixed = 0;
+        if (got == 2) {
+            result = Py_NewRef(Py_None);
+            goto finally;
+        }
+        if (got < 0) goto finally;
+    }
+    if (put_text(&kept, "]}\n") < 0 || (page = buffer_bytes(out)) == NULL || (removals = buffer_bytes(&kept)) == NULL)
+        goto finally;
+    result = PyTuple_Pack(3, page, removals, acted ? o.candidates : Py_None);
+finally:
+    PyBuffer_Release(&head);
+    PyBuffer_Release(&tail);
+    PyBuffer_Release(&prefix);
+    PyMem_Free(spans);
+    PyMem_Free(sums);
+    PyMem_Free(unescaped);
+    Py_XDECREF(kept.bytes);
+    offers_end(&o);
+    Py_XDECREF(rows);
+    Py_XDECREF(page);
+    Py_XDECREF(removals);
+    return result;
 }
 
 /* ---- the page join: pagedata.Joiner's loop over a page file's lines ----
@@ -2493,6 +2696,10 @@ static PyMethodDef methods[] = {
     {"rows_json", rows_json, METH_O,
      "rows_json(rows) -> bytes | None: orjson.dumps(rows) of review rows, their texts' UTF-8 made here; None when "
      "a row is not of their shape or a text has no UTF-8."},
+    {"page_add", (PyCFunction)(void (*)(void))page_add, METH_FASTCALL,
+     "page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context) -> (page, removals, candidates) "
+     "| None: ShardPage.add's bytes of a record_data record, the page file's and the removals file's, and "
+     "page_entries' candidates (None without acted); None when rows_json or page_entries would give None."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},

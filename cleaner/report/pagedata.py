@@ -213,28 +213,7 @@ class ShardPage:
                 self._number(label, new)
         mine = sorted([index[label] for label in acted])
         doc_id = rec["id"]
-        rows = rec["lines"]
         dumps = orjson.dumps
-        lines = rows_json(rows)  # not escaped for <script>
-        entries: list[bytes] = []
-        near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
-        # _diff.c's entries and offers in one call (each entry put straight into its E line; the
-        # sample heaps only read, the candidates offered here in order): None when the rows are
-        # not of a record's shape (every label is numbered above). In add, not a method of its
-        # own: a frame and a tuple less per document.
-        got = None
-        if _NATIVE is not None and acted:
-            prefix = f"{doc_id}\0".encode()
-            got = _NATIVE.page_entries(lines, rows, prefix, n, index, self.samples, SAMPLE, review.CONTEXT)
-        if got is not None:
-            e_lines, near, candidates = got
-            entries = [e_lines]
-            if candidates:  # (a long run's heaps are full: most documents offer none that win)
-                self._offer_all(n, candidates)
-        elif acted:  # (C not built, or rows not of a record's shape)
-            whole = [dumps(row) for row in rows]  # each row's JSON
-            entries, near_rows = self._entries(n, doc_id, rows, whole, new)
-            near = b",".join(near_rows)
         self.layout_only += not acted
         row = js([doc_id, rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]])[1:-1]
         emptied = rec["emptied"]  # None but for a document that ended up empty
@@ -243,12 +222,76 @@ class ShardPage:
             row,
             b"null" if emptied is None else js(emptied),
         )
-        if tuple(rec) == _REC_KEYS:  # record_data's: the D line's head is its JSON up to "removed"
-            body = dumps({**rec, "lines": []})
-            head = body[: body.index(b',"removed":')] + b',"lines":'  # (no string holds ,": each " is \")
+        if tuple(rec) != _REC_KEYS:  # not record_data's: its D line's head made from its keys
+            head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
+            self._pieces(n, rec, acted, new, listed, head, None)
+            return
+        # record_data's: the D line's head is its JSON up to "removed"
+        body = dumps({**rec, "lines": []})
+        head = body[: body.index(b',"removed":')] + b',"lines":'  # (no string holds ,": each " is \")
+        if _NATIVE is not None:
+            # _diff.c's page_add: the page file's bytes of the document and its removals line, each
+            # made in one buffer (the rows' JSON, the entries and page_entries' offers in one call,
+            # no copy of either joined on, one write each); None when its rows are not
+            # review_rows' tuples, or a label is split into one not numbered (the pieces' way).
+            got = _NATIVE.page_add(
+                b"".join([*new, listed, b"D", head.replace(b"<", b"\\u003c")]),
+                rec["lines"],
+                body[:-2],
+                bool(acted),
+                f"{doc_id}\0".encode(),
+                n,
+                index,
+                self.samples,
+                SAMPLE,
+                review.CONTEXT,
+            )
+            if got is not None:
+                page, line, candidates = got
+                if candidates:  # (a long run's heaps are full: most documents offer none that win)
+                    self._offer_all(n, candidates)
+                self.removals.write(line)
+                self.out.write(page)
+                return
+        self._pieces(n, rec, acted, new, listed, head, body)
+
+    def _pieces(
+        self,
+        n: int,
+        rec: dict[str, Any],
+        acted: set[str],
+        new: list[bytes],
+        listed: bytes,
+        head: bytes,
+        body: bytes | None,
+    ) -> None:
+        """add's writing of a document's rows, entries and removals line, from the JSON of its
+        rows (``body``: the record's JSON without them, for record_data's records)."""
+        doc_id = rec["id"]
+        rows = rec["lines"]
+        dumps = orjson.dumps
+        lines = rows_json(rows)  # not escaped for <script>
+        entries: list[bytes] = []
+        near = b""  # review.with_context(rows)'s JSON, for removals.jsonl
+        # _diff.c's entries and offers in one call (each entry put straight into its E line; the
+        # sample heaps only read, the candidates offered here in order): None when the rows are
+        # not of a record's shape (every label is numbered above).
+        got = None
+        if _NATIVE is not None and acted:
+            prefix = f"{doc_id}\0".encode()
+            got = _NATIVE.page_entries(lines, rows, prefix, n, self.index, self.samples, SAMPLE, review.CONTEXT)
+        if got is not None:
+            e_lines, near, candidates = got
+            entries = [e_lines]
+            if candidates:
+                self._offer_all(n, candidates)
+        elif acted:  # (C not built, or rows not of a record's shape)
+            whole = [dumps(row) for row in rows]  # each row's JSON
+            entries, near_rows = self._entries(n, doc_id, rows, whole, new)
+            near = b",".join(near_rows)
+        if body is not None:
             self.removals.write(b"".join((body[:-2], near, b"]}\n")))  # (near copied once, not twice)
         else:
-            head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
             self.removals.write(_removals_line(rec, near))
         # Written in pieces: the rows' JSON (most of the D line) and the entries are not copied
         # into one string first (the writer's buffer takes them, or the file a large one).
