@@ -1328,15 +1328,18 @@ fail:
     return result;
 }
 
-/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). The
- * lines kept and their texts are held in one array as they are read, and the two lists made at
- * the end at their size (an append each cost more than the line's reads). */
+/* alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive (its twin and the tests'
+ * oracle). The lines kept and their texts are held in one array as they are read, and the two
+ * lists made at the end at their size (an append each cost more than the line's reads). With a
+ * ``limit`` of 0 or more, the first ``limit`` rows kept, the lines after them not read. */
 static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines;
     int nonblank;
-    if (fast_args("alive", args, nargs, "Lp", &lines, &nonblank) < 0 || names() < 0) return NULL;
+    Py_ssize_t limit = -1;
+    if (fast_args("alive", args, nargs, "Lp|n", &lines, &nonblank, &limit) < 0 || names() < 0) return NULL;
     /* (a line's read can run Python code that lengthens the list: the array grows then) */
-    Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
+    Py_ssize_t size = PyList_GET_SIZE(lines), k = 0;
+    Py_ssize_t cap = (limit >= 0 && limit < size ? limit : size) + 1;
     PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
     PyObject *rows = NULL, *texts = NULL, *result = NULL;
     Reader reader = READER_INIT;
@@ -1344,7 +1347,7 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && k != limit; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         Py_INCREF(line);
         PyObject *dropped = slot_read(&reader, line, A_DROPPED);
@@ -1442,7 +1445,7 @@ static PyMethodDef methods[] = {
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
     {"rows", (PyCFunction)(void (*)(void))rows, METH_FASTCALL,
      "rows(matcher, texts[, keys[, limit]]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
-    {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
+    {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive."},
     {"unchanged", (PyCFunction)(void (*)(void))unchanged, METH_FASTCALL, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
     {"carry", (PyCFunction)(void (*)(void))carry, METH_FASTCALL,
      "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},
