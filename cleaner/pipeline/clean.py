@@ -201,9 +201,9 @@ class Pipeline:
         marks: list[int] = []
         for state.round in count():
             then, last, marks = stamp, marks, []
-            first = state.round == 0
+            first_round = state.round == 0
             for i, step in enumerate(steps):
-                if first or step.again(state):
+                if first_round or step.again(state):
                     step.__call__(state)
                     left = count_alive(lines)
                     stamp = rewrites.count - left
