@@ -396,6 +396,11 @@ def test_the_c_alive_and_unchanged_are_their_python_twins_on_random_lines() -> N
         for nonblank in (True, False):
             c, python = prefilter._scan.alive(lines, nonblank), alive(lines, nonblank)
             assert c == python and all(a is b for a, b in zip(c[0], python[0], strict=True))
+            # With a limit (MatchSite's head): the first rows of the whole answer, as many as asked.
+            limit = rng.randrange(-2, 6)
+            c = prefilter._scan.alive(lines, nonblank, limit)
+            assert c == alive(lines, nonblank, limit)
+            assert c == ((python[0][:limit], python[1][:limit]) if limit >= 0 else python)
         texts = [line.text for line in lines]
         for line in lines:  # then some go, and some change
             roll = rng.random()
@@ -418,6 +423,12 @@ def test_alive_and_unchanged_by_hand() -> None:
     for alive_fn, unchanged_fn in pairs:
         assert alive_fn(lines, True) == ([lines[0], lines[3]], ["a", "c"])
         assert alive_fn(lines, False) == ([lines[0], lines[1], lines[3]], ["a", "  ", "c"])
+        assert alive_fn(lines, True, 1) == ([lines[0]], ["a"])
+        assert alive_fn(lines, False, 2) == ([lines[0], lines[1]], ["a", "  "])
+        assert alive_fn(lines, True, 0) == ([], []) and alive_fn(lines, True, 5) == alive_fn(lines, True)
+        assert alive_fn(lines, True, -1) == alive_fn(lines, True)
+        # The lines past the limit are not read (one that cannot be read is not met).
+        assert alive_fn([lines[0], object()], True, 1) == ([lines[0]], ["a"])  # type: ignore[list-item]
         assert unchanged_fn(lines, ["a", "  ", "changed while dropped", "c"]) is True
         assert unchanged_fn(lines, ["a", "  ", "b", "C"]) is False
         with pytest.raises(IndexError):

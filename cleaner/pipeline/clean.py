@@ -166,22 +166,27 @@ class Pipeline:
         if removed:  # (a page's: what its site selectors removed leads its text)
             for line, (rule_id, _) in zip(lines, removed, strict=False):
                 line.drop(rule_id)
+        # (The fields by position, in their order: a class called with keywords has them put in
+        # a dict first, once a document.)
         return State(
-            doc=doc,
-            lines=lines,
-            url=doc.url,
-            meta=dict(doc.meta),
-            trailing_newline=trailing,
-            deadline=time.monotonic() + rule_budget(len(lines)),
-            rewrites=self.book.rewrites,
-            from_html=from_html,
+            doc,
+            lines,
+            doc.url,  # url
+            dict(doc.meta),  # meta
+            trailing,  # trailing_newline
+            time.monotonic() + rule_budget(len(lines)),  # deadline
+            self.book.rewrites,  # rewrites
+            from_html,
         )
 
     def clean(self, doc: Document) -> Cleaned:
         """Clean one document."""
         state = self.start(doc)
+        # (Each step is called by its ``__call__``, looked up as a method: a call of the instance
+        # goes through the type's call slot, a C frame of its own; the method's frame is pushed
+        # by the interpreter inline, with no bound method made.)
         for step in self.before:
-            step(state)
+            step.__call__(state)
         # Removing lines moves the others into or out of a rule's window (the first or last N
         # lines, a site's signature), so the steps run again until nothing more goes: that is
         # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
@@ -196,9 +201,10 @@ class Pipeline:
         marks: list[int] = []
         for state.round in count():
             then, last, marks = stamp, marks, []
+            first_round = state.round == 0
             for i, step in enumerate(steps):
-                if state.round == 0 or step.again(state):
-                    step(state)
+                if first_round or step.again(state):
+                    step.__call__(state)
                     left = count_alive(lines)
                     stamp = rewrites.count - left
                 marks.append(stamp)
@@ -207,7 +213,8 @@ class Pipeline:
                 # in the last round, those steps would see the lines they saw and left as they
                 # were then, and find nothing again (Step: a step is a function of the lines):
                 # this round would change nothing, the fixed point. They need not be called.
-                if stamp == then and last and last[i] == then:
+                # (``last`` first: empty in the first round, the test then ends there.)
+                if last and stamp == then and last[i] == then:
                     break
             before, alive = alive, left
             visits += before
@@ -215,14 +222,14 @@ class Pipeline:
                 break
         first = state.first_site
         out, text = laid_out(state.lines, self.settings.layout)
-        return Cleaned(
-            doc=state.doc,
-            lines=state.lines,
-            text=text,
-            layout=out,
-            url=state.url,
-            site=first.name if first is not None else None,
-            meta=state.meta,
-            trailing_newline=state.trailing_newline,
-            key=state.key,
+        return Cleaned(  # (by position, as State above)
+            state.doc,
+            state.lines,
+            text,
+            state.url,
+            first.name if first is not None else None,  # site
+            state.meta,
+            state.trailing_newline,
+            state.key,
+            out,  # layout
         )

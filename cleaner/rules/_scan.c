@@ -64,6 +64,16 @@
 #define MAX_STOPS 8 /* bytes a sparse scan's pass over the root looks for 16 at a time (``pass_over``) */
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
 
+/* What a step past the table reads of a state (``deep``, ``slow``), side by side: one cache line
+ * where four arrays by state were four, each a miss at a state met a few times a document (the
+ * line features' weights, read between two documents' scans, push them out of the caches). */
+typedef struct {
+    int32_t first;     /* its first child (the children are numbered consecutively) */
+    int32_t children;  /* how many */
+    int32_t fail;      /* the longest proper suffix of its string that is a state */
+    int32_t out_start; /* where its patterns start in ``outs`` (they end at the next state's) */
+} Node;
+
 typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
@@ -80,11 +90,8 @@ typedef struct {
     uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
     void *table_block;  /* the allocation ``table`` lies in (aligned to LINE inside it) */
-    int32_t *fail;      /* by state: the longest proper suffix of its string that is a state */
-    int32_t *first;     /* by state: its first child (the children are numbered consecutively) */
-    int32_t *children;  /* by state: how many */
+    Node *node;         /* states + 1, by state (the last one only for its ``out_start``) */
     uint8_t *label;     /* by state: the class of the edge into it */
-    int32_t *out_start; /* states + 1: where each state's patterns start in ``outs`` */
     int32_t *outs;
     int32_t ncounted, *counted; /* the patterns with row lengths and no factors (every row) */
     int32_t *bound;             /* by pattern: its row lengths' index in low and high, or -1 */
@@ -94,11 +101,8 @@ typedef struct {
 static void matcher_free(Matcher *m) {
     if (m == NULL) return;
     PyMem_Free(m->table_block);
-    PyMem_Free(m->fail);
-    PyMem_Free(m->first);
-    PyMem_Free(m->children);
+    PyMem_Free(m->node);
     PyMem_Free(m->label);
-    PyMem_Free(m->out_start);
     PyMem_Free(m->outs);
     PyMem_Free(m->counted);
     PyMem_Free(m->bound);
@@ -113,8 +117,8 @@ static uint8_t lower(uint8_t b) { return b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32
 
 /* The child of ``s`` on class ``c``, or -1 (the children are few past the root's). */
 static int32_t child(const Matcher *m, int32_t s, uint8_t c) {
-    int32_t end = m->first[s] + m->children[s];
-    for (int32_t t = m->first[s]; t < end; t++)
+    int32_t end = m->node[s].first + m->node[s].children;
+    for (int32_t t = m->node[s].first; t < end; t++)
         if (m->label[t] == c) return t;
     return -1;
 }
@@ -190,7 +194,7 @@ bad:
 /* A shallow state as a table entry codes it (see OUT); FAR for a deep one. */
 static inline uint16_t code(const Matcher *m, int32_t s) {
     if (s >= m->dense) return FAR;
-    return (uint16_t)((uint32_t)s | (m->out_start[s] != m->out_start[s + 1] ? OUT : 0));
+    return (uint16_t)((uint32_t)s | (m->node[s].out_start != m->node[s + 1].out_start ? OUT : 0));
 }
 
 /* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
@@ -308,13 +312,10 @@ static PyObject *build(PyObject *self, PyObject *args) {
     m->states = nodes;
     order = PyMem_Malloc(nodes * sizeof(int32_t));
     renum = PyMem_Malloc(nodes * sizeof(int32_t));
-    m->fail = PyMem_Calloc(nodes, sizeof(int32_t));
-    m->first = PyMem_Calloc(nodes, sizeof(int32_t));
-    m->children = PyMem_Calloc(nodes, sizeof(int32_t));
+    m->node = PyMem_Calloc((size_t)nodes + 1, sizeof(Node));
     m->label = PyMem_Calloc(nodes, 1);
-    m->out_start = PyMem_Calloc(nodes + 1, sizeof(int32_t));
     stamp = PyMem_Malloc(((size_t)patterns + 1) * sizeof(int32_t));
-    if (!order || !renum || !m->fail || !m->first || !m->children || !m->label || !m->out_start || !stamp) {
+    if (!order || !renum || !m->node || !m->label || !stamp) {
         PyErr_NoMemory();
         goto done;
     }
@@ -323,26 +324,26 @@ static PyObject *build(PyObject *self, PyObject *args) {
     renum[0] = 0;
     while (head < tail) {
         int32_t s = order[head++];
-        m->first[renum[s]] = tail;
+        m->node[renum[s]].first = tail;
         for (int32_t t = t_first[s]; t >= 0; t = t_next[t]) {
             renum[t] = tail;
             m->label[tail] = t_label[t];
             order[tail++] = t;
         }
-        m->children[renum[s]] = tail - m->first[renum[s]];
+        m->node[renum[s]].children = tail - m->node[renum[s]].first;
     }
 
     /* Failure links, breadth first (a state's link is shallower, so done before it). */
     for (int32_t u = 0; u < nodes; u++) {
-        for (int32_t v = m->first[u]; v < m->first[u] + m->children[u]; v++) {
+        for (int32_t v = m->node[u].first; v < m->node[u].first + m->node[u].children; v++) {
             int32_t f = 0;
             if (u != 0) {
-                f = m->fail[u];
+                f = m->node[u].fail;
                 int32_t to;
-                while ((to = child(m, f, m->label[v])) < 0 && f != 0) f = m->fail[f];
+                while ((to = child(m, f, m->label[v])) < 0 && f != 0) f = m->node[f].fail;
                 f = to < 0 ? 0 : to;
             }
-            m->fail[v] = f;
+            m->node[v].fail = f;
         }
     }
 
@@ -355,7 +356,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     }
     for (int32_t p = 0; p <= patterns; p++) stamp[p] = -1;
     for (int32_t v = 0; v < nodes; v++) {
-        m->out_start[v] = (int32_t)used;
+        m->node[v].out_start = (int32_t)used;
         for (int32_t k = t_lit[order[v]]; k >= 0; k = lit_next[k]) {
             PyObject *seq = PySequence_Tuple(PyTuple_GET_ITEM(owners, k));
             if (seq == NULL) goto done;
@@ -387,8 +388,8 @@ static PyObject *build(PyObject *self, PyObject *args) {
             Py_DECREF(seq);
         }
         if (v != 0) {
-            int32_t f = m->fail[v];
-            for (int32_t j = m->out_start[f]; j < m->out_start[f + 1]; j++) {
+            int32_t f = m->node[v].fail;
+            for (int32_t j = m->node[f].out_start; j < m->node[f + 1].out_start; j++) {
                 int32_t p = m->outs[j];
                 if (stamp[p] == v) continue;
                 stamp[p] = v;
@@ -404,7 +405,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
                 m->outs[used++] = p;
             }
         }
-        m->out_start[v + 1] = (int32_t)used;
+        m->node[v + 1].out_start = (int32_t)used;
     }
 
     /* The shallow states' full table: a child, else where the failure link goes on it. */
@@ -418,8 +419,8 @@ static PyObject *build(PyObject *self, PyObject *args) {
     for (int32_t s = 0; s < m->dense; s++) {
         uint16_t *row = m->table + (size_t)s * classes;
         /* (a FAR entry copied from the failure link's row stays right: ``deep`` follows the links) */
-        for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->fail[s] * classes + c];
-        for (int32_t t = m->first[s]; t < m->first[s] + m->children[s]; t++) row[m->label[t]] = code(m, t);
+        for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->node[s].fail * classes + c];
+        for (int32_t t = m->node[s].first; t < m->node[s].first + m->node[s].children; t++) row[m->label[t]] = code(m, t);
     }
     /* The row a scan in a deep state is on: every step to ``slow``, but on a byte in no literal,
      * which goes back to the root from any state. */
@@ -486,7 +487,7 @@ static int32_t deep(const Matcher *m, int32_t s, uint8_t c) {
         int32_t t = child(m, s, c);
         if (t >= 0) return t;
         if (s == 0) return 0;
-        s = m->fail[s];
+        s = m->node[s].fail;
     }
 }
 
@@ -536,7 +537,7 @@ static int add(Scan *sc, int32_t p) {
 /* on_match: the state's patterns have a match on ``row``. 0, or -1 (out of memory). */
 static int record(Scan *sc) {
     const Matcher *m = sc->m;
-    for (int32_t j = m->out_start[sc->s]; j < m->out_start[sc->s + 1]; j++)
+    for (int32_t j = m->node[sc->s].out_start; j < m->node[sc->s + 1].out_start; j++)
         if (add(sc, m->outs[j]) < 0) return -1;
     return 0;
 }
@@ -552,7 +553,7 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
     uint32_t v = (uint32_t)(x / (size_t)m->classes);
     uint8_t c = (uint8_t)(x % (size_t)m->classes);
     int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : (int32_t)(e & STATE);
-    if (m->out_start[t] != m->out_start[t + 1]) {
+    if (m->node[t].out_start != m->node[t + 1].out_start) {
         sc->s = t;
         if (record(sc) < 0) return -1;
     }
@@ -1328,15 +1329,18 @@ fail:
     return result;
 }
 
-/* alive(lines, nonblank) -> (rows, texts): compiled.alive (its twin and the tests' oracle). The
- * lines kept and their texts are held in one array as they are read, and the two lists made at
- * the end at their size (an append each cost more than the line's reads). */
+/* alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive (its twin and the tests'
+ * oracle). The lines kept and their texts are held in one array as they are read, and the two
+ * lists made at the end at their size (an append each cost more than the line's reads). With a
+ * ``limit`` of 0 or more, the first ``limit`` rows kept, the lines after them not read. */
 static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines;
     int nonblank;
-    if (fast_args("alive", args, nargs, "Lp", &lines, &nonblank) < 0 || names() < 0) return NULL;
+    Py_ssize_t limit = -1;
+    if (fast_args("alive", args, nargs, "Lp|n", &lines, &nonblank, &limit) < 0 || names() < 0) return NULL;
     /* (a line's read can run Python code that lengthens the list: the array grows then) */
-    Py_ssize_t cap = PyList_GET_SIZE(lines) + 1, k = 0;
+    Py_ssize_t size = PyList_GET_SIZE(lines), k = 0;
+    Py_ssize_t cap = (limit >= 0 && limit < size ? limit : size) + 1;
     PyObject **kept = PyMem_Malloc(2 * (size_t)cap * sizeof(PyObject *)); /* line, text, line, text... */
     PyObject *rows = NULL, *texts = NULL, *result = NULL;
     Reader reader = READER_INIT;
@@ -1344,7 +1348,7 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && k != limit; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
         Py_INCREF(line);
         PyObject *dropped = slot_read(&reader, line, A_DROPPED);
@@ -1442,7 +1446,7 @@ static PyMethodDef methods[] = {
      "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
     {"rows", (PyCFunction)(void (*)(void))rows, METH_FASTCALL,
      "rows(matcher, texts[, keys[, limit]]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
-    {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank) -> (rows, texts): compiled.alive."},
+    {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive."},
     {"unchanged", (PyCFunction)(void (*)(void))unchanged, METH_FASTCALL, "unchanged(lines, texts) -> bool: steps/rules.unchanged_texts."},
     {"carry", (PyCFunction)(void (*)(void))carry, METH_FASTCALL,
      "carry(rows_then, texts_then, rows_now, may_then, hits_then, wanted) -> (may, hits) | None: engine.carry."},

@@ -333,8 +333,10 @@ class RuleSet:
         rules = self.positional if positional_only else self.rules
         if not rules:
             return url
-        self._cleaned += 1
-        fast = self._fast or self._prefilter()  # (built: no call)
+        fast = self._fast
+        if fast is None:  # (counted only until the prefilter is built, WARMUP's count: past 256
+            self._cleaned += 1  # a count made a new int object every call)
+            fast = self._prefilter()
         if positional_only and fast is not None:
             plan = fast.plans[True]
             if not plan.always and fast.idle(lines, plan.ids, plan.last):

@@ -281,7 +281,7 @@ class LineClassifier:
             if self.last is not None and self.trace:
                 self.last.trace = {}
         if self.last is not None:
-            self.last(state.lines)
+            self.last.__call__(state.lines)  # (as Pipeline.clean calls a step: inline, no call slot)
 
     def again(self, state: State) -> bool:
         return True

@@ -300,7 +300,7 @@ class Repair:
         self.unescape_html = unescape_html
 
     def __call__(self, state: State) -> None:
-        repair(state.lines, self.unescape_html, enabled=self.encoding, text=state.doc.text)
+        repair(state.lines, self.unescape_html, self.encoding, state.doc.text)  # (by position: no names matched)
 
     def again(self, state: State) -> bool:
         return False

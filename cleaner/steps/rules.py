@@ -9,7 +9,7 @@ from cleaner.document import Line
 from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import ALIVE, REWRITES
 from cleaner.rules.engine import RuleSet
-from cleaner.steps.base import State
+from cleaner.steps.base import State, count_alive
 from cleaner.urls import host_of
 
 
@@ -46,7 +46,9 @@ class MatchSite:
 
     def __call__(self, state: State) -> None:
         if state.round == 0 or self._state is not state:
-            self._state, self._by_url, self._head, self._count = state, False, None, -1
+            # (Two assignments: four names at once build a tuple and take it apart.)
+            self._state, self._by_url = state, False
+            self._head, self._count = None, -1
             url = state.doc.url
             if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
                 site = self.book.site_by_url(url, host_of(url))
@@ -59,23 +61,14 @@ class MatchSite:
         if self._count == REWRITES.count:
             # No text changed since the head was read (Rewrites), and lines only go: while its
             # rows are all alive, they are still the first ones, and the head is the same.
-            for row in self._rows:
-                if row.dropped_by is not None:
-                    break
-            else:
+            # (Counted in one C call, not a loop over the rows.)
+            rows = self._rows
+            if count_alive(rows) == len(rows):
                 return
-        # The first head_lines lines alive and not blank, and their text (a loop here: no
-        # generator or comprehension frame, a few lines read).
-        rows: list[Line] = []
-        head: list[str] = []
-        wanted = self.book.head_lines
-        if wanted > 0:
-            for line in state.lines:
-                if line.dropped_by is None and not line.blank:
-                    rows.append(line)
-                    head.append(line.text)
-                    if len(rows) == wanted:
-                        break
+        # The first head_lines lines alive and not blank, and their text: one C call that reads
+        # no line past them (a loop here cost a hundred bytecodes a document). (head_lines is 0
+        # or more: the most of the sites' signature_lines, each 1 or more, or 0 for no site.)
+        rows, head = ALIVE(state.lines, True, self.book.head_lines)
         self._rows, self._count = rows, REWRITES.count
         if head != self._head:  # the same first lines match the same signature
             self._head = head
@@ -138,7 +131,7 @@ class _Texts:
         if self.state is not state:
             self.state, self.texts = state, {}
         rows = ALIVE(state.lines, True)
-        self.texts[id(rules)] = (*rows, REWRITES.count)
+        self.texts[id(rules)] = (rows[0], rows[1], REWRITES.count)  # (not (*rows, ...): a list made, then a tuple)
         return rows
 
 
