@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = 0
 
 
@@ -181,32 +181,7 @@ def oof_scores(x, grams, y, w, groups):
     return prob, x, sparse
 
 
-def walk_order(arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The order in which the compiled forest walks the trees (the model file's ``walk_order``): by
-    the mean, over the rows of ``x``, of how far each tree raises a row's bound (the value of the
-    leaf the row reaches less the tree's lowest leaf), highest first, ties in the trees' own order.
-    The compiled walk settles a line once its bound passes the cut (compiled.py), so these trees
-    settle lines soonest: fewer trees walked a line, fewer of the forest's cache lines read. Only the
-    speed depends on it: the log-odds of a line not settled are summed in the trees' own order."""
-    feature, threshold, left, right, value, roots = (
-        arrays[key] for key in ("feature", "threshold", "left", "right", "value", "roots")
-    )
-    ends = [*roots[1:], len(left)]  # (export lays each tree's nodes out after the last's)
-    rows = np.arange(len(x))
-    rise = np.empty(len(roots))
-    for tree, (root, end) in enumerate(zip(roots, ends, strict=True)):
-        nodes = np.arange(root, end)
-        lowest = value[nodes[left[nodes] == nodes]].min()
-        at = np.full(len(x), root)
-        while (inner := left[at] != at).any():  # NaN and x == threshold go left, as in the walk
-            at = np.where(inner, np.where(x[rows, feature[at]] > threshold[at], right[at], left[at]), at)
-        rise[tree] = (value[at] - lowest).mean()
-    return np.argsort(-rise, kind="stable").astype(np.int32)
-
-
-def export(lexical, trees, path: Path, x: np.ndarray) -> None:
-    """The model file: the lexical model, the trees (and the order to walk them in, measured on
-    ``x``, the rows they learnt from)."""
+def export(lexical, trees, path: Path) -> None:
     from cleaner.classify.features import NAMES
 
     feature, threshold, left, right, value, roots = [], [], [], [], [], []
@@ -225,40 +200,20 @@ def export(lexical, trees, path: Path, x: np.ndarray) -> None:
             value.append(float(node["value"]) if leaf else 0.0)
             depth = max(depth, int(node["depth"]))
     baseline = float(np.ravel(trees._baseline_prediction)[0])
-    forest = {
-        "feature": np.array(feature, dtype=np.int16),
-        "threshold": np.array(threshold, dtype=np.float64),
-        "left": np.array(left, dtype=np.int32),
-        "right": np.array(right, dtype=np.int32),
-        "value": np.array(value, dtype=np.float64),
-        "roots": np.array(roots, dtype=np.int32),
-    }
     _save(
         path,
         names=np.array(NAMES),
         ngram_weights=lexical.coef_[0].astype(np.float32),
         ngram_bias=np.float64(lexical.intercept_[0]),
-        **forest,
+        feature=np.array(feature, dtype=np.int16),
+        threshold=np.array(threshold, dtype=np.float64),
+        left=np.array(left, dtype=np.int32),
+        right=np.array(right, dtype=np.int32),
+        value=np.array(value, dtype=np.float64),
+        roots=np.array(roots, dtype=np.int32),
         depth=np.int32(depth),
         baseline=np.float64(baseline),
-        walk_order=walk_order(forest, x),
     )
-
-
-def reorder(path: Path, realtext: Path) -> None:
-    """The model file at ``path`` with its ``walk_order`` measured again, on the labelled rows
-    scored by the model itself (no training, so no scikit-learn): the order of a model trained
-    before the order was kept, or after the features changed how they read a line."""
-    from cleaner.classify.features import INDEX
-    from cleaner.classify.model import Model
-
-    with np.load(path) as data:
-        arrays = {key: data[key] for key in data.files}
-    x, grams, *_ = load(realtext)
-    x = x.copy()
-    x[:, INDEX["ngram_score"]] = Model(arrays).ngram_scores(grams)
-    arrays["walk_order"] = walk_order(arrays, x)
-    _save(path, **arrays)
 
 
 def _save(path: Path, **arrays: np.ndarray) -> None:
@@ -315,14 +270,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--realtext", type=Path, default=ROOT.parent / "shared" / "bench" / "realtext")
     parser.add_argument("--out", type=Path, default=ROOT / "cleaner" / "classify" / "model.npz")
     parser.add_argument("--no-cv", action="store_true", help="Skip the cross-validation (thresholds unchanged).")
-    parser.add_argument("--walk-order", action="store_true", help="Only measure the --out model's walk order again.")
     args = parser.parse_args(argv)
     if not (args.realtext / "aeb-dev.jsonl").exists():
         sys.exit(f"no dev labels in {args.realtext}")
-    if args.walk_order:
-        reorder(args.out, args.realtext)
-        print(f"wrote {args.out}", file=sys.stderr)
-        return
     x, grams, y, w, groups, sets, _ = load(args.realtext)
     print(f"{len(y)} labelled lines ({(y == 1).sum()} content), {len(set(groups))} sites", file=sys.stderr)
     if not args.no_cv:
@@ -344,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     x = x.copy()
     x[:, INDEX["ngram_score"]] = lex
     trees = _trees(x, y, w)
-    export(lexical, trees, args.out, x)
+    export(lexical, trees, args.out)
     print(f"wrote {args.out}", file=sys.stderr)
 
 

@@ -108,7 +108,7 @@ def test_the_shortcut_is_the_numpy_models() -> None:
                 assert odds.tobytes() == numpy_odds.tobytes()
                 assert lowest == numpy_lowest or (math.isnan(lowest) and math.isnan(numpy_lowest))
                 continue
-            # The compiled Forest walks the trees in the model's walk_order, model.py's in their own: each settles the
+            # The compiled Forest walks the trees in WALK_ORDER, model.py's in their own: each settles the
             # lines it can show are above the cut (+inf), not always the same ones; the others' are the odds.
             for got in (np.asarray(odds), numpy_odds):
                 settled = got == math.inf
@@ -118,20 +118,15 @@ def test_the_shortcut_is_the_numpy_models() -> None:
     assert fast.shortcut(["x" * compiled.LOG1P_SIZE, "Home"]) is None
 
 
-def test_a_model_is_walked_in_its_files_walk_order() -> None:
-    """The shipped model file keeps the order to walk its trees in (``make train`` measures it), each
-    tree once; a model file without one is walked in its trees' own order, and one whose order is
-    not an order of its trees is refused."""
+@needs_c
+def test_the_shipped_models_trees_are_walked_in_the_order_measured_for_it() -> None:
+    """WALK_ORDER is each of the shipped model's trees once and applies to it; a model whose leaf
+    values differ (another training) is walked in its trees' own order."""
     arrays = compiled.read_npz(compiled.MODEL_PATH)
-    trees = len(arrays["roots"].values)
-    order = compiled.walk_order(arrays)
-    assert sorted(order) == list(range(trees)) and list(order) != list(range(trees))
-    assert list(order) == list(arrays["walk_order"].values)
-    del arrays["walk_order"]
-    assert compiled.walk_order(arrays) == range(trees)
-    arrays["walk_order"] = compiled.Stored((trees,), py_array("i", [0] * trees))
-    with pytest.raises(ValueError, match="walk_order"):
-        compiled.walk_order(arrays)
+    assert sorted(compiled.WALK_ORDER) == list(range(len(arrays["roots"].values)))
+    assert compiled.walk_order(arrays) == compiled.WALK_ORDER
+    arrays["value"].values[-1] += 1.0
+    assert compiled.walk_order(arrays) == range(len(arrays["roots"].values))
 
 
 @pytest.mark.parametrize("threshold", [1e-300, 1e-9, 0.013, 0.022, 0.5, 0.97, 1 - 1e-12])

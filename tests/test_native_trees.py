@@ -20,11 +20,6 @@ WIDTH = len(features.NAMES)
 pytestmark = pytest.mark.skipif(os.environ.get(native.ENV) == "off", reason="compiled code turned off")
 
 
-def _shipped_order() -> list[int]:
-    """The order the shipped model file says to walk its trees in."""
-    return list(compiled.walk_order(compiled.read_npz(compiled.MODEL_PATH)))
-
-
 def _trees():
     module = native.load("cleaner.classify._trees")
     assert module is not None, "cleaner/classify/_trees.c is not built (a C compiler is needed)"
@@ -377,13 +372,13 @@ def test_odds_above_walks_the_lines_it_does_not_settle_again_in_full(trees: int)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_odds_above_walks_the_trees_in_the_order_given_and_sums_them_in_their_own(seed: int) -> None:
     """The model's trees laid out and walked in another order (a random one, and the shipped
-    model file's walk_order): the lines odds_above settles are above the cut, the others' odds are the odds of the
+    WALK_ORDER): the lines odds_above settles are above the cut, the others' odds are the odds of the
     trees in their own order to the bit, and where it settles lines differs from the own order's."""
     m = default_model()
     arrays = (m.feature, m.threshold, m.left, m.right, m.value, m.roots)
     lists = [a.tolist() for a in arrays]
     trees = len(m.roots)
-    order = np.random.default_rng(seed).permutation(trees) if seed else np.array(_shipped_order())
+    order = np.random.default_rng(seed).permutation(trees) if seed else np.array(compiled.WALK_ORDER)
     laid = [np.asarray(a) for a in compiled.compact(*lists, order.tolist())]
     forest = _trees().Forest(*laid, m.depth, order=order.astype(np.intp))
     matrix = _matrix(m, 301, seed=7 + seed)
@@ -462,7 +457,7 @@ def _settled_by_the_rule(m: Model, order: list[int], leaves: np.ndarray, baselin
 
 
 def test_odds_above_settles_the_lines_its_rule_does() -> None:
-    """The shipped model's trees in their own order and in the file's walk_order: odds_above settles exactly the
+    """The shipped model's trees in their own order and in WALK_ORDER: odds_above settles exactly the
     lines the rule settles (no fewer where it passes a block's look as none could be settled yet)."""
     m = default_model()
     matrix = _matrix(m, 120, seed=11)
@@ -472,7 +467,7 @@ def test_odds_above_settles_the_lines_its_rule_does() -> None:
     exact = np.empty(len(matrix))
     m._forest.odds(matrix, m.baseline, exact)
     own = list(range(len(m.roots)))
-    walked = _shipped_order()
+    walked = list(compiled.WALK_ORDER)
     lists = [a.tolist() for a in (m.feature, m.threshold, m.left, m.right, m.value, m.roots)]
     laid = [np.asarray(a) for a in compiled.compact(*lists, walked)]
     forests = [(m._forest, own), (_trees().Forest(*laid, m.depth, order=np.array(walked, dtype=np.intp)), walked)]

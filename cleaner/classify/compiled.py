@@ -14,6 +14,7 @@ import ast
 import math
 import sys
 import zipfile
+import zlib
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
@@ -35,6 +36,25 @@ _TREES = load("cleaner.classify._trees")
 _INTP = "q" if sys.maxsize > 2**31 else "l"  # the array typecode of a Py_ssize_t (the Forest's "intp")
 # The .npy dtypes the model's file holds, as array typecodes (sizes the array module guarantees here).
 _TYPECODES = {"f4": "f", "f8": "d", "i1": "b", "i2": "h", "i4": "i", "i8": "q", "u1": "B", "u2": "H", "u4": "I"}
+# The order in which the Forest's odds_above walks the shipped model's trees: by each tree's mean rise of a line's
+# bound (the value of the leaf the line reaches less the tree's lowest leaf) over the lines of the bench corpus's
+# documents 1,000 to 2,999, highest first. A line is settled once its bound passes the cut, and these trees raise it
+# soonest: 10% fewer trees walked a line than in their own order (92 of 150 against 102, documents 0 to 999), so
+# fewer instructions and fewer of the forest's cache lines read. Measured for one model, known by the CRC of its
+# leaf values: any other model's trees are walked in their own order. The log-odds are the same either way (the
+# lines not settled are summed in the trees' own order).
+WALK_ORDER_MODEL = 0x321BA2F2
+# fmt: off
+WALK_ORDER = (
+    0, 1, 2, 53, 5, 31, 62, 121, 58, 7, 17, 59, 82, 129, 10, 25, 56, 67, 77, 12, 26, 6, 132, 14, 130, 4,
+    60, 74, 36, 133, 79, 141, 35, 32, 28, 78, 119, 87, 30, 103, 61, 140, 37, 33, 24, 94, 92, 47, 108,
+    98, 20, 46, 18, 34, 39, 86, 139, 93, 120, 134, 105, 146, 91, 22, 23, 43, 8, 144, 49, 85, 137, 100,
+    21, 149, 40, 131, 52, 125, 51, 16, 15, 55, 45, 68, 107, 27, 148, 127, 70, 83, 9, 142, 64, 38, 29,
+    102, 147, 111, 66, 75, 113, 110, 76, 90, 122, 101, 95, 97, 41, 65, 104, 106, 118, 109, 57, 128, 69,
+    96, 48, 54, 136, 80, 126, 50, 13, 89, 81, 72, 84, 112, 88, 71, 73, 63, 115, 123, 11, 124, 44, 42,
+    117, 143, 138, 114, 145, 99, 116, 135, 3, 19,
+)
+# fmt: on
 
 
 class Stored:
@@ -130,17 +150,12 @@ def compact(
 
 
 def walk_order(arrays: dict[str, Stored]) -> Sequence[int]:
-    """The order in which the Forest walks a model's trees: the model file's ``walk_order`` (the
-    trees that raise a line's bound most first, measured by ``make train`` on the rows they learnt
-    from, so odds_above settles lines after fewer trees), else each tree in its own order."""
+    """The order in which the Forest walks a model's trees: WALK_ORDER for the model it was measured
+    on, each tree in its own order for any other."""
     trees = len(arrays["roots"].values)
-    stored = arrays.get("walk_order")
-    if stored is None:
-        return range(trees)
-    order = list(stored.values)
-    if sorted(order) != list(range(trees)):
-        raise ValueError("the model's walk_order is not an order of its trees; run `make train`")
-    return order
+    if trees == len(WALK_ORDER) and zlib.crc32(arrays["value"].values) == WALK_ORDER_MODEL:
+        return WALK_ORDER
+    return range(trees)
 
 
 @lru_cache(maxsize=1)
