@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cleaner import native
-from cleaner.classify import compiled, features
+from cleaner.classify import features
 from cleaner.classify.model import Model, default_model
 from tests.test_native import _Shrinks
 
@@ -158,12 +158,6 @@ def test_a_bad_forest_or_matrix_is_refused() -> None:
         trees.Forest(feature, threshold[:2], left, threshold, offsets, 1)
     with pytest.raises(TypeError, match="feature: expected a C-contiguous 1-d array of intp"):
         trees.Forest(feature.astype(np.int32), threshold, left, threshold, offsets, 1)
-    for order in ([1], [0, 0], [-1], [0, 1]):  # each tree once, and only those
-        with pytest.raises(ValueError, match="order: expected"):
-            trees.Forest(feature, threshold, left, threshold, offsets, 1, order=np.array(order, dtype=np.intp))
-    with pytest.raises(TypeError, match="order: expected a C-contiguous 1-d array of intp"):
-        trees.Forest(feature, threshold, left, threshold, offsets, 1, order=np.array([0.0]))
-    trees.Forest(feature, threshold, left, threshold, offsets, 1, order=None)
 
 
 def _lexical_model(weights: np.ndarray, bias: float) -> Model:
@@ -332,150 +326,6 @@ def test_odds_above_a_cut_are_the_odds_of_the_lines_it_does_not_settle(n: int) -
     clean = np.nan_to_num(matrix, nan=0.0)
     assert _check_odds_above(m._forest, clean, m.baseline, -1e9) == n
     assert _check_odds_above(m._forest, clean, m.baseline, np.inf) == 0
-
-
-@pytest.mark.parametrize("trees", [0, 1, 7, 8, 9, 16, 17, 25])
-def test_odds_above_walks_the_lines_it_does_not_settle_again_in_full(trees: int) -> None:
-    """Forests of fewer trees than a block, of whole blocks and one tree more: odds_above keeps only each
-    line's running sum while it walks, and walks a line it has not settled by the last block through
-    every tree again for the sum odds makes. Cuts that settle none, some (at each line's own odds and
-    just below) and all of the lines; without trees a line's odds are -0.0 + baseline."""
-    rng = np.random.default_rng(trees)
-    feature, threshold, left, value = [], [], [], []
-    for t in range(trees):  # depth 1: a test of column t % 3, two leaves of random values
-        at = 3 * t
-        feature += [t % 3, 0, 0]
-        threshold += [float(rng.normal()), np.inf, np.inf]
-        left += [at + 1, at + 1, at + 2]
-        value += [0.0, *rng.normal(0, 1, size=2).tolist()]
-    forest = _trees().Forest(
-        np.array([*feature, 0], dtype=np.intp),
-        np.array([*threshold, np.inf]),
-        np.array([*left, 0], dtype=np.intp),
-        np.array([*value, 0.0]),
-        np.arange(0, 3 * trees, 3, dtype=np.intp),
-        1 if trees else 0,  # (no tree: the idle slot alone, which a walk of depth 1 would leave)
-    )
-    matrix = rng.normal(0, 1.5, size=(30, 3))
-    exact = np.empty(len(matrix))
-    forest.odds(matrix, 0.25, exact)
-    if trees == 0:
-        assert exact.tolist() == [0.25] * len(matrix)
-    cuts = [-1e9, np.inf, *exact[:8].tolist(), *np.nextafter(exact[:8], -np.inf).tolist()]
-    settled = [_check_odds_above(forest, matrix, 0.25, float(c)) for c in cuts]
-    # (a line is settled only after a whole block with another after it)
-    assert settled[:2] == [len(matrix) if trees > 8 else 0, 0]
-    if trees > 8:
-        assert max(settled[2:]) > 0 and min(settled[2:]) < len(matrix)
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_odds_above_walks_the_trees_in_the_order_given_and_sums_them_in_their_own(seed: int) -> None:
-    """The model's trees laid out and walked in another order (a random one, and the shipped
-    WALK_ORDER): the lines odds_above settles are above the cut, the others' odds are the odds of the
-    trees in their own order to the bit, and where it settles lines differs from the own order's."""
-    m = default_model()
-    arrays = (m.feature, m.threshold, m.left, m.right, m.value, m.roots)
-    lists = [a.tolist() for a in arrays]
-    trees = len(m.roots)
-    order = np.random.default_rng(seed).permutation(trees) if seed else np.array(compiled.WALK_ORDER)
-    laid = [np.asarray(a) for a in compiled.compact(*lists, order.tolist())]
-    forest = _trees().Forest(*laid, m.depth, order=order.astype(np.intp))
-    matrix = _matrix(m, 301, seed=7 + seed)
-    exact, own = np.empty(len(matrix)), np.empty(len(matrix))
-    forest.odds(matrix, m.baseline, exact)
-    m._forest.odds(matrix, m.baseline, own)
-    assert exact.tobytes() == own.tobytes()  # (the same trees, laid out in another order)
-    finite = exact[np.isfinite(exact)]
-    differ = 0
-    for cut in [-1e9, np.inf, *finite[:15].tolist(), *(finite[:15] - 1e-5).tolist()]:
-        _check_odds_above(forest, matrix, m.baseline, float(cut))
-        ordered, in_own = np.empty(len(matrix)), np.empty(len(matrix))
-        forest.odds_above(matrix, m.baseline, float(cut), ordered)
-        m._forest.odds_above(matrix, m.baseline, float(cut), in_own)
-        differ += int(((ordered == np.inf) != (in_own == np.inf)).sum())
-    assert differ > 0
-
-
-def test_odds_above_bounds_a_line_by_the_trees_left_in_its_order() -> None:
-    """Seventeen trees of depth 1: the first eight can each bring a line down by 100, the others not.
-    Walked in their own order, a line that went up in the first eight is settled after them; walked
-    last to first, no line is, as the first eight are left until the end (a bound made of the trees'
-    lowest leaves in their own order would settle the first line, whose odds are below the cut). A cut
-    above what the first eight trees' highest leaves can bring a line, below what sixteen can, settles
-    it after sixteen (no look at the lines after eight: none can be settled there)."""
-    trees = 17
-    feature, threshold, left, value = [], [], [], []
-    for t in range(trees):
-        at = 3 * t
-        feature += [0, 0, 0]
-        threshold += [0.0, np.inf, np.inf]
-        left += [at + 1, at + 1, at + 2]
-        value += [0.0, -100.0 if t < 8 else 0.0, 1.0]
-    arrays = (np.array([*feature, 0], dtype=np.intp), np.array([*threshold, np.inf]))
-    arrays += (np.array([*left, 0], dtype=np.intp), np.array([*value, 0.0]), np.arange(0, 3 * trees, 3, dtype=np.intp))
-    matrix = np.array([[-1.0], [1.0], [-1.0]])
-    for order, second in ((None, np.inf), (np.arange(trees)[::-1].copy(), 17.0)):
-        forest = _trees().Forest(*arrays, 1, order=order)
-        out = np.empty(3)
-        assert forest.odds_above(matrix, 0.0, -1.0, out) == -800.0
-        assert out.tolist() == [-800.0, second, -800.0]
-    # a cut above what the first eight trees can give a line, below what sixteen can: settled after sixteen
-    forest = _trees().Forest(*arrays, 1)
-    assert forest.odds_above(matrix, 0.0, 12.0, out) == -800.0 and out[1] == np.inf
-
-
-def _settled_by_the_rule(m: Model, order: list[int], leaves: np.ndarray, baseline: float, cut: float) -> list[bool]:
-    """Which lines odds_above's rule settles, in Python: after each block of 8 trees in ``order`` with a
-    block after it, a line's leaf values so far (added one by one) plus the lowest leaf of each tree left
-    plus baseline above the cut by the margin."""
-    lowest = []
-    for root in m.roots.tolist():
-        values, nodes = [], [root]
-        for node in nodes:
-            if m.left[node] == node:
-                values.append(float(m.value[node]))
-            else:
-                nodes += [int(m.left[node]), int(m.right[node])]
-        lowest.append(min(values))
-    trees = len(order)
-    floor = [0.0] * (trees + 1)
-    for k in range(trees - 1, -1, -1):
-        floor[k] = floor[k + 1] + lowest[order[k]]
-    margin = 1e-6 * (1.0 + abs(cut) + abs(baseline) + abs(floor[0]))
-    settled = []
-    for row in leaves.tolist():
-        partial, done = 0.0, False
-        for t1 in range(8, trees, 8):
-            for k in range(t1 - 8, t1):
-                partial += row[order[k]]
-            if partial + floor[t1] + baseline > cut + margin:
-                done = True
-                break
-        settled.append(done)
-    return settled
-
-
-def test_odds_above_settles_the_lines_its_rule_does() -> None:
-    """The shipped model's trees in their own order and in WALK_ORDER: odds_above settles exactly the
-    lines the rule settles (no fewer where it passes a block's look as none could be settled yet)."""
-    m = default_model()
-    matrix = _matrix(m, 120, seed=11)
-    matrix[::7, ::3] = 0.0  # (no NaN: each line's rule as the C has it)
-    leaves = np.empty((len(matrix), len(m.roots)))
-    m._forest.leaves(matrix, leaves)
-    exact = np.empty(len(matrix))
-    m._forest.odds(matrix, m.baseline, exact)
-    own = list(range(len(m.roots)))
-    walked = list(compiled.WALK_ORDER)
-    lists = [a.tolist() for a in (m.feature, m.threshold, m.left, m.right, m.value, m.roots)]
-    laid = [np.asarray(a) for a in compiled.compact(*lists, walked)]
-    forests = [(m._forest, own), (_trees().Forest(*laid, m.depth, order=np.array(walked, dtype=np.intp)), walked)]
-    for cut in [-1e9, -20.0, -5.0, 0.0, 3.0, *np.sort(exact)[::15].tolist()]:
-        for forest, order in forests:
-            out = np.empty(len(matrix))
-            forest.odds_above(matrix, m.baseline, cut, out)
-            assert (out == np.inf).tolist() == _settled_by_the_rule(m, order, leaves, m.baseline, cut)
 
 
 def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:

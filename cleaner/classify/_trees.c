@@ -103,12 +103,7 @@ typedef struct {
     Node *nodes;
     double *values;       /* a leaf value per slot (only the last level's are read) */
     Py_ssize_t *roots;    /* each tree's first slot */
-    /* The trees in the order odds_above walks them (given, or the trees' own): each one's first slot, and floor[k],
-     * trees + 1 of them, the sum of the lowest leaf value of each tree from the k-th on in that order; ceiling[k], the
-     * sum of the highest of each tree before the k-th, added one by one from 0.0 as a line's are (so no line's sum
-     * after k trees is above it: rounding is monotonic; a NaN leaf counts as +inf). */
-    Py_ssize_t *walk_roots;
-    double *floor, *ceiling;
+    double *floor;        /* trees + 1: floor[t], the sum of the lowest leaf value of each tree from t on */
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
 } Forest;
@@ -119,37 +114,30 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->nodes);
     PyMem_Free(self->values);
     PyMem_Free(self->roots);
-    PyMem_Free(self->walk_roots);
     PyMem_Free(self->floor);
-    PyMem_Free(self->ceiling);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Forest(feature, threshold, left, value, offsets, depth, order=None): copies the arrays, after checking that no
- * walk of `depth` steps from a root can leave them (so leaves() needs no bounds checks but the matrix width). order,
- * a permutation of the trees, is the order odds_above walks them in (a line is settled sooner where the trees that
- * raise its bound most come first); its sums are the trees' own order's all the same. */
+/* Forest(feature, threshold, left, value, offsets, depth): copies the arrays, after checking that no walk
+ * of `depth` steps from a root can leave them (so leaves() needs no bounds checks but the matrix width). */
 static PyObject *
 forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"feature", "threshold", "left", "value", "offsets", "depth", "order", NULL};
-    PyObject *objs[6] = {NULL, NULL, NULL, NULL, NULL, Py_None};
+    static char *keywords[] = {"feature", "threshold", "left", "value", "offsets", "depth", NULL};
+    PyObject *objs[5];
     Py_ssize_t depth;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOn|O:Forest", keywords, &objs[0], &objs[1], &objs[2],
-                                     &objs[3], &objs[4], &depth, &objs[5]))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOn:Forest", keywords, &objs[0], &objs[1], &objs[2],
+                                     &objs[3], &objs[4], &depth))
         return NULL;
-    static const char kinds[] = "ndndnn";
-    static const char *names[] = {"feature", "threshold", "left", "value", "offsets", "order"};
-    Py_buffer views[6];
-    const int given = objs[5] == Py_None ? 5 : 6;
+    static const char kinds[] = "ndndn";
+    static const char *names[] = {"feature", "threshold", "left", "value", "offsets"};
+    Py_buffer views[5];
     int got = 0;
     Forest *self = NULL;
-    unsigned char *seen = NULL;
-    for (; got < given; got++)
+    for (; got < 5; got++)
         if (get_buffer(objs[got], &views[got], kinds[got], 1, 0, names[got]) < 0)
             goto done;
     const Py_ssize_t *feature = views[0].buf, *left = views[2].buf, *offsets = views[4].buf;
-    const Py_ssize_t *order = given == 6 ? views[5].buf : NULL;
     const double *threshold = views[1].buf, *value = views[3].buf;
     Py_ssize_t slots = views[0].shape[0], trees = views[4].shape[0];
     if (slots > INT32_MAX / (Py_ssize_t)HALVES) { /* (positions in halves in 32 bits) */
@@ -179,32 +167,14 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             PyErr_Format(PyExc_ValueError, "tree %zd: its first slot is out of range", t);
             goto done;
         }
-    if (order != NULL) { /* each tree once */
-        if (views[5].shape[0] != trees || (seen = PyMem_Calloc(trees ? trees : 1, 1)) == NULL) {
-            if (seen == NULL && views[5].shape[0] == trees)
-                PyErr_NoMemory();
-            else
-                PyErr_SetString(PyExc_ValueError, "order: expected one entry a tree");
-            goto done;
-        }
-        for (Py_ssize_t k = 0; k < trees; k++) {
-            if (order[k] < 0 || order[k] >= trees || seen[order[k]]) {
-                PyErr_SetString(PyExc_ValueError, "order: expected each tree once");
-                goto done;
-            }
-            seen[order[k]] = 1;
-        }
-    }
     self = (Forest *)type->tp_alloc(type, 0);
     if (self == NULL)
         goto done;
     self->nodes = PyMem_New(Node, slots ? slots : 1);
     self->values = PyMem_New(double, slots ? slots : 1);
     self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
-    self->walk_roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
     self->floor = PyMem_New(double, trees + 1);
-    self->ceiling = PyMem_New(double, trees + 1);
-    if (!self->nodes || !self->values || !self->roots || !self->walk_roots || !self->floor || !self->ceiling) {
+    if (!self->nodes || !self->values || !self->roots || !self->floor) {
         Py_CLEAR(self);
         PyErr_NoMemory();
         goto done;
@@ -218,25 +188,22 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         memcpy(self->values, value, slots * sizeof(double));
     if (trees)
         memcpy(self->roots, offsets, trees * sizeof(Py_ssize_t));
-    for (Py_ssize_t k = 0; k < trees; k++)
-        self->walk_roots[k] = offsets[order != NULL ? order[k] : k];
     self->slots = slots;
     self->trees = trees;
     self->depth = depth;
     self->width = width;
-    /* each tree's lowest and highest leaf, in the walk's order: the lowest and highest value a walk of `depth` steps
-     * from its root can reach (a NaN one makes the lowest NaN, and no bound holds, and the highest +inf) */
+    /* each tree's lowest leaf: the lowest value a walk of `depth` steps from its root can reach (a NaN one
+     * makes it NaN, and no bound holds) */
     self->floor[trees] = 0.0;
     for (Py_ssize_t t = trees - 1; t >= 0; t--) {
-        double lowest = Py_HUGE_VAL, highest = -Py_HUGE_VAL;
+        double lowest = Py_HUGE_VAL;
         Py_ssize_t level_size = 1;
         Py_ssize_t *level = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)1 << depth) : NULL;
         if (level == NULL) { /* no bound (too deep, or no memory for it): NaN */
             PyMem_Free(level);
             lowest = Py_NAN;
-            highest = Py_HUGE_VAL;
         } else {
-            level[0] = self->walk_roots[t];
+            level[0] = offsets[t];
             for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
                 Py_ssize_t next = 0;
                 for (Py_ssize_t k = level_size - 1; k >= 0; k--) {
@@ -253,18 +220,12 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                     lowest = Py_NAN;
                 else if (v < lowest)
                     lowest = v;
-                highest = v != v ? Py_HUGE_VAL : v > highest ? v : highest;
             }
             PyMem_Free(level);
         }
         self->floor[t] = self->floor[t + 1] + lowest;
-        self->ceiling[t + 1] = highest; /* (summed below) */
     }
-    self->ceiling[0] = 0.0;
-    for (Py_ssize_t t = 0; t < trees; t++)
-        self->ceiling[t + 1] += self->ceiling[t];
 done:
-    PyMem_Free(seen);
     while (got-- > 0)
         PyBuffer_Release(&views[got]);
     return (PyObject *)self;
@@ -272,14 +233,13 @@ done:
 
 /* Asks for a tree's slots ahead of its walks (they are far apart in memory, and fetching them is what the
  * walk waits on when the forest has left the caches): its slots, from its root up to the next tree's root
- * (a layout of trees one after another in the order of roots, self->roots or self->walk_roots: compact()'s), at most
- * 256, and their values. */
+ * (a layout of trees one after another: model.py's), at most 256, and their values. */
 static inline void
-prefetch_tree(const Forest *self, const Py_ssize_t *roots, Py_ssize_t t)
+prefetch_tree(const Forest *self, Py_ssize_t t)
 {
 #if defined(__GNUC__)
-    const Py_ssize_t root = roots[t];
-    Py_ssize_t end = t + 1 < self->trees && roots[t + 1] > root ? roots[t + 1] : self->slots;
+    const Py_ssize_t root = self->roots[t];
+    Py_ssize_t end = t + 1 < self->trees && self->roots[t + 1] > root ? self->roots[t + 1] : self->slots;
     if (end - root > 256)
         end = root + 256;
     /* (unrolled: a prefetch is one instruction, the loop's count and test were three more) */
@@ -295,13 +255,13 @@ prefetch_tree(const Forest *self, const Py_ssize_t *roots, Py_ssize_t t)
 /* prefetch_tree of trees [t0, t1): one pass over their slots where they lie one after another (model.py's layout),
  * else tree by tree. */
 static inline void
-prefetch_trees(const Forest *self, const Py_ssize_t *roots, Py_ssize_t t0, Py_ssize_t t1)
+prefetch_trees(const Forest *self, Py_ssize_t t0, Py_ssize_t t1)
 {
 #if defined(__GNUC__)
-    const Py_ssize_t root = roots[t0], end = t1 < self->trees ? roots[t1] : self->slots;
+    const Py_ssize_t root = self->roots[t0], end = t1 < self->trees ? self->roots[t1] : self->slots;
     if (end <= root || end - root > 256 * (t1 - t0)) {
         for (Py_ssize_t t = t0; t < t1; t++)
-            prefetch_tree(self, roots, t);
+            prefetch_tree(self, t);
         return;
     }
     /* (unrolled: a prefetch is one instruction, the loop's count and test were three more) */
@@ -312,16 +272,6 @@ prefetch_trees(const Forest *self, const Py_ssize_t *roots, Py_ssize_t t0, Py_ss
     for (Py_ssize_t k = root; k < end; k += 8)
         __builtin_prefetch(&self->values[k]);
 #endif
-}
-
-/* The leaf value a row reaches in tree t, walked alone. */
-static inline double
-walk_one(const Forest *self, const char *row, Py_ssize_t t)
-{
-    size_t slot = (size_t)self->roots[t] * HALVES;
-    for (Py_ssize_t d = 0; d < self->depth; d++)
-        slot = step((const double *)self->nodes, row, slot);
-    return LEAF(self->values, slot);
 }
 
 /* Each (line, tree) leaf value into leaves (n, trees), line-major; rows (n, width) with width >= self->width. */
@@ -337,7 +287,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
     Py_ssize_t t = 0, i = 0;
     const Py_ssize_t walks = n * trees;
     for (Py_ssize_t ahead = 0; ahead < 2 && ahead < trees; ahead++)
-        prefetch_tree(self, self->roots, ahead);
+        prefetch_tree(self, ahead);
     for (Py_ssize_t w = 0; w + LANES <= walks; w += LANES) {
         Py_ssize_t at[LANES];
         size_t slot[LANES];
@@ -350,7 +300,7 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
                 i = 0;
                 t++;
                 if (t + 2 < trees)
-                    prefetch_tree(self, self->roots, t + 2);
+                    prefetch_tree(self, t + 2);
             }
         }
         for (Py_ssize_t d = 0; d < depth; d++) {
@@ -361,9 +311,15 @@ walk(const Forest *self, const double *rows, Py_ssize_t n, Py_ssize_t width, dou
         for (int k = 0; k < LANES; k++)
             leaves[at[k]] = LEAF(values, slot[k]);
     }
-    for (; t < trees; t++, i = 0)
-        for (; i < n; i++)
-            leaves[i * trees + t] = walk_one(self, (const char *)(rows + i * width), t);
+    for (; t < trees; t++, i = 0) {
+        for (; i < n; i++) {
+            const char *row = (const char *)(rows + i * width);
+            size_t slot = (size_t)self->roots[t] * HALVES;
+            for (Py_ssize_t d = 0; d < depth; d++)
+                slot = step(nodes, row, slot);
+            leaves[i * trees + t] = LEAF(values, slot);
+        }
+    }
 }
 
 /* The matrix's and out's buffers, checked against the forest: 0, or -1 with an exception set (both released). */
@@ -452,45 +408,66 @@ forest_odds(Forest *self, PyObject *args)
  * block of 8 or 16 alike, for 150 trees), a few trees sooner: 8 walks 4% fewer trees than 16 on the bench corpus. */
 #define BLOCK 8
 
-/* The leaf values of the BLOCK trees from the t0-th in the walk's order (walk_roots) for the lines in active (na of
- * them), added to each line's partial[i] in that order: line by line, the block's trees walked abreast (a step waits
- * on two loads: independent walks side by side keep the processor busy; with one row for all of them, the walks'
- * slots stay in registers). The block's trees are in the first-level cache after the first line; the next block's
- * are asked for ahead. The values themselves are not kept: a line settled needs only its sum, and the few that are
- * not are walked again whole, in the trees' own order. */
+/* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees),
+ * and (unless partial is NULL) added to each line's partial[i] in the trees' order: line by line, a block's trees
+ * walked abreast (a step waits on two loads: independent walks side by side keep the processor busy; with one row
+ * for all of them, the walks' slots stay in registers). The block's trees are in the first-level cache after the
+ * first line; the next block's are asked for ahead. */
 static void
 walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
-          Py_ssize_t t0, double *partial)
+          Py_ssize_t t0, Py_ssize_t t1, double *leaves, double *partial)
 {
     const double *nodes = (const double *)self->nodes;
     const double *values = self->values;
-    const Py_ssize_t depth = self->depth, trees = self->trees, t1 = t0 + BLOCK;
+    const Py_ssize_t depth = self->depth, trees = self->trees;
     if (t0 == 0)
-        prefetch_trees(self, self->walk_roots, t0, t1);
-    if (t1 + BLOCK < trees) /* (the last block is walked only by the lines left, again from the first tree) */
-        prefetch_trees(self, self->walk_roots, t1, t1 + BLOCK);
-    size_t root[BLOCK];
-    for (int k = 0; k < BLOCK; k++)
-        root[k] = (size_t)self->walk_roots[t0 + k] * HALVES;
-    for (Py_ssize_t a = 0; a < na; a++) {
-        const Py_ssize_t i = active[a];
-        const char *row = (const char *)(rows + i * width);
-        size_t slot[BLOCK];
+        prefetch_trees(self, t0, t1);
+    if (t1 < trees)
+        prefetch_trees(self, t1, t1 + BLOCK < trees ? t1 + BLOCK : trees);
+    if (t1 - t0 == BLOCK) {
+        size_t root[BLOCK];
         for (int k = 0; k < BLOCK; k++)
-            slot[k] = root[k];
-        for (Py_ssize_t d = 0; d < depth; d++) {
+            root[k] = (size_t)self->roots[t0 + k] * HALVES;
+        for (Py_ssize_t a = 0; a < na; a++) {
+            const Py_ssize_t i = active[a];
+            const char *row = (const char *)(rows + i * width);
+            size_t slot[BLOCK];
+            for (int k = 0; k < BLOCK; k++)
+                slot[k] = root[k];
+            for (Py_ssize_t d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+                for (int k = 0; k < BLOCK; k++)
+                    slot[k] = step(nodes, row, slot[k]);
+            }
+            /* (unrolled, as the walk: the positions stay in registers, not stored and read back) */
+            double *out = leaves + i * trees + t0;
 #pragma GCC unroll 8
             for (int k = 0; k < BLOCK; k++)
-                slot[k] = step(nodes, row, slot[k]);
-        }
-        /* (unrolled, as the walk: the positions stay in registers, not stored and read back) */
-        double sum = partial[i];
+                out[k] = LEAF(values, slot[k]);
+            if (partial != NULL) {
+                double sum = partial[i];
 #pragma GCC unroll 8
-        for (int k = 0; k < BLOCK; k++)
-            sum += LEAF(values, slot[k]);
-        partial[i] = sum;
+                for (int k = 0; k < BLOCK; k++)
+                    sum += out[k];
+                partial[i] = sum;
+            }
+        }
+        return;
+    }
+    for (Py_ssize_t a = 0; a < na; a++) { /* a shorter block (the last): one walk at a time */
+        const Py_ssize_t i = active[a];
+        const char *row = (const char *)(rows + i * width);
+        for (Py_ssize_t t = t0; t < t1; t++) {
+            size_t slot = (size_t)self->roots[t] * HALVES;
+            for (Py_ssize_t d = 0; d < depth; d++)
+                slot = step(nodes, row, slot);
+            leaves[i * trees + t] = LEAF(values, slot);
+            if (partial != NULL)
+                partial[i] += leaves[i * trees + t];
+        }
     }
 }
+
 
 /* odds_above(matrix, baseline, cut, out) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * is surely above cut: their out is +inf, and their walk stops there (trees are walked a block at a time; a
@@ -509,27 +486,33 @@ forest_odds_above(Forest *self, PyObject *args)
         return NULL;
     const Py_ssize_t n = matrix.shape[0], trees = self->trees, width = matrix.shape[1];
     double lowest = Py_HUGE_VAL;
-    double *partial = NULL, *leaves = NULL;
+    double *leaves = NULL, *partial = NULL;
     Py_ssize_t *active = NULL;
-    if (n && ((partial = PyMem_New(double, n)) == NULL || (active = PyMem_New(Py_ssize_t, n)) == NULL)) {
-        PyMem_Free(partial);
-        PyBuffer_Release(&matrix);
-        PyBuffer_Release(&out);
-        return PyErr_NoMemory();
+    if (n && trees) {
+        if (n > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / trees || (leaves = PyMem_New(double, n * trees)) == NULL ||
+            (partial = PyMem_New(double, n)) == NULL || (active = PyMem_New(Py_ssize_t, n)) == NULL) {
+            PyMem_Free(leaves);
+            PyMem_Free(partial);
+            PyBuffer_Release(&matrix);
+            PyBuffer_Release(&out);
+            return PyErr_NoMemory();
+        }
     }
     double *odds = out.buf;
     const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + fabs(self->floor[0]));
     Py_ssize_t na = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         odds[i] = 0.0;
-        partial[i] = 0.0;
-        active[na++] = i;
+        if (trees) {
+            partial[i] = 0.0;
+            active[na++] = i;
+        }
     }
-    /* Whole blocks while a block is left after them (the last one decides nothing: its lines' sums are numpy's) */
-    for (Py_ssize_t t1 = BLOCK; t1 < trees && na > 0; t1 += BLOCK) {
-        walk_some(self, matrix.buf, width, active, na, t1 - BLOCK, partial);
-        if (!(self->ceiling[t1] + self->floor[t1] + baseline > cut + margin))
-            continue; /* no line's sum is high enough yet (a line's partial is at most the ceiling) */
+    for (Py_ssize_t t0 = 0; t0 < trees && na > 0; t0 += BLOCK) {
+        const Py_ssize_t t1 = t0 + BLOCK < trees ? t0 + BLOCK : trees;
+        walk_some(self, matrix.buf, width, active, na, t0, t1, leaves, t1 < trees ? partial : NULL);
+        if (t1 == trees)
+            break;
         Py_ssize_t kept = 0;
         for (Py_ssize_t a = 0; a < na; a++) {
             const Py_ssize_t i = active[a];
@@ -540,22 +523,10 @@ forest_odds_above(Forest *self, PyObject *args)
         }
         na = kept;
     }
-    /* The lines left (a few: most settle early), in order, each walked again through every tree for its leaf values,
-     * summed in numpy's order. */
-    if (na > 0 && trees > 0 && (leaves = PyMem_New(double, trees)) == NULL) {
-        PyMem_Free(partial);
-        PyMem_Free(active);
-        PyBuffer_Release(&matrix);
-        PyBuffer_Release(&out);
-        return PyErr_NoMemory();
-    }
-    for (Py_ssize_t a = 0; a < na; a++) {
-        const Py_ssize_t i = active[a];
-        const char *row = (const char *)((const double *)matrix.buf + i * width);
-        for (Py_ssize_t t = 0; t < trees; t++)
-            leaves[t] = walk_one(self, row, t);
-        /* numpy's reduction starts from add's identity, -0.0, and adds the row's pairwise sum onto it */
-        double sum = -0.0 + (trees ? pairwise_sum(leaves, trees) : -0.0);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (odds[i] == Py_HUGE_VAL)
+            continue;
+        double sum = -0.0 + (trees ? pairwise_sum(leaves + i * trees, trees) : -0.0);
         odds[i] = sum + baseline;
         if (!(odds[i] >= lowest))
             lowest = odds[i] != odds[i] || lowest != lowest ? Py_NAN : odds[i];

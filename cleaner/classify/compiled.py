@@ -14,7 +14,6 @@ import ast
 import math
 import sys
 import zipfile
-import zlib
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
@@ -36,25 +35,6 @@ _TREES = load("cleaner.classify._trees")
 _INTP = "q" if sys.maxsize > 2**31 else "l"  # the array typecode of a Py_ssize_t (the Forest's "intp")
 # The .npy dtypes the model's file holds, as array typecodes (sizes the array module guarantees here).
 _TYPECODES = {"f4": "f", "f8": "d", "i1": "b", "i2": "h", "i4": "i", "i8": "q", "u1": "B", "u2": "H", "u4": "I"}
-# The order in which the Forest's odds_above walks the shipped model's trees: by each tree's mean rise of a line's
-# bound (the value of the leaf the line reaches less the tree's lowest leaf) over the lines of the bench corpus's
-# documents 1,000 to 2,999, highest first. A line is settled once its bound passes the cut, and these trees raise it
-# soonest: 10% fewer trees walked a line than in their own order (92 of 150 against 102, documents 0 to 999), so
-# fewer instructions and fewer of the forest's cache lines read. Measured for one model, known by the CRC of its
-# leaf values: any other model's trees are walked in their own order. The log-odds are the same either way (the
-# lines not settled are summed in the trees' own order).
-WALK_ORDER_MODEL = 0x321BA2F2
-# fmt: off
-WALK_ORDER = (
-    0, 1, 2, 53, 5, 31, 62, 121, 58, 7, 17, 59, 82, 129, 10, 25, 56, 67, 77, 12, 26, 6, 132, 14, 130, 4,
-    60, 74, 36, 133, 79, 141, 35, 32, 28, 78, 119, 87, 30, 103, 61, 140, 37, 33, 24, 94, 92, 47, 108,
-    98, 20, 46, 18, 34, 39, 86, 139, 93, 120, 134, 105, 146, 91, 22, 23, 43, 8, 144, 49, 85, 137, 100,
-    21, 149, 40, 131, 52, 125, 51, 16, 15, 55, 45, 68, 107, 27, 148, 127, 70, 83, 9, 142, 64, 38, 29,
-    102, 147, 111, 66, 75, 113, 110, 76, 90, 122, 101, 95, 97, 41, 65, 104, 106, 118, 109, 57, 128, 69,
-    96, 48, 54, 136, 80, 126, 50, 13, 89, 81, 72, 84, 112, 88, 71, 73, 63, 115, 123, 11, 124, 44, 42,
-    117, 143, 138, 114, 145, 99, 116, 135, 3, 19,
-)
-# fmt: on
 
 
 class Stored:
@@ -110,27 +90,23 @@ def read_npz(path: Path) -> dict[str, Stored]:
 
 def compact(
     feature: Sequence[int], threshold: Sequence[float], left: Sequence[int], right: Sequence[int],
-    value: Sequence[float], roots: Sequence[int], order: Sequence[int] | None = None,
+    value: Sequence[float], roots: Sequence[int],
 ) -> tuple[array, array, array, array, array]:  # fmt: skip
     """The trees as stored, for the compiled walk: feature, threshold, left child, value and each
     tree's first slot, each tree's nodes numbered breadth first, one tree after another (a node's
     children side by side, the right one after the left), a leaf its own left child with a test that
     never holds, and one idle slot at the end (every left child has a right one). The same walk
     (``depth`` steps of ``left + (x > threshold)``) reaches the same leaves as model.py's complete
-    layout, from a third of its memory: the real trees are far from complete. The trees lie in
-    ``order`` where it is given (the Forest's walk order: a block of trees it walks is then one run of
-    memory), their first slots all the same in their own order."""
-    out_feature, out_threshold, out_left, out_value = [], [], [], []
-    offsets = [0] * len(roots)
-    for tree in range(len(roots)) if order is None else order:
-        root = roots[tree]
-        offsets[tree] = len(out_feature)
-        nodes = [root]  # the tree's nodes, breadth first
-        for node in nodes:
+    layout, from a third of its memory: the real trees are far from complete."""
+    out_feature, out_threshold, out_left, out_value, offsets = [], [], [], [], []
+    for root in roots:
+        offsets.append(len(out_feature))
+        order = [root]  # the tree's nodes, breadth first
+        for node in order:
             if left[node] != node:
-                nodes += [left[node], right[node]]
-        slot = {node: len(out_feature) + i for i, node in enumerate(nodes)}
-        for node in nodes:
+                order += [left[node], right[node]]
+        slot = {node: len(out_feature) + i for i, node in enumerate(order)}
+        for node in order:
             inner = left[node] != node
             out_feature.append(feature[node] if inner else 0)
             out_threshold.append(threshold[node] if inner else math.inf)
@@ -147,15 +123,6 @@ def compact(
         array("d", out_value),
         array(_INTP, offsets),
     )
-
-
-def walk_order(arrays: dict[str, Stored]) -> Sequence[int]:
-    """The order in which the Forest walks a model's trees: WALK_ORDER for the model it was measured
-    on, each tree in its own order for any other."""
-    trees = len(arrays["roots"].values)
-    if trees == len(WALK_ORDER) and zlib.crc32(arrays["value"].values) == WALK_ORDER_MODEL:
-        return WALK_ORDER
-    return range(trees)
 
 
 @lru_cache(maxsize=1)
@@ -216,9 +183,8 @@ class Compiled:
         arrays = read_npz(path)
         if tuple(arrays["names"].values) != NAMES:
             raise ValueError("the model was trained on other features; run `make train`")
-        tree = [arrays[key].values for key in ("feature", "threshold", "left", "right", "value", "roots")]
-        order = walk_order(arrays)
-        forest = _TREES.Forest(*compact(*tree, order), int(arrays["depth"].item()), order=array(_INTP, order))
+        tree = (arrays[key].values for key in ("feature", "threshold", "left", "right", "value", "roots"))
+        forest = _TREES.Forest(*compact(*tree), int(arrays["depth"].item()))
         weights = arrays["ngram_weights"].values
         if weights.typecode not in "fd":  # (a float64 file is read as it is: the same values either way)
             weights = array("d", weights)
