@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from cleaner.native import load
-from cleaner.records import build, dumps
+from cleaner.records import build, dumps, plain
 
 # The per-rule counts and the record's text as JSON in C (cleaner/report/_diff.c), when built.
 _NATIVE = load("cleaner.report._diff")
@@ -221,10 +221,7 @@ class Cleaned:
     def _record(self, text: Any) -> dict[str, Any]:
         doc, given = self.doc, self.doc.record
         if given is None:
-            stats = self.stats()
-            return build(
-                None, text=text, url=self.url, site=self.site, meta=self.meta, stats=stats, id=doc.id, source=doc.source
-            )
+            return plain(text, self.url, self.site, self.meta, self.stats(), doc.id, doc.source)
         return build(
             given.fields,
             text=text,
