@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from cleaner.native import load
-from cleaner.records import build, dumps
+from cleaner.records import build, dumps, plain
 
 # The per-rule counts and the record's text as JSON in C (cleaner/report/_diff.c), when built.
 _NATIVE = load("cleaner.report._diff")
@@ -216,22 +216,19 @@ class Cleaned:
     def record(self) -> dict[str, Any]:
         """The output record: the input record's fields with cleaner's keys (cleaner.records);
         for a text file, a page or a WARC record: id, source, url, site, text, meta, stats."""
-        return self._record(self.text)
+        return self._record(self.text, self.stats())
 
-    def _record(self, text: Any) -> dict[str, Any]:
+    def _record(self, text: Any, stats: DocStats) -> dict[str, Any]:
         doc, given = self.doc, self.doc.record
         if given is None:
-            stats = self.stats()
-            return build(
-                None, text=text, url=self.url, site=self.site, meta=self.meta, stats=stats, id=doc.id, source=doc.source
-            )
+            return plain(text, self.url, self.site, self.meta, stats, doc.id, doc.source)
         return build(
             given.fields,
             text=text,
             url=self.url,
             site=self.site,
             meta=self.meta,
-            stats=self.stats(),
+            stats=stats,
             id=doc.id,
             source=doc.source,
             text_field=given.text,
@@ -247,11 +244,12 @@ class Cleaned:
         The same walk counts the text's lines for the stats, when they are not counted yet (another
         pass over the whole text, at its widest, saved: pipeline.outcome asks for this first, and
         ``rows`` as for stats)."""
-        lenient = self.doc.record is not None and self.doc.record.lenient
+        given = self.doc.record
+        lenient = given is not None and given.lenient
         if lenient or _NATIVE is None or self.layout is None:
-            self.stats(rows)
-            return dumps(self.record(), lenient)
+            return dumps(self._record(self.text, self.stats(rows)), lenient)
         text, count = _NATIVE.text_json(self.layout, self.text, True)
-        if self._stats is None:
-            self._stats = DocStats.of(self, count, rows)
-        return dumps(self._record(self.text if text is None else orjson.Fragment(text)))
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = DocStats.of(self, count, rows)
+        return dumps(self._record(self.text if text is None else orjson.Fragment(text), stats))

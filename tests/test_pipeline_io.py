@@ -17,7 +17,7 @@ from cleaner.document import DocStats
 from cleaner.io.readers import Fields
 from cleaner.pipeline import Pipeline
 from cleaner.pipeline.run import Target, run
-from cleaner.records import build
+from cleaner.records import build, plain
 from cleaner.rules.book import RuleBook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,6 +248,19 @@ def test_cleaners_keys_are_added_in_their_order_and_the_record_is_left_alone() -
     plain = build(None, text="y\n", url=None, site="s", meta={"a": 1}, stats=_stats({}), id="d1", source="f.txt")
     assert list(plain) == ["id", "source", "url", "site", "text", "meta", "stats"]
     assert build({}, text="", url=None, site=None, meta={}, stats=_stats({}))["text"] == ""
+
+
+@pytest.mark.parametrize("url", [None, "https://a.example/"])
+@pytest.mark.parametrize("site", [None, "demo"])
+def test_plain_is_build_without_a_record(url: str | None, site: str | None) -> None:
+    # plain() is build(None, ...)'s fast path (Cleaned.record for a document that is not a
+    # record): the same keys, values and order.
+    stats = _stats({"r": 2}, chars_out=0, lines_out=0)
+    args = ("y\n", url, site, {"a": 1})
+    made = plain(*args, stats, "d1", "f.txt")
+    built = build(None, text=args[0], url=url, site=site, meta=args[3], stats=stats, id="d1", source="f.txt")
+    assert list(made.items()) == list(built.items())
+    assert orjson.dumps(made) == orjson.dumps(built)
 
 
 def test_null_url_and_site_are_filled_in_place() -> None:

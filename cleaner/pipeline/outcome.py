@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cleaner.document import Cleaned, DocStats, Document
+from cleaner.document import Cleaned, Document
 from cleaner.errors import CleanerError, Problem
 from cleaner.pipeline.clean import Pipeline
 from cleaner.report import diff, review
@@ -16,6 +16,7 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
     stats = cleaned.stats(rows)
     settings = pipeline.settings
     changed = stats.changed  # (Cleaned.changed, asked once: render_bytes would ask again)
+    chars_in = stats.chars_in
     doc = cleaned.doc
     # Outcome's fields by position: a class called with keywords has them put in a dict first.
     return Outcome(
@@ -25,13 +26,9 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
         diff.render_changed(cleaned, settings.layout) if changed else b"",  # (diff.render_bytes)
         review.record_data(cleaned) if with_html and changed else None,  # (html.section's)
         stats,
-        not empty and _flagged(stats, settings.flag_share),  # flagged
+        # flagged: it lost more than the run's share of its characters (not empty)
+        not empty and chars_in > 0 and chars_in - stats.chars_out > settings.flag_share * chars_in,
     )
-
-
-def _flagged(stats: DocStats, share: float) -> bool:
-    """Whether the document lost more than ``share`` of its characters (its stats; it is not empty)."""
-    return bool(stats.chars_in and stats.chars_in - stats.chars_out > share * stats.chars_in)
 
 
 def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:
