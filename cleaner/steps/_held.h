@@ -139,15 +139,27 @@ static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, 
         }
         case 'p': {
             int *out = va_arg(va, int *);
-            int truth = PyObject_IsTrue(arg);
+            /* (the calls pass a bool: PyObject_IsTrue's answer without the call) */
+            int truth = arg == Py_True ? 1 : arg == Py_False ? 0 : PyObject_IsTrue(arg);
             if (truth < 0) status = -1;
             *out = truth;
             break;
         }
         case 'n': {
             Py_ssize_t *out = va_arg(va, Py_ssize_t *);
-            Py_ssize_t value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
-            if (value == -1 && PyErr_Occurred()) status = -1;
+            /* An int read straight (PyNumber_AsSsize_t's __index__ is the int itself); one too large
+             * for it goes the generic way, for PyNumber_AsSsize_t's own OverflowError. */
+            Py_ssize_t value = -1;
+            int read = 0;
+            if (PyLong_CheckExact(arg)) {
+                value = PyLong_AsSsize_t(arg);
+                read = value != -1 || !PyErr_Occurred();
+                if (!read) PyErr_Clear();
+            }
+            if (!read) {
+                value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+                if (value == -1 && PyErr_Occurred()) status = -1;
+            }
             *out = value;
             break;
         }

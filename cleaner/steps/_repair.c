@@ -1215,6 +1215,16 @@ static PyObject *s_text;
  * mojibake test) and ``changes`` what lines() gives for the lines' texts with it (none when the
  * gate is shut and needs_whitespace finds nothing in the document). A text of "" is no document:
  * no document-level gate. */
+/* (False, []): plan's and repair_lines' answer for a document with nothing to repair (built
+ * directly: Py_BuildValue walked its format for it) */
+static PyObject *nothing_to_repair(void) {
+    PyObject *changes = PyList_New(0);
+    if (changes == NULL) return NULL;
+    PyObject *result = PyTuple_Pack(2, Py_False, changes);
+    Py_DECREF(changes);
+    return result;
+}
+
 static PyObject *plan(PyObject *self, PyObject *args) {
     PyObject *line_list, *text;
     int enabled, entities;
@@ -1222,7 +1232,7 @@ static PyObject *plan(PyObject *self, PyObject *args) {
     if (enabled && !ready()) return NULL;
     if (PyUnicode_GET_LENGTH(text) > 0) {
         enabled = enabled && needs_repair_of(text, entities, 0);
-        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+        if (!enabled && !dirty(text)) return nothing_to_repair();
     }
     PyObject *held = PyList_AsTuple(line_list);
     if (held == NULL) return NULL;
@@ -1240,7 +1250,7 @@ static PyObject *plan(PyObject *self, PyObject *args) {
     }
     changes = changes_of(texts, enabled, entities);
     if (changes == NULL) goto done;
-    result = Py_BuildValue("(OO)", enabled ? Py_True : Py_False, changes);
+    result = PyTuple_Pack(2, enabled ? Py_True : Py_False, changes);
 done:
     Py_DECREF(held);
     Py_XDECREF(texts);
@@ -1327,7 +1337,7 @@ static PyObject *repair_lines(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (enabled && !ready()) return NULL;
     if (PyUnicode_GET_LENGTH(text) > 0) {
         enabled = enabled && needs_repair_of(text, entities, 0);
-        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+        if (!enabled && !dirty(text)) return nothing_to_repair();
     }
     PyObject *held = PyList_AsTuple(line_list), *texts = NULL, *rounds = NULL, *result = NULL;
     if (held == NULL) return NULL;
