@@ -237,6 +237,15 @@ def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
         NATIVE.page_entries("[]", [], b"d\0", 0, {}, [], 50, 2)  # a str is not bytes
     with pytest.raises(OverflowError):
         NATIVE.line_counts(lines, 1 << 70)
+    with pytest.raises(OverflowError):  # (an int read straight: one too large either way refused)
+        NATIVE.line_counts(lines, -(1 << 63) - 1)
+    # an int read straight, -1 among them, as the int of an __index__ or a bool
+    for most in (-1, 0, 1, 2000, 1 << 62):
+        assert NATIVE.line_counts(lines, most) == NATIVE.line_counts(lines, _Index(most))
+    assert NATIVE.line_counts(lines, True) == NATIVE.line_counts(lines, 1)
+    # a truth: True and False as PyObject_IsTrue reads them, and any other object's
+    assert NATIVE.layout(lines, True) == NATIVE.layout(lines, [0]) != NATIVE.layout(lines, False)
+    assert NATIVE.layout(lines, False) == NATIVE.layout(lines, 0)
     with pytest.raises(ZeroDivisionError):  # a truth that fails: its error
         NATIVE.layout(lines, _Untrue())
 
@@ -244,6 +253,14 @@ def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
 class _Untrue:
     def __bool__(self) -> bool:
         raise ZeroDivisionError
+
+
+class _Index:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
 
 
 class _Emptying(Line):

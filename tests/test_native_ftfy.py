@@ -487,6 +487,18 @@ def test_alternation_refuses_other_types() -> None:
     for args in [(spec, "text"), ("spec", b"data"), (spec, b"data", "x"), (spec, bytearray(b"data"))]:
         with pytest.raises(TypeError):
             NATIVE.alternation(*args)  # type: ignore[union-attr]
+    # read by hand (METH_FASTCALL) as PyArg_ParseTuple's "SS|O" did: two or three, a bytes subclass taken
+    assert NATIVE.alternation(_Bytes(spec), _Bytes(b"bab"), None) is True  # type: ignore[union-attr]
+    assert NATIVE.alternation(spec, _Bytes(b"bab"), _Bytes(b"")) == b"bb"  # type: ignore[union-attr]
+    for args in [(spec,), (spec, b"bab", b"", None)]:
+        with pytest.raises(TypeError, match="alternation"):
+            NATIVE.alternation(*args)  # type: ignore[union-attr]
+    with pytest.raises(TypeError):
+        NATIVE.alternation(spec, data=b"bab")  # type: ignore[union-attr]
+
+
+class _Bytes(bytes):
+    """A bytes subclass."""
 
 
 @needs_native

@@ -315,6 +315,14 @@ def test_bad_arguments_are_refused() -> None:
     finally:
         repair_module._native()  # the module's own configuration, witnesses included: later tests read it
     assert NATIVE.needs_repair("\x9d", True)
+    # read by hand (METH_FASTCALL) as PyArg_ParseTuple's "Up|p" did: a str (or subclass), any truths
+    assert NATIVE.needs_repair(_Sub("\x9d"), 1, [0]) == NATIVE.needs_repair("\x9d", True, True)
+    assert NATIVE.needs_repair("x", 0, 0) == NATIVE.needs_repair("x", False, False)
+    for args in [("x",), ("x", True, True, True), (b"x", True)]:
+        with pytest.raises(TypeError):
+            NATIVE.needs_repair(*args)
+    with pytest.raises(ZeroDivisionError):
+        NATIVE.needs_repair("x", True, _Untrue())
 
 
 class _Sub(str):

@@ -123,6 +123,39 @@ def test_a_block_of_trees_takes_each_branch_as_python_does() -> None:
     assert exact.tolist() == above.tolist() == expected
 
 
+class _Half:
+    def __float__(self) -> float:
+        return 0.5
+
+
+def test_odds_above_reads_its_arguments_as_the_format_did() -> None:
+    """odds_above reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "OddO" did:
+    exactly four, the baseline and the cut anything float() of C takes (an int, a __float__), a
+    TypeError for what is no number, the error of a __float__ that fails."""
+    m = default_model()
+    matrix = _matrix(m, 9, seed=5)
+    expected, got = np.empty(len(matrix)), np.empty(len(matrix))
+    low = m._forest.odds_above(matrix, 0.5, 2.0, expected)
+    assert m._forest.odds_above(matrix, _Half(), 2, got) == low
+    assert got.tolist() == expected.tolist()
+    for bad, error in [
+        ((matrix, 0.5, 2.0), TypeError),
+        ((matrix, 0.5, 2.0, got, None), TypeError),
+        ((matrix, "0.5", 2.0, got), TypeError),
+        ((matrix, 0.5, None, got), TypeError),
+        ((matrix, 0.5, _Failing(), got), ZeroDivisionError),
+    ]:
+        with pytest.raises(error):
+            m._forest.odds_above(*bad)
+    with pytest.raises(TypeError):
+        m._forest.odds_above(matrix, 0.5, 2.0, out=got)
+
+
+class _Failing:
+    def __float__(self) -> float:
+        raise ZeroDivisionError
+
+
 def test_a_bad_forest_or_matrix_is_refused() -> None:
     trees = _trees()
     feature = np.array([2, 0, 0], dtype=np.intp)

@@ -6,6 +6,7 @@
 
 #include <Python.h>
 #include <stdarg.h>
+#include <string.h>
 #include <structmember.h>
 
 /* The texts as a tuple, held for the call (a collection that making the results runs can call
@@ -90,19 +91,12 @@ static inline PyObject *slot_read(Slots *slots, PyObject *obj, int k) {
  * over: no tuple made for them, and no format string walked character by character (each of the
  * calls a document makes parsed its format: several hundred instructions, more than some of
  * their work). The format, one character an argument, '|' before the optional ones:
- *   'L' a list, 'D' a dict, 'T' a type, 'U' a str, 'O' any object (each a PyObject **, borrowed),
+ *   'L' a list, 'D' a dict, 'T' a type, 'U' a str, 'S' a bytes, 'O' any object (each a PyObject **, borrowed),
  *   'p' a truth (int *), 'n' an index (Py_ssize_t *), 'y' a bytes-like object (Py_buffer *, for
  *   the caller to release; an optional one not given is left as it is).
  * 0, or -1 with the TypeError or OverflowError set and every buffer got so far released. */
-static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *format, ...) {
-    Py_ssize_t least = -1, most = 0;
-    for (const char *f = format; *f; f++) {
-        if (*f == '|')
-            least = most;
-        else
-            most++;
-    }
-    if (least < 0) least = most;
+static int fast_args_counted(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *format,
+                             Py_ssize_t least, Py_ssize_t most, ...) {
     if (nargs < least || nargs > most) {
         PyErr_Format(PyExc_TypeError, "%s() takes %s %zd argument%s (%zd given)", name,
                      least == most ? "exactly" : nargs < least ? "at least" : "at most", nargs < least ? least : most,
@@ -112,7 +106,7 @@ static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, 
     Py_buffer *got[8];
     int buffers = 0, status = 0;
     va_list va;
-    va_start(va, format);
+    va_start(va, most);
     Py_ssize_t k = 0;
     for (const char *f = format; *f && k < nargs; f++) {
         if (*f == '|') continue;
@@ -123,6 +117,7 @@ static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, 
         case 'D':
         case 'T':
         case 'U':
+        case 'S':
         case 'O': {
             PyObject **out = va_arg(va, PyObject **);
             if (*f == 'L' && !PyList_Check(arg))
@@ -133,21 +128,35 @@ static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, 
                 wanted = "type";
             else if (*f == 'U' && !PyUnicode_Check(arg))
                 wanted = "str";
+            else if (*f == 'S' && !PyBytes_Check(arg))
+                wanted = "bytes";
             else
                 *out = arg;
             break;
         }
         case 'p': {
             int *out = va_arg(va, int *);
-            int truth = PyObject_IsTrue(arg);
+            /* (the calls pass a bool: PyObject_IsTrue's answer without the call) */
+            int truth = arg == Py_True ? 1 : arg == Py_False ? 0 : PyObject_IsTrue(arg);
             if (truth < 0) status = -1;
             *out = truth;
             break;
         }
         case 'n': {
             Py_ssize_t *out = va_arg(va, Py_ssize_t *);
-            Py_ssize_t value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
-            if (value == -1 && PyErr_Occurred()) status = -1;
+            /* An int read straight (PyNumber_AsSsize_t's __index__ is the int itself); one too large
+             * for it goes the generic way, for PyNumber_AsSsize_t's own OverflowError. */
+            Py_ssize_t value = -1;
+            int read = 0;
+            if (PyLong_CheckExact(arg)) {
+                value = PyLong_AsSsize_t(arg);
+                read = value != -1 || !PyErr_Occurred();
+                if (!read) PyErr_Clear();
+            }
+            if (!read) {
+                value = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+                if (value == -1 && PyErr_Occurred()) status = -1;
+            }
             *out = value;
             break;
         }
@@ -158,6 +167,12 @@ static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, 
             } else if (buffers == 8) {
                 PyErr_SetString(PyExc_SystemError, "fast_args: too many buffers");
                 status = -1;
+            } else if (PyBytes_CheckExact(arg)) {
+                /* what bytes' own getbuffer fills in (PyBuffer_FillInfo, read-only, simple),
+                 * without the two calls down to it */
+                *out = (Py_buffer){.buf = PyBytes_AS_STRING(arg), .obj = Py_NewRef(arg), .len = PyBytes_GET_SIZE(arg),
+                                   .itemsize = 1, .readonly = 1, .ndim = 1};
+                got[buffers++] = out;
             } else if (PyObject_GetBuffer(arg, out, PyBUF_SIMPLE) < 0) {
                 status = -1;
             } else {
@@ -181,5 +196,13 @@ static int fast_args(const char *name, PyObject *const *args, Py_ssize_t nargs, 
         while (buffers) PyBuffer_Release(got[--buffers]);
     return status;
 }
+
+/* fast_args(name, args, nargs, format, outputs...): the format a string literal, its counts of
+ * arguments (all of them, and those before '|') are folded by the compiler, not counted at each
+ * call. */
+#define fast_args(name, args, nargs, format, ...)                                                              \
+    fast_args_counted(name, args, nargs, format,                                                               \
+                      strchr(format, '|') ? (Py_ssize_t)(strchr(format, '|') - (format)) : (Py_ssize_t)strlen(format), \
+                      (Py_ssize_t)strlen(format) - (strchr(format, '|') != NULL), __VA_ARGS__)
 
 #endif

@@ -675,10 +675,11 @@ static inline int alternation_at(const Alternation *alt, const unsigned char *da
  * somewhere in data (sre's search, as a bool); with one, sre's sub(replacement, data) for a
  * replacement taken literally (the caller passes none holding a backslash, which sre reads as a
  * template). */
-static PyObject *alternation(PyObject *self, PyObject *args) {
+/* (METH_FASTCALL: PyArg_ParseTuple's format cost some 250 instructions a document) */
+static PyObject *alternation(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *table, *data, *replacement = Py_None;
     Alternation fresh;
-    if (!PyArg_ParseTuple(args, "SS|O", &table, &data, &replacement)) return NULL;
+    if (fast_args("alternation", args, nargs, "SS|O", &table, &data, &replacement) < 0) return NULL;
     if (replacement != Py_None && !PyBytes_Check(replacement)) {
         PyErr_SetString(PyExc_TypeError, "replacement must be bytes or None");
         return NULL;
@@ -1109,10 +1110,11 @@ static int ready(void) {
     return configured;
 }
 
-static PyObject *needs_repair(PyObject *self, PyObject *args) {
+/* (METH_FASTCALL, as alternation) */
+static PyObject *needs_repair(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *text;
     int entities, witness = 1;
-    if (!PyArg_ParseTuple(args, "Up|p", &text, &entities, &witness) || !ready()) return NULL;
+    if (fast_args("needs_repair", args, nargs, "Up|p", &text, &entities, &witness) < 0 || !ready()) return NULL;
     return PyBool_FromLong(needs_repair_of(text, entities, witness));
 }
 
@@ -1215,6 +1217,16 @@ static PyObject *s_text;
  * mojibake test) and ``changes`` what lines() gives for the lines' texts with it (none when the
  * gate is shut and needs_whitespace finds nothing in the document). A text of "" is no document:
  * no document-level gate. */
+/* (False, []): plan's and repair_lines' answer for a document with nothing to repair (built
+ * directly: Py_BuildValue walked its format for it) */
+static PyObject *nothing_to_repair(void) {
+    PyObject *changes = PyList_New(0);
+    if (changes == NULL) return NULL;
+    PyObject *result = PyTuple_Pack(2, Py_False, changes);
+    Py_DECREF(changes);
+    return result;
+}
+
 static PyObject *plan(PyObject *self, PyObject *args) {
     PyObject *line_list, *text;
     int enabled, entities;
@@ -1222,7 +1234,7 @@ static PyObject *plan(PyObject *self, PyObject *args) {
     if (enabled && !ready()) return NULL;
     if (PyUnicode_GET_LENGTH(text) > 0) {
         enabled = enabled && needs_repair_of(text, entities, 0);
-        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+        if (!enabled && !dirty(text)) return nothing_to_repair();
     }
     PyObject *held = PyList_AsTuple(line_list);
     if (held == NULL) return NULL;
@@ -1240,7 +1252,7 @@ static PyObject *plan(PyObject *self, PyObject *args) {
     }
     changes = changes_of(texts, enabled, entities);
     if (changes == NULL) goto done;
-    result = Py_BuildValue("(OO)", enabled ? Py_True : Py_False, changes);
+    result = PyTuple_Pack(2, enabled ? Py_True : Py_False, changes);
 done:
     Py_DECREF(held);
     Py_XDECREF(texts);
@@ -1327,7 +1339,7 @@ static PyObject *repair_lines(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (enabled && !ready()) return NULL;
     if (PyUnicode_GET_LENGTH(text) > 0) {
         enabled = enabled && needs_repair_of(text, entities, 0);
-        if (!enabled && !dirty(text)) return Py_BuildValue("(ON)", Py_False, PyList_New(0));
+        if (!enabled && !dirty(text)) return nothing_to_repair();
     }
     PyObject *held = PyList_AsTuple(line_list), *texts = NULL, *rounds = NULL, *result = NULL;
     if (held == NULL) return NULL;
@@ -1390,12 +1402,12 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(lead, cont, control, bad=None): the gate's classes, each a tuple of (first, last) code points, "
      "and ftfy's mojibake witnesses, (pairs, single) (repair_gate.witnesses)."},
-    {"needs_repair", needs_repair, METH_VARARGS,
+    {"needs_repair", (PyCFunction)(void (*)(void))needs_repair, METH_FASTCALL,
      "needs_repair(text, entities, witness=True) -> bool: repair._needs_repair."},
     {"configure_bad", configure_bad, METH_O,
      "configure_bad(branches): ftfy's BADNESS_RE as repair_patterns.branches reads it."},
     {"is_bad", is_bad, METH_O, "is_bad(text) -> bool: ftfy.badness.is_bad, after configure_bad()."},
-    {"alternation", alternation, METH_VARARGS,
+    {"alternation", (PyCFunction)(void (*)(void))alternation, METH_FASTCALL,
      "alternation(table, data, replacement=None): search (bool) or sub with a literal replacement, for a bytes "
      "pattern of fixed-length branches (repair_matchers.Alternation)."},
     {"configure_encodings", configure_encodings, METH_O,
