@@ -308,3 +308,74 @@ def test_a_synced_output_hands_its_bytes_to_the_disk_as_they_come(
     whole = target.read_bytes()
     assert whole == b"held" + b"".join(source.read_bytes() for source in sources)
     assert synced == [whole[: 4 + 1200], whole[: 4 + 3700]]  # over 1000 unsynced: after the fourth file, the fifth
+
+
+@needs_native
+@pytest.mark.parametrize("cut_off", [0, 5], ids=["plain", "offset"])
+def test_c_empty_keeps_the_allocation_the_join_fills_again(cut_off: int) -> None:
+    """A flush empties the sinks keeping their memory (a freed one was a page fault per 4 KB taken
+    again): the join then appends into that room, under half of it too (where PyByteArray_Resize
+    would move it down), and the bytearray is as if it had been cleared and appended to."""
+    assert NATIVE is not None
+    sink = bytearray(b"z" * 100_000)
+    del sink[:cut_off]  # (a bytearray's offset: its bytes begin past its allocation's start)
+    room = sink.__alloc__()
+    NATIVE.empty(sink)
+    assert sink == bytearray() and sink.__alloc__() == room
+    whole = bytearray(b"w" * 50_000)
+    NATIVE.empty(whole)
+    block = b"E0\tab\nD{}\nE0\t" + b"c" * 60_000 + b"\n"
+    assert NATIVE.join(block, 0, 3, [0], [sink], bytearray(), whole, 10, 10, 10) == (len(block), 3, 2, 0, 1)
+    assert sink == b"[3,ab\n[3," + b"c" * 60_000 + b"\n" and sink.__alloc__() == room
+    assert whole == b",{}"
+    sink += b"more"  # Python's own appending after it
+    assert sink.endswith(b"c\nmore") and len(sink) == 60_014
+    big = bytearray(b"x" * 10)
+    NATIVE.empty(big)
+    NATIVE.join(b"E0\t" + b"y" * 200_000 + b"\n", 0, 0, [0], [big], bytearray(), bytearray(), 10, 10, 10)
+    assert big == b"[0," + b"y" * 200_000 + b"\n"  # past its room: grown as before
+    with memoryview(sink), pytest.raises(BufferError):
+        NATIVE.empty(sink)
+    with pytest.raises(TypeError):
+        NATIVE.empty(b"x")
+    NATIVE.empty(bytearray())  # (no allocation at all)
+
+
+@needs_native
+def test_c_join_takes_every_line_it_reads_after_a_flush_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush does not hand the next line to Python (whose bytearray += moved a sink's kept room
+    down to its size): only R lines reach _line, however often the files are written."""
+    for name, value in SIZES.items():
+        monkeypatch.setattr(pagedata, name, value)
+    rng = random.Random(11)
+    tags: list[int] = []
+    line = pagedata.Joiner._line
+
+    def spy(self: pagedata.Joiner, path: Path, text: bytes, n: int, numbers: list[int], base: int) -> int:
+        tags.append(text[0])
+        return line(self, path, text, n, numbers, base)
+
+    monkeypatch.setattr(pagedata.Joiner, "_line", spy)
+    out = tmp_path / "review"
+    out.mkdir()
+    joiner = pagedata.Joiner(out, io.BytesIO())
+    for shard in range(4):
+        page = tmp_path / f"{shard:06d}.page"
+        page.write_bytes(_page(rng, False))
+        pagedata.removals_file(page).write_bytes(b"")
+        joiner.add(page)
+    assert len(list(out.glob("r*.js"))) > 5 and len(list(out.glob("d*.js"))) > 5  # written on the way
+    assert tags and set(tags) == {ord("R")}
+
+
+@needs_native
+def test_c_join_keeps_an_emptied_listing_s_room() -> None:
+    """An L line is written in the room extend() made, and the listing cut to it there (not moved
+    down to fit, as PyByteArray_Resize does under half its allocation)."""
+    assert NATIVE is not None
+    listing = bytearray(b"x" * 100_000)
+    room = listing.__alloc__()
+    NATIVE.empty(listing)
+    block = b'L3,1\t"d",null\tnull\nL\t"e"\tnull\n'
+    assert NATIVE.join(block, 0, 0, [0, 5, 2, 9], [], listing, bytearray(), 9, 9, 9) == (len(block), 2, 0, 2, 0)
+    assert listing == b',[1,"d",null,[5,9],null],[2,"e",[],null]' and listing.__alloc__() == room

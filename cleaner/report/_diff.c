@@ -2477,6 +2477,15 @@ static char *extend(PyObject *array, Py_ssize_t more) {
         return NULL;
     }
     Py_ssize_t want = size + more;
+    PyByteArrayObject *bytes = (PyByteArrayObject *)array;
+    /* Room in its allocation (kept by empty() across a flush): the size set here, as
+     * PyByteArray_Resize would not (an upsize to under half the allocation moves it down to fit). */
+    Py_ssize_t offset = bytes->ob_start - bytes->ob_bytes;
+    if (bytes->ob_exports == 0 && bytes->ob_bytes != NULL && want < bytes->ob_alloc - offset) {
+        Py_SET_SIZE(array, want);
+        bytes->ob_start[want] = '\0'; /* (a bytearray's trailing NUL) */
+        return bytes->ob_start + size;
+    }
     Py_ssize_t ahead = size <= PY_SSIZE_T_MAX / 2 ? size + size / 2 : want;  /* (no signed overflow) */
     if (want >= ((PyByteArrayObject *)array)->ob_alloc && want < ahead && PyByteArray_Resize(array, ahead) < 0)
         return NULL;
@@ -2572,7 +2581,12 @@ static int join_listed(PyObject *listing, const char *s, Py_ssize_t from, Py_ssi
     at += to - emptied_start;
     *at++ = ']';
     PyMem_Free(rules);
-    return PyByteArray_Resize(listing, before + (at - out));
+    /* Down to what was written, in the room extend() made (no exports: it took them into account,
+     * and no Python code ran since): PyByteArray_Resize would move a listing emptied with its
+     * room kept down to fit, to be grown again at the next line. */
+    Py_SET_SIZE(listing, before + (at - out));
+    ((PyByteArrayObject *)listing)->ob_start[before + (at - out)] = '\0';
+    return 0;
 }
 
 static PyObject *join(PyObject *self, PyObject *args) {
@@ -2639,6 +2653,24 @@ error:
     return NULL;
 }
 
+/* empty(array) -> None: the bytearray made empty, its allocation kept (bytearray.clear frees it):
+ * the join's sinks are emptied at each flush and filled again to about the same size, and
+ * memory handed back and taken again was a page fault per 4 KB written (extend() fills the room). */
+static PyObject *empty(PyObject *self, PyObject *array) {
+    if (!PyByteArray_CheckExact(array)) return PyErr_Format(PyExc_TypeError, "empty() takes a bytearray");
+    PyByteArrayObject *bytes = (PyByteArrayObject *)array;
+    if (bytes->ob_exports > 0) {
+        PyErr_SetString(PyExc_BufferError, "Existing exports of data: object cannot be re-sized");
+        return NULL;
+    }
+    if (bytes->ob_bytes != NULL) {
+        bytes->ob_start = bytes->ob_bytes;
+        bytes->ob_bytes[0] = '\0';
+    }
+    Py_SET_SIZE(array, 0);
+    Py_RETURN_NONE;
+}
+
 /* cut(sink, start, count) -> (end, taken): pagedata._cut, up to ``count`` of the entries of
  * sink[start:] (each ends with a newline), the newlines between them made commas in place (the
  * flush writes sink[start:end - 1] as it is: no copy). */
@@ -2703,6 +2735,7 @@ static PyMethodDef methods[] = {
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},
+    {"empty", empty, METH_O, "empty(array) -> None: array made empty, its allocation kept (for the join's sinks)."},
     {"cut", cut, METH_VARARGS,
      "cut(sink, start, count) -> (end, taken): up to count newline-ended entries of a bytearray from start, "
      "joined by ',' in place (pagedata._cut)."},

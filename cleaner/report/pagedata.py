@@ -469,8 +469,17 @@ class _Removals:
                     out.write(b"]]);\n")
                 self.written[i] += taken
                 start = end
-            sink.clear()
+            _empty(sink)
         self.buffered = 0
+
+
+def _empty(array: bytearray) -> None:
+    """``array`` emptied for the next flush's bytes: its allocation kept in C (_diff.c's empty;
+    bytearray.clear hands it back, and taking it again was a page fault per 4 KB the join wrote)."""
+    if _NATIVE is None:
+        array.clear()
+    else:
+        _NATIVE.empty(array)
 
 
 def _cut(sink: bytearray, start: int, count: int) -> tuple[int, int]:
@@ -514,7 +523,7 @@ class _Chunks:
                 out.write(view[1:])
                 out.write(b"]]);\n")
             self.count += self.pending
-            self.pieces.clear()
+            _empty(self.pieces)
             self.pending = 0
 
 
@@ -565,20 +574,23 @@ class Joiner:
         released = 0  # the mapped pages before this are handed back
         with memoryview(block)[:stop] as view:
             while pos < stop and not self._ended:
+                flushed = False
                 if _NATIVE is not None:  # E, L and D lines, up to a line of another kind or a flush
-                    pos, n = self._native(view, pos, n, numbers)
-                    if pos >= stop:
-                        break
-                end = block.find(b"\n", pos, stop) + 1 or stop
-                n = self._line(path, block[pos:end], n, numbers, base)
-                pos = end
+                    pos, n, flushed = self._native(view, pos, n, numbers)
+                # After a flush the next line is the C half's again: Python's appending to a sink
+                # (bytearray +=) moved its kept room down to its size, to be taken again.
+                if not flushed and pos < stop:
+                    end = block.find(b"\n", pos, stop) + 1 or stop
+                    n = self._line(path, block[pos:end], n, numbers, base)
+                    pos = end
                 if pos - released >= RELEASE and isinstance(block, mmap.mmap):
                     released = _release(block, released, pos)
         return n
 
-    def _native(self, block: memoryview, pos: int, n: int, numbers: list[int]) -> tuple[int, int]:
+    def _native(self, block: memoryview, pos: int, n: int, numbers: list[int]) -> tuple[int, int, bool]:
         """_diff.c's join: the lines from ``pos`` as _line adds them, until a line it leaves to
-        _line or a file to write (BUFFERED removals, a full chunk)."""
+        _line or a file to write (BUFFERED removals, a full chunk); whether it stopped for the
+        latter (each room is at least 1: it took a line), so that it reads the next line too."""
         assert _NATIVE is not None
         entries, listing, whole = self.entries, self.listing, self.whole
         room = (BUFFERED - entries.buffered, listing.size - listing.pending, whole.size - whole.pending)
@@ -588,9 +600,10 @@ class Joiner:
         entries.buffered += added
         if entries.buffered >= BUFFERED:
             entries.flush()
+        full = added >= room[0] or listed >= room[1] or wholes >= room[2]
         listing.added(listed)
         whole.added(wholes)
-        return pos, n
+        return pos, n, full
 
     def _line(self, path: Path, line: bytes, n: int, numbers: list[int], base: int) -> int:
         """One line of a page file (with its newline, but for a file's last): the document
