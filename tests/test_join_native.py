@@ -379,3 +379,16 @@ def test_c_join_keeps_an_emptied_listing_s_room() -> None:
     block = b'L3,1\t"d",null\tnull\nL\t"e"\tnull\n'
     assert NATIVE.join(block, 0, 0, [0, 5, 2, 9], [], listing, bytearray(), 9, 9, 9) == (len(block), 2, 0, 2, 0)
     assert listing == b',[1,"d",null,[5,9],null],[2,"e",[],null]' and listing.__alloc__() == room
+
+
+@needs_native
+def test_a_flush_keeps_the_memory_of_a_sink_with_bytes_and_hands_back_an_idle_ones() -> None:
+    """pagedata._empty, what the flushes call: a sink that held bytes since the last flush keeps its
+    room for the next; one that held none (a rule no longer met) hands its room back, so a run that
+    meets rule after rule does not keep the peak of each."""
+    sink = bytearray(b"e" * 100_000)
+    room = sink.__alloc__()
+    pagedata._empty(sink)
+    assert sink == bytearray() and sink.__alloc__() == room
+    pagedata._empty(sink)  # nothing since: idle
+    assert sink == bytearray() and sink.__alloc__() < 100

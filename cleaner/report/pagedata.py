@@ -475,11 +475,17 @@ class _Removals:
 
 def _empty(array: bytearray) -> None:
     """``array`` emptied for the next flush's bytes: its allocation kept in C (_diff.c's empty;
-    bytearray.clear hands it back, and taking it again was a page fault per 4 KB the join wrote)."""
+    bytearray.clear hands it back, and taking it again was a page fault per 4 KB the join wrote).
+    One that held nothing since the last flush hands it back: a rule no longer met (a corpus in
+    order of site meets each site's rules in turn) keeps no memory, so what is kept is at most
+    about the bytes of one flush, whatever the run's length and number of rules."""
     if _NATIVE is None:
         array.clear()
-    else:
+    elif array:
         _NATIVE.empty(array)
+    else:  # idle since the last flush: its room handed back (clear() of an empty one keeps it)
+        array.append(0)
+        array.clear()
 
 
 def _cut(sink: bytearray, start: int, count: int) -> tuple[int, int]:
