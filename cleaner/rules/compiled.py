@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import insort
+from itertools import islice
 from typing import Any, ClassVar
 
 from cleaner import native
@@ -19,15 +20,8 @@ def alive(lines: list[Line], nonblank: bool, limit: int = -1) -> tuple[list[Line
     twin of _scan.c's alive (one C call, where a list comprehension per list took a few
     microseconds for every rule set and round)."""
     # ``dropped_by is None`` is ``Line.alive`` without the property call.
-    if limit < 0:
-        rows = [line for line in lines if line.dropped_by is None and not (nonblank and line.blank)]
-    else:
-        rows = []
-        for line in lines:
-            if len(rows) == limit:
-                break
-            if line.dropped_by is None and not (nonblank and line.blank):
-                rows.append(line)
+    kept = (line for line in lines if line.dropped_by is None and not (nonblank and line.blank))
+    rows = list(kept if limit < 0 else islice(kept, limit))
     return rows, [row.text for row in rows]
 
 
