@@ -424,3 +424,13 @@ def test_odds_above_sums_the_leaves_as_numpy_does_for_any_number_of_trees(trees:
             assert low == (expected[~settled].min() if not settled.all() else np.inf)
         assert forest.odds_above(matrix, 0.25, np.inf, above) == expected.min()
         assert above.tobytes() == expected.tobytes()
+
+
+def test_odds_above_of_a_long_document_and_a_short_one_after() -> None:
+    """The forest keeps odds_above's space from call to call, grown for a longer document, and lets go of it after a
+    document of thousands of lines: the calls after it give the odds as before."""
+    m = default_model()
+    for n in (3, 3000, 5, 3000, 40):
+        matrix = np.nan_to_num(_matrix(m, n, seed=n), nan=0.0)
+        _check_odds_above(m._forest, matrix, m.baseline, np.inf)
+        _check_odds_above(m._forest, matrix, m.baseline, float(np.median(m.log_odds(matrix))))
