@@ -415,3 +415,21 @@ def test_lines_alike_at_both_ends_are_told_apart() -> None:
             shortcut = fast.shortcut(doc)
             assert shortcut is not None
             assert shortcut[0].tobytes() == reference.score(m, doc)[0].tobytes()
+
+
+@needs_c
+def test_the_shortcuts_buffers_are_not_zeroed_and_written_whole() -> None:
+    """The shortcut's matrix and log-odds are made by unfilled (not zeroed): the Features call and the forest write
+    every value. Buffers full of another value give the numpy model's shortcut to the bit."""
+    assert compiled._LINES.unfilled(5).__class__ is bytearray and len(compiled._LINES.unfilled(0)) == 0
+    with pytest.raises(ValueError, match="negative"):
+        compiled._LINES.unfilled(-1)
+    fast, m = compiled.Compiled.load(), default_model()
+    assert fast is not None
+    fast._unfilled = lambda size: bytearray(b"\x7f" * size)  # what a reused allocation may hold: not zeros
+    for doc in _documents():
+        for cut in (None, -2.0, 3.0) if doc else ():
+            matrix, odds, lowest = fast.shortcut(doc, cut)
+            numpy_matrix, numpy_odds, numpy_lowest = m.shortcut(doc, cut)
+            assert matrix.tobytes() == numpy_matrix.tobytes() and odds.tobytes() == numpy_odds.tobytes()
+            assert lowest == numpy_lowest or (math.isnan(lowest) and math.isnan(numpy_lowest))

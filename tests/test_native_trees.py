@@ -376,3 +376,61 @@ def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:
     out = np.empty(3)
     forest.odds_above(matrix, 0.0, -100.0, out)
     assert out[1:].tolist() == [5.0, 5.0]
+
+
+def _random_forest(trees: int, rng: np.random.Generator):
+    """``trees`` complete trees of depth 2 on 4 columns, their leaves of magnitudes 1e-3 to 1e3 (a sum's
+    roundings then depend on its order), a few of them signed zeros or far larger."""
+    feature, threshold, left, value, roots = [], [], [], [], []
+    for _ in range(trees):
+        base = len(feature)
+        roots.append(base)
+        for j in range(7):  # three inner nodes, breadth first, then four leaves
+            inner = j < 3
+            feature.append(int(rng.integers(0, 4)) if inner else 0)
+            threshold.append(float(rng.normal()) if inner else np.inf)
+            left.append(base + 2 * j + 1 if inner else base + j)
+            leaf = float(rng.normal()) * 10.0 ** int(rng.integers(-3, 4))
+            value.append(0.0 if inner else leaf if rng.random() > 0.05 else float(rng.choice([0.0, -0.0, 1e8, -1e-8])))
+    feature.append(0)
+    threshold.append(np.inf)
+    left.append(0)
+    value.append(0.0)
+    arrays = (np.array(feature, dtype=np.intp), np.array(threshold), np.array(left, dtype=np.intp), np.array(value))
+    return _trees().Forest(*arrays, np.array(roots, dtype=np.intp), 2)
+
+
+# Around each of pairwise_sum's cases: fewer than 8 values, 8 accumulators with and without a few left over, and
+# a split into runs (above 128), some of them with leftovers, some of them split again.
+@pytest.mark.parametrize(
+    "trees", [1, 5, 7, 8, 9, 15, 16, 17, 64, 127, 128, 129, 136, 137, 150, 151, 257, 263, 301, 520]
+)
+def test_odds_above_sums_the_leaves_as_numpy_does_for_any_number_of_trees(trees: int) -> None:
+    """odds_above adds each line's leaves into numpy's pairwise sum as it walks (its runs' accumulators, then
+    the runs joined): the log-odds of the lines it does not settle are numpy's sum of odds' leaves, to the bit."""
+    rng = np.random.default_rng(trees)
+    forest = _random_forest(trees, rng)
+    for n in (1, 6, 33):
+        matrix = rng.normal(size=(n, 4))
+        leaves = np.empty((n, trees))
+        forest.leaves(matrix, leaves)
+        expected = 0.25 + leaves.sum(axis=1)
+        above = np.empty(n)
+        for cut in (np.inf, float(np.median(expected)), -1e12):
+            low = forest.odds_above(matrix, 0.25, cut, above)
+            settled = above == np.inf
+            assert (expected[settled] > cut).all()
+            assert above[~settled].tobytes() == expected[~settled].tobytes()
+            assert low == (expected[~settled].min() if not settled.all() else np.inf)
+        assert forest.odds_above(matrix, 0.25, np.inf, above) == expected.min()
+        assert above.tobytes() == expected.tobytes()
+
+
+def test_odds_above_of_a_long_document_and_a_short_one_after() -> None:
+    """The forest keeps odds_above's space from call to call, grown for a longer document, and lets go of it after a
+    document of thousands of lines: the calls after it give the odds as before."""
+    m = default_model()
+    for n in (3, 3000, 5, 3000, 40):
+        matrix = np.nan_to_num(_matrix(m, n, seed=n), nan=0.0)
+        _check_odds_above(m._forest, matrix, m.baseline, np.inf)
+        _check_odds_above(m._forest, matrix, m.baseline, float(np.median(m.log_odds(matrix))))

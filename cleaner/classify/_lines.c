@@ -1920,8 +1920,22 @@ static PyObject *log1p_table(PyObject *self, PyObject *arg) {
     return out;
 }
 
+/* unfilled(size) -> bytearray: size bytes, not zeroed, for a buffer the C fills in full (the shortcut's matrix, which a
+ * Features call writes every cell of where its layout lets fill cover them, else zeroes first; its log-odds, which
+ * Forest.odds_above writes one a line): bytearray(size) zeroed it first, a memset of 296 bytes a line. */
+static PyObject *unfilled(PyObject *self, PyObject *arg) {
+    Py_ssize_t size = PyLong_AsSsize_t(arg);
+    if (size == -1 && PyErr_Occurred()) return NULL;
+    if (size < 0) {
+        PyErr_SetString(PyExc_ValueError, "unfilled: a negative size");
+        return NULL;
+    }
+    return PyByteArray_FromStringAndSize(NULL, size);
+}
+
 static PyMethodDef methods[] = {
     {"log1p_table", log1p_table, METH_O, "log1p_table(size) -> bytes: log1p of 0 .. size - 1, float64."},
+    {"unfilled", unfilled, METH_O, "unfilled(size) -> bytearray: size bytes, not zeroed (for a buffer C fills in full)."},
     {"infos", infos, METH_VARARGS,
      "infos(texts, stopword_masks, layout) -> [(grams, row bytes, words joined)]: features._per_line."},
     {"document", document, METH_VARARGS,

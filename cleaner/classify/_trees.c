@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 #include "_pairwise.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* A buffer of 8-byte items of one kind: 'd' (float64) or 'n' (intp), C-contiguous, of ndim dimensions. */
 static int
@@ -98,6 +101,35 @@ step(const double *nodes, const char *row, size_t at)
  * x86 addressing has, where at / HALVES took a shift more. */
 #define LEAF(values, at) (*(const double *)((const char *)(values) + (at) * (sizeof(double) / HALVES)))
 
+/* The runs of values pairwise_sum(a, n) sums on its own, in order (each of at most 128 values: by 8 accumulators, a
+ * run's last n % 8 values one by one), their ends (offset + each one's end) into ends from ends[got] on: how many
+ * there are then. */
+static Py_ssize_t
+pairwise_runs(Py_ssize_t offset, Py_ssize_t n, Py_ssize_t *ends, Py_ssize_t got)
+{
+    if (n <= 128) {
+        ends[got] = offset + n;
+        return got + 1;
+    }
+    Py_ssize_t half = n / 2;
+    half -= half % 8;
+    got = pairwise_runs(offset, half, ends, got);
+    return pairwise_runs(offset + half, n - half, ends, got);
+}
+
+/* pairwise_sum(a, n) from the sums of its runs (pairwise_runs'), read from *sums on in order: the same additions of
+ * the same values. */
+static double
+pairwise_join(const double **sums, Py_ssize_t n)
+{
+    if (n <= 128)
+        return *(*sums)++;
+    Py_ssize_t half = n / 2;
+    half -= half % 8;
+    const double left = pairwise_join(sums, half);
+    return left + pairwise_join(sums, n - half);
+}
+
 typedef struct {
     PyObject_HEAD
     Node *nodes;
@@ -106,6 +138,10 @@ typedef struct {
     double *floor;        /* trees + 1: floor[t], the sum of the lowest leaf value of each tree from t on */
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
+    Py_ssize_t *ends;     /* the end of each run of trees pairwise_sum sums on its own (runs: runs of them) */
+    Py_ssize_t runs;
+    char *room;           /* odds_above's space, kept from call to call (no Python code runs while it is used) */
+    Py_ssize_t room_size; /* in bytes */
 } Forest;
 
 static void
@@ -115,6 +151,8 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->values);
     PyMem_Free(self->roots);
     PyMem_Free(self->floor);
+    PyMem_Free(self->ends);
+    PyMem_Free(self->room);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -174,7 +212,8 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->values = PyMem_New(double, slots ? slots : 1);
     self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
     self->floor = PyMem_New(double, trees + 1);
-    if (!self->nodes || !self->values || !self->roots || !self->floor) {
+    self->ends = PyMem_New(Py_ssize_t, trees / 64 + 1); /* (every run but a lone one has 64 trees at least) */
+    if (!self->nodes || !self->values || !self->roots || !self->floor || !self->ends) {
         Py_CLEAR(self);
         PyErr_NoMemory();
         goto done;
@@ -190,6 +229,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         memcpy(self->roots, offsets, trees * sizeof(Py_ssize_t));
     self->slots = slots;
     self->trees = trees;
+    self->runs = trees ? pairwise_runs(0, trees, self->ends, 0) : 0;
     self->depth = depth;
     self->width = width;
     /* each tree's lowest leaf: the lowest value a walk of `depth` steps from its root can reach (a NaN one
@@ -405,17 +445,23 @@ forest_odds(Forest *self, PyObject *args)
 
 /* Trees walked between two looks at the lines' bounds. A line's bound only rises from tree to tree (a leaf's value
  * replaces its tree's lowest), so looking more often settles the same lines (the last look is after tree 144 with a
- * block of 8 or 16 alike, for 150 trees), a few trees sooner: 8 walks 4% fewer trees than 16 on the bench corpus. */
+ * block of 8 or 16 alike, for 150 trees), a few trees sooner: 8 walks 4% fewer trees than 16 on the bench corpus.
+ * It is also pairwise_sum's number of accumulators: a block's leaves are added each to its own, as numpy adds them. */
 #define BLOCK 8
+#if BLOCK != 8
+#error "a block's trees are pairwise_sum's 8 accumulators"
+#endif
 
-/* The (line, tree) leaf values of trees [t0, t1) for the lines in active (na of them), into leaves (n, trees),
- * and (unless partial is NULL) added to each line's partial[i] in the trees' order: line by line, a block's trees
- * walked abreast (a step waits on two loads: independent walks side by side keep the processor busy; with one row
- * for all of them, the walks' slots stay in registers). The block's trees are in the first-level cache after the
- * first line; the next block's are asked for ahead. */
+/* The leaf values of trees [t0, t1) for the lines in active (na of them), each added to the line's accumulators acc[i *
+ * BLOCK + k] (tree t0 + k's), and (unless partial is NULL) to its partial sums partial[2 * i] and [2 * i + 1] (the bound's:
+ * any order of additions will do); a shorter block (the last) is stored in acc, not added. acc and partial 16-byte
+ * aligned. Line by line, a block's trees walked abreast (a step waits on two loads:
+ * independent walks side by side keep the processor busy; with one row for all of them, the walks' slots stay in
+ * registers). The block's trees are in the first-level cache after the first line; the next block's are asked for
+ * ahead. */
 static void
 walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
-          Py_ssize_t t0, Py_ssize_t t1, double *leaves, double *partial)
+          Py_ssize_t t0, Py_ssize_t t1, double *acc, double *partial)
 {
     const double *nodes = (const double *)self->nodes;
     const double *values = self->values;
@@ -439,18 +485,32 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
                 for (int k = 0; k < BLOCK; k++)
                     slot[k] = step(nodes, row, slot[k]);
             }
-            /* (unrolled, as the walk: the positions stay in registers, not stored and read back) */
-            double *out = leaves + i * trees + t0;
-#pragma GCC unroll 8
-            for (int k = 0; k < BLOCK; k++)
-                out[k] = LEAF(values, slot[k]);
-            if (partial != NULL) {
-                double sum = partial[i];
-#pragma GCC unroll 8
-                for (int k = 0; k < BLOCK; k++)
-                    sum += out[k];
-                partial[i] = sum;
+            /* Each leaf onto its accumulator, and the block's leaves onto the line's two partial sums (the even trees'
+             * and the odd ones'), two at a time; the same additions without SSE2. (Unrolled, as the walk: the positions
+             * stay in registers, not stored and read back.) */
+            double *sums = acc + i * BLOCK;
+#if defined(__SSE2__)
+            __m128d leaves[BLOCK / 2];
+#pragma GCC unroll 4
+            for (int k = 0; k < BLOCK / 2; k++) {
+                leaves[k] = _mm_loadh_pd(_mm_load_sd(&LEAF(values, slot[2 * k])), &LEAF(values, slot[2 * k + 1]));
+                _mm_store_pd(sums + 2 * k, _mm_add_pd(_mm_load_pd(sums + 2 * k), leaves[k]));
             }
+            if (partial != NULL) {
+                const __m128d block = _mm_add_pd(_mm_add_pd(leaves[0], leaves[1]), _mm_add_pd(leaves[2], leaves[3]));
+                _mm_store_pd(partial + 2 * i, _mm_add_pd(_mm_load_pd(partial + 2 * i), block));
+            }
+#else
+            double leaf[BLOCK];
+#pragma GCC unroll 8
+            for (int k = 0; k < BLOCK; k++) {
+                leaf[k] = LEAF(values, slot[k]);
+                sums[k] += leaf[k];
+            }
+            if (partial != NULL)
+                for (int k = 0; k < 2; k++)
+                    partial[2 * i + k] += (leaf[k] + leaf[k + 2]) + (leaf[k + 4] + leaf[k + 6]);
+#endif
         }
         return;
     }
@@ -461,19 +521,50 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
             size_t slot = (size_t)self->roots[t] * HALVES;
             for (Py_ssize_t d = 0; d < depth; d++)
                 slot = step(nodes, row, slot);
-            leaves[i * trees + t] = LEAF(values, slot);
+            acc[i * BLOCK + (t - t0)] = LEAF(values, slot);
             if (partial != NULL)
-                partial[i] += leaves[i * trees + t];
+                partial[2 * i] += acc[i * BLOCK + (t - t0)];
         }
     }
 }
 
+#define ROOM_KEPT ((Py_ssize_t)1 << 18) /* bytes of odds_above's space a forest keeps after a call: 2,730 lines' */
+
+/* The space odds_above needs for n lines (a line's accumulators, two partial sums, its runs' sums, and its place in the
+ * list of lines walked), from the forest's own, grown as needed, 16-byte aligned: NULL with an exception set when none is
+ * left. */
+static double *
+forest_room(Forest *self, Py_ssize_t n)
+{
+    const Py_ssize_t per_line = (BLOCK + 2 + self->runs) * (Py_ssize_t)sizeof(double) + (Py_ssize_t)sizeof(Py_ssize_t);
+    if (n > (PY_SSIZE_T_MAX - 16) / per_line) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (n * per_line + 16 > self->room_size) {
+        Py_ssize_t size = n * per_line + 16;
+        if (self->room_size <= PY_SSIZE_T_MAX / 2 && size < 2 * self->room_size)
+            size = 2 * self->room_size;
+        PyMem_Free(self->room);
+        self->room_size = 0;
+        if ((self->room = PyMem_Malloc(size)) == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        self->room_size = size;
+    }
+    return (double *)(((uintptr_t)self->room + 15) & ~(uintptr_t)15);
+}
 
 /* odds_above(matrix, baseline, cut, out) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * is surely above cut: their out is +inf, and their walk stops there (trees are walked a block at a time; a
  * line is settled once the leaf values it has reached, plus the lowest leaf of each tree left, plus baseline,
  * are more than cut by a margin far wider than the roundings of either sum). The others' out and the lowest of
- * them are odds' to the bit; +inf when every line is settled. */
+ * them are odds' to the bit: numpy's pairwise sum of a line's leaf values is made as the walk goes, each of its runs
+ * (pairwise_runs') in 8 accumulators a block's trees are added to, the run's last few added one by one, and the runs'
+ * sums joined at the end as pairwise_sum joins them (odds wrote every leaf of every line and summed them after:
+ * n * trees * 8 bytes, 1,200 a line, written far from the cache for a page of many lines, and mostly never read).
+ * +inf when every line is settled. */
 /* (METH_FASTCALL, its arguments read as PyArg_ParseTuple's "OddO" would: its format cost some 500
  * instructions a call, a call or two a document) */
 static PyObject *
@@ -494,39 +585,61 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer matrix, out;
     if (walk_buffers(self, matrix_obj, out_obj, &matrix, &out, 1) < 0)
         return NULL;
-    const Py_ssize_t n = matrix.shape[0], trees = self->trees, width = matrix.shape[1];
+    const Py_ssize_t n = matrix.shape[0], trees = self->trees, width = matrix.shape[1], runs = self->runs;
     double lowest = Py_HUGE_VAL;
-    double *leaves = NULL, *partial = NULL;
-    Py_ssize_t *active = NULL;
-    if (n && trees) {
-        if (n > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / trees || (leaves = PyMem_New(double, n * trees)) == NULL ||
-            (partial = PyMem_New(double, n)) == NULL || (active = PyMem_New(Py_ssize_t, n)) == NULL) {
-            PyMem_Free(leaves);
-            PyMem_Free(partial);
-            PyBuffer_Release(&matrix);
-            PyBuffer_Release(&out);
-            return PyErr_NoMemory();
-        }
+    /* (from here to the buffers' release no Python code runs: the forest's room is this call's alone) */
+    double *room = n && trees ? forest_room(self, n) : NULL;
+    if (n && trees && room == NULL) {
+        PyBuffer_Release(&matrix);
+        PyBuffer_Release(&out);
+        return NULL;
     }
+    double *acc = room, *partial = acc + n * BLOCK, *sums = partial + 2 * n;
+    Py_ssize_t *active = (Py_ssize_t *)(sums + n * runs);
     double *odds = out.buf;
     const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + fabs(self->floor[0]));
     Py_ssize_t na = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         odds[i] = 0.0;
         if (trees) {
-            partial[i] = 0.0;
+            partial[2 * i] = partial[2 * i + 1] = 0.0;
+            for (int k = 0; k < BLOCK; k++)
+                acc[i * BLOCK + k] = -0.0; /* (-0.0 + x is x, to the bit: numpy starts from the first value) */
             active[na++] = i;
         }
     }
+    Py_ssize_t run = 0, start = 0; /* the run the block is in, and its first tree */
     for (Py_ssize_t t0 = 0; t0 < trees && na > 0; t0 += BLOCK) {
         const Py_ssize_t t1 = t0 + BLOCK < trees ? t0 + BLOCK : trees;
-        walk_some(self, matrix.buf, width, active, na, t0, t1, leaves, t1 < trees ? partial : NULL);
+        walk_some(self, matrix.buf, width, active, na, t0, t1, acc, t1 < trees ? partial : NULL);
+        /* The run's trees its accumulators take end at `whole` (none in a run of fewer than 8); the rest of it, fewer
+         * than 8 trees, is the forest's last block, added one by one. */
+        const Py_ssize_t end = self->ends[run], whole = end - start < BLOCK ? start : end - (end - start) % BLOCK;
+        if (t1 == whole)
+            for (Py_ssize_t a = 0; a < na; a++) {
+                double *r = acc + active[a] * BLOCK;
+                sums[active[a] * runs + run] = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+                for (int k = 0; k < BLOCK; k++)
+                    r[k] = -0.0;
+            }
+        else if (t1 == end)
+            for (Py_ssize_t a = 0; a < na; a++) {
+                const double *r = acc + active[a] * BLOCK;
+                double sum = whole > start ? sums[active[a] * runs + run] : -0.0;
+                for (Py_ssize_t k = 0; k < t1 - t0; k++)
+                    sum += r[k];
+                sums[active[a] * runs + run] = sum;
+            }
+        if (t1 == end) {
+            run++;
+            start = end;
+        }
         if (t1 == trees)
             break;
         Py_ssize_t kept = 0;
         for (Py_ssize_t a = 0; a < na; a++) {
             const Py_ssize_t i = active[a];
-            if (partial[i] + self->floor[t1] + baseline > cut + margin)
+            if ((partial[2 * i] + partial[2 * i + 1]) + self->floor[t1] + baseline > cut + margin)
                 odds[i] = Py_HUGE_VAL; /* settled */
             else
                 active[kept++] = i;
@@ -536,14 +649,17 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < n; i++) {
         if (odds[i] == Py_HUGE_VAL)
             continue;
-        double sum = -0.0 + (trees ? pairwise_sum(leaves + i * trees, trees) : -0.0);
+        const double *run_sums = sums + i * runs;
+        double sum = -0.0 + (trees ? pairwise_join(&run_sums, trees) : -0.0);
         odds[i] = sum + baseline;
         if (!(odds[i] >= lowest))
             lowest = odds[i] != odds[i] || lowest != lowest ? Py_NAN : odds[i];
     }
-    PyMem_Free(leaves);
-    PyMem_Free(partial);
-    PyMem_Free(active);
+    if (self->room_size > ROOM_KEPT) { /* (a document of thousands of lines: its room is not kept) */
+        PyMem_Free(self->room);
+        self->room = NULL;
+        self->room_size = 0;
+    }
     PyBuffer_Release(&matrix);
     PyBuffer_Release(&out);
     return PyFloat_FromDouble(lowest);

@@ -171,7 +171,9 @@ class Compiled:
         # native_matrix's call with all but the document given once (_lines.c: Features), where the C is built; it
         # keeps the features of the last lines it saw by a hash of their stripped head, in C.
         self._features = None
+        self._unfilled: Any = None  # (_lines.c: a bytearray not zeroed)
         if _LINES is not None:
+            self._unfilled = _LINES.unfilled
             args = (stopword_languages(), LAYOUT, weights, bias, ROWS_CACHE_SIZE, log1p_table(), DOC_SPEC)
             self._features = _LINES.Features(*args, MAX_LINE_CHARS, NGRAM)
 
@@ -200,10 +202,13 @@ class Compiled:
         n = len(texts)
         if self._features is None or type(texts) is not list or n == 0:
             return None
-        matrix = memoryview(bytearray(8 * n * WIDTH)).cast("d", (n, WIDTH))
+        # Not zeroed (bytearray(size) is): the Features call writes every cell of the matrix (or zeroes it first, for
+        # a layout whose columns it does not all write), the forest every line's log-odds.
+        unfilled = self._unfilled
+        matrix = memoryview(unfilled(8 * n * WIDTH)).cast("d", (n, WIDTH))
         if self._features(texts, matrix) is None:  # (native_matrix's, in one call of two arguments)
             return None
-        odds = memoryview(bytearray(8 * n)).cast("d")
+        odds = memoryview(unfilled(8 * n)).cast("d")
         if cut is not None:
             return matrix, odds, self.forest.odds_above(matrix, self.baseline, cut, odds)
         return matrix, odds, self.forest.odds(matrix, self.baseline, odds)
