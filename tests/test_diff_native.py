@@ -585,6 +585,27 @@ def test_c_sort_key_is_blake2b() -> None:
 
 
 @needs_native
+@pytest.mark.parametrize("wide", [True, False], ids=["four-wide", "one-by-one"])
+def test_c_sort_keys_of_a_document_are_blake2b(wide: bool) -> None:
+    """page_add's keys of a document's acted rows made together (four at a time with AVX2, a lane
+    each, where the prefix leaves room in one block; a lone key left over one by one): each is
+    hashlib's, whatever the count (a last group of 1 to 4), the prefix's length (on both sides
+    of the one block) and the number (negative, 19 digits, the next lane's longer or shorter)."""
+    assert NATIVE is not None
+    rng = random.Random(6)
+    numbers = [0, 1, -1, 9, 10, 123456, 2**63 - 1, -(2**63)]
+    for size in [*range(0, 24), 60, 100, 103, 104, 105, 108, 127, 128, 129, 300]:
+        prefix = bytes(rng.randrange(256) for _ in range(size))
+        for count in range(0, 12):
+            nos = [rng.choice([*numbers, rng.randrange(-(10**12), 10**12)]) for _ in range(count)]
+            want = [int.from_bytes(hashlib.blake2b(prefix + b"%d" % no, digest_size=8).digest(), "big") for no in nos]
+            assert NATIVE.sort_keys(prefix, nos, wide) == want
+    assert NATIVE.sort_keys(b"d-1\0", [7, 8], wide) == [pagedata.sort_key("d-1", 7), pagedata.sort_key("d-1", 8)]
+    with pytest.raises(OverflowError):
+        NATIVE.sort_keys(b"d", [2**63], wide)
+
+
+@needs_native
 def test_c_entries_with_a_context_past_every_row() -> None:
     """A context near sys.maxsize takes every row (i + context + 1 overflowed: no row was near)."""
     assert NATIVE is not None

@@ -992,6 +992,172 @@ static PyObject *py_sort_key(PyObject *self, PyObject *args) {
     return PyLong_FromUnsignedLongLong(key);
 }
 
+/* ---- four keys at once: a document's acted rows hashed together (page_add) ----
+ *
+ * A key is a BLAKE2b of the document's id and the row's number (pagedata.sort_key), needed for
+ * every acted row: to offer it, or to compare it with a full heap's least (no cheaper bound
+ * exists for a hash). Its twelve rounds, one word at a time, were most of offer_row's work (1,800
+ * instructions a key); AVX2 runs four messages' rounds side by side, a lane each, in about as
+ * many instructions as one. Only for messages of one block (an id of up to WIDE_PREFIX bytes,
+ * which every id of the corpora is), on a CPU that has AVX2 (asked once, at import); anything
+ * else goes through sort_key. The keys are the same either way
+ * (tests/test_diff_native.py compares both with hashlib's). */
+#define WIDE_PREFIX (128 - 24) /* the prefix and a number's digits (at most 20) in one block, with room to spare */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define WIDE_KEYS 1
+static int wide_keys; /* whether this CPU has AVX2 */
+
+#define WIDE_ROT32(x) _mm256_shuffle_epi32((x), _MM_SHUFFLE(2, 3, 0, 1))
+#define WIDE_ROT63(x) _mm256_xor_si256(_mm256_srli_epi64((x), 63), _mm256_add_epi64((x), (x)))
+#define WIDE_G(a, b, c, d, x, y)                                                  \
+    do {                                                                          \
+        v[a] = _mm256_add_epi64(_mm256_add_epi64(v[a], v[b]), (x));               \
+        v[d] = WIDE_ROT32(_mm256_xor_si256(v[d], v[a]));                          \
+        v[c] = _mm256_add_epi64(v[c], v[d]);                                      \
+        v[b] = _mm256_shuffle_epi8(_mm256_xor_si256(v[b], v[c]), rot24);          \
+        v[a] = _mm256_add_epi64(_mm256_add_epi64(v[a], v[b]), (y));               \
+        v[d] = _mm256_shuffle_epi8(_mm256_xor_si256(v[d], v[a]), rot16);          \
+        v[c] = _mm256_add_epi64(v[c], v[d]);                                      \
+        v[b] = WIDE_ROT63(_mm256_xor_si256(v[b], v[c]));                          \
+    } while (0)
+
+/* keys[k] = sort_key(blocks[k]'s first sizes[k] bytes) for the four blocks (of 128 bytes each,
+ * zero past their messages: the last block of each). */
+__attribute__((target("avx2"))) static void sort_keys4(const uint8_t blocks[4][128], const uint64_t sizes[4],
+                                                       uint64_t keys[4]) {
+    __m256i m[16], v[16];
+    /* m[j]: word j of each message, a lane each (4x4 blocks of words turned, by unpack and permute) */
+    for (int j = 0; j < 16; j += 4) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(blocks[0] + 8 * j));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(blocks[1] + 8 * j));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(blocks[2] + 8 * j));
+        __m256i d = _mm256_loadu_si256((const __m256i *)(blocks[3] + 8 * j));
+        __m256i ab0 = _mm256_unpacklo_epi64(a, b), ab1 = _mm256_unpackhi_epi64(a, b);
+        __m256i cd0 = _mm256_unpacklo_epi64(c, d), cd1 = _mm256_unpackhi_epi64(c, d);
+        m[j] = _mm256_permute2x128_si256(ab0, cd0, 0x20);
+        m[j + 1] = _mm256_permute2x128_si256(ab1, cd1, 0x20);
+        m[j + 2] = _mm256_permute2x128_si256(ab0, cd0, 0x31);
+        m[j + 3] = _mm256_permute2x128_si256(ab1, cd1, 0x31);
+    }
+    const __m256i rot24 = _mm256_setr_epi8(3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10, 3, 4, 5, 6, 7, 0, 1,
+                                           2, 11, 12, 13, 14, 15, 8, 9, 10);
+    const __m256i rot16 = _mm256_setr_epi8(2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9, 2, 3, 4, 5, 6, 7, 0,
+                                           1, 10, 11, 12, 13, 14, 15, 8, 9);
+    uint64_t h0 = blake2b_iv[0] ^ 0x01010000ULL ^ 8; /* as sort_key's parameter block */
+    v[0] = _mm256_set1_epi64x((long long)h0);
+    for (int i = 1; i < 8; i++) v[i] = _mm256_set1_epi64x((long long)blake2b_iv[i]);
+    for (int i = 0; i < 8; i++) v[i + 8] = _mm256_set1_epi64x((long long)blake2b_iv[i]);
+    v[12] = _mm256_xor_si256(v[12], _mm256_loadu_si256((const __m256i *)sizes)); /* t: one block, the message's size */
+    v[14] = _mm256_xor_si256(v[14], _mm256_set1_epi64x(-1));                     /* the last block */
+    /* The rounds in a loop, each one's words picked through sigma: unrolled, the twelve rounds'
+     * code (6 KB) missed the instruction cache at each document's call. */
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *pick = blake2b_sigma[r];
+        WIDE_G(0, 4, 8, 12, m[pick[0]], m[pick[1]]);
+        WIDE_G(1, 5, 9, 13, m[pick[2]], m[pick[3]]);
+        WIDE_G(2, 6, 10, 14, m[pick[4]], m[pick[5]]);
+        WIDE_G(3, 7, 11, 15, m[pick[6]], m[pick[7]]);
+        WIDE_G(0, 5, 10, 15, m[pick[8]], m[pick[9]]);
+        WIDE_G(1, 6, 11, 12, m[pick[10]], m[pick[11]]);
+        WIDE_G(2, 7, 8, 13, m[pick[12]], m[pick[13]]);
+        WIDE_G(3, 4, 9, 14, m[pick[14]], m[pick[15]]);
+    }
+    /* the digest is h[0] ^ v[0] ^ v[8], little-endian; the key reads it big-endian */
+    uint64_t words[4];
+    _mm256_storeu_si256((__m256i *)words,
+                        _mm256_xor_si256(_mm256_set1_epi64x((long long)h0), _mm256_xor_si256(v[0], v[8])));
+    for (int k = 0; k < 4; k++) keys[k] = __builtin_bswap64(words[k]);
+}
+#endif
+
+/* keys[k] = sort_key(prefix + b"%d" % nos[k]) for k < count: four at a time where the CPU and
+ * the prefix allow (wide set), else one by one. 0, or -1 with MemoryError. */
+static int sort_keys(const char *prefix, Py_ssize_t prefix_len, const long long *nos, Py_ssize_t count,
+                     uint64_t *keys, int wide) {
+    Py_ssize_t k = 0;
+#ifdef WIDE_KEYS
+    if (wide && wide_keys && prefix_len <= WIDE_PREFIX) {
+        uint8_t blocks[4][128];
+        uint64_t sizes[4];
+        for (int lane = 0; lane < 4; lane++) {
+            memcpy(blocks[lane], prefix, (size_t)prefix_len);
+            memset(blocks[lane] + prefix_len, 0, (size_t)(128 - prefix_len));
+        }
+        /* (a lone key four-wide costs about sort_key's, whose code is then not run at all: it
+         * missed the instruction cache at each call) */
+        for (; k < count; k += 4) {
+            int lanes = count - k < 4 ? (int)(count - k) : 4;
+            for (int lane = 0; lane < 4; lane++) {
+                char digits[24];
+                int size = decimal(nos[k + (lane < lanes ? lane : 0)], digits);
+                memset(blocks[lane] + prefix_len, 0, 24); /* the last number's digits gone */
+                memcpy(blocks[lane] + prefix_len, digits, (size_t)size);
+                sizes[lane] = (uint64_t)(prefix_len + size);
+            }
+            uint64_t got[4];
+            sort_keys4((const uint8_t(*)[128])blocks, sizes, got);
+            for (int lane = 0; lane < lanes; lane++) keys[k + lane] = got[lane];
+        }
+    }
+#else
+    (void)wide;
+#endif
+    if (k >= count) return 0;
+    uint8_t *data = PyMem_Malloc((size_t)prefix_len + 24);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(data, prefix, (size_t)prefix_len);
+    for (; k < count; k++) {
+        int size = decimal(nos[k], (char *)data + prefix_len);
+        keys[k] = sort_key(data, (size_t)prefix_len + (size_t)size);
+    }
+    PyMem_Free(data);
+    return 0;
+}
+
+/* sort_keys(prefix, nos, wide) -> list of int: sort_keys' keys of prefix + b"%d" % no for each no
+ * (each within a long long), four at a time when wide is set and the CPU has AVX2 (for the tests). */
+static PyObject *py_sort_keys(PyObject *self, PyObject *args) {
+    Py_buffer prefix;
+    PyObject *list, *result = NULL;
+    int wide;
+    if (!PyArg_ParseTuple(args, "y*O!p", &prefix, &PyList_Type, &list, &wide)) return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(list);
+    long long *nos = PyMem_New(long long, count + 1);
+    uint64_t *keys = PyMem_New(uint64_t, count + 1);
+    if (nos == NULL || keys == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *no = PyList_GET_ITEM(list, k);
+        if (!PyLong_Check(no)) { /* (no __index__ run: it could shrink the list under us) */
+            PyErr_SetString(PyExc_TypeError, "sort_keys: the numbers must be ints");
+            goto finally;
+        }
+        nos[k] = PyLong_AsLongLong(no);
+        if (nos[k] == -1 && PyErr_Occurred()) goto finally;
+    }
+    if (sort_keys(prefix.buf, prefix.len, nos, count, keys, wide) < 0 || (result = PyList_New(count)) == NULL)
+        goto finally;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *key = PyLong_FromUnsignedLongLong(keys[k]);
+        if (key == NULL) {
+            Py_CLEAR(result);
+            goto finally;
+        }
+        PyList_SET_ITEM(result, k, key);
+    }
+finally:
+    PyBuffer_Release(&prefix);
+    PyMem_Free(nos);
+    PyMem_Free(keys);
+    return result;
+}
+
 /* Whether (-key, -n, -no) > heap[0][:3]: 1, 0, or -1 on error. */
 static int beats(PyObject *top, PyObject *key, PyObject *doc, PyObject *no) {
     if (!PyTuple_Check(top) || PyTuple_GET_SIZE(top) < 3) {
@@ -1119,6 +1285,7 @@ typedef struct {
     PyObject *rows, *index, *samples, *doc, *neg_doc, *plus, *candidates;
     Py_ssize_t sample, context, prefix_len;
     Buffer lines, data; /* the E lines (handed out as they are); the key's bytes, prefix first */
+    const uint64_t *keys; /* row i's key at keys[i], made beforehand (page_add); NULL: made by offer_row */
 } Offers;
 
 static int offers_begin(Offers *o, PyObject *rows, PyObject *index, PyObject *samples, PyObject *doc,
@@ -1187,24 +1354,29 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
     if (labels == NULL) goto next;
     int one_label = !split;
     Py_ssize_t n_labels = one_label ? 1 : PyList_GET_SIZE(labels);
-    /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
-    int overflow = 0;
-    long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
-    if (small == -1 && PyErr_Occurred()) goto next;
-    o->data.size = o->prefix_len;
-    if (!overflow) {
-        char digits[24];
-        if (put(&o->data, digits, 0, decimal(small, digits), 0) < 0) goto next;
+    uint64_t hashed;
+    if (o->keys != NULL) {
+        hashed = o->keys[i];
     } else {
-        PyObject *text = PyObject_Str(no);
-        if (text == NULL) goto next;
-        Py_ssize_t length;
-        const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
-        int put_failed = digits == NULL || put(&o->data, digits, 0, length, 0) < 0;
-        Py_DECREF(text);
-        if (put_failed) goto next;
+        /* b"%d" % no: any int (one past a long long by str(), which would otherwise be refused) */
+        int overflow = 0;
+        long long small = PyLong_AsLongLongAndOverflow(no, &overflow);
+        if (small == -1 && PyErr_Occurred()) goto next;
+        o->data.size = o->prefix_len;
+        if (!overflow) {
+            char digits[24];
+            if (put(&o->data, digits, 0, decimal(small, digits), 0) < 0) goto next;
+        } else {
+            PyObject *text = PyObject_Str(no);
+            if (text == NULL) goto next;
+            Py_ssize_t length;
+            const char *digits = PyUnicode_AsUTF8AndSize(text, &length);
+            int put_failed = digits == NULL || put(&o->data, digits, 0, length, 0) < 0;
+            Py_DECREF(text);
+            if (put_failed) goto next;
+        }
+        hashed = sort_key((const uint8_t *)o->data.data, (size_t)o->data.size);
     }
-    uint64_t hashed = sort_key((const uint8_t *)o->data.data, (size_t)o->data.size);
     held_no = Py_NewRef(no); /* (read after comparisons, which may run code that changes a row that is a list) */
     for (Py_ssize_t k = 0; k < n_labels; k++) {
         PyObject *number = PyDict_GetItemWithError(o->index, one_label ? labels : PyList_GET_ITEM(labels, k));
@@ -2352,6 +2524,8 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Buffer kept = {NULL, 0, 0, 1, NULL, 0};
     Span *spans = NULL;
     Py_ssize_t *sums = NULL;
+    uint64_t *keys = NULL; /* the acted rows' keys, by row */
+    long long *nos = NULL;
     char *unescaped = NULL; /* the rows' JSON as it was, when "<" was escaped in the page's */
     if (context < 0) {
         PyErr_SetString(PyExc_ValueError, "context must be >= 0");
@@ -2422,6 +2596,26 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
             if (add_room(&lines, labels, spans[hi - 1].end - spans[lo].start) < 0) goto finally;
         }
         if (grow(out, lines) < 0) goto finally; /* (made above, most often: then not moved) */
+        /* The acted rows' keys made together, four at a time (sort_keys), before the walk offers
+         * each: the numbers of rows_room's exact tuples (within a long long, or put_rows would
+         * have refused them) cannot change meanwhile. In order of the acted rows first, then
+         * each moved to its row's place (from the last: a row's place is at or after its own). */
+        keys = PyMem_New(uint64_t, count + 1);
+        nos = PyMem_New(long long, count + 1);
+        if (keys == NULL || nos == NULL) {
+            PyErr_NoMemory();
+            goto finally;
+        }
+        Py_ssize_t n_acted = 0;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (spans[i].fate == ' ') continue;
+            nos[n_acted] = PyLong_AsLongLong(PyTuple_GET_ITEM(PyList_GET_ITEM(rows, i), 0));
+            if (nos[n_acted] == -1 && PyErr_Occurred()) goto finally;
+            sums[n_acted++] = i; /* (sums is done with: the acted rows' places) */
+        }
+        if (sort_keys(prefix.buf, prefix.len, nos, n_acted, keys, 1) < 0) goto finally;
+        for (Py_ssize_t a = n_acted; a-- > 0;) keys[sums[a]] = keys[a];
+        o.keys = keys;
         s = unescaped != NULL ? unescaped : out->data + start;
         out->fixed = unescaped == NULL; /* s is in it */
         got = walk_entries(s, size, spans, count, context, &kept, tail.len, offer_entry, &o);
@@ -2441,6 +2635,8 @@ finally:
     PyBuffer_Release(&prefix);
     PyMem_Free(spans);
     PyMem_Free(sums);
+    PyMem_Free(keys);
+    PyMem_Free(nos);
     PyMem_Free(unescaped);
     Py_XDECREF(kept.bytes);
     offers_end(&o);
@@ -2740,6 +2936,8 @@ static PyMethodDef methods[] = {
      "cut(sink, start, count) -> (end, taken): up to count newline-ended entries of a bytearray from start, "
      "joined by ',' in place (pagedata._cut)."},
     {"sort_key", py_sort_key, METH_VARARGS, "sort_key(data) -> int: blake2b(data, digest_size=8) read big-endian."},
+    {"sort_keys", py_sort_keys, METH_VARARGS,
+     "sort_keys(prefix, nos, wide) -> list: sort_key(prefix + b'%d' % no) of each no, four at a time with wide (AVX2)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2768,6 +2966,10 @@ PyMODINIT_FUNC PyInit__diff(void) {
     attr_names[A_DROPPED] = s_dropped_by;
     attr_names[A_CHANGED] = s_changed_by;
     attr_names[A_BLANK] = s_blank;
+#ifdef WIDE_KEYS
+    __builtin_cpu_init();
+    wide_keys = __builtin_cpu_supports("avx2") != 0;
+#endif
     return PyModule_Create(&module);
 }
 
