@@ -180,6 +180,28 @@ def test_c_gate_on_whole_documents() -> None:
     assert [NATIVE.needs_repair(d, True, False) for d in docs] == [_needs_repair(d, True, False) for d in docs]
 
 
+# The pieces of a 1-byte text (no character past U+00FF: \s, the NBSP, entities and their parts),
+# and line ends between them.
+_LATIN1_PIECES = [p for p in PIECES if max(p) <= "\xff"] + ["é", "\n", "\r\n", "\n\n"]
+
+
+@needs_native
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_c_gate_and_whitespace_on_one_byte_documents(ascii_only: bool) -> None:
+    """needs_whitespace and the entity gate on 1-byte texts (ASCII, Latin-1), which the C half
+    answers by memchr (from line end to line end, from '&' to '&', for the NBSP)."""
+    rng = random.Random(11)
+    pieces = [p for p in _LATIN1_PIECES if p.isascii()] if ascii_only else _LATIN1_PIECES
+    docs = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    assert all(max(d, default="a") <= "\xff" for d in docs)
+    found = [needs_whitespace(d) for d in docs]
+    assert [NATIVE.needs_whitespace(d) for d in docs] == found
+    assert True in found and False in found
+    gated = [_needs_repair(d, True) for d in docs]
+    assert [NATIVE.needs_repair(d, True) for d in docs] == gated
+    assert True in gated and False in gated
+
+
 def _expected_lines(texts: list[str], enabled: bool, entities: bool) -> list[tuple[int, str | None]]:
     """What lines() promises, in the Python definitions: a line the gate lets through in its
     first round, or in its second after the whitespace step, is None (repair() runs its rounds);

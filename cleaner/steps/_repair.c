@@ -229,16 +229,36 @@ static int is_alnum_ascii(Py_UCS4 ch) {
     return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
 }
 
+/* An entity at i, where text has its '&': #?[0-9A-Za-z]{1,24}; after it. */
+static int entity_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    Py_ssize_t j = i + 1;
+    if (j < n && PyUnicode_READ(kind, data, j) == '#') j++;
+    Py_ssize_t k = j;
+    while (k < n && k - j <= 24 && is_alnum_ascii(PyUnicode_READ(kind, data, k))) k++;
+    return k - j >= 1 && k - j <= 24 && k < n && PyUnicode_READ(kind, data, k) == ';';
+}
+
+#define AMP_LOOP(T)                                                                             \
+    do {                                                                                        \
+        const T *t = (const T *)data;                                                           \
+        for (Py_ssize_t i = 0; i < n; i++)                                                      \
+            if (t[i] == '&' && entity_at(kind, data, n, i)) return 1;                           \
+        return 0;                                                                               \
+    } while (0)
+
+/* _ENTITY.search: each '&' looked at, found by memchr in a 1-byte text (a page with an '&' and
+ * no '<' was read a character at a time, its whole text, by the document's gate). */
 static int has_entity(int kind, const void *data, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (PyUnicode_READ(kind, data, i) != '&') continue;
-        Py_ssize_t j = i + 1;
-        if (j < n && PyUnicode_READ(kind, data, j) == '#') j++;
-        Py_ssize_t k = j;
-        while (k < n && k - j <= 24 && is_alnum_ascii(PyUnicode_READ(kind, data, k))) k++;
-        if (k - j >= 1 && k - j <= 24 && k < n && PyUnicode_READ(kind, data, k) == ';') return 1;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: {
+        const Py_UCS1 *t = (const Py_UCS1 *)data;
+        for (const Py_UCS1 *at = t; at < t + n && (at = memchr(at, '&', (size_t)(t + n - at))) != NULL; at++)
+            if (entity_at(kind, data, n, at - t)) return 1;
+        return 0;
     }
-    return 0;
+    case PyUnicode_2BYTE_KIND: AMP_LOOP(Py_UCS2);
+    default: AMP_LOOP(Py_UCS4);
+    }
 }
 
 /* Whether each character of an 8-byte block of 1-byte (2-byte) characters is printable ASCII, ' '
@@ -1085,22 +1105,44 @@ static PyObject *normalized(PyObject *text) {
 
 /* needs_whitespace: _DIRTY.search, with re.MULTILINE
  * (\s(?:$|(?=\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]): a \s at the end of the
- * text or before '\n' ($ under MULTILINE) or '\r', or one of the odd characters anywhere. */
+ * text or before '\n' ($ under MULTILINE) or '\r', or one of the odd characters anywhere. So it is
+ * asked of each line end (a \s before it) and of the odd characters, not of each character: on a
+ * 1-byte text (most documents) by memchr from line end to line end (a page whose lines end clean
+ * was read a character at a time, its whole text, for the one answer). */
+static int space_before(const Py_UCS1 *t, Py_ssize_t n, int end) {
+    for (const Py_UCS1 *at = t + 1; at < t + n && (at = memchr(at, end, (size_t)(t + n - at))) != NULL; at++)
+        if (Py_UNICODE_ISSPACE(at[-1])) return 1;
+    return 0;
+}
+
+#define ENDS_LOOP(T)                                                                            \
+    do {                                                                                        \
+        const T *t = (const T *)data;                                                           \
+        for (Py_ssize_t i = 1; i < n; i++)                                                      \
+            if ((t[i] == '\n' || t[i] == '\r') && Py_UNICODE_ISSPACE(t[i - 1])) return 1;       \
+    } while (0)
+
 static int dirty(PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int ascii = PyUnicode_IS_ASCII(text);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (!ascii && ch >= 0xA0 && is_odd(ch)) return 1;
-        if (Py_UNICODE_ISSPACE(ch)) {
-            if (i + 1 == n) return 1;
-            Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
-            if (next == '\n' || next == '\r') return 1;
-        }
+    if (n == 0) return 0;
+    if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, n - 1))) return 1;
+    /* The line ends first, then the odd characters in the whole text: most dirty documents have
+     * a blank line ("\n\n") near their start, found without the text read to its end. */
+    int odd = 0;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: /* (of the odd characters, only U+00A0 is below U+0100) */
+        if (space_before(data, n, '\n') || space_before(data, n, '\r')) return 1;
+        return !PyUnicode_IS_ASCII(text) && memchr(data, 0xA0, (size_t)n) != NULL;
+    case PyUnicode_2BYTE_KIND:
+        ENDS_LOOP(Py_UCS2);
+        return odd_ucs2((const Py_UCS2 *)data, n);
+    default:
+        ENDS_LOOP(Py_UCS4);
+        ODD_LOOP(Py_UCS4);
+        return odd;
     }
-    return 0;
 }
 
 /* ---- entry points ---- */
