@@ -188,12 +188,13 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
                 }                                                                                     \
                 if (gap) out[used++] = ' ';                                                           \
                 gap = 0;                                                                              \
-                /* the run of ASCII word characters from here, each its own fold (A-Z lowered) */     \
-                Py_ssize_t j = i;                                                                     \
+                /* the run of ASCII word characters from here, each its own fold (A-Z lowered), up to \
+                 * the limit: used grows with j, so used < limit while j < stop (one test a character) */ \
+                Py_ssize_t j = i, stop = n - i < limit - used ? n : i + (limit - used);               \
                 do {                                                                                  \
                     out[used++] = f;                                                                  \
                     j++;                                                                              \
-                } while (j < n && used < limit && t[j] < 0x80 && (f = fold[t[j]]) != SEPARATOR);      \
+                } while (j < stop && t[j] < 0x80 && (f = fold[t[j]]) != SEPARATOR);                   \
                 folded += j - i;                                                                      \
                 i = j - 1;                                                                            \
                 continue;                                                                             \
@@ -311,11 +312,11 @@ static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
  * reads a memo of its own, or none). The memo is looked in only when the caller says the texts
  * can be those of the search before (a later round of its document): a document's first search
  * would find none there, and each look is a read of memory the steps since have pushed out of
- * the caches; its table of addresses is made on the first look. */
+ * the caches; its table of addresses is made when a text is not where memo_lookup looks first. */
 typedef struct {
     PyObject *texts;          /* the tuple searched, held; NULL: no memo */
     Keys heads;               /* with their hashes */
-    Py_ssize_t *table, slots; /* each text's index, by the text's address (-1: empty); NULL until looked in */
+    Py_ssize_t *table, slots; /* each text's index, by the text's address (-1: empty); NULL until wanted */
     Py_ssize_t cut, limit;
     unsigned long generation;
 } Memo;
@@ -346,7 +347,7 @@ static Py_ssize_t memo_find(const Memo *memo, PyObject *text, Py_ssize_t add) {
 }
 
 /* The memo's table made: 0, or -1 when there is no room for it (no error set: the memo only
- * spares work, and is then not looked in). */
+ * spares work). */
 static int memo_table(Memo *memo) {
     Py_ssize_t count = PyTuple_GET_SIZE(memo->texts), slots = 2;
     while (slots < 2 * count) slots *= 2;
@@ -357,13 +358,27 @@ static int memo_table(Memo *memo) {
     return 0;
 }
 
+/* The index in the memo of the very text given, or -1. Looked first where the text after the
+ * last one found there is (a later search's texts are most of the last one's, in its order: the
+ * memo is then read in order, not a slot of the table here and there for each), else in the
+ * table, made on the first such look. *next: that index, 0 at the start of a search. */
+static Py_ssize_t memo_lookup(Memo *memo, PyObject *text, Py_ssize_t *next) {
+    Py_ssize_t m = -1;
+    if (*next < PyTuple_GET_SIZE(memo->texts) && PyTuple_GET_ITEM(memo->texts, *next) == text)
+        m = *next;
+    else if (memo->table != NULL || memo_table(memo) == 0)
+        m = memo_find(memo, text, -1);
+    if (m >= 0) *next = m + 1;
+    return m;
+}
+
 /* The keys (see Keys) of the texts, or of those whose only[i] is set; with hashed, their hashes
- * too; then (NULL, or a memo of heads made with this cut, limit and punctuation): where a text of
- * its search is met, its key and hash are copied from it. 0, or -1 with an error set (what it
- * allocated freed). */
+ * too; then (NULL, or, with hashed and no only, a memo of heads made with this cut, limit and
+ * punctuation): where a text of its search is met, its key and hash are copied from it. 0, or -1
+ * with an error set (what it allocated freed). */
 static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
-                    int hashed, const Memo *then, Keys *keys) {
-    Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0;
+                    int hashed, Memo *then, Keys *keys) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0, next = 0;
     keys->keys = NULL;
     keys->hash = NULL;
     keys->start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
@@ -375,7 +390,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t m = then == NULL ? -1 : memo_find(then, text, -1), room;
+        Py_ssize_t m = then == NULL ? -1 : memo_lookup(then, text, &next), room;
         if (m >= 0) {
             room = then->heads.size[m];
         } else {
@@ -448,7 +463,10 @@ static Py_ssize_t seen_or_add(Py_ssize_t *table, Py_ssize_t slots, const Keys *k
             table[s] = i;
             return -1;
         }
-        if (keys->size[j] == size && !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4))) return j;
+        /* (the hashes first, when made: most heads are limit long, and a slot's other keys differ) */
+        if (keys->size[j] == size && (keys->hash == NULL || keys->hash[j] == hash) &&
+            !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4)))
+            return j;
     }
 }
 
@@ -864,8 +882,7 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
     Memo then = last_search;
     unsigned long made_in = generation;
     last_search = (Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0};
-    if (!again || then.texts == NULL || then.cut != cut || then.limit != prefix_min_chars ||
-        then.generation != made_in || memo_table(&then) < 0)
+    if (!again || then.texts == NULL || then.cut != cut || then.limit != prefix_min_chars || then.generation != made_in)
         memo_free(&then); /* (before the heads are made: their blocks can be its own) */
     int made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
     memo_free(&then);
@@ -904,9 +921,11 @@ done:
     Py_XDECREF(found);
     PyMem_Free(only);
     PyMem_Free(first);
-    if (status == 0) { /* (the heads are the memo's from here) */
+    if (status == 0) { /* (the heads are the memo's from here; one a search made meanwhile is let go) */
+        Memo other = last_search;
         last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in};
         heads = (Keys){NULL, NULL, NULL, NULL};
+        memo_free(&other);
     }
     free_keys(&heads);
     return status;
