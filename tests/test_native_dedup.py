@@ -501,12 +501,13 @@ class _Untrue:
 
 @needs_native
 def test_c_round_reads_its_arguments_as_the_format_did() -> None:
-    """dedup_round reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "O!O!O!nn|p"
-    did: lists (or their subclasses), ints by __index__ that fit, and any truth for then_echoes."""
+    """dedup_round reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "O!O!O!nn|pp"
+    would: lists (or their subclasses), ints by __index__ that fit, any truth for then_echoes and again."""
     lines = [Line(1, "one line of words here"), Line(2, "one line of words here and more words")]
     expected = NATIVE.dedup_round(list(lines), [], [], 20, 40, True)
     assert NATIVE.dedup_round(list(lines), [], [], 20, _Index(), 1) == expected
     assert NATIVE.dedup_round(type("Rows", (list,), {})(lines), [], [], 20, 40, "yes")[0] == expected[0]
+    assert NATIVE.dedup_round(list(lines), [], [], 20, 40, True, "yes") == expected
     same = NATIVE.dedup_round(list(lines), expected[0], expected[1], 20, 40, [])
     assert same[2] is True and same[4] == []  # (the same rows, told their heads met nowhere: no look)
     for bad, error in [
@@ -517,7 +518,8 @@ def test_c_round_reads_its_arguments_as_the_format_did() -> None:
         (([], [], [], 20, "40"), TypeError),
         (([], [], [], 20, 2**70), OverflowError),
         (([], [], [], 20, 40, _Untrue()), ZeroDivisionError),
-        (([], [], [], 20, 40, True, None), TypeError),
+        (([], [], [], 20, 40, True, _Untrue()), ZeroDivisionError),
+        (([], [], [], 20, 40, True, False, None), TypeError),
     ]:
         with pytest.raises(error):
             NATIVE.dedup_round(*bad)
@@ -712,3 +714,64 @@ def test_the_round_screens_repeats_by_heads_and_misses_no_shared_key(min_chars: 
     assert [found and list(found[1]) for found in found] == [found and list(found[1]) for found in expected]
     assert all(found[i] is not None for i in range(len(crafted)))
     assert 300 < sum(shared is not None for shared in found) < len(documents) - 300
+
+
+def _searches(rng: random.Random, document: list[str]) -> list[tuple[list[str], int]]:
+    """Calls as a document's rounds make them: each call's texts mostly the very str objects of
+    the call before (some dropped, a few moved, the same object twice), with texts of the document
+    again, copies equal to a text but other objects, and now and then another min_chars."""
+    calls: list[tuple[list[str], int]] = []
+    texts = list(document)
+    min_chars = 40
+    for _ in range(5):
+        calls.append((list(texts), min_chars))
+        texts = [text for text in texts if rng.random() < 0.85]
+        for _ in range(rng.randint(0, 2)):
+            copy = "".join(list(rng.choice(document)))
+            texts.insert(rng.randint(0, len(texts)), rng.choice([copy, *document, *texts[:1]]))
+        if len(texts) > 1 and rng.random() < 0.2:
+            i, j = rng.sample(range(len(texts)), 2)
+            texts[i], texts[j] = texts[j], texts[i]
+        if rng.random() < 0.15:
+            min_chars = rng.choice([5, 20, 40])
+    return calls
+
+
+@needs_native
+def test_heads_kept_from_the_last_search_are_each_texts_own(monkeypatch) -> None:
+    """A search takes the heads of the texts the search before it met (the very objects) from
+    that search (_dedup.c's Memo): calls over mostly the same objects, thinned, moved, mixed with
+    new texts and equal copies, and with another min_chars, find what Python finds."""
+    rng = random.Random(22)
+    documents = [INVENTED, *_seed_documents(), *DOCUMENTS[:1_500], *ASCII_DOCUMENTS[:500]]
+    calls = [call for document in documents for call in _searches(rng, document)]
+    found = []
+    for texts, min_chars in calls:
+        found.append(NATIVE.prefixes(texts, min_chars))
+        lines = [Line(no, text) for no, text in enumerate(texts, 1)]
+        found.append(NATIVE.dedup_round(lines, [], [], 1 + min_chars // 2, min_chars, True, True)[3:])
+    with monkeypatch.context() as patch:
+        patch.setattr(dedup_module, "_NATIVE", None)
+        expected = []
+        for texts, min_chars in calls:
+            expected.append(_prefix_drops([texts], min_chars)[0])
+            lines = [Line(no, text) for no, text in enumerate(texts, 1)]
+            expected.append(_python_round(lines, [], [], 1 + min_chars // 2, min_chars)[3:])
+    assert found == expected
+    assert sum(map(bool, found[::2])) > 100  # (echoes found)
+    assert sum(searched[0] is not None for searched in found[1::2]) > 100  # (repeats found)
+
+
+@needs_native
+def test_heads_kept_from_the_last_search_are_made_again_for_other_punctuation() -> None:
+    """configure() changes what a head is: the heads of a search before it are not taken after
+    (here the heads made without ";" as punctuation differ, and no echo would be looked for)."""
+    texts = ["Harbour;plans for the town, and the committee", "Harbour plans for the town and the committee met today"]
+    assert NATIVE.prefixes(texts, 40) == [0]
+    try:
+        NATIVE.configure(",")  # (";" a word character now)
+        texts = ["".join(list(text)) for text in texts]  # (texts no search met: their heads made now)
+        assert NATIVE.prefixes(texts, 40) == []
+    finally:
+        NATIVE.configure(dedup_module._PUNCT)
+    assert NATIVE.prefixes(texts, 40) == [0]

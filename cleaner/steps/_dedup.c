@@ -19,6 +19,7 @@
 static unsigned char bmp_punct[0x10000];
 static Py_UCS4 other_punct[MAX_OTHER];
 static int n_other = 0, configured = 0;
+static unsigned long generation = 0; /* configure()'s calls: the punctuation a head was made with */
 
 static int is_punct(Py_UCS4 ch) {
     if (ch < 0x10000) return bmp_punct[ch];
@@ -71,6 +72,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
             other_punct[n_other++] = ch;
     }
     fill_ascii_separators();
+    generation++; /* (the heads kept by the last search were made with the punctuation before) */
     configured = 1;
     Py_RETURN_NONE;
 }
@@ -186,12 +188,13 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
                 }                                                                                     \
                 if (gap) out[used++] = ' ';                                                           \
                 gap = 0;                                                                              \
-                /* the run of ASCII word characters from here, each its own fold (A-Z lowered) */     \
-                Py_ssize_t j = i;                                                                     \
+                /* the run of ASCII word characters from here, each its own fold (A-Z lowered), up to \
+                 * the limit: used grows with j, so used < limit while j < stop (one test a character) */ \
+                Py_ssize_t j = i, stop = n - i < limit - used ? n : i + (limit - used);               \
                 do {                                                                                  \
                     out[used++] = f;                                                                  \
                     j++;                                                                              \
-                } while (j < n && used < limit && t[j] < 0x80 && (f = fold[t[j]]) != SEPARATOR);      \
+                } while (j < stop && t[j] < 0x80 && (f = fold[t[j]]) != SEPARATOR);                   \
                 folded += j - i;                                                                      \
                 i = j - 1;                                                                            \
                 continue;                                                                             \
@@ -265,61 +268,21 @@ static Py_ssize_t key_of(PyObject *text, Py_ssize_t n, int punctuation, Py_UCS4 
 
 /* The keys of text[:cut] for each text (or each whose only[i] is set: the others' are left empty),
  * each up to its first limit code points, in one block: keys[start[i]:start[i] + size[i]]. One
- * allocation a call, not one a line. 0, or -1 with an error set (what it allocated freed). */
+ * allocation a call for the keys, one for where they are, not one a line. With hashes, each key's
+ * hash_key too (the heads: round_search's table of them, and the memo's, below). */
 typedef struct {
     Py_UCS4 *keys;
-    Py_ssize_t *start, *size;
+    Py_ssize_t *start, *size; /* (one allocation: size is start + count) */
+    uint64_t *hash;           /* NULL unless asked for */
 } Keys;
 
 static void free_keys(Keys *keys) {
     PyMem_Free(keys->keys);
     PyMem_Free(keys->start);
-    PyMem_Free(keys->size);
+    PyMem_Free(keys->hash);
     keys->keys = NULL;
     keys->start = keys->size = NULL;
-}
-
-static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
-                    Keys *keys) {
-    Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0;
-    keys->keys = NULL;
-    keys->start = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
-    keys->size = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
-    if (keys->start == NULL || keys->size == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t n = only != NULL && !only[i] ? 0 : PyUnicode_GET_LENGTH(text);
-        Py_ssize_t room = fold_room(text, n < cut ? n : cut);
-        if (room < 0) goto fail;
-        if (total > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4)) - room - 1) {
-            PyErr_NoMemory();
-            goto fail;
-        }
-        keys->start[i] = total;
-        keys->size[i] = room; /* (its room, until the key is made) */
-        total += room + 1;
-    }
-    keys->keys = PyMem_Malloc((total ? total : 1) * sizeof(Py_UCS4));
-    if (keys->keys == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (only != NULL && !only[i]) continue; /* (its size 0) */
-        PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        Py_ssize_t size =
-            key_into(text, n < cut ? n : cut, punctuation, keys->keys + keys->start[i], keys->size[i], limit);
-        if (size < 0) goto fail;
-        keys->size[i] = size;
-    }
-    return 0;
-fail:
-    free_keys(keys);
-    return -1;
+    keys->hash = NULL;
 }
 
 /* A key's hash, of its size and its first and last 16 code points: equal keys are told apart
@@ -335,6 +298,143 @@ static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
         hash = (hash ^ ((uint64_t)key[i] << 32 | key[i + 1])) * 0x9E3779B97F4A7C15ULL;
     if (i < size) hash = (hash ^ key[i]) * 0x9E3779B97F4A7C15ULL;
     return hash ^ hash >> 32; /* (the table's slot is the low bits: the high ones mixed in) */
+}
+
+/* ---- the heads of the last search, kept for the next ----
+ * A later round of a document searches mostly the same str objects again (the lines the other
+ * steps left, their texts not rewritten), and prefixes() after a round's repeats are dropped
+ * searches the texts that round just did, less the dropped: on a real page most heads were made
+ * by the search before. A head is a function of its text, of cut and limit, and of the
+ * punctuation (configure()'s generation), so a text that is the very object the last search met
+ * takes its head and hash from there. The last search's texts are held by the memo (no other str
+ * can take one's address while it is kept), and a search takes the memo out of its static for
+ * its length (a finalizer a search runs can start another search, on another thread: each one
+ * reads a memo of its own, or none). The memo is looked in only when the caller says the texts
+ * can be those of the search before (a later round of its document): a document's first search
+ * would find none there, and each look is a read of memory the steps since have pushed out of
+ * the caches; its table of addresses is made when a text is not where memo_lookup looks first. */
+typedef struct {
+    PyObject *texts;          /* the tuple searched, held; NULL: no memo */
+    Keys heads;               /* with their hashes */
+    Py_ssize_t *table, slots; /* each text's index, by the text's address (-1: empty); NULL until wanted */
+    Py_ssize_t cut, limit;
+    unsigned long generation;
+} Memo;
+
+static Memo last_search; /* the last search's, when it kept one */
+
+static void memo_free(Memo *memo) {
+    Py_CLEAR(memo->texts);
+    free_keys(&memo->heads);
+    PyMem_Free(memo->table);
+    memo->table = NULL;
+}
+
+static inline size_t address_slot(const void *p, Py_ssize_t slots) {
+    return (size_t)((((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL) >> 29) & (size_t)(slots - 1);
+}
+
+/* The index in the memo of the very text given, or -1 (with add, after putting index i there). */
+static Py_ssize_t memo_find(const Memo *memo, PyObject *text, Py_ssize_t add) {
+    for (size_t s = address_slot(text, memo->slots);; s = (s + 1) & (size_t)(memo->slots - 1)) {
+        Py_ssize_t m = memo->table[s];
+        if (m < 0) {
+            if (add >= 0) memo->table[s] = add;
+            return -1;
+        }
+        if (PyTuple_GET_ITEM(memo->texts, m) == text) return m;
+    }
+}
+
+/* The memo's table made: 0, or -1 when there is no room for it (no error set: the memo only
+ * spares work). */
+static int memo_table(Memo *memo) {
+    Py_ssize_t count = PyTuple_GET_SIZE(memo->texts), slots = 2;
+    while (slots < 2 * count) slots *= 2;
+    if ((memo->table = PyMem_Malloc(slots * sizeof(Py_ssize_t))) == NULL) return -1;
+    memo->slots = slots;
+    for (Py_ssize_t s = 0; s < slots; s++) memo->table[s] = -1;
+    for (Py_ssize_t i = 0; i < count; i++) memo_find(memo, PyTuple_GET_ITEM(memo->texts, i), i); /* (a text twice: its first) */
+    return 0;
+}
+
+/* The index in the memo of the very text given, or -1. Looked first where the text after the
+ * last one found there is (a later search's texts are most of the last one's, in its order: the
+ * memo is then read in order, not a slot of the table here and there for each), else in the
+ * table, made on the first such look. *next: that index, 0 at the start of a search. */
+static Py_ssize_t memo_lookup(Memo *memo, PyObject *text, Py_ssize_t *next) {
+    Py_ssize_t m = -1;
+    if (*next < PyTuple_GET_SIZE(memo->texts) && PyTuple_GET_ITEM(memo->texts, *next) == text)
+        m = *next;
+    else if (memo->table != NULL || memo_table(memo) == 0)
+        m = memo_find(memo, text, -1);
+    if (m >= 0) *next = m + 1;
+    return m;
+}
+
+/* The keys (see Keys) of the texts, or of those whose only[i] is set; with hashed, their hashes
+ * too; then (NULL, or, with hashed and no only, a memo of heads made with this cut, limit and
+ * punctuation): where a text of its search is met, its key and hash are copied from it. 0, or -1
+ * with an error set (what it allocated freed). */
+static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
+                    int hashed, Memo *then, Keys *keys) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0, next = 0;
+    keys->keys = NULL;
+    keys->hash = NULL;
+    keys->start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
+    keys->size = keys->start + count;
+    if (hashed) keys->hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
+    if (keys->start == NULL || (hashed && keys->hash == NULL)) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
+        Py_ssize_t m = then == NULL ? -1 : memo_lookup(then, text, &next), room;
+        if (m >= 0) {
+            room = then->heads.size[m];
+        } else {
+            Py_ssize_t n = only != NULL && !only[i] ? 0 : PyUnicode_GET_LENGTH(text);
+            if ((room = fold_room(text, n < cut ? n : cut)) < 0) goto fail;
+        }
+        if (total > (PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(Py_UCS4)) - room - 1) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        keys->start[i] = total;
+        keys->size[i] = m >= 0 ? -1 - m : room; /* (the memo's index, or its room, until the key is made) */
+        total += room + 1;
+    }
+    keys->keys = PyMem_Malloc((total ? total : 1) * sizeof(Py_UCS4));
+    if (keys->keys == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_UCS4 *key = keys->keys + keys->start[i];
+        Py_ssize_t size = keys->size[i];
+        if (size < 0) {
+            Py_ssize_t m = -1 - size;
+            size = then->heads.size[m];
+            memcpy(key, then->heads.keys + then->heads.start[m], size * sizeof(Py_UCS4));
+            keys->size[i] = size;
+            keys->hash[i] = then->heads.hash[m];
+            continue;
+        }
+        if (only != NULL && !only[i]) { /* (its size 0) */
+            if (hashed) keys->hash[i] = hash_key(key, 0);
+            continue;
+        }
+        PyObject *text = PyTuple_GET_ITEM(texts, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if ((size = key_into(text, n < cut ? n : cut, punctuation, key, size, limit)) < 0) goto fail;
+        keys->size[i] = size;
+        if (hashed) keys->hash[i] = hash_key(key, size);
+    }
+    return 0;
+fail:
+    free_keys(keys);
+    return -1;
 }
 
 /* An open-addressing table of key indices (a power of two of slots, at least twice the keys),
@@ -356,13 +456,17 @@ static Py_ssize_t *table_new(Py_ssize_t count, Py_ssize_t *slots) {
 static Py_ssize_t seen_or_add(Py_ssize_t *table, Py_ssize_t slots, const Keys *keys, Py_ssize_t i) {
     const Py_UCS4 *key = keys->keys + keys->start[i];
     Py_ssize_t size = keys->size[i];
-    for (size_t s = (size_t)hash_key(key, size) & (size_t)(slots - 1);; s = (s + 1) & (size_t)(slots - 1)) {
+    uint64_t hash = keys->hash != NULL ? keys->hash[i] : hash_key(key, size);
+    for (size_t s = (size_t)hash & (size_t)(slots - 1);; s = (s + 1) & (size_t)(slots - 1)) {
         Py_ssize_t j = table[s];
         if (j < 0) {
             table[s] = i;
             return -1;
         }
-        if (keys->size[j] == size && !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4))) return j;
+        /* (the hashes first, when made: most heads are limit long, and a slot's other keys differ) */
+        if (keys->size[j] == size && (keys->hash == NULL || keys->hash[j] == hash) &&
+            !memcmp(keys->keys + keys->start[j], key, size * sizeof(Py_UCS4)))
+            return j;
     }
 }
 
@@ -547,7 +651,7 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     if (met <= 0) return met < 0 ? NULL : Py_NewRef(Py_None);
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     PyObject *keys = NULL, *groups = NULL, *shared = NULL, *result = NULL;
-    Keys found = {NULL, NULL, NULL};
+    Keys found = {NULL, NULL, NULL, NULL};
     /* Keys are made for the texts that can share one (only's, or those whose key can be min_chars
      * long): the others' are None in what is given, as no other text has them. */
     unsigned char *want = PyMem_Malloc(count ? count : 1);
@@ -557,7 +661,7 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     }
     for (Py_ssize_t i = 0; i < count; i++)
         want[i] = (unsigned char)(only != NULL ? only[i] : can_reach(PyTuple_GET_ITEM(texts, i), min_chars));
-    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, &found) < 0) goto done;
+    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, 0, NULL, &found) < 0) goto done;
     int any = any_shared(&found, count, min_chars, want);
     if (any <= 0) {
         if (any == 0) result = Py_NewRef(Py_None);
@@ -747,7 +851,8 @@ static PyObject *prefix_drops(PyObject *texts, const Keys *heads, const Py_ssize
 fail:
     Py_CLEAR(out);
 done:
-    for (Py_ssize_t i = 0; i < count && fulls; i++) PyMem_Free(fulls[i]);
+    for (Py_ssize_t i = 0; i < count && fulls; i++)
+        if (fulls[i] != NULL) PyMem_Free(fulls[i]); /* (most texts had none made: no call for them) */
     PyMem_Free(fulls);
     PyMem_Free(full_size);
     return out;
@@ -758,9 +863,10 @@ done:
  * the screen of the repeats too. *repeats (when asked): repeats_in(texts, min_chars), the prints
  * screened only among the texts head_screen leaves (none: None without a print). *drops:
  * prefix_drops when *repeats is None or not asked, else None. *echoes (when not NULL): echoes_of.
- * 0, or -1 with an error set (nothing given). */
-static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix_min_chars, PyObject **repeats,
-                        PyObject **drops, int *echoes) {
+ * again: whether the texts can be the last search's (its memo is looked in: see Memo). 0, or -1
+ * with an error set (nothing given). */
+static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix_min_chars, int again,
+                        PyObject **repeats, PyObject **drops, int *echoes) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
     /* (a cut past every text's length, as text[:cut] takes it, when 4 * min_chars is too big) */
     Py_ssize_t cut = prefix_min_chars > PY_SSIZE_T_MAX / 4 ? PY_SSIZE_T_MAX : 4 * prefix_min_chars;
@@ -771,8 +877,16 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
     int status = -1;
     *drops = NULL;
     if (repeats != NULL) *repeats = NULL;
-    /* The heads: the keys of text[:cut] up to prefix_min_chars code points (the rest is not looked at). */
-    if (all_keys(texts, cut, 1, prefix_min_chars, NULL, &heads) < 0) return -1;
+    /* The heads: the keys of text[:cut] up to prefix_min_chars code points (the rest is not looked
+     * at), those of the last search's texts from its memo (taken: see Memo). */
+    Memo then = last_search;
+    unsigned long made_in = generation;
+    last_search = (Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0};
+    if (!again || then.texts == NULL || then.cut != cut || then.limit != prefix_min_chars || then.generation != made_in)
+        memo_free(&then); /* (before the heads are made: their blocks can be its own) */
+    int made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
+    memo_free(&then);
+    if (made < 0) return -1;
     first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
     if (first == NULL) {
         PyErr_NoMemory();
@@ -807,6 +921,12 @@ done:
     Py_XDECREF(found);
     PyMem_Free(only);
     PyMem_Free(first);
+    if (status == 0) { /* (the heads are the memo's from here; one a search made meanwhile is let go) */
+        Memo other = last_search;
+        last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in};
+        heads = (Keys){NULL, NULL, NULL, NULL};
+        memo_free(&other);
+    }
     free_keys(&heads);
     return status;
 }
@@ -831,7 +951,8 @@ static PyObject *prefixes(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars) || prefix_search_checks(min_chars) < 0 ||
         (texts = held_texts(list)) == NULL)
         return NULL;
-    int failed = round_search(texts, 0, min_chars, NULL, &drops, NULL) < 0;
+    /* (after a round's repeats are dropped: its texts, less those) */
+    int failed = round_search(texts, 0, min_chars, 1, NULL, &drops, NULL) < 0;
     Py_DECREF(texts);
     return failed ? NULL : drops;
 }
@@ -929,15 +1050,16 @@ static PyObject *rows(PyObject *self, PyObject *args) {
  * prefixes(texts, prefix_min_chars), else None (the repeats are dropped first, in Python). echoes:
  * whether the heads of two texts meet (dedup._echoes), True when not looked at (found is not None).
  * Told that the heads of then met nowhere (then_echoes false), the same rows have no echo: drops
- * is [] without a look. */
+ * is [] without a look. again: a later round of the document the last call was of (the heads kept
+ * by the last search are looked up: see Memo; a hint only, what is given is the same either way). */
 /* (METH_FASTCALL: PyArg_ParseTuple's format cost a tenth of a round) */
 static PyObject *dedup_round(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *lines, *then_rows, *then_texts, *out_rows, *out_texts, *texts, *found = NULL, *drops = NULL,
              *result = NULL;
     Py_ssize_t min_chars, prefix_min_chars;
-    int same, then_echoes = 1, echoes = 1;
-    if (fast_args("dedup_round", args, nargs, "LLLnn|p", &lines, &then_rows, &then_texts, &min_chars,
-                  &prefix_min_chars, &then_echoes) < 0)
+    int same, then_echoes = 1, echoes = 1, again = 0;
+    if (fast_args("dedup_round", args, nargs, "LLLnn|pp", &lines, &then_rows, &then_texts, &min_chars,
+                  &prefix_min_chars, &then_echoes, &again) < 0)
         return NULL;
     /* (refused before the lines are read, as prefixes() would refuse it) */
     if (prefix_search_checks(prefix_min_chars) < 0) return NULL;
@@ -952,9 +1074,9 @@ static PyObject *dedup_round(PyObject *self, PyObject *const *args, Py_ssize_t n
         int failed;
         if (same) {
             found = Py_NewRef(Py_None);
-            failed = round_search(texts, min_chars, prefix_min_chars, NULL, &drops, &echoes) < 0;
+            failed = round_search(texts, min_chars, prefix_min_chars, again, NULL, &drops, &echoes) < 0;
         } else {
-            failed = round_search(texts, min_chars, prefix_min_chars, &found, &drops, &echoes) < 0;
+            failed = round_search(texts, min_chars, prefix_min_chars, again, &found, &drops, &echoes) < 0;
         }
         Py_DECREF(texts);
         if (failed) goto done;
@@ -980,9 +1102,10 @@ static PyMethodDef methods[] = {
      "rows(lines, then_rows, then_texts) -> (rows, texts, same): dedup._rows (the alive non-blank lines, their "
      "texts, and whether each is, in order, one of then_rows with its very text then)."},
     {"dedup_round", (PyCFunction)(void (*)(void))dedup_round, METH_FASTCALL,
-     "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars, then_echoes=True) -> (rows, texts, same, "
-     "found, drops, echoes): rows(), then repeats() of the texts unless same, then prefixes() of them when that found "
-     "none (else None), unless the same rows' heads met nowhere then ([]); echoes: whether their heads meet."},
+     "dedup_round(lines, then_rows, then_texts, min_chars, prefix_min_chars, then_echoes=True, again=False) -> (rows, "
+     "texts, same, found, drops, echoes): rows(), then repeats() of the texts unless same, then prefixes() of them when "
+     "that found none (else None), unless the same rows' heads met nowhere then ([]); echoes: whether their heads "
+     "meet. again: a later round of the last call's document (a hint: the heads of its texts are looked up)."},
     {"screen", screen, METH_VARARGS,
      "screen(texts, min_chars) -> bool: whether two texts whose keys can be min_chars long share a print "
      "(False: no two share a key of min_chars or more, and repeats() is None without a key made)."},

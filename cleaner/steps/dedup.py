@@ -136,18 +136,22 @@ def _rows(lines: list[Line], rows_then: list[Line], texts_then: list[str]) -> tu
     return rows, texts, True
 
 
-def _dedup(lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared) -> Unshared:
+def _dedup(
+    lines: list[Line], min_chars: int, min_words: int, prefix_min_chars: int, unshared: Unshared, again: bool = False
+) -> Unshared:
     """dedup(), told the rows of an earlier call that shared no key: when every row is one of
     them, with the same text, no two share a key now either (a key is its text's), and the search
     for repeats is skipped; when, besides, no two of their heads met, no row is an echo of another
     either, and the search for echoes is skipped too. That is the pipeline's next round of a
     document, after other steps removed lines: most documents' second round does no search.
-    Gives this call's rows when they shared no key (else none)."""
+    Gives this call's rows when they shared no key (else none). ``again``: a later round of the
+    document of the last call (the C half then looks up the heads its last search made of the
+    same texts; the Python one caches them by text: the same drops either way)."""
     if _NATIVE is not None and prefix_min_chars > 0:
         # One C call for the round of most documents: the rows, whether they share a key, and
         # when none does (nothing for the repeats to drop), the prefix echoes among them.
         rows_then, texts_then, echoes_then = unshared
-        found_round = _NATIVE.dedup_round(lines, rows_then, texts_then, min_chars, prefix_min_chars, echoes_then)
+        found_round = _NATIVE.dedup_round(lines, rows_then, texts_then, min_chars, prefix_min_chars, echoes_then, again)
         rows, texts, same, found, drops, echoes = found_round
         if found is None:
             for i in drops:
@@ -333,7 +337,8 @@ class Dedup:
             # none shares a key and none is an echo (_dedup would find so, and do nothing). The
             # rows of then stay the ones to compare with: the rows now are among them, in order.
             return
-        self._last = (state, REWRITES.count, _dedup(state.lines, self.min_chars, MIN_WORDS, PREFIX_MIN_CHARS, unshared))
+        found = _dedup(state.lines, self.min_chars, MIN_WORDS, PREFIX_MIN_CHARS, unshared, seen is state)
+        self._last = (state, REWRITES.count, found)
 
     def again(self, state: State) -> bool:
         # Prefix dedup and the choice of the copy inside the prose look at neighbours, which
