@@ -924,6 +924,17 @@ static uint64_t held_by(const Matcher *m, PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     uint64_t each = ~(uint64_t)0, one = 0;
+    if (PyUnicode_IS_ASCII(text)) { /* (most rows: a byte a character, no test past 0x7F) */
+        const uint8_t *b = data;
+        int newline = 0;
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+            uint64_t in = m->in_alpha[b[i]];
+            each &= in;
+            one |= in;
+            newline |= b[i] == '\n';
+        }
+        return newline ? ~(uint64_t)0 : (each & m->every) | (one & ~m->every);
+    }
     for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch == '\n') return ~(uint64_t)0;

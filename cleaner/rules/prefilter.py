@@ -78,6 +78,7 @@ def _hyperscan() -> Any:
     return hyperscan
 
 
+MAX_NEED = 30  # the most ``needed``'s weight may be (a digit is 1, a letter 4, a space 50)
 MAX_SETS = 64  # sets of characters of a prefilter's row lengths (_scan.c's MAX_ALPHABETS: a bit each)
 MAX_WIDTH = 1000  # a row length past which a length bound leaves out too few rows to bother
 MIN_BYTES = 2  # a factor shorter than this is on nearly every row
@@ -564,7 +565,9 @@ def needed(pattern: str) -> Chars | None:
         need = of_seq(parsed, bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE))
     except (ValueError, RecursionError):
         return None
-    return ("".join(sorted(need[0])), need[1]) if need is not None else None
+    # (A set most rows hold one of, a space or a few letters, leaves out too few rows to pay
+    # for reading them.)
+    return ("".join(sorted(need[0])), need[1]) if need is not None and weight(need) <= MAX_NEED else None
 
 
 def holds(allowed: Chars, text: str) -> bool:
