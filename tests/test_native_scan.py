@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import partial
 from itertools import product
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -214,6 +215,25 @@ def test_rows_of_hand_made_literals() -> None:
     assert scan(m, ["ab", "abcd", "", "x", "abc"]) == {0: [0, 4], 1: [3]}
     assert scan(m, ["abcd"]) == {}
     assert scan(_matcher([], [], 3, counted=[2]), ["a", "b"]) == {2: [0, 1]}
+    # Sets of characters: pattern 0's rows hold only "a" and "b" (or a newline), pattern 1's only
+    # "(", ")" and characters past ASCII, pattern 3's a digit or a character past ASCII at least;
+    # pattern 2 has its row lengths alone. As Prefilter._by_length.
+    lengths: list[tuple[Any, ...]] = [
+        (0, 1, 3, ("ab", False), None),
+        (1, 1, 3, ("()", True), None),
+        (2, 1, 3),
+        (3, 1, 4, None, ("0123456789", True)),
+    ]
+    m = _matcher([b"ab"], [[2]], 4, counted=[0, 1, 3], lengths=lengths)
+    for texts, expected in [
+        (["ab", "ax", "b\nx", "()", "abab", "xab", "a1"], {0: [0, 2], 1: [2, 3], 2: [0, 5], 3: [2, 6]}),
+        (["(\u00e9)", "ab", "\u00e9", "a\u00e9", "(1)"], {0: [1], 1: [0, 2], 2: [1], 3: [0, 2, 3, 4]}),
+    ]:
+        assert scan(m, texts) == expected
+        twin = SimpleNamespace(counted=[0, 1, 3], lengths=lengths)
+        found = {2: [row for row, text in enumerate(texts) if "ab" in text]}
+        Prefilter._by_length(twin, found, texts)  # type: ignore[arg-type]
+        assert found == expected
     # Keyed: each pattern's rows under its key, a pattern whose key is None left out.
     m = _matcher([b"ab", b"cd"], [[0], [1, 2]], 3)
     assert list(scan(m, ["cd", "ab"], ("a", None, 7)).items()) == [(7, [0]), ("a", [1])]
@@ -233,6 +253,11 @@ def test_bad_arguments_are_refused() -> None:
         _matcher([b"ab"], [[0], [0]], 1)
     with pytest.raises(ValueError):
         _matcher([b"ab"], [[0]], 1, lengths=[(0, 1, 2), (0, 1, 3)])
+    with pytest.raises(ValueError):  # (a set's characters are ASCII: the others are one flag)
+        _matcher([b"ab"], [[0]], 1, lengths=[(0, 1, 2, ("a\u00e9", False), None)])
+    for bad in ["ab", ("ab",), (b"ab", True)]:
+        with pytest.raises(TypeError):
+            _matcher([b"ab"], [[0]], 1, lengths=[(0, 1, 2, None, bad)])
     with pytest.raises(TypeError):
         prefilter._scan.rows(_matcher([b"ab"], [[0]], 1), [b"ab"])
     # (was a signed overflow sizing the tables by pattern, then a MemoryError by chance)

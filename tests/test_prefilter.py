@@ -3,6 +3,7 @@ and cleaning with it gives exactly what cleaning without it gives."""
 
 from __future__ import annotations
 
+import random
 import unicodedata
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from cleaner.document import Document
 from cleaner.pipeline import Pipeline
 from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
-from cleaner.rules.prefilter import Prefilter, factors, fold, widths
+from cleaner.rules.prefilter import Prefilter, alphabet, factors, fold, holds, meets, needed, widths
+from cleaner.rules.regex import Regex
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_hyperscan = pytest.mark.skipif(
@@ -59,6 +61,56 @@ def test_widths_only_for_a_pattern_anchored_at_both_ends() -> None:
     assert widths(r"^[\p{L}]{2,4}$") == (2, 4)
     assert widths(r"^abc") is None
     assert widths(r"^a$|^bc") is None
+
+
+def test_alphabet_only_where_every_character_of_a_match_is_known() -> None:
+    assert alphabet(r"^\(?\d{1,3}\)?$") == ("()0123456789", True)
+    assert alphabet(r"^[<>|]{1,3}$") == ("<>|", False)
+    assert alphabet(r"^(?i:ab)$") == ("ABab", True)  # (an ASCII letter's case class reaches past ASCII)
+    assert alphabet(r"^[a-c\u00e9]{1,2}$") == ("abc", True)
+    for pattern in [r"^a.b$", r"^[^a]{1,3}$", r"^\D{1,2}$", r"^(?i:\u00e9)$", r"^\p{L}{1,3}$", r"^abc", r"^a$|^b$"]:
+        assert alphabet(pattern) is None, pattern
+
+
+def test_needed_characters_are_the_fewest_every_match_holds() -> None:
+    assert needed(r"^(?i:mon|tue),? \d{1,2}$") == ("0123456789", True)  # (fewer rows than a space's or a letter's)
+    assert needed(r"^(?:mon|tue),? \d{1,2}$") == ("mt", False)
+    assert needed(r"^(?:ab?c|\d{2})$") == ("0123456789a", True)  # (one of each alternative's)
+    assert needed(r"^x?[|]{1,2}$") == ("|", False)
+    for pattern in [r"^a?$", r"^(?:a|b?)$", r"^[^a]{1,3}$", r"^.{1,4}$", r"^(?i:\u00e9)$", r"^abc", r"^\w+ \w+$"]:
+        assert needed(pattern) is None, pattern
+
+
+_ALPHABET_PATTERNS = [
+    r"^\(?\d{1,3}\)?$",
+    r"^[\s‹›«»<>←→↑↓|·•]{1,12}$",
+    r"^(?i:ok|k\d)\s?[|]?$",
+    r"^\w{1,4}(?:-\w{1,2})?$",
+    r"^(?i:[a-f]{2})\b$",
+    r"^(?i:sk|fa)?\s?\d[-|]?$",
+    r"^[<>|]{1,3}(?:x\d)?$",
+]
+
+
+def test_a_row_a_pattern_matches_holds_only_its_alphabet_and_a_needed_character() -> None:
+    """Against RE2 itself, on rows of ASCII and other characters (digits and spaces of other
+    scripts, KELVIN SIGN, LONG S, marks): a row the pattern matches is never left out."""
+    pool = "ab kKsSfF0189_-|()<>\t\x1c\xa0\u2003\u0663\uff11\u212a\u017f\u00e9‹›•é中\n"
+    rng = random.Random(7)
+    rows = {"".join(rng.choice(pool) for _ in range(rng.randint(1, 6))) for _ in range(40000)}
+    for pattern in _ALPHABET_PATTERNS:
+        allowed = alphabet(pattern)
+        assert allowed is not None, pattern
+        rx = Regex(pattern)
+        matched = [row for row in rows if rx.test(row)]
+        assert matched, pattern  # (the rows reach the patterns' matches)
+        assert all(holds(allowed, row) for row in matched), pattern
+        assert not all(holds(allowed, row) for row in rows), pattern  # (and the alphabet leaves rows out)
+        need = needed(pattern)
+        if need is not None:  # (none where most rows would hold one: a space)
+            assert all(meets(need, row) for row in matched), pattern
+            assert not all(meets(need, row) for row in rows), pattern
+    assert sum(needed(pattern) is not None for pattern in _ALPHABET_PATTERNS) >= 4
 
 
 def test_fold_gives_a_case_class_one_spelling() -> None:

@@ -63,6 +63,7 @@
 #define CAPSULE "cleaner.rules._scan.Matcher"
 #define MAX_STOPS 8 /* bytes a sparse scan's pass over the root looks for 16 at a time (``pass_over``) */
 #define MAX_PATTERNS (1 << 24) /* (a rule set has thousands; past this, the tables by pattern would be gigabytes) */
+#define MAX_ALPHABETS 64       /* (one bit each of a uint64_t: a rule set has a few; more are not asked) */
 
 /* What a step past the table reads of a state (``deep``, ``slow``), side by side: one cache line
  * where four arrays by state were four, each a miss at a state met a few times a document (the
@@ -96,6 +97,14 @@ typedef struct {
     int32_t ncounted, *counted; /* the patterns with row lengths and no factors (every row) */
     int32_t *bound;             /* by pattern: its row lengths' index in low and high, or -1 */
     Py_ssize_t *low, *high;
+    /* Prefilter's sets of characters (``alphabet``: a row holds none but them; ``needed``: one of
+     * them at least), at most MAX_ALPHABETS of them, one bit each, set in ``every`` for an
+     * alphabet: by row lengths' index, the bit of its alphabet and of its needed ones, or -1
+     * (none); by ASCII character, the bits of the sets that hold it; and of those that hold
+     * characters past ASCII. */
+    int8_t *alpha, *need;
+    int alphabets;
+    uint64_t in_alpha[128], past_ascii, every;
 } Matcher;
 
 static void matcher_free(Matcher *m) {
@@ -108,6 +117,8 @@ static void matcher_free(Matcher *m) {
     PyMem_Free(m->bound);
     PyMem_Free(m->low);
     PyMem_Free(m->high);
+    PyMem_Free(m->alpha);
+    PyMem_Free(m->need);
     PyMem_Free(m);
 }
 
@@ -153,8 +164,33 @@ bad:
     return NULL;
 }
 
-/* The row lengths of Prefilter: ``counted`` and ``lengths`` ([pattern, low, high], one per
- * pattern at most) into the matcher. 0, or -1 with an error set. */
+/* A set of characters of Prefilter's lengths (None, or (ASCII characters, past ASCII too)) as the
+ * matcher's next bit (``every``: an alphabet): the bit's number, -1 for None or past
+ * MAX_ALPHABETS, or -2 with an error set. */
+static int char_set(Matcher *m, PyObject *set, int every) {
+    PyObject *chars;
+    int past_ascii;
+    if (set == Py_None || m->alphabets >= MAX_ALPHABETS) return -1;
+    if (!PyTuple_Check(set) || !PyArg_ParseTuple(set, "Up", &chars, &past_ascii)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a set of characters: None or (str, bool)");
+        return -2;
+    }
+    uint64_t bit = (uint64_t)1 << m->alphabets;
+    for (Py_ssize_t k = 0; k < PyUnicode_GET_LENGTH(chars); k++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(chars, k);
+        if (ch >= 128) {
+            PyErr_SetString(PyExc_ValueError, "a set's characters are ASCII");
+            return -2;
+        }
+        m->in_alpha[ch] |= bit;
+    }
+    if (past_ascii) m->past_ascii |= bit;
+    if (every) m->every |= bit;
+    return m->alphabets++;
+}
+
+/* The row lengths of Prefilter: ``counted`` and ``lengths`` ([pattern, low, high[, alphabet,
+ * needed]], one per pattern at most; ``char_set``) into the matcher. 0, or -1 with an error set. */
 static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     Py_ssize_t size;
     m->counted = indices(counted, m->patterns, &size);
@@ -166,7 +202,9 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     m->bound = PyMem_Malloc(((size_t)m->patterns + 1) * sizeof(int32_t));
     m->low = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
     m->high = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
-    if (!m->bound || !m->low || !m->high) {
+    m->alpha = PyMem_Malloc((size + 1) * sizeof(int8_t));
+    m->need = PyMem_Malloc((size + 1) * sizeof(int8_t));
+    if (!m->bound || !m->low || !m->high || !m->alpha || !m->need) {
         Py_DECREF(seq);
         PyErr_NoMemory();
         return -1;
@@ -175,7 +213,8 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     for (Py_ssize_t j = 0; j < size; j++) {
         long p;
         Py_ssize_t low, high;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn", &p, &low, &high)) goto bad;
+        PyObject *alphabet = Py_None, *needed = Py_None;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn|OO", &p, &low, &high, &alphabet, &needed)) goto bad;
         if (p < 0 || p >= m->patterns || m->bound[p] >= 0) {
             PyErr_SetString(PyExc_ValueError, "row lengths of a pattern index out of range, or twice");
             goto bad;
@@ -183,6 +222,10 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
         m->bound[p] = (int32_t)j;
         m->low[j] = low;
         m->high[j] = high;
+        int a = char_set(m, alphabet, 1), b = a < -1 ? a : char_set(m, needed, 0);
+        if (b < -1) goto bad;
+        m->alpha[j] = (int8_t)a;
+        m->need[j] = (int8_t)b;
     }
     Py_DECREF(seq);
     return 0;
@@ -874,13 +917,68 @@ static inline Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize
     return sizes[r];
 }
 
-/* Whether ``row`` is kept by pattern p's row lengths (Prefilter._by_length): 1, 0, or -1.
- * (inline, with ``size_of``: asked for each row found, where a call cost more than the test.) */
-static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Py_ssize_t n, int32_t bound, Py_ssize_t row) {
+/* The sets of characters (their bits) ``text`` may be a row of: all of them if it has a newline
+ * (its lines are matched apart), else the alphabets that hold each of its characters
+ * (prefilter.holds) and the needed sets that hold one (prefilter.meets). */
+static uint64_t held_by(const Matcher *m, PyObject *text) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    uint64_t each = ~(uint64_t)0, one = 0;
+    if (PyUnicode_IS_ASCII(text)) { /* (most rows: a byte a character, no test past 0x7F) */
+        const uint8_t *b = data;
+        int newline = 0;
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+            uint64_t in = m->in_alpha[b[i]];
+            each &= in;
+            one |= in;
+            newline |= b[i] == '\n';
+        }
+        return newline ? ~(uint64_t)0 : (each & m->every) | (one & ~m->every);
+    }
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch == '\n') return ~(uint64_t)0;
+        uint64_t in = ch < 128 ? m->in_alpha[ch] : m->past_ascii;
+        each &= in;
+        one |= in;
+    }
+    return (each & m->every) | (one & ~m->every);
+}
+
+/* ``held_by`` of the texts, each worked out when first asked for (most rows no set is asked of):
+ * ``texts`` the texts, held, as their sizes were taken (the list could change while the results
+ * are made: a collection can run a finalizer), ``held`` and ``known`` by text. */
+typedef struct {
+    PyObject **texts;
+    Py_ssize_t taken;
+    uint64_t *held;
+    uint8_t *known;
+} Held;
+
+static void held_free(Held *held) {
+    for (Py_ssize_t k = 0; k < held->taken; k++) Py_DECREF(held->texts[k]);
+    PyMem_Free(held->texts);
+    PyMem_Free(held->held);
+    PyMem_Free(held->known);
+}
+
+/* Whether ``row`` is kept by pattern p's row lengths and sets of characters (Prefilter._by_length):
+ * 1, 0, or -1. (inline, with ``size_of``: asked for each row found, where a call cost more than
+ * the test.) */
+static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Held *held, Py_ssize_t n, int32_t bound,
+                       Py_ssize_t row) {
     if (bound < 0) return 1;
     Py_ssize_t size = size_of(sizes, n, row);
     if (size < 0) return -1;
-    return m->low[bound] <= size && size <= m->high[bound] && size;
+    if (!(m->low[bound] <= size && size <= m->high[bound] && size)) return 0;
+    int a = m->alpha[bound], b = m->need[bound];
+    if (a < 0 && b < 0) return 1;
+    Py_ssize_t r = row < 0 ? row + n : row;
+    if (!held->known[r]) {
+        held->held[r] = held_by(m, held->texts[r]);
+        held->known[r] = 1;
+    }
+    return (a < 0 || (held->held[r] >> a & 1)) && (b < 0 || (held->held[r] >> b & 1));
 }
 
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
@@ -905,17 +1003,33 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
      * results are built (as _by_length's sizes): making them can run a collection, and a
      * finalizer could change the list. */
     Py_ssize_t *sizes = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
-    if (sizes == NULL) return PyErr_NoMemory();
+    /* (and the texts themselves, where the matcher has sets of characters to ask of them) */
+    Held held = {NULL, 0, NULL, NULL};
+    if (sizes != NULL && m->alphabets > 0) {
+        held.texts = PyMem_Malloc((n + 1) * sizeof(PyObject *));
+        held.held = PyMem_Malloc((n + 1) * sizeof(uint64_t));
+        held.known = PyMem_Calloc(n + 1, 1);
+    }
+    if (sizes == NULL || (m->alphabets > 0 && (held.texts == NULL || held.held == NULL || held.known == NULL))) {
+        PyMem_Free(sizes);
+        held_free(&held);
+        return PyErr_NoMemory();
+    }
     int ascii = 1; /* the text is ASCII: rows by the texts' lengths, else after each newline */
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *text = PyList_GET_ITEM(texts, k);
         if (!PyUnicode_Check(text)) {
             PyMem_Free(sizes);
+            held_free(&held);
             PyErr_SetString(PyExc_TypeError, "texts are str");
             return NULL;
         }
         Py_ssize_t size = PyUnicode_GET_LENGTH(text);
         sizes[k] = limit >= 0 && size > limit ? 0 : size;
+        if (held.texts != NULL) {
+            Py_INCREF(text);
+            held.texts[held.taken++] = text;
+        }
         if (sizes[k] > 0 && !PyUnicode_IS_ASCII(text)) ascii = 0; /* (a text read as "" is ASCII) */
     }
     const uint8_t *cls = m->cls;
@@ -981,7 +1095,7 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         int bad = 0;
         if (sc.last[p] == PY_SSIZE_T_MAX) {
             for (Py_ssize_t row = 0; row < n && !bad; row++) {
-                int keep = fits(m, sizes, n, bound, row);
+                int keep = fits(m, sizes, &held, n, bound, row);
                 if (keep < 0) bad = 1;
                 else if (keep) {
                     PyObject *number = PyLong_FromSsize_t(row);
@@ -991,7 +1105,7 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
             }
         } else {
             for (int32_t at = sc.head[p]; at >= 0 && !bad; at = sc.hits[at].next) {
-                int keep = fits(m, sizes, n, bound, sc.hits[at].row);
+                int keep = fits(m, sizes, &held, n, bound, sc.hits[at].row);
                 if (keep < 0) bad = 1;
                 else if (keep) {
                     PyObject *number = PyLong_FromSsize_t(sc.hits[at].row);
@@ -1019,6 +1133,7 @@ done:
     scan_free(&sc);
     if (two) scan_free(&second);
     PyMem_Free(sizes);
+    held_free(&held);
     return result;
 }
 

@@ -78,6 +78,8 @@ def _hyperscan() -> Any:
     return hyperscan
 
 
+MAX_NEED = 30  # the most ``needed``'s weight may be (a digit is 1, a letter 4, a space 50)
+MAX_SETS = 64  # sets of characters of a prefilter's row lengths (_scan.c's MAX_ALPHABETS: a bit each)
 MAX_WIDTH = 1000  # a row length past which a length bound leaves out too few rows to bother
 MIN_BYTES = 2  # a factor shorter than this is on nearly every row
 GOOD_BYTES = 6  # a factor this long is rare enough; fewer of them beats longer ones
@@ -435,6 +437,153 @@ def widths(pattern: str) -> tuple[int, int] | None:
         return None
 
 
+# What a class shorthand holds among the ASCII characters (to_re2 spells each for RE2 as Python
+# reads it on str); each also holds characters past ASCII.
+_ASCII_CATEGORIES = {
+    _c.CATEGORY_DIGIT: "0123456789",
+    _c.CATEGORY_SPACE: "".join(ch for ch in _SPACES if ch < "\x80") + "\n",
+    _c.CATEGORY_WORD: "".join(chr(cp) for cp in range(128) if chr(cp).isalnum()) + "_",
+}
+
+
+class _Unknown(Exception):
+    """An item whose characters ``alphabet`` or ``needed`` does not work out."""
+
+
+Chars = tuple[str, bool]  # ASCII characters, and whether any character past ASCII is one too
+
+
+def _one(op: Any, av: Any, caseless: bool) -> tuple[set[str], bool]:
+    """The characters an item that matches one character (a literal, a class) may match: the
+    ASCII ones, and whether any past ASCII. _Unknown for a negated class or category, or a
+    caseless character past ASCII (KELVIN SIGN, LONG S... fold to ASCII letters)."""
+    chars: set[str] = set()
+    other = False
+    members = [(_c.LITERAL, av)] if op is _c.LITERAL else av if op is _c.IN else None
+    if members is None:
+        raise _Unknown
+    for member, value in members:
+        if member is _c.CATEGORY and value in _ASCII_CATEGORIES:
+            chars.update(_ASCII_CATEGORIES[value])
+            other = True
+            continue
+        if member is _c.LITERAL:
+            low, high = value, value
+        elif member is _c.RANGE:
+            low, high = value
+        else:  # (a negated class or category)
+            raise _Unknown
+        if high >= 0x80:
+            if caseless:
+                raise _Unknown
+            other = True
+        for cp in range(low, min(high, 0x7F) + 1):
+            ch = chr(cp)
+            chars.add(ch)
+            if caseless and ch.isalpha():
+                chars.update((ch.lower(), ch.upper()))
+                other = True  # (an ASCII letter's case class holds characters past ASCII)
+    return chars, other
+
+
+def alphabet(pattern: str) -> Chars | None:
+    """For a pattern anchored at both ends of a row (``^...$``): the characters a row it
+    matches can hold. Every character of such a row is one an item of the pattern matched, so
+    a row with another cannot match (a row with a newline aside: its lines are matched apart).
+    None when there is no such pattern, or it may match any character (``.``, a negated class),
+    or a caseless character past ASCII or a ``\\p{...}`` may match characters the parse does not
+    show."""
+    if widths(pattern) is None or _ANY_PROPERTY in _for_python(pattern):
+        return None
+    chars: set[str] = set()
+    other = False
+
+    def walk(items: Any, caseless: bool) -> None:
+        nonlocal other
+        for op, av in items:
+            if op is _c.SUBPATTERN:
+                walk(av[3], _Factors.scope(av, caseless))
+            elif op is _c.BRANCH:
+                for branch in av[1]:
+                    walk(branch, caseless)
+            elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+                walk(av[2], caseless)
+            elif op is not _c.AT:  # (an anchor matches no character)
+                found, past = _one(op, av, caseless)
+                chars.update(found)
+                other |= past
+
+    parsed = _parse(pattern)
+    try:
+        walk(parsed, bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE))
+    except (_Unknown, ValueError, RecursionError):
+        return None
+    return "".join(sorted(chars)), other
+
+
+def needed(pattern: str) -> Chars | None:
+    """Characters of which every match of a bounded ``^...$`` pattern (one with ``widths``) holds
+    one, the fewest found (a class every alternative needs, a digit of a date): a row with none
+    of them cannot match. None when there are none known (as ``alphabet``)."""
+    if widths(pattern) is None or _ANY_PROPERTY in _for_python(pattern):
+        return None
+
+    def weight(chars: tuple[set[str], bool]) -> int:
+        # Roughly how many rows hold one: nearly all a space, many a letter, few a digit.
+        return sum(50 if ch.isspace() else 4 if ch.isalpha() else 1 if ch.isdigit() else 6 for ch in chars[0]) + (
+            5 if chars[1] else 0
+        )
+
+    def of_seq(items: Any, caseless: bool) -> tuple[set[str], bool] | None:
+        found = [need for op, av in items if (need := of_item(op, av, caseless)) is not None]
+        return min(found, key=weight) if found else None
+
+    def of_item(op: Any, av: Any, caseless: bool) -> tuple[set[str], bool] | None:
+        if op is _c.SUBPATTERN:
+            return of_seq(av[3], _Factors.scope(av, caseless))
+        if op is _c.BRANCH:
+            chars: set[str] = set()
+            other = False
+            for branch in av[1]:
+                need = of_seq(branch, caseless)
+                if need is None:
+                    return None
+                chars |= need[0]
+                other |= need[1]
+            return chars, other
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            return of_seq(av[2], caseless) if av[0] >= 1 else None
+        if op is _c.AT:
+            return None
+        try:
+            return _one(op, av, caseless)
+        except _Unknown:
+            return None
+
+    parsed = _parse(pattern)
+    try:
+        need = of_seq(parsed, bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE))
+    except (ValueError, RecursionError):
+        return None
+    # (A set most rows hold one of, a space or a few letters, leaves out too few rows to pay
+    # for reading them.)
+    return ("".join(sorted(need[0])), need[1]) if need is not None and weight(need) <= MAX_NEED else None
+
+
+def holds(allowed: Chars, text: str) -> bool:
+    """Whether ``text`` may be a row a pattern of this ``alphabet`` matches: it has a newline
+    (its lines are matched apart), or every character is one the alphabet holds."""
+    chars, other = allowed
+    return "\n" in text or all(ch in chars if ch < "\x80" else other for ch in text)
+
+
+def meets(need: Chars, text: str) -> bool:
+    """Whether ``text`` may be a row a pattern that ``needed`` these matches: it has a newline (as
+    ``holds``), or a character of them."""
+    chars, other = need
+    return "\n" in text or any(ch in chars if ch < "\x80" else other for ch in text)
+
+
 def factors(pattern: str) -> Factors | None:
     """What a row ``pattern`` matches on must hold: one of the strings of one of the sets
     (folded), at the row's start if the set says so (the pattern is anchored there). None when
@@ -544,8 +693,9 @@ class Prefilter:
         self.always: list[int] = state["always"]
         self.counted: list[int] = state["counted"]  # the patterns with row lengths and no factors
         # Patterns anchored at both ends of a row with a bounded match: the lengths of a row they
-        # can match (the rows of other lengths are left out, with factors or without).
-        self.lengths: list[tuple[int, int, int]] = [tuple(x) for x in state["lengths"]]  # type: ignore[misc]
+        # can match (the rows of other lengths are left out, with factors or without), and, if
+        # either is known, the pattern's ``alphabet`` and ``needed`` (None for one not known).
+        self.lengths: list[tuple[Any, ...]] = [tuple(x) for x in state["lengths"]]
         self.owners: list[list[int]] = state["owners"]  # by literal: the patterns it is a factor of
         self.scratch: Any = None
         if self.native:
@@ -616,15 +766,21 @@ class Prefilter:
         return {index: sorted(rows) for index, rows in found.items()}
 
     def _by_length(self, found: dict[int, list[int]], texts: list[str]) -> None:
-        """Leave out the rows of a length the pattern cannot match (and a pattern left with none)."""
+        """Leave out the rows of a length the pattern cannot match, or with a character it cannot
+        (``alphabet``), or none of the characters it needs (``needed``); and a pattern left with
+        none."""
         sizes = [len(text) for text in texts]
         for index in self.counted:
             found[index] = list(range(len(texts)))  # its bounds below leave out the rows too long to scan ("")
-        for index, low, high in self.lengths:
+        for index, low, high, *tests in self.lengths:
             rows = found.get(index)
             if rows is None:
                 continue
             kept = [row for row in rows if low <= sizes[row] <= high and sizes[row]]
+            if tests and tests[0] is not None:
+                kept = [row for row in kept if holds(tests[0], texts[row])]
+            if tests and tests[1] is not None:
+                kept = [row for row in kept if meets(tests[1], texts[row])]
             if kept:
                 found[index] = kept
             else:
@@ -635,13 +791,21 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
     """What the database holds: its literals and whose they are; which patterns have none."""
     always: list[int] = []
     lengths: list[tuple[int, int, int]] = []
+    sets = 0
     counted: list[int] = []
     owners: dict[tuple[str, bool], list[int]] = {}
     for index, pattern in enumerate(patterns):
         width = widths(pattern)
         bounded = width is not None and width[1] <= MAX_WIDTH
         if bounded:
-            lengths.append((index, *width))  # type: ignore[misc]
+            # (With the characters its rows may hold, and those they need one of, where known:
+            # the first MAX_SETS of them.)
+            tests = [alphabet(pattern), needed(pattern)]
+            for k, test in enumerate(tests):
+                sets += test is not None
+                if sets > MAX_SETS:
+                    tests[k] = None
+            lengths.append((index, *width, *tests) if tests != [None, None] else (index, *width))  # type: ignore[misc]
         found = factors(pattern)
         if found is None:
             (counted if bounded else always).append(index)
