@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ class Fixed:
     def score(self, found) -> np.ndarray:
         return np.array([self.scores[words] for words in found.words])
 
-    def shortcut(self, texts: list[str], cut: float | None = None) -> None:
+    def shortcut(self, texts: list[str], cut: float | None = None, floor: float = -math.inf) -> None:
         return None  # no shortcut: every document is scored the long way
 
 

@@ -99,9 +99,9 @@ def test_the_shortcut_is_the_numpy_models() -> None:
         if not doc:
             assert fast.shortcut(doc) is None
             continue
-        for cut in (None, -2.0, 3.0, math.inf):
-            matrix, odds, lowest = fast.shortcut(doc, cut)
-            numpy_matrix, numpy_odds, numpy_lowest = m.shortcut(doc, cut)
+        for cut, floor in ((None, -math.inf), (-2.0, -math.inf), (3.0, -math.inf), (math.inf, -math.inf), (3.0, -2.0)):
+            matrix, odds, lowest = fast.shortcut(doc, cut, floor)
+            numpy_matrix, numpy_odds, numpy_lowest = m.shortcut(doc, cut, floor)
             assert matrix.shape == numpy_matrix.shape and matrix.tobytes() == numpy_matrix.tobytes()
             assert odds.tobytes() == numpy_odds.tobytes()
             assert lowest == numpy_lowest or (math.isnan(lowest) and math.isnan(numpy_lowest))

@@ -5,6 +5,7 @@ anything (invented text only)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,9 @@ def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         monkeypatch.setattr(
             kind,
             "shortcut",
-            lambda self, texts, cut=None, real=real: calls.append(len(texts)) or real(self, texts, cut),
+            lambda self, texts, cut=None, floor=-math.inf, real=real: (
+                calls.append(len(texts)) or real(self, texts, cut, floor)
+            ),
         )
     return calls
 

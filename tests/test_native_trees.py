@@ -129,21 +129,31 @@ class _Half:
 
 
 def test_odds_above_reads_its_arguments_as_the_format_did() -> None:
-    """odds_above reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "OddO" did:
-    exactly four, the baseline and the cut anything float() of C takes (an int, a __float__), a
-    TypeError for what is no number, the error of a __float__ that fails."""
+    """odds_above reads its arguments by hand (METH_FASTCALL) as PyArg_ParseTuple's "OddO|d" would:
+    four or five, the baseline, the cut and the floor anything float() of C takes (an int, a
+    __float__), a TypeError for what is no number, the error of a __float__ that fails; no floor is
+    a floor of -inf."""
     m = default_model()
     matrix = _matrix(m, 9, seed=5)
     expected, got = np.empty(len(matrix)), np.empty(len(matrix))
     low = m._forest.odds_above(matrix, 0.5, 2.0, expected)
     assert m._forest.odds_above(matrix, _Half(), 2, got) == low
     assert got.tolist() == expected.tolist()
+    assert m._forest.odds_above(matrix, 0.5, 2.0, got, -np.inf) == low
+    assert got.tobytes() == expected.tobytes()
+    floor = float(np.nanmedian(m.log_odds(matrix))) + 0.5  # (some lines settle below it)
+    low = m._forest.odds_above(matrix, 0.5, 2.0, expected, floor)
+    assert low == -np.inf and m._forest.odds_above(matrix, 0.5, 2.0, got, _Floor(floor)) == low
+    assert got.tobytes() == expected.tobytes()
     for bad, error in [
         ((matrix, 0.5, 2.0), TypeError),
         ((matrix, 0.5, 2.0, got, None), TypeError),
+        ((matrix, 0.5, 2.0, got, "-1.0"), TypeError),
+        ((matrix, 0.5, 2.0, got, -1.0, None), TypeError),
         ((matrix, "0.5", 2.0, got), TypeError),
         ((matrix, 0.5, None, got), TypeError),
         ((matrix, 0.5, _Failing(), got), ZeroDivisionError),
+        ((matrix, 0.5, 2.0, got, _Failing()), ZeroDivisionError),
     ]:
         with pytest.raises(error):
             m._forest.odds_above(*bad)
@@ -154,6 +164,14 @@ def test_odds_above_reads_its_arguments_as_the_format_did() -> None:
 class _Failing:
     def __float__(self) -> float:
         raise ZeroDivisionError
+
+
+class _Floor:
+    def __init__(self, value: float):
+        self.value = value
+
+    def __float__(self) -> float:
+        return self.value
 
 
 def test_a_bad_forest_or_matrix_is_refused() -> None:
@@ -324,22 +342,64 @@ def test_cached_scores_match_numpy_across_calls_and_overflow(monkeypatch: pytest
 
 
 def _check_odds_above(forest, matrix: np.ndarray, baseline: float, cut: float) -> int:
-    """odds_above against odds: a line it settles (+inf) is above the cut; the others' log-odds are odds'
-    to the bit, and the lowest of them compares with the cut as odds' lowest does. How many it settled."""
-    exact, above = np.empty(len(matrix)), np.empty(len(matrix))
+    """odds_above against odds, without a floor (as with one of -inf): no line settles below. How many
+    settled above."""
+    above, below = _check_settled(forest, matrix, baseline, cut, -np.inf)
+    assert below == 0
+    return above
+
+
+def _check_settled(forest, matrix: np.ndarray, baseline: float, cut: float, floor: float) -> tuple[int, int]:
+    """odds_above against odds: a line it settles above (+inf) has log-odds above the cut, one it settles
+    below (-inf) log-odds below the floor; the others' log-odds are odds' to the bit; the lowest is theirs
+    (NaN if one is NaN), -inf if a line settled below, +inf if all settled above, and (a floor under the cut)
+    compares with the cut as odds' lowest does. How many settled above and below."""
+    exact, got = np.empty(len(matrix)), np.empty(len(matrix))
     lowest = forest.odds(matrix, baseline, exact)
-    low = forest.odds_above(matrix, baseline, cut, above)
-    settled = above == np.inf
-    assert (exact[settled] > cut).all()
-    assert exact[~settled].tobytes() == above[~settled].tobytes()
-    assert (lowest > cut) == (low > cut)
-    rest = above[~settled]
-    if not settled.all():
-        expected = np.nan if np.isnan(rest).any() else rest.min()
-        assert np.array_equal(low, expected, equal_nan=True)
+    low = forest.odds_above(matrix, baseline, cut, got, floor)
+    above, below = got == np.inf, got == -np.inf
+    rest = ~(above | below)
+    assert (exact[above] > cut).all()
+    assert (exact[below] < floor).all()
+    assert exact[rest].tobytes() == got[rest].tobytes()
+    if np.isnan(got[rest]).any():
+        assert np.isnan(low)
+    elif below.any():
+        assert low == -np.inf
     else:
-        assert low == np.inf
-    return int(settled.sum())
+        assert low == (got[rest].min() if rest.any() else np.inf)
+    if not floor > cut:
+        assert (lowest > cut) == (low > cut)
+    return int(above.sum()), int(below.sum())
+
+
+def _bounds_around_each_line(m: Model, matrix: np.ndarray, towards: float) -> list[float]:
+    """Cuts or floors far below and above all lines, infinite and NaN, at each line's own log-odds and just
+    past them ``towards`` (-inf: below them, +inf: above them)."""
+    exact = np.empty(len(matrix))
+    m._forest.odds(matrix, m.baseline, exact)
+    finite = exact[np.isfinite(exact)]
+    bounds = [-1e9, 1e9, -np.inf, np.inf, np.nan, *finite[:20].tolist()]
+    return bounds + [np.nextafter(b, towards) for b in finite[:10]] + [b + np.sign(towards) * 1e-5 for b in finite[:10]]
+
+
+@pytest.mark.parametrize("n", [1, 7, 9, 40, 301])
+def test_odds_above_a_floor_are_the_odds_of_the_lines_it_does_not_settle(n: int) -> None:
+    """Floors at each line's own log-odds and just around them, and far below and above all, with cuts
+    above them: a line is settled below only when its log-odds are below the floor, above only when they
+    are above the cut; the others are the odds to the bit."""
+    m = default_model()
+    matrix = _matrix(m, n, seed=200 + n)
+    settled = np.zeros(2, dtype=int)
+    for floor in _bounds_around_each_line(m, matrix, np.inf):
+        for cut in (np.inf, floor + 0.5, floor):
+            settled += _check_settled(m._forest, matrix, m.baseline, float(cut), float(floor))
+    assert settled.all()  # lines settled on both sides
+    # a floor far above every line settles them all below (when no value is NaN), one not above any settles none
+    clean = np.nan_to_num(matrix, nan=0.0)
+    assert _check_settled(m._forest, clean, m.baseline, np.inf, 1e9) == (0, n)
+    assert _check_settled(m._forest, clean, m.baseline, np.inf, -np.inf) == (0, 0)
+    assert _check_settled(m._forest, clean, m.baseline, -1e9, -1e9) == (n, 0)
 
 
 @pytest.mark.parametrize("n", [1, 7, 9, 40, 301])
@@ -348,11 +408,7 @@ def test_odds_above_a_cut_are_the_odds_of_the_lines_it_does_not_settle(n: int) -
     settled only when its log-odds are above the cut; the others are the odds to the bit."""
     m = default_model()
     matrix = _matrix(m, n, seed=100 + n)
-    exact = np.empty(n)
-    m._forest.odds(matrix, m.baseline, exact)
-    finite = exact[np.isfinite(exact)]
-    cuts = [-1e9, 1e9, -np.inf, np.inf, np.nan, *finite[:20].tolist()]
-    cuts += [np.nextafter(c, -np.inf) for c in finite[:10]] + [c - 1e-5 for c in finite[:10]]
+    cuts = _bounds_around_each_line(m, matrix, -np.inf)
     settled = sum(_check_odds_above(m._forest, matrix, m.baseline, float(c)) for c in cuts)
     assert settled > 0
     # a cut far below every line settles them all (when no value is NaN), one not below any settles none
@@ -373,6 +429,7 @@ def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:
     )
     matrix = np.array([[0.4], [0.6], [7.0]])
     assert _check_odds_above(forest, matrix, 0.0, -100.0) == 0
+    assert _check_settled(forest, matrix, 0.0, np.inf, 100.0) == (0, 0)
     out = np.empty(3)
     forest.odds_above(matrix, 0.0, -100.0, out)
     assert out[1:].tolist() == [5.0, 5.0]
@@ -422,6 +479,12 @@ def test_odds_above_sums_the_leaves_as_numpy_does_for_any_number_of_trees(trees:
             assert (expected[settled] > cut).all()
             assert above[~settled].tobytes() == expected[~settled].tobytes()
             assert low == (expected[~settled].min() if not settled.all() else np.inf)
+        for floor in (-np.inf, float(np.median(expected)), 1e12):
+            low = forest.odds_above(matrix, 0.25, np.inf, above, floor)
+            settled = above == -np.inf
+            assert (expected[settled] < floor).all()
+            assert above[~settled].tobytes() == expected[~settled].tobytes()
+            assert low == (-np.inf if settled.any() else expected.min())
         assert forest.odds_above(matrix, 0.25, np.inf, above) == expected.min()
         assert above.tobytes() == expected.tobytes()
 

@@ -130,12 +130,19 @@ pairwise_join(const double **sums, Py_ssize_t n)
     return left + pairwise_join(sums, n - half);
 }
 
+/* What the trees from one on can add to a line's log-odds at the least and at the most: the sums of their lowest and of
+ * their highest leaf values, side by side (odds_above reads both of a block's at once: one cache line, not two). */
+typedef struct {
+    double floor, ceiling;
+} Rest;
+
 typedef struct {
     PyObject_HEAD
     Node *nodes;
     double *values;       /* a leaf value per slot (only the last level's are read) */
     Py_ssize_t *roots;    /* each tree's first slot */
-    double *floor;        /* trees + 1: floor[t], the sum of the lowest leaf value of each tree from t on */
+    Rest *rest;           /* trees + 1: rest[t], what the trees from t on add at the least and at the most */
+    double reach;         /* the sum over the trees of their largest leaf magnitude: what bounds a sum's roundings */
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
     Py_ssize_t *ends;     /* the end of each run of trees pairwise_sum sums on its own (runs: runs of them) */
@@ -150,7 +157,7 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->nodes);
     PyMem_Free(self->values);
     PyMem_Free(self->roots);
-    PyMem_Free(self->floor);
+    PyMem_Free(self->rest);
     PyMem_Free(self->ends);
     PyMem_Free(self->room);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -211,9 +218,9 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->nodes = PyMem_New(Node, slots ? slots : 1);
     self->values = PyMem_New(double, slots ? slots : 1);
     self->roots = PyMem_New(Py_ssize_t, trees ? trees : 1);
-    self->floor = PyMem_New(double, trees + 1);
+    self->rest = PyMem_New(Rest, trees + 1);
     self->ends = PyMem_New(Py_ssize_t, trees / 64 + 1); /* (every run but a lone one has 64 trees at least) */
-    if (!self->nodes || !self->values || !self->roots || !self->floor || !self->ends) {
+    if (!self->nodes || !self->values || !self->roots || !self->rest || !self->ends) {
         Py_CLEAR(self);
         PyErr_NoMemory();
         goto done;
@@ -232,16 +239,17 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->runs = trees ? pairwise_runs(0, trees, self->ends, 0) : 0;
     self->depth = depth;
     self->width = width;
-    /* each tree's lowest leaf: the lowest value a walk of `depth` steps from its root can reach (a NaN one
-     * makes it NaN, and no bound holds) */
-    self->floor[trees] = 0.0;
+    /* each tree's lowest and highest leaf: the lowest and highest value a walk of `depth` steps from its root can
+     * reach (a NaN one makes both NaN, and no bound holds) */
+    self->rest[trees].floor = self->rest[trees].ceiling = 0.0;
+    self->reach = 0.0;
     for (Py_ssize_t t = trees - 1; t >= 0; t--) {
-        double lowest = Py_HUGE_VAL;
+        double lowest = Py_HUGE_VAL, highest = -Py_HUGE_VAL;
         Py_ssize_t level_size = 1;
         Py_ssize_t *level = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)1 << depth) : NULL;
         if (level == NULL) { /* no bound (too deep, or no memory for it): NaN */
             PyMem_Free(level);
-            lowest = Py_NAN;
+            lowest = highest = Py_NAN;
         } else {
             level[0] = offsets[t];
             for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
@@ -257,13 +265,19 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
             for (Py_ssize_t k = 0; k < level_size; k++) {
                 double v = value[level[k]];
                 if (v != v || lowest != lowest)
-                    lowest = Py_NAN;
-                else if (v < lowest)
-                    lowest = v;
+                    lowest = highest = Py_NAN;
+                else {
+                    if (v < lowest)
+                        lowest = v;
+                    if (v > highest)
+                        highest = v;
+                }
             }
             PyMem_Free(level);
         }
-        self->floor[t] = self->floor[t + 1] + lowest;
+        self->rest[t].floor = self->rest[t + 1].floor + lowest;
+        self->rest[t].ceiling = self->rest[t + 1].ceiling + highest;
+        self->reach += fabs(lowest) > fabs(highest) ? fabs(lowest) : fabs(highest); /* (NaN: NaN) */
     }
 done:
     while (got-- > 0)
@@ -528,6 +542,26 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
     }
 }
 
+/* The lines of active (na of them) whose leaves so far (partial's two sums) come to more than high settle above (out
+ * +inf), and when `below` is set, those that come to less than low settle below (out -inf): the others stay in active,
+ * in order; how many. (Inlined with `below` a constant: the loop without the lower test where it cannot hold.) */
+static inline Py_ssize_t
+settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, double high, double low, int below)
+{
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t a = 0; a < na; a++) {
+        const Py_ssize_t i = active[a];
+        const double reached = partial[2 * i] + partial[2 * i + 1];
+        if (reached > high)
+            odds[i] = Py_HUGE_VAL;
+        else if (below && reached < low)
+            odds[i] = -Py_HUGE_VAL;
+        else
+            active[kept++] = i;
+    }
+    return kept;
+}
+
 #define ROOM_KEPT ((Py_ssize_t)1 << 18) /* bytes of odds_above's space a forest keeps after a call: 2,730 lines' */
 
 /* The space odds_above needs for n lines (a line's accumulators, two partial sums, its runs' sums, and its place in the
@@ -556,22 +590,27 @@ forest_room(Forest *self, Py_ssize_t n)
     return (double *)(((uintptr_t)self->room + 15) & ~(uintptr_t)15);
 }
 
-/* odds_above(matrix, baseline, cut, out) -> float: odds(matrix, baseline, out), less the lines whose log-odds
- * is surely above cut: their out is +inf, and their walk stops there (trees are walked a block at a time; a
- * line is settled once the leaf values it has reached, plus the lowest leaf of each tree left, plus baseline,
- * are more than cut by a margin far wider than the roundings of either sum). The others' out and the lowest of
- * them are odds' to the bit: numpy's pairwise sum of a line's leaf values is made as the walk goes, each of its runs
- * (pairwise_runs') in 8 accumulators a block's trees are added to, the run's last few added one by one, and the runs'
- * sums joined at the end as pairwise_sum joins them (odds wrote every leaf of every line and summed them after:
- * n * trees * 8 bytes, 1,200 a line, written far from the cache for a page of many lines, and mostly never read).
- * +inf when every line is settled. */
-/* (METH_FASTCALL, its arguments read as PyArg_ParseTuple's "OddO" would: its format cost some 500
+/* odds_above(matrix, baseline, cut, out[, floor]) -> float: odds(matrix, baseline, out), less the lines whose log-odds
+ * are surely above cut or surely below floor (-inf by default: none is): their out is +inf (above) or -inf (below), and
+ * their walk stops there. Trees are walked a block at a time; a line is settled above once the leaf values it has
+ * reached, plus the lowest leaf of each tree left, plus baseline, are more than cut by a margin far wider than the
+ * roundings of either sum; below once they, plus the highest leaf of each tree left, plus baseline, are less than floor
+ * by such a margin. A caller that only compares a line's log-odds with cut and floor (steps/classify.py) loses nothing,
+ * and a line under the floor (boilerplate), walked through every tree before, stops once the trees left cannot lift it
+ * to the floor (on real pages some 10% of the lines judged are under it; the leaves' spread keeps both bounds loose:
+ * such a line still walks some 137 trees of 150, a line above the cut some 128). The others' out is odds' to the bit: numpy's pairwise sum of a line's leaf values is
+ * made as the walk goes, each of its runs (pairwise_runs') in 8 accumulators a block's trees are added to, the run's
+ * last few added one by one, and the runs' sums joined at the end as pairwise_sum joins them (odds wrote every leaf of
+ * every line and summed them after: n * trees * 8 bytes, 1,200 a line, written far from the cache for a page of many
+ * lines, and mostly never read). Returns the lowest of them (NaN if one is NaN), -inf when a line settled below (unless
+ * one is NaN), +inf when every line settled above. */
+/* (METH_FASTCALL, its arguments read as PyArg_ParseTuple's "OddO|d" would: its format cost some 500
  * instructions a call, a call or two a document) */
 static PyObject *
 forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "odds_above() takes exactly 4 arguments (%zd given)", nargs);
+    if (nargs != 4 && nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "odds_above() takes 4 or 5 arguments (%zd given)", nargs);
         return NULL;
     }
     PyObject *matrix_obj = args[0], *out_obj = args[3];
@@ -581,6 +620,9 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     const double cut = PyFloat_AsDouble(args[2]);
     if (cut == -1.0 && PyErr_Occurred())
+        return NULL;
+    const double floor_odds = nargs == 5 ? PyFloat_AsDouble(args[4]) : -Py_HUGE_VAL;
+    if (floor_odds == -1.0 && PyErr_Occurred())
         return NULL;
     Py_buffer matrix, out;
     if (walk_buffers(self, matrix_obj, out_obj, &matrix, &out, 1) < 0)
@@ -597,7 +639,10 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     double *acc = room, *partial = acc + n * BLOCK, *sums = partial + 2 * n;
     Py_ssize_t *active = (Py_ssize_t *)(sums + n * runs);
     double *odds = out.buf;
-    const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + fabs(self->floor[0]));
+    const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + fabs(self->rest[0].floor));
+    /* The lower side's margin, as wide: a sum's roundings are bounded by its terms' magnitudes, reach's. A NaN (a NaN
+     * leaf, a NaN floor) or an infinite floor makes `below` NaN or -inf: no line settles below. */
+    const double below = floor_odds - 1e-6 * (1.0 + fabs(floor_odds) + fabs(baseline) + self->reach);
     Py_ssize_t na = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         odds[i] = 0.0;
@@ -636,22 +681,25 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         }
         if (t1 == trees)
             break;
-        Py_ssize_t kept = 0;
-        for (Py_ssize_t a = 0; a < na; a++) {
-            const Py_ssize_t i = active[a];
-            if ((partial[2 * i] + partial[2 * i + 1]) + self->floor[t1] + baseline > cut + margin)
-                odds[i] = Py_HUGE_VAL; /* settled */
-            else
-                active[kept++] = i;
-        }
-        na = kept;
+        /* What the leaves a line has reached must come to for it to settle, the same for every line of the block: more
+         * than high (with the lowest leaves left and baseline, above cut + margin), less than low (with the highest
+         * leaves left and baseline, below `below`). Moving the terms across takes a few roundings, which the margins
+         * dwarf; a NaN on the way makes a bound NaN, which no line passes. No line's leaves so far come to less than
+         * the lowest leaves of the trees walked (rest[0].floor - rest[t1].floor): under that, low is not looked at
+         * (the first blocks, as a rule: the trees left can still add much). */
+        const Rest rest = self->rest[t1];
+        const double high = cut + margin - baseline - rest.floor, low = below - baseline - rest.ceiling;
+        na = low > self->rest[0].floor - rest.floor - margin ? settle(active, na, partial, odds, high, low, 1)
+                                                              : settle(active, na, partial, odds, high, low, 0);
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (odds[i] == Py_HUGE_VAL)
             continue;
-        const double *run_sums = sums + i * runs;
-        double sum = -0.0 + (trees ? pairwise_join(&run_sums, trees) : -0.0);
-        odds[i] = sum + baseline;
+        if (odds[i] != -Py_HUGE_VAL) { /* (a line settled below is the lowest as it is; the others start at 0.0) */
+            const double *run_sums = sums + i * runs;
+            double sum = -0.0 + (trees ? pairwise_join(&run_sums, trees) : -0.0);
+            odds[i] = sum + baseline;
+        }
         if (!(odds[i] >= lowest))
             lowest = odds[i] != odds[i] || lowest != lowest ? Py_NAN : odds[i];
     }
@@ -671,7 +719,8 @@ static PyMethodDef forest_methods[] = {
     {"odds", (PyCFunction)forest_odds, METH_VARARGS,
      "odds(matrix, baseline, out) -> float: each line's log-odds into out (n,); the lowest (NaN if any is)."},
     {"odds_above", (PyCFunction)(void (*)(void))forest_odds_above, METH_FASTCALL,
-     "odds_above(matrix, baseline, cut, out) -> float: odds, but +inf for the lines surely above cut."},
+     "odds_above(matrix, baseline, cut, out[, floor]) -> float: odds, but +inf for the lines surely above cut "
+     "and -inf for those surely below floor."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -192,13 +192,17 @@ class Compiled:
             weights = array("d", weights)
         return cls(forest, weights, float(arrays["ngram_bias"].item()), float(arrays["baseline"].item()))
 
-    def shortcut(self, texts: list[str], cut: float | None = None) -> tuple[memoryview, memoryview, float] | None:
+    def shortcut(
+        self, texts: list[str], cut: float | None = None, floor: float = -math.inf
+    ) -> tuple[memoryview, memoryview, float] | None:
         """The feature matrix of ``texts`` (the lines of a document) with its lexical scores, their
         log-odds and the lowest of them (NaN if one is NaN), as buffers: features.extract, Model.score
         and Model.log_odds to the bit, in two calls to C. Given a ``cut``, the log-odds of a line that
-        is surely above it are +inf (its trees' walk stops once the rest of them cannot bring it down
-        to the cut), and the lowest is that of the others (+inf if none). None where the C cannot take
-        the document (no lines, or one of 65,536 characters or more): the caller goes the long way."""
+        is surely above it are +inf, and those of a line surely below ``floor`` -inf (its trees' walk
+        stops once the rest of them cannot bring it to the cut, or up to the floor); the lowest is
+        that of the others, or -inf if a line settled below (+inf if all settled above). None where
+        the C cannot take the document (no lines, or one of 65,536 characters or more): the caller
+        goes the long way."""
         n = len(texts)
         if self._features is None or type(texts) is not list or n == 0:
             return None
@@ -210,7 +214,7 @@ class Compiled:
             return None
         odds = memoryview(unfilled(8 * n)).cast("d")
         if cut is not None:
-            return matrix, odds, self.forest.odds_above(matrix, self.baseline, cut, odds)
+            return matrix, odds, self.forest.odds_above(matrix, self.baseline, cut, odds, floor)
         return matrix, odds, self.forest.odds(matrix, self.baseline, odds)
 
 

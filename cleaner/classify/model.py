@@ -17,6 +17,7 @@ definition tests/test_native_trees.py holds it to.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -174,13 +175,16 @@ class Model:
             slot += right
         return self._value.take(slot).reshape(n, -1)
 
-    def shortcut(self, texts: list[str], cut: float | None = None) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def shortcut(
+        self, texts: list[str], cut: float | None = None, floor: float = -math.inf
+    ) -> tuple[np.ndarray, np.ndarray, float] | None:
         """The feature matrix of ``texts`` (the lines of a document) with its lexical scores, their
         log-odds and the lowest of them (NaN if one is NaN): extract, score and log_odds to the bit,
-        in two calls to C. Given a ``cut``, the log-odds of a line that is surely above it are +inf
-        (its trees' walk stops once the rest of them cannot bring it down to the cut), and the lowest
-        is that of the others (+inf if none). None where the C is not built or cannot take the
-        document (a line of 65,536 characters or more): the caller goes the long way."""
+        in two calls to C. Given a ``cut``, the log-odds of a line that is surely above it are +inf,
+        and those of a line surely below ``floor`` -inf (its trees' walk stops once the rest of them
+        cannot bring it to the cut, or up to the floor); the lowest is that of the others, or -inf
+        if a line settled below (+inf if all settled above). None where the C is not built or cannot
+        take the document (a line of 65,536 characters or more): the caller goes the long way."""
         if self._forest is None:
             return None
         matrix = native_matrix(texts, self._lexical_weights, self.ngram_bias, self._rows, _ROWS_CACHE_SIZE)
@@ -188,7 +192,7 @@ class Model:
             return None
         odds = np.empty(len(matrix))
         if cut is not None:
-            return matrix, odds, self._forest.odds_above(matrix, self.baseline, cut, odds)
+            return matrix, odds, self._forest.odds_above(matrix, self.baseline, cut, odds, floor)
         return matrix, odds, self._forest.odds(matrix, self.baseline, odds)
 
     @staticmethod

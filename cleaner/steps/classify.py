@@ -90,7 +90,7 @@ class Classify:
 
     @property
     def shortcut(self) -> Compiled | Model:
-        """What ``shortcut(texts, cut)`` is asked first: the given model, else the shipped model's
+        """What ``shortcut(texts, cut, floor)`` is asked first: the given model, else the shipped model's
         compiled half (no numpy), else (the C not built) the model, whose shortcut says None."""
         if self._compiled is _UNSET:
             from cleaner.classify.compiled import default_compiled
@@ -179,11 +179,12 @@ class Classify:
         last = self._kept
         if last is not None and last[1] == texts and last[0] == rows:
             return
-        fast = self.shortcut.shortcut(texts, self._cut) if self.trace is None else None
+        fast = self.shortcut.shortcut(texts, self._cut, self._floor) if self.trace is None else None
         if fast is not None:
             # The features and log-odds in C: when the lowest log-odds is clearly above the
             # threshold's, no score is under the threshold, and nothing goes (the lowest NaN: no cut).
-            # A line surely above the cut has log-odds +inf (P 1): not under the threshold either.
+            # A line surely above the cut has log-odds +inf (P 1): not under the threshold either; one
+            # surely below the floor -inf (P 0): under it, as its exact log-odds below the floor are.
             matrix, odds, lowest = fast
             if lowest > self._cut:
                 self._kept = (rows, texts)
