@@ -685,12 +685,15 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
          * than high (with the lowest leaves left and baseline, above cut + margin), less than low (with the highest
          * leaves left and baseline, below `below`). Moving the terms across takes a few roundings, which the margins
          * dwarf; a NaN on the way makes a bound NaN, which no line passes. No line's leaves so far come to less than
-         * the lowest leaves of the trees walked (rest[0].floor - rest[t1].floor): under that, low is not looked at
-         * (the first blocks, as a rule: the trees left can still add much). */
+         * the lowest leaves of the trees walked (rest[0].floor - rest[t1].floor), nor to more than their highest: a
+         * bound past them is not looked at, and no line is looked at in a block where neither can be passed (the first
+         * blocks, as a rule: the trees left can still add much either way). */
         const Rest rest = self->rest[t1];
         const double high = cut + margin - baseline - rest.floor, low = below - baseline - rest.ceiling;
-        na = low > self->rest[0].floor - rest.floor - margin ? settle(active, na, partial, odds, high, low, 1)
-                                                              : settle(active, na, partial, odds, high, low, 0);
+        if (low > self->rest[0].floor - rest.floor - margin)
+            na = settle(active, na, partial, odds, high, low, 1);
+        else if (high < self->rest[0].ceiling - rest.ceiling + margin)
+            na = settle(active, na, partial, odds, high, low, 0);
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (odds[i] == Py_HUGE_VAL)
