@@ -50,7 +50,7 @@ def _rows(rng: random.Random) -> list[Line]:
     return rows
 
 
-# A rule: its key, id, pattern, memo, and its fifth item ("twin": Regex.ascii_start's, "none", "": none).
+# A rule: its key, id, pattern, memo, and its fifth item ("twin": Regex.native_start's, "none", "": none).
 Spec = tuple[int, str, str, dict[str, bool], str] | None
 
 
@@ -83,7 +83,7 @@ def _plain(key: int, rule_id: str, pattern: str, memo: dict[str, bool], twin: st
 
     if not twin:
         return (key, rule_id, rx._starts, check)
-    return (key, rule_id, rx._starts, check, rx.ascii_start() if twin == "twin" else None)
+    return (key, rule_id, rx._starts, check, rx.native_start() if twin == "twin" else None)
 
 
 def _run(fn: Callable[..., int], case: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -111,13 +111,14 @@ def test_the_c_walk_is_its_python_twin_on_random_cases() -> None:
 
 
 @needs_native
-def test_the_c_walk_answers_ascii_rows_itself_as_test_start_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows no memo knows, answered by the ASCII twin from C (Regex.ascii_start), not by the
-    check: the same drops and memos as the twin's test_start, a memo that fills up emptied as
-    _remember empties it, a long row not kept; the check is never called on an ASCII row."""
+def test_the_c_walk_answers_rows_itself_as_test_start_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows no memo knows, answered from C (Regex.native_start: the ASCII twin on an ASCII row,
+    the pattern's own RE2 on another, a lone surrogate passed as test_start encodes it), not by
+    the check: the same drops and memos as the twin's test_start, a memo that fills up emptied as
+    _remember empties it, a long row not kept; the check is asked only of a row with a newline."""
     monkeypatch.setattr("cleaner.rules.regex.MEMO_SIZE", 3)
     texts = ["Share this", "Ad", "x", "Tags: a", "share it", "Sharex", "Ad ", "é Share", "Share\nit", "Ad"]
-    texts.append("Share " + "y" * 300)
+    texts += ["Share " + "y" * 300, "ée", "é" + "y" * 300, "Ad\u00a0", "Share\ud800", "xé", "🙂 Tags:", "Ad\u3000 "]
     for pattern in PATTERNS:
         outcomes = []
         for fn in (walk, prefilter._scan.walk):
@@ -130,16 +131,38 @@ def test_the_c_walk_answers_ascii_rows_itself_as_test_start_does(monkeypatch: py
                 asked.append(text)
                 return rx.test_start(text) if "\n" not in text else rx.test(text)
 
-            twin = rx.ascii_start()
+            twin = rx.native_start()
             assert twin is not None
             rx._rx("")  # (the ASCII twin compiled: the C asks it from the first row on)
             got = fn(rows, {1: list(range(len(rows)))}, [0], [(1, "r", rx._starts, check, twin)], 0, None, None)
             outcomes.append((got, [line.dropped_by for line in rows], dict(rx._starts)))
             if fn is not walk:
-                assert all(not text.isascii() or "\n" in text for text in asked), asked
+                assert all("\n" in text for text in asked), asked
         assert outcomes[0] == outcomes[1], pattern
         assert len(outcomes[0][2]) <= 3 and all(len(text) <= 200 for text in outcomes[0][2])
-    assert Regex(r"^(?=a)b").ascii_start() is None  # (backtracking: no twin)
+    assert Regex(r"^(?=a)b").native_start() is None  # (backtracking: no twin)
+
+
+@needs_native
+def test_the_c_walk_answers_a_row_past_ascii_on_the_patterns_own_re2() -> None:
+    """A row past ASCII runs the pattern's Unicode RE2, never the ASCII twin (whose classes hold
+    no character past ASCII): ``\\w``, ``\\s`` and ``\\d`` match such characters there; and an RE2
+    not compiled yet (``_re2`` unset, as a Regex the verdicts knew starts) is compiled when asked."""
+    texts = ["Straße", "a\u00a0b", "٣٤", "Stra", "a b", "34", "a\u2028b"]
+    for pattern, hits in (
+        (r"^\w+$", [1, 0, 1, 1, 0, 1, 0]),
+        (r"^a\sb$", [0, 1, 0, 0, 1, 0, 1]),
+        (r"^\d+$", [0, 0, 1, 0, 0, 1, 0]),
+    ):
+        rx = Regex(pattern, "r")
+        rx._rx("")
+        if rx._names is None:
+            del rx._re2  # (unset: Regex.__getattr__ compiles it when the walk asks)
+        rows = [Line(n, text) for n, text in enumerate(texts)]
+        plain: Plain = (1, "r", rx._starts, lambda text: pytest.fail(text), rx.native_start())
+        assert prefilter._scan.walk(rows, {1: list(range(len(rows)))}, [0], [plain], 0, None, None) == 1
+        assert [line.dropped_by == "r" for line in rows] == [bool(hit) for hit in hits], pattern
+        assert rx._starts == {text: bool(hit) for text, hit in zip(texts, hits, strict=True)}
 
 
 @needs_native
@@ -157,7 +180,7 @@ def test_the_c_walk_leaves_a_row_to_the_check_until_the_twin_is_compiled() -> No
             asked.append(text)
             return rx.test_start(text)
 
-        simple: list[Plain | None] = [(1, "r", rx._starts, check, rx.ascii_start())]
+        simple: list[Plain | None] = [(1, "r", rx._starts, check, rx.native_start())]
         for line in rows:
             line.dropped_by = None
         assert prefilter._scan.walk(rows, {1: [0, 1, 2]}, [0], simple, 0, None, None) == 1

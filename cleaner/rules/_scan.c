@@ -1167,18 +1167,22 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
     return i;
 }
 
-static PyObject *name_ascii, *name_regexp, *name_match; /* (interned by ``ascii_start``) */
+static PyObject *name_ascii, *name_re2, *name_regexp, *name_match; /* (interned by ``start_match``) */
 
-/* Regex.test_start of an ASCII row (a plain str, no newline) the memo does not know, without its
- * Python frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.ascii_start's: the
- * Regex's ASCII twin (``_ascii``) and its Match called as test_start calls it, the answer then
- * kept in ``starts`` as _remember keeps it. 1 or 0; -1 with an error set; -2 when the twin is
- * not compiled yet, or there is none (``_ascii`` None or False): ``check`` answers then. */
-static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
+/* Regex.test_start of a row (a plain str, no newline) the memo does not know, without its Python
+ * frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.native_start's: the RE2 that
+ * Regex._rx picks for the row (an ASCII row: the ASCII twin, ``_ascii``; another: the pattern's
+ * own, ``_re2``, compiled by Regex.__getattr__ if unset) and its Match called as test_start calls
+ * it (on the row's UTF-8, "surrogatepass"), the answer then kept in ``starts`` as _remember keeps
+ * it. 1 or 0; -1 with an error set; -2 when the ASCII twin is not compiled yet, or there is none
+ * (``_ascii`` None or False), or the pattern has no RE2 (``_re2`` None): ``check`` answers then. */
+static int start_match(PyObject *twin, PyObject *starts, PyObject *text) {
     if (name_ascii == NULL && (name_ascii = PyUnicode_InternFromString("_ascii")) == NULL) return -1;
+    if (name_re2 == NULL && (name_re2 = PyUnicode_InternFromString("_re2")) == NULL) return -1;
     if (name_regexp == NULL && (name_regexp = PyUnicode_InternFromString("_regexp")) == NULL) return -1;
     if (name_match == NULL && (name_match = PyUnicode_InternFromString("Match")) == NULL) return -1;
-    PyObject *compiled = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), name_ascii);
+    int ascii = PyUnicode_IS_ASCII(text);
+    PyObject *compiled = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), ascii ? name_ascii : name_re2);
     if (compiled == NULL) return -1;
     if (compiled == Py_None || compiled == Py_False) {
         Py_DECREF(compiled);
@@ -1190,14 +1194,17 @@ static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
     PyObject *match = PyObject_GetAttr(regexp, name_match);
     Py_DECREF(regexp);
     if (match == NULL) return -1;
-    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
     Py_ssize_t memo_text = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 2));
     Py_ssize_t memo_size = memo_text == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
     if (memo_size == -1 && PyErr_Occurred()) {
         Py_DECREF(match);
         return -1;
     }
-    PyObject *data = PyBytes_FromStringAndSize((const char *)PyUnicode_1BYTE_DATA(text), size);
+    /* (An ASCII row's characters are its UTF-8 bytes; another is encoded as test_start does.) */
+    PyObject *data = ascii ? PyBytes_FromStringAndSize((const char *)PyUnicode_1BYTE_DATA(text),
+                                                       PyUnicode_GET_LENGTH(text))
+                           : PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass");
+    Py_ssize_t size = data == NULL ? 0 : PyBytes_GET_SIZE(data);
     PyObject *end = data == NULL ? NULL : PyLong_FromSsize_t(size);
     PyObject *zero = end == NULL ? NULL : PyLong_FromLong(0);
     PyObject *found = NULL, *first = NULL, *start = NULL;
@@ -1219,7 +1226,7 @@ static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
     Py_XDECREF(zero);
     Py_XDECREF(end);
     Py_XDECREF(data);
-    if (hit < 0 || size > memo_text) return hit;
+    if (hit < 0 || PyUnicode_GET_LENGTH(text) > memo_text) return hit;
     if (PyDict_GET_SIZE(starts) >= memo_size) PyDict_Clear(starts);
     return PyDict_SetItem(starts, text, hit ? Py_True : Py_False) < 0 ? -1 : hit;
 }
@@ -1227,7 +1234,7 @@ static int ascii_start(PyObject *twin, PyObject *starts, PyObject *text) {
 /* One line rule on its rows (kinds/line.py's walk, the loop inside): the rows it drops get its id.
  * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
  * changed it), and every object taken from one is held while used. ``twin``: None, or what
- * ``ascii_start`` needs to answer an ASCII row without ``check``. */
+ * ``start_match`` needs to answer a row without ``check``. */
 static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts,
                      PyObject *check, PyObject *twin) {
     for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
@@ -1257,8 +1264,8 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
             else if (known == NULL && PyErr_Occurred()) {
                 Py_DECREF(text);
                 goto fail;
-            } else if (twin != Py_None && PyUnicode_IS_ASCII(text)) {
-                hit = ascii_start(twin, starts, text);
+            } else if (twin != Py_None) {
+                hit = start_match(twin, starts, text);
                 if (hit == -1) {
                     Py_DECREF(text);
                     goto fail;

@@ -304,12 +304,13 @@ class Regex:
                 return twin
         return self._re2
 
-    def ascii_start(self) -> tuple[Regex, Any, int, int] | None:
-        """What _scan.c's walk needs to answer ``test_start`` on an ASCII text (no newline) as
-        it does, without its Python frames (a row the memo does not know): this Regex, whose
-        ASCII twin's Match (``_ascii``, once ``_rx`` compiled it) it calls as ``test_start``
-        does, the anchor, and MEMO_TEXT and MEMO_SIZE (``_remember``). None on the
-        backtracking engine. (``test_start`` answers while there is no twin, and compiles it.)"""
+    def native_start(self) -> tuple[Regex, Any, int, int] | None:
+        """What _scan.c's walk needs to answer ``test_start`` on a text (no newline) as it does,
+        without its Python frames (a row the memo does not know): this Regex, whose RE2 for the
+        text (as ``_rx`` picks it: the ASCII twin, ``_ascii``, on an ASCII text once ``_rx``
+        compiled it; ``_re2`` on another) it calls as ``test_start`` does, the anchor, and
+        MEMO_TEXT and MEMO_SIZE (``_remember``). None on the backtracking engine.
+        (``test_start`` answers an ASCII text while there is no twin, and compiles it.)"""
         return (self, _AT_START, MEMO_TEXT, MEMO_SIZE) if self.engine == "re2" else None
 
     def __reduce__(self) -> tuple[Any, ...]:

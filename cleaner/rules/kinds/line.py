@@ -57,13 +57,13 @@ class CompiledLine(Compiled):
         def check(text: str) -> bool:
             return rx.test_start(text) if "\n" not in text else rx.test(text)
 
-        return (id(self), self.id, rx._starts, check, rx.ascii_start())
+        return (id(self), self.id, rx._starts, check, rx.native_start())
 
 
 # A rule ``walk`` runs: its key in ``Context.may``, its id, its trigger's memo of answers at a
 # row's start (``Regex.test_start``'s, a dict the Regex keeps for good), its test of a row, and
-# optionally (None, or left out) Regex.ascii_start's: how the C walk answers ``test_start`` on an
-# ASCII row itself (the same answer as the test, which the twin below always calls).
+# optionally (None, or left out) Regex.native_start's: how the C walk answers ``test_start`` on a
+# row itself (the same answer as the test, which the twin below always calls).
 Plain = (
     tuple[int, str, dict[str, bool], Callable[[str], bool]]
     | tuple[int, str, dict[str, bool], Callable[[str], bool], tuple[Any, Any, int, int] | None]
@@ -84,7 +84,7 @@ def walk(
     drops the rows of its ``may`` entry its check matches. Returns where it stopped in ``order``,
     or, when a rule ended past ``deadline`` (by ``clock``), -(its index + 1). The twin of
     _scan.c's walk, which looks up the memo itself first (a plain str key runs no Python code),
-    and answers an ASCII row the memo does not know with the plain's fifth item if it has one."""
+    and answers a row the memo does not know with the plain's fifth item if it has one."""
     k = max(start, 0)
     while k < len(order):
         plain = simple[order[k]]
