@@ -6,13 +6,22 @@
 
 #include <Python.h>
 
+/* A run of at most PAIRWISE_RUN values is summed on its own (by 8 accumulators); a longer one is split at
+ * pairwise_half(n). (_trees.c's odds_above follows the same runs as it walks: pairwise_runs, pairwise_join.) */
+#define PAIRWISE_RUN 128
+
+static inline Py_ssize_t pairwise_half(Py_ssize_t n) {
+    Py_ssize_t half = n / 2;
+    return half - half % 8;
+}
+
 static double pairwise_sum(const double *a, Py_ssize_t n) {
     if (n < 8) {
         double sum = -0.0; /* as numpy: -0.0 keeps a sum of -0.0 values negative */
         for (Py_ssize_t i = 0; i < n; i++) sum += a[i];
         return sum;
     }
-    if (n <= 128) {
+    if (n <= PAIRWISE_RUN) {
         double r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7];
         Py_ssize_t i = 8;
         for (; i < n - n % 8; i += 8) {
@@ -29,8 +38,7 @@ static double pairwise_sum(const double *a, Py_ssize_t n) {
         for (; i < n; i++) sum += a[i];
         return sum;
     }
-    Py_ssize_t half = n / 2;
-    half -= half % 8;
+    const Py_ssize_t half = pairwise_half(n);
     return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
 }
 

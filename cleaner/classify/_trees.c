@@ -107,12 +107,11 @@ step(const double *nodes, const char *row, size_t at)
 static Py_ssize_t
 pairwise_runs(Py_ssize_t offset, Py_ssize_t n, Py_ssize_t *ends, Py_ssize_t got)
 {
-    if (n <= 128) {
+    if (n <= PAIRWISE_RUN) {
         ends[got] = offset + n;
         return got + 1;
     }
-    Py_ssize_t half = n / 2;
-    half -= half % 8;
+    const Py_ssize_t half = pairwise_half(n);
     got = pairwise_runs(offset, half, ends, got);
     return pairwise_runs(offset + half, n - half, ends, got);
 }
@@ -122,10 +121,9 @@ pairwise_runs(Py_ssize_t offset, Py_ssize_t n, Py_ssize_t *ends, Py_ssize_t got)
 static double
 pairwise_join(const double **sums, Py_ssize_t n)
 {
-    if (n <= 128)
+    if (n <= PAIRWISE_RUN)
         return *(*sums)++;
-    Py_ssize_t half = n / 2;
-    half -= half % 8;
+    const Py_ssize_t half = pairwise_half(n);
     const double left = pairwise_join(sums, half);
     return left + pairwise_join(sums, n - half);
 }
