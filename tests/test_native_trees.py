@@ -435,26 +435,84 @@ def test_odds_above_settle_nothing_past_a_nan_leaf() -> None:
     assert out[1:].tolist() == [5.0, 5.0]
 
 
-def _random_forest(trees: int, rng: np.random.Generator):
-    """``trees`` complete trees of depth 2 on 4 columns, their leaves of magnitudes 1e-3 to 1e3 (a sum's
-    roundings then depend on its order), a few of them signed zeros or far larger."""
-    feature, threshold, left, value, roots = [], [], [], [], []
-    for _ in range(trees):
-        base = len(feature)
-        roots.append(base)
+def _random_arrays(trees: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """``trees`` complete trees of depth 2 on 4 columns, one after another (seven slots each, then an idle
+    one), as Forest takes them (feature, threshold, left, value, each tree's first slot): their leaves of
+    magnitudes 1e-3 to 1e3 (a sum's roundings then depend on its order), a few of them signed zeros or far
+    larger."""
+    feature, threshold, left, value = [], [], [], []
+    for t in range(trees):
         for j in range(7):  # three inner nodes, breadth first, then four leaves
             inner = j < 3
             feature.append(int(rng.integers(0, 4)) if inner else 0)
             threshold.append(float(rng.normal()) if inner else np.inf)
-            left.append(base + 2 * j + 1 if inner else base + j)
+            left.append(7 * t + 2 * j + 1 if inner else 7 * t + j)
             leaf = float(rng.normal()) * 10.0 ** int(rng.integers(-3, 4))
             value.append(0.0 if inner else leaf if rng.random() > 0.05 else float(rng.choice([0.0, -0.0, 1e8, -1e-8])))
     feature.append(0)
     threshold.append(np.inf)
     left.append(0)
     value.append(0.0)
-    arrays = (np.array(feature, dtype=np.intp), np.array(threshold), np.array(left, dtype=np.intp), np.array(value))
-    return _trees().Forest(*arrays, np.array(roots, dtype=np.intp), 2)
+    roots = np.arange(0, 7 * trees, 7, dtype=np.intp)
+    return np.array(feature, dtype=np.intp), np.array(threshold), np.array(left, dtype=np.intp), np.array(value), roots
+
+
+def _random_forest(trees: int, rng: np.random.Generator):
+    """_random_arrays' Forest, and each tree's four leaf values (trees, 4)."""
+    feature, threshold, left, value, roots = _random_arrays(trees, rng)
+    leaves = value[roots[:, None] + np.arange(3, 7)]
+    return _trees().Forest(feature, threshold, left, value, roots, 2), leaves
+
+
+def _reversed(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """_random_arrays' trees laid out in memory last tree first (the idle slot still at the end): their first
+    slots, in the model's order, then decrease."""
+    feature, threshold, left, value, roots = (a.copy() for a in arrays)
+    trees = len(roots)
+    for t in range(trees):
+        old, new = slice(7 * t, 7 * t + 7), slice(7 * (trees - 1 - t), 7 * (trees - t))
+        feature[new], threshold[new], value[new] = arrays[0][old], arrays[1][old], arrays[3][old]
+        left[new] = arrays[2][old] + 7 * (trees - 1 - 2 * t)
+        roots[t] = 7 * (trees - 1 - t)
+    return feature, threshold, left, value, roots
+
+
+def _walked(arrays: tuple[np.ndarray, ...], matrix: np.ndarray, depth: int) -> np.ndarray:
+    """Each (line, tree) leaf of Forest's walk, in Python: ``depth`` steps of ``left + (x > threshold)``."""
+    feature, threshold, left, value, roots = (a.tolist() for a in arrays)
+    leaves = np.empty((len(matrix), len(roots)))
+    for i, row in enumerate(matrix.tolist()):
+        for t, at in enumerate(roots):
+            for _ in range(depth):
+                at = left[at] + (row[feature[at]] > threshold[at])
+            leaves[i, t] = value[at]
+    return leaves
+
+
+def test_a_forest_in_any_layout_gives_the_same_leaves_and_odds() -> None:
+    """The Forest lays out the trees in its walk order only where each lies after the one before (model.py's
+    layout): trees in another order, or reaching past their slots, are walked where they are. Each gives the
+    leaves of the walk in Python, and odds_above numpy's sum of them where it does not settle a line."""
+    rng = np.random.default_rng(77)
+    arrays = _random_arrays(30, rng)
+    reaching = tuple(a.copy() for a in arrays)
+    reaching[2][7 * 4 + 2] = 7 * 4 + 6  # tree 4's second inner node: a right child past the tree, tree 5's root
+    matrix = rng.normal(size=(50, 4))
+    for given in (arrays, _reversed(arrays), reaching):
+        forest = _trees().Forest(*given, 2)
+        expected = _walked(given, matrix, 2)
+        got, odds = np.empty((50, 30)), np.empty(50)
+        forest.leaves(matrix, got)
+        assert got.tobytes() == expected.tobytes()
+        exact = 0.5 + expected.sum(axis=1)
+        cut = float(np.median(exact))
+        for high, low in ((np.inf, -np.inf), (cut, cut), (cut + 1.0, cut - 1.0)):
+            lowest = forest.odds_above(matrix, 0.5, high, odds, low)
+            finite = np.isfinite(odds)
+            assert odds[finite].tobytes() == exact[finite].tobytes()
+            assert (exact[odds == np.inf] > high).all() and (exact[odds == -np.inf] < low).all()
+            assert lowest == (-np.inf if (odds == -np.inf).any() else odds.min())
+    assert (expected[:, 4] == 0.0).any()  # (lines went to tree 5's root, whose value is 0.0)
 
 
 # Around each of pairwise_sum's cases: fewer than 8 values, 8 accumulators with and without a few left over, and
@@ -463,10 +521,10 @@ def _random_forest(trees: int, rng: np.random.Generator):
     "trees", [1, 5, 7, 8, 9, 15, 16, 17, 64, 127, 128, 129, 136, 137, 150, 151, 257, 263, 301, 520]
 )
 def test_odds_above_sums_the_leaves_as_numpy_does_for_any_number_of_trees(trees: int) -> None:
-    """odds_above adds each line's leaves into numpy's pairwise sum as it walks (its runs' accumulators, then
-    the runs joined): the log-odds of the lines it does not settle are numpy's sum of odds' leaves, to the bit."""
+    """odds_above walks the trees in its own order, and the lines it does not settle again in the model's: their
+    log-odds are numpy's sum of odds' leaves, to the bit."""
     rng = np.random.default_rng(trees)
-    forest = _random_forest(trees, rng)
+    forest, _ = _random_forest(trees, rng)
     for n in (1, 6, 33):
         matrix = rng.normal(size=(n, 4))
         leaves = np.empty((n, trees))
@@ -497,3 +555,72 @@ def test_odds_above_of_a_long_document_and_a_short_one_after() -> None:
         matrix = np.nan_to_num(_matrix(m, n, seed=n), nan=0.0)
         _check_odds_above(m._forest, matrix, m.baseline, np.inf)
         _check_odds_above(m._forest, matrix, m.baseline, float(np.median(m.log_odds(matrix))))
+
+
+def _widest_first(lowest: np.ndarray, highest: np.ndarray) -> tuple[int, ...]:
+    """The walk order odds_above is to take: the trees by the spread of their leaves, widest first, a tie in
+    the model's order, a NaN spread last."""
+    spread = (highest - lowest).tolist()
+    return tuple(sorted(range(len(spread)), key=lambda t: (np.isnan(spread[t]), -spread[t], t)))
+
+
+def test_the_walk_order_is_the_widest_spread_of_leaves_first() -> None:
+    """The model's forest, a random one, and a forest of ties and a NaN leaf: the order depends on the trees
+    alone (the same forest built again walks in the same order), and holds every tree once."""
+    m = default_model()
+    last = m._value.reshape(len(m.roots), -1)[:, 2**m.depth - 1 :]  # each tree's leaves (_complete's last level)
+    assert m._forest.order == _widest_first(last.min(axis=1), last.max(axis=1))
+    assert m._forest.order != tuple(range(len(m.roots)))  # (else the test would not tell the orders apart)
+    assert _trees().Forest(*m._compact(), m.depth).order == m._forest.order
+    forest, leaves = _random_forest(40, np.random.default_rng(5))
+    assert forest.order == _widest_first(leaves.min(axis=1), leaves.max(axis=1))
+    assert sorted(forest.order) == list(range(40))
+    # depth 1: spreads 1, 1, NaN, 2, 2 (trees 0 to 4)
+    pairs = [(0.0, 1.0), (5.0, 6.0), (0.0, np.nan), (0.0, 2.0), (-1.0, 1.0)]
+    feature, threshold, left, value = [], [], [], []
+    for t, (low, high) in enumerate(pairs):
+        feature += [0, 0, 0]
+        threshold += [0.5, np.inf, np.inf]
+        left += [3 * t + 1, 3 * t + 1, 3 * t + 2]
+        value += [0.0, low, high]
+    feature.append(0)  # (the idle slot at the end)
+    threshold.append(np.inf)
+    left.append(0)
+    value.append(0.0)
+    arrays = (np.array(feature, dtype=np.intp), np.array(threshold), np.array(left, dtype=np.intp), np.array(value))
+    assert _trees().Forest(*arrays, np.arange(0, 15, 3, dtype=np.intp), 1).order == (3, 4, 0, 1, 2)
+
+
+@pytest.mark.parametrize("trees", [1, 8, 9, 150, 263])
+def test_odds_above_walks_again_only_the_lines_near_the_band(trees: int) -> None:
+    """odds_above decides which side a line is on in its own walk order, and walks again, in the model's order,
+    only a line within its margin of the band between floor and cut: a line far outside the band is settled
+    (+inf above the cut, -inf below the floor), a line inside it or at its edges (the bounds at lines' own
+    log-odds and one step past them) gets numpy's log-odds to the bit."""
+    rng = np.random.default_rng(1000 + trees)
+    forest, leaves = _random_forest(trees, rng)
+    reach = np.abs(leaves).max(axis=1).sum()
+    n, baseline = 300, 0.25
+    matrix = rng.normal(size=(n, 4))
+    walked = np.empty((n, trees))
+    forest.leaves(matrix, walked)
+    exact = baseline + walked.sum(axis=1)
+    ordered = np.unique(exact)
+    got = np.empty(n)
+    far = 0
+    for k in range(0, len(ordered) - 1, max(1, len(ordered) // 6)):
+        floor, cut = ordered[k], ordered[min(k + len(ordered) // 5, len(ordered) - 1)]
+        for low, high in ((floor, cut), (np.nextafter(floor, np.inf), np.nextafter(cut, -np.inf)),
+                          (np.nextafter(floor, -np.inf), np.nextafter(cut, np.inf)), (cut, cut)):  # fmt: skip
+            lowest = forest.odds_above(matrix, baseline, high, got, low)
+            finite = np.isfinite(got)
+            assert got[finite].tobytes() == exact[finite].tobytes()
+            assert (exact[got == np.inf] > high).all() and (exact[got == -np.inf] < low).all()
+            inside = (exact >= low) & (exact <= high)
+            assert finite[inside].all()
+            near = 1e-5 * (1 + max(abs(low), abs(high)) + baseline + reach)
+            outside = (exact > high + near) | (exact < low - near)
+            assert not finite[outside].any()
+            far += int(outside.sum())
+            assert lowest == (-np.inf if (got == -np.inf).any() else got.min())
+    assert far > 0

@@ -7,7 +7,7 @@
 #include <Python.h>
 
 /* A run of at most PAIRWISE_RUN values is summed on its own (by 8 accumulators); a longer one is split at
- * pairwise_half(n). (_trees.c's odds_above follows the same runs as it walks: pairwise_runs, pairwise_join.) */
+ * pairwise_half(n). */
 #define PAIRWISE_RUN 128
 
 static inline Py_ssize_t pairwise_half(Py_ssize_t n) {
