@@ -245,11 +245,10 @@ class ShardPage:
                 self.samples,
                 SAMPLE,
                 review.CONTEXT,
+                True,  # its candidates offered there, after its walk, as _offer_all offers them
             )
             if got is not None:
-                page, line, candidates = got
-                if candidates:  # (a long run's heaps are full: most documents offer none that win)
-                    self._offer_all(n, candidates)
+                page, line, _ = got
                 self.removals.write(line)
                 self.out.write(page)
                 return
