@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import heapq
+import io
 import random
 import sys
 from pathlib import Path
@@ -1148,6 +1150,49 @@ def test_c_page_add_is_rows_json_and_page_entries_joined(context: int) -> None:
         NATIVE.page_add(b"", [], b"", True, b"d\0", 0, {}, [], 3, -1)
     with pytest.raises(ValueError):
         NATIVE.page_add(b"", [], b"", True, b"d\0", 0, {}, [], 0, 2)
+
+
+@needs_native
+@pytest.mark.parametrize("context", [0, 2])
+def test_c_page_add_offers_its_candidates_as_offer_all_does(context: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With offer set, page_add offers its candidates to the sample heaps itself, after its walk,
+    as ShardPage._offer_all offers the ones it hands back: each checked again against its heap as
+    the candidates before it left it (a full heap's least rises as they go in), ties of key and
+    document settled by the line, then pushed or put in place of the least by heapq. The same
+    bytes, no candidate handed back, the same heaps; nothing offered when it gives None."""
+    assert NATIVE is not None
+    rng = random.Random(17 + context)
+    for size in [rng.randint(1, 30) for _ in range(300)]:
+        rows: list[Any] = [tuple(row) for row in _rows(rng, size)]
+        labels = sorted(
+            {label for row in rows if row[1] != " " for label in (row[2].split("+") if row[1] == "~" else [row[2]])}
+        )
+        index = {label: k for k, label in enumerate(labels)}
+        sample = rng.choice([1, 2, 3, 5])
+        monkeypatch.setattr(pagedata, "SAMPLE", sample)
+        keys = [-pagedata.sort_key("doc", row[0]) for row in rows]  # the rows' own: ties of key
+        heaps = []
+        for _ in labels:
+            heap = [
+                (rng.choice([rng.choice(keys), -rng.getrandbits(64)]), -rng.choice([6, 7, 8]), -rng.randint(0, 60), [])
+                for _ in range(rng.randint(0, sample))
+            ]
+            heapq.heapify(heap)
+            heaps.append(heap)
+        args = (b"L0\tD", rows, b"{", bool(labels), b"doc\0", 7, index)
+        theirs = [list(heap) for heap in heaps]
+        want = NATIVE.page_add(*args, theirs, sample, context)
+        assert want is not None
+        shard = pagedata.ShardPage(io.BytesIO(), io.BytesIO())
+        shard.samples = theirs
+        shard._offer_all(7, want[2] or [])
+        mine = [list(heap) for heap in heaps]
+        assert NATIVE.page_add(*args, mine, sample, context, True) == (*want[:2], [] if labels else None)
+        assert mine == theirs
+    odd = (1, "~", "re+pair", "x", "y")  # a label split into ones not numbered: None, nothing offered
+    heaps = [[]]
+    assert NATIVE.page_add(b"", [odd], b"", True, b"d\0", 0, {"re+pair": 0}, heaps, 3, 2, True) is None
+    assert heaps == [[]]
 
 
 _SHRINKING_ROW = """

@@ -1288,6 +1288,67 @@ typedef struct {
     const uint64_t *keys; /* row i's key at keys[i], made beforehand (page_add); NULL: made by offer_row */
 } Offers;
 
+/* heapq.heappush and heapq.heapreplace, imported when first wanted (held for good). */
+static PyObject *heap_push, *heap_replace;
+
+/* ShardPage._offer_all of a document's candidates (offer_row's, each with its entry), once its
+ * walk is done: in order, each checked again against its heap as the ones before it left it
+ * (offer_row compared it with the heap as it stood before the document), and put there as
+ * ShardPage._offer puts (-key, -n, -no, entry), by the same heapq calls (a Python loop, a tuple
+ * and a comparison of three ints each saved). ``keys``: each row's sort key (page_add's). 0, or
+ * -1 with an exception set. */
+static int offer_all(Offers *o, const uint64_t *keys) {
+    if (heap_push == NULL) {
+        PyObject *heapq = PyImport_ImportModule("heapq");
+        if (heapq == NULL) return -1;
+        PyObject *push = PyObject_GetAttrString(heapq, "heappush"), *replace = PyObject_GetAttrString(heapq, "heapreplace");
+        Py_DECREF(heapq);
+        if (push == NULL || replace == NULL) {
+            Py_XDECREF(push);
+            Py_XDECREF(replace);
+            return -1;
+        }
+        heap_replace = replace;
+        heap_push = push;
+    }
+    PyObject *candidates = o->candidates; /* (ours: of offer_row's tuples (label number, row, key, entry)) */
+    for (Py_ssize_t c = 0; c < PyList_GET_SIZE(candidates); c++) {
+        PyObject *candidate = PyList_GET_ITEM(candidates, c);
+        PyObject *key = PyTuple_GET_ITEM(candidate, 2), *entry = PyTuple_GET_ITEM(candidate, 3);
+        Py_ssize_t label = PyLong_AsSsize_t(PyTuple_GET_ITEM(candidate, 0));
+        Py_ssize_t row = PyLong_AsSsize_t(PyTuple_GET_ITEM(candidate, 1));
+        if ((label == -1 || row == -1) && PyErr_Occurred()) return -1;
+        /* (the entry is sample_entry's list [doc, line, ...]: its line the row's, as offer_row read it) */
+        PyObject *neg_no = PyNumber_Negative(PyList_GET_ITEM(entry, 1));
+        if (neg_no == NULL) return -1;
+        PyObject *heap = PyList_GET_ITEM(o->samples, label); /* (offer_row checked it is a list) */
+        int take = PyList_GET_SIZE(heap) < o->sample, status = -1;
+        if (!take) {
+            PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
+            take = key_beats(top, keys[row]);
+            if (take == 2) take = beats(top, key, o->neg_doc, neg_no);
+            Py_DECREF(top);
+        }
+        if (take > 0) {
+            PyObject *offered = PyTuple_Pack(4, key, o->neg_doc, neg_no, entry);
+            if (offered != NULL) {
+                PyObject *call_args[2] = {heap, offered};
+                /* (the heap's length asked again: the comparisons above may have run code) */
+                PyObject *got = PyObject_Vectorcall(PyList_GET_SIZE(heap) < o->sample ? heap_push : heap_replace,
+                                                    call_args, 2, NULL);
+                Py_DECREF(offered);
+                status = got == NULL ? -1 : 0;
+                Py_XDECREF(got);
+            }
+        } else {
+            status = take;
+        }
+        Py_DECREF(neg_no);
+        if (status < 0) return -1;
+    }
+    return 0;
+}
+
 static int offers_begin(Offers *o, PyObject *rows, PyObject *index, PyObject *samples, PyObject *doc,
                         Py_buffer *prefix, Py_ssize_t sample, Py_ssize_t context, Py_ssize_t room) {
     o->index = index;
@@ -2476,7 +2537,7 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
 
 /* ---- a record's share of its shard's page file and removals file (pagedata.ShardPage.add) ----
  *
- * page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context) -> (page, removals, candidates) | None
+ * page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context[, offer]) -> (page, removals, candidates) | None
  *
  * For a review record of record_data's keys whose rows are tuples (review_rows'), the bytes add
  * writes, each made in one buffer, where they were made as pieces written one by one (the rows'
@@ -2484,7 +2545,8 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
  * page: head (the document's R lines, its L line and the D line up to its rows), the rows' JSON
  * with "<" escaped, "}\n", and with acted set page_entries' E lines; removals: tail (the record's
  * JSON without its empty rows' "[]}"), the rows with_context keeps, "]}\n". candidates:
- * page_entries' (None without acted), for the caller to offer. None, with nothing offered, when
+ * page_entries' (None without acted), for the caller to offer (with offer set, offered here, after the
+ * walk, by offer_all: an empty list). None, with nothing offered, when
  * rows_json or page_entries would give None (the caller goes their way). The rows' JSON is
  * written where the D line holds it and its spans read there (no "<" in it, most often): the E
  * lines' room is made first, from a bound (each label's line at most its rows' and context's
@@ -2513,9 +2575,9 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     PyObject *rows_arg, *index, *samples, *doc;
     Py_buffer head, tail, prefix;
     Py_ssize_t sample, context;
-    int acted;
-    if (fast_args("page_add", args, nargs, "yLypyODLnn", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
-                  &samples, &sample, &context) < 0)
+    int acted, offer = 0;
+    if (fast_args("page_add", args, nargs, "yLypyODLnn|p", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
+                  &samples, &sample, &context, &offer) < 0)
         return NULL;
     PyObject *result = NULL, *rows = NULL, *page = NULL, *removals = NULL;
     Offers o = {NULL};
@@ -2625,6 +2687,11 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
             goto finally;
         }
         if (got < 0) goto finally;
+        if (offer) { /* offered here: none handed back */
+            if (offer_all(&o, keys) < 0) goto finally;
+            Py_SETREF(o.candidates, PyList_New(0));
+            if (o.candidates == NULL) goto finally;
+        }
     }
     if (put_text(&kept, "]}\n") < 0 || (page = buffer_bytes(out)) == NULL || (removals = buffer_bytes(&kept)) == NULL)
         goto finally;
@@ -2925,9 +2992,10 @@ static PyMethodDef methods[] = {
      "rows_json(rows) -> bytes | None: orjson.dumps(rows) of review rows, their texts' UTF-8 made here; None when "
      "a row is not of their shape or a text has no UTF-8."},
     {"page_add", (PyCFunction)(void (*)(void))page_add, METH_FASTCALL,
-     "page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context) -> (page, removals, candidates) "
-     "| None: ShardPage.add's bytes of a record_data record, the page file's and the removals file's, and "
-     "page_entries' candidates (None without acted); None when rows_json or page_entries would give None."},
+     "page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context[, offer]) -> (page, removals, "
+     "candidates) | None: ShardPage.add's bytes of a record_data record, the page file's and the removals file's, and "
+     "page_entries' candidates (None without acted; with offer, offered to the heaps as ShardPage._offer_all offers "
+     "them, and none handed back); None, with nothing offered, when rows_json or page_entries would give None."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},

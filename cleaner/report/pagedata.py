@@ -211,7 +211,7 @@ class ShardPage:
                 self._number(rule, new)
             for label in sorted(acted):
                 self._number(label, new)
-        mine = sorted([index[label] for label in acted])
+        mine = sorted(map(index.__getitem__, acted))  # (no comprehension's frame, once a document)
         doc_id = rec["id"]
         dumps = orjson.dumps
         self.layout_only += not acted
@@ -245,11 +245,10 @@ class ShardPage:
                 self.samples,
                 SAMPLE,
                 review.CONTEXT,
+                True,  # its candidates offered there, after its walk, as _offer_all offers them
             )
             if got is not None:
-                page, line, candidates = got
-                if candidates:  # (a long run's heaps are full: most documents offer none that win)
-                    self._offer_all(n, candidates)
+                page, line, _ = got
                 self.removals.write(line)
                 self.out.write(page)
                 return
