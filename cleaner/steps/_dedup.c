@@ -319,15 +319,35 @@ typedef struct {
     Py_ssize_t *table, slots; /* each text's index, by the text's address (-1: empty); NULL until wanted */
     Py_ssize_t cut, limit;
     unsigned long generation;
+    Py_ssize_t *first; /* head_firsts' of the heads, when the search kept them (NULL: none) */
 } Memo;
 
+#define NO_MEMO ((Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0, NULL})
+
 static Memo last_search; /* the last search's, when it kept one */
+/* The exact keys (repeats_in's, whole texts, no punctuation: a function of the text alone) the
+ * last call that made keys made, kept the same way for a later round of its document (its screen
+ * meets the texts that share heads again, and their keys were made in the round before). The
+ * keys of the texts it did not want are marked not made (a size below 0). */
+static Memo last_exact;
 
 static void memo_free(Memo *memo) {
     Py_CLEAR(memo->texts);
     free_keys(&memo->heads);
     PyMem_Free(memo->table);
     memo->table = NULL;
+    PyMem_Free(memo->first);
+    memo->first = NULL;
+}
+
+/* Whether the memo's texts are the very texts of the tuple, in its order (prefixes() after a
+ * round whose repeats dropped nothing searches them again: most of a real page's prefixes()). */
+static int memo_same_texts(const Memo *memo, PyObject *texts) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts);
+    if (memo->texts == NULL || PyTuple_GET_SIZE(memo->texts) != count) return 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (PyTuple_GET_ITEM(memo->texts, i) != PyTuple_GET_ITEM(texts, i)) return 0;
+    return 1;
 }
 
 static inline size_t address_slot(const void *p, Py_ssize_t slots) {
@@ -373,9 +393,10 @@ static Py_ssize_t memo_lookup(Memo *memo, PyObject *text, Py_ssize_t *next) {
 }
 
 /* The keys (see Keys) of the texts, or of those whose only[i] is set; with hashed, their hashes
- * too; then (NULL, or, with hashed and no only, a memo of heads made with this cut, limit and
- * punctuation): where a text of its search is met, its key and hash are copied from it. 0, or -1
- * with an error set (what it allocated freed). */
+ * too; then (NULL, or a memo of keys made with this cut, limit and punctuation, with their hashes
+ * when hashed; a key it did not make has a size below 0): where a text of its search is met whose
+ * key it made, that key (and hash) is copied from it. 0, or -1 with an error set (what it
+ * allocated freed). */
 static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
                     int hashed, Memo *then, Keys *keys) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0, next = 0;
@@ -391,6 +412,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_ssize_t m = then == NULL ? -1 : memo_lookup(then, text, &next), room;
+        if (m >= 0 && (then->heads.size[m] < 0 || (only != NULL && !only[i]))) m = -1; /* (not made then, or not wanted) */
         if (m >= 0) {
             room = then->heads.size[m];
         } else {
@@ -418,7 +440,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
             size = then->heads.size[m];
             memcpy(key, then->heads.keys + then->heads.start[m], size * sizeof(Py_UCS4));
             keys->size[i] = size;
-            keys->hash[i] = then->heads.hash[m];
+            if (hashed) keys->hash[i] = then->heads.hash[m];
             continue;
         }
         if (only != NULL && !only[i]) { /* (its size 0) */
@@ -646,7 +668,7 @@ static int prints_meet(PyObject *texts, Py_ssize_t min_chars, const unsigned cha
  * or more that two texts or more share, each with the indices of its texts, in the order of each
  * key's first text (as a dict filled in text order and then filtered keeps them). only: NULL, or
  * the texts that alone can share a key (head_screen's), screened and keyed alone. */
-static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only) {
+static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only, int again) {
     int met = prints_meet(texts, min_chars, only);
     if (met <= 0) return met < 0 ? NULL : Py_NewRef(Py_None);
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
@@ -661,7 +683,16 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     }
     for (Py_ssize_t i = 0; i < count; i++)
         want[i] = (unsigned char)(only != NULL ? only[i] : can_reach(PyTuple_GET_ITEM(texts, i), min_chars));
-    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, 0, NULL, &found) < 0) goto done;
+    /* (the exact keys the last such call made, looked in on a later round: see last_exact) */
+    Memo then = last_exact;
+    last_exact = NO_MEMO;
+    if (!again) memo_free(&then);
+    int made = all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, 0, then.texts != NULL ? &then : NULL, &found);
+    memo_free(&then);
+    if (made < 0) goto done;
+    /* (kept for the next at the end: a key not made is marked so, and read below only when wanted) */
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (!want[i]) found.size[i] = -1;
     int any = any_shared(&found, count, min_chars, want);
     if (any <= 0) {
         if (any == 0) result = Py_NewRef(Py_None);
@@ -717,6 +748,12 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     result = PyTuple_Pack(2, keys, shared);
 done:
     PyMem_Free(want);
+    if (found.keys != NULL) { /* (the keys are the memo's from here; one a call made meanwhile is let go) */
+        then = last_exact;
+        last_exact = (Memo){Py_NewRef(texts), found, NULL, 0, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, 0, NULL};
+        found = (Keys){NULL, NULL, NULL, NULL};
+        memo_free(&then);
+    }
     free_keys(&found);
     Py_XDECREF(keys);
     Py_XDECREF(groups);
@@ -741,7 +778,7 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
     PyObject *texts = held_texts(list);
     if (texts == NULL) return NULL;
-    PyObject *found = repeats_in(texts, min_chars, NULL);
+    PyObject *found = repeats_in(texts, min_chars, NULL, 0);
     Py_DECREF(texts);
     return found;
 }
@@ -881,18 +918,27 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
      * at), those of the last search's texts from its memo (taken: see Memo). */
     Memo then = last_search;
     unsigned long made_in = generation;
-    last_search = (Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0};
+    last_search = NO_MEMO;
     if (!again || then.texts == NULL || then.cut != cut || then.limit != prefix_min_chars || then.generation != made_in)
         memo_free(&then); /* (before the heads are made: their blocks can be its own) */
-    int made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
-    memo_free(&then);
-    if (made < 0) return -1;
-    first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
-    if (first == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    if (then.first != NULL && memo_same_texts(&then, texts)) {
+        /* the very texts of the last search: its heads and their firsts are these texts' own */
+        heads = then.heads;
+        first = then.first;
+        then.heads = (Keys){NULL, NULL, NULL, NULL};
+        then.first = NULL;
+        memo_free(&then);
+    } else {
+        int made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
+        memo_free(&then);
+        if (made < 0) return -1;
+        first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+        if (first == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        if (head_firsts(&heads, count, first) < 0) goto done;
     }
-    if (head_firsts(&heads, count, first) < 0) goto done;
     if (repeats != NULL) {
         only = PyMem_Malloc(count ? 2 * count : 1);
         if (only == NULL) {
@@ -900,7 +946,7 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
             goto done;
         }
         Py_ssize_t left = head_screen(&heads, first, texts, min_chars, cut, prefix_min_chars, only, only + count);
-        found = left == 0 ? Py_NewRef(Py_None) : repeats_in(texts, min_chars, left < 0 ? NULL : only);
+        found = left == 0 ? Py_NewRef(Py_None) : repeats_in(texts, min_chars, left < 0 ? NULL : only, again);
         if (found == NULL) goto done;
         if (found != Py_None) {
             *repeats = found;
@@ -920,13 +966,14 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
 done:
     Py_XDECREF(found);
     PyMem_Free(only);
-    PyMem_Free(first);
-    if (status == 0) { /* (the heads are the memo's from here; one a search made meanwhile is let go) */
+    if (status == 0) { /* (the heads and firsts are the memo's from here; one a search made meanwhile is let go) */
         Memo other = last_search;
-        last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in};
+        last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in, first};
         heads = (Keys){NULL, NULL, NULL, NULL};
+        first = NULL;
         memo_free(&other);
     }
+    PyMem_Free(first);
     free_keys(&heads);
     return status;
 }
