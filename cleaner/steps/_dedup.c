@@ -459,6 +459,53 @@ fail:
     return -1;
 }
 
+/* The heads of texts each of which the memo's search met (a later round's: the texts the other
+ * steps left, in their order), taken from the memo without a copy: its block of keys becomes
+ * theirs (each text's key where the memo has it; the dropped texts' keys stay there unread), and
+ * their firsts follow from the memo's firsts (two texts have one head when their texts in the memo
+ * had one first). 1 when taken (*first: PyMem, the caller's; the memo's block is the heads' now),
+ * 0 when a text is not the memo's (nothing taken), -1 with an error set. */
+static int memo_take(Memo *then, PyObject *texts, Keys *heads, Py_ssize_t **first) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), n_then = PyTuple_GET_SIZE(then->texts), next = 0;
+    Keys taken = {NULL, NULL, NULL, NULL};
+    taken.start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
+    taken.size = taken.start + count;
+    taken.hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
+    Py_ssize_t *firsts = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+    Py_ssize_t *met = PyMem_Malloc((n_then ? n_then : 1) * sizeof(Py_ssize_t)); /* each head's first text here */
+    int status = -1;
+    if (taken.start == NULL || taken.hash == NULL || firsts == NULL || met == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t m = 0; m < n_then; m++) met[m] = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t m = memo_lookup(then, PyTuple_GET_ITEM(texts, i), &next);
+        if (m < 0) {
+            status = 0;
+            goto done;
+        }
+        taken.start[i] = then->heads.start[m];
+        taken.size[i] = then->heads.size[m];
+        taken.hash[i] = then->heads.hash[m];
+        Py_ssize_t head = then->first[m] < 0 ? m : then->first[m];
+        firsts[i] = met[head];
+        if (met[head] < 0) met[head] = i;
+    }
+    taken.keys = then->heads.keys;
+    then->heads.keys = NULL;
+    *heads = taken;
+    taken = (Keys){NULL, NULL, NULL, NULL};
+    *first = firsts;
+    firsts = NULL;
+    status = 1;
+done:
+    free_keys(&taken);
+    PyMem_Free(firsts);
+    PyMem_Free(met);
+    return status;
+}
+
 /* An open-addressing table of key indices (a power of two of slots, at least twice the keys),
  * all empty; NULL with an error set. */
 static Py_ssize_t *table_new(Py_ssize_t count, Py_ssize_t *slots) {
@@ -929,15 +976,20 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
         then.first = NULL;
         memo_free(&then);
     } else {
-        int made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
+        /* (texts all the last search's: its heads and firsts, taken; else the heads made, those of
+         * its texts copied) */
+        int made = then.first != NULL ? memo_take(&then, texts, &heads, &first) : 0;
+        if (made == 0) made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
         memo_free(&then);
         if (made < 0) return -1;
-        first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
         if (first == NULL) {
-            PyErr_NoMemory();
-            goto done;
+            first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+            if (first == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            if (head_firsts(&heads, count, first) < 0) goto done;
         }
-        if (head_firsts(&heads, count, first) < 0) goto done;
     }
     if (repeats != NULL) {
         only = PyMem_Malloc(count ? 2 * count : 1);
