@@ -378,16 +378,25 @@ static int memo_table(Memo *memo) {
     return 0;
 }
 
+/* How far past the text after the last one found memo_lookup reads in order before the table: a
+ * later round's texts are the last search's less the lines the other steps dropped, most of them
+ * a few in a row. */
+#define MEMO_AHEAD 8
+
 /* The index in the memo of the very text given, or -1. Looked first where the text after the
- * last one found there is (a later search's texts are most of the last one's, in its order: the
- * memo is then read in order, not a slot of the table here and there for each), else in the
- * table, made on the first such look. *next: that index, 0 at the start of a search. */
+ * last one found there is, and the few after it (a later search's texts are most of the last
+ * one's, in its order: the memo is then read in order, not a slot of the table here and there for
+ * each), else in the table, made on the first such look. *next: that index, 0 at the start of a
+ * search. */
 static Py_ssize_t memo_lookup(Memo *memo, PyObject *text, Py_ssize_t *next) {
-    Py_ssize_t m = -1;
-    if (*next < PyTuple_GET_SIZE(memo->texts) && PyTuple_GET_ITEM(memo->texts, *next) == text)
-        m = *next;
-    else if (memo->table != NULL || memo_table(memo) == 0)
-        m = memo_find(memo, text, -1);
+    Py_ssize_t m = -1, n = PyTuple_GET_SIZE(memo->texts);
+    Py_ssize_t stop = n - *next > MEMO_AHEAD ? *next + MEMO_AHEAD : n;
+    for (Py_ssize_t k = *next; k < stop; k++)
+        if (PyTuple_GET_ITEM(memo->texts, k) == text) {
+            m = k;
+            break;
+        }
+    if (m < 0 && (memo->table != NULL || memo_table(memo) == 0)) m = memo_find(memo, text, -1);
     if (m >= 0) *next = m + 1;
     return m;
 }
