@@ -312,7 +312,11 @@ static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
  * reads a memo of its own, or none). The memo is looked in only when the caller says the texts
  * can be those of the search before (a later round of its document): a document's first search
  * would find none there, and each look is a read of memory the steps since have pushed out of
- * the caches; its table of addresses is made when a text is not where memo_lookup looks first. */
+ * the caches; its table of addresses is made when a text is not where memo_lookup looks first.
+ * A search whose texts the last one all met (a later round's rows are the last round's less those
+ * the steps dropped) takes its heads without a copy, and their firsts (head_firsts') from the
+ * memo's: memo_take; one over the very texts (prefixes() after a round whose repeats dropped
+ * nothing) takes them as they are. */
 typedef struct {
     PyObject *texts;          /* the tuple searched, held; NULL: no memo */
     Keys heads;               /* with their hashes */
@@ -412,12 +416,13 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
     keys->keys = NULL;
     keys->hash = NULL;
     keys->start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
-    keys->size = keys->start + count;
+    keys->size = NULL;
     if (hashed) keys->hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
     if (keys->start == NULL || (hashed && keys->hash == NULL)) {
         PyErr_NoMemory();
         goto fail;
     }
+    keys->size = keys->start + count; /* (after the check: no arithmetic on NULL) */
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
         Py_ssize_t m = then == NULL ? -1 : memo_lookup(then, text, &next), room;
@@ -478,7 +483,6 @@ static int memo_take(Memo *then, PyObject *texts, Keys *heads, Py_ssize_t **firs
     Py_ssize_t count = PyTuple_GET_SIZE(texts), n_then = PyTuple_GET_SIZE(then->texts), next = 0;
     Keys taken = {NULL, NULL, NULL, NULL};
     taken.start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
-    taken.size = taken.start + count;
     taken.hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
     Py_ssize_t *firsts = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
     Py_ssize_t *met = PyMem_Malloc((n_then ? n_then : 1) * sizeof(Py_ssize_t)); /* each head's first text here */
@@ -487,6 +491,7 @@ static int memo_take(Memo *then, PyObject *texts, Keys *heads, Py_ssize_t **firs
         PyErr_NoMemory();
         goto done;
     }
+    taken.size = taken.start + count;
     for (Py_ssize_t m = 0; m < n_then; m++) met[m] = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t m = memo_lookup(then, PyTuple_GET_ITEM(texts, i), &next);
