@@ -331,8 +331,8 @@ typedef struct {
 static Memo last_search; /* the last search's, when it kept one */
 /* The exact keys (repeats_in's, whole texts, no punctuation: a function of the text alone) the
  * last call that made keys made, kept the same way for a later round of its document (its screen
- * meets the texts that share heads again, and their keys were made in the round before). The
- * keys of the texts it did not want are marked not made (a size below 0). */
+ * meets the texts that share heads again, and their keys were made in the round before): of the
+ * texts it wanted only (a few of a document's), so that a later call reads it in order. */
 static Memo last_exact;
 
 static void memo_free(Memo *memo) {
@@ -407,9 +407,8 @@ static Py_ssize_t memo_lookup(Memo *memo, PyObject *text, Py_ssize_t *next) {
 
 /* The keys (see Keys) of the texts, or of those whose only[i] is set; with hashed, their hashes
  * too; then (NULL, or a memo of keys made with this cut, limit and punctuation, with their hashes
- * when hashed; a key it did not make has a size below 0): where a text of its search is met whose
- * key it made, that key (and hash) is copied from it. 0, or -1 with an error set (what it
- * allocated freed). */
+ * when hashed): where a text whose key is wanted is one of its texts, that key (and hash) is
+ * copied from it. 0, or -1 with an error set (what it allocated freed). */
 static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
                     int hashed, Memo *then, Keys *keys) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0, next = 0;
@@ -425,8 +424,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
     keys->size = keys->start + count; /* (after the check: no arithmetic on NULL) */
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t m = then == NULL ? -1 : memo_lookup(then, text, &next), room;
-        if (m >= 0 && (then->heads.size[m] < 0 || (only != NULL && !only[i]))) m = -1; /* (not made then, or not wanted) */
+        Py_ssize_t m = then == NULL || (only != NULL && !only[i]) ? -1 : memo_lookup(then, text, &next), room;
         if (m >= 0) {
             room = then->heads.size[m];
         } else {
@@ -723,6 +721,34 @@ static int prints_meet(PyObject *texts, Py_ssize_t min_chars, const unsigned cha
     return met;
 }
 
+/* The wanted texts' exact keys (repeats_in's found) kept as last_exact, its block taken (found is
+ * left without it); the memo a call made meanwhile is let go. Nothing kept when there is no room
+ * (the memo only spares work: no error is left set). */
+static void keep_exact(PyObject *texts, const unsigned char *want, Keys *found) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), wanted = 0;
+    for (Py_ssize_t i = 0; i < count; i++) wanted += want[i];
+    PyObject *kept = PyTuple_New(wanted);
+    Keys keys = {found->keys, PyMem_Malloc((wanted ? 2 * wanted : 1) * sizeof(Py_ssize_t)), NULL, NULL};
+    if (kept == NULL || keys.start == NULL) {
+        PyErr_Clear();
+        Py_XDECREF(kept);
+        PyMem_Free(keys.start);
+        return;
+    }
+    keys.size = keys.start + wanted;
+    for (Py_ssize_t i = 0, k = 0; i < count; i++) {
+        if (!want[i]) continue;
+        PyTuple_SET_ITEM(kept, k, Py_NewRef(PyTuple_GET_ITEM(texts, i)));
+        keys.start[k] = found->start[i];
+        keys.size[k] = found->size[i];
+        k++;
+    }
+    found->keys = NULL;
+    Memo other = last_exact;
+    last_exact = (Memo){kept, keys, NULL, 0, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, 0, NULL};
+    memo_free(&other);
+}
+
 /* dedup._shared of a tuple of str: None when no two texts share a key of min_chars characters or
  * more (most documents: no Python object is made for them), else each text's _exact_key when two
  * texts or more share it and it is min_chars long (None for the others), and the keys of min_chars
@@ -751,9 +777,6 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     int made = all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, 0, then.texts != NULL ? &then : NULL, &found);
     memo_free(&then);
     if (made < 0) goto done;
-    /* (kept for the next at the end: a key not made is marked so, and read below only when wanted) */
-    for (Py_ssize_t i = 0; i < count; i++)
-        if (!want[i]) found.size[i] = -1;
     int any = any_shared(&found, count, min_chars, want);
     if (any <= 0) {
         if (any == 0) result = Py_NewRef(Py_None);
@@ -808,13 +831,8 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     }
     result = PyTuple_Pack(2, keys, shared);
 done:
+    if (found.keys != NULL && result != NULL) keep_exact(texts, want, &found); /* (on success: no error set) */
     PyMem_Free(want);
-    if (found.keys != NULL) { /* (the keys are the memo's from here; one a call made meanwhile is let go) */
-        then = last_exact;
-        last_exact = (Memo){Py_NewRef(texts), found, NULL, 0, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, 0, NULL};
-        found = (Keys){NULL, NULL, NULL, NULL};
-        memo_free(&then);
-    }
     free_keys(&found);
     Py_XDECREF(keys);
     Py_XDECREF(groups);
