@@ -312,22 +312,46 @@ static uint64_t hash_key(const Py_UCS4 *key, Py_ssize_t size) {
  * reads a memo of its own, or none). The memo is looked in only when the caller says the texts
  * can be those of the search before (a later round of its document): a document's first search
  * would find none there, and each look is a read of memory the steps since have pushed out of
- * the caches; its table of addresses is made when a text is not where memo_lookup looks first. */
+ * the caches; its table of addresses is made when a text is not where memo_lookup looks first.
+ * A search whose texts the last one all met (a later round's rows are the last round's less those
+ * the steps dropped) takes its heads without a copy, and their firsts (head_firsts') from the
+ * memo's: memo_take; one over the very texts (prefixes() after a round whose repeats dropped
+ * nothing) takes them as they are. */
 typedef struct {
     PyObject *texts;          /* the tuple searched, held; NULL: no memo */
     Keys heads;               /* with their hashes */
     Py_ssize_t *table, slots; /* each text's index, by the text's address (-1: empty); NULL until wanted */
     Py_ssize_t cut, limit;
     unsigned long generation;
+    Py_ssize_t *first; /* head_firsts' of the heads, when the search kept them (NULL: none) */
 } Memo;
 
+#define NO_MEMO ((Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0, NULL})
+
 static Memo last_search; /* the last search's, when it kept one */
+/* The exact keys (repeats_in's, whole texts, no punctuation: a function of the text alone) the
+ * last call that made keys made, kept the same way for a later round of its document (its screen
+ * meets the texts that share heads again, and their keys were made in the round before): of the
+ * texts it wanted only (a few of a document's), so that a later call reads it in order. */
+static Memo last_exact;
 
 static void memo_free(Memo *memo) {
     Py_CLEAR(memo->texts);
     free_keys(&memo->heads);
     PyMem_Free(memo->table);
     memo->table = NULL;
+    PyMem_Free(memo->first);
+    memo->first = NULL;
+}
+
+/* Whether the memo's texts are the very texts of the tuple, in its order (prefixes() after a
+ * round whose repeats dropped nothing searches them again: most of a real page's prefixes()). */
+static int memo_same_texts(const Memo *memo, PyObject *texts) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts);
+    if (memo->texts == NULL || PyTuple_GET_SIZE(memo->texts) != count) return 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (PyTuple_GET_ITEM(memo->texts, i) != PyTuple_GET_ITEM(texts, i)) return 0;
+    return 1;
 }
 
 static inline size_t address_slot(const void *p, Py_ssize_t slots) {
@@ -358,39 +382,49 @@ static int memo_table(Memo *memo) {
     return 0;
 }
 
+/* How far past the text after the last one found memo_lookup reads in order before the table: a
+ * later round's texts are the last search's less the lines the other steps dropped, most of them
+ * a few in a row. */
+#define MEMO_AHEAD 8
+
 /* The index in the memo of the very text given, or -1. Looked first where the text after the
- * last one found there is (a later search's texts are most of the last one's, in its order: the
- * memo is then read in order, not a slot of the table here and there for each), else in the
- * table, made on the first such look. *next: that index, 0 at the start of a search. */
+ * last one found there is, and the few after it (a later search's texts are most of the last
+ * one's, in its order: the memo is then read in order, not a slot of the table here and there for
+ * each), else in the table, made on the first such look. *next: that index, 0 at the start of a
+ * search. */
 static Py_ssize_t memo_lookup(Memo *memo, PyObject *text, Py_ssize_t *next) {
-    Py_ssize_t m = -1;
-    if (*next < PyTuple_GET_SIZE(memo->texts) && PyTuple_GET_ITEM(memo->texts, *next) == text)
-        m = *next;
-    else if (memo->table != NULL || memo_table(memo) == 0)
-        m = memo_find(memo, text, -1);
+    Py_ssize_t m = -1, n = PyTuple_GET_SIZE(memo->texts);
+    Py_ssize_t stop = n - *next > MEMO_AHEAD ? *next + MEMO_AHEAD : n;
+    for (Py_ssize_t k = *next; k < stop; k++)
+        if (PyTuple_GET_ITEM(memo->texts, k) == text) {
+            m = k;
+            break;
+        }
+    if (m < 0 && (memo->table != NULL || memo_table(memo) == 0)) m = memo_find(memo, text, -1);
     if (m >= 0) *next = m + 1;
     return m;
 }
 
 /* The keys (see Keys) of the texts, or of those whose only[i] is set; with hashed, their hashes
- * too; then (NULL, or, with hashed and no only, a memo of heads made with this cut, limit and
- * punctuation): where a text of its search is met, its key and hash are copied from it. 0, or -1
- * with an error set (what it allocated freed). */
+ * too; then (NULL, or a memo of keys made with this cut, limit and punctuation, with their hashes
+ * when hashed): where a text whose key is wanted is one of its texts, that key (and hash) is
+ * copied from it. 0, or -1 with an error set (what it allocated freed). */
 static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t limit, const unsigned char *only,
                     int hashed, Memo *then, Keys *keys) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), total = 0, next = 0;
     keys->keys = NULL;
     keys->hash = NULL;
     keys->start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
-    keys->size = keys->start + count;
+    keys->size = NULL;
     if (hashed) keys->hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
     if (keys->start == NULL || (hashed && keys->hash == NULL)) {
         PyErr_NoMemory();
         goto fail;
     }
+    keys->size = keys->start + count; /* (after the check: no arithmetic on NULL) */
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyTuple_GET_ITEM(texts, i);
-        Py_ssize_t m = then == NULL ? -1 : memo_lookup(then, text, &next), room;
+        Py_ssize_t m = then == NULL || (only != NULL && !only[i]) ? -1 : memo_lookup(then, text, &next), room;
         if (m >= 0) {
             room = then->heads.size[m];
         } else {
@@ -418,7 +452,7 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
             size = then->heads.size[m];
             memcpy(key, then->heads.keys + then->heads.start[m], size * sizeof(Py_UCS4));
             keys->size[i] = size;
-            keys->hash[i] = then->heads.hash[m];
+            if (hashed) keys->hash[i] = then->heads.hash[m];
             continue;
         }
         if (only != NULL && !only[i]) { /* (its size 0) */
@@ -435,6 +469,53 @@ static int all_keys(PyObject *texts, Py_ssize_t cut, int punctuation, Py_ssize_t
 fail:
     free_keys(keys);
     return -1;
+}
+
+/* The heads of texts each of which the memo's search met (a later round's: the texts the other
+ * steps left, in their order), taken from the memo without a copy: its block of keys becomes
+ * theirs (each text's key where the memo has it; the dropped texts' keys stay there unread), and
+ * their firsts follow from the memo's firsts (two texts have one head when their texts in the memo
+ * had one first). 1 when taken (*first: PyMem, the caller's; the memo's block is the heads' now),
+ * 0 when a text is not the memo's (nothing taken), -1 with an error set. */
+static int memo_take(Memo *then, PyObject *texts, Keys *heads, Py_ssize_t **first) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), n_then = PyTuple_GET_SIZE(then->texts), next = 0;
+    Keys taken = {NULL, NULL, NULL, NULL};
+    taken.start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
+    taken.hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
+    Py_ssize_t *firsts = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+    Py_ssize_t *met = PyMem_Malloc((n_then ? n_then : 1) * sizeof(Py_ssize_t)); /* each head's first text here */
+    int status = -1;
+    if (taken.start == NULL || taken.hash == NULL || firsts == NULL || met == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    taken.size = taken.start + count;
+    for (Py_ssize_t m = 0; m < n_then; m++) met[m] = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t m = memo_lookup(then, PyTuple_GET_ITEM(texts, i), &next);
+        if (m < 0) {
+            status = 0;
+            goto done;
+        }
+        taken.start[i] = then->heads.start[m];
+        taken.size[i] = then->heads.size[m];
+        taken.hash[i] = then->heads.hash[m];
+        Py_ssize_t head = then->first[m] < 0 ? m : then->first[m];
+        firsts[i] = met[head];
+        if (met[head] < 0) met[head] = i;
+    }
+    taken.keys = then->heads.keys;
+    then->heads.keys = NULL;
+    *heads = taken;
+    taken = (Keys){NULL, NULL, NULL, NULL};
+    *first = firsts;
+    firsts = NULL;
+    status = 1;
+done:
+    free_keys(&taken);
+    PyMem_Free(firsts);
+    PyMem_Free(met);
+    return status;
 }
 
 /* An open-addressing table of key indices (a power of two of slots, at least twice the keys),
@@ -640,13 +721,41 @@ static int prints_meet(PyObject *texts, Py_ssize_t min_chars, const unsigned cha
     return met;
 }
 
+/* The wanted texts' exact keys (repeats_in's found) kept as last_exact, its block taken (found is
+ * left without it); the memo a call made meanwhile is let go. Nothing kept when there is no room
+ * (the memo only spares work: no error is left set). */
+static void keep_exact(PyObject *texts, const unsigned char *want, Keys *found) {
+    Py_ssize_t count = PyTuple_GET_SIZE(texts), wanted = 0;
+    for (Py_ssize_t i = 0; i < count; i++) wanted += want[i];
+    PyObject *kept = PyTuple_New(wanted);
+    Keys keys = {found->keys, PyMem_Malloc((wanted ? 2 * wanted : 1) * sizeof(Py_ssize_t)), NULL, NULL};
+    if (kept == NULL || keys.start == NULL) {
+        PyErr_Clear();
+        Py_XDECREF(kept);
+        PyMem_Free(keys.start);
+        return;
+    }
+    keys.size = keys.start + wanted;
+    for (Py_ssize_t i = 0, k = 0; i < count; i++) {
+        if (!want[i]) continue;
+        PyTuple_SET_ITEM(kept, k, Py_NewRef(PyTuple_GET_ITEM(texts, i)));
+        keys.start[k] = found->start[i];
+        keys.size[k] = found->size[i];
+        k++;
+    }
+    found->keys = NULL;
+    Memo other = last_exact;
+    last_exact = (Memo){kept, keys, NULL, 0, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, 0, NULL};
+    memo_free(&other);
+}
+
 /* dedup._shared of a tuple of str: None when no two texts share a key of min_chars characters or
  * more (most documents: no Python object is made for them), else each text's _exact_key when two
  * texts or more share it and it is min_chars long (None for the others), and the keys of min_chars
  * or more that two texts or more share, each with the indices of its texts, in the order of each
  * key's first text (as a dict filled in text order and then filtered keeps them). only: NULL, or
  * the texts that alone can share a key (head_screen's), screened and keyed alone. */
-static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only) {
+static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigned char *only, int again) {
     int met = prints_meet(texts, min_chars, only);
     if (met <= 0) return met < 0 ? NULL : Py_NewRef(Py_None);
     Py_ssize_t count = PyTuple_GET_SIZE(texts);
@@ -661,7 +770,13 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     }
     for (Py_ssize_t i = 0; i < count; i++)
         want[i] = (unsigned char)(only != NULL ? only[i] : can_reach(PyTuple_GET_ITEM(texts, i), min_chars));
-    if (all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, 0, NULL, &found) < 0) goto done;
+    /* (the exact keys the last such call made, looked in on a later round: see last_exact) */
+    Memo then = last_exact;
+    last_exact = NO_MEMO;
+    if (!again) memo_free(&then);
+    int made = all_keys(texts, PY_SSIZE_T_MAX, 0, PY_SSIZE_T_MAX, want, 0, then.texts != NULL ? &then : NULL, &found);
+    memo_free(&then);
+    if (made < 0) goto done;
     int any = any_shared(&found, count, min_chars, want);
     if (any <= 0) {
         if (any == 0) result = Py_NewRef(Py_None);
@@ -716,6 +831,7 @@ static PyObject *repeats_in(PyObject *texts, Py_ssize_t min_chars, const unsigne
     }
     result = PyTuple_Pack(2, keys, shared);
 done:
+    if (found.keys != NULL && result != NULL) keep_exact(texts, want, &found); /* (on success: no error set) */
     PyMem_Free(want);
     free_keys(&found);
     Py_XDECREF(keys);
@@ -741,7 +857,7 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &min_chars)) return NULL;
     PyObject *texts = held_texts(list);
     if (texts == NULL) return NULL;
-    PyObject *found = repeats_in(texts, min_chars, NULL);
+    PyObject *found = repeats_in(texts, min_chars, NULL, 0);
     Py_DECREF(texts);
     return found;
 }
@@ -881,18 +997,32 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
      * at), those of the last search's texts from its memo (taken: see Memo). */
     Memo then = last_search;
     unsigned long made_in = generation;
-    last_search = (Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0};
+    last_search = NO_MEMO;
     if (!again || then.texts == NULL || then.cut != cut || then.limit != prefix_min_chars || then.generation != made_in)
         memo_free(&then); /* (before the heads are made: their blocks can be its own) */
-    int made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
-    memo_free(&then);
-    if (made < 0) return -1;
-    first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
-    if (first == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    if (then.first != NULL && memo_same_texts(&then, texts)) {
+        /* the very texts of the last search: its heads and their firsts are these texts' own */
+        heads = then.heads;
+        first = then.first;
+        then.heads = (Keys){NULL, NULL, NULL, NULL};
+        then.first = NULL;
+        memo_free(&then);
+    } else {
+        /* (texts all the last search's: its heads and firsts, taken; else the heads made, those of
+         * its texts copied) */
+        int made = then.first != NULL ? memo_take(&then, texts, &heads, &first) : 0;
+        if (made == 0) made = all_keys(texts, cut, 1, prefix_min_chars, NULL, 1, then.texts != NULL ? &then : NULL, &heads);
+        memo_free(&then);
+        if (made < 0) return -1;
+        if (first == NULL) {
+            first = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
+            if (first == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            if (head_firsts(&heads, count, first) < 0) goto done;
+        }
     }
-    if (head_firsts(&heads, count, first) < 0) goto done;
     if (repeats != NULL) {
         only = PyMem_Malloc(count ? 2 * count : 1);
         if (only == NULL) {
@@ -900,7 +1030,7 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
             goto done;
         }
         Py_ssize_t left = head_screen(&heads, first, texts, min_chars, cut, prefix_min_chars, only, only + count);
-        found = left == 0 ? Py_NewRef(Py_None) : repeats_in(texts, min_chars, left < 0 ? NULL : only);
+        found = left == 0 ? Py_NewRef(Py_None) : repeats_in(texts, min_chars, left < 0 ? NULL : only, again);
         if (found == NULL) goto done;
         if (found != Py_None) {
             *repeats = found;
@@ -920,13 +1050,14 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
 done:
     Py_XDECREF(found);
     PyMem_Free(only);
-    PyMem_Free(first);
-    if (status == 0) { /* (the heads are the memo's from here; one a search made meanwhile is let go) */
+    if (status == 0) { /* (the heads and firsts are the memo's from here; one a search made meanwhile is let go) */
         Memo other = last_search;
-        last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in};
+        last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in, first};
         heads = (Keys){NULL, NULL, NULL, NULL};
+        first = NULL;
         memo_free(&other);
     }
+    PyMem_Free(first);
     free_keys(&heads);
     return status;
 }
