@@ -646,8 +646,15 @@ def test_rows_by_first_characters_are_the_python_ones(tmp_path: Path, monkeypatc
     # alphabet and needed ones: the C scan keeps the rows Prefilter._by_length keeps, on rows
     # that start with them or not, with ASCII and other characters, a newline, or empty.
     monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
-    patterns = [r"^a.{1,3}$", r"^(?i:\u017fa|\u00e9a|ka)\d?$", r"^(?:\d{1,2}[./]\d{2}|\d{4}|x.a)$", r"^[(|]a\)?$"]
+    patterns = [
+        r"^a.{1,3}$",
+        r"^(?i:\u017fa|\u00e9a|ka)\d?$",
+        r"^(?:\d{1,2}[./]\d{2}|\d{4}|x.a)$",
+        r"^[(|]a\)?$",
+        r"^[a-h].{1,3}[a-h]{2}$",  # (no other set: the first character alone is read)
+    ]
     assert all(prefilter.first(pattern) is not None for pattern in patterns)
+    assert prefilter.alphabet(patterns[-1]) is None and prefilter.needed(patterns[-1]) is None
     c, hs = Prefilter(patterns, use_native=True), Prefilter(patterns, use_native=False)
     assert c.matcher is not None
     rng = random.Random(5)

@@ -956,6 +956,20 @@ static uint64_t held_by(const Matcher *m, PyObject *text) {
     return (each & m->every) | (one & other) | (start & m->firsts);
 }
 
+/* ``held_by``'s bit of the first set ``f`` alone (prefilter.begins), without reading the whole text
+ * unless its first character is not in the set (then only for a newline): 1, 0, or -1 with an
+ * error set. */
+static int begins(const Matcher *m, PyObject *text, int f) {
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    if (size == 0) return 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 ch = PyUnicode_READ(PyUnicode_KIND(text), data, 0);
+    if (((ch < 128 ? m->in_alpha[ch] : m->past_ascii) >> f) & 1) return 1;
+    if (PyUnicode_IS_ASCII(text)) return memchr(data, '\n', (size_t)size) != NULL;
+    Py_ssize_t at = PyUnicode_FindChar(text, '\n', 0, size, 1);
+    return at == -2 ? -1 : at >= 0;
+}
+
 /* ``held_by`` of the texts, each worked out when first asked for (most rows no set is asked of):
  * ``texts`` the texts, held, as their sizes were taken (the list could change while the results
  * are made: a collection can run a finalizer), ``held`` and ``known`` by text. */
@@ -985,6 +999,7 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Held *held, Py
     int a = m->alpha[bound], b = m->need[bound], f = m->first[bound];
     if (a < 0 && b < 0 && f < 0) return 1;
     Py_ssize_t r = row < 0 ? row + n : row;
+    if (a < 0 && b < 0 && !held->known[r]) return begins(m, held->texts[r], f); /* (most rows of such a pattern) */
     if (!held->known[r]) {
         held->held[r] = held_by(m, held->texts[r]);
         held->known[r] = 1;
