@@ -638,3 +638,61 @@ def test_a_limit_reads_the_longer_texts_as_empty(pairs: list[tuple[str, Prefilte
     assert (
         scan(generic.matcher, texts, None, 10) == scan(generic.matcher, ["", "\u00e9"]) != scan(generic.matcher, texts)
     )
+
+
+@needs_both
+def test_rows_by_first_characters_are_the_python_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Patterns whose rows must start with some characters (prefilter.first), alone or with an
+    # alphabet and needed ones: the C scan keeps the rows Prefilter._by_length keeps, on rows
+    # that start with them or not, with ASCII and other characters, a newline, or empty.
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
+    patterns = [
+        r"^a.{1,3}$",
+        r"^(?i:\u017fa|\u00e9a|ka)\d?$",
+        r"^(?:\d{1,2}[./]\d{2}|\d{4}|x.a)$",
+        r"^[(|]a\)?$",
+        r"^[a-h].{1,3}[a-h]{2}$",  # (no other set: the first character alone is read)
+    ]
+    assert all(prefilter.first(pattern) is not None for pattern in patterns)
+    assert prefilter.alphabet(patterns[-1]) is None and prefilter.needed(patterns[-1]) is None
+    c, hs = Prefilter(patterns, use_native=True), Prefilter(patterns, use_native=False)
+    assert c.matcher is not None
+    rng = random.Random(5)
+    pool = [
+        "a",
+        "A",
+        "ka",
+        "Ka",
+        "\u212aa",
+        "\u017fa",
+        "sa",
+        "\u00e9a",
+        "1",
+        "12",
+        ".",
+        "/",
+        "x",
+        "(",
+        "|",
+        ")",
+        " ",
+        "\n",
+    ]
+    docs = [
+        ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 5))) for _ in range(rng.randrange(1, 9))]
+        for _ in range(600)
+    ]
+    kept = left = 0
+    for rows in docs:
+        want = _outcome(hs, rows)
+        assert _outcome(c, rows) == want, rows
+        if isinstance(want, dict):
+            kept += sum(map(len, want.values()))
+            # (rows the first characters leave out: the literals are on them, their length fits)
+            left += sum(
+                1
+                for k, pattern in enumerate(patterns)
+                for row, text in enumerate(rows)
+                if row not in want.get(k, []) and 1 <= len(text) <= 4 and "\n" not in text and "a" in text.lower()
+            )
+    assert kept > 300 and left > 300

@@ -15,7 +15,7 @@ from cleaner.document import Document
 from cleaner.pipeline import Pipeline
 from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
-from cleaner.rules.prefilter import Prefilter, alphabet, factors, fold, holds, meets, needed, widths
+from cleaner.rules.prefilter import Prefilter, alphabet, begins, factors, first, fold, holds, meets, needed, widths
 from cleaner.rules.regex import Regex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,20 @@ def test_needed_characters_are_the_fewest_every_match_holds() -> None:
     assert needed(r"^x?[|]{1,2}$") == ("|", False)
     for pattern in [r"^a?$", r"^(?:a|b?)$", r"^[^a]{1,3}$", r"^.{1,4}$", r"^(?i:\u00e9)$", r"^abc", r"^\w+ \w+$"]:
         assert needed(pattern) is None, pattern
+    # An alternative's lightest alone is not the lightest with the others': "." and "/" and a
+    # digit are heavier than a digit, which every alternative needs.
+    assert needed(r"^(?:\d{1,2}[./]\d{2}|\d{4})$") == ("0123456789", True)
+
+
+def test_first_characters_are_those_a_match_can_start_with() -> None:
+    assert first(r"^(?i:mon|tue),? \d{1,2}$") == ("MTmt", True)
+    assert first(r"^\(?\d{1,3}\)?$") == ("(0123456789", True)
+    assert first(r"^(?:[<>]|\b\d)?x{1,3}$") == ("0123456789<>x", True)
+    # A caseless character past ASCII: its case class holds ASCII letters only if it folds to one.
+    assert first(r"^(?i:\u017f|\u00e9|\u212a)\d$") == ("KSks", True)
+    assert first(r"^(?:\u00e9|\u017f)\d$") == ("", True)
+    for pattern in [r"^a?$", r"^(?:a|b?)$", r"^.{1,3}$", r"^[^a]b$", r"^abc", r"^\p{L}b$", r"^(?i:\u0130)b$"]:
+        assert first(pattern) is None, pattern
 
 
 _ALPHABET_PATTERNS = [
@@ -89,6 +103,8 @@ _ALPHABET_PATTERNS = [
     r"^(?i:[a-f]{2})\b$",
     r"^(?i:sk|fa)?\s?\d[-|]?$",
     r"^[<>|]{1,3}(?:x\d)?$",
+    r"^(?i:\u017f|\u212a|\u00e9)\d$",
+    r"^(?:k|[|()]\s?)?[\d_]{1,2}$",
 ]
 
 
@@ -98,19 +114,29 @@ def test_a_row_a_pattern_matches_holds_only_its_alphabet_and_a_needed_character(
     pool = "ab kKsSfF0189_-|()<>\t\x1c\xa0\u2003\u0663\uff11\u212a\u017f\u00e9‹›•é中\n"
     rng = random.Random(7)
     rows = {"".join(rng.choice(pool) for _ in range(rng.randint(1, 6))) for _ in range(40000)}
+    own = 0
     for pattern in _ALPHABET_PATTERNS:
         allowed = alphabet(pattern)
-        assert allowed is not None, pattern
         rx = Regex(pattern)
         matched = [row for row in rows if rx.test(row)]
         assert matched, pattern  # (the rows reach the patterns' matches)
-        assert all(holds(allowed, row) for row in matched), pattern
-        assert not all(holds(allowed, row) for row in rows), pattern  # (and the alphabet leaves rows out)
+        if allowed is not None:  # (none for a caseless character past ASCII)
+            assert all(holds(allowed, row) for row in matched), pattern
+            assert not all(holds(allowed, row) for row in rows), pattern  # (and the alphabet leaves rows out)
         need = needed(pattern)
         if need is not None:  # (none where most rows would hold one: a space)
             assert all(meets(need, row) for row in matched), pattern
             assert not all(meets(need, row) for row in rows), pattern
+        start = first(pattern)
+        assert start is not None, pattern
+        assert all(begins(start, row) for row in matched), pattern
+        assert not all(begins(start, row) for row in rows), pattern
+        # (rows the alphabet and the needed characters keep, the first characters leave out)
+        kept = [row for row in rows if (allowed is None or holds(allowed, row)) and (need is None or meets(need, row))]
+        own += not all(begins(start, row) for row in kept)
+    assert sum(alphabet(pattern) is not None for pattern in _ALPHABET_PATTERNS) >= 8
     assert sum(needed(pattern) is not None for pattern in _ALPHABET_PATTERNS) >= 4
+    assert own >= 4
 
 
 def test_fold_gives_a_case_class_one_spelling() -> None:

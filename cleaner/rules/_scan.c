@@ -98,13 +98,14 @@ typedef struct {
     int32_t *bound;             /* by pattern: its row lengths' index in low and high, or -1 */
     Py_ssize_t *low, *high;
     /* Prefilter's sets of characters (``alphabet``: a row holds none but them; ``needed``: one of
-     * them at least), at most MAX_ALPHABETS of them, one bit each, set in ``every`` for an
-     * alphabet: by row lengths' index, the bit of its alphabet and of its needed ones, or -1
-     * (none); by ASCII character, the bits of the sets that hold it; and of those that hold
-     * characters past ASCII. */
-    int8_t *alpha, *need;
+     * them at least; ``first``: its first character is one), at most MAX_ALPHABETS of them, one
+     * bit each, set in ``every`` for an alphabet and in ``firsts`` for a first: by row lengths'
+     * index, the bit of its alphabet, of its needed ones and of its first ones, or -1 (none); by
+     * ASCII character, the bits of the sets that hold it; and of those that hold characters past
+     * ASCII. */
+    int8_t *alpha, *need, *first;
     int alphabets;
-    uint64_t in_alpha[128], past_ascii, every;
+    uint64_t in_alpha[128], past_ascii, every, firsts;
 } Matcher;
 
 static void matcher_free(Matcher *m) {
@@ -119,6 +120,7 @@ static void matcher_free(Matcher *m) {
     PyMem_Free(m->high);
     PyMem_Free(m->alpha);
     PyMem_Free(m->need);
+    PyMem_Free(m->first);
     PyMem_Free(m);
 }
 
@@ -165,9 +167,9 @@ bad:
 }
 
 /* A set of characters of Prefilter's lengths (None, or (ASCII characters, past ASCII too)) as the
- * matcher's next bit (``every``: an alphabet): the bit's number, -1 for None or past
- * MAX_ALPHABETS, or -2 with an error set. */
-static int char_set(Matcher *m, PyObject *set, int every) {
+ * matcher's next bit (``mask``: ``every`` for an alphabet, ``firsts`` for a first, or NULL): the
+ * bit's number, -1 for None or past MAX_ALPHABETS, or -2 with an error set. */
+static int char_set(Matcher *m, PyObject *set, uint64_t *mask) {
     PyObject *chars;
     int past_ascii;
     if (set == Py_None || m->alphabets >= MAX_ALPHABETS) return -1;
@@ -185,12 +187,13 @@ static int char_set(Matcher *m, PyObject *set, int every) {
         m->in_alpha[ch] |= bit;
     }
     if (past_ascii) m->past_ascii |= bit;
-    if (every) m->every |= bit;
+    if (mask != NULL) *mask |= bit;
     return m->alphabets++;
 }
 
 /* The row lengths of Prefilter: ``counted`` and ``lengths`` ([pattern, low, high[, alphabet,
- * needed]], one per pattern at most; ``char_set``) into the matcher. 0, or -1 with an error set. */
+ * needed[, first]]], one per pattern at most; ``char_set``) into the matcher. 0, or -1 with an
+ * error set. */
 static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     Py_ssize_t size;
     m->counted = indices(counted, m->patterns, &size);
@@ -204,7 +207,8 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     m->high = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
     m->alpha = PyMem_Malloc((size + 1) * sizeof(int8_t));
     m->need = PyMem_Malloc((size + 1) * sizeof(int8_t));
-    if (!m->bound || !m->low || !m->high || !m->alpha || !m->need) {
+    m->first = PyMem_Malloc((size + 1) * sizeof(int8_t));
+    if (!m->bound || !m->low || !m->high || !m->alpha || !m->need || !m->first) {
         Py_DECREF(seq);
         PyErr_NoMemory();
         return -1;
@@ -213,8 +217,9 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     for (Py_ssize_t j = 0; j < size; j++) {
         long p;
         Py_ssize_t low, high;
-        PyObject *alphabet = Py_None, *needed = Py_None;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn|OO", &p, &low, &high, &alphabet, &needed)) goto bad;
+        PyObject *alphabet = Py_None, *needed = Py_None, *start = Py_None;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn|OOO", &p, &low, &high, &alphabet, &needed, &start))
+            goto bad;
         if (p < 0 || p >= m->patterns || m->bound[p] >= 0) {
             PyErr_SetString(PyExc_ValueError, "row lengths of a pattern index out of range, or twice");
             goto bad;
@@ -222,10 +227,12 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
         m->bound[p] = (int32_t)j;
         m->low[j] = low;
         m->high[j] = high;
-        int a = char_set(m, alphabet, 1), b = a < -1 ? a : char_set(m, needed, 0);
-        if (b < -1) goto bad;
+        int a = char_set(m, alphabet, &m->every), b = a < -1 ? a : char_set(m, needed, NULL);
+        int f = b < -1 ? b : char_set(m, start, &m->firsts);
+        if (f < -1) goto bad;
         m->alpha[j] = (int8_t)a;
         m->need[j] = (int8_t)b;
+        m->first[j] = (int8_t)f;
     }
     Py_DECREF(seq);
     return 0;
@@ -919,30 +926,48 @@ static inline Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize
 
 /* The sets of characters (their bits) ``text`` may be a row of: all of them if it has a newline
  * (its lines are matched apart), else the alphabets that hold each of its characters
- * (prefilter.holds) and the needed sets that hold one (prefilter.meets). */
+ * (prefilter.holds), the needed sets that hold one (prefilter.meets) and the first ones that
+ * hold its first (prefilter.begins; none for an empty text). */
 static uint64_t held_by(const Matcher *m, PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    uint64_t each = ~(uint64_t)0, one = 0;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    uint64_t each = ~(uint64_t)0, one = 0, start = 0, other = ~(m->every | m->firsts);
     if (PyUnicode_IS_ASCII(text)) { /* (most rows: a byte a character, no test past 0x7F) */
         const uint8_t *b = data;
         int newline = 0;
-        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+        for (Py_ssize_t i = 0; i < size; i++) {
             uint64_t in = m->in_alpha[b[i]];
             each &= in;
             one |= in;
             newline |= b[i] == '\n';
         }
-        return newline ? ~(uint64_t)0 : (each & m->every) | (one & ~m->every);
+        if (size > 0) start = m->in_alpha[b[0]];
+        return newline ? ~(uint64_t)0 : (each & m->every) | (one & other) | (start & m->firsts);
     }
-    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+    for (Py_ssize_t i = 0; i < size; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch == '\n') return ~(uint64_t)0;
         uint64_t in = ch < 128 ? m->in_alpha[ch] : m->past_ascii;
         each &= in;
         one |= in;
+        if (i == 0) start = in;
     }
-    return (each & m->every) | (one & ~m->every);
+    return (each & m->every) | (one & other) | (start & m->firsts);
+}
+
+/* ``held_by``'s bit of the first set ``f`` alone (prefilter.begins), without reading the whole text
+ * unless its first character is not in the set (then only for a newline): 1, 0, or -1 with an
+ * error set. */
+static int begins(const Matcher *m, PyObject *text, int f) {
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    if (size == 0) return 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 ch = PyUnicode_READ(PyUnicode_KIND(text), data, 0);
+    if (((ch < 128 ? m->in_alpha[ch] : m->past_ascii) >> f) & 1) return 1;
+    if (PyUnicode_IS_ASCII(text)) return memchr(data, '\n', (size_t)size) != NULL;
+    Py_ssize_t at = PyUnicode_FindChar(text, '\n', 0, size, 1);
+    return at == -2 ? -1 : at >= 0;
 }
 
 /* ``held_by`` of the texts, each worked out when first asked for (most rows no set is asked of):
@@ -971,14 +996,16 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Held *held, Py
     Py_ssize_t size = size_of(sizes, n, row);
     if (size < 0) return -1;
     if (!(m->low[bound] <= size && size <= m->high[bound] && size)) return 0;
-    int a = m->alpha[bound], b = m->need[bound];
-    if (a < 0 && b < 0) return 1;
+    int a = m->alpha[bound], b = m->need[bound], f = m->first[bound];
+    if (a < 0 && b < 0 && f < 0) return 1;
     Py_ssize_t r = row < 0 ? row + n : row;
+    if (a < 0 && b < 0 && !held->known[r]) return begins(m, held->texts[r], f); /* (most rows of such a pattern) */
     if (!held->known[r]) {
         held->held[r] = held_by(m, held->texts[r]);
         held->known[r] = 1;
     }
-    return (a < 0 || (held->held[r] >> a & 1)) && (b < 0 || (held->held[r] >> b & 1));
+    uint64_t held_r = held->held[r];
+    return (a < 0 || (held_r >> a & 1)) && (b < 0 || (held_r >> b & 1)) && (f < 0 || (held_r >> f & 1));
 }
 
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of

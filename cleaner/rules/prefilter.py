@@ -534,23 +534,34 @@ def needed(pattern: str) -> Chars | None:
             5 if chars[1] else 0
         )
 
+    def union(needs: Sequence[tuple[set[str], bool]]) -> tuple[set[str], bool]:
+        return set().union(*(need[0] for need in needs)), any(need[1] for need in needs)
+
     def of_seq(items: Any, caseless: bool) -> tuple[set[str], bool] | None:
-        found = [need for op, av in items if (need := of_item(op, av, caseless)) is not None]
+        found = choices(items, caseless)
         return min(found, key=weight) if found else None
+
+    def choices(items: Any, caseless: bool) -> list[tuple[set[str], bool]]:
+        """Each item's needed characters (a match of the items holds one of each)."""
+        return [need for op, av in items if (need := of_item(op, av, caseless)) is not None]
 
     def of_item(op: Any, av: Any, caseless: bool) -> tuple[set[str], bool] | None:
         if op is _c.SUBPATTERN:
             return of_seq(av[3], _Factors.scope(av, caseless))
         if op is _c.BRANCH:
-            chars: set[str] = set()
-            other = False
-            for branch in av[1]:
-                need = of_seq(branch, caseless)
-                if need is None:
-                    return None
-                chars |= need[0]
-                other |= need[1]
-            return chars, other
+            # One choice per alternative, the union needed: each alternative's lightest at
+            # first, then each one's again, as light as it is with the others' (a date's
+            # "3.5.21" needs a digit as its other alternatives do, and its "." alone is lighter,
+            # but "." and a digit are heavier together than a digit).
+            options = [choices(branch, caseless) for branch in av[1]]
+            if not all(options):
+                return None
+            picked = [min(found, key=weight) for found in options]
+            for _ in range(2):
+                for k, found in enumerate(options):
+                    others = picked[:k] + picked[k + 1 :]
+                    picked[k] = min(found, key=lambda need: weight(union([*others, need])))
+            return union(picked)
         if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
             return of_seq(av[2], caseless) if av[0] >= 1 else None
         if op is _c.AT:
@@ -568,6 +579,73 @@ def needed(pattern: str) -> Chars | None:
     # (A set most rows hold one of, a space or a few letters, leaves out too few rows to pay
     # for reading them.)
     return ("".join(sorted(need[0])), need[1]) if need is not None and weight(need) <= MAX_NEED else None
+
+
+def first(pattern: str) -> Chars | None:
+    """For a bounded ``^...$`` pattern (one with ``widths``): the characters a row it matches can
+    start with (a date's digits and the first letters of its month and day names). None when
+    not known (as ``alphabet``; a caseless character past ASCII is known here: its case class
+    holds an ASCII letter only if it folds to one, see ``fold``), or when a match can be empty."""
+    if widths(pattern) is None or _ANY_PROPERTY in _for_python(pattern):
+        return None
+    chars: set[str] = set()
+    other = False
+
+    def empty(items: Any, caseless: bool) -> bool:
+        """Whether the items can match nothing; the characters their match can start with added."""
+        return all(can_be_empty(op, av, caseless) for op, av in items)
+
+    def can_be_empty(op: Any, av: Any, caseless: bool) -> bool:
+        nonlocal other
+        if op is _c.AT:
+            return True  # (an anchor matches no character: the next item's is the first)
+        if op is _c.SUBPATTERN:
+            return empty(av[3], _Factors.scope(av, caseless))
+        if op is _c.BRANCH:
+            return any([empty(branch, caseless) for branch in av[1]])  # (a list: every branch's chars)
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            return empty(av[2], caseless) or av[0] == 0
+        found, past = _folded_one(op, av) if caseless else _one(op, av, caseless)
+        chars.update(found)
+        other |= past
+        return False
+
+    parsed = _parse(pattern)
+    try:
+        if empty(parsed, bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE)):
+            return None
+    except (_Unknown, ValueError, RecursionError):
+        return None
+    return "".join(sorted(chars)), other
+
+
+def _folded_one(op: Any, av: Any) -> tuple[set[str], bool]:
+    """``_one`` of a caseless item, which also knows its literals past ASCII: the ASCII letters in
+    such a character's case class are those of what it folds to (``fold``: KELVIN SIGN, LONG S)."""
+    try:
+        return _one(op, av, True)
+    except _Unknown:
+        members = [(_c.LITERAL, av)] if op is _c.LITERAL else av if op is _c.IN else []
+        if not members or any(member is not _c.LITERAL for member, _ in members):
+            raise
+    chars: set[str] = set()
+    for _, cp in members:
+        folded = fold(chr(cp))
+        if len(folded) != 1:
+            raise _Unknown  # (DOTTED CAPITAL I)
+        chars.update(ch for ch in (chr(cp), folded, folded.upper()) if ch < "\x80")
+    return chars, True
+
+
+def begins(start: Chars, text: str) -> bool:
+    """Whether ``text`` may be a row a pattern whose rows start with these (``first``) matches: it
+    has a newline (as ``holds``), or starts with one of them."""
+    chars, other = start
+    if "\n" in text:
+        return True
+    if not text:
+        return False  # (no match of such a pattern is empty)
+    return text[0] in chars if text[0] < "\x80" else other
 
 
 def holds(allowed: Chars, text: str) -> bool:
@@ -694,7 +772,7 @@ class Prefilter:
         self.counted: list[int] = state["counted"]  # the patterns with row lengths and no factors
         # Patterns anchored at both ends of a row with a bounded match: the lengths of a row they
         # can match (the rows of other lengths are left out, with factors or without), and, if
-        # either is known, the pattern's ``alphabet`` and ``needed`` (None for one not known).
+        # any is known, the pattern's ``alphabet``, ``needed`` and ``first`` (None for one not known).
         self.lengths: list[tuple[Any, ...]] = [tuple(x) for x in state["lengths"]]
         self.owners: list[list[int]] = state["owners"]  # by literal: the patterns it is a factor of
         self.scratch: Any = None
@@ -767,8 +845,8 @@ class Prefilter:
 
     def _by_length(self, found: dict[int, list[int]], texts: list[str]) -> None:
         """Leave out the rows of a length the pattern cannot match, or with a character it cannot
-        (``alphabet``), or none of the characters it needs (``needed``); and a pattern left with
-        none."""
+        (``alphabet``), or none of the characters it needs (``needed``), or a first character no
+        match starts with (``first``); and a pattern left with none."""
         sizes = [len(text) for text in texts]
         for index in self.counted:
             found[index] = list(range(len(texts)))  # its bounds below leave out the rows too long to scan ("")
@@ -781,6 +859,8 @@ class Prefilter:
                 kept = [row for row in kept if holds(tests[0], texts[row])]
             if tests and tests[1] is not None:
                 kept = [row for row in kept if meets(tests[1], texts[row])]
+            if len(tests) > 2 and tests[2] is not None:
+                kept = [row for row in kept if begins(tests[2], texts[row])]
             if kept:
                 found[index] = kept
             else:
@@ -800,12 +880,12 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
         if bounded:
             # (With the characters its rows may hold, and those they need one of, where known:
             # the first MAX_SETS of them.)
-            tests = [alphabet(pattern), needed(pattern)]
+            tests = [alphabet(pattern), needed(pattern), first(pattern)]
             for k, test in enumerate(tests):
                 sets += test is not None
                 if sets > MAX_SETS:
                     tests[k] = None
-            lengths.append((index, *width, *tests) if tests != [None, None] else (index, *width))  # type: ignore[misc]
+            lengths.append((index, *width, *tests) if tests != [None, None, None] else (index, *width))  # type: ignore[misc]
         found = factors(pattern)
         if found is None:
             (counted if bounded else always).append(index)
