@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from cleaner.rules import stored
@@ -75,6 +76,7 @@ class RuleBook:
         # By signed site: its needs when each is at a line's start, without the newline, or None.
         self._starts: list[tuple[str, ...] | None] = []
         self._prefix = 0  # the longest of those: what of a line they look at
+        self._cut = itemgetter(slice(0, 0))  # a line's first _prefix characters (a C call, no frame)
         # When every signed site's needs are at a line's start: one pattern for them all.
         self._any_start: re.Pattern[str] | None = None
 
@@ -144,6 +146,7 @@ class RuleBook:
                 for *_, needs in self._signed
             ]
             self._prefix = max((len(need) for needs in self._starts if needs for need in needs), default=0)
+            self._cut = itemgetter(slice(0, self._prefix))
             if self._signed and all(needs is not None for needs in self._starts):
                 every = sorted({need for needs in self._starts if needs for need in needs})
                 self._any_start = re.compile("\n(?:" + "|".join(map(re.escape, every)) + ")")
@@ -153,7 +156,8 @@ class RuleBook:
             # No line of the head starts with a need of any site (folding is by character: the
             # starts folded are each start's fold, joined), and none holds a newline (more line
             # starts, looked for in the whole lines below): no site can match.
-            cut = fold("\n" + "\n".join([line[: self._prefix] for line in top]))
+            # (The lines' starts by ``_cut`` in map: no comprehension's frame, no list.)
+            cut = fold("\n" + "\n".join(map(self._cut, top)))
             if self._any_start.search(cut) is None and "\n" not in "".join(top):
                 return None
         # Where a site's needs are all at a line's start (the common case), only the start of its

@@ -130,9 +130,31 @@ class _Texts:
         """The rows and their texts now, kept for ``unchanged``; the set's run takes them too."""
         if self.state is not state:
             self.state, self.texts = state, {}
-        rows = ALIVE(state.lines, True)
+        rows = _rows(state.lines)
         self.texts[id(rules)] = (rows[0], rows[1], REWRITES.count)  # (not (*rows, ...): a list made, then a tuple)
         return rows
+
+
+# The last rows a rule step's full run took: the lines, REWRITES.count then, and ALIVE(lines,
+# True) of then. The site's rules and then the generic ones each run in full in the first round,
+# and the site's rules mostly leave the lines as they were: the generic run takes the same rows.
+# (Replaced whole, so no thread reads half of one; it holds the lines, so their id is not reused.)
+_last: list[tuple[list[Line], int, tuple[list[Line], list[str]]] | None] = [None]
+
+
+def _rows(lines: list[Line]) -> tuple[list[Line], list[str]]:
+    """ALIVE(lines, True): the last full run's rows when no text changed since (Rewrites: the
+    rows' blankness with them) and none of them was dropped (lines only go: the rows now are
+    those of then still alive), checked by one count; else read again. Nothing changes the
+    lists (Context reads them)."""
+    seen = _last[0]
+    if seen is not None and seen[0] is lines and seen[1] == REWRITES.count:
+        rows = seen[2]
+        if count_alive(rows[0]) == len(rows[0]):
+            return rows
+    rows = ALIVE(lines, True)
+    _last[0] = (lines, REWRITES.count, rows)
+    return rows
 
 
 class SiteRules:
@@ -154,7 +176,9 @@ class SiteRules:
         state.ran.add(id(site))
 
     def again(self, state: State) -> bool:
-        return True
+        # No site this round (the site step, before this one, just set it): nothing to run, and the
+        # lines need no count after (most documents' later rounds).
+        return state.site is not None
 
 
 class GenericRules:
