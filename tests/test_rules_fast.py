@@ -407,6 +407,31 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     assert fast.idle(lines, wanted)  # every row it found went since: it has none
 
 
+def test_urls_of_one_start_have_one_host() -> None:
+    """``book.url_start``: RuleBook.site_by_url keeps a URL's first site by its start, so every
+    URL of a start must have the host of every other (random starts and tails, with the
+    characters urlsplit strips, takes out or stops at)."""
+    from cleaner.rules.book import url_start
+    from cleaner.urls import host_of
+
+    pieces = ["/", "?", "#", "@", "[", "]", "%", ":80", "\t", "\n", "\r", " ", "\x00", "a", "B", "ex.org", "ü", "-",
+              ".", "x:y", "::1"]  # fmt: skip
+    rng = random.Random(24)
+    hosts: dict[str, str] = {}
+    for _ in range(20000):
+        scheme = rng.choice(["http://", "https://", "HTTP://", " https://", "http:/", ""])
+        url = scheme + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+        start = url_start(url)
+        if start is None:
+            continue
+        assert url.startswith(start + "/"), url
+        assert hosts.setdefault(start, host_of(url)) == host_of(url), url
+        for _ in range(3):  # the same start, another tail
+            other = start + "/" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 5)))
+            assert url_start(other) == start and host_of(other) == host_of(url), (url, other)
+    assert len(hosts) > 500
+
+
 @needs_hyperscan
 def test_the_order_of_a_run_is_its_rules_found_in_list_order(monkeypatch: pytest.MonkeyPatch) -> None:
     """``_Plan.order``: the positions of the plan's rules that ``Context.may`` names, and those the

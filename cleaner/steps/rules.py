@@ -10,7 +10,6 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import ALIVE, REWRITES
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.base import State, count_alive
-from cleaner.urls import host_of
 
 
 def unchanged_texts(lines: list[Line], texts: list[str]) -> bool:
@@ -51,7 +50,7 @@ class MatchSite:
             self._head, self._count = None, -1
             url = state.doc.url
             if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
-                site = self.book.site_by_url(url, host_of(url))
+                site = self.book.site_by_url(url)
                 if site is not None:
                     self._by_url = True
                     self._set(state, site)
