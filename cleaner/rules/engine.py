@@ -328,6 +328,19 @@ class RuleSet:
             self._fast = fast
         return self._fast
 
+    def settled(self, lines: list[Line]) -> bool:
+        """Whether a run of the positional rules on ``lines`` (``apply``, ``positional_only``) would
+        do nothing: there are none, or the prefilter's last scan was of these lines and gives none
+        of them a row (``_Fast.idle``; most later rounds). False when that is not known (no
+        prefilter yet: ``apply`` counts the run towards building it)."""
+        if not self.positional:
+            return True
+        fast = self._fast
+        if fast is None:
+            return False
+        plan = fast.plans[True]
+        return not plan.always and fast.idle(lines, plan.ids, plan.last)
+
     def apply(
         self,
         lines: list[Line],
@@ -349,10 +362,8 @@ class RuleSet:
         if fast is None:  # (counted only until the prefilter is built, WARMUP's count: past 256
             self._cleaned += 1  # a count made a new int object every call)
             fast = self._prefilter()
-        if positional_only and fast is not None:
-            plan = fast.plans[True]
-            if not plan.always and fast.idle(lines, plan.ids, plan.last):
-                return url  # (most later rounds: no positional rule has a row)
+        if positional_only and fast is not None and self.settled(lines):
+            return url
         ctx = Context(lines, url, meta, rows)
         if fast is None:
             starts = self._start_patterns(positional_only)

@@ -175,9 +175,15 @@ class SiteRules:
         state.ran.add(id(site))
 
     def again(self, state: State) -> bool:
-        # No site this round (the site step, before this one, just set it): nothing to run, and the
-        # lines need no count after (most documents' later rounds).
-        return state.site is not None
+        # No site this round (the site step, before this one, just set it), or a site whose rules
+        # would run only their positional ones (as ``__call__`` decides), which would find nothing
+        # (RuleSet.settled): nothing to run, decided without the call, and the lines need no count
+        # after it (most documents' later rounds).
+        site = state.site
+        if site is None:
+            return False
+        positional_only = id(site) in state.ran and (not state.rewrites or self._texts.unchanged(state, site))
+        return not (positional_only and site.settled(state.lines))
 
 
 class GenericRules:
@@ -195,4 +201,7 @@ class GenericRules:
         state.url = self.generic.apply(state.lines, state.url, state.meta, positional_only, state.deadline, rows)
 
     def again(self, state: State) -> bool:
-        return True
+        # (A later round, as for SiteRules.again: not when only the positional rules would run and
+        # they would find nothing.)
+        positional_only = not state.rewrites or self._texts.unchanged(state, self.generic)
+        return not (positional_only and self.generic.settled(state.lines))
