@@ -21,7 +21,7 @@ from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
 from cleaner.steps import base
 from cleaner.steps.base import State, Step
-from cleaner.steps.rules import GenericRules, SiteRules
+from cleaner.steps.rules import GenericRules, MatchSite, SiteRules
 from cleaner.steps.whitespace import laid_out
 from tests.test_skips_exact import WORDS, write_random_rules
 
@@ -32,16 +32,16 @@ needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
 
 def _every_round(pipeline: Pipeline, doc: Document) -> tuple[object, ...]:
     """Pipeline.clean as it was: every step (that says ``again``) in every round, to the fixed point.
-    The rule steps are called in every round whatever they say (their ``again`` only leaves out a
-    call that would change nothing: a site's rules without a site, or a positional run that
-    would find no row)."""
+    The site and rule steps are called in every round whatever they say (their ``again`` only
+    leaves out a call that would change nothing: the site of the same URL or head, a site's rules
+    without a site, or a positional run that would find no row)."""
     state = pipeline.start(doc)
     for step in pipeline.before:
         step(state)
     alive, visits = state.alive(), 0
     for state.round in count():
         for step in pipeline.rounds:
-            if state.round == 0 or isinstance(step, (SiteRules, GenericRules)) or step.again(state):
+            if state.round == 0 or isinstance(step, (MatchSite, SiteRules, GenericRules)) or step.again(state):
                 step(state)
         before, alive = alive, state.alive()
         visits += before

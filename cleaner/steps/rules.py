@@ -55,15 +55,8 @@ class MatchSite:
                     self._by_url = True
                     self._set(state, site)
                     return
-        if self._by_url:
+        elif self._by_url or self._same_head():
             return
-        if self._count == REWRITES.count:
-            # No text changed since the head was read (Rewrites), and lines only go: while its
-            # rows are all alive, they are still the first ones, and the head is the same.
-            # (Counted in one C call, not a loop over the rows.)
-            rows = self._rows
-            if count_alive(rows) == len(rows):
-                return
         # The first head_lines lines alive and not blank, and their text: one C call that reads
         # no line past them (a loop here cost a hundred bytecodes a document). (head_lines is 0
         # or more: the most of the sites' signature_lines, each 1 or more, or 0 for no site.)
@@ -79,8 +72,16 @@ class MatchSite:
         if state.round == 0:
             state.first_site = site
 
+    def _same_head(self) -> bool:
+        """No text changed since the head was read (Rewrites), and lines only go: while its rows
+        are all alive, they are still the first ones, and the head is the same. (Counted in one C
+        call, not a loop over the rows.)"""
+        rows = self._rows
+        return self._count == REWRITES.count and count_alive(rows) == len(rows)
+
     def again(self, state: State) -> bool:
-        return not (self._by_url and self._state is state)
+        # Not when the call would do nothing: the site is the URL's, or the head is the same.
+        return self._state is not state or not (self._by_url or self._same_head())
 
 
 class FixedSite:
@@ -124,6 +125,20 @@ class _Texts:
             return False
         # (No rule rewrote a row since: no text changed (Rewrites), the lines need no look.)
         return seen[2] == REWRITES.count or UNCHANGED(seen[0], seen[1])
+
+    def settled(self, state: State, rules: RuleSet) -> bool:
+        """Whether a run of ``rules`` now would do nothing, told without reading a row (a later
+        round's ``again``; False when unsure, and the step decides it in its call): it ran in
+        full on these lines and no rule rewrote a row since (Rewrites), so it would run its
+        positional rules alone, and the prefilter's last scan gives none of them a row
+        (RuleSet.settled). (Were the rows read here, the call would read them again.)"""
+        seen = self.texts.get(id(rules)) if self.state is state else None
+        return (
+            seen is not None
+            and seen[2] == REWRITES.count
+            and not rules.positional_rewrites
+            and rules.settled(state.lines)
+        )
 
     def full_run(self, state: State, rules: RuleSet) -> tuple[list[Line], list[str]]:
         """The rows and their texts now, kept for ``unchanged``; the set's run takes them too."""
@@ -176,14 +191,10 @@ class SiteRules:
 
     def again(self, state: State) -> bool:
         # No site this round (the site step, before this one, just set it), or a site whose rules
-        # would run only their positional ones (as ``__call__`` decides), which would find nothing
-        # (RuleSet.settled): nothing to run, decided without the call, and the lines need no count
-        # after it (most documents' later rounds).
+        # would find nothing (_Texts.settled): nothing to run, decided without the call, and the
+        # lines need no count after it (most documents' later rounds).
         site = state.site
-        if site is None:
-            return False
-        positional_only = id(site) in state.ran and (not state.rewrites or self._texts.unchanged(state, site))
-        return not (positional_only and site.settled(state.lines))
+        return site is not None and not self._texts.settled(state, site)
 
 
 class GenericRules:
@@ -201,7 +212,4 @@ class GenericRules:
         state.url = self.generic.apply(state.lines, state.url, state.meta, positional_only, state.deadline, rows)
 
     def again(self, state: State) -> bool:
-        # (A later round, as for SiteRules.again: not when only the positional rules would run and
-        # they would find nothing.)
-        positional_only = not state.rewrites or self._texts.unchanged(state, self.generic)
-        return not (positional_only and self.generic.settled(state.lines))
+        return not self._texts.settled(state, self.generic)  # (a later round, as SiteRules.again)
