@@ -227,6 +227,49 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
     assert not texts.unchanged(SimpleNamespace(lines=lines), rules)  # type: ignore[arg-type]  (another document)
 
 
+def test_a_full_run_takes_the_last_rows_only_while_they_are_the_rows_now() -> None:
+    """``steps.rules._rows``: the rows of the last full run (the site's, then the generic set's in
+    the same round) while no text changed and none of them went; else ALIVE of now."""
+    from cleaner.document import Line
+    from cleaner.rules.compiled import ALIVE
+    from cleaner.steps.rules import _rows
+
+    lines = [Line(1, "Menu"), Line(2, ""), Line(3, "Body text"), Line(4, "Footer")]
+    first = _rows(lines)
+    assert first == ALIVE(lines, True)
+    assert _rows(lines) is first  # nothing changed: the same rows
+    assert _rows(list(lines)) is not first  # another list of lines: read again
+    again = _rows(lines)
+    lines[1].dropped_by = "other"  # a blank line went: not a row, the rows are the same
+    assert _rows(lines) == ALIVE(lines, True)
+    lines[3].dropped_by = "other"  # a row went
+    now = _rows(lines)
+    assert now is not again and now == ALIVE(lines, True) and lines[3] not in now[0]
+    lines[0].text = "Menu, rewritten"
+    REWRITES.count += 1  # (as a replace rule does, with Context.touched)
+    now = _rows(lines)
+    assert now == ALIVE(lines, True) and now[1][0] == "Menu, rewritten"
+
+
+def test_the_rows_alive_after_a_row_are_counted_from_the_end_once() -> None:
+    """``engine._edge``: a row alive has ``window`` rows alive after it exactly when it stands
+    before the edge (random fates, every window)."""
+    from cleaner.document import Line
+
+    rng = random.Random(7)
+    for _ in range(300):
+        rows = [Line(k, f"row {k}") for k in range(rng.randrange(0, 12))]
+        for row in rows:
+            if rng.random() < 0.4:
+                row.dropped_by = "other"
+        for window in range(1, 14):
+            edge = engine._edge(rows, window)
+            for i, row in enumerate(rows):
+                if row.dropped_by is None:
+                    after = sum(later.dropped_by is None for later in rows[i + 1 :])
+                    assert (after >= window) == (i < edge)
+
+
 def test_lines_folded_one_by_one_are_the_text_folded_whole() -> None:
     import random
 
@@ -362,6 +405,31 @@ def test_a_positional_run_with_nothing_to_do_is_skipped_only_when_the_scan_still
     assert not fast.idle(lines, wanted)  # (still alive)
     lines[0].dropped_by = "other"
     assert fast.idle(lines, wanted)  # every row it found went since: it has none
+
+
+def test_urls_of_one_start_have_one_host() -> None:
+    """``book.url_start``: RuleBook.site_by_url keeps a URL's first site by its start, so every
+    URL of a start must have the host of every other (random starts and tails, with the
+    characters urlsplit strips, takes out or stops at)."""
+    from cleaner.rules.book import url_start
+    from cleaner.urls import host_of
+
+    pieces = ["/", "?", "#", "@", "[", "]", "%", ":80", "\t", "\n", "\r", " ", "\x00", "a", "B", "ex.org", "ü", "-",
+              ".", "x:y", "::1"]  # fmt: skip
+    rng = random.Random(24)
+    hosts: dict[str, str] = {}
+    for _ in range(20000):
+        scheme = rng.choice(["http://", "https://", "HTTP://", " https://", "http:/", ""])
+        url = scheme + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+        start = url_start(url)
+        if start is None:
+            continue
+        assert url.startswith(start + "/"), url
+        assert hosts.setdefault(start, host_of(url)) == host_of(url), url
+        for _ in range(3):  # the same start, another tail
+            other = start + "/" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 5)))
+            assert url_start(other) == start and host_of(other) == host_of(url), (url, other)
+    assert len(hosts) > 500
 
 
 @needs_hyperscan

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from itertools import count
 
 from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
@@ -192,18 +191,24 @@ class Pipeline:
         # what makes cleaning the clean output change nothing. Each round only removes, so it ends.
         # (A round's count of the lines left is the next one's count before it: counted once.)
         steps, lines, rewrites = self.rounds, state.lines, REWRITES
-        alive = left = count_alive(lines)
-        visits = 0
+        before = count_alive(lines)
         # After each step, a stamp of the lines: the rows rewritten so far less the lines alive.
         # Lines only go and rewrites only add up, so any drop or rewrite raises the stamp, and it
         # stays put while nothing changes. ``marks``: the stamps after each step of a round.
-        stamp = rewrites.count - left
+        # The first round calls every step (state.round is 0, as State is made): no step's
+        # ``again`` is asked, and no round before it can end it early.
         marks: list[int] = []
-        for state.round in count():
-            then, last, marks = stamp, marks, []
-            first_round = state.round == 0
+        left = before
+        for step in steps:
+            step.__call__(state)
+            left = count_alive(lines)
+            marks.append(rewrites.count - left)
+        stamp, visits = rewrites.count - left, before
+        while left != before and not (state.round + 1 >= MAX_ROUNDS and visits >= MAX_LINE_VISITS):
+            state.round += 1
+            then, last, marks, before = stamp, marks, [], left
             for i, step in enumerate(steps):
-                if first_round or step.again(state):
+                if step.again(state):
                     step.__call__(state)
                     left = count_alive(lines)
                     stamp = rewrites.count - left
@@ -213,13 +218,9 @@ class Pipeline:
                 # in the last round, those steps would see the lines they saw and left as they
                 # were then, and find nothing again (Step: a step is a function of the lines):
                 # this round would change nothing, the fixed point. They need not be called.
-                # (``last`` first: empty in the first round, the test then ends there.)
-                if last and stamp == then and last[i] == then:
+                if stamp == then and last[i] == then:
                     break
-            before, alive = alive, left
             visits += before
-            if alive == before or (state.round + 1 >= MAX_ROUNDS and visits >= MAX_LINE_VISITS):
-                break
         first = state.first_site
         out, text = laid_out(state.lines, self.settings.layout)
         return Cleaned(  # (by position, as State above)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from cleaner.rules import stored
@@ -56,6 +57,23 @@ class _Site:
 _HOSTS = 4096  # hosts whose site RuleBook.site_by_url keeps (emptied when full)
 
 
+def url_start(url: str) -> str | None:
+    """An http(s) URL up to the first "/" after its "//", when it has one; else None.
+
+    Two URLs of one start have one host (urls.host_of): the host is read from the netloc,
+    which ends at the first "/", "?" or "#" after the "//", so at that "/" at the latest, and
+    what urlsplit does first to a whole URL (strip its ends of spaces and controls, take out
+    tabs and newlines) changes nothing in the netloc that is not in the start (the URL goes on
+    past it with a "/"). tests/test_rules_fast.py checks it on random URLs."""
+    if url.startswith("https://"):
+        cut = url.find("/", 8)
+    elif url.startswith("http://"):
+        cut = url.find("/", 7)
+    else:
+        return None
+    return url[:cut] if cut >= 0 else None
+
+
 class RuleBook:
     def __init__(self, files: list[tuple[str, RuleFile]], digest: str | None = None):
         self.files = files
@@ -71,10 +89,12 @@ class RuleBook:
         self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
         self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
         self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
+        self._by_start: dict[str, int | None] = {}  # the same by url_start
         self._signed: list[tuple[_Site, Regex, int, list[str] | None]] | None = None  # (site_by_signature)
         # By signed site: its needs when each is at a line's start, without the newline, or None.
         self._starts: list[tuple[str, ...] | None] = []
         self._prefix = 0  # the longest of those: what of a line they look at
+        self._cut = itemgetter(slice(0, 0))  # a line's first _prefix characters (a C call, no frame)
         # When every signed site's needs are at a line's start: one pattern for them all.
         self._any_start: re.Pattern[str] | None = None
 
@@ -114,20 +134,33 @@ class RuleBook:
         """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known.
 
         The first site whose domains hold the host is kept by host (documents of a site share
-        it); only the sites before it with URL globs are tried on the URL itself."""
-        host = host_of(url) if host is None else host
-        first = self._by_host.get(host, -1)
+        it), and, when the host is not given, by the URL's start (``url_start``: documents of a
+        site share that too, and the host is then not read off the URL again, a regex match of
+        the whole URL); only the sites before it with URL globs are tried on the URL itself."""
+        start = url_start(url) if host is None else None
+        first = self._by_start.get(start, -1) if start is not None else -1
         if first == -1:
-            first = next((i for i, site in enumerate(self._sites) if site.matcher.by_domain(host)), None)
-            if len(self._by_host) >= _HOSTS:
-                self._by_host.clear()
-            self._by_host[host] = first
+            first = self._first_of_host(host_of(url) if host is None else host)
+            if start is not None:
+                if len(self._by_start) >= _HOSTS:
+                    self._by_start.clear()
+                self._by_start[start] = first
         for i in self._globbed:
             if first is not None and i >= first:
                 break
             if self._sites[i].matcher.by_glob(url):
                 return self._sites[i].rules
         return self._sites[first].rules if first is not None else None
+
+    def _first_of_host(self, host: str) -> int | None:
+        """The first site (by index) whose domains hold ``host``, or None."""
+        first = self._by_host.get(host, -1)
+        if first == -1:
+            first = next((i for i, site in enumerate(self._sites) if site.matcher.by_domain(host)), None)
+            if len(self._by_host) >= _HOSTS:
+                self._by_host.clear()
+            self._by_host[host] = first
+        return first
 
     def site_by_signature(self, head: list[str]) -> RuleSet | None:
         """The first site (in file order) whose signature matches the document's first lines;
@@ -144,6 +177,7 @@ class RuleBook:
                 for *_, needs in self._signed
             ]
             self._prefix = max((len(need) for needs in self._starts if needs for need in needs), default=0)
+            self._cut = itemgetter(slice(0, self._prefix))
             if self._signed and all(needs is not None for needs in self._starts):
                 every = sorted({need for needs in self._starts if needs for need in needs})
                 self._any_start = re.compile("\n(?:" + "|".join(map(re.escape, every)) + ")")
@@ -153,7 +187,8 @@ class RuleBook:
             # No line of the head starts with a need of any site (folding is by character: the
             # starts folded are each start's fold, joined), and none holds a newline (more line
             # starts, looked for in the whole lines below): no site can match.
-            cut = fold("\n" + "\n".join([line[: self._prefix] for line in top]))
+            # (The lines' starts by ``_cut`` in map: no comprehension's frame, no list.)
+            cut = fold("\n" + "\n".join(map(self._cut, top)))
             if self._any_start.search(cut) is None and "\n" not in "".join(top):
                 return None
         # Where a site's needs are all at a line's start (the common case), only the start of its

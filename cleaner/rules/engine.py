@@ -117,14 +117,13 @@ class _Fast:
             rows_then = memo[1]
             for rule_id in wanted.intersection(found):
                 window = last.get(rule_id, 0) if last else 0
+                edge = -1  # (rows alive before it have ``window`` rows alive after them; found once a rule)
                 for i in found[rule_id]:
                     if rows_then[i].dropped_by is None:
-                        if window:  # the rows alive after it, counted up to the window's size
-                            after, j, n = 0, i + 1, len(rows_then)
-                            while j < n and after < window:
-                                after += rows_then[j].dropped_by is None
-                                j += 1
-                            if after >= window:
+                        if window:
+                            if edge < 0:
+                                edge = _edge(rows_then, window)
+                            if i < edge:
                                 continue
                         return False
             return True
@@ -174,6 +173,19 @@ class _Fast:
             first = bisect_right(starts, start) - 1
             hits.update(range(first, bisect_right(starts, max(end - 1, start))))
         return sorted(i for i in hits if len(ctx.rows[i].text) <= MAX_RULE_LINE)
+
+
+def _edge(rows: list[Line], window: int) -> int:
+    """Where the ``window``-th row alive counted from the end stands (0 when there are fewer):
+    a row alive has ``window`` rows alive after it exactly when it stands before that one.
+    (One walk from the end for a rule, not one of the window's size after each of its rows.)"""
+    seen = 0
+    for j in range(len(rows) - 1, -1, -1):
+        if rows[j].dropped_by is None:
+            seen += 1
+            if seen == window:
+                return j
+    return 0
 
 
 def carry(
@@ -316,6 +328,19 @@ class RuleSet:
             self._fast = fast
         return self._fast
 
+    def settled(self, lines: list[Line]) -> bool:
+        """Whether a run of the positional rules on ``lines`` (``apply``, ``positional_only``) would
+        do nothing: there are none, or the prefilter's last scan was of these lines and gives none
+        of them a row (``_Fast.idle``; most later rounds). False when that is not known (no
+        prefilter yet: ``apply`` counts the run towards building it)."""
+        if not self.positional:
+            return True
+        fast = self._fast
+        if fast is None:
+            return False
+        plan = fast.plans[True]
+        return not plan.always and fast.idle(lines, plan.ids, plan.last)
+
     def apply(
         self,
         lines: list[Line],
@@ -337,10 +362,8 @@ class RuleSet:
         if fast is None:  # (counted only until the prefilter is built, WARMUP's count: past 256
             self._cleaned += 1  # a count made a new int object every call)
             fast = self._prefilter()
-        if positional_only and fast is not None:
-            plan = fast.plans[True]
-            if not plan.always and fast.idle(lines, plan.ids, plan.last):
-                return url  # (most later rounds: no positional rule has a row)
+        if positional_only and fast is not None and self.settled(lines):
+            return url
         ctx = Context(lines, url, meta, rows)
         if fast is None:
             starts = self._start_patterns(positional_only)

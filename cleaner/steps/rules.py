@@ -10,7 +10,6 @@ from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import ALIVE, REWRITES
 from cleaner.rules.engine import RuleSet
 from cleaner.steps.base import State, count_alive
-from cleaner.urls import host_of
 
 
 def unchanged_texts(lines: list[Line], texts: list[str]) -> bool:
@@ -51,20 +50,13 @@ class MatchSite:
             self._head, self._count = None, -1
             url = state.doc.url
             if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
-                site = self.book.site_by_url(url, host_of(url))
+                site = self.book.site_by_url(url)
                 if site is not None:
                     self._by_url = True
                     self._set(state, site)
                     return
-        if self._by_url:
+        elif self._by_url or self._same_head():
             return
-        if self._count == REWRITES.count:
-            # No text changed since the head was read (Rewrites), and lines only go: while its
-            # rows are all alive, they are still the first ones, and the head is the same.
-            # (Counted in one C call, not a loop over the rows.)
-            rows = self._rows
-            if count_alive(rows) == len(rows):
-                return
         # The first head_lines lines alive and not blank, and their text: one C call that reads
         # no line past them (a loop here cost a hundred bytecodes a document). (head_lines is 0
         # or more: the most of the sites' signature_lines, each 1 or more, or 0 for no site.)
@@ -80,8 +72,16 @@ class MatchSite:
         if state.round == 0:
             state.first_site = site
 
+    def _same_head(self) -> bool:
+        """No text changed since the head was read (Rewrites), and lines only go: while its rows
+        are all alive, they are still the first ones, and the head is the same. (Counted in one C
+        call, not a loop over the rows.)"""
+        rows = self._rows
+        return self._count == REWRITES.count and count_alive(rows) == len(rows)
+
     def again(self, state: State) -> bool:
-        return not (self._by_url and self._state is state)
+        # Not when the call would do nothing: the site is the URL's, or the head is the same.
+        return self._state is not state or not (self._by_url or self._same_head())
 
 
 class FixedSite:
@@ -126,13 +126,49 @@ class _Texts:
         # (No rule rewrote a row since: no text changed (Rewrites), the lines need no look.)
         return seen[2] == REWRITES.count or UNCHANGED(seen[0], seen[1])
 
+    def settled(self, state: State, rules: RuleSet) -> bool:
+        """Whether a run of ``rules`` now would do nothing, told without reading a row (a later
+        round's ``again``; False when unsure, and the step decides it in its call): it ran in
+        full on these lines and no rule rewrote a row since (Rewrites), so it would run its
+        positional rules alone, and the prefilter's last scan gives none of them a row
+        (RuleSet.settled). (Were the rows read here, the call would read them again.)"""
+        seen = self.texts.get(id(rules)) if self.state is state else None
+        return (
+            seen is not None
+            and seen[2] == REWRITES.count
+            and not rules.positional_rewrites
+            and rules.settled(state.lines)
+        )
+
     def full_run(self, state: State, rules: RuleSet) -> tuple[list[Line], list[str]]:
         """The rows and their texts now, kept for ``unchanged``; the set's run takes them too."""
         if self.state is not state:
             self.state, self.texts = state, {}
-        rows = ALIVE(state.lines, True)
+        rows = _rows(state.lines)
         self.texts[id(rules)] = (rows[0], rows[1], REWRITES.count)  # (not (*rows, ...): a list made, then a tuple)
         return rows
+
+
+# The last rows a rule step's full run took: the lines, REWRITES.count then, and ALIVE(lines,
+# True) of then. The site's rules and then the generic ones each run in full in the first round,
+# and the site's rules mostly leave the lines as they were: the generic run takes the same rows.
+# (Replaced whole, so no thread reads half of one; it holds the lines, so their id is not reused.)
+_last: list[tuple[list[Line], int, tuple[list[Line], list[str]]] | None] = [None]
+
+
+def _rows(lines: list[Line]) -> tuple[list[Line], list[str]]:
+    """ALIVE(lines, True): the last full run's rows when no text changed since (Rewrites: the
+    rows' blankness with them) and none of them was dropped (lines only go: the rows now are
+    those of then still alive), checked by one count; else read again. Nothing changes the
+    lists (Context reads them)."""
+    seen = _last[0]
+    if seen is not None and seen[0] is lines and seen[1] == REWRITES.count:
+        rows = seen[2]
+        if count_alive(rows[0]) == len(rows[0]):
+            return rows
+    rows = ALIVE(lines, True)
+    _last[0] = (lines, REWRITES.count, rows)
+    return rows
 
 
 class SiteRules:
@@ -154,7 +190,11 @@ class SiteRules:
         state.ran.add(id(site))
 
     def again(self, state: State) -> bool:
-        return True
+        # No site this round (the site step, before this one, just set it), or a site whose rules
+        # would find nothing (_Texts.settled): nothing to run, decided without the call, and the
+        # lines need no count after it (most documents' later rounds).
+        site = state.site
+        return site is not None and not self._texts.settled(state, site)
 
 
 class GenericRules:
@@ -172,4 +212,4 @@ class GenericRules:
         state.url = self.generic.apply(state.lines, state.url, state.meta, positional_only, state.deadline, rows)
 
     def again(self, state: State) -> bool:
-        return True
+        return not self._texts.settled(state, self.generic)  # (a later round, as SiteRules.again)
