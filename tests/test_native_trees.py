@@ -624,3 +624,57 @@ def test_odds_above_walks_again_only_the_lines_near_the_band(trees: int) -> None
             far += int(outside.sum())
             assert lowest == (-np.inf if (got == -np.inf).any() else got.min())
     assert far > 0
+
+
+def _complete_arrays(trees: int, depth: int, columns: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """``trees`` complete trees of ``depth`` on ``columns`` columns, breadth first, one after another (then an idle
+    slot), as Forest takes them: a few inner thresholds NaN or infinite, a few inner slots early leaves (a walk
+    stays on them)."""
+    size = 2 ** (depth + 1) - 1
+    feature = rng.integers(0, columns, size=trees * size)
+    threshold = rng.normal(size=trees * size)
+    threshold[rng.random(trees * size) < 0.05] = np.nan
+    threshold[rng.random(trees * size) < 0.05] = np.inf
+    threshold[rng.random(trees * size) < 0.05] = -np.inf
+    left = np.empty(trees * size, dtype=np.intp)
+    for t in range(trees):
+        for j in range(size):
+            at = t * size + j
+            inner = j < size // 2 and rng.random() > 0.05
+            left[at] = t * size + 2 * j + 1 if inner else at
+            threshold[at] = threshold[at] if inner else np.inf
+    value = rng.normal(size=trees * size) * 10.0 ** rng.integers(-3, 4, size=trees * size)
+    # (an idle slot at the end, as model.py's: a slot's right child, next to its left, is in the arrays)
+    feature, threshold = np.append(feature, 0), np.append(threshold, np.inf)
+    left, value = np.append(left, 0), np.append(value, 0.0)
+    return feature, threshold, left, value, np.arange(0, trees * size, size, dtype=np.intp)
+
+
+@pytest.mark.parametrize(
+    ("depth", "columns"), [(0, 3), (1, 3), (3, 5), (5, 9), (6, 37), (7, 4), (8, 256), (9, 6), (6, 300)]
+)
+def test_complete_forests_of_any_depth_and_width_walk_as_python(depth: int, columns: int) -> None:
+    """odds_above walks a forest of at most 8 levels testing at most 256 columns in its heap layout (threshold < x,
+    NaN read as -inf), unrolled for depths 5 to 8, deeper or wider ones in the slots: each settles a line exactly
+    where the walk in Python takes it (bounds at each line's own log-odds and just past them), and the lines it does
+    not settle get numpy's sum of the Python walk's leaves."""
+    rng = np.random.default_rng(depth * 1000 + columns)
+    arrays = _complete_arrays(19, depth, columns, rng)
+    forest = _trees().Forest(*arrays, depth)
+    matrix = rng.normal(size=(40, columns))
+    matrix[::5, ::2] = np.nan
+    matrix[1::6, ::3] = np.inf
+    matrix[2::7, 1::3] = -np.inf
+    expected = _walked(arrays, matrix, depth)
+    got = np.empty_like(expected)
+    forest.leaves(matrix, got)
+    assert got.tobytes() == expected.tobytes()
+    exact = 0.5 + expected.sum(axis=1)
+    odds = np.empty(len(matrix))
+    for bound in (*exact[:8].tolist(), *np.nextafter(exact[:8], np.inf).tolist(), float(np.median(exact))):
+        for high, low in ((bound, -np.inf), (np.inf, bound), (bound + 1.0, bound - 1.0)):
+            lowest = forest.odds_above(matrix, 0.5, high, odds, low)
+            finite = np.isfinite(odds)
+            assert odds[finite].tobytes() == exact[finite].tobytes()
+            assert (exact[odds == np.inf] > high).all() and (exact[odds == -np.inf] < low).all()
+            assert lowest == (-np.inf if (odds == -np.inf).any() else odds.min())

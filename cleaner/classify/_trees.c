@@ -49,6 +49,13 @@ get_buffer(PyObject *obj, Py_buffer *view, char kind, int ndim, int writable, co
 
 #define LANES 8 /* lines walked abreast */
 
+/* Trees walked abreast, and between two looks at the lines' bounds. A line's bound only rises from tree to tree (a
+ * leaf's value replaces its tree's lowest), so looking more often settles the same lines a few trees sooner. */
+#define BLOCK 8
+#if BLOCK != 8
+#error "walk_some's two running sums take a block's leaves four and four"
+#endif
+
 /* One slot of a complete tree: the test, and where its left child is (the right one is next). 16 bytes,
  * four to a cache line: the walk is bound by fetching the slots (the whole forest outgrows the caches).
  * The feature as a byte offset into a row; the slots counted in halves (8 bytes, a double's size), the left child's
@@ -120,6 +127,9 @@ typedef struct {
     double reach;         /* the sum over the trees of their largest leaf magnitude: what bounds a sum's roundings */
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
+    char *heap;           /* the trees again, heap-ordered for walk_some (see heap_build), or NULL; tree j of the walk
+                           * order at heap + j * heap_stride + HEAP_FEATS */
+    Py_ssize_t heap_stride;
     char *room;           /* odds_above's space, kept from call to call (no Python code runs while it is used) */
     Py_ssize_t room_size; /* in bytes */
 } Forest;
@@ -134,6 +144,7 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->order);
     PyMem_Free(self->rest);
     PyMem_Free(self->room);
+    PyMem_Free(self->heap);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -230,6 +241,58 @@ lay_out(Forest *self, const Py_ssize_t *feature, const double *threshold, const 
             self->values[i + moved] = value[i];
         }
     }
+}
+
+/* The heap layout walk_some walks (where the trees are at most HEAP_DEPTH deep and test fewer than 257 columns): each
+ * tree, in the walk order, as a complete binary tree numbered from 1 (slot h's children are 2h and 2h + 1), in two
+ * arrays at one address: the thresholds, a double a slot from it (the last level's slots hold the leaf values instead),
+ * and the columns tested, a byte a slot HEAP_FEATS bytes before it. A step is then four instructions (heap_step), the
+ * child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took two loads and a conditional
+ * move more. The compare it makes is threshold < x, which is x > threshold but for NaN: a NaN threshold is laid out
+ * as +inf (neither holds for any x), and a NaN in a row is read as -inf (odds_above's heap_rows: neither holds). */
+#define HEAP_DEPTH 8
+#define HEAP_FEATS 512 /* bytes: a tree of HEAP_DEPTH has 2^(HEAP_DEPTH + 1) slots */
+
+/* The trees in the heap layout, in the walk order: 0, or -1 with an exception set (no memory). None (heap NULL) where
+ * they are too deep or test too many columns for it: walk_some walks the slots then. */
+static int
+heap_build(Forest *self, const Py_ssize_t *feature, const double *threshold, const Py_ssize_t *left,
+           const double *value, const Py_ssize_t *offsets)
+{
+    const Py_ssize_t depth = self->depth, trees = self->trees;
+    self->heap = NULL;
+    if (depth > HEAP_DEPTH || self->width > 256 || trees == 0)
+        return 0;
+    const Py_ssize_t size = (Py_ssize_t)2 << depth; /* slots 1 to size - 1 (0 idle) */
+    self->heap_stride = HEAP_FEATS + size * (Py_ssize_t)sizeof(double);
+    Py_ssize_t *from = PyMem_New(Py_ssize_t, size); /* each heap slot's slot in the arrays given */
+    self->heap = PyMem_Calloc((size_t)trees, (size_t)self->heap_stride);
+    if (from == NULL || self->heap == NULL) {
+        PyMem_Free(from);
+        PyMem_Free(self->heap);
+        self->heap = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t j = 0; j < trees; j++) {
+        char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
+        uint8_t *feats = (uint8_t *)tree - HEAP_FEATS;
+        double *slots = (double *)tree;
+        from[1] = offsets[self->order[j]];
+        for (Py_ssize_t h = 1; h < size; h++) {
+            const Py_ssize_t at = from[h];
+            if (h >= size / 2) { /* the last level: the leaf */
+                slots[h] = value[at];
+                continue;
+            }
+            feats[h] = (uint8_t)feature[at];
+            slots[h] = threshold[at] != threshold[at] ? Py_HUGE_VAL : threshold[at];
+            from[2 * h] = left[at];
+            from[2 * h + 1] = left[at] + 1;
+        }
+    }
+    PyMem_Free(from);
+    return 0;
 }
 
 /* Forest(feature, threshold, left, value, offsets, depth): copies the arrays (lay_out), after checking that no walk
@@ -351,11 +414,19 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     PyMem_Free(spread);
     lay_out(self, feature, threshold, left, value, offsets);
+    if (heap_build(self, feature, threshold, left, value, offsets) < 0)
+        Py_CLEAR(self);
 done:
     while (got-- > 0)
         PyBuffer_Release(&views[got]);
     return (PyObject *)self;
 }
+
+#if defined(__GNUC__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)(address))
+#endif
 
 /* Asks for the slots of trees ahead of their walks (they are far apart in memory, and fetching them is what the walk
  * waits on when the forest has left the caches): slots [first, end) and their values. (Unrolled: a prefetch is one
@@ -388,6 +459,17 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
 static inline void
 prefetch_trees(const Forest *self, Py_ssize_t j0, Py_ssize_t j1)
 {
+    if (self->heap != NULL && j1 - j0 == BLOCK) { /* (a full block is walked in the heap layout: its slots) */
+        const Py_ssize_t size = (Py_ssize_t)2 << self->depth;
+        for (Py_ssize_t j = j0; j < j1; j++) {
+            const char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
+            for (Py_ssize_t k = 0; k < size; k += 64)
+                PREFETCH(tree - HEAP_FEATS + k);
+            for (Py_ssize_t k = 0; k < size * (Py_ssize_t)sizeof(double); k += 64)
+                PREFETCH(tree + k);
+        }
+        return;
+    }
     if (self->apart) {
         const Py_ssize_t first = self->roots[self->order[j0]], last = self->order[j1 - 1];
         const Py_ssize_t end = self->roots[last] + self->span[last];
@@ -542,12 +624,85 @@ forest_odds(Forest *self, PyObject *args)
     return PyFloat_FromDouble(lowest);
 }
 
-/* Trees walked abreast, and between two looks at the lines' bounds. A line's bound only rises from tree to tree (a
- * leaf's value replaces its tree's lowest), so looking more often settles the same lines a few trees sooner. */
-#define BLOCK 8
-#if BLOCK != 8
-#error "walk_some's two running sums take a block's leaves four and four"
+/* A block's leaves (BLOCK of them, in the walk order) onto a line's two running sums (16-byte aligned): the even places'
+ * and the odd ones', two at a time with SSE2; the same additions without. */
+static inline void
+add_block(double *sums, const double *leaf)
+{
+#if defined(__SSE2__)
+    const __m128d block = _mm_add_pd(_mm_add_pd(_mm_loadu_pd(leaf), _mm_loadu_pd(leaf + 2)),
+                                     _mm_add_pd(_mm_loadu_pd(leaf + 4), _mm_loadu_pd(leaf + 6)));
+    _mm_store_pd(sums, _mm_add_pd(_mm_load_pd(sums), block));
+#else
+    for (int k = 0; k < 2; k++)
+        sums[k] += (leaf[k] + leaf[k + 2]) + (leaf[k + 4] + leaf[k + 6]);
 #endif
+}
+
+/* The heap walk's step from slot h of a tree (its thresholds at `tree`), for a row: the child it goes to, h + h, plus one
+ * where the tested value of the row is above the threshold (heap_build: never NaN on either side). */
+static inline size_t
+heap_step(const char *tree, const char *row, size_t h)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    /* comisd sets the carry for threshold < x alone (neither is NaN): adc makes the child of it, h + h + carry. */
+    size_t feature;
+    double threshold;
+    __asm__("movzbl %c[feats](%[tree],%[h]), %k[feature]\n\t"
+            "movsd (%[tree],%[h],8), %[threshold]\n\t"
+            "comisd (%[row],%[feature],8), %[threshold]\n\t"
+            "adc %[h], %[h]"
+            : [h] "+r"(h), [feature] "=&r"(feature), [threshold] "=&x"(threshold)
+            : [tree] "r"(tree), [row] "r"(row), [feats] "i"(-HEAP_FEATS), "m"(*(const char(*)[])(tree - HEAP_FEATS)),
+              "m"(*(const char(*)[])row)
+            : "cc");
+    return h;
+#else
+    const double x = ((const double *)row)[((const uint8_t *)tree - HEAP_FEATS)[h]];
+    return h + h + (size_t)(((const double *)tree)[h] < x);
+#endif
+}
+
+/* walk_some's full block in the heap layout (its BLOCK trees at tree[]) for the lines in active: each line's leaves onto
+ * its running sums. `levels`, where it is a constant (walk_some's cases), is the depth the walks take, their steps
+ * unrolled whole (the trees are complete: a walk of depth d is d steps, no test between them; the loop's count, compare
+ * and branch were 3 instructions a level); 0 walks `depth` steps in a loop. Four trees abreast, twice: eight walks'
+ * positions and trees do not fit in the registers with the row. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline void
+walk_heap_lines(const char *const *tree, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
+                Py_ssize_t depth, Py_ssize_t levels, double *partial)
+{
+    for (Py_ssize_t a = 0; a < na; a++) {
+        const Py_ssize_t i = active[a];
+        const char *row = (const char *)(rows + i * width);
+        double leaf[BLOCK];
+        for (int half = 0; half < BLOCK; half += BLOCK / 2) {
+            size_t h[BLOCK / 2] = {1, 1, 1, 1};
+            const char *at[BLOCK / 2] = {tree[half], tree[half + 1], tree[half + 2], tree[half + 3]};
+            if (levels) {
+#pragma GCC unroll 16
+                for (Py_ssize_t d = 0; d < levels; d++) {
+#pragma GCC unroll 4
+                    for (int k = 0; k < BLOCK / 2; k++)
+                        h[k] = heap_step(at[k], row, h[k]);
+                }
+            } else {
+                for (Py_ssize_t d = 0; d < depth; d++) {
+#pragma GCC unroll 4
+                    for (int k = 0; k < BLOCK / 2; k++)
+                        h[k] = heap_step(at[k], row, h[k]);
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < BLOCK / 2; k++)
+                leaf[half + k] = ((const double *)at[k])[h[k]];
+        }
+        add_block(partial + 2 * i, leaf);
+    }
+}
 
 /* The leaf values of the trees at places [j0, j1) of the walk order for the lines in active (na of them), added to their
  * running sums partial[2 * i] and [2 * i + 1] (the even places' and the odd ones': the bound's, which any order of
@@ -566,6 +721,20 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
         prefetch_trees(self, j0, j1);
     if (j1 < trees)
         prefetch_trees(self, j1, j1 + BLOCK < trees ? j1 + BLOCK : trees);
+    if (j1 - j0 == BLOCK && self->heap != NULL) {
+        const char *tree[BLOCK];
+        for (int k = 0; k < BLOCK; k++)
+            tree[k] = self->heap + (j0 + k) * self->heap_stride + HEAP_FEATS;
+        /* (a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a call) */
+        switch (depth) {
+        case 5: walk_heap_lines(tree, rows, width, active, na, depth, 5, partial); break;
+        case 6: walk_heap_lines(tree, rows, width, active, na, depth, 6, partial); break;
+        case 7: walk_heap_lines(tree, rows, width, active, na, depth, 7, partial); break;
+        case 8: walk_heap_lines(tree, rows, width, active, na, depth, 8, partial); break;
+        default: walk_heap_lines(tree, rows, width, active, na, depth, 0, partial); break;
+        }
+        return;
+    }
     if (j1 - j0 == BLOCK) {
         size_t root[BLOCK];
         for (int k = 0; k < BLOCK; k++)
@@ -581,23 +750,11 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
                 for (int k = 0; k < BLOCK; k++)
                     slot[k] = step(nodes, row, slot[k]);
             }
-            /* The block's leaves onto the line's two running sums, two at a time; the same additions without SSE2.
-             * (Unrolled, as the walk: the positions stay in registers, not stored and read back.) */
-#if defined(__SSE2__)
-            __m128d leaves[BLOCK / 2];
-#pragma GCC unroll 4
-            for (int k = 0; k < BLOCK / 2; k++)
-                leaves[k] = _mm_loadh_pd(_mm_load_sd(&LEAF(values, slot[2 * k])), &LEAF(values, slot[2 * k + 1]));
-            const __m128d block = _mm_add_pd(_mm_add_pd(leaves[0], leaves[1]), _mm_add_pd(leaves[2], leaves[3]));
-            _mm_store_pd(partial + 2 * i, _mm_add_pd(_mm_load_pd(partial + 2 * i), block));
-#else
             double leaf[BLOCK];
 #pragma GCC unroll 8
             for (int k = 0; k < BLOCK; k++)
                 leaf[k] = LEAF(values, slot[k]);
-            for (int k = 0; k < 2; k++)
-                partial[2 * i + k] += (leaf[k] + leaf[k + 2]) + (leaf[k + 4] + leaf[k + 6]);
-#endif
+            add_block(partial + 2 * i, leaf);
         }
         return;
     }
@@ -662,6 +819,44 @@ forest_room(Forest *self, Py_ssize_t n)
     return (double *)(((uintptr_t)self->room + 15) & ~(uintptr_t)15);
 }
 
+/* Whether any of count values is NaN. */
+static int
+any_nan(const double *values, Py_ssize_t count)
+{
+    Py_ssize_t k = 0;
+#if defined(__SSE2__)
+    __m128d nan = _mm_setzero_pd();
+    for (; k + 2 <= count; k += 2) {
+        const __m128d pair = _mm_loadu_pd(values + k);
+        nan = _mm_or_pd(nan, _mm_cmpunord_pd(pair, pair));
+    }
+    if (_mm_movemask_pd(nan))
+        return 1;
+#endif
+    for (; k < count; k++)
+        if (values[k] != values[k])
+            return 1;
+    return 0;
+}
+
+/* The rows walk_some walks in the heap layout, which compares threshold < x (heap_step): the matrix's count values
+ * themselves (*copy NULL), or where one is NaN, a copy with -inf for it in *copy (to be freed; x > threshold holds for
+ * neither, whatever the threshold). 0, or -1 with an exception set. */
+static int
+heap_rows(const Forest *self, const double *rows, Py_ssize_t count, double **copy)
+{
+    *copy = NULL;
+    if (self->heap == NULL || !any_nan(rows, count))
+        return 0;
+    if ((*copy = PyMem_New(double, count)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < count; k++)
+        (*copy)[k] = rows[k] != rows[k] ? -Py_HUGE_VAL : rows[k];
+    return 0;
+}
+
 /* odds_above(matrix, baseline, cut, out[, floor]) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * are surely above cut or surely below floor (-inf by default: none is): their out is +inf (above) or -inf (below). A
  * caller that only compares a line's log-odds with cut and floor (steps/classify.py) loses nothing; the others' out is
@@ -713,7 +908,8 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     double lowest = Py_HUGE_VAL;
     /* (from here to the buffers' release no Python code runs: the forest's room is this call's alone) */
     double *room = n && trees ? forest_room(self, n) : NULL;
-    if (n && trees && room == NULL) {
+    double *copy = NULL;
+    if ((n && trees && room == NULL) || heap_rows(self, rows, n * width, &copy) < 0) {
         PyBuffer_Release(&matrix);
         PyBuffer_Release(&out);
         return NULL;
@@ -734,7 +930,7 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     }
     for (Py_ssize_t j0 = 0; j0 < trees && na > 0; j0 += BLOCK) {
         const Py_ssize_t j1 = j0 + BLOCK < trees ? j0 + BLOCK : trees;
-        walk_some(self, rows, width, active, na, j0, j1, partial);
+        walk_some(self, copy != NULL ? copy : rows, width, active, na, j0, j1, partial);
         /* What the leaves a line has reached must come to for it to settle, the same for every line of the block: more
          * than high (with the lowest leaves left and baseline, above cut + margin), less than low (with the highest
          * leaves left and baseline, below `below`). No line's leaves so far come to less than the lowest leaves of the
@@ -753,6 +949,7 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         walk(self, rows + i * width, 1, width, leaves);
         odds[i] = line_odds(leaves, trees, baseline);
     }
+    PyMem_Free(copy);
     for (Py_ssize_t i = 0; i < n; i++)
         lowest = lower(lowest, odds[i]);
     if (self->room_size > ROOM_KEPT) { /* (a document of thousands of lines: its room is not kept) */
