@@ -459,7 +459,7 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
 static inline void
 prefetch_trees(const Forest *self, Py_ssize_t j0, Py_ssize_t j1)
 {
-    if (self->heap != NULL && j1 - j0 == BLOCK) { /* (a full block is walked in the heap layout: its slots) */
+    if (self->heap != NULL) { /* (walk_some walks the heap layout: its slots) */
         const Py_ssize_t size = (Py_ssize_t)2 << self->depth;
         for (Py_ssize_t j = j0; j < j1; j++) {
             const char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
@@ -663,25 +663,29 @@ heap_step(const char *tree, const char *row, size_t h)
 #endif
 }
 
-/* walk_some's full block in the heap layout (its BLOCK trees at tree[]) for the lines in active: each line's leaves onto
- * its running sums. `levels`, where it is a constant (walk_some's cases), is the depth the walks take, their steps
- * unrolled whole (the trees are complete: a walk of depth d is d steps, no test between them; the loop's count, compare
- * and branch were 3 instructions a level); 0 walks `depth` steps in a loop. Four trees abreast, twice: eight walks'
- * positions and trees do not fit in the registers with the row. */
+/* walk_some's block in the heap layout (its `count` trees at tree[], 1 to BLOCK) for the lines in active: each line's
+ * leaves onto its running sums (a full block's as add_block adds them, a shorter one's one by one onto the first sum).
+ * `levels`, where it is a constant (walk_some's cases), is the depth the walks take, their steps unrolled whole (the
+ * trees are complete: a walk of depth d is d steps, no test between them; the loop's count, compare and branch were 3
+ * instructions a level); 0 walks `depth` steps in a loop. Four trees abreast, twice: eight walks' positions and trees
+ * do not fit in the registers with the row. A shorter block's last four are made up with its last tree again (walked,
+ * its leaf not added): still fewer instructions than its walks one by one in the slots. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
 static inline void
-walk_heap_lines(const char *const *tree, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
-                Py_ssize_t depth, Py_ssize_t levels, double *partial)
+walk_heap_lines(const char *const *tree, int count, const double *rows, Py_ssize_t width, const Py_ssize_t *active,
+                Py_ssize_t na, Py_ssize_t depth, Py_ssize_t levels, double *partial)
 {
     for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
         double leaf[BLOCK];
-        for (int half = 0; half < BLOCK; half += BLOCK / 2) {
+        for (int half = 0; half < count; half += BLOCK / 2) {
             size_t h[BLOCK / 2] = {1, 1, 1, 1};
-            const char *at[BLOCK / 2] = {tree[half], tree[half + 1], tree[half + 2], tree[half + 3]};
+            const char *at[BLOCK / 2];
+            for (int k = 0; k < BLOCK / 2; k++)
+                at[k] = tree[half + k < count ? half + k : count - 1];
             if (levels) {
 #pragma GCC unroll 16
                 for (Py_ssize_t d = 0; d < levels; d++) {
@@ -700,7 +704,11 @@ walk_heap_lines(const char *const *tree, const double *rows, Py_ssize_t width, c
             for (int k = 0; k < BLOCK / 2; k++)
                 leaf[half + k] = ((const double *)at[k])[h[k]];
         }
-        add_block(partial + 2 * i, leaf);
+        if (count == BLOCK)
+            add_block(partial + 2 * i, leaf);
+        else
+            for (int k = 0; k < count; k++)
+                partial[2 * i] += leaf[k];
     }
 }
 
@@ -721,17 +729,19 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
         prefetch_trees(self, j0, j1);
     if (j1 < trees)
         prefetch_trees(self, j1, j1 + BLOCK < trees ? j1 + BLOCK : trees);
-    if (j1 - j0 == BLOCK && self->heap != NULL) {
+    if (self->heap != NULL) {
         const char *tree[BLOCK];
-        for (int k = 0; k < BLOCK; k++)
+        const int count = (int)(j1 - j0);
+        for (int k = 0; k < count; k++)
             tree[k] = self->heap + (j0 + k) * self->heap_stride + HEAP_FEATS;
-        /* (a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a call) */
-        switch (depth) {
-        case 5: walk_heap_lines(tree, rows, width, active, na, depth, 5, partial); break;
-        case 6: walk_heap_lines(tree, rows, width, active, na, depth, 6, partial); break;
-        case 7: walk_heap_lines(tree, rows, width, active, na, depth, 7, partial); break;
-        case 8: walk_heap_lines(tree, rows, width, active, na, depth, 8, partial); break;
-        default: walk_heap_lines(tree, rows, width, active, na, depth, 0, partial); break;
+        /* (a full block: a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a
+         * call; the last, shorter one in the loop) */
+        switch (count == BLOCK ? depth : 0) {
+        case 5: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 5, partial); break;
+        case 6: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 6, partial); break;
+        case 7: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 7, partial); break;
+        case 8: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 8, partial); break;
+        default: walk_heap_lines(tree, count, rows, width, active, na, depth, 0, partial); break;
         }
         return;
     }
