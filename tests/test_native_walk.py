@@ -458,6 +458,36 @@ def test_alive_and_unchanged_by_hand() -> None:
             unchanged_fn(lines, ["a"])
 
 
+@needs_native
+def test_alive_reads_slots_in_place_only_when_set_and_blank_a_bool() -> None:
+    """The C reads a line's three slots in place, borrowed, when all are set and ``blank`` is a
+    bool; a line with another ``blank`` (truth-tested) or an empty slot is read the generic way,
+    in the same list: the twin's answer, or its AttributeError."""
+    rng = random.Random(25)
+    for _ in range(2000):
+        lines = _lines(rng)
+        for line in lines:
+            if rng.random() < 0.3:
+                line.blank = rng.choice([0, 1, "", "x", None, [], [0]])  # type: ignore[assignment]
+        for nonblank in (True, False):
+            c, python = prefilter._scan.alive(lines, nonblank), alive(lines, nonblank)
+            assert c == python and all(a is b for a, b in zip(c[0], python[0], strict=True))
+    for slot in ("dropped_by", "text", "blank"):
+        lines = [Line(1, "a"), Line(2, "b"), Line(3, "c")]
+        delattr(lines[1], slot)
+        for nonblank in (True, False):
+            if slot == "blank" and not nonblank:  # (not read: the line is kept)
+                assert prefilter._scan.alive(lines, nonblank) == alive(lines, nonblank)
+                continue
+            first = lines[0]  # (a name: the assert's rewriting holds what an item would give)
+            before = sys.getrefcount(first)
+            with pytest.raises(AttributeError):
+                prefilter._scan.alive(lines, nonblank)
+            assert sys.getrefcount(first) == before  # (the row read before it let go)
+            with pytest.raises(AttributeError):
+                alive(lines, nonblank)
+
+
 class _Growing(Line):
     """A Line whose ``dropped_by`` read (the generic way) adds lines to a list: ``victims``, once."""
 

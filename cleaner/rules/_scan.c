@@ -1478,6 +1478,23 @@ fail:
     return result;
 }
 
+/* A slot of ``obj`` read in place (borrowed; NULL when empty), at an offset slot_offsets_of found. */
+static inline PyObject *slot_at(PyObject *obj, Py_ssize_t offset) { return *(PyObject **)((char *)obj + offset); }
+
+/* alive's array of (line, text) pairs, twice as long: 0, or -1 with MemoryError set (the array as it was). */
+static int grow(PyObject ***kept, Py_ssize_t *cap) {
+    PyObject **grown = *cap > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(PyObject *)
+                           ? NULL
+                           : PyMem_Realloc(*kept, 4 * (size_t)*cap * sizeof(PyObject *));
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *kept = grown;
+    *cap *= 2;
+    return 0;
+}
+
 /* alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive (its twin and the tests'
  * oracle). The lines kept and their texts are held in one array as they are read, and the two
  * lists made at the end at their size (an append each cost more than the line's reads). With a
@@ -1499,6 +1516,22 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && k != limit; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
+        const Py_ssize_t *at = reader.offsets;
+        if (Py_TYPE(line) == reader.type && at[A_DROPPED] >= 0 && at[A_BLANK] >= 0 && at[A_TEXT] >= 0) {
+            /* A line of the class met before, with slots: when the three are set and ``blank`` is
+             * a bool, they are read borrowed, as no Python code can run in between (most lines:
+             * a line not kept costs no reference, no call). Else the generic way below. */
+            PyObject *dropped = slot_at(line, at[A_DROPPED]), *blank = slot_at(line, at[A_BLANK]);
+            PyObject *text = slot_at(line, at[A_TEXT]);
+            if (dropped != NULL && text != NULL && (blank == Py_True || blank == Py_False)) {
+                if (dropped != Py_None || (nonblank && blank == Py_True)) continue;
+                if (k == cap && grow(&kept, &cap) < 0) goto done;
+                kept[2 * k] = Py_NewRef(line);
+                kept[2 * k + 1] = Py_NewRef(text);
+                k++;
+                continue;
+            }
+        }
         Py_INCREF(line);
         PyObject *dropped = slot_read(&reader, line, A_DROPPED);
         int keep = dropped == NULL ? -1 : dropped == Py_None;
@@ -1510,18 +1543,7 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             keep = is < 0 ? -1 : !is;
         }
         PyObject *text = keep == 1 ? slot_read(&reader, line, A_TEXT) : NULL;
-        if (keep == 1 && text != NULL && k == cap) {
-            PyObject **grown = cap > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(PyObject *)
-                                   ? NULL
-                                   : PyMem_Realloc(kept, 4 * (size_t)cap * sizeof(PyObject *));
-            if (grown == NULL) {
-                PyErr_NoMemory();
-                Py_CLEAR(text);
-            } else {
-                kept = grown;
-                cap *= 2;
-            }
-        }
+        if (keep == 1 && text != NULL && k == cap && grow(&kept, &cap) < 0) Py_CLEAR(text);
         if (keep < 0 || (keep == 1 && text == NULL)) {
             Py_DECREF(line);
             goto done;
