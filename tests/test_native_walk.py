@@ -215,6 +215,32 @@ def test_a_bad_twin_is_an_error_not_a_crash() -> None:
     assert rows[0].dropped_by == "r"
 
 
+@needs_native
+def test_the_c_walk_looks_a_rules_match_up_once_for_its_rows() -> None:
+    """The twin's Match is read once for a rule's ASCII rows (and once for its others), not at
+    every row; a rule after it reads its own again."""
+    reads: list[str] = []
+
+    class Counted:
+        def __init__(self, name: str):
+            self.name = name
+
+        @property
+        def _regexp(self) -> Any:
+            reads.append(self.name)
+            return type("RE2", (), {"Match": staticmethod(lambda anchor, data, start, end: [(0, end)])})()
+
+    class Twin:
+        _ascii = Counted("ascii")
+        _re2 = Counted("re2")
+
+    rows = [Line(n, text) for n, text in enumerate(["a", "é", "b", "ü", "c", "d"])]
+    simple: list[Plain | None] = [(k, f"r{k}", {}, bool, (Twin(), None, 200, 1024)) for k in (1, 2)]
+    assert prefilter._scan.walk(rows, {1: [0, 1, 2, 3], 2: [4, 5]}, [0, 1], simple, 0, None, None) == 2
+    assert [line.dropped_by for line in rows] == ["r1"] * 4 + ["r2"] * 2
+    assert reads == ["ascii", "re2", "ascii"]
+
+
 def test_walk_drops_the_rows_a_rule_matches_and_stops_at_a_rule_it_does_not_run() -> None:
     rows = [Line(1, "Share this"), Line(2, "Shared files"), Line(3, "Share\nit"), Line(4, "Ad")]
     rx = Regex(r"^Share\b", "share")
