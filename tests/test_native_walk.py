@@ -215,6 +215,32 @@ def test_a_bad_twin_is_an_error_not_a_crash() -> None:
     assert rows[0].dropped_by == "r"
 
 
+@needs_native
+def test_the_c_walk_looks_a_rules_match_up_once_for_its_rows() -> None:
+    """The twin's Match is read once for a rule's ASCII rows (and once for its others), not at
+    every row; a rule after it reads its own again."""
+    reads: list[str] = []
+
+    class Counted:
+        def __init__(self, name: str):
+            self.name = name
+
+        @property
+        def _regexp(self) -> Any:
+            reads.append(self.name)
+            return type("RE2", (), {"Match": staticmethod(lambda anchor, data, start, end: [(0, end)])})()
+
+    class Twin:
+        _ascii = Counted("ascii")
+        _re2 = Counted("re2")
+
+    rows = [Line(n, text) for n, text in enumerate(["a", "é", "b", "ü", "c", "d"])]
+    simple: list[Plain | None] = [(k, f"r{k}", {}, bool, (Twin(), None, 200, 1024)) for k in (1, 2)]
+    assert prefilter._scan.walk(rows, {1: [0, 1, 2, 3], 2: [4, 5]}, [0, 1], simple, 0, None, None) == 2
+    assert [line.dropped_by for line in rows] == ["r1"] * 4 + ["r2"] * 2
+    assert reads == ["ascii", "re2", "ascii"]
+
+
 def test_walk_drops_the_rows_a_rule_matches_and_stops_at_a_rule_it_does_not_run() -> None:
     rows = [Line(1, "Share this"), Line(2, "Shared files"), Line(3, "Share\nit"), Line(4, "Ad")]
     rx = Regex(r"^Share\b", "share")
@@ -456,6 +482,36 @@ def test_alive_and_unchanged_by_hand() -> None:
         assert unchanged_fn(lines, ["a", "  ", "b", "C"]) is False
         with pytest.raises(IndexError):
             unchanged_fn(lines, ["a"])
+
+
+@needs_native
+def test_alive_reads_slots_in_place_only_when_set_and_blank_a_bool() -> None:
+    """The C reads a line's three slots in place, borrowed, when all are set and ``blank`` is a
+    bool; a line with another ``blank`` (truth-tested) or an empty slot is read the generic way,
+    in the same list: the twin's answer, or its AttributeError."""
+    rng = random.Random(25)
+    for _ in range(2000):
+        lines = _lines(rng)
+        for line in lines:
+            if rng.random() < 0.3:
+                line.blank = rng.choice([0, 1, "", "x", None, [], [0]])  # type: ignore[assignment]
+        for nonblank in (True, False):
+            c, python = prefilter._scan.alive(lines, nonblank), alive(lines, nonblank)
+            assert c == python and all(a is b for a, b in zip(c[0], python[0], strict=True))
+    for slot in ("dropped_by", "text", "blank"):
+        lines = [Line(1, "a"), Line(2, "b"), Line(3, "c")]
+        delattr(lines[1], slot)
+        for nonblank in (True, False):
+            if slot == "blank" and not nonblank:  # (not read: the line is kept)
+                assert prefilter._scan.alive(lines, nonblank) == alive(lines, nonblank)
+                continue
+            first = lines[0]  # (a name: the assert's rewriting holds what an item would give)
+            before = sys.getrefcount(first)
+            with pytest.raises(AttributeError):
+                prefilter._scan.alive(lines, nonblank)
+            assert sys.getrefcount(first) == before  # (the row read before it let go)
+            with pytest.raises(AttributeError):
+                alive(lines, nonblank)
 
 
 class _Growing(Line):

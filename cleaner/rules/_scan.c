@@ -1203,24 +1203,43 @@ static PyObject *name_ascii, *name_re2, *name_regexp, *name_match; /* (interned 
  * it (on the row's UTF-8, "surrogatepass"), the answer then kept in ``starts`` as _remember keeps
  * it. 1 or 0; -1 with an error set; -2 when the ASCII twin is not compiled yet, or there is none
  * (``_ascii`` None or False), or the pattern has no RE2 (``_re2`` None): ``check`` answers then. */
-static int start_match(PyObject *twin, PyObject *starts, PyObject *text) {
-    if (name_ascii == NULL && (name_ascii = PyUnicode_InternFromString("_ascii")) == NULL) return -1;
-    if (name_re2 == NULL && (name_re2 = PyUnicode_InternFromString("_re2")) == NULL) return -1;
-    if (name_regexp == NULL && (name_regexp = PyUnicode_InternFromString("_regexp")) == NULL) return -1;
-    if (name_match == NULL && (name_match = PyUnicode_InternFromString("Match")) == NULL) return -1;
-    int ascii = PyUnicode_IS_ASCII(text);
+/* The RE2 Match (bound) that start_match calls on a row, ASCII or not, for ``twin``: a new
+ * reference; Py_None (a new reference too) when there is none to call (-2 below); NULL with an
+ * error set. */
+static PyObject *twin_match(PyObject *twin, int ascii) {
+    if (name_ascii == NULL && (name_ascii = PyUnicode_InternFromString("_ascii")) == NULL) return NULL;
+    if (name_re2 == NULL && (name_re2 = PyUnicode_InternFromString("_re2")) == NULL) return NULL;
+    if (name_regexp == NULL && (name_regexp = PyUnicode_InternFromString("_regexp")) == NULL) return NULL;
+    if (name_match == NULL && (name_match = PyUnicode_InternFromString("Match")) == NULL) return NULL;
     PyObject *compiled = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), ascii ? name_ascii : name_re2);
-    if (compiled == NULL) return -1;
+    if (compiled == NULL) return NULL;
     if (compiled == Py_None || compiled == Py_False) {
         Py_DECREF(compiled);
-        return -2;
+        Py_RETURN_NONE;
     }
     PyObject *regexp = PyObject_GetAttr(compiled, name_regexp);
     Py_DECREF(compiled);
-    if (regexp == NULL) return -1;
+    if (regexp == NULL) return NULL;
     PyObject *match = PyObject_GetAttr(regexp, name_match);
     Py_DECREF(regexp);
-    if (match == NULL) return -1;
+    return match;
+}
+
+/* ``found``: twin_match's answer by kind of row (0: not ASCII, 1: ASCII), NULL until asked, and
+ * kept by the caller for the rows of one rule (three attribute reads a row were most of this
+ * glue's cost on long pages). A Match found stays right for the rule's other rows: the compiled
+ * pattern it is bound to is held; one not found yet (Py_None: ``check`` answers, and may compile
+ * it) is asked again at the next row, as before. */
+static int start_match(PyObject *twin, PyObject *starts, PyObject *text, PyObject **found_match) {
+    int ascii = PyUnicode_IS_ASCII(text);
+    PyObject **slot = &found_match[ascii];
+    if (*slot == NULL || *slot == Py_None) {
+        PyObject *match = twin_match(twin, ascii);
+        if (match == NULL) return -1;
+        Py_XSETREF(*slot, match);
+    }
+    if (*slot == Py_None) return -2;
+    PyObject *match = Py_NewRef(*slot);
     Py_ssize_t memo_text = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 2));
     Py_ssize_t memo_size = memo_text == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
     if (memo_size == -1 && PyErr_Occurred()) {
@@ -1261,9 +1280,10 @@ static int start_match(PyObject *twin, PyObject *starts, PyObject *text) {
 /* One line rule on its rows (kinds/line.py's walk, the loop inside): the rows it drops get its id.
  * 1: done, 0: an error set. Every list is read again at each step (a call into Python may have
  * changed it), and every object taken from one is held while used. ``twin``: None, or what
- * ``start_match`` needs to answer a row without ``check``. */
-static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts,
-                     PyObject *check, PyObject *twin) {
+ * ``start_match`` needs to answer a row without ``check``; ``matches``: start_match's, kept
+ * across the rule's rows. */
+static int walk_rows(Reader *reader, PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts,
+                     PyObject *check, PyObject *twin, PyObject **matches) {
     for (Py_ssize_t j = 0; j < PyList_GET_SIZE(found); j++) {
         PyObject *number = PyList_GET_ITEM(found, j);
         Py_INCREF(number);
@@ -1292,7 +1312,7 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
                 Py_DECREF(text);
                 goto fail;
             } else if (twin != Py_None) {
-                hit = start_match(twin, starts, text);
+                hit = start_match(twin, starts, text, matches);
                 if (hit == -1) {
                     Py_DECREF(text);
                     goto fail;
@@ -1317,6 +1337,16 @@ static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *
         return 0;
     }
     return 1;
+}
+
+/* walk_rows with the rule's Matches (start_match) held for its rows, then let go. */
+static int walk_rule(Reader *reader, PyObject *rows, PyObject *found, PyObject *rule_id, PyObject *starts,
+                     PyObject *check, PyObject *twin) {
+    PyObject *matches[2] = {NULL, NULL};
+    int ok = walk_rows(reader, rows, found, rule_id, starts, check, twin, matches);
+    Py_XDECREF(matches[0]);
+    Py_XDECREF(matches[1]);
+    return ok;
 }
 
 /* walk(rows, may, order, simple, start, deadline, clock) -> int: kinds/line.py's walk (its twin
@@ -1478,6 +1508,23 @@ fail:
     return result;
 }
 
+/* A slot of ``obj`` read in place (borrowed; NULL when empty), at an offset slot_offsets_of found. */
+static inline PyObject *slot_at(PyObject *obj, Py_ssize_t offset) { return *(PyObject **)((char *)obj + offset); }
+
+/* alive's array of (line, text) pairs, twice as long: 0, or -1 with MemoryError set (the array as it was). */
+static int grow(PyObject ***kept, Py_ssize_t *cap) {
+    PyObject **grown = *cap > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(PyObject *)
+                           ? NULL
+                           : PyMem_Realloc(*kept, 4 * (size_t)*cap * sizeof(PyObject *));
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *kept = grown;
+    *cap *= 2;
+    return 0;
+}
+
 /* alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive (its twin and the tests'
  * oracle). The lines kept and their texts are held in one array as they are read, and the two
  * lists made at the end at their size (an append each cost more than the line's reads). With a
@@ -1499,6 +1546,22 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && k != limit; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
+        const Py_ssize_t *at = reader.offsets;
+        if (Py_TYPE(line) == reader.type && at[A_DROPPED] >= 0 && at[A_BLANK] >= 0 && at[A_TEXT] >= 0) {
+            /* A line of the class met before, with slots: when the three are set and ``blank`` is
+             * a bool, they are read borrowed, as no Python code can run in between (most lines:
+             * a line not kept costs no reference, no call). Else the generic way below. */
+            PyObject *dropped = slot_at(line, at[A_DROPPED]), *blank = slot_at(line, at[A_BLANK]);
+            PyObject *text = slot_at(line, at[A_TEXT]);
+            if (dropped != NULL && text != NULL && (blank == Py_True || blank == Py_False)) {
+                if (dropped != Py_None || (nonblank && blank == Py_True)) continue;
+                if (k == cap && grow(&kept, &cap) < 0) goto done;
+                kept[2 * k] = Py_NewRef(line);
+                kept[2 * k + 1] = Py_NewRef(text);
+                k++;
+                continue;
+            }
+        }
         Py_INCREF(line);
         PyObject *dropped = slot_read(&reader, line, A_DROPPED);
         int keep = dropped == NULL ? -1 : dropped == Py_None;
@@ -1510,18 +1573,7 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             keep = is < 0 ? -1 : !is;
         }
         PyObject *text = keep == 1 ? slot_read(&reader, line, A_TEXT) : NULL;
-        if (keep == 1 && text != NULL && k == cap) {
-            PyObject **grown = cap > PY_SSIZE_T_MAX / 4 / (Py_ssize_t)sizeof(PyObject *)
-                                   ? NULL
-                                   : PyMem_Realloc(kept, 4 * (size_t)cap * sizeof(PyObject *));
-            if (grown == NULL) {
-                PyErr_NoMemory();
-                Py_CLEAR(text);
-            } else {
-                kept = grown;
-                cap *= 2;
-            }
-        }
+        if (keep == 1 && text != NULL && k == cap && grow(&kept, &cap) < 0) Py_CLEAR(text);
         if (keep < 0 || (keep == 1 && text == NULL)) {
             Py_DECREF(line);
             goto done;
