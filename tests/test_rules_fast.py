@@ -206,7 +206,7 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
 
     lines = [Line(1, "Menu"), Line(2, "Body text"), Line(3, "Footer")]
     lines[2].dropped_by = "before"  # dropped before the full run: never looked at
-    state = SimpleNamespace(lines=lines)
+    state = SimpleNamespace(lines=lines, full_rows=None)
     rules = SimpleNamespace(positional_rewrites=False)
     texts = _Texts()
     assert not texts.unchanged(state, rules)  # type: ignore[arg-type]  (no full run yet)
@@ -229,25 +229,29 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
 
 def test_a_full_run_takes_the_last_rows_only_while_they_are_the_rows_now() -> None:
     """``steps.rules._rows``: the rows of the last full run (the site's, then the generic set's in
-    the same round) while no text changed and none of them went; else ALIVE of now."""
+    the same round: State.full_rows) while no text changed and none of them went; else ALIVE of now."""
+    from types import SimpleNamespace
+
     from cleaner.document import Line
     from cleaner.rules.compiled import ALIVE
     from cleaner.steps.rules import _rows
 
     lines = [Line(1, "Menu"), Line(2, ""), Line(3, "Body text"), Line(4, "Footer")]
-    first = _rows(lines)
+    state = SimpleNamespace(lines=lines, full_rows=None)
+    first = _rows(state)  # type: ignore[arg-type]
     assert first == ALIVE(lines, True)
-    assert _rows(lines) is first  # nothing changed: the same rows
-    assert _rows(list(lines)) is not first  # another list of lines: read again
-    again = _rows(lines)
+    assert _rows(state) is first  # type: ignore[arg-type]  (nothing changed: the same rows)
+    other = SimpleNamespace(lines=list(lines), full_rows=None)
+    assert _rows(other) is not first  # type: ignore[arg-type]  (another document: read again)
+    again = _rows(state)  # type: ignore[arg-type]
     lines[1].dropped_by = "other"  # a blank line went: not a row, the rows are the same
-    assert _rows(lines) == ALIVE(lines, True)
+    assert _rows(state) == ALIVE(lines, True)  # type: ignore[arg-type]
     lines[3].dropped_by = "other"  # a row went
-    now = _rows(lines)
+    now = _rows(state)  # type: ignore[arg-type]
     assert now is not again and now == ALIVE(lines, True) and lines[3] not in now[0]
     lines[0].text = "Menu, rewritten"
     REWRITES.count += 1  # (as a replace rule does, with Context.touched)
-    now = _rows(lines)
+    now = _rows(state)  # type: ignore[arg-type]
     assert now == ALIVE(lines, True) and now[1][0] == "Menu, rewritten"
 
 

@@ -867,6 +867,14 @@ heap_rows(const Forest *self, const double *rows, Py_ssize_t count, double **cop
     return 0;
 }
 
+/* How far past a bound (cut or floor) a line's sum must be to settle: 1e-6 * (1 + |bound| + |baseline| + reach), wider
+ * than every rounding of any order of the sum (odds_above's argument below). */
+static inline double
+settle_margin(const Forest *self, double bound, double baseline)
+{
+    return 1e-6 * (1.0 + fabs(bound) + fabs(baseline) + self->reach);
+}
+
 /* odds_above(matrix, baseline, cut, out[, floor]) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * are surely above cut or surely below floor (-inf by default: none is): their out is +inf (above) or -inf (below). A
  * caller that only compares a line's log-odds with cut and floor (steps/classify.py) loses nothing; the others' out is
@@ -927,9 +935,9 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     double *partial = room, *leaves = room + 2 * n;
     Py_ssize_t *active = (Py_ssize_t *)(leaves + trees);
     double *odds = out.buf;
-    const double margin = 1e-6 * (1.0 + fabs(cut) + fabs(baseline) + self->reach);
+    const double margin = settle_margin(self, cut, baseline);
     /* (A NaN or infinite floor makes `below` NaN or -inf: no line settles below.) */
-    const double below = floor_odds - 1e-6 * (1.0 + fabs(floor_odds) + fabs(baseline) + self->reach);
+    const double below = floor_odds - settle_margin(self, floor_odds, baseline);
     Py_ssize_t na = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (trees) {

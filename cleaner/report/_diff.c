@@ -3065,7 +3065,7 @@ static int line_alive_slow(PyObject *line) {
         Py_XDECREF(old);
     }
     if (alive_type == type && alive_offset >= 0) {
-        PyObject *dropped = *(PyObject **)((char *)line + alive_offset);
+        PyObject *dropped = slot_borrow(line, alive_offset);
         if (dropped != NULL) return dropped == Py_None;
     }
     PyObject *dropped = PyObject_GetAttr(line, attr_names[A_DROPPED]);
@@ -3091,7 +3091,7 @@ static PyObject *alive(PyObject *self, PyObject *arg) {
         if (Py_TYPE(line) == type) {
             /* The slot read in place: no code runs, the borrowed line, the list's items and
              * the class and offset kept stay what they were. */
-            PyObject *dropped = *(PyObject **)((char *)line + offset);
+            PyObject *dropped = slot_borrow(line, offset);
             if (dropped != NULL) {
                 count += dropped == none;
                 continue;

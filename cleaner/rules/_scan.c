@@ -924,6 +924,9 @@ static inline Py_ssize_t size_of(const Py_ssize_t *sizes, Py_ssize_t n, Py_ssize
     return sizes[r];
 }
 
+/* The sets (their bits) that hold the character ``ch``. */
+static inline uint64_t char_sets(const Matcher *m, Py_UCS4 ch) { return ch < 128 ? m->in_alpha[ch] : m->past_ascii; }
+
 /* The sets of characters (their bits) ``text`` may be a row of: all of them if it has a newline
  * (its lines are matched apart), else the alphabets that hold each of its characters
  * (prefilter.holds), the needed sets that hold one (prefilter.meets) and the first ones that
@@ -948,7 +951,7 @@ static uint64_t held_by(const Matcher *m, PyObject *text) {
     for (Py_ssize_t i = 0; i < size; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
         if (ch == '\n') return ~(uint64_t)0;
-        uint64_t in = ch < 128 ? m->in_alpha[ch] : m->past_ascii;
+        uint64_t in = char_sets(m, ch);
         each &= in;
         one |= in;
         if (i == 0) start = in;
@@ -964,7 +967,7 @@ static int begins(const Matcher *m, PyObject *text, int f) {
     if (size == 0) return 0;
     const void *data = PyUnicode_DATA(text);
     Py_UCS4 ch = PyUnicode_READ(PyUnicode_KIND(text), data, 0);
-    if (((ch < 128 ? m->in_alpha[ch] : m->past_ascii) >> f) & 1) return 1;
+    if ((char_sets(m, ch) >> f) & 1) return 1;
     if (PyUnicode_IS_ASCII(text)) return memchr(data, '\n', (size_t)size) != NULL;
     Py_ssize_t at = PyUnicode_FindChar(text, '\n', 0, size, 1);
     return at == -2 ? -1 : at >= 0;
@@ -1196,13 +1199,6 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
 
 static PyObject *name_ascii, *name_re2, *name_regexp, *name_match; /* (interned by ``start_match``) */
 
-/* Regex.test_start of a row (a plain str, no newline) the memo does not know, without its Python
- * frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.native_start's: the RE2 that
- * Regex._rx picks for the row (an ASCII row: the ASCII twin, ``_ascii``; another: the pattern's
- * own, ``_re2``, compiled by Regex.__getattr__ if unset) and its Match called as test_start calls
- * it (on the row's UTF-8, "surrogatepass"), the answer then kept in ``starts`` as _remember keeps
- * it. 1 or 0; -1 with an error set; -2 when the ASCII twin is not compiled yet, or there is none
- * (``_ascii`` None or False), or the pattern has no RE2 (``_re2`` None): ``check`` answers then. */
 /* The RE2 Match (bound) that start_match calls on a row, ASCII or not, for ``twin``: a new
  * reference; Py_None (a new reference too) when there is none to call (-2 below); NULL with an
  * error set. */
@@ -1225,20 +1221,30 @@ static PyObject *twin_match(PyObject *twin, int ascii) {
     return match;
 }
 
-/* ``found``: twin_match's answer by kind of row (0: not ASCII, 1: ASCII), NULL until asked, and
+/* Regex.test_start of a row (a plain str, no newline) the memo does not know, without its Python
+ * frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.native_start's: the RE2 that
+ * Regex._rx picks for the row (an ASCII row: the ASCII twin, ``_ascii``; another: the pattern's
+ * own, ``_re2``, compiled by Regex.__getattr__ if unset) and its Match called as test_start calls
+ * it (on the row's UTF-8, "surrogatepass"), the answer then kept in ``starts`` as _remember keeps
+ * it. 1 or 0; -1 with an error set; -2 when the ASCII twin is not compiled yet, or there is none
+ * (``_ascii`` None or False), or the pattern has no RE2 (``_re2`` None): ``check`` answers then.
+ * ``found_match``: twin_match's answer by kind of row (0: not ASCII, 1: ASCII), NULL until asked, and
  * kept by the caller for the rows of one rule (three attribute reads a row were most of this
  * glue's cost on long pages). A Match found stays right for the rule's other rows: the compiled
- * pattern it is bound to is held; one not found yet (Py_None: ``check`` answers, and may compile
- * it) is asked again at the next row, as before. */
+ * pattern it is bound to is held; one not found yet (twin_match's Py_None: ``check`` answers, and
+ * may compile it) is not kept, and asked again at the next row, as before. */
 static int start_match(PyObject *twin, PyObject *starts, PyObject *text, PyObject **found_match) {
     int ascii = PyUnicode_IS_ASCII(text);
     PyObject **slot = &found_match[ascii];
-    if (*slot == NULL || *slot == Py_None) {
+    if (*slot == NULL) {
         PyObject *match = twin_match(twin, ascii);
         if (match == NULL) return -1;
-        Py_XSETREF(*slot, match);
+        if (match == Py_None) { /* (not kept: asked again at the next row) */
+            Py_DECREF(match);
+            return -2;
+        }
+        *slot = match;
     }
-    if (*slot == Py_None) return -2;
     PyObject *match = Py_NewRef(*slot);
     Py_ssize_t memo_text = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 2));
     Py_ssize_t memo_size = memo_text == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
@@ -1508,8 +1514,6 @@ fail:
     return result;
 }
 
-/* A slot of ``obj`` read in place (borrowed; NULL when empty), at an offset slot_offsets_of found. */
-static inline PyObject *slot_at(PyObject *obj, Py_ssize_t offset) { return *(PyObject **)((char *)obj + offset); }
 
 /* alive's array of (line, text) pairs, twice as long: 0, or -1 with MemoryError set (the array as it was). */
 static int grow(PyObject ***kept, Py_ssize_t *cap) {
@@ -1551,8 +1555,8 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             /* A line of the class met before, with slots: when the three are set and ``blank`` is
              * a bool, they are read borrowed, as no Python code can run in between (most lines:
              * a line not kept costs no reference, no call). Else the generic way below. */
-            PyObject *dropped = slot_at(line, at[A_DROPPED]), *blank = slot_at(line, at[A_BLANK]);
-            PyObject *text = slot_at(line, at[A_TEXT]);
+            PyObject *dropped = slot_borrow(line, at[A_DROPPED]), *blank = slot_borrow(line, at[A_BLANK]);
+            PyObject *text = slot_borrow(line, at[A_TEXT]);
             if (dropped != NULL && text != NULL && (blank == Py_True || blank == Py_False)) {
                 if (dropped != Py_None || (nonblank && blank == Py_True)) continue;
                 if (k == cap && grow(&kept, &cap) < 0) goto done;

@@ -326,7 +326,8 @@ typedef struct {
     Py_ssize_t *first; /* head_firsts' of the heads, when the search kept them (NULL: none) */
 } Memo;
 
-#define NO_MEMO ((Memo){NULL, {NULL, NULL, NULL, NULL}, NULL, 0, 0, 0, 0, NULL})
+#define NO_KEYS ((Keys){NULL, NULL, NULL, NULL})
+#define NO_MEMO ((Memo){NULL, NO_KEYS, NULL, 0, 0, 0, 0, NULL})
 
 static Memo last_search; /* the last search's, when it kept one */
 /* The exact keys (repeats_in's, whole texts, no punctuation: a function of the text alone) the
@@ -479,7 +480,7 @@ fail:
  * 0 when a text is not the memo's (nothing taken), -1 with an error set. */
 static int memo_take(Memo *then, PyObject *texts, Keys *heads, Py_ssize_t **first) {
     Py_ssize_t count = PyTuple_GET_SIZE(texts), n_then = PyTuple_GET_SIZE(then->texts), next = 0;
-    Keys taken = {NULL, NULL, NULL, NULL};
+    Keys taken = NO_KEYS;
     taken.start = PyMem_Malloc((count ? 2 * count : 1) * sizeof(Py_ssize_t));
     taken.hash = PyMem_Malloc((count ? count : 1) * sizeof(uint64_t));
     Py_ssize_t *firsts = PyMem_Malloc((count ? count : 1) * sizeof(Py_ssize_t));
@@ -507,7 +508,7 @@ static int memo_take(Memo *then, PyObject *texts, Keys *heads, Py_ssize_t **firs
     taken.keys = then->heads.keys;
     then->heads.keys = NULL;
     *heads = taken;
-    taken = (Keys){NULL, NULL, NULL, NULL};
+    taken = NO_KEYS;
     *first = firsts;
     firsts = NULL;
     status = 1;
@@ -1004,7 +1005,7 @@ static int round_search(PyObject *texts, Py_ssize_t min_chars, Py_ssize_t prefix
         /* the very texts of the last search: its heads and their firsts are these texts' own */
         heads = then.heads;
         first = then.first;
-        then.heads = (Keys){NULL, NULL, NULL, NULL};
+        then.heads = NO_KEYS;
         then.first = NULL;
         memo_free(&then);
     } else {
@@ -1053,7 +1054,7 @@ done:
     if (status == 0) { /* (the heads and firsts are the memo's from here; one a search made meanwhile is let go) */
         Memo other = last_search;
         last_search = (Memo){Py_NewRef(texts), heads, NULL, 0, cut, prefix_min_chars, made_in, first};
-        heads = (Keys){NULL, NULL, NULL, NULL};
+        heads = NO_KEYS;
         first = NULL;
         memo_free(&other);
     }

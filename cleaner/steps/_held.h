@@ -69,6 +69,9 @@ static inline void slots_init(Slots *slots, PyObject **names, int n) {
 
 static inline void slots_done(Slots *slots) { Py_CLEAR(slots->type); }
 
+/* The slot of ``obj`` at ``offset`` (one slot_offsets_of found), read in place: borrowed, NULL when empty. */
+static inline PyObject *slot_borrow(PyObject *obj, Py_ssize_t offset) { return *(PyObject **)((char *)obj + offset); }
+
 /* obj.<attribute k>: a new reference, or NULL with an exception set. */
 static inline PyObject *slot_read(Slots *slots, PyObject *obj, int k) {
     PyTypeObject *type = Py_TYPE(obj);
@@ -79,7 +82,7 @@ static inline PyObject *slot_read(Slots *slots, PyObject *obj, int k) {
     }
     Py_ssize_t offset = slots->offsets[k];
     if (offset >= 0) {
-        PyObject *value = *(PyObject **)((char *)obj + offset);
+        PyObject *value = slot_borrow(obj, offset);
         if (value != NULL) return Py_NewRef(value);
     }
     return PyObject_GetAttr(obj, slots->names[k]);

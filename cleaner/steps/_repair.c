@@ -1322,7 +1322,7 @@ static int slot_write(PyObject *line, const Py_ssize_t *offsets, int k, PyObject
  * it is set. */
 static PyObject *slot_get(PyObject *line, const Py_ssize_t *offsets, int k) {
     if (offsets[k] >= 0) {
-        PyObject *value = *(PyObject **)((char *)line + offsets[k]);
+        PyObject *value = slot_borrow(line, offsets[k]);
         if (value != NULL) return Py_NewRef(value);
     }
     return PyObject_GetAttr(line, written_names[k]);

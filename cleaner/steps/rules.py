@@ -144,30 +144,23 @@ class _Texts:
         """The rows and their texts now, kept for ``unchanged``; the set's run takes them too."""
         if self.state is not state:
             self.state, self.texts = state, {}
-        rows = _rows(state.lines)
+        rows = _rows(state)
         self.texts[id(rules)] = (rows[0], rows[1], REWRITES.count)  # (not (*rows, ...): a list made, then a tuple)
         return rows
 
 
-# The last rows a rule step's full run took: the lines, REWRITES.count then, and ALIVE(lines,
-# True) of then. The site's rules and then the generic ones each run in full in the first round,
-# and the site's rules mostly leave the lines as they were: the generic run takes the same rows.
-# (Replaced whole, so no thread reads half of one; it holds the lines, so their id is not reused.)
-_last: list[tuple[list[Line], int, tuple[list[Line], list[str]]] | None] = [None]
-
-
-def _rows(lines: list[Line]) -> tuple[list[Line], list[str]]:
-    """ALIVE(lines, True): the last full run's rows when no text changed since (Rewrites: the
-    rows' blankness with them) and none of them was dropped (lines only go: the rows now are
-    those of then still alive), checked by one count; else read again. Nothing changes the
-    lists (Context reads them)."""
-    seen = _last[0]
-    if seen is not None and seen[0] is lines and seen[1] == REWRITES.count:
-        rows = seen[2]
+def _rows(state: State) -> tuple[list[Line], list[str]]:
+    """ALIVE(state.lines, True): the last full run's rows (State.full_rows) when no text changed
+    since (Rewrites: the rows' blankness with them) and none of them was dropped (lines only go:
+    the rows now are those of then still alive), checked by one count; else read again. Nothing
+    changes the lists (Context reads them)."""
+    seen = state.full_rows
+    if seen is not None and seen[0] == REWRITES.count:
+        rows = seen[1]
         if count_alive(rows[0]) == len(rows[0]):
             return rows
-    rows = ALIVE(lines, True)
-    _last[0] = (lines, REWRITES.count, rows)
+    rows = ALIVE(state.lines, True)
+    state.full_rows = (REWRITES.count, rows)
     return rows
 
 
