@@ -310,6 +310,57 @@ def test_a_synced_output_hands_its_bytes_to_the_disk_as_they_come(
     assert synced == [whole[: 4 + 1200], whole[: 4 + 3700]]  # over 1000 unsynced: after the fourth file, the fifth
 
 
+@pytest.mark.parametrize("links", [True, False], ids=["links", "no-links"])
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_a_joined_output_is_its_files_in_order_and_a_lone_one_is_linked(
+    tmp_path: Path, links: bool, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """files.Joined (removals.jsonl): the files' bytes one after the other, in place when whole;
+    a lone file is the same file (a link, synced), where links can be made."""
+    monkeypatch.setattr(files, "SYNC_AHEAD", 100)
+    if not links:
+
+        def refuse(*args: object) -> None:
+            raise OSError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", refuse)
+    synced: list[int] = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or fsync(fd))
+    sources = []
+    for i in range(count):
+        source = tmp_path / f"{i}.removals"
+        source.write_bytes(bytes([65 + i]) * (150 + i))
+        sources.append(source)
+    target = tmp_path / "out" / "removals.jsonl"
+    target.parent.mkdir()
+    target.write_bytes(b"an older one")
+    with files.Joined(target) as joined:
+        for source in sources:
+            joined.add(source)
+        assert target.read_bytes() == b"an older one"  # not in place before it is whole
+        joined.finish()
+    assert target.read_bytes() == b"".join(source.read_bytes() for source in sources)
+    linked = bool(sources) and target.stat().st_ino == sources[0].stat().st_ino
+    assert linked == (count == 1 and links)
+    assert synced and [p.name for p in target.parent.iterdir()] == ["removals.jsonl"]
+
+
+def test_a_joined_output_that_fails_is_not_put_in_place(tmp_path: Path) -> None:
+    """An error before finish: no output, no temporary file, its files as they were."""
+    sources = [tmp_path / "a.removals", tmp_path / "b.removals"]
+    for source in sources:
+        source.write_bytes(b"x\n")
+    target = tmp_path / "out" / "removals.jsonl"
+    target.parent.mkdir()
+    for added in (sources[:1], sources):
+        with pytest.raises(KeyError), files.Joined(target) as joined:
+            for source in added:
+                joined.add(source)
+            raise KeyError("a failure before it was whole")
+        assert list(target.parent.iterdir()) == [] and sources[0].read_bytes() == b"x\n"
+
+
 @needs_native
 @pytest.mark.parametrize("cut_off", [0, 5], ids=["plain", "offset"])
 def test_c_empty_keeps_the_allocation_the_join_fills_again(cut_off: int) -> None:
@@ -358,7 +409,7 @@ def test_c_join_takes_every_line_it_reads_after_a_flush_too(tmp_path: Path, monk
     monkeypatch.setattr(pagedata.Joiner, "_line", spy)
     out = tmp_path / "review"
     out.mkdir()
-    joiner = pagedata.Joiner(out, io.BytesIO())
+    joiner = pagedata.Joiner(out)
     for shard in range(4):
         page = tmp_path / f"{shard:06d}.page"
         page.write_bytes(_page(rng, False))

@@ -61,3 +61,34 @@ def atomic_open(path: Path, sync: bool = True) -> Iterator[BinaryIO]:
 def write_atomic(path: Path, data: bytes | str, sync: bool = True) -> None:
     with atomic_open(path, sync) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def link_atomic(source: Path, path: Path) -> bool:
+    """``path`` made a hard link to ``source`` by one rename, as atomic_open would have written
+    it (its bytes synced first, the permissions of the umask): the same file, not a copy, for a
+    file never written again. False, with nothing done, where no link can be made (a file system
+    without them)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.part")
+        try:
+            os.link(source, tmp)
+            break
+        except FileExistsError:
+            continue
+        except OSError:
+            return False
+    else:
+        return False
+    try:
+        os.chmod(tmp, 0o666 & ~umask())
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        check_replaceable(path)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True

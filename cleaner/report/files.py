@@ -6,8 +6,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
+
+from cleaner.io.atomic import atomic_open, link_atomic
 
 # Bytes appended to a Synced output between two hand-overs to the disk.
 SYNC_AHEAD = 8 << 20
@@ -60,3 +64,52 @@ class Synced:
             self.target.flush()
             _datasync(self.target.fileno())
             self.unsynced = 0
+
+
+class Joined:
+    """An output made of whole files one after the other (removals.jsonl of the shards'), its
+    files appended as they come (Synced); ``finish`` puts it in place, whole and synced, by one
+    rename (io/atomic.py; an error before removes it). The first file is held until a second
+    comes: a lone one (a run of one unit, as a one-worker run on one input file is) is linked
+    instead, its bytes (72 MB at 20,000 bench documents) neither copied in the kernel nor written
+    to the disk twice. A shard's files are never written again once committed (workdir.py), so
+    the link is as good as a copy."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._held: Path | None = None
+        self._stack = ExitStack()  # the output being appended to, once there are two files
+        self._out: Synced | None = None
+
+    def __enter__(self) -> Joined:
+        return self
+
+    def add(self, source: Path) -> None:
+        if self._out is None and self._held is None:
+            self._held = source
+            return
+        self._open()
+        self._append(source)
+
+    def finish(self) -> None:
+        """Every file is added: the output into place."""
+        if self._out is None and (self._held is None or not link_atomic(self._held, self.path)):
+            self._open()  # none at all, or a file system without links
+        self._stack.close()  # (atomic_open's end: synced, renamed)
+
+    def _open(self) -> None:
+        if self._out is None:
+            self._out = Synced(self._stack.enter_context(atomic_open(self.path)))
+            if self._held is not None:
+                self._append(self._held)
+                self._held = None
+
+    def _append(self, source: Path) -> None:
+        assert self._out is not None
+        with source.open("rb") as handle:
+            self._out.append(handle)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> bool:
+        return self._stack.__exit__(kind, error, trace)  # an error before finish: removed (atomic_open)

@@ -27,8 +27,8 @@ from typing import Any, BinaryIO
 
 from cleaner.document import Cleaned
 from cleaner.io.atomic import atomic_open
-from cleaner.report import review
-from cleaner.report.pagedata import DATA_DIR, DOCS, LIST, PART, SAMPLE, Joiner, js
+from cleaner.report import files, review
+from cleaner.report.pagedata import DATA_DIR, DOCS, LIST, PART, SAMPLE, Joiner, js, removals_file
 
 __all__ = ["DATA_DIR", "DOCS", "LIST", "MAX_DOCS", "PART", "SAMPLE", "section", "write_page"]
 
@@ -48,10 +48,12 @@ def write_page(path: Path, parts: Iterable[Path]) -> None:
     directory = path.parent / DATA_DIR
     shutil.rmtree(directory, ignore_errors=True)  # the run's own files: rule files are appended to
     directory.mkdir(parents=True)
-    with atomic_open(path.parent / review.REMOVALS) as removals:
-        joiner = Joiner(directory, removals)
+    joiner = Joiner(directory)
+    with files.Joined(path.parent / review.REMOVALS) as removals:  # each shard's copied whole
         for part in parts:
             joiner.add(part)
+            removals.add(removals_file(part))
+        removals.finish()
     data = joiner.finish()
     with atomic_open(path) as out:
         _write_html(out, data)

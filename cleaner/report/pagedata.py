@@ -6,8 +6,8 @@ and of each rule's sample) is rendered by the process that cleaned it, into its 
 file (``ShardPage``), and its removals.jsonl line into the shard's ``removals`` file beside it.
 What only the whole run knows (a document's number among the changed ones, a rule's number,
 which removals fall in which file) is settled by ``Joiner`` in the main process, which maps the
-shards' page files in input order and copies their bytes, adding numbers (and copies the
-removals files whole, in the kernel). No JSON is parsed or written per document there, and no
+shards' page files in input order and copies their bytes, adding numbers (html.write_page
+joins the removals files whole, in the kernel: files.Joined). No JSON is parsed or written per document there, and no
 Python code runs per line: _diff.c's join walks a file's E, L and D lines into per-rule and
 per-chunk bytearrays, which are written from where they are, so a document costs about the
 moving of its review bytes (about 15 us of user CPU on the bench corpus, and the kernel's
@@ -47,7 +47,7 @@ import orjson
 
 from cleaner.errors import OutputError
 from cleaner.native import load
-from cleaner.report import files, review
+from cleaner.report import review
 
 SAMPLE = 50  # removals shown per rule before "all"
 PART = 1000  # removals per r<rule>-<part>.js
@@ -533,10 +533,10 @@ class _Chunks:
 
 
 class Joiner:
-    """The run's page data from its shards' page files, in input order: review/ and removals.jsonl."""
+    """The run's page data from its shards' page files, in input order: review/ (html.write_page
+    joins their removals files)."""
 
-    def __init__(self, directory: Path, removals: BinaryIO):
-        self.removals = files.Synced(removals)  # fsynced when whole (html.write_page)
+    def __init__(self, directory: Path):
         self.index: dict[str, int] = {}
         self.tallies = Tallies()
         self.samples: dict[int, list[Indexed]] = {}
@@ -556,9 +556,7 @@ class Joiner:
         return self.index[rule]
 
     def add(self, path: Path) -> None:
-        """One shard's page file (and its removals file beside it, copied whole)."""
-        with removals_file(path).open("rb") as removals:
-            self.removals.append(removals)
+        """One shard's page file."""
         numbers: list[int] = []  # the shard's rule number -> the run's
         base = self.total
         n = base - 1
