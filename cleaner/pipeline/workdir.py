@@ -277,10 +277,10 @@ class WorkDir:
     def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
         """Rename the staged report into place. A previous report (checked to be cleaner's and
         allowed by --overwrite before the run began) is first moved aside into the work
-        directory, deleted with it (close): its files with the shards', by several threads, and
-        after the JSONL is published, not before (one at a time, its 400 files at 20,000
-        documents waited seconds for the device on a loaded machine); an empty directory is
-        replaced by the rename itself."""
+        directory, deleted with it (close): its files with the shards', by several threads, once
+        the JSONL is published too (removed one at a time before that, the 411 files of a report
+        of 20,000 documents waited 0.07 to 1.6 s for the device, online discard, on a loaded
+        machine); an empty directory is replaced by the rename itself."""
         if report.is_symlink() or (report.exists() and not report.is_dir()):
             raise UsageError(f"{report} is not a directory; cleaner will not replace it")
         if report.is_dir() and any(report.iterdir()):

@@ -7,9 +7,9 @@ file (``ShardPage``), and its removals.jsonl line into the shard's ``removals`` 
 What only the whole run knows (a document's number among the changed ones, a rule's number,
 which removals fall in which file) is settled by ``Joiner`` in the main process, which maps the
 shards' page files in input order and copies their bytes, adding numbers (html.write_page
-joins the removals files whole, in the kernel: files.Joined). No JSON is parsed or written per document there, and no
-Python code runs per line: _diff.c's join walks a file's E, L and D lines into per-rule and
-per-chunk bytearrays, which are written from where they are, so a document costs about the
+joins the removals files whole: files.Joined). No JSON is parsed or written per document there,
+and no Python code runs per line: _diff.c's join walks a file's E, L and D lines into per-rule
+and per-chunk bytearrays, which are written from where they are, so a document costs about the
 moving of its review bytes (about 15 us of user CPU on the bench corpus, and the kernel's
 writes and fresh pages; it was 50 with a Python loop per line), and two workers are not held
 back by it. The bytes are those of one process rendering every record in order, however the
