@@ -574,6 +574,18 @@ def test_c_rows_and_counts_read_lists_emptied_mid_call() -> None:
     lines[2].victims = [lines, labels]  # type: ignore[attr-defined]
     assert NATIVE.line_counts(lines) == (counts[0], counts[1], {})  # its labels emptied before they are read
 
+    def emptied() -> list[Line]:  # emptied while its second line is read, and only it holds that line
+        lines = [Line(1, "kept"), _Emptying(2, "gone"), Line(3, "not met")]
+        lines[1].drop("chrome.widget")
+        lines[1].victims = [lines]  # type: ignore[attr-defined]
+        return lines
+
+    # Read as the twins' for loops read it: the line after the one that empties it is not met.
+    want_rows = review.python_rows(Cleaned(Document("d", "", "d"), emptied(), "", None, None, {}, True))
+    assert [row[0] for row in want_rows] == [1, 2]
+    assert NATIVE.review_rows(emptied(), 100) == want_rows
+    assert NATIVE.line_counts(emptied(), 100) == (*document.line_counts(emptied()), want_rows)
+
 
 @needs_native
 def test_c_sort_key_is_blake2b() -> None:
@@ -823,12 +835,23 @@ def test_c_layout_and_alive_refuse_bad_lines_and_read_lists_emptied_mid_call() -
         NATIVE.alive((Line(1, "one"),))
     with pytest.raises(AttributeError):
         NATIVE.alive([object()])
-    lines: list[Line] = [Line(1, "keep"), Line(2, ""), _Emptying(3, "gone"), Line(4, "also kept")]
-    lines[2].drop("rule")
-    want = whitespace.layout(lines), whitespace.render(whitespace.layout(lines))
-    lines[2].victims = [lines]  # type: ignore[attr-defined]
-    assert NATIVE.layout(lines, True) == want
-    lines[:] = [Line(1, "a"), _Emptying(2, "b"), Line(3, "c")]
+
+    def emptied() -> list[Line]:  # a list emptied while its third line is read
+        lines: list[Line] = [Line(1, "keep"), Line(2, ""), _Emptying(3, "gone"), Line(4, "also kept")]
+        lines[2].drop("rule")
+        lines[2].victims = [lines]  # type: ignore[attr-defined]
+        return lines
+
+    def numbered(out: list[tuple[Line | None, str]]) -> list[tuple[int | None, str]]:
+        return [(None if src is None else src.no, text) for src, text in out]
+
+    # Read as the twin's for loop reads it: the lines after the one that empties it are not met
+    # (and the lines read are held while read: no line is freed under the C).
+    want = whitespace.layout(emptied())
+    assert numbered(want) == [(1, "keep")]
+    out, text = NATIVE.layout(emptied(), True)
+    assert numbered(out) == numbered(want) and text == whitespace.render(want)
+    lines: list[Line] = [Line(1, "a"), _Emptying(2, "b"), Line(3, "c")]
     lines[1].victims = [lines]  # type: ignore[attr-defined]
     assert NATIVE.alive(lines) == 2  # the two it read: the list is emptied while the second is read
 

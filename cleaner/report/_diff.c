@@ -77,7 +77,7 @@ static int push(Op *ops, Py_ssize_t *n, char kind, PyObject *text, PyObject *tag
     return 0;
 }
 
-/* The layout entry k: (line or None, text), both borrowed from the tuple (held by the copied list). */
+/* The layout entry k: (line or None, text), both borrowed from the tuple (held by the list: hunks' copy, or text_json's while no code runs). */
 static int entry(PyObject *out, Py_ssize_t k, PyObject **src, PyObject **text) {
     PyObject *item = PyList_GET_ITEM(out, k);
     if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
@@ -1769,16 +1769,17 @@ static inline int changes(PyObject *changed) {
 /* One walk over a document's lines for its counts (counts[3]: removed, chars, repaired, when not
  * NULL) and its review rows (rows, when not NULL; *too_long set, and the rows left, when a text
  * is longer than most). 0, or -1 with an exception set. */
-static int walk_lines(PyObject *lines_arg, Tally *counts, PyObject *rows, Py_ssize_t most, int *too_long) {
-    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
-    if (lines == NULL) return -1;
+static int walk_lines(PyObject *lines, Tally *counts, PyObject *rows, Py_ssize_t most, int *too_long) {
     Reader reader = READER_INIT;
     int status = -1;
     *too_long = 0;
+    /* The list read as a for loop reads it (its length asked at each line), each line held while
+     * it is read: code a read runs may change the list, not free a line under us. No copy of the
+     * list (an allocation, a write and a decref a line, for a list no code changes most often). */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
         int want_row = rows != NULL && !*too_long;
         if (counts == NULL && !want_row) break;
-        PyObject *line = PyList_GET_ITEM(lines, i);
+        PyObject *line = Py_NewRef(PyList_GET_ITEM(lines, i));
         PyObject *dropped = NULL, *orig = NULL, *text = NULL, *changed = NULL, *labels = NULL, *tag = NULL;
         PyObject *no = NULL, *row = NULL;
         int failed = 1, truth = 0;
@@ -1842,12 +1843,12 @@ static int walk_lines(PyObject *lines_arg, Tally *counts, PyObject *rows, Py_ssi
         Py_XDECREF(tag);
         Py_XDECREF(no);
         Py_XDECREF(row);
+        Py_DECREF(line);
         if (failed) goto finally;
     }
     status = 0;
 finally:
     reader_done(&reader);
-    Py_DECREF(lines);
     return status;
 }
 
@@ -2177,17 +2178,18 @@ static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *lines_arg;
     int paragraphs;
     if (fast_args("layout", args, nargs, "Lp", &lines_arg, &paragraphs) < 0) return NULL;
-    PyObject *lines = PyList_GetSlice(lines_arg, 0, PyList_GET_SIZE(lines_arg));
     PyObject *out = PyList_New(0);
     PyObject *result = NULL;
     Reader reader = READER_INIT;
-    if (lines == NULL || out == NULL) goto finally;
-    PyObject *gap = Py_None; /* borrowed from lines */
-    int gap_seen = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
-        PyObject *line = PyList_GET_ITEM(lines, i);
+    if (out == NULL) goto finally;
+    PyObject *gap = Py_NewRef(Py_None); /* held: the list may lose it meanwhile */
+    int gap_seen = 0, failed = 0;
+    /* The list read as whitespace.layout's for loop reads it (its length asked at each line),
+     * each line held while it is read (walk_lines' way: no copy of the list). */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines_arg); i++) {
+        PyObject *line = Py_NewRef(PyList_GET_ITEM(lines_arg, i));
         PyObject *dropped = NULL, *blank = NULL, *text = NULL, *pair = NULL;
-        int failed = 1;
+        failed = 1;
         dropped = read_attr(&reader, line, A_DROPPED);
         if (dropped == NULL) goto next;
         blank = read_attr(&reader, line, A_BLANK);
@@ -2206,11 +2208,11 @@ static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             }
             pair = pair_of(line, text);
             if (pair == NULL || PyList_Append(out, pair) < 0) goto next;
-            gap = Py_None;
+            Py_SETREF(gap, Py_NewRef(Py_None));
             gap_seen = 0;
         } else {
             gap_seen = gap_seen || is_blank_line;
-            if (is_alive && is_blank_line) gap = line;
+            if (is_alive && is_blank_line) Py_SETREF(gap, Py_NewRef(line));
         }
         failed = 0;
     next:
@@ -2218,8 +2220,11 @@ static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(blank);
         Py_XDECREF(text);
         Py_XDECREF(pair);
-        if (failed) goto finally;
+        Py_DECREF(line);
+        if (failed) break;
     }
+    Py_DECREF(gap);
+    if (failed) goto finally;
     /* (out is ours: only pairs of a str each, its texts held by them) */
     PyObject *rendered = rendered_text(out);
     if (rendered == NULL) goto finally;
@@ -2227,7 +2232,6 @@ static PyObject *layout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(rendered);
 finally:
     reader_done(&reader);
-    Py_XDECREF(lines);
     Py_XDECREF(out);
     return result;
 }
@@ -2366,11 +2370,12 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
  * non-blank lines as lines_out counts them), or -1 when it is not known (None, or a text holding
  * a "\n"): lines_out did another pass over the whole text, at its widest. */
 static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *out_arg, *text;
+    PyObject *out, *text;
     int count = 0, newline = 0;
-    if (fast_args("text_json", args, nargs, "LU|p", &out_arg, &text, &count) < 0) return NULL;
-    PyObject *out = PyList_GetSlice(out_arg, 0, PyList_GET_SIZE(out_arg)); /* held: its tuples hold the texts */
-    if (out == NULL) return NULL;
+    if (fast_args("text_json", args, nargs, "LU|p", &out, &text, &count) < 0) return NULL;
+    /* The list read in place, its items borrowed (not a copy of it, holding each): no Python code
+     * runs while it is read (exact tuples' str, written by put_utf8 or CPython's UTF-8, into a
+     * bytes object; an error ends the walk), so nothing can change it or free what it holds. */
     PyObject *result = NULL;
     Buffer b = {NULL, 0, 0, 1, NULL, 0}; /* handed out as it is, cut to size */
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
@@ -2407,7 +2412,6 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     result = buffer_bytes(&b);
 finally:
     Py_XDECREF(b.bytes);
-    Py_DECREF(out);
     if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
         PyObject *known = PyLong_FromSsize_t(result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
         PyObject *pair = known == NULL ? NULL : PyTuple_Pack(2, result, known); /* (no format parsed) */
