@@ -259,7 +259,7 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
                 decided.update(range(b, b + length))
     # Single long lines: the copy with most prose around it stays.
     for key, where in repeated.items():
-        left = [i for i in where if rows[i].alive]
+        left = [i for i in where if rows[i].dropped_by is None]  # (Line.alive, without the property)
         if len(left) < 2 or len(key.split()) < min_words:
             continue
         best = max(left, key=lambda i: (prose_around(i, i + 1), -i))
