@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import random
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +177,53 @@ def test_a_short_document_is_left_alone() -> None:
     assert [line.dropped_by for line in ls] == [None, None, None]
     Classify(ClassifyConfig(thresholds={"balanced": 0.01}, min_lines=3), "balanced", Fixed(scores))(ls)  # type: ignore[arg-type]
     assert [line.dropped_by for line in ls] == [NAV_RUN, NAV_RUN, NAV_RUN]
+
+
+def _grouped_rules(words: list[float], below: list[int], short_words: float, nav_run: float) -> list[str | None]:
+    """The rule ids as the step once made them: every row grouped into runs of short rows."""
+    rules: list[str | None] = [None] * len(words)
+    runs: list[int] = []
+    for short, run in groupby(words, key=lambda count: count < short_words):
+        size = len(list(run))
+        runs += [size if short else 0] * size
+    for i in below:
+        if words[i] >= short_words:
+            rules[i] = BOILERPLATE
+        else:
+            rules[i] = NAV_RUN if runs[i] >= nav_run else SHORT
+    return rules
+
+
+def test_rule_ids_measure_only_the_runs_of_rows_below_as_a_grouping_of_every_row_does() -> None:
+    # (the step measures a run from a row below out to its ends; a run measured once serves the
+    # other rows below in it, in any order they come)
+    rng = random.Random(15)
+    for _ in range(4_000):
+        n = rng.randint(0, 30)
+        words = [rng.choice([0.0, 1.0, 2.0, 3.0, 3.5, 4.0, 5.0, 9.0, math.nan]) for _ in range(n)]
+        below = sorted(rng.sample(range(n), rng.randint(0, n)))
+        if rng.random() < 0.2:
+            rng.shuffle(below)
+        short_words, nav_run = rng.choice([4, 3.5, 1]), rng.choice([3, 1, 2.5, 7, 0])
+        config = ClassifyConfig(thresholds={"balanced": 0.01}, short_words=4, nav_run=3)
+        step = Classify(config, "balanced")
+        step.short_words, step.nav_run = short_words, nav_run
+        expected = _grouped_rules(words, below, short_words, nav_run)
+        assert step._rules(words, below) == expected
+        assert step._kinds(words, below) == [expected[i] for i in below]
+
+
+def test_rows_below_are_those_not_above_the_cut_when_all_are_below_the_floor() -> None:
+    config = ClassifyConfig(thresholds={"balanced": 0.02})
+    step = Classify(config, "balanced")
+    cut, floor = step._cut, step._floor
+    rng = random.Random(16)
+    for _ in range(2_000):
+        values = [rng.choice([cut + 1, math.inf, floor - 1, -math.inf, cut, 50.0]) for _ in range(rng.randint(0, 12))]
+        assert step._below(np.array(values)) == [i for i, x in enumerate(values) if x < floor]
+        # one value within the band (or NaN): the probabilities decide every row, as Model.probability
+        for odd in ((cut + floor) / 2, math.nan):
+            at = rng.randint(0, len(values))
+            mixed = [*values[:at], odd, *values[at:]]
+            p = Model.probability(np.array(mixed)).tolist()
+            assert step._below(np.array(mixed)) == [i for i, score in enumerate(p) if score < 0.02]

@@ -401,6 +401,37 @@ def test_c_rows_refuses_bad_arguments() -> None:
     assert NATIVE.rows([], [], []) == ([], [], True)
 
 
+@needs_native
+def test_c_rows_read_a_line_in_place_only_with_its_three_slots_set_and_a_bool_blank(monkeypatch) -> None:
+    # (the slots are read borrowed only when set, with ``blank`` a bool; a non-bool blank is asked
+    # its truth, and an empty slot is read the generic way: AttributeError, as Python raises it)
+    rng = random.Random(26)
+    for _ in range(300):
+        lines = [Line(no, rng.choice(["Home", "", "  ", "A line of text here"])) for no in range(1, rng.randint(2, 30))]
+        for line in lines:
+            roll = rng.random()
+            if roll < 0.2:
+                line.blank = rng.choice([0, 1, "", "x", None])
+            elif roll < 0.3:
+                line.dropped_by = rng.choice(["rule", ""])
+        then = [line for line in lines if rng.random() < 0.7]
+        case = (lines, then, [line.text for line in then])
+        found = NATIVE.rows(*case)
+        with monkeypatch.context() as patch:
+            patch.setattr(dedup_module, "_NATIVE", None)
+            assert found == dedup_module._rows(*case)
+    lines = [Line(1, "Home"), Line(2, "Away"), Line(3, "Away")]
+    del lines[1].text
+    with pytest.raises(AttributeError):
+        NATIVE.rows(lines, [], [])
+    del lines[2].blank
+    lines[1].dropped_by = "rule"  # (a line dropped is not asked its blank, nor its text)
+    with pytest.raises(AttributeError):
+        NATIVE.rows(lines, [], [])
+    lines[2].blank = False
+    assert NATIVE.rows(lines, [], []) == ([lines[0], lines[2]], ["Home", "Away"], False)
+
+
 def _python_round(
     lines: list[Line], then: list[Line], texts: list[str], min_chars: int, prefix: int, then_echoes: bool = True
 ) -> tuple:

@@ -1123,19 +1123,34 @@ static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject
     Py_ssize_t j = 0, n_then = PyTuple_GET_SIZE(then_rows);
     *same = 1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lines); i++) {
-        PyObject *line = PyTuple_GET_ITEM(lines, i);
-        PyObject *dropped = slot_read(&slots, line, A_DROPPED);
-        if (dropped == NULL) goto done;
-        Py_DECREF(dropped); /* (compared by address only) */
-        if (dropped != Py_None) continue;
-        PyObject *blank = slot_read(&slots, line, A_BLANK);
-        if (blank == NULL) goto done;
-        int truth = blank == Py_False ? 0 : blank == Py_True ? 1 : PyObject_IsTrue(blank);
-        Py_DECREF(blank);
-        if (truth < 0) goto done;
-        if (truth) continue;
-        PyObject *text = slot_read(&slots, line, A_TEXT);
-        if (text == NULL) goto done;
+        PyObject *line = PyTuple_GET_ITEM(lines, i), *text = NULL;
+        const Py_ssize_t *at = slots.offsets;
+        if (Py_TYPE(line) == slots.type && at[A_DROPPED] >= 0 && at[A_BLANK] >= 0 && at[A_TEXT] >= 0) {
+            /* A line of the class met before, with slots: when the three are set and ``blank`` is
+             * a bool, they are read in place, borrowed, as no Python code can run in between (as
+             * _scan.c's alive reads them: a line dropped or blank costs no reference). Else the
+             * generic way below. */
+            PyObject *dropped = slot_borrow(line, at[A_DROPPED]), *blank = slot_borrow(line, at[A_BLANK]);
+            PyObject *borrowed = slot_borrow(line, at[A_TEXT]);
+            if (dropped != NULL && borrowed != NULL && (blank == Py_True || blank == Py_False)) {
+                if (dropped != Py_None || blank == Py_True) continue;
+                text = Py_NewRef(borrowed);
+            }
+        }
+        if (text == NULL) {
+            PyObject *dropped = slot_read(&slots, line, A_DROPPED);
+            if (dropped == NULL) goto done;
+            Py_DECREF(dropped); /* (compared by address only) */
+            if (dropped != Py_None) continue;
+            PyObject *blank = slot_read(&slots, line, A_BLANK);
+            if (blank == NULL) goto done;
+            int truth = blank == Py_False ? 0 : blank == Py_True ? 1 : PyObject_IsTrue(blank);
+            Py_DECREF(blank);
+            if (truth < 0) goto done;
+            if (truth) continue;
+            text = slot_read(&slots, line, A_TEXT);
+            if (text == NULL) goto done;
+        }
         if (*same) {
             while (j < n_then && PyTuple_GET_ITEM(then_rows, j) != line) j++;
             if (j == n_then || PyTuple_GET_ITEM(then_texts, j) != text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cleaner.classify.config import ClassifyConfig, Profile
@@ -98,11 +97,6 @@ class Classify:
             self._compiled = self._model if self._model is not None else default_compiled() or self.model
         return self._compiled  # type: ignore[return-value]
 
-    def _rule_id(self, words: float, run: float) -> str:
-        if words >= self.short_words:
-            return BOILERPLATE
-        return NAV_RUN if run >= self.nav_run else SHORT
-
     def _decide(
         self, rows: list[Line], texts: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
@@ -121,32 +115,51 @@ class Classify:
         only when one is in between, or NaN."""
         values = odds.tolist()
         cut, floor = self._cut, self._floor
-        below = []
-        for i, x in enumerate(values):
-            if x > cut:
-                continue
-            if not x < floor:
+        # (The rows not above the cut in one comprehension, then only those against the floor: a
+        # loop over a page's rows asked both of every row and appended each one below.)
+        below = [i for i, x in enumerate(values) if not x > cut]
+        for i in below:
+            if not values[i] < floor:
                 from cleaner.classify.model import Model
 
                 threshold = self.threshold
                 scores = Model.probability(_array(values)).tolist()
                 return [i for i, score in enumerate(scores) if score < threshold]
-            below.append(i)
         return below
 
     def _rules(self, words: list[float], below: list[int]) -> list[str | None]:
         """The rule id (None: kept) of each row, from its words and whether it is ``below`` the
-        threshold; a run of short lines uses this step's own notion of "short"."""
+        threshold (_kinds)."""
         rules: list[str | None] = [None] * len(words)
-        if below:
-            limit = self.short_words
-            runs: list[int] = []
-            for short, run in groupby(words, key=lambda count: count < limit):
-                size = len(list(run))
-                runs += [size if short else 0] * size
-            for i in below:
-                rules[i] = self._rule_id(words[i], runs[i])
+        for i, kind in zip(below, self._kinds(words, below), strict=True):
+            rules[i] = kind
         return rules
+
+    def _kinds(self, words: list[float], below: list[int]) -> list[str]:
+        """The rule id of each row of ``below``, from the rows' words: a line of ``short_words`` or
+        more is boilerplate; a shorter one is of a nav run when it lies in a run of ``nav_run`` or
+        more consecutive short rows (this step's own notion of "short"), else short. The run of a
+        row below is measured from it out to its ends, once for the rows below in it: the rows far
+        from any row below are not looked at (a page's few hundred rows were all grouped into runs,
+        for the few dozen below)."""
+        limit, nav_run, n = self.short_words, self.nav_run, len(words)
+        kinds: list[str] = []
+        start = stop = 0  # the run measured last: rows [start, stop)
+        for i in below:
+            count = words[i]
+            if count < limit:  # (most rows below: short, in a run measured for a row before)
+                if not start <= i < stop:
+                    start, stop = i, i + 1
+                    while start > 0 and words[start - 1] < limit:
+                        start -= 1
+                    while stop < n and words[stop] < limit:
+                        stop += 1
+                kinds.append(NAV_RUN if stop - start >= nav_run else SHORT)
+            elif count >= limit:
+                kinds.append(BOILERPLATE)
+            else:  # (a NaN count: in no run, as neither short nor long)
+                kinds.append(NAV_RUN if nav_run <= 0 else SHORT)  # (a run of 0 rows)
+        return kinds
 
     def judge(self, lines: list[Line]) -> list[Verdict]:
         """Each live line's features, score and fate, for ``cleaner explain``."""
@@ -189,17 +202,26 @@ class Classify:
             if lowest > self._cut:
                 self._kept = (rows, texts)
                 return
-            rules = self._rules(_words(matrix), self._below(odds))
+            below = self._below(odds)
+            # Only the rows below are visited, each dropped by its kind (a loop over every row,
+            # asking each for a rule, cost more than the rest of the step's Python on a real page;
+            # Line.drop inline: a call a row dropped).
+            dropped = bool(below)
+            if dropped:
+                for i, kind in zip(below, self._kinds(_words(matrix), below), strict=True):
+                    row = rows[i]
+                    if row.dropped_by is None:
+                        row.dropped_by = kind
         else:
             matrix, scores, rules = self._decide(rows, texts)
             if self.trace is not None:
                 for verdict in self._verdicts(rows, matrix, scores, rules):
                     self.trace[verdict.line.no] = verdict
-        dropped = False
-        for line, rule in zip(rows, rules, strict=True):
-            if rule is not None:
-                line.drop(rule)
-                dropped = True
+            dropped = False
+            for line, rule in zip(rows, rules, strict=True):
+                if rule is not None:
+                    line.drop(rule)
+                    dropped = True
         self._kept = None if dropped else (rows, texts)
 
 

@@ -158,8 +158,11 @@ def _dedup(
                 rows[i].drop(PREFIX)
             return rows, texts, echoes
         _drop_repeats(rows, found, min_words)
-        rows = [line for line in rows if line.dropped_by is None]
-        _prefixes(rows, prefix_min_chars, [line.text for line in rows])
+        # The rows the repeats left and their texts in one C call (two comprehensions over a real
+        # page's rows were most of the step's Python): rows() reads the lines alive and not blank,
+        # and these rows were not blank (their texts have not changed since: only drops here).
+        rows, texts, _ = _NATIVE.rows(rows, [], [])
+        _prefixes(rows, prefix_min_chars, texts)
         return _NONE
     rows_then, texts_then, echoes_then = unshared
     rows, texts, same = _rows(lines, rows_then, texts_then)
@@ -256,7 +259,7 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
                 decided.update(range(b, b + length))
     # Single long lines: the copy with most prose around it stays.
     for key, where in repeated.items():
-        left = [i for i in where if rows[i].alive]
+        left = [i for i in where if rows[i].dropped_by is None]  # (Line.alive, without the property)
         if len(left) < 2 or len(key.split()) < min_words:
             continue
         best = max(left, key=lambda i: (prose_around(i, i + 1), -i))
