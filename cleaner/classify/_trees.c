@@ -128,8 +128,8 @@ typedef struct {
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
     char *heap;           /* the trees again, heap-ordered for walk_some (see heap_build), or NULL; tree j of the walk
-                           * order at heap + j * heap_stride + HEAP_FEATS */
-    Py_ssize_t heap_stride;
+                           * order at heap_tree(heap, depth, j) */
+    char *heap_alloc;     /* heap's allocation (heap is its first cache line's start) */
     char *room;           /* odds_above's space, kept from call to call (no Python code runs while it is used) */
     Py_ssize_t room_size; /* in bytes */
 } Forest;
@@ -144,7 +144,7 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->order);
     PyMem_Free(self->rest);
     PyMem_Free(self->room);
-    PyMem_Free(self->heap);
+    PyMem_Free(self->heap_alloc);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -246,12 +246,37 @@ lay_out(Forest *self, const Py_ssize_t *feature, const double *threshold, const 
 /* The heap layout walk_some walks (where the trees are at most HEAP_DEPTH deep and test fewer than 257 columns): each
  * tree, in the walk order, as a complete binary tree numbered from 1 (slot h's children are 2h and 2h + 1), in two
  * arrays at one address: the thresholds, a double a slot from it (the last level's slots hold the leaf values instead),
- * and the columns tested, a byte a slot HEAP_FEATS bytes before it. A step is then four instructions (heap_step), the
- * child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took two loads and a conditional
- * move more. The compare it makes is threshold < x, which is x > threshold but for NaN: a NaN threshold is laid out
- * as +inf (neither holds for any x), and a NaN in a row is read as -inf (odds_above's heap_rows: neither holds). */
+ * and the columns tested, a byte a slot heap_feats(depth) bytes before it. A step is then four instructions
+ * (heap_step), the child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took two loads and
+ * a conditional move more. The compare it makes is threshold < x, which is x > threshold but for NaN: a NaN threshold
+ * is laid out as +inf (neither holds for any x), and a NaN in a row is read as -inf (odds_above's heap_rows: neither
+ * holds). The trees lie heap_stride(depth) bytes apart, a constant of the depth: walk_heap_lines's unrolled walks
+ * address a block's eight trees from one register (each at its own constant displacement), so that eight walks' slots
+ * and the row fit in the registers. The trees are padded to a whole number of blocks with trees of 0.0 leaves (walked
+ * like the others, they add nothing to a bound). */
 #define HEAP_DEPTH 8
-#define HEAP_FEATS 512 /* bytes: a tree of HEAP_DEPTH has 2^(HEAP_DEPTH + 1) slots */
+
+/* The bytes of a tree's columns in the heap layout (a byte for each of its 2^depth inner slots and the idle slot 0),
+ * a whole cache line at the least: the thresholds after them start on one. */
+static inline Py_ssize_t
+heap_feats(Py_ssize_t depth)
+{
+    return depth < 6 ? 64 : (Py_ssize_t)1 << depth;
+}
+
+/* The bytes from one tree to the next in the heap layout: its columns, and its 2^(depth + 1) slots' doubles. */
+static inline Py_ssize_t
+heap_stride(Py_ssize_t depth)
+{
+    return heap_feats(depth) + ((Py_ssize_t)sizeof(double) << (depth + 1));
+}
+
+/* Tree j of the walk order in the heap layout: its thresholds' start. */
+static inline const char *
+heap_tree(const char *heap, Py_ssize_t depth, Py_ssize_t j)
+{
+    return heap + j * heap_stride(depth) + heap_feats(depth);
+}
 
 /* The trees in the heap layout, in the walk order: 0, or -1 with an exception set (no memory). None (heap NULL) where
  * they are too deep or test too many columns for it: walk_some walks the slots then. */
@@ -260,23 +285,24 @@ heap_build(Forest *self, const Py_ssize_t *feature, const double *threshold, con
            const double *value, const Py_ssize_t *offsets)
 {
     const Py_ssize_t depth = self->depth, trees = self->trees;
-    self->heap = NULL;
+    self->heap = self->heap_alloc = NULL;
     if (depth > HEAP_DEPTH || self->width > 256 || trees == 0)
         return 0;
     const Py_ssize_t size = (Py_ssize_t)2 << depth; /* slots 1 to size - 1 (0 idle) */
-    self->heap_stride = HEAP_FEATS + size * (Py_ssize_t)sizeof(double);
+    const Py_ssize_t blocks = (trees + BLOCK - 1) / BLOCK; /* (the padding trees: zeroed, their leaves 0.0) */
     Py_ssize_t *from = PyMem_New(Py_ssize_t, size); /* each heap slot's slot in the arrays given */
-    self->heap = PyMem_Calloc((size_t)trees, (size_t)self->heap_stride);
-    if (from == NULL || self->heap == NULL) {
+    self->heap_alloc = PyMem_Calloc((size_t)(blocks * BLOCK * heap_stride(depth) + 64), 1);
+    if (from == NULL || self->heap_alloc == NULL) {
         PyMem_Free(from);
-        PyMem_Free(self->heap);
-        self->heap = NULL;
+        PyMem_Free(self->heap_alloc);
+        self->heap_alloc = NULL;
         PyErr_NoMemory();
         return -1;
     }
+    self->heap = (char *)(((uintptr_t)self->heap_alloc + 63) & ~(uintptr_t)63);
     for (Py_ssize_t j = 0; j < trees; j++) {
-        char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
-        uint8_t *feats = (uint8_t *)tree - HEAP_FEATS;
+        char *tree = (char *)heap_tree(self->heap, depth, j);
+        uint8_t *feats = (uint8_t *)tree - heap_feats(depth);
         double *slots = (double *)tree;
         from[1] = offsets[self->order[j]];
         for (Py_ssize_t h = 1; h < size; h++) {
@@ -460,14 +486,10 @@ static inline void
 prefetch_trees(const Forest *self, Py_ssize_t j0, Py_ssize_t j1)
 {
     if (self->heap != NULL) { /* (walk_some walks the heap layout: its slots) */
-        const Py_ssize_t size = (Py_ssize_t)2 << self->depth;
-        for (Py_ssize_t j = j0; j < j1; j++) {
-            const char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
-            for (Py_ssize_t k = 0; k < size; k += 64)
-                PREFETCH(tree - HEAP_FEATS + k);
-            for (Py_ssize_t k = 0; k < size * (Py_ssize_t)sizeof(double); k += 64)
-                PREFETCH(tree + k);
-        }
+        /* (the trees lie one after another: their bytes in one pass) */
+        const char *first = heap_tree(self->heap, self->depth, j0) - heap_feats(self->depth);
+        for (Py_ssize_t k = 0; k < (j1 - j0) * heap_stride(self->depth); k += 64)
+            PREFETCH(first + k);
         return;
     }
     if (self->apart) {
@@ -639,76 +661,65 @@ add_block(double *sums, const double *leaf)
 #endif
 }
 
-/* The heap walk's step from slot h of a tree (its thresholds at `tree`), for a row: the child it goes to, h + h, plus one
- * where the tested value of the row is above the threshold (heap_build: never NaN on either side). */
+/* The heap walk's step from slot h of a tree (its thresholds at `tree`, its columns `feats` bytes before), for a row:
+ * the child it goes to, h + h, plus one where the tested value of the row is above the threshold (heap_build: never NaN
+ * on either side). The slot's two reads are C's, so that a tree at a constant distance from another's address is read
+ * at a displacement from that address's register (walk_heap_lines). */
 static inline size_t
-heap_step(const char *tree, const char *row, size_t h)
+heap_step(const char *tree, Py_ssize_t feats, const char *row, size_t h)
 {
+    const size_t feature = ((const uint8_t *)tree - feats)[h];
+    const double threshold = ((const double *)tree)[h];
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    /* comisd sets the carry for threshold < x alone (neither is NaN): adc makes the child of it, h + h + carry. */
-    size_t feature;
-    double threshold;
-    __asm__("movzbl %c[feats](%[tree],%[h]), %k[feature]\n\t"
-            "movsd (%[tree],%[h],8), %[threshold]\n\t"
-            "comisd (%[row],%[feature],8), %[threshold]\n\t"
+    /* comisd sets the carry for threshold < x alone (neither is NaN): adc makes the child of it, h + h + carry. The row's
+     * value addressed in the block from the row's register (an "m" operand let the compiler fold the row's offset into
+     * the column, an add a step more); the "m" operand of unknown size tells it what is read. */
+    __asm__("comisd (%[row],%[feature],8), %[threshold]\n\t"
             "adc %[h], %[h]"
-            : [h] "+r"(h), [feature] "=&r"(feature), [threshold] "=&x"(threshold)
-            : [tree] "r"(tree), [row] "r"(row), [feats] "i"(-HEAP_FEATS), "m"(*(const char(*)[])(tree - HEAP_FEATS)),
-              "m"(*(const char(*)[])row)
+            : [h] "+r"(h)
+            : [threshold] "x"(threshold), [row] "r"(row), [feature] "r"(feature), "m"(*(const char(*)[])row)
             : "cc");
     return h;
 #else
-    const double x = ((const double *)row)[((const uint8_t *)tree - HEAP_FEATS)[h]];
-    return h + h + (size_t)(((const double *)tree)[h] < x);
+    return h + h + (size_t)(threshold < ((const double *)row)[feature]);
 #endif
 }
 
-/* walk_some's block in the heap layout (its `count` trees at tree[], 1 to BLOCK) for the lines in active: each line's
- * leaves onto its running sums (a full block's as add_block adds them, a shorter one's one by one onto the first sum).
- * `levels`, where it is a constant (walk_some's cases), is the depth the walks take, their steps unrolled whole (the
- * trees are complete: a walk of depth d is d steps, no test between them; the loop's count, compare and branch were 3
- * instructions a level); 0 walks `depth` steps in a loop. Four trees abreast, twice: eight walks' positions and trees
- * do not fit in the registers with the row. A shorter block's last four are made up with its last tree again (walked,
- * its leaf not added): still fewer instructions than its walks one by one in the slots. */
+/* walk_some's block in the heap layout (its BLOCK trees from `first`, tree k's thresholds at first + k * heap_stride) for
+ * the lines in active: each line's leaves onto its running sums, the even places' and the odd ones'. `levels`, where it is
+ * a constant (walk_some's cases), is the depth the walks take, their steps unrolled whole (the trees are complete: a walk
+ * of depth d is d steps, no test between them; the loop's count, compare and branch were 3 instructions a level), and
+ * the trees' distance a constant too: the eight walks address their slots from `first`'s one register, each at its
+ * displacement, and with the row and the eight positions all stay in registers (four and four, with a register each
+ * for the trees, took some 30 instructions more a line: the trees' addresses and positions moved through the stack).
+ * 0 walks `depth` steps in a loop. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
 static inline void
-walk_heap_lines(const char *const *tree, int count, const double *rows, Py_ssize_t width, const Py_ssize_t *active,
-                Py_ssize_t na, Py_ssize_t depth, Py_ssize_t levels, double *partial)
+walk_heap_lines(const char *first, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
+                Py_ssize_t depth, Py_ssize_t levels, double *partial)
 {
+    const Py_ssize_t steps = levels ? levels : depth, feats = heap_feats(steps), stride = heap_stride(steps);
     for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
-        double leaf[BLOCK];
-        for (int half = 0; half < count; half += BLOCK / 2) {
-            size_t h[BLOCK / 2] = {1, 1, 1, 1};
-            const char *at[BLOCK / 2];
-            for (int k = 0; k < BLOCK / 2; k++)
-                at[k] = tree[half + k < count ? half + k : count - 1];
-            if (levels) {
+        size_t h[BLOCK];
+#pragma GCC unroll 8
+        for (int k = 0; k < BLOCK; k++)
+            h[k] = 1;
 #pragma GCC unroll 16
-                for (Py_ssize_t d = 0; d < levels; d++) {
-#pragma GCC unroll 4
-                    for (int k = 0; k < BLOCK / 2; k++)
-                        h[k] = heap_step(at[k], row, h[k]);
-                }
-            } else {
-                for (Py_ssize_t d = 0; d < depth; d++) {
-#pragma GCC unroll 4
-                    for (int k = 0; k < BLOCK / 2; k++)
-                        h[k] = heap_step(at[k], row, h[k]);
-                }
-            }
-#pragma GCC unroll 4
-            for (int k = 0; k < BLOCK / 2; k++)
-                leaf[half + k] = ((const double *)at[k])[h[k]];
+        for (Py_ssize_t d = 0; d < steps; d++) {
+#pragma GCC unroll 8
+            for (int k = 0; k < BLOCK; k++)
+                h[k] = heap_step(first + k * stride, feats, row, h[k]);
         }
-        if (count == BLOCK)
-            add_block(partial + 2 * i, leaf);
-        else
-            for (int k = 0; k < count; k++)
-                partial[2 * i] += leaf[k];
+        double sums[2] = {partial[2 * i], partial[2 * i + 1]};
+#pragma GCC unroll 8
+        for (int k = 0; k < BLOCK; k++)
+            sums[k % 2] += ((const double *)(first + k * stride))[h[k]];
+        partial[2 * i] = sums[0];
+        partial[2 * i + 1] = sums[1];
     }
 }
 
@@ -730,18 +741,15 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
     if (j1 < trees)
         prefetch_trees(self, j1, j1 + BLOCK < trees ? j1 + BLOCK : trees);
     if (self->heap != NULL) {
-        const char *tree[BLOCK];
-        const int count = (int)(j1 - j0);
-        for (int k = 0; k < count; k++)
-            tree[k] = self->heap + (j0 + k) * self->heap_stride + HEAP_FEATS;
-        /* (a full block: a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a
-         * call; the last, shorter one in the loop) */
-        switch (count == BLOCK ? depth : 0) {
-        case 5: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 5, partial); break;
-        case 6: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 6, partial); break;
-        case 7: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 7, partial); break;
-        case 8: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 8, partial); break;
-        default: walk_heap_lines(tree, count, rows, width, active, na, depth, 0, partial); break;
+        /* (a block, the last one too, padded: a line loop for each depth a model is likely to have, its walks unrolled
+         * whole, chosen once a call; the others' in the loop) */
+        const char *first = heap_tree(self->heap, depth, j0);
+        switch (depth) {
+        case 5: walk_heap_lines(first, rows, width, active, na, depth, 5, partial); break;
+        case 6: walk_heap_lines(first, rows, width, active, na, depth, 6, partial); break;
+        case 7: walk_heap_lines(first, rows, width, active, na, depth, 7, partial); break;
+        case 8: walk_heap_lines(first, rows, width, active, na, depth, 8, partial); break;
+        default: walk_heap_lines(first, rows, width, active, na, depth, 0, partial); break;
         }
         return;
     }
