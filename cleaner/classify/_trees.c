@@ -685,42 +685,69 @@ heap_step(const char *tree, Py_ssize_t feats, const char *row, size_t h)
 #endif
 }
 
-/* walk_some's block in the heap layout (its BLOCK trees from `first`, tree k's thresholds at first + k * heap_stride) for
- * the lines in active: each line's leaves onto its running sums, the even places' and the odd ones'. `levels`, where it is
- * a constant (walk_some's cases), is the depth the walks take, their steps unrolled whole (the trees are complete: a walk
- * of depth d is d steps, no test between them; the loop's count, compare and branch were 3 instructions a level), and
- * the trees' distance a constant too: the eight walks address their slots from `first`'s one register, each at its
- * displacement, and with the row and the eight positions all stay in registers (four and four, with a register each
- * for the trees, took some 30 instructions more a line: the trees' addresses and positions moved through the stack).
- * 0 walks `depth` steps in a loop. */
+/* Trees walked in the heap layout line by line before the next line (a group: a multiple of BLOCK). A line's row is read
+ * again for each group, from the second-level cache where the document's rows outgrow the first (a group of BLOCK trees
+ * had them read 19 times a line); the group's trees, 43 KB at depth 6, stay in the first while the rows pass. */
+#define GROUP (5 * BLOCK)
+
+/* What a line's running sum must pass after a block to settle (odds_above's tests): above high (+inf), below low (-inf);
+ * neither looked at unless `look`. */
+typedef struct {
+    double high, low;
+    int look;
+} Bound;
+
+/* The trees of a group in the heap layout (its blocks of BLOCK trees from `first`, tree k of a block at first + k *
+ * heap_stride, blocks[b] the bounds after block b) for the lines in active: each line's leaves onto its running sums
+ * (the even places' and the odd ones'), block by block, until the line settles (odds[i] +inf or -inf) or the group ends;
+ * the lines not settled stay in active, in order: how many. `levels`, where it is a constant (odds_above's cases), is
+ * the depth the walks take, their steps unrolled whole (the trees are complete: a walk of depth d is d steps, no test
+ * between them; the loop's count, compare and branch were 3 instructions a level), and the trees' distance a constant
+ * too: a block's eight walks address their slots from one register, each at its displacement, and with the row and the
+ * eight positions all stay in registers (four and four, with a register each for the trees, took some 30 instructions
+ * more a line: the trees' addresses and positions moved through the stack). 0 walks `depth` steps in a loop. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
-static inline void
-walk_heap_lines(const char *first, const double *rows, Py_ssize_t width, const Py_ssize_t *active, Py_ssize_t na,
-                Py_ssize_t depth, Py_ssize_t levels, double *partial)
+static inline Py_ssize_t
+walk_heap_group(const char *first, const Bound *blocks, int count, const double *rows, Py_ssize_t width,
+                Py_ssize_t *active, Py_ssize_t na, Py_ssize_t depth, Py_ssize_t levels, double *partial, double *odds)
 {
     const Py_ssize_t steps = levels ? levels : depth, feats = heap_feats(steps), stride = heap_stride(steps);
+    Py_ssize_t kept = 0;
     for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
-        size_t h[BLOCK];
-#pragma GCC unroll 8
-        for (int k = 0; k < BLOCK; k++)
-            h[k] = 1;
-#pragma GCC unroll 16
-        for (Py_ssize_t d = 0; d < steps; d++) {
+        double sums[2] = {partial[2 * i], partial[2 * i + 1]};
+        for (int b = 0; b < count; b++) {
+            const char *block = first + b * BLOCK * stride;
+            size_t h[BLOCK];
 #pragma GCC unroll 8
             for (int k = 0; k < BLOCK; k++)
-                h[k] = heap_step(first + k * stride, feats, row, h[k]);
-        }
-        double sums[2] = {partial[2 * i], partial[2 * i + 1]};
+                h[k] = 1;
+#pragma GCC unroll 16
+            for (Py_ssize_t d = 0; d < steps; d++) {
 #pragma GCC unroll 8
-        for (int k = 0; k < BLOCK; k++)
-            sums[k % 2] += ((const double *)(first + k * stride))[h[k]];
+                for (int k = 0; k < BLOCK; k++)
+                    h[k] = heap_step(block + k * stride, feats, row, h[k]);
+            }
+#pragma GCC unroll 8
+            for (int k = 0; k < BLOCK; k++)
+                sums[k % 2] += ((const double *)(block + k * stride))[h[k]];
+            if (blocks[b].look) {
+                const double reached = sums[0] + sums[1];
+                if (reached > blocks[b].high || reached < blocks[b].low) {
+                    odds[i] = reached > blocks[b].high ? Py_HUGE_VAL : -Py_HUGE_VAL;
+                    goto settled;
+                }
+            }
+        }
         partial[2 * i] = sums[0];
         partial[2 * i + 1] = sums[1];
+        active[kept++] = i;
+    settled:;
     }
+    return kept;
 }
 
 /* The leaf values of the trees at places [j0, j1) of the walk order for the lines in active (na of them), added to their
@@ -740,19 +767,6 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
         prefetch_trees(self, j0, j1);
     if (j1 < trees)
         prefetch_trees(self, j1, j1 + BLOCK < trees ? j1 + BLOCK : trees);
-    if (self->heap != NULL) {
-        /* (a block, the last one too, padded: a line loop for each depth a model is likely to have, its walks unrolled
-         * whole, chosen once a call; the others' in the loop) */
-        const char *first = heap_tree(self->heap, depth, j0);
-        switch (depth) {
-        case 5: walk_heap_lines(first, rows, width, active, na, depth, 5, partial); break;
-        case 6: walk_heap_lines(first, rows, width, active, na, depth, 6, partial); break;
-        case 7: walk_heap_lines(first, rows, width, active, na, depth, 7, partial); break;
-        case 8: walk_heap_lines(first, rows, width, active, na, depth, 8, partial); break;
-        default: walk_heap_lines(first, rows, width, active, na, depth, 0, partial); break;
-        }
-        return;
-    }
     if (j1 - j0 == BLOCK) {
         size_t root[BLOCK];
         for (int k = 0; k < BLOCK; k++)
@@ -789,10 +803,9 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
 }
 
 /* The lines of active (na of them) whose leaves so far (partial's two sums) come to more than high settle above (out
- * +inf), and when `below` is set, those that come to less than low settle below (out -inf): the others stay in active,
- * in order; how many. (Inlined with `below` a constant: the loop without the lower test where it cannot hold.) */
+ * +inf), those that come to less than low below (out -inf): the others stay in active, in order; how many. */
 static inline Py_ssize_t
-settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, double high, double low, int below)
+settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, double high, double low)
 {
     Py_ssize_t kept = 0;
     for (Py_ssize_t a = 0; a < na; a++) {
@@ -800,12 +813,30 @@ settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, d
         const double reached = partial[2 * i] + partial[2 * i + 1];
         if (reached > high)
             odds[i] = Py_HUGE_VAL;
-        else if (below && reached < low)
+        else if (reached < low)
             odds[i] = -Py_HUGE_VAL;
         else
             active[kept++] = i;
     }
     return kept;
+}
+
+/* What the leaves a line has reached after the trees before place j1 of the walk order must come to for it to settle, the
+ * same for every line: more than high (with the lowest leaves left and baseline, above cut + margin), less than low
+ * (with the highest leaves left and baseline, below `below`). No line's leaves so far come to less than the lowest
+ * leaves of the trees walked (rest[0].floor - rest[j1].floor), nor to more than their highest: before the last tree, a
+ * bound past them is not looked at (low -inf, or neither: look 0), and no line is looked at in a block where neither
+ * can be passed (the first blocks, as a rule: the trees left can still add much either way). */
+static inline Bound
+block_bound(const Forest *self, Py_ssize_t j1, double cut, double below, double baseline, double margin)
+{
+    const Rest rest = self->rest[j1];
+    const double high = cut + margin - baseline - rest.floor, low = below - baseline - rest.ceiling;
+    if (j1 == self->trees || low > self->rest[0].floor - rest.floor - margin)
+        return (Bound){high, low, 1};
+    if (high < self->rest[0].ceiling - rest.ceiling + margin)
+        return (Bound){high, -Py_HUGE_VAL, 1};
+    return (Bound){high, low, 0};
 }
 
 #define ROOM_KEPT ((Py_ssize_t)1 << 18) /* bytes of odds_above's space a forest keeps after a call: 10,000 lines' */
@@ -954,21 +985,33 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         } else
             odds[i] = line_odds(NULL, 0, baseline);
     }
-    for (Py_ssize_t j0 = 0; j0 < trees && na > 0; j0 += BLOCK) {
+    const double *walked = copy != NULL ? copy : rows;
+    for (Py_ssize_t g0 = 0; self->heap != NULL && g0 < trees && na > 0; g0 += GROUP) {
+        Bound blocks[GROUP / BLOCK];
+        int count = 0;
+        for (Py_ssize_t j0 = g0; j0 < g0 + GROUP && j0 < trees; j0 += BLOCK)
+            blocks[count++] = block_bound(self, j0 + BLOCK < trees ? j0 + BLOCK : trees, cut, below, baseline, margin);
+        if (g0 + GROUP < trees)
+            prefetch_trees(self, g0 + GROUP, g0 + 2 * GROUP < trees ? g0 + 2 * GROUP : trees);
+        /* (a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a group; the
+         * others' in the loop) */
+        const char *first = heap_tree(self->heap, self->depth, g0);
+#define WALK_GROUP(levels) walk_heap_group(first, blocks, count, walked, width, active, na, self->depth, levels, partial, odds)
+        switch (self->depth) {
+        case 5: na = WALK_GROUP(5); break;
+        case 6: na = WALK_GROUP(6); break;
+        case 7: na = WALK_GROUP(7); break;
+        case 8: na = WALK_GROUP(8); break;
+        default: na = WALK_GROUP(0); break;
+        }
+#undef WALK_GROUP
+    }
+    for (Py_ssize_t j0 = 0; self->heap == NULL && j0 < trees && na > 0; j0 += BLOCK) {
         const Py_ssize_t j1 = j0 + BLOCK < trees ? j0 + BLOCK : trees;
-        walk_some(self, copy != NULL ? copy : rows, width, active, na, j0, j1, partial);
-        /* What the leaves a line has reached must come to for it to settle, the same for every line of the block: more
-         * than high (with the lowest leaves left and baseline, above cut + margin), less than low (with the highest
-         * leaves left and baseline, below `below`). No line's leaves so far come to less than the lowest leaves of the
-         * trees walked (rest[0].floor - rest[j1].floor), nor to more than their highest: before the last tree, a bound
-         * past them is not looked at, and no line is looked at in a block where neither can be passed (the first
-         * blocks, as a rule: the trees left can still add much either way). */
-        const Rest rest = self->rest[j1];
-        const double high = cut + margin - baseline - rest.floor, low = below - baseline - rest.ceiling;
-        if (j1 == trees || low > self->rest[0].floor - rest.floor - margin)
-            na = settle(active, na, partial, odds, high, low, 1);
-        else if (high < self->rest[0].ceiling - rest.ceiling + margin)
-            na = settle(active, na, partial, odds, high, low, 0);
+        walk_some(self, rows, width, active, na, j0, j1, partial);
+        const Bound bound = block_bound(self, j1, cut, below, baseline, margin);
+        if (bound.look)
+            na = settle(active, na, partial, odds, bound.high, bound.low);
     }
     for (Py_ssize_t a = 0; a < na; a++) { /* the lines left, near the band: their exact log-odds, odds' */
         const Py_ssize_t i = active[a];
