@@ -176,32 +176,46 @@ tree_end(const Py_ssize_t *offsets, Py_ssize_t trees, Py_ssize_t slots, Py_ssize
     return t + 1 < trees ? offsets[t + 1] : slots;
 }
 
-/* Whether every walk of `depth` steps from slot at stays in [first, end): the left child is always a step's, the right
- * one only where the slot's test can hold (x > +inf never does, nor x > NaN). */
-static int
-walks_within(const Py_ssize_t *left, const double *threshold, Py_ssize_t at, Py_ssize_t depth, Py_ssize_t first,
-             Py_ssize_t end)
+/* Each slot a walk of `depth` steps from slot root can be at, numbered as a heap: at[1] is root, at[2h] and at[2h + 1]
+ * slot at[h]'s children (its left one, and the right one next to it), at[0] unused; the last level's 2^depth the
+ * leaves. 2^(depth + 1) entries, to be freed (PyMem_Free); NULL, no exception set, where there is no memory for them
+ * or the tree is too deep to list (more than 16 levels): the caller does without. */
+static Py_ssize_t *
+heap_slots(const Py_ssize_t *left, Py_ssize_t root, Py_ssize_t depth)
 {
-    if (at < first || at >= end)
-        return 0;
-    if (depth == 0)
-        return 1;
-    return walks_within(left, threshold, left[at], depth - 1, first, end) &&
-           (!(threshold[at] < Py_HUGE_VAL) || walks_within(left, threshold, left[at] + 1, depth - 1, first, end));
+    Py_ssize_t *at = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)2 << depth) : NULL;
+    if (at == NULL)
+        return NULL;
+    at[1] = root;
+    for (Py_ssize_t h = 1; h < (Py_ssize_t)1 << depth; h++) {
+        at[2 * h] = left[at[h]];
+        at[2 * h + 1] = left[at[h]] + 1;
+    }
+    return at;
 }
 
 /* Whether each tree's walks stay among its own slots, [its first, the next tree's first): the trees' firsts in
- * increasing order (and not too deep to look: 2^depth walks a tree). */
+ * increasing order (and not too deep to look: heap_slots'). A walk takes a left child always, a right one only where
+ * the slot's test can hold (x > +inf never does, nor x > NaN): a slot only a right child of such a slot leads to is
+ * not looked at (marked -1 - slot, as are those below it). */
 static int
 trees_apart(const Py_ssize_t *left, const double *threshold, const Py_ssize_t *offsets, Py_ssize_t trees,
             Py_ssize_t slots, Py_ssize_t depth)
 {
-    if (trees == 0 || depth > 16)
-        return 0;
-    for (Py_ssize_t t = 0; t < trees; t++)
-        if (!walks_within(left, threshold, offsets[t], depth, offsets[t], tree_end(offsets, trees, slots, t)))
-            return 0;
-    return 1;
+    const Py_ssize_t size = (Py_ssize_t)2 << (depth < 16 ? depth : 16);
+    int apart = trees > 0;
+    for (Py_ssize_t t = 0; apart && t < trees; t++) {
+        Py_ssize_t *at = heap_slots(left, offsets[t], depth);
+        const Py_ssize_t first = offsets[t], end = tree_end(offsets, trees, slots, t);
+        apart = at != NULL && first < end;
+        for (Py_ssize_t h = 2; apart && h < size; h++)
+            if (at[h / 2] < 0 || (h % 2 && !(threshold[at[h / 2]] < Py_HUGE_VAL)))
+                at[h] = -1 - at[h];
+        for (Py_ssize_t h = 1; apart && h < size; h++)
+            apart = at[h] < 0 || (at[h] >= first && at[h] < end);
+        PyMem_Free(at);
+    }
+    return apart;
 }
 
 /* The forest's slots from the arrays Forest was given. Where the trees lie apart (trees_apart: model.py's layout),
@@ -243,18 +257,26 @@ lay_out(Forest *self, const Py_ssize_t *feature, const double *threshold, const 
     }
 }
 
-/* The heap layout walk_some walks (where the trees are at most HEAP_DEPTH deep and test fewer than 257 columns): each
- * tree, in the walk order, as a complete binary tree numbered from 1 (slot h's children are 2h and 2h + 1), in two
- * arrays at one address: the thresholds, a double a slot from it (the last level's slots hold the leaf values instead),
- * and the columns tested, a byte a slot heap_feats(depth) bytes before it. A step is then four instructions
- * (heap_step), the child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took two loads and
- * a conditional move more. The compare it makes is threshold < x, which is x > threshold but for NaN: a NaN threshold
- * is laid out as +inf (neither holds for any x), and a NaN in a row is read as -inf (odds_above's heap_rows: neither
- * holds). The trees lie heap_stride(depth) bytes apart, a constant of the depth: walk_heap_lines's unrolled walks
- * address a block's eight trees from one register (each at its own constant displacement), so that eight walks' slots
- * and the row fit in the registers. The trees are padded to a whole number of blocks with trees of 0.0 leaves (walked
- * like the others, they add nothing to a bound). */
+/* The heap layout odds_above walks (where the trees are at most HEAP_DEPTH deep and test fewer than 257 columns): each
+ * tree, in the walk order, as a complete binary tree numbered from 1, mirrored (slot h's right child is 2h, its left
+ * one 2h + 1), in two arrays at one address: the thresholds, a double a slot from it (the last level's slots hold the
+ * leaf values instead), and the columns tested, a byte a slot heap_feats(depth) bytes before it. A step is then four
+ * instructions (heap_step), the child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took
+ * two loads and a conditional move more. The compare is x < threshold', its carry also set where they are unordered (a
+ * NaN), which goes left: x > threshold does not hold just where x < threshold' or either is NaN, for threshold' the
+ * next double above threshold (heap_threshold), or NaN for a threshold that never holds (+inf, NaN). A NaN in a row is
+ * read as it is (the rows walked are the matrix's, no copy with -inf for NaN). The trees lie heap_stride(depth) bytes
+ * apart, a constant of the depth: walk_heap_group's unrolled walks address a block's eight trees from one register
+ * (each at its own constant displacement), so that eight walks' slots and the row fit in the registers. The trees are
+ * padded to a whole number of blocks with trees of 0.0 leaves (walked like the others, they add nothing to a bound). */
 #define HEAP_DEPTH 8
+
+/* A threshold as the heap layout keeps it (above): the next double above it, or NaN where x > threshold never holds. */
+static inline double
+heap_threshold(double threshold)
+{
+    return threshold < Py_HUGE_VAL ? nextafter(threshold, Py_HUGE_VAL) : Py_NAN;
+}
 
 /* The bytes of a tree's columns in the heap layout (a byte for each of its 2^depth inner slots and the idle slot 0),
  * a whole cache line at the least: the thresholds after them start on one. */
@@ -290,12 +312,7 @@ heap_build(Forest *self, const Py_ssize_t *feature, const double *threshold, con
         return 0;
     const Py_ssize_t size = (Py_ssize_t)2 << depth; /* slots 1 to size - 1 (0 idle) */
     const Py_ssize_t blocks = (trees + BLOCK - 1) / BLOCK; /* (the padding trees: zeroed, their leaves 0.0) */
-    Py_ssize_t *from = PyMem_New(Py_ssize_t, size); /* each heap slot's slot in the arrays given */
-    self->heap_alloc = PyMem_Calloc((size_t)(blocks * BLOCK * heap_stride(depth) + 64), 1);
-    if (from == NULL || self->heap_alloc == NULL) {
-        PyMem_Free(from);
-        PyMem_Free(self->heap_alloc);
-        self->heap_alloc = NULL;
+    if ((self->heap_alloc = PyMem_Calloc((size_t)(blocks * BLOCK * heap_stride(depth) + 64), 1)) == NULL) {
         PyErr_NoMemory();
         return -1;
     }
@@ -304,20 +321,27 @@ heap_build(Forest *self, const Py_ssize_t *feature, const double *threshold, con
         char *tree = (char *)heap_tree(self->heap, depth, j);
         uint8_t *feats = (uint8_t *)tree - heap_feats(depth);
         double *slots = (double *)tree;
-        from[1] = offsets[self->order[j]];
-        for (Py_ssize_t h = 1; h < size; h++) {
-            const Py_ssize_t at = from[h];
+        Py_ssize_t *from = heap_slots(left, offsets[self->order[j]], depth); /* each heap slot's in the arrays given */
+        if (from == NULL) {
+            PyMem_Free(self->heap_alloc);
+            self->heap = self->heap_alloc = NULL;
+            PyErr_NoMemory();
+            return -1;
+        }
+        /* (heap_slots numbers a tree unmirrored: the slot h of level L, 2^L <= h < 2^(L + 1), is mirrored as h with
+         * its L bits below the first flipped) */
+        for (Py_ssize_t h = 1, level = 1; h < size; h++) {
+            level = h == 2 * level ? h : level;
+            const Py_ssize_t mirrored = h ^ (level - 1);
             if (h >= size / 2) { /* the last level: the leaf */
-                slots[h] = value[at];
+                slots[mirrored] = value[from[h]];
                 continue;
             }
-            feats[h] = (uint8_t)feature[at];
-            slots[h] = threshold[at] != threshold[at] ? Py_HUGE_VAL : threshold[at];
-            from[2 * h] = left[at];
-            from[2 * h + 1] = left[at] + 1;
+            feats[mirrored] = (uint8_t)feature[from[h]];
+            slots[mirrored] = heap_threshold(threshold[from[h]]);
         }
+        PyMem_Free(from);
     }
-    PyMem_Free(from);
     return 0;
 }
 
@@ -395,23 +419,12 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->reach = 0.0;
     for (Py_ssize_t t = 0; t < trees; t++) {
         double lowest = Py_HUGE_VAL, highest = -Py_HUGE_VAL;
-        Py_ssize_t level_size = 1;
-        Py_ssize_t *level = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)1 << depth) : NULL;
-        if (level == NULL) { /* no bound (too deep, or no memory for it): NaN */
-            PyMem_Free(level);
+        Py_ssize_t *at = heap_slots(left, offsets[t], depth);
+        if (at == NULL) /* no bound (too deep, or no memory for it): NaN */
             lowest = highest = Py_NAN;
-        } else {
-            level[0] = offsets[t];
-            for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
-                for (Py_ssize_t k = level_size - 1; k >= 0; k--) {
-                    Py_ssize_t at = level[k];
-                    level[2 * k] = left[at];
-                    level[2 * k + 1] = left[at] + 1;
-                }
-                level_size *= 2;
-            }
-            for (Py_ssize_t k = 0; k < level_size; k++) {
-                double v = value[level[k]];
+        else {
+            for (Py_ssize_t h = (Py_ssize_t)1 << depth; h < (Py_ssize_t)2 << depth; h++) { /* the leaves */
+                double v = value[at[h]];
                 if (v != v || lowest != lowest)
                     lowest = highest = Py_NAN;
                 else {
@@ -421,7 +434,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                         highest = v;
                 }
             }
-            PyMem_Free(level);
+            PyMem_Free(at);
         }
         spread[t] = (Spread){lowest, highest, t};
         self->reach += fabs(lowest) > fabs(highest) ? fabs(lowest) : fabs(highest); /* (NaN: NaN) */
@@ -447,12 +460,6 @@ done:
         PyBuffer_Release(&views[got]);
     return (PyObject *)self;
 }
-
-#if defined(__GNUC__)
-#define PREFETCH(address) __builtin_prefetch(address)
-#else
-#define PREFETCH(address) ((void)(address))
-#endif
 
 /* Asks for the slots of trees ahead of their walks (they are far apart in memory, and fetching them is what the walk
  * waits on when the forest has left the caches): slots [first, end) and their values. (Unrolled: a prefetch is one
@@ -485,13 +492,6 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
 static inline void
 prefetch_trees(const Forest *self, Py_ssize_t j0, Py_ssize_t j1)
 {
-    if (self->heap != NULL) { /* (walk_some walks the heap layout: its slots) */
-        /* (the trees lie one after another: their bytes in one pass) */
-        const char *first = heap_tree(self->heap, self->depth, j0) - heap_feats(self->depth);
-        for (Py_ssize_t k = 0; k < (j1 - j0) * heap_stride(self->depth); k += 64)
-            PREFETCH(first + k);
-        return;
-    }
     if (self->apart) {
         const Py_ssize_t first = self->roots[self->order[j0]], last = self->order[j1 - 1];
         const Py_ssize_t end = self->roots[last] + self->span[last];
@@ -662,32 +662,35 @@ add_block(double *sums, const double *leaf)
 }
 
 /* The heap walk's step from slot h of a tree (its thresholds at `tree`, its columns `feats` bytes before), for a row:
- * the child it goes to, h + h, plus one where the tested value of the row is above the threshold (heap_build: never NaN
- * on either side). The slot's two reads are C's, so that a tree at a constant distance from another's address is read
- * at a displacement from that address's register (walk_heap_lines). */
+ * the child it goes to, h + h, plus one where the tested value of the row is not above the threshold (heap_threshold's
+ * compare). The slot's column is read in C, so that a tree at a constant distance from another's address is read at a
+ * displacement from that address's register (walk_heap_group). */
 static inline size_t
 heap_step(const char *tree, Py_ssize_t feats, const char *row, size_t h)
 {
     const size_t feature = ((const uint8_t *)tree - feats)[h];
-    const double threshold = ((const double *)tree)[h];
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    /* comisd sets the carry for threshold < x alone (neither is NaN): adc makes the child of it, h + h + carry. The row's
+    /* comisd sets the carry for x < threshold' and for unordered: adc makes the child of it, h + h + carry. The row's
      * value addressed in the block from the row's register (an "m" operand let the compiler fold the row's offset into
-     * the column, an add a step more); the "m" operand of unknown size tells it what is read. */
-    __asm__("comisd (%[row],%[feature],8), %[threshold]\n\t"
+     * the column, an add a step more); the "m" operands of unknown size tell it what is read. */
+    double x;
+    __asm__("movsd (%[row],%[feature],8), %[x]\n\t"
+            "comisd %[threshold], %[x]\n\t"
             "adc %[h], %[h]"
-            : [h] "+r"(h)
-            : [threshold] "x"(threshold), [row] "r"(row), [feature] "r"(feature), "m"(*(const char(*)[])row)
+            : [h] "+r"(h), [x] "=&x"(x)
+            : [threshold] "m"(((const double *)tree)[h]), [row] "r"(row), [feature] "r"(feature),
+              "m"(*(const char(*)[])row)
             : "cc");
     return h;
 #else
-    return h + h + (size_t)(threshold < ((const double *)row)[feature]);
+    return h + h + (size_t)!(((const double *)row)[feature] >= ((const double *)tree)[h]);
 #endif
 }
 
 /* Trees walked in the heap layout line by line before the next line (a group: a multiple of BLOCK). A line's row is read
  * again for each group, from the second-level cache where the document's rows outgrow the first (a group of BLOCK trees
- * had them read 19 times a line); the group's trees, 43 KB at depth 6, stay in the first while the rows pass. */
+ * had them read 19 times a line); the group's trees, 43 KB at depth 6, stay in the first while the rows pass. The next
+ * group is not asked for ahead: its trees would push the group walked out of the first-level cache. */
 #define GROUP (5 * BLOCK)
 
 /* What a line's running sum must pass after a block to settle (odds_above's tests): above high (+inf), below low (-inf);
@@ -821,8 +824,8 @@ settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, d
     return kept;
 }
 
-/* What the leaves a line has reached after the trees before place j1 of the walk order must come to for it to settle, the
- * same for every line: more than high (with the lowest leaves left and baseline, above cut + margin), less than low
+/* What the leaves a line has reached after the trees before place j1 of the walk order must come to for it to settle,
+ * the same for every line: more than high (with the lowest leaves left and baseline, above cut + margin), less than low
  * (with the highest leaves left and baseline, below `below`). No line's leaves so far come to less than the lowest
  * leaves of the trees walked (rest[0].floor - rest[j1].floor), nor to more than their highest: before the last tree, a
  * bound past them is not looked at (low -inf, or neither: look 0), and no line is looked at in a block where neither
@@ -866,44 +869,6 @@ forest_room(Forest *self, Py_ssize_t n)
         self->room_size = size;
     }
     return (double *)(((uintptr_t)self->room + 15) & ~(uintptr_t)15);
-}
-
-/* Whether any of count values is NaN. */
-static int
-any_nan(const double *values, Py_ssize_t count)
-{
-    Py_ssize_t k = 0;
-#if defined(__SSE2__)
-    __m128d nan = _mm_setzero_pd();
-    for (; k + 2 <= count; k += 2) {
-        const __m128d pair = _mm_loadu_pd(values + k);
-        nan = _mm_or_pd(nan, _mm_cmpunord_pd(pair, pair));
-    }
-    if (_mm_movemask_pd(nan))
-        return 1;
-#endif
-    for (; k < count; k++)
-        if (values[k] != values[k])
-            return 1;
-    return 0;
-}
-
-/* The rows walk_some walks in the heap layout, which compares threshold < x (heap_step): the matrix's count values
- * themselves (*copy NULL), or where one is NaN, a copy with -inf for it in *copy (to be freed; x > threshold holds for
- * neither, whatever the threshold). 0, or -1 with an exception set. */
-static int
-heap_rows(const Forest *self, const double *rows, Py_ssize_t count, double **copy)
-{
-    *copy = NULL;
-    if (self->heap == NULL || !any_nan(rows, count))
-        return 0;
-    if ((*copy = PyMem_New(double, count)) == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t k = 0; k < count; k++)
-        (*copy)[k] = rows[k] != rows[k] ? -Py_HUGE_VAL : rows[k];
-    return 0;
 }
 
 /* How far past a bound (cut or floor) a line's sum must be to settle: 1e-6 * (1 + |bound| + |baseline| + reach), wider
@@ -965,8 +930,7 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     double lowest = Py_HUGE_VAL;
     /* (from here to the buffers' release no Python code runs: the forest's room is this call's alone) */
     double *room = n && trees ? forest_room(self, n) : NULL;
-    double *copy = NULL;
-    if ((n && trees && room == NULL) || heap_rows(self, rows, n * width, &copy) < 0) {
+    if (n && trees && room == NULL) {
         PyBuffer_Release(&matrix);
         PyBuffer_Release(&out);
         return NULL;
@@ -985,18 +949,16 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         } else
             odds[i] = line_odds(NULL, 0, baseline);
     }
-    const double *walked = copy != NULL ? copy : rows;
     for (Py_ssize_t g0 = 0; self->heap != NULL && g0 < trees && na > 0; g0 += GROUP) {
         Bound blocks[GROUP / BLOCK];
         int count = 0;
         for (Py_ssize_t j0 = g0; j0 < g0 + GROUP && j0 < trees; j0 += BLOCK)
             blocks[count++] = block_bound(self, j0 + BLOCK < trees ? j0 + BLOCK : trees, cut, below, baseline, margin);
-        if (g0 + GROUP < trees)
-            prefetch_trees(self, g0 + GROUP, g0 + 2 * GROUP < trees ? g0 + 2 * GROUP : trees);
         /* (a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a group; the
          * others' in the loop) */
         const char *first = heap_tree(self->heap, self->depth, g0);
-#define WALK_GROUP(levels) walk_heap_group(first, blocks, count, walked, width, active, na, self->depth, levels, partial, odds)
+#define WALK_GROUP(levels) \
+    walk_heap_group(first, blocks, count, rows, width, active, na, self->depth, levels, partial, odds)
         switch (self->depth) {
         case 5: na = WALK_GROUP(5); break;
         case 6: na = WALK_GROUP(6); break;
@@ -1018,7 +980,6 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         walk(self, rows + i * width, 1, width, leaves);
         odds[i] = line_odds(leaves, trees, baseline);
     }
-    PyMem_Free(copy);
     for (Py_ssize_t i = 0; i < n; i++)
         lowest = lower(lowest, odds[i]);
     if (self->room_size > ROOM_KEPT) { /* (a document of thousands of lines: its room is not kept) */
