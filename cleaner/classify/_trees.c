@@ -755,7 +755,8 @@ walk_heap_group(const char *first, const Bound *blocks, int count, const double 
 
 /* The leaf values of the trees at places [j0, j1) of the walk order for the lines in active (na of them), added to their
  * running sums partial[2 * i] and [2 * i + 1] (the even places' and the odd ones': the bound's, which any order of
- * additions will do); partial 16-byte aligned. Line by line, a block's trees walked abreast (a step waits on two loads:
+ * additions will do); partial 16-byte aligned. In the slots, for a forest without the heap layout (walk_heap_group walks
+ * that). Line by line, a block's trees walked abreast (a step waits on two loads:
  * independent walks side by side keep the processor busy; with one row for all of them, the walks' slots stay in
  * registers); a shorter block (the last) one tree at a time. The block's trees are in the first-level cache after the
  * first line; the next block's are asked for ahead. */
