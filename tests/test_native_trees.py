@@ -87,11 +87,14 @@ def test_the_walk_takes_each_branch_as_numpy_does() -> None:
 
 
 def test_a_block_of_trees_takes_each_branch_as_python_does() -> None:
-    """Nine trees of depth 1, tree t testing column t (odds_above walks the first eight abreast, the ninth
-    alone): a leaf of 2 ** t on the right, 0 on the left, so a line's log-odds spell which trees it went
-    right in. Right only where x > threshold in Python: not at the threshold, not a NaN either side, not
-    -0.0 against 0.0, never against +inf, always (but NaN) against -inf."""
-    thresholds = [0.5, 0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-308, 2.0]
+    """Twelve trees of depth 1, tree t testing column t (odds_above walks the first eight abreast, the rest
+    as a block padded with trees of 0.0 leaves): a leaf of 2 ** t on the right, 0 on the left, so a line's
+    log-odds spell which trees it went right in. Right only where x > threshold in Python: not at the
+    threshold, not a NaN either side, not -0.0 against 0.0, never against +inf, always (but NaN) against
+    -inf, against the largest double only +inf, against the smallest subnormals what is above them (the heap
+    layout compares with the next double above a threshold)."""
+    big, tiny = float(np.finfo(float).max), 5e-324
+    thresholds = [0.5, 0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-308, 2.0, big, tiny, -tiny]
     trees = len(thresholds)
     feature, threshold, left, value = [], [], [], []
     for t, cut in enumerate(thresholds):
@@ -113,6 +116,7 @@ def test_a_block_of_trees_takes_each_branch_as_python_does() -> None:
         1,
     )
     specials = [0.5, np.nextafter(0.5, 1), 0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-308, 3.0, -5.0]
+    specials += [big, np.nextafter(big, 0), tiny, -tiny, 2 * tiny, np.nextafter(2.0, 3)]
     rng = np.random.default_rng(9)
     matrix = rng.choice(specials, size=(40, trees))
     matrix[: len(specials)] = np.array(specials)[:, None]  # each value against every threshold
@@ -350,13 +354,22 @@ def _check_odds_above(forest, matrix: np.ndarray, baseline: float, cut: float) -
 
 
 def _check_settled(forest, matrix: np.ndarray, baseline: float, cut: float, floor: float) -> tuple[int, int]:
-    """odds_above against odds: a line it settles above (+inf) has log-odds above the cut, one it settles
-    below (-inf) log-odds below the floor; the others' log-odds are odds' to the bit; the lowest is theirs
-    (NaN if one is NaN), -inf if a line settled below, +inf if all settled above, and (a floor under the cut)
-    compares with the cut as odds' lowest does. How many settled above and below."""
+    """odds_above against odds (_check_against), and (a floor under the cut) its lowest compares with the cut
+    as odds' lowest does. How many settled above and below."""
     exact, got = np.empty(len(matrix)), np.empty(len(matrix))
     lowest = forest.odds(matrix, baseline, exact)
     low = forest.odds_above(matrix, baseline, cut, got, floor)
+    settled = _check_against(exact, got, low, cut, floor)
+    if not floor > cut:
+        assert (lowest > cut) == (low > cut)
+    return settled
+
+
+def _check_against(exact: np.ndarray, got: np.ndarray, low: float, cut: float, floor: float) -> tuple[int, int]:
+    """odds_above's out (got) and lowest (low) against the exact log-odds: a line it settles above (+inf) has
+    log-odds above the cut, one it settles below (-inf) log-odds below the floor; the others' log-odds are the
+    exact ones to the bit; the lowest is theirs (NaN if one is NaN), -inf if a line settled below, +inf if all
+    settled above. How many settled above and below."""
     above, below = got == np.inf, got == -np.inf
     rest = ~(above | below)
     assert (exact[above] > cut).all()
@@ -368,8 +381,6 @@ def _check_settled(forest, matrix: np.ndarray, baseline: float, cut: float, floo
         assert low == -np.inf
     else:
         assert low == (got[rest].min() if rest.any() else np.inf)
-    if not floor > cut:
-        assert (lowest > cut) == (low > cut)
     return int(above.sum()), int(below.sum())
 
 
@@ -507,11 +518,7 @@ def test_a_forest_in_any_layout_gives_the_same_leaves_and_odds() -> None:
         exact = 0.5 + expected.sum(axis=1)
         cut = float(np.median(exact))
         for high, low in ((np.inf, -np.inf), (cut, cut), (cut + 1.0, cut - 1.0)):
-            lowest = forest.odds_above(matrix, 0.5, high, odds, low)
-            finite = np.isfinite(odds)
-            assert odds[finite].tobytes() == exact[finite].tobytes()
-            assert (exact[odds == np.inf] > high).all() and (exact[odds == -np.inf] < low).all()
-            assert lowest == (-np.inf if (odds == -np.inf).any() else odds.min())
+            _check_against(exact, odds, forest.odds_above(matrix, 0.5, high, odds, low), high, low)
     assert (expected[:, 4] == 0.0).any()  # (lines went to tree 5's root, whose value is 0.0)
 
 
@@ -612,17 +619,14 @@ def test_odds_above_walks_again_only_the_lines_near_the_band(trees: int) -> None
         floor, cut = ordered[k], ordered[min(k + len(ordered) // 5, len(ordered) - 1)]
         for low, high in ((floor, cut), (np.nextafter(floor, np.inf), np.nextafter(cut, -np.inf)),
                           (np.nextafter(floor, -np.inf), np.nextafter(cut, np.inf)), (cut, cut)):  # fmt: skip
-            lowest = forest.odds_above(matrix, baseline, high, got, low)
+            _check_against(exact, got, forest.odds_above(matrix, baseline, high, got, low), high, low)
             finite = np.isfinite(got)
-            assert got[finite].tobytes() == exact[finite].tobytes()
-            assert (exact[got == np.inf] > high).all() and (exact[got == -np.inf] < low).all()
             inside = (exact >= low) & (exact <= high)
             assert finite[inside].all()
             near = 1e-5 * (1 + max(abs(low), abs(high)) + baseline + reach)
             outside = (exact > high + near) | (exact < low - near)
             assert not finite[outside].any()
             far += int(outside.sum())
-            assert lowest == (-np.inf if (got == -np.inf).any() else got.min())
     assert far > 0
 
 
@@ -651,15 +655,18 @@ def _complete_arrays(trees: int, depth: int, columns: int, rng: np.random.Genera
 
 
 @pytest.mark.parametrize(
-    ("depth", "columns"), [(0, 3), (1, 3), (3, 5), (5, 9), (6, 37), (7, 4), (8, 256), (9, 6), (6, 300)]
-)
-def test_complete_forests_of_any_depth_and_width_walk_as_python(depth: int, columns: int) -> None:
-    """odds_above walks a forest of at most 8 levels testing at most 256 columns in its heap layout (threshold < x,
-    NaN read as -inf), unrolled for depths 5 to 8, deeper or wider ones in the slots: each settles a line exactly
-    where the walk in Python takes it (bounds at each line's own log-odds and just past them), and the lines it does
-    not settle get numpy's sum of the Python walk's leaves."""
-    rng = np.random.default_rng(depth * 1000 + columns)
-    arrays = _complete_arrays(19, depth, columns, rng)
+    ("depth", "columns", "trees"),
+    [(0, 3, 19), (1, 3, 19), (3, 5, 19), (5, 9, 19), (6, 37, 19), (7, 4, 19), (8, 256, 19), (9, 6, 19), (6, 300, 19),
+     (6, 37, 150), (5, 9, 81), (3, 5, 47)],
+)  # fmt: skip
+def test_complete_forests_of_any_depth_and_width_walk_as_python(depth: int, columns: int, trees: int) -> None:
+    """odds_above walks a forest of at most 8 levels testing at most 256 columns in its heap layout (mirrored,
+    x < the next double above the threshold going left, as a NaN does), unrolled for depths 5 to 8, deeper or wider ones in the slots, a group of blocks of trees at
+    a time (more trees: several groups, the last one's last block padded): each settles a line exactly where the
+    walk in Python takes it (bounds at each line's own log-odds and just past them), and the lines it does not
+    settle get numpy's sum of the Python walk's leaves."""
+    rng = np.random.default_rng(depth * 1000 + columns + trees)
+    arrays = _complete_arrays(trees, depth, columns, rng)
     forest = _trees().Forest(*arrays, depth)
     matrix = rng.normal(size=(40, columns))
     matrix[::5, ::2] = np.nan
@@ -673,8 +680,4 @@ def test_complete_forests_of_any_depth_and_width_walk_as_python(depth: int, colu
     odds = np.empty(len(matrix))
     for bound in (*exact[:8].tolist(), *np.nextafter(exact[:8], np.inf).tolist(), float(np.median(exact))):
         for high, low in ((bound, -np.inf), (np.inf, bound), (bound + 1.0, bound - 1.0)):
-            lowest = forest.odds_above(matrix, 0.5, high, odds, low)
-            finite = np.isfinite(odds)
-            assert odds[finite].tobytes() == exact[finite].tobytes()
-            assert (exact[odds == np.inf] > high).all() and (exact[odds == -np.inf] < low).all()
-            assert lowest == (-np.inf if (odds == -np.inf).any() else odds.min())
+            _check_against(exact, odds, forest.odds_above(matrix, 0.5, high, odds, low), high, low)

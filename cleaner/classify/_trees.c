@@ -128,8 +128,8 @@ typedef struct {
     Py_ssize_t slots, trees, depth;
     Py_ssize_t width;     /* one more than the highest feature tested: a matrix needs as many columns */
     char *heap;           /* the trees again, heap-ordered for walk_some (see heap_build), or NULL; tree j of the walk
-                           * order at heap + j * heap_stride + HEAP_FEATS */
-    Py_ssize_t heap_stride;
+                           * order at heap_tree(heap, depth, j) */
+    char *heap_alloc;     /* heap's allocation (heap is its first cache line's start) */
     char *room;           /* odds_above's space, kept from call to call (no Python code runs while it is used) */
     Py_ssize_t room_size; /* in bytes */
 } Forest;
@@ -144,7 +144,7 @@ forest_dealloc(Forest *self)
     PyMem_Free(self->order);
     PyMem_Free(self->rest);
     PyMem_Free(self->room);
-    PyMem_Free(self->heap);
+    PyMem_Free(self->heap_alloc);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -176,32 +176,46 @@ tree_end(const Py_ssize_t *offsets, Py_ssize_t trees, Py_ssize_t slots, Py_ssize
     return t + 1 < trees ? offsets[t + 1] : slots;
 }
 
-/* Whether every walk of `depth` steps from slot at stays in [first, end): the left child is always a step's, the right
- * one only where the slot's test can hold (x > +inf never does, nor x > NaN). */
-static int
-walks_within(const Py_ssize_t *left, const double *threshold, Py_ssize_t at, Py_ssize_t depth, Py_ssize_t first,
-             Py_ssize_t end)
+/* Each slot a walk of `depth` steps from slot root can be at, numbered as a heap: at[1] is root, at[2h] and at[2h + 1]
+ * slot at[h]'s children (its left one, and the right one next to it), at[0] unused; the last level's 2^depth the
+ * leaves. 2^(depth + 1) entries, to be freed (PyMem_Free); NULL, no exception set, where there is no memory for them
+ * or the tree is too deep to list (more than 16 levels): the caller does without. */
+static Py_ssize_t *
+heap_slots(const Py_ssize_t *left, Py_ssize_t root, Py_ssize_t depth)
 {
-    if (at < first || at >= end)
-        return 0;
-    if (depth == 0)
-        return 1;
-    return walks_within(left, threshold, left[at], depth - 1, first, end) &&
-           (!(threshold[at] < Py_HUGE_VAL) || walks_within(left, threshold, left[at] + 1, depth - 1, first, end));
+    Py_ssize_t *at = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)2 << depth) : NULL;
+    if (at == NULL)
+        return NULL;
+    at[1] = root;
+    for (Py_ssize_t h = 1; h < (Py_ssize_t)1 << depth; h++) {
+        at[2 * h] = left[at[h]];
+        at[2 * h + 1] = left[at[h]] + 1;
+    }
+    return at;
 }
 
 /* Whether each tree's walks stay among its own slots, [its first, the next tree's first): the trees' firsts in
- * increasing order (and not too deep to look: 2^depth walks a tree). */
+ * increasing order (and not too deep to look: heap_slots'). A walk takes a left child always, a right one only where
+ * the slot's test can hold (x > +inf never does, nor x > NaN): a slot only a right child of such a slot leads to is
+ * not looked at (marked -1 - slot, as are those below it). */
 static int
 trees_apart(const Py_ssize_t *left, const double *threshold, const Py_ssize_t *offsets, Py_ssize_t trees,
             Py_ssize_t slots, Py_ssize_t depth)
 {
-    if (trees == 0 || depth > 16)
-        return 0;
-    for (Py_ssize_t t = 0; t < trees; t++)
-        if (!walks_within(left, threshold, offsets[t], depth, offsets[t], tree_end(offsets, trees, slots, t)))
-            return 0;
-    return 1;
+    const Py_ssize_t size = (Py_ssize_t)2 << (depth < 16 ? depth : 16);
+    int apart = trees > 0;
+    for (Py_ssize_t t = 0; apart && t < trees; t++) {
+        Py_ssize_t *at = heap_slots(left, offsets[t], depth);
+        const Py_ssize_t first = offsets[t], end = tree_end(offsets, trees, slots, t);
+        apart = at != NULL && first < end;
+        for (Py_ssize_t h = 2; apart && h < size; h++)
+            if (at[h / 2] < 0 || (h % 2 && !(threshold[at[h / 2]] < Py_HUGE_VAL)))
+                at[h] = -1 - at[h];
+        for (Py_ssize_t h = 1; apart && h < size; h++)
+            apart = at[h] < 0 || (at[h] >= first && at[h] < end);
+        PyMem_Free(at);
+    }
+    return apart;
 }
 
 /* The forest's slots from the arrays Forest was given. Where the trees lie apart (trees_apart: model.py's layout),
@@ -243,15 +257,48 @@ lay_out(Forest *self, const Py_ssize_t *feature, const double *threshold, const 
     }
 }
 
-/* The heap layout walk_some walks (where the trees are at most HEAP_DEPTH deep and test fewer than 257 columns): each
- * tree, in the walk order, as a complete binary tree numbered from 1 (slot h's children are 2h and 2h + 1), in two
- * arrays at one address: the thresholds, a double a slot from it (the last level's slots hold the leaf values instead),
- * and the columns tested, a byte a slot HEAP_FEATS bytes before it. A step is then four instructions (heap_step), the
- * child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took two loads and a conditional
- * move more. The compare it makes is threshold < x, which is x > threshold but for NaN: a NaN threshold is laid out
- * as +inf (neither holds for any x), and a NaN in a row is read as -inf (odds_above's heap_rows: neither holds). */
+/* The heap layout odds_above walks (where the trees are at most HEAP_DEPTH deep and test fewer than 257 columns): each
+ * tree, in the walk order, as a complete binary tree numbered from 1, mirrored (slot h's right child is 2h, its left
+ * one 2h + 1), in two arrays at one address: the thresholds, a double a slot from it (the last level's slots hold the
+ * leaf values instead), and the columns tested, a byte a slot heap_feats(depth) bytes before it. A step is then four
+ * instructions (heap_step), the child made from the flag of one compare (h + h + carry), no child read: `left`'s 6 took
+ * two loads and a conditional move more. The compare is x < threshold', its carry also set where they are unordered (a
+ * NaN), which goes left: x > threshold does not hold just where x < threshold' or either is NaN, for threshold' the
+ * next double above threshold (heap_threshold), or NaN for a threshold that never holds (+inf, NaN). A NaN in a row is
+ * read as it is (the rows walked are the matrix's, no copy with -inf for NaN). The trees lie heap_stride(depth) bytes
+ * apart, a constant of the depth: walk_heap_group's unrolled walks address a block's eight trees from one register
+ * (each at its own constant displacement), so that eight walks' slots and the row fit in the registers. The trees are
+ * padded to a whole number of blocks with trees of 0.0 leaves (walked like the others, they add nothing to a bound). */
 #define HEAP_DEPTH 8
-#define HEAP_FEATS 512 /* bytes: a tree of HEAP_DEPTH has 2^(HEAP_DEPTH + 1) slots */
+
+/* A threshold as the heap layout keeps it (above): the next double above it, or NaN where x > threshold never holds. */
+static inline double
+heap_threshold(double threshold)
+{
+    return threshold < Py_HUGE_VAL ? nextafter(threshold, Py_HUGE_VAL) : Py_NAN;
+}
+
+/* The bytes of a tree's columns in the heap layout (a byte for each of its 2^depth inner slots and the idle slot 0),
+ * a whole cache line at the least: the thresholds after them start on one. */
+static inline Py_ssize_t
+heap_feats(Py_ssize_t depth)
+{
+    return depth < 6 ? 64 : (Py_ssize_t)1 << depth;
+}
+
+/* The bytes from one tree to the next in the heap layout: its columns, and its 2^(depth + 1) slots' doubles. */
+static inline Py_ssize_t
+heap_stride(Py_ssize_t depth)
+{
+    return heap_feats(depth) + ((Py_ssize_t)sizeof(double) << (depth + 1));
+}
+
+/* Tree j of the walk order in the heap layout: its thresholds' start. */
+static inline const char *
+heap_tree(const char *heap, Py_ssize_t depth, Py_ssize_t j)
+{
+    return heap + j * heap_stride(depth) + heap_feats(depth);
+}
 
 /* The trees in the heap layout, in the walk order: 0, or -1 with an exception set (no memory). None (heap NULL) where
  * they are too deep or test too many columns for it: walk_some walks the slots then. */
@@ -260,38 +307,41 @@ heap_build(Forest *self, const Py_ssize_t *feature, const double *threshold, con
            const double *value, const Py_ssize_t *offsets)
 {
     const Py_ssize_t depth = self->depth, trees = self->trees;
-    self->heap = NULL;
+    self->heap = self->heap_alloc = NULL;
     if (depth > HEAP_DEPTH || self->width > 256 || trees == 0)
         return 0;
     const Py_ssize_t size = (Py_ssize_t)2 << depth; /* slots 1 to size - 1 (0 idle) */
-    self->heap_stride = HEAP_FEATS + size * (Py_ssize_t)sizeof(double);
-    Py_ssize_t *from = PyMem_New(Py_ssize_t, size); /* each heap slot's slot in the arrays given */
-    self->heap = PyMem_Calloc((size_t)trees, (size_t)self->heap_stride);
-    if (from == NULL || self->heap == NULL) {
-        PyMem_Free(from);
-        PyMem_Free(self->heap);
-        self->heap = NULL;
+    const Py_ssize_t blocks = (trees + BLOCK - 1) / BLOCK; /* (the padding trees: zeroed, their leaves 0.0) */
+    if ((self->heap_alloc = PyMem_Calloc((size_t)(blocks * BLOCK * heap_stride(depth) + 64), 1)) == NULL) {
         PyErr_NoMemory();
         return -1;
     }
+    self->heap = (char *)(((uintptr_t)self->heap_alloc + 63) & ~(uintptr_t)63);
     for (Py_ssize_t j = 0; j < trees; j++) {
-        char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
-        uint8_t *feats = (uint8_t *)tree - HEAP_FEATS;
+        char *tree = (char *)heap_tree(self->heap, depth, j);
+        uint8_t *feats = (uint8_t *)tree - heap_feats(depth);
         double *slots = (double *)tree;
-        from[1] = offsets[self->order[j]];
-        for (Py_ssize_t h = 1; h < size; h++) {
-            const Py_ssize_t at = from[h];
+        Py_ssize_t *from = heap_slots(left, offsets[self->order[j]], depth); /* each heap slot's in the arrays given */
+        if (from == NULL) {
+            PyMem_Free(self->heap_alloc);
+            self->heap = self->heap_alloc = NULL;
+            PyErr_NoMemory();
+            return -1;
+        }
+        /* (heap_slots numbers a tree unmirrored: the slot h of level L, 2^L <= h < 2^(L + 1), is mirrored as h with
+         * its L bits below the first flipped) */
+        for (Py_ssize_t h = 1, level = 1; h < size; h++) {
+            level = h == 2 * level ? h : level;
+            const Py_ssize_t mirrored = h ^ (level - 1);
             if (h >= size / 2) { /* the last level: the leaf */
-                slots[h] = value[at];
+                slots[mirrored] = value[from[h]];
                 continue;
             }
-            feats[h] = (uint8_t)feature[at];
-            slots[h] = threshold[at] != threshold[at] ? Py_HUGE_VAL : threshold[at];
-            from[2 * h] = left[at];
-            from[2 * h + 1] = left[at] + 1;
+            feats[mirrored] = (uint8_t)feature[from[h]];
+            slots[mirrored] = heap_threshold(threshold[from[h]]);
         }
+        PyMem_Free(from);
     }
-    PyMem_Free(from);
     return 0;
 }
 
@@ -369,23 +419,12 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->reach = 0.0;
     for (Py_ssize_t t = 0; t < trees; t++) {
         double lowest = Py_HUGE_VAL, highest = -Py_HUGE_VAL;
-        Py_ssize_t level_size = 1;
-        Py_ssize_t *level = depth <= 16 ? PyMem_New(Py_ssize_t, (size_t)1 << depth) : NULL;
-        if (level == NULL) { /* no bound (too deep, or no memory for it): NaN */
-            PyMem_Free(level);
+        Py_ssize_t *at = heap_slots(left, offsets[t], depth);
+        if (at == NULL) /* no bound (too deep, or no memory for it): NaN */
             lowest = highest = Py_NAN;
-        } else {
-            level[0] = offsets[t];
-            for (Py_ssize_t d = 0; d < depth; d++) { /* each slot the walk can be at, level by level (both children) */
-                for (Py_ssize_t k = level_size - 1; k >= 0; k--) {
-                    Py_ssize_t at = level[k];
-                    level[2 * k] = left[at];
-                    level[2 * k + 1] = left[at] + 1;
-                }
-                level_size *= 2;
-            }
-            for (Py_ssize_t k = 0; k < level_size; k++) {
-                double v = value[level[k]];
+        else {
+            for (Py_ssize_t h = (Py_ssize_t)1 << depth; h < (Py_ssize_t)2 << depth; h++) { /* the leaves */
+                double v = value[at[h]];
                 if (v != v || lowest != lowest)
                     lowest = highest = Py_NAN;
                 else {
@@ -395,7 +434,7 @@ forest_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                         highest = v;
                 }
             }
-            PyMem_Free(level);
+            PyMem_Free(at);
         }
         spread[t] = (Spread){lowest, highest, t};
         self->reach += fabs(lowest) > fabs(highest) ? fabs(lowest) : fabs(highest); /* (NaN: NaN) */
@@ -421,12 +460,6 @@ done:
         PyBuffer_Release(&views[got]);
     return (PyObject *)self;
 }
-
-#if defined(__GNUC__)
-#define PREFETCH(address) __builtin_prefetch(address)
-#else
-#define PREFETCH(address) ((void)(address))
-#endif
 
 /* Asks for the slots of trees ahead of their walks (they are far apart in memory, and fetching them is what the walk
  * waits on when the forest has left the caches): slots [first, end) and their values. (Unrolled: a prefetch is one
@@ -459,17 +492,6 @@ prefetch_tree(const Forest *self, Py_ssize_t t)
 static inline void
 prefetch_trees(const Forest *self, Py_ssize_t j0, Py_ssize_t j1)
 {
-    if (self->heap != NULL) { /* (walk_some walks the heap layout: its slots) */
-        const Py_ssize_t size = (Py_ssize_t)2 << self->depth;
-        for (Py_ssize_t j = j0; j < j1; j++) {
-            const char *tree = self->heap + j * self->heap_stride + HEAP_FEATS;
-            for (Py_ssize_t k = 0; k < size; k += 64)
-                PREFETCH(tree - HEAP_FEATS + k);
-            for (Py_ssize_t k = 0; k < size * (Py_ssize_t)sizeof(double); k += 64)
-                PREFETCH(tree + k);
-        }
-        return;
-    }
     if (self->apart) {
         const Py_ssize_t first = self->roots[self->order[j0]], last = self->order[j1 - 1];
         const Py_ssize_t end = self->roots[last] + self->span[last];
@@ -639,82 +661,102 @@ add_block(double *sums, const double *leaf)
 #endif
 }
 
-/* The heap walk's step from slot h of a tree (its thresholds at `tree`), for a row: the child it goes to, h + h, plus one
- * where the tested value of the row is above the threshold (heap_build: never NaN on either side). */
+/* The heap walk's step from slot h of a tree (its thresholds at `tree`, its columns `feats` bytes before), for a row:
+ * the child it goes to, h + h, plus one where the tested value of the row is not above the threshold (heap_threshold's
+ * compare). The slot's column is read in C, so that a tree at a constant distance from another's address is read at a
+ * displacement from that address's register (walk_heap_group). */
 static inline size_t
-heap_step(const char *tree, const char *row, size_t h)
+heap_step(const char *tree, Py_ssize_t feats, const char *row, size_t h)
 {
+    const size_t feature = ((const uint8_t *)tree - feats)[h];
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    /* comisd sets the carry for threshold < x alone (neither is NaN): adc makes the child of it, h + h + carry. */
-    size_t feature;
-    double threshold;
-    __asm__("movzbl %c[feats](%[tree],%[h]), %k[feature]\n\t"
-            "movsd (%[tree],%[h],8), %[threshold]\n\t"
-            "comisd (%[row],%[feature],8), %[threshold]\n\t"
+    /* comisd sets the carry for x < threshold' and for unordered: adc makes the child of it, h + h + carry. The row's
+     * value addressed in the block from the row's register (an "m" operand let the compiler fold the row's offset into
+     * the column, an add a step more); the "m" operands of unknown size tell it what is read. */
+    double x;
+    __asm__("movsd (%[row],%[feature],8), %[x]\n\t"
+            "comisd %[threshold], %[x]\n\t"
             "adc %[h], %[h]"
-            : [h] "+r"(h), [feature] "=&r"(feature), [threshold] "=&x"(threshold)
-            : [tree] "r"(tree), [row] "r"(row), [feats] "i"(-HEAP_FEATS), "m"(*(const char(*)[])(tree - HEAP_FEATS)),
+            : [h] "+r"(h), [x] "=&x"(x)
+            : [threshold] "m"(((const double *)tree)[h]), [row] "r"(row), [feature] "r"(feature),
               "m"(*(const char(*)[])row)
             : "cc");
     return h;
 #else
-    const double x = ((const double *)row)[((const uint8_t *)tree - HEAP_FEATS)[h]];
-    return h + h + (size_t)(((const double *)tree)[h] < x);
+    return h + h + (size_t)!(((const double *)row)[feature] >= ((const double *)tree)[h]);
 #endif
 }
 
-/* walk_some's block in the heap layout (its `count` trees at tree[], 1 to BLOCK) for the lines in active: each line's
- * leaves onto its running sums (a full block's as add_block adds them, a shorter one's one by one onto the first sum).
- * `levels`, where it is a constant (walk_some's cases), is the depth the walks take, their steps unrolled whole (the
- * trees are complete: a walk of depth d is d steps, no test between them; the loop's count, compare and branch were 3
- * instructions a level); 0 walks `depth` steps in a loop. Four trees abreast, twice: eight walks' positions and trees
- * do not fit in the registers with the row. A shorter block's last four are made up with its last tree again (walked,
- * its leaf not added): still fewer instructions than its walks one by one in the slots. */
+/* Trees walked in the heap layout line by line before the next line (a group: a multiple of BLOCK). A line's row is read
+ * again for each group, from the second-level cache where the document's rows outgrow the first (a group of BLOCK trees
+ * had them read 19 times a line); the group's trees, 43 KB at depth 6, stay in the first while the rows pass. The next
+ * group is not asked for ahead: its trees would push the group walked out of the first-level cache. */
+#define GROUP (5 * BLOCK)
+
+/* What a line's running sum must pass after a block to settle (odds_above's tests): above high (+inf), below low (-inf);
+ * neither looked at unless `look`. */
+typedef struct {
+    double high, low;
+    int look;
+} Bound;
+
+/* The trees of a group in the heap layout (its blocks of BLOCK trees from `first`, tree k of a block at first + k *
+ * heap_stride, blocks[b] the bounds after block b) for the lines in active: each line's leaves onto its running sums
+ * (the even places' and the odd ones'), block by block, until the line settles (odds[i] +inf or -inf) or the group ends;
+ * the lines not settled stay in active, in order: how many. `levels`, where it is a constant (odds_above's cases), is
+ * the depth the walks take, their steps unrolled whole (the trees are complete: a walk of depth d is d steps, no test
+ * between them; the loop's count, compare and branch were 3 instructions a level), and the trees' distance a constant
+ * too: a block's eight walks address their slots from one register, each at its displacement, and with the row and the
+ * eight positions all stay in registers (four and four, with a register each for the trees, took some 30 instructions
+ * more a line: the trees' addresses and positions moved through the stack). 0 walks `depth` steps in a loop. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
-static inline void
-walk_heap_lines(const char *const *tree, int count, const double *rows, Py_ssize_t width, const Py_ssize_t *active,
-                Py_ssize_t na, Py_ssize_t depth, Py_ssize_t levels, double *partial)
+static inline Py_ssize_t
+walk_heap_group(const char *first, const Bound *blocks, int count, const double *rows, Py_ssize_t width,
+                Py_ssize_t *active, Py_ssize_t na, Py_ssize_t depth, Py_ssize_t levels, double *partial, double *odds)
 {
+    const Py_ssize_t steps = levels ? levels : depth, feats = heap_feats(steps), stride = heap_stride(steps);
+    Py_ssize_t kept = 0;
     for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
         const char *row = (const char *)(rows + i * width);
-        double leaf[BLOCK];
-        for (int half = 0; half < count; half += BLOCK / 2) {
-            size_t h[BLOCK / 2] = {1, 1, 1, 1};
-            const char *at[BLOCK / 2];
-            for (int k = 0; k < BLOCK / 2; k++)
-                at[k] = tree[half + k < count ? half + k : count - 1];
-            if (levels) {
+        double sums[2] = {partial[2 * i], partial[2 * i + 1]};
+        for (int b = 0; b < count; b++) {
+            const char *block = first + b * BLOCK * stride;
+            size_t h[BLOCK];
+#pragma GCC unroll 8
+            for (int k = 0; k < BLOCK; k++)
+                h[k] = 1;
 #pragma GCC unroll 16
-                for (Py_ssize_t d = 0; d < levels; d++) {
-#pragma GCC unroll 4
-                    for (int k = 0; k < BLOCK / 2; k++)
-                        h[k] = heap_step(at[k], row, h[k]);
-                }
-            } else {
-                for (Py_ssize_t d = 0; d < depth; d++) {
-#pragma GCC unroll 4
-                    for (int k = 0; k < BLOCK / 2; k++)
-                        h[k] = heap_step(at[k], row, h[k]);
+            for (Py_ssize_t d = 0; d < steps; d++) {
+#pragma GCC unroll 8
+                for (int k = 0; k < BLOCK; k++)
+                    h[k] = heap_step(block + k * stride, feats, row, h[k]);
+            }
+#pragma GCC unroll 8
+            for (int k = 0; k < BLOCK; k++)
+                sums[k % 2] += ((const double *)(block + k * stride))[h[k]];
+            if (blocks[b].look) {
+                const double reached = sums[0] + sums[1];
+                if (reached > blocks[b].high || reached < blocks[b].low) {
+                    odds[i] = reached > blocks[b].high ? Py_HUGE_VAL : -Py_HUGE_VAL;
+                    goto settled;
                 }
             }
-#pragma GCC unroll 4
-            for (int k = 0; k < BLOCK / 2; k++)
-                leaf[half + k] = ((const double *)at[k])[h[k]];
         }
-        if (count == BLOCK)
-            add_block(partial + 2 * i, leaf);
-        else
-            for (int k = 0; k < count; k++)
-                partial[2 * i] += leaf[k];
+        partial[2 * i] = sums[0];
+        partial[2 * i + 1] = sums[1];
+        active[kept++] = i;
+    settled:;
     }
+    return kept;
 }
 
 /* The leaf values of the trees at places [j0, j1) of the walk order for the lines in active (na of them), added to their
  * running sums partial[2 * i] and [2 * i + 1] (the even places' and the odd ones': the bound's, which any order of
- * additions will do); partial 16-byte aligned. Line by line, a block's trees walked abreast (a step waits on two loads:
+ * additions will do); partial 16-byte aligned. In the slots, for a forest without the heap layout (walk_heap_group walks
+ * that). Line by line, a block's trees walked abreast (a step waits on two loads:
  * independent walks side by side keep the processor busy; with one row for all of them, the walks' slots stay in
  * registers); a shorter block (the last) one tree at a time. The block's trees are in the first-level cache after the
  * first line; the next block's are asked for ahead. */
@@ -729,22 +771,6 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
         prefetch_trees(self, j0, j1);
     if (j1 < trees)
         prefetch_trees(self, j1, j1 + BLOCK < trees ? j1 + BLOCK : trees);
-    if (self->heap != NULL) {
-        const char *tree[BLOCK];
-        const int count = (int)(j1 - j0);
-        for (int k = 0; k < count; k++)
-            tree[k] = self->heap + (j0 + k) * self->heap_stride + HEAP_FEATS;
-        /* (a full block: a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a
-         * call; the last, shorter one in the loop) */
-        switch (count == BLOCK ? depth : 0) {
-        case 5: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 5, partial); break;
-        case 6: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 6, partial); break;
-        case 7: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 7, partial); break;
-        case 8: walk_heap_lines(tree, BLOCK, rows, width, active, na, depth, 8, partial); break;
-        default: walk_heap_lines(tree, count, rows, width, active, na, depth, 0, partial); break;
-        }
-        return;
-    }
     if (j1 - j0 == BLOCK) {
         size_t root[BLOCK];
         for (int k = 0; k < BLOCK; k++)
@@ -781,10 +807,9 @@ walk_some(const Forest *self, const double *rows, Py_ssize_t width, const Py_ssi
 }
 
 /* The lines of active (na of them) whose leaves so far (partial's two sums) come to more than high settle above (out
- * +inf), and when `below` is set, those that come to less than low settle below (out -inf): the others stay in active,
- * in order; how many. (Inlined with `below` a constant: the loop without the lower test where it cannot hold.) */
+ * +inf), those that come to less than low below (out -inf): the others stay in active, in order; how many. */
 static inline Py_ssize_t
-settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, double high, double low, int below)
+settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, double high, double low)
 {
     Py_ssize_t kept = 0;
     for (Py_ssize_t a = 0; a < na; a++) {
@@ -792,12 +817,30 @@ settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, d
         const double reached = partial[2 * i] + partial[2 * i + 1];
         if (reached > high)
             odds[i] = Py_HUGE_VAL;
-        else if (below && reached < low)
+        else if (reached < low)
             odds[i] = -Py_HUGE_VAL;
         else
             active[kept++] = i;
     }
     return kept;
+}
+
+/* What the leaves a line has reached after the trees before place j1 of the walk order must come to for it to settle,
+ * the same for every line: more than high (with the lowest leaves left and baseline, above cut + margin), less than low
+ * (with the highest leaves left and baseline, below `below`). No line's leaves so far come to less than the lowest
+ * leaves of the trees walked (rest[0].floor - rest[j1].floor), nor to more than their highest: before the last tree, a
+ * bound past them is not looked at (low -inf, or neither: look 0), and no line is looked at in a block where neither
+ * can be passed (the first blocks, as a rule: the trees left can still add much either way). */
+static inline Bound
+block_bound(const Forest *self, Py_ssize_t j1, double cut, double below, double baseline, double margin)
+{
+    const Rest rest = self->rest[j1];
+    const double high = cut + margin - baseline - rest.floor, low = below - baseline - rest.ceiling;
+    if (j1 == self->trees || low > self->rest[0].floor - rest.floor - margin)
+        return (Bound){high, low, 1};
+    if (high < self->rest[0].ceiling - rest.ceiling + margin)
+        return (Bound){high, -Py_HUGE_VAL, 1};
+    return (Bound){high, low, 0};
 }
 
 #define ROOM_KEPT ((Py_ssize_t)1 << 18) /* bytes of odds_above's space a forest keeps after a call: 10,000 lines' */
@@ -827,44 +870,6 @@ forest_room(Forest *self, Py_ssize_t n)
         self->room_size = size;
     }
     return (double *)(((uintptr_t)self->room + 15) & ~(uintptr_t)15);
-}
-
-/* Whether any of count values is NaN. */
-static int
-any_nan(const double *values, Py_ssize_t count)
-{
-    Py_ssize_t k = 0;
-#if defined(__SSE2__)
-    __m128d nan = _mm_setzero_pd();
-    for (; k + 2 <= count; k += 2) {
-        const __m128d pair = _mm_loadu_pd(values + k);
-        nan = _mm_or_pd(nan, _mm_cmpunord_pd(pair, pair));
-    }
-    if (_mm_movemask_pd(nan))
-        return 1;
-#endif
-    for (; k < count; k++)
-        if (values[k] != values[k])
-            return 1;
-    return 0;
-}
-
-/* The rows walk_some walks in the heap layout, which compares threshold < x (heap_step): the matrix's count values
- * themselves (*copy NULL), or where one is NaN, a copy with -inf for it in *copy (to be freed; x > threshold holds for
- * neither, whatever the threshold). 0, or -1 with an exception set. */
-static int
-heap_rows(const Forest *self, const double *rows, Py_ssize_t count, double **copy)
-{
-    *copy = NULL;
-    if (self->heap == NULL || !any_nan(rows, count))
-        return 0;
-    if ((*copy = PyMem_New(double, count)) == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t k = 0; k < count; k++)
-        (*copy)[k] = rows[k] != rows[k] ? -Py_HUGE_VAL : rows[k];
-    return 0;
 }
 
 /* How far past a bound (cut or floor) a line's sum must be to settle: 1e-6 * (1 + |bound| + |baseline| + reach), wider
@@ -926,8 +931,7 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
     double lowest = Py_HUGE_VAL;
     /* (from here to the buffers' release no Python code runs: the forest's room is this call's alone) */
     double *room = n && trees ? forest_room(self, n) : NULL;
-    double *copy = NULL;
-    if ((n && trees && room == NULL) || heap_rows(self, rows, n * width, &copy) < 0) {
+    if (n && trees && room == NULL) {
         PyBuffer_Release(&matrix);
         PyBuffer_Release(&out);
         return NULL;
@@ -946,28 +950,37 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         } else
             odds[i] = line_odds(NULL, 0, baseline);
     }
-    for (Py_ssize_t j0 = 0; j0 < trees && na > 0; j0 += BLOCK) {
+    for (Py_ssize_t g0 = 0; self->heap != NULL && g0 < trees && na > 0; g0 += GROUP) {
+        Bound blocks[GROUP / BLOCK];
+        int count = 0;
+        for (Py_ssize_t j0 = g0; j0 < g0 + GROUP && j0 < trees; j0 += BLOCK)
+            blocks[count++] = block_bound(self, j0 + BLOCK < trees ? j0 + BLOCK : trees, cut, below, baseline, margin);
+        /* (a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a group; the
+         * others' in the loop) */
+        const char *first = heap_tree(self->heap, self->depth, g0);
+#define WALK_GROUP(levels) \
+    walk_heap_group(first, blocks, count, rows, width, active, na, self->depth, levels, partial, odds)
+        switch (self->depth) {
+        case 5: na = WALK_GROUP(5); break;
+        case 6: na = WALK_GROUP(6); break;
+        case 7: na = WALK_GROUP(7); break;
+        case 8: na = WALK_GROUP(8); break;
+        default: na = WALK_GROUP(0); break;
+        }
+#undef WALK_GROUP
+    }
+    for (Py_ssize_t j0 = 0; self->heap == NULL && j0 < trees && na > 0; j0 += BLOCK) {
         const Py_ssize_t j1 = j0 + BLOCK < trees ? j0 + BLOCK : trees;
-        walk_some(self, copy != NULL ? copy : rows, width, active, na, j0, j1, partial);
-        /* What the leaves a line has reached must come to for it to settle, the same for every line of the block: more
-         * than high (with the lowest leaves left and baseline, above cut + margin), less than low (with the highest
-         * leaves left and baseline, below `below`). No line's leaves so far come to less than the lowest leaves of the
-         * trees walked (rest[0].floor - rest[j1].floor), nor to more than their highest: before the last tree, a bound
-         * past them is not looked at, and no line is looked at in a block where neither can be passed (the first
-         * blocks, as a rule: the trees left can still add much either way). */
-        const Rest rest = self->rest[j1];
-        const double high = cut + margin - baseline - rest.floor, low = below - baseline - rest.ceiling;
-        if (j1 == trees || low > self->rest[0].floor - rest.floor - margin)
-            na = settle(active, na, partial, odds, high, low, 1);
-        else if (high < self->rest[0].ceiling - rest.ceiling + margin)
-            na = settle(active, na, partial, odds, high, low, 0);
+        walk_some(self, rows, width, active, na, j0, j1, partial);
+        const Bound bound = block_bound(self, j1, cut, below, baseline, margin);
+        if (bound.look)
+            na = settle(active, na, partial, odds, bound.high, bound.low);
     }
     for (Py_ssize_t a = 0; a < na; a++) { /* the lines left, near the band: their exact log-odds, odds' */
         const Py_ssize_t i = active[a];
         walk(self, rows + i * width, 1, width, leaves);
         odds[i] = line_odds(leaves, trees, baseline);
     }
-    PyMem_Free(copy);
     for (Py_ssize_t i = 0; i < n; i++)
         lowest = lower(lowest, odds[i]);
     if (self->room_size > ROOM_KEPT) { /* (a document of thousands of lines: its room is not kept) */
