@@ -133,7 +133,7 @@ def test_the_c_walk_answers_rows_itself_as_test_start_does(monkeypatch: pytest.M
 
             twin = rx.native_start()
             assert twin is not None
-            rx._rx("")  # (the ASCII twin compiled: the C asks it from the first row on)
+            rx._test_on("")  # (the ASCII twins compiled: the C asks them from the first row on)
             got = fn(rows, {1: list(range(len(rows)))}, [0], [(1, "r", rx._starts, check, twin)], 0, None, None)
             outcomes.append((got, [line.dropped_by for line in rows], dict(rx._starts)))
             if fn is not walk:
@@ -155,9 +155,9 @@ def test_the_c_walk_answers_a_row_past_ascii_on_the_patterns_own_re2() -> None:
         (r"^\d+$", [0, 0, 1, 0, 0, 1, 0]),
     ):
         rx = Regex(pattern, "r")
-        rx._rx("")
+        rx._test_on("")
         if rx._names is None:
-            del rx._re2  # (unset: Regex.__getattr__ compiles it when the walk asks)
+            del rx._re2, rx._tests  # (unset: Regex.__getattr__ compiles them when the walk asks)
         rows = [Line(n, text) for n, text in enumerate(texts)]
         plain: Plain = (1, "r", rx._starts, lambda text: pytest.fail(text), rx.native_start())
         assert prefilter._scan.walk(rows, {1: list(range(len(rows)))}, [0], [plain], 0, None, None) == 1
@@ -167,13 +167,13 @@ def test_the_c_walk_answers_a_row_past_ascii_on_the_patterns_own_re2() -> None:
 
 @needs_native
 def test_the_c_walk_leaves_a_row_to_the_check_until_the_twin_is_compiled() -> None:
-    """The twin is compiled when test_start first needs it (not when the plan is made): the
+    """The twins are compiled when test_start first needs them (not when the plan is made): the
     first ASCII row goes to the check, the next ones the C answers; a pattern without a twin
-    (``_ascii`` False) is the check's on every row."""
+    (``_ascii_tests`` False) is the check's on every row."""
     rows = [Line(1, "Share a"), Line(2, "Share b"), Line(3, "Share c")]
     for twin, asked_rows in ((None, ["Share a"]), (False, ["Share a", "Share b", "Share c"])):
         rx = Regex(r"^Share\b", "r")
-        rx._ascii = twin  # (None: not compiled yet; False: the pattern has none, see regex.to_re2)
+        rx._ascii_tests = twin  # (None: not compiled yet; False: the pattern has none, see regex.to_re2)
         asked: list[str] = []
 
         def check(text: str, rx: Regex = rx, asked: list[str] = asked) -> bool:
@@ -189,10 +189,10 @@ def test_the_c_walk_leaves_a_row_to_the_check_until_the_twin_is_compiled() -> No
 
 
 class _Fake:
-    """A stand-in for a Regex whose twin's Match is ``match``."""
+    """A stand-in for a Regex whose twins' Matches are ``matches``."""
 
-    def __init__(self, match: Any):
-        self._ascii = type("Twin", (), {"_regexp": type("RE2", (), {"Match": staticmethod(match)})})()
+    def __init__(self, *matches: Any):
+        self._ascii_tests = matches
 
 
 @needs_native
@@ -206,6 +206,11 @@ def test_a_bad_twin_is_an_error_not_a_crash() -> None:
         prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (1, 2))], 0, None, None)
     with pytest.raises(AttributeError):
         prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (object(), None, 200, 9))], 0, None, None)
+    for tests in ([bool], (), "Match"):  # (not a tuple of Matches)
+        fake = _Fake()
+        fake._ascii_tests = tests
+        with pytest.raises(TypeError):
+            prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, (fake, None, 200, 9))], 0, None, None)
     twin = (_Fake(lambda *args: [(0, 5)]), None, "big", 1024)
     with pytest.raises(TypeError):
         prefilter._scan.walk(rows, {1: [0]}, [0], [(1, "r", {}, bool, twin)], 0, None, None)
@@ -217,7 +222,7 @@ def test_a_bad_twin_is_an_error_not_a_crash() -> None:
 
 @needs_native
 def test_the_c_walk_looks_a_rules_match_up_once_for_its_rows() -> None:
-    """The twin's Match is read once for a rule's ASCII rows (and once for its others), not at
+    """The twins' Matches are read once for a rule's ASCII rows (and once for its others), not at
     every row; a rule after it reads its own again."""
     reads: list[str] = []
 
@@ -225,14 +230,13 @@ def test_the_c_walk_looks_a_rules_match_up_once_for_its_rows() -> None:
         def __init__(self, name: str):
             self.name = name
 
-        @property
-        def _regexp(self) -> Any:
+        def __get__(self, obj: Any, owner: Any) -> Any:
             reads.append(self.name)
-            return type("RE2", (), {"Match": staticmethod(lambda anchor, data, start, end: [(0, end)])})()
+            return (lambda anchor, data, start, end: [(0, end)],)
 
     class Twin:
-        _ascii = Counted("ascii")
-        _re2 = Counted("re2")
+        _ascii_tests = Counted("ascii")
+        _tests = Counted("re2")
 
     rows = [Line(n, text) for n, text in enumerate(["a", "é", "b", "ü", "c", "d"])]
     simple: list[Plain | None] = [(k, f"r{k}", {}, bool, (Twin(), None, 200, 1024)) for k in (1, 2)]

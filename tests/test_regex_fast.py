@@ -139,3 +139,55 @@ def test_a_str_subclass_is_not_kept() -> None:
     rx = Regex(r"^a")
     assert rx.test_start(Odd("a")) and not rx.test_start("b") and rx.test_start("a")
     assert all(type(k) is str for k in rx._starts)
+
+
+def test_parts_split_only_an_alternation_of_the_whole_row_with_broad_alternatives() -> None:
+    assert regex.parts(r"^(?:a|[^x]{1,3}b|\S.{0,9}c|d)$") == [r"^(?:a|d)$", r"^(?:[^x]{1,3}b)$", r"^(?:\S.{0,9}c)$"]
+    assert regex.parts(r"^(?i:ab|(?:\w{1,5}\s){0,3}x)$") == [r"^(?i:ab)$", r"^(?i:(?:\w{1,5}\s){0,3}x)$"]
+    assert regex.parts(r"^(?:[^|]|.x)$") == [r"^(?:[^|])$", r"^(?:.x)$"]  # (a '|' in a class splits nothing)
+    assert regex.parts("^(?:" + "|".join(f".{k}" for k in range(9)) + ")$")[-1] == "^(?:.5|.6|.7|.8)$"  # MAX_PARTS
+    for whole in (
+        r"^(?i:a|b)$",  # no broad alternative
+        r"^(?:a|.b)c(?:d|.)$",  # not one group
+        r"^(?:a)|(?:.b)$",
+        r"^(?P<v>a|.b)$",  # a group of another kind: not split
+        r"^(?-i:a|.b)$",
+        r"(?i)^(?:a|.b)$",
+        r"^(?:a|.b)",
+        r"^(?:a\)|.b\)$",
+        r"^(?:\Qa|.\E|.b)$",
+    ):
+        assert regex.parts(whole) == [whole], whole
+
+
+# Pieces of rows for the parts' test: words the shipped alternatives start with and end on, and
+# characters past ASCII (spaces, dashes, arrows, letters) that their classes hold or leave out.
+PIECES = [*"ab .,:|-1", "\u00a0", "\u2014", "\u00bb", "\u2192", "\u00e9", "\u3000", "Stra\u00dfe", "12:30", " says: "]
+PIECES += ["comment by ", "next", "page 2 of 3", "you are here", "Home \u203a ", "reply", "1 2 3", "\u2190 "]
+
+
+def test_a_split_pattern_answers_as_the_whole() -> None:
+    """``test`` and ``test_start`` on the parts of a pattern (regex.parts) are the whole
+    pattern's RE2: synthetic alternations and the shipped patterns that split, on rows past
+    ASCII and not, near matches among them."""
+    rng = random.Random(11)
+    alternatives = [r"a\s?b", r"[^\s.]{1,3}(?:\s\w{1,4}){0,2}:", r"\S.{0,5}\s\|", r"(?i:next)\s*[»→]", r"\d{1,2}:\d{2}"]
+    patterns = [f"^(?:{'|'.join(rng.sample(alternatives, rng.randrange(2, 5)))})$" for _ in range(30)]
+    book = RuleBook.load([ROOT / "rules"])
+    shipped = {
+        rule.trigger_rx.pattern
+        for rule_set in [book.generic, *book.sites]
+        if rule_set is not None
+        for rule in rule_set.rules
+        if rule.trigger_rx.engine == "re2"
+    }
+    split = sorted(pattern for pattern in shipped if len(regex.parts(pattern)) > 1)
+    assert len(split) >= 3
+    for pattern in [*patterns, *split]:
+        rx = Regex(pattern)
+        assert len(rx._tests) == len(regex.parts(pattern)) > (pattern not in patterns), pattern
+        plain = _plain(rx)
+        for _ in range(300):
+            text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 9)))
+            assert rx.test_start(text) == (plain.match(text) is not None), (pattern, text)
+            assert rx.test(text + "\n" + text) == (plain.search(text + "\n" + text) is not None), (pattern, text)

@@ -1197,59 +1197,77 @@ static Py_ssize_t item_index(PyObject *number, Py_ssize_t size) {
     return i;
 }
 
-static PyObject *name_ascii, *name_re2, *name_regexp, *name_match; /* (interned by ``start_match``) */
+static PyObject *name_ascii_tests, *name_tests; /* (interned by ``twin_match``) */
 
-/* The RE2 Match (bound) that start_match calls on a row, ASCII or not, for ``twin``: a new
- * reference; Py_None (a new reference too) when there is none to call (-2 below); NULL with an
- * error set. */
+/* The RE2 Matches (bound, a tuple: one for each of the pattern's parts, regex.parts) that
+ * start_match calls on a row, ASCII or not, for ``twin``: a new reference; Py_None (a new
+ * reference too) when there are none to call (-2 below); NULL with an error set. */
 static PyObject *twin_match(PyObject *twin, int ascii) {
-    if (name_ascii == NULL && (name_ascii = PyUnicode_InternFromString("_ascii")) == NULL) return NULL;
-    if (name_re2 == NULL && (name_re2 = PyUnicode_InternFromString("_re2")) == NULL) return NULL;
-    if (name_regexp == NULL && (name_regexp = PyUnicode_InternFromString("_regexp")) == NULL) return NULL;
-    if (name_match == NULL && (name_match = PyUnicode_InternFromString("Match")) == NULL) return NULL;
-    PyObject *compiled = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), ascii ? name_ascii : name_re2);
-    if (compiled == NULL) return NULL;
-    if (compiled == Py_None || compiled == Py_False) {
-        Py_DECREF(compiled);
+    if (name_ascii_tests == NULL && (name_ascii_tests = PyUnicode_InternFromString("_ascii_tests")) == NULL)
+        return NULL;
+    if (name_tests == NULL && (name_tests = PyUnicode_InternFromString("_tests")) == NULL) return NULL;
+    PyObject *tests = PyObject_GetAttr(PyTuple_GET_ITEM(twin, 0), ascii ? name_ascii_tests : name_tests);
+    if (tests == NULL) return NULL;
+    if (tests == Py_None || tests == Py_False) {
+        Py_DECREF(tests);
         Py_RETURN_NONE;
     }
-    PyObject *regexp = PyObject_GetAttr(compiled, name_regexp);
-    Py_DECREF(compiled);
-    if (regexp == NULL) return NULL;
-    PyObject *match = PyObject_GetAttr(regexp, name_match);
-    Py_DECREF(regexp);
-    return match;
+    if (!PyTuple_CheckExact(tests) || PyTuple_GET_SIZE(tests) == 0) {
+        Py_DECREF(tests);
+        PyErr_SetString(PyExc_TypeError, "a Regex's tests: None, False or a tuple of RE2 Matches");
+        return NULL;
+    }
+    return tests;
+}
+
+/* Whether ``match`` (an RE2 Match, bound) finds a match in data[0:end] at ``anchor``: 1 or 0, -1
+ * with an error set. */
+static int match_found(PyObject *match, PyObject *anchor, PyObject *data, PyObject *zero, PyObject *end) {
+    PyObject *argv[4] = {anchor, data, zero, end};
+    PyObject *found = PyObject_Vectorcall(match, argv, 4, NULL);
+    PyObject *first = found == NULL ? NULL : PySequence_GetItem(found, 0); /* [(start, end), ...]: the whole match's span */
+    PyObject *start = first == NULL ? NULL : PySequence_GetItem(first, 0);
+    int hit = -1;
+    if (start != NULL) {
+        long at = PyLong_AsLong(start);
+        hit = at == -1 && PyErr_Occurred() ? -1 : at != -1;
+    }
+    Py_XDECREF(start);
+    Py_XDECREF(first);
+    Py_XDECREF(found);
+    return hit;
 }
 
 /* Regex.test_start of a row (a plain str, no newline) the memo does not know, without its Python
- * frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.native_start's: the RE2 that
- * Regex._rx picks for the row (an ASCII row: the ASCII twin, ``_ascii``; another: the pattern's
- * own, ``_re2``, compiled by Regex.__getattr__ if unset) and its Match called as test_start calls
- * it (on the row's UTF-8, "surrogatepass"), the answer then kept in ``starts`` as _remember keeps
- * it. 1 or 0; -1 with an error set; -2 when the ASCII twin is not compiled yet, or there is none
- * (``_ascii`` None or False), or the pattern has no RE2 (``_re2`` None): ``check`` answers then.
- * ``found_match``: twin_match's answer by kind of row (0: not ASCII, 1: ASCII), NULL until asked, and
- * kept by the caller for the rows of one rule (three attribute reads a row were most of this
- * glue's cost on long pages). A Match found stays right for the rule's other rows: the compiled
- * pattern it is bound to is held; one not found yet (twin_match's Py_None: ``check`` answers, and
- * may compile it) is not kept, and asked again at the next row, as before. */
+ * frames: ``twin`` is (regex, anchor, memo_text, memo_size), Regex.native_start's: the Matches that
+ * Regex._test_on picks for the row (an ASCII row: the ASCII twins', ``_ascii_tests``; another: the
+ * pattern's own, ``_tests``, compiled by Regex.__getattr__ if unset) called in turn as test_start
+ * calls them (on the row's UTF-8, "surrogatepass") until one finds a match, the answer then kept
+ * in ``starts`` as _remember keeps it. 1 or 0; -1 with an error set; -2 when the ASCII twins are
+ * not compiled yet, or there are none (``_ascii_tests`` None or False), or the pattern has no RE2
+ * (``_tests`` None): ``check`` answers then. ``found_match``: twin_match's answer by kind of row
+ * (0: not ASCII, 1: ASCII), NULL until asked, and kept by the caller for the rows of one rule
+ * (three attribute reads a row were most of this glue's cost on long pages). Matches found stay
+ * right for the rule's other rows: the compiled patterns they are bound to are held; none found
+ * yet (twin_match's Py_None: ``check`` answers, and may compile them) is not kept, and asked again
+ * at the next row, as before. */
 static int start_match(PyObject *twin, PyObject *starts, PyObject *text, PyObject **found_match) {
     int ascii = PyUnicode_IS_ASCII(text);
     PyObject **slot = &found_match[ascii];
     if (*slot == NULL) {
-        PyObject *match = twin_match(twin, ascii);
-        if (match == NULL) return -1;
-        if (match == Py_None) { /* (not kept: asked again at the next row) */
-            Py_DECREF(match);
+        PyObject *found = twin_match(twin, ascii);
+        if (found == NULL) return -1;
+        if (found == Py_None) { /* (not kept: asked again at the next row) */
+            Py_DECREF(found);
             return -2;
         }
-        *slot = match;
+        *slot = found;
     }
-    PyObject *match = Py_NewRef(*slot);
+    PyObject *tests = Py_NewRef(*slot);
     Py_ssize_t memo_text = PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 2));
     Py_ssize_t memo_size = memo_text == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PyTuple_GET_ITEM(twin, 3));
     if (memo_size == -1 && PyErr_Occurred()) {
-        Py_DECREF(match);
+        Py_DECREF(tests);
         return -1;
     }
     /* (An ASCII row's characters are its UTF-8 bytes; another is encoded as test_start does.) */
@@ -1259,22 +1277,11 @@ static int start_match(PyObject *twin, PyObject *starts, PyObject *text, PyObjec
     Py_ssize_t size = data == NULL ? 0 : PyBytes_GET_SIZE(data);
     PyObject *end = data == NULL ? NULL : PyLong_FromSsize_t(size);
     PyObject *zero = end == NULL ? NULL : PyLong_FromLong(0);
-    PyObject *found = NULL, *first = NULL, *start = NULL;
-    int hit = -1;
-    if (zero != NULL) {
-        PyObject *argv[4] = {PyTuple_GET_ITEM(twin, 1), data, zero, end};
-        found = PyObject_Vectorcall(match, argv, 4, NULL);
-    }
-    Py_DECREF(match);
-    if (found != NULL) first = PySequence_GetItem(found, 0); /* [(start, end), ...]: the whole match's span */
-    if (first != NULL) start = PySequence_GetItem(first, 0);
-    if (start != NULL) {
-        long at = PyLong_AsLong(start);
-        hit = at == -1 && PyErr_Occurred() ? -1 : at != -1;
-    }
-    Py_XDECREF(start);
-    Py_XDECREF(first);
-    Py_XDECREF(found);
+    int hit = zero == NULL ? -1 : 0;
+    /* (``tests`` is held, a tuple: nothing a Match runs can change it) */
+    for (Py_ssize_t k = 0; hit == 0 && k < PyTuple_GET_SIZE(tests); k++)
+        hit = match_found(PyTuple_GET_ITEM(tests, k), PyTuple_GET_ITEM(twin, 1), data, zero, end);
+    Py_DECREF(tests);
     Py_XDECREF(zero);
     Py_XDECREF(end);
     Py_XDECREF(data);

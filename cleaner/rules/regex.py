@@ -130,6 +130,75 @@ def to_re2(pattern: str, ascii: bool = False) -> str:
     return "".join(out)
 
 
+# An alternative of a pattern that starts with a broad class (``.``, ``[^...]``, ``\\S``, ``\\w``...),
+# maybe inside groups: see ``parts``.
+_BROAD = _re.compile(r"(?:\((?:\?:)?)*(?:\[\^|\.|\\[SWwD])")
+_WHOLE = _re.compile(r"\^\((\?[a-zA-Z]*:)?")  # ``^(?:``, ``^(?i:``, ``^(``: a group right after ``^``
+MAX_PARTS = 6  # programs a pattern's test may run as (each call into RE2 costs a few microseconds)
+
+
+def _top_bars(body: str) -> list[int] | None:
+    """Where ``body`` (the inside of a group) has ``|`` outside any group and class; None if a
+    ``)`` closes the group before its end (``body`` is then not one group's inside)."""
+    bars: list[int] = []
+    depth, i, n = 0, 0, len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "\\":
+            if i + 1 == n:
+                return None  # (the group's ``)`` escaped: ``body`` is no group's inside)
+            i += 2
+            continue
+        if ch == "[":
+            i += 1
+            i += body.startswith("^", i)
+            i += body.startswith("]", i)  # (a ']' first in a class is a literal)
+            while i < n and body[i] != "]":
+                i += 2 if body[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == "|" and depth == 0:
+            bars.append(i)
+        i += 1
+    return bars
+
+
+def parts(pattern: str) -> list[str]:
+    """Patterns that match, together, where ``pattern`` does: whether a text holds a match is
+    whether it holds one of any part's. ``^(?:A|B|C)$`` (or ``^(?i:...)$``) whose alternatives
+    start with a broad class (``[^\\s]{1,30}``, ``\\S.{0,60}``) is split, each such alternative
+    its own part, the others kept together; any other pattern is its one part.
+
+    Why: RE2's DFA runs every alternative at once, and a state is the set of positions of all of
+    them. Two alternatives that each count characters (a word up to 30 characters, up to 60 of
+    any) make a state of each pair of counts a row reaches, so nearly every new row builds new
+    states (thousands of instructions each; 80% of a real page's RE2 time). Apart, each program's
+    states are its own counts, built once. Only for whether a pattern matches (``test``,
+    ``test_start``): which alternative matches first, and where, is not kept."""
+    head = _WHOLE.match(pattern)
+    if head is None or not pattern.endswith(")$") or pattern.startswith("?", head.end()) or "\\Q" in pattern:
+        return [pattern]  # (a group of another kind, ``(?P<name>``, ``(?-i:``; or RE2's quoting)
+    body = pattern[head.end() : -2]
+    bars = _top_bars(body)
+    if not bars:
+        return [pattern]
+    alternatives = [body[a + 1 : b] for a, b in zip([-1, *bars], [*bars, len(body)], strict=True)]
+    broad = [alt for alt in alternatives if _BROAD.match(alt)]
+    narrow = [alt for alt in alternatives if not _BROAD.match(alt)]
+    if not broad:
+        return [pattern]
+    groups = ([narrow] if narrow else []) + [[alt] for alt in broad]
+    while len(groups) > MAX_PARTS:
+        groups[-2:] = [groups[-2] + groups[-1]]
+    if len(groups) < 2:
+        return [pattern]
+    return ["^(" + (head.group(1) or "") + "|".join(group) + ")$" for group in groups]
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """A match: its span, and its named groups."""
@@ -248,7 +317,19 @@ class Regex:
     (and that it compiles) is known at once, from the pattern's verdict (``_Verdicts``) or by
     compiling it there and then."""
 
-    __slots__ = ("_ascii", "_back", "_found", "_names", "_re2", "_starts", "engine", "pattern", "rule_id")
+    __slots__ = (
+        "_ascii",
+        "_ascii_tests",
+        "_back",
+        "_found",
+        "_names",
+        "_re2",
+        "_starts",
+        "_tests",
+        "engine",
+        "pattern",
+        "rule_id",
+    )
 
     def __init__(self, pattern: str, rule_id: str = ""):
         self.pattern = pattern
@@ -258,17 +339,23 @@ class Regex:
         self._found: dict[str, bool] = {}
         self._starts: dict[str, bool] = {}
         self._ascii: Any = None  # the ASCII twin's RE2 (``_rx``): None until asked for, False if none
+        # Whether a text matches, on RE2: the Match of each program of the pattern's ``parts``
+        # (``_tests``: set with ``_re2``; ``_ascii_tests``: their ASCII twins', None until asked
+        # for, False if there are none). See ``_test_on``.
+        self._ascii_tests: tuple[Any, ...] | Literal[False] | None = None
         self.engine: Engine = "re2"
         self._names = _verdicts.compiles(pattern)
         if self._names is not None:
-            return  # ``_re2`` is left unset: __getattr__ compiles it when first asked for
+            return  # ``_re2`` and ``_tests`` are left unset: __getattr__ compiles them when first asked for
         try:
             self._re2 = _compile_re2(to_re2(pattern))
             _verdicts.add(pattern, self._re2)
+            self._tests = self._programs(self._re2, ascii=False)
         except re2.error:
             import regex  # a tenth of a second to import; only the rare pattern RE2 refuses needs it
 
             self._re2 = None
+            self._tests = None
             try:
                 self._back = regex.compile(pattern, regex.MULTILINE | regex.VERSION0)
             except regex.error as exc:
@@ -276,41 +363,81 @@ class Regex:
             self.engine = "backtracking"
 
     def __getattr__(self, name: str) -> Any:
-        # Called only for an unset slot: ``_re2`` of a pattern not compiled yet.
-        if name != "_re2":
+        # Called only for an unset slot: ``_re2`` (and ``_tests``) of a pattern not compiled yet.
+        # (Compiled together, so that what compiles a pattern's ``_re2`` ahead, as the judge's
+        # warm-up does, compiles its tests too.)
+        if name not in ("_re2", "_tests"):
             raise AttributeError(name)
         try:
             compiled = _compile_re2(to_re2(self.pattern))
+            self._tests = self._programs(compiled, ascii=False)
         except re2.error as exc:  # the cache said it compiled: it was altered
             raise PatternError(f"regex does not compile on RE2 ({exc}); delete cleaner's cache directory") from None
         self._re2 = compiled
-        return compiled
+        return compiled if name == "_re2" else self._tests
+
+    def _programs(self, whole: Any, ascii: bool) -> tuple[Any, ...]:
+        """The Match of each program of the pattern's ``parts``, translated for RE2 (``to_re2``;
+        ``ascii``: the twins): ``whole``'s own when the pattern is its one part. Raises
+        ``_NoTwin`` or ``re2.error`` as ``to_re2`` and RE2 do."""
+        split = parts(self.pattern)
+        if len(split) == 1:
+            return (whole._regexp.Match,)
+        return tuple(_compile_re2(to_re2(part, ascii))._regexp.Match for part in split)
+
+    def _twin(self) -> Any:
+        """The ASCII twin's RE2, compiled when first asked for; False if there is none, None on
+        the backtracking engine."""
+        twin = self._ascii
+        if twin is None:
+            if self.engine != "re2":
+                return None  # (``_re2`` is None: not read here, that would compile an unset one)
+            try:
+                twin = _compile_re2(to_re2(self.pattern, ascii=True))
+            except (_NoTwin, re2.error):
+                twin = False
+            self._ascii = twin
+        return twin
+
+    def _test_on(self, text: str) -> tuple[Any, ...] | None:
+        """The Matches ``test`` and ``test_start`` run on ``text``: the ASCII twins' on an ASCII
+        text (``_ascii_tests``, compiled when first asked for), else (or with no twin) the
+        pattern's own (``_tests``). None on the backtracking engine."""
+        if text.isascii():
+            tests = self._ascii_tests
+            if tests is None:
+                if self.engine != "re2":
+                    return None
+                try:
+                    twin = self._twin() if len(parts(self.pattern)) == 1 else None
+                    tests = False if twin is False else self._programs(twin, ascii=True)
+                except (_NoTwin, re2.error):
+                    tests = False
+                self._ascii_tests = tests
+            if tests is not False:
+                return tests
+        return self._tests
 
     def _rx(self, text: str) -> Any:
         """The RE2 to run on ``text``: the pattern's ASCII twin when the text is ASCII (see
         ``to_re2``; the same match, a far smaller program), else the pattern's own. None for a
         pattern on the backtracking engine."""
         if text.isascii():
-            twin = self._ascii
+            twin = self._twin()
             if twin is None:
-                if self.engine != "re2":
-                    return None  # (``_re2`` is None: not read here, that would compile an unset one)
-                try:
-                    twin = _compile_re2(to_re2(self.pattern, ascii=True))
-                except (_NoTwin, re2.error):
-                    twin = False
-                self._ascii = twin
+                return None
             if twin is not False:
                 return twin
         return self._re2
 
     def native_start(self) -> tuple[Regex, Any, int, int] | None:
         """What _scan.c's walk needs to answer ``test_start`` on a text (no newline) as it does,
-        without its Python frames (a row the memo does not know): this Regex, whose RE2 for the
-        text (as ``_rx`` picks it: the ASCII twin, ``_ascii``, on an ASCII text once ``_rx``
-        compiled it; ``_re2`` on another) it calls as ``test_start`` does, the anchor, and
-        MEMO_TEXT and MEMO_SIZE (``_remember``). None on the backtracking engine.
-        (``test_start`` answers an ASCII text while there is no twin, and compiles it.)"""
+        without its Python frames (a row the memo does not know): this Regex, whose Matches for
+        the text (as ``_test_on`` picks them: the ASCII twins', ``_ascii_tests``, on an ASCII
+        text once ``_test_on`` compiled them; ``_tests`` on another) it calls in turn as
+        ``test_start`` does, the anchor, and MEMO_TEXT and MEMO_SIZE (``_remember``). None on the
+        backtracking engine. (``test_start`` answers an ASCII text while there are no twins, and
+        compiles them.)"""
         return (self, _AT_START, MEMO_TEXT, MEMO_SIZE) if self.engine == "re2" else None
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -338,10 +465,9 @@ class Regex:
         known = self._found.get(text)
         if known is not None:
             return known
-        rx = self._rx(text)
-        if rx is not None:
-            data = text.encode("utf-8", "surrogatepass")
-            return _remember(self._found, text, rx._regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] != -1)
+        tests = self._test_on(text)
+        if tests is not None:
+            return _remember(self._found, text, _any(tests, _UNANCHORED, text))
         return self.search(text) is not None
 
     def test_start(self, text: str) -> bool:
@@ -349,10 +475,9 @@ class Regex:
         known = self._starts.get(text)
         if known is not None:
             return known
-        rx = self._rx(text)
-        if rx is not None:
-            data = text.encode("utf-8", "surrogatepass")
-            return _remember(self._starts, text, rx._regexp.Match(_AT_START, data, 0, len(data))[0][0] != -1)
+        tests = self._test_on(text)
+        if tests is not None:
+            return _remember(self._starts, text, _any(tests, _AT_START, text))
         try:
             return self._back.match(text, timeout=BACKTRACK_TIMEOUT) is not None
         except TimeoutError:
@@ -386,6 +511,13 @@ class Regex:
 # and only plain str (a subclass could hash or compare otherwise).
 MEMO_TEXT = 200
 MEMO_SIZE = 1024
+
+
+def _any(tests: tuple[Any, ...], anchor: Any, text: str) -> bool:
+    """Whether one of the Matches ``tests`` (RE2's, of a pattern's ``parts``) finds a match in
+    ``text`` (at its start: ``anchor``), tried in turn."""
+    data = text.encode("utf-8", "surrogatepass")
+    return any(match(anchor, data, 0, len(data))[0][0] != -1 for match in tests)
 
 
 def _remember(memo: dict[str, bool], text: str, answer: bool) -> bool:
