@@ -629,7 +629,7 @@ INLINE void lanes_out(Words *w) {
  * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
  * "a b": zlib.crc32(b, crc32(" ", crc(a))), the word's register and the shift). */
-INLINE void word_end(Words *w, Py_UCS4 next) {
+INLINE void word_end(Words *w, Py_UCS4 next, const int f32) {
     Py_ssize_t size = w->at - w->word;
     uint32_t crc = ~w->reg;
     uint32_t bits = stop_bits(w->stops, crc, w->word, size) & w->languages;
@@ -654,7 +654,7 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         }
         pair = ~reg & w->mask;
     }
-    if (w->weights32 != NULL) { /* (the shipped model's, tested first) */
+    if (f32) { /* the shipped model's weights32: its own copy of the pass, with no test a word */
         w->scores[w->count] = (double)w->weights32[single];
         if (w->count) w->pair_scores[w->count - 1] = (double)w->weights32[pair];
     } else if (w->weights64 != NULL) {
@@ -684,9 +684,9 @@ INLINE void word_start(Words *w) {
 }
 
 /* One more character of the folded text, of class c. */
-INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
+INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c, const int f32) {
     if (!(c & WORD)) {
-        if (w->in_word) word_end(w, fc);
+        if (w->in_word) word_end(w, fc, f32);
         w->before = fc;
         return;
     }
@@ -704,17 +704,17 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
 }
 
 /* A character's folding (its entry of folds, learnt if 0) into the words; -1 on an error. */
-INLINE int fold_wide(Words *w, Py_UCS4 ch, uint32_t f) {
+INLINE int fold_wide(Words *w, Py_UCS4 ch, uint32_t f, const int f32) {
     if (f == 0) {
         if (fold_learn(ch) < 0) return -1;
         f = folds[ch];
     }
     if (f & FOLD_ONE) {
         Py_UCS4 fc = f & ~FOLD_ONE;
-        fold_char(w, fc, class_of(fc));
+        fold_char(w, fc, class_of(fc), f32);
     } else {
         const Many *m = &many[f & ~FOLD_MANY];
-        for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k], class_of(m->c[k]));
+        for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k], class_of(m->c[k]), f32);
     }
     return 0;
 }
@@ -727,7 +727,7 @@ typedef struct {
 } Counts;
 
 /* The one pass over a text of `kind` (a constant where it is inlined: one copy per width). */
-INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
+INLINE int scan(const int kind, const int f32, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
     unsigned after_space = 1;
     /* A str's characters end with a NUL (data[n]: CPython's invariant, which _PyUnicode_CheckConsistency checks);
      * looked at all the same, and without it every run tests the chunk's end. */
@@ -794,7 +794,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 if (ch == ' ') { /* the commonest of the others: no mark, its own folding, a space after anything */
                     sum += space_counts;
                     after_space = 1;
-                    if (w->in_word) word_end(w, ' ');
+                    if (w->in_word) word_end(w, ' ', f32);
                     w->before = ' ';
                     continue;
                 }
@@ -805,8 +805,8 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 if (e->special && !(sp->decimal >= 0 && ch - '0' <= 9)) special(kind, data, n, i, ch, sp);
                 uint32_t f = e->fold;
                 if (f & FOLD_ONE)
-                    fold_char(w, f & ~FOLD_ONE, e->folded_class);
-                else if (fold_wide(w, ch, f) < 0)
+                    fold_char(w, f & ~FOLD_ONE, e->folded_class, f32);
+                else if (fold_wide(w, ch, f, f32) < 0)
                     return -1;
             } else {
             wide:;
@@ -814,7 +814,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 sum += counts_of[c | (after_space ? AFTER_SPACE : 0)];
                 after_space = (c & SPACE) != 0;
                 if (ch == 0x203A || ch == 0x2022 || (c & DECIMAL)) special(kind, data, n, i, ch, sp);
-                if (fold_wide(w, ch, folds[ch]) < 0) return -1;
+                if (fold_wide(w, ch, folds[ch], f32) < 0) return -1;
             }
         }
         counts->alpha += sum & 0x1FF;
@@ -825,7 +825,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         counts->split += (sum >> 45) & 0x1FF;
         counts->capitalised += (sum >> 54) & 0x1FF;
     }
-    if (w->in_word) word_end(w, 0);
+    if (w->in_word) word_end(w, 0, f32);
     return 0; /* (the lanes' last sums are read by line_info as it writes the row: not added to hits first) */
 }
 
@@ -893,9 +893,13 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
         .pair_scores = lexical != NULL ? lexical->values + 2 * n + 2 : NULL,
         .languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1,
     };
-    int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
-             : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
-                                            : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
+    /* (a copy of the pass for each width, and for the shipped model's float32 weights or any other way) */
+    int ok = w.weights32 != NULL ? (kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, 1, data, n, &counts, &sp, &w)
+                                    : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, 1, data, n, &counts, &sp, &w)
+                                                                   : scan(PyUnicode_4BYTE_KIND, 1, data, n, &counts, &sp, &w))
+             : kind == PyUnicode_1BYTE_KIND ? scan(PyUnicode_1BYTE_KIND, 0, data, n, &counts, &sp, &w)
+             : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, 0, data, n, &counts, &sp, &w)
+                                            : scan(PyUnicode_4BYTE_KIND, 0, data, n, &counts, &sp, &w);
     if (ok < 0) return NULL;
     const Py_ssize_t used = w.at > w.joined ? w.at - w.joined - 1 : 0; /* the joined words' length, from joined + 1 */
 
