@@ -629,7 +629,7 @@ INLINE void lanes_out(Words *w) {
  * its gram (ngrams.py: the CRC of its UTF-8, "0" for a number, ngrams.NUMBER: a run of \w
  * matches ^\d[\d.,:]*$ when all of it is \d), its pair's gram with the previous word (the CRC of
  * "a b": zlib.crc32(b, crc32(" ", crc(a))), the word's register and the shift). */
-INLINE void word_end(Words *w, Py_UCS4 next) {
+INLINE void word_end(Words *w, Py_UCS4 next, const int f32) {
     Py_ssize_t size = w->at - w->word;
     uint32_t crc = ~w->reg;
     uint32_t bits = stop_bits(w->stops, crc, w->word, size) & w->languages;
@@ -654,7 +654,7 @@ INLINE void word_end(Words *w, Py_UCS4 next) {
         }
         pair = ~reg & w->mask;
     }
-    if (w->weights32 != NULL) { /* (the shipped model's, tested first) */
+    if (f32) { /* the shipped model's weights32: its own copy of the pass, with no test a word */
         w->scores[w->count] = (double)w->weights32[single];
         if (w->count) w->pair_scores[w->count - 1] = (double)w->weights32[pair];
     } else if (w->weights64 != NULL) {
@@ -684,9 +684,9 @@ INLINE void word_start(Words *w) {
 }
 
 /* One more character of the folded text, of class c. */
-INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
+INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c, const int f32) {
     if (!(c & WORD)) {
-        if (w->in_word) word_end(w, fc);
+        if (w->in_word) word_end(w, fc, f32);
         w->before = fc;
         return;
     }
@@ -704,17 +704,17 @@ INLINE void fold_char(Words *w, Py_UCS4 fc, unsigned c) {
 }
 
 /* A character's folding (its entry of folds, learnt if 0) into the words; -1 on an error. */
-INLINE int fold_wide(Words *w, Py_UCS4 ch, uint32_t f) {
+INLINE int fold_wide(Words *w, Py_UCS4 ch, uint32_t f, const int f32) {
     if (f == 0) {
         if (fold_learn(ch) < 0) return -1;
         f = folds[ch];
     }
     if (f & FOLD_ONE) {
         Py_UCS4 fc = f & ~FOLD_ONE;
-        fold_char(w, fc, class_of(fc));
+        fold_char(w, fc, class_of(fc), f32);
     } else {
         const Many *m = &many[f & ~FOLD_MANY];
-        for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k], class_of(m->c[k]));
+        for (Py_ssize_t k = 0; k < m->size; k++) fold_char(w, m->c[k], class_of(m->c[k]), f32);
     }
     return 0;
 }
@@ -727,7 +727,7 @@ typedef struct {
 } Counts;
 
 /* The one pass over a text of `kind` (a constant where it is inlined: one copy per width). */
-INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
+INLINE int scan(const int kind, const int f32, const void *data, Py_ssize_t n, Counts *counts, Special *sp, Words *w) {
     unsigned after_space = 1;
     /* A str's characters end with a NUL (data[n]: CPython's invariant, which _PyUnicode_CheckConsistency checks);
      * looked at all the same, and without it every run tests the chunk's end. */
@@ -794,7 +794,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 if (ch == ' ') { /* the commonest of the others: no mark, its own folding, a space after anything */
                     sum += space_counts;
                     after_space = 1;
-                    if (w->in_word) word_end(w, ' ');
+                    if (w->in_word) word_end(w, ' ', f32);
                     w->before = ' ';
                     continue;
                 }
@@ -805,8 +805,8 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 if (e->special && !(sp->decimal >= 0 && ch - '0' <= 9)) special(kind, data, n, i, ch, sp);
                 uint32_t f = e->fold;
                 if (f & FOLD_ONE)
-                    fold_char(w, f & ~FOLD_ONE, e->folded_class);
-                else if (fold_wide(w, ch, f) < 0)
+                    fold_char(w, f & ~FOLD_ONE, e->folded_class, f32);
+                else if (fold_wide(w, ch, f, f32) < 0)
                     return -1;
             } else {
             wide:;
@@ -814,7 +814,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
                 sum += counts_of[c | (after_space ? AFTER_SPACE : 0)];
                 after_space = (c & SPACE) != 0;
                 if (ch == 0x203A || ch == 0x2022 || (c & DECIMAL)) special(kind, data, n, i, ch, sp);
-                if (fold_wide(w, ch, folds[ch]) < 0) return -1;
+                if (fold_wide(w, ch, folds[ch], f32) < 0) return -1;
             }
         }
         counts->alpha += sum & 0x1FF;
@@ -825,7 +825,7 @@ INLINE int scan(const int kind, const void *data, Py_ssize_t n, Counts *counts, 
         counts->split += (sum >> 45) & 0x1FF;
         counts->capitalised += (sum >> 54) & 0x1FF;
     }
-    if (w->in_word) word_end(w, 0);
+    if (w->in_word) word_end(w, 0, f32);
     return 0; /* (the lanes' last sums are read by line_info as it writes the row: not added to hits first) */
 }
 
@@ -854,6 +854,36 @@ NOINLINE PyObject *joined_str(const Py_UCS4 *joined, Py_ssize_t used, uint32_t o
     return s;
 }
 
+/* A str's hash for words_groups and a Features' KeptTable: its kind, length and characters' bytes, 8 at a time; of a
+ * long one, only the first and last HASH_ENDS bytes (its length tells most of the others apart, and every use compares
+ * the characters of a hash found: a line is read once a document the less). Not Python's siphash, keyed and safe
+ * against chosen collisions, but some times cheaper: a chain of collisions longer than GROUP_PROBES sends the document
+ * to the dict, and a KeptTable keeps two of them. */
+#define GROUP_PROBES 32
+#define HASH_ENDS 32
+INLINE uint64_t hash_bytes(uint64_t h, const unsigned char *p, Py_ssize_t size) {
+    for (; size >= 8; size -= 8, p += 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, (size_t)size);
+    return (h ^ tail) * 0xC4CEB9FE1A85EC53u;
+}
+
+static uint64_t words_hash(PyObject *s) {
+    const unsigned char *p = PyUnicode_DATA(s);
+    const Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
+    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
+    if (size > 2 * HASH_ENDS)
+        h = hash_bytes(hash_bytes(h, p, HASH_ENDS), p + size - HASH_ENDS, HASH_ENDS);
+    else
+        h = hash_bytes(h, p, size);
+    return h ^ (h >> 29);
+}
+
 /* The lexical model of a line's grams (model.Model.ngram_scores: the weights summed in np.add.reduceat's
  * order, the first plus the pairwise sum of the rest, over the square root of their count, plus the bias). */
 typedef struct {
@@ -861,13 +891,24 @@ typedef struct {
     Py_ssize_t weight_size; /* 8 or 4 */
     double bias;
     double *values; /* room for a line's grams' weights: 4n + 4 (the pairs' put from 2n + 2 on, then moved) */
+    int extras;     /* the info as a Features keeps it: see line_info */
 } Lexical;
 
+/* A Features' own info (line_info with lexical->extras) has Py_None for its lexical score, which its row bytes hold
+ * after the row instead, followed by words_hash of its words joined (its bytes): no float made for a new line, and
+ * no float and no words read for each line of a document the Features finds kept (the row is read anyway). */
+#define EXTRAS 2
+#define EXTRA_SCORE 0
+#define EXTRA_HASH 1
+
 /* One line's (grams, row bytes, its words joined by spaces), or with lexical (lexical score, row bytes,
- * words joined); scratch has room for 8n + 4 values of 4 bytes, lexical->values for 4n + 4 doubles. */
+ * words joined, text), or with lexical->extras (None, row bytes and EXTRAS, words joined, text); scratch has room
+ * for 8n + 4 values of 4 bytes, lexical->values for 4n + 4 doubles. */
 static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layout, const Stoplists *table,
                            const Lexical *lexical) {
     PyObject *grams = NULL, *row = NULL, *joined = NULL, *result = NULL;
+    double score = 0.0;
+    const int extras = lexical != NULL && lexical->extras ? EXTRAS : 0;
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -893,9 +934,13 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
         .pair_scores = lexical != NULL ? lexical->values + 2 * n + 2 : NULL,
         .languages = layout->languages == 32 ? 0xFFFFFFFFu : (1u << layout->languages) - 1,
     };
-    int ok = kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, data, n, &counts, &sp, &w)
-             : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, data, n, &counts, &sp, &w)
-                                            : scan(PyUnicode_4BYTE_KIND, data, n, &counts, &sp, &w);
+    /* (a copy of the pass for each width, and for the shipped model's float32 weights or any other way) */
+    int ok = w.weights32 != NULL ? (kind == PyUnicode_1BYTE_KIND   ? scan(PyUnicode_1BYTE_KIND, 1, data, n, &counts, &sp, &w)
+                                    : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, 1, data, n, &counts, &sp, &w)
+                                                                   : scan(PyUnicode_4BYTE_KIND, 1, data, n, &counts, &sp, &w))
+             : kind == PyUnicode_1BYTE_KIND ? scan(PyUnicode_1BYTE_KIND, 0, data, n, &counts, &sp, &w)
+             : kind == PyUnicode_2BYTE_KIND ? scan(PyUnicode_2BYTE_KIND, 0, data, n, &counts, &sp, &w)
+                                            : scan(PyUnicode_4BYTE_KIND, 0, data, n, &counts, &sp, &w);
     if (ok < 0) return NULL;
     const Py_ssize_t used = w.at > w.joined ? w.at - w.joined - 1 : 0; /* the joined words' length, from joined + 1 */
 
@@ -911,8 +956,14 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
             memmove(v + count, w.pair_scores, (count - 1) * sizeof(double)); /* after the words' (2n + 2 >= count) */
         double sum = v[0];
         if (size > 1) sum += pairwise_sum(v + 1, size - 1);
-        grams = PyFloat_FromDouble(sum / sqrt((double)size) + lexical->bias);
-        if (grams == NULL) goto done;
+        score = sum / sqrt((double)size) + lexical->bias;
+        if (lexical->extras) {
+            grams = Py_None;
+            Py_INCREF(grams);
+        } else {
+            grams = PyFloat_FromDouble(score);
+            if (grams == NULL) goto done;
+        }
     } else {
     grams = PyList_New(count ? 2 * count - 1 : 1);
     if (grams == NULL) goto done;
@@ -925,7 +976,7 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
     }
 
     /* The row. */
-    row = PyBytes_FromStringAndSize(NULL, layout->size * (Py_ssize_t)sizeof(double));
+    row = PyBytes_FromStringAndSize(NULL, (layout->size + extras) * (Py_ssize_t)sizeof(double));
     if (row == NULL) goto done;
     double *values = (double *)PyBytes_AS_STRING(row);
     memset(values, 0, layout->size * sizeof(double));
@@ -972,6 +1023,11 @@ static PyObject *line_info(PyObject *text, uint32_t *scratch, const Layout *layo
 
     joined = joined_str(w.joined + 1, used, w.ored);
     if (joined == NULL) goto done;
+    if (extras) {
+        const uint64_t h = words_hash(joined);
+        values[layout->size + EXTRA_SCORE] = score;
+        memcpy(values + layout->size + EXTRA_HASH, &h, sizeof h);
+    }
     /* with lexical, the text too: features() keeps the info by a hash of it, and compares */
     result = PyTuple_New(lexical != NULL ? 4 : 3); /* (not PyTuple_Pack: the references handed over, not counted again) */
     if (result == NULL) goto done;
@@ -1178,36 +1234,6 @@ bad_spec:
     return -1;
 }
 
-/* A str's hash for words_groups and a Features' KeptTable: its kind, length and characters' bytes, 8 at a time; of a
- * long one, only the first and last HASH_ENDS bytes (its length tells most of the others apart, and every use compares
- * the characters of a hash found: a line is read once a document the less). Not Python's siphash, keyed and safe
- * against chosen collisions, but some times cheaper: a chain of collisions longer than GROUP_PROBES sends the document
- * to the dict, and a KeptTable keeps two of them. */
-#define GROUP_PROBES 32
-#define HASH_ENDS 32
-INLINE uint64_t hash_bytes(uint64_t h, const unsigned char *p, Py_ssize_t size) {
-    for (; size >= 8; size -= 8, p += 8) {
-        uint64_t word;
-        memcpy(&word, p, 8);
-        h = (h ^ word) * 0xFF51AFD7ED558CCDu;
-        h ^= h >> 32;
-    }
-    uint64_t tail = 0;
-    memcpy(&tail, p, (size_t)size);
-    return (h ^ tail) * 0xC4CEB9FE1A85EC53u;
-}
-
-static uint64_t words_hash(PyObject *s) {
-    const unsigned char *p = PyUnicode_DATA(s);
-    const Py_ssize_t size = PyUnicode_GET_LENGTH(s) * PyUnicode_KIND(s);
-    uint64_t h = 0x9E3779B97F4A7C15u ^ ((uint64_t)size << 2 | (uint64_t)PyUnicode_KIND(s));
-    if (size > 2 * HASH_ENDS)
-        h = hash_bytes(hash_bytes(h, p, HASH_ENDS), p + size - HASH_ENDS, HASH_ENDS);
-    else
-        h = hash_bytes(h, p, size);
-    return h ^ (h >> 29);
-}
-
 /* Two exact str are equal: what str's == says (same kind, length and characters). */
 static int words_equal(PyObject *a, PyObject *b) {
     return a == b || (PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
@@ -1219,9 +1245,11 @@ static int words_equal(PyObject *a, PyObject *b) {
  * needs it: each line's first line of the same words in group[i], and that one's count of them in copies;
  * without objects or Python's hashing, when every words is an exact str (ours: the cache's, or a caller's
  * exact str, whose == is its characters'). 1 done; 0 not done (a words not an exact str, too long a chain
- * of collisions), the dict's turn; -1 with an exception set. */
-static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssize_t *copies) {
-    for (Py_ssize_t i = 0; i < n; i++) {
+ * of collisions), the dict's turn; -1 with an exception set. Infos of a Features' own (extras) hold their words'
+ * hash after their rows (at rows[i] + hash_at; -1: none): their words, exact str of ours, are read only to compare. */
+static int words_groups(PyObject *held, Py_ssize_t n, const double *const *rows, Py_ssize_t hash_at, Py_ssize_t *group,
+                        Py_ssize_t *copies) {
+    for (Py_ssize_t i = 0; i < n && hash_at < 0; i++) {
         PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
         if (!PyUnicode_CheckExact(key)) return 0;
 #if PY_VERSION_HEX < 0x030C0000
@@ -1242,7 +1270,12 @@ static int words_groups(PyObject *held, Py_ssize_t n, Py_ssize_t *group, Py_ssiz
     int done = 1;
     for (Py_ssize_t i = 0; i < n && done; i++) {
         PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(held, i), 2);
-        const uint64_t h = hashes[i] = words_hash(key);
+        uint64_t h;
+        if (hash_at >= 0)
+            memcpy(&h, rows[i] + hash_at, sizeof h);
+        else
+            h = words_hash(key);
+        hashes[i] = h;
         size_t slot = (size_t)h & (slots - 1);
         int probes = 0;
         for (;; slot = (slot + 1) & (slots - 1)) {
@@ -1288,9 +1321,10 @@ static int fill_covers(const DocSpec *d, Py_ssize_t extra) {
     return 1;
 }
 
-/* (clear: m zeroed first, for the columns it leaves alone; fill_covers says where there are none.) */
+/* (clear: m zeroed first, for the columns it leaves alone; fill_covers says where there are none. score_column >= 0:
+ * the infos are a Features' own, with EXTRAS after each row, the lexical score written into that column.) */
 static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, const double *log_size,
-                      const double *position, double log_lines, double *m, int clear) {
+                      const double *position, double log_lines, double *m, int clear, Py_ssize_t score_column) {
     const Py_ssize_t row_size = d->row_size, r_words = d->r_words, r_digits = d->r_digits, r_hits = d->r_hits,
                      languages = d->languages, width = d->width, long_words = d->long_words,
                      short_words = d->short_words;
@@ -1300,6 +1334,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
     double *scratch = PyMem_New(double, 4 * n + 4);
     Py_ssize_t *group = PyMem_New(Py_ssize_t, 2 * n + 1); /* each line's first copy, then each copy's count */
     PyObject *seen = NULL, *result = NULL;
+    const Py_ssize_t row_bytes = (row_size + (score_column >= 0 ? EXTRAS : 0)) * (Py_ssize_t)sizeof(double);
     if (rows == NULL || scratch == NULL || group == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -1307,7 +1342,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *info = PyTuple_GET_ITEM(held, i);
         PyObject *row = PyTuple_Check(info) && PyTuple_GET_SIZE(info) >= 3 ? PyTuple_GET_ITEM(info, 1) : NULL;
-        if (row == NULL || !PyBytes_Check(row) || PyBytes_GET_SIZE(row) != row_size * (Py_ssize_t)sizeof(double)) {
+        if (row == NULL || !PyBytes_Check(row) || PyBytes_GET_SIZE(row) != row_bytes) {
             PyErr_SetString(PyExc_ValueError, "a line's info is not (grams, row, words)");
             goto done;
         }
@@ -1418,7 +1453,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
      * our own (words_groups), else in a dict (no second look-up: the words may be a str subclass whose
      * hash changes, or raises). */
     Py_ssize_t *copies = group + n;
-    const int grouped = words_groups(held, n, group, copies);
+    const int grouped = words_groups(held, n, rows, score_column >= 0 ? row_size + EXTRA_HASH : -1, group, copies);
     if (grouped < 0) goto done;
     if (!grouped) seen = PyDict_New();
     if (!grouped && seen == NULL) goto done;
@@ -1456,6 +1491,7 @@ static PyObject *fill(const DocSpec *d, PyObject *held, const double *size, cons
         out[col[C_NEXT_WORDS]] = i + 1 < n ? column_words[i + 1] : 0.0;
         out[col[C_REPEATS]] = (double)(copies[group[i]] - 1);
         out[col[C_LANG_COVERAGE]] = coverage;
+        if (score_column >= 0) out[score_column] = rows[i][row_size + EXTRA_SCORE];
     }
     /* (bit, coverage): made directly, not by Py_BuildValue's format, read anew each call */
     PyObject *bit_int = PyLong_FromLong(bit), *coverage_float = PyFloat_FromDouble(coverage);
@@ -1498,7 +1534,7 @@ static PyObject *document(PyObject *self, PyObject *args) {
     if (get_doubles(logs_obj, &logs, n, 0) < 0) goto done;
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, d.width * n, 1) < 0) goto done;
-    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf, !fill_covers(&d, -1));
+    result = fill(&d, held, sizes.buf, logs.buf, positions.buf, log_lines, matrix.buf, !fill_covers(&d, -1), -1);
 done:
     if (sizes.obj) PyBuffer_Release(&sizes);
     if (logs.obj) PyBuffer_Release(&logs);
@@ -1605,7 +1641,7 @@ static PyObject *kept_find(KeptTable *t, uint64_t h, PyObject *key) {
     return NULL;
 }
 
-/* info kept for its key (words_hash h), first of its set; the set's last dropped (a tuple of a float, a bytes and two
+/* info kept for its key (words_hash h), first of its set; the set's last dropped (a tuple of None, a bytes and two
  * exact str: freeing it runs no code). */
 static void kept_put(KeptTable *t, uint64_t h, PyObject *info) {
     Kept *set = t->slots + 2 * (h & t->sets_mask);
@@ -1639,7 +1675,7 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
     if (infos == NULL) goto done;
     stoplists = stops_acquire(u->masks, &own);
     if (stoplists == NULL) goto done;
-    const Lexical lexical_base = {u->weights.buf, u->weights.itemsize, u->bias, NULL};
+    const Lexical lexical_base = {u->weights.buf, u->weights.itemsize, u->bias, NULL, kept != NULL};
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *text = PyTuple_GET_ITEM(held, i);
         if (!PyUnicode_Check(text)) {
@@ -1715,8 +1751,8 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
         Py_DECREF(key);
         PyTuple_SET_ITEM(infos, i, info);
     }
-    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m, !u->covered);
-    if (result != NULL)
+    result = fill(&u->d, infos, sizes, logs, positions, log_lines, m, !u->covered, kept != NULL ? u->ngram_column : -1);
+    if (result != NULL && kept == NULL)
         for (Py_ssize_t i = 0; i < n; i++)
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
 done:
