@@ -156,6 +156,8 @@ def test_parts_split_only_an_alternation_of_the_whole_row_with_broad_alternative
         r"^(?:a|.b)",
         r"^(?:a\)|.b\)$",
         r"^(?:\Qa|.\E|.b)$",
+        r"^(?:(?i)a|.b)$",  # flags set in the group hold over the alternatives after them
+        r"^(?:x|(?s)a|.b)$",
     ):
         assert regex.parts(whole) == [whole], whole
 

@@ -134,6 +134,8 @@ def to_re2(pattern: str, ascii: bool = False) -> str:
 # maybe inside groups: see ``parts``.
 _BROAD = _re.compile(r"(?:\((?:\?:)?)*(?:\[\^|\.|\\[SWwD])")
 _WHOLE = _re.compile(r"\^\((\?[a-zA-Z]*:)?")  # ``^(?:``, ``^(?i:``, ``^(``: a group right after ``^``
+# Flags set inside a group (``(?i)``): they hold to the group's end, over the alternatives after them.
+_FLAGS = _re.compile(r"\(\?[a-zA-Z-]*\)")
 MAX_PARTS = 6  # programs a pattern's test may run as (each call into RE2 costs a few microseconds)
 
 
@@ -183,6 +185,8 @@ def parts(pattern: str) -> list[str]:
     if head is None or not pattern.endswith(")$") or pattern.startswith("?", head.end()) or "\\Q" in pattern:
         return [pattern]  # (a group of another kind, ``(?P<name>``, ``(?-i:``; or RE2's quoting)
     body = pattern[head.end() : -2]
+    if _FLAGS.search(body):
+        return [pattern]  # (split, the alternatives after the flags would lose them)
     bars = _top_bars(body)
     if not bars:
         return [pattern]
