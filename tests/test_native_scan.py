@@ -21,7 +21,7 @@ from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
 from cleaner.rules.engine import _Fast
 from cleaner.rules.prefilter import Prefilter
-from tests.test_prefilter import INVENTED
+from tests.test_prefilter import DENSE_PATTERNS, INVENTED, dense_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -696,3 +696,26 @@ def test_rows_by_first_characters_are_the_python_ones(tmp_path: Path, monkeypatc
                 if row not in want.get(k, []) and 1 <= len(text) <= 4 and "\n" not in text and "a" in text.lower()
             )
     assert kept > 300 and left > 300
+
+
+@needs_both
+def test_rows_by_dense_bounds_are_the_python_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Patterns whose rows hold a bounded count of characters other than spaces (prefilter.dense),
+    # their spaces unbounded: the C scan keeps the rows Prefilter._by_length keeps, on rows with
+    # spaces of several kinds, ASCII and past it, longer than the bound or not, with a newline.
+    monkeypatch.setenv("CLEANER_CACHE", str(tmp_path))
+    patterns = [*DENSE_PATTERNS, r"^(?i:share)\s{0,3}(?:on)?\s?$"]  # (and one bounded in length too)
+    c, hs = Prefilter(patterns, use_native=True), Prefilter(patterns, use_native=False)
+    assert c.matcher is not None
+    assert sum(len(entry) == 7 for entry in c.lengths) >= 3  # (the bound is asked of the scan)
+    plain = Prefilter(patterns, use_native=False)
+    plain.lengths = [entry[:6] for entry in plain.lengths]  # (the same without the bound)
+    rng = random.Random(3)
+    left = 0
+    for _ in range(800):
+        rows = dense_rows(rng, rng.randrange(1, 9))
+        want = _outcome(hs, rows)
+        assert _outcome(c, rows) == want, rows
+        if isinstance(want, dict):
+            left += sum(len(set(found) - set(want.get(k, []))) for k, found in plain.rows(rows).items())
+    assert left > 50  # (rows the bound leaves out)

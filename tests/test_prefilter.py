@@ -15,7 +15,20 @@ from cleaner.document import Document
 from cleaner.pipeline import Pipeline
 from cleaner.rules import prefilter
 from cleaner.rules.book import RuleBook
-from cleaner.rules.prefilter import Prefilter, alphabet, begins, factors, first, fold, holds, meets, needed, widths
+from cleaner.rules.prefilter import (
+    Prefilter,
+    alphabet,
+    begins,
+    dense,
+    factors,
+    first,
+    fold,
+    holds,
+    meets,
+    needed,
+    sparse,
+    widths,
+)
 from cleaner.rules.regex import Regex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +106,69 @@ def test_first_characters_are_those_a_match_can_start_with() -> None:
     assert first(r"^(?:\u00e9|\u017f)\d$") == ("", True)
     for pattern in [r"^a?$", r"^(?:a|b?)$", r"^.{1,3}$", r"^[^a]b$", r"^abc", r"^\p{L}b$", r"^(?i:\u0130)b$"]:
         assert first(pattern) is None, pattern
+
+
+def test_dense_counts_what_a_match_holds_but_spaces() -> None:
+    assert dense(r"^(?i:follow us)(?:\s+on)?\s*[:|]?\s*$") == 11  # ("follow us" holds a space: no count)
+    assert dense(r"^a[ \t\u3000]*b[\s\u2003]{0,3}c\s+$") == 3
+    assert dense(r"^\(?\d{1,3}\)?$") == 5
+    assert dense(r"^a\sb$") == 2
+    # A class or an item that matches another character counts (".", "\S", a class with "|"), and
+    # one that can repeat without bound has no bound; nor a pattern not anchored at both ends.
+    for pattern in [r"^[\s|]*a$", r"^a.*$", r"^\S+\s*$", r"^a\s*", r"^a$|^b\s*$", r"^[\u3000-\u4000]+$"]:
+        assert dense(pattern) is None, pattern
+    assert dense(r"^a(?:\s{0,2}b){0,400}$") == 401
+    assert dense(r"^a(?:\s{0,2}b){0,1000}$") is None  # (past MAX_WIDTH: it leaves out too few rows)
+
+
+# Patterns whose spaces are unbounded but whose other characters are not (``dense``).
+DENSE_PATTERNS = [
+    r"^(?i:follow us)(?:\s+on)?\s*[:|]?\s*$",
+    r"^\d{1,3}\s*(?:comments?|kommentare)\s*$",
+    r"^a[ \t\u3000]*b[\s\u2003]{0,3}c\s+$",
+    r"^x(?:\s|\xa0)*y\s*(?i:us)$",
+]
+# Rows for them: their words in order (the templates) with runs of spaces of several kinds
+# (ASCII and past it) between them, some with a word or mark more, or one left out.
+DENSE_TEMPLATES = [
+    ["follow", "us", "on", ":"],
+    ["12", "comments"],
+    ["3", "kommentare"],
+    ["a", "b", "c"],
+    ["x", "y", "us"],
+]
+DENSE_WORDS = ["FOLLOW", "us", "on", "3", "comment", "a", "b", "c", "x", "y", ":", "|", "zz", "\u00e9", "\u200b", "\n"]
+DENSE_SPACES = [" ", " ", "  ", "\t", "\xa0", "\u3000", "\u2003", "\x1c", "\r"]
+
+
+def dense_rows(rng: random.Random, count: int) -> list[str]:
+    rows = []
+    for _ in range(count):
+        words = list(rng.choice(DENSE_TEMPLATES))
+        if words[0] == "follow":
+            words[1:1] = [" "]  # ("follow us" as the pattern spells it)
+        for _ in range(rng.choice([0, 0, 1, 2, 6])):
+            at = rng.randrange(len(words) + 1)
+            if rng.random() < 0.3 and at < len(words):
+                del words[at]
+            else:
+                words.insert(at, rng.choice(DENSE_WORDS))
+        gaps = ["".join(rng.choice(DENSE_SPACES) for _ in range(rng.choice([0, 1, 1, 2, 5]))) for _ in words]
+        rows.append("".join(gap + word for gap, word in zip(gaps, words, strict=True)) + rng.choice(["", " ", "\t"]))
+    return rows
+
+
+def test_a_row_a_pattern_matches_holds_no_more_than_its_dense_bound() -> None:
+    """Against RE2 itself: a row the pattern matches is never left out; rows are."""
+    rows = set(dense_rows(random.Random(11), 30000))
+    for pattern in DENSE_PATTERNS:
+        bound = dense(pattern)
+        assert bound is not None, pattern
+        rx = Regex(pattern)
+        matched = [row for row in rows if rx.test(row)]
+        assert len(matched) >= 5, pattern  # (the rows reach the patterns' matches)
+        assert all(sparse(bound, row) for row in matched), pattern
+        assert not all(sparse(bound, row) for row in rows), pattern  # (and the bound leaves rows out)
 
 
 _ALPHABET_PATTERNS = [

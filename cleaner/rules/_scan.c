@@ -97,6 +97,11 @@ typedef struct {
     int32_t ncounted, *counted; /* the patterns with row lengths and no factors (every row) */
     int32_t *bound;             /* by pattern: its row lengths' index in low and high, or -1 */
     Py_ssize_t *low, *high;
+    /* By row lengths' index: the most characters other than spaces a row may hold
+     * (prefilter.dense), or -1 (none); ``dense_any``: some pattern has one (the rows' texts are
+     * kept for it). */
+    Py_ssize_t *most;
+    int dense_any;
     /* Prefilter's sets of characters (``alphabet``: a row holds none but them; ``needed``: one of
      * them at least; ``first``: its first character is one), at most MAX_ALPHABETS of them, one
      * bit each, set in ``every`` for an alphabet and in ``firsts`` for a first: by row lengths'
@@ -118,6 +123,7 @@ static void matcher_free(Matcher *m) {
     PyMem_Free(m->bound);
     PyMem_Free(m->low);
     PyMem_Free(m->high);
+    PyMem_Free(m->most);
     PyMem_Free(m->alpha);
     PyMem_Free(m->need);
     PyMem_Free(m->first);
@@ -192,7 +198,7 @@ static int char_set(Matcher *m, PyObject *set, uint64_t *mask) {
 }
 
 /* The row lengths of Prefilter: ``counted`` and ``lengths`` ([pattern, low, high[, alphabet,
- * needed[, first]]], one per pattern at most; ``char_set``) into the matcher. 0, or -1 with an
+ * needed[, first[, dense]]]], one per pattern at most; ``char_set``) into the matcher. 0, or -1 with an
  * error set. */
 static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     Py_ssize_t size;
@@ -208,7 +214,8 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     m->alpha = PyMem_Malloc((size + 1) * sizeof(int8_t));
     m->need = PyMem_Malloc((size + 1) * sizeof(int8_t));
     m->first = PyMem_Malloc((size + 1) * sizeof(int8_t));
-    if (!m->bound || !m->low || !m->high || !m->alpha || !m->need || !m->first) {
+    m->most = PyMem_Malloc((size + 1) * sizeof(Py_ssize_t));
+    if (!m->bound || !m->low || !m->high || !m->alpha || !m->need || !m->first || !m->most) {
         Py_DECREF(seq);
         PyErr_NoMemory();
         return -1;
@@ -216,10 +223,15 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
     for (int32_t p = 0; p < m->patterns; p++) m->bound[p] = -1;
     for (Py_ssize_t j = 0; j < size; j++) {
         long p;
-        Py_ssize_t low, high;
+        Py_ssize_t low, high, most = -1;
         PyObject *alphabet = Py_None, *needed = Py_None, *start = Py_None;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn|OOO", &p, &low, &high, &alphabet, &needed, &start))
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(seq, j), "lnn|OOOn", &p, &low, &high, &alphabet, &needed, &start,
+                              &most))
             goto bad;
+        if (most < -1) {
+            PyErr_SetString(PyExc_ValueError, "a dense bound is at least 0");
+            goto bad;
+        }
         if (p < 0 || p >= m->patterns || m->bound[p] >= 0) {
             PyErr_SetString(PyExc_ValueError, "row lengths of a pattern index out of range, or twice");
             goto bad;
@@ -227,6 +239,8 @@ static int row_lengths(Matcher *m, PyObject *counted, PyObject *lengths) {
         m->bound[p] = (int32_t)j;
         m->low[j] = low;
         m->high[j] = high;
+        m->most[j] = most;
+        m->dense_any |= most >= 0;
         int a = char_set(m, alphabet, &m->every), b = a < -1 ? a : char_set(m, needed, NULL);
         int f = b < -1 ? b : char_set(m, start, &m->firsts);
         if (f < -1) goto bad;
@@ -959,6 +973,25 @@ static uint64_t held_by(const Matcher *m, PyObject *text) {
     return (each & m->every) | (one & other) | (start & m->firsts);
 }
 
+/* Whether ``text`` may be a row of a pattern whose rows hold at most ``most`` characters other
+ * than spaces (prefilter.sparse): it has a newline, or no more of them. (Asked only of a row
+ * longer than ``most``: a long paragraph named by a factor.) */
+static int sparse_enough(PyObject *text, Py_ssize_t most) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text), other = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch == '\n') return 1;
+        /* (prefilter._SPACES: \t to \r, \x1c to the space, and these past ASCII) */
+        int space = ch < 0x80 ? (ch >= 0x09 && ch <= 0x0D) || (ch >= 0x1C && ch <= 0x20)
+                              : ch == 0x85 || ch == 0xA0 || ch == 0x1680 || (ch >= 0x2000 && ch <= 0x200A) ||
+                                    ch == 0x2028 || ch == 0x2029 || ch == 0x202F || ch == 0x205F || ch == 0x3000;
+        other += !space;
+    }
+    return other <= most;
+}
+
 /* ``held_by``'s bit of the first set ``f`` alone (prefilter.begins), without reading the whole text
  * unless its first character is not in the set (then only for a newline): 1, 0, or -1 with an
  * error set. */
@@ -999,9 +1032,10 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Held *held, Py
     Py_ssize_t size = size_of(sizes, n, row);
     if (size < 0) return -1;
     if (!(m->low[bound] <= size && size <= m->high[bound] && size)) return 0;
+    Py_ssize_t r = row < 0 ? row + n : row;
+    if (m->most[bound] >= 0 && size > m->most[bound] && !sparse_enough(held->texts[r], m->most[bound])) return 0;
     int a = m->alpha[bound], b = m->need[bound], f = m->first[bound];
     if (a < 0 && b < 0 && f < 0) return 1;
-    Py_ssize_t r = row < 0 ? row + n : row;
     if (a < 0 && b < 0 && !held->known[r]) return begins(m, held->texts[r], f); /* (most rows of such a pattern) */
     if (!held->known[r]) {
         held->held[r] = held_by(m, held->texts[r]);
@@ -1035,12 +1069,13 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_ssize_t *sizes = PyMem_Malloc((n + 1) * sizeof(Py_ssize_t));
     /* (and the texts themselves, where the matcher has sets of characters to ask of them) */
     Held held = {NULL, 0, NULL, NULL};
-    if (sizes != NULL && m->alphabets > 0) {
+    int keep_texts = m->alphabets > 0 || m->dense_any;
+    if (sizes != NULL && keep_texts) {
         held.texts = PyMem_Malloc((n + 1) * sizeof(PyObject *));
         held.held = PyMem_Malloc((n + 1) * sizeof(uint64_t));
         held.known = PyMem_Calloc(n + 1, 1);
     }
-    if (sizes == NULL || (m->alphabets > 0 && (held.texts == NULL || held.held == NULL || held.known == NULL))) {
+    if (sizes == NULL || (keep_texts && (held.texts == NULL || held.held == NULL || held.known == NULL))) {
         PyMem_Free(sizes);
         held_free(&held);
         return PyErr_NoMemory();

@@ -637,6 +637,74 @@ def _folded_one(op: Any, av: Any) -> tuple[set[str], bool]:
     return chars, True
 
 
+_SPACE_SET = frozenset(_SPACES + "\n")  # what ``\\s`` matches (regex.to_re2 spells it so for RE2)
+_ONE_CHARACTER = (_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY, _c.CATEGORY)  # the items that match one character
+
+
+def dense(pattern: str) -> int | None:
+    """For a pattern anchored at both ends of a row (``^...$``): the most characters other than
+    spaces (``_SPACES``) a row it matches can hold. Every character of such a row is one an item
+    of the pattern matched, and an item that matches spaces alone (``\\s*``, " ", ``[\\s]``) adds
+    none, so a row with more cannot match (a row with a newline aside: ``sparse``). Bounds what
+    ``widths`` cannot, where spaces are unbounded (``\\s*``). None when there is no such pattern,
+    or no bound up to ``MAX_WIDTH``."""
+    if widths(pattern) is None:
+        return None
+
+    def spaces_only(op: Any, av: Any) -> bool:
+        if op is _c.LITERAL:
+            return chr(av) in _SPACE_SET
+        if op is _c.IN:
+            if not av or av[0][0] is _c.NEGATE:
+                return False
+            for member, value in av:
+                if member is _c.LITERAL:
+                    if chr(value) not in _SPACE_SET:
+                        return False
+                elif member is _c.RANGE:
+                    # (any() stops at the first other character: a wide range's first, most often)
+                    if any(chr(cp) not in _SPACE_SET for cp in range(value[0], value[1] + 1)):
+                        return False
+                elif not (member is _c.CATEGORY and value is _c.CATEGORY_SPACE):
+                    return False
+            return True
+        return False
+
+    def most(items: Any) -> int:
+        total = 0
+        for op, av in items:
+            if op is _c.AT:
+                continue
+            if op is _c.SUBPATTERN:
+                _Factors.scope(av, False)  # (ValueError for a flag RE2 reads otherwise)
+                total += most(av[3])
+            elif op is _c.BRANCH:
+                total += max(most(branch) for branch in av[1])
+            elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+                inner = most(av[2])
+                total += inner * av[1] if inner else 0
+            elif op in _ONE_CHARACTER:
+                total += not spaces_only(op, av)
+            else:
+                raise _Unknown  # (no item of an RE2 pattern: no bound claimed for it)
+            if total > MAX_WIDTH:
+                raise _Unknown
+        return total
+
+    try:
+        return most(_parse(pattern))
+    except (_Unknown, ValueError, RecursionError):
+        return None
+
+
+def sparse(bound: int, text: str) -> bool:
+    """Whether ``text`` may be a row a pattern of this ``dense`` bound matches: it has a newline
+    (as ``holds``), or no more than ``bound`` characters other than spaces."""
+    if len(text) <= bound or "\n" in text:
+        return True
+    return len(text) - sum(map(text.count, _SPACE_SET)) <= bound
+
+
 def begins(start: Chars, text: str) -> bool:
     """Whether ``text`` may be a row a pattern whose rows start with these (``first``) matches: it
     has a newline (as ``holds``), or starts with one of them."""
@@ -772,7 +840,10 @@ class Prefilter:
         self.counted: list[int] = state["counted"]  # the patterns with row lengths and no factors
         # Patterns anchored at both ends of a row with a bounded match: the lengths of a row they
         # can match (the rows of other lengths are left out, with factors or without), and, if
-        # any is known, the pattern's ``alphabet``, ``needed`` and ``first`` (None for one not known).
+        # any is known, the pattern's ``alphabet``, ``needed`` and ``first`` (None for one not known),
+        # and its ``dense`` bound if it says more than the lengths; and the patterns with factors
+        # whose match is bounded by ``dense`` alone (spaces unbounded): their lengths, up to
+        # sys.maxsize, and that bound.
         self.lengths: list[tuple[Any, ...]] = [tuple(x) for x in state["lengths"]]
         self.owners: list[list[int]] = state["owners"]  # by literal: the patterns it is a factor of
         self.scratch: Any = None
@@ -846,7 +917,8 @@ class Prefilter:
     def _by_length(self, found: dict[int, list[int]], texts: list[str]) -> None:
         """Leave out the rows of a length the pattern cannot match, or with a character it cannot
         (``alphabet``), or none of the characters it needs (``needed``), or a first character no
-        match starts with (``first``); and a pattern left with none."""
+        match starts with (``first``), or more characters other than spaces than it can match
+        (``dense``); and a pattern left with none."""
         sizes = [len(text) for text in texts]
         for index in self.counted:
             found[index] = list(range(len(texts)))  # its bounds below leave out the rows too long to scan ("")
@@ -861,6 +933,8 @@ class Prefilter:
                 kept = [row for row in kept if meets(tests[1], texts[row])]
             if len(tests) > 2 and tests[2] is not None:
                 kept = [row for row in kept if begins(tests[2], texts[row])]
+            if len(tests) > 3:
+                kept = [row for row in kept if sparse(tests[3], texts[row])]
             if kept:
                 found[index] = kept
             else:
@@ -870,13 +944,17 @@ class Prefilter:
 def _plan(patterns: Sequence[str]) -> dict[str, Any]:
     """What the database holds: its literals and whose they are; which patterns have none."""
     always: list[int] = []
-    lengths: list[tuple[int, int, int]] = []
+    lengths: list[tuple[Any, ...]] = []
     sets = 0
     counted: list[int] = []
     owners: dict[tuple[str, bool], list[int]] = {}
     for index, pattern in enumerate(patterns):
         width = widths(pattern)
         bounded = width is not None and width[1] <= MAX_WIDTH
+        found = factors(pattern)
+        most = dense(pattern)
+        if most is not None and width is not None and most >= width[1]:
+            most = None  # (its length bound says as much)
         if bounded:
             # (With the characters its rows may hold, and those they need one of, where known:
             # the first MAX_SETS of them.)
@@ -885,8 +963,15 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
                 sets += test is not None
                 if sets > MAX_SETS:
                     tests[k] = None
-            lengths.append((index, *width, *tests) if tests != [None, None, None] else (index, *width))  # type: ignore[misc]
-        found = factors(pattern)
+            if most is not None:
+                lengths.append((index, *width, *tests, most))  # type: ignore[arg-type]
+            else:
+                lengths.append((index, *width, *tests) if tests != [None, None, None] else (index, *width))  # type: ignore[misc]
+        elif most is not None and found is not None and width is not None and width[0] > 0:
+            # Unbounded by its spaces alone (``\s*``): its rows of too many other characters go.
+            # (Not one without factors: it stays in ``always``; nor one that can match an empty
+            # row: the bounds leave out the empty rows.)
+            lengths.append((index, width[0], sys.maxsize, None, None, None, most))
         if found is None:
             (counted if bounded else always).append(index)
             continue
