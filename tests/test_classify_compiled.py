@@ -433,3 +433,37 @@ def test_the_shortcuts_buffers_are_not_zeroed_and_written_whole() -> None:
             numpy_matrix, numpy_odds, numpy_lowest = m.shortcut(doc, cut)
             assert matrix.tobytes() == numpy_matrix.tobytes() and odds.tobytes() == numpy_odds.tobytes()
             assert lowest == numpy_lowest or (math.isnan(lowest) and math.isnan(numpy_lowest))
+
+
+@needs_c
+def test_a_later_rounds_lines_from_the_memo_are_a_fresh_extraction() -> None:
+    """A later round of a document (the last call's first or last line among its own) reads the lines it met in the
+    last call, the same str objects, from that call's memo: over random rounds of random documents (most lines the
+    last round's, some dropped, some new texts, some equal texts of other objects, some the last document's, lines
+    of spaces at their ends, a round refused for a line as long as the log1p table), it fills what native_matrix
+    with nothing kept fills."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    rng = random.Random(27)
+    pool = [_fuzz_line(rng) for _ in range(80)] + [" Home ", "Home", "\tNews", "News  "]
+    features = _features(3)  # (a small table: most lines are not in it, so a wrong memo shows)
+    last: list[str] = []
+    for _ in range(60):
+        texts = [rng.choice(pool) if rng.random() < 0.5 else _fuzz_line(rng) for _ in range(rng.randint(1, 30))]
+        for round_ in range(5):
+            if round_:  # the last round's lines, most of them the same objects, a few new or copies
+                texts = [t for t in texts if rng.random() < 0.8] or texts[:1]
+                for _ in range(rng.randint(0, 3)):
+                    new = rng.choice((_fuzz_line(rng), "".join(list(rng.choice(texts))), rng.choice(last or pool)))
+                    texts.insert(rng.randint(0, len(texts)), new)
+                if rng.random() < 0.1:
+                    matrix = _matrix(len(texts) + 1)
+                    assert features([*texts, "x" * compiled.LOG1P_SIZE], matrix) is None
+            expected = compiled.native_matrix(texts, fast.weights, fast.bias, {}, 1 << 20)
+            assert expected is not None
+            matrix = memoryview(bytearray(b"\x7f" * (8 * len(texts) * compiled.WIDTH))).cast(
+                "d", (len(texts), compiled.WIDTH)
+            )
+            assert features(texts, matrix) is not None
+            assert matrix.tobytes() == expected.tobytes(), (round_, texts)
+        last = texts

@@ -1654,12 +1654,65 @@ static void kept_put(KeptTable *t, uint64_t h, PyObject *info) {
     Py_XDECREF(dropped);
 }
 
+/* A Features' last call: its texts (held, so no address of one is another's while kept), their infos and their
+ * stripped lengths. A later round of the pipeline calls again with the lines that were left, most of them the very
+ * str objects of the last call: those take their info and length from here by identity (an info is its text's
+ * alone), with no strip, no key copied, hashed and compared in the KeptTable. Kept for one document: a call of
+ * another document (features_call's test) drops it unread. */
+typedef struct {
+    PyObject *held;  /* a tuple of str; NULL: none */
+    PyObject *infos; /* a tuple of infos, one a text */
+    double *sizes;   /* the texts' stripped lengths (then extract_into's other n values) */
+} Memo;
+
+static void memo_clear(Memo *memo) {
+    PyObject *held = memo->held, *infos = memo->infos;
+    double *sizes = memo->sizes;
+    memo->held = memo->infos = NULL; /* (emptied before the references go: a str subclass's finalizer may call in) */
+    memo->sizes = NULL;
+    PyMem_Free(sizes);
+    Py_XDECREF(infos);
+    Py_XDECREF(held);
+}
+
+/* A text's slot in a memo's index (open addressing by the object's address; the slots hold index + 1, 0 empty). */
+static size_t memo_slot(const PyObject *text, size_t mask) {
+    return (size_t)(((uint64_t)(uintptr_t)text >> 4) * 0x9E3779B97F4A7C15u >> 32) & mask;
+}
+
+/* The memo's index: 2 slots a text at least, a power of 2 (*mask set), or NULL with an exception set. */
+static Py_ssize_t *memo_index(const Memo *memo, size_t *mask) {
+    const Py_ssize_t m = PyTuple_GET_SIZE(memo->held);
+    size_t size = 2;
+    while (size < 2 * (size_t)m) size <<= 1;
+    Py_ssize_t *slots = PyMem_Calloc(size, sizeof(Py_ssize_t));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *mask = size - 1;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        size_t at = memo_slot(PyTuple_GET_ITEM(memo->held, k), *mask);
+        while (slots[at]) at = (at + 1) & *mask;
+        slots[at] = k + 1;
+    }
+    return slots;
+}
+
+/* The memo's place of text (the same object), or -1. */
+static Py_ssize_t memo_find(const Memo *memo, const Py_ssize_t *slots, size_t mask, const PyObject *text) {
+    for (size_t at = memo_slot(text, mask); slots[at]; at = (at + 1) & mask)
+        if (PyTuple_GET_ITEM(memo->held, slots[at] - 1) == text) return slots[at] - 1;
+    return -1;
+}
+
 /* The matrix of the lines ``held`` (a tuple of str): features()' work once its arguments are checked, positions
  * (3n values) and m (n rows of u->d.width) of the right sizes; the lines' infos kept in `kept` where given, else in
- * u->cache; line_info's space in `scratch` (grown as needed, freed by the caller). (bit, coverage), None, or NULL
- * with an exception. */
+ * u->cache; line_info's space in `scratch` (grown as needed, freed by the caller); the texts of `last` (where given,
+ * and not empty) take their infos and lengths from it, and `next` (where given) is this call's, when it gives (bit,
+ * coverage). (bit, coverage), None, or NULL with an exception. */
 static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch, PyObject *held,
-                              const double *positions, double log_lines, double *m) {
+                              const double *positions, double log_lines, double *m, const Memo *last, Memo *next) {
     const Py_ssize_t n = PyTuple_GET_SIZE(held);
     const Layout *layout = &u->layout;
     PyObject *infos = NULL, *result = NULL, *cache = u->cache;
@@ -1667,10 +1720,13 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
     Stoplists own = {0};
     const Stoplists *stoplists = NULL;
     const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
+    Py_ssize_t *slots = NULL;
+    size_t mask = 0;
     if (sizes == NULL) {
         PyErr_NoMemory();
         goto done;
     }
+    if (last != NULL && last->held != NULL && (slots = memo_index(last, &mask)) == NULL) goto done;
     infos = PyTuple_New(n);
     if (infos == NULL) goto done;
     stoplists = stops_acquire(u->masks, &own);
@@ -1681,6 +1737,17 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
         if (!PyUnicode_Check(text)) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto done;
+        }
+        if (slots != NULL) {
+            const Py_ssize_t k = memo_find(last, slots, mask, text);
+            if (k >= 0) {
+                PyObject *info = PyTuple_GET_ITEM(last->infos, k);
+                sizes[i] = last->sizes[k];
+                logs[i] = ((const double *)u->table.buf)[(Py_ssize_t)sizes[i]];
+                Py_INCREF(info);
+                PyTuple_SET_ITEM(infos, i, info);
+                continue;
+            }
         }
 #if PY_VERSION_HEX < 0x030C0000
         if (PyUnicode_READY(text) < 0) goto done;
@@ -1755,8 +1822,17 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
     if (result != NULL && kept == NULL)
         for (Py_ssize_t i = 0; i < n; i++)
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
+    if (next != NULL && result != NULL && result != Py_None) {
+        Py_INCREF(held);
+        next->held = held;
+        next->infos = infos;
+        next->sizes = sizes;
+        infos = NULL;
+        sizes = NULL;
+    }
 done:
     if (stoplists != NULL) stops_release(&own);
+    PyMem_Free(slots);
     PyMem_Free(sizes);
     Py_XDECREF(infos);
     return result;
@@ -1793,7 +1869,7 @@ static PyObject *features(PyObject *self, PyObject *args) {
     if (get_doubles(positions_obj, &positions, 3 * n, 0) < 0) goto done;
     if (get_doubles(matrix_obj, &matrix, u.d.width * n, 1) < 0) goto done;
     Scratch scratch = {NULL, NULL, 0};
-    result = extract_into(&u, NULL, &scratch, held, positions.buf, log_lines, matrix.buf);
+    result = extract_into(&u, NULL, &scratch, held, positions.buf, log_lines, matrix.buf, NULL, NULL);
     scratch_free(&scratch);
 done:
     if (positions.obj) PyBuffer_Release(&positions);
@@ -1819,6 +1895,7 @@ typedef struct {
     Scratch scratch;
     int calls; /* calls under way */
     int ready;
+    Memo memo; /* the last call's lines (of a call not made inside another) */
 } Features;
 
 static void features_dealloc(Features *self) {
@@ -1831,6 +1908,7 @@ static void features_dealloc(Features *self) {
         PyMem_Free(self->kept.slots);
     }
     scratch_free(&self->scratch);
+    memo_clear(&self->memo);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1915,10 +1993,34 @@ static PyObject *features_call(Features *self, PyObject *args, PyObject *kwargs)
         positions[3 * i + 2] = LOG1P(n - 1 - i);
     }
     Scratch own = {NULL, NULL, 0};
+    /* The memo is taken out for the call (a call made inside it, by a finalizer, neither reads nor keeps one), read
+     * where this is a later round of the same document, and replaced by this call's. A later round has the last
+     * call's first or last line (a round drops some lines, seldom both ends): else this is another document, whose
+     * memo is dropped first, unread (its blocks then this call's to reuse, as when a call kept nothing). Taken for
+     * a later round wrongly (a str shared by two documents), the memo is read for nothing: its texts are the same
+     * objects, held, and an info is its text's alone. */
+    const int outer = self->calls == 0;
+    Memo last = {NULL, NULL, NULL}, next = {NULL, NULL, NULL};
+    if (outer) {
+        last = self->memo;
+        self->memo = next;
+        const Py_ssize_t m = last.held != NULL ? PyTuple_GET_SIZE(last.held) : 0;
+        if (!(n > 0 && m > 0 &&
+              (PyTuple_GET_ITEM(held, 0) == PyTuple_GET_ITEM(last.held, 0) ||
+               PyTuple_GET_ITEM(held, n - 1) == PyTuple_GET_ITEM(last.held, m - 1))))
+            memo_clear(&last);
+    }
     self->calls++;
-    result = extract_into(u, &self->kept, self->calls > 1 ? &own : &self->scratch, held, positions, LOG1P(n), matrix.buf);
+    result = extract_into(u, &self->kept, outer ? &self->scratch : &own, held, positions, LOG1P(n), matrix.buf,
+                          last.held != NULL ? &last : NULL, outer ? &next : NULL);
     self->calls--;
     scratch_free(&own);
+    if (outer) {
+        Memo dropped = self->memo; /* (empty: no call inside this one keeps one) */
+        self->memo = next;
+        memo_clear(&dropped);
+        memo_clear(&last);
+    }
 #undef LOG1P
 done:
     if (matrix.obj) PyBuffer_Release(&matrix);
@@ -1936,7 +2038,8 @@ static PyTypeObject FeaturesType = {
     .tp_methods = features_methods,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Features(masks, layout, weights, bias, limit, log1p, spec, max_chars, ngram_column): "
-              "(texts, matrix) -> (bit, coverage) or None, features() of a document.",
+              "(texts, matrix) -> (bit, coverage) or None, features() of a document (a later round of the last "
+              "call's reads the lines it had from that call's).",
     .tp_new = features_new,
 };
 
