@@ -2361,6 +2361,67 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
     return 0; /* a part wider than the text holds a character the text does not */
 }
 
+/* ---- the last record's text, escaped: what the review rows' JSON reuses ----
+ *
+ * A kept or changed line's text is JSON-escaped for the record (text_json) and again for the
+ * review page's D line (put_rows): the same str, the same bytes. text_json keeps what it made (its
+ * bytes, and where each layout text's escape is in them) until the next text_json or page_add,
+ * and put_rows copies a row's text from there when the row's str is one of them. Matched by
+ * identity: each str is held here, so none can be freed and another made at its address, and a
+ * str does not change, so its escape is the one made for it. No Python code runs while they are
+ * read. Rows and layout are both in line order: a row's text is looked for a few entries after
+ * the last one met (a row that is not there, a dropped line's, costs those compares). */
+typedef struct {
+    PyObject *bytes;    /* text_json's result (held), or NULL: nothing kept */
+    PyObject **texts;   /* the layout's non-empty texts (held), in order */
+    Py_ssize_t *spans;  /* text k's escape: bytes[spans[2k]:spans[2k + 1]] */
+    Py_ssize_t count, room;
+} Escapes;
+
+static Escapes escapes;
+
+#define ESCAPES_AHEAD 4 /* entries looked at past the last one met: a paragraph's gap is one */
+#define ESCAPES_KEPT 4096 /* the arrays let go of, past that many texts (a long document's) */
+
+static void escapes_clear(void) {
+    for (Py_ssize_t k = 0; k < escapes.count; k++) Py_DECREF(escapes.texts[k]);
+    escapes.count = 0;
+    Py_CLEAR(escapes.bytes);
+    if (escapes.room > ESCAPES_KEPT) {
+        PyMem_Free(escapes.texts);
+        PyMem_Free(escapes.spans);
+        escapes.texts = NULL;
+        escapes.spans = NULL;
+        escapes.room = 0;
+    }
+}
+
+/* Room for n texts (escapes_clear'ed first): 0, or -1 (nothing kept then; no error set: the
+ * record is made all the same, the rows escape their texts themselves). */
+static int escapes_room(Py_ssize_t n) {
+    if (n <= escapes.room) return 0;
+    PyObject **texts = PyMem_Realloc(escapes.texts, (size_t)n * sizeof(PyObject *));
+    if (texts != NULL) escapes.texts = texts;
+    Py_ssize_t *spans = texts == NULL ? NULL : PyMem_Realloc(escapes.spans, (size_t)n * 2 * sizeof(Py_ssize_t));
+    if (spans != NULL) escapes.spans = spans;
+    if (texts == NULL || spans == NULL) return -1;
+    escapes.room = n;
+    return 0;
+}
+
+/* The escape kept for text, looked for from entry *next on (*next moved past it): its bytes and
+ * size, or NULL. */
+static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *size) {
+    Py_ssize_t stop = *next + ESCAPES_AHEAD < escapes.count ? *next + ESCAPES_AHEAD : escapes.count;
+    for (Py_ssize_t k = *next; k < stop; k++) {
+        if (escapes.texts[k] != text) continue;
+        *next = k + 1;
+        *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+        return PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+    }
+    return NULL;
+}
+
 /* text_json(layout, text) -> bytes | None: orjson.dumps(text), made from the layout's texts
  * (entries (line, text)), when text is their rendering, whitespace.render's "\n".join(texts)
  * + "\n" ("" for none): checked character by character. None when it is not, or when a text
@@ -2379,14 +2440,22 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyObject *result = NULL;
     Buffer b = {NULL, 0, 0, 1, NULL, 0}; /* handed out as it is, cut to size */
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
+    escapes_clear();
+    int keep = escapes_room(PyList_GET_SIZE(out)) == 0; /* (the list's size does not change meanwhile) */
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
         PyObject *src, *part;
         if (entry(out, k, &src, &part) < 0) goto finally;
-        Py_ssize_t n = PyUnicode_GET_LENGTH(part);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(part), from = b.size;
         if (n >= length - at || PyUnicode_READ_CHAR(text, at + n) != '\n' || !same_chars(part, text, at)) {
             result = Py_NewRef(Py_None);
             goto finally;
+        }
+        if (keep && n > 0) { /* (an empty text, a paragraph's gap, is no row's) */
+            escapes.texts[escapes.count] = Py_NewRef(part);
+            escapes.spans[2 * escapes.count] = from;
+            escapes.spans[2 * escapes.count + 1] = -1; /* (set below, once written) */
+            escapes.count++;
         }
         if (put_utf8(&b, part, 1, &newline) < 0) {
             if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
@@ -2395,6 +2464,7 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
             }
             goto finally;
         }
+        if (keep && n > 0) escapes.spans[2 * escapes.count - 1] = b.size;
         if (put(&b, "\\n", 0, 2, 0) < 0) goto finally;
         if (n > 0) { /* a run of separators ends: lines_out's share of it */
             breaks += run - run / 2;
@@ -2410,7 +2480,9 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     if (put_text(&b, "\"") < 0) goto finally;
     result = buffer_bytes(&b);
+    if (keep && result != NULL) escapes.bytes = Py_NewRef(result); /* (cut to size: the spans are within it) */
 finally:
+    if (escapes.bytes == NULL) escapes_clear(); /* (the texts kept so far: no bytes for them) */
     Py_XDECREF(b.bytes);
     if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
         PyObject *known = PyLong_FromSsize_t(result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
@@ -2462,7 +2534,7 @@ static Py_ssize_t rows_room(PyObject *rows, Py_ssize_t *sums) {
  * where split_rows refuses it (a fate not one of its three, with the items it has): the JSON is
  * not read again for them. */
 static int put_rows(Buffer *b, PyObject *rows, Span *spans) {
-    Py_ssize_t count = PyList_GET_SIZE(rows), start = b->size;
+    Py_ssize_t count = PyList_GET_SIZE(rows), start = b->size, next = 0; /* (the escapes looked for from there) */
     int newline = 0; /* (not asked) */
     if (put_byte(b, '[') < 0) goto failed;
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -2493,8 +2565,13 @@ static int put_rows(Buffer *b, PyObject *rows, Span *spans) {
                        PyUnicode_1BYTE_DATA(item)[0] != '\\') { /* a fate: written as it is, without a call */
                 char fate[3] = {'"', (char)PyUnicode_1BYTE_DATA(item)[0], '"'};
                 if (put_raw(b, fate, 3) < 0) goto failed;
-            } else if (put_byte(b, '"') < 0 || put_utf8(b, item, 1, &newline) < 0 || put_byte(b, '"') < 0) {
+            } else if (put_byte(b, '"') < 0) {
                 goto failed;
+            } else {
+                Py_ssize_t size;
+                const char *kept = j == 3 && escapes.bytes != NULL ? escaped(item, &next, &size) : NULL;
+                int put_it = kept != NULL ? put_raw(b, kept, size) : put_utf8(b, item, 1, &newline);
+                if (put_it < 0 || put_byte(b, '"') < 0) goto failed;
             }
         }
         if (span != NULL) {
@@ -2710,6 +2787,7 @@ finally:
     PyMem_Free(nos);
     PyMem_Free(unescaped);
     Py_XDECREF(kept.bytes);
+    escapes_clear(); /* the record's texts used (while they are at hand: not at the next record's) */
     offers_end(&o);
     Py_XDECREF(rows);
     Py_XDECREF(page);
