@@ -311,23 +311,51 @@ static int json_escape(unsigned char c, char *out, int *newline) {
 #define BYTES(c) (0x0101010101010101ULL * (uint64_t)(c))
 #define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
 
+#ifdef __SSE2__
+/* The bytes of v that JSON escapes (below 0x20, '"', '\\'), as bits. */
+static inline int json_stops(__m128i v) {
+    __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
+                                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return _mm_movemask_epi8(hits);
+}
+#endif
+
 /* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
  * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else.
  * *newline is set when a "\n" was among them. */
 static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
     Py_ssize_t from = 0, i = 0;
+#ifdef __SSE2__
+    if (n >= 16) {
+        /* Its plain blocks stored as they are read (room made for them once), not read again by
+         * memcpy; a text with nothing to escape (most) ends with its last 16 bytes, read where
+         * they end (again, in part), not with a byte at a time. From the first block holding an
+         * escape on, the loop below, with what is stored counted as put. */
+        if (b->size + n > b->room && grow(b, n) < 0) return -1;
+        char *out = b->data + b->size;
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            if (json_stops(v) != 0) break;
+            _mm_storeu_si128((__m128i *)(out + i), v);
+        }
+        if (i + 16 > n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + n - 16));
+            if (json_stops(v) == 0) {
+                _mm_storeu_si128((__m128i *)(out + n - 16), v);
+                b->size += n;
+                return 0;
+            }
+        }
+        b->size += i;
+        from = i;
+    }
+#endif
     while (i < n) {
 #ifdef __SSE2__
         /* 16 bytes at a time where every x86-64 can (none below 0x20, none '"' or '\\': most of a text) */
-        if (i + 16 <= n) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-            __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
-                                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-            if (_mm_movemask_epi8(hits) == 0) {
-                i += 16;
-                continue;
-            }
+        if (i + 16 <= n && json_stops(_mm_loadu_si128((const __m128i *)(s + i))) == 0) {
+            i += 16;
+            continue;
         }
 #endif
         if (i + 8 <= n) { /* 8 bytes at a time: none below 0x20, none '"' or '\\', most of a text */
