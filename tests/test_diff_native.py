@@ -96,6 +96,24 @@ def test_c_hunks_as_bytes_are_the_python_ones_utf8(mode: str) -> None:
 
 
 @needs_native
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_c_hunks_after_text_json_copy_its_plain_escapes(mode: str) -> None:
+    """After text_json of the layout (Cleaned.record_line's, before the diff), a kept or added
+    text that is not ASCII is copied from its escape when nothing in it was escaped (TEXTS hold
+    both, "\\t" among them): the same bytes; and from another layout's escapes, not."""
+    rng = random.Random(10)
+    assert NATIVE is not None
+    for size in [*range(0, 12), *(rng.randint(12, 80) for _ in range(500))]:
+        cleaned = _document(rng, size)
+        out = layout(cleaned.lines, mode)
+        for kept in [out, [(line, "".join(list(text))) for line, text in out], out[1:]]:
+            assert NATIVE.text_json(kept, whitespace.render(kept)) is not None  # type: ignore[arg-type]
+            got = NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, diff.LAYOUT, True)
+            assert got == _python(cleaned, mode).encode("utf-8"), (size, [repr(line) for line in cleaned.lines])
+            cleaned.layout = None
+
+
+@needs_native
 def test_render_bytes_is_render_encoded_and_a_lone_surrogate_is_left_to_python() -> None:
     rng = random.Random(9)
     for size in range(0, 40):
@@ -1075,8 +1093,7 @@ def test_c_rows_reuse_the_escapes_text_json_kept() -> None:
         before = [sys.getrefcount(text) for text in texts]
         assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered), repr(texts)
         held = [after - b for after, b in zip([sys.getrefcount(text) for text in texts], before, strict=True)]
-        # once per entry (one str may be two entries'); an empty text is no row's: not kept
-        assert held == [sum(other is text for other in texts) if text else 0 for text in texts]
+        assert held == [sum(other is text for other in texts) for text in texts]  # once per entry
         places = sorted(rng.sample(range(count), rng.randint(0, count)))
         if rng.random() < 0.3:
             rng.shuffle(places)

@@ -536,6 +536,78 @@ surrogate:
 /* A str's UTF-8 (put_utf8). */
 static inline int put_str(Buffer *b, PyObject *text) { return put_utf8(b, text, 0, NULL); }
 
+/* ---- the last record's text, escaped: what the review rows' JSON reuses ----
+ *
+ * A kept or changed line's text is JSON-escaped for the record (text_json) and again for the
+ * review page's D line (put_rows): the same str, the same bytes. text_json keeps what it made (its
+ * bytes, and where each layout text's escape is in them) until the next text_json or page_add,
+ * and put_rows copies a row's text from there when the row's str is one of them. Matched by
+ * identity: each str is held here, so none can be freed and another made at its address, and a
+ * str does not change, so its escape is the one made for it. No Python code runs while they are
+ * read. Rows and layout are both in line order: a row's text is looked for a few entries after
+ * the last one met (a row that is not there, a dropped line's, costs those compares). The diff's
+ * (render_range) knows its texts' entries: a text that is not ASCII is copied from there when its
+ * escape has none (no backslash: its UTF-8, as it is). */
+typedef struct {
+    PyObject *bytes;    /* text_json's result (held), or NULL: nothing kept */
+    PyObject **texts;   /* the layout's texts (held), in its order: text k is entry k's */
+    Py_ssize_t *spans;  /* text k's escape: bytes[spans[2k]:spans[2k + 1]] */
+    Py_ssize_t count, room;
+} Escapes;
+
+static Escapes escapes;
+
+#define ESCAPES_AHEAD 4 /* entries looked at past the last one met: a paragraph's gap is one */
+#define ESCAPES_KEPT 4096 /* the arrays let go of, past that many texts (a long document's) */
+
+static void escapes_clear(void) {
+    for (Py_ssize_t k = 0; k < escapes.count; k++) Py_DECREF(escapes.texts[k]);
+    escapes.count = 0;
+    Py_CLEAR(escapes.bytes);
+    if (escapes.room > ESCAPES_KEPT) {
+        PyMem_Free(escapes.texts);
+        PyMem_Free(escapes.spans);
+        escapes.texts = NULL;
+        escapes.spans = NULL;
+        escapes.room = 0;
+    }
+}
+
+/* Room for n texts (escapes_clear'ed first): 0, or -1 (nothing kept then; no error set: the
+ * record is made all the same, the rows escape their texts themselves). */
+static int escapes_room(Py_ssize_t n) {
+    if (n <= escapes.room) return 0;
+    PyObject **texts = PyMem_Realloc(escapes.texts, (size_t)n * sizeof(PyObject *));
+    if (texts != NULL) escapes.texts = texts;
+    Py_ssize_t *spans = texts == NULL ? NULL : PyMem_Realloc(escapes.spans, (size_t)n * 2 * sizeof(Py_ssize_t));
+    if (spans != NULL) escapes.spans = spans;
+    if (texts == NULL || spans == NULL) return -1;
+    escapes.room = n;
+    return 0;
+}
+
+/* The escape kept for text, looked for from entry *next on (*next moved past it): its bytes and
+ * size, or NULL. */
+static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *size) {
+    Py_ssize_t stop = *next + ESCAPES_AHEAD < escapes.count ? *next + ESCAPES_AHEAD : escapes.count;
+    for (Py_ssize_t k = *next; k < stop; k++) {
+        if (escapes.texts[k] != text) continue;
+        *next = k + 1;
+        *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+        return PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+    }
+    return NULL;
+}
+
+/* The escape kept for text, as entry k: its bytes and size when they are text's UTF-8 as it is
+ * (nothing escaped in it), or NULL. */
+static inline const char *plain_escape(PyObject *text, Py_ssize_t k, Py_ssize_t *size) {
+    if (escapes.bytes == NULL || k < 0 || k >= escapes.count || escapes.texts[k] != text) return NULL;
+    const char *kept = PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+    *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+    return memchr(kept, '\\', (size_t)*size) == NULL ? kept : NULL;
+}
+
 static int append_span(Buffer *b, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first, Py_ssize_t news) {
     char buffer[128]; /* "@@ -" 4 numbers of at most 20 digits, 3 separators " @@\n" */
     int at = 0;
@@ -572,7 +644,11 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     for (Py_ssize_t i = start; i < stop; i++) {
         Op *op = &ops[i];
         char kind = op->kind;
-        if (put_byte(b, kind) < 0 || put_str(b, op->text) < 0) return -1;
+        Py_ssize_t size;
+        /* (an ASCII text is copied as it is already; a '+' or ' ' op's new is its entry's place + 1) */
+        const char *kept = kind == '-' || PyUnicode_IS_COMPACT_ASCII(op->text) ? NULL
+                                                                              : plain_escape(op->text, op->new - 1, &size);
+        if (put_byte(b, kind) < 0 || (kept != NULL ? put_raw(b, kept, size) : put_str(b, op->text)) < 0) return -1;
         if (op->tag != NULL) {
             if (put_text(b, "\t\xe2\x9f\xa8") < 0 || put_str(b, op->tag) < 0 || put_text(b, "\xe2\x9f\xa9") < 0)
                 return -1;
@@ -2389,67 +2465,6 @@ static int same_chars(PyObject *part, PyObject *text, Py_ssize_t at) {
     return 0; /* a part wider than the text holds a character the text does not */
 }
 
-/* ---- the last record's text, escaped: what the review rows' JSON reuses ----
- *
- * A kept or changed line's text is JSON-escaped for the record (text_json) and again for the
- * review page's D line (put_rows): the same str, the same bytes. text_json keeps what it made (its
- * bytes, and where each layout text's escape is in them) until the next text_json or page_add,
- * and put_rows copies a row's text from there when the row's str is one of them. Matched by
- * identity: each str is held here, so none can be freed and another made at its address, and a
- * str does not change, so its escape is the one made for it. No Python code runs while they are
- * read. Rows and layout are both in line order: a row's text is looked for a few entries after
- * the last one met (a row that is not there, a dropped line's, costs those compares). */
-typedef struct {
-    PyObject *bytes;    /* text_json's result (held), or NULL: nothing kept */
-    PyObject **texts;   /* the layout's non-empty texts (held), in order */
-    Py_ssize_t *spans;  /* text k's escape: bytes[spans[2k]:spans[2k + 1]] */
-    Py_ssize_t count, room;
-} Escapes;
-
-static Escapes escapes;
-
-#define ESCAPES_AHEAD 4 /* entries looked at past the last one met: a paragraph's gap is one */
-#define ESCAPES_KEPT 4096 /* the arrays let go of, past that many texts (a long document's) */
-
-static void escapes_clear(void) {
-    for (Py_ssize_t k = 0; k < escapes.count; k++) Py_DECREF(escapes.texts[k]);
-    escapes.count = 0;
-    Py_CLEAR(escapes.bytes);
-    if (escapes.room > ESCAPES_KEPT) {
-        PyMem_Free(escapes.texts);
-        PyMem_Free(escapes.spans);
-        escapes.texts = NULL;
-        escapes.spans = NULL;
-        escapes.room = 0;
-    }
-}
-
-/* Room for n texts (escapes_clear'ed first): 0, or -1 (nothing kept then; no error set: the
- * record is made all the same, the rows escape their texts themselves). */
-static int escapes_room(Py_ssize_t n) {
-    if (n <= escapes.room) return 0;
-    PyObject **texts = PyMem_Realloc(escapes.texts, (size_t)n * sizeof(PyObject *));
-    if (texts != NULL) escapes.texts = texts;
-    Py_ssize_t *spans = texts == NULL ? NULL : PyMem_Realloc(escapes.spans, (size_t)n * 2 * sizeof(Py_ssize_t));
-    if (spans != NULL) escapes.spans = spans;
-    if (texts == NULL || spans == NULL) return -1;
-    escapes.room = n;
-    return 0;
-}
-
-/* The escape kept for text, looked for from entry *next on (*next moved past it): its bytes and
- * size, or NULL. */
-static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *size) {
-    Py_ssize_t stop = *next + ESCAPES_AHEAD < escapes.count ? *next + ESCAPES_AHEAD : escapes.count;
-    for (Py_ssize_t k = *next; k < stop; k++) {
-        if (escapes.texts[k] != text) continue;
-        *next = k + 1;
-        *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
-        return PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
-    }
-    return NULL;
-}
-
 /* text_json(layout, text) -> bytes | None: orjson.dumps(text), made from the layout's texts
  * (entries (line, text)), when text is their rendering, whitespace.render's "\n".join(texts)
  * + "\n" ("" for none): checked character by character. None when it is not, or when a text
@@ -2479,7 +2494,7 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
             result = Py_NewRef(Py_None);
             goto finally;
         }
-        if (keep && n > 0) { /* (an empty text, a paragraph's gap, is no row's) */
+        if (keep) {
             escapes.texts[escapes.count] = Py_NewRef(part);
             escapes.spans[2 * escapes.count] = from;
             escapes.spans[2 * escapes.count + 1] = -1; /* (set below, once written) */
@@ -2492,7 +2507,7 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
             }
             goto finally;
         }
-        if (keep && n > 0) escapes.spans[2 * escapes.count - 1] = b.size;
+        if (keep) escapes.spans[2 * escapes.count - 1] = b.size;
         if (put(&b, "\\n", 0, 2, 0) < 0) goto finally;
         if (n > 0) { /* a run of separators ends: lines_out's share of it */
             breaks += run - run / 2;
