@@ -96,6 +96,24 @@ def test_c_hunks_as_bytes_are_the_python_ones_utf8(mode: str) -> None:
 
 
 @needs_native
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_c_hunks_after_text_json_copy_its_plain_escapes(mode: str) -> None:
+    """After text_json of the layout (Cleaned.record_line's, before the diff), a kept or added
+    text that is not ASCII is copied from its escape when nothing in it was escaped (TEXTS hold
+    both, "\\t" among them): the same bytes; and from another layout's escapes, not."""
+    rng = random.Random(10)
+    assert NATIVE is not None
+    for size in [*range(0, 12), *(rng.randint(12, 80) for _ in range(500))]:
+        cleaned = _document(rng, size)
+        out = layout(cleaned.lines, mode)
+        for kept in [out, [(line, "".join(list(text))) for line, text in out], out[1:]]:
+            assert NATIVE.text_json(kept, whitespace.render(kept)) is not None  # type: ignore[arg-type]
+            got = NATIVE.hunks(cleaned.lines, out, cleaned.trailing_newline, diff.LAYOUT, True)
+            assert got == _python(cleaned, mode).encode("utf-8"), (size, [repr(line) for line in cleaned.lines])
+            cleaned.layout = None
+
+
+@needs_native
 def test_render_bytes_is_render_encoded_and_a_lone_surrogate_is_left_to_python() -> None:
     rng = random.Random(9)
     for size in range(0, 40):
@@ -1057,6 +1075,46 @@ def test_c_text_json_counts_lines_out() -> None:
         out = [(None, text) for text in texts]
         assert NATIVE.text_json(out, whitespace.render(out), True)[1] == expected, texts  # type: ignore[arg-type]
     assert NATIVE.text_json([(None, "a")], "b\n", True) == (None, -1)
+
+
+@needs_native
+def test_c_rows_reuse_the_escapes_text_json_kept() -> None:
+    """text_json keeps each layout text's escape (and holds the text) until page_add or the next
+    text_json; the rows' JSON copies a row's text from there when the row holds that very str: the
+    same bytes as orjson's, for texts of every escape and width, rows met in order, out of order,
+    past the entries looked at, dropped rows between (another str), and equal texts that are other
+    objects. What is held is let go: by page_add, by a text_json whose text is not the layout's."""
+    assert NATIVE is not None
+    rng = random.Random(31)
+    for count in [*range(1, 6), *(rng.randint(6, 40) for _ in range(300))]:
+        texts = ["".join(rng.choice(JSON_CHARS) for _ in range(rng.randint(0, 30))) for _ in range(count)]
+        out = [(None, text) for text in texts]
+        rendered = whitespace.render(out)  # type: ignore[arg-type]
+        before = [sys.getrefcount(text) for text in texts]
+        assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered), repr(texts)
+        held = [after - b for after, b in zip([sys.getrefcount(text) for text in texts], before, strict=True)]
+        assert held == [sum(other is text for other in texts) for text in texts]  # once per entry
+        places = sorted(rng.sample(range(count), rng.randint(0, count)))
+        if rng.random() < 0.3:
+            rng.shuffle(places)
+        rows: list[Any] = []
+        for i in places:
+            if rng.random() < 0.2:  # a dropped line between: a text not among the layout's
+                rows.append((i, "-", "rule.x", texts[rng.randrange(count)] + "!"))
+            text = texts[i] if rng.random() < 0.9 else "".join(list(texts[i]))  # (an equal str, another object)
+            rows.append((i, " ", None, text) if rng.random() < 0.7 else (i, "~", "a+b", text, texts[i][::-1]))
+        assert NATIVE.rows_json(rows) == orjson.dumps(rows), repr(rows)
+        holding = [sys.getrefcount(text) for text in texts]
+        got = NATIVE.page_add(b"D", rows, b"{", False, b"d\0", 0, {}, [], 3, 2)  # (no samples to hold a row)
+        assert got is not None and got[0].startswith(b"D" + orjson.dumps(rows).replace(b"<", b"\\u003c") + b"}\n")
+        let_go = [h - after for h, after in zip(holding, [sys.getrefcount(text) for text in texts], strict=True)]
+        assert let_go == held  # page_add let them go
+    texts = ["one “x”", "two"]
+    out = [(None, text) for text in texts]
+    before = [sys.getrefcount(text) for text in texts]
+    assert NATIVE.text_json(out, "one “x”\ntwo\n") is not None
+    assert NATIVE.text_json(out, "one “x”\ntwo!\n") is None  # not the layout's text: nothing kept
+    assert [sys.getrefcount(text) for text in texts] == before
 
 
 @needs_native

@@ -311,23 +311,51 @@ static int json_escape(unsigned char c, char *out, int *newline) {
 #define BYTES(c) (0x0101010101010101ULL * (uint64_t)(c))
 #define ANY_ZERO(v) (((v) - BYTES(1)) & ~(v) & BYTES(0x80))
 
+#ifdef __SSE2__
+/* The bytes of v that JSON escapes (below 0x20, '"', '\\'), as bits. */
+static inline int json_stops(__m128i v) {
+    __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
+                                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return _mm_movemask_epi8(hits);
+}
+#endif
+
 /* UTF-8 bytes s[0:n] as the inside of a JSON string, escaped as orjson escapes them: '"' and
  * '\\' with a backslash, the control characters as \b \t \n \f \r or \u00xx; nothing else.
  * *newline is set when a "\n" was among them. */
 static int put_json(Buffer *b, const char *s, Py_ssize_t n, int *newline) {
     Py_ssize_t from = 0, i = 0;
+#ifdef __SSE2__
+    if (n >= 16) {
+        /* Its plain blocks stored as they are read (room made for them once), not read again by
+         * memcpy; a text with nothing to escape (most) ends with its last 16 bytes, read where
+         * they end (again, in part), not with a byte at a time. From the first block holding an
+         * escape on, the loop below, with what is stored counted as put. */
+        if (b->size + n > b->room && grow(b, n) < 0) return -1;
+        char *out = b->data + b->size;
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            if (json_stops(v) != 0) break;
+            _mm_storeu_si128((__m128i *)(out + i), v);
+        }
+        if (i + 16 > n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + n - 16));
+            if (json_stops(v) == 0) {
+                _mm_storeu_si128((__m128i *)(out + n - 16), v);
+                b->size += n;
+                return 0;
+            }
+        }
+        b->size += i;
+        from = i;
+    }
+#endif
     while (i < n) {
 #ifdef __SSE2__
         /* 16 bytes at a time where every x86-64 can (none below 0x20, none '"' or '\\': most of a text) */
-        if (i + 16 <= n) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-            __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
-                                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-            if (_mm_movemask_epi8(hits) == 0) {
-                i += 16;
-                continue;
-            }
+        if (i + 16 <= n && json_stops(_mm_loadu_si128((const __m128i *)(s + i))) == 0) {
+            i += 16;
+            continue;
         }
 #endif
         if (i + 8 <= n) { /* 8 bytes at a time: none below 0x20, none '"' or '\\', most of a text */
@@ -508,6 +536,78 @@ surrogate:
 /* A str's UTF-8 (put_utf8). */
 static inline int put_str(Buffer *b, PyObject *text) { return put_utf8(b, text, 0, NULL); }
 
+/* ---- the last record's text, escaped: what the review rows' JSON reuses ----
+ *
+ * A kept or changed line's text is JSON-escaped for the record (text_json) and again for the
+ * review page's D line (put_rows): the same str, the same bytes. text_json keeps what it made (its
+ * bytes, and where each layout text's escape is in them) until the next text_json or page_add,
+ * and put_rows copies a row's text from there when the row's str is one of them. Matched by
+ * identity: each str is held here, so none can be freed and another made at its address, and a
+ * str does not change, so its escape is the one made for it. No Python code runs while they are
+ * read. Rows and layout are both in line order: a row's text is looked for a few entries after
+ * the last one met (a row that is not there, a dropped line's, costs those compares). The diff's
+ * (render_range) knows its texts' entries: a text that is not ASCII is copied from there when its
+ * escape has none (no backslash: its UTF-8, as it is). */
+typedef struct {
+    PyObject *bytes;    /* text_json's result (held), or NULL: nothing kept */
+    PyObject **texts;   /* the layout's texts (held), in its order: text k is entry k's */
+    Py_ssize_t *spans;  /* text k's escape: bytes[spans[2k]:spans[2k + 1]] */
+    Py_ssize_t count, room;
+} Escapes;
+
+static Escapes escapes;
+
+#define ESCAPES_AHEAD 4 /* entries looked at past the last one met: a paragraph's gap is one */
+#define ESCAPES_KEPT 4096 /* the arrays let go of, past that many texts (a long document's) */
+
+static void escapes_clear(void) {
+    for (Py_ssize_t k = 0; k < escapes.count; k++) Py_DECREF(escapes.texts[k]);
+    escapes.count = 0;
+    Py_CLEAR(escapes.bytes);
+    if (escapes.room > ESCAPES_KEPT) {
+        PyMem_Free(escapes.texts);
+        PyMem_Free(escapes.spans);
+        escapes.texts = NULL;
+        escapes.spans = NULL;
+        escapes.room = 0;
+    }
+}
+
+/* Room for n texts (escapes_clear'ed first): 0, or -1 (nothing kept then; no error set: the
+ * record is made all the same, the rows escape their texts themselves). */
+static int escapes_room(Py_ssize_t n) {
+    if (n <= escapes.room) return 0;
+    PyObject **texts = PyMem_Realloc(escapes.texts, (size_t)n * sizeof(PyObject *));
+    if (texts != NULL) escapes.texts = texts;
+    Py_ssize_t *spans = texts == NULL ? NULL : PyMem_Realloc(escapes.spans, (size_t)n * 2 * sizeof(Py_ssize_t));
+    if (spans != NULL) escapes.spans = spans;
+    if (texts == NULL || spans == NULL) return -1;
+    escapes.room = n;
+    return 0;
+}
+
+/* The escape kept for text, looked for from entry *next on (*next moved past it): its bytes and
+ * size, or NULL. */
+static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *size) {
+    Py_ssize_t stop = *next + ESCAPES_AHEAD < escapes.count ? *next + ESCAPES_AHEAD : escapes.count;
+    for (Py_ssize_t k = *next; k < stop; k++) {
+        if (escapes.texts[k] != text) continue;
+        *next = k + 1;
+        *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+        return PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+    }
+    return NULL;
+}
+
+/* The escape kept for text, as entry k: its bytes and size when they are text's UTF-8 as it is
+ * (nothing escaped in it), or NULL. */
+static inline const char *plain_escape(PyObject *text, Py_ssize_t k, Py_ssize_t *size) {
+    if (escapes.bytes == NULL || k < 0 || k >= escapes.count || escapes.texts[k] != text) return NULL;
+    const char *kept = PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+    *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+    return memchr(kept, '\\', (size_t)*size) == NULL ? kept : NULL;
+}
+
 static int append_span(Buffer *b, Py_ssize_t old_first, Py_ssize_t olds, Py_ssize_t new_first, Py_ssize_t news) {
     char buffer[128]; /* "@@ -" 4 numbers of at most 20 digits, 3 separators " @@\n" */
     int at = 0;
@@ -544,7 +644,11 @@ static int render_range(Buffer *b, Op *ops, Py_ssize_t start, Py_ssize_t stop) {
     for (Py_ssize_t i = start; i < stop; i++) {
         Op *op = &ops[i];
         char kind = op->kind;
-        if (put_byte(b, kind) < 0 || put_str(b, op->text) < 0) return -1;
+        Py_ssize_t size;
+        /* (an ASCII text is copied as it is already; a '+' or ' ' op's new is its entry's place + 1) */
+        const char *kept = kind == '-' || PyUnicode_IS_COMPACT_ASCII(op->text) ? NULL
+                                                                              : plain_escape(op->text, op->new - 1, &size);
+        if (put_byte(b, kind) < 0 || (kept != NULL ? put_raw(b, kept, size) : put_str(b, op->text)) < 0) return -1;
         if (op->tag != NULL) {
             if (put_text(b, "\t\xe2\x9f\xa8") < 0 || put_str(b, op->tag) < 0 || put_text(b, "\xe2\x9f\xa9") < 0)
                 return -1;
@@ -2379,14 +2483,22 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyObject *result = NULL;
     Buffer b = {NULL, 0, 0, 1, NULL, 0}; /* handed out as it is, cut to size */
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, breaks = 0, run = 0;
+    escapes_clear();
+    int keep = escapes_room(PyList_GET_SIZE(out)) == 0; /* (the list's size does not change meanwhile) */
     if (grow(&b, 2 * length + 2) < 0 || put_text(&b, "\"") < 0) goto finally;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(out); k++) {
         PyObject *src, *part;
         if (entry(out, k, &src, &part) < 0) goto finally;
-        Py_ssize_t n = PyUnicode_GET_LENGTH(part);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(part), from = b.size;
         if (n >= length - at || PyUnicode_READ_CHAR(text, at + n) != '\n' || !same_chars(part, text, at)) {
             result = Py_NewRef(Py_None);
             goto finally;
+        }
+        if (keep) {
+            escapes.texts[escapes.count] = Py_NewRef(part);
+            escapes.spans[2 * escapes.count] = from;
+            escapes.spans[2 * escapes.count + 1] = -1; /* (set below, once written) */
+            escapes.count++;
         }
         if (put_utf8(&b, part, 1, &newline) < 0) {
             if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
@@ -2395,6 +2507,7 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
             }
             goto finally;
         }
+        if (keep) escapes.spans[2 * escapes.count - 1] = b.size;
         if (put(&b, "\\n", 0, 2, 0) < 0) goto finally;
         if (n > 0) { /* a run of separators ends: lines_out's share of it */
             breaks += run - run / 2;
@@ -2410,7 +2523,9 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     if (put_text(&b, "\"") < 0) goto finally;
     result = buffer_bytes(&b);
+    if (keep && result != NULL) escapes.bytes = Py_NewRef(result); /* (cut to size: the spans are within it) */
 finally:
+    if (escapes.bytes == NULL) escapes_clear(); /* (the texts kept so far: no bytes for them) */
     Py_XDECREF(b.bytes);
     if (count && result != NULL) { /* (result None: the text is not the layout's, its count unknown) */
         PyObject *known = PyLong_FromSsize_t(result == Py_None || newline ? (Py_ssize_t)-1 : breaks);
@@ -2462,7 +2577,7 @@ static Py_ssize_t rows_room(PyObject *rows, Py_ssize_t *sums) {
  * where split_rows refuses it (a fate not one of its three, with the items it has): the JSON is
  * not read again for them. */
 static int put_rows(Buffer *b, PyObject *rows, Span *spans) {
-    Py_ssize_t count = PyList_GET_SIZE(rows), start = b->size;
+    Py_ssize_t count = PyList_GET_SIZE(rows), start = b->size, next = 0; /* (the escapes looked for from there) */
     int newline = 0; /* (not asked) */
     if (put_byte(b, '[') < 0) goto failed;
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -2493,8 +2608,13 @@ static int put_rows(Buffer *b, PyObject *rows, Span *spans) {
                        PyUnicode_1BYTE_DATA(item)[0] != '\\') { /* a fate: written as it is, without a call */
                 char fate[3] = {'"', (char)PyUnicode_1BYTE_DATA(item)[0], '"'};
                 if (put_raw(b, fate, 3) < 0) goto failed;
-            } else if (put_byte(b, '"') < 0 || put_utf8(b, item, 1, &newline) < 0 || put_byte(b, '"') < 0) {
+            } else if (put_byte(b, '"') < 0) {
                 goto failed;
+            } else {
+                Py_ssize_t size;
+                const char *kept = j == 3 && escapes.bytes != NULL ? escaped(item, &next, &size) : NULL;
+                int put_it = kept != NULL ? put_raw(b, kept, size) : put_utf8(b, item, 1, &newline);
+                if (put_it < 0 || put_byte(b, '"') < 0) goto failed;
             }
         }
         if (span != NULL) {
@@ -2710,6 +2830,7 @@ finally:
     PyMem_Free(nos);
     PyMem_Free(unescaped);
     Py_XDECREF(kept.bytes);
+    escapes_clear(); /* the record's texts used (while they are at hand: not at the next record's) */
     offers_end(&o);
     Py_XDECREF(rows);
     Py_XDECREF(page);
