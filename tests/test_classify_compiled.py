@@ -8,6 +8,7 @@ import gc
 import math
 import os
 import random
+import sys
 from array import array as py_array
 from pathlib import Path
 
@@ -467,3 +468,24 @@ def test_a_later_rounds_lines_from_the_memo_are_a_fresh_extraction() -> None:
             assert features(texts, matrix) is not None
             assert matrix.tobytes() == expected.tobytes(), (round_, texts)
         last = texts
+
+
+class _Text(str):
+    """A str subclass: an object of the caller's that may hold anything, this Features too."""
+
+
+@needs_c
+def test_the_memo_keeps_no_str_subclass() -> None:
+    """A call whose texts are not all exact str keeps no memo (Features takes no part in the collector's walks: a
+    subclass's object holding the Features would keep both alive); one of exact str does."""
+    features = _features(3)
+    texts = [_Text("Home page"), "News of the day"]
+    before = sys.getrefcount(texts[0])
+    assert features(texts, _matrix(2)) is not None
+    after = sys.getrefcount(texts[0])  # (not in the assert: its rewriting holds what it reads)
+    assert after == before
+    exact = ["Home page", "News of the day"]
+    before = sys.getrefcount(exact[0])
+    assert features(exact, _matrix(2)) is not None
+    after = sys.getrefcount(exact[0])
+    assert after == before + 1  # (held by the memo: this test's own check, that it can fail)

@@ -1453,3 +1453,24 @@ def test_c_text_json_and_hunks_write_each_texts_utf8() -> None:
     cached.encode("utf-8")  # (does not keep it)
     orjson.dumps(cached)  # keeps it
     assert NATIVE.rows_json([(1, " ", None, cached)]) == orjson.dumps([(1, " ", None, cached)])
+
+
+class _Text(str):
+    """A str subclass: letting one go may run code of the caller's (a finalizer calling in)."""
+
+
+@needs_native
+def test_c_text_json_holds_no_str_subclass() -> None:
+    """text_json keeps the layout's exact str texts (held until page_add or the next text_json) but no str subclass
+    (letting one go could run its finalizer while the kept texts are let go); the record is orjson's either way."""
+    assert NATIVE is not None
+    sub, plain = _Text("one"), "".join(["tw", "o"])
+    out = [(None, sub), (None, plain)]
+    rendered = whitespace.render(out)  # type: ignore[arg-type]
+    before = (sys.getrefcount(sub), sys.getrefcount(plain))
+    assert NATIVE.text_json(out, rendered) == orjson.dumps(rendered)
+    after = (sys.getrefcount(sub), sys.getrefcount(plain))  # (not in the assert: its rewriting holds what it reads)
+    assert after == (before[0], before[1] + 1)
+    assert NATIVE.text_json([(None, "x")], "x\n") is not None  # (lets the kept texts go)
+    after = (sys.getrefcount(sub), sys.getrefcount(plain))
+    assert after == before

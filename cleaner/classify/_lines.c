@@ -1722,6 +1722,8 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
     const Py_ssize_t table_size = u->table.len / (Py_ssize_t)sizeof(double);
     Py_ssize_t *slots = NULL;
     size_t mask = 0;
+    int exact = 1; /* every text an exact str: only then kept in `next` (a subclass's object may hold this Features in
+                    * a cycle, which the memo would keep alive: Features takes no part in the collector's walks) */
     if (sizes == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -1738,6 +1740,7 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto done;
         }
+        exact &= PyUnicode_CheckExact(text);
         if (slots != NULL) {
             const Py_ssize_t k = memo_find(last, slots, mask, text);
             if (k >= 0) {
@@ -1822,7 +1825,7 @@ static PyObject *extract_into(const Setup *u, KeptTable *kept, Scratch *scratch,
     if (result != NULL && kept == NULL)
         for (Py_ssize_t i = 0; i < n; i++)
             m[i * u->d.width + u->ngram_column] = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyTuple_GET_ITEM(infos, i), 0));
-    if (next != NULL && result != NULL && result != Py_None) {
+    if (next != NULL && exact && result != NULL && result != Py_None) {
         Py_INCREF(held);
         next->held = held;
         next->infos = infos;

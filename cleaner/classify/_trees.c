@@ -77,7 +77,7 @@ step(const double *nodes, const char *row, size_t at)
 {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
     /* A conditional move, which GCC does not make of the C below (it branches, and a walk's branches are coin
-     * tosses): comisd sets "above" for x > threshold alone (an unordered compare, a NaN, clears it): the step
+     * tosses): ucomisd sets "above" for x > threshold alone (an unordered compare, a NaN, clears it): the step
      * keeps the right child unless the compare is not "above" (cmovbe: x <= threshold, or unordered). The whole step in
      * one block, the slot's three reads addressed from nodes and at, the child made in at's own register: six
      * instructions (the slot's address as a C pointer, and a child in another register, cost a lea and a mov more);
@@ -88,7 +88,7 @@ step(const double *nodes, const char *row, size_t at)
     __asm__("movl %c[left_at](%[nodes],%[at],8), %k[left]\n\t"
             "movl %c[feature_at](%[nodes],%[at],8), %k[feature]\n\t"
             "movsd (%[row],%[feature]), %[x]\n\t"
-            "comisd (%[nodes],%[at],8), %[x]\n\t"
+            "ucomisd (%[nodes],%[at],8), %[x]\n\t"
             "lea %c[halves](%[left]), %[at]\n\t"
             "cmovbe %[left], %[at]"
             : [at] "+r"(at), [left] "=&r"(left), [feature] "=&r"(feature), [x] "=&x"(x)
@@ -276,6 +276,19 @@ static inline double
 heap_threshold(double threshold)
 {
     return threshold < Py_HUGE_VAL ? nextafter(threshold, Py_HUGE_VAL) : Py_NAN;
+}
+
+/* Whether the heap layout's compares answer as x > threshold does here: not where the SSE unit reads denormals as zero
+ * (MXCSR's DAZ bit, set by code built with -ffast-math that shares the process), for heap_threshold(0.0) is the least
+ * denormal, read then as 0.0 itself. The slots' walk compares with the thresholds as they are, as numpy does. */
+static inline int
+heap_usable(void)
+{
+#ifdef __SSE2__
+    return !(_mm_getcsr() & 0x40);
+#else
+    return 1;
+#endif
 }
 
 /* The bytes of a tree's columns in the heap layout (a byte for each of its 2^depth inner slots and the idle slot 0),
@@ -670,12 +683,13 @@ heap_step(const char *tree, Py_ssize_t feats, const char *row, size_t h)
 {
     const size_t feature = ((const uint8_t *)tree - feats)[h];
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    /* comisd sets the carry for x < threshold' and for unordered: adc makes the child of it, h + h + carry. The row's
+    /* ucomisd sets the carry for x < threshold' and for unordered, quietly (a NaN threshold is common: comisd would set
+     * the invalid-operation flag): adc makes the child of it, h + h + carry. The row's
      * value addressed in the block from the row's register (an "m" operand let the compiler fold the row's offset into
      * the column, an add a step more); the "m" operands of unknown size tell it what is read. */
     double x;
     __asm__("movsd (%[row],%[feature],8), %[x]\n\t"
-            "comisd %[threshold], %[x]\n\t"
+            "ucomisd %[threshold], %[x]\n\t"
             "adc %[h], %[h]"
             : [h] "+r"(h), [x] "=&x"(x)
             : [threshold] "m"(((const double *)tree)[h]), [row] "r"(row), [feature] "r"(feature),
@@ -683,7 +697,7 @@ heap_step(const char *tree, Py_ssize_t feats, const char *row, size_t h)
             : "cc");
     return h;
 #else
-    return h + h + (size_t)!(((const double *)row)[feature] >= ((const double *)tree)[h]);
+    return h + h + (size_t)!isgreaterequal(((const double *)row)[feature], ((const double *)tree)[h]);
 #endif
 }
 
@@ -950,14 +964,15 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         } else
             odds[i] = line_odds(NULL, 0, baseline);
     }
-    for (Py_ssize_t g0 = 0; self->heap != NULL && g0 < trees && na > 0; g0 += GROUP) {
+    const char *heap = heap_usable() ? self->heap : NULL;
+    for (Py_ssize_t g0 = 0; heap != NULL && g0 < trees && na > 0; g0 += GROUP) {
         Bound blocks[GROUP / BLOCK];
         int count = 0;
         for (Py_ssize_t j0 = g0; j0 < g0 + GROUP && j0 < trees; j0 += BLOCK)
             blocks[count++] = block_bound(self, j0 + BLOCK < trees ? j0 + BLOCK : trees, cut, below, baseline, margin);
         /* (a line loop for each depth a model is likely to have, its walks unrolled whole, chosen once a group; the
          * others' in the loop) */
-        const char *first = heap_tree(self->heap, self->depth, g0);
+        const char *first = heap_tree(heap, self->depth, g0);
 #define WALK_GROUP(levels) \
     walk_heap_group(first, blocks, count, rows, width, active, na, self->depth, levels, partial, odds)
         switch (self->depth) {
@@ -969,7 +984,7 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         }
 #undef WALK_GROUP
     }
-    for (Py_ssize_t j0 = 0; self->heap == NULL && j0 < trees && na > 0; j0 += BLOCK) {
+    for (Py_ssize_t j0 = 0; heap == NULL && j0 < trees && na > 0; j0 += BLOCK) {
         const Py_ssize_t j1 = j0 + BLOCK < trees ? j0 + BLOCK : trees;
         walk_some(self, rows, width, active, na, j0, j1, partial);
         const Bound bound = block_bound(self, j1, cut, below, baseline, margin);

@@ -542,8 +542,8 @@ static inline int put_str(Buffer *b, PyObject *text) { return put_utf8(b, text, 
  * review page's D line (put_rows): the same str, the same bytes. text_json keeps what it made (its
  * bytes, and where each layout text's escape is in them) until the next text_json or page_add,
  * and put_rows copies a row's text from there when the row's str is one of them. Matched by
- * identity: each str is held here, so none can be freed and another made at its address, and a
- * str does not change, so its escape is the one made for it. No Python code runs while they are
+ * identity: each str is held here (an exact str: letting it go runs no code), so none can be freed and another made
+ * at its address, and a str does not change, so its escape is the one made for it. No Python code runs while they are
  * read. Rows and layout are both in line order: a row's text is looked for a few entries after
  * the last one met (a row that is not there, a dropped line's, costs those compares). The diff's
  * (render_range) knows its texts' entries: a text that is not ASCII is copied from there when its
@@ -2495,7 +2495,9 @@ static PyObject *text_json(PyObject *self, PyObject *const *args, Py_ssize_t nar
             goto finally;
         }
         if (keep) {
-            escapes.texts[escapes.count] = Py_NewRef(part);
+            /* (A str subclass is not held: letting it go could run its code, a finalizer calling in while the
+             * texts are let go. None in its place is no row's text.) */
+            escapes.texts[escapes.count] = Py_NewRef(PyUnicode_CheckExact(part) ? part : Py_None);
             escapes.spans[2 * escapes.count] = from;
             escapes.spans[2 * escapes.count + 1] = -1; /* (set below, once written) */
             escapes.count++;

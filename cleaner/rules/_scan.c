@@ -1592,21 +1592,15 @@ static PyObject *alive(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines) && k != limit; i++) {
         PyObject *line = PyList_GET_ITEM(lines, i);
-        const Py_ssize_t *at = reader.offsets;
-        if (Py_TYPE(line) == reader.type && at[A_DROPPED] >= 0 && at[A_BLANK] >= 0 && at[A_TEXT] >= 0) {
-            /* A line of the class met before, with slots: when the three are set and ``blank`` is
-             * a bool, they are read borrowed, as no Python code can run in between (most lines:
-             * a line not kept costs no reference, no call). Else the generic way below. */
-            PyObject *dropped = slot_borrow(line, at[A_DROPPED]), *blank = slot_borrow(line, at[A_BLANK]);
-            PyObject *text = slot_borrow(line, at[A_TEXT]);
-            if (dropped != NULL && text != NULL && (blank == Py_True || blank == Py_False)) {
-                if (dropped != Py_None || (nonblank && blank == Py_True)) continue;
-                if (k == cap && grow(&kept, &cap) < 0) goto done;
-                kept[2 * k] = Py_NewRef(line);
-                kept[2 * k + 1] = Py_NewRef(text);
-                k++;
-                continue;
-            }
+        PyObject *in_dropped, *in_blank, *in_text; /* (a line of the class met before, most lines: no reference, no call) */
+        if (line_borrow(line, reader.type, reader.offsets, A_DROPPED, A_BLANK, A_TEXT, &in_dropped, &in_blank,
+                        &in_text)) {
+            if (in_dropped != Py_None || (nonblank && in_blank == Py_True)) continue;
+            if (k == cap && grow(&kept, &cap) < 0) goto done;
+            kept[2 * k] = Py_NewRef(line);
+            kept[2 * k + 1] = Py_NewRef(in_text);
+            k++;
+            continue;
         }
         Py_INCREF(line);
         PyObject *dropped = slot_read(&reader, line, A_DROPPED);

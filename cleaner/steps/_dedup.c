@@ -1124,18 +1124,11 @@ static int collect_rows(PyObject *lines_list, PyObject *then_rows_list, PyObject
     *same = 1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lines); i++) {
         PyObject *line = PyTuple_GET_ITEM(lines, i), *text = NULL;
-        const Py_ssize_t *at = slots.offsets;
-        if (Py_TYPE(line) == slots.type && at[A_DROPPED] >= 0 && at[A_BLANK] >= 0 && at[A_TEXT] >= 0) {
-            /* A line of the class met before, with slots: when the three are set and ``blank`` is
-             * a bool, they are read in place, borrowed, as no Python code can run in between (as
-             * _scan.c's alive reads them: a line dropped or blank costs no reference). Else the
-             * generic way below. */
-            PyObject *dropped = slot_borrow(line, at[A_DROPPED]), *blank = slot_borrow(line, at[A_BLANK]);
-            PyObject *borrowed = slot_borrow(line, at[A_TEXT]);
-            if (dropped != NULL && borrowed != NULL && (blank == Py_True || blank == Py_False)) {
-                if (dropped != Py_None || blank == Py_True) continue;
-                text = Py_NewRef(borrowed);
-            }
+        PyObject *in_dropped, *in_blank, *in_text; /* (a line of the class met before: in place, else the generic way) */
+        if (line_borrow(line, slots.type, slots.offsets, A_DROPPED, A_BLANK, A_TEXT, &in_dropped, &in_blank,
+                        &in_text)) {
+            if (in_dropped != Py_None || in_blank == Py_True) continue;
+            text = Py_NewRef(in_text);
         }
         if (text == NULL) {
             PyObject *dropped = slot_read(&slots, line, A_DROPPED);

@@ -72,6 +72,18 @@ static inline void slots_done(Slots *slots) { Py_CLEAR(slots->type); }
 /* The slot of ``obj`` at ``offset`` (one slot_offsets_of found), read in place: borrowed, NULL when empty. */
 static inline PyObject *slot_borrow(PyObject *obj, Py_ssize_t offset) { return *(PyObject **)((char *)obj + offset); }
 
+/* A line's dropped, blank and text read in place, borrowed, when its class is ``type`` and has the three slots (at
+ * ``at[dropped]``, ``at[blank]``, ``at[text]``), they are set and blank is a bool: 1 with the three set. No Python code
+ * runs between these reads, so a line dropped or blank costs no reference. 0: read them the generic way (slot_read). */
+static inline int line_borrow(PyObject *line, const PyTypeObject *type, const Py_ssize_t *at, int dropped, int blank,
+                              int text, PyObject **dropped_out, PyObject **blank_out, PyObject **text_out) {
+    if (Py_TYPE(line) != type || at[dropped] < 0 || at[blank] < 0 || at[text] < 0) return 0;
+    *dropped_out = slot_borrow(line, at[dropped]);
+    *blank_out = slot_borrow(line, at[blank]);
+    *text_out = slot_borrow(line, at[text]);
+    return *dropped_out != NULL && *text_out != NULL && (*blank_out == Py_True || *blank_out == Py_False);
+}
+
 /* obj.<attribute k>: a new reference, or NULL with an exception set. */
 static inline PyObject *slot_read(Slots *slots, PyObject *obj, int k) {
     PyTypeObject *type = Py_TYPE(obj);
