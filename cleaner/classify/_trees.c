@@ -714,6 +714,19 @@ typedef struct {
     int look;
 } Bound;
 
+/* Whether a line whose leaves so far come to `reached` settles: above high (*odds +inf) or below low (*odds -inf). */
+static inline int
+settles(double reached, double high, double low, double *odds)
+{
+    if (reached > high)
+        *odds = Py_HUGE_VAL;
+    else if (reached < low)
+        *odds = -Py_HUGE_VAL;
+    else
+        return 0;
+    return 1;
+}
+
 /* The trees of a group in the heap layout (its blocks of BLOCK trees from `first`, tree k of a block at first + k *
  * heap_stride, blocks[b] the bounds after block b) for the lines in active: each line's leaves onto its running sums
  * (the even places' and the odd ones'), block by block, until the line settles (odds[i] +inf or -inf) or the group ends;
@@ -751,13 +764,8 @@ walk_heap_group(const char *first, const Bound *blocks, int count, const double 
 #pragma GCC unroll 8
             for (int k = 0; k < BLOCK; k++)
                 sums[k % 2] += ((const double *)(block + k * stride))[h[k]];
-            if (blocks[b].look) {
-                const double reached = sums[0] + sums[1];
-                if (reached > blocks[b].high || reached < blocks[b].low) {
-                    odds[i] = reached > blocks[b].high ? Py_HUGE_VAL : -Py_HUGE_VAL;
-                    goto settled;
-                }
-            }
+            if (blocks[b].look && settles(sums[0] + sums[1], blocks[b].high, blocks[b].low, &odds[i]))
+                goto settled;
         }
         partial[2 * i] = sums[0];
         partial[2 * i + 1] = sums[1];
@@ -828,12 +836,7 @@ settle(Py_ssize_t *active, Py_ssize_t na, const double *partial, double *odds, d
     Py_ssize_t kept = 0;
     for (Py_ssize_t a = 0; a < na; a++) {
         const Py_ssize_t i = active[a];
-        const double reached = partial[2 * i] + partial[2 * i + 1];
-        if (reached > high)
-            odds[i] = Py_HUGE_VAL;
-        else if (reached < low)
-            odds[i] = -Py_HUGE_VAL;
-        else
+        if (!settles(partial[2 * i] + partial[2 * i + 1], high, low, &odds[i]))
             active[kept++] = i;
     }
     return kept;

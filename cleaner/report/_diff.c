@@ -586,6 +586,12 @@ static int escapes_room(Py_ssize_t n) {
     return 0;
 }
 
+/* Entry k's escape: its bytes and size. */
+static inline const char *kept_escape(Py_ssize_t k, Py_ssize_t *size) {
+    *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+    return PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+}
+
 /* The escape kept for text, looked for from entry *next on (*next moved past it): its bytes and
  * size, or NULL. */
 static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *size) {
@@ -593,8 +599,7 @@ static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *
     for (Py_ssize_t k = *next; k < stop; k++) {
         if (escapes.texts[k] != text) continue;
         *next = k + 1;
-        *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
-        return PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
+        return kept_escape(k, size);
     }
     return NULL;
 }
@@ -603,8 +608,7 @@ static inline const char *escaped(PyObject *text, Py_ssize_t *next, Py_ssize_t *
  * (nothing escaped in it), or NULL. */
 static inline const char *plain_escape(PyObject *text, Py_ssize_t k, Py_ssize_t *size) {
     if (escapes.bytes == NULL || k < 0 || k >= escapes.count || escapes.texts[k] != text) return NULL;
-    const char *kept = PyBytes_AS_STRING(escapes.bytes) + escapes.spans[2 * k];
-    *size = escapes.spans[2 * k + 1] - escapes.spans[2 * k];
+    const char *kept = kept_escape(k, size);
     return memchr(kept, '\\', (size_t)*size) == NULL ? kept : NULL;
 }
 
