@@ -79,6 +79,32 @@ def test_the_shipped_rules_on_bench_documents_give_what_every_round_gives() -> N
         assert _cleaned(fast, doc) == _every_round(slow, doc), doc.id
 
 
+def test_the_site_step_drops_and_rewrites_nothing() -> None:
+    # Pipeline.clean counts the lines after every step but the site step's (site_step): it only
+    # decides the site, by URL or by the first lines (MatchSite), or is given one (FixedSite).
+    from cleaner.rules.compiled import REWRITES
+
+    book = RuleBook.load([ROOT / "rules"])
+    pipelines = [Pipeline(book), Pipeline(book).for_site(book.sites[0]), Pipeline(book).for_site(None)]
+    sites = set()
+    for pipeline in pipelines:
+        assert pipeline.rounds[0] is pipeline.site_step
+        for doc in _bench_docs(120):
+            state = pipeline.start(doc)
+            for step in pipeline.before:
+                step(state)
+            fates, rewrites = [(line.text, line.dropped_by, line.blank) for line in state.lines], REWRITES.count
+            for state.round in range(3):
+                if state.round > 0:
+                    state.lines[state.round].drop("test.moved")  # (a head line gone: read again)
+                    fates[state.round] = (*fates[state.round][:1], "test.moved", fates[state.round][2])
+                pipeline.site_step(state)
+                sites.add(state.site.name if state.site is not None else None)
+                assert [(line.text, line.dropped_by, line.blank) for line in state.lines] == fates
+                assert REWRITES.count == rewrites
+    assert None in sites and len(sites) > 2
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_random_rules_of_every_kind_give_what_every_round_gives(tmp_path: Path, seed: int) -> None:
     # Windows (first, last), blocks, tails, replace rules (rewrites) and extracts, on a site found

@@ -228,30 +228,38 @@ def test_unchanged_looks_only_at_the_lines_not_dropped_since_the_full_run() -> N
 
 
 def test_a_full_run_takes_the_last_rows_only_while_they_are_the_rows_now() -> None:
-    """``steps.rules._rows``: the rows of the last full run (the site's, then the generic set's in
-    the same round: State.full_rows) while no text changed and none of them went; else ALIVE of now."""
+    """``steps.rules._Texts.full_run``: the rows of the last full run (the site's, then the generic
+    set's in the same round: State.full_rows) while no text changed and none of them went; else
+    ALIVE of now. Each set's rows and texts are kept for ``unchanged`` with REWRITES.count."""
     from types import SimpleNamespace
 
     from cleaner.document import Line
     from cleaner.rules.compiled import ALIVE
-    from cleaner.steps.rules import _rows
+    from cleaner.steps.rules import _Texts
+
+    rules, texts = object(), _Texts()
+
+    def _rows(state: object) -> tuple[list[Line], list[str]]:
+        rows = texts.full_run(state, rules)  # type: ignore[arg-type]
+        assert texts.texts[id(rules)] == (rows[0], rows[1], REWRITES.count)
+        return rows
 
     lines = [Line(1, "Menu"), Line(2, ""), Line(3, "Body text"), Line(4, "Footer")]
     state = SimpleNamespace(lines=lines, full_rows=None)
-    first = _rows(state)  # type: ignore[arg-type]
+    first = _rows(state)
     assert first == ALIVE(lines, True)
-    assert _rows(state) is first  # type: ignore[arg-type]  (nothing changed: the same rows)
+    assert _rows(state) is first  # (nothing changed: the same rows)
     other = SimpleNamespace(lines=list(lines), full_rows=None)
-    assert _rows(other) is not first  # type: ignore[arg-type]  (another document: read again)
-    again = _rows(state)  # type: ignore[arg-type]
+    assert _rows(other) is not first  # (another document: read again)
+    again = _rows(state)
     lines[1].dropped_by = "other"  # a blank line went: not a row, the rows are the same
-    assert _rows(state) == ALIVE(lines, True)  # type: ignore[arg-type]
+    assert _rows(state) == ALIVE(lines, True)
     lines[3].dropped_by = "other"  # a row went
-    now = _rows(state)  # type: ignore[arg-type]
+    now = _rows(state)
     assert now is not again and now == ALIVE(lines, True) and lines[3] not in now[0]
     lines[0].text = "Menu, rewritten"
     REWRITES.count += 1  # (as a replace rule does, with Context.touched)
-    now = _rows(state)  # type: ignore[arg-type]
+    now = _rows(state)
     assert now == ALIVE(lines, True) and now[1][0] == "Menu, rewritten"
 
 
@@ -488,6 +496,30 @@ def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(
         found = book.site_by_url(url)
         assert (found.name if found is not None else None) == plain(url), url
     assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "d", "d", None]
+
+
+def test_the_first_site_of_a_host_is_the_first_whose_domains_hold_it(tmp_path: Path) -> None:
+    """RuleBook's domain index (a host's suffixes after each dot looked up) against every site's
+    SiteMatcher.by_domain in file order, on random hosts: nested domains listed in either order,
+    empty labels, a host that is a dot or ends with one, a domain under another site's."""
+    rng = random.Random(7)
+    labels = ["a", "b", "ab", "news", "x"]
+    sites = [["a", "b.a"], ["news.b.a", "ab"], ["ab.b", ".x.ab"], ["x"], ["a.news.b.a", "ab.a"]]
+    for k, domains in enumerate(sites):
+        (tmp_path / f"d{k}.yaml").write_text(
+            f"name: d{k}\ndescription: A demo site.\nmatch:\n  domains: {domains!r}\nrules:\n  - id: d{k}.x\n"
+            f"    kind: line\n    description: x.\n    pattern: '^x{k}$'\n    keeps: [kept]\n",
+            encoding="utf-8",
+        )
+    book = RuleBook.load([tmp_path])
+    found = set()
+    for _ in range(5000):
+        host = ".".join(rng.choice([*labels, ""]) for _ in range(rng.randrange(1, 6)))
+        expected = next((i for i, site in enumerate(book._sites) if site.matcher.by_domain(host)), None)
+        assert book._first_of_domains(host) == expected, host
+        assert book._first_of_host(host) == expected, host
+        found.add(expected)
+    assert found == {None, 0, 1, 2, 3}  # (d4's domains all fall under d0's "a")
 
 
 # (signature, lines): needs at a line's start, inside a line, or none

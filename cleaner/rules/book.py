@@ -90,6 +90,11 @@ class RuleBook:
         self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
         self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
         self._by_start: dict[str, int | None] = {}  # the same by url_start
+        # By domain: the first site (by index) that lists it (_first_of_host).
+        self._domains: dict[str, int] = {}
+        for i, site in enumerate(self._sites):
+            for domain in site.matcher.domains:
+                self._domains.setdefault(domain, i)
         self._signed: list[tuple[_Site, Regex, int, list[str] | None]] | None = None  # (site_by_signature)
         # By signed site: its needs when each is at a line's start, without the newline, or None.
         self._starts: list[tuple[str, ...] | None] = []
@@ -156,10 +161,25 @@ class RuleBook:
         """The first site (by index) whose domains hold ``host``, or None."""
         first = self._by_host.get(host, -1)
         if first == -1:
-            first = next((i for i, site in enumerate(self._sites) if site.matcher.by_domain(host)), None)
+            first = self._first_of_domains(host)
             if len(self._by_host) >= _HOSTS:
                 self._by_host.clear()
             self._by_host[host] = first
+        return first
+
+    def _first_of_domains(self, host: str) -> int | None:
+        """The first site whose ``SiteMatcher.by_domain`` holds ``host``: the host is a domain or
+        ends with "." and one, so a domain is the host or what follows one of its dots. Each of
+        those looked up (a host has a few dots), not every site's domains tried (a genexpr a site
+        on a real page: its host is new, hosts are kept by _HOSTS but crawls have millions)."""
+        domains = self._domains
+        first = domains.get(host)
+        dot = host.find(".")
+        while dot >= 0:
+            found = domains.get(host[dot + 1 :])
+            if found is not None and (first is None or found < first):
+                first = found
+            dot = host.find(".", dot + 1)
         return first
 
     def site_by_signature(self, head: list[str]) -> RuleSet | None:

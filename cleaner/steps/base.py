@@ -44,7 +44,7 @@ class State:
     ran: set[int] = field(default_factory=set)  # rule sets run in full on these lines
     # The rows (ALIVE(lines, True)) a rule step's full run last read, with REWRITES.count then:
     # the site's rules and then the generic ones each run in full in the first round, and the
-    # site's rules mostly leave the lines as they were (steps/rules.py's _rows).
+    # site's rules mostly leave the lines as they were (steps/rules.py's _Texts.full_run).
     full_rows: tuple[int, tuple[list[Line], list[str]]] | None = None
 
     def alive(self) -> int:

@@ -49,25 +49,23 @@ class MatchSite:
             self._state, self._by_url = state, False
             self._head, self._count = None, -1
             url = state.doc.url
-            if url:  # as RuleBook.site_for: a site whose URL matches wins, in file order
-                site = self.book.site_by_url(url)
-                if site is not None:
-                    self._by_url = True
-                    self._set(state, site)
-                    return
+            # As RuleBook.site_for: a site whose URL matches wins, in file order.
+            site = self.book.site_by_url(url) if url else None
+            self._by_url = site is not None
         elif self._by_url or self._same_head():
             return
-        # The first head_lines lines alive and not blank, and their text: one C call that reads
-        # no line past them (a loop here cost a hundred bytecodes a document). (head_lines is 0
-        # or more: the most of the sites' signature_lines, each 1 or more, or 0 for no site.)
-        rows, head = ALIVE(state.lines, True, self.book.head_lines)
-        self._rows, self._count = rows, REWRITES.count
-        if head != self._head:  # the same first lines match the same signature
+        if not self._by_url:
+            # The first head_lines lines alive and not blank, and their text: one C call that
+            # reads no line past them (a loop here cost a hundred bytecodes a document).
+            # (head_lines is 0 or more: the most of the sites' signature_lines, each 1 or more,
+            # or 0 for no site.)
+            rows, head = ALIVE(state.lines, True, self.book.head_lines)
+            self._rows, self._count = rows, REWRITES.count
+            if head == self._head:  # the same first lines match the same signature
+                return
             self._head = head
-            self._set(state, self.book.site_by_signature(head))
-
-    @staticmethod
-    def _set(state: State, site: RuleSet | None) -> None:
+            site = self.book.site_by_signature(head)
+        # (The site set here, once, not in a method of its own: a frame a document saved.)
         state.site = site
         if state.round == 0:
             state.first_site = site
@@ -141,27 +139,19 @@ class _Texts:
         )
 
     def full_run(self, state: State, rules: RuleSet) -> tuple[list[Line], list[str]]:
-        """The rows and their texts now, kept for ``unchanged``; the set's run takes them too."""
+        """The rows and their texts now (ALIVE(state.lines, True)), kept for ``unchanged``; the
+        set's run takes them too. They are the last full run's (State.full_rows) when no text
+        changed since (Rewrites: the rows' blankness with them) and none of them was dropped
+        (lines only go: the rows now are those of then still alive), checked by one count; else
+        read again. Nothing changes the lists (Context reads them)."""
         if self.state is not state:
             self.state, self.texts = state, {}
-        rows = _rows(state)
-        self.texts[id(rules)] = (rows[0], rows[1], REWRITES.count)  # (not (*rows, ...): a list made, then a tuple)
-        return rows
-
-
-def _rows(state: State) -> tuple[list[Line], list[str]]:
-    """ALIVE(state.lines, True): the last full run's rows (State.full_rows) when no text changed
-    since (Rewrites: the rows' blankness with them) and none of them was dropped (lines only go:
-    the rows now are those of then still alive), checked by one count; else read again. Nothing
-    changes the lists (Context reads them)."""
-    seen = state.full_rows
-    if seen is not None and seen[0] == REWRITES.count:
+        seen = state.full_rows
+        if seen is None or seen[0] != REWRITES.count or count_alive(seen[1][0]) != len(seen[1][0]):
+            seen = state.full_rows = (REWRITES.count, ALIVE(state.lines, True))
         rows = seen[1]
-        if count_alive(rows[0]) == len(rows[0]):
-            return rows
-    rows = ALIVE(state.lines, True)
-    state.full_rows = (REWRITES.count, rows)
-    return rows
+        self.texts[id(rules)] = (rows[0], rows[1], seen[0])  # (not (*rows, ...): a list made, then a tuple)
+        return rows
 
 
 class SiteRules:
