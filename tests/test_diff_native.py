@@ -1276,6 +1276,36 @@ def test_c_page_add_offers_its_candidates_as_offer_all_does(context: int, monkey
     assert heaps == [[]]
 
 
+@needs_native
+def test_c_page_add_looks_a_label_up_again_after_code_ran() -> None:
+    """A run of rows of one rule looks the rule up once (the last label's number kept), but not
+    across a comparison that ran code: the number a label has when its row is offered, as
+    ShardPage._labelled reads it, even where that code renumbers it."""
+    assert NATIVE is not None
+    index = {"a": 0, "b": 1}
+
+    class Renumberer:  # a heap's top of another kind: compared by beats, which runs its code
+        def __eq__(self, other: object) -> bool:
+            index["a"] = 1 - index["a"]
+            return False
+
+        def __lt__(self, other: object) -> bool:
+            return False
+
+        __gt__ = __lt__
+        __hash__ = object.__hash__
+
+    rows: list[Any] = [(no, "-", "a", f"line {no}") for no in range(1, 6)]
+    got = NATIVE.page_add(b"D", rows, b"{", True, b"d\0", 0, index, [[(Renumberer(), 0, 0, [])] for _ in "ab"], 1, 2)
+    assert got is not None
+    numbers = [line.split(b"\t")[0] for line in got[0].split(b"\n") if line.startswith(b"E")]
+    assert numbers == [b"E0", b"E1", b"E0", b"E1", b"E0"]
+    index = {"a": 0}  # no code run: one number throughout
+    got = NATIVE.page_add(b"D", rows, b"{", True, b"d\0", 0, index, [[]], 1, 2)
+    assert got is not None
+    assert [line[:3] for line in got[0].split(b"\n") if line.startswith(b"E")] == [b"E0\t"] * 5
+
+
 _SHRINKING_ROW = """
 import orjson
 from cleaner.report import diff

@@ -10,6 +10,7 @@ import heapq
 import mmap
 import random
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,6 +266,23 @@ def test_page_files_of_record_data_records_with_c_are_the_python_ones(
         files[native] = (path.read_bytes(), pagedata.removals_file(path).read_bytes())
     assert files[True] == files[False]
     assert b"\\u003c" in files[True][0] and b"<" in files[True][1]
+
+
+@pytest.mark.usefixtures("small")
+def test_page_files_with_a_plus_in_a_rule_and_labels_not_ascii_with_c_are_the_python_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """page_add reads the "+"s of an ASCII tag in place (CPython counts a wider one's): a changed
+    row's labels split at each (a label holding one, "ré+pair", not numbered as such: the pieces'
+    way), a removed row's rule one label whatever it holds. The same files as the Python way."""
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "RULES", [*RULES, "a+rule", "règle+b"])
+    monkeypatch.setattr(module, "REPAIRS", [*REPAIRS, "ftfy:é", "ré+pair", "ü+"])
+    native = pagedata._NATIVE
+    for seed in range(3):
+        (tmp_path / str(seed)).mkdir()
+        test_page_files_of_record_data_records_with_c_are_the_python_ones(tmp_path / str(seed), seed, monkeypatch)
+        monkeypatch.setattr(pagedata, "_NATIVE", native)  # (the Python way's, set by the call, undone)
 
 
 @pytest.mark.usefixtures("small")

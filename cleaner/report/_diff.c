@@ -1317,6 +1317,17 @@ static inline int is_dropped(PyObject *fate) {
     return PyUnicode_GET_LENGTH(fate) == 1 && PyUnicode_READ_CHAR(fate, 0) == '-';
 }
 
+/* The "+"s of a str tag (a changed row's joins its labels with them): str.count("+") read in
+ * place for an ASCII one (most: PyUnicode_Count's search set up for a tag of a dozen
+ * characters, for every acted row, cost about 100 instructions); -1 with an error set. */
+static Py_ssize_t pluses(PyObject *tag) {
+    if (!PyUnicode_IS_COMPACT_ASCII(tag)) return PyUnicode_Count(tag, s_plus, 0, PY_SSIZE_T_MAX);
+    const char *s = (const char *)PyUnicode_DATA(tag), *end = s + PyUnicode_GET_LENGTH(tag);
+    Py_ssize_t count = 0;
+    for (; s < end; s++) count += *s == '+';
+    return count;
+}
+
 /* A new list of the n given objects (new references to them): Py_BuildValue("[O...]") without
  * parsing its format, once a sample entry. */
 static PyObject *list_of(Py_ssize_t n, PyObject *const *items) {
@@ -1390,10 +1401,15 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
 /* What offers() and page_entries() share: the rows and samples held as given (code run by a
  * comparison cannot shrink them under us), and what is made for the document's E lines. */
 typedef struct {
-    PyObject *rows, *index, *samples, *doc, *neg_doc, *plus, *candidates;
+    PyObject *rows, *index, *samples, *doc, *neg_doc, *candidates;
     Py_ssize_t sample, context, prefix_len;
     Buffer lines, data; /* the E lines (handed out as they are); the key's bytes, prefix first */
     const uint64_t *keys; /* row i's key at keys[i], made beforehand (page_add); NULL: made by offer_row */
+    /* The label offer_row last looked up in index (an exact str) and its number, held (neither
+     * freed and another made at its address): a run of rows removed by one rule looks its one
+     * str up once. Only while no code has run since the lookup (dropped before a comparison,
+     * replaced or dropped at the next lookup, whose key comparisons may run some). */
+    PyObject *memo_label, *memo_number;
 } Offers;
 
 /* heapq.heappush and heapq.heapreplace, imported when first wanted (held for good). */
@@ -1468,8 +1484,7 @@ static int offers_begin(Offers *o, PyObject *rows, PyObject *index, PyObject *sa
     o->samples = PyList_GetSlice(samples, 0, PyList_GET_SIZE(samples));
     o->candidates = PyList_New(0);
     o->neg_doc = PyNumber_Negative(doc);
-    o->plus = PyUnicode_FromString("+");
-    if (o->rows == NULL || o->samples == NULL || o->candidates == NULL || o->neg_doc == NULL || o->plus == NULL)
+    if (o->rows == NULL || o->samples == NULL || o->candidates == NULL || o->neg_doc == NULL)
         return -1;
     if (sample < 1) {
         PyErr_SetString(PyExc_ValueError, "sample must be >= 1");
@@ -1482,11 +1497,12 @@ static int offers_begin(Offers *o, PyObject *rows, PyObject *index, PyObject *sa
 static void offers_end(Offers *o) {
     PyMem_Free(o->data.data);
     Py_XDECREF(o->lines.bytes);
+    Py_XDECREF(o->memo_label);
+    Py_XDECREF(o->memo_number);
     Py_XDECREF(o->rows);
     Py_XDECREF(o->samples);
     Py_XDECREF(o->candidates);
     Py_XDECREF(o->neg_doc);
-    Py_XDECREF(o->plus);
 }
 
 /* Row i's E lines and candidates (row_index: i as an int); 0, -1 on error, 2 when a label has no number yet. */
@@ -1515,11 +1531,11 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
      * a row refused by a full heap). */
     int split = !is_dropped(fate);
     if (split && PyUnicode_CheckExact(tag)) { /* (a str subclass split as Python would: exact str labels) */
-        Py_ssize_t plus = PyUnicode_FindChar(tag, '+', 0, PyUnicode_GET_LENGTH(tag), 1);
-        if (plus == -2) goto next;
-        split = plus >= 0;
+        Py_ssize_t plus = pluses(tag);
+        if (plus < 0) goto next;
+        split = plus > 0;
     }
-    labels = split ? PyUnicode_Split(tag, o->plus, -1) : Py_NewRef(tag);
+    labels = split ? PyUnicode_Split(tag, s_plus, -1) : Py_NewRef(tag);
     if (labels == NULL) goto next;
     int one_label = !split;
     Py_ssize_t n_labels = one_label ? 1 : PyList_GET_SIZE(labels);
@@ -1548,12 +1564,21 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
     }
     held_no = Py_NewRef(no); /* (read after comparisons, which may run code that changes a row that is a list) */
     for (Py_ssize_t k = 0; k < n_labels; k++) {
-        PyObject *number = PyDict_GetItemWithError(o->index, one_label ? labels : PyList_GET_ITEM(labels, k));
-        if (number == NULL) {
-            if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
-                failed = 2;
+        PyObject *name = one_label ? labels : PyList_GET_ITEM(labels, k), *number = o->memo_number;
+        if (name != o->memo_label) {
+            Py_CLEAR(o->memo_label);
+            Py_CLEAR(o->memo_number);
+            number = PyDict_GetItemWithError(o->index, name);
+            if (number == NULL) {
+                if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
+                    failed = 2;
+                }
+                goto next;
             }
-            goto next;
+            if (PyUnicode_CheckExact(name)) {
+                o->memo_label = Py_NewRef(name);
+                o->memo_number = Py_NewRef(number);
+            }
         }
         Py_INCREF(number); /* held while comparisons may run code that changes the index */
         Py_XSETREF(held, number);
@@ -1568,7 +1593,11 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
         if (!take) {
             PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
             take = key_beats(top, hashed);
-            if (take == 2) take = row_keys(&key, &neg_no, hashed, held_no) < 0 ? -1 : beats(top, key, o->neg_doc, neg_no);
+            if (take == 2) {
+                Py_CLEAR(o->memo_label); /* (the comparisons may run code that changes the index) */
+                Py_CLEAR(o->memo_number);
+                take = row_keys(&key, &neg_no, hashed, held_no) < 0 ? -1 : beats(top, key, o->neg_doc, neg_no);
+            }
             Py_DECREF(top);
             if (take < 0) goto next;
         }
@@ -2746,7 +2775,8 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     for (Py_ssize_t i = 0; acted && i < count; i++) {
         PyObject *row = PyList_GET_ITEM(rows, i), *fate = PyTuple_GET_ITEM(row, 1), *tag = PyTuple_GET_ITEM(row, 2);
         if (PyUnicode_GET_LENGTH(fate) == 1 && PyUnicode_READ_CHAR(fate, 0) == ' ') continue;
-        Py_ssize_t labels = tag == Py_None ? 1 : PyUnicode_Count(tag, s_plus, 0, PY_SSIZE_T_MAX) + 1;
+        /* (a removed row's tag is its one label, as it is: a "+" in a rule's id is not counted) */
+        Py_ssize_t labels = tag == Py_None || is_dropped(fate) ? 1 : pluses(tag) + 1;
         if (labels < 1) goto finally;
         Py_ssize_t lo = context < i ? i - context : 0, hi = context < count - i - 1 ? i + context + 1 : count;
         if (add_room(&room, labels, sums[hi] - sums[lo]) < 0) goto finally;
