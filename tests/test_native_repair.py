@@ -202,6 +202,48 @@ def test_c_gate_and_whitespace_on_one_byte_documents(ascii_only: bool) -> None:
     assert True in gated and False in gated
 
 
+# The pieces of a 2-byte text that is not Latin (Cyrillic and CJK words, in which the C half looks for
+# line ends and '&' eight characters at a time): line ends, '&' and entities, '<', and each odd space
+# and mark with the characters that share all but its low bits (the same block's edges, U+2070..U+207F).
+_WIDE_PIECES = [
+    "слово",
+    "текст ",
+    "日本語",
+    " ",
+    "\n",
+    "\r\n",
+    " \n",
+    "\u3000\r",
+    "&",
+    "&amp;",
+    "&#8217;",
+    "<",
+    *"\u00a0\u00a1\u009f\u1680\u1681\u167f\u2000\u200b\u200c\u202f\u205f\u2060\u2061\u207f\u2080\u1f80",
+    *"\ufeff\ufefe\ufeef\u20a0\u0a00\u00a8\u2100",
+]
+
+
+@needs_native
+def test_c_gate_and_whitespace_on_two_byte_documents() -> None:
+    """needs_whitespace, the entity gate and normalize on 2-byte texts of non-Latin words, in
+    which the C half looks for line ends and '&' eight characters at once: each piece at every
+    position of a block, in documents long enough for several blocks."""
+    rng = random.Random(13)
+    docs = ["".join(rng.choice(_WIDE_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    docs = [d for d in docs if "\u0100" <= max(d, default="a") <= "\uffff"]
+    assert len(docs) > 15_000
+    found = [needs_whitespace(d) for d in docs]
+    assert [NATIVE.needs_whitespace(d) for d in docs] == found
+    assert True in found and False in found
+    for witness in (True, False):
+        gated = [_needs_repair(d, True, witness) for d in docs]
+        assert [NATIVE.needs_repair(d, True, witness) for d in docs] == gated
+        assert True in gated and False in gated
+    normal = [normalize(d) for d in docs]
+    assert [NATIVE.normalize(d) for d in docs] == normal
+    assert sum(n != d for n, d in zip(normal, docs, strict=True)) > 1_000
+
+
 def _expected_lines(texts: list[str], enabled: bool, entities: bool) -> list[tuple[int, str | None]]:
     """What lines() promises, in the Python definitions: a line the gate lets through in its
     first round, or in its second after the whitespace step, is None (repair() runs its rounds);
@@ -690,6 +732,10 @@ def test_repair_lines_changes_the_whitespace_lines_as_line_change_does() -> None
         ("listed", ["old", "ws"], False),
         ("shared", ("old", "ws"), False),
     ]
+    # (a line's first label is a tuple kept from one line to the next: another label, another tuple)
+    again = [Line(8, "next "), Line(9, "more\u00a0")]
+    assert NATIVE.repair_lines(again, "", True, True, "other", Line) == (True, [])
+    assert [line.changed_by for line in again] == [("other",), ("other",)]
     with pytest.raises(TypeError):
         NATIVE.repair_lines(lines, "", True, True, "ws", None)
     assert NATIVE.repair_lines([], "", True, True, "ws", Line) == (True, [])

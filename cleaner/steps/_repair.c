@@ -238,6 +238,24 @@ static int entity_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     return k - j >= 1 && k - j <= 24 && k < n && PyUnicode_READ(kind, data, k) == ';';
 }
 
+/* The first i from `from` on (below n) with t[i] a or b, or n: memchr's job for a 2-byte text (a
+ * real page of 2-byte text was read a character at a time for its '&'s and its line ends, ~60K
+ * instructions a page). With SSE2, eight characters at once; the rest one at a time. */
+static Py_ssize_t find_ucs2(const Py_UCS2 *t, Py_ssize_t from, Py_ssize_t n, Py_UCS2 a, Py_UCS2 b) {
+    Py_ssize_t i = from;
+#ifdef REPAIR_SSE2
+    const __m128i want_a = _mm_set1_epi16((short)a), want_b = _mm_set1_epi16((short)b);
+    for (; i + 8 <= n; i += 8) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(t + i));
+        unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(x, want_a), _mm_cmpeq_epi16(x, want_b)));
+        if (hit) return i + __builtin_ctz(hit) / 2;
+    }
+#endif
+    for (; i < n; i++)
+        if (t[i] == a || t[i] == b) return i;
+    return n;
+}
+
 #define AMP_LOOP(T)                                                                             \
     do {                                                                                        \
         const T *t = (const T *)data;                                                           \
@@ -246,8 +264,9 @@ static int entity_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
         return 0;                                                                               \
     } while (0)
 
-/* _ENTITY.search: each '&' looked at, found by memchr in a 1-byte text (a page with an '&' and
- * no '<' was read a character at a time, its whole text, by the document's gate). */
+/* _ENTITY.search: each '&' looked at, found by memchr in a 1-byte text, by find_ucs2 in a 2-byte
+ * one (a page with an '&' and no '<' was read a character at a time, its whole text, by the
+ * document's gate). */
 static int has_entity(int kind, const void *data, Py_ssize_t n) {
     switch (kind) {
     case PyUnicode_1BYTE_KIND: {
@@ -256,7 +275,10 @@ static int has_entity(int kind, const void *data, Py_ssize_t n) {
             if (entity_at(kind, data, n, at - t)) return 1;
         return 0;
     }
-    case PyUnicode_2BYTE_KIND: AMP_LOOP(Py_UCS2);
+    case PyUnicode_2BYTE_KIND:
+        for (Py_ssize_t i = find_ucs2(data, 0, n, '&', '&'); i < n; i = find_ucs2(data, i + 1, n, '&', '&'))
+            if (entity_at(kind, data, n, i)) return 1;
+        return 0;
     default: AMP_LOOP(Py_UCS4);
     }
 }
@@ -1068,8 +1090,9 @@ static Py_ssize_t rebuild_ucs2(const Py_UCS2 *t, Py_ssize_t n, Py_UCS2 *out) {
 /* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
  * with an error set on failure. For an ASCII text normalize is text.rstrip(); else the odd spaces
  * become ' ' and the invisible marks go, then rstrip(). Any odd space or invisible mark changes
- * the text (one becomes ' ', the other shortens it), as does any trailing whitespace. */
-static PyObject *normalized(PyObject *text) {
+ * the text (one becomes ' ', the other shortens it), as does any trailing whitespace. *trimmed
+ * (when not NULL) is set when the new text is text with its trailing whitespace cut, and no more. */
+static PyObject *normalized(PyObject *text, int *trimmed) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -1085,6 +1108,7 @@ static PyObject *normalized(PyObject *text) {
     if (!odd) {
         Py_ssize_t end = n;
         while (end > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
+        if (trimmed != NULL) *trimmed = 1;
         return end == n ? NULL : PyUnicode_Substring(text, 0, end);
     }
     /* The new text in the text's own width (an odd character becomes ' ' or goes: none widens it),
@@ -1107,8 +1131,9 @@ static PyObject *normalized(PyObject *text) {
  * (\s(?:$|(?=\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]): a \s at the end of the
  * text or before '\n' ($ under MULTILINE) or '\r', or one of the odd characters anywhere. So it is
  * asked of each line end (a \s before it) and of the odd characters, not of each character: on a
- * 1-byte text (most documents) by memchr from line end to line end (a page whose lines end clean
- * was read a character at a time, its whole text, for the one answer). */
+ * 1-byte text (most documents) by memchr from line end to line end, on a 2-byte one by find_ucs2
+ * (a page whose lines end clean was read a character at a time, its whole text, for the one
+ * answer). */
 static int space_before(const Py_UCS1 *t, Py_ssize_t n, int end) {
     for (const Py_UCS1 *at = t + 1; at < t + n && (at = memchr(at, end, (size_t)(t + n - at))) != NULL; at++)
         if (Py_UNICODE_ISSPACE(at[-1])) return 1;
@@ -1135,9 +1160,12 @@ static int dirty(PyObject *text) {
     case PyUnicode_1BYTE_KIND: /* (of the odd characters, only U+00A0 is below U+0100) */
         if (space_before(data, n, '\n') || space_before(data, n, '\r')) return 1;
         return !PyUnicode_IS_ASCII(text) && memchr(data, 0xA0, (size_t)n) != NULL;
-    case PyUnicode_2BYTE_KIND:
-        ENDS_LOOP(Py_UCS2);
-        return odd_ucs2((const Py_UCS2 *)data, n);
+    case PyUnicode_2BYTE_KIND: {
+        const Py_UCS2 *t = (const Py_UCS2 *)data;
+        for (Py_ssize_t i = find_ucs2(t, 1, n, '\n', '\r'); i < n; i = find_ucs2(t, i + 1, n, '\n', '\r'))
+            if (Py_UNICODE_ISSPACE(t[i - 1])) return 1;
+        return odd_ucs2(t, n);
+    }
     default:
         ENDS_LOOP(Py_UCS4);
         ODD_LOOP(Py_UCS4);
@@ -1198,7 +1226,7 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_TypeError, "text must be str");
         return NULL;
     }
-    PyObject *result = normalized(arg);
+    PyObject *result = normalized(arg, NULL);
     /* The text itself when unchanged, as str.rstrip gives it: a str (a copy of a subclass's). */
     if (result == NULL && !PyErr_Occurred()) return PyUnicode_Substring(arg, 0, PyUnicode_GET_LENGTH(arg));
     return result;
@@ -1212,10 +1240,17 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
  * Without ``enabled`` no line is gated; the rest is the same. (texts: a tuple of str.) */
 /* What repair()'s loop does to one text (a new reference): None for the rounds, or its new text;
  * NULL with no error set when it leaves the text alone, with one set on failure. */
+/* A text cut short of its trailing whitespace needs no repair when the text did not: the gate is
+ * a search for a match within the text (an entity, with no '<' in the text, which the cut keeps or
+ * not with the text; a lead and the character after it; a control character; a witness or a
+ * witness pair), and a match within the shorter text is one within the text. So only a text whose
+ * odd spaces or marks were changed is asked again (~330 instructions a line with trailing space). */
 static PyObject *change_of(PyObject *text, int enabled, int entities) {
     if (enabled && needs_repair_of(text, entities, 1)) return Py_NewRef(Py_None);
-    PyObject *value = normalized(text);
-    if (value != NULL && enabled && needs_repair_of(value, entities, 1)) Py_SETREF(value, Py_NewRef(Py_None));
+    int trimmed = 0;
+    PyObject *value = normalized(text, &trimmed);
+    if (value != NULL && enabled && !trimmed && needs_repair_of(value, entities, 1))
+        Py_SETREF(value, Py_NewRef(Py_None));
     return value;
 }
 
@@ -1334,6 +1369,8 @@ static PyObject *slot_get(PyObject *line, const Py_ssize_t *offsets, int k) {
  * (normal is normalize()'s: rstripped, so it is blank when it is empty.) */
 /* was: the text normal was made from (normalized() gives a text only where it differs from the
  * one it is given), so a line still holding that very object is changed without comparing the two. */
+static PyObject *first_label; /* (label,) for change_line's last label */
+
 static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject *label, PyObject *line_type,
                        const Py_ssize_t *reads, const Py_ssize_t *writes) {
     if (Py_TYPE(line) != (PyTypeObject *)line_type) {
@@ -1354,8 +1391,23 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject
         return -1;
     PyObject *labels = slot_get(line, reads, W_CHANGED);
     if (labels == NULL) return -1;
-    int found = PySequence_Contains(labels, label);
-    int status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
+    int status;
+    if (PyTuple_CheckExact(labels) && PyTuple_GET_SIZE(labels) == 0) {
+        /* (a line's first label, most lines': () + (label,) is (label,), one tuple kept for all of
+         * them, as a tuple cannot change: no tuple made and added a line) */
+        if (first_label == NULL || PyTuple_GET_ITEM(first_label, 0) != label) {
+            PyObject *one = PyTuple_Pack(1, label);
+            if (one == NULL) {
+                Py_DECREF(labels);
+                return -1;
+            }
+            Py_XSETREF(first_label, one);
+        }
+        status = slot_write(line, writes, W_CHANGED, first_label);
+    } else {
+        int found = PySequence_Contains(labels, label);
+        status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
+    }
     if (status == -2) { /* (not a list: labels + (label,), as Line.change's +=, written back) */
         PyObject *one = PyTuple_Pack(1, label);
         PyObject *more = one == NULL ? NULL : PyNumber_InPlaceAdd(labels, one);
