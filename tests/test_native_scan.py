@@ -261,6 +261,13 @@ def test_rows_of_a_pattern_scanned_as_its_alternatives() -> None:
     # An alternative with row lengths and no factors has every row its lengths keep.
     m = prefilter._scan.build([b"ab"], [[0]], 2, [1], [(1, 1, 1)], [0, 0])
     assert scan(m, ["x", "ab", "cab", "y"]) == {0: [0, 1, 2, 3]}
+    # The matcher's spare tables, after a call of more hits than they keep room for, and after a
+    # call refused, are as new.
+    many = ["ab"] * 70_000
+    assert scan(m, many) == {0: list(range(70_000))}
+    with pytest.raises(TypeError):
+        scan(m, ["ab", 1])
+    assert scan(m, ["x", "ab", "cab", "y"]) == {0: [0, 1, 2, 3]}
     for real in ([0, 1], [0, 2, 2], [0, -1, 1]):  # (one per scanned pattern; each pattern scanned)
         with pytest.raises(ValueError):
             prefilter._scan.build([b"ab"], [[0]], 3, [], [], real)

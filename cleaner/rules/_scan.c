@@ -966,6 +966,9 @@ static int merge(Scan *a, const Scan *b) {
 
 /* A scan's tables by pattern (``np`` of them), no row found yet; ``lines``: rows by newlines. 0,
  * or -1 (out of memory). */
+/* The most hits a spare's tables keep room for after a call (1 MB): a real page's scan finds a few hundred. */
+#define SPARE_HITS 65536
+
 static int scan_tables(Scan *sc, int32_t np) {
     sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
     sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
@@ -989,6 +992,11 @@ static void scan_free(Scan *sc) {
         spare->tables = *sc; /* (the hits as ``add`` grew them) */
         spare->tables.spare = NULL;
         spare->busy = 0;
+        if (sc->cap > SPARE_HITS) { /* (a huge document's are not kept for the next) */
+            PyMem_Free(sc->hits);
+            spare->tables.hits = NULL;
+            spare->tables.cap = 0;
+        }
         return;
     }
     PyMem_Free(sc->last);
