@@ -244,6 +244,36 @@ def test_rows_of_hand_made_literals() -> None:
 
 
 @needs_native
+def test_rows_of_a_pattern_scanned_as_its_alternatives() -> None:
+    """Scanned patterns 0 and 2 are alternatives of pattern 0, 1 is pattern 1 (``real``): pattern
+    0's rows are the union of its alternatives' (each with its own bounds), each once, in order,
+    as Prefilter._by_pattern gives them; the keys are by pattern."""
+    scan = prefilter._scan.rows
+    m = prefilter._scan.build([b"ab", b"cd", b"\nxy"], [[0], [1], [2]], 3, [], [(0, 2, 2), (2, 3, 5)], [0, 1, 0])
+    texts = ["ab", "xyz", "cd", "abc", "xy", "xyzab"]
+    assert list(scan(m, texts).items()) == [(0, [0, 1, 5]), (1, [2])]
+    twin = SimpleNamespace(real=[0, 1, 0])
+    assert Prefilter._by_pattern(twin, {0: [0], 2: [1, 5], 1: [2]}) == {0: [0, 1, 5], 1: [2]}  # type: ignore[arg-type]
+    assert scan(m, texts, ("a", None)) == {"a": [0, 1, 5]}
+    assert scan(m, ["abc", "xy"]) == {}  # (each alternative's rows left out by its bounds)
+    with pytest.raises(ValueError):
+        scan(m, texts, ("a", None, "c"))  # (a key per pattern, not per scanned one)
+    # An alternative with row lengths and no factors has every row its lengths keep.
+    m = prefilter._scan.build([b"ab"], [[0]], 2, [1], [(1, 1, 1)], [0, 0])
+    assert scan(m, ["x", "ab", "cab", "y"]) == {0: [0, 1, 2, 3]}
+    # The matcher's spare tables, after a call of more hits than they keep room for, and after a
+    # call refused, are as new.
+    many = ["ab"] * 70_000
+    assert scan(m, many) == {0: list(range(70_000))}
+    with pytest.raises(TypeError):
+        scan(m, ["ab", 1])
+    assert scan(m, ["x", "ab", "cab", "y"]) == {0: [0, 1, 2, 3]}
+    for real in ([0, 1], [0, 2, 2], [0, -1, 1]):  # (one per scanned pattern; each pattern scanned)
+        with pytest.raises(ValueError):
+            prefilter._scan.build([b"ab"], [[0]], 3, [], [], real)
+
+
+@needs_native
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError):
         _matcher([b""], [[0]], 1)

@@ -4,6 +4,7 @@ and cleaning with it gives exactly what cleaning without it gives."""
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from pathlib import Path
 
@@ -325,6 +326,55 @@ def test_many_phrases_after_an_optional_bullet_keep_their_length() -> None:
     kept = prefilter._shorter(strings, True)
     assert min(map(len, kept)) >= prefilter.LONG
     assert "za" not in kept and all(not row.startswith(tuple(kept)) for row in ["iago", "weather", "your turn", "* yo"])
+
+
+# Pieces of rows for the alternatives' test, besides the words of each pattern: spaces, marks and
+# digits its alternatives hold or leave out.
+PIECES = [*" .,:|-1/2»›→©", "\u00a0", "\u2014", "12:30", " says: ", "\u212a", "\u017f", "\u00e9"]
+
+
+def _shipped_split(book: RuleBook) -> list[str]:
+    """The shipped patterns the prefilter scans for as several alternatives (``_plan``)."""
+    patterns = {
+        rule.trigger
+        for rule_set in [book.generic, *book.sites]
+        if rule_set is not None
+        for rule in rule_set.rules
+        if rule.trigger_rx.engine == "re2"
+    }
+    return sorted(pattern for pattern in patterns if len(prefilter._plan([pattern])["real"]) > 1)
+
+
+@needs_hyperscan
+def test_a_pattern_scanned_as_its_alternatives_names_every_row_it_matches(
+    book: RuleBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pattern that is an alternation of the whole row is scanned for as each alternative
+    (``_plan``): every row RE2 matches is named all the same (random rows of the pattern's own
+    words, in either case, and marks), and fewer rows are named than by the whole's factors and
+    bounds (the heading words: a row of a word's length that starts with it)."""
+    rng = random.Random(5)
+    split = _shipped_split(book)
+    assert len(split) >= 10
+    fewer = 0
+    for pattern in split:
+        words = re.findall(r"[^\W\d_]{2,}(?: [^\W\d_]{2,})?", pattern) or PIECES
+        rows = []
+        for _ in range(300):
+            row = "".join(
+                rng.choice([*words, *PIECES]) if rng.random() < 0.6 else " " for _ in range(rng.randrange(1, 7))
+            )
+            rows.append(rng.choice([row, row.strip(), row.upper(), row.title(), rng.choice(words)]))
+        rx = Regex(pattern)
+        matched = {i for i, row in enumerate(rows) if rx.test(row)}
+        found = Prefilter([pattern]).scan(rows)[0]
+        assert matched <= found, (pattern, [rows[i] for i in sorted(matched - found)][:3])
+        with monkeypatch.context() as patched:
+            patched.setattr(prefilter, "alternatives", lambda _: None)
+            patched.setattr(prefilter, "_cache_path", lambda *_: None)  # (built, not loaded)
+            whole = Prefilter([pattern]).scan(rows)[0]
+        fewer += len(found) < len(whole)
+    assert fewer >= len(split) // 2
 
 
 INVENTED = [

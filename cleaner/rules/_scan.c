@@ -75,6 +75,8 @@ typedef struct {
     int32_t out_start; /* where its patterns start in ``outs`` (they end at the next state's) */
 } Node;
 
+typedef struct Spare Spare;
+
 typedef struct {
     int32_t states, classes, dense, patterns;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
@@ -95,6 +97,13 @@ typedef struct {
     uint8_t *label;     /* by state: the class of the edge into it */
     int32_t *outs;
     int32_t ncounted, *counted; /* the patterns with row lengths and no factors (every row) */
+    /* The patterns scanned for (``patterns`` of them) are each one of the rows' patterns (``reals``
+     * of them: the keys, the results), or an alternative of one (prefilter._plan): by scanned
+     * pattern, its pattern (``real``) and the next alternative of it (``next_alt``, or -1); by
+     * pattern, its first alternative (``first_alt``); ``alts_any``: some pattern has two. */
+    int32_t reals, *real, *next_alt, *first_alt;
+    int alts_any;
+    Spare *spare; /* two (``scan_init``) */
     int32_t *bound;             /* by pattern: its row lengths' index in low and high, or -1 */
     Py_ssize_t *low, *high;
     /* By row lengths' index: the most characters other than spaces a row may hold
@@ -113,6 +122,9 @@ typedef struct {
     uint64_t in_alpha[128], past_ascii, every, firsts;
 } Matcher;
 
+static int spares_make(Matcher *m);
+static void spares_free(Matcher *m);
+
 static void matcher_free(Matcher *m) {
     if (m == NULL) return;
     PyMem_Free(m->table_block);
@@ -120,6 +132,10 @@ static void matcher_free(Matcher *m) {
     PyMem_Free(m->label);
     PyMem_Free(m->outs);
     PyMem_Free(m->counted);
+    PyMem_Free(m->real);
+    PyMem_Free(m->next_alt);
+    PyMem_Free(m->first_alt);
+    spares_free(m);
     PyMem_Free(m->bound);
     PyMem_Free(m->low);
     PyMem_Free(m->high);
@@ -255,20 +271,61 @@ bad:
     return -1;
 }
 
+/* Whose alternative each scanned pattern is (``real``: None, each its own pattern; else a list of
+ * one pattern index per scanned pattern, each pattern's at least once) into the matcher. 0, or -1
+ * with an error set. */
+static int alternatives_of(Matcher *m, PyObject *real) {
+    Py_ssize_t size = m->patterns;
+    int32_t *given = real == Py_None ? NULL : indices(real, m->patterns, &size);
+    if (real != Py_None && given == NULL) return -1;
+    if (size != m->patterns) {
+        PyMem_Free(given);
+        PyErr_SetString(PyExc_ValueError, "one pattern per scanned pattern");
+        return -1;
+    }
+    m->reals = 0;
+    for (int32_t p = 0; p < m->patterns; p++)
+        if ((given ? given[p] : p) >= m->reals) m->reals = (given ? given[p] : p) + 1;
+    m->real = PyMem_Malloc(((size_t)m->patterns + 1) * sizeof(int32_t));
+    m->next_alt = PyMem_Malloc(((size_t)m->patterns + 1) * sizeof(int32_t));
+    m->first_alt = PyMem_Malloc(((size_t)m->reals + 1) * sizeof(int32_t));
+    if (!m->real || !m->next_alt || !m->first_alt) {
+        PyMem_Free(given);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int32_t r = 0; r < m->reals; r++) m->first_alt[r] = -1;
+    for (int32_t p = m->patterns - 1; p >= 0; p--) { /* (from the end: each one's next is the one met before) */
+        int32_t r = given ? given[p] : p;
+        m->real[p] = r;
+        m->next_alt[p] = m->first_alt[r];
+        m->alts_any |= m->first_alt[r] >= 0;
+        m->first_alt[r] = p;
+    }
+    PyMem_Free(given);
+    for (int32_t r = 0; r < m->reals; r++)
+        if (m->first_alt[r] < 0) {
+            PyErr_SetString(PyExc_ValueError, "a pattern with no scanned pattern");
+            return -1;
+        }
+    return 0;
+}
+
 /* A shallow state as a table entry codes it (see OUT); FAR for a deep one. */
 static inline uint16_t code(const Matcher *m, int32_t s) {
     if (s >= m->dense) return FAR;
     return (uint16_t)((uint32_t)s | (m->node[s].out_start != m->node[s + 1].out_start ? OUT : 0));
 }
 
-/* build(literals, owners, patterns, counted, lengths) -> the matcher: literals (bytes) as
- * prefilter._plan gives them, owners[k] the patterns (indices below ``patterns``) literal k is
- * a factor of; Prefilter's counted and lengths. */
+/* build(literals, owners, patterns, counted, lengths[, real]) -> the matcher: literals (bytes) as
+ * prefilter._plan gives them, owners[k] the scanned patterns (indices below ``patterns``) literal
+ * k is a factor of; Prefilter's counted and lengths (by scanned pattern) and real (see
+ * ``alternatives_of``). */
 static PyObject *build(PyObject *self, PyObject *args) {
-    PyObject *literal_list, *owner_list, *counted, *lengths;
+    PyObject *literal_list, *owner_list, *counted, *lengths, *real = Py_None;
     int patterns;
-    if (!PyArg_ParseTuple(args, "O!O!iOO", &PyList_Type, &literal_list, &PyList_Type, &owner_list, &patterns,
-                          &counted, &lengths))
+    if (!PyArg_ParseTuple(args, "O!O!iOO|O", &PyList_Type, &literal_list, &PyList_Type, &owner_list, &patterns,
+                          &counted, &lengths, &real))
         return NULL;
     /* Tuples of the lists' items, held for the call: the __index__ or __iter__ of what the
      * counted, lengths and owners hold runs Python code, which could empty the lists. */
@@ -296,7 +353,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
         goto done;
     }
     m->patterns = patterns;
-    if (row_lengths(m, counted, lengths) < 0) goto done;
+    if (row_lengths(m, counted, lengths) < 0 || alternatives_of(m, real) < 0 || spares_make(m) < 0) goto done;
 
     Py_ssize_t total = 1;
     int seen[256] = {0}, split = 1;
@@ -568,11 +625,18 @@ typedef struct {
     int32_t real;     /* the state, while the scan is on the table's last row (a deep one) */
     Py_ssize_t row;  /* the row of the byte the scan is at */
     int lines;       /* a newline ends a row (the call's text is not ASCII: ``slow`` counts it) */
-    Py_ssize_t *last; /* by pattern: its last row, or PY_SSIZE_T_MIN */
+    Py_ssize_t *last; /* by pattern: its last row, or (none yet) every byte 0x80: below any row (-1 on) */
     int32_t *head, *tail, *order, found;
     Hit *hits;
     Py_ssize_t used, cap;
+    Spare *spare; /* the matcher's whose tables these are, or NULL (``scan_init``) */
 } Scan;
+
+/* Tables of a scan the matcher keeps for its calls, as new (``scan_init``), while not ``busy``. */
+struct Spare {
+    Scan tables;
+    int busy;
+};
 
 /* The pattern ``p`` has a match on ``sc->row``: the row added to its list (once). 0, or -1 (out of memory). */
 static int add(Scan *sc, int32_t p) {
@@ -902,8 +966,10 @@ static int merge(Scan *a, const Scan *b) {
 
 /* A scan's tables by pattern (``np`` of them), no row found yet; ``lines``: rows by newlines. 0,
  * or -1 (out of memory). */
-static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
-    *sc = (Scan){m, 0, 0, -1, lines, NULL, NULL, NULL, NULL, 0, NULL, 0, 0};
+/* The most hits a spare's tables keep room for after a call (1 MB): a real page's scan finds a few hundred. */
+#define SPARE_HITS 65536
+
+static int scan_tables(Scan *sc, int32_t np) {
     sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
     sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
     sc->tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
@@ -917,11 +983,64 @@ static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
 }
 
 static void scan_free(Scan *sc) {
+    if (sc->spare != NULL) { /* (its tables made as new again: only the patterns found were written) */
+        for (int32_t k = 0; k < sc->found; k++) {
+            sc->last[sc->order[k]] = PY_SSIZE_T_MIN;
+            sc->head[sc->order[k]] = -1;
+        }
+        Spare *spare = sc->spare;
+        spare->tables = *sc; /* (the hits as ``add`` grew them) */
+        spare->tables.spare = NULL;
+        spare->busy = 0;
+        if (sc->cap > SPARE_HITS) { /* (a huge document's are not kept for the next) */
+            PyMem_Free(sc->hits);
+            spare->tables.hits = NULL;
+            spare->tables.cap = 0;
+        }
+        return;
+    }
     PyMem_Free(sc->last);
     PyMem_Free(sc->head);
     PyMem_Free(sc->tail);
     PyMem_Free(sc->order);
     PyMem_Free(sc->hits);
+}
+
+/* The matcher's two spare tables (``scan_init``), as new. 0, or -1 with an error set. */
+static int spares_make(Matcher *m) {
+    m->spare = PyMem_Calloc(2, sizeof(Spare));
+    if (m->spare == NULL || scan_tables(&m->spare[0].tables, m->patterns) < 0 ||
+        scan_tables(&m->spare[1].tables, m->patterns) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void spares_free(Matcher *m) {
+    for (int k = 0; m->spare != NULL && k < 2; k++) scan_free(&m->spare[k].tables); /* (their own ``spare``: NULL) */
+    PyMem_Free(m->spare);
+}
+
+/* A scan's tables by pattern (``np``, the matcher's, of them), no row found yet; ``lines``: rows
+ * by newlines: a spare's of the matcher (two, for a call's two scans: no tables made and set for
+ * each call, thousands of stores for a rule set scanned as its alternatives), or new ones where
+ * both are taken (a call made by a finalizer while another builds its result). 0, or -1 (out of
+ * memory). */
+static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
+    *sc = (Scan){m, 0, 0, -1, lines, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL};
+    for (int k = 0; k < 2; k++) {
+        Spare *spare = &m->spare[k];
+        if (!spare->busy) {
+            Scan *kept = &spare->tables;
+            sc->last = kept->last, sc->head = kept->head, sc->tail = kept->tail, sc->order = kept->order;
+            sc->hits = kept->hits, sc->cap = kept->cap;
+            sc->spare = spare;
+            spare->busy = 1;
+            return 0;
+        }
+    }
+    return scan_tables(sc, np);
 }
 
 /* Texts of fewer characters than this are scanned as one stream (the second's set-up is not worth it). */
@@ -1045,6 +1164,59 @@ static inline int fits(const Matcher *m, const Py_ssize_t *sizes, Held *held, Py
     return (a < 0 || (held_r >> a & 1)) && (b < 0 || (held_r >> b & 1)) && (f < 0 || (held_r >> f & 1));
 }
 
+/* ``row`` appended to ``list``: 0, or -1 with an error set. */
+static int append_row(PyObject *list, Py_ssize_t row) {
+    PyObject *number = PyLong_FromSsize_t(row);
+    int bad = number == NULL || PyList_Append(list, number) < 0;
+    Py_XDECREF(number);
+    return bad ? -1 : 0;
+}
+
+static int row_order(const void *a, const void *b) {
+    Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The rows of pattern ``r`` scanned as several alternatives (Prefilter._by_pattern): those each
+ * alternative found (every row, for one with row lengths and no factors) and its bounds keep
+ * (``fits``), each once, in order, appended to ``list``. 0, or -1 with an error set. */
+static int alternative_rows(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
+                            int32_t r, PyObject *list) {
+    Py_ssize_t *kept = NULL, used = 0, cap = 0;
+    int bad = 0;
+    for (int32_t q = m->first_alt[r]; q >= 0 && !bad; q = m->next_alt[q]) {
+        int every = sc->last[q] == PY_SSIZE_T_MAX; /* (counted: its rows are every row) */
+        int32_t at = every ? -1 : sc->head[q];
+        for (Py_ssize_t k = 0; every ? k < n : at >= 0; k++) {
+            Py_ssize_t row = every ? k : sc->hits[at].row;
+            if (!every) at = sc->hits[at].next;
+            int keep = fits(m, sizes, held, n, m->bound[q], row);
+            if (keep < 0) {
+                bad = 1;
+                break;
+            }
+            if (!keep) continue;
+            if (used == cap) {
+                Py_ssize_t grown = cap ? 2 * cap : 64;
+                Py_ssize_t *more = PyMem_Realloc(kept, (size_t)grown * sizeof(Py_ssize_t));
+                if (more == NULL) {
+                    PyErr_NoMemory();
+                    bad = 1;
+                    break;
+                }
+                kept = more;
+                cap = grown;
+            }
+            kept[used++] = row;
+        }
+    }
+    if (!bad && used > 1) qsort(kept, (size_t)used, sizeof(Py_ssize_t), row_order);
+    for (Py_ssize_t k = 0; k < used && !bad; k++)
+        if (k == 0 || kept[k] != kept[k - 1]) bad = append_row(list, kept[k]) < 0;
+    PyMem_Free(kept);
+    return bad ? -1 : 0;
+}
+
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
  * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are.
@@ -1058,7 +1230,7 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (fast_args("rows", args, nargs, "OL|On", &capsule, &texts, &keys, &limit) < 0) return NULL;
     const Matcher *m = PyCapsule_GetPointer(capsule, CAPSULE);
     if (m == NULL) return NULL;
-    if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->patterns)) {
+    if (keys != Py_None && (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != m->reals)) {
         PyErr_SetString(PyExc_ValueError, "keys: a tuple of one key per pattern");
         return NULL;
     }
@@ -1105,6 +1277,7 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     int32_t np = m->patterns;
     Scan sc, second;
     int two = 0; /* (``second`` set up: freed at the end) */
+    uint8_t *taken = NULL; /* by pattern of several alternatives: its rows are in the result */
     if (scan_init(&sc, m, np, !ascii) < 0) goto nomem;
 
     if (m->states > 1) {
@@ -1151,37 +1324,36 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     }
     result = PyDict_New();
     if (result == NULL) goto done;
+    if (m->alts_any && (taken = PyMem_Calloc((size_t)m->reals + 1, 1)) == NULL) goto nomem;
     for (int32_t j = 0; j < sc.found; j++) {
-        int32_t p = sc.order[j], bound = m->bound[p];
+        int32_t p = sc.order[j], r = m->real[p], bound = m->bound[p];
         /* (the tuple is the caller's, held by ``args`` for the call: its items cannot change) */
-        PyObject *named = keys == Py_None ? NULL : PyTuple_GET_ITEM(keys, p);
+        PyObject *named = keys == Py_None ? NULL : PyTuple_GET_ITEM(keys, r);
+        int several = m->next_alt[m->first_alt[r]] >= 0; /* (rows of its alternatives: ``alternative_rows``) */
+        if (several && taken[r]) continue;
         PyObject *list = PyList_New(0);
         if (list == NULL) goto fail;
         int bad = 0;
-        if (sc.last[p] == PY_SSIZE_T_MAX) {
+        if (several) {
+            taken[r] = 1;
+            bad = alternative_rows(m, &sc, sizes, &held, n, r, list) < 0;
+        } else if (sc.last[p] == PY_SSIZE_T_MAX) {
             for (Py_ssize_t row = 0; row < n && !bad; row++) {
                 int keep = fits(m, sizes, &held, n, bound, row);
                 if (keep < 0) bad = 1;
-                else if (keep) {
-                    PyObject *number = PyLong_FromSsize_t(row);
-                    bad = number == NULL || PyList_Append(list, number) < 0;
-                    Py_XDECREF(number);
-                }
+                else if (keep) bad = append_row(list, row) < 0;
             }
         } else {
             for (int32_t at = sc.head[p]; at >= 0 && !bad; at = sc.hits[at].next) {
                 int keep = fits(m, sizes, &held, n, bound, sc.hits[at].row);
                 if (keep < 0) bad = 1;
-                else if (keep) {
-                    PyObject *number = PyLong_FromSsize_t(sc.hits[at].row);
-                    bad = number == NULL || PyList_Append(list, number) < 0;
-                    Py_XDECREF(number);
-                }
+                else if (keep) bad = append_row(list, sc.hits[at].row) < 0;
             }
         }
-        /* (a pattern left out is looked at all the same: a row past the list is an error as in Python) */
-        if (!bad && named != Py_None && (bound < 0 || PyList_GET_SIZE(list) > 0)) {
-            PyObject *key = named != NULL ? named : PyLong_FromLong(p);
+        /* (a pattern left out is looked at all the same: a row past the list is an error as in
+         * Python; one of several alternatives has rows if any has: those without bounds keep theirs) */
+        if (!bad && named != Py_None && ((bound < 0 && !several) || PyList_GET_SIZE(list) > 0)) {
+            PyObject *key = named != NULL ? named : PyLong_FromLong(r);
             if (named != NULL) Py_INCREF(named);
             bad = key == NULL || PyDict_SetItem(result, key, list) < 0;
             Py_XDECREF(key);
@@ -1198,6 +1370,7 @@ done:
     scan_free(&sc);
     if (two) scan_free(&second);
     PyMem_Free(sizes);
+    PyMem_Free(taken);
     held_free(&held);
     return result;
 }
@@ -1684,7 +1857,8 @@ static PyObject *unchanged(PyObject *self, PyObject *const *args, Py_ssize_t nar
 
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS,
-     "build(literals, owners, patterns, counted, lengths) -> matcher: prefilter._compile and Prefilter's row lengths."},
+     "build(literals, owners, patterns, counted, lengths[, real]) -> matcher: prefilter._compile and Prefilter's row "
+     "lengths."},
     {"rows", (PyCFunction)(void (*)(void))rows, METH_FASTCALL,
      "rows(matcher, texts[, keys[, limit]]) -> {pattern (or its key): sorted rows}: Prefilter.rows."},
     {"alive", (PyCFunction)(void (*)(void))alive, METH_FASTCALL, "alive(lines, nonblank[, limit]) -> (rows, texts): compiled.alive."},

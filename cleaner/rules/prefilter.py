@@ -39,6 +39,7 @@ import re
 import sys
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from itertools import accumulate, product
@@ -46,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner import diskcache, native
+from cleaner.rules.regex import alternatives
 
 hyperscan: Any = None  # the module, once _hyperscan() found it (imported late: start-up time)
 _scan: Any = None  # the C matcher (cleaner/rules/_scan.c), once available() found it
@@ -837,6 +839,9 @@ class Prefilter:
             state, self.db = loaded
             literals = state["literals"]
         self.always: list[int] = state["always"]
+        # By scanned pattern (_plan): the pattern it is (an alternative of); the lists below are by
+        # scanned pattern.
+        self.real: list[int] = state["real"]
         self.counted: list[int] = state["counted"]  # the patterns with row lengths and no factors
         # Patterns anchored at both ends of a row with a bounded match: the lengths of a row they
         # can match (the rows of other lengths are left out, with factors or without), and, if
@@ -848,7 +853,7 @@ class Prefilter:
         self.owners: list[list[int]] = state["owners"]  # by literal: the patterns it is a factor of
         self.scratch: Any = None
         if self.native:
-            self.matcher = _scan.build(literals, self.owners, self.size, self.counted, self.lengths)
+            self.matcher = _scan.build(literals, self.owners, len(self.real), self.counted, self.lengths, self.real)
             self._native_rows = _scan.rows
         elif self.db is not None:
             self.scratch = hyperscan.Scratch(self.db)
@@ -885,6 +890,8 @@ class Prefilter:
             found = self._hyperscan_rows(texts, data, len(data) == len(joined))
         if self.lengths:
             self._by_length(found, texts)
+        if len(self.real) != self.size:
+            found = self._by_pattern(found)
         if keys is None:
             return found
         return {keys[index]: rows for index, rows in found.items() if keys[index] is not None}
@@ -914,6 +921,14 @@ class Prefilter:
         self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
         return {index: sorted(rows) for index, rows in found.items()}
 
+    def _by_pattern(self, found: dict[int, list[int]]) -> dict[int, list[int]]:
+        """The rows of the scanned patterns (``real``) as their patterns': the union of each
+        one's alternatives' rows, in the order of the first alternative found."""
+        merged: dict[int, set[int]] = {}
+        for index, rows in found.items():
+            merged.setdefault(self.real[index], set()).update(rows)
+        return {index: sorted(rows) for index, rows in merged.items()}
+
     def _by_length(self, found: dict[int, list[int]], texts: list[str]) -> None:
         """Leave out the rows of a length the pattern cannot match, or with a character it cannot
         (``alphabet``), or none of the characters it needs (``needed``), or a first character no
@@ -942,42 +957,67 @@ class Prefilter:
 
 
 def _plan(patterns: Sequence[str]) -> dict[str, Any]:
-    """What the database holds: its literals and whose they are; which patterns have none."""
+    """What the database holds: its literals and whose they are; which patterns have none.
+
+    The scan looks for ``scanned`` patterns, each one of the patterns (``real``: which), or each
+    alternative of one that is an alternation of the whole row, ``^(?:A|B|C)$``, when every
+    alternative has factors or a length bound: such a pattern matches a row where one
+    alternative does, so it may match only the rows one alternative's factors and bounds name
+    (their union), and those are fewer than the whole's bounds and factors name (a heading
+    rule's hundreds of words: a row of a word's length that starts with it, not any row of up to
+    the longest word's length that starts with one). Their literals, row lengths and sets are
+    by scanned pattern; ``always`` by pattern (one that has no factors nor bounds is not split).
+    """
+    scanned: list[tuple[int, str, Any, Any, bool]] = []  # (pattern, text, factors, widths, split)
+    for index, pattern in enumerate(patterns):
+        subs = alternatives(pattern) or []
+        done = [(sub, factors(sub), widths(sub)) for sub in subs]
+        if done and all(found is not None or _bounded(width) for _, found, width in done):
+            scanned += [(index, sub, found, width, True) for sub, found, width in done]
+        else:
+            scanned.append((index, pattern, factors(pattern), widths(pattern), False))
+    # The sets of characters (at most MAX_SETS) go to the patterns not split first, then to the
+    # alternatives of those split into the fewest: a split pattern's alternative has its own
+    # length bound, so it needs them least.
+    split = Counter(index for index, *_, cut in scanned if cut)  # (alternatives by pattern split)
+    sets = 0
+    tests: dict[int, list[Any]] = {}
+    for k in sorted(range(len(scanned)), key=lambda k: (split[scanned[k][0]], k)):
+        pattern, width = scanned[k][1], scanned[k][3]
+        if _bounded(width):
+            # (With the characters its rows may hold, and those they need one of, where known.)
+            tests[k] = [alphabet(pattern), needed(pattern), first(pattern)]
+            for j, test in enumerate(tests[k]):
+                sets += test is not None
+                if sets > MAX_SETS:
+                    tests[k][j] = None
     always: list[int] = []
     lengths: list[tuple[Any, ...]] = []
-    sets = 0
     counted: list[int] = []
     owners: dict[tuple[str, bool], list[int]] = {}
-    for index, pattern in enumerate(patterns):
-        width = widths(pattern)
-        bounded = width is not None and width[1] <= MAX_WIDTH
-        found = factors(pattern)
+    for k, (index, pattern, found, width, _) in enumerate(scanned):
         most = dense(pattern)
         if most is not None and width is not None and most >= width[1]:
             most = None  # (its length bound says as much)
-        if bounded:
-            # (With the characters its rows may hold, and those they need one of, where known:
-            # the first MAX_SETS of them.)
-            tests = [alphabet(pattern), needed(pattern), first(pattern)]
-            for k, test in enumerate(tests):
-                sets += test is not None
-                if sets > MAX_SETS:
-                    tests[k] = None
+        if k in tests:
             if most is not None:
-                lengths.append((index, *width, *tests, most))  # type: ignore[arg-type]
+                lengths.append((k, *width, *tests[k], most))
             else:
-                lengths.append((index, *width, *tests) if tests != [None, None, None] else (index, *width))  # type: ignore[misc]
+                lengths.append((k, *width, *tests[k]) if tests[k] != [None, None, None] else (k, *width))
         elif most is not None and found is not None and width is not None and width[0] > 0:
             # Unbounded by its spaces alone (``\s*``): its rows of too many other characters go.
             # (Not one without factors: it stays in ``always``; nor one that can match an empty
             # row: the bounds leave out the empty rows.)
-            lengths.append((index, width[0], sys.maxsize, None, None, None, most))
+            lengths.append((k, width[0], sys.maxsize, None, None, None, most))
         if found is None:
-            (counted if bounded else always).append(index)
+            if k in tests:
+                counted.append(k)
+            else:
+                always.append(index)
             continue
         for strings, at_start in found:
             for string in _shorter(strings, at_start):
-                owners.setdefault((string, at_start), []).append(index)
+                owners.setdefault((string, at_start), []).append(k)
     literals: list[bytes] = []
     by_literal: list[list[int]] = []
     for string, at_start in sorted(owners):
@@ -985,7 +1025,20 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
             # A factor the match starts with follows the newline that ends the row before.
             literals.append((("\n" if at_start else "") + spelling).encode("utf-8", "surrogatepass"))
             by_literal.append(owners[string, at_start])
-    return {"always": always, "lengths": lengths, "counted": counted, "owners": by_literal, "literals": literals}
+    real = [index for index, *_ in scanned]
+    return {
+        "always": always,
+        "lengths": lengths,
+        "counted": counted,
+        "owners": by_literal,
+        "literals": literals,
+        "real": real,
+    }
+
+
+def _bounded(width: tuple[int, int] | None) -> bool:
+    """Whether a pattern of these ``widths`` has row lengths worth a bound."""
+    return width is not None and width[1] <= MAX_WIDTH
 
 
 def _compile(literals: list[bytes]) -> Any:
@@ -1049,7 +1102,10 @@ def _load(path: Path, use_native: bool) -> tuple[dict[str, Any], Any] | None:
         # literals already bytes; a worker of a one-document run loads this at its start.)
         state = marshal.loads(path.with_suffix(".state").read_bytes())
         data = path.with_suffix(".hsdb").read_bytes()
-        if not isinstance(state, dict) or not {"always", "counted", "lengths", "owners", "literals"} <= state.keys():
+        if (
+            not isinstance(state, dict)
+            or not {"always", "counted", "lengths", "owners", "literals", "real"} <= state.keys()
+        ):
             return None
         literals = state["literals"]
         if not isinstance(literals, list) or not all(type(literal) is bytes for literal in literals):

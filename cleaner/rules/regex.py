@@ -181,16 +181,10 @@ def parts(pattern: str) -> list[str]:
     states (thousands of instructions each; 80% of a real page's RE2 time). Apart, each program's
     states are its own counts, built once. Only for whether a pattern matches (``test``,
     ``test_start``): which alternative matches first, and where, is not kept."""
-    head = _WHOLE.match(pattern)
-    if head is None or not pattern.endswith(")$") or pattern.startswith("?", head.end()) or "\\Q" in pattern:
-        return [pattern]  # (a group of another kind, ``(?P<name>``, ``(?-i:``; or RE2's quoting)
-    body = pattern[head.end() : -2]
-    if _FLAGS.search(body):
-        return [pattern]  # (split, the alternatives after the flags would lose them)
-    bars = _top_bars(body)
-    if not bars:
+    split = _split(pattern)
+    if split is None:
         return [pattern]
-    alternatives = [body[a + 1 : b] for a, b in zip([-1, *bars], [*bars, len(body)], strict=True)]
+    flags, alternatives = split
     broad = [alt for alt in alternatives if _BROAD.match(alt)]
     narrow = [alt for alt in alternatives if not _BROAD.match(alt)]
     if not broad:
@@ -200,7 +194,30 @@ def parts(pattern: str) -> list[str]:
         groups[-2:] = [groups[-2] + groups[-1]]
     if len(groups) < 2:
         return [pattern]
-    return ["^(" + (head.group(1) or "") + "|".join(group) + ")$" for group in groups]
+    return ["^(" + flags + "|".join(group) + ")$" for group in groups]
+
+
+def alternatives(pattern: str) -> list[str] | None:
+    """``^(?:A|B|C)$`` (or ``^(?i:...)$``) as ``^(?:A)$``, ``^(?:B)$``, ``^(?:C)$``: a row matches
+    the pattern where it matches one of them (``parts`` splits as this does); None for a pattern
+    of another shape (``_split``)."""
+    split = _split(pattern)
+    return None if split is None else ["^(" + split[0] + alt + ")$" for alt in split[1]]
+
+
+def _split(pattern: str) -> tuple[str, list[str]] | None:
+    """The group's flags (``?:``, ``?i:``, or "" for a plain group) and its alternatives, of a
+    pattern that is one group's alternation between ``^`` and ``$``; None for any other."""
+    head = _WHOLE.match(pattern)
+    if head is None or not pattern.endswith(")$") or pattern.startswith("?", head.end()) or "\\Q" in pattern:
+        return None  # (a group of another kind, ``(?P<name>``, ``(?-i:``; or RE2's quoting)
+    body = pattern[head.end() : -2]
+    if _FLAGS.search(body):
+        return None  # (split, the alternatives after the flags would lose them)
+    bars = _top_bars(body)
+    if not bars:
+        return None
+    return head.group(1) or "", [body[a + 1 : b] for a, b in zip([-1, *bars], [*bars, len(body)], strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
