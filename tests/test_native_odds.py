@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 import math
 import os
+import pickle
 import random
+from array import array
 
 import numpy as np
 import pytest
@@ -255,3 +257,43 @@ def test_weights_that_are_no_float32_are_read_as_float64() -> None:
     assert m._lexical_weights.dtype == np.float64
     for doc in _documents()[:4]:
         assert m.shortcut(doc)[1].tobytes() == _long_way(m, doc)[1].tobytes()
+
+
+def test_not_above_is_its_twin_on_any_log_odds() -> None:
+    """_trees.c's not_above (the classify step's rows below the cut, all below the floor) and
+    compiled.py's twin: the same places, the same None (one between floor and cut, or NaN), on
+    buffers and arrays of values around both bounds, infinite ones (odds_above's settled lines) and NaN."""
+    rng = random.Random(29)
+    assert compiled.NOT_ABOVE is not compiled.not_above  # (the C is built here: it is what is compared)
+    cut, floor = _log_odds_cut(0.02), -3.9
+    near = [cut, floor, math.nextafter(cut, 0.0), math.nextafter(cut, 9.0), math.nextafter(floor, -9.0)]
+    pool = [math.inf, -math.inf, math.nan, 0.0, -0.0, 5.0, -7.5, *near]
+    for size in [0, 1, 2, 3, 17, 300]:
+        for _ in range(60):
+            values = [rng.choice(pool) if rng.random() < 0.4 else rng.uniform(-12.0, 8.0) for _ in range(size)]
+            if rng.random() < 0.5:  # (most documents: every row not above the cut also below the floor)
+                values = [x if x > cut else min(x, floor - 1.0) for x in values if x == x]
+            for odds in (memoryview(array("d", values)), np.array(values, dtype=np.float64)):
+                for bounds in [(cut, floor), (math.inf, -math.inf), (-math.inf, math.inf), (cut, -math.inf)]:
+                    assert compiled.NOT_ABOVE(odds, *bounds) == compiled.not_above(odds, *bounds)
+    assert compiled.NOT_ABOVE(array("d", [9.0, -9.0, 0.5, -4.5]), 0.0, -4.0) == [1, 3]
+    assert compiled.NOT_ABOVE(array("d", [9.0, -9.0, -1.0]), 0.0, -4.0) is None
+    with pytest.raises(TypeError, match="odds"):
+        compiled.NOT_ABOVE(array("f", [1.0]), 0.0, -4.0)
+    with pytest.raises(TypeError, match="3 arguments"):
+        compiled.NOT_ABOVE(array("d", [1.0]), 0.0)
+
+
+def test_a_pickled_classify_leaves_the_c_call_behind() -> None:
+    """The C not_above a Classify took with its shortcut stays behind, as the shortcut does (a worker
+    without the C, or with it turned off, could not load it); the copy takes its own on its first call."""
+    doc = next(doc for doc in _documents() if len(doc) >= 5)
+    step = Classify(ClassifyConfig(min_lines=1))
+    step(_lines(doc))
+    assert step._not_above is compiled.NOT_ABOVE
+    copy = pickle.loads(pickle.dumps(step))
+    assert "_not_above" not in copy.__dict__
+    lines, again = _lines(doc), _lines(doc)
+    copy(lines)
+    Classify(ClassifyConfig(min_lines=1))(again)
+    assert [line.dropped_by for line in lines] == [line.dropped_by for line in again]

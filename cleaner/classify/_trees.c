@@ -897,6 +897,15 @@ settle_margin(const Forest *self, double bound, double baseline)
     return 1e-6 * (1.0 + fabs(bound) + fabs(baseline) + self->reach);
 }
 
+/* A METH_FASTCALL argument read as PyArg_ParseTuple's 'd' reads it (PyFloat_AsDouble: its TypeError for what is no real
+ * number): 0, or -1 with the exception set. */
+static inline int
+as_double(PyObject *arg, double *value)
+{
+    *value = PyFloat_AsDouble(arg);
+    return *value == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
 /* odds_above(matrix, baseline, cut, out[, floor]) -> float: odds(matrix, baseline, out), less the lines whose log-odds
  * are surely above cut or surely below floor (-inf by default: none is): their out is +inf (above) or -inf (below). A
  * caller that only compares a line's log-odds with cut and floor (steps/classify.py) loses nothing; the others' out is
@@ -930,15 +939,9 @@ forest_odds_above(Forest *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *matrix_obj = args[0], *out_obj = args[3];
-    /* (PyFloat_AsDouble, as 'd' reads it: its TypeError for what is no real number) */
-    const double baseline = PyFloat_AsDouble(args[1]);
-    if (baseline == -1.0 && PyErr_Occurred())
-        return NULL;
-    const double cut = PyFloat_AsDouble(args[2]);
-    if (cut == -1.0 && PyErr_Occurred())
-        return NULL;
-    const double floor_odds = nargs == 5 ? PyFloat_AsDouble(args[4]) : -Py_HUGE_VAL;
-    if (floor_odds == -1.0 && PyErr_Occurred())
+    double baseline, cut, floor_odds = -Py_HUGE_VAL;
+    if (as_double(args[1], &baseline) < 0 || as_double(args[2], &cut) < 0 ||
+        (nargs == 5 && as_double(args[4], &floor_odds) < 0))
         return NULL;
     Py_buffer matrix, out;
     if (walk_buffers(self, matrix_obj, out_obj, &matrix, &out, 1) < 0)
@@ -1245,12 +1248,62 @@ done:
     return result;
 }
 
+/* not_above(odds, cut, floor) -> list | None: the places i of odds (a 1-d float64 buffer, odds_above's out) where odds[i]
+ * is not above cut, in order, as Python's `not x > cut` reads it (a NaN is not above); None when one of them is not below
+ * floor either (or is NaN): its P must then be computed (steps/classify.py's long way). compiled.py's not_above is its
+ * twin. The caller's loop over a page's every line (its log-odds made a list of floats first, each round) was a third of
+ * the classify step's Python on a real page, for the few dozen lines below the cut. */
+static PyObject *
+not_above(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "not_above() takes 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    double cut, floor_odds;
+    if (as_double(args[1], &cut) < 0 || as_double(args[2], &floor_odds) < 0)
+        return NULL;
+    Py_buffer odds;
+    if (get_buffer(args[0], &odds, 'd', 1, 0, "odds") < 0)
+        return NULL;
+    const double *values = odds.buf;
+    const Py_ssize_t n = odds.shape[0];
+    Py_ssize_t count = 0;
+    int settled = 1; /* every line not above cut is below floor */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!(values[i] > cut)) {
+            count++;
+            settled &= values[i] < floor_odds;
+        }
+    }
+    PyObject *result = NULL;
+    if (!settled) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else if ((result = PyList_New(count)) != NULL) {
+        for (Py_ssize_t i = 0, k = 0; i < n && k < count; i++) {
+            if (values[i] > cut)
+                continue;
+            PyObject *place = PyLong_FromSsize_t(i);
+            if (place == NULL) {
+                Py_CLEAR(result);
+                break;
+            }
+            PyList_SET_ITEM(result, k++, place);
+        }
+    }
+    PyBuffer_Release(&odds);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"lexical", lexical, METH_VARARGS,
      "lexical(weights, grams, bias, out) -> bool: each line's lexical score into out; False if a line has no "
      "n-gram."},
     {"cached_lexical", cached_lexical, METH_VARARGS,
      "cached_lexical(weights, keys, grams, bias, cache, limit, out) -> bool: lexical, remembered in cache by key."},
+    {"not_above", (PyCFunction)(void (*)(void))not_above, METH_FASTCALL,
+     "not_above(odds, cut, floor) -> list | None: the places not above cut, in order; None if one is not below floor."},
     {NULL, NULL, 0, NULL},
 };
 
