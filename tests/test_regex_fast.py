@@ -158,8 +158,20 @@ def test_parts_split_only_an_alternation_of_the_whole_row_with_broad_alternative
         r"^(?:\Qa|.\E|.b)$",
         r"^(?:(?i)a|.b)$",  # flags set in the group hold over the alternatives after them
         r"^(?:x|(?s)a|.b)$",
+        r"^(?:[[:digit:]|.]x|.y)$",  # (RE2's class names: the class ends at the second ']')
     ):
         assert regex.parts(whole) == [whole], whole
+
+
+def test_alternatives_are_each_alternative_of_the_whole_row_with_the_group_s_flags() -> None:
+    assert regex.alternatives(r"^(?i:home|news \| more|[|]x)$") == [
+        r"^(?i:home)$",
+        r"^(?i:news \| more)$",
+        r"^(?i:[|]x)$",
+    ]
+    assert regex.alternatives(r"^(a|b(?:c|d))$") == [r"^(a)$", r"^(b(?:c|d))$"]
+    for other in (r"^(?:a|b)x$", r"^a|b$", r"^(?P<v>a|b)$", r"^(?:[[:alpha:]|]x|y)$", r"^(?:(?i)a|b)$"):
+        assert regex.alternatives(other) is None, other
 
 
 # Pieces of rows for the parts' test: words the shipped alternatives start with and end on, and

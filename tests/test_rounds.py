@@ -105,6 +105,31 @@ def test_the_site_step_drops_and_rewrites_nothing() -> None:
     assert None in sites and len(sites) > 2
 
 
+class _BannerSite(MatchSite):
+    """A site step given to Pipeline that also drops the first live line that starts with
+    "BANNER": a custom site step may drop lines, and what it drops must be counted as any step's."""
+
+    def __call__(self, state: State) -> None:
+        super().__call__(state)
+        for line in state.lines:
+            if line.alive and not line.blank:
+                if line.text.startswith("BANNER"):
+                    line.drop("test.banner")
+                return
+
+
+def test_a_custom_site_step_that_drops_lines_is_counted() -> None:
+    book = RuleBook.load([ROOT / "rules"])
+    text = "BANNER one\nBANNER two\nBANNER three\n\n" + "The council met on Tuesday to discuss the budget. " * 3
+    fast, slow = Pipeline(book, site=_BannerSite(book)), Pipeline(book, site=_BannerSite(book))
+    assert fast._uncounted is None  # (a built-in site step is not counted after: see below)
+    doc = Document("d", text, "t")
+    cleaned = _cleaned(fast, doc)
+    assert cleaned == _every_round(slow, doc)
+    assert "BANNER" not in cleaned[0]
+    assert fast.with_repeated(None).site_step is fast.site_step  # (kept with --drop-repeated)
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_random_rules_of_every_kind_give_what_every_round_gives(tmp_path: Path, seed: int) -> None:
     # Windows (first, last), blocks, tails, replace rules (rewrites) and extracts, on a site found

@@ -90,7 +90,7 @@ class RuleBook:
         self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
         self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
         self._by_start: dict[str, int | None] = {}  # the same by url_start
-        # By domain: the first site (by index) that lists it (_first_of_host).
+        # By domain: the first site (by index) that lists it (_first_of_domains).
         self._domains: dict[str, int] = {}
         for i, site in enumerate(self._sites):
             for domain in site.matcher.domains:

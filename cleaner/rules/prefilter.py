@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from functools import cache, lru_cache
 from itertools import accumulate, product
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cleaner import diskcache, native
 from cleaner.rules.regex import alternatives
@@ -224,13 +224,15 @@ def _fewest(strings: set[str], covers: Any) -> set[str]:
 
 class _Factors:
     def __init__(self) -> None:
-        self.spelt: dict[tuple[int, bool, bool], set[str] | None] = {}  # by id of the parse node
+        # By the parse node's op and id: a literal's node holds an int, and Python shares the
+        # object of a small int, so ``[^e]`` after ``e`` has the same id (the op tells them apart).
+        self.spelt: dict[tuple[Any, int, bool, bool], set[str] | None] = {}
         self.spaces = False  # spell \s out (at a row's start only: inside a run it multiplies it)
         self.splits = 0  # _alternatives calls, bounded: each optional part doubles the work
 
     def spell(self, op: Any, av: Any, caseless: bool) -> set[str]:
         """Every string the item matches (it raises _Open if they are too many or unbounded)."""
-        key = (id(av), caseless, self.spaces)
+        key = (op, id(av), caseless, self.spaces)
         if key in self.spelt:
             done = self.spelt[key]
             if done is None:
@@ -409,7 +411,9 @@ _MISREAD = re.compile(r"\{,\d*\}|\[:\^?[A-Za-z]+:\]")
 Factors = list[tuple[set[str], bool]]  # sets of strings, each with whether it is at the row's start
 
 
-@lru_cache(maxsize=256)
+# (Each of _plan's tests parses a pattern: room for the shipped generic set's 448 scanned patterns,
+# whole-row alternations split into their alternatives, so that each is parsed once a build.)
+@lru_cache(maxsize=2048)
 def _parse(pattern: str) -> Any:
     """Python's parse of the pattern (None if it may read it otherwise than RE2, or not at all)."""
     if _MISREAD.search(pattern):
@@ -825,7 +829,7 @@ class Prefilter:
         self.db: Any = None  # hyperscan's database
         self.matcher: Any = None  # the C one
         cached = _cache_path(patterns, self.native)
-        loaded = _load(cached, self.native) if cached is not None else None
+        loaded = _load(cached, self.native, self.size) if cached is not None else None
         if loaded is None:
             state = _plan(patterns)
             literals: list[bytes] = state["literals"]
@@ -968,22 +972,22 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
     the longest word's length that starts with one). Their literals, row lengths and sets are
     by scanned pattern; ``always`` by pattern (one that has no factors nor bounds is not split).
     """
-    scanned: list[tuple[int, str, Any, Any, bool]] = []  # (pattern, text, factors, widths, split)
+    scanned: list[_Scanned] = []
     for index, pattern in enumerate(patterns):
         subs = alternatives(pattern) or []
         done = [(sub, factors(sub), widths(sub)) for sub in subs]
         if done and all(found is not None or _bounded(width) for _, found, width in done):
-            scanned += [(index, sub, found, width, True) for sub, found, width in done]
+            scanned += [_Scanned(index, sub, found, width, True) for sub, found, width in done]
         else:
-            scanned.append((index, pattern, factors(pattern), widths(pattern), False))
+            scanned.append(_Scanned(index, pattern, factors(pattern), widths(pattern), False))
     # The sets of characters (at most MAX_SETS) go to the patterns not split first, then to the
     # alternatives of those split into the fewest: a split pattern's alternative has its own
     # length bound, so it needs them least.
-    split = Counter(index for index, *_, cut in scanned if cut)  # (alternatives by pattern split)
+    split = Counter(one.index for one in scanned if one.split)  # (alternatives by pattern split)
     sets = 0
-    tests: dict[int, list[Any]] = {}
-    for k in sorted(range(len(scanned)), key=lambda k: (split[scanned[k][0]], k)):
-        pattern, width = scanned[k][1], scanned[k][3]
+    tests: dict[int, list[Chars | None]] = {}
+    for k in sorted(range(len(scanned)), key=lambda k: (split[scanned[k].index], k)):
+        pattern, width = scanned[k].text, scanned[k].widths
         if _bounded(width):
             # (With the characters its rows may hold, and those they need one of, where known.)
             tests[k] = [alphabet(pattern), needed(pattern), first(pattern)]
@@ -1000,6 +1004,7 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
         if most is not None and width is not None and most >= width[1]:
             most = None  # (its length bound says as much)
         if k in tests:
+            assert width is not None  # (_bounded)
             if most is not None:
                 lengths.append((k, *width, *tests[k], most))
             else:
@@ -1036,6 +1041,16 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
     }
 
 
+class _Scanned(NamedTuple):
+    """A pattern the scan looks for (_plan): one of the rule set's, or an alternative of one."""
+
+    index: int  # the pattern it is (an alternative of)
+    text: str
+    factors: Factors | None
+    widths: tuple[int, int] | None
+    split: bool  # an alternative
+
+
 def _bounded(width: tuple[int, int] | None) -> bool:
     """Whether a pattern of these ``widths`` has row lengths worth a bound."""
     return width is not None and width[1] <= MAX_WIDTH
@@ -1062,7 +1077,21 @@ def _compile(literals: list[bytes]) -> Any:
 
 @cache
 def _source() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    """This module's source and regex.py's (which splits a pattern into its alternatives, _plan)."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(__file__).with_name("regex.py").read_bytes())
+    return digest.hexdigest()
+
+
+def _covers(real: Any, size: int) -> bool:
+    """Whether ``real`` names, for each scanned pattern in order, one of ``size`` patterns, each
+    at least once and in order (as _plan makes it): else the entry is not this rule set's."""
+    return (
+        isinstance(real, list)
+        and all(type(index) is int for index in real)
+        and sorted(set(real)) == list(range(size))
+        and real == sorted(real)
+    )
 
 
 def _cache_path(patterns: Sequence[str], use_native: bool) -> Path | None:
@@ -1093,7 +1122,7 @@ def cached(patterns: Sequence[str]) -> bool:
     return _cached[key]
 
 
-def _load(path: Path, use_native: bool) -> tuple[dict[str, Any], Any] | None:
+def _load(path: Path, use_native: bool, size: int) -> tuple[dict[str, Any], Any] | None:
     errors: tuple[type[Exception], ...] = (OSError, ValueError, EOFError, TypeError)
     if not use_native:
         errors += (hyperscan.error,)
@@ -1109,6 +1138,8 @@ def _load(path: Path, use_native: bool) -> tuple[dict[str, Any], Any] | None:
             return None
         literals = state["literals"]
         if not isinstance(literals, list) or not all(type(literal) is bytes for literal in literals):
+            return None
+        if not _covers(state["real"], size):
             return None
         db = None
         if data and not use_native:

@@ -156,6 +156,8 @@ def _top_bars(body: str) -> list[int] | None:
             i += body.startswith("^", i)
             i += body.startswith("]", i)  # (a ']' first in a class is a literal)
             while i < n and body[i] != "]":
+                if body.startswith("[:", i):
+                    return None  # (RE2's ``[[:digit:]|.]``: its class ends at the second ']')
                 i += 2 if body[i] == "\\" else 1
         elif ch == "(":
             depth += 1
