@@ -258,6 +258,11 @@ def test_rows_of_a_pattern_scanned_as_its_alternatives() -> None:
     assert scan(m, ["abc", "xy"]) == {}  # (each alternative's rows left out by its bounds)
     with pytest.raises(ValueError):
         scan(m, texts, ("a", None, "c"))  # (a key per pattern, not per scanned one)
+    # A pattern's rows come where its first alternative that keeps a row is (Prefilter._by_length
+    # leaves out one that keeps none): the first alternative's one row is too long for it.
+    m = prefilter._scan.build([b"ab", b"cd", b"ef"], [[0], [1], [2]], 3, [], [(0, 2, 2)], [0, 1, 0])
+    assert list(scan(m, ["abc", "cd", "ef"]).items()) == [(1, [1]), (0, [2])]
+    assert list(scan(m, ["ab", "cd", "ef"]).items()) == [(0, [0, 2]), (1, [1])]
     # An alternative with row lengths and no factors has every row its lengths keep.
     m = prefilter._scan.build([b"ab"], [[0]], 2, [1], [(1, 1, 1)], [0, 0])
     assert scan(m, ["x", "ab", "cab", "y"]) == {0: [0, 1, 2, 3]}
@@ -268,6 +273,13 @@ def test_rows_of_a_pattern_scanned_as_its_alternatives() -> None:
     with pytest.raises(TypeError):
         scan(m, ["ab", 1])
     assert scan(m, ["x", "ab", "cab", "y"]) == {0: [0, 1, 2, 3]}
+    # A matcher of more patterns than spare tables are kept for makes its tables at each call.
+    m = prefilter._scan.build([b"ab"], [[69_999]], 70_000, [], [])
+    assert [scan(m, texts) for texts in (["x", "ab"], ["ab", "abab"], ["ab"])] == [
+        {69_999: [1]},
+        {69_999: [0, 1]},
+        {69_999: [0]},
+    ]
     for real in ([0, 1], [0, 2, 2], [0, -1, 1]):  # (one per scanned pattern; each pattern scanned)
         with pytest.raises(ValueError):
             prefilter._scan.build([b"ab"], [[0]], 3, [], [], real)

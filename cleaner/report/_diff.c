@@ -1602,6 +1602,8 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
             if (take < 0) goto next;
         }
         if (take) {
+            Py_CLEAR(o->memo_label); /* (the row's keys and its entry's slices may run code too) */
+            Py_CLEAR(o->memo_number);
             if (key == NULL && row_keys(&key, &neg_no, hashed, held_no) < 0) goto next;
             PyObject *entry = NULL;
             if (o->context >= 0 && (entry = sample_entry(o->rows, i, o->context, o->doc)) == NULL) goto next;

@@ -625,7 +625,7 @@ typedef struct {
     int32_t real;     /* the state, while the scan is on the table's last row (a deep one) */
     Py_ssize_t row;  /* the row of the byte the scan is at */
     int lines;       /* a newline ends a row (the call's text is not ASCII: ``slow`` counts it) */
-    Py_ssize_t *last; /* by pattern: its last row, or (none yet) every byte 0x80: below any row (-1 on) */
+    Py_ssize_t *last; /* by pattern: its last row, or (none yet) PY_SSIZE_T_MIN: below any row (-1 on) */
     int32_t *head, *tail, *order, found;
     Hit *hits;
     Py_ssize_t used, cap;
@@ -641,7 +641,6 @@ struct Spare {
 /* The pattern ``p`` has a match on ``sc->row``: the row added to its list (once). 0, or -1 (out of memory). */
 static int add(Scan *sc, int32_t p) {
     if (sc->last[p] == sc->row) return 0;
-    sc->last[p] = sc->row;
     if (sc->used == sc->cap) {
         Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
         Hit *grown = PyMem_Realloc(sc->hits, cap * sizeof(Hit));
@@ -649,6 +648,9 @@ static int add(Scan *sc, int32_t p) {
         sc->hits = grown;
         sc->cap = cap;
     }
+    /* (Marked only once the row is added: a spare's tables are reset by ``order``, so a pattern
+     * marked but not in it would keep its mark for the matcher's next call.) */
+    sc->last[p] = sc->row;
     int32_t at = (int32_t)sc->used++;
     sc->hits[at].row = sc->row;
     sc->hits[at].next = -1;
@@ -964,11 +966,13 @@ static int merge(Scan *a, const Scan *b) {
     return 0;
 }
 
-/* A scan's tables by pattern (``np`` of them), no row found yet; ``lines``: rows by newlines. 0,
- * or -1 (out of memory). */
 /* The most hits a spare's tables keep room for after a call (1 MB): a real page's scan finds a few hundred. */
 #define SPARE_HITS 65536
+/* The most patterns a matcher keeps spare tables for (20 bytes a pattern, twice: 2.6 MB at most);
+ * one of more makes its tables at each call. */
+#define SPARE_PATTERNS 65536
 
+/* A scan's tables by pattern (``np`` of them), no row found yet. 0, or -1 (out of memory). */
 static int scan_tables(Scan *sc, int32_t np) {
     sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
     sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
@@ -1008,6 +1012,7 @@ static void scan_free(Scan *sc) {
 
 /* The matcher's two spare tables (``scan_init``), as new. 0, or -1 with an error set. */
 static int spares_make(Matcher *m) {
+    if (m->patterns > SPARE_PATTERNS) return 0; /* (m->spare stays NULL) */
     m->spare = PyMem_Calloc(2, sizeof(Spare));
     if (m->spare == NULL || scan_tables(&m->spare[0].tables, m->patterns) < 0 ||
         scan_tables(&m->spare[1].tables, m->patterns) < 0) {
@@ -1029,7 +1034,7 @@ static void spares_free(Matcher *m) {
  * memory). */
 static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
     *sc = (Scan){m, 0, 0, -1, lines, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL};
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; m->spare != NULL && k < 2; k++) {
         Spare *spare = &m->spare[k];
         if (!spare->busy) {
             Scan *kept = &spare->tables;
@@ -1217,6 +1222,22 @@ static int alternative_rows(const Matcher *m, const Scan *sc, const Py_ssize_t *
     return bad ? -1 : 0;
 }
 
+/* Whether alternative ``q``'s bounds keep one of the rows it found: 1, 0, or -1 with an error set.
+ * Prefilter._by_length leaves out an alternative that keeps none, so its pattern's rows come in
+ * the result where the first alternative that keeps one is (_by_pattern's order). */
+static int alternative_keeps(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
+                             int32_t q) {
+    int every = sc->last[q] == PY_SSIZE_T_MAX; /* (counted: its rows are every row) */
+    int32_t at = every ? -1 : sc->head[q];
+    for (Py_ssize_t k = 0; every ? k < n : at >= 0; k++) {
+        Py_ssize_t row = every ? k : sc->hits[at].row;
+        if (!every) at = sc->hits[at].next;
+        int keep = fits(m, sizes, held, n, m->bound[q], row);
+        if (keep != 0) return keep;
+    }
+    return 0;
+}
+
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
  * "\n" + "\n".join(texts) + "\n" in UTF-8, "surrogatepass", then _by_length), without joining or
  * encoding the texts: their characters go through the automaton as the UTF-8 bytes they are.
@@ -1331,6 +1352,11 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         PyObject *named = keys == Py_None ? NULL : PyTuple_GET_ITEM(keys, r);
         int several = m->next_alt[m->first_alt[r]] >= 0; /* (rows of its alternatives: ``alternative_rows``) */
         if (several && taken[r]) continue;
+        if (several) {
+            int keeps = alternative_keeps(m, &sc, sizes, &held, n, p);
+            if (keeps < 0) goto fail;
+            if (!keeps) continue;
+        }
         PyObject *list = PyList_New(0);
         if (list == NULL) goto fail;
         int bad = 0;

@@ -1232,12 +1232,6 @@ static PyObject *normalize(PyObject *self, PyObject *arg) {
     return result;
 }
 
-/* What repair()'s loop does to each text, for the texts it changes, in order: (i, None) for a
- * line the gate lets through in its first or second round (ftfy must see it: repair.py runs
- * its rounds), (i, normalize(text)) for a line only the whitespace step changes. For such a
- * line the second round finds the gate shut again and normalize() changes nothing (it is
- * idempotent: no odd space, mark or trailing whitespace is left), so that is its last round.
- * Without ``enabled`` no line is gated; the rest is the same. (texts: a tuple of str.) */
 /* What repair()'s loop does to one text (a new reference): None for the rounds, or its new text;
  * NULL with no error set when it leaves the text alone, with one set on failure. */
 /* A text cut short of its trailing whitespace needs no repair when the text did not: the gate is
@@ -1275,6 +1269,12 @@ fail:
     return NULL;
 }
 
+/* What repair()'s loop does to each text, for the texts it changes, in order: (i, None) for a
+ * line the gate lets through in its first or second round (ftfy must see it: repair.py runs
+ * its rounds), (i, normalize(text)) for a line only the whitespace step changes. For such a
+ * line the second round finds the gate shut again and normalize() changes nothing (it is
+ * idempotent: no odd space, mark or trailing whitespace is left), so that is its last round.
+ * Without ``enabled`` no line is gated; the rest is the same. (texts: a tuple of str.) */
 static PyObject *lines(PyObject *self, PyObject *args) {
     PyObject *list;
     int enabled, entities;
@@ -1395,15 +1395,20 @@ static int change_line(PyObject *line, PyObject *normal, PyObject *was, PyObject
     if (PyTuple_CheckExact(labels) && PyTuple_GET_SIZE(labels) == 0) {
         /* (a line's first label, most lines': () + (label,) is (label,), one tuple kept for all of
          * them, as a tuple cannot change: no tuple made and added a line) */
-        if (first_label == NULL || PyTuple_GET_ITEM(first_label, 0) != label) {
-            PyObject *one = PyTuple_Pack(1, label);
-            if (one == NULL) {
+        /* (``one`` held here: dropping the old tuple, or a __setattr__, may run code that calls
+         * this again and replaces the module's) */
+        PyObject *one;
+        if (first_label != NULL && PyTuple_GET_ITEM(first_label, 0) == label) {
+            one = Py_NewRef(first_label);
+        } else {
+            if ((one = PyTuple_Pack(1, label)) == NULL) {
                 Py_DECREF(labels);
                 return -1;
             }
-            Py_XSETREF(first_label, one);
+            Py_XSETREF(first_label, Py_NewRef(one));
         }
-        status = slot_write(line, writes, W_CHANGED, first_label);
+        status = slot_write(line, writes, W_CHANGED, one);
+        Py_DECREF(one);
     } else {
         int found = PySequence_Contains(labels, label);
         status = found < 0 ? -1 : found ? 0 : PyList_Check(labels) ? PyList_Append(labels, label) : -2;
