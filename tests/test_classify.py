@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from itertools import groupby
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cleaner.classify.compiled import KINDS
 from cleaner.classify.config import ClassifyConfig
 from cleaner.classify.features import INDEX, NAMES, extract
 from cleaner.classify.model import Model
@@ -18,7 +20,7 @@ from cleaner.document import Document, Line
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.rules.book import RuleBook
 from cleaner.rules.load import parse_rule_file
-from cleaner.steps.classify import BOILERPLATE, NAV_RUN, SHORT, Classify
+from cleaner.steps.classify import BOILERPLATE, LABELS, NAV_RUN, SHORT, Classify
 
 ROOT = Path(__file__).resolve().parent.parent
 MENU = ["Home", "News", "Sport", "Weather", "Contact"]
@@ -211,6 +213,9 @@ def test_rule_ids_measure_only_the_runs_of_rows_below_as_a_grouping_of_every_row
         expected = _grouped_rules(words, below, short_words, nav_run)
         assert step._rules(words, below) == expected
         assert step._kinds(words, below) == [expected[i] for i in below]
+        # (the step's own call on the shortcut's words: the C where it is built, else the twin)
+        kinds = KINDS(memoryview(array("d", words)), below, short_words, nav_run, LABELS)
+        assert kinds == [expected[i] for i in below]
 
 
 def test_rows_below_are_those_not_above_the_cut_when_all_are_below_the_floor() -> None:

@@ -284,15 +284,59 @@ def test_not_above_is_its_twin_on_any_log_odds() -> None:
         compiled.NOT_ABOVE(array("d", [1.0]), 0.0)
 
 
+def test_kinds_is_its_twin_on_any_words_and_bounds() -> None:
+    """_trees.c's kinds (the classify step's rule kind of each row below) and compiled.py's twin: the same kinds
+    on words around the bounds, NaN and infinite ones, read through strided views (the shortcut's words column,
+    a numpy column, a reversed one), for rows below in order or not, and bounds of either type; None (the twin's
+    way then) for a bound a double cannot hold exactly."""
+    rng = random.Random(30)
+    assert compiled.KINDS is not compiled.kinds  # (the C is built here: it is what is compared)
+    labels = ("nav", "short", "chrome")
+    pool = [0.0, -0.0, 1.0, 2.0, 3.0, 3.5, 4.0, 5.0, 9.0, math.nan, math.inf, -math.inf, math.nextafter(4.0, 0.0)]
+    bounds = [4, 3.5, 1, 0, -1, math.nan, math.inf, 2**53, -(2**53), True]
+    for size in [0, 1, 2, 5, 30, 200]:
+        for _ in range(80):
+            words = [rng.choice(pool) for _ in range(size)]
+            below = sorted(rng.sample(range(size), rng.randint(0, size)))
+            if rng.random() < 0.3:
+                rng.shuffle(below)
+            limit, nav_run = rng.choice(bounds), rng.choice([*bounds, 3, 2.5, 7])
+            column = np.array([[9.0, x, -1.0] for x in words]).reshape(size, 3)[:, 1]
+            flat = memoryview(array("d", [y for x in words for y in (7.0, x)])).cast("B").cast("d")[1::2]
+            backward = np.array(words[::-1])[::-1]
+            expected = compiled.kinds(words, below, limit, nav_run, labels)
+            for view in (flat, column, backward, memoryview(array("d", words))):
+                assert compiled.KINDS(view, below, limit, nav_run, labels) == expected
+    words = memoryview(array("d", [1.0, 1.0, 1.0, 9.0, 1.0, math.nan]))
+    assert compiled.KINDS(words, [0, 3, 4, 5, 1], 4, 3, labels) == ["nav", "chrome", "short", "short", "nav"]
+    for inexact in (2**53 + 1, -(2**60), 10**400, "4", None):
+        assert compiled.KINDS(words, [0], inexact, 3, labels) is None
+        assert compiled.KINDS(words, [0], 4, inexact, labels) is None
+    with pytest.raises(IndexError):
+        compiled.KINDS(words, [6], 4, 3, labels)
+    with pytest.raises(IndexError):
+        compiled.KINDS(words, [-1], 4, 3, labels)
+    with pytest.raises(TypeError, match="words"):
+        compiled.KINDS(array("f", [1.0]), [0], 4, 3, labels)
+    with pytest.raises(TypeError):
+        compiled.KINDS([1.0], [0], 4, 3, labels)
+    with pytest.raises(TypeError, match="labels"):
+        compiled.KINDS(words, [0], 4, 3, labels[:2])
+    with pytest.raises(TypeError, match="5 arguments"):
+        compiled.KINDS(words, [0], 4, 3)
+
+
 def test_a_pickled_classify_leaves_the_c_call_behind() -> None:
-    """The C not_above a Classify took with its shortcut stays behind, as the shortcut does (a worker
+    """The C not_above (and kinds) a Classify took with its shortcut stays behind, as the shortcut does (a worker
     without the C, or with it turned off, could not load it); the copy takes its own on its first call."""
     doc = next(doc for doc in _documents() if len(doc) >= 5)
     step = Classify(ClassifyConfig(min_lines=1))
     step(_lines(doc))
     assert step._not_above is compiled.NOT_ABOVE
+    assert step._kinds_of is compiled.KINDS
     copy = pickle.loads(pickle.dumps(step))
     assert "_not_above" not in copy.__dict__
+    assert "_kinds_of" not in copy.__dict__
     lines, again = _lines(doc), _lines(doc)
     copy(lines)
     Classify(ClassifyConfig(min_lines=1))(again)

@@ -1296,6 +1296,103 @@ not_above(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return result;
 }
 
+/* A METH_FASTCALL argument that is a float, or an int a double holds exactly (|v| <= 2**53), read as that double: 1; 0
+ * (no exception set) for anything else, whose comparisons with a float a double could not make as Python makes them. */
+static int
+exact_double(PyObject *arg, double *value)
+{
+    if (PyFloat_CheckExact(arg)) {
+        *value = PyFloat_AS_DOUBLE(arg);
+        return 1;
+    }
+    if (!PyLong_Check(arg))
+        return 0;
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(arg, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (overflow != 0 || v > (1LL << 53) || v < -(1LL << 53))
+        return 0;
+    *value = (double)v;
+    return 1;
+}
+
+/* kinds(words, below, limit, nav_run, labels) -> list | None: the rule kind of each place of below (a list of ints in
+ * range(len(words)), in any order), from words (a 1-d float64 buffer, strided: the shortcut matrix's words column), as
+ * compiled.py's twin (kinds) gives it: labels[2] (boilerplate) for words[i] >= limit; for words[i] < limit, labels[0]
+ * (nav run) when its run of consecutive rows of words < limit has nav_run rows or more, else labels[1] (short); for a
+ * NaN count, labels[0] if nav_run <= 0 else labels[1]. A run is measured once for the places in it that come one after
+ * another, as the twin does. None when limit or nav_run is not a float or an int a double holds exactly (the twin then).
+ * The twin read the words (each a new float) and compared them in Python: the classify step's last Python per row below. */
+static PyObject *
+kinds(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "kinds() takes 5 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *below = args[1], *labels = args[4];
+    if (!PyList_Check(below) || !PyTuple_Check(labels) || PyTuple_GET_SIZE(labels) != 3) {
+        PyErr_SetString(PyExc_TypeError, "kinds(): below must be a list, labels a tuple of 3");
+        return NULL;
+    }
+    double limit, nav_run;
+    if (!exact_double(args[2], &limit) || !exact_double(args[3], &nav_run))
+        Py_RETURN_NONE;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_STRIDES | PyBUF_FORMAT) < 0)
+        return NULL;
+    const char *format = view.format ? view.format : "B";
+    if (format[0] == '@' || format[0] == '=' || (PY_LITTLE_ENDIAN && format[0] == '<'))
+        format++;
+    if (strcmp(format, "d") != 0 || view.itemsize != sizeof(double) || view.ndim != 1) {
+        PyErr_SetString(PyExc_TypeError, "words: expected a 1-d buffer of float64");
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    const char *base = view.buf;
+    const Py_ssize_t n = view.shape[0], stride = view.strides[0];
+#define WORDS(i) (*(const double *)(base + (i) * stride))
+    PyObject *nav = PyTuple_GET_ITEM(labels, 0), *alone = PyTuple_GET_ITEM(labels, 1);
+    PyObject *chrome = PyTuple_GET_ITEM(labels, 2), *none_run = nav_run <= 0 ? nav : alone;
+    const Py_ssize_t count = PyList_GET_SIZE(below);
+    PyObject *result = PyList_New(count);
+    Py_ssize_t start = 0, stop = 0; /* the run measured last: rows [start, stop) */
+    for (Py_ssize_t k = 0; result != NULL && k < count; k++) {
+        const Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(below, k));
+        if (i < 0 || i >= n) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_IndexError, "kinds(): a place of below is out of range");
+            Py_CLEAR(result);
+            break;
+        }
+        const double words = WORDS(i);
+        PyObject *kind;
+        if (words < limit) {
+            if (!(start <= i && i < stop)) {
+                start = i;
+                stop = i + 1;
+                while (start > 0 && WORDS(start - 1) < limit)
+                    start--;
+                while (stop < n && WORDS(stop) < limit)
+                    stop++;
+            }
+            kind = (double)(stop - start) >= nav_run ? nav : alone;
+        } else if (words >= limit) {
+            kind = chrome;
+        } else {
+            kind = none_run; /* a NaN count: in no run (a run of 0 rows) */
+        }
+        Py_INCREF(kind);
+        PyList_SET_ITEM(result, k, kind);
+    }
+#undef WORDS
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"lexical", lexical, METH_VARARGS,
      "lexical(weights, grams, bias, out) -> bool: each line's lexical score into out; False if a line has no "
@@ -1304,6 +1401,8 @@ static PyMethodDef module_methods[] = {
      "cached_lexical(weights, keys, grams, bias, cache, limit, out) -> bool: lexical, remembered in cache by key."},
     {"not_above", (PyCFunction)(void (*)(void))not_above, METH_FASTCALL,
      "not_above(odds, cut, floor) -> list | None: the places not above cut, in order; None if one is not below floor."},
+    {"kinds", (PyCFunction)(void (*)(void))kinds, METH_FASTCALL,
+     "kinds(words, below, limit, nav_run, labels) -> list | None: the rule kind of each place of below."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,7 +15,7 @@ import math
 import sys
 import zipfile
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -231,6 +231,42 @@ def not_above(odds: Any, cut: float, floor: float) -> list[int] | None:
 
 
 NOT_ABOVE = _TREES.not_above if _TREES is not None else not_above
+
+
+def kinds(
+    words: Sequence[float], below: list[int], limit: float, nav_run: float, labels: tuple[str, str, str]
+) -> list[str]:
+    """The rule kind of each place of ``below`` (in range(len(words)), in any order), from the rows' ``words``:
+    ``labels`` is (nav run, short, boilerplate). A row of ``limit`` words or more is boilerplate; a shorter one is of a
+    nav run when it lies in a run of ``nav_run`` or more consecutive short rows, else short; a NaN count is in no run
+    (a run of 0 rows). The run of a row below is measured from it out to its ends, once for the rows below in it
+    that come one after another: the rows far from any row below are not looked at. The twin of _trees.c's kinds
+    (KINDS), which reads the words without making a float of each and says None where ``limit`` or ``nav_run`` is
+    no number a double holds exactly (this twin then)."""
+    nav, alone, chrome = labels
+    n = len(words)
+    found: list[str] = []
+    start = stop = 0  # the run measured last: rows [start, stop)
+    for i in below:
+        count = words[i]
+        if count < limit:  # (most rows below: short, in a run measured for a row before)
+            if not start <= i < stop:
+                start, stop = i, i + 1
+                while start > 0 and words[start - 1] < limit:
+                    start -= 1
+                while stop < n and words[stop] < limit:
+                    stop += 1
+            found.append(nav if stop - start >= nav_run else alone)
+        elif count >= limit:
+            found.append(chrome)
+        else:  # (a NaN count: in no run, as neither short nor long)
+            found.append(nav if nav_run <= 0 else alone)  # (a run of 0 rows)
+    return found
+
+
+KINDS: Callable[[Sequence[float], list[int], float, float, tuple[str, str, str]], list[str] | None] = (
+    _TREES.kinds if _TREES is not None else kinds
+)
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 NAV_RUN = "classify.nav-run"  # one of a run of short lines: a menu, a tag list, a footer column
 SHORT = "classify.short"  # a short line on its own: a label, a button, a date
 BOILERPLATE = "classify.boilerplate"  # a longer line that reads like chrome (a pitch, a notice)
+LABELS = (NAV_RUN, SHORT, BOILERPLATE)  # (compiled.py's kinds: its labels, in its order)
 DEFAULT_SHORT_WORDS = 4
 DEFAULT_NAV_RUN = 3
 # A document of more lines than this is no web page (a log, a word list, a dump): left alone,
@@ -60,10 +61,23 @@ def _not_above(odds: Any, cut: float, floor: float) -> list[int] | None:
     return NOT_ABOVE(odds, cut, floor)
 
 
+def _kinds_of(
+    words: Sequence[float], below: list[int], limit: float, nav_run: float, labels: tuple[str, str, str]
+) -> list[str] | None:
+    """compiled.py's KINDS, for a Classify whose shortcut is not resolved yet."""
+    from cleaner.classify.compiled import KINDS
+
+    return KINDS(words, below, limit, nav_run, labels)
+
+
 class Classify:
     # _below's C call (compiled.py's NOT_ABOVE, or its twin where the C is off), set with _compiled (the
     # shortcut's log-odds are read only after it is resolved); until then, looked up at each call.
     _not_above: Callable[[Any, float, float], list[int] | None] = staticmethod(_not_above)
+    # _kinds' C call (compiled.py's KINDS, or its twin), set with _compiled as _not_above is.
+    _kinds_of: Callable[[Sequence[float], list[int], float, float, tuple[str, str, str]], list[str] | None] = (
+        staticmethod(_kinds_of)
+    )
 
     def __init__(self, config: ClassifyConfig, profile: Profile = "balanced", model: Model | None = None):
         self.profile = config.profile or profile
@@ -87,6 +101,7 @@ class Classify:
         state = dict(self.__dict__)
         del state["_compiled"]
         state.pop("_not_above", None)  # (set with _compiled, and a C function where the C is built)
+        state.pop("_kinds_of", None)
         state["_kept"] = None
         return state
 
@@ -106,10 +121,11 @@ class Classify:
         """What ``shortcut(texts, cut, floor)`` is asked first: the given model, else the shipped model's
         compiled half (no numpy), else (the C not built) the model, whose shortcut says None."""
         if self._compiled is _UNSET:
-            from cleaner.classify.compiled import NOT_ABOVE, default_compiled
+            from cleaner.classify.compiled import KINDS, NOT_ABOVE, default_compiled
 
             self._compiled = self._model if self._model is not None else default_compiled() or self.model
             self._not_above = NOT_ABOVE
+            self._kinds_of = KINDS
         return self._compiled  # type: ignore[return-value]
 
     def _decide(
@@ -150,28 +166,11 @@ class Classify:
     def _kinds(self, words: Sequence[float], below: list[int]) -> list[str]:
         """The rule id of each row of ``below``, from the rows' words: a line of ``short_words`` or
         more is boilerplate; a shorter one is of a nav run when it lies in a run of ``nav_run`` or
-        more consecutive short rows (this step's own notion of "short"), else short. The run of a
-        row below is measured from it out to its ends, once for the rows below in it: the rows far
-        from any row below are not looked at (a page's few hundred rows were all grouped into runs,
-        for the few dozen below)."""
-        limit, nav_run, n = self.short_words, self.nav_run, len(words)
-        kinds: list[str] = []
-        start = stop = 0  # the run measured last: rows [start, stop)
-        for i in below:
-            count = words[i]
-            if count < limit:  # (most rows below: short, in a run measured for a row before)
-                if not start <= i < stop:
-                    start, stop = i, i + 1
-                    while start > 0 and words[start - 1] < limit:
-                        start -= 1
-                    while stop < n and words[stop] < limit:
-                        stop += 1
-                kinds.append(NAV_RUN if stop - start >= nav_run else SHORT)
-            elif count >= limit:
-                kinds.append(BOILERPLATE)
-            else:  # (a NaN count: in no run, as neither short nor long)
-                kinds.append(NAV_RUN if nav_run <= 0 else SHORT)  # (a run of 0 rows)
-        return kinds
+        more consecutive short rows (this step's own notion of "short"), else short (compiled.py's
+        kinds, the twin of the C call __call__ makes on the shortcut's words column)."""
+        from cleaner.classify.compiled import kinds
+
+        return kinds(words, below, self.short_words, self.nav_run, LABELS)
 
     def judge(self, lines: list[Line]) -> list[Verdict]:
         """Each live line's features, score and fate, for ``cleaner explain``."""
@@ -220,7 +219,12 @@ class Classify:
             # Line.drop inline: a call a row dropped).
             dropped = bool(below)
             if dropped:
-                for i, kind in zip(below, self._kinds(_words(matrix), below), strict=True):
+                # (The kinds in one C call (compiled.py's KINDS): each word count read in Python made a float, and
+                # was compared there, for every row below and every row of its run; None: bounds the C cannot
+                # compare exactly, the twin's way.)
+                words = _words(matrix)
+                kinds = self._kinds_of(words, below, self.short_words, self.nav_run, LABELS)
+                for i, kind in zip(below, kinds if kinds is not None else self._kinds(words, below), strict=True):
                     row = rows[i]
                     if row.dropped_by is None:
                         row.dropped_by = kind
@@ -238,14 +242,14 @@ class Classify:
 
 
 def _words(matrix: Any) -> Sequence[float]:
-    """The words column of the shortcut's matrix: a 2-d buffer (compiled.py's) or a numpy array. The buffer's
-    is a strided view, not a list: _kinds reads only the rows below and their runs' (the column of a page's
-    every row made a list of floats each round)."""
+    """The words column of the shortcut's matrix, a 2-d buffer (compiled.py's) or a numpy array, as a strided view
+    (both hold the buffer protocol KINDS reads), not a list: only the rows below and their runs' are read (the
+    column of a page's every row made a list of floats each round)."""
     from cleaner.classify.layout import INDEX, NAMES
 
     if isinstance(matrix, memoryview):
         return matrix.cast("B").cast("d")[INDEX["words"] :: len(NAMES)]
-    return matrix[:, INDEX["words"]].tolist()
+    return matrix[:, INDEX["words"]]  # type: ignore[no-any-return]
 
 
 def _array(values: list[float]) -> np.ndarray:
