@@ -1182,60 +1182,59 @@ static int row_order(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The rows of pattern ``r`` scanned as several alternatives (Prefilter._by_pattern): those each
- * alternative found (every row, for one with row lengths and no factors) and its bounds keep
- * (``fits``), each once, in order, appended to ``list``. 0, or -1 with an error set. */
-static int alternative_rows(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
-                            int32_t r, PyObject *list) {
-    Py_ssize_t *kept = NULL, used = 0, cap = 0;
-    int bad = 0;
-    for (int32_t q = m->first_alt[r]; q >= 0 && !bad; q = m->next_alt[q]) {
-        int every = sc->last[q] == PY_SSIZE_T_MAX; /* (counted: its rows are every row) */
-        int32_t at = every ? -1 : sc->head[q];
-        for (Py_ssize_t k = 0; every ? k < n : at >= 0; k++) {
-            Py_ssize_t row = every ? k : sc->hits[at].row;
-            if (!every) at = sc->hits[at].next;
-            int keep = fits(m, sizes, held, n, m->bound[q], row);
-            if (keep < 0) {
-                bad = 1;
-                break;
-            }
-            if (!keep) continue;
-            if (used == cap) {
-                Py_ssize_t grown = cap ? 2 * cap : 64;
-                Py_ssize_t *more = PyMem_Realloc(kept, (size_t)grown * sizeof(Py_ssize_t));
-                if (more == NULL) {
-                    PyErr_NoMemory();
-                    bad = 1;
-                    break;
-                }
-                kept = more;
-                cap = grown;
-            }
-            kept[used++] = row;
-        }
-    }
-    if (!bad && used > 1) qsort(kept, (size_t)used, sizeof(Py_ssize_t), row_order);
-    for (Py_ssize_t k = 0; k < used && !bad; k++)
-        if (k == 0 || kept[k] != kept[k - 1]) bad = append_row(list, kept[k]) < 0;
-    PyMem_Free(kept);
-    return bad ? -1 : 0;
-}
+/* Rows kept so far (``alternative_kept``): ``at[0..used)``, room for ``cap``. */
+typedef struct {
+    Py_ssize_t *at, used, cap;
+} Kept;
 
-/* Whether alternative ``q``'s bounds keep one of the rows it found: 1, 0, or -1 with an error set.
- * Prefilter._by_length leaves out an alternative that keeps none, so its pattern's rows come in
- * the result where the first alternative that keeps one is (_by_pattern's order). */
-static int alternative_keeps(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
-                             int32_t q) {
+/* The rows alternative ``q`` found (every row, for one with row lengths and no factors) that its
+ * bounds keep (``fits``), appended to ``kept``; with ``kept`` NULL, only whether one is kept.
+ * 1 (one kept) or 0, or -1 with an error set. */
+static int alternative_kept(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
+                            int32_t q, Kept *kept) {
     int every = sc->last[q] == PY_SSIZE_T_MAX; /* (counted: its rows are every row) */
     int32_t at = every ? -1 : sc->head[q];
+    int any = 0;
     for (Py_ssize_t k = 0; every ? k < n : at >= 0; k++) {
         Py_ssize_t row = every ? k : sc->hits[at].row;
         if (!every) at = sc->hits[at].next;
         int keep = fits(m, sizes, held, n, m->bound[q], row);
-        if (keep != 0) return keep;
+        if (keep <= 0) {
+            if (keep < 0) return -1;
+            continue;
+        }
+        if (kept == NULL) return 1;
+        any = 1;
+        if (kept->used == kept->cap) {
+            Py_ssize_t grown = kept->cap ? 2 * kept->cap : 64;
+            Py_ssize_t *more = PyMem_Realloc(kept->at, (size_t)grown * sizeof(Py_ssize_t));
+            if (more == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            kept->at = more;
+            kept->cap = grown;
+        }
+        kept->at[kept->used++] = row;
     }
-    return 0;
+    return any;
+}
+
+/* The rows of pattern ``r`` scanned as several alternatives (Prefilter._by_pattern): those each
+ * alternative keeps (``alternative_kept``), each once, in order, appended to ``list``. 0, or -1
+ * with an error set. Prefilter._by_length leaves out an alternative that keeps none, so the
+ * pattern's rows come in the result where the first alternative that keeps one is (``rows``). */
+static int alternative_rows(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
+                            int32_t r, PyObject *list) {
+    Kept kept = {NULL, 0, 0};
+    int bad = 0;
+    for (int32_t q = m->first_alt[r]; q >= 0 && !bad; q = m->next_alt[q])
+        bad = alternative_kept(m, sc, sizes, held, n, q, &kept) < 0;
+    if (!bad && kept.used > 1) qsort(kept.at, (size_t)kept.used, sizeof(Py_ssize_t), row_order);
+    for (Py_ssize_t k = 0; k < kept.used && !bad; k++)
+        if (k == 0 || kept.at[k] != kept.at[k - 1]) bad = append_row(list, kept.at[k]) < 0;
+    PyMem_Free(kept.at);
+    return bad ? -1 : 0;
 }
 
 /* rows(matcher, texts[, keys[, limit]]) -> {pattern: [row, ...]}: Prefilter.rows (the scan of
@@ -1353,7 +1352,7 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         int several = m->next_alt[m->first_alt[r]] >= 0; /* (rows of its alternatives: ``alternative_rows``) */
         if (several && taken[r]) continue;
         if (several) {
-            int keeps = alternative_keeps(m, &sc, sizes, &held, n, p);
+            int keeps = alternative_kept(m, &sc, sizes, &held, n, p, NULL);
             if (keeps < 0) goto fail;
             if (!keeps) continue;
         }
