@@ -128,6 +128,8 @@ def test_a_custom_site_step_that_drops_lines_is_counted() -> None:
     assert cleaned == _every_round(slow, doc)
     assert "BANNER" not in cleaned[0]
     assert fast.with_repeated(None).site_step is fast.site_step  # (kept with --drop-repeated)
+    fixed = Pipeline(book).for_site(None)
+    assert fixed.with_repeated(None).site_step is fixed.site_step
 
 
 @pytest.mark.parametrize("seed", range(30))

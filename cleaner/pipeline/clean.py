@@ -133,7 +133,9 @@ class Pipeline:
         return self.classifier.last
 
     def with_repeated(self, repeated: Boilerplate | None, keys: bool = False) -> Pipeline:
-        return Pipeline(self.book, self.settings, repeated, keys, self.site_step)
+        # (A site step given to this pipeline, or a fixed site, is kept; the default is made anew.)
+        site = None if type(self.site_step) is MatchSite else self.site_step
+        return Pipeline(self.book, self.settings, repeated, keys, site)
 
     def for_site(self, site: RuleSet | None, settings: Settings | None = None) -> Pipeline:
         """This pipeline with the site fixed (rule test cases run as a document of their site;
