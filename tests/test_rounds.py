@@ -122,7 +122,7 @@ def test_a_custom_site_step_that_drops_lines_is_counted() -> None:
     book = RuleBook.load([ROOT / "rules"])
     text = "BANNER one\nBANNER two\nBANNER three\n\n" + "The council met on Tuesday to discuss the budget. " * 3
     fast, slow = Pipeline(book, site=_BannerSite(book)), Pipeline(book, site=_BannerSite(book))
-    assert fast._uncounted is None  # (a built-in site step is not counted after: see below)
+    assert fast._uncounted is None  # (only the built-in site steps go uncounted)
     doc = Document("d", text, "t")
     cleaned = _cleaned(fast, doc)
     assert cleaned == _every_round(slow, doc)

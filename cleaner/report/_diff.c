@@ -1505,6 +1505,12 @@ static void offers_end(Offers *o) {
     Py_XDECREF(o->neg_doc);
 }
 
+/* Forget offer_row's last label (Offers.memo_label): code may run next that changes the index. */
+static inline void memo_drop(Offers *o) {
+    Py_CLEAR(o->memo_label);
+    Py_CLEAR(o->memo_number);
+}
+
 /* Row i's E lines and candidates (row_index: i as an int); 0, -1 on error, 2 when a label has no number yet. */
 static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *rest, Py_ssize_t rest_size) {
     PyObject *labels = NULL, *key = NULL, *neg_no = NULL, *held = NULL, *held_no = NULL;
@@ -1566,8 +1572,7 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
     for (Py_ssize_t k = 0; k < n_labels; k++) {
         PyObject *name = one_label ? labels : PyList_GET_ITEM(labels, k), *number = o->memo_number;
         if (name != o->memo_label) {
-            Py_CLEAR(o->memo_label);
-            Py_CLEAR(o->memo_number);
+            memo_drop(o);
             number = PyDict_GetItemWithError(o->index, name);
             if (number == NULL) {
                 if (!PyErr_Occurred()) { /* a label with no number yet: the Python way */
@@ -1594,16 +1599,14 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
             PyObject *top = Py_NewRef(PyList_GET_ITEM(heap, 0));
             take = key_beats(top, hashed);
             if (take == 2) {
-                Py_CLEAR(o->memo_label); /* (the comparisons may run code that changes the index) */
-                Py_CLEAR(o->memo_number);
+                memo_drop(o); /* (the comparisons may run code that changes the index) */
                 take = row_keys(&key, &neg_no, hashed, held_no) < 0 ? -1 : beats(top, key, o->neg_doc, neg_no);
             }
             Py_DECREF(top);
             if (take < 0) goto next;
         }
         if (take) {
-            Py_CLEAR(o->memo_label); /* (the row's keys and its entry's slices may run code too) */
-            Py_CLEAR(o->memo_number);
+            memo_drop(o); /* (the row's keys and its entry's slices may run code too) */
             if (key == NULL && row_keys(&key, &neg_no, hashed, held_no) < 0) goto next;
             PyObject *entry = NULL;
             if (o->context >= 0 && (entry = sample_entry(o->rows, i, o->context, o->doc)) == NULL) goto next;
