@@ -1,10 +1,11 @@
 """`make bench`: throughput, peak memory, time per step and worker scaling on a synthetic corpus.
 
-    python -m bench.run [--docs 50000] [--workers 1 2] [--datatrove PYTHON]
+    python -m bench.run [--docs 50000] [--workers 1 2] [--repeat 3] [--datatrove PYTHON]
 
 Every figure comes from this run; nothing is asserted. Each cleaning run is a fresh process
-(`cleaner clean`, all shipped rules, every step and every report on), timed from outside; its
-peak RSS is read from the kernel (the main process and, separately, the largest worker).
+(`cleaner clean`'s run, all shipped rules, every step and every report on), timed around the
+run; its CPU time (all its processes') and peak RSS are read from the kernel (the main process
+and, separately, the largest worker). Each row is the median of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ pipeline = Pipeline(RuleBook.load([Path("rules")]))
 start = time.perf_counter()
 result = run([corpus], pipeline, Target(out / "clean.jsonl", out / "reports", overwrite=True), workers=workers)
 elapsed = time.perf_counter() - start
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(elapsed, own, children, result.totals.docs_in)
+own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+print(elapsed, own.ru_maxrss, children.ru_maxrss, result.totals.docs_in, cpu)
 """
 
 
@@ -62,16 +63,29 @@ def measure(path: Path, out: Path, workers: int) -> dict[str, float]:
         capture_output=True,
         text=True,
     )
-    elapsed, own, children, docs = done.stdout.split()
-    size = path.stat().st_size
+    elapsed, own, children, docs, cpu = done.stdout.split()
     return {
         "workers": workers,
         "seconds": float(elapsed),
-        "mb_s": size / 1e6 / float(elapsed),
-        "docs_s": int(docs) / float(elapsed),
+        "docs": int(docs),
+        "cpu": float(cpu),
         "rss_main_mb": int(own) / 1024,
         "rss_worker_mb": int(children) / 1024,
     }
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median wall time (of an even count, the faster middle one), with every run's
+    seconds: the VM moves a single run's wall time by a sixth to a quarter, so one run is no figure."""
+    ordered = sorted(runs, key=lambda run: run["seconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["all"] = [run["seconds"] for run in runs]
+    return chosen
+
+
+def spread(row: dict[str, float]) -> str:
+    """A row's runs, in the order they ran."""
+    return ", ".join(f"{seconds:.1f}" for seconds in row["all"])
 
 
 _WARM_UP = 200  # documents cleaned before the timed sample
@@ -201,7 +215,6 @@ def datatrove(python: str, path: Path, out: Path, row: str) -> dict[str, float] 
     elapsed, rss = done.stdout.split()[-2:]
     return {
         "seconds": float(elapsed),
-        "mb_s": path.stat().st_size / 1e6 / float(elapsed),
         "rss_main_mb": int(rss) / 1024,
     }
 
@@ -210,6 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="cleaner benchmark")
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each cleaner row; the median is shown")
     parser.add_argument(
         "--datatrove", help="a Python that has datatrove installed (the dev venv has it: the datatrove extra)"
     )
@@ -221,42 +235,51 @@ def main() -> None:
     from cleaner import native
 
     print(f"compiled halves in use: {len(native.built())} of {len(native.MODULES)} (CLEANER_NATIVE=off: none)\n")
-    rows = []
+    runs: dict[int, list[dict[str, float]]] = {workers: [] for workers in args.workers}
+    peer_runs: dict[str, list[dict[str, float]]] = {row: [] for row in (DATATROVE_ROWS if args.datatrove else [])}
     with tempfile.TemporaryDirectory() as tmp:
-        outs = []
-        for workers in args.workers:
-            out = Path(tmp) / f"w{workers}"
-            rows.append(measure(path, out, workers))
-            outs.append(out)
+        # The worker counts alternate within each repeat, so that a slow minute of the VM falls on
+        # both. Each run writes a directory of its own, all removed at the end: a run just after
+        # thousands of files were removed pays for it (an ext4 without a journal, as this VM's,
+        # skips the inodes freed in the last seconds each time it makes a file).
+        for repeat in range(args.repeat):
+            for workers in args.workers:
+                runs[workers].append(measure(path, Path(tmp) / f"w{workers}-{repeat}", workers))
+        outs = [Path(tmp) / f"w{workers}-0" for workers in args.workers]
         same = all(filecmp.cmp(outs[0] / "clean.jsonl", other / "clean.jsonl", shallow=False) for other in outs[1:])
-        peers = {
-            row: datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}", row)
-            for row in (DATATROVE_ROWS if args.datatrove else [])
-        }
+        for row in peer_runs:  # the peer row (a minute a run) once, the filter row as often as cleaner's
+            for repeat in range(args.repeat if row == "filter" else 1):
+                found = datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}-{repeat}", row)
+                if found is not None:
+                    peer_runs[row].append(found)
+    rows = [median_run(runs[workers]) for workers in args.workers]
+    peers = {row: median_run(found) for row, found in peer_runs.items() if found}
 
-    print("| engine | workers | seconds | MB/s | docs/s | peak RSS main | peak RSS worker |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"each row: the median of its runs ({args.repeat} of cleaner's; the datatrove peer row ran once)\n")
+    print(
+        "| engine | workers | seconds | MB/s | docs/s | CPU seconds | runs (seconds) | peak RSS main | peak RSS worker |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
     for row in rows:
         worker_rss = f"{row['rss_worker_mb']:.0f} MB" if row["workers"] > 1 else "-"
         print(
-            f"| cleaner | {row['workers']} | {row['seconds']:.1f} | {row['mb_s']:.1f} | {row['docs_s']:.0f} "
+            f"| cleaner | {row['workers']} | {row['seconds']:.1f} | {size / row['seconds']:.1f} "
+            f"| {row['docs'] / row['seconds']:.0f} | {row['cpu']:.1f} | {spread(row)} "
             f"| {row['rss_main_mb']:.0f} MB | {worker_rss} |"
         )
     for row, dt in peers.items():
-        if dt is not None:
-            print(
-                f"| {DATATROVE_ROWS[row]} | 1 | {dt['seconds']:.1f} | {dt['mb_s']:.1f} "
-                f"| {args.docs / dt['seconds']:.0f} | {dt['rss_main_mb']:.0f} MB | - |"
-            )
+        print(
+            f"| {DATATROVE_ROWS[row]} | 1 | {dt['seconds']:.1f} | {size / dt['seconds']:.1f} "
+            f"| {args.docs / dt['seconds']:.0f} | - | {spread(dt)} | {dt['rss_main_mb']:.0f} MB | - |"
+        )
     base = rows[0]
     for row in rows[1:]:
-        print(f"\nscaling: {row['workers']} workers = {base['seconds'] / row['seconds']:.2f}x one worker")
+        print(f"\nscaling: {row['workers']} workers = {base['seconds'] / row['seconds']:.2f}x one worker", end="")
+        print(f" (CPU: {row['cpu'] / base['cpu']:.2f}x one worker's)")
     print(f"output byte-identical across worker counts: {'yes' if same else 'NO'}")
     for row, dt in peers.items():
-        if dt is not None:
-            print(
-                f"cleaner (1 worker) / {DATATROVE_ROWS[row].split(' + ', 1)[0]} {row} row: {base['mb_s'] / dt['mb_s']:.2f}"
-            )
+        name = DATATROVE_ROWS[row].split(" + ", 1)[0]
+        print(f"cleaner (1 worker) / {name} {row} row: {dt['seconds'] / base['seconds']:.2f}")
     print("\ntime per step (one worker, in-process, first 3000 documents):")
     for label, share in step_shares(path).items():
         print(f"  {label:30s} {share:6.1%}")
