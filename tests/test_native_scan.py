@@ -560,6 +560,53 @@ def test_rows_of_an_automaton_past_16_bit_states() -> None:
     assert total > 1000
 
 
+@needs_native
+def test_rows_of_deep_chains_past_the_table() -> None:
+    # Past the table's 2048 states the trie is numbered depth first (a chain of single children on
+    # consecutive states, each sibling block whole, the table cut where a block starts): long
+    # literals that overlap (failure links into deep states), pieces of them in the texts (walks
+    # down the chains, out at every depth), the three-letter strings to fill the table; rows as
+    # worked out by hand, in one stream and in two halves.
+    rng = random.Random(13)
+    letters = "abcdefghijklm"
+    threes = ["".join(chars) for chars in product(letters, repeat=3)]
+    longs = ["".join(rng.choices("abcde", k=rng.randrange(8, 31))) for _ in range(200)]
+    pieces = [w[i : i + rng.randrange(4, 12)] for w in longs[:60] for i in (rng.randrange(len(w) - 3),)]
+    literals = [x.encode() for x in threes + longs + pieces]
+    owners = [[k % 5] for k in range(len(threes))] + [[5 + k % 17, 22] for k in range(len(longs) + len(pieces))]
+    m = _matcher(literals, owners, 23)
+    by_literal: dict[bytes, list[int]] = {}
+    for literal, own in zip(literals, owners, strict=True):
+        by_literal.setdefault(literal, []).extend(own)
+    total = 0
+    for k in range(400):
+        parts = [*rng.sample(longs, 3), *rng.sample(pieces, 3), "x", " ", "\u00e9", "abcde", "EDCBA"]
+        texts = ["".join(rng.choice(parts) for _ in range(rng.randrange(0, 25))) for _ in range(rng.randrange(1, 8))]
+        if k % 2:
+            texts.append("\u00e9")  # (not ASCII: rows after each newline, as _naive_rows counts them)
+        expected = _naive_rows(by_literal, texts)
+        assert prefilter._scan.rows(m, texts) == expected, texts
+        total += sum(map(len, expected.values()))
+    assert total > 10_000
+
+
+@needs_native
+def test_rows_of_states_of_many_patterns() -> None:
+    # A state's one pattern is kept in its node, more in ``outs``, 65,535 or more with their count
+    # first: a literal of 65,534 patterns whose suffix has one (65,535 at its state), one of
+    # 70,000 (and 70,001, 70,002 at the states its suffixes reach), of two, of none.
+    for many in (65_534, 70_000):
+        literals = [b"ab", b"xab", b"b", b"yb", b"zz"]
+        owners = [list(range(many)), [many], [many + 1], [many + 2, many + 3], [many + 1]]
+        m = _matcher(literals, owners, many + 4)
+        by_literal = dict(zip(literals, owners, strict=True))
+        for texts in (["xab", "yb", "b"], ["b", "ab zz"], ["zyb"], ["q", "xa", "xxab"], ["", "y"]):
+            expected = _naive_rows(by_literal, texts)
+            assert prefilter._scan.rows(m, texts) == expected, texts
+        expected = {**{p: [0] for p in range(many + 1)}, many + 1: [0, 1], many + 2: [1], many + 3: [1]}
+        assert prefilter._scan.rows(m, ["xab", "yb"]) == expected
+
+
 class _Emptying:
     """An index whose __index__ empties a list (Python code run while build() reads it)."""
 

@@ -30,7 +30,8 @@
  * states numbered breadth first (a state's children are consecutive), failure links, and each
  * state's patterns (of the literals ending there or at a state its failure chain reaches). The
  * shallow states, where a scan spends nearly all its time, have a full transition table; a
- * deeper one looks among its children and follows its failure link.
+ * deeper one looks among its children and follows its failure link (those are numbered depth
+ * first: ``deep_order``).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -51,11 +52,11 @@
 #define RARE(x) (x)
 #endif
 
-#define DENSE 2048 /* states with a full transition table (the first, shallowest ones; below 2**14) */
+#define DENSE 2048 /* states with a full transition table, at most (the first, shallowest ones; below 2**14) */
 /* A table entry: the state it goes to (below 2**14), plus OUT if that state has patterns; or FAR,
  * a state past the table (``deep`` finds it). One test (``entry & (OUT | FAR)``) tells the scan's
  * plain step (to a shallow state with nothing to record) from every other, which ``slow`` takes;
- * the plain step's entry is then the state as it is (no shift). */
+ * the plain step's entry is then the state as it is (nothing to mask off). */
 #define OUT 0x4000
 #define FAR 0x8000
 #define STATE 0x3FFF
@@ -67,18 +68,28 @@
 
 /* What a step past the table reads of a state (``deep``, ``slow``), side by side: one cache line
  * where four arrays by state were four, each a miss at a state met a few times a document (the
- * line features' weights, read between two documents' scans, push them out of the caches). */
+ * line features' weights, read between two documents' scans, push them out of the caches). A
+ * state's patterns are counted in it, and one pattern (most states that have any) is in it: a
+ * match's step reads this node alone, not the next state's too for where its patterns end, nor
+ * ``outs``, a miss of its own at each match (``outs_pack``). */
 typedef struct {
-    int32_t first;     /* its first child (the children are numbered consecutively) */
-    int32_t children;  /* how many */
-    int32_t fail;      /* the longest proper suffix of its string that is a state */
-    int32_t out_start; /* where its patterns start in ``outs`` (they end at the next state's) */
+    int32_t first;    /* its first child (the children are numbered consecutively) */
+    int32_t fail;     /* the longest proper suffix of its string that is a state */
+    int32_t out;      /* its pattern if it has one; where they start in ``outs`` if more */
+    uint16_t outs;    /* how many (MANY: that many or more, their count then at outs[out], the patterns after) */
+    uint8_t children; /* how many (at most 255: each is on a class of its own, never class 0) */
 } Node;
+#define MANY 0xFFFF
 
 typedef struct Spare Spare;
 
 typedef struct {
     int32_t states, classes, dense, patterns;
+    /* A table row's width: 1 << shift entries, the least power of two of at least ``classes``.
+     * The scan's step waits on the table load before it, then works out the next entry's place
+     * from it: a shift there is one cycle where a multiply by ``classes`` was three (the
+     * generic rules' 128 classes fill their rows as before; a site's few get a few spare). */
+    int shift;
     int split; /* the state after a newline is the same whatever came before (see ``rows``) */
     int32_t after_nl; /* that state if ``split`` (no match ends on a newline then), else -1: where
                        * ``END_ROW`` goes without a step through ``slow`` */
@@ -90,12 +101,12 @@ typedef struct {
     uint8_t lanes[MAX_STOPS][16];  /* each stop in 16 bytes (``pass_over``'s compares of one-byte characters) */
     uint16_t wide[MAX_STOPS][8];   /* and in 8 two-byte lanes */
     uint8_t cls[256];   /* by byte: its class (0: in no literal) */
-    uint16_t *table;    /* (dense + 1) * classes: where a shallow state goes on each class (coded, see
+    uint16_t *table;    /* (dense + 1) rows of 1 << shift: where a shallow state goes on each class (coded, see
                          * OUT), and a last row for a deep state: FAR on every class but 0 */
     void *table_block;  /* the allocation ``table`` lies in (aligned to LINE inside it) */
-    Node *node;         /* states + 1, by state (the last one only for its ``out_start``) */
+    Node *node;         /* by state */
     uint8_t *label;     /* by state: the class of the edge into it */
-    int32_t *outs;
+    int32_t *outs;      /* the patterns of the states of more than one (see Node) */
     int32_t ncounted, *counted; /* the patterns with row lengths and no factors (every row) */
     /* The patterns scanned for (``patterns`` of them) are each one of the rows' patterns (``reals``
      * of them: the keys, the results), or an alternative of one (prefilter._plan): by scanned
@@ -314,7 +325,96 @@ static int alternatives_of(Matcher *m, PyObject *real) {
 /* A shallow state as a table entry codes it (see OUT); FAR for a deep one. */
 static inline uint16_t code(const Matcher *m, int32_t s) {
     if (s >= m->dense) return FAR;
-    return (uint16_t)((uint32_t)s | (m->node[s].out_start != m->node[s + 1].out_start ? OUT : 0));
+    return (uint16_t)((uint32_t)s | (m->node[s].outs != 0 ? OUT : 0));
+}
+
+/* The states past the table (from ``m->dense`` on, each sibling block whole: see ``build``)
+ * numbered again, depth first: a state's children stay consecutive, and each block comes right
+ * after its parent's, before its siblings' blocks. A scan goes down a literal past the table one
+ * state at a time, each step reading the node (and label) of the state it goes to: breadth first,
+ * those lay a level (thousands of states) apart, a cache miss a step; now a chain of single
+ * children, most of the deep trie, is read from consecutive nodes. ``outs`` is laid out again in
+ * the new order, ``*start_at`` (by state, and one past: where its patterns start in ``outs``,
+ * ending where the next state's do) made anew for it. 0, or -1 (out of memory). */
+static int deep_order(Matcher *m, int32_t **start_at) {
+    const int32_t *start = *start_at;
+    int32_t nodes = m->states, dense = m->dense, next = dense, top = 0;
+    int32_t *id = PyMem_Malloc((size_t)nodes * sizeof(int32_t)), *old = PyMem_Malloc((size_t)nodes * sizeof(int32_t));
+    int32_t *stack = PyMem_Malloc((size_t)nodes * sizeof(int32_t));
+    Node *node = PyMem_Calloc((size_t)nodes + 1, sizeof(Node));
+    uint8_t *label = PyMem_Calloc(nodes, 1);
+    int32_t *outs = PyMem_Malloc(((size_t)start[nodes] + 1) * sizeof(int32_t));
+    int32_t *starts = PyMem_Malloc(((size_t)nodes + 1) * sizeof(int32_t));
+    int ok = id && old && stack && node && label && outs && starts;
+    if (ok) {
+        for (int32_t s = 0; s < dense; s++) id[s] = s;
+        for (int32_t p = 0; p < dense; p++) {
+            if (m->node[p].children == 0 || m->node[p].first < dense) continue;
+            stack[top++] = p; /* (a table state whose children are past it: a tree of deep states) */
+            while (top > 0) {
+                int32_t u = stack[--top], first = m->node[u].first, k = m->node[u].children;
+                for (int32_t j = 0; j < k; j++) id[first + j] = next++;
+                for (int32_t j = k - 1; j >= 0; j--) /* (the first child's block next) */
+                    if (m->node[first + j].children > 0) stack[top++] = first + j;
+            }
+        }
+        for (int32_t s = 0; s < nodes; s++) old[id[s]] = s;
+        int32_t used = 0;
+        for (int32_t v = 0; v < nodes; v++) {
+            const Node *from = &m->node[old[v]];
+            node[v].first = from->children > 0 ? id[from->first] : 0;
+            node[v].children = from->children;
+            node[v].fail = id[from->fail];
+            starts[v] = used;
+            for (int32_t j = start[old[v]]; j < start[old[v] + 1]; j++) outs[used++] = m->outs[j];
+            label[v] = m->label[old[v]];
+        }
+        starts[nodes] = used;
+        PyMem_Free(m->node);
+        PyMem_Free(m->label);
+        PyMem_Free(m->outs);
+        PyMem_Free(*start_at);
+        m->node = node;
+        m->label = label;
+        m->outs = outs;
+        *start_at = starts;
+    } else {
+        PyMem_Free(node);
+        PyMem_Free(label);
+        PyMem_Free(outs);
+        PyMem_Free(starts);
+    }
+    PyMem_Free(id);
+    PyMem_Free(old);
+    PyMem_Free(stack);
+    return ok ? 0 : -1;
+}
+
+/* Each state's patterns (``outs`` from ``start[state]`` to ``start[state + 1]``) into its node:
+ * their count, and the pattern itself for a state of one; ``outs`` made anew with the patterns
+ * of the states of more (see Node). 0, or -1 (out of memory). */
+static int outs_pack(Matcher *m, const int32_t *start) {
+    size_t room = 1;
+    for (int32_t v = 0; v < m->states; v++) {
+        int32_t count = start[v + 1] - start[v];
+        if (count > 1) room += (size_t)count + (count >= MANY);
+    }
+    int32_t *outs = PyMem_Malloc(room * sizeof(int32_t)), used = 0;
+    if (outs == NULL) return -1;
+    for (int32_t v = 0; v < m->states; v++) {
+        int32_t count = start[v + 1] - start[v];
+        Node *n = &m->node[v];
+        n->outs = (uint16_t)(count < MANY ? count : MANY);
+        n->out = count == 1 ? m->outs[start[v]] : used;
+        if (count > 1) {
+            if (count >= MANY) outs[used++] = count;
+            memcpy(outs + used, m->outs + start[v], (size_t)count * sizeof(int32_t));
+            used += count;
+        }
+    }
+    PyMem_Free(m->outs);
+    m->outs = outs;
+    return 0;
 }
 
 /* build(literals, owners, patterns, counted, lengths[, real]) -> the matcher: literals (bytes) as
@@ -345,6 +445,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     Matcher *m = PyMem_Calloc(1, sizeof(Matcher));
     /* The trie as first built: each node's children a linked list; the literals ending at it too. */
     int32_t *t_first = NULL, *t_next = NULL, *t_lit = NULL, *lit_next = NULL, *order = NULL, *renum = NULL;
+    int32_t *start = NULL; /* by state, and one past: where its patterns start in ``outs`` (``outs_pack``) */
     uint8_t *t_label = NULL;
     int32_t *stamp = NULL;
     PyObject *result = NULL;
@@ -389,6 +490,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     }
     for (int b = 'A'; b <= 'Z'; b++) m->cls[b] = m->cls[b + 32];
     m->classes = classes;
+    while ((1 << m->shift) < classes) m->shift++;
     m->nl = m->cls['\n'];
     m->split = split;
     if ((double)total * 2 >= (double)UINT32_MAX) {
@@ -436,7 +538,8 @@ static PyObject *build(PyObject *self, PyObject *args) {
     m->node = PyMem_Calloc((size_t)nodes + 1, sizeof(Node));
     m->label = PyMem_Calloc(nodes, 1);
     stamp = PyMem_Malloc(((size_t)patterns + 1) * sizeof(int32_t));
-    if (!order || !renum || !m->node || !m->label || !stamp) {
+    start = PyMem_Malloc(((size_t)nodes + 1) * sizeof(int32_t));
+    if (!order || !renum || !m->node || !m->label || !stamp || !start) {
         PyErr_NoMemory();
         goto done;
     }
@@ -451,7 +554,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
             m->label[tail] = t_label[t];
             order[tail++] = t;
         }
-        m->node[renum[s]].children = tail - m->node[renum[s]].first;
+        m->node[renum[s]].children = (uint8_t)(tail - m->node[renum[s]].first); /* (at most 255: see Node) */
     }
 
     /* Failure links, breadth first (a state's link is shallower, so done before it). */
@@ -477,7 +580,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
     }
     for (int32_t p = 0; p <= patterns; p++) stamp[p] = -1;
     for (int32_t v = 0; v < nodes; v++) {
-        m->node[v].out_start = (int32_t)used;
+        start[v] = (int32_t)used;
         for (int32_t k = t_lit[order[v]]; k >= 0; k = lit_next[k]) {
             PyObject *seq = PySequence_Tuple(PyTuple_GET_ITEM(owners, k));
             if (seq == NULL) goto done;
@@ -496,7 +599,7 @@ static PyObject *build(PyObject *self, PyObject *args) {
                 stamp[p] = v;
                 if (used == cap) {
                     cap *= 2;
-                    int32_t *grown = PyMem_Realloc(m->outs, cap * sizeof(int32_t));
+                    int32_t *grown = cap < INT32_MAX / 2 ? PyMem_Realloc(m->outs, cap * sizeof(int32_t)) : NULL;
                     if (!grown) {
                         Py_DECREF(seq);
                         PyErr_NoMemory();
@@ -510,13 +613,13 @@ static PyObject *build(PyObject *self, PyObject *args) {
         }
         if (v != 0) {
             int32_t f = m->node[v].fail;
-            for (int32_t j = m->node[f].out_start; j < m->node[f + 1].out_start; j++) {
+            for (int32_t j = start[f]; j < start[f + 1]; j++) {
                 int32_t p = m->outs[j];
                 if (stamp[p] == v) continue;
                 stamp[p] = v;
                 if (used == cap) {
                     cap *= 2;
-                    int32_t *grown = PyMem_Realloc(m->outs, cap * sizeof(int32_t));
+                    int32_t *grown = cap < INT32_MAX / 2 ? PyMem_Realloc(m->outs, cap * sizeof(int32_t)) : NULL;
                     if (!grown) {
                         PyErr_NoMemory();
                         goto done;
@@ -526,32 +629,48 @@ static PyObject *build(PyObject *self, PyObject *args) {
                 m->outs[used++] = p;
             }
         }
-        m->node[v + 1].out_start = (int32_t)used;
+        start[v + 1] = (int32_t)used;
     }
 
-    /* The shallow states' full table: a child, else where the failure link goes on it. */
-    m->dense = nodes < DENSE ? nodes : DENSE;
-    m->table_block = PyMem_Malloc((size_t)(m->dense + 1) * classes * sizeof(uint16_t) + LINE);
+    /* The shallow states' full table: a child, else where the failure link goes on it. Past
+     * DENSE states, the table ends where the sibling block that holds state DENSE starts (every
+     * block wholly in it or past it), and the states past it are numbered again (``deep_order``). */
+    m->dense = nodes;
+    if (nodes > DENSE) {
+        int32_t p = 0;
+        while (m->node[p].children == 0 || m->node[p].first + m->node[p].children <= DENSE) p++;
+        m->dense = m->node[p].first;
+        if (deep_order(m, &start) < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    if (outs_pack(m, start) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t width = (size_t)1 << m->shift;
+    m->table_block = PyMem_Calloc((size_t)(m->dense + 1) * width * sizeof(uint16_t) + LINE, 1);
     if (!m->table_block) {
         PyErr_NoMemory();
         goto done;
     }
     m->table = (uint16_t *)(((uintptr_t)m->table_block + LINE - 1) & ~(uintptr_t)(LINE - 1));
     for (int32_t s = 0; s < m->dense; s++) {
-        uint16_t *row = m->table + (size_t)s * classes;
+        uint16_t *row = m->table + (size_t)s * width;
         /* (a FAR entry copied from the failure link's row stays right: ``deep`` follows the links) */
-        for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->node[s].fail * classes + c];
+        for (int c = 0; c < classes; c++) row[c] = s == 0 ? 0 : m->table[(size_t)m->node[s].fail * width + c];
         for (int32_t t = m->node[s].first; t < m->node[s].first + m->node[s].children; t++) row[m->label[t]] = code(m, t);
     }
     /* The row a scan in a deep state is on: every step to ``slow``, but on a byte in no literal,
      * which goes back to the root from any state. */
-    uint16_t *last = m->table + (size_t)m->dense * classes;
+    uint16_t *last = m->table + (size_t)m->dense * width;
     last[0] = 0;
     for (int c = 1; c < classes; c++) last[c] = FAR;
     /* Every step on a newline goes to ``slow`` (a spurious OUT records nothing: it looks at the
      * state's patterns), which counts the rows there: the plain step has no test for a newline
      * per character (a text's rows are a few per thousand characters). */
-    for (int32_t s = 0; s < m->dense; s++) m->table[(size_t)s * classes + m->nl] |= OUT;
+    for (int32_t s = 0; s < m->dense; s++) m->table[(size_t)s * width + m->nl] |= OUT;
 
     /* With ``split``, no literal ends on a newline (none is "\n" alone, nor holds one past its
      * first byte), and the state after one is the root's child on it (or the root). */
@@ -590,6 +709,7 @@ done:
     PyMem_Free(order);
     PyMem_Free(renum);
     PyMem_Free(stamp);
+    PyMem_Free(start);
     Py_DECREF(literals);
     Py_DECREF(owners);
     if (result == NULL) matcher_free(m);
@@ -602,7 +722,7 @@ done:
 static int32_t deep(const Matcher *m, int32_t s, uint8_t c) {
     for (;;) {
         if (s < m->dense) {
-            uint16_t e = m->table[(size_t)s * m->classes + c];
+            uint16_t e = m->table[((size_t)s << m->shift) + c];
             if (!(e & FAR)) return e & STATE;
         }
         int32_t t = child(m, s, c);
@@ -619,14 +739,21 @@ typedef struct {
     int32_t next;
 } Hit;
 
+/* A pattern's rows found so far (``add``): side by side, one cache line where three arrays by
+ * pattern were three, each a miss at a match (a call's matches are of a few patterns among
+ * hundreds, met a few times a document). */
+typedef struct {
+    Py_ssize_t last; /* its last row, or (none yet) PY_SSIZE_T_MIN: below any row (-1 on) */
+    int32_t head, tail; /* its first and last in ``hits`` (head -1: none) */
+} Mark;
+
 typedef struct {
     const Matcher *m;
-    int32_t s;        /* (``record``'s state) */
     int32_t real;     /* the state, while the scan is on the table's last row (a deep one) */
     Py_ssize_t row;  /* the row of the byte the scan is at */
     int lines;       /* a newline ends a row (the call's text is not ASCII: ``slow`` counts it) */
-    Py_ssize_t *last; /* by pattern: its last row, or (none yet) PY_SSIZE_T_MIN: below any row (-1 on) */
-    int32_t *head, *tail, *order, found;
+    Mark *mark;       /* by pattern */
+    int32_t *order, found;
     Hit *hits;
     Py_ssize_t used, cap;
     Spare *spare; /* the matcher's whose tables these are, or NULL (``scan_init``) */
@@ -640,7 +767,8 @@ struct Spare {
 
 /* The pattern ``p`` has a match on ``sc->row``: the row added to its list (once). 0, or -1 (out of memory). */
 static int add(Scan *sc, int32_t p) {
-    if (sc->last[p] == sc->row) return 0;
+    Mark *k = &sc->mark[p];
+    if (k->last == sc->row) return 0;
     if (sc->used == sc->cap) {
         Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
         Hit *grown = PyMem_Realloc(sc->hits, cap * sizeof(Hit));
@@ -650,25 +778,27 @@ static int add(Scan *sc, int32_t p) {
     }
     /* (Marked only once the row is added: a spare's tables are reset by ``order``, so a pattern
      * marked but not in it would keep its mark for the matcher's next call.) */
-    sc->last[p] = sc->row;
+    k->last = sc->row;
     int32_t at = (int32_t)sc->used++;
     sc->hits[at].row = sc->row;
     sc->hits[at].next = -1;
-    if (sc->head[p] < 0) {
-        sc->head[p] = at;
+    if (k->head < 0) {
+        k->head = at;
         sc->order[sc->found++] = p;
     } else {
-        sc->hits[sc->tail[p]].next = at;
+        sc->hits[k->tail].next = at;
     }
-    sc->tail[p] = at;
+    k->tail = at;
     return 0;
 }
 
-/* on_match: the state's patterns have a match on ``row``. 0, or -1 (out of memory). */
-static int record(Scan *sc) {
-    const Matcher *m = sc->m;
-    for (int32_t j = m->node[sc->s].out_start; j < m->node[sc->s + 1].out_start; j++)
-        if (add(sc, m->outs[j]) < 0) return -1;
+/* on_match: the patterns of state ``n`` have a match on ``sc->row``. 0, or -1 (out of memory). */
+static int record(Scan *sc, const Node *n) {
+    if (n->outs == 1) return add(sc, n->out);
+    const int32_t *p = sc->m->outs + n->out;
+    int32_t count = n->outs == MANY ? *p++ : n->outs;
+    for (int32_t j = 0; j < count; j++)
+        if (add(sc, p[j]) < 0) return -1;
     return 0;
 }
 
@@ -680,13 +810,10 @@ static int record(Scan *sc) {
  * class apart from ``x``: they are worked out here, on the few steps that come here.) */
 static int32_t slow(Scan *sc, size_t x, uint32_t e) {
     const Matcher *m = sc->m;
-    uint32_t v = (uint32_t)(x / (size_t)m->classes);
-    uint8_t c = (uint8_t)(x % (size_t)m->classes);
+    uint32_t v = (uint32_t)(x >> m->shift);
+    uint8_t c = (uint8_t)(x & (((size_t)1 << m->shift) - 1));
     int32_t t = e & FAR ? deep(m, v == (uint32_t)m->dense ? sc->real : (int32_t)v, c) : (int32_t)(e & STATE);
-    if (m->node[t].out_start != m->node[t + 1].out_start) {
-        sc->s = t;
-        if (record(sc) < 0) return -1;
-    }
+    if (m->node[t].outs != 0 && record(sc, &m->node[t]) < 0) return -1;
     if (c == m->nl && sc->lines) sc->row++;
     if (t < m->dense) return t;
     sc->real = t;
@@ -695,11 +822,10 @@ static int32_t slow(Scan *sc, size_t x, uint32_t e) {
 
 /* One byte through the automaton of scan ``sc`` (a pointer) at table row ``v`` (see ``slow``). A
  * byte in no literal is class 0, whose entry is the root on every row. (``cls``, ``table`` and
- * ``classes``: the matcher's, as locals, ``classes`` a size_t; ``nomem``: where an allocation that
- * failed goes.) */
+ * ``shift``: the matcher's, as locals; ``nomem``: where an allocation that failed goes.) */
 #define FEED(sc, v, byte)                                                             \
     do {                                                                              \
-        size_t x_ = (v) * classes + cls[(byte)];                                      \
+        size_t x_ = ((size_t)(v) << shift) + cls[(byte)];                             \
         (v) = table[x_]; /* (the entry: the next row, on the plain step) */           \
         if (RARE((v) > STATE)) { /* (OUT or FAR: the top bits) */                     \
             int32_t r_ = slow((sc), x_, (v));                                         \
@@ -801,7 +927,7 @@ static Py_ssize_t pass_over(const Matcher *m, const void *c, int wide, Py_ssize_
 static int feed_text(Scan *sc, uint32_t *at, PyObject *text, Py_ssize_t size, Py_ssize_t from) {
     const uint8_t *cls = sc->m->cls;
     const uint16_t *table = sc->m->table;
-    const size_t classes = (size_t)sc->m->classes;
+    const unsigned shift = (unsigned)sc->m->shift;
     uint32_t v = *at;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -855,7 +981,7 @@ nomem:
                     const void *db, Py_ssize_t steps) {                               \
         const uint8_t *cls = a->m->cls;                                               \
         const uint16_t *table = a->m->table;                                          \
-        const size_t classes = (size_t)a->m->classes;                                 \
+        const unsigned shift = (unsigned)a->m->shift;                                 \
         const TA *pa = da;                                                            \
         const TB *pb = db;                                                            \
         uint32_t va = *at_a, vb = *at_b;                                              \
@@ -909,7 +1035,7 @@ static int feed_pair(Scan *a, uint32_t *at_a, Scan *b, uint32_t *at_b, PyObject 
                      Py_ssize_t *ka, Py_ssize_t end_a, Py_ssize_t *kb, Py_ssize_t n, Py_ssize_t *ia, Py_ssize_t *ib) {
     const uint8_t *cls = a->m->cls;
     const uint16_t *table = a->m->table;
-    const size_t classes = (size_t)a->m->classes;
+    const unsigned shift = (unsigned)a->m->shift;
     uint32_t va = *at_a, vb = *at_b;
     while (*ka < end_a && *kb < n) {
         PyObject *ta = PyList_GET_ITEM(texts, *ka), *tb = PyList_GET_ITEM(texts, *kb);
@@ -958,7 +1084,7 @@ static int merge(Scan *a, const Scan *b) {
     Py_ssize_t offset = a->row; /* (the row a's last newline started: b's first) */
     for (int32_t k = 0; k < b->found; k++) {
         int32_t p = b->order[k];
-        for (int32_t at = b->head[p]; at >= 0; at = b->hits[at].next) {
+        for (int32_t at = b->mark[p].head; at >= 0; at = b->hits[at].next) {
             a->row = b->hits[at].row + offset;
             if (add(a, p) < 0) return -1;
         }
@@ -974,14 +1100,12 @@ static int merge(Scan *a, const Scan *b) {
 
 /* A scan's tables by pattern (``np`` of them), no row found yet. 0, or -1 (out of memory). */
 static int scan_tables(Scan *sc, int32_t np) {
-    sc->last = PyMem_Malloc(((size_t)np + 1) * sizeof(Py_ssize_t));
-    sc->head = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
-    sc->tail = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
+    sc->mark = PyMem_Malloc(((size_t)np + 1) * sizeof(Mark));
     sc->order = PyMem_Malloc(((size_t)np + 1) * sizeof(int32_t));
-    if (!sc->last || !sc->head || !sc->tail || !sc->order) return -1;
+    if (!sc->mark || !sc->order) return -1;
     for (int32_t p = 0; p < np; p++) {
-        sc->last[p] = PY_SSIZE_T_MIN;
-        sc->head[p] = -1;
+        sc->mark[p].last = PY_SSIZE_T_MIN;
+        sc->mark[p].head = -1;
     }
     return 0;
 }
@@ -989,8 +1113,8 @@ static int scan_tables(Scan *sc, int32_t np) {
 static void scan_free(Scan *sc) {
     if (sc->spare != NULL) { /* (its tables made as new again: only the patterns found were written) */
         for (int32_t k = 0; k < sc->found; k++) {
-            sc->last[sc->order[k]] = PY_SSIZE_T_MIN;
-            sc->head[sc->order[k]] = -1;
+            sc->mark[sc->order[k]].last = PY_SSIZE_T_MIN;
+            sc->mark[sc->order[k]].head = -1;
         }
         Spare *spare = sc->spare;
         spare->tables = *sc; /* (the hits as ``add`` grew them) */
@@ -1003,9 +1127,7 @@ static void scan_free(Scan *sc) {
         }
         return;
     }
-    PyMem_Free(sc->last);
-    PyMem_Free(sc->head);
-    PyMem_Free(sc->tail);
+    PyMem_Free(sc->mark);
     PyMem_Free(sc->order);
     PyMem_Free(sc->hits);
 }
@@ -1033,12 +1155,12 @@ static void spares_free(Matcher *m) {
  * both are taken (a call made by a finalizer while another builds its result). 0, or -1 (out of
  * memory). */
 static int scan_init(Scan *sc, const Matcher *m, int32_t np, int lines) {
-    *sc = (Scan){m, 0, 0, -1, lines, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL};
+    *sc = (Scan){m, 0, -1, lines, NULL, NULL, 0, NULL, 0, 0, NULL};
     for (int k = 0; m->spare != NULL && k < 2; k++) {
         Spare *spare = &m->spare[k];
         if (!spare->busy) {
             Scan *kept = &spare->tables;
-            sc->last = kept->last, sc->head = kept->head, sc->tail = kept->tail, sc->order = kept->order;
+            sc->mark = kept->mark, sc->order = kept->order;
             sc->hits = kept->hits, sc->cap = kept->cap;
             sc->spare = spare;
             spare->busy = 1;
@@ -1192,8 +1314,8 @@ typedef struct {
  * 1 (one kept) or 0, or -1 with an error set. */
 static int alternative_kept(const Matcher *m, const Scan *sc, const Py_ssize_t *sizes, Held *held, Py_ssize_t n,
                             int32_t q, Kept *kept) {
-    int every = sc->last[q] == PY_SSIZE_T_MAX; /* (counted: its rows are every row) */
-    int32_t at = every ? -1 : sc->head[q];
+    int every = sc->mark[q].last == PY_SSIZE_T_MAX; /* (counted: its rows are every row) */
+    int32_t at = every ? -1 : sc->mark[q].head;
     int any = 0;
     for (Py_ssize_t k = 0; every ? k < n : at >= 0; k++) {
         Py_ssize_t row = every ? k : sc->hits[at].row;
@@ -1291,7 +1413,7 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     }
     const uint8_t *cls = m->cls;
     const uint16_t *table = m->table;
-    const size_t classes = (size_t)m->classes;
+    const unsigned shift = (unsigned)m->shift;
     uint32_t v = 0;
     PyObject *result = NULL;
     int32_t np = m->patterns;
@@ -1339,8 +1461,8 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
      * with row lengths keeps the rows of a length it can match, and is left out with none. */
     for (int32_t j = 0; j < m->ncounted; j++) {
         int32_t p = m->counted[j];
-        if (sc.head[p] < 0 && sc.last[p] != PY_SSIZE_T_MAX) sc.order[sc.found++] = p;
-        sc.last[p] = PY_SSIZE_T_MAX; /* (marks it: every row) */
+        if (sc.mark[p].head < 0 && sc.mark[p].last != PY_SSIZE_T_MAX) sc.order[sc.found++] = p;
+        sc.mark[p].last = PY_SSIZE_T_MAX; /* (marks it: every row) */
     }
     result = PyDict_New();
     if (result == NULL) goto done;
@@ -1362,14 +1484,14 @@ static PyObject *rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         if (several) {
             taken[r] = 1;
             bad = alternative_rows(m, &sc, sizes, &held, n, r, list) < 0;
-        } else if (sc.last[p] == PY_SSIZE_T_MAX) {
+        } else if (sc.mark[p].last == PY_SSIZE_T_MAX) {
             for (Py_ssize_t row = 0; row < n && !bad; row++) {
                 int keep = fits(m, sizes, &held, n, bound, row);
                 if (keep < 0) bad = 1;
                 else if (keep) bad = append_row(list, row) < 0;
             }
         } else {
-            for (int32_t at = sc.head[p]; at >= 0 && !bad; at = sc.hits[at].next) {
+            for (int32_t at = sc.mark[p].head; at >= 0 && !bad; at = sc.hits[at].next) {
                 int keep = fits(m, sizes, &held, n, bound, sc.hits[at].row);
                 if (keep < 0) bad = 1;
                 else if (keep) bad = append_row(list, sc.hits[at].row) < 0;
