@@ -806,3 +806,25 @@ def test_heads_kept_from_the_last_search_are_made_again_for_other_punctuation() 
     finally:
         NATIVE.configure(dedup_module._PUNCT)
     assert NATIVE.prefixes(texts, 40) == [0]
+
+
+@needs_native
+def test_keys_of_plain_ascii_runs_break_at_every_offset(monkeypatch) -> None:
+    # _dedup.c copies 16 or 8 plain bytes at a time (letters, digits, single spaces inside): a
+    # break of each kind at each offset of the first chunks, in whole keys and in heads.
+    base = "Abcd efgh IJKL mnop 0123 qrst uvwx yzab cdef ghij klmn opqr stuv wxyz"
+    texts = []
+    for at in range(len(base)):
+        for piece in ("  ", ", ", ".", "\t", "\x1c", "'", "-", "Q", "7", " x", "é", "\x7f", "\x01"):
+            texts.append(base[:at] + piece + base[at:])
+            texts.append((base[:at] + piece)[-at - 1 :])
+    texts += [base[:n] for n in range(len(base) + 1)] + [base[:n] + " " for n in range(len(base))]
+    for text in texts:
+        key = dedup_module._exact_key(text)
+        assert NATIVE.repeats([text, text], 1) == (([key, key], {key: [0, 1]}) if key else None)
+    documents = [[text, text + " and more words", "zz " + text] for text in texts]
+    for min_chars in (8, 16, 20, 40):
+        found = _prefix_drops(documents, min_chars)
+        with monkeypatch.context() as patch:
+            patch.setattr(dedup_module, "_NATIVE", None)
+            assert found == _prefix_drops(documents, min_chars)

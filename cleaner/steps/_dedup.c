@@ -37,12 +37,23 @@ static unsigned char ascii_separator[2][0x80];
 #define SEPARATOR 0xFF
 static unsigned char ascii_fold[2][0x80];
 
+/* Whether plain_chunk's word characters ([1]: A-Z, a-z and 0-9; [0]: '!' to '~') are word characters
+ * of the table (configure() can make any character punctuation), and ' ' a separator: else the
+ * keys of that table are made a character at a time only. */
+static int plain_ok[2];
+
 static void fill_ascii_separators(void) {
     for (int ch = 0; ch < 0x80; ch++) {
         ascii_separator[0][ch] = Py_UNICODE_ISSPACE(ch) != 0;
         ascii_separator[1][ch] = ascii_separator[0][ch] || bmp_punct[ch];
         for (int p = 0; p < 2; p++)
             ascii_fold[p][ch] = ascii_separator[p][ch] ? SEPARATOR : (unsigned char)((unsigned)(ch - 'A') < 26u ? ch + 32 : ch);
+    }
+    for (int p = 0; p < 2; p++) {
+        plain_ok[p] = ascii_separator[p][' '];
+        for (int ch = '!'; ch <= '~'; ch++)
+            if ((p == 0 || (ch >= '0' && ch <= '9') || ((unsigned)((ch | 0x20) - 'a') < 26u)) && ascii_separator[p][ch])
+                plain_ok[p] = 0;
     }
 }
 
@@ -130,6 +141,58 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
 }
 #endif
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* wide (16 or 8) bytes of an ASCII text whose key, from a word character on, is the bytes themselves
+ * with A-Z lowered: each a word character of the plain kind (with punctuation: A-Z, a-z, 0-9; without:
+ * '!' to '~') or a ' ' alone between two of them (the ' ' the key writes for that separator), the
+ * first and the last a word character. Then their wide code points are written to out (which holds
+ * them) and 1 given; else 0, and what was written there is garbage past the key (the caller writes
+ * it over). Only where plain_ok says these are the table's word characters. (A head's or a line's
+ * bytes were each a table look-up, a test and a 4-byte store: most of key_into's time, and most of
+ * a document's first search.) */
+static inline int plain_chunk(const Py_UCS1 *text, int punctuation, Py_UCS4 *out, int wide) {
+    /* (wide 16, or 8: the low 8 bytes, the others 0, which is neither kind) */
+    __m128i x = wide == 16 ? _mm_loadu_si128((const __m128i *)text) : _mm_loadl_epi64((const __m128i *)text);
+    unsigned all = wide == 16 ? 0xFFFF : 0xFF, ends = wide == 16 ? 0x8001 : 0x81;
+    __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    __m128i word = punctuation ? _mm_or_si128(alpha, _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                                                   _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))))
+                               : _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(' ')), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
+    unsigned words = (unsigned)_mm_movemask_epi8(word);
+    unsigned spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+    /* (a byte at or above 0x80 is negative to the signed compares: neither; the text is ASCII) */
+    if (((words | spaces) & all) != all || (spaces & (spaces >> 1)) || (spaces & ends)) return 0;
+    __m128i folded = _mm_or_si128(x, _mm_and_si128(alpha, _mm_set1_epi8(0x20))), zero = _mm_setzero_si128();
+    __m128i low = _mm_unpacklo_epi8(folded, zero), high = _mm_unpackhi_epi8(folded, zero);
+    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(low, zero));
+    _mm_storeu_si128((__m128i *)(out + 4), _mm_unpackhi_epi16(low, zero));
+    if (wide == 16) {
+        _mm_storeu_si128((__m128i *)(out + 8), _mm_unpacklo_epi16(high, zero));
+        _mm_storeu_si128((__m128i *)(out + 12), _mm_unpackhi_epi16(high, zero));
+    }
+    return 1;
+}
+/* 16 bytes at a time while they are plain and room is left (room(w): whether w more code points
+ * fit, read and written), then 8 once (a short line, a head's last few words). */
+#define PLAIN_CHUNKS(room)                                                                            \
+    if (plain) {                                                                                      \
+        while ((room(16)) && plain_chunk(text + i, punctuation, out + used, 16)) {                    \
+            i += 16;                                                                                  \
+            used += 16;                                                                               \
+        }                                                                                             \
+        if ((room(8)) && plain_chunk(text + i, punctuation, out + used, 8)) {                         \
+            i += 8;                                                                                   \
+            used += 8;                                                                                \
+        }                                                                                             \
+    }
+#else
+#define PLAIN_CHUNKS(room)
+#endif
+#define WHOLE_ROOM(w) (n - i >= (w))
+#define HEAD_ROOM(w) (n - i >= (w) && limit - used >= (w))
+
 /* The key of an ASCII text[:n], straight from its bytes into out (n code points), up to its
  * first limit code points (it is made in order: the rest of the text cannot change them): ASCII
  * case folds to itself but A-Z, and neither a letter nor its fold is a separator, so folding and
@@ -137,6 +200,8 @@ static Py_ssize_t join_words(Py_UCS4 *folded, Py_ssize_t size, int punctuation) 
 static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, Py_UCS4 *out, Py_ssize_t limit) {
     const unsigned char *fold = ascii_fold[punctuation != 0];
     Py_ssize_t used = 0;
+    int plain = plain_ok[punctuation != 0];
+    (void)plain;
     if (limit >= n) {
         /* The whole key (it is never longer than the text: a ' ' stands for one separator or more):
          * word by word, each a run copied with A-Z lowered, one ' ' before every word but the first
@@ -144,6 +209,9 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
         Py_ssize_t i = 0;
         while (i < n && fold[text[i]] == SEPARATOR) i++;
         while (i < n) {
+            /* (at a word's first character: 16 or 8 bytes at a time while they are plain. used <= i,
+             * so w code points fit while i + w <= n) */
+            PLAIN_CHUNKS(WHOLE_ROOM)
             for (unsigned char f; i < n && (f = fold[text[i]]) != SEPARATOR; i++) out[used++] = f;
             while (i < n && fold[text[i]] == SEPARATOR) i++;
             if (i < n) out[used++] = ' ';
@@ -155,6 +223,7 @@ static Py_ssize_t ascii_key(const Py_UCS1 *text, Py_ssize_t n, int punctuation, 
     Py_ssize_t i = 0;
     while (i < n && fold[text[i]] == SEPARATOR) i++;
     while (i < n) {
+        PLAIN_CHUNKS(HEAD_ROOM)
         Py_ssize_t stop = n - i < limit - used ? n : i + (limit - used);
         for (unsigned char f; i < stop && (f = fold[text[i]]) != SEPARATOR; i++) out[used++] = f;
         if (used >= limit) break;
@@ -679,8 +748,12 @@ static size_t print_slot(const Print *p, Py_ssize_t slots) {
  * longer). */
 static int can_reach(PyObject *text, Py_ssize_t min_chars) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    Py_ssize_t times = PyUnicode_IS_ASCII(text) ? 1 : PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? 2 : 3;
-    return min_chars <= 0 || n >= min_chars / times + (min_chars % times != 0); /* times * n >= min_chars */
+    if (min_chars <= 0) return 1;
+    if (PyUnicode_IS_ASCII(text)) return n >= min_chars;
+    /* times * n >= min_chars, times 2 or 3: n >= ceil(min_chars / times), which is n > (min_chars - 1) / times
+     * (min_chars >= 1), each a division by a constant (a multiply: a division by a variable, times, was
+     * an idiv of some 40 cycles for every text of a round's screen) */
+    return n > (PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND ? (min_chars - 1) / 2 : (min_chars - 1) / 3);
 }
 
 /* Whether two of the texts whose key can be min_chars long or more (can_reach), or of those only
