@@ -1504,3 +1504,40 @@ def test_c_text_json_holds_no_str_subclass() -> None:
     assert NATIVE.text_json([(None, "x")], "x\n") is not None  # (lets the kept texts go)
     after = (sys.getrefcount(sub), sys.getrefcount(plain))
     assert after == before
+
+
+@needs_native
+def test_c_walks_of_long_lists_of_mixed_classes_and_emptied_ahead() -> None:
+    """The walks ask for lines and texts ahead of the one they read (_diff.c's prefetch_lines):
+    lists longer than that distance, of lines of several classes (the reader's class changes
+    ahead of it), their answers the twins'; and a long list emptied early in the walk."""
+    assert NATIVE is not None
+    rng = random.Random(31)
+    kinds = [Line, Line, _Plain, _Emptying]
+    for size in [*range(0, 26), 60]:
+        for _ in range(10):
+            cleaned = _document(rng, size)
+            mixed = []
+            for line in cleaned.lines:
+                other = rng.choice(kinds)(line.no, line.orig)
+                other.text, other.blank = line.text, line.blank
+                other.dropped_by, other.changed_by = line.dropped_by, line.changed_by
+                mixed.append(other)
+            cleaned.lines = mixed
+            for mode in ("paragraphs", "lines"):
+                out, text = NATIVE.layout(mixed, mode == "paragraphs")
+                want = whitespace.layout(mixed, mode)  # type: ignore[arg-type]
+                assert out == want and text == whitespace.render(want)
+                assert _c(cleaned, mode) == _python(cleaned, mode)
+            assert NATIVE.line_counts(mixed) == document.line_counts(mixed)
+            assert NATIVE.review_rows(mixed, 1000) == review.python_rows(cleaned)
+
+    def emptied() -> list[Line]:  # 30 lines, emptied while its third is read
+        lines: list[Line] = [Line(no, f"line {no}") for no in range(1, 31)]
+        lines[2] = _Emptying(3, "empties")
+        lines[2].victims = [lines]  # type: ignore[attr-defined]
+        return lines
+
+    assert [src.no for src, _ in NATIVE.layout(emptied(), True)[0] if src] == [1, 2, 3]
+    assert NATIVE.line_counts(emptied()) == document.line_counts(emptied()[:3])
+    assert [row[0] for row in NATIVE.review_rows(emptied(), 100)] == [1, 2, 3]
