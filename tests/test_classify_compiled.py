@@ -9,6 +9,7 @@ import math
 import os
 import random
 import sys
+import tracemalloc
 from array import array as py_array
 from pathlib import Path
 
@@ -361,6 +362,50 @@ def test_the_prepared_features_keep_each_line_once_and_at_most_limit() -> None:
             matrix = _matrix(len(doc))
             assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
             assert prepared.kept() == kept
+
+
+@needs_c
+def test_the_lines_before_a_line_that_stops_the_call_are_kept() -> None:
+    """A call stopped by a line (as long as the log1p table: None; not a str: TypeError) has looked up and kept the
+    lines before it, not those after it (the keys are all made first, the lines looked up after); the lines kept
+    then give the matrix of a fresh extraction."""
+    fast = compiled.Compiled.load()
+    assert fast is not None
+    prepared = _features()
+    assert prepared(["Home", " About ", "x" * compiled.LOG1P_SIZE, "News"], _matrix(4)) is None
+    assert prepared.kept() == 2
+    with pytest.raises(TypeError, match="must be str"):
+        prepared(["Contact", "Home", 3, "More"], _matrix(4))
+    assert prepared.kept() == 3
+    doc = ["Home", "About", "Contact", "News", "More"]
+    expected = compiled.native_matrix(doc, fast.weights, fast.bias, {}, 10)
+    assert expected is not None
+    matrix = _matrix(len(doc))
+    assert prepared(doc, matrix) is not None and matrix.tobytes() == expected.tobytes()
+    assert prepared.kept() == 5
+
+
+@needs_c
+def test_the_lines_a_full_table_drops_are_freed() -> None:
+    """The infos a Features' table drops as it fills (released once the call is done) are freed: documents of new
+    lines through a table of two leave no more memory held than a few lines' worth."""
+    prepared = _features(2)
+
+    def calls(first: int) -> None:
+        for d in range(first, first + 100):
+            doc = [f"Line {d} of {k}: the river rose two metres overnight" for k in range(20)]
+            assert prepared(doc, _matrix(len(doc))) is not None
+
+    calls(0)  # (the scratch and the memo's blocks grown first)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        calls(100)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 64 << 10, held  # 2,000 infos leaked would be more than 1 MB
+    assert prepared.kept() == 2
 
 
 _FUZZ_PIECES = [
