@@ -72,9 +72,11 @@ static inline void prefetch_lines(const Reader *reader, PyObject *lines, Py_ssiz
 #if defined(__GNUC__) || defined(__clang__)
     Py_ssize_t n = PyList_GET_SIZE(lines);
     if (i + LINES_AHEAD < n) {
-        const char *far = (const char *)PyList_GET_ITEM(lines, i + LINES_AHEAD);
-        __builtin_prefetch(far, 1);
-        __builtin_prefetch(far + 56, 1); /* (its last slot: a Line's may lie across two cache lines) */
+        const uintptr_t far = (uintptr_t)PyList_GET_ITEM(lines, i + LINES_AHEAD);
+        __builtin_prefetch((const void *)far, 1);
+        /* (its last slot: a Line's may lie across two cache lines; an address, not a pointer: the item may be a
+         * smaller object than a Line, and a pointer past an object's end is not C's) */
+        __builtin_prefetch((const void *)(far + 56), 1);
     }
     if (i + LINES_AHEAD / 2 < n && reader->type != NULL) {
         PyObject *near = PyList_GET_ITEM(lines, i + LINES_AHEAD / 2);
