@@ -5,7 +5,9 @@
 Every figure comes from this run; nothing is asserted. Each cleaning run is a fresh process
 (`cleaner clean`'s run, all shipped rules, every step and every report on), timed around the
 run; its CPU time (all its processes') and peak RSS are read from the kernel (the main process
-and, separately, the largest worker). Each row is the median of ``--repeat`` runs.
+and, separately, the largest worker). Each row is the median of ``--repeat`` runs. Every run's
+outputs stay in the temporary directory until the end: about 1.3 GB a cleaner run at 50,000
+documents, 8 GB in all with the defaults.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def measure(path: Path, out: Path, workers: int) -> dict[str, float]:
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     """The run of median wall time (of an even count, the faster middle one), with every run's
-    seconds: the VM moves a single run's wall time by a sixth to a quarter, so one run is no figure."""
+    seconds: the VM moves a single run's wall time by a sixth to a third, so one run is no figure."""
     ordered = sorted(runs, key=lambda run: run["seconds"])
     chosen = dict(ordered[(len(ordered) - 1) // 2])
     chosen["all"] = [run["seconds"] for run in runs]
