@@ -57,10 +57,10 @@ def run_pair(trees: tuple[Path, Path], cores: tuple[int, int], corpus: Path, doc
         )
         for tree, core in zip(trees, cores, strict=True)
     ]
-    a, b = (float(process.communicate()[0]) for process in running)
+    outputs = [process.communicate()[0] for process in running]
     if any(process.returncode for process in running):
         raise SystemExit("a run failed")
-    return a, b
+    return float(outputs[0]), float(outputs[1])
 
 
 def main() -> None:
