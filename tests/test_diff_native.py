@@ -11,6 +11,7 @@ import heapq
 import io
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ import orjson
 import pytest
 
 from cleaner import document, native
-from cleaner.document import Cleaned, Document, Line
+from cleaner.document import Cleaned, DocStats, Document, Line
 from cleaner.pipeline import Pipeline, clean, outcome
-from cleaner.report import diff, pagedata, review
+from cleaner.report import diff, pagedata, review, summary
+from cleaner.report.outcome import Outcome
 from cleaner.steps import base, whitespace
 from cleaner.steps.base import State
 from cleaner.steps.whitespace import layout
@@ -232,6 +234,7 @@ def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
         (NATIVE.text_json, (out, "one\n\ntwo\n"), set()),
         (NATIVE.line_counts, (lines,), set()),
         (NATIVE.tally, ({}, {}, {}, {}, {}, {}, {}), set()),
+        (NATIVE.totals_add, ({}, {}, {}, {}, {}, {}), set()),
         (NATIVE.split_lines, ("one\ntwo", Line), set()),
         (NATIVE.layout, (lines, True), {1}),
         (NATIVE.page_entries, (b"[]", [], b"d\0", 0, {}, [], 50, 2), {3}),
@@ -1390,6 +1393,36 @@ def test_c_tallies_are_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pagedata, "_NATIVE", None)
     assert with_c == _tallied(records)
     assert ("odd", 1.5) in with_c[0] and ("a", sum(r["removed_chars"].get("a", 0) for r in records)) in with_c[1]
+
+
+def _file_totals(stats: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]) -> list[list[tuple[str, Any]]]:
+    file = summary.FileSummary(io.BytesIO())
+    for removed, chars, repaired in stats:
+        doc = DocStats(10, 5, 3, 2, True, removed, chars, repaired, None)
+        file.document(Outcome("id", "src", b"", b"", None, doc))
+    t = file.totals
+    return [list(counter.items()) for counter in (t.removed, t.removed_chars, t.repaired)]  # key order too
+
+
+@needs_native
+def test_c_file_totals_are_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    labels = ["chrome.nav", "credits.source", "ftfy", "replace.x", "ü.rule", "a"]
+
+    def counts() -> dict[str, Any]:
+        return {label: rng.choice([1, 2, 7, 300, 2**70]) for label in rng.sample(labels, rng.randint(0, 4))}
+
+    stats = [(counts(), counts(), counts()) for _ in range(300)]
+    stats.append(({"odd": 1.5}, {"odd": 3}, {}))  # not an int: Python's
+    stats.append(({"a": 1}, {"a": True}, {}))
+    with_c = _file_totals(stats)
+    assert NATIVE is not None and NATIVE.totals_add({}, {}, {}, {"a": 1}, {"a": 2.0}, {}) is None  # nothing added
+    into = Counter({"b": 1})
+    assert NATIVE.totals_add(into, {}, {}, {"a": 2, "b": 3}, {}, {}) is True
+    assert list(into.items()) == [("b", 4), ("a", 2)]
+    monkeypatch.setattr(summary, "_NATIVE", None)
+    assert with_c == _file_totals(stats)
+    assert ("odd", 1.5) in with_c[0] and ("a", sum(c.get("a", 0) for _, c, _ in stats)) in with_c[1]
 
 
 @needs_native

@@ -18,8 +18,12 @@ import orjson
 
 from cleaner.errors import Problem
 from cleaner.io.atomic import atomic_open
+from cleaner.native import load
 from cleaner.printable import printable
 from cleaner.report.outcome import Outcome
+
+# A document's counts added to its file's in C (cleaner/report/_diff.c), when built.
+_NATIVE = load("cleaner.report._diff")
 
 FLAG_SHARE = 0.5  # a document that lost more than this share of its characters is flagged
 MD_ROWS = 50
@@ -81,12 +85,12 @@ class FileSummary:
         t.chars_in += stats.chars_in
         t.chars_out += stats.chars_out
         t.docs_changed += stats.changed
-        if stats.removed:  # most documents have no repairs, some no removal: skip the empty ones
-            _count(t.removed, stats.removed)
-        if stats.removed_chars:
-            _count(t.removed_chars, stats.removed_chars)
-        if stats.repaired:
-            _count(t.repaired, stats.repaired)
+        # (In C: a Counter's item assignment runs Python, ~400 instructions a key; this call took
+        # from 3.7 to 1.75 us a bench document, 8.1 to 3.9 a real page.)
+        if _NATIVE is None or not _NATIVE.totals_add(
+            t.removed, t.removed_chars, t.repaired, stats.removed, stats.removed_chars, stats.repaired
+        ):
+            _counts(t, stats.removed, stats.removed_chars, stats.repaired)
         if stats.emptied_by is not None:
             t.docs_empty += 1
             self._note("emptied", id=outcome.id, source=outcome.source, rule=stats.emptied_by)
@@ -103,6 +107,16 @@ class FileSummary:
     def failure(self, problem: Problem) -> None:
         self.totals.docs_failed += 1
         self._note("failure", file=problem.file, line=problem.line, message=problem.message)
+
+
+def _counts(t: Totals, removed: dict[str, int], chars: dict[str, int], repaired: dict[str, int]) -> None:
+    """A document's counts added to its file's: the Python twin of _diff.c's totals_add."""
+    if removed:  # most documents have no repairs, some no removal: skip the empty ones
+        _count(t.removed, removed)
+    if chars:
+        _count(t.removed_chars, chars)
+    if repaired:
+        _count(t.repaired, repaired)
 
 
 def _count(into: Counter[str], counts: dict[str, int]) -> None:
