@@ -285,6 +285,74 @@ def test_page_files_with_a_plus_in_a_rule_and_labels_not_ascii_with_c_are_the_py
         monkeypatch.setattr(pagedata, "_NATIVE", native)  # (the Python way's, set by the call, undone)
 
 
+class _Text(str):
+    pass
+
+
+@pytest.mark.usefixtures("small")
+def test_page_records_fields_made_in_c_are_the_python_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """page_record writes a record's fields' JSON itself (the L line, the D line's head, the
+    removals line's head) and tallies it: the same files as the Python way, for ids, sources,
+    sites and emptied texts that JSON escapes or that hold a "<" (escaped in the page, not in
+    removals.jsonl), that are not ASCII or are None; a label both removed and repaired; and the
+    values it leaves to Python (an int past a C long long, a bool, a str subclass, a Counter)."""
+    if pagedata._NATIVE is None:
+        pytest.skip("cleaner/report/_diff.c not built")
+    rng = random.Random(5)
+    texts = [
+        'a <b> "c" \\ d',
+        "tab\tnew\nline\x01\x1f\x7f",
+        "é ü <ï>",
+        "日本語 <x>",
+        "\U0001f600 emoji",
+        "",
+        "</script>",
+    ]
+    records = []
+    for n in range(60):
+        rec = _record(rng, n)
+        rec["lines"] = [tuple(row) for row in rec["lines"]]
+        rec["id"] = f"{rng.choice(texts)}-{n}"
+        rec["source"] = rng.choice([None, rng.choice(texts)])
+        rec["site"] = rng.choice([None, rng.choice(texts)])
+        rec["emptied"] = rng.choice([None, rng.choice(texts)])
+        records.append(rec)
+    for rec in records[5:7]:  # a label removed by a rule and repaired: one number
+        rec["lines"] += [(98, review.DROPPED, "credits.source", "y"), (99, review.CHANGED, "credits.source", "X", "x")]
+        rec["removed"]["credits.source"] = rec["removed"].get("credits.source", 0) + 1
+        rec["removed_chars"]["credits.source"] = rec["removed_chars"].get("credits.source", 0) + 1
+        rec["repaired"]["credits.source"] = 1
+    records[7]["chars_in"] = 1 << 63  # (orjson writes up to 64 bits unsigned)
+    records[8]["chars_out"] = True
+    records[9]["id"] = _Text("sub")
+    records[10]["site"] = _Text("sub")
+    records[11]["removed_chars"] = Counter(records[11]["removed_chars"])
+    records[12]["repaired"] = {**records[12]["repaired"], "ftfy:encoding": True}
+    records[13]["chars_in"] = -5
+    made: list[bool] = []  # per record, whether page_record made its bytes
+
+    class Counted:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(native_module, name)
+
+        def page_record(self, *args: Any) -> Any:
+            got = native_module.page_record(*args)
+            made.append(got is not None)
+            return got
+
+    native_module = pagedata._NATIVE
+    files = {}
+    for native in (True, False):
+        monkeypatch.setattr(pagedata, "_NATIVE", Counted() if native else None)
+        path = tmp_path / f"{native}.page"
+        pagedata.page_files(records, path, pagedata.Floors())
+        files[native] = (path.read_bytes(), pagedata.removals_file(path).read_bytes())
+    assert files[True] == files[False]
+    assert b"\\u003c/script>" in files[True][0] and b"</script>" in files[True][1]
+    # (the records that first meet a label number it the Python way; 7 to 12 are left to it)
+    assert sum(made) > 40 and all(made[5:7]) and not any(made[7:13])
+
+
 @pytest.mark.usefixtures("small")
 def test_the_sample_of_duplicate_ids_is_the_same_whatever_the_shards(tmp_path: Path) -> None:
     """A removal's sample key is a hash of its document id and line: documents of one id tie, and

@@ -2795,14 +2795,19 @@ static int add_room(Py_ssize_t *room, Py_ssize_t labels, Py_ssize_t span) {
     return 0;
 }
 
-static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *rows_arg, *index, *samples, *doc;
-    Py_buffer head, tail, prefix;
-    Py_ssize_t sample, context;
-    int acted, offer = 0;
-    if (fast_args("page_add", args, nargs, "yLypyODLnn|p", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
-                  &samples, &sample, &context, &offer) < 0)
-        return NULL;
+/* A byte string page_add_bytes reads (not held: the caller's, for the call). */
+typedef struct {
+    const char *buf;
+    Py_ssize_t len;
+} Bytes;
+
+/* page_add's work, its byte arguments as given (page_record's made in C, page_add's Python's). */
+static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int acted, Bytes prefix_bytes,
+                                PyObject *doc, PyObject *index, PyObject *samples, Py_ssize_t sample,
+                                Py_ssize_t context, int offer) {
+    Py_buffer prefix = {0}; /* (offers_begin reads buf and len: not a buffer to release) */
+    prefix.buf = (void *)prefix_bytes.buf;
+    prefix.len = prefix_bytes.len;
     PyObject *result = NULL, *rows = NULL, *page = NULL, *removals = NULL;
     Offers o = {NULL};
     Buffer *out = &o.lines; /* the page's bytes: the E lines are put there by offer_row */
@@ -2922,9 +2927,6 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
         goto finally;
     result = PyTuple_Pack(3, page, removals, acted ? o.candidates : Py_None);
 finally:
-    PyBuffer_Release(&head);
-    PyBuffer_Release(&tail);
-    PyBuffer_Release(&prefix);
     PyMem_Free(spans);
     PyMem_Free(sums);
     PyMem_Free(keys);
@@ -2936,6 +2938,218 @@ finally:
     Py_XDECREF(rows);
     Py_XDECREF(page);
     Py_XDECREF(removals);
+    return result;
+}
+
+static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *rows_arg, *index, *samples, *doc;
+    Py_buffer head, tail, prefix;
+    Py_ssize_t sample, context;
+    int acted, offer = 0;
+    if (fast_args("page_add", args, nargs, "yLypyODLnn|p", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
+                  &samples, &sample, &context, &offer) < 0)
+        return NULL;
+    PyObject *result = page_add_bytes((Bytes){head.buf, head.len}, rows_arg, (Bytes){tail.buf, tail.len}, acted,
+                                      (Bytes){prefix.buf, prefix.len}, doc, index, samples, sample, context, offer);
+    PyBuffer_Release(&head);
+    PyBuffer_Release(&tail);
+    PyBuffer_Release(&prefix);
+    return result;
+}
+
+/* ---- a whole review record into its page bytes (pagedata.ShardPage.add) ----
+ *
+ * page_record(rec, n, index, samples, sample, context) -> (page, removals, candidates) | None
+ *
+ * ShardPage.add's page_add call with the bytes it gives page_add made here from the record itself:
+ * the L line (the document's label numbers, sorted; its row; emptied), the D line's head and the
+ * removals line's head, each the JSON orjson writes of the record's fields (no dict copied, no
+ * JSON encoded and searched for a key, no set nor sort of its labels, no replace, no id encoded in
+ * Python: most of add's own time). Offered as page_add offers with offer set (candidates: an empty
+ * list; None for a document no label acted on). None, with nothing done, where add goes its way: a
+ * record not of record_data's keys in its order, a value not of its types (an exact str, None, an
+ * int within 64 bits, a dict of str to int), a label without a number yet, a text with no UTF-8,
+ * or where page_add gives None. */
+#define REC_KEYS 10
+static PyObject *rec_keys[REC_KEYS]; /* record_data's keys in its order (pagedata._REC_KEYS) */
+static const char *const rec_key_texts[REC_KEYS] = {"id",      "source",        "site",     "chars_in", "chars_out",
+                                                    "emptied", "removed",       "removed_chars", "repaired", "lines"};
+enum { R_ID, R_SOURCE, R_SITE, R_CHARS_IN, R_CHARS_OUT, R_EMPTIED, R_REMOVED, R_REMOVED_CHARS, R_REPAIRED, R_LINES };
+
+/* A field's JSON as orjson writes it (None, an exact str, an exact int within a long long): 0; 1
+ * for another value (or a str with no UTF-8: the error cleared); -1 with an exception set. */
+static int put_value(Buffer *b, PyObject *value) {
+    if (value == Py_None) return put_text(b, "null");
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) return 1;
+        if (number == -1 && PyErr_Occurred()) return -1;
+        char digits[24];
+        return put_raw(b, digits, decimal(number, digits));
+    }
+    if (!PyUnicode_CheckExact(value)) return 1;
+    int newline = 0;
+    if (put_byte(b, '"') < 0) return -1;
+    if (put_utf8(b, value, 1, &newline) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+        PyErr_Clear();
+        return 1;
+    }
+    return put_byte(b, '"');
+}
+
+/* ``"<key>":`` (a key of ours: plain ASCII). */
+static inline int put_key(Buffer *b, PyObject *key) {
+    return put_byte(b, '"') < 0 || put_raw(b, (const char *)PyUnicode_1BYTE_DATA(key), PyUnicode_GET_LENGTH(key)) < 0 ||
+                   put_text(b, "\":") < 0
+               ? -1
+               : 0;
+}
+
+/* A dict of exact str keys and exact int values as orjson writes it: 0, 1 for another, -1 on error. */
+static int put_counts(Buffer *b, PyObject *counts) {
+    if (!PyDict_CheckExact(counts)) return 1;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    if (put_byte(b, '{') < 0) return -1;
+    for (int first = 1; PyDict_Next(counts, &pos, &key, &value); first = 0) {
+        /* (nothing here runs Python code: the dict cannot change while it is read) */
+        if (!PyUnicode_CheckExact(key) || !PyLong_CheckExact(value)) return 1;
+        if (!first && put_byte(b, ',') < 0) return -1;
+        int got = put_value(b, key);
+        if (got != 0) return got;
+        if (put_byte(b, ':') < 0) return -1;
+        if ((got = put_value(b, value)) != 0) return got;
+    }
+    return put_byte(b, '}');
+}
+
+/* The numbers index gives the labels of counts (exact str keys, exact int numbers, each >= 0) into
+ * numbers from *n on: 0; 1 where one has none (or is not of those types); -1 on error. */
+static int label_numbers(PyObject *counts, PyObject *index, Py_ssize_t *numbers, Py_ssize_t *n) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(counts, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) return 1;
+        /* (an exact str hashed and compared with the index's keys, ShardPage's exact strs: no code runs) */
+        PyObject *number = PyDict_GetItemWithError(index, key);
+        if (number == NULL) return PyErr_Occurred() ? -1 : 1;
+        if (!PyLong_CheckExact(number)) return 1;
+        Py_ssize_t at = PyLong_AsSsize_t(number);
+        if (at < 0) {
+            if (PyErr_Occurred()) PyErr_Clear();
+            return 1;
+        }
+        numbers[(*n)++] = at;
+    }
+    return 0;
+}
+
+static int compare_ssize(const void *a, const void *b) {
+    Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *page_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *rec, *doc, *index, *samples, *tallies[4] = {NULL, NULL, NULL, NULL};
+    Py_ssize_t sample, context;
+    if (fast_args("page_record", args, nargs, "OODLnn|DDDD", &rec, &doc, &index, &samples, &sample, &context,
+                  &tallies[0], &tallies[1], &tallies[2], &tallies[3]) < 0)
+        return NULL;
+    if (!PyDict_CheckExact(rec) || PyDict_GET_SIZE(rec) != REC_KEYS || !PyDict_CheckExact(index))
+        Py_RETURN_NONE;
+    PyObject *field[REC_KEYS];
+    {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        for (int k = 0; PyDict_Next(rec, &pos, &key, &value); k++) { /* (in its order: tuple(rec) == _REC_KEYS) */
+            if (key != rec_keys[k] && !(PyUnicode_CheckExact(key) && same_str(key, rec_keys[k]))) Py_RETURN_NONE;
+            field[k] = value;
+        }
+    }
+    PyObject *removed_chars = field[R_REMOVED_CHARS], *repaired = field[R_REPAIRED];
+    if (!PyDict_CheckExact(removed_chars) || !PyDict_CheckExact(repaired) || !PyList_CheckExact(field[R_LINES]) ||
+        !PyUnicode_CheckExact(field[R_ID]))
+        Py_RETURN_NONE;
+    /* The record's fields held for the call (page_add_bytes' comparisons may run code that changes rec) */
+    for (int k = 0; k < REC_KEYS; k++) Py_INCREF(field[k]);
+    PyObject *result = NULL;
+    Buffer head = {NULL, 0, 0, 0, NULL, 0}, tail = {NULL, 0, 0, 0, NULL, 0}, row = {NULL, 0, 0, 0, NULL, 0};
+    Py_ssize_t labels = PyDict_GET_SIZE(removed_chars) + PyDict_GET_SIZE(repaired), mine = 0;
+    Py_ssize_t *numbers = PyMem_New(Py_ssize_t, labels + 1);
+    int got = 0;
+    if (numbers == NULL) {
+        PyErr_NoMemory();
+        goto finally;
+    }
+    if ((got = label_numbers(removed_chars, index, numbers, &mine)) != 0 ||
+        (got = label_numbers(repaired, index, numbers, &mine)) != 0)
+        goto finally;
+    qsort(numbers, (size_t)mine, sizeof *numbers, compare_ssize);
+    /* The L line: "L" <numbers, each once> "\t" <js([id, source, site, chars_in, chars_out])[1:-1]> "\t" <emptied> */
+    if (put_byte(&head, 'L') < 0) goto failed;
+    for (Py_ssize_t i = 0; i < mine; i++) {
+        if (i > 0 && numbers[i] == numbers[i - 1]) continue; /* (a label both removed and repaired: one number) */
+        char digits[24];
+        if ((i > 0 && put_byte(&head, ',') < 0) || put_raw(&head, digits, decimal(numbers[i], digits)) < 0)
+            goto failed;
+    }
+    for (int k = R_ID; k <= R_CHARS_OUT; k++) {
+        if (k > R_ID && put_byte(&row, ',') < 0) goto failed;
+        if ((got = put_value(&row, field[k])) != 0) goto finally;
+    }
+    if (put_byte(&head, '\t') < 0 || put_escaped(&head, row.data, 0, row.size) < 0 || put_byte(&head, '\t') < 0)
+        goto failed;
+    row.size = 0;
+    if ((got = put_value(&row, field[R_EMPTIED])) != 0) goto finally;
+    if (put_escaped(&head, row.data, 0, row.size) < 0 || put_text(&head, "\nD") < 0) goto failed;
+    /* The record's JSON up to "removed" (its D line's head, escaped, and the removals line's) */
+    row.size = 0;
+    if (put_byte(&row, '{') < 0) goto failed;
+    for (int k = R_ID; k <= R_EMPTIED; k++) {
+        if ((k > R_ID && put_byte(&row, ',') < 0) || put_key(&row, rec_keys[k]) < 0) goto failed;
+        if ((got = put_value(&row, field[k])) != 0) goto finally;
+    }
+    if (put_escaped(&head, row.data, 0, row.size) < 0 || put_text(&head, ",\"lines\":") < 0 ||
+        put_raw(&tail, row.data, row.size) < 0)
+        goto failed;
+    for (int k = R_REMOVED; k <= R_REPAIRED; k++) {
+        if (put_byte(&tail, ',') < 0 || put_key(&tail, rec_keys[k]) < 0) goto failed;
+        if ((got = put_counts(&tail, field[k])) != 0) goto finally;
+    }
+    /* the prefix of the rows' sort keys: the id's UTF-8 and a NUL (f"{doc_id}\0".encode()) */
+    row.size = 0;
+    if (put_text(&tail, ",\"lines\":[") < 0 || put_str(&row, field[R_ID]) < 0 || put_byte(&row, '\0') < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) goto failed;
+        PyErr_Clear();
+        got = 1;
+        goto finally;
+    }
+    result = page_add_bytes((Bytes){head.data, head.size}, field[R_LINES], (Bytes){tail.data, tail.size}, labels > 0,
+                            (Bytes){row.data, row.size}, doc, index, samples, sample, context, 1);
+    if (result != NULL && result != Py_None && tallies[3] != NULL) {
+        /* Tallies.add's (its tally's order: lines and docs, chars, repaired and docs), once the page's bytes are made
+         * (a None above leaves the record to add, which counts it then): the counts are exact ints (put_counts) */
+        PyObject *one = PyLong_FromLong(1);
+        int status = one == NULL || add_counts(tallies[0], field[R_REMOVED], tallies[2], one) < 0 ||
+                             add_counts(tallies[1], removed_chars, NULL, one) < 0 ||
+                             add_counts(tallies[3], repaired, tallies[2], one) < 0
+                         ? -1
+                         : 0;
+        Py_XDECREF(one);
+        if (status < 0) Py_CLEAR(result);
+    }
+    goto finally;
+failed:
+    got = -1;
+finally:
+    PyMem_Free(numbers);
+    PyMem_Free(head.data);
+    PyMem_Free(tail.data);
+    PyMem_Free(row.data);
+    for (int k = 0; k < REC_KEYS; k++) Py_DECREF(field[k]);
+    if (got > 0) Py_RETURN_NONE;
     return result;
 }
 
@@ -3225,6 +3439,10 @@ static PyMethodDef methods[] = {
      "candidates) | None: ShardPage.add's bytes of a record_data record, the page file's and the removals file's, and "
      "page_entries' candidates (None without acted; with offer, offered to the heaps as ShardPage._offer_all offers "
      "them, and none handed back); None, with nothing offered, when rows_json or page_entries would give None."},
+    {"page_record", (PyCFunction)(void (*)(void))page_record, METH_FASTCALL,
+     "page_record(rec, n, index, samples, sample, context) -> (page, removals, candidates) | None: page_add's "
+     "call of ShardPage.add (with offer), its bytes made from the record_data record rec; None, with nothing done, "
+     "for a record of other keys or types, a label not numbered, or where page_add gives None."},
     {"join", join, METH_VARARGS,
      "join(block, pos, n, numbers, sinks, listing, whole, room_e, room_l, room_d) -> (pos, n, entries, listed, "
      "wholes): pagedata.Joiner._line over a block's E, L and D lines, up to a line left to Python or a full room."},
@@ -3257,6 +3475,8 @@ PyMODINIT_FUNC PyInit__diff(void) {
         }
     }
     if (s_empty_tuple == NULL && (s_empty_tuple = PyTuple_New(0)) == NULL) return NULL;
+    for (int k = 0; k < REC_KEYS; k++)
+        if (rec_keys[k] == NULL && (rec_keys[k] = PyUnicode_InternFromString(rec_key_texts[k])) == NULL) return NULL;
     attr_names[A_NO] = s_no;
     attr_names[A_ORIG] = s_orig;
     attr_names[A_TEXT] = s_text;
