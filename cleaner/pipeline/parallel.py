@@ -167,9 +167,12 @@ def clean_events(events: Iterable[Event], pipeline: Pipeline, workers: int, work
     flight are then retried one at a time in a fresh worker each, and a batch whose worker dies
     again is cleaned document by document, each in a fresh worker, so the one document that
     kills its worker becomes a Problem and every other document is cleaned."""
-    if workers <= 1:  # no batches: they are what is sent to a worker
-        yield from _work_through(events, pipeline, work)
-        return
+    if workers <= 1:  # no batches (what is sent to a worker), nor a generator around _work_through's
+        return _work_through(events, pipeline, work)
+    return _in_pool(events, pipeline, workers, work)
+
+
+def _in_pool(events: Iterable[Event], pipeline: Pipeline, workers: int, work: Work) -> Iterator[Any]:
     window = 2 * workers
     # No more workers than batches (a short input would fork idle ones): the first batches decide.
     batched = batches(events)
