@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import heapq
 import mmap
+import os
 import random
 import shutil
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -351,6 +353,53 @@ def test_page_records_fields_made_in_c_are_the_python_ones(tmp_path: Path, monke
     assert b"\\u003c/script>" in files[True][0] and b"</script>" in files[True][1]
     # (the records that first meet a label number it the Python way; 7 to 12 are left to it)
     assert sum(made) > 40 and all(made[5:7]) and not any(made[7:13])
+
+
+# page_record with an index key of a str subclass (a record the Python way numbered its label:
+# ShardPage.index then holds it), whose __eq__, run by the index lookup of an exact str label,
+# changes the record's counts meanwhile: grown past the room made for their numbers, or the
+# label looked up let go of. Run in a child, a crash being what it guards against.
+_CHANGED_IN_LOOKUP = """
+import sys
+from cleaner.report import _diff, review
+
+class Label(str):
+    counts = None
+    def __eq__(self, other):
+        counts, Label.counts = Label.counts, None
+        if counts is not None:
+            if sys.argv[1] == "grow":
+                for i in range(100_000):
+                    counts[f"x{i}"] = 1
+            else:  # the label let go of, and the index changed under the lookup (which then looks again)
+                counts.clear()
+                del index[self]
+                index[Label(self)] = 0
+        return str.__eq__(self, other)
+    __hash__ = str.__hash__
+
+for how in ("grow", "drop"):
+    sys.argv[1:] = [how]
+    chars = {"".join(["a", "b"]): 1}  # (a str of its own: the record's the only reference)
+    rec = {"id": "d", "source": "s", "site": None, "chars_in": 3, "chars_out": 1, "emptied": None,
+           "removed": {"ab": 1}, "removed_chars": chars, "repaired": {}, "lines": [(1, "-", "ab", "abc")]}
+    index = {Label("ab"): 0, **{f"x{i}": i + 1 for i in range(100_000)}}
+    Label.counts = chars
+    got = _diff.page_record(rec, 0, index, [[] for _ in index], 50, review.CONTEXT)
+    print(how, got is None)
+"""
+
+
+def test_page_record_survives_counts_changed_by_an_index_lookup() -> None:
+    if pagedata._NATIVE is None:
+        pytest.skip("cleaner/report/_diff.c not built")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", _CHANGED_IN_LOOKUP], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # grown: left to Python (which refuses a dict changed while it is read); dropped: made
+    assert done.stdout.split() == ["grow", "True", "drop", "False"]
 
 
 @pytest.mark.usefixtures("small")

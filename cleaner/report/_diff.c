@@ -3026,14 +3026,21 @@ static int put_counts(Buffer *b, PyObject *counts) {
 }
 
 /* The numbers index gives the labels of counts (exact str keys, exact int numbers, each >= 0) into
- * numbers from *n on: 0; 1 where one has none (or is not of those types); -1 on error. */
-static int label_numbers(PyObject *counts, PyObject *index, Py_ssize_t *numbers, Py_ssize_t *n) {
+ * numbers from *n on (room for room of them): 0; 1 where one has none (or is not of those types,
+ * or counts outgrew room); -1 on error. */
+static int label_numbers(PyObject *counts, PyObject *index, Py_ssize_t *numbers, Py_ssize_t *n, Py_ssize_t room) {
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(counts, &pos, &key, &value)) {
         if (!PyUnicode_CheckExact(key)) return 1;
-        /* (an exact str hashed and compared with the index's keys, ShardPage's exact strs: no code runs) */
+        /* (an exact str hashed and compared with the index's keys, ShardPage's exact strs: no code
+         * runs. An index key of a str subclass's (a record the Python way put there) can run its
+         * __eq__, which may change counts: the key is held for the lookup, and a counts grown
+         * past the room made for it is left to add) */
+        if (*n >= room) return 1;
+        Py_INCREF(key);
         PyObject *number = PyDict_GetItemWithError(index, key);
+        Py_DECREF(key);
         if (number == NULL) return PyErr_Occurred() ? -1 : 1;
         if (!PyLong_CheckExact(number)) return 1;
         Py_ssize_t at = PyLong_AsSsize_t(number);
@@ -3083,8 +3090,8 @@ static PyObject *page_record(PyObject *self, PyObject *const *args, Py_ssize_t n
         PyErr_NoMemory();
         goto finally;
     }
-    if ((got = label_numbers(removed_chars, index, numbers, &mine)) != 0 ||
-        (got = label_numbers(repaired, index, numbers, &mine)) != 0)
+    if ((got = label_numbers(removed_chars, index, numbers, &mine, labels)) != 0 ||
+        (got = label_numbers(repaired, index, numbers, &mine, labels)) != 0)
         goto finally;
     qsort(numbers, (size_t)mine, sizeof *numbers, compare_ssize);
     /* The L line: "L" <numbers, each once> "\t" <js([id, source, site, chars_in, chars_out])[1:-1]> "\t" <emptied> */
