@@ -239,6 +239,7 @@ def test_fastcall_arguments_are_checked_as_parse_tuple_checked_them() -> None:
         (NATIVE.layout, (lines, True), {1}),
         (NATIVE.page_entries, (b"[]", [], b"d\0", 0, {}, [], 50, 2), {3}),
         (NATIVE.page_add, (b"L\n", [], b"{", False, b"d\0", 0, {}, [], 50, 2), {3, 5}),
+        (NATIVE.page_record, ({}, 0, {}, [], 50, 2), {0, 1}),  # (a record of another shape: None)
     ]
     for call, args, free in calls:
         call(*args)  # as given: accepted
