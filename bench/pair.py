@@ -11,8 +11,9 @@ report's rendering (``clean_one``); the figure is B's CPU time over A's, run by 
 median. A drift of the machine falls on both. With ``--whole`` each side does the run a user's
 ``cleaner clean`` does (one worker, every output and report written to a directory of its own:
 ``pipeline.run.run``), once to warm up and once timed: the reading, the shards' writes and the
-assembly are in the figure then, the kernel's share of the writes too (the nineteenth pass's
-judge: its changes were there). Each tree must be a checkout with its C halves built in place
+assembly are in the figure then, the kernel's share of the writes too. Two runs writing 500 MB each
+at once are noisier (a tree against itself: median 0.96, runs 0.82-1.03, in the nineteenth pass):
+it judges a change of a tenth, not of a few percent. Each tree must be a checkout with its C halves built in place
 (``python -c "from setuptools import setup; setup()" build_ext --inplace``). Compare a tree with
 itself first: the spread of that median is the noise (0.93-1.06 a run, median 0.99, in the
 eighteenth pass).

@@ -11,6 +11,7 @@ import copy
 import io
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -19,29 +20,25 @@ from cleaner.report import pagedata, review
 NATIVE = pagedata._NATIVE
 
 
-class Fallback:
-    def __getattr__(self, name):
+class Native:
+    """_diff.c with page_record counted (``made``: left to Python, made), or always None (``fallback``:
+    page_add then gets the bytes Python made)."""
+
+    def __init__(self, fallback: bool = False):
+        self.fallback = fallback
+        self.made = [0, 0]
+
+    def __getattr__(self, name: str) -> Any:
         return getattr(NATIVE, name)
 
-    def page_record(self, *args):
-        return None
+    def page_record(self, *args: Any) -> Any:
+        got = None if self.fallback else NATIVE.page_record(*args)
+        self.made[got is not None] += 1
+        return got
 
 
 class Sub(str):
     pass
-
-
-made = [0, 0]
-
-
-class Counted:
-    def __getattr__(self, name):
-        return getattr(NATIVE, name)
-
-    def page_record(self, *args):
-        got = NATIVE.page_record(*args)
-        made[got is not None] += 1
-        return got
 
 
 PIECES = [
@@ -74,7 +71,7 @@ PIECES = [
 ]
 
 
-def text(rng, surrogates=True):
+def text(rng: random.Random, surrogates: bool = True) -> str:
     n = rng.choice([0, 1, 2, 3, 5, 10])
     parts = [rng.choice(PIECES) for _ in range(n)]
     s = "".join(parts)
@@ -85,11 +82,10 @@ def text(rng, surrogates=True):
 
 LABELS = ["boiler.nav", "credits.source", "ftfy:encoding", "r<1>", "é.rule", "日本", "a+b", 'x"y', "z\\w", "ctl\x01"]
 
-WILD = [True]
 
-
-def odd(rng, kind):
-    r = rng.random() if WILD[0] else 1.0
+def odd(rng: random.Random, kind: str, wild: bool) -> Any:
+    """A value of ``kind``, now and then (when ``wild``) of another type or past 64 bits."""
+    r = rng.random() if wild else 1.0
     if kind == "str":
         if r < 0.03:
             return Sub(text(rng))
@@ -126,8 +122,8 @@ def odd(rng, kind):
         return rng.randrange(10000) if rng.random() < 0.9 else rng.choice([0, (1 << 63) - 1, -1, 1 << 40])
 
 
-def count_value(rng):
-    r = rng.random() if WILD[0] else 1.0
+def count_value(rng: random.Random, wild: bool) -> Any:
+    r = rng.random() if wild else 1.0
     if r < 0.01:
         return True
     if r < 0.02:
@@ -141,21 +137,22 @@ def count_value(rng):
     return rng.randrange(1, 50)
 
 
-def counts(rng, labels):
-    d = {}
+def counts(rng: random.Random, labels: list[str], wild: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {}
     for lab in labels:
-        key = Sub(lab) if WILD[0] and rng.random() < 0.01 else lab
-        d[key] = count_value(rng)
+        key = Sub(lab) if wild and rng.random() < 0.01 else lab
+        d[key] = count_value(rng, wild)
     if rng.random() < 0.01:
         d = Counter(d)
     return d
 
 
-def record(rng, n, new_labels):
-    WILD[0] = rng.random() < 0.3
+def record(rng: random.Random, n: int, new_labels: list[str]) -> dict[str, Any]:
+    wild = rng.random() < 0.3
     pool = LABELS + new_labels
-    rows = []
-    removed_labels, repaired_labels = [], []
+    rows: list[tuple[Any, ...]] = []
+    removed_labels: list[str] = []
+    repaired_labels: list[str] = []
     no = 0
     for _ in range(rng.randrange(0, 12)):
         no += rng.randrange(1, 3)
@@ -170,20 +167,20 @@ def record(rng, n, new_labels):
             labs = sorted(set(rng.sample(pool, rng.randrange(1, 3))))
             repaired_labels += labs
             rows.append((no, review.CHANGED, "+".join(labs), text(rng, False) or "c", text(rng, False) or "o"))
-    rl = list(dict.fromkeys(removed_labels))
-    pl = list(dict.fromkeys(repaired_labels))
+    removed = list(dict.fromkeys(removed_labels))
+    repaired = list(dict.fromkeys(repaired_labels))
     if rng.random() < 0.05:
-        rl.append(rng.choice(pool))
+        removed.append(rng.choice(pool))
     rec = {
-        "id": odd(rng, "str") if rng.random() < 0.2 else f"{text(rng)}-{n}",
-        "source": odd(rng, "strnone"),
-        "site": odd(rng, "strnone"),
-        "chars_in": odd(rng, "int"),
-        "chars_out": odd(rng, "int"),
-        "emptied": odd(rng, "strnone") if rng.random() < 0.3 else None,
-        "removed": counts(rng, rl),
-        "removed_chars": counts(rng, rl),
-        "repaired": counts(rng, pl),
+        "id": odd(rng, "str", wild) if rng.random() < 0.2 else f"{text(rng)}-{n}",
+        "source": odd(rng, "strnone", wild),
+        "site": odd(rng, "strnone", wild),
+        "chars_in": odd(rng, "int", wild),
+        "chars_out": odd(rng, "int", wild),
+        "emptied": odd(rng, "strnone", wild) if rng.random() < 0.3 else None,
+        "removed": counts(rng, removed, wild),
+        "removed_chars": counts(rng, removed, wild),
+        "repaired": counts(rng, repaired, wild),
         "lines": rows,
     }
     r = rng.random()
@@ -196,7 +193,8 @@ def record(rng, n, new_labels):
     return rec
 
 
-def state(page):
+def state(page: pagedata.ShardPage) -> tuple[Any, ...]:
+    """What a page holds after a record: its files' bytes, tallies, index and samples."""
     t = page.tallies
     return (
         page.out.getvalue(),
@@ -212,50 +210,34 @@ def state(page):
     )
 
 
-def run(seed, cases, monkeypatch):
-    rng = random.Random(seed)
-    pages = {m: pagedata.ShardPage(io.BytesIO(), io.BytesIO()) for m in ("c", "fallback", "off")}
-    mods = {"c": Counted(), "fallback": Fallback(), "off": None}
-    new_labels = []
-    for n in range(cases):
-        if rng.random() < 0.05:
-            new_labels.append(f"new{n}<{text(rng, False)}>")
-        rec = record(rng, n, new_labels)
-        outcome = {}
-        for m, page in pages.items():
-            monkeypatch.setattr(pagedata, "_NATIVE", mods[m])
-            try:
-                page.add(copy.deepcopy(rec))
-                outcome[m] = None
-            except Exception as exc:
-                outcome[m] = type(exc).__name__
-            finally:
-                monkeypatch.setattr(pagedata, "_NATIVE", NATIVE)
-        states = {m: state(p) for m, p in pages.items()}
-        if not (outcome["c"] == outcome["fallback"] == outcome["off"]) or not (
-            states["c"] == states["fallback"] == states["off"]
-        ):
-            print("MISMATCH seed", seed, "case", n, outcome, repr(rec)[:2000])
-            for i, name in enumerate(
-                ["out", "rem", "lines", "chars", "docs", "rep", "index", "samples", "count", "layout"]
-            ):
-                a, b, c = states["c"][i], states["fallback"][i], states["off"][i]
-                if not (a == b == c):
-                    print(" differs:", name)
-                    if isinstance(a, bytes):
-                        k = next((j for j in range(min(len(a), len(b))) if a[j] != b[j]), min(len(a), len(b)))
-                        print("  c  ", a[max(0, k - 200) : k + 200])
-                        print("  fb ", b[max(0, k - 200) : k + 200])
-                        print("  off", c[max(0, k - 200) : k + 200])
-            return False
-        if outcome["c"] is not None:  # start afresh after an exception (pages may be half-written)
-            pages = {m: pagedata.ShardPage(io.BytesIO(), io.BytesIO()) for m in pages}
-    return True
+def _page() -> pagedata.ShardPage:
+    return pagedata.ShardPage(io.BytesIO(), io.BytesIO())
 
 
 @pytest.mark.skipif(NATIVE is None, reason="cleaner/report/_diff.c not built")
 @pytest.mark.parametrize("seed", range(10))
 def test_page_record_on_random_records_gives_the_python_pages(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    made[:] = [0, 0]
-    assert run(seed, 300, monkeypatch)
+    rng = random.Random(seed)
+    natives: dict[str, Native | None] = {"c": Native(), "fallback": Native(fallback=True), "off": None}
+    pages = {way: _page() for way in natives}
+    new_labels: list[str] = []
+    for n in range(300):
+        if rng.random() < 0.05:
+            new_labels.append(f"new{n}<{text(rng, False)}>")
+        rec = record(rng, n, new_labels)
+        raised: dict[str, str | None] = {}
+        for way, page in pages.items():
+            monkeypatch.setattr(pagedata, "_NATIVE", natives[way])
+            try:
+                page.add(copy.deepcopy(rec))
+                raised[way] = None
+            except Exception as exc:
+                raised[way] = type(exc).__name__
+        monkeypatch.setattr(pagedata, "_NATIVE", NATIVE)
+        assert raised["c"] == raised["fallback"] == raised["off"], (n, rec)
+        c, fallback, off = (state(page) for page in pages.values())
+        assert c == fallback == off, (n, rec)
+        if raised["c"] is not None:  # start afresh after an exception (pages may be half-written)
+            pages = {way: _page() for way in natives}
+    made = natives["c"].made  # type: ignore[union-attr]
     assert made[1] > 30 and made[0] > 30  # both ways taken
