@@ -5,16 +5,18 @@
 Every figure comes from this run; nothing is asserted. Each cleaning run is a fresh process
 (`cleaner clean`'s run, all shipped rules, every step and every report on), timed around the
 run; its CPU time (all its processes') and peak RSS are read from the kernel (the main process
-and, separately, the largest worker). Each row is the median of ``--repeat`` runs. Every run's
-outputs stay in the temporary directory until the end: about 1.3 GB a cleaner run at 50,000
-documents, 8 GB in all with the defaults.
+and, separately, the largest worker). Each row is the median of ``--repeat`` runs. A run's
+outputs (about 2 GB written at 50,000 documents) are removed as soon as it is measured, its
+clean.jsonl digested first for the byte-identity check: kept, they were written back to the disk
+during the next runs, which got slower run by run (the twentieth pass in docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import filecmp
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,7 +59,7 @@ def corpus(docs: int, name: str = "corpus", make: Callable[[Path, int], int] = w
     return path
 
 
-def measure(path: Path, out: Path, workers: int) -> dict[str, float]:
+def measure(path: Path, out: Path, workers: int) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(path), str(out), str(workers)],
         cwd=ROOT,
@@ -66,7 +68,10 @@ def measure(path: Path, out: Path, workers: int) -> dict[str, float]:
         text=True,
     )
     elapsed, own, children, docs, cpu = done.stdout.split()
+    digest = _digest(out / "clean.jsonl")
+    shutil.rmtree(out)
     return {
+        "digest": digest,
         "workers": workers,
         "seconds": float(elapsed),
         "docs": int(docs),
@@ -76,7 +81,12 @@ def measure(path: Path, out: Path, workers: int) -> dict[str, float]:
     }
 
 
-def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+def _digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run of median wall time (of an even count, the faster middle one), with every run's
     seconds: the VM moves a single run's wall time by a sixth to a third, so one run is no figure."""
     ordered = sorted(runs, key=lambda run: run["seconds"])
@@ -85,7 +95,7 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return chosen
 
 
-def spread(row: dict[str, float]) -> str:
+def spread(row: dict[str, Any]) -> str:
     """A row's runs, in the order they ran."""
     return ", ".join(f"{seconds:.1f}" for seconds in row["all"])
 
@@ -215,6 +225,7 @@ def datatrove(python: str, path: Path, out: Path, row: str) -> dict[str, float] 
         print(f"datatrove run failed:\n{done.stderr[-2000:]}", file=sys.stderr)
         return None
     elapsed, rss = done.stdout.split()[-2:]
+    shutil.rmtree(out, ignore_errors=True)
     return {
         "seconds": float(elapsed),
         "rss_main_mb": int(rss) / 1024,
@@ -237,18 +248,15 @@ def main() -> None:
     from cleaner import native
 
     print(f"compiled halves in use: {len(native.built())} of {len(native.MODULES)} (CLEANER_NATIVE=off: none)\n")
-    runs: dict[int, list[dict[str, float]]] = {workers: [] for workers in args.workers}
+    runs: dict[int, list[dict[str, Any]]] = {workers: [] for workers in args.workers}
     peer_runs: dict[str, list[dict[str, float]]] = {row: [] for row in (DATATROVE_ROWS if args.datatrove else [])}
     with tempfile.TemporaryDirectory() as tmp:
         # The worker counts alternate within each repeat, so that a slow minute of the VM falls on
-        # both. Each run writes a directory of its own, all removed at the end: a run just after
-        # thousands of files were removed pays for it (an ext4 without a journal, as this VM's,
-        # skips the inodes freed in the last seconds each time it makes a file).
+        # both. Each run writes a directory of its own, removed once it is measured (see above).
         for repeat in range(args.repeat):
             for workers in args.workers:
                 runs[workers].append(measure(path, Path(tmp) / f"w{workers}-{repeat}", workers))
-        outs = [Path(tmp) / f"w{workers}-0" for workers in args.workers]
-        same = all(filecmp.cmp(outs[0] / "clean.jsonl", other / "clean.jsonl", shallow=False) for other in outs[1:])
+        same = len({run["digest"] for found in runs.values() for run in found}) == 1
         for row in peer_runs:  # the peer row (a minute a run) once, the filter row as often as cleaner's
             for repeat in range(args.repeat if row == "filter" else 1):
                 found = datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}-{repeat}", row)
@@ -278,7 +286,7 @@ def main() -> None:
     for row in rows[1:]:
         print(f"\nscaling: {row['workers']} workers = {base['seconds'] / row['seconds']:.2f}x one worker", end="")
         print(f" (CPU: {row['cpu'] / base['cpu']:.2f}x one worker's)")
-    print(f"output byte-identical across worker counts: {'yes' if same else 'NO'}")
+    print(f"output byte-identical across worker counts and runs: {'yes' if same else 'NO'}")
     for row, dt in peers.items():
         name = DATATROVE_ROWS[row].split(" + ", 1)[0]
         print(f"cleaner (1 worker) / {name} {row} row: {dt['seconds'] / base['seconds']:.2f}")
