@@ -6,9 +6,12 @@ Every figure comes from this run; nothing is asserted. Each cleaning run is a fr
 (`cleaner clean`'s run, all shipped rules, every step and every report on), timed around the
 run; its CPU time (all its processes') and peak RSS are read from the kernel (the main process
 and, separately, the largest worker). Each row is the median of ``--repeat`` runs. A run's
-outputs (about 2 GB written at 50,000 documents) are removed as soon as it is measured, its
-clean.jsonl digested first for the byte-identity check: kept, they were written back to the disk
-during the next runs, which got slower run by run (the twentieth pass in docs/performance.md).
+files (about 2 GB written at 50,000 documents) are emptied as soon as it is measured, its
+clean.jsonl digested first for the byte-identity check, and removed at the end. Kept whole, they
+were written back to the disk during the next runs, which got slower run by run; removed, each
+file the next runs made cost more (this VM's ext4 has no journal and, making a file, skips the
+inodes freed in the last minutes). Emptied, neither: each run starts where a user's single run
+would (the twentieth pass in docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,7 +72,7 @@ def measure(path: Path, out: Path, workers: int) -> dict[str, Any]:
     )
     elapsed, own, children, docs, cpu = done.stdout.split()
     digest = _digest(out / "clean.jsonl")
-    shutil.rmtree(out)
+    empty(out)
     return {
         "digest": digest,
         "workers": workers,
@@ -79,6 +82,16 @@ def measure(path: Path, out: Path, workers: int) -> dict[str, Any]:
         "rss_main_mb": int(own) / 1024,
         "rss_worker_mb": int(children) / 1024,
     }
+
+
+def empty(directory: Path) -> None:
+    """Every file under ``directory`` truncated to nothing: its bytes not yet written go without
+    being written, and no inode is freed (see the module's docstring)."""
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.truncate(path, 0)
 
 
 def _digest(path: Path) -> str:
@@ -225,7 +238,7 @@ def datatrove(python: str, path: Path, out: Path, row: str) -> dict[str, float] 
         print(f"datatrove run failed:\n{done.stderr[-2000:]}", file=sys.stderr)
         return None
     elapsed, rss = done.stdout.split()[-2:]
-    shutil.rmtree(out, ignore_errors=True)
+    empty(out)
     return {
         "seconds": float(elapsed),
         "rss_main_mb": int(rss) / 1024,
@@ -252,7 +265,7 @@ def main() -> None:
     peer_runs: dict[str, list[dict[str, float]]] = {row: [] for row in (DATATROVE_ROWS if args.datatrove else [])}
     with tempfile.TemporaryDirectory() as tmp:
         # The worker counts alternate within each repeat, so that a slow minute of the VM falls on
-        # both. Each run writes a directory of its own, removed once it is measured (see above).
+        # both. Each run writes a directory of its own, emptied once it is measured (see above).
         for repeat in range(args.repeat):
             for workers in args.workers:
                 runs[workers].append(measure(path, Path(tmp) / f"w{workers}-{repeat}", workers))
@@ -286,6 +299,16 @@ def main() -> None:
     for row in rows[1:]:
         print(f"\nscaling: {row['workers']} workers = {base['seconds'] / row['seconds']:.2f}x one worker", end="")
         print(f" (CPU: {row['cpu'] / base['cpu']:.2f}x one worker's)")
+        # The runs of one repeat follow each other, so they share the VM's minute: their ratio moves
+        # less than the medians' (a slow minute falls on both of its runs, not on one row's median).
+        paired = [
+            first["seconds"] / other["seconds"]
+            for first, other in zip(runs[base["workers"]], runs[row["workers"]], strict=True)
+        ]
+        shown = ", ".join(f"{ratio:.2f}" for ratio in paired)
+        print(
+            f"  by repeat (its {base['workers']}-worker run / its {row['workers']}-worker run): {shown}; median {statistics.median(paired):.2f}"
+        )
     print(f"output byte-identical across worker counts and runs: {'yes' if same else 'NO'}")
     for row, dt in peers.items():
         name = DATATROVE_ROWS[row].split(" + ", 1)[0]
