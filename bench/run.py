@@ -5,7 +5,8 @@
 Every figure comes from this run; nothing is asserted. Each cleaning run is a fresh process
 (`cleaner clean`'s run, all shipped rules, every step and every report on), timed around the
 run; its CPU time (all its processes') and peak RSS are read from the kernel (the main process
-and, separately, the largest worker). Each row is the median of ``--repeat`` runs. A run's
+and, separately, the largest worker). A one-worker row with ``--reports summary`` (the same
+records, only the summary beside them) follows. Each row is the median of ``--repeat`` runs. A run's
 files (about 2 GB written at 50,000 documents) are emptied as soon as it is measured, its
 clean.jsonl digested first for the byte-identity check, and removed at the end. Kept whole, they
 were written back to the disk during the next runs, which got slower run by run; removed, each
@@ -41,9 +42,10 @@ import resource, sys, time
 from pathlib import Path
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
+from cleaner.pipeline.clean import Settings
 from cleaner.pipeline.run import Target, run
-corpus, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-pipeline = Pipeline(RuleBook.load([Path("rules")]))
+corpus, out, workers, reports = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+pipeline = Pipeline(RuleBook.load([Path("rules")]), Settings(reports=reports))
 start = time.perf_counter()
 result = run([corpus], pipeline, Target(out / "clean.jsonl", out / "reports", overwrite=True), workers=workers)
 elapsed = time.perf_counter() - start
@@ -62,9 +64,9 @@ def corpus(docs: int, name: str = "corpus", make: Callable[[Path, int], int] = w
     return path
 
 
-def measure(path: Path, out: Path, workers: int) -> dict[str, Any]:
+def measure(path: Path, out: Path, workers: int, reports: str = "full") -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(path), str(out), str(workers)],
+        [sys.executable, "-c", _MEASURE, str(path), str(out), str(workers), reports],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -262,14 +264,17 @@ def main() -> None:
 
     print(f"compiled halves in use: {len(native.built())} of {len(native.MODULES)} (CLEANER_NATIVE=off: none)\n")
     runs: dict[int, list[dict[str, Any]]] = {workers: [] for workers in args.workers}
+    summary_runs: list[dict[str, Any]] = []
     peer_runs: dict[str, list[dict[str, float]]] = {row: [] for row in (DATATROVE_ROWS if args.datatrove else [])}
     with tempfile.TemporaryDirectory() as tmp:
         # The worker counts alternate within each repeat, so that a slow minute of the VM falls on
         # both. Each run writes a directory of its own, emptied once it is measured (see above).
+        # And a one-worker run with --reports summary (the same records, only the summary beside).
         for repeat in range(args.repeat):
             for workers in args.workers:
                 runs[workers].append(measure(path, Path(tmp) / f"w{workers}-{repeat}", workers))
-        same = len({run["digest"] for found in runs.values() for run in found}) == 1
+            summary_runs.append(measure(path, Path(tmp) / f"s1-{repeat}", 1, "summary"))
+        same = len({run["digest"] for found in [*runs.values(), summary_runs] for run in found}) == 1
         for row in peer_runs:  # the peer row (a minute a run) once, the filter row as often as cleaner's
             for repeat in range(args.repeat if row == "filter" else 1):
                 found = datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}-{repeat}", row)
@@ -283,10 +288,10 @@ def main() -> None:
         "| engine | workers | seconds | MB/s | docs/s | CPU seconds | runs (seconds) | peak RSS main | peak RSS worker |"
     )
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
-    for row in rows:
+    for engine, row in [*(("cleaner", row) for row in rows), ("cleaner --reports summary", median_run(summary_runs))]:
         worker_rss = f"{row['rss_worker_mb']:.0f} MB" if row["workers"] > 1 else "-"
         print(
-            f"| cleaner | {row['workers']} | {row['seconds']:.1f} | {size / row['seconds']:.1f} "
+            f"| {engine} | {row['workers']} | {row['seconds']:.1f} | {size / row['seconds']:.1f} "
             f"| {row['docs'] / row['seconds']:.0f} | {row['cpu']:.1f} | {spread(row)} "
             f"| {row['rss_main_mb']:.0f} MB | {worker_rss} |"
         )
@@ -309,7 +314,7 @@ def main() -> None:
         print(
             f"  by repeat (its {base['workers']}-worker run / its {row['workers']}-worker run): {shown}; median {statistics.median(paired):.2f}"
         )
-    print(f"output byte-identical across worker counts and runs: {'yes' if same else 'NO'}")
+    print(f"output byte-identical across worker counts, runs and reports: {'yes' if same else 'NO'}")
     for row, dt in peers.items():
         name = DATATROVE_ROWS[row].split(" + ", 1)[0]
         print(f"cleaner (1 worker) / {name} {row} row: {dt['seconds'] / base['seconds']:.2f}")

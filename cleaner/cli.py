@@ -39,6 +39,7 @@ from cleaner.io import stdio
 from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
 from cleaner.repeated.boilerplate import Thresholds
+from cleaner.report.outcome import Reports
 from cleaner.steps.extract import ExtractOptions, Favor
 
 if _COLLECTING:
@@ -156,6 +157,15 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
     return book
 
 
+def _reports(given: Reports | None, out_path: Path, report: Path | None, baseline: Path | None) -> Reports:
+    """The reports a run writes: as given, else full, but for records sent to stdout with no
+    --report (their report goes with the scratch directory: only its counts are worth making)
+    and no --baseline (which compares this run's removals.jsonl)."""
+    if given is not None:
+        return given
+    return "summary" if str(out_path) == stdio.STDIN and report is None and baseline is None else "full"
+
+
 def _started() -> None:
     """The end of start-up (the rules loaded): the collector back on, if main() turned it off."""
     global _starting
@@ -242,14 +252,26 @@ def clean(
         Path | None,
         typer.Option(help="A previous run's output: compare with it (compare.md/.json/.html in the report)."),
     ] = None,
+    reports: Annotated[
+        Reports | None,
+        typer.Option(
+            help="full: per-file diffs, removals.jsonl and the review page beside the summary; summary: "
+            "summary.json and summary.md only (the same clean records, faster; the default for --out - "
+            "without --report).",
+            show_default="full",
+        ),
+    ] = None,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
     from cleaner.pipeline import Pipeline, Settings
     from cleaner.pipeline.run import Target
 
+    reports = _reports(reports, out_path, report, baseline)
     if baseline is not None:
         from cleaner.report import review
 
+        if reports != "full":
+            raise UsageError("--baseline compares this run's removals.jsonl with the baseline's: use --reports full")
         review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
     settings = Settings(
         repair=repair,
@@ -261,6 +283,7 @@ def clean(
         classify=classify,
         profile=profile,
         flag_share=flag_share,
+        reports=reports,
     )
     pipeline = Pipeline(_book(rules, no_default_rules), settings)
     output_format(out_path)  # a name of no known format: exit 2 before stdin is read

@@ -9,6 +9,7 @@ from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
 from cleaner.native import load
 from cleaner.repeated.boilerplate import Boilerplate
+from cleaner.report.outcome import Reports
 from cleaner.report.summary import FLAG_SHARE
 from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import REWRITES
@@ -48,6 +49,7 @@ class Settings:
     classify: bool = True  # the generic line classifier (cleaner.steps.classify)
     profile: Profile = "balanced"  # its operating point: precision, balanced or recall
     flag_share: float = FLAG_SHARE  # a document losing more than this share of its characters is flagged
+    reports: Reports = "full"  # which reports the run writes beside the summary (report/summary.py)
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:

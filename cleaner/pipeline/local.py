@@ -242,7 +242,7 @@ class Local:
         self.workers, self.on_failure, self.progress = workers, on_failure, progress
         self.idle = idle
         self.size = workers  # the pool's: no more than the groups to clean (__call__)
-        self.page = Page(work)
+        self.page = Page(work, pipeline.settings.reports)
 
     def __call__(self, todo: list[tuple[int, InputFile]]) -> bool:
         """Clean ``todo`` into shards; True when the review page was built too (in staging)."""

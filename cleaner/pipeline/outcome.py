@@ -11,10 +11,12 @@ from cleaner.report.outcome import Outcome
 
 def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Outcome:
     empty = not cleaned.text
+    settings = pipeline.settings
+    full = settings.reports == "full"  # else no diff and no review record: the summary's counts only
+    with_html = with_html and full
     rows = review.MAX_LINE_CHARS if with_html else -1  # the review rows made in the stats' walk
     record = None if empty else cleaned.record_line(rows)  # first: it counts the stats' lines_out in its walk
     stats = cleaned.stats(rows)
-    settings = pipeline.settings
     changed = stats.changed  # (Cleaned.changed, asked once: render_bytes would ask again)
     chars_in = stats.chars_in
     doc = cleaned.doc
@@ -23,7 +25,7 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
         doc.id,
         doc.source,
         record,
-        diff.render_changed(cleaned, settings.layout) if changed else b"",  # (diff.render_bytes)
+        diff.render_changed(cleaned, settings.layout) if changed and full else b"",  # (diff.render_bytes)
         review.record_data(cleaned) if with_html and changed else None,  # (html.section's)
         stats,
         # flagged: it lost more than the run's share of its characters (not empty)

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from cleaner.io import writers
 from cleaner.pipeline.workdir import WorkDir, link_or_copy, shard_base
 from cleaner.report import files, html
+from cleaner.report.outcome import Reports
 
 # A unit's shard as the thread gets it: its file's index, its base name, whether it is the file
 # (unsplit: its diff is linked, not copied); None once every unit is handed over.
@@ -29,8 +30,9 @@ class Page:
     are read in their place. Everything goes into the work directory's staging (WorkDir.staging),
     which assemble() publishes; a killed run's staging is rebuilt from the shards."""
 
-    def __init__(self, work: WorkDir):
+    def __init__(self, work: WorkDir, reports: Reports = "full"):
         self.work = work
+        self.reports = reports  # "summary": the records only (no review page, and the diffs are empty)
         self._queue: queue.SimpleQueue[_Part | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -70,7 +72,11 @@ class Page:
         try:
             if writers.output_format(self.work.out) == "jsonl":  # other formats are written by assemble()
                 self._records = files.Synced(self.work.staged_out().open("wb"))  # assemble() fsyncs it
-            html.write_page(staging / "index.html", self._fragments(staging))
+            if self.reports == "full":
+                html.write_page(staging / "index.html", self._fragments(staging))
+            else:
+                for _ in self._fragments(staging):
+                    pass
             self._close_diff()
             if self._records is not None:
                 self._records.target.close()

@@ -155,7 +155,8 @@ def run(
             engine(pipeline, todo, work, fields, limits, on_failure)
         else:
             page_built = Local(pipeline, work, fields, limits, workers, on_failure, progress, idle)(todo)
-        totals = work.assemble(target.out, target.report, pipeline.settings.flag_share, page_built)
+        settings = pipeline.settings
+        totals = work.assemble(target.out, target.report, settings.flag_share, page_built, settings.reports)
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
         where = f"{exc.filename}: " if exc.filename else ""
         raise OutputError(

@@ -36,7 +36,7 @@ from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, InputFile
 from cleaner.report import files, html
-from cleaner.report.outcome import Outcome
+from cleaner.report.outcome import Outcome, Reports
 from cleaner.report.pagedata import Floors, ShardPage
 from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
@@ -226,11 +226,19 @@ class WorkDir:
         """Where the output is built before it is published."""
         return self.root / PUBLISH / self.out.name
 
-    def assemble(self, out: Path, report: Path, flag_share: float = FLAG_SHARE, page_built: bool = False) -> Totals:
+    def assemble(
+        self,
+        out: Path,
+        report: Path,
+        flag_share: float = FLAG_SHARE,
+        page_built: bool = False,
+        reports: Reports = "full",
+    ) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
         directory, then the JSONL), then remove the work directory. ``page_built``: the review
         page, the diffs and a plain JSONL output's records are in staging already (joined from
-        the shards as they were finished, see page.py)."""
+        the shards as they were finished, see page.py). ``reports``: "summary" leaves out the
+        review page and removals.jsonl (its shards hold no diff and no review record)."""
         found = [self.meta(i) for i in range(len(self.items))]
         assert all(found), "every input file has a finished shard"
         metas: list[dict[str, Any]] = found  # type: ignore[assignment]
@@ -243,7 +251,7 @@ class WorkDir:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 link_or_copy(diffs, target)
         totals = write_summary(staging, lambda: self._files(metas), lambda: self._notes(metas), flag_share)
-        if not page_built:
+        if not page_built and reports == "full":
             html.write_page(
                 staging / "index.html", (path for i, meta in enumerate(metas) for path in self.parts(i, meta, "page"))
             )

@@ -5,9 +5,15 @@ the work directory read it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from cleaner.document import DocStats
+
+# Which reports a run writes. "full": the per-file diffs, removals.jsonl and the review page
+# beside the summary. "summary": summary.json and summary.md only, for a pipeline that cleans
+# far more than anyone reviews line by line (the full reports are several times the input's
+# size, and making them about a quarter of a run's time); the clean records are the same bytes.
+Reports = Literal["full", "summary"]
 
 
 @dataclass(slots=True)

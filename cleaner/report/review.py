@@ -18,6 +18,7 @@ import orjson
 
 from cleaner.document import Cleaned
 from cleaner.errors import UsageError
+from cleaner.io.readers import REPORT_MARKER
 from cleaner.native import load
 
 REMOVALS = "removals.jsonl"
@@ -137,6 +138,11 @@ def removals_path(path: Path) -> Path:
             return candidate
     if not path.exists():
         raise UsageError(f"{path}: no such file or directory")
+    if any((candidate.parent / REPORT_MARKER).is_file() for candidate in candidates):
+        raise UsageError(
+            f"{path}: a cleaner report without {REMOVALS} (as a --reports summary run writes it); "
+            "clean again with --reports full to compare"
+        )
     raise UsageError(
         f"{path}: not a cleaner run output (no {REMOVALS} in it, in reports/ under it or beside it); "
         "give the report directory, the output directory or the clean JSONL of a `cleaner clean` run"

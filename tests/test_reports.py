@@ -1,0 +1,116 @@
+"""--reports summary: the same clean records and summary as a full run, without the diffs,
+removals.jsonl and the review page (report/outcome.py's Reports)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import write
+from cleaner import faults
+from cleaner.cli import _reports
+from cleaner.errors import Problem, UsageError
+from cleaner.pipeline import Pipeline, local
+from cleaner.pipeline.run import Target, run
+from cleaner.report import review
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY_FILES = [".cleaner-report", "summary.json", "summary.md"]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _inputs(root: Path) -> list[Path]:
+    """A JSONL corpus cut into blocks with two workers, a record that fails, and the seeds."""
+    corpus = root / "in" / "corpus.jsonl"
+    write(corpus, 60)
+    lines = corpus.read_bytes().splitlines(keepends=True)
+    lines[7:7] = [b"not json\n"]
+    corpus.write_bytes(b"".join(lines))
+    return [corpus.parent, Path("seeds")]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_summary_reports_are_the_full_runs_records_and_summary_and_nothing_else(
+    tmp_path: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(local, "MIN_BLOCK", 4096)  # two workers: the file in blocks, joined by the page thread
+    inputs = _inputs(tmp_path)
+    seen = {}
+    for reports in ("full", "summary"):
+        failures: list[Problem] = []
+        out = tmp_path / reports
+        chosen = Pipeline(pipeline.book, replace(pipeline.settings, reports=reports))
+        result = run(inputs, chosen, Target(out / "clean.jsonl", out / "reports"), None, None, workers, failures.append)
+        assert not (out / ".clean.jsonl.work").exists()
+        seen[reports] = (_files(out), [(p.file, p.line) for p in failures], result.totals.as_dict())
+    full, summary = seen["full"], seen["summary"]
+    assert sorted(summary[0]) == ["clean.jsonl", *(f"reports/{name}" for name in SUMMARY_FILES)]
+    for name in summary[0]:
+        assert summary[0][name] == full[0][name], name
+    assert any(name.endswith(".diff") for name in full[0]) and "reports/index.html" in full[0]
+    assert summary[1] == full[1] == [(str(inputs[0] / "corpus.jsonl"), 8)]
+    assert summary[2] == full[2]
+
+
+def test_a_summary_run_renders_no_diff_and_no_review_record(pipeline: Pipeline) -> None:
+    from cleaner.document import Document
+    from cleaner.pipeline.outcome import clean_one
+
+    doc = Document(id="a", text="Share this article\nThe council met on Monday.\n", source="a")
+    full = clean_one(pipeline, doc)
+    summary = clean_one(Pipeline(pipeline.book, replace(pipeline.settings, reports="summary")), doc)
+    assert full.diff and full.review is not None
+    assert (summary.diff, summary.review) == (b"", None)
+    assert (summary.record, summary.stats, summary.flagged) == (full.record, full.stats, full.flagged)
+
+
+def test_records_to_stdout_without_a_report_make_only_the_summary() -> None:
+    """The report of --out - goes with the scratch directory unless --report keeps it."""
+    assert _reports(None, Path("-"), None, None) == "summary"
+    assert _reports(None, Path("-"), Path("r"), None) == "full"
+    assert _reports(None, Path("-"), None, Path("base")) == "full"  # --baseline reads this run's removals
+    assert _reports(None, Path("out/clean.jsonl"), None, None) == "full"
+    assert _reports("summary", Path("out/clean.jsonl"), None, None) == "summary"
+    assert _reports("full", Path("-"), None, None) == "full"
+
+
+def _clean(*args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **({faults.ENV: fault} if fault else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", *args, "-q"], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+
+
+def test_compare_and_baseline_say_a_summary_report_has_no_removals(tmp_path: Path) -> None:
+    done = _clean("seeds", "--reports", "summary", "--out", str(tmp_path / "s" / "clean.jsonl"))
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(UsageError, match=r"without removals\.jsonl \(as a --reports summary run writes it\)"):
+        review.removals_path(tmp_path / "s")
+    given = _clean(
+        "seeds", "--reports", "summary", "--baseline", str(tmp_path / "s"), "--out", str(tmp_path / "b.jsonl")
+    )
+    assert given.returncode == 2
+    assert "--baseline compares this run's removals.jsonl" in given.stderr
+    assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_resume_refuses_a_run_with_other_reports(tmp_path: Path) -> None:
+    """Its shards hold no diff and no review record: a full run must not read them."""
+    out = str(tmp_path / "out" / "clean.jsonl")
+    stopped = _clean("seeds", "--reports", "summary", "--out", out, fault="assemble")
+    assert stopped.returncode != 0
+    assert (tmp_path / "out" / ".clean.jsonl.work").is_dir()
+    other = _clean("seeds", "--out", out, "--resume")
+    assert other.returncode == 2
+    assert "the interrupted run had other inputs, rules or settings" in other.stderr
+    same = _clean("seeds", "--reports", "summary", "--out", out, "--resume")
+    assert same.returncode == 0, same.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "reports").iterdir()) == SUMMARY_FILES
