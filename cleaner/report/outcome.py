@@ -12,7 +12,7 @@ from cleaner.document import DocStats
 # Which reports a run writes. "full": the per-file diffs, removals.jsonl and the review page
 # beside the summary. "summary": summary.json and summary.md only, for a pipeline that cleans
 # far more than anyone reviews line by line (the full reports are several times the input's
-# size, and making them about a quarter of a run's time); the clean records are the same bytes.
+# size, and making them a fifth to a quarter of a run's time); the clean records are the same bytes.
 Reports = Literal["full", "summary"]
 
 
