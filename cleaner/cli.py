@@ -157,13 +157,12 @@ def _book(paths: list[Path] | None, no_default_rules: bool = False) -> RuleBook:
     return book
 
 
-def _reports(given: Reports | None, out_path: Path, report: Path | None, baseline: Path | None) -> Reports:
+def _reports(given: Reports | None, out_path: Path, report: Path | None) -> Reports:
     """The reports a run writes: as given, else full, but for records sent to stdout with no
-    --report (their report goes with the scratch directory: only its counts are worth making)
-    and no --baseline (which compares this run's removals.jsonl)."""
+    --report (their report goes with the scratch directory: only its counts are worth making)."""
     if given is not None:
         return given
-    return "summary" if str(out_path) == stdio.STDIN and report is None and baseline is None else "full"
+    return "summary" if str(out_path) == stdio.STDIN and report is None else "full"
 
 
 def _started() -> None:
@@ -266,7 +265,10 @@ def clean(
     from cleaner.pipeline import Pipeline, Settings
     from cleaner.pipeline.run import Target
 
-    reports = _reports(reports, out_path, report, baseline)
+    if baseline is not None and str(out_path) == stdio.STDIN and report is None:
+        # (The comparison is written into the report, which --out - keeps only with --report.)
+        raise UsageError("--baseline writes its comparison into the report: with --out -, give --report DIR")
+    reports = _reports(reports, out_path, report)
     if baseline is not None:
         from cleaner.report import review
 

@@ -74,12 +74,11 @@ def test_a_summary_run_renders_no_diff_and_no_review_record(pipeline: Pipeline) 
 
 def test_records_to_stdout_without_a_report_make_only_the_summary() -> None:
     """The report of --out - goes with the scratch directory unless --report keeps it."""
-    assert _reports(None, Path("-"), None, None) == "summary"
-    assert _reports(None, Path("-"), Path("r"), None) == "full"
-    assert _reports(None, Path("-"), None, Path("base")) == "full"  # --baseline reads this run's removals
-    assert _reports(None, Path("out/clean.jsonl"), None, None) == "full"
-    assert _reports("summary", Path("out/clean.jsonl"), None, None) == "summary"
-    assert _reports("full", Path("-"), None, None) == "full"
+    assert _reports(None, Path("-"), None) == "summary"
+    assert _reports(None, Path("-"), Path("r")) == "full"
+    assert _reports(None, Path("out/clean.jsonl"), None) == "full"
+    assert _reports("summary", Path("out/clean.jsonl"), None) == "summary"
+    assert _reports("full", Path("-"), None) == "full"
 
 
 def _clean(*args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -89,10 +88,37 @@ def _clean(*args: str, fault: str | None = None) -> subprocess.CompletedProcess[
     )
 
 
+def test_records_to_stdout_are_a_full_runs_and_a_summary_run_to_parquet_writes_the_summary_only(
+    tmp_path: Path,
+) -> None:
+    full = _clean("seeds", "--out", str(tmp_path / "full" / "clean.jsonl"))
+    assert full.returncode == 0, full.stderr
+    piped = _clean("seeds", "--out", "-")
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.encode() == (tmp_path / "full" / "clean.jsonl").read_bytes()
+    parquet = _clean("seeds", "--reports", "summary", "--out", str(tmp_path / "p" / "clean.parquet"))
+    assert parquet.returncode == 0, parquet.stderr
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["clean.parquet", "reports"]
+    assert sorted(p.name for p in (tmp_path / "p" / "reports").iterdir()) == SUMMARY_FILES
+
+
+def test_a_baseline_with_records_to_stdout_needs_a_report(tmp_path: Path) -> None:
+    """The comparison is written into the report, which --out - keeps only with --report."""
+    done = _clean("seeds", "--out", str(tmp_path / "base" / "clean.jsonl"))
+    assert done.returncode == 0, done.stderr
+    piped = _clean("seeds", "--baseline", str(tmp_path / "base"), "--out", "-")
+    assert piped.returncode == 2
+    assert "with --out -, give --report DIR" in piped.stderr
+    assert piped.stdout == ""
+    kept = _clean("seeds", "--baseline", str(tmp_path / "base"), "--out", "-", "--report", str(tmp_path / "r"))
+    assert kept.returncode == 0, kept.stderr
+    assert (tmp_path / "r" / "compare.md").is_file()
+
+
 def test_compare_and_baseline_say_a_summary_report_has_no_removals(tmp_path: Path) -> None:
     done = _clean("seeds", "--reports", "summary", "--out", str(tmp_path / "s" / "clean.jsonl"))
     assert done.returncode == 0, done.stderr
-    with pytest.raises(UsageError, match=r"without removals\.jsonl \(as a --reports summary run writes it\)"):
+    with pytest.raises(UsageError, match=r"has no removals\.jsonl \(a --reports summary run writes none\)"):
         review.removals_path(tmp_path / "s")
     given = _clean(
         "seeds", "--reports", "summary", "--baseline", str(tmp_path / "s"), "--out", str(tmp_path / "b.jsonl")

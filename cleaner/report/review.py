@@ -140,7 +140,7 @@ def removals_path(path: Path) -> Path:
         raise UsageError(f"{path}: no such file or directory")
     if any((candidate.parent / REPORT_MARKER).is_file() for candidate in candidates):
         raise UsageError(
-            f"{path}: a cleaner report without {REMOVALS} (as a --reports summary run writes it); "
+            f"{path}: its cleaner report has no {REMOVALS} (a --reports summary run writes none); "
             "clean again with --reports full to compare"
         )
     raise UsageError(
