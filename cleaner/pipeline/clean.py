@@ -49,7 +49,7 @@ class Settings:
     classify: bool = True  # the generic line classifier (cleaner.steps.classify)
     profile: Profile = "balanced"  # its operating point: precision, balanced or recall
     flag_share: float = FLAG_SHARE  # a document losing more than this share of its characters is flagged
-    reports: Reports = "full"  # which reports the run writes beside the summary (report/summary.py)
+    reports: Reports = "full"  # which reports the run writes beside the summary (report/outcome.py)
 
 
 def split_lines(text: str) -> tuple[list[Line], bool]:
