@@ -18,13 +18,10 @@ from cleaner.errors import Problem, UsageError
 from cleaner.pipeline import Pipeline, local
 from cleaner.pipeline.run import Target, run
 from cleaner.report import review
+from tests.test_crash import files
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY_FILES = [".cleaner-report", "summary.json", "summary.md"]
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _inputs(root: Path) -> list[Path]:
@@ -50,7 +47,7 @@ def test_summary_reports_are_the_full_runs_records_and_summary_and_nothing_else(
         chosen = Pipeline(pipeline.book, replace(pipeline.settings, reports=reports))
         result = run(inputs, chosen, Target(out / "clean.jsonl", out / "reports"), None, None, workers, failures.append)
         assert not (out / ".clean.jsonl.work").exists()
-        seen[reports] = (_files(out), [(p.file, p.line) for p in failures], result.totals.as_dict())
+        seen[reports] = (files(out), [(p.file, p.line) for p in failures], result.totals.as_dict())
     full, summary = seen["full"], seen["summary"]
     assert sorted(summary[0]) == ["clean.jsonl", *(f"reports/{name}" for name in SUMMARY_FILES)]
     for name in summary[0]:
