@@ -342,8 +342,9 @@ def _python_entries(rows: list[list[object]]) -> tuple[list[int], list[bytes], b
     for i, row in enumerate(rows):
         if row[1] == " ":
             continue
-        before = [r[:4] for r in rows[max(i - 2, 0) : i]]
-        after = [r[:4] for r in rows[i + 1 : i + 3]]
+        context = 2 if row[1] == "-" else 0  # a changed row's entry has no context
+        before = [r[:4] for r in rows[max(i - context, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 1 + context]]
         entry = [row[0], row[3] if row[1] == "-" else row[4], before, after, row[3] if row[1] == "~" else None]
         acted.append(i)
         rests.append(pagedata.js(entry)[1:])
@@ -921,7 +922,7 @@ def test_c_reads_of_subclass_lines_and_empty_slots() -> None:
 @pytest.mark.parametrize("context", [0, 1, 2, 5, sys.maxsize])
 def test_c_offers_carry_the_entries_sample_makes(context: int) -> None:
     """With a context, each candidate carries ShardPage._sample's entry: the row's text, its
-    context rows cut to 4 items, the changed text; one list per candidate."""
+    context rows cut to 4 items (none for a changed row), the changed text; one list per candidate."""
     assert NATIVE is not None
     rng = random.Random(context % 97)
     labels = ["rule.a", 'q"uote', "b\\s", "<x>", "ftfy:encoding", "a", "b", 'c"', "<d>"]
@@ -941,7 +942,7 @@ def test_c_offers_carry_the_entries_sample_makes(context: int) -> None:
         for _, i, _, entry in got[1]:
             row = rows[i]
             text, changed = (row[3], None) if row[1] == "-" else (row[4], row[3])
-            lo, hi = max(i - context, 0), min(i + context + 1, len(rows))
+            lo, hi = (max(i - context, 0), min(i + context + 1, len(rows))) if row[1] == "-" else (i, i + 1)
             assert entry == [7, row[0], text, [r[:4] for r in rows[lo:i]], [r[:4] for r in rows[i + 1 : hi]], changed]
 
 
@@ -1175,7 +1176,7 @@ def test_c_page_entries_are_entries_then_offers(context: int) -> None:
 def _page_pieces(
     rows: list[Any], acted: bool, index: dict[str, int], samples: list[Any], context: int
 ) -> tuple[bytes, bytes, Any] | None:
-    """What page_add stands for: rows_json and page_entries' pieces, joined as ShardPage.add wrote them."""
+    """What page_add stands for: rows_json and page_entries' pieces, joined as ShardPage.add writes them."""
     assert NATIVE is not None
     lines = NATIVE.rows_json(rows)
     if lines is None:
@@ -1186,6 +1187,7 @@ def _page_pieces(
         if got is None:
             return None
         e_lines, near, candidates = got
+        lines = NATIVE.rows_json([row[:4] for row in rows])  # the D line's changed rows without their original text
     return b"R<x>\nL0\tD" + lines.replace(b"<", b"\\u003c") + b"}\n" + e_lines, b"{<t>" + near + b"]}\n", candidates
 
 

@@ -140,8 +140,9 @@ def _reference(path: Path, records: list[dict[str, Any]]) -> None:
             layout_only += not acted
             row = [n, rec["id"], rec["source"], rec["site"], rec["chars_in"], rec["chars_out"]]
             add_chunk("l", [*row, sorted(index[a] for a in acted), rec["emptied"]], size_list)
-            keys = ("id", "source", "site", "chars_in", "chars_out", "emptied", "lines")
-            add_chunk("d", {key: rec[key] for key in keys}, size_docs)
+            keys = ("id", "source", "site", "chars_in", "chars_out", "emptied")
+            # a changed row without its original text (the document view shows a row as cleaned)
+            add_chunk("d", {**{key: rec[key] for key in keys}, "lines": [r[:4] for r in rec["lines"]]}, size_docs)
     flush()
     for i, heap in samples.items():
         chosen = sorted((entry for _, entry in heap), key=lambda e: (e[0], e[1]))
@@ -175,8 +176,9 @@ def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]
     for i, row in enumerate(rows):
         if row[1] == review.KEPT:
             continue
-        before = [r[:4] for r in rows[max(i - review.CONTEXT, 0) : i]]
-        after = [r[:4] for r in rows[i + 1 : i + 1 + review.CONTEXT]]
+        context = review.CONTEXT if row[1] == review.DROPPED else 0  # a changed row's entry: none
+        before = [r[:4] for r in rows[max(i - context, 0) : i]]
+        after = [r[:4] for r in rows[i + 1 : i + 1 + context]]
         text = row[3] if row[1] == review.DROPPED else row[4]
         entry = [n, row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
         labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
@@ -584,3 +586,57 @@ def test_the_join_hands_back_a_mapped_page_files_pages_as_it_reads(
     assert handed and all(end % mmap.PAGESIZE == 0 for _, end in handed)
     assert all(start == (handed[k - 1][1] if k else 0) for k, (start, _) in enumerate(handed))
     assert handed[-1][1] > page // 2  # most of the file, not only its first pages
+
+
+def _loaded(path: Path) -> Any:
+    """The data of a review/*.js file: cleanerLoaded(kind, data);"""
+    raw = path.read_text(encoding="utf-8")
+    return orjson.loads(raw[raw.index(",") + 1 : raw.rindex(")")])
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_a_removal_is_shown_in_context_a_repair_on_its_own(
+    tmp_path: Path, native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removed line's entry carries the lines around it; a changed line's entry carries only its
+    text before and after (judged on that: the repairs, whitespace most, made most of the r files'
+    bytes with context), and its row in the document view no original text (the view shows the
+    document as cleaned). removals.jsonl keeps both in full, with context."""
+    if native and pagedata._NATIVE is None:
+        pytest.skip("cleaner/report/_diff.c not built")
+    if not native:
+        monkeypatch.setattr(pagedata, "_NATIVE", None)
+    rows = [
+        (1, " ", None, "Before."),
+        (2, "-", "links.see-also", "See also: more"),
+        (3, " ", None, "Middle."),
+        (4, "~", "whitespace", "Fixed line.", "Fixed  line. "),
+        (5, " ", None, "After."),
+    ]
+    rec = {
+        "id": "doc",
+        "source": "in.jsonl:1",
+        "site": None,
+        "chars_in": 60,
+        "chars_out": 40,
+        "emptied": None,
+        "removed": {"links.see-also": 1},
+        "removed_chars": {"links.see-also": 14},
+        "repaired": {"whitespace": 1},
+        "lines": rows,
+    }
+    reports = _joined(tmp_path / "page", [rec], [])
+    removal, repair = (_loaded(reports / "review" / f"r{i}-0.js")[2][0] for i in (0, 1))
+    assert removal == [
+        0,
+        2,
+        "See also: more",
+        [[1, " ", None, "Before."]],
+        [[3, " ", None, "Middle."], [4, "~", "whitespace", "Fixed line."]],
+        None,
+    ]
+    assert repair == [0, 4, "Fixed  line. ", [], [], "Fixed line."]
+    assert _loaded(reports / "review" / "s1.js")[1] == [repair]
+    doc = _loaded(reports / "review" / "d0.js")[1][0]
+    assert doc["lines"] == [list(row[:4]) for row in rows]
+    assert orjson.loads((reports / review.REMOVALS).read_bytes())["lines"] == [list(row) for row in rows]

@@ -930,14 +930,17 @@ static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize
         if (hi > taken) taken = hi;
         rest.size = 0;
         int text = span->fate == '-' ? 3 : 4;
+        /* a changed row's entry is judged on its own text, before and after: no context (the
+         * most repaired rows, whitespace, made most of the r files' bytes with it) */
+        Py_ssize_t elo = span->fate == '~' ? i : lo, ehi = span->fate == '~' ? i + 1 : hi;
         if (put(&rest, s, span->item[0], span->stop[0], escape) < 0 || put_text(&rest, ",") < 0 ||
             put(&rest, s, span->item[text], span->stop[text], escape) < 0 || put_text(&rest, ",[") < 0)
             goto finally;
-        for (Py_ssize_t k = lo; k < i; k++) {
-            if ((k > lo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
+        for (Py_ssize_t k = elo; k < i; k++) {
+            if ((k > elo && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
         }
         if (put_text(&rest, "],[") < 0) goto finally;
-        for (Py_ssize_t k = i + 1; k < hi; k++) {
+        for (Py_ssize_t k = i + 1; k < ehi; k++) {
             if ((k > i + 1 && put_text(&rest, ",") < 0) || put_short(&rest, s, &spans[k], escape) < 0) goto finally;
         }
         if (put_text(&rest, "],") < 0) goto finally;
@@ -1418,6 +1421,7 @@ static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, 
     PyObject *no = Py_NewRef(PySequence_Fast_GET_ITEM(row, 0));
     PyObject *text = Py_NewRef(PySequence_Fast_GET_ITEM(row, dropped ? 3 : 4));
     PyObject *changed = Py_NewRef(dropped ? Py_None : PySequence_Fast_GET_ITEM(row, 3));
+    if (!dropped) lo = i, hi = i + 1; /* a changed row's entry: no context (walk_entries) */
     PyObject *before = first_four(rows, lo, i), *after = before == NULL ? NULL : first_four(rows, i + 1, hi);
     PyObject *items[6] = {doc, no, text, before, after, changed};
     PyObject *entry = after == NULL ? NULL : list_of(6, items);
@@ -2795,6 +2799,39 @@ static int add_room(Py_ssize_t *room, Py_ssize_t labels, Py_ssize_t span) {
     return 0;
 }
 
+/* The D line's rows (out's bytes start to end, as read from s, the same rows unescaped, through
+ * spans) as d<chunk>.js keeps them: a changed row without its original text, which the page's
+ * document view does not show (its r entry and removals.jsonl have it): about a quarter of a bench
+ * document's D line, most of it whitespace repairs, was text written twice and never read. The
+ * shorter rows are put where the rows were and what follows them moved up. */
+static int shorten_changed(Buffer *out, Py_ssize_t start, Py_ssize_t end, const char *s, const Span *spans,
+                           Py_ssize_t count, int escape) {
+    Py_ssize_t k = 0;
+    while (k < count && spans[k].fate != '~') k++;
+    if (k == count) return 0;
+    Buffer rows = {NULL, 0, 0, 0, NULL, 0};
+    int status = -1;
+    if (put_byte(&rows, '[') < 0) goto finally;
+    for (k = 0; k < count; k++) {
+        if (k > 0 && put_byte(&rows, ',') < 0) goto finally;
+        if (spans[k].fate == '~' ? put_short(&rows, s, &spans[k], escape) < 0
+                                 : put(&rows, s, spans[k].start, spans[k].end, escape) < 0)
+            goto finally;
+    }
+    if (put_byte(&rows, ']') < 0) goto finally;
+    if (rows.size > end - start) { /* (a row cut short is never longer) */
+        PyErr_SetString(PyExc_SystemError, "_diff: a changed row grew when its original text was left out");
+        goto finally;
+    }
+    memcpy(out->data + start, rows.data, (size_t)rows.size);
+    memmove(out->data + start + rows.size, out->data + end, (size_t)(out->size - end));
+    out->size -= end - start - rows.size;
+    status = 0;
+finally:
+    PyMem_Free(rows.data);
+    return status;
+}
+
 /* A byte string page_add_bytes reads (not held: the caller's, for the call). */
 typedef struct {
     const char *buf;
@@ -2875,6 +2912,7 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
         if (put_escaped(out, unescaped, 0, size) < 0) goto finally;
         s = unescaped;
     }
+    Py_ssize_t rows_end = out->size; /* (the D line's rows end there, "<" escaped) */
     if (put_text(out, "}\n") < 0) goto finally;
     if (grow(&kept, tail.len + (acted ? size : 0) + 3) < 0 || put(&kept, tail.buf, 0, tail.len, 0) < 0) goto finally;
     if (acted) {
@@ -2922,6 +2960,8 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
             Py_SETREF(o.candidates, PyList_New(0));
             if (o.candidates == NULL) goto finally;
         }
+        s = unescaped != NULL ? unescaped : out->data + start; /* (out may have moved since the walk) */
+        if (shorten_changed(out, start, rows_end, s, spans, count, unescaped != NULL) < 0) goto finally;
     }
     if (put_text(&kept, "]}\n") < 0 || (page = buffer_bytes(out)) == NULL || (removals = buffer_bytes(&kept)) == NULL)
         goto finally;

@@ -312,6 +312,8 @@ class ShardPage:
         # into one string first (the writer's buffer takes them, or the file a large one).
         out = self.out
         out.write(b"".join([*new, listed, b"D", head.replace(b"<", b"\\u003c")]))
+        if acted:  # a changed row without its original text, which the document view does not show
+            lines = rows_json([row[:4] for row in rows])
         out.write(lines.replace(b"<", b"\\u003c"))
         out.write(b"}\n")
         out.writelines(entries)
@@ -341,8 +343,9 @@ class ShardPage:
             no = row[0]
             if fate == dropped:
                 text, last, labels = row[3], b"null", [row[2]]
-            else:
+            else:  # a changed row is judged on its own text, before and after: no context
                 text, last, labels = row[4], dumps(row[3]), row[2].split("+")
+                lo, hi = i, i + 1
             rest = b"".join(
                 [
                     b"%d," % no,
@@ -398,7 +401,7 @@ class ShardPage:
         row = rows[i]
         no = row[0]
         if len(heap) < SAMPLE or (key, -n, -no) > heap[0][:3]:
-            context = review.CONTEXT
+            context = review.CONTEXT if row[1] == review.DROPPED else 0  # (no context for a changed row)
             lo, hi = max(i - context, 0), min(i + context + 1, len(rows))
             before = [r[:4] for r in rows[lo:i]]
             after = [r[:4] for r in rows[i + 1 : hi]]
