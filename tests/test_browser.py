@@ -208,3 +208,33 @@ def test_document_filters_in_a_browser(browser, page: Path) -> None:
     _wait(browser, lambda d: d.find_element(By.ID, "doc-title").get_attribute("textContent").startswith("post 7\n<b>"))
     shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#doc-lines p")]
     assert shown == ["An odd id, but a plain document.", "Source: Reuterscredits.source"]
+
+
+def test_a_repair_shows_its_original_in_a_browser(browser, tmp_path: Path) -> None:
+    """A repair's entry holds its original as an edit of its changed text (review.edit); the page
+    puts the original back, counting in code points (a character past the BMP before the edit)."""
+    from selenium.webdriver.common.by import By
+
+    original, text = "\U0001f600 Caf\u00e9  menu\u00a0today ", "\U0001f600 Caf\u00e9 menu today"
+    rec = {
+        "id": "repaired",
+        "source": "corpus.jsonl:1",
+        "site": None,
+        "chars_in": 40,
+        "chars_out": 38,
+        "emptied": None,
+        "removed": {},
+        "removed_chars": {},
+        "repaired": {"whitespace": 1},
+        "lines": [[1, " ", None, "A kept line."], [2, "~", "whitespace", text, original]],
+    }
+    fragment = tmp_path / "000000.page"
+    pagedata.page_files([rec], fragment)
+    (tmp_path / "reports").mkdir()
+    html.write_page(tmp_path / "reports" / "index.html", [fragment])
+    browser.get((tmp_path / "reports" / "index.html").as_uri())
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rules tbody tr"))
+    _button(browser, "#rules", "whitespace").click()
+    item = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rule-items .item"))[0]
+    shown = [p.get_attribute("textContent") for p in item.find_elements(By.CSS_SELECTOR, "p.l")]
+    assert shown == [text + "whitespace", "was: " + original]  # no context: the line before and after

@@ -26,6 +26,7 @@ from cleaner.report.outcome import Outcome
 from cleaner.steps import base, whitespace
 from cleaner.steps.base import State
 from cleaner.steps.whitespace import layout
+from tests.test_pagedata import edited
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = diff._NATIVE
@@ -345,7 +346,13 @@ def _python_entries(rows: list[list[object]]) -> tuple[list[int], list[bytes], b
         context = 2 if row[1] == "-" else 0  # a changed row's entry has no context
         before = [r[:4] for r in rows[max(i - context, 0) : i]]
         after = [r[:4] for r in rows[i + 1 : i + 1 + context]]
-        entry = [row[0], row[3] if row[1] == "-" else row[4], before, after, row[3] if row[1] == "~" else None]
+        entry = [
+            row[0],
+            row[3] if row[1] == "-" else edited(row[4], row[3]),
+            before,
+            after,
+            row[3] if row[1] == "~" else None,
+        ]
         acted.append(i)
         rests.append(pagedata.js(entry)[1:])
     near = orjson.dumps(review.with_context(rows))[1:-1]  # type: ignore[arg-type]
@@ -377,6 +384,43 @@ def test_c_entries_of_quotes_and_backslashes_at_every_place() -> None:
                 [4, " ", None, text[:k]],
             ]
             assert NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT) == _python_entries(rows), (k, mark)
+
+
+@needs_native
+def test_c_edits_of_a_changed_rows_original_are_review_edits() -> None:
+    """A changed row's original in its entry is review.edit's [prefix, suffix, middle], in code
+    points, with the difference anywhere: inside a character's UTF-8 (é and è share their first
+    byte, é and © their last, 😀 and 😁 three first, 😀 and 瘀 two last), before an escape or inside one (\n and \t, \u0001 and \u0002), texts empty or
+    one the other's prefix or suffix, and the same character repeated across the edit."""
+    assert NATIVE is not None
+    pieces = [
+        "",
+        "a",
+        " ",
+        "  ",
+        "é",
+        "è",
+        "©",
+        "😀",
+        "😁",
+        "瘀",
+        '"',
+        "\\",
+        "\n",
+        "\t",
+        "\x01",
+        "\x02",
+        "\u00a0",
+        "ab",
+    ]
+    rng = random.Random(11)
+    for _ in range(3000):
+        head, tail = (rng.choice(pieces) + rng.choice(pieces) for _ in range(2))
+        original = head + rng.choice(pieces) + rng.choice(pieces) + tail
+        text = head + rng.choice(pieces) + tail
+        rows: list[list[object]] = [[1, "~", "whitespace", text, original], [2, " ", None, "kept"]]
+        assert NATIVE.entries(orjson.dumps(rows), len(rows), review.CONTEXT) == _python_entries(rows), rows
+        assert review.edit(original, text) == edited(original, text)
 
 
 @needs_native
@@ -941,7 +985,7 @@ def test_c_offers_carry_the_entries_sample_makes(context: int) -> None:
         assert len({id(entry) for entry in entries}) == len(entries)
         for _, i, _, entry in got[1]:
             row = rows[i]
-            text, changed = (row[3], None) if row[1] == "-" else (row[4], row[3])
+            text, changed = (row[3], None) if row[1] == "-" else (edited(row[4], row[3]), row[3])
             lo, hi = (max(i - context, 0), min(i + context + 1, len(rows))) if row[1] == "-" else (i, i + 1)
             assert entry == [7, row[0], text, [r[:4] for r in rows[lo:i]], [r[:4] for r in rows[i + 1 : hi]], changed]
 

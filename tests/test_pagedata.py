@@ -171,6 +171,17 @@ def _reference(path: Path, records: list[dict[str, Any]]) -> None:
         html._write_html(out, data)
 
 
+def edited(original: str, text: str) -> list[Any]:
+    """review.edit's [prefix, suffix, middle], told another way: the common prefix, then the
+    common suffix of what is left of each."""
+    prefix = next(
+        (k for k, (a, b) in enumerate(zip(original, text, strict=False)) if a != b), min(len(original), len(text))
+    )
+    left, right = original[prefix:][::-1], text[prefix:][::-1]
+    suffix = next((k for k, (a, b) in enumerate(zip(left, right, strict=False)) if a != b), min(len(left), len(right)))
+    return [prefix, suffix, original[prefix : len(original) - suffix]]
+
+
 def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]]:
     rows = rec["lines"]
     for i, row in enumerate(rows):
@@ -179,7 +190,7 @@ def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]
         context = review.CONTEXT if row[1] == review.DROPPED else 0  # a changed row's entry: none
         before = [r[:4] for r in rows[max(i - context, 0) : i]]
         after = [r[:4] for r in rows[i + 1 : i + 1 + context]]
-        text = row[3] if row[1] == review.DROPPED else row[4]
+        text = row[3] if row[1] == review.DROPPED else edited(row[4], row[3])
         entry = [n, row[0], text, before, after, row[3] if row[1] == review.CHANGED else None]
         labels = [row[2]] if row[1] == review.DROPPED else row[2].split("+")
         key = int.from_bytes(hashlib.blake2b(f"{rec['id']}\0{row[0]}".encode(), digest_size=8).digest(), "big")
@@ -635,7 +646,7 @@ def test_a_removal_is_shown_in_context_a_repair_on_its_own(
         [[3, " ", None, "Middle."], [4, "~", "whitespace", "Fixed line."]],
         None,
     ]
-    assert repair == [0, 4, "Fixed  line. ", [], [], "Fixed line."]
+    assert repair == [0, 4, [6, 0, " line. "], [], [], "Fixed line."]  # "Fixed " shared, then the original's rest
     assert _loaded(reports / "review" / "s1.js")[1] == [repair]
     doc = _loaded(reports / "review" / "d0.js")[1][0]
     assert doc["lines"] == [list(row[:4]) for row in rows]

@@ -148,6 +148,12 @@ function line(row,cls){
   else{p=el("p","l "+(cls||"ctx"),row[3]);}
   return p;
 }
+/* a changed line's original: review.edit's [prefix, suffix, middle], counted in code points */
+function was(o,text){
+  if(!Array.isArray(o))return o;
+  var cs=Array.from(text);
+  return cs.slice(0,o[0]).join("")+o[2]+cs.slice(cs.length-o[1]).join("");
+}
 function item(r,e){
   var box=el("div","item"),h=el("h3"),a=el("a","doc","document #"+e[0]);
   a.addEventListener("click",function(){showDoc(e[0]);});
@@ -155,7 +161,7 @@ function item(r,e){
   e[3].forEach(function(row){box.appendChild(line(row));});
   var me=e[5]===null?[e[1],"-",r.rule,e[2]]:[e[1],"~",r.rule,e[5]];
   box.appendChild(line(me,"this"));
-  if(e[5]!==null)box.appendChild(el("p","l ctx","was: "+e[2]));
+  if(e[5]!==null)box.appendChild(el("p","l ctx","was: "+was(e[2],e[5])));
   e[4].forEach(function(row){box.appendChild(line(row));});
   return box;
 }

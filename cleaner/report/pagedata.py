@@ -344,7 +344,7 @@ class ShardPage:
             if fate == dropped:
                 text, last, labels = row[3], b"null", [row[2]]
             else:  # a changed row is judged on its own text, before and after: no context
-                text, last, labels = row[4], dumps(row[3]), row[2].split("+")
+                text, last, labels = review.edit(row[4], row[3]), dumps(row[3]), row[2].split("+")
                 lo, hi = i, i + 1
             rest = b"".join(
                 [
@@ -405,7 +405,7 @@ class ShardPage:
             lo, hi = max(i - context, 0), min(i + context + 1, len(rows))
             before = [r[:4] for r in rows[lo:i]]
             after = [r[:4] for r in rows[i + 1 : hi]]
-            text, changed = (row[3], None) if row[1] == review.DROPPED else (row[4], row[3])
+            text, changed = (row[3], None) if row[1] == review.DROPPED else (review.edit(row[4], row[3]), row[3])
             _offer(heap, (key, -n, -no, [n, no, text, before, after, changed]))
 
     def finish(self) -> None:

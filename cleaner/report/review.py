@@ -111,6 +111,24 @@ def read_records(fragments: Iterable[Path]) -> Iterator[dict[str, Any]]:
                     yield orjson.loads(line)
 
 
+def edit(original: Any, text: Any) -> Any:
+    """A changed line's original as the review page's entry holds it: [prefix, suffix, middle],
+    the characters (code points) it shares with the changed ``text`` at its start and at its end,
+    and its own between (the page puts it back: text's first prefix characters, middle, text's last
+    suffix). A repair most often touches a space or two of a long line, which the entry held twice
+    whole. Not two str: the original as it is."""
+    if not (isinstance(original, str) and isinstance(text, str)):
+        return original
+    most = min(len(original), len(text))
+    prefix = 0
+    while prefix < most and original[prefix] == text[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < most - prefix and original[-1 - suffix] == text[-1 - suffix]:
+        suffix += 1
+    return [prefix, suffix, original[prefix : len(original) - suffix]]
+
+
 def with_context(rows: list[Row], context: int = CONTEXT) -> list[Row]:
     """The rows something acted on and ``context`` rows on each side (rows are non-blank lines)."""
     n = len(rows)
