@@ -74,7 +74,7 @@ class Page:
                 self._records = files.Synced(self.work.staged_out().open("wb"))  # assemble() fsyncs it
             if self.reports == "full":
                 html.write_page(staging / "index.html", self._fragments(staging))
-            else:
+            else:  # no page: the fragments walked for the records joined on the way (the diffs are empty)
                 for _ in self._fragments(staging):
                     pass
             self._close_diff()

@@ -1556,8 +1556,7 @@ static PyObject *edit_of(PyObject *original, PyObject *text) {
         suffix++;
     PyObject *middle = PyUnicode_Substring(original, prefix, o_len - suffix);
     if (middle == NULL) return NULL;
-    PyObject *result = Py_BuildValue("[nnN]", prefix, suffix, middle);
-    return result;
+    return Py_BuildValue("[nnN]", prefix, suffix, middle);
 }
 
 static PyObject *sample_entry(PyObject *rows, Py_ssize_t i, Py_ssize_t context, PyObject *doc) {
