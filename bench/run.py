@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -116,14 +117,21 @@ def spread(row: dict[str, Any]) -> str:
 
 
 _WARM_UP = 200  # documents cleaned before the timed sample
+STEP_SAMPLE = 3000  # documents of the corpus timed step by step
+# Real crawl text (../shared/bench/realtext, beside the project; not in a user's clone): the step
+# shares on it too, where a page is longer and has many more short lines than a bench document.
+REALTEXT = ROOT.parent / "shared" / "bench" / "realtext"
+REAL_PAGES = ("traf-dev.jsonl", "aeb-dev.jsonl")
 
 
-def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
-    """Time per pipeline step, in-process, on the first ``sample`` documents (one worker).
+def step_shares(docs: list[Any], warm_up: list[Any]) -> tuple[dict[str, float], Counter[int]]:
+    """Time per pipeline step, in-process (one worker), over ``docs`` cleaned after ``warm_up``,
+    a step's first round apart from its later ones; and how many rounds each document took.
 
     Every step of ``Pipeline.before`` and ``Pipeline.rounds`` is wrapped, so a new step shows up
-    under its class name without this list knowing it."""
-    from cleaner.document import Document
+    under its class name without this list knowing it. A document takes a second round whenever
+    its first removed something (the fixed point: cleaning the output again changes nothing), and
+    more while each removes more (the classifier's verdicts depend on the lines around)."""
     from cleaner.pipeline import Pipeline
     from cleaner.pipeline.outcome import outcome
     from cleaner.report.pagedata import ShardPage
@@ -131,6 +139,7 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
 
     spent: Counter[str] = Counter()
     clock = time.perf_counter
+    last = [0]  # the round of the document being cleaned, as far as it went
 
     class Timed:
         def __init__(self, step: Any):
@@ -142,7 +151,9 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
             try:
                 self.step(state)
             finally:
-                spent[type(self.step).__name__] += clock() - start
+                label = type(self.step).__name__
+                spent[label if not state.round else f"{label}, later rounds"] += clock() - start
+                last[0] = state.round
 
         def again(self, state: Any) -> bool:
             return self.step.again(state)
@@ -150,17 +161,10 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
     pipe = Pipeline(RuleBook.load([ROOT / "rules"]))
     pipe.before = [Timed(step) for step in pipe.before]
     pipe.rounds = [Timed(step) for step in pipe.rounds]
-    docs = []
-    with path.open("rb") as handle:
-        for n, raw in enumerate(handle):
-            if n == sample + _WARM_UP:
-                break
-            record = orjson.loads(raw)
-            docs.append(Document(record["id"], record["text"], "bench", record.get("url")))
+    rounds: Counter[int] = Counter()
     # One-time costs (the model's load, compiled patterns, the repair gate's tables) are paid on
-    # documents after the sample, which are not timed: a step's share is its cost per document
-    # on a long run, which is what `make bench`'s 50,000 documents measure.
-    docs, warm_up = docs[:sample], docs[sample:]
+    # the warm-up documents, which are not timed: a step's share is its cost per document on a
+    # long run, which is what `make bench`'s 50,000 documents measure.
     # The review page's share of a document is rendered where it is cleaned (a shard's page file).
     with open(os.devnull, "wb") as sink:
         page = ShardPage(sink, sink)
@@ -171,7 +175,9 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
         spent.clear()
         start = clock()
         for doc in docs:
+            last[0] = 0
             cleaned = pipe.clean(doc)
+            rounds[last[0] + 1] += 1
             begin = clock()
             done = outcome(cleaned, pipe)
             if done.review is not None:
@@ -179,7 +185,35 @@ def step_shares(path: Path, sample: int = 3000) -> dict[str, float]:
             spent["outcome: record, diff, review"] += clock() - begin
         total = clock() - start
     spent["other: split, rounds, layout"] = total - sum(spent.values())
-    return {label: seconds / total for label, seconds in spent.most_common()}
+    return {label: seconds / total for label, seconds in spent.most_common()}, rounds
+
+
+def read_documents(path: Path, count: int | None = None) -> list[Any]:
+    """The first ``count`` records of a JSONL file (all: None) as documents."""
+    from cleaner.document import Document
+
+    docs = []
+    with path.open("rb") as handle:
+        for raw in islice(handle, count):
+            record = orjson.loads(raw)
+            docs.append(Document(str(record["id"]), record["text"], "bench", record.get("url")))
+    return docs
+
+
+def print_steps(title: str, shares: dict[str, float], rounds: Counter[int]) -> None:
+    print(f"\n{title}:")
+    for label, share in shares.items():
+        print(f"  {label:36s} {share:6.1%}")
+    docs = sum(rounds.values())
+    shown = ", ".join(f"{n}: {rounds[n] / docs:.0%}" for n in sorted(rounds) if n < 5)
+    more = sum(count for n, count in rounds.items() if n >= 5)
+    mean = sum(n * count for n, count in rounds.items()) / docs
+    print(f"  rounds a document took: {shown}{f', 5 or more: {more / docs:.0%}' if more else ''} (mean {mean:.2f})")
+
+
+def real_pages() -> list[Any]:
+    """The realtext dev pages (../shared/bench/realtext: crawl text of real pages), or none."""
+    return [doc for name in REAL_PAGES if (REALTEXT / name).is_file() for doc in read_documents(REALTEXT / name)]
 
 
 _DATATROVE = """
@@ -318,9 +352,16 @@ def main() -> None:
     for row, dt in peers.items():
         name = DATATROVE_ROWS[row].split(" + ", 1)[0]
         print(f"cleaner (1 worker) / {name} {row} row: {dt['seconds'] / base['seconds']:.2f}")
-    print("\ntime per step (one worker, in-process, first 3000 documents):")
-    for label, share in step_shares(path).items():
-        print(f"  {label:30s} {share:6.1%}")
+    docs = read_documents(path, STEP_SAMPLE + _WARM_UP)
+    shares, rounds = step_shares(docs[:STEP_SAMPLE], docs[STEP_SAMPLE:])
+    print_steps(f"time per step (one worker, in-process, first {STEP_SAMPLE} documents)", shares, rounds)
+    pages = real_pages()
+    if pages:  # every other page warms up, the others are timed: no page is timed after itself
+        shares, rounds = step_shares(pages[1::2], pages[::2])
+        title = (
+            f"time per step on real pages ({REALTEXT.relative_to(ROOT.parent)}: {len(pages[1::2])} of its dev pages)"
+        )
+        print_steps(title, shares, rounds)
 
 
 if __name__ == "__main__":
