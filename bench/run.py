@@ -211,6 +211,18 @@ def print_steps(title: str, shares: dict[str, float], rounds: Counter[int]) -> N
     print(f"  rounds a document took: {shown}{f', 5 or more: {more / docs:.0%}' if more else ''} (mean {mean:.2f})")
 
 
+def write_real_pages(path: Path) -> float:
+    """The real pages' files (REAL_PAGES) one after the other into ``path``: their MB, 0 when
+    they are not there (and nothing written)."""
+    sources = [REALTEXT / name for name in REAL_PAGES if (REALTEXT / name).is_file()]
+    if not sources:
+        return 0.0
+    with path.open("wb") as out:
+        for source in sources:
+            out.write(source.read_bytes())
+    return path.stat().st_size / 1e6
+
+
 def real_pages() -> list[Any]:
     """The realtext dev pages (../shared/bench/realtext: crawl text of real pages), or none."""
     return [doc for name in REAL_PAGES if (REALTEXT / name).is_file() for doc in read_documents(REALTEXT / name)]
@@ -309,6 +321,10 @@ def main() -> None:
                 runs[workers].append(measure(path, Path(tmp) / f"w{workers}-{repeat}", workers))
             summary_runs.append(measure(path, Path(tmp) / f"s1-{repeat}", 1, "summary"))
         same = len({run["digest"] for found in [*runs.values(), summary_runs] for run in found}) == 1
+        # The real pages as a run of their own (one worker, every report), when they are there.
+        real = Path(tmp) / "realtext.jsonl"
+        real_mb = write_real_pages(real)
+        real_runs = [measure(real, Path(tmp) / f"real-{repeat}", 1) for repeat in range(args.repeat if real_mb else 0)]
         for row in peer_runs:  # the peer row (a minute a run) once, the filter row as often as cleaner's
             for repeat in range(args.repeat if row == "filter" else 1):
                 found = datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}-{repeat}", row)
@@ -333,6 +349,16 @@ def main() -> None:
         print(
             f"| {DATATROVE_ROWS[row]} | 1 | {dt['seconds']:.1f} | {size / dt['seconds']:.1f} "
             f"| {args.docs / dt['seconds']:.0f} | - | {spread(dt)} | {dt['rss_main_mb']:.0f} MB | - |"
+        )
+    if real_runs:
+        real_row = median_run(real_runs)
+        print(
+            f"\nreal pages ({REALTEXT.relative_to(ROOT.parent)}: {real_row['docs']} dev pages, {real_mb:.1f} MB), "
+            f"one worker, every report: {real_row['seconds']:.1f} s, {real_mb / real_row['seconds']:.1f} MB/s "
+            f"(runs {spread(real_row)}; each pattern is compiled once a run: a fixed cost, felt more by a run this short)"
+        )
+        print(
+            f"  output byte-identical across its runs: {'yes' if len({r['digest'] for r in real_runs}) == 1 else 'NO'}"
         )
     base = rows[0]
     for row in rows[1:]:

@@ -1,12 +1,15 @@
 """`make bench`'s time per step (bench/run.py): each step's first round apart from its later ones,
-and how many rounds each document took, on the bench corpus and on real pages."""
+and how many rounds each document took, on the bench corpus and on real pages; and the real pages'
+run."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from bench import run
 from bench.run import print_steps, step_shares
 from cleaner.document import Document
 
@@ -39,3 +42,15 @@ def test_print_steps_shows_the_rounds(capsys: pytest.CaptureFixture[str]) -> Non
         "  B, later rounds                       25.0%\n"
         "  rounds a document took: 1: 50%, 2: 25%, 5 or more: 25% (mean 2.50)\n"
     )
+
+
+def test_the_real_pages_run_joins_the_dev_files_or_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "realtext"
+    shared.mkdir()
+    monkeypatch.setattr(run, "REALTEXT", shared)
+    out = tmp_path / "real.jsonl"
+    assert run.write_real_pages(out) == 0.0 and not out.exists()  # not beside the project: no row
+    (shared / "traf-dev.jsonl").write_bytes(b'{"id":"a","text":"one"}\n')
+    (shared / "aeb-dev.jsonl").write_bytes(b'{"id":"b","text":"two"}\n')
+    assert run.write_real_pages(out) == 48 / 1e6
+    assert out.read_bytes() == b'{"id":"a","text":"one"}\n{"id":"b","text":"two"}\n'  # in REAL_PAGES' order
