@@ -163,6 +163,25 @@ def test_parts_split_only_an_alternation_of_the_whole_row_with_broad_alternative
         assert regex.parts(whole) == [whole], whole
 
 
+def test_a_split_pattern_s_tests_leave_its_whole_program_to_search() -> None:
+    """A pattern split into parts is tested by its parts' programs alone: a line rule's tests do
+    not compile its whole program (search, spans and sub compile it when they are first asked)."""
+    pattern = r"^(?:home|[^x]{1,3} comments|\S.{0,9} replies)$"
+    assert len(regex.parts(pattern)) == 3
+    for text, hit in (("home", True), ("12 comments", True), ("Straße replies", True), ("Straße", False)):
+        rx = Regex(pattern, "r")
+        if rx._names is None:  # (a pattern the verdicts did not know is compiled whole at once)
+            del rx._re2, rx._tests
+        assert rx.test_start(text) is hit and rx.test(text) is hit, text
+        with pytest.raises(AttributeError):
+            Regex._re2.__get__(rx, Regex)  # not compiled: its slot is unset
+        assert len(rx._tests) == 3
+        assert (rx.search(text) is not None) is hit  # the whole (or its ASCII twin), compiled now
+        if not text.isascii():
+            assert Regex._re2.__get__(rx, Regex) is _compile_re2(to_re2(pattern))
+        assert rx._re2 is _compile_re2(to_re2(pattern))  # asked for: compiled
+
+
 def test_alternatives_are_each_alternative_of_the_whole_row_with_the_group_s_flags() -> None:
     assert regex.alternatives(r"^(?i:home|news \| more|[|]x)$") == [
         r"^(?i:home)$",
