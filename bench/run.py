@@ -129,9 +129,10 @@ def step_shares(docs: list[Any], warm_up: list[Any]) -> tuple[dict[str, float], 
     a step's first round apart from its later ones; and how many rounds each document took.
 
     Every step of ``Pipeline.before`` and ``Pipeline.rounds`` is wrapped, so a new step shows up
-    under its class name without this list knowing it. A document takes a second round whenever
-    its first removed something (the fixed point: cleaning the output again changes nothing), and
-    more while each removes more (the classifier's verdicts depend on the lines around)."""
+    under its class name without this list knowing it. The rounds counted are those in which a step
+    ran: a later round comes after one that removed something (the fixed point: cleaning the output
+    again changes nothing), but is not counted when every step it asks has nothing to look at again
+    (``again``) before the round ends early (Pipeline.clean)."""
     from cleaner.pipeline import Pipeline
     from cleaner.pipeline.outcome import outcome
     from cleaner.report.pagedata import ShardPage
@@ -201,6 +202,7 @@ def read_documents(path: Path, count: int | None = None) -> list[Any]:
 
 
 def print_steps(title: str, shares: dict[str, float], rounds: Counter[int]) -> None:
+    """step_shares' table: each step's share, then the rounds (those in which a step ran)."""
     print(f"\n{title}:")
     for label, share in shares.items():
         print(f"  {label:36s} {share:6.1%}")
@@ -324,7 +326,9 @@ def main() -> None:
         # The real pages as a run of their own (one worker, every report), when they are there.
         real = Path(tmp) / "realtext.jsonl"
         real_mb = write_real_pages(real)
-        real_runs = [measure(real, Path(tmp) / f"real-{repeat}", 1) for repeat in range(args.repeat if real_mb else 0)]
+        real_runs = []
+        if real_mb:
+            real_runs = [measure(real, Path(tmp) / f"real-{repeat}", 1) for repeat in range(args.repeat)]
         for row in peer_runs:  # the peer row (a minute a run) once, the filter row as often as cleaner's
             for repeat in range(args.repeat if row == "filter" else 1):
                 found = datatrove(args.datatrove, path, Path(tmp) / f"datatrove-{row}-{repeat}", row)
