@@ -9,6 +9,7 @@ import pytest
 
 from cleaner.document import Document
 from cleaner.pipeline import Pipeline
+from cleaner.report import review
 from cleaner.report.diff import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +89,27 @@ def test_diff_format_is_exact(pipeline: Pipeline) -> None:
 def test_unchanged_document_has_no_diff(pipeline: Pipeline) -> None:
     cleaned = pipeline.clean(Document("d", "Just one paragraph of text.\n", "d.txt"))
     assert render(cleaned) == ""
+
+
+def test_a_line_a_repair_made_blank_is_tagged_where_the_layout_lets_it_go(pipeline: Pipeline) -> None:
+    """A line of zero-width spaces beside a blank line: whitespace empties it and the layout lets
+    it go with the blank. It was not blank as read, so the diff names the repair (a blank line as
+    read stays untagged), and the review rows show it changed, as every repair is."""
+    text = "First paragraph of the piece.\n\u200b\u200b\n\nSecond paragraph here.\n"
+    cleaned = pipeline.clean(Document("d", text, "d.txt"))
+    assert cleaned.text == "First paragraph of the piece.\n\nSecond paragraph here.\n"
+    assert render(cleaned) == (
+        "--- d.txt\n"
+        "+++ d.txt (clean) id=d\n"
+        "@@ -1,4 +1,3 @@\n"
+        " First paragraph of the piece.\n"
+        "-\u200b\u200b\t⟨whitespace⟩\n"
+        " \n"
+        " Second paragraph here.\n"
+    )
+    rows = [list(row) for row in review.record_data(cleaned)["lines"]]
+    assert rows == [
+        [1, " ", None, "First paragraph of the piece."],
+        [2, "~", "whitespace", "", "\u200b\u200b"],
+        [4, " ", None, "Second paragraph here."],
+    ]

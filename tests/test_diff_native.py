@@ -33,14 +33,25 @@ NATIVE = diff._NATIVE
 
 needs_native = pytest.mark.skipif(NATIVE is None, reason="CLEANER_NATIVE=off")
 
-TEXTS = ["Alpha line here.", "Beta ⟨x⟩ line", "", "   ", "γάμμα\tδέλτα", "<b>tag</b>", "x" * 50, "\u00a0", "😀 astral"]
+TEXTS = [
+    "Alpha line here.",
+    "Beta ⟨x⟩ line",
+    "",
+    "   ",
+    "γάμμα\tδέλτα",
+    "<b>tag</b>",
+    "x" * 50,
+    "\u00a0",
+    "😀 astral",
+    "\u200b",
+]
 RULES = ["chrome.widget", "links.see-also", "credits.source"]
 REPAIRS = ["ftfy:encoding", "whitespace", "replace.x"]
 
 
 def _document(rng: random.Random, size: int) -> Cleaned:
     """A document whose lines met every fate: kept, removed (by a rule, or a blank let go),
-    changed (by repairs, or by the layout alone), blank; with or without a final newline."""
+    changed (by repairs, one to blank, or by the layout alone), blank; with or without a final newline."""
     lines = []
     for no in range(1, size + 1):
         line = Line(no, rng.choice(TEXTS))
@@ -50,7 +61,9 @@ def _document(rng: random.Random, size: int) -> Cleaned:
         elif fate < 0.4:
             for label in rng.sample(REPAIRS, rng.randint(1, 2)):
                 line.change(line.text + rng.choice(["!", " fixed", ""]), label)
-        elif fate < 0.45:
+        elif fate < 0.43:
+            line.change("", rng.choice(REPAIRS))  # a repair that empties it (zero-width spaces)
+        elif fate < 0.48:
             line.text = line.orig.strip()  # changed with no label: the layout's doing
             line.blank = not line.text
         lines.append(line)

@@ -202,7 +202,16 @@ static int build_ops(Reader *reader, PyObject *lines, PyObject *out, int trailin
         } else {
             dropped = read_attr(reader, line, A_DROPPED);
             if (dropped == NULL) goto done;
-            push(ops, &n, '-', orig, dropped == Py_None ? NULL : dropped, no, j, missing_newline);
+            if (dropped == Py_None) {
+                /* a line the layout let go is blank: untagged as read, tagged with the repair
+                 * that made it blank (a line of zero-width spaces), as diff.py's ops_for */
+                changed = read_attr(reader, line, A_CHANGED);
+                if (changed == NULL) goto done;
+                label = PyUnicode_Join(s_plus, changed);
+                if (label == NULL) goto done;
+            }
+            push(ops, &n, '-', orig, dropped != Py_None ? dropped : PyUnicode_GET_LENGTH(label) ? label : NULL, no, j,
+                 missing_newline);
         }
         status = 0;
     done:
@@ -2168,12 +2177,24 @@ static int walk_lines(PyObject *lines, Tally *counts, PyObject *rows, Py_ssize_t
         }
         if (want_row && dropped == Py_None) {
             if ((text = read_str(&reader, line, A_TEXT)) == NULL) goto next;
-            if (!is_blank(text)) {
+            int blank_text = is_blank(text);
+            if (blank_text) {
+                /* no row, unless a repair made the line blank (review.python_rows) */
                 if (changed == NULL) {
                     if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
                     if ((truth = changes(changed)) < 0) goto next;
                 }
-                if (truth && (orig = read_str(&reader, line, A_ORIG)) == NULL) goto next;
+                if (truth) {
+                    if ((orig = read_str(&reader, line, A_ORIG)) == NULL) goto next;
+                    blank_text = is_blank(orig);
+                }
+            }
+            if (!blank_text) {
+                if (changed == NULL) {
+                    if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
+                    if ((truth = changes(changed)) < 0) goto next;
+                }
+                if (truth && orig == NULL && (orig = read_str(&reader, line, A_ORIG)) == NULL) goto next;
                 if (PyUnicode_GET_LENGTH(text) > most || (orig != NULL && PyUnicode_GET_LENGTH(orig) > most)) {
                     *too_long = 1;
                 } else {

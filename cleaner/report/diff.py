@@ -45,7 +45,9 @@ def ops_for(cleaned: Cleaned, mode: str = "paragraphs") -> list[Op]:
         missing_newline = line.no == last_no and not cleaned.trailing_newline
         k = position.get(id(line))
         if k is None:
-            label = line.dropped_by  # None for a blank line the layout let go
+            # A line the layout let go (dropped_by None) is blank: as read, untagged; made blank by
+            # a repair (a line of zero-width spaces), tagged with the repair, as any change is.
+            label = line.dropped_by if line.dropped_by is not None else "+".join(line.changed_by) or None
             ops.append(Op("-", line.orig, label, line.no, j, missing_newline))
             continue
         new = out[k][1]

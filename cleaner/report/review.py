@@ -1,8 +1,9 @@
 """What a run keeps of each changed document for review, and ``reports/removals.jsonl``.
 
 While a run cleans, each changed document becomes its *review record*: every non-blank input
-line with its fate (kept, removed by a rule, changed by a repair or a replace rule), plus the
-document's counts. The page's data (pagedata.py) is rendered from these records where the
+line with its fate (kept, removed by a rule, changed by a repair or a replace rule; a line a
+repair made blank, as a line of zero-width spaces, is a changed row too), plus the document's
+counts. The page's data (pagedata.py) is rendered from these records where the
 documents are cleaned, and so is ``removals.jsonl``: per changed document, only the lines something acted on
 and ``CONTEXT`` non-blank lines around each. ``cleaner compare`` joins two runs'
 ``removals.jsonl`` by document id; it never re-runs cleaning.
@@ -86,6 +87,11 @@ def python_rows(cleaned: Cleaned) -> list[Row]:
             continue
         text = line.text
         if not text.strip():
+            # A blank line is no row, unless a repair made it blank (a line of zero-width spaces):
+            # that is a change, shown as every other one is.
+            orig = line.orig
+            if line.changed_by and orig.strip():
+                append((line.no, CHANGED, "+".join(line.changed_by), text, orig if len(orig) <= most else _shown(orig)))
             continue
         shown = text if len(text) <= most else _shown(text)
         if line.changed_by:
