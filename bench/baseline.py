@@ -1,0 +1,99 @@
+"""This tree's one-worker run against an older revision's, on this machine, in the same minutes.
+
+    python -m bench.baseline [--rev b98c7c2] [--docs 50000] [--repeat 3] [--workers 1]
+
+Issue 15's targets were set on another machine ("15 MB/s at this machine's speed", where the
+first pass, b98c7c2, ran at 5.1-5.3 MB/s). This VM's speed drifts by a third from one hour to the
+next, and MB/s figures from different machines or hours cannot be compared; the speed of one tree
+against another, run by run in the same minutes, can. The old revision is checked out into a
+temporary worktree and timed by **its own** ``bench.run._MEASURE`` (the run as that revision's
+``make bench`` timed it: its ``run()``, every step and report it had), this tree by its own, on
+the same corpus, alternating which goes first; each pair's ratio is printed, then their median.
+The old tree runs on this venv's Python and packages (pure Python then: no C halves to build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.run import _MEASURE, ROOT, corpus
+
+FIRST_PASS = "b98c7c2"  # issue 15's first pass: "5.1-5.3 MB/s", the figure its targets scale
+
+
+def old_measure(tree: Path) -> str:
+    """The revision's own timing snippet (its bench/run.py's _MEASURE), read without importing
+    its package (whose names are this tree's too)."""
+    spec = importlib.util.spec_from_file_location("old_bench_run", tree / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(tree))  # its bench/run.py imports its bench.corpus
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules) if name == "bench" or name.startswith("bench.")}
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(tree))
+        for name in [name for name in sys.modules if name == "bench" or name.startswith("bench.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+    return str(module._MEASURE)
+
+
+def timed(tree: Path, snippet: str, args: list[str], out: Path) -> float:
+    """One run in a fresh process, in ``tree`` (its rules, its package first on the path)."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-c", snippet, *args], cwd=tree, env=env, check=True, capture_output=True, text=True
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    return float(done.stdout.split()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rev", default=FIRST_PASS)
+    parser.add_argument("--docs", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    path = corpus(args.docs)
+    size = path.stat().st_size / 1e6
+    with tempfile.TemporaryDirectory(prefix="baseline-") as scratch:
+        tree = Path(scratch) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), args.rev], cwd=ROOT, check=True)
+        try:
+            snippet = old_measure(tree)
+            ratios = []
+            print(
+                f"corpus: {path.relative_to(ROOT)}, {size:.1f} MB; {args.workers} worker(s); {args.rev} against this tree"
+            )
+            for rep in range(args.repeat):
+                runs = {}
+                for side in ("old", "new") if rep % 2 == 0 else ("new", "old"):
+                    out = Path(scratch) / side
+                    if side == "old":
+                        runs[side] = timed(tree, snippet, [str(path), str(out), str(args.workers)], out)
+                    else:
+                        runs[side] = timed(ROOT, _MEASURE, [str(path), str(out), str(args.workers), "full"], out)
+                ratios.append(runs["old"] / runs["new"])
+                print(
+                    f"  {args.rev} {runs['old']:.1f} s ({size / runs['old']:.2f} MB/s), "
+                    f"this tree {runs['new']:.1f} s ({size / runs['new']:.2f} MB/s): {ratios[-1]:.2f}x"
+                )
+            print(f"this tree / {args.rev}: median {statistics.median(ratios):.2f}x")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+
+
+if __name__ == "__main__":
+    main()
