@@ -24,7 +24,7 @@ gc.disable()
 import typer
 
 from cleaner.classify.profiles import Profile
-from cleaner.document import Document
+from cleaner.document import Cleaned
 from cleaner.errors import (
     EXIT_DOCUMENTS_FAILED,
     EXIT_OK,
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from cleaner.pipeline.ray_engine import RayEngine
     from cleaner.pipeline.run import RunResult, Target
     from cleaner.rules.book import RuleBook
+    from cleaner.steps.classify import Classify
+    from cleaner.steps.reasons import Reasons
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strip boilerplate from crawled text, reviewably.")
 rules_app = typer.Typer(no_args_is_help=True, help="List, validate and test rule files.")
@@ -114,8 +116,16 @@ MinSites = Annotated[
 Workers = Annotated[
     int | None, typer.Option("--workers", "-j", min=1, help="Worker processes.", show_default="all cores")
 ]
+# Where a JSONL record keeps its parts: the same options for every command that reads input.
+TextField = Annotated[str, typer.Option(help="JSONL field holding the text.")]
+IdField = Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")]
+UrlField = Annotated[str, typer.Option(help="JSONL field holding the URL.")]
+HtmlField = Annotated[
+    str | None, typer.Option(help="JSONL field holding HTML: its main text is extracted and cleaned.")
+]
 INPUT_TYPES = ".txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet, .html, .html.gz, .warc, .warc.gz"
 DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_FIELDS = Fields()
 
 
 def _version(value: bool) -> None:
@@ -191,12 +201,10 @@ def clean(
         stdio.StdinFormat, typer.Option(help="What - (stdin) holds: JSONL records, or one text document.")
     ] = "jsonl",
     report: Annotated[Path | None, typer.Option(help="Report directory.", show_default="reports/ beside --out")] = None,
-    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
-    id_field: Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")] = "id",
-    url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
-    html_field: Annotated[
-        str | None, typer.Option(help="JSONL field holding HTML: its main text is extracted and cleaned.")
-    ] = None,
+    text_field: TextField = DEFAULT_FIELDS.text,
+    id_field: IdField = DEFAULT_FIELDS.id,
+    url_field: UrlField = DEFAULT_FIELDS.url,
+    html_field: HtmlField = DEFAULT_FIELDS.html,
     favor: Annotated[
         Favor, typer.Option(help="HTML: balanced, or favor precision or recall (trafilatura and the vote).")
     ] = "balanced",
@@ -480,9 +488,9 @@ def suggest(
     generic: Annotated[
         bool, typer.Option(help="Also write generic-suggested.yaml: lines found on many unrelated sites.")
     ] = False,
-    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
-    url_field: Annotated[str, typer.Option(help="JSONL field holding the URL.")] = "url",
-    html_field: Annotated[str | None, typer.Option(help="JSONL field holding HTML.")] = None,
+    text_field: TextField = DEFAULT_FIELDS.text,
+    url_field: UrlField = DEFAULT_FIELDS.url,
+    html_field: HtmlField = DEFAULT_FIELDS.html,
     workers: Workers = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing rule files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -499,10 +507,13 @@ def suggest(
     pipeline = Pipeline(_book(rules, no_default_rules))
     fields = Fields(text=text_field, url=url_field, html=html_field)
     n = _workers(workers)
-    with _progress("mining", 2 * sum(item.size for item in items), quiet) as (_, progress):
+    with _progress("mining", 2 * sum(item.size for item in items), quiet) as (say, progress):
+        failures = _Failures(say)
         thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
-        found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress)
-        report = suggest_rules(items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic)
+        found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress, on_problem=failures)
+        report = suggest_rules(
+            items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic, failures
+        )
     from rich.table import Table
 
     table = Table(box=None)
@@ -518,6 +529,26 @@ def suggest(
     for s in report:
         table.add_row(s.key, str(s.docs), str(s.candidates), f"{s.share:.1%}", str(s.rules), str(s.path or "-"))
     out.print(table)
+    if failures:
+        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+
+
+class _Failures:
+    """The problems of a command that reads input itself (no cleaning run to report them): each
+    said on stderr as ``error: file:line: reason`` when met, once (suggest reads its input twice,
+    and meets a broken record in both passes), and counted for the exit code."""
+
+    def __init__(self, say: Callable[[str], None]):
+        self._say = say
+        self._seen: set[Problem] = set()
+
+    def __call__(self, problem: Problem) -> None:
+        if problem not in self._seen:
+            self._seen.add(problem)
+            self._say(f"error: {problem}")
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 OutputFormat = Literal["text", "github", "json"]
@@ -688,25 +719,46 @@ def explain(
     features: Annotated[
         bool, typer.Option(help="Show the classifier's P(content) and the features of each line.")
     ] = False,
+    text_field: TextField = DEFAULT_FIELDS.text,
+    id_field: IdField = DEFAULT_FIELDS.id,
+    url_field: UrlField = DEFAULT_FIELDS.url,
+    html_field: HtmlField = DEFAULT_FIELDS.html,
 ) -> None:
-    """Dry run: the site that matched and, line by line, what would be removed and by which rule."""
+    """Dry run: the site that matched and, line by line, what would be removed and by which rule,
+    then why: each rule's description."""
     from cleaner.pipeline import Pipeline, Settings
+    from cleaner.pipeline.outcome import cleaned_or_problem
+    from cleaner.steps.reasons import Reasons
 
-    pipeline = Pipeline(_book(rules, no_default_rules), Settings(profile=profile))
-    pipeline.trace_classifier = features
     items: list[InputFile] = discover([file])
+    if not items:
+        raise UsageError(f"no input files in {file}")
+    book = _book(rules, no_default_rules)
+    pipeline = Pipeline(book, Settings(profile=profile))
+    pipeline.trace_classifier = features
+    reasons = Reasons(book)
+    fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
+    # A broken record, an unreadable file or a page with no text is that document's problem:
+    # reported, and the other documents explained (as `clean` goes on); exit 1 at the end.
+    failures = _Failures(lambda line: err.print(line, markup=False))
     for item in items:
-        for doc in read(item, Fields()):
-            if not isinstance(doc, Document):
-                err.print(f"error: {doc}", markup=False)
+        for doc in read(item, fields):
+            if isinstance(doc, Problem):
+                failures(doc)
                 continue
             if url:
                 doc.url = url
-            _explain(pipeline, doc)
+            cleaned = cleaned_or_problem(pipeline, doc)
+            if isinstance(cleaned, Problem):
+                failures(cleaned)
+                continue
+            _explain(pipeline, cleaned, reasons)
+    if failures:
+        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
 
-def _explain(pipeline: Pipeline, doc: Document) -> None:
-    cleaned = pipeline.clean(doc)
+def _explain(pipeline: Pipeline, cleaned: Cleaned, reasons: Reasons) -> None:
+    doc = cleaned.doc
     classifier = pipeline.last_classifier
     trace = classifier.trace if classifier is not None and classifier.trace is not None else {}
     if pipeline.trace_classifier:
@@ -732,6 +784,22 @@ def _explain(pipeline: Pipeline, doc: Document) -> None:
             out.print(f"{'':>{width}}   p(content)={verdict.score:.4f}  {shown}", markup=False)
     if trace:
         trace.clear()
+    _why(cleaned, reasons, classifier)
+
+
+def _why(cleaned: Cleaned, reasons: Reasons, classifier: Classify | None) -> None:
+    """The legend: each label that acted on the document, once, with its source and reason."""
+    from cleaner.steps.reasons import acted
+
+    found = [reasons.of(label, classifier) for label in acted(cleaned.lines)]
+    if not found:
+        return
+    labels = max(len(reason.label) for reason in found)
+    sources = max(len(reason.source) for reason in found) + 2
+    out.print("# why:", markup=False)
+    for reason in found:
+        source = f"({reason.source})"
+        out.print(f"#   {reason.label:<{labels}}  {source:<{sources}}  {reason.text}", markup=False)
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -104,6 +104,95 @@ def test_explain_shows_site_and_rule_per_line() -> None:
     )
 
 
+def test_explain_says_why_each_rule_acted() -> None:
+    """After the document's lines, each rule shown there once, with its file and the first
+    sentence of its description (a site rule's, a generic rule's, a built-in step's)."""
+    result = cli("explain", "seeds/000_b0ee61d18d7ef08d.txt")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == " 1 - Pakistan Christian TV    <- pakistanchristiantv.banner"
+    assert lines[27:] == [
+        "27 - Source: RT + agencies    <- credits.source",
+        "# why:",
+        "#   pakistanchristiantv.banner        (rules/sites/pakistanchristiantv.yaml)  The site name printed above every article.",
+        "#   pakistanchristiantv.tagline       (rules/sites/pakistanchristiantv.yaml)  The site's SEO tagline under the banner.",
+        "#   pakistanchristiantv.embed-credit  (rules/sites/pakistanchristiantv.yaml)  "
+        'An embedded image\'s credit line ("Twitter / @handle") and the caption under it.',
+        '#   links.see-also                    (rules/generic/links.yaml)              A "See also"/"Read more"/"Related" '
+        "label followed by a headline.",
+        '#   credits.source                    (rules/generic/credits.yaml)            A "Source: X" footer in the last lines.',
+    ]
+
+
+def test_explain_says_why_the_built_in_steps_acted(tmp_path: Path) -> None:
+    """The classifier's labels with its threshold and profile, ftfy's repairs each on its own."""
+    doc = tmp_path / "d.txt"
+    menu, footer = ["Home", "News", "Sport", "Weather", "Contact"], ["Privacy policy", "Terms of use"]
+    prose = [
+        "Caf\u00c3\u00a9 &amp; bar: the harbour committee met on Tuesday to discuss the plans for the old pier.",
+        "Residents said they had waited many years for a decision, and several of them spoke at the meeting.",
+        "A final vote on the budget is expected before the end of the summer, the chair of the committee said.",
+    ]
+    doc.write_text("\n".join([*menu, *prose, *footer]) + "\n", encoding="utf-8")
+    result = cli("explain", str(doc), "--no-default-rules", "--rules", "rules/generic/classify.yaml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[6] == (
+        " 6 ~ Caf\u00c3\u00a9 &amp; bar: the harbour committee met on Tuesday to discuss the plans for the old pier."
+        "    <- ftfy:html+ftfy:encoding"
+    )
+    assert lines[11:] == [
+        "# why:",
+        "#   classify.nav-run  (rules/generic/classify.yaml)  One of a run of short lines (a menu, a tag list, a footer "
+        "column) the line classifier scored unlikely to be content: P(content) under 0.022 (profile balanced).",
+        "#   ftfy:html         (built-in)                     HTML entities (&amp;, &#8217;) decoded by ftfy.",
+        "#   ftfy:encoding     (built-in)                     Mojibake repaired by ftfy: text decoded with the wrong "
+        "encoding, decoded again.",
+        "#   classify.short    (rules/generic/classify.yaml)  A short line on its own (a label, a button, a date) the "
+        "line classifier scored unlikely to be content: P(content) under 0.022 (profile balanced).",
+    ]
+
+
+def test_explain_reads_the_fields_clean_reads(tmp_path: Path) -> None:
+    data = tmp_path / "c.jsonl"
+    data.write_text(
+        '{"content": "Source: AFP\\nThe council met on Monday.", "key": "doc-7", "link": "https://example.com/a"}\n',
+        encoding="utf-8",
+    )
+    result = cli("explain", str(data), "--text-field", "content", "--id-field", "key", "--url-field", "link")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == [
+        "# doc-7  site: (none)  url: https://example.com/a",
+        "1 - Source: AFP    <- credits.source",
+        "2   The council met on Monday.",
+    ]
+
+
+def test_explain_reports_each_bad_document_and_explains_the_rest(tmp_path: Path) -> None:
+    """A broken record, a binary file and a page with no text: each on stderr with its file and
+    line, every other document explained, exit 1."""
+    (tmp_path / "a.jsonl").write_text(
+        'not json\n{"body": "no text"}\n{"id": "good", "text": "The council met on Monday."}\n', encoding="utf-8"
+    )
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01binary")
+    (tmp_path / "c.html").write_text("<html><body></body></html>", encoding="utf-8")
+    (tmp_path / "d.txt").write_text("The ferry left at noon.\n", encoding="utf-8")
+    result = cli("explain", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'a.jsonl'}:1: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)",
+        f"error: {tmp_path / 'a.jsonl'}:2: field 'text' is missing",
+        f"error: {tmp_path / 'b.txt'}: binary file (NUL bytes), skipped",
+        f"error: {tmp_path / 'c.html'}: found no main text",
+    ]
+    assert result.stdout.splitlines() == [
+        "# good  site: (none)  url: (none)",
+        "1   The council met on Monday.",
+        "# d  site: (none)  url: (none)",
+        "1   The ferry left at noon.",
+    ]
+
+
 def test_rules_list_validate_and_test() -> None:
     listed = cli("rules", "list")
     assert listed.returncode == 0

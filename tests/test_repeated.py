@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections import Counter
 from pathlib import Path
@@ -247,3 +248,43 @@ def test_a_xenforo_user_block_becomes_one_block_rule(tmp_path: Path) -> None:
     assert rule["while"] == r"^(?:-\s+[^\W\d_]+\s+\d[\d.,:]*,\s+\d[\d.,:]*|- Messages|-\s+\d[\d.,:]*|- Reaction score)$"
     assert rule["tests"][0]["output"].count("- ") == 0
     assert cli("rules", "test", str(out)).returncode == 0
+
+
+def test_suggest_and_drop_repeated_report_each_broken_record_once(tmp_path: Path) -> None:
+    """suggest has no cleaning pass to report what it cannot read: it reports each problem
+    itself (once, though it reads its input twice) and exits 1; clean --drop-repeated, which
+    mines and then cleans, reports each once too."""
+    rng = random.Random(5)
+    words = ["harbour", "council", "ferry", "storm", "market", "school", "bridge", "festival"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [
+        orjson.dumps(
+            {
+                "url": f"https://harbour.example/{n}",
+                "text": f"HARBOUR NEWS | Since 1921\n\n{' '.join(rng.choices(words, k=14)).capitalize()}.\n",
+            }
+        )
+        for n in range(8)
+    ]
+    records[2:2] = [b"[1, 2]"]
+    records[4:4] = [b'{"body": "no text"}']
+    (corpus / "a.jsonl").write_bytes(b"\n".join(records) + b"\n")
+    packed = gzip.compress(b'{"text": "One."}\n{"text": "Two."}\n{"text": "Three."}\n')
+    (corpus / "b.jsonl.gz").write_bytes(packed[:-8])  # no trailer: the stream ends too soon
+    problems = [
+        f"error: {corpus / 'a.jsonl'}:3: a JSONL record must be an object",
+        f"error: {corpus / 'a.jsonl'}:5: field 'text' is missing",
+        f"error: {corpus / 'b.jsonl.gz'}:4: cannot read further: "
+        "Compressed file ended before the end-of-stream marker was reached",
+    ]
+    suggested = tmp_path / "suggested"
+    result = cli("suggest", str(corpus), "--out", str(suggested), "-j", "1")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == problems
+    assert [p.name for p in suggested.iterdir()] == ["harbour-example.yaml"]  # the rest is used
+    out = tmp_path / "out" / "clean.jsonl"
+    cleaned = cli("clean", str(corpus), "--out", str(out), "--drop-repeated", "-q", "-j", "1")
+    assert cleaned.returncode == 1
+    assert cleaned.stderr.splitlines() == problems
+    assert len(out.read_bytes().splitlines()) == 11

@@ -27,7 +27,7 @@ class Mined:
 
 def mine_one(pipeline: Pipeline, task: Task) -> Mined | Problem:
     """What the rules and steps leave of the document is what may repeat (run in workers)."""
-    cleaned = cleaned_or_problem(pipeline, task.doc)  # a Problem is reported by the cleaning pass
+    cleaned = cleaned_or_problem(pipeline, task.doc)  # a Problem goes to mine's on_problem
     if isinstance(cleaned, Problem):
         return cleaned
     if cleaned.key is None:
@@ -50,11 +50,16 @@ def mine(
     workers: int = 1,
     spill_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
 ) -> Boilerplate:
     """Count every kept line of every document per site key, and on how many sites it occurs;
     the lines frequent enough are the site's boilerplate, or every site's. A document seen
     before (same site key, same kept lines: a crawl's duplicate page) is counted once.
-    Counting order does not matter, so any worker count finds the same."""
+    Counting order does not matter, so any worker count finds the same.
+
+    Each document that cannot be read or cleaned is handed to ``on_problem``: `cleaner suggest`
+    reports it there; `clean --drop-repeated` gives none, since its cleaning pass reads the same
+    input and reports the same problems."""
     from cleaner.repeated.counts import LineCounts  # numpy: only runs that mine pay for importing it
 
     miner = pipeline.with_repeated(None, keys=True)
@@ -72,5 +77,7 @@ def mine(
                     site = site_hash(result.key)
                     counts.add(site, result.hashes)
                     spread.add(site, result.generic)
+            elif isinstance(result, Problem) and on_problem is not None:
+                on_problem(result)
             tick(result, progress)
         return Boilerplate.from_counts(counts, thresholds, dict(spread.frequent(thresholds.min_sites)))

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 
 RULE_PREFIX = "repeated:"
 GENERIC_RULE = RULE_PREFIX + "generic"  # a line found on many unrelated sites
+# Why a line went, for `cleaner explain` (cleaner/steps/reasons.py): a label that ends in ':'
+# stands for every label it starts, and {} is what follows it (here, the site key).
+DESCRIPTIONS = {
+    GENERIC_RULE: "A line found on many unrelated sites' documents: template chrome (--drop-repeated).",
+    RULE_PREFIX: "A line repeated across many documents of the site {} (--drop-repeated).",
+}
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 

@@ -34,6 +34,14 @@ NAV_RUN = "classify.nav-run"  # one of a run of short lines: a menu, a tag list,
 SHORT = "classify.short"  # a short line on its own: a label, a button, a date
 BOILERPLATE = "classify.boilerplate"  # a longer line that reads like chrome (a pitch, a notice)
 LABELS = (NAV_RUN, SHORT, BOILERPLATE)  # (compiled.py's kinds: its labels, in its order)
+# Why a line went, for `cleaner explain` (cleaner/steps/reasons.py adds the profile and threshold).
+DESCRIPTIONS = {
+    NAV_RUN: "One of a run of short lines (a menu, a tag list, a footer column) the line classifier "
+    "scored unlikely to be content.",
+    SHORT: "A short line on its own (a label, a button, a date) the line classifier scored unlikely to be content.",
+    BOILERPLATE: "A longer line the line classifier scored unlikely to be content: it reads like chrome "
+    "(a pitch, a notice).",
+}
 DEFAULT_SHORT_WORDS = 4
 DEFAULT_NAV_RUN = 3
 # A document of more lines than this is no web page (a log, a word list, a dump): left alone,

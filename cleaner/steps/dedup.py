@@ -28,6 +28,12 @@ from cleaner.steps.base import State
 
 REPEAT = "dedup.repeat"
 PREFIX = "dedup.prefix"
+# Why a line went, for `cleaner explain` (cleaner/steps/reasons.py).
+DESCRIPTIONS = {
+    REPEAT: "A copy of another line of the document: a long sentence said twice, or part of a run of lines "
+    "repeated in the same order (a body pasted twice).",
+    PREFIX: "A line whose words start a longer line at most two rows away (a title echoing the lead paragraph).",
+}
 # Punctuation folded to spaces leaves the words: "values" and "values." share a prefix key.
 # (A regex substitution: str.translate looks each character up in a dict, half as fast.)
 _PUNCT = string.punctuation + "“”‘’–—…«»·•¡¿"

@@ -23,6 +23,10 @@ from cleaner.steps.extract_vote import PRIMARY, vote
 
 Favor = Literal["precision", "balanced", "recall"]
 TITLE = "html.title"
+# Why a line went, for `cleaner explain` (cleaner/steps/reasons.py).
+DESCRIPTIONS = {
+    TITLE: "The page's headline at the top of its text: it is kept in meta.title, so the text does not say it twice.",
+}
 
 
 class ExtractionError(CleanerError):

@@ -32,6 +32,11 @@ LONG = 15  # words a block needs to be kept against trafilatura
 BESIDE = 25  # words a block some extractor kept needs to stay beside an elected block
 PRIMARY = "trafilatura"
 VOTE = "html.vote"
+# Why a block went, for `cleaner explain` (cleaner/steps/reasons.py): a label that ends in ':'
+# stands for every label it starts, and {} is what follows it (here, the voters that kept the block).
+DESCRIPTIONS = {
+    f"{VOTE}:": "A block of the page that lost the extractors' vote: only {} kept it.",
+}
 _WORD = re.compile(r"\w+")
 
 

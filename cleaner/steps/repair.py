@@ -110,10 +110,24 @@ _ENCODING_FIXES = frozenset(
 )
 
 
+LABEL = "ftfy"  # a repair ftfy explained with no step
+ENCODING = "ftfy:encoding"
+HTML = "ftfy:html"
+JOIN = "+"  # one line's repair steps, in one label ("ftfy:encoding+ftfy:html")
+# Why a line changed, for `cleaner explain` (cleaner/steps/reasons.py): a label that ends in ':'
+# stands for every label it starts, and {} is what follows it (ftfy's fixer, less "fix_").
+DESCRIPTIONS = {
+    ENCODING: "Mojibake repaired by ftfy: text decoded with the wrong encoding, decoded again.",
+    HTML: "HTML entities (&amp;, &#8217;) decoded by ftfy.",
+    LABEL + ":": "Repaired by ftfy's {} fix.",
+    LABEL: "Repaired by ftfy.",
+}
+
+
 def _label(action: str, parameter: str) -> str:
     if action in _ENCODING_STEPS or parameter in _ENCODING_FIXES:
-        return "ftfy:encoding"
-    return "ftfy:" + parameter.removeprefix("fix_").removeprefix("unescape_")
+        return ENCODING
+    return LABEL + ":" + parameter.removeprefix("fix_").removeprefix("unescape_")
 
 
 def _needs_repair(text: str, entities: bool, witness: bool = True) -> bool:
@@ -134,10 +148,10 @@ def _fixed(text: str, unescape_html: bool) -> tuple[str, str]:
     """ftfy's text and the change's label (with _config(unescape_html))."""
     unescaped = _entities_only(text, unescape_html)
     if unescaped is not None:
-        return unescaped, "ftfy:html"
+        return unescaped, HTML
     fixed, steps = _fix_and_explain(text, _config(unescape_html))
     labels = dict.fromkeys(_label(action, param) for action, param in steps or [])
-    return fixed, "+".join(labels) or "ftfy"
+    return fixed, JOIN.join(labels) or LABEL
 
 
 def _fix_and_explain(text: str, config: ftfy.TextFixerConfig) -> tuple[str, list | None]:

@@ -17,6 +17,11 @@ _NATIVE = load("cleaner.report._diff")
 _ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 LABEL = "whitespace"
+# Why a line changed, for `cleaner explain` (cleaner/steps/reasons.py).
+DESCRIPTIONS = {
+    LABEL: "Spacing normalized: NBSP and other fixed-width spaces made plain, zero-width marks and "
+    "trailing whitespace removed.",
+}
 # A line ends at \\n, \\r\\n or a lone \\r (pipeline.split_lines): whitespace before any of them.
 _DIRTY = re.compile("\\s(?:$|(?=\\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]", re.MULTILINE)
 

@@ -148,15 +148,21 @@ def collect(
     limits: Limits,
     workers: int,
     progress: Callable[[int, int], None] | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
 ) -> dict[str, SiteFindings]:
+    """What the second pass learns of each site key; each document that cannot be read or
+    cleaned goes to ``on_problem``."""
     todo = list(enumerate(items))
     sites: dict[str, SiteFindings] = {}
     for result in clean_events(events(todo, fields, limits), pipeline, workers, collect_one):
-        if isinstance(result, Collected) and result.key is not None and result.rows:
-            sites.setdefault(result.key, SiteFindings(result.key)).add(result)
-            if result.generic:
-                across = Collected(GENERIC_KEY, None, "", result.generic)
-                sites.setdefault(GENERIC_KEY, SiteFindings(GENERIC_KEY)).add(across)
+        if isinstance(result, Collected):
+            if result.key is not None and result.rows:
+                sites.setdefault(result.key, SiteFindings(result.key)).add(result)
+                if result.generic:
+                    across = Collected(GENERIC_KEY, None, "", result.generic)
+                    sites.setdefault(GENERIC_KEY, SiteFindings(GENERIC_KEY)).add(across)
+        elif isinstance(result, Problem) and on_problem is not None:
+            on_problem(result)
         tick(result, progress)
     return sites
 
@@ -328,10 +334,12 @@ def suggest(
     overwrite: bool = False,
     progress: Callable[[int, int], None] | None = None,
     generic: bool = False,
+    on_problem: Callable[[Problem], None] | None = None,
 ) -> list[Suggestion]:
     """One rule file per site key with repeated lines; with ``generic``, also one generic file
-    of the lines found on many unrelated sites."""
-    findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers, progress)
+    of the lines found on many unrelated sites. Each document the second pass cannot read or
+    clean goes to ``on_problem`` (mostly the problems mining met already: the same input)."""
+    findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers, progress, on_problem)
     if not generic:
         findings.pop(GENERIC_KEY, None)
     files: list[tuple[SiteFindings, dict[str, Any] | None]] = []
