@@ -84,6 +84,18 @@ class _Console:
     def __getattr__(self, name: str) -> Any:
         return getattr(self(), name)
 
+    def print(self, *objects: Any, **options: Any) -> None:
+        """rich's print; a stdout that cannot be written (a disk full: not a closed pipe, which
+        rich handles) is an OutputError, one line and exit 2, not a traceback."""
+        try:
+            self().print(*objects, **options)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            if self._options.get("stderr") or exc.filename is not None:
+                raise
+            raise stdio.stdout_failed(exc) from None
+
 
 # Input-borne text is shown without its control characters. Not a terminal (a pipe, a file,
 # CI's log): tables keep whole cells instead of folding at 80 columns.

@@ -375,33 +375,32 @@ def test_a_replaced_report_is_removed_with_the_work_directory_after_the_out_is_p
 ) -> None:
     """Before: the previous report moved aside was removed by one rmtree before the JSONL was
     published (one file at a time). Now its files go with the shards' (several threads), its
-    directories after them, once both outputs are in place; nothing of it is left."""
+    directories after them, once both outputs are in place; nothing of it is left. (Here the
+    previous run also cleaned texts/, whose diffs the new report has no place for.)"""
     from cleaner.pipeline import workdir
 
     out = tmp_path / "out"
     target = Target(out / "clean.jsonl", out / "reports", overwrite=True)
     inputs = _inputs(tmp_path)
     run(inputs, pipeline, target)
-    (out / "reports" / "sub").mkdir()
-    (out / "reports" / "sub" / "stale.txt").write_text("from an older run\n", encoding="utf-8")
-    (out / "reports" / "link").symlink_to(out / "reports" / "sub")  # a link: removed, not followed
-    first = _files(out)
+    stale = out / "reports" / "texts" / "t0.txt.diff"
+    assert stale.is_file()
     removed: list[Path] = []
     remove = workdir._remove
 
     def spy(path: Path) -> None:
-        if path.name == "stale.txt":  # the old report goes after the new outputs are in place
+        if path.name == stale.name:  # the old report goes after the new outputs are in place
             assert (out / "reports" / "index.html").is_file() and (out / "clean.jsonl").is_file()
-            assert not (out / "reports" / "sub").exists()
+            assert not (out / "reports" / "texts").exists()
         removed.append(path)
         remove(path)
 
     monkeypatch.setattr(workdir, "_remove", spy)
-    run(inputs, pipeline, target)
+    run([inputs[0], inputs[2]], pipeline, target)
     aside = out / ".clean.jsonl.work" / workdir.PUBLISH / "replaced-report"
-    assert aside / "sub" / "stale.txt" in removed and aside / "link" in removed and aside / "index.html" in removed
-    assert (out / "reports" / "sub").exists() is False and not (out / ".clean.jsonl.work").exists()
-    assert _files(out) == {name: data for name, data in first.items() if "/sub/" not in name and "/link" not in name}
+    assert aside / "texts" / stale.name in removed and aside / "index.html" in removed
+    assert not (out / "reports" / "texts").exists() and not (out / ".clean.jsonl.work").exists()
+    assert not [name for name in _files(out) if "/texts/" in name]
 
 
 @pytest.mark.parametrize("left", [b"", b'{"file": "a", "tot', b"[]", b"{}"])

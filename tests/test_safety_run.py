@@ -114,13 +114,31 @@ def test_a_report_directory_not_written_by_cleaner_is_never_replaced(tmp_path: P
         assert tree(tmp_path) == before
 
 
+# What the report of the corpus fixture holds, as its marker lists it.
+REPORT_PATHS = [
+    "corpus/",
+    "corpus/doc0.txt.diff",
+    "corpus/doc1.txt.diff",
+    "corpus/doc2.txt.diff",
+    "index.html",
+    "removals.jsonl",
+    "review/",
+    "review/d0.js",
+    "review/l0.js",
+    "review/r0-0.js",
+    "review/s0.js",
+    "summary.json",
+    "summary.md",
+]
+
+
 def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpus: Path) -> None:
     """Before: a previous report was replaced without --overwrite when --out was new."""
     report = tmp_path / "reports"
     first = clean(str(corpus), "--out", str(tmp_path / "a.jsonl"), "--report", str(report))
     assert first.returncode == 0, first.stderr
-    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../a.jsonl"}
-    (report / "stale.txt").write_text("from an older run\n", encoding="utf-8")
+    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../a.jsonl", "paths": REPORT_PATHS}
+    (report / "summary.md").write_text("edited, but still cleaner's file\n", encoding="utf-8")
     before = tree(tmp_path)
     refused = clean(str(corpus), "--out", str(tmp_path / "b.jsonl"), "--report", str(report))
     assert refused.returncode == 2
@@ -128,9 +146,134 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     assert tree(tmp_path) == before
     replaced = clean(str(corpus), "--out", str(tmp_path / "b.jsonl"), "--report", str(report), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
-    assert not (report / "stale.txt").exists()
-    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../b.jsonl"}
+    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../b.jsonl", "paths": REPORT_PATHS}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl", "corpus", "reports"]
+
+
+def test_overwrite_never_deletes_what_cleaner_did_not_write_into_a_report(tmp_path: Path, corpus: Path) -> None:
+    """Before: --overwrite moved the whole previous report aside and deleted it, with the notes
+    and folders a user had put into it."""
+    out = tmp_path / "o" / "c.jsonl"
+    assert clean(str(corpus), "--out", str(out)).returncode == 0
+    report = tmp_path / "o" / "reports"
+    (report / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (report / "sub").mkdir()
+    (report / "sub" / "more.txt").write_text("mine too\n", encoding="utf-8")
+    (report / "review" / "extra.js").write_text("// mine\n", encoding="utf-8")
+    (report / "zz.diff").symlink_to(report / "notes.txt")
+    before = tree(tmp_path)
+    refused = clean(str(corpus), "--out", str(out), "--overwrite")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"error: --report {report} holds notes.txt, review/extra.js, sub/ and 1 more, which cleaner did not "
+        "write; cleaner replaces only its own reports: move them away or choose another path\n"
+    )
+    assert tree(tmp_path) == before
+    for name in ("notes.txt", "review/extra.js", "zz.diff"):
+        (report / name).unlink()
+    (report / "sub" / "more.txt").unlink()
+    refused = clean(str(corpus), "--out", str(out), "--overwrite")  # an empty folder is not cleaner's either
+    assert refused.stderr == (
+        f"error: --report {report} holds sub/, which cleaner did not write; cleaner replaces only its own "
+        "reports: move it away or choose another path\n"
+    )
+    (report / "sub").rmdir()
+    assert clean(str(corpus), "--out", str(out), "--overwrite").returncode == 0
+
+
+def test_a_report_of_an_older_cleaner_is_judged_by_cleaners_names(tmp_path: Path, corpus: Path) -> None:
+    """A marker without a list of paths (written before it had one): the files of the names
+    cleaner writes are its own, anything else is refused."""
+    out = tmp_path / "o" / "c.jsonl"
+    report = tmp_path / "o" / "reports"
+    report.mkdir(parents=True)
+    (report / REPORT_MARKER).write_bytes(b'{"out":"../c.jsonl"}\n')
+    for name in ("summary.md", "summary.json", "removals.jsonl", "index.html", "compare.md", "in.jsonl.diff"):
+        (report / name).write_text("old\n", encoding="utf-8")
+    for name in ("review/d0.js", "crawl/sub/doc.txt.diff"):
+        (report / name).parent.mkdir(parents=True, exist_ok=True)
+        (report / name).write_text("old\n", encoding="utf-8")
+    (report / "crawl" / "sub" / "notes.md").write_text("mine\n", encoding="utf-8")
+    (report / "review" / "deep").mkdir()
+    (report / "review" / "deep" / "x.js").write_text("mine\n", encoding="utf-8")
+    before = tree(tmp_path)
+    refused = clean(str(corpus), "--out", str(out), "--overwrite")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"error: --report {report} holds crawl/sub/notes.md, review/deep/x.js, which cleaner did not write; "
+        "cleaner replaces only its own reports: move them away or choose another path\n"
+    )
+    assert tree(tmp_path) == before
+    (report / "crawl" / "sub" / "notes.md").unlink()
+    (report / "review" / "deep" / "x.js").unlink()
+    replaced = clean(str(corpus), "--out", str(out), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert orjson.loads((report / REPORT_MARKER).read_bytes())["paths"] == REPORT_PATHS
+
+
+def test_a_file_put_into_the_report_during_the_run_is_kept_and_the_run_resumes(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report is checked again just before it is replaced: a file added to it while the run
+    cleaned stops the run there (exit 2, nothing replaced), and --resume finishes it."""
+    from cleaner.pipeline import workdir
+
+    out = tmp_path / "o" / "c.jsonl"
+    args = ("clean", str(corpus), "--out", str(out), "-q", "-j", "1", "--overwrite")
+    assert main(monkeypatch, *args) == 0
+    whole = tree(tmp_path / "o")
+    report = tmp_path / "o" / "reports"
+    write_summary = workdir.write_summary
+
+    def late(*given: object, **options: object) -> object:
+        (report / "late.txt").write_text("written while the run cleaned\n", encoding="utf-8")
+        return write_summary(*given, **options)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workdir, "write_summary", late)
+        capsys.readouterr()
+        assert main(patch, *args) == 2
+    work = tmp_path / "o" / ".c.jsonl.work"
+    assert capsys.readouterr().err == (
+        f"error: --report {report} holds late.txt, which cleaner did not write; cleaner replaces only its own "
+        f"reports: move it away or choose another path; then run the same command with --resume (the cleaned "
+        f"input files are kept in {work})\n"
+    )
+    assert (report / "late.txt").read_text(encoding="utf-8") == "written while the run cleaned\n"
+    (report / "late.txt").unlink()
+    assert {name: data for name, data in tree(tmp_path / "o").items() if not name.startswith(".c.jsonl.work")} == whole
+    assert main(monkeypatch, *args, "--resume") == 0
+    assert tree(tmp_path / "o") == whole
+
+
+def test_a_report_given_as_a_symlink_to_a_directory_is_written_there(tmp_path: Path, corpus: Path) -> None:
+    """Before: refused as "is not a directory". The link is followed: the report is published in
+    the directory it leads to, the link stays, and the checks are made on that directory."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    out = tmp_path / "o" / "clean.jsonl"
+    for extra in ((), ("--overwrite",)):
+        result = clean(str(corpus), "--out", str(out), "--report", str(link), *extra)
+        assert result.returncode == 0, result.stderr
+        assert os.readlink(link) == str(real)
+        assert orjson.loads((real / REPORT_MARKER).read_bytes()) == {"out": "../o/clean.jsonl", "paths": REPORT_PATHS}
+    into_input = tmp_path / "into-input"
+    into_input.symlink_to(corpus)
+    result = clean(str(corpus), "--out", str(out), "--report", str(into_input), "--overwrite")
+    assert result.returncode == 2
+    assert result.stderr == f"error: --report {corpus} is the input {corpus}; choose another path\n"
+    (tmp_path / "file").write_text("mine\n", encoding="utf-8")
+    for name, to, message in (
+        ("dangling", "nowhere", "is a symlink to nowhere, which cannot be followed: No such file or directory"),
+        ("to-file", "file", f"is a symlink to {tmp_path / 'file'}, which is not a directory"),
+    ):
+        (tmp_path / name).symlink_to(to)
+        result = clean(str(corpus), "--out", str(out), "--report", str(tmp_path / name), "--overwrite")
+        assert result.returncode == 2
+        assert result.stderr == f"error: --report {tmp_path / name} {message}\n"
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "mine\n"
 
 
 def test_an_empty_report_directory_is_used(tmp_path: Path, corpus: Path) -> None:
@@ -193,6 +336,89 @@ def test_discovery_skips_reports_outputs_and_work_directories(tmp_path: Path, co
     assert second.returncode == 0, second.stderr
     ids = [orjson.loads(line)["id"] for line in (tmp_path / "again" / "clean.jsonl").read_bytes().splitlines()]
     assert ids == ["corpus/doc0", "corpus/doc1", "corpus/doc2"]
+
+
+def test_an_output_beside_an_input_is_not_read_back_when_its_report_is_elsewhere(tmp_path: Path) -> None:
+    """Before: `cleaner clean d/in.jsonl --out d/clean.jsonl --report r`, then `cleaner clean d`
+    read d/clean.jsonl back as documents (the report's marker, which names it, is not in d)."""
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "in.jsonl").write_bytes(b"".join(orjson.dumps({"text": f"Rec {n} has some text."}) + b"\n" for n in (1, 2)))
+    first = clean(str(data / "in.jsonl"), "--out", str(data / "clean.jsonl"), "--report", str(tmp_path / "r"))
+    assert first.returncode == 0, first.stderr
+    assert sorted(p.name for p in data.iterdir()) == [".clean.jsonl.cleaner-out", "clean.jsonl", "in.jsonl"]
+    assert orjson.loads((data / ".clean.jsonl.cleaner-out").read_bytes()) == {"report": "../r"}
+    assert [item.rel for item in discover([data])] == ["in.jsonl"]
+    again = clean(str(data), "--out", str(tmp_path / "o" / "clean.jsonl"))
+    assert again.returncode == 0, again.stderr
+    ids = [orjson.loads(line)["id"] for line in (tmp_path / "o" / "clean.jsonl").read_bytes().splitlines()]
+    assert ids == ["in:1", "in:2"]
+    # Not cleaner's file under the marker's name: refused, not replaced.
+    (data / ".clean.jsonl.cleaner-out").write_text("mine\n", encoding="utf-8")
+    refused = clean(
+        str(data / "in.jsonl"), "--out", str(data / "clean.jsonl"), "--report", str(tmp_path / "r"), "--overwrite"
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == f"error: {data / '.clean.jsonl.cleaner-out'} exists and is not cleaner's; move it away\n"
+    assert (data / ".clean.jsonl.cleaner-out").read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.mark.parametrize("to", ["out", "report", "work"])
+def test_a_symlink_in_an_input_directory_to_an_output_is_refused(tmp_path: Path, corpus: Path, to: str) -> None:
+    """Before: a link in the input directory to --out read the previous output back as documents
+    (the overlap checks saw the directory, not where its links lead)."""
+    out = tmp_path / "o" / "clean.jsonl"
+    report = tmp_path / "o" / "reports"
+    work = tmp_path / "o" / ".clean.jsonl.work"
+    assert clean(str(corpus), "--out", str(out)).returncode == 0
+    work.mkdir()
+    (work / "000000.jsonl").write_bytes(out.read_bytes())
+    (work / "run.json").write_bytes(b"{}")
+    link = corpus / "link.jsonl"
+    link.symlink_to({"out": out, "report": report / "removals.jsonl", "work": work / "000000.jsonl"}[to])
+    before = tree(tmp_path)
+    result = clean(str(corpus), "--out", str(out), "--overwrite")
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == {
+            "out": f"error: --out {out} is the input {link}; choose another path\n",
+            "report": f"error: the input {link} lies inside --report {report}; choose another path\n",
+            "work": f"error: the input {link} lies inside the work directory {work}; choose another path\n",
+        }[to]
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_broken_symlink_in_an_input_directory_is_a_reported_failure(tmp_path: Path, corpus: Path) -> None:
+    """Before: skipped without a word, exit 0. Now a failure of its own, the rest cleaned, exit 1."""
+    (corpus / "gone.jsonl").symlink_to("nowhere.jsonl")
+    (corpus / "loop.txt").symlink_to("loop.txt")
+    out = tmp_path / "o" / "clean.jsonl"
+    result = clean(str(corpus), "--out", str(out))
+    assert result.returncode == 1
+    gone = f"{corpus}/gone.jsonl: a broken symlink to nowhere.jsonl (No such file or directory); skipped"
+    loop = f"{corpus}/loop.txt: a broken symlink to loop.txt (Too many levels of symbolic links); skipped"
+    assert result.stderr == f"error: {gone}\nerror: {loop}\n"
+    ids = [orjson.loads(line)["id"] for line in out.read_bytes().splitlines()]
+    assert ids == ["doc0", "doc1", "doc2"]
+    summary = orjson.loads((tmp_path / "o" / "reports" / "summary.json").read_bytes())
+    assert summary["failures"] == [
+        {"file": f"{corpus}/gone.jsonl", "line": None, "message": gone.split(": ", 1)[1]},
+        {"file": f"{corpus}/loop.txt", "line": None, "message": loop.split(": ", 1)[1]},
+    ]
+    assert summary["totals"]["docs_failed"] == 2
+
+
+def test_the_write_probe_never_touches_a_users_file(tmp_path: Path, corpus: Path) -> None:
+    """Before: the start-up probe created and deleted `.cleaner-write-test` in the output's
+    directory, deleting a file of that name."""
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / ".cleaner-write-test").write_text("mine\n", encoding="utf-8")
+    result = clean(str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [".cleaner-write-test", "clean.jsonl", "reports"]
+    assert (tmp_path / "o" / ".cleaner-write-test").read_text(encoding="utf-8") == "mine\n"
 
 
 def test_a_clean_jsonl_given_by_name_is_still_an_input(tmp_path: Path, corpus: Path) -> None:
@@ -335,6 +561,38 @@ def test_disk_full_is_one_line_and_the_run_resumes(
     args = ("clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", "-j", "1", "--resume")
     assert main(monkeypatch, *args) == 0
     assert tree(out) == tree(whole)
+
+
+@pytest.mark.parametrize("out", ["-", "o/clean.jsonl"])
+def test_a_full_stdout_is_one_line_and_exit_2(tmp_path: Path, corpus: Path, out: str) -> None:
+    """Before: a traceback and exit 1, for the records (--out -) or the totals table."""
+    quiet = ("-q",) if out == "-" else ()
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(corpus), "--out", out, "-j", "1", *quiet],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert result.returncode == 2
+    assert result.stderr == "error: cannot write to stdout: No space left on device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["corpus"] if out == "-" else ["corpus", "o"])
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`| head -1` on records well over a pipe's buffer: the records it took, exit 0, nothing on
+    stderr (as documented)."""
+    data = tmp_path / "many.jsonl"
+    data.write_bytes(b"".join(orjson.dumps({"id": f"r{n}", "text": DOC * 3}) + b"\n" for n in range(3000)))
+    command = f"{sys.executable} -m cleaner clean {data} --out - -q -j 1 | head -1"
+    result = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8"
+    )
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert orjson.loads(result.stdout)["id"] == "r0"
 
 
 def test_too_many_workers_are_capped_at_the_core_count(

@@ -106,7 +106,12 @@ class InputFile:
 
     @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        """Its bytes; 0 for a file that cannot be looked at (a broken symlink found in a
+        directory): reading it reports why (``read``), as a failure of that file alone."""
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
 
     @property
     def kind(self) -> str:
@@ -126,12 +131,32 @@ def _supported(path: Path) -> bool:
     return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES)
 
 
+def real_path(path: Path) -> Path:
+    """``path.resolve()``, but a symlink loop gives a path (where the loop is), as for a dangling
+    link, where Python 3.11's resolve raises RuntimeError."""
+    return Path(os.path.realpath(path))
+
+
+def _broken(path: Path) -> str | None:
+    """Why ``path``, a symlink, leads nowhere (dangling, a loop), or None if it leads somewhere."""
+    try:
+        os.stat(path)
+        return None
+    except OSError as exc:
+        try:
+            to = os.readlink(path)
+        except OSError:  # not a symlink (any more): the file is gone
+            return f"cannot read: {exc.strerror or exc}; skipped"
+        return f"a broken symlink to {to} ({exc.strerror or exc}); skipped"
+
+
 def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
     """The input files, directories recursed in sorted order, each file once, each named
     uniquely among all inputs (see ``_names``). Recursion skips what cleaner itself wrote:
-    report directories (they hold REPORT_MARKER), the output JSONL a report names, work
-    directories (``.<out>.work``) and mining spill directories. An InputFile given (stdin
-    spooled to a file) is taken as it is, after the others."""
+    report directories (they hold REPORT_MARKER), the output JSONL a report or an out marker
+    (``out_marker``) names, work directories (``.<out>.work``) and mining spill directories.
+    A broken symlink found by recursion is an input whose read is a failure. An InputFile
+    given (stdin spooled to a file) is taken as it is, after the others."""
     direct: list[InputFile] = []
     given_files: list[tuple[Path, bool, list[Path]]] = []  # (root, is a directory, files under it)
     seen: set[Path] = set()
@@ -147,15 +172,26 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
             raise UsageError(f"{given}: no such file or directory")
         kept = []
         for path in candidates:
-            if path.resolve() in seen:
+            real = real_path(path)
+            if real in seen:
                 continue
-            seen.add(path.resolve())
+            seen.add(real)
             kept.append(path)
         given_files.append((root, is_dir, kept))
     return _names(given_files) + direct
 
 
 REPORT_MARKER = ".cleaner-report"  # written into every report directory cleaner publishes
+# Written beside an output whose report is not in the output's directory (``--report`` elsewhere):
+# the report's marker, which names the output, is then not where a later run walking a folder
+# that holds the output can find it, so this one names it instead (``.clean.jsonl.cleaner-out``).
+OUT_MARKER_SUFFIX = ".cleaner-out"
+
+
+def out_marker(out: Path) -> Path:
+    return out.with_name(f".{out.name}{OUT_MARKER_SUFFIX}")
+
+
 # What a report directory holds besides the diffs: no diff may land on one of these names.
 REPORT_FILES = frozenset({"index.html", "summary.md", "summary.json", REPORT_MARKER})
 
@@ -174,15 +210,20 @@ def _walk(top: Path) -> list[Path]:
             dirs[:] = []
             continue
         dirs[:] = [d for d in dirs if not _cleaner_dir(d)]
-        files.extend(here / name for name in names if _supported(here / name) and (here / name).is_file())
-    return sorted(path for path in files if path.resolve() not in outputs)
+        for name in names:
+            path = here / name
+            if name.startswith(".") and name.endswith(OUT_MARKER_SUFFIX) and len(name) > len(OUT_MARKER_SUFFIX) + 1:
+                outputs.add(real_path(path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)])))
+            elif _supported(path) and (path.is_file() or (path.is_symlink() and _broken(path) is not None)):
+                files.append(path)  # a broken symlink too, not skipped unseen: its read reports it (read())
+    return sorted(path for path in files if real_path(path) not in outputs)
 
 
 def _report_outputs(report: Path) -> set[Path]:
     """The output JSONL a cleaner report directory belongs to (its marker names it)."""
     try:
         out = orjson.loads((report / REPORT_MARKER).read_bytes())["out"]
-        return {(report / out).resolve()}
+        return {real_path(report / out)}
     except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
         return set()
 
@@ -487,6 +528,8 @@ def read(
     """The documents of one input file (of ``span`` of it, if given), in order; a Problem for
     each one that cannot be read or is over the limits."""
     limits = limits or Limits()
+    if item.path.is_symlink() and (broken := _broken(item.path)) is not None:
+        return iter([Problem(item.where, None, broken)])
     if item.kind == "jsonl":  # _read_jsonl itself: no generator around it to resume per record
         return _read_jsonl(item, fields, limits, span)
     return _read_other(item, fields, limits)

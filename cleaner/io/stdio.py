@@ -8,6 +8,7 @@ cleaner created it, so it deletes it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from cleaner.errors import OutputError
 from cleaner.io.readers import InputFile
 
 STDIN = "-"
@@ -44,13 +46,28 @@ def spool_stdin(root: Path, fmt: StdinFormat) -> InputFile:
 
 
 def emit(path: Path) -> None:
-    """The file's bytes on stdout. A reader that stops early (``| head``) is not an error."""
+    """The file's bytes on stdout. A reader that stops early (``| head``) is not an error; a
+    stdout that cannot take them (a disk full, an I/O error) is an OutputError."""
     try:
         with path.open("rb") as records:
             shutil.copyfileobj(records, sys.stdout.buffer, 1 << 20)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
-        # Python would report the pipe again when flushing stdout at exit: point it at nothing.
-        import os
+        _drop_stdout()
+    except OSError as exc:
+        if exc.filename is not None:  # reading the scratch file, not writing stdout
+            raise
+        raise stdout_failed(exc) from None
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+def stdout_failed(exc: OSError) -> OutputError:
+    """The error for a write to stdout that failed (not a closed pipe). What stdout still
+    buffers is dropped: Python flushing it at exit would fail again, with a traceback."""
+    _drop_stdout()
+    return OutputError(f"cannot write to stdout: {exc.strerror or exc}")
+
+
+def _drop_stdout() -> None:
+    """Point stdout at nothing, so that Python's flush at exit neither fails nor reports the
+    pipe (or the disk) again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

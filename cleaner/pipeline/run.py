@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import orjson
 
 from cleaner.errors import OutputError, Problem, UsageError
 from cleaner.io.atomic import replaceable
-from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover
+from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover, out_marker, real_path
 from cleaner.io.writers import output_format
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.local import Local, Progress, consume
-from cleaner.pipeline.workdir import WorkDir, check_work_root, fingerprint, published_here, work_root
+from cleaner.pipeline.workdir import (
+    WorkDir,
+    check_work_root,
+    fingerprint,
+    foreign_message,
+    foreign_paths,
+    needs_out_marker,
+    published_here,
+    work_root,
+)
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report.summary import Totals
 
@@ -33,10 +47,30 @@ class Target:
     report: Path  # the report directory
     overwrite: bool = False
 
-    def check(self, inputs: list[Path | InputFile]) -> None:
+    def followed(self) -> Target:
+        """The target with ``--report`` given as a symlink to a directory replaced by that
+        directory: the report is published by a rename onto its path, which would replace the
+        link, so it is published where the link leads (the link stays), and every check is made
+        on that directory."""
+        if not self.report.is_symlink():
+            return self
+        try:
+            real = self.report.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # dangling, or a loop (RuntimeError)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a symlink loop"
+            raise UsageError(
+                f"--report {self.report} is a symlink to {os.readlink(self.report)}, which cannot be followed: {reason}"
+            ) from None
+        if not real.is_dir():
+            raise UsageError(f"--report {self.report} is a symlink to {real}, which is not a directory")
+        return replace(self, report=real)
+
+    def check(self, inputs: list[Path | InputFile], items: list[InputFile]) -> None:
         """Refuse, before anything is written, every output that could destroy what cleaner
-        did not make: cleaner deletes and replaces only its own outputs."""
+        did not make: cleaner deletes and replaces only its own outputs. ``items``: the input
+        files found in ``inputs`` (discover)."""
         self._check_places(inputs)
+        self._check_found(items)
         self._check_out()
         self._check_report()
         check_work_root(self.out)
@@ -45,19 +79,20 @@ class Target:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UsageError(f"{directory}: cannot create: {exc.strerror}") from None
-            probe = directory / ".cleaner-write-test"
             try:
-                probe.touch()
-                probe.unlink()
+                # A file of a name no other has (O_TMPFILE where there is one: no name at all, so
+                # not even a kill leaves it behind), gone when closed: never a file of the user's.
+                with tempfile.TemporaryFile(prefix=".cleaner-write-test-", dir=directory):
+                    pass
             except OSError as exc:
                 raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
 
     def _check_places(self, inputs: list[Path | InputFile]) -> None:
         """No output may be, hold or lie inside an input, the other output or the work directory."""
-        out, report, work = (p.resolve() for p in (self.out, self.report, work_root(self.out)))
+        out, report, work = (real_path(p) for p in (self.out, self.report, work_root(self.out)))
         places = [(f"--out {self.out}", out), (f"--report {self.report}", report)]
         paths = [given.path if isinstance(given, InputFile) else given for given in inputs]  # stdin: its spool
-        others = [(f"the input {given}", given.resolve()) for given in paths]
+        others = [(f"the input {given}", real_path(given)) for given in paths]
         others += [*places, (f"the work directory {work_root(self.out)}", work)]
         for name, path in places:
             for other_name, other in others:
@@ -70,6 +105,20 @@ class Target:
                 if other in path.parents:
                     raise UsageError(f"{name} lies inside {other_name}; choose another path")
 
+    def _check_found(self, items: list[InputFile]) -> None:
+        """No input file found in a directory may be an output or lie inside one: a symlink
+        there can lead anywhere (the checks above see the directory, not where its links go)."""
+        out, report, work = (real_path(p) for p in (self.out, self.report, work_root(self.out)))
+        for item in items:
+            if not item.path.is_symlink():  # a file under an input directory lies where it is
+                continue
+            path = real_path(item.path)
+            if path == out:
+                raise UsageError(f"--out {self.out} is the input {item.path}; choose another path")
+            for name, place in ((f"--report {self.report}", report), (f"the work directory {work}", work)):
+                if place in path.parents:
+                    raise UsageError(f"the input {item.path} lies inside {name}; choose another path")
+
     def _check_out(self) -> None:
         if self.out.is_dir() and not self.out.is_symlink():
             raise UsageError(f"{self.out} is a directory, not a file")
@@ -77,12 +126,23 @@ class Target:
             raise UsageError(f"{self.out} exists and is not a regular file; cleaner only replaces regular files")
         if self.out.exists() and not self.overwrite and not published_here(self.out, self.out):
             raise UsageError(f"{self.out} exists; pass --overwrite to replace it")
+        marker = out_marker(self.out)
+        if needs_out_marker(self.out, self.report) and (marker.exists() or marker.is_symlink()):
+            # The run replaces it: only if it is cleaner's (this run's name for it could be a user's).
+            try:
+                ours = stat.S_ISREG(marker.lstat().st_mode) and "report" in orjson.loads(marker.read_bytes())
+            except (OSError, orjson.JSONDecodeError, TypeError):
+                ours = False
+            if not ours:
+                raise UsageError(f"{marker} exists and is not cleaner's; move it away")
 
     def _check_report(self) -> None:
         """The report directory must be absent, empty, or a report cleaner wrote (it holds
         REPORT_MARKER), and replacing a report needs --overwrite."""
         report = self.report
-        if report.is_symlink() or (report.exists() and not report.is_dir()):
+        if report.is_symlink():  # (followed first, see followed)
+            raise UsageError(f"--report {report} is a symlink; cleaner will not replace it")
+        if report.exists() and not report.is_dir():
             raise UsageError(f"--report {report} is not a directory")
         if not report.exists() or not any(report.iterdir()):
             return
@@ -91,6 +151,8 @@ class Target:
                 f"--report {report} is a directory with files that cleaner did not write; "
                 "cleaner only replaces its own reports: choose another path"
             )
+        if found := foreign_paths(report):  # replacing the report would delete them
+            raise UsageError(foreign_message(report, found))
         if not self.overwrite and not published_here(self.out, report):
             raise UsageError(f"{report} holds a previous report; pass --overwrite to replace it")
 
@@ -133,7 +195,8 @@ def run(
         raise UsageError(
             "no input files (.txt, .jsonl[.gz|.zst], .html[.gz], .warc[.gz]) in " + ", ".join(map(str, inputs))
         )
-    target.check(inputs)
+    target = target.followed()
+    target.check(inputs, items)
     work = WorkDir(target.out)  # locked: a second run on the same --out is refused here
     try:
         if repeated is not None:

@@ -34,7 +34,7 @@ from cleaner import faults
 from cleaner.errors import UsageError
 from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
-from cleaner.io.readers import REPORT_MARKER, InputFile
+from cleaner.io.readers import REPORT_MARKER, InputFile, out_marker, real_path
 from cleaner.report import files, html
 from cleaner.report.outcome import Outcome, Reports
 from cleaner.report.pagedata import Floors, ShardPage
@@ -117,7 +117,11 @@ def fingerprint(items: list[InputFile], settings: Any) -> str:
     the format of the shards."""
     digest = hashlib.sha256(repr((SHARD_FORMAT, settings)).encode())
     for item in items:
-        stat = item.path.stat()
+        try:
+            stat = item.path.stat()
+        except OSError:  # a broken symlink: a failure of its own (readers.read), and a part of the key
+            digest.update(f"{item.path}\0broken\0".encode())
+            continue
         digest.update(f"{item.path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
@@ -147,6 +151,13 @@ def published_here(out: Path, path: Path) -> bool:
         return _inode(path) in manifest.get("published", {}).values()
     except OSError:
         return False
+
+
+def needs_out_marker(out: Path, report: Path) -> bool:
+    """Whether the output needs its own marker (readers.out_marker): its report is not in its
+    directory, so a run walking a folder that holds the output may not find the report's marker,
+    which names it."""
+    return not real_path(report).is_relative_to(real_path(out).parent)
 
 
 def check_work_root(out: Path) -> None:
@@ -255,7 +266,9 @@ class WorkDir:
             html.write_page(
                 staging / "index.html", (path for i, meta in enumerate(metas) for path in self.parts(i, meta, "page"))
             )
-        marker = {"out": os.path.relpath(out.absolute(), report.absolute())}
+        # The marker lists every path the report holds, so that --overwrite can tell them from
+        # files added to it since (foreign_paths) and replace only a report holding nothing else.
+        marker = {"out": os.path.relpath(out.absolute(), report.absolute()), "paths": _paths(staging)}
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
         staged_out = self.staged_out()
@@ -276,6 +289,9 @@ class WorkDir:
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
         self._publish_report(staging, report, self.root / PUBLISH / "replaced-report")
         faults.point("report-published")
+        if needs_out_marker(out, report):  # (before the output: it is never there without)
+            where = os.path.relpath(report.absolute(), out.absolute().parent)
+            write_atomic(out_marker(out), orjson.dumps({"report": where}) + b"\n")
         check_replaceable(out)
         staged_out.replace(out)
         faults.point("out-published")
@@ -283,8 +299,9 @@ class WorkDir:
         return totals
 
     def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
-        """Rename the staged report into place. A previous report (checked to be cleaner's and
-        allowed by --overwrite before the run began) is first moved aside into the work
+        """Rename the staged report into place. A previous report (checked to be cleaner's, to
+        hold nothing cleaner did not write, and allowed by --overwrite before the run began; the
+        first two again here) is first moved aside into the work
         directory, deleted with it (close): its files with the shards', by several threads, once
         the JSONL is published too (removed one at a time before that, the 411 files of a report
         of 20,000 documents waited 0.07 to 1.6 s for the device, online discard, on a loaded
@@ -294,6 +311,11 @@ class WorkDir:
         if report.is_dir() and any(report.iterdir()):
             if not (report / REPORT_MARKER).is_file():
                 raise UsageError(f"{report} is not a cleaner report directory; cleaner will not replace it")
+            if found := foreign_paths(report):  # checked before the run too: again, for what came since
+                raise UsageError(
+                    f"{foreign_message(report, found)}; then run the same command with --resume "
+                    f"(the cleaned input files are kept in {self.root})"
+                )
             report.replace(aside)
             faults.point("report-aside")
         staging.replace(report)
@@ -346,6 +368,86 @@ class WorkDir:
 
 
 _REMOVERS = 8
+
+# What a report of an older cleaner, whose marker lists no paths, may hold: these names at its
+# top, review/*.js, and .diff files (named by the input files, so anywhere under it). Nothing else
+# is taken for cleaner's. compare.* are written into a report after it is published (clean
+# --baseline, compare --out), so they are in no marker's list either.
+_OWN_NAMES = frozenset({"summary.json", "summary.md", "removals.jsonl", "index.html"})
+_COMPARE_NAMES = frozenset({"compare.md", "compare.json", "compare.html"})
+
+
+def _paths(report: Path) -> list[str]:
+    """Every file and directory under ``report`` (directories ending in ``/``), sorted."""
+    found: list[str] = []
+
+    def visit(directory: Path, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    found.append(f"{prefix}{entry.name}/")
+                    visit(Path(entry.path), f"{prefix}{entry.name}/")
+                elif prefix or entry.name != REPORT_MARKER:  # the marker is cleaner's, listed or not
+                    found.append(prefix + entry.name)
+
+    visit(report, "")
+    return sorted(found)
+
+
+def _listed(report: Path) -> set[str] | None:
+    """The paths the report's marker lists; None for a marker that lists none (an older cleaner's)."""
+    try:
+        paths = orjson.loads((report / REPORT_MARKER).read_bytes()).get("paths")
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return None
+    return set(paths) if isinstance(paths, list) and all(isinstance(p, str) for p in paths) else None
+
+
+def _own_by_name(rel: str) -> bool:
+    """Whether an older cleaner's report may hold the file ``rel`` (see _OWN_NAMES)."""
+    top, _, rest = rel.partition("/")
+    if not rest:
+        return rel in _OWN_NAMES or rel.endswith(".diff")
+    if top == "review":
+        return "/" not in rest and rest.endswith(".js")
+    return rel.endswith(".diff")
+
+
+def foreign_paths(report: Path) -> list[str]:
+    """What the report directory ``report`` holds that cleaner did not write there, sorted
+    (directories ending in ``/``, each named and not gone into): paths its marker does not list,
+    or, a marker of an older cleaner, paths not of cleaner's names; symlinks and other non-files
+    always. --overwrite replaces only a report for which this is empty."""
+    listed = _listed(report)
+    found: list[str] = []
+
+    def visit(directory: Path, prefix: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if listed is None or rel + "/" in listed:
+                        visit(Path(entry.path), rel + "/")
+                    else:
+                        found.append(rel + "/")
+                elif not entry.is_file(follow_symlinks=False) or not (
+                    rel == REPORT_MARKER
+                    or rel in _COMPARE_NAMES
+                    or (rel in listed if listed is not None else _own_by_name(rel))
+                ):
+                    found.append(rel)
+
+    visit(report, "")
+    return found
+
+
+def foreign_message(report: Path, found: list[str]) -> str:
+    """One line naming the first of ``found`` (foreign_paths)."""
+    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return (
+        f"--report {report} holds {shown}, which cleaner did not write; cleaner replaces only its own "
+        f"reports: move {'it' if len(found) == 1 else 'them'} away or choose another path"
+    )
 
 
 def _remove(path: Path) -> None:
