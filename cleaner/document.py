@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from cleaner.native import load
-from cleaner.records import build, dumps, plain
+from cleaner.records import build, dumps, orjson_line, plain
 
 # The per-rule counts and the record's text as JSON in C (cleaner/report/_diff.c), when built.
 _NATIVE = load("cleaner.report._diff")
@@ -252,4 +252,7 @@ class Cleaned:
         stats = self._stats
         if stats is None:
             stats = self._stats = DocStats.of(self, count, rows)
-        return dumps(self._record(self.text if text is None else orjson.Fragment(text), stats))
+        try:
+            return orjson_line(self._record(self.text if text is None else orjson.Fragment(text), stats))
+        except TypeError:  # a field orjson cannot write: dumps writes it without the Fragment, which only orjson reads
+            return dumps(self._record(self.text, stats), True)

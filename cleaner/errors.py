@@ -51,6 +51,13 @@ class Interrupted(CleanerError):
     exit_code = 130
 
 
+class RecordError(CleanerError):
+    """A record JSON cannot carry as cleaner reads and writes it (nested too deeply): that
+    document's failure, not the run's."""
+
+    exit_code = EXIT_DOCUMENTS_FAILED
+
+
 class DocumentError(CleanerError):
     """A document (or a whole input file) could not be read or cleaned."""
 

@@ -21,6 +21,7 @@ So cleaning cleaner's own output again changes nothing: every key is already the
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import re
 from collections.abc import Callable
@@ -28,9 +29,21 @@ from typing import Any
 
 import orjson
 
+from cleaner.errors import RecordError
+
 PREFIX = "cleaner_"
 CLASH = object()  # what a merge returns when the record's value is not of cleaner's kind
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Python's json reads and writes a value with one C call per level of nesting, counted against the
+# recursion limit (1,000) with the frames of whoever calls it; below this depth it never runs out,
+# in a worker as in the main process, so the output is the same bytes whatever --workers.
+MAX_DEPTH = 500
+# orjson (3.13) reads an integer wider than 64 bits as the nearest float rather than refusing it;
+# such a float is at least this large. A real float that large Python's json reads the same.
+WIDE = float(1 << 63)
+WIDENABLE = frozenset((float, dict, list))  # the types of values that may hold such a float
+_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')  # a string (skipped) or a bracket
 
 
 def _fill(old: Any, new: Any) -> Any:
@@ -143,17 +156,111 @@ def _put(record: dict[str, Any], key: str, value: Any, merge: Merge) -> None:
 
 def json_default(value: Any) -> Any:
     """Values a Parquet column holds and JSON does not: bytes as base64 text, decimals and
-    durations as text (dates and times orjson writes itself, as ISO 8601)."""
+    durations as text, dates and times as ISO 8601 (as orjson writes them itself)."""
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
     return str(value)
 
 
-def dumps(record: dict[str, Any], lenient: bool = False) -> bytes:
-    """One JSONL line. A record read by Python's json (``lenient``: it holds NaN, Infinity or a
-    number too large for a float) is written by it too, so those values stay as read rather than
-    becoming null; a lone surrogate anywhere (UTF-8 cannot hold it) becomes U+FFFD."""
-    if lenient:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=json_default)
-        return _SURROGATE.sub("\ufffd", text).encode("utf-8") + b"\n"
+def float_beyond(value: Any, bound: float, depth: int = 0) -> bool:
+    """Whether ``value`` holds a float not strictly between -bound and bound (NaN is never
+    between); True as well when, with the ``depth`` levels of arrays and objects around it, it
+    nests deeper than MAX_DEPTH, which Python's json then refuses to read, whatever the stack
+    (orjson reads 1,024 levels). Each scalar is checked in its container's loop, without a
+    call: it runs on every JSONL record's values."""
+    kind = type(value)
+    if kind is float:
+        return not -bound < value < bound
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return False
+    if depth == MAX_DEPTH:
+        return True
+    for item in value:
+        kind = type(item)
+        if kind is float:
+            if not -bound < item < bound:
+                return True
+        elif (kind is dict or kind is list) and float_beyond(item, bound, depth + 1):
+            return True
+    return False
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects and arrays more than ``limit`` levels deep."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            children = value.values()
+        elif kind is list or kind is tuple:
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _raw_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether the JSON ``raw`` nests more than ``limit`` levels deep (brackets in strings do not count)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:  # (it cannot be deeper than its brackets)
+        return False
+    depth = 0
+    for token in _NESTING.finditer(raw):
+        mark = token[0][0]
+        if mark == 0x5B or mark == 0x7B:  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif mark != 0x22:  # ] }, not a string
+            depth -= 1
+    return False
+
+
+def python_loads(raw: bytes, errors: str = "surrogatepass") -> Any:
+    """One JSON value read by Python's json, which keeps what orjson refuses or rounds: NaN,
+    Infinity, a number too large for a float, an integer of any width, a lone surrogate escape.
+    ``errors`` as for bytes.decode (json.loads of bytes passes surrogates). RecordError when it
+    nests deeper than MAX_DEPTH, ValueError when it is not JSON or not UTF-8."""
+    if _raw_deeper_than(raw, MAX_DEPTH):
+        raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
+    return json.loads(raw.decode("utf-8", errors))
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found[0]):04x}"
+
+
+def python_json(value: Any) -> str:
+    """``value`` as JSON text by Python's json: exact where orjson cannot write a value (an
+    integer wider than 64 bits, nesting deeper than 254 levels, a key not a string) or writes
+    it as null (NaN, Infinity). A lone surrogate, which UTF-8 cannot hold, is written as its
+    escape (\\ud800), which reads back as the same string. RecordError when nested deeper than
+    MAX_DEPTH."""
+    if _deeper_than(value, MAX_DEPTH):
+        raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+    return _SURROGATE.sub(_escape, text)
+
+
+def orjson_line(record: dict[str, Any]) -> bytes:
+    """One JSONL line by orjson; TypeError for what it cannot write (see python_json)."""
     return orjson.dumps(record, default=json_default, option=orjson.OPT_APPEND_NEWLINE)  # (no copy to add it)
+
+
+def dumps(record: dict[str, Any], lenient: bool = False) -> bytes:
+    """One JSONL line. A record read by Python's json (``lenient``: it may hold NaN or
+    Infinity, which orjson would write as null) is written by it too, as is one orjson cannot
+    write (python_json); RecordError for one nested deeper than MAX_DEPTH."""
+    if not lenient:
+        try:
+            return orjson.dumps(record, default=json_default, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # orjson.JSONEncodeError
+            pass
+    return python_json(record).encode("utf-8") + b"\n"

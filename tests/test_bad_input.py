@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import orjson
@@ -19,10 +21,15 @@ from cleaner.pipeline.run import Target, run
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def clean(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[dict], dict]:
-    out = tmp_path / "out"
+def clean(
+    tmp_path: Path, *args: str, workers: int = 1, out_name: str = "out"
+) -> tuple[subprocess.CompletedProcess[str], list[dict], dict]:
+    out = tmp_path / out_name
     done = subprocess.run(
-        [sys.executable, "-m", "cleaner", "clean", *args, "--out", str(out / "clean.jsonl"), "-q", "--workers", "1"],
+        [
+            *(sys.executable, "-m", "cleaner", "clean", *args),
+            *("--out", str(out / "clean.jsonl"), "-q", "--workers", str(workers)),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -122,6 +129,91 @@ def test_broken_jsonl_keeps_every_good_record(tmp_path: Path, name: str, payload
     assert re.search(re.escape(f"error: {path}") + problem, done.stderr), done.stderr
     assert [r["id"] for r in records][:2] == ["good", "good2"]
     assert len(summary["failures"]) == 1
+
+
+def _corrupt_gzip(data: bytes) -> bytes:
+    """``data`` compressed, then a deflate block of the reserved type: zlib fails there with
+    "invalid block type" (not an OSError, as a truncated stream's is)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # (31: a gzip header)
+    return packer.compress(data) + packer.flush(zlib.Z_FULL_FLUSH) + b"\x07" + bytes(8)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_corrupt_gzip_costs_the_rest_of_its_file_only(tmp_path: Path, workers: int) -> None:
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_bytes(GOOD)
+    (corpus / "b.jsonl.gz").write_bytes(_corrupt_gzip(MANY))
+    (corpus / "c.html.gz").write_bytes(_corrupt_gzip(b"<html><body><p>A page of words.</p></body></html>"))
+    (corpus / "d.jsonl").write_bytes(GOOD.replace(b"good", b"good2"))
+    done, records, summary = clean(tmp_path, str(corpus), workers=workers)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    ids = [r["id"] for r in records]
+    kept = len(ids) - 2  # the records of b.jsonl.gz read before the broken block
+    assert ids == ["good", *(f"r{n}" for n in range(kept)), "good2"]
+    broken = "Error -3 while decompressing data: invalid block type"
+    assert [(f["file"], f["line"], f["message"]) for f in summary["failures"]] == [
+        (str(corpus / "b.jsonl.gz"), kept + 1, f"cannot read further: {broken}"),
+        (str(corpus / "c.html.gz"), None, f"cannot read: {broken}"),
+    ]
+
+
+def test_a_warc_record_cut_short_is_reported(tmp_path: Path) -> None:
+    """warcio reads a .warc.gz member that breaks midway as if it ended there: the record is
+    refused, not cleaned as a page cut short."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    def record(n: int, body: bytes) -> bytes:
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=False)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://e.example/{n}", "response", payload=io.BytesIO(body), http_headers=headers
+            )
+        )
+        return buffer.getvalue()
+
+    whole = gzip.compress(record(1, b"<html><body><p>The first page of words.</p></body></html>"), mtime=0)
+    words = b" ".join(
+        b"word%d" % (n * 7919 % 100003) for n in range(60_000)
+    )  # enough that zlib fails past warcio's first read
+    second = record(2, b"<html><body><p>" + words + b"</p></body></html>")
+    path = tmp_path / "crawl.warc.gz"
+    path.write_bytes(whole + _corrupt_gzip(second[: len(second) // 2]))
+    done, records, summary = clean(tmp_path, str(path))
+    assert done.returncode == 1
+    assert [r["url"] for r in records] == ["https://e.example/1"]
+    [failure] = summary["failures"]
+    assert (failure["file"], failure["line"]) == (f"{path}#2", None)
+    assert re.fullmatch(
+        r"record cut short, \d+ bytes before its end \(a corrupt or truncated file\); skipped", failure["message"]
+    )
+
+
+def test_invalid_utf8_in_a_records_text_is_read_as_a_text_files_is(tmp_path: Path) -> None:
+    """A byte that is not UTF-8 in the text field is read as Windows-1252 (as in a .txt file),
+    counted in meta; anywhere else it would change a field written back as read, so the record
+    is refused, saying what and where."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"t","text":"Le caf\xe9 est bon.","n":1}\n'
+        b'{"id":"e","text":"Fine text.","title":"caf\xe9"}\n'
+        b'{"id":"s","text":"caf\xe9 \\udc80"}\n'
+        b'{"id":"j","text":"caf\xe9"\n'
+    )
+    done, records, summary = clean(tmp_path, str(data))
+    assert done.returncode == 1
+    assert [(r["id"], r["text"], r["n"], r["meta"]) for r in records] == [
+        ("t", "Le café est bon.\n", 1, {"encoding": "utf-8", "invalid_utf8_sequences": 1})
+    ]
+    assert [(f["line"], f["message"]) for f in summary["failures"]] == [
+        (2, "not valid UTF-8: byte 0xe9 at column 43, outside field 'text'"),
+        (3, "not valid UTF-8: byte 0xe9 at column 22"),  # beside an escape that reads as a stray byte does
+        (4, "not valid UTF-8: byte 0xe9 at column 22"),  # and not JSON either
+    ]
 
 
 def test_document_over_the_size_limit_is_refused(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ and out, stdin and stdout (README, "What a run writes" and "Using cleaner in a p
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -13,11 +14,14 @@ import orjson
 import pytest
 import zstandard
 
-from cleaner.document import DocStats
-from cleaner.io.readers import Fields
+from cleaner.document import Cleaned, DocStats, Document
+from cleaner.errors import Problem
+from cleaner.io.readers import Fields, InputFile, read
 from cleaner.pipeline import Pipeline
+from cleaner.pipeline.outcome import clean_one
 from cleaner.pipeline.run import Target, run
 from cleaner.records import build, plain
+from cleaner.report import review
 from cleaner.rules.book import RuleBook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,7 +284,73 @@ def test_lenient_values_are_written_as_read(tmp_path: Path, demo: Pipeline) -> N
     data = tmp_path / "in.jsonl"
     data.write_bytes(b'{"text": "A page.", "score": NaN, "title": "\\ud800"}\n')
     out = clean(demo, [data], tmp_path / "out" / "clean.jsonl")
-    assert out.read_bytes().startswith(b'{"id":"in:1","text":"A page.\\n","score":NaN,"title":"\xef\xbf\xbd",')
+    # the lone surrogate as its escape: valid JSON in valid UTF-8, read back as the same string
+    assert out.read_bytes().startswith(b'{"id":"in:1","text":"A page.\\n","score":NaN,"title":"\\ud800",')
+    assert json.loads(out.read_bytes().decode("utf-8"))["title"] == "\ud800"
+
+
+STATS_ONE = b'"stats":{"chars_in":16,"chars_out":17,"lines_in":1,"lines_out":1,"removed":{},"repaired":{}}}\n'
+
+
+def test_integers_wider_than_64_bits_are_written_as_read(tmp_path: Path, demo: Pipeline) -> None:
+    """orjson (3.13) reads such an integer as the nearest float: the line is read by Python's json
+    instead, wherever the integer is; integers within 64 bits stay on orjson's path."""
+    wide = b'"a":123456789012345678901234567890,"b":-9223372036854775809,"c":[1,{"d":18446744073709551616}]'
+    within = b'"max":18446744073709551615,"min":-9223372036854775808,"f":1.5,"g":[2.5]'
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b'{"text":"The council met.",' + wide + b"}\n" + b'{"text":"The mayor spoke.",' + within + b"}\n")
+    docs = [d for d in read(InputFile(data, data.name), Fields()) if isinstance(d, Document)]
+    assert [d.record.lenient for d in docs if d.record is not None] == [True, False]
+    out = clean(demo, [data], tmp_path / "out" / "clean.jsonl")
+    assert out.read_bytes() == (
+        b'{"id":"in:1","text":"The council met.\\n",' + wide + b',"source":"' + str(data).encode() + b':1",'
+        b'"url":null,"site":null,"meta":{},'
+        + STATS_ONE
+        + b'{"id":"in:2","text":"The mayor spoke.\\n",'
+        + within
+        + b',"source":"'
+        + str(data).encode()
+        + b':2","url":null,"site":null,"meta":{},'
+        + STATS_ONE
+    )
+
+
+def test_a_record_nested_deeper_than_orjson_writes(tmp_path: Path, demo: Pipeline) -> None:
+    """orjson reads 1,024 levels and writes 254: a record between is written by Python's json, the
+    same bytes from one worker or two; one deeper than records.MAX_DEPTH is that record's failure."""
+    deep = b"[" * 300 + b"]" * 300
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"text":"The council met.","x":' + deep + b"}\n"
+        b'{"text":"Far too deep.","x":' + b"[" * 600 + b"]" * 600 + b"}\n"
+        b'{"text":"The mayor spoke.","x":[]}\n'
+    )
+    outs = []
+    for workers in (1, 2):
+        failures: list[Problem] = []
+        out = tmp_path / f"w{workers}" / "clean.jsonl"
+        run([data], demo, Target(out, out.parent / "r"), workers=workers, on_failure=failures.append)
+        assert [str(p) for p in failures] == [f"{data}:2: not read: record nested deeper than 500 levels"]
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert outs[0] == (
+        b'{"id":"in:1","text":"The council met.\\n","x":' + deep + b',"source":"' + str(data).encode() + b':1",'
+        b'"url":null,"site":null,"meta":{},' + STATS_ONE + b'{"id":"in:3","text":"The mayor spoke.\\n","x":[],'
+        b'"source":"' + str(data).encode() + b':3","url":null,"site":null,"meta":{},' + STATS_ONE
+    )
+
+
+def test_a_failure_while_making_a_documents_outcome_costs_only_that_document(
+    demo: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(cleaned: Cleaned) -> None:
+        raise RuntimeError("a bug in the review")
+
+    monkeypatch.setattr(review, "record_data", broken)
+    doc = Document(id="d", text=TEXT, source="in.jsonl:7", line=7)
+    assert clean_one(demo, doc) == Problem(
+        "in.jsonl:7", None, "writing its outcome failed: RuntimeError: a bug in the review"
+    )
 
 
 # -- formats, Parquet, stdin and stdout: as the README shows them --------------------------------
@@ -456,3 +526,40 @@ def test_parquet_out_and_in(demo: Pipeline, tmp_path: Path, monkeypatch: pytest.
         ("bare:3", 3, f"{bare}:3"),
     ]
     assert failures == [f"{bare}:2: field 'text' is missing"]
+
+
+def test_parquet_keeps_values_no_arrow_column_holds(demo: Pipeline, tmp_path: Path) -> None:
+    """An integer wider than 64 bits, a lone surrogate, lists nested deeper than Parquet reads back:
+    JSON text columns; NaN and infinities stay themselves. JSONL to Parquet to Parquet to JSONL
+    gives the JSONL run's bytes."""
+    import pyarrow.parquet as pq
+
+    deep = b"[" * 60 + b"]" * 60
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"text":"The council met.","a":123456789012345678901234567890,"n":NaN,"s":"\\ud800","x":'
+        + deep
+        + b',"m":{"v":Infinity}}\n'
+        b'{"text":"The mayor spoke.","a":5,"n":1.5,"s":"plain","x":[],"m":{"v":-Infinity}}\n'
+    )
+    jsonl = clean(demo, [data], tmp_path / "j" / "clean.jsonl").read_bytes()
+    assert jsonl.startswith(
+        b'{"id":"in:1","text":"The council met.\\n","a":123456789012345678901234567890,"n":NaN,"s":"\\ud800","x":'
+        + deep
+        + b',"m":{"v":Infinity},'
+    )
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, tmp_path / "p" / "r"))
+    json_text = {b"cleaner": b"json"}
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][:6] == [
+        ("id", "string", None),
+        ("text", "string", None),
+        ("a", "string", json_text),  # wider than int64
+        ("n", "double", None),
+        ("s", "string", json_text),  # UTF-8 cannot hold it
+        ("x", "string", json_text),  # 60 lists take 121 of Parquet's 100 levels
+    ]
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, tmp_path / "q" / "r"))
+    assert again.read_bytes() == out.read_bytes()
+    assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl

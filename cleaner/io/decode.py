@@ -42,9 +42,7 @@ def decode(data: bytes) -> tuple[str, dict[str, object]]:
     except UnicodeDecodeError:
         pass
     if _UTF8_SEQUENCE.search(data) is not None:
-        # Each maximal invalid run becomes one U+FFFD under "replace": that counts the runs.
-        strays = data.decode("utf-8", errors="replace").count("\ufffd") - data.count("\ufffd".encode())
-        return data.decode("utf-8", errors="cleaner-cp1252"), {"encoding": "utf-8", "invalid_utf8_sequences": strays}
+        return stray_bytes(data)
     western = _as_western(data)
     if western is not None:
         return western, {"encoding": "windows-1252"}
@@ -56,6 +54,14 @@ def decode(data: bytes) -> tuple[str, dict[str, object]]:
     if best is None:
         raise ValueError("not text: no character encoding fits")
     return str(best), {"encoding": best.encoding}
+
+
+def stray_bytes(data: bytes) -> tuple[str, dict[str, object]]:
+    """UTF-8 with a few invalid bytes: the text with each read as Windows-1252, and the meta
+    that counts them."""
+    # Each maximal invalid run becomes one U+FFFD under "replace": that counts the runs.
+    strays = data.decode("utf-8", errors="replace").count("\ufffd") - data.count("\ufffd".encode())
+    return data.decode("utf-8", errors="cleaner-cp1252"), {"encoding": "utf-8", "invalid_utf8_sequences": strays}
 
 
 def _as_western(data: bytes) -> str | None:

@@ -16,7 +16,7 @@ Other columns get the Arrow type of their values (a struct for objects with the 
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -24,8 +24,8 @@ from typing import IO, Any, Protocol
 import orjson
 
 from cleaner.document import Document, InputRecord
-from cleaner.errors import Problem, UsageError
-from cleaner.records import json_default
+from cleaner.errors import Problem, RecordError, UsageError
+from cleaner.records import WIDE, float_beyond, json_default, python_json, python_loads
 
 
 class Fields(Protocol):
@@ -42,6 +42,9 @@ MARK = {b"cleaner": b"json"}
 ROW_GROUP_ROWS = 8192
 ROW_GROUP_BYTES = 32 << 20
 READ_ROWS = 256  # rows decoded at a time when reading: one text each, so a few MB
+# pyarrow reads a Parquet schema at most 100 levels deep, the root one of them: a column nested
+# deeper is written (it would be) but could not be read back, so it is JSON text.
+PARQUET_LEVELS = 100
 
 
 def pyarrow() -> Any:
@@ -61,14 +64,22 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
     try:
         handle = pa.parquet.ParquetFile(path)
         marked = [f.name for f in handle.schema_arrow if (f.metadata or {}).get(b"cleaner") == b"json"]
+        # The columns whose values may hold NaN or an infinity, which orjson writes as null: a
+        # row with one is written by Python's json, as a JSONL record with one is.
+        floats = [f.name for f in handle.schema_arrow if f.name in marked or _holds_floats(pa, f.type)]
         for batch in handle.iter_batches(batch_size=READ_ROWS):
             for obj in batch.to_pylist(maps_as_pydicts="lossy"):
                 row += 1
-                for name in marked:  # JSON text; null: the record had no such key
-                    if obj[name] is None:
-                        del obj[name]
-                    else:
-                        obj[name] = json.loads(obj[name])
+                try:
+                    for name in marked:  # JSON text; null: the record had no such key
+                        if obj[name] is None:
+                            del obj[name]
+                        else:
+                            obj[name] = python_loads(obj[name].encode("utf-8"))
+                except RecordError as exc:
+                    yield Problem(where, row, f"not read: column {name!r} {exc}")
+                    continue
+                lenient = bool(floats) and any(name in obj and float_beyond(obj[name], math.inf, 1) for name in floats)
                 text = fields.html or fields.text
                 value = obj.get(text)
                 if not isinstance(value, str):
@@ -87,30 +98,72 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
                     url=link if isinstance(link, str) and link else None,
                     html=value if fields.html else None,
                     line=row,
-                    record=InputRecord(obj, fields.text, fields.id, fields.url),
+                    record=InputRecord(obj, fields.text, fields.id, fields.url, lenient),
                 )
     except (pa.ArrowException, OSError, ValueError) as exc:
         yield Problem(where, row + 1, f"cannot read further: {exc}")
 
 
-def _loads(line: bytes) -> dict[str, Any]:
+def _holds_floats(pa: Any, kind: Any) -> bool:
+    """Whether a column of Arrow type ``kind`` may hold a float, at any depth."""
+    if pa.types.is_floating(kind):
+        return True
+    return any(_holds_floats(pa, kind.field(i).type) for i in range(kind.num_fields))
+
+
+def _loads(line: bytes) -> tuple[dict[str, Any], bool]:
+    """A record of a shard, and whether it is read by Python's json (as the JSONL reader reads
+    it: a record orjson refuses, as NaN, or one it rounds, an integer wider than 64 bits)."""
     try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:  # a record written by Python's json (NaN, Infinity)
-        return json.loads(line)
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return python_loads(line), True
+    if float_beyond(record, WIDE):
+        return python_loads(line), True
+    return record, False
 
 
-def _groups(lines: Iterable[bytes]) -> Iterator[list[dict[str, Any]]]:
+Group = tuple[list[dict[str, Any]], list[bool]]  # records, and whether each was read by Python's json
+
+
+def _groups(lines: Iterable[bytes]) -> Iterator[Group]:
     group: list[dict[str, Any]] = []
+    lenient: list[bool] = []
     size = 0
     for line in lines:
-        group.append(_loads(line))
+        record, python = _loads(line)
+        group.append(record)
+        lenient.append(python)
         size += len(line)
         if len(group) >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES:
-            yield group
-            group, size = [], 0
+            yield group, lenient
+            group, lenient, size = [], [], 0
     if group:
-        yield group
+        yield group, lenient
+
+
+def _json_text(value: Any, lenient: bool) -> str:
+    """A value of a JSON column as text: by Python's json for a record read by it (NaN stays
+    NaN) and for what orjson cannot write (records.python_json), else by orjson."""
+    if not lenient:
+        try:
+            return orjson.dumps(value, default=json_default).decode()
+        except TypeError:  # orjson.JSONEncodeError
+            pass
+    return python_json(value)
+
+
+def _levels(pa: Any, kind: Any) -> int:
+    """The levels of Parquet schema a column of Arrow type ``kind`` takes: a list two (its group
+    and its repeated group), a struct or a map one, a value one."""
+    deepest = 0
+    stack = [(kind, 1)]
+    while stack:
+        kind, level = stack.pop()
+        deepest = max(deepest, level)
+        step = 2 if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind) else 1
+        stack.extend((kind.field(i).type, level + step) for i in range(kind.num_fields))
+    return deepest
 
 
 def _json_column(name: str) -> bool:
@@ -119,11 +172,11 @@ def _json_column(name: str) -> bool:
 
 def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
     """The schema every row group is written with: columns in order of first appearance, each
-    of the one type its values have in every group; JSON text for cleaner's columns and for a
-    column whose values have none."""
+    of the one type its values have in every group; JSON text for cleaner's columns, for a
+    column whose values have none and for one nested deeper than Parquet is read back."""
     types: dict[str, Any] = {}
     as_json: set[str] = set()
-    for group in _groups(lines):
+    for group, _ in _groups(lines):
         names = dict.fromkeys(key for record in group for key in record)
         for name in names:
             types.setdefault(name, pa.null())
@@ -139,8 +192,10 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
                     .field(name)
                     .type
                 )
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            # (OverflowError: an integer wider than 64 bits; UnicodeEncodeError: a lone surrogate)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, ValueError):
                 as_json.add(name)
+    as_json.update(name for name, kind in types.items() if _levels(pa, kind) >= PARQUET_LEVELS)
     fields = [
         pa.field(name, pa.string(), metadata=MARK)
         if name in as_json
@@ -162,15 +217,14 @@ def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
 
     schema, as_json = _schema(pa, lines())
     with pa.parquet.ParquetWriter(handle, schema, compression="zstd") as writer:
-        for group in _groups(lines()):
+        for group, lenient in _groups(lines()):
             columns = []
             for field in schema:
                 if field.name in as_json:  # JSON text, null where the record has no such key
+                    name = field.name
                     values = [
-                        orjson.dumps(record[field.name], default=json_default).decode()
-                        if field.name in record
-                        else None
-                        for record in group
+                        _json_text(record[name], python) if name in record else None
+                        for record, python in zip(group, lenient, strict=True)
                     ]
                 else:
                     values = [record.get(field.name) for record in group]

@@ -5,24 +5,25 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 import zstandard
 
 from cleaner.document import Document, InputRecord
-from cleaner.errors import Problem, UsageError
-from cleaner.io.decode import decode
+from cleaner.errors import Problem, RecordError, UsageError
+from cleaner.io.decode import decode, stray_bytes
 from cleaner.io.parquet import SUFFIXES as PARQUET_SUFFIXES
 from cleaner.io.parquet import read_parquet
 from cleaner.io.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
+from cleaner.records import WIDE, WIDENABLE, float_beyond, python_loads
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
@@ -403,6 +404,12 @@ def _check_frames(path: Path) -> None:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as the surrogateescape handler reads it
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class _Rounded(Exception):
+    """orjson read an integer wider than 64 bits as a float (records.WIDE)."""
 
 
 def _utf8(value: str, replaced: list[int]) -> str:
@@ -410,6 +417,48 @@ def _utf8(value: str, replaced: list[int]) -> str:
     value, count = _SURROGATE.subn("\ufffd", value)
     replaced[0] += count
     return value
+
+
+def _same_id_and_url(record: dict[str, Any], id_field: str, url_field: str) -> None:
+    """The record's id and URL, written back as read, made the document's: a lone surrogate in
+    them U+FFFD too (README, Failure behaviour), so that the record names what the reports name."""
+    for key in (id_field, url_field):
+        value = record.get(key)
+        if type(value) is str:
+            record[key] = _SURROGATE.sub("\ufffd", value)
+
+
+def _read_exactly(raw: bytes, name: str, strict: Exception) -> tuple[dict[str, Any], dict[str, Any]] | str:
+    """A line read by Python's json, and what the document's meta says of it; or why not."""
+    try:
+        return python_loads(raw), {}
+    except RecordError as exc:
+        return f"not read: record {exc}"
+    except UnicodeDecodeError as bad:
+        return _stray_bytes_in_text(raw, name, bad)
+    except ValueError:
+        return f"not valid JSON: {strict}"
+
+
+def _stray_bytes_in_text(raw: bytes, name: str, bad: UnicodeDecodeError) -> tuple[dict[str, Any], dict[str, Any]] | str:
+    """A record whose bytes that are not UTF-8 are all in its text field (``name``): read as a
+    .txt file's are (cleaner.io.decode.stray_bytes), every other field as it is. Anywhere else
+    they would change a field cleaner writes back as read: then why the line is refused."""
+    why = f"not valid UTF-8: byte 0x{raw[bad.start]:02x} at column {bad.start + 1}"
+    if _SURROGATE_ESCAPE.search(raw) is not None:  # an escape \udc80 would read as a stray byte does
+        return why
+    try:
+        obj = python_loads(raw, "surrogateescape")
+    except (ValueError, RecordError):
+        return why
+    text = obj.get(name) if type(obj) is dict else None
+    if type(text) is not str:
+        return why
+    strays = len(_STRAY.findall(text))
+    if strays != len(_STRAY.findall(raw.decode("utf-8", "surrogateescape"))):
+        return f"{why}, outside field '{name}'"
+    obj[name], meta = stray_bytes(text.encode("utf-8", "surrogateescape"))
+    return obj, meta
 
 
 def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | None) -> Iterator[Document | Problem]:
@@ -427,6 +476,7 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
     html, text_field, id_field, url_field = fields.html, fields.text, fields.id, fields.url
     name = html or text_field
     loads = orjson.loads
+    widenable = WIDENABLE
     try:
         with open_jsonl(item.path) as handle:
             if span is not None:
@@ -452,17 +502,23 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first record
                     raw = raw[len(codecs.BOM_UTF8) :]
                 # A line orjson refuses but Python's json accepts (NaN, Infinity, a number too
-                # large for a float, a lone surrogate escape) is read as Python's json reads it:
-                # such a value in a field cleaner does not use must not cost the record.
-                lenient = False
+                # large for a float, a lone surrogate escape), or one where orjson read an integer
+                # wider than 64 bits as a float, is read as Python's json reads it, exactly: such a
+                # value in a field cleaner does not use must not cost the record, nor change.
                 try:
                     obj = loads(raw)
-                except orjson.JSONDecodeError as strict:
-                    try:
-                        obj = json.loads(raw)
-                    except (ValueError, RecursionError):
-                        yield Problem(where, number, f"not valid JSON: {strict}")
+                    if type(obj) is dict:
+                        for value in obj.values():  # (about 0.3 µs a record of three strings)
+                            if type(value) in widenable and float_beyond(value, WIDE, 1):  # (1: the record)
+                                raise _Rounded
+                    lenient = False
+                    meta = {}
+                except (orjson.JSONDecodeError, _Rounded) as strict:
+                    exact = _read_exactly(raw, name, strict)
+                    if type(exact) is str:
+                        yield Problem(where, number, exact)
                         continue
+                    obj, meta = exact
                     lenient = True
                 if type(obj) is not dict:
                     yield Problem(where, number, "a JSONL record must be an object")
@@ -476,12 +532,13 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                 doc_id = str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
                 url = obj.get(url_field)
                 url = url if type(url) is str and url else None
-                meta = {}
                 if lenient:  # only Python's json can have read a lone surrogate
                     replaced = [0]
                     text, doc_id = _utf8(text, replaced), _utf8(doc_id, replaced)
                     url = _utf8(url, replaced) if url is not None else None
-                    meta = {"lone_surrogates": replaced[0]} if replaced[0] else {}
+                    if replaced[0]:
+                        meta["lone_surrogates"] = replaced[0]
+                        _same_id_and_url(obj, id_field, url_field)
                 if len(text) > within and not html:
                     reason = limits.over_memory(text)
                     if reason is not None:
@@ -499,7 +556,7 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     number,
                     InputRecord(obj, text_field, id_field, url_field, lenient),
                 )
-    except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
         yield Problem(item.where, number + 1, f"cannot read further: {exc}")
 

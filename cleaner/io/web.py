@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,8 +38,12 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str
 
 
 def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Problem]:
-    with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as handle:
-        data = handle.read(max_bytes + 1)
+    try:
+        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except (EOFError, zlib.error) as exc:  # a truncated or corrupt .gz (an OSError is the caller's to report)
+        yield Problem(str(path), None, f"cannot read: {exc}")
+        return
     if len(data) > max_bytes:
         yield Problem(str(path), None, f"page over --max-doc-bytes {max_bytes}; skipped")
         return
@@ -75,6 +80,17 @@ def read_warc(path: Path, max_bytes: int) -> Iterator[Document | Problem]:
                 if len(data) > max_bytes:
                     yield Problem(where, None, f"record over --max-doc-bytes {max_bytes}; skipped")
                     continue
+                # warcio reads a .gz member that breaks midway as if it ended there (it prints
+                # zlib's message and goes on): a record whose block ends before its length is cut.
+                raw = record.raw_stream
+                raw.read()
+                if getattr(raw, "limit", 0) > 0:
+                    yield Problem(
+                        where,
+                        None,
+                        f"record cut short, {raw.limit} bytes before its end (a corrupt or truncated file); skipped",
+                    )
+                    continue
                 charset = _HEADER_CHARSET.search(content_type)
                 try:
                     page, meta = decode_html(data, charset.group(1) if charset else None)
@@ -84,5 +100,5 @@ def read_warc(path: Path, max_bytes: int) -> Iterator[Document | Problem]:
                 record_id = record.rec_headers.get_header("WARC-Record-ID") or where
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 yield Document(id=record_id.strip("<>"), text="", source=where, url=url, meta=meta, html=page)
-    except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as exc:
         yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {exc}")

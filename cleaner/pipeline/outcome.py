@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cleaner.document import Cleaned, Document
-from cleaner.errors import CleanerError, Problem
+from cleaner.errors import CleanerError, Problem, RecordError
 from cleaner.pipeline.clean import Pipeline
 from cleaner.report import diff, review
 from cleaner.report.outcome import Outcome
@@ -44,5 +44,16 @@ def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:
 
 
 def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
+    """One document's Outcome, or its Problem: a failure while making its record, diff or review
+    costs that document, as a failure while cleaning it does, never the run. (Raised in a worker,
+    it would end the run; and the same document fails the same way in any process, so the
+    outputs stay the same bytes whatever --workers.)"""
     cleaned = cleaned_or_problem(pipeline, doc)
-    return cleaned if isinstance(cleaned, Problem) else outcome(cleaned, pipeline, with_html)
+    if isinstance(cleaned, Problem):
+        return cleaned
+    try:
+        return outcome(cleaned, pipeline, with_html)
+    except RecordError as exc:  # a record JSON cannot carry: its own words
+        return Problem(doc.source, None, f"cannot write its record: {exc}")
+    except Exception as exc:  # a bug: say what broke, and go on to the next document
+        return Problem(doc.source, None, f"writing its outcome failed: {type(exc).__name__}: {exc}")
