@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -15,6 +17,7 @@ import zstandard
 
 from cleaner.document import Document
 from cleaner.errors import Problem
+from cleaner.io import readers
 from cleaner.io.readers import MAX_DOC_LINES, Fields, InputFile, Limits, read
 from cleaner.pipeline import Pipeline, Settings, split_lines
 from cleaner.pipeline.run import Target, run
@@ -43,6 +46,62 @@ def test_lines_of_ascii_whitespace_are_no_records(tmp_path: Path) -> None:
     assert found[0] == "c:2" and found[2] == "c:5"
     assert found[1].startswith(f"{corpus}:4: not valid JSON: ")
     assert len(found) == 3
+
+
+def _blank_runs_corpus() -> tuple[bytes, list[str]]:
+    """Records after runs of blank lines of every length around the bulk skip's start (63, 64,
+    65), lines of other ASCII whitespace among them, a run longer than any buffer; and the ids
+    read ("c:<line>")."""
+    record = orjson.dumps({"text": "Some text."}) + b"\n"
+    body, ids, line = b"", [], 0
+    for length in (0, 1, 63, 64, 65, 64, 130, 200_000, 2, 70):
+        blank = b"\n" * (length - 1) + b" \t\r\n" if length else b""  # (the last of a run other whitespace)
+        body += blank + record
+        line += length + 1
+        ids.append(f"c:{line}")
+    return body + b"\n" * 100, ids
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz", ".zst"])
+def test_runs_of_blank_lines_are_counted_whatever_their_length(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past _BLANK_RUN blank lines in a row the reader skips them a buffer at a time (a file of
+    nothing but line breaks, 30,000 a kilobyte of zstd, took 0.37 µs a line): every record keeps
+    its line number, and the skip is what read the long runs."""
+    body, ids = _blank_runs_corpus()
+    corpus = tmp_path / f"c.jsonl{suffix}"
+    corpus.write_bytes(
+        {"": body, ".gz": gzip.compress(body), ".zst": zstandard.ZstdCompressor().compress(body)}[suffix]
+    )
+    skipped: list[int] = []
+    skip = readers.skip_blank_lines
+
+    def counted(handle: Any, left: int) -> tuple[int, int]:
+        done = skip(handle, left)
+        skipped.append(done[1])
+        return done
+
+    monkeypatch.setattr(readers, "skip_blank_lines", counted)
+    assert _read(corpus) == ids
+    assert sum(skipped) > 199_000  # (of the 200,000 in a row: all but the first 64 or so)
+
+
+def test_skip_blank_lines_stops_at_a_record_at_a_line_not_whole_and_at_its_bytes() -> None:
+    def reader(data: bytes) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(data), buffer_size=16)  # (a buffer shorter than the runs)
+
+    handle = reader(b"\n" * 40 + b" \n" + b"{}\n")
+    assert readers.skip_blank_lines(handle, 1 << 20) == (42, 41)
+    assert handle.read() == b"{}\n"
+    handle = reader(b"\n\n  ")  # a last blank line without its line break: not skipped
+    assert readers.skip_blank_lines(handle, 1 << 20) == (2, 2)
+    assert handle.read() == b"  "
+    handle = reader(b"\n" * 30)  # a block's end: no further than its bytes
+    assert readers.skip_blank_lines(handle, 10) == (10, 10)
+    assert handle.read() == b"\n" * 20
+    handle = reader(b"\n\x1c\n")  # (\x1c is no blank for bytes.isspace)
+    assert readers.skip_blank_lines(handle, 1 << 20) == (1, 1)
 
 
 # --- decompression bombs -------------------------------------------------------------------
