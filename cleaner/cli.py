@@ -669,26 +669,40 @@ def rules_test(
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
+    if keyword is not None and not any(keyword in placed.rule.id for placed in book.rules()):
+        # A typo in -k would otherwise run nothing and pass: a CI hook that always succeeds.
+        err.print(f"error: -k {keyword!r}: no rule id contains it; nothing tested", markup=False)
+        raise typer.Exit(EXIT_USAGE)
     passed = 0
+    ran = 0  # test cases run: none at all is no test, not a pass
     problems: list[tuple[Problem, tuple[str, ...]]] = []  # each failure with its details
-    lines: dict[str, dict[tuple[str, int], int]] = {}
+    lines: dict[str, dict[tuple[str, int | None], int]] = {}
+
+    def line_of(path: str, rule_id: str, index: int | None) -> int | None:
+        if path not in lines:
+            lines[path] = case_lines(Path(path))
+        return lines[path].get((rule_id, index))
+
     for result in run_all(Pipeline(book)):
         if isinstance(result, CaseResult):
             if keyword and keyword not in result.ref.rule.id:
                 continue
+            ran += 1
             if result.passed:
                 passed += 1
                 continue
             path = result.ref.placed.path
-            if path not in lines:
-                lines[path] = case_lines(Path(path))
-            line = lines[path].get((result.ref.rule.id, result.ref.index))
+            line = line_of(path, result.ref.rule.id, result.ref.index)
             problems.append((Problem(path, line, f"FAIL {result.ref.name}"), result.failures))
         else:
             rule, message = result
             if keyword and keyword not in rule.id:
                 continue
-            problems.append((Problem(_path_of(book, rule.id), None, f"FAIL {rule.id}: {message}"), ()))
+            path = _path_of(book, rule.id)
+            problems.append((Problem(path, line_of(path, rule.id, None), f"FAIL {rule.id}: {message}"), ()))
+    if ran == 0:
+        err.print("error: no test cases ran (no rule selected has any)", markup=False)
+        raise typer.Exit(EXIT_USAGE)
     if output_format == "text":
         for problem, details in problems:
             out.print(str(problem), markup=False)

@@ -10,7 +10,9 @@
 The text is cleaned in place; the lines removed per rule go to ``metadata["cleaner"]`` and to
 datatrove's stats (``removed:<rule id>``), so SlurmPipelineExecutor and RayPipelineExecutor
 users get cleaner where they already run their pipelines. A document that ends up empty is
-dropped (counted as ``dropped``), as a datatrove filter does."""
+dropped (counted as ``dropped``), as a datatrove filter does. A ``metadata["cleaner"]`` the
+document already has is kept: merged when a cleaner run wrote it, else cleaner's goes under
+``metadata["cleaner_cleaner"]`` (cleaner.records, as a record's clashing keys do)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from datatrove.pipeline.base import PipelineStep
 from cleaner.api import Cleaner
 from cleaner.errors import CleanerError
 from cleaner.pipeline import Settings
+from cleaner.records import put_step_info
 
 
 class CleanerStep(PipelineStep):
@@ -55,7 +58,7 @@ class CleanerStep(PipelineStep):
                     result = self._cleaner.clean(doc.text, url if isinstance(url, str) else None, id=str(doc.id))
                 except CleanerError as exc:  # a document the rules gave up on: keep it as it was
                     self.stat_update("failed")
-                    doc.metadata["cleaner"] = {"error": str(exc)}
+                    put_step_info(doc.metadata, {"error": str(exc)})
                     yield doc
                     continue
             for rule, lines in result.removed.items():
@@ -66,5 +69,5 @@ class CleanerStep(PipelineStep):
                 continue
             doc.text = result.text
             info: dict[str, Any] = {"site": result.site, "meta": result.meta, "stats": result.stats.record()}
-            doc.metadata["cleaner"] = info
+            put_step_info(doc.metadata, info)
             yield doc

@@ -154,6 +154,33 @@ def _put(record: dict[str, Any], key: str, value: Any, merge: Merge) -> None:
     record[name] = value
 
 
+def _merge_step_info(old: Any, new: dict[str, Any]) -> Any:
+    """The datatrove step's ``metadata["cleaner"]`` and a value already there: cleaner's own
+    (an object with cleaner's ``stats``, or only the ``error`` of a document it gave up on) is
+    merged as a record's keys are (``site`` filled, ``meta`` merged, ``stats`` folded; an
+    ``error`` replaced by this run's outcome); anything else is a clash."""
+    if not isinstance(old, dict):
+        return CLASH
+    failed_before = set(old) == {"error"} and isinstance(old["error"], str)
+    if not failed_before and not _own_stats(old.get("stats")):
+        return CLASH
+    merged = {key: value for key, value in old.items() if key != "error"}  # this run's outcome says
+    if "error" in new:
+        merged["error"] = new["error"]
+        return merged
+    _put(merged, "site", new["site"], _fill)
+    _put(merged, "meta", new["meta"], _merge_meta)
+    _put(merged, "stats", new["stats"], _fold_stats)
+    return merged
+
+
+def put_step_info(metadata: dict[str, Any], info: dict[str, Any]) -> None:
+    """``metadata["cleaner"] = info`` for the datatrove step, by the record's rule: a user's
+    value of that name is never overwritten (cleaner's goes under ``cleaner_cleaner``), a
+    previous cleaner run's is merged (_merge_step_info)."""
+    _put(metadata, "cleaner", info, _merge_step_info)
+
+
 def json_default(value: Any) -> Any:
     """Values a Parquet column holds and JSON does not: bytes as base64 text, decimals and
     durations as text, dates and times as ISO 8601 (as orjson writes them itself)."""

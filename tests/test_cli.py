@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -265,3 +266,51 @@ def test_flag_share_is_an_option_of_clean(tmp_path: Path) -> None:
         ["d"],
         "## Flagged for review: lost more than 30% of their characters (1)",
     )
+
+
+def test_stdin_is_cleaned_in_its_place_among_the_inputs(tmp_path: Path) -> None:
+    # README, "What a run writes": records in input order, so `-` given between two files
+    # comes out between them (it used to come out last, whatever its place).
+    (tmp_path / "a.txt").write_text("First file, one line.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Second file, one line.\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", "a.txt", "-", "b.txt", "--stdin-format", "txt", "--out", "-", "-q"],
+        cwd=tmp_path,
+        input="From stdin, one line.\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    records = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["id"], r["source"], r["text"]) for r in records] == [
+        ("a", "a.txt", "First file, one line.\n"),
+        ("stdin", "-", "From stdin, one line.\n"),
+        ("b", "b.txt", "Second file, one line.\n"),
+    ]
+
+
+def test_rules_test_with_a_keyword_no_rule_has_is_a_usage_error() -> None:
+    # A typo in -k used to run nothing and exit 0 ("0 passed, 0 failed"): a CI hook always green.
+    result = cli("rules", "test", "-k", "no-such-rule-typo")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: -k 'no-such-rule-typo': no rule id contains it; nothing tested\n"
+    selected = cli("rules", "test", "-k", "credits.source")
+    assert selected.returncode == 0 and selected.stdout.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_a_rule_acting_in_none_of_its_cases_is_reported_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(
+        "name: demo\ndescription: d\nrules:\n  - id: demo.ok\n    kind: line\n    description: ok\n"
+        '    pattern: \'^OK$\'\n    tests:\n      - input: "OK\\nText.\\n"\n        output: "Text.\\n"\n'
+        "  - id: demo.ad\n    kind: line\n    description: ads\n"
+        '    pattern: \'^AD$\'\n    tests:\n      - input: "Text.\\n"\n        output: "Text.\\n"\n',
+        encoding="utf-8",
+    )
+    result = cli("rules", "test", str(tmp_path / "r.yaml"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'r.yaml'}:11: FAIL demo.ad: the rule acts in none of its test cases",
+        "2 passed, 1 failed",
+    ]

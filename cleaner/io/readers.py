@@ -157,13 +157,16 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
     report directories (they hold REPORT_MARKER), the output JSONL a report or an out marker
     (``out_marker``) names, work directories (``.<out>.work``) and mining spill directories.
     A broken symlink found by recursion is an input whose read is a failure. An InputFile
-    given (stdin spooled to a file) is taken as it is, after the others."""
-    direct: list[InputFile] = []
+    given (stdin spooled to a file) is taken as it is, in its place among the others: the
+    output is in the command line's order (README, "What a run writes")."""
     given_files: list[tuple[Path, bool, list[Path]]] = []  # (root, is a directory, files under it)
+    # The command line's order: an InputFile as it is, else the index of its given_files entry
+    # (named together by _names, whose ids depend on every input's files).
+    order: list[InputFile | int] = []
     seen: set[Path] = set()
     for given in inputs:
         if isinstance(given, InputFile):
-            direct.append(given)
+            order.append(given)
             continue
         if given.is_dir():
             root, candidates, is_dir = given, _walk(given), True
@@ -178,8 +181,16 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
                 continue
             seen.add(real)
             kept.append(path)
+        order.append(len(given_files))
         given_files.append((root, is_dir, kept))
-    return _names(given_files) + direct
+    named = iter(_names(given_files))  # given_files' files, in order
+    found: list[InputFile] = []
+    for entry in order:
+        if isinstance(entry, InputFile):
+            found.append(entry)
+        else:
+            found.extend(next(named) for _ in given_files[entry][2])
+    return found
 
 
 REPORT_MARKER = ".cleaner-report"  # written into every report directory cleaner publishes

@@ -308,14 +308,16 @@ def _cross_file_problems(loaded: list[tuple[Path, RuleFile]], positions: dict[Pa
     return problems
 
 
-def case_lines(path: Path) -> dict[tuple[str, int], int]:
+def case_lines(path: Path) -> dict[tuple[str, int | None], int]:
     """The line of every test case in a valid rule file, by (rule id, case index), ``keeps``
-    after ``tests`` as in ``RuleBase.cases()``; for messages that point at a failing case."""
+    after ``tests`` as in ``RuleBase.cases()``, and of each rule itself, by (rule id, None);
+    for messages that point at a failing case or at a rule none of whose cases it acts in."""
     model, _, positions = _parse(path)
     if model is None or positions is None:
         return {}
-    found: dict[tuple[str, int], int] = {}
+    found: dict[tuple[str, int | None], int] = {}
     for r, rule in enumerate(model.rules):
+        found[(rule.id, None)] = positions.line_of(("rules", r))
         for c in range(len(rule.tests)):
             found[(rule.id, c)] = positions.line_of(("rules", r, "tests", c))
         for k in range(len(rule.keeps)):
