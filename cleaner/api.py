@@ -12,12 +12,14 @@ The command line builds the same object (``Cleaner.pipeline`` is what a run hand
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cleaner.document import Cleaned, DocStats, Document
+from cleaner.errors import CleanerError, InputError, RecordFailed, UsageError
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.records import build
 from cleaner.rules.book import RuleBook
@@ -64,8 +66,13 @@ class Cleaner:
         self.pipeline = Pipeline(RuleBook.load(rule_roots([Path(p) for p in rules], default_rules)), settings)
 
     def clean(self, text: str, url: str | None = None, meta: dict[str, Any] | None = None, id: str = "") -> Result:
-        """Clean one text. Raises a ``cleaner.errors.CleanerError`` for a document the rules give
-        up on (their time budget); any other exception is a bug."""
+        """Clean one text. Raises a ``cleaner.errors.InputError`` for an argument of the wrong
+        type (naming it), a ``cleaner.errors.CleanerError`` for a document the rules give up on
+        (their time budget); any other exception is a bug."""
+        _check(text, "text", str)
+        _check(url, "url", str, optional=True)
+        _check(meta, "meta", dict, optional=True)
+        _check(id, "id", str)
         cleaned = self.pipeline.clean(Document(id=id, text=text, source=id, url=url, meta=dict(meta or {})))
         return _result(cleaned)
 
@@ -76,31 +83,101 @@ class Cleaner:
         url_field: str = "url",
         id_field: str = "id",
         keep_empty: bool = False,
+        errors: Errors = "raise",
+        on_error: Callable[[RecordFailed], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Each record with its text cleaned in place under ``text_field`` and cleaner's keys
         added or merged as the command line does (cleaner.records; README, "What a run writes"):
         ``url``, ``site``, ``meta`` and ``stats``; every other field is left as it is, in its
         place. ``id`` and ``source`` are not added (records handed over have no file and line).
-        A record whose text ends up empty is skipped unless ``keep_empty``."""
-        for record in records:
-            url = record.get(url_field)
-            doc_id = record.get(id_field)
-            doc_id = "" if doc_id is None else str(doc_id)
-            doc = Document(id=doc_id, text=record[text_field], source=doc_id, url=url if isinstance(url, str) else None)
-            cleaned = self.pipeline.clean(doc)
-            if cleaned.empty and not keep_empty:
+        A record whose text ends up empty is skipped unless ``keep_empty``. A ``url_field`` that
+        is not a string is ignored (and kept, cleaner's url going under ``cleaner_url``).
+
+        A record that cannot be cleaned (not a dict, no ``text_field``, text not a string, rules
+        over their time budget) is a ``cleaner.errors.RecordFailed`` naming its 0-based index:
+        ``errors="raise"`` raises it and the stream ends there; ``"skip"`` leaves the record out
+        and ``"keep"`` yields it unchanged (as the datatrove step keeps a failed document), both
+        going on with the next record, as the command line does, and reporting each failure to
+        ``on_error`` (default: a warning on the ``cleaner`` logger). With those two any exception
+        costs only its record."""
+        if errors not in ERRORS:  # here, when called, not at the first record
+            raise UsageError(f"errors={errors!r}: expected one of {', '.join(map(repr, ERRORS))}")
+        return self._records(records, text_field, url_field, id_field, keep_empty, errors, on_error)
+
+    def _records(
+        self,
+        records: Iterable[Any],
+        text_field: str,
+        url_field: str,
+        id_field: str,
+        keep_empty: bool,
+        errors: Errors,
+        on_error: Callable[[RecordFailed], None] | None,
+    ) -> Iterator[dict[str, Any]]:
+        for index, record in enumerate(records):
+            try:
+                out = self._clean_record(record, text_field, url_field, id_field, keep_empty)
+            except Exception as exc:  # skip/keep: a failure, whatever it is, costs only its record
+                if errors == "raise" and not isinstance(exc, CleanerError):
+                    raise  # a bug: its own traceback, not wrapped
+                failed = RecordFailed(index, exc)
+                if errors == "raise":
+                    raise failed from exc
+                failed.__cause__ = exc
+                (on_error or _log_failure)(failed)
+                if errors == "keep":
+                    yield record
                 continue
-            yield build(
-                record,
-                text=cleaned.text,
-                url=cleaned.url,
-                site=cleaned.site,
-                meta=cleaned.meta,
-                stats=cleaned.stats(),
-                text_field=text_field,
-                id_field=id_field,
-                url_field=url_field,
-            )
+            if out is not None:
+                yield out
+
+    def _clean_record(
+        self, record: Any, text_field: str, url_field: str, id_field: str, keep_empty: bool
+    ) -> dict[str, Any] | None:
+        """One record's output, or None for one whose text ends up empty (not ``keep_empty``)."""
+        if not isinstance(record, dict):
+            raise InputError(f"not a record (a dict) but {type(record).__name__}")
+        if text_field not in record:
+            raise InputError(f"no {text_field!r} field", text_field)
+        text = record[text_field]
+        if not isinstance(text, str):
+            raise InputError(f"field {text_field!r} is {type(text).__name__}, not a string", text_field)
+        url = record.get(url_field)
+        doc_id = record.get(id_field)
+        doc_id = "" if doc_id is None else str(doc_id)
+        doc = Document(id=doc_id, text=text, source=doc_id, url=url if isinstance(url, str) else None)
+        cleaned = self.pipeline.clean(doc)
+        if cleaned.empty and not keep_empty:
+            return None
+        return build(
+            record,
+            text=cleaned.text,
+            url=cleaned.url,
+            site=cleaned.site,
+            meta=cleaned.meta,
+            stats=cleaned.stats(),
+            text_field=text_field,
+            id_field=id_field,
+            url_field=url_field,
+        )
+
+
+Errors = Literal["raise", "skip", "keep"]
+ERRORS: tuple[str, ...] = ("raise", "skip", "keep")
+_log = logging.getLogger("cleaner")
+
+
+def _log_failure(failed: RecordFailed) -> None:
+    _log.warning("clean_records: %s", failed)
+
+
+def _check(value: Any, name: str, kind: type, optional: bool = False) -> None:
+    """An argument of ``clean`` of the wrong type is an InputError naming it, not a TypeError
+    or AttributeError from deep inside the pipeline."""
+    if (value is None and optional) or isinstance(value, kind):
+        return
+    expected = f"{kind.__name__} or None" if optional else kind.__name__
+    raise InputError(f"{name} must be a {expected}, not {type(value).__name__}", name)
 
 
 def _result(cleaned: Cleaned) -> Result:

@@ -66,3 +66,35 @@ class DocumentError(CleanerError):
     def __init__(self, problem: Problem):
         self.problem = problem
         super().__init__(str(problem))
+
+
+class InputError(CleanerError):
+    """A text or record handed to the Python API that cannot be cleaned (not a string, not a
+    record, no text field); ``field`` names the argument or record field at fault."""
+
+    exit_code = EXIT_DOCUMENTS_FAILED
+
+    def __init__(self, message: str, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:  # picklable: a worker's error reaches its pool
+        return (InputError, (str(self), self.field))
+
+
+class RecordFailed(CleanerError):
+    """One record of ``Cleaner.clean_records`` could not be cleaned: ``index`` is its 0-based
+    position in the input, ``error`` (also the ``__cause__``) what went wrong: an InputError,
+    the pipeline's own (rules over their time budget) or, with ``errors="skip"``/``"keep"``,
+    any exception (a bug, named by its type)."""
+
+    exit_code = EXIT_DOCUMENTS_FAILED
+
+    def __init__(self, index: int, error: BaseException):
+        self.index = index
+        self.error = error
+        what = str(error) if isinstance(error, CleanerError) else f"{type(error).__name__}: {error}"
+        super().__init__(f"record {index}: {what}")
+
+    def __reduce__(self) -> tuple[type, tuple[int, BaseException]]:
+        return (RecordFailed, (self.index, self.error))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 
 from bench.corpus import write
 from cleaner import Cleaner, Removal, Settings
+from cleaner.errors import InputError, RecordFailed, UsageError
 
 
 def test_clean_a_text_with_the_shipped_rules() -> None:
@@ -67,3 +71,63 @@ def test_a_cleaner_that_has_classified_lines_still_pickles(tmp_path: Path) -> No
     assert any(rule.startswith("classify.") for result in results for rule in result.removed)  # it ran
     copy = pickle.loads(pickle.dumps(cleaner))
     assert [copy.clean(text) for text in texts] == results
+
+
+def test_bad_arguments_to_clean_are_typed_errors_naming_the_argument() -> None:
+    # They used to escape as a TypeError or an AttributeError from deep inside the pipeline.
+    cleaner = Cleaner()
+    cases = [
+        ((None,), {}, "text", "text must be a str, not NoneType"),
+        (("x",), {"url": 5}, "url", "url must be a str or None, not int"),
+    ]
+    cases.append((("x",), {"meta": ["a"]}, "meta", "meta must be a dict or None, not list"))
+    for args, kwargs, field, message in cases:
+        with pytest.raises(InputError) as raised:
+            cleaner.clean(*args, **kwargs)
+        assert (raised.value.field, str(raised.value)) == (field, message)
+
+
+BAD_RECORDS: list[Any] = [
+    {"id": 1},  # no text field
+    {"text": "The minister resigned on Monday.\n", "lang": "en"},
+    {"text": None},
+    "s",  # not a record
+    {"text": "A plain paragraph that stays as it is.\n"},
+]
+
+
+def test_clean_records_raises_a_typed_error_naming_the_record() -> None:
+    stream = Cleaner().clean_records(BAD_RECORDS)
+    with pytest.raises(RecordFailed) as raised:
+        next(stream)
+    assert (raised.value.index, str(raised.value)) == (0, "record 0: no 'text' field")
+    assert isinstance(raised.value.error, InputError) and raised.value.error.field == "text"
+    with pytest.raises(RecordFailed) as raised:
+        list(Cleaner().clean_records(BAD_RECORDS[1:]))
+    assert str(raised.value) == "record 1: field 'text' is NoneType, not a string"
+    with pytest.raises(UsageError):  # when called, before any record
+        Cleaner().clean_records([], errors="ignore")  # type: ignore[arg-type]
+
+
+def test_clean_records_skips_or_keeps_a_failed_record_and_goes_on() -> None:
+    cleaner = Cleaner()
+    failed: list[RecordFailed] = []
+    skipped = list(cleaner.clean_records(BAD_RECORDS, errors="skip", on_error=failed.append))
+    assert [(r["text"], r.get("lang")) for r in skipped] == [
+        ("The minister resigned on Monday.\n", "en"),
+        ("A plain paragraph that stays as it is.\n", None),
+    ]
+    assert [str(f) for f in failed] == [
+        "record 0: no 'text' field",
+        "record 2: field 'text' is NoneType, not a string",
+        "record 3: not a record (a dict) but str",
+    ]
+    kept = list(cleaner.clean_records(BAD_RECORDS, errors="keep", on_error=lambda _: None))
+    assert [kept[0], kept[2], kept[3]] == [{"id": 1}, {"text": None}, "s"]  # as they came in
+    assert [len(kept), kept[4]["text"]] == [5, "A plain paragraph that stays as it is.\n"]
+
+
+def test_a_failure_in_skip_mode_is_logged_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="cleaner"):
+        assert list(Cleaner().clean_records([{"text": 3}], errors="skip")) == []
+    assert caplog.messages == ["clean_records: record 0: field 'text' is int, not a string"]
