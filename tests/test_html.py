@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import gzip
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -173,3 +176,109 @@ def test_explain_works_on_html(tmp_path: Path) -> None:
     assert "1 - Ministers meet in Brussels    <- html.vote:readability+resiliparse" in done.stdout
     assert "2 - Share on Facebook Share on Twitter    <- html.vote:readability+resiliparse" in done.stdout
     assert "Advertisement    <- chrome.widget" in done.stdout
+
+
+def _records(path: Path, uris: list[str | None]) -> None:
+    """A WARC of PAGE as a response record per URI (None: no WARC-Target-URI), ids urn:n:1..."""
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=False)
+        for n, uri in enumerate(uris, 1):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(
+                    uri,
+                    "response",
+                    payload=io.BytesIO(PAGE.encode()),
+                    http_headers=headers,
+                    warc_headers_dict={"WARC-Record-ID": f"<urn:n:{n}>"},
+                )
+            )
+
+
+def _run(*args: str, out: Path, workers: int = 1) -> tuple[subprocess.CompletedProcess[str], list[dict]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", *args, "--out", str(out), "-q", "--workers", str(workers)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return done, [orjson.loads(line) for line in out.read_bytes().splitlines()] if out.exists() else []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_warc_response_without_a_target_uri_is_reported_and_the_rest_cleaned(tmp_path: Path, workers: int) -> None:
+    """warcio itself fails on such a record (None.startswith), which used to end the run."""
+    crawl = tmp_path / "crawl.warc"
+    _records(crawl, ["https://example.org/a", None, "https://example.org/b"])
+    done, records = _run(str(crawl), out=tmp_path / "out" / "c.jsonl", workers=workers)
+    assert done.returncode == 1
+    assert done.stderr == f"error: {crawl}#2: response record without WARC-Target-URI; skipped\n"
+    assert [(r["id"], r["url"]) for r in records] == [
+        ("urn:n:1", "https://example.org/a"),
+        ("urn:n:3", "https://example.org/b"),
+    ]
+
+
+def test_warc_ids_are_unique_across_warc_files(tmp_path: Path) -> None:
+    """Two copies of a crawl give their records one id each; several WARC files lead each id
+    with the file's name (as .txt ids are), one WARC file keeps the bare record ids."""
+    for folder in ("a", "b"):
+        (tmp_path / "d" / folder).mkdir(parents=True)
+        _records(tmp_path / "d" / folder / "x.warc", ["https://example.org/a"])
+    done, records = _run(str(tmp_path / "d"), out=tmp_path / "out" / "c.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in records] == ["a/x/urn:n:1", "b/x/urn:n:1"]
+    done, records = _run(str(tmp_path / "d" / "a" / "x.warc"), out=tmp_path / "one" / "c.jsonl")
+    assert [r["id"] for r in records] == ["urn:n:1"]
+
+
+def test_a_meta_declaring_utf16_is_read_as_utf8() -> None:
+    """The <meta> was read as ASCII, so the page is not UTF-16 (WHATWG: read it as UTF-8)."""
+    page = '<html><head><meta charset="utf-16"></head><body><p>Le café!</p></body></html>'
+    assert len(page.encode()) % 2 == 0  # (an odd length is no UTF-16 either way)
+    assert decode_html(page.encode()) == (page, {})
+
+
+def test_a_bom_outranks_the_declared_charset() -> None:
+    assert decode_html(codecs.BOM_UTF8 + "<p>Le café</p>".encode(), "iso-8859-1") == ("<p>Le café</p>", {})
+    assert decode_html("<p>Le café</p>".encode("utf-16-le"), "utf-8") != ("<p>Le café</p>", {})  # no BOM: garbage
+    assert decode_html("<p>Le café</p>".encode("utf-16"), "utf-8") == ("<p>Le café</p>", {"encoding": "utf-16"})
+
+
+def test_a_timeout_an_extractor_swallows_still_ends_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """readability catches the timer's exception (its summary() returns ""): the clock read
+    after it ends the page, and no later extractor starts."""
+    from cleaner.steps import extract as module
+
+    def swallowing(html: str) -> str:
+        with contextlib.suppress(module.ExtractionError):  # as readability's summary() does
+            time.sleep(1)
+        return ""
+
+    started: list[bool] = []
+    text = module._text
+    monkeypatch.setattr(module, "_readability", swallowing)
+    monkeypatch.setattr(
+        module, "_text", lambda tree, main_content: started.append(main_content) or text(tree, main_content)
+    )
+    with pytest.raises(module.ExtractionError, match=r"^extraction took longer than 0\.2 s$"):
+        module.extract(PAGE, None, [], module.ExtractOptions(), 0.2)
+    assert started == [False]  # the ballot's text, not resiliparse's main content
+
+
+def test_resiliparse_abstains_on_a_page_nested_too_deep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its main_content is quadratic in the nesting, in C, beyond any timer."""
+    from cleaner.steps import extract as module
+
+    started: list[bool] = []
+    text = module._text
+    monkeypatch.setattr(
+        module, "_text", lambda tree, main_content: started.append(main_content) or text(tree, main_content)
+    )
+    paragraph = "<p>The ministers met again on Friday to talk about the border, the sanctions and the spring.</p>"
+    deep = "<html><body>" + "<div>" * 300 + paragraph * 3 + "</div>" * 300 + "</body></html>"
+    with contextlib.suppress(module.ExtractionError):  # (whether the others find its text)
+        module.extract(deep, None, [], module.ExtractOptions(), None)
+    assert started == [False, False]  # the ballot's text, readability's article as text
+    module.extract(PAGE, None, [], module.ExtractOptions(), None)
+    assert started == [False, False, False, False, True]

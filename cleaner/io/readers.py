@@ -10,7 +10,7 @@ import re
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -94,6 +94,10 @@ class InputFile:
     rel: str  # path relative to the input it was found under (see discover): names its documents
     group: str = ""  # the input directory's name (and parents) that its report path adds, if any
     shown: str = ""  # what sources and messages call it, when not its path ("-": stdin, spooled)
+    # A WARC's documents are named by their record ids, which only the file's records know: two
+    # WARC inputs (copies of a crawl, two runs' shards) may give one id, so with more than one
+    # each id is led by the file's name, as other inputs' ids are (``discover``).
+    prefix_ids: bool = False
 
     @property
     def where(self) -> str:
@@ -190,6 +194,8 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
             found.append(entry)
         else:
             found.extend(next(named) for _ in given_files[entry][2])
+    if sum(item.kind == "warc" for item in found) > 1:
+        found = [replace(item, prefix_ids=True) if item.kind == "warc" else item for item in found]
     return found
 
 
@@ -642,7 +648,7 @@ def _read_other(item: InputFile, fields: Fields, limits: Limits) -> Iterator[Doc
         if item.kind == "html":
             yield from read_html(item.path, item.rel, limits.max_doc_bytes)
         elif item.kind == "warc":
-            yield from read_warc(item.path, limits.max_doc_bytes)
+            yield from read_warc(item.path, limits.max_doc_bytes, strip_suffix(item.rel) if item.prefix_ids else "")
         elif item.kind == "parquet":
             yield from _within_limits(
                 read_parquet(item.path, item.where, item.rel, fields, limits.max_doc_bytes), limits

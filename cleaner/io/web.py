@@ -9,6 +9,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cleaner.document import Document
 from cleaner.errors import Problem
@@ -17,24 +18,37 @@ from cleaner.io.decode import decode  # the same detection as for text files
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # what WHATWG sniffs first
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str, object]]:
-    """The page's text: by the charset its HTTP header or <meta> declares, else detected."""
-
+    """The page's text: by its BOM, else the charset its HTTP header or <meta> declares, else
+    detected (the order of the WHATWG encoding sniffing algorithm)."""
+    if data.startswith(_BOMS):  # a BOM outranks any declaration; decode() drops it
+        return decode(data)
     if declared is None:
         found = _META_CHARSET.search(data[:4096])
         declared = found.group(1).decode("ascii", "ignore") if found else None
-    if declared:
+        # A <meta> that says UTF-16 was itself read as ASCII, so the page cannot be UTF-16:
+        # WHATWG reads it as UTF-8 (decoding it as UTF-16 makes CJK garbage of the page).
+        if declared and _lookup(declared) in ("utf-16", "utf-16-le", "utf-16-be"):
+            declared = "utf-8"
+    if declared and (name := _lookup(declared)):
         try:
-            name = codecs.lookup(declared).name
-            if name != "utf-8" or not data.startswith(codecs.BOM_UTF8):
-                text = data.decode(name)
-                return text, ({} if name == "utf-8" else {"encoding": name})
-        except (LookupError, UnicodeDecodeError):
+            text = data.decode(name)
+            return text, ({} if name == "utf-8" else {"encoding": name})
+        except UnicodeDecodeError:
             pass  # a wrong declaration: fall back to detection
     return decode(data)
+
+
+def _lookup(charset: str) -> str | None:
+    """Python's name for a declared charset; None for one it does not know."""
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
 
 
 def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Problem]:
@@ -60,45 +74,86 @@ def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Probl
     yield Document(id=doc_id, text="", source=str(path), meta=meta, html=page)
 
 
-def read_warc(path: Path, max_bytes: int) -> Iterator[Document | Problem]:
-    """Every HTML response record; the target URI becomes ``url``, the record id ``id``."""
+# What reading a WARC can raise: warcio's own failures (ArchiveLoadFailed is a ValueError), a
+# corrupt .gz, and warcio's bugs on a malformed record (an attribute of a header it expects).
+_READ_ERRORS = (EOFError, OSError, ValueError, zlib.error, AttributeError, TypeError, KeyError, IndexError)
+
+
+def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document | Problem]:
+    """Every HTML response record; the target URI becomes ``url``, the record id ``id`` (led by
+    ``prefix/`` if given: the file's name, when several WARC files are read)."""
     from warcio.archiveiterator import ArchiveIterator  # only WARC input pays for importing warcio
-    from warcio.exceptions import ArchiveLoadFailed
 
     n = 0  # records read so far
-    try:
-        with path.open("rb") as handle:
-            records = ArchiveIterator(handle)
-            for n, record in enumerate(records, 1):
-                if record.rec_type != "response" or record.http_headers is None:
-                    continue
-                content_type = record.http_headers.get_header("Content-Type") or ""
-                if "html" not in content_type.lower():
-                    continue
+    with path.open("rb") as handle:
+        records = ArchiveIterator(handle)
+        records.loader = _loader()
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                return
+            except _READ_ERRORS as exc:
+                # warcio's iterator is a generator, dead once it has raised: the file's later
+                # records cannot be reached; those before are kept.
+                yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {exc}")
+                return
+            n += 1
+            if record.rec_type == "response" and not record.rec_headers.get_header("WARC-Target-URI"):
+                yield Problem(f"{path}#{n}", None, "response record without WARC-Target-URI; skipped")
+                continue
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            content_type = record.http_headers.get_header("Content-Type") or ""
+            if "html" not in content_type.lower():
+                continue
+            where = f"{path}#{n}"  # the record's number in the file
+            try:
                 data = record.content_stream().read(max_bytes + 1)
-                where = f"{path}#{n}"  # the record's number in the file
-                if len(data) > max_bytes:
-                    yield Problem(where, None, f"record over --max-doc-bytes {max_bytes}; skipped")
-                    continue
                 # warcio reads a .gz member that breaks midway as if it ended there (it prints
                 # zlib's message and goes on): a record whose block ends before its length is cut.
                 raw = record.raw_stream
                 raw.read()
-                if getattr(raw, "limit", 0) > 0:
-                    yield Problem(
-                        where,
-                        None,
-                        f"record cut short, {raw.limit} bytes before its end (a corrupt or truncated file); skipped",
-                    )
-                    continue
-                charset = _HEADER_CHARSET.search(content_type)
-                try:
-                    page, meta = decode_html(data, charset.group(1) if charset else None)
-                except ValueError as exc:
-                    yield Problem(where, None, f"cannot decode: {exc}")
-                    continue
-                record_id = record.rec_headers.get_header("WARC-Record-ID") or where
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                yield Document(id=record_id.strip("<>"), text="", source=where, url=url, meta=meta, html=page)
-    except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as exc:
-        yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {exc}")
+            except _READ_ERRORS as exc:
+                yield Problem(where, None, f"cannot read further: {exc}")
+                return
+            if len(data) > max_bytes:
+                yield Problem(where, None, f"record over --max-doc-bytes {max_bytes}; skipped")
+                continue
+            if getattr(raw, "limit", 0) > 0:
+                yield Problem(
+                    where,
+                    None,
+                    f"record cut short, {raw.limit} bytes before its end (a corrupt or truncated file); skipped",
+                )
+                continue
+            charset = _HEADER_CHARSET.search(content_type)
+            try:
+                page, meta = decode_html(data, charset.group(1) if charset else None)
+            except ValueError as exc:
+                yield Problem(where, None, f"cannot decode: {exc}")
+                continue
+            record_id = record.rec_headers.get_header("WARC-Record-ID") or where
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            record_id = record_id.strip("<>")
+            yield Document(
+                id=f"{prefix}/{record_id}" if prefix else record_id,
+                text="",
+                source=where,
+                url=url,
+                meta=meta,
+                html=page,
+            )
+
+
+def _loader() -> Any:
+    """warcio's record loader, taking a response record with no WARC-Target-URI: warcio's own
+    calls ``None.startswith`` on it, which ends its iterator and with it the rest of the file.
+    Read with an empty URI, the record has no HTTP headers, and read_warc reports it."""
+    from warcio.recordloader import ArcWarcRecordLoader
+
+    class Loader(ArcWarcRecordLoader):  # type: ignore[misc]
+        def load_http_headers(self, rec_type: str, uri: str | None, stream: Any, length: Any) -> Any:
+            return super().load_http_headers(rec_type, uri or "", stream, length)
+
+    return Loader()

@@ -54,7 +54,13 @@ class RayEngine:
         blocks: dict[int, int] = {}  # file index -> number of blocks, for the files split up
         for index, item in todo:
             cut = spans(item, BLOCK_BYTES)
-            base = {"index": index, "path": str(item.path), "rel": item.rel, "group": item.group}
+            base = {
+                "index": index,
+                "path": str(item.path),
+                "rel": item.rel,
+                "group": item.group,
+                "prefix_ids": item.prefix_ids,
+            }
             if cut is None:
                 rows.append({**base, "block": -1, "start": 0, "end": 0, "first_line": 0})
                 continue
@@ -82,7 +88,7 @@ def _block_cleaner(
     def clean_block(row: dict[str, Any]) -> dict[str, Any]:
         from cleaner.pipeline.run import consume
 
-        item = InputFile(Path(row["path"]), row["rel"], row["group"])
+        item = InputFile(Path(row["path"]), row["rel"], row["group"], prefix_ids=row["prefix_ids"])
         block = row["block"] if row["block"] >= 0 else None
         span = Span(row["start"], row["end"], row["first_line"]) if block is not None else None
         failures: list[dict[str, Any]] = []
