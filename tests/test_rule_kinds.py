@@ -123,7 +123,7 @@ def test_pattern_list_is_one_pattern_and_keeps_are_cases(tmp_path: Path) -> None
     assert [(c.name, c.input, c.output) for c in nav.cases()][1:] == [
         ("keeps[0]", "Home is where the heart is, she said.", "Home is where the heart is, she said.")
     ]
-    assert case_lines(tmp_path / "r.yaml") == {("demo.nav", 0): 13, ("demo.nav", 1): 11}
+    assert case_lines(tmp_path / "r.yaml") == {("demo.nav", None): 4, ("demo.nav", 0): 13, ("demo.nav", 1): 11}
 
 
 def test_extract_needs_a_value_group_and_formats_that_parse(tmp_path: Path) -> None:
