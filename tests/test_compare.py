@@ -174,3 +174,26 @@ def test_ci_examples_and_hooks_run_the_commands_tested_here() -> None:
     ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.index("make test") < ci.index("make review-check")
+
+
+def test_documents_only_in_one_run_are_not_rule_changes(tmp_path: Path) -> None:
+    """removals.jsonl lists only changed documents: one added to or dropped from the corpus
+    must not look like a rule that started or stopped removing its lines."""
+    line = "The council met on Monday to discuss the harbour and its plans for the coming year.\n\nSource: Reuters\n"
+    for run, names in (("b", ("a", "gone")), ("n", ("a", "added"))):
+        (tmp_path / f"{run}-corpus").mkdir()
+        for name in names:
+            (tmp_path / f"{run}-corpus" / f"{name}.txt").write_text(line, encoding="utf-8")
+        done = cli("clean", str(tmp_path / f"{run}-corpus"), "--out", str(tmp_path / run / "clean.jsonl"), "-q")
+        assert done.returncode == 0, done.stderr
+    result = cli("compare", str(tmp_path / "b"), str(tmp_path / "n"), "--fail-on-change", "--output-format", "json")
+    assert result.returncode == 0, result.stdout
+    data = orjson.loads(result.stdout)
+    assert (data["changed"], data["rules"], data["documents"]) == (False, [], [])
+    assert (data["docs_only_base"], data["docs_only_new"], data["docs_compared"]) == (1, 1, 1)
+    markdown = cli("compare", str(tmp_path / "b" / "reports"), str(tmp_path / "n" / "clean.jsonl"))
+    assert markdown.stdout == (
+        "## cleaner compare: no change\n\n"
+        "1 changed documents compared; every line has the same fate in both runs.\n\n"
+        "1 document only in BASE, 1 only in NEW: not compared, not counted as rule changes.\n"
+    )

@@ -214,6 +214,53 @@ def test_resume_overwrite_after_a_kill_during_assembly(
     assert files(out) == whole_small
 
 
+@pytest.mark.parametrize("damage", ["missing", "short"])
+@pytest.mark.parametrize("part", ["jsonl", "diff"])
+def test_a_shard_missing_a_part_is_cleaned_again_on_resume(
+    small: Path, whole_small: dict[str, bytes], tmp_path: Path, part: str, damage: str
+) -> None:
+    """Before: with a finished shard's data file gone (or cut short) after a kill, --resume
+    trusted its meta and failed at assembly, "fix this and run the same command with --resume",
+    every time."""
+    out = tmp_path / "out"
+    assert killed_at("assemble", small, out).returncode == -signal.SIGKILL
+    damaged = out / ".clean.jsonl.work" / f"000001.{part}"
+    assert damaged.stat().st_size > 0
+    if damage == "missing":
+        damaged.unlink()
+    else:
+        damaged.write_bytes(damaged.read_bytes()[:-1])
+    resumed = subprocess.run(command(small, out, "--resume"), cwd=ROOT, capture_output=True, text=True)
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert files(out) == whole_small
+    assert not (out / ".clean.jsonl.work").exists()
+
+
+def test_discard_removes_only_the_shard_files_of_the_files_named(tmp_path: Path) -> None:
+    work = workdir.WorkDir(tmp_path / "clean.jsonl")
+    work.start([], "key", resume=False)
+    names = [
+        "000001.jsonl",
+        "000001.meta.json",
+        "000001.b00002.diff.part",
+        "000001.b00002.meta.json",
+        "000001.notes.txt",  # not a shard's name: kept
+        "000002.jsonl",  # another file's shard: kept
+        "0000010.jsonl",
+    ]
+    for name in names:
+        (work.root / name).write_bytes(b"x")
+    work.discard({1})
+    assert sorted(p.name for p in work.root.iterdir()) == [
+        "000001.notes.txt",
+        "0000010.jsonl",
+        "000002.jsonl",
+        "lock",
+        "run.json",
+    ]
+    work.close()
+
+
 # --- a worker killed (the OOM killer) costs one document, not the run ------------------------------
 
 MARK = "MARKED-TO-KILL-ITS-WORKER"

@@ -414,6 +414,9 @@ def test_a_meta_cut_short_is_a_shard_not_there(tmp_path: Path, left: bytes) -> N
         (work.root / "000000.meta.json").write_bytes(left)
         assert work.meta(0) is None and work.meta(1) is None
         (work.root / "000000.meta.json").write_bytes(b'{"file": "a", "totals": {}}')
+        assert work.meta(0) is None  # a whole meta, but the shard's parts are not there
+        for part in workdir.PARTS:
+            (work.root / f"000000.{part}").write_bytes(b"")
         assert work.meta(0) == {"file": "a", "totals": {}}
     finally:
         work.close(remove=True)

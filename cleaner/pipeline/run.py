@@ -213,6 +213,7 @@ def run(
                 todo.append((index, item))
             elif progress is not None:
                 progress(meta["totals"]["docs_in"], item.size)
+        work.discard({index for index, _ in todo})  # shards killed midway or no longer intact
         page_built = False
         if engine is not None:
             engine(pipeline, todo, work, fields, limits, on_failure)

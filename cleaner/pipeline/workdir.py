@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,34 @@ def shard_base(index: int, block: int | None = None) -> str:
 
 
 _BUFFER = 1 << 18
+
+# The names of a shard's files (Shard, WorkDir.join): what WorkDir.discard may remove.
+_SHARD_FILE = re.compile(r"(\d{6})(?:\.b\d{5})?\.(?:" + "|".join(PARTS) + r"|meta\.json)(?:\.part)?")
+
+
+def _block_sizes(root: Path, base: str) -> dict[str, int] | bool | None:
+    """The part sizes a block's meta records (None: an older meta recording none); False when
+    the block's meta is missing or unreadable."""
+    try:
+        meta = orjson.loads((root / f"{base}.meta.json").read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return False
+    return meta.get("sizes") if isinstance(meta, dict) else False
+
+
+def _parts_intact(root: Path, base: str, sizes: dict[str, int] | bool | None) -> bool:
+    """Whether every part of shard ``base`` is there, of the size its meta records (of any size
+    for a meta recording none)."""
+    if sizes is False:
+        return False
+    for name in PARTS:
+        try:
+            size = (root / f"{base}.{name}").stat().st_size
+        except OSError:
+            return False
+        if isinstance(sizes, dict) and sizes.get(name) != size:
+            return False
+    return True
 
 
 class Shard:
@@ -104,6 +133,9 @@ class Shard:
             "file": self.item.where,
             "report_name": self.item.report_name,
             "totals": self.summary.totals.as_dict(),
+            # Each part's size, so that a resumed run can tell a part gone or cut short since
+            # (deleted by hand, a disk restored) and clean the file again (WorkDir.meta).
+            "sizes": {name: path.stat().st_size for name, path in self.parts.items()},
         }
         write_atomic(self.directory / f"{self.base}.meta.json", orjson.dumps(meta), sync=False)  # see meta()
 
@@ -199,7 +231,29 @@ class WorkDir:
             meta = orjson.loads((self.root / f"{index:06d}.meta.json").read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
             return None
-        return meta if isinstance(meta, dict) and "totals" in meta else None
+        if not isinstance(meta, dict) or "totals" not in meta:
+            return None
+        # The meta alone is not enough: a part missing or of another size (removed, truncated
+        # since) would stop the assembly with an error that --resume meets again, forever.
+        blocks = meta.get("blocks")
+        bases = [shard_base(index)] if blocks is None else [shard_base(index, b) for b in range(blocks)]
+        for base in bases:
+            sizes = meta.get("sizes") if blocks is None else _block_sizes(self.root, base)
+            if not _parts_intact(self.root, base, sizes):
+                return None
+        return meta
+
+    def discard(self, indexes: set[int]) -> None:
+        """Remove what the unfinished (or no longer intact) shards of the files ``indexes`` left,
+        metas first: those files are cleaned again from nothing. Only files of a shard's own
+        names go (_SHARD_FILE); the directory is listed once, however many files there are."""
+        found = [
+            path
+            for path in self.root.iterdir()
+            if (match := _SHARD_FILE.fullmatch(path.name)) and int(match.group(1)) in indexes
+        ]
+        for path in sorted(found, key=lambda p: (not p.name.endswith(".meta.json"), p.name)):
+            path.unlink(missing_ok=True)
 
     def shard(self, index: int, item: InputFile) -> Shard:
         return Shard(self.root, index, item)

@@ -5,15 +5,26 @@ by a rule (``-``), rewritten by a replace rule or a repair (``~``), or nothing. 
 differs between the runs is a change, counted for the rule that acts on it after (newly removed)
 and for the rule that acted before (no longer removed). Documents are compared by characters
 kept: newly emptied, newly flagged (lost more than ``flag_share`` of their characters).
+
+removals.jsonl lists only the documents a run changed, so a document absent from it was either
+kept whole or not in the run at all. The document sets are read from each run's output (named
+by its report's marker) and its emptied documents: a document only one run cleaned is counted
+apart (``docs_only_base``, ``docs_only_new``), never put down to a rule.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import orjson
+
+from cleaner.errors import UsageError
+from cleaner.io.readers import REPORT_MARKER, open_jsonl
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report import review
 
@@ -94,6 +105,12 @@ class Comparison:
     rules: list[RuleChange] = field(default_factory=list)
     documents: list[DocChange] = field(default_factory=list)
     more_documents: int = 0
+    # Documents only one run cleaned (added to or removed from the corpus): not rule changes.
+    # None when a run's output could not be found (its report has no marker naming it): the
+    # document sets are then not compared, and a document missing from one run's removals.jsonl
+    # is taken as kept whole by it.
+    docs_only_base: int | None = None
+    docs_only_new: int | None = None
 
     @property
     def changed(self) -> bool:
@@ -151,16 +168,85 @@ class _Collector:
             del kept[SAMPLES:]
 
 
+def _output(path: Path, removals: Path) -> Path | None:
+    """The clean output of the run given as ``path`` (its removals.jsonl is ``removals``): the
+    file itself, else what its report's marker names, else ``clean.jsonl`` beside a ``reports/``
+    without a marker; None otherwise."""
+    if path.is_file():
+        return path
+    try:
+        marker = orjson.loads((removals.parent / REPORT_MARKER).read_bytes())
+        out = removals.parent / marker["out"]
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+        # A report without its marker (tests/golden): the output of the usual layout, beside it.
+        beside = removals.parent.parent / "clean.jsonl"
+        return beside if removals.parent.name == "reports" and beside.is_file() else None
+    return out if out.is_file() else None
+
+
+def _id_hashes(ids: Iterator[Any]) -> np.ndarray:
+    """The distinct ids as sorted 64-bit hashes: 8 bytes a document, so the ids of millions of
+    documents are compared without holding them as strings. (``hash`` of a str is the same for
+    both runs within this process; a collision, about 1 in 10^19 per pair, could hide one
+    added document.)"""
+    return np.unique(np.fromiter((hash(doc_id) for doc_id in ids), dtype=np.int64))
+
+
+def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
+    """The hashed ids of the documents the run cleaned: its output's records and the documents
+    it emptied (in no output, always in removals.jsonl). None if its output is not found or not
+    JSONL (Parquet, text outputs: not read here)."""
+    out = _output(path, removals)
+    if out is None or not out.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
+        return None
+
+    def ids() -> Iterator[Any]:
+        with open_jsonl(out) as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield orjson.loads(line)["id"]
+                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise UsageError(f"{out}:{number}: not a cleaner output record: {exc}") from None
+        for rec in review.load_removals(removals):
+            if rec["emptied"] is not None:
+                yield rec["id"]
+
+    try:
+        return _id_hashes(ids())
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot read: {exc.strerror or exc}") from None
+
+
+def _absent(ids: np.ndarray | None, doc_id: Any) -> bool:
+    """Whether the run of ``ids`` is known not to have had the document."""
+    if ids is None:
+        return False
+    at = int(np.searchsorted(ids, hash(doc_id)))
+    return at == len(ids) or int(ids[at]) != hash(doc_id)
+
+
 def compare(base_path: Path, new_path: Path, flag_share: float = FLAG_SHARE, max_documents: int = 200) -> Comparison:
     """Compare two run outputs (report dir, output dir or clean JSONL of each)."""
     base_file, new_file = review.removals_path(base_path), review.removals_path(new_path)
     result = Comparison(str(base_path), str(new_path), flag_share)
+    base_ids, new_ids = _run_ids(base_path, base_file), _run_ids(new_path, new_file)
+    if base_ids is not None and new_ids is not None:
+        result.docs_only_base = int(np.setdiff1d(base_ids, new_ids, assume_unique=True).size)
+        result.docs_only_new = int(np.setdiff1d(new_ids, base_ids, assume_unique=True).size)
+    else:
+        base_ids = new_ids = None  # both sets or neither: one alone says nothing of the other
     base = {rec["key"]: rec for rec in review.load_removals(base_file)}
     collector = _Collector(flag_share)
     for new in review.load_removals(new_file):
-        _document(result, collector, base.pop(new["key"], None), new)
+        old = base.pop(new["key"], None)
+        if old is None and _absent(base_ids, new["id"]):
+            continue  # a document only the new run had: counted in docs_only_new
+        _document(result, collector, old, new)
     for old in base.values():  # changed only in the base run
-        _document(result, collector, old, None)
+        if not _absent(new_ids, old["id"]):  # (else only the base run had it: docs_only_base)
+            _document(result, collector, old, None)
     for rule, kept in collector.samples.items():
         samples = [sample for _, sample in kept]
         samples.sort(key=lambda s: (s.id, s.no))

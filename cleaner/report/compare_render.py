@@ -58,12 +58,29 @@ def _summary_row(r: RuleChange) -> str:
     )
 
 
+def membership(c: Comparison) -> str:
+    """The documents only one run had (added to or removed from the corpus, not a rule's doing),
+    or why that is not known; "" when both runs had the same documents."""
+    if c.docs_only_base is None or c.docs_only_new is None:
+        return (
+            "Document sets not compared (a run's report has no marker naming a JSONL output): "
+            "a document only one run had shows as a change."
+        )
+    if not c.docs_only_base and not c.docs_only_new:
+        return ""
+    return (
+        f"{c.docs_only_base} document{'s' if c.docs_only_base != 1 else ''} only in BASE, "
+        f"{c.docs_only_new} only in NEW: not compared, not counted as rule changes."
+    )
+
+
 def markdown(c: Comparison) -> str:
     """A summary sized for a pull request comment: riskiest rules first, a few lines in context."""
+    extra = membership(c)
     if not c.changed:
         return (
             f"## cleaner compare: no change\n\n{c.docs_compared} changed documents compared; "
-            "every line has the same fate in both runs.\n"
+            "every line has the same fate in both runs.\n" + (f"\n{extra}\n" if extra else "")
         )
     out = [
         f"## cleaner compare: {len(c.rules)} rule{'s' if len(c.rules) != 1 else ''} changed what {'they do' if len(c.rules) != 1 else 'it does'}",
@@ -73,6 +90,7 @@ def markdown(c: Comparison) -> str:
         f"Riskiest first: lines that look like prose newly removed, then documents newly emptied or that "
         f"lost more than {c.flag_share:.0%} of their text.",
         "",
+        *([extra, ""] if extra else []),
         "| rule | newly removed | no longer removed | prose-like newly removed | docs newly emptied "
         "| docs newly flagged | characters | lines rewritten otherwise | documents |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -133,6 +151,7 @@ def html_page(c: Comparison) -> str:
         f"<style>{_CSS}</style></head><body><h1>cleaner compare</h1>",
         f"<p>base {e(c.base)} · new {e(c.new)} · {c.docs_differing} documents differ · "
         f"{c.lines_newly_removed} lines newly removed · {c.lines_no_longer_removed} no longer removed</p>",
+        f"<p>{e(membership(c))}</p>" if membership(c) else "",
         "<table><tr><th>rule</th><th>newly removed</th><th>no longer removed</th><th>prose-like newly removed</th>"
         "<th>docs newly emptied</th><th>docs newly flagged</th><th>chars +</th><th>chars −</th><th>documents</th></tr>",
     ]
