@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, InputError, RecordFailed, UsageError
@@ -163,7 +163,7 @@ class Cleaner:
 
 
 Errors = Literal["raise", "skip", "keep"]
-ERRORS: tuple[str, ...] = ("raise", "skip", "keep")
+ERRORS: tuple[str, ...] = get_args(Errors)
 _log = logging.getLogger("cleaner")
 
 

@@ -287,7 +287,7 @@ def dumps(record: dict[str, Any], lenient: bool = False) -> bytes:
     write (python_json); RecordError for one nested deeper than MAX_DEPTH."""
     if not lenient:
         try:
-            return orjson.dumps(record, default=json_default, option=orjson.OPT_APPEND_NEWLINE)
+            return orjson_line(record)
         except TypeError:  # orjson.JSONEncodeError
             pass
     return python_json(record).encode("utf-8") + b"\n"

@@ -87,9 +87,13 @@ class Target:
             except OSError as exc:
                 raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
 
+    def _real_places(self) -> tuple[Path, Path, Path]:
+        """Where --out, --report and the work directory really are (symlinks followed)."""
+        return real_path(self.out), real_path(self.report), real_path(work_root(self.out))
+
     def _check_places(self, inputs: list[Path | InputFile]) -> None:
         """No output may be, hold or lie inside an input, the other output or the work directory."""
-        out, report, work = (real_path(p) for p in (self.out, self.report, work_root(self.out)))
+        out, report, work = self._real_places()
         places = [(f"--out {self.out}", out), (f"--report {self.report}", report)]
         paths = [given.path if isinstance(given, InputFile) else given for given in inputs]  # stdin: its spool
         others = [(f"the input {given}", real_path(given)) for given in paths]
@@ -108,7 +112,7 @@ class Target:
     def _check_found(self, items: list[InputFile]) -> None:
         """No input file found in a directory may be an output or lie inside one: a symlink
         there can lead anywhere (the checks above see the directory, not where its links go)."""
-        out, report, work = (real_path(p) for p in (self.out, self.report, work_root(self.out)))
+        out, report, work = self._real_places()
         for item in items:
             if not item.path.is_symlink():  # a file under an input directory lies where it is
                 continue
