@@ -197,3 +197,32 @@ def test_documents_only_in_one_run_are_not_rule_changes(tmp_path: Path) -> None:
         "1 changed documents compared; every line has the same fate in both runs.\n\n"
         "1 document only in BASE, 1 only in NEW: not compared, not counted as rule changes.\n"
     )
+
+
+def test_document_sets_need_the_ids_the_report_names(tmp_path: Path) -> None:
+    """With another --id-field the output's records carry the document's id under that field:
+    a record without ``id`` leaves the sets uncompared (it was a usage error, exit 2, on two
+    identical runs); a record's own ``id`` that is not the document's would make every changed
+    document look absent from the run and its rule changes vanish, so such a set is not used."""
+    body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters"
+    own_ids = [{"doc_id": "a", "text": body}, {"doc_id": "b", "text": body}]
+    other_ids = [{"doc_id": "a", "id": "x", "text": body}, {"doc_id": "b", "id": "y", "text": body}]
+    for name, records in (("own", own_ids), ("other", other_ids)):
+        corpus = tmp_path / f"{name}.jsonl"
+        corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+        for run in ("b", "n"):
+            out = tmp_path / name / run / "clean.jsonl"
+            done = cli("clean", str(corpus), "--id-field", "doc_id", "--out", str(out), "-q")
+            assert done.returncode == 0, done.stderr
+        result = cli("compare", str(tmp_path / name / "b"), str(tmp_path / name / "n"), "--fail-on-change")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout == (
+            "## cleaner compare: no change\n\n"
+            "2 changed documents compared; every line has the same fate in both runs.\n\n"
+            "Document sets not compared (a run's JSONL output, or the ids of its records, could not be found): "
+            "a document only one run had shows as a change.\n"
+        )
+        data = orjson.loads(
+            cli("compare", str(tmp_path / name / "b"), str(tmp_path / name / "n"), "--output-format", "json").stdout
+        )
+        assert (data["docs_only_base"], data["docs_only_new"]) == (None, None)

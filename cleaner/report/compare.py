@@ -192,10 +192,18 @@ def _id_hashes(ids: Iterator[Any]) -> np.ndarray:
     return np.unique(np.fromiter((hash(doc_id) for doc_id in ids), dtype=np.int64))
 
 
+class _NoIds(Exception):
+    """The output's records do not carry the documents' ids under ``id`` (a run with another
+    --id-field writes the record's own field, and only adds ``id`` to a record without one)."""
+
+
 def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
     """The hashed ids of the documents the run cleaned: its output's records and the documents
     it emptied (in no output, always in removals.jsonl). None if its output is not found or not
-    JSONL (Parquet, text outputs: not read here)."""
+    JSONL (Parquet, text outputs: not read here), or if its records' ``id`` are not the ids its
+    removals.jsonl names: every document a run changed is among those it cleaned, so a set
+    missing one of them is some other field (a run with another --id-field), which would make
+    documents look absent and their rule changes vanish."""
     out = _output(path, removals)
     if out is None or not out.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
         return None
@@ -206,17 +214,26 @@ def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
                 if not line.strip():
                     continue
                 try:
-                    yield orjson.loads(line)["id"]
-                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                    record = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
                     raise UsageError(f"{out}:{number}: not a cleaner output record: {exc}") from None
+                if type(record) is not dict:
+                    raise UsageError(f"{out}:{number}: not a cleaner output record: not an object")
+                if "id" not in record:
+                    raise _NoIds
+                yield record["id"]
         for rec in review.load_removals(removals):
             if rec["emptied"] is not None:
                 yield rec["id"]
 
     try:
-        return _id_hashes(ids())
+        found = _id_hashes(ids())
+    except _NoIds:
+        return None
     except OSError as exc:
         raise UsageError(f"{out}: cannot read: {exc.strerror or exc}") from None
+    changed = _id_hashes(rec["id"] for rec in review.load_removals(removals))
+    return found if np.isin(changed, found, assume_unique=True).all() else None
 
 
 def _absent(ids: np.ndarray | None, doc_id: Any) -> bool:
