@@ -22,6 +22,10 @@ class ClassifyConfig(BaseModel):
     # A document of fewer live lines gives the model no context (windows, the distance to the
     # nearest sentence) and is unlike every page it learnt from: it is left alone.
     min_lines: int | None = Field(default=None, ge=1)
+    # A list in the body (classify/lists.py): at least this many different lines of one template
+    # (short_words words or more each, the same punctuation marks) are kept whole once the
+    # classifier keeps two of them; 0 turns it off.
+    list_run: int | None = Field(default=None, ge=0)
     # What kind of documents it runs on: text input only by default (HTML is already extracted).
     html: bool | None = None
 

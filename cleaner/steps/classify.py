@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cleaner.classify.config import ClassifyConfig, Profile
+from cleaner.classify.lists import kept_lists
 from cleaner.document import Line
 from cleaner.rules.compiled import ALIVE
 from cleaner.rules.engine import RuleSet
@@ -48,6 +49,7 @@ DEFAULT_NAV_RUN = 3
 # which bounds the step's time and memory per document.
 MAX_ROWS = 20_000
 DEFAULT_MIN_LINES = 5  # fewer live lines: no context to judge by (rows only shrink: idempotent)
+DEFAULT_LIST_RUN = 4  # lines of one template the classifier keeps whole once it keeps some (classify/lists.py)
 DEFAULT_THRESHOLDS: dict[Profile, float] = {"precision": 0.01, "balanced": 0.02, "recall": 0.04}
 _UNSET: object = object()
 
@@ -93,6 +95,7 @@ class Classify:
         self.short_words = config.short_words or DEFAULT_SHORT_WORDS
         self.nav_run = config.nav_run or DEFAULT_NAV_RUN
         self.min_lines = config.min_lines or DEFAULT_MIN_LINES
+        self.list_run = DEFAULT_LIST_RUN if config.list_run is None else config.list_run
         self._model = model
         self._compiled: Compiled | Model | object = _UNSET
         self._cut = _log_odds_cut(self.threshold)
@@ -142,11 +145,15 @@ class Classify:
         """Features, P(content) and the rule id (None: kept) of each row."""
         from cleaner.classify.features import INDEX, extract
 
-        found = extract(texts if texts is not None else [line.text for line in rows])
+        if texts is None:
+            texts = [line.text for line in rows]
+        found = extract(texts)
         scores = self.model.score(found)
         threshold = self.threshold  # float64 compared as Python floats: the same answers
+        words = found.matrix[:, INDEX["words"]].tolist()
         below = [i for i, score in enumerate(scores.tolist()) if score < threshold]
-        return found.matrix, scores, self._rules(found.matrix[:, INDEX["words"]].tolist(), below)
+        below = kept_lists(texts, words, below, self.list_run, self.short_words)
+        return found.matrix, scores, self._rules(words, below)
 
     def _below(self, odds: Any) -> list[int]:
         """The rows whose P(content) is under the threshold, from their log-odds: surely not under it
@@ -222,6 +229,9 @@ class Classify:
                 self._kept = (rows, texts)
                 return
             below = self._below(odds)
+            words = _words(matrix)
+            # A list the classifier keeps in part is kept whole (classify/lists.py).
+            below = kept_lists(texts, words, below, self.list_run, self.short_words)
             # Only the rows below are visited, each dropped by its kind (a loop over every row,
             # asking each for a rule, cost more than the rest of the step's Python on a real page;
             # Line.drop inline: a call a row dropped).
@@ -230,7 +240,6 @@ class Classify:
                 # (The kinds in one C call (compiled.py's KINDS): each word count read in Python made a float, and
                 # was compared there, for every row below and every row of its run; None: bounds the C cannot
                 # compare exactly, the twin's way.)
-                words = _words(matrix)
                 kinds = self._kinds_of(words, below, self.short_words, self.nav_run, LABELS)
                 for i, kind in zip(below, kinds if kinds is not None else self._kinds(words, below), strict=True):
                     row = rows[i]
