@@ -6,15 +6,19 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import signal
 import stat
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import orjson
 import pytest
 
 from cleaner import cli
+from cleaner.io import stdio
 from cleaner.io.readers import REPORT_MARKER, discover
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -519,6 +523,175 @@ def test_a_work_directory_cleaner_did_not_make_is_left_alone(tmp_path: Path, cor
     assert result.returncode == 2
     assert result.stderr == f"error: {work} exists and is not a cleaner work directory; move it away\n"
     assert (work / "mine.txt").read_text(encoding="utf-8") == "not cleaner's\n"
+
+
+# --- scratch directories of runs killed with SIGKILL (stdin, --out -) ---------------------------
+
+
+@pytest.fixture
+def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temp directory (tempfile.gettempdir()) for this test: an empty one of its own."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+def _leftover(temp: Path, name: str = "cleaner-dead") -> Path:
+    """What a run killed with SIGKILL leaves: its scratch directory, the marker unlocked."""
+    root = temp / name
+    (root / "stdin").mkdir(parents=True)
+    (root / "stdin" / "stdin.jsonl").write_bytes(b'{"text": "spooled"}\n')
+    (root / stdio.MARKER).touch()
+    return root
+
+
+def test_a_scratch_directory_a_killed_run_left_is_removed_by_the_next(temp: Path) -> None:
+    """Before: every run killed with SIGKILL left its cleaner-XXXX (all of stdin, the shards, the
+    outputs) in the temp directory for good."""
+    _leftover(temp, "cleaner-dead1")
+    _leftover(temp, "cleaner-dead2")
+    with stdio.scratch() as root:
+        assert root.parent == temp and root.name.startswith("cleaner-")
+        assert [p.name for p in temp.iterdir()] == [root.name]
+        assert [p.name for p in root.iterdir()] == [stdio.MARKER]
+    assert list(temp.iterdir()) == []
+
+
+def test_a_scratch_directory_whose_run_is_alive_is_left_alone(temp: Path) -> None:
+    live = _leftover(temp, "cleaner-live")
+    before = tree(temp)
+    holder = subprocess.Popen(  # another process holds the marker's lock, as a live run does
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys\n"
+            f"f = open({str(live / stdio.MARKER)!r})\n"
+            "fcntl.flock(f, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with stdio.scratch() as root:
+            with stdio.scratch() as inner:  # and a live run's own directory, by a run beside it
+                assert sorted(p.name for p in temp.iterdir()) == sorted(["cleaner-live", root.name, inner.name])
+            assert sorted(p.name for p in temp.iterdir()) == sorted(["cleaner-live", root.name])
+        assert tree(temp) == before
+    finally:
+        holder.communicate("")  # it lets go: the directory is a dead run's now
+    assert holder.returncode == 0
+    with stdio.scratch():
+        assert "cleaner-live" not in {p.name for p in temp.iterdir()}
+    assert list(temp.iterdir()) == []
+
+
+def test_only_cleaners_own_scratch_directories_are_removed(tmp_path: Path, temp: Path) -> None:
+    """No marker, a symlink (to a directory that looks like a dead run's), a file, a marker
+    that is not a regular file, a name not cleaner's: all left as they are."""
+    (temp / "cleaner-nomarker").mkdir()
+    (temp / "cleaner-nomarker" / "data.jsonl").write_text("mine\n", encoding="utf-8")
+    (temp / "cleaner-nomarker" / f"{stdio.MARKER}.new").touch()  # a run killed while making its marker
+    elsewhere = _leftover(tmp_path, "elsewhere")
+    (temp / "cleaner-x").symlink_to(elsewhere)
+    (temp / "cleaner-y").write_text("a file\n", encoding="utf-8")
+    (temp / "cleaner-dirmarker" / stdio.MARKER).mkdir(parents=True)
+    (temp / "cleaner-linkmarker").mkdir()
+    (temp / "cleaner-linkmarker" / stdio.MARKER).symlink_to(elsewhere / stdio.MARKER)
+    _leftover(temp, "mine-cleaner-dead")
+    before, outside = tree(temp), tree(elsewhere)
+    with stdio.scratch() as root:
+        assert root.name not in before
+    assert tree(temp) == before
+    assert (
+        tree(elsewhere)
+        == outside
+        == {
+            ".cleaner-scratch": b"",
+            "stdin": "dir",
+            "stdin/stdin.jsonl": b'{"text": "spooled"}\n',
+        }
+    )
+
+
+def test_another_users_scratch_directory_is_left_alone(temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    theirs = _leftover(temp, "cleaner-theirs")
+    if os.geteuid() == 0:
+        os.chown(theirs, 65534, 65534)
+    else:  # no other user's directory can be made: be another user
+        uid = os.getuid()
+        monkeypatch.setattr(os, "getuid", lambda: uid + 1)
+    before = tree(temp)
+    with stdio.scratch():
+        pass
+    assert tree(temp) == before
+
+
+def _cleaner_to_stdout(temp: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cleaner", "clean", "-", "--out", "-", "-q", "-j", "1"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_the_next_stdin_run_removes_the_scratch_directory_of_a_run_killed_with_sigkill(temp: Path) -> None:
+    """Before: `kill -9` on `cleaner clean - --out -` left $TMPDIR/cleaner-XXXX behind for good."""
+    record = orjson.dumps({"text": DOC}) + b"\n"
+    first = _cleaner_to_stdout(temp)
+    assert first.stdin is not None
+    first.stdin.write(record * 100)
+    first.stdin.flush()  # and kept open: the run is spooling stdin
+    deadline = time.monotonic() + 30
+    while not any((p / "stdin").exists() for p in temp.iterdir()):  # its marker is made before
+        assert first.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    [scratch] = temp.iterdir()
+    try:
+        live = subprocess.run(  # a run beside it leaves its directory alone
+            [sys.executable, "-m", "cleaner", "clean", "-", "--out", "-", "-q", "-j", "1"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)},
+            input=record,
+            capture_output=True,
+        )
+        assert (live.returncode, live.stderr) == (0, b"")
+        assert list(temp.iterdir()) == [scratch]
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate()
+    assert first.returncode == -signal.SIGKILL
+    assert list(temp.iterdir()) == [scratch]  # killed: no finally ran
+    assert sorted(p.name for p in scratch.iterdir()) == [stdio.MARKER, "stdin"]
+    second = _cleaner_to_stdout(temp)
+    out, err = second.communicate(record)
+    assert (second.returncode, err) == (0, b"")
+    assert list(temp.iterdir()) == []  # the killed run's directory and its own
+    assert out == live.stdout
+    assert orjson.loads(out) == {
+        "id": "stdin:1",
+        "text": "A council met on Tuesday to discuss the new bridge.\n",
+        "source": "-:1",
+        "url": None,
+        "site": None,
+        "meta": {},
+        "stats": {
+            "chars_in": 65,
+            "chars_out": 52,
+            "lines_in": 3,
+            "lines_out": 1,
+            "removed": {"credits.source": 1},
+            "repaired": {},
+        },
+    }
 
 
 # --- environment errors, in process -------------------------------------------------------------

@@ -4,12 +4,23 @@ A run reads its inputs more than once (sizes, fingerprint, ``--drop-repeated``'s
 writes its output whole at the end, so stdin is first copied into a scratch directory cleaner
 creates, and ``--out -`` is written there and then copied to stdout. The scratch directory (and
 with it the work directory and, unless ``--report`` is given, the reports) is removed at the end:
-cleaner created it, so it deletes it."""
+cleaner created it, so it deletes it.
+
+A run killed with SIGKILL (the OOM killer, ``kill -9``, a container stop) never reaches that
+end, and leaves its scratch directory (all of stdin, the shards, the staged outputs) in the temp
+directory. So every scratch directory holds a marker file, ``.cleaner-scratch``, locked with
+``flock`` for the whole run (forked workers inherit the descriptor and die with the run), and a
+run that makes a scratch directory first removes the ``cleaner-*`` directories of the temp
+directory whose marker nobody holds: runs that died. The marker is locked before it gets its
+name, so a live run's directory never shows an unlocked one; a directory without the marker, a
+symlink, another user's directory are never touched."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -24,14 +35,81 @@ STDIN = "-"
 StdinFormat = Literal["jsonl", "txt"]
 
 
+PREFIX = "cleaner-"
+MARKER = ".cleaner-scratch"
+
+
 @contextmanager
 def scratch() -> Iterator[Path]:
-    """A fresh directory, removed with everything in it at the end, however the run ends."""
-    root = Path(tempfile.mkdtemp(prefix="cleaner-"))
+    """A fresh directory, removed with everything in it at the end, however the run ends; one a
+    SIGKILL left behind is removed by the next run that makes one (its marker's lock is gone)."""
+    temp = tempfile.gettempdir()
+    sweep(temp)
+    root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=temp))
+    held: int | None = None
     try:
+        held = _hold(root)
         yield root
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)  # the lock still held: no sweeper races this
+        if held is not None:
+            os.close(held)
+
+
+def _hold(root: Path) -> int:
+    """The marker of the fresh directory ``root``, locked, as an open descriptor. Created and
+    locked under another name, then renamed (the lock is the inode's): a sweeper never sees the
+    marker of a live run unlocked."""
+    pending = root / f"{MARKER}.new"
+    fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(pending, root / MARKER)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def sweep(temp: str) -> None:
+    """Remove the scratch directories in ``temp`` of runs that died. Never fails the run."""
+    try:
+        names = os.listdir(temp)
+    except OSError:
+        return
+    uid = os.getuid()
+    for name in names:
+        if name.startswith(PREFIX):
+            _reclaim(os.path.join(temp, name), uid)
+
+
+def _reclaim(path: str, uid: int) -> None:
+    """Remove ``path`` if it is a directory of ours (not a symlink) holding a marker (a regular
+    file) whose lock is free: its run is gone. Anything else, or any error, leaves it be."""
+    try:
+        dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        found = os.fstat(dir_fd)
+        if found.st_uid != uid:
+            return
+        fd = os.open(MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a live run holds it
+            # still the marker in place, in the directory at that name (no other sweeper removed it)
+            if os.path.samestat(os.fstat(fd), os.stat(MARKER, dir_fd=dir_fd, follow_symlinks=False)) and (
+                os.path.samestat(found, os.lstat(path))
+            ):
+                shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
+    except OSError:
+        return
+    finally:
+        os.close(dir_fd)
 
 
 def spool_stdin(root: Path, fmt: StdinFormat) -> InputFile:
