@@ -54,7 +54,12 @@ def test_summary_reports_are_the_full_runs_records_and_summary_and_nothing_else(
     marker = "reports/.cleaner-report"  # it lists the paths each report holds: those differ
     for name in summary[0]:
         assert name == marker or summary[0][name] == full[0][name], name
-    assert orjson.loads(summary[0][marker]) == {"out": "../clean.jsonl", "paths": ["summary.json", "summary.md"]}
+    size = len(summary[0]["clean.jsonl"])  # the output's, which a later run checks before skipping it
+    assert orjson.loads(summary[0][marker]) == {
+        "out": "../clean.jsonl",
+        "out_size": size,
+        "paths": ["summary.json", "summary.md"],
+    }
     assert any(name.endswith(".diff") for name in full[0]) and "reports/index.html" in full[0]
     assert summary[1] == full[1] == [(str(inputs[0] / "corpus.jsonl"), 8)]
     assert summary[2] == full[2]

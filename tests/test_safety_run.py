@@ -141,7 +141,12 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     report = tmp_path / "reports"
     first = clean(str(corpus), "--out", str(tmp_path / "a.jsonl"), "--report", str(report))
     assert first.returncode == 0, first.stderr
-    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../a.jsonl", "paths": REPORT_PATHS}
+    size = (tmp_path / "a.jsonl").stat().st_size
+    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {
+        "out": "../a.jsonl",
+        "out_size": size,
+        "paths": REPORT_PATHS,
+    }
     (report / "summary.md").write_text("edited, but still cleaner's file\n", encoding="utf-8")
     before = tree(tmp_path)
     refused = clean(str(corpus), "--out", str(tmp_path / "b.jsonl"), "--report", str(report))
@@ -150,7 +155,11 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     assert tree(tmp_path) == before
     replaced = clean(str(corpus), "--out", str(tmp_path / "b.jsonl"), "--report", str(report), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
-    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {"out": "../b.jsonl", "paths": REPORT_PATHS}
+    assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {
+        "out": "../b.jsonl",
+        "out_size": size,
+        "paths": REPORT_PATHS,
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl", "corpus", "reports"]
 
 
@@ -262,7 +271,8 @@ def test_a_report_given_as_a_symlink_to_a_directory_is_written_there(tmp_path: P
         result = clean(str(corpus), "--out", str(out), "--report", str(link), *extra)
         assert result.returncode == 0, result.stderr
         assert os.readlink(link) == str(real)
-        assert orjson.loads((real / REPORT_MARKER).read_bytes()) == {"out": "../o/clean.jsonl", "paths": REPORT_PATHS}
+        marker = {"out": "../o/clean.jsonl", "out_size": out.stat().st_size, "paths": REPORT_PATHS}
+        assert orjson.loads((real / REPORT_MARKER).read_bytes()) == marker
     into_input = tmp_path / "into-input"
     into_input.symlink_to(corpus)
     result = clean(str(corpus), "--out", str(out), "--report", str(into_input), "--overwrite")
@@ -351,7 +361,8 @@ def test_an_output_beside_an_input_is_not_read_back_when_its_report_is_elsewhere
     first = clean(str(data / "in.jsonl"), "--out", str(data / "clean.jsonl"), "--report", str(tmp_path / "r"))
     assert first.returncode == 0, first.stderr
     assert sorted(p.name for p in data.iterdir()) == [".clean.jsonl.cleaner-out", "clean.jsonl", "in.jsonl"]
-    assert orjson.loads((data / ".clean.jsonl.cleaner-out").read_bytes()) == {"report": "../r"}
+    size = (data / "clean.jsonl").stat().st_size
+    assert orjson.loads((data / ".clean.jsonl.cleaner-out").read_bytes()) == {"report": "../r", "size": size}
     assert [item.rel for item in discover([data])] == ["in.jsonl"]
     again = clean(str(data), "--out", str(tmp_path / "o" / "clean.jsonl"))
     assert again.returncode == 0, again.stderr
@@ -365,6 +376,37 @@ def test_an_output_beside_an_input_is_not_read_back_when_its_report_is_elsewhere
     assert refused.returncode == 2
     assert refused.stderr == f"error: {data / '.clean.jsonl.cleaner-out'} exists and is not cleaner's; move it away\n"
     assert (data / ".clean.jsonl.cleaner-out").read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.mark.parametrize("report", ["elsewhere", "beside"])
+def test_a_file_put_where_an_output_was_is_input(tmp_path: Path, report: str) -> None:
+    """Before: the output deleted and a user's own file put under its name, a later run over the
+    folder skipped that file unseen, by the marker of a report (or of the output) long gone stale."""
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "in.jsonl").write_bytes(b"".join(orjson.dumps({"text": f"Rec {n} has some text."}) + b"\n" for n in (1, 2)))
+    reports = tmp_path / "r" if report == "elsewhere" else data / "reports"
+    first = clean(str(data / "in.jsonl"), "--out", str(data / "clean.jsonl"), "--report", str(reports))
+    assert first.returncode == 0, first.stderr
+    assert [item.rel for item in discover([data])] == ["in.jsonl"]  # the output itself: skipped
+    (data / "clean.jsonl").unlink()
+    (data / "clean.jsonl").write_bytes(orjson.dumps({"text": "A record of my own, not cleaner's."}) + b"\n")
+    assert [item.rel for item in discover([data])] == ["clean.jsonl", "in.jsonl"]
+    again = clean(str(data), "--out", str(tmp_path / "o" / "clean.jsonl"))
+    assert again.returncode == 0, again.stderr
+    ids = [orjson.loads(line)["id"] for line in (tmp_path / "o" / "clean.jsonl").read_bytes().splitlines()]
+    assert ids == ["clean:1", "in:1", "in:2"]
+
+
+def test_a_marker_of_an_older_cleaner_without_a_size_still_skips_its_output(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "in.jsonl").write_bytes(orjson.dumps({"text": "Rec 1 has some text."}) + b"\n")
+    (data / "clean.jsonl").write_bytes(orjson.dumps({"text": "Rec 1 has some text."}) + b"\n")
+    (data / ".clean.jsonl.cleaner-out").write_bytes(orjson.dumps({"report": "../r"}) + b"\n")
+    assert [item.rel for item in discover([data])] == ["in.jsonl"]
+    (data / ".clean.jsonl.cleaner-out").write_bytes(orjson.dumps({"report": "../r", "size": 3}) + b"\n")
+    assert [item.rel for item in discover([data])] == ["clean.jsonl", "in.jsonl"]
 
 
 @pytest.mark.parametrize("to", ["out", "report", "work"])

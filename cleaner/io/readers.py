@@ -231,7 +231,7 @@ def _walk(top: Path) -> list[Path]:
         for name in names:
             path = here / name
             if name.startswith(".") and name.endswith(OUT_MARKER_SUFFIX) and len(name) > len(OUT_MARKER_SUFFIX) + 1:
-                outputs.add(real_path(path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)])))
+                outputs |= _output(path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)]), _marker(path).get("size"))
             elif _supported(path) and (path.is_file() or (path.is_symlink() and _broken(path) is not None)):
                 files.append(path)  # a broken symlink too, not skipped unseen: its read reports it (read())
     return sorted(path for path in files if real_path(path) not in outputs)
@@ -239,11 +239,32 @@ def _walk(top: Path) -> list[Path]:
 
 def _report_outputs(report: Path) -> set[Path]:
     """The output JSONL a cleaner report directory belongs to (its marker names it)."""
+    marker = _marker(report / REPORT_MARKER)
+    out = marker.get("out")
+    return _output(report / out, marker.get("out_size")) if isinstance(out, str) else set()
+
+
+def _marker(path: Path) -> dict[str, Any]:
+    """A marker's JSON object; empty if it cannot be read."""
     try:
-        out = orjson.loads((report / REPORT_MARKER).read_bytes())["out"]
-        return {real_path(report / out)}
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
-        return set()
+        found = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _output(path: Path, size: Any) -> set[Path]:
+    """The output a marker names, to be skipped: while it is that output, of the size the marker
+    records. A file of another size put in its place since (the output deleted, a user's file of
+    the same name) is not cleaner's, and is input. A marker of an older cleaner records no size:
+    its output is skipped by name, as it was."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        try:
+            if path.stat().st_size != size:
+                return set()
+        except OSError:
+            pass  # nothing there (or a broken symlink): nothing is skipped either way
+    return {real_path(path)}
 
 
 def _id_stem(rel: str) -> str:

@@ -320,11 +320,6 @@ class WorkDir:
             html.write_page(
                 staging / "index.html", (path for i, meta in enumerate(metas) for path in self.parts(i, meta, "page"))
             )
-        # The marker lists every path the report holds, so that --overwrite can tell them from
-        # files added to it since (foreign_paths) and replace only a report holding nothing else.
-        marker = {"out": os.path.relpath(out.absolute(), report.absolute()), "paths": _paths(staging)}
-        (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
-        faults.point("staged-report")
         staged_out = self.staged_out()
         records = [path for i, meta in enumerate(metas) for path in self.parts(i, meta, "jsonl")]
         if writers.output_format(out) == "jsonl":  # the shards' bytes as they are: not written twice
@@ -337,6 +332,14 @@ class WorkDir:
                 writers.write(out, records, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
+        # The marker lists every path the report holds, so that --overwrite can tell them from
+        # files added to it since (foreign_paths) and replace only a report holding nothing else;
+        # and the output's size, so that a later run over a folder holding the output skips it
+        # only while it is this output (readers._outputs: a file put in its place is input).
+        size = staged_out.stat().st_size
+        marker = {"out": os.path.relpath(out.absolute(), report.absolute()), "out_size": size, "paths": _paths(staging)}
+        (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
+        faults.point("staged-report")
         faults.point("staged-out")
         manifest = _manifest(self.root) or {}
         manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
@@ -345,7 +348,7 @@ class WorkDir:
         faults.point("report-published")
         if needs_out_marker(out, report):  # (before the output: it is never there without)
             where = os.path.relpath(report.absolute(), out.absolute().parent)
-            write_atomic(out_marker(out), orjson.dumps({"report": where}) + b"\n")
+            write_atomic(out_marker(out), orjson.dumps({"report": where, "size": size}) + b"\n")
         check_replaceable(out)
         staged_out.replace(out)
         faults.point("out-published")
