@@ -802,11 +802,11 @@ def _explain(pipeline: Pipeline, cleaned: Cleaned, reasons: Reasons) -> None:
         verdict = trace.get(line.no)
         if verdict is not None:
             shown = " ".join(f"{name}={value:.3g}" for name, value in verdict.features.items())
-            # Under the threshold and kept: one of a list the classifier keeps in part (classify/lists.py).
-            listed = (
-                "  (kept: one of a list)" if verdict.rule_id is None and verdict.score < classifier.threshold else ""
-            )
-            out.print(f"{'':>{width}}   p(content)={verdict.score:.4f}{listed}  {shown}", markup=False)
+            # Under the threshold and kept, by the classifier and every step after it: one of a list
+            # the classifier keeps in part (classify/lists.py).
+            listed = line.dropped_by is None and verdict.rule_id is None and verdict.score < classifier.threshold
+            note = "  (kept: one of a list)" if listed else ""
+            out.print(f"{'':>{width}}   p(content)={verdict.score:.4f}{note}  {shown}", markup=False)
     if trace:
         trace.clear()
     _why(cleaned, reasons, classifier)

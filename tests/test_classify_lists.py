@@ -10,10 +10,10 @@ import numpy as np
 
 from cleaner.classify.config import ClassifyConfig
 from cleaner.classify.features import extract
-from cleaner.classify.lists import kept_lists, skeleton
+from cleaner.classify.lists import item, kept_lists, skeleton
 from cleaner.document import Line
 from cleaner.rules.load import parse_rule_file
-from cleaner.steps.classify import BOILERPLATE, DEFAULT_LIST_RUN, SHORT, Classify
+from cleaner.steps.classify import BOILERPLATE, DEFAULT_LIST_RUN, NAV_RUN, SHORT, Classify
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +40,37 @@ def test_a_lines_skeleton_is_its_marks_in_order() -> None:
     assert skeleton("snake_case stays a word") == ""
 
 
+def test_sentences_and_counted_menu_items_are_no_list_items() -> None:
+    assert item(TOUR[0]) == "–,@"
+    # One sentence a paragraph: prose, whose lines all share a full stop.
+    for line in ("Click here to read more stories.", 'He said: "Not yet."', "Is it over?", "More to come\u2026"):
+        assert item(line) == "", line
+    # A count in brackets ends a category menu's or a tag cloud's items.
+    for line in ("Local politics and more (12)", "Tags for this week [3]", "Some artist name (1) "):
+        assert item(line) == "", line
+    # Combining marks belong to their letters: a vowel sign is no punctuation mark.
+    assert skeleton("\u0915\u093e\u092e \u2013 \u0928\u092f\u093e, \u0926\u093f\u0932\u094d\u0932\u0940") == "\u2013,"
+    assert skeleton("Cafe\u0301 \u2013 Paris, France") == "\u2013,"
+
+
+def test_a_run_of_one_sentence_paragraphs_is_no_list() -> None:
+    texts = [PROSE, *(f"Line {k} of the story says something plain here." for k in "abcdef"), AFTER]
+    assert kept_lists(texts, words(texts), [4, 5, 6, 7], 4, 4) == [4, 5, 6, 7]
+
+
+def test_two_lists_side_by_side_are_judged_apart() -> None:
+    other = [f"Team {k} (Pool {k}): a {k} visit" for k in "ABCDE"]
+    texts = [*TOUR, *other]
+    # The dates: two kept, four below, kept whole. The teams, right after: one kept, four below, they go.
+    below = [2, 3, 4, 5, 7, 8, 9, 10]
+    assert kept_lists(texts, words(texts), below, 4, 4) == [7, 8, 9, 10]
+    # And the other way round: the teams kept whole, the dates (one kept) go.
+    below = [1, 2, 3, 4, 5, 6, 9, 10]
+    assert kept_lists(texts, words(texts), below, 4, 4) == [1, 2, 3, 4, 5]
+    # The teams' first line, right after the dates, the only one of them below: kept with its list.
+    assert kept_lists(texts, words(texts), [1, 2, 3, 4, 5, 6], 4, 4) == [1, 2, 3, 4, 5]
+
+
 def test_a_list_kept_in_part_is_kept_whole() -> None:
     texts = [PROSE, *TOUR, AFTER]
     # The classifier kept the first two dates and the prose, and would drop the other dates and the pitch.
@@ -63,10 +94,12 @@ def test_a_list_of_fewer_different_lines_than_the_run_goes() -> None:
 
 
 def test_short_items_and_lines_without_marks_make_no_list() -> None:
-    # A category list with counts: menus and tag lists are runs of short items.
-    menu = ["Politics (12)", "World news (8)", "Local sport (31)", "Arts (4)", "Travel (2)", "Food (9)"]
+    # Menus and tag lists are runs of short items.
+    menu = ["Arts – Film", "Food – Wine", "Home – Garden", "Travel – Asia", "Work – Jobs", "Cars – Bikes"]
     assert kept_lists(menu, words(menu), [2, 3, 4, 5], 4, 4) == [2, 3, 4, 5]
     assert kept_lists(menu, words(menu), [2, 3, 4, 5], 4, 2) == []  # (with 2-word items counted as long)
+    counted = ["Local politics news (12)", "World news today (8)", "Local sport news (31)", "Arts and culture (4)"]
+    assert kept_lists(counted, words(counted), [2, 3], 4, 2) == [2, 3]  # counts: no items, however long
     plain = [f"This plain line number {k} has no marks" for k in "abcdef"]
     assert kept_lists(plain, words(plain), [2, 3, 4, 5], 4, 4) == [2, 3, 4, 5]
 
@@ -124,6 +157,22 @@ def test_the_step_keeps_the_list_and_drops_the_rest_on_both_paths() -> None:
         ls = [Line(no, text) for no, text in enumerate([PROSE, *TOUR, AFTER], 1)]
         Classify(config, "balanced", model)(ls)  # type: ignore[arg-type]
         assert [line.dropped_by for line in ls] == [None, None] + [BOILERPLATE] * 6, type(model).__name__
+
+
+def test_the_step_counts_words_as_the_classifier_does_and_short_items_make_no_list() -> None:
+    menu = ["Arts – Film, TV", "Food – Wine, Beer", "Home – Garden, DIY", "Travel – Asia, Europe", "Work – Jobs, Pay"]
+    texts = [PROSE, *menu, AFTER]
+    joined = extract(texts).words
+    scores = {w: 0.9 if i <= 2 else 0.001 for i, w in enumerate(joined)}
+    config = ClassifyConfig(thresholds={"balanced": 0.01})
+    # 3 words each: short under short_words 4 (a nav run, no list), long under 3 (a list, kept whole).
+    for short_words, expected in ((4, [NAV_RUN] * 3), (3, [None] * 3)):
+        for model in (Fixed(scores), Odds(scores)):
+            ls = [Line(no, text) for no, text in enumerate(texts, 1)]
+            step = Classify(config, "balanced", model)  # type: ignore[arg-type]
+            step.short_words = short_words
+            step(ls)
+            assert [line.dropped_by for line in ls][3:6] == expected, (short_words, type(model).__name__)
 
 
 def test_list_run_comes_from_the_rule_file_and_zero_turns_it_off() -> None:
@@ -199,3 +248,13 @@ def test_explain_says_a_line_under_the_threshold_was_kept_as_one_of_a_list(tmp_p
     shown = done.stdout.splitlines()
     noted = [shown[k - 1].split()[0] for k, line in enumerate(shown) if "(kept: one of a list)" in line]
     assert noted and set(noted) <= {str(i + 1) for i in DATES}
+    # A line of the list another step removes after the classifier kept it: no note on it.
+    doc.write_text("\n".join([*ARTICLE[:9], *(f"Source: {date}" for date in ARTICLE[9:19]), *ARTICLE[19:]]) + "\n")
+    args[-1] = "rules/generic"
+    done = subprocess.run([sys.executable, "-m", "cleaner", *args], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    shown = done.stdout.splitlines()
+    assert "<- credits.source" in done.stdout
+    assert not [
+        shown[k - 1] for k, line in enumerate(shown) if "(kept: one of a list)" in line and " - " in shown[k - 1]
+    ]

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -579,9 +580,9 @@ def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def _leftover(temp: Path, name: str = "cleaner-dead") -> Path:
+def _leftover(temp: Path, name: str = "dead", of_this_host: bool = True) -> Path:
     """What a run killed with SIGKILL leaves: its scratch directory, the marker unlocked."""
-    root = temp / name
+    root = temp / (stdio.prefix() + name if of_this_host else name)
     (root / "stdin").mkdir(parents=True)
     (root / "stdin" / "stdin.jsonl").write_bytes(b'{"text": "spooled"}\n')
     (root / stdio.MARKER).touch()
@@ -591,17 +592,17 @@ def _leftover(temp: Path, name: str = "cleaner-dead") -> Path:
 def test_a_scratch_directory_a_killed_run_left_is_removed_by_the_next(temp: Path) -> None:
     """Before: every run killed with SIGKILL left its cleaner-XXXX (all of stdin, the shards, the
     outputs) in the temp directory for good."""
-    _leftover(temp, "cleaner-dead1")
-    _leftover(temp, "cleaner-dead2")
+    _leftover(temp, "dead1")
+    _leftover(temp, "dead2")
     with stdio.scratch() as root:
-        assert root.parent == temp and root.name.startswith("cleaner-")
+        assert root.parent == temp and root.name.startswith(stdio.prefix())
         assert [p.name for p in temp.iterdir()] == [root.name]
         assert [p.name for p in root.iterdir()] == [stdio.MARKER]
     assert list(temp.iterdir()) == []
 
 
 def test_a_scratch_directory_whose_run_is_alive_is_left_alone(temp: Path) -> None:
-    live = _leftover(temp, "cleaner-live")
+    live = _leftover(temp, "live")
     before = tree(temp)
     holder = subprocess.Popen(  # another process holds the marker's lock, as a live run does
         [
@@ -621,30 +622,31 @@ def test_a_scratch_directory_whose_run_is_alive_is_left_alone(temp: Path) -> Non
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         with stdio.scratch() as root:
             with stdio.scratch() as inner:  # and a live run's own directory, by a run beside it
-                assert sorted(p.name for p in temp.iterdir()) == sorted(["cleaner-live", root.name, inner.name])
-            assert sorted(p.name for p in temp.iterdir()) == sorted(["cleaner-live", root.name])
+                assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, root.name, inner.name])
+            assert sorted(p.name for p in temp.iterdir()) == sorted([live.name, root.name])
         assert tree(temp) == before
     finally:
         holder.communicate("")  # it lets go: the directory is a dead run's now
     assert holder.returncode == 0
     with stdio.scratch():
-        assert "cleaner-live" not in {p.name for p in temp.iterdir()}
+        assert live.name not in {p.name for p in temp.iterdir()}
     assert list(temp.iterdir()) == []
 
 
 def test_only_cleaners_own_scratch_directories_are_removed(tmp_path: Path, temp: Path) -> None:
     """No marker, a symlink (to a directory that looks like a dead run's), a file, a marker
     that is not a regular file, a name not cleaner's: all left as they are."""
-    (temp / "cleaner-nomarker").mkdir()
-    (temp / "cleaner-nomarker" / "data.jsonl").write_text("mine\n", encoding="utf-8")
-    (temp / "cleaner-nomarker" / f"{stdio.MARKER}.new").touch()  # a run killed while making its marker
-    elsewhere = _leftover(tmp_path, "elsewhere")
-    (temp / "cleaner-x").symlink_to(elsewhere)
-    (temp / "cleaner-y").write_text("a file\n", encoding="utf-8")
-    (temp / "cleaner-dirmarker" / stdio.MARKER).mkdir(parents=True)
-    (temp / "cleaner-linkmarker").mkdir()
-    (temp / "cleaner-linkmarker" / stdio.MARKER).symlink_to(elsewhere / stdio.MARKER)
-    _leftover(temp, "mine-cleaner-dead")
+    (temp / (stdio.prefix() + "nomarker")).mkdir()
+    (temp / (stdio.prefix() + "nomarker") / "data.jsonl").write_text("mine\n", encoding="utf-8")
+    (temp / (stdio.prefix() + "nomarker") / f"{stdio.MARKER}.new").touch()  # a run killed while making its marker
+    elsewhere = _leftover(tmp_path, "elsewhere", of_this_host=False)
+    (temp / (stdio.prefix() + "x")).symlink_to(elsewhere)
+    (temp / (stdio.prefix() + "y")).write_text("a file\n", encoding="utf-8")
+    (temp / (stdio.prefix() + "dirmarker") / stdio.MARKER).mkdir(parents=True)
+    (temp / (stdio.prefix() + "linkmarker")).mkdir()
+    (temp / (stdio.prefix() + "linkmarker") / stdio.MARKER).symlink_to(elsewhere / stdio.MARKER)
+    _leftover(temp, "mine-" + stdio.prefix() + "dead", of_this_host=False)
+    _leftover(temp, "cleaner-otherhost-dead", of_this_host=False)  # another host's: its locks may be its own
     before, outside = tree(temp), tree(elsewhere)
     with stdio.scratch() as root:
         assert root.name not in before
@@ -661,12 +663,12 @@ def test_only_cleaners_own_scratch_directories_are_removed(tmp_path: Path, temp:
 
 
 def test_another_users_scratch_directory_is_left_alone(temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    theirs = _leftover(temp, "cleaner-theirs")
+    theirs = _leftover(temp, "theirs")
     if os.geteuid() == 0:
         os.chown(theirs, 65534, 65534)
     else:  # no other user's directory can be made: be another user
-        uid = os.getuid()
-        monkeypatch.setattr(os, "getuid", lambda: uid + 1)
+        uid = os.geteuid()
+        monkeypatch.setattr(os, "geteuid", lambda: uid + 1)
     before = tree(temp)
     with stdio.scratch():
         pass
@@ -819,3 +821,44 @@ def test_too_many_workers_are_capped_at_the_core_count(
     monkeypatch.setattr(parallel, "default_workers", lambda: 2)
     assert (cli._workers(1000), cli._workers(None), cli._workers(1)) == (2, 2, 1)
     assert capsys.readouterr().err == "warning: --workers 1000 is more than the 2 cores available; using 2\n"
+
+
+def test_a_temp_directory_without_flock_still_runs_without_a_marker(
+    temp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system with no flock (Lustre's default, some FUSE ones): the run goes on, no marker."""
+    import errno as errors
+
+    def no_flock(fd: int, operation: int) -> None:
+        raise OSError(errors.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(stdio.fcntl, "flock", no_flock)
+    with stdio.scratch() as root:
+        assert list(root.iterdir()) == []
+        (root / "spooled.jsonl").write_bytes(b"{}\n")
+    assert list(temp.iterdir()) == []
+
+
+def test_a_scratch_directory_loses_its_marker_last(temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Removed in the listing's order, a run killed mid-removal could leave a directory without
+    its marker, which no sweep would ever take."""
+    removed: list[str] = []
+    unlink, rmtree = os.unlink, stdio.shutil.rmtree
+
+    def unlink_noted(path: str, *args: Any, **kwargs: Any) -> None:
+        removed.append(os.path.basename(path))
+        unlink(path, *args, **kwargs)
+
+    def rmtree_noted(path: str, *args: Any, **kwargs: Any) -> None:
+        removed.append(os.path.basename(path))
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(stdio.os, "unlink", unlink_noted)
+    monkeypatch.setattr(stdio.shutil, "rmtree", rmtree_noted)
+    dead = _leftover(temp, "dead")
+    for name in ("a.jsonl", "z.jsonl", ".b"):
+        (dead / name).write_bytes(b"x")
+    with stdio.scratch():
+        assert not dead.exists()
+        assert removed[-1] == stdio.MARKER and {".b", "a.jsonl", "stdin", "z.jsonl"} <= set(removed[:-1])
+        assert stdio.MARKER not in removed[:-1]

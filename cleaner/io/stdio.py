@@ -9,22 +9,26 @@ cleaner created it, so it deletes it.
 A run killed with SIGKILL (the OOM killer, ``kill -9``, a container stop) never reaches that
 end, and leaves its scratch directory (all of stdin, the shards, the staged outputs) in the temp
 directory. So every scratch directory holds a marker file, ``.cleaner-scratch``, locked with
-``flock`` for the whole run (forked workers inherit the descriptor and die with the run), and a
-run that makes a scratch directory first removes the ``cleaner-*`` directories of the temp
+``flock`` by the run's process for the whole run (its workers die with it), and a run that makes
+a scratch directory first removes this host's ``cleaner-<host>-*`` directories of the temp
 directory whose marker nobody holds: runs that died. The marker is locked before it gets its
-name, so a live run's directory never shows an unlocked one; a directory without the marker, a
-symlink, another user's directory are never touched."""
+name, so a live run's directory never shows an unlocked one, and it is removed last, so a
+directory half removed still has it; a directory without the marker, a symlink, another user's
+directory, another host's (a temp directory shared over the network, whose locks may be each
+host's own) are never touched. Where the temp directory's file system has no ``flock``, the run
+goes on without a marker, and a SIGKILL leaves its directory as before."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import shutil
+import socket
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Literal
 
@@ -35,8 +39,14 @@ STDIN = "-"
 StdinFormat = Literal["jsonl", "txt"]
 
 
-PREFIX = "cleaner-"
 MARKER = ".cleaner-scratch"
+
+
+def prefix() -> str:
+    """The scratch directories' name prefix: ``cleaner-<host>-``, so that a run sweeps only the
+    directories of its own host's runs (see the module)."""
+    host = "".join(c if c.isascii() and (c.isalnum() or c in "-.") else "_" for c in socket.gethostname()[:40])
+    return f"cleaner-{host or 'host'}-"
 
 
 @contextmanager
@@ -45,41 +55,66 @@ def scratch() -> Iterator[Path]:
     SIGKILL left behind is removed by the next run that makes one (its marker's lock is gone)."""
     temp = tempfile.gettempdir()
     sweep(temp)
-    root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=temp))
+    root = Path(tempfile.mkdtemp(prefix=prefix(), dir=temp))
     held: int | None = None
     try:
         held = _hold(root)
         yield root
     finally:
-        shutil.rmtree(root, ignore_errors=True)  # the lock still held: no sweeper races this
+        _remove(str(root))  # the lock still held: no sweeper races this
         if held is not None:
             os.close(held)
 
 
-def _hold(root: Path) -> int:
+def _hold(root: Path) -> int | None:
     """The marker of the fresh directory ``root``, locked, as an open descriptor. Created and
     locked under another name, then renamed (the lock is the inode's): a sweeper never sees the
-    marker of a live run unlocked."""
+    marker of a live run unlocked. None where the file system has no flock: no marker."""
     pending = root / f"{MARKER}.new"
     fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.rename(pending, root / MARKER)
+    except OSError:
+        os.close(fd)
+        pending.unlink(missing_ok=True)
+        return None
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
+def _remove(path: str) -> None:
+    """The directory and everything in it, its marker last: a removal cut short (a kill) leaves a
+    directory that still has its marker, for the next sweep."""
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return
+    for name in entries:
+        if name != MARKER:
+            full = os.path.join(path, name)
+            if os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full, ignore_errors=True)
+            else:
+                with suppress(OSError):
+                    os.unlink(full)
+    with suppress(OSError):
+        os.unlink(os.path.join(path, MARKER))
+    with suppress(OSError):
+        os.rmdir(path)
+
+
 def sweep(temp: str) -> None:
-    """Remove the scratch directories in ``temp`` of runs that died. Never fails the run."""
+    """Remove the scratch directories in ``temp`` of this host's runs that died. Never fails the run."""
     try:
         names = os.listdir(temp)
     except OSError:
         return
-    uid = os.getuid()
+    uid, ours = os.geteuid(), prefix()
     for name in names:
-        if name.startswith(PREFIX):
+        if name.startswith(ours):
             _reclaim(os.path.join(temp, name), uid)
 
 
@@ -94,7 +129,8 @@ def _reclaim(path: str, uid: int) -> None:
         found = os.fstat(dir_fd)
         if found.st_uid != uid:
             return
-        fd = os.open(MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        # (read-write: an exclusive flock over NFS needs a descriptor open for writing)
+        fd = os.open(MARKER, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return
@@ -103,7 +139,7 @@ def _reclaim(path: str, uid: int) -> None:
             if os.path.samestat(os.fstat(fd), os.stat(MARKER, dir_fd=dir_fd, follow_symlinks=False)) and (
                 os.path.samestat(found, os.lstat(path))
             ):
-                shutil.rmtree(path, ignore_errors=True)
+                _remove(path)
         finally:
             os.close(fd)
     except OSError:
