@@ -27,7 +27,9 @@ MIN_KEPT = 2  # lines of a list the classifier keeps, at least, for the rest of 
 _PLAIN = re.compile(r"[\w\s]+")  # what is not a mark: letters, digits, the underscore, spaces
 # A line that ends a sentence is prose, not an item (paragraphs of one sentence each share their
 # marks); one that ends in a count in brackets is a menu's or a tag cloud's ("Politics (12)").
-_NO_ITEM = re.compile(r"(?:[.!?\u2026]|[(\[]\d+[)\]])[\"'\u2019\u201d)\]]*\s*$")
+_SENTENCE_END = ".!?\u2026"
+_CLOSERS = "\"'\u2019\u201d)]"  # after a sentence's end: a quote's, a bracket's
+_COUNT = re.compile(r"[(\[]\d+[)\]]$")
 
 
 def skeleton(text: str) -> str:
@@ -37,43 +39,69 @@ def skeleton(text: str) -> str:
     return marks if marks.isascii() else "".join(c for c in marks if not unicodedata.category(c).startswith("M"))
 
 
+# item() of the lines of the last documents: the classifier asks again in every round, of the same
+# lines (a page takes four rounds on average). A cache only: it changes no answer.
+_ITEMS: dict[str, str] = {}
+_ITEMS_SIZE = 1 << 14
+
+
 def item(text: str) -> str:
-    """The skeleton of a line that may be one of a list; "" for a line that may not (see _NO_ITEM)."""
-    return "" if _NO_ITEM.search(text) else skeleton(text)
+    """The skeleton of a line that may be one of a list; "" for a line that may not: one that ends
+    a sentence, or in a count (see _SENTENCE_END). Only the line's end is looked at for those."""
+    end = text.rstrip()
+    core = end.rstrip(_CLOSERS)
+    if (core and core[-1] in _SENTENCE_END) or _COUNT.search(end, max(0, len(end) - 24)):
+        return ""
+    return skeleton(text)
 
 
 def kept_lists(texts: list[str], words: Sequence[float], below: list[int], run: int, min_words: float) -> list[int]:
     """``below`` (indices into ``texts``, in order) less the lines of every list (see the module) of
     at least ``run`` different lines of which MIN_KEPT or more are not below; ``words``: each line's
-    words, as the classifier counts them (its features' column). Only the runs around a line below
-    are looked at: a document whose lines all stay costs nothing."""
+    words, as the classifier counts them (its features' column). A list lies within a stretch of
+    consecutive lines of ``min_words`` words or more: only in a stretch long enough and with lines
+    enough kept are marks read, and only those of the runs around its lines below (most lines
+    below are a menu's short ones; most stretches around long ones are all below, or one line)."""
     if not below or run <= 0:
         return below
     n = len(texts)
     gone = set(below)
-    marks: dict[int, str] = {}
-
-    def mark(i: int) -> str:
-        found = marks.get(i)
-        if found is None:
-            found = marks[i] = item(texts[i]) if words[i] >= min_words else ""
-        return found
-
     saved: set[int] = set()
-    stop = 0  # the end of the last run measured: a line below inside it is settled
+    end = 0  # the end of the last stretch measured: a line below inside it is settled
+    stop = 0  # the end of the last run measured, likewise
     for i in below:
-        if i < stop:
+        if i < stop or not words[i] >= min_words:
             continue
-        shape = mark(i)
+        if i >= end:  # a new stretch: long and kept enough to hold a list?
+            start = i
+            while start > 0 and words[start - 1] >= min_words:
+                start -= 1
+            end = i + 1
+            while end < n and words[end] >= min_words:
+                end += 1
+            if end - start < run or sum(j not in gone for j in range(start, end)) < MIN_KEPT:
+                stop = end
+                continue
+        shape = _item(texts[i])
         if not shape:
             continue
-        start = i
-        while start > 0 and mark(start - 1) == shape:
-            start -= 1
+        first = i
+        while first > 0 and words[first - 1] >= min_words and _item(texts[first - 1]) == shape:
+            first -= 1
         stop = i + 1
-        while stop < n and mark(stop) == shape:
+        while stop < n and words[stop] >= min_words and _item(texts[stop]) == shape:
             stop += 1
-        lines = range(start, stop)
+        lines = range(first, stop)
         if len({texts[j] for j in lines}) >= run and sum(j not in gone for j in lines) >= MIN_KEPT:
             saved.update(lines)
     return [i for i in below if i not in saved] if saved else below
+
+
+def _item(text: str) -> str:
+    """item(text), kept for the document's next rounds (the classifier asks of the same lines)."""
+    found = _ITEMS.get(text)
+    if found is None:
+        if len(_ITEMS) >= _ITEMS_SIZE:
+            _ITEMS.clear()
+        found = _ITEMS[text] = item(text)
+    return found
