@@ -199,14 +199,41 @@ def test_documents_only_in_one_run_are_not_rule_changes(tmp_path: Path) -> None:
     )
 
 
+def test_document_sets_are_read_from_the_runs_id_field(tmp_path: Path) -> None:
+    """With another --id-field the output's records carry the document's id under that field, which
+    the report's marker names: the sets are compared. (Before: a record without ``id`` left them
+    uncompared, and a record's own ``id`` that is not the document's too.)"""
+    body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters"
+    base = [{"doc_id": "a", "id": "x", "text": body}, {"doc_id": 7, "text": body}]
+    new = [*base, {"doc_id": "c", "id": "z", "text": body}]
+    for run, records in (("b", base), ("n", new)):
+        corpus = tmp_path / f"{run}.jsonl"
+        corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+        done = cli("clean", str(corpus), "--id-field", "doc_id", "--out", str(tmp_path / run / "clean.jsonl"), "-q")
+        assert done.returncode == 0, done.stderr
+        marker = orjson.loads((tmp_path / run / "reports" / ".cleaner-report").read_bytes())
+        assert marker["id_field"] == "doc_id"
+    result = cli("compare", str(tmp_path / "b"), str(tmp_path / "n"), "--fail-on-change")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == (
+        "## cleaner compare: no change\n\n"
+        "2 changed documents compared; every line has the same fate in both runs.\n\n"
+        "0 documents only in BASE, 1 only in NEW: not compared, not counted as rule changes.\n"
+    )
+
+
 def test_document_sets_need_the_ids_the_report_names(tmp_path: Path) -> None:
-    """With another --id-field the output's records carry the document's id under that field:
-    a record without ``id`` leaves the sets uncompared (it was a usage error, exit 2, on two
-    identical runs); a record's own ``id`` that is not the document's would make every changed
-    document look absent from the run and its rule changes vanish, so such a set is not used."""
+    """A report of an older cleaner names no id field: its output's ``id`` are read. A record
+    without one, or whose own ``id`` is not the document's (under another --id-field), leaves the
+    sets uncompared: such ids would make every changed document look absent from the run and its
+    rule changes vanish."""
     body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters"
     own_ids = [{"doc_id": "a", "text": body}, {"doc_id": "b", "text": body}]
     other_ids = [{"doc_id": "a", "id": "x", "text": body}, {"doc_id": "b", "id": "y", "text": body}]
+    unknown = (
+        "\nDocument sets not compared (a run's JSONL output, or the ids of its records, could not be found): "
+        "a document only one run had shows as a change.\n"
+    )
     for name, records in (("own", own_ids), ("other", other_ids)):
         corpus = tmp_path / f"{name}.jsonl"
         corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
@@ -214,15 +241,31 @@ def test_document_sets_need_the_ids_the_report_names(tmp_path: Path) -> None:
             out = tmp_path / name / run / "clean.jsonl"
             done = cli("clean", str(corpus), "--id-field", "doc_id", "--out", str(out), "-q")
             assert done.returncode == 0, done.stderr
+            marker_path = out.parent / "reports" / ".cleaner-report"
+            marker = orjson.loads(marker_path.read_bytes())
+            del marker["id_field"]  # as an older cleaner wrote it
+            marker_path.write_bytes(orjson.dumps(marker))
         result = cli("compare", str(tmp_path / name / "b"), str(tmp_path / name / "n"), "--fail-on-change")
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout == (
             "## cleaner compare: no change\n\n"
-            "2 changed documents compared; every line has the same fate in both runs.\n\n"
-            "Document sets not compared (a run's JSONL output, or the ids of its records, could not be found): "
-            "a document only one run had shows as a change.\n"
+            "2 changed documents compared; every line has the same fate in both runs.\n" + unknown
         )
         data = orjson.loads(
             cli("compare", str(tmp_path / name / "b"), str(tmp_path / name / "n"), "--output-format", "json").stdout
         )
         assert (data["docs_only_base"], data["docs_only_new"]) == (None, None)
+
+
+def test_document_sets_of_parquet_outputs_are_compared(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    line = "The council met on Monday to discuss the harbour and its plans for the coming year.\n\nSource: Reuters\n"
+    for run, names in (("b", ("a", "gone")), ("n", ("a", "added", "new"))):
+        (tmp_path / f"{run}-corpus").mkdir()
+        for name in names:
+            (tmp_path / f"{run}-corpus" / f"{name}.txt").write_text(line, encoding="utf-8")
+        out = tmp_path / run / "clean.parquet"
+        done = cli("clean", str(tmp_path / f"{run}-corpus"), "--out", str(out), "-q")
+        assert done.returncode == 0, done.stderr
+    data = orjson.loads(cli("compare", str(tmp_path / "b"), str(tmp_path / "n"), "--output-format", "json").stdout)
+    assert (data["docs_only_base"], data["docs_only_new"], data["docs_compared"]) == (1, 2, 1)

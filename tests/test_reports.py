@@ -58,6 +58,7 @@ def test_summary_reports_are_the_full_runs_records_and_summary_and_nothing_else(
     assert orjson.loads(summary[0][marker]) == {
         "out": "../clean.jsonl",
         "out_size": size,
+        "id_field": "id",
         "paths": ["summary.json", "summary.md"],
     }
     assert any(name.endswith(".diff") for name in full[0]) and "reports/index.html" in full[0]

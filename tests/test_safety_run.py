@@ -146,6 +146,7 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {
         "out": "../a.jsonl",
         "out_size": size,
+        "id_field": "id",
         "paths": REPORT_PATHS,
     }
     (report / "summary.md").write_text("edited, but still cleaner's file\n", encoding="utf-8")
@@ -159,6 +160,7 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {
         "out": "../b.jsonl",
         "out_size": size,
+        "id_field": "id",
         "paths": REPORT_PATHS,
     }
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl", "corpus", "reports"]
@@ -272,7 +274,7 @@ def test_a_report_given_as_a_symlink_to_a_directory_is_written_there(tmp_path: P
         result = clean(str(corpus), "--out", str(out), "--report", str(link), *extra)
         assert result.returncode == 0, result.stderr
         assert os.readlink(link) == str(real)
-        marker = {"out": "../o/clean.jsonl", "out_size": out.stat().st_size, "paths": REPORT_PATHS}
+        marker = {"out": "../o/clean.jsonl", "out_size": out.stat().st_size, "id_field": "id", "paths": REPORT_PATHS}
         assert orjson.loads((real / REPORT_MARKER).read_bytes()) == marker
     into_input = tmp_path / "into-input"
     into_input.symlink_to(corpus)

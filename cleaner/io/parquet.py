@@ -56,6 +56,23 @@ def pyarrow() -> Any:
     return pyarrow
 
 
+def column(path: Path, name: str) -> Iterator[Any] | None:
+    """The values of column ``name`` of a Parquet file, row by row, as read_parquet gives them (a
+    column of JSON text decoded); None when the file has no such column."""
+    pa = pyarrow()
+    handle = pa.parquet.ParquetFile(path)
+    if name not in handle.schema_arrow.names:
+        return None
+    marked = (handle.schema_arrow.field(name).metadata or {}).get(b"cleaner") == b"json"
+
+    def values() -> Iterator[Any]:
+        for batch in handle.iter_batches(batch_size=READ_ROWS * 32, columns=[name]):
+            for value in batch.column(0).to_pylist():
+                yield python_loads(value.encode("utf-8")) if marked and value is not None else value
+
+    return values()
+
+
 def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: int) -> Iterator[Document | Problem]:
     """The rows of one Parquet file as documents, a batch of rows at a time (as JSONL records:
     ``fields`` names the text, id, URL and HTML columns)."""

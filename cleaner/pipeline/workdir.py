@@ -298,6 +298,7 @@ class WorkDir:
         flag_share: float = FLAG_SHARE,
         page_built: bool = False,
         reports: Reports = "full",
+        id_field: str = "id",
     ) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
         directory, then the JSONL), then remove the work directory. ``page_built``: the review
@@ -337,7 +338,13 @@ class WorkDir:
         # and the output's size, so that a later run over a folder holding the output skips it
         # only while it is this output (readers._outputs: a file put in its place is input).
         size = staged_out.stat().st_size
-        marker = {"out": os.path.relpath(out.absolute(), report.absolute()), "out_size": size, "paths": _paths(staging)}
+        # And the field its records hold the documents' ids in (``cleaner compare`` reads them).
+        marker = {
+            "out": os.path.relpath(out.absolute(), report.absolute()),
+            "out_size": size,
+            "id_field": id_field,
+            "paths": _paths(staging),
+        }
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
         faults.point("staged-out")

@@ -24,6 +24,7 @@ import numpy as np
 import orjson
 
 from cleaner.errors import UsageError
+from cleaner.io import parquet
 from cleaner.io.readers import REPORT_MARKER, open_jsonl
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report import review
@@ -193,35 +194,73 @@ def _id_hashes(ids: Iterator[Any]) -> np.ndarray:
 
 
 class _NoIds(Exception):
-    """The output's records do not carry the documents' ids under ``id`` (a run with another
-    --id-field writes the record's own field, and only adds ``id`` to a record without one)."""
+    """The output's records do not carry the documents' ids under the run's id field."""
+
+
+def _id_field(removals: Path) -> str:
+    """The field the run read the documents' ids from (its report's marker says; ``id`` for a
+    marker of an older cleaner): its output records hold each document's id there."""
+    try:
+        marker = orjson.loads((removals.parent / REPORT_MARKER).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return "id"
+    field = marker.get("id_field") if isinstance(marker, dict) else None
+    return field if isinstance(field, str) else "id"
+
+
+def _doc_id(value: Any) -> str:
+    """A record's id as the reader made it the document's (readers.py: ``str`` of the value)."""
+    if value is None:
+        raise _NoIds
+    return value if type(value) is str else str(value)
+
+
+def _record_ids(out: Path, field: str) -> Iterator[str]:
+    """The documents' ids of a JSONL output's records."""
+    with open_jsonl(out) as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise UsageError(f"{out}:{number}: not a cleaner output record: {exc}") from None
+            if type(record) is not dict:
+                raise UsageError(f"{out}:{number}: not a cleaner output record: not an object")
+            yield _doc_id(record.get(field))
+
+
+def _parquet_ids(out: Path, field: str) -> Iterator[str]:
+    """The documents' ids of a Parquet output's rows."""
+    values = parquet.column(out, field)
+    if values is None:
+        raise _NoIds
+    return (_doc_id(value) for value in values)
 
 
 def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
-    """The hashed ids of the documents the run cleaned: its output's records and the documents
-    it emptied (in no output, always in removals.jsonl). None if its output is not found or not
-    JSONL (Parquet, text outputs: not read here), or if its records' ``id`` are not the ids its
-    removals.jsonl names: every document a run changed is among those it cleaned, so a set
-    missing one of them is some other field (a run with another --id-field), which would make
-    documents look absent and their rule changes vanish."""
+    """The hashed ids of the documents the run cleaned: its output's records (JSONL or Parquet, each
+    id where the run's id field is) and the documents it emptied (in no output, always in
+    removals.jsonl). None if its output is not found, or if its records' ids are not the ids its
+    removals.jsonl names: every document a run changed is among those it cleaned, so a set missing
+    one of them is some other field, which would make documents look absent and their rule
+    changes vanish."""
     out = _output(path, removals)
-    if out is None or not out.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
+    if out is None:
+        return None
+    field = _id_field(removals)
+    if out.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
+        records = _record_ids(out, field)
+    elif out.name.endswith(parquet.SUFFIXES):
+        try:
+            records = _parquet_ids(out, field)
+        except (UsageError, _NoIds):  # no pyarrow here, or no such column: the sets are not compared
+            return None
+    else:
         return None
 
     def ids() -> Iterator[Any]:
-        with open_jsonl(out) as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    raise UsageError(f"{out}:{number}: not a cleaner output record: {exc}") from None
-                if type(record) is not dict:
-                    raise UsageError(f"{out}:{number}: not a cleaner output record: not an object")
-                if "id" not in record:
-                    raise _NoIds
-                yield record["id"]
+        yield from records
         for rec in review.load_removals(removals):
             if rec["emptied"] is not None:
                 yield rec["id"]
@@ -230,8 +269,8 @@ def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
         found = _id_hashes(ids())
     except _NoIds:
         return None
-    except OSError as exc:
-        raise UsageError(f"{out}: cannot read: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # (pyarrow's ArrowInvalid is a ValueError)
+        raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     changed = _id_hashes(rec["id"] for rec in review.load_removals(removals))
     return found if np.isin(changed, found, assume_unique=True).all() else None
 
