@@ -14,6 +14,7 @@ from cleaner.classify.lists import item, kept_lists, skeleton
 from cleaner.document import Line
 from cleaner.rules.load import parse_rule_file
 from cleaner.steps.classify import BOILERPLATE, DEFAULT_LIST_RUN, NAV_RUN, SHORT, Classify
+from tests.test_classify import Fixed  # a stand-in model: P(content) of each line by its words joined
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,19 +117,6 @@ def test_another_mark_ends_the_list() -> None:
 def test_a_run_of_zero_turns_it_off() -> None:
     texts = [PROSE, *TOUR, AFTER]
     assert kept_lists(texts, words(texts), [3, 4, 5, 6, 7], 0, 4) == [3, 4, 5, 6, 7]
-
-
-class Fixed:
-    """A stand-in model: P(content) of each line given by its words joined."""
-
-    def __init__(self, scores: dict[str, float]):
-        self.scores = scores
-
-    def score(self, found) -> np.ndarray:
-        return np.array([self.scores[joined] for joined in found.words])
-
-    def shortcut(self, texts: list[str], cut: float | None = None, floor: float = -math.inf) -> None:
-        return None  # every document the long way (Classify._decide)
 
 
 class Odds(Fixed):
