@@ -88,6 +88,7 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
     with path.open("rb") as handle:
         records = ArchiveIterator(handle)
         records.loader = _loader()
+        records.reader = _reader(records.reader)
         while True:
             try:
                 record = next(records)
@@ -144,6 +145,25 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 meta=meta,
                 html=page,
             )
+
+
+def _reader(given: Any) -> Any:
+    """warcio's reader of the file's (gzip) stream, without the line warcio writes to stderr when a
+    gzip member breaks past its first block (zlib's message): it reads on as if the member ended
+    there, as warcio's own does, and read_warc reports the record cut short, with its place. Made
+    before any byte is read, as ArchiveIterator made ``given``."""
+    from warcio.bufferedreaders import DecompressingBufferedReader
+
+    class Reader(DecompressingBufferedReader):  # type: ignore[misc]
+        def _decompress(self, data: bytes) -> bytes:
+            if self.decompressor and data and self.num_block_read:
+                try:
+                    return self.decompressor.decompress(data)  # type: ignore[no-any-return]
+                except Exception:  # (zlib.error, and what another decompressor raises: warcio's own catch)
+                    return b""
+            return super()._decompress(data)  # type: ignore[no-any-return]
+
+    return Reader(given.stream, block_size=given.block_size)
 
 
 def _loader() -> Any:
