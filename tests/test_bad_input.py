@@ -195,6 +195,37 @@ def test_a_warc_record_cut_short_is_reported(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [f"error: {path}#2: {failure['message']}"], done.stderr
 
 
+def test_a_warc_body_whose_content_encoding_breaks_is_reported(tmp_path: Path) -> None:
+    """Before: a gzip Content-Encoding that broke midway made warcio write zlib's message to
+    stderr (no file, no record) and hand over the body cut there, which was cleaned as a page."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    words = b" ".join(b"word%d" % (n * 7919 % 100003) for n in range(60_000))  # past warcio's first block
+    html = b"<html><body><p>" + words + b"</p></body></html>"
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    for n, body, encoding in ((1, html, None), (2, _corrupt_gzip(html), "gzip")):
+        fields = [("Content-Type", "text/html"), *([("Content-Encoding", encoding)] if encoding else [])]
+        headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            f"https://e.example/{n}", "response", payload=io.BytesIO(body), http_headers=headers
+        )
+        writer.write_record(record)
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(buffer.getvalue())
+    done, records, summary = clean(tmp_path, str(path))
+    assert done.returncode == 1
+    assert [r["url"] for r in records] == ["https://e.example/1"]
+    [failure] = summary["failures"]
+    assert (failure["file"], failure["line"]) == (f"{path}#2", None)
+    assert (
+        failure["message"]
+        == "its body cannot be decoded: Error -3 while decompressing data: invalid block type; skipped"
+    )
+    assert done.stderr.splitlines() == [f"error: {path}#2: {failure['message']}"], done.stderr
+
+
 def test_invalid_utf8_in_a_records_text_is_read_as_a_text_files_is(tmp_path: Path) -> None:
     """A byte that is not UTF-8 in the text field is read as Windows-1252 (as in a .txt file),
     counted in meta; anywhere else it would change a field written back as read, so the record

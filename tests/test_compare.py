@@ -231,7 +231,7 @@ def test_document_sets_need_the_ids_the_report_names(tmp_path: Path) -> None:
     own_ids = [{"doc_id": "a", "text": body}, {"doc_id": "b", "text": body}]
     other_ids = [{"doc_id": "a", "id": "x", "text": body}, {"doc_id": "b", "id": "y", "text": body}]
     unknown = (
-        "\nDocument sets not compared (a run's JSONL output, or the ids of its records, could not be found): "
+        "\nDocument sets not compared (a run's output, or the ids of its records, could not be read): "
         "a document only one run had shows as a change.\n"
     )
     for name, records in (("own", own_ids), ("other", other_ids)):
@@ -269,3 +269,42 @@ def test_document_sets_of_parquet_outputs_are_compared(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
     data = orjson.loads(cli("compare", str(tmp_path / "b"), str(tmp_path / "n"), "--output-format", "json").stdout)
     assert (data["docs_only_base"], data["docs_only_new"], data["docs_compared"]) == (1, 2, 1)
+
+
+def test_document_sets_with_another_id_field_over_text_files_and_mixed_parquet_ids(tmp_path: Path) -> None:
+    """A text file's document has its id under ``id`` whatever --id-field says (it has no field of
+    its own); a Parquet column of ids of several types is JSON text (cleaner's mark), read back
+    as the values the reader made ids of."""
+    pytest.importorskip("pyarrow")
+    body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters\n"
+    for run, names in (("b", ("a", "b")), ("n", ("a", "b", "c"))):
+        (tmp_path / f"{run}-txt").mkdir()
+        for name in names:
+            (tmp_path / f"{run}-txt" / f"{name}.txt").write_text(body, encoding="utf-8")
+        done = cli("clean", str(tmp_path / f"{run}-txt"), "--id-field", "doc", "--out", str(tmp_path / run / "t.jsonl"))
+        assert done.returncode == 0, done.stderr
+        records = [{"doc": 1, "text": body}, {"doc": "x", "text": body}, {"doc": [1, 2], "text": body}]
+        corpus = tmp_path / f"{run}.jsonl"
+        corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records[: len(names)]))
+        done = cli("clean", str(corpus), "--id-field", "doc", "--out", str(tmp_path / f"{run}-pq" / "c.parquet"))
+        assert done.returncode == 0, done.stderr
+    for base, new in ((tmp_path / "b", tmp_path / "n"), (tmp_path / "b-pq", tmp_path / "n-pq")):
+        data = orjson.loads(cli("compare", str(base), str(new), "--output-format", "json").stdout)
+        assert (data["docs_only_base"], data["docs_only_new"], data["docs_compared"]) == (0, 1, 2), base
+
+
+@pytest.mark.parametrize("name", ["clean.parquet", "clean.jsonl.gz"])
+def test_an_unreadable_output_is_a_usage_error(tmp_path: Path, name: str) -> None:
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow")
+    body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters\n"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(body, encoding="utf-8")
+    for run in ("b", "n"):
+        assert cli("clean", str(tmp_path / "in"), "--out", str(tmp_path / run / name)).returncode == 0
+    out = tmp_path / "n" / name
+    out.write_bytes(b"PAR1garbagegarbagePAR1" if name.endswith(".parquet") else out.read_bytes()[:-9])
+    result = cli("compare", str(tmp_path / "b"), str(tmp_path / "n"))
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {out}: cannot read: "), line

@@ -164,7 +164,7 @@ POINTS = [
     ("shard:3", []),  # cleaning: three input files done
     ("shard-parts:2", []),  # a shard's parts renamed, its meta not yet written
     ("assemble", []),  # every shard done, staging begun
-    ("staged-report", []),  # report staged, JSONL not yet
+    ("staged-report", []),  # the JSONL staged, then the report (its marker records the JSONL's size)
     ("staged-out", []),  # everything staged, nothing published
     ("report-published", ["reports"]),  # the report renamed into place, the JSONL not yet
     ("out-published", ["clean.jsonl", "reports"]),  # both published, the work directory not yet removed

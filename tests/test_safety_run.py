@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
-from cleaner import cli
+from cleaner import cli, faults
 from cleaner.io import stdio
 from cleaner.io.readers import REPORT_MARKER, discover
 
@@ -399,6 +399,29 @@ def test_a_file_put_where_an_output_was_is_input(tmp_path: Path, report: str) ->
     assert again.returncode == 0, again.stderr
     ids = [orjson.loads(line)["id"] for line in (tmp_path / "o" / "clean.jsonl").read_bytes().splitlines()]
     assert ids == ["clean:1", "in:1", "in:2"]
+
+
+def test_the_previous_output_is_skipped_while_a_run_publishing_a_new_one_is_under_way(tmp_path: Path) -> None:
+    """A run replacing an output writes its markers (with the new size) before it renames the new
+    output into place: killed between the two, the previous output, of another size, sat beside
+    markers that did not name its size, and a run over the folder read it back as documents."""
+    data = tmp_path / "d"
+    (data / "raw").mkdir(parents=True)
+    (data / "raw" / "a.txt").write_text("A first document of a few words here.\n", encoding="utf-8")
+    out, reports = data / "out" / "clean.jsonl", data / "out" / "reports"
+    assert clean(str(data / "raw"), "--out", str(out), "--report", str(reports)).returncode == 0
+    (data / "raw" / "b.txt").write_text("A second document, added since the first run.\n", encoding="utf-8")
+    env = {**os.environ, faults.ENV: "report-published"}
+    args = [str(data / "raw"), "--out", str(out), "--report", str(reports), "--overwrite"]
+    killed = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", *args, "-q"], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    marker = orjson.loads((reports / REPORT_MARKER).read_bytes())
+    assert marker["out_size"] != out.stat().st_size  # the new report, the previous output
+    assert [item.rel for item in discover([data / "out"])] == []
+    assert clean(*args, "--resume").returncode == 0
+    assert [item.rel for item in discover([data / "out"])] == []  # and the new one, once published
 
 
 def test_a_marker_of_an_older_cleaner_without_a_size_still_skips_its_output(tmp_path: Path) -> None:

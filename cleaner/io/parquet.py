@@ -56,21 +56,28 @@ def pyarrow() -> Any:
     return pyarrow
 
 
-def column(path: Path, name: str) -> Iterator[Any] | None:
-    """The values of column ``name`` of a Parquet file, row by row, as read_parquet gives them (a
-    column of JSON text decoded); None when the file has no such column."""
+def columns(path: Path, names: list[str]) -> Iterator[tuple[Any, ...]] | None:
+    """The values of columns ``names`` of a Parquet file, row by row, as read_parquet gives them (a
+    column of JSON text decoded; None for a column the file does not have); None when it has none
+    of them."""
     pa = pyarrow()
     handle = pa.parquet.ParquetFile(path)
-    if name not in handle.schema_arrow.names:
+    schema = handle.schema_arrow
+    present = [name for name in dict.fromkeys(names) if name in schema.names]
+    if not present:
         return None
-    marked = (handle.schema_arrow.field(name).metadata or {}).get(b"cleaner") == b"json"
+    marked = {name for name in present if (schema.field(name).metadata or {}).get(b"cleaner") == b"json"}
 
-    def values() -> Iterator[Any]:
-        for batch in handle.iter_batches(batch_size=READ_ROWS * 32, columns=[name]):
-            for value in batch.column(0).to_pylist():
-                yield python_loads(value.encode("utf-8")) if marked and value is not None else value
+    def decoded(name: str, value: Any) -> Any:
+        return python_loads(value.encode("utf-8")) if name in marked and value is not None else value
 
-    return values()
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for batch in handle.iter_batches(batch_size=READ_ROWS * 32, columns=present):
+            found = {name: batch.column(k).to_pylist(maps_as_pydicts="lossy") for k, name in enumerate(present)}
+            for i in range(batch.num_rows):
+                yield tuple(decoded(name, found[name][i]) if name in found else None for name in names)
+
+    return rows()
 
 
 def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: int) -> Iterator[Document | Problem]:

@@ -257,8 +257,10 @@ def _output(path: Path, size: Any) -> set[Path]:
     """The output a marker names, to be skipped: while it is that output, of the size the marker
     records. A file of another size put in its place since (the output deleted, a user's file of
     the same name) is not cleaner's, and is input. A marker of an older cleaner records no size:
-    its output is skipped by name, as it was."""
-    if isinstance(size, int) and not isinstance(size, bool):
+    its output is skipped by name, as it was; and so is the output while a run's work directory
+    is beside it (``.<name>.work``): a run publishing a new output writes its markers first, so the
+    output there until the rename, or left there by a kill, is the previous run's."""
+    if isinstance(size, int) and not isinstance(size, bool) and not path.with_name(f".{path.name}.work").is_dir():
         try:
             if path.stat().st_size != size:
                 return set()

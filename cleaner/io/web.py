@@ -110,7 +110,8 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 continue
             where = f"{path}#{n}"  # the record's number in the file
             try:
-                data = record.content_stream().read(max_bytes + 1)
+                body = _content(record)
+                data = body.read(max_bytes + 1)
                 # warcio reads a .gz member that breaks midway as if it ended there (it prints
                 # zlib's message and goes on): a record whose block ends before its length is cut.
                 raw = record.raw_stream
@@ -127,6 +128,10 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                     None,
                     f"record cut short, {raw.limit} bytes before its end (a corrupt or truncated file); skipped",
                 )
+                continue
+            failed = getattr(body, "failed", None)
+            if failed is not None:  # (its Content-Encoding's stream broke: the page would be cut)
+                yield Problem(where, None, f"its body cannot be decoded: {failed}; skipped")
                 continue
             charset = _HEADER_CHARSET.search(content_type)
             try:
@@ -147,23 +152,61 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
             )
 
 
+_QUIET: dict[str, Any] = {}
+
+
+def _quiet(name: str) -> Any:
+    """warcio's reader class ``name`` (of warcio.bufferedreaders) without the line it writes to
+    stderr when a compressed stream breaks past its first block (zlib's message, with no place):
+    it reads on as if the stream ended there, as warcio's own does, and keeps the message in
+    ``failed``, for read_warc to report with the record's place. Only that branch of warcio's
+    ``_decompress`` is its own; the rest (a first block that is not compressed after all) is
+    warcio's."""
+    found = _QUIET.get(name)
+    if found is None:
+        from warcio import bufferedreaders
+
+        class Quiet(getattr(bufferedreaders, name)):  # type: ignore[misc]
+            failed: str | None = None
+
+            def _decompress(self, data: bytes) -> bytes:
+                if self.decompressor and data and self.num_block_read:
+                    try:
+                        return self.decompressor.decompress(data)  # type: ignore[no-any-return]
+                    except Exception as exc:  # (zlib.error, brotli's: what warcio's own catch takes)
+                        self.failed = str(exc) or type(exc).__name__
+                        return b""
+                return super()._decompress(data)  # type: ignore[no-any-return]
+
+        found = _QUIET[name] = Quiet
+    return found
+
+
 def _reader(given: Any) -> Any:
-    """warcio's reader of the file's (gzip) stream, without the line warcio writes to stderr when a
-    gzip member breaks past its first block (zlib's message): it reads on as if the member ended
-    there, as warcio's own does, and read_warc reports the record cut short, with its place. Made
-    before any byte is read, as ArchiveIterator made ``given``."""
-    from warcio.bufferedreaders import DecompressingBufferedReader
+    """The archive's reader (a .warc.gz's members), quiet (_quiet): a member that breaks is a
+    record cut short, which read_warc reports. Made before any byte is read, as ArchiveIterator
+    made ``given``."""
+    return _quiet("DecompressingBufferedReader")(given.stream, block_size=given.block_size)
 
-    class Reader(DecompressingBufferedReader):  # type: ignore[misc]
-        def _decompress(self, data: bytes) -> bytes:
-            if self.decompressor and data and self.num_block_read:
-                try:
-                    return self.decompressor.decompress(data)  # type: ignore[no-any-return]
-                except Exception:  # (zlib.error, and what another decompressor raises: warcio's own catch)
-                    return b""
-            return super()._decompress(data)  # type: ignore[no-any-return]
 
-    return Reader(given.stream, block_size=given.block_size)
+def _content(record: Any) -> Any:
+    """The record's HTTP body, decoded: warcio's ``content_stream()``, with quiet readers for a
+    Content-Encoding or a chunked body (_quiet: a body that breaks is reported, not kept cut)."""
+    headers = record.http_headers
+    if not headers:
+        return record.raw_stream
+    from warcio.bufferedreaders import BufferedReader
+
+    encoding = headers.get_header("content-encoding")
+    if encoding:
+        encoding = encoding.lower()
+        if encoding not in BufferedReader.get_supported_decompressors():
+            encoding = None
+    if headers.get_header("transfer-encoding") == "chunked":
+        return _quiet("ChunkedDataReader")(record.raw_stream, decomp_type=encoding)
+    if encoding:
+        return _quiet("BufferedReader")(record.raw_stream, decomp_type=encoding)
+    return record.raw_stream
 
 
 def _loader() -> Any:

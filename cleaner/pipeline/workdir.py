@@ -336,7 +336,7 @@ class WorkDir:
         # The marker lists every path the report holds, so that --overwrite can tell them from
         # files added to it since (foreign_paths) and replace only a report holding nothing else;
         # and the output's size, so that a later run over a folder holding the output skips it
-        # only while it is this output (readers._outputs: a file put in its place is input).
+        # only while it is this output (readers._output: a file put in its place is input).
         size = staged_out.stat().st_size
         # And the field its records hold the documents' ids in (``cleaner compare`` reads them).
         marker = {

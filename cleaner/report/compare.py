@@ -15,6 +15,8 @@ apart (``docs_only_base``, ``docs_only_new``), never put down to a rule.
 from __future__ import annotations
 
 import hashlib
+import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import zstandard
 
 from cleaner.errors import UsageError
 from cleaner.io import parquet
@@ -177,7 +180,7 @@ def _output(path: Path, removals: Path) -> Path | None:
         return path
     try:
         marker = orjson.loads((removals.parent / REPORT_MARKER).read_bytes())
-        out = removals.parent / marker["out"]
+        out = Path(os.path.normpath(removals.parent / marker["out"]))  # (lexical, as the marker's relpath was made)
     except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
         # A report without its marker (tests/golden): the output of the usual layout, beside it.
         beside = removals.parent.parent / "clean.jsonl"
@@ -208,10 +211,14 @@ def _id_field(removals: Path) -> str:
     return field if isinstance(field, str) else "id"
 
 
-def _doc_id(value: Any) -> str:
-    """A record's id as the reader made it the document's (readers.py: ``str`` of the value)."""
+def _doc_id(value: Any, fallback: Any) -> str:
+    """A record's id as the reader made it the document's (readers.py: ``str`` of the value); a
+    record without the run's id field is of a text file, a page or a WARC record, whose id is
+    written under ``id`` whatever --id-field says (records.plain): ``fallback``."""
     if value is None:
-        raise _NoIds
+        value = fallback
+        if value is None:
+            raise _NoIds
     return value if type(value) is str else str(value)
 
 
@@ -227,15 +234,15 @@ def _record_ids(out: Path, field: str) -> Iterator[str]:
                 raise UsageError(f"{out}:{number}: not a cleaner output record: {exc}") from None
             if type(record) is not dict:
                 raise UsageError(f"{out}:{number}: not a cleaner output record: not an object")
-            yield _doc_id(record.get(field))
+            yield _doc_id(record.get(field), record.get("id"))
 
 
 def _parquet_ids(out: Path, field: str) -> Iterator[str]:
     """The documents' ids of a Parquet output's rows."""
-    values = parquet.column(out, field)
-    if values is None:
+    rows = parquet.columns(out, [field, "id"])
+    if rows is None:
         raise _NoIds
-    return (_doc_id(value) for value in values)
+    return (_doc_id(value, fallback) for value, fallback in rows)
 
 
 def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
@@ -256,6 +263,8 @@ def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
             records = _parquet_ids(out, field)
         except (UsageError, _NoIds):  # no pyarrow here, or no such column: the sets are not compared
             return None
+        except (OSError, ValueError) as exc:  # (a file pyarrow cannot open: its ArrowInvalid is a ValueError)
+            raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     else:
         return None
 
@@ -269,8 +278,8 @@ def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
         found = _id_hashes(ids())
     except _NoIds:
         return None
-    except (OSError, ValueError) as exc:  # (pyarrow's ArrowInvalid is a ValueError)
-        raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    except (OSError, ValueError, EOFError, zlib.error, zstandard.ZstdError) as exc:  # (a file cut short, corrupt)
+        raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}") from None
     changed = _id_hashes(rec["id"] for rec in review.load_removals(removals))
     return found if np.isin(changed, found, assume_unique=True).all() else None
 

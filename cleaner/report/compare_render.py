@@ -63,7 +63,7 @@ def membership(c: Comparison) -> str:
     or why that is not known; "" when both runs had the same documents."""
     if c.docs_only_base is None or c.docs_only_new is None:
         return (
-            "Document sets not compared (a run's JSONL output, or the ids of its records, could not be found): "
+            "Document sets not compared (a run's output, or the ids of its records, could not be read): "
             "a document only one run had shows as a change."
         )
     if not c.docs_only_base and not c.docs_only_new:
