@@ -257,16 +257,21 @@ def test_document_sets_need_the_ids_the_report_names(tmp_path: Path) -> None:
         assert (data["docs_only_base"], data["docs_only_new"]) == (None, None)
 
 
+def _clean_text_runs(tmp_path: Path, runs: dict[str, tuple[str, ...]], out_name: str, *args: str) -> None:
+    """Each run's corpus of .txt files (one article each), cleaned into ``tmp_path/<run>/<out_name>``."""
+    body = "The council met on Monday to discuss the harbour and its plans for the coming year.\n\nSource: Reuters\n"
+    for run, names in runs.items():
+        corpus = tmp_path / f"{run}-txt"
+        corpus.mkdir()
+        for name in names:
+            (corpus / f"{name}.txt").write_text(body, encoding="utf-8")
+        done = cli("clean", str(corpus), *args, "--out", str(tmp_path / run / out_name), "-q")
+        assert done.returncode == 0, done.stderr
+
+
 def test_document_sets_of_parquet_outputs_are_compared(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
-    line = "The council met on Monday to discuss the harbour and its plans for the coming year.\n\nSource: Reuters\n"
-    for run, names in (("b", ("a", "gone")), ("n", ("a", "added", "new"))):
-        (tmp_path / f"{run}-corpus").mkdir()
-        for name in names:
-            (tmp_path / f"{run}-corpus" / f"{name}.txt").write_text(line, encoding="utf-8")
-        out = tmp_path / run / "clean.parquet"
-        done = cli("clean", str(tmp_path / f"{run}-corpus"), "--out", str(out), "-q")
-        assert done.returncode == 0, done.stderr
+    _clean_text_runs(tmp_path, {"b": ("a", "gone"), "n": ("a", "added", "new")}, "clean.parquet")
     data = orjson.loads(cli("compare", str(tmp_path / "b"), str(tmp_path / "n"), "--output-format", "json").stdout)
     assert (data["docs_only_base"], data["docs_only_new"], data["docs_compared"]) == (1, 2, 1)
 
@@ -276,13 +281,10 @@ def test_document_sets_with_another_id_field_over_text_files_and_mixed_parquet_i
     its own); a Parquet column of ids of several types is JSON text (cleaner's mark), read back
     as the values the reader made ids of."""
     pytest.importorskip("pyarrow")
+    runs = {"b": ("a", "b"), "n": ("a", "b", "c")}
+    _clean_text_runs(tmp_path, runs, "t.jsonl", "--id-field", "doc")
     body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters\n"
-    for run, names in (("b", ("a", "b")), ("n", ("a", "b", "c"))):
-        (tmp_path / f"{run}-txt").mkdir()
-        for name in names:
-            (tmp_path / f"{run}-txt" / f"{name}.txt").write_text(body, encoding="utf-8")
-        done = cli("clean", str(tmp_path / f"{run}-txt"), "--id-field", "doc", "--out", str(tmp_path / run / "t.jsonl"))
-        assert done.returncode == 0, done.stderr
+    for run, names in runs.items():
         records = [{"doc": 1, "text": body}, {"doc": "x", "text": body}, {"doc": [1, 2], "text": body}]
         corpus = tmp_path / f"{run}.jsonl"
         corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records[: len(names)]))
@@ -297,11 +299,7 @@ def test_document_sets_with_another_id_field_over_text_files_and_mixed_parquet_i
 def test_an_unreadable_output_is_a_usage_error(tmp_path: Path, name: str) -> None:
     if name.endswith(".parquet"):
         pytest.importorskip("pyarrow")
-    body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters\n"
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "a.txt").write_text(body, encoding="utf-8")
-    for run in ("b", "n"):
-        assert cli("clean", str(tmp_path / "in"), "--out", str(tmp_path / run / name)).returncode == 0
+    _clean_text_runs(tmp_path, {"b": ("a",), "n": ("a",)}, name)
     out = tmp_path / "n" / name
     out.write_bytes(b"PAR1garbagegarbagePAR1" if name.endswith(".parquet") else out.read_bytes()[:-9])
     result = cli("compare", str(tmp_path / "b"), str(tmp_path / "n"))
