@@ -231,7 +231,7 @@ def _walk(top: Path) -> list[Path]:
         for name in names:
             path = here / name
             if name.startswith(".") and name.endswith(OUT_MARKER_SUFFIX) and len(name) > len(OUT_MARKER_SUFFIX) + 1:
-                outputs |= _output(path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)]), _marker(path).get("size"))
+                outputs |= _output(path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)]), read_marker(path).get("size"))
             elif _supported(path) and (path.is_file() or (path.is_symlink() and _broken(path) is not None)):
                 files.append(path)  # a broken symlink too, not skipped unseen: its read reports it (read())
     return sorted(path for path in files if real_path(path) not in outputs)
@@ -239,13 +239,13 @@ def _walk(top: Path) -> list[Path]:
 
 def _report_outputs(report: Path) -> set[Path]:
     """The output JSONL a cleaner report directory belongs to (its marker names it)."""
-    marker = _marker(report / REPORT_MARKER)
+    marker = read_marker(report / REPORT_MARKER)
     out = marker.get("out")
     return _output(report / out, marker.get("out_size")) if isinstance(out, str) else set()
 
 
-def _marker(path: Path) -> dict[str, Any]:
-    """A marker's JSON object; empty if it cannot be read."""
+def read_marker(path: Path) -> dict[str, Any]:
+    """A marker's JSON object (REPORT_MARKER, out_marker); empty if it cannot be read."""
     try:
         found = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):

@@ -28,7 +28,7 @@ import zstandard
 
 from cleaner.errors import UsageError
 from cleaner.io import parquet
-from cleaner.io.readers import REPORT_MARKER, open_jsonl
+from cleaner.io.readers import REPORT_MARKER, open_jsonl, read_marker
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report import review
 
@@ -178,13 +178,12 @@ def _output(path: Path, removals: Path) -> Path | None:
     without a marker; None otherwise."""
     if path.is_file():
         return path
-    try:
-        marker = orjson.loads((removals.parent / REPORT_MARKER).read_bytes())
-        out = Path(os.path.normpath(removals.parent / marker["out"]))  # (lexical, as the marker's relpath was made)
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+    named = read_marker(removals.parent / REPORT_MARKER).get("out")
+    if not isinstance(named, str):
         # A report without its marker (tests/golden): the output of the usual layout, beside it.
         beside = removals.parent.parent / "clean.jsonl"
         return beside if removals.parent.name == "reports" and beside.is_file() else None
+    out = Path(os.path.normpath(removals.parent / named))  # (lexical, as the marker's relpath was made)
     return out if out.is_file() else None
 
 
@@ -203,11 +202,7 @@ class _NoIds(Exception):
 def _id_field(removals: Path) -> str:
     """The field the run read the documents' ids from (its report's marker says; ``id`` for a
     marker of an older cleaner): its output records hold each document's id there."""
-    try:
-        marker = orjson.loads((removals.parent / REPORT_MARKER).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return "id"
-    field = marker.get("id_field") if isinstance(marker, dict) else None
+    field = read_marker(removals.parent / REPORT_MARKER).get("id_field")
     return field if isinstance(field, str) else "id"
 
 
