@@ -16,6 +16,7 @@ from cleaner.errors import RuleError
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import _top_level_bar, anchored
+from cleaner.rules.kinds.extract import MAX_VALUE_CHARS, MAX_VALUE_WORDS
 from cleaner.rules.load import case_lines, load_rule_files
 
 HEAD = "name: demo\ndescription: A demo set.\nrules:\n"
@@ -134,6 +135,30 @@ def test_extract_needs_a_value_group_and_formats_that_parse(tmp_path: Path) -> N
     assert problems(tmp_path, HEAD + rule.format(p="^(?P<value>.*)$", extra="    date_formats: ['%d %Q']\n")) == [
         "r.yaml:4: rules.0: date_formats: '%d %Q' cannot parse a date it formats"
     ]
+
+
+def test_next_line_takes_a_value_not_the_paragraph_after_a_bare_label(tmp_path: Path) -> None:
+    """A "Published:" label whose date is missing from the page is followed by the body: its first
+    paragraph stays in the text (and out of meta), and so does the label; a short value goes."""
+    rule = """  - id: demo.published
+    kind: extract
+    description: The label and the date after it.
+    field: date
+    pattern: '^Published:$'
+    next_line: true
+    keeps: [x]
+"""
+    paragraph = "The council met on Monday to vote on the budget for the coming year, the mayor said."
+    text = f"Headline\n\nPublished:\n\n{paragraph}\n\nMore of the article.\n"
+    assert clean(tmp_path, rule, text) == (text, {})
+    got, removed = clean(tmp_path, rule, "Headline\nPublished:\n7 ene 2022 16:24 GMT\nThe article.\n")
+    assert (got, removed) == ("Headline\n\nThe article.\n", {"demo.published": 2})
+    ten = " ".join(["word"] * MAX_VALUE_WORDS)
+    assert clean(tmp_path, rule, f"Published:\n{ten}\nThe article.\n")[1] == {"demo.published": 2}
+    assert clean(tmp_path, rule, f"Published:\n{ten} more\nThe article.\n")[1] == {}
+    long = "x" * MAX_VALUE_CHARS
+    assert clean(tmp_path, rule, f"Published:\n{long}\nThe article.\n")[1] == {"demo.published": 2}
+    assert clean(tmp_path, rule, f"Published:\n{long}x\nThe article.\n")[1] == {}
 
 
 def test_unknown_key_gets_a_hint(tmp_path: Path) -> None:

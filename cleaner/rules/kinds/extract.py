@@ -11,6 +11,12 @@ from cleaner.rules.base import Pattern, RuleBase
 from cleaner.rules.compiled import Compiled, Context
 from cleaner.rules.regex import Regex
 
+# With next_line, the line after the label is taken only when it can be a value (a date, a name, a
+# place): a label whose value is missing on the page is followed by the body's first paragraph,
+# which must not go into meta and out of the text. Longer than this, it is prose.
+MAX_VALUE_WORDS = 10
+MAX_VALUE_CHARS = 100
+
 
 class ExtractRule(RuleBase):
     """Move a line into a field (``url`` or ``meta.<field>``) and drop it."""
@@ -18,7 +24,7 @@ class ExtractRule(RuleBase):
     kind: Literal["extract"]
     field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     pattern: Pattern  # the named group ``value`` is the value (with next_line: the next line is)
-    next_line: bool = False  # the value is on the next non-blank line (a "Published:" label)
+    next_line: bool = False  # the value is on the next non-blank line (a "Published:" label), if short
     date_formats: list[str] = Field(default_factory=list)  # strptime formats; the first that parses gives an ISO date
     keep: bool = False
 
@@ -40,6 +46,12 @@ class ExtractRule(RuleBase):
         if not self.next_line and "value" not in Regex(self.pattern).group_names():
             raise ValueError("pattern: an extract rule needs a named group (?P<value>...) (or next_line: true)")
         return self
+
+
+def a_value(text: str) -> bool:
+    """Whether the line after a next_line label can be its value: at most MAX_VALUE_WORDS words and
+    MAX_VALUE_CHARS characters (a date, a byline), not a paragraph of the body."""
+    return len(text) <= MAX_VALUE_CHARS and len(text.split(None, MAX_VALUE_WORDS)) <= MAX_VALUE_WORDS
 
 
 def iso_date(value: str, formats: list[str]) -> str | None:
@@ -89,8 +101,10 @@ class CompiledExtract(Compiled):
             if rule.next_line:
                 if i + 1 >= len(ctx.rows) or not ctx.rows[i + 1].alive:
                     continue
-                taken.append(ctx.rows[i + 1])
                 value = ctx.rows[i + 1].text.strip()
+                if not a_value(value):  # no value after the label: both lines stay
+                    continue
+                taken.append(ctx.rows[i + 1])
             else:
                 value = found.value(line.text).strip()
             self._set(ctx, value)
