@@ -127,6 +127,29 @@ def test_pattern_list_is_one_pattern_and_keeps_are_cases(tmp_path: Path) -> None
     assert case_lines(tmp_path / "r.yaml") == {("demo.nav", None): 4, ("demo.nav", 0): 13, ("demo.nav", 1): 11}
 
 
+def test_a_replacement_is_refused_unless_its_groups_and_escapes_read_alike_on_both_engines(tmp_path: Path) -> None:
+    """A group the pattern lacks failed every document the rule matched, naming no rule; any escape
+    but a group and a backslash meant one thing on RE2 and another on the backtracking engine."""
+    rule = "  - id: demo.edit\n    kind: replace\n    description: d\n    pattern: '{p}'\n    with: '{w}'\n    keeps: [x]\n"
+    re2_pattern, backtracking = " \\[(?P<x>edit)\\]", " \\[(?P<x>edit)\\](?=$)"
+    for pattern in (re2_pattern, backtracking):
+        refused = {
+            w: problems(tmp_path, HEAD + rule.format(p=pattern, w=w))
+            for w in ("\\2", "\\g<nope>", "\\n", "\\0", "a\\", "\\g<2>", "\\100")
+        }
+        assert refused == {
+            "\\2": ["r.yaml:4: rules.0: with: the pattern has no group \\2 (it has 1)"],
+            "\\g<nope>": ["r.yaml:4: rules.0: with: the pattern has no group named 'nope'"],
+            "\\n": ["r.yaml:4: rules.0: with: '\\n' is not an escape of a replacement (use \\1, \\g<name> or \\\\)"],
+            "\\0": ["r.yaml:4: rules.0: with: '\\0' is not a group of a replacement (use \\g<N>)"],
+            "a\\": ["r.yaml:4: rules.0: with: '\\' is not an escape of a replacement (use \\1, \\g<name> or \\\\)"],
+            "\\g<2>": ["r.yaml:4: rules.0: with: the pattern has no group \\g<2> (it has 1)"],
+            "\\100": ["r.yaml:4: rules.0: with: '\\100' is not a group of a replacement (use \\g<N>)"],
+        }
+        for w, out in (("<\\1>", "<edit>"), ("<\\g<x>>", "<edit>"), ("<\\g<0>>", "< [edit]>"), ("\\\\1", "\\1")):
+            assert clean(tmp_path, rule.format(p=pattern, w=w), "Title [edit]\n")[0] == f"Title{out}\n"
+
+
 def test_extract_needs_a_value_group_and_formats_that_parse(tmp_path: Path) -> None:
     rule = "  - id: demo.date\n    kind: extract\n    description: d\n    field: date\n    pattern: '{p}'\n{extra}    keeps: [x]\n"
     assert problems(tmp_path, HEAD + rule.format(p="^Posted .*$", extra="")) == [

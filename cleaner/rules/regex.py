@@ -522,6 +522,31 @@ class Regex:
             return set(self._names)
         return set((self._re2 if self._re2 is not None else self._back).groupindex)
 
+    def groups(self) -> int:
+        """How many capturing groups the pattern has (on the engine it runs on)."""
+        return (self._re2 if self.engine == "re2" else self._back).groups
+
+    def template_problem(self, repl: str) -> str | None:
+        """What is wrong with ``repl`` as this pattern's replacement, or None. Its escapes are
+        ``\\1``, ``\\g<1>``, ``\\g<name>`` and ``\\\\``, which both engines read alike; a group the
+        pattern lacks would fail on every line the rule matches, and any other escape (``\\n``)
+        would mean one thing on RE2 and another on the backtracking engine."""
+        names, count = self.group_names(), self.groups()
+        rest = repl.replace("\\\\", "")
+        for ref in _TEMPLATE_ESCAPE.finditer(rest):
+            name, number, other = ref.groups()
+            if other is not None:
+                return f"'{ref.group(0)}' is not an escape of a replacement (use \\1, \\g<name> or \\\\)"
+            if name is not None and not name.isdigit():
+                if name not in names:
+                    return f"the pattern has no group named {name!r}"
+                continue
+            if number is not None and (number[0] == "0" or len(number) > 2):  # an octal escape in Python's
+                return f"'{ref.group(0)}' is not a group of a replacement (use \\g<N>)"
+            if int(name if name is not None else number) > count:
+                return f"the pattern has no group {ref.group(0)} (it has {count})"
+        return None
+
     def sub(self, repl: str, text: str) -> str:
         rx = self._rx(text)
         if rx is not None:
@@ -558,6 +583,8 @@ def _remember(memo: dict[str, bool], text: str, answer: bool) -> bool:
 
 
 _GROUP_REF = _re.compile(r"\\g<(\w+)>|\\(\d+)")
+# A replacement's escapes, doubled backslashes taken out: a group reference, or anything else.
+_TEMPLATE_ESCAPE = _re.compile(r"\\g<(\w+)>|\\(\d+)|(\\.?)", _re.DOTALL)
 
 
 def _expand_template(repl: str) -> Any:

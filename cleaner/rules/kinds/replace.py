@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cleaner.rules.base import Pattern, RuleBase
 from cleaner.rules.compiled import Compiled, Context
+from cleaner.rules.regex import Regex
 
 
 class ReplaceRule(RuleBase):
@@ -16,6 +17,15 @@ class ReplaceRule(RuleBase):
     kind: Literal["replace"]
     pattern: Pattern
     with_: str = Field(default="", alias="with")
+
+    @model_validator(mode="after")
+    def _template_reads(self) -> ReplaceRule:
+        # Refused here, not on the first line the rule matches: there every document it matched
+        # would fail, with no rule named.
+        problem = Regex(self.pattern).template_problem(self.with_)
+        if problem is not None:
+            raise ValueError(f"with: {problem}")
+        return self
 
 
 class CompiledReplace(Compiled):
