@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, InputError, RecordFailed, UsageError
 from cleaner.pipeline import Pipeline, Settings
-from cleaner.records import build
+from cleaner.records import build, json_kind
 from cleaner.rules.book import RuleBook
 from cleaner.rules.load import rule_roots
 
@@ -141,7 +141,7 @@ class Cleaner:
             raise InputError(f"no {text_field!r} field", text_field)
         text = record[text_field]
         if not isinstance(text, str):
-            raise InputError(f"field {text_field!r} is {type(text).__name__}, not a string", text_field)
+            raise InputError(f"field {text_field!r} is {json_kind(text)}, not a string", text_field)
         url = record.get(url_field)
         doc_id = record.get(id_field)
         doc_id = "" if doc_id is None else str(doc_id)

@@ -46,6 +46,24 @@ WIDENABLE = frozenset((float, dict, list))  # the types of values that may hold 
 _NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')  # a string (skipped) or a bracket
 
 
+def json_kind(value: Any) -> str:
+    """A value as a message names it: in JSON's words ("null", "a number"), as a record's author knows
+    them, not Python's type names ("NoneType", "int")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # (before int: a bool is one)
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
 def _fill(old: Any, new: Any) -> Any:
     """``url`` and ``site``: a string is kept, null is filled; anything else is a clash."""
     if old is None:

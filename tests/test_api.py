@@ -104,7 +104,7 @@ def test_clean_records_raises_a_typed_error_naming_the_record() -> None:
     assert isinstance(raised.value.error, InputError) and raised.value.error.field == "text"
     with pytest.raises(RecordFailed) as raised:
         list(Cleaner().clean_records(BAD_RECORDS[1:]))
-    assert str(raised.value) == "record 1: field 'text' is NoneType, not a string"
+    assert str(raised.value) == "record 1: field 'text' is null, not a string"
     with pytest.raises(UsageError):  # when called, before any record
         Cleaner().clean_records([], errors="ignore")  # type: ignore[arg-type]
 
@@ -119,7 +119,7 @@ def test_clean_records_skips_or_keeps_a_failed_record_and_goes_on() -> None:
     ]
     assert [str(f) for f in failed] == [
         "record 0: no 'text' field",
-        "record 2: field 'text' is NoneType, not a string",
+        "record 2: field 'text' is null, not a string",
         "record 3: not a record (a dict) but str",
     ]
     kept = list(cleaner.clean_records(BAD_RECORDS, errors="keep", on_error=lambda _: None))
@@ -130,4 +130,4 @@ def test_clean_records_skips_or_keeps_a_failed_record_and_goes_on() -> None:
 def test_a_failure_in_skip_mode_is_logged_by_default(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="cleaner"):
         assert list(Cleaner().clean_records([{"text": 3}], errors="skip")) == []
-    assert caplog.messages == ["clean_records: record 0: field 'text' is int, not a string"]
+    assert caplog.messages == ["clean_records: record 0: field 'text' is a number, not a string"]

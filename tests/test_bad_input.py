@@ -106,7 +106,12 @@ MANY = b"".join(
         (
             "bad.jsonl",
             GOOD + b'{"id": "x", "text": 42}\n' + GOOD.replace(b"good", b"good2"),
-            ":2: field 'text' is a int, not a string",
+            ":2: field 'text' is a number, not a string",
+        ),
+        (
+            "bad.jsonl",
+            GOOD + b'{"id": "x", "text": null}\n' + GOOD.replace(b"good", b"good2"),
+            ":2: field 'text' is null, not a string",
         ),
         ("bad.jsonl", GOOD + GOOD.replace(b"good", b"good2") + b'{"id": "cut", "text": "trunc', ":3: not valid JSON"),
         (
@@ -285,3 +290,20 @@ def test_output_directory_that_cannot_be_created(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert f"error: {blocker / 'sub'}: cannot create: Not a directory" in done.stderr
+
+
+def test_a_value_is_named_in_json_s_words() -> None:
+    from cleaner.records import json_kind
+
+    values = [None, True, 0, 1.5, "x", [1], (1,), {"a": 1}, b"x"]
+    assert [json_kind(v) for v in values] == [
+        "null",
+        "a boolean",
+        "a number",
+        "a number",
+        "a string",
+        "an array",
+        "an array",
+        "an object",
+        "a bytes",
+    ]

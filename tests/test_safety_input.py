@@ -350,6 +350,16 @@ def test_jsonl_with_a_bom_keeps_its_first_record(tmp_path: Path, suffix: str) ->
     path = tmp_path / f"bom{suffix}"
     path.write_bytes(compress[suffix](data))
     assert _read(path) == ["one", "two"]
+    # A BOM then a blank line (spaces, CRLF, nothing at all): the blank line is skipped as any is,
+    # the records after it read with their line numbers.
+    records = [orjson.dumps(r) + b"\n" for r in GOOD]
+    for head in (b"\n", b"  \r\n", b""):
+        path.write_bytes(compress[suffix](codecs.BOM_UTF8 + head + b"".join(records)))
+        assert _read(path) == ["one", "two"]
+        path.write_bytes(compress[suffix](codecs.BOM_UTF8 + head + b"{}\n" + records[0]))
+        assert _read(path) == [f"{path}:{1 + bool(head)}: field 'text' is missing", "one"]
+    path.write_bytes(compress[suffix](codecs.BOM_UTF8))  # a BOM and nothing else: no record, no failure
+    assert _read(path) == []
 
 
 @pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])

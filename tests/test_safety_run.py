@@ -887,3 +887,45 @@ def test_a_scratch_directory_loses_its_marker_last(temp: Path, monkeypatch: pyte
         assert not dead.exists()
         assert removed[-1] == stdio.MARKER and {".b", "a.jsonl", "stdin", "z.jsonl"} <= set(removed[:-1])
         assert stdio.MARKER not in removed[:-1]
+
+
+def test_a_symlinked_directory_in_an_input_directory_is_read_once(tmp_path: Path) -> None:
+    """Before: os.walk did not follow it, and its files were skipped without a word (a symlinked
+    file was read). A link back to an ancestor, or to a directory walked already, reads nothing twice."""
+    real, corpus = tmp_path / "real", tmp_path / "corpus"
+    (real / "deep").mkdir(parents=True)
+    corpus.mkdir()
+    (real / "r.txt").write_text("A linked document.\n", encoding="utf-8")
+    (real / "deep" / "d.txt").write_text("A deeper one.\n", encoding="utf-8")
+    (corpus / "a.txt").write_text("A document.\n", encoding="utf-8")
+    (corpus / "shard2").symlink_to(real)
+    (corpus / "zz").symlink_to(real)  # the same directory again: its files once, by the first path
+    (real / "up").symlink_to(tmp_path)  # a loop through the walk's own ancestors
+    assert [item.rel for item in discover([corpus])] == ["a.txt", "shard2/deep/d.txt", "shard2/r.txt"]
+
+
+def test_a_file_named_like_the_report_marker_hides_nothing(tmp_path: Path) -> None:
+    """Before: any file called .cleaner-report (an empty one a user made) hid its whole directory."""
+    corpus = tmp_path / "corpus"
+    (corpus / "part1").mkdir(parents=True)
+    (corpus / "part1" / "doc.txt").write_text("A document.\n", encoding="utf-8")
+    (corpus / "part1" / REPORT_MARKER).write_bytes(b"")
+    assert [item.rel for item in discover([corpus])] == ["part1/doc.txt"]
+    (corpus / "part1" / REPORT_MARKER).write_bytes(b'{"out": "../clean.jsonl", "paths": []}\n')  # cleaner's
+    assert [item.rel for item in discover([corpus])] == []
+
+
+def test_a_file_given_by_name_is_read_by_its_suffix(tmp_path: Path) -> None:
+    """Before: any other name was cleaned as one document of prose (a .ndjson's records, a .csv)."""
+    record = orjson.dumps({"id": "x1", "text": "The council met on Monday."}) + b"\n"
+    for name in ("a.ndjson", "B.JSONL"):
+        (tmp_path / name).write_bytes(record)
+        assert [(item.rel, item.kind) for item in discover([tmp_path / name])] == [(name, "jsonl")]
+    (tmp_path / "c.csv").write_text("id,text\nx1,The council met.\n", encoding="utf-8")
+    result = clean(str(tmp_path / "c.csv"), "--out", str(tmp_path / "o" / "clean.jsonl"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: {tmp_path / 'c.csv'}: not a file cleaner reads "
+        "(.txt, .jsonl or .ndjson [.gz|.zst], .parquet, .html[.gz], .warc[.gz])\n"
+    )
+    assert not (tmp_path / "o").exists()

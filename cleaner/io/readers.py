@@ -23,10 +23,10 @@ from cleaner.io.decode import decode, stray_bytes
 from cleaner.io.parquet import SUFFIXES as PARQUET_SUFFIXES
 from cleaner.io.parquet import read_parquet
 from cleaner.io.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
-from cleaner.records import WIDE, WIDENABLE, float_beyond, python_loads
+from cleaner.records import WIDE, WIDENABLE, float_beyond, json_kind, python_loads
 
 TEXT_SUFFIXES = (".txt",)
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,7 @@ class InputFile:
 
     @property
     def kind(self) -> str:
-        name = self.path.name
+        name = self.path.name.lower()  # (DATA.JSONL is JSON Lines too)
         if name.endswith(JSONL_SUFFIXES):
             return "jsonl"
         if name.endswith(HTML_SUFFIXES):
@@ -132,8 +132,13 @@ class InputFile:
         return "text"
 
 
+SUFFIXES = TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES
+# What the usage errors list: the suffixes read, compressed variants with their base.
+READ = ".txt, .jsonl or .ndjson [.gz|.zst], .parquet, .html[.gz], .warc[.gz]"
+
+
 def _supported(path: Path) -> bool:
-    return path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES)
+    return path.name.lower().endswith(SUFFIXES)
 
 
 def real_path(path: Path) -> Path:
@@ -175,6 +180,10 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
         if given.is_dir():
             root, candidates, is_dir = given, _walk(given), True
         elif given.is_file():
+            # A file named on the command line is read by its suffix, as in a directory; one of no
+            # suffix cleaner reads (a .csv, a .json array, a .txt.gz) would be cleaned as prose.
+            if not _supported(given):
+                raise UsageError(f"{given}: not a file cleaner reads ({READ})")
             root, candidates, is_dir = given.parent, [given], False
         else:
             raise UsageError(f"{given}: no such file or directory")
@@ -221,13 +230,22 @@ def _cleaner_dir(name: str) -> bool:
 def _walk(top: Path) -> list[Path]:
     files: list[Path] = []
     outputs: set[Path] = set()
-    for directory, dirs, names in os.walk(top):
+    # A symlinked directory is followed, as a symlinked file is (a corpus assembled from links to
+    # its shards); each real directory once, so a link to an ancestor ends there.
+    visited = {os.path.realpath(top)}
+    for directory, dirs, names in os.walk(top, followlinks=True):
         here = Path(directory)
-        if REPORT_MARKER in names:
-            outputs |= _report_outputs(here)
+        if REPORT_MARKER in names and read_marker(here / REPORT_MARKER):  # (a file of that name that is
+            outputs |= _report_outputs(here)  # no marker of cleaner's hides nothing)
             dirs[:] = []
             continue
-        dirs[:] = [d for d in dirs if not _cleaner_dir(d)]
+        kept = []
+        for d in sorted(dirs):  # (in order: which path reaches a directory twice linked is fixed)
+            real = os.path.realpath(here / d)
+            if not _cleaner_dir(d) and real not in visited:
+                visited.add(real)
+                kept.append(d)
+        dirs[:] = kept
         for name in names:
             path = here / name
             if name.startswith(".") and name.endswith(OUT_MARKER_SUFFIX) and len(name) > len(OUT_MARKER_SUFFIX) + 1:
@@ -565,7 +583,9 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     yield Problem(where, number, limits.over_bytes(size - bool(raw), "record"))  # without the newline
                     continue
                 left -= size
-                if raw.isspace():  # a blank line is no record (strip() would copy the line)
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first line
+                    raw = raw[len(codecs.BOM_UTF8) :]  # (before the blank test: a BOM, then a blank line)
+                if raw.isspace() or not raw:  # a blank line is no record (strip() would copy the line)
                     blank += 1
                     if blank >= _BLANK_RUN:
                         skipped, lines = skip_blank_lines(handle, left)
@@ -573,8 +593,6 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                         left -= skipped
                     continue
                 blank = 0
-                if number == 1 and raw.startswith(codecs.BOM_UTF8):  # a BOM before the first record
-                    raw = raw[len(codecs.BOM_UTF8) :]
                 # A line orjson refuses but Python's json accepts (NaN, Infinity, a number too
                 # large for a float, a lone surrogate escape), or one where orjson read an integer
                 # wider than 64 bits as a float, is read as Python's json reads it, exactly: such a
@@ -599,7 +617,7 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     continue
                 text = obj.get(name)
                 if type(text) is not str:
-                    what = "missing" if text is None else f"a {type(text).__name__}, not a string"
+                    what = "missing" if name not in obj else f"{json_kind(text)}, not a string"
                     yield Problem(where, number, f"field '{name}' is {what}")
                     continue
                 doc_id = obj.get(id_field)

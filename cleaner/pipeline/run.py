@@ -13,7 +13,7 @@ import orjson
 
 from cleaner.errors import OutputError, Problem, UsageError
 from cleaner.io.atomic import replaceable
-from cleaner.io.readers import REPORT_MARKER, Fields, InputFile, Limits, discover, out_marker, real_path
+from cleaner.io.readers import READ, REPORT_MARKER, Fields, InputFile, Limits, discover, out_marker, real_path
 from cleaner.io.writers import output_format
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.local import Local, Progress, consume
@@ -196,9 +196,7 @@ def run(
     output_format(target.out)  # an output name of no known format is a usage error, before anything
     items = discover(inputs)
     if not items:
-        raise UsageError(
-            "no input files (.txt, .jsonl[.gz|.zst], .html[.gz], .warc[.gz]) in " + ", ".join(map(str, inputs))
-        )
+        raise UsageError(f"no input files ({READ}) in " + ", ".join(map(str, inputs)))
     target = target.followed()
     target.check(inputs, items)
     work = WorkDir(target.out)  # locked: a second run on the same --out is refused here

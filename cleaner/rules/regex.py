@@ -531,19 +531,20 @@ class Regex:
         ``\\1``, ``\\g<1>``, ``\\g<name>`` and ``\\\\``, which both engines read alike; a group the
         pattern lacks would fail on every line the rule matches, and any other escape (``\\n``)
         would mean one thing on RE2 and another on the backtracking engine."""
-        names, count = self.group_names(), self.groups()
+        # (The groups counted only for a numbered reference: counting compiles a pattern whose verdict
+        # came from the cache, which loading the shipped rules does not otherwise.)
         rest = repl.replace("\\\\", "")
         for ref in _TEMPLATE_ESCAPE.finditer(rest):
             name, number, other = ref.groups()
             if other is not None:
                 return f"'{ref.group(0)}' is not an escape of a replacement (use \\1, \\g<name> or \\\\)"
             if name is not None and not name.isdigit():
-                if name not in names:
+                if name not in self.group_names():
                     return f"the pattern has no group named {name!r}"
                 continue
             if number is not None and (number[0] == "0" or len(number) > 2):  # an octal escape in Python's
                 return f"'{ref.group(0)}' is not a group of a replacement (use \\g<N>)"
-            if int(name if name is not None else number) > count:
+            if int(name if name is not None else number) > (count := self.groups()):
                 return f"the pattern has no group {ref.group(0)} (it has {count})"
         return None
 
