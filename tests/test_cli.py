@@ -291,6 +291,32 @@ def test_stdin_is_cleaned_in_its_place_among_the_inputs(tmp_path: Path) -> None:
     ]
 
 
+def test_a_file_named_as_stdin_is_spooled_is_named_by_its_directory(tmp_path: Path) -> None:
+    """Before: a file stdin.jsonl and ``-`` gave two documents the id stdin:1, or (with a change in
+    each) one diff name: the shard of one was linked over the other's, and the run ended in an
+    AssertionError. The file is named by its directory, as two inputs' clashing files are."""
+    (tmp_path / "sx").mkdir()
+    (tmp_path / "sx" / "stdin.jsonl").write_bytes(orjson.dumps({"text": "From the file.\nSource: AFP"}) + b"\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", "sx/stdin.jsonl", "-", "--out", "o/clean.jsonl", "-q"],
+        cwd=tmp_path,
+        input=orjson.dumps({"text": "From stdin.\nSource: AFP"}).decode() + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    records = [orjson.loads(line) for line in (tmp_path / "o" / "clean.jsonl").read_bytes().splitlines()]
+    assert [(r["id"], r["source"], r["text"]) for r in records] == [
+        ("sx/stdin:1", "sx/stdin.jsonl:1", "From the file.\n"),
+        ("stdin:1", "-:1", "From stdin.\n"),
+    ]
+    reports = tmp_path / "o" / "reports"
+    assert "From the file." in (reports / "sx" / "stdin.jsonl.diff").read_text(encoding="utf-8")
+    assert "From stdin." in (reports / "stdin.jsonl.diff").read_text(encoding="utf-8")
+
+
 def test_rules_test_with_a_keyword_no_rule_has_is_a_usage_error() -> None:
     # A typo in -k used to run nothing and exit 0 ("0 passed, 0 failed"): a CI hook always green.
     result = cli("rules", "test", "-k", "no-such-rule-typo")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gzip
 import os
 import signal
 import stat
@@ -20,7 +21,7 @@ import pytest
 
 from cleaner import cli, faults
 from cleaner.io import stdio
-from cleaner.io.readers import REPORT_MARKER, discover
+from cleaner.io.readers import REPORT_MARKER, Fields, Limits, discover, read
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = "A council met on Tuesday to discuss the new bridge.\n\nSource: AFP\n"
@@ -917,10 +918,12 @@ def test_a_file_named_like_the_report_marker_hides_nothing(tmp_path: Path) -> No
 
 def test_a_file_given_by_name_is_read_by_its_suffix(tmp_path: Path) -> None:
     """Before: any other name was cleaned as one document of prose (a .ndjson's records, a .csv)."""
-    record = orjson.dumps({"id": "x1", "text": "The council met on Monday."}) + b"\n"
-    for name in ("a.ndjson", "B.JSONL"):
-        (tmp_path / name).write_bytes(record)
-        assert [(item.rel, item.kind) for item in discover([tmp_path / name])] == [(name, "jsonl")]
+    record = orjson.dumps({"text": "The council met on Monday."}) + b"\n"
+    for name, stem in (("a.ndjson", "a"), ("B.JSONL", "B"), ("c.Ndjson.GZ", "c")):
+        (tmp_path / name).write_bytes(gzip.compress(record) if name.endswith("GZ") else record)
+        (item,) = discover([tmp_path / name])
+        assert (item.rel, item.kind) == (name, "jsonl")
+        assert [doc.id for doc in read(item, Fields(), Limits())] == [f"{stem}:1"]
     (tmp_path / "c.csv").write_text("id,text\nx1,The council met.\n", encoding="utf-8")
     result = clean(str(tmp_path / "c.csv"), "--out", str(tmp_path / "o" / "clean.jsonl"))
     assert (result.returncode, result.stdout) == (2, "")

@@ -196,7 +196,10 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
             kept.append(path)
         order.append(len(given_files))
         given_files.append((root, is_dir, kept))
-    named = iter(_names(given_files))  # given_files' files, in order
+    # (stdin's spooled file keeps its names, ``stdin:<line>`` and ``stdin.jsonl.diff``: a file of
+    # that name is named by its parent directories instead, as two inputs' clashing files are)
+    taken = [entry for entry in order if isinstance(entry, InputFile)]
+    named = iter(_names(given_files, taken))  # given_files' files, in order
     found: list[InputFile] = []
     for entry in order:
         if isinstance(entry, InputFile):
@@ -295,13 +298,14 @@ def _id_stem(rel: str) -> str:
     return strip_suffix(rel) if kind == "text" else rel
 
 
-def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
+def _names(given_files: list[tuple[Path, bool, list[Path]]], taken: list[InputFile]) -> list[InputFile]:
     """Name each file by its path under the input it was found in: the id is built from
     ``rel`` and the diff goes to ``group/rel`` (a directory input's name, then ``rel``). With
     one input that is all. When two inputs would give two documents one id or two diffs one
     path (``a/corpus`` and ``b/corpus``), or a diff would land on a report file (an input
     directory named ``index.html``), the inputs involved are named by one more of their parent
-    directories, until every name is unique: ``a/corpus/doc`` and ``b/corpus/doc``."""
+    directories, until every name is unique: ``a/corpus/doc`` and ``b/corpus/doc``. The names of
+    the files ``taken`` (stdin's) are kept: an input clashing with one is named further instead."""
     parts = [root.resolve().parts[1:] for root, _, _ in given_files]
     ids = [0] * len(given_files)  # how many parent names each input's ids carry
     reports = [1 if is_dir else 0 for _, is_dir, _ in given_files]  # ... and its report paths
@@ -313,7 +317,7 @@ def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
         return [path.relative_to(given_files[i][0]).as_posix() for path in given_files[i][2]]
 
     def clashes(names: dict[str, set[int]]) -> set[int]:
-        return {i for owners in names.values() if len(owners) > 1 for i in owners}
+        return {i for owners in names.values() if len(owners) > 1 for i in owners if i >= 0}
 
     def deepen(found: set[int], depths: list[int], what: str) -> None:
         for i in sorted(found):
@@ -322,7 +326,7 @@ def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
             depths[i] += 1
 
     while True:
-        id_names: dict[str, set[int]] = {}
+        id_names: dict[str, set[int]] = {_id_stem(item.rel): {-1} for item in taken}
         for i in range(len(given_files)):
             for rel in rels(i):
                 id_names.setdefault(_id_stem("/".join(filter(None, (label(i, ids[i]), rel)))), set()).add(i)
@@ -330,7 +334,7 @@ def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
             deepen(found, ids, "documents")
             reports = [max(r, d) for r, d in zip(reports, ids, strict=True)]  # a report path holds the id's
             continue
-        report_names: dict[str, set[int]] = {}
+        report_names: dict[str, set[int]] = {item.report_name + ".diff": {-1} for item in taken}
         reserved: set[int] = set()
         for i in range(len(given_files)):
             for rel in rels(i):
@@ -353,8 +357,9 @@ def _names(given_files: list[tuple[Path, bool, list[Path]]]) -> list[InputFile]:
 
 
 def strip_suffix(name: str) -> str:
+    lower = name.lower()
     for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES + PARQUET_SUFFIXES:
-        if name.endswith(suffix):
+        if lower.endswith(suffix):
             return name[: -len(suffix)]
     return name
 
@@ -412,9 +417,10 @@ def open_jsonl(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed as a stream: a read never decompresses more than it returns
     (plus one buffer), so a small file that expands to gigabytes costs no more memory than a
     line's cap (``_lines``). gzip's reader works so already; zstd's is the library's own."""
-    if path.name.endswith(".gz"):
+    name = path.name.lower()
+    if name.endswith(".gz"):
         return gzip.open(path, "rb")
-    if path.name.endswith(".zst"):
+    if name.endswith(".zst"):
         return io.BufferedReader(_ZstdReader(path), buffer_size=1 << 16)  # type: ignore[arg-type]
     return path.open("rb", buffering=_READ_BUFFER)
 
@@ -712,7 +718,7 @@ def iter_spans(item: InputFile, size: int | Callable[[int], int]) -> Iterator[Sp
     first ones while the rest of the file is still to count). ``size`` may instead say how large
     the span starting at a byte offset should be (the file is cut if it is over the first's)."""
     sized = size if callable(size) else lambda _start: size
-    if item.kind != "jsonl" or item.path.name.endswith((".gz", ".zst")) or item.size <= sized(0):
+    if item.kind != "jsonl" or item.path.name.lower().endswith((".gz", ".zst")) or item.size <= sized(0):
         return None
     return _spans(item, sized)
 

@@ -53,7 +53,7 @@ def _lookup(charset: str) -> str | None:
 
 def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Problem]:
     try:
-        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as handle:
+        with gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except (EOFError, zlib.error) as exc:  # a truncated or corrupt .gz (an OSError is the caller's to report)
         yield Problem(str(path), None, f"cannot read: {exc}")
@@ -68,7 +68,7 @@ def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Probl
         return
     doc_id = rel
     for suffix in HTML_SUFFIXES:
-        if doc_id.endswith(suffix):
+        if doc_id.lower().endswith(suffix):
             doc_id = doc_id[: -len(suffix)]
             break
     yield Document(id=doc_id, text="", source=str(path), meta=meta, html=page)
