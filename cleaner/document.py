@@ -63,6 +63,9 @@ class InputRecord:
     id: str = "id"
     url: str = "url"
     lenient: bool = False  # read by Python's json (NaN, Infinity): written back by it too
+    # Its content came from an HTML field (--html-field), which it keeps: a later run reads that
+    # field again, not the clean text, so its stats are this run's own, not added to the last's.
+    html: bool = False
 
 
 @dataclass(slots=True)
@@ -234,6 +237,7 @@ class Cleaned:
             text_field=given.text,
             id_field=given.id,
             url_field=given.url,
+            fresh_stats=given.html,
         )
 
     def record_line(self, rows: int = -1) -> bytes:

@@ -110,6 +110,13 @@ def _fold_stats(old: Any, new: dict[str, Any]) -> Any:
     return folded
 
 
+def _fresh_stats(old: Any, new: dict[str, Any]) -> Any:
+    """A previous run's stats replaced by this run's, which cleaned the same source again (an
+    HTML field the record keeps): added up, each run would count the page's removals once more.
+    Keys cleaner does not write are kept."""
+    return {**old, **new} if _own_stats(old) else CLASH
+
+
 Merge = Callable[[Any, Any], Any]
 
 
@@ -126,10 +133,12 @@ def build(
     text_field: str = "text",
     id_field: str = "id",
     url_field: str = "url",
+    fresh_stats: bool = False,
 ) -> dict[str, Any]:
     """The output record for one input record (``fields``; None or {} for a text file, a page,
     a WARC record: then it is exactly id, source, url, site, text, meta, stats). ``id`` and
-    ``source`` are added only when given (the API does not know where records came from)."""
+    ``source`` are added only when given (the API does not know where records came from).
+    ``fresh_stats``: the record's own stats of cleaner's are replaced, not added to (_fresh_stats)."""
     if not fields:
         record: dict[str, Any] = {} if id is None else {id_field: id}
     elif id is None or id_field in fields:
@@ -143,7 +152,7 @@ def build(
     _put(record, "site", site, _fill)
     record[text_field] = text  # cleaned in place, or added where today's record has it
     _put(record, "meta", meta, _merge_meta)
-    _put(record, "stats", stats.record(), _fold_stats)
+    _put(record, "stats", stats.record(), _fresh_stats if fresh_stats else _fold_stats)
     return record
 
 

@@ -6,6 +6,7 @@ import codecs
 import contextlib
 import gzip
 import io
+import itertools
 import subprocess
 import sys
 import time
@@ -144,6 +145,25 @@ def test_warc_and_jsonl_html_input(tmp_path: Path) -> None:
     ]
     assert "Friday café to discuss" in records[1]["text"]
     assert all("Advertisement" not in r["text"] for r in records)
+
+
+def test_an_html_field_output_cleaned_again_is_the_same_bytes(tmp_path: Path) -> None:
+    """The record keeps its HTML field, which the next run extracts again: its stats were added to
+    the last run's (html.title 1, 2, 3 ...), so every run changed the output. They are replaced."""
+    (tmp_path / "pages.jsonl").write_bytes(
+        orjson.dumps({"id": "j1", "url": "https://example.org/j", "html": PAGE}) + b"\n"
+    )
+    outs = [tmp_path / "pages.jsonl", tmp_path / "o1" / "c.jsonl", tmp_path / "o2" / "c.jsonl"]
+    for source, out in itertools.pairwise(outs):
+        done = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(source), "--html-field", "html", "--out", str(out), "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    assert orjson.loads(outs[1].read_bytes())["stats"]["removed"]  # the page's title, at least
+    assert outs[1].read_bytes() == outs[2].read_bytes()
 
 
 def test_a_page_without_text_is_a_reported_failure(tmp_path: Path) -> None:

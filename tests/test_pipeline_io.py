@@ -230,6 +230,29 @@ def test_keys_that_are_not_cleaners_are_never_overwritten() -> None:
     assert [k for k in again if k.startswith("cleaner_cleaner")] == []
 
 
+def test_stats_of_a_source_cleaned_again_are_replaced_not_added_up() -> None:
+    """An HTML field's record is cleaned again from the same HTML: its removals are counted again,
+    not added to the last run's; a key cleaner does not write stays, and a stats that is not
+    cleaner's is left alone, as when folding."""
+    old = {"chars_in": 40, "chars_out": 9, "lines_in": 4, "lines_out": 1, "removed": {"r": 1}, "repaired": {}, "n": 7}
+    record = build(
+        {"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}), fresh_stats=True
+    )
+    assert record["stats"] == {**old, "chars_out": 10, "removed": {"r": 1}}
+    folded = build({"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}))
+    assert folded["stats"]["removed"] == {"r": 2}
+    mine = build(
+        {"text": "x", "stats": {"tokens": 3}},
+        text="c\n",
+        url=None,
+        site=None,
+        meta={},
+        stats=_stats({}),
+        fresh_stats=True,
+    )
+    assert (mine["stats"], mine["cleaner_stats"]["chars_in"]) == ({"tokens": 3}, 40)
+
+
 def test_cleaners_keys_are_added_in_their_order_and_the_record_is_left_alone() -> None:
     given = {"title": "T", "body": "x", "source": None}
     record = build(

@@ -652,7 +652,7 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     meta,
                     text if html else None,
                     number,
-                    InputRecord(obj, text_field, id_field, url_field, lenient),
+                    InputRecord(obj, text_field, id_field, url_field, lenient, bool(html)),
                 )
     except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
