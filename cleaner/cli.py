@@ -294,7 +294,10 @@ def clean(
 
         if reports != "full":
             raise UsageError("--baseline compares this run's removals.jsonl with the baseline's: use --reports full")
-        review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
+        from cleaner.report.compare import check_id_fields, marked_id_field
+
+        # A wrong baseline, or one whose ids are of another field, is a usage error before anything is written.
+        check_id_fields(baseline, marked_id_field(review.removals_path(baseline)), "this run", id_field)
     settings = Settings(
         repair=repair,
         unescape_html=unescape_html,
