@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -329,3 +332,25 @@ def test_suggest_for_a_site_a_rule_file_covers_writes_a_file_usable_beside_it(tm
     assert (tested.returncode, tested.stdout) == (0, "2 passed, 0 failed\n")
     done = cli("clean", str(data), "--rules", str(sites), "--rules", str(out), "--out", str(tmp_path / "o.jsonl"), "-q")
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_suggest_lists_only_sites_with_repeated_lines(tmp_path: Path) -> None:
+    """Sites seen with nothing repeated (here one-document banners) were listed with 0 documents
+    (mining counts only the sites of repeated lines): they are left out."""
+    rng = random.Random(3)
+    words = ["harbour", "council", "ferry", "storm", "market", "school", "bridge", "festival"]
+    texts = [
+        f"VALLEY POST\n{' '.join(rng.choices(words, k=14)).capitalize()}.\nTip us off at the desk\n" for _ in range(4)
+    ]
+    banners = ["NORTH LIGHT", "EAST WIND", "SOUTH GATE", "WEST BANK"]  # a site each, of one document
+    texts += [f"{banner}\n{' '.join(rng.choices(words, k=14)).capitalize()}.\n" for banner in banners]
+    data = tmp_path / "docs.jsonl"
+    data.write_bytes(b"".join(orjson.dumps({"id": str(n), "text": t}) + b"\n" for n, t in enumerate(texts)))
+    result = subprocess.run(
+        [sys.executable, "-m", "cleaner", "suggest", str(data), "--out", "s", "--no-default-rules"],
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    ((key, *row),) = rows[1:]
+    assert key.startswith("sig-") and row == ["4", "2", "66.7%", "2", f"s/{key}.yaml"]

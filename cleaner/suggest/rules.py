@@ -362,15 +362,19 @@ def suggest(
     generic: bool = False,
     on_problem: Callable[[Problem], None] | None = None,
 ) -> list[Suggestion]:
-    """One rule file per site key with repeated lines; with ``generic``, also one generic file
-    of the lines found on many unrelated sites. Each document the second pass cannot read or
-    clean goes to ``on_problem`` (mostly the problems mining met already: the same input)."""
+    """One rule file per site key with repeated lines, and one row each (a site without any is
+    left out); with ``generic``, also one generic file of the lines found on many unrelated
+    sites. Each document the second pass cannot read or clean goes to ``on_problem`` (mostly
+    the problems mining met already: the same input)."""
     findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers, progress, on_problem)
     if not generic:
         findings.pop(GENERIC_KEY, None)
     files: list[tuple[SiteFindings, dict[str, Any] | None]] = []
     for key in sorted(findings):
-        files.append((findings[key], rule_file(findings[key], pipeline.book)))
+        # A site none of whose lines repeat has nothing to suggest (and no count from mining,
+        # which keeps only the sites of such lines): left out, not listed with 0 documents.
+        if findings[key].variants:
+            files.append((findings[key], rule_file(findings[key], pipeline.book)))
     paths = {f.key: out / f"{data['name']}.yaml" for f, data in files if data is not None}
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not overwrite:
