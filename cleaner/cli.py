@@ -294,7 +294,10 @@ def clean(
 
         if reports != "full":
             raise UsageError("--baseline compares this run's removals.jsonl with the baseline's: use --reports full")
-        review.removals_path(baseline)  # a wrong baseline is a usage error before anything is written
+        from cleaner.report.compare import check_id_fields, marked_id_field
+
+        # A wrong baseline, or one whose ids are of another field, is a usage error before anything is written.
+        check_id_fields(baseline, marked_id_field(review.removals_path(baseline)), "this run", id_field)
     settings = Settings(
         repair=repair,
         unescape_html=unescape_html,
@@ -631,13 +634,15 @@ def rules_list(
 @rules_app.command("validate")
 def rules_validate(
     paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    no_default_rules: NoDefaultRules = False,
     output_format: FormatOption = "text",
 ) -> None:
-    """Check rule files: schema, regexes, unique ids. Errors as file:line: message."""
-    from cleaner.rules.load import load_rule_files, rule_roots
+    """Check rule files: schema, regexes, unique ids (also against the shipped rules, as clean
+    loads them beside). Errors as file:line: message."""
+    from cleaner.rules.book import RuleBook
 
     try:
-        loaded = load_rule_files(paths or rule_roots([]))
+        loaded = RuleBook.load_given(paths or [], shipped=not no_default_rules).files
         _started()
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
@@ -654,17 +659,18 @@ def rules_test(
     paths: Annotated[list[Path] | None, typer.Argument()] = None,
     rules: Annotated[list[Path] | None, typer.Option("--rules", "-r", help="Same as the paths.")] = None,
     keyword: Annotated[str | None, typer.Option("-k", help="Only rules whose id contains this.")] = None,
+    no_default_rules: NoDefaultRules = False,
     output_format: FormatOption = "text",
 ) -> None:
-    """Run the test cases inside the rule files."""
+    """Run the test cases inside the rule files (checked against the shipped rules first, as clean
+    loads them beside)."""
     from cleaner.pipeline import Pipeline
     from cleaner.pipeline.cases import CaseResult, run_all
     from cleaner.rules.book import RuleBook
-    from cleaner.rules.load import case_lines, rule_roots
+    from cleaner.rules.load import case_lines
 
     try:
-        given = [*(paths or []), *(rules or [])]
-        book = RuleBook.load(given or rule_roots([]))
+        book = RuleBook.load_given([*(paths or []), *(rules or [])], shipped=not no_default_rules)
         _started()
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")

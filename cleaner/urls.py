@@ -1,7 +1,8 @@
-"""URL helpers shared by rule matching and site keys (a bottom layer: imports nothing of cleaner)."""
+"""URL helpers shared by rule matching and site keys: a URL's host, site files' URL globs (a bottom layer: imports nothing of cleaner)."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from urllib.parse import urlsplit
 
@@ -24,3 +25,59 @@ def _host_by_urlsplit(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+class UrlGlob:
+    """A site file's URL glob, ``SCHEME://HOST[:PORT][PATH][?QUERY]``, read as a URL is read and
+    matched part by part against the URL's parts, each part whole (fnmatch's ``*`` and ``[...]``).
+
+    One glob over the whole URL let ``*`` run across ``/``, ``?`` and the host, so a site's glob
+    matched another site's pages (``https://other.example/share?u=https://www.site.example/news/1``
+    for ``https://*.site.example/news/*``). Here a ``*`` in the host stays in the URL's host
+    (``*.site.example``: any subdomain, not the bare domain), a ``*`` in the path may cross ``/``
+    (``/news/*`` holds ``/news/a/b``) but only over the path, and the query is matched only when
+    the glob has one (``?`` starts it, as in a URL; it is no wildcard). A glob without a port
+    holds every port, as ``domains`` does; the scheme and host are matched in lower case."""
+
+    __slots__ = ("_host", "_path", "_port", "_query", "_scheme", "glob")
+
+    def __init__(self, glob: str):
+        self.glob = glob
+        scheme, sep, rest = glob.partition("://")
+        if not sep or not scheme:
+            raise ValueError(f"URL glob {glob!r} needs a scheme: 'https://...', or '*://...' for any")
+        if "#" in rest:
+            raise ValueError(f"URL glob {glob!r} has a '#': a URL's fragment is never matched")
+        cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+        netloc, rest = rest[:cut], rest[cut:]
+        if "@" in netloc:
+            raise ValueError(f"URL glob {glob!r} has a '@': globs match the host, not user names")
+        host, colon, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
+        if not host:
+            raise ValueError(f"URL glob {glob!r} needs a host, '*' for any")
+        path, question, query = rest.partition("?")
+        self._scheme = _part(scheme.lower())
+        self._host = _part(host.lower())
+        self._port = _part(port) if colon else None
+        self._path = _part(path or "/")  # no path is the root, as in the URL
+        self._query = _part(query) if question else None
+
+    def matches(self, url: str) -> bool:
+        """Whether ``url`` is one of the glob's: every part of the glob matches that part whole."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # (an unbalanced "[" or a port that is no number: no URL to match)
+            return False
+        return bool(
+            self._scheme.match(parts.scheme)
+            and self._host.match((parts.hostname or "").lower())
+            and (self._port is None or self._port.match("" if port is None else str(port)))
+            and self._path.match(parts.path or "/")
+            and (self._query is None or self._query.match(parts.query))
+        )
+
+
+def _part(glob: str) -> re.Pattern[str]:
+    """One part of a URL glob as a regex matching a whole string (fnmatch's translation)."""
+    return re.compile(fnmatch.translate(glob))

@@ -168,3 +168,10 @@ def test_a_slow_but_accepted_pattern_cannot_hang_on_a_long_line(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert b'"removed":{"demo.x":1}' in (out / "c.jsonl").read_bytes()
+
+
+def test_a_url_glob_without_a_scheme_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = "name: demo\ndescription: A demo site.\nmatch:\n  urls:\n    - '*.example.com/news/*'\nrules:\n"
+    assert problems(tmp_path, a=text + RULE.format(name="x", pattern="^x$")) == [
+        "a.yaml:5: match.urls.0: URL glob '*.example.com/news/*' needs a scheme: 'https://...', or '*://...' for any"
+    ]

@@ -340,3 +340,37 @@ def test_a_rule_acting_in_none_of_its_cases_is_reported_at_its_line(tmp_path: Pa
         f"{tmp_path / 'r.yaml'}:11: FAIL demo.ad: the rule acts in none of its test cases",
         "2 passed, 1 failed",
     ]
+
+
+def test_rules_validate_and_test_refuse_what_clean_refuses_beside_the_shipped_rules(tmp_path: Path) -> None:
+    """A file reusing a shipped rule id, or a shipped site's name and domain, passed `rules
+    validate` and `rules test` (checked alone) while `clean --rules` refused it: now all three
+    check it beside the shipped rules, with one message; --no-default-rules checks it alone."""
+    import yaml
+
+    shipped = yaml.safe_load((ROOT / "rules" / "sites" / "heraldglobe.yaml").read_text(encoding="utf-8"))
+    name, domain = shipped["name"], shipped["match"]["domains"][0]
+    rule = (
+        "rules:\n  - id: ads.label\n    kind: line\n    description: x.\n    pattern: '^XXAD$'\n"
+        '    tests: [{input: "Body.\\nXXAD\\n", output: "Body.\\n"}]\n'
+    )
+    (tmp_path / "x.yaml").write_text(f"name: {name}\ndescription: d\nmatch:\n  domains: [{domain}]\n" + rule, "utf-8")
+    doc = str(tmp_path / "d.txt")
+    Path(doc).write_text("Body.\n", encoding="utf-8")
+    expected = [
+        f"x.yaml:1: name '{name}' is also used by rules/sites/{name}.yaml",
+        "x.yaml:6: rule id 'ads.label' is also defined in rules/generic/ads.yaml",
+        f"x.yaml:4: domain '{domain}' is also claimed by rules/sites/{name}.yaml",
+    ]
+    given = str(tmp_path / "x.yaml")
+    for command in (["rules", "validate", given], ["rules", "test", given], ["explain", "--rules", given, doc]):
+        result = cli(*command)
+        shown = [line.replace(str(tmp_path) + "/", "") for line in result.stderr.splitlines()]
+        assert (result.returncode, shown) == (2, expected), command
+    alone = cli("rules", "validate", given, "--no-default-rules")
+    assert (alone.returncode, alone.stdout) == (0, "1 rule files, 1 rules: valid\n")
+    assert cli("rules", "test", given, "--no-default-rules").stdout == "1 passed, 0 failed\n"
+    # The shipped folder itself (or a file in it) is the shipped rules, not a copy beside them.
+    assert cli("rules", "validate", "rules").stdout == cli("rules", "validate").stdout
+    one = cli("rules", "validate", f"rules/sites/{name}.yaml")
+    assert (one.returncode, one.stdout) == (0, f"1 rule files, {len(shipped['rules'])} rules: valid\n")

@@ -306,3 +306,39 @@ def test_an_unreadable_output_is_a_usage_error(tmp_path: Path, name: str) -> Non
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {out}: cannot read: "), line
+
+
+def test_runs_of_different_id_fields_are_refused(tmp_path: Path) -> None:
+    """Two runs that read their ids from different fields share no document id: compare said "no
+    change" with every document only in one run. Both markers naming their fields and the fields
+    differing is a usage error naming both (as is such a --baseline, before anything is written);
+    a marker of an older cleaner, naming none, is compared as before."""
+    body = "The council met on Monday to discuss the harbour and its plans.\nSource: Reuters"
+    records = [{"id": f"d{i}", "url": f"https://example.com/{i}", "text": body} for i in range(2)]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    for run, field in (("b", "id"), ("n", "url")):
+        done = cli("clean", str(corpus), "--id-field", field, "--out", str(tmp_path / run / "clean.jsonl"), "-q")
+        assert done.returncode == 0, done.stderr
+    base, new = tmp_path / "b" / "reports", tmp_path / "n" / "reports"
+    refused = cli("compare", str(base), str(new), "--fail-on-change")
+    assert (refused.returncode, refused.stdout, refused.stderr) == (
+        2,
+        "",
+        f"error: {base} and {new} used different id fields ('id' and 'url'): their documents cannot be "
+        "matched; compare runs cleaned with the same --id-field\n",
+    )
+    later = tmp_path / "later" / "clean.jsonl"
+    again = cli("clean", str(corpus), "--id-field", "url", "--out", str(later), "--baseline", str(base), "-q")
+    assert (again.returncode, again.stderr) == (
+        2,
+        f"error: {base} and this run used different id fields ('id' and 'url'): their documents cannot be "
+        "matched; compare runs cleaned with the same --id-field\n",
+    )
+    assert not later.parent.exists()
+    marker_path = base / ".cleaner-report"
+    marker = orjson.loads(marker_path.read_bytes())
+    del marker["id_field"]  # as an older cleaner wrote it
+    marker_path.write_bytes(orjson.dumps(marker))
+    older = cli("compare", str(base), str(new), "--fail-on-change")
+    assert (older.returncode, older.stdout.splitlines()[0]) == (0, "## cleaner compare: no change")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -288,3 +291,66 @@ def test_suggest_and_drop_repeated_report_each_broken_record_once(tmp_path: Path
     assert cleaned.returncode == 1
     assert cleaned.stderr.splitlines() == problems
     assert len(out.read_bytes().splitlines()) == 11
+
+
+def test_suggest_for_a_site_a_rule_file_covers_writes_a_file_usable_beside_it(tmp_path: Path) -> None:
+    """The suggested file repeated the covering file's domains, so `clean --rules` refused the
+    pair ("domain ... is also claimed by"): the domains become URL globs of the same hosts,
+    and the description names the file to move the rules into."""
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "harbour.yaml").write_text(
+        "name: harbour\ndescription: An invented site.\nmatch:\n  domains: [harbour.example]\n"
+        "  signature: '^HARBOUR NEWS$'\nrules:\n  - id: harbour.banner\n    kind: line\n"
+        "    description: The banner.\n    pattern: '^HARBOUR NEWS$'\n"
+        '    tests: [{input: "HARBOUR NEWS\\nBody.\\n", output: "Body.\\n"}]\n',
+        encoding="utf-8",
+    )
+    rng = random.Random(5)
+    words = ["harbour", "council", "ferry", "storm", "market", "school", "bridge", "festival"]
+    records = [
+        {"id": str(n), "url": f"https://www.harbour.example/n/{n}",
+         "text": f"HARBOUR NEWS\n{' '.join(rng.choices(words, k=14)).capitalize()}.\nTip us off at the harbour desk\n"}
+        for n in range(12)
+    ]  # fmt: skip
+    data = tmp_path / "docs.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    out = tmp_path / "suggested"
+    result = cli("suggest", str(data), "--out", str(out), "--rules", str(sites))
+    assert result.returncode == 0, result.stderr
+    suggested = yaml.safe_load((out / "harbour-suggested.yaml").read_text(encoding="utf-8"))
+    assert suggested["match"] == {
+        "signature": "^HARBOUR NEWS$",
+        "urls": ["*://harbour.example/*", "*://*.harbour.example/*"],
+    }
+    assert suggested["description"].endswith(
+        f" {sites / 'harbour.yaml'} covers this site already: add the rules you keep to it"
+        " (beside it, this file is never chosen)."
+    )
+    assert [r["pattern"] for r in suggested["rules"]] == ["^Tip us off at the harbour desk$"]
+    tested = cli("rules", "test", str(sites), str(out))
+    assert (tested.returncode, tested.stdout) == (0, "2 passed, 0 failed\n")
+    done = cli("clean", str(data), "--rules", str(sites), "--rules", str(out), "--out", str(tmp_path / "o.jsonl"), "-q")
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_suggest_lists_only_sites_with_repeated_lines(tmp_path: Path) -> None:
+    """Sites seen with nothing repeated (here one-document banners) were listed with 0 documents
+    (mining counts only the sites of repeated lines): they are left out."""
+    rng = random.Random(3)
+    words = ["harbour", "council", "ferry", "storm", "market", "school", "bridge", "festival"]
+    texts = [
+        f"VALLEY POST\n{' '.join(rng.choices(words, k=14)).capitalize()}.\nTip us off at the desk\n" for _ in range(4)
+    ]
+    banners = ["NORTH LIGHT", "EAST WIND", "SOUTH GATE", "WEST BANK"]  # a site each, of one document
+    texts += [f"{banner}\n{' '.join(rng.choices(words, k=14)).capitalize()}.\n" for banner in banners]
+    data = tmp_path / "docs.jsonl"
+    data.write_bytes(b"".join(orjson.dumps({"id": str(n), "text": t}) + b"\n" for n, t in enumerate(texts)))
+    result = subprocess.run(
+        [sys.executable, "-m", "cleaner", "suggest", str(data), "--out", "s", "--no-default-rules"],
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    ((key, *row),) = rows[1:]
+    assert key.startswith("sig-") and row == ["4", "2", "66.7%", "2", f"s/{key}.yaml"]

@@ -640,3 +640,24 @@ def test_the_site_by_signature_is_read_again_when_a_head_row_went_or_a_rule_rewr
     state.round = 2
     step(state)  # type: ignore[arg-type]
     assert state.site is demo
+
+
+def test_a_url_glob_claims_its_site_s_pages_not_pages_naming_them(tmp_path: Path) -> None:
+    """A glob's host is matched against the URL's host, its path against the path: another site's
+    page with the site's URL in its query or path is not the site's (it was: one fnmatch over the
+    whole URL let ``*`` run across the host and ``?``)."""
+    (tmp_path / "news.yaml").write_text(
+        "name: news\ndescription: Site news.\nmatch:\n  urls: ['https://*.example.com/news/*']\n"
+        "rules:\n  - id: news.x\n    kind: line\n    description: x.\n    pattern: '^x$'\n    keeps: [kept]\n",
+        encoding="utf-8",
+    )
+    book = RuleBook.load([tmp_path])
+    urls = [
+        "https://www.other.org/share?u=https://www.example.com/news/1",
+        "https://other.org/a.example.com/news/x",
+        "https://www.example.com/news/1",
+        "https://www.example.com/news/a/b?c=d",
+        "https://www.example.com:8443/news/1",
+    ]
+    found = [book.site_by_url(url) for url in urls]
+    assert [site.name if site is not None else None for site in found] == [None, None, "news", "news", "news"]

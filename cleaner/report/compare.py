@@ -202,8 +202,25 @@ class _NoIds(Exception):
 def _id_field(removals: Path) -> str:
     """The field the run read the documents' ids from (its report's marker says; ``id`` for a
     marker of an older cleaner): its output records hold each document's id there."""
+    return marked_id_field(removals) or "id"
+
+
+def marked_id_field(removals: Path) -> str | None:
+    """The id field the run's report marker records; None for a marker of an older cleaner (or none)."""
     field = read_marker(removals.parent / REPORT_MARKER).get("id_field")
-    return field if isinstance(field, str) else "id"
+    return field if isinstance(field, str) else None
+
+
+def check_id_fields(base: object, base_field: str | None, new: object, new_field: str | None) -> None:
+    """UsageError when both runs name their id fields and the fields differ: a document's id in
+    one run is another value in the other, so no document could be matched (every one would be
+    "only in BASE" and "only in NEW", and the comparison would say nothing changed). A run whose
+    marker names none (an older cleaner) is compared as before."""
+    if base_field is not None and new_field is not None and base_field != new_field:
+        raise UsageError(
+            f"{base} and {new} used different id fields ('{base_field}' and '{new_field}'): "
+            "their documents cannot be matched; compare runs cleaned with the same --id-field"
+        )
 
 
 def _doc_id(value: Any, fallback: Any) -> str:
@@ -290,6 +307,7 @@ def _absent(ids: np.ndarray | None, doc_id: Any) -> bool:
 def compare(base_path: Path, new_path: Path, flag_share: float = FLAG_SHARE, max_documents: int = 200) -> Comparison:
     """Compare two run outputs (report dir, output dir or clean JSONL of each)."""
     base_file, new_file = review.removals_path(base_path), review.removals_path(new_path)
+    check_id_fields(base_path, marked_id_field(base_file), new_path, marked_id_field(new_file))
     result = Comparison(str(base_path), str(new_path), flag_share)
     base_ids, new_ids = _run_ids(base_path, base_file), _run_ids(new_path, new_file)
     if base_ids is not None and new_ids is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cleaner.rules import stored
 from cleaner.rules.engine import RuleSet
-from cleaner.rules.load import load_rule_files, rule_paths
+from cleaner.rules.load import load_rule_files, rule_paths, rule_roots
 from cleaner.rules.model import RuleBase, RuleFile
 from cleaner.rules.prefilter import fold
 from cleaner.rules.regex import Regex
@@ -119,6 +119,20 @@ class RuleBook:
         if same and stored.key(paths) == name:
             stored.write(name, book.files, book.digest)
         return book
+
+    @classmethod
+    def load_given(cls, given: list[Path], shipped: bool = True) -> RuleBook:
+        """The rule files ``given`` (with none, the shipped rules), checked as ``clean --rules``
+        checks them: loaded beside the shipped rules (unless ``shipped`` is False), so a rule id,
+        site name or domain that a shipped file holds too is refused (RuleError) with clean's
+        message; a path inside the shipped folder is the shipped files themselves, no conflict.
+        (``rules validate`` and ``rules test`` passed files that clean refused.)"""
+        if not given:
+            return cls.load(rule_roots([], shipped=shipped))
+        whole = cls.load(rule_roots(given, shipped=shipped))
+        wanted = {path.resolve() for root in given for path in rule_paths(root)}
+        files = [(shown, model) for shown, model in whole.files if Path(shown).resolve() in wanted]
+        return whole if len(files) == len(whole.files) else cls(files)
 
     @classmethod
     def empty(cls) -> RuleBook:

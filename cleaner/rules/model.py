@@ -4,9 +4,9 @@ The rules themselves are in ``kinds/``, one module per kind."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from cleaner.classify.config import ClassifyConfig
 from cleaner.rules.base import Case, Pattern, RuleBase, Strict, Where
@@ -20,6 +20,7 @@ from cleaner.rules.kinds import (
     SelectorRule,
     TailRule,
 )
+from cleaner.urls import UrlGlob
 
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -33,11 +34,16 @@ class Extraction(Strict):
     fallback: bool | None = None
 
 
+def _url_glob(glob: str) -> str:
+    UrlGlob(glob)  # (a glob that does not read as a URL is refused with its file and line)
+    return glob
+
+
 class Match(Strict):
     """Which documents a site file applies to."""
 
     domains: list[str] = Field(default_factory=list)
-    urls: list[str] = Field(default_factory=list)  # fnmatch globs over the whole URL
+    urls: list[Annotated[str, AfterValidator(_url_glob)]] = Field(default_factory=list)  # urls.UrlGlob
     signature: Pattern | None = None  # regex over the first ``signature_lines`` non-blank lines
     signature_lines: int = Field(default=5, ge=1, le=50)
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-
 from cleaner.rules import prefilter
 from cleaner.rules.model import Match
 from cleaner.rules.regex import Regex
-from cleaner.urls import host_of
+from cleaner.urls import UrlGlob, host_of
 
 
 class SiteMatcher:
     def __init__(self, match: Match):
         self.domains = tuple(d.lower().lstrip(".") for d in match.domains)
-        self.urls = tuple(match.urls)
+        self.urls = tuple(UrlGlob(glob) for glob in match.urls)  # (each checked when the file was validated)
         self.signature = Regex(match.signature) if match.signature else None
         self.signature_lines = match.signature_lines
         self._needs: list[str] | bool | None = False  # what a text the signature matches holds (see may_match)
@@ -28,7 +26,7 @@ class SiteMatcher:
 
     def by_glob(self, url: str) -> bool:
         """Whether the URL matches one of the site's URL globs."""
-        return any(fnmatchcase(url, glob) for glob in self.urls)
+        return any(glob.matches(url) for glob in self.urls)
 
     def needs(self) -> list[str] | None:
         """The strings (folded) one of which every text the signature matches holds; None: no such list."""

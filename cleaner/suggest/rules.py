@@ -181,12 +181,39 @@ def _match(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
     if findings.key == GENERIC_KEY:
         return None  # a generic file: it applies to every document
     if findings.site is not None:
-        site = next(s for s in book.sites if s.name == findings.site)
-        assert site.models[0].match is not None
-        return site.models[0].match.model_dump(exclude_defaults=True)
+        _, model = _site_file(findings.site, book)
+        assert model.match is not None
+        match = model.match.model_dump(exclude_defaults=True)
+        # The loader refuses a domain that two files claim, so the site's domains become the URL
+        # globs that hold the same hosts (the domain, any subdomain), which two files may share;
+        # its signature and globs are kept as they are (neither is refused twice either).
+        domains = [d.lower().lstrip(".") for d in match.pop("domains", [])]
+        globs = [glob for d in domains for glob in (f"*://{d}/*", f"*://*.{d}/*")]
+        if globs:
+            match["urls"] = [*match.get("urls", []), *globs]
+        return match
     if findings.key.startswith(SIGNATURE_PREFIX):
         return {"signature": line_pattern(findings.first_lines), "signature_lines": 1}
     return {"domains": [findings.key]}
+
+
+def _site_file(site: str, book: RuleBook) -> tuple[str, RuleFile]:
+    """The path and model of the rule file of the site named ``site``."""
+    return next((path, model) for path, model in book.files if model.name == site)
+
+
+def _description(findings: SiteFindings, book: RuleBook) -> str:
+    across = "many sites'" if findings.key == GENERIC_KEY else findings.key
+    said = f"Suggested by `cleaner suggest` from lines repeated across {across} documents; review before use."
+    if findings.key == GENERIC_KEY or findings.site is None:
+        return said
+    # A site a rule file covers already: beside that file, this one is never a page's site (the
+    # first file in order whose domains or globs claim a URL is its site), so its rules act only
+    # once moved into that file.
+    path, _ = _site_file(findings.site, book)
+    return (
+        f"{said} {path} covers this site already: add the rules you keep to it (beside it, this file is never chosen)."
+    )
 
 
 @dataclass(slots=True)
@@ -266,10 +293,9 @@ def rule_file(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
             drafts.append(draft)
     if not drafts:
         return None
-    across = "many sites'" if findings.key == GENERIC_KEY else findings.key
     data = {
         "name": name,
-        "description": f"Suggested by `cleaner suggest` from lines repeated across {across} documents; review before use.",
+        "description": _description(findings, book),
         "match": _match(findings, book),
         "rules": [d.rule for d in drafts],
     }
@@ -336,15 +362,19 @@ def suggest(
     generic: bool = False,
     on_problem: Callable[[Problem], None] | None = None,
 ) -> list[Suggestion]:
-    """One rule file per site key with repeated lines; with ``generic``, also one generic file
-    of the lines found on many unrelated sites. Each document the second pass cannot read or
-    clean goes to ``on_problem`` (mostly the problems mining met already: the same input)."""
+    """One rule file per site key with repeated lines, and one row each (a site without any is
+    left out); with ``generic``, also one generic file of the lines found on many unrelated
+    sites. Each document the second pass cannot read or clean goes to ``on_problem`` (mostly
+    the problems mining met already: the same input)."""
     findings = collect(items, pipeline.with_repeated(boilerplate), fields, limits, workers, progress, on_problem)
     if not generic:
         findings.pop(GENERIC_KEY, None)
     files: list[tuple[SiteFindings, dict[str, Any] | None]] = []
     for key in sorted(findings):
-        files.append((findings[key], rule_file(findings[key], pipeline.book)))
+        # A site none of whose lines repeat has nothing to suggest (and no count from mining,
+        # which keeps only the sites of such lines): left out, not listed with 0 documents.
+        if findings[key].variants:
+            files.append((findings[key], rule_file(findings[key], pipeline.book)))
     paths = {f.key: out / f"{data['name']}.yaml" for f, data in files if data is not None}
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not overwrite:
