@@ -563,3 +563,50 @@ def test_parquet_keeps_values_no_arrow_column_holds(demo: Pipeline, tmp_path: Pa
     run([out], demo, Target(again, tmp_path / "q" / "r"))
     assert again.read_bytes() == out.read_bytes()
     assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl
+
+
+def test_parquet_maps_keep_every_entry(demo: Pipeline, tmp_path: Path) -> None:
+    """A map is read as an object; one with a key twice (Parquet allows it), at any depth, as the
+    list of its [key, value] pairs, as pyarrow gives it: an object would keep one of the values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kind = pa.map_(pa.string(), pa.int64())
+    data = tmp_path / "maps.parquet"
+    table = {
+        "text": ["The council met.", "The mayor spoke.", "The port opened."],
+        "m": pa.array([[("k", 1), ("k", 2)], [("a", 1), ("b", 2)], None], type=kind),
+        "s": pa.array([{"in": [("k", 1), ("k", 1)]}, {"in": [("a", 1)]}, {"in": []}], type=pa.struct([("in", kind)])),
+    }
+    pq.write_table(pa.table(table), data)
+    failures: list[Problem] = []
+    out = tmp_path / "o" / "clean.jsonl"
+    run([data], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    assert failures == []
+    assert [(r["m"], r["s"]) for r in lines(out)] == [
+        ([["k", 1], ["k", 2]], {"in": [["k", 1], ["k", 1]]}),
+        ({"a": 1, "b": 2}, {"in": {"a": 1}}),
+        (None, {"in": {}}),
+    ]
+
+
+def test_a_parquet_file_with_two_columns_of_one_name_is_a_reported_failure(demo: Pipeline, tmp_path: Path) -> None:
+    """A record cannot hold two fields of one name, and keeping one would lose the other's values
+    unsaid: the file is the run's failure, naming the column; the other inputs are cleaned."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cleaner.io import parquet
+
+    both = tmp_path / "both.parquet"
+    columns = [pa.array(["The council met."]), pa.array(["a"]), pa.array(["b"])]
+    pq.write_table(pa.Table.from_arrays(columns, names=["text", "dup", "dup"]), both)
+    good = write_jsonl(tmp_path / "good.jsonl", [{"text": "The mayor spoke."}])
+    failures: list[Problem] = []
+    out = tmp_path / "o" / "clean.jsonl"
+    run([both, good], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    message = "columns 2 and 3 are both named 'dup'; a record cannot hold both: not read"
+    assert [str(p) for p in failures] == [f"{both}: {message}"]
+    assert [r["id"] for r in lines(out)] == ["good:1"]
+    with pytest.raises(ValueError, match=message):  # (cleaner compare: "cannot read")
+        parquet.columns(both, ["id"])

@@ -2,6 +2,9 @@
 
 Reading: every row is a record, as a JSONL line is (every column kept, the text column cleaned
 in place); its id is the id column, else ``<file>:<row>`` (rows counted from 1, as lines are).
+A map is an object, unless two of its entries share a key: then the list of its [key, value]
+pairs, as pyarrow gives it (an object would keep one of the two values). A file two of whose
+columns have one name is not read: a record cannot hold both fields.
 
 Writing: records are laid out by columns in row groups of at most ROW_GROUP_ROWS rows or
 ROW_GROUP_BYTES of JSON, so memory stays flat whatever the corpus. cleaner's ``meta`` and
@@ -17,7 +20,7 @@ Other columns get the Arrow type of their values (a struct for objects with the 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -59,23 +62,27 @@ def pyarrow() -> Any:
 def columns(path: Path, names: list[str]) -> Iterator[tuple[Any, ...]] | None:
     """The values of columns ``names`` of a Parquet file, row by row, as read_parquet gives them (a
     column of JSON text decoded; None for a column the file does not have); None when it has none
-    of them."""
+    of them. ValueError for a file two of whose columns have one name."""
     pa = pyarrow()
     handle = pa.parquet.ParquetFile(path)
-    schema = handle.schema_arrow
-    present = [name for name in dict.fromkeys(names) if name in schema.names]
+    fields = list(handle.schema_arrow)
+    keys = [field.name for field in fields]
+    if (twice := _same_name(keys)) is not None:
+        raise ValueError(twice)
+    present = [name for name in dict.fromkeys(names) if name in keys]
     if not present:
         return None
-    marked = {name for name in present if (schema.field(name).metadata or {}).get(b"cleaner") == b"json"}
-
-    def decoded(name: str, value: Any) -> Any:
-        return python_loads(value.encode("utf-8")) if name in marked and value is not None else value
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for batch in handle.iter_batches(batch_size=READ_ROWS * 32, columns=present):
-            found = {name: batch.column(k).to_pylist(maps_as_pydicts="lossy") for k, name in enumerate(present)}
+            found = {}
+            for field, column in zip(batch.schema, batch.columns, strict=True):
+                values = _pylist(pa, column)
+                if _marked(field):
+                    values = [None if value is None else python_loads(value.encode("utf-8")) for value in values]
+                found[field.name] = values
             for i in range(batch.num_rows):
-                yield tuple(decoded(name, found[name][i]) if name in found else None for name in names)
+                yield tuple(found[name][i] if name in found else None for name in names)
 
     return rows()
 
@@ -87,13 +94,24 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
     row = 0
     try:
         handle = pa.parquet.ParquetFile(path)
-        marked = [f.name for f in handle.schema_arrow if (f.metadata or {}).get(b"cleaner") == b"json"]
+        schema = list(handle.schema_arrow)
+        keys = [field.name for field in schema]
+        if (twice := _same_name(keys)) is not None:
+            yield Problem(where, None, twice)
+            return
+        marked = [key for key, field in zip(keys, schema, strict=True) if _marked(field)]
         # The columns whose values may hold NaN or an infinity, which orjson writes as null: a
         # row with one is written by Python's json, as a JSONL record with one is.
-        floats = [f.name for f in handle.schema_arrow if f.name in marked or _holds_floats(pa, f.type)]
+        floats = [
+            key
+            for key, field in zip(keys, schema, strict=True)
+            if key in marked or _holds(pa.types.is_floating, field.type)
+        ]
         for batch in handle.iter_batches(batch_size=READ_ROWS):
-            for obj in batch.to_pylist(maps_as_pydicts="lossy"):
+            # Column by column: maps made objects by _pylist, only where a column holds one.
+            for values in zip(*(_pylist(pa, column) for column in batch.columns), strict=True):
                 row += 1
+                obj = dict(zip(keys, values, strict=True))
                 try:
                     for name in marked:  # JSON text; null: the record had no such key
                         if obj[name] is None:
@@ -128,11 +146,51 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
         yield Problem(where, row + 1, f"cannot read further: {exc}")
 
 
-def _holds_floats(pa: Any, kind: Any) -> bool:
-    """Whether a column of Arrow type ``kind`` may hold a float, at any depth."""
-    if pa.types.is_floating(kind):
-        return True
-    return any(_holds_floats(pa, kind.field(i).type) for i in range(kind.num_fields))
+def _marked(field: Any) -> bool:
+    """Whether a column is JSON text cleaner wrote (MARK)."""
+    return (field.metadata or {}).get(b"cleaner") == b"json"
+
+
+def _same_name(keys: list[str]) -> str | None:
+    """What is wrong with a file two of whose columns hold one key, or None. A JSON record cannot
+    hold two fields of one name: read as a dict, one column's values would be lost unsaid."""
+    first: dict[str, int] = {}
+    for number, key in enumerate(keys, 1):
+        if key in first:
+            return f"columns {first[key]} and {number} are both named {key!r}; a record cannot hold both: not read"
+        first[key] = number
+    return None
+
+
+def _holds(test: Callable[[Any], bool], kind: Any) -> bool:
+    """Whether Arrow type ``kind`` is, or holds at any depth, a type ``test`` accepts."""
+    return test(kind) or any(_holds(test, kind.field(i).type) for i in range(kind.num_fields))
+
+
+def _pylist(pa: Any, column: Any) -> list[Any]:
+    """A column's values as Python values, each map made an object (_unmapped)."""
+    values = column.to_pylist()  # maps as lists of (key, value) pairs: every entry kept
+    if _holds(pa.types.is_map, column.type):
+        values = [_unmapped(pa, column.type, value) for value in values]
+    return values
+
+
+def _unmapped(pa: Any, kind: Any, value: Any) -> Any:
+    """A value of Arrow type ``kind`` as to_pylist gives it, with each map in it made an object,
+    as JSON holds it, unless two of its entries share a key: then the list of its [key, value]
+    pairs (pyarrow's maps_as_pydicts="lossy" keeps the last value of the key, with only a warning)."""
+    if value is None or not _holds(pa.types.is_map, kind):
+        return value
+    if pa.types.is_map(kind):
+        pairs = [[_unmapped(pa, kind.key_type, key), _unmapped(pa, kind.item_type, item)] for key, item in value]
+        try:
+            entries = dict(pairs)
+        except TypeError:  # a key of a nested type (a list): no object holds it
+            return pairs
+        return entries if len(entries) == len(pairs) else pairs
+    if pa.types.is_struct(kind):
+        return {field.name: _unmapped(pa, field.type, value[field.name]) for field in kind}
+    return [_unmapped(pa, kind.value_type, item) for item in value]  # a list (of maps)
 
 
 def _loads(line: bytes) -> tuple[dict[str, Any], bool]:
