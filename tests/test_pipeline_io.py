@@ -610,3 +610,109 @@ def test_a_parquet_file_with_two_columns_of_one_name_is_a_reported_failure(demo:
     assert [r["id"] for r in lines(out)] == ["good:1"]
     with pytest.raises(ValueError, match=message):  # (cleaner compare: "cannot read")
         parquet.columns(both, ["id"])
+
+
+ONE = {"chars_in": 16, "chars_out": 17, "lines_in": 1, "lines_out": 1, "removed": {}, "repaired": {}}  # 16 characters
+
+
+def test_parquet_out_keeps_a_users_fields_named_like_cleaners(demo: Pipeline, tmp_path: Path) -> None:
+    """A user's ``meta``, ``stats`` or ``cleaner_*`` field that is not cleaner's keeps its type (a
+    string stays that string); a column is JSON text when it holds cleaner's meta or stats in
+    some row (``meta`` below: the user's string in one row, cleaner's object in the other), and
+    reads back as written, so cleaning the output again gives the same bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    json_text = {b"cleaner": b"json"}
+    ours = orjson.dumps(ONE).decode()
+    data = tmp_path / "rp.parquet"
+    pq.write_table(
+        pa.table({"text": ["The council met."], "meta": ['{"lang": "en"}'], "stats": ["n/a"], "cleaner_meta": ["x"]}),
+        data,
+    )
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"))
+    table = pq.read_table(out)
+    assert [(f.name, str(f.type), f.metadata) for f in table.schema] == [
+        ("id", "string", None),
+        ("text", "string", None),
+        ("meta", "string", None),
+        ("stats", "string", None),
+        ("cleaner_meta", "string", None),
+        ("source", "string", None),
+        ("url", "string", None),
+        ("site", "string", None),
+        ("cleaner_cleaner_meta", "string", json_text),  # cleaner's, beside the user's meta and cleaner_meta
+        ("cleaner_stats", "string", json_text),
+    ]
+    assert table.to_pylist() == [
+        {
+            "id": "rp:1",
+            "text": "The council met.\n",
+            "meta": '{"lang": "en"}',
+            "stats": "n/a",
+            "cleaner_meta": "x",
+            "source": f"{data}:1",
+            "url": None,
+            "site": None,
+            "cleaner_cleaner_meta": "{}",
+            "cleaner_stats": ours,
+        }
+    ]
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+
+    # Mixed rows: the user's string meta in one, cleaner's object meta in the other; the user's
+    # stats object (not cleaner's: no chars_in) and cleaner_url string keep their types.
+    records = [
+        {"text": "The council met.", "meta": "n/a", "stats": {"views": 3}, "cleaner_url": "u"},
+        {"text": "The mayor spoke.", "stats": {"views": 5}, "cleaner_url": None},
+    ]
+    mixed = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "m" / "clean.parquet"
+    run([mixed], demo, Target(out, out.parent / "r"))
+    table = pq.read_table(out)
+    assert [(f.name, str(f.type), f.metadata) for f in table.schema] == [
+        ("id", "string", None),
+        ("text", "string", None),
+        ("meta", "string", json_text),
+        ("stats", "struct<views: int64>", None),
+        ("cleaner_url", "string", None),
+        ("source", "string", None),
+        ("url", "string", None),
+        ("site", "string", None),
+        ("cleaner_meta", "string", json_text),
+        ("cleaner_stats", "string", json_text),
+    ]
+    assert table.to_pylist() == [
+        {
+            "id": "in:1",
+            "text": "The council met.\n",
+            "meta": '"n/a"',
+            "stats": {"views": 3},
+            "cleaner_url": "u",
+            "source": f"{mixed}:1",
+            "url": None,
+            "site": None,
+            "cleaner_meta": "{}",
+            "cleaner_stats": ours,
+        },
+        {
+            "id": "in:2",
+            "text": "The mayor spoke.\n",
+            "meta": "{}",
+            "stats": {"views": 5},
+            "cleaner_url": None,
+            "source": f"{mixed}:2",
+            "url": None,
+            "site": None,
+            "cleaner_meta": None,  # the record has none
+            "cleaner_stats": ours,
+        },
+    ]
+    jsonl = lines(clean(demo, [mixed], tmp_path / "j" / "clean.jsonl"))
+    assert lines(clean(demo, [out], tmp_path / "b" / "clean.jsonl")) == jsonl
+    again = tmp_path / "n" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()

@@ -7,14 +7,16 @@ pairs, as pyarrow gives it (an object would keep one of the two values). A file 
 columns have one name is not read: a record cannot hold both fields.
 
 Writing: records are laid out by columns in row groups of at most ROW_GROUP_ROWS rows or
-ROW_GROUP_BYTES of JSON, so memory stays flat whatever the corpus. cleaner's ``meta`` and
-``stats`` (and ``cleaner_*``) columns are JSON text, marked ``{"cleaner": "json"}`` in the
-column's field metadata: their keys differ from record to record (a rule id per removal, the
-fields a site's rules extract), and a struct column would give every row every key seen (null
-where absent), so reading the file back would not give the record that was written. cleaner
-reads a marked column back as objects, so cleaning a Parquet output again changes nothing.
-The same holds for any column whose values have no one Arrow type (a number here, text there).
-Other columns get the Arrow type of their values (a struct for objects with the same keys).
+ROW_GROUP_BYTES of JSON, so memory stays flat whatever the corpus. A column holding cleaner's
+``meta`` or ``stats`` (or one it put beside a user's field of that name: ``cleaner_meta``) is
+JSON text, marked ``{"cleaner": "json"}`` in the column's field metadata: their keys differ
+from record to record (a rule id per removal, the fields a site's rules extract), and a struct
+column would give every row every key seen (null where absent), so reading the file back would
+not give the record that was written. cleaner reads a marked column back as objects, so
+cleaning a Parquet output again changes nothing. The same holds for any column whose values
+have no one Arrow type (a number here, text there). Other columns get the Arrow type of their
+values (a struct for objects with the same keys); a user's field named ``meta`` that is not an
+object stays what it is.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import orjson
 
 from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, RecordError, UsageError
-from cleaner.records import WIDE, float_beyond, json_default, python_json, python_loads
+from cleaner.records import PREFIX, WIDE, float_beyond, json_default, own_stats, python_json, python_loads
 
 
 class Fields(Protocol):
@@ -248,22 +250,35 @@ def _levels(pa: Any, kind: Any) -> int:
     return deepest
 
 
-def _json_column(name: str) -> bool:
-    return name in ("meta", "stats") or name.startswith("cleaner_")
+def _ours(record: dict[str, Any]) -> Iterator[str]:
+    """The keys of a record holding cleaner's ``meta`` and ``stats``. records.build puts each at the
+    first of ``meta``, ``cleaner_meta``, ``cleaner_cleaner_meta``... that the record lacks or whose
+    value it merges with (an object; for stats, cleaner's own), so the first such value is
+    cleaner's and any before it, and any ``cleaner_*`` the record merely has, the user's."""
+    for name, own in (("meta", _is_object), ("stats", own_stats)):
+        while name in record:
+            if own(record[name]):
+                yield name
+                break
+            name = PREFIX + name
+
+
+def _is_object(value: Any) -> bool:
+    return type(value) is dict
 
 
 def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
     """The schema every row group is written with: columns in order of first appearance, each
-    of the one type its values have in every group; JSON text for cleaner's columns, for a
-    column whose values have none and for one nested deeper than Parquet is read back."""
+    of the one type its values have in every group; JSON text for a column holding cleaner's meta
+    or stats, for one whose values have none and for one nested deeper than Parquet is read back."""
     types: dict[str, Any] = {}
     as_json: set[str] = set()
     for group, _ in _groups(lines):
         names = dict.fromkeys(key for record in group for key in record)
+        as_json.update(key for record in group for key in _ours(record))
         for name in names:
             types.setdefault(name, pa.null())
-            if name in as_json or _json_column(name):
-                as_json.add(name)
+            if name in as_json:
                 continue
             try:
                 found = pa.array([record.get(name) for record in group]).type
