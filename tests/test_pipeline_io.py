@@ -716,3 +716,66 @@ def test_parquet_out_keeps_a_users_fields_named_like_cleaners(demo: Pipeline, tm
     again = tmp_path / "n" / "clean.parquet"
     run([out], demo, Target(again, again.parent / "r"))
     assert again.read_bytes() == out.read_bytes()
+
+
+def test_parquet_out_keeps_objects_whose_keys_differ_as_json_text(
+    demo: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A struct column gives every object every key seen (null where absent) in one order, and
+    Parquet holds no struct without fields: objects that do not all have the same keys in the same
+    order, at any depth, in a row group or across them, are JSON text (cleaner's mark); objects
+    that do keep their struct. JSONL to Parquet to Parquet to JSONL gives the JSONL run's bytes."""
+    import pyarrow.parquet as pq
+
+    from cleaner.io import parquet
+
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 1)  # each record a row group of its own
+    records = [
+        {
+            "text": "The council met.",
+            "attrs": {"x": 1},
+            "items": [{"a": 1}, {"b": 2}],
+            "order": {"x": 1, "y": 2},
+            "same": {"p": 1, "q": [{"r": "s"}, {"r": None}]},
+        },
+        {
+            "text": "The mayor spoke.",
+            "attrs": {"y": "z"},
+            "items": [],
+            "order": {"y": 3, "x": 4},
+            "same": {"p": 2, "q": []},
+        },
+    ]
+    data = write_jsonl(tmp_path / "in.jsonl", records)
+    jsonl = clean(demo, [data], tmp_path / "j" / "clean.jsonl").read_bytes()
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"))
+    json_text = {b"cleaner": b"json"}
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][2:6] == [
+        ("attrs", "string", json_text),
+        ("items", "string", json_text),
+        ("order", "string", json_text),
+        ("same", "struct<p: int64, q: list<element: struct<r: string>>>", None),
+    ]
+    assert [r["attrs"] for r in pq.read_table(out).to_pylist()] == ['{"x":1}', '{"y":"z"}']
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+    assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl
+
+
+def test_parquet_out_writes_objects_of_no_key_as_json_text(demo: Pipeline, tmp_path: Path) -> None:
+    """Parquet holds no struct without fields: a column of empty objects is JSON text."""
+    import pyarrow.parquet as pq
+
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": "The council met.", "empty": {}, "deep": [{"in": {}}]}])
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"))
+    json_text = {b"cleaner": b"json"}
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][2:4] == [
+        ("empty", "string", json_text),
+        ("deep", "string", json_text),
+    ]
+    assert lines(clean(demo, [out], tmp_path / "b" / "clean.jsonl")) == lines(
+        clean(demo, [data], tmp_path / "j" / "clean.jsonl")
+    )

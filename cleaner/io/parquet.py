@@ -14,9 +14,10 @@ from record to record (a rule id per removal, the fields a site's rules extract)
 column would give every row every key seen (null where absent), so reading the file back would
 not give the record that was written. cleaner reads a marked column back as objects, so
 cleaning a Parquet output again changes nothing. The same holds for any column whose values
-have no one Arrow type (a number here, text there). Other columns get the Arrow type of their
-values (a struct for objects with the same keys); a user's field named ``meta`` that is not an
-object stays what it is.
+have no one Arrow type (a number here, text there), and for one whose objects, at any depth, do
+not all have the same keys in the same order. Other columns get the Arrow type of their values
+(a struct for objects with the same keys); a user's field named ``meta`` that is not an object
+stays what it is.
 """
 
 from __future__ import annotations
@@ -267,11 +268,34 @@ def _is_object(value: Any) -> bool:
     return type(value) is dict
 
 
+Shapes = dict[tuple[str | None, ...], tuple[str, ...]]  # the keys of the objects at each place in a column
+
+
+def _same_keys(value: Any, shapes: Shapes) -> bool:
+    """Whether every object in ``value`` has at least one key, and the keys, in their order, that
+    the objects at its place (keys down to it, None for a list's item) had in the column's earlier
+    values (``shapes``, filled as it goes). A struct column gives objects of other keys every key
+    seen, null where absent, and its field order; and Parquet cannot hold a struct of no field."""
+    stack: list[tuple[Any, tuple[str | None, ...]]] = [(value, ())]
+    while stack:
+        value, place = stack.pop()
+        if type(value) is dict:
+            keys = tuple(value)
+            if not keys or shapes.setdefault(place, keys) != keys:
+                return False
+            stack.extend((item, (*place, key)) for key, item in value.items())
+        elif type(value) is list:
+            stack.extend((item, (*place, None)) for item in value)
+    return True
+
+
 def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
     """The schema every row group is written with: columns in order of first appearance, each
     of the one type its values have in every group; JSON text for a column holding cleaner's meta
-    or stats, for one whose values have none and for one nested deeper than Parquet is read back."""
+    or stats, for one whose values have none or whose objects have other keys (_same_keys), and
+    for one nested deeper than Parquet is read back."""
     types: dict[str, Any] = {}
+    shapes: dict[str, Shapes] = {}
     as_json: set[str] = set()
     for group, _ in _groups(lines):
         names = dict.fromkeys(key for record in group for key in record)
@@ -280,8 +304,9 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
             types.setdefault(name, pa.null())
             if name in as_json:
                 continue
+            values = [record.get(name) for record in group]
             try:
-                found = pa.array([record.get(name) for record in group]).type
+                found = pa.array(values).type
                 types[name] = (
                     pa.unify_schemas(
                         [pa.schema([(name, types[name])]), pa.schema([(name, found)])], promote_options="permissive"
@@ -292,6 +317,11 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
             # (OverflowError: an integer wider than 64 bits; UnicodeEncodeError: a lone surrogate)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, ValueError):
                 as_json.add(name)
+                continue
+            if _holds(pa.types.is_struct, found):  # (a column with no object in it needs no walk)
+                column = shapes.setdefault(name, {})
+                if not all(_same_keys(value, column) for value in values):
+                    as_json.add(name)
     as_json.update(name for name, kind in types.items() if _levels(pa, kind) >= PARQUET_LEVELS)
     fields = [
         pa.field(name, pa.string(), metadata=MARK)
