@@ -779,3 +779,29 @@ def test_parquet_out_writes_objects_of_no_key_as_json_text(demo: Pipeline, tmp_p
     assert lines(clean(demo, [out], tmp_path / "b" / "clean.jsonl")) == lines(
         clean(demo, [data], tmp_path / "j" / "clean.jsonl")
     )
+
+
+def test_parquet_out_names_a_key_utf8_cannot_hold_by_its_escape(demo: Pipeline, tmp_path: Path) -> None:
+    """A key with a lone surrogate (JSONL writes it as its escape): its column is named by that
+    escape, the key itself in the field metadata, read back as the key; a column whose name is
+    that escape as it is stays apart. JSONL to Parquet to Parquet to JSONL gives the JSONL run's bytes."""
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"text":"The council met.","\\ud800":1,"\\\\ud800":"a"}\n{"text":"The mayor spoke.","\\ud800":2,"\\\\ud800":"b"}\n'
+    )
+    jsonl = clean(demo, [data], tmp_path / "j" / "clean.jsonl").read_bytes()
+    assert jsonl.startswith(b'{"id":"in:1","text":"The council met.\\n","\\ud800":1,"\\\\ud800":"a",')
+    failures: list[Problem] = []
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    assert failures == []
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][2:4] == [
+        ("\\ud800", "int64", {b"cleaner_key": b'"\\ud800"'}),
+        ("\\ud800", "string", None),
+    ]
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+    assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl

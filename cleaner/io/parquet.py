@@ -17,7 +17,8 @@ cleaning a Parquet output again changes nothing. The same holds for any column w
 have no one Arrow type (a number here, text there), and for one whose objects, at any depth, do
 not all have the same keys in the same order. Other columns get the Arrow type of their values
 (a struct for objects with the same keys); a user's field named ``meta`` that is not an object
-stays what it is.
+stays what it is. A key a Parquet name cannot hold (a lone surrogate: names are UTF-8) names its
+column by its JSON escape, the key itself in the field metadata (KEY), read back as the key.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class Fields(Protocol):
 
 SUFFIXES = (".parquet",)
 MARK = {b"cleaner": b"json"}
+# Field metadata: the record key of a column whose name is the key's JSON escape (a key with a lone
+# surrogate, which UTF-8, so a Parquet name, cannot hold), as JSON text.
+KEY = b"cleaner_key"
 ROW_GROUP_ROWS = 8192
 ROW_GROUP_BYTES = 32 << 20
 READ_ROWS = 256  # rows decoded at a time when reading: one text each, so a few MB
@@ -69,10 +73,11 @@ def columns(path: Path, names: list[str]) -> Iterator[tuple[Any, ...]] | None:
     pa = pyarrow()
     handle = pa.parquet.ParquetFile(path)
     fields = list(handle.schema_arrow)
-    keys = [field.name for field in fields]
+    keys = [_key(field) for field in fields]
     if (twice := _same_name(keys)) is not None:
         raise ValueError(twice)
-    present = [name for name in dict.fromkeys(names) if name in keys]
+    # Selected by name: a column named as another's key is escaped comes along, told apart by _key.
+    present = list(dict.fromkeys(field.name for field, key in zip(fields, keys, strict=True) if key in names))
     if not present:
         return None
 
@@ -83,7 +88,7 @@ def columns(path: Path, names: list[str]) -> Iterator[tuple[Any, ...]] | None:
                 values = _pylist(pa, column)
                 if _marked(field):
                     values = [None if value is None else python_loads(value.encode("utf-8")) for value in values]
-                found[field.name] = values
+                found[_key(field)] = values
             for i in range(batch.num_rows):
                 yield tuple(found[name][i] if name in found else None for name in names)
 
@@ -98,7 +103,7 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
     try:
         handle = pa.parquet.ParquetFile(path)
         schema = list(handle.schema_arrow)
-        keys = [field.name for field in schema]
+        keys = [_key(field) for field in schema]
         if (twice := _same_name(keys)) is not None:
             yield Problem(where, None, twice)
             return
@@ -111,7 +116,8 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
             if key in marked or _holds(pa.types.is_floating, field.type)
         ]
         for batch in handle.iter_batches(batch_size=READ_ROWS):
-            # Column by column: maps made objects by _pylist, only where a column holds one.
+            # Column by column (maps made objects by _pylist, only where a column holds one), and
+            # by position: two columns may have one name (a key escaped to another's, _field).
             for values in zip(*(_pylist(pa, column) for column in batch.columns), strict=True):
                 row += 1
                 obj = dict(zip(keys, values, strict=True))
@@ -152,6 +158,19 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
 def _marked(field: Any) -> bool:
     """Whether a column is JSON text cleaner wrote (MARK)."""
     return (field.metadata or {}).get(b"cleaner") == b"json"
+
+
+def _key(field: Any) -> str:
+    """The record key a column holds: the one its field metadata names (KEY), else its name."""
+    held = (field.metadata or {}).get(KEY)
+    if held is not None:
+        try:
+            key = python_loads(held)
+        except (ValueError, RecordError):  # (not cleaner's: its name, as any other reader takes it)
+            key = None
+        if isinstance(key, str):
+            return key
+    return field.name
 
 
 def _same_name(keys: list[str]) -> str | None:
@@ -289,11 +308,27 @@ def _same_keys(value: Any, shapes: Shapes) -> bool:
     return True
 
 
-def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
-    """The schema every row group is written with: columns in order of first appearance, each
-    of the one type its values have in every group; JSON text for a column holding cleaner's meta
-    or stats, for one whose values have none or whose objects have other keys (_same_keys), and
-    for one nested deeper than Parquet is read back."""
+def _field(pa: Any, key: str, kind: Any, as_json: bool) -> Any:
+    """The column of record key ``key``: JSON text (MARK), or of Arrow type ``kind`` (all null:
+    a string column, as url often is). A key with a lone surrogate, which a Parquet name (UTF-8)
+    cannot hold, names it by its JSON escape, the key kept in the field metadata (KEY): a record
+    is never refused for a key JSONL writes as that escape."""
+    metadata = dict(MARK) if as_json else {}
+    name = key
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        escaped = python_json(key)
+        name, metadata[KEY] = escaped[1:-1], escaped.encode("utf-8")
+    return pa.field(name, pa.string() if as_json or kind == pa.null() else kind, metadata=metadata or None)
+
+
+def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, list[str], set[str]]:
+    """The schema every row group is written with, the record key of each of its columns and the
+    keys written as JSON text: columns in order of first appearance, each of the one type its
+    values have in every group; JSON text for a column holding cleaner's meta or stats, for one
+    whose values have no one type or whose objects have other keys (_same_keys), and for one
+    nested deeper than Parquet is read back."""
     types: dict[str, Any] = {}
     shapes: dict[str, Shapes] = {}
     as_json: set[str] = set()
@@ -307,11 +342,12 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
             values = [record.get(name) for record in group]
             try:
                 found = pa.array(values).type
+                # (by a name of its own: a Parquet name is UTF-8, which a key may not be, see _field)
                 types[name] = (
                     pa.unify_schemas(
-                        [pa.schema([(name, types[name])]), pa.schema([(name, found)])], promote_options="permissive"
+                        [pa.schema([("_", types[name])]), pa.schema([("_", found)])], promote_options="permissive"
                     )
-                    .field(name)
+                    .field("_")
                     .type
                 )
             # (OverflowError: an integer wider than 64 bits; UnicodeEncodeError: a lone surrogate)
@@ -323,13 +359,8 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
                 if not all(_same_keys(value, column) for value in values):
                     as_json.add(name)
     as_json.update(name for name, kind in types.items() if _levels(pa, kind) >= PARQUET_LEVELS)
-    fields = [
-        pa.field(name, pa.string(), metadata=MARK)
-        if name in as_json
-        else pa.field(name, pa.string() if kind == pa.null() else kind)  # all null: a string column, as url often is
-        for name, kind in types.items()
-    ]
-    return pa.schema(fields), as_json
+    keys = list(types)
+    return pa.schema([_field(pa, key, types[key], key in as_json) for key in keys]), keys, as_json
 
 
 def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
@@ -342,18 +373,17 @@ def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
             with shard.open("rb") as records:
                 yield from records
 
-    schema, as_json = _schema(pa, lines())
+    schema, keys, as_json = _schema(pa, lines())
     with pa.parquet.ParquetWriter(handle, schema, compression="zstd") as writer:
         for group, lenient in _groups(lines()):
             columns = []
-            for field in schema:
-                if field.name in as_json:  # JSON text, null where the record has no such key
-                    name = field.name
+            for key, field in zip(keys, schema, strict=True):
+                if key in as_json:  # JSON text, null where the record has no such key
                     values = [
-                        _json_text(record[name], python) if name in record else None
+                        _json_text(record[key], python) if key in record else None
                         for record, python in zip(group, lenient, strict=True)
                     ]
                 else:
-                    values = [record.get(field.name) for record in group]
+                    values = [record.get(key) for record in group]
                 columns.append(pa.array(values, type=field.type))
             writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=ROW_GROUP_ROWS)
