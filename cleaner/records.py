@@ -80,7 +80,7 @@ def _merge_meta(old: Any, new: dict[str, Any]) -> Any:
     return merged
 
 
-def _own_stats(value: Any) -> bool:
+def own_stats(value: Any) -> bool:
     """Whether ``value`` is stats cleaner wrote: an object with ``chars_in`` and, if present,
     ``removed`` and ``repaired`` objects of counts."""
     if not isinstance(value, dict) or not isinstance(value.get("chars_in"), int):
@@ -99,7 +99,7 @@ def _add_counts(old: dict[str, Any], new: dict[str, int]) -> dict[str, Any]:
 def _fold_stats(old: Any, new: dict[str, Any]) -> Any:
     """A previous run's stats and this run's: what came in is the first run's, what goes out is
     this run's, and removals and repairs add up. Keys cleaner does not write are kept."""
-    if not _own_stats(old):
+    if not own_stats(old):
         return CLASH
     folded = dict(old)
     folded.setdefault("lines_in", new["lines_in"])
@@ -189,7 +189,7 @@ def _merge_step_info(old: Any, new: dict[str, Any]) -> Any:
     if not isinstance(old, dict):
         return CLASH
     failed_before = set(old) == {"error"} and isinstance(old["error"], str)
-    if not failed_before and not _own_stats(old.get("stats")):
+    if not failed_before and not own_stats(old.get("stats")):
         return CLASH
     merged = {key: value for key, value in old.items() if key != "error"}  # this run's outcome says
     if "error" in new:

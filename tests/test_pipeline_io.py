@@ -586,3 +586,245 @@ def test_parquet_keeps_values_no_arrow_column_holds(demo: Pipeline, tmp_path: Pa
     run([out], demo, Target(again, tmp_path / "q" / "r"))
     assert again.read_bytes() == out.read_bytes()
     assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl
+
+
+def test_parquet_maps_keep_every_entry(demo: Pipeline, tmp_path: Path) -> None:
+    """A map is read as an object; one with a key twice (Parquet allows it), at any depth, as the
+    list of its [key, value] pairs, as pyarrow gives it: an object would keep one of the values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kind = pa.map_(pa.string(), pa.int64())
+    data = tmp_path / "maps.parquet"
+    table = {
+        "text": ["The council met.", "The mayor spoke.", "The port opened."],
+        "m": pa.array([[("k", 1), ("k", 2)], [("a", 1), ("b", 2)], None], type=kind),
+        "s": pa.array([{"in": [("k", 1), ("k", 1)]}, {"in": [("a", 1)]}, {"in": []}], type=pa.struct([("in", kind)])),
+    }
+    pq.write_table(pa.table(table), data)
+    failures: list[Problem] = []
+    out = tmp_path / "o" / "clean.jsonl"
+    run([data], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    assert failures == []
+    assert [(r["m"], r["s"]) for r in lines(out)] == [
+        ([["k", 1], ["k", 2]], {"in": [["k", 1], ["k", 1]]}),
+        ({"a": 1, "b": 2}, {"in": {"a": 1}}),
+        (None, {"in": {}}),
+    ]
+
+
+def test_a_parquet_file_with_two_columns_of_one_name_is_a_reported_failure(demo: Pipeline, tmp_path: Path) -> None:
+    """A record cannot hold two fields of one name, and keeping one would lose the other's values
+    unsaid: the file is the run's failure, naming the column; the other inputs are cleaned."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cleaner.io import parquet
+
+    both = tmp_path / "both.parquet"
+    columns = [pa.array(["The council met."]), pa.array(["a"]), pa.array(["b"])]
+    pq.write_table(pa.Table.from_arrays(columns, names=["text", "dup", "dup"]), both)
+    good = write_jsonl(tmp_path / "good.jsonl", [{"text": "The mayor spoke."}])
+    failures: list[Problem] = []
+    out = tmp_path / "o" / "clean.jsonl"
+    run([both, good], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    message = "columns 2 and 3 are both named 'dup'; a record cannot hold both: not read"
+    assert [str(p) for p in failures] == [f"{both}: {message}"]
+    assert [r["id"] for r in lines(out)] == ["good:1"]
+    with pytest.raises(ValueError, match=message):  # (cleaner compare: "cannot read")
+        parquet.columns(both, ["id"])
+
+
+ONE = {"chars_in": 16, "chars_out": 17, "lines_in": 1, "lines_out": 1, "removed": {}, "repaired": {}}  # 16 characters
+
+
+def test_parquet_out_keeps_a_users_fields_named_like_cleaners(demo: Pipeline, tmp_path: Path) -> None:
+    """A user's ``meta``, ``stats`` or ``cleaner_*`` field that is not cleaner's keeps its type (a
+    string stays that string); a column is JSON text when it holds cleaner's meta or stats in
+    some row (``meta`` below: the user's string in one row, cleaner's object in the other), and
+    reads back as written, so cleaning the output again gives the same bytes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    json_text = {b"cleaner": b"json"}
+    ours = orjson.dumps(ONE).decode()
+    data = tmp_path / "rp.parquet"
+    pq.write_table(
+        pa.table({"text": ["The council met."], "meta": ['{"lang": "en"}'], "stats": ["n/a"], "cleaner_meta": ["x"]}),
+        data,
+    )
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"))
+    table = pq.read_table(out)
+    assert [(f.name, str(f.type), f.metadata) for f in table.schema] == [
+        ("id", "string", None),
+        ("text", "string", None),
+        ("meta", "string", None),
+        ("stats", "string", None),
+        ("cleaner_meta", "string", None),
+        ("source", "string", None),
+        ("url", "string", None),
+        ("site", "string", None),
+        ("cleaner_cleaner_meta", "string", json_text),  # cleaner's, beside the user's meta and cleaner_meta
+        ("cleaner_stats", "string", json_text),
+    ]
+    assert table.to_pylist() == [
+        {
+            "id": "rp:1",
+            "text": "The council met.\n",
+            "meta": '{"lang": "en"}',
+            "stats": "n/a",
+            "cleaner_meta": "x",
+            "source": f"{data}:1",
+            "url": None,
+            "site": None,
+            "cleaner_cleaner_meta": "{}",
+            "cleaner_stats": ours,
+        }
+    ]
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+
+    # Mixed rows: the user's string meta in one, cleaner's object meta in the other; the user's
+    # stats object (not cleaner's: no chars_in) and cleaner_url string keep their types.
+    records = [
+        {"text": "The council met.", "meta": "n/a", "stats": {"views": 3}, "cleaner_url": "u"},
+        {"text": "The mayor spoke.", "stats": {"views": 5}, "cleaner_url": None},
+    ]
+    mixed = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "m" / "clean.parquet"
+    run([mixed], demo, Target(out, out.parent / "r"))
+    table = pq.read_table(out)
+    assert [(f.name, str(f.type), f.metadata) for f in table.schema] == [
+        ("id", "string", None),
+        ("text", "string", None),
+        ("meta", "string", json_text),
+        ("stats", "struct<views: int64>", None),
+        ("cleaner_url", "string", None),
+        ("source", "string", None),
+        ("url", "string", None),
+        ("site", "string", None),
+        ("cleaner_meta", "string", json_text),
+        ("cleaner_stats", "string", json_text),
+    ]
+    assert table.to_pylist() == [
+        {
+            "id": "in:1",
+            "text": "The council met.\n",
+            "meta": '"n/a"',
+            "stats": {"views": 3},
+            "cleaner_url": "u",
+            "source": f"{mixed}:1",
+            "url": None,
+            "site": None,
+            "cleaner_meta": "{}",
+            "cleaner_stats": ours,
+        },
+        {
+            "id": "in:2",
+            "text": "The mayor spoke.\n",
+            "meta": "{}",
+            "stats": {"views": 5},
+            "cleaner_url": None,
+            "source": f"{mixed}:2",
+            "url": None,
+            "site": None,
+            "cleaner_meta": None,  # the record has none
+            "cleaner_stats": ours,
+        },
+    ]
+    jsonl = lines(clean(demo, [mixed], tmp_path / "j" / "clean.jsonl"))
+    assert lines(clean(demo, [out], tmp_path / "b" / "clean.jsonl")) == jsonl
+    again = tmp_path / "n" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_parquet_out_keeps_objects_whose_keys_differ_as_json_text(
+    demo: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A struct column gives every object every key seen (null where absent) in one order, and
+    Parquet holds no struct without fields: objects that do not all have the same keys in the same
+    order, at any depth, in a row group or across them, are JSON text (cleaner's mark); objects
+    that do keep their struct. JSONL to Parquet to Parquet to JSONL gives the JSONL run's bytes."""
+    import pyarrow.parquet as pq
+
+    from cleaner.io import parquet
+
+    monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", 1)  # each record a row group of its own
+    records = [
+        {
+            "text": "The council met.",
+            "attrs": {"x": 1},
+            "items": [{"a": 1}, {"b": 2}],
+            "order": {"x": 1, "y": 2},
+            "same": {"p": 1, "q": [{"r": "s"}, {"r": None}]},
+        },
+        {
+            "text": "The mayor spoke.",
+            "attrs": {"y": "z"},
+            "items": [],
+            "order": {"y": 3, "x": 4},
+            "same": {"p": 2, "q": []},
+        },
+    ]
+    data = write_jsonl(tmp_path / "in.jsonl", records)
+    jsonl = clean(demo, [data], tmp_path / "j" / "clean.jsonl").read_bytes()
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"))
+    json_text = {b"cleaner": b"json"}
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][2:6] == [
+        ("attrs", "string", json_text),
+        ("items", "string", json_text),
+        ("order", "string", json_text),
+        ("same", "struct<p: int64, q: list<element: struct<r: string>>>", None),
+    ]
+    assert [r["attrs"] for r in pq.read_table(out).to_pylist()] == ['{"x":1}', '{"y":"z"}']
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+    assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl
+
+
+def test_parquet_out_writes_objects_of_no_key_as_json_text(demo: Pipeline, tmp_path: Path) -> None:
+    """Parquet holds no struct without fields: a column of empty objects is JSON text."""
+    import pyarrow.parquet as pq
+
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": "The council met.", "empty": {}, "deep": [{"in": {}}]}])
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"))
+    json_text = {b"cleaner": b"json"}
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][2:4] == [
+        ("empty", "string", json_text),
+        ("deep", "string", json_text),
+    ]
+    assert lines(clean(demo, [out], tmp_path / "b" / "clean.jsonl")) == lines(
+        clean(demo, [data], tmp_path / "j" / "clean.jsonl")
+    )
+
+
+def test_parquet_out_names_a_key_utf8_cannot_hold_by_its_escape(demo: Pipeline, tmp_path: Path) -> None:
+    """A key with a lone surrogate (JSONL writes it as its escape): its column is named by that
+    escape, the key itself in the field metadata, read back as the key; a column whose name is
+    that escape as it is stays apart. JSONL to Parquet to Parquet to JSONL gives the JSONL run's bytes."""
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"text":"The council met.","\\ud800":1,"\\\\ud800":"a"}\n{"text":"The mayor spoke.","\\ud800":2,"\\\\ud800":"b"}\n'
+    )
+    jsonl = clean(demo, [data], tmp_path / "j" / "clean.jsonl").read_bytes()
+    assert jsonl.startswith(b'{"id":"in:1","text":"The council met.\\n","\\ud800":1,"\\\\ud800":"a",')
+    failures: list[Problem] = []
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    assert failures == []
+    assert [(f.name, str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow][2:4] == [
+        ("\\ud800", "int64", {b"cleaner_key": b'"\\ud800"'}),
+        ("\\ud800", "string", None),
+    ]
+    again = tmp_path / "q" / "clean.parquet"
+    run([out], demo, Target(again, again.parent / "r"))
+    assert again.read_bytes() == out.read_bytes()
+    assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl

@@ -2,22 +2,29 @@
 
 Reading: every row is a record, as a JSONL line is (every column kept, the text column cleaned
 in place); its id is the id column, else ``<file>:<row>`` (rows counted from 1, as lines are).
+A map is an object, unless two of its entries share a key: then the list of its [key, value]
+pairs, as pyarrow gives it (an object would keep one of the two values). A file two of whose
+columns have one name is not read: a record cannot hold both fields.
 
 Writing: records are laid out by columns in row groups of at most ROW_GROUP_ROWS rows or
-ROW_GROUP_BYTES of JSON, so memory stays flat whatever the corpus. cleaner's ``meta`` and
-``stats`` (and ``cleaner_*``) columns are JSON text, marked ``{"cleaner": "json"}`` in the
-column's field metadata: their keys differ from record to record (a rule id per removal, the
-fields a site's rules extract), and a struct column would give every row every key seen (null
-where absent), so reading the file back would not give the record that was written. cleaner
-reads a marked column back as objects, so cleaning a Parquet output again changes nothing.
-The same holds for any column whose values have no one Arrow type (a number here, text there).
-Other columns get the Arrow type of their values (a struct for objects with the same keys).
+ROW_GROUP_BYTES of JSON, so memory stays flat whatever the corpus. A column holding cleaner's
+``meta`` or ``stats`` (or one it put beside a user's field of that name: ``cleaner_meta``) is
+JSON text, marked ``{"cleaner": "json"}`` in the column's field metadata: their keys differ
+from record to record (a rule id per removal, the fields a site's rules extract), and a struct
+column would give every row every key seen (null where absent), so reading the file back would
+not give the record that was written. cleaner reads a marked column back as objects, so
+cleaning a Parquet output again changes nothing. The same holds for any column whose values
+have no one Arrow type (a number here, text there), and for one whose objects, at any depth, do
+not all have the same keys in the same order. Other columns get the Arrow type of their values
+(a struct for objects with the same keys); a user's field named ``meta`` that is not an object
+stays what it is. A key a Parquet name cannot hold (a lone surrogate: names are UTF-8) names its
+column by its JSON escape, the key itself in the field metadata (KEY), read back as the key.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -25,7 +32,7 @@ import orjson
 
 from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, RecordError, UsageError
-from cleaner.records import WIDE, float_beyond, json_default, python_json, python_loads
+from cleaner.records import PREFIX, WIDE, float_beyond, json_default, own_stats, python_json, python_loads
 
 
 class Fields(Protocol):
@@ -39,6 +46,9 @@ class Fields(Protocol):
 
 SUFFIXES = (".parquet",)
 MARK = {b"cleaner": b"json"}
+# Field metadata: the record key of a column whose name is the key's JSON escape (a key with a lone
+# surrogate, which UTF-8, so a Parquet name, cannot hold), as JSON text.
+KEY = b"cleaner_key"
 ROW_GROUP_ROWS = 8192
 ROW_GROUP_BYTES = 32 << 20
 READ_ROWS = 256  # rows decoded at a time when reading: one text each, so a few MB
@@ -59,23 +69,28 @@ def pyarrow() -> Any:
 def columns(path: Path, names: list[str]) -> Iterator[tuple[Any, ...]] | None:
     """The values of columns ``names`` of a Parquet file, row by row, as read_parquet gives them (a
     column of JSON text decoded; None for a column the file does not have); None when it has none
-    of them."""
+    of them. ValueError for a file two of whose columns have one name."""
     pa = pyarrow()
     handle = pa.parquet.ParquetFile(path)
-    schema = handle.schema_arrow
-    present = [name for name in dict.fromkeys(names) if name in schema.names]
+    fields = list(handle.schema_arrow)
+    keys = [_key(field) for field in fields]
+    if (twice := _same_name(keys)) is not None:
+        raise ValueError(twice)
+    # Selected by name: a column named as another's key is escaped comes along, told apart by _key.
+    present = list(dict.fromkeys(field.name for field, key in zip(fields, keys, strict=True) if key in names))
     if not present:
         return None
-    marked = {name for name in present if (schema.field(name).metadata or {}).get(b"cleaner") == b"json"}
-
-    def decoded(name: str, value: Any) -> Any:
-        return python_loads(value.encode("utf-8")) if name in marked and value is not None else value
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for batch in handle.iter_batches(batch_size=READ_ROWS * 32, columns=present):
-            found = {name: batch.column(k).to_pylist(maps_as_pydicts="lossy") for k, name in enumerate(present)}
+            found = {}
+            for field, column in zip(batch.schema, batch.columns, strict=True):
+                values = _pylist(pa, column)
+                if _marked(field):
+                    values = [None if value is None else python_loads(value.encode("utf-8")) for value in values]
+                found[_key(field)] = values
             for i in range(batch.num_rows):
-                yield tuple(decoded(name, found[name][i]) if name in found else None for name in names)
+                yield tuple(found[name][i] if name in found else None for name in names)
 
     return rows()
 
@@ -87,13 +102,25 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
     row = 0
     try:
         handle = pa.parquet.ParquetFile(path)
-        marked = [f.name for f in handle.schema_arrow if (f.metadata or {}).get(b"cleaner") == b"json"]
+        schema = list(handle.schema_arrow)
+        keys = [_key(field) for field in schema]
+        if (twice := _same_name(keys)) is not None:
+            yield Problem(where, None, twice)
+            return
+        marked = [key for key, field in zip(keys, schema, strict=True) if _marked(field)]
         # The columns whose values may hold NaN or an infinity, which orjson writes as null: a
         # row with one is written by Python's json, as a JSONL record with one is.
-        floats = [f.name for f in handle.schema_arrow if f.name in marked or _holds_floats(pa, f.type)]
+        floats = [
+            key
+            for key, field in zip(keys, schema, strict=True)
+            if key in marked or _holds(pa.types.is_floating, field.type)
+        ]
         for batch in handle.iter_batches(batch_size=READ_ROWS):
-            for obj in batch.to_pylist(maps_as_pydicts="lossy"):
+            # Column by column (maps made objects by _pylist, only where a column holds one), and
+            # by position: two columns may have one name (a key escaped to another's, _field).
+            for values in zip(*(_pylist(pa, column) for column in batch.columns), strict=True):
                 row += 1
+                obj = dict(zip(keys, values, strict=True))
                 try:
                     for name in marked:  # JSON text; null: the record had no such key
                         if obj[name] is None:
@@ -128,11 +155,64 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
         yield Problem(where, row + 1, f"cannot read further: {exc}")
 
 
-def _holds_floats(pa: Any, kind: Any) -> bool:
-    """Whether a column of Arrow type ``kind`` may hold a float, at any depth."""
-    if pa.types.is_floating(kind):
-        return True
-    return any(_holds_floats(pa, kind.field(i).type) for i in range(kind.num_fields))
+def _marked(field: Any) -> bool:
+    """Whether a column is JSON text cleaner wrote (MARK)."""
+    return (field.metadata or {}).get(b"cleaner") == b"json"
+
+
+def _key(field: Any) -> str:
+    """The record key a column holds: the one its field metadata names (KEY), else its name."""
+    held = (field.metadata or {}).get(KEY)
+    if held is not None:
+        try:
+            key = python_loads(held)
+        except (ValueError, RecordError):  # (not cleaner's: its name, as any other reader takes it)
+            key = None
+        if isinstance(key, str):
+            return key
+    return field.name
+
+
+def _same_name(keys: list[str]) -> str | None:
+    """What is wrong with a file two of whose columns hold one key, or None. A JSON record cannot
+    hold two fields of one name: read as a dict, one column's values would be lost unsaid."""
+    first: dict[str, int] = {}
+    for number, key in enumerate(keys, 1):
+        if key in first:
+            return f"columns {first[key]} and {number} are both named {key!r}; a record cannot hold both: not read"
+        first[key] = number
+    return None
+
+
+def _holds(test: Callable[[Any], bool], kind: Any) -> bool:
+    """Whether Arrow type ``kind`` is, or holds at any depth, a type ``test`` accepts."""
+    return test(kind) or any(_holds(test, kind.field(i).type) for i in range(kind.num_fields))
+
+
+def _pylist(pa: Any, column: Any) -> list[Any]:
+    """A column's values as Python values, each map made an object (_unmapped)."""
+    values = column.to_pylist()  # maps as lists of (key, value) pairs: every entry kept
+    if _holds(pa.types.is_map, column.type):
+        values = [_unmapped(pa, column.type, value) for value in values]
+    return values
+
+
+def _unmapped(pa: Any, kind: Any, value: Any) -> Any:
+    """A value of Arrow type ``kind`` as to_pylist gives it, with each map in it made an object,
+    as JSON holds it, unless two of its entries share a key: then the list of its [key, value]
+    pairs (pyarrow's maps_as_pydicts="lossy" keeps the last value of the key, with only a warning)."""
+    if value is None or not _holds(pa.types.is_map, kind):
+        return value
+    if pa.types.is_map(kind):
+        pairs = [[_unmapped(pa, kind.key_type, key), _unmapped(pa, kind.item_type, item)] for key, item in value]
+        try:
+            entries = dict(pairs)
+        except TypeError:  # a key of a nested type (a list): no object holds it
+            return pairs
+        return entries if len(entries) == len(pairs) else pairs
+    if pa.types.is_struct(kind):
+        return {field.name: _unmapped(pa, field.type, value[field.name]) for field in kind}
+    return [_unmapped(pa, kind.value_type, item) for item in value]  # a list (of maps)
 
 
 def _loads(line: bytes) -> tuple[dict[str, Any], bool]:
@@ -190,43 +270,97 @@ def _levels(pa: Any, kind: Any) -> int:
     return deepest
 
 
-def _json_column(name: str) -> bool:
-    return name in ("meta", "stats") or name.startswith("cleaner_")
+def _ours(record: dict[str, Any]) -> Iterator[str]:
+    """The keys of a record holding cleaner's ``meta`` and ``stats``. records.build puts each at the
+    first of ``meta``, ``cleaner_meta``, ``cleaner_cleaner_meta``... that the record lacks or whose
+    value it merges with (an object; for stats, cleaner's own), so the first such value is
+    cleaner's and any before it, and any ``cleaner_*`` the record merely has, the user's."""
+    for name, own in (("meta", _is_object), ("stats", own_stats)):
+        while name in record:
+            if own(record[name]):
+                yield name
+                break
+            name = PREFIX + name
 
 
-def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, set[str]]:
-    """The schema every row group is written with: columns in order of first appearance, each
-    of the one type its values have in every group; JSON text for cleaner's columns, for a
-    column whose values have none and for one nested deeper than Parquet is read back."""
+def _is_object(value: Any) -> bool:
+    return type(value) is dict
+
+
+Shapes = dict[tuple[str | None, ...], tuple[str, ...]]  # the keys of the objects at each place in a column
+
+
+def _same_keys(value: Any, shapes: Shapes) -> bool:
+    """Whether every object in ``value`` has at least one key, and the keys, in their order, that
+    the objects at its place (keys down to it, None for a list's item) had in the column's earlier
+    values (``shapes``, filled as it goes). A struct column gives objects of other keys every key
+    seen, null where absent, and its field order; and Parquet cannot hold a struct of no field."""
+    stack: list[tuple[Any, tuple[str | None, ...]]] = [(value, ())]
+    while stack:
+        value, place = stack.pop()
+        if type(value) is dict:
+            keys = tuple(value)
+            if not keys or shapes.setdefault(place, keys) != keys:
+                return False
+            stack.extend((item, (*place, key)) for key, item in value.items())
+        elif type(value) is list:
+            stack.extend((item, (*place, None)) for item in value)
+    return True
+
+
+def _field(pa: Any, key: str, kind: Any, as_json: bool) -> Any:
+    """The column of record key ``key``: JSON text (MARK), or of Arrow type ``kind`` (all null:
+    a string column, as url often is). A key with a lone surrogate, which a Parquet name (UTF-8)
+    cannot hold, names it by its JSON escape, the key kept in the field metadata (KEY): a record
+    is never refused for a key JSONL writes as that escape."""
+    metadata = dict(MARK) if as_json else {}
+    name = key
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        escaped = python_json(key)
+        name, metadata[KEY] = escaped[1:-1], escaped.encode("utf-8")
+    return pa.field(name, pa.string() if as_json or kind == pa.null() else kind, metadata=metadata or None)
+
+
+def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, list[str], set[str]]:
+    """The schema every row group is written with, the record key of each of its columns and the
+    keys written as JSON text: columns in order of first appearance, each of the one type its
+    values have in every group; JSON text for a column holding cleaner's meta or stats, for one
+    whose values have no one type or whose objects have other keys (_same_keys), and for one
+    nested deeper than Parquet is read back."""
     types: dict[str, Any] = {}
+    shapes: dict[str, Shapes] = {}
     as_json: set[str] = set()
     for group, _ in _groups(lines):
         names = dict.fromkeys(key for record in group for key in record)
+        as_json.update(key for record in group for key in _ours(record))
         for name in names:
             types.setdefault(name, pa.null())
-            if name in as_json or _json_column(name):
-                as_json.add(name)
+            if name in as_json:
                 continue
+            values = [record.get(name) for record in group]
             try:
-                found = pa.array([record.get(name) for record in group]).type
+                found = pa.array(values).type
+                # (by a name of its own: a Parquet name is UTF-8, which a key may not be, see _field)
                 types[name] = (
                     pa.unify_schemas(
-                        [pa.schema([(name, types[name])]), pa.schema([(name, found)])], promote_options="permissive"
+                        [pa.schema([("_", types[name])]), pa.schema([("_", found)])], promote_options="permissive"
                     )
-                    .field(name)
+                    .field("_")
                     .type
                 )
             # (OverflowError: an integer wider than 64 bits; UnicodeEncodeError: a lone surrogate)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, ValueError):
                 as_json.add(name)
+                continue
+            if _holds(pa.types.is_struct, found):  # (a column with no object in it needs no walk)
+                column = shapes.setdefault(name, {})
+                if not all(_same_keys(value, column) for value in values):
+                    as_json.add(name)
     as_json.update(name for name, kind in types.items() if _levels(pa, kind) >= PARQUET_LEVELS)
-    fields = [
-        pa.field(name, pa.string(), metadata=MARK)
-        if name in as_json
-        else pa.field(name, pa.string() if kind == pa.null() else kind)  # all null: a string column, as url often is
-        for name, kind in types.items()
-    ]
-    return pa.schema(fields), as_json
+    keys = list(types)
+    return pa.schema([_field(pa, key, types[key], key in as_json) for key in keys]), keys, as_json
 
 
 def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
@@ -239,18 +373,17 @@ def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
             with shard.open("rb") as records:
                 yield from records
 
-    schema, as_json = _schema(pa, lines())
+    schema, keys, as_json = _schema(pa, lines())
     with pa.parquet.ParquetWriter(handle, schema, compression="zstd") as writer:
         for group, lenient in _groups(lines()):
             columns = []
-            for field in schema:
-                if field.name in as_json:  # JSON text, null where the record has no such key
-                    name = field.name
+            for key, field in zip(keys, schema, strict=True):
+                if key in as_json:  # JSON text, null where the record has no such key
                     values = [
-                        _json_text(record[name], python) if name in record else None
+                        _json_text(record[key], python) if key in record else None
                         for record, python in zip(group, lenient, strict=True)
                     ]
                 else:
-                    values = [record.get(field.name) for record in group]
+                    values = [record.get(key) for record in group]
                 columns.append(pa.array(values, type=field.type))
             writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=ROW_GROUP_ROWS)
