@@ -114,7 +114,7 @@ def _fresh_stats(old: Any, new: dict[str, Any]) -> Any:
     """A previous run's stats replaced by this run's, which cleaned the same source again (an
     HTML field the record keeps): added up, each run would count the page's removals once more.
     Keys cleaner does not write are kept."""
-    return {**old, **new} if _own_stats(old) else CLASH
+    return {**old, **new} if own_stats(old) else CLASH
 
 
 Merge = Callable[[Any, Any], Any]

@@ -164,6 +164,19 @@ def test_an_html_field_output_cleaned_again_is_the_same_bytes(tmp_path: Path) ->
         assert done.returncode == 0, done.stderr
     assert orjson.loads(outs[1].read_bytes())["stats"]["removed"]  # the page's title, at least
     assert outs[1].read_bytes() == outs[2].read_bytes()
+    # The same from Parquet to Parquet (its reader marks the record's HTML field as well).
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.table({"id": ["j1"], "html": [PAGE]}), tmp_path / "pages.parquet")
+    outs = [tmp_path / "pages.parquet", tmp_path / "p1" / "c.parquet", tmp_path / "p2" / "c.parquet"]
+    for source, out in itertools.pairwise(outs):
+        done = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(source), "--html-field", "html", "--out", str(out), "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    assert pq.read_table(outs[1]).to_pylist() == pq.read_table(outs[2]).to_pylist()
 
 
 def test_a_page_without_text_is_a_reported_failure(tmp_path: Path) -> None:

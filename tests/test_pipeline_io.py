@@ -548,7 +548,7 @@ def test_parquet_out_and_in(demo: Pipeline, tmp_path: Path, monkeypatch: pytest.
         ("bare:1", 1, f"{bare}:1"),
         ("bare:3", 3, f"{bare}:3"),
     ]
-    assert failures == [f"{bare}:2: field 'text' is missing"]
+    assert failures == [f"{bare}:2: field 'text' is null, not a string"]
 
 
 def test_parquet_keeps_values_no_arrow_column_holds(demo: Pipeline, tmp_path: Path) -> None:

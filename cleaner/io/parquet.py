@@ -32,7 +32,7 @@ import orjson
 
 from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, RecordError, UsageError
-from cleaner.records import PREFIX, WIDE, float_beyond, json_default, own_stats, python_json, python_loads
+from cleaner.records import PREFIX, WIDE, float_beyond, json_default, json_kind, own_stats, python_json, python_loads
 
 
 class Fields(Protocol):
@@ -134,7 +134,7 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
                 text = fields.html or fields.text
                 value = obj.get(text)
                 if not isinstance(value, str):
-                    what = "missing" if value is None else f"a {type(value).__name__}, not a string"
+                    what = "missing" if text not in obj else f"{json_kind(value)}, not a string"
                     yield Problem(where, row, f"field '{text}' is {what}")
                     continue
                 if len(value) > max_bytes and len(value.encode("utf-8")) > max_bytes:
@@ -149,7 +149,7 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
                     url=link if isinstance(link, str) and link else None,
                     html=value if fields.html else None,
                     line=row,
-                    record=InputRecord(obj, fields.text, fields.id, fields.url, lenient),
+                    record=InputRecord(obj, fields.text, fields.id, fields.url, lenient, bool(fields.html)),
                 )
     except (pa.ArrowException, OSError, ValueError) as exc:
         yield Problem(where, row + 1, f"cannot read further: {exc}")
