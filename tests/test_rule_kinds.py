@@ -150,6 +150,22 @@ def test_a_replacement_is_refused_unless_its_groups_and_escapes_read_alike_on_bo
             assert clean(tmp_path, rule.format(p=pattern, w=w), "Title [edit]\n")[0] == f"Title{out}\n"
 
 
+def test_a_pattern_that_picks_lines_must_not_match_an_empty_string(tmp_path: Path) -> None:
+    """Before: ``Share|`` (a stray bar), ``^(Home)?`` or ``x*`` passed validation, and the rule took
+    every line of every document (a signature: every document was the site's)."""
+    line = "  - id: demo.r\n    kind: line\n    description: d\n    pattern: '{p}'\n    keeps: [x]\n"
+    said = "the pattern matches an empty string, so it matches every line (an empty alternative '|', or all of it optional: '?', '*')"
+    for pattern in ("Share|", "^(Home)?", "x*", "\\s*$", "(?=a)"):
+        assert problems(tmp_path, HEAD + line.format(p=pattern)) == [f"r.yaml:7: rules.0.pattern: {said}"]
+    site = "name: demo\ndescription: d\nmatch:\n  signature: '^(Site)?'\nrules:\n" + line.format(p="^Share$")
+    assert problems(tmp_path, site) == [f"r.yaml:4: match.signature: {said}"]
+    for allowed in ("^\\s*$", "^Share$", "^(?:Home|Contact)$"):  # blank lines only; a whole line
+        assert clean(tmp_path, line.format(p=allowed), "Share\nThe minister resigned.\n")[0].endswith("resigned.\n")
+    # A replace rule may match an empty string: where to insert is what it says.
+    replace = "  - id: demo.r\n    kind: replace\n    description: d\n    pattern: '(?<=\\d)(?=(?:\\d{3})+$)'\n    with: ','\n    keeps: [x]\n"
+    assert clean(tmp_path, replace, "Raised 1000000\n")[0] == "Raised 1,000,000\n"
+
+
 def test_extract_needs_a_value_group_and_formats_that_parse(tmp_path: Path) -> None:
     rule = "  - id: demo.date\n    kind: extract\n    description: d\n    field: date\n    pattern: '{p}'\n{extra}    keeps: [x]\n"
     assert problems(tmp_path, HEAD + rule.format(p="^Posted .*$", extra="")) == [

@@ -5,6 +5,7 @@ Each rule kind (``cleaner/rules/kinds/``) adds its own keys to ``RuleBase``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -41,6 +42,28 @@ def _compiles(pattern: str) -> str:
     return pattern
 
 
+# A line such a pattern matches on an empty match: any line, whatever it holds. Python's ``re``
+# answers (rule patterns are written in its syntax), not RE2, so a warm start compiles nothing more.
+_ANY_LINES = ("a", "The council met on Monday, 4 May, to vote on the budget.")
+
+
+def _not_empty(pattern: str) -> str:
+    """A pattern that decides which lines a rule takes (or which documents a site's) must not
+    match an empty string: then it matches every line (``Share|``, ``^(Home)?``, ``x*``)."""
+    try:
+        compiled = re.compile(pattern, re.MULTILINE)
+    except (re.error, OverflowError, RecursionError):  # (RE2's syntax alone, or too large: not told)
+        return pattern
+    for text in _ANY_LINES:
+        found = compiled.search(text)
+        if found is not None and found.start() == found.end():
+            raise ValueError(
+                "the pattern matches an empty string, so it matches every line "
+                "(an empty alternative '|', or all of it optional: '?', '*')"
+            )
+    return pattern
+
+
 # Every regex in a rule file is compiled when the file is validated, so errors carry its line.
 # The JSON Schema (`cleaner rules schema`) shows what a file may hold: a string or a list of them.
 Pattern = Annotated[
@@ -49,6 +72,9 @@ Pattern = Annotated[
     Field(min_length=1),
     AfterValidator(_compiles),
 ]
+# The pattern that picks the lines a rule acts on (a line rule's, a block's start, a tail's marker,
+# an extract's) or the documents of a site (its signature); a replace rule's may match empty.
+Trigger = Annotated[Pattern, AfterValidator(_not_empty)]
 
 
 class Strict(BaseModel):

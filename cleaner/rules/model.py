@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from cleaner.classify.config import ClassifyConfig
-from cleaner.rules.base import Case, Pattern, RuleBase, Strict, Where
+from cleaner.rules.base import Case, RuleBase, Strict, Trigger, Where
 from cleaner.rules.kinds import (
     KINDS,
     BlockRule,
@@ -44,7 +44,7 @@ class Match(Strict):
 
     domains: list[str] = Field(default_factory=list)
     urls: list[Annotated[str, AfterValidator(_url_glob)]] = Field(default_factory=list)  # urls.UrlGlob
-    signature: Pattern | None = None  # regex over the first ``signature_lines`` non-blank lines
+    signature: Trigger | None = None  # regex over the first ``signature_lines`` non-blank lines
     signature_lines: int = Field(default=5, ge=1, le=50)
 
     @model_validator(mode="after")

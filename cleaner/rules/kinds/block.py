@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from cleaner.document import Line
-from cleaner.rules.base import Pattern, RuleBase
+from cleaner.rules.base import Pattern, RuleBase, Trigger
 from cleaner.rules.compiled import Compiled, Context, scannable
 from cleaner.rules.regex import Regex
 
@@ -16,7 +16,7 @@ class BlockRule(RuleBase):
     """Drop a block: ``start`` then ``lines`` more lines, or through ``end``, or while ``while``."""
 
     kind: Literal["block"]
-    start: Pattern
+    start: Trigger
     end: Pattern | None = None
     lines: int | None = Field(default=None, ge=1)
     while_: Pattern | None = Field(default=None, alias="while")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from cleaner.rules.base import Pattern, RuleBase
+from cleaner.rules.base import RuleBase, Trigger
 from cleaner.rules.compiled import Compiled, Context
 from cleaner.rules.regex import Regex
 
@@ -23,7 +23,7 @@ class ExtractRule(RuleBase):
 
     kind: Literal["extract"]
     field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    pattern: Pattern  # the named group ``value`` is the value (with next_line: the next line is)
+    pattern: Trigger  # the named group ``value`` is the value (with next_line: the next line is)
     next_line: bool = False  # the value is on the next non-blank line (a "Published:" label), if short
     date_formats: list[str] = Field(default_factory=list)  # strptime formats; the first that parses gives an ISO date
     keep: bool = False

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from cleaner.document import Line
-from cleaner.rules.base import Pattern, RuleBase
+from cleaner.rules.base import RuleBase, Trigger
 from cleaner.rules.compiled import Compiled, Context
 
 
@@ -14,7 +14,7 @@ class LineRule(RuleBase):
     """Drop every line that matches ``pattern``."""
 
     kind: Literal["line"]
-    pattern: Pattern
+    pattern: Trigger
 
 
 class CompiledLine(Compiled):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from cleaner.rules.base import Pattern, RuleBase
+from cleaner.rules.base import RuleBase, Trigger
 from cleaner.rules.compiled import Compiled, Context
 
 
@@ -14,7 +14,7 @@ class TailRule(RuleBase):
     """Drop the ``marker`` line and everything after it, if it falls in the last part of the text."""
 
     kind: Literal["tail"]
-    marker: Pattern
+    marker: Trigger
     within_last: float = Field(default=0.3, gt=0, le=0.5)
 
 
