@@ -342,3 +342,35 @@ def test_runs_of_different_id_fields_are_refused(tmp_path: Path) -> None:
     marker_path.write_bytes(orjson.dumps(marker))
     older = cli("compare", str(base), str(new), "--fail-on-change")
     assert (older.returncode, older.stdout.splitlines()[0]) == (0, "## cleaner compare: no change")
+
+
+def test_a_clean_jsonl_finds_its_report_wherever_the_run_wrote_it(tmp_path: Path) -> None:
+    """Before: given a clean JSONL, compare looked for reports/ beside it only: a report given
+    elsewhere (the output's own marker names it) or in another folder beside it was not found."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text(
+        "The council met on Monday to discuss the harbour.\n\nSource: Reuters\n", encoding="utf-8"
+    )
+    outs = {"beside": ("o1", "o1/rep"), "elsewhere": ("o2", "r2")}
+    for out, report in outs.values():
+        done = cli(
+            "clean",
+            str(tmp_path / "corpus"),
+            "--out",
+            f"{tmp_path / out}/clean.jsonl",
+            "--report",
+            str(tmp_path / report),
+            "-q",
+        )
+        assert done.returncode == 0, done.stderr
+    result = cli(
+        "compare", str(tmp_path / "o1" / "clean.jsonl"), str(tmp_path / "o2" / "clean.jsonl"), "--fail-on-change"
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("## cleaner compare: no change\n")
+    (tmp_path / "o3").mkdir()
+    (tmp_path / "o3" / "clean.jsonl").write_bytes(
+        (tmp_path / "o1" / "clean.jsonl").read_bytes()
+    )  # no report of its own
+    lost = cli("compare", str(tmp_path / "o3" / "clean.jsonl"), str(tmp_path / "o1" / "clean.jsonl"))
+    assert lost.returncode == 2 and "not a cleaner run output" in lost.stderr

@@ -19,7 +19,7 @@ import orjson
 
 from cleaner.document import Cleaned
 from cleaner.errors import UsageError
-from cleaner.io.readers import REPORT_MARKER
+from cleaner.io.readers import REPORT_MARKER, out_marker, read_marker
 from cleaner.native import load
 
 REMOVALS = "removals.jsonl"
@@ -151,11 +151,33 @@ def removals_line(rec: dict[str, Any], near: list[Row] | None = None) -> bytes:
     return orjson.dumps({**rec, "lines": with_context(rec["lines"]) if near is None else near}) + b"\n"
 
 
+def _reports_of(out: Path) -> list[Path]:
+    """The report directories a clean output may have: the one its own marker names (a report
+    elsewhere: readers.out_marker), reports/ beside it, and any directory beside it whose report
+    marker names it (``--report out/rep``, which needs no marker of the output's)."""
+    found = []
+    named = read_marker(out_marker(out)).get("report")
+    if isinstance(named, str):
+        found.append(out.parent / named)
+    found.append(out.parent / "reports")
+    try:
+        beside = sorted(p for p in out.parent.iterdir() if p.is_dir() and p.name != "reports")
+    except OSError:
+        beside = []
+    for directory in beside:
+        marked = read_marker(directory / REPORT_MARKER).get("out")
+        if isinstance(marked, str) and (directory / marked).resolve() == out.resolve():
+            found.append(directory)
+    return found
+
+
 def removals_path(path: Path) -> Path:
     """removals.jsonl of a run output given as its report directory, its output directory
-    (holding reports/) or its clean JSONL file (reports/ beside it)."""
+    (holding reports/) or its clean JSONL file (its report found as _reports_of finds it)."""
     candidates = (
-        [path / REMOVALS, path / "reports" / REMOVALS] if path.is_dir() else [path.parent / "reports" / REMOVALS]
+        [path / REMOVALS, path / "reports" / REMOVALS]
+        if path.is_dir()
+        else [report / REMOVALS for report in _reports_of(path)]
     )
     for candidate in candidates:
         if candidate.is_file():
