@@ -72,8 +72,8 @@ HOSTILE = [
     "(x|x)*y",
     "^(\\w+\\s?)+$",
     "(a|aa)+$",
-    "(?:a|a?)+$",
-    "(?:a?c?|a)+$",
+    "(?:a|a?)+!$",  # (not matching an empty string: such a pattern is refused, test_rule_kinds.py)
+    "(?:a?c?|a)+!$",
     "(?:\\w{1,20}\\s?){1,30}$",  # too big for RE2's default memory; fits in ours
     "(?:a{1,30}){1,30}$",
     "\\d*\\d*\\d*\\d*:",

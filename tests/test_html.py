@@ -70,6 +70,7 @@ def test_page_text_metadata_and_selector_removals(site_pipeline: Pipeline) -> No
         "author": "Jane Doe",
         "sitename": "Example News",
         "extractors": {"trafilatura+readability+resiliparse": 5},  # every elected block, by who kept it
+        "extracted_from": "html",  # (a later run cleans the text as a page's: test_a_pages_output_...)
     }
     assert cleaned.removed() == {"example.share": 1, "html.title": 1, "chrome.widget": 1}
     # The diff shows the extracted text, the selector's removal included, against the clean text.
@@ -177,6 +178,32 @@ def test_an_html_field_output_cleaned_again_is_the_same_bytes(tmp_path: Path) ->
         )
         assert done.returncode == 0, done.stderr
     assert pq.read_table(outs[1]).to_pylist() == pq.read_table(outs[2]).to_pylist()
+
+
+def test_a_pages_output_cleaned_again_is_the_same_bytes(tmp_path: Path) -> None:
+    """A page's clean text was cleaned again as crawl text, with the line classifier that a page's
+    extracted text is spared (rules/generic/classify.yaml, html: false): a page of one paragraph
+    and a list of short facts lost the list on the second run. Its meta now says the text is a
+    page's, and a later run cleans it as one."""
+    facts = "".join(f"<p>{fact}</p>" for fact in ("USA", "Item no.: 009345", "Producer: Beringer", "Vintage: 2019"))
+    facts += "".join(f"<p>{fact}</p>" for fact in ("Grape: Cabernet", "Region: Napa", "Size: 0.75 l"))
+    body = "A full-bodied red with notes of dark cherry and cedar, aged for eighteen months in oak barrels. " * 3
+    (tmp_path / "page.html").write_text(
+        f"<html><head><title>A red wine</title></head><body><article><p>{body}</p>{facts}</article></body></html>",
+        encoding="utf-8",
+    )
+    outs = [tmp_path / "page.html", tmp_path / "o1" / "c.jsonl", tmp_path / "o2" / "c.jsonl"]
+    for source, out in itertools.pairwise(outs):
+        done = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(source), "--out", str(out), "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    first = orjson.loads(outs[1].read_bytes())
+    assert "Producer: Beringer" in first["text"] and first["meta"]["extracted_from"] == "html"
+    assert outs[2].read_bytes() == outs[1].read_bytes()
 
 
 def test_a_page_without_text_is_a_reported_failure(tmp_path: Path) -> None:

@@ -52,6 +52,18 @@ class Settings:
     reports: Reports = "full"  # which reports the run writes beside the summary (report/outcome.py)
 
 
+# The meta key that says a text is a page's main text, extracted by cleaner.
+EXTRACTED = "extracted_from"
+
+
+def _extracted_before(fields: dict[str, object]) -> bool:
+    """Whether a record is one cleaner wrote from a page (its meta says so): its text is cleaned
+    as a page's extracted text is (the classifier's ``html`` setting), so that cleaning the output
+    of a page again changes nothing, as cleaning any output again does."""
+    meta = fields.get("meta")
+    return isinstance(meta, dict) and meta.get(EXTRACTED) == "html"
+
+
 def split_lines(text: str) -> tuple[list[Line], bool]:
     """The input's lines, cut at \\n, \\r\\n or a lone \\r (old Mac files, and records that
     kept only the \\r of their line ends); a final break ends the last line rather than
@@ -161,13 +173,14 @@ class Pipeline:
         head = [(TITLE, lines.pop(0))] if title and lines and lines[0].strip() == title.strip() else []
         removed = found.removed + head
         text = "\n".join([line for _, line in removed] + lines)
-        meta = {**found.meta, **doc.meta}
+        meta = {**found.meta, **doc.meta, EXTRACTED: "html"}
         return replace(doc, text=text, html=None, meta=meta), removed
 
     def start(self, doc: Document) -> State:
         """The document as lines, ready for the steps (for a page: its extracted text)."""
         removed: list[tuple[str, str]] = []
         from_html = doc.html is not None
+        extracted = from_html or (doc.record is not None and _extracted_before(doc.record.fields))
         if from_html:
             doc, removed = self._extract(doc)
         lines, trailing = split_lines(doc.text)
@@ -184,7 +197,7 @@ class Pipeline:
             trailing,  # trailing_newline
             time.monotonic() + rule_budget(len(lines)),  # deadline
             self.book.rewrites,  # rewrites
-            from_html,
+            extracted,  # from_html
         )
 
     def clean(self, doc: Document) -> Cleaned:
