@@ -148,6 +148,18 @@ def test_warc_and_jsonl_html_input(tmp_path: Path) -> None:
     assert all("Advertisement" not in r["text"] for r in records)
 
 
+def _clean_in_turn(outs: list[Path], *args: str) -> None:
+    """Clean outs[0] into outs[1], that into outs[2], and so on."""
+    for source, out in itertools.pairwise(outs):
+        done = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(source), *args, "--out", str(out), "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+
+
 def test_an_html_field_output_cleaned_again_is_the_same_bytes(tmp_path: Path) -> None:
     """The record keeps its HTML field, which the next run extracts again: its stats were added to
     the last run's (html.title 1, 2, 3 ...), so every run changed the output. They are replaced."""
@@ -155,28 +167,14 @@ def test_an_html_field_output_cleaned_again_is_the_same_bytes(tmp_path: Path) ->
         orjson.dumps({"id": "j1", "url": "https://example.org/j", "html": PAGE}) + b"\n"
     )
     outs = [tmp_path / "pages.jsonl", tmp_path / "o1" / "c.jsonl", tmp_path / "o2" / "c.jsonl"]
-    for source, out in itertools.pairwise(outs):
-        done = subprocess.run(
-            [sys.executable, "-m", "cleaner", "clean", str(source), "--html-field", "html", "--out", str(out), "-q"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
+    _clean_in_turn(outs, "--html-field", "html")
     assert orjson.loads(outs[1].read_bytes())["stats"]["removed"]  # the page's title, at least
     assert outs[1].read_bytes() == outs[2].read_bytes()
     # The same from Parquet to Parquet (its reader marks the record's HTML field as well).
     pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
     pq.write_table(pa.table({"id": ["j1"], "html": [PAGE]}), tmp_path / "pages.parquet")
     outs = [tmp_path / "pages.parquet", tmp_path / "p1" / "c.parquet", tmp_path / "p2" / "c.parquet"]
-    for source, out in itertools.pairwise(outs):
-        done = subprocess.run(
-            [sys.executable, "-m", "cleaner", "clean", str(source), "--html-field", "html", "--out", str(out), "-q"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
+    _clean_in_turn(outs, "--html-field", "html")
     assert pq.read_table(outs[1]).to_pylist() == pq.read_table(outs[2]).to_pylist()
 
 
@@ -193,14 +191,7 @@ def test_a_pages_output_cleaned_again_is_the_same_bytes(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     outs = [tmp_path / "page.html", tmp_path / "o1" / "c.jsonl", tmp_path / "o2" / "c.jsonl"]
-    for source, out in itertools.pairwise(outs):
-        done = subprocess.run(
-            [sys.executable, "-m", "cleaner", "clean", str(source), "--out", str(out), "-q"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
+    _clean_in_turn(outs)
     first = orjson.loads(outs[1].read_bytes())
     assert "Producer: Beringer" in first["text"] and first["meta"]["extracted_from"] == "html"
     assert outs[2].read_bytes() == outs[1].read_bytes()
