@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -232,7 +233,9 @@ def clean(
             "page's markup (faster)."
         ),
     ] = False,
-    extract_timeout: Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0: no limit).")] = 30.0,
+    extract_timeout: Annotated[
+        float, typer.Option(min=0, help="Seconds an HTML page may take (0 or inf: no limit).")
+    ] = 30.0,
     overwrite: Annotated[
         bool, typer.Option(help="Replace an existing output file and a previous cleaner report directory.")
     ] = False,
@@ -304,7 +307,7 @@ def clean(
         dedup=dedup,
         layout="lines" if keep_line_breaks else "paragraphs",
         extraction=ExtractOptions(favor, tables, comments, fallback, fast),
-        extract_timeout=extract_timeout or None,
+        extract_timeout=extract_timeout if 0 < extract_timeout < math.inf else None,  # (0 or inf: no limit)
         classify=classify,
         profile=profile,
         flag_share=flag_share,

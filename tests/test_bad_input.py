@@ -231,6 +231,51 @@ def test_a_warc_body_whose_content_encoding_breaks_is_reported(tmp_path: Path) -
     assert done.stderr.splitlines() == [f"error: {path}#2: {failure['message']}"], done.stderr
 
 
+def test_a_warc_body_chunked_in_capitals_is_dechunked(tmp_path: Path) -> None:
+    """Before: "Transfer-Encoding: Chunked" was compared as written to "chunked", and the chunk
+    sizes were cleaned into the page's words (a header's value is case-insensitive)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    html = (
+        b"<html><body><article><p>"
+        + b"The council met on Monday to discuss the harbour. " * 8
+        + b"</p></article></body></html>"
+    )
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(html[i : i + 60]), html[i : i + 60]) for i in range(0, len(html), 60))
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    fields = [("Content-Type", "text/html"), ("Transfer-Encoding", "Chunked")]
+    headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(
+            "https://e.example/1", "response", payload=io.BytesIO(chunked + b"0\r\n\r\n"), http_headers=headers
+        )
+    )
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(buffer.getvalue())
+    done, records, _ = clean(tmp_path, str(path), "--fast")
+    assert done.returncode == 0, done.stderr
+    assert (
+        records[0]["text"]
+        == "The council met on Monday to discuss the harbour. " * 7
+        + "The council met on Monday to discuss the harbour.\n"
+    )
+
+
+def test_an_unexpected_error_is_said_without_addresses() -> None:
+    """A bug's message names an object by its repr, with its address: another each run, so the
+    run's failures differed from run to run (and from -j1 to -j2)."""
+    from cleaner.pipeline.outcome import _said
+
+    class Element:
+        pass
+
+    thing = Element()
+    assert " at 0x" in repr(thing)
+    assert _said(KeyError(thing)) == f"KeyError: {repr(thing).split(' at 0x')[0]}>"
+
+
 def test_invalid_utf8_in_a_records_text_is_read_as_a_text_files_is(tmp_path: Path) -> None:
     """A byte that is not UTF-8 in the text field is read as Windows-1252 (as in a .txt file),
     counted in meta; anywhere else it would change a field written back as read, so the record

@@ -333,3 +333,61 @@ def test_resiliparse_abstains_on_a_page_nested_too_deep(monkeypatch: pytest.Monk
     assert started == [False, False]  # the ballot's text, readability's article as text
     module.extract(PAGE, None, [], module.ExtractOptions(), None)
     assert started == [False, False, False, False, True]
+
+
+def test_a_charset_is_read_as_a_browser_reads_it() -> None:
+    """Before: a label of a codec that is no charset (hex, base64) raised LookupError and ended the
+    run with a traceback; GB2312 and Shift_JIS were decoded strictly as the subsets, so one GBK or
+    Windows character sent the page to the fallback, which made mojibake of it; a charset in a
+    comment was obeyed."""
+    english = "<p>The council met on Monday to discuss the harbour plans for the coming year.</p>"
+
+    def page(head: str, body: str) -> str:
+        return f"<html><head>{head}<title>t</title></head><body>{body}</body></html>"
+
+    for label in ("hex", "base64", "rot13", "zlib", "punycode", "no-such-charset"):
+        assert decode_html(page(f'<meta charset="{label}">', english).encode("ascii")) == (
+            page(f'<meta charset="{label}">', english),
+            {},
+        )
+    chinese = "<p>市政府周一开会讨论港口计划。朱镕基曾经访问这里。</p>"  # 镕: in GBK, not in GB2312
+    assert decode_html(page('<meta charset="gb2312">', chinese).encode("gbk")) == (
+        page('<meta charset="gb2312">', chinese),
+        {"encoding": "gb18030"},
+    )
+    japanese = "<p>市議会は月曜日に港の計画について話し合った。①予算は承認された。</p>"  # ①: Windows' Shift_JIS
+    for head in ('<meta charset="Shift_JIS">', ""):  # declared, and not: detected, no longer as UTF-8 with strays
+        assert decode_html(page(head, japanese).encode("cp932"))[0] == page(head, japanese)
+    french = "<p>Le conseil s'est réuni lundi pour discuter des plans du port.</p>"
+    commented = page('<!-- old: <meta charset="koi8-r"> -->', french)
+    assert decode_html(commented.encode("utf-8")) == (commented, {})
+
+
+def test_text_before_the_html_element_is_no_failure(tmp_path: Path) -> None:
+    """Before: a PHP warning printed before <html> made trafilatura's tree an element under the
+    root, and the depth walk failed with a KeyError naming the element's address (another each run)."""
+    warning = "<br />\n<b>Deprecated</b>: Assigning the return value of new by reference is deprecated<br />\n"
+    body = (
+        "<p>The city council met on Monday to discuss the new budget for the coming year, which includes"
+        " funding for schools and roads.</p>\n<p>Members debated for several hours before voting to approve"
+        " the proposal by a narrow margin of seven to six.</p>"
+    )
+    html = f"{warning}<html><head><title>Council</title></head><body><article>\n{body}\n</article></body></html>\n"
+    cleaned = Pipeline(RuleBook.load([ROOT / "rules"])).clean(Document("p", "", "p.html", None, html=html))
+    assert cleaned.text.startswith("The city council met on Monday")
+    assert "seven to six." in cleaned.text
+
+
+def test_an_infinite_extract_timeout_is_no_limit(tmp_path: Path) -> None:
+    """Before: accepted (it is not below 0), then every page failed: 'OverflowError: timestamp out
+    of range'. inf means no limit, as 0 does."""
+    (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "clean", str(tmp_path / "page.html"), "--extract-timeout", "inf"]
+        + ["--out", str(tmp_path / "o" / "c.jsonl"), "-q"],  # noqa: RUF005  (two lines of arguments)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "Brussels" in orjson.loads((tmp_path / "o" / "c.jsonl").read_bytes())["text"]

@@ -32,7 +32,8 @@ def decode(data: bytes) -> tuple[str, dict[str, object]]:
 
     A BOM decides; then UTF-8; a UTF-8 text with a few stray bytes (a Latin-1 name pasted in)
     keeps its UTF-8 and reads those bytes as Windows-1252, counted in ``invalid_utf8_sequences``;
-    text with no valid UTF-8 beyond ASCII goes to charset-normalizer. Never U+FFFD.
+    text with no valid UTF-8 beyond ASCII, or more stray runs than valid characters beyond it,
+    goes to charset-normalizer. Never U+FFFD.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -42,7 +43,12 @@ def decode(data: bytes) -> tuple[str, dict[str, object]]:
     except UnicodeDecodeError:
         pass
     if _UTF8_SEQUENCE.search(data) is not None:
-        return stray_bytes(data)
+        text, meta = stray_bytes(data)
+        # A few stray bytes in UTF-8 text, not a text of another encoding where some pairs of
+        # bytes happen to read as UTF-8 (GBK, Shift_JIS: nearly every character a stray): at least
+        # as many characters of valid UTF-8 beyond ASCII as runs of stray bytes.
+        if meta["invalid_utf8_sequences"] <= len(_UTF8_SEQUENCE.findall(data)):  # type: ignore[operator]
+            return text, meta
     western = _as_western(data)
     if western is not None:
         return western, {"encoding": "windows-1252"}

@@ -19,6 +19,7 @@ HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # what WHATWG sniffs first
+_COMMENT = re.compile(rb"<!--.*?(?:-->|$)", re.DOTALL)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
@@ -28,7 +29,7 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str
     if data.startswith(_BOMS):  # a BOM outranks any declaration; decode() drops it
         return decode(data)
     if declared is None:
-        found = _META_CHARSET.search(data[:4096])
+        found = _META_CHARSET.search(_COMMENT.sub(b"", data[:4096]))  # (a browser's pre-scan skips comments)
         declared = found.group(1).decode("ascii", "ignore") if found else None
         # A <meta> that says UTF-16 was itself read as ASCII, so the page cannot be UTF-16:
         # WHATWG reads it as UTF-8 (decoding it as UTF-16 makes CJK garbage of the page).
@@ -38,17 +39,38 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str
         try:
             text = data.decode(name)
             return text, ({} if name == "utf-8" else {"encoding": name})
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError, ValueError, TypeError):
             pass  # a wrong declaration: fall back to detection
     return decode(data)
 
 
+# What browsers decode a label as (the WHATWG Encoding Standard): a legacy charset's superset, in
+# which its pages are written in practice (a GB2312 page holds GBK characters, a Shift_JIS page
+# Windows' extensions such as circled numbers); decoded strictly as the subset, one such character
+# made the whole page fall back to detection. By Python's name for the label.
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
+# Codecs Python has that are no page's charset: bytes to bytes (hex, base64, zlib), text to text
+# (rot13), or not a charset (punycode, idna, escapes).
+_NOT_CHARSETS = frozenset({"punycode", "idna", "unicode_escape", "raw_unicode_escape", "undefined", "utf_7"})
+
+
 def _lookup(charset: str) -> str | None:
-    """Python's name for a declared charset; None for one it does not know."""
+    """Python's codec for a declared charset, as a browser reads it (_SUPERSETS); None for a label
+    it does not know or that names no charset (then the page's bytes decide)."""
     try:
-        return codecs.lookup(charset).name
-    except LookupError:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):  # (ValueError: a label with a NUL)
         return None
+    name = codecs.lookup(info.name).name.replace("-", "_")
+    if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS:
+        return None
+    return _SUPERSETS.get(name, info.name)
 
 
 def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Problem]:
@@ -202,7 +224,8 @@ def _content(record: Any) -> Any:
         encoding = encoding.lower()
         if encoding not in BufferedReader.get_supported_decompressors():
             encoding = None
-    if headers.get_header("transfer-encoding") == "chunked":
+    # (a header's value is case-insensitive: "Chunked" is chunked too, which warcio's own test misses)
+    if (headers.get_header("transfer-encoding") or "").strip().lower() == "chunked":
         return _quiet("ChunkedDataReader")(record.raw_stream, decomp_type=encoding)
     if encoding:
         return _quiet("BufferedReader")(record.raw_stream, decomp_type=encoding)

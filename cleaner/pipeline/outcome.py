@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cleaner.document import Cleaned, Document
 from cleaner.errors import CleanerError, Problem, RecordError
 from cleaner.pipeline.clean import Pipeline
@@ -40,7 +42,7 @@ def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:
     except CleanerError as exc:  # an expected failure (a page with no text): its own words
         return Problem(doc.source, None, str(exc))
     except Exception as exc:  # a bug: say what broke, and clean the next document
-        return Problem(doc.source, None, f"cleaning failed: {type(exc).__name__}: {exc}")
+        return Problem(doc.source, None, f"cleaning failed: {_said(exc)}")
 
 
 def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
@@ -56,4 +58,14 @@ def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outc
     except RecordError as exc:  # a record JSON cannot carry: its own words
         return Problem(doc.source, None, f"cannot write its record: {exc}")
     except Exception as exc:  # a bug: say what broke, and go on to the next document
-        return Problem(doc.source, None, f"writing its outcome failed: {type(exc).__name__}: {exc}")
+        return Problem(doc.source, None, f"writing its outcome failed: {_said(exc)}")
+
+
+# An object's address in its repr (<Element html at 0x7f...>): another in every run.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _said(exc: Exception) -> str:
+    """An unexpected error as its message says it, without the addresses that would make the
+    message, and so the run's failure list, differ from run to run."""
+    return _ADDRESS.sub("", f"{type(exc).__name__}: {exc}")

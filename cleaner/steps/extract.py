@@ -247,6 +247,8 @@ def _depth(tree: Any) -> int:
     for element in tree.iter():
         parent = element.getparent()
         if parent is not None:
-            depth = depths[element] = depths[parent] + 1
+            # (.get: the tree may be an element under the document's root, as trafilatura's parse
+            # of a page with text before <html> is, whose parent is then not among the walked)
+            depth = depths[element] = depths.get(parent, 0) + 1
             deepest = max(deepest, depth)
     return deepest
