@@ -382,9 +382,9 @@ def test_an_infinite_extract_timeout_is_no_limit(tmp_path: Path) -> None:
     """Before: accepted (it is not below 0), then every page failed: 'OverflowError: timestamp out
     of range'. inf means no limit, as 0 does."""
     (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
+    out = ("--out", str(tmp_path / "o" / "c.jsonl"), "-q")
     done = subprocess.run(
-        [sys.executable, "-m", "cleaner", "clean", str(tmp_path / "page.html"), "--extract-timeout", "inf"]
-        + ["--out", str(tmp_path / "o" / "c.jsonl"), "-q"],  # noqa: RUF005  (two lines of arguments)
+        [sys.executable, "-m", "cleaner", "clean", str(tmp_path / "page.html"), "--extract-timeout", "inf", *out],
         cwd=ROOT,
         capture_output=True,
         text=True,
