@@ -175,3 +175,16 @@ def test_a_url_glob_without_a_scheme_is_refused_with_its_line(tmp_path: Path) ->
     assert problems(tmp_path, a=text + RULE.format(name="x", pattern="^x$")) == [
         "a.yaml:5: match.urls.0: URL glob '*.example.com/news/*' needs a scheme: 'https://...', or '*://...' for any"
     ]
+
+
+def test_a_css_selector_of_no_element_or_deprecated_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Before: '::before' raised soupsieve's NotImplementedError (a traceback from rules validate and
+    clean); ':contains()' passed with a deprecation warning on stderr at every load."""
+    rule = "  - id: demo.x\n    kind: selector\n    description: d\n    selector: '{s}'\n    keeps: [x]\n"
+    assert problems(tmp_path, a=HEAD + rule.format(s="::before")) == [
+        "a.yaml:4: rules.0: CSS selector not supported: Pseudo-element found at position 0"
+    ]
+    assert problems(tmp_path, a=HEAD + rule.format(s='p:contains("Share")')) == [
+        "a.yaml:4: rules.0: CSS selector deprecated: The pseudo class ':contains' is deprecated,"
+        " ':-soup-contains' should be used moving forward."
+    ]

@@ -14,10 +14,20 @@ from cleaner.rules.base import RuleBase
 def _css(selector: str) -> str:
     import soupsieve  # only rule files with selectors pay for importing it (start-up time)
 
+    import warnings
+
     try:
-        soupsieve.compile(selector)
+        # (A deprecated form, as :contains(), warned on stderr at every load: refused here instead,
+        # with its file and line, as the warning's own words.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            soupsieve.compile(selector)
     except soupsieve.SelectorSyntaxError as exc:
         raise ValueError(f"CSS selector does not parse: {exc}") from None
+    except NotImplementedError as exc:  # a pseudo-element (::before): no element to remove
+        raise ValueError(f"CSS selector not supported: {exc}") from None
+    except Warning as exc:
+        raise ValueError(f"CSS selector deprecated: {exc}") from None
     return selector
 
 
