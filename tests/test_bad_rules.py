@@ -188,3 +188,23 @@ def test_a_css_selector_of_no_element_or_deprecated_is_refused_with_its_line(tmp
         "a.yaml:4: rules.0: CSS selector deprecated: The pseudo class ':contains' is deprecated,"
         " ':-soup-contains' should be used moving forward."
     ]
+
+
+def test_suggests_drafts_under_the_shipped_folder_are_not_loaded_unless_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cleaner suggest` writes to rules/suggested/ by default, drafts for review; the shipped
+    folder was loaded whole, so every later run used them unreviewed. Given with --rules, they load."""
+    from cleaner.rules import load
+
+    shipped = tmp_path / "rules"
+    (shipped / "generic").mkdir(parents=True)
+    (shipped / "suggested").mkdir()
+    (shipped / "generic" / "a.yaml").write_text(HEAD + RULE.format(name="x", pattern="^Share$"), encoding="utf-8")
+    draft = "name: demo-draft\ndescription: A draft.\nrules:\n" + RULE.format(name="y", pattern="^Draft line$")
+    (shipped / "suggested" / "d.yaml").write_text(draft.replace("demo.y", "draft.y"), encoding="utf-8")
+    monkeypatch.setattr(load, "SHIPPED", shipped)
+    assert [path.name for path, _ in load.load_rule_files(load.rule_roots([]))] == ["a.yaml"]
+    given = load.rule_roots([shipped / "suggested"])
+    assert [path.name for path, _ in load.load_rule_files(given)] == ["a.yaml", "d.yaml"]
+    assert load.rule_roots([shipped, shipped / "generic" / "a.yaml"]) == load.rule_roots([])  # not twice

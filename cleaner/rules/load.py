@@ -225,16 +225,26 @@ def _parse(path: Path, display: str | None = None) -> tuple[RuleFile | None, lis
 # The rules shipped with cleaner: rules/ at the top of the repository, which the package
 # reaches through the cleaner/shipped_rules symlink (and a wheel carries as package data).
 SHIPPED = Path(__file__).resolve().parent.parent / "shipped_rules"
+# ``cleaner suggest``'s drafts (its default --out, rules/suggested/): for review, so not among the
+# shipped rules every run loads; given with --rules, they are loaded as any other file.
+DRAFTS = "suggested"
+
+
+def _drafts() -> Path:
+    return SHIPPED.resolve() / DRAFTS
 
 
 def rule_roots(extra: Iterable[Path], shipped: bool = True) -> list[Path]:
     """The shipped rules (unless ``shipped`` is False), then ``extra`` on top; a path inside
     the shipped folder is not loaded twice."""
-    home = SHIPPED.resolve()
+    home, drafts = SHIPPED.resolve(), _drafts()
     roots = [_display(SHIPPED)] if shipped else []
     for path in extra:
         resolved = path.resolve()
-        if shipped and (resolved == home or home in resolved.parents):
+        shipped_file = resolved == home or (
+            home in resolved.parents and resolved != drafts and drafts not in resolved.parents
+        )
+        if shipped and shipped_file:
             continue
         roots.append(path)
     return roots
@@ -256,7 +266,11 @@ def rule_paths(root: Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise RuleError([Problem(str(root), None, "no such rule file or directory")])
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    found = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if root.resolve() == SHIPPED.resolve():  # (the drafts under it are not shipped rules: DRAFTS)
+        drafts = _drafts()
+        found = [p for p in found if drafts not in p.resolve().parents]
+    return found
 
 
 def load_rule_files(roots: Iterable[Path]) -> list[tuple[Path, RuleFile]]:

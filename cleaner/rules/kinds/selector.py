@@ -12,9 +12,9 @@ from cleaner.rules.base import RuleBase
 
 
 def _css(selector: str) -> str:
-    import soupsieve  # only rule files with selectors pay for importing it (start-up time)
-
     import warnings
+
+    import soupsieve  # only rule files with selectors pay for importing it (start-up time)
 
     try:
         # (A deprecated form, as :contains(), warned on stderr at every load: refused here instead,
