@@ -77,6 +77,22 @@ def test_page_text_metadata_and_selector_removals(site_pipeline: Pipeline) -> No
     assert cleaned.doc.text.startswith("Share on Facebook Share on Twitter\nMinisters meet in Brussels\n")
 
 
+def test_a_removed_element_of_several_lines_is_tagged_line_by_line(site_pipeline: Pipeline) -> None:
+    """Before: a share bar holding '&#13;' (a lone CR) was one removed block but three lines once
+    the text was split, so the tags after it slid: a share line went as html.title, the last
+    share line stayed in the text, and the headline too."""
+    page = PAGE.replace("Share on Facebook Share on Twitter", "Share on X&#13;Share on Facebook&#13;Email this")
+    cleaned = site_pipeline.clean(Document("p", "", "p.html", "https://example.com/a", html=page))
+    assert cleaned.removed() == {"example.share": 3, "html.title": 1, "chrome.widget": 1}
+    assert [(line.orig, line.dropped_by) for line in cleaned.lines[:4]] == [
+        ("Share on X", "example.share"),
+        ("Share on Facebook", "example.share"),
+        ("Email this", "example.share"),
+        ("Ministers meet in Brussels", "html.title"),
+    ]
+    assert cleaned.text.startswith("The foreign ministers of the alliance met in Brussels on Friday")
+
+
 def test_selector_rule_cases_run(site_pipeline: Pipeline) -> None:
     from cleaner.pipeline.cases import cases, run_case
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -52,6 +53,8 @@ class Settings:
     reports: Reports = "full"  # which reports the run writes beside the summary (report/outcome.py)
 
 
+# The line breaks split_lines cuts at.
+_BREAKS = re.compile(r"\r\n|\r|\n")
 # The meta key that says a text is a page's main text, extracted by cleaner.
 EXTRACTED = "extracted_from"
 
@@ -167,11 +170,13 @@ class Pipeline:
             options = replace(options, **chosen)
         assert doc.html is not None
         found = extract(doc.html, doc.url, selectors, options, self.settings.extract_timeout)
-        lines = found.text.split("\n")
+        # Cut where split_lines will cut the text (a removed element's "&#13;" is a lone \r): each
+        # removed piece is then one line, dropped by its own rule in start(), none by another's.
+        lines = _BREAKS.split(found.text)
         # The headline goes to meta.title; leaving it in the text too would say it twice.
         title = found.meta.get("title")
         head = [(TITLE, lines.pop(0))] if title and lines and lines[0].strip() == title.strip() else []
-        removed = found.removed + head
+        removed = [(rule_id, piece) for rule_id, block in found.removed for piece in _BREAKS.split(block)] + head
         text = "\n".join([line for _, line in removed] + lines)
         meta = {**found.meta, **doc.meta, EXTRACTED: "html"}
         return replace(doc, text=text, html=None, meta=meta), removed
