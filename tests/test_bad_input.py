@@ -352,3 +352,23 @@ def test_a_value_is_named_in_json_s_words() -> None:
         "an object",
         "a bytes",
     ]
+
+
+def test_a_record_that_fails_to_clean_is_placed_at_its_file_and_line(tmp_path: Path) -> None:
+    """Before: summary.json had {"file": "x.jsonl:2", "line": null} for a record that failed while
+    cleaning (a page with no text), {"file": "x.jsonl", "line": 2} for one that failed to read."""
+    path = tmp_path / "pages.jsonl"
+    page = (
+        "<html><head><title>Council</title></head><body><article><p>The city council met on Monday to discuss the new"
+        " budget for the coming year, which includes funding for schools and roads.</p><p>Members debated for several"
+        " hours before voting to approve the proposal by a narrow margin of seven to six.</p></article></body></html>"
+    )
+    path.write_bytes(b"".join(orjson.dumps({"html": html}) + b"\n" for html in (page, "<html><body></body></html>", 7)))
+    done, records, summary = clean(tmp_path, str(path), "--html-field", "html")
+    assert done.returncode == 1
+    assert len(records) == 1
+    assert summary["failures"] == [
+        {"file": str(path), "line": 2, "message": "found no main text"},
+        {"file": str(path), "line": 3, "message": "field 'html' is a number, not a string"},
+    ]
+    assert done.stderr.splitlines() == [f"error: {path}:{f['line']}: {f['message']}" for f in summary["failures"]]

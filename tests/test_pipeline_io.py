@@ -372,7 +372,7 @@ def test_a_failure_while_making_a_documents_outcome_costs_only_that_document(
     monkeypatch.setattr(review, "record_data", broken)
     doc = Document(id="d", text=TEXT, source="in.jsonl:7", line=7)
     assert clean_one(demo, doc) == Problem(
-        "in.jsonl:7", None, "writing its outcome failed: RuntimeError: a bug in the review"
+        "in.jsonl", 7, "writing its outcome failed: RuntimeError: a bug in the review"
     )
 
 

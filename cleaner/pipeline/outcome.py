@@ -35,14 +35,23 @@ def outcome(cleaned: Cleaned, pipeline: Pipeline, with_html: bool = True) -> Out
     )
 
 
+def _failed(doc: Document, message: str) -> Problem:
+    """A document's failure at its file and line, as a read failure is placed (a record's source
+    is ``<file>:<line>``): summary.json's failures then have one shape, whatever failed."""
+    suffix = f":{doc.line}"
+    if doc.line is not None and doc.source.endswith(suffix):
+        return Problem(doc.source[: -len(suffix)], doc.line, message)
+    return Problem(doc.source, None, message)
+
+
 def cleaned_or_problem(pipeline: Pipeline, doc: Document) -> Cleaned | Problem:
     """Clean one document; a failure becomes the document's Problem, and the run goes on."""
     try:
         return pipeline.clean(doc)
     except CleanerError as exc:  # an expected failure (a page with no text): its own words
-        return Problem(doc.source, None, str(exc))
+        return _failed(doc, str(exc))
     except Exception as exc:  # a bug: say what broke, and clean the next document
-        return Problem(doc.source, None, f"cleaning failed: {_said(exc)}")
+        return _failed(doc, f"cleaning failed: {_said(exc)}")
 
 
 def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outcome | Problem:
@@ -56,9 +65,9 @@ def clean_one(pipeline: Pipeline, doc: Document, with_html: bool = True) -> Outc
     try:
         return outcome(cleaned, pipeline, with_html)
     except RecordError as exc:  # a record JSON cannot carry: its own words
-        return Problem(doc.source, None, f"cannot write its record: {exc}")
+        return _failed(doc, f"cannot write its record: {exc}")
     except Exception as exc:  # a bug: say what broke, and go on to the next document
-        return Problem(doc.source, None, f"writing its outcome failed: {_said(exc)}")
+        return _failed(doc, f"writing its outcome failed: {_said(exc)}")
 
 
 # An object's address in its repr (<Element html at 0x7f...>): another in every run.
