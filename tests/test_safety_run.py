@@ -263,6 +263,53 @@ def test_a_file_put_into_the_report_during_the_run_is_kept_and_the_run_resumes(
     assert tree(tmp_path / "o") == whole
 
 
+@pytest.mark.parametrize("what", ["out", "report"])
+def test_an_output_written_while_the_run_cleaned_is_not_replaced_without_overwrite(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], what: str
+) -> None:
+    """Before: the start's checks saw no output and no report, and a file put at --out, or a report
+    another run published at --report, while this run cleaned was replaced at its end, without
+    --overwrite and without a word. It is refused (exit 2, nothing replaced), and --resume with
+    --overwrite finishes the run."""
+    from cleaner.pipeline import workdir
+
+    out = tmp_path / "o" / "c.jsonl"
+    report = tmp_path / "r"
+    args = ("clean", str(corpus), "--out", str(out), "--report", str(report), "-q", "-j", "1")
+    write_summary = workdir.write_summary
+
+    def late(*given: object, **options: object) -> object:
+        if what == "out":
+            out.write_text("MY OWN DATA\n", encoding="utf-8")
+        else:  # another run's report, published meanwhile
+            report.mkdir()
+            (report / REPORT_MARKER).write_text('{"out": "elsewhere.jsonl", "paths": []}\n', encoding="utf-8")
+        return write_summary(*given, **options)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workdir, "write_summary", late)
+        capsys.readouterr()
+        assert main(patch, *args) == 2
+    work = tmp_path / "o" / ".c.jsonl.work"
+    then = (
+        f"the cleaned input files are kept in {work}: move it away, or pass --overwrite to replace it, and run the "
+        "same command with --resume"
+    )
+    said = {
+        "out": f"error: {out} was written while this run cleaned; {then}\n",
+        "report": f"error: {report} holds a report written while this run cleaned; {then}\n",
+    }
+    assert capsys.readouterr().err == said[what]
+    if what == "out":
+        assert out.read_text(encoding="utf-8") == "MY OWN DATA\n"
+        assert not report.exists()
+    else:
+        assert sorted(p.name for p in report.iterdir()) == [REPORT_MARKER]
+        assert not out.exists()
+    assert main(monkeypatch, *args, "--resume", "--overwrite") == 0
+    assert out.read_bytes().count(b"\n") == 3 and (report / "summary.json").is_file()
+
+
 def test_a_report_given_as_a_symlink_to_a_directory_is_written_there(tmp_path: Path, corpus: Path) -> None:
     """Before: refused as "is not a directory". The link is followed: the report is published in
     the directory it leads to, the link stays, and the checks are made on that directory."""

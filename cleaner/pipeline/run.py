@@ -222,7 +222,9 @@ def run(
         else:
             page_built = Local(pipeline, work, fields, limits, workers, on_failure, progress, idle)(todo)
         settings = pipeline.settings
-        totals = work.assemble(target.out, target.report, settings.flag_share, page_built, settings.reports, fields.id)
+        totals = work.assemble(
+            target.out, target.report, settings.flag_share, page_built, settings.reports, fields.id, target.overwrite
+        )
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
         where = f"{exc.filename}: " if exc.filename else ""
         raise OutputError(

@@ -299,6 +299,7 @@ class WorkDir:
         page_built: bool = False,
         reports: Reports = "full",
         id_field: str = "id",
+        overwrite: bool = False,
     ) -> Totals:
         """Build the outputs in staging from the shards, publish them by renames (the report
         directory, then the JSONL), then remove the work directory. ``page_built``: the review
@@ -348,6 +349,8 @@ class WorkDir:
         (staging / REPORT_MARKER).write_bytes(orjson.dumps(marker) + b"\n")
         faults.point("staged-report")
         faults.point("staged-out")
+        if not overwrite:  # (before the manifest names this run's outputs: see published_here)
+            self._refuse_written_since(out, report)
         manifest = _manifest(self.root) or {}
         manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
@@ -361,6 +364,20 @@ class WorkDir:
         faults.point("out-published")
         self.close(remove=True)
         return totals
+
+    def _refuse_written_since(self, out: Path, report: Path) -> None:
+        """Without --overwrite, an output or a report that is there now (and that no run of this
+        work directory published) came while this run cleaned: another run's, or the user's. The
+        start's checks (run.Target) saw none; it is not replaced either, and the cleaned files
+        stay here for --resume."""
+        then = (
+            f"the cleaned input files are kept in {self.root}: move it away, or pass --overwrite to "
+            "replace it, and run the same command with --resume"
+        )
+        if (out.exists() or out.is_symlink()) and not published_here(out, out):
+            raise UsageError(f"{out} was written while this run cleaned; {then}")
+        if report.is_dir() and any(report.iterdir()) and not published_here(out, report):
+            raise UsageError(f"{report} holds a report written while this run cleaned; {then}")
 
     def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
         """Rename the staged report into place. A previous report (checked to be cleaner's, to
