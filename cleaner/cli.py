@@ -86,8 +86,8 @@ class _Console:
         return getattr(self(), name)
 
     def print(self, *objects: Any, **options: Any) -> None:
-        """rich's print; a stdout that cannot be written (a disk full: not a closed pipe, which
-        rich handles) is an OutputError, one line and exit 2, not a traceback."""
+        """rich's print; a stdout that cannot be written (a disk full: not a reader that stopped
+        early, printable.SafeConsole) is an OutputError, one line and exit 2, not a traceback."""
         try:
             self().print(*objects, **options)
         except BrokenPipeError:

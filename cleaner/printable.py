@@ -4,7 +4,9 @@ rewrite the terminal's title or forge a line of output."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -42,5 +44,15 @@ def _safe_console() -> type[Console]:
     class SafeConsole(Console):
         def render_str(self, text: str, *args: Any, **kwargs: Any) -> Text:
             return super().render_str(printable(text, "\n\t"), *args, **kwargs)
+
+        def on_broken_pipe(self) -> None:
+            # A reader that stopped early (``| head -1``) is no error: rich's own ends the process
+            # with exit code 1, the code of a run that failed documents. Here the rest of the
+            # output goes nowhere (rich's way: stdout onto /dev/null, the console quiet) and the
+            # command ends with its own code.
+            self.quiet = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     return SafeConsole

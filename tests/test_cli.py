@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -374,3 +375,26 @@ def test_rules_validate_and_test_refuse_what_clean_refuses_beside_the_shipped_ru
     assert cli("rules", "validate", "rules").stdout == cli("rules", "validate").stdout
     one = cli("rules", "validate", f"rules/sites/{name}.yaml")
     assert (one.returncode, one.stdout) == (0, f"1 rule files, {len(shipped['rules'])} rules: valid\n")
+
+
+@pytest.mark.parametrize("command", ["clean", "explain"])
+def test_a_reader_that_stops_early_is_no_failure(tmp_path: Path, command: str) -> None:
+    """Before: `cleaner clean ... | head -1` (the totals table) and `cleaner explain ... | head -1`
+    exited 1, the code of a run that failed documents, with nothing said: rich's own handling of a
+    closed pipe. The rest of the output goes nowhere, and the command ends with its own code."""
+    corpus = tmp_path / "c.jsonl"
+    text = "Share this article\nThe council met on Monday to discuss the harbour plans.\nSource: Reuters\n"
+    corpus.write_bytes(b"".join(orjson.dumps({"id": f"d{n}", "text": text}) + b"\n" for n in range(300)))
+    args = [str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl")] if command == "clean" else [str(corpus)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cleaner", command, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    stderr = process.stderr.read()
+    assert (process.wait(timeout=120), stderr) == (0, b"")
