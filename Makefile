@@ -33,15 +33,15 @@ $(DEV): pyproject.toml $(NATIVE) | $(BIN)/python
 venv: $(DEV)
 
 clean-corpus: $(RUNTIME)
-	$(BIN)/cleaner clean $(CORPUS) --rules $(RULES) --out $(OUT)/clean.jsonl --report $(OUT)/reports --overwrite
+	$(BIN)/cleaner clean "$(CORPUS)" --rules "$(RULES)" --out "$(OUT)/clean.jsonl" --report "$(OUT)/reports" --overwrite
 
 lint: $(DEV)
 	$(BIN)/ruff check cleaner tests bench
 	$(BIN)/ruff format --check cleaner tests bench
 
 test: $(DEV) lint
-	$(BIN)/cleaner rules validate $(RULES)
-	$(BIN)/cleaner rules test $(RULES)
+	$(BIN)/cleaner rules validate "$(RULES)"
+	$(BIN)/cleaner rules test "$(RULES)"
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup -m 'not slow'
 
 # The scale tests and the Ray engine (marked slow); CI runs them after `make test`.
@@ -52,12 +52,12 @@ test-slow: $(DEV)
 # examples/ci/ compares a pull request's rules with the base branch's (`.ci/run` calls it).
 REVIEW_OUT ?= $(OUT)/review-check
 review-check: $(RUNTIME)
-	$(BIN)/cleaner clean seeds --rules $(RULES) --out $(REVIEW_OUT)/clean.jsonl --overwrite -q
-	$(BIN)/cleaner compare tests/golden $(REVIEW_OUT) --fail-on-change --out $(REVIEW_OUT)/compare
+	$(BIN)/cleaner clean seeds --rules "$(RULES)" --out "$(REVIEW_OUT)/clean.jsonl" --overwrite -q
+	$(BIN)/cleaner compare tests/golden "$(REVIEW_OUT)" --fail-on-change --out "$(REVIEW_OUT)/compare"
 
 # docs/rules.md: every shipped rule (tests/test_docs.py checks it is current).
 docs: $(DEV)
-	$(BIN)/cleaner rules list --rules $(RULES) --markdown > docs/rules.md
+	$(BIN)/cleaner rules list --rules "$(RULES)" --markdown > docs/rules.md
 
 # Regenerates the golden files under tests/golden/ from seeds/. Review the diff before committing.
 golden: $(DEV)
@@ -88,4 +88,4 @@ bench-quick: $(DEV)
 	$(BIN)/python -m bench.run --docs 5000
 
 clean:
-	rm -rf $(OUT) $(VENV) *.egg-info
+	rm -rf "$(OUT)" $(VENV) *.egg-info

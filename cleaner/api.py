@@ -63,7 +63,14 @@ class Cleaner:
         default_rules: bool = True,
         settings: Settings | None = None,
     ):
-        self.pipeline = Pipeline(RuleBook.load(rule_roots([Path(p) for p in rules], default_rules)), settings)
+        if isinstance(rules, str | Path):  # one path, not the characters of one
+            rules = [rules]
+        _check(settings, "settings", Settings, optional=True)
+        try:
+            paths = [Path(p) for p in rules]
+        except TypeError:  # (not an iterable of paths: None, a number, a path that is a number)
+            raise InputError(f"rules must be paths of rule files or directories, not {rules!r}", "rules") from None
+        self.pipeline = Pipeline(RuleBook.load(rule_roots(paths, default_rules)), settings)
 
     def clean(self, text: str, url: str | None = None, meta: dict[str, Any] | None = None, id: str = "") -> Result:
         """Clean one text. Raises a ``cleaner.errors.InputError`` for an argument of the wrong
@@ -102,6 +109,8 @@ class Cleaner:
         costs only its record."""
         if errors not in ERRORS:  # here, when called, not at the first record
             raise UsageError(f"errors={errors!r}: expected one of {', '.join(map(repr, ERRORS))}")
+        if isinstance(records, str | bytes | dict) or not isinstance(records, Iterable):
+            raise InputError(f"records must be an iterable of records (dicts), not {type(records).__name__}", "records")
         return self._records(records, text_field, url_field, id_field, keep_empty, errors, on_error)
 
     def _records(

@@ -92,7 +92,7 @@ def _add_counts(old: dict[str, Any], new: dict[str, int]) -> dict[str, Any]:
     summed = dict(old)
     for key, count in new.items():
         before = summed.get(key, 0)
-        summed[key] = before + count if isinstance(before, int) else before
+        summed[key] = before + count if type(before) is int else before  # (a bool is an int: not a count)
     return summed
 
 

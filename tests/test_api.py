@@ -131,3 +131,19 @@ def test_a_failure_in_skip_mode_is_logged_by_default(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.WARNING, logger="cleaner"):
         assert list(Cleaner().clean_records([{"text": 3}], errors="skip")) == []
     assert caplog.messages == ["clean_records: record 0: field 'text' is a number, not a string"]
+
+
+def test_arguments_of_the_wrong_kind_are_input_errors_naming_them() -> None:
+    """Before: Cleaner("rules") read each letter as a path ("r: no such rule file"), Cleaner(None)
+    and clean_records(None) raised TypeError, Cleaner(settings={}) an AttributeError."""
+    shipped = str(Path(__file__).resolve().parent.parent / "rules")
+    assert Cleaner(shipped).clean("Share this article\nThe council met.\n").text == "The council met.\n"
+    for bad, said in (
+        (lambda: Cleaner(None), "rules must be paths of rule files or directories, not None"),  # type: ignore[arg-type]
+        (lambda: Cleaner(settings={}), "settings must be a Settings or None, not dict"),  # type: ignore[arg-type]
+        (lambda: Cleaner().clean_records(None), "records must be an iterable of records (dicts), not NoneType"),  # type: ignore[arg-type]
+        (lambda: Cleaner().clean_records({"text": "x"}), "records must be an iterable of records (dicts), not dict"),
+    ):
+        with pytest.raises(InputError) as raised:
+            bad()
+        assert str(raised.value) == said

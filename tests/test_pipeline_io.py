@@ -253,6 +253,22 @@ def test_stats_of_a_source_cleaned_again_are_replaced_not_added_up() -> None:
     assert (mine["stats"], mine["cleaner_stats"]["chars_in"]) == ({"tokens": 3}, 40)
 
 
+def test_a_count_that_is_no_int_is_kept_as_it_is_when_stats_are_folded() -> None:
+    """Before: a record's own ``removed`` of ``true`` became 2 (a bool is an int in Python)."""
+    old = {
+        "chars_in": 40,
+        "chars_out": 9,
+        "lines_in": 4,
+        "lines_out": 1,
+        "removed": {"r": True, "s": 1},
+        "repaired": {},
+    }
+    folded = build(
+        {"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1, "s": 1})
+    )
+    assert folded["stats"]["removed"] == {"r": True, "s": 2}
+
+
 def test_cleaners_keys_are_added_in_their_order_and_the_record_is_left_alone() -> None:
     given = {"title": "T", "body": "x", "source": None}
     record = build(

@@ -979,3 +979,12 @@ def test_a_file_given_by_name_is_read_by_its_suffix(tmp_path: Path) -> None:
         "(.txt, .jsonl or .ndjson [.gz|.zst], .parquet, .html[.gz], .warc[.gz])\n"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_a_fifo_given_as_input_is_said_to_be_one(tmp_path: Path) -> None:
+    """Before: 'no such file or directory', of a path that exists."""
+    fifo = tmp_path / "feed.jsonl"
+    os.mkfifo(fifo)
+    result = clean(str(fifo), "--out", str(tmp_path / "o" / "clean.jsonl"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"error: {fifo}: not a regular file or a directory; give its data on stdin (-) instead\n"

@@ -185,6 +185,8 @@ def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
             if not _supported(given):
                 raise UsageError(f"{given}: not a file cleaner reads ({READ})")
             root, candidates, is_dir = given.parent, [given], False
+        elif given.exists():  # a FIFO, a device: read more than once (blocks, a second pass), so not read
+            raise UsageError(f"{given}: not a regular file or a directory; give its data on stdin (-) instead")
         else:
             raise UsageError(f"{given}: no such file or directory")
         kept = []
