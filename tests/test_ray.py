@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import write
+from cleaner.io.readers import InputFile
 from cleaner.pipeline import Pipeline, ray_engine
 from cleaner.pipeline.ray_engine import RayEngine
 from cleaner.pipeline.run import Target, run
@@ -38,7 +39,15 @@ def test_ray_engine_output_equals_local(
         handle.write(b'{"id": "no text"}\n{"id": "last", "text": "The last record."}\n')
     write(corpus / "b.jsonl", 60)
     (corpus / "broken.jsonl").write_bytes(b'{"id": "ok", "text": "Fine."}\nnot json\n')
-    inputs = [corpus, Path("seeds")]
+    # stdin, as the CLI spools it: its records' sources and failures say "-", on Ray too (they
+    # named the spool's temporary path, another each run).
+    (tmp_path / "spool").mkdir()
+    (tmp_path / "spool" / "stdin.jsonl").write_bytes(b'{"text": "From stdin."}\nnot json\n')
+    inputs: list[Path | InputFile] = [
+        corpus,
+        Path("seeds"),
+        InputFile(tmp_path / "spool" / "stdin.jsonl", "stdin.jsonl", shown="-"),
+    ]
     local = tmp_path / "local"
     on_ray = tmp_path / "ray"
     failures: list[str] = []
@@ -50,9 +59,11 @@ def test_ray_engine_output_equals_local(
         on_failure=lambda p: failures.append(str(p)),
         engine=RayEngine(),
     )
-    assert result.failed == 2 and failures == [
+    assert result.failed == 3 and failures == [
         f"{corpus / 'a.jsonl'}:151: field 'text' is missing",
         f"{corpus / 'broken.jsonl'}:2: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)",
+        "-:2: not valid JSON: invalid literal, expected 'null': line 1 column 1 (char 0)",
     ]
     assert _files(on_ray) == _files(local)
-    assert len((on_ray / "clean.jsonl").read_bytes().splitlines()) == 151 + 60 + 1 + 5
+    assert len((on_ray / "clean.jsonl").read_bytes().splitlines()) == 151 + 60 + 1 + 5 + 1
+    assert b'"source":"-:1"' in (on_ray / "clean.jsonl").read_bytes()

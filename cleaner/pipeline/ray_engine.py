@@ -59,6 +59,7 @@ class RayEngine:
                 "path": str(item.path),
                 "rel": item.rel,
                 "group": item.group,
+                "shown": item.shown,  # (stdin's spool is "-" in sources and messages, as with the local engine)
                 "prefix_ids": item.prefix_ids,
             }
             if cut is None:
@@ -88,7 +89,7 @@ def _block_cleaner(
     def clean_block(row: dict[str, Any]) -> dict[str, Any]:
         from cleaner.pipeline.run import consume
 
-        item = InputFile(Path(row["path"]), row["rel"], row["group"], prefix_ids=row["prefix_ids"])
+        item = InputFile(Path(row["path"]), row["rel"], row["group"], row["shown"], row["prefix_ids"])
         block = row["block"] if row["block"] >= 0 else None
         span = Span(row["start"], row["end"], row["first_line"]) if block is not None else None
         failures: list[dict[str, Any]] = []
