@@ -32,6 +32,7 @@ from cleaner.errors import (
     EXIT_USAGE,
     CleanerError,
     Interrupted,
+    OutputError,
     Problem,
     RuleError,
     UsageError,
@@ -328,19 +329,29 @@ def clean(
         if root is not None and to_stdout:
             out_path, report = root / "clean.jsonl", report or root / "reports"
         target = Target(out_path, report or out_path.parent / "reports", overwrite)
-        result = _clean_run(
-            given,
-            pipeline,
-            target,
-            fields,
-            quiet,
-            workers,
-            Limits(max_doc_bytes, max_doc_lines),
-            resume,
-            _ray(address) if engine == "ray" else None,
-            Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
-            drop_repeated,
-        )
+        try:
+            result = _clean_run(
+                given,
+                pipeline,
+                target,
+                fields,
+                quiet,
+                workers,
+                Limits(max_doc_bytes, max_doc_lines),
+                resume,
+                _ray(address) if engine == "ray" else None,
+                Thresholds(min_docs, min_share, min_sites=min_sites) if drop_repeated else None,
+                drop_repeated,
+            )
+        except (Interrupted, OutputError) as exc:
+            if root is None:
+                raise
+            # A run on stdin or stdout has nothing to resume: its scratch directory, the shards
+            # with it, is removed as this block ends (and stdin was read). Not "--resume".
+            said = "interrupted" if isinstance(exc, Interrupted) else exc.cause
+            raise type(exc)(
+                f"{said}; nothing was written (a run on stdin or stdout cannot be resumed: run it again)"
+            ) from None
         if to_stdout:
             stdio.emit(out_path)
     if not quiet:

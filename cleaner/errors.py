@@ -34,7 +34,12 @@ class UsageError(CleanerError):
 
 class OutputError(CleanerError):
     """The outputs could not be written (disk full, a quota, a vanished directory): the
-    finished input files are kept for --resume."""
+    finished input files are kept for --resume. ``cause``: what failed, without that advice (a
+    run on stdin or stdout has nothing to resume: its scratch directory goes with it)."""
+
+    def __init__(self, message: str, cause: str | None = None):
+        self.cause = cause if cause is not None else message
+        super().__init__(message)
 
 
 class RuleError(CleanerError):

@@ -826,6 +826,23 @@ def _full(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+def test_a_stdout_run_that_fails_says_nothing_of_resume(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: "the finished input files are kept in /tmp/cleaner-.../.clean.jsonl.work: ... run the
+    same command with --resume", of a scratch directory removed a moment later."""
+    with monkeypatch.context() as patch:
+        patch.setattr("cleaner.pipeline.workdir.Shard.add", _full)
+        capsys.readouterr()
+        code = main(patch, "clean", str(corpus), "--out", "-", "-q", "-j", "1")
+    assert code == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (
+        "",
+        "error: No space left on device; nothing was written (a run on stdin or stdout cannot be resumed: run it again)\n",
+    )
+
+
 @pytest.mark.parametrize("where", ["shard", "assembly"])
 def test_disk_full_is_one_line_and_the_run_resumes(
     tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str

@@ -226,10 +226,10 @@ def run(
             target.out, target.report, settings.flag_share, page_built, settings.reports, fields.id, target.overwrite
         )
     except OSError as exc:  # disk full, a quota, a directory gone: the finished shards stay
-        where = f"{exc.filename}: " if exc.filename else ""
+        cause = (f"{exc.filename}: " if exc.filename else "") + str(exc.strerror or exc)
         raise OutputError(
-            f"{where}{exc.strerror or exc}; the finished input files are kept in {work.root}: "
-            "fix this and run the same command with --resume"
+            f"{cause}; the finished input files are kept in {work.root}: fix this and run the same command with --resume",
+            cause,
         ) from None
     finally:
         work.close()
