@@ -24,6 +24,9 @@ BLOCKS = [NAV, P1, P2, SHORT, LEAD]
 
 def test_words_are_lowercased_word_tokens() -> None:
     assert words("The Bridge, closed: 2 metres!") == ["the", "bridge", "closed", "2", "metres"]
+    # Each Han, Hiragana or Katakana character is a word (no spaces between words there); Hangul
+    # words are spaced, and stay whole.
+    assert words("市議会は test123 한국어 단어") == ["市", "議", "会", "は", "test123", "한국어", "단어"]
 
 
 def test_alignment_follows_the_outputs_order_not_every_copy() -> None:
@@ -163,3 +166,15 @@ def test_a_long_block_beside_an_elected_one_stays_in_balanced_mode() -> None:
     ]
     for favor in ("precision", "recall"):
         assert (None, BESIDE_P) not in vote(blocks, outputs, favor)[0]  # type: ignore[arg-type]
+
+
+def test_a_page_of_one_japanese_paragraph_wins_the_vote_all_three_extractors_gave() -> None:
+    """Before: the paragraph was four "words" (runs of \\w between punctuation), too few for one
+    5-gram: no extractor covered it, and the page had no main text."""
+    paragraph = (
+        "市議会は月曜日に会合を開き、来年度の新しい予算について議論しました。"
+        "予算には学校と道路の資金が含まれています。議員たちは数時間にわたって議論しました。"
+    )
+    outputs = {"trafilatura": paragraph, "readability": paragraph, "resiliparse": paragraph}
+    ballot, kept = vote([paragraph], outputs, "balanced")
+    assert (ballot, kept) == ([(None, paragraph)], {"trafilatura+readability+resiliparse": 1})

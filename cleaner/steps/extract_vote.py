@@ -37,7 +37,12 @@ VOTE = "html.vote"
 DESCRIPTIONS = {
     f"{VOTE}:": "A block of the page that lost the extractors' vote: only {} kept it.",
 }
-_WORD = re.compile(r"\w+")
+# A word: a run of word characters, except that each Han, Hiragana or Katakana character is one.
+# Chinese and Japanese put no spaces between words, so a whole sentence was one "word": a page of
+# one paragraph had fewer than N of them, no gram to align, and lost the vote that all three
+# extractors had kept it in. (Korean spaces its words.)
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
 
 
 def words(text: str) -> list[str]:
