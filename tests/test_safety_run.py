@@ -228,30 +228,42 @@ def test_a_report_of_an_older_cleaner_is_judged_by_cleaners_names(tmp_path: Path
     assert orjson.loads((report / REPORT_MARKER).read_bytes())["paths"] == REPORT_PATHS
 
 
-def test_a_file_put_into_the_report_during_the_run_is_kept_and_the_run_resumes(
-    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The report is checked again just before it is replaced: a file added to it while the run
-    cleaned stops the run there (exit 2, nothing replaced), and --resume finishes it."""
+def _fails_with_a_late_write(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], write: Any
+) -> str:
+    """Run ``cleaner`` with ``args``, calling ``write`` once the shards are done (as the summary is
+    written, before anything is published); the run must fail with exit 2: its stderr."""
     from cleaner.pipeline import workdir
 
-    out = tmp_path / "o" / "c.jsonl"
-    args = ("clean", str(corpus), "--out", str(out), "-q", "-j", "1", "--overwrite")
-    assert main(monkeypatch, *args) == 0
-    whole = tree(tmp_path / "o")
-    report = tmp_path / "o" / "reports"
     write_summary = workdir.write_summary
 
     def late(*given: object, **options: object) -> object:
-        (report / "late.txt").write_text("written while the run cleaned\n", encoding="utf-8")
+        write()
         return write_summary(*given, **options)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
         patch.setattr(workdir, "write_summary", late)
         capsys.readouterr()
         assert main(patch, *args) == 2
+    return capsys.readouterr().err
+
+
+def test_a_file_put_into_the_report_during_the_run_is_kept_and_the_run_resumes(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report is checked again just before it is replaced: a file added to it while the run
+    cleaned stops the run there (exit 2, nothing replaced), and --resume finishes it."""
+
+    out = tmp_path / "o" / "c.jsonl"
+    args = ("clean", str(corpus), "--out", str(out), "-q", "-j", "1", "--overwrite")
+    assert main(monkeypatch, *args) == 0
+    whole = tree(tmp_path / "o")
+    report = tmp_path / "o" / "reports"
+    said = _fails_with_a_late_write(
+        monkeypatch, capsys, args, lambda: (report / "late.txt").write_text("written while the run cleaned\n")
+    )
     work = tmp_path / "o" / ".c.jsonl.work"
-    assert capsys.readouterr().err == (
+    assert said == (
         f"error: --report {report} holds late.txt, which cleaner did not write; cleaner replaces only its own "
         f"reports: move it away or choose another path; then run the same command with --resume (the cleaned "
         f"input files are kept in {work})\n"
@@ -271,25 +283,19 @@ def test_an_output_written_while_the_run_cleaned_is_not_replaced_without_overwri
     another run published at --report, while this run cleaned was replaced at its end, without
     --overwrite and without a word. It is refused (exit 2, nothing replaced), and --resume with
     --overwrite finishes the run."""
-    from cleaner.pipeline import workdir
 
     out = tmp_path / "o" / "c.jsonl"
     report = tmp_path / "r"
     args = ("clean", str(corpus), "--out", str(out), "--report", str(report), "-q", "-j", "1")
-    write_summary = workdir.write_summary
 
-    def late(*given: object, **options: object) -> object:
+    def late() -> None:
         if what == "out":
             out.write_text("MY OWN DATA\n", encoding="utf-8")
         else:  # another run's report, published meanwhile
             report.mkdir()
             (report / REPORT_MARKER).write_text('{"out": "elsewhere.jsonl", "paths": []}\n', encoding="utf-8")
-        return write_summary(*given, **options)  # type: ignore[arg-type]
 
-    with monkeypatch.context() as patch:
-        patch.setattr(workdir, "write_summary", late)
-        capsys.readouterr()
-        assert main(patch, *args) == 2
+    err = _fails_with_a_late_write(monkeypatch, capsys, args, late)
     work = tmp_path / "o" / ".c.jsonl.work"
     then = (
         f"the cleaned input files are kept in {work}: move it away, or pass --overwrite to replace it, and run the "
@@ -299,7 +305,7 @@ def test_an_output_written_while_the_run_cleaned_is_not_replaced_without_overwri
         "out": f"error: {out} was written while this run cleaned; {then}\n",
         "report": f"error: {report} holds a report written while this run cleaned; {then}\n",
     }
-    assert capsys.readouterr().err == said[what]
+    assert err == said[what]
     if what == "out":
         assert out.read_text(encoding="utf-8") == "MY OWN DATA\n"
         assert not report.exists()
