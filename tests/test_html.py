@@ -407,3 +407,33 @@ def test_an_infinite_extract_timeout_is_no_limit(tmp_path: Path) -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert "Brussels" in orjson.loads((tmp_path / "o" / "c.jsonl").read_bytes())["text"]
+
+
+def test_a_selector_case_that_leaves_no_text_fails_that_case_only(tmp_path: Path) -> None:
+    """Before: `rules test` stopped at it with 'error: found no main text' (exit 2, no file and
+    line), and no other case of the file ran."""
+    page = (
+        "<html><body><article><p>The ministers met on Friday in Brussels to talk about the border and the"
+        " sanctions.</p></article></body></html>"
+    )
+    (tmp_path / "s.yaml").write_text(
+        "name: exsel\ndescription: d\nmatch: {domains: [example.net]}\nrules:\n"
+        "  - id: exsel.x\n    kind: selector\n    description: d\n    selector: body\n"
+        f"    tests:\n      - input: '{page}'\n        output: ''\n"
+        "  - id: exsel.y\n    kind: line\n    description: d\n    pattern: '^Share$'\n"
+        '    tests:\n      - input: "Share\\nThe minister resigned.\\n"\n        output: "The minister resigned.\\n"\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "rules", "test", str(tmp_path / "s.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stderr) == (1, "")
+    assert done.stdout.splitlines() == [
+        f"{tmp_path / 's.yaml'}:10: FAIL exsel.x[0]",
+        "  cleaning failed: found no main text",
+        f"{tmp_path / 's.yaml'}:5: FAIL exsel.x: the rule acts in none of its test cases",
+        "1 passed, 2 failed",
+    ]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from cleaner.document import Document
+from cleaner.errors import CleanerError
 from cleaner.pipeline.clean import Pipeline
 from cleaner.rules.book import Placed
 from cleaner.rules.model import Case, RuleBase
@@ -55,7 +56,10 @@ def run_case(pipeline: Pipeline, ref: CaseRef) -> CaseResult:
         doc = Document(id=ref.name, text="", source=ref.placed.path, url=case.input_url, html=case.input)
     else:
         doc = Document(id=ref.name, text=case.input, source=ref.placed.path, url=case.input_url)
-    cleaned = pipeline.for_site(ref.placed.site, replace(pipeline.settings, classify=False)).clean(doc)
+    try:
+        cleaned = pipeline.for_site(ref.placed.site, replace(pipeline.settings, classify=False)).clean(doc)
+    except CleanerError as exc:  # (a selector case whose page is left with no text): this case's failure
+        return CaseResult(ref, (f"cleaning failed: {exc}",), False)
     failures: list[str] = []
     expected = layout_text(case.output, pipeline.settings.layout)
     if cleaned.text != expected:
