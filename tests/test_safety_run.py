@@ -394,12 +394,13 @@ def test_discovery_skips_reports_outputs_and_work_directories(tmp_path: Path, co
     corpus.rename(project / "corpus")
     first = clean(str(project / "corpus"), "--out", str(project / "out" / "clean.jsonl"))
     assert first.returncode == 0, first.stderr
-    work = project / "out" / ".old.jsonl.work"  # a killed run's shards
+    work = project / "out" / ".old.jsonl.work"  # a killed run's shards (and its lock, as every run's)
     work.mkdir()
+    (work / "lock").touch()
     (work / "000000.jsonl").write_bytes((project / "out" / "clean.jsonl").read_bytes())
-    mine = project / ".cleaner-mine-x1y2"
+    mine = project / ".cleaner-mine-x1y2"  # mining's spill (its count files)
     mine.mkdir()
-    (mine / "spill.txt").write_text("not a document\n", encoding="utf-8")
+    (mine / "counts-000.bin").write_bytes(b"\0" * 16)
     assert [item.rel for item in discover([project])] == ["corpus/doc0.txt", "corpus/doc1.txt", "corpus/doc2.txt"]
     # A report directory given as the input is skipped as well.
     assert discover([project / "out" / "reports"]) == []
@@ -1011,3 +1012,43 @@ def test_a_fifo_given_as_input_is_said_to_be_one(tmp_path: Path) -> None:
     result = clean(str(fifo), "--out", str(tmp_path / "o" / "clean.jsonl"))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"error: {fifo}: not a regular file or a directory; give its data on stdin (-) instead\n"
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_a_run_killed_while_mining_does_not_block_the_next(tmp_path: Path, corpus: Path, resume: bool) -> None:
+    """Before: SIGKILL during --drop-repeated's mining left the work directory with its lock and
+    mining's spill folder, no manifest yet, and every later run, --resume too, was refused: "exists
+    and is not a cleaner work directory". The next run starts over and removes them at its end."""
+    out = tmp_path / "o" / "clean.jsonl"
+    work = tmp_path / "o" / ".clean.jsonl.work"
+    (work / ".cleaner-mine-k1ll3d").mkdir(parents=True)
+    (work / ".cleaner-mine-k1ll3d" / "part-000").write_bytes(b"\0" * 64)
+    (work / "lock").touch()
+    result = clean(str(corpus), "--drop-repeated", "--out", str(out), *(["--resume"] if resume else []))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["clean.jsonl", "reports"]
+    # A folder of the user's there is still refused, and left alone.
+    (work / "mine").mkdir(parents=True)
+    (work / "lock").touch()
+    refused = clean(str(corpus), "--drop-repeated", "--out", str(out), "--overwrite")
+    assert refused.returncode == 2 and "is not a cleaner work directory" in refused.stderr
+    assert (work / "mine").is_dir()
+
+
+def test_a_users_folder_named_like_cleaners_is_walked(tmp_path: Path) -> None:
+    """Before: any folder called '.x.work' or '.cleaner-mine-*' was skipped by its name alone, its
+    files never read, without a word. Only cleaner's own (its lock or manifest; count files) are."""
+    corpus = tmp_path / "corpus"
+    for folder in (".work", ".old.work", ".cleaner-mine-2023", "visible", ".c.jsonl.work", ".cleaner-mine-x1"):
+        (corpus / folder).mkdir(parents=True)
+    for folder in (".work", ".old.work", ".cleaner-mine-2023", "visible"):
+        (corpus / folder / "a.txt").write_text("A document.\n", encoding="utf-8")
+    (corpus / ".c.jsonl.work" / "lock").touch()  # a run's work directory
+    (corpus / ".c.jsonl.work" / "000000.jsonl").write_text("{}\n", encoding="utf-8")
+    (corpus / ".cleaner-mine-x1" / "counts-000.bin").write_bytes(b"\0" * 16)  # mining's spill
+    assert [item.rel for item in discover([corpus])] == [
+        ".cleaner-mine-2023/a.txt",
+        ".old.work/a.txt",
+        ".work/a.txt",
+        "visible/a.txt",
+    ]

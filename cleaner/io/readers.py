@@ -228,8 +228,19 @@ def out_marker(out: Path) -> Path:
 REPORT_FILES = frozenset({"index.html", "summary.md", "summary.json", REPORT_MARKER})
 
 
-def _cleaner_dir(name: str) -> bool:
-    return (name.startswith(".") and name.endswith(".work")) or name.startswith(".cleaner-mine-")
+def _cleaner_dir(path: Path) -> bool:
+    """A folder cleaner made, left out of a walk: a run's work directory (``.<out>.work``, holding
+    its lock or manifest) or a mining spill folder (``.cleaner-mine-*``, holding only count files).
+    A user's folder of such a name, holding anything else, is walked (it was skipped unseen)."""
+    name = path.name
+    try:
+        if name.startswith(".") and name.endswith(".work") and len(name) > len(".work") + 1:
+            return (path / "lock").exists() or (path / "run.json").exists()  # (workdir.LOCK, .MANIFEST: io sits below)
+        if name.startswith(".cleaner-mine-"):
+            return all(p.name.startswith(("counts-", "spread-")) and p.suffix == ".bin" for p in path.iterdir())
+    except OSError:
+        return False
+    return False
 
 
 def _walk(top: Path) -> list[Path]:
@@ -247,7 +258,7 @@ def _walk(top: Path) -> list[Path]:
         kept = []
         for d in sorted(dirs):  # (in order: which path reaches a directory twice linked is fixed)
             real = os.path.realpath(here / d)
-            if not _cleaner_dir(d) and real not in visited:
+            if not _cleaner_dir(here / d) and real not in visited:
                 visited.add(real)
                 kept.append(d)
         dirs[:] = kept

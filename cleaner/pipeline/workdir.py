@@ -197,8 +197,15 @@ def check_work_root(out: Path) -> None:
     root = work_root(out)
     if root.is_symlink() or (root.exists() and not root.is_dir()):
         raise UsageError(f"{root} exists and is not a cleaner work directory; move it away")
-    if root.is_dir() and _manifest(root) is None and {p.name for p in root.iterdir()} - {LOCK}:
+    # (A run killed while mining, before its manifest, leaves the lock and mining's spill folder:
+    # cleaner's own, and the next run, resumed or not, starts over and removes them at its end.)
+    if root.is_dir() and _manifest(root) is None and {p.name for p in root.iterdir() if not _spill(p)} - {LOCK}:
         raise UsageError(f"{root} exists and is not a cleaner work directory; move it away")
+
+
+def _spill(path: Path) -> bool:
+    """Mining's spill folder (pipeline/mine.py: tempfile's, named ``.cleaner-mine-*``)."""
+    return path.name.startswith(".cleaner-mine-") and path.is_dir() and not path.is_symlink()
 
 
 class WorkDir:
