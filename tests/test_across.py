@@ -18,6 +18,7 @@ from cleaner.rules.load import load_rule_files
 from cleaner.suggest.rules import suggest
 
 CHROME = "Leave a comment below"
+PRICE = "Price 12,50 €"  # its number another on each site: one line once numbers are folded
 SYNDICATED = "The council said the new harbour would open to ferries before the end of the summer."
 HEADING = "Introduction"
 TOPICS = ["gardens", "trains", "bakeries", "rivers", "museums", "bridges"]
@@ -26,7 +27,8 @@ TOPICS = ["gardens", "trains", "bakeries", "rivers", "museums", "bridges"]
 def _corpus(tmp_path: Path) -> Path:
     records = []
     for n, topic in enumerate(TOPICS):
-        text = f"{HEADING}\n{SYNDICATED}\nA local story about {topic} and the people who love {topic}.\n{CHROME}\n"
+        price = PRICE.replace("12", str(10 + n))
+        text = f"{HEADING}\n{SYNDICATED}\nA local story about {topic} and the people who love {topic}.\n{price}\n{CHROME}\n"
         records.append({"id": str(n), "url": f"https://www.{topic}-news{n}.org/story", "text": text})
     path = tmp_path / "crawl.jsonl"
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
@@ -63,7 +65,8 @@ def test_a_line_on_many_sites_goes_but_prose_and_one_word_headings_stay(tmp_path
     pipeline = Pipeline(RuleBook.empty(), Settings(classify=False))
     found = mine(discover([path]), pipeline, Thresholds(min_sites=5))
     fates = _fates(pipeline.with_repeated(found), path)
-    assert fates == {CHROME: {GENERIC_RULE}, SYNDICATED: {None}, HEADING: {None}, "A local story": {None}}
+    prices = {PRICE.replace("12", str(10 + n)): {None} for n in range(len(TOPICS))}  # a number: data, not chrome
+    assert fates == {CHROME: {GENERIC_RULE}, SYNDICATED: {None}, HEADING: {None}, "A local story": {None}, **prices}
     # Six sites are under a threshold of seven: nothing goes.
     found = mine(discover([path]), pipeline, Thresholds(min_sites=7))
     assert _fates(pipeline.with_repeated(found), path)[CHROME] == {None}

@@ -42,12 +42,20 @@ class Thresholds:
     prose_share: float = 0.5
     # Across sites: a line of at least ``min_site_words`` words on ``min_sites`` distinct sites
     # is template chrome. Prose is never dropped for that (syndicated articles repeat verbatim
-    # across sites), nor a one-word line ("Introduction" heads articles everywhere).
+    # across sites), nor a one-word line ("Introduction" heads articles everywhere), nor a line
+    # with a digit: lines are counted with their numbers folded, so one site's "12,50 €" and
+    # another's "3,99 €", or recipes' "Cooking time 45 min", were one line on five sites. Numbers
+    # are data; a site's own chrome with a number still goes by its site's count.
     min_sites: int = 5
     min_site_words: int = 2
 
     def passes_across(self, text: str, sites: int) -> bool:
-        return sites >= self.min_sites and len(text.split()) >= self.min_site_words and not self.is_prose(text)
+        return (
+            sites >= self.min_sites
+            and len(text.split()) >= self.min_site_words
+            and not any(c.isdigit() for c in text)
+            and not self.is_prose(text)
+        )
 
     def is_prose(self, text: str) -> bool:
         return len(text.split()) >= self.prose_words and _SENTENCE_END.search(text.rstrip()) is not None
