@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,10 @@ def test_a_report_of_an_older_cleaner_is_judged_by_cleaners_names(tmp_path: Path
 
 
 def _fails_with_a_late_write(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], write: Any
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    write: Callable[[], object],
 ) -> str:
     """Run ``cleaner`` with ``args``, calling ``write`` once the shards are done (as the summary is
     written, before anything is published); the run must fail with exit 2: its stderr."""

@@ -228,6 +228,11 @@ def out_marker(out: Path) -> Path:
 REPORT_FILES = frozenset({"index.html", "summary.md", "summary.json", REPORT_MARKER})
 
 
+# Mining's spill folders (pipeline/mine.py) are named with this prefix: the walk leaves them out, a
+# work directory holding one is cleaner's (pipeline/workdir.py).
+SPILL_PREFIX = ".cleaner-mine-"
+
+
 def _cleaner_dir(path: Path) -> bool:
     """A folder cleaner made, left out of a walk: a run's work directory (``.<out>.work``, holding
     its lock or manifest) or a mining spill folder (``.cleaner-mine-*``, holding only count files).
@@ -236,7 +241,7 @@ def _cleaner_dir(path: Path) -> bool:
     try:
         if name.startswith(".") and name.endswith(".work") and len(name) > len(".work") + 1:
             return (path / "lock").exists() or (path / "run.json").exists()  # (workdir.LOCK, .MANIFEST: io sits below)
-        if name.startswith(".cleaner-mine-"):
+        if name.startswith(SPILL_PREFIX):
             return all(p.name.startswith(("counts-", "spread-")) and p.suffix == ".bin" for p in path.iterdir())
     except OSError:
         return False

@@ -67,7 +67,7 @@ def _lookup(charset: str) -> str | None:
         info = codecs.lookup(charset)
     except (LookupError, ValueError):  # (ValueError: a label with a NUL)
         return None
-    name = codecs.lookup(info.name).name.replace("-", "_")
+    name = info.name.replace("-", "_")
     if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS:
         return None
     return _SUPERSETS.get(name, info.name)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaner.errors import Problem
-from cleaner.io.readers import Fields, InputFile, Limits
+from cleaner.io.readers import SPILL_PREFIX, Fields, InputFile, Limits
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.outcome import cleaned_or_problem
 from cleaner.pipeline.parallel import Task, clean_events, events, tick
@@ -64,7 +64,7 @@ def mine(
 
     miner = pipeline.with_repeated(None, keys=True)
     todo = list(enumerate(items))
-    with tempfile.TemporaryDirectory(prefix=".cleaner-mine-", dir=spill_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=spill_dir) as tmp:
         counts = LineCounts(Path(tmp))
         spread = SiteSpread(Path(tmp))
         seen = SeenDocuments()

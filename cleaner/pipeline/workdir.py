@@ -35,7 +35,7 @@ from cleaner import faults
 from cleaner.errors import UsageError
 from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
-from cleaner.io.readers import REPORT_MARKER, InputFile, out_marker, real_path
+from cleaner.io.readers import REPORT_MARKER, SPILL_PREFIX, InputFile, out_marker, real_path
 from cleaner.report import files, html
 from cleaner.report.outcome import Outcome, Reports
 from cleaner.report.pagedata import Floors, ShardPage
@@ -205,7 +205,7 @@ def check_work_root(out: Path) -> None:
 
 def _spill(path: Path) -> bool:
     """Mining's spill folder (pipeline/mine.py: tempfile's, named ``.cleaner-mine-*``)."""
-    return path.name.startswith(".cleaner-mine-") and path.is_dir() and not path.is_symlink()
+    return path.name.startswith(SPILL_PREFIX) and path.is_dir() and not path.is_symlink()
 
 
 class WorkDir:
