@@ -144,6 +144,53 @@ def test_thresholds_ask_more_of_prose() -> None:
     assert t.passes(sentence, docs=60, site_docs=100)
 
 
+def test_sentences_of_other_scripts_and_with_citations_are_prose() -> None:
+    """Before: a sentence was 8 space-separated words ending in .!?…: a Chinese or Japanese
+    sentence (no spaces, ending in 。) was one word, and an encyclopedia's sentence ending in a
+    citation mark did not end like one; both went at a short line's thresholds."""
+    t = Thresholds()
+    assert t.is_prose("市議会は月曜日に会合を開き、来年度の予算について議論しました。")
+    assert t.is_prose("这座桥建于一九二一年，是全市最古老的桥梁之一！")
+    assert t.is_prose("The bridge was built in 1921 and is the oldest in the city.[3]")
+    assert t.is_prose("The bridge was built in 1921 and is the oldest in the city.[12][a]")
+    assert t.is_prose("「市議会は月曜日に会合を開き、来年度の予算について議論しました。」")
+    assert not t.passes("市議会は月曜日に会合を開き、来年度の予算について議論しました。", docs=5, site_docs=20)
+    # not prose: a short line, a line without a sentence's end, a bracket that is no citation
+    assert not t.is_prose("ホーム")
+    assert not t.is_prose("ニュース 天気 スポーツ 経済 政治 国際 科学 文化")
+    assert not t.is_prose("Read more about the bridge and the other oldest buildings [here]")
+    assert not t.is_prose("Share this article on Facebook, Twitter or by email [1]")
+
+
+def test_a_headline_shared_by_documents_without_urls_is_kept(tmp_path: Path) -> None:
+    """Documents without a URL are grouped by their first line when it is short (a banner).
+    Before: that line is in every document of its group by construction, so three articles
+    under one headline lost it as their 'site's' boilerplate. A banner still goes when a second
+    line of its document repeats with it (its footer); alone (its footer taken by a rule
+    before the lines are counted), it stays."""
+    rng = random.Random(4)
+    words = ["harbour", "council", "ferry", "storm", "market", "school", "bridge", "festival"]
+    corpus = tmp_path / "txt"
+    corpus.mkdir()
+    bodies = [" ".join(rng.choices(words, k=14)).capitalize() + "." for _ in range(4)]
+    for n, body in enumerate(bodies):
+        (corpus / f"h{n}.txt").write_text(f"Storm closes the harbour bridge\n\n{body}\n", encoding="utf-8")
+        (corpus / f"v{n}.txt").write_text(f"VALLEY POST | Since 1921\n\n{body}\n\nTip us off\n", encoding="utf-8")
+        footer = f"RIVER POST | Since 1921\n\n{body}\n\nAdvertisement\n"  # "Advertisement": chrome.widget
+        (corpus / f"r{n}.txt").write_text(footer, encoding="utf-8")
+    out = tmp_path / "out" / "clean.jsonl"
+    assert cli("clean", str(corpus), "--out", str(out), "--drop-repeated", "-q").returncode == 0
+    cleaned = {r["id"]: r for r in map(orjson.loads, out.read_bytes().splitlines())}
+    for n, body in enumerate(bodies):
+        headline = cleaned[f"h{n}"]
+        assert headline["text"].startswith("Storm closes the harbour bridge\n\n") and not headline["stats"]["removed"]
+        (removed,) = cleaned[f"v{n}"]["stats"]["removed"].items()
+        assert removed[0].startswith("repeated:sig-") and removed[1] == 2  # banner and footer
+        assert cleaned[f"v{n}"]["text"] == body + "\n"
+        assert cleaned[f"r{n}"]["stats"]["removed"] == {"chrome.widget": 1}
+        assert cleaned[f"r{n}"]["text"] == f"RIVER POST | Since 1921\n\n{body}\n"
+
+
 def test_cli_drop_repeated_tags_removals_with_any_worker_count(corpus: Path, tmp_path: Path) -> None:
     outputs = []
     for workers in ("1", "2"):

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cleaner import words
 from cleaner.document import Line
-from cleaner.repeated.keys import GENERIC_PREFIX, line_hash, site_hash, site_prefix
+from cleaner.repeated.keys import GENERIC_PREFIX, SIGNATURE_PREFIX, line_hash, site_hash, site_prefix
 
 if TYPE_CHECKING:
     from cleaner.repeated.counts import LineCounts  # numpy: imported only when mining
@@ -21,7 +22,9 @@ DESCRIPTIONS = {
     GENERIC_RULE: "A line found on many unrelated sites' documents: template chrome (--drop-repeated).",
     RULE_PREFIX: "A line repeated across many documents of the site {} (--drop-repeated).",
 }
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+# A sentence's end: its mark (Latin or full-width), closing quotes and brackets, then footnote
+# or citation marks ("... in 1921.[3]").
+_SENTENCE_END = re.compile(r"[.!?…。！？．][\"'”’)\]」』）》〕】]*(?:\[(?:\d{1,3}|[a-z])\])*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +61,17 @@ class Thresholds:
         )
 
     def is_prose(self, text: str) -> bool:
-        return len(text.split()) >= self.prose_words and _SENTENCE_END.search(text.rstrip()) is not None
+        return words.count(text) >= self.prose_words and _SENTENCE_END.search(text.rstrip()) is not None
 
     def passes(self, text: str, docs: int, site_docs: int) -> bool:
         if self.is_prose(text):
             return docs >= max(self.prose_min_docs, self.min_docs) and docs >= self.prose_share * site_docs
         return docs >= self.min_docs and docs >= self.min_share * site_docs
+
+
+def _first(lines: list[Line]) -> Line | None:
+    """The line a signature key is made of (keys.site_key): the first non-blank one."""
+    return next((line for line in lines if not line.blank), None)
 
 
 class Boilerplate:
@@ -109,13 +117,24 @@ class Boilerplate:
         site_docs = self.site_docs.get(site_hash(key))
         if site_docs is not None:
             prefix = site_prefix(key)
+            found = [
+                line
+                for line in lines
+                if line.alive
+                and not line.blank
+                and (docs := self.lines.get(line_hash(prefix, line.text))) is not None
+                and self.thresholds.passes(line.text.strip(), docs, site_docs)
+            ]
+            if key.startswith(SIGNATURE_PREFIX) and len(found) == 1 and found[0] is _first(lines):
+                # The documents of a signature share their first line by construction: that line
+                # in all of them is no evidence of a template (three articles under one headline).
+                # A second line of the document repeated with it is: a banner goes with its
+                # footer, a headline alone stays. (Only kept lines are counted: a footer a rule
+                # took is no evidence here, and its banner stays.)
+                found = []
             rule_id = RULE_PREFIX + key
-            for line in lines:
-                if not line.alive or line.blank:
-                    continue
-                docs = self.lines.get(line_hash(prefix, line.text))
-                if docs is not None and self.thresholds.passes(line.text.strip(), docs, site_docs):
-                    line.drop(rule_id)
+            for line in found:
+                line.drop(rule_id)
         if self.across:
             for line in lines:
                 if not line.alive or line.blank:

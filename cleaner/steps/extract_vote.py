@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Literal
 
+from cleaner.words import CJK
+
 Favor = Literal["precision", "balanced", "recall"]
 N = 5  # words per gram
 SHARE = 0.5  # share of a block's words an extractor must cover to keep it
@@ -37,12 +39,10 @@ VOTE = "html.vote"
 DESCRIPTIONS = {
     f"{VOTE}:": "A block of the page that lost the extractors' vote: only {} kept it.",
 }
-# A word: a run of word characters, except that each Han, Hiragana or Katakana character is one.
-# Chinese and Japanese put no spaces between words, so a whole sentence was one "word": a page of
-# one paragraph had fewer than N of them, no gram to align, and lost the vote that all three
-# extractors had kept it in. (Korean spaces its words.)
-_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+# A word: a run of word characters, except that each Han, Hiragana or Katakana character is one
+# (cleaner/words.py): with a whole sentence one "word", a page of one paragraph had fewer than N
+# of them, no gram to align, and lost the vote that all three extractors had kept it in.
+_WORD = re.compile(f"[{CJK}]|[^\\W{CJK}]+")
 
 
 def words(text: str) -> list[str]:
