@@ -752,11 +752,23 @@ def _path_of(book: RuleBook, rule_id: str) -> str:
 
 @app.command()
 def explain(
-    file: Annotated[Path, typer.Argument(help="A .txt file, or a JSONL file (each record explained).")],
+    file: Annotated[
+        Path, typer.Argument(help="A .txt file, a JSONL file (each record explained), or a directory of them.")
+    ],
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
     url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
     profile: ProfileOption = "balanced",
+    drop_repeated: Annotated[
+        bool,
+        typer.Option(
+            help="Mine the lines repeated across each site's documents in FILE first, as `clean "
+            "--drop-repeated` over it does, and show those that go."
+        ),
+    ] = False,
+    min_docs: MinDocs = DEFAULT_THRESHOLDS.min_docs,
+    min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
+    min_sites: MinSites = DEFAULT_THRESHOLDS.min_sites,
     features: Annotated[
         bool, typer.Option(help="Show the classifier's P(content) and the features of each line.")
     ] = False,
@@ -774,11 +786,20 @@ def explain(
     items: list[InputFile] = discover([file])
     if not items:
         raise UsageError(f"no input files in {file}")
+    if drop_repeated and url:
+        # One document's URL would key it apart from the counts, which are of the file's own URLs.
+        raise UsageError("--url and --drop-repeated: the lines are mined under each record's own URL; give one")
     book = _book(rules, no_default_rules)
     pipeline = Pipeline(book, Settings(profile=profile))
+    fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
+    if drop_repeated:
+        from cleaner.pipeline.mine import mine
+
+        thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
+        # No problems handed over: the pass below reads the same documents and reports them.
+        pipeline = pipeline.with_repeated(mine(items, pipeline, thresholds, fields, Limits()))
     pipeline.trace_classifier = features
     reasons = Reasons(book)
-    fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
     # A broken record, an unreadable file or a page with no text is that document's problem:
     # reported, and the other documents explained (as `clean` goes on); exit 1 at the end.
     failures = _Failures(lambda line: err.print(line, markup=False))

@@ -170,6 +170,38 @@ def test_explain_reads_the_fields_clean_reads(tmp_path: Path) -> None:
     ]
 
 
+def test_explain_drop_repeated_mines_the_file_and_shows_what_clean_drops(tmp_path: Path) -> None:
+    """Before: explain had no --drop-repeated, so a `repeated:<site>` removal in a run's diff could
+    not be explained. The lines are mined from FILE as `clean --drop-repeated` over it mines them."""
+    records = [
+        {"id": f"d{n}", "url": f"https://example.org/news/{n}", "text": f"Story {word} told.\n\nTip us off today"}
+        for n, word in enumerate(["one", "two", "three", "four"])
+    ]
+    data = tmp_path / "c.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    result = cli("explain", str(data), "--drop-repeated")
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout.splitlines()
+    assert shown[:5] == [
+        "# d0  site: (none)  url: https://example.org/news/0",
+        "1   Story one told.",
+        "2   ",
+        "3 - Tip us off today    <- repeated:example.org",
+        "# why:",
+    ]
+    assert shown[5] == (
+        "#   repeated:example.org  (built-in)  A line repeated across many documents of the site "
+        "example.org (--drop-repeated)."
+    )
+    assert sum(line.endswith("<- repeated:example.org") for line in shown) == 4
+    again = cli("clean", str(data), "--out", str(tmp_path / "out" / "clean.jsonl"), "--drop-repeated", "-q")
+    assert again.returncode == 0
+    assert "Tip us off" not in (tmp_path / "out" / "clean.jsonl").read_text(encoding="utf-8")
+    assert "repeated:" not in cli("explain", str(data)).stdout  # not mined unless asked
+    refused = cli("explain", str(data), "--drop-repeated", "--url", "https://example.org/x")
+    assert refused.returncode == 2 and "--url and --drop-repeated" in refused.stderr
+
+
 def test_explain_reports_each_bad_document_and_explains_the_rest(tmp_path: Path) -> None:
     """A broken record, a binary file and a page with no text: each on stderr with its file and
     line, every other document explained, exit 1."""
