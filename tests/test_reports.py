@@ -16,6 +16,7 @@ from bench.corpus import write
 from cleaner import faults
 from cleaner.cli import _reports
 from cleaner.errors import Problem, UsageError
+from cleaner.io.readers import output_digest
 from cleaner.pipeline import Pipeline, local
 from cleaner.pipeline.run import Target, run
 from cleaner.report import review
@@ -58,6 +59,7 @@ def test_summary_reports_are_the_full_runs_records_and_summary_and_nothing_else(
     assert orjson.loads(summary[0][marker]) == {
         "out": "../clean.jsonl",
         "out_size": size,
+        "out_digest": output_digest(tmp_path / "summary" / "clean.jsonl"),
         "id_field": "id",
         "paths": ["summary.json", "summary.md"],
     }

@@ -22,7 +22,7 @@ import pytest
 
 from cleaner import cli, faults
 from cleaner.io import stdio
-from cleaner.io.readers import REPORT_MARKER, Fields, Limits, discover, read
+from cleaner.io.readers import REPORT_MARKER, Fields, Limits, discover, output_digest, read
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = "A council met on Tuesday to discuss the new bridge.\n\nSource: AFP\n"
@@ -148,6 +148,7 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {
         "out": "../a.jsonl",
         "out_size": size,
+        "out_digest": output_digest(tmp_path / "a.jsonl"),
         "id_field": "id",
         "paths": REPORT_PATHS,
     }
@@ -162,6 +163,7 @@ def test_a_previous_report_is_replaced_only_with_overwrite(tmp_path: Path, corpu
     assert orjson.loads((report / REPORT_MARKER).read_bytes()) == {
         "out": "../b.jsonl",
         "out_size": size,
+        "out_digest": output_digest(tmp_path / "b.jsonl"),
         "id_field": "id",
         "paths": REPORT_PATHS,
     }
@@ -332,7 +334,13 @@ def test_a_report_given_as_a_symlink_to_a_directory_is_written_there(tmp_path: P
         result = clean(str(corpus), "--out", str(out), "--report", str(link), *extra)
         assert result.returncode == 0, result.stderr
         assert os.readlink(link) == str(real)
-        marker = {"out": "../o/clean.jsonl", "out_size": out.stat().st_size, "id_field": "id", "paths": REPORT_PATHS}
+        marker = {
+            "out": "../o/clean.jsonl",
+            "out_size": out.stat().st_size,
+            "out_digest": output_digest(out),
+            "id_field": "id",
+            "paths": REPORT_PATHS,
+        }
         assert orjson.loads((real / REPORT_MARKER).read_bytes()) == marker
     into_input = tmp_path / "into-input"
     into_input.symlink_to(corpus)
@@ -424,7 +432,11 @@ def test_an_output_beside_an_input_is_not_read_back_when_its_report_is_elsewhere
     assert first.returncode == 0, first.stderr
     assert sorted(p.name for p in data.iterdir()) == [".clean.jsonl.cleaner-out", "clean.jsonl", "in.jsonl"]
     size = (data / "clean.jsonl").stat().st_size
-    assert orjson.loads((data / ".clean.jsonl.cleaner-out").read_bytes()) == {"report": "../r", "size": size}
+    assert orjson.loads((data / ".clean.jsonl.cleaner-out").read_bytes()) == {
+        "report": "../r",
+        "size": size,
+        "digest": output_digest(data / "clean.jsonl"),
+    }
     assert [item.rel for item in discover([data])] == ["in.jsonl"]
     again = clean(str(data), "--out", str(tmp_path / "o" / "clean.jsonl"))
     assert again.returncode == 0, again.stderr
@@ -451,6 +463,12 @@ def test_a_file_put_where_an_output_was_is_input(tmp_path: Path, report: str) ->
     first = clean(str(data / "in.jsonl"), "--out", str(data / "clean.jsonl"), "--report", str(reports))
     assert first.returncode == 0, first.stderr
     assert [item.rel for item in discover([data])] == ["in.jsonl"]  # the output itself: skipped
+    # Before: a file of the output's size was taken for it (one record edited in place, "1" for "2").
+    cleaned = (data / "clean.jsonl").read_bytes()
+    (data / "clean.jsonl").write_bytes(cleaned.replace(b"Rec 2", b"Rec 3"))
+    assert [item.rel for item in discover([data])] == ["clean.jsonl", "in.jsonl"]
+    (data / "clean.jsonl").write_bytes(cleaned)  # the output's bytes again: skipped again
+    assert [item.rel for item in discover([data])] == ["in.jsonl"]
     (data / "clean.jsonl").unlink()
     (data / "clean.jsonl").write_bytes(orjson.dumps({"text": "A record of my own, not cleaner's."}) + b"\n")
     assert [item.rel for item in discover([data])] == ["clean.jsonl", "in.jsonl"]

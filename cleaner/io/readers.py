@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import hashlib
 import io
 import os
 import re
@@ -270,7 +271,10 @@ def _walk(top: Path) -> list[Path]:
         for name in names:
             path = here / name
             if name.startswith(".") and name.endswith(OUT_MARKER_SUFFIX) and len(name) > len(OUT_MARKER_SUFFIX) + 1:
-                outputs |= _output(path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)]), read_marker(path).get("size"))
+                marker = read_marker(path)
+                outputs |= _output(
+                    path.with_name(name[1 : -len(OUT_MARKER_SUFFIX)]), marker.get("size"), marker.get("digest")
+                )
             elif _supported(path) and (path.is_file() or (path.is_symlink() and _broken(path) is not None)):
                 files.append(path)  # a broken symlink too, not skipped unseen: its read reports it (read())
     return sorted(path for path in files if real_path(path) not in outputs)
@@ -280,7 +284,7 @@ def _report_outputs(report: Path) -> set[Path]:
     """The output JSONL a cleaner report directory belongs to (its marker names it)."""
     marker = read_marker(report / REPORT_MARKER)
     out = marker.get("out")
-    return _output(report / out, marker.get("out_size")) if isinstance(out, str) else set()
+    return _output(report / out, marker.get("out_size"), marker.get("out_digest")) if isinstance(out, str) else set()
 
 
 def read_marker(path: Path) -> dict[str, Any]:
@@ -292,16 +296,34 @@ def read_marker(path: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _output(path: Path, size: Any) -> set[Path]:
-    """The output a marker names, to be skipped: while it is that output, of the size the marker
-    records. A file of another size put in its place since (the output deleted, a user's file of
-    the same name) is not cleaner's, and is input. A marker of an older cleaner records no size:
+def output_digest(path: Path) -> str:
+    """What a marker records of the output besides its size: a digest of its first and last
+    DIGESTED bytes. A file of the same size put in its place (a user's edit of one record, a
+    regenerated file) is then told from it, without reading a large output whole."""
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        digest.update(handle.read(DIGESTED))
+        end = os.fstat(handle.fileno()).st_size
+        if end > 2 * DIGESTED:
+            handle.seek(end - DIGESTED)
+        digest.update(handle.read(DIGESTED))  # the last bytes, or the rest of a smaller file
+    return digest.hexdigest()
+
+
+DIGESTED = 1 << 16
+
+
+def _output(path: Path, size: Any, digest: Any = None) -> set[Path]:
+    """The output a marker names, to be skipped: while it is that output, of the size (and the
+    digest, output_digest) the marker records. A file of another size or bytes put in its place
+    since (the output deleted, a user's file of the same name) is not cleaner's, and is input.
+    A marker of an older cleaner records no size (or no digest: then the size alone decides):
     its output is skipped by name, as it was; and so is the output while a run's work directory
     is beside it (``.<name>.work``): a run publishing a new output writes its markers first, so the
     output there until the rename, or left there by a kill, is the previous run's."""
     if isinstance(size, int) and not isinstance(size, bool) and not path.with_name(f".{path.name}.work").is_dir():
         try:
-            if path.stat().st_size != size:
+            if path.stat().st_size != size or (isinstance(digest, str) and output_digest(path) != digest):
                 return set()
         except OSError:
             pass  # nothing there (or a broken symlink): nothing is skipped either way

@@ -35,7 +35,7 @@ from cleaner import faults
 from cleaner.errors import UsageError
 from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
-from cleaner.io.readers import REPORT_MARKER, SPILL_PREFIX, InputFile, out_marker, real_path
+from cleaner.io.readers import REPORT_MARKER, SPILL_PREFIX, InputFile, out_marker, output_digest, real_path
 from cleaner.report import files, html
 from cleaner.report.outcome import Outcome, Reports
 from cleaner.report.pagedata import Floors, ShardPage
@@ -345,11 +345,12 @@ class WorkDir:
         # files added to it since (foreign_paths) and replace only a report holding nothing else;
         # and the output's size, so that a later run over a folder holding the output skips it
         # only while it is this output (readers._output: a file put in its place is input).
-        size = staged_out.stat().st_size
+        size, digest = staged_out.stat().st_size, output_digest(staged_out)
         # And the field its records hold the documents' ids in (``cleaner compare`` reads them).
         marker = {
             "out": os.path.relpath(out.absolute(), report.absolute()),
             "out_size": size,
+            "out_digest": digest,
             "id_field": id_field,
             "paths": _paths(staging),
         }
@@ -365,7 +366,7 @@ class WorkDir:
         faults.point("report-published")
         if needs_out_marker(out, report):  # (before the output: it is never there without)
             where = os.path.relpath(report.absolute(), out.absolute().parent)
-            write_atomic(out_marker(out), orjson.dumps({"report": where, "size": size}) + b"\n")
+            write_atomic(out_marker(out), orjson.dumps({"report": where, "size": size, "digest": digest}) + b"\n")
         check_replaceable(out)
         staged_out.replace(out)
         faults.point("out-published")
