@@ -464,7 +464,7 @@ def _print_totals(result: RunResult, name: str, report: bool, console: _Console)
     table = Table(title=title, title_justify="left")
     for column in ("documents in", "out", "emptied", "failed", "characters in", "removed"):
         table.add_column(column, justify="right")
-    removed = t.chars_in - t.chars_out
+    removed = t.chars_removed
     share = f" ({removed / t.chars_in:.1%})" if t.chars_in else ""
     table.add_row(
         str(t.docs_in), str(t.docs_out), str(t.docs_empty), str(t.docs_failed), str(t.chars_in), f"{removed}{share}"

@@ -63,7 +63,7 @@ class CleanerStep(PipelineStep):
                     continue
             for rule, lines in result.removed.items():
                 self.stat_update(f"removed:{rule}", value=lines)
-            self.stat_update("chars_removed", value=result.stats.chars_in - result.stats.chars_out)
+            self.stat_update("chars_removed", value=sum(result.stats.removed_chars.values()))
             if not result.text and not self.keep_empty:
                 self.stat_update("dropped")
                 continue

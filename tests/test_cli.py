@@ -301,6 +301,32 @@ def test_flag_share_is_an_option_of_clean(tmp_path: Path) -> None:
     )
 
 
+def test_the_totals_removed_are_the_removed_lines_characters(tmp_path: Path) -> None:
+    """Before: "removed" was characters in minus out, so a record whose text only got its final
+    newline showed "removed -1 (-3.8%)", and repairs counted as removals. Now it is the
+    characters of the lines removed: the rules table's sum."""
+    data = tmp_path / "in.jsonl"
+    records = [{"id": "a", "text": "The council met on Monday."}, {"id": "b", "text": "Source: AFP\nThe  ferry left."}]
+    data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    out = tmp_path / "o" / "clean.jsonl"
+    done = cli("clean", str(data), "--out", str(out), "--no-classify")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out.parent / "reports" / "summary.json").read_text(encoding="utf-8"))
+    totals = summary["totals"]
+    assert (totals["chars_in"], totals["chars_out"], totals["chars_removed"]) == (54, 44, 11)
+    md = (out.parent / "reports" / "summary.md").read_text(encoding="utf-8").splitlines()
+    assert md[4] == "| 2 | 2 | 0 | 0 | 1 | 54 | 44 | 11 (20.4%) |"
+
+    def totals_row(stdout: str) -> list[str]:
+        row = next(line for line in stdout.splitlines() if line.startswith("│") and "%" in line)
+        return [cell.strip() for cell in row.strip("│").split("│")]
+
+    assert totals_row(done.stdout) == ["2", "2", "0", "0", "54", "11 (20.4%)"]
+    data.write_bytes(orjson.dumps(records[0]) + b"\n")
+    again = cli("clean", str(data), "--out", str(out), "--overwrite", "--no-classify")
+    assert totals_row(again.stdout) == ["1", "1", "0", "0", "26", "0 (0.0%)"]
+
+
 def test_stdin_is_cleaned_in_its_place_among_the_inputs(tmp_path: Path) -> None:
     # README, "What a run writes": records in input order, so `-` given between two files
     # comes out between them (it used to come out last, whatever its place).

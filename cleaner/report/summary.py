@@ -50,10 +50,17 @@ class Totals:
         self.removed_chars.update(other.removed_chars)
         self.repaired.update(other.repaired)
 
+    @property
+    def chars_removed(self) -> int:
+        """The characters of the lines removed, by every rule and step: the rules table's sum. Not
+        chars_in - chars_out, which also holds repairs and layout: a text given a final newline
+        and nothing removed was "removed -1"."""
+        return sum(self.removed_chars.values())
+
     def as_dict(self) -> dict[str, Any]:
         return {
             **{name: getattr(self, name) for name in _COUNTS},
-            "chars_removed": self.chars_in - self.chars_out,
+            "chars_removed": self.chars_removed,
             "removed": dict(sorted(self.removed.items())),
             "removed_chars": dict(sorted(self.removed_chars.items())),
             "repaired": dict(sorted(self.repaired.items())),
@@ -177,7 +184,7 @@ def _without_chars(counts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_md(path: Path, t: Totals, files: Files, notes: Notes, flag_share: float) -> None:
-    removed = t.chars_in - t.chars_out
+    removed = t.chars_removed
     share = f"{removed / t.chars_in:.1%}" if t.chars_in else "0%"
     lines = [
         "# cleaner summary",
