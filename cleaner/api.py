@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args
 from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, InputError, RecordFailed, UsageError
 from cleaner.pipeline import Pipeline, Settings
+from cleaner.pipeline.clean import EXTRACTED, extracted_before
 from cleaner.records import build, json_kind
 from cleaner.rules.book import RuleBook
 from cleaner.rules.load import rule_roots
@@ -111,6 +112,12 @@ class Cleaner:
             raise UsageError(f"errors={errors!r}: expected one of {', '.join(map(repr, ERRORS))}")
         if isinstance(records, str | bytes | dict) or not isinstance(records, Iterable):
             raise InputError(f"records must be an iterable of records (dicts), not {type(records).__name__}", "records")
+        for name, value in (("text_field", text_field), ("url_field", url_field), ("id_field", id_field)):
+            _check(value, name, str)
+        if on_error is not None and not callable(on_error):
+            raise InputError(
+                f"on_error must be a function of one RecordFailed, not {type(on_error).__name__}", "on_error"
+            )
         return self._records(records, text_field, url_field, id_field, keep_empty, errors, on_error)
 
     def _records(
@@ -154,7 +161,10 @@ class Cleaner:
         url = record.get(url_field)
         doc_id = record.get(id_field)
         doc_id = "" if doc_id is None else str(doc_id)
-        doc = Document(id=doc_id, text=text, source=doc_id, url=url if isinstance(url, str) else None)
+        # A record cleaner wrote from a page is cleaned as a page's text (its meta says so), as
+        # the command line cleans it: cleaning the output again then changes nothing.
+        meta = {EXTRACTED: "html"} if extracted_before(record) else {}
+        doc = Document(id=doc_id, text=text, source=doc_id, url=url if isinstance(url, str) else None, meta=meta)
         cleaned = self.pipeline.clean(doc)
         if cleaned.empty and not keep_empty:
             return None

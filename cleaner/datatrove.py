@@ -24,7 +24,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from cleaner.api import Cleaner
-from cleaner.errors import CleanerError
+from cleaner.errors import CleanerError, InputError
 from cleaner.pipeline import Settings
 from cleaner.records import put_step_info
 
@@ -35,13 +35,16 @@ class CleanerStep(PipelineStep):
 
     def __init__(
         self,
-        rules: Iterable[str | Path] = (),
+        rules: str | Path | Iterable[str | Path] | None = (),
         default_rules: bool = True,
         settings: Settings | None = None,
         keep_empty: bool = False,
     ):
         super().__init__()
-        self.rules = [str(r) for r in rules]
+        # One path, as Cleaner takes it (a string iterated was a path per character, "/" among them).
+        self.rules = [str(rules)] if isinstance(rules, str | Path) else [str(r) for r in rules or ()]
+        if settings is not None and not isinstance(settings, Settings):
+            raise InputError(f"settings must be cleaner.pipeline.Settings, not {type(settings).__name__}", "settings")
         self.default_rules = default_rules
         self.settings = settings
         self.keep_empty = keep_empty
@@ -52,6 +55,8 @@ class CleanerStep(PipelineStep):
             self._cleaner = Cleaner(self.rules, default_rules=self.default_rules, settings=self.settings)
         for doc in data:
             self.stat_update("documents")
+            if doc.metadata is None:  # (a reader's document without any)
+                doc.metadata = {}
             with self.track_time():
                 url = doc.metadata.get("url")
                 try:
@@ -68,6 +73,10 @@ class CleanerStep(PipelineStep):
                 self.stat_update("dropped")
                 continue
             doc.text = result.text
+            if result.url is not None and doc.metadata.get("url") is None:
+                # A URL a rule took out of the text (a line that was only the page's address) is
+                # kept, where a record keeps it (cleaner.records: filled only when null).
+                doc.metadata["url"] = result.url
             info: dict[str, Any] = {"site": result.site, "meta": result.meta, "stats": result.stats.record()}
             put_step_info(doc.metadata, info)
             yield doc

@@ -147,3 +147,53 @@ def test_arguments_of_the_wrong_kind_are_input_errors_naming_them() -> None:
         with pytest.raises(InputError) as raised:
             bad()
         assert str(raised.value) == said
+
+
+def test_settings_and_record_arguments_of_the_wrong_kind_are_input_errors() -> None:
+    """Before: Settings(profile="recal") ran no classifier without a word, dedup_min_chars="20"
+    and text_field=["text"] raised TypeError, on_error="log" a TypeError at the first failure."""
+    for bad, said in (
+        (
+            lambda: Settings(profile="recal"),
+            "Settings(profile='recal'): expected one of 'precision', 'balanced', 'recall'",
+        ),  # type: ignore[arg-type]
+        (lambda: Settings(layout="zzz"), "Settings(layout='zzz'): expected one of 'paragraphs', 'lines'"),  # type: ignore[arg-type]
+        (lambda: Settings(dedup_min_chars="20"), "Settings(dedup_min_chars='20'): expected a whole number, 0 or more"),  # type: ignore[arg-type]
+        (lambda: Settings(dedup=1), "Settings(dedup=1): expected True or False"),  # type: ignore[arg-type]
+        (lambda: Settings(flag_share=1.5), "Settings(flag_share=1.5): expected a number from 0 to 1"),
+        (lambda: Settings(extract_timeout=0), "Settings(extract_timeout=0): expected seconds over 0, or None"),
+        (lambda: Cleaner().clean_records([], text_field=["text"]), "text_field must be a str, not list"),  # type: ignore[arg-type]
+        (
+            lambda: Cleaner().clean_records([], errors="skip", on_error="log"),  # type: ignore[arg-type]
+            "on_error must be a function of one RecordFailed, not str",
+        ),
+    ):
+        with pytest.raises(InputError) as raised:
+            bad()
+        assert str(raised.value) == said
+    assert Settings(extract_timeout=None, flag_share=0, dedup_min_chars=0).flag_share == 0  # the edges are settings
+
+
+def test_clean_records_cleans_a_pages_output_as_the_command_line_does(tmp_path: Path) -> None:
+    """A record cleaner wrote from a page says so in its meta (extracted_from: html), and the
+    command line cleans it again as a page's text, changing nothing. Before: clean_records and
+    clean(meta=...) ran the line classifier on it, and a page's output lost a line more."""
+    import html
+    import subprocess
+    import sys
+
+    write(tmp_path / "c.jsonl", 60)
+    text = orjson.loads((tmp_path / "c.jsonl").read_bytes().splitlines()[3])["text"]
+    body = "".join(f"<p>{html.escape(p)}</p>\n" for p in text.split("\n") if p.strip())
+    page = tmp_path / "a.html"
+    page.write_text(f"<html><head><title>T</title></head><body><article>{body}</article></body></html>")
+    out = tmp_path / "o" / "clean.jsonl"
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "cleaner", "clean", str(page), "--out", str(out), "-q"], check=True, cwd=root)
+    record = orjson.loads(out.read_bytes())
+    assert record["meta"]["extracted_from"] == "html"
+    (again,) = Cleaner().clean_records([record])
+    assert again == record
+    assert Cleaner().clean(record["text"], meta=record["meta"]).removed == {}
+    # (as plain text, the classifier takes a line of it: what the meta spares it)
+    assert "classify.short" in Cleaner().clean(record["text"]).removed

@@ -85,3 +85,36 @@ def test_a_users_metadata_cleaner_is_kept_and_cleaners_own_is_merged() -> None:
             "note": "x",
         }
     }
+
+
+def test_the_step_keeps_a_url_a_rule_took_from_the_text_and_takes_one_rules_path(tmp_path: Path) -> None:
+    """Before: a site rule that takes the page's address line out of the text put it in the
+    record's url (command line, API) but the step dropped it; CleanerStep(rules="x.yaml") read
+    each character as a path; a document with metadata=None raised AttributeError."""
+    from datatrove.data import Document
+
+    from cleaner.datatrove import CleanerStep
+    from cleaner.errors import InputError
+
+    text = (
+        "NATO Foreign Ministers Unified On Russia Strategy\n20220107\n"
+        "https://www.heraldglobe.com/news/272123119/nato-foreign-ministers\n"
+        "The foreign ministers held a videoconference on Thursday.\n"
+    )
+    (doc,) = CleanerStep().run(iter([Document(text=text, id="a", metadata={})]))
+    assert doc.metadata["url"] == "https://www.heraldglobe.com/news/272123119/nato-foreign-ministers"
+    assert doc.metadata["cleaner"]["stats"]["removed"]["heraldglobe.url"] == 1
+    given = {"url": "https://example.org/given"}  # a url the document has is kept, as a record's is
+    (kept,) = CleanerStep().run(iter([Document(text=text, id="b", metadata=dict(given))]))
+    assert kept.metadata["url"] == given["url"]
+    credits = Path(__file__).resolve().parent.parent / "rules" / "generic" / "credits.yaml"
+    step = CleanerStep(rules=str(credits), default_rules=False)
+    assert step.rules == [str(credits)]
+    page = "Share this article\nSource: AFP\nThe council met.\n"
+    (mine,) = step.run(iter([Document(text=page, id="c", metadata=None)]))  # type: ignore[arg-type]
+    assert (mine.text, mine.metadata["cleaner"]["stats"]["removed"]) == (
+        "Share this article\n\nThe council met.\n",  # (chrome.widget's file not loaded; a blank for the removal)
+        {"credits.source": 1},
+    )
+    with pytest.raises(InputError):
+        CleanerStep(settings={})  # type: ignore[arg-type]

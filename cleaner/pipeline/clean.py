@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
+from typing import get_args
 
 from cleaner.classify.config import Profile
 from cleaner.document import Cleaned, Document, Line
+from cleaner.errors import InputError
 from cleaner.native import load
 from cleaner.repeated.boilerplate import Boilerplate
 from cleaner.report.outcome import Reports
@@ -52,6 +54,37 @@ class Settings:
     flag_share: float = FLAG_SHARE  # a document losing more than this share of its characters is flagged
     reports: Reports = "full"  # which reports the run writes beside the summary (report/outcome.py)
 
+    def __post_init__(self) -> None:
+        """A setting of the wrong kind is an InputError naming it (the API takes Settings from
+        its user): not a TypeError deep inside a step, nor a typo that quietly turns a step off
+        (``profile="recal"`` ran no classifier)."""
+        for name, allowed in (
+            ("layout", get_args(Layout)),
+            ("profile", get_args(Profile)),
+            ("reports", get_args(Reports)),
+        ):
+            if getattr(self, name) not in allowed:
+                _refuse(name, getattr(self, name), "one of " + ", ".join(map(repr, allowed)))
+        for name in ("repair", "unescape_html", "dedup", "classify"):
+            if not isinstance(getattr(self, name), bool):
+                _refuse(name, getattr(self, name), "True or False")
+        if not _number(self.dedup_min_chars, int) or self.dedup_min_chars < 0:
+            _refuse("dedup_min_chars", self.dedup_min_chars, "a whole number, 0 or more")
+        if not _number(self.flag_share) or not 0 <= self.flag_share <= 1:
+            _refuse("flag_share", self.flag_share, "a number from 0 to 1")
+        if self.extract_timeout is not None and (not _number(self.extract_timeout) or not self.extract_timeout > 0):
+            _refuse("extract_timeout", self.extract_timeout, "seconds over 0, or None")
+        if not isinstance(self.extraction, ExtractOptions):
+            _refuse("extraction", self.extraction, "ExtractOptions")
+
+
+def _number(value: object, kind: type | tuple[type, ...] = (int, float)) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _refuse(name: str, value: object, expected: str) -> None:
+    raise InputError(f"Settings({name}={value!r}): expected {expected}", name)
+
 
 # The line breaks split_lines cuts at.
 _BREAKS = re.compile(r"\r\n|\r|\n")
@@ -59,7 +92,7 @@ _BREAKS = re.compile(r"\r\n|\r|\n")
 EXTRACTED = "extracted_from"
 
 
-def _extracted_before(fields: dict[str, object]) -> bool:
+def extracted_before(fields: dict[str, object]) -> bool:
     """Whether a record is one cleaner wrote from a page (its meta says so): its text is cleaned
     as a page's extracted text is (the classifier's ``html`` setting), so that cleaning the output
     of a page again changes nothing, as cleaning any output again does."""
@@ -185,7 +218,8 @@ class Pipeline:
         """The document as lines, ready for the steps (for a page: its extracted text)."""
         removed: list[tuple[str, str]] = []
         from_html = doc.html is not None
-        extracted = from_html or (doc.record is not None and _extracted_before(doc.record.fields))
+        extracted = from_html or (doc.record is not None and extracted_before(doc.record.fields))
+        extracted = extracted or doc.meta.get(EXTRACTED) == "html"  # (the API's: clean(meta=...))
         if from_html:
             doc, removed = self._extract(doc)
         lines, trailing = split_lines(doc.text)
