@@ -604,6 +604,32 @@ def test_parquet_keeps_values_no_arrow_column_holds(demo: Pipeline, tmp_path: Pa
     assert clean(demo, [again], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl
 
 
+def test_parquet_keeps_integers_beside_floats(demo: Pipeline, tmp_path: Path) -> None:
+    """Before: a column holding 1.5 in one record and 2 in another became a double column, and the
+    2 came back as 2.0 (in an object's field or a list too). Such a column is JSON text now; a
+    column of one kind keeps its Arrow type."""
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"text":"The council met.","f":1.5,"m":{"k":1,"r":0.5},"l":[1,2.5],"i":3}\n'
+        b'{"text":"The mayor spoke.","f":2,"m":{"k":2,"r":1},"l":[3],"i":4}\n'
+    )
+    jsonl = clean(demo, [data], tmp_path / "j" / "clean.jsonl").read_bytes()
+    out = tmp_path / "p" / "clean.parquet"
+    run([data], demo, Target(out, tmp_path / "p" / "r"))
+    json_text = {b"cleaner": b"json"}
+    kinds = {f.name: (str(f.type), f.metadata) for f in pq.ParquetFile(out).schema_arrow}
+    assert [kinds[name] for name in ("f", "m", "l", "i")] == [
+        ("string", json_text),
+        ("string", json_text),  # its "r": 0.5, then 1
+        ("string", json_text),
+        ("int64", None),
+    ]
+    assert clean(demo, [out], tmp_path / "b" / "clean.jsonl").read_bytes() == jsonl
+    assert b'"f":2,' in jsonl
+
+
 def test_parquet_maps_keep_every_entry(demo: Pipeline, tmp_path: Path) -> None:
     """A map is read as an object; one with a key twice (Parquet allows it), at any depth, as the
     list of its [key, value] pairs, as pyarrow gives it: an object would keep one of the values."""

@@ -327,10 +327,12 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, list[str], set[str]]:
     """The schema every row group is written with, the record key of each of its columns and the
     keys written as JSON text: columns in order of first appearance, each of the one type its
     values have in every group; JSON text for a column holding cleaner's meta or stats, for one
-    whose values have no one type or whose objects have other keys (_same_keys), and for one
-    nested deeper than Parquet is read back."""
+    whose values have no one type or whose objects have other keys (_same_keys), for one holding
+    integers and floats in one place (Arrow made ``2`` a ``2.0``), and for one nested deeper than
+    Parquet is read back."""
     types: dict[str, Any] = {}
     shapes: dict[str, Shapes] = {}
+    numbers: dict[str, dict[tuple[Any, ...], set[type]]] = {}  # per column, the kinds of number per place
     as_json: set[str] = set()
     for group, _ in _groups(lines):
         names = dict.fromkeys(key for record in group for key in record)
@@ -340,6 +342,12 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, list[str], set[str]]:
             if name in as_json:
                 continue
             values = [record.get(name) for record in group]
+            kinds = numbers.setdefault(name, {})
+            for value in values:
+                _number_kinds(value, (), kinds)
+            if any(len(found) > 1 for found in kinds.values()):
+                as_json.add(name)
+                continue
             try:
                 found = pa.array(values).type
                 # (by a name of its own: a Parquet name is UTF-8, which a key may not be, see _field)
@@ -361,6 +369,19 @@ def _schema(pa: Any, lines: Iterable[bytes]) -> tuple[Any, list[str], set[str]]:
     as_json.update(name for name, kind in types.items() if _levels(pa, kind) >= PARQUET_LEVELS)
     keys = list(types)
     return pa.schema([_field(pa, key, types[key], key in as_json) for key in keys]), keys, as_json
+
+
+def _number_kinds(value: Any, place: tuple[Any, ...], kinds: dict[tuple[Any, ...], set[type]]) -> None:
+    """Note the kind of each number in ``value`` (int or float) by its place: an object's key, or
+    a list's items (None)."""
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        kinds.setdefault(place, set()).add(float if isinstance(value, float) else int)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _number_kinds(item, (*place, key), kinds)
+    elif isinstance(value, list):
+        for item in value:
+            _number_kinds(item, (*place, None), kinds)
 
 
 def write_parquet(shards: list[Path], handle: IO[bytes]) -> None:
