@@ -958,6 +958,26 @@ def test_a_temp_directory_without_flock_still_runs_without_a_marker(
     assert list(temp.iterdir()) == []
 
 
+def test_suggest_killed_while_mining_leaves_nothing_the_next_run_keeps(tmp_path: Path, temp: Path) -> None:
+    """Before: `cleaner suggest` (and `explain --drop-repeated`) spilled its counts into a
+    tempfile directory of $TMPDIR, which a SIGKILL left there for good. They go into a scratch
+    directory now, which the next run that makes one removes."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n, word in enumerate(["ferry", "bridge", "market", "school", "harbour", "storm"]):
+        story = f"VALLEY POST | Since 1921\n\nThe {word} story of the week.\n\nTip us off\n"
+        (corpus / f"{n}.txt").write_text(story, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
+    args = [sys.executable, "-m", "cleaner", "suggest", str(corpus), "--out", str(tmp_path / "s"), "-q", "-j", "1"]
+    killed = subprocess.run(args, cwd=ROOT, env={**env, faults.ENV: "mined:3"}, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    [left] = temp.iterdir()
+    assert left.name.startswith(stdio.prefix()) and any(p.name.startswith(".cleaner-mine-") for p in left.iterdir())
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert list(temp.iterdir()) == []
+
+
 def test_a_scratch_directory_loses_its_marker_last(temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Removed in the listing's order, a run killed mid-removal could leave a directory without
     its marker, which no sweep would ever take."""

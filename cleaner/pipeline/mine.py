@@ -5,11 +5,14 @@ from __future__ import annotations
 import tempfile
 from array import array
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cleaner import faults
 from cleaner.errors import Problem
 from cleaner.io.readers import SPILL_PREFIX, Fields, InputFile, Limits
+from cleaner.io.stdio import scratch
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.outcome import cleaned_or_problem
 from cleaner.pipeline.parallel import Task, clean_events, events, tick
@@ -59,12 +62,19 @@ def mine(
 
     Each document that cannot be read or cleaned is handed to ``on_problem``: `cleaner suggest`
     reports it there; `clean --drop-repeated` gives none, since its cleaning pass reads the same
-    input and reports the same problems."""
+    input and reports the same problems.
+
+    The counts spill into ``spill_dir`` (a run's work directory, which it sweeps), else into a
+    scratch directory of the temp directory (io/stdio.py): one a SIGKILL left there, counts and
+    all, is removed by the next run that makes one (`suggest`, `explain --drop-repeated`)."""
     from cleaner.repeated.counts import LineCounts  # numpy: only runs that mine pay for importing it
 
     miner = pipeline.with_repeated(None, keys=True)
     todo = list(enumerate(items))
-    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=spill_dir) as tmp:
+    with (
+        nullcontext(spill_dir) if spill_dir is not None else scratch() as where,
+        tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=where) as tmp,
+    ):
         counts = LineCounts(Path(tmp))
         spread = SiteSpread(Path(tmp))
         seen = SeenDocuments()
@@ -77,6 +87,7 @@ def mine(
                     site = site_hash(result.key)
                     counts.add(site, result.hashes)
                     spread.add(site, result.generic)
+                    faults.point("mined")
             elif isinstance(result, Problem) and on_problem is not None:
                 on_problem(result)
             tick(result, progress)
