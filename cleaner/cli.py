@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -112,6 +113,9 @@ RulesOption = Annotated[
 NoDefaultRules = Annotated[
     bool, typer.Option("--no-default-rules", help="Leave out the rules shipped with cleaner; only --rules apply.")
 ]
+StdinFormat = Annotated[
+    stdio.StdinFormat, typer.Option(help="What - (stdin) holds: JSONL records, or one text document.")
+]
 MinDocs = Annotated[
     int, typer.Option(min=2, help="Repeated lines: a line must occur in at least this many of a site's documents.")
 ]
@@ -211,9 +215,7 @@ def clean(
             help="The clean records: .jsonl, .jsonl.gz, .jsonl.zst or .parquet; - writes JSONL to stdout.",
         ),
     ] = Path("out/clean.jsonl"),
-    stdin_format: Annotated[
-        stdio.StdinFormat, typer.Option(help="What - (stdin) holds: JSONL records, or one text document.")
-    ] = "jsonl",
+    stdin_format: StdinFormat = "jsonl",
     report: Annotated[Path | None, typer.Option(help="Report directory.", show_default="reports/ beside --out")] = None,
     text_field: TextField = DEFAULT_FIELDS.text,
     id_field: IdField = DEFAULT_FIELDS.id,
@@ -320,12 +322,9 @@ def clean(
     with ExitStack() as scratch:
         # stdin and stdout (cleaner/io/stdio.py): through a scratch directory cleaner removes.
         to_stdout, report_given = str(out_path) == stdio.STDIN, report is not None
-        if sum(str(given) == stdio.STDIN for given in inputs) > 1:
-            raise UsageError("'-' (stdin) can be given once")
-        root = scratch.enter_context(stdio.scratch()) if to_stdout or Path(stdio.STDIN) in inputs else None
-        given: list[Path | InputFile] = [
-            stdio.spool_stdin(root, stdin_format) if root is not None and str(p) == stdio.STDIN else p for p in inputs
-        ]
+        root = scratch.enter_context(stdio.scratch()) if to_stdout else None
+        given = _spooled(scratch, inputs, stdin_format, root)
+        scratch_run = to_stdout or any(isinstance(p, InputFile) for p in given)  # (stdin spooled)
         if root is not None and to_stdout:
             out_path, report = root / "clean.jsonl", report or root / "reports"
         target = Target(out_path, report or out_path.parent / "reports", overwrite)
@@ -344,7 +343,7 @@ def clean(
                 drop_repeated,
             )
         except (Interrupted, OutputError) as exc:
-            if root is None:
+            if not scratch_run:
                 raise
             # A run on stdin or stdout has nothing to resume: its scratch directory, the shards
             # with it, is removed as this block ends (and stdin was read). Not "--resume".
@@ -496,6 +495,8 @@ def compare(
     from cleaner.report.compare import compare as compare_runs
 
     _started()  # loads no rules: start-up ends here
+    if out_dir is not None:
+        _out_dir(out_dir)
     result = compare_runs(base, new, flag_share)
     if out_dir is not None:
         compare_render.write_all(result, out_dir)
@@ -507,7 +508,7 @@ def compare(
 
 @app.command()
 def suggest(
-    inputs: Annotated[list[Path], typer.Argument(help="Files or directories, as for `clean`.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Files or directories, as for `clean`; - reads stdin.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where the rule files go.")] = Path("rules/suggested"),
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
@@ -521,6 +522,7 @@ def suggest(
     url_field: UrlField = DEFAULT_FIELDS.url,
     html_field: HtmlField = DEFAULT_FIELDS.html,
     workers: Workers = None,
+    stdin_format: StdinFormat = "jsonl",
     overwrite: Annotated[bool, typer.Option(help="Replace existing rule files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -530,19 +532,21 @@ def suggest(
     from cleaner.pipeline.mine import mine
     from cleaner.suggest.rules import suggest as suggest_rules
 
-    items = discover(inputs)
-    if not items:
-        raise UsageError("no input files in " + ", ".join(map(str, inputs)))
-    pipeline = Pipeline(_book(rules, no_default_rules))
-    fields = Fields(text=text_field, url=url_field, html=html_field)
-    n = _workers(workers)
-    with _progress("mining", 2 * sum(item.size for item in items), quiet) as (say, progress):
-        failures = _Failures(say)
-        thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
-        found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress, on_problem=failures)
-        report = suggest_rules(
-            items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic, failures
-        )
+    _out_dir(out_dir)  # before the mining pass, not after it
+    with ExitStack() as stack:  # (stdin spooled into a scratch directory, removed at the end)
+        items = discover(_spooled(stack, inputs, stdin_format))
+        if not items:
+            raise UsageError("no input files in " + ", ".join(map(str, inputs)))
+        pipeline = Pipeline(_book(rules, no_default_rules))
+        fields = Fields(text=text_field, url=url_field, html=html_field)
+        n = _workers(workers)
+        with _progress("mining", 2 * sum(item.size for item in items), quiet) as (say, progress):
+            failures = _Failures(say)
+            thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
+            found = mine(items, pipeline, thresholds, fields, Limits(), n, progress=progress, on_problem=failures)
+            report = suggest_rules(
+                items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic, failures
+            )
     from rich.table import Table
 
     table = Table(box=None)
@@ -648,7 +652,10 @@ def rules_list(
 @rules_app.command("validate")
 def rules_validate(
     paths: Annotated[list[Path] | None, typer.Argument()] = None,
-    no_default_rules: NoDefaultRules = False,
+    no_default_rules: Annotated[
+        bool,
+        typer.Option("--no-default-rules", help="Check the files alone, not against the rules shipped with cleaner."),
+    ] = False,
     output_format: FormatOption = "text",
 ) -> None:
     """Check rule files: schema, regexes, unique ids (also against the shipped rules, as clean
@@ -661,9 +668,13 @@ def rules_validate(
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
+    if paths and not loaded:
+        # A mistyped or empty rule folder would otherwise pass: a CI check that checks nothing.
+        err.print(f"error: no rule files in {', '.join(map(str, paths))}; nothing validated", markup=False)
+        raise typer.Exit(EXIT_USAGE)
     count = sum(len(model.rules) for _, model in loaded)
     if output_format == "text":
-        out.print(f"{len(loaded)} rule files, {count} rules: valid")
+        out.print(f"{len(loaded)} rule file{'s' * (len(loaded) != 1)}, {count} rule{'s' * (count != 1)}: valid")
     elif output_format == "json":
         out.print("[]")
 
@@ -718,6 +729,11 @@ def rules_test(
                 continue
             path = _path_of(book, rule.id)
             problems.append((Problem(path, line_of(path, rule.id, None), f"FAIL {rule.id}: {message}"), ()))
+    if not passed and not problems:
+        # An empty or mistyped rule folder (or --no-default-rules and nothing given) ran no case:
+        # a CI hook that always succeeds. (pytest exits 5 when it collects nothing.)
+        err.print("error: no rule test cases found; nothing tested", markup=False)
+        raise typer.Exit(EXIT_USAGE)
     if output_format == "text":
         for problem, details in problems:
             out.print(str(problem), markup=False)
@@ -740,10 +756,36 @@ def rules_schema(
     from cleaner.rules.schema import schema_text
 
     text = schema_text()
-    if out_file is None:
+    if out_file is None or str(out_file) == stdio.STDIN:
         out.print(text, markup=False, end="")
     else:
         write_atomic(out_file, text.encode("utf-8"))
+
+
+def _spooled(
+    stack: ExitStack, inputs: list[Path], fmt: stdio.StdinFormat, root: Path | None = None
+) -> list[Path | InputFile]:
+    """The inputs with ``-`` read from stdin into a scratch directory (``root``, else one the
+    stack removes; cleaner/io/stdio.py), in its place among them."""
+    if sum(str(given) == stdio.STDIN for given in inputs) > 1:
+        raise UsageError("'-' (stdin) can be given once")
+    if root is None and any(str(given) == stdio.STDIN for given in inputs):
+        root = stack.enter_context(stdio.scratch())
+    return [stdio.spool_stdin(root, fmt) if root is not None and str(p) == stdio.STDIN else p for p in inputs]
+
+
+def _out_dir(path: Path) -> None:
+    """An output directory a command will create or write into: refused before any work when it
+    cannot be (a file there, a parent that is a file or not writable, ``-``: these write files)."""
+    if str(path) == stdio.STDIN:
+        raise UsageError(f"--out {path}: a directory is written here (its files), not stdout")
+    if path.exists():
+        if not path.is_dir():
+            raise UsageError(f"--out {path}: not a directory")
+        return
+    parent = next(p for p in path.absolute().parents if p.exists())  # (the root always exists)
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {path}: cannot be created ({parent} is not a writable directory)")
 
 
 def _path_of(book: RuleBook, rule_id: str) -> str:
@@ -753,12 +795,17 @@ def _path_of(book: RuleBook, rule_id: str) -> str:
 @app.command()
 def explain(
     file: Annotated[
-        Path, typer.Argument(help="A .txt file, a JSONL file (each record explained), or a directory of them.")
+        Path,
+        typer.Argument(
+            help="A .txt file, a JSONL file (each record explained), or a directory of them; - reads stdin."
+        ),
     ],
     rules: RulesOption = None,
     no_default_rules: NoDefaultRules = False,
     url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
     profile: ProfileOption = "balanced",
+    classify: ClassifyOption = True,
+    stdin_format: StdinFormat = "jsonl",
     drop_repeated: Annotated[
         bool,
         typer.Option(
@@ -783,40 +830,41 @@ def explain(
     from cleaner.pipeline.outcome import cleaned_or_problem
     from cleaner.steps.reasons import Reasons
 
-    items: list[InputFile] = discover([file])
-    if not items:
-        raise UsageError(f"no input files in {file}")
-    if drop_repeated and url:
-        # One document's URL would key it apart from the counts, which are of the file's own URLs.
-        raise UsageError("--url and --drop-repeated: the lines are mined under each record's own URL; give one")
-    book = _book(rules, no_default_rules)
-    pipeline = Pipeline(book, Settings(profile=profile))
-    fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
-    if drop_repeated:
-        from cleaner.pipeline.mine import mine
+    with ExitStack() as stack:  # (stdin spooled into a scratch directory, removed at the end)
+        items: list[InputFile] = discover(_spooled(stack, [file], stdin_format))
+        if not items:
+            raise UsageError(f"no input files in {file}")
+        if drop_repeated and url:
+            # One document's URL would key it apart from the counts, which are of the file's own URLs.
+            raise UsageError("--url and --drop-repeated: the lines are mined under each record's own URL; give one")
+        book = _book(rules, no_default_rules)
+        pipeline = Pipeline(book, Settings(profile=profile, classify=classify))  # (--no-classify: the rules alone)
+        fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
+        if drop_repeated:
+            from cleaner.pipeline.mine import mine
 
-        thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
-        # No problems handed over: the pass below reads the same documents and reports them.
-        pipeline = pipeline.with_repeated(mine(items, pipeline, thresholds, fields, Limits()))
-    pipeline.trace_classifier = features
-    reasons = Reasons(book)
-    # A broken record, an unreadable file or a page with no text is that document's problem:
-    # reported, and the other documents explained (as `clean` goes on); exit 1 at the end.
-    failures = _Failures(lambda line: err.print(line, markup=False))
-    for item in items:
-        for doc in read(item, fields):
-            if isinstance(doc, Problem):
-                failures(doc)
-                continue
-            if url:
-                doc.url = url
-            cleaned = cleaned_or_problem(pipeline, doc)
-            if isinstance(cleaned, Problem):
-                failures(cleaned)
-                continue
-            _explain(pipeline, cleaned, reasons)
-    if failures:
-        raise typer.Exit(EXIT_DOCUMENTS_FAILED)
+            thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
+            # No problems handed over: the pass below reads the same documents and reports them.
+            pipeline = pipeline.with_repeated(mine(items, pipeline, thresholds, fields, Limits()))
+        pipeline.trace_classifier = features
+        reasons = Reasons(book)
+        # A broken record, an unreadable file or a page with no text is that document's problem:
+        # reported, and the other documents explained (as `clean` goes on); exit 1 at the end.
+        failures = _Failures(lambda line: err.print(line, markup=False))
+        for item in items:
+            for doc in read(item, fields):
+                if isinstance(doc, Problem):
+                    failures(doc)
+                    continue
+                if url:
+                    doc.url = url
+                cleaned = cleaned_or_problem(pipeline, doc)
+                if isinstance(cleaned, Problem):
+                    failures(cleaned)
+                    continue
+                _explain(pipeline, cleaned, reasons)
+        if failures:
+            raise typer.Exit(EXIT_DOCUMENTS_FAILED)
 
 
 def _explain(pipeline: Pipeline, cleaned: Cleaned, reasons: Reasons) -> None:
@@ -886,6 +934,12 @@ def main() -> None:
     except CleanerError as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a path no command checked before (an --out on a file, on /proc): one line
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        err.print(f"error: {where}{exc.strerror or exc}", markup=False)
+        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(Interrupted.exit_code)

@@ -30,8 +30,14 @@ def problems(tmp_path: Path, **files: str) -> list[str]:
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
+    """Placed where the broken construct begins (the unclosed bracket's line, 5), not where PyYAML
+    noticed (the end of the file, 6 and 9: a file with an unclosed quote was placed at its end)."""
     assert problems(tmp_path, a=HEAD + "  - id: demo.x\n    kind: [line\n") == [
-        "a.yaml:6: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+        "a.yaml:5: YAML syntax error: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)"
+    ]
+    quoted = HEAD + '  - id: demo.x\n    kind: line\n    pattern: "^abc\n    description: d\n\n\n'
+    assert problems(tmp_path, a=quoted) == [
+        "a.yaml:6: YAML syntax error: found unexpected end of stream (while scanning a quoted scalar)"
     ]
 
 

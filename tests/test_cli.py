@@ -427,12 +427,12 @@ def test_rules_validate_and_test_refuse_what_clean_refuses_beside_the_shipped_ru
         shown = [line.replace(str(tmp_path) + "/", "") for line in result.stderr.splitlines()]
         assert (result.returncode, shown) == (2, expected), command
     alone = cli("rules", "validate", given, "--no-default-rules")
-    assert (alone.returncode, alone.stdout) == (0, "1 rule files, 1 rules: valid\n")
+    assert (alone.returncode, alone.stdout) == (0, "1 rule file, 1 rule: valid\n")
     assert cli("rules", "test", given, "--no-default-rules").stdout == "1 passed, 0 failed\n"
     # The shipped folder itself (or a file in it) is the shipped rules, not a copy beside them.
     assert cli("rules", "validate", "rules").stdout == cli("rules", "validate").stdout
     one = cli("rules", "validate", f"rules/sites/{name}.yaml")
-    assert (one.returncode, one.stdout) == (0, f"1 rule files, {len(shipped['rules'])} rules: valid\n")
+    assert (one.returncode, one.stdout) == (0, f"1 rule file, {len(shipped['rules'])} rules: valid\n")
 
 
 @pytest.mark.parametrize("command", ["clean", "explain"])
@@ -456,3 +456,77 @@ def test_a_reader_that_stops_early_is_no_failure(tmp_path: Path, command: str) -
     process.stdout.close()  # as `head -1` does
     stderr = process.stderr.read()
     assert (process.wait(timeout=120), stderr) == (0, b"")
+
+
+def _piped(stdin: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", *args], cwd=cwd, input=stdin, capture_output=True, text=True, encoding="utf-8"
+    )
+
+
+def test_explain_and_suggest_read_stdin_as_clean_does(tmp_path: Path) -> None:
+    """Before: `explain -` and `suggest -` said "-: no such file or directory" (or read a file
+    named - in the current directory), though their help says they read input as clean does."""
+    (tmp_path / "-").write_text("A file named -, which is not stdin.\n", encoding="utf-8")
+    record = '{"id": "a", "text": "Source: AFP\\nThe council met on Monday.\\n"}\n'
+    shown = _piped(record, "explain", "-", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[:3] == [
+        "# a  site: (none)  url: (none)",
+        "1 - Source: AFP    <- credits.source",
+        "2   The council met on Monday.",
+    ]
+    text = _piped("Share this article\nThe council met.\n", "explain", "-", "--stdin-format", "txt", cwd=tmp_path)
+    assert text.stdout.splitlines()[:2] == [
+        "# stdin  site: (none)  url: (none)",
+        "1 - Share this article    <- chrome.widget",
+    ]
+    records = "".join(
+        json.dumps({"text": f"VALLEY POST | Since 1921\n\nThe {w} story of the week.\n\nTip us off\n"}) + "\n"
+        for w in ("ferry", "bridge", "market", "school")
+    )
+    suggested = _piped(records, "suggest", "-", "--out", str(tmp_path / "s"), "-q", cwd=tmp_path)
+    assert suggested.returncode == 0, suggested.stderr
+    (path,) = (tmp_path / "s").iterdir()
+    assert "Tip us off" in path.read_text(encoding="utf-8")
+
+
+def test_an_output_directory_that_cannot_be_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Before: compare, suggest (after its whole mining pass) and rules schema ended in a Python
+    traceback and exit 1 for an --out on a file; compare --out - made a directory named -."""
+    a_file = tmp_path / "a.txt"
+    a_file.write_text("mine\n", encoding="utf-8")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "d.txt").write_text("The council met.\n", encoding="utf-8")
+    assert cli("clean", str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl"), "-q").returncode == 0
+    run = str(tmp_path / "o")
+    for args, said in (
+        (["compare", run, run, "--out", str(a_file)], f"error: --out {a_file}: not a directory"),
+        (["compare", run, run, "--out", "-"], "error: --out -: a directory is written here (its files), not stdout"),
+        (
+            ["suggest", str(corpus), "--out", str(a_file / "s")],
+            f"error: --out {a_file / 's'}: cannot be created ({a_file} is not a writable directory)",
+        ),
+        (["rules", "schema", "--out", str(a_file / "s.json")], None),
+    ):
+        done = cli(*args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("error: "), done.stderr
+        assert said is None or done.stderr.rstrip("\n") == said
+    assert a_file.read_text(encoding="utf-8") == "mine\n" and not (tmp_path / "-").exists()
+    schema = cli("rules", "schema", "--out", "-", cwd=tmp_path)
+    assert schema.returncode == 0 and json.loads(schema.stdout)["title"] and not (tmp_path / "-").exists()
+
+
+def test_rules_validate_and_test_over_no_rule_file_fail(tmp_path: Path) -> None:
+    """Before: an empty or mistyped rule folder gave "0 rule files, 0 rules: valid" and "0 passed,
+    0 failed", exit 0: a CI check that checks nothing."""
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    validated = cli("rules", "validate", str(empty))
+    assert (validated.returncode, validated.stderr) == (2, f"error: no rule files in {empty}; nothing validated\n")
+    tested = cli("rules", "test", str(empty), "--no-default-rules")
+    assert (tested.returncode, tested.stderr) == (2, "error: no rule test cases found; nothing tested\n")
+    one = cli("rules", "validate", "rules/generic/credits.yaml")
+    assert (one.returncode, one.stdout) == (0, "1 rule file, 5 rules: valid\n")

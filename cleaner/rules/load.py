@@ -198,10 +198,14 @@ def _parse(path: Path, display: str | None = None) -> tuple[RuleFile | None, lis
     try:
         node, data = _compose_fast(text) or _compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where the construct that broke begins (an unclosed quote's line), when PyYAML says
+        # (its context), else where it noticed (for an unclosed quote: the end of the file).
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(name, line, f"YAML syntax error: {reason}")], None
+        context = getattr(exc, "context", None)
+        said = f"{reason} ({context})" if context else reason
+        return None, [Problem(name, line, f"YAML syntax error: {said}")], None
     except RecursionError:
         return None, [Problem(name, None, f"YAML nested too deep (more than {MAX_DEPTH} levels)")], None
     if node is None or not isinstance(data, dict):
