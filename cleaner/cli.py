@@ -485,7 +485,13 @@ def compare(
     new: Annotated[Path, typer.Argument(help="The new run, likewise.")],
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.md, .json and .html here.")] = None,
     output_format: Annotated[Literal["markdown", "json"], typer.Option("--output-format")] = "markdown",
-    fail_on_change: Annotated[bool, typer.Option(help="Exit 1 when anything changed.")] = False,
+    fail_on_change: Annotated[
+        bool,
+        typer.Option(
+            help="Exit 1 when a rule changed what it does to a document both runs had (documents only "
+            "added or removed do not fail it)."
+        ),
+    ] = False,
     flag_share: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="A document losing more than this share is flagged.")
     ] = 0.5,
