@@ -390,9 +390,14 @@ def _clean_run(
 
     total = sum(item.size for item in discover(inputs)) * (2 if drop_repeated else 1)  # mining reads it all too
     with _progress("cleaning", total, quiet) as (say, progress):
+        hinted = False
 
         def failure(problem: Problem) -> None:
+            nonlocal hinted
             say(f"error: {problem}")
+            if not hinted and problem.file == stdio.STDIN and problem.message.startswith("not valid JSON"):
+                hinted = True  # (plain text piped in: every line would be an error, and none say why)
+                say("hint: - (stdin) is read as JSONL records; give --stdin-format txt for a text document")
 
         try:
             return run(

@@ -530,3 +530,18 @@ def test_rules_validate_and_test_over_no_rule_file_fail(tmp_path: Path) -> None:
     assert (tested.returncode, tested.stderr) == (2, "error: no rule test cases found; nothing tested\n")
     one = cli("rules", "validate", "rules/generic/credits.yaml")
     assert (one.returncode, one.stdout) == (0, "1 rule file, 5 rules: valid\n")
+
+
+def test_plain_text_piped_as_jsonl_gets_a_hint_once() -> None:
+    """Before: every line of a text piped to `clean -` was its own 'not valid JSON' error, and
+    nothing said that - is read as JSONL unless --stdin-format txt is given."""
+    done = _piped("Source: AFP\nThe council met.\n", "clean", "-", "--out", "-", "-q")
+    assert done.returncode == 1 and done.stdout == ""
+    said = "not valid JSON: unexpected character, expected a JSON value: line 1 column 1 (char 0)"
+    assert done.stderr.splitlines() == [
+        f"error: -:1: {said}",
+        "hint: - (stdin) is read as JSONL records; give --stdin-format txt for a text document",
+        f"error: -:2: {said}",
+    ]
+    text = _piped("Source: AFP\nThe council met.\n", "clean", "-", "--out", "-", "-q", "--stdin-format", "txt")
+    assert (text.returncode, text.stderr) == (0, "")
