@@ -84,8 +84,10 @@ class Document:
 
 def line_counts(lines: list[Line]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Non-blank lines removed and characters removed per rule id, lines changed per label, keys
-    in order of first appearance: the Python twin of _diff.c's line_counts. Plain dicts counted
-    by hand: a Counter's += and update() cost several times more."""
+    in order of first appearance: the Python twin of _diff.c's line_counts. A repair counts on
+    the lines that stay: a line repaired and then removed is the rule's, as the diff and the
+    review show it. Plain dicts counted by hand: a Counter's += and update() cost several times
+    more."""
     removed: dict[str, int] = {}
     chars: dict[str, int] = {}
     repaired: dict[str, int] = {}
@@ -95,7 +97,7 @@ def line_counts(lines: list[Line]) -> tuple[dict[str, int], dict[str, int], dict
             chars[rule] = chars.get(rule, 0) + len(line.orig)
             if line.orig.strip():
                 removed[rule] = removed.get(rule, 0) + 1
-        if line.changed_by:
+        elif line.changed_by:
             for label in line.changed_by:
                 repaired[label] = repaired.get(label, 0) + 1
     return removed, chars, repaired
@@ -123,7 +125,7 @@ class DocStats:
     changed: bool
     removed: dict[str, int]  # non-blank lines removed, per rule id, in order of first appearance
     removed_chars: dict[str, int]  # characters removed, per rule id
-    repaired: dict[str, int]  # lines changed, per repair
+    repaired: dict[str, int]  # lines changed, per repair (of the lines that stay)
     emptied_by: str | None  # for a document that ended up empty: the rule that removed most
 
     @classmethod

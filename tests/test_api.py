@@ -197,3 +197,28 @@ def test_clean_records_cleans_a_pages_output_as_the_command_line_does(tmp_path: 
     assert Cleaner().clean(record["text"], meta=record["meta"]).removed == {}
     # (as plain text, the classifier takes a line of it: what the meta spares it)
     assert "classify.short" in Cleaner().clean(record["text"]).removed
+
+
+@pytest.mark.parametrize("native", ["on", "off"])
+def test_a_repair_counts_on_the_lines_that_stay(native: str) -> None:
+    """Before: a line repaired and then removed counted in ``repaired`` (and in the summary's
+    repairs) while the diff and the review showed it as the rule's removal. Both halves (C and
+    Python) count a repair on the lines that stay only."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from cleaner import Cleaner\n"
+        "for t in ['The council met.\\nSource: AFP\\u00a0\\n', 'The council met.\\nSource: Franceâ€™s desk\\n',"
+        " 'The council met.\\u00a0\\nSource: AFP\\n']:\n"
+        "    r = Cleaner().clean(t); print(r.stats.repaired, r.stats.removed)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "CLEANER_NATIVE": native, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.splitlines() == [
+        "{} {'credits.source': 1}",
+        "{} {'credits.source': 1}",
+        "{'whitespace': 1} {'credits.source': 1}",  # the kept line's repair counts
+    ]

@@ -2162,7 +2162,7 @@ static int walk_lines(PyObject *lines, Tally *counts, PyObject *rows, Py_ssize_t
                 }
             }
         }
-        if (counts != NULL) {
+        if (counts != NULL && dropped == Py_None) { /* a repair counts on the lines that stay */
             if ((changed = read_attr(&reader, line, A_CHANGED)) == NULL) goto next;
             if ((truth = changes(changed)) < 0) goto next;
             if (truth) {
