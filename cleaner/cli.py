@@ -304,6 +304,11 @@ def clean(
 
         # A wrong baseline, or one whose ids are of another field, is a usage error before anything is written.
         check_id_fields(baseline, marked_id_field(review.removals_path(baseline)), "this run", id_field)
+    # Options that act only with another: said, not ignored without a word.
+    if address is not None and engine != "ray":
+        err.print("warning: --address is for --engine ray; ignored", markup=False)
+    if stdin_format != "jsonl" and not any(str(given) == stdio.STDIN for given in inputs):
+        err.print("warning: --stdin-format is for - (stdin), which is not among the inputs; ignored", markup=False)
     settings = Settings(
         repair=repair,
         unescape_html=unescape_html,
@@ -558,6 +563,13 @@ def suggest(
             report = suggest_rules(
                 items, pipeline, found, out_dir, fields, Limits(), n, overwrite, progress, generic, failures
             )
+    if not report:
+        out.print(
+            f"no site has lines repeated enough for a rule (--min-docs {min_docs}, --min-share {min_share}); "
+            "nothing written",
+            markup=False,
+        )
+        return
     from rich.table import Table
 
     table = Table(box=None)

@@ -545,3 +545,24 @@ def test_plain_text_piped_as_jsonl_gets_a_hint_once() -> None:
     ]
     text = _piped("Source: AFP\nThe council met.\n", "clean", "-", "--out", "-", "-q", "--stdin-format", "txt")
     assert (text.returncode, text.stderr) == (0, "")
+
+
+def test_options_that_act_only_with_another_are_said_to_be_ignored(tmp_path: Path) -> None:
+    """Before: --address without --engine ray, and --stdin-format without -, were ignored without
+    a word; suggest that found nothing printed an empty table's header."""
+    doc = tmp_path / "d.txt"
+    doc.write_text("The council met on Monday.\n", encoding="utf-8")
+    out = str(tmp_path / "o" / "clean.jsonl")
+    done = cli("clean", str(doc), "--out", out, "-q", "--address", "ray://x:10001", "--stdin-format", "txt")
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        "warning: --address is for --engine ray; ignored",
+        "warning: --stdin-format is for - (stdin), which is not among the inputs; ignored",
+    ]
+    assert cli("clean", str(doc), "--out", out, "-q", "--overwrite").stderr == ""
+    found = cli("suggest", str(doc), "--out", str(tmp_path / "s"), "-q")
+    assert (found.returncode, found.stdout) == (
+        0,
+        "no site has lines repeated enough for a rule (--min-docs 3, --min-share 0.05); nothing written\n",
+    )
+    assert not (tmp_path / "s").exists()
