@@ -662,6 +662,18 @@ def rules_list(
         for row in rows:
             out.print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |", markup=False)
         return
+    if not sys.stdout.isatty():
+        # Piped (to grep, cut, a file): a row a line, its cells between tabs. The table is laid
+        # out for a terminal; at the pipe's width every row was padded to the longest (750 columns).
+        from cleaner.printable import printable
+
+        lines = ["\t".join(printable(" ".join(cell.split())) for cell in row) + "\n" for row in (header, *rows)]
+        try:  # (written as they are: rich's print turns tabs into spaces)
+            out.file.write("".join(lines))
+            out.file.flush()
+        except BrokenPipeError:
+            out.on_broken_pipe()
+        return
     from rich.table import Table
 
     table = Table(box=None)

@@ -231,6 +231,11 @@ def test_rules_list_validate_and_test() -> None:
     listed = cli("rules", "list")
     assert listed.returncode == 0
     assert "links.see-also" in listed.stdout and "heraldglobe.url" in listed.stdout
+    # Piped: a row a line, cells between tabs, nothing padded (it was every row to 750 columns).
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert rows[0] == ["rule", "site", "kind", "engine", "file", "description"]
+    assert all(len(row) == 6 and row[-1] == row[-1].strip() for row in rows)
+    assert ["heraldglobe.url", "heraldglobe", "extract", "re2", "rules/sites/heraldglobe.yaml"] in [r[:5] for r in rows]
     validated = cli("rules", "validate")
     assert validated.returncode == 0 and validated.stdout.endswith(": valid\n")
     tested = cli("rules", "test")
