@@ -163,7 +163,7 @@ class Cleaner:
         doc_id = "" if doc_id is None else str(doc_id)
         # A record cleaner wrote from a page is cleaned as a page's text (its meta says so), as
         # the command line cleans it: cleaning the output again then changes nothing.
-        meta = {EXTRACTED: "html"} if extracted_before(record) else {}
+        meta = {EXTRACTED: "html"} if extracted_before(record.get("meta")) else {}
         doc = Document(id=doc_id, text=text, source=doc_id, url=url if isinstance(url, str) else None, meta=meta)
         cleaned = self.pipeline.clean(doc)
         if cleaned.empty and not keep_empty:

@@ -296,6 +296,9 @@ def read_marker(path: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+DIGESTED = 1 << 16  # bytes of each end of an output its markers' digest reads
+
+
 def output_digest(path: Path) -> str:
     """What a marker records of the output besides its size: a digest of its first and last
     DIGESTED bytes. A file of the same size put in its place (a user's edit of one record, a
@@ -308,9 +311,6 @@ def output_digest(path: Path) -> str:
             handle.seek(end - DIGESTED)
         digest.update(handle.read(DIGESTED))  # the last bytes, or the rest of a smaller file
     return digest.hexdigest()
-
-
-DIGESTED = 1 << 16
 
 
 def _output(path: Path, size: Any, digest: Any = None) -> set[Path]:

@@ -92,11 +92,11 @@ _BREAKS = re.compile(r"\r\n|\r|\n")
 EXTRACTED = "extracted_from"
 
 
-def extracted_before(fields: dict[str, object]) -> bool:
-    """Whether a record is one cleaner wrote from a page (its meta says so): its text is cleaned
-    as a page's extracted text is (the classifier's ``html`` setting), so that cleaning the output
-    of a page again changes nothing, as cleaning any output again does."""
-    meta = fields.get("meta")
+def extracted_before(meta: object) -> bool:
+    """Whether a ``meta`` (a record's, or one given to the API) says its text is one cleaner
+    extracted from a page: it is cleaned as a page's extracted text is (the classifier's ``html``
+    setting), so that cleaning the output of a page again changes nothing, as cleaning any
+    output again does."""
     return isinstance(meta, dict) and meta.get(EXTRACTED) == "html"
 
 
@@ -218,8 +218,11 @@ class Pipeline:
         """The document as lines, ready for the steps (for a page: its extracted text)."""
         removed: list[tuple[str, str]] = []
         from_html = doc.html is not None
-        extracted = from_html or (doc.record is not None and extracted_before(doc.record.fields))
-        extracted = extracted or doc.meta.get(EXTRACTED) == "html"  # (the API's: clean(meta=...))
+        extracted = (
+            from_html
+            or extracted_before(doc.meta)  # (the API's: clean(meta=...), clean_records)
+            or (doc.record is not None and extracted_before(doc.record.fields.get("meta")))
+        )
         if from_html:
             doc, removed = self._extract(doc)
         lines, trailing = split_lines(doc.text)
