@@ -1,6 +1,7 @@
 """This tree's one-worker run against an older revision's, on this machine, in the same minutes.
 
     python -m bench.baseline [--rev b98c7c2] [--docs 50000] [--repeat 3] [--workers 1] [--first-pass-reports]
+                             [--every-document]
 
 Issue 15's targets were set on another machine ("15 MB/s at this machine's speed", where the
 first pass, b98c7c2, ran at 5.1-5.3 MB/s). This VM's speed drifts by a third from one hour to the
@@ -17,6 +18,10 @@ lines) for the first 2,000 changed documents only, its ``html.MAX_DOCS``. Since 
 page has come to hold every changed document and each removal in context, and removals.jsonl was
 added for ``cleaner compare``: the ratio of that run says what the cleaning itself gained, the other
 what a run with today's reports did.
+
+``--every-document`` times this tree once more with every changed document whole on the review
+page (``--review-budget 0``), as it was before the page had a budget (the bench corpus is some
+ten times the default budget: the default run keeps about a tenth of its documents whole).
 """
 
 from __future__ import annotations
@@ -90,6 +95,11 @@ def main() -> None:
     parser.add_argument(
         "--first-pass-reports", action="store_true", help="time this tree with the first pass's reports too"
     )
+    parser.add_argument(
+        "--every-document",
+        action="store_true",
+        help="time this tree with every changed document on the review page too (--review-budget 0)",
+    )
     args = parser.parse_args()
     path = corpus(args.docs)
     size = path.stat().st_size / 1e6
@@ -100,7 +110,13 @@ def main() -> None:
             snippet = old_measure(tree)
             ratios: list[float] = []
             same: list[float] = []  # against this tree with the first pass's reports
-            sides = ["old", "new", "same"] if args.first_pass_reports else ["old", "new"]
+            every: list[float] = []  # against this tree with every document on the review page
+            sides = [
+                "old",
+                "new",
+                *(["same"] if args.first_pass_reports else []),
+                *(["every"] if args.every_document else []),
+            ]
             print(
                 f"corpus: {path.relative_to(ROOT)}, {size:.1f} MB; {args.workers} worker(s); {args.rev} against this tree"
             )
@@ -111,8 +127,9 @@ def main() -> None:
                     if side == "old":
                         runs[side] = timed(tree, snippet, [str(path), str(out), str(args.workers)], out)
                     else:
-                        measure = _MEASURE if side == "new" else first_pass_measure()
-                        runs[side] = timed(ROOT, measure, [str(path), str(out), str(args.workers), "full"], out)
+                        measure = first_pass_measure() if side == "same" else _MEASURE
+                        budget = "none" if side == "every" else "default"
+                        runs[side] = timed(ROOT, measure, [str(path), str(out), str(args.workers), "full", budget], out)
                 ratios.append(runs["old"] / runs["new"])
                 line = (
                     f"  {args.rev} {runs['old']:.1f} s ({size / runs['old']:.2f} MB/s), "
@@ -121,10 +138,15 @@ def main() -> None:
                 if "same" in runs:
                     same.append(runs["old"] / runs["same"])
                     line += f"; with the first pass's reports {runs['same']:.1f} s: {same[-1]:.2f}x"
+                if "every" in runs:
+                    every.append(runs["old"] / runs["every"])
+                    line += f"; every document on the page {runs['every']:.1f} s: {every[-1]:.2f}x"
                 print(line)
             print(f"this tree / {args.rev}: median {statistics.median(ratios):.2f}x")
             if same:
                 print(f"this tree with the first pass's reports / {args.rev}: median {statistics.median(same):.2f}x")
+            if every:
+                print(f"this tree, every document on the page / {args.rev}: median {statistics.median(every):.2f}x")
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
 

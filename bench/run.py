@@ -6,7 +6,9 @@ Every figure comes from this run; nothing is asserted. Each cleaning run is a fr
 (`cleaner clean`'s run, all shipped rules, every step and every report on), timed around the
 run; its CPU time (all its processes') and peak RSS are read from the kernel (the main process
 and, separately, the largest worker). A one-worker row with ``--reports summary`` (the same
-records, only the summary beside them) follows. Each row is the median of ``--repeat`` runs. A run's
+records, only the summary beside them) follows, and one with ``--review-budget 0`` (every changed
+document whole on the review page, as before the page had a budget: the bench corpus is ten times
+the default budget). Each row is the median of ``--repeat`` runs. A run's
 files (about 2 GB written at 50,000 documents) are emptied as soon as it is measured, its
 clean.jsonl digested first for the byte-identity check, and removed at the end. Kept whole, they
 were written back to the disk during the next runs, which got slower run by run; removed, each
@@ -46,7 +48,8 @@ from cleaner.rules.book import RuleBook
 from cleaner.pipeline.clean import Settings
 from cleaner.pipeline.run import Target, run
 corpus, out, workers, reports = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-pipeline = Pipeline(RuleBook.load([Path("rules")]), Settings(reports=reports))
+budget = {} if sys.argv[5:] in ([], ["default"]) else {"review_budget": None}
+pipeline = Pipeline(RuleBook.load([Path("rules")]), Settings(reports=reports, **budget))
 start = time.perf_counter()
 result = run([corpus], pipeline, Target(out / "clean.jsonl", out / "reports", overwrite=True), workers=workers)
 elapsed = time.perf_counter() - start
@@ -65,9 +68,10 @@ def corpus(docs: int, name: str = "corpus", make: Callable[[Path, int], int] = w
     return path
 
 
-def measure(path: Path, out: Path, workers: int, reports: str = "full") -> dict[str, Any]:
+def measure(path: Path, out: Path, workers: int, reports: str = "full", budget: str = "default") -> dict[str, Any]:
+    """One run; ``budget``: "default" (the review page's default budget) or "none" (every document)."""
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(path), str(out), str(workers), reports],
+        [sys.executable, "-c", _MEASURE, str(path), str(out), str(workers), reports, budget],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -313,6 +317,7 @@ def main() -> None:
     print(f"compiled halves in use: {len(native.built())} of {len(native.MODULES)} (CLEANER_NATIVE=off: none)\n")
     runs: dict[int, list[dict[str, Any]]] = {workers: [] for workers in args.workers}
     summary_runs: list[dict[str, Any]] = []
+    every_runs: list[dict[str, Any]] = []
     peer_runs: dict[str, list[dict[str, float]]] = {row: [] for row in (DATATROVE_ROWS if args.datatrove else [])}
     with tempfile.TemporaryDirectory() as tmp:
         # The worker counts alternate within each repeat, so that a slow minute of the VM falls on
@@ -322,7 +327,8 @@ def main() -> None:
             for workers in args.workers:
                 runs[workers].append(measure(path, Path(tmp) / f"w{workers}-{repeat}", workers))
             summary_runs.append(measure(path, Path(tmp) / f"s1-{repeat}", 1, "summary"))
-        same = len({run["digest"] for found in [*runs.values(), summary_runs] for run in found}) == 1
+            every_runs.append(measure(path, Path(tmp) / f"e1-{repeat}", 1, "full", "none"))
+        same = len({run["digest"] for found in [*runs.values(), summary_runs, every_runs] for run in found}) == 1
         # The real pages as a run of their own (one worker, every report), when they are there.
         real = Path(tmp) / "realtext.jsonl"
         real_mb = write_real_pages(real)
@@ -342,7 +348,11 @@ def main() -> None:
         "| engine | workers | seconds | MB/s | docs/s | CPU seconds | runs (seconds) | peak RSS main | peak RSS worker |"
     )
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
-    for engine, row in [*(("cleaner", row) for row in rows), ("cleaner --reports summary", median_run(summary_runs))]:
+    for engine, row in [
+        *(("cleaner", row) for row in rows),
+        ("cleaner --reports summary", median_run(summary_runs)),
+        ("cleaner --review-budget 0 (every document on the page)", median_run(every_runs)),
+    ]:
         worker_rss = f"{row['rss_worker_mb']:.0f} MB" if row["workers"] > 1 else "-"
         print(
             f"| {engine} | {row['workers']} | {row['seconds']:.1f} | {size / row['seconds']:.1f} "

@@ -42,7 +42,7 @@ from cleaner.io import stdio
 from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
 from cleaner.repeated.boilerplate import Thresholds
-from cleaner.report.outcome import Reports
+from cleaner.report.outcome import REVIEW_BUDGET, Reports
 from cleaner.steps.extract import ExtractOptions, Favor
 
 if _COLLECTING:
@@ -286,6 +286,16 @@ def clean(
             show_default="full",
         ),
     ] = None,
+    review_budget: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            metavar="MB",
+            help="The review page keeps every changed document whole while the input is at most this many MB; "
+            "past that, a share of them chosen by id, to keep the page about this size (removals.jsonl and "
+            "the diffs hold every document). 0: every document, whatever the input.",
+        ),
+    ] = REVIEW_BUDGET >> 20,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
     from cleaner.pipeline import Pipeline, Settings
@@ -320,6 +330,7 @@ def clean(
         profile=profile,
         flag_share=flag_share,
         reports=reports,
+        review_budget=review_budget << 20 if review_budget else None,
     )
     pipeline = Pipeline(_book(rules, no_default_rules), settings)
     output_format(out_path)  # a name of no known format: exit 2 before stdin is read

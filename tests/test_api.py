@@ -162,6 +162,8 @@ def test_settings_and_record_arguments_of_the_wrong_kind_are_input_errors() -> N
         (lambda: Settings(dedup=1), "Settings(dedup=1): expected True or False"),  # type: ignore[arg-type]
         (lambda: Settings(flag_share=1.5), "Settings(flag_share=1.5): expected a number from 0 to 1"),
         (lambda: Settings(extract_timeout=0), "Settings(extract_timeout=0): expected seconds over 0, or None"),
+        (lambda: Settings(review_budget=-1), "Settings(review_budget=-1): expected bytes, 0 or more, or None"),
+        (lambda: Settings(review_budget=1.5), "Settings(review_budget=1.5): expected bytes, 0 or more, or None"),  # type: ignore[arg-type]
         (lambda: Cleaner().clean_records([], text_field=["text"]), "text_field must be a str, not list"),  # type: ignore[arg-type]
         (
             lambda: Cleaner().clean_records([], errors="skip", on_error="log"),  # type: ignore[arg-type]
@@ -172,6 +174,7 @@ def test_settings_and_record_arguments_of_the_wrong_kind_are_input_errors() -> N
             bad()
         assert str(raised.value) == said
     assert Settings(extract_timeout=None, flag_share=0, dedup_min_chars=0).flag_share == 0  # the edges are settings
+    assert Settings(review_budget=0).review_budget == 0 and Settings(review_budget=None).review_budget is None
 
 
 def test_clean_records_cleans_a_pages_output_as_the_command_line_does(tmp_path: Path) -> None:

@@ -238,3 +238,47 @@ def test_a_repair_shows_its_original_in_a_browser(browser, tmp_path: Path) -> No
     item = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rule-items .item"))[0]
     shown = [p.get_attribute("textContent") for p in item.find_elements(By.CSS_SELECTOR, "p.l")]
     assert shown == [text + "whitespace", "was: " + original]  # no context: the line before and after
+
+
+def test_a_page_past_its_budget_in_a_browser(browser, pipeline: Pipeline, tmp_path: Path) -> None:
+    """Past the review budget the page keeps some documents whole (pagedata.kept_whole): it says
+    so; a rule's sample still comes from every document, its "show all" from those kept whole;
+    a document not kept shows why, and where its removals are."""
+    from selenium.webdriver.common.by import By
+
+    keep = pagedata.EVERY // 2
+    records = [html.section(c) for c in map(pipeline.clean, _corpus(pipeline)) if c.changed]
+    fragment = tmp_path / "000000.page"
+    pagedata.page_files(records, fragment, keep=keep)
+    (tmp_path / "reports").mkdir()
+    html.write_page(tmp_path / "reports" / "index.html", [fragment])
+    kept = [r for r in records if pagedata.kept_whole(r["id"], keep)]
+    sourced = sum("credits.source" in r["removed"] for r in kept)
+    assert 10 < len(kept) < len(records) - 10 and 0 < sourced < 61
+    browser.get((tmp_path / "reports" / "index.html").as_uri())
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#docs .item")) == 82)
+    totals = browser.find_element(By.ID, "totals").text
+    assert f"the page keeps {len(kept)} of the documents whole, chosen by id" in totals
+    _button(browser, "#rules", "credits.source").click()
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rule-items .item")) == html.SAMPLE)
+    note = browser.find_element(By.ID, "rule-note").text
+    assert note == (
+        f"acted on in 61 documents, {sourced} lines of them in the documents the page keeps whole; "
+        "a sample of 50 from every document, the same on every run:"
+    )
+    more = browser.find_element(By.ID, "rule-more")
+    assert more.text == f"show all {sourced} in the documents kept whole"
+    more.click()
+    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rule-items .item")) == sourced)
+    gone = next(r["id"] for r in records if not pagedata.kept_whole(r["id"], keep))
+    [link] = [a for a in browser.find_elements(By.CSS_SELECTOR, "#docs .item h3 a") if a.text == gone]
+    link.click()
+    _wait(browser, lambda d: d.find_element(By.ID, "doc-title").text.startswith(gone))
+    shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#doc-lines p")]
+    assert len(shown) == 1 and shown[0].startswith("Not kept whole on this page: the input is over the review budget")
+    whole = next(r["id"] for r in kept)
+    [link] = [a for a in browser.find_elements(By.CSS_SELECTOR, "#docs .item h3 a") if a.text == whole]
+    link.click()
+    _wait(browser, lambda d: d.find_element(By.ID, "doc-title").text.startswith(whole))
+    shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#doc-lines p")]
+    assert shown[0].startswith("Report number")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import mmap
 import os
 import random
@@ -66,8 +67,15 @@ def _record(rng: random.Random, n: int, doc_id: str | None = None) -> dict[str, 
     }
 
 
-def _reference(path: Path, records: list[dict[str, Any]]) -> None:
-    """The page as html.write_page built it from every record in order, in one process."""
+def _whole(doc_id: str, keep: int) -> bool:
+    """Whether the page keeps a document whole: its id's BLAKE2b below ``keep`` (of 2**64)."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") < keep
+
+
+def _reference(path: Path, records: list[dict[str, Any]], keep: int = 1 << 64) -> None:
+    """The page as html.write_page built it from every record in order, in one process; past
+    the budget (``keep`` under 2**64) the documents not kept whole have no lines in their d
+    item and no entries in the r files, and are in the samples all the same."""
     directory = path.parent / pagedata.DATA_DIR
     directory.mkdir(parents=True)
     sample, part, size_list, size_docs, buffered_max = (
@@ -111,8 +119,11 @@ def _reference(path: Path, records: list[dict[str, Any]]) -> None:
             chunks[kind] = []
 
     layout_only = 0
+    kept = 0
     with (path.parent / review.REMOVALS).open("wb") as removals:
         for n, rec in enumerate(records):
+            whole = _whole(rec["id"], keep)
+            kept += whole
             removals.write(review.removals_line(rec))
             for rule, count in rec["removed"].items():
                 lines[rule] += count
@@ -133,6 +144,8 @@ def _reference(path: Path, records: list[dict[str, Any]]) -> None:
                     heapq.heappush(heap, (-key, entry))
                 elif -key > heap[0][0]:
                     heapq.heapreplace(heap, (-key, entry))
+                if not whole:
+                    continue
                 buffer.setdefault(i, []).append(entry)
                 buffered[0] += 1
                 if buffered[0] >= buffered_max:
@@ -142,7 +155,8 @@ def _reference(path: Path, records: list[dict[str, Any]]) -> None:
             add_chunk("l", [*row, sorted(index[a] for a in acted), rec["emptied"]], size_list)
             keys = ("id", "source", "site", "chars_in", "chars_out", "emptied")
             # a changed row without its original text (the document view shows a row as cleaned)
-            add_chunk("d", {**{key: rec[key] for key in keys}, "lines": [r[:4] for r in rec["lines"]]}, size_docs)
+            shown = [r[:4] for r in rec["lines"]] if whole else None
+            add_chunk("d", {**{key: rec[key] for key in keys}, "lines": shown}, size_docs)
     flush()
     for i, heap in samples.items():
         chosen = sorted((entry for _, entry in heap), key=lambda e: (e[0], e[1]))
@@ -166,7 +180,14 @@ def _reference(path: Path, records: list[dict[str, Any]]) -> None:
         )
     table.sort(key=lambda r: (r["kind"] != "removed", -r["chars"], -r["lines"], r["rule"]))
     sizes = {"sample": sample, "part": part, "list": size_list, "docs": size_docs}
-    data = {"documents": len(records), "layout_only": layout_only, "rules": table, "sizes": sizes, "dir": "review"}
+    data = {
+        "documents": len(records),
+        "whole": kept,
+        "layout_only": layout_only,
+        "rules": table,
+        "sizes": sizes,
+        "dir": "review",
+    }
     with path.open("wb") as out:
         html._write_html(out, data)
 
@@ -199,7 +220,11 @@ def _entries(n: int, rec: dict[str, Any]) -> Iterator[tuple[str, list[Any], int]
 
 
 def _joined(
-    tmp: Path, records: list[dict[str, Any]], cuts: list[int], workers: list[pagedata.Floors] | None = None
+    tmp: Path,
+    records: list[dict[str, Any]],
+    cuts: list[int],
+    workers: list[pagedata.Floors] | None = None,
+    keep: int = pagedata.EVERY,
 ) -> Path:
     """The page from the records cut into shards at ``cuts``; with ``workers``, the shards are
     written in a shuffled order, each by one of them (the Floors of a worker process)."""
@@ -210,7 +235,7 @@ def _joined(
         random.Random(len(cuts)).shuffle(spans)
         writers = list(workers)
     for k, (start, end) in spans:
-        pagedata.page_files(records[start:end], tmp / f"{k:06d}.page", writers[k % len(writers)])
+        pagedata.page_files(records[start:end], tmp / f"{k:06d}.page", writers[k % len(writers)], keep)
     parts = [tmp / f"{k:06d}.page" for k in range(len(spans))]
     (tmp / "reports").mkdir()
     html.write_page(tmp / "reports" / "index.html", parts)
@@ -230,9 +255,11 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("small")
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+@pytest.mark.parametrize("keep", [pagedata.EVERY, pagedata.EVERY * 2 // 5], ids=["every", "budget"])
 def test_joined_shards_give_the_page_of_one_process_rendering_every_record(
-    tmp_path: Path, seed: int, native: bool, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, seed: int, native: bool, keep: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also past the review budget (``keep``: about two documents in five kept whole)."""
     if native and pagedata._NATIVE is None:
         pytest.skip("cleaner/report/_diff.c not built")
     if not native:
@@ -243,12 +270,14 @@ def test_joined_shards_give_the_page_of_one_process_rendering_every_record(
         records[n] = dict(reversed(records[n].items()))
     for n in range(1, 60, 4):  # rows as review_rows makes them where documents are cleaned: tuples
         records[n]["lines"] = [tuple(row) for row in records[n]["lines"]]
-    _reference(tmp_path / "one" / "index.html", records)
+    _reference(tmp_path / "one" / "index.html", records, keep)
     expected = _files(tmp_path / "one")
-    assert sum(name.startswith("review/r") for name in expected) > 10
+    assert sum(name.startswith("review/r") for name in expected) > (10 if keep == pagedata.EVERY else 5)
     assert any(data.count(b"cleanerLoaded") > 1 for data in expected.values())  # flushes inside a part
+    whole = sum(_whole(rec["id"], keep) for rec in records)
+    assert whole == 60 if keep == pagedata.EVERY else 15 < whole < 35
     for k, cuts in enumerate([[], [1, 2, 30], sorted(rng.sample(range(1, 60), 12)), [59]]):
-        got = _files(_joined(tmp_path / f"cut{k}", records, cuts))
+        got = _files(_joined(tmp_path / f"cut{k}", records, cuts, keep=keep))
         assert sorted(got) == sorted(expected)
         for name in expected:
             assert got[name] == expected[name], (cuts, name)
@@ -273,14 +302,19 @@ def test_page_files_of_record_data_records_with_c_are_the_python_ones(
             rows = [tuple(x.replace("<", "(") if isinstance(x, str) else x for x in row) for row in rows]
         rec["lines"] = rows
     files = {}
-    for native in (True, False):
-        if not native:
-            monkeypatch.setattr(pagedata, "_NATIVE", None)
-        path = tmp_path / f"{native}.page"
-        pagedata.page_files(records, path, pagedata.Floors())
-        files[native] = (path.read_bytes(), pagedata.removals_file(path).read_bytes())
-    assert files[True] == files[False]
-    assert b"\\u003c" in files[True][0] and b"<" in files[True][1]
+    native_module = pagedata._NATIVE
+    for native, keep in itertools.product((True, False), (pagedata.EVERY, pagedata.EVERY // 2)):
+        monkeypatch.setattr(pagedata, "_NATIVE", native_module if native else None)
+        path = tmp_path / f"{native}-{keep}.page"
+        pagedata.page_files(records, path, pagedata.Floors(), keep)
+        files[native, keep] = (path.read_bytes(), pagedata.removals_file(path).read_bytes())
+    for keep in (pagedata.EVERY, pagedata.EVERY // 2):
+        assert files[True, keep] == files[False, keep]
+    assert b"\\u003c" in files[True, pagedata.EVERY][0] and b"<" in files[True, pagedata.EVERY][1]
+    # past the budget: the same removals, fewer page bytes (D lines of null rows, fewer E lines)
+    assert files[True, pagedata.EVERY // 2][1] == files[True, pagedata.EVERY][1]
+    assert b'"lines":null}' in files[True, pagedata.EVERY // 2][0]
+    assert len(files[True, pagedata.EVERY // 2][0]) < 0.8 * len(files[True, pagedata.EVERY][0])
 
 
 @pytest.mark.usefixtures("small")
@@ -360,9 +394,10 @@ def test_page_records_fields_made_in_c_are_the_python_ones(tmp_path: Path, monke
     for native in (True, False):
         monkeypatch.setattr(pagedata, "_NATIVE", Counted() if native else None)
         path = tmp_path / f"{native}.page"
-        pagedata.page_files(records, path, pagedata.Floors())
+        pagedata.page_files(records, path, pagedata.Floors(), pagedata.EVERY // 2)  # (some kept whole)
         files[native] = (path.read_bytes(), pagedata.removals_file(path).read_bytes())
     assert files[True] == files[False]
+    assert b'"lines":null}' in files[True][0] and b'"lines":[[' in files[True][0]
     assert b"\\u003c/script>" in files[True][0] and b"</script>" in files[True][1]
     # (the records that first meet a label number it the Python way; 7 to 12 are left to it)
     assert sum(made) > 40 and all(made[5:7]) and not any(made[7:13])

@@ -6,13 +6,16 @@ import random
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from bench.corpus import write
 from cleaner.io import readers
 from cleaner.io.readers import Fields, Limits, Span, discover, read, spans
-from cleaner.pipeline import Pipeline, parallel
+from cleaner.pipeline import Pipeline, Settings, parallel
 from cleaner.pipeline.run import Target, run
+from cleaner.report import pagedata
+from cleaner.rules.book import RuleBook
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -30,6 +33,52 @@ def test_two_workers_write_the_same_bytes_as_one(tmp_path: Path, pipeline: Pipel
     assert len(one["clean.jsonl"].splitlines()) > 290
     for name in one:
         assert one[name] == two[name], name
+
+
+def _page_data(reports: Path, kind: str) -> list[Any]:
+    """The items of the review/ files of one kind (``l``, ``d``, ``r``), in their order."""
+    items: list[Any] = []
+    files = sorted((reports / "review").glob(f"{kind}*.js"), key=lambda p: [int(x) for x in p.stem[1:].split("-")])
+    for path in files:
+        body = path.read_bytes()
+        items += orjson.loads(body[body.index(b",") + 1 : body.rindex(b")")])[-1]
+    return items
+
+
+def test_past_the_review_budget_the_page_keeps_the_same_documents_whole_whatever_the_workers(
+    tmp_path: Path, book: RuleBook
+) -> None:
+    """A run over its review budget: the page keeps a share of the documents whole, the same
+    ones with one worker or two (byte for byte); the others are listed, their d items have no
+    lines and their removals are not in the r files; removals.jsonl, the diffs and the summary
+    are those of a run within its budget."""
+    corpus = tmp_path / "in" / "corpus.jsonl"
+    write(corpus, 300)
+    budget = corpus.stat().st_size // 3
+    for name, settings, workers in (
+        ("w1", Settings(review_budget=budget), 1),
+        ("w2", Settings(review_budget=budget), 2),
+        ("all", Settings(), 1),
+    ):
+        out = tmp_path / name
+        run([corpus], Pipeline(book, settings), Target(out / "clean.jsonl", out / "reports"), workers=workers)
+    one, two, every = _files(tmp_path / "w1"), _files(tmp_path / "w2"), _files(tmp_path / "all")
+    assert sorted(one) == sorted(two)
+    for name in one:
+        assert one[name] == two[name], name
+    for name in ("clean.jsonl", "reports/removals.jsonl", "reports/summary.json", "reports/corpus.jsonl.diff"):
+        assert one[name] == every[name], name
+    listed, docs = _page_data(tmp_path / "w1" / "reports", "l"), _page_data(tmp_path / "w1" / "reports", "d")
+    assert len(listed) == len(docs) == len(_page_data(tmp_path / "all" / "reports", "l")) > 200
+    kept = {doc["id"] for doc in docs if doc["lines"] is not None}
+    assert kept == {doc["id"] for doc in docs if pagedata.kept_whole(doc["id"], pagedata.EVERY // 3)}
+    assert 0.2 * len(docs) < len(kept) < 0.5 * len(docs)
+    ids = [doc["id"] for doc in docs]
+    entries = _page_data(tmp_path / "w1" / "reports", "r")
+    assert entries and {ids[entry[0]] for entry in entries} <= kept
+    removals = [orjson.loads(line) for line in every["reports/removals.jsonl"].splitlines()]
+    dropped = sum(row[1] == "-" for rec in removals if rec["id"] in kept for row in rec["lines"])
+    assert sum(entry[5] is None for entry in entries) == dropped  # every removal of a kept document
 
 
 def test_bench_corpus_is_deterministic(tmp_path: Path) -> None:

@@ -148,3 +148,34 @@ def test_resume_refuses_a_run_with_other_reports(tmp_path: Path) -> None:
     same = _clean("seeds", "--reports", "summary", "--out", out, "--resume")
     assert same.returncode == 0, same.stderr
     assert sorted(p.name for p in (tmp_path / "out" / "reports").iterdir()) == SUMMARY_FILES
+
+
+def _page_figures(report: Path) -> dict[str, int]:
+    page = (report / "index.html").read_text(encoding="utf-8")
+    data = orjson.loads(page.split('<script type="application/json" id="data">')[1].split("</script>")[0])
+    return {key: data[key] for key in ("documents", "whole")}
+
+
+def test_review_budget_on_the_command_line_is_megabytes_of_input_and_0_is_none(tmp_path: Path) -> None:
+    """--review-budget MB: past it the page keeps a share of the documents whole (about the
+    budget's share of the input); 0 keeps every one, as the default does on a small input."""
+    corpus = tmp_path / "in" / "corpus.jsonl"
+    write(corpus, 800)
+    assert 2 << 20 < corpus.stat().st_size < 4 << 20
+    figures = {}
+    for budget in ("1", "0", None):
+        out = tmp_path / f"out-{budget}"
+        given = [] if budget is None else ["--review-budget", budget]
+        result = subprocess.run(
+            [sys.executable, "-m", "cleaner", "clean", str(corpus), "--out", str(out / "clean.jsonl"), "-q", *given],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        figures[budget] = _page_figures(out / "reports")
+    share = (1 << 20) / corpus.stat().st_size
+    documents = figures["0"]["documents"]
+    assert documents > 700 and figures["0"]["whole"] == documents and figures[None] == figures["0"]
+    assert figures["1"]["documents"] == documents
+    assert 0.6 * share * documents < figures["1"]["whole"] < 1.4 * share * documents

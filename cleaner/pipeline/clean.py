@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,8 @@ from cleaner.document import Cleaned, Document, Line
 from cleaner.errors import InputError
 from cleaner.native import load
 from cleaner.repeated.boilerplate import Boilerplate
-from cleaner.report.outcome import Reports
+from cleaner.report.outcome import REVIEW_BUDGET, Reports
+from cleaner.report.pagedata import EVERY, keep_threshold
 from cleaner.report.summary import FLAG_SHARE
 from cleaner.rules.book import RuleBook
 from cleaner.rules.compiled import REWRITES
@@ -53,6 +55,9 @@ class Settings:
     profile: Profile = "balanced"  # its operating point: precision, balanced or recall
     flag_share: float = FLAG_SHARE  # a document losing more than this share of its characters is flagged
     reports: Reports = "full"  # which reports the run writes beside the summary (report/outcome.py)
+    # Bytes of input up to which the review page keeps every changed document whole; past them, a
+    # share of the documents chosen by id (report/pagedata.py, kept_whole). None: every document.
+    review_budget: int | None = REVIEW_BUDGET
 
     def __post_init__(self) -> None:
         """A setting of the wrong kind is an InputError naming it (the API takes Settings from
@@ -70,6 +75,8 @@ class Settings:
                 _refuse(name, getattr(self, name), "True or False")
         if not _number(self.dedup_min_chars, int) or self.dedup_min_chars < 0:
             _refuse("dedup_min_chars", self.dedup_min_chars, "a whole number, 0 or more")
+        if self.review_budget is not None and (not _number(self.review_budget, int) or self.review_budget < 0):
+            _refuse("review_budget", self.review_budget, "bytes, 0 or more, or None")
         if not _number(self.flag_share) or not 0 <= self.flag_share <= 1:
             _refuse("flag_share", self.flag_share, "a number from 0 to 1")
         if self.extract_timeout is not None and (not _number(self.extract_timeout) or not self.extract_timeout > 0):
@@ -146,6 +153,7 @@ class Pipeline:
         # here may do anything, and is counted after as every other step is.
         self._uncounted: Step | None = self.site_step if type(self.site_step) in (MatchSite, FixedSite) else None
         self.rounds = self.round_steps(self.site_step)
+        self.review_keep = EVERY  # which documents the review page keeps whole (for_input)
 
     def before_steps(self) -> list[Step]:
         return [Repair(self.settings.repair, self.settings.unescape_html)]
@@ -186,6 +194,13 @@ class Pipeline:
         # (A site step given to this pipeline, or a fixed site, is kept; the default is made anew.)
         site = None if type(self.site_step) is MatchSite else self.site_step
         return Pipeline(self.book, self.settings, repeated, keys, site)
+
+    def for_input(self, input_bytes: int) -> Pipeline:
+        """This pipeline for a run of ``input_bytes`` of input: its review page keeps every
+        changed document whole within the settings' review_budget, a share of them past it."""
+        run = copy.copy(self)
+        run.review_keep = keep_threshold(self.settings.review_budget, input_bytes)
+        return run
 
     def for_site(self, site: RuleSet | None, settings: Settings | None = None) -> Pipeline:
         """This pipeline with the site fixed (rule test cases run as a document of their site;

@@ -203,7 +203,12 @@ def clean_unit(
         done.docs += docs
 
     results = clean_events(events([(unit.index, unit.item)], fields, limits, unit.span), pipeline, workers)
-    consume(results, lambda index, item: Shard(root, index, item, unit.block, floors), done.failures.append, count)
+    keep = pipeline.review_keep
+
+    def shard(index: int, item: InputFile) -> Shard:
+        return Shard(root, index, item, unit.block, floors, keep)
+
+    consume(results, shard, done.failures.append, count)
     return done
 
 
@@ -248,7 +253,8 @@ class Local:
         """Clean ``todo`` into shards; True when the review page was built too (in staging)."""
         if self.workers <= 1:  # in this process, document by document (progress per document)
             results = clean_events(events(todo, self.fields, self.limits), self.pipeline, 1)
-            consume(results, self.work.shard, self.on_failure, self.progress)
+            keep = self.pipeline.review_keep
+            consume(results, lambda index, item: self.work.shard(index, item, keep), self.on_failure, self.progress)
             return False
         block = block_size(sum(item.size for _, item in todo), self.workers)
         window = 2 * self.workers  # groups in flight: each is a name, so this only keeps workers fed

@@ -98,7 +98,7 @@ def _block_cleaner(
             failures.append({"file": problem.file, "line": problem.line, "message": problem.message})
 
         results = clean_events(events([(row["index"], item)], fields, limits, span), pipeline, workers=1)
-        consume(results, lambda index, item: Shard(root, index, item, block), failed)
+        consume(results, lambda index, item: Shard(root, index, item, block, keep=pipeline.review_keep), failed)
         return {"index": row["index"], "block": row["block"], "failures": failures}
 
     return clean_block

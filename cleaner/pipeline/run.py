@@ -206,6 +206,7 @@ def run(
 
             found = mine(items, pipeline, repeated, fields, limits, workers, work.root, progress)
             pipeline = pipeline.with_repeated(found)
+        pipeline = pipeline.for_input(sum(item.size for item in items))
         digest = pipeline.repeated.digest if pipeline.repeated is not None else None
         work.start(items, fingerprint(items, (pipeline.settings, pipeline.book.digest, digest, fields, limits)), resume)
         todo = []

@@ -38,7 +38,7 @@ from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, SPILL_PREFIX, InputFile, out_marker, output_digest, real_path
 from cleaner.report import files, html
 from cleaner.report.outcome import Outcome, Reports
-from cleaner.report.pagedata import Floors, ShardPage
+from cleaner.report.pagedata import EVERY, Floors, ShardPage
 from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summary
 
 MANIFEST = "run.json"
@@ -49,8 +49,9 @@ PUBLISH = "publish"
 PARTS = ("jsonl", "diff", "page", "removals", "notes")
 # What a shard holds changes with cleaner's versions: a resumed run never reads the shards of
 # another format (before SHARD_FORMAT 2, review records stood where the page files are now;
-# before 3, a page file's trailer held its samples' entries, which now follow it, indexed).
-SHARD_FORMAT = 3
+# before 3, a page file's trailer held its samples' entries, which now follow it, indexed; before
+# 4, every document's D line held its rows, and the trailer did not count those kept whole).
+SHARD_FORMAT = 4
 
 
 def shard_base(index: int, block: int | None = None) -> str:
@@ -95,7 +96,13 @@ class Shard:
     ``floors``: what the process's earlier shards of this run sampled (pagedata.Floors)."""
 
     def __init__(
-        self, directory: Path, index: int, item: InputFile, block: int | None = None, floors: Floors | None = None
+        self,
+        directory: Path,
+        index: int,
+        item: InputFile,
+        block: int | None = None,
+        floors: Floors | None = None,
+        keep: int = EVERY,
     ):
         self.directory = directory
         self.index = index
@@ -109,7 +116,7 @@ class Shard:
             name: path.with_name(path.name + ".part").open("wb", buffering=_BUFFER) for name, path in self.parts.items()
         }
         self.summary = FileSummary(self._handles["notes"])
-        self.page = ShardPage(self._handles["page"], self._handles["removals"], floors)
+        self.page = ShardPage(self._handles["page"], self._handles["removals"], floors, keep)
         self._records, self._diffs = self._handles["jsonl"].write, self._handles["diff"].write
 
     def add(self, outcome: Outcome) -> None:
@@ -262,8 +269,8 @@ class WorkDir:
         for path in sorted(found, key=lambda p: (not p.name.endswith(".meta.json"), p.name)):
             path.unlink(missing_ok=True)
 
-    def shard(self, index: int, item: InputFile) -> Shard:
-        return Shard(self.root, index, item)
+    def shard(self, index: int, item: InputFile, keep: int = EVERY) -> Shard:
+        return Shard(self.root, index, item, keep=keep)
 
     def join(self, index: int, item: InputFile, blocks: int) -> None:
         """A split file's shard: the shards of its blocks, read in their order where its own

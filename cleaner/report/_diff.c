@@ -1052,11 +1052,12 @@ static int put_edit(Buffer *b, const char *s, Py_ssize_t o_from, Py_ssize_t o_to
  * the "[" left out), given to ``each`` (its index, its bytes; 0 to go on, anything else stops the
  * walk and is returned), and the JSON of the rows with_context(rows, context) keeps, joined by
  * ",", into kept after its first kept_from bytes: the walk of entries(), page_entries() and
- * page_add() over the spans of split_rows. */
+ * page_add() over the spans of split_rows. With bare set, no entry is made: ``each`` is given
+ * NULL and 0 (page_add's offers for a document the page does not keep whole, which need none). */
 typedef int (*EachEntry)(void *ctx, Py_ssize_t i, const char *rest, Py_ssize_t size);
 
 static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize_t count, Py_ssize_t context,
-                        Buffer *kept, Py_ssize_t kept_from, EachEntry each, void *ctx) {
+                        Buffer *kept, Py_ssize_t kept_from, EachEntry each, void *ctx, int bare) {
     Buffer rest = {NULL, 0, 0};
     int status = -1;
     /* "<" escaped only in rows that hold one: most hold none, and looking for it piece by piece
@@ -1074,6 +1075,14 @@ static int walk_entries(const char *s, Py_ssize_t n, const Span *spans, Py_ssize
                 goto finally;
         }
         if (hi > taken) taken = hi;
+        if (bare) {
+            int got = each(ctx, i, NULL, 0);
+            if (got != 0) {
+                status = got;
+                goto finally;
+            }
+            continue;
+        }
         rest.size = 0;
         int text = span->fate == '-' ? 3 : 4;
         /* a changed row's entry is judged on its own text, before and after: no context (the
@@ -1175,7 +1184,7 @@ static PyObject *entries(PyObject *self, PyObject *args) {
     listed.acted = PyList_New(0);
     listed.rests = PyList_New(0);
     if (listed.acted == NULL || listed.rests == NULL || grow(&kept, view.len) < 0) goto finally;
-    if (walk_entries(view.buf, view.len, spans, count, context, &kept, 0, list_entry, &listed) < 0) goto finally;
+    if (walk_entries(view.buf, view.len, spans, count, context, &kept, 0, list_entry, &listed, 0) < 0) goto finally;
     near = buffer_bytes(&kept);
     if (near == NULL) goto finally;
     result = PyTuple_Pack(3, listed.acted, listed.rests, near);
@@ -1623,6 +1632,7 @@ typedef struct {
     Py_ssize_t sample, context, prefix_len;
     Buffer lines, data; /* the E lines (handed out as they are); the key's bytes, prefix first */
     const uint64_t *keys; /* row i's key at keys[i], made beforehand (page_add); NULL: made by offer_row */
+    int unlisted; /* offers only, no E lines (a document the page does not keep whole: page_add) */
     /* The label offer_row last looked up in index (an exact str) and its number, held (neither
      * freed and another made at its address): a run of rows removed by one rule looks its one
      * str up once. Only while no code has run since the lookup (dropped before a comparison,
@@ -1837,6 +1847,7 @@ static int offer_row(Offers *o, Py_ssize_t i, PyObject *row_index, const char *r
             }
             Py_DECREF(candidate);
         }
+        if (o->unlisted) continue;
         char head[32];
         head[0] = 'E';
         int size = 1 + decimal((long long)label, head + 1);
@@ -1962,7 +1973,7 @@ static PyObject *page_entries(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     if (grow(&o.lines, room) < 0) goto finally;
     if (grow(&kept, view.len) < 0) goto finally;
-    int got = walk_entries(view.buf, view.len, spans, count, context, &kept, 0, offer_entry, &o);
+    int got = walk_entries(view.buf, view.len, spans, count, context, &kept, 0, offer_entry, &o, 0);
     if (got == 2) {
         result = Py_NewRef(Py_None);
         goto finally;
@@ -2950,14 +2961,16 @@ static PyObject *rows_json(PyObject *self, PyObject *rows) {
 
 /* ---- a record's share of its shard's page file and removals file (pagedata.ShardPage.add) ----
  *
- * page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context[, offer]) -> (page, removals, candidates) | None
+ * page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context[, offer[, whole]]) -> (page, removals, candidates) | None
  *
  * For a review record of record_data's keys whose rows are tuples (review_rows'), the bytes add
  * writes, each made in one buffer, where they were made as pieces written one by one (the rows'
  * JSON and the E lines each a bytes object, copied again by the writer, with a write call each):
  * page: head (the document's R lines, its L line and the D line up to its rows), the rows' JSON
  * with "<" escaped, "}\n", and with acted set page_entries' E lines; removals: tail (the record's
- * JSON without its empty rows' "[]}"), the rows with_context keeps, "]}\n". candidates:
+ * JSON without its empty rows' "[]}"), the rows with_context keeps, "]}\n". With whole false (a
+ * document the page does not keep whole) the page's bytes end at the D line's "null}\n", no rows
+ * and no E lines; the removals line and the offers are the same. candidates:
  * page_entries' (None without acted), for the caller to offer (with offer set, offered here, after the
  * walk, by offer_all: an empty list). None, with nothing offered, when
  * rows_json or page_entries would give None (the caller goes their way). The rows' JSON is
@@ -3026,7 +3039,7 @@ typedef struct {
 /* page_add's work, its byte arguments as given (page_record's made in C, page_add's Python's). */
 static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int acted, Bytes prefix_bytes,
                                 PyObject *doc, PyObject *index, PyObject *samples, Py_ssize_t sample,
-                                Py_ssize_t context, int offer) {
+                                Py_ssize_t context, int offer, int whole) {
     Py_buffer prefix = {0}; /* (offers_begin reads buf and len: not a buffer to release) */
     prefix.buf = (void *)prefix_bytes.buf;
     prefix.len = prefix_bytes.len;
@@ -3046,6 +3059,7 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
     }
     if (acted) {
         if (offers_begin(&o, rows_arg, index, samples, doc, &prefix, sample, context, 0) < 0) goto finally;
+        o.unlisted = !whole;
         rows = Py_NewRef(o.rows);
     } else if ((rows = PyList_GetSlice(rows_arg, 0, PyList_GET_SIZE(rows_arg))) == NULL) {
         goto finally;
@@ -3064,7 +3078,7 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
      * each acted row, its rows' and context's and 48 bytes; counted exactly from the JSON below):
      * the buffer is made once, not moved with the JSON in it (realloc's copy of it was most of
      * what writing it cost). */
-    for (Py_ssize_t i = 0; acted && i < count; i++) {
+    for (Py_ssize_t i = 0; acted && whole && i < count; i++) { /* (no E lines for a document not kept whole) */
         PyObject *row = PyList_GET_ITEM(rows, i), *fate = PyTuple_GET_ITEM(row, 1), *tag = PyTuple_GET_ITEM(row, 2);
         if (PyUnicode_GET_LENGTH(fate) == 1 && PyUnicode_READ_CHAR(fate, 0) == ' ') continue;
         /* (a removed row's tag is its one label, as it is: a "+" in a rule's id is not counted) */
@@ -3102,7 +3116,7 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
     if (grow(&kept, tail.len + (acted ? size : 0) + 3) < 0 || put(&kept, tail.buf, 0, tail.len, 0) < 0) goto finally;
     if (acted) {
         Py_ssize_t lines = 0; /* the E lines' room: per label of each acted row (a changed row's tag split at "+") */
-        for (Py_ssize_t i = 0; i < count; i++) {
+        for (Py_ssize_t i = 0; whole && i < count; i++) {
             const Span *span = &spans[i];
             if (span->fate == ' ') continue;
             Py_ssize_t labels = 1;
@@ -3133,7 +3147,7 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
         o.keys = keys;
         s = unescaped != NULL ? unescaped : out->data + start;
         out->fixed = unescaped == NULL; /* s is in it */
-        got = walk_entries(s, size, spans, count, context, &kept, tail.len, offer_entry, &o);
+        got = walk_entries(s, size, spans, count, context, &kept, tail.len, offer_entry, &o, !whole);
         out->fixed = 0;
         if (got == 2) {
             result = Py_NewRef(Py_None);
@@ -3146,7 +3160,13 @@ static PyObject *page_add_bytes(Bytes head, PyObject *rows_arg, Bytes tail, int 
             if (o.candidates == NULL) goto finally;
         }
         s = unescaped != NULL ? unescaped : out->data + start; /* (out may have moved since the walk) */
-        if (shorten_changed(out, start, rows_end, s, spans, count, unescaped != NULL) < 0) goto finally;
+        if (whole && shorten_changed(out, start, rows_end, s, spans, count, unescaped != NULL) < 0) goto finally;
+    }
+    /* A document the page does not keep whole (pagedata.ShardPage.keep): its D line without its
+     * rows, and no E lines; its removals line and its sample offers are made as for any other. */
+    if (!whole) {
+        out->size = start;
+        if (put_text(out, "null}\n") < 0) goto finally;
     }
     if (put_text(&kept, "]}\n") < 0 || (page = buffer_bytes(out)) == NULL || (removals = buffer_bytes(&kept)) == NULL)
         goto finally;
@@ -3170,12 +3190,13 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
     PyObject *rows_arg, *index, *samples, *doc;
     Py_buffer head, tail, prefix;
     Py_ssize_t sample, context;
-    int acted, offer = 0;
-    if (fast_args("page_add", args, nargs, "yLypyODLnn|p", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
-                  &samples, &sample, &context, &offer) < 0)
+    int acted, offer = 0, whole = 1;
+    if (fast_args("page_add", args, nargs, "yLypyODLnn|pp", &head, &rows_arg, &tail, &acted, &prefix, &doc, &index,
+                  &samples, &sample, &context, &offer, &whole) < 0)
         return NULL;
     PyObject *result = page_add_bytes((Bytes){head.buf, head.len}, rows_arg, (Bytes){tail.buf, tail.len}, acted,
-                                      (Bytes){prefix.buf, prefix.len}, doc, index, samples, sample, context, offer);
+                                      (Bytes){prefix.buf, prefix.len}, doc, index, samples, sample, context, offer,
+                                      whole);
     PyBuffer_Release(&head);
     PyBuffer_Release(&tail);
     PyBuffer_Release(&prefix);
@@ -3184,7 +3205,7 @@ static PyObject *page_add(PyObject *self, PyObject *const *args, Py_ssize_t narg
 
 /* ---- a whole review record into its page bytes (pagedata.ShardPage.add) ----
  *
- * page_record(rec, n, index, samples, sample, context) -> (page, removals, candidates) | None
+ * page_record(rec, n, index, samples, sample, context[, lines, chars, docs, repaired[, whole]]) -> (page, removals, candidates) | None
  *
  * ShardPage.add's page_add call with the bytes it gives page_add made here from the record itself:
  * the L line (the document's label numbers, sorted; its row; emptied), the D line's head and the
@@ -3286,8 +3307,9 @@ static int compare_ssize(const void *a, const void *b) {
 static PyObject *page_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *rec, *doc, *index, *samples, *tallies[4] = {NULL, NULL, NULL, NULL};
     Py_ssize_t sample, context;
-    if (fast_args("page_record", args, nargs, "OODLnn|DDDD", &rec, &doc, &index, &samples, &sample, &context,
-                  &tallies[0], &tallies[1], &tallies[2], &tallies[3]) < 0)
+    int whole = 1;
+    if (fast_args("page_record", args, nargs, "OODLnn|DDDDp", &rec, &doc, &index, &samples, &sample, &context,
+                  &tallies[0], &tallies[1], &tallies[2], &tallies[3], &whole) < 0)
         return NULL;
     if (!PyDict_CheckExact(rec) || PyDict_GET_SIZE(rec) != REC_KEYS || !PyDict_CheckExact(index))
         Py_RETURN_NONE;
@@ -3359,7 +3381,7 @@ static PyObject *page_record(PyObject *self, PyObject *const *args, Py_ssize_t n
         goto finally;
     }
     result = page_add_bytes((Bytes){head.data, head.size}, field[R_LINES], (Bytes){tail.data, tail.size}, labels > 0,
-                            (Bytes){row.data, row.size}, doc, index, samples, sample, context, 1);
+                            (Bytes){row.data, row.size}, doc, index, samples, sample, context, 1, whole);
     if (result != NULL && result != Py_None && tallies[3] != NULL) {
         /* Tallies.add's (its tally's order: lines and docs, chars, repaired and docs), once the page's bytes are made
          * (a None above leaves the record to add, which counts it then): the counts are exact ints (put_counts) */
@@ -3667,12 +3689,14 @@ static PyMethodDef methods[] = {
      "rows_json(rows) -> bytes | None: orjson.dumps(rows) of review rows, their texts' UTF-8 made here; None when "
      "a row is not of their shape or a text has no UTF-8."},
     {"page_add", (PyCFunction)(void (*)(void))page_add, METH_FASTCALL,
-     "page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context[, offer]) -> (page, removals, "
+     "page_add(head, rows, tail, acted, prefix, n, index, samples, sample, context[, offer[, whole]]) -> (page, removals, "
      "candidates) | None: ShardPage.add's bytes of a record_data record, the page file's and the removals file's, and "
      "page_entries' candidates (None without acted; with offer, offered to the heaps as ShardPage._offer_all offers "
-     "them, and none handed back); None, with nothing offered, when rows_json or page_entries would give None."},
+     "them, and none handed back; without whole, the D line's rows \"null\" and no E lines); None, with nothing "
+     "offered, when rows_json or page_entries would give None."},
     {"page_record", (PyCFunction)(void (*)(void))page_record, METH_FASTCALL,
-     "page_record(rec, n, index, samples, sample, context) -> (page, removals, candidates) | None: page_add's "
+     "page_record(rec, n, index, samples, sample, context[, lines, chars, docs, repaired[, whole]]) -> (page, "
+     "removals, candidates) | None: page_add's "
      "call of ShardPage.add (with offer), its bytes made from the record_data record rec; None, with nothing done, "
      "for a record of other keys or types, a label not numbered, or where page_add gives None."},
     {"join", join, METH_VARARGS,

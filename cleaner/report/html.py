@@ -13,6 +13,12 @@ no server:
 - ``l<chunk>.js``: the list of changed documents, ``LIST`` per file, with the rules that acted.
 - ``d<chunk>.js``: whole documents, ``DOCS`` per file, each line with its fate.
 
+Past the review budget (``--review-budget``, Settings.review_budget) the page keeps a share of the
+changed documents whole, chosen by a hash of their id (pagedata.kept_whole): the others' ``d``
+items have no lines, and their removals are not in the ``r`` files. The figures, the list of
+documents and every rule's sample still cover every document, and removals.jsonl and the diffs
+hold them all.
+
 Nothing from the corpus is ever put into the page as HTML: the data is JSON (with ``<``
 escaped) and the script sets it with ``textContent``, so ids with newlines, ``<`` or quotes
 show as written.
@@ -129,7 +135,8 @@ function load(name,done){
 function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined&&text!==null)e.textContent=String(text);return e;}
 function tag(label){return el("span","tag",label);}
 var byIndex={};D.rules.forEach(function(r){byIndex[r.i]=r;});
-document.getElementById("totals").textContent=D.documents+" changed documents, "+D.layout_only+" of them changed only by layout; "+D.rules.length+" rules and repairs acted.";
+var partial=D.whole<D.documents;
+document.getElementById("totals").textContent=D.documents+" changed documents, "+D.layout_only+" of them changed only by layout; "+D.rules.length+" rules and repairs acted."+(partial?" The input is over the review budget (--review-budget): the page keeps "+D.whole+" of the documents whole, chosen by id; removals.jsonl and the diffs hold every one.":"");
 var tbody=document.querySelector("#rules tbody"),filter=document.getElementById("filter");
 var current=null,docFilter=null;
 D.rules.forEach(function(r){
@@ -176,9 +183,9 @@ function showRule(i){
   load("s"+i,function(ok){
     if(current!==i)return;
     var got=store.s[i]||[];
-    document.getElementById("rule-note").textContent=ok?(r.entries+" lines acted on in "+r.docs+" documents; a sample of "+got.length+", the same on every run:"):"could not load "+D.dir+"/s"+i+".js";
+    document.getElementById("rule-note").textContent=ok?((partial?"acted on in "+r.docs+" documents, "+r.entries+" lines of them in the documents the page keeps whole":r.entries+" lines acted on in "+r.docs+" documents")+"; a sample of "+got.length+" from every document, the same on every run:"):"could not load "+D.dir+"/s"+i+".js";
     got.forEach(function(e){ruleItems.appendChild(item(r,e));});
-    more.hidden=!(r.parts>0&&r.entries>got.length);more.textContent="show all "+r.entries;
+    more.hidden=!(r.parts>0&&(partial||r.entries>got.length));more.textContent="show all "+r.entries+(partial?" in the documents kept whole":"");
   });
 }
 more.addEventListener("click",function(){
@@ -187,7 +194,7 @@ more.addEventListener("click",function(){
   load("r"+i+"-"+part,function(){
     (store.r[i+"-"+part]||[]).forEach(function(e){ruleItems.appendChild(item(r,e));});
     part+=1;more.hidden=part>=r.parts;more.textContent="show more ("+Math.min(part*D.sizes.part,r.entries)+" of "+r.entries+" shown)";
-    document.getElementById("rule-note").textContent=r.entries+" lines acted on in "+r.docs+" documents:";
+    document.getElementById("rule-note").textContent=r.entries+" lines acted on in "+(partial?"the documents the page keeps whole:":r.docs+" documents:");
   });
 });
 var docsBox=document.getElementById("docs"),docsMore=document.getElementById("docs-more"),chunk=0,shown=0;
@@ -227,7 +234,8 @@ function showDoc(n){
     document.getElementById("doc").hidden=false;box.textContent="";
     if(!d){document.getElementById("doc-title").textContent="could not load document #"+n;return;}
     document.getElementById("doc-title").textContent=d.id+" ("+d.source+")";
-    d.lines.forEach(function(row){box.appendChild(line(row,row[1]===" "?"kept":""));});
+    if(d.lines===null){box.appendChild(el("p","note","Not kept whole on this page: the input is over the review budget (--review-budget), so the page keeps a share of the documents whole, chosen by id. This document's removals are in removals.jsonl and in its file's diff."));}
+    else d.lines.forEach(function(row){box.appendChild(line(row,row[1]===" "?"kept":""));});
     document.getElementById("doc").scrollIntoView();
   });
 }

@@ -15,6 +15,13 @@ from cleaner.document import DocStats
 # size, and making them a fifth to a quarter of a run's time); the clean records are the same bytes.
 Reports = Literal["full", "summary"]
 
+# The review page's default budget, in bytes of input: within it, every changed document is on the
+# page whole (a run of a sample corpus, a CI check of a rule change); past it, about that much of
+# the input's documents are (some 5,000 web pages), so that the page of a whole crawl stays one
+# that opens and can be read (whole, it was some 7 GB a million documents). removals.jsonl and the
+# diffs hold every document whatever the budget.
+REVIEW_BUDGET = 16 << 20
+
 
 @dataclass(slots=True)
 class Outcome:

@@ -20,9 +20,10 @@ A page file is lines, each tagged by its first byte, in input order:
 - ``R"rule"``: the shard's next rule number goes to ``rule`` (numbered as first met);
 - ``L<rules>\\t<row>\\t<emptied>``: a changed document begins (the next number); its rules by the
   shard's numbers, its row of ``l<chunk>.js`` without number and rules (JSON text, no tab in it);
-- ``D{...}``: its item of ``d<chunk>.js``;
+- ``D{...}``: its item of ``d<chunk>.js`` (its ``lines`` null when the page does not keep the
+  document whole: kept_whole);
 - ``E<rule>\\t<rest>``: one of its removals for ``r<rule>-<part>.js``, without the document number
-  it begins with;
+  it begins with (none for a document not kept whole);
 - ``T{...}``: last, the shard's per-rule figures and the index of each rule's sample candidates
   (ShardPage.finish), then the candidates' entries, one a line. The join reads the page file up
   to its T line only: it merges the indexes, and reads the entries of the candidates that win
@@ -90,6 +91,30 @@ def rows_json(rows: list[Any]) -> bytes:
 def sort_key(doc_id: str, no: int) -> int:
     """Where a removal falls in the sample order: a hash, so the sample is spread over the run."""
     return int.from_bytes(hashlib.blake2b(f"{doc_id}\0{no}".encode(), digest_size=8).digest(), "big")
+
+
+# Which changed documents the page keeps whole (their d item and their removals in the r files):
+# every one while the run's input is within the page's budget (Settings.review_budget), else those
+# whose id hashes below a threshold, budget / input of the hash space. Chosen by id, not by place,
+# so that they are the same whatever the worker count and however the input is cut; the rest of
+# the page (the figures, the list of documents, every rule's sample) and removals.jsonl and the
+# diffs still hold every document. A page for a million documents whole was some 7 GB.
+EVERY = 1 << 64  # the threshold that keeps every document
+
+
+def keep_threshold(budget: int | None, input_bytes: int) -> int:
+    """kept_whole's threshold for a run of ``input_bytes`` of input (None: no budget)."""
+    if budget is None or input_bytes <= budget:
+        return EVERY
+    return (budget << 64) // input_bytes
+
+
+def kept_whole(doc_id: str, keep: int) -> bool:
+    """Whether the page keeps document ``doc_id`` whole, under keep_threshold's ``keep``."""
+    if keep >= EVERY:
+        return True
+    digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") < keep
 
 
 def _offer(heap: list[Candidate], candidate: Candidate) -> None:
@@ -173,10 +198,12 @@ class ShardPage:
     """The page file of one shard, written document by document where the shard is cleaned.
     ``floors``: the earlier shards' best sample keys of the process writing it (see Floors)."""
 
-    def __init__(self, out: BinaryIO, removals: BinaryIO, floors: Floors | None = None):
+    def __init__(self, out: BinaryIO, removals: BinaryIO, floors: Floors | None = None, keep: int = EVERY):
         self.out = out
         self.removals = removals
         self.floors = floors
+        self.keep = keep  # kept_whole's threshold: which documents the page keeps whole
+        self.kept = 0  # documents kept whole
         self.index: dict[str, int] = {}
         self.tallies = Tallies()
         self.samples: list[list[Candidate]] = []
@@ -201,6 +228,8 @@ class ShardPage:
         version in tests/test_pagedata.py does (the files are compared byte for byte)."""
         n = self.count
         self.count += 1
+        whole = kept_whole(rec["id"], self.keep)
+        self.kept += whole
         if _NATIVE is not None:
             # _diff.c's page_record: the page_add call below with its bytes (the L line, the D
             # line's head, the removals line's head, the id's) made in C from the record's
@@ -209,7 +238,7 @@ class ShardPage:
             # types, or a label first met here (numbered below).
             t = self.tallies
             got = _NATIVE.page_record(
-                rec, n, self.index, self.samples, SAMPLE, review.CONTEXT, t.lines, t.chars, t.docs, t.repaired
+                rec, n, self.index, self.samples, SAMPLE, review.CONTEXT, t.lines, t.chars, t.docs, t.repaired, whole
             )
             if got is not None:
                 page, line, candidates = got
@@ -240,7 +269,7 @@ class ShardPage:
         )
         if tuple(rec) != _REC_KEYS:  # not record_data's: its D line's head made from its keys
             head = dumps({key: rec[key] for key in _DOC_KEYS[:-1]})[:-1] + b',"lines":'
-            self._pieces(n, rec, acted, new, listed, head, None)
+            self._pieces(n, rec, acted, new, listed, head, None, whole)
             return
         # record_data's: the D line's head is its JSON up to "removed"
         body = dumps({**rec, "lines": []})
@@ -262,13 +291,14 @@ class ShardPage:
                 SAMPLE,
                 review.CONTEXT,
                 True,  # its candidates offered there, after its walk, as _offer_all offers them
+                whole,
             )
             if got is not None:
                 page, line, _ = got
                 self.removals.write(line)
                 self.out.write(page)
                 return
-        self._pieces(n, rec, acted, new, listed, head, body)
+        self._pieces(n, rec, acted, new, listed, head, body, whole)
 
     def _pieces(
         self,
@@ -279,9 +309,11 @@ class ShardPage:
         listed: bytes,
         head: bytes,
         body: bytes | None,
+        whole: bool = True,
     ) -> None:
         """add's writing of a document's rows, entries and removals line, from the JSON of its
-        rows (``body``: the record's JSON without them, for record_data's records)."""
+        rows (``body``: the record's JSON without them, for record_data's records); without
+        ``whole``, its D line's rows are null and it has no E lines (see kept_whole)."""
         doc_id = rec["id"]
         rows = rec["lines"]
         dumps = orjson.dumps
@@ -301,8 +333,8 @@ class ShardPage:
             if candidates:
                 self._offer_all(n, candidates)
         elif acted:  # (C not built, or rows not of a record's shape)
-            whole = [dumps(row) for row in rows]  # each row's JSON
-            entries, near_rows = self._entries(n, doc_id, rows, whole, new)
+            each = [dumps(row) for row in rows]  # each row's JSON
+            entries, near_rows = self._entries(n, doc_id, rows, each, new)
             near = b",".join(near_rows)
         if body is not None:
             self.removals.write(b"".join((body[:-2], near, b"]}\n")))  # (near copied once, not twice)
@@ -312,6 +344,9 @@ class ShardPage:
         # into one string first (the writer's buffer takes them, or the file a large one).
         out = self.out
         out.write(b"".join([*new, listed, b"D", head.replace(b"<", b"\\u003c")]))
+        if not whole:
+            out.write(b"null}\n")
+            return
         if acted:  # a changed row without its original text, which the document view does not show
             lines = rows_json([row[:4] for row in rows])
         out.write(lines.replace(b"<", b"\\u003c"))
@@ -433,6 +468,7 @@ class ShardPage:
             entries += made
         trailer = {
             "docs": self.count,
+            "whole": self.kept,
             "layout_only": self.layout_only,
             **self.tallies.trailer(),
             "samples": index,
@@ -564,6 +600,7 @@ class Joiner:
         self.whole = _Chunks(directory, "d", DOCS)
         self.directory = directory
         self.total = 0
+        self.kept = 0  # documents kept whole (kept_whole)
         self.layout_only = 0
         self._ended = False  # the page file being read is at its T line: the rest is its sample
         self.pages: list[Path] = []  # the page files added, in order
@@ -652,6 +689,7 @@ class Joiner:
 
     def _trailer(self, trailer: dict[str, Any], numbers: list[int], base: int) -> None:
         self.tallies.update(trailer)
+        self.kept += trailer["whole"]
         self.layout_only += trailer["layout_only"]
         at = trailer["at"]
         page = len(self.pages) - 1
@@ -687,6 +725,7 @@ class Joiner:
         self.whole.flush()
         return {
             "documents": self.total,
+            "whole": self.kept,
             "layout_only": self.layout_only,
             "rules": self._table(),
             "sizes": {"sample": SAMPLE, "part": PART, "list": LIST, "docs": DOCS},
@@ -784,11 +823,11 @@ def removals_file(page: Path) -> Path:
     return page.with_suffix(".removals")
 
 
-def page_files(records: Iterable[dict[str, Any]], path: Path, floors: Floors | None = None) -> None:
+def page_files(records: Iterable[dict[str, Any]], path: Path, floors: Floors | None = None, keep: int = EVERY) -> None:
     """Write a page file of ``records`` (review.record_data) to ``path``, and its removals file:
     for tests and tools."""
     with path.open("wb") as out, removals_file(path).open("wb") as removals:
-        page = ShardPage(out, removals, floors)
+        page = ShardPage(out, removals, floors, keep)
         for rec in records:
             page.add(rec)
         page.finish()
