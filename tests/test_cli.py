@@ -571,3 +571,67 @@ def test_options_that_act_only_with_another_are_said_to_be_ignored(tmp_path: Pat
         "no site has lines repeated enough for a rule (--min-docs 3, --min-share 0.05); nothing written\n",
     )
     assert not (tmp_path / "s").exists()
+
+
+def _cli_env(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"COLUMNS": "30"}, {"TYPER_USE_RICH": "0"}],  # rich's width and typer without rich: the same two lines
+    ids=["default", "narrow", "no-rich"],
+)
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["clean", "--bogus"], ["error: No such option: --bogus (Possible options: --out)", "clean"]),
+        (["clean"], ["error: Missing argument 'inputs'.", "clean"]),
+        (
+            ["clean", "x.txt", "--workers", "abc"],
+            [
+                "error: Invalid value for '--workers' / '-j': Input should be a valid integer, unable to parse "
+                "string as an integer",
+                "clean",
+            ],
+        ),
+        (["compare", "a"], ["error: Missing argument 'new'.", "compare"]),
+        (["bogus"], ["error: No such command 'bogus'.", ""]),
+        (["rules", "schema", "--zzz"], ["error: No such option: --zzz", "rules schema"]),
+        (["rules", "schema", "--out"], ["error: Option '--out' requires an argument."]),  # (typer gives no command)
+    ],
+)
+def test_a_usage_error_is_one_line_and_a_hint(args: list[str], said: list[str], env: dict[str, str]) -> None:
+    """Before: typer printed the usage line, a hint and the message in a box that rich wrapped at
+    the terminal's width (`python -m cleaner` in the usage line and hint). Now: one line as
+    cleaner's own errors are, and a hint naming the command's --help; exit 2, nothing on stdout."""
+    result = _cli_env(*args, **env)
+    message, *command = said
+    hint = [f"Try '{' '.join(['cleaner', *command[0].split()])} --help' for help."] if command else []
+    assert (result.returncode, result.stdout, result.stderr.splitlines()) == (2, "", [message, *hint])
+
+
+@pytest.mark.parametrize("env", [{}, {"TYPER_USE_RICH": "0"}], ids=["rich", "no-rich"])
+def test_help_is_typers_and_no_arguments_is_the_help(env: dict[str, str]) -> None:
+    """--help is unchanged (rich's boxes when typer uses rich) and names the command as it is
+    typed, `cleaner`, also when run as `python -m cleaner`; no arguments print the help, exit 2."""
+    shown = _cli_env("clean", "--help", **env)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    lines = shown.stdout.splitlines()
+    if env:
+        assert lines[0] == "Usage: cleaner clean [OPTIONS] {inputs}..."
+        assert "Options:" in lines and not any("╭" in line for line in lines)
+    else:
+        assert lines[1].strip() == "Usage: cleaner clean [OPTIONS] {inputs}..."
+        assert any(line.startswith("╭─ Options ─") for line in lines)
+    bare = _cli_env(**env)
+    assert bare.returncode == 2
+    # (typer prints its rich help on stdout, its plain help on stderr, as before)
+    assert (bare.stderr if env else bare.stdout).lstrip().startswith("Usage: cleaner [OPTIONS] COMMAND [ARGS]...")
