@@ -499,6 +499,7 @@ def compare(
     base: Annotated[Path, typer.Argument(help="The base run: its report directory, output directory or clean JSONL.")],
     new: Annotated[Path, typer.Argument(help="The new run, likewise.")],
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.md, .json and .html here.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace compare.md, .json and .html already in --out.")] = False,
     output_format: Annotated[Literal["markdown", "json"], typer.Option("--output-format")] = "markdown",
     fail_on_change: Annotated[
         bool,
@@ -512,12 +513,14 @@ def compare(
     ] = 0.5,
 ) -> None:
     """What changed between two runs, per rule: lines newly removed or kept, documents emptied or flagged."""
+    from cleaner.io.atomic import check_new_files
     from cleaner.report import compare_render
     from cleaner.report.compare import compare as compare_runs
 
     _started()  # loads no rules: start-up ends here
-    if out_dir is not None:
+    if out_dir is not None:  # (before the comparison, which reads both runs' removals)
         _out_dir(out_dir)
+        check_new_files(compare_render.paths(out_dir), overwrite)
     result = compare_runs(base, new, flag_share)
     if out_dir is not None:
         compare_render.write_all(result, out_dir)
@@ -790,15 +793,17 @@ def rules_test(
 @rules_app.command("schema")
 def rules_schema(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write it here (rules/schema.json).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace the --out file if it exists.")] = False,
 ) -> None:
     """The JSON Schema of a rule file, for editors (rule files point at rules/schema.json)."""
-    from cleaner.io.atomic import write_atomic
+    from cleaner.io.atomic import check_new_files, write_atomic
     from cleaner.rules.schema import schema_text
 
     text = schema_text()
     if out_file is None or str(out_file) == stdio.STDIN:
         out.print(text, markup=False, end="")
     else:
+        check_new_files([out_file], overwrite)
         write_atomic(out_file, text.encode("utf-8"))
 
 

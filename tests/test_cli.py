@@ -635,3 +635,54 @@ def test_help_is_typers_and_no_arguments_is_the_help(env: dict[str, str]) -> Non
     assert bare.returncode == 2
     # (typer prints its rich help on stdout, its plain help on stderr, as before)
     assert (bare.stderr if env else bare.stdout).lstrip().startswith("Usage: cleaner [OPTIONS] COMMAND [ARGS]...")
+
+
+def test_rules_schema_replaces_a_file_only_with_overwrite(tmp_path: Path) -> None:
+    """Before: `rules schema --out FILE` replaced an existing FILE without a word. Now, as `clean
+    --out` does: exit 2, one line naming it, unless --overwrite; --out - (stdout) needs none."""
+    schema = tmp_path / "schema.json"
+    schema.write_text("mine\n", encoding="utf-8")
+    refused = cli("rules", "schema", "--out", str(schema))
+    said = f"error: {schema} exists; pass --overwrite to replace it\n"
+    assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", said)
+    assert schema.read_text(encoding="utf-8") == "mine\n"
+    printed = cli("rules", "schema", "--out", "-")
+    assert printed.returncode == 0 and printed.stdout.startswith("{")
+    replaced = cli("rules", "schema", "--out", str(schema), "--overwrite")
+    assert (replaced.returncode, replaced.stdout, replaced.stderr) == (0, "", "")
+    assert schema.read_text(encoding="utf-8") == printed.stdout
+    fresh = cli("rules", "schema", "--out", str(tmp_path / "new" / "schema.json"))
+    assert (fresh.returncode, fresh.stderr) == (0, "")
+    assert (tmp_path / "new" / "schema.json").read_text(encoding="utf-8") == printed.stdout
+
+
+def test_compare_replaces_its_files_only_with_overwrite(tmp_path: Path) -> None:
+    """Before: `compare --out DIR` replaced DIR's compare.md, .json and .html without a word. Now,
+    as `clean --out` does: exit 2 before anything is written, one line naming what is there,
+    unless --overwrite; the rest of DIR is never touched."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "d.txt").write_text("The council met.\nSource: AFP\n", encoding="utf-8")
+    assert cli("clean", str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl"), "-q").returncode == 0
+    run = str(tmp_path / "o")
+    review = tmp_path / "review"
+    review.mkdir()
+    (review / "notes.md").write_text("my notes\n", encoding="utf-8")
+    (review / "compare.md").write_text("my draft\n", encoding="utf-8")
+    refused = cli("compare", run, run, "--out", str(review))
+    said = f"error: {review / 'compare.md'} exists; pass --overwrite to replace it\n"
+    assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", said)
+    assert sorted(p.name for p in review.iterdir()) == ["compare.md", "notes.md"]
+    assert (review / "compare.md").read_text(encoding="utf-8") == "my draft\n"
+    replaced = cli("compare", run, run, "--out", str(review), "--overwrite")
+    assert (replaced.returncode, replaced.stderr) == (0, "")
+    assert sorted(p.name for p in review.iterdir()) == ["compare.html", "compare.json", "compare.md", "notes.md"]
+    assert (review / "compare.md").read_text(encoding="utf-8") == replaced.stdout
+    assert (review / "notes.md").read_text(encoding="utf-8") == "my notes\n"
+    # A comparison written before is no exception: cleaner cannot tell it from a file edited since.
+    again = cli("compare", run, run, "--out", str(review))
+    names = ", ".join(str(review / f"compare.{ext}") for ext in ("md", "json", "html"))
+    assert (again.returncode, again.stderr) == (2, f"error: {names} exist; pass --overwrite to replace them\n")
+    beside = cli("compare", run, run, "--out", str(tmp_path / "o" / "reports"))  # a report without compare.*
+    assert (beside.returncode, beside.stderr) == (0, "")
+    assert (tmp_path / "o" / "reports" / "compare.md").read_text(encoding="utf-8") == beside.stdout
