@@ -686,3 +686,30 @@ def test_compare_replaces_its_files_only_with_overwrite(tmp_path: Path) -> None:
     beside = cli("compare", run, run, "--out", str(tmp_path / "o" / "reports"))  # a report without compare.*
     assert (beside.returncode, beside.stderr) == (0, "")
     assert (tmp_path / "o" / "reports" / "compare.md").read_text(encoding="utf-8") == beside.stdout
+
+
+def test_suggest_replaces_a_rule_file_only_with_overwrite(tmp_path: Path) -> None:
+    """Before: one rule file already there was said as "X exist; ... replace them", and a symlink
+    at a later file's name was met only while writing, after the files before it had been
+    replaced. Now the check is clean's (io.atomic.check_new_files), made before any file is written."""
+    records = "".join(
+        json.dumps({"text": f"{banner}\n\nThe {w} story of the week.\n\n{tail}\n"}) + "\n"
+        for banner, tail in (("VALLEY POST | Since 1921", "Tip us off"), ("HILL TIMES | Est. 1880", "Write to us"))
+        for w in ("ferry", "bridge", "market", "school")
+    )
+    out = tmp_path / "s"
+    first = _piped(records, "suggest", "-", "--out", str(out), "-q")
+    assert first.returncode == 0, first.stderr
+    one, two = sorted(out.iterdir())
+    two.unlink()
+    again = _piped(records, "suggest", "-", "--out", str(out), "-q")
+    assert (again.returncode, again.stderr) == (2, f"error: {one} exists; pass --overwrite to replace it\n")
+    assert not two.exists()
+    one.write_text("edited\n", encoding="utf-8")
+    (tmp_path / "mine.yaml").write_text("mine\n", encoding="utf-8")
+    two.symlink_to(tmp_path / "mine.yaml")
+    linked = _piped(records, "suggest", "-", "--out", str(out), "-q", "--overwrite")
+    said = f"error: {two} exists and is not a regular file; cleaner only replaces regular files\n"
+    assert (linked.returncode, linked.stderr) == (2, said)
+    assert one.read_text(encoding="utf-8") == "edited\n"  # nothing written
+    assert two.is_symlink() and (tmp_path / "mine.yaml").read_text(encoding="utf-8") == "mine\n"
