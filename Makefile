@@ -53,7 +53,7 @@ test-slow: $(DEV)
 REVIEW_OUT ?= $(OUT)/review-check
 review-check: $(RUNTIME)
 	$(BIN)/cleaner clean seeds --rules "$(RULES)" --out "$(REVIEW_OUT)/clean.jsonl" --overwrite -q
-	$(BIN)/cleaner compare tests/golden "$(REVIEW_OUT)" --fail-on-change --out "$(REVIEW_OUT)/compare"
+	$(BIN)/cleaner compare tests/golden "$(REVIEW_OUT)" --fail-on-change --out "$(REVIEW_OUT)/compare" --overwrite
 
 # docs/rules.md: every shipped rule (tests/test_docs.py checks it is current).
 docs: $(DEV)

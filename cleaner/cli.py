@@ -45,6 +45,11 @@ from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report.outcome import REVIEW_BUDGET, Reports
 from cleaner.steps.extract import ExtractOptions, Favor
 
+try:  # The base of the errors typer's parsing raises (click's, vendored into typer since 0.26).
+    from typer import TyperException as ParseError
+except ImportError:  # typer before 0.27.2 exports it by no name: click's ClickException, whichever click raises it
+    ParseError = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
+
 if _COLLECTING:
     gc.enable()
 _starting = False  # main() turned the collector off for start-up
@@ -505,6 +510,7 @@ def compare(
     base: Annotated[Path, typer.Argument(help="The base run: its report directory, output directory or clean JSONL.")],
     new: Annotated[Path, typer.Argument(help="The new run, likewise.")],
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write compare.md, .json and .html here.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace compare.md, .json and .html already in --out.")] = False,
     output_format: Annotated[Literal["markdown", "json"], typer.Option("--output-format")] = "markdown",
     fail_on_change: Annotated[
         bool,
@@ -518,12 +524,14 @@ def compare(
     ] = 0.5,
 ) -> None:
     """What changed between two runs, per rule: lines newly removed or kept, documents emptied or flagged."""
+    from cleaner.io.atomic import check_new_files
     from cleaner.report import compare_render
     from cleaner.report.compare import compare as compare_runs
 
     _started()  # loads no rules: start-up ends here
-    if out_dir is not None:
+    if out_dir is not None:  # (before the comparison, which reads both runs' removals)
         _out_dir(out_dir)
+        check_new_files(compare_render.paths(out_dir), overwrite)
     result = compare_runs(base, new, flag_share)
     if out_dir is not None:
         compare_render.write_all(result, out_dir)
@@ -796,15 +804,17 @@ def rules_test(
 @rules_app.command("schema")
 def rules_schema(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write it here (rules/schema.json).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace the --out file if it exists.")] = False,
 ) -> None:
     """The JSON Schema of a rule file, for editors (rule files point at rules/schema.json)."""
-    from cleaner.io.atomic import write_atomic
+    from cleaner.io.atomic import check_new_files, write_atomic
     from cleaner.rules.schema import schema_text
 
     text = schema_text()
     if out_file is None or str(out_file) == stdio.STDIN:
         out.print(text, markup=False, end="")
     else:
+        check_new_files([out_file], overwrite)
         write_atomic(out_file, text.encode("utf-8"))
 
 
@@ -972,7 +982,16 @@ def main() -> None:
     _starting = gc.isenabled()
     gc.disable()
     try:
-        app()
+        # Not standalone: typer's own usage errors (an unknown option, a missing argument, a bad
+        # value) come here to be said as cleaner's are, not printed by typer in a box of usage,
+        # hint and message that rich wraps at the terminal's width. The name is cleaner's, also
+        # run as `python -m cleaner`: the hint and the help's usage line name the command to type.
+        code = app(prog_name="cleaner", standalone_mode=False)
+    except ParseError as exc:
+        sys.exit(_parse_error(exc))
+    except typer.Abort:  # (typer's for an EOFError no command caught: cleaner's readers catch theirs)
+        err.print("aborted", markup=False)
+        sys.exit(1)  # (click's code for it, as before)
     except RuleError as exc:
         for problem in exc.problems:
             err.print(str(problem), markup=False)
@@ -992,4 +1011,22 @@ def main() -> None:
     finally:
         if _starting:  # a command that loads no rules
             gc.enable()
-    sys.exit(EXIT_OK)
+    # A command's typer.Exit, --help and --version: their code (not standalone, typer returns it).
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _parse_error(exc: ParseError) -> int:
+    """A usage error typer met parsing the command line: one line, as cleaner's own errors, and
+    a hint naming the command's --help (the usage line and the box typer would print are left
+    out); its exit code (2 for a usage error)."""
+    message = exc.format_message()
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `cleaner`, `cleaner rules` (the class is not exported)
+        # The help is the message: typer's rich help is printed already (the message is empty).
+        if message:
+            err.print(message, markup=False)
+        return exc.exit_code
+    err.print("error: " + " ".join(message.splitlines()), markup=False)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        err.print(f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help.", markup=False)
+    return exc.exit_code

@@ -571,3 +571,145 @@ def test_options_that_act_only_with_another_are_said_to_be_ignored(tmp_path: Pat
         "no site has lines repeated enough for a rule (--min-docs 3, --min-share 0.05); nothing written\n",
     )
     assert not (tmp_path / "s").exists()
+
+
+def _cli_env(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"COLUMNS": "30"}, {"TYPER_USE_RICH": "0"}],  # rich's width and typer without rich: the same two lines
+    ids=["default", "narrow", "no-rich"],
+)
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["clean", "--bogus"], ["error: No such option: --bogus (Possible options: --out)", "clean"]),
+        (["clean"], ["error: Missing argument 'inputs'.", "clean"]),
+        (
+            ["clean", "x.txt", "--workers", "abc"],
+            [
+                "error: Invalid value for '--workers' / '-j': Input should be a valid integer, unable to parse "
+                "string as an integer",
+                "clean",
+            ],
+        ),
+        (["compare", "a"], ["error: Missing argument 'new'.", "compare"]),
+        (["bogus"], ["error: No such command 'bogus'.", ""]),
+        (["rules", "schema", "--zzz"], ["error: No such option: --zzz", "rules schema"]),
+        (["rules", "schema", "--out"], ["error: Option '--out' requires an argument."]),  # (typer gives no command)
+    ],
+)
+def test_a_usage_error_is_one_line_and_a_hint(args: list[str], said: list[str], env: dict[str, str]) -> None:
+    """Before: typer printed the usage line, a hint and the message in a box that rich wrapped at
+    the terminal's width (`python -m cleaner` in the usage line and hint). Now: one line as
+    cleaner's own errors are, and a hint naming the command's --help; exit 2, nothing on stdout."""
+    result = _cli_env(*args, **env)
+    message, *command = said
+    hint = [f"Try '{' '.join(['cleaner', *command[0].split()])} --help' for help."] if command else []
+    assert (result.returncode, result.stdout, result.stderr.splitlines()) == (2, "", [message, *hint])
+
+
+@pytest.mark.parametrize("env", [{}, {"TYPER_USE_RICH": "0"}], ids=["rich", "no-rich"])
+def test_help_is_typers_and_no_arguments_is_the_help(env: dict[str, str]) -> None:
+    """--help is unchanged (rich's boxes when typer uses rich) and names the command as it is
+    typed, `cleaner`, also when run as `python -m cleaner`; no arguments print the help, exit 2."""
+    shown = _cli_env("clean", "--help", **env)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    lines = shown.stdout.splitlines()
+    if env:
+        assert lines[0] == "Usage: cleaner clean [OPTIONS] {inputs}..."
+        assert "Options:" in lines and not any("╭" in line for line in lines)
+    else:
+        assert lines[1].strip() == "Usage: cleaner clean [OPTIONS] {inputs}..."
+        assert any(line.startswith("╭─ Options ─") for line in lines)
+    bare = _cli_env(**env)
+    assert bare.returncode == 2
+    # (typer prints its rich help on stdout, its plain help on stderr, as before)
+    assert (bare.stderr if env else bare.stdout).lstrip().startswith("Usage: cleaner [OPTIONS] COMMAND [ARGS]...")
+
+
+def test_rules_schema_replaces_a_file_only_with_overwrite(tmp_path: Path) -> None:
+    """Before: `rules schema --out FILE` replaced an existing FILE without a word. Now, as `clean
+    --out` does: exit 2, one line naming it, unless --overwrite; --out - (stdout) needs none."""
+    schema = tmp_path / "schema.json"
+    schema.write_text("mine\n", encoding="utf-8")
+    refused = cli("rules", "schema", "--out", str(schema))
+    said = f"error: {schema} exists; pass --overwrite to replace it\n"
+    assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", said)
+    assert schema.read_text(encoding="utf-8") == "mine\n"
+    printed = cli("rules", "schema", "--out", "-")
+    assert printed.returncode == 0 and printed.stdout.startswith("{")
+    replaced = cli("rules", "schema", "--out", str(schema), "--overwrite")
+    assert (replaced.returncode, replaced.stdout, replaced.stderr) == (0, "", "")
+    assert schema.read_text(encoding="utf-8") == printed.stdout
+    fresh = cli("rules", "schema", "--out", str(tmp_path / "new" / "schema.json"))
+    assert (fresh.returncode, fresh.stderr) == (0, "")
+    assert (tmp_path / "new" / "schema.json").read_text(encoding="utf-8") == printed.stdout
+
+
+def test_compare_replaces_its_files_only_with_overwrite(tmp_path: Path) -> None:
+    """Before: `compare --out DIR` replaced DIR's compare.md, .json and .html without a word. Now,
+    as `clean --out` does: exit 2 before anything is written, one line naming what is there,
+    unless --overwrite; the rest of DIR is never touched."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "d.txt").write_text("The council met.\nSource: AFP\n", encoding="utf-8")
+    assert cli("clean", str(corpus), "--out", str(tmp_path / "o" / "clean.jsonl"), "-q").returncode == 0
+    run = str(tmp_path / "o")
+    review = tmp_path / "review"
+    review.mkdir()
+    (review / "notes.md").write_text("my notes\n", encoding="utf-8")
+    (review / "compare.md").write_text("my draft\n", encoding="utf-8")
+    refused = cli("compare", run, run, "--out", str(review))
+    said = f"error: {review / 'compare.md'} exists; pass --overwrite to replace it\n"
+    assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", said)
+    assert sorted(p.name for p in review.iterdir()) == ["compare.md", "notes.md"]
+    assert (review / "compare.md").read_text(encoding="utf-8") == "my draft\n"
+    replaced = cli("compare", run, run, "--out", str(review), "--overwrite")
+    assert (replaced.returncode, replaced.stderr) == (0, "")
+    assert sorted(p.name for p in review.iterdir()) == ["compare.html", "compare.json", "compare.md", "notes.md"]
+    assert (review / "compare.md").read_text(encoding="utf-8") == replaced.stdout
+    assert (review / "notes.md").read_text(encoding="utf-8") == "my notes\n"
+    # A comparison written before is no exception: cleaner cannot tell it from a file edited since.
+    again = cli("compare", run, run, "--out", str(review))
+    names = ", ".join(str(review / f"compare.{ext}") for ext in ("md", "json", "html"))
+    assert (again.returncode, again.stderr) == (2, f"error: {names} exist; pass --overwrite to replace them\n")
+    beside = cli("compare", run, run, "--out", str(tmp_path / "o" / "reports"))  # a report without compare.*
+    assert (beside.returncode, beside.stderr) == (0, "")
+    assert (tmp_path / "o" / "reports" / "compare.md").read_text(encoding="utf-8") == beside.stdout
+
+
+def test_suggest_replaces_a_rule_file_only_with_overwrite(tmp_path: Path) -> None:
+    """Before: one rule file already there was said as "X exist; ... replace them", and a symlink
+    at a later file's name was met only while writing, after the files before it had been
+    replaced. Now the check is clean's (io.atomic.check_new_files), made before any file is written."""
+    records = "".join(
+        json.dumps({"text": f"{banner}\n\nThe {w} story of the week.\n\n{tail}\n"}) + "\n"
+        for banner, tail in (("VALLEY POST | Since 1921", "Tip us off"), ("HILL TIMES | Est. 1880", "Write to us"))
+        for w in ("ferry", "bridge", "market", "school")
+    )
+    out = tmp_path / "s"
+    first = _piped(records, "suggest", "-", "--out", str(out), "-q")
+    assert first.returncode == 0, first.stderr
+    one, two = sorted(out.iterdir())
+    two.unlink()
+    again = _piped(records, "suggest", "-", "--out", str(out), "-q")
+    assert (again.returncode, again.stderr) == (2, f"error: {one} exists; pass --overwrite to replace it\n")
+    assert not two.exists()
+    one.write_text("edited\n", encoding="utf-8")
+    (tmp_path / "mine.yaml").write_text("mine\n", encoding="utf-8")
+    two.symlink_to(tmp_path / "mine.yaml")
+    linked = _piped(records, "suggest", "-", "--out", str(out), "-q", "--overwrite")
+    said = f"error: {two} exists and is not a regular file; cleaner only replaces regular files\n"
+    assert (linked.returncode, linked.stderr) == (2, said)
+    assert one.read_text(encoding="utf-8") == "edited\n"  # nothing written
+    assert two.is_symlink() and (tmp_path / "mine.yaml").read_text(encoding="utf-8") == "mine\n"

@@ -18,7 +18,9 @@ RULE_FILES = sorted((ROOT / "rules").rglob("*.yaml"))
 
 
 def test_committed_schema_is_current() -> None:
-    assert SCHEMA.read_text(encoding="utf-8") == schema_text(), "run `cleaner rules schema --out rules/schema.json`"
+    assert SCHEMA.read_text(encoding="utf-8") == schema_text(), (
+        "run `cleaner rules schema --out rules/schema.json --overwrite`"
+    )
 
 
 def test_cli_prints_the_schema() -> None:

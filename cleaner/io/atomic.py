@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +32,24 @@ def replaceable(path: Path) -> bool:
 def check_replaceable(path: Path) -> None:
     if not replaceable(path):
         raise UsageError(f"{path} exists and is not a regular file; cleaner only replaces regular files")
+
+
+def check_new_files(paths: Iterable[Path], overwrite: bool) -> None:
+    """The files a command is about to write, refused before anything is written: one already
+    there is replaced only with ``overwrite`` (--overwrite). Cleaner cannot tell a file it wrote
+    before (a previous run's output, schema or comparison) from one a user wrote or edited
+    since, so it takes neither without being asked; a directory, a symlink, a device are
+    refused even so (a rename would land on them)."""
+    paths = list(paths)
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            raise UsageError(f"{path} is a directory, not a file")
+        check_replaceable(path)
+    there = [str(path) for path in paths if path.exists()]
+    if there and not overwrite:
+        if len(there) == 1:
+            raise UsageError(f"{there[0]} exists; pass --overwrite to replace it")
+        raise UsageError(f"{', '.join(there)} exist; pass --overwrite to replace them")
 
 
 @contextmanager

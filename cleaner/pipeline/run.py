@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from cleaner.errors import OutputError, Problem, UsageError
-from cleaner.io.atomic import replaceable
+from cleaner.io.atomic import check_new_files
 from cleaner.io.readers import READ, REPORT_MARKER, Fields, InputFile, Limits, discover, out_marker, real_path
 from cleaner.io.writers import output_format
 from cleaner.pipeline.clean import Pipeline
@@ -124,12 +124,8 @@ class Target:
                     raise UsageError(f"the input {item.path} lies inside {name}; choose another path")
 
     def _check_out(self) -> None:
-        if self.out.is_dir() and not self.out.is_symlink():
-            raise UsageError(f"{self.out} is a directory, not a file")
-        if not replaceable(self.out):
-            raise UsageError(f"{self.out} exists and is not a regular file; cleaner only replaces regular files")
-        if self.out.exists() and not self.overwrite and not published_here(self.out, self.out):
-            raise UsageError(f"{self.out} exists; pass --overwrite to replace it")
+        # (One the interrupted run of this --out published itself is replaced by its --resume.)
+        check_new_files([self.out], self.overwrite or published_here(self.out, self.out))
         marker = out_marker(self.out)
         if needs_out_marker(self.out, self.report) and (marker.exists() or marker.is_symlink()):
             # The run replaces it: only if it is cleaner's (this run's name for it could be a user's).

@@ -193,9 +193,15 @@ def html_page(c: Comparison) -> str:
     return "\n".join(parts)
 
 
+def paths(directory: Path) -> tuple[Path, Path, Path]:
+    """The files write_all writes: compare.md, compare.json and compare.html in ``directory``."""
+    return directory / "compare.md", directory / "compare.json", directory / "compare.html"
+
+
 def write_all(c: Comparison, directory: Path) -> None:
     """compare.md, compare.json and compare.html in ``directory``."""
+    md, data, page = paths(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    write_atomic(directory / "compare.md", markdown(c).encode("utf-8"))
-    write_atomic(directory / "compare.json", json_bytes(c))
-    write_atomic(directory / "compare.html", html_page(c).encode("utf-8"))
+    write_atomic(md, markdown(c).encode("utf-8"))
+    write_atomic(data, json_bytes(c))
+    write_atomic(page, html_page(c).encode("utf-8"))

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from cleaner.document import Document
-from cleaner.errors import Problem, UsageError
-from cleaner.io.atomic import write_atomic
+from cleaner.errors import Problem
+from cleaner.io.atomic import check_new_files, write_atomic
 from cleaner.io.readers import Fields, InputFile, Limits
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.pipeline.cases import run_all
@@ -376,9 +376,7 @@ def suggest(
         if findings[key].variants:
             files.append((findings[key], rule_file(findings[key], pipeline.book)))
     paths = {f.key: out / f"{data['name']}.yaml" for f, data in files if data is not None}
-    existing = [str(p) for p in paths.values() if p.exists()]
-    if existing and not overwrite:
-        raise UsageError(f"{', '.join(existing)} exist; pass --overwrite to replace them")
+    check_new_files(paths.values(), overwrite)  # (each one, before any is written)
     report = []
     for f, data in files:
         path = paths.get(f.key)
