@@ -113,3 +113,24 @@ def test_prose_counts_words_as_a_whole_split() -> None:
         expected = [t.rstrip().rstrip("\"'”’»)]")[-1:] in {*".!?…"} and len(t.split()) >= words for t in texts]
         assert [_prose(t, words) for t in texts] == expected
         assert any(expected) and not all(expected)
+
+
+def test_a_repeat_inside_the_documents_own_structure_stays() -> None:
+    # The same breakfast on two days of a plan: each copy sits between the day's "Breakfast" and
+    # "Lunch", lines the plan says every day. A paste stops where the pasted text stops.
+    oats = "Porridge with oats, one apple, a spoon of honey and a glass of milk"
+    eggs = "Two boiled eggs, rye bread with butter and half a cup of tomatoes"
+    soup = "Lentil soup with carrots, a slice of bread and a cup of green tea"
+    day = ["Day {}", "Breakfast", "{}", "Lunch", "{}", "Dinner", "Fish and potatoes"]
+
+    def plan(*meals: tuple[str, str]) -> list[str]:
+        out: list[str] = []
+        for n, (breakfast, lunch) in enumerate(meals, 1):
+            out += [day[0].format(n), day[1], breakfast, day[3], lunch, day[5], day[6]]
+        return out
+
+    texts = plan((oats, soup), (eggs, soup.replace("tea", "coffee")), (oats, soup), (eggs, soup))
+    assert fates(*texts) == [None] * len(texts)
+    # The same two lines pasted between lines of their own still go.
+    pasted = fates("Harbour news", oats, eggs, "Short heading here", oats, eggs, "The end of it")
+    assert pasted == [None, None, None, None, REPEAT, REPEAT, None]
