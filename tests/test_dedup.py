@@ -51,8 +51,16 @@ def test_a_refrain_said_three_times_stays() -> None:
 
 def test_a_long_line_twice_keeps_the_copy_inside_the_prose() -> None:
     headline = "Council approves the long awaited harbour renovation plan at last"
-    got = fates(headline, "Home", "Sport", P1, P2, headline, P3, P4, P1.replace("Tuesday", "Monday"))
-    assert got == [REPEAT, None, None, None, None, None, None, None, None]
+    got = fates("Harbour news", headline, "Home", "Sport", P1, P2, headline, P3, P4, P1.replace("Tuesday", "Monday"))
+    assert got == [None, REPEAT, None, None, None, None, None, None, None, None]
+
+
+def test_the_title_stays_and_its_copy_as_the_headline_goes() -> None:
+    # The first line of a crawled page is its title; the page says it again above the article.
+    # Were the title to go, and the headline then judged chrome (the classifier), the text would be lost.
+    headline = "Council approves the long awaited harbour renovation plan at last"
+    got = fates(headline, "Home", "Sport", headline, P1, P2, P3)
+    assert got == [None, None, None, REPEAT, None, None, None]
 
 
 def test_a_long_line_twice_with_no_prose_around_keeps_the_first() -> None:

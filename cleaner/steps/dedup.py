@@ -12,7 +12,7 @@ more (the same meal on two days of a plan, between the day's "Meal 2" and "Eat e
 
 Of the copies, the one inside the main prose block stays (most sentence-like lines around it),
 the first on a tie: a headline that is both in a menu and above the article keeps its article
-copy. A line whose words are the start of a longer line at most two rows away (a title echoing the
+copy. The document's first line, a page's title, always stays: its copy above the article goes. A line whose words are the start of a longer line at most two rows away (a title echoing the
 lead, a "Story highlights" item) goes as ``dedup.prefix``.
 """
 
@@ -300,7 +300,9 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
         left = [i for i in where if rows[i].dropped_by is None and i not in settled]  # (alive: Line.alive inline)
         if len(left) < 2 or len(key.split()) < min_words or in_structure(left, 1):
             continue
-        best = max(left, key=lambda i: (prose_around(i, i + 1), -i))
+        # The document's first line, its title, stays: the page repeats it as the article's headline,
+        # which goes instead (were the headline kept and then judged chrome, the text would be gone).
+        best = left[0] if rows[left[0]].no == 1 else max(left, key=lambda i: (prose_around(i, i + 1), -i))
         for i in left:
             if i != best:
                 rows[i].drop(REPEAT)
