@@ -167,7 +167,7 @@ def _dedup(
             for i in drops:
                 rows[i].drop(PREFIX)
             return rows, texts, echoes
-        _drop_repeats(rows, found, min_words)
+        _drop_repeats(rows, found, min_words, texts)
         # The rows the repeats left and their texts in one C call (two comprehensions over a real
         # page's rows were most of the step's Python): rows() reads the lines alive and not blank,
         # and these rows were not blank (their texts have not changed since: only drops here).
@@ -212,12 +212,13 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
     found = _shared(texts, min_chars)
     if found is None:
         return False
-    _drop_repeats(rows, found, min_words)
+    _drop_repeats(rows, found, min_words, texts)
     return True
 
 
-def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
-    """Drops the repeats among the rows, given their keys and the keys they share (_shared)."""
+def _drop_repeats(rows: list[Line], found: Found, min_words: int, texts: list[str]) -> None:
+    """Drops the repeats among the rows (``texts``, their texts), given their keys and the keys they
+    share (_shared)."""
     keys, shared = found
     repeated = {
         key: where
@@ -242,17 +243,11 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
         after = range(stop, min(stop + PROSE_WINDOW, len(rows)))
         return sum(map(is_prose, before)) + sum(map(is_prose, after))
 
-    counts: dict[str, int] = {}  # every row's exact key, counted, when a repeat first asks (_in_structure)
-
     def in_structure(starts: list[int], length: int) -> bool:
         """Whether every copy (``length`` rows from each of ``starts``) sits between the same two
         lines, each said REFRAIN times or more: one cell of the document's own repeated structure
         (the same drink under each day of a meal plan, between "Meal 2" and "Eat every 2-3 hours"),
         not a paste, which stops where the pasted text stops, between lines of its own."""
-        if not counts:
-            for row in rows:
-                key = _exact_key(row.text)
-                counts[key] = counts.get(key, 0) + 1
         sides = set()
         for start in starts:
             stop = start + length
@@ -261,8 +256,9 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
             sides.add((_exact_key(rows[start - 1].text), _exact_key(rows[stop].text)))
             if len(sides) > 1:
                 return False
-        ((before, after),) = sides
-        return counts[before] >= REFRAIN and counts[after] >= REFRAIN
+        # (Each side's own text counted, in C: a line a document says again and again it says the same way.)
+        before, after = rows[starts[0] - 1].text, rows[starts[0] + length].text
+        return texts.count(before) >= REFRAIN and texts.count(after) >= REFRAIN
 
     # Runs: maximal stretches i.. and j.. (i < j) where every line of one equals the other's.
     decided: set[int] = set()
