@@ -947,10 +947,11 @@ def _explain(pipeline: Pipeline, cleaned: Cleaned, reasons: Reasons) -> None:
         verdict = trace.get(line.no)
         if verdict is not None:
             shown = " ".join(f"{name}={value:.3g}" for name, value in verdict.features.items())
-            # Under the threshold and kept, by the classifier and every step after it: one of a list
-            # the classifier keeps in part (classify/lists.py).
+            # Under the threshold and kept, by the classifier and every step after it: the title (the
+            # document's first line, never the classifier's), or one of a list the classifier keeps in
+            # part (classify/lists.py).
             listed = line.dropped_by is None and verdict.rule_id is None and verdict.score < classifier.threshold
-            note = "  (kept: one of a list)" if listed else ""
+            note = ("  (kept: the title)" if line.no == 1 else "  (kept: one of a list)") if listed else ""
             out.print(f"{'':>{width}}   p(content)={verdict.score:.4f}{note}  {shown}", markup=False)
     if trace:
         trace.clear()

@@ -48,7 +48,33 @@ class Fixed:
 
 
 def lines(*texts: str) -> list[Line]:
-    return [Line(no, text) for no, text in enumerate(texts, 1)]
+    """Lines of a document past its first line, the title, which the classifier never drops (below)."""
+    return [Line(no, text) for no, text in enumerate(texts, 2)]
+
+
+def test_the_first_line_a_pages_title_is_never_the_classifiers() -> None:
+    # The first line of crawled text is the page's <title>, most often the article's headline: short,
+    # and next to the menu, the classifier would take it as one of the menu's run.
+    scores = {"the harbour reopens": 0.001, "home": 0.001, "news": 0.001, "sport": 0.001}
+    scores["the long paragraph of content stays here today"] = 0.9
+    texts = ["The harbour reopens", "Home", "News", "Sport", "The long paragraph of content stays here today."]
+    config = ClassifyConfig(thresholds={"balanced": 0.01}, min_lines=1)
+
+    class Odds(Fixed):  # the compiled shortcut's answer for the same P (the step's other path)
+        def shortcut(self, texts: list[str], cut: float | None = None, floor: float = -math.inf):
+            found = extract(texts)
+            odds = np.array([math.log(p) - math.log1p(-p) for p in self.score(found)])
+            return found.matrix, odds, float(odds.min())
+
+    for model in (Fixed(scores), Odds(scores)):
+        ls = [Line(no, text) for no, text in enumerate(texts, 1)]
+        Classify(config, "balanced", model)(ls)  # type: ignore[arg-type]
+        assert [line.dropped_by for line in ls] == [None, NAV_RUN, NAV_RUN, NAV_RUN, None]
+        # A first line a rule took leaves none: the line after it is judged as any other.
+        ls = [Line(no, text) for no, text in enumerate(texts, 1)]
+        ls[0].drop("demo.rule")
+        Classify(config, "balanced", model)(ls)  # type: ignore[arg-type]
+        assert [line.dropped_by for line in ls] == ["demo.rule", NAV_RUN, NAV_RUN, NAV_RUN, None]
 
 
 def test_rule_ids_say_what_kind_of_line_went() -> None:

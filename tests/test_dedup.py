@@ -51,8 +51,16 @@ def test_a_refrain_said_three_times_stays() -> None:
 
 def test_a_long_line_twice_keeps_the_copy_inside_the_prose() -> None:
     headline = "Council approves the long awaited harbour renovation plan at last"
-    got = fates(headline, "Home", "Sport", P1, P2, headline, P3, P4, P1.replace("Tuesday", "Monday"))
-    assert got == [REPEAT, None, None, None, None, None, None, None, None]
+    got = fates("Harbour news", headline, "Home", "Sport", P1, P2, headline, P3, P4, P1.replace("Tuesday", "Monday"))
+    assert got == [None, REPEAT, None, None, None, None, None, None, None, None]
+
+
+def test_the_title_stays_and_its_copy_as_the_headline_goes() -> None:
+    # The first line of a crawled page is its title; the page says it again above the article.
+    # Were the title to go, and the headline then judged chrome (the classifier), the text would be lost.
+    headline = "Council approves the long awaited harbour renovation plan at last"
+    got = fates(headline, "Home", "Sport", headline, P1, P2, P3)
+    assert got == [None, None, None, REPEAT, None, None, None]
 
 
 def test_a_long_line_twice_with_no_prose_around_keeps_the_first() -> None:
@@ -113,3 +121,24 @@ def test_prose_counts_words_as_a_whole_split() -> None:
         expected = [t.rstrip().rstrip("\"'”’»)]")[-1:] in {*".!?…"} and len(t.split()) >= words for t in texts]
         assert [_prose(t, words) for t in texts] == expected
         assert any(expected) and not all(expected)
+
+
+def test_a_repeat_inside_the_documents_own_structure_stays() -> None:
+    # The same breakfast on two days of a plan: each copy sits between the day's "Breakfast" and
+    # "Lunch", lines the plan says every day. A paste stops where the pasted text stops.
+    oats = "Porridge with oats, one apple, a spoon of honey and a glass of milk"
+    eggs = "Two boiled eggs, rye bread with butter and half a cup of tomatoes"
+    soup = "Lentil soup with carrots, a slice of bread and a cup of green tea"
+    day = ["Day {}", "Breakfast", "{}", "Lunch", "{}", "Dinner", "Fish and potatoes"]
+
+    def plan(*meals: tuple[str, str]) -> list[str]:
+        out: list[str] = []
+        for n, (breakfast, lunch) in enumerate(meals, 1):
+            out += [day[0].format(n), day[1], breakfast, day[3], lunch, day[5], day[6]]
+        return out
+
+    texts = plan((oats, soup), (eggs, soup.replace("tea", "coffee")), (oats, soup), (eggs, soup))
+    assert fates(*texts) == [None] * len(texts)
+    # The same two lines pasted between lines of their own still go.
+    pasted = fates("Harbour news", oats, eggs, "Short heading here", oats, eggs, "The end of it")
+    assert pasted == [None, None, None, None, REPEAT, REPEAT, None]

@@ -74,6 +74,33 @@ REPLACE = """  - id: demo.share
 """
 
 
+BLOCK = """  - id: demo.widget
+    kind: line
+    description: A widget label another rule takes first.
+    pattern: '^Email$'
+    keeps: [x]
+  - id: demo.bar
+    kind: block
+    description: Two or more network names in a row.
+    start: '^(?:Facebook|Twitter|Telegram)$'
+    while: '^(?:Facebook|Twitter|Telegram|Email)$'
+    min_lines: 2
+    keeps: [x]
+"""
+
+
+def test_a_block_passes_over_rows_taken_before_it_and_counts_only_the_rows_left(tmp_path: Path) -> None:
+    # "Email" goes first (demo.widget): the bar is still one bar, as the next round would see it, and
+    # Telegram after it goes with the two names before (had the block stopped at "Email", it would have
+    # taken those two and left Telegram alone for the next round); a name alone next to a taken row is
+    # no run of two.
+    bar = ["Facebook", "Twitter", "Email", "Telegram"]
+    text = "\n".join([BODY[0], *bar, BODY[1], "Facebook", "Email", BODY[2]]) + "\n"
+    got, removed = clean(tmp_path, BLOCK, text)
+    assert got == "\n\n".join([BODY[0], BODY[1], "Facebook", BODY[2]]) + "\n"
+    assert removed == {"demo.widget": 2, "demo.bar": 3}
+
+
 def test_replace_rewrites_and_an_earlier_rule_sees_the_new_text(tmp_path: Path) -> None:
     # demo.share runs before demo.ad-label: only a second round lets it see "Share this".
     text = "ADVERTISEMENT Share this\nADVERTISEMENT The minister resigned.\nADVERTISEMENT\n"

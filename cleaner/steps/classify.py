@@ -3,7 +3,8 @@ from what its text and its neighbours show (cleaner.classify); a line under the 
 threshold goes, with a rule id saying what kind of line it was.
 
 It acts on the live non-blank lines only, so the pipeline can run it in every round until
-nothing more goes: the output is then a fixed point, and cleaning it again changes nothing.
+nothing more goes: the output is then a fixed point, and cleaning it again changes nothing. The
+document's first line, a crawled page's title, is never its to drop (a rule may take it).
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ class Classify:
         words = found.matrix[:, INDEX["words"]].tolist()
         below = [i for i, score in enumerate(scores.tolist()) if score < threshold]
         below = kept_lists(texts, words, below, self.list_run, self.short_words)
+        if below and below[0] == 0 and rows[0].no == 1:  # (the title stays: see __call__)
+            below = below[1:]
         return found.matrix, scores, self._rules(words, below)
 
     def _below(self, odds: Any) -> list[int]:
@@ -232,6 +235,10 @@ class Classify:
             words = _words(matrix)
             # A list the classifier keeps in part is kept whole (classify/lists.py).
             below = kept_lists(texts, words, below, self.list_run, self.short_words)
+            # The document's first line, a page's <title>, stays: most often the article's headline,
+            # short and beside the menu, it reads as one of the menu's run. (A rule may take it.)
+            if below and below[0] == 0 and rows[0].no == 1:
+                below = below[1:]
             # Only the rows below are visited, each dropped by its kind (a loop over every row,
             # asking each for a rule, cost more than the rest of the step's Python on a real page;
             # Line.drop inline: a call a row dropped).

@@ -6,11 +6,13 @@ sentence of ``min_words`` words or more: two such lines are the same text said t
 part of a run of two or more consecutive lines repeated in the same order (a body pasted
 twice). A short line repeated on its own stays: the second person's role on a team page, a
 row label. Text found three times or more stays unless it is a long sentence (a refrain, the
-same steps under each day of a plan). Lines that look like table rows or code never go.
+same steps under each day of a plan). Lines that look like table rows or code never go, nor does
+a repeat whose every copy sits between the same two lines that are themselves said three times or
+more (the same meal on two days of a plan, between the day's "Meal 2" and "Eat every 2-3 hours").
 
 Of the copies, the one inside the main prose block stays (most sentence-like lines around it),
 the first on a tie: a headline that is both in a menu and above the article keeps its article
-copy. A line whose words are the start of a longer line at most two rows away (a title echoing the
+copy. The document's first line, a page's title, always stays: its copy above the article goes. A line whose words are the start of a longer line at most two rows away (a title echoing the
 lead, a "Story highlights" item) goes as ``dedup.prefix``.
 """
 
@@ -62,10 +64,12 @@ _DIGITS = re.compile(r"\d")
 MIN_WORDS = 8  # a line repeated on its own goes when it has this many words
 PREFIX_MIN_CHARS = 40  # a prefix echo's words are this long at least
 PREFIX_REACH = 2  # a prefix echo is looked for this many rows either side, no further
-PROSE_WINDOW = 3
+PROSE_WINDOW = 3  # lines either side counted when choosing the copy that sits in the prose
 # Text said three times or more is a refrain or a document's own structure (each day of a plan,
 # each item of a list), not a paste: only a long sentence that often is dropped.
-REFRAIN_WORDS = 15  # lines either side counted when choosing the copy that sits in the prose
+REFRAIN_WORDS = 15
+# A repeat whose every copy sits between the same two such lines is a cell of that structure, and stays.
+REFRAIN = 3
 
 
 # Keys are cached: the step runs in every round of the pipeline on the same line texts.
@@ -163,7 +167,7 @@ def _dedup(
             for i in drops:
                 rows[i].drop(PREFIX)
             return rows, texts, echoes
-        _drop_repeats(rows, found, min_words)
+        _drop_repeats(rows, found, min_words, texts)
         # The rows the repeats left and their texts in one C call (two comprehensions over a real
         # page's rows were most of the step's Python): rows() reads the lines alive and not blank,
         # and these rows were not blank (their texts have not changed since: only drops here).
@@ -208,12 +212,13 @@ def _repeats(rows: list[Line], texts: list[str], min_chars: int, min_words: int)
     found = _shared(texts, min_chars)
     if found is None:
         return False
-    _drop_repeats(rows, found, min_words)
+    _drop_repeats(rows, found, min_words, texts)
     return True
 
 
-def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
-    """Drops the repeats among the rows, given their keys and the keys they share (_shared)."""
+def _drop_repeats(rows: list[Line], found: Found, min_words: int, texts: list[str]) -> None:
+    """Drops the repeats among the rows (``texts``, their texts), given their keys and the keys they
+    share (_shared)."""
     keys, shared = found
     repeated = {
         key: where
@@ -238,8 +243,26 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
         after = range(stop, min(stop + PROSE_WINDOW, len(rows)))
         return sum(map(is_prose, before)) + sum(map(is_prose, after))
 
+    def in_structure(starts: list[int], length: int) -> bool:
+        """Whether every copy (``length`` rows from each of ``starts``) sits between the same two
+        lines, each said REFRAIN times or more: one cell of the document's own repeated structure
+        (the same drink under each day of a meal plan, between "Meal 2" and "Eat every 2-3 hours"),
+        not a paste, which stops where the pasted text stops, between lines of its own."""
+        sides = set()
+        for start in starts:
+            stop = start + length
+            if start == 0 or stop >= len(rows):
+                return False
+            sides.add((_exact_key(rows[start - 1].text), _exact_key(rows[stop].text)))
+            if len(sides) > 1:
+                return False
+        # (Each side's own text counted, in C: a line a document says again and again it says the same way.)
+        before, after = rows[starts[0] - 1].text, rows[starts[0] + length].text
+        return texts.count(before) >= REFRAIN and texts.count(after) >= REFRAIN
+
     # Runs: maximal stretches i.. and j.. (i < j) where every line of one equals the other's.
     decided: set[int] = set()
+    settled: set[int] = set()  # the rows of runs that stay as cells of the document's structure
     for where in repeated.values():
         for a_pos, a in enumerate(where):
             for b in where[a_pos + 1 :]:
@@ -257,6 +280,11 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
                     length += 1
                 if length < 2:
                     continue
+                if in_structure([a, b], length):  # (its lines are no single repeats either)
+                    settled.update(range(a, a + length))
+                    settled.update(range(b, b + length))
+                    decided.update(settled)
+                    continue
                 keep_b = prose_around(b, b + length) > prose_around(a, a + length)
                 gone = range(a, a + length) if keep_b else range(b, b + length)
                 for i in gone:
@@ -265,10 +293,12 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int) -> None:
                 decided.update(range(b, b + length))
     # Single long lines: the copy with most prose around it stays.
     for key, where in repeated.items():
-        left = [i for i in where if rows[i].dropped_by is None]  # (Line.alive, without the property)
-        if len(left) < 2 or len(key.split()) < min_words:
+        left = [i for i in where if rows[i].dropped_by is None and i not in settled]  # (alive: Line.alive inline)
+        if len(left) < 2 or len(key.split()) < min_words or in_structure(left, 1):
             continue
-        best = max(left, key=lambda i: (prose_around(i, i + 1), -i))
+        # The document's first line, its title, stays: the page repeats it as the article's headline,
+        # which goes instead (were the headline kept and then judged chrome, the text would be gone).
+        best = left[0] if rows[left[0]].no == 1 else max(left, key=lambda i: (prose_around(i, i + 1), -i))
         for i in left:
             if i != best:
                 rows[i].drop(REPEAT)

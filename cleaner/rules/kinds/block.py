@@ -56,10 +56,22 @@ class CompiledBlock(Compiled):
                     return j - i + 1
             return 0
         assert self.while_ is not None
+        # A row another rule took before this one (in this pass) is passed over, as the next round,
+        # whose rows are the lines left, would: a share bar whose "Email" a widget rule took is still
+        # one bar. Only the rows left count towards ``min_lines`` (_counted).
         j = i + 1
-        while j < limit and rows[j].alive and self.while_.test(scannable(rows[j].text)):
+        while j < limit and (not rows[j].alive or self.while_.test(scannable(rows[j].text))):
             j += 1
+        while j > i + 1 and not rows[j - 1].alive:  # (the block ends at its last row left)
+            j -= 1
         return j - i
+
+    def _counted(self, rows: list[Line], i: int, size: int) -> int:
+        """The rows of the block at ``i`` that count towards ``min_lines``: those left, for a block
+        that runs ``while`` (it passes over rows taken before it); else all of them."""
+        if self.while_ is None:
+            return size
+        return sum(1 for row in rows[i : i + size] if row.alive)
 
     def apply(self, ctx: Context) -> None:
         covered = -1  # blocks do not overlap: a start inside the last block is part of it
@@ -68,7 +80,7 @@ class CompiledBlock(Compiled):
             if i <= covered or not line.alive or not self.matches(line.text):
                 continue
             size = self._extent(ctx.rows, i)
-            if size >= self.block.min_lines:
+            if self._counted(ctx.rows, i, size) >= self.block.min_lines:
                 for row in ctx.rows[i : i + size]:
                     row.drop(self.id)
                 covered = i + size - 1
