@@ -8,11 +8,12 @@ twice). A short line repeated on its own stays: the second person's role on a te
 row label. Text found three times or more stays unless it is a long sentence (a refrain, the
 same steps under each day of a plan). Lines that look like table rows or code never go, nor does
 a repeat whose every copy sits between the same two lines that are themselves said three times or
-more (the same meal on two days of a plan, between the day's "Meal 2" and "Eat every 2-3 hours").
+more (the same dish on two days of a plan, each time between the day's "Lunch" and "Snack").
 
 Of the copies, the one inside the main prose block stays (most sentence-like lines around it),
 the first on a tie: a headline that is both in a menu and above the article keeps its article
-copy. The document's first line, a page's title, always stays: its copy above the article goes. A line whose words are the start of a longer line at most two rows away (a title echoing the
+copy. The document's first line, a page's title, always stays: its copy above the article goes.
+A line whose words are the start of a longer line at most two rows away (a title echoing the
 lead, a "Story highlights" item) goes as ``dedup.prefix``.
 """
 
@@ -246,7 +247,7 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int, texts: list[st
     def in_structure(starts: list[int], length: int) -> bool:
         """Whether every copy (``length`` rows from each of ``starts``) sits between the same two
         lines, each said REFRAIN times or more: one cell of the document's own repeated structure
-        (the same drink under each day of a meal plan, between "Meal 2" and "Eat every 2-3 hours"),
+        (the same dish under each day of a plan, each time between the day's "Lunch" and "Snack"),
         not a paste, which stops where the pasted text stops, between lines of its own."""
         sides = set()
         for start in starts:
