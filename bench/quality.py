@@ -236,7 +236,7 @@ by-slash, licence and stock-photo credits, gallery counters), `bylines.reading-t
 their kind. Every line they removed on both dev splits was read: all are chrome, and no
 keep-labelled aeb line or traf content snippet went (a generic "Disclaimer:" opener, a bare
 "© Agency" and a bare "(Image credit: X)" each took a keep line and were left out). Default
-profile: traf boilerplate left 0.4242 to 0.3974, aeb drop recall 0.8637 to 0.8675; traf content
+profile: traf boilerplate left 0.4242 to 0.3974, aeb drop recall 0.8637 to 0.8670; traf content
 kept (0.9950) and aeb keep preserved (0.9910) did not move. A removed line changes the
 classifier's view of its neighbours: it keeps some chrome lines it dropped before.
 

@@ -117,3 +117,16 @@ def test_a_book_crosses_to_a_worker_process_before_and_after_compiling(tmp_path:
     site = fresh.site_for("https://alpha.example/a", [])
     assert site is not None and site.name == "alpha"
     assert pickle.loads(pickle.dumps(fresh)).site_for("https://alpha.example/a", []).name == "alpha"  # type: ignore[union-attr]
+
+
+def test_every_shipped_rule_runs_on_the_linear_time_engine(book: RuleBook) -> None:
+    """A rule on the backtracking engine (a lookaround, a backreference) is not prefiltered, and
+    its unanchored trigger is tried on the whole document: on a 500,000-line document it ran
+    past its time limit and cost the document (tests/test_bad_input.py's huge documents). The
+    shipped rules keep to what RE2 runs; a user's rule file may still use the other engine."""
+    sets = [book.generic, *book.sites]
+    backtracking = [
+        rule.id for rules in sets if rules is not None for rule in rules.rules if rule.trigger_rx.engine != "re2"
+    ]
+    assert backtracking == []
+    assert sum(len(rules.rules) for rules in sets if rules is not None) > 80
