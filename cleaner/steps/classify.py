@@ -153,10 +153,18 @@ class Classify:
         threshold = self.threshold  # float64 compared as Python floats: the same answers
         words = found.matrix[:, INDEX["words"]].tolist()
         below = [i for i, score in enumerate(scores.tolist()) if score < threshold]
-        below = kept_lists(texts, words, below, self.list_run, self.short_words)
-        if below and below[0] == 0 and rows[0].no == 1:  # (the title stays: see __call__)
-            below = below[1:]
+        below = self._droppable(rows, texts, words, below)
         return found.matrix, scores, self._rules(words, below)
+
+    def _droppable(self, rows: list[Line], texts: list[str], words: list[Any], below: list[int]) -> list[int]:
+        """Of the rows scored ``below`` the threshold, those that go. A list the classifier keeps
+        in part is kept whole (classify/lists.py). The document's first line, a page's <title>,
+        stays: most often the article's headline, short and beside the menu, it reads as one of
+        the menu's run (a rule may take it)."""
+        below = kept_lists(texts, words, below, self.list_run, self.short_words)
+        if below and below[0] == 0 and rows[0].no == 1:
+            below = below[1:]
+        return below
 
     def _below(self, odds: Any) -> list[int]:
         """The rows whose P(content) is under the threshold, from their log-odds: surely not under it
@@ -233,12 +241,7 @@ class Classify:
                 return
             below = self._below(odds)
             words = _words(matrix)
-            # A list the classifier keeps in part is kept whole (classify/lists.py).
-            below = kept_lists(texts, words, below, self.list_run, self.short_words)
-            # The document's first line, a page's <title>, stays: most often the article's headline,
-            # short and beside the menu, it reads as one of the menu's run. (A rule may take it.)
-            if below and below[0] == 0 and rows[0].no == 1:
-                below = below[1:]
+            below = self._droppable(rows, texts, words, below)
             # Only the rows below are visited, each dropped by its kind (a loop over every row,
             # asking each for a rule, cost more than the rest of the step's Python on a real page;
             # Line.drop inline: a call a row dropped).

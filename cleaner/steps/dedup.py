@@ -282,9 +282,9 @@ def _drop_repeats(rows: list[Line], found: Found, min_words: int, texts: list[st
                 if length < 2:
                     continue
                 if in_structure([a, b], length):  # (its lines are no single repeats either)
-                    settled.update(range(a, a + length))
-                    settled.update(range(b, b + length))
-                    decided.update(settled)
+                    cells = [*range(a, a + length), *range(b, b + length)]
+                    settled.update(cells)
+                    decided.update(cells)
                     continue
                 keep_b = prose_around(b, b + length) > prose_around(a, a + length)
                 gone = range(a, a + length) if keep_b else range(b, b + length)
