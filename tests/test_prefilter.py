@@ -52,7 +52,11 @@ def test_factors_of_alternatives_that_share_no_string() -> None:
     # A short optional part is spelt out; a longer one is tried once with it, once without.
     assert factors(r"^(?:\* )?(?i:ad|advert)s?$") == [({"* ad", "ad"}, True)]
     assert factors(r"^(?:\w+ )?(?i:ad|advert)s?$") == [({" ad"}, False), ({"ad"}, True)]
-    assert factors(r"^(?:\d{1,2}\. (?:Jan|Feb)|Page \d+)$") == [({". jan", ". feb", "page "}, False)]
+    # Anchored, each alternative at the row's start where it can be ("page " there) names fewer
+    # rows than one set of them all anywhere in the row (by _share); the dates' own is anywhere.
+    assert factors(r"^(?:\d{1,2}\. (?:Jan|Feb)|Page \d+)$") == [({". jan", ". feb"}, False), ({"page "}, True)]
+    # Not anchored, the set for them all (not weak) is taken as it is.
+    assert factors(r"(?:\d{1,2}\. (?:Jan|Feb)|Page \d+)$") == [({". jan", ". feb", "page "}, False)]
 
 
 def test_a_negated_character_is_not_read_as_the_literal_before_it() -> None:
