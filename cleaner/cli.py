@@ -1012,6 +1012,10 @@ def main() -> None:
     finally:
         if _starting:  # a command that loads no rules
             gc.enable()
+        # The command is over, its outputs written or left resumable: a SIGTERM from here on (during
+        # the interpreter's exit, where Ray's atexit shutdown waits on its processes) ends the
+        # process as SIGTERM does, rather than raise in that code and print its stack.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A command's typer.Exit, --help and --version: their code (not standalone, typer returns it).
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

@@ -12,6 +12,8 @@ cluster).
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,10 +45,17 @@ class RayEngine:
         except ImportError:
             raise UsageError("--engine ray needs Ray: pip install 'cleaner[ray]'") from None
         if not ray.is_initialized():
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-        # stderr is for cleaner's own diagnostics: no Ray Data progress or plan logs there.
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        ray.data.DataContext.get_current().enable_progress_bars = False
+            _keeping_sigterm(
+                lambda: ray.init(
+                    address=self.address, include_dashboard=False, log_to_driver=False, logging_level="ERROR"
+                )
+            )
+        # stderr is for cleaner's own diagnostics: no Ray Data progress, plan or notice logs there (its
+        # errors still show; a failed task raises, and cleaner reports it). (Set once
+        # ray.data is imported: its import configures its loggers, a level set before is undone.)
+        context = ray.data.DataContext.get_current()
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        context.enable_progress_bars = False
         if not todo:
             return
         items = dict(todo)
@@ -78,6 +87,17 @@ class RayEngine:
             for failure in row["failures"]:
                 if on_failure is not None:
                     on_failure(Problem(failure["file"], failure["line"], failure["message"]))
+
+
+def _keeping_sigterm(start: Callable[[], object]) -> None:
+    """Run ``start`` (ray.init), then give SIGTERM back to the handler it had. Ray's core installs
+    a handler of its own in the driver that prints a native stack and aborts the process (exit
+    134), where the command line's handler stops the run as Ctrl-C does: resumable, one line on
+    stderr, exit 130. (Python's handler can only be set from the main thread, where the CLI runs.)"""
+    previous = signal.getsignal(signal.SIGTERM)
+    start()
+    if callable(previous) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _block_cleaner(
