@@ -91,9 +91,10 @@ class RayEngine:
 
 def _keeping_sigterm(start: Callable[[], object]) -> None:
     """Run ``start`` (ray.init), then give SIGTERM back to the handler it had. Ray's core installs
-    a handler of its own in the driver that prints a native stack and aborts the process (exit
-    134), where the command line's handler stops the run as Ctrl-C does: resumable, one line on
-    stderr, exit 130. (Python's handler can only be set from the main thread, where the CLI runs.)"""
+    a handler of its own in the driver, which prints a native stack and aborts the process (exit
+    134) or lets the run go on, depending on where the signal finds it; the command line's handler
+    stops the run as Ctrl-C does: resumable, one line on stderr, exit 130. (Python's handler can
+    only be set from the main thread, where the CLI runs.)"""
     previous = signal.getsignal(signal.SIGTERM)
     start()
     if callable(previous) and threading.current_thread() is threading.main_thread():
