@@ -776,10 +776,11 @@ def _conditions(factor: _Factors, items: Any, caseless: bool, at_start: bool) ->
             return [(_fewest(start, str.startswith), True)]
     if inside is not None:
         direct = [(_fewest(inside, str.__contains__), False)]
-        if not _weak(direct) and not at_start:
-            return direct
+    strong = direct is not None and not _weak(direct)
+    if strong and not at_start:
+        return direct
     split = _alternatives(factor, items, caseless, at_start)
-    if direct is not None and not _weak(direct):
+    if strong:
         # Anchored at the row's start, a set for them all that is not weak is still strings found
         # anywhere in the row, and common words among them ("already ", " für ") name a row of
         # prose in every few; the alternatives, each at the row's start where it can be, may name
