@@ -39,6 +39,14 @@
 #define NOINLINE static
 #endif
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#define PREFETCH_WRITE(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH(p) ((void)0)
+#define PREFETCH_WRITE(p) ((void)0)
+#endif
+
 #define N_STATIC 10
 #define MAX_LANGUAGES 32
 
@@ -659,8 +667,15 @@ INLINE void word_end(Words *w, Py_UCS4 next, const int f32) {
         pair = ~reg & w->mask;
     }
     if (f32) { /* the shipped model's weights32: its grams kept, their weights read by line_info at the end */
+        /* Each weight asked for now, read at the line's end: a page's pairs are scattered over the megabyte of weights
+         * (most miss the caches), and their fetches then overlap the scan of the words after them (the features'
+         * call took 3-5% less time, on the bench corpus and on real pages). */
         w->singles[w->count] = single;
-        if (w->count) w->pairs[w->count - 1] = pair;
+        PREFETCH(&w->weights32[single]);
+        if (w->count) {
+            w->pairs[w->count - 1] = pair;
+            PREFETCH(&w->weights32[pair]);
+        }
     } else if (w->weights64 != NULL) {
         w->scores[w->count] = w->weights64[single];
         if (w->count) w->pair_scores[w->count - 1] = w->weights64[pair];
@@ -1713,14 +1728,6 @@ static Py_ssize_t memo_find(const Memo *memo, const Py_ssize_t *slots, size_t ma
         if (PyTuple_GET_ITEM(memo->held, slots[at] - 1) == text) return slots[at] - 1;
     return -1;
 }
-
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#define PREFETCH_WRITE(p) __builtin_prefetch((p), 1)
-#else
-#define PREFETCH(p) ((void)0)
-#define PREFETCH_WRITE(p) ((void)0)
-#endif
 
 /* A line's key and its words_hash, made in extract_into's first pass. */
 typedef struct {
