@@ -200,6 +200,72 @@ def test_a_warc_record_cut_short_is_reported(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [f"error: {path}#2: {failure['message']}"], done.stderr
 
 
+def _warc(*pages: tuple[str, bytes]) -> list[bytes]:
+    """Each page as an uncompressed WARC response record of its own (its text/html body in a <p>)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    records = []
+    for url, words in pages:
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=False)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        body = io.BytesIO(b"<html><body><article><p>" + words + b"</p></article></body></html>")
+        writer.write_record(writer.create_warc_record(url, "response", payload=body, http_headers=headers))
+        records.append(buffer.getvalue())
+    return records
+
+
+PAGES = [
+    (f"https://e.example/{n}", b"The council met on Monday to discuss the harbour and its fees. " * 4)
+    for n in (1, 2, 3)
+]
+
+
+def test_a_warc_response_of_http2_is_read_and_one_of_no_http_is_skipped(tmp_path: Path) -> None:
+    """Before: warcio refused any status line but HTTP/1.0 and 1.1 ("HTTP/2 200", which crawlers
+    write), and raised out of its iterator: a traceback, no output for any input file."""
+    first, second, third = _warc(*PAGES)
+    # (the same length: the record's Content-Length still holds)
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(
+        first.replace(b"HTTP/1.1 200", b"HTTP/2   200") + second.replace(b"HTTP/1.1 200", b"FOO/1.1 200") + third
+    )
+    done, records, summary = clean(tmp_path, str(path), "--fast")
+    assert done.returncode == 1, done.stderr
+    assert [r["url"] for r in records] == ["https://e.example/1", "https://e.example/3"]
+    assert [(f["file"], f["message"]) for f in summary["failures"]] == [
+        (f"{path}#2", "its HTTP status line is not one ('FOO/1.1 200 OK'); skipped")
+    ]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("cut_at", "message"),
+    [
+        # before its URI: no length either
+        (b"WARC-Record-ID", r"record cut short in its WARC headers \(a corrupt or truncated file\); skipped"),
+        # past its URI: warcio goes on to its HTTP headers
+        (b"WARC-Date", r"cannot read further: a record cut short \(a corrupt or truncated file\)"),
+        # in its HTTP status line
+        (b"HTTP/1.1 200", r"record cut short, \d+ bytes before its end \(a corrupt or truncated file\); skipped"),
+    ],
+)
+def test_a_warc_cut_in_its_last_records_headers_is_reported(tmp_path: Path, cut_at: bytes, message: str) -> None:
+    """Before: a file cut in a record's WARC headers, or before its HTTP headers ended, lost the
+    record unsaid (warcio took the end of the file there for the end of the archive), exit 0; cut
+    in its HTTP status line, it raised out of warcio's iterator (a traceback, no output at all)."""
+    first, second, _ = _warc(*PAGES)
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(first + second[: second.index(cut_at) + 4])
+    done, records, summary = clean(tmp_path, str(path), "--fast")
+    assert done.returncode == 1, done.stderr
+    assert [r["url"] for r in records] == ["https://e.example/1"]
+    [failure] = summary["failures"]
+    assert failure["file"] == f"{path}#2"
+    assert re.fullmatch(message, failure["message"]), failure["message"]
+
+
 def test_a_warc_body_whose_content_encoding_breaks_is_reported(tmp_path: Path) -> None:
     """Before: a gzip Content-Encoding that broke midway made warcio write zlib's message to
     stderr (no file, no record) and hand over the body cut there, which was cleaned as a page."""

@@ -99,6 +99,10 @@ def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Probl
 # What reading a WARC can raise: warcio's own failures (ArchiveLoadFailed is a ValueError), a
 # corrupt .gz, and warcio's bugs on a malformed record (an attribute of a header it expects).
 _READ_ERRORS = (EOFError, OSError, ValueError, zlib.error, AttributeError, TypeError, KeyError, IndexError)
+_TRUNCATED = "a corrupt or truncated file"
+_DRAIN = 1 << 16  # bytes of a record's rest read at a time (a large record is not held whole)
+# An HTTP response's protocol: warcio's own check knows only HTTP/1.0 and 1.1, and crawlers write "HTTP/2".
+_HTTP_PROTOCOL = re.compile(r"HTTP/\d(?:\.\d)?")
 
 
 def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document | Problem]:
@@ -122,34 +126,49 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {exc}")
                 return
             n += 1
-            if record.rec_type == "response" and not record.rec_headers.get_header("WARC-Target-URI"):
-                yield Problem(f"{path}#{n}", None, "response record without WARC-Target-URI; skipped")
+            where = f"{path}#{n}"  # the record's number in the file
+            if record.rec_headers.get_header("Content-Length") is None:
+                # warcio reads a header block that the file's end cuts as if it ended there: a
+                # record with no length is the last one of a truncated file (or no record at all).
+                yield Problem(where, None, f"record cut short in its WARC headers ({_TRUNCATED}); skipped")
                 continue
-            if record.rec_type != "response" or record.http_headers is None:
+            if record.rec_type != "response":
+                continue
+            if not record.rec_headers.get_header("WARC-Target-URI"):
+                yield Problem(where, None, "response record without WARC-Target-URI; skipped")
+                continue
+            if record.http_headers is None:
                 continue
             content_type = record.http_headers.get_header("Content-Type") or ""
-            if "html" not in content_type.lower():
-                continue
-            where = f"{path}#{n}"  # the record's number in the file
+            html = "html" in content_type.lower()
             try:
-                body = _content(record)
-                data = body.read(max_bytes + 1)
+                body = _content(record) if html else None
+                data = body.read(max_bytes + 1) if body is not None else b""
                 # warcio reads a .gz member that breaks midway as if it ended there (it prints
                 # zlib's message and goes on): a record whose block ends before its length is cut.
+                # (Every response's, a page's or not: its HTTP headers may be what the cut took.)
                 raw = record.raw_stream
-                raw.read()
+                while raw.read(_DRAIN):
+                    pass
             except _READ_ERRORS as exc:
                 yield Problem(where, None, f"cannot read further: {exc}")
                 return
-            if len(data) > max_bytes:
-                yield Problem(where, None, f"record over --max-doc-bytes {max_bytes}; skipped")
-                continue
             if getattr(raw, "limit", 0) > 0:
                 yield Problem(
-                    where,
-                    None,
-                    f"record cut short, {raw.limit} bytes before its end (a corrupt or truncated file); skipped",
+                    where, None, f"record cut short, {raw.limit} bytes before its end ({_TRUNCATED}); skipped"
                 )
+                continue
+            protocol = record.http_headers.protocol
+            if not _HTTP_PROTOCOL.fullmatch(protocol):
+                # (Read without warcio's check, which ended the file's iterator on the first such record.)
+                line = f"{protocol} {record.http_headers.statusline}".strip()
+                yield Problem(where, None, f"its HTTP status line is not one ({line[:60]!r}); skipped")
+                continue
+            if not html:
+                continue
+            assert body is not None
+            if len(data) > max_bytes:
+                yield Problem(where, None, f"record over --max-doc-bytes {max_bytes}; skipped")
                 continue
             failed = getattr(body, "failed", None)
             if failed is not None:  # (its Content-Encoding's stream broke: the page would be cut)
@@ -240,6 +259,13 @@ def _loader() -> Any:
 
     class Loader(ArcWarcRecordLoader):  # type: ignore[misc]
         def load_http_headers(self, rec_type: str, uri: str | None, stream: Any, length: Any) -> Any:
-            return super().load_http_headers(rec_type, uri or "", stream, length)
+            try:
+                return super().load_http_headers(rec_type, uri or "", stream, length)
+            except EOFError:
+                # The file ended in the record's WARC headers or before its HTTP headers: warcio's
+                # iterator takes an EOFError for the file's end, and the record was lost unsaid.
+                raise ValueError(f"a record cut short ({_TRUNCATED})") from None
 
-    return Loader()
+    # Its HTTP status lines unchecked: warcio raises on one it does not know ("HTTP/2 200", a line cut
+    # short), which ends its iterator and with it the file; read_warc checks the protocol itself.
+    return Loader(verify_http=False)
