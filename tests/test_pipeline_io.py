@@ -677,6 +677,51 @@ def test_a_parquet_file_with_two_columns_of_one_name_is_a_reported_failure(demo:
         parquet.columns(both, ["id"])
 
 
+def _parquet_rows(path: Path, texts: list[bytes], group: int) -> None:
+    """``texts`` as the text column of a Parquet file, ``group`` rows a row group, written as they
+    are: a string column's bytes are not checked for UTF-8 (as some writers do not)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = pa.array(texts, type=pa.binary())
+    strings = pa.Array.from_buffers(pa.string(), len(raw), raw.buffers())
+    pq.write_table(pa.table({"text": strings}), path, row_group_size=group, compression="NONE")
+
+
+def test_a_parquet_row_of_bytes_that_are_not_utf8_is_its_own_failure(demo: Pipeline, tmp_path: Path) -> None:
+    """Before: the batch of 256 rows holding it failed whole, and the file's read ended there
+    ("cannot read further", at the batch's first row): the rows after it were lost."""
+    texts = [b"Row %d: the council met on Monday." % n for n in range(1, 601)]
+    texts[500] = b"Row 501: the caf\xe9 council met."
+    path = tmp_path / "t.parquet"
+    _parquet_rows(path, texts, 100)
+    failures: list[Problem] = []
+    out = tmp_path / "o" / "clean.jsonl"
+    run([path], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    message = "not read: column 'text': 'utf-8' codec can't decode byte 0xe9 in position 16: invalid continuation byte"
+    assert [str(p) for p in failures] == [f"{path}:501: {message}"]
+    assert [r["id"] for r in lines(out)] == [f"t:{n}" for n in range(1, 601) if n != 501]
+
+
+def test_a_parquet_row_group_that_cannot_be_read_is_skipped_and_the_next_read(demo: Pipeline, tmp_path: Path) -> None:
+    """Before: a corrupt page ended the file's read, the rows of the groups after it lost too."""
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    _parquet_rows(path, [b"Row %d: the council met on Monday." % n for n in range(1, 31)], 10)
+    chunk = pq.ParquetFile(path).metadata.row_group(1).column(0)
+    data = bytearray(path.read_bytes())
+    at = chunk.data_page_offset
+    data[at : at + 8] = b"\xff" * 8  # the page header: no thrift reads it
+    path.write_bytes(bytes(data))
+    failures: list[Problem] = []
+    out = tmp_path / "o" / "clean.jsonl"
+    run([path], demo, Target(out, out.parent / "r"), on_failure=failures.append)
+    [failure] = [str(p) for p in failures]
+    assert failure.startswith(f"{path}:11: rows 11-20 (row group 2) cannot be read: ")
+    assert [r["id"] for r in lines(out)] == [f"t:{n}" for n in (*range(1, 11), *range(21, 31))]
+
+
 ONE = {"chars_in": 16, "chars_out": 17, "lines_in": 1, "lines_out": 1, "removed": {}, "repaired": {}}  # 16 characters
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 import orjson
 
@@ -115,44 +115,98 @@ def read_parquet(path: Path, where: str, rel: str, fields: Fields, max_bytes: in
             for key, field in zip(keys, schema, strict=True)
             if key in marked or _holds(pa.types.is_floating, field.type)
         ]
-        for batch in handle.iter_batches(batch_size=READ_ROWS):
-            # Column by column (maps made objects by _pylist, only where a column holds one), and
-            # by position: two columns may have one name (a key escaped to another's, _field).
-            for values in zip(*(_pylist(pa, column) for column in batch.columns), strict=True):
-                row += 1
-                obj = dict(zip(keys, values, strict=True))
-                try:
-                    for name in marked:  # JSON text; null: the record had no such key
-                        if obj[name] is None:
-                            del obj[name]
-                        else:
-                            obj[name] = python_loads(obj[name].encode("utf-8"))
-                except RecordError as exc:
-                    yield Problem(where, row, f"not read: column {name!r} {exc}")
-                    continue
-                lenient = bool(floats) and any(name in obj and float_beyond(obj[name], math.inf, 1) for name in floats)
-                text = fields.html or fields.text
-                value = obj.get(text)
-                if not isinstance(value, str):
-                    what = "missing" if text not in obj else f"{json_kind(value)}, not a string"
-                    yield Problem(where, row, f"field '{text}' is {what}")
-                    continue
-                if len(value) > max_bytes and len(value.encode("utf-8")) > max_bytes:
-                    yield Problem(where, row, f"record text is over --max-doc-bytes {max_bytes}; skipped")
-                    continue
-                doc_id = obj.get(fields.id)
-                link = obj.get(fields.url)
-                yield Document(
-                    id=str(doc_id) if doc_id is not None else f"{rel.removesuffix('.parquet')}:{row}",
-                    text="" if fields.html else value,
-                    source=f"{where}:{row}",
-                    url=link if isinstance(link, str) and link else None,
-                    html=value if fields.html else None,
-                    line=row,
-                    record=InputRecord(obj, fields.text, fields.id, fields.url, lenient, bool(fields.html)),
-                )
+        for group in range(handle.metadata.num_row_groups):
+            # A row group at a time: one that cannot be read (a corrupt page) is reported and the
+            # next one read; iter_batches over the whole file ended with its first error.
+            start, size = row, handle.metadata.row_group(group).num_rows
+            try:
+                for batch in handle.iter_batches(batch_size=READ_ROWS, row_groups=[group]):
+                    for values in _rows(pa, batch, keys):
+                        row += 1
+                        if isinstance(values, Unread):
+                            yield Problem(where, row, f"not read: column {values.column!r}: {values.error}")
+                            continue
+                        yield from _document(values, keys, marked, floats, fields, where, rel, row, max_bytes)
+            except (pa.ArrowException, OSError) as exc:
+                end = start + size
+                yield Problem(where, row + 1, f"rows {row + 1}-{end} (row group {group + 1}) cannot be read: {exc}")
+                row = end
     except (pa.ArrowException, OSError, ValueError) as exc:
         yield Problem(where, row + 1, f"cannot read further: {exc}")
+
+
+class Unread(NamedTuple):
+    """A row with a value Python cannot hold: its column and why."""
+
+    column: str
+    error: ValueError
+
+
+def _rows(pa: Any, batch: Any, keys: list[str]) -> Iterator[tuple[Any, ...] | Unread]:
+    """A batch's rows as Python values, column by column (maps made objects by _pylist, only where
+    a column holds one) and by position (two columns may have one name: a key escaped to another's,
+    _field). A row with a value Python cannot hold (a string of bytes that are not UTF-8, a date
+    past year 9999) is Unread; the batch failed whole, so each of its rows is then read alone."""
+    try:
+        columns = [_pylist(pa, column) for column in batch.columns]
+    except ValueError:
+        for i in range(batch.num_rows):
+            values = []
+            for key, column in zip(keys, batch.slice(i, 1).columns, strict=True):
+                try:
+                    values.append(_pylist(pa, column)[0])
+                except ValueError as exc:
+                    yield Unread(key, exc)
+                    break
+            else:
+                yield tuple(values)
+        return
+    yield from zip(*columns, strict=True)
+
+
+def _document(
+    values: tuple[Any, ...],
+    keys: list[str],
+    marked: list[str],
+    floats: list[str],
+    fields: Fields,
+    where: str,
+    rel: str,
+    row: int,
+    max_bytes: int,
+) -> Iterator[Document | Problem]:
+    """One row as a document (or the problem that keeps it out)."""
+    obj = dict(zip(keys, values, strict=True))
+    try:
+        for name in marked:  # JSON text; null: the record had no such key
+            if obj[name] is None:
+                del obj[name]
+            else:
+                obj[name] = python_loads(obj[name].encode("utf-8"))
+    except RecordError as exc:
+        yield Problem(where, row, f"not read: column {name!r} {exc}")
+        return
+    lenient = bool(floats) and any(name in obj and float_beyond(obj[name], math.inf, 1) for name in floats)
+    text = fields.html or fields.text
+    value = obj.get(text)
+    if not isinstance(value, str):
+        what = "missing" if text not in obj else f"{json_kind(value)}, not a string"
+        yield Problem(where, row, f"field '{text}' is {what}")
+        return
+    if len(value) > max_bytes and len(value.encode("utf-8")) > max_bytes:
+        yield Problem(where, row, f"record text is over --max-doc-bytes {max_bytes}; skipped")
+        return
+    doc_id = obj.get(fields.id)
+    link = obj.get(fields.url)
+    yield Document(
+        id=str(doc_id) if doc_id is not None else f"{rel.removesuffix('.parquet')}:{row}",
+        text="" if fields.html else value,
+        source=f"{where}:{row}",
+        url=link if isinstance(link, str) and link else None,
+        html=value if fields.html else None,
+        line=row,
+        record=InputRecord(obj, fields.text, fields.id, fields.url, lenient, bool(fields.html)),
+    )
 
 
 def _marked(field: Any) -> bool:
