@@ -464,3 +464,15 @@ def test_cleaning_with_the_prefilter_is_cleaning_without_it(monkeypatch: pytest.
     assert [_outcome(loaded, doc) for doc in docs[:1]] == expected[:1]
     assert loaded.book.generic._fast is not None
     assert [_outcome(loaded, doc) for doc in docs[1:]] == expected[1:]
+
+
+def test_sets_of_characters_go_first_to_the_patterns_that_have_no_factors() -> None:
+    """A pattern with no factors (a code token: a bounded run of some characters) is filtered by
+    its row lengths and sets of characters alone. The sets are few (MAX_SETS); before, they went
+    in the rule set's order, and a rule file that added patterns with bounds before it took them
+    all: the token's rows were then every row of its lengths (176 candidate rows a real page, not 0.1)."""
+    factored = [f"^(?:word{n}|term{n}) [a-z]{{1,9}}$" for n in range(prefilter.MAX_SETS)]
+    token = "^[a-z_]{3,20}$"
+    plan = prefilter._plan([*factored, token])
+    [entry] = [entry for entry in plan["lengths"] if plan["real"][entry[0]] == len(factored)]
+    assert entry[1:4] == (3, 20, ("_abcdefghijklmnopqrstuvwxyz", False))

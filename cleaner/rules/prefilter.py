@@ -988,13 +988,15 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
             scanned += [_Scanned(index, sub, found, width, True) for sub, found, width in done]
         else:
             scanned.append(_Scanned(index, pattern, factors(pattern), widths(pattern), False))
-    # The sets of characters (at most MAX_SETS) go to the patterns not split first, then to the
-    # alternatives of those split into the fewest: a split pattern's alternative has its own
-    # length bound, so it needs them least.
+    # The sets of characters (at most MAX_SETS) go first to the patterns that have no factors
+    # (their row lengths and sets are all that filters their rows: without them, every row of a
+    # length), then to the patterns not split, then to the alternatives of those split into the
+    # fewest: a split pattern's alternative has its own length bound, so it needs them least.
     split = Counter(one.index for one in scanned if one.split)  # (alternatives by pattern split)
     sets = 0
     tests: dict[int, list[Chars | None]] = {}
-    for k in sorted(range(len(scanned)), key=lambda k: (split[scanned[k].index], k)):
+    order = sorted(range(len(scanned)), key=lambda k: (scanned[k].factors is not None, split[scanned[k].index], k))
+    for k in order:
         pattern, width = scanned[k].text, scanned[k].widths
         if _bounded(width):
             # (With the characters its rows may hold, and those they need one of, where known.)
