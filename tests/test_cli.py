@@ -534,7 +534,7 @@ def test_rules_validate_and_test_over_no_rule_file_fail(tmp_path: Path) -> None:
     tested = cli("rules", "test", str(empty), "--no-default-rules")
     assert (tested.returncode, tested.stderr) == (2, "error: no rule test cases found; nothing tested\n")
     one = cli("rules", "validate", "rules/generic/credits.yaml")
-    assert (one.returncode, one.stdout) == (0, "1 rule file, 8 rules: valid\n")
+    assert (one.returncode, one.stdout) == (0, "1 rule file, 9 rules: valid\n")
 
 
 def test_plain_text_piped_as_jsonl_gets_a_hint_once() -> None:
