@@ -243,8 +243,10 @@ def float_beyond(value: Any, bound: float, depth: int = 0) -> bool:
     return False
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests objects and arrays more than ``limit`` levels deep."""
+def _survey(value: Any, limit: int) -> tuple[bool, bool]:
+    """Whether ``value`` nests objects and arrays more than ``limit`` levels deep, and whether it
+    holds a float (a subclass too: Python's json writes it as a float)."""
+    floats = False
     stack = [(value, 1)]
     while stack:
         value, depth = stack.pop()
@@ -254,11 +256,12 @@ def _deeper_than(value: Any, limit: int) -> bool:
         elif kind is list or kind is tuple:
             children = value
         else:
+            floats = floats or isinstance(value, float)
             continue
         if depth > limit:
-            return True
+            return True, floats
         stack.extend((child, depth + 1) for child in children)
-    return False
+    return False, floats
 
 
 def _raw_deeper_than(raw: bytes, limit: int) -> bool:
@@ -291,15 +294,34 @@ def _escape(found: re.Match[str]) -> str:
     return f"\\u{ord(found[0]):04x}"
 
 
+# A token of the JSON text Python's json writes: a string (group 1, skipped whole, so that digits
+# in it are not taken for a number) or a number outside strings (group 2).
+_TOKEN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)')
+
+
+def _as_orjson(found: re.Match[str]) -> str:
+    """A float as orjson writes it (0.000032, 1e-7; Python's repr: 3.2e-05, 1e-07); an integer
+    (no point, no exponent: Python writes every float with one) and a string as they are."""
+    number = found[2]
+    if number is None or ("." not in number and "e" not in number):
+        return found[0]
+    return orjson.dumps(float(number)).decode("ascii")  # (the repr reads back as the same float)
+
+
 def python_json(value: Any) -> str:
     """``value`` as JSON text by Python's json: exact where orjson cannot write a value (an
     integer wider than 64 bits, nesting deeper than 254 levels, a key not a string) or writes
     it as null (NaN, Infinity). A lone surrogate, which UTF-8 cannot hold, is written as its
-    escape (\\ud800), which reads back as the same string. RecordError when nested deeper than
-    MAX_DEPTH."""
-    if _deeper_than(value, MAX_DEPTH):
+    escape (\\ud800), which reads back as the same string. A float is written as orjson writes
+    it, not by its repr: a record read by Python's json (a stray byte in its text) and the same
+    record cleaned again, read by orjson, must give the same bytes. RecordError when nested
+    deeper than MAX_DEPTH."""
+    deep, floats = _survey(value, MAX_DEPTH)
+    if deep:
         raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+    if floats:
+        text = _TOKEN.sub(_as_orjson, text)
     return _SURROGATE.sub(_escape, text)
 
 

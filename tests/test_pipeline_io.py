@@ -328,6 +328,29 @@ def test_lenient_values_are_written_as_read(tmp_path: Path, demo: Pipeline) -> N
     assert json.loads(out.read_bytes().decode("utf-8"))["title"] == "\ud800"
 
 
+def test_a_record_read_by_pythons_json_writes_its_floats_as_orjson_does(tmp_path: Path, demo: Pipeline) -> None:
+    """Before: a record read by Python's json (a stray byte in its text, a lone surrogate) was
+    written with Python's float repr (3.2e-05, 1e-07), the same record cleaned again, read by
+    orjson, with orjson's (0.000032, 1e-7): the second run changed the bytes, and one output file
+    spelt one value two ways. Now every float is written as orjson writes it; integers and strings
+    (digits in a key or a value) as they were."""
+    floats = b'"score":3.2e-05,"p":[1e-07,1e+16,-0.0,1.5,2,1E22],"m":{"x":5e-324,"1e-07":"1e-07 2.5e-08"},"big":NaN'
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"a","text":"The caf\xe9 council met.",' + floats + b"}\n"
+        b'{"id":"b","text":"A lone \\ud800 surrogate.",' + floats + b"}\n"
+        b'{"id":"c","text":"Plain UTF-8.",' + floats.replace(b',"big":NaN', b"") + b"}\n"
+    )
+    once = clean(demo, [data], tmp_path / "once" / "clean.jsonl").read_bytes()
+    want = b'"score":0.000032,"p":[1e-7,1e+16,-0.0,1.5,2,1e+22],"m":{"x":5e-324,"1e-07":"1e-07 2.5e-08"}'
+    assert [line.split(b',"source"')[0] for line in once.splitlines()] == [
+        b'{"id":"a","text":"The caf\xc3\xa9 council met.\\n",' + want + b',"big":NaN',
+        b'{"id":"b","text":"A lone \xef\xbf\xbd surrogate.\\n",' + want + b',"big":NaN',
+        b'{"id":"c","text":"Plain UTF-8.\\n",' + want,
+    ]
+    assert clean(demo, [tmp_path / "once" / "clean.jsonl"], tmp_path / "twice" / "clean.jsonl").read_bytes() == once
+
+
 STATS_ONE = b'"stats":{"chars_in":16,"chars_out":17,"lines_in":1,"lines_out":1,"removed":{},"repaired":{}}}\n'
 
 
