@@ -365,6 +365,39 @@ def test_invalid_utf8_in_a_records_text_is_read_as_a_text_files_is(tmp_path: Pat
     ]
 
 
+def test_a_stray_byte_in_the_text_is_read_beside_escapes_no_stray_byte_reads_as(tmp_path: Path) -> None:
+    """Before: a line with a stray byte in its text was refused whenever it held any surrogate
+    escape, even the pair of an emoji in another field. Only the escape of a lone U+DC80-U+DCFF
+    (what Python's json and the surrogateescape handler both make of byte 0x80-0xff) is refused
+    now; another lone surrogate in the text is U+FFFD, counted, as without a stray byte."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"pair","text":"The caf\xe9 met.","title":"Smile \\ud83d\\ude00, skull \\ud83d\\udc80"}\n'
+        b'{"id":"lone","text":"The caf\xe9 \\ud83d\\ud83d\\udc80 met \\udc00.","title":"x \\\\udc80"}\n'
+        b'{"id":"stray","text":"The caf\xe9 met.","title":"\\ud83d \\udc80"}\n'
+    )
+    done, records, summary = clean(tmp_path, str(data))
+    assert done.returncode == 1
+    assert [(r["id"], r["text"], r["title"], r["meta"]) for r in records] == [
+        (
+            "pair",
+            "The café met.\n",
+            "Smile \U0001f600, skull \U0001f480",
+            {"encoding": "utf-8", "invalid_utf8_sequences": 1},
+        ),
+        (
+            "lone",
+            "The café \ufffd\U0001f480 met \ufffd.\n",
+            "x \\udc80",
+            {"encoding": "utf-8", "invalid_utf8_sequences": 1, "lone_surrogates": 2},
+        ),
+    ]
+    assert b',"title":"x \\\\udc80",' in (tmp_path / "out" / "clean.jsonl").read_bytes()  # as it was
+    assert [(f["line"], f["message"]) for f in summary["failures"]] == [
+        (3, "not valid UTF-8: byte 0xe9 at column 30"),  # \udc80 alone reads as byte 0x80 does
+    ]
+
+
 def test_document_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     big.write_text("word " * 300_000, encoding="utf-8")

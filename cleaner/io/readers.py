@@ -536,7 +536,11 @@ def _check_frames(path: Path) -> None:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as the surrogateescape handler reads it
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_NOT_STRAY = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # a lone surrogate no stray byte reads as
+_STRAY_ESCAPE = re.compile(rb"\\u[dD][cC][89a-fA-F]")  # an escape reading as a stray byte does, unless paired
+# A string's escapes, each whole (so that \\ is one, and the u after it a letter), a surrogate's
+# code (group 1) apart. Python's json pairs a high surrogate escape with a low one right after it.
+_ESCAPES = re.compile(rb"\\(?:u([dD][89a-fA-F][0-9a-fA-F]{2})|.)", re.DOTALL)
 
 
 class _Rounded(Exception):
@@ -571,12 +575,32 @@ def _read_exactly(raw: bytes, name: str, strict: Exception) -> tuple[dict[str, A
         return f"not valid JSON: {strict}"
 
 
+def _escapes_a_stray(raw: bytes) -> bool:
+    """Whether the line holds the escape of a lone surrogate U+DC80-U+DCFF, which Python's json
+    reads as the character the surrogateescape handler makes of a stray byte (\\udce9, 0xe9).
+    Any other escape cannot be taken for one: the pair \\ud83d\\udc80 is one character, 💀."""
+    if _STRAY_ESCAPE.search(raw) is None:  # (most lines: no escape of the kind at all)
+        return False
+    high_end = -1  # where the last high surrogate escape ended, while the next may pair with it
+    for found in _ESCAPES.finditer(raw):
+        code = -1 if found[1] is None else int(found[1], 16)
+        if 0xD800 <= code < 0xDC00:
+            high_end = found.end()
+            continue
+        if 0xDC80 <= code <= 0xDCFF and found.start() != high_end:  # (right after a high one: its pair)
+            return True
+        high_end = -1
+    return False
+
+
 def _stray_bytes_in_text(raw: bytes, name: str, bad: UnicodeDecodeError) -> tuple[dict[str, Any], dict[str, Any]] | str:
     """A record whose bytes that are not UTF-8 are all in its text field (``name``): read as a
     .txt file's are (cleaner.io.decode.stray_bytes), every other field as it is. Anywhere else
-    they would change a field cleaner writes back as read: then why the line is refused."""
+    they would change a field cleaner writes back as read: then why the line is refused. So is a
+    line holding an escape that reads as a stray byte does (_escapes_a_stray): the two could not
+    be told apart."""
     why = f"not valid UTF-8: byte 0x{raw[bad.start]:02x} at column {bad.start + 1}"
-    if _SURROGATE_ESCAPE.search(raw) is not None:  # an escape \udc80 would read as a stray byte does
+    if _escapes_a_stray(raw):
         return why
     try:
         obj = python_loads(raw, "surrogateescape")
@@ -588,7 +612,12 @@ def _stray_bytes_in_text(raw: bytes, name: str, bad: UnicodeDecodeError) -> tupl
     strays = len(_STRAY.findall(text))
     if strays != len(_STRAY.findall(raw.decode("utf-8", "surrogateescape"))):
         return f"{why}, outside field '{name}'"
+    # Any other lone surrogate in the text (an escape, \ud800) is U+FFFD, as in a text of no stray
+    # byte (_utf8): UTF-8 cannot hold it, nor the surrogateescape handler give it back as a byte.
+    text, lone = _NOT_STRAY.subn("\ufffd", text)
     obj[name], meta = stray_bytes(text.encode("utf-8", "surrogateescape"))
+    if lone:
+        meta["lone_surrogates"] = lone
     return obj, meta
 
 
@@ -674,8 +703,8 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     replaced = [0]
                     text, doc_id = _utf8(text, replaced), _utf8(doc_id, replaced)
                     url = _utf8(url, replaced) if url is not None else None
-                    if replaced[0]:
-                        meta["lone_surrogates"] = replaced[0]
+                    if replaced[0]:  # (added to those _stray_bytes_in_text replaced in the text)
+                        meta["lone_surrogates"] = meta.get("lone_surrogates", 0) + replaced[0]
                         _same_id_and_url(obj, id_field, url_field)
                 if len(text) > within and not html:
                     reason = limits.over_memory(text)
