@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +45,40 @@ MAX_DEPTH = 500
 WIDE = float(1 << 63)
 WIDENABLE = frozenset((float, dict, list))  # the types of values that may hold such a float
 _NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')  # a string (skipped) or a bracket
+_INFINITIES = (math.inf, -math.inf)
+
+
+class RawNumber:
+    """A JSON number no float holds, kept as its text: ``1e400`` (a float: infinity, which JSON
+    cannot write: Infinity is not JSON) or ``1e-400`` (a float: 0.0, another value). Valid JSON,
+    so a record holding one is written back with it as it was (python_json, json_default)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RawNumber and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"RawNumber({self.text!r})"
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:  # (to a worker and back)
+        return (RawNumber, (self.text,))
+
+
+def _exact_float(token: str) -> float | RawNumber:
+    """A JSON number with a fraction or an exponent, as Python's json reads it (parse_float): its
+    float, unless the float is not the number (RawNumber): infinite, or zero for a number whose
+    digits are not all zeros (1e-400, a number below the smallest float)."""
+    value = float(token)
+    if value in _INFINITIES or (value == 0.0 and any(c in "123456789" for c in token.lower().partition("e")[0])):
+        return RawNumber(token)
+    return value
 
 
 def json_kind(value: Any) -> str:
@@ -53,7 +88,7 @@ def json_kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):  # (before int: a bool is one)
         return "a boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | RawNumber):
         return "a number"
     if isinstance(value, str):
         return "a string"
@@ -210,7 +245,10 @@ def put_step_info(metadata: dict[str, Any], info: dict[str, Any]) -> None:
 
 def json_default(value: Any) -> Any:
     """Values a Parquet column holds and JSON does not: bytes as base64 text, decimals and
-    durations as text, dates and times as ISO 8601 (as orjson writes them itself)."""
+    durations as text, dates and times as ISO 8601 (as orjson writes them itself). For orjson,
+    a RawNumber as its text (python_json writes it its own way)."""
+    if type(value) is RawNumber:
+        return orjson.Fragment(value.text)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, datetime.date | datetime.time):
@@ -218,15 +256,16 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
-def float_beyond(value: Any, bound: float, depth: int = 0) -> bool:
+def float_beyond(value: Any, bound: float, depth: int = 0, zero: bool = False) -> bool:
     """Whether ``value`` holds a float not strictly between -bound and bound (NaN is never
-    between); True as well when, with the ``depth`` levels of arrays and objects around it, it
-    nests deeper than MAX_DEPTH, which Python's json then refuses to read, whatever the stack
-    (orjson reads 1,024 levels). Each scalar is checked in its container's loop, without a
-    call: it runs on every JSONL record's values."""
+    between), or with ``zero`` a float zero (orjson reads 1e-400 as 0.0); True as well when,
+    with the ``depth`` levels of arrays and objects around it, it nests deeper than MAX_DEPTH,
+    which Python's json then refuses to read, whatever the stack (orjson reads 1,024 levels).
+    Each scalar is checked in its container's loop, without a call: it runs on every JSONL
+    record's values."""
     kind = type(value)
     if kind is float:
-        return not -bound < value < bound
+        return not -bound < value < bound or (zero and not value)
     if kind is dict:
         value = value.values()
     elif kind is not list:
@@ -236,11 +275,27 @@ def float_beyond(value: Any, bound: float, depth: int = 0) -> bool:
     for item in value:
         kind = type(item)
         if kind is float:
-            if not -bound < item < bound:
+            if not -bound < item < bound or (zero and not item):
                 return True
-        elif (kind is dict or kind is list) and float_beyond(item, bound, depth + 1):
+        elif (kind is dict or kind is list) and float_beyond(item, bound, depth + 1, zero):
             return True
     return False
+
+
+# What a number orjson reads as 0.0 while it is not zero (below 2.5e-324) is written with: an
+# exponent of three digits, or (for one of two digits at most) 200 zeros. Only a line holding a
+# float zero is searched for it; one found in a string costs the line Python's json, which reads
+# every number exactly (RawNumber), nothing more.
+_TINY = re.compile(rb"[eE]-\d{3}|0{200}")
+
+
+def rounded(value: Any, raw: bytes, depth: int = 0) -> bool:
+    """Whether orjson may have read a number of ``value`` (read by it from the JSON ``raw``, at
+    ``depth``; one in which ``float_beyond(value, WIDE, depth, zero=True)`` found a float) as
+    another: a float of WIDE or more (an integer wider than 64 bits), a zero where ``raw`` may
+    hold a number too small for a float (_TINY); or whether it nests too deep (float_beyond).
+    Such a line is read by Python's json (python_loads), which reads it exactly."""
+    return float_beyond(value, WIDE, depth) or _TINY.search(raw) is not None
 
 
 def _survey(value: Any, limit: int) -> tuple[bool, bool]:
@@ -282,12 +337,13 @@ def _raw_deeper_than(raw: bytes, limit: int) -> bool:
 
 def python_loads(raw: bytes, errors: str = "surrogatepass") -> Any:
     """One JSON value read by Python's json, which keeps what orjson refuses or rounds: NaN,
-    Infinity, a number too large for a float, an integer of any width, a lone surrogate escape.
-    ``errors`` as for bytes.decode (json.loads of bytes passes surrogates). RecordError when it
-    nests deeper than MAX_DEPTH, ValueError when it is not JSON or not UTF-8."""
+    Infinity, an integer of any width, a lone surrogate escape, and (as a RawNumber) a number
+    too large or too small for a float. ``errors`` as for bytes.decode (json.loads of bytes
+    passes surrogates). RecordError when it nests deeper than MAX_DEPTH, ValueError when it is
+    not JSON or not UTF-8."""
     if _raw_deeper_than(raw, MAX_DEPTH):
         raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
-    return json.loads(raw.decode("utf-8", errors))
+    return json.loads(raw.decode("utf-8", errors), parse_float=_exact_float)
 
 
 def _escape(found: re.Match[str]) -> str:
@@ -308,19 +364,51 @@ def _as_orjson(found: re.Match[str]) -> str:
     return orjson.dumps(float(number)).decode("ascii")  # (the repr reads back as the same float)
 
 
+def _python_json(value: Any, mark: str, numbers: list[str]) -> str:
+    """json.dumps of ``value``, each RawNumber written as the string ``mark`` and its text
+    appended to ``numbers``: Python's json writes no text of a caller's as it is."""
+
+    def default(item: Any) -> Any:
+        if type(item) is RawNumber:
+            numbers.append(item.text)
+            return mark
+        return json_default(item)
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=default)
+
+
 def python_json(value: Any) -> str:
     """``value`` as JSON text by Python's json: exact where orjson cannot write a value (an
     integer wider than 64 bits, nesting deeper than 254 levels, a key not a string) or writes
     it as null (NaN, Infinity). A lone surrogate, which UTF-8 cannot hold, is written as its
     escape (\\ud800), which reads back as the same string. A float is written as orjson writes
     it, not by its repr: a record read by Python's json (a stray byte in its text) and the same
-    record cleaned again, read by orjson, must give the same bytes. RecordError when nested
-    deeper than MAX_DEPTH."""
+    record cleaned again, read by orjson, must give the same bytes. A RawNumber is written as
+    its text. RecordError when nested deeper than MAX_DEPTH."""
     deep, floats = _survey(value, MAX_DEPTH)
     if deep:
         raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
-    if floats:
+    numbers: list[str] = []
+    mark = "\0cleaner-number"
+    text = _python_json(value, mark, numbers)
+    if numbers:
+        # Each RawNumber is a string token "mark" in the text, to be put back as its text; a
+        # value of the record's own might be that string, or hold it: then another mark, until
+        # the text holds each of them exactly once (json.dumps writes NUL as \u0000).
+        quoted, attempt = json.dumps(mark), 0
+        while text.count(quoted) != len(numbers):
+            attempt += 1
+            mark = f"\0cleaner-number-{attempt}"
+            quoted = json.dumps(mark)
+            numbers.clear()
+            text = _python_json(value, mark, numbers)
+        texts = iter(numbers)
+
+        def token(found: re.Match[str]) -> str:
+            return next(texts) if found[1] == quoted else _as_orjson(found)
+
+        text = _TOKEN.sub(token, text)
+    elif floats:
         text = _TOKEN.sub(_as_orjson, text)
     return _SURROGATE.sub(_escape, text)
 

@@ -351,6 +351,34 @@ def test_a_record_read_by_pythons_json_writes_its_floats_as_orjson_does(tmp_path
     assert clean(demo, [tmp_path / "once" / "clean.jsonl"], tmp_path / "twice" / "clean.jsonl").read_bytes() == once
 
 
+def test_numbers_no_float_holds_are_written_as_read(tmp_path: Path, demo: Pipeline) -> None:
+    """Before: 1e400 (valid JSON) was written Infinity, which is not JSON (a strict reader refuses
+    the line), and 1e-400 silently 0.0. Such a number is now written as it was, whichever json
+    reads the line (orjson refuses 1e400, reads 1e-400 as 0.0: that line goes to Python's json);
+    a number that is zero (0e-400) is still a zero; cleaning the output again changes nothing."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"a","text":"The council met.","big":1e400,"neg":-1E+400,"l":[1.5e-500,{"t":2e-400}],"zero":0e-400}\n'
+        b'{"id":"b","text":"The council met.","tiny":1e-400,"z":0.0,"s":"\\u0000cleaner-number","f":2.5e-08}\n'
+        b'{"id":"c","text":"The caf\xe9 council met.","big":1e400}\n'  # a stray byte: Python's json too
+        b'{"id":"d","text":"The council met at 1e-400.","z":0.0}\n'  # only looks like one: the same
+    )
+    once = clean(demo, [data], tmp_path / "once" / "clean.jsonl").read_bytes()
+    assert [line.split(b',"source"')[0] for line in once.splitlines()] == [
+        b'{"id":"a","text":"The council met.\\n","big":1e400,"neg":-1E+400,"l":[1.5e-500,{"t":2e-400}],"zero":0.0',
+        b'{"id":"b","text":"The council met.\\n","tiny":1e-400,"z":0.0,"s":"\\u0000cleaner-number","f":2.5e-8',
+        b'{"id":"c","text":"The caf\xc3\xa9 council met.\\n","big":1e400',
+        b'{"id":"d","text":"The council met at 1e-400.\\n","z":0.0',
+    ]
+
+    def strict(token: str) -> None:
+        raise ValueError(token)
+
+    for line in once.splitlines():  # JSON, with no NaN or Infinity
+        json.loads(line, parse_constant=strict)
+    assert clean(demo, [tmp_path / "once" / "clean.jsonl"], tmp_path / "twice" / "clean.jsonl").read_bytes() == once
+
+
 STATS_ONE = b'"stats":{"chars_in":16,"chars_out":17,"lines_in":1,"lines_out":1,"removed":{},"repaired":{}}}\n'
 
 

@@ -24,7 +24,7 @@ from cleaner.io.decode import decode, stray_bytes
 from cleaner.io.parquet import SUFFIXES as PARQUET_SUFFIXES
 from cleaner.io.parquet import read_parquet
 from cleaner.io.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
-from cleaner.records import WIDE, WIDENABLE, float_beyond, json_kind, python_loads
+from cleaner.records import WIDE, WIDENABLE, float_beyond, json_kind, python_loads, rounded
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
@@ -544,7 +544,8 @@ _ESCAPES = re.compile(rb"\\(?:u([dD][89a-fA-F][0-9a-fA-F]{2})|.)", re.DOTALL)
 
 
 class _Rounded(Exception):
-    """orjson read an integer wider than 64 bits as a float (records.WIDE)."""
+    """orjson read an integer wider than 64 bits as a float (records.WIDE), or maybe a number
+    too small for a float as 0.0 (records.rounded)."""
 
 
 def _utf8(value: str, replaced: list[int]) -> str:
@@ -670,14 +671,19 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                 blank = 0
                 # A line orjson refuses but Python's json accepts (NaN, Infinity, a number too
                 # large for a float, a lone surrogate escape), or one where orjson read an integer
-                # wider than 64 bits as a float, is read as Python's json reads it, exactly: such a
-                # value in a field cleaner does not use must not cost the record, nor change.
+                # wider than 64 bits as a float or a number too small for one as 0.0, is read as
+                # Python's json reads it, exactly: such a value in a field cleaner does not use
+                # must not cost the record, nor change.
                 try:
                     obj = loads(raw)
                     if type(obj) is dict:
                         for value in obj.values():  # (about 0.3 µs a record of three strings)
-                            if type(value) in widenable and float_beyond(value, WIDE, 1):  # (1: the record)
-                                raise _Rounded
+                            if (
+                                type(value) in widenable
+                                and float_beyond(value, WIDE, 1, True)
+                                and rounded(value, raw, 1)
+                            ):
+                                raise _Rounded  # (1: the record; True: a zero too, see rounded)
                     lenient = False
                     meta = {}
                 except (orjson.JSONDecodeError, _Rounded) as strict:
