@@ -4,7 +4,8 @@ One function, ``build``, makes the record for the command line (every input form
 Python API (``Cleaner.clean_records``), so both write the same thing (README, "What a run writes"):
 
 - every field of the input record comes out unchanged and in its place, except the text field,
-  which holds the clean text under its own name;
+  which holds the clean text under its own name (unless the text came from another field, an
+  HTML one: then a text field the record has is its own, and the clean text goes beside it);
 - cleaner's keys are ``id`` (first, only when the record has none), then ``source``, ``url``,
   ``site``, the text field (when the record had none, as for HTML in another field), ``meta``
   and ``stats``, appended in that order when the record lacks them;
@@ -25,7 +26,7 @@ import datetime
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -168,12 +169,14 @@ def build(
     text_field: str = "text",
     id_field: str = "id",
     url_field: str = "url",
-    fresh_stats: bool = False,
+    page: bool = False,
 ) -> dict[str, Any]:
     """The output record for one input record (``fields``; None or {} for a text file, a page,
     a WARC record: then it is exactly id, source, url, site, text, meta, stats). ``id`` and
     ``source`` are added only when given (the API does not know where records came from).
-    ``fresh_stats``: the record's own stats of cleaner's are replaced, not added to (_fresh_stats)."""
+    ``page``: the text was extracted from an HTML field the record keeps (--html-field), which
+    the next run extracts again: the record's own stats of cleaner's are replaced, not added to
+    (_fresh_stats), and a text the record has is its own (_put_page_text)."""
     if not fields:
         record: dict[str, Any] = {} if id is None else {id_field: id}
     elif id is None or id_field in fields:
@@ -185,9 +188,12 @@ def build(
         record["source"] = source
     _put(record, url_field, url, _fill)
     _put(record, "site", site, _fill)
-    record[text_field] = text  # cleaned in place, or added where today's record has it
+    if page:
+        _put_page_text(record, text_field, text)  # (before meta: it asks the record's own)
+    else:
+        record[text_field] = text  # cleaned in place, or added where today's record has it
     _put(record, "meta", meta, _merge_meta)
-    _put(record, "stats", stats.record(), _fresh_stats if fresh_stats else _fold_stats)
+    _put(record, "stats", stats.record(), _fresh_stats if page else _fold_stats)
     return record
 
 
@@ -214,6 +220,36 @@ def _put(record: dict[str, Any], key: str, value: Any, merge: Merge) -> None:
             return
         name = PREFIX + name  # a clash: the record's value stays, ours goes beside it
     record[name] = value
+
+
+def _names(record: dict[str, Any], key: str) -> Iterator[str]:
+    """The names the record has of ``key``, ``cleaner_<key>``, ``cleaner_cleaner_<key>``...: where
+    _put looks for the record's own value and for cleaner's."""
+    while key in record:
+        yield key
+        key = PREFIX + key
+
+
+def _page_output(record: dict[str, Any]) -> bool:
+    """Whether the record is one cleaner wrote from an HTML field: its meta (the first object of
+    its _names, where _merge_meta merged) says the text was extracted from HTML (the pipeline's
+    EXTRACTED; records sits below it) and it has cleaner's own stats."""
+    meta = next((record[name] for name in _names(record, "meta") if type(record[name]) is dict), None)
+    if meta is None or meta.get("extracted_from") != "html":
+        return False
+    return any(own_stats(record[name]) for name in _names(record, "stats"))
+
+
+def _put_page_text(record: dict[str, Any], key: str, text: Any) -> None:
+    """The clean text of a page read from another field of the record (--html-field): at ``key``,
+    filling a null there as _fill does; where the record has a text of its own, it is never
+    overwritten, and the clean text goes under ``cleaner_<key>`` (or the first such name free), as
+    for any clash. A record cleaner wrote so before (_page_output) holds the last run's text at
+    the last of those names: it is replaced, so cleaning the output again changes nothing."""
+    last, name = None, key
+    while record.get(name) is not None:
+        last, name = name, PREFIX + name
+    record[last if last is not None and _page_output(record) else name] = text
 
 
 def _merge_step_info(old: Any, new: dict[str, Any]) -> Any:

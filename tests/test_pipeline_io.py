@@ -236,7 +236,7 @@ def test_stats_of_a_source_cleaned_again_are_replaced_not_added_up() -> None:
     cleaner's is left alone, as when folding."""
     old = {"chars_in": 40, "chars_out": 9, "lines_in": 4, "lines_out": 1, "removed": {"r": 1}, "repaired": {}, "n": 7}
     record = build(
-        {"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}), fresh_stats=True
+        {"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}), page=True
     )
     assert record["stats"] == {**old, "chars_out": 10, "removed": {"r": 1}}
     folded = build({"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}))
@@ -248,7 +248,7 @@ def test_stats_of_a_source_cleaned_again_are_replaced_not_added_up() -> None:
         site=None,
         meta={},
         stats=_stats({}),
-        fresh_stats=True,
+        page=True,
     )
     assert (mine["stats"], mine["cleaner_stats"]["chars_in"]) == ({"tokens": 3}, 40)
 
