@@ -449,6 +449,20 @@ def python_json(value: Any) -> str:
     return _SURROGATE.sub(_escape, text)
 
 
+def id_text(value: Any) -> str:
+    """A record's id (a value of its id field) as the reports, diffs and failures name it: a string
+    as it is, a value of JSON's other kinds as its JSON text, as the record holds it (true, 1.0,
+    {"a":1}: Python's text, True or {'a': 1}, is not what the record says, and is a string id's
+    too), anything else (an object given to the API) as str() makes it. An integer's text is its
+    JSON text; the rest are rare, and python_json writes them exactly (NaN, as orjson does not)."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return str(value)
+    if isinstance(value, bool | int | float | list | dict | RawNumber):
+        return python_json(value)
+    return str(value)
+
+
 def orjson_line(record: dict[str, Any]) -> bytes:
     """One JSONL line by orjson; TypeError for what it cannot write (see python_json)."""
     return orjson.dumps(record, default=json_default, option=orjson.OPT_APPEND_NEWLINE)  # (no copy to add it)

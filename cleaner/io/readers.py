@@ -24,7 +24,7 @@ from cleaner.io.decode import decode, stray_bytes
 from cleaner.io.parquet import SUFFIXES as PARQUET_SUFFIXES
 from cleaner.io.parquet import read_parquet
 from cleaner.io.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
-from cleaner.records import WIDE, WIDENABLE, float_beyond, json_kind, python_loads, rounded
+from cleaner.records import WIDE, WIDENABLE, float_beyond, id_text, json_kind, python_loads, rounded
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
@@ -702,7 +702,8 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     yield Problem(where, number, f"field '{name}' is {what}")
                     continue
                 doc_id = obj.get(id_field)
-                doc_id = str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
+                if type(doc_id) is not str:  # (most ids: no call) another kind's JSON text: 1.0, true
+                    doc_id = id_text(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
                 url = obj.get(url_field)
                 url = url if type(url) is str and url else None
                 if lenient:  # only Python's json can have read a lone surrogate
