@@ -164,6 +164,32 @@ def test_a_corrupt_gzip_costs_the_rest_of_its_file_only(tmp_path: Path, workers:
     ]
 
 
+@pytest.mark.parametrize(("flip", "check"), [(-8, "crc"), (-4, "length")])
+def test_a_gzip_member_whose_check_fails_says_which_lines_it_held(tmp_path: Path, flip: int, check: str) -> None:
+    """gzip checks a member (its CRC, its length) only at its end, after its lines were read and
+    cleaned. Before, the failure said only where reading stopped, as if the lines before it were
+    sound; now it names the lines read from that member, which may be corrupt. A member may begin
+    inside a line (here line 4): that line is the member's too."""
+    lines = [orjson.dumps({"id": f"r{n}", "text": f"Record {n} of a few."}) + b"\n" for n in range(1, 9)]
+    first, second = b"".join(lines[:3]) + lines[3][:10], lines[3][10:] + b"".join(lines[4:])
+    bad = bytearray(gzip.compress(second))
+    bad[flip] ^= 1  # the member's trailer: its CRC, or its length
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(gzip.compress(first) + bytes(bad) + gzip.compress(GOOD))
+    done, records, summary = clean(tmp_path, str(path))
+    assert done.returncode == 1
+    assert [r["id"] for r in records] == [f"r{n}" for n in range(1, 9)]  # written before the check
+    crc = zlib.crc32(second)
+    broken = f"CRC check failed {hex(crc ^ 1)} != {hex(crc)}" if check == "crc" else "Incorrect length of data produced"
+    assert [(f["line"], f["message"]) for f in summary["failures"]] == [
+        (
+            9,
+            f"cannot read further: {broken} (gzip checks a member at its end: lines 4-8, read from that member, may be corrupt)",
+        )
+    ]
+    assert f"error: {path}:9: cannot read further: {broken} (gzip checks" in done.stderr
+
+
 def test_a_warc_record_cut_short_is_reported(tmp_path: Path) -> None:
     """warcio reads a .warc.gz member that breaks midway as if it ended there: the record is
     refused, not cleaned as a page cut short."""

@@ -732,7 +732,57 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                 )
     except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
-        yield Problem(item.where, number + 1, f"cannot read further: {exc}")
+        yield Problem(item.where, number + 1, f"cannot read further: {exc}{_unchecked(item.path, exc, number)}")
+
+
+# What gzip's reader says when a member's check, at its end, fails: its CRC or its length.
+_GZIP_CHECKS = ("CRC check failed", "Incorrect length of data produced")
+
+
+def _unchecked(path: Path, exc: Exception, read: int) -> str:
+    """What a failure says of the lines read before it (``read`` of them), besides itself: for a
+    gzip member whose check failed, that the lines read from it may be corrupt, since gzip checks
+    a member only at its end, after its lines were read (and cleaned, and written); "" for any
+    other failure, which is where the data broke."""
+    if not isinstance(exc, gzip.BadGzipFile) or not str(exc).startswith(_GZIP_CHECKS):
+        return ""
+    first = _failed_member_start(path)
+    if first is None:  # (the file changed since, or cannot be read again)
+        return " (gzip checks a member at its end: the lines read from that member may be corrupt)"
+    if first > read:  # no line of it was read
+        return ""
+    lines = f"line {first}" if first == read else f"lines {first}-{read}"
+    return f" (gzip checks a member at its end: {lines}, read from that member, may be corrupt)"
+
+
+def _failed_member_start(path: Path) -> int | None:
+    """The line (as _read_jsonl numbers them) holding the first byte of the first gzip member of
+    ``path`` whose check fails; None if none does. gzip's reader tells no member's start, so this
+    reads the file again, a buffer at a time, once a check has failed: the cost of a failure only."""
+    newlines, first = 0, 1
+    inflate = zlib.decompressobj(31)  # (31: one gzip member, its header and its checks)
+    between = False  # after a member: gzip skips the zeros that may pad it
+    with path.open("rb") as raw:
+        pending = b""
+        while True:
+            if not pending:
+                pending = raw.read(1 << 16)
+                if not pending:
+                    return None
+            if between:
+                pending = pending.lstrip(b"\0")
+                if not pending:
+                    continue
+                between = False
+            try:
+                out = inflate.decompress(pending, 1 << 20)
+            except zlib.error as exc:
+                return first if str(exc).endswith(("incorrect data check", "incorrect length check")) else None
+            newlines += out.count(b"\n")
+            pending = inflate.unconsumed_tail
+            if inflate.eof:  # the next member, if any, starts on the line this one ended in
+                pending, between, first = inflate.unused_data, True, newlines + 1
+                inflate = zlib.decompressobj(31)
 
 
 def count_lines(text: str) -> int:
