@@ -22,7 +22,7 @@ from cleaner.document import Cleaned, DocStats, Document
 from cleaner.errors import CleanerError, InputError, RecordFailed, UsageError
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.pipeline.clean import EXTRACTED, extracted_before
-from cleaner.records import build, json_kind
+from cleaner.records import build, id_text, json_kind
 from cleaner.rules.book import RuleBook
 from cleaner.rules.load import rule_roots
 
@@ -160,7 +160,7 @@ class Cleaner:
             raise InputError(f"field {text_field!r} is {json_kind(text)}, not a string", text_field)
         url = record.get(url_field)
         doc_id = record.get(id_field)
-        doc_id = "" if doc_id is None else str(doc_id)
+        doc_id = "" if doc_id is None else id_text(doc_id)
         # A record cleaner wrote from a page is cleaned as a page's text (its meta says so), as
         # the command line cleans it: cleaning the output again then changes nothing.
         meta = {EXTRACTED: "html"} if extracted_before(record.get("meta")) else {}

@@ -144,7 +144,11 @@ TextField = Annotated[str, typer.Option(help="JSONL field holding the text.")]
 IdField = Annotated[str, typer.Option(help="JSONL field holding the id (else <file>:<line>).")]
 UrlField = Annotated[str, typer.Option(help="JSONL field holding the URL.")]
 HtmlField = Annotated[
-    str | None, typer.Option(help="JSONL field holding HTML: its main text is extracted and cleaned.")
+    str | None,
+    typer.Option(
+        help="JSONL field holding HTML: its main text is extracted and cleaned, written to --text-field"
+        " (to cleaner_<text field> when the record has a text of its own there)."
+    ),
 ]
 INPUT_TYPES = ".txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet, .html, .html.gz, .warc, .warc.gz"
 DEFAULT_THRESHOLDS = Thresholds()

@@ -64,7 +64,8 @@ class InputRecord:
     url: str = "url"
     lenient: bool = False  # read by Python's json (NaN, Infinity): written back by it too
     # Its content came from an HTML field (--html-field), which it keeps: a later run reads that
-    # field again, not the clean text, so its stats are this run's own, not added to the last's.
+    # field again, not the clean text, so its stats are this run's own, not added to the last's,
+    # and a text field it has is its own, not the clean text (records.build's page).
     html: bool = False
 
 
@@ -239,7 +240,7 @@ class Cleaned:
             text_field=given.text,
             id_field=given.id,
             url_field=given.url,
-            fresh_stats=given.html,
+            page=given.html,
         )
 
     def record_line(self, rows: int = -1) -> bytes:

@@ -164,6 +164,32 @@ def test_a_corrupt_gzip_costs_the_rest_of_its_file_only(tmp_path: Path, workers:
     ]
 
 
+@pytest.mark.parametrize(("flip", "check"), [(-8, "crc"), (-4, "length")])
+def test_a_gzip_member_whose_check_fails_says_which_lines_it_held(tmp_path: Path, flip: int, check: str) -> None:
+    """gzip checks a member (its CRC, its length) only at its end, after its lines were read and
+    cleaned. Before, the failure said only where reading stopped, as if the lines before it were
+    sound; now it names the lines read from that member, which may be corrupt. A member may begin
+    inside a line (here line 4): that line is the member's too."""
+    lines = [orjson.dumps({"id": f"r{n}", "text": f"Record {n} of a few."}) + b"\n" for n in range(1, 9)]
+    first, second = b"".join(lines[:3]) + lines[3][:10], lines[3][10:] + b"".join(lines[4:])
+    bad = bytearray(gzip.compress(second))
+    bad[flip] ^= 1  # the member's trailer: its CRC, or its length
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(gzip.compress(first) + bytes(bad) + gzip.compress(GOOD))
+    done, records, summary = clean(tmp_path, str(path))
+    assert done.returncode == 1
+    assert [r["id"] for r in records] == [f"r{n}" for n in range(1, 9)]  # written before the check
+    crc = zlib.crc32(second)
+    broken = f"CRC check failed {hex(crc ^ 1)} != {hex(crc)}" if check == "crc" else "Incorrect length of data produced"
+    assert [(f["line"], f["message"]) for f in summary["failures"]] == [
+        (
+            9,
+            f"cannot read further: {broken} (gzip checks a member at its end: lines 4-8, read from that member, may be corrupt)",
+        )
+    ]
+    assert f"error: {path}:9: cannot read further: {broken} (gzip checks" in done.stderr
+
+
 def test_a_warc_record_cut_short_is_reported(tmp_path: Path) -> None:
     """warcio reads a .warc.gz member that breaks midway as if it ended there: the record is
     refused, not cleaned as a page cut short."""
@@ -362,6 +388,39 @@ def test_invalid_utf8_in_a_records_text_is_read_as_a_text_files_is(tmp_path: Pat
         (2, "not valid UTF-8: byte 0xe9 at column 43, outside field 'text'"),
         (3, "not valid UTF-8: byte 0xe9 at column 22"),  # beside an escape that reads as a stray byte does
         (4, "not valid UTF-8: byte 0xe9 at column 22"),  # and not JSON either
+    ]
+
+
+def test_a_stray_byte_in_the_text_is_read_beside_escapes_no_stray_byte_reads_as(tmp_path: Path) -> None:
+    """Before: a line with a stray byte in its text was refused whenever it held any surrogate
+    escape, even the pair of an emoji in another field. Only the escape of a lone U+DC80-U+DCFF
+    (what Python's json and the surrogateescape handler both make of byte 0x80-0xff) is refused
+    now; another lone surrogate in the text is U+FFFD, counted, as without a stray byte."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"pair","text":"The caf\xe9 met.","title":"Smile \\ud83d\\ude00, skull \\ud83d\\udc80"}\n'
+        b'{"id":"lone","text":"The caf\xe9 \\ud83d\\ud83d\\udc80 met \\udc00.","title":"x \\\\udc80"}\n'
+        b'{"id":"stray","text":"The caf\xe9 met.","title":"\\ud83d \\udc80"}\n'
+    )
+    done, records, summary = clean(tmp_path, str(data))
+    assert done.returncode == 1
+    assert [(r["id"], r["text"], r["title"], r["meta"]) for r in records] == [
+        (
+            "pair",
+            "The café met.\n",
+            "Smile \U0001f600, skull \U0001f480",
+            {"encoding": "utf-8", "invalid_utf8_sequences": 1},
+        ),
+        (
+            "lone",
+            "The café \ufffd\U0001f480 met \ufffd.\n",
+            "x \\udc80",
+            {"encoding": "utf-8", "invalid_utf8_sequences": 1, "lone_surrogates": 2},
+        ),
+    ]
+    assert b',"title":"x \\\\udc80",' in (tmp_path / "out" / "clean.jsonl").read_bytes()  # as it was
+    assert [(f["line"], f["message"]) for f in summary["failures"]] == [
+        (3, "not valid UTF-8: byte 0xe9 at column 30"),  # \udc80 alone reads as byte 0x80 does
     ]
 
 

@@ -194,6 +194,32 @@ def test_an_html_field_output_cleaned_again_is_the_same_bytes(tmp_path: Path) ->
     assert pq.read_table(outs[1]).to_pylist() == pq.read_table(outs[2]).to_pylist()
 
 
+def test_an_html_fields_text_never_overwrites_the_records_own_text_field(tmp_path: Path) -> None:
+    """Before: --html-field wrote the extracted text over the record's own text field ("MY OWN
+    TEXT FIELD" was lost). The record's text is its own now, kept, and the clean text goes under
+    cleaner_text, as for any clash (a null is filled, as a null url is); cleaning the output again
+    replaces the last run's text where it put it and changes nothing."""
+    rows = [
+        {"id": "own", "html": PAGE, "text": "MY OWN TEXT FIELD"},
+        {"id": "none", "html": PAGE},
+        {"id": "null", "html": PAGE, "text": None},
+        {"id": "two", "html": PAGE, "text": "MINE", "cleaner_text": 7},
+    ]
+    (tmp_path / "pages.jsonl").write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    outs = [tmp_path / "pages.jsonl", tmp_path / "o1" / "c.jsonl", tmp_path / "o2" / "c.jsonl"]
+    _clean_in_turn(outs, "--html-field", "html")
+    records = [orjson.loads(line) for line in outs[1].read_bytes().splitlines()]
+    clean = records[1]["text"]
+    assert clean.startswith("The foreign ministers of the alliance met in Brussels on Friday")
+    assert [[(key, value) for key, value in r.items() if "text" in key] for r in records] == [
+        [("text", "MY OWN TEXT FIELD"), ("cleaner_text", clean)],
+        [("text", clean)],
+        [("text", clean)],
+        [("text", "MINE"), ("cleaner_text", 7), ("cleaner_cleaner_text", clean)],
+    ]
+    assert outs[2].read_bytes() == outs[1].read_bytes()
+
+
 def test_a_pages_output_cleaned_again_is_the_same_bytes(tmp_path: Path) -> None:
     """A page's clean text was cleaned again as crawl text, with the line classifier that a page's
     extracted text is spared (rules/generic/classify.yaml, html: false): a page of one paragraph

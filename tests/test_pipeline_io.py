@@ -236,7 +236,7 @@ def test_stats_of_a_source_cleaned_again_are_replaced_not_added_up() -> None:
     cleaner's is left alone, as when folding."""
     old = {"chars_in": 40, "chars_out": 9, "lines_in": 4, "lines_out": 1, "removed": {"r": 1}, "repaired": {}, "n": 7}
     record = build(
-        {"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}), fresh_stats=True
+        {"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}), page=True
     )
     assert record["stats"] == {**old, "chars_out": 10, "removed": {"r": 1}}
     folded = build({"text": "x", "stats": old}, text="c\n", url=None, site=None, meta={}, stats=_stats({"r": 1}))
@@ -248,7 +248,7 @@ def test_stats_of_a_source_cleaned_again_are_replaced_not_added_up() -> None:
         site=None,
         meta={},
         stats=_stats({}),
-        fresh_stats=True,
+        page=True,
     )
     assert (mine["stats"], mine["cleaner_stats"]["chars_in"]) == ({"tokens": 3}, 40)
 
@@ -326,6 +326,57 @@ def test_lenient_values_are_written_as_read(tmp_path: Path, demo: Pipeline) -> N
     # the lone surrogate as its escape: valid JSON in valid UTF-8, read back as the same string
     assert out.read_bytes().startswith(b'{"id":"in:1","text":"A page.\\n","score":NaN,"title":"\\ud800",')
     assert json.loads(out.read_bytes().decode("utf-8"))["title"] == "\ud800"
+
+
+def test_a_record_read_by_pythons_json_writes_its_floats_as_orjson_does(tmp_path: Path, demo: Pipeline) -> None:
+    """Before: a record read by Python's json (a stray byte in its text, a lone surrogate) was
+    written with Python's float repr (3.2e-05, 1e-07), the same record cleaned again, read by
+    orjson, with orjson's (0.000032, 1e-7): the second run changed the bytes, and one output file
+    spelt one value two ways. Now every float is written as orjson writes it; integers and strings
+    (digits in a key or a value) as they were."""
+    floats = b'"score":3.2e-05,"p":[1e-07,1e+16,-0.0,1.5,2,1E22],"m":{"x":5e-324,"1e-07":"1e-07 2.5e-08"},"big":NaN'
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"a","text":"The caf\xe9 council met.",' + floats + b"}\n"
+        b'{"id":"b","text":"A lone \\ud800 surrogate.",' + floats + b"}\n"
+        b'{"id":"c","text":"Plain UTF-8.",' + floats.replace(b',"big":NaN', b"") + b"}\n"
+    )
+    once = clean(demo, [data], tmp_path / "once" / "clean.jsonl").read_bytes()
+    want = b'"score":0.000032,"p":[1e-7,1e+16,-0.0,1.5,2,1e+22],"m":{"x":5e-324,"1e-07":"1e-07 2.5e-08"}'
+    assert [line.split(b',"source"')[0] for line in once.splitlines()] == [
+        b'{"id":"a","text":"The caf\xc3\xa9 council met.\\n",' + want + b',"big":NaN',
+        b'{"id":"b","text":"A lone \xef\xbf\xbd surrogate.\\n",' + want + b',"big":NaN',
+        b'{"id":"c","text":"Plain UTF-8.\\n",' + want,
+    ]
+    assert clean(demo, [tmp_path / "once" / "clean.jsonl"], tmp_path / "twice" / "clean.jsonl").read_bytes() == once
+
+
+def test_numbers_no_float_holds_are_written_as_read(tmp_path: Path, demo: Pipeline) -> None:
+    """Before: 1e400 (valid JSON) was written Infinity, which is not JSON (a strict reader refuses
+    the line), and 1e-400 silently 0.0. Such a number is now written as it was, whichever json
+    reads the line (orjson refuses 1e400, reads 1e-400 as 0.0: that line goes to Python's json);
+    a number that is zero (0e-400) is still a zero; cleaning the output again changes nothing."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        b'{"id":"a","text":"The council met.","big":1e400,"neg":-1E+400,"l":[1.5e-500,{"t":2e-400}],"zero":0e-400}\n'
+        b'{"id":"b","text":"The council met.","tiny":1e-400,"z":0.0,"s":"\\u0000cleaner-number","f":2.5e-08}\n'
+        b'{"id":"c","text":"The caf\xe9 council met.","big":1e400}\n'  # a stray byte: Python's json too
+        b'{"id":"d","text":"The council met at 1e-400.","z":0.0}\n'  # only looks like one: the same
+    )
+    once = clean(demo, [data], tmp_path / "once" / "clean.jsonl").read_bytes()
+    assert [line.split(b',"source"')[0] for line in once.splitlines()] == [
+        b'{"id":"a","text":"The council met.\\n","big":1e400,"neg":-1E+400,"l":[1.5e-500,{"t":2e-400}],"zero":0.0',
+        b'{"id":"b","text":"The council met.\\n","tiny":1e-400,"z":0.0,"s":"\\u0000cleaner-number","f":2.5e-8',
+        b'{"id":"c","text":"The caf\xc3\xa9 council met.\\n","big":1e400',
+        b'{"id":"d","text":"The council met at 1e-400.\\n","z":0.0',
+    ]
+
+    def strict(token: str) -> None:
+        raise ValueError(token)
+
+    for line in once.splitlines():  # JSON, with no NaN or Infinity
+        json.loads(line, parse_constant=strict)
+    assert clean(demo, [tmp_path / "once" / "clean.jsonl"], tmp_path / "twice" / "clean.jsonl").read_bytes() == once
 
 
 STATS_ONE = b'"stats":{"chars_in":16,"chars_out":17,"lines_in":1,"lines_out":1,"removed":{},"repaired":{}}}\n'

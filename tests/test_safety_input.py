@@ -392,6 +392,41 @@ def test_mixed_line_ends_number_lines_as_the_diff_does(pipeline: Pipeline) -> No
     assert cleaned.text == "First line of the story.\n\nSecond line of the story.\n"
 
 
+def test_an_id_that_is_not_a_string_is_named_by_its_json_text(tmp_path: Path) -> None:
+    """Before: the reports named such an id by Python's text (True, {'a': 1}), which is not what the
+    record says and is also a string id's. Now by its JSON text, whichever json read the line; the
+    record keeps its id as it was."""
+    path = tmp_path / "ids.jsonl"
+    path.write_bytes(
+        b'{"id":true,"text":"A boolean id."}\n'
+        b'{"id":{"a":1,"b":[null,2.5e-05]},"text":"An object id."}\n'
+        b'{"id":1.0,"text":"A float id."}\n'
+        b'{"id":5,"text":"An integer id."}\n'
+        b'{"id":123456789012345678901234567890,"text":"A wide integer id."}\n'
+        b'{"id":NaN,"text":"Not a number."}\n'
+        b'{"id":1e400,"text":"No float holds it."}\n'
+        b'{"id":false,"text":"A stray caf\xe9 byte."}\n'
+        b'{"id":"True","text":"A string id."}\n'
+    )
+    docs = [d for d in read(InputFile(path, path.name), Fields()) if isinstance(d, Document)]
+    assert [d.id for d in docs] == [
+        "true",
+        '{"a":1,"b":[null,0.000025]}',
+        "1.0",
+        "5",
+        "123456789012345678901234567890",
+        "NaN",
+        "1e400",
+        "false",
+        "True",
+    ]
+    assert [d.record.fields["id"] for d in docs[:3] if d.record is not None] == [
+        True,
+        {"a": 1, "b": [None, 2.5e-05]},
+        1.0,
+    ]
+
+
 def test_values_orjson_refuses_in_unused_fields_keep_the_record(tmp_path: Path) -> None:
     path = tmp_path / "lenient.jsonl"
     path.write_bytes(

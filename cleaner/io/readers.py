@@ -24,7 +24,7 @@ from cleaner.io.decode import decode, stray_bytes
 from cleaner.io.parquet import SUFFIXES as PARQUET_SUFFIXES
 from cleaner.io.parquet import read_parquet
 from cleaner.io.web import HTML_SUFFIXES, WARC_SUFFIXES, read_html, read_warc
-from cleaner.records import WIDE, WIDENABLE, float_beyond, json_kind, python_loads
+from cleaner.records import WIDE, WIDENABLE, float_beyond, id_text, json_kind, python_loads, rounded
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
@@ -536,11 +536,16 @@ def _check_frames(path: Path) -> None:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as the surrogateescape handler reads it
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_NOT_STRAY = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # a lone surrogate no stray byte reads as
+_STRAY_ESCAPE = re.compile(rb"\\u[dD][cC][89a-fA-F]")  # an escape reading as a stray byte does, unless paired
+# A string's escapes, each whole (so that \\ is one, and the u after it a letter), a surrogate's
+# code (group 1) apart. Python's json pairs a high surrogate escape with a low one right after it.
+_ESCAPES = re.compile(rb"\\(?:u([dD][89a-fA-F][0-9a-fA-F]{2})|.)", re.DOTALL)
 
 
 class _Rounded(Exception):
-    """orjson read an integer wider than 64 bits as a float (records.WIDE)."""
+    """orjson read an integer wider than 64 bits as a float (records.WIDE), or maybe a number
+    too small for a float as 0.0 (records.rounded)."""
 
 
 def _utf8(value: str, replaced: list[int]) -> str:
@@ -571,12 +576,32 @@ def _read_exactly(raw: bytes, name: str, strict: Exception) -> tuple[dict[str, A
         return f"not valid JSON: {strict}"
 
 
+def _escapes_a_stray(raw: bytes) -> bool:
+    """Whether the line holds the escape of a lone surrogate U+DC80-U+DCFF, which Python's json
+    reads as the character the surrogateescape handler makes of a stray byte (\\udce9, 0xe9).
+    Any other escape cannot be taken for one: the pair \\ud83d\\udc80 is one character, 💀."""
+    if _STRAY_ESCAPE.search(raw) is None:  # (most lines: no escape of the kind at all)
+        return False
+    high_end = -1  # where the last high surrogate escape ended, while the next may pair with it
+    for found in _ESCAPES.finditer(raw):
+        code = -1 if found[1] is None else int(found[1], 16)
+        if 0xD800 <= code < 0xDC00:
+            high_end = found.end()
+            continue
+        if 0xDC80 <= code <= 0xDCFF and found.start() != high_end:  # (right after a high one: its pair)
+            return True
+        high_end = -1
+    return False
+
+
 def _stray_bytes_in_text(raw: bytes, name: str, bad: UnicodeDecodeError) -> tuple[dict[str, Any], dict[str, Any]] | str:
     """A record whose bytes that are not UTF-8 are all in its text field (``name``): read as a
     .txt file's are (cleaner.io.decode.stray_bytes), every other field as it is. Anywhere else
-    they would change a field cleaner writes back as read: then why the line is refused."""
+    they would change a field cleaner writes back as read: then why the line is refused. So is a
+    line holding an escape that reads as a stray byte does (_escapes_a_stray): the two could not
+    be told apart."""
     why = f"not valid UTF-8: byte 0x{raw[bad.start]:02x} at column {bad.start + 1}"
-    if _SURROGATE_ESCAPE.search(raw) is not None:  # an escape \udc80 would read as a stray byte does
+    if _escapes_a_stray(raw):
         return why
     try:
         obj = python_loads(raw, "surrogateescape")
@@ -588,7 +613,12 @@ def _stray_bytes_in_text(raw: bytes, name: str, bad: UnicodeDecodeError) -> tupl
     strays = len(_STRAY.findall(text))
     if strays != len(_STRAY.findall(raw.decode("utf-8", "surrogateescape"))):
         return f"{why}, outside field '{name}'"
+    # Any other lone surrogate in the text (an escape, \ud800) is U+FFFD, as in a text of no stray
+    # byte (_utf8): UTF-8 cannot hold it, nor the surrogateescape handler give it back as a byte.
+    text, lone = _NOT_STRAY.subn("\ufffd", text)
     obj[name], meta = stray_bytes(text.encode("utf-8", "surrogateescape"))
+    if lone:
+        meta["lone_surrogates"] = lone
     return obj, meta
 
 
@@ -641,14 +671,19 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                 blank = 0
                 # A line orjson refuses but Python's json accepts (NaN, Infinity, a number too
                 # large for a float, a lone surrogate escape), or one where orjson read an integer
-                # wider than 64 bits as a float, is read as Python's json reads it, exactly: such a
-                # value in a field cleaner does not use must not cost the record, nor change.
+                # wider than 64 bits as a float or a number too small for one as 0.0, is read as
+                # Python's json reads it, exactly: such a value in a field cleaner does not use
+                # must not cost the record, nor change.
                 try:
                     obj = loads(raw)
                     if type(obj) is dict:
                         for value in obj.values():  # (about 0.3 µs a record of three strings)
-                            if type(value) in widenable and float_beyond(value, WIDE, 1):  # (1: the record)
-                                raise _Rounded
+                            if (
+                                type(value) in widenable
+                                and float_beyond(value, WIDE, 1, True)
+                                and rounded(value, raw, 1)
+                            ):
+                                raise _Rounded  # (1: the record; True: a zero too, see rounded)
                     lenient = False
                     meta = {}
                 except (orjson.JSONDecodeError, _Rounded) as strict:
@@ -667,15 +702,16 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                     yield Problem(where, number, f"field '{name}' is {what}")
                     continue
                 doc_id = obj.get(id_field)
-                doc_id = str(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
+                if type(doc_id) is not str:  # (most ids: no call) another kind's JSON text: 1.0, true
+                    doc_id = id_text(doc_id) if doc_id is not None else f"{strip_suffix(item.rel)}:{number}"
                 url = obj.get(url_field)
                 url = url if type(url) is str and url else None
                 if lenient:  # only Python's json can have read a lone surrogate
                     replaced = [0]
                     text, doc_id = _utf8(text, replaced), _utf8(doc_id, replaced)
                     url = _utf8(url, replaced) if url is not None else None
-                    if replaced[0]:
-                        meta["lone_surrogates"] = replaced[0]
+                    if replaced[0]:  # (added to those _stray_bytes_in_text replaced in the text)
+                        meta["lone_surrogates"] = meta.get("lone_surrogates", 0) + replaced[0]
                         _same_id_and_url(obj, id_field, url_field)
                 if len(text) > within and not html:
                     reason = limits.over_memory(text)
@@ -696,7 +732,57 @@ def _read_jsonl(item: InputFile, fields: Fields, limits: Limits, span: Span | No
                 )
     except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
         # A truncated or corrupt compressed file: keep what was read, report where it broke.
-        yield Problem(item.where, number + 1, f"cannot read further: {exc}")
+        yield Problem(item.where, number + 1, f"cannot read further: {exc}{_unchecked(item.path, exc, number)}")
+
+
+# What gzip's reader says when a member's check, at its end, fails: its CRC or its length.
+_GZIP_CHECKS = ("CRC check failed", "Incorrect length of data produced")
+
+
+def _unchecked(path: Path, exc: Exception, read: int) -> str:
+    """What a failure says of the lines read before it (``read`` of them), besides itself: for a
+    gzip member whose check failed, that the lines read from it may be corrupt, since gzip checks
+    a member only at its end, after its lines were read (and cleaned, and written); "" for any
+    other failure, which is where the data broke."""
+    if not isinstance(exc, gzip.BadGzipFile) or not str(exc).startswith(_GZIP_CHECKS):
+        return ""
+    first = _failed_member_start(path)
+    if first is None:  # (the file changed since, or cannot be read again)
+        return " (gzip checks a member at its end: the lines read from that member may be corrupt)"
+    if first > read:  # no line of it was read
+        return ""
+    lines = f"line {first}" if first == read else f"lines {first}-{read}"
+    return f" (gzip checks a member at its end: {lines}, read from that member, may be corrupt)"
+
+
+def _failed_member_start(path: Path) -> int | None:
+    """The line (as _read_jsonl numbers them) holding the first byte of the first gzip member of
+    ``path`` whose check fails; None if none does. gzip's reader tells no member's start, so this
+    reads the file again, a buffer at a time, once a check has failed: the cost of a failure only."""
+    newlines, first = 0, 1
+    inflate = zlib.decompressobj(31)  # (31: one gzip member, its header and its checks)
+    between = False  # after a member: gzip skips the zeros that may pad it
+    with path.open("rb") as raw:
+        pending = b""
+        while True:
+            if not pending:
+                pending = raw.read(1 << 16)
+                if not pending:
+                    return None
+            if between:
+                pending = pending.lstrip(b"\0")
+                if not pending:
+                    continue
+                between = False
+            try:
+                out = inflate.decompress(pending, 1 << 20)
+            except zlib.error as exc:
+                return first if str(exc).endswith(("incorrect data check", "incorrect length check")) else None
+            newlines += out.count(b"\n")
+            pending = inflate.unconsumed_tail
+            if inflate.eof:  # the next member, if any, starts on the line this one ended in
+                pending, between, first = inflate.unused_data, True, newlines + 1
+                inflate = zlib.decompressobj(31)
 
 
 def count_lines(text: str) -> int:
