@@ -379,6 +379,22 @@ def test_numbers_no_float_holds_are_written_as_read(tmp_path: Path, demo: Pipeli
     assert clean(demo, [tmp_path / "once" / "clean.jsonl"], tmp_path / "twice" / "clean.jsonl").read_bytes() == once
 
 
+def test_numbers_no_float_holds_and_ids_not_strings_survive_parquet(tmp_path: Path, demo: Pipeline) -> None:
+    """The same numbers through a Parquet output and back: before, the Parquet writer read the
+    JSONL shard's 1e-400 with orjson (0.0: the value lost), and its reader named a row by Python's
+    text of a non-string id (True), not the record's (true)."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b'{"id":true,"text":"The council met.","tiny":1e-400,"z":0.0}\n')  # (nothing orjson refuses)
+    parquet = clean(demo, [data], tmp_path / "p" / "clean.parquet")
+    again = clean(demo, [parquet], tmp_path / "j" / "clean.jsonl").read_bytes()
+    assert again.split(b',"source"')[0] == b'{"id":true,"text":"The council met.\\n","tiny":1e-400,"z":0.0'
+    from cleaner.io.parquet import read_parquet
+    from cleaner.io.readers import Fields
+
+    [doc] = read_parquet(parquet, str(parquet), "clean.parquet", Fields(), 1 << 20)
+    assert doc.id == "true"
+
+
 STATS_ONE = b'"stats":{"chars_in":16,"chars_out":17,"lines_in":1,"lines_out":1,"removed":{},"repaired":{}}}\n'
 
 

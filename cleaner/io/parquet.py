@@ -32,7 +32,18 @@ import orjson
 
 from cleaner.document import Document, InputRecord
 from cleaner.errors import Problem, RecordError, UsageError
-from cleaner.records import PREFIX, WIDE, float_beyond, json_default, json_kind, own_stats, python_json, python_loads
+from cleaner.records import (
+    PREFIX,
+    WIDE,
+    float_beyond,
+    id_text,
+    json_default,
+    json_kind,
+    own_stats,
+    python_json,
+    python_loads,
+    rounded,
+)
 
 
 class Fields(Protocol):
@@ -199,7 +210,7 @@ def _document(
     doc_id = obj.get(fields.id)
     link = obj.get(fields.url)
     yield Document(
-        id=str(doc_id) if doc_id is not None else f"{rel.removesuffix('.parquet')}:{row}",
+        id=id_text(doc_id) if doc_id is not None else f"{rel.removesuffix('.parquet')}:{row}",
         text="" if fields.html else value,
         source=f"{where}:{row}",
         url=link if isinstance(link, str) and link else None,
@@ -276,7 +287,7 @@ def _loads(line: bytes) -> tuple[dict[str, Any], bool]:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return python_loads(line), True
-    if float_beyond(record, WIDE):
+    if float_beyond(record, WIDE, 0, True) and rounded(record, line):  # (a zero too: 1e-400, records.rounded)
         return python_loads(line), True
     return record, False
 
