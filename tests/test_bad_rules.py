@@ -214,3 +214,34 @@ def test_suggests_drafts_under_the_shipped_folder_are_not_loaded_unless_given(
     given = load.rule_roots([shipped / "suggested"])
     assert [path.name for path, _ in load.load_rule_files(given)] == ["a.yaml", "d.yaml"]
     assert load.rule_roots([shipped, shipped / "generic" / "a.yaml"]) == load.rule_roots([])  # not twice
+
+
+def test_a_rule_id_in_a_built_in_labels_namespace_is_refused(tmp_path: Path) -> None:
+    """Before: a rule 'classify.short' or 'dedup.repeat' was loaded, and stats, summary.md and
+    `cleaner explain` merged its removals with the classifier's or the dedup step's."""
+    text = HEAD + RULE.format(name="x", pattern="^x$").replace("demo.x", "classify.short")
+    text += RULE.format(name="y", pattern="^y$").replace("demo.y", "html.teaser")
+    assert problems(tmp_path, a=text) == [
+        "a.yaml:4: rules.0.id: 'classify.short' is in the namespace of cleaner's own labels ('classify'): stats "
+        "and `cleaner explain` would merge its removals with theirs; start the id with the rule file's name",
+        "a.yaml:9: rules.1.id: 'html.teaser' is in the namespace of cleaner's own labels ('html'): stats "
+        "and `cleaner explain` would merge its removals with theirs; start the id with the rule file's name",
+    ]
+    # A namespace that only starts like one is the user's.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "a.yaml").write_text(HEAD + RULE.format(name="x", pattern="^x$").replace("demo.x", "htmlx.x"), "utf-8")
+    assert [rule.id for _, model in load_rule_files([mine]) for rule in model.rules] == ["htmlx.x"]
+
+
+def test_the_reserved_namespaces_are_every_built_in_labels() -> None:
+    """BUILT_IN_NAMESPACES kept in step with the labels the steps describe (a new step's label is
+    described in steps/reasons.py's _BUILT_IN; its namespace must be refused too); no shipped
+    rule id is in one."""
+    import re
+
+    from cleaner.rules.base import BUILT_IN_NAMESPACES
+    from cleaner.steps.reasons import _BUILT_IN
+
+    assert sorted({re.split("[.:]", label)[0] for label in _BUILT_IN}) == list(BUILT_IN_NAMESPACES)
+    assert load_rule_files([ROOT / "rules"])  # (a shipped id in one would be refused here)

@@ -14,6 +14,12 @@ from cleaner.rules.regex import PatternError, Regex
 from cleaner.rules.safety import risk
 
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
+# The first parts of the labels cleaner's own steps put on lines (steps/reasons.py: classify.short,
+# dedup.repeat, html.title, html.vote:..., ftfy:encoding, whitespace, repeated:...). Stats, diffs,
+# the review page and `cleaner explain` count and describe a line by its label alone, so a rule
+# named in one of these would be merged with the step's removals (and the step's explained as the
+# rule). tests/test_bad_rules.py checks this stays every built-in label's namespace.
+BUILT_IN_NAMESPACES = ("classify", "dedup", "ftfy", "html", "repeated", "whitespace")
 
 
 def _alternatives(value: object) -> object:
@@ -78,6 +84,16 @@ Pattern = Annotated[
 Trigger = Annotated[Pattern, AfterValidator(_not_empty)]
 
 
+def _own_namespace(rule_id: str) -> str:
+    namespace = rule_id.partition(".")[0]
+    if namespace in BUILT_IN_NAMESPACES:
+        raise ValueError(
+            f"'{rule_id}' is in the namespace of cleaner's own labels ('{namespace}'): stats and `cleaner "
+            "explain` would merge its removals with theirs; start the id with the rule file's name"
+        )
+    return rule_id
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -101,7 +117,7 @@ class Case(Strict):
 
 
 class RuleBase(Strict):
-    id: str = Field(pattern=RULE_ID)
+    id: Annotated[str, AfterValidator(_own_namespace)] = Field(pattern=RULE_ID)
     description: str = Field(min_length=1)
     why: str | None = None  # why this is boilerplate, for reviewers and `cleaner explain`
     where: Where = Where()
