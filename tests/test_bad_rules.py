@@ -12,7 +12,7 @@ from cleaner.document import Document
 from cleaner.errors import RuleError
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
-from cleaner.rules.load import load_rule_files
+from cleaner.rules.load import load_rule_files, rule_roots
 from cleaner.rules.regex import Regex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,3 +245,26 @@ def test_the_reserved_namespaces_are_every_built_in_labels() -> None:
 
     assert sorted({re.split("[.:]", label)[0] for label in _BUILT_IN}) == list(BUILT_IN_NAMESPACES)
     assert load_rule_files([ROOT / "rules"])  # (a shipped id in one would be refused here)
+
+
+def test_a_domain_two_files_claim_in_any_case_is_refused_naming_both(tmp_path: Path) -> None:
+    """Hosts are matched in lower case, so 'ACME-News.com' is 'acme-news.com': before, validation
+    compared them as written, passed both, and the first file took every page of the site."""
+    site = "name: {0}\ndescription: A demo site.\nmatch:\n  domains: [{1}]\nrules:\n" + RULE
+    one = site.format("one", "acme-news.com", name="x", pattern="^x$").replace("demo.", "one.")
+    two = site.format("two", "www.acme-news.com, ACME-News.com", name="x", pattern="^x$").replace("demo.", "two.")
+    three = site.format("three", ".acme-news.com", name="x", pattern="^x$").replace("demo.", "three.")
+    assert problems(tmp_path, a=one, b=two, c=three) == [
+        "b.yaml:4: domain 'ACME-News.com' is also claimed by a.yaml (as 'acme-news.com')",
+        "c.yaml:4: domain '.acme-news.com' is also claimed by a.yaml (as 'acme-news.com')",
+    ]
+
+
+def test_a_subdomains_file_takes_its_pages_from_the_shipped_domains(tmp_path: Path) -> None:
+    """Before: a user's file claiming blogs.wionews.com never applied, since the shipped file
+    claiming wionews.com came first in file order and took its hosts."""
+    site = "name: wionsub\ndescription: A demo site.\nmatch:\n  domains: [blogs.wionews.com]\nrules:\n" + RULE
+    (tmp_path / "wsub.yaml").write_text(site.format(name="x", pattern="^x$").replace("demo.", "wionsub."), "utf-8")
+    book = RuleBook.load(rule_roots([tmp_path]))
+    urls = ["https://blogs.wionews.com/a", "https://x.blogs.wionews.com/a", "https://www.wionews.com/a"]
+    assert [book.site_by_url(url).name for url in urls] == ["wionsub", "wionsub", "wionews"]  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from cleaner.errors import Problem, RuleError
 from cleaner.rules.base import Case, Where
 from cleaner.rules.kinds import MODELS
-from cleaner.rules.model import KINDS, Extraction, Match, RuleFile
+from cleaner.rules.model import KINDS, Extraction, Match, RuleFile, matched_domain
 from cleaner.rules.regex import save_verdicts
 
 if TYPE_CHECKING:
@@ -301,7 +301,7 @@ def _cross_file_problems(loaded: list[tuple[Path, RuleFile]], positions: dict[Pa
     problems: list[Problem] = []
     rule_owner: dict[str, Path] = {}
     site_owner: dict[str, Path] = {}
-    domain_owner: dict[str, Path] = {}
+    domain_owner: dict[str, tuple[Path, str]] = {}  # by domain as matched (SiteMatcher's): its file, as written
     for path, model in loaded:
         line_of = positions[path].line_of
         if model.name in site_owner:
@@ -317,12 +317,15 @@ def _cross_file_problems(loaded: list[tuple[Path, RuleFile]], positions: dict[Pa
                 )
             rule_owner[rule.id] = path
         for index, domain in enumerate(model.match.domains if model.match else []):
-            if domain in domain_owner:
+            # Compared as matched, not as written: ACME.com and acme.com hold the same hosts, and
+            # one file would take them all, unseen.
+            matched = matched_domain(domain)
+            if matched in domain_owner:
                 where = line_of(("match", "domains", index))
-                problems.append(
-                    Problem(str(path), where, f"domain '{domain}' is also claimed by {domain_owner[domain]}")
-                )
-            domain_owner[domain] = path
+                owner, written = domain_owner[matched]
+                said = "" if written == domain else f" (as '{written}')"
+                problems.append(Problem(str(path), where, f"domain '{domain}' is also claimed by {owner}{said}"))
+            domain_owner.setdefault(matched, (path, domain))
     return problems
 
 

@@ -39,6 +39,12 @@ def _url_glob(glob: str) -> str:
     return glob
 
 
+def matched_domain(domain: str) -> str:
+    """A ``domains`` entry as hosts are matched against it (sites.py): lower case (as hosts are
+    read, urls.host_of), without a leading dot."""
+    return domain.lower().lstrip(".")
+
+
 class Match(Strict):
     """Which documents a site file applies to."""
 
