@@ -268,3 +268,26 @@ def test_a_subdomains_file_takes_its_pages_from_the_shipped_domains(tmp_path: Pa
     book = RuleBook.load(rule_roots([tmp_path]))
     urls = ["https://blogs.wionews.com/a", "https://x.blogs.wionews.com/a", "https://www.wionews.com/a"]
     assert [book.site_by_url(url).name for url in urls] == ["wionsub", "wionsub", "wionews"]  # type: ignore[union-attr]
+
+
+def test_a_domain_that_is_no_host_is_refused_with_its_line_and_the_host_to_write(tmp_path: Path) -> None:
+    """Before: these were accepted and matched no page (and '' matched every page of no host)."""
+    bad = ["*.acme-news.com", "https://acme-news.com", "acme-news.com/", "acme-news.com:8080", " acme-news.com", ""]
+    bad += ["acme..com", "ac me.com"]
+    good = ["ACME-News.org", ".acme.net", "bücher.de", "localhost", "::1", "127.0.0.1"]
+    listed = "".join(f"    - {domain!r}\n" for domain in [*bad, *good])
+    text = f"name: demo\ndescription: A demo site.\nmatch:\n  domains:\n{listed}rules:\n"
+    hint = "write the host alone: acme-news.com; it covers its subdomains"
+    assert problems(tmp_path, a=text + RULE.format(name="x", pattern="^x$")) == [
+        f"a.yaml:5: match.domains.0: '*.acme-news.com' is not a host (a wildcard): {hint}",
+        f"a.yaml:6: match.domains.1: 'https://acme-news.com' is not a host (a URL): {hint}",
+        f"a.yaml:7: match.domains.2: 'acme-news.com/' is not a host (a path): {hint}",
+        f"a.yaml:8: match.domains.3: 'acme-news.com:8080' is not a host (a port): {hint}",
+        f"a.yaml:9: match.domains.4: ' acme-news.com' is not a host (spaces around it): {hint}",
+        "a.yaml:10: match.domains.5: '' is not a host (empty): write a host alone, as example.com; it covers its "
+        "subdomains",
+        "a.yaml:11: match.domains.6: 'acme..com' is not a host (not a host name): write a host alone, as "
+        "example.com; it covers its subdomains",
+        "a.yaml:12: match.domains.7: 'ac me.com' is not a host (a space): write a host alone, as example.com; it "
+        "covers its subdomains",
+    ]
