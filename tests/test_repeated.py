@@ -293,8 +293,9 @@ def test_a_xenforo_user_block_becomes_one_block_rule(tmp_path: Path) -> None:
     out = tmp_path / "suggested"
     no_rules = ["--no-default-rules", "--rules", str(tmp_path / "no-rules")]
     assert cli("suggest", str(data), "--out", str(out), *no_rules).returncode == 2
-    (tmp_path / "no-rules").mkdir()
-    result = cli("suggest", str(data), "--out", str(out), *no_rules)
+    (tmp_path / "no-rules").mkdir()  # (a folder of no rule file: refused too)
+    assert cli("suggest", str(data), "--out", str(out), *no_rules).returncode == 2
+    result = cli("suggest", str(data), "--out", str(out), "--no-default-rules")
     assert result.returncode == 0, result.stderr
     (rule,) = yaml.safe_load((out / "example-net.yaml").read_text(encoding="utf-8"))["rules"]
     assert (rule["kind"], rule["start"], rule["max_lines"]) == ("block", "^- Joined$", 6)

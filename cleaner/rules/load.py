@@ -264,16 +264,23 @@ def _display(path: Path) -> Path:
         return real
 
 
+RULE_SUFFIXES = (".yaml", ".yml")  # a rule file's, in any case (as input files' are: ACME.YAML)
+
+
 def rule_paths(root: Path) -> list[Path]:
-    """Every rule file under ``root`` (or ``root`` itself), in a stable order."""
+    """Every rule file under ``root`` (or ``root`` itself), in a stable order. A directory that
+    holds none is refused (RuleError): a mistyped or empty --rules folder would otherwise add
+    nothing, unsaid, to a run or to a CI check."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise RuleError([Problem(str(root), None, "no such rule file or directory")])
-    found = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
     if root.resolve() == SHIPPED.resolve():  # (the drafts under it are not shipped rules: DRAFTS)
         drafts = _drafts()
         found = [p for p in found if drafts not in p.resolve().parents]
+    if not found:
+        raise RuleError([Problem(str(root), None, "no rule files (*.yaml, *.yml) in this directory; nothing loaded")])
     return found
 
 
