@@ -745,3 +745,31 @@ def test_suggest_replaces_a_rule_file_only_with_overwrite(tmp_path: Path) -> Non
     assert (linked.returncode, linked.stderr) == (2, said)
     assert one.read_text(encoding="utf-8") == "edited\n"  # nothing written
     assert two.is_symlink() and (tmp_path / "mine.yaml").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_rule_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
+    """Before: `rules validate ok ok/acme.yaml` (or `-r ok -r ok/acme.yaml`) loaded the file twice
+    and it clashed with itself: "name 'acme' is also used by ok/acme.yaml", exit 2."""
+    rules = tmp_path / "ok"
+    rules.mkdir()
+    (rules / "acme.yaml").write_text(
+        "name: acme\ndescription: d\nmatch:\n  domains: [acme-news.com]\nrules:\n  - id: acme.banner\n"
+        "    kind: line\n    description: d.\n    pattern: '^ACME NEWS NETWORK$'\n"
+        '    tests: [{input: "ACME NEWS NETWORK\\nThe council met.\\n", output: "The council met.\\n"}]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "link.yaml").symlink_to(rules / "acme.yaml")
+    doc = tmp_path / "d.txt"
+    doc.write_text("ACME NEWS NETWORK\nThe council met on Monday to discuss the budget.\n", encoding="utf-8")
+    twice = ["ok", "ok/acme.yaml", "./ok/../ok/acme.yaml", "link.yaml"]
+    validated = cli("rules", "validate", *twice, cwd=tmp_path)
+    assert (validated.returncode, validated.stderr, validated.stdout) == (0, "", "1 rule file, 1 rule: valid\n")
+    tested = cli("rules", "test", *twice, cwd=tmp_path)
+    assert (tested.returncode, tested.stderr, tested.stdout) == (0, "", "1 passed, 0 failed\n")
+    given = [arg for path in twice for arg in ("-r", path)]
+    shown = cli("explain", "d.txt", "--url", "https://acme-news.com/a", "--no-classify", *given, cwd=tmp_path)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.splitlines()[:2] == [
+        "# d  site: acme  url: https://acme-news.com/a",
+        "1 - ACME NEWS NETWORK    <- acme.banner",
+    ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cleaner.rules import stored
 from cleaner.rules.engine import RuleSet
-from cleaner.rules.load import load_rule_files, rule_paths, rule_roots
+from cleaner.rules.load import load_rule_files, rule_files, rule_paths, rule_roots
 from cleaner.rules.model import RuleBase, RuleFile
 from cleaner.rules.prefilter import fold
 from cleaner.rules.regex import Regex
@@ -109,7 +109,7 @@ class RuleBook:
         """The rule files under ``roots``, validated; from the cache directory when the same files
         were loaded before by the same code (rules/stored.py), else read (and kept there)."""
         roots = list(roots)
-        paths = [(str(path), path) for root in roots for path in rule_paths(root)]
+        paths = [(str(path), path) for path in rule_files(roots)]
         name = stored.key(paths)
         found = stored.read(name) if name is not None else None
         if found is not None:

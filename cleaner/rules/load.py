@@ -284,18 +284,32 @@ def rule_paths(root: Path) -> list[Path]:
     return found
 
 
+def rule_files(roots: Iterable[Path]) -> list[Path]:
+    """Every rule file under ``roots`` (``rule_paths``), each once, where it is first met: a
+    file given twice (a folder and a file in it, ``-r ok -r ok/acme.yaml``, or through a
+    symlink) would clash with itself, its every rule id "also defined" in it."""
+    seen: set[Path] = set()
+    found: list[Path] = []
+    for root in roots:
+        for path in rule_paths(root):
+            real = path.resolve()
+            if real not in seen:
+                seen.add(real)
+                found.append(path)
+    return found
+
+
 def load_rule_files(roots: Iterable[Path]) -> list[tuple[Path, RuleFile]]:
     """Load and validate every rule file; raise one RuleError listing every problem found."""
     loaded: list[tuple[Path, RuleFile]] = []
     positions: dict[Path, _Positions] = {}
     problems: list[Problem] = []
-    for root in roots:
-        for path in rule_paths(root):
-            model, found, where = _parse(path)
-            problems.extend(found)
-            if model is not None and where is not None:
-                loaded.append((path, model))
-                positions[path] = where
+    for path in rule_files(roots):
+        model, found, where = _parse(path)
+        problems.extend(found)
+        if model is not None and where is not None:
+            loaded.append((path, model))
+            positions[path] = where
     problems.extend(_cross_file_problems(loaded, positions))
     save_verdicts()  # the patterns validation compiled: the next run need not (regex.py)
     if problems:
