@@ -291,3 +291,38 @@ def test_a_domain_that_is_no_host_is_refused_with_its_line_and_the_host_to_write
         "a.yaml:12: match.domains.7: 'ac me.com' is not a host (a space): write a host alone, as example.com; it "
         "covers its subdomains",
     ]
+
+
+def test_a_pattern_re2_refuses_for_its_size_is_refused_not_run_on_the_backtracking_engine(tmp_path: Path) -> None:
+    """Before: RE2 refused these (too many repeats, nested counts multiplied), they went to the
+    backtracking engine unsaid, passed `rules validate`, and timed out on every document. Only a
+    pattern that needs that engine goes there; any other RE2 refuses is refused, with RE2's reason."""
+    how = "bound its repeats less (RE2 takes at most 1000, nested repeats' counts multiplied), or split it into rules"
+    text = HEAD + RULE.format(name="x", pattern=r"^(?:[\w-]{1,40} ?){1,60}$")
+    text += RULE.format(name="y", pattern=r"^(?:\w{1,100}\s?){1,100}$") + RULE.format(name="z", pattern="(?x) a b")
+    assert problems(tmp_path, a=text) == [
+        f"a.yaml:7: rules.0.pattern: RE2 cannot compile it (invalid repetition size: {{1,60}}): {how}",
+        f"a.yaml:12: rules.1.pattern: RE2 cannot compile it (invalid repetition size: {{1,100}}): {how}",
+        "a.yaml:17: rules.2.pattern: RE2 cannot compile it (invalid perl operator: (?x): write it in RE2's syntax "
+        "(only a pattern that needs a lookaround, a backreference, an atomic group, a possessive repeat or a "
+        "conditional runs on the backtracking engine)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "engine"),
+    [
+        (r"^(?=Share)\w+", "backtracking"),
+        (r"(?<!\d)x", "backtracking"),
+        (r"(\w+) \1", "backtracking"),
+        (r"(?P<w>\w+) (?P=w)", "backtracking"),
+        (r"(?>a+)b", "backtracking"),
+        (r"a++b", "backtracking"),
+        (r"^(?:\w{1,20}\s?){1,30}$", "re2"),
+        (r"[(?=]x\(?!y\++", "re2"),  # (a class, escapes: no lookaround, no possessive repeat)
+    ],
+)
+def test_the_backtracking_engine_is_for_the_patterns_that_need_it(pattern: str, engine: str) -> None:
+    from cleaner.rules.regex import needs_backtracking
+
+    assert (Regex(pattern).engine, needs_backtracking(pattern)) == (engine, engine == "backtracking")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from cleaner.rules.regex import PatternError, Regex
+from cleaner.rules.regex import PatternError, Regex, re2_refusal
 from cleaner.rules.safety import risk
 
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
@@ -40,6 +40,11 @@ def _compiles(pattern: str) -> str:
         engine = Regex(pattern).engine
     except PatternError as exc:
         raise ValueError(str(exc)) from None
+    # Only a pattern that needs it runs on the backtracking engine: one RE2 refuses for its size
+    # would pass here and then run out of time on every document.
+    refused = re2_refusal(pattern) if engine == "backtracking" else None
+    if refused:
+        raise ValueError(refused)
     # Backtracking patterns also run under a time limit; the structural check refuses the
     # obvious exponential ones before they ever cost a run anything.
     danger = risk(pattern) if engine == "backtracking" else None
