@@ -726,10 +726,6 @@ def rules_validate(
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
-    if paths and not loaded:
-        # A mistyped or empty rule folder would otherwise pass: a CI check that checks nothing.
-        err.print(f"error: no rule files in {', '.join(map(str, paths))}; nothing validated", markup=False)
-        raise typer.Exit(EXIT_USAGE)
     count = sum(len(model.rules) for _, model in loaded)
     if output_format == "text":
         out.print(f"{len(loaded)} rule file{'s' * (len(loaded) != 1)}, {count} rule{'s' * (count != 1)}: valid")

@@ -1,4 +1,4 @@
-"""URL helpers shared by rule matching and site keys: a URL's host, site files' URL globs (a bottom layer: imports nothing of cleaner)."""
+"""URL helpers shared by rule matching and site keys: a URL's host, site files' domains and URL globs (a bottom layer: imports nothing of cleaner)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,63 @@ def _host_by_urlsplit(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+# What no host holds, each with what it says a domain has instead (``domain_problem``), in the
+# order they are told: a URL says more than the "/" it has.
+_NOT_IN_HOSTS = (
+    ("://", "a URL"),
+    ("*", "a wildcard"),
+    ("/", "a path"),
+    ("?", "a query"),
+    ("#", "a fragment"),
+    ("@", "a user name"),
+    ("[", "brackets"),
+    (":", "a port"),
+)
+_HOST = re.compile(r"\.?[^\s/:*?#@\[\]%\\.]+(?:\.[^\s/:*?#@\[\]%\\.]+)*")  # labels, a leading "." (see domain_problem)
+
+
+def domain_problem(domain: str) -> str | None:
+    """What is wrong with ``domain`` as a site file's ``domains`` entry, with how to write it;
+    None for a host name, which holds that host and its subdomains (a leading "." changes nothing),
+    or an IPv6 address. Anything else would never be a URL's host, so it would match no page (and
+    '' matched the pages of no host): '*.example.com', 'https://example.com', 'example.com/',
+    'example.com:8080', ' example.com'."""
+    if _HOST.fullmatch(domain) or (":" in domain and _ipv6(domain)):
+        return None
+    if not domain.strip():
+        what = "empty"
+    elif domain != domain.strip():
+        what = "spaces around it"
+    elif any(char.isspace() for char in domain):
+        what = "a space"
+    else:
+        what = next((said for part, said in _NOT_IN_HOSTS if part in domain), "not a host name")
+    host = _host_in(domain)
+    how = f"the host alone: {host}" if host and host != domain else "a host alone, as example.com"
+    return f"{domain!r} is not a host ({what}): write {how}; it covers its subdomains"
+
+
+def _ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_in(domain: str) -> str | None:
+    """The host a ``domains`` entry that is no host seems to mean (the host of a URL, without
+    its port, a wildcard's label, spaces or dots around it), lower case; None when that is no
+    host either."""
+    text = domain.strip()
+    text = text.partition("://")[2] if "://" in text else text
+    text = re.split(r"[/?#]", text, maxsplit=1)[0].rpartition("@")[2].partition(":")[0]
+    text = text.lstrip("*.").rstrip(".").lower()
+    return text if _HOST.fullmatch(text) else None
 
 
 class UrlGlob:

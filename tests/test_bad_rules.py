@@ -12,7 +12,7 @@ from cleaner.document import Document
 from cleaner.errors import RuleError
 from cleaner.pipeline import Pipeline
 from cleaner.rules.book import RuleBook
-from cleaner.rules.load import load_rule_files
+from cleaner.rules.load import load_rule_files, rule_roots
 from cleaner.rules.regex import Regex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,3 +214,115 @@ def test_suggests_drafts_under_the_shipped_folder_are_not_loaded_unless_given(
     given = load.rule_roots([shipped / "suggested"])
     assert [path.name for path, _ in load.load_rule_files(given)] == ["a.yaml", "d.yaml"]
     assert load.rule_roots([shipped, shipped / "generic" / "a.yaml"]) == load.rule_roots([])  # not twice
+
+
+def test_a_rule_id_in_a_built_in_labels_namespace_is_refused(tmp_path: Path) -> None:
+    """Before: a rule 'classify.short' or 'dedup.repeat' was loaded, and stats, summary.md and
+    `cleaner explain` merged its removals with the classifier's or the dedup step's."""
+    text = HEAD + RULE.format(name="x", pattern="^x$").replace("demo.x", "classify.short")
+    text += RULE.format(name="y", pattern="^y$").replace("demo.y", "html.teaser")
+    assert problems(tmp_path, a=text) == [
+        "a.yaml:4: rules.0.id: 'classify.short' is in the namespace of cleaner's own labels ('classify'): stats "
+        "and `cleaner explain` would merge its removals with theirs; start the id with the rule file's name",
+        "a.yaml:9: rules.1.id: 'html.teaser' is in the namespace of cleaner's own labels ('html'): stats "
+        "and `cleaner explain` would merge its removals with theirs; start the id with the rule file's name",
+    ]
+    # A namespace that only starts like one is the user's.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "a.yaml").write_text(HEAD + RULE.format(name="x", pattern="^x$").replace("demo.x", "htmlx.x"), "utf-8")
+    assert [rule.id for _, model in load_rule_files([mine]) for rule in model.rules] == ["htmlx.x"]
+
+
+def test_the_reserved_namespaces_are_every_built_in_labels() -> None:
+    """BUILT_IN_NAMESPACES kept in step with the labels the steps describe (a new step's label is
+    described in steps/reasons.py's _BUILT_IN; its namespace must be refused too); no shipped
+    rule id is in one."""
+    import re
+
+    from cleaner.rules.base import BUILT_IN_NAMESPACES
+    from cleaner.steps.reasons import _BUILT_IN
+
+    assert sorted({re.split("[.:]", label)[0] for label in _BUILT_IN}) == list(BUILT_IN_NAMESPACES)
+    assert load_rule_files([ROOT / "rules"])  # (a shipped id in one would be refused here)
+
+
+def test_a_domain_two_files_claim_in_any_case_is_refused_naming_both(tmp_path: Path) -> None:
+    """Hosts are matched in lower case, so 'ACME-News.com' is 'acme-news.com': before, validation
+    compared them as written, passed both, and the first file took every page of the site."""
+    site = "name: {0}\ndescription: A demo site.\nmatch:\n  domains: [{1}]\nrules:\n" + RULE
+    one = site.format("one", "acme-news.com", name="x", pattern="^x$").replace("demo.", "one.")
+    two = site.format("two", "www.acme-news.com, ACME-News.com", name="x", pattern="^x$").replace("demo.", "two.")
+    three = site.format("three", ".acme-news.com", name="x", pattern="^x$").replace("demo.", "three.")
+    assert problems(tmp_path, a=one, b=two, c=three) == [
+        "b.yaml:4: domain 'ACME-News.com' is also claimed by a.yaml (as 'acme-news.com')",
+        "c.yaml:4: domain '.acme-news.com' is also claimed by a.yaml (as 'acme-news.com')",
+    ]
+
+
+def test_a_subdomains_file_takes_its_pages_from_the_shipped_domains(tmp_path: Path) -> None:
+    """Before: a user's file claiming blogs.wionews.com never applied, since the shipped file
+    claiming wionews.com came first in file order and took its hosts."""
+    site = "name: wionsub\ndescription: A demo site.\nmatch:\n  domains: [blogs.wionews.com]\nrules:\n" + RULE
+    (tmp_path / "wsub.yaml").write_text(site.format(name="x", pattern="^x$").replace("demo.", "wionsub."), "utf-8")
+    book = RuleBook.load(rule_roots([tmp_path]))
+    urls = ["https://blogs.wionews.com/a", "https://x.blogs.wionews.com/a", "https://www.wionews.com/a"]
+    assert [book.site_by_url(url).name for url in urls] == ["wionsub", "wionsub", "wionews"]  # type: ignore[union-attr]
+
+
+def test_a_domain_that_is_no_host_is_refused_with_its_line_and_the_host_to_write(tmp_path: Path) -> None:
+    """Before: these were accepted and matched no page (and '' matched every page of no host)."""
+    bad = ["*.acme-news.com", "https://acme-news.com", "acme-news.com/", "acme-news.com:8080", " acme-news.com", ""]
+    bad += ["acme..com", "ac me.com"]
+    good = ["ACME-News.org", ".acme.net", "bücher.de", "localhost", "::1", "127.0.0.1"]
+    listed = "".join(f"    - {domain!r}\n" for domain in [*bad, *good])
+    text = f"name: demo\ndescription: A demo site.\nmatch:\n  domains:\n{listed}rules:\n"
+    hint = "write the host alone: acme-news.com; it covers its subdomains"
+    assert problems(tmp_path, a=text + RULE.format(name="x", pattern="^x$")) == [
+        f"a.yaml:5: match.domains.0: '*.acme-news.com' is not a host (a wildcard): {hint}",
+        f"a.yaml:6: match.domains.1: 'https://acme-news.com' is not a host (a URL): {hint}",
+        f"a.yaml:7: match.domains.2: 'acme-news.com/' is not a host (a path): {hint}",
+        f"a.yaml:8: match.domains.3: 'acme-news.com:8080' is not a host (a port): {hint}",
+        f"a.yaml:9: match.domains.4: ' acme-news.com' is not a host (spaces around it): {hint}",
+        "a.yaml:10: match.domains.5: '' is not a host (empty): write a host alone, as example.com; it covers its "
+        "subdomains",
+        "a.yaml:11: match.domains.6: 'acme..com' is not a host (not a host name): write a host alone, as "
+        "example.com; it covers its subdomains",
+        "a.yaml:12: match.domains.7: 'ac me.com' is not a host (a space): write a host alone, as example.com; it "
+        "covers its subdomains",
+    ]
+
+
+def test_a_pattern_re2_refuses_for_its_size_is_refused_not_run_on_the_backtracking_engine(tmp_path: Path) -> None:
+    """Before: RE2 refused these (too many repeats, nested counts multiplied), they went to the
+    backtracking engine unsaid, passed `rules validate`, and timed out on every document. Only a
+    pattern that needs that engine goes there; any other RE2 refuses is refused, with RE2's reason."""
+    how = "bound its repeats less (RE2 takes at most 1000, nested repeats' counts multiplied), or split it into rules"
+    text = HEAD + RULE.format(name="x", pattern=r"^(?:[\w-]{1,40} ?){1,60}$")
+    text += RULE.format(name="y", pattern=r"^(?:\w{1,100}\s?){1,100}$") + RULE.format(name="z", pattern="(?x) a b")
+    assert problems(tmp_path, a=text) == [
+        f"a.yaml:7: rules.0.pattern: RE2 cannot compile it (invalid repetition size: {{1,60}}): {how}",
+        f"a.yaml:12: rules.1.pattern: RE2 cannot compile it (invalid repetition size: {{1,100}}): {how}",
+        "a.yaml:17: rules.2.pattern: RE2 cannot compile it (invalid perl operator: (?x): write it in RE2's syntax "
+        "(only a pattern that needs a lookaround, a backreference, an atomic group, a possessive repeat or a "
+        "conditional runs on the backtracking engine)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "engine"),
+    [
+        (r"^(?=Share)\w+", "backtracking"),
+        (r"(?<!\d)x", "backtracking"),
+        (r"(\w+) \1", "backtracking"),
+        (r"(?P<w>\w+) (?P=w)", "backtracking"),
+        (r"(?>a+)b", "backtracking"),
+        (r"a++b", "backtracking"),
+        (r"^(?:\w{1,20}\s?){1,30}$", "re2"),
+        (r"[(?=]x\(?!y\++", "re2"),  # (a class, escapes: no lookaround, no possessive repeat)
+    ],
+)
+def test_the_backtracking_engine_is_for_the_patterns_that_need_it(pattern: str, engine: str) -> None:
+    from cleaner.rules.regex import needs_backtracking
+
+    assert (Regex(pattern).engine, needs_backtracking(pattern)) == (engine, engine == "backtracking")

@@ -529,12 +529,44 @@ def test_rules_validate_and_test_over_no_rule_file_fail(tmp_path: Path) -> None:
     0 failed", exit 0: a CI check that checks nothing."""
     empty = tmp_path / "rules"
     empty.mkdir()
+    said = f"{empty}: no rule files (*.yaml, *.yml) in this directory; nothing loaded\n"
     validated = cli("rules", "validate", str(empty))
-    assert (validated.returncode, validated.stderr) == (2, f"error: no rule files in {empty}; nothing validated\n")
+    assert (validated.returncode, validated.stderr) == (2, said)
     tested = cli("rules", "test", str(empty), "--no-default-rules")
-    assert (tested.returncode, tested.stderr) == (2, "error: no rule test cases found; nothing tested\n")
+    assert (tested.returncode, tested.stderr) == (2, said)
     one = cli("rules", "validate", "rules/generic/credits.yaml")
     assert (one.returncode, one.stdout) == (0, "1 rule file, 9 rules: valid\n")
+
+
+def test_clean_explain_and_suggest_refuse_a_rules_folder_of_no_rule_file(tmp_path: Path) -> None:
+    """Before: `--rules empty/` (or a folder of *.YAML files, whose suffix was compared in lower
+    case only) loaded nothing and the run went on, exit 0, while `rules validate` refused it."""
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a rule file\n", encoding="utf-8")
+    doc = tmp_path / "d.txt"
+    doc.write_text("ACME NEWS NETWORK\nThe council met on Monday to discuss the budget.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    said = f"{empty}: no rule files (*.yaml, *.yml) in this directory; nothing loaded\n"
+    for args in (
+        ["clean", str(doc), "--rules", str(empty), "--out", str(out / "c.jsonl")],
+        ["explain", str(doc), "-r", str(empty)],
+        ["suggest", str(doc), "-r", str(empty), "--out", str(out / "s")],
+    ):
+        done = cli(*args)
+        assert (done.returncode, done.stderr, done.stdout) == (2, said, ""), args
+    assert not out.exists()
+    rule = (
+        "name: acme\ndescription: d\nrules:\n  - id: acme.banner\n    kind: line\n    description: d.\n"
+        "    pattern: '^ACME NEWS NETWORK$'\n    keeps: [kept]\n"
+    )
+    (empty / "acme.YAML").write_text(rule, encoding="utf-8")
+    (empty / "more").mkdir()
+    (empty / "more" / "other.Yml").write_text(rule.replace("acme", "other"), encoding="utf-8")
+    shown = cli("explain", str(doc), "-r", str(empty), "--no-classify")
+    assert (shown.returncode, shown.stdout.splitlines()[1]) == (0, "1 - ACME NEWS NETWORK    <- acme.banner")
+    validated = cli("rules", "validate", str(empty))
+    assert (validated.returncode, validated.stdout) == (0, "2 rule files, 2 rules: valid\n")
 
 
 def test_plain_text_piped_as_jsonl_gets_a_hint_once() -> None:
@@ -713,3 +745,31 @@ def test_suggest_replaces_a_rule_file_only_with_overwrite(tmp_path: Path) -> Non
     assert (linked.returncode, linked.stderr) == (2, said)
     assert one.read_text(encoding="utf-8") == "edited\n"  # nothing written
     assert two.is_symlink() and (tmp_path / "mine.yaml").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_rule_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
+    """Before: `rules validate ok ok/acme.yaml` (or `-r ok -r ok/acme.yaml`) loaded the file twice
+    and it clashed with itself: "name 'acme' is also used by ok/acme.yaml", exit 2."""
+    rules = tmp_path / "ok"
+    rules.mkdir()
+    (rules / "acme.yaml").write_text(
+        "name: acme\ndescription: d\nmatch:\n  domains: [acme-news.com]\nrules:\n  - id: acme.banner\n"
+        "    kind: line\n    description: d.\n    pattern: '^ACME NEWS NETWORK$'\n"
+        '    tests: [{input: "ACME NEWS NETWORK\\nThe council met.\\n", output: "The council met.\\n"}]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "link.yaml").symlink_to(rules / "acme.yaml")
+    doc = tmp_path / "d.txt"
+    doc.write_text("ACME NEWS NETWORK\nThe council met on Monday to discuss the budget.\n", encoding="utf-8")
+    twice = ["ok", "ok/acme.yaml", "./ok/../ok/acme.yaml", "link.yaml"]
+    validated = cli("rules", "validate", *twice, cwd=tmp_path)
+    assert (validated.returncode, validated.stderr, validated.stdout) == (0, "", "1 rule file, 1 rule: valid\n")
+    tested = cli("rules", "test", *twice, cwd=tmp_path)
+    assert (tested.returncode, tested.stderr, tested.stdout) == (0, "", "1 passed, 0 failed\n")
+    given = [arg for path in twice for arg in ("-r", path)]
+    shown = cli("explain", "d.txt", "--url", "https://acme-news.com/a", "--no-classify", *given, cwd=tmp_path)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.splitlines()[:2] == [
+        "# d  site: acme  url: https://acme-news.com/a",
+        "1 - ACME NEWS NETWORK    <- acme.banner",
+    ]

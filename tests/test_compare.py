@@ -167,13 +167,56 @@ def test_ci_examples_and_hooks_run_the_commands_tested_here() -> None:
     for text in (script, script_gl):
         assert "cleaner rules validate rules" in text and "cleaner rules test rules" in text
         assert text.count("cleaner clean ") == 2 and "cleaner compare " in text and "--out review" in text
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert [(h["id"], h["entry"]) for h in hooks] == [
-        ("cleaner-rules-validate", "cleaner rules validate"),
-        ("cleaner-rules-test", "cleaner rules test"),
-    ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.index("make test") < ci.index("make review-check")
+
+
+def test_the_pre_commit_hooks_check_the_repositorys_rules(tmp_path: Path) -> None:
+    """Before: the hooks ran `cleaner rules validate` and `cleaner rules test` with no path, which
+    check the shipped rules alone: a broken rule file in the repository's rules/ passed. Each hook
+    is run here as pre-commit runs it: its entry, in the repository, on a change its files hold."""
+    import re
+
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [(h["id"], h["entry"], h["pass_filenames"]) for h in hooks] == [
+        ("cleaner-rules-validate", "cleaner rules validate rules", False),
+        ("cleaner-rules-test", "cleaner rules test rules", False),
+    ]
+    changed = ["rules/sites/acme.yaml", "rules/a.YML", "docs/a.yaml", "rules/notes.md"]
+    for hook in hooks:
+        assert [path for path in changed if re.search(hook["files"], path)] == changed[:2]
+    rules = tmp_path / "rules" / "sites"
+    rules.mkdir(parents=True)
+    acme = (
+        "name: acme\ndescription: d\nrules:\n  - id: acme.banner\n    kind: line\n    description: d.\n"
+        "    pattern: '{}'\n"
+        '    tests: [{{input: "ACME NEWS NETWORK\\nThe council met.\\n", output: "The council met.\\n"}}]\n'
+    )
+    said = {}
+    for pattern in ("^ACME NEWS NETWORK$", "^(ACME$", "^ACME$"):
+        (rules / "acme.yaml").write_text(acme.format(pattern), encoding="utf-8")
+        for hook in hooks:
+            command = hook["entry"].split()
+            done = subprocess.run(
+                [sys.executable, "-m", *command], cwd=tmp_path, capture_output=True, text=True, encoding="utf-8"
+            )
+            lines = (done.stdout + done.stderr).splitlines()
+            said[pattern, hook["id"]] = (done.returncode, lines[0], lines[-1])  # (a failure's details between)
+    broken = "rules/sites/acme.yaml:7: rules.0.pattern: regex does not compile: missing ) at position 7"
+    assert said == {
+        ("^ACME NEWS NETWORK$", "cleaner-rules-validate"): (
+            0,
+            "1 rule file, 1 rule: valid",
+            "1 rule file, 1 rule: valid",
+        ),
+        ("^ACME NEWS NETWORK$", "cleaner-rules-test"): (0, "1 passed, 0 failed", "1 passed, 0 failed"),
+        ("^(ACME$", "cleaner-rules-validate"): (2, broken, broken),
+        ("^(ACME$", "cleaner-rules-test"): (2, broken, broken),
+        ("^ACME$", "cleaner-rules-validate"): (0, "1 rule file, 1 rule: valid", "1 rule file, 1 rule: valid"),
+        ("^ACME$", "cleaner-rules-test"): (1, "rules/sites/acme.yaml:8: FAIL acme.banner[0]", "0 passed, 2 failed"),
+    }
 
 
 def test_documents_only_in_one_run_are_not_rule_changes(tmp_path: Path) -> None:

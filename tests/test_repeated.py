@@ -293,8 +293,9 @@ def test_a_xenforo_user_block_becomes_one_block_rule(tmp_path: Path) -> None:
     out = tmp_path / "suggested"
     no_rules = ["--no-default-rules", "--rules", str(tmp_path / "no-rules")]
     assert cli("suggest", str(data), "--out", str(out), *no_rules).returncode == 2
-    (tmp_path / "no-rules").mkdir()
-    result = cli("suggest", str(data), "--out", str(out), *no_rules)
+    (tmp_path / "no-rules").mkdir()  # (a folder of no rule file: refused too)
+    assert cli("suggest", str(data), "--out", str(out), *no_rules).returncode == 2
+    result = cli("suggest", str(data), "--out", str(out), "--no-default-rules")
     assert result.returncode == 0, result.stderr
     (rule,) = yaml.safe_load((out / "example-net.yaml").read_text(encoding="utf-8"))["rules"]
     assert (rule["kind"], rule["start"], rule["max_lines"]) == ("block", "^- Joined$", 6)
@@ -404,3 +405,27 @@ def test_suggest_lists_only_sites_with_repeated_lines(tmp_path: Path) -> None:
     rows = [line.split() for line in result.stdout.splitlines()]
     ((key, *row),) = rows[1:]
     assert key.startswith("sig-") and row == ["4", "2", "66.7%", "2", f"s/{key}.yaml"]
+
+
+def test_suggest_writes_no_file_for_a_host_no_domain_can_name(tmp_path: Path) -> None:
+    """A broken URL's host ('valley post') is no ``domains`` entry validation accepts: its site is
+    listed and no file written for it (it was written with that domain, which matched no page)."""
+    rng = random.Random(3)
+    words = ["harbour", "council", "ferry", "storm", "market", "school", "bridge", "festival"]
+    records = [
+        {"id": str(n), "url": f"http://valley post/{n}", "text": f"VALLEY POST\n{' '.join(rng.choices(words, k=14))}."}
+        for n in range(4)
+    ]
+    for record in records:
+        record["text"] += "\nTip us off at the desk\n"
+    data = tmp_path / "docs.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    result = subprocess.run(
+        [sys.executable, "-m", "cleaner", "suggest", str(data), "--out", "s", "--no-default-rules"],
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+    assert [line.split() for line in result.stdout.splitlines()[1:]] == [
+        ["valley", "post", "4", "2", "66.7%", "0", "-"]
+    ]
+    assert not (tmp_path / "s").exists()

@@ -21,6 +21,7 @@ from cleaner.rules.kinds import LineRule
 from cleaner.rules.kinds.line import CompiledLine
 from cleaner.rules.model import Match
 from cleaner.rules.sites import SiteMatcher
+from cleaner.urls import host_of
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -465,13 +466,22 @@ def test_the_order_of_a_run_is_its_rules_found_in_list_order(monkeypatch: pytest
             assert plan.order(may) == expected
 
 
-def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(tmp_path: Path) -> None:
+def holds(domain: str, host: str) -> bool:
+    """Whether ``domain`` holds ``host`` (SiteMatcher.by_domain, one domain of the site's)."""
+    return SiteMatcher(Match(domains=[domain])).by_domain(host)
+
+
+def test_the_site_of_a_url_is_its_most_specific_domains_whatever_was_asked_before(tmp_path: Path) -> None:
+    """The site of the longest domain that holds the URL's host, whatever the files' order (e
+    takes news.example.net from c, before it; it was c's, the first in file order), unless a site
+    before it in file order has a URL glob that matches (b before c)."""
     rule = "rules:\n  - id: {0}.x\n    kind: line\n    description: x.\n    pattern: '^x{0}$'\n    keeps: [kept]\n"
     matches = {
         "a": "domains: [www.example.org]",
         "b": "urls: ['https://*.example.org/news/*']",
         "c": "domains: [example.org, example.net]",
         "d": "urls: ['*://example.com/*']\n  domains: [example.com]",
+        "e": "domains: [News.Example.net]",
     }
     for name, match in matches.items():
         (tmp_path / f"{name}.yaml").write_text(
@@ -484,24 +494,32 @@ def test_the_site_of_a_url_is_the_first_in_file_order_whatever_was_asked_before(
         "https://news.example.org/news/3",
         "https://news.example.org/other",
         "https://example.net/a",
+        "https://news.example.net/a",
+        "https://www.news.example.net/a",
         "https://example.com/b",
         "http://example.com/c",
         "https://else.example/d",
     ]
+    sites = book.sites
 
-    def plain(url: str) -> str | None:  # every site's by_url, in file order
-        return next((site.name for site in book.sites if site.matcher.by_url(url)), None)
+    def plain(url: str) -> str | None:  # every site's by_domain and by_glob, one by one
+        host = host_of(url)
+        held = [(len(d), -i) for i, site in enumerate(sites) for d in site.matcher.domains if holds(d, host)]
+        best = -max(held)[1] if held else len(sites)
+        globbed = (site.name for site in sites[:best] if site.matcher.by_glob(url))
+        return next(globbed, sites[best].name if held else None)
 
     for url in urls * 2 + urls[::-1]:  # hosts seen before, and not
         found = book.site_by_url(url)
         assert (found.name if found is not None else None) == plain(url), url
-    assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "d", "d", None]
+    assert [plain(url) for url in urls] == ["c", "a", "b", "c", "c", "e", "e", "d", "d", None]
 
 
-def test_the_first_site_of_a_host_is_the_first_whose_domains_hold_it(tmp_path: Path) -> None:
+def test_the_site_of_a_host_is_the_one_of_the_longest_domain_that_holds_it(tmp_path: Path) -> None:
     """RuleBook's domain index (a host's suffixes after each dot looked up) against every site's
-    SiteMatcher.by_domain in file order, on random hosts: nested domains listed in either order,
-    empty labels, a host that is a dot or ends with one, a domain under another site's."""
+    SiteMatcher.by_domain, the longest domain that holds the host winning, on random hosts: nested
+    domains listed in either order, empty labels, a host that is a dot or ends with one, a domain
+    under another site's (d4's, under d0's, listed after it: it was never found)."""
     rng = random.Random(7)
     labels = ["a", "b", "ab", "news", "x"]
     sites = [["a", "b.a"], ["news.b.a", "ab"], ["ab.b", ".x.ab"], ["x"], ["a.news.b.a", "ab.a"]]
@@ -515,11 +533,12 @@ def test_the_first_site_of_a_host_is_the_first_whose_domains_hold_it(tmp_path: P
     found = set()
     for _ in range(5000):
         host = ".".join(rng.choice([*labels, ""]) for _ in range(rng.randrange(1, 6)))
-        expected = next((i for i, site in enumerate(book._sites) if site.matcher.by_domain(host)), None)
-        assert book._first_of_domains(host) == expected, host
-        assert book._first_of_host(host) == expected, host
+        held = [(len(d), i) for i, site in enumerate(book._sites) for d in site.matcher.domains if holds(d, host)]
+        expected = max(held)[1] if held else None
+        assert book._site_of_domains(host) == expected, host
+        assert book._site_of_host(host) == expected, host
         found.add(expected)
-    assert found == {None, 0, 1, 2, 3}  # (d4's domains all fall under d0's "a")
+    assert found == {None, 0, 1, 2, 3, 4}
 
 
 # (signature, lines): needs at a line's start, inside a line, or none

@@ -10,10 +10,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from cleaner.rules.regex import PatternError, Regex
+from cleaner.rules.regex import PatternError, Regex, re2_refusal
 from cleaner.rules.safety import risk
 
 RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
+# The first parts of the labels cleaner's own steps put on lines (steps/reasons.py: classify.short,
+# dedup.repeat, html.title, html.vote:..., ftfy:encoding, whitespace, repeated:...). Stats, diffs,
+# the review page and `cleaner explain` count and describe a line by its label alone, so a rule
+# named in one of these would be merged with the step's removals (and the step's explained as the
+# rule). tests/test_bad_rules.py checks this stays every built-in label's namespace.
+BUILT_IN_NAMESPACES = ("classify", "dedup", "ftfy", "html", "repeated", "whitespace")
 
 
 def _alternatives(value: object) -> object:
@@ -34,6 +40,11 @@ def _compiles(pattern: str) -> str:
         engine = Regex(pattern).engine
     except PatternError as exc:
         raise ValueError(str(exc)) from None
+    # Only a pattern that needs it runs on the backtracking engine: one RE2 refuses for its size
+    # would pass here and then run out of time on every document.
+    refused = re2_refusal(pattern) if engine == "backtracking" else None
+    if refused:
+        raise ValueError(refused)
     # Backtracking patterns also run under a time limit; the structural check refuses the
     # obvious exponential ones before they ever cost a run anything.
     danger = risk(pattern) if engine == "backtracking" else None
@@ -78,6 +89,16 @@ Pattern = Annotated[
 Trigger = Annotated[Pattern, AfterValidator(_not_empty)]
 
 
+def _own_namespace(rule_id: str) -> str:
+    namespace = rule_id.partition(".")[0]
+    if namespace in BUILT_IN_NAMESPACES:
+        raise ValueError(
+            f"'{rule_id}' is in the namespace of cleaner's own labels ('{namespace}'): stats and `cleaner "
+            "explain` would merge its removals with theirs; start the id with the rule file's name"
+        )
+    return rule_id
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -101,7 +122,7 @@ class Case(Strict):
 
 
 class RuleBase(Strict):
-    id: str = Field(pattern=RULE_ID)
+    id: Annotated[str, AfterValidator(_own_namespace)] = Field(pattern=RULE_ID)
     description: str = Field(min_length=1)
     why: str | None = None  # why this is boilerplate, for reviewers and `cleaner explain`
     where: Where = Where()

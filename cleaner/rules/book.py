@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cleaner.rules import stored
 from cleaner.rules.engine import RuleSet
-from cleaner.rules.load import load_rule_files, rule_paths, rule_roots
+from cleaner.rules.load import load_rule_files, rule_files, rule_paths, rule_roots
 from cleaner.rules.model import RuleBase, RuleFile
 from cleaner.rules.prefilter import fold
 from cleaner.rules.regex import Regex
@@ -88,9 +88,10 @@ class RuleBook:
         # How many of a document's first non-blank lines any signature looks at.
         self.head_lines = max((s.matcher.signature_lines for s in self._sites), default=0)
         self._globbed = [i for i, site in enumerate(self._sites) if site.matcher.urls]  # sites with URL globs
-        self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the first site of its domain, or None
+        self._by_host: dict[str, int | None] = {}  # (site_by_url) by host: the site of its domain, or None
         self._by_start: dict[str, int | None] = {}  # the same by url_start
-        # By domain: the first site (by index) that lists it (_first_of_domains).
+        # By domain: the site (by index) that lists it (_site_of_domains); the first if several do,
+        # which validation refuses (load.py), so no file's domain hides another's.
         self._domains: dict[str, int] = {}
         for i, site in enumerate(self._sites):
             for domain in site.matcher.domains:
@@ -108,7 +109,7 @@ class RuleBook:
         """The rule files under ``roots``, validated; from the cache directory when the same files
         were loaded before by the same code (rules/stored.py), else read (and kept there)."""
         roots = list(roots)
-        paths = [(str(path), path) for root in roots for path in rule_paths(root)]
+        paths = [(str(path), path) for path in rule_files(roots)]
         name = stored.key(paths)
         found = stored.read(name) if name is not None else None
         if found is not None:
@@ -144,57 +145,60 @@ class RuleBook:
         return [site.rules for site in self._sites]
 
     def site_for(self, url: str | None, head: list[str]) -> RuleSet | None:
-        """The site a document belongs to: by URL when known, else by a text signature.
-        Sites are tried in file order, so the outcome never depends on anything else."""
+        """The site a document belongs to: by URL when known (``site_by_url``: the most specific
+        domain), else by a text signature (the first in file order). The outcome depends on the
+        rule files alone, never on the documents seen before."""
         found = self.site_by_url(url) if url else None
         return found if found is not None else self.site_by_signature(head)
 
     def site_by_url(self, url: str, host: str | None = None) -> RuleSet | None:
-        """The first site (in file order) whose URL patterns match; ``host``: the URL's, if known.
+        """The site of the URL; ``host``: the URL's, if known. By domain, the site of the longest
+        domain that holds the host, whatever the files' order (a user's blogs.example.com file
+        takes that subdomain from the shipped example.com one, listed before it); but a site
+        before that one in file order whose URL glob matches the URL comes first.
 
-        The first site whose domains hold the host is kept by host (documents of a site share
-        it), and, when the host is not given, by the URL's start (``url_start``: documents of a
-        site share that too, and the host is then not read off the URL again, a regex match of
-        the whole URL); only the sites before it with URL globs are tried on the URL itself."""
+        The site of the host's domain is kept by host (documents of a site share it), and, when
+        the host is not given, by the URL's start (``url_start``: documents of a site share that
+        too, and the host is then not read off the URL again, a regex match of the whole URL);
+        only the sites before it with URL globs are tried on the URL itself."""
         start = url_start(url) if host is None else None
-        first = self._by_start.get(start, -1) if start is not None else -1
-        if first == -1:
-            first = self._first_of_host(host_of(url) if host is None else host)
+        site = self._by_start.get(start, -1) if start is not None else -1
+        if site == -1:
+            site = self._site_of_host(host_of(url) if host is None else host)
             if start is not None:
                 if len(self._by_start) >= _HOSTS:
                     self._by_start.clear()
-                self._by_start[start] = first
+                self._by_start[start] = site
         for i in self._globbed:
-            if first is not None and i >= first:
+            if site is not None and i >= site:
                 break
             if self._sites[i].matcher.by_glob(url):
                 return self._sites[i].rules
-        return self._sites[first].rules if first is not None else None
+        return self._sites[site].rules if site is not None else None
 
-    def _first_of_host(self, host: str) -> int | None:
-        """The first site (by index) whose domains hold ``host``, or None."""
-        first = self._by_host.get(host, -1)
-        if first == -1:
-            first = self._first_of_domains(host)
+    def _site_of_host(self, host: str) -> int | None:
+        """The site (by index) of the longest domain that holds ``host``, or None."""
+        site = self._by_host.get(host, -1)
+        if site == -1:
+            site = self._site_of_domains(host)
             if len(self._by_host) >= _HOSTS:
                 self._by_host.clear()
-            self._by_host[host] = first
-        return first
+            self._by_host[host] = site
+        return site
 
-    def _first_of_domains(self, host: str) -> int | None:
-        """The first site whose ``SiteMatcher.by_domain`` holds ``host``: the host is a domain or
-        ends with "." and one, so a domain is the host or what follows one of its dots. Each of
-        those looked up (a host has a few dots), not every site's domains tried (a genexpr a site
-        on a real page: its host is new, hosts are kept by _HOSTS but crawls have millions)."""
+    def _site_of_domains(self, host: str) -> int | None:
+        """The site of the longest domain whose ``SiteMatcher.by_domain`` holds ``host``: the host
+        is a domain or ends with "." and one, so a domain is the host or what follows one of its
+        dots. Those are looked up from the left, longest first, and the first listed is the one
+        (a host has a few dots), not every site's domains tried (a genexpr a site on a real page:
+        its host is new, hosts are kept by _HOSTS but crawls have millions)."""
         domains = self._domains
-        first = domains.get(host)
+        found = domains.get(host)
         dot = host.find(".")
-        while dot >= 0:
+        while found is None and dot >= 0:
             found = domains.get(host[dot + 1 :])
-            if found is not None and (first is None or found < first):
-                first = found
             dot = host.find(".", dot + 1)
-        return first
+        return found
 
     def site_by_signature(self, head: list[str]) -> RuleSet | None:
         """The first site (in file order) whose signature matches the document's first lines;

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from cleaner.errors import Problem, RuleError
 from cleaner.rules.base import Case, Where
 from cleaner.rules.kinds import MODELS
-from cleaner.rules.model import KINDS, Extraction, Match, RuleFile
+from cleaner.rules.model import KINDS, Extraction, Match, RuleFile, matched_domain
 from cleaner.rules.regex import save_verdicts
 
 if TYPE_CHECKING:
@@ -264,16 +264,38 @@ def _display(path: Path) -> Path:
         return real
 
 
+RULE_SUFFIXES = (".yaml", ".yml")  # a rule file's, in any case (as input files' are: ACME.YAML)
+
+
 def rule_paths(root: Path) -> list[Path]:
-    """Every rule file under ``root`` (or ``root`` itself), in a stable order."""
+    """Every rule file under ``root`` (or ``root`` itself), in a stable order. A directory that
+    holds none is refused (RuleError): a mistyped or empty --rules folder would otherwise add
+    nothing, unsaid, to a run or to a CI check."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise RuleError([Problem(str(root), None, "no such rule file or directory")])
-    found = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
     if root.resolve() == SHIPPED.resolve():  # (the drafts under it are not shipped rules: DRAFTS)
         drafts = _drafts()
         found = [p for p in found if drafts not in p.resolve().parents]
+    if not found:
+        raise RuleError([Problem(str(root), None, "no rule files (*.yaml, *.yml) in this directory; nothing loaded")])
+    return found
+
+
+def rule_files(roots: Iterable[Path]) -> list[Path]:
+    """Every rule file under ``roots`` (``rule_paths``), each once, where it is first met: a
+    file given twice (a folder and a file in it, ``-r ok -r ok/acme.yaml``, or through a
+    symlink) would clash with itself, its every rule id "also defined" in it."""
+    seen: set[Path] = set()
+    found: list[Path] = []
+    for root in roots:
+        for path in rule_paths(root):
+            real = path.resolve()
+            if real not in seen:
+                seen.add(real)
+                found.append(path)
     return found
 
 
@@ -282,13 +304,12 @@ def load_rule_files(roots: Iterable[Path]) -> list[tuple[Path, RuleFile]]:
     loaded: list[tuple[Path, RuleFile]] = []
     positions: dict[Path, _Positions] = {}
     problems: list[Problem] = []
-    for root in roots:
-        for path in rule_paths(root):
-            model, found, where = _parse(path)
-            problems.extend(found)
-            if model is not None and where is not None:
-                loaded.append((path, model))
-                positions[path] = where
+    for path in rule_files(roots):
+        model, found, where = _parse(path)
+        problems.extend(found)
+        if model is not None and where is not None:
+            loaded.append((path, model))
+            positions[path] = where
     problems.extend(_cross_file_problems(loaded, positions))
     save_verdicts()  # the patterns validation compiled: the next run need not (regex.py)
     if problems:
@@ -301,7 +322,7 @@ def _cross_file_problems(loaded: list[tuple[Path, RuleFile]], positions: dict[Pa
     problems: list[Problem] = []
     rule_owner: dict[str, Path] = {}
     site_owner: dict[str, Path] = {}
-    domain_owner: dict[str, Path] = {}
+    domain_owner: dict[str, tuple[Path, str]] = {}  # by domain as matched (SiteMatcher's): its file, as written
     for path, model in loaded:
         line_of = positions[path].line_of
         if model.name in site_owner:
@@ -317,12 +338,15 @@ def _cross_file_problems(loaded: list[tuple[Path, RuleFile]], positions: dict[Pa
                 )
             rule_owner[rule.id] = path
         for index, domain in enumerate(model.match.domains if model.match else []):
-            if domain in domain_owner:
+            # Compared as matched, not as written: ACME.com and acme.com hold the same hosts, and
+            # one file would take them all, unseen.
+            matched = matched_domain(domain)
+            if matched in domain_owner:
                 where = line_of(("match", "domains", index))
-                problems.append(
-                    Problem(str(path), where, f"domain '{domain}' is also claimed by {domain_owner[domain]}")
-                )
-            domain_owner[domain] = path
+                owner, written = domain_owner[matched]
+                said = "" if written == domain else f" (as '{written}')"
+                problems.append(Problem(str(path), where, f"domain '{domain}' is also claimed by {owner}{said}"))
+            domain_owner.setdefault(matched, (path, domain))
     return problems
 
 

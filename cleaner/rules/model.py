@@ -20,7 +20,7 @@ from cleaner.rules.kinds import (
     SelectorRule,
     TailRule,
 )
-from cleaner.urls import UrlGlob
+from cleaner.urls import UrlGlob, domain_problem
 
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -39,10 +39,23 @@ def _url_glob(glob: str) -> str:
     return glob
 
 
+def _domain(domain: str) -> str:
+    problem = domain_problem(domain)  # (a domain that is no host would match no page, unsaid)
+    if problem is not None:
+        raise ValueError(problem)
+    return domain
+
+
+def matched_domain(domain: str) -> str:
+    """A ``domains`` entry as hosts are matched against it (sites.py): lower case (as hosts are
+    read, urls.host_of), without a leading dot."""
+    return domain.lower().lstrip(".")
+
+
 class Match(Strict):
     """Which documents a site file applies to."""
 
-    domains: list[str] = Field(default_factory=list)
+    domains: list[Annotated[str, AfterValidator(_domain)]] = Field(default_factory=list)  # urls.domain_problem
     urls: list[Annotated[str, AfterValidator(_url_glob)]] = Field(default_factory=list)  # urls.UrlGlob
     signature: Trigger | None = None  # regex over the first ``signature_lines`` non-blank lines
     signature_lines: int = Field(default=5, ge=1, le=50)

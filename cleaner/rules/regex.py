@@ -9,10 +9,12 @@ Two things RE2 does differently, handled here so rule authors write Python-style
 - ``\\d``, ``\\w``, ``\\s`` (and ``\\D``, ``\\W``, ``\\S``) are ASCII-only in RE2 but Unicode in
   Python; they are rewritten to their Unicode meaning, so ``\\w+`` matches "Straße" and ``\\s``
   an NBSP. (``\\b`` stays ASCII: RE2 has no Unicode word boundary.)
-- RE2 has no lookaround and no backreferences. A pattern that needs them runs on the
-  backtracking ``regex`` package under a time limit (``BACKTRACK_TIMEOUT`` per call); a call
-  that runs out raises ``RuleTimeout`` naming the rule, and the document is reported as failed.
-  ``cleaner rules list`` shows which engine each rule uses.
+- RE2 has no lookaround and no backreferences (nor atomic groups, possessive repeats or
+  conditionals: ``needs_backtracking``). A pattern that needs them runs on the backtracking
+  ``regex`` package under a time limit (``BACKTRACK_TIMEOUT`` per call); a call that runs out
+  raises ``RuleTimeout`` naming the rule, and the document is reported as failed. ``cleaner
+  rules list`` shows which engine each rule uses. A rule's pattern that RE2 refuses for another
+  reason (too large, too many repeats) is refused by validation (``re2_refusal``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,73 @@ class RuleTimeout(CleanerError):
 
 class PatternError(ValueError):
     """A pattern neither engine accepts; the message says why."""
+
+
+# After "(?": the groups only a backtracking engine has (lookahead, lookbehind, a named
+# backreference, a conditional, an atomic group).
+_BACKTRACKING_GROUPS = ("=", "!", "<=", "<!", "P=", "(", ">")
+
+
+def needs_backtracking(pattern: str) -> bool:
+    """Whether ``pattern`` holds what RE2 does not have and a backtracking engine does: a
+    lookaround, a backreference (``\\1``, ``(?P=name)``, ``\\g<name>``), a conditional, an atomic
+    group or a possessive repeat (``a++``). Read as ``_top_bars`` reads a pattern (escapes and
+    classes skipped); where it cannot tell, it says yes, and the pattern runs on the engine it
+    always ran on."""
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if nxt and nxt in "123456789g":
+                return True
+            i += 2
+            continue
+        if ch == "[":
+            i += 1
+            i += pattern.startswith("^", i)
+            i += pattern.startswith("]", i)  # (a ']' first in a class is a literal)
+            while i < n and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch == "(" and pattern.startswith("?", i + 1):
+            if pattern.startswith(_BACKTRACKING_GROUPS, i + 2):
+                return True
+            i += 1  # (the "?" is no repeat)
+        elif ch in "*+?}" and pattern.startswith("+", i + 1):
+            return True
+        i += 1
+    return False
+
+
+def re2_refusal(pattern: str) -> str | None:
+    """Why a rule may not hold ``pattern``: RE2's reason for refusing it and what to do; None
+    when RE2 compiles it or it needs the backtracking engine (``needs_backtracking``). ``Regex``
+    takes any pattern RE2 refuses to that engine (the rule sets' combined patterns too), where
+    one RE2 found too large or of too many repeats would pass validation and then run out of
+    time on every document."""
+    if needs_backtracking(pattern):
+        return None
+    try:
+        _compile_re2(to_re2(pattern))
+    except re2.error as exc:
+        return _refusal(exc)
+    return None
+
+
+def _refusal(exc: re2.error) -> str:
+    """RE2's reason for refusing a pattern that needs no backtracking, and what to do."""
+    said = exc.args[0] if exc.args else str(exc)
+    reason = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+    if "repetition size" in reason or "too large" in reason:
+        how = (
+            "bound its repeats less (RE2 takes at most 1000, nested repeats' counts multiplied), or split it into rules"
+        )
+    else:
+        how = (
+            "write it in RE2's syntax (only a pattern that needs a lookaround, a backreference, an atomic group, "
+            "a possessive repeat or a conditional runs on the backtracking engine)"
+        )
+    return f"RE2 cannot compile it ({reason}): {how}"
 
 
 def _options() -> re2.Options:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from cleaner.rules import prefilter
-from cleaner.rules.model import Match
+from cleaner.rules.model import Match, matched_domain
 from cleaner.rules.regex import Regex
 from cleaner.urls import UrlGlob, host_of
 
 
 class SiteMatcher:
     def __init__(self, match: Match):
-        self.domains = tuple(d.lower().lstrip(".") for d in match.domains)
+        self.domains = tuple(map(matched_domain, match.domains))
         self.urls = tuple(UrlGlob(glob) for glob in match.urls)  # (each checked when the file was validated)
         self.signature = Regex(match.signature) if match.signature else None
         self.signature_lines = match.signature_lines

@@ -49,7 +49,7 @@ class MatchSite:
             self._state, self._by_url = state, False
             self._head, self._count = None, -1
             url = state.doc.url
-            # As RuleBook.site_for: a site whose URL matches wins, in file order.
+            # As RuleBook.site_for: a site whose URL matches wins (RuleBook.site_by_url).
             site = self.book.site_by_url(url) if url else None
             self._by_url = site is not None
         elif self._by_url or self._same_head():

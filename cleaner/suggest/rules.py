@@ -31,6 +31,7 @@ from cleaner.repeated.keys import GENERIC_PREFIX, SIGNATURE_PREFIX, line_hash, s
 from cleaner.rules.book import RuleBook
 from cleaner.rules.model import RuleFile
 from cleaner.suggest.patterns import line_pattern, slug
+from cleaner.urls import domain_problem
 
 MAX_VARIANTS = 8  # texts kept per repeated line, to write one pattern for all
 CONTEXT = 2  # non-blank lines kept around a rule's lines in its test case
@@ -291,12 +292,13 @@ def rule_file(findings: SiteFindings, book: RuleBook) -> dict[str, Any] | None:
         if inputs:
             draft.rule["tests"] = [{"input": text, "output": ""} for text in inputs]
             drafts.append(draft)
-    if not drafts:
-        return None
+    match = _match(findings, book)
+    if not drafts or any(domain_problem(domain) for domain in (match or {}).get("domains", [])):
+        return None  # (a host no domain entry can name, of broken URLs ('a b', 'a..b'): no file claims it)
     data = {
         "name": name,
         "description": _description(findings, book),
-        "match": _match(findings, book),
+        "match": match,
         "rules": [d.rule for d in drafts],
     }
     if data["match"] is None:
