@@ -29,6 +29,7 @@ import zstandard
 from cleaner.errors import UsageError
 from cleaner.io import parquet
 from cleaner.io.readers import REPORT_MARKER, open_jsonl, read_marker
+from cleaner.records import id_text
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report import review
 
@@ -224,14 +225,15 @@ def check_id_fields(base: object, base_field: str | None, new: object, new_field
 
 
 def _doc_id(value: Any, fallback: Any) -> str:
-    """A record's id as the reader made it the document's (readers.py: ``str`` of the value); a
-    record without the run's id field is of a text file, a page or a WARC record, whose id is
-    written under ``id`` whatever --id-field says (records.plain): ``fallback``."""
+    """A record's id as the reader made it the document's (records.id_text of the value: a string
+    as it is, another JSON value as its JSON text); a record without the run's id field is of a
+    text file, a page or a WARC record, whose id is written under ``id`` whatever --id-field says
+    (records.plain): ``fallback``."""
     if value is None:
         value = fallback
         if value is None:
             raise _NoIds
-    return value if type(value) is str else str(value)
+    return value if type(value) is str else id_text(value)
 
 
 def _record_ids(out: Path, field: str) -> Iterator[str]:
