@@ -79,11 +79,10 @@ def needs_backtracking(pattern: str) -> bool:
             i += 2
             continue
         if ch == "[":
-            i += 1
-            i += pattern.startswith("^", i)
-            i += pattern.startswith("]", i)  # (a ']' first in a class is a literal)
-            while i < n and pattern[i] != "]":
-                i += 2 if pattern[i] == "\\" else 1
+            end = _class_end(pattern, i + 1)
+            if end is None:
+                return True  # (cannot tell)
+            i = end
         elif ch == "(" and pattern.startswith("?", i + 1):
             if pattern.startswith(_BACKTRACKING_GROUPS, i + 2):
                 return True
@@ -208,6 +207,19 @@ _FLAGS = _re.compile(r"\(\?[a-zA-Z-]*\)")
 MAX_PARTS = 6  # programs a pattern's test may run as (each call into RE2 costs a few microseconds)
 
 
+def _class_end(text: str, i: int) -> int | None:
+    """Where the class whose ``[`` is just before ``text[i]`` ends: the place of its ``]`` (or the
+    text's end); None where it holds ``[:`` (RE2's ``[[:digit:]|.]``: its class ends at the second
+    ``]``), which is not read here."""
+    i += text.startswith("^", i)
+    i += text.startswith("]", i)  # (a ']' first in a class is a literal)
+    while i < len(text) and text[i] != "]":
+        if text.startswith("[:", i):
+            return None
+        i += 2 if text[i] == "\\" else 1
+    return i
+
+
 def _top_bars(body: str) -> list[int] | None:
     """Where ``body`` (the inside of a group) has ``|`` outside any group and class; None if a
     ``)`` closes the group before its end (``body`` is then not one group's inside)."""
@@ -221,13 +233,10 @@ def _top_bars(body: str) -> list[int] | None:
             i += 2
             continue
         if ch == "[":
-            i += 1
-            i += body.startswith("^", i)
-            i += body.startswith("]", i)  # (a ']' first in a class is a literal)
-            while i < n and body[i] != "]":
-                if body.startswith("[:", i):
-                    return None  # (RE2's ``[[:digit:]|.]``: its class ends at the second ']')
-                i += 2 if body[i] == "\\" else 1
+            end = _class_end(body, i + 1)
+            if end is None:
+                return None
+            i = end
         elif ch == "(":
             depth += 1
         elif ch == ")":
