@@ -559,6 +559,30 @@ def test_a_broken_symlink_in_an_input_directory_is_a_reported_failure(tmp_path: 
     assert summary["totals"]["docs_failed"] == 2
 
 
+def test_a_directory_in_an_input_directory_that_cannot_be_listed_is_a_reported_failure(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: os.walk passed over a directory it could not list (no permission) without a word,
+    and its files were lost with exit 0. Now it is an input whose read is a failure of its own, as
+    a broken symlink is. (Permissions are simulated: a test run as root can list any directory.)"""
+    locked = corpus / "locked"
+    locked.mkdir()
+    (locked / "b.jsonl").write_bytes(b'{"id":"b","text":"The council met."}\n')
+    listed = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return listed(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = discover([corpus])
+    assert [item.rel for item in items][-1] == "locked"
+    assert [str(problem) for problem in read(items[-1], Fields())] == [
+        f"{locked}: cannot list this directory: Permission denied; its files skipped"
+    ]
+
+
 def test_the_write_probe_never_touches_a_users_file(tmp_path: Path, corpus: Path) -> None:
     """Before: the start-up probe created and deleted `.cleaner-write-test` in the output's
     directory, deleting a file of that name."""

@@ -161,6 +161,15 @@ def _broken(path: Path) -> str | None:
         return f"a broken symlink to {to} ({exc.strerror or exc}); skipped"
 
 
+def _unlisted(directory: Path) -> str:
+    """Why a directory found under an input cannot be read (``_walk``)."""
+    try:
+        os.scandir(directory).close()
+    except OSError as exc:
+        return f"cannot list this directory: {exc.strerror or exc}; its files skipped"
+    return "could not list this directory when the run began; its files skipped"
+
+
 def discover(inputs: list[Path | InputFile]) -> list[InputFile]:
     """The input files, directories recursed in sorted order, each file once, each named
     uniquely among all inputs (see ``_names``). Recursion skips what cleaner itself wrote:
@@ -255,7 +264,10 @@ def _walk(top: Path) -> list[Path]:
     # A symlinked directory is followed, as a symlinked file is (a corpus assembled from links to
     # its shards); each real directory once, so a link to an ancestor ends there.
     visited = {os.path.realpath(top)}
-    for directory, dirs, names in os.walk(top, followlinks=True):
+    # A directory that cannot be listed (no permission) is an input whose read is a failure, as a
+    # broken symlink is: os.walk passed over it unsaid, and its files were lost with exit 0.
+    unlisted: list[OSError] = []
+    for directory, dirs, names in os.walk(top, followlinks=True, onerror=unlisted.append):
         here = Path(directory)
         if REPORT_MARKER in names and read_marker(here / REPORT_MARKER):  # (a file of that name that is
             outputs |= _report_outputs(here)  # no marker of cleaner's hides nothing)
@@ -277,6 +289,7 @@ def _walk(top: Path) -> list[Path]:
                 )
             elif _supported(path) and (path.is_file() or (path.is_symlink() and _broken(path) is not None)):
                 files.append(path)  # a broken symlink too, not skipped unseen: its read reports it (read())
+    files += [Path(error.filename) for error in unlisted if error.filename is not None]
     return sorted(path for path in files if real_path(path) not in outputs)
 
 
@@ -811,6 +824,8 @@ def read(
     limits = limits or Limits()
     if item.path.is_symlink() and (broken := _broken(item.path)) is not None:
         return iter([Problem(item.where, None, broken)])
+    if item.path.is_dir():  # (one _walk could not list)
+        return iter([Problem(item.where, None, _unlisted(item.path))])
     if item.kind == "jsonl":  # _read_jsonl itself: no generator around it to resume per record
         return _read_jsonl(item, fields, limits, span)
     return _read_other(item, fields, limits)
