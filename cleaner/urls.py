@@ -20,9 +20,15 @@ def host_of(url: str) -> str:
 
 
 def _host_by_urlsplit(url: str) -> str:
-    """host_of the long way (every URL the fast path leaves to it)."""
+    """host_of the long way (every URL the fast path leaves to it). A URL written without its
+    scheme, as some datasets store them ("www.example.com/a"), has its host first: urlsplit reads
+    it all as a path, and no site's domain matched it."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
+        host = parts.hostname
+        if host is None and not parts.scheme and not url.startswith("/") and "." in url.partition("/")[0]:
+            host = urlsplit("//" + url).hostname
+        return (host or "").lower()
     except ValueError:
         return ""
 

@@ -13,8 +13,13 @@ from cleaner.urls import host_of
 
 
 def by_urlsplit(url: str) -> str:
+    """urlsplit's host, and for a URL written without its scheme ("example.org/x": urlsplit reads
+    it all as a path), the host of the URL with "//" before it (its first part, when that has a dot)."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        parts = urlsplit(url)
+        if parts.hostname is None and not parts.scheme and not url.startswith("/") and "." in url.split("/")[0]:
+            parts = urlsplit("//" + url)
+        return (parts.hostname or "").lower()
     except ValueError:
         return ""
 
@@ -37,7 +42,10 @@ CASES = [
     ("ftp://files.example/x", "files.example"),
     ("https://bücher.example/", "bücher.example"),
     ("//no.scheme/x", "no.scheme"),
-    ("example.org/x", ""),
+    ("example.org/x", "example.org"),  # no scheme: the host first (before, "": no site matched it)
+    ("WWW.Example.org/x?q=1", "www.example.org"),
+    ("mailto:a@example.org", ""),  # a scheme of no host
+    ("index/x", ""),  # no dot: no host
     ("https://host:port/x", "host"),
     ("", ""),
 ]
