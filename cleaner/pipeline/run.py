@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -74,18 +75,22 @@ class Target:
         self._check_out()
         self._check_report()
         check_work_root(self.out)
-        for directory in (self.out.parent, self.report.parent):
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageError(f"{directory}: cannot create: {exc.strerror}") from None
-            try:
-                # A file of a name no other has (O_TMPFILE where there is one: no name at all, so
-                # not even a kill leaves it behind), gone when closed: never a file of the user's.
-                with tempfile.TemporaryFile(prefix=".cleaner-write-test-", dir=directory):
-                    pass
-            except OSError as exc:
-                raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
+        created: list[Path] = []  # the directories made here: removed again if a check fails
+        try:
+            for directory in (self.out.parent, self.report.parent):
+                _make_directory(directory, created)
+                try:
+                    # A file of a name no other has (O_TMPFILE where there is one: no name at all, so
+                    # not even a kill leaves it behind), gone when closed: never a file of the user's.
+                    with tempfile.TemporaryFile(prefix=".cleaner-write-test-", dir=directory):
+                        pass
+                except OSError as exc:
+                    raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
+        except UsageError:
+            for directory in reversed(created):  # (deepest first; one holding anything stays)
+                with suppress(OSError):
+                    directory.rmdir()
+            raise
 
     def _real_places(self) -> tuple[Path, Path, Path]:
         """Where --out, --report and the work directory really are (symlinks followed)."""
@@ -155,6 +160,22 @@ class Target:
             raise UsageError(foreign_message(report, found))
         if not self.overwrite and not published_here(self.out, report):
             raise UsageError(f"{report} holds a previous report; pass --overwrite to replace it")
+
+
+def _make_directory(directory: Path, created: list[Path]) -> None:
+    """``directory`` and the parents it lacks, each one made appended to ``created``."""
+    missing = []
+    while not (directory.exists() or directory.is_symlink()) and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # (made meanwhile by another process: not ours)
+            continue
+        except OSError as exc:
+            raise UsageError(f"{missing[0]}: cannot create: {exc.strerror}") from None
+        created.append(path)
 
 
 # Another way to clean the files still to do into the work directory (cleaner.pipeline.ray_engine).
