@@ -20,6 +20,7 @@ from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.local import Local, Progress, consume
 from cleaner.pipeline.workdir import (
     WorkDir,
+    check_staging_root,
     check_work_root,
     fingerprint,
     foreign_message,
@@ -75,6 +76,7 @@ class Target:
         self._check_out()
         self._check_report()
         check_work_root(self.out)
+        check_staging_root(self.out, self.report)
         created: list[Path] = []  # the directories made here: removed again if a check fails
         try:
             for directory in (self.out.parent, self.report.parent):
@@ -216,7 +218,7 @@ def run(
         raise UsageError(f"no input files ({READ}) in " + ", ".join(map(str, inputs)))
     target = target.followed()
     target.check(inputs, items)
-    work = WorkDir(target.out)  # locked: a second run on the same --out is refused here
+    work = WorkDir(target.out, target.report)  # locked: a second run on the same --out is refused here
     try:
         if repeated is not None:
             from cleaner.pipeline.mine import mine  # numpy: only --drop-repeated needs it

@@ -8,8 +8,9 @@ tasks) has a shard per block, and its own meta, naming how many, once they are a
 its parts are then its blocks' parts in order.
 
 The outputs are built from the shards, in input order, in ``publish/`` inside the work
-directory (shards are read, never moved or changed, so a kill during assembly loses nothing),
-then published by renames: the report directory first, ``clean.jsonl`` last. The manifest
+directory (shards are read, never moved or changed, so a kill during assembly loses nothing; a
+report outside the output's directory is built beside itself, on its own file system, see
+staging_root), then published by renames: the report directory first, ``clean.jsonl`` last. The manifest
 records which inode each staged output has, so a resumed run recognises an output the killed
 run had already published as its own (and may replace it without ``--overwrite``). Only then is
 the work directory removed, meta files first, so a kill while removing it still resumes.
@@ -44,6 +45,11 @@ from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summar
 MANIFEST = "run.json"
 LOCK = "lock"
 PUBLISH = "publish"
+STAGING = "reports"  # the report being built, in the publish directory (WorkDir.publish)
+REPLACED = "replaced-report"  # a previous report moved aside, in the publish directory
+# A report outside its output's directory is built beside it, in ``.<report name>.staging.work``
+# (staging_root): a walk leaves it out as it does a work directory (it holds LOCK).
+STAGING_SUFFIX = ".staging.work"
 
 
 PARTS = ("jsonl", "diff", "page", "removals", "notes")
@@ -192,6 +198,63 @@ def published_here(out: Path, path: Path) -> bool:
         return False
 
 
+def staging_root(out: Path, report: Path) -> Path | None:
+    """Where the report ``report`` of the run writing ``out`` is built when it is not in the
+    output's directory: a hidden directory beside it, ``.<report name>.staging.work``, so that it
+    is built on the report's own file system and published by a rename there, wherever the work
+    directory is (beside --out, on another disk; in $TMPDIR, a tmpfs, for --out -). None for a
+    report in the output's directory: built in the work directory, beside it."""
+    if real_path(report.parent) == real_path(out.parent):
+        return None
+    return report.parent / f".{report.name}{STAGING_SUFFIX}"
+
+
+# What a staging directory holds before its manifest names it as one (a run killed as it made it):
+# its lock, and write_atomic's temporary file of the manifest.
+_STAGING_START = re.compile(rf"{re.escape(LOCK)}|\.{re.escape(MANIFEST)}\..*\.part")
+
+
+def _staging_ours(root: Path) -> bool:
+    """Whether ``root`` is a staging directory cleaner made (staging_root): a directory (not a
+    symlink) whose manifest says so, or holding no more than a run made before its manifest."""
+    if root.is_symlink() or not root.is_dir():
+        return False
+    manifest = _manifest(root)
+    if manifest is not None:
+        return isinstance(manifest, dict) and "staging" in manifest
+    try:
+        return all(_STAGING_START.fullmatch(path.name) for path in root.iterdir())
+    except OSError:
+        return False
+
+
+def check_staging_root(out: Path, report: Path) -> None:
+    """The report's staging directory must be absent or cleaner's own (see check_work_root), and
+    not in use by another run (whose lock is tried, and let go at once)."""
+    root = staging_root(out, report)
+    if root is None or not (root.exists() or root.is_symlink()):
+        return
+    if not _staging_ours(root):
+        raise UsageError(f"{root} exists and is not a cleaner staging directory; move it away")
+    try:
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return  # (none yet: nobody holds it)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UsageError(_staging_busy(root, report)) from None
+    finally:
+        os.close(fd)
+
+
+def _staging_busy(root: Path, report: Path) -> str:
+    return (
+        f"another cleaner run is writing the report {report} ({root} is locked); "
+        "wait for it to finish or use another --report"
+    )
+
+
 def needs_out_marker(out: Path, report: Path) -> bool:
     """Whether the output needs its own marker (readers.out_marker): its report is not in its
     directory, so a run walking a folder that holds the output may not find the report's marker,
@@ -216,13 +279,34 @@ def _spill(path: Path) -> bool:
 
 
 class WorkDir:
-    """The locked work directory of the run writing ``out``; ``start`` before the shards."""
+    """The locked work directory of the run writing ``out``; ``start`` before the shards.
+    ``report``: where the report goes (the default, ``reports`` beside ``out``, is built in the
+    work directory; one elsewhere in its own staging directory, see staging_root)."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, report: Path | None = None):
         self.root = work_root(out)
         self.out = out
+        self.report = report if report is not None else out.parent / "reports"
         self.items: list[InputFile] = []
-        self._lock = _lock(self.root, out)
+        made = not self.root.exists()
+        self._lock: int | None = _lock(
+            self.root,
+            f"another cleaner run is writing {out} (its work directory {self.root} is locked); "
+            "wait for it to finish or use another --out",
+        )
+        beside = staging_root(out, self.report)
+        # Where the report is built, and a previous one moved aside: on the report's file system.
+        self.publish = beside if beside is not None else self.root / PUBLISH
+        self._staging_lock: int | None = None
+        if beside is not None:
+            try:
+                self._staging_lock = _hold_staging(beside, self.report)
+            except BaseException:
+                if made:  # (nothing in it yet but the lock)
+                    (self.root / LOCK).unlink(missing_ok=True)
+                    self.root.rmdir()
+                self.close()
+                raise
 
     def start(self, items: list[InputFile], key: str, resume: bool) -> None:
         self.items = items
@@ -293,11 +377,15 @@ class WorkDir:
         return [self.root / f"{shard_base(index, block)}.{part}" for block in range(blocks)]
 
     def staging(self, fresh: bool = True) -> Path:
-        """The report directory being built, in the work directory; ``fresh``: emptied first
+        """The report directory being built, in the publish directory; ``fresh``: emptied first
         (a killed run's staging is rebuilt the same)."""
-        staging = self.root / PUBLISH / "reports"
+        staging = self.publish / STAGING
         if fresh:
             shutil.rmtree(self.root / PUBLISH, ignore_errors=True)
+            if self.publish != self.root / PUBLISH:
+                for name in (STAGING, REPLACED):
+                    shutil.rmtree(self.publish / name, ignore_errors=True)
+                (self.root / PUBLISH).mkdir()  # (the output is built there, beside it)
             staging.mkdir(parents=True)
         return staging
 
@@ -369,7 +457,7 @@ class WorkDir:
         manifest = _manifest(self.root) or {}
         manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
-        self._publish_report(staging, report, self.root / PUBLISH / "replaced-report")
+        self._publish_report(staging, report, self.publish / REPLACED)
         faults.point("report-published")
         if needs_out_marker(out, report):  # (before the output: it is never there without)
             where = os.path.relpath(report.absolute(), out.absolute().parent)
@@ -418,7 +506,13 @@ class WorkDir:
 
     def close(self, remove: bool = False) -> None:
         """Release the lock; with ``remove``, delete the work directory first (meta files
-        before anything else, so a kill midway leaves shards that simply are not there)."""
+        before anything else, so a kill midway leaves shards that simply are not there). A
+        staging directory beside the report goes in either case: all it holds is rebuilt by
+        the next run (the staging) or was to be deleted (a previous report moved aside)."""
+        if self._staging_lock is not None:
+            _remove_staging(self.publish)
+            os.close(self._staging_lock)
+            self._staging_lock = None
         if self._lock is None:
             return
         if remove:
@@ -550,6 +644,51 @@ def _remove(path: Path) -> None:
     path.unlink()
 
 
+def _hold_staging(root: Path, report: Path) -> int:
+    """Make (or take back) the staging directory ``root`` of the report ``report`` and hold its
+    lock; one a killed run left (its lock free) is emptied first: it was cleaner's to rebuild."""
+    if (root.exists() or root.is_symlink()) and not _staging_ours(root):  # (checked at the start too)
+        raise UsageError(f"{root} exists and is not a cleaner staging directory; move it away")
+    fd = _lock(root, _staging_busy(root, report))
+    try:
+        for path in root.iterdir():
+            if path.name != LOCK:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        write_atomic(root / MANIFEST, orjson.dumps({"staging": str(report)}), sync=False)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _remove_staging(root: Path) -> None:
+    """Remove a staging directory (its lock held): its files by several threads, its
+    directories deepest first, then its manifest and its lock, so a kill midway leaves one still
+    marked as cleaner's. What cannot be removed stays, for the next run to take back."""
+    found: list[Path] = []
+    directories: list[Path] = []
+    try:
+        for path in root.iterdir():
+            if path.name in (LOCK, MANIFEST):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                _tree(path, found, directories)
+            else:
+                found.append(path)
+        with ThreadPoolExecutor(_REMOVERS) as removers:
+            list(removers.map(_remove, sorted(found)))
+        for directory in directories:
+            directory.rmdir()
+        (root / MANIFEST).unlink(missing_ok=True)
+        (root / LOCK).unlink(missing_ok=True)
+        root.rmdir()
+    except OSError:
+        pass
+
+
 def _tree(directory: Path, found: list[Path], directories: list[Path]) -> None:
     """The files under ``directory`` (not following links) into ``found``; it and the directories
     under it into ``directories``, each after those under it."""
@@ -576,10 +715,11 @@ def link_or_copy(sources: list[Path], target: Path) -> None:
         files.append_files(sources, out)
 
 
-def _lock(root: Path, out: Path) -> int:
-    """Create the work directory if needed and hold its lock file; refuse if another run does.
-    The lock file is removed with the work directory, so after locking check that the file
-    locked is still the one in place (else another run just finished: lock the new one)."""
+def _lock(root: Path, busy: str) -> int:
+    """Create the work directory if needed and hold its lock file; refuse if another run does
+    (``busy``: the message). The lock file is removed with the work directory, so after locking
+    check that the file locked is still the one in place (else another run just finished: lock
+    the new one)."""
     for _ in range(100):
         try:
             root.mkdir(exist_ok=True)
@@ -590,10 +730,7 @@ def _lock(root: Path, out: Path) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(
-                f"another cleaner run is writing {out} (its work directory {root} is locked); "
-                "wait for it to finish or use another --out"
-            ) from None
+            raise UsageError(busy) from None
         try:
             if os.path.samestat(os.fstat(fd), os.stat(root / LOCK)):
                 return fd

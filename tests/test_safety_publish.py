@@ -1,0 +1,221 @@
+"""Publishing the outputs: a report on another file system than the work directory, a report
+directory that is already there, and what a run stopped while publishing leaves and says."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cleaner import cli, faults
+from cleaner.io.readers import REPORT_MARKER, discover
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = "A council met on Tuesday to discuss the new bridge.\n\nSource: AFP\n"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for n in range(3):
+        (root / f"doc{n}.txt").write_text(f"Paragraph {n} of the story.\n" + DOC, encoding="utf-8")
+    return root
+
+
+def command(*args: str, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "cleaner", "clean", *args, "-q", "--workers", str(workers)]
+
+
+def clean(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command(*args), cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (hidden ones too), by its path under it."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["cleaner", *args])
+    monkeypatch.setattr(cli.signal, "signal", lambda *_: None)  # leave pytest's SIGTERM alone
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    return int(exited.value.code or 0)
+
+
+# --- a report on another file system than the work directory ----------------------------------
+
+
+def two_devices(monkeypatch: pytest.MonkeyPatch, mount: Path) -> list[tuple[str, str]]:
+    """Make ``mount`` another file system, as far as renames and links can tell: one from inside
+    it to outside (or back) fails with EXDEV, as the kernel's does. The attempts are returned."""
+    refused: list[tuple[str, str]] = []
+    inside = os.path.realpath(mount) + os.sep
+
+    def across(src: object, dst: object) -> bool:
+        ends = [os.path.realpath(os.fspath(p)).startswith(inside) for p in (src, dst)]  # type: ignore[call-overload]
+        if ends[0] != ends[1]:
+            refused.append((os.fspath(src), os.fspath(dst)))  # type: ignore[call-overload]
+            return True
+        return False
+
+    for name in ("rename", "replace", "link"):
+        real = getattr(os, name)
+
+        def patched(src: object, dst: object, *args: object, _real=real, **kwargs: object) -> object:
+            if across(src, dst):
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), os.fspath(src), os.fspath(dst))  # type: ignore[call-overload]
+            return _real(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, patched)
+    return refused
+
+
+@pytest.mark.parametrize("out", ["file", "stdout"])
+def test_a_report_on_another_file_system_is_published(
+    tmp_path: Path,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    out: str,
+) -> None:
+    """Before: the report was built in the work directory (beside --out, or in $TMPDIR for
+    --out -) and renamed into place at the very end: on another file system, "publish/reports:
+    Invalid cross-device link", exit 2, after all the cleaning, and --resume failed the same way.
+    Now a report outside the output's directory is built beside itself, in a staging directory
+    cleaner makes and removes, and published by a rename on its own file system."""
+    args = ("clean", str(corpus), "-q", "-j", "1")
+    assert main(monkeypatch, *args, "--out", str(tmp_path / "plain" / "clean.jsonl")) == 0
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if out == "file":  # the report on the other file system, the output and its work directory not
+        given, report, beside = tmp_path / "o" / "clean.jsonl", mount / "rep", mount
+    else:  # the work directory in $TMPDIR, on the other file system; the report not
+        temp = mount / "tmp"
+        temp.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))
+        given, report, beside = Path("-"), tmp_path / "rep", tmp_path
+    refused = two_devices(monkeypatch, mount)
+    capsys.readouterr()
+    code = main(monkeypatch, *args, "--out", str(given), "--report", str(report))
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (0, "")
+    expected = files(tmp_path / "plain" / "reports")
+    got = files(report)
+    assert got.pop(REPORT_MARKER) != b"" and expected.pop(REPORT_MARKER) != b""  # (it names another output)
+    assert got == expected
+    if out == "file":
+        assert given.read_bytes() == (tmp_path / "plain" / "clean.jsonl").read_bytes()
+        assert sorted(p.name for p in given.parent.iterdir()) == [".clean.jsonl.cleaner-out", "clean.jsonl"]
+        assert sorted(p.name for p in beside.iterdir()) == ["rep"]
+    else:
+        assert captured.out.encode() == (tmp_path / "plain" / "clean.jsonl").read_bytes()
+        assert sorted(p.name for p in beside.iterdir()) == ["corpus", "mnt", "plain", "rep"]
+        assert list(temp.iterdir()) == []
+    assert not [pair for pair in refused if not pair[0].endswith(".diff")]  # (a diff is copied, not linked)
+
+
+def test_a_report_staged_beside_itself_resumes_after_a_kill(tmp_path: Path, corpus: Path) -> None:
+    """The staging directory beside the report is the run's: a kill leaves it (a walk skips it),
+    --resume takes it back and rebuilds what it holds, and it is gone once the report is in place."""
+    plain = tmp_path / "plain"
+    assert clean(str(corpus), "--out", str(plain / "clean.jsonl"), "--report", str(tmp_path / "r0")).returncode == 0
+    whole = files(tmp_path / "r0")
+    for n, (point, left) in enumerate(
+        (("assemble", ["reports"]), ("staged-out", ["reports"]), ("report-published", []))
+    ):
+        out, report = tmp_path / f"o{n}" / "clean.jsonl", tmp_path / f"r{n + 1}"
+        args = (str(corpus), "--out", str(out), "--report", str(report))
+        killed = clean(*args, env={**os.environ, faults.ENV: point})
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        staging = tmp_path / f".r{n + 1}.staging.work"
+        assert sorted(p.name for p in staging.iterdir()) == sorted(["lock", "run.json", *left])
+        assert [item.rel for item in discover([tmp_path])] == [f"corpus/doc{i}.txt" for i in range(3)]
+        resumed = clean(*args, "--resume")
+        assert (resumed.returncode, resumed.stderr) == (0, "")
+        assert not staging.exists() and not (out.parent / ".clean.jsonl.work").exists()
+        marker = whole[REPORT_MARKER].replace(b'"../plain/clean.jsonl"', f'"../o{n}/clean.jsonl"'.encode())
+        assert files(report) == {**whole, REPORT_MARKER: marker}
+        assert out.read_bytes() == (plain / "clean.jsonl").read_bytes()
+
+
+def test_a_staging_directory_cleaner_did_not_make_is_left_alone(tmp_path: Path, corpus: Path) -> None:
+    out, report = tmp_path / "o" / "clean.jsonl", tmp_path / "rep"
+    staging = tmp_path / ".rep.staging.work"
+    staging.mkdir()
+    (staging / "notes.txt").write_text("mine\n", encoding="utf-8")
+    result = clean(str(corpus), "--out", str(out), "--report", str(report))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {staging} exists and is not a cleaner staging directory; move it away\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".rep.staging.work", "corpus"]
+    assert [p.name for p in staging.iterdir()] == ["notes.txt"]
+
+
+def test_a_report_another_run_is_staging_is_refused_at_the_start(tmp_path: Path, corpus: Path) -> None:
+    """Two runs of different outputs and one --report: the second is refused before it cleans
+    (the first holds the staging directory's lock), not at its end."""
+    report = tmp_path / "rep"
+    first = subprocess.Popen(
+        command(str(corpus), "--out", str(tmp_path / "a" / "clean.jsonl"), "--report", str(report)),
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, faults.ENV: "staged-out", faults.SIGNAL: "stop"},
+    )
+    try:
+        _, status = os.waitpid(first.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        second = clean(str(corpus), "--out", str(tmp_path / "b" / "clean.jsonl"), "--report", str(report))
+        assert second.returncode == 2
+        staging = tmp_path / ".rep.staging.work"
+        assert second.stderr == (
+            f"error: another cleaner run is writing the report {report} ({staging} is locked); "
+            "wait for it to finish or use another --report\n"
+        )
+        assert not (tmp_path / "b").exists()
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        first.communicate(timeout=120)
+    assert first.returncode == 0
+    assert (report / "summary.json").is_file() and not (tmp_path / ".rep.staging.work").exists()
+
+
+def _can_mount_tmpfs() -> bool:
+    if shutil.which("unshare") is None or sys.platform != "linux":
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /mnt"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs unshare -m and mount (root)")
+def test_a_report_on_a_real_tmpfs_is_published(tmp_path: Path, corpus: Path) -> None:
+    """The same on a real tmpfs, in a mount namespace of its own: the report on it, the output
+    not; with two workers (the review page built while they clean); then --overwrite."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    out = tmp_path / "o" / "clean.jsonl"
+    run = " ".join(command(str(corpus), "--out", str(out), "--report", str(mount / "rep"), workers=2))
+    script = f"mount -t tmpfs tmpfs {mount} && cd {ROOT} && {run} && {run} --overwrite && ls -A {mount} {mount}/rep"
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.split() == [
+        f"{mount}:",
+        "rep",
+        f"{mount}/rep:",
+        REPORT_MARKER,
+        "corpus",
+        "index.html",
+        "removals.jsonl",
+        "review",
+        "summary.json",
+        "summary.md",
+    ]
+    assert sorted(p.name for p in out.parent.iterdir()) == [".clean.jsonl.cleaner-out", "clean.jsonl"]
