@@ -219,3 +219,112 @@ def test_a_report_on_a_real_tmpfs_is_published(tmp_path: Path, corpus: Path) -> 
         "summary.md",
     ]
     assert sorted(p.name for p in out.parent.iterdir()) == [".clean.jsonl.cleaner-out", "clean.jsonl"]
+
+
+# --- a report directory that is there: written into --------------------------------------------
+
+
+def _identity(path: Path) -> tuple[int, int, int, int, int]:
+    found = path.stat()
+    return found.st_dev, found.st_ino, found.st_mode, found.st_uid, found.st_gid
+
+
+@pytest.mark.parametrize("where", ["beside", "elsewhere"])
+def test_an_empty_report_directory_is_written_into_and_stays_the_users(
+    tmp_path: Path, corpus: Path, where: str
+) -> None:
+    """Before: an empty --report directory was replaced by a rename over it: a new directory,
+    of the umask's mode, the run's owner and group (a shared folder's setgid bit and group were
+    lost). Now the report's entries are moved into it: the same directory, mode, owner and group,
+    and so again for --overwrite. (beside: in the output's directory, built in the work directory;
+    elsewhere: built in its staging directory.)"""
+    plain = tmp_path / "plain"
+    assert clean(str(corpus), "--out", str(plain / "clean.jsonl")).returncode == 0
+    out = tmp_path / "o" / "clean.jsonl"
+    report = out.parent / "reports" if where == "beside" else tmp_path / "shared" / "rep"
+    report.mkdir(parents=True)
+    report.chmod(0o2770)
+    groups = [g for g in ([65534] if os.geteuid() == 0 else os.getgroups()) if g != os.getegid()]
+    if groups:
+        os.chown(report, -1, groups[0])
+    before = _identity(report)
+    for extra in ((), ("--overwrite",)):
+        result = clean(str(corpus), "--out", str(out), "--report", str(report), *extra)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert _identity(report) == before
+        got, expected = files(report), files(plain / "reports")
+        assert got.pop(REPORT_MARKER) != b"" and expected.pop(REPORT_MARKER) != b""
+        assert got == expected
+        assert sorted(p.name for p in report.parent.iterdir()) == sorted(
+            ["clean.jsonl", "reports"] if where == "beside" else ["rep"]
+        )
+
+
+@pytest.mark.parametrize("again", ["--resume", "without --resume"])
+def test_a_kill_while_the_report_is_moved_in_is_finished_by_the_next_run(
+    tmp_path: Path, corpus: Path, again: str
+) -> None:
+    """Killed with two of the report's entries moved into the user's directory and no marker yet:
+    that directory is recognised as the one the run was writing into (its inode and the entries'
+    names are in the work directory's manifest), and the same command finishes the report in it."""
+    whole = tmp_path / "whole"
+    assert clean(str(corpus), "--out", str(whole / "clean.jsonl"), "--report", str(whole / "rep")).returncode == 0
+    out, report = tmp_path / "o" / "clean.jsonl", tmp_path / "o" / "rep"
+    report.mkdir(parents=True)
+    before = _identity(report)
+    args = (str(corpus), "--out", str(out), "--report", str(report))
+    killed = clean(*args, env={**os.environ, faults.ENV: "report-filling:2"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert sorted(p.name for p in report.iterdir()) == ["corpus", "index.html"]
+    finished = clean(*args, *(("--resume",) if again == "--resume" else ()))
+    assert (finished.returncode, finished.stderr) == (0, "")
+    assert _identity(report) == before
+    assert files(tmp_path / "o") == files(whole)
+    (report / "notes.txt").write_text("mine\n", encoding="utf-8")  # a report like any other now
+    refused = clean(*args, "--overwrite")
+    assert refused.returncode == 2 and "holds notes.txt, which cleaner did not write" in refused.stderr
+
+
+def test_overwrite_killed_while_the_report_is_moved_in_keeps_the_previous_marker(tmp_path: Path, corpus: Path) -> None:
+    """--overwrite of a previous report, killed midway: the previous report's marker stays until
+    the new one replaces it (so a walk still skips the report and the output it names), the
+    directory holds nothing else than cleaner's, and the same command with --resume finishes it."""
+    out, report = tmp_path / "o" / "clean.jsonl", tmp_path / "o" / "reports"
+    args = (str(corpus), "--out", str(out))
+    assert clean(*args).returncode == 0
+    whole = files(tmp_path / "o")
+    (out).write_bytes(b'{"id": "old", "text": "an older result"}\n')
+    old_marker = (report / REPORT_MARKER).read_bytes()
+    before = _identity(report)
+    killed = clean(*args, "--overwrite", env={**os.environ, faults.ENV: "report-filling:1"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert sorted(p.name for p in report.iterdir()) == [REPORT_MARKER, "corpus"]
+    assert (report / REPORT_MARKER).read_bytes() == old_marker
+    assert [item.rel for item in discover([tmp_path / "o"])] == []
+    refused = clean(*args, "--resume")
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        f"error: {out} exists; pass --overwrite to replace it\n",
+    )
+    resumed = clean(*args, "--resume", "--overwrite")
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert files(tmp_path / "o") == whole
+    assert _identity(report) == before
+
+
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs unshare -m and mount (root)")
+def test_a_report_on_a_mount_point_is_refused_at_the_start(tmp_path: Path, corpus: Path) -> None:
+    """A report directory there is written into, from a staging built on its parent's file
+    system: a mount point could not take it, so it is refused before anything is cleaned."""
+    point = tmp_path / "mnt"
+    point.mkdir()
+    out = tmp_path / "o" / "clean.jsonl"
+    run = " ".join(command(str(corpus), "--out", str(out), "--report", str(point)))
+    script = f"mount -t tmpfs tmpfs {point} && cd {ROOT} && {run}; echo $?; ls -A {point}"
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    assert result.stderr == (
+        f"error: --report {point} is a mount point: cleaner builds the report beside it, on {tmp_path}'s "
+        "file system, and cannot move it in; give a directory inside it\n"
+    )
+    assert result.stdout == "2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "mnt"]

@@ -22,6 +22,7 @@ from cleaner.pipeline.workdir import (
     WorkDir,
     check_staging_root,
     check_work_root,
+    filling_here,
     fingerprint,
     foreign_message,
     foreign_paths,
@@ -145,20 +146,31 @@ class Target:
 
     def _check_report(self) -> None:
         """The report directory must be absent, empty, or a report cleaner wrote (it holds
-        REPORT_MARKER), and replacing a report needs --overwrite."""
+        REPORT_MARKER; or the interrupted run of this --out was writing into it), and replacing
+        a report needs --overwrite. One that is there is written into (the report's entries are
+        moved in, workdir.WorkDir._publish_report): it must be on its parent's file system,
+        where the report is built."""
         report = self.report
         if report.is_symlink():  # (followed first, see followed)
             raise UsageError(f"--report {report} is a symlink; cleaner will not replace it")
         if report.exists() and not report.is_dir():
             raise UsageError(f"--report {report} is not a directory")
-        if not report.exists() or not any(report.iterdir()):
+        if not report.exists():
             return
-        if not (report / REPORT_MARKER).is_file():
+        if report.stat().st_dev != report.parent.stat().st_dev:
+            raise UsageError(
+                f"--report {report} is a mount point: cleaner builds the report beside it, on "
+                f"{report.parent}'s file system, and cannot move it in; give a directory inside it"
+            )
+        if not any(report.iterdir()):
+            return
+        filled = filling_here(self.out, report)
+        if not (report / REPORT_MARKER).is_file() and filled is None:
             raise UsageError(
                 f"--report {report} is a directory with files that cleaner did not write; "
                 "cleaner only replaces its own reports: choose another path"
             )
-        if found := foreign_paths(report):  # replacing the report would delete them
+        if found := foreign_paths(report, filled):  # replacing the report would delete them
             raise UsageError(foreign_message(report, found))
         if not self.overwrite and not published_here(self.out, report):
             raise UsageError(f"{report} holds a previous report; pass --overwrite to replace it")

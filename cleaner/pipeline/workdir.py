@@ -255,6 +255,20 @@ def _staging_busy(root: Path, report: Path) -> str:
     )
 
 
+def filling_here(out: Path, report: Path) -> set[str] | None:
+    """The paths the (interrupted) run of ``out`` was moving into the report directory
+    ``report`` (WorkDir._publish_report), or None if it was not writing into this directory."""
+    manifest = _manifest(work_root(out))
+    filling = manifest.get("filling") if manifest is not None else None
+    try:
+        if not isinstance(filling, dict) or filling.get("report") != _inode(report):
+            return None
+    except OSError:
+        return None
+    paths = filling.get("paths")
+    return set(paths) if isinstance(paths, list) and all(isinstance(p, str) for p in paths) else None
+
+
 def needs_out_marker(out: Path, report: Path) -> bool:
     """Whether the output needs its own marker (readers.out_marker): its report is not in its
     directory, so a run walking a folder that holds the output may not find the report's marker,
@@ -317,8 +331,11 @@ class WorkDir:
                     f"{self.root}: the interrupted run had other inputs, rules or settings; run again without --resume"
                 )
             return
+        # What a killed run published stays its: the start's checks let this run replace it
+        # (published_here, filling_here), and so must the end's.
+        kept = {name: manifest[name] for name in ("published", "filling") if name in (manifest or {})}
         self._clear(keep_lock=True)
-        write_atomic(self.root / MANIFEST, orjson.dumps({"key": key}))
+        write_atomic(self.root / MANIFEST, orjson.dumps({"key": key, **kept}))
 
     def meta(self, index: int) -> dict[str, Any] | None:
         """File ``index``'s meta, or None if its shard is not finished. A meta is renamed into
@@ -454,8 +471,18 @@ class WorkDir:
         faults.point("staged-out")
         if not overwrite:  # (before the manifest names this run's outputs: see published_here)
             self._refuse_written_since(out, report)
+        self._check_report(report)
         manifest = _manifest(self.root) or {}
-        manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
+        if report.is_dir():  # written into (_publish_report): the report keeps its inode
+            # Its own without --overwrite (published_here) once this run has begun writing into
+            # it, unless it holds another run's report, which only --overwrite replaces.
+            ours = not any(report.iterdir()) or published_here(out, report)
+            manifest["published"] = {"report": _inode(report)} if ours else {}
+            manifest["filling"] = {"report": _inode(report), "paths": marker["paths"]}
+        else:
+            manifest["published"] = {"report": _inode(staging)}
+            manifest.pop("filling", None)
+        manifest["published"]["out"] = _inode(staged_out)
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
         self._publish_report(staging, report, self.publish / REPLACED)
         faults.point("report-published")
@@ -482,27 +509,47 @@ class WorkDir:
         if report.is_dir() and any(report.iterdir()) and not published_here(out, report):
             raise UsageError(f"{report} holds a report written while this run cleaned; {then}")
 
-    def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
-        """Rename the staged report into place. A previous report (checked to be cleaner's, to
-        hold nothing cleaner did not write, and allowed by --overwrite before the run began; the
-        first two again here) is first moved aside into the work
-        directory, deleted with it (close): its files with the shards', by several threads, once
-        the JSONL is published too (removed one at a time before that, the 411 files of a report
-        of 20,000 documents waited 0.07 to 1.6 s for the device, online discard, on a loaded
-        machine); an empty directory is replaced by the rename itself."""
+    def _check_report(self, report: Path) -> None:
+        """A report directory there now must still be one cleaner may write into (checked at the
+        start too: again, for what came since): empty, a previous report holding nothing cleaner
+        did not write, or one this work directory's run was writing into (filling_here)."""
         if report.is_symlink() or (report.exists() and not report.is_dir()):
             raise UsageError(f"{report} is not a directory; cleaner will not replace it")
         if report.is_dir() and any(report.iterdir()):
-            if not (report / REPORT_MARKER).is_file():
+            filled = filling_here(self.out, report)
+            if not (report / REPORT_MARKER).is_file() and filled is None:
                 raise UsageError(f"{report} is not a cleaner report directory; cleaner will not replace it")
-            if found := foreign_paths(report):  # checked before the run too: again, for what came since
+            if found := foreign_paths(report, filled):
                 raise UsageError(
                     f"{foreign_message(report, found)}; then run the same command with --resume "
                     f"(the cleaned input files are kept in {self.root})"
                 )
-            report.replace(aside)
-            faults.point("report-aside")
-        staging.replace(report)
+
+    def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
+        """Put the staged report into place: renamed there when there is none; into a directory
+        that is there (an empty one, the user's; a previous report), its entries are moved, so
+        that it stays the same directory, of the same mode, owner and group. Moved in the same
+        order as a whole report is published: what it held first (a previous report, checked
+        by _check_report) is moved aside into the publish directory, all but its marker, which
+        goes on naming the output it is the report of; then the new entries, and the new marker
+        last of all, over the old one. What was moved aside is deleted with the work directory
+        (close): its files with the shards', by several threads, once the JSONL is published too
+        (removed one at a time before that, the 411 files of a report of 20,000 documents waited
+        0.07 to 1.6 s for the device, online discard, on a loaded machine)."""
+        if not report.exists():
+            staging.replace(report)
+            return
+        aside.mkdir(exist_ok=True)
+        for name in sorted(os.listdir(report)):
+            if name != REPORT_MARKER:
+                os.rename(report / name, aside / name)
+        faults.point("report-aside")
+        for name in sorted(os.listdir(staging)):
+            if name != REPORT_MARKER:
+                os.rename(staging / name, report / name)
+                faults.point("report-filling")
+        os.rename(staging / REPORT_MARKER, report / REPORT_MARKER)
+        staging.rmdir()
 
     def close(self, remove: bool = False) -> None:
         """Release the lock; with ``remove``, delete the work directory first (meta files
@@ -603,12 +650,16 @@ def _own_by_name(rel: str) -> bool:
     return rel.endswith(".diff")
 
 
-def foreign_paths(report: Path) -> list[str]:
+def foreign_paths(report: Path, filled: set[str] | None = None) -> list[str]:
     """What the report directory ``report`` holds that cleaner did not write there, sorted
     (directories ending in ``/``, each named and not gone into): paths its marker does not list,
     or, a marker of an older cleaner, paths not of cleaner's names; symlinks and other non-files
-    always. --overwrite replaces only a report for which this is empty."""
+    always. --overwrite replaces only a report for which this is empty. ``filled``: the paths a
+    run was moving into it when it stopped (filling_here), cleaner's too; a directory without a
+    marker holds only those."""
     listed = _listed(report)
+    if listed is None and filled is not None and not (report / REPORT_MARKER).is_file():
+        listed = set()
     found: list[str] = []
 
     def visit(directory: Path, prefix: str) -> None:
@@ -616,13 +667,14 @@ def foreign_paths(report: Path) -> list[str]:
             for entry in sorted(entries, key=lambda e: e.name):
                 rel = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if listed is None or rel + "/" in listed:
+                    if listed is None or rel + "/" in listed or (filled is not None and rel + "/" in filled):
                         visit(Path(entry.path), rel + "/")
                     else:
                         found.append(rel + "/")
                 elif not entry.is_file(follow_symlinks=False) or not (
                     rel == REPORT_MARKER
                     or rel in _COMPARE_NAMES
+                    or (filled is not None and rel in filled)
                     or (rel in listed if listed is not None else _own_by_name(rel))
                 ):
                     found.append(rel)
