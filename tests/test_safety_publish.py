@@ -328,3 +328,118 @@ def test_a_report_on_a_mount_point_is_refused_at_the_start(tmp_path: Path, corpu
     )
     assert result.stdout == "2\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "mnt"]
+
+
+# --- a run stopped while it publishes: what it leaves, and what it says ---------------------------
+
+
+def _signals_as_at_a_shell() -> None:
+    """In the child before exec: SIGINT handled by default and not blocked, as a terminal's Ctrl-C
+    finds a command, whatever the test process (a pytest-xdist worker) inherited or set."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def stopped_at(point: str, sig: int, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``cleaner clean args``, let it stop itself at the fault point, then send ``sig``."""
+    process = subprocess.Popen(
+        command(*args),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, faults.ENV: point, faults.SIGNAL: "stop"},
+        preexec_fn=_signals_as_at_a_shell,
+    )
+    if process.stdin is not None:  # (small: the pipe takes it whole)
+        process.stdin.write(stdin or b"")
+        process.stdin.close()
+        process.stdin = None
+    _, status = os.waitpid(process.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"the run never reached {point}"
+    process.send_signal(sig)
+    os.kill(process.pid, signal.SIGCONT)
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize(
+    ("point", "sig", "said"),
+    [
+        ("staged-out", signal.SIGINT, "nothing was written under the final output names; {resume} to finish"),
+        ("report-aside", signal.SIGINT, "the report {report} was written, {out} not yet; {resume} to finish"),
+        ("report-published", signal.SIGTERM, "the report {report} was written, {out} not yet; {resume} to finish"),
+        (
+            "out-published",
+            signal.SIGINT,
+            "{out} and its report {report} were written, and only the work directory {work} is left: "
+            "{resume} to remove it",
+        ),
+    ],
+    ids=["staged-out", "report-aside", "report-published", "out-published"],
+)
+def test_an_interrupt_while_publishing_says_what_was_written(
+    tmp_path: Path, corpus: Path, point: str, sig: int, said: str
+) -> None:
+    """Before: "nothing was written under the final output names" however late the interrupt
+    came, with the report (and the output) in place; and at report-aside, --overwrite had moved
+    the previous report away whole, its marker too, so the previous clean.jsonl beside it was
+    named by no marker, and a run over the folder read it back as documents. Now the message
+    names what is in place; the report is moved in whole once its moving has begun (the
+    interrupt is acted on after), and the previous marker names the output until then."""
+    out, report = tmp_path / "o" / "clean.jsonl", tmp_path / "o" / "reports"
+    args = (str(corpus), "--out", str(out))
+    assert clean(*args).returncode == 0
+    whole = files(tmp_path / "o")
+    out.write_bytes(b'{"id": "old", "text": "an older result"}\n')
+    stopped = stopped_at(point, sig, *args, "--overwrite")
+    resume = "run the same command with --resume"
+    message = said.format(out=out, report=report, work=out.parent / ".clean.jsonl.work", resume=resume)
+    assert (stopped.returncode, stopped.stderr.decode()) == (130, f"error: interrupted: {message}\n")
+    assert [item.rel for item in discover([tmp_path / "o"])] == []
+    if point != "staged-out":
+        assert files(report) == {
+            name[len("reports/") :]: data for name, data in whole.items() if name.startswith("reports/")
+        }
+    resumed = clean(*args, "--overwrite", "--resume")
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert files(tmp_path / "o") == whole
+
+
+def test_overwrite_killed_with_the_previous_report_moved_aside_leaves_its_output_named(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """Before: SIGKILL at report-aside left the previous clean.jsonl with no marker naming it
+    (the previous report was in the work directory), read back as input by a run over the folder."""
+    out = tmp_path / "o" / "clean.jsonl"
+    args = (str(corpus), "--out", str(out))
+    assert clean(*args).returncode == 0
+    out.write_bytes(b'{"id": "old", "text": "an older result"}\n')
+    killed = clean(*args, "--overwrite", env={**os.environ, faults.ENV: "report-aside"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert [item.rel for item in discover([tmp_path / "o"])] == []
+
+
+@pytest.mark.parametrize("where", ["--out -", "stdin"])
+def test_a_run_on_stdin_or_stdout_interrupted_while_publishing_says_what_was_written(
+    tmp_path: Path, corpus: Path, where: str
+) -> None:
+    """Before: "nothing was written", with the report given by --report (or, reading stdin, both
+    outputs) in place."""
+    record = (corpus / "doc0.txt").read_text(encoding="utf-8")
+    data = ('{"id": "a", "text": ' + repr(record).replace("'", '"') + "}\n").encode()
+    report = tmp_path / "rep"
+    if where == "--out -":
+        args: tuple[str, ...] = (str(corpus), "--out", "-", "--report", str(report))
+        stopped = stopped_at("report-published", signal.SIGINT, *args)
+        said = f"only the report {report} was written, nothing to stdout (a run on stdin or stdout cannot be resumed: run it again)"
+        assert (report / "summary.json").is_file()
+    else:
+        out = tmp_path / "o" / "clean.jsonl"
+        stopped = stopped_at("out-published", signal.SIGINT, "-", "--out", str(out), stdin=data)
+        said = (
+            f"{out} and its report {out.parent / 'reports'} were written, and only the work directory "
+            f"{out.parent / '.clean.jsonl.work'} is left (a run on stdin cannot be resumed: remove it)"
+        )
+        assert out.read_bytes().count(b"\n") == 1
+    assert (stopped.returncode, stopped.stdout, stopped.stderr.decode()) == (130, b"", f"error: interrupted; {said}\n")

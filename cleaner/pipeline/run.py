@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from cleaner.errors import OutputError, Problem, UsageError
+from cleaner.errors import InterruptedAfterPublishing, OutputError, Problem, UsageError
 from cleaner.io.atomic import check_new_files
 from cleaner.io.readers import READ, REPORT_MARKER, Fields, InputFile, Limits, discover, out_marker, real_path
 from cleaner.io.writers import output_format
@@ -262,7 +262,12 @@ def run(
         raise OutputError(
             f"{cause}; the finished input files are kept in {work.root}: fix this and run the same command with --resume",
             cause,
+            tuple(work.published),
         ) from None
+    except KeyboardInterrupt:
+        if work.published:  # (what the caller says of it must name them)
+            raise InterruptedAfterPublishing(tuple(work.published)) from None
+        raise
     finally:
         work.close()
     return RunResult(totals, totals.docs_failed, target.out, target.report)

@@ -25,8 +25,11 @@ import hashlib
 import os
 import re
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -302,6 +305,7 @@ class WorkDir:
         self.out = out
         self.report = report if report is not None else out.parent / "reports"
         self.items: list[InputFile] = []
+        self.published: list[Path] = []  # the outputs assemble() has put in place, in order
         made = not self.root.exists()
         self._lock: int | None = _lock(
             self.root,
@@ -484,13 +488,17 @@ class WorkDir:
             manifest.pop("filling", None)
         manifest["published"]["out"] = _inode(staged_out)
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
-        self._publish_report(staging, report, self.publish / REPLACED)
+        with _signals_held():  # (an interrupt meanwhile: once the report is all in place)
+            self._publish_report(staging, report, self.publish / REPLACED)
+            self.published.append(report)
         faults.point("report-published")
         if needs_out_marker(out, report):  # (before the output: it is never there without)
             where = os.path.relpath(report.absolute(), out.absolute().parent)
             write_atomic(out_marker(out), orjson.dumps({"report": where, "size": size, "digest": digest}) + b"\n")
         check_replaceable(out)
-        staged_out.replace(out)
+        with _signals_held():
+            staged_out.replace(out)
+            self.published.append(out)
         faults.point("out-published")
         self.close(remove=True)
         return totals
@@ -694,6 +702,32 @@ def foreign_message(report: Path, found: list[str]) -> str:
 
 def _remove(path: Path) -> None:
     path.unlink()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while an output is put in place (a report's entries moved
+    into a directory, a few renames): one that comes meanwhile is acted on once that is done, so
+    that an interrupt never leaves a report half moved in, and the outputs the run says it
+    published are those in place. (Handlers are the main thread's: elsewhere, nothing is held.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held: dict[int, Any] = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(number)
+        if handler is None or handler == signal.SIG_IGN:  # (set outside Python; or ignored anyway)
+            continue
+        held[number] = handler
+        signal.signal(number, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+    if caught:
+        signal.raise_signal(caught[0])
 
 
 def _hold_staging(root: Path, report: Path) -> int:
