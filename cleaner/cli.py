@@ -373,9 +373,7 @@ def clean(
             # A run on stdin or stdout has nothing to resume: its scratch directory, the shards
             # with it, is removed as this block ends (and stdin was read). Not "--resume".
             said = "interrupted" if isinstance(exc, Interrupted) else exc.cause
-            raise type(exc)(
-                f"{said}; nothing was written (a run on stdin or stdout cannot be resumed: run it again)"
-            ) from None
+            raise type(exc)(f"{said}; {_scratch_written(exc.published, target, root)}") from None
         if to_stdout:
             stdio.emit(out_path)
     if not quiet:
@@ -439,11 +437,53 @@ def _clean_run(
                 repeated,
                 None if quiet else _before_totals,
             )
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted: nothing was written under the final output names; "
-                "run the same command with --resume to finish"
-            ) from None
+        except KeyboardInterrupt as exc:
+            published: tuple[Path, ...] = getattr(exc, "published", ())  # (InterruptedAfterPublishing)
+            raise Interrupted(_interrupted(published, target), published) from None
+
+
+def _interrupted(published: tuple[Path, ...], target: Target) -> str:
+    """What an interrupted run says, by what it had put in place (the report, then the output)."""
+    if not published:
+        return (
+            "interrupted: nothing was written under the final output names; "
+            "run the same command with --resume to finish"
+        )
+    if len(published) == 1:
+        return (
+            f"interrupted: the report {target.report} was written, {target.out} not yet; "
+            "run the same command with --resume to finish"
+        )
+    from cleaner.pipeline.workdir import work_root
+
+    return (
+        f"interrupted: {target.out} and its report {target.report} were written, and only the work "
+        f"directory {work_root(target.out)} is left: run the same command with --resume to remove it"
+    )
+
+
+def _scratch_written(published: tuple[Path, ...], target: Target, root: Path | None) -> str:
+    """What a run on stdin or stdout that failed or was interrupted had written, of what stays
+    (its scratch directory ``root`` goes), and what to do: it cannot be resumed."""
+    kept = [path for path in published if root is None or not path.is_relative_to(root)]
+    if not kept:
+        return "nothing was written (a run on stdin or stdout cannot be resumed: run it again)"
+    if len(kept) == 1 and root is not None:  # --out -: the records were never sent
+        return (
+            f"only the report {kept[0]} was written, nothing to stdout "
+            "(a run on stdin or stdout cannot be resumed: run it again)"
+        )
+    if len(kept) == 1:
+        return (
+            f"only the report {target.report} was written, {target.out} not "
+            "(a run on stdin cannot be resumed: run it again)"
+        )
+    from cleaner.pipeline.workdir import work_root
+
+    return (
+        f"{target.out} and its report {target.report} were written, and only the work directory "
+        f"{work_root(target.out)} is left (a run on stdin cannot be resumed: remove it)"
+    )
 
 
 def _before_totals() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_DOCUMENTS_FAILED = 1
@@ -37,8 +38,9 @@ class OutputError(CleanerError):
     finished input files are kept for --resume. ``cause``: what failed, without that advice (a
     run on stdin or stdout has nothing to resume: its scratch directory goes with it)."""
 
-    def __init__(self, message: str, cause: str | None = None):
+    def __init__(self, message: str, cause: str | None = None, published: tuple[Path, ...] = ()):
         self.cause = cause if cause is not None else message
+        self.published = published  # what the run had published (see Interrupted)
         super().__init__(message)
 
 
@@ -51,9 +53,23 @@ class RuleError(CleanerError):
 
 
 class Interrupted(CleanerError):
-    """Ctrl-C (or SIGTERM): finished input files are kept for --resume."""
+    """Ctrl-C (or SIGTERM): finished input files are kept for --resume. ``published``: the
+    outputs the run had put in place already (its report, then its output), in that order."""
 
     exit_code = 130
+
+    def __init__(self, message: str, published: tuple[Path, ...] = ()):
+        self.published = published
+        super().__init__(message)
+
+
+class InterruptedAfterPublishing(KeyboardInterrupt):
+    """A KeyboardInterrupt (Ctrl-C, SIGTERM) that came once a run had put some of its outputs
+    in place: ``published``, in order (the report, then the output)."""
+
+    def __init__(self, published: tuple[Path, ...]):
+        self.published = published
+        super().__init__()
 
 
 class RecordError(CleanerError):

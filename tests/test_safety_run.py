@@ -378,6 +378,26 @@ def test_a_report_path_that_is_a_file_is_a_one_line_error(tmp_path: Path, corpus
     assert not (tmp_path / "o").exists()
 
 
+def test_a_refused_report_place_leaves_no_directory_behind(tmp_path: Path, corpus: Path) -> None:
+    """Before: the output's new directories were made, then the report's place was found unusable
+    (exit 2), and they stayed behind, empty. Now the directories made by the start's checks are
+    removed again when a check fails; one that was there before stays."""
+    (tmp_path / "o").mkdir()
+    (tmp_path / "afile").write_text("mine\n", encoding="utf-8")
+    before = tree(tmp_path)
+    for out in (tmp_path / "new" / "deeper" / "clean.jsonl", tmp_path / "o" / "new" / "clean.jsonl"):
+        result = clean(str(corpus), "--out", str(out), "--report", str(tmp_path / "afile" / "rep"))
+        assert result.returncode == 2
+        assert tree(tmp_path) == before
+        assert result.stderr == f"error: {tmp_path / 'afile'}: not writable: Not a directory\n"
+    result = clean(
+        str(corpus), "--out", str(tmp_path / "new" / "clean.jsonl"), "--report", str(tmp_path / "afile" / "x" / "rep")
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: {tmp_path / 'afile' / 'x'}: cannot create: Not a directory\n"
+    assert tree(tmp_path) == before
+
+
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "dangling symlink"])
 def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path: Path, corpus: Path, kind: str) -> None:
     """Before: `--out /dev/stdout --overwrite` replaced the /dev/stdout symlink with a file.

@@ -6,12 +6,13 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
 
-from cleaner.errors import OutputError, Problem, UsageError
+from cleaner.errors import InterruptedAfterPublishing, OutputError, Problem, UsageError
 from cleaner.io.atomic import check_new_files
 from cleaner.io.readers import READ, REPORT_MARKER, Fields, InputFile, Limits, discover, out_marker, real_path
 from cleaner.io.writers import output_format
@@ -19,7 +20,9 @@ from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.local import Local, Progress, consume
 from cleaner.pipeline.workdir import (
     WorkDir,
+    check_staging_root,
     check_work_root,
+    filling_here,
     fingerprint,
     foreign_message,
     foreign_paths,
@@ -74,18 +77,23 @@ class Target:
         self._check_out()
         self._check_report()
         check_work_root(self.out)
-        for directory in (self.out.parent, self.report.parent):
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageError(f"{directory}: cannot create: {exc.strerror}") from None
-            try:
-                # A file of a name no other has (O_TMPFILE where there is one: no name at all, so
-                # not even a kill leaves it behind), gone when closed: never a file of the user's.
-                with tempfile.TemporaryFile(prefix=".cleaner-write-test-", dir=directory):
-                    pass
-            except OSError as exc:
-                raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
+        check_staging_root(self.out, self.report)
+        created: list[Path] = []  # the directories made here: removed again if a check fails
+        try:
+            for directory in (self.out.parent, self.report.parent):
+                _make_directory(directory, created)
+                try:
+                    # A file of a name no other has (O_TMPFILE where there is one: no name at all, so
+                    # not even a kill leaves it behind), gone when closed: never a file of the user's.
+                    with tempfile.TemporaryFile(prefix=".cleaner-write-test-", dir=directory):
+                        pass
+                except OSError as exc:
+                    raise UsageError(f"{directory}: not writable: {exc.strerror}") from None
+        except UsageError:
+            for directory in reversed(created):  # (deepest first; one holding anything stays)
+                with suppress(OSError):
+                    directory.rmdir()
+            raise
 
     def _real_places(self) -> tuple[Path, Path, Path]:
         """Where --out, --report and the work directory really are (symlinks followed)."""
@@ -138,23 +146,50 @@ class Target:
 
     def _check_report(self) -> None:
         """The report directory must be absent, empty, or a report cleaner wrote (it holds
-        REPORT_MARKER), and replacing a report needs --overwrite."""
+        REPORT_MARKER; or the interrupted run of this --out was writing into it), and replacing
+        a report needs --overwrite. One that is there is written into (the report's entries are
+        moved in, workdir.WorkDir._publish_report): it must be on its parent's file system,
+        where the report is built."""
         report = self.report
         if report.is_symlink():  # (followed first, see followed)
             raise UsageError(f"--report {report} is a symlink; cleaner will not replace it")
         if report.exists() and not report.is_dir():
             raise UsageError(f"--report {report} is not a directory")
-        if not report.exists() or not any(report.iterdir()):
+        if not report.exists():
             return
-        if not (report / REPORT_MARKER).is_file():
+        if report.stat().st_dev != report.parent.stat().st_dev:
+            raise UsageError(
+                f"--report {report} is a mount point: cleaner builds the report beside it, on "
+                f"{report.parent}'s file system, and cannot move it in; give a directory inside it"
+            )
+        if not any(report.iterdir()):
+            return
+        filled = filling_here(self.out, report)
+        if not (report / REPORT_MARKER).is_file() and filled is None:
             raise UsageError(
                 f"--report {report} is a directory with files that cleaner did not write; "
                 "cleaner only replaces its own reports: choose another path"
             )
-        if found := foreign_paths(report):  # replacing the report would delete them
+        if found := foreign_paths(report, filled):  # replacing the report would delete them
             raise UsageError(foreign_message(report, found))
         if not self.overwrite and not published_here(self.out, report):
             raise UsageError(f"{report} holds a previous report; pass --overwrite to replace it")
+
+
+def _make_directory(directory: Path, created: list[Path]) -> None:
+    """``directory`` and the parents it lacks, each one made appended to ``created``."""
+    missing = []
+    while not (directory.exists() or directory.is_symlink()) and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # (made meanwhile by another process: not ours)
+            continue
+        except OSError as exc:
+            raise UsageError(f"{missing[0]}: cannot create: {exc.strerror}") from None
+        created.append(path)
 
 
 # Another way to clean the files still to do into the work directory (cleaner.pipeline.ray_engine).
@@ -195,7 +230,7 @@ def run(
         raise UsageError(f"no input files ({READ}) in " + ", ".join(map(str, inputs)))
     target = target.followed()
     target.check(inputs, items)
-    work = WorkDir(target.out)  # locked: a second run on the same --out is refused here
+    work = WorkDir(target.out, target.report)  # locked: a second run on the same --out is refused here
     try:
         if repeated is not None:
             from cleaner.pipeline.mine import mine  # numpy: only --drop-repeated needs it
@@ -227,7 +262,12 @@ def run(
         raise OutputError(
             f"{cause}; the finished input files are kept in {work.root}: fix this and run the same command with --resume",
             cause,
+            tuple(work.published),
         ) from None
+    except KeyboardInterrupt:
+        if work.published:  # (what the caller says of it must name them)
+            raise InterruptedAfterPublishing(tuple(work.published)) from None
+        raise
     finally:
         work.close()
     return RunResult(totals, totals.docs_failed, target.out, target.report)

@@ -8,8 +8,9 @@ tasks) has a shard per block, and its own meta, naming how many, once they are a
 its parts are then its blocks' parts in order.
 
 The outputs are built from the shards, in input order, in ``publish/`` inside the work
-directory (shards are read, never moved or changed, so a kill during assembly loses nothing),
-then published by renames: the report directory first, ``clean.jsonl`` last. The manifest
+directory (shards are read, never moved or changed, so a kill during assembly loses nothing; a
+report outside the output's directory is built beside itself, on its own file system, see
+staging_root), then published by renames: the report directory first, ``clean.jsonl`` last. The manifest
 records which inode each staged output has, so a resumed run recognises an output the killed
 run had already published as its own (and may replace it without ``--overwrite``). Only then is
 the work directory removed, meta files first, so a kill while removing it still resumes.
@@ -24,8 +25,11 @@ import hashlib
 import os
 import re
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -44,6 +48,11 @@ from cleaner.report.summary import FLAG_SHARE, FileSummary, Totals, write_summar
 MANIFEST = "run.json"
 LOCK = "lock"
 PUBLISH = "publish"
+STAGING = "reports"  # the report being built, in the publish directory (WorkDir.publish)
+REPLACED = "replaced-report"  # a previous report moved aside, in the publish directory
+# A report outside its output's directory is built beside it, in ``.<report name>.staging.work``
+# (staging_root): a walk leaves it out as it does a work directory (it holds LOCK).
+STAGING_SUFFIX = ".staging.work"
 
 
 PARTS = ("jsonl", "diff", "page", "removals", "notes")
@@ -192,6 +201,77 @@ def published_here(out: Path, path: Path) -> bool:
         return False
 
 
+def staging_root(out: Path, report: Path) -> Path | None:
+    """Where the report ``report`` of the run writing ``out`` is built when it is not in the
+    output's directory: a hidden directory beside it, ``.<report name>.staging.work``, so that it
+    is built on the report's own file system and published by a rename there, wherever the work
+    directory is (beside --out, on another disk; in $TMPDIR, a tmpfs, for --out -). None for a
+    report in the output's directory: built in the work directory, beside it."""
+    if real_path(report.parent) == real_path(out.parent):
+        return None
+    return report.parent / f".{report.name}{STAGING_SUFFIX}"
+
+
+# What a staging directory holds before its manifest names it as one (a run killed as it made it):
+# its lock, and write_atomic's temporary file of the manifest.
+_STAGING_START = re.compile(rf"{re.escape(LOCK)}|\.{re.escape(MANIFEST)}\..*\.part")
+
+
+def _staging_ours(root: Path) -> bool:
+    """Whether ``root`` is a staging directory cleaner made (staging_root): a directory (not a
+    symlink) whose manifest says so, or holding no more than a run made before its manifest."""
+    if root.is_symlink() or not root.is_dir():
+        return False
+    manifest = _manifest(root)
+    if manifest is not None:
+        return isinstance(manifest, dict) and "staging" in manifest
+    try:
+        return all(_STAGING_START.fullmatch(path.name) for path in root.iterdir())
+    except OSError:
+        return False
+
+
+def check_staging_root(out: Path, report: Path) -> None:
+    """The report's staging directory must be absent or cleaner's own (see check_work_root), and
+    not in use by another run (whose lock is tried, and let go at once)."""
+    root = staging_root(out, report)
+    if root is None or not (root.exists() or root.is_symlink()):
+        return
+    if not _staging_ours(root):
+        raise UsageError(f"{root} exists and is not a cleaner staging directory; move it away")
+    try:
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return  # (none yet: nobody holds it)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UsageError(_staging_busy(root, report)) from None
+    finally:
+        os.close(fd)
+
+
+def _staging_busy(root: Path, report: Path) -> str:
+    return (
+        f"another cleaner run is writing the report {report} ({root} is locked); "
+        "wait for it to finish or use another --report"
+    )
+
+
+def filling_here(out: Path, report: Path) -> set[str] | None:
+    """The paths the (interrupted) run of ``out`` was moving into the report directory
+    ``report`` (WorkDir._publish_report), or None if it was not writing into this directory."""
+    manifest = _manifest(work_root(out))
+    filling = manifest.get("filling") if manifest is not None else None
+    try:
+        if not isinstance(filling, dict) or filling.get("report") != _inode(report):
+            return None
+    except OSError:
+        return None
+    paths = filling.get("paths")
+    return set(paths) if isinstance(paths, list) and all(isinstance(p, str) for p in paths) else None
+
+
 def needs_out_marker(out: Path, report: Path) -> bool:
     """Whether the output needs its own marker (readers.out_marker): its report is not in its
     directory, so a run walking a folder that holds the output may not find the report's marker,
@@ -216,13 +296,35 @@ def _spill(path: Path) -> bool:
 
 
 class WorkDir:
-    """The locked work directory of the run writing ``out``; ``start`` before the shards."""
+    """The locked work directory of the run writing ``out``; ``start`` before the shards.
+    ``report``: where the report goes (the default, ``reports`` beside ``out``, is built in the
+    work directory; one elsewhere in its own staging directory, see staging_root)."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, report: Path | None = None):
         self.root = work_root(out)
         self.out = out
+        self.report = report if report is not None else out.parent / "reports"
         self.items: list[InputFile] = []
-        self._lock = _lock(self.root, out)
+        self.published: list[Path] = []  # the outputs assemble() has put in place, in order
+        made = not self.root.exists()
+        self._lock: int | None = _lock(
+            self.root,
+            f"another cleaner run is writing {out} (its work directory {self.root} is locked); "
+            "wait for it to finish or use another --out",
+        )
+        beside = staging_root(out, self.report)
+        # Where the report is built, and a previous one moved aside: on the report's file system.
+        self.publish = beside if beside is not None else self.root / PUBLISH
+        self._staging_lock: int | None = None
+        if beside is not None:
+            try:
+                self._staging_lock = _hold_staging(beside, self.report)
+            except BaseException:
+                if made:  # (nothing in it yet but the lock)
+                    (self.root / LOCK).unlink(missing_ok=True)
+                    self.root.rmdir()
+                self.close()
+                raise
 
     def start(self, items: list[InputFile], key: str, resume: bool) -> None:
         self.items = items
@@ -233,8 +335,11 @@ class WorkDir:
                     f"{self.root}: the interrupted run had other inputs, rules or settings; run again without --resume"
                 )
             return
+        # What a killed run published stays its: the start's checks let this run replace it
+        # (published_here, filling_here), and so must the end's.
+        kept = {name: manifest[name] for name in ("published", "filling") if name in (manifest or {})}
         self._clear(keep_lock=True)
-        write_atomic(self.root / MANIFEST, orjson.dumps({"key": key}))
+        write_atomic(self.root / MANIFEST, orjson.dumps({"key": key, **kept}))
 
     def meta(self, index: int) -> dict[str, Any] | None:
         """File ``index``'s meta, or None if its shard is not finished. A meta is renamed into
@@ -293,11 +398,15 @@ class WorkDir:
         return [self.root / f"{shard_base(index, block)}.{part}" for block in range(blocks)]
 
     def staging(self, fresh: bool = True) -> Path:
-        """The report directory being built, in the work directory; ``fresh``: emptied first
+        """The report directory being built, in the publish directory; ``fresh``: emptied first
         (a killed run's staging is rebuilt the same)."""
-        staging = self.root / PUBLISH / "reports"
+        staging = self.publish / STAGING
         if fresh:
             shutil.rmtree(self.root / PUBLISH, ignore_errors=True)
+            if self.publish != self.root / PUBLISH:
+                for name in (STAGING, REPLACED):
+                    shutil.rmtree(self.publish / name, ignore_errors=True)
+                (self.root / PUBLISH).mkdir()  # (the output is built there, beside it)
             staging.mkdir(parents=True)
         return staging
 
@@ -366,16 +475,30 @@ class WorkDir:
         faults.point("staged-out")
         if not overwrite:  # (before the manifest names this run's outputs: see published_here)
             self._refuse_written_since(out, report)
+        self._check_report(report)
         manifest = _manifest(self.root) or {}
-        manifest["published"] = {"report": _inode(staging), "out": _inode(staged_out)}
+        if report.is_dir():  # written into (_publish_report): the report keeps its inode
+            # Its own without --overwrite (published_here) once this run has begun writing into
+            # it, unless it holds another run's report, which only --overwrite replaces.
+            ours = not any(report.iterdir()) or published_here(out, report)
+            manifest["published"] = {"report": _inode(report)} if ours else {}
+            manifest["filling"] = {"report": _inode(report), "paths": marker["paths"]}
+        else:
+            manifest["published"] = {"report": _inode(staging)}
+            manifest.pop("filling", None)
+        manifest["published"]["out"] = _inode(staged_out)
         write_atomic(self.root / MANIFEST, orjson.dumps(manifest))
-        self._publish_report(staging, report, self.root / PUBLISH / "replaced-report")
+        with _signals_held():  # (an interrupt meanwhile: once the report is all in place)
+            self._publish_report(staging, report, self.publish / REPLACED)
+            self.published.append(report)
         faults.point("report-published")
         if needs_out_marker(out, report):  # (before the output: it is never there without)
             where = os.path.relpath(report.absolute(), out.absolute().parent)
             write_atomic(out_marker(out), orjson.dumps({"report": where, "size": size, "digest": digest}) + b"\n")
         check_replaceable(out)
-        staged_out.replace(out)
+        with _signals_held():
+            staged_out.replace(out)
+            self.published.append(out)
         faults.point("out-published")
         self.close(remove=True)
         return totals
@@ -394,31 +517,57 @@ class WorkDir:
         if report.is_dir() and any(report.iterdir()) and not published_here(out, report):
             raise UsageError(f"{report} holds a report written while this run cleaned; {then}")
 
-    def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
-        """Rename the staged report into place. A previous report (checked to be cleaner's, to
-        hold nothing cleaner did not write, and allowed by --overwrite before the run began; the
-        first two again here) is first moved aside into the work
-        directory, deleted with it (close): its files with the shards', by several threads, once
-        the JSONL is published too (removed one at a time before that, the 411 files of a report
-        of 20,000 documents waited 0.07 to 1.6 s for the device, online discard, on a loaded
-        machine); an empty directory is replaced by the rename itself."""
+    def _check_report(self, report: Path) -> None:
+        """A report directory there now must still be one cleaner may write into (checked at the
+        start too: again, for what came since): empty, a previous report holding nothing cleaner
+        did not write, or one this work directory's run was writing into (filling_here)."""
         if report.is_symlink() or (report.exists() and not report.is_dir()):
             raise UsageError(f"{report} is not a directory; cleaner will not replace it")
         if report.is_dir() and any(report.iterdir()):
-            if not (report / REPORT_MARKER).is_file():
+            filled = filling_here(self.out, report)
+            if not (report / REPORT_MARKER).is_file() and filled is None:
                 raise UsageError(f"{report} is not a cleaner report directory; cleaner will not replace it")
-            if found := foreign_paths(report):  # checked before the run too: again, for what came since
+            if found := foreign_paths(report, filled):
                 raise UsageError(
                     f"{foreign_message(report, found)}; then run the same command with --resume "
                     f"(the cleaned input files are kept in {self.root})"
                 )
-            report.replace(aside)
-            faults.point("report-aside")
-        staging.replace(report)
+
+    def _publish_report(self, staging: Path, report: Path, aside: Path) -> None:
+        """Put the staged report into place: renamed there when there is none; into a directory
+        that is there (an empty one, the user's; a previous report), its entries are moved, so
+        that it stays the same directory, of the same mode, owner and group. Moved in the same
+        order as a whole report is published: what it held first (a previous report, checked
+        by _check_report) is moved aside into the publish directory, all but its marker, which
+        goes on naming the output it is the report of; then the new entries, and the new marker
+        last of all, over the old one. What was moved aside is deleted with the work directory
+        (close): its files with the shards', by several threads, once the JSONL is published too
+        (removed one at a time before that, the 411 files of a report of 20,000 documents waited
+        0.07 to 1.6 s for the device, online discard, on a loaded machine)."""
+        if not report.exists():
+            staging.replace(report)
+            return
+        aside.mkdir(exist_ok=True)
+        for name in sorted(os.listdir(report)):
+            if name != REPORT_MARKER:
+                os.rename(report / name, aside / name)
+        faults.point("report-aside")
+        for name in sorted(os.listdir(staging)):
+            if name != REPORT_MARKER:
+                os.rename(staging / name, report / name)
+                faults.point("report-filling")
+        os.rename(staging / REPORT_MARKER, report / REPORT_MARKER)
+        staging.rmdir()
 
     def close(self, remove: bool = False) -> None:
         """Release the lock; with ``remove``, delete the work directory first (meta files
-        before anything else, so a kill midway leaves shards that simply are not there)."""
+        before anything else, so a kill midway leaves shards that simply are not there). A
+        staging directory beside the report goes in either case: all it holds is rebuilt by
+        the next run (the staging) or was to be deleted (a previous report moved aside)."""
+        if self._staging_lock is not None:
+            _remove_staging(self.publish)
+            os.close(self._staging_lock)
+            self._staging_lock = None
         if self._lock is None:
             return
         if remove:
@@ -509,12 +658,16 @@ def _own_by_name(rel: str) -> bool:
     return rel.endswith(".diff")
 
 
-def foreign_paths(report: Path) -> list[str]:
+def foreign_paths(report: Path, filled: set[str] | None = None) -> list[str]:
     """What the report directory ``report`` holds that cleaner did not write there, sorted
     (directories ending in ``/``, each named and not gone into): paths its marker does not list,
     or, a marker of an older cleaner, paths not of cleaner's names; symlinks and other non-files
-    always. --overwrite replaces only a report for which this is empty."""
+    always. --overwrite replaces only a report for which this is empty. ``filled``: the paths a
+    run was moving into it when it stopped (filling_here), cleaner's too; a directory without a
+    marker holds only those."""
     listed = _listed(report)
+    if listed is None and filled is not None and not (report / REPORT_MARKER).is_file():
+        listed = set()
     found: list[str] = []
 
     def visit(directory: Path, prefix: str) -> None:
@@ -522,13 +675,14 @@ def foreign_paths(report: Path) -> list[str]:
             for entry in sorted(entries, key=lambda e: e.name):
                 rel = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if listed is None or rel + "/" in listed:
+                    if listed is None or rel + "/" in listed or (filled is not None and rel + "/" in filled):
                         visit(Path(entry.path), rel + "/")
                     else:
                         found.append(rel + "/")
                 elif not entry.is_file(follow_symlinks=False) or not (
                     rel == REPORT_MARKER
                     or rel in _COMPARE_NAMES
+                    or (filled is not None and rel in filled)
                     or (rel in listed if listed is not None else _own_by_name(rel))
                 ):
                     found.append(rel)
@@ -548,6 +702,77 @@ def foreign_message(report: Path, found: list[str]) -> str:
 
 def _remove(path: Path) -> None:
     path.unlink()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while an output is put in place (a report's entries moved
+    into a directory, a few renames): one that comes meanwhile is acted on once that is done, so
+    that an interrupt never leaves a report half moved in, and the outputs the run says it
+    published are those in place. (Handlers are the main thread's: elsewhere, nothing is held.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held: dict[int, Any] = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(number)
+        if handler is None or handler == signal.SIG_IGN:  # (set outside Python; or ignored anyway)
+            continue
+        held[number] = handler
+        signal.signal(number, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+    if caught:
+        signal.raise_signal(caught[0])
+
+
+def _hold_staging(root: Path, report: Path) -> int:
+    """Make (or take back) the staging directory ``root`` of the report ``report`` and hold its
+    lock; one a killed run left (its lock free) is emptied first: it was cleaner's to rebuild."""
+    if (root.exists() or root.is_symlink()) and not _staging_ours(root):  # (checked at the start too)
+        raise UsageError(f"{root} exists and is not a cleaner staging directory; move it away")
+    fd = _lock(root, _staging_busy(root, report))
+    try:
+        for path in root.iterdir():
+            if path.name != LOCK:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        write_atomic(root / MANIFEST, orjson.dumps({"staging": str(report)}), sync=False)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _remove_staging(root: Path) -> None:
+    """Remove a staging directory (its lock held): its files by several threads, its
+    directories deepest first, then its manifest and its lock, so a kill midway leaves one still
+    marked as cleaner's. What cannot be removed stays, for the next run to take back."""
+    found: list[Path] = []
+    directories: list[Path] = []
+    try:
+        for path in root.iterdir():
+            if path.name in (LOCK, MANIFEST):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                _tree(path, found, directories)
+            else:
+                found.append(path)
+        with ThreadPoolExecutor(_REMOVERS) as removers:
+            list(removers.map(_remove, sorted(found)))
+        for directory in directories:
+            directory.rmdir()
+        (root / MANIFEST).unlink(missing_ok=True)
+        (root / LOCK).unlink(missing_ok=True)
+        root.rmdir()
+    except OSError:
+        pass
 
 
 def _tree(directory: Path, found: list[Path], directories: list[Path]) -> None:
@@ -576,10 +801,11 @@ def link_or_copy(sources: list[Path], target: Path) -> None:
         files.append_files(sources, out)
 
 
-def _lock(root: Path, out: Path) -> int:
-    """Create the work directory if needed and hold its lock file; refuse if another run does.
-    The lock file is removed with the work directory, so after locking check that the file
-    locked is still the one in place (else another run just finished: lock the new one)."""
+def _lock(root: Path, busy: str) -> int:
+    """Create the work directory if needed and hold its lock file; refuse if another run does
+    (``busy``: the message). The lock file is removed with the work directory, so after locking
+    check that the file locked is still the one in place (else another run just finished: lock
+    the new one)."""
     for _ in range(100):
         try:
             root.mkdir(exist_ok=True)
@@ -590,10 +816,7 @@ def _lock(root: Path, out: Path) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise UsageError(
-                f"another cleaner run is writing {out} (its work directory {root} is locked); "
-                "wait for it to finish or use another --out"
-            ) from None
+            raise UsageError(busy) from None
         try:
             if os.path.samestat(os.fstat(fd), os.stat(root / LOCK)):
                 return fd
