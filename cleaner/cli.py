@@ -1014,12 +1014,30 @@ def _why(cleaned: Cleaned, reasons: Reasons, classifier: Classify | None) -> Non
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # a scheduler's SIGTERM stops the run as Ctrl-C does: resumable
+    """SIGINT and SIGTERM (a scheduler's stops the run as Ctrl-C does: resumable). The first
+    raises KeyboardInterrupt; both are ignored from then on, so a second Ctrl-C, or `timeout`
+    signalling the process and then its group, cannot break off the stop the first began (a
+    stop broken off in the worker pool's shutdown left the process hanging at its exit, its
+    workers holding the work directory's lock)."""
+    if os.getpid() != _main_pid:  # a worker not yet past parallel.worker_started, which sets its own
+        if signum == signal.SIGTERM:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+_main_pid = 0
 
 
 def main() -> None:
-    global _starting
+    global _starting, _main_pid
+    _main_pid = os.getpid()
     signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # (not if started ignoring it: nohup)
+        signal.signal(signal.SIGINT, _terminate)
     _starting = gc.isenabled()
     gc.disable()
     try:
@@ -1054,8 +1072,10 @@ def main() -> None:
             gc.enable()
         # The command is over, its outputs written or left resumable: a SIGTERM from here on (during
         # the interpreter's exit, where Ray's atexit shutdown waits on its processes) ends the
-        # process as SIGTERM does, rather than raise in that code and print its stack.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # process as SIGTERM does, rather than raise in that code and print its stack. (Once a
+        # signal stopped the run, both stay ignored: it exits 130.)
+        if signal.getsignal(signal.SIGTERM) is _terminate:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A command's typer.Exit, --help and --version: their code (not standalone, typer returns it).
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

@@ -3,10 +3,12 @@ same bytes as a run that was never stopped, and no partial file ever sits under 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -319,3 +321,112 @@ def test_a_worker_killed_once_is_retried(records: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert files(tmp_path / "out") == files(tmp_path / "normal")
     assert normal.returncode == 0
+
+
+# --- a second Ctrl-C or SIGTERM while the run stops --------------------------------------------
+
+STUCK = "MARKED-TO-STOP-ITS-WORKER"
+
+
+@pytest.fixture(scope="module")
+def marked(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Half the corpus, its file 150 (in the third group of files a worker is handed) holding STUCK."""
+    root = tmp_path_factory.mktemp("marked") / "corpus"
+    root.mkdir()
+    for path in sorted(corpus.iterdir())[: FILES // 2]:
+        (root / path.name).write_bytes(path.read_bytes())
+    with (root / "doc0150.txt").open("a", encoding="utf-8") as handle:
+        handle.write(STUCK + "\n")
+    return root
+
+
+def on_two_workers(corpus: Path, out: Path, *extra: str) -> list[str]:
+    args = command(corpus, out, *extra)
+    args[args.index("--workers") + 1] = "2"
+    return args
+
+
+@pytest.fixture(scope="module")
+def whole_marked(marked: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("whole-marked")
+    subprocess.run(on_two_workers(marked, out), cwd=ROOT, check=True)
+    return files(out)
+
+
+def _stopped_child(pid: int) -> bool:
+    """Whether a child process of ``pid`` is stopped (state T)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] == "T":
+            return True
+    return False
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores for two workers")
+@pytest.mark.parametrize(
+    ("to", "first", "second"),
+    [
+        ("process", signal.SIGINT, signal.SIGINT),
+        ("process", signal.SIGTERM, signal.SIGTERM),
+        ("group", signal.SIGINT, signal.SIGINT),  # Ctrl-C twice: the terminal signals the workers too
+        ("group", signal.SIGTERM, signal.SIGINT),
+    ],
+    ids=["process-INT-INT", "process-TERM-TERM", "group-INT-INT", "group-TERM-INT"],
+)
+def test_a_second_signal_while_the_run_stops_neither_hangs_nor_breaks_it(
+    marked: Path, whole_marked: dict[str, bytes], tmp_path: Path, to: str, first: int, second: int
+) -> None:
+    """Before: a second Ctrl-C or SIGTERM that came while the first's stop shut the worker pool
+    down broke that off, and the process hung at its exit joining its idle workers, which held
+    the work directory's lock (--resume: "another cleaner run is writing"); or it died of the
+    signal, or printed a stack; the workers printed KeyboardInterrupt's; and the stop waited for
+    the groups in flight. Here one worker is stuck (stopped by the fault point on STUCK's file,
+    as one in a page an extractor's C code never leaves): the stop must not wait for it."""
+    out = tmp_path / "stopped"
+    env = {**os.environ, faults.ENV: f"worker:{STUCK}", faults.SIGNAL: "stop"}
+    with (tmp_path / "stderr").open("w+") as said:
+        process = subprocess.Popen(
+            on_two_workers(marked, out),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=said,
+            env=env,
+            preexec_fn=_signals_as_at_a_shell,
+            start_new_session=True,  # a process group of its own, as a shell's job
+        )
+        try:
+            for _ in range(1200):  # (up to a minute, if the machine is loaded)
+                if _stopped_child(process.pid) or process.poll() is not None:
+                    break
+                time.sleep(0.05)
+            assert process.poll() is None, "the run ended before its worker stopped"
+            send = os.killpg if to == "group" else os.kill
+            send(process.pid, first)
+            # The second signal, again and again until the run is over: one finds every moment of
+            # the stop the first began, and of the exit after it.
+            deadline = time.monotonic() + 30
+            while process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+                with contextlib.suppress(ProcessLookupError):  # (its last process just gone)
+                    send(process.pid, second)
+            stopped = process.poll()
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # (a hung run and its stuck worker: not left behind)
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        said.seek(0)
+        stderr = said.read()
+    assert stopped is not None, f"the run hangs: {stderr}"
+    assert stopped == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert len(stderr.splitlines()) == 1 and "--resume" in stderr, stderr
+    assert sorted(p.name for p in out.iterdir()) == [".clean.jsonl.work"]
+
+    resumed = subprocess.run(
+        on_two_workers(marked, out, "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert files(out) == whole_marked

@@ -42,7 +42,7 @@ from cleaner.io.readers import Fields, InputFile, Limits, Span, iter_spans
 from cleaner.pipeline.clean import Pipeline
 from cleaner.pipeline.outcome import clean_one
 from cleaner.pipeline.page import Page
-from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, tick, worker_started
+from cleaner.pipeline.parallel import End, Result, Start, clean_events, events, stop, tick, worker_started
 from cleaner.pipeline.workdir import Shard, WorkDir
 from cleaner.report.outcome import Outcome
 from cleaner.report.pagedata import Floors
@@ -284,6 +284,7 @@ class Local:
             while pending:
                 pool = self._next(pending, pool)
         except BaseException:
+            stop(pool)  # first: the groups in flight are not waited for
             self.page.abandon()
             raise
         finally:
@@ -347,11 +348,16 @@ class Local:
             return list(future.result())
         except BrokenProcessPool:
             pass
+        alone = self._pool(1)
         try:
-            with self._pool(1) as alone:
-                return list(alone.submit(_clean_group, group).result())
+            return list(alone.submit(_clean_group, group).result())
         except BrokenProcessPool:
             pass
+        except KeyboardInterrupt:
+            stop(alone)
+            raise
+        finally:
+            alone.shutdown()
         # Unit by unit, documents read here and sent out in batches (parallel.py isolates them).
         return [
             clean_unit(self.pipeline, self.work.root, unit, self.fields, self.limits, self.workers) for unit in group

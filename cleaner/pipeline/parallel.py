@@ -57,11 +57,15 @@ _worker: tuple[Pipeline, Work] | None = None  # one per worker process, set by _
 
 
 def worker_started() -> None:
-    """What every worker process does first. A forked worker inherits the CLI's SIGTERM handler
-    (raise KeyboardInterrupt); the pool terminates its workers with SIGTERM when one of them
-    dies, and they must then just go. And it goes when the run's process dies (a SIGKILL, the
-    OOM killer): else it would wait for work forever, holding the work directory's lock (its
-    file descriptor is inherited), so that --resume would be refused as "another run"."""
+    """What every worker process does first. A forked worker inherits the CLI's SIGINT and
+    SIGTERM handler (raise KeyboardInterrupt). It ignores SIGINT: Ctrl-C reaches the terminal's
+    whole process group, the workers too, and it is the run's process that stops them (stop());
+    a worker interrupted waiting for work printed a KeyboardInterrupt's stack. SIGTERM ends it:
+    the pool terminates its workers with it when one of them dies, and they must then just go.
+    And it goes when the run's process dies (a SIGKILL, the OOM killer): else it would wait for
+    work forever, holding the work directory's lock (its file descriptor is inherited), so that
+    --resume would be refused as "another run"."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     import ctypes  # here: only worker processes pay for importing it
 
@@ -76,6 +80,23 @@ def worker_started() -> None:
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def stop(pool: ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down at once, its workers killed, not waited for: the run is stopping
+    (Ctrl-C, SIGTERM, an error), and what a worker has in hand can be a minute's work (a
+    group of blocks of up to 64 MB), or never end (a page an extractor's C code is stuck on).
+    A kill is safe: a shard counts only once its meta is written (workdir.py), and --resume
+    cleans again what a killed worker left unfinished. Returns once the workers are gone, so the
+    work directory's lock (their inherited descriptor) is released when this process exits.
+    (Python 3.14's ProcessPoolExecutor.kill_workers does the same.)"""
+    processes = list((pool._processes or {}).values())  # (shutdown forgets them)
+    manager = pool._executor_manager_thread
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()  # (a stopped one too, unlike SIGTERM; one gone already: nothing)
+    if manager is not None:
+        manager.join()  # it finds them dead and joins them
 
 
 def _init(pipeline: Pipeline, work: Work) -> None:
@@ -187,6 +208,9 @@ def _in_pool(events: Iterable[Event], pipeline: Pipeline, workers: int, work: Wo
                 pool = yield from _next(pending, pool, workers, pipeline, work)
         while pending:
             pool = yield from _next(pending, pool, workers, pipeline, work)
+    except BaseException:  # (an interrupt, an error, the results no longer wanted: GeneratorExit)
+        stop(pool)
+        raise
     finally:
         pool.shutdown(cancel_futures=True)
 
@@ -219,8 +243,14 @@ def _next(
 
 def _alone(batch: list[Event], pipeline: Pipeline, work: Work) -> list[Any]:
     """``batch`` in a worker of its own, so that if it dies nothing else is lost."""
-    with _pool(1, pipeline, work) as pool:
+    pool = _pool(1, pipeline, work)
+    try:
         return pool.submit(clean_batch, batch).result()
+    except KeyboardInterrupt:
+        stop(pool)
+        raise
+    finally:
+        pool.shutdown()
 
 
 def _isolate(batch: list[Event], pipeline: Pipeline, work: Work) -> list[Any]:
