@@ -14,20 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from cleaner import cli, faults
+from cleaner import faults
 from cleaner.io.readers import REPORT_MARKER, discover
+from tests.test_safety_run import main, three_articles
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = "A council met on Tuesday to discuss the new bridge.\n\nSource: AFP\n"
 
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "corpus"
-    root.mkdir()
-    for n in range(3):
-        (root / f"doc{n}.txt").write_text(f"Paragraph {n} of the story.\n" + DOC, encoding="utf-8")
-    return root
+    return three_articles(tmp_path)
 
 
 def command(*args: str, workers: int = 1) -> list[str]:
@@ -41,14 +37,6 @@ def clean(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 def files(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` (hidden ones too), by its path under it."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["cleaner", *args])
-    monkeypatch.setattr(cli.signal, "signal", lambda *_: None)  # leave pytest's SIGTERM alone
-    with pytest.raises(SystemExit) as exited:
-        cli.main()
-    return int(exited.value.code or 0)
 
 
 # --- a report on another file system than the work directory ----------------------------------

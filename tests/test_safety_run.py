@@ -53,13 +53,18 @@ def tree(root: Path) -> dict[str, bytes | str]:
     return found
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
+def three_articles(tmp_path: Path) -> Path:
+    """``tmp_path/corpus``: three .txt articles, each with a "Source:" line a rule removes."""
     root = tmp_path / "corpus"
     root.mkdir()
     for n in range(3):
         (root / f"doc{n}.txt").write_text(f"Paragraph {n} of the story.\n" + DOC, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return three_articles(tmp_path)
 
 
 # --- data loss and clobbering ------------------------------------------------------------------
