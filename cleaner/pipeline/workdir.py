@@ -338,7 +338,7 @@ class WorkDir:
         # What a killed run published stays its: the start's checks let this run replace it
         # (published_here, filling_here), and so must the end's.
         kept = {name: manifest[name] for name in ("published", "filling") if name in (manifest or {})}
-        self._clear(keep_lock=True)
+        _clear(self.root, keep_lock=True)
         write_atomic(self.root / MANIFEST, orjson.dumps({"key": key, **kept}))
 
     def meta(self, index: int) -> dict[str, Any] | None:
@@ -571,34 +571,11 @@ class WorkDir:
         if self._lock is None:
             return
         if remove:
-            self._clear(keep_lock=True)
+            _clear(self.root, keep_lock=True)
             (self.root / LOCK).unlink(missing_ok=True)
             self.root.rmdir()
         os.close(self._lock)
         self._lock = None
-
-    def _clear(self, keep_lock: bool) -> None:
-        """Remove the work directory's files: the metas, then the rest, the manifest last (each
-        group gone before the next is begun). A group's files are removed by a few threads at
-        once: on a file system mounted with online discard, removing a file whose blocks were
-        written (every meta is fsynced) waits milliseconds for the device, and the waits overlap.
-        So are the files in its directories (publish/: a staging, a replaced report), which are
-        then removed deepest first."""
-        phases: tuple[list[Path], list[Path], list[Path]] = ([], [], [])
-        directories: list[Path] = []
-        for path in self.root.iterdir():
-            if keep_lock and path.name == LOCK:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                _tree(path, phases[1], directories)
-            else:
-                phases[0 if path.name.endswith(".meta.json") else 2 if path.name == MANIFEST else 1].append(path)
-        with ThreadPoolExecutor(_REMOVERS) as removers:
-            for phase in phases:
-                list(removers.map(_remove, sorted(phase)))
-                if phase is phases[1]:
-                    for directory in directories:
-                        directory.rmdir()
 
     def _files(self, metas: list[dict[str, Any]]) -> Iterator[tuple[str, Totals]]:
         for meta in metas:
@@ -737,12 +714,7 @@ def _hold_staging(root: Path, report: Path) -> int:
         raise UsageError(f"{root} exists and is not a cleaner staging directory; move it away")
     fd = _lock(root, _staging_busy(root, report))
     try:
-        for path in root.iterdir():
-            if path.name != LOCK:
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
+        _clear(root, keep_lock=True)
         write_atomic(root / MANIFEST, orjson.dumps({"staging": str(report)}), sync=False)
     except BaseException:
         os.close(fd)
@@ -751,28 +723,39 @@ def _hold_staging(root: Path, report: Path) -> int:
 
 
 def _remove_staging(root: Path) -> None:
-    """Remove a staging directory (its lock held): its files by several threads, its
-    directories deepest first, then its manifest and its lock, so a kill midway leaves one still
-    marked as cleaner's. What cannot be removed stays, for the next run to take back."""
-    found: list[Path] = []
-    directories: list[Path] = []
+    """Remove a staging directory (its lock held): as a work directory (_clear: its manifest
+    last, so a kill midway leaves one still marked as cleaner's), then its lock. What cannot be
+    removed stays, for the next run to take back."""
     try:
-        for path in root.iterdir():
-            if path.name in (LOCK, MANIFEST):
-                continue
-            if path.is_dir() and not path.is_symlink():
-                _tree(path, found, directories)
-            else:
-                found.append(path)
-        with ThreadPoolExecutor(_REMOVERS) as removers:
-            list(removers.map(_remove, sorted(found)))
-        for directory in directories:
-            directory.rmdir()
-        (root / MANIFEST).unlink(missing_ok=True)
+        _clear(root, keep_lock=True)
         (root / LOCK).unlink(missing_ok=True)
         root.rmdir()
     except OSError:
         pass
+
+
+def _clear(root: Path, keep_lock: bool) -> None:
+    """Remove a work (or staging) directory's files: the metas, then the rest, the manifest last
+    (each group gone before the next is begun). A group's files are removed by a few threads at
+    once: on a file system mounted with online discard, removing a file whose blocks were
+    written (every meta is fsynced) waits milliseconds for the device, and the waits overlap.
+    So are the files in its directories (publish/: a staging, a replaced report), which are
+    then removed deepest first."""
+    phases: tuple[list[Path], list[Path], list[Path]] = ([], [], [])
+    directories: list[Path] = []
+    for path in root.iterdir():
+        if keep_lock and path.name == LOCK:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            _tree(path, phases[1], directories)
+        else:
+            phases[0 if path.name.endswith(".meta.json") else 2 if path.name == MANIFEST else 1].append(path)
+    with ThreadPoolExecutor(_REMOVERS) as removers:
+        for phase in phases:
+            list(removers.map(_remove, sorted(phase)))
+            if phase is phases[1]:
+                for directory in directories:
+                    directory.rmdir()
 
 
 def _tree(directory: Path, found: list[Path], directories: list[Path]) -> None:
