@@ -773,3 +773,30 @@ def test_a_rule_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
         "# d  site: acme  url: https://acme-news.com/a",
         "1 - ACME NEWS NETWORK    <- acme.banner",
     ]
+
+
+@pytest.mark.parametrize("native", ["on", "off"])
+def test_a_vertical_tab_and_a_form_feed_become_spaces(tmp_path: Path, native: str) -> None:
+    """Before: the vertical tab was deleted ("Helloworld": two words glued into one, reported as
+    ftfy:remove_control_chars) and the form feed stayed in the text as a control character. Both
+    are a space (a whitespace repair), in both halves of the repair step, and cleaning the output
+    again changes nothing."""
+    data = tmp_path / "vt.jsonl"
+    data.write_text('{"id":"a","text":"Hello\\u000bworld and\\u000cmore text here."}\n', encoding="utf-8")
+    env = {**os.environ, "CLEANER_NATIVE": native}
+    for source, out in [
+        (data, tmp_path / "once" / "clean.jsonl"),
+        (tmp_path / "once" / "clean.jsonl", tmp_path / "again" / "clean.jsonl"),
+    ]:
+        args = ["clean", str(source), "--out", str(out), "--overwrite", "-q"]
+        subprocess.run([sys.executable, "-m", "cleaner", *args], cwd=ROOT, env=env, check=True)
+    once = (tmp_path / "once" / "clean.jsonl").read_text(encoding="utf-8")
+    assert once == (
+        '{"id":"a","text":"Hello world and more text here.\\n","source":"'
+        + f"{data}:1"
+        + '","url":null,"site":null,"meta":{},"stats":{"chars_in":31,"chars_out":32,"lines_in":1,"lines_out":1,'
+        '"removed":{},"repaired":{"whitespace":1}}}\n'
+    )
+    again = orjson.loads((tmp_path / "again" / "clean.jsonl").read_bytes())
+    assert again["text"] == "Hello world and more text here.\n"
+    assert again["stats"]["repaired"] == {"whitespace": 1}  # (folded: the first run's repair, none more)

@@ -33,6 +33,7 @@ from cleaner.steps.repair_patterns import (
     table,
     whole_class,
 )
+from cleaner.steps.whitespace import BREAKS, spaced
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = repair_module._NATIVE
@@ -152,6 +153,27 @@ def test_rebuilt_fix_and_explain_is_ftfys(name: str) -> None:
     for config in (_config(True), _config(False), ftfy.TextFixerConfig()):
         for text in TEXTS[name]:
             assert fix(text, config) == ftfy.fix_and_explain(text, config)
+
+
+@pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
+def test_the_breaks_made_spaces_before_ftfy_are_what_ftfy_drops_or_keeps(use_c: bool) -> None:
+    """Why the repair step makes the line breaks within a line (whitespace.BREAKS) spaces before
+    ftfy sees it: ftfy (and its rebuilt fix_and_explain, with the mojibake test in C) drops VT, FS,
+    GS and RS as control characters, gluing the words either side, and keeps FF, U+2028 and
+    U+2029; NEL, which the step leaves to it, is the "…" of Windows-1252. Should another ftfy
+    change that, this says so."""
+    if use_c and NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    fix = rebuilt(NATIVE) if use_c else ftfy.fix_and_explain
+    assert fix is not None
+    for config in (_config(True), _config(False)):
+        got = {mark: fix(f"Hello{mark}world", config)[0] for mark in [*BREAKS, "\x85"]}
+        assert got == {
+            **dict.fromkeys("\x0b\x1c\x1d\x1e", "Helloworld"),
+            **{mark: f"Hello{mark}world" for mark in "\x0c\u2028\u2029"},
+            "\x85": "Hello\u2026world",
+        }
+        assert all(fix(spaced(f"Hello{mark}world"), config)[0] == "Hello world" for mark in BREAKS)
 
 
 def test_ftfy_is_left_alone() -> None:

@@ -19,7 +19,7 @@ from cleaner.pipeline.clean import split_lines
 from cleaner.steps import repair as repair_module
 from cleaner.steps.repair import _needs_repair, _ranges, repair
 from cleaner.steps.repair_gate import gate, witnesses
-from cleaner.steps.whitespace import needs_whitespace, normalize
+from cleaner.steps.whitespace import BREAKS, has_breaks, needs_whitespace, normalize, spaced
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = repair_module._NATIVE
@@ -44,8 +44,10 @@ def _members(key: str, count: int, seed: int) -> list[str]:
 # ranges, whitespace that str.isspace knows and the odd-space class does not, \r, lone
 # surrogates, astral characters).
 PIECES = [
-    *"aZ09 ;#&<>\t\r\x0b\x0c\x1b\x1c\x1f\x7f\x85\x9d\u00a0\u00a1\u00ad\u00c3\u00e2\u00a9",
-    *"\u1680\u1681\u1fff\u2000\u2005\u200a\u200b\u200c\u2028\u2029\u202f\u205f\u2060\u2061\u206a\u3000",
+    *"aZ09 ;#&<>\t\r\x0b\x0c\x1b\x1c\x1d\x1e\x1f\x7f\x85\x9d\u00a0\u00a1\u00ad\u00c3\u00e2\u00a9",
+    *"\u1680\u1681\u1fff\u2000\u2005\u200a\u200b\u200c\u2027\u2028\u2029\u202a\u202f\u205f\u2060\u2061\u206a\u3000",
+    "Ã\x0b",  # a lead before a break: before a space, once the break is one
+    "Ã\x0c",
     *"\ufeff\ufff9\ufffd\ud800\udc80\U0001f600“”‘’–—…•«»",
     "Ã©",
     "â€™",
@@ -100,6 +102,11 @@ INVENTED = [
     "Ã©Ã©Ã©\u00a0\u00a0",
     "\u2028line separator\u2029",
     "NEL\x85",
+    "Hello\x0bworld and\x0cmore",  # a soft line break, a page break: spaces, not glue
+    "\x0c",
+    "\x1cfile\x1dgroup\x1erecord",
+    "Caf\u00c3\x0b au lait",
+    "Tom &amp; Jerry\u2028",
     "mixed 😀 astral\u00a0",
 ]
 
@@ -220,6 +227,7 @@ _WIDE_PIECES = [
     "<",
     *"\u00a0\u00a1\u009f\u1680\u1681\u167f\u2000\u200b\u200c\u202f\u205f\u2060\u2061\u207f\u2080\u1f80",
     *"\ufeff\ufefe\ufeef\u20a0\u0a00\u00a8\u2100",
+    *"\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2027\u2028\u2029\u202a\u2128\u0b00\u0c00",  # (breaks, and their neighbours)
 ]
 
 
@@ -663,6 +671,55 @@ def test_the_step_is_the_step_without_the_mojibake_test(use_c: bool, entities: b
         assert before[-1][2] == ("Tom & Jerry", ("ftfy:html",))
 
 
+def _broken(text: str, rng: random.Random) -> str:
+    """``text`` with some of its spaces, and some places between two characters, made line breaks
+    (whitespace.BREAKS)."""
+    out = []
+    for char in text:
+        if (char == " " and rng.random() < 0.5) or rng.random() < 0.05:
+            out.append(rng.choice(BREAKS) + ("" if char == " " else char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("entities", [True, False])
+@pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
+def test_a_document_with_breaks_is_repaired_as_one_with_spaces(use_c: bool, entities: bool, monkeypatch) -> None:
+    """The line breaks within lines (VT, FF, U+2028...) are spaces before ftfy or a gate sees them:
+    a document is repaired as the same document with spaces in their place (the same texts, the
+    same lines given to ftfy, none holding a break; a line that held one is a whitespace repair
+    too), and with C as in Python. So a break is never what opens the document's gate: a document
+    with a '<' has its entities left alone, as before with a space there, though a vertical tab
+    is a control character to ftfy."""
+    if use_c and NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    rng = random.Random(21)
+    kinds = [TEXTS["random"], TEXTS["mojibake"], INVENTED, ["a <b> tag", "Tom &amp; Jerry", "caf\u00e9 au lait", "x"]]
+    docs = ["Hello\x0bworld\na <b> tag\nTom &amp; Jerry"]
+    for _ in range(400):
+        lines = [_broken(rng.choice(rng.choice(kinds)), rng) for _ in range(rng.randint(1, 6))]
+        docs.append(rng.choice(["\n", "\r\n", "\r"]).join(lines))
+    broke = 0
+    for doc in docs:
+        found = [line.text for line in split_lines(doc)[0]]
+        options = {"text": doc, "unescape_html": entities}
+        (got, given) = _run(found, monkeypatch, use_c, **options)
+        (want, want_given) = _run([spaced(t) for t in found], monkeypatch, False, **{**options, "text": spaced(doc)})
+        assert [t for t, _, _ in got] == [t for t, _, _ in want]
+        assert [b for _, _, b in got] == [b for _, _, b in want]
+        for (_, labels, _), (_, labels_then, _), before in zip(got, want, found, strict=True):
+            assert set(labels) == set(labels_then) | ({"whitespace"} if has_breaks(before) else set())
+        assert given == want_given
+        assert not any(has_breaks(t) for t in given)
+        assert not any(has_breaks(t) or "\x85" in t for t, _, _ in got)
+        broke += any(has_breaks(t) for t in found)
+    assert broke > 300
+    first = [line.text for line in split_lines(docs[0])[0]]
+    repaired, _ = _run(first, monkeypatch, use_c, text=docs[0])
+    assert [t for t, _, _ in repaired] == ["Hello world", "a <b> tag", "Tom &amp; Jerry"]
+
+
 @needs_native
 def test_documents_whose_lines_are_not_their_text_with_c_are_in_python(monkeypatch) -> None:
     """A page's lines are not cut from the document's text (extraction, selectors): the document's
@@ -821,16 +878,44 @@ def test_the_gate_skips_printable_ascii_by_blocks_and_misses_nothing() -> None:
 
 @needs_native
 def test_normalize_finds_an_odd_space_at_every_offset_of_a_block() -> None:
-    """The C normalize passes over runs of characters below U+0080 in a 2-byte text (eight at once
-    with SSE2): an odd space or invisible mark at any offset of the first two blocks, or none,
-    gives the Python text."""
-    odd = ["\u00a0", "\u1680", "\u2000", "\u200a", "\u200b", "\u202f", "\u205f", "\u2060", "\ufeff", "\u009f", "\u00ff"]
+    """The C normalize and needs_whitespace pass over runs of printable ASCII (16 bytes or eight
+    2-byte characters at once with SSE2), in which no odd character is: an odd space, invisible
+    mark or line break (VT, FF, FS, GS, RS, NEL, U+2028, U+2029) at any offset of the first two
+    blocks, or none, or a character that is none of them (\\x1f, \\x7f, a tab), in texts of 1,
+    2 and 4 bytes a character, gives the Python text."""
+    odd = [*"\u00a0\u1680\u2000\u200a\u200b\u202f\u205f\u2060\ufeff\u009f\u00ff\x85", *BREAKS]
+    odd += ["\x1f", "\x7f", "\t", "\x0a\x0b", "\u2027", "\u202a"]
     texts = [
-        "x" * k + mark + tail + "\u0100" for mark in odd for k in range(20) for tail in ("", " ", "abc", "abcdefgh ")
+        "x" * k + mark + tail + wide
+        for mark in odd
+        for k in range(36)
+        for tail in ("", " ", "abc", "abcdefgh ")
+        for wide in ("", "\u00e9", "\u0100", "\U0001f600")
     ]
-    texts += ["x" * k + "\u0100" + "y" * j for k in range(9) for j in range(9)]
+    texts += ["x" * k + wide + "y" * j for k in range(18) for j in range(18) for wide in ("\u00e9", "\u0100")]
     assert [NATIVE.normalize(text) for text in texts] == [normalize(text) for text in texts]
+    assert [NATIVE.needs_whitespace(text) for text in texts] == [needs_whitespace(text) for text in texts]
     assert sum(NATIVE.normalize(text) != text for text in texts) > len(texts) // 2
+
+
+@needs_native
+def test_c_breaks_is_the_python_one() -> None:
+    """NATIVE.breaks (which the repair step asks of each document) is whitespace.has_breaks: on
+    every kind of text, and with each break (and each character beside one) at every offset of
+    the printable runs the C half passes over, in texts of 1, 2 and 4 bytes a character."""
+    texts = [t for name in TEXTS for t in TEXTS[name]]
+    texts += [
+        "x" * k + mark + tail + wide
+        for mark in [*BREAKS, "\x0a", "\x0d", "\x1b", "\x1f", "\x85", "\u2027", "\u202a", "\u00a0"]
+        for k in range(36)
+        for tail in ("", "abc")
+        for wide in ("", "\u00e9", "\u0100", "\U0001f600")
+    ]
+    found = [has_breaks(t) for t in texts]
+    assert [NATIVE.breaks(t) for t in texts] == found
+    assert 1_000 < sum(found) < len(found) // 2
+    with pytest.raises(TypeError):
+        NATIVE.breaks(b"\x0b")
 
 
 @needs_native

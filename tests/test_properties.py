@@ -13,6 +13,7 @@ from cleaner.pipeline import Pipeline, Settings, clean, split_lines
 from cleaner.rules.book import RuleBook
 from cleaner.steps.base import State
 from cleaner.steps.repair import repair
+from cleaner.steps.whitespace import BREAKS, has_breaks, spaced
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = Pipeline(RuleBook.load([ROOT / "rules"]))
@@ -56,6 +57,43 @@ def test_output_is_input_lines_in_order_and_never_longer(text: str) -> None:
     out = PIPELINE.clean(Document("d", text, "d")).text
     assert _visible(out) <= _visible("\n".join(repaired))
     assert _is_subsequence([line for line in out.split("\n") if line], repaired)
+
+
+# Text with line breaks within its lines (VT, FF, FS, GS, RS, U+2028, U+2029) and NEL, beside
+# words, spaces, NBSPs, tabs, mojibake and whatever else.
+broken_texts = st.lists(
+    st.sampled_from([*BREAKS, "\x85", " ", "\u00a0", "\t", "\n", "word", "donâ€™t", "CafÃ", "&amp;", "<b>"])
+    | st.text(max_size=8),
+    max_size=40,
+).map("".join)
+
+
+@SETTINGS
+@given(broken_texts)
+def test_a_line_break_within_a_line_is_cleaned_as_a_space(text: str) -> None:
+    """Cleaning a text with breaks within its lines gives what the text with spaces there gives,
+    holds none of them, and cleaning it again changes nothing."""
+    once = PIPELINE.clean(Document("d", text, "d")).text
+    assert once == PIPELINE.clean(Document("d", spaced(text), "d")).text
+    assert not has_breaks(once) and "\x85" not in once
+    assert PIPELINE.clean(Document("d", once, "d")).text == once
+
+
+separators = st.sampled_from([*BREAKS, " ", "\t", "\u00a0", "\u2003"])
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.tuples(st.from_regex("[A-Za-z0-9.,]{1,8}", fullmatch=True), separators)), max_size=5))
+def test_words_either_side_of_a_break_stay_apart(lines: list[list[tuple[str, str]]]) -> None:
+    """Words of a line, however they are separated (a space, tab, NBSP or any line break), are the
+    same words after the repair step, with or without ftfy: none glued to the next, none cut."""
+    text = "\n".join("".join(word + sep for word, sep in line) for line in lines)
+    for enabled in (True, False):
+        found, _ = split_lines(text)
+        words = [line.text.split() for line in found]
+        repair(found, enabled=enabled, text=text)
+        assert [line.text.split() for line in found] == words
+        assert not any(has_breaks(line.text) for line in found)
 
 
 def test_a_document_peeled_past_max_rounds_is_cleaned_once_and_for_all() -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cleaner.document import Document, Line
 from cleaner.pipeline import Pipeline, Settings
 from cleaner.pipeline.clean import split_lines
 from cleaner.rules.book import RuleBook
+from cleaner.steps import repair as repair_module
 from cleaner.steps.dedup import PREFIX, REPEAT, dedup
 from cleaner.steps.repair import repair
 from cleaner.steps.whitespace import layout_text
@@ -51,6 +54,48 @@ def test_whitespace_is_found_before_a_lone_carriage_return() -> None:
     repair(ls, text=text)
     assert [line.text for line in ls] == ["first", "second", "third"]
     assert [line.changed_by for line in ls] == [(), ("whitespace",), ()]
+
+
+# The line breaks str.splitlines knows besides \n and \r: a line can hold them (lines are cut at
+# \n, \r\n and \r), and each is one space, as an NBSP is.
+BREAKS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["ftfy", "no-ftfy"])
+@pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
+def test_a_line_break_within_a_line_is_a_space_as_an_nbsp_is(enabled: bool, use_c: bool, monkeypatch) -> None:
+    """Before: ftfy deleted a vertical tab (a soft line break in word processors' exports) and FS,
+    GS, RS, gluing the words either side ("Hello\\vworld" became "Helloworld"), and a form feed,
+    U+2028 and U+2029 stayed in the text. Each is now a space wherever an NBSP would be one
+    (between words, doubled, leading), none trails, and a line of nothing else is blank."""
+    if use_c and repair_module._NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    monkeypatch.setattr(repair_module, "_NATIVE", repair_module._NATIVE if use_c else None)
+    for mark in [*BREAKS, "\u00a0"]:
+        texts = [f"Hello{mark}world", f"Hello {mark} world", f"{mark}Hello", f"Hello{mark}", f"{mark}", "plain"]
+        text = "\n".join(texts)
+        ls, _ = split_lines(text)
+        repair(ls, enabled=enabled, text=text)
+        assert [line.text for line in ls] == ["Hello world", "Hello   world", " Hello", "Hello", "", "plain"], mark
+        labels = ("whitespace",)
+        assert [line.changed_by for line in ls] == [labels, labels, labels, labels, labels, ()], mark
+
+
+@pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
+def test_nel_is_ftfys_ellipsis_and_a_space_without_ftfy(use_c: bool, monkeypatch) -> None:
+    """U+0085 (NEL) in web text is mostly a Windows-1252 "…" decoded as Latin-1: ftfy's encoding
+    fix makes it one. With the encoding repair off it is a line break, so a space."""
+    if use_c and repair_module._NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    monkeypatch.setattr(repair_module, "_NATIVE", repair_module._NATIVE if use_c else None)
+    for enabled, expected, label in [
+        (True, "Wait\u2026 what\u2026", "ftfy:encoding"),
+        (False, "Wait  what", "whitespace"),
+    ]:
+        text = "Wait\x85 what\x85"
+        ls, _ = split_lines(text)
+        repair(ls, enabled=enabled, text=text)
+        assert [(line.text, line.changed_by) for line in ls] == [(expected, (label,))]
 
 
 def test_layout_makes_every_line_a_paragraph() -> None:

@@ -979,66 +979,109 @@ static PyObject *detect(PyObject *self, PyObject *args) {
 
 /* ---- whitespace.py ---- */
 
-/* _ODD_SPACE ([\u00a0\u1680\u2000-\u200a\u202f\u205f]), replaced by ' ', and _INVISIBLE
- * ([\u200b\u2060\ufeff]), removed: is_odd(ch) is a character of either (in fewer tests for the
- * characters a text is made of: all but three are in U+2000..U+207F, as bits of two words), and
- * is_invisible tells the two apart. */
+/* _ODD_SPACE ([\x0b\x0c\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]), replaced
+ * by ' ', and _INVISIBLE ([\u200b\u2060\ufeff]), removed: is_odd(ch) is a character of either (in
+ * fewer tests for the characters a text is made of: the five below U+0020 as bits of a word, most
+ * of the rest in U+2000..U+207F, as bits of two words), and is_invisible tells the two apart. None
+ * is printable ASCII (' ' to '~'), so a run of it is passed over without a test a character. */
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
+/* U+000B, U+000C and U+001C-U+001E (VT, FF, FS, GS, RS: whitespace.BREAKS below U+0080), as bits */
+#define LOW_ODD ((1u << 0x0B) | (1u << 0x0C) | (1u << 0x1C) | (1u << 0x1D) | (1u << 0x1E))
+
 static const uint64_t odd_2000[2] = {
-    0xFFFULL | (1ULL << 0x2F),    /* U+2000-U+200B, U+202F */
-    (1ULL << 0x1F) | (1ULL << 0x20), /* U+205F, U+2060 */
+    0xFFFULL | (1ULL << 0x28) | (1ULL << 0x29) | (1ULL << 0x2F), /* U+2000-U+200B, U+2028, U+2029, U+202F */
+    (1ULL << 0x1F) | (1ULL << 0x20),                             /* U+205F, U+2060 */
 };
 static inline int is_odd(Py_UCS4 ch) {
+    if (ch < 0x20) return (int)((LOW_ODD >> ch) & 1);
     if (ch - 0x2000 < 0x80) return (int)((odd_2000[(ch - 0x2000) >> 6] >> ((ch - 0x2000) & 63)) & 1);
-    return ch == 0xA0 || ch == 0x1680 || ch == 0xFEFF;
+    return ch == 0x85 || ch == 0xA0 || ch == 0x1680 || ch == 0xFEFF;
 }
 
-/* How many characters from t on (per of them, all in the text) are below U+0080, before the first
- * that is not: per when all are. With SSE2, eight at once; else four, all or nothing. */
-#ifdef REPAIR_SSE2
-#define LOW_LANES 8
-static inline int low_run(const Py_UCS2 *t) {
-    __m128i x = _mm_loadu_si128((const __m128i *)t);
-    __m128i low = _mm_cmpeq_epi16(_mm_and_si128(x, _mm_set1_epi16((short)0xFF80)), _mm_setzero_si128());
-    unsigned high = ~(unsigned)_mm_movemask_epi8(low) & 0xFFFFu;
-    return high ? __builtin_ctz(high) / 2 : 8;
+/* whitespace.BREAKS (VT, FF, FS, GS, RS, U+2028, U+2029): the odd spaces repair() makes spaces
+ * before ftfy sees a line. */
+static inline int is_break(Py_UCS4 ch) {
+    if (ch < 0x20) return (int)((LOW_ODD >> ch) & 1);
+    return ch == 0x2028 || ch == 0x2029;
 }
-#else
-#define LOW_LANES 4
-static inline int low_run(const Py_UCS2 *t) {
-    uint64_t block;
-    memcpy(&block, t, 8);
-    return (block & 0xFF80FF80FF80FF80ULL) == 0 ? 4 : 0;
+
+/* Whether a character of t (n of them) is one that TEST holds: runs of printable ASCII (which
+ * holds none of the odd characters) passed over a block at once. */
+#define FIND_LOOP(T, LANES, RUN, TEST)                                                           \
+    do {                                                                                         \
+        const T *t = (const T *)data;                                                            \
+        Py_ssize_t i = 0;                                                                        \
+        while (i < n) {                                                                          \
+            PASS_PRINTABLE(LANES, RUN, 1);                                                       \
+            if (TEST(t[i])) return 1;                                                            \
+            i++;                                                                                 \
+        }                                                                                        \
+        return 0;                                                                                \
+    } while (0)
+
+/* An odd space or invisible mark in a 1-byte (2-byte, 4-byte) text. */
+static int odd_ucs1(const void *data, Py_ssize_t n) { FIND_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1, is_odd); }
+static int odd_ucs2(const void *data, Py_ssize_t n) { FIND_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2, is_odd); }
+static int odd_ucs4(const void *data, Py_ssize_t n) { FIND_LOOP(Py_UCS4, 0, no_run, is_odd); }
+
+static int odd_of(int kind, const void *data, Py_ssize_t n) {
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: return odd_ucs1(data, n);
+    case PyUnicode_2BYTE_KIND: return odd_ucs2(data, n);
+    default: return odd_ucs4(data, n);
+    }
+}
+
+#ifdef REPAIR_SSE2
+/* The lanes of x from lo to lo + span (unsigned, wrapping below lo), as all-ones: x - lo saturated
+ * at span is x - lo only there. */
+static inline __m128i in_range_8(__m128i x, char lo, char span) {
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+}
+static inline __m128i in_range_16(__m128i x, short lo, short span) {
+    __m128i d = _mm_sub_epi16(x, _mm_set1_epi16(lo));
+    return _mm_cmpeq_epi16(_mm_subs_epu16(d, _mm_set1_epi16(span)), _mm_setzero_si128());
 }
 #endif
 
-/* An odd space or invisible mark in a 2-byte text: runs of characters below U+0080 (most of a
- * text that one curly quote made 2 bytes a character) passed over, as no odd character is below
- * U+00A0. */
-static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
+/* whitespace.has_breaks: one of whitespace.BREAKS in the text. It is asked of every document, and
+ * a page's line ends and punctuation would cut the printable runs FIND_LOOP passes over every few
+ * characters: with SSE2, 16 bytes (eight 2-byte characters) are tested at once for the breaks
+ * themselves (U+000B-U+000C, U+001C-U+001E, U+2028-U+2029). */
+static int has_breaks(int kind, const void *data, Py_ssize_t n) {
+#ifdef REPAIR_SSE2
     Py_ssize_t i = 0;
-    while (i < n) {
-        if (i + LOW_LANES <= n) {
-            int run = low_run(t + i);
-            i += run;
-            if (run == LOW_LANES) continue;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *t = (const Py_UCS1 *)data;
+        for (; i + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(t + i));
+            if (_mm_movemask_epi8(_mm_or_si128(in_range_8(x, 0x0B, 1), in_range_8(x, 0x1C, 2)))) return 1;
         }
-        if (t[i] >= 0xA0 && is_odd(t[i])) return 1;
-        i++;
+        for (; i < n; i++)
+            if (is_break(t[i])) return 1;
+        return 0;
     }
-    return 0;
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *t = (const Py_UCS2 *)data;
+        for (; i + 8 <= n; i += 8) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(t + i));
+            __m128i hit = _mm_or_si128(_mm_or_si128(in_range_16(x, 0x0B, 1), in_range_16(x, 0x1C, 2)),
+                                       in_range_16(x, 0x2028, 1));
+            if (_mm_movemask_epi8(hit)) return 1;
+        }
+        for (; i < n; i++)
+            if (is_break(t[i])) return 1;
+        return 0;
+    }
+#endif
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: FIND_LOOP(Py_UCS1, PRINTABLE_LANES_1, printable_run_1, is_break);
+    case PyUnicode_2BYTE_KIND: FIND_LOOP(Py_UCS2, PRINTABLE_LANES_2, printable_run_2, is_break);
+    default: FIND_LOOP(Py_UCS4, 0, no_run, is_break);
+    }
 }
-
-#define ODD_LOOP(T)                                                                     \
-    do {                                                                                \
-        const T *t = (const T *)data;                                                   \
-        for (Py_ssize_t i = 0; i < n; i++)                                              \
-            if (t[i] >= 0xA0 && is_odd(t[i])) {                                        \
-                odd = 1;                                                                \
-                break;                                                                  \
-            }                                                                           \
-    } while (0)
 
 /* normalized()'s new text: each odd space as ' ', each invisible mark left out (is_odd is the
  * union of the two, which are apart). */
@@ -1048,38 +1091,35 @@ static int odd_ucs2(const Py_UCS2 *t, Py_ssize_t n) {
         T *o = (T *)out;                                       \
         for (Py_ssize_t i = 0; i < n; i++) {                   \
             T ch = t[i];                                       \
-            if (ch < 0xA0 || !is_odd(ch))                      \
+            if (!is_odd(ch))                                   \
                 o[used++] = ch;                                \
             else if (!is_invisible(ch))                        \
                 o[used++] = ' ';                               \
         }                                                      \
     } while (0)
 
-/* REBUILD_LOOP for a 1-byte text into out (n bytes): its length. Below U+0100 the only odd
- * character is U+00A0, an odd space, so the text is copied whole and each U+00A0 made ' ' (memcpy
- * and memchr, not a test a byte). */
+/* REBUILD_LOOP for a 1-byte text into out (n bytes): its length. Below U+0100 every odd character
+ * is an odd space (the invisible marks are above U+2000), so each byte is copied or made ' '. */
 static Py_ssize_t rebuild_ucs1(const Py_UCS1 *t, Py_ssize_t n, Py_UCS1 *out) {
-    if (n == 0) return 0;
-    memcpy(out, t, (size_t)n);
-    for (Py_UCS1 *at = out; (at = memchr(at, 0xA0, (size_t)(n - (at - out)))) != NULL; at++) *at = ' ';
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = is_odd(t[i]) ? ' ' : t[i];
     return n;
 }
 
-/* REBUILD_LOOP for a 2-byte text into out (n code units): its length. Runs of characters below
- * U+0080 (no odd one is below U+00A0) are copied LOW_LANES at once: the block is stored whole at
+/* REBUILD_LOOP for a 2-byte text into out (n code units): its length. Runs of printable ASCII (no
+ * odd character is one) are copied PRINTABLE_LANES_2 at once: the block is stored whole at
  * out + used, then used moves on by the run (used <= i, so the store stays inside out's n). */
 static Py_ssize_t rebuild_ucs2(const Py_UCS2 *t, Py_ssize_t n, Py_UCS2 *out) {
     Py_ssize_t used = 0, i = 0;
     while (i < n) {
-        if (i + LOW_LANES <= n) {
-            memcpy(out + used, t + i, LOW_LANES * sizeof(Py_UCS2));
-            int run = low_run(t + i);
+        if (i + PRINTABLE_LANES_2 <= n) {
+            memcpy(out + used, t + i, PRINTABLE_LANES_2 * sizeof(Py_UCS2));
+            int run = printable_run_2(t + i);
             i += run;
             used += run;
-            if (run == LOW_LANES) continue;
+            if (run == PRINTABLE_LANES_2) continue;
         }
         Py_UCS2 ch = t[i++];
-        if (ch < 0xA0 || !is_odd(ch))
+        if (!is_odd(ch))
             out[used++] = ch;
         else if (!is_invisible(ch))
             out[used++] = ' ';
@@ -1088,23 +1128,15 @@ static Py_ssize_t rebuild_ucs2(const Py_UCS2 *t, Py_ssize_t n, Py_UCS2 *out) {
 }
 
 /* normalize(text) when it differs from text (a new reference), else NULL with no error set; NULL
- * with an error set on failure. For an ASCII text normalize is text.rstrip(); else the odd spaces
- * become ' ' and the invisible marks go, then rstrip(). Any odd space or invisible mark changes
+ * with an error set on failure. The odd spaces become ' ' and the invisible marks go, then
+ * rstrip() (a text with no odd character: rstrip() alone). Any odd space or invisible mark changes
  * the text (one becomes ' ', the other shortens it), as does any trailing whitespace. *trimmed
  * (when not NULL) is set when the new text is text with its trailing whitespace cut, and no more. */
 static PyObject *normalized(PyObject *text, int *trimmed) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int odd = 0;
-    if (PyUnicode_IS_ASCII(text))
-        odd = 0;
-    else if (kind == PyUnicode_1BYTE_KIND) /* of the odd characters, only U+00A0 is below U+0100 */
-        odd = memchr(data, 0xA0, n) != NULL;
-    else if (kind == PyUnicode_2BYTE_KIND)
-        odd = odd_ucs2((const Py_UCS2 *)data, n);
-    else
-        ODD_LOOP(Py_UCS4);
+    int odd = odd_of(kind, data, n);
     if (!odd) {
         Py_ssize_t end = n;
         while (end > 0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) end--;
@@ -1127,8 +1159,8 @@ static PyObject *normalized(PyObject *text, int *trimmed) {
     return result;
 }
 
-/* needs_whitespace: _DIRTY.search, with re.MULTILINE
- * (\s(?:$|(?=\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]): a \s at the end of the
+/* needs_whitespace: _DIRTY.search, with re.MULTILINE (\s(?:$|(?=\r))|[\x0b\x0c\x1c-\x1e\x85\u00a0
+ * \u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\ufeff]): a \s at the end of the
  * text or before '\n' ($ under MULTILINE) or '\r', or one of the odd characters anywhere. So it is
  * asked of each line end (a \s before it) and of the odd characters, not of each character: on a
  * 1-byte text (most documents) by memchr from line end to line end, on a 2-byte one by find_ucs2
@@ -1155,11 +1187,10 @@ static int dirty(PyObject *text) {
     if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, n - 1))) return 1;
     /* The line ends first, then the odd characters in the whole text: most dirty documents have
      * a blank line ("\n\n") near their start, found without the text read to its end. */
-    int odd = 0;
     switch (kind) {
-    case PyUnicode_1BYTE_KIND: /* (of the odd characters, only U+00A0 is below U+0100) */
+    case PyUnicode_1BYTE_KIND:
         if (space_before(data, n, '\n') || space_before(data, n, '\r')) return 1;
-        return !PyUnicode_IS_ASCII(text) && memchr(data, 0xA0, (size_t)n) != NULL;
+        return odd_ucs1(data, n);
     case PyUnicode_2BYTE_KIND: {
         const Py_UCS2 *t = (const Py_UCS2 *)data;
         for (Py_ssize_t i = find_ucs2(t, 1, n, '\n', '\r'); i < n; i = find_ucs2(t, i + 1, n, '\n', '\r'))
@@ -1168,8 +1199,7 @@ static int dirty(PyObject *text) {
     }
     default:
         ENDS_LOOP(Py_UCS4);
-        ODD_LOOP(Py_UCS4);
-        return odd;
+        return odd_ucs4(data, n);
     }
 }
 
@@ -1219,6 +1249,14 @@ static PyObject *needs_whitespace(PyObject *self, PyObject *arg) {
         return NULL;
     }
     return PyBool_FromLong(dirty(arg));
+}
+
+static PyObject *breaks(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    return PyBool_FromLong(has_breaks(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)));
 }
 
 static PyObject *normalize(PyObject *self, PyObject *arg) {
@@ -1520,6 +1558,7 @@ static PyMethodDef methods[] = {
     {"control", control, METH_O, "control(text) -> bool: a character of the gate's control class in text."},
     {"quiet", quiet, METH_O, "quiet(text) -> bool: repair._quiet (nothing but entities for ftfy to change)."},
     {"needs_whitespace", needs_whitespace, METH_O, "needs_whitespace(text) -> bool: whitespace.needs_whitespace."},
+    {"breaks", breaks, METH_O, "breaks(text) -> bool: whitespace.has_breaks."},
     {"normalize", normalize, METH_O, "normalize(text) -> str: whitespace.normalize."},
     {"lines", lines, METH_VARARGS,
      "lines(texts, enabled, entities) -> [(i, normalized text or None)]: the lines repair() changes."},

@@ -15,7 +15,7 @@ from cleaner.steps.base import State
 from cleaner.steps.repair_ftfy import rebuilt
 from cleaner.steps.repair_gate import gate, unescape_entity
 from cleaner.steps.whitespace import LABEL as WHITESPACE
-from cleaner.steps.whitespace import needs_whitespace, normalize
+from cleaner.steps.whitespace import has_breaks, needs_whitespace, normalize, spaced
 
 if TYPE_CHECKING:
     import ftfy
@@ -283,8 +283,18 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
     """Repair encoding, then whitespace, on each line until neither changes it: an NBSP that
     the whitespace step turns into a space can be half of what ftfy reads as mojibake, so one
     pass of each would not give text that a second cleaning leaves alone. ``text``, the whole
-    document, lets a clean document skip the per-line gate with one scan."""
+    document, lets a clean document skip the per-line gate with one scan.
+
+    The line breaks a line can hold (whitespace.BREAKS: VT, FF, U+2028...) are made spaces first,
+    in the lines and in the text the document's gates read, before ftfy sees any (it drops VT, FS,
+    GS and RS as control characters, gluing the words either side): the step then goes on as for
+    the document with spaces there, so the text and the gates' answers are that document's (the
+    lines that held a break labelled ``whitespace`` too), and cleaning the output again changes
+    nothing. A document with no break has no line with one (its lines are cut from it); with no
+    document text, each line is looked at."""
     native = _NATIVE
+    if not text or (has_breaks if native is None else native.breaks)(text):
+        text = _spaced(lines, text)
     if native is not None:
         # The document's gates and the lines either step changes, decided in C in one call: (i,
         # None) goes through the rounds here (ftfy sees it), (i, text) is a line only the
@@ -299,9 +309,17 @@ def repair(lines: list[Line], unescape_html: bool = True, enabled: bool = True, 
         return
     for line in lines:
         text = line.text
-        if not enabled and text.isascii() and not text[-1:].isspace():
-            continue  # nothing for either step to do
+        if not enabled and text.isascii() and not text[-1:].isspace() and (text.isprintable() or not has_breaks(text)):
+            continue  # nothing for either step to do (the ASCII breaks are the odd spaces below U+0080)
         _rounds(line, enabled, unescape_html)
+
+
+def _spaced(lines: list[Line], text: str) -> str:
+    """Each line's breaks made spaces (a whitespace repair), and ``text``'s."""
+    for line in lines:
+        if has_breaks(line.text):
+            line.change(spaced(line.text), WHITESPACE)
+    return spaced(text)
 
 
 class Repair:

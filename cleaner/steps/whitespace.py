@@ -14,16 +14,48 @@ Layout = Literal["paragraphs", "lines"]
 _NATIVE = load("cleaner.report._diff")
 
 # NBSP and the other fixed-width spaces become plain spaces; zero-width marks and the BOM go.
-_ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f]")
+# So do the line breaks str.splitlines knows besides \n and \r, which a line holds (lines are cut
+# at \n, \r\n and \r only): VT (U+000B, a soft line break in word processors' exports), FF
+# (U+000C, a page break), FS, GS and RS (U+001C-U+001E), U+2028 and U+2029 (BREAKS), and NEL
+# (U+0085), each a space: ftfy would drop VT, FS, GS and RS, gluing the words either side
+# ("Hello\vworld" as "Helloworld"), and leave FF, U+2028 and U+2029 in the text. The repair step
+# makes BREAKS spaces first, before ftfy sees a line (repair.repair); NEL is left to ftfy, which
+# reads it as the "…" of Windows-1252 (text decoded as Latin-1), and is a space only with the
+# encoding repair off.
+BREAKS = "\x0b\x0c\x1c\x1d\x1e\u2028\u2029"
+_SPACES = dict.fromkeys(map(ord, BREAKS), " ")
+_ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 LABEL = "whitespace"
 # Why a line changed, for `cleaner explain` (cleaner/steps/reasons.py).
 DESCRIPTIONS = {
-    LABEL: "Spacing normalized: NBSP and other fixed-width spaces made plain, zero-width marks and "
-    "trailing whitespace removed.",
+    LABEL: "Spacing normalized: NBSP and other fixed-width spaces, and line or page breaks within a line (VT, FF, "
+    "U+2028...), made plain spaces, zero-width marks and trailing whitespace removed.",
 }
 # A line ends at \\n, \\r\\n or a lone \\r (pipeline.split_lines): whitespace before any of them.
-_DIRTY = re.compile("\\s(?:$|(?=\\r))|[\u00a0\u1680\u2000-\u200b\u202f\u205f\u2060\ufeff]", re.MULTILINE)
+_DIRTY = re.compile(
+    "\\s(?:$|(?=\\r))|[\x0b\x0c\x1c-\x1e\x85\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\ufeff]",
+    re.MULTILINE,
+)
+
+
+def has_breaks(text: str) -> bool:
+    """Whether ``text`` holds one of BREAKS (a search for each: memchr, where one regex search
+    reads a page a character at a time, ~100 µs for 10 KB)."""
+    return (
+        "\x0b" in text
+        or "\x0c" in text
+        or "\x1c" in text
+        or "\x1d" in text
+        or "\x1e" in text
+        or "\u2028" in text
+        or "\u2029" in text
+    )
+
+
+def spaced(text: str) -> str:
+    """``text`` with each of BREAKS a space."""
+    return text.translate(_SPACES)
 
 
 def needs_whitespace(text: str) -> bool:
@@ -32,7 +64,8 @@ def needs_whitespace(text: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    if not text.isascii():
+    # (an ASCII text that is printable holds no odd space: none of them is printable ASCII)
+    if not text.isascii() or not text.isprintable():
         text = _INVISIBLE.sub("", _ODD_SPACE.sub(" ", text))
     return text.rstrip()
 
