@@ -41,7 +41,28 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str
             return text, ({} if name == "utf-8" else {"encoding": name})
         except (UnicodeDecodeError, LookupError, ValueError, TypeError):
             pass  # a wrong declaration: fall back to detection
+    wide = _utf16_without_bom(data)
+    if wide is not None:
+        try:
+            return data.decode(wide), {"encoding": wide}
+        except UnicodeDecodeError:
+            pass
     return decode(data)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 with no BOM, told by its NUL bytes: markup is mostly ASCII, which UTF-16 writes as
+    the character's byte beside a NUL, always on the same side. Such bytes are valid UTF-8 (NUL
+    is), so detection took the page for UTF-8 and its markup for text: the whole page, tags and
+    all, came out as the clean text."""
+    sample = data[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 16:
+        return None
+    for nuls, others, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if nuls.count(0) >= 0.5 * len(nuls) and others.count(0) <= 0.05 * len(others):
+            return name
+    return None
 
 
 # What browsers decode a label as (the WHATWG Encoding Standard): a legacy charset's superset, in
