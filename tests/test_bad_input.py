@@ -355,6 +355,45 @@ def test_a_warc_body_chunked_in_capitals_is_dechunked(tmp_path: Path) -> None:
     )
 
 
+def test_a_warc_body_in_brotli_is_decoded_and_the_file_read_on(tmp_path: Path) -> None:
+    """Before: warcio sets ``unused_data`` on brotli's Decompressor, which brotli 1.1 on refuses:
+    the first ``Content-Encoding: br`` response ended the reading of its file ("cannot read
+    further: 'brotli.Decompressor' object has no attribute 'unused_data'"), every later record lost."""
+    brotli = pytest.importorskip("brotli")
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    def page(n: int) -> bytes:
+        return (
+            b"<html><body><article><p>"
+            + b"The council met on Monday to discuss harbour %d. " % n * 8
+            + b"</p></article></body></html>"
+        )
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    for n, body, encoding in ((1, brotli.compress(page(1)), "br"), (2, page(2), None)):
+        fields = [("Content-Type", "text/html"), *([("Content-Encoding", encoding)] if encoding else [])]
+        headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://e.example/{n}", "response", payload=io.BytesIO(body), http_headers=headers
+            )
+        )
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(buffer.getvalue())
+    done, records, _ = clean(tmp_path, str(path), "--fast")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [(r["url"], r["text"]) for r in records] == [
+        (
+            f"https://e.example/{n}",
+            f"The council met on Monday to discuss harbour {n}. " * 7
+            + f"The council met on Monday to discuss harbour {n}.\n",
+        )
+        for n in (1, 2)
+    ]
+
+
 def test_an_unexpected_error_is_said_without_addresses() -> None:
     """A bug's message names an object by its repr, with its address: another each run, so the
     run's failures differed from run to run (and from -j1 to -j2)."""

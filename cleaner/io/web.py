@@ -9,7 +9,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from cleaner.document import Document
 from cleaner.errors import Problem
@@ -230,6 +230,10 @@ def _quiet(name: str) -> Any:
 
         class Quiet(getattr(bufferedreaders, name)):  # type: ignore[misc]
             failed: str | None = None
+            DECOMPRESSORS: ClassVar[dict[str, Any]] = {
+                **bufferedreaders.BufferedReader.DECOMPRESSORS,
+                **_brotli_decompressor(),
+            }
 
             def _decompress(self, data: bytes) -> bytes:
                 if self.decompressor and data and self.num_block_read:
@@ -242,6 +246,32 @@ def _quiet(name: str) -> Any:
 
         found = _QUIET[name] = Quiet
     return found
+
+
+class _Brotli:
+    """A brotli decompressor as warcio's readers use one (``decompress``, ``unused_data``).
+    warcio registers brotli's own Decompressor and sets ``unused_data`` on it, which that class
+    (brotli 1.1 on, FastWARC's dependency) refuses: an AttributeError that ended the reading of
+    the whole file at its first ``Content-Encoding: br`` response."""
+
+    unused_data = None  # (brotli keeps no bytes past its stream: a body holds one)
+
+    def __init__(self) -> None:
+        import brotli
+
+        self._decompressor = brotli.Decompressor()
+        # (brotli's is ``process``; brotlicffi's and brotlipy's, of the same module name, ``decompress``)
+        self.decompress = getattr(self._decompressor, "process", None) or self._decompressor.decompress
+
+
+def _brotli_decompressor() -> dict[str, Any]:
+    """warcio's entry for ``br``, when brotli is installed (else none: a br body is undecoded
+    bytes, reported as no text)."""
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        return {}
+    return {"br": _Brotli}
 
 
 def _reader(given: Any) -> Any:
@@ -262,7 +292,7 @@ def _content(record: Any) -> Any:
     encoding = headers.get_header("content-encoding")
     if encoding:
         encoding = encoding.lower()
-        if encoding not in BufferedReader.get_supported_decompressors():
+        if encoding not in BufferedReader.get_supported_decompressors() and encoding not in _brotli_decompressor():
             encoding = None
     # (a header's value is case-insensitive: "Chunked" is chunked too, which warcio's own test misses)
     if (headers.get_header("transfer-encoding") or "").strip().lower() == "chunked":
