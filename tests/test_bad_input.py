@@ -292,6 +292,24 @@ def test_a_warc_cut_in_its_last_records_headers_is_reported(tmp_path: Path, cut_
     assert re.fullmatch(message, failure["message"]), failure["message"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bytes_that_are_no_warc_record_cost_the_rest_of_their_file_only(tmp_path: Path, workers: int) -> None:
+    """Before: warcio's ArchiveLoadFailed derives from Exception alone, and no handler took it:
+    a WARC with a junk tail (or a record whose Content-Length is no number) ended the whole run
+    with a traceback, nothing written for any input."""
+    first, second, _ = _warc(*PAGES)
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(first + b"this is no WARC record\r\n\r\n" + second)
+    other = tmp_path / "other.warc"
+    other.write_bytes(second)
+    done, records, summary = clean(tmp_path, str(path), str(other), "--fast", workers=workers)
+    assert done.returncode == 1, done.stderr
+    assert [r["url"] for r in records] == ["https://e.example/1", "https://e.example/2"]
+    message = "cannot read further: Invalid WARC record, first line: this is no WARC record"
+    assert [(f["file"], f["message"]) for f in summary["failures"]] == [(f"{path}#2", message)]
+    assert done.stderr.splitlines() == [f"error: {path}#2: {message}"]
+
+
 def test_a_warc_body_whose_content_encoding_breaks_is_reported(tmp_path: Path) -> None:
     """Before: a gzip Content-Encoding that broke midway made warcio write zlib's message to
     stderr (no file, no record) and hand over the body cut there, which was cleaned as a page."""

@@ -117,8 +117,8 @@ def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Probl
     yield Document(id=doc_id, text="", source=str(path), meta=meta, html=page)
 
 
-# What reading a WARC can raise: warcio's own failures (ArchiveLoadFailed is a ValueError), a
-# corrupt .gz, and warcio's bugs on a malformed record (an attribute of a header it expects).
+# What reading a WARC can raise: a corrupt .gz, warcio's bugs on a malformed record (an attribute
+# of a header it expects), and warcio's own failures (_warcio_errors).
 _READ_ERRORS = (EOFError, OSError, ValueError, zlib.error, AttributeError, TypeError, KeyError, IndexError)
 _TRUNCATED = "a corrupt or truncated file"
 _DRAIN = 1 << 16  # bytes of a record's rest read at a time (a large record is not held whole)
@@ -131,6 +131,7 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
     ``prefix/`` if given: the file's name, when several WARC files are read)."""
     from warcio.archiveiterator import ArchiveIterator  # only WARC input pays for importing warcio
 
+    errors = _READ_ERRORS + _warcio_errors()
     n = 0  # records read so far
     with path.open("rb") as handle:
         records = ArchiveIterator(handle)
@@ -141,10 +142,10 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 record = next(records)
             except StopIteration:
                 return
-            except _READ_ERRORS as exc:
+            except errors as exc:
                 # warcio's iterator is a generator, dead once it has raised: the file's later
                 # records cannot be reached; those before are kept.
-                yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {exc}")
+                yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {str(exc).strip()}")
                 return
             n += 1
             where = f"{path}#{n}"  # the record's number in the file
@@ -171,7 +172,7 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 raw = record.raw_stream
                 while raw.read(_DRAIN):
                     pass
-            except _READ_ERRORS as exc:
+            except errors as exc:
                 yield Problem(where, None, f"cannot read further: {exc}")
                 return
             if getattr(raw, "limit", 0) > 0:
@@ -212,6 +213,17 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 meta=meta,
                 html=page,
             )
+
+
+def _warcio_errors() -> tuple[type[Exception], ...]:
+    """warcio's own exceptions, which derive from Exception alone: bytes that are no WARC record
+    (a file's junk tail, a Content-Length that is no number) raised ArchiveLoadFailed through
+    every handler, and the whole run ended with a traceback, nothing written."""
+    from warcio.bufferedreaders import ChunkedDataException
+    from warcio.exceptions import ArchiveLoadFailed
+    from warcio.statusandheaders import StatusAndHeadersParserException
+
+    return (ArchiveLoadFailed, ChunkedDataException, StatusAndHeadersParserException)
 
 
 _QUIET: dict[str, Any] = {}
