@@ -632,6 +632,8 @@ def suggest(
             "nothing written",
             markup=False,
         )
+        if failures:  # (nothing to suggest is no reason to hide that documents failed: exit 1 all the same)
+            raise typer.Exit(EXIT_DOCUMENTS_FAILED)
         return
     from rich.table import Table
 

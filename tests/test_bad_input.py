@@ -292,6 +292,24 @@ def test_a_warc_cut_in_its_last_records_headers_is_reported(tmp_path: Path, cut_
     assert re.fullmatch(message, failure["message"]), failure["message"]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bytes_that_are_no_warc_record_cost_the_rest_of_their_file_only(tmp_path: Path, workers: int) -> None:
+    """Before: warcio's ArchiveLoadFailed derives from Exception alone, and no handler took it:
+    a WARC with a junk tail (or a record whose Content-Length is no number) ended the whole run
+    with a traceback, nothing written for any input."""
+    first, second, _ = _warc(*PAGES)
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(first + b"this is no WARC record\r\n\r\n" + second)
+    other = tmp_path / "other.warc"
+    other.write_bytes(second)
+    done, records, summary = clean(tmp_path, str(path), str(other), "--fast", workers=workers)
+    assert done.returncode == 1, done.stderr
+    assert [r["url"] for r in records] == ["https://e.example/1", "https://e.example/2"]
+    message = "cannot read further: Invalid WARC record, first line: this is no WARC record"
+    assert [(f["file"], f["message"]) for f in summary["failures"]] == [(f"{path}#2", message)]
+    assert done.stderr.splitlines() == [f"error: {path}#2: {message}"]
+
+
 def test_a_warc_body_whose_content_encoding_breaks_is_reported(tmp_path: Path) -> None:
     """Before: a gzip Content-Encoding that broke midway made warcio write zlib's message to
     stderr (no file, no record) and hand over the body cut there, which was cleaned as a page."""
@@ -353,6 +371,45 @@ def test_a_warc_body_chunked_in_capitals_is_dechunked(tmp_path: Path) -> None:
         == "The council met on Monday to discuss the harbour. " * 7
         + "The council met on Monday to discuss the harbour.\n"
     )
+
+
+def test_a_warc_body_in_brotli_is_decoded_and_the_file_read_on(tmp_path: Path) -> None:
+    """Before: warcio sets ``unused_data`` on brotli's Decompressor, which brotli 1.1 on refuses:
+    the first ``Content-Encoding: br`` response ended the reading of its file ("cannot read
+    further: 'brotli.Decompressor' object has no attribute 'unused_data'"), every later record lost."""
+    brotli = pytest.importorskip("brotli")
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    def page(n: int) -> bytes:
+        return (
+            b"<html><body><article><p>"
+            + b"The council met on Monday to discuss harbour %d. " % n * 8
+            + b"</p></article></body></html>"
+        )
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    for n, body, encoding in ((1, brotli.compress(page(1)), "br"), (2, page(2), None)):
+        fields = [("Content-Type", "text/html"), *([("Content-Encoding", encoding)] if encoding else [])]
+        headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://e.example/{n}", "response", payload=io.BytesIO(body), http_headers=headers
+            )
+        )
+    path = tmp_path / "crawl.warc"
+    path.write_bytes(buffer.getvalue())
+    done, records, _ = clean(tmp_path, str(path), "--fast")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [(r["url"], r["text"]) for r in records] == [
+        (
+            f"https://e.example/{n}",
+            f"The council met on Monday to discuss harbour {n}. " * 7
+            + f"The council met on Monday to discuss harbour {n}.\n",
+        )
+        for n in (1, 2)
+    ]
 
 
 def test_an_unexpected_error_is_said_without_addresses() -> None:

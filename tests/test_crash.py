@@ -430,3 +430,28 @@ def test_a_second_signal_while_the_run_stops_neither_hangs_nor_breaks_it(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert files(out) == whole_marked
+
+
+def test_a_resumed_run_says_the_failures_of_the_files_it_keeps(tmp_path: Path) -> None:
+    """Before: the resumed run said only the failures of the files it cleaned itself; those of
+    the files the killed run had finished were in summary.json but not on stderr, so a resumed
+    run could exit 1 naming no failure at all."""
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_bytes(b'{"text": "The council met on Monday."}\n{"text": 1}\n')
+    (corpus / "b.html").write_bytes(b"")  # a page with no text
+    (corpus / "c.txt").write_text("The harbour reopened on Friday.\n", encoding="utf-8")
+    said = [
+        f"error: {corpus / 'a.jsonl'}:2: field 'text' is a number, not a string",
+        f"error: {corpus / 'b.html'}: found no main text",
+    ]
+    whole = subprocess.run(command(corpus, tmp_path / "whole"), cwd=ROOT, capture_output=True, text=True)
+    assert (whole.returncode, whole.stderr.splitlines()) == (1, said)
+    out = tmp_path / "out"
+    killed = subprocess.run(
+        command(corpus, out), cwd=ROOT, capture_output=True, text=True, env={**os.environ, faults.ENV: "shard:2"}
+    )
+    assert killed.returncode == -signal.SIGKILL
+    resumed = subprocess.run(command(corpus, out, "--resume"), cwd=ROOT, capture_output=True, text=True)
+    assert (resumed.returncode, resumed.stderr.splitlines()) == (1, said)
+    assert files(out) == files(tmp_path / "whole")

@@ -338,6 +338,29 @@ def test_a_bom_outranks_the_declared_charset() -> None:
     assert decode_html("<p>Le café</p>".encode("utf-16"), "utf-8") == ("<p>Le café</p>", {"encoding": "utf-16"})
 
 
+def test_a_page_in_utf16_without_a_bom_is_read_as_utf16(tmp_path: Path) -> None:
+    """Its bytes are valid UTF-8 (a NUL beside each ASCII byte), so detection read the page as
+    UTF-8 and the extractors found no tags in it: the whole page, markup and all, came out as
+    the clean text. A declared charset still outranks the NULs (WHATWG's order)."""
+    page = "<html><head><title>t</title></head><body><p>Le café est fermé le lundi.</p></body></html>"
+    assert decode_html(page.encode("utf-16-le")) == (page, {"encoding": "utf-16-le"})
+    assert decode_html(page.encode("utf-16-be")) == (page, {"encoding": "utf-16-be"})
+    ascii_page = page.replace("é", "e")
+    assert decode_html(ascii_page.encode("utf-16-le"), "utf-8") == (ascii_page.encode("utf-16-le").decode(), {})
+    stray = page.replace("lundi", "lun\x00di").encode()  # a stray NUL or two: still UTF-8
+    assert decode_html(stray) == (stray.decode(), {})
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "le.html").write_bytes(PAGE.encode("utf-16-le"))
+    (tmp_path / "in" / "be.html").write_bytes(PAGE.encode("utf-16-be"))
+    done, records = _run(str(tmp_path / "in"), out=tmp_path / "out" / "c.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [(r["id"], r["meta"]["encoding"], r["meta"]["title"]) for r in records] == [
+        ("be", "utf-16-be", "Ministers meet in Brussels"),
+        ("le", "utf-16-le", "Ministers meet in Brussels"),
+    ]
+    assert all("<" not in r["text"] and r["text"].startswith("The foreign ministers") for r in records)
+
+
 def test_a_timeout_an_extractor_swallows_still_ends_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     """readability catches the timer's exception (its summary() returns ""): the clock read
     after it ends the page, and no later extractor starts."""

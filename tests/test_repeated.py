@@ -429,3 +429,19 @@ def test_suggest_writes_no_file_for_a_host_no_domain_can_name(tmp_path: Path) ->
         ["valley", "post", "4", "2", "66.7%", "0", "-"]
     ]
     assert not (tmp_path / "s").exists()
+
+
+def test_suggest_exits_1_for_a_failed_document_when_nothing_is_repeated(tmp_path: Path) -> None:
+    """A run of suggest that found nothing to suggest returned before its failures were
+    counted: a page with no text and a broken record were said on stderr, and the exit code
+    was 0."""
+    (tmp_path / "empty.html").write_bytes(b"")
+    (tmp_path / "docs.jsonl").write_bytes(b'{"text": "The council met on Monday."}\n{"text": 1}\n')
+    result = cli("suggest", str(tmp_path), "--out", str(tmp_path / "s"), "-j", "1", "-q")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'docs.jsonl'}:2: field 'text' is a number, not a string",
+        f"error: {tmp_path / 'empty.html'}: found no main text",
+    ]
+    assert "nothing written" in result.stdout
+    assert not (tmp_path / "s").exists()

@@ -9,7 +9,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from cleaner.document import Document
 from cleaner.errors import Problem
@@ -41,7 +41,28 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, dict[str
             return text, ({} if name == "utf-8" else {"encoding": name})
         except (UnicodeDecodeError, LookupError, ValueError, TypeError):
             pass  # a wrong declaration: fall back to detection
+    wide = _utf16_without_bom(data)
+    if wide is not None:
+        try:
+            return data.decode(wide), {"encoding": wide}
+        except UnicodeDecodeError:
+            pass
     return decode(data)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 with no BOM, told by its NUL bytes: markup is mostly ASCII, which UTF-16 writes as
+    the character's byte beside a NUL, always on the same side. Such bytes are valid UTF-8 (NUL
+    is), so detection took the page for UTF-8 and its markup for text: the whole page, tags and
+    all, came out as the clean text."""
+    sample = data[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 16:
+        return None
+    for nuls, others, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if nuls.count(0) >= 0.5 * len(nuls) and others.count(0) <= 0.05 * len(others):
+            return name
+    return None
 
 
 # What browsers decode a label as (the WHATWG Encoding Standard): a legacy charset's superset, in
@@ -96,8 +117,8 @@ def read_html(path: Path, rel: str, max_bytes: int) -> Iterator[Document | Probl
     yield Document(id=doc_id, text="", source=str(path), meta=meta, html=page)
 
 
-# What reading a WARC can raise: warcio's own failures (ArchiveLoadFailed is a ValueError), a
-# corrupt .gz, and warcio's bugs on a malformed record (an attribute of a header it expects).
+# What reading a WARC can raise: a corrupt .gz, warcio's bugs on a malformed record (an attribute
+# of a header it expects), and warcio's own failures (_warcio_errors).
 _READ_ERRORS = (EOFError, OSError, ValueError, zlib.error, AttributeError, TypeError, KeyError, IndexError)
 _TRUNCATED = "a corrupt or truncated file"
 _DRAIN = 1 << 16  # bytes of a record's rest read at a time (a large record is not held whole)
@@ -110,6 +131,7 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
     ``prefix/`` if given: the file's name, when several WARC files are read)."""
     from warcio.archiveiterator import ArchiveIterator  # only WARC input pays for importing warcio
 
+    errors = _READ_ERRORS + _warcio_errors()
     n = 0  # records read so far
     with path.open("rb") as handle:
         records = ArchiveIterator(handle)
@@ -120,10 +142,10 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 record = next(records)
             except StopIteration:
                 return
-            except _READ_ERRORS as exc:
+            except errors as exc:
                 # warcio's iterator is a generator, dead once it has raised: the file's later
                 # records cannot be reached; those before are kept.
-                yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {exc}")
+                yield Problem(f"{path}#{n + 1}", None, f"cannot read further: {str(exc).strip()}")
                 return
             n += 1
             where = f"{path}#{n}"  # the record's number in the file
@@ -150,7 +172,7 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 raw = record.raw_stream
                 while raw.read(_DRAIN):
                     pass
-            except _READ_ERRORS as exc:
+            except errors as exc:
                 yield Problem(where, None, f"cannot read further: {exc}")
                 return
             if getattr(raw, "limit", 0) > 0:
@@ -193,6 +215,17 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
             )
 
 
+def _warcio_errors() -> tuple[type[Exception], ...]:
+    """warcio's own exceptions, which derive from Exception alone: bytes that are no WARC record
+    (a file's junk tail, a Content-Length that is no number) raised ArchiveLoadFailed through
+    every handler, and the whole run ended with a traceback, nothing written."""
+    from warcio.bufferedreaders import ChunkedDataException
+    from warcio.exceptions import ArchiveLoadFailed
+    from warcio.statusandheaders import StatusAndHeadersParserException
+
+    return (ArchiveLoadFailed, ChunkedDataException, StatusAndHeadersParserException)
+
+
 _QUIET: dict[str, Any] = {}
 
 
@@ -209,6 +242,10 @@ def _quiet(name: str) -> Any:
 
         class Quiet(getattr(bufferedreaders, name)):  # type: ignore[misc]
             failed: str | None = None
+            DECOMPRESSORS: ClassVar[dict[str, Any]] = {
+                **bufferedreaders.BufferedReader.DECOMPRESSORS,
+                **_brotli_decompressor(),
+            }
 
             def _decompress(self, data: bytes) -> bytes:
                 if self.decompressor and data and self.num_block_read:
@@ -221,6 +258,32 @@ def _quiet(name: str) -> Any:
 
         found = _QUIET[name] = Quiet
     return found
+
+
+class _Brotli:
+    """A brotli decompressor as warcio's readers use one (``decompress``, ``unused_data``).
+    warcio registers brotli's own Decompressor and sets ``unused_data`` on it, which that class
+    (brotli 1.1 on, FastWARC's dependency) refuses: an AttributeError that ended the reading of
+    the whole file at its first ``Content-Encoding: br`` response."""
+
+    unused_data = None  # (brotli keeps no bytes past its stream: a body holds one)
+
+    def __init__(self) -> None:
+        import brotli
+
+        self._decompressor = brotli.Decompressor()
+        # (brotli's is ``process``; brotlicffi's and brotlipy's, of the same module name, ``decompress``)
+        self.decompress = getattr(self._decompressor, "process", None) or self._decompressor.decompress
+
+
+def _brotli_decompressor() -> dict[str, Any]:
+    """warcio's entry for ``br``, when brotli is installed (else none: a br body is undecoded
+    bytes, reported as no text)."""
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        return {}
+    return {"br": _Brotli}
 
 
 def _reader(given: Any) -> Any:
@@ -241,7 +304,7 @@ def _content(record: Any) -> Any:
     encoding = headers.get_header("content-encoding")
     if encoding:
         encoding = encoding.lower()
-        if encoding not in BufferedReader.get_supported_decompressors():
+        if encoding not in BufferedReader.get_supported_decompressors() and encoding not in _brotli_decompressor():
             encoding = None
     # (a header's value is case-insensitive: "Chunked" is chunked too, which warcio's own test misses)
     if (headers.get_header("transfer-encoding") or "").strip().lower() == "chunked":

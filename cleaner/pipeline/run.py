@@ -245,7 +245,13 @@ def run(
             meta = work.meta(index)
             if meta is None:
                 todo.append((index, item))
-            elif progress is not None:
+                continue
+            if on_failure is not None:
+                # Said again: the run that cleaned this file was interrupted, and the resumed run's
+                # exit code 1 would otherwise name no failure (they are in summary.json all the same).
+                for problem in work.failures(index, meta):
+                    on_failure(problem)
+            if progress is not None:
                 progress(meta["totals"]["docs_in"], item.size)
         work.discard({index for index, _ in todo})  # shards killed midway or no longer intact
         page_built = False

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from cleaner import faults
-from cleaner.errors import UsageError
+from cleaner.errors import Problem, UsageError
 from cleaner.io import writers
 from cleaner.io.atomic import check_replaceable, write_atomic
 from cleaner.io.readers import REPORT_MARKER, SPILL_PREFIX, InputFile, out_marker, output_digest, real_path
@@ -361,6 +361,15 @@ class WorkDir:
             if not _parts_intact(self.root, base, sizes):
                 return None
         return meta
+
+    def failures(self, index: int, meta: dict[str, Any]) -> Iterator[Problem]:
+        """The failures a finished file's shard noted, in order."""
+        for path in self.parts(index, meta, "notes"):
+            with path.open("rb") as notes:
+                for line in notes:
+                    note = orjson.loads(line)
+                    if note.get("kind") == "failure":
+                        yield Problem(note["file"], note["line"], note["message"])
 
     def discard(self, indexes: set[int]) -> None:
         """Remove what the unfinished (or no longer intact) shards of the files ``indexes`` left,
