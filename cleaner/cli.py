@@ -895,7 +895,7 @@ def explain(
     file: Annotated[
         Path,
         typer.Argument(
-            help="A .txt file, a JSONL file (each record explained), or a directory of them; - reads stdin."
+            help="A file as clean reads it (.txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet, .html, .html.gz, .warc, .warc.gz: each record explained), or a directory of them; - reads stdin."
         ),
     ],
     rules: RulesOption = None,
