@@ -38,7 +38,9 @@ class CompiledReplace(Compiled):
     def apply(self, ctx: Context) -> None:
         for i in self.candidates(ctx):
             line = ctx.rows[i]
-            if not line.alive:
+            # (A candidate is a row holding the pattern's strings, most often with no match: RE2's
+            # test answers that without submatches, where sub would search with them, in Python.)
+            if not line.alive or not self.trigger_rx.test(line.text):
                 continue
             new = self.trigger_rx.sub(self.with_, line.text)
             if new != line.text:
