@@ -74,7 +74,9 @@ def split_pages(gold: Path, fold_of: dict[str, int], out: Path) -> list[Path]:
     return paths
 
 
-def measure(realtext: Path, profiles: list[str], workers: int) -> list[tuple[str, dict[str, float], float]]:
+def measure(
+    realtext: Path, profiles: list[str], workers: int, keep: Path | None = None
+) -> list[tuple[str, dict[str, float], float]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-heldout-") as tmp:
         work = Path(tmp)
@@ -107,6 +109,9 @@ def measure(realtext: Path, profiles: list[str], workers: int) -> list[tuple[str
                 figures.update(
                     {f"{name.split('-')[0]}.{k}": v for k, v in _score(realtext, pooled, realtext / name).items()}
                 )
+                if keep is not None:
+                    keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(pooled, keep / f"{profile}-{name}")
             rows.append((profile, figures, seconds))
             print(_row(profile, figures, seconds), file=sys.stderr)
     return rows
@@ -124,11 +129,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profiles", nargs="+", default=["precision", "balanced", "recall"])
     parser.add_argument("--no-doc", action="store_true", help="Do not write the table into docs/quality.md.")
+    parser.add_argument("--keep", type=Path, default=None, help="Keep each profile's pooled output in this directory.")
     args = parser.parse_args(argv)
     if not all((args.realtext / name).exists() for name in (*DATASETS, "score.py")):
         print(f"bench-heldout: skipped, no realtext dev files in {args.realtext}", file=sys.stderr)
         return
-    text = "\n".join([HEADER, *(_row(*row) for row in measure(args.realtext, args.profiles, args.workers))])
+    text = "\n".join([HEADER, *(_row(*row) for row in measure(args.realtext, args.profiles, args.workers, args.keep))])
     print(text)
     if not args.no_doc:
         write_block(ROOT / "docs" / "quality.md", text)
