@@ -310,6 +310,21 @@ def test_bytes_that_are_no_warc_record_cost_the_rest_of_their_file_only(tmp_path
     assert done.stderr.splitlines() == [f"error: {path}#2: {message}"]
 
 
+def test_a_file_of_text_named_warc_is_a_failure_not_an_empty_input(tmp_path: Path) -> None:
+    """Before: a line of five words reads as an ARC record's header, made a WARC response whose
+    length is its fifth word: no document, no failure, exit 0 (a wrong file passed unsaid)."""
+    path = tmp_path / "notes.warc"
+    path.write_bytes(b"this is not a warc\n")
+    first, _, _ = _warc(*PAGES)
+    other = tmp_path / "other.warc"
+    other.write_bytes(first)
+    done, records, summary = clean(tmp_path, str(path), str(other), "--fast")
+    assert done.returncode == 1, done.stderr
+    assert [r["url"] for r in records] == ["https://e.example/1"]
+    message = "not a WARC record: its length is 'warc', not a number"
+    assert [(f["file"], f["message"]) for f in summary["failures"]] == [(f"{path}#1", message)]
+
+
 def test_a_warc_body_whose_content_encoding_breaks_is_reported(tmp_path: Path) -> None:
     """Before: a gzip Content-Encoding that broke midway made warcio write zlib's message to
     stderr (no file, no record) and hand over the body cut there, which was cleaned as a page."""

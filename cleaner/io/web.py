@@ -154,6 +154,13 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 # record with no length is the last one of a truncated file (or no record at all).
                 yield Problem(where, None, f"record cut short in its WARC headers ({_TRUNCATED}); skipped")
                 continue
+            length = record.rec_headers.get_header("Content-Length") or ""
+            if not length.strip().isdigit():
+                # A line of five words reads as an old ARC record's header (its fifth word the
+                # length), which the loader makes a WARC response: a file of text, or of junk, gave
+                # no document and no failure, exit 0. No record's length can be found past it.
+                yield Problem(where, None, f"not a WARC record: its length is {length[:40]!r}, not a number")
+                return
             if record.rec_type != "response":
                 continue
             if not record.rec_headers.get_header("WARC-Target-URI"):
