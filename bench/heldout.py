@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.quality import COLUMNS, DATASETS, HELD_OUT, REALTEXT, ROOT, _run_cleaner, _score
+from bench.quality import DATASETS, HELD_OUT, REALTEXT, ROOT, _row, _run_cleaner, _score
 
 HEADER = (
     "| profile (held out by site) | traf content kept | traf boilerplate left | aeb drop precision "
@@ -115,11 +115,6 @@ def measure(
             rows.append((profile, figures, seconds))
             print(_row(profile, figures, seconds), file=sys.stderr)
     return rows
-
-
-def _row(profile: str, figures: dict[str, float], seconds: float) -> str:
-    cells = " | ".join(f"{figures[c]:.3f}" if c in figures else "" for c in COLUMNS)
-    return f"| {profile} | {cells} | {seconds:.1f} |"
 
 
 def main(argv: list[str] | None = None) -> None:

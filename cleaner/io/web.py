@@ -149,12 +149,12 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
                 return
             n += 1
             where = f"{path}#{n}"  # the record's number in the file
-            if record.rec_headers.get_header("Content-Length") is None:
+            length = record.rec_headers.get_header("Content-Length")
+            if length is None:
                 # warcio reads a header block that the file's end cuts as if it ended there: a
                 # record with no length is the last one of a truncated file (or no record at all).
                 yield Problem(where, None, f"record cut short in its WARC headers ({_TRUNCATED}); skipped")
                 continue
-            length = record.rec_headers.get_header("Content-Length") or ""
             if not length.strip().isdigit():
                 # A line of five words reads as an old ARC record's header (its fifth word the
                 # length), which the loader makes a WARC response: a file of text, or of junk, gave
@@ -306,12 +306,11 @@ def _content(record: Any) -> Any:
     headers = record.http_headers
     if not headers:
         return record.raw_stream
-    from warcio.bufferedreaders import BufferedReader
-
     encoding = headers.get_header("content-encoding")
     if encoding:
         encoding = encoding.lower()
-        if encoding not in BufferedReader.get_supported_decompressors() and encoding not in _brotli_decompressor():
+        # (the quiet readers' decompressors: warcio's, and br's where brotli is installed)
+        if encoding not in _quiet("BufferedReader").get_supported_decompressors():
             encoding = None
     # (a header's value is case-insensitive: "Chunked" is chunked too, which warcio's own test misses)
     if (headers.get_header("transfer-encoding") or "").strip().lower() == "chunked":

@@ -364,12 +364,9 @@ class WorkDir:
 
     def failures(self, index: int, meta: dict[str, Any]) -> Iterator[Problem]:
         """The failures a finished file's shard noted, in order."""
-        for path in self.parts(index, meta, "notes"):
-            with path.open("rb") as notes:
-                for line in notes:
-                    note = orjson.loads(line)
-                    if note.get("kind") == "failure":
-                        yield Problem(note["file"], note["line"], note["message"])
+        for note in self._notes_of(index, meta):
+            if note["kind"] == "failure":
+                yield Problem(note["file"], note["line"], note["message"])
 
     def discard(self, indexes: set[int]) -> None:
         """Remove what the unfinished (or no longer intact) shards of the files ``indexes`` left,
@@ -592,10 +589,14 @@ class WorkDir:
 
     def _notes(self, metas: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for i, meta in enumerate(metas):
-            for path in self.parts(i, meta, "notes"):
-                with path.open("rb") as notes:
-                    for line in notes:
-                        yield orjson.loads(line)
+            yield from self._notes_of(i, meta)
+
+    def _notes_of(self, index: int, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The notes of a finished file's shard (summary.FileSummary's), in order."""
+        for path in self.parts(index, meta, "notes"):
+            with path.open("rb") as notes:
+                for line in notes:
+                    yield orjson.loads(line)
 
 
 _REMOVERS = 8
