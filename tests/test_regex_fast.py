@@ -6,13 +6,14 @@ RE2's."""
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from cleaner.rules import regex
+from cleaner.rules import base, regex
 from cleaner.rules.book import RuleBook
 from cleaner.rules.regex import Regex, _compile_re2, _NoTwin, to_re2
 
@@ -209,6 +210,38 @@ def test_alternatives_are_each_alternative_of_the_whole_row_with_the_group_s_fla
     assert regex.alternatives(r"^(a|b(?:c|d))$") == [r"^(a)$", r"^(b(?:c|d))$"]
     for other in (r"^(?:a|b)x$", r"^a|b$", r"^(?P<v>a|b)$", r"^(?:[[:alpha:]|]x|y)$", r"^(?:(?i)a|b)$"):
         assert regex.alternatives(other) is None, other
+
+
+def test_an_alternative_that_is_a_group_s_alternation_is_split_too() -> None:
+    """A YAML list of whole-row patterns is joined as ``^(?:A|B)$`` (rules/base.py), and a branch
+    that is itself an alternation in a group is taken apart as well; under a flag it is not (its
+    branches would lose the flag)."""
+    assert regex.alternatives(r"^(?:(?i:home|news)|(?:a|b(?:c|d))x|y)$") == [
+        r"^(?i:home)$",
+        r"^(?i:news)$",
+        r"^(?:(?:a|b(?:c|d))x)$",
+        r"^(?:y)$",
+    ]
+    assert regex.alternatives(r"^(?i:(?:a|b)|c)$") == [r"^(?i:(?:a|b))$", r"^(?i:c)$"]
+
+
+@pytest.mark.parametrize(
+    ("items", "joined"),
+    [
+        ([r"^(?i:home|news)$", r"^a\d+b$"], r"^(?:(?i:home|news)|a\d+b)$"),
+        ([r"^a$", r"^b|c$"], r"(?:(?:^a$)|(?:^b|c$))"),  # (a branch with a top-level bar: ^b or c$)
+        ([r"^a\$", r"^b$"], r"^(?:a\$|b$)"),  # (an escaped dollar sign ends no row)
+        ([r"^a$", r"b$"], r"(?:(?:^a$)|(?:b$))"),
+    ],
+)
+def test_a_list_of_patterns_is_one_alternation(items: list[str], joined: str) -> None:
+    """Whole-row branches are joined between one ``^`` and ``$``, which the prefilter splits into
+    its branches again (each filtered by its own literals and lengths); other lists keep their
+    anchors, so the joined pattern matches where one of them does."""
+    assert base._alternatives(items) == joined
+    rx = re.compile(joined)
+    for text in ["home", "NEWS", "a12b", "a", "b", "c", "xc", "bx", "a$", "ab"]:
+        assert (rx.search(text) is not None) == any(re.search(item, text) for item in items), text
 
 
 # Pieces of rows for the parts' test: words the shipped alternatives start with and end on, and

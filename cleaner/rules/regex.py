@@ -66,7 +66,7 @@ _BACKTRACKING_GROUPS = ("=", "!", "<=", "<!", "P=", "(", ">")
 def needs_backtracking(pattern: str) -> bool:
     """Whether ``pattern`` holds what RE2 does not have and a backtracking engine does: a
     lookaround, a backreference (``\\1``, ``(?P=name)``, ``\\g<name>``), a conditional, an atomic
-    group or a possessive repeat (``a++``). Read as ``_top_bars`` reads a pattern (escapes and
+    group or a possessive repeat (``a++``). Read as ``top_bars`` reads a pattern (escapes and
     classes skipped); where it cannot tell, it says yes, and the pattern runs on the engine it
     always ran on."""
     i, n = 0, len(pattern)
@@ -220,7 +220,7 @@ def _class_end(text: str, i: int) -> int | None:
     return i
 
 
-def _top_bars(body: str) -> list[int] | None:
+def top_bars(body: str) -> list[int] | None:
     """Where ``body`` (the inside of a group) has ``|`` outside any group and class; None if a
     ``)`` closes the group before its end (``body`` is then not one group's inside)."""
     bars: list[int] = []
@@ -282,7 +282,29 @@ def alternatives(pattern: str) -> list[str] | None:
     the pattern where it matches one of them (``parts`` splits as this does); None for a pattern
     of another shape (``_split``)."""
     split = _split(pattern)
-    return None if split is None else ["^(" + split[0] + alt + ")$" for alt in split[1]]
+    if split is None:
+        return None
+    found: list[str] = []
+    for alt in split[1]:
+        # An alternative that is itself one group's alternation, ``^(?:(?i:A|B)|C)$`` (a YAML list
+        # of whole-row patterns joined, rules/base.py), is taken apart too: ``^(?i:A)$``... (only
+        # in a plain group: under ``?i:`` its branches would lose the flag).
+        inner = alternatives("^" + alt + "$") if split[0] == "?:" else None
+        found += inner if inner is not None else ["^(" + split[0] + alt + ")$"]
+    return found
+
+
+def row_body(pattern: str) -> str | None:
+    """What ``^X$`` holds between its anchors, when ``X`` is a branch of its own (no ``|``
+    outside its groups: ``^a|b$`` is ``^a`` or ``b$``) and the ``$`` is not escaped; else None."""
+    if not (pattern.startswith("^") and pattern.endswith("$")) or len(pattern) < 2:
+        return None
+    body = pattern[1:-1]
+    backslashes = len(body) - len(body.rstrip("\\"))
+    if backslashes % 2:
+        return None  # (``\$``: a dollar sign, not the row's end)
+    bars = top_bars(body)
+    return body if bars == [] else None
 
 
 def _split(pattern: str) -> tuple[str, list[str]] | None:
@@ -294,7 +316,7 @@ def _split(pattern: str) -> tuple[str, list[str]] | None:
     body = pattern[head.end() : -2]
     if _FLAGS.search(body):
         return None  # (split, the alternatives after the flags would lose them)
-    bars = _top_bars(body)
+    bars = top_bars(body)
     if not bars:
         return None
     return head.group(1) or "", [body[a + 1 : b] for a, b in zip([-1, *bars], [*bars, len(body)], strict=True)]
