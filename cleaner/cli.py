@@ -43,7 +43,7 @@ from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report.outcome import REVIEW_BUDGET, Reports
-from cleaner.steps.extract import ExtractOptions, Favor
+from cleaner.steps.extract import MAX_PAGE_BYTES, ExtractOptions, Favor
 
 try:  # The base of the errors typer's parsing raises (click's, vendored into typer since 0.26).
     from typer import TyperException as ParseError
@@ -176,6 +176,13 @@ FastOption = Annotated[
     ),
 ]
 ExtractTimeout = Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0 or inf: no limit).")]
+MaxPageBytes = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Refuse (and report) an HTML page larger than this many bytes, not extracted (0: no limit).",
+    ),
+]
 RepairOption = Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")]
 UnescapeOption = Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")]
 DedupOption = Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")]
@@ -242,6 +249,7 @@ def _settings(
     keep_line_breaks: bool,
     extraction: ExtractOptions,
     extract_timeout: float,
+    max_page_bytes: int,
     classify: bool,
     profile: Profile,
     **reporting: Any,
@@ -257,6 +265,7 @@ def _settings(
         layout="lines" if keep_line_breaks else "paragraphs",
         extraction=extraction,
         extract_timeout=extract_timeout if 0 < extract_timeout < math.inf else None,  # (0 or inf: no limit)
+        max_page_bytes=max_page_bytes or None,  # (0: no limit)
         classify=classify,
         profile=profile,
         **reporting,
@@ -297,6 +306,7 @@ def clean(
     fallback: FallbackOption = DEFAULT_EXTRACTION.fallback,
     fast: FastOption = DEFAULT_EXTRACTION.fast,
     extract_timeout: ExtractTimeout = DEFAULT_EXTRACT_TIMEOUT,
+    max_page_bytes: MaxPageBytes = MAX_PAGE_BYTES,
     overwrite: Annotated[
         bool, typer.Option(help="Replace an existing output file and a previous cleaner report directory.")
     ] = False,
@@ -378,6 +388,7 @@ def clean(
         keep_line_breaks,
         ExtractOptions(favor, tables, comments, fallback, fast),
         extract_timeout,
+        max_page_bytes,
         classify,
         profile,
         flag_share=flag_share,
@@ -956,6 +967,7 @@ def explain(
     fallback: FallbackOption = DEFAULT_EXTRACTION.fallback,
     fast: FastOption = DEFAULT_EXTRACTION.fast,
     extract_timeout: ExtractTimeout = DEFAULT_EXTRACT_TIMEOUT,
+    max_page_bytes: MaxPageBytes = MAX_PAGE_BYTES,
     max_doc_bytes: MaxDocBytes = DEFAULT_LIMITS.max_doc_bytes,
     max_doc_lines: MaxDocLines = DEFAULT_LIMITS.max_doc_lines,
     stdin_format: StdinFormat = "jsonl",
@@ -994,7 +1006,15 @@ def explain(
         # (The cleaning options as `clean` takes them: --no-classify, the rules alone.)
         extraction = ExtractOptions(favor, tables, comments, fallback, fast)
         settings = _settings(
-            repair, unescape_html, dedup, keep_line_breaks, extraction, extract_timeout, classify, profile
+            repair,
+            unescape_html,
+            dedup,
+            keep_line_breaks,
+            extraction,
+            extract_timeout,
+            max_page_bytes,
+            classify,
+            profile,
         )
         pipeline = Pipeline(book, settings)
         limits = Limits(max_doc_bytes, max_doc_lines)
