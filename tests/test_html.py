@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import io
 import itertools
+import shutil
 import subprocess
 import sys
 import time
@@ -323,6 +324,30 @@ def test_warc_ids_are_unique_across_warc_files(tmp_path: Path) -> None:
     assert [r["id"] for r in records] == ["a/x/urn:n:1", "b/x/urn:n:1"]
     done, records = _run(str(tmp_path / "d" / "a" / "x.warc"), out=tmp_path / "one" / "c.jsonl")
     assert [r["id"] for r in records] == ["urn:n:1"]
+
+
+def test_a_record_id_said_again_in_one_warc_file_gets_its_record_number(tmp_path: Path) -> None:
+    """Before: a WARC of two crawls concatenated (`cat a.warc b.warc`) gave two documents of one id
+    for each record id both had, where two WARC files give two ids (above): nothing said which was
+    which but the source. A record id an earlier document of the file had is followed by `#` and
+    the record's number, as its source is; so with several WARC files too, and with any workers."""
+    _records(tmp_path / "a.warc", ["https://example.org/a", "https://example.org/b"])
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "c.warc").write_bytes((tmp_path / "a.warc").read_bytes() * 3)
+    want = ["urn:n:1", "urn:n:2", "urn:n:1#3", "urn:n:2#4", "urn:n:1#5", "urn:n:2#6"]
+    for workers in (1, 2):
+        done, records = _run(str(tmp_path / "d" / "c.warc"), out=tmp_path / f"o{workers}" / "c.jsonl", workers=workers)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert [(r["id"], r["source"]) for r in records] == [
+            (doc_id, f"{tmp_path / 'd' / 'c.warc'}#{n}") for n, doc_id in enumerate(want, 1)
+        ]
+    assert (tmp_path / "o1" / "c.jsonl").read_bytes() == (tmp_path / "o2" / "c.jsonl").read_bytes()
+    removals = (tmp_path / "o1" / "reports" / "removals.jsonl").read_bytes().splitlines()
+    assert [orjson.loads(line)["id"] for line in removals] == want
+    shutil.copy(tmp_path / "a.warc", tmp_path / "d" / "b.warc")
+    done, records = _run(str(tmp_path / "d"), out=tmp_path / "both" / "c.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in records] == ["b/urn:n:1", "b/urn:n:2", *(f"c/{doc_id}" for doc_id in want)]
 
 
 def test_a_meta_declaring_utf16_is_read_as_utf8() -> None:
