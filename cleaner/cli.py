@@ -43,7 +43,7 @@ from cleaner.io.readers import Fields, InputFile, Limits, discover, read
 from cleaner.io.writers import output_format
 from cleaner.repeated.boilerplate import Thresholds
 from cleaner.report.outcome import REVIEW_BUDGET, Reports
-from cleaner.steps.extract import ExtractOptions, Favor
+from cleaner.steps.extract import MAX_PAGE_BYTES, ExtractOptions, Favor
 
 try:  # The base of the errors typer's parsing raises (click's, vendored into typer since 0.26).
     from typer import TyperException as ParseError
@@ -62,7 +62,7 @@ _starting = False  # main() turned the collector off for start-up
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from cleaner.pipeline import Pipeline
+    from cleaner.pipeline import Pipeline, Settings
     from cleaner.pipeline.ray_engine import RayEngine
     from cleaner.pipeline.run import RunResult, Target
     from cleaner.rules.book import RuleBook
@@ -153,6 +153,46 @@ HtmlField = Annotated[
 INPUT_TYPES = ".txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet, .html, .html.gz, .warc, .warc.gz"
 DEFAULT_THRESHOLDS = Thresholds()
 DEFAULT_FIELDS = Fields()
+DEFAULT_EXTRACTION = ExtractOptions()
+DEFAULT_LIMITS = Limits()
+DEFAULT_EXTRACT_TIMEOUT = 30.0
+# The options that change what cleaning does to a document: `clean` and `explain` take the same
+# ones (defined once here, turned into Settings by one function, ``_settings``), so that
+# `explain` shows what `clean` with the same options does, not what its defaults would do.
+FavorOption = Annotated[
+    Favor, typer.Option(help="HTML: balanced, or favor precision or recall (trafilatura and the vote).")
+]
+TablesOption = Annotated[bool, typer.Option(help="trafilatura: keep tables.")]
+CommentsOption = Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")]
+FallbackOption = Annotated[
+    bool | None,
+    typer.Option(help="trafilatura: try its fallback extractors.", show_default="on, off with --fast"),
+]
+FastOption = Annotated[
+    bool,
+    typer.Option(
+        help="HTML: trafilatura alone, without the extraction ensemble's vote, and the author only from the "
+        "page's markup (faster)."
+    ),
+]
+ExtractTimeout = Annotated[float, typer.Option(min=0, help="Seconds an HTML page may take (0 or inf: no limit).")]
+MaxPageBytes = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Refuse (and report) an HTML page larger than this many bytes, not extracted (0: no limit).",
+    ),
+]
+RepairOption = Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")]
+UnescapeOption = Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")]
+DedupOption = Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")]
+LineBreaksOption = Annotated[
+    bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
+]
+MaxDocBytes = Annotated[int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")]
+MaxDocLines = Annotated[
+    int, typer.Option(min=1, help="Refuse (and report) a document of more lines than this (bounds memory).")
+]
 
 
 def _version(value: bool) -> None:
@@ -202,6 +242,36 @@ def _reports(given: Reports | None, out_path: Path, report: Path | None) -> Repo
     return "summary" if str(out_path) == stdio.STDIN and report is None else "full"
 
 
+def _settings(
+    repair: bool,
+    unescape_html: bool,
+    dedup: bool,
+    keep_line_breaks: bool,
+    extraction: ExtractOptions,
+    extract_timeout: float,
+    max_page_bytes: int,
+    classify: bool,
+    profile: Profile,
+    **reporting: Any,
+) -> Settings:
+    """The pipeline's Settings from the cleaning options `clean` and `explain` share (and, for
+    `clean`, those of its reports)."""
+    from cleaner.pipeline import Settings
+
+    return Settings(
+        repair=repair,
+        unescape_html=unescape_html,
+        dedup=dedup,
+        layout="lines" if keep_line_breaks else "paragraphs",
+        extraction=extraction,
+        extract_timeout=extract_timeout if 0 < extract_timeout < math.inf else None,  # (0 or inf: no limit)
+        max_page_bytes=max_page_bytes or None,  # (0: no limit)
+        classify=classify,
+        profile=profile,
+        **reporting,
+    )
+
+
 def _started() -> None:
     """The end of start-up (the rules loaded): the collector back on, if main() turned it off."""
     global _starting
@@ -230,35 +300,22 @@ def clean(
     id_field: IdField = DEFAULT_FIELDS.id,
     url_field: UrlField = DEFAULT_FIELDS.url,
     html_field: HtmlField = DEFAULT_FIELDS.html,
-    favor: Annotated[
-        Favor, typer.Option(help="HTML: balanced, or favor precision or recall (trafilatura and the vote).")
-    ] = "balanced",
-    tables: Annotated[bool, typer.Option(help="trafilatura: keep tables.")] = True,
-    comments: Annotated[bool, typer.Option(help="trafilatura: keep comment sections.")] = False,
-    fallback: Annotated[
-        bool | None, typer.Option(help="trafilatura: try its fallback extractors [default: on, off with --fast].")
-    ] = None,
-    fast: Annotated[
-        bool,
-        typer.Option(
-            help="HTML: trafilatura alone, without the extraction ensemble's vote, and the author only from the "
-            "page's markup (faster)."
-        ),
-    ] = False,
-    extract_timeout: Annotated[
-        float, typer.Option(min=0, help="Seconds an HTML page may take (0 or inf: no limit).")
-    ] = 30.0,
+    favor: FavorOption = DEFAULT_EXTRACTION.favor,
+    tables: TablesOption = DEFAULT_EXTRACTION.tables,
+    comments: CommentsOption = DEFAULT_EXTRACTION.comments,
+    fallback: FallbackOption = DEFAULT_EXTRACTION.fallback,
+    fast: FastOption = DEFAULT_EXTRACTION.fast,
+    extract_timeout: ExtractTimeout = DEFAULT_EXTRACT_TIMEOUT,
+    max_page_bytes: MaxPageBytes = MAX_PAGE_BYTES,
     overwrite: Annotated[
         bool, typer.Option(help="Replace an existing output file and a previous cleaner report directory.")
     ] = False,
-    repair: Annotated[bool, typer.Option(help="Repair mojibake with ftfy (encoding fixes only).")] = True,
-    unescape_html: Annotated[bool, typer.Option(help="Let ftfy decode HTML entities such as &amp;.")] = True,
-    dedup: Annotated[bool, typer.Option(help="Drop paragraphs repeated within a document.")] = True,
+    repair: RepairOption = True,
+    unescape_html: UnescapeOption = True,
+    dedup: DedupOption = True,
     classify: ClassifyOption = True,
     profile: ProfileOption = "balanced",
-    keep_line_breaks: Annotated[
-        bool, typer.Option(help="Keep single line breaks instead of making every line a paragraph.")
-    ] = False,
+    keep_line_breaks: LineBreaksOption = False,
     drop_repeated: Annotated[
         bool, typer.Option(help="First mine lines repeated across a site's documents, then drop them too.")
     ] = False,
@@ -266,12 +323,8 @@ def clean(
     min_share: MinShare = DEFAULT_THRESHOLDS.min_share,
     min_sites: MinSites = DEFAULT_THRESHOLDS.min_sites,
     workers: Workers = None,
-    max_doc_bytes: Annotated[
-        int, typer.Option(min=1, help="Refuse (and report) a document larger than this many bytes.")
-    ] = Limits().max_doc_bytes,
-    max_doc_lines: Annotated[
-        int, typer.Option(min=1, help="Refuse (and report) a document of more lines than this (bounds memory).")
-    ] = Limits().max_doc_lines,
+    max_doc_bytes: MaxDocBytes = DEFAULT_LIMITS.max_doc_bytes,
+    max_doc_lines: MaxDocLines = DEFAULT_LIMITS.max_doc_lines,
     engine: Annotated[Engine, typer.Option(help="local: processes on this machine; ray: a Ray cluster.")] = "local",
     address: Annotated[
         str | None, typer.Option(help="With --engine ray: the cluster (default: start one here).")
@@ -307,7 +360,7 @@ def clean(
     ] = REVIEW_BUDGET >> 20,
 ) -> None:
     """Clean INPUT... into a JSONL file and a report directory."""
-    from cleaner.pipeline import Pipeline, Settings
+    from cleaner.pipeline import Pipeline
     from cleaner.pipeline.run import Target
 
     if baseline is not None and str(out_path) == stdio.STDIN and report is None:
@@ -328,15 +381,16 @@ def clean(
         err.print("warning: --address is for --engine ray; ignored", markup=False)
     if stdin_format != "jsonl" and not any(str(given) == stdio.STDIN for given in inputs):
         err.print("warning: --stdin-format is for - (stdin), which is not among the inputs; ignored", markup=False)
-    settings = Settings(
-        repair=repair,
-        unescape_html=unescape_html,
-        dedup=dedup,
-        layout="lines" if keep_line_breaks else "paragraphs",
-        extraction=ExtractOptions(favor, tables, comments, fallback, fast),
-        extract_timeout=extract_timeout if 0 < extract_timeout < math.inf else None,  # (0 or inf: no limit)
-        classify=classify,
-        profile=profile,
+    settings = _settings(
+        repair,
+        unescape_html,
+        dedup,
+        keep_line_breaks,
+        ExtractOptions(favor, tables, comments, fallback, fast),
+        extract_timeout,
+        max_page_bytes,
+        classify,
+        profile,
         flag_share=flag_share,
         reports=reports,
         review_budget=review_budget << 20 if review_budget else None,
@@ -903,6 +957,19 @@ def explain(
     url: Annotated[str | None, typer.Option(help="Treat the document as coming from this URL.")] = None,
     profile: ProfileOption = "balanced",
     classify: ClassifyOption = True,
+    repair: RepairOption = True,
+    unescape_html: UnescapeOption = True,
+    dedup: DedupOption = True,
+    keep_line_breaks: LineBreaksOption = False,
+    favor: FavorOption = DEFAULT_EXTRACTION.favor,
+    tables: TablesOption = DEFAULT_EXTRACTION.tables,
+    comments: CommentsOption = DEFAULT_EXTRACTION.comments,
+    fallback: FallbackOption = DEFAULT_EXTRACTION.fallback,
+    fast: FastOption = DEFAULT_EXTRACTION.fast,
+    extract_timeout: ExtractTimeout = DEFAULT_EXTRACT_TIMEOUT,
+    max_page_bytes: MaxPageBytes = MAX_PAGE_BYTES,
+    max_doc_bytes: MaxDocBytes = DEFAULT_LIMITS.max_doc_bytes,
+    max_doc_lines: MaxDocLines = DEFAULT_LIMITS.max_doc_lines,
     stdin_format: StdinFormat = "jsonl",
     drop_repeated: Annotated[
         bool,
@@ -924,7 +991,7 @@ def explain(
 ) -> None:
     """Dry run: the site that matched and, line by line, what would be removed and by which rule,
     then why: each rule's description."""
-    from cleaner.pipeline import Pipeline, Settings
+    from cleaner.pipeline import Pipeline
     from cleaner.pipeline.outcome import cleaned_or_problem
     from cleaner.steps.reasons import Reasons
 
@@ -936,21 +1003,35 @@ def explain(
             # One document's URL would key it apart from the counts, which are of the file's own URLs.
             raise UsageError("--url and --drop-repeated: the lines are mined under each record's own URL; give one")
         book = _book(rules, no_default_rules)
-        pipeline = Pipeline(book, Settings(profile=profile, classify=classify))  # (--no-classify: the rules alone)
+        # (The cleaning options as `clean` takes them: --no-classify, the rules alone.)
+        extraction = ExtractOptions(favor, tables, comments, fallback, fast)
+        settings = _settings(
+            repair,
+            unescape_html,
+            dedup,
+            keep_line_breaks,
+            extraction,
+            extract_timeout,
+            max_page_bytes,
+            classify,
+            profile,
+        )
+        pipeline = Pipeline(book, settings)
+        limits = Limits(max_doc_bytes, max_doc_lines)
         fields = Fields(text=text_field, id=id_field, url=url_field, html=html_field)
         if drop_repeated:
             from cleaner.pipeline.mine import mine
 
             thresholds = Thresholds(min_docs, min_share, min_sites=min_sites)
             # No problems handed over: the pass below reads the same documents and reports them.
-            pipeline = pipeline.with_repeated(mine(items, pipeline, thresholds, fields, Limits()))
+            pipeline = pipeline.with_repeated(mine(items, pipeline, thresholds, fields, limits))
         pipeline.trace_classifier = features
         reasons = Reasons(book)
         # A broken record, an unreadable file or a page with no text is that document's problem:
         # reported, and the other documents explained (as `clean` goes on); exit 1 at the end.
         failures = _Failures(lambda line: err.print(line, markup=False))
         for item in items:
-            for doc in read(item, fields):
+            for doc in read(item, fields, limits):
                 if isinstance(doc, Problem):
                     failures(doc)
                     continue

@@ -202,6 +202,71 @@ def test_explain_drop_repeated_mines_the_file_and_shows_what_clean_drops(tmp_pat
     assert refused.returncode == 2 and "--url and --drop-repeated" in refused.stderr
 
 
+# `clean`'s inputs, and its options that say where a run writes, how it runs and what it reports:
+# the others change what cleaning does to a document, and `explain` takes each of them.
+RUN_ONLY = {
+    "inputs", "out_path", "report", "overwrite", "workers", "engine", "address", "resume", "quiet",
+    "flag_share", "baseline", "reports", "review_budget",
+}  # fmt: skip
+
+
+def test_explain_takes_every_option_of_clean_that_changes_cleaning() -> None:
+    """Before: explain had --profile and --no-classify but none of --fast, --no-dedup, --no-repair,
+    --keep-line-breaks, --favor, --max-doc-bytes...: it showed what clean does with its defaults
+    only. Both commands take the same definitions (cli.py), with the same defaults."""
+    import typer.main
+
+    from cleaner.cli import app
+
+    commands = {command.name: command for command in typer.main.get_command(app).commands.values()}
+    clean = {param.name: param for param in commands["clean"].params}
+    explain = {param.name: param for param in commands["explain"].params}
+    cleaning = set(clean) - RUN_ONLY
+    assert {"fast", "dedup", "repair", "favor", "keep_line_breaks", "max_doc_bytes"} <= cleaning
+    assert cleaning - set(explain) == set()
+    for name in cleaning:
+        assert (explain[name].opts, explain[name].secondary_opts) == (clean[name].opts, clean[name].secondary_opts)
+        assert explain[name].default == clean[name].default, name
+
+
+def test_explain_shows_what_clean_does_under_the_same_options(tmp_path: Path) -> None:
+    """A paragraph said twice, mojibake, a document over --max-doc-bytes: with --no-dedup,
+    --no-repair and --max-doc-bytes, explain's kept lines are clean's text, and the large
+    document is a failure in both."""
+    said = "The council met on Monday to discuss the budget for the coming year."
+    data = tmp_path / "c.jsonl"
+    records = [
+        {
+            "id": "a",
+            "text": f"{said}\n{said}\nCaf\u00c3\u00a9 prices rose again this week, the owners said.\nSource: AFP",
+        },
+        {"id": "big", "text": "x " * 300},
+    ]
+    data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    options = ["--no-dedup", "--no-repair", "--max-doc-bytes", "400"]
+    out = tmp_path / "out" / "clean.jsonl"
+    cleaned = cli("clean", str(data), "--out", str(out), "-q", *options)
+    assert cleaned.returncode == 1
+    assert f"{data}:2: " in cleaned.stderr
+    [record] = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert record["text"] == f"{said}\n\n{said}\n\nCaf\u00c3\u00a9 prices rose again this week, the owners said.\n"
+    shown = cli("explain", str(data), *options)
+    assert shown.returncode == 1
+    assert shown.stderr == cleaned.stderr
+    assert shown.stdout.splitlines()[:5] == [
+        "# a  site: (none)  url: (none)",
+        f"1   {said}",
+        f"2   {said}",
+        "3   Caf\u00c3\u00a9 prices rose again this week, the owners said.",
+        "4 - Source: AFP    <- credits.source",
+    ]
+    kept = [line[4:] for line in shown.stdout.splitlines()[1:5] if line[2] != "-"]
+    assert "\n\n".join(kept) + "\n" == record["text"]
+    # (With the defaults, the second paragraph goes and the mojibake is repaired, in both.)
+    default = cli("explain", str(data)).stdout.splitlines()
+    assert default[2] == f"2 - {said}    <- dedup.repeat" and default[3].endswith("<- ftfy:encoding")
+
+
 def test_explain_reports_each_bad_document_and_explains_the_rest(tmp_path: Path) -> None:
     """A broken record, a binary file and a page with no text: each on stderr with its file and
     line, every other document explained, exit 1."""

@@ -417,3 +417,54 @@ def test_a_clean_jsonl_finds_its_report_wherever_the_run_wrote_it(tmp_path: Path
     )  # no report of its own
     lost = cli("compare", str(tmp_path / "o3" / "clean.jsonl"), str(tmp_path / "o1" / "clean.jsonl"))
     assert lost.returncode == 2 and "not a cleaner run output" in lost.stderr
+
+
+RULE_FILE = """name: {name}
+description: Test rules.
+rules:
+{rules}"""
+RULE = """  - id: {name}.{rule}
+    kind: line
+    description: A test line.
+    pattern: '^{line}$'
+    tests:
+      - input: "{line}\\nThe council met on Monday to discuss the budget for the coming year.\\n"
+        output: "The council met on Monday to discuss the budget for the coming year.\\n"
+"""
+
+
+@pytest.mark.parametrize("ids", [(5, "5"), ("5", "5")], ids=["number-and-string", "said-twice"])
+def test_documents_of_one_id_are_matched_by_their_source(tmp_path: Path, ids: tuple[object, object]) -> None:
+    """Before: removals were matched by id and the order of an id's documents. Records 5 and "5"
+    (both of id "5", as an id said twice): the first kept whole by the base run (so not in its
+    removals.jsonl) and changed by the new one, the second changed alike by both. The new run's
+    first was compared with the base run's second: its Beta footer came out "removed by x.alpha
+    -> removed by x.beta" and x.alpha changed what it does, though it did the same in both.
+    Documents of a shared id are matched by id and source."""
+    for name, rules in (("ra", ("alpha",)), ("rb", ("alpha", "beta"))):
+        (tmp_path / name).mkdir()
+        body = "".join(RULE.format(name="x", rule=rule, line=f"{rule.title()} line") for rule in rules)
+        (tmp_path / name / "x.yaml").write_text(RULE_FILE.format(name="x", rules=body), encoding="utf-8")
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(
+        orjson.dumps({"id": ids[0], "text": "The council met on Monday to discuss the budget.\n\nBeta line\n"})
+        + b"\n"
+        + orjson.dumps({"id": ids[1], "text": "The ferry left at noon, the harbour master said.\n\nAlpha line\n"})
+        + b"\n"
+    )
+    for run, rules in (("a", "ra"), ("b", "rb")):
+        args = ("--no-default-rules", "-r", str(tmp_path / rules), "--no-classify", "-q")
+        done = cli("clean", str(data), "--out", str(tmp_path / run / "clean.jsonl"), *args)
+        assert done.returncode == 0, done.stderr
+    result = compare(tmp_path / "a", tmp_path / "b")
+    assert [(r.rule, r.newly_removed, r.no_longer_removed, r.docs) for r in result.rules] == [("x.beta", 1, 0, 1)]
+    assert (result.lines_newly_removed, result.lines_no_longer_removed, result.lines_moved) == (1, 0, 0)
+    [sample] = result.rules[0].samples
+    assert (sample.id, sample.source, sample.text, sample.before, sample.after) == (
+        "5",
+        f"{data}:1",
+        "Beta line",
+        None,
+        "-x.beta",
+    )
+    assert (result.docs_compared, result.docs_only_base, result.docs_only_new) == (2, 0, 0)

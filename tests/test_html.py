@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import io
 import itertools
+import shutil
 import subprocess
 import sys
 import time
@@ -325,6 +326,30 @@ def test_warc_ids_are_unique_across_warc_files(tmp_path: Path) -> None:
     assert [r["id"] for r in records] == ["urn:n:1"]
 
 
+def test_a_record_id_said_again_in_one_warc_file_gets_its_record_number(tmp_path: Path) -> None:
+    """Before: a WARC of two crawls concatenated (`cat a.warc b.warc`) gave two documents of one id
+    for each record id both had, where two WARC files give two ids (above): nothing said which was
+    which but the source. A record id an earlier document of the file had is followed by `#` and
+    the record's number, as its source is; so with several WARC files too, and with any workers."""
+    _records(tmp_path / "a.warc", ["https://example.org/a", "https://example.org/b"])
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "c.warc").write_bytes((tmp_path / "a.warc").read_bytes() * 3)
+    want = ["urn:n:1", "urn:n:2", "urn:n:1#3", "urn:n:2#4", "urn:n:1#5", "urn:n:2#6"]
+    for workers in (1, 2):
+        done, records = _run(str(tmp_path / "d" / "c.warc"), out=tmp_path / f"o{workers}" / "c.jsonl", workers=workers)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert [(r["id"], r["source"]) for r in records] == [
+            (doc_id, f"{tmp_path / 'd' / 'c.warc'}#{n}") for n, doc_id in enumerate(want, 1)
+        ]
+    assert (tmp_path / "o1" / "c.jsonl").read_bytes() == (tmp_path / "o2" / "c.jsonl").read_bytes()
+    removals = (tmp_path / "o1" / "reports" / "removals.jsonl").read_bytes().splitlines()
+    assert [orjson.loads(line)["id"] for line in removals] == want
+    shutil.copy(tmp_path / "a.warc", tmp_path / "d" / "b.warc")
+    done, records = _run(str(tmp_path / "d"), out=tmp_path / "both" / "c.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in records] == ["b/urn:n:1", "b/urn:n:2", *(f"c/{doc_id}" for doc_id in want)]
+
+
 def test_a_meta_declaring_utf16_is_read_as_utf8() -> None:
     """The <meta> was read as ASCII, so the page is not UTF-16 (WHATWG: read it as UTF-8)."""
     page = '<html><head><meta charset="utf-16"></head><body><p>Le café!</p></body></html>'
@@ -486,3 +511,83 @@ def test_a_selector_case_that_leaves_no_text_fails_that_case_only(tmp_path: Path
         f"{tmp_path / 's.yaml'}:5: FAIL exsel.x: the rule acts in none of its test cases",
         "1 passed, 2 failed",
     ]
+
+
+def _padded(size: int) -> str:
+    """PAGE with paragraphs added until it is at least ``size`` bytes."""
+    more = "<p>The delegates stayed on for a second day of talks about trade, energy and the border.</p>\n"
+    return PAGE.replace("</article>", more * (max(0, size - len(PAGE)) // len(more) + 1) + "</article>")
+
+
+def test_a_page_over_max_page_bytes_is_a_failure_and_the_rest_is_cleaned(tmp_path: Path) -> None:
+    """Before: no page was too large to extract: a 50 MB page ran three minutes past the 30 s
+    --extract-timeout, in libxml2's parse, which no timer interrupts. A page over --max-page-bytes
+    (an .html file, a WARC record, a record's --html-field) is refused before it is parsed, as a
+    failure with its file and record, and every other page is cleaned."""
+    big = _padded(6_000)
+    assert len(big.encode()) > 5_000 > len(PAGE.encode())
+    pages = tmp_path / "in"
+    pages.mkdir()
+    (pages / "a.html").write_text(big, encoding="utf-8")
+    (pages / "b.html").write_text(PAGE, encoding="utf-8")
+    (pages / "c.jsonl").write_bytes(
+        b"".join(orjson.dumps({"id": name, "html": html}) + b"\n" for name, html in (("big", big), ("small", PAGE)))
+    )
+    with (pages / "d.warc").open("wb") as handle:
+        writer = WARCWriter(handle, gzip=False)
+        for n, html in enumerate((PAGE, big), 1):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                f"https://example.org/{n}",
+                "response",
+                payload=io.BytesIO(html.encode()),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Record-ID": f"<urn:n:{n}>"},
+            )
+            writer.write_record(record)
+    size = len(big.encode())
+    done, records = _run(str(pages), "--html-field", "html", "--max-page-bytes", "5000", out=tmp_path / "o" / "c.jsonl")
+    assert done.returncode == 1
+    over = f"page is {size} bytes, over --max-page-bytes 5000; not extracted"
+    assert done.stderr.splitlines() == [
+        f"error: {pages / 'a.html'}: {over}",
+        f"error: {pages / 'c.jsonl'}:1: {over}",
+        f"error: {pages / 'd.warc'}#2: {over}",  # (a WARC's record by its number)
+    ]
+    assert [r["id"] for r in records] == ["b", "small", "urn:n:1"]
+    assert all(r["text"].startswith("The foreign ministers of the alliance met in Brussels") for r in records)
+    summary = orjson.loads((tmp_path / "o" / "reports" / "summary.json").read_bytes())
+    assert [(f["file"], f["line"], f["message"]) for f in summary["failures"]] == [
+        (str(pages / "a.html"), None, over),
+        (str(pages / "c.jsonl"), 1, over),
+        (f"{pages / 'd.warc'}#2", None, over),
+    ]
+    # 0: no limit, every page extracted.
+    done, records = _run(str(pages), "--html-field", "html", "--max-page-bytes", "0", out=tmp_path / "o2" / "c.jsonl")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [r["id"] for r in records] == ["a", "b", "big", "small", "urn:n:1", "urn:n:2"]
+
+
+def test_the_default_max_page_bytes_is_5_mib() -> None:
+    """A page of over 5 MiB is refused by default, at once (not parsed); one just under it is not
+    refused for its size. Settings check the value as the other settings."""
+    from cleaner.errors import InputError
+    from cleaner.pipeline import Settings
+    from cleaner.steps.extract import MAX_PAGE_BYTES, ExtractionError, page_bytes
+
+    assert MAX_PAGE_BYTES == Settings().max_page_bytes == 5 << 20
+    pipeline = Pipeline(RuleBook.load([ROOT / "rules"]))
+    huge = _padded(6 << 20)
+    started = time.monotonic()
+    with pytest.raises(
+        ExtractionError, match=rf"^page is {len(huge)} bytes, over --max-page-bytes 5242880; not extracted$"
+    ):
+        pipeline.clean(Document("p", "", "p.html", None, html=huge))
+    assert time.monotonic() - started < 2
+    # UTF-8 bytes, not characters: 2 MiB of "é" is 4 MiB; 3 MiB of it is over.
+    assert page_bytes("é" * (2 << 20), MAX_PAGE_BYTES) is None
+    assert page_bytes("é" * (3 << 20), MAX_PAGE_BYTES) == 6 << 20
+    assert page_bytes("\ud800" * 2, 5) == 6  # (a lone surrogate counted as its 3 bytes, no error)
+    with pytest.raises(InputError, match=r"^Settings\(max_page_bytes=0\): expected bytes, 1 or more, or None$"):
+        Settings(max_page_bytes=0)
+    assert Settings(max_page_bytes=None).max_page_bytes is None

@@ -159,7 +159,7 @@ def test_rebuilt_fix_and_explain_is_ftfys(name: str) -> None:
 def test_the_breaks_made_spaces_before_ftfy_are_what_ftfy_drops_or_keeps(use_c: bool) -> None:
     """Why the repair step makes the line breaks within a line (whitespace.BREAKS) spaces before
     ftfy sees it: ftfy (and its rebuilt fix_and_explain, with the mojibake test in C) drops VT, FS,
-    GS and RS as control characters, gluing the words either side, and keeps FF, U+2028 and
+    GS, RS and US as control characters, gluing the words either side, and keeps FF, U+2028 and
     U+2029; NEL, which the step leaves to it, is the "…" of Windows-1252. Should another ftfy
     change that, this says so."""
     if use_c and NATIVE is None:
@@ -169,7 +169,7 @@ def test_the_breaks_made_spaces_before_ftfy_are_what_ftfy_drops_or_keeps(use_c: 
     for config in (_config(True), _config(False)):
         got = {mark: fix(f"Hello{mark}world", config)[0] for mark in [*BREAKS, "\x85"]}
         assert got == {
-            **dict.fromkeys("\x0b\x1c\x1d\x1e", "Helloworld"),
+            **dict.fromkeys("\x0b\x1c\x1d\x1e\x1f", "Helloworld"),
             **{mark: f"Hello{mark}world" for mark in "\x0c\u2028\u2029"},
             "\x85": "Hello\u2026world",
         }

@@ -105,6 +105,7 @@ INVENTED = [
     "Hello\x0bworld and\x0cmore",  # a soft line break, a page break: spaces, not glue
     "\x0c",
     "\x1cfile\x1dgroup\x1erecord",
+    "unit\x1fseparator",
     "Caf\u00c3\x0b au lait",
     "Tom &amp; Jerry\u2028",
     "mixed 😀 astral\u00a0",
@@ -669,6 +670,31 @@ def test_the_step_is_the_step_without_the_mojibake_test(use_c: bool, entities: b
     assert _repaired(docs, monkeypatch, use_c, True, entities) == before
     if entities:
         assert before[-1][2] == ("Tom & Jerry", ("ftfy:html",))
+
+
+@pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
+def test_the_separators_within_a_line_are_spaces_not_glue(use_c: bool, monkeypatch) -> None:
+    """FS, GS, RS and US (U+001C-U+001F) between two words each become a space, labelled
+    ``whitespace``, in C as in Python, with the encoding repair on or off: ftfy drops them as
+    control characters, and US (the unit separator) went to it, "a\\x1fb" coming out "ab"."""
+    if use_c and NATIVE is None:
+        pytest.skip("CLEANER_NATIVE=off")
+    doc = "a\x1cb\na\x1db\na\x1eb\na\x1fb\nunit\x1fseparator\x1f"
+    want = [("a b", ("whitespace",))] * 4 + [("unit separator", ("whitespace",))]
+    with monkeypatch.context() as patch:
+        patch.setattr(repair_module, "_NATIVE", NATIVE if use_c else None)
+        for enabled in (True, False):
+            lines = split_lines(doc)[0]
+            repair(lines, enabled=enabled, text=doc)
+            assert [(line.text, line.changed_by) for line in lines] == want
+            lines = split_lines(doc)[0]
+            repair(lines, enabled=enabled)  # (no document text: each line looked at)
+            assert [(line.text, line.changed_by) for line in lines] == want
+    assert "\x1f" in BREAKS and has_breaks("a\x1fb") and normalize("a\x1fb") == "a b"
+    if NATIVE is not None:
+        # (the SSE2 blocks, of 1-byte and 2-byte texts)
+        assert NATIVE.breaks("a\x1fb" * 9) and NATIVE.breaks("\u20ac" + "a\x1fb" * 9)
+        assert NATIVE.normalize("a\x1fb") == "a b"
 
 
 def _broken(text: str, rng: random.Random) -> str:

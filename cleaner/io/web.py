@@ -128,11 +128,15 @@ _HTTP_PROTOCOL = re.compile(r"HTTP/\d(?:\.\d)?")
 
 def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document | Problem]:
     """Every HTML response record; the target URI becomes ``url``, the record id ``id`` (led by
-    ``prefix/`` if given: the file's name, when several WARC files are read)."""
+    ``prefix/`` if given: the file's name, when several WARC files are read). A record id an
+    earlier document of the file had (WARC files concatenated, a record written twice) is
+    followed by ``#`` and the record's number in the file, as its source is: ids stay unique,
+    as they are across WARC files, and a report or compare never takes two documents for one."""
     from warcio.archiveiterator import ArchiveIterator  # only WARC input pays for importing warcio
 
     errors = _READ_ERRORS + _warcio_errors()
     n = 0  # records read so far
+    ids: set[str] = set()  # the documents' record ids so far (some 100 bytes a record)
     with path.open("rb") as handle:
         records = ArchiveIterator(handle)
         records.loader = _loader()
@@ -212,6 +216,9 @@ def read_warc(path: Path, max_bytes: int, prefix: str = "") -> Iterator[Document
             record_id = record.rec_headers.get_header("WARC-Record-ID") or where
             url = record.rec_headers.get_header("WARC-Target-URI")
             record_id = record_id.strip("<>")
+            while record_id in ids:
+                record_id = f"{record_id}#{n}"
+            ids.add(record_id)
             yield Document(
                 id=f"{prefix}/{record_id}" if prefix else record_id,
                 text="",

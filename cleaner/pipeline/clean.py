@@ -22,7 +22,7 @@ from cleaner.rules.engine import RuleSet, rule_budget
 from cleaner.steps.base import State, Step, count_alive
 from cleaner.steps.classify import Classify, LineClassifier
 from cleaner.steps.dedup import Dedup
-from cleaner.steps.extract import TITLE, ExtractOptions, extract
+from cleaner.steps.extract import MAX_PAGE_BYTES, TITLE, ExtractOptions, extract
 from cleaner.steps.repair import Repair
 from cleaner.steps.repeated import DropRepeated, SiteKey
 from cleaner.steps.rules import FixedSite, GenericRules, MatchSite, SiteRules
@@ -51,6 +51,7 @@ class Settings:
     layout: Layout = "paragraphs"
     extraction: ExtractOptions = field(default_factory=ExtractOptions)  # HTML input; a site may override
     extract_timeout: float | None = 30.0  # seconds per HTML page
+    max_page_bytes: int | None = MAX_PAGE_BYTES  # a larger HTML page is a failure, not extracted (None: no limit)
     classify: bool = True  # the generic line classifier (cleaner.steps.classify)
     profile: Profile = "balanced"  # its operating point: precision, balanced or recall
     flag_share: float = FLAG_SHARE  # a document losing more than this share of its characters is flagged
@@ -81,6 +82,8 @@ class Settings:
             _refuse("flag_share", self.flag_share, "a number from 0 to 1")
         if self.extract_timeout is not None and (not _number(self.extract_timeout) or not self.extract_timeout > 0):
             _refuse("extract_timeout", self.extract_timeout, "seconds over 0, or None")
+        if self.max_page_bytes is not None and (not _number(self.max_page_bytes, int) or self.max_page_bytes < 1):
+            _refuse("max_page_bytes", self.max_page_bytes, "bytes, 1 or more, or None")
         if not isinstance(self.extraction, ExtractOptions):
             _refuse("extraction", self.extraction, "ExtractOptions")
 
@@ -217,7 +220,9 @@ class Pipeline:
             chosen = site.extraction.model_dump(exclude_none=True)
             options = replace(options, **chosen)
         assert doc.html is not None
-        found = extract(doc.html, doc.url, selectors, options, self.settings.extract_timeout)
+        found = extract(
+            doc.html, doc.url, selectors, options, self.settings.extract_timeout, self.settings.max_page_bytes
+        )
         # Cut where split_lines will cut the text (a removed element's "&#13;" is a lone \r): each
         # removed piece is then one line, dropped by its own rule in start(), none by another's.
         lines = _BREAKS.split(found.text)

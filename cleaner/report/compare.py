@@ -6,6 +6,11 @@ differs between the runs is a change, counted for the rule that acts on it after
 and for the rule that acted before (no longer removed). Documents are compared by characters
 kept: newly emptied, newly flagged (lost more than ``flag_share`` of their characters).
 
+A document is matched by its id; documents that share an id in either run (a record's id 5 and
+another's "5", whose ids are both "5"; an id said twice; two WARC records of one WARC-Record-ID)
+are matched by their id and source (``file:line``), so that one changed in one run only is never
+compared with another of its id that changed in the other (``_keyed``).
+
 removals.jsonl lists only the documents a run changed, so a document absent from it was either
 kept whole or not in the run at all. The document sets are read from each run's output (named
 by its report's marker) and its emptied documents: a document only one run cleaned is counted
@@ -188,12 +193,19 @@ def _output(path: Path, removals: Path) -> Path | None:
     return out if out.is_file() else None
 
 
-def _id_hashes(ids: Iterator[Any]) -> np.ndarray:
+def _id_hashes(ids: Iterator[Any]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct ids as sorted 64-bit hashes: 8 bytes a document, so the ids of millions of
-    documents are compared without holding them as strings. (``hash`` of a str is the same for
+    documents are compared without holding them as strings (``hash`` of a str is the same for
     both runs within this process; a collision, about 1 in 10^19 per pair, could hide one
-    added document.)"""
-    return np.unique(np.fromiter((hash(doc_id) for doc_id in ids), dtype=np.int64))
+    added document), and those of them more than one document has."""
+    found, counts = np.unique(np.fromiter((hash(doc_id) for doc_id in ids), dtype=np.int64), return_counts=True)
+    return found, found[counts > 1]
+
+
+@dataclass(frozen=True, slots=True)
+class _RunIds:
+    found: np.ndarray | None  # the hashed ids of the documents the run cleaned; None: not known
+    shared: np.ndarray  # the hashed ids two or more of them have (of its changed ones, when found is None)
 
 
 class _NoIds(Exception):
@@ -259,16 +271,19 @@ def _parquet_ids(out: Path, field: str) -> Iterator[str]:
     return (_doc_id(value, fallback) for value, fallback in rows)
 
 
-def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
+def _run_ids(path: Path, removals: Path) -> _RunIds:
     """The hashed ids of the documents the run cleaned: its output's records (JSONL or Parquet, each
     id where the run's id field is) and the documents it emptied (in no output, always in
-    removals.jsonl). None if its output is not found, or if its records' ids are not the ids its
-    removals.jsonl names: every document a run changed is among those it cleaned, so a set missing
-    one of them is some other field, which would make documents look absent and their rule
-    changes vanish."""
+    removals.jsonl), with those two or more documents share. ``found`` is None if its output is
+    not found, or if its records' ids are not the ids its removals.jsonl names: every document a
+    run changed is among those it cleaned, so a set missing one of them is some other field, which
+    would make documents look absent and their rule changes vanish; the shared ids are then those
+    of its changed documents."""
+    changed, shared = _id_hashes(rec["id"] for rec in review.load_removals(removals))
+    unknown = _RunIds(None, shared)
     out = _output(path, removals)
     if out is None:
-        return None
+        return unknown
     field = _id_field(removals)
     if out.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
         records = _record_ids(out, field)
@@ -276,11 +291,11 @@ def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
         try:
             records = _parquet_ids(out, field)
         except (UsageError, _NoIds):  # no pyarrow here, or no such column: the sets are not compared
-            return None
+            return unknown
         except (OSError, ValueError) as exc:  # (a file pyarrow cannot open: its ArrowInvalid is a ValueError)
             raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     else:
-        return None
+        return unknown
 
     def ids() -> Iterator[Any]:
         yield from records
@@ -289,13 +304,30 @@ def _run_ids(path: Path, removals: Path) -> np.ndarray | None:
                 yield rec["id"]
 
     try:
-        found = _id_hashes(ids())
+        found, shared = _id_hashes(ids())
     except _NoIds:
-        return None
+        return unknown
     except (OSError, ValueError, EOFError, zlib.error, zstandard.ZstdError) as exc:  # (a file cut short, corrupt)
         raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}") from None
-    changed = _id_hashes(rec["id"] for rec in review.load_removals(removals))
-    return found if np.isin(changed, found, assume_unique=True).all() else None
+    return _RunIds(found, shared) if np.isin(changed, found, assume_unique=True).all() else unknown
+
+
+def _keyed(records: Iterator[dict[str, Any]], shared: set[int]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each removals record with the key it is matched by in the other run: its id, or, for an id
+    two or more documents have in either run (``shared``, hashed), its id and source, and which
+    of its id and source it is (a WARC whose records share an id and a source). Matched by the
+    order of the documents of an id instead, a document changed in one run only was compared with
+    another of its id changed in the other (5 and "5": a removal by one rule put down as another's)."""
+    seen: dict[tuple[str, str], int] = {}
+    for rec in records:
+        doc_id = rec["id"]
+        if hash(doc_id) not in shared:
+            yield doc_id, rec
+            continue
+        where = (doc_id, rec["source"])
+        count = seen.get(where, 0)
+        seen[where] = count + 1
+        yield (*where, count), rec
 
 
 def _absent(ids: np.ndarray | None, doc_id: Any) -> bool:
@@ -311,16 +343,18 @@ def compare(base_path: Path, new_path: Path, flag_share: float = FLAG_SHARE, max
     base_file, new_file = review.removals_path(base_path), review.removals_path(new_path)
     check_id_fields(base_path, marked_id_field(base_file), new_path, marked_id_field(new_file))
     result = Comparison(str(base_path), str(new_path), flag_share)
-    base_ids, new_ids = _run_ids(base_path, base_file), _run_ids(new_path, new_file)
+    base_run, new_run = _run_ids(base_path, base_file), _run_ids(new_path, new_file)
+    base_ids, new_ids = base_run.found, new_run.found
     if base_ids is not None and new_ids is not None:
         result.docs_only_base = int(np.setdiff1d(base_ids, new_ids, assume_unique=True).size)
         result.docs_only_new = int(np.setdiff1d(new_ids, base_ids, assume_unique=True).size)
     else:
         base_ids = new_ids = None  # both sets or neither: one alone says nothing of the other
-    base = {rec["key"]: rec for rec in review.load_removals(base_file)}
+    shared = set(np.union1d(base_run.shared, new_run.shared).tolist())
+    base = dict(_keyed(review.load_removals(base_file), shared))
     collector = _Collector(flag_share)
-    for new in review.load_removals(new_file):
-        old = base.pop(new["key"], None)
+    for key, new in _keyed(review.load_removals(new_file), shared):
+        old = base.pop(key, None)
         if old is None and _absent(base_ids, new["id"]):
             continue  # a document only the new run had: counted in docs_only_new
         _document(result, collector, old, new)

@@ -196,8 +196,7 @@ def removals_path(path: Path) -> Path:
 
 
 def load_removals(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a removals.jsonl, each with ``key``: its id, made unique by occurrence."""
-    seen: dict[str, int] = {}
+    """The records of a removals.jsonl."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -207,7 +206,6 @@ def load_removals(path: Path) -> Iterator[dict[str, Any]]:
                 doc_id = rec["id"]
             except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
                 raise UsageError(f"{path}:{number}: not a removals record: {exc}") from None
-            count = seen.get(doc_id, 0)
-            seen[doc_id] = count + 1
-            rec["key"] = doc_id if count == 0 else f"{doc_id}\x00{count}"
+            if type(doc_id) is not str:
+                raise UsageError(f"{path}:{number}: not a removals record: its id is not a string")
             yield rec

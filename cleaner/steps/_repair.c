@@ -979,15 +979,15 @@ static PyObject *detect(PyObject *self, PyObject *args) {
 
 /* ---- whitespace.py ---- */
 
-/* _ODD_SPACE ([\x0b\x0c\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]), replaced
+/* _ODD_SPACE ([\x0b\x0c\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]), replaced
  * by ' ', and _INVISIBLE ([\u200b\u2060\ufeff]), removed: is_odd(ch) is a character of either (in
- * fewer tests for the characters a text is made of: the five below U+0020 as bits of a word, most
+ * fewer tests for the characters a text is made of: the six below U+0020 as bits of a word, most
  * of the rest in U+2000..U+207F, as bits of two words), and is_invisible tells the two apart. None
  * is printable ASCII (' ' to '~'), so a run of it is passed over without a test a character. */
 static int is_invisible(Py_UCS4 ch) { return ch == 0x200B || ch == 0x2060 || ch == 0xFEFF; }
 
-/* U+000B, U+000C and U+001C-U+001E (VT, FF, FS, GS, RS: whitespace.BREAKS below U+0080), as bits */
-#define LOW_ODD ((1u << 0x0B) | (1u << 0x0C) | (1u << 0x1C) | (1u << 0x1D) | (1u << 0x1E))
+/* U+000B, U+000C and U+001C-U+001F (VT, FF, FS, GS, RS, US: whitespace.BREAKS below U+0080), as bits */
+#define LOW_ODD ((1u << 0x0B) | (1u << 0x0C) | (1u << 0x1C) | (1u << 0x1D) | (1u << 0x1E) | (1u << 0x1F))
 
 static const uint64_t odd_2000[2] = {
     0xFFFULL | (1ULL << 0x28) | (1ULL << 0x29) | (1ULL << 0x2F), /* U+2000-U+200B, U+2028, U+2029, U+202F */
@@ -999,7 +999,7 @@ static inline int is_odd(Py_UCS4 ch) {
     return ch == 0x85 || ch == 0xA0 || ch == 0x1680 || ch == 0xFEFF;
 }
 
-/* whitespace.BREAKS (VT, FF, FS, GS, RS, U+2028, U+2029): the odd spaces repair() makes spaces
+/* whitespace.BREAKS (VT, FF, FS, GS, RS, US, U+2028, U+2029): the odd spaces repair() makes spaces
  * before ftfy sees a line. */
 static inline int is_break(Py_UCS4 ch) {
     if (ch < 0x20) return (int)((LOW_ODD >> ch) & 1);
@@ -1049,7 +1049,7 @@ static inline __m128i in_range_16(__m128i x, short lo, short span) {
 /* whitespace.has_breaks: one of whitespace.BREAKS in the text. It is asked of every document, and
  * a page's line ends and punctuation would cut the printable runs FIND_LOOP passes over every few
  * characters: with SSE2, 16 bytes (eight 2-byte characters) are tested at once for the breaks
- * themselves (U+000B-U+000C, U+001C-U+001E, U+2028-U+2029). */
+ * themselves (U+000B-U+000C, U+001C-U+001F, U+2028-U+2029). */
 static int has_breaks(int kind, const void *data, Py_ssize_t n) {
 #ifdef REPAIR_SSE2
     Py_ssize_t i = 0;
@@ -1057,7 +1057,7 @@ static int has_breaks(int kind, const void *data, Py_ssize_t n) {
         const Py_UCS1 *t = (const Py_UCS1 *)data;
         for (; i + 16 <= n; i += 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(t + i));
-            if (_mm_movemask_epi8(_mm_or_si128(in_range_8(x, 0x0B, 1), in_range_8(x, 0x1C, 2)))) return 1;
+            if (_mm_movemask_epi8(_mm_or_si128(in_range_8(x, 0x0B, 1), in_range_8(x, 0x1C, 3)))) return 1;
         }
         for (; i < n; i++)
             if (is_break(t[i])) return 1;
@@ -1067,7 +1067,7 @@ static int has_breaks(int kind, const void *data, Py_ssize_t n) {
         const Py_UCS2 *t = (const Py_UCS2 *)data;
         for (; i + 8 <= n; i += 8) {
             __m128i x = _mm_loadu_si128((const __m128i *)(t + i));
-            __m128i hit = _mm_or_si128(_mm_or_si128(in_range_16(x, 0x0B, 1), in_range_16(x, 0x1C, 2)),
+            __m128i hit = _mm_or_si128(_mm_or_si128(in_range_16(x, 0x0B, 1), in_range_16(x, 0x1C, 3)),
                                        in_range_16(x, 0x2028, 1));
             if (_mm_movemask_epi8(hit)) return 1;
         }
@@ -1159,7 +1159,7 @@ static PyObject *normalized(PyObject *text, int *trimmed) {
     return result;
 }
 
-/* needs_whitespace: _DIRTY.search, with re.MULTILINE (\s(?:$|(?=\r))|[\x0b\x0c\x1c-\x1e\x85\u00a0
+/* needs_whitespace: _DIRTY.search, with re.MULTILINE (\s(?:$|(?=\r))|[\x0b\x0c\x1c-\x1f\x85\u00a0
  * \u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\ufeff]): a \s at the end of the
  * text or before '\n' ($ under MULTILINE) or '\r', or one of the odd characters anywhere. So it is
  * asked of each line end (a \s before it) and of the odd characters, not of each character: on a

@@ -16,25 +16,26 @@ _NATIVE = load("cleaner.report._diff")
 # NBSP and the other fixed-width spaces become plain spaces; zero-width marks and the BOM go.
 # So do the line breaks str.splitlines knows besides \n and \r, which a line holds (lines are cut
 # at \n, \r\n and \r only): VT (U+000B, a soft line break in word processors' exports), FF
-# (U+000C, a page break), FS, GS and RS (U+001C-U+001E), U+2028 and U+2029 (BREAKS), and NEL
-# (U+0085), each a space: ftfy would drop VT, FS, GS and RS, gluing the words either side
-# ("Hello\vworld" as "Helloworld"), and leave FF, U+2028 and U+2029 in the text. The repair step
+# (U+000C, a page break), FS, GS and RS (U+001C-U+001E), U+2028 and U+2029, with US (U+001F, the
+# unit separator: a separator as FS, GS and RS are, and whitespace to str.isspace, though no line
+# break) (BREAKS), and NEL (U+0085), each a space: ftfy would drop VT, FS, GS, RS and US, gluing
+# the words either side ("Hello\vworld" as "Helloworld"), and leave FF, U+2028 and U+2029 in the text. The repair step
 # makes BREAKS spaces first, before ftfy sees a line (repair.repair); NEL is left to ftfy, which
 # reads it as the "…" of Windows-1252 (text decoded as Latin-1), and is a space only with the
 # encoding repair off.
-BREAKS = "\x0b\x0c\x1c\x1d\x1e\u2028\u2029"
+BREAKS = "\x0b\x0c\x1c\x1d\x1e\x1f\u2028\u2029"
 _SPACES = dict.fromkeys(map(ord, BREAKS), " ")
-_ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1e\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
+_ODD_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 LABEL = "whitespace"
 # Why a line changed, for `cleaner explain` (cleaner/steps/reasons.py).
 DESCRIPTIONS = {
     LABEL: "Spacing normalized: NBSP and other fixed-width spaces, and line or page breaks within a line (VT, FF, "
-    "U+2028...), made plain spaces, zero-width marks and trailing whitespace removed.",
+    "U+2028...) and the separators FS, GS, RS and US, made plain spaces, zero-width marks and trailing whitespace removed.",
 }
 # A line ends at \\n, \\r\\n or a lone \\r (pipeline.split_lines): whitespace before any of them.
 _DIRTY = re.compile(
-    "\\s(?:$|(?=\\r))|[\x0b\x0c\x1c-\x1e\x85\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\ufeff]",
+    "\\s(?:$|(?=\\r))|[\x0b\x0c\x1c-\x1f\x85\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\ufeff]",
     re.MULTILINE,
 )
 
@@ -48,6 +49,7 @@ def has_breaks(text: str) -> bool:
         or "\x1c" in text
         or "\x1d" in text
         or "\x1e" in text
+        or "\x1f" in text
         or "\u2028" in text
         or "\u2029" in text
     )
