@@ -600,7 +600,7 @@ def test_rules_validate_and_test_over_no_rule_file_fail(tmp_path: Path) -> None:
     tested = cli("rules", "test", str(empty), "--no-default-rules")
     assert (tested.returncode, tested.stderr) == (2, said)
     one = cli("rules", "validate", "rules/generic/credits.yaml")
-    assert (one.returncode, one.stdout) == (0, "1 rule file, 10 rules: valid\n")
+    assert (one.returncode, one.stdout) == (0, "1 rule file, 12 rules: valid\n")
 
 
 def test_clean_explain_and_suggest_refuse_a_rules_folder_of_no_rule_file(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def test_pattern_list_is_one_pattern_and_keeps_are_cases(tmp_path: Path) -> None
     assert removed == {"demo.nav": 2}
     (model,) = [m for _, m in load_rule_files([tmp_path / "r.yaml"])]
     nav = model.rules[0]
-    assert nav.pattern == "^(?:Home$|Contact us$)"
+    assert nav.pattern == "^(?:Home|Contact us)$"  # (whole-row branches: one alternation, base._alternatives)
     assert nav.why == "Every page of the site has them."
     assert [(c.name, c.input, c.output) for c in nav.cases()][1:] == [
         ("keeps[0]", "Home is where the heart is, she said.", "Home is where the heart is, she said.")

@@ -995,7 +995,12 @@ def _plan(patterns: Sequence[str]) -> dict[str, Any]:
     split = Counter(one.index for one in scanned if one.split)  # (alternatives by pattern split)
     sets = 0
     tests: dict[int, list[Chars | None]] = {}
-    order = sorted(range(len(scanned)), key=lambda k: (scanned[k].factors is not None, split[scanned[k].index], k))
+
+    def need(k: int) -> tuple[bool, bool, int, int]:
+        found = scanned[k].factors
+        return (found is not None, found is None or not _weak(found), split[scanned[k].index], k)
+
+    order = sorted(range(len(scanned)), key=need)
     for k in order:
         pattern, width = scanned[k].text, scanned[k].widths
         if _bounded(width):
