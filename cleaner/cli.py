@@ -813,8 +813,10 @@ def rules_validate(
     output_format: FormatOption = "text",
 ) -> None:
     """Check rule files: schema, regexes, unique ids (also against the shipped rules, as clean
-    loads them beside). Errors as file:line: message."""
+    loads them beside). Errors as file:line: message. A rule that will cost every run (a pattern
+    RE2 compiles large, or one the prefilter can name no lines for) is a warning on stderr."""
     from cleaner.rules.book import RuleBook
+    from cleaner.rules.cost import warnings
 
     try:
         loaded = RuleBook.load_given(paths or [], shipped=not no_default_rules).files
@@ -822,6 +824,8 @@ def rules_validate(
     except RuleError as exc:
         _emit_problems(exc.problems, output_format, "invalid rule file")
         raise typer.Exit(EXIT_USAGE) from None
+    for problem in warnings([(str(shown), model) for shown, model in loaded]):
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
     count = sum(len(model.rules) for _, model in loaded)
     if output_format == "text":
         out.print(f"{len(loaded)} rule file{'s' * (len(loaded) != 1)}, {count} rule{'s' * (count != 1)}: valid")

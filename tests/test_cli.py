@@ -865,3 +865,53 @@ def test_a_vertical_tab_and_a_form_feed_become_spaces(tmp_path: Path, native: st
     again = orjson.loads((tmp_path / "again" / "clean.jsonl").read_bytes())
     assert again["text"] == "Hello world and more text here.\n"
     assert again["stats"]["repaired"] == {"whitespace": 1}  # (folded: the first run's repair, none more)
+
+
+COSTLY_RULES = """\
+name: slowsite
+description: A site whose rules cost every run.
+match:
+  domains: [slow.example]
+rules:
+  - id: slowsite.stamp
+    kind: line
+    description: A name and a date in figures.
+    pattern: ['^\\p{Lu}\\p{Ll}+(?: \\p{Lu}\\p{Ll}+)+ \\d{4}-\\d{2}-\\d{2}$', '^(?i:posted on) .+$']
+    tests:
+      - input: "Anna Berg 2021-05-03\\nThe ferry leaves at six.\\n"
+        output: "The ferry leaves at six.\\n"
+  - id: slowsite.bio
+    kind: line
+    description: A long bio.
+    pattern: '^(?:[\\w&-]{1,25}[\\s-]){0,30}is a writer$'
+    tests:
+      - input: "Anna Berg is a writer\\nThe ferry leaves at six.\\n"
+        output: "The ferry leaves at six.\\n"
+  - id: slowsite.share
+    kind: line
+    description: A share label.
+    pattern: '^(?i:share this)(?: \\w+)?$'
+    tests:
+      - input: "Share this\\nThe ferry leaves at six.\\n"
+        output: "The ferry leaves at six.\\n"
+"""
+
+
+def test_rules_validate_warns_of_a_rule_that_costs_every_run(tmp_path: Path) -> None:
+    """A pattern the prefilter can name no lines for (a branch whose only string is a space) and
+    one RE2 compiles to a million instructions are valid, and said as warnings at their rules'
+    lines, on stderr, exit 0; the rule with a word of its own is not named, nor a shipped rule."""
+    path = tmp_path / "slow.yaml"
+    path.write_text(COSTLY_RULES, encoding="utf-8")
+    done = cli("rules", "validate", str(path))
+    assert (done.returncode, done.stdout) == (0, "1 rule file, 3 rules: valid\n")
+    assert done.stderr.splitlines() == [
+        f"warning: {path}:6: rule slowsite.stamp: its pattern has a branch with no word the prefilter can look "
+        r"for, and no bound on the line's length (^(?:\p{Lu}\p{Ll}+(?: \p{Lu}\p{Ll}+)+ \d{4}-\d{2}-\d{2})$): "
+        "RE2 tests it on nearly every line of every page; give it a word of its own",
+        f"warning: {path}:13: rule slowsite.bio: its pattern compiles to 1,010,057 RE2 instructions (more than "
+        "70,000), in every process that needs it; a bounded repeat of a Unicode class is that many copies of "
+        "it: bound words with + or *, spans with a negated class such as [^.!?]{1,60}",
+    ]
+    shipped = cli("rules", "validate")
+    assert (shipped.returncode, shipped.stderr) == (0, "")

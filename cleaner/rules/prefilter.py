@@ -1071,6 +1071,23 @@ def _bounded(width: tuple[int, int] | None) -> bool:
     return width is not None and width[1] <= MAX_WIDTH
 
 
+def scans_every_row(pattern: str) -> bool:
+    """Whether the scan would name nearly every row for ``pattern`` (a rule's, or one branch of
+    it): nothing bounds its rows' length, and it holds no factor, or one of its factors is a
+    single space, letter or digit found anywhere in a row (a name and a date in figures: " ").
+    RE2 then tests it on each of those rows, on every page (cost.py warns of it). (Only the
+    plainest case: a short factor such as "AP" or "@" names few rows, which no rule says.)"""
+    if _bounded(widths(pattern)):
+        return False
+    found = factors(pattern)
+    if found is None:
+        return True
+    return any(
+        not at_start and any(len(x) == 1 and (x.isspace() or x.isalnum()) for x in strings)
+        for strings, at_start in found
+    )
+
+
 def _compile(literals: list[bytes]) -> Any:
     assert hyperscan is not None
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)

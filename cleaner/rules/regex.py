@@ -294,6 +294,12 @@ def alternatives(pattern: str) -> list[str] | None:
     return found
 
 
+def program_size(pattern: str) -> int:
+    """RE2's instructions for ``pattern`` compiled whole (as a search compiles it): what it costs
+    each process that needs it, in compile time and memory (rules/cost.py)."""
+    return int(_compile_re2(to_re2(pattern))._regexp.ProgramSize())
+
+
 def row_body(pattern: str) -> str | None:
     """What ``^X$`` holds between its anchors, when ``X`` is a branch of its own (no ``|``
     outside its groups: ``^a|b$`` is ``^a`` or ``b$``) and the ``$`` is not escaped; else None."""
