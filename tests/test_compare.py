@@ -468,3 +468,17 @@ def test_documents_of_one_id_are_matched_by_their_source(tmp_path: Path, ids: tu
         "-x.beta",
     )
     assert (result.docs_compared, result.docs_only_base, result.docs_only_new) == (2, 0, 0)
+
+
+def test_documents_only_in_one_run_are_counted_by_document_not_by_id(tmp_path: Path) -> None:
+    """An id said three times in the base run and once in the new one is two documents only in the
+    base run (counted by distinct id, it was none); an id only the new run has, said twice, is two."""
+    text = "The council met on Monday to discuss the harbour and its plans for the coming year.\n"
+    runs = {"a": ["7", "7", "7", "8"], "b": ["7", "8", "9", "9"]}
+    for run, ids in runs.items():
+        data = tmp_path / f"{run}.jsonl"
+        data.write_bytes(b"".join(orjson.dumps({"id": doc_id, "text": text}) + b"\n" for doc_id in ids))
+        done = cli("clean", str(data), "--out", str(tmp_path / run / "clean.jsonl"), "-q")
+        assert done.returncode == 0, done.stderr
+    result = compare(tmp_path / "a", tmp_path / "b")
+    assert (result.docs_only_base, result.docs_only_new) == (2, 2)

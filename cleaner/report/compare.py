@@ -197,15 +197,29 @@ def _id_hashes(ids: Iterator[Any]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct ids as sorted 64-bit hashes: 8 bytes a document, so the ids of millions of
     documents are compared without holding them as strings (``hash`` of a str is the same for
     both runs within this process; a collision, about 1 in 10^19 per pair, could hide one
-    added document), and those of them more than one document has."""
+    added document), and how many documents have each."""
     found, counts = np.unique(np.fromiter((hash(doc_id) for doc_id in ids), dtype=np.int64), return_counts=True)
-    return found, found[counts > 1]
+    return found, counts
 
 
 @dataclass(frozen=True, slots=True)
 class _RunIds:
     found: np.ndarray | None  # the hashed ids of the documents the run cleaned; None: not known
+    counts: np.ndarray | None  # how many of them have each (None with found)
     shared: np.ndarray  # the hashed ids two or more of them have (of its changed ones, when found is None)
+
+    def only(self, other: _RunIds) -> int:
+        """How many of this run's documents the other run did not clean: of an id both runs
+        have, those past the other's count (an id said twice in one run, once in the other, is
+        one document more). Both sets known."""
+        assert self.found is not None and self.counts is not None
+        assert other.found is not None and other.counts is not None
+        at = np.minimum(np.searchsorted(other.found, self.found), max(len(other.found) - 1, 0))
+        there = np.zeros(len(self.found), dtype=self.counts.dtype)
+        if len(other.found):
+            hit = other.found[at] == self.found
+            there[hit] = other.counts[at[hit]]
+        return int(np.maximum(self.counts - there, 0).sum())
 
 
 class _NoIds(Exception):
@@ -279,8 +293,8 @@ def _run_ids(path: Path, removals: Path) -> _RunIds:
     run changed is among those it cleaned, so a set missing one of them is some other field, which
     would make documents look absent and their rule changes vanish; the shared ids are then those
     of its changed documents."""
-    changed, shared = _id_hashes(rec["id"] for rec in review.load_removals(removals))
-    unknown = _RunIds(None, shared)
+    changed, counts = _id_hashes(rec["id"] for rec in review.load_removals(removals))
+    unknown = _RunIds(None, None, changed[counts > 1])
     out = _output(path, removals)
     if out is None:
         return unknown
@@ -304,12 +318,12 @@ def _run_ids(path: Path, removals: Path) -> _RunIds:
                 yield rec["id"]
 
     try:
-        found, shared = _id_hashes(ids())
+        found, counts = _id_hashes(ids())
     except _NoIds:
         return unknown
     except (OSError, ValueError, EOFError, zlib.error, zstandard.ZstdError) as exc:  # (a file cut short, corrupt)
         raise UsageError(f"{out}: cannot read: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}") from None
-    return _RunIds(found, shared) if np.isin(changed, found, assume_unique=True).all() else unknown
+    return _RunIds(found, counts, found[counts > 1]) if np.isin(changed, found, assume_unique=True).all() else unknown
 
 
 def _keyed(records: Iterator[dict[str, Any]], shared: set[int]) -> Iterator[tuple[Any, dict[str, Any]]]:
@@ -346,8 +360,8 @@ def compare(base_path: Path, new_path: Path, flag_share: float = FLAG_SHARE, max
     base_run, new_run = _run_ids(base_path, base_file), _run_ids(new_path, new_file)
     base_ids, new_ids = base_run.found, new_run.found
     if base_ids is not None and new_ids is not None:
-        result.docs_only_base = int(np.setdiff1d(base_ids, new_ids, assume_unique=True).size)
-        result.docs_only_new = int(np.setdiff1d(new_ids, base_ids, assume_unique=True).size)
+        result.docs_only_base = base_run.only(new_run)
+        result.docs_only_new = new_run.only(base_run)
     else:
         base_ids = new_ids = None  # both sets or neither: one alone says nothing of the other
     shared = set(np.union1d(base_run.shared, new_run.shared).tolist())
