@@ -30,15 +30,15 @@ def _alternatives(value: object) -> object:
         return value
     if not value or not all(isinstance(v, str) and v for v in value):
         raise ValueError("a pattern list needs at least one non-empty pattern string")
-    whole = [row_body(v) for v in value]
-    if all(body is not None for body in whole):
+    whole = [body for body in map(row_body, value) if body is not None]
+    if len(whole) == len(value):
         # Every branch is a whole row: one alternation between ``^`` and ``$``, which the
         # prefilter takes apart again (regex.alternatives) and filters by each branch's own
         # literals, lengths and characters. Joined as ``^(?:A$|B$)``, the rule's trigger was one
         # pattern to it, filtered by what the branches share: a branch of common words then
         # made the whole rule a candidate on tens of rows a page.
         # (No branch has a ``|`` outside its groups: each stays whole without a group of its own.)
-        return "^(?:" + "|".join(whole) + ")$"  # type: ignore[arg-type]
+        return "^(?:" + "|".join(whole) + ")$"
     if all(v.startswith("^") and top_bars(v[1:]) == [] for v in value):
         # (Not a branch with a ``|`` outside its groups: ``^b|c$`` is ``^b`` or ``c$``, and its
         # ``c$`` would be anchored at the start too. It keeps a group of its own, below.)
