@@ -214,11 +214,9 @@ class _RunIds:
         one document more). Both sets known."""
         assert self.found is not None and self.counts is not None
         assert other.found is not None and other.counts is not None
-        at = np.minimum(np.searchsorted(other.found, self.found), max(len(other.found) - 1, 0))
-        there = np.zeros(len(self.found), dtype=self.counts.dtype)
-        if len(other.found):
-            hit = other.found[at] == self.found
-            there[hit] = other.counts[at[hit]]
+        _, mine, theirs = np.intersect1d(self.found, other.found, assume_unique=True, return_indices=True)
+        there = np.zeros_like(self.counts)
+        there[mine] = other.counts[theirs]
         return int(np.maximum(self.counts - there, 0).sum())
 
 
